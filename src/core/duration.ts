@@ -1,0 +1,25 @@
+import { YardError } from './errors.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses "500ms", "1s", "1.5m", "2h" (or a bare number of milliseconds) into milliseconds. */
+export function parseDuration(text: string, what = 'duration'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) {
+    throw new YardError('INVALID_DURATION', `${what} "${text}" is not a duration: use e.g. 500ms, 1s, 2m`);
+  }
+  const ms = Number(m[1]) * UNITS[m[2] ?? 'ms']!;
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new YardError('INVALID_DURATION', `${what} "${text}" must be greater than zero`);
+  }
+  return Math.round(ms);
+}
+
+/** "3s", "4m", "2h", "5d": the age of something, short enough for a card. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}

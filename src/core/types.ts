@@ -1,0 +1,46 @@
+// Domain types. The wire messages generated from proto/ are plain data and already say what
+// the fleet is, so the domain re-uses them (types only: nothing here pulls in gRPC).
+import { ServerState } from '../gen/switchyard/v1/fleet.js';
+export type {
+  Capabilities,
+  DiskSample,
+  ErrorDetail,
+  GpuInfo,
+  GpuProcess,
+  GpuSample,
+  HostInfo,
+  HostSample,
+  NetSample,
+  Server,
+} from '../gen/switchyard/v1/fleet.js';
+export { ServerState };
+
+export const SERVER_STATE_NAMES = [
+  'online',
+  'degraded',
+  'disconnected',
+  'down',
+  'draining',
+  'cordoned',
+  'unknown',
+] as const;
+export type ServerStateName = (typeof SERVER_STATE_NAMES)[number];
+
+const byNumber = new Map<number, ServerStateName>([
+  [ServerState.SERVER_STATE_ONLINE, 'online'],
+  [ServerState.SERVER_STATE_DEGRADED, 'degraded'],
+  [ServerState.SERVER_STATE_DISCONNECTED, 'disconnected'],
+  [ServerState.SERVER_STATE_DOWN, 'down'],
+  [ServerState.SERVER_STATE_DRAINING, 'draining'],
+  [ServerState.SERVER_STATE_CORDONED, 'cordoned'],
+  [ServerState.SERVER_STATE_UNKNOWN, 'unknown'],
+]);
+const byName = new Map([...byNumber].map(([n, s]) => [s, n as ServerState]));
+
+export function stateName(state: ServerState): ServerStateName {
+  return byNumber.get(state) ?? 'unknown';
+}
+
+export function stateValue(name: ServerStateName): ServerState {
+  return byName.get(name) ?? ServerState.SERVER_STATE_UNKNOWN;
+}
