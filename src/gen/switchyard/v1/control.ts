@@ -36,13 +36,10 @@ export interface ListServersResponse {
 export interface GetServerRequest {
   /** Id or name. */
   server: string;
-  /** How many recent samples to return (0: none; capped by the controller's ring size). */
-  history: number;
 }
 
 export interface GetServerResponse {
   server?: Server | undefined;
-  history: HostSample[];
 }
 
 export interface OverviewRequest {
@@ -208,16 +205,13 @@ export const ListServersResponse: MessageFns<ListServersResponse> = {
 };
 
 function createBaseGetServerRequest(): GetServerRequest {
-  return { server: "", history: 0 };
+  return { server: "" };
 }
 
 export const GetServerRequest: MessageFns<GetServerRequest> = {
   encode(message: GetServerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.server !== "") {
       writer.uint32(10).string(message.server);
-    }
-    if (message.history !== 0) {
-      writer.uint32(16).uint32(message.history);
     }
     return writer;
   },
@@ -243,14 +237,6 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
             message.server = reader.string();
             continue;
           }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.history = reader.uint32();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -264,19 +250,13 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
   },
 
   fromJSON(object: any): GetServerRequest {
-    return {
-      server: isSet(object.server) ? globalThis.String(object.server) : "",
-      history: isSet(object.history) ? globalThis.Number(object.history) : 0,
-    };
+    return { server: isSet(object.server) ? globalThis.String(object.server) : "" };
   },
 
   toJSON(message: GetServerRequest): unknown {
     const obj: any = {};
     if (message.server !== "") {
       obj.server = message.server;
-    }
-    if (message.history !== 0) {
-      obj.history = Math.round(message.history);
     }
     return obj;
   },
@@ -287,22 +267,18 @@ export const GetServerRequest: MessageFns<GetServerRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetServerRequest>, I>>(object: I): GetServerRequest {
     const message = createBaseGetServerRequest();
     message.server = object.server ?? "";
-    message.history = object.history ?? 0;
     return message;
   },
 };
 
 function createBaseGetServerResponse(): GetServerResponse {
-  return { server: undefined, history: [] };
+  return { server: undefined };
 }
 
 export const GetServerResponse: MessageFns<GetServerResponse> = {
   encode(message: GetServerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.server !== undefined) {
       Server.encode(message.server, writer.uint32(10).fork()).join();
-    }
-    for (const v of message.history) {
-      HostSample.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -328,14 +304,6 @@ export const GetServerResponse: MessageFns<GetServerResponse> = {
             message.server = Server.decode(reader, reader.uint32());
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.history.push(HostSample.decode(reader, reader.uint32()));
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -349,19 +317,13 @@ export const GetServerResponse: MessageFns<GetServerResponse> = {
   },
 
   fromJSON(object: any): GetServerResponse {
-    return {
-      server: isSet(object.server) ? Server.fromJSON(object.server) : undefined,
-      history: globalThis.Array.isArray(object?.history) ? object.history.map((e: any) => HostSample.fromJSON(e)) : [],
-    };
+    return { server: isSet(object.server) ? Server.fromJSON(object.server) : undefined };
   },
 
   toJSON(message: GetServerResponse): unknown {
     const obj: any = {};
     if (message.server !== undefined) {
       obj.server = Server.toJSON(message.server);
-    }
-    if (message.history?.length) {
-      obj.history = message.history.map((e) => HostSample.toJSON(e));
     }
     return obj;
   },
@@ -374,7 +336,6 @@ export const GetServerResponse: MessageFns<GetServerResponse> = {
     message.server = (object.server !== undefined && object.server !== null)
       ? Server.fromPartial(object.server)
       : undefined;
-    message.history = object.history?.map((e) => HostSample.fromPartial(e)) || [];
     return message;
   },
 };

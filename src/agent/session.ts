@@ -1,0 +1,115 @@
+import { credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { errorDetailOf } from '../core/rpc/errors.js';
+import { CLIENT_OPTIONS } from '../core/rpc/options.js';
+import type { HostSample } from '../core/types.js';
+import { AgentGatewayClient, type AgentHello, type ConnectRequest, type ConnectResponse } from '../gen/switchyard/v1/agent_gateway.js';
+import { Backoff } from './backoff.js';
+
+export interface SessionOptions {
+  controller: string;
+  hello: () => AgentHello;
+  /** Samples taken since the last call (bounded by the sampler). */
+  drain: () => HostSample[];
+  log: Logger;
+  onState?: (state: 'connected' | 'disconnected', detail: string) => void;
+}
+
+/** Refusals that retrying soon will not cure: wait the longest backoff before trying again. */
+const STUBBORN = new Set(['UNAUTHENTICATED', 'PROTOCOL_VERSION', 'INVALID_ARGUMENT']);
+
+/**
+ * The agent's side of AgentGateway.Connect: dial, hello, heartbeat at the controller's pace,
+ * and on any loss reconnect with jittered backoff. It never gives up: the agent outlives its
+ * controller.
+ */
+export class AgentSession {
+  private readonly client: AgentGatewayClient;
+  private readonly backoff = new Backoff();
+  private call?: ClientDuplexStream<ConnectRequest, ConnectResponse>;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private seq = 0;
+  private stopped = false;
+  private refusal?: string;
+  private connected = false;
+  private intervalMs = 0;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.client = new AgentGatewayClient(opts.controller, credentials.createInsecure(), CLIENT_OPTIONS);
+  }
+
+  start(): void {
+    this.dial();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeatTimer);
+    this.call?.cancel();
+    this.client.close();
+  }
+
+  private dial(): void {
+    this.refusal = undefined;
+    const call = this.client.connect(new Metadata());
+    this.call = call;
+    let ended = false;
+    const lost = (why: string, stubborn: boolean) => {
+      if (ended) return;
+      ended = true;
+      clearInterval(this.heartbeatTimer);
+      this.heartbeatTimer = undefined;
+      if (this.stopped) return;
+      const wait = stubborn ? this.backoff.max() : this.backoff.next();
+      if (this.connected) this.opts.onState?.('disconnected', why);
+      this.connected = false;
+      this.opts.log.warn(`controller ${this.opts.controller} unreachable or refused: ${why}; reconnecting in ${(wait / 1000).toFixed(1)}s`);
+      this.retryTimer = setTimeout(() => this.dial(), wait);
+    };
+
+    call.on('data', (res: ConnectResponse) => this.onResponse(res));
+    call.on('error', (err: ServiceError) => {
+      const detail = errorDetailOf(err);
+      const code = detail?.code ?? this.refusal;
+      lost(detail?.message ?? err.details ?? errorMessage(err), code !== undefined && STUBBORN.has(code));
+    });
+    call.on('end', () => lost('the controller ended the session', false));
+    call.write({ msg: { $case: 'hello', value: this.opts.hello() } });
+  }
+
+  private onResponse(res: ConnectResponse): void {
+    const msg = res.msg;
+    if (msg?.$case === 'welcome') {
+      this.backoff.reset();
+      this.connected = true;
+      this.opts.log.info(`connected to controller ${this.opts.controller}`, { server: msg.value.serverId, heartbeatMs: msg.value.heartbeatIntervalMs });
+      this.opts.onState?.('connected', this.opts.controller);
+      this.schedule(msg.value.heartbeatIntervalMs);
+    } else if (msg?.$case === 'ack') {
+      this.schedule(msg.value.heartbeatIntervalMs);
+    } else if (msg?.$case === 'error') {
+      this.refusal = msg.value.code;
+      this.opts.log.error(`controller refused this agent: ${msg.value.message}`, { code: msg.value.code });
+    }
+  }
+
+  /** The controller sets the pace; re-arm only when it changes. */
+  private schedule(intervalMs: number): void {
+    const ms = Math.max(100, intervalMs || 1000);
+    if (ms === this.intervalMs && this.heartbeatTimer) return;
+    this.intervalMs = ms;
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => this.beat(), ms);
+  }
+
+  private beat(): void {
+    const call = this.call;
+    if (!call || !this.connected) return;
+    // Backpressure: if the last write is still buffered, skip this beat; samples wait in the sampler's bounded buffer.
+    if (call.writableNeedDrain) return;
+    call.write({ msg: { $case: 'heartbeat', value: { seq: ++this.seq, samples: this.opts.drain() } } });
+  }
+}

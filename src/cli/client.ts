@@ -1,0 +1,64 @@
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { readFile } from 'node:fs/promises';
+import { parseHostPort } from '../core/address.js';
+import { YardError } from '../core/errors.js';
+import { controllerFiles } from '../core/paths.js';
+import { errorDetailOf } from '../core/rpc/errors.js';
+import { CLIENT_OPTIONS } from '../core/rpc/options.js';
+import { ControlClient } from '../gen/switchyard/v1/control.js';
+import { readRuntime } from '../controller/runtime-file.js';
+
+export interface ControllerTarget {
+  address: string;
+  /** Where the address came from, for error messages. */
+  from: string;
+  token?: string;
+}
+
+export interface TargetOptions {
+  controller?: string;
+  token?: string;
+  dataDir: string;
+}
+
+/** The controller to talk to: --controller, else the one running for the data dir. */
+export async function findController(opts: TargetOptions): Promise<ControllerTarget> {
+  const files = controllerFiles(opts.dataDir);
+  const token = opts.token ?? process.env.YARD_TOKEN ?? (await readFile(files.token, 'utf8').then((t) => t.trim(), () => undefined));
+  if (opts.controller) {
+    parseHostPort(opts.controller, '--controller');
+    return { address: opts.controller, from: '--controller', token };
+  }
+  const running = await readRuntime(files.runtime);
+  if (!running) {
+    throw new YardError(
+      'NO_CONTROLLER',
+      `no controller running: looked for ${files.runtime} (none, or its process is gone); start one with \`yard\` or \`yard controller\`, or pass --controller HOST:PORT`,
+    );
+  }
+  return { address: running.address, from: files.runtime, token };
+}
+
+type Unary<Req, Res> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+
+/** A Control client whose calls are promises with a deadline and operator-readable errors. */
+export function controlClient(target: ControllerTarget, timeoutMs = 5000) {
+  const client = new ControlClient(target.address, credentials.createInsecure(), CLIENT_OPTIONS);
+  const md = new Metadata();
+  if (target.token) md.set('authorization', `Bearer ${target.token}`);
+  function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      method.call(client, req, md, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(explain(err, target)) : resolve(res)));
+    });
+  }
+  return { client, call, metadata: md, close: () => client.close() };
+}
+
+function explain(err: ServiceError, target: ControllerTarget): YardError {
+  const detail = errorDetailOf(err);
+  if (detail) return new YardError(detail.code, detail.message, detail.details);
+  if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
+    return new YardError('UNAVAILABLE', `cannot reach the controller at ${target.address} (from ${target.from}): ${err.details}`);
+  }
+  return new YardError('RPC_FAILED', `controller at ${target.address} answered: ${err.details}`);
+}

@@ -1,0 +1,39 @@
+import type { Argv } from 'yargs';
+import { startAgent } from '../../agent/agent.js';
+import { parseHostPort } from '../../core/address.js';
+import { createLogger } from '../../core/log.js';
+import { DEFAULT_LISTEN, controllerFiles, defaultDataDir } from '../../core/paths.js';
+import { parseLabels } from '../../core/validate.js';
+import { durationArg } from '../options.js';
+import { onShutdown } from '../shutdown.js';
+
+export const agentCommand = {
+  command: 'agent',
+  describe: 'run the agent on this host: it dials the controller, registers and streams metrics',
+  builder: (y: Argv) =>
+    y
+      .option('controller', { type: 'string', default: DEFAULT_LISTEN, describe: 'HOST:PORT of the controller to dial' })
+      .option('token', { type: 'string', describe: 'join token, needed when the controller listens beyond loopback (default: $YARD_TOKEN)' })
+      .option('name', { type: 'string', describe: 'display name (default: the hostname)' })
+      .option('labels', { type: 'string', default: '', describe: 'labels, e.g. gpu=a100,rack=r12' })
+      .option('location', { type: 'string', describe: 'where the host is, e.g. dc1/row4' })
+      .option('data-dir', { type: 'string', default: controllerFiles(defaultDataDir()).localAgentDir, defaultDescription: '$XDG_STATE_HOME/switchyard/agent', describe: 'where the agent keeps its stable id' })
+      .option('interval', { type: 'string', default: '1s', describe: 'how often to sample this host' })
+      .option('nvidia-smi', { type: 'string', default: 'nvidia-smi', describe: 'path of nvidia-smi (a host without it has no GPUs)' }),
+  async handler(argv: { controller: string; token?: string; name?: string; labels: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string }) {
+    parseHostPort(argv.controller, '--controller');
+    const log = createLogger('agent', (l) => process.stderr.write(l));
+    const agent = await startAgent({
+      controller: argv.controller,
+      dataDir: argv.dataDir,
+      token: argv.token ?? process.env.YARD_TOKEN,
+      name: argv.name,
+      labels: parseLabels(argv.labels),
+      location: argv.location,
+      intervalMs: durationArg(argv.interval, 'interval'),
+      nvidiaSmi: argv.nvidiaSmi,
+      log,
+    });
+    onShutdown(() => agent.stop());
+  },
+};

@@ -1,0 +1,24 @@
+import type { Argv } from 'yargs';
+import { startController } from '../../controller/controller.js';
+import { createLogger } from '../../core/log.js';
+import { durationArg, withControllerOptions } from '../options.js';
+import { onShutdown } from '../shutdown.js';
+
+export const controllerCommand = {
+  command: 'controller',
+  describe: 'run the controller headless (for systemd): agents dial in, the CLI and dashboards attach',
+  builder: (y: Argv) => withControllerOptions(y),
+  async handler(argv: { dataDir: string; listen: string; grace: string; heartbeat: string; resetStore: boolean }) {
+    const log = createLogger('controller', (l) => process.stderr.write(l));
+    const controller = await startController({
+      dataDir: argv.dataDir,
+      listen: argv.listen,
+      graceMs: durationArg(argv.grace, 'grace'),
+      heartbeatIntervalMs: durationArg(argv.heartbeat, 'heartbeat'),
+      resetStore: argv.resetStore,
+      log,
+    });
+    if (controller.tokenRequired) log.info('agents must present the join token (`yard token` prints it)');
+    onShutdown(() => controller.stop());
+  },
+};

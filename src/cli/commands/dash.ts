@@ -1,0 +1,66 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { startController } from '../../controller/controller.js';
+import { registryFleetSource } from '../../controller/fleet-source.js';
+import { createLogger } from '../../core/log.js';
+import { controllerFiles } from '../../core/paths.js';
+import { startDashboard } from '../../tui/dashboard.js';
+import { ensureLocalAgent } from '../local-agent.js';
+import { durationArg, withControllerOptions } from '../options.js';
+
+interface DashArgs {
+  dataDir: string;
+  listen: string;
+  grace: string;
+  heartbeat: string;
+  resetStore: boolean;
+  localAgent: boolean;
+  ascii: boolean;
+}
+
+export const dashCommand = {
+  command: ['dash', '$0'],
+  describe: 'open the dashboard, with an embedded controller and a local agent for this host',
+  builder: (y: Argv) =>
+    withControllerOptions(y)
+      .option('local-agent', { type: 'boolean', default: true, describe: 'start an agent for this host (--no-local-agent to skip)' })
+      .option('ascii', { type: 'boolean', default: false, describe: 'draw with ASCII only (automatic when the locale is not UTF-8)' }),
+  async handler(argv: DashArgs) {
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      throw new Error('the dashboard needs a terminal; for a headless controller run `yard controller`');
+    }
+    const files = controllerFiles(argv.dataDir);
+    await mkdir(argv.dataDir, { recursive: true });
+    // The screen is the dashboard's: the controller logs to a file.
+    const logStream = createWriteStream(files.log, { flags: 'a' });
+    const log = createLogger('controller', (l) => logStream.write(l));
+    const controller = await startController({
+      dataDir: argv.dataDir,
+      listen: argv.listen,
+      graceMs: durationArg(argv.grace, 'grace'),
+      heartbeatIntervalMs: durationArg(argv.heartbeat, 'heartbeat'),
+      resetStore: argv.resetStore,
+      log,
+    });
+    const agent = argv.localAgent ? await ensureLocalAgent(controller.address, files.localAgentDir) : undefined;
+    if (agent) log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });
+
+    let quitting = false;
+    const quit = async () => {
+      if (quitting) return;
+      quitting = true;
+      dashboard.stop();
+      await controller.stop();
+      logStream.end();
+      if (agent) process.stdout.write(`yard: the local agent (pid ${agent.pid}) keeps running so this host's workloads survive; \`kill ${agent.pid}\` stops it\n`);
+      process.exit(0);
+    };
+    const dashboard = startDashboard({
+      source: registryFleetSource(controller.registry, controller.address),
+      ascii: argv.ascii,
+      onQuit: () => void quit(),
+    });
+    process.on('SIGTERM', () => void quit());
+  },
+};

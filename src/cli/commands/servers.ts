@@ -1,0 +1,43 @@
+import type { Argv } from 'yargs';
+import { controlClient, findController } from '../client.js';
+import { overviewText, serverJson, serversTable } from '../format.js';
+import { withTarget } from '../options.js';
+
+interface TargetArgs {
+  controller?: string;
+  token?: string;
+  dataDir: string;
+  json?: boolean;
+}
+
+export const serversCommand = {
+  command: 'servers',
+  describe: 'list the servers a running controller knows',
+  builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
+  async handler(argv: TargetArgs) {
+    const target = await findController(argv);
+    const c = controlClient(target);
+    try {
+      const { servers } = await c.call(c.client.listServers, {});
+      process.stdout.write(argv.json ? JSON.stringify(servers.map(serverJson), null, 2) + '\n' : serversTable(servers));
+    } finally {
+      c.close();
+    }
+  },
+};
+
+export const statusCommand = {
+  command: 'status',
+  describe: 'summarise the fleet of a running controller',
+  builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+  async handler(argv: TargetArgs) {
+    const target = await findController(argv);
+    const c = controlClient(target);
+    try {
+      const o = await c.call(c.client.overview, {});
+      process.stdout.write(argv.json ? JSON.stringify(o, null, 2) + '\n' : overviewText(o, target.address));
+    } finally {
+      c.close();
+    }
+  },
+};

@@ -1,0 +1,26 @@
+import { spawn } from 'node:child_process';
+import { mkdir, open } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { runningAgentPid } from '../agent/pidfile.js';
+import { agentFiles } from '../core/paths.js';
+
+/**
+ * Starts `yard agent` for this host as its own detached process (logging to its data dir),
+ * so that quitting the dashboard never stops what the agent supervises. An agent already
+ * running for that data dir is reused.
+ */
+export async function ensureLocalAgent(controller: string, dataDir: string): Promise<{ pid: number; started: boolean }> {
+  const files = agentFiles(dataDir);
+  const running = await runningAgentPid(files.pid);
+  if (running !== undefined) return { pid: running, started: false };
+  await mkdir(dataDir, { recursive: true });
+  const log = await open(files.log, 'a');
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, 'agent', '--controller', controller, '--data-dir', dataDir], {
+    detached: true,
+    stdio: ['ignore', log.fd, log.fd],
+  });
+  child.unref();
+  await log.close();
+  return { pid: child.pid ?? -1, started: true };
+}

@@ -1,0 +1,129 @@
+import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { mkdir } from 'node:fs/promises';
+import { formatHostPort, isLoopback, parseHostPort } from '../core/address.js';
+import { YardError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { controllerFiles } from '../core/paths.js';
+import { SERVER_OPTIONS } from '../core/rpc/options.js';
+import { YARD_VERSION } from '../core/version.js';
+import { AgentGatewayService } from '../gen/switchyard/v1/agent_gateway.js';
+import { ControlService } from '../gen/switchyard/v1/control.js';
+import { agentGateway } from './grpc/agent-gateway.js';
+import { control } from './grpc/control.js';
+import { protoDir } from './proto-dir.js';
+import { Registry } from './registry.js';
+import { readRuntime, removeRuntime, writeRuntime } from './runtime-file.js';
+import { Store } from './store.js';
+import { loadOrCreateToken } from './token.js';
+
+export interface ControllerOptions {
+  dataDir: string;
+  /** HOST:PORT; port 0 picks a free one. */
+  listen: string;
+  heartbeatIntervalMs: number;
+  /** A server disconnected this long is down. */
+  graceMs: number;
+  resetStore?: boolean;
+  log: Logger;
+}
+
+export interface Controller {
+  /** Where it listens, with the real port. */
+  readonly address: string;
+  readonly registry: Registry;
+  readonly controllerId: string;
+  /** The join token agents (and remote CLIs) must present when the listener is not loopback. */
+  readonly token: string;
+  readonly tokenRequired: boolean;
+  stop(): Promise<void>;
+}
+
+/** How often the store's last-seen times are written (state changes are written at once). */
+const LAST_SEEN_FLUSH_MS = 15_000;
+
+export async function startController(opts: ControllerOptions): Promise<Controller> {
+  const { log } = opts;
+  const files = controllerFiles(opts.dataDir);
+  const hp = parseHostPort(opts.listen, '--listen');
+  await mkdir(opts.dataDir, { recursive: true });
+
+  const running = await readRuntime(files.runtime);
+  if (running && running.pid !== process.pid) {
+    throw new YardError(
+      'ALREADY_RUNNING',
+      `a controller already runs for data dir ${opts.dataDir} (pid ${running.pid}, listening on ${running.address}); stop it first or use another --data-dir`,
+      { pid: String(running.pid), address: running.address },
+    );
+  }
+
+  const store = await Store.open({ file: files.store, reset: opts.resetStore });
+  if (store.resetFrom) log.warn('store was unreadable and --reset-store was given: started with an empty store', { copy: store.resetFrom });
+  const token = await loadOrCreateToken(files.token);
+  const tokenRequired = !isLoopback(hp.host);
+
+  const registry = new Registry({ heartbeatTtlMs: Math.max(3 * opts.heartbeatIntervalMs, 3000), graceMs: opts.graceMs });
+  for (const s of store.servers()) registry.restore(s);
+
+  const server = new GrpcServer(SERVER_OPTIONS);
+  const startedMs = Date.now();
+  server.addService(AgentGatewayService, agentGateway({
+    registry, controllerId: store.controllerId, heartbeatIntervalMs: opts.heartbeatIntervalMs, joinToken: tokenRequired ? token : undefined, log,
+  }));
+  const health = new HealthImplementation({ '': 'SERVING', 'switchyard.v1.AgentGateway': 'SERVING', 'switchyard.v1.Control': 'SERVING' });
+  health.addToServer(server);
+  new ReflectionService(loadSync(['switchyard/v1/agent_gateway.proto', 'switchyard/v1/control.proto'], { includeDirs: [protoDir()] })).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(formatHostPort(hp), ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  ).catch((err: unknown) => {
+    throw new YardError('LISTEN_FAILED', `cannot listen on ${opts.listen}: ${errorMessage(err)}; pick another with --listen`);
+  });
+  const address = formatHostPort({ host: hp.host, port });
+  server.addService(ControlService, control({
+    registry, controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs, token: tokenRequired ? token : undefined,
+  }));
+
+  // Persistence: state and detail changes soon, last-seen times now and then.
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushSoon = () => {
+    flushTimer ??= setTimeout(() => {
+      flushTimer = undefined;
+      store.flush().catch((err: unknown) => log.error('could not write the store', { file: files.store, error: errorMessage(err) }));
+    }, 500);
+  };
+  registry.on('server', (s) => {
+    store.putServer(s);
+    flushSoon();
+  });
+  const lastSeenTimer = setInterval(() => {
+    for (const r of registry.list()) store.putServer(r.server);
+    flushSoon();
+  }, LAST_SEEN_FLUSH_MS);
+  const tickTimer = setInterval(() => registry.tick(), Math.max(100, Math.min(1000, opts.graceMs / 4, opts.heartbeatIntervalMs)));
+
+  await writeRuntime(files.runtime, { pid: process.pid, address, controllerId: store.controllerId, startedMs });
+  log.info('controller listening', { address, dataDir: opts.dataDir, token: tokenRequired ? 'required' : 'not required (loopback)' });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    address, registry, controllerId: store.controllerId, token, tokenRequired,
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(lastSeenTimer);
+        clearInterval(tickTimer);
+        clearTimeout(flushTimer);
+        health.setStatus('', 'NOT_SERVING');
+        // Agent sessions never end by themselves; cutting them makes agents reconnect.
+        server.forceShutdown();
+        for (const r of registry.list()) store.putServer(r.server);
+        await store.flush();
+        await removeRuntime(files.runtime);
+        log.info('controller stopped', { address });
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { z } from 'zod';
+import { YardError, errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { toServiceError } from '../../core/rpc/errors.js';
+import { LIMITS, labelsSchema, serverIdSchema, validate } from '../../core/validate.js';
+import { PROTOCOL_VERSION } from '../../core/version.js';
+import type { AgentGatewayServer, AgentHello, ConnectRequest, ConnectResponse } from '../../gen/switchyard/v1/agent_gateway.js';
+import { tokensEqual } from '../token.js';
+import type { Registry } from '../registry.js';
+
+export interface GatewayOptions {
+  registry: Registry;
+  controllerId: string;
+  heartbeatIntervalMs: number;
+  /** Set when the listener is reachable from other hosts: agents must present it. */
+  joinToken?: string;
+  log: Logger;
+}
+
+const helloSchema = z.looseObject({
+  serverId: serverIdSchema,
+  hostname: z.string().min(1, 'must not be empty').max(255),
+  name: z.string().max(LIMITS.nameLength),
+  addresses: z.array(z.string().max(64)).max(LIMITS.addresses),
+  labels: labelsSchema,
+  location: z.string().max(256),
+  capabilities: z.looseObject({ gpus: z.array(z.unknown()).max(LIMITS.gpus) }).optional(),
+});
+
+const sampleSchema = z.looseObject({
+  cpuPerCorePct: z.array(z.number()).max(LIMITS.cores),
+  disks: z.array(z.unknown()).max(LIMITS.disks),
+  nets: z.array(z.unknown()).max(LIMITS.nets),
+  gpus: z.array(z.looseObject({ processes: z.array(z.unknown()).max(LIMITS.gpuProcesses) })).max(LIMITS.gpus),
+});
+const heartbeatSchema = z.looseObject({ samples: z.array(sampleSchema).max(LIMITS.samplesPerHeartbeat) });
+
+type Session = ServerDuplexStream<ConnectRequest, ConnectResponse>;
+
+/** AgentGateway.Connect: one session per agent — hello, then heartbeats; the registry keeps the truth. */
+export function agentGateway(opts: GatewayOptions): AgentGatewayServer {
+  const { registry, log } = opts;
+  const sessions = new Map<symbol, Session>();
+
+  function refuse(call: Session, err: YardError): void {
+    call.write({ msg: { $case: 'error', value: { code: err.code, message: err.message, details: err.details } } });
+    call.emit('error', toServiceError(err));
+  }
+
+  function checkHello(hello: AgentHello, peer: string): AgentHello {
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      throw new YardError(
+        'PROTOCOL_VERSION',
+        `agent ${hello.hostname || peer} speaks protocol version ${hello.protocolVersion}, this controller speaks ${PROTOCOL_VERSION}: run the same Switchyard version on both`,
+        { agentVersion: String(hello.protocolVersion), controllerVersion: String(PROTOCOL_VERSION) },
+      );
+    }
+    if (opts.joinToken !== undefined && !tokensEqual(hello.joinToken, opts.joinToken)) {
+      throw new YardError(
+        'UNAUTHENTICATED',
+        hello.joinToken
+          ? `agent ${hello.hostname || peer} presented a wrong join token: pass the token \`yard token\` prints on the controller host`
+          : `agent ${hello.hostname || peer} presented no join token, and this controller listens beyond loopback: pass --token (see \`yard token\`)`,
+      );
+    }
+    return validate(helloSchema, hello, 'agent hello');
+  }
+
+  return {
+    connect(call: Session) {
+      const session = Symbol('session');
+      const peer = call.getPeer();
+      let serverId: string | undefined;
+
+      const end = (why: string) => {
+        if (!sessions.delete(session)) return;
+        if (serverId) {
+          registry.disconnect(serverId, session);
+          log.info('agent session ended', { server: serverId, peer, why });
+        }
+      };
+
+      call.on('data', (req: ConnectRequest) => {
+        try {
+          if (req.msg?.$case === 'hello') {
+            if (serverId) throw new YardError('FAILED_PRECONDITION', 'hello sent twice on one session');
+            const hello = checkHello(req.msg.value, peer);
+            serverId = hello.serverId;
+            sessions.set(session, call);
+            const { superseded } = registry.connect(hello, session);
+            if (superseded) sessions.get(superseded)?.emit('error', toServiceError(new YardError('SUPERSEDED', `a newer session for server ${serverId} replaced this one`)));
+            call.write({
+              msg: {
+                $case: 'welcome',
+                value: {
+                  serverId: hello.serverId,
+                  controllerId: opts.controllerId,
+                  protocolVersion: PROTOCOL_VERSION,
+                  heartbeatIntervalMs: opts.heartbeatIntervalMs,
+                  heartbeatTtlMs: registry.heartbeatTtlMs,
+                },
+              },
+            });
+            log.info('agent online', { server: serverId, name: hello.name || hello.hostname, peer });
+          } else if (req.msg?.$case === 'heartbeat') {
+            if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
+            const hb = validate(heartbeatSchema, req.msg.value, 'heartbeat');
+            registry.heartbeat(serverId, session, hb.samples);
+            call.write({ msg: { $case: 'ack', value: { seq: hb.seq, heartbeatIntervalMs: opts.heartbeatIntervalMs, heartbeatTtlMs: registry.heartbeatTtlMs } } });
+          } else {
+            throw new YardError('INVALID_ARGUMENT', 'empty session message: expected a hello or a heartbeat');
+          }
+        } catch (err) {
+          const e = err instanceof YardError ? err : new YardError('INTERNAL', errorMessage(err));
+          log.warn('agent refused', { peer, server: serverId, code: e.code, error: e.message });
+          refuse(call, e);
+          end(e.code);
+        }
+      });
+      call.on('end', () => {
+        end('agent closed the session');
+        call.end();
+      });
+      call.on('error', (err) => end(errorMessage(err)));
+      call.on('cancelled', () => end('cancelled'));
+      call.on('close', () => end('closed'));
+    },
+  };
+}

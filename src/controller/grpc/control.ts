@@ -1,0 +1,108 @@
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { YardError } from '../../core/errors.js';
+import { toServiceError } from '../../core/rpc/errors.js';
+import { ServerState, type HostSample, type Server } from '../../core/types.js';
+import type { ControlServer, OverviewResponse, WatchFleetRequest, WatchFleetResponse } from '../../gen/switchyard/v1/control.js';
+import type { Registry } from '../registry.js';
+import { checkBearer } from './auth.js';
+
+export interface ControlOptions {
+  registry: Registry;
+  controllerId: string;
+  version: string;
+  listen: string;
+  startedMs: number;
+  token?: string;
+}
+
+export function byName(a: Server, b: Server): number {
+  return a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+}
+
+/** Wraps a unary handler: auth first, YardErrors become structured statuses. */
+function unary<Req, Res>(token: string | undefined, handle: (req: Req) => Res) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    try {
+      checkBearer(call.metadata, token);
+      callback(null, handle(call.request));
+    } catch (err) {
+      callback(toServiceError(err));
+    }
+  };
+}
+
+export function overview(registry: Registry, base: Omit<OverviewResponse, `servers${string}` | `gpu${string}` | 'cpuPctMean' | `memory${string}`>): OverviewResponse {
+  const o: OverviewResponse = {
+    ...base,
+    serversTotal: 0, serversOnline: 0, serversDegraded: 0, serversDisconnected: 0, serversDown: 0,
+    gpusTotal: 0, cpuPctMean: 0, memoryUsedBytes: 0, memoryTotalBytes: 0, gpuMemoryUsedMib: 0, gpuMemoryTotalMib: 0,
+  };
+  let reporting = 0;
+  for (const { server } of registry.list()) {
+    o.serversTotal++;
+    if (server.state === ServerState.SERVER_STATE_ONLINE) o.serversOnline++;
+    else if (server.state === ServerState.SERVER_STATE_DEGRADED) o.serversDegraded++;
+    else if (server.state === ServerState.SERVER_STATE_DISCONNECTED) o.serversDisconnected++;
+    else if (server.state === ServerState.SERVER_STATE_DOWN) o.serversDown++;
+    o.gpusTotal += server.capabilities?.gpus.length ?? 0;
+    const s = server.latest;
+    if (!s || (server.state !== ServerState.SERVER_STATE_ONLINE && server.state !== ServerState.SERVER_STATE_DEGRADED)) continue;
+    reporting++;
+    o.cpuPctMean += s.cpuPct;
+    o.memoryUsedBytes += s.memoryUsedBytes;
+    o.memoryTotalBytes += s.memoryTotalBytes;
+    for (const g of s.gpus) {
+      o.gpuMemoryUsedMib += g.memoryUsedMib ?? 0;
+      o.gpuMemoryTotalMib += g.memoryTotalMib ?? 0;
+    }
+  }
+  o.cpuPctMean = reporting ? o.cpuPctMean / reporting : 0;
+  return o;
+}
+
+/** Control: what the CLI and attached dashboards ask the controller. */
+export function control(opts: ControlOptions): ControlServer {
+  const { registry, token } = opts;
+  const find = (idOrName: string) => {
+    const r = registry.get(idOrName);
+    if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
+    return r.server;
+  };
+  const list = () => registry.list().map((r) => r.server).sort(byName);
+
+  return {
+    listServers: unary(token, () => ({ servers: list() })),
+    getServer: unary(token, (req: { server: string }) => ({ server: find(req.server) })),
+    overview: unary(token, () =>
+      overview(registry, { controllerId: opts.controllerId, version: opts.version, listen: opts.listen, startedMs: opts.startedMs }),
+    ),
+    watchFleet(call: ServerWritableStream<WatchFleetRequest, WatchFleetResponse>) {
+      try {
+        checkBearer(call.metadata, token);
+      } catch (err) {
+        call.emit('error', toServiceError(err));
+        return;
+      }
+      // Samples are dropped while the client is slow (the next one supersedes them);
+      // server changes are always sent.
+      let lagging = false;
+      const send = (msg: WatchFleetResponse, droppable: boolean) => {
+        if (droppable && lagging) return;
+        if (!call.write(msg)) lagging = true;
+      };
+      const onServer = (server: Server) => send({ event: { $case: 'server', value: server } }, false);
+      const onSample = (serverId: string, sample: HostSample) => send({ event: { $case: 'sample', value: { serverId, sample } } }, true);
+      call.on('drain', () => (lagging = false));
+      registry.on('server', onServer);
+      registry.on('sample', onSample);
+      const stop = () => {
+        registry.off('server', onServer);
+        registry.off('sample', onSample);
+      };
+      call.on('cancelled', stop);
+      call.on('close', stop);
+      call.on('error', stop);
+      send({ event: { $case: 'snapshot', value: { servers: list() } } }, false);
+    },
+  };
+}

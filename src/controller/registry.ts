@@ -1,0 +1,142 @@
+import { EventEmitter } from 'node:events';
+import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
+import { ServerState, type HostSample, type Server } from '../core/types.js';
+import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
+import type { StoredServer } from './store.js';
+
+export interface RegistryOptions {
+  /** A session quiet for longer than this is degraded. */
+  heartbeatTtlMs: number;
+  /** A server disconnected (or never reconnected after a controller restart) this long is down. */
+  graceMs: number;
+  now?: () => number;
+}
+
+export interface ServerRecord {
+  server: Server;
+  series: ServerSeries;
+  /** The live session, if any: a token that tells a stale session's close from the current one's. */
+  session?: symbol;
+}
+
+export interface RegistryEvents {
+  /** A server was added, changed state or changed its details. */
+  server: [Server];
+  sample: [string, HostSample];
+}
+
+/**
+ * Every server the controller knows, live or not, and its state machine:
+ *   (store) unknown ─hello→ online ─late→ degraded ─beat→ online
+ *   online/degraded ─stream lost→ disconnected ─grace→ down;  any ─hello→ online
+ * The agent's hello is the truth about a host; a reconnect with the same id is the same server.
+ */
+export class Registry extends EventEmitter<RegistryEvents> {
+  private readonly records = new Map<string, ServerRecord>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: RegistryOptions) {
+    super();
+    // One listener per attached watcher; they are bounded by the gRPC server, not here.
+    this.setMaxListeners(0);
+    this.now = opts.now ?? Date.now;
+  }
+
+  get heartbeatTtlMs(): number {
+    return this.opts.heartbeatTtlMs;
+  }
+
+  /** Loads a server known from the store, not yet heard from since this controller started. */
+  restore(server: StoredServer): void {
+    if (this.records.has(server.id)) return;
+    const restored: Server = { ...server, state: ServerState.SERVER_STATE_UNKNOWN, stateSinceMs: this.now(), latest: undefined };
+    this.records.set(server.id, { server: restored, series: newServerSeries() });
+  }
+
+  /** An agent said hello: it is online, as the same server if its id is known. */
+  connect(hello: AgentHello, session: symbol): { record: ServerRecord; superseded?: symbol } {
+    const now = this.now();
+    const existing = this.records.get(hello.serverId);
+    const server: Server = {
+      id: hello.serverId,
+      name: hello.name || hello.hostname,
+      hostname: hello.hostname,
+      addresses: hello.addresses,
+      mac: hello.mac,
+      labels: hello.labels,
+      location: hello.location,
+      capabilities: hello.capabilities,
+      host: hello.host,
+      agentVersion: hello.agentVersion,
+      state: ServerState.SERVER_STATE_ONLINE,
+      firstSeenMs: existing?.server.firstSeenMs || now,
+      lastSeenMs: now,
+      stateSinceMs: now,
+      latest: existing?.server.latest,
+    };
+    const record: ServerRecord = { server, series: existing?.series ?? newServerSeries(), session };
+    this.records.set(server.id, record);
+    this.emit('server', server);
+    return { record, superseded: existing?.session };
+  }
+
+  heartbeat(id: string, session: symbol, samples: HostSample[]): void {
+    const record = this.records.get(id);
+    if (!record || record.session !== session) return;
+    const s = record.server;
+    s.lastSeenMs = this.now();
+    for (const sample of samples) {
+      recordSample(record.series, sample);
+      s.latest = sample;
+      this.emit('sample', id, sample);
+    }
+    if (s.state === ServerState.SERVER_STATE_DEGRADED) this.setState(record, ServerState.SERVER_STATE_ONLINE);
+  }
+
+  /** The session ended. Only the current session's end counts: a superseded one is ignored. */
+  disconnect(id: string, session: symbol): void {
+    const record = this.records.get(id);
+    if (!record || record.session !== session) return;
+    record.session = undefined;
+    this.setState(record, ServerState.SERVER_STATE_DISCONNECTED);
+  }
+
+  /** Moves servers along by the clock: late → degraded, past grace → down. */
+  tick(): void {
+    const now = this.now();
+    for (const record of this.records.values()) {
+      const s = record.server;
+      switch (s.state) {
+        case ServerState.SERVER_STATE_ONLINE:
+          if (now - s.lastSeenMs > this.opts.heartbeatTtlMs) this.setState(record, ServerState.SERVER_STATE_DEGRADED);
+          break;
+        case ServerState.SERVER_STATE_DISCONNECTED:
+        case ServerState.SERVER_STATE_UNKNOWN:
+          if (now - s.stateSinceMs > this.opts.graceMs) this.setState(record, ServerState.SERVER_STATE_DOWN);
+          break;
+      }
+    }
+  }
+
+  get(idOrName: string): ServerRecord | undefined {
+    const byId = this.records.get(idOrName);
+    if (byId) return byId;
+    for (const r of this.records.values()) if (r.server.name === idOrName) return r;
+    return undefined;
+  }
+
+  list(): ServerRecord[] {
+    return [...this.records.values()];
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  private setState(record: ServerRecord, state: ServerState): void {
+    if (record.server.state === state) return;
+    record.server.state = state;
+    record.server.stateSinceMs = this.now();
+    this.emit('server', record.server);
+  }
+}

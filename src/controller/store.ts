@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { z } from 'zod';
+import { YardError, errorMessage } from '../core/errors.js';
+import type { Server } from '../core/types.js';
+
+/** What the store keeps of a server: its identity and last word, never its metrics. */
+export type StoredServer = Omit<Server, 'latest' | 'state' | 'stateSinceMs'>;
+
+export interface StoreData {
+  version: 1;
+  controllerId: string;
+  servers: Record<string, StoredServer>;
+}
+
+const storedServer = z.looseObject({
+  id: z.string().min(1),
+  name: z.string(),
+  hostname: z.string(),
+  firstSeenMs: z.number(),
+  lastSeenMs: z.number(),
+});
+const storeSchema = z.object({
+  version: z.literal(1),
+  controllerId: z.string().min(1),
+  servers: z.record(z.string(), storedServer),
+});
+
+export interface OpenStoreOptions {
+  file: string;
+  /** Start with an empty store when the file is unreadable (a copy is still kept). */
+  reset?: boolean;
+}
+
+/**
+ * The controller's embedded store (lowdb, one JSON file). A corrupt file is never silently
+ * replaced: it is copied aside and opening fails with an error naming both files, unless the
+ * operator asked for --reset-store.
+ */
+export class Store {
+  private constructor(
+    private readonly db: Low<StoreData>,
+    readonly file: string,
+    /** Where a corrupt file was copied to when --reset-store started clean. */
+    readonly resetFrom?: string,
+  ) {}
+
+  static async open({ file, reset = false }: OpenStoreOptions): Promise<Store> {
+    await mkdir(dirname(file), { recursive: true });
+    const fresh: StoreData = { version: 1, controllerId: randomUUID(), servers: {} };
+    const db = new Low<StoreData>(new JSONFile<StoreData>(file), fresh);
+    let problem: string | undefined;
+    try {
+      await db.read();
+      const parsed = storeSchema.safeParse(db.data);
+      if (!parsed.success) problem = `unexpected content (${parsed.error.issues[0]?.path.join('.') || 'root'}: ${parsed.error.issues[0]?.message})`;
+    } catch (err) {
+      problem = `not valid JSON (${errorMessage(err)})`;
+    }
+    if (problem === undefined) return new Store(db, file);
+
+    const copy = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await copyFile(file, copy);
+    if (!reset) {
+      throw new YardError(
+        'STORE_CORRUPT',
+        `store file ${file} is ${problem}; a copy was kept at ${copy}. Fix the file, or start with --reset-store to begin with an empty store`,
+        { file, copy },
+      );
+    }
+    db.data = fresh;
+    await db.write();
+    return new Store(db, file, copy);
+  }
+
+  get controllerId(): string {
+    return this.db.data.controllerId;
+  }
+
+  servers(): StoredServer[] {
+    return Object.values(this.db.data.servers);
+  }
+
+  putServer(server: Server): void {
+    const { latest: _latest, state: _state, stateSinceMs: _since, ...stored } = server;
+    this.db.data.servers[server.id] = stored;
+  }
+
+  async flush(): Promise<void> {
+    await this.db.write();
+  }
+}
