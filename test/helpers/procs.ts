@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The built CLI: integration tests run the real `yard`, as a user would. */
+export const YARD = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+export const FAKE_NVIDIA_SMI = resolve(import.meta.dirname, '../fixtures/bin/nvidia-smi');
+
+export function assertBuilt(): void {
+  if (!existsSync(YARD)) throw new Error(`${YARD} is missing: run \`npm run build\` (npm test does)`);
+}
+
+export function tempDir(prefix = 'yard-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A running `yard …` process with its output kept for assertions. */
+export class YardProcess {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [YARD, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((res) => this.child.on('exit', (code) => res(code)));
+  }
+
+  waitForOutput(re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+    return waitFor(`output matching ${re} from yard (output so far:\n${this.output.slice(-2000)})`, () => this.output.match(re) ?? undefined, timeoutMs);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+/** Runs `yard …` to completion. */
+export async function runYard(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [YARD, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`yard ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${stdout}${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a controller on a fixed port with short timings for tests. */
+export function startControllerProc(dataDir: string, port: number, extra: string[] = []): YardProcess {
+  return new YardProcess(['controller', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--heartbeat', '200ms', '--grace', '2s', ...extra]);
+}
+
+export function startAgentProc(controller: string, dataDir: string, extra: string[] = []): YardProcess {
+  return new YardProcess(['agent', '--controller', controller, '--data-dir', dataDir, '--interval', '250ms', ...extra]);
+}

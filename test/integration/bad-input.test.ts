@@ -1,0 +1,217 @@
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentSession } from '../../src/agent/session.js';
+import { createLogger } from '../../src/core/log.js';
+import { errorDetailOf } from '../../src/core/rpc/errors.js';
+import { AgentGatewayClient, type AgentHello, type ConnectResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, YardProcess } from '../helpers/procs.js';
+
+const hello = (over: Partial<AgentHello> = {}): AgentHello => ({
+  protocolVersion: 1, serverId: 'test-server-1', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', ...over,
+});
+
+/** Opens a session, sends `hello`, and returns what the controller answered and how the stream ended. */
+async function refusedHello(address: string, h: AgentHello): Promise<{ replies: ConnectResponse[]; err: ServiceError }> {
+  const client = new AgentGatewayClient(address, credentials.createInsecure());
+  const call = client.connect();
+  const replies: ConnectResponse[] = [];
+  call.on('data', (r: ConnectResponse) => replies.push(r));
+  const ended = new Promise<ServiceError>((res) => call.on('error', res));
+  call.write({ msg: { $case: 'hello', value: h } });
+  const err = await ended;
+  client.close();
+  return { replies, err };
+}
+
+/** A raw unary call with bytes we choose: what a broken or hostile client sends. */
+function rawUnary(address: string, method: string, body: Buffer): Promise<ServiceError | Buffer> {
+  const client = new Client(address, credentials.createInsecure());
+  return new Promise((res) => {
+    client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, body, new Metadata(), (err, value) => {
+      client.close();
+      res(err ?? value!);
+    });
+  });
+}
+
+describe('CLI bad input', () => {
+  beforeAll(assertBuilt);
+
+  it('rejects an unknown flag with the flag named and exit code 2', async () => {
+    const r = await runYard(['servers', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown argument: bogus/);
+  });
+
+  it('says where it looked when no controller runs, in one line, exit 1', async () => {
+    const dir = tempDir();
+    const r = await runYard(['servers', '--data-dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`no controller running: looked for ${join(dir, 'controller.json')}`);
+  });
+
+  it('names the address when the controller given is unreachable', async () => {
+    const port = await freePort();
+    const r = await runYard(['servers', '--controller', `127.0.0.1:${port}`, '--data-dir', tempDir()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`cannot reach the controller at 127\\.0\\.0\\.1:${port} \\(from --controller\\)`));
+  });
+
+  it('rejects bad durations, addresses and labels before doing anything', async () => {
+    expect((await runYard(['controller', '--data-dir', tempDir(), '--grace', 'soon'])).stderr).toMatch(/--grace "soon" is not a duration/);
+    expect((await runYard(['agent', '--controller', 'nowhere'])).stderr).toMatch(/--controller "nowhere" is not HOST:PORT/);
+    expect((await runYard(['agent', '--controller', '127.0.0.1:1', '--labels', 'gpu', '--data-dir', tempDir()])).stderr).toMatch(/label "gpu" is not key=value/);
+  });
+});
+
+describe('a corrupt store', () => {
+  it('stops the controller with the file named and a copy kept; --reset-store starts clean', async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store.json');
+    writeFileSync(store, '{"version": 1, "servers": {');
+    const port = await freePort();
+    const r = await runYard(['controller', '--data-dir', dir, '--listen', `127.0.0.1:${port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`store file ${store} is not valid JSON`);
+    expect(r.stderr).toContain('--reset-store');
+    expect(readFileSync(store, 'utf8')).toBe('{"version": 1, "servers": {');
+    expect(readdirSync(dir).some((f) => f.startsWith('store.json.corrupt-'))).toBe(true);
+
+    const ctl = startControllerProc(dir, port, ['--reset-store']);
+    try {
+      await ctl.waitForOutput(/store was unreadable and --reset-store was given.*\n(.|\n)*controller listening/);
+      expect((await runYard(['servers', '--json', '--data-dir', dir])).stdout.trim()).toBe('[]');
+    } finally {
+      await ctl.kill();
+    }
+  });
+});
+
+describe('a controller listening beyond loopback', () => {
+  const dir = tempDir();
+  let port: number;
+  let ctl: YardProcess;
+  let token: string;
+  const procs: YardProcess[] = [];
+
+  beforeAll(async () => {
+    port = await freePort();
+    ctl = new YardProcess(['controller', '--data-dir', dir, '--listen', `0.0.0.0:${port}`, '--heartbeat', '200ms']);
+    await ctl.waitForOutput(/controller listening/);
+    token = (await runYard(['token', '--data-dir', dir])).stdout.trim();
+  });
+  afterAll(async () => Promise.all([ctl, ...procs].map((p) => p.kill('SIGKILL'))));
+
+  it('refuses an agent with no token, and one with a wrong token, saying so on both sides', async () => {
+    const none = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'no-token']);
+    const wrong = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'wrong-token', '--token', 'yard_nope']);
+    procs.push(none, wrong);
+    await none.waitForOutput(/controller refused this agent: agent .* presented no join token/);
+    await wrong.waitForOutput(/controller refused this agent: agent .* presented a wrong join token/);
+    await ctl.waitForOutput(/agent refused .*code=UNAUTHENTICATED/);
+    const list = await runYard(['servers', '--json', '--controller', `127.0.0.1:${port}`, '--token', token, '--data-dir', tempDir()]);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+  });
+
+  it('admits an agent with the right token', async () => {
+    const good = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'good', '--token', token]);
+    procs.push(good);
+    await waitFor('good online', async () => {
+      const r = await runYard(['servers', '--json', '--controller', `127.0.0.1:${port}`, '--token', token, '--data-dir', tempDir()]);
+      return (JSON.parse(r.stdout) as { name: string; state: string }[]).some((s) => s.name === 'good' && s.state === 'online') || undefined;
+    });
+  });
+
+  it('refuses CLI calls without the token or with a wrong one', async () => {
+    const none = await runYard(['servers', '--controller', `127.0.0.1:${port}`, '--data-dir', tempDir()]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/needs a token: pass --token/);
+    const wrong = await runYard(['servers', '--controller', `127.0.0.1:${port}`, '--token', 'bad', '--data-dir', tempDir()]);
+    expect(wrong.stderr).toMatch(/wrong token/);
+  });
+});
+
+describe('malformed, oversized and out-of-protocol gRPC', () => {
+  const dir = tempDir();
+  let address: string;
+  let ctl: YardProcess;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    address = `127.0.0.1:${port}`;
+    ctl = startControllerProc(dir, port);
+    await ctl.waitForOutput(/controller listening/);
+  });
+  afterAll(() => ctl.kill('SIGKILL'));
+
+  const stillServes = async () => {
+    const r = await runYard(['status', '--data-dir', dir]);
+    expect(r.code).toBe(0);
+  };
+
+  it('answers undecodable bytes with an error status and keeps serving', async () => {
+    const err = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.from([0xff, 0xff, 0xff, 0xff]))) as ServiceError;
+    expect(err.code).toBe(status.INTERNAL);
+    expect(err.details).toMatch(/deserializ|parse/i);
+    await stillServes();
+  });
+
+  it('refuses an oversized message with RESOURCE_EXHAUSTED and keeps serving', async () => {
+    const err = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.alloc(5 * 1024 * 1024, 0x0a))) as ServiceError;
+    expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+    await stillServes();
+  });
+
+  it('refuses an unknown protocol version with a structured, readable error', async () => {
+    const { replies, err } = await refusedHello(address, hello({ protocolVersion: 99 }));
+    expect(err.code).toBe(status.FAILED_PRECONDITION);
+    expect(errorDetailOf(err)?.code).toBe('PROTOCOL_VERSION');
+    expect(err.details).toMatch(/speaks protocol version 99, this controller speaks 1: run the same Switchyard version on both/);
+    expect(replies[0]?.msg?.$case).toBe('error');
+    await ctl.waitForOutput(/agent refused .*code=PROTOCOL_VERSION/);
+  });
+
+  it('the agent side logs the protocol refusal and backs off to the longest wait', async () => {
+    let logged = '';
+    const session = new AgentSession({
+      controller: address,
+      hello: () => hello({ protocolVersion: 99, serverId: 'old-agent' }),
+      drain: () => [],
+      log: createLogger('agent', (l) => (logged += l)),
+    });
+    session.start();
+    try {
+      await waitFor('refusal logged', () => /controller refused this agent: .*protocol version 99/.test(logged) || undefined);
+      await waitFor('backoff logged', () => /reconnecting in (2[4-9]|3[0-6])\.\ds/.test(logged) || undefined);
+    } finally {
+      session.stop();
+    }
+  });
+
+  it('refuses invalid hello fields by name, and heartbeats before hello', async () => {
+    const bad = await refusedHello(address, hello({ serverId: '../../etc/passwd' }));
+    expect(bad.err.code).toBe(status.INVALID_ARGUMENT);
+    expect(bad.err.details).toMatch(/agent hello: serverId may only hold/);
+
+    const client = new AgentGatewayClient(address, credentials.createInsecure());
+    const call = client.connect();
+    const err = await new Promise<ServiceError>((res) => {
+      call.on('error', res);
+      call.on('data', () => undefined);
+      call.write({ msg: { $case: 'heartbeat', value: { seq: 1, samples: [] } } });
+    });
+    client.close();
+    expect(err.code).toBe(status.FAILED_PRECONDITION);
+    expect(err.details).toMatch(/first message of a session must be a hello/);
+    await stillServes();
+  });
+
+  it('names an unknown server in GetServer', async () => {
+    const r = await rawUnary(address, '/switchyard.v1.Control/GetServer', Buffer.from([0x0a, 0x04, 0x6e, 0x6f, 0x70, 0x65]));
+    expect((r as ServiceError).code).toBe(status.NOT_FOUND);
+    expect((r as ServiceError).details).toMatch(/no server "nope"/);
+  });
+});
