@@ -1,6 +1,4 @@
 import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { mkdir } from 'node:fs/promises';
 import { formatHostPort, isLoopback, parseHostPort } from '../core/address.js';
@@ -13,7 +11,7 @@ import { AgentGatewayService } from '../gen/switchyard/v1/agent_gateway.js';
 import { ControlService } from '../gen/switchyard/v1/control.js';
 import { agentGateway } from './grpc/agent-gateway.js';
 import { control } from './grpc/control.js';
-import { protoDir } from './proto-dir.js';
+import { addReflection } from './grpc/reflection.js';
 import { Registry } from './registry.js';
 import { readRuntime, removeRuntime, writeRuntime } from './runtime-file.js';
 import { Store } from './store.js';
@@ -74,7 +72,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }));
   const health = new HealthImplementation({ '': 'SERVING', 'switchyard.v1.AgentGateway': 'SERVING', 'switchyard.v1.Control': 'SERVING' });
   health.addToServer(server);
-  new ReflectionService(loadSync(['switchyard/v1/agent_gateway.proto', 'switchyard/v1/control.proto'], { includeDirs: [protoDir()] })).addToServer(server);
+  addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(formatHostPort(hp), ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
