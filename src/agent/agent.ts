@@ -5,7 +5,7 @@ import { PROTOCOL_VERSION, YARD_VERSION } from '../core/version.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
 import { loadOrCreateServerId } from './identity.js';
 import { describeHost } from './metrics/host.js';
-import { probeGpus } from './metrics/nvidia-smi.js';
+import { probeGpus } from './metrics/gpu-monitor.js';
 import { createHostSampler } from './metrics/sampler.js';
 import { claimPidFile } from './pidfile.js';
 import { AgentSession } from './session.js';

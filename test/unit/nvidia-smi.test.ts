@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { GPU_QUERY_FIELDS, parseComputeAppsCsv, parseGpuCsv, probeGpus } from '../../src/agent/metrics/nvidia-smi.js';
+import { probeGpus } from '../../src/agent/metrics/gpu-monitor.js';
+import { GPU_QUERY_FIELDS, parseComputeAppsCsv, parseGpuCsv } from '../../src/agent/metrics/nvidia-smi.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/nvidia-smi/${name}`, import.meta.url)), 'utf8');
 const FAKE_NVIDIA_SMI = fileURLToPath(new URL('../fixtures/bin/nvidia-smi', import.meta.url));

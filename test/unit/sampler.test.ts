@@ -5,7 +5,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeHost } from '../../src/agent/metrics/host.js';
-import { createGpuMonitor } from '../../src/agent/metrics/nvidia-smi.js';
+import { createGpuMonitor } from '../../src/agent/metrics/gpu-monitor.js';
 import { MAX_BUFFERED_SAMPLES, createHostSampler, type HostSampler } from '../../src/agent/metrics/sampler.js';
 import type { HostSample } from '../../src/core/types.js';
 

@@ -3,7 +3,7 @@
 // reach its controller keeps constant memory and sends the freshest samples when it can.
 import type { GpuSample, HostSample } from '../../core/types.js';
 import { createHostReader } from './host.js';
-import { createGpuMonitor, type GpuReading, type MetricsLog } from './nvidia-smi.js';
+import { createGpuMonitor, type GpuReading, type MetricsLog } from './gpu-monitor.js';
 
 /** How many undrained samples are kept; older ones are dropped. */
 export const MAX_BUFFERED_SAMPLES = 30;
