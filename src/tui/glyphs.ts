@@ -1,0 +1,84 @@
+import type { ServerStateName } from '../core/types.js';
+
+/**
+ * Every non-ASCII character the dashboard draws, so a non-UTF-8 terminal gets a complete
+ * ASCII set instead of mojibake. States keep a distinct symbol *and* their word.
+ */
+export interface Glyphs {
+  readonly unicode: boolean;
+  readonly states: Readonly<Record<ServerStateName, string>>;
+  /** Sparkline levels, lowest first; a gap (unknown) is a space. */
+  readonly spark: readonly string[];
+  readonly barFull: string;
+  readonly barEmpty: string;
+  /** Partial cells for bars, 1/8 .. 7/8; empty where the set has none. */
+  readonly barPartial: readonly string[];
+  readonly unknown: string;
+  readonly degree: string;
+  readonly rx: string;
+  readonly tx: string;
+  readonly selected: string;
+  readonly ellipsis: string;
+  readonly dash: string;
+  readonly sep: string;
+  /** Chart y axis: a tick where a value is printed, a line elsewhere. */
+  readonly axisTick: string;
+  readonly axisLine: string;
+  readonly crumb: string;
+}
+
+export const UNICODE_GLYPHS: Glyphs = {
+  unicode: true,
+  states: {
+    online: '●',
+    degraded: '◐',
+    disconnected: '○',
+    down: '✖',
+    draining: '▽',
+    cordoned: '⊘',
+    unknown: '?',
+  },
+  spark: ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'],
+  barFull: '█',
+  barEmpty: '░',
+  barPartial: ['▏', '▎', '▍', '▌', '▋', '▊', '▉'],
+  unknown: '–',
+  degree: '°C',
+  rx: '↓',
+  tx: '↑',
+  selected: '▶',
+  ellipsis: '…',
+  dash: '—',
+  sep: '·',
+  axisTick: '┤',
+  axisLine: '│',
+  crumb: '›',
+};
+
+export const ASCII_GLYPHS: Glyphs = {
+  unicode: false,
+  states: {
+    online: '*',
+    degraded: '~',
+    disconnected: 'o',
+    down: 'x',
+    draining: 'v',
+    cordoned: '/',
+    unknown: '?',
+  },
+  spark: ['_', '.', '-', '=', '+', '*', '#', '@'],
+  barFull: '#',
+  barEmpty: '.',
+  barPartial: [],
+  unknown: '-',
+  degree: 'C',
+  rx: 'rx',
+  tx: 'tx',
+  selected: '>',
+  ellipsis: '~',
+  dash: '-',
+  sep: '|',
+  axisTick: '+',
+  axisLine: '|',
+  crumb: '>',
+};

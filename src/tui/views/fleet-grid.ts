@@ -1,0 +1,58 @@
+/** Cards narrower than this lose their sparklines: 80 columns hold one, 160 three, 200 four. */
+export const MIN_CARD_WIDTH = 50;
+
+export function columnsFor(width: number): number {
+  return Math.max(1, Math.floor(width / MIN_CARD_WIDTH));
+}
+
+export interface GridRow {
+  /** Index of the first card in the row, and one past the last. */
+  first: number;
+  end: number;
+  top: number;
+  height: number;
+}
+
+export interface GridPage {
+  first: number;
+  end: number;
+  rows: GridRow[];
+}
+
+/**
+ * Splits cards into rows of `columns` (a row is as tall as its tallest card) and rows into
+ * pages of `height` cells. Cheap enough to run every frame for thousands of cards.
+ */
+export function paginate(heights: readonly number[], columns: number, height: number): GridPage[] {
+  const pages: GridPage[] = [];
+  let page: GridPage = { first: 0, end: 0, rows: [] };
+  let top = 0;
+  for (let first = 0; first < heights.length; first += columns) {
+    const end = Math.min(first + columns, heights.length);
+    let rowHeight = 0;
+    for (let i = first; i < end; i++) rowHeight = Math.max(rowHeight, heights[i]!);
+    rowHeight = Math.min(rowHeight, height);
+    if (top + rowHeight > height && page.rows.length > 0) {
+      pages.push(page);
+      page = { first, end: first, rows: [] };
+      top = 0;
+    }
+    page.rows.push({ first, end, top, height: rowHeight });
+    page.end = end;
+    top += rowHeight;
+  }
+  pages.push(page);
+  return pages;
+}
+
+/** The page holding card `index` (binary search: pages are in order). */
+export function pageOf(pages: readonly GridPage[], index: number): number {
+  let lo = 0;
+  let hi = pages.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (pages[mid]!.first <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -1,0 +1,135 @@
+import blessed from 'blessed';
+import type { FleetServer } from '../../core/fleet.js';
+import { serverFilter } from '../filter.js';
+import { gpuCount } from '../render/gpus.js';
+import type { Look } from '../render/look.js';
+import { escapeTags, paint } from '../render/paint.js';
+import { CARD_BASE_HEIGHT, ServerCard } from '../widgets/server-card.js';
+import { columnsFor, pageOf, paginate, type GridPage } from './fleet-grid.js';
+import type { View, ViewContext } from './view.js';
+
+/** The servers the filter in force lets through, in the source's order. */
+export function filteredFleet(ctx: ViewContext): readonly FleetServer[] {
+  const all = ctx.source.list();
+  if (ctx.state.filter === '') return all;
+  const keep = serverFilter(ctx.state.filter);
+  return all.filter((fs) => keep(fs.server));
+}
+
+/**
+ * The grid of server cards. Only the cards of the page on screen exist as widgets, taken
+ * from a pool that grows to the most cards one page has held: a frame costs the same for
+ * 10 servers or 10,000.
+ */
+export class FleetView implements View {
+  readonly name = 'fleet' as const;
+  private readonly look: Look;
+  private readonly cards: ServerCard[] = [];
+  private readonly empty: blessed.Widgets.BoxElement;
+  private servers: readonly FleetServer[] = [];
+  private pages: GridPage[] = [];
+  private columns = 1;
+  private current = 0;
+  /** A hidden view ignores frames it was marked dirty for before it was hidden. */
+  private visible = false;
+
+  constructor(private readonly ctx: ViewContext) {
+    this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
+    this.empty = blessed.box({ parent: ctx.parent, hidden: true, top: 'center', left: 'center', width: '80%', height: 3, align: 'center', tags: true });
+  }
+
+  update(): void {
+    if (!this.visible) return;
+    const { width, height } = this.ctx.size();
+    this.servers = filteredFleet(this.ctx);
+    this.columns = columnsFor(width);
+    this.pages = paginate(this.servers.map((fs) => CARD_BASE_HEIGHT + gpuCount(fs)), this.columns, height);
+    const selected = this.selectedIndex();
+    this.current = pageOf(this.pages, selected);
+    this.placeCards(width, selected);
+    this.showEmptyMessage();
+  }
+
+  show(): void {
+    this.visible = true;
+    this.ctx.markDirty(this);
+  }
+
+  hide(): void {
+    this.visible = false;
+    for (const card of this.cards) card.hide();
+    this.empty.hide();
+  }
+
+  status(): string {
+    const total = this.ctx.source.list().length;
+    const count = this.ctx.state.filter === '' ? `${total} servers` : `${this.servers.length} of ${total} match`;
+    return this.pages.length > 1 ? `${count}  page ${this.current + 1}/${this.pages.length}` : count;
+  }
+
+  breadcrumb(): string {
+    return 'Fleet';
+  }
+
+  /** Arrows move within the grid; down from the last full row lands on the last card. */
+  move(dx: number, dy: number): void {
+    const target = this.selectedIndex() + dx + dy * this.columns;
+    const lastRow = Math.floor((this.servers.length - 1) / this.columns);
+    if (dy > 0 && Math.floor(target / this.columns) > lastRow) return;
+    this.select(target);
+  }
+
+  page(delta: number): void {
+    const target = Math.min(Math.max(this.current + delta, 0), this.pages.length - 1);
+    this.select(this.pages[target]?.first ?? 0);
+  }
+
+  edge(which: 'first' | 'last'): void {
+    this.select(which === 'first' ? 0 : this.servers.length - 1);
+  }
+
+  private select(index: number): void {
+    const clamped = Math.min(Math.max(index, 0), this.servers.length - 1);
+    this.ctx.state.selectedId = this.servers[clamped]?.server.id;
+    this.ctx.markDirty(this);
+  }
+
+  /** The selected card's index; a selection the filter hid falls back to the first card. */
+  private selectedIndex(): number {
+    const index = this.servers.findIndex((fs) => fs.server.id === this.ctx.state.selectedId);
+    if (index >= 0) return index;
+    this.ctx.state.selectedId = this.servers[0]?.server.id;
+    return 0;
+  }
+
+  private placeCards(width: number, selected: number): void {
+    const page = this.pages[this.current]!;
+    const cardWidth = Math.floor(width / this.columns);
+    const now = this.ctx.now();
+    let used = 0;
+    for (const row of page.rows) {
+      for (let i = row.first; i < row.end; i++) {
+        const column = i - row.first;
+        const left = column * cardWidth;
+        const rect = { left, top: row.top, width: column === this.columns - 1 ? width - left : cardWidth, height: row.height };
+        const card = this.cards[used] ?? (this.cards[used] = new ServerCard(this.ctx.parent, this.look));
+        card.show(this.servers[i]!, rect, i === selected, now);
+        used++;
+      }
+    }
+    for (const card of this.cards.slice(used)) card.hide();
+  }
+
+  private showEmptyMessage(): void {
+    if (this.servers.length > 0) {
+      this.empty.hide();
+      return;
+    }
+    const { filter } = this.ctx.state;
+    const text = filter === ''
+      ? 'No servers yet: agents appear here as soon as they connect.'
+      : `No server matches "${escapeTags(filter)}". Esc clears the filter.`;
+    this.empty.setContent(paint(this.ctx.theme.muted, text));
+    this.empty.show();
+  }
+}

@@ -1,0 +1,66 @@
+import type { FleetServer } from '../../core/fleet.js';
+import { isStale, lastSeenText } from '../freshness.js';
+import { formatBytes, formatPct, formatRate, isKnown } from '../render/format.js';
+import type { GpuView } from '../render/gpus.js';
+import type { Look } from '../render/look.js';
+import { escapeTags, paint } from '../render/paint.js';
+import { ASCII_POINTS } from '../render/plot.js';
+import type { ChartData } from '../widgets/line-chart.js';
+
+// What each chart of the server view plots, and the legend line above it.
+
+const percentAxis = (v: number): string => `${Math.round(v)}`;
+
+/**
+ * One item per series, coloured like it (in ASCII, led by its point mark), then extras; for a
+ * silent host, all in the stale colour and led by its age, so old numbers never pass as new.
+ */
+function legend(fs: FleetServer, look: Look, now: number, items: string[], extra = ''): string {
+  const { theme, glyphs } = look;
+  const marks = glyphs.unicode ? items : items.map((item, i) => `${ASCII_POINTS[i % ASCII_POINTS.length]} ${item}`);
+  if (isStale(fs.server, now)) {
+    const all = extra ? [...marks, extra] : marks;
+    return paint(theme.stale, escapeTags(`${lastSeenText(fs.server, now)}: ${all.join('  ')}`));
+  }
+  const coloured = marks.map((item, i) => paint(theme.series[i % theme.series.length]!, escapeTags(item)));
+  return (extra ? [...coloured, paint(theme.muted, escapeTags(extra))] : coloured).join('  ');
+}
+
+export function cpuChart(fs: FleetServer, look: Look, now: number): ChartData {
+  const cpu = formatPct(fs.server.latest?.cpuPct, look.glyphs.unknown);
+  return { title: 'CPU %', legend: legend(fs, look, now, [`cpu ${cpu}`]), series: [fs.series.cpu], min: 0, max: 100, axisLabel: percentAxis };
+}
+
+export function memoryChart(fs: FleetServer, look: Look, now: number): ChartData {
+  const latest = fs.server.latest;
+  const u = look.glyphs.unknown;
+  const text = latest
+    ? `used ${formatBytes(latest.memoryUsedBytes, u)} of ${formatBytes(latest.memoryTotalBytes, u)} (${formatPct(fs.series.memory.last(), u)})`
+    : `used ${u}`;
+  return { title: 'Memory %', legend: legend(fs, look, now, [text]), series: [fs.series.memory], min: 0, max: 100, axisLabel: percentAxis };
+}
+
+export function networkChart(fs: FleetServer, look: Look, now: number): ChartData {
+  const latest = fs.server.latest;
+  const u = look.glyphs.unknown;
+  const items = [`rx ${formatRate(latest?.netRxBytesPerSec, u)}`, `tx ${formatRate(latest?.netTxBytesPerSec, u)}`];
+  // No fixed top: the scale follows the busiest moment on screen.
+  return { title: 'Network rx/tx', legend: legend(fs, look, now, items), series: [fs.series.netRx, fs.series.netTx], min: 0, axisLabel: (v) => formatRate(v, '') };
+}
+
+export function gpuChart(gpu: GpuView, fs: FleetServer, look: Look, now: number): ChartData {
+  const { glyphs } = look;
+  const u = glyphs.unknown;
+  const s = gpu.sample;
+  const memPct = s && isKnown(s.memoryUsedMib) && isKnown(s.memoryTotalMib) && s.memoryTotalMib > 0 ? (s.memoryUsedMib / s.memoryTotalMib) * 100 : undefined;
+  const temp = `${isKnown(s?.temperatureC) ? Math.round(s.temperatureC) : u}${glyphs.degree}`;
+  const power = `${isKnown(s?.powerW) ? Math.round(s.powerW) : u}/${isKnown(s?.powerLimitW) ? Math.round(s.powerLimitW) : u}W`;
+  return {
+    title: `GPU${gpu.index} ${glyphs.sep} ${gpu.name}`,
+    legend: legend(fs, look, now, [`util ${formatPct(s?.utilizationPct, u)}`, `mem ${formatPct(memPct, u)}`], `${temp} ${power}`),
+    series: gpu.history ? [gpu.history.utilization, gpu.history.memory] : [],
+    min: 0,
+    max: 100,
+    axisLabel: percentAxis,
+  };
+}

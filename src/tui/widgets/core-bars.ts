@@ -1,0 +1,78 @@
+import blessed from 'blessed';
+import { bar, level } from '../render/bar.js';
+import { formatPct, padLeft } from '../render/format.js';
+import type { Look } from '../render/look.js';
+import { paint } from '../render/paint.js';
+import { sparkline } from '../render/sparkline.js';
+import { hide, indent, labelText, place, type Rect } from './rect.js';
+
+/** "12 ██████░░░  45%" and two spaces between entries. */
+const ENTRY = 3 + 8 + 5;
+const STRIDE = ENTRY + 2;
+/** Past this many rows of bars, cores are drawn one glyph each (a 128-core host fits). */
+const MAX_BAR_ROWS = 12;
+
+function perRow(inner: number): number {
+  return Math.max(1, Math.floor((inner + 2) / STRIDE));
+}
+
+function compact(cores: number, inner: number): boolean {
+  return Math.ceil(cores / perRow(inner)) > MAX_BAR_ROWS;
+}
+
+/** Rows of glyphs in compact mode: each row starts with the index of its first core. */
+function glyphsPerRow(inner: number): number {
+  return Math.max(1, inner - 4);
+}
+
+export function coresHeight(cores: number, width: number): number {
+  const inner = width - 4;
+  const rows = compact(cores, inner) ? Math.ceil(cores / glyphsPerRow(inner)) : Math.ceil(cores / perRow(inner));
+  return 2 + Math.max(1, rows);
+}
+
+/** Per-core CPU use: a small bar per core, or one level glyph per core on big hosts. */
+export class CoreBars {
+  private readonly box: blessed.Widgets.BoxElement;
+
+  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
+    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+    if (look.theme.border !== 'none') this.box.style.border = { fg: look.theme.border };
+  }
+
+  show(rect: Rect, cores: readonly number[], stale: boolean): void {
+    const inner = rect.width - 4;
+    this.box.setLabel(labelText(`CPU cores (${cores.length})`, rect.width, this.look.glyphs.ellipsis));
+    const lines = cores.length === 0 ? [paint(this.look.theme.muted, 'no per-core readings')] : compact(cores.length, inner) ? this.glyphRows(cores, inner) : this.barRows(cores, inner);
+    this.box.setContent(indent(stale ? lines.map((l) => paint(this.look.theme.stale, l)) : lines));
+    place(this.box, rect);
+  }
+
+  hide(): void {
+    hide(this.box);
+  }
+
+  private barRows(cores: readonly number[], inner: number): string[] {
+    const { theme, glyphs } = this.look;
+    const n = perRow(inner);
+    const lines: string[] = [];
+    for (let start = 0; start < cores.length; start += n) {
+      const entries = cores.slice(start, start + n).map((pct, i) => {
+        const parts = bar(pct, 8, glyphs);
+        return `${padLeft(String(start + i), 2)} ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}${padLeft(formatPct(pct, glyphs.unknown), 5)}`;
+      });
+      lines.push(entries.join('  '));
+    }
+    return lines;
+  }
+
+  private glyphRows(cores: readonly number[], inner: number): string[] {
+    const n = glyphsPerRow(inner);
+    const lines: string[] = [];
+    for (let start = 0; start < cores.length; start += n) {
+      const row = cores.slice(start, start + n);
+      lines.push(`${padLeft(String(start), 3)} ${paint(this.look.theme.series[0]!, sparkline(row, row.length, this.look.glyphs, 100))}`);
+    }
+    return lines;
+  }
+}

@@ -1,0 +1,78 @@
+import blessed from 'blessed';
+import type { RingBuffer } from '../../core/ring.js';
+import { padLeft } from '../render/format.js';
+import type { Look } from '../render/look.js';
+import { paint } from '../render/paint.js';
+import { plot } from '../render/plot.js';
+import { hide, labelText, place, type Rect } from './rect.js';
+
+export interface ChartData {
+  title: string;
+  /** One tagged line above the plot: current values, coloured like their series. */
+  legend: string;
+  series: readonly RingBuffer[];
+  min: number;
+  /** Top of the scale; left out, it is the largest value on screen. */
+  max?: number;
+  axisLabel: (value: number) => string;
+}
+
+/**
+ * A titled line chart: braille dots (2 points a cell) on UTF-8 terminals, one ASCII point a
+ * column elsewhere. Drawn as text, so the glyph fallback and NO_COLOR need nothing special.
+ */
+export class LineChart {
+  private readonly box: blessed.Widgets.BoxElement;
+
+  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
+    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+    if (look.theme.border !== 'none') this.box.style.border = { fg: look.theme.border };
+  }
+
+  show(rect: Rect, data: ChartData): void {
+    this.box.setLabel(labelText(data.title, rect.width, this.look.glyphs.ellipsis));
+    this.box.setContent(this.lines(rect.width - 2, rect.height - 2, data).join('\n'));
+    place(this.box, rect);
+  }
+
+  hide(): void {
+    hide(this.box);
+  }
+
+  private lines(width: number, height: number, data: ChartData): string[] {
+    const { glyphs, theme } = this.look;
+    const braille = glyphs.unicode;
+    const rows = height - 1;
+    // The axis labels' width depends on the scale; reading a full width of points is enough.
+    const values = data.series.map((s) => s.values(braille ? width * 2 : width));
+    const max = data.max ?? Math.max(1, ...values.flat().filter((v) => !Number.isNaN(v)));
+    const top = data.axisLabel(max);
+    const bottom = data.axisLabel(data.min);
+    const labelWidth = Math.max(top.length, bottom.length);
+    const cols = Math.max(0, width - labelWidth - 1);
+    const grid = plot(values, cols, rows, data.min, max, braille);
+    const out = [` ${data.legend}`];
+    grid.forEach((cells, r) => {
+      const label = r === 0 ? top : r === rows - 1 ? bottom : '';
+      const axis = label ? glyphs.axisTick : glyphs.axisLine;
+      let line = paint(theme.muted, `${padLeft(label, labelWidth)}${axis}`);
+      // Runs of cells from one series share one colour tag.
+      let run = '';
+      let runSeries = -1;
+      const flush = (): void => {
+        line += runSeries < 0 ? run : paint(theme.series[runSeries % theme.series.length]!, run);
+        run = '';
+      };
+      for (const cell of cells) {
+        if (cell.series !== runSeries) {
+          flush();
+          runSeries = cell.series;
+        }
+        run += cell.ch;
+      }
+      flush();
+      out.push(line);
+    });
+    return out;
+  }
+}

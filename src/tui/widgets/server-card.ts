@@ -1,0 +1,103 @@
+import blessed from 'blessed';
+import type { FleetServer } from '../../core/fleet.js';
+import { stateName } from '../../core/types.js';
+import { isStale, lastSeenText } from '../freshness.js';
+import { fit, formatRate, padLeft } from '../render/format.js';
+import { gpuLine } from '../render/gpu-line.js';
+import { gpusOf } from '../render/gpus.js';
+import type { Look } from '../render/look.js';
+import { meterLine } from '../render/meter.js';
+import { escapeTags, paint } from '../render/paint.js';
+import { sparkline } from '../render/sparkline.js';
+import { hide, indent, labelText, place, type Rect } from './rect.js';
+
+/** Border (2) plus the state, labels, CPU, memory and network lines; one more line per GPU. */
+export const CARD_BASE_HEIGHT = 7;
+/** Border and margins take this many columns from a card's width. */
+const CARD_CHROME = 4;
+
+function stateLine(fs: FleetServer, width: number, now: number, look: Look, stale: boolean): string {
+  const { server } = fs;
+  const name = stateName(server.state);
+  const state = `${look.glyphs.states[name]} ${name}`;
+  const right = stale ? lastSeenText(server, now) : server.hostname !== server.name ? server.hostname : (server.addresses[0] ?? '');
+  const rightText = fit(right, Math.max(0, width - state.length - 2), look.glyphs.ellipsis).trimEnd();
+  const gap = ' '.repeat(Math.max(1, width - state.length - rightText.length));
+  // The age of a silent host is the one thing on its card that is current: never dim it.
+  return `${paint(look.theme.states[name], state)}${gap}${stale ? rightText : paint(look.theme.muted, escapeTags(rightText))}`;
+}
+
+function labelsLine(fs: FleetServer, width: number, look: Look): string {
+  const labels = Object.entries(fs.server.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+  return paint(look.theme.muted, escapeTags(fit(labels || 'no labels', width, look.glyphs.ellipsis).trimEnd()));
+}
+
+function netLine(fs: FleetServer, width: number, look: Look, stale: boolean): string {
+  const { glyphs, theme } = look;
+  const latest = fs.server.latest;
+  const rx = padLeft(formatRate(latest?.netRxBytesPerSec, glyphs.unknown), 9);
+  const tx = padLeft(formatRate(latest?.netTxBytesPerSec, glyphs.unknown), 9);
+  const text = `NET ${glyphs.rx}${rx} ${glyphs.tx}${tx}`;
+  const sparkWidth = Math.max(0, width - text.length - 1);
+  const spark = sparkline(fs.series.netRx.values(sparkWidth), sparkWidth, glyphs);
+  if (stale) return paint(theme.stale, `${text} ${spark}`);
+  return `${text} ${paint(theme.series[0]!, spark)}`;
+}
+
+/** The card's lines (tagged), for `height` rows of `width` columns inside the border. */
+export function cardLines(fs: FleetServer, width: number, height: number, now: number, look: Look): string[] {
+  const stale = isStale(fs.server, now);
+  const latest = fs.server.latest;
+  const memPct = latest && latest.memoryTotalBytes > 0 ? (latest.memoryUsedBytes / latest.memoryTotalBytes) * 100 : undefined;
+  const lines = [
+    stateLine(fs, width, now, look, stale),
+    labelsLine(fs, width, look),
+    meterLine('CPU', latest?.cpuPct, fs.series.cpu, width, look, stale),
+    meterLine('MEM', memPct, fs.series.memory, width, look, stale),
+    netLine(fs, width, look, stale),
+  ];
+  const gpus = gpusOf(fs);
+  const room = height - lines.length;
+  // When every GPU does not fit, the last line says how many are left out.
+  const shown = gpus.length > room ? Math.max(0, room - 1) : gpus.length;
+  for (const gpu of gpus.slice(0, shown)) lines.push(gpuLine(gpu.index, gpu.sample, gpu.history, width, look, stale));
+  if (shown < gpus.length && room > 0) lines.push(paint(look.theme.muted, `+${gpus.length - shown} more GPUs (Enter for all)`));
+  return lines.slice(0, Math.max(0, height));
+}
+
+/** One server's card in the fleet grid; the grid keeps a pool of these and re-fills them. */
+export class ServerCard {
+  private readonly box: blessed.Widgets.BoxElement;
+  private label = '';
+
+  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: {} },
+    });
+  }
+
+  show(fs: FleetServer, rect: Rect, selected: boolean, now: number): void {
+    const { box, look } = this;
+    // Selection must show without colour: a marker in the title and an inverse border.
+    const marker = selected ? `${look.glyphs.selected} ` : '';
+    const label = labelText(`${marker}${fs.server.name}`, rect.width, look.glyphs.ellipsis);
+    const text = selected ? `{bold}${label}{/bold}` : label;
+    if (text !== this.label) {
+      box.setLabel(text);
+      this.label = text;
+    }
+    const border = selected ? look.theme.selected : look.theme.border;
+    box.style.border = { ...(border === 'none' ? {} : { fg: border }), bold: selected, inverse: selected && border === 'none' };
+    box.setContent(indent(cardLines(fs, rect.width - CARD_CHROME, rect.height - 2, now, look)));
+    place(box, rect);
+  }
+
+  hide(): void {
+    hide(this.box);
+  }
+}

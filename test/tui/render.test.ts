@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { serverFilter } from '../../src/tui/filter.js';
+import { ASCII_GLYPHS, UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
+import { bar } from '../../src/tui/render/bar.js';
+import { fit, formatBytes, formatGibPair, formatPct, formatRate } from '../../src/tui/render/format.js';
+import { plot } from '../../src/tui/render/plot.js';
+import { sparkline } from '../../src/tui/render/sparkline.js';
+import { makeServer } from './fleet-fixture.js';
+
+describe('text renderers', () => {
+  it('sparklines leave unknown readings as gaps and short history blank on the left', () => {
+    expect(sparkline([0, 50, Number.NaN, 100], 6, UNICODE_GLYPHS, 100)).toBe('  ▁▅ █');
+    expect(sparkline([0, 100], 2, ASCII_GLYPHS, 100)).toBe('_@');
+  });
+
+  it('bars use eighth blocks in UTF-8 and whole cells in ASCII; unknown is empty', () => {
+    expect(bar(50, 4, UNICODE_GLYPHS)).toEqual({ filled: '██', empty: '░░' });
+    expect(bar(30, 4, UNICODE_GLYPHS).filled).toBe('█▎');
+    expect(bar(30, 4, ASCII_GLYPHS)).toEqual({ filled: '#', empty: '...' });
+    expect(bar(undefined, 3, UNICODE_GLYPHS)).toEqual({ filled: '', empty: '░░░' });
+  });
+
+  it('plots braille with points joined, and ASCII with one point a column', () => {
+    const braille = plot([[0, 100]], 1, 1, 0, 100, true);
+    // Left column bottom dot (0x40) and the right column from bottom to top (0x08|0x10|0x20|0x80).
+    expect(braille[0]![0]!.ch).toBe(String.fromCharCode(0x2800 + 0x40 + 0x08 + 0x10 + 0x20 + 0x80));
+    const ascii = plot([[0, 100], [50, Number.NaN]], 2, 3, 0, 100, false).map((row) => row.map((c) => c.ch).join(''));
+    expect(ascii).toEqual([' *', '+ ', '* ']);
+  });
+
+  it('formats unknown as the unknown mark, never 0', () => {
+    expect(formatPct(undefined, '–')).toBe('–');
+    expect(formatPct(Number.NaN, '–')).toBe('–');
+    expect(formatGibPair(undefined, 15360, '–')).toBe('–/15.0 GiB');
+    expect(formatGibPair(undefined, undefined, '–')).toBe('–');
+    expect(formatBytes(931 * 1024 ** 3, '–')).toBe('931G');
+    expect(formatBytes(1.5 * 1024 ** 4, '–')).toBe('1.5T');
+    expect(formatRate(12_345_678, '–')).toBe('12.3MB/s');
+    expect(fit('gpu-a100-01', 6, '…')).toBe('gpu-a…');
+  });
+
+  it('filters by label, by substring of name, hostname or label, all words together', () => {
+    const server = makeServer({ id: 's', name: 'gpu-a100-01', labels: { gpu: 'a100-80gb', zone: 'us-east-1a' } }, 0);
+    expect(serverFilter('gpu=a100')(server)).toBe(true);
+    expect(serverFilter('gpu=t4')(server)).toBe(false);
+    expect(serverFilter('lab.example')(server)).toBe(true);
+    expect(serverFilter('east')(server)).toBe(true);
+    expect(serverFilter('A100 zone=us-east')(server)).toBe(true);
+    expect(serverFilter('a100 web')(server)).toBe(false);
+  });
+});
