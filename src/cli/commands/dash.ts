@@ -53,7 +53,7 @@ export const dashCommand = {
       dashboard.stop();
       await controller.stop();
       logStream.end();
-      if (agent) process.stdout.write(`yard: the local agent (pid ${agent.pid}) keeps running so this host's workloads survive; \`kill ${agent.pid}\` stops it\n`);
+      if (agent) process.stdout.write(`yard: the local agent (pid ${agent.pid}) keeps running and reconnects when a controller is back; \`kill ${agent.pid}\` stops it\n`);
       process.exit(0);
     };
     const dashboard = startDashboard({
