@@ -1,0 +1,62 @@
+// Agent cost: a real `yard agent` sampling this host at 1 Hz, measured from /proc.
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { CLIENT_OPTIONS } from '../src/core/rpc/options.js';
+import { ControlClient, type ListServersResponse } from '../src/gen/switchyard/v1/control.js';
+import { ServerState } from '../src/gen/switchyard/v1/fleet.js';
+import { ProcMonitor, sleep, tempDir, YardProcess, type ProcUsage } from './lib.js';
+
+export interface AgentCostOptions {
+  address: string;
+  seconds: number;
+  warmupS: number;
+  log: (line: string) => void;
+}
+
+export interface AgentCostResult {
+  usage: ProcUsage;
+  gpus: string;
+  /** What the controller holds for this agent at the end. */
+  online: boolean;
+  cores: number;
+  linesLogged: number;
+  warnings: string[];
+}
+
+function listServers(address: string): Promise<ListServersResponse> {
+  const client = new ControlClient(address, credentials.createInsecure(), CLIENT_OPTIONS);
+  return new Promise<ListServersResponse>((resolve, reject) =>
+    client.listServers({}, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, res) => (err ? reject(err) : resolve(res))),
+  ).finally(() => client.close());
+}
+
+export async function runAgentCost(opts: AgentCostOptions): Promise<AgentCostResult> {
+  const dataDir = tempDir('yard-bench-agent-');
+  const agent = new YardProcess('agent', ['agent', '--controller', opts.address, '--data-dir', dataDir, '--interval', '1s']);
+  try {
+    const started = await agent.waitForOutput(/agent started.*/, 30_000);
+    await agent.waitForOutput(/connected to controller/, 15_000);
+    const gpus = /gpus=(\d+)/.exec(started[0])?.[1] ?? '?';
+    opts.log(`  agent pid ${agent.pid} connected (${gpus} GPUs); warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
+    await sleep(opts.warmupS * 1000);
+    const mon = new ProcMonitor(agent.pid);
+    await sleep(opts.seconds * 1000);
+    const usage = mon.stop();
+    const servers = (await listServers(opts.address)).servers;
+    const me = servers[0];
+    const warnings = agent
+      .output()
+      .split('\n')
+      .filter((l) => /\b(WARN|ERROR)\b/.test(l))
+      .slice(-5);
+    return {
+      usage,
+      gpus,
+      online: me?.state === ServerState.SERVER_STATE_ONLINE && Date.now() - (me?.lastSeenMs ?? 0) < 5000,
+      cores: me?.latest?.cpuPerCorePct.length ?? 0,
+      linesLogged: agent.lineCount,
+      warnings,
+    };
+  } finally {
+    await agent.kill();
+  }
+}

@@ -1,0 +1,307 @@
+// Fleet simulator: N agent sessions over the real protocol against a real controller process.
+import { credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { CLIENT_OPTIONS } from '../src/core/rpc/options.js';
+import { AgentGatewayClient, ConnectRequest, type ConnectResponse } from '../src/gen/switchyard/v1/agent_gateway.js';
+import { FakeHost } from './hosts.js';
+import type { ListClientReport } from './list-client.js';
+import { ProcMonitor, runNode, sleep, summarize, type ProcUsage, type Summary } from './lib.js';
+
+const LIST_CLIENT = resolve(import.meta.dirname, 'list-client.js');
+
+export interface FleetSimOptions {
+  address: string;
+  controllerPid: number;
+  agents: number;
+  /** Steady-state window. */
+  seconds: number;
+  /** Sessions dialled per batch, and the pause between batches. */
+  batchSize?: number;
+  batchEveryMs?: number;
+  log: (line: string) => void;
+}
+
+export interface FleetSimResult {
+  agents: number;
+  connected: number;
+  failedToConnect: number;
+  rampS: number;
+  helloToWelcome: Summary;
+  steady: ProcUsage;
+  /** Controller RSS once listening, before any agent. */
+  rssIdleBytes: number;
+  rtt: Summary;
+  /** Round trips of beats sent while ListServers calls ran (right after the steady window). */
+  rttDuringList: Summary;
+  listWindowS: number;
+  heartbeatsSent: number;
+  heartbeatsAcked: number;
+  /** Sent in the window and not acked by its end (+2 s). */
+  unacked: number;
+  /** Beats skipped because the stream was still full (write backpressure). */
+  skipped: number;
+  sessionErrors: number;
+  benchCpuPct: number;
+  benchLoopDelayP99Ms: number;
+  heartbeatBytes: { mean: number; max: number };
+  online: number;
+  listed: number;
+  listServersMs: number;
+  listServersBytes: number;
+  listServersError?: string;
+  /** Extra controller CPU per ListServers call (ms). */
+  listCpuMsPerCall: number;
+}
+
+/** Bound on recorded beats (1000 agents × 60 s is 60,000). */
+const MAX_RECORDS = 2_000_000;
+
+const channelOptions = { ...CLIENT_OPTIONS, 'grpc.use_local_subchannel_pool': 1 };
+
+class SimSession {
+  private client?: AgentGatewayClient;
+  private call?: ClientDuplexStream<ConnectRequest, ConnectResponse>;
+  private timer?: NodeJS.Timeout;
+  private seq = 0;
+  /** seq → write time, for beats in flight (bounded: pruned at every beat). */
+  private readonly pending = new Map<number, number>();
+  private closing = false;
+  welcomed = false;
+  failed?: string;
+  dialledAt = 0;
+  welcomeMs = 0;
+  ended: Promise<void>;
+  private endedResolve!: () => void;
+
+  constructor(readonly host: FakeHost, private readonly stats: SimStats) {
+    this.ended = new Promise((r) => (this.endedResolve = r));
+  }
+
+  dial(address: string, onWelcome: (s: SimSession) => void): void {
+    this.dialledAt = performance.now();
+    this.client = new AgentGatewayClient(address, credentials.createInsecure(), channelOptions);
+    const call = this.client.connect(new Metadata());
+    this.call = call;
+    call.on('data', (res: ConnectResponse) => {
+      const msg = res.msg;
+      if (msg?.$case === 'welcome') {
+        this.welcomed = true;
+        this.welcomeMs = performance.now() - this.dialledAt;
+        const every = Math.max(100, msg.value.heartbeatIntervalMs || 1000);
+        // Jittered start so the fleet's beats spread over the interval.
+        this.timer = setTimeout(() => {
+          this.beat();
+          this.timer = setInterval(() => this.beat(), every);
+        }, Math.random() * every);
+        onWelcome(this);
+      } else if (msg?.$case === 'ack') {
+        const sent = this.pending.get(msg.value.seq);
+        if (sent === undefined) return;
+        this.pending.delete(msg.value.seq);
+        this.stats.acked++;
+        if (sent >= this.stats.recordFrom && this.stats.acks.length < MAX_RECORDS) this.stats.acks.push([sent, performance.now() - sent]);
+      } else if (msg?.$case === 'error') {
+        this.failed = `${msg.value.code}: ${msg.value.message}`;
+      }
+    });
+    call.on('error', (err: ServiceError) => {
+      if (!this.closing) {
+        this.stats.errors++;
+        this.failed ??= err.details || err.message;
+        if (this.stats.errors <= 3) this.stats.log(`  session ${this.host.id} failed: ${this.failed}`);
+      }
+      this.finish();
+    });
+    call.on('end', () => this.finish());
+    call.on('close', () => this.finish());
+    call.write({ msg: { $case: 'hello', value: this.host.hello() } });
+  }
+
+  private beat(): void {
+    const call = this.call;
+    if (!call || this.closing) return;
+    const now = performance.now();
+    // Beats older than 10 s will not be acked any more: forget them (keeps the map bounded).
+    for (const [seq, at] of this.pending) if (now - at > 10_000) this.pending.delete(seq);
+    if (call.writableNeedDrain) {
+      this.stats.skipped++;
+      return;
+    }
+    const seq = ++this.seq;
+    this.pending.set(seq, now);
+    this.stats.sent++;
+    if (now >= this.stats.recordFrom && this.stats.sends.length < MAX_RECORDS) this.stats.sends.push(now);
+    call.write({ msg: { $case: 'heartbeat', value: { seq, samples: [this.host.next()] } } });
+  }
+
+  /** Beats sent in the window still waiting for an ack. */
+  unackedIn(from: number, to: number): number {
+    let n = 0;
+    for (const at of this.pending.values()) if (at >= from && at <= to) n++;
+    return n;
+  }
+
+  stopBeating(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.timer);
+  }
+
+  /** Ends the session politely (half-close); close() later cancels whatever is left. */
+  end(): void {
+    this.closing = true;
+    this.stopBeating();
+    this.call?.end();
+  }
+
+  close(): void {
+    this.closing = true;
+    this.stopBeating();
+    this.call?.cancel();
+    this.client?.close();
+    this.finish();
+  }
+
+  private finish(): void {
+    this.stopBeating();
+    this.endedResolve();
+  }
+}
+
+interface SimStats {
+  sent: number;
+  acked: number;
+  skipped: number;
+  errors: number;
+  /** Sends and acks of beats sent from then on are recorded (send time, round trip). */
+  recordFrom: number;
+  sends: number[];
+  acks: [number, number][];
+  log: (line: string) => void;
+}
+
+export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult> {
+  const { agents, log } = opts;
+  const batchSize = opts.batchSize ?? 50;
+  const batchEveryMs = opts.batchEveryMs ?? 500;
+  const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log };
+  const hosts = Array.from({ length: agents }, (_, i) => new FakeHost(i));
+  const sessions: SimSession[] = [];
+  const rssIdle = new ProcMonitor(opts.controllerPid).stop().rssLastBytes;
+
+  // Wire size of a typical heartbeat, for the report.
+  const wire = hosts.slice(0, Math.min(50, hosts.length)).map((h) => ConnectRequest.encode({ msg: { $case: 'heartbeat', value: { seq: 1, samples: [h.next()] } } }).finish().length);
+
+  try {
+    // Ramp-up: batches of `batchSize` every `batchEveryMs`.
+    log(`  dialling ${agents} sessions, ${batchSize} every ${batchEveryMs} ms…`);
+    const rampStart = performance.now();
+    let welcomed = 0;
+    let allWelcomed!: () => void;
+    const everyoneIn = new Promise<void>((r) => (allWelcomed = r));
+    const onWelcome = () => {
+      if (++welcomed === agents) allWelcomed();
+    };
+    for (let i = 0; i < agents; i += batchSize) {
+      const batchAt = performance.now();
+      for (const host of hosts.slice(i, i + batchSize)) {
+        const s = new SimSession(host, stats);
+        sessions.push(s);
+        s.dial(opts.address, onWelcome);
+      }
+      const wait = batchEveryMs - (performance.now() - batchAt);
+      if (i + batchSize < agents && wait > 0) await sleep(wait);
+    }
+    // Everyone welcomed, or 30 s after the last dial.
+    await Promise.race([everyoneIn, sleep(30_000)]);
+    const rampS = (performance.now() - rampStart) / 1000;
+    const connected = sessions.filter((s) => s.welcomed).length;
+    log(`  ${connected}/${agents} sessions welcomed in ${rampS.toFixed(1)} s`);
+    const helloToWelcome = summarize(sessions.filter((s) => s.welcomed).map((s) => s.welcomeMs));
+
+    // Let every jittered heartbeat start, then measure the steady state.
+    await sleep(2000);
+    log(`  steady state for ${opts.seconds} s…`);
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const benchCpu0 = process.cpuUsage();
+    const benchT0 = performance.now();
+    const windowStart = performance.now();
+    stats.recordFrom = windowStart;
+    const mon = new ProcMonitor(opts.controllerPid);
+    await sleep(opts.seconds * 1000);
+    const steady = mon.stop();
+    const windowEnd = performance.now();
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const benchCpuPct = ((benchCpu.user + benchCpu.system) / 1000 / (windowEnd - benchT0)) * 100;
+    loop.disable();
+
+    // What the Control API says while the fleet is still connected: LIST_CALLS ListServers
+    // calls a second apart from another process, while the beats go on (their round trips are
+    // kept apart from the steady state's).
+    const LIST_CALLS = 5;
+    let online = 0;
+    let listed = 0;
+    let listMs: number[] = [];
+    let listServersBytes = Number.NaN;
+    let listServersError: string | undefined;
+    const listStart = performance.now();
+    const listMon = new ProcMonitor(opts.controllerPid);
+    try {
+      const out = await runNode(LIST_CLIENT, [opts.address, String(LIST_CALLS), '1000'], 60_000);
+      const report = JSON.parse(out.trim().split('\n').pop()!) as ListClientReport;
+      ({ listed, online } = report);
+      listMs = report.ms;
+      listServersBytes = report.bytes;
+      listServersError = report.error;
+    } catch (err) {
+      listServersError = err instanceof Error ? err.message : String(err);
+    }
+    const listUsage = listMon.stop();
+    const listEnd = performance.now();
+    // Give the last beats a moment for their acks.
+    await sleep(2000);
+    let unacked = 0;
+    for (const s of sessions) unacked += s.unackedIn(windowStart, windowEnd);
+    // Diagnostics: BENCH_DUMP=file writes every recorded beat (send time, round trip) for offline analysis.
+    if (process.env.BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.BENCH_DUMP, JSON.stringify({ origin: performance.timeOrigin, windowStart, windowEnd, listStart, listEnd, acks: stats.acks }));
+    const inWindow = stats.acks.filter(([at]) => at >= windowStart && at <= windowEnd);
+    const duringList = stats.acks.filter(([at]) => at >= listStart && at <= listEnd);
+    const listServersMs = summarize(listMs).p50;
+    // Controller CPU the calls cost, over what the beats cost in the steady window.
+    const listCpuMsPerCall = listMs.length ? (((listUsage.cpuPct - steady.cpuPct) / 100) * listUsage.windowS * 1000) / listMs.length : Number.NaN;
+
+    return {
+      agents,
+      connected,
+      failedToConnect: agents - connected,
+      rampS,
+      helloToWelcome,
+      steady,
+      rssIdleBytes: rssIdle,
+      rtt: summarize(inWindow.map(([, rtt]) => rtt)),
+      heartbeatsSent: stats.sends.filter((t) => t >= windowStart && t <= windowEnd).length,
+      heartbeatsAcked: inWindow.length,
+      rttDuringList: summarize(duringList.map(([, rtt]) => rtt)),
+      listWindowS: (listEnd - listStart) / 1000,
+      unacked,
+      skipped: stats.skipped,
+      sessionErrors: stats.errors,
+      benchCpuPct,
+      // The probe's own 10 ms period is part of every reading: take it off.
+      benchLoopDelayP99Ms: Math.max(0, loop.percentile(99) / 1e6 - 10),
+      heartbeatBytes: { mean: wire.reduce((a, b) => a + b, 0) / wire.length, max: Math.max(...wire) },
+      online,
+      listed,
+      listServersMs,
+      listServersBytes,
+      listServersError,
+      listCpuMsPerCall,
+    };
+  } finally {
+    // Close every session: half-close first, then cancel what is left after 3 s.
+    for (const s of sessions) s.end();
+    await Promise.race([Promise.all(sessions.map((s) => s.ended)), sleep(3000)]);
+    for (const s of sessions) s.close();
+  }
+}

@@ -1,0 +1,229 @@
+// `npm run bench`: prints figures (not a test). Runs the fleet simulator, the render benchmark and
+// the agent cost benchmark one after the other, and cleans up every process and temp dir.
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { AgentCostResult } from './agent-cost.js';
+import type { FleetSimResult } from './fleet-sim.js';
+import { fmt, killAll, killAllNow, mb, removeTempDirs, startController, type YardProcess } from './lib.js';
+import type { RenderResult } from './render.js';
+
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--frames N] [--only fleet,render,agent]
+  --agents N          simulated agents for the controller benchmark (default 1000)
+  --seconds S         steady-state window of the controller benchmark (default 30)
+  --agent-seconds S   measurement window of the agent benchmark (default 30)
+  --frames N          frames timed by the render benchmark (default 200)
+  --only LIST         run only some steps (fleet, render, agent)`;
+
+const TARGETS = {
+  controllerCpuPct: 25,
+  controllerRssMb: 300,
+  frameMs: 20,
+  agentCpuPct: 2,
+  agentRssMb: 80,
+};
+
+function intFlag(v: string | undefined, name: string, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    process.stderr.write(`bench: --${name} must be an integer from ${min} to ${max}, got "${v}"\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+let args: { agents: number; seconds: number; agentSeconds: number; frames: number; only: Set<string> };
+try {
+  const { values } = parseArgs({
+    options: {
+      agents: { type: 'string' },
+      seconds: { type: 'string' },
+      'agent-seconds': { type: 'string' },
+      frames: { type: 'string' },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  const only = new Set((values.only ?? 'fleet,render,agent').split(',').map((s) => s.trim()).filter(Boolean));
+  for (const s of only) if (!['fleet', 'render', 'agent'].includes(s)) throw new Error(`unknown step "${s}" in --only`);
+  args = {
+    agents: intFlag(values.agents, 'agents', 1000, 1, 20_000),
+    seconds: intFlag(values.seconds, 'seconds', 30, 1, 600),
+    agentSeconds: intFlag(values['agent-seconds'], 'agent-seconds', 30, 1, 600),
+    frames: intFlag(values.frames, 'frames', 200, 1, 10_000),
+    only,
+  };
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const log = (line: string) => process.stderr.write(line + '\n');
+const ok = (met: boolean) => (met ? '✓' : '✗');
+const row = (label: string, figures: string, target = '') => `${label.padEnd(38)}${figures.padEnd(56)}  ${target}`.trimEnd();
+
+// No orphans, whatever happens.
+let cleaning = false;
+async function cleanup(): Promise<void> {
+  if (cleaning) return;
+  cleaning = true;
+  await killAll();
+  removeTempDirs();
+}
+process.on('exit', () => {
+  killAllNow();
+  removeTempDirs();
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    log(`bench: ${sig}, stopping`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function stopController(proc: YardProcess): Promise<void> {
+  await proc.kill();
+}
+
+const lines: string[] = [];
+const loadAtStart = loadavg();
+let failures = 0;
+const started = Date.now();
+
+async function step<T>(name: string, run: () => Promise<T>, report: (r: T) => void): Promise<void> {
+  log(`▸ ${name}`);
+  const t = performance.now();
+  try {
+    report(await run());
+  } catch (err) {
+    failures++;
+    const msg = err instanceof Error ? err.message : String(err);
+    lines.push(row(name, `FAILED: ${msg.split('\n')[0]}`));
+    log(`  ${name} failed: ${err instanceof Error ? (err.stack ?? msg) : msg}`);
+  } finally {
+    log(`  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  }
+}
+
+try {
+  if (args.only.has('fleet')) {
+    await step<FleetSimResult & { controllerWarnings: number; controllerLines: number; lastWarnings: string[] }>(
+      `controller, ${args.agents} agents at 1 Hz`,
+      async () => {
+        const { runFleetSim } = await import('./fleet-sim.js');
+        const ctl = await startController({ heartbeat: '1s', grace: '30s' });
+        log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
+        try {
+          const r = await runFleetSim({ address: ctl.address, controllerPid: ctl.proc.pid, agents: args.agents, seconds: args.seconds, log });
+          return { ...r, controllerWarnings: ctl.proc.warnings, controllerLines: ctl.proc.lineCount, lastWarnings: [...ctl.proc.lastWarnings] };
+        } finally {
+          await stopController(ctl.proc);
+        }
+      },
+      (r) => {
+        const cpuOk = r.steady.cpuPct <= TARGETS.controllerCpuPct;
+        const rssOk = mb(r.steady.rssMaxBytes) <= TARGETS.controllerRssMb;
+        const note = r.agents === 1000 ? '' : ' (target set for 1000)';
+        lines.push(
+          row(
+            `controller, ${r.agents} agents at 1 Hz`,
+            `CPU ${fmt(r.steady.cpuPct)} % of a core   RSS max ${fmt(mb(r.steady.rssMaxBytes), 0)} MB`,
+            `target ≤${TARGETS.controllerCpuPct} % / ≤${TARGETS.controllerRssMb} MB   ${ok(cpuOk)} ${ok(rssOk)}${note}`,
+          ),
+          row('  heartbeat handling (round trip, lo)', `p50 ${fmt(r.rtt.p50, 2)} ms  p99 ${fmt(r.rtt.p99, 2)} ms  max ${fmt(r.rtt.max, 1)} ms`, `${r.heartbeatsAcked}/${r.heartbeatsSent} beats acked in the window`),
+          row('  ramp-up', `${r.connected}/${r.agents} welcomed in ${fmt(r.rampS)} s`, `hello→welcome p50 ${fmt(r.helloToWelcome.p50, 1)} ms  p99 ${fmt(r.helloToWelcome.p99, 1)} ms`),
+          row(
+            '  Control API ListServers',
+            r.listServersError ? `FAILED: ${r.listServersError}` : `${r.online}/${r.agents} online (${r.listed} listed)   ${fmt(r.listServersMs, 0)} ms, ${fmt(mb(r.listServersBytes), 2)} MB, ~${fmt(r.listCpuMsPerCall, 0)} ms CPU`,
+            r.listServersError ? '✗' : ok(r.online === r.agents),
+          ),
+          row('  details', `RSS idle ${fmt(mb(r.rssIdleBytes), 0)} → ${fmt(mb(r.steady.rssFirstBytes), 0)} → ${fmt(mb(r.steady.rssLastBytes), 0)} MB  heartbeat ${fmt(r.heartbeatBytes.mean / 1024, 1)} KiB avg`, `unacked ${r.unacked}  skipped ${r.skipped}  session errors ${r.sessionErrors}`),
+          row(
+            '  heartbeats while ListServers runs',
+            `p50 ${fmt(r.rttDuringList.p50, 2)} ms  p99 ${fmt(r.rttDuringList.p99, 2)} ms  max ${fmt(r.rttDuringList.max, 1)} ms`,
+            `${r.rttDuringList.n} beats over ${fmt(r.listWindowS, 1)} s, 1 call/s`,
+          ),
+          row('  controller log', `${r.controllerLines} lines, ${r.controllerWarnings} WARN/ERROR`),
+          row(
+            '  machine during the window',
+            `busy ${fmt(r.steady.machineBusyPct, 0)} % of a core in all: controller ${fmt(r.steady.cpuPct, 0)}, bench ${fmt(r.benchCpuPct, 0)}, other ${fmt(Math.max(0, r.steady.machineBusyPct - r.steady.cpuPct - r.benchCpuPct), 0)}`,
+            r.steady.machineBusyPct - r.steady.cpuPct - r.benchCpuPct > 20 ? 'other processes were busy: figures are noisy' : '',
+          ),
+          row('  (bench process itself)', `CPU ${fmt(r.benchCpuPct)} % of a core   event-loop delay p99 ${fmt(r.benchLoopDelayP99Ms, 1)} ms`, 'if high, round trips include the bench\'s own delay'),
+        );
+        for (const w of r.lastWarnings) log(`  controller said: ${w}`);
+      },
+    );
+  }
+
+  if (args.only.has('render')) {
+    await step<RenderResult>(
+      'full frame 160x48, 1000 servers',
+      async () => {
+        const { runRender } = await import('./render.js');
+        return runRender({ servers: 1000, frames: args.frames, cols: 160, rows: 48, history: 60, log });
+      },
+      (r) => {
+        const m = r.main;
+        const met = m.frames.p99 < TARGETS.frameMs;
+        lines.push(
+          row(
+            `full frame ${r.cols}x${r.rows}, ${r.servers} servers`,
+            `mean ${fmt(m.frames.mean, 2)} ms  p50 ${fmt(m.frames.p50, 2)} ms  p99 ${fmt(m.frames.p99, 2)} ms`,
+            `target p99 <${TARGETS.frameMs} ms   ${ok(met)}`,
+          ),
+          row('  details', `first frame ${fmt(r.firstFrameMs, 1)} ms  max ${fmt(m.frames.max, 1)} ms  ${m.frames.n} frames`, `${m.visible} cards on screen, ${fmt(m.bytesPerFrame.mean / 1024, 1)} KiB/frame written`),
+          ...r.others.map((o) =>
+            row(
+              `  ${o.name}`,
+              `mean ${fmt(o.frames.mean, 2)} ms  p50 ${fmt(o.frames.p50, 2)} ms  p99 ${fmt(o.frames.p99, 2)} ms`,
+              `${o.frames.n} frames${o.checked ? '' : '  (screen did not show it: check)'}`,
+            ),
+          ),
+        );
+        if (!m.checked) lines.push(row('  note', `the header never showed "${r.servers}/${r.servers} online": did it draw the fleet?`));
+        log(`  screen top: ${r.firstLines.map((l) => JSON.stringify(l)).join('\n              ')}`);
+      },
+    );
+  }
+
+  if (args.only.has('agent')) {
+    await step<AgentCostResult>(
+      'agent sampling at 1 Hz',
+      async () => {
+        const { runAgentCost } = await import('./agent-cost.js');
+        const ctl = await startController({ heartbeat: '1s', grace: '30s' });
+        try {
+          return await runAgentCost({ address: ctl.address, seconds: args.agentSeconds, warmupS: 5, log });
+        } finally {
+          await stopController(ctl.proc);
+        }
+      },
+      (r) => {
+        const cpuOk = r.usage.cpuPct <= TARGETS.agentCpuPct;
+        const rssOk = mb(r.usage.rssMaxBytes) <= TARGETS.agentRssMb;
+        lines.push(
+          row(
+            'agent sampling at 1 Hz',
+            `CPU ${fmt(r.usage.cpuPct, 2)} % of a core   RSS max ${fmt(mb(r.usage.rssMaxBytes), 0)} MB`,
+            `target ≤${TARGETS.agentCpuPct} % / ≤${TARGETS.agentRssMb} MB   ${ok(cpuOk)} ${ok(rssOk)}`,
+          ),
+          row('  details', `${r.gpus} GPUs, ${r.cores} cores reported; ${r.online ? 'online' : 'NOT online'} at the end`, `child processes ${fmt(r.usage.childrenCpuPct, 2)} % of a core, ${r.linesLogged} log lines`),
+          row('  machine during the window', `busy ${fmt(r.usage.machineBusyPct, 0)} % of a core in all`, r.usage.machineBusyPct > 25 ? 'other processes were busy: figures are noisy' : ''),
+        );
+        for (const w of r.warnings) log(`  agent said: ${w}`);
+      },
+    );
+  }
+} finally {
+  await cleanup();
+}
+
+const header = `Switchyard benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}, ${new Date().toISOString()}, load avg at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`;
+process.stdout.write(`\n${header}\n${lines.join('\n')}\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+process.exitCode = failures ? 1 : 0;
