@@ -43,7 +43,8 @@ type Unary<Req, Res> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: (e
 
 /** A Control client whose calls are promises with a deadline and operator-readable errors. */
 export function controlClient(target: ControllerTarget, timeoutMs = 5000) {
-  const client = new ControlClient(target.address, credentials.createInsecure(), CLIENT_OPTIONS);
+  // Lists of a large fleet outgrow the 4 MiB default; answers come from our own controller.
+  const client = new ControlClient(target.address, credentials.createInsecure(), { ...CLIENT_OPTIONS, 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   const md = new Metadata();
   if (target.token) md.set('authorization', `Bearer ${target.token}`);
   function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {

@@ -1,15 +1,19 @@
 /**
  * A fixed-size ring of numbers. NaN stands for "unknown" (a reading the source did not
- * give), so a gap stays a gap instead of becoming a zero.
+ * give), so a gap stays a gap instead of becoming a zero. Readings (percentages, rates, °C)
+ * are kept as 32-bit floats, half the memory of a fleet's history; timestamps need 'f64'.
  */
 export class RingBuffer {
-  private readonly data: Float64Array;
+  private readonly data: Float32Array | Float64Array;
   private start = 0;
   private count = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    precision: 'f32' | 'f64' = 'f32',
+  ) {
     if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
-    this.data = new Float64Array(capacity);
+    this.data = precision === 'f64' ? new Float64Array(capacity) : new Float32Array(capacity);
   }
 
   get length(): number {

@@ -27,7 +27,7 @@ export interface ServerSeries {
 
 export function newServerSeries(capacity = SERIES_CAPACITY): ServerSeries {
   return {
-    timestamps: new RingBuffer(capacity),
+    timestamps: new RingBuffer(capacity, 'f64'),
     cpu: new RingBuffer(capacity),
     memory: new RingBuffer(capacity),
     netRx: new RingBuffer(capacity),

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { startAgent } from '../../agent/agent.js';
 import { parseHostPort } from '../../core/address.js';
 import { createLogger } from '../../core/log.js';
 import { DEFAULT_LISTEN, controllerFiles, defaultDataDir } from '../../core/paths.js';
@@ -22,6 +21,7 @@ export const agentCommand = {
       .option('nvidia-smi', { type: 'string', default: 'nvidia-smi', describe: 'path of nvidia-smi (a host without it has no GPUs)' }),
   async handler(argv: { controller: string; token?: string; name?: string; labels: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string }) {
     parseHostPort(argv.controller, '--controller');
+    const { startAgent } = await import('../../agent/agent.js');
     const log = createLogger('agent', (l) => process.stderr.write(l));
     const agent = await startAgent({
       controller: argv.controller,

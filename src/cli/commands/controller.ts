@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { startController } from '../../controller/controller.js';
 import { createLogger } from '../../core/log.js';
 import { durationArg, withControllerOptions } from '../options.js';
 import { onShutdown } from '../shutdown.js';
@@ -9,6 +8,7 @@ export const controllerCommand = {
   describe: 'run the controller headless (for systemd): agents dial in, the CLI and dashboards attach',
   builder: (y: Argv) => withControllerOptions(y),
   async handler(argv: { dataDir: string; listen: string; grace: string; heartbeat: string; resetStore: boolean }) {
+    const { startController } = await import('../../controller/controller.js');
     const log = createLogger('controller', (l) => process.stderr.write(l));
     const controller = await startController({
       dataDir: argv.dataDir,

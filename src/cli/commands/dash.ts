@@ -1,12 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { startController } from '../../controller/controller.js';
-import { registryFleetSource } from '../../controller/fleet-source.js';
 import { createLogger } from '../../core/log.js';
 import { controllerFiles } from '../../core/paths.js';
-import { startDashboard } from '../../tui/dashboard.js';
-import { ensureLocalAgent } from '../local-agent.js';
 import { durationArg, withControllerOptions } from '../options.js';
 
 interface DashArgs {
@@ -30,6 +26,13 @@ export const dashCommand = {
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
       throw new Error('the dashboard needs a terminal; for a headless controller run `yard controller`');
     }
+    // Loaded here, not at the top: `yard agent` and friends never pay for the UI.
+    const [{ startController }, { registryFleetSource }, { startDashboard }, { ensureLocalAgent }] = await Promise.all([
+      import('../../controller/controller.js'),
+      import('../../controller/fleet-source.js'),
+      import('../../tui/dashboard.js'),
+      import('../local-agent.js'),
+    ]);
     const files = controllerFiles(argv.dataDir);
     await mkdir(argv.dataDir, { recursive: true });
     // The screen is the dashboard's: the controller logs to a file.

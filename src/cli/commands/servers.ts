@@ -1,6 +1,4 @@
 import type { Argv } from 'yargs';
-import { controlClient, findController } from '../client.js';
-import { overviewText, serverJson, serversTable } from '../format.js';
 import { withTarget } from '../options.js';
 
 interface TargetArgs {
@@ -15,6 +13,7 @@ export const serversCommand = {
   describe: 'list the servers a running controller knows',
   builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
   async handler(argv: TargetArgs) {
+    const [{ controlClient, findController }, { serverJson, serversTable }] = await Promise.all([import('../client.js'), import('../format.js')]);
     const target = await findController(argv);
     const c = controlClient(target);
     try {
@@ -31,6 +30,7 @@ export const statusCommand = {
   describe: 'summarise the fleet of a running controller',
   builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   async handler(argv: TargetArgs) {
+    const [{ controlClient, findController }, { overviewText }] = await Promise.all([import('../client.js'), import('../format.js')]);
     const target = await findController(argv);
     const c = controlClient(target);
     try {

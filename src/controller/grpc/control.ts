@@ -15,6 +15,17 @@ export interface ControlOptions {
   token?: string;
 }
 
+/**
+ * A server as lists carry it: the latest sample without its bulky parts (per-core CPU, disks,
+ * interfaces, GPU processes), so a list of thousands of hosts stays small. GetServer and the
+ * WatchFleet sample events carry whole samples.
+ */
+export function summary(server: Server): Server {
+  const l = server.latest;
+  if (!l) return server;
+  return { ...server, latest: { ...l, cpuPerCorePct: [], disks: [], nets: [], gpus: l.gpus.map((g) => ({ ...g, processes: [] })) } };
+}
+
 export function byName(a: Server, b: Server): number {
   return a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
 }
@@ -68,7 +79,7 @@ export function control(opts: ControlOptions): ControlServer {
     if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
     return r.server;
   };
-  const list = () => registry.list().map((r) => r.server).sort(byName);
+  const list = () => registry.list().map((r) => summary(r.server)).sort(byName);
 
   return {
     listServers: unary(token, () => ({ servers: list() })),

@@ -8,7 +8,7 @@ import type { Look } from '../render/look.js';
 import { escapeTags, paint } from '../render/paint.js';
 import { hide, indent, labelText, place, type Rect } from './rect.js';
 
-const KEY_WIDTH = 8;
+const KEY_WIDTH = 9;
 
 function rows(server: Server, now: number, look: Look): [string, string][] {
   const { glyphs } = look;

@@ -74,7 +74,7 @@ export interface ServerSample {
 export interface WatchFleetResponse {
   event?:
     | //
-    /** First message: every known server. */
+    /** First message: every known server, as ListServers lists them. */
     { $case: "snapshot"; value: ListServersResponse }
     | //
     /** A server joined, changed state or changed its details. */
@@ -1021,6 +1021,10 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
 /** Served by the controller, called by the CLI and attached dashboards. */
 export type ControlService = typeof ControlService;
 export const ControlService = {
+  /**
+   * Every known server; `latest` comes without per-core CPU, disks, interfaces and GPU
+   * processes (GetServer has them), so the list stays small for thousands of hosts.
+   */
   listServers: {
     path: "/switchyard.v1.Control/ListServers" as const,
     requestStream: false as const,
@@ -1061,6 +1065,10 @@ export const ControlService = {
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
+  /**
+   * Every known server; `latest` comes without per-core CPU, disks, interfaces and GPU
+   * processes (GetServer has them), so the list stays small for thousands of hosts.
+   */
   listServers: handleUnaryCall<ListServersRequest, ListServersResponse>;
   getServer: handleUnaryCall<GetServerRequest, GetServerResponse>;
   overview: handleUnaryCall<OverviewRequest, OverviewResponse>;
@@ -1069,6 +1077,10 @@ export interface ControlServer extends UntypedServiceImplementation {
 }
 
 export interface ControlClient extends Client {
+  /**
+   * Every known server; `latest` comes without per-core CPU, disks, interfaces and GPU
+   * processes (GetServer has them), so the list stays small for thousands of hosts.
+   */
   listServers(
     request: ListServersRequest,
     callback: (error: ServiceError | null, response: ListServersResponse) => void,
