@@ -1,8 +1,8 @@
 // Agent cost: a real `yard agent` sampling this host at 1 Hz, measured from /proc.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { CLIENT_OPTIONS } from '../src/core/rpc/options.js';
-import { ControlClient, type ListServersResponse } from '../src/gen/switchyard/v1/control.js';
-import { ServerState } from '../src/gen/switchyard/v1/fleet.js';
+import { ControlClient, type GetServerRequest, type GetServerResponse, type ListServersRequest, type ListServersResponse } from '../src/gen/switchyard/v1/control.js';
+import { ServerState, type Server } from '../src/gen/switchyard/v1/fleet.js';
 import { ProcMonitor, sleep, tempDir, YardProcess, type ProcUsage } from './lib.js';
 
 export interface AgentCostOptions {
@@ -22,11 +22,18 @@ export interface AgentCostResult {
   warnings: string[];
 }
 
-function listServers(address: string): Promise<ListServersResponse> {
+/** The one server the fresh controller knows, whole (ListServers leaves out per-core CPU). */
+async function theServer(address: string): Promise<Server | undefined> {
   const client = new ControlClient(address, credentials.createInsecure(), CLIENT_OPTIONS);
-  return new Promise<ListServersResponse>((resolve, reject) =>
-    client.listServers({}, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, res) => (err ? reject(err) : resolve(res))),
-  ).finally(() => client.close());
+  const call = <Req, Res>(fn: (req: Req, md: Metadata, o: { deadline: number }, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req) =>
+    new Promise<Res>((resolve, reject) => fn.call(client, req, new Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res))));
+  try {
+    const { servers } = await call<ListServersRequest, ListServersResponse>(client.listServers, {});
+    if (!servers[0]) return undefined;
+    return (await call<GetServerRequest, GetServerResponse>(client.getServer, { server: servers[0].id })).server;
+  } finally {
+    client.close();
+  }
 }
 
 export async function runAgentCost(opts: AgentCostOptions): Promise<AgentCostResult> {
@@ -41,8 +48,7 @@ export async function runAgentCost(opts: AgentCostOptions): Promise<AgentCostRes
     const mon = new ProcMonitor(agent.pid);
     await sleep(opts.seconds * 1000);
     const usage = mon.stop();
-    const servers = (await listServers(opts.address)).servers;
-    const me = servers[0];
+    const me = await theServer(opts.address);
     const warnings = agent
       .output()
       .split('\n')
