@@ -53,8 +53,9 @@ export function gpuChart(gpu: GpuView, fs: FleetServer, look: Look, now: number)
   const u = glyphs.unknown;
   const s = gpu.sample;
   const memPct = s && isKnown(s.memoryUsedMib) && isKnown(s.memoryTotalMib) && s.memoryTotalMib > 0 ? (s.memoryUsedMib / s.memoryTotalMib) * 100 : undefined;
-  const temp = `${isKnown(s?.temperatureC) ? Math.round(s.temperatureC) : u}${glyphs.degree}`;
-  const power = `${isKnown(s?.powerW) ? Math.round(s.powerW) : u}/${isKnown(s?.powerLimitW) ? Math.round(s.powerLimitW) : u}W`;
+  // Units only on known readings: "temp –" reads as unknown, "–°C" reads as a typo.
+  const temp = `temp ${isKnown(s?.temperatureC) ? `${Math.round(s.temperatureC)}${glyphs.degree}` : u}`;
+  const power = `power ${isKnown(s?.powerW) ? `${Math.round(s.powerW)}W` : u}${isKnown(s?.powerLimitW) ? ` of ${Math.round(s.powerLimitW)}W` : ''}`;
   return {
     title: `GPU${gpu.index} ${glyphs.sep} ${gpu.name}`,
     legend: legend(fs, look, now, [`util ${formatPct(s?.utilizationPct, u)}`, `mem ${formatPct(memPct, u)}`], `${temp} ${power}`),
