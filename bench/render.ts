@@ -1,7 +1,11 @@
 // Render time: the real dashboard, headless, over a 1,000-server in-process registry.
 import { PassThrough } from 'node:stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startController } from '../src/controller/controller.js';
 import { registryFleetSource } from '../src/controller/fleet-source.js';
-import { Registry } from '../src/controller/registry.js';
+import { silentLogger } from '../src/core/log.js';
 import { FakeHost } from './hosts.js';
 import { summarize, type Summary } from './lib.js';
 
@@ -46,7 +50,10 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
   // Imported here so a missing or broken dashboard fails this step only, not the whole bench.
   const { startDashboard } = await import('../src/tui/dashboard.js');
 
-  const registry = new Registry({ heartbeatTtlMs: 3000, graceMs: 30_000 });
+  // A real in-process controller (as `yard` embeds it), fed directly through its registry.
+  const dataDir = mkdtempSync(join(tmpdir(), 'yard-bench-render-'));
+  const controller = await startController({ dataDir, listen: '127.0.0.1:0', heartbeatIntervalMs: 1000, graceMs: 30_000, log: silentLogger });
+  const registry = controller.registry;
   const hosts = Array.from({ length: opts.servers }, (_, i) => new FakeHost(i, 7));
   const byName = new Map(hosts.map((h) => [h.hostname, h]));
   const sessions = hosts.map(() => Symbol('bench'));
@@ -63,7 +70,7 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
   const fillMs = performance.now() - fillStart;
   opts.log(`  registry filled: ${opts.servers} servers × ${opts.history} samples in ${fillMs.toFixed(0)} ms`);
 
-  const source = registryFleetSource(registry, 'bench');
+  const source = registryFleetSource(controller, 'bench');
   const input = new PassThrough();
   const output = new PassThrough();
   let written = 0;
@@ -147,5 +154,7 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
     dash.stop();
     input.end();
     output.destroy();
+    await controller.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }

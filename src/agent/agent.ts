@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import type { Logger } from '../core/log.js';
 import { agentFiles } from '../core/paths.js';
 import { PROTOCOL_VERSION, YARD_VERSION } from '../core/version.js';
@@ -7,8 +7,13 @@ import { loadOrCreateServerId } from './identity.js';
 import { describeHost } from './metrics/host.js';
 import { probeGpus } from './metrics/gpu-monitor.js';
 import { createHostSampler } from './metrics/sampler.js';
+import { runCommand } from './commands.js';
 import { claimPidFile } from './pidfile.js';
 import { AgentSession } from './session.js';
+import { Transfers } from './transfer.js';
+import { Supervisor } from './workloads/supervisor.js';
+import type { HostSample } from '../core/types.js';
+import type { Workload } from '../core/workload.js';
 
 export interface AgentOptions {
   controller: string;
@@ -41,6 +46,22 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log: (level, msg) => opts.log[level](msg),
   });
   sampler.start();
+  const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log });
+  const transfers = new Transfers(opts.controller, opts.token);
+
+  // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
+  let dataFreeBytes: number | undefined;
+  const refreshFree = () => statfs(opts.dataDir).then((s) => (dataFreeBytes = s.bavail * s.bsize), () => undefined);
+  await refreshFree();
+  const freeTimer = setInterval(refreshFree, 10_000);
+  const drain = (): HostSample[] => sampler.drain().map((s) => ({ ...s, dataFreeBytes }));
+
+  // GPU memory per workload, from the processes nvidia-smi reports on its pid.
+  const snapshot = (): Workload[] => {
+    const gpuByPid = new Map<number, number>();
+    for (const g of sampler.latest()?.gpus ?? []) for (const p of g.processes) gpuByPid.set(p.pid, (gpuByPid.get(p.pid) ?? 0) + (p.usedMemoryMib ?? 0));
+    return supervisor.list().map((w) => ({ ...w, gpuMemoryMib: gpuByPid.get(w.pid) ?? w.gpuMemoryMib }));
+  };
 
   const hello = (): AgentHello => ({
     protocolVersion: PROTOCOL_VERSION,
@@ -51,19 +72,24 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     mac: host.mac,
     labels: opts.labels,
     location: opts.location ?? '',
-    capabilities: { gpus, migrationStrategies: [], proxy: false },
+    capabilities: { gpus, migrationStrategies: ['checkpoint', 'restart', 'freeze'], proxy: false },
     host: host.host,
     agentVersion: YARD_VERSION,
     joinToken: opts.token ?? '',
   });
-  const session = new AgentSession({ controller: opts.controller, hello, drain: () => sampler.drain(), log: opts.log });
+  const ctx = { supervisor, transfers, controller: opts.controller, token: opts.token, dataDir: opts.dataDir, log: opts.log };
+  const session = new AgentSession({ controller: opts.controller, hello, drain, log: opts.log, snapshot, onCommand: (cmd) => runCommand(cmd, ctx) });
+  for (const event of ['change', 'removed'] as const) supervisor.on(event, () => session.sendSnapshot());
   session.start();
   opts.log.info('agent started', { server: serverId, controller: opts.controller, gpus: gpus.length, dataDir: opts.dataDir });
 
   return {
     serverId,
     async stop() {
+      clearInterval(freeTimer);
       session.stop();
+      transfers.close();
+      await supervisor.close();
       await sampler.stop();
       await release();
     },

@@ -4,7 +4,8 @@ import type { Logger } from '../core/log.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import type { HostSample } from '../core/types.js';
-import { AgentGatewayClient, type AgentHello, type ConnectRequest, type ConnectResponse } from '../gen/switchyard/v1/agent_gateway.js';
+import type { Workload } from '../core/workload.js';
+import { AgentGatewayClient, type AgentCommand, type AgentHello, type CommandResult, type ConnectRequest, type ConnectResponse } from '../gen/switchyard/v1/agent_gateway.js';
 import { Backoff } from './backoff.js';
 
 export interface SessionOptions {
@@ -14,6 +15,10 @@ export interface SessionOptions {
   drain: () => HostSample[];
   log: Logger;
   onState?: (state: 'connected' | 'disconnected', detail: string) => void;
+  /** The controller's orders; the result goes back on the session. */
+  onCommand?: (command: AgentCommand) => Promise<CommandResult>;
+  /** Every workload here, sent after the welcome and whenever sendSnapshot() is called. */
+  snapshot?: () => Workload[];
 }
 
 /** Refusals that retrying soon will not cure: wait the longest backoff before trying again. */
@@ -47,6 +52,7 @@ export class AgentSession {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.snapshotTimer);
     clearInterval(this.heartbeatTimer);
     this.call?.cancel();
     this.client.close();
@@ -88,8 +94,12 @@ export class AgentSession {
       this.opts.log.info(`connected to controller ${this.opts.controller}`, { server: msg.value.serverId, heartbeatMs: msg.value.heartbeatIntervalMs });
       this.opts.onState?.('connected', this.opts.controller);
       this.schedule(msg.value.heartbeatIntervalMs);
+      if (this.opts.snapshot) this.call?.write({ msg: { $case: 'workloads', value: { workloads: this.opts.snapshot() } } });
     } else if (msg?.$case === 'ack') {
       this.schedule(msg.value.heartbeatIntervalMs);
+    } else if (msg?.$case === 'command') {
+      const call = this.call;
+      void this.opts.onCommand?.(msg.value).then((result) => call?.write({ msg: { $case: 'result', value: result } }));
     } else if (msg?.$case === 'error') {
       this.refusal = msg.value.code;
       this.opts.log.error(`controller refused this agent: ${msg.value.message}`, { code: msg.value.code });
@@ -104,6 +114,17 @@ export class AgentSession {
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => this.beat(), ms);
   }
+
+  /** Tells the controller what runs here (coalesced: at most one snapshot per 100 ms). */
+  sendSnapshot(): void {
+    if (this.snapshotTimer || !this.connected) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = undefined;
+      if (this.connected && this.opts.snapshot) this.call?.write({ msg: { $case: 'workloads', value: { workloads: this.opts.snapshot() } } });
+    }, 100);
+  }
+
+  private snapshotTimer?: NodeJS.Timeout;
 
   private beat(): void {
     const call = this.call;

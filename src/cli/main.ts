@@ -3,10 +3,13 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { YARD_VERSION } from '../core/version.js';
 import { agentCommand } from './commands/agent.js';
+import { attachCommand } from './commands/attach.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
+import { migrateCommand } from './commands/migrate.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
 import { tokenCommand } from './commands/token.js';
+import { logsCommand, pauseCommand, psCommand, resumeCommand, runCommand, stopCommand } from './commands/workloads.js';
 import { EXIT_USAGE, fail } from './fail.js';
 
 await yargs(hideBin(process.argv))
@@ -18,6 +21,16 @@ await yargs(hideBin(process.argv))
   .command(serversCommand)
   .command(statusCommand)
   .command(tokenCommand)
+  .command(runCommand)
+  .command(psCommand)
+  .command(stopCommand)
+  .command(pauseCommand)
+  .command(resumeCommand)
+  .command(logsCommand)
+  .command(attachCommand)
+  .command(migrateCommand)
+  // A repeated flag means the last one (like most CLIs); array options (--env, --label) still collect.
+  .parserConfiguration({ 'duplicate-arguments-array': false })
   .strict()
   .version(YARD_VERSION)
   .help()

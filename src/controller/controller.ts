@@ -1,4 +1,4 @@
-import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { Server as GrpcServer, ServerCredentials, type Metadata } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { mkdir } from 'node:fs/promises';
 import { formatHostPort, isLoopback, parseHostPort } from '../core/address.js';
@@ -7,10 +7,19 @@ import type { Logger } from '../core/log.js';
 import { controllerFiles } from '../core/paths.js';
 import { SERVER_OPTIONS } from '../core/rpc/options.js';
 import { YARD_VERSION } from '../core/version.js';
-import { AgentGatewayService } from '../gen/switchyard/v1/agent_gateway.js';
+import { AgentGatewayService, type AgentGatewayServer } from '../gen/switchyard/v1/agent_gateway.js';
 import { ControlService } from '../gen/switchyard/v1/control.js';
-import { agentGateway } from './grpc/agent-gateway.js';
+import { join } from 'node:path';
+import { AgentLinks } from './agent-links.js';
+import { CheckpointStore } from './checkpoints.js';
+import { ConsoleBridge } from './consoles.js';
+import { agentSessions } from './grpc/agent-gateway.js';
+import { checkBearer } from './grpc/auth.js';
 import { control } from './grpc/control.js';
+import { workloadControl } from './grpc/control-workloads.js';
+import { Coordinator } from './migration/coordinator.js';
+import { WorkloadTable } from './workloads.js';
+import { toServiceError } from '../core/rpc/errors.js';
 import { addReflection } from './grpc/reflection.js';
 import { Registry } from './registry.js';
 import { readRuntime, removeRuntime, writeRuntime } from './runtime-file.js';
@@ -25,6 +34,12 @@ export interface ControllerOptions {
   /** A server disconnected this long is down. */
   graceMs: number;
   resetStore?: boolean;
+  /** Largest checkpoint archive a migration may move (default 4 GiB). */
+  maxCheckpointBytes?: number;
+  /** How long a restored workload must keep running before a migration commits (default 3 s). */
+  verifyMs?: number;
+  /** Preflight: a target busier than this CPU % is not eligible (default 90). */
+  cpuLimitPct?: number;
   log: Logger;
 }
 
@@ -32,6 +47,8 @@ export interface Controller {
   /** Where it listens, with the real port. */
   readonly address: string;
   readonly registry: Registry;
+  readonly workloads: WorkloadTable;
+  readonly coordinator: Coordinator;
   readonly controllerId: string;
   /** The join token agents (and remote CLIs) must present when the listener is not loopback. */
   readonly token: string;
@@ -65,11 +82,46 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const registry = new Registry({ heartbeatTtlMs: Math.max(3 * opts.heartbeatIntervalMs, 3000), graceMs: opts.graceMs });
   for (const s of store.servers()) registry.restore(s);
 
+  const workloads = new WorkloadTable();
+  const links = new AgentLinks();
+  const consoles = new ConsoleBridge();
+  const checkpoints = new CheckpointStore(join(opts.dataDir, 'checkpoints'));
+  await checkpoints.init();
+  const coordinator = new Coordinator({
+    registry, workloads, links, checkpoints, store, log,
+    maxCheckpointBytes: opts.maxCheckpointBytes ?? 4 * 2 ** 30,
+    verifyMs: opts.verifyMs ?? 3000,
+    agentWaitMs: Math.max(opts.graceMs, 10_000),
+    cpuLimitPct: opts.cpuLimitPct ?? 90,
+  });
+
   const server = new GrpcServer(SERVER_OPTIONS);
   const startedMs = Date.now();
-  server.addService(AgentGatewayService, agentGateway({
-    registry, controllerId: store.controllerId, heartbeatIntervalMs: opts.heartbeatIntervalMs, joinToken: tokenRequired ? token : undefined, log,
-  }));
+  const joinToken = tokenRequired ? token : undefined;
+  // Bulk and console streams authenticate like the session does when the token is required.
+  const authorized = (call: { metadata: Metadata; emit(event: 'error', err: unknown): boolean }): boolean => {
+    try {
+      checkBearer(call.metadata, joinToken);
+      return true;
+    } catch (err) {
+      call.emit('error', toServiceError(err));
+      return false;
+    }
+  };
+  const gateway: AgentGatewayServer = {
+    ...agentSessions({ registry, links, workloads, controllerId: store.controllerId, heartbeatIntervalMs: opts.heartbeatIntervalMs, joinToken, log }),
+    uploadCheckpoint(call, callback) {
+      try {
+        checkBearer(call.metadata, joinToken);
+        checkpoints.upload(call, callback);
+      } catch (err) {
+        callback(toServiceError(err));
+      }
+    },
+    downloadCheckpoint: (call) => void (authorized(call) && checkpoints.download(call)),
+    console: (call) => void (authorized(call) && consoles.accept(call)),
+  };
+  server.addService(AgentGatewayService, gateway);
   const health = new HealthImplementation({ '': 'SERVING', 'switchyard.v1.AgentGateway': 'SERVING', 'switchyard.v1.Control': 'SERVING' });
   health.addToServer(server);
   addReflection(server);
@@ -80,9 +132,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     throw new YardError('LISTEN_FAILED', `cannot listen on ${opts.listen}: ${errorMessage(err)}; pick another with --listen`);
   });
   const address = formatHostPort({ host: hp.host, port });
-  server.addService(ControlService, control({
-    registry, controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs, token: tokenRequired ? token : undefined,
-  }));
+  server.addService(ControlService, {
+    ...control({ registry, workloads, coordinator, controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs, token: joinToken }),
+    ...workloadControl({ registry, workloads, links, consoles, coordinator, token: joinToken }),
+  });
+  coordinator.resume();
 
   // Persistence: state and detail changes soon, last-seen times now and then.
   let flushTimer: NodeJS.Timeout | undefined;
@@ -107,7 +161,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   let stopped: Promise<void> | undefined;
   return {
-    address, registry, controllerId: store.controllerId, token, tokenRequired,
+    address, registry, workloads, coordinator, controllerId: store.controllerId, token, tokenRequired,
     stop() {
       stopped ??= (async () => {
         clearInterval(lastSeenTimer);

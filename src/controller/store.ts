@@ -6,6 +6,7 @@ import { JSONFile } from 'lowdb/node';
 import { z } from 'zod';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Server } from '../core/types.js';
+import { migrationDone, type Migration } from '../core/workload.js';
 
 /** What the store keeps of a server: its identity and last word, never its metrics. */
 export type StoredServer = Omit<Server, 'latest' | 'state' | 'stateSinceMs'>;
@@ -14,7 +15,12 @@ export interface StoreData {
   version: 1;
   controllerId: string;
   servers: Record<string, StoredServer>;
+  /** The migration journal: live ones and recent history. */
+  migrations?: Record<string, Migration>;
 }
+
+/** Finished migrations kept as history; older ones are dropped. */
+export const MIGRATION_HISTORY = 200;
 
 const storedServer = z.looseObject({
   id: z.string().min(1),
@@ -27,6 +33,7 @@ const storeSchema = z.object({
   version: z.literal(1),
   controllerId: z.string().min(1),
   servers: z.record(z.string(), storedServer),
+  migrations: z.record(z.string(), z.looseObject({ id: z.string().min(1), workload: z.string(), phase: z.number() })).optional(),
 });
 
 export interface OpenStoreOptions {
@@ -87,6 +94,17 @@ export class Store {
   putServer(server: Server): void {
     const { latest: _latest, state: _state, stateSinceMs: _since, ...stored } = server;
     this.db.data.servers[server.id] = stored;
+  }
+
+  migrations(): Migration[] {
+    return Object.values(this.db.data.migrations ?? {}).sort((a, b) => b.createdMs - a.createdMs);
+  }
+
+  putMigration(m: Migration): void {
+    const all = (this.db.data.migrations ??= {});
+    all[m.id] = m;
+    const done = Object.values(all).filter((x) => migrationDone(x.phase)).sort((a, b) => b.createdMs - a.createdMs);
+    for (const old of done.slice(MIGRATION_HISTORY)) delete all[old.id];
   }
 
   async flush(): Promise<void> {

@@ -15,6 +15,7 @@ export const LIMITS = {
   nets: 256,
   samplesPerHeartbeat: 60,
   gpuProcesses: 1024,
+  workloadsPerAgent: 1024,
 } as const;
 
 export const serverIdSchema = z

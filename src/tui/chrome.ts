@@ -1,5 +1,6 @@
 import type blessed from 'blessed';
 import type { FleetSource } from '../core/fleet.js';
+import { migrationDone, WorkloadState } from '../core/workload.js';
 import { isSilent } from './freshness.js';
 import { KEYMAP, type KeyContext } from './keymap.js';
 import { gpuCount } from './render/gpus.js';
@@ -18,6 +19,8 @@ export interface ChromeState {
   view(): View;
   context(): KeyContext;
   filter(): string;
+  prompt(): string | undefined;
+  notice(): string | undefined;
   disconnectedSince(): number | undefined;
   now(): number;
 }
@@ -54,6 +57,7 @@ export class Chrome implements Part {
     this.tooSmall.hide();
     for (const part of parts) part.show();
     const list = this.source.list();
+    const workloads = this.source.workloads();
     const view = this.state.view();
     this.header.update({
       title: this.title,
@@ -63,6 +67,9 @@ export class Chrome implements Part {
       online: list.filter((fs) => !isSilent(fs.server)).length,
       total: list.length,
       gpus: list.reduce((n, fs) => n + gpuCount(fs), 0),
+      workloadsRunning: workloads.filter((w) => w.state === WorkloadState.WORKLOAD_STATE_RUNNING).length,
+      workloadsTotal: workloads.length,
+      migrating: this.source.migrations().filter((m) => !migrationDone(m.phase)).length,
       now: this.state.now(),
       disconnectedSince: this.state.disconnectedSince(),
     }, width);
@@ -70,7 +77,8 @@ export class Chrome implements Part {
     this.footer.update({
       hints: KEYMAP.filter((b) => b.hint !== undefined && b.when.includes(context)),
       filter: this.state.filter(),
-      editing: context === 'filter',
+      prompt: this.state.prompt(),
+      notice: this.state.notice(),
       status: view.status(),
     }, width);
   }

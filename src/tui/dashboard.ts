@@ -1,16 +1,20 @@
 import blessed from 'blessed';
 import type { FleetChange, FleetSource } from '../core/fleet.js';
 import { Chrome } from './chrome.js';
+import { commandTable } from './commands.js';
 import { ASCII_GLYPHS, UNICODE_GLYPHS } from './glyphs.js';
-import { KEYMAP, bindingFor, type KeyActions, type KeyContext } from './keymap.js';
+import { KEYMAP, bindingFor } from './keymap.js';
 import type { Look } from './render/look.js';
-import { RenderScheduler } from './scheduler.js';
+import { RenderScheduler, type Part } from './scheduler.js';
 import { colourCount, createScreen, screenText } from './screen.js';
+import { Shell } from './shell.js';
 import { localeIsUtf8, noColorRequested } from './terminal.js';
 import { fitToTerminal, loadTheme, withoutColour } from './theme.js';
 import { VIEW_NAMES, VIEWS, type ViewName } from './views/index.js';
-import type { View, ViewContext } from './views/view.js';
+import { newUiState, type View, type ViewContext } from './views/view.js';
 import { HelpOverlay, helpLines } from './widgets/help-overlay.js';
+import { Question } from './widgets/question.js';
+import { Wizard } from './wizard/wizard.js';
 
 export { MIN_SIZE } from './chrome.js';
 
@@ -40,9 +44,6 @@ export interface Dashboard {
   screenText(): string;
 }
 
-/** Which overlay, if any, has the keyboard. */
-type Mode = 'normal' | 'filter' | 'help';
-
 /** Opens the full-screen fleet dashboard on `source`; q or C-c quits. */
 export function startDashboard(opts: DashboardOptions): Dashboard {
   const { source } = opts;
@@ -54,7 +55,6 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   const theme = noColor ? withoutColour(loaded) : fitToTerminal(loaded, colourCount(screen));
   const look: Look = { theme, glyphs: ascii ? ASCII_GLYPHS : UNICODE_GLYPHS };
 
-  let mode: Mode = 'normal';
   let disconnectedSince: number | undefined;
   let stopped = false;
   const scheduler = new RenderScheduler(() => screen.render());
@@ -65,75 +65,59 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     source,
     theme,
     glyphs: look.glyphs,
-    state: { selectedId: undefined, filter: '' },
+    state: newUiState(),
     size: () => ({ width: Number(screen.width), height: Math.max(0, Number(screen.height) - 2) }),
     now: () => Date.now(),
     markDirty: (part) => scheduler.markDirty(part),
   };
   const views = new Map<ViewName, View>(VIEW_NAMES.map((name) => [name, VIEWS[name].create(ctx)]));
-  let view = views.get('fleet')!;
-  const context = (): KeyContext => (mode === 'normal' ? view.name : mode);
-  const help = new HelpOverlay(screen, look, helpLines(KEYMAP, VIEWS, look));
-  const chrome = new Chrome(screen, content, source, opts.title ?? 'Switchyard', {
-    view: () => view,
-    context,
-    filter: () => ctx.state.filter,
-    disconnectedSince: () => disconnectedSince,
-    now: ctx.now,
-  }, look);
-
-  const markAll = (): void => {
-    scheduler.markDirty(view);
-    scheduler.markDirty(chrome);
-  };
-
-  const switchTo = (name: ViewName): void => {
-    view.hide();
-    view = views.get(name)!;
-    view.show();
-  };
-
-  const actions: KeyActions = {
-    move: (dx, dy) => (mode === 'help' ? help.scroll(dy) : view.move(dx, dy)),
-    page: (delta) => view.page(delta),
-    edge: (which) => view.edge(which),
-    open: () => {
-      if (ctx.state.selectedId !== undefined) switchTo('server');
+  const help = new HelpOverlay(screen, look, (width) => helpLines(KEYMAP, VIEWS, look, width));
+  // Inside the view area, so they lie over it (and go with it when the terminal is too small).
+  const question = new Question(content, look, ctx.size);
+  const wizard = new Wizard({ parent: content, source, look, now: ctx.now, size: ctx.size, changed: () => scheduler.markDirty(overlays), ask: (text, onYes) => question.ask(text, onYes) });
+  // One part for both, drawn in this order, so a question always lies over the wizard.
+  const overlays: Part = {
+    update: () => {
+      wizard.update();
+      question.update();
     },
-    back: () => switchTo('fleet'),
+  };
+  const shell: Shell = new Shell({
+    ctx,
+    views,
+    help,
+    wizard,
+    question,
+    commands: commandTable(VIEWS),
     quit: () => {
       stop();
       opts.onQuit?.();
     },
-    toggleHelp: () => {
-      help.toggle();
-      mode = help.visible ? 'help' : 'normal';
-    },
-    startFilter: () => {
-      mode = 'filter';
-    },
-    clearFilter: () => {
-      ctx.state.filter = '';
-    },
-    applyFilter: () => {
-      mode = 'normal';
-    },
-    cancelFilter: () => {
-      ctx.state.filter = '';
-      mode = 'normal';
-    },
-    eraseFilter: () => {
-      ctx.state.filter = ctx.state.filter.slice(0, -1);
-    },
-  };
+    changed: () => markAll(),
+  });
+  const chrome = new Chrome(screen, content, source, opts.title ?? 'Switchyard', {
+    view: () => shell.view,
+    context: () => shell.context(),
+    filter: () => shell.filter(),
+    prompt: () => shell.prompt(),
+    notice: () => shell.notice,
+    disconnectedSince: () => disconnectedSince,
+    now: ctx.now,
+  }, look);
+
+  function markAll(): void {
+    for (const part of [shell.view, chrome, overlays, help]) scheduler.markDirty(part);
+  }
 
   screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg) => {
     // blessed reports "\r" twice, as "return" and as "enter"; act on "enter" only.
     if (stopped || key.name === 'return') return;
-    const binding = bindingFor(context(), key.full);
-    if (binding) binding.action(actions);
-    else if (mode === 'filter' && ch !== undefined && !key.ctrl && !key.meta && ch >= ' ' && ch !== '\x7f') ctx.state.filter += ch;
-    else return;
+    const binding = bindingFor(shell.context(), key.full);
+    if (!binding && !shell.type(ch, key)) return;
+    if (binding) {
+      shell.notice = undefined;
+      binding.action(shell);
+    }
     if (stopped) return;
     markAll();
     scheduler.renderNow();
@@ -146,6 +130,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
 
   const unsubscribe = source.subscribe((change: FleetChange) => {
     if (change.kind === 'connection') disconnectedSince = change.connected ? undefined : change.since;
+    wizard.observe(change);
     markAll();
   });
   // The clock and every "last seen" age advance even when the fleet is quiet.
@@ -165,7 +150,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     markAll();
     scheduler.renderNow();
   };
-  view.show();
+  shell.view.show();
   renderNow();
 
   return { screen, stop, renderNow, screenText: () => screenText(screen) };

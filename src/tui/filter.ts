@@ -1,23 +1,35 @@
 import type { Server } from '../core/types.js';
 
+/** What the `/` filter looks at in a row: names matched as substrings, and labels. */
+export interface Filterable {
+  names: readonly string[];
+  labels: Readonly<Record<string, string>>;
+}
+
 /**
  * The `/` filter. Words separated by spaces must all match (case-insensitive): `key=value`
  * matches a label with that key whose value contains `value`; any other word is a substring
- * of the name, the hostname, or a `key=value` label.
+ * of a name or of a `key=value` label.
  */
-export function serverFilter(text: string): (server: Server) => boolean {
+export function textFilter(text: string): (item: Filterable) => boolean {
   const words = text.trim().toLowerCase().split(/\s+/).filter((w) => w !== '');
   if (words.length === 0) return () => true;
-  return (server) => words.every((word) => matches(server, word));
+  return (item) => words.every((word) => matches(item, word));
 }
 
-function matches(server: Server, word: string): boolean {
+/** The filter over servers: their name, hostname and labels. */
+export function serverFilter(text: string): (server: Server) => boolean {
+  const keep = textFilter(text);
+  return (server) => keep({ names: [server.name, server.hostname], labels: server.labels });
+}
+
+function matches(item: Filterable, word: string): boolean {
   const eq = word.indexOf('=');
   if (eq > 0) {
     const key = word.slice(0, eq);
     const value = word.slice(eq + 1);
-    return Object.entries(server.labels).some(([k, v]) => k.toLowerCase() === key && v.toLowerCase().includes(value));
+    return Object.entries(item.labels).some(([k, v]) => k.toLowerCase() === key && v.toLowerCase().includes(value));
   }
-  if (server.name.toLowerCase().includes(word) || server.hostname.toLowerCase().includes(word)) return true;
-  return Object.entries(server.labels).some(([k, v]) => `${k}=${v}`.toLowerCase().includes(word));
+  if (item.names.some((name) => name.toLowerCase().includes(word))) return true;
+  return Object.entries(item.labels).some(([k, v]) => `${k}=${v}`.toLowerCase().includes(word));
 }

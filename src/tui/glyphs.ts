@@ -25,6 +25,20 @@ export interface Glyphs {
   readonly axisTick: string;
   readonly axisLine: string;
   readonly crumb: string;
+  /** Workload states, by their word (workloadStates): a symbol each, shown with the word. */
+  readonly workloads: Readonly<Record<string, string>>;
+  /** A check passed, a migration committed. */
+  readonly ok: string;
+  /** A check failed, a migration failed. */
+  readonly fail: string;
+  /** A migration rolled back (or rolling back). */
+  readonly undo: string;
+  /** A migration phase under way. */
+  readonly live: string;
+  /** A phase not reached yet. */
+  readonly pending: string;
+  /** From a source to a target: "gpu-a100-01 → gpu-t4-03". */
+  readonly arrow: string;
 }
 
 export const UNICODE_GLYPHS: Glyphs = {
@@ -53,6 +67,21 @@ export const UNICODE_GLYPHS: Glyphs = {
   axisTick: '┤',
   axisLine: '│',
   crumb: '›',
+  workloads: {
+    running: '●',
+    paused: '‖',
+    backoff: '↻',
+    exited: '○',
+    checkpointing: '◐',
+    checkpointed: '◉',
+    unknown: '?',
+  },
+  ok: '✓',
+  fail: '✗',
+  undo: '↺',
+  live: '◐',
+  pending: '·',
+  arrow: '→',
 };
 
 export const ASCII_GLYPHS: Glyphs = {
@@ -81,4 +110,19 @@ export const ASCII_GLYPHS: Glyphs = {
   axisTick: '+',
   axisLine: '|',
   crumb: '>',
+  workloads: {
+    running: '*',
+    paused: '=',
+    backoff: '~',
+    exited: 'o',
+    checkpointing: '%',
+    checkpointed: '@',
+    unknown: '?',
+  },
+  ok: '+',
+  fail: 'x',
+  undo: '<',
+  live: '~',
+  pending: '.',
+  arrow: '->',
 };

@@ -28,7 +28,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(what: string | (() => string), probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -38,7 +38,7 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -57,7 +57,16 @@ export class YardProcess {
   }
 
   waitForOutput(re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
-    return waitFor(`output matching ${re} from yard (output so far:\n${this.output.slice(-2000)})`, () => this.output.match(re) ?? undefined, timeoutMs);
+    return waitFor(
+      () => `output matching ${re} from yard (output so far:\n${this.output.slice(-2000)})`,
+      () => {
+        const m = this.output.match(re);
+        if (m) return m;
+        if (this.child.exitCode !== null) throw new Error(`yard exited with ${this.child.exitCode} before printing ${re}:\n${this.output.slice(-2000)}`);
+        return undefined;
+      },
+      timeoutMs,
+    );
   }
 
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

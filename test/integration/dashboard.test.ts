@@ -22,7 +22,7 @@ describe('the dashboard over a real controller and real agents', () => {
       startAgentProc(controller.address, tempDir(), ['--name', 'gpu-box', '--labels', 'gpu=h100', '--nvidia-smi', FAKE_NVIDIA_SMI]),
       startAgentProc(controller.address, tempDir(), ['--name', 'cpu-box', '--labels', 'role=web', '--nvidia-smi', '/nonexistent/nvidia-smi']),
     );
-    h = openHeadless(registryFleetSource(controller.registry, controller.address), { cols: 160, rows: 48 });
+    h = openHeadless(registryFleetSource(controller, controller.address), { cols: 160, rows: 48 });
     await waitFor('both agents on screen with GPU readings', async () => {
       await h.settle();
       const t = h.text();

@@ -3,6 +3,9 @@
 import type { FleetChange, FleetServer, FleetSource } from '../../src/core/fleet.js';
 import { newServerSeries, recordSample } from '../../src/core/series.js';
 import { ServerState, type GpuSample, type HostSample, type Server } from '../../src/core/types.js';
+import type { Migration, Workload } from '../../src/core/workload.js';
+import { FixtureCoordinator } from './fixture-coordinator.js';
+import { sampleMigrations, sampleWorkloads } from './fixture-workloads.js';
 
 const GIB = 1024 ** 3;
 
@@ -12,6 +15,24 @@ export class FixtureFleet implements FleetSource {
   private readonly servers = new Map<string, FleetServer>();
   private sorted: FleetServer[] | undefined;
   private readonly listeners = new Set<(change: FleetChange) => void>();
+  private readonly workloadsByName = new Map<string, Workload>();
+  private readonly archiveBytes = new Map<string, number>();
+  private sortedWorkloads: Workload[] | undefined;
+  /** Newest first, as the interface promises. */
+  private history: Migration[] = [];
+  /** The clock the coordinator stamps migrations with. */
+  now: () => number = Date.now;
+  readonly coordinator: FixtureCoordinator = new FixtureCoordinator({
+    list: () => this.list(),
+    get: (id) => this.get(id),
+    workload: (name) => this.workloadsByName.get(name),
+    checkpointBytes: (name) => this.archiveBytes.get(name) ?? 0,
+    putWorkload: (w) => this.putWorkload(w),
+    putMigration: (m) => this.putMigration(m),
+    migrations: () => this.migrations(),
+    now: () => this.now(),
+  });
+  readonly actions = this.coordinator;
 
   add(server: Server): FleetServer {
     const fs = { server, series: newServerSeries() };
@@ -36,6 +57,32 @@ export class FixtureFleet implements FleetSource {
     fs.server.state = state;
     fs.server.stateSinceMs = since;
     this.emit({ kind: 'server', id });
+  }
+
+  /** Adds or replaces a workload; `checkpointBytes` is what its agent would archive to move it. */
+  putWorkload(workload: Workload, checkpointBytes?: number): void {
+    const name = workload.spec!.name;
+    this.workloadsByName.set(name, workload);
+    if (checkpointBytes !== undefined) this.archiveBytes.set(name, checkpointBytes);
+    this.sortedWorkloads = undefined;
+    this.emit({ kind: 'workload', name });
+  }
+
+  /** Adds a migration or replaces the one with its id (records are replaced, never mutated). */
+  putMigration(migration: Migration): void {
+    const at = this.history.findIndex((m) => m.id === migration.id);
+    if (at >= 0) this.history = this.history.with(at, migration);
+    else this.history = [migration, ...this.history].sort((a, b) => b.createdMs - a.createdMs);
+    this.emit({ kind: 'migration', id: migration.id });
+  }
+
+  workloads(): readonly Workload[] {
+    this.sortedWorkloads ??= [...this.workloadsByName.values()].sort((a, b) => a.spec!.name.localeCompare(b.spec!.name));
+    return this.sortedWorkloads;
+  }
+
+  migrations(): readonly Migration[] {
+    return this.history;
   }
 
   list(): readonly FleetServer[] {
@@ -169,7 +216,8 @@ export const HOSTS = {
 
 /**
  * Three hosts: an online 4xA100 box, a web server that disconnected 42 s ago, and a T4 host
- * whose board answers [N/A] for power and memory used.
+ * whose board answers [N/A] for power and memory used; five workloads on them and three
+ * finished migrations (see fixture-workloads.ts).
  */
 export function sampleFleet(now = Date.now()): FixtureFleet {
   const fleet = new FixtureFleet();
@@ -178,6 +226,8 @@ export function sampleFleet(now = Date.now()): FixtureFleet {
   feed(fleet, HOSTS.web, 60, now - 42_000, 2);
   feed(fleet, HOSTS.t4, 90, now, 3);
   fleet.setState(HOSTS.web.id, ServerState.SERVER_STATE_DISCONNECTED, now - 40_000);
+  for (const { workload, checkpointBytes } of sampleWorkloads(now)) fleet.putWorkload(workload, checkpointBytes);
+  for (const migration of sampleMigrations(now)) fleet.putMigration(migration);
   return fleet;
 }
 

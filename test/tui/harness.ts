@@ -13,6 +13,7 @@ export const KEY = {
   down: '\x1b[B',
   up: '\x1b[A',
   backspace: '\x7f',
+  tab: '\t',
   ctrlC: '\x03',
 } as const;
 
@@ -28,6 +29,11 @@ export interface Headless {
   /** Writes each key as its own chunk (blessed reads "\x1bj" as Meta-j) and lets it be handled. */
   press(...keys: string[]): Promise<void>;
   resize(cols: number, rows: number): Promise<void>;
+  /**
+   * Resolves with the screen once it shows `what`. Frames that follow data changes (an
+   * action's answer, a migration's progress) come from the scheduler, at most 4 a second.
+   */
+  waitFor(what: string | RegExp, timeoutMs?: number): Promise<string>;
   close(): void;
 }
 
@@ -72,6 +78,15 @@ export function openHeadless(source: FleetSource, options: Partial<DashboardOpti
       Object.assign(output, { columns: cols, rows });
       output.emit('resize');
       await tick();
+    },
+    async waitFor(what, timeoutMs = 3000) {
+      const shows = (text: string): boolean => (typeof what === 'string' ? text.includes(what) : what.test(text));
+      const deadline = Date.now() + timeoutMs;
+      while (!shows(h.text())) {
+        if (Date.now() > deadline) throw new Error(`the screen never showed ${String(what)}; it shows:\n${h.text()}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return h.text();
     },
     close: () => h.dashboard.stop(),
   };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KEYMAP, bindingFor, type KeyBinding } from '../../src/tui/keymap.js';
+import { commandTable, commandUsage } from '../../src/tui/commands.js';
+import { KEYMAP, bindingFor, whereText, type KeyBinding } from '../../src/tui/keymap.js';
 import { UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
 import { loadTheme } from '../../src/tui/theme.js';
 import { VIEWS } from '../../src/tui/views/index.js';
@@ -10,33 +11,69 @@ import { KEY, openHeadless, type Headless } from './harness.js';
 let h: Headless | undefined;
 afterEach(() => h?.close());
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Overlapping screenfuls of the open help, 20 lines apart, until the text stops changing. */
+async function helpPages(h: Headless): Promise<string[][]> {
+  const pages = [h.text().split('\n')];
+  for (let i = 0; i < 20; i++) {
+    await h.press(...'jjjjjjjjjjjjjjjjjjjj');
+    const page = h.text().split('\n');
+    if (page.join('\n') === pages[pages.length - 1]!.join('\n')) break;
+    pages.push(page);
+  }
+  return pages;
+}
+
 describe('keys', () => {
-  it('? shows help listing every keymap entry and every view', async () => {
+  it('? shows help listing every keymap entry, view and command', async () => {
     h = openHeadless(sampleFleet(), { cols: 160, rows: 48 });
     await h.press('?');
-    const lines = h.text().split('\n');
+    const pages = await helpPages(h);
     for (const binding of KEYMAP) {
-      const row = lines.find((l) => l.includes(binding.description));
-      expect(row, binding.description).toBeDefined();
-      expect(row).toContain(binding.label);
-      expect(row).toContain(binding.when.join(', '));
+      // A page where its line is not the first under the border, so a "where" above it shows too.
+      const page = pages.find((p) => p.findIndex((l) => l.includes(binding.description)) > 2);
+      expect(page, binding.description).toBeDefined();
+      const at = page!.findIndex((l) => l.includes(binding.description));
+      expect(page![at]).toContain(binding.label);
+      // A long "where" has the line above to itself.
+      expect(`${page![at - 1]}\n${page![at]}`).toContain(whereText(binding));
     }
-    for (const view of Object.values(VIEWS)) expect(h.text()).toContain(view.description);
+    const all = pages.flat().join('\n');
+    for (const view of Object.values(VIEWS)) expect(all).toContain(view.description);
+    for (const command of commandTable(VIEWS)) expect(all).toMatch(new RegExp(`${escapeRegExp(commandUsage(command))} +${escapeRegExp(command.description)}`));
+    expect(all).toContain(':migrate [WORKLOAD]');
     await h.press(KEY.escape);
     expect(h.text()).not.toContain(KEYMAP[0]!.description);
     expect(h.text()).toContain('gpu-a100-01');
   });
 
-  it('help scrolls with j/k when the keymap is longer than the screen', async () => {
+  it('help lists the keys of the new views and the wizard', async () => {
+    h = openHeadless(sampleFleet(), { cols: 160, rows: 48 });
+    await h.press('?');
+    const all = (await helpPages(h)).flat().join('\n');
+    expect(all).toMatch(/any view +w\/2 +show the Workloads view/);
+    expect(all).toMatch(/any view +M\/3 +show the Migrations view/);
+    expect(all).toMatch(/any view +f\/1 +show the Fleet view/);
+    expect(all).toMatch(/any view +: +command line/);
+    expect(all).toMatch(/m +migrate the selected workload/);
+    expect(all).toMatch(/progress +c +cancel the migration/);
+    expect(all).toMatch(/ask +y +answer yes/);
+  });
+
+  it('help scrolls with j/k and pages when the keymap is longer than the screen', async () => {
     h = openHeadless(sampleFleet(), { cols: 80, rows: 24 });
     await h.press('?');
     const first = KEYMAP[0]!.description;
     const last = KEYMAP[KEYMAP.length - 1]!.description;
     expect(h.text()).toContain(first);
     expect(h.text()).not.toContain(last);
-    await h.press(...'jjjjjjjjjjjjjjjjjjjj');
-    expect(h.text()).toContain(last);
+    await h.press(...'jjjjj');
     expect(h.text()).not.toContain(first);
+    for (let i = 0; i < 20 && !h.text().includes(last); i++) await h.press(KEY.pageDown);
+    expect(h.text()).toContain(last);
     expect(h.text().split('\n')[23]).toMatch(/Esc\/q close +j\/down scroll/);
   });
 

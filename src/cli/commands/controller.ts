@@ -1,23 +1,16 @@
 import type { Argv } from 'yargs';
 import { createLogger } from '../../core/log.js';
-import { durationArg, withControllerOptions } from '../options.js';
+import { controllerSettings, withControllerOptions, type ControllerArgs } from '../options.js';
 import { onShutdown } from '../shutdown.js';
 
 export const controllerCommand = {
   command: 'controller',
   describe: 'run the controller headless (for systemd): agents dial in, the CLI and dashboards attach',
   builder: (y: Argv) => withControllerOptions(y),
-  async handler(argv: { dataDir: string; listen: string; grace: string; heartbeat: string; resetStore: boolean }) {
+  async handler(argv: ControllerArgs) {
     const { startController } = await import('../../controller/controller.js');
     const log = createLogger('controller', (l) => process.stderr.write(l));
-    const controller = await startController({
-      dataDir: argv.dataDir,
-      listen: argv.listen,
-      graceMs: durationArg(argv.grace, 'grace'),
-      heartbeatIntervalMs: durationArg(argv.heartbeat, 'heartbeat'),
-      resetStore: argv.resetStore,
-      log,
-    });
+    const controller = await startController({ ...controllerSettings(argv), log });
     if (controller.tokenRequired) log.info('agents must present the join token (`yard token` prints it)');
     onShutdown(() => controller.stop());
   },

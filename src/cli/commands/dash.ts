@@ -1,16 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import type { Argv } from 'yargs';
 import { createLogger } from '../../core/log.js';
 import { controllerFiles } from '../../core/paths.js';
-import { durationArg, withControllerOptions } from '../options.js';
+import { controllerSettings, withControllerOptions, type ControllerArgs } from '../options.js';
 
-interface DashArgs {
-  dataDir: string;
-  listen: string;
-  grace: string;
-  heartbeat: string;
-  resetStore: boolean;
+interface DashArgs extends ControllerArgs {
   localAgent: boolean;
   ascii: boolean;
 }
@@ -38,14 +34,7 @@ export const dashCommand = {
     // The screen is the dashboard's: the controller logs to a file.
     const logStream = createWriteStream(files.log, { flags: 'a' });
     const log = createLogger('controller', (l) => logStream.write(l));
-    const controller = await startController({
-      dataDir: argv.dataDir,
-      listen: argv.listen,
-      graceMs: durationArg(argv.grace, 'grace'),
-      heartbeatIntervalMs: durationArg(argv.heartbeat, 'heartbeat'),
-      resetStore: argv.resetStore,
-      log,
-    });
+    const controller = await startController({ ...controllerSettings(argv), log });
     const agent = argv.localAgent ? await ensureLocalAgent(controller.address, files.localAgentDir) : undefined;
     if (agent) log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });
 
@@ -60,7 +49,7 @@ export const dashCommand = {
       process.exit(0);
     };
     const dashboard = startDashboard({
-      source: registryFleetSource(controller.registry, controller.address),
+      source: registryFleetSource(controller, controller.address, userInfo().username),
       ascii: argv.ascii,
       onQuit: () => void quit(),
     });

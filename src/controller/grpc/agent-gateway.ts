@@ -7,10 +7,14 @@ import { LIMITS, labelsSchema, serverIdSchema, validate } from '../../core/valid
 import { PROTOCOL_VERSION } from '../../core/version.js';
 import type { AgentGatewayServer, AgentHello, ConnectRequest, ConnectResponse } from '../../gen/switchyard/v1/agent_gateway.js';
 import { tokensEqual } from '../token.js';
+import type { AgentLinks } from '../agent-links.js';
 import type { Registry } from '../registry.js';
+import type { WorkloadTable } from '../workloads.js';
 
 export interface GatewayOptions {
   registry: Registry;
+  links: AgentLinks;
+  workloads: WorkloadTable;
   controllerId: string;
   heartbeatIntervalMs: number;
   /** Set when the listener is reachable from other hosts: agents must present it. */
@@ -38,9 +42,11 @@ const heartbeatSchema = z.looseObject({ samples: z.array(sampleSchema).max(LIMIT
 
 type Session = ServerDuplexStream<ConnectRequest, ConnectResponse>;
 
-/** AgentGateway.Connect: one session per agent — hello, then heartbeats; the registry keeps the truth. */
-export function agentGateway(opts: GatewayOptions): AgentGatewayServer {
-  const { registry, log } = opts;
+const snapshotSchema = z.looseObject({ workloads: z.array(z.looseObject({ spec: z.looseObject({ name: z.string().min(1).max(63) }) })).max(LIMITS.workloadsPerAgent) });
+
+/** AgentGateway.Connect: one session per agent — hello, heartbeats, commands and their results. */
+export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'connect'> {
+  const { registry, links, workloads, log } = opts;
   const sessions = new Map<symbol, Session>();
 
   function refuse(call: Session, err: YardError): void {
@@ -77,6 +83,7 @@ export function agentGateway(opts: GatewayOptions): AgentGatewayServer {
         if (!sessions.delete(session)) return;
         if (serverId) {
           registry.disconnect(serverId, session);
+          links.detach(serverId, session, why);
           log.info('agent session ended', { server: serverId, peer, why });
         }
       };
@@ -90,6 +97,7 @@ export function agentGateway(opts: GatewayOptions): AgentGatewayServer {
             sessions.set(session, call);
             const { superseded } = registry.connect(hello, session);
             if (superseded) sessions.get(superseded)?.emit('error', toServiceError(new YardError('SUPERSEDED', `a newer session for server ${serverId} replaced this one`)));
+            links.attach(hello.serverId, session, (command) => call.write({ msg: { $case: 'command', value: command } }));
             call.write({
               msg: {
                 $case: 'welcome',
@@ -108,6 +116,12 @@ export function agentGateway(opts: GatewayOptions): AgentGatewayServer {
             const hb = validate(heartbeatSchema, req.msg.value, 'heartbeat');
             registry.heartbeat(serverId, session, hb.samples);
             call.write({ msg: { $case: 'ack', value: { seq: hb.seq, heartbeatIntervalMs: opts.heartbeatIntervalMs, heartbeatTtlMs: registry.heartbeatTtlMs } } });
+          } else if (req.msg?.$case === 'result') {
+            if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
+            links.settle(serverId, req.msg.value);
+          } else if (req.msg?.$case === 'workloads') {
+            if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
+            workloads.replace(serverId, validate(snapshotSchema, req.msg.value, 'workload snapshot').workloads);
           } else {
             throw new YardError('INVALID_ARGUMENT', 'empty session message: expected a hello or a heartbeat');
           }

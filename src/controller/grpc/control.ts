@@ -1,13 +1,18 @@
-import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerWritableStream } from '@grpc/grpc-js';
 import { YardError } from '../../core/errors.js';
 import { toServiceError } from '../../core/rpc/errors.js';
 import { ServerState, type HostSample, type Server } from '../../core/types.js';
 import type { ControlServer, OverviewResponse, WatchFleetRequest, WatchFleetResponse } from '../../gen/switchyard/v1/control.js';
+import type { Coordinator } from '../migration/coordinator.js';
 import type { Registry } from '../registry.js';
-import { checkBearer } from './auth.js';
+import type { WorkloadTable } from '../workloads.js';
+import type { Migration, Workload } from '../../core/workload.js';
+import { checkBearer, unary } from './auth.js';
 
 export interface ControlOptions {
   registry: Registry;
+  workloads: WorkloadTable;
+  coordinator: Coordinator;
   controllerId: string;
   version: string;
   listen: string;
@@ -30,17 +35,6 @@ export function byName(a: Server, b: Server): number {
   return a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
 }
 
-/** Wraps a unary handler: auth first, YardErrors become structured statuses. */
-function unary<Req, Res>(token: string | undefined, handle: (req: Req) => Res) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    try {
-      checkBearer(call.metadata, token);
-      callback(null, handle(call.request));
-    } catch (err) {
-      callback(toServiceError(err));
-    }
-  };
-}
 
 export function overview(registry: Registry, base: Omit<OverviewResponse, `servers${string}` | `gpu${string}` | 'cpuPctMean' | `memory${string}`>): OverviewResponse {
   const o: OverviewResponse = {
@@ -72,8 +66,8 @@ export function overview(registry: Registry, base: Omit<OverviewResponse, `serve
 }
 
 /** Control: what the CLI and attached dashboards ask the controller. */
-export function control(opts: ControlOptions): ControlServer {
-  const { registry, token } = opts;
+export function control(opts: ControlOptions): Pick<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet'> {
+  const { registry, workloads, coordinator, token } = opts;
   const find = (idOrName: string) => {
     const r = registry.get(idOrName);
     if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
@@ -103,17 +97,28 @@ export function control(opts: ControlOptions): ControlServer {
       };
       const onServer = (server: Server) => send({ event: { $case: 'server', value: server } }, false);
       const onSample = (serverId: string, sample: HostSample) => send({ event: { $case: 'sample', value: { serverId, sample } } }, true);
+      const onWorkload = (w: Workload) => send({ event: { $case: 'workload', value: w } }, false);
+      const onRemoved = (ref: { name: string; serverId: string }) => send({ event: { $case: 'workloadRemoved', value: ref } }, false);
+      const onMigration = (m: Migration) => send({ event: { $case: 'migration', value: m } }, true);
       call.on('drain', () => (lagging = false));
       registry.on('server', onServer);
       registry.on('sample', onSample);
+      workloads.on('workload', onWorkload);
+      workloads.on('removed', onRemoved);
+      coordinator.on('migration', onMigration);
       const stop = () => {
         registry.off('server', onServer);
         registry.off('sample', onSample);
+        workloads.off('workload', onWorkload);
+        workloads.off('removed', onRemoved);
+        coordinator.off('migration', onMigration);
       };
       call.on('cancelled', stop);
       call.on('close', stop);
       call.on('error', stop);
       send({ event: { $case: 'snapshot', value: { servers: list() } } }, false);
+      for (const w of workloads.list()) onWorkload(w);
+      for (const m of coordinator.list()) send({ event: { $case: 'migration', value: m } }, false);
     },
   };
 }

@@ -49,3 +49,17 @@ export function padLeft(text: string, width: number): string {
   const n = [...text].length;
   return n >= width ? text : ' '.repeat(width - n) + text;
 }
+
+/** A span of time, as precise as it is short: "450ms", "1.8s", "42s", "4m05s", "3h12m", "2d04h". */
+export function formatSpan(ms: number | undefined, unknown: string): string {
+  if (!isKnown(ms)) return unknown;
+  const t = Math.max(0, ms);
+  if (t < 1000) return `${Math.round(t)}ms`;
+  if (t < 10_000) return `${(t / 1000).toFixed(1)}s`;
+  const s = Math.floor(t / 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${two(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86_400)}d${two(Math.floor(s / 3600) % 24)}h`;
+}

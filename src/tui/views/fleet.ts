@@ -6,13 +6,14 @@ import type { Look } from '../render/look.js';
 import { escapeTags, paint } from '../render/paint.js';
 import { CARD_BASE_HEIGHT, ServerCard } from '../widgets/server-card.js';
 import { columnsFor, pageOf, paginate, type GridPage } from './fleet-grid.js';
-import type { View, ViewContext } from './view.js';
+import type { View, ViewContext, ViewName } from './view.js';
 
 /** The servers the filter in force lets through, in the source's order. */
 export function filteredFleet(ctx: ViewContext): readonly FleetServer[] {
   const all = ctx.source.list();
-  if (ctx.state.filter === '') return all;
-  const keep = serverFilter(ctx.state.filter);
+  const text = ctx.state.filters.fleet;
+  if (text === '') return all;
+  const keep = serverFilter(text);
   return all.filter((fs) => keep(fs.server));
 }
 
@@ -63,12 +64,25 @@ export class FleetView implements View {
 
   status(): string {
     const total = this.ctx.source.list().length;
-    const count = this.ctx.state.filter === '' ? `${total} servers` : `${this.servers.length} of ${total} match`;
+    const count = this.ctx.state.filters.fleet === '' ? `${total} servers` : `${this.servers.length} of ${total} match`;
     return this.pages.length > 1 ? `${count}  page ${this.current + 1}/${this.pages.length}` : count;
+  }
+
+  context(): 'fleet' {
+    return 'fleet';
   }
 
   breadcrumb(): string {
     return 'Fleet';
+  }
+
+  /** Enter: the selected server in detail. */
+  open(): ViewName | undefined {
+    return this.ctx.state.selectedId === undefined ? undefined : 'server';
+  }
+
+  back(): boolean {
+    return false;
   }
 
   /** Arrows move within the grid; down from the last full row lands on the last card. */
@@ -125,7 +139,7 @@ export class FleetView implements View {
       this.empty.hide();
       return;
     }
-    const { filter } = this.ctx.state;
+    const filter = this.ctx.state.filters.fleet;
     const text = filter === ''
       ? 'No servers yet: agents appear here as soon as they connect.'
       : `No server matches "${escapeTags(filter)}". Esc clears the filter.`;

@@ -1,6 +1,8 @@
 import { FleetView } from './fleet.js';
+import { MigrationsView } from './migrations.js';
 import { ServerView } from './server.js';
 import type { View, ViewContext, ViewName } from './view.js';
+import { WorkloadsView } from './workloads.js';
 
 export type { ViewName };
 
@@ -10,10 +12,12 @@ export interface ViewEntry {
   readonly create: (ctx: ViewContext) => View;
 }
 
-/** The one list of views: the dashboard builds them from here, help lists them. */
+/** The one list of views: the dashboard builds them from here; help and the `:` command line list them. */
 export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
   fleet: { title: 'Fleet', description: 'every server as a card: state, CPU, memory, network, GPUs', create: (ctx) => new FleetView(ctx) },
-  server: { title: 'Server', description: 'one server in detail: charts, GPUs, disks, cores, host info', create: (ctx) => new ServerView(ctx) },
+  server: { title: 'Server', description: 'one server in detail: charts, workloads, GPUs, disks, cores, host info', create: (ctx) => new ServerView(ctx) },
+  workloads: { title: 'Workloads', description: 'every workload in the fleet: where it runs, its state, CPU, memory, GPU memory', create: (ctx) => new WorkloadsView(ctx) },
+  migrations: { title: 'Migrations', description: 'live migrations and their history: phase, progress, downtime, outcome', create: (ctx) => new MigrationsView(ctx) },
 };
 
 export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];

@@ -12,7 +12,8 @@ import type { Rect } from '../widgets/rect.js';
 import { filteredFleet } from './fleet.js';
 import { cpuChart, gpuChart, memoryChart, networkChart } from './server-charts.js';
 import { layoutPanes, paneWidth, type PaneHeight } from './server-layout.js';
-import type { View, ViewContext } from './view.js';
+import { ServerWorkloads } from './server-workloads.js';
+import type { View, ViewContext, ViewName } from './view.js';
 
 /** One pane of the page: how tall it wants to be and how to draw it into its place. */
 interface Pane {
@@ -28,6 +29,10 @@ export class ServerView implements View {
   private readonly info: HostInfo;
   private readonly disks: DisksTable;
   private readonly cores: CoreBars;
+  /** Tab moves the keys between paging the panes and choosing in this pane. */
+  private readonly workloads: ServerWorkloads;
+  /** The page the workloads pane was on at the last frame. */
+  private workloadsPage = 0;
   /** Charts by pane key ("cpu", "gpu0"), kept across frames. */
   private readonly charts = new Map<string, LineChart>();
   private readonly missing: blessed.Widgets.BoxElement;
@@ -42,6 +47,7 @@ export class ServerView implements View {
     this.info = new HostInfo(ctx.parent, this.look);
     this.disks = new DisksTable(ctx.parent, this.look);
     this.cores = new CoreBars(ctx.parent, this.look);
+    this.workloads = new ServerWorkloads(ctx, this.look);
     this.missing = blessed.box({ parent: ctx.parent, hidden: true, top: 'center', left: 'center', width: '80%', height: 3, align: 'center', tags: true });
   }
 
@@ -61,6 +67,8 @@ export class ServerView implements View {
     const panes = this.panes(fs);
     const pages = layoutPanes(panes.map((p) => p.height), width, height);
     this.pageCount = pages.length;
+    this.workloadsPage = Math.max(0, pages.findIndex((page) => page.some((p) => panes[p.pane]!.widget === this.workloads)));
+    if (this.workloads.focused) this.current = this.workloadsPage;
     this.current = Math.min(this.current, this.pageCount - 1);
     const drawn = new Set<{ hide(): void }>();
     for (const { pane, rect } of pages[this.current]!) {
@@ -75,12 +83,17 @@ export class ServerView implements View {
   show(): void {
     this.visible = true;
     this.current = 0;
+    this.workloads.focused = false;
     this.ctx.markDirty(this);
   }
 
   hide(): void {
     this.visible = false;
     this.hideAll();
+  }
+
+  context(): 'server' | 'server-workloads' {
+    return this.workloads.focused ? 'server-workloads' : 'server';
   }
 
   status(): string {
@@ -91,8 +104,16 @@ export class ServerView implements View {
     return this.serverName ? `Fleet ${this.ctx.glyphs.crumb} ${this.serverName}` : 'Fleet';
   }
 
-  /** Left and right step through the (filtered) fleet without going back to the grid. */
-  move(dx: number): void {
+  /**
+   * Left and right step through the (filtered) fleet without going back to the grid; up and
+   * down choose a workload while the workloads pane has focus.
+   */
+  move(dx: number, dy: number): void {
+    if (dy !== 0) {
+      this.workloads.move(dy);
+      this.ctx.markDirty(this);
+      return;
+    }
     const list = filteredFleet(this.ctx);
     const index = list.findIndex((fs) => fs.server.id === this.ctx.state.selectedId);
     const next = list[Math.min(Math.max(index + dx, 0), list.length - 1)];
@@ -111,8 +132,29 @@ export class ServerView implements View {
     this.ctx.markDirty(this);
   }
 
+  open(): ViewName | undefined {
+    return undefined;
+  }
+
+  /** Esc leaves the workloads pane first, then the view. */
+  back(): boolean {
+    if (!this.workloads.focused) return false;
+    this.focusNext();
+    return true;
+  }
+
+  focusNext(): void {
+    this.workloads.focused = !this.workloads.focused;
+    if (this.workloads.focused) this.current = this.workloadsPage;
+    this.ctx.markDirty(this);
+  }
+
+  selectedWorkload(): string | undefined {
+    return this.workloads.selected();
+  }
+
   private widgets(): { hide(): void }[] {
-    return [this.info, this.disks, this.cores, ...this.charts.values()];
+    return [this.info, this.workloads, this.disks, this.cores, ...this.charts.values()];
   }
 
   private hideAll(): void {
@@ -144,6 +186,7 @@ export class ServerView implements View {
     return [
       { height: hostInfoHeight(server), widget: this.info, draw: (rect) => this.info.show(rect, server, now) },
       this.chartPane('cpu', cpuChart(fs, this.look, now)),
+      { height: this.workloads.height(), widget: this.workloads, draw: (rect) => this.workloads.show(rect) },
       this.chartPane('memory', memoryChart(fs, this.look, now)),
       this.chartPane('network', networkChart(fs, this.look, now)),
       ...gpusOf(fs).map((gpu) => this.chartPane(`gpu${gpu.index}`, gpuChart(gpu, fs, this.look, now))),

@@ -1,17 +1,28 @@
 import type blessed from 'blessed';
 import type { FleetSource } from '../../core/fleet.js';
+import type { Migration } from '../../core/workload.js';
 import type { Glyphs } from '../glyphs.js';
+import type { KeyContext } from '../keymap.js';
 import type { Part } from '../scheduler.js';
 import type { Theme } from '../theme.js';
 
 /** Every view, by the name the registry (views/index.ts) lists it under. */
-export type ViewName = 'fleet' | 'server';
+export type ViewName = 'fleet' | 'server' | 'workloads' | 'migrations';
 
-/** What the views share: the selected server survives switching views and refreshes. */
+/** What the views share: selections survive switching views and refreshes. */
 export interface UiState {
+  /** The selected server's id. */
   selectedId: string | undefined;
-  /** The `/` filter in force ("" for none). */
-  filter: string;
+  /** The selected workload's name. */
+  selectedWorkload: string | undefined;
+  /** The selected migration's id. */
+  selectedMigration: string | undefined;
+  /** The `/` filter in force in each view ("" for none). */
+  filters: Record<ViewName, string>;
+}
+
+export function newUiState(): UiState {
+  return { selectedId: undefined, selectedWorkload: undefined, selectedMigration: undefined, filters: { fleet: '', server: '', workloads: '', migrations: '' } };
 }
 
 export interface ViewContext {
@@ -33,6 +44,8 @@ export interface View extends Part {
   readonly name: ViewName;
   show(): void;
   hide(): void;
+  /** Where keys go while this view is in front: its name, or a part of it that has focus. */
+  context(): KeyContext;
   /** Where we are, for the footer: "page 2/5", "12 of 1000". */
   status(): string;
   /** For the header: "Fleet", "Fleet › gpu-node-01". */
@@ -40,4 +53,14 @@ export interface View extends Part {
   move(dx: number, dy: number): void;
   page(delta: number): void;
   edge(which: 'first' | 'last'): void;
+  /** Enter: the view to open next, if any (a view may act in place and return nothing). */
+  open(): ViewName | undefined;
+  /** Esc: true when the view stepped back within itself (closed details, left a pane). */
+  back(): boolean;
+  /** Tab: the next pane of the view, if it has several. */
+  focusNext?(): void;
+  /** The workload `m` migrates. */
+  selectedWorkload?(): string | undefined;
+  /** The migration `c` cancels. */
+  selectedMigration?(): Migration | undefined;
 }

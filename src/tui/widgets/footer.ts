@@ -6,14 +6,17 @@ import { blessedStyle, escapeTags } from '../render/paint.js';
 export interface FooterInfo {
   /** Bindings of the context in front that carry a footer hint. */
   hints: readonly KeyBinding[];
+  /** The filter in force in the view. */
   filter: string;
-  /** True while the `/` prompt is open: the footer becomes the prompt. */
-  editing: boolean;
+  /** The `/` or `:` prompt while one is open, cursor included: the footer becomes the prompt. */
+  prompt: string | undefined;
+  /** What the last action did, until the next key. */
+  notice: string | undefined;
   /** The view's position, right-aligned: "page 2/5". */
   status: string;
 }
 
-/** The bottom line: key hints, the filter in force (or being typed), and the view's status. */
+/** The bottom line: key hints, the prompt being typed or the filter in force, notices, and the view's status. */
 export class Footer {
   private readonly box: blessed.Widgets.BoxElement;
 
@@ -26,7 +29,8 @@ export class Footer {
     const { sep } = this.look.glyphs;
     const hints = info.hints.map((b) => `${b.label} ${b.hint}`).join('  ');
     let left: string;
-    if (info.editing) left = ` filter: /${info.filter}_  ${sep}  ${hints}`;
+    if (info.prompt !== undefined) left = ` ${info.prompt}  ${sep}  ${hints}`;
+    else if (info.notice) left = ` ${info.notice}  ${sep}  ${hints}`;
     else if (info.filter) left = ` filter "${info.filter}" (Esc clears)  ${sep}  ${hints}`;
     else left = ` ${hints}`;
     const right = info.status ? `${info.status} ` : '';

@@ -11,6 +11,10 @@ export interface HeaderInfo {
   online: number;
   total: number;
   gpus: number;
+  workloadsRunning: number;
+  workloadsTotal: number;
+  /** Migrations not yet committed, rolled back or failed. */
+  migrating: number;
   now: number;
   /** Set while an attached dashboard has lost its controller: since when. */
   disconnectedSince: number | undefined;
@@ -43,6 +47,8 @@ export class Header {
       { text: `${info.controllerAddress} (${info.mode})`, rank: 1 },
       { text: `${info.online}/${info.total} online`, rank: 1 },
       { text: `${info.gpus} GPUs`, rank: 3 },
+      { text: `${info.workloadsRunning}/${info.workloadsTotal} workloads running`, rank: 4 },
+      ...(info.migrating > 0 ? [{ text: `${info.migrating} migrating`, rank: 2 }] : []),
     ];
     const sep = ` ${glyphs.axisLine} `;
     const room = width - time.length - 3;

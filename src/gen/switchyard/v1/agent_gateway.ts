@@ -12,16 +12,111 @@ import {
   Client,
   type ClientDuplexStream,
   type ClientOptions,
+  type ClientReadableStream,
+  type ClientWritableStream,
   type handleBidiStreamingCall,
+  type handleClientStreamingCall,
+  type handleServerStreamingCall,
   makeGenericClientConstructor,
   type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Capabilities, ErrorDetail, HostInfo, HostSample } from "./fleet.js";
+import { Workload, WorkloadSpec } from "./workload.js";
 
 export const protobufPackage = "switchyard.v1";
 
 export const protobufFileName = "switchyard/v1/agent_gateway.proto";
+
+export const WorkloadSignal = {
+  WORKLOAD_SIGNAL_UNSPECIFIED: 0,
+  WORKLOAD_SIGNAL_PAUSE: 1,
+  WORKLOAD_SIGNAL_RESUME: 2,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type WorkloadSignal = typeof WorkloadSignal[keyof typeof WorkloadSignal];
+
+export namespace WorkloadSignal {
+  export type WORKLOAD_SIGNAL_UNSPECIFIED = typeof WorkloadSignal.WORKLOAD_SIGNAL_UNSPECIFIED;
+  export type WORKLOAD_SIGNAL_PAUSE = typeof WorkloadSignal.WORKLOAD_SIGNAL_PAUSE;
+  export type WORKLOAD_SIGNAL_RESUME = typeof WorkloadSignal.WORKLOAD_SIGNAL_RESUME;
+  export type UNRECOGNIZED = typeof WorkloadSignal.UNRECOGNIZED;
+}
+
+export function workloadSignalFromJSON(object: any): WorkloadSignal {
+  switch (object) {
+    case 0:
+    case "WORKLOAD_SIGNAL_UNSPECIFIED":
+      return WorkloadSignal.WORKLOAD_SIGNAL_UNSPECIFIED;
+    case 1:
+    case "WORKLOAD_SIGNAL_PAUSE":
+      return WorkloadSignal.WORKLOAD_SIGNAL_PAUSE;
+    case 2:
+    case "WORKLOAD_SIGNAL_RESUME":
+      return WorkloadSignal.WORKLOAD_SIGNAL_RESUME;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WorkloadSignal.UNRECOGNIZED;
+  }
+}
+
+export function workloadSignalToJSON(object: WorkloadSignal): string {
+  switch (object) {
+    case WorkloadSignal.WORKLOAD_SIGNAL_UNSPECIFIED:
+      return "WORKLOAD_SIGNAL_UNSPECIFIED";
+    case WorkloadSignal.WORKLOAD_SIGNAL_PAUSE:
+      return "WORKLOAD_SIGNAL_PAUSE";
+    case WorkloadSignal.WORKLOAD_SIGNAL_RESUME:
+      return "WORKLOAD_SIGNAL_RESUME";
+    case WorkloadSignal.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export interface UploadCheckpointRequest {
+  checkpointId: string;
+  offset: number;
+  data: Buffer;
+  /** On the last chunk: the whole archive's sha256 (hex). */
+  sha256: string;
+  last: boolean;
+}
+
+export interface UploadCheckpointResponse {
+  size: number;
+  sha256: string;
+}
+
+export interface DownloadCheckpointRequest {
+  checkpointId: string;
+  offset: number;
+}
+
+export interface DownloadCheckpointResponse {
+  offset: number;
+  data: Buffer;
+}
+
+/** Agent → controller: output of the workload's pty. */
+export interface ConsoleRequest {
+  /** First message: which session this stream serves. */
+  sessionId: string;
+  data: Buffer;
+  /** The workload exited or the console closed. */
+  closed: boolean;
+  reason: string;
+}
+
+/** Controller → agent: the operator's keystrokes and terminal size. */
+export interface ConsoleResponse {
+  input: Buffer;
+  cols: number;
+  rows: number;
+}
 
 export interface AgentHello {
   protocolVersion: number;
@@ -50,7 +145,112 @@ export interface Heartbeat {
 }
 
 export interface ConnectRequest {
-  msg?: { $case: "hello"; value: AgentHello } | { $case: "heartbeat"; value: Heartbeat } | undefined;
+  msg?: { $case: "hello"; value: AgentHello } | { $case: "heartbeat"; value: Heartbeat } | {
+    $case: "result";
+    value: CommandResult;
+  } | //
+  /**
+   * Every workload on this agent: sent after the welcome and on every change. The agent is
+   * the truth about what runs where.
+   */
+  { $case: "workloads"; value: WorkloadSnapshot } | undefined;
+}
+
+export interface WorkloadSnapshot {
+  workloads: Workload[];
+}
+
+/** The controller's orders, answered by a CommandResult with the same id. */
+export interface AgentCommand {
+  id: string;
+  action?:
+    | { $case: "start"; value: StartWorkload }
+    | { $case: "stop"; value: StopWorkload }
+    | { $case: "signal"; value: SignalWorkload }
+    | { $case: "checkpoint"; value: CheckpointWorkload }
+    | { $case: "fetch"; value: FetchCheckpoint }
+    | { $case: "console"; value: OpenConsole }
+    | { $case: "logs"; value: ReadLogs }
+    | { $case: "upload"; value: UploadCheckpoint }
+    | undefined;
+}
+
+/** Uploads the archive a CheckpointWorkload made (kept by the agent until uploaded). */
+export interface UploadCheckpoint {
+  checkpointId: string;
+}
+
+export interface StartWorkload {
+  spec?:
+    | WorkloadSpec
+    | undefined;
+  /** Start with SWITCHYARD_RESTORE=1 over the state dir as it is (after a fetch, or rollback). */
+  restore: boolean;
+}
+
+export interface StopWorkload {
+  name: string;
+  /** Forget the workload (spec and state dir) once stopped. */
+  remove: boolean;
+  /** Kill at once (SIGKILL) rather than SIGTERM with a grace. */
+  kill: boolean;
+}
+
+export interface SignalWorkload {
+  name: string;
+  signal: WorkloadSignal;
+}
+
+/** Saves the workload's state into an archive on the agent (UploadCheckpoint sends it). */
+export interface CheckpointWorkload {
+  name: string;
+  checkpointId: string;
+  /** Freeze (SIGSTOP) and copy rather than ask the workload to save and exit. */
+  freeze: boolean;
+  /** Refuse archives larger than this. */
+  maxBytes: number;
+}
+
+export interface FetchCheckpoint {
+  /** The workload's spec: the archive unpacks into its (new) state dir on this agent. */
+  spec?: WorkloadSpec | undefined;
+  checkpointId: string;
+  sha256: string;
+  size: number;
+  maxBytes: number;
+}
+
+export interface OpenConsole {
+  name: string;
+  sessionId: string;
+  /** false: output only (logs -f); true: input too (attach). */
+  interactive: boolean;
+  cols: number;
+  rows: number;
+}
+
+export interface ReadLogs {
+  name: string;
+  /** The newest bytes of the output buffer (0: all of it). */
+  tailBytes: number;
+}
+
+export interface CommandResult {
+  id: string;
+  /** Unset when the command succeeded. */
+  error?: ErrorDetail | undefined;
+  workload?:
+    | Workload
+    | undefined;
+  /** ReadLogs: the output. */
+  data: Buffer;
+  /** CheckpointWorkload: what was uploaded. */
+  sha256: string;
+  size: number;
+  /** CheckpointWorkload: how long the workload took to save and exit (or freeze). */
+  checkpointMs: number;
+  /** FetchCheckpoint: download and unpack. */
+  transferMs: number;
 }
 
 export interface Welcome {
@@ -70,11 +270,631 @@ export interface HeartbeatAck {
 }
 
 export interface ConnectResponse {
-  msg?: { $case: "welcome"; value: Welcome } | { $case: "ack"; value: HeartbeatAck } | {
-    $case: "error";
-    value: ErrorDetail;
-  } | undefined;
+  msg?:
+    | { $case: "welcome"; value: Welcome }
+    | { $case: "ack"; value: HeartbeatAck }
+    | { $case: "error"; value: ErrorDetail }
+    | { $case: "command"; value: AgentCommand }
+    | undefined;
 }
+
+function createBaseUploadCheckpointRequest(): UploadCheckpointRequest {
+  return { checkpointId: "", offset: 0, data: Buffer.alloc(0), sha256: "", last: false };
+}
+
+export const UploadCheckpointRequest: MessageFns<UploadCheckpointRequest> = {
+  encode(message: UploadCheckpointRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpointId !== "") {
+      writer.uint32(10).string(message.checkpointId);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(16).uint64(message.offset);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(26).bytes(message.data);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(34).string(message.sha256);
+    }
+    if (message.last !== false) {
+      writer.uint32(40).bool(message.last);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadCheckpointRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadCheckpointRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.last = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadCheckpointRequest {
+    return {
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      last: isSet(object.last) ? globalThis.Boolean(object.last) : false,
+    };
+  },
+
+  toJSON(message: UploadCheckpointRequest): unknown {
+    const obj: any = {};
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.last !== false) {
+      obj.last = message.last;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UploadCheckpointRequest>, I>>(base?: I): UploadCheckpointRequest {
+    return UploadCheckpointRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UploadCheckpointRequest>, I>>(object: I): UploadCheckpointRequest {
+    const message = createBaseUploadCheckpointRequest();
+    message.checkpointId = object.checkpointId ?? "";
+    message.offset = object.offset ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.sha256 = object.sha256 ?? "";
+    message.last = object.last ?? false;
+    return message;
+  },
+};
+
+function createBaseUploadCheckpointResponse(): UploadCheckpointResponse {
+  return { size: 0, sha256: "" };
+}
+
+export const UploadCheckpointResponse: MessageFns<UploadCheckpointResponse> = {
+  encode(message: UploadCheckpointResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.size !== 0) {
+      writer.uint32(8).uint64(message.size);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(18).string(message.sha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadCheckpointResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadCheckpointResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadCheckpointResponse {
+    return {
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+    };
+  },
+
+  toJSON(message: UploadCheckpointResponse): unknown {
+    const obj: any = {};
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UploadCheckpointResponse>, I>>(base?: I): UploadCheckpointResponse {
+    return UploadCheckpointResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UploadCheckpointResponse>, I>>(object: I): UploadCheckpointResponse {
+    const message = createBaseUploadCheckpointResponse();
+    message.size = object.size ?? 0;
+    message.sha256 = object.sha256 ?? "";
+    return message;
+  },
+};
+
+function createBaseDownloadCheckpointRequest(): DownloadCheckpointRequest {
+  return { checkpointId: "", offset: 0 };
+}
+
+export const DownloadCheckpointRequest: MessageFns<DownloadCheckpointRequest> = {
+  encode(message: DownloadCheckpointRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpointId !== "") {
+      writer.uint32(10).string(message.checkpointId);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(16).uint64(message.offset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadCheckpointRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadCheckpointRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadCheckpointRequest {
+    return {
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+    };
+  },
+
+  toJSON(message: DownloadCheckpointRequest): unknown {
+    const obj: any = {};
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadCheckpointRequest>, I>>(base?: I): DownloadCheckpointRequest {
+    return DownloadCheckpointRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadCheckpointRequest>, I>>(object: I): DownloadCheckpointRequest {
+    const message = createBaseDownloadCheckpointRequest();
+    message.checkpointId = object.checkpointId ?? "";
+    message.offset = object.offset ?? 0;
+    return message;
+  },
+};
+
+function createBaseDownloadCheckpointResponse(): DownloadCheckpointResponse {
+  return { offset: 0, data: Buffer.alloc(0) };
+}
+
+export const DownloadCheckpointResponse: MessageFns<DownloadCheckpointResponse> = {
+  encode(message: DownloadCheckpointResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.offset !== 0) {
+      writer.uint32(8).uint64(message.offset);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadCheckpointResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadCheckpointResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadCheckpointResponse {
+    return {
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: DownloadCheckpointResponse): unknown {
+    const obj: any = {};
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadCheckpointResponse>, I>>(base?: I): DownloadCheckpointResponse {
+    return DownloadCheckpointResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadCheckpointResponse>, I>>(object: I): DownloadCheckpointResponse {
+    const message = createBaseDownloadCheckpointResponse();
+    message.offset = object.offset ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseConsoleRequest(): ConsoleRequest {
+  return { sessionId: "", data: Buffer.alloc(0), closed: false, reason: "" };
+}
+
+export const ConsoleRequest: MessageFns<ConsoleRequest> = {
+  encode(message: ConsoleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    if (message.closed !== false) {
+      writer.uint32(24).bool(message.closed);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsoleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsoleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.closed = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsoleRequest {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      closed: isSet(object.closed) ? globalThis.Boolean(object.closed) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ConsoleRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.closed !== false) {
+      obj.closed = message.closed;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConsoleRequest>, I>>(base?: I): ConsoleRequest {
+    return ConsoleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConsoleRequest>, I>>(object: I): ConsoleRequest {
+    const message = createBaseConsoleRequest();
+    message.sessionId = object.sessionId ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    message.closed = object.closed ?? false;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseConsoleResponse(): ConsoleResponse {
+  return { input: Buffer.alloc(0), cols: 0, rows: 0 };
+}
+
+export const ConsoleResponse: MessageFns<ConsoleResponse> = {
+  encode(message: ConsoleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.input.length !== 0) {
+      writer.uint32(10).bytes(message.input);
+    }
+    if (message.cols !== 0) {
+      writer.uint32(16).uint32(message.cols);
+    }
+    if (message.rows !== 0) {
+      writer.uint32(24).uint32(message.rows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsoleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsoleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.input = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cols = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rows = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsoleResponse {
+    return {
+      input: isSet(object.input) ? Buffer.from(bytesFromBase64(object.input)) : Buffer.alloc(0),
+      cols: isSet(object.cols) ? globalThis.Number(object.cols) : 0,
+      rows: isSet(object.rows) ? globalThis.Number(object.rows) : 0,
+    };
+  },
+
+  toJSON(message: ConsoleResponse): unknown {
+    const obj: any = {};
+    if (message.input.length !== 0) {
+      obj.input = base64FromBytes(message.input);
+    }
+    if (message.cols !== 0) {
+      obj.cols = Math.round(message.cols);
+    }
+    if (message.rows !== 0) {
+      obj.rows = Math.round(message.rows);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConsoleResponse>, I>>(base?: I): ConsoleResponse {
+    return ConsoleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConsoleResponse>, I>>(object: I): ConsoleResponse {
+    const message = createBaseConsoleResponse();
+    message.input = object.input ?? Buffer.alloc(0);
+    message.cols = object.cols ?? 0;
+    message.rows = object.rows ?? 0;
+    return message;
+  },
+};
 
 function createBaseAgentHello(): AgentHello {
   return {
@@ -567,6 +1387,12 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
       case "heartbeat":
         Heartbeat.encode(message.msg.value, writer.uint32(18).fork()).join();
         break;
+      case "result":
+        CommandResult.encode(message.msg.value, writer.uint32(26).fork()).join();
+        break;
+      case "workloads":
+        WorkloadSnapshot.encode(message.msg.value, writer.uint32(34).fork()).join();
+        break;
     }
     return writer;
   },
@@ -600,6 +1426,22 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
             message.msg = { $case: "heartbeat", value: Heartbeat.decode(reader, reader.uint32()) };
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.msg = { $case: "result", value: CommandResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.msg = { $case: "workloads", value: WorkloadSnapshot.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -618,6 +1460,10 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
         ? { $case: "hello", value: AgentHello.fromJSON(object.hello) }
         : isSet(object.heartbeat)
         ? { $case: "heartbeat", value: Heartbeat.fromJSON(object.heartbeat) }
+        : isSet(object.result)
+        ? { $case: "result", value: CommandResult.fromJSON(object.result) }
+        : isSet(object.workloads)
+        ? { $case: "workloads", value: WorkloadSnapshot.fromJSON(object.workloads) }
         : undefined,
     };
   },
@@ -628,6 +1474,10 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
       obj.hello = AgentHello.toJSON(message.msg.value);
     } else if (message.msg?.$case === "heartbeat") {
       obj.heartbeat = Heartbeat.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "result") {
+      obj.result = CommandResult.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "workloads") {
+      obj.workloads = WorkloadSnapshot.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -650,7 +1500,1375 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
         }
         break;
       }
+      case "result": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "result", value: CommandResult.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "workloads": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "workloads", value: WorkloadSnapshot.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseWorkloadSnapshot(): WorkloadSnapshot {
+  return { workloads: [] };
+}
+
+export const WorkloadSnapshot: MessageFns<WorkloadSnapshot> = {
+  encode(message: WorkloadSnapshot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.workloads) {
+      Workload.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkloadSnapshot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkloadSnapshot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workloads.push(Workload.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkloadSnapshot {
+    return {
+      workloads: globalThis.Array.isArray(object?.workloads)
+        ? object.workloads.map((e: any) => Workload.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: WorkloadSnapshot): unknown {
+    const obj: any = {};
+    if (message.workloads?.length) {
+      obj.workloads = message.workloads.map((e) => Workload.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WorkloadSnapshot>, I>>(base?: I): WorkloadSnapshot {
+    return WorkloadSnapshot.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkloadSnapshot>, I>>(object: I): WorkloadSnapshot {
+    const message = createBaseWorkloadSnapshot();
+    message.workloads = object.workloads?.map((e) => Workload.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAgentCommand(): AgentCommand {
+  return { id: "", action: undefined };
+}
+
+export const AgentCommand: MessageFns<AgentCommand> = {
+  encode(message: AgentCommand, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    switch (message.action?.$case) {
+      case "start":
+        StartWorkload.encode(message.action.value, writer.uint32(18).fork()).join();
+        break;
+      case "stop":
+        StopWorkload.encode(message.action.value, writer.uint32(26).fork()).join();
+        break;
+      case "signal":
+        SignalWorkload.encode(message.action.value, writer.uint32(34).fork()).join();
+        break;
+      case "checkpoint":
+        CheckpointWorkload.encode(message.action.value, writer.uint32(42).fork()).join();
+        break;
+      case "fetch":
+        FetchCheckpoint.encode(message.action.value, writer.uint32(50).fork()).join();
+        break;
+      case "console":
+        OpenConsole.encode(message.action.value, writer.uint32(58).fork()).join();
+        break;
+      case "logs":
+        ReadLogs.encode(message.action.value, writer.uint32(66).fork()).join();
+        break;
+      case "upload":
+        UploadCheckpoint.encode(message.action.value, writer.uint32(74).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentCommand {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentCommand();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.action = { $case: "start", value: StartWorkload.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = { $case: "stop", value: StopWorkload.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = { $case: "signal", value: SignalWorkload.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.action = { $case: "checkpoint", value: CheckpointWorkload.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.action = { $case: "fetch", value: FetchCheckpoint.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.action = { $case: "console", value: OpenConsole.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.action = { $case: "logs", value: ReadLogs.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.action = { $case: "upload", value: UploadCheckpoint.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentCommand {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      action: isSet(object.start)
+        ? { $case: "start", value: StartWorkload.fromJSON(object.start) }
+        : isSet(object.stop)
+        ? { $case: "stop", value: StopWorkload.fromJSON(object.stop) }
+        : isSet(object.signal)
+        ? { $case: "signal", value: SignalWorkload.fromJSON(object.signal) }
+        : isSet(object.checkpoint)
+        ? { $case: "checkpoint", value: CheckpointWorkload.fromJSON(object.checkpoint) }
+        : isSet(object.fetch)
+        ? { $case: "fetch", value: FetchCheckpoint.fromJSON(object.fetch) }
+        : isSet(object.console)
+        ? { $case: "console", value: OpenConsole.fromJSON(object.console) }
+        : isSet(object.logs)
+        ? { $case: "logs", value: ReadLogs.fromJSON(object.logs) }
+        : isSet(object.upload)
+        ? { $case: "upload", value: UploadCheckpoint.fromJSON(object.upload) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: AgentCommand): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.action?.$case === "start") {
+      obj.start = StartWorkload.toJSON(message.action.value);
+    } else if (message.action?.$case === "stop") {
+      obj.stop = StopWorkload.toJSON(message.action.value);
+    } else if (message.action?.$case === "signal") {
+      obj.signal = SignalWorkload.toJSON(message.action.value);
+    } else if (message.action?.$case === "checkpoint") {
+      obj.checkpoint = CheckpointWorkload.toJSON(message.action.value);
+    } else if (message.action?.$case === "fetch") {
+      obj.fetch = FetchCheckpoint.toJSON(message.action.value);
+    } else if (message.action?.$case === "console") {
+      obj.console = OpenConsole.toJSON(message.action.value);
+    } else if (message.action?.$case === "logs") {
+      obj.logs = ReadLogs.toJSON(message.action.value);
+    } else if (message.action?.$case === "upload") {
+      obj.upload = UploadCheckpoint.toJSON(message.action.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AgentCommand>, I>>(base?: I): AgentCommand {
+    return AgentCommand.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AgentCommand>, I>>(object: I): AgentCommand {
+    const message = createBaseAgentCommand();
+    message.id = object.id ?? "";
+    switch (object.action?.$case) {
+      case "start": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "start", value: StartWorkload.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "stop": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "stop", value: StopWorkload.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "signal": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "signal", value: SignalWorkload.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "checkpoint": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "checkpoint", value: CheckpointWorkload.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "fetch": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "fetch", value: FetchCheckpoint.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "console": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "console", value: OpenConsole.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "logs": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "logs", value: ReadLogs.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "upload": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "upload", value: UploadCheckpoint.fromPartial(object.action.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseUploadCheckpoint(): UploadCheckpoint {
+  return { checkpointId: "" };
+}
+
+export const UploadCheckpoint: MessageFns<UploadCheckpoint> = {
+  encode(message: UploadCheckpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpointId !== "") {
+      writer.uint32(10).string(message.checkpointId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadCheckpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadCheckpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadCheckpoint {
+    return {
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+    };
+  },
+
+  toJSON(message: UploadCheckpoint): unknown {
+    const obj: any = {};
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UploadCheckpoint>, I>>(base?: I): UploadCheckpoint {
+    return UploadCheckpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UploadCheckpoint>, I>>(object: I): UploadCheckpoint {
+    const message = createBaseUploadCheckpoint();
+    message.checkpointId = object.checkpointId ?? "";
+    return message;
+  },
+};
+
+function createBaseStartWorkload(): StartWorkload {
+  return { spec: undefined, restore: false };
+}
+
+export const StartWorkload: MessageFns<StartWorkload> = {
+  encode(message: StartWorkload, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== undefined) {
+      WorkloadSpec.encode(message.spec, writer.uint32(10).fork()).join();
+    }
+    if (message.restore !== false) {
+      writer.uint32(16).bool(message.restore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartWorkload {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartWorkload();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = WorkloadSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.restore = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartWorkload {
+    return {
+      spec: isSet(object.spec) ? WorkloadSpec.fromJSON(object.spec) : undefined,
+      restore: isSet(object.restore) ? globalThis.Boolean(object.restore) : false,
+    };
+  },
+
+  toJSON(message: StartWorkload): unknown {
+    const obj: any = {};
+    if (message.spec !== undefined) {
+      obj.spec = WorkloadSpec.toJSON(message.spec);
+    }
+    if (message.restore !== false) {
+      obj.restore = message.restore;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartWorkload>, I>>(base?: I): StartWorkload {
+    return StartWorkload.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartWorkload>, I>>(object: I): StartWorkload {
+    const message = createBaseStartWorkload();
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? WorkloadSpec.fromPartial(object.spec)
+      : undefined;
+    message.restore = object.restore ?? false;
+    return message;
+  },
+};
+
+function createBaseStopWorkload(): StopWorkload {
+  return { name: "", remove: false, kill: false };
+}
+
+export const StopWorkload: MessageFns<StopWorkload> = {
+  encode(message: StopWorkload, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.remove !== false) {
+      writer.uint32(16).bool(message.remove);
+    }
+    if (message.kill !== false) {
+      writer.uint32(24).bool(message.kill);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StopWorkload {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStopWorkload();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.remove = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kill = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StopWorkload {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      remove: isSet(object.remove) ? globalThis.Boolean(object.remove) : false,
+      kill: isSet(object.kill) ? globalThis.Boolean(object.kill) : false,
+    };
+  },
+
+  toJSON(message: StopWorkload): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.remove !== false) {
+      obj.remove = message.remove;
+    }
+    if (message.kill !== false) {
+      obj.kill = message.kill;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StopWorkload>, I>>(base?: I): StopWorkload {
+    return StopWorkload.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StopWorkload>, I>>(object: I): StopWorkload {
+    const message = createBaseStopWorkload();
+    message.name = object.name ?? "";
+    message.remove = object.remove ?? false;
+    message.kill = object.kill ?? false;
+    return message;
+  },
+};
+
+function createBaseSignalWorkload(): SignalWorkload {
+  return { name: "", signal: 0 };
+}
+
+export const SignalWorkload: MessageFns<SignalWorkload> = {
+  encode(message: SignalWorkload, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.signal !== 0) {
+      writer.uint32(16).int32(message.signal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalWorkload {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalWorkload();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.signal = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalWorkload {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      signal: isSet(object.signal) ? workloadSignalFromJSON(object.signal) : 0,
+    };
+  },
+
+  toJSON(message: SignalWorkload): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.signal !== 0) {
+      obj.signal = workloadSignalToJSON(message.signal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignalWorkload>, I>>(base?: I): SignalWorkload {
+    return SignalWorkload.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignalWorkload>, I>>(object: I): SignalWorkload {
+    const message = createBaseSignalWorkload();
+    message.name = object.name ?? "";
+    message.signal = object.signal ?? 0;
+    return message;
+  },
+};
+
+function createBaseCheckpointWorkload(): CheckpointWorkload {
+  return { name: "", checkpointId: "", freeze: false, maxBytes: 0 };
+}
+
+export const CheckpointWorkload: MessageFns<CheckpointWorkload> = {
+  encode(message: CheckpointWorkload, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.checkpointId !== "") {
+      writer.uint32(18).string(message.checkpointId);
+    }
+    if (message.freeze !== false) {
+      writer.uint32(24).bool(message.freeze);
+    }
+    if (message.maxBytes !== 0) {
+      writer.uint32(32).uint64(message.maxBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointWorkload {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointWorkload();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.freeze = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckpointWorkload {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+      freeze: isSet(object.freeze) ? globalThis.Boolean(object.freeze) : false,
+      maxBytes: isSet(object.maxBytes)
+        ? globalThis.Number(object.maxBytes)
+        : isSet(object.max_bytes)
+        ? globalThis.Number(object.max_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: CheckpointWorkload): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    if (message.freeze !== false) {
+      obj.freeze = message.freeze;
+    }
+    if (message.maxBytes !== 0) {
+      obj.maxBytes = Math.round(message.maxBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CheckpointWorkload>, I>>(base?: I): CheckpointWorkload {
+    return CheckpointWorkload.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CheckpointWorkload>, I>>(object: I): CheckpointWorkload {
+    const message = createBaseCheckpointWorkload();
+    message.name = object.name ?? "";
+    message.checkpointId = object.checkpointId ?? "";
+    message.freeze = object.freeze ?? false;
+    message.maxBytes = object.maxBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseFetchCheckpoint(): FetchCheckpoint {
+  return { spec: undefined, checkpointId: "", sha256: "", size: 0, maxBytes: 0 };
+}
+
+export const FetchCheckpoint: MessageFns<FetchCheckpoint> = {
+  encode(message: FetchCheckpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== undefined) {
+      WorkloadSpec.encode(message.spec, writer.uint32(10).fork()).join();
+    }
+    if (message.checkpointId !== "") {
+      writer.uint32(18).string(message.checkpointId);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(26).string(message.sha256);
+    }
+    if (message.size !== 0) {
+      writer.uint32(32).uint64(message.size);
+    }
+    if (message.maxBytes !== 0) {
+      writer.uint32(40).uint64(message.maxBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FetchCheckpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFetchCheckpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = WorkloadSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FetchCheckpoint {
+    return {
+      spec: isSet(object.spec) ? WorkloadSpec.fromJSON(object.spec) : undefined,
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      maxBytes: isSet(object.maxBytes)
+        ? globalThis.Number(object.maxBytes)
+        : isSet(object.max_bytes)
+        ? globalThis.Number(object.max_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: FetchCheckpoint): unknown {
+    const obj: any = {};
+    if (message.spec !== undefined) {
+      obj.spec = WorkloadSpec.toJSON(message.spec);
+    }
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.maxBytes !== 0) {
+      obj.maxBytes = Math.round(message.maxBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FetchCheckpoint>, I>>(base?: I): FetchCheckpoint {
+    return FetchCheckpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FetchCheckpoint>, I>>(object: I): FetchCheckpoint {
+    const message = createBaseFetchCheckpoint();
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? WorkloadSpec.fromPartial(object.spec)
+      : undefined;
+    message.checkpointId = object.checkpointId ?? "";
+    message.sha256 = object.sha256 ?? "";
+    message.size = object.size ?? 0;
+    message.maxBytes = object.maxBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseOpenConsole(): OpenConsole {
+  return { name: "", sessionId: "", interactive: false, cols: 0, rows: 0 };
+}
+
+export const OpenConsole: MessageFns<OpenConsole> = {
+  encode(message: OpenConsole, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(18).string(message.sessionId);
+    }
+    if (message.interactive !== false) {
+      writer.uint32(24).bool(message.interactive);
+    }
+    if (message.cols !== 0) {
+      writer.uint32(32).uint32(message.cols);
+    }
+    if (message.rows !== 0) {
+      writer.uint32(40).uint32(message.rows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenConsole {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenConsole();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.interactive = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cols = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.rows = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenConsole {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      interactive: isSet(object.interactive) ? globalThis.Boolean(object.interactive) : false,
+      cols: isSet(object.cols) ? globalThis.Number(object.cols) : 0,
+      rows: isSet(object.rows) ? globalThis.Number(object.rows) : 0,
+    };
+  },
+
+  toJSON(message: OpenConsole): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.interactive !== false) {
+      obj.interactive = message.interactive;
+    }
+    if (message.cols !== 0) {
+      obj.cols = Math.round(message.cols);
+    }
+    if (message.rows !== 0) {
+      obj.rows = Math.round(message.rows);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OpenConsole>, I>>(base?: I): OpenConsole {
+    return OpenConsole.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OpenConsole>, I>>(object: I): OpenConsole {
+    const message = createBaseOpenConsole();
+    message.name = object.name ?? "";
+    message.sessionId = object.sessionId ?? "";
+    message.interactive = object.interactive ?? false;
+    message.cols = object.cols ?? 0;
+    message.rows = object.rows ?? 0;
+    return message;
+  },
+};
+
+function createBaseReadLogs(): ReadLogs {
+  return { name: "", tailBytes: 0 };
+}
+
+export const ReadLogs: MessageFns<ReadLogs> = {
+  encode(message: ReadLogs, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.tailBytes !== 0) {
+      writer.uint32(16).uint32(message.tailBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadLogs {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadLogs();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tailBytes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadLogs {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      tailBytes: isSet(object.tailBytes)
+        ? globalThis.Number(object.tailBytes)
+        : isSet(object.tail_bytes)
+        ? globalThis.Number(object.tail_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReadLogs): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.tailBytes !== 0) {
+      obj.tailBytes = Math.round(message.tailBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReadLogs>, I>>(base?: I): ReadLogs {
+    return ReadLogs.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReadLogs>, I>>(object: I): ReadLogs {
+    const message = createBaseReadLogs();
+    message.name = object.name ?? "";
+    message.tailBytes = object.tailBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseCommandResult(): CommandResult {
+  return {
+    id: "",
+    error: undefined,
+    workload: undefined,
+    data: Buffer.alloc(0),
+    sha256: "",
+    size: 0,
+    checkpointMs: 0,
+    transferMs: 0,
+  };
+}
+
+export const CommandResult: MessageFns<CommandResult> = {
+  encode(message: CommandResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.error !== undefined) {
+      ErrorDetail.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    if (message.workload !== undefined) {
+      Workload.encode(message.workload, writer.uint32(26).fork()).join();
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(34).bytes(message.data);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(42).string(message.sha256);
+    }
+    if (message.size !== 0) {
+      writer.uint32(48).uint64(message.size);
+    }
+    if (message.checkpointMs !== 0) {
+      writer.uint32(57).double(message.checkpointMs);
+    }
+    if (message.transferMs !== 0) {
+      writer.uint32(65).double(message.transferMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = ErrorDetail.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.workload = Workload.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.checkpointMs = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.transferMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandResult {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      error: isSet(object.error) ? ErrorDetail.fromJSON(object.error) : undefined,
+      workload: isSet(object.workload) ? Workload.fromJSON(object.workload) : undefined,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      checkpointMs: isSet(object.checkpointMs)
+        ? globalThis.Number(object.checkpointMs)
+        : isSet(object.checkpoint_ms)
+        ? globalThis.Number(object.checkpoint_ms)
+        : 0,
+      transferMs: isSet(object.transferMs)
+        ? globalThis.Number(object.transferMs)
+        : isSet(object.transfer_ms)
+        ? globalThis.Number(object.transfer_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: CommandResult): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.error !== undefined) {
+      obj.error = ErrorDetail.toJSON(message.error);
+    }
+    if (message.workload !== undefined) {
+      obj.workload = Workload.toJSON(message.workload);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.checkpointMs !== 0) {
+      obj.checkpointMs = floatToJson(message.checkpointMs);
+    }
+    if (message.transferMs !== 0) {
+      obj.transferMs = floatToJson(message.transferMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommandResult>, I>>(base?: I): CommandResult {
+    return CommandResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommandResult>, I>>(object: I): CommandResult {
+    const message = createBaseCommandResult();
+    message.id = object.id ?? "";
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ErrorDetail.fromPartial(object.error)
+      : undefined;
+    message.workload = (object.workload !== undefined && object.workload !== null)
+      ? Workload.fromPartial(object.workload)
+      : undefined;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.sha256 = object.sha256 ?? "";
+    message.size = object.size ?? 0;
+    message.checkpointMs = object.checkpointMs ?? 0;
+    message.transferMs = object.transferMs ?? 0;
     return message;
   },
 };
@@ -933,6 +3151,9 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
       case "error":
         ErrorDetail.encode(message.msg.value, writer.uint32(26).fork()).join();
         break;
+      case "command":
+        AgentCommand.encode(message.msg.value, writer.uint32(34).fork()).join();
+        break;
     }
     return writer;
   },
@@ -974,6 +3195,14 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
             message.msg = { $case: "error", value: ErrorDetail.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.msg = { $case: "command", value: AgentCommand.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -994,6 +3223,8 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
         ? { $case: "ack", value: HeartbeatAck.fromJSON(object.ack) }
         : isSet(object.error)
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
+        : isSet(object.command)
+        ? { $case: "command", value: AgentCommand.fromJSON(object.command) }
         : undefined,
     };
   },
@@ -1006,6 +3237,8 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
       obj.ack = HeartbeatAck.toJSON(message.msg.value);
     } else if (message.msg?.$case === "error") {
       obj.error = ErrorDetail.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "command") {
+      obj.command = AgentCommand.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -1034,6 +3267,12 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
         }
         break;
       }
+      case "command": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "command", value: AgentCommand.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -1055,6 +3294,46 @@ export const AgentGatewayService = {
     responseSerialize: (value: ConnectResponse): Buffer => Buffer.from(ConnectResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ConnectResponse => ConnectResponse.decode(value),
   },
+  /**
+   * Bulk data never rides the session. The source agent uploads a checkpoint archive; the first
+   * chunk's offset must equal what the controller already holds (resume after a dropped stream).
+   */
+  uploadCheckpoint: {
+    path: "/switchyard.v1.AgentGateway/UploadCheckpoint" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: UploadCheckpointRequest): Buffer =>
+      Buffer.from(UploadCheckpointRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UploadCheckpointRequest => UploadCheckpointRequest.decode(value),
+    responseSerialize: (value: UploadCheckpointResponse): Buffer =>
+      Buffer.from(UploadCheckpointResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UploadCheckpointResponse => UploadCheckpointResponse.decode(value),
+  },
+  /** The target agent downloads an archive from an offset (resumable). */
+  downloadCheckpoint: {
+    path: "/switchyard.v1.AgentGateway/DownloadCheckpoint" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: DownloadCheckpointRequest): Buffer =>
+      Buffer.from(DownloadCheckpointRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DownloadCheckpointRequest => DownloadCheckpointRequest.decode(value),
+    responseSerialize: (value: DownloadCheckpointResponse): Buffer =>
+      Buffer.from(DownloadCheckpointResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DownloadCheckpointResponse => DownloadCheckpointResponse.decode(value),
+  },
+  /**
+   * The agent's end of a console the controller asked it to open (OpenConsole): the first
+   * message names the session; then output flows up and input flows down.
+   */
+  console: {
+    path: "/switchyard.v1.AgentGateway/Console" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ConsoleRequest): Buffer => Buffer.from(ConsoleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConsoleRequest => ConsoleRequest.decode(value),
+    responseSerialize: (value: ConsoleResponse): Buffer => Buffer.from(ConsoleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConsoleResponse => ConsoleResponse.decode(value),
+  },
 } as const;
 
 export interface AgentGatewayServer extends UntypedServiceImplementation {
@@ -1063,6 +3342,18 @@ export interface AgentGatewayServer extends UntypedServiceImplementation {
    * answers with a welcome (or an error and the end of the stream), then acks.
    */
   connect: handleBidiStreamingCall<ConnectRequest, ConnectResponse>;
+  /**
+   * Bulk data never rides the session. The source agent uploads a checkpoint archive; the first
+   * chunk's offset must equal what the controller already holds (resume after a dropped stream).
+   */
+  uploadCheckpoint: handleClientStreamingCall<UploadCheckpointRequest, UploadCheckpointResponse>;
+  /** The target agent downloads an archive from an offset (resumable). */
+  downloadCheckpoint: handleServerStreamingCall<DownloadCheckpointRequest, DownloadCheckpointResponse>;
+  /**
+   * The agent's end of a console the controller asked it to open (OpenConsole): the first
+   * message names the session; then output flows up and input flows down.
+   */
+  console: handleBidiStreamingCall<ConsoleRequest, ConsoleResponse>;
 }
 
 export interface AgentGatewayClient extends Client {
@@ -1073,6 +3364,43 @@ export interface AgentGatewayClient extends Client {
   connect(): ClientDuplexStream<ConnectRequest, ConnectResponse>;
   connect(options: Partial<CallOptions>): ClientDuplexStream<ConnectRequest, ConnectResponse>;
   connect(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ConnectRequest, ConnectResponse>;
+  /**
+   * Bulk data never rides the session. The source agent uploads a checkpoint archive; the first
+   * chunk's offset must equal what the controller already holds (resume after a dropped stream).
+   */
+  uploadCheckpoint(
+    callback: (error: ServiceError | null, response: UploadCheckpointResponse) => void,
+  ): ClientWritableStream<UploadCheckpointRequest>;
+  uploadCheckpoint(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UploadCheckpointResponse) => void,
+  ): ClientWritableStream<UploadCheckpointRequest>;
+  uploadCheckpoint(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadCheckpointResponse) => void,
+  ): ClientWritableStream<UploadCheckpointRequest>;
+  uploadCheckpoint(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadCheckpointResponse) => void,
+  ): ClientWritableStream<UploadCheckpointRequest>;
+  /** The target agent downloads an archive from an offset (resumable). */
+  downloadCheckpoint(
+    request: DownloadCheckpointRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DownloadCheckpointResponse>;
+  downloadCheckpoint(
+    request: DownloadCheckpointRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DownloadCheckpointResponse>;
+  /**
+   * The agent's end of a console the controller asked it to open (OpenConsole): the first
+   * message names the session; then output flows up and input flows down.
+   */
+  console(): ClientDuplexStream<ConsoleRequest, ConsoleResponse>;
+  console(options: Partial<CallOptions>): ClientDuplexStream<ConsoleRequest, ConsoleResponse>;
+  console(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ConsoleRequest, ConsoleResponse>;
 }
 
 export const AgentGatewayClient = makeGenericClientConstructor(
@@ -1083,6 +3411,18 @@ export const AgentGatewayClient = makeGenericClientConstructor(
   service: typeof AgentGatewayService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

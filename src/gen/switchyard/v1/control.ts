@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -21,10 +23,156 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { HostSample, Server } from "./fleet.js";
+import {
+  Migration,
+  MigrationStrategy,
+  migrationStrategyFromJSON,
+  migrationStrategyToJSON,
+  PreflightCheck,
+  Workload,
+  WorkloadSpec,
+} from "./workload.js";
 
 export const protobufPackage = "switchyard.v1";
 
 export const protobufFileName = "switchyard/v1/control.proto";
+
+export interface RunWorkloadRequest {
+  /** Server id or name. */
+  server: string;
+  spec?: WorkloadSpec | undefined;
+}
+
+export interface RunWorkloadResponse {
+  workload?: Workload | undefined;
+}
+
+export interface ListWorkloadsRequest {
+}
+
+export interface ListWorkloadsResponse {
+  workloads: Workload[];
+}
+
+export interface StopWorkloadRequest {
+  name: string;
+  /** Forget it too (spec and state dir). */
+  remove: boolean;
+}
+
+export interface StopWorkloadResponse {
+  workload?: Workload | undefined;
+}
+
+export interface PauseWorkloadRequest {
+  name: string;
+}
+
+export interface PauseWorkloadResponse {
+  workload?: Workload | undefined;
+}
+
+export interface ResumeWorkloadRequest {
+  name: string;
+}
+
+export interface ResumeWorkloadResponse {
+  workload?: Workload | undefined;
+}
+
+export interface LogsRequest {
+  name: string;
+  follow: boolean;
+  tailBytes: number;
+}
+
+export interface LogsResponse {
+  data: Buffer;
+}
+
+export interface AttachRequest {
+  msg?:
+    | //
+    /** First message: which workload, and the terminal's size. */
+    { $case: "open"; value: AttachOpen }
+    | { $case: "input"; value: Buffer }
+    | { $case: "resize"; value: TerminalSize }
+    | undefined;
+}
+
+export interface AttachOpen {
+  name: string;
+  size?: TerminalSize | undefined;
+}
+
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+export interface AttachResponse {
+  data: Buffer;
+  /** The console ended (workload exited, or it moved). */
+  closed: boolean;
+  reason: string;
+}
+
+export interface TargetFit {
+  serverId: string;
+  name: string;
+  eligible: boolean;
+  /** Higher fits better (free CPU, memory, GPU memory). */
+  score: number;
+  /** Why it is not eligible, or notes. */
+  reasons: string[];
+}
+
+export interface PlanMigrationRequest {
+  workload: string;
+  /** Server id or name; empty: rank targets only. */
+  target: string;
+  strategy: MigrationStrategy;
+}
+
+export interface PlanMigrationResponse {
+  workload?: Workload | undefined;
+  targets: TargetFit[];
+  preflight: PreflightCheck[];
+  strategy: MigrationStrategy;
+}
+
+export interface StartMigrationRequest {
+  workload: string;
+  target: string;
+  strategy: MigrationStrategy;
+}
+
+export interface StartMigrationResponse {
+  migration?: Migration | undefined;
+}
+
+export interface CancelMigrationRequest {
+  id: string;
+}
+
+export interface CancelMigrationResponse {
+  migration?: Migration | undefined;
+}
+
+export interface ListMigrationsRequest {
+}
+
+export interface ListMigrationsResponse {
+  migrations: Migration[];
+}
+
+export interface WatchMigrationRequest {
+  id: string;
+}
+
+export interface WatchMigrationResponse {
+  migration?: Migration | undefined;
+}
 
 export interface ListServersRequest {
 }
@@ -80,8 +228,2214 @@ export interface WatchFleetResponse {
     /** A server joined, changed state or changed its details. */
     { $case: "server"; value: Server }
     | { $case: "sample"; value: ServerSample }
+    | { $case: "workload"; value: Workload }
+    | //
+    /** A workload is gone from a server (stopped and removed, or moved away). */
+    { $case: "workloadRemoved"; value: WorkloadRef }
+    | { $case: "migration"; value: Migration }
     | undefined;
 }
+
+export interface WorkloadRef {
+  name: string;
+  serverId: string;
+}
+
+function createBaseRunWorkloadRequest(): RunWorkloadRequest {
+  return { server: "", spec: undefined };
+}
+
+export const RunWorkloadRequest: MessageFns<RunWorkloadRequest> = {
+  encode(message: RunWorkloadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.spec !== undefined) {
+      WorkloadSpec.encode(message.spec, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunWorkloadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunWorkloadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.spec = WorkloadSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunWorkloadRequest {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      spec: isSet(object.spec) ? WorkloadSpec.fromJSON(object.spec) : undefined,
+    };
+  },
+
+  toJSON(message: RunWorkloadRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.spec !== undefined) {
+      obj.spec = WorkloadSpec.toJSON(message.spec);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunWorkloadRequest>, I>>(base?: I): RunWorkloadRequest {
+    return RunWorkloadRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunWorkloadRequest>, I>>(object: I): RunWorkloadRequest {
+    const message = createBaseRunWorkloadRequest();
+    message.server = object.server ?? "";
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? WorkloadSpec.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRunWorkloadResponse(): RunWorkloadResponse {
+  return { workload: undefined };
+}
+
+export const RunWorkloadResponse: MessageFns<RunWorkloadResponse> = {
+  encode(message: RunWorkloadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== undefined) {
+      Workload.encode(message.workload, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunWorkloadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunWorkloadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = Workload.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunWorkloadResponse {
+    return { workload: isSet(object.workload) ? Workload.fromJSON(object.workload) : undefined };
+  },
+
+  toJSON(message: RunWorkloadResponse): unknown {
+    const obj: any = {};
+    if (message.workload !== undefined) {
+      obj.workload = Workload.toJSON(message.workload);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunWorkloadResponse>, I>>(base?: I): RunWorkloadResponse {
+    return RunWorkloadResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunWorkloadResponse>, I>>(object: I): RunWorkloadResponse {
+    const message = createBaseRunWorkloadResponse();
+    message.workload = (object.workload !== undefined && object.workload !== null)
+      ? Workload.fromPartial(object.workload)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListWorkloadsRequest(): ListWorkloadsRequest {
+  return {};
+}
+
+export const ListWorkloadsRequest: MessageFns<ListWorkloadsRequest> = {
+  encode(_: ListWorkloadsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWorkloadsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWorkloadsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListWorkloadsRequest {
+    return {};
+  },
+
+  toJSON(_: ListWorkloadsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListWorkloadsRequest>, I>>(base?: I): ListWorkloadsRequest {
+    return ListWorkloadsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListWorkloadsRequest>, I>>(_: I): ListWorkloadsRequest {
+    const message = createBaseListWorkloadsRequest();
+    return message;
+  },
+};
+
+function createBaseListWorkloadsResponse(): ListWorkloadsResponse {
+  return { workloads: [] };
+}
+
+export const ListWorkloadsResponse: MessageFns<ListWorkloadsResponse> = {
+  encode(message: ListWorkloadsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.workloads) {
+      Workload.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWorkloadsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWorkloadsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workloads.push(Workload.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWorkloadsResponse {
+    return {
+      workloads: globalThis.Array.isArray(object?.workloads)
+        ? object.workloads.map((e: any) => Workload.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListWorkloadsResponse): unknown {
+    const obj: any = {};
+    if (message.workloads?.length) {
+      obj.workloads = message.workloads.map((e) => Workload.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListWorkloadsResponse>, I>>(base?: I): ListWorkloadsResponse {
+    return ListWorkloadsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListWorkloadsResponse>, I>>(object: I): ListWorkloadsResponse {
+    const message = createBaseListWorkloadsResponse();
+    message.workloads = object.workloads?.map((e) => Workload.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseStopWorkloadRequest(): StopWorkloadRequest {
+  return { name: "", remove: false };
+}
+
+export const StopWorkloadRequest: MessageFns<StopWorkloadRequest> = {
+  encode(message: StopWorkloadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.remove !== false) {
+      writer.uint32(16).bool(message.remove);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StopWorkloadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStopWorkloadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.remove = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StopWorkloadRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      remove: isSet(object.remove) ? globalThis.Boolean(object.remove) : false,
+    };
+  },
+
+  toJSON(message: StopWorkloadRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.remove !== false) {
+      obj.remove = message.remove;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StopWorkloadRequest>, I>>(base?: I): StopWorkloadRequest {
+    return StopWorkloadRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StopWorkloadRequest>, I>>(object: I): StopWorkloadRequest {
+    const message = createBaseStopWorkloadRequest();
+    message.name = object.name ?? "";
+    message.remove = object.remove ?? false;
+    return message;
+  },
+};
+
+function createBaseStopWorkloadResponse(): StopWorkloadResponse {
+  return { workload: undefined };
+}
+
+export const StopWorkloadResponse: MessageFns<StopWorkloadResponse> = {
+  encode(message: StopWorkloadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== undefined) {
+      Workload.encode(message.workload, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StopWorkloadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStopWorkloadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = Workload.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StopWorkloadResponse {
+    return { workload: isSet(object.workload) ? Workload.fromJSON(object.workload) : undefined };
+  },
+
+  toJSON(message: StopWorkloadResponse): unknown {
+    const obj: any = {};
+    if (message.workload !== undefined) {
+      obj.workload = Workload.toJSON(message.workload);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StopWorkloadResponse>, I>>(base?: I): StopWorkloadResponse {
+    return StopWorkloadResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StopWorkloadResponse>, I>>(object: I): StopWorkloadResponse {
+    const message = createBaseStopWorkloadResponse();
+    message.workload = (object.workload !== undefined && object.workload !== null)
+      ? Workload.fromPartial(object.workload)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePauseWorkloadRequest(): PauseWorkloadRequest {
+  return { name: "" };
+}
+
+export const PauseWorkloadRequest: MessageFns<PauseWorkloadRequest> = {
+  encode(message: PauseWorkloadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseWorkloadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseWorkloadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseWorkloadRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: PauseWorkloadRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PauseWorkloadRequest>, I>>(base?: I): PauseWorkloadRequest {
+    return PauseWorkloadRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PauseWorkloadRequest>, I>>(object: I): PauseWorkloadRequest {
+    const message = createBasePauseWorkloadRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBasePauseWorkloadResponse(): PauseWorkloadResponse {
+  return { workload: undefined };
+}
+
+export const PauseWorkloadResponse: MessageFns<PauseWorkloadResponse> = {
+  encode(message: PauseWorkloadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== undefined) {
+      Workload.encode(message.workload, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseWorkloadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseWorkloadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = Workload.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseWorkloadResponse {
+    return { workload: isSet(object.workload) ? Workload.fromJSON(object.workload) : undefined };
+  },
+
+  toJSON(message: PauseWorkloadResponse): unknown {
+    const obj: any = {};
+    if (message.workload !== undefined) {
+      obj.workload = Workload.toJSON(message.workload);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PauseWorkloadResponse>, I>>(base?: I): PauseWorkloadResponse {
+    return PauseWorkloadResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PauseWorkloadResponse>, I>>(object: I): PauseWorkloadResponse {
+    const message = createBasePauseWorkloadResponse();
+    message.workload = (object.workload !== undefined && object.workload !== null)
+      ? Workload.fromPartial(object.workload)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseResumeWorkloadRequest(): ResumeWorkloadRequest {
+  return { name: "" };
+}
+
+export const ResumeWorkloadRequest: MessageFns<ResumeWorkloadRequest> = {
+  encode(message: ResumeWorkloadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeWorkloadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeWorkloadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeWorkloadRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: ResumeWorkloadRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeWorkloadRequest>, I>>(base?: I): ResumeWorkloadRequest {
+    return ResumeWorkloadRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeWorkloadRequest>, I>>(object: I): ResumeWorkloadRequest {
+    const message = createBaseResumeWorkloadRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeWorkloadResponse(): ResumeWorkloadResponse {
+  return { workload: undefined };
+}
+
+export const ResumeWorkloadResponse: MessageFns<ResumeWorkloadResponse> = {
+  encode(message: ResumeWorkloadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== undefined) {
+      Workload.encode(message.workload, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeWorkloadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeWorkloadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = Workload.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeWorkloadResponse {
+    return { workload: isSet(object.workload) ? Workload.fromJSON(object.workload) : undefined };
+  },
+
+  toJSON(message: ResumeWorkloadResponse): unknown {
+    const obj: any = {};
+    if (message.workload !== undefined) {
+      obj.workload = Workload.toJSON(message.workload);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeWorkloadResponse>, I>>(base?: I): ResumeWorkloadResponse {
+    return ResumeWorkloadResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeWorkloadResponse>, I>>(object: I): ResumeWorkloadResponse {
+    const message = createBaseResumeWorkloadResponse();
+    message.workload = (object.workload !== undefined && object.workload !== null)
+      ? Workload.fromPartial(object.workload)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLogsRequest(): LogsRequest {
+  return { name: "", follow: false, tailBytes: 0 };
+}
+
+export const LogsRequest: MessageFns<LogsRequest> = {
+  encode(message: LogsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.follow !== false) {
+      writer.uint32(16).bool(message.follow);
+    }
+    if (message.tailBytes !== 0) {
+      writer.uint32(24).uint32(message.tailBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.follow = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tailBytes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogsRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
+      tailBytes: isSet(object.tailBytes)
+        ? globalThis.Number(object.tailBytes)
+        : isSet(object.tail_bytes)
+        ? globalThis.Number(object.tail_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: LogsRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.follow !== false) {
+      obj.follow = message.follow;
+    }
+    if (message.tailBytes !== 0) {
+      obj.tailBytes = Math.round(message.tailBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LogsRequest>, I>>(base?: I): LogsRequest {
+    return LogsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogsRequest>, I>>(object: I): LogsRequest {
+    const message = createBaseLogsRequest();
+    message.name = object.name ?? "";
+    message.follow = object.follow ?? false;
+    message.tailBytes = object.tailBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseLogsResponse(): LogsResponse {
+  return { data: Buffer.alloc(0) };
+}
+
+export const LogsResponse: MessageFns<LogsResponse> = {
+  encode(message: LogsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogsResponse {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: LogsResponse): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LogsResponse>, I>>(base?: I): LogsResponse {
+    return LogsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogsResponse>, I>>(object: I): LogsResponse {
+    const message = createBaseLogsResponse();
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseAttachRequest(): AttachRequest {
+  return { msg: undefined };
+}
+
+export const AttachRequest: MessageFns<AttachRequest> = {
+  encode(message: AttachRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.msg?.$case) {
+      case "open":
+        AttachOpen.encode(message.msg.value, writer.uint32(10).fork()).join();
+        break;
+      case "input":
+        writer.uint32(18).bytes(message.msg.value);
+        break;
+      case "resize":
+        TerminalSize.encode(message.msg.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttachRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttachRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.msg = { $case: "open", value: AttachOpen.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.msg = { $case: "input", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.msg = { $case: "resize", value: TerminalSize.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttachRequest {
+    return {
+      msg: isSet(object.open)
+        ? { $case: "open", value: AttachOpen.fromJSON(object.open) }
+        : isSet(object.input)
+        ? { $case: "input", value: Buffer.from(bytesFromBase64(object.input)) }
+        : isSet(object.resize)
+        ? { $case: "resize", value: TerminalSize.fromJSON(object.resize) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: AttachRequest): unknown {
+    const obj: any = {};
+    if (message.msg?.$case === "open") {
+      obj.open = AttachOpen.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "input") {
+      obj.input = base64FromBytes(message.msg.value);
+    } else if (message.msg?.$case === "resize") {
+      obj.resize = TerminalSize.toJSON(message.msg.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AttachRequest>, I>>(base?: I): AttachRequest {
+    return AttachRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AttachRequest>, I>>(object: I): AttachRequest {
+    const message = createBaseAttachRequest();
+    switch (object.msg?.$case) {
+      case "open": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "open", value: AttachOpen.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "input": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "input", value: object.msg.value };
+        }
+        break;
+      }
+      case "resize": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "resize", value: TerminalSize.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseAttachOpen(): AttachOpen {
+  return { name: "", size: undefined };
+}
+
+export const AttachOpen: MessageFns<AttachOpen> = {
+  encode(message: AttachOpen, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.size !== undefined) {
+      TerminalSize.encode(message.size, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttachOpen {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttachOpen();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.size = TerminalSize.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttachOpen {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      size: isSet(object.size) ? TerminalSize.fromJSON(object.size) : undefined,
+    };
+  },
+
+  toJSON(message: AttachOpen): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.size !== undefined) {
+      obj.size = TerminalSize.toJSON(message.size);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AttachOpen>, I>>(base?: I): AttachOpen {
+    return AttachOpen.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AttachOpen>, I>>(object: I): AttachOpen {
+    const message = createBaseAttachOpen();
+    message.name = object.name ?? "";
+    message.size = (object.size !== undefined && object.size !== null)
+      ? TerminalSize.fromPartial(object.size)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTerminalSize(): TerminalSize {
+  return { cols: 0, rows: 0 };
+}
+
+export const TerminalSize: MessageFns<TerminalSize> = {
+  encode(message: TerminalSize, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cols !== 0) {
+      writer.uint32(8).uint32(message.cols);
+    }
+    if (message.rows !== 0) {
+      writer.uint32(16).uint32(message.rows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TerminalSize {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTerminalSize();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cols = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rows = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TerminalSize {
+    return {
+      cols: isSet(object.cols) ? globalThis.Number(object.cols) : 0,
+      rows: isSet(object.rows) ? globalThis.Number(object.rows) : 0,
+    };
+  },
+
+  toJSON(message: TerminalSize): unknown {
+    const obj: any = {};
+    if (message.cols !== 0) {
+      obj.cols = Math.round(message.cols);
+    }
+    if (message.rows !== 0) {
+      obj.rows = Math.round(message.rows);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TerminalSize>, I>>(base?: I): TerminalSize {
+    return TerminalSize.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TerminalSize>, I>>(object: I): TerminalSize {
+    const message = createBaseTerminalSize();
+    message.cols = object.cols ?? 0;
+    message.rows = object.rows ?? 0;
+    return message;
+  },
+};
+
+function createBaseAttachResponse(): AttachResponse {
+  return { data: Buffer.alloc(0), closed: false, reason: "" };
+}
+
+export const AttachResponse: MessageFns<AttachResponse> = {
+  encode(message: AttachResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    if (message.closed !== false) {
+      writer.uint32(16).bool(message.closed);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttachResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttachResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.closed = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttachResponse {
+    return {
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      closed: isSet(object.closed) ? globalThis.Boolean(object.closed) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: AttachResponse): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.closed !== false) {
+      obj.closed = message.closed;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AttachResponse>, I>>(base?: I): AttachResponse {
+    return AttachResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AttachResponse>, I>>(object: I): AttachResponse {
+    const message = createBaseAttachResponse();
+    message.data = object.data ?? Buffer.alloc(0);
+    message.closed = object.closed ?? false;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseTargetFit(): TargetFit {
+  return { serverId: "", name: "", eligible: false, score: 0, reasons: [] };
+}
+
+export const TargetFit: MessageFns<TargetFit> = {
+  encode(message: TargetFit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.eligible !== false) {
+      writer.uint32(24).bool(message.eligible);
+    }
+    if (message.score !== 0) {
+      writer.uint32(33).double(message.score);
+    }
+    for (const v of message.reasons) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TargetFit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTargetFit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.eligible = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reasons.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TargetFit {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      eligible: isSet(object.eligible) ? globalThis.Boolean(object.eligible) : false,
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      reasons: globalThis.Array.isArray(object?.reasons) ? object.reasons.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: TargetFit): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.eligible !== false) {
+      obj.eligible = message.eligible;
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.reasons?.length) {
+      obj.reasons = message.reasons;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TargetFit>, I>>(base?: I): TargetFit {
+    return TargetFit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TargetFit>, I>>(object: I): TargetFit {
+    const message = createBaseTargetFit();
+    message.serverId = object.serverId ?? "";
+    message.name = object.name ?? "";
+    message.eligible = object.eligible ?? false;
+    message.score = object.score ?? 0;
+    message.reasons = object.reasons?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePlanMigrationRequest(): PlanMigrationRequest {
+  return { workload: "", target: "", strategy: 0 };
+}
+
+export const PlanMigrationRequest: MessageFns<PlanMigrationRequest> = {
+  encode(message: PlanMigrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== "") {
+      writer.uint32(10).string(message.workload);
+    }
+    if (message.target !== "") {
+      writer.uint32(18).string(message.target);
+    }
+    if (message.strategy !== 0) {
+      writer.uint32(24).int32(message.strategy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlanMigrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlanMigrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.strategy = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlanMigrationRequest {
+    return {
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      strategy: isSet(object.strategy) ? migrationStrategyFromJSON(object.strategy) : 0,
+    };
+  },
+
+  toJSON(message: PlanMigrationRequest): unknown {
+    const obj: any = {};
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.strategy !== 0) {
+      obj.strategy = migrationStrategyToJSON(message.strategy);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlanMigrationRequest>, I>>(base?: I): PlanMigrationRequest {
+    return PlanMigrationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlanMigrationRequest>, I>>(object: I): PlanMigrationRequest {
+    const message = createBasePlanMigrationRequest();
+    message.workload = object.workload ?? "";
+    message.target = object.target ?? "";
+    message.strategy = object.strategy ?? 0;
+    return message;
+  },
+};
+
+function createBasePlanMigrationResponse(): PlanMigrationResponse {
+  return { workload: undefined, targets: [], preflight: [], strategy: 0 };
+}
+
+export const PlanMigrationResponse: MessageFns<PlanMigrationResponse> = {
+  encode(message: PlanMigrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== undefined) {
+      Workload.encode(message.workload, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.targets) {
+      TargetFit.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.preflight) {
+      PreflightCheck.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.strategy !== 0) {
+      writer.uint32(32).int32(message.strategy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlanMigrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlanMigrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = Workload.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.targets.push(TargetFit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.preflight.push(PreflightCheck.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.strategy = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlanMigrationResponse {
+    return {
+      workload: isSet(object.workload) ? Workload.fromJSON(object.workload) : undefined,
+      targets: globalThis.Array.isArray(object?.targets) ? object.targets.map((e: any) => TargetFit.fromJSON(e)) : [],
+      preflight: globalThis.Array.isArray(object?.preflight)
+        ? object.preflight.map((e: any) => PreflightCheck.fromJSON(e))
+        : [],
+      strategy: isSet(object.strategy) ? migrationStrategyFromJSON(object.strategy) : 0,
+    };
+  },
+
+  toJSON(message: PlanMigrationResponse): unknown {
+    const obj: any = {};
+    if (message.workload !== undefined) {
+      obj.workload = Workload.toJSON(message.workload);
+    }
+    if (message.targets?.length) {
+      obj.targets = message.targets.map((e) => TargetFit.toJSON(e));
+    }
+    if (message.preflight?.length) {
+      obj.preflight = message.preflight.map((e) => PreflightCheck.toJSON(e));
+    }
+    if (message.strategy !== 0) {
+      obj.strategy = migrationStrategyToJSON(message.strategy);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlanMigrationResponse>, I>>(base?: I): PlanMigrationResponse {
+    return PlanMigrationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlanMigrationResponse>, I>>(object: I): PlanMigrationResponse {
+    const message = createBasePlanMigrationResponse();
+    message.workload = (object.workload !== undefined && object.workload !== null)
+      ? Workload.fromPartial(object.workload)
+      : undefined;
+    message.targets = object.targets?.map((e) => TargetFit.fromPartial(e)) || [];
+    message.preflight = object.preflight?.map((e) => PreflightCheck.fromPartial(e)) || [];
+    message.strategy = object.strategy ?? 0;
+    return message;
+  },
+};
+
+function createBaseStartMigrationRequest(): StartMigrationRequest {
+  return { workload: "", target: "", strategy: 0 };
+}
+
+export const StartMigrationRequest: MessageFns<StartMigrationRequest> = {
+  encode(message: StartMigrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== "") {
+      writer.uint32(10).string(message.workload);
+    }
+    if (message.target !== "") {
+      writer.uint32(18).string(message.target);
+    }
+    if (message.strategy !== 0) {
+      writer.uint32(24).int32(message.strategy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartMigrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartMigrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.strategy = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartMigrationRequest {
+    return {
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      strategy: isSet(object.strategy) ? migrationStrategyFromJSON(object.strategy) : 0,
+    };
+  },
+
+  toJSON(message: StartMigrationRequest): unknown {
+    const obj: any = {};
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.strategy !== 0) {
+      obj.strategy = migrationStrategyToJSON(message.strategy);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartMigrationRequest>, I>>(base?: I): StartMigrationRequest {
+    return StartMigrationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartMigrationRequest>, I>>(object: I): StartMigrationRequest {
+    const message = createBaseStartMigrationRequest();
+    message.workload = object.workload ?? "";
+    message.target = object.target ?? "";
+    message.strategy = object.strategy ?? 0;
+    return message;
+  },
+};
+
+function createBaseStartMigrationResponse(): StartMigrationResponse {
+  return { migration: undefined };
+}
+
+export const StartMigrationResponse: MessageFns<StartMigrationResponse> = {
+  encode(message: StartMigrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.migration !== undefined) {
+      Migration.encode(message.migration, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartMigrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartMigrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.migration = Migration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartMigrationResponse {
+    return { migration: isSet(object.migration) ? Migration.fromJSON(object.migration) : undefined };
+  },
+
+  toJSON(message: StartMigrationResponse): unknown {
+    const obj: any = {};
+    if (message.migration !== undefined) {
+      obj.migration = Migration.toJSON(message.migration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartMigrationResponse>, I>>(base?: I): StartMigrationResponse {
+    return StartMigrationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartMigrationResponse>, I>>(object: I): StartMigrationResponse {
+    const message = createBaseStartMigrationResponse();
+    message.migration = (object.migration !== undefined && object.migration !== null)
+      ? Migration.fromPartial(object.migration)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCancelMigrationRequest(): CancelMigrationRequest {
+  return { id: "" };
+}
+
+export const CancelMigrationRequest: MessageFns<CancelMigrationRequest> = {
+  encode(message: CancelMigrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelMigrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelMigrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelMigrationRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: CancelMigrationRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelMigrationRequest>, I>>(base?: I): CancelMigrationRequest {
+    return CancelMigrationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelMigrationRequest>, I>>(object: I): CancelMigrationRequest {
+    const message = createBaseCancelMigrationRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelMigrationResponse(): CancelMigrationResponse {
+  return { migration: undefined };
+}
+
+export const CancelMigrationResponse: MessageFns<CancelMigrationResponse> = {
+  encode(message: CancelMigrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.migration !== undefined) {
+      Migration.encode(message.migration, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelMigrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelMigrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.migration = Migration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelMigrationResponse {
+    return { migration: isSet(object.migration) ? Migration.fromJSON(object.migration) : undefined };
+  },
+
+  toJSON(message: CancelMigrationResponse): unknown {
+    const obj: any = {};
+    if (message.migration !== undefined) {
+      obj.migration = Migration.toJSON(message.migration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelMigrationResponse>, I>>(base?: I): CancelMigrationResponse {
+    return CancelMigrationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelMigrationResponse>, I>>(object: I): CancelMigrationResponse {
+    const message = createBaseCancelMigrationResponse();
+    message.migration = (object.migration !== undefined && object.migration !== null)
+      ? Migration.fromPartial(object.migration)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListMigrationsRequest(): ListMigrationsRequest {
+  return {};
+}
+
+export const ListMigrationsRequest: MessageFns<ListMigrationsRequest> = {
+  encode(_: ListMigrationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMigrationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMigrationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListMigrationsRequest {
+    return {};
+  },
+
+  toJSON(_: ListMigrationsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMigrationsRequest>, I>>(base?: I): ListMigrationsRequest {
+    return ListMigrationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMigrationsRequest>, I>>(_: I): ListMigrationsRequest {
+    const message = createBaseListMigrationsRequest();
+    return message;
+  },
+};
+
+function createBaseListMigrationsResponse(): ListMigrationsResponse {
+  return { migrations: [] };
+}
+
+export const ListMigrationsResponse: MessageFns<ListMigrationsResponse> = {
+  encode(message: ListMigrationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.migrations) {
+      Migration.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMigrationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMigrationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.migrations.push(Migration.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMigrationsResponse {
+    return {
+      migrations: globalThis.Array.isArray(object?.migrations)
+        ? object.migrations.map((e: any) => Migration.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListMigrationsResponse): unknown {
+    const obj: any = {};
+    if (message.migrations?.length) {
+      obj.migrations = message.migrations.map((e) => Migration.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMigrationsResponse>, I>>(base?: I): ListMigrationsResponse {
+    return ListMigrationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMigrationsResponse>, I>>(object: I): ListMigrationsResponse {
+    const message = createBaseListMigrationsResponse();
+    message.migrations = object.migrations?.map((e) => Migration.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseWatchMigrationRequest(): WatchMigrationRequest {
+  return { id: "" };
+}
+
+export const WatchMigrationRequest: MessageFns<WatchMigrationRequest> = {
+  encode(message: WatchMigrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchMigrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchMigrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchMigrationRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: WatchMigrationRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchMigrationRequest>, I>>(base?: I): WatchMigrationRequest {
+    return WatchMigrationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchMigrationRequest>, I>>(object: I): WatchMigrationRequest {
+    const message = createBaseWatchMigrationRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchMigrationResponse(): WatchMigrationResponse {
+  return { migration: undefined };
+}
+
+export const WatchMigrationResponse: MessageFns<WatchMigrationResponse> = {
+  encode(message: WatchMigrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.migration !== undefined) {
+      Migration.encode(message.migration, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchMigrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchMigrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.migration = Migration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchMigrationResponse {
+    return { migration: isSet(object.migration) ? Migration.fromJSON(object.migration) : undefined };
+  },
+
+  toJSON(message: WatchMigrationResponse): unknown {
+    const obj: any = {};
+    if (message.migration !== undefined) {
+      obj.migration = Migration.toJSON(message.migration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchMigrationResponse>, I>>(base?: I): WatchMigrationResponse {
+    return WatchMigrationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchMigrationResponse>, I>>(object: I): WatchMigrationResponse {
+    const message = createBaseWatchMigrationResponse();
+    message.migration = (object.migration !== undefined && object.migration !== null)
+      ? Migration.fromPartial(object.migration)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseListServersRequest(): ListServersRequest {
   return {};
@@ -912,6 +3266,15 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       case "sample":
         ServerSample.encode(message.event.value, writer.uint32(26).fork()).join();
         break;
+      case "workload":
+        Workload.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "workloadRemoved":
+        WorkloadRef.encode(message.event.value, writer.uint32(42).fork()).join();
+        break;
+      case "migration":
+        Migration.encode(message.event.value, writer.uint32(50).fork()).join();
+        break;
     }
     return writer;
   },
@@ -953,6 +3316,30 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
             message.event = { $case: "sample", value: ServerSample.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = { $case: "workload", value: Workload.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "workloadRemoved", value: WorkloadRef.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.event = { $case: "migration", value: Migration.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -973,6 +3360,14 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
         ? { $case: "server", value: Server.fromJSON(object.server) }
         : isSet(object.sample)
         ? { $case: "sample", value: ServerSample.fromJSON(object.sample) }
+        : isSet(object.workload)
+        ? { $case: "workload", value: Workload.fromJSON(object.workload) }
+        : isSet(object.workloadRemoved)
+        ? { $case: "workloadRemoved", value: WorkloadRef.fromJSON(object.workloadRemoved) }
+        : isSet(object.workload_removed)
+        ? { $case: "workloadRemoved", value: WorkloadRef.fromJSON(object.workload_removed) }
+        : isSet(object.migration)
+        ? { $case: "migration", value: Migration.fromJSON(object.migration) }
         : undefined,
     };
   },
@@ -985,6 +3380,12 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       obj.server = Server.toJSON(message.event.value);
     } else if (message.event?.$case === "sample") {
       obj.sample = ServerSample.toJSON(message.event.value);
+    } else if (message.event?.$case === "workload") {
+      obj.workload = Workload.toJSON(message.event.value);
+    } else if (message.event?.$case === "workloadRemoved") {
+      obj.workloadRemoved = WorkloadRef.toJSON(message.event.value);
+    } else if (message.event?.$case === "migration") {
+      obj.migration = Migration.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1013,7 +3414,114 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
         }
         break;
       }
+      case "workload": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "workload", value: Workload.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "workloadRemoved": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "workloadRemoved", value: WorkloadRef.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "migration": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "migration", value: Migration.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseWorkloadRef(): WorkloadRef {
+  return { name: "", serverId: "" };
+}
+
+export const WorkloadRef: MessageFns<WorkloadRef> = {
+  encode(message: WorkloadRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.serverId !== "") {
+      writer.uint32(18).string(message.serverId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkloadRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkloadRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkloadRef {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+    };
+  },
+
+  toJSON(message: WorkloadRef): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WorkloadRef>, I>>(base?: I): WorkloadRef {
+    return WorkloadRef.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkloadRef>, I>>(object: I): WorkloadRef {
+    const message = createBaseWorkloadRef();
+    message.name = object.name ?? "";
+    message.serverId = object.serverId ?? "";
     return message;
   },
 };
@@ -1062,6 +3570,132 @@ export const ControlService = {
     responseSerialize: (value: WatchFleetResponse): Buffer => Buffer.from(WatchFleetResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchFleetResponse => WatchFleetResponse.decode(value),
   },
+  runWorkload: {
+    path: "/switchyard.v1.Control/RunWorkload" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RunWorkloadRequest): Buffer => Buffer.from(RunWorkloadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RunWorkloadRequest => RunWorkloadRequest.decode(value),
+    responseSerialize: (value: RunWorkloadResponse): Buffer => Buffer.from(RunWorkloadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RunWorkloadResponse => RunWorkloadResponse.decode(value),
+  },
+  listWorkloads: {
+    path: "/switchyard.v1.Control/ListWorkloads" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWorkloadsRequest): Buffer => Buffer.from(ListWorkloadsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWorkloadsRequest => ListWorkloadsRequest.decode(value),
+    responseSerialize: (value: ListWorkloadsResponse): Buffer =>
+      Buffer.from(ListWorkloadsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWorkloadsResponse => ListWorkloadsResponse.decode(value),
+  },
+  stopWorkload: {
+    path: "/switchyard.v1.Control/StopWorkload" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StopWorkloadRequest): Buffer => Buffer.from(StopWorkloadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StopWorkloadRequest => StopWorkloadRequest.decode(value),
+    responseSerialize: (value: StopWorkloadResponse): Buffer =>
+      Buffer.from(StopWorkloadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StopWorkloadResponse => StopWorkloadResponse.decode(value),
+  },
+  pauseWorkload: {
+    path: "/switchyard.v1.Control/PauseWorkload" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PauseWorkloadRequest): Buffer => Buffer.from(PauseWorkloadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PauseWorkloadRequest => PauseWorkloadRequest.decode(value),
+    responseSerialize: (value: PauseWorkloadResponse): Buffer =>
+      Buffer.from(PauseWorkloadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PauseWorkloadResponse => PauseWorkloadResponse.decode(value),
+  },
+  resumeWorkload: {
+    path: "/switchyard.v1.Control/ResumeWorkload" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeWorkloadRequest): Buffer =>
+      Buffer.from(ResumeWorkloadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeWorkloadRequest => ResumeWorkloadRequest.decode(value),
+    responseSerialize: (value: ResumeWorkloadResponse): Buffer =>
+      Buffer.from(ResumeWorkloadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeWorkloadResponse => ResumeWorkloadResponse.decode(value),
+  },
+  /** The workload's output buffer; with follow, then its output as it comes. */
+  logs: {
+    path: "/switchyard.v1.Control/Logs" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: LogsRequest): Buffer => Buffer.from(LogsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogsRequest => LogsRequest.decode(value),
+    responseSerialize: (value: LogsResponse): Buffer => Buffer.from(LogsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LogsResponse => LogsResponse.decode(value),
+  },
+  /** An interactive console on the workload's pty. */
+  attach: {
+    path: "/switchyard.v1.Control/Attach" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: AttachRequest): Buffer => Buffer.from(AttachRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AttachRequest => AttachRequest.decode(value),
+    responseSerialize: (value: AttachResponse): Buffer => Buffer.from(AttachResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AttachResponse => AttachResponse.decode(value),
+  },
+  /** Targets ranked by fit, and the preflight checks for one target. */
+  planMigration: {
+    path: "/switchyard.v1.Control/PlanMigration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PlanMigrationRequest): Buffer => Buffer.from(PlanMigrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlanMigrationRequest => PlanMigrationRequest.decode(value),
+    responseSerialize: (value: PlanMigrationResponse): Buffer =>
+      Buffer.from(PlanMigrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlanMigrationResponse => PlanMigrationResponse.decode(value),
+  },
+  startMigration: {
+    path: "/switchyard.v1.Control/StartMigration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartMigrationRequest): Buffer =>
+      Buffer.from(StartMigrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartMigrationRequest => StartMigrationRequest.decode(value),
+    responseSerialize: (value: StartMigrationResponse): Buffer =>
+      Buffer.from(StartMigrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartMigrationResponse => StartMigrationResponse.decode(value),
+  },
+  cancelMigration: {
+    path: "/switchyard.v1.Control/CancelMigration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelMigrationRequest): Buffer =>
+      Buffer.from(CancelMigrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelMigrationRequest => CancelMigrationRequest.decode(value),
+    responseSerialize: (value: CancelMigrationResponse): Buffer =>
+      Buffer.from(CancelMigrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelMigrationResponse => CancelMigrationResponse.decode(value),
+  },
+  listMigrations: {
+    path: "/switchyard.v1.Control/ListMigrations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMigrationsRequest): Buffer =>
+      Buffer.from(ListMigrationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMigrationsRequest => ListMigrationsRequest.decode(value),
+    responseSerialize: (value: ListMigrationsResponse): Buffer =>
+      Buffer.from(ListMigrationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMigrationsResponse => ListMigrationsResponse.decode(value),
+  },
+  /** The migration now, then every change until it ends. */
+  watchMigration: {
+    path: "/switchyard.v1.Control/WatchMigration" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchMigrationRequest): Buffer =>
+      Buffer.from(WatchMigrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchMigrationRequest => WatchMigrationRequest.decode(value),
+    responseSerialize: (value: WatchMigrationResponse): Buffer =>
+      Buffer.from(WatchMigrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchMigrationResponse => WatchMigrationResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -1074,6 +3708,22 @@ export interface ControlServer extends UntypedServiceImplementation {
   overview: handleUnaryCall<OverviewRequest, OverviewResponse>;
   /** A snapshot of the fleet, then every change as it happens. */
   watchFleet: handleServerStreamingCall<WatchFleetRequest, WatchFleetResponse>;
+  runWorkload: handleUnaryCall<RunWorkloadRequest, RunWorkloadResponse>;
+  listWorkloads: handleUnaryCall<ListWorkloadsRequest, ListWorkloadsResponse>;
+  stopWorkload: handleUnaryCall<StopWorkloadRequest, StopWorkloadResponse>;
+  pauseWorkload: handleUnaryCall<PauseWorkloadRequest, PauseWorkloadResponse>;
+  resumeWorkload: handleUnaryCall<ResumeWorkloadRequest, ResumeWorkloadResponse>;
+  /** The workload's output buffer; with follow, then its output as it comes. */
+  logs: handleServerStreamingCall<LogsRequest, LogsResponse>;
+  /** An interactive console on the workload's pty. */
+  attach: handleBidiStreamingCall<AttachRequest, AttachResponse>;
+  /** Targets ranked by fit, and the preflight checks for one target. */
+  planMigration: handleUnaryCall<PlanMigrationRequest, PlanMigrationResponse>;
+  startMigration: handleUnaryCall<StartMigrationRequest, StartMigrationResponse>;
+  cancelMigration: handleUnaryCall<CancelMigrationRequest, CancelMigrationResponse>;
+  listMigrations: handleUnaryCall<ListMigrationsRequest, ListMigrationsResponse>;
+  /** The migration now, then every change until it ends. */
+  watchMigration: handleServerStreamingCall<WatchMigrationRequest, WatchMigrationResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -1133,6 +3783,159 @@ export interface ControlClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchFleetResponse>;
+  runWorkload(
+    request: RunWorkloadRequest,
+    callback: (error: ServiceError | null, response: RunWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  runWorkload(
+    request: RunWorkloadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RunWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  runWorkload(
+    request: RunWorkloadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RunWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  listWorkloads(
+    request: ListWorkloadsRequest,
+    callback: (error: ServiceError | null, response: ListWorkloadsResponse) => void,
+  ): ClientUnaryCall;
+  listWorkloads(
+    request: ListWorkloadsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWorkloadsResponse) => void,
+  ): ClientUnaryCall;
+  listWorkloads(
+    request: ListWorkloadsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWorkloadsResponse) => void,
+  ): ClientUnaryCall;
+  stopWorkload(
+    request: StopWorkloadRequest,
+    callback: (error: ServiceError | null, response: StopWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  stopWorkload(
+    request: StopWorkloadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StopWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  stopWorkload(
+    request: StopWorkloadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StopWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  pauseWorkload(
+    request: PauseWorkloadRequest,
+    callback: (error: ServiceError | null, response: PauseWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  pauseWorkload(
+    request: PauseWorkloadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PauseWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  pauseWorkload(
+    request: PauseWorkloadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PauseWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  resumeWorkload(
+    request: ResumeWorkloadRequest,
+    callback: (error: ServiceError | null, response: ResumeWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  resumeWorkload(
+    request: ResumeWorkloadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResumeWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  resumeWorkload(
+    request: ResumeWorkloadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResumeWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  /** The workload's output buffer; with follow, then its output as it comes. */
+  logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogsResponse>;
+  logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogsResponse>;
+  /** An interactive console on the workload's pty. */
+  attach(): ClientDuplexStream<AttachRequest, AttachResponse>;
+  attach(options: Partial<CallOptions>): ClientDuplexStream<AttachRequest, AttachResponse>;
+  attach(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<AttachRequest, AttachResponse>;
+  /** Targets ranked by fit, and the preflight checks for one target. */
+  planMigration(
+    request: PlanMigrationRequest,
+    callback: (error: ServiceError | null, response: PlanMigrationResponse) => void,
+  ): ClientUnaryCall;
+  planMigration(
+    request: PlanMigrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlanMigrationResponse) => void,
+  ): ClientUnaryCall;
+  planMigration(
+    request: PlanMigrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlanMigrationResponse) => void,
+  ): ClientUnaryCall;
+  startMigration(
+    request: StartMigrationRequest,
+    callback: (error: ServiceError | null, response: StartMigrationResponse) => void,
+  ): ClientUnaryCall;
+  startMigration(
+    request: StartMigrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartMigrationResponse) => void,
+  ): ClientUnaryCall;
+  startMigration(
+    request: StartMigrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StartMigrationResponse) => void,
+  ): ClientUnaryCall;
+  cancelMigration(
+    request: CancelMigrationRequest,
+    callback: (error: ServiceError | null, response: CancelMigrationResponse) => void,
+  ): ClientUnaryCall;
+  cancelMigration(
+    request: CancelMigrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelMigrationResponse) => void,
+  ): ClientUnaryCall;
+  cancelMigration(
+    request: CancelMigrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelMigrationResponse) => void,
+  ): ClientUnaryCall;
+  listMigrations(
+    request: ListMigrationsRequest,
+    callback: (error: ServiceError | null, response: ListMigrationsResponse) => void,
+  ): ClientUnaryCall;
+  listMigrations(
+    request: ListMigrationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMigrationsResponse) => void,
+  ): ClientUnaryCall;
+  listMigrations(
+    request: ListMigrationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMigrationsResponse) => void,
+  ): ClientUnaryCall;
+  /** The migration now, then every change until it ends. */
+  watchMigration(
+    request: WatchMigrationRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchMigrationResponse>;
+  watchMigration(
+    request: WatchMigrationRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchMigrationResponse>;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "switchyard.v1.Control") as unknown as {
@@ -1140,6 +3943,14 @@ export const ControlClient = makeGenericClientConstructor(ControlService, "switc
   service: typeof ControlService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;

@@ -201,6 +201,8 @@ export interface HostSample {
   netTxBytesPerSec: number;
   cpuTemperatureC?: number | undefined;
   gpus: GpuSample[];
+  /** Free bytes where the agent keeps workload state (preflight checks room for a checkpoint). */
+  dataFreeBytes?: number | undefined;
 }
 
 export interface Server {
@@ -1542,6 +1544,7 @@ function createBaseHostSample(): HostSample {
     netTxBytesPerSec: 0,
     cpuTemperatureC: undefined,
     gpus: [],
+    dataFreeBytes: undefined,
   };
 }
 
@@ -1604,6 +1607,9 @@ export const HostSample: MessageFns<HostSample> = {
     }
     for (const v of message.gpus) {
       GpuSample.encode(v!, writer.uint32(146).fork()).join();
+    }
+    if (message.dataFreeBytes !== undefined) {
+      writer.uint32(153).double(message.dataFreeBytes);
     }
     return writer;
   },
@@ -1775,6 +1781,14 @@ export const HostSample: MessageFns<HostSample> = {
             message.gpus.push(GpuSample.decode(reader, reader.uint32()));
             continue;
           }
+          case 19: {
+            if (tag !== 153) {
+              break;
+            }
+
+            message.dataFreeBytes = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1861,6 +1875,11 @@ export const HostSample: MessageFns<HostSample> = {
       gpus: globalThis.Array.isArray(object?.gpus)
         ? object.gpus.map((e: any) => GpuSample.fromJSON(e))
         : [],
+      dataFreeBytes: isSet(object.dataFreeBytes)
+        ? globalThis.Number(object.dataFreeBytes)
+        : isSet(object.data_free_bytes)
+        ? globalThis.Number(object.data_free_bytes)
+        : undefined,
     };
   },
 
@@ -1920,6 +1939,9 @@ export const HostSample: MessageFns<HostSample> = {
     if (message.gpus?.length) {
       obj.gpus = message.gpus.map((e) => GpuSample.toJSON(e));
     }
+    if (message.dataFreeBytes !== undefined) {
+      obj.dataFreeBytes = floatToJson(message.dataFreeBytes);
+    }
     return obj;
   },
 
@@ -1946,6 +1968,7 @@ export const HostSample: MessageFns<HostSample> = {
     message.netTxBytesPerSec = object.netTxBytesPerSec ?? 0;
     message.cpuTemperatureC = object.cpuTemperatureC ?? undefined;
     message.gpus = object.gpus?.map((e) => GpuSample.fromPartial(e)) || [];
+    message.dataFreeBytes = object.dataFreeBytes ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,140 @@
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { YardError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { CLIENT_OPTIONS } from '../core/rpc/options.js';
+import { AgentGatewayClient, WorkloadSignal, type AgentCommand, type CommandResult, type ConsoleResponse, type OpenConsole } from '../gen/switchyard/v1/agent_gateway.js';
+import type { Transfers } from './transfer.js';
+import type { Supervisor } from './workloads/supervisor.js';
+
+export interface CommandContext {
+  supervisor: Supervisor;
+  transfers: Transfers;
+  controller: string;
+  token?: string;
+  dataDir: string;
+  log: Logger;
+}
+
+/** Output a console shows first, so an attach or `logs -f` starts with context. */
+const CONSOLE_BACKLOG_BYTES = 64 * 1024;
+
+const ok = (id: string, patch: Partial<CommandResult> = {}): CommandResult => ({ id, data: Buffer.alloc(0), sha256: '', size: 0, checkpointMs: 0, transferMs: 0, ...patch });
+
+/** Archives made by a checkpoint and not yet uploaded (a handful at most: one per migration in flight). */
+const archives = new Map<string, { file: string; sha256: string }>();
+
+async function outboxFile(ctx: CommandContext, checkpointId: string): Promise<string> {
+  if (!/^[A-Za-z0-9-]{8,64}$/.test(checkpointId)) throw new YardError('INVALID_ARGUMENT', `bad checkpoint id "${checkpointId}"`);
+  const dir = join(ctx.dataDir, 'outbox');
+  await mkdir(dir, { recursive: true });
+  return join(dir, `${checkpointId}.tar`);
+}
+
+/** Carries out one of the controller's commands; every failure becomes a structured error. */
+export async function runCommand(cmd: AgentCommand, ctx: CommandContext): Promise<CommandResult> {
+  try {
+    return await dispatch(cmd, ctx);
+  } catch (err) {
+    const e = err instanceof YardError ? err : new YardError('INTERNAL', errorMessage(err));
+    ctx.log.warn(`command ${cmd.action?.$case ?? '?'} failed: ${e.message}`, { code: e.code });
+    return ok(cmd.id, { error: { code: e.code, message: e.message, details: e.details } });
+  }
+}
+
+async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<CommandResult> {
+  const { supervisor: sup } = ctx;
+  const a = cmd.action;
+  switch (a?.$case) {
+    case 'start':
+      return ok(cmd.id, { workload: await sup.start(a.value.spec!, { restore: a.value.restore }) });
+    case 'stop':
+      return ok(cmd.id, { workload: await sup.stop(a.value.name, { remove: a.value.remove, kill: a.value.kill }) });
+    case 'signal':
+      return ok(cmd.id, { workload: a.value.signal === WorkloadSignal.WORKLOAD_SIGNAL_PAUSE ? sup.pause(a.value.name) : sup.resume(a.value.name) });
+    case 'logs':
+      return ok(cmd.id, { data: sup.output(a.value.name, a.value.tailBytes || undefined) });
+    case 'checkpoint': {
+      const file = await outboxFile(ctx, a.value.checkpointId);
+      try {
+        const cp = await sup.checkpoint(a.value.name, { freeze: a.value.freeze, maxBytes: Number(a.value.maxBytes), archiveFile: file });
+        // Kept until uploaded: the controller asks for that next (it journals the phase first).
+        archives.set(a.value.checkpointId, { file, sha256: cp.sha256 });
+        return ok(cmd.id, { sha256: cp.sha256, size: cp.size, checkpointMs: cp.checkpointMs });
+      } catch (err) {
+        await rm(file, { force: true });
+        throw err;
+      }
+    }
+    case 'upload': {
+      const archive = archives.get(a.value.checkpointId);
+      if (!archive) throw new YardError('NOT_FOUND', `no checkpoint ${a.value.checkpointId} waiting on this agent`);
+      const t0 = Date.now();
+      try {
+        const res = await ctx.transfers.upload(a.value.checkpointId, archive.file, archive.sha256);
+        return ok(cmd.id, { sha256: res.sha256, size: res.size, transferMs: Date.now() - t0 });
+      } finally {
+        archives.delete(a.value.checkpointId);
+        await rm(archive.file, { force: true });
+      }
+    }
+    case 'fetch': {
+      const file = (await outboxFile(ctx, a.value.checkpointId)).replace(/outbox/, 'inbox');
+      await mkdir(join(ctx.dataDir, 'inbox'), { recursive: true });
+      const t0 = Date.now();
+      try {
+        await ctx.transfers.download(a.value.checkpointId, file, Number(a.value.size));
+        await sup.installCheckpoint(a.value.spec!, file, { sha256: a.value.sha256, maxBytes: Number(a.value.maxBytes) });
+        return ok(cmd.id, { transferMs: Date.now() - t0, size: a.value.size });
+      } finally {
+        await rm(file, { force: true });
+      }
+    }
+    case 'console':
+      await openConsole(a.value, ctx);
+      return ok(cmd.id);
+    default:
+      throw new YardError('INVALID_ARGUMENT', `unknown command ${(a as { $case?: string } | undefined)?.$case ?? '(none)'}: the controller is newer than this agent`);
+  }
+}
+
+/** Dials AgentGateway.Console for the session the controller named and joins it to the pty. */
+async function openConsole(req: OpenConsole, ctx: CommandContext): Promise<void> {
+  if (!ctx.supervisor.get(req.name)) throw new YardError('NOT_FOUND', `no workload ${req.name} on this agent`);
+  const client = new AgentGatewayClient(ctx.controller, credentials.createInsecure(), CLIENT_OPTIONS);
+  const md = new Metadata();
+  if (ctx.token) md.set('authorization', `Bearer ${ctx.token}`);
+  const call = client.console(md);
+  let closed = false;
+  const finish = (reason: string) => {
+    if (closed) return;
+    closed = true;
+    call.write({ sessionId: '', data: Buffer.alloc(0), closed: true, reason });
+    call.end();
+    client.close();
+  };
+  call.write({ sessionId: req.sessionId, data: ctx.supervisor.output(req.name, CONSOLE_BACKLOG_BYTES), closed: false, reason: '' });
+  const handle = ctx.supervisor.openConsole(
+    req.name,
+    (data) => {
+      if (!closed) call.write({ sessionId: '', data, closed: false, reason: '' });
+    },
+    (reason) => finish(reason),
+  );
+  if (req.interactive && req.cols && req.rows) handle.resize(req.cols, req.rows);
+  call.on('data', (msg: ConsoleResponse) => {
+    if (!req.interactive) return;
+    if (msg.input.length) handle.write(msg.input);
+    if (msg.cols && msg.rows) handle.resize(msg.cols, msg.rows);
+  });
+  const end = () => {
+    handle.close();
+    if (!closed) {
+      closed = true;
+      client.close();
+    }
+  };
+  call.on('end', end);
+  call.on('error', end);
+}

@@ -1,0 +1,75 @@
+// CPU and memory of a workload's process, read from /proc (no child processes: this runs
+// every couple of seconds for every workload). Linux only; elsewhere usage stays unknown.
+import { readFile } from 'node:fs/promises';
+
+export interface Usage {
+  cpuPct?: number;
+  rssBytes?: number;
+}
+
+// USER_HZ: the unit of /proc/<pid>/stat times. 100 on every Linux ABI Node runs on.
+const CLOCK_TICKS_PER_S = 100;
+
+interface CpuReading {
+  ticks: number;
+  atMs: number;
+}
+
+/** Keeps the last CPU reading per pid, so each read() gives the CPU use since the one before. */
+export class UsageReader {
+  private readonly last = new Map<number, CpuReading>();
+
+  async read(pid: number): Promise<Usage> {
+    const [stat, status] = await Promise.all([readProc(pid, 'stat'), readProc(pid, 'status')]);
+    return { cpuPct: this.cpuPct(pid, stat), rssBytes: rssBytes(status) };
+  }
+
+  /** Drops the readings of pids not in `live` (their processes have ended). */
+  retain(live: Set<number>): void {
+    for (const pid of this.last.keys()) if (!live.has(pid)) this.last.delete(pid);
+  }
+
+  private cpuPct(pid: number, stat: string | undefined): number | undefined {
+    const ticks = stat === undefined ? undefined : cpuTicks(stat);
+    if (ticks === undefined) return undefined;
+    const now: CpuReading = { ticks, atMs: Date.now() };
+    const prev = this.last.get(pid);
+    this.last.set(pid, now);
+    if (!prev || now.atMs <= prev.atMs) return undefined;
+    return Math.max(0, ((now.ticks - prev.ticks) / CLOCK_TICKS_PER_S / ((now.atMs - prev.atMs) / 1000)) * 100);
+  }
+}
+
+function readProc(pid: number, file: string): Promise<string | undefined> {
+  return readFile(`/proc/${pid}/${file}`, 'utf8').catch(() => undefined);
+}
+
+/** utime + stime; the command name (field 2) may hold spaces and parentheses, so count from the last ')'. */
+export function cpuTicks(stat: string): number | undefined {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime and stime are fields 14 and 15.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
+}
+
+function rssBytes(status: string | undefined): number | undefined {
+  const m = status?.match(/^VmRSS:\s+(\d+)\s+kB/m);
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
+/**
+ * Waits until the kernel reports `pid` stopped (state T): SIGSTOP takes effect asynchronously,
+ * and a freeze must not read the state dir while the workload can still write to it.
+ */
+export async function waitForStop(pid: number, timeoutMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Field 3, after the command name in parentheses (which may itself hold spaces or parens).
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'T' || state === 't') return true;
+    if (!stat || Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,338 @@
+import { randomBytes } from 'node:crypto';
+import { constants, userInfo } from 'node:os';
+import { basename, extname, isAbsolute } from 'node:path';
+import type { Argv } from 'yargs';
+import { parseDuration } from '../../core/duration.js';
+import { YardError, errorMessage } from '../../core/errors.js';
+import { labelsSchema, validate } from '../../core/validate.js';
+import {
+  DEFAULT_CHECKPOINT_SIGNAL,
+  DEFAULT_CHECKPOINT_TIMEOUT_MS,
+  WORKLOAD_NAME,
+  restartPolicies,
+  strategies,
+  type WorkloadSpec,
+} from '../../core/workload.js';
+import type { ControllerTarget } from '../client.js';
+import { EXIT_USAGE } from '../fail.js';
+import { sizeArg, withTarget } from '../options.js';
+
+interface TargetArgs {
+  controller?: string;
+  token?: string;
+  dataDir: string;
+}
+
+/** A wrong command line: one line naming the flag, then exit 2 (fail.ts exits 1). */
+export function exitUsage(command: string, err: unknown): never {
+  process.stderr.write(`yard: ${errorMessage(err)}\nRun \`yard ${command} --help\` for usage.\n`);
+  process.exit(EXIT_USAGE);
+}
+
+function usageError(message: string, flag: string): YardError {
+  return new YardError('INVALID_ARGUMENT', message, { field: flag });
+}
+
+/** Mutations wait on an agent (a graceful stop can take its grace period), so allow more than a read. */
+export const MUTATION_TIMEOUT_MS = 60_000;
+
+// grpc-js status codes, by number: importing grpc-js here would load it for every command.
+const GRPC_CANCELLED = 1;
+const GRPC_UNAVAILABLE = 14;
+
+/** A failed stream call as an operator reads it (client.ts does the same for unary calls). */
+export function streamError(err: { code?: number; details?: string; message: string }, target: ControllerTarget): YardError {
+  if (err.code === GRPC_UNAVAILABLE) return new YardError('UNAVAILABLE', `cannot reach the controller at ${target.address} (from ${target.from}): ${err.details ?? err.message}`);
+  return new YardError('RPC_FAILED', err.details || err.message);
+}
+
+export function isCancelled(err: { code?: number }): boolean {
+  return err.code === GRPC_CANCELLED;
+}
+
+export function checkWorkloadName(name: string, command: string): string {
+  if (!WORKLOAD_NAME.test(name)) {
+    exitUsage(command, `workload name "${name}" is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit)`);
+  }
+  return name;
+}
+
+export interface RunArgs {
+  on: string;
+  name?: string;
+  strategy: string;
+  checkpointSignal: string;
+  checkpointTimeout: string;
+  env: string[];
+  cwd?: string;
+  restart: string;
+  label: string[];
+  port: string[];
+  command?: string[];
+  '--'?: (string | number)[];
+}
+
+/** "python3" → "python3-4f2a": the command's basename, made a valid name, plus a short suffix. */
+export function defaultWorkloadName(command: string, suffix = randomBytes(2).toString('hex')): string {
+  const base = basename(command, extname(command))
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 40);
+  return `${base || 'workload'}-${suffix}`;
+}
+
+/** "USR1", "sigusr1", "SIGUSR1" → "SIGUSR1"; only signals a process can catch. */
+export function parseSignal(text: string, flag: string): string {
+  const upper = text.trim().toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  if (!(name in constants.signals)) throw usageError(`${flag} "${text}" is not a signal name: use e.g. SIGUSR1, SIGUSR2, SIGTERM`, flag);
+  if (name === 'SIGKILL' || name === 'SIGSTOP') throw usageError(`${flag} ${name} cannot be caught, so a workload could never save its state on it: use e.g. SIGUSR1`, flag);
+  return name;
+}
+
+function parsePairs(items: string[], flag: string, example: string): [string, string][] {
+  return items.map((item) => {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw usageError(`${flag} "${item}" is not KEY=VALUE (e.g. ${flag} ${example})`, flag);
+    return [item.slice(0, eq), item.slice(eq + 1)];
+  });
+}
+
+/** What the agent itself sets for every run. */
+const AGENT_ENV = new Set(['SWITCHYARD_STATE_DIR', 'SWITCHYARD_RESTORE', 'SWITCHYARD_WORKLOAD']);
+
+function parseEnv(items: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of parsePairs(items, '--env', 'CUDA_VISIBLE_DEVICES=0')) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw usageError(`--env "${k}" is not a variable name: letters, digits and _, not starting with a digit`, '--env');
+    if (AGENT_ENV.has(k)) throw usageError(`--env ${k}: the agent sets it (the checkpoint contract), not the command line`, '--env');
+    env[k] = v;
+  }
+  return env;
+}
+
+function parseLabelFlags(items: string[]): Record<string, string> {
+  const pairs = parsePairs(items, '--label', 'team=ml');
+  for (const [k] of pairs) {
+    if (!/^[A-Za-z0-9._/-]{1,63}$/.test(k)) throw usageError(`--label key "${k}" may only hold letters, digits and . _ / - (at most 63)`, '--label');
+  }
+  try {
+    return validate(labelsSchema, Object.fromEntries(pairs), '--label');
+  } catch (err) {
+    throw usageError(errorMessage(err), '--label');
+  }
+}
+
+function parsePorts(items: string[]): number[] {
+  const ports = items.map((p) => {
+    const n = Number(p);
+    if (!/^\d+$/.test(p.trim()) || n < 1 || n > 65_535) throw usageError(`--port "${p}" is not a port number (1-65535)`, '--port');
+    return n;
+  });
+  return [...new Set(ports)];
+}
+
+const MAX_CHECKPOINT_TIMEOUT_MS = 3_600_000;
+
+function parseCheckpointTimeout(text: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text, '--checkpoint-timeout');
+  } catch (err) {
+    throw usageError(errorMessage(err), '--checkpoint-timeout');
+  }
+  if (ms > MAX_CHECKPOINT_TIMEOUT_MS) throw usageError(`--checkpoint-timeout "${text}" is longer than an hour, the most a migration waits for a workload to save`, '--checkpoint-timeout');
+  return ms;
+}
+
+/** Everything `yard run` was given, checked and turned into a WorkloadSpec; throws YardErrors naming the flag. */
+export function parseRunArgs(argv: RunArgs): { server: string; spec: WorkloadSpec } {
+  const argvCommand = (argv['--'] ?? []).map(String);
+  if (argvCommand.length === 0) {
+    const guess = argv.command?.length ? argv.command.join(' ') : 'COMMAND [ARGS…]';
+    throw usageError(`give the command to run after \`--\`, so its own flags stay its own: yard run --on ${argv.on || 'SERVER'} -- ${guess}`, '--');
+  }
+  if (argv.command?.length) throw usageError(`"${argv.command.join(' ')}" comes before \`--\`: put the whole command after it`, '--');
+  const [command, ...args] = argvCommand as [string, ...string[]];
+  if (!command.trim()) throw usageError('the command after `--` is empty', '--');
+  if (!argv.on.trim()) throw usageError('--on needs a server id or name (`yard servers` lists them)', '--on');
+  const name = argv.name ?? defaultWorkloadName(command);
+  if (!WORKLOAD_NAME.test(name)) throw usageError(`--name "${name}" is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit)`, '--name');
+  if (argv.cwd !== undefined && !isAbsolute(argv.cwd)) throw usageError(`--cwd "${argv.cwd}" must be an absolute path on the server`, '--cwd');
+  const labels = parseLabelFlags(argv.label);
+  return {
+    server: argv.on.trim(),
+    spec: {
+      name,
+      command,
+      args,
+      env: parseEnv(argv.env),
+      cwd: argv.cwd ?? '',
+      labels,
+      restart: restartPolicies.value(argv.restart, '--restart'),
+      strategy: strategies.value(argv.strategy, '--strategy'),
+      checkpointSignal: parseSignal(argv.checkpointSignal, '--checkpoint-signal'),
+      checkpointTimeoutMs: parseCheckpointTimeout(argv.checkpointTimeout),
+      ports: parsePorts(argv.port),
+    },
+  };
+}
+
+/** A repeatable flag, one value per use (`--env A=1 --env B=2`), never greedy. */
+const repeatable = (describe: string) => ({ type: 'string' as const, array: true as const, nargs: 1, default: [] as string[], defaultDescription: 'none', describe });
+
+/** Who asks, for the controller's audit trail (a container may have no passwd entry). */
+export function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? '';
+  }
+}
+
+async function connect(argv: TargetArgs, timeoutMs?: number) {
+  const [client, format] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
+  const target = await client.findController(argv);
+  const c = client.controlClient(target, timeoutMs);
+  // Who asked, for the controller's audit trail.
+  c.metadata.set('x-yard-user', operatorName());
+  const serverNames = async () => new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
+  return { c, target, format, serverNames };
+}
+
+export const runCommand = {
+  command: 'run [command..]',
+  describe: 'start a workload on a server: yard run --on SERVER [options] -- COMMAND [ARGS…]',
+  builder: (y: Argv) =>
+    withTarget(y)
+      .usage('$0 run --on SERVER [options] -- COMMAND [ARGS…]\n\nStart COMMAND as a workload supervised by the agent on SERVER, in a pty.')
+      .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
+      .positional('command', { type: 'string', array: true, describe: 'COMMAND [ARGS…]: the command and its arguments, after --' })
+      .option('on', { type: 'string', demandOption: true, describe: 'server id or name to run it on' })
+      .option('name', { type: 'string', describe: "workload name, unique in the fleet (default: the command's basename and a short suffix)" })
+      .option('strategy', { type: 'string', choices: strategies.all, default: 'checkpoint', describe: 'how `yard migrate` moves it' })
+      .option('checkpoint-signal', { type: 'string', default: DEFAULT_CHECKPOINT_SIGNAL, describe: 'signal that asks it to save its state and exit 0' })
+      .option('checkpoint-timeout', { type: 'string', default: `${DEFAULT_CHECKPOINT_TIMEOUT_MS / 1000}s`, describe: 'how long it has to save and exit' })
+      .option('env', repeatable('set KEY=VALUE in its environment (repeatable)'))
+      .option('cwd', { type: 'string', describe: 'absolute working directory on the server (default: its state dir)' })
+      .option('restart', { type: 'string', choices: restartPolicies.all, default: 'never', describe: 'restart it when it exits' })
+      .option('label', repeatable('label k=v (repeatable)'))
+      .option('port', repeatable('a port it listens on (repeatable)'))
+      .option('json', { type: 'boolean', default: false, describe: 'print the workload as JSON' })
+      .example('$0 run --on gpu1 --env CUDA_VISIBLE_DEVICES=0 -- python train.py --epochs 90', '')
+      .example('$0 run --on web2 --strategy restart --port 8080 --restart always -- ./server', ''),
+  async handler(argv: TargetArgs & RunArgs & { json: boolean }) {
+    let req: ReturnType<typeof parseRunArgs>;
+    try {
+      req = parseRunArgs(argv);
+    } catch (err) {
+      exitUsage('run', err);
+    }
+    const { c, format, serverNames } = await connect(argv, MUTATION_TIMEOUT_MS);
+    try {
+      const { workload } = await c.call(c.client.runWorkload, req);
+      if (!workload) throw new YardError('RPC_FAILED', `the controller started ${req.spec.name} but sent no workload back`);
+      const names = await serverNames();
+      process.stdout.write(argv.json ? JSON.stringify(format.workloadJson(workload, names), null, 2) + '\n' : format.startedText(workload, names));
+    } finally {
+      c.close();
+    }
+  },
+};
+
+export const psCommand = {
+  command: 'ps',
+  describe: 'list the workloads running across the fleet',
+  builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
+  async handler(argv: TargetArgs & { json: boolean }) {
+    const { c, format, serverNames } = await connect(argv);
+    try {
+      const [{ workloads }, names] = await Promise.all([c.call(c.client.listWorkloads, {}), serverNames()]);
+      process.stdout.write(argv.json ? JSON.stringify(workloads.map((w) => format.workloadJson(w, names)), null, 2) + '\n' : format.workloadsTable(workloads, names));
+    } finally {
+      c.close();
+    }
+  },
+};
+
+type Change = 'stop' | 'pause' | 'resume';
+
+function changeCommand(verb: Change, describe: string) {
+  return {
+    command: `${verb} <workload>`,
+    describe,
+    builder: (y: Argv) => {
+      const b = withTarget(y).positional('workload', { type: 'string', demandOption: true, describe: 'workload name' });
+      return verb === 'stop' ? b.option('rm', { type: 'boolean', default: false, describe: 'forget it too: its spec and state dir are removed' }) : b;
+    },
+    async handler(argv: TargetArgs & { workload: string; rm?: boolean }) {
+      const name = checkWorkloadName(argv.workload, verb);
+      const { c, format, serverNames } = await connect(argv, MUTATION_TIMEOUT_MS);
+      try {
+        const call =
+          verb === 'stop'
+            ? c.call(c.client.stopWorkload, { name, remove: argv.rm ?? false })
+            : verb === 'pause'
+              ? c.call(c.client.pauseWorkload, { name })
+              : c.call(c.client.resumeWorkload, { name });
+        const [{ workload }, names] = await Promise.all([call, serverNames()]);
+        if (!workload) throw new YardError('RPC_FAILED', `the controller answered ${verb} ${name} without the workload`);
+        process.stdout.write(format.stateText(workload, names));
+        if (argv.rm) process.stdout.write(`removed ${name}: its spec and state dir are gone\n`);
+      } finally {
+        c.close();
+      }
+    },
+  };
+}
+
+export const stopCommand = changeCommand('stop', 'stop a workload (it is not restarted); --rm forgets it too');
+export const pauseCommand = changeCommand('pause', 'pause a workload in place (SIGSTOP)');
+export const resumeCommand = changeCommand('resume', 'resume a paused workload (SIGCONT)');
+
+/** "4096", "64KiB", "2MiB" → bytes, within a uint32. */
+export function parseTail(text: string): number {
+  const bytes = sizeArg(text, 'tail');
+  if (bytes > 0xffff_ffff) throw usageError(`--tail "${text}" is more than 4 GiB`, '--tail');
+  return bytes;
+}
+
+export const logsCommand = {
+  command: 'logs <workload>',
+  describe: "print a workload's output (its pty's recent bytes, as they were written)",
+  builder: (y: Argv) =>
+    withTarget(y)
+      .positional('workload', { type: 'string', demandOption: true, describe: 'workload name' })
+      .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing output as it comes, until Ctrl-C or the workload ends' })
+      .option('tail', { type: 'string', describe: 'only the last BYTES of the buffer, e.g. 4096, 64KiB (default: all it keeps)' }),
+  async handler(argv: TargetArgs & { workload: string; follow: boolean; tail?: string }) {
+    const name = checkWorkloadName(argv.workload, 'logs');
+    let tailBytes = 0;
+    try {
+      tailBytes = argv.tail === undefined ? 0 : parseTail(argv.tail);
+    } catch (err) {
+      exitUsage('logs', err);
+    }
+    const { c, target } = await connect(argv);
+    const stream = c.client.logs({ name, follow: argv.follow, tailBytes }, c.metadata);
+    const stop = () => stream.cancel();
+    process.once('SIGINT', stop);
+    // `yard logs x | head` closes the pipe early: that is the reader's choice, not an error.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? stop() : undefined));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('data', (r: { data: Buffer }) => {
+          if (!process.stdout.write(r.data)) {
+            stream.pause();
+            process.stdout.once('drain', () => stream.resume());
+          }
+        });
+        stream.on('end', resolve);
+        stream.on('error', (err: { code?: number; details?: string; message: string }) => (isCancelled(err) ? resolve() : reject(streamError(err, target))));
+      });
+    } finally {
+      process.off('SIGINT', stop);
+      c.close();
+    }
+  },
+};

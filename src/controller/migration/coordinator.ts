@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { MigrationPlan } from '../../core/fleet.js';
+import { YardError, errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import {
+  DEFAULT_CHECKPOINT_TIMEOUT_MS,
+  MigrationPhase as P,
+  MigrationStrategy as S,
+  WorkloadState,
+  migrationDone,
+  migrationPhases,
+  strategies,
+  type Migration,
+  type Workload,
+} from '../../core/workload.js';
+import { WorkloadSignal } from '../../gen/switchyard/v1/agent_gateway.js';
+import type { AgentLinks } from '../agent-links.js';
+import type { CheckpointStore } from '../checkpoints.js';
+import type { Registry } from '../registry.js';
+import type { Store } from '../store.js';
+import { isLive, type WorkloadTable } from '../workloads.js';
+import { preflight, rankTargets } from './preflight.js';
+
+export interface CoordinatorOptions {
+  registry: Registry;
+  workloads: WorkloadTable;
+  links: AgentLinks;
+  checkpoints: CheckpointStore;
+  store: Store;
+  log: Logger;
+  /** Largest checkpoint archive accepted. */
+  maxCheckpointBytes: number;
+  /** How long a restored workload must keep running before the move is committed. */
+  verifyMs: number;
+  /** How long to wait for an agent that is needed to finish or roll back. */
+  agentWaitMs: number;
+  /** Preflight: a target busier than this (CPU %) is not eligible. */
+  cpuLimitPct: number;
+}
+
+/** Transfers are bounded by size, not by a short deadline: 10 minutes covers gigabytes on a LAN. */
+const TRANSFER_TIMEOUT_MS = 10 * 60_000;
+const COMMAND_TIMEOUT_MS = 30_000;
+
+class Cancelled extends Error {}
+
+/**
+ * Moves workloads between hosts. Each migration is a journaled state machine: a phase is
+ * written to the store before it acts, so a controller that restarts mid-way finishes or rolls
+ * back by itself. Whatever happens, the workload ends on exactly one host.
+ */
+export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
+  private readonly live = new Map<string, Migration>();
+  private readonly cancelled = new Set<string>();
+
+  constructor(private readonly o: CoordinatorOptions) {
+    super();
+    this.setMaxListeners(0);
+    o.workloads.on('workload', (w) => this.reconcile(w));
+  }
+
+  list(): Migration[] {
+    return this.o.store.migrations().map((m) => this.live.get(m.id) ?? m);
+  }
+
+  get(id: string): Migration {
+    const m = this.live.get(id) ?? this.o.store.migrations().find((x) => x.id === id || x.id.startsWith(id));
+    if (!m) throw new YardError('NOT_FOUND', `no migration "${id}": \`yard migrations\` lists them`);
+    return m;
+  }
+
+  private inFlight(workload: string): string | undefined {
+    for (const m of this.live.values()) if (m.workload === workload) return m.id;
+    return undefined;
+  }
+
+  private serverNamed(idOrName: string) {
+    return this.o.registry.get(idOrName)?.server;
+  }
+
+  plan(workloadName: string, target?: string, strategy?: S): MigrationPlan {
+    const workload = this.o.workloads.find(workloadName);
+    if (!isLive(workload)) throw new YardError('FAILED_PRECONDITION', `workload ${workloadName} is not running (${workload.message || 'exited'}): nothing to migrate`);
+    const source = this.serverNamed(workload.serverId);
+    if (!source) throw new YardError('NOT_FOUND', `the server of ${workloadName} is unknown`);
+    const strat = strategy || workload.spec!.strategy || S.MIGRATION_STRATEGY_CHECKPOINT;
+    const inFlight = this.inFlight(workloadName);
+    const targets = rankTargets(this.o.registry, workload, source, strat, this.o.cpuLimitPct, inFlight);
+    const checks = target ? preflight({ workload, source, target: this.serverNamed(target), targetName: target, strategy: strat, inFlight, cpuLimitPct: this.o.cpuLimitPct }) : [];
+    return { workload, strategy: strat, targets, preflight: checks };
+  }
+
+  /** Plans, checks and starts a migration; it runs on in the background. */
+  async start(workloadName: string, target: string, strategy: S | undefined, requestedBy: string): Promise<Migration> {
+    const plan = this.plan(workloadName, target, strategy);
+    const failed = plan.preflight.filter((c) => !c.ok);
+    if (failed.length) throw new YardError('FAILED_PRECONDITION', `preflight failed: ${failed.map((c) => c.reason).join('; ')}`, { checks: failed.map((c) => c.name).join(',') });
+    const now = Date.now();
+    const m: Migration = {
+      id: randomUUID(),
+      workload: workloadName,
+      sourceServerId: plan.workload.serverId,
+      targetServerId: this.serverNamed(target)!.id,
+      strategy: plan.strategy,
+      phase: P.MIGRATION_PHASE_PLANNED,
+      requestedBy,
+      createdMs: now,
+      updatedMs: now,
+      finishedMs: 0,
+      preflight: plan.preflight,
+      timings: { transferBytes: 0 },
+      bytesDone: 0,
+      bytesTotal: 0,
+      checkpointSha256: '',
+      error: '',
+    };
+    this.live.set(m.id, m);
+    await this.journal(m, P.MIGRATION_PHASE_PREFLIGHT);
+    this.o.log.info('migration started', { id: m.id, workload: m.workload, from: this.nameOf(m.sourceServerId), to: this.nameOf(m.targetServerId), strategy: strategies.name(m.strategy), by: requestedBy });
+    void this.run(m, plan.workload);
+    return m;
+  }
+
+  cancel(id: string): Migration {
+    const m = this.get(id);
+    if (migrationDone(m.phase)) throw new YardError('FAILED_PRECONDITION', `migration ${m.id} already ended (${migrationPhases.name(m.phase)})`);
+    this.cancelled.add(m.id);
+    this.o.log.info('migration cancel requested', { id: m.id });
+    return m;
+  }
+
+  /** After a controller restart: finish or roll back whatever the journal left in flight. */
+  resume(): void {
+    for (const m of this.o.store.migrations()) {
+      if (migrationDone(m.phase)) continue;
+      this.live.set(m.id, m);
+      this.o.log.warn('resuming an interrupted migration', { id: m.id, workload: m.workload, phase: migrationPhases.name(m.phase) });
+      void this.recover(m);
+    }
+  }
+
+  private nameOf(serverId: string): string {
+    return this.o.registry.get(serverId)?.server.name ?? serverId;
+  }
+
+  private async journal(m: Migration, phase: P, patch: Partial<Migration> = {}): Promise<void> {
+    Object.assign(m, patch, { phase, updatedMs: Date.now() });
+    if (migrationDone(phase)) m.finishedMs = m.updatedMs;
+    this.o.store.putMigration(m);
+    await this.o.store.flush();
+    this.emit('migration', m);
+  }
+
+  private progress(m: Migration, bytesDone: number, bytesTotal: number): void {
+    m.bytesDone = bytesDone;
+    m.bytesTotal = bytesTotal;
+    this.emit('migration', m);
+  }
+
+  private checkCancel(m: Migration): void {
+    if (this.cancelled.has(m.id)) throw new Cancelled('cancelled by an operator');
+  }
+
+  private send(serverId: string, action: Parameters<AgentLinks['send']>[1], timeoutMs = COMMAND_TIMEOUT_MS) {
+    return this.o.links.send(serverId, action, timeoutMs, this.nameOf(serverId));
+  }
+
+  private async run(m: Migration, workload: Workload): Promise<void> {
+    const spec = workload.spec!;
+    let sourceStopped = false;
+    let stoppedAt = 0;
+    try {
+      this.checkCancel(m);
+      if (m.strategy !== S.MIGRATION_STRATEGY_RESTART) {
+        await this.journal(m, P.MIGRATION_PHASE_CHECKPOINTING);
+        stoppedAt = Date.now();
+        const freeze = m.strategy === S.MIGRATION_STRATEGY_FREEZE;
+        const cp = await this.send(m.sourceServerId, { $case: 'checkpoint', value: { name: spec.name, checkpointId: m.id, freeze, maxBytes: this.o.maxCheckpointBytes } }, (spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS) + TRANSFER_TIMEOUT_MS).catch((err: unknown) => {
+          // Ignored the signal: it never stopped, nothing changed.
+          if (err instanceof YardError && ['CHECKPOINT_TIMEOUT', 'NOT_FOUND', 'INVALID_ARGUMENT'].includes(err.code)) throw new NothingChanged(err.message);
+          // Died on the signal, or saved badly: we stopped it, so we start it again (fresh: no checkpoint was made).
+          if (err instanceof YardError && err.code === 'CHECKPOINT_FAILED') throw new NoCheckpoint(err.message);
+          throw err;
+        });
+        sourceStopped = true;
+        m.timings = { ...m.timings, checkpointMs: cp.checkpointMs, transferBytes: cp.size };
+        m.checkpointSha256 = cp.sha256;
+        this.checkCancel(m);
+
+        // Upload then download: each half of the bar.
+        await this.journal(m, P.MIGRATION_PHASE_TRANSFERRING, { bytesTotal: cp.size, bytesDone: 0 });
+        this.o.checkpoints.expect(m.id, this.o.maxCheckpointBytes, (b) => this.progress(m, b / 2, cp.size));
+        this.o.checkpoints.onDownload(m.id, (b) => this.progress(m, cp.size / 2 + b / 2, cp.size));
+        const up = await this.send(m.sourceServerId, { $case: 'upload', value: { checkpointId: m.id } }, TRANSFER_TIMEOUT_MS);
+        this.checkCancel(m);
+        const fetched = await this.send(m.targetServerId, { $case: 'fetch', value: { spec, checkpointId: m.id, sha256: cp.sha256, size: cp.size, maxBytes: this.o.maxCheckpointBytes } }, TRANSFER_TIMEOUT_MS);
+        m.timings = { ...(m.timings ?? { transferBytes: 0 }), transferMs: up.transferMs + fetched.transferMs };
+        this.progress(m, cp.size, cp.size);
+        this.checkCancel(m);
+      }
+
+      await this.journal(m, P.MIGRATION_PHASE_RESTORING);
+      const restoreStart = Date.now();
+      const restore = m.strategy !== S.MIGRATION_STRATEGY_RESTART;
+      const started = await this.send(m.targetServerId, { $case: 'start', value: { spec, restore } });
+      const runningAt = Date.now();
+      m.timings = { ...(m.timings ?? { transferBytes: 0 }), restoreMs: runningAt - restoreStart, downtimeMs: sourceStopped ? runningAt - stoppedAt : 0 };
+
+      await this.journal(m, P.MIGRATION_PHASE_VERIFYING);
+      await this.verify(m, started.workload!);
+      m.timings = { ...(m.timings ?? { transferBytes: 0 }), verifyMs: this.o.verifyMs };
+
+      await this.commit(m);
+    } catch (err) {
+      if (err instanceof NothingChanged) {
+        await this.finish(m, P.MIGRATION_PHASE_FAILED, err.message);
+      } else {
+        await this.rollback(m, err instanceof Cancelled ? 'cancelled by an operator' : errorMessage(err), !(err instanceof NoCheckpoint));
+      }
+    }
+  }
+
+  /** The restored workload must keep running, unrestarted, for the verify window. */
+  private async verify(m: Migration, started: Workload): Promise<void> {
+    const deadline = Date.now() + this.o.verifyMs;
+    while (Date.now() < deadline) {
+      this.checkCancel(m);
+      await sleep(Math.min(200, this.o.verifyMs));
+      const now = this.o.workloads.at(m.targetServerId, m.workload);
+      if (now && (now.state !== WorkloadState.WORKLOAD_STATE_RUNNING || now.pid !== started.pid || now.restarts !== started.restarts)) {
+        throw new YardError('VERIFY_FAILED', `${m.workload} did not keep running on ${this.nameOf(m.targetServerId)}: ${now.message || 'exited'}`);
+      }
+    }
+  }
+
+  private async commit(m: Migration): Promise<void> {
+    await this.retry(m, 'stop the source', () => this.send(m.sourceServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: m.strategy !== S.MIGRATION_STRATEGY_RESTART } }));
+    await this.o.checkpoints.remove(m.id);
+    await this.finish(m, P.MIGRATION_PHASE_COMMITTED, '');
+  }
+
+  /** Back to the source. `fromCheckpoint`: its state dir holds the checkpoint to restore from. */
+  private async rollback(m: Migration, why: string, fromCheckpoint = true): Promise<void> {
+    this.o.log.warn('migration rolling back', { id: m.id, workload: m.workload, why });
+    await this.journal(m, P.MIGRATION_PHASE_ROLLING_BACK, { error: why });
+    // Never two at once: the target's copy goes first (it may not exist; an agent that is away
+    // is handled by reconcile() when it comes back).
+    if (this.o.links.connected(m.targetServerId)) {
+      await this.send(m.targetServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: true } }).catch(() => undefined);
+    }
+    await this.retry(m, 'restore the source', async () => {
+      const src = this.o.workloads.at(m.sourceServerId, m.workload);
+      if (!src) throw new YardError('NOT_FOUND', `${m.workload} is not on ${this.nameOf(m.sourceServerId)} yet`);
+      if (src.state === WorkloadState.WORKLOAD_STATE_PAUSED) return this.send(m.sourceServerId, { $case: 'signal', value: { name: m.workload, signal: WorkloadSignal.WORKLOAD_SIGNAL_RESUME } });
+      // Checkpointed (or exited): start again from the same checkpoint, which is its state dir.
+      if (!isLive(src)) return this.send(m.sourceServerId, { $case: 'start', value: { spec: src.spec!, restore: fromCheckpoint && m.strategy !== S.MIGRATION_STRATEGY_RESTART } });
+      return undefined;
+    });
+    await this.o.checkpoints.remove(m.id);
+    await this.finish(m, P.MIGRATION_PHASE_ROLLED_BACK, why);
+  }
+
+  /** Steps of a rollback or commit must happen: retry while the agent is away, up to agentWaitMs. */
+  private async retry(m: Migration, what: string, step: () => Promise<unknown>): Promise<void> {
+    const deadline = Date.now() + this.o.agentWaitMs;
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        await step();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new YardError('UNAVAILABLE', `could not ${what} for migration ${m.id}: ${errorMessage(err)}`);
+        await sleep(wait);
+      }
+    }
+  }
+
+  private async finish(m: Migration, phase: P, error: string): Promise<void> {
+    this.live.delete(m.id);
+    this.cancelled.delete(m.id);
+    await this.journal(m, phase, { error });
+    this.o.log.info(`migration ${migrationPhases.name(phase)}`, { id: m.id, workload: m.workload, error: error || undefined, downtimeMs: m.timings?.downtimeMs });
+  }
+
+  private async recover(m: Migration): Promise<void> {
+    try {
+      if (m.phase === P.MIGRATION_PHASE_PLANNED || m.phase === P.MIGRATION_PHASE_PREFLIGHT) {
+        await this.finish(m, P.MIGRATION_PHASE_FAILED, 'the controller restarted before the migration acted; nothing changed');
+        return;
+      }
+      await this.waitForAgents(m);
+      const onTarget = this.o.workloads.at(m.targetServerId, m.workload);
+      if (m.phase === P.MIGRATION_PHASE_VERIFYING && onTarget?.state === WorkloadState.WORKLOAD_STATE_RUNNING) {
+        await this.commit(m);
+        return;
+      }
+      await this.rollback(m, `the controller restarted during ${migrationPhases.name(m.phase)}`);
+    } catch (err) {
+      await this.finish(m, P.MIGRATION_PHASE_FAILED, errorMessage(err)).catch(() => undefined);
+    }
+  }
+
+  private async waitForAgents(m: Migration): Promise<void> {
+    const deadline = Date.now() + this.o.agentWaitMs;
+    const ready = () => this.o.links.connected(m.sourceServerId) && this.o.workloads.at(m.sourceServerId, m.workload) !== undefined;
+    while (!ready() && Date.now() < deadline) await sleep(200);
+    // Give the target a moment to report too (its snapshot decides commit vs rollback).
+    const targetDeadline = Math.min(deadline, Date.now() + 3000);
+    while (!this.o.links.connected(m.targetServerId) && Date.now() < targetDeadline) await sleep(200);
+  }
+
+  /**
+   * Invariant: one host. A copy that shows up where a finished migration says it must not be
+   * (an agent that was away during a rollback, or during a commit) is stopped and removed.
+   */
+  private reconcile(w: Workload): void {
+    if (!isLive(w)) return;
+    const name = w.spec!.name;
+    if (this.inFlight(name)) return;
+    const last = this.o.store.migrations().find((m) => m.workload === name);
+    if (!last || !migrationDone(last.phase)) return;
+    const stray =
+      (last.phase === P.MIGRATION_PHASE_COMMITTED && w.serverId === last.sourceServerId) ||
+      (last.phase !== P.MIGRATION_PHASE_COMMITTED && w.serverId === last.targetServerId);
+    if (!stray) return;
+    const others = this.o.workloads.instances(name).filter((x) => x.serverId !== w.serverId && isLive(x));
+    if (others.length === 0) return;
+    this.o.log.warn('stopping a stray copy left by a migration', { workload: name, server: this.nameOf(w.serverId), migration: last.id });
+    void this.send(w.serverId, { $case: 'stop', value: { name, remove: true, kill: true } }).catch(() => undefined);
+  }
+}
+
+/** A failure before anything moved: the workload still runs where it was. */
+class NothingChanged extends Error {}
+
+/** The checkpoint stopped the workload but produced nothing to restore from. */
+class NoCheckpoint extends Error {}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,79 @@
+import type { TargetFit } from '../../core/fleet.js';
+import { ServerState, type Server } from '../../core/types.js';
+import { MigrationStrategy, strategies, type PreflightCheck, type Workload } from '../../core/workload.js';
+import type { Registry } from '../registry.js';
+
+/** Below this much free disk on the target, no checkpoint is attempted whatever its size. */
+const MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+export interface PreflightInput {
+  workload: Workload;
+  source: Server;
+  target: Server | undefined;
+  targetName: string;
+  strategy: MigrationStrategy;
+  /** Another migration of this workload that has not finished. */
+  inFlight?: string;
+  /** A target busier than this (CPU %) has no headroom. */
+  cpuLimitPct: number;
+}
+
+const check = (name: string, ok: boolean, reason: string): PreflightCheck => ({ name, ok, reason });
+
+function gpuFreeMib(s: Server): number | undefined {
+  const gpus = s.latest?.gpus ?? [];
+  if (gpus.length === 0) return undefined;
+  return Math.max(...gpus.map((g) => (g.memoryTotalMib ?? 0) - (g.memoryUsedMib ?? 0)));
+}
+
+/** Each check with a pass/fail and a reason an operator can act on. */
+export function preflight(p: PreflightInput): PreflightCheck[] {
+  const { workload, target, strategy } = p;
+  const name = strategies.name(strategy);
+  const checks: PreflightCheck[] = [];
+  checks.push(p.inFlight ? check('exclusive', false, `migration ${p.inFlight} of ${workload.spec!.name} is still in flight`) : check('exclusive', true, 'no other migration of this workload'));
+  if (!target) return [...checks, check('target-online', false, `no server "${p.targetName}"`)];
+  if (target.id === p.source.id) return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec!.name}`)];
+  const online = target.state === ServerState.SERVER_STATE_ONLINE;
+  const eligible = online && target.state !== ServerState.SERVER_STATE_DRAINING;
+  checks.push(check('target-online', eligible, eligible ? `${target.name} is online` : `${target.name} is not online (${target.state === ServerState.SERVER_STATE_DRAINING ? 'draining' : 'not connected'})`));
+  const supported = target.capabilities?.migrationStrategies.includes(name) ?? false;
+  checks.push(check('strategy', supported, supported ? `${target.name} supports ${name}` : `${target.name}'s agent does not support ${name}`));
+
+  const free = target.latest?.dataFreeBytes;
+  const need = Math.max(MIN_FREE_BYTES, (workload.rssBytes ?? 0) * 1.2);
+  if (strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART) checks.push(check('disk', true, 'restart moves no state'));
+  else if (free === undefined) checks.push(check('disk', false, `${target.name} has not reported its free disk yet`));
+  else checks.push(check('disk', free >= need, `${gib(free)} free on ${target.name}, ${gib(need)} needed`));
+
+  const wantGpu = workload.gpuMemoryMib;
+  if (!wantGpu) checks.push(check('gpu-memory', true, 'the workload uses no GPU memory'));
+  else {
+    const freeGpu = gpuFreeMib(target);
+    checks.push(check('gpu-memory', (freeGpu ?? 0) >= wantGpu, freeGpu === undefined ? `${target.name} has no GPU` : `${Math.round(freeGpu)} MiB free on its emptiest GPU, ${Math.round(wantGpu)} MiB needed`));
+  }
+  const cpu = target.latest?.cpuPct;
+  checks.push(check('cpu', cpu !== undefined && cpu <= p.cpuLimitPct, cpu === undefined ? `${target.name} has not reported CPU yet` : `${target.name} CPU at ${cpu.toFixed(0)}% (limit ${p.cpuLimitPct}%)`));
+  return checks;
+}
+
+/** Every other server, ranked by fit; ineligible ones carry the reasons their checks failed. */
+export function rankTargets(registry: Registry, workload: Workload, source: Server, strategy: MigrationStrategy, cpuLimitPct: number, inFlight?: string): TargetFit[] {
+  return registry
+    .list()
+    .map((r) => r.server)
+    .filter((s) => s.id !== source.id)
+    .map((s): TargetFit => {
+      const checks = preflight({ workload, source, target: s, targetName: s.name, strategy, inFlight, cpuLimitPct });
+      const failed = checks.filter((c) => !c.ok);
+      const l = s.latest;
+      const memFree = l && l.memoryTotalBytes ? 1 - l.memoryUsedBytes / l.memoryTotalBytes : 0;
+      const score = failed.length ? 0 : Math.round((100 - (l?.cpuPct ?? 100)) + memFree * 100 + (gpuFreeMib(s) ?? 0) / 1024);
+      return { serverId: s.id, name: s.name, eligible: failed.length === 0, score, reasons: failed.map((c) => c.reason) };
+    })
+    .sort((a, b) => Number(b.eligible) - Number(a.eligible) || b.score - a.score || a.name.localeCompare(b.name));
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}

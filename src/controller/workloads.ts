@@ -1,0 +1,67 @@
+import { EventEmitter } from 'node:events';
+import { YardError } from '../core/errors.js';
+import { WorkloadState, type Workload } from '../core/workload.js';
+
+export interface WorkloadEvents {
+  workload: [Workload];
+  removed: [{ name: string; serverId: string }];
+}
+
+const key = (serverId: string, name: string) => `${serverId}/${name}`;
+
+/** A workload that is doing or can do work (not a husk left by a checkpoint or an exit). */
+export function isLive(w: Workload): boolean {
+  return w.state !== WorkloadState.WORKLOAD_STATE_CHECKPOINTED && w.state !== WorkloadState.WORKLOAD_STATE_EXITED;
+}
+
+/**
+ * What runs where, as the agents say: each agent's snapshot replaces everything the
+ * controller believed about that agent (the agent is the truth). Bounded by what agents run.
+ */
+export class WorkloadTable extends EventEmitter<WorkloadEvents> {
+  private readonly byKey = new Map<string, Workload>();
+
+  constructor() {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  /** An agent's full snapshot. */
+  replace(serverId: string, workloads: Workload[]): void {
+    const seen = new Set<string>();
+    for (const w of workloads) {
+      const k = key(serverId, w.spec!.name);
+      seen.add(k);
+      this.byKey.set(k, { ...w, serverId });
+      this.emit('workload', this.byKey.get(k)!);
+    }
+    for (const [k, w] of this.byKey) {
+      if (w.serverId === serverId && !seen.has(k)) {
+        this.byKey.delete(k);
+        this.emit('removed', { name: w.spec!.name, serverId });
+      }
+    }
+  }
+
+  list(): Workload[] {
+    return [...this.byKey.values()].sort((a, b) => a.spec!.name.localeCompare(b.spec!.name) || a.serverId.localeCompare(b.serverId));
+  }
+
+  at(serverId: string, name: string): Workload | undefined {
+    return this.byKey.get(key(serverId, name));
+  }
+
+  /** Every instance of a name (normally one; two while a migration is between hosts). */
+  instances(name: string): Workload[] {
+    return this.list().filter((w) => w.spec!.name === name);
+  }
+
+  /** The one instance an operator means by `name`: the live one, else the only one. */
+  find(name: string): Workload {
+    const all = this.instances(name);
+    const live = all.filter(isLive);
+    const w = live[0] ?? all[0];
+    if (!w) throw new YardError('NOT_FOUND', `no workload "${name}": \`yard ps\` lists them`, { workload: name });
+    return w;
+  }
+}

@@ -1,0 +1,88 @@
+import type { FleetSource } from '../../core/fleet.js';
+import { MigrationPhase, migrationDone, strategies, type Migration, type PreflightCheck } from '../../core/workload.js';
+import type { Glyphs } from '../glyphs.js';
+import { bar } from './bar.js';
+import { formatBytes, formatRate, formatSpan, isKnown, padLeft } from './format.js';
+import type { Look } from './look.js';
+import { escapeTags, paint } from './paint.js';
+
+// How a migration reads, shared by the Migrations view and the wizard.
+
+export function serverName(source: FleetSource, id: string): string {
+  return source.get(id)?.server.name ?? (id || '?');
+}
+
+/** "gpu-a100-01 → gpu-t4-03" */
+export function routeText(m: Migration, source: FleetSource, glyphs: Glyphs): string {
+  return `${serverName(source, m.sourceServerId)} ${glyphs.arrow} ${serverName(source, m.targetServerId)}`;
+}
+
+export function isTransferring(m: Migration): boolean {
+  return m.phase === MigrationPhase.MIGRATION_PHASE_TRANSFERRING && m.bytesTotal > 0;
+}
+
+export function transferPct(m: Migration): number | undefined {
+  return m.bytesTotal > 0 ? (m.bytesDone / m.bytesTotal) * 100 : undefined;
+}
+
+/** A bar and percentage while the checkpoint moves, as plain text: "████░░░░  50%". */
+export function progressText(m: Migration, width: number, glyphs: Glyphs): string {
+  if (!isTransferring(m)) return '';
+  const pct = transferPct(m);
+  const parts = bar(pct, Math.max(0, width - 5), glyphs);
+  return `${parts.filled}${parts.empty}${padLeft(`${Math.round(pct ?? 0)}%`, 5)}`;
+}
+
+/** "12.0G in 6.0s (2.1GB/s)" */
+export function transferText(bytes: number, ms: number | undefined, unknown: string): string {
+  const rate = isKnown(ms) && ms > 0 ? ` (${formatRate((bytes / ms) * 1000, unknown)})` : '';
+  return `${formatBytes(bytes, unknown)} in ${formatSpan(ms, unknown)}${rate}`;
+}
+
+/** Downtime, where none at all (a blue/green restart) reads "none" rather than "0ms". */
+export function downtimeText(ms: number | undefined, unknown: string): string {
+  return ms === 0 ? 'none' : formatSpan(ms, unknown);
+}
+
+/** What is known of each phase's time: [what, how long] in order; unknown ones say so. */
+export function timingRows(m: Migration, unknown: string): [string, string][] {
+  const t = m.timings ?? { transferBytes: 0 };
+  const moved = t.transferBytes > 0 || isKnown(t.transferMs);
+  return [
+    ['checkpoint', formatSpan(t.checkpointMs, unknown)],
+    ['transfer', moved ? transferText(t.transferBytes, t.transferMs, unknown) : unknown],
+    ['restore', formatSpan(t.restoreMs, unknown)],
+    ['verify', formatSpan(t.verifyMs, unknown)],
+    ['downtime', downtimeText(t.downtimeMs, unknown)],
+  ];
+}
+
+export function timingLines(m: Migration, look: Look): string[] {
+  return timingRows(m, look.glyphs.unknown).map(([what, value]) => `${paint(look.theme.muted, what.padEnd(11))}${escapeTags(value)}`);
+}
+
+/** One line per check: "✓ disk          1.3T free, checkpoint needs 12.0G". */
+export function preflightLines(checks: readonly PreflightCheck[], look: Look): string[] {
+  const { theme, glyphs } = look;
+  const width = Math.max(0, ...checks.map((c) => c.name.length)) + 2;
+  return checks.map((c) => {
+    const mark = c.ok ? paint(theme.levels.ok, glyphs.ok) : paint(theme.levels.crit, glyphs.fail);
+    return `${mark} ${escapeTags(c.name.padEnd(width))}${escapeTags(c.reason)}`;
+  });
+}
+
+/** How it ended, in a sentence: "✓ committed: trainer-llama runs on gpu-t4-03". */
+export function outcomeText(m: Migration, source: FleetSource, glyphs: Glyphs): string {
+  const from = serverName(source, m.sourceServerId);
+  const to = serverName(source, m.targetServerId);
+  switch (m.phase) {
+    case MigrationPhase.MIGRATION_PHASE_COMMITTED:
+      return `${glyphs.ok} committed: ${m.workload} runs on ${to}`;
+    case MigrationPhase.MIGRATION_PHASE_ROLLED_BACK:
+      return `${glyphs.undo} rolled back: ${m.workload} runs on ${from} as before`;
+    case MigrationPhase.MIGRATION_PHASE_FAILED:
+      return `${glyphs.fail} failed: ${m.workload} did not move to ${to}`;
+    default:
+      return migrationDone(m.phase) ? '' : `${glyphs.live} ${strategies.name(m.strategy)} move to ${to} under way`;
+  }
+}

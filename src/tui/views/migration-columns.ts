@@ -1,0 +1,32 @@
+import { formatAge } from '../../core/duration.js';
+import type { FleetSource } from '../../core/fleet.js';
+import { migrationDone, strategies, type Migration } from '../../core/workload.js';
+import type { Column } from '../render/columns.js';
+import type { Look } from '../render/look.js';
+import { downtimeText, progressText, routeText } from '../render/migration.js';
+import { phaseMark } from '../render/states.js';
+
+export interface MigrationColumnsContext {
+  source: FleetSource;
+  look: Look;
+  now(): number;
+}
+
+const PROGRESS = 10;
+
+/** The columns of the Migrations table, most important first when the terminal is narrow. */
+export function migrationColumns(c: MigrationColumnsContext): Column<Migration>[] {
+  const { glyphs, theme } = c.look;
+  const u = glyphs.unknown;
+  return [
+    { title: 'ID', width: 8, priority: 4, cell: (m) => m.id.slice(0, 8) },
+    { title: 'WORKLOAD', width: 13, flex: 1, priority: 1, cell: (m) => m.workload },
+    { title: 'FROM → TO'.replace('→', glyphs.arrow), width: 22, flex: 1, priority: 2, cell: (m) => routeText(m, c.source, glyphs) },
+    { title: 'STRATEGY', width: 10, priority: 7, cell: (m) => strategies.name(m.strategy) },
+    { title: 'PHASE', width: 15, priority: 1, cell: (m) => phaseMark(m.phase, c.look).text, colour: (m) => phaseMark(m.phase, c.look).colour },
+    { title: 'PROGRESS', width: PROGRESS, priority: 3, cell: (m) => progressText(m, PROGRESS, glyphs), colour: () => theme.series[0]! },
+    { title: 'DOWNTIME', width: 8, align: 'right', priority: 5, cell: (m) => downtimeText(m.timings?.downtimeMs, u) },
+    { title: 'STARTED', width: 8, align: 'right', priority: 5, cell: (m) => (m.createdMs > 0 ? `${formatAge(c.now() - m.createdMs)} ago` : u) },
+    { title: 'OUTCOME', width: 12, flex: 4, priority: 6, cell: (m) => (m.error || (migrationDone(m.phase) ? 'ok' : '')), colour: (m) => (m.error ? theme.levels.crit : theme.muted) },
+  ];
+}

@@ -1,0 +1,135 @@
+import { migrationDone, migrationPhases, strategies, type Migration } from '../../core/workload.js';
+import { textFilter } from '../filter.js';
+import type { Column } from '../render/columns.js';
+import type { Look } from '../render/look.js';
+import { serverName } from '../render/migration.js';
+import { Table } from '../widgets/table.js';
+import { TextBox } from '../widgets/text-box.js';
+import { ListCursor } from './list-cursor.js';
+import { migrationColumns } from './migration-columns.js';
+import { migrationDetails } from './migration-details.js';
+import type { View, ViewContext, ViewName } from './view.js';
+
+function filtered(ctx: ViewContext): readonly Migration[] {
+  const all = ctx.source.migrations();
+  const text = ctx.state.filters.migrations;
+  if (text === '') return all;
+  const keep = textFilter(text);
+  return all.filter((m) => keep({
+    names: [m.id, m.workload, serverName(ctx.source, m.sourceServerId), serverName(ctx.source, m.targetServerId), migrationPhases.name(m.phase), strategies.name(m.strategy), m.error],
+    labels: {},
+  }));
+}
+
+/** Live migrations and their history, newest first; Enter shows one in detail, c cancels a live one. */
+export class MigrationsView implements View {
+  readonly name = 'migrations' as const;
+  private readonly look: Look;
+  private readonly table: Table<Migration>;
+  private readonly details: TextBox;
+  private readonly columns: Column<Migration>[];
+  private readonly cursor: ListCursor<Migration>;
+  private rows: readonly Migration[] = [];
+  private pageRows = 1;
+  private showingDetails = false;
+  private visible = false;
+
+  constructor(private readonly ctx: ViewContext) {
+    this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
+    this.table = new Table(ctx.parent, this.look);
+    this.details = new TextBox(ctx.parent, this.look);
+    this.columns = migrationColumns({ source: ctx.source, look: this.look, now: ctx.now });
+    this.cursor = new ListCursor((m) => m.id, () => ctx.state.selectedMigration, (id) => {
+      ctx.state.selectedMigration = id;
+    });
+  }
+
+  update(): void {
+    if (!this.visible) return;
+    const { width, height } = this.ctx.size();
+    const rect = { left: 0, top: 0, width, height };
+    this.rows = filtered(this.ctx);
+    this.pageRows = Math.max(1, height - 3);
+    const selected = this.cursor.index(this.rows);
+    const m = this.rows[selected];
+    if (this.showingDetails && m) {
+      this.table.hide();
+      this.details.show(rect, `Migration ${m.id}`, migrationDetails(m, this.ctx.source, this.look, this.ctx.now(), width));
+      return;
+    }
+    this.showingDetails = false;
+    this.details.hide();
+    const live = this.ctx.source.migrations().filter((x) => !migrationDone(x.phase)).length;
+    const filter = this.ctx.state.filters.migrations;
+    this.table.show(rect, {
+      label: `Migrations (${live} live, ${this.rows.length} shown)`,
+      columns: this.columns,
+      rows: this.rows,
+      selected,
+      focused: true,
+      empty: filter === '' ? 'No migrations yet: m on a workload starts one.' : `No migration matches "${filter}". Esc clears the filter.`,
+    });
+  }
+
+  show(): void {
+    this.visible = true;
+    this.ctx.markDirty(this);
+  }
+
+  hide(): void {
+    this.visible = false;
+    this.table.hide();
+    this.details.hide();
+  }
+
+  context(): 'migrations' | 'details' {
+    return this.showingDetails ? 'details' : 'migrations';
+  }
+
+  status(): string {
+    const total = this.ctx.source.migrations().length;
+    if (this.ctx.state.filters.migrations !== '') return `${this.rows.length} of ${total} match`;
+    const at = this.cursor.index(this.rows);
+    return at >= 0 ? `${at + 1} of ${total}` : '';
+  }
+
+  breadcrumb(): string {
+    const m = this.showingDetails ? this.cursor.selected(this.rows) : undefined;
+    return m ? `Migrations ${this.ctx.glyphs.crumb} ${m.id.slice(0, 8)}` : 'Migrations';
+  }
+
+  move(_dx: number, dy: number): void {
+    this.select(this.cursor.index(this.rows) + dy);
+  }
+
+  page(delta: number): void {
+    this.select(this.cursor.index(this.rows) + delta * this.pageRows);
+  }
+
+  edge(which: 'first' | 'last'): void {
+    this.select(which === 'first' ? 0 : this.rows.length - 1);
+  }
+
+  /** Enter: the selected migration in detail, in place. */
+  open(): ViewName | undefined {
+    this.showingDetails = this.cursor.selected(this.rows) !== undefined;
+    this.ctx.markDirty(this);
+    return undefined;
+  }
+
+  back(): boolean {
+    if (!this.showingDetails) return false;
+    this.showingDetails = false;
+    this.ctx.markDirty(this);
+    return true;
+  }
+
+  selectedMigration(): Migration | undefined {
+    return this.cursor.selected(filtered(this.ctx));
+  }
+
+  private select(index: number): void {
+    this.cursor.select(this.rows, index);
+    this.ctx.markDirty(this);
+  }
+}

@@ -1,0 +1,37 @@
+import blessed from 'blessed';
+import type { Look } from '../render/look.js';
+import { hide, indent, labelText, place, type Rect } from './rect.js';
+
+/**
+ * A bordered box of tagged lines with a title: details panes, the wizard's modal, questions.
+ * `front` keeps it above widgets created after it (views grow their widget pools lazily).
+ */
+export class TextBox {
+  private readonly box: blessed.Widgets.BoxElement;
+  private label = '';
+
+  constructor(parent: blessed.Widgets.Node, private readonly look: Look, private readonly front = false) {
+    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+    const border = front ? look.theme.selected : look.theme.border;
+    this.box.style.border = { ...(border === 'none' ? {} : { fg: border }), bold: front };
+  }
+
+  show(rect: Rect, title: string, lines: readonly string[]): void {
+    const label = labelText(title, rect.width, this.look.glyphs.ellipsis);
+    if (label !== this.label) {
+      this.box.setLabel(this.front ? `{bold}${label}{/bold}` : label);
+      this.label = label;
+    }
+    this.box.setContent(indent(lines.slice(0, Math.max(0, rect.height - 2))));
+    place(this.box, rect);
+    if (this.front) this.box.setFront();
+  }
+
+  hide(): void {
+    hide(this.box);
+  }
+
+  get visible(): boolean {
+    return !this.box.hidden;
+  }
+}

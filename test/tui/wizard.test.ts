@@ -1,0 +1,239 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { YardError } from '../../src/core/errors.js';
+import { MigrationPhase, WorkloadState } from '../../src/core/workload.js';
+import { sampleFleet, type FixtureFleet } from './fleet-fixture.js';
+import { KEY, openHeadless, type Headless } from './harness.js';
+
+let h: Headless | undefined;
+afterEach(() => h?.close());
+
+/** The modal's rows: what lies between its top and bottom borders. */
+function modal(text: string): string {
+  const lines = text.split('\n');
+  const top = lines.findIndex((l) => l.includes('Migrate '));
+  return lines.slice(top, top + 24).join('\n');
+}
+
+/** Opens the Workloads view at 80x24, selects trainer-llama and presses m. */
+async function wizardFor(fleet: FixtureFleet, name = 'trainer-llama'): Promise<Headless> {
+  h = openHeadless(fleet, { cols: 80, rows: 24 });
+  await h.press('w');
+  const below = fleet.workloads().findIndex((w) => w.spec?.name === name);
+  await h.press(...Array.from({ length: below }, () => 'j'));
+  expect(h.text()).toContain(`▶ ${name}`);
+  await h.press('m');
+  await h.waitFor('Move it to');
+  return h;
+}
+
+function liveMigration(fleet: FixtureFleet): string {
+  const live = fleet.migrations().find((m) => m.phase !== MigrationPhase.MIGRATION_PHASE_COMMITTED && m.finishedMs === 0);
+  expect(live).toBeDefined();
+  return live!.id;
+}
+
+describe('migration wizard', () => {
+  it('goes from the Workloads view through every step to a committed result with timings', async () => {
+    const fleet = sampleFleet();
+    h = await wizardFor(fleet);
+    // Target: the T4 host fits; the disconnected web host is shown with its reason and cannot be chosen.
+    let screen = await h.waitFor('hosts can take it');
+    expect(screen).toContain('Migrate trainer-llama');
+    expect(screen).toContain('▶ target');
+    expect(screen).toMatch(/▶ gpu-t4-03 +fit \d+ +cpu \d+%/);
+    expect(screen).toMatch(/ {3}cpu-web-02 +✗ +cpu-web-02 is disconnected/);
+    await h.press('j', 'j');
+    expect(h.text()).toMatch(/▶ gpu-t4-03/);
+    expect(h.text()).not.toMatch(/▶ cpu-web-02/);
+    // Strategy: the workload's own (checkpoint) comes selected.
+    await h.press(KEY.enter);
+    screen = h.text();
+    expect(screen).toContain('How should it move?');
+    expect(screen).toMatch(/▶ checkpoint +the workload's own/);
+    expect(screen).toContain('gpu-a100-01 → gpu-t4-03');
+    // Preflight: every check passes.
+    await h.press(KEY.enter);
+    screen = await h.waitFor('Every check passed');
+    for (const check of ['target-online', 'strategy', 'disk', 'gpu-memory', 'cpu', 'exclusive']) expect(screen).toMatch(new RegExp(`✓ ${check}`));
+    expect(screen).toContain('12.0 GiB');
+    // Confirm: a summary, then y starts it.
+    await h.press(KEY.enter);
+    screen = h.text();
+    expect(screen).toContain('Start this migration?');
+    expect(screen).toMatch(/to +gpu-t4-03 \(fit \d+\)/);
+    expect(screen.split('\n')[23]).toMatch(/y\/Enter start +n\/Esc back/);
+    await h.press('y');
+    screen = await h.waitFor('▶ progress');
+    const id = liveMigration(fleet);
+    expect(screen).toMatch(/▶ planned/);
+    // Progress: checkpointing, then the transfer with bytes, rate and ETA.
+    fleet.coordinator.advance(id);
+    fleet.coordinator.advance(id);
+    screen = await h.waitFor(/▶ checkpointing/);
+    expect(screen).toMatch(/✓ preflight/);
+    expect(screen).toMatch(/downtime so far/);
+    fleet.coordinator.advance(id);
+    fleet.coordinator.advance(id);
+    fleet.coordinator.advance(id);
+    screen = await h.waitFor('6.0G of 12.0G');
+    expect(screen).toMatch(/✓ checkpointing +1\.8s/);
+    expect(screen).toMatch(/▶ transferring +6\.0G of 12\.0G/);
+    expect(screen).toMatch(/[█▏▎▍▌▋▊▉]+░+ +50% +6\.0G of 12\.0G/);
+    expect(screen).toMatch(/rate 2\.1GB\/s · ETA 3\.0s · downtime so far \d/);
+    expect(screen).toMatch(/· restoring/);
+    // Result: committed, with every timing.
+    fleet.coordinator.complete(id);
+    screen = await h.waitFor('committed: trainer-llama runs on gpu-t4-03');
+    expect(screen).toContain('▶ result');
+    expect(screen).toMatch(/checkpoint +1\.8s/);
+    expect(screen).toMatch(/transfer +12\.0G in 6\.0s \(2\.1GB\/s\)/);
+    expect(screen).toMatch(/restore +2\.1s/);
+    expect(screen).toMatch(/verify +900ms/);
+    expect(screen).toMatch(/downtime +9\.9s/);
+    expect(screen.split('\n')[23]).toContain('Enter/Esc close');
+    // Closing shows the Workloads view again, the workload on its new host.
+    await h.press(KEY.enter);
+    expect(h.text()).not.toContain('Migrate trainer-llama');
+    expect(h.text()).toMatch(/trainer-llama +gpu-t4-03/);
+  });
+
+  it('blocks confirming when a preflight check fails, and says why', async () => {
+    h = await wizardFor(sampleFleet(), 'vector-db');
+    await h.waitFor('hosts can take it');
+    await h.press(KEY.enter, KEY.enter);
+    const screen = await h.waitFor('confirming is disabled');
+    expect(screen).toMatch(/✗ disk +1\.3 TiB free, checkpoint needs 2\.0 TiB/);
+    expect(screen).toContain('1 check failed (disk)');
+    await h.press(KEY.enter);
+    expect(h.text()).toContain('▶ preflight');
+    expect(h.text()).not.toContain('Start this migration?');
+    expect(h.text()).toContain('Cannot go on: disk failed. Esc to choose another target or strategy.');
+  });
+
+  it('says when no host can take the workload', async () => {
+    h = await wizardFor(sampleFleet(), 'embedder');
+    const screen = await h.waitFor('No host can take it now');
+    expect(screen).toMatch(/gpu-t4-03 +✗ +needs 40\.0 GiB GPU memory/);
+    await h.press(KEY.enter);
+    expect(h.text()).toContain('No host can take this workload: Esc goes back.');
+  });
+
+  it('Esc steps back one step, and closes on the first', async () => {
+    h = await wizardFor(sampleFleet());
+    await h.waitFor('hosts can take it');
+    await h.press(KEY.enter, KEY.enter);
+    await h.waitFor('Every check passed');
+    await h.press(KEY.escape);
+    expect(h.text()).toContain('How should it move?');
+    await h.press('j', KEY.enter);
+    await h.waitFor(/strategy +restart supported/);
+    await h.press(KEY.escape, KEY.escape);
+    expect(h.text()).toContain('Move it to');
+    await h.press(KEY.escape);
+    expect(h.text()).not.toContain('Migrate trainer-llama');
+    expect(h.text()).toContain('Workloads (5)');
+  });
+
+  it('cancels during progress after asking, and shows the rollback', async () => {
+    const fleet = sampleFleet();
+    h = await wizardFor(fleet);
+    await h.waitFor('hosts can take it');
+    await h.press(KEY.enter, KEY.enter);
+    await h.waitFor('Every check passed');
+    await h.press(KEY.enter, 'y');
+    await h.waitFor('▶ progress');
+    const id = liveMigration(fleet);
+    fleet.coordinator.advance(id);
+    fleet.coordinator.advance(id);
+    await h.waitFor(/▶ checkpointing/);
+    await h.press('c');
+    expect(h.text()).toContain('Cancel migration 00000001 of trainer-llama?');
+    await h.press('n');
+    expect(h.text()).not.toContain('Cancel migration');
+    expect(fleet.migrations()[0]!.phase).toBe(MigrationPhase.MIGRATION_PHASE_CHECKPOINTING);
+    await h.press('c', 'y');
+    const screen = await h.waitFor('rolled back: trainer-llama runs on gpu-a100-01 as before');
+    expect(screen).toContain('↺ rolled back');
+    expect(screen).toContain('cancelled by operator');
+    expect(screen).toMatch(/checkpoint +–/);
+    expect(fleet.workloads().find((w) => w.spec?.name === 'trainer-llama')!.serverId).toBe('srv-a100');
+  });
+
+  it('Esc during progress only hides the wizard: the migration goes on and shows in Migrations', async () => {
+    const fleet = sampleFleet();
+    h = await wizardFor(fleet);
+    await h.waitFor('hosts can take it');
+    await h.press(KEY.enter, KEY.enter);
+    await h.waitFor('Every check passed');
+    await h.press(KEY.enter, 'y');
+    await h.waitFor('▶ progress');
+    await h.press(KEY.escape);
+    expect(h.text()).not.toContain('▶ progress');
+    const id = liveMigration(fleet);
+    for (let i = 0; i < 4; i++) fleet.coordinator.advance(id);
+    await h.press('M');
+    const screen = await h.waitFor(/00000001 trainer-llama +gpu-a100-01 → gpu-t4-03 +◐ transferring +[█▏▎▍▌▋▊▉░]+ +25%/);
+    expect(screen).toContain('1 live');
+    expect(screen.split('\n')[0]).toContain('1 migrating');
+  });
+
+  it('shows an action that fails in the modal instead of throwing', async () => {
+    const fleet = sampleFleet();
+    vi.spyOn(fleet.actions, 'startMigration').mockRejectedValue(new YardError('UNAVAILABLE', 'agent on gpu-t4-03 is not connected: check yard agent on that host'));
+    h = await wizardFor(fleet);
+    await h.waitFor('hosts can take it');
+    await h.press(KEY.enter, KEY.enter);
+    await h.waitFor('Every check passed');
+    await h.press(KEY.enter, 'y');
+    const screen = await h.waitFor('✗ agent on gpu-t4-03 is not connected');
+    expect(screen).toContain('▶ confirm');
+    expect(h.quits).toBe(0);
+  });
+
+  it(':migrate NAME opens the wizard for it; :migrate alone lists workloads to pick from', async () => {
+    h = openHeadless(sampleFleet(), { cols: 80, rows: 24 });
+    await h.press(':', ...'migrate vector-db', KEY.enter);
+    expect(modal(await h.waitFor('hosts can take it'))).toContain('Migrate vector-db');
+    await h.press(KEY.escape);
+    await h.press(':', ...'migrate', KEY.enter);
+    let screen = h.text();
+    expect(screen).toContain('Which workload?');
+    expect(screen).toMatch(/▶ api-gateway +gpu-t4-03 +● running +restart/);
+    expect(screen).toContain('▶ workload');
+    await h.press('j', 'j', 'j', KEY.enter);
+    screen = await h.waitFor('hosts can take it');
+    expect(screen).toContain('Migrate trainer-llama');
+    await h.press(KEY.escape);
+    expect(h.text()).toContain('Which workload?');
+  });
+
+  it(':migrate with an unknown name says so in the footer', async () => {
+    h = openHeadless(sampleFleet(), { cols: 80, rows: 24 });
+    await h.press(':', ...'migrate nope', KEY.enter);
+    expect(h.text()).not.toContain('Migrate ');
+    expect(h.text().split('\n')[23]).toContain('No workload named "nope"');
+  });
+
+  it('the server view migrates the workload chosen in its pane', async () => {
+    const fleet = sampleFleet();
+    fleet.putWorkload({ ...fleet.workloads().find((w) => w.spec?.name === 'embedder')!, state: WorkloadState.WORKLOAD_STATE_PAUSED });
+    h = openHeadless(fleet, { cols: 160, rows: 48 });
+    await h.press('l', KEY.enter);
+    let screen = h.text();
+    expect(screen).toContain('Workloads (2) Tab to choose');
+    expect(screen).toMatch(/embedder +‖ paused/);
+    expect(screen).toMatch(/trainer-llama +● running/);
+    await h.press(KEY.tab, 'j');
+    screen = h.text();
+    expect(screen).toMatch(/▶ trainer-llama/);
+    expect(screen.split('\n')[47]).toContain('m migrate');
+    await h.press('m');
+    expect(modal(await h.waitFor('hosts can take it'))).toContain('Migrate trainer-llama');
+  });
+
+  it('m on the server view without choosing takes its first workload', async () => {
+    h = openHeadless(sampleFleet(), { cols: 80, rows: 24 });
+    await h.press('G', KEY.enter, 'm');
+    expect(await h.waitFor('hosts can take it')).toContain('Migrate api-gateway');
+  });
+});

@@ -1,0 +1,341 @@
+import { describe, expect, it } from 'vitest';
+import { defaultWorkloadName, parseRunArgs, parseSignal, parseTail, type RunArgs } from '../../src/cli/commands/workloads.js';
+import {
+  ASCII_MARKS,
+  EXIT_MIGRATION_FAILED,
+  EXIT_ROLLED_BACK,
+  TransferRate,
+  exitCodeForPhase,
+  formatBytes,
+  migrationJson,
+  planPasses,
+  planText,
+  progressLine,
+  startedText,
+  stateText,
+  timingsText,
+  workloadJson,
+  workloadsTable,
+} from '../../src/cli/format-workloads.js';
+import {
+  MigrationPhase,
+  MigrationStrategy,
+  RestartPolicy,
+  WorkloadState,
+  type Migration,
+  type Workload,
+} from '../../src/core/workload.js';
+import type { PlanMigrationResponse } from '../../src/gen/switchyard/v1/control.js';
+
+const NOW = Date.parse('2025-01-01T12:00:00Z');
+const names = new Map([
+  ['id-gpu1', 'gpu1'],
+  ['id-gpu2', 'gpu2'],
+]);
+
+function workload(over: Partial<Workload> = {}, name = 'train'): Workload {
+  return {
+    spec: {
+      name,
+      command: 'python',
+      args: ['train.py'],
+      env: {},
+      cwd: '',
+      labels: { team: 'ml' },
+      restart: RestartPolicy.RESTART_POLICY_ON_FAILURE,
+      strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      checkpointSignal: 'SIGUSR1',
+      checkpointTimeoutMs: 30_000,
+      ports: [],
+    },
+    serverId: 'id-gpu1',
+    state: WorkloadState.WORKLOAD_STATE_RUNNING,
+    pid: 4242,
+    startedMs: NOW - 90 * 60_000,
+    exitSignal: '',
+    restarts: 2,
+    stateDir: '/var/lib/yard/agent/workloads/train/state',
+    restored: false,
+    cpuPct: 97.6,
+    rssBytes: 1.5 * 2 ** 30,
+    gpuMemoryMib: 20_480,
+    message: '',
+    ...over,
+  };
+}
+
+function migration(over: Partial<Migration> = {}): Migration {
+  return {
+    id: 'mig-1',
+    workload: 'train',
+    sourceServerId: 'id-gpu1',
+    targetServerId: 'id-gpu2',
+    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    phase: MigrationPhase.MIGRATION_PHASE_TRANSFERRING,
+    requestedBy: 'ops',
+    createdMs: NOW - 12_000,
+    updatedMs: NOW - 1000,
+    finishedMs: 0,
+    preflight: [],
+    timings: { transferBytes: 0 },
+    bytesDone: 0,
+    bytesTotal: 0,
+    checkpointSha256: '',
+    error: '',
+    ...over,
+  };
+}
+
+describe('yard ps', () => {
+  it('prints JSON with the server name, words for enums, and null for what is unknown', () => {
+    const j = workloadJson(workload({ cpuPct: undefined, rssBytes: undefined, gpuMemoryMib: undefined }), names);
+    expect(j).toMatchObject({
+      name: 'train',
+      server: 'gpu1',
+      serverId: 'id-gpu1',
+      state: 'running',
+      strategy: 'checkpoint',
+      restartPolicy: 'on-failure',
+      pid: 4242,
+      restarts: 2,
+      cpuPct: null,
+      rssBytes: null,
+      gpuMemoryMiB: null,
+      startedAt: new Date(NOW - 90 * 60_000).toISOString(),
+      exitCode: null,
+      exitSignal: null,
+    });
+    expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+  });
+
+  it('has no pid or readings for a workload that is not running, and null for a server it does not know', () => {
+    const j = workloadJson(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 1, serverId: 'gone' }), names);
+    expect(j).toMatchObject({ state: 'exited', pid: null, cpuPct: null, rssBytes: null, gpuMemoryMiB: null, exitCode: 1, server: null, serverId: 'gone' });
+  });
+
+  it('lines up a table sorted by name with readable units and – for unknowns', () => {
+    const out = workloadsTable(
+      [
+        workload({}, 'train'),
+        workload({ serverId: 'id-gpu2', state: WorkloadState.WORKLOAD_STATE_PAUSED, cpuPct: 0, rssBytes: 300 * 2 ** 20, gpuMemoryMib: undefined, restarts: 0 }, 'a-very-long-workload-name'),
+        workload({ state: WorkloadState.WORKLOAD_STATE_EXITED }, 'done'),
+      ],
+      names,
+      NOW,
+    );
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+SERVER\s+STATE\s+STRATEGY\s+CPU\s+RSS\s+GPU-MEM\s+UPTIME\s+RESTARTS$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['a-very-long-workload-name', 'done', 'train']);
+    // Every column starts at the same offset on every line.
+    const serverCol = lines[0]!.indexOf('SERVER');
+    expect(serverCol).toBe('a-very-long-workload-name'.length + 2);
+    for (const l of lines.slice(1)) expect(l.slice(serverCol, serverCol + 4)).toMatch(/^gpu\d/);
+    expect(lines[3]).toMatch(/train\s+gpu1\s+running\s+checkpoint\s+98%\s+1\.5G\s+20G\s+1h\s+2$/);
+    expect(lines[1]).toMatch(/paused\s+checkpoint\s+0%\s+300M\s+–\s+1h\s+0$/);
+    expect(lines[2]).toMatch(/exited\s+checkpoint\s+–\s+–\s+–\s+–\s+2$/);
+  });
+
+  it('says how to start one when there are none', () => {
+    expect(workloadsTable([], names)).toMatch(/no workloads: start one with `yard run --on SERVER -- COMMAND`/);
+  });
+});
+
+describe('yard run / stop', () => {
+  it('says where the workload started, its pid and state dir', () => {
+    const out = startedText(workload(), names);
+    expect(out).toMatch(/^started train on gpu1$/m);
+    expect(out).toMatch(/pid\s+4242/);
+    expect(out).toMatch(/state dir\s+\/var\/lib\/yard\/agent\/workloads\/train\/state/);
+    expect(out).toMatch(/yard logs -f train/);
+  });
+
+  it('prints the new state with the exit code', () => {
+    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 0, exitSignal: 'SIGTERM', message: 'stopped (killed by SIGTERM)' }), names)).toBe('train on gpu1: exited (stopped (killed by SIGTERM))\n');
+    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 3 }), names)).toBe('train on gpu1: exited (exit code 3)\n');
+    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 0, exitSignal: 'SIGKILL' }), names)).toBe('train on gpu1: exited (killed by SIGKILL)\n');
+    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_PAUSED, message: 'paused' }), names)).toBe('train on gpu1: paused\n');
+    expect(stateText(workload({ message: 'resumed' }), names)).toBe('train on gpu1: running (resumed)\n');
+  });
+});
+
+describe('yard run arguments', () => {
+  const base: RunArgs = {
+    on: 'gpu1',
+    strategy: 'checkpoint',
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeout: '30s',
+    env: [],
+    restart: 'never',
+    label: [],
+    port: [],
+    '--': ['python', 'train.py', '--lr', '3e-4'],
+  };
+
+  it('turns flags into a spec, keeping the command after -- as it was', () => {
+    const { server, spec } = parseRunArgs({ ...base, name: 'train', env: ['A=1', 'B=x=y'], label: ['team=ml'], port: ['8080', '8080', '9090'], checkpointSignal: 'usr2', checkpointTimeout: '2m', restart: 'on-failure', cwd: '/srv' });
+    expect(server).toBe('gpu1');
+    expect(spec).toEqual({
+      name: 'train',
+      command: 'python',
+      args: ['train.py', '--lr', '3e-4'],
+      env: { A: '1', B: 'x=y' },
+      cwd: '/srv',
+      labels: { team: 'ml' },
+      restart: RestartPolicy.RESTART_POLICY_ON_FAILURE,
+      strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      checkpointSignal: 'SIGUSR2',
+      checkpointTimeoutMs: 120_000,
+      ports: [8080, 9090],
+    });
+  });
+
+  it('names a workload after its command', () => {
+    expect(defaultWorkloadName('/opt/jobs/checkpoint-counter.mjs', 'ab12')).toBe('checkpoint-counter-ab12');
+    expect(defaultWorkloadName('python3', 'ab12')).toBe('python3-ab12');
+    expect(defaultWorkloadName('/weird/$$$', 'ab12')).toBe('workload-ab12');
+    expect(parseRunArgs(base).spec.name).toMatch(/^python-[0-9a-f]{4}$/);
+  });
+
+  it('names the flag in every error', () => {
+    const bad: [Partial<RunArgs>, RegExp][] = [
+      [{ '--': [] }, /after `--`/],
+      [{ '--': [], command: ['sleep', '1'] }, /yard run --on gpu1 -- sleep 1/],
+      [{ name: 'no spaces' }, /--name "no spaces" is not valid/],
+      [{ env: ['NOEQUALS'] }, /--env "NOEQUALS" is not KEY=VALUE/],
+      [{ env: ['SWITCHYARD_RESTORE=1'] }, /--env SWITCHYARD_RESTORE: the agent sets it/],
+      [{ checkpointTimeout: '2h' }, /--checkpoint-timeout "2h" is longer than an hour/],
+      [{ label: ['bad key=1'] }, /--label key "bad key"/],
+      [{ port: ['0'] }, /--port "0" is not a port number/],
+      [{ checkpointSignal: 'SIGKILL' }, /--checkpoint-signal SIGKILL cannot be caught/],
+      [{ checkpointTimeout: 'soon' }, /--checkpoint-timeout "soon" is not a duration/],
+      [{ cwd: 'relative' }, /--cwd "relative" must be an absolute path/],
+      [{ strategy: 'teleport' }, /--strategy "teleport" is not one of checkpoint, restart, freeze/],
+    ];
+    for (const [over, message] of bad) expect(() => parseRunArgs({ ...base, ...over }), JSON.stringify(over)).toThrow(message);
+  });
+
+  it('reads signals and byte counts the way people write them', () => {
+    expect(parseSignal('SIGUSR1', '--x')).toBe('SIGUSR1');
+    expect(parseSignal('term', '--x')).toBe('SIGTERM');
+    expect(() => parseSignal('SIGNOPE', '--x')).toThrow(/not a signal name/);
+    expect(parseTail('4096')).toBe(4096);
+    expect(parseTail('64KiB')).toBe(65_536);
+    expect(parseTail('2MiB')).toBe(2 * 2 ** 20);
+    expect(() => parseTail('-1')).toThrow(/--tail "-1" is not a size/);
+    expect(() => parseTail('8GiB')).toThrow(/--tail "8GiB" is more than 4 GiB/);
+  });
+});
+
+describe('yard migrate', () => {
+  it('maps how a migration ended to its exit code', () => {
+    expect(exitCodeForPhase(MigrationPhase.MIGRATION_PHASE_COMMITTED)).toBe(0);
+    expect(exitCodeForPhase(MigrationPhase.MIGRATION_PHASE_ROLLED_BACK)).toBe(EXIT_ROLLED_BACK);
+    expect(exitCodeForPhase(MigrationPhase.MIGRATION_PHASE_FAILED)).toBe(EXIT_MIGRATION_FAILED);
+    expect([EXIT_ROLLED_BACK, EXIT_MIGRATION_FAILED]).toEqual([3, 4]);
+    // Not ended (the watch was cut short): an error, not a verdict.
+    expect(exitCodeForPhase(MigrationPhase.MIGRATION_PHASE_TRANSFERRING)).toBe(1);
+    expect(exitCodeForPhase(MigrationPhase.MIGRATION_PHASE_ROLLING_BACK)).toBe(1);
+  });
+
+  it('draws a transfer as one line with a bar, bytes, rate and elapsed time, never wider than the terminal', () => {
+    const m = migration({ bytesDone: 45 * 2 ** 20, bytesTotal: 100 * 2 ** 20 });
+    const line = progressLine(m, { now: NOW, columns: 100, rateBps: 9 * 2 ** 20 });
+    expect(line).toBe('train: transferring  [########.........]  45%  45.0 MiB / 100.0 MiB  9.0 MiB/s  elapsed 12.0 s');
+    expect(line).not.toMatch(/[\r\n]/);
+    for (const columns of [40, 60, 80, 200]) expect(progressLine(m, { now: NOW, columns, rateBps: 1e6 }).length).toBeLessThan(columns);
+    expect(progressLine(m, { now: NOW, columns: 50 })).not.toContain('[');
+    // The bar keeps its width while the numbers around it change.
+    const barOf = (l: string) => /\[[#.]+\]/.exec(l)![0].length;
+    expect(barOf(progressLine(m, { now: NOW, columns: 100 }))).toBe(barOf(line));
+  });
+
+  it('shows only the phase and elapsed time outside the transfer', () => {
+    expect(progressLine(migration({ phase: MigrationPhase.MIGRATION_PHASE_CHECKPOINTING }), { now: NOW, columns: 80 })).toBe('train: checkpointing  elapsed 12.0 s');
+    const done = migration({ phase: MigrationPhase.MIGRATION_PHASE_COMMITTED, finishedMs: NOW - 2000 });
+    expect(progressLine(done, { now: NOW, columns: 80 })).toBe('train: committed      elapsed 10.0 s');
+  });
+
+  it('shows bytes moved without a bar while the archive size is unknown', () => {
+    const uploading = migration({ phase: MigrationPhase.MIGRATION_PHASE_CHECKPOINTING, bytesDone: 5 * 2 ** 20 });
+    expect(progressLine(uploading, { now: NOW, columns: 80, rateBps: 2 ** 20 })).toBe('train: checkpointing  5.0 MiB  1.0 MiB/s  elapsed 12.0 s');
+  });
+
+  it('measures the transfer rate from the first transfer update it sees', () => {
+    const rate = new TransferRate();
+    expect(rate.update(migration({ phase: MigrationPhase.MIGRATION_PHASE_PREFLIGHT }), 0)).toBeUndefined();
+    expect(rate.update(migration({ bytesDone: 0, bytesTotal: 100e6 }), 0)).toBeUndefined();
+    expect(rate.update(migration({ bytesDone: 50e6, bytesTotal: 100e6 }), 2000)).toBe(25e6);
+    expect(rate.update(migration({ bytesDone: 100e6, bytesTotal: 100e6 }), 5000)).toBe(20e6);
+    // Complete: the rate stays what it took while the next phase starts.
+    expect(rate.update(migration({ bytesDone: 100e6, bytesTotal: 100e6 }), 60_000)).toBe(20e6);
+  });
+
+  it('prints timings at the end, with – for phases that did not run', () => {
+    const committed = migration({
+      phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
+      timings: { checkpointMs: 310, transferMs: 1420, transferBytes: 256 * 2 ** 20, restoreMs: 820, verifyMs: 1010, downtimeMs: 2610 },
+    });
+    expect(timingsText(committed, names)).toBe(
+      [
+        'committed: train now runs on gpu2 (migration mig-1, checkpoint)',
+        '  checkpoint  310 ms',
+        '  transfer    256.0 MiB in 1.42 s, 180.3 MiB/s',
+        '  restore     820 ms',
+        '  verify      1.01 s',
+        '  downtime    2.61 s',
+        '',
+      ].join('\n'),
+    );
+    const rolledBack = migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, error: 'checkpoint timed out after 30 s', timings: { checkpointMs: 30_000, transferBytes: 0 } });
+    const text = timingsText(rolledBack, names);
+    expect(text).toMatch(/^rolled back: train keeps running on gpu1 \(migration mig-1, checkpoint\)\n {2}why {9}checkpoint timed out after 30 s\n/);
+    expect(text).toMatch(/transfer {4}–\n/);
+    expect(text).toMatch(/downtime {4}–\n/);
+  });
+
+  it('prints one JSON object per update with names, words and nulls', () => {
+    const j = migrationJson(migration({ bytesDone: 10, bytesTotal: 20 }), names);
+    expect(j).toMatchObject({ id: 'mig-1', source: 'gpu1', target: 'gpu2', phase: 'transferring', strategy: 'checkpoint', done: false, bytesDone: 10, bytesTotal: 20, finishedAt: null, error: null });
+    expect(j.timings).toEqual({ checkpointMs: null, transferMs: null, transferBytes: 0, restoreMs: null, verifyMs: null, downtimeMs: null });
+    expect(JSON.stringify(j)).not.toContain('\n');
+  });
+
+  it('shows a dry run: every check, then the targets best first', () => {
+    const plan: PlanMigrationResponse = {
+      workload: workload(),
+      strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      preflight: [
+        { name: 'target-online', ok: true, reason: 'gpu2 is online' },
+        { name: 'disk', ok: false, reason: 'needs 2.0 GiB, 1.1 GiB free' },
+      ],
+      targets: [
+        { serverId: 'id-gpu3', name: 'gpu3', eligible: false, score: 0.9, reasons: ['draining'] },
+        { serverId: 'id-gpu2', name: 'gpu2', eligible: true, score: 0.4, reasons: [] },
+      ],
+    };
+    const text = planText(plan, names, 'gpu2');
+    expect(text).toBe(
+      [
+        'migrate train from gpu1 to gpu2 (strategy checkpoint)',
+        'preflight:',
+        '  ✓ target-online  gpu2 is online',
+        '  ✗ disk           needs 2.0 GiB, 1.1 GiB free',
+        '1 of 2 checks failed: the migration would not start',
+        'targets, best first:',
+        '   1. ✓ gpu2  score 0.4',
+        '   2. ✗ gpu3  score 0.9  not eligible: draining',
+        '',
+      ].join('\n'),
+    );
+    expect(planText(plan, names, 'gpu2', ASCII_MARKS)).toMatch(/^ {2}XX disk/m);
+    expect(planPasses(plan, 'gpu2')).toBe(false);
+    expect(planPasses(plan, undefined)).toBe(true);
+    expect(planPasses({ ...plan, preflight: plan.preflight.map((c) => ({ ...c, ok: true })) }, 'gpu2')).toBe(true);
+  });
+
+  it('formats byte counts', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(3 * 2 ** 30)).toBe('3.0 GiB');
+  });
+});
