@@ -3,8 +3,8 @@ import { migrationDone, migrationPhases, workloadStates, type Migration, type Wo
 import { waitFor } from './procs.js';
 
 /** A Control client for tests: promise calls with the CLI's readable errors. */
-export function control(address: string) {
-  const c = controlClient({ address, from: 'test' }, 30_000);
+export function control(address: string, token?: string) {
+  const c = controlClient({ address, from: 'test', token }, 30_000);
   const api = {
     close: () => c.close(),
     client: c.client,

@@ -49,8 +49,11 @@ export class YardProcess {
   output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [YARD, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `wrap`: a prefix to run it under, e.g. `ip netns exec NS` (which execs, so the pid is yard's). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []) {
+    const [cmd, ...pre] = wrap.length ? wrap : [process.execPath];
+    const argv = wrap.length ? [...pre, process.execPath, YARD, ...args] : [YARD, ...args];
+    this.child = spawn(cmd!, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((res) => this.child.on('exit', (code) => res(code)));
@@ -96,10 +99,10 @@ export async function runYard(args: string[], env: NodeJS.ProcessEnv = {}, timeo
 }
 
 /** Starts a controller on a fixed port with short timings for tests. */
-export function startControllerProc(dataDir: string, port: number, extra: string[] = []): YardProcess {
-  return new YardProcess(['controller', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--heartbeat', '200ms', '--grace', '2s', ...extra]);
+export function startControllerProc(dataDir: string, port: number, extra: string[] = [], host = '127.0.0.1'): YardProcess {
+  return new YardProcess(['controller', '--data-dir', dataDir, '--listen', `${host}:${port}`, '--heartbeat', '200ms', '--grace', '2s', ...extra]);
 }
 
-export function startAgentProc(controller: string, dataDir: string, extra: string[] = []): YardProcess {
-  return new YardProcess(['agent', '--controller', controller, '--data-dir', dataDir, '--interval', '250ms', ...extra]);
+export function startAgentProc(controller: string, dataDir: string, extra: string[] = [], wrap: string[] = []): YardProcess {
+  return new YardProcess(['agent', '--controller', controller, '--data-dir', dataDir, '--interval', '250ms', ...extra], {}, wrap);
 }

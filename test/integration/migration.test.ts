@@ -1,7 +1,9 @@
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationStrategy, RestartPolicy, migrationPhases, workloadStates, type WorkloadSpec } from '../../src/core/workload.js';
 import { control } from '../helpers/control.js';
+import { createHosts, netnsAvailable, type TestHost } from '../helpers/netns.js';
 import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 const COUNTER = resolve(import.meta.dirname, '../../examples/checkpoint-counter.mjs');
@@ -18,12 +20,19 @@ function shellSpec(name: string, script: string, over: Partial<WorkloadSpec> = {
   return spec(name, { command: '/bin/sh', args: ['-c', script], ...over });
 }
 
+/** As root, each agent gets a network namespace of its own: really different hosts. */
+const NETNS = netnsAvailable();
+
 /**
- * Migrations between real agents (separate processes and data dirs) through a real
- * controller, proving DESIGN.md's invariants: state arrives exactly; any failure leaves the
- * workload running on exactly one host, restored from the same checkpoint.
+ * Migrations between real agents (separate processes and data dirs — and, as root, separate
+ * network namespaces) through a real controller, proving DESIGN.md's invariants: state arrives
+ * exactly; any failure leaves the workload running on exactly one host, restored from the same
+ * checkpoint.
  */
-describe('migration between real agents', () => {
+describe(`migration between real agents${NETNS ? ' in their own network namespaces' : ' on 127.0.0.1'}`, () => {
+  let netns: ReturnType<typeof createHosts> | undefined;
+  const hostOf: Partial<Record<'a' | 'b', TestHost>> = {};
+  let token: string | undefined;
   let port: number;
   let address: string;
   let controller: YardProcess;
@@ -33,11 +42,16 @@ describe('migration between real agents', () => {
   let api: ReturnType<typeof control>;
 
   const startAgent = (host: 'a' | 'b') => {
-    agents[host] = startAgentProc(address, dirs[host], ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi']);
+    const h = hostOf[host];
+    // In a namespace the agent dials the controller across its veth, off loopback: with the token.
+    const dial = h ? `${h.gateway}:${port}` : address;
+    const auth = h ? ['--token', token!] : [];
+    agents[host] = startAgentProc(dial, dirs[host], ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...auth], h?.wrap);
   };
-  const startCtl = () => {
-    controller = startControllerProc(ctlDir, port, ['--verify', '1500ms', '--grace', '20s', '--cpu-limit', '100']);
-    return controller.waitForOutput(/controller listening/);
+  const startCtl = async () => {
+    controller = startControllerProc(ctlDir, port, ['--verify', '1500ms', '--grace', '20s', '--cpu-limit', '100'], NETNS ? '0.0.0.0' : '127.0.0.1');
+    await controller.waitForOutput(/controller listening/);
+    token = readFileSync(join(ctlDir, 'token'), 'utf8').trim();
   };
   const serverId = async (name: string) => {
     const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
@@ -45,7 +59,7 @@ describe('migration between real agents', () => {
   };
   const logsOf = (name: string) => api.logs(name);
   const run = (s: WorkloadSpec, server = 'host-a') => api.call(api.client.runWorkload, { server, spec: s });
-  const migrate = (workload: string, strategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, target = 'host-b') =>
+  const migrate = (workload: string, strategy: MigrationStrategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, target = 'host-b') =>
     api.call(api.client.startMigration, { workload, target, strategy }).then((r) => r.migration!);
   const waitRunning = (name: string, host: string) =>
     waitFor(`${name} running on ${host}`, async () => {
@@ -58,10 +72,14 @@ describe('migration between real agents', () => {
     assertBuilt();
     port = await freePort();
     address = `127.0.0.1:${port}`;
+    if (NETNS) {
+      netns = createHosts(2);
+      [hostOf.a, hostOf.b] = netns.hosts;
+    }
     await startCtl();
     startAgent('a');
     startAgent('b');
-    api = control(address);
+    api = control(address, token);
     await waitFor('both agents online', async () => {
       const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
       const l = JSON.parse(r.stdout) as { state: string }[];
@@ -72,6 +90,18 @@ describe('migration between real agents', () => {
   afterAll(async () => {
     api?.close();
     await Promise.all([agents.a?.kill('SIGKILL'), agents.b?.kill('SIGKILL'), controller?.kill('SIGKILL')]);
+    netns?.destroy();
+  });
+
+  it('sees the agents as separate hosts', async () => {
+    const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
+    const byName = Object.fromEntries((JSON.parse(r.stdout) as { name: string; addresses: string[] }[]).map((s) => [s.name, s.addresses]));
+    if (NETNS) {
+      expect(byName['host-a']).toEqual(expect.arrayContaining([expect.stringMatching(/^10\.\d+\.0\.2$/)]));
+      expect(byName['host-b']).toEqual(expect.arrayContaining([expect.stringMatching(/^10\.\d+\.1\.2$/)]));
+    } else {
+      expect(Object.keys(byName).sort()).toEqual(['host-a', 'host-b']);
+    }
   });
 
   it('moves the example job with its state: it resumes on the target where it stopped, checksums match', async () => {
@@ -121,6 +151,36 @@ describe('migration between real agents', () => {
     await waitFor('fragile resumed from its checkpoint on host-a', async () => /resumed from \d+/.test(await logsOf('fragile')) || undefined);
   });
 
+  it('moves a stateless workload with the restart strategy: started on the target, then the source stopped', async () => {
+    await run(shellSpec('web', 'echo "serving restore=${SWITCHYARD_RESTORE:-0}"; while :; do sleep 0.2; done', { strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART }));
+    await waitRunning('web', 'host-a');
+    const m = await migrate('web', MigrationStrategy.MIGRATION_STRATEGY_RESTART);
+    const done = await api.waitForMigrationEnd(m.id);
+    expect(migrationPhases.name(done.phase)).toBe('committed');
+    expect(done.timings?.downtimeMs).toBe(0);
+    const onB = await waitRunning('web', 'host-b');
+    expect(onB.restored).toBe(false);
+    expect((await api.workloads()).filter((w) => w.spec?.name === 'web')).toHaveLength(1);
+  });
+
+  it('moves a workload that cannot checkpoint itself with the freeze strategy: its state dir as it was when frozen', async () => {
+    const script = [
+      '[ "$SWITCHYARD_RESTORE" = 1 ] && echo "thawed at $(cat "$SWITCHYARD_STATE_DIR/n")"',
+      'n=$(cat "$SWITCHYARD_STATE_DIR/n" 2>/dev/null || echo 0)',
+      'while :; do n=$((n+1)); echo $n > "$SWITCHYARD_STATE_DIR/n"; sleep 0.05; done',
+    ].join('\n');
+    await run(shellSpec('legacy', script, { strategy: MigrationStrategy.MIGRATION_STRATEGY_FREEZE }));
+    await waitRunning('legacy', 'host-a');
+    await new Promise((r) => setTimeout(r, 500));
+    const m = await migrate('legacy', MigrationStrategy.MIGRATION_STRATEGY_FREEZE);
+    const done = await api.waitForMigrationEnd(m.id);
+    expect(migrationPhases.name(done.phase)).toBe('committed');
+    await waitRunning('legacy', 'host-b');
+    const thawed = await waitFor('legacy thawed on host-b', async () => /thawed at (\d+)/.exec(await logsOf('legacy'))?.[1]);
+    expect(Number(thawed)).toBeGreaterThan(3);
+    expect((await api.workloads()).filter((w) => w.spec?.name === 'legacy')).toHaveLength(1);
+  });
+
   it('rolls back when the target agent is SIGKILLed mid-transfer: the workload runs on the source', async () => {
     await run(spec('bigstate', { env: { COUNTER_STATE_MB: '300' } }));
     await waitFor('bigstate making progress', async () => /progress n=\d+/.test(await logsOf('bigstate')) || undefined, 60_000);
@@ -148,7 +208,7 @@ describe('migration between real agents', () => {
     await controller.kill('SIGKILL');
     api.close();
     await startCtl();
-    api = control(address);
+    api = control(address, token);
     const done = await api.waitForMigrationEnd(m.id, 90_000);
     expect(['committed', 'rolled_back']).toContain(migrationPhases.name(done.phase));
     const live = await waitFor('exactly one live instance', async () => {

@@ -38,9 +38,9 @@ interface Step {
 }
 
 /** Transfer steps: the archive moves in this many chunks, one per advance(). */
-export const TRANSFER_CHUNKS = 4;
+const TRANSFER_CHUNKS = 4;
 /** Simulated time each phase takes, so timings are the same on every run. */
-export const PHASE_MS = { preflight: 300, checkpointing: 1800, chunk: 1500, restoring: 2100, verifying: 900 } as const;
+const PHASE_MS = { preflight: 300, checkpointing: 1800, chunk: 1500, restoring: 2100, verifying: 900 } as const;
 
 function gib(bytes: number): string {
   return bytes >= 1024 * GIB ? `${(bytes / GIB / 1024).toFixed(1)} TiB` : `${(bytes / GIB).toFixed(1)} GiB`;

@@ -236,4 +236,19 @@ describe('migration wizard', () => {
     await h.press('G', KEY.enter, 'm');
     expect(await h.waitFor('hosts can take it')).toContain('Migrate api-gateway');
   });
+
+  it('reads in ASCII without colour, and follows a resize', async () => {
+    h = openHeadless(sampleFleet(), { cols: 160, rows: 48, ascii: true, noColor: true });
+    await h.press(':', ...'migrate trainer-llama', KEY.enter);
+    let screen = await h.waitFor('hosts can take it');
+    expect(screen).toContain('[target] > strategy > preflight');
+    expect(screen).toMatch(/> gpu-t4-03 +fit \d+/);
+    expect(screen).toMatch(/cpu-web-02 +x +cpu-web-02 is disconnected/);
+    const top = screen.split('\n').find((l) => l.includes('Migrate trainer-llama'))!;
+    expect(top.indexOf('┌')).toBeGreaterThan(20);
+    await h.resize(80, 24);
+    screen = await h.waitFor(/^┌─ Migrate trainer-llama/m);
+    expect(screen.split('\n').every((l) => [...l].length <= 80)).toBe(true);
+    expect(screen).toMatch(/> gpu-t4-03 +fit \d+/);
+  });
 });
