@@ -19,7 +19,7 @@ export interface Command {
 }
 
 /** The commands that are not views. Every view in the registry is a command as well. */
-export const COMMANDS: readonly Command[] = [
+const COMMANDS: readonly Command[] = [
   { name: 'migrate', arg: 'WORKLOAD', description: 'open the migration wizard for WORKLOAD, or pick one', run: (a, arg) => a.openWizard(arg) },
   { name: 'help', description: 'show the keys and commands', run: (a) => a.toggleHelp() },
   { name: 'q', aliases: ['quit'], description: 'quit', run: (a) => a.quit() },

@@ -77,6 +77,15 @@ export class YardProcess {
     this.child.kill(signal);
     await this.exited;
   }
+
+  /** Stops it as an operator would (SIGTERM: an agent stops its workloads first), SIGKILL if it hangs. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    this.child.kill('SIGTERM');
+    await this.exited;
+    clearTimeout(timer);
+  }
 }
 
 /** Runs `yard …` to completion. */

@@ -89,7 +89,8 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
 
   afterAll(async () => {
     api?.close();
-    await Promise.all([agents.a?.kill('SIGKILL'), agents.b?.kill('SIGKILL'), controller?.kill('SIGKILL')]);
+    // SIGTERM: the agents stop their workloads; nothing is left running after the suite.
+    await Promise.all([agents.a?.stop(), agents.b?.stop(), controller?.stop()]);
     netns?.destroy();
   });
 

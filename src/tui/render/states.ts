@@ -1,4 +1,4 @@
-import { MigrationPhase, migrationDone, migrationPhases, workloadStates, WorkloadState } from '../../core/workload.js';
+import { MigrationPhase, migrationDone, migrationPhases, workloadStates, type WorkloadState } from '../../core/workload.js';
 import type { Colour } from '../theme.js';
 import type { Look } from './look.js';
 
@@ -23,7 +23,7 @@ export function workloadMark(state: WorkloadState, look: Look): Marked {
 }
 
 /** The symbol of a migration phase: done, rolled back, failed, or under way. */
-export function phaseSymbol(phase: MigrationPhase, look: Look): string {
+function phaseSymbol(phase: MigrationPhase, look: Look): string {
   const { glyphs } = look;
   if (phase === MigrationPhase.MIGRATION_PHASE_COMMITTED) return glyphs.ok;
   if (phase === MigrationPhase.MIGRATION_PHASE_FAILED) return glyphs.fail;

@@ -1,5 +1,4 @@
-import type { Workload } from '../../core/workload.js';
-import { workloadStates, strategies } from '../../core/workload.js';
+import { strategies, workloadStates, type Workload } from '../../core/workload.js';
 import { textFilter } from '../filter.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
@@ -9,7 +8,7 @@ import type { View, ViewContext, ViewName } from './view.js';
 import { workloadColumns } from './workload-columns.js';
 
 /** The workloads the Workloads view's filter lets through: by name, server, state, strategy, command or label. */
-export function filteredWorkloads(ctx: ViewContext): readonly Workload[] {
+function filteredWorkloads(ctx: ViewContext): readonly Workload[] {
   const all = ctx.source.workloads();
   const text = ctx.state.filters.workloads;
   if (text === '') return all;

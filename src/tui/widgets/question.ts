@@ -1,9 +1,9 @@
+import type blessed from 'blessed';
 import type { Look } from '../render/look.js';
 import { escapeTags } from '../render/paint.js';
 import { wrapText } from '../render/wrap.js';
 import type { Part } from '../scheduler.js';
 import { TextBox } from './text-box.js';
-import type blessed from 'blessed';
 
 const MAX_WIDTH = 64;
 

@@ -30,8 +30,4 @@ export class TextBox {
   hide(): void {
     hide(this.box);
   }
-
-  get visible(): boolean {
-    return !this.box.hidden;
-  }
 }

@@ -1,8 +1,8 @@
 import { formatAge } from '../../core/duration.js';
 import type { FleetSource } from '../../core/fleet.js';
-import type { Migration } from '../../core/workload.js';
+import { strategies, type Migration } from '../../core/workload.js';
 import type { Look } from '../render/look.js';
-import { outcomeText, timingLines } from '../render/migration.js';
+import { outcomeText, routeText, timingLines } from '../render/migration.js';
 import { escapeTags, paint } from '../render/paint.js';
 import { phaseMark } from '../render/states.js';
 import { wrapText } from '../render/wrap.js';
@@ -15,6 +15,7 @@ export function resultLines(m: Migration, source: FleetSource, look: Look, width
   const took = m.finishedMs > 0 ? ` ${glyphs.sep} took ${formatAge(m.finishedMs - m.createdMs)}` : '';
   return [
     outcome,
+    paint(theme.muted, escapeTags(`${routeText(m, source, glyphs)} ${glyphs.sep} ${strategies.name(m.strategy)}`)),
     ...error,
     '',
     'Timings:',

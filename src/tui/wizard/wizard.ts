@@ -191,9 +191,9 @@ export class Wizard implements Part {
     const { theme, glyphs } = this.deps.look;
     const names = TRAIL.filter((n) => n !== 'workload' || this.steps[0]?.name === 'workload');
     const at = names.indexOf(this.top()?.name ?? 'target');
-    return names
-      .map((n, i) => (i === at ? `{inverse}{bold}${glyphs.selected} ${n}{/bold}{/inverse}` : i < at ? n : paint(theme.muted, n)))
-      .join(` ${glyphs.crumb} `);
+    // In ASCII the marker and the separator are both ">": brackets tell them apart.
+    const current = (n: string): string => `{inverse}{bold}${glyphs.unicode ? `${glyphs.selected} ${n}` : `[${n}]`}{/bold}{/inverse}`;
+    return names.map((n, i) => (i === at ? current(n) : i < at ? n : paint(theme.muted, n))).join(` ${glyphs.crumb} `);
   }
 
   private statusLines(width: number): string[] {
