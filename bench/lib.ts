@@ -13,6 +13,22 @@ const NODE_FLAGS = (process.env.YARD_BENCH_NODE_FLAGS ?? '').split(' ').filter(B
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Polls `probe` every `everyMs` until it returns a value (not undefined); throws after `timeoutMs`. */
+export async function waitUntil<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
 let clkTck: number | undefined;
 /** Kernel clock ticks per second (the unit of utime/stime in /proc/<pid>/stat). */
 export function clockTicks(): number {
@@ -211,6 +227,16 @@ export function tempDir(prefix: string): string {
   tempDirs.add(dir);
   return dir;
 }
+/** Deletes one temp dir now (a step that made gigabytes frees them before the next one). */
+export function removeTempDir(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // best effort; removeTempDirs() tries again at the end
+    return;
+  }
+  tempDirs.delete(dir);
+}
 export function removeTempDirs(): void {
   for (const dir of tempDirs) {
     try {
@@ -225,7 +251,7 @@ export function removeTempDirs(): void {
 /** Every child this bench spawned; killAll() in finally and on signals leaves no orphans. */
 const children = new Set<YardProcess>();
 
-/** A running `node dist/src/cli/main.js …` with the tail of its output kept (bounded). */
+/** A running `node dist/src/cli/main.js …` (or another `script`) with the tail of its output kept (bounded). */
 export class YardProcess {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -239,8 +265,8 @@ export class YardProcess {
   private waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   private static readonly TAIL = 64 * 1024;
 
-  constructor(readonly label: string, args: string[]) {
-    this.child = spawn(process.execPath, [...NODE_FLAGS, YARD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  constructor(readonly label: string, args: string[], script = YARD) {
+    this.child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     if (this.child.pid === undefined) throw new Error(`could not start ${label}`);
     this.pid = this.child.pid;
     children.add(this);
@@ -364,13 +390,13 @@ export function killAllNow(): void {
   }
 }
 
-/** Starts `yard controller` on 127.0.0.1:<free port>; resolves once it logs `controller listening`. */
-export async function startController(opts: { heartbeat?: string; grace?: string } = {}): Promise<{ proc: YardProcess; address: string; dataDir: string }> {
+/** Starts `yard controller` on 127.0.0.1:<free port> (`args`: more flags); resolves once it logs `controller listening`. */
+export async function startController(opts: { heartbeat?: string; grace?: string; args?: string[] } = {}): Promise<{ proc: YardProcess; address: string; dataDir: string }> {
   const dataDir = tempDir('yard-bench-ctl-');
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const proc = new YardProcess('controller', [
-    'controller', '--data-dir', dataDir, '--listen', address, '--heartbeat', opts.heartbeat ?? '1s', '--grace', opts.grace ?? '30s',
+    'controller', '--data-dir', dataDir, '--listen', address, '--heartbeat', opts.heartbeat ?? '1s', '--grace', opts.grace ?? '30s', ...(opts.args ?? []),
   ]);
   await proc.waitForOutput(/controller listening/, 20_000);
   return { proc, address, dataDir };

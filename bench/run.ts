@@ -1,18 +1,23 @@
-// `npm run bench`: prints figures (not a test). Runs the fleet simulator, the render benchmark and
-// the agent cost benchmark one after the other, and cleans up every process and temp dir.
+// `npm run bench`: prints figures (not a test). Runs the fleet simulator, the render benchmark,
+// the agent cost benchmark and the migration benchmark one after the other, and cleans up every
+// process and temp dir.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AgentCostResult } from './agent-cost.js';
 import type { FleetSimResult } from './fleet-sim.js';
 import { fmt, killAll, killAllNow, mb, removeTempDirs, startController, type YardProcess } from './lib.js';
+import type { MigrationResult } from './migration.js';
 import type { RenderResult } from './render.js';
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--frames N] [--only fleet,render,agent]
+const STEPS = ['fleet', 'render', 'agent', 'migrate'];
+
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--frames N] [--state-mb LIST] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark (default 1000)
   --seconds S         steady-state window of the controller benchmark (default 30)
   --agent-seconds S   measurement window of the agent benchmark (default 30)
   --frames N          frames timed by the render benchmark (default 200)
-  --only LIST         run only some steps (fleet, render, agent)`;
+  --state-mb LIST     checkpoint sizes (MB) the migration benchmark moves (default 100,1024)
+  --only LIST         run only some steps (${STEPS.join(', ')})`;
 
 const TARGETS = {
   controllerCpuPct: 25,
@@ -20,6 +25,10 @@ const TARGETS = {
   frameMs: 20,
   agentCpuPct: 2,
   agentRssMb: 80,
+  /** Transfer rate (transferBytes / transferMs) against a plain TCP copy of the same bytes on lo. */
+  transferOfPlain: 0.5,
+  /** Downtime against checkpoint + transfer + restore. */
+  downtimeFactor: 1.5,
 };
 
 function intFlag(v: string | undefined, name: string, dflt: number, min: number, max: number): number {
@@ -32,7 +41,18 @@ function intFlag(v: string | undefined, name: string, dflt: number, min: number,
   return n;
 }
 
-let args: { agents: number; seconds: number; agentSeconds: number; frames: number; only: Set<string> };
+function sizesFlag(v: string | undefined, dflt: number[]): number[] {
+  if (v === undefined) return dflt;
+  const sizes = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  // The controller runs with --max-checkpoint 4GiB.
+  if (!sizes.length || sizes.some((n) => !Number.isFinite(n) || n <= 0 || n > 4000)) {
+    process.stderr.write(`bench: --state-mb must be a list of sizes in MB, each above 0 and at most 4000, got "${v}"\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return sizes;
+}
+
+let args: { agents: number; seconds: number; agentSeconds: number; frames: number; stateMb: number[]; only: Set<string> };
 try {
   const { values } = parseArgs({
     options: {
@@ -40,6 +60,7 @@ try {
       seconds: { type: 'string' },
       'agent-seconds': { type: 'string' },
       frames: { type: 'string' },
+      'state-mb': { type: 'string' },
       only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -49,13 +70,14 @@ try {
     process.stdout.write(USAGE + '\n');
     process.exit(0);
   }
-  const only = new Set((values.only ?? 'fleet,render,agent').split(',').map((s) => s.trim()).filter(Boolean));
-  for (const s of only) if (!['fleet', 'render', 'agent'].includes(s)) throw new Error(`unknown step "${s}" in --only`);
+  const only = new Set((values.only ?? STEPS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+  for (const s of only) if (!STEPS.includes(s)) throw new Error(`unknown step "${s}" in --only`);
   args = {
     agents: intFlag(values.agents, 'agents', 1000, 1, 20_000),
     seconds: intFlag(values.seconds, 'seconds', 30, 1, 600),
     agentSeconds: intFlag(values['agent-seconds'], 'agent-seconds', 30, 1, 600),
     frames: intFlag(values.frames, 'frames', 200, 1, 10_000),
+    stateMb: sizesFlag(values['state-mb'], [100, 1024]),
     only,
   };
 } catch (err) {
@@ -220,8 +242,62 @@ try {
       },
     );
   }
+
+  if (args.only.has('migrate')) {
+    for (const stateMb of args.stateMb) {
+      await step<MigrationResult>(
+        `migration, ${stateMb} MB state`,
+        async () => {
+          const { runMigration } = await import('./migration.js');
+          return runMigration({ stateMb, log });
+        },
+        (r) => reportMigration(r),
+      );
+    }
+  }
 } finally {
   await cleanup();
+}
+
+function reportMigration(r: MigrationResult): void {
+  const rate = mb(r.transferBytes) / (r.transferMs / 1000);
+  const plainMs = Math.min(...r.plainMs);
+  const plainRate = mb(r.plainBytes) / (plainMs / 1000);
+  const budget = TARGETS.downtimeFactor * (r.checkpointMs + r.transferMs + r.restoreMs);
+  const rateOk = rate >= TARGETS.transferOfPlain * plainRate;
+  const downOk = r.downtimeMs <= budget;
+  const committed = r.phase === 'committed';
+  const t = r.timeline;
+  const span = (a?: number, b?: number) => (a !== undefined && b !== undefined ? b - a : Number.NaN);
+  const rateOf = (ms: number) => fmt(mb(r.transferBytes) / (ms / 1000), 0);
+  const upMs = span(t.transferring, t.uploadDone);
+  const downMs = span(t.downloadFirst, t.downloadSent);
+  const cpu = (c?: MigrationResult['cpuUpload']) =>
+    c ? `controller ${fmt(c.controller, 0)}, bench-a ${fmt(c.source, 0)}, bench-b ${fmt(c.target, 0)} % of a core` : 'n/a';
+  const machine = (c?: MigrationResult['cpuUpload']) => {
+    if (!c) return '';
+    const other = c.machine - c.controller - c.source - c.target;
+    return `machine busy ${fmt(c.machine, 0)} % of a core${other > 30 ? `, ${fmt(other, 0)} elsewhere: noisy` : ''}`;
+  };
+  lines.push(
+    row(
+      `migration, ${r.stateMb} MB state (checkpoint)`,
+      `checkpoint ${fmt(r.checkpointMs, 0)} ms  transfer ${fmt(r.transferMs, 0)} ms (${fmt(rate, 0)} MB/s)  restore ${fmt(r.restoreMs, 0)} ms  downtime ${fmt(r.downtimeMs, 0)} ms`,
+      `${r.phase}${committed ? '' : `: ${r.error}`}   ${committed ? '✓' : '✗'}`,
+    ),
+    row('  plain TCP copy, same bytes, lo', `${fmt(plainRate, 0)} MB/s (${fmt(mb(r.plainBytes), 0)} MB in ${r.plainMs.map((ms) => fmt(ms, 0)).join(' / ')} ms, best taken)`),
+    row('  transfer rate vs plain copy', `${fmt((rate / plainRate) * 100, 1)} % (${fmt(rate, 0)} of ${fmt(plainRate, 0)} MB/s)`, `target ≥${TARGETS.transferOfPlain * 100} %   ${ok(rateOk)}`),
+    row('  downtime vs cp+transfer+restore', `${fmt(r.downtimeMs, 0)} ms vs ${fmt(budget / TARGETS.downtimeFactor, 0)} ms (×${fmt(r.downtimeMs / (budget / TARGETS.downtimeFactor), 2)})`, `target ≤${TARGETS.downtimeFactor}×   ${ok(downOk)}`),
+    row(
+      '  timeline (controller side)',
+      `checkpoint+pack ${fmt(span(t.checkpointing, t.transferring), 0)} ms, upload ${fmt(upMs, 0)} ms (${rateOf(upMs)} MB/s), hand-off ${fmt(span(t.uploadDone, t.downloadFirst), 0)} ms`,
+      `download ${fmt(downMs, 0)} ms (${rateOf(downMs)} MB/s), unpack+install ${fmt(span(t.downloadSent, t.restoring), 0)} ms, start ${fmt(span(t.restoring, t.verifying), 0)} ms`,
+    ),
+    row('  work resumed on bench-b', t.resumed !== undefined ? `${fmt(span(t.checkpointing, t.resumed), 0)} ms after the checkpoint signal` : 'not seen', `verify window ${fmt(r.verifyMs, 0)} ms; committed at ${fmt(span(t.checkpointing, t.end), 0)} ms`),
+    row('  CPU during the upload', cpu(r.cpuUpload), machine(r.cpuUpload)),
+    row('  CPU during the download', cpu(r.cpuDownload), machine(r.cpuDownload)),
+  );
+  for (const w of r.warnings) log(`  ${w}`);
 }
 
 const header = `Switchyard benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}, ${new Date().toISOString()}, load avg at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`;

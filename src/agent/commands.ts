@@ -20,7 +20,7 @@ export interface CommandContext {
 /** Output a console shows first, so an attach or `logs -f` starts with context. */
 const CONSOLE_BACKLOG_BYTES = 64 * 1024;
 
-const ok = (id: string, patch: Partial<CommandResult> = {}): CommandResult => ({ id, data: Buffer.alloc(0), sha256: '', size: 0, checkpointMs: 0, transferMs: 0, ...patch });
+const ok = (id: string, patch: Partial<CommandResult> = {}): CommandResult => ({ id, data: Buffer.alloc(0), sha256: '', size: 0, checkpointMs: 0, transferMs: 0, installMs: 0, ...patch });
 
 /** Archives made by a checkpoint and not yet uploaded (a handful at most: one per migration in flight). */
 const archives = new Map<string, { file: string; sha256: string }>();
@@ -85,8 +85,9 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       const t0 = Date.now();
       try {
         await ctx.transfers.download(a.value.checkpointId, file, Number(a.value.size));
+        const t1 = Date.now();
         await sup.installCheckpoint(a.value.spec!, file, { sha256: a.value.sha256, maxBytes: Number(a.value.maxBytes) });
-        return ok(cmd.id, { transferMs: Date.now() - t0, size: a.value.size });
+        return ok(cmd.id, { transferMs: t1 - t0, installMs: Date.now() - t1, size: a.value.size });
       } finally {
         await rm(file, { force: true });
       }

@@ -11,12 +11,14 @@ import { AgentGatewayService, type AgentGatewayServer } from '../gen/switchyard/
 import { ControlService } from '../gen/switchyard/v1/control.js';
 import { join } from 'node:path';
 import { AgentLinks } from './agent-links.js';
+import { AuditLog } from './audit.js';
 import { CheckpointStore } from './checkpoints.js';
 import { ConsoleBridge } from './consoles.js';
 import { agentSessions } from './grpc/agent-gateway.js';
 import { checkBearer } from './grpc/auth.js';
 import { control } from './grpc/control.js';
 import { workloadControl } from './grpc/control-workloads.js';
+import { raiseConnectionWindow, raiseStreamWindow } from './grpc/windows.js';
 import { Coordinator } from './migration/coordinator.js';
 import { WorkloadTable } from './workloads.js';
 import { toServiceError } from '../core/rpc/errors.js';
@@ -49,6 +51,8 @@ export interface Controller {
   readonly registry: Registry;
   readonly workloads: WorkloadTable;
   readonly coordinator: Coordinator;
+  /** Every mutating action, by whom; the embedded dashboard records its own here too. */
+  readonly audit: AuditLog;
   readonly controllerId: string;
   /** The join token agents (and remote CLIs) must present when the listener is not loopback. */
   readonly token: string;
@@ -82,6 +86,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const registry = new Registry({ heartbeatTtlMs: Math.max(3 * opts.heartbeatIntervalMs, 3000), graceMs: opts.graceMs });
   for (const s of store.servers()) registry.restore(s);
 
+  // State, detail and audit changes are written soon (the journal writes itself at once).
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushSoon = () => {
+    flushTimer ??= setTimeout(() => {
+      flushTimer = undefined;
+      store.flush().catch((err: unknown) => log.error('could not write the store', { file: files.store, error: errorMessage(err) }));
+    }, 500);
+  };
+  const audit = new AuditLog(store, flushSoon);
+
   const workloads = new WorkloadTable();
   const links = new AgentLinks();
   const consoles = new ConsoleBridge();
@@ -96,6 +110,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
 
   const server = new GrpcServer(SERVER_OPTIONS);
+  raiseStreamWindow(server);
   const startedMs = Date.now();
   const joinToken = tokenRequired ? token : undefined;
   // Bulk and console streams authenticate like the session does when the token is required.
@@ -131,21 +146,15 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   ).catch((err: unknown) => {
     throw new YardError('LISTEN_FAILED', `cannot listen on ${opts.listen}: ${errorMessage(err)}; pick another with --listen`);
   });
+  raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
   server.addService(ControlService, {
     ...control({ registry, workloads, coordinator, controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs, token: joinToken }),
-    ...workloadControl({ registry, workloads, links, consoles, coordinator, token: joinToken }),
+    ...workloadControl({ registry, workloads, links, consoles, coordinator, audit, token: joinToken }),
   });
   coordinator.resume();
 
   // Persistence: state and detail changes soon, last-seen times now and then.
-  let flushTimer: NodeJS.Timeout | undefined;
-  const flushSoon = () => {
-    flushTimer ??= setTimeout(() => {
-      flushTimer = undefined;
-      store.flush().catch((err: unknown) => log.error('could not write the store', { file: files.store, error: errorMessage(err) }));
-    }, 500);
-  };
   registry.on('server', (s) => {
     store.putServer(s);
     flushSoon();
@@ -161,7 +170,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   let stopped: Promise<void> | undefined;
   return {
-    address, registry, workloads, coordinator, controllerId: store.controllerId, token, tokenRequired,
+    address, registry, workloads, coordinator, audit, controllerId: store.controllerId, token, tokenRequired,
     stop() {
       stopped ??= (async () => {
         clearInterval(lastSeenTimer);

@@ -1,4 +1,5 @@
 import type { FleetChange, FleetServer, FleetSource } from '../core/fleet.js';
+import type { AuditLog } from './audit.js';
 import { byName } from './grpc/control.js';
 import type { Coordinator } from './migration/coordinator.js';
 import type { Registry } from './registry.js';
@@ -8,10 +9,14 @@ export interface EmbeddedParts {
   registry: Registry;
   workloads: WorkloadTable;
   coordinator: Coordinator;
+  audit: AuditLog;
 }
 
-/** The dashboard's view of an in-process controller: reads the registry directly. */
-export function registryFleetSource({ registry, workloads, coordinator }: EmbeddedParts, controllerAddress: string, operator = 'dashboard'): FleetSource {
+/**
+ * The dashboard's view of an in-process controller: reads the registry directly. Its actions
+ * are recorded in the audit trail as `operator`'s, like those that come over the Control API.
+ */
+export function registryFleetSource({ registry, workloads, coordinator, audit }: EmbeddedParts, controllerAddress: string, operator = 'dashboard'): FleetSource {
   let sorted: FleetServer[] | undefined;
   registry.on('server', () => (sorted = undefined));
   return {
@@ -26,8 +31,9 @@ export function registryFleetSource({ registry, workloads, coordinator }: Embedd
     migrations: () => coordinator.list(),
     actions: {
       planMigration: async (workload, target, strategy) => coordinator.plan(workload, target, strategy),
-      startMigration: (workload, target, strategy) => coordinator.start(workload, target, strategy, operator),
-      cancelMigration: async (id) => coordinator.cancel(id),
+      startMigration: (workload, target, strategy) =>
+        audit.record(operator, 'migration.start', `${workload} → ${registry.get(target)?.server.name ?? target}`, () => coordinator.start(workload, target, strategy, operator)),
+      cancelMigration: (id) => audit.record(operator, 'migration.cancel', id, () => coordinator.cancel(id)),
     },
     subscribe(listener: (change: FleetChange) => void) {
       const onServer = (s: { id: string }) => listener({ kind: 'server', id: s.id });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
+import type { AuditEntry } from '../gen/switchyard/v1/control.js';
 
 /** What the store keeps of a server: its identity and last word, never its metrics. */
 export type StoredServer = Omit<Server, 'latest' | 'state' | 'stateSinceMs'>;
@@ -17,10 +18,15 @@ export interface StoreData {
   servers: Record<string, StoredServer>;
   /** The migration journal: live ones and recent history. */
   migrations?: Record<string, Migration>;
+  /** The audit trail, oldest first. */
+  audit?: AuditEntry[];
 }
 
 /** Finished migrations kept as history; older ones are dropped. */
 export const MIGRATION_HISTORY = 200;
+
+/** Audit entries kept; older ones are dropped. */
+export const AUDIT_HISTORY = 1000;
 
 const storedServer = z.looseObject({
   id: z.string().min(1),
@@ -34,6 +40,7 @@ const storeSchema = z.object({
   controllerId: z.string().min(1),
   servers: z.record(z.string(), storedServer),
   migrations: z.record(z.string(), z.looseObject({ id: z.string().min(1), workload: z.string(), phase: z.number() })).optional(),
+  audit: z.array(z.looseObject({ atMs: z.number(), who: z.string(), action: z.string(), target: z.string(), ok: z.boolean() })).optional(),
 });
 
 export interface OpenStoreOptions {
@@ -105,6 +112,18 @@ export class Store {
     all[m.id] = m;
     const done = Object.values(all).filter((x) => migrationDone(x.phase)).sort((a, b) => b.createdMs - a.createdMs);
     for (const old of done.slice(MIGRATION_HISTORY)) delete all[old.id];
+  }
+
+  /** Newest first; `limit` 0 means every entry kept. */
+  audit(limit = 0): AuditEntry[] {
+    const all = this.db.data.audit ?? [];
+    return all.slice(limit > 0 ? -limit : 0).reverse();
+  }
+
+  putAudit(entry: AuditEntry): void {
+    const all = (this.db.data.audit ??= []);
+    all.push(entry);
+    if (all.length > AUDIT_HISTORY) all.splice(0, all.length - AUDIT_HISTORY);
   }
 
   async flush(): Promise<void> {

@@ -13,12 +13,12 @@ export function checkBearer(metadata: Metadata, token: string | undefined): void
 }
 
 /** Wraps a unary handler: auth first, then the handler (sync or async); errors become structured statuses. */
-export function unary<Req, Res>(token: string | undefined, handle: (req: Req, metadata: Metadata) => Res | Promise<Res>) {
+export function unary<Req, Res>(token: string | undefined, handle: (req: Req, metadata: Metadata, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     Promise.resolve()
       .then(() => {
         checkBearer(call.metadata, token);
-        return handle(call.request, call.metadata);
+        return handle(call.request, call.metadata, call);
       })
       .then((res) => callback(null, res), (err: unknown) => callback(toServiceError(err)));
   };
@@ -28,4 +28,12 @@ export function unary<Req, Res>(token: string | undefined, handle: (req: Req, me
 export function requestedBy(metadata: Metadata, peer = 'unknown'): string {
   const user = String(metadata.get('x-yard-user')[0] ?? '').slice(0, 64);
   return user || peer;
+}
+
+/**
+ * The operator an audit entry names: the user the client says it runs as; without one, the
+ * token it had to present (there is one, "default"), else where the call came from.
+ */
+export function operatorOf(call: { metadata: Metadata; getPeer(): string }, tokenRequired: boolean): string {
+  return requestedBy(call.metadata, tokenRequired ? 'token:default' : call.getPeer());
 }

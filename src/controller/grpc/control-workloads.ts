@@ -16,11 +16,12 @@ import {
 import { WorkloadSignal, type ConsoleRequest } from '../../gen/switchyard/v1/agent_gateway.js';
 import type { AttachRequest, AttachResponse, ControlServer, LogsRequest, LogsResponse, WatchMigrationRequest, WatchMigrationResponse } from '../../gen/switchyard/v1/control.js';
 import type { AgentLinks } from '../agent-links.js';
+import type { AuditLog } from '../audit.js';
 import type { AgentConsole, ConsoleBridge, JoinedConsole } from '../consoles.js';
 import type { Coordinator } from '../migration/coordinator.js';
 import type { Registry } from '../registry.js';
 import { isLive, type WorkloadTable } from '../workloads.js';
-import { checkBearer, requestedBy, unary } from './auth.js';
+import { checkBearer, operatorOf, unary } from './auth.js';
 
 export interface WorkloadControlOptions {
   registry: Registry;
@@ -28,6 +29,7 @@ export interface WorkloadControlOptions {
   links: AgentLinks;
   consoles: ConsoleBridge;
   coordinator: Coordinator;
+  audit: AuditLog;
   token?: string;
 }
 
@@ -61,7 +63,14 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
     if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
     return r.server;
   };
+  const nameOf = (idOrName: string) => registry.get(idOrName)?.server.name ?? idOrName;
   const send = (serverId: string, action: Parameters<AgentLinks['send']>[1]) => links.send(serverId, action, 30_000, registry.get(serverId)?.server.name);
+  /** A mutating call: authenticated, then run and recorded in the audit trail with its outcome. */
+  const audited = <Req, Res>(action: string, target: (req: Req) => string, handle: (req: Req, who: string) => Res | Promise<Res>) =>
+    unary<Req, Res>(token, (req, _md, call) => {
+      const who = operatorOf(call, token !== undefined);
+      return o.audit.record(who, action, target(req), () => handle(req, who));
+    });
 
   /**
    * Asks the agent to open a console and waits for it to dial back. If the operator went away
@@ -80,7 +89,7 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
   }
 
   return {
-    runWorkload: unary(token, async (req) => {
+    runWorkload: audited('workload.run', (req) => `${req.spec?.name ?? ''} on ${nameOf(req.server)}`, async (req) => {
       if (!req.spec) throw new YardError('INVALID_ARGUMENT', 'no workload spec given');
       const spec = withDefaults(validate(specSchema, req.spec, 'workload'));
       const target = server(req.server);
@@ -90,15 +99,15 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
       return { workload: res.workload };
     }),
     listWorkloads: unary(token, () => ({ workloads: workloads.list() })),
-    stopWorkload: unary(token, async (req) => {
+    stopWorkload: audited('workload.stop', (req) => (req.remove ? `${req.name} (and remove)` : req.name), async (req) => {
       const w = workloads.find(req.name);
       return { workload: (await send(w.serverId, { $case: 'stop', value: { name: req.name, remove: req.remove, kill: false } })).workload };
     }),
-    pauseWorkload: unary(token, async (req) => {
+    pauseWorkload: audited('workload.pause', (req) => req.name, async (req) => {
       const w = workloads.find(req.name);
       return { workload: (await send(w.serverId, { $case: 'signal', value: { name: req.name, signal: WorkloadSignal.WORKLOAD_SIGNAL_PAUSE } })).workload };
     }),
-    resumeWorkload: unary(token, async (req) => {
+    resumeWorkload: audited('workload.resume', (req) => req.name, async (req) => {
       const w = workloads.find(req.name);
       return { workload: (await send(w.serverId, { $case: 'signal', value: { name: req.name, signal: WorkloadSignal.WORKLOAD_SIGNAL_RESUME } })).workload };
     }),
@@ -165,11 +174,12 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
       const plan = o.coordinator.plan(req.workload, req.target || undefined, req.strategy || undefined);
       return { workload: plan.workload, targets: plan.targets, preflight: plan.preflight, strategy: plan.strategy };
     }),
-    startMigration: unary(token, async (req, md) => ({
-      migration: await o.coordinator.start(req.workload, req.target, req.strategy || undefined, requestedBy(md)),
+    startMigration: audited('migration.start', (req) => `${req.workload} → ${nameOf(req.target)}`, async (req, who) => ({
+      migration: await o.coordinator.start(req.workload, req.target, req.strategy || undefined, who),
     })),
-    cancelMigration: unary(token, (req) => ({ migration: o.coordinator.cancel(req.id) })),
+    cancelMigration: audited('migration.cancel', (req) => req.id, (req) => ({ migration: o.coordinator.cancel(req.id) })),
     listMigrations: unary(token, () => ({ migrations: o.coordinator.list() })),
+    listAudit: unary(token, (req) => ({ entries: o.audit.list(req.limit) })),
 
     watchMigration(call: ServerWritableStream<WatchMigrationRequest, WatchMigrationResponse>) {
       try {

@@ -6,7 +6,7 @@ import type { ControlServer, OverviewResponse, WatchFleetRequest, WatchFleetResp
 import type { Coordinator } from '../migration/coordinator.js';
 import type { Registry } from '../registry.js';
 import type { WorkloadTable } from '../workloads.js';
-import type { Migration, Workload } from '../../core/workload.js';
+import { migrationDone, type Migration, type Workload } from '../../core/workload.js';
 import { checkBearer, unary } from './auth.js';
 
 export interface ControlOptions {
@@ -99,7 +99,13 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
       const onSample = (serverId: string, sample: HostSample) => send({ event: { $case: 'sample', value: { serverId, sample } } }, true);
       const onWorkload = (w: Workload) => send({ event: { $case: 'workload', value: w } }, false);
       const onRemoved = (ref: { name: string; serverId: string }) => send({ event: { $case: 'workloadRemoved', value: ref } }, false);
-      const onMigration = (m: Migration) => send({ event: { $case: 'migration', value: m } }, true);
+      // A migration's progress (bytes moved) may be dropped too; a change of phase never is.
+      const phaseSent = new Map<string, number>();
+      const onMigration = (m: Migration) => {
+        send({ event: { $case: 'migration', value: m } }, phaseSent.get(m.id) === m.phase);
+        if (migrationDone(m.phase)) phaseSent.delete(m.id);
+        else phaseSent.set(m.id, m.phase);
+      };
       call.on('drain', () => (lagging = false));
       registry.on('server', onServer);
       registry.on('sample', onSample);
@@ -118,7 +124,7 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
       call.on('error', stop);
       send({ event: { $case: 'snapshot', value: { servers: list() } } }, false);
       for (const w of workloads.list()) onWorkload(w);
-      for (const m of coordinator.list()) send({ event: { $case: 'migration', value: m } }, false);
+      for (const m of coordinator.list()) onMigration(m);
     },
   };
 }

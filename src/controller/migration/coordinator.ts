@@ -170,6 +170,7 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     const spec = workload.spec!;
     let sourceStopped = false;
     let stoppedAt = 0;
+    let installMs = 0;
     try {
       this.checkCancel(m);
       if (m.strategy !== S.MIGRATION_STRATEGY_RESTART) {
@@ -184,7 +185,8 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
           throw err;
         });
         sourceStopped = true;
-        m.timings = { ...m.timings, checkpointMs: cp.checkpointMs, transferBytes: cp.size };
+        // The whole checkpoint phase: signal → saved and exited → archive packed.
+        m.timings = { ...m.timings, checkpointMs: Date.now() - stoppedAt, transferBytes: cp.size };
         m.checkpointSha256 = cp.sha256;
         this.checkCancel(m);
 
@@ -196,6 +198,7 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
         this.checkCancel(m);
         const fetched = await this.send(m.targetServerId, { $case: 'fetch', value: { spec, checkpointId: m.id, sha256: cp.sha256, size: cp.size, maxBytes: this.o.maxCheckpointBytes } }, TRANSFER_TIMEOUT_MS);
         m.timings = { ...(m.timings ?? { transferBytes: 0 }), transferMs: up.transferMs + fetched.transferMs };
+        installMs = fetched.installMs;
         this.progress(m, cp.size, cp.size);
         this.checkCancel(m);
       }
@@ -205,7 +208,8 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       const restore = m.strategy !== S.MIGRATION_STRATEGY_RESTART;
       const started = await this.send(m.targetServerId, { $case: 'start', value: { spec, restore } });
       const runningAt = Date.now();
-      m.timings = { ...(m.timings ?? { transferBytes: 0 }), restoreMs: runningAt - restoreStart, downtimeMs: sourceStopped ? runningAt - stoppedAt : 0 };
+      // Restore: unpacking on the target, then starting it there.
+      m.timings = { ...(m.timings ?? { transferBytes: 0 }), restoreMs: installMs + runningAt - restoreStart, downtimeMs: sourceStopped ? runningAt - stoppedAt : 0 };
 
       await this.journal(m, P.MIGRATION_PHASE_VERIFYING);
       await this.verify(m, started.workload!);

@@ -249,8 +249,10 @@ export interface CommandResult {
   size: number;
   /** CheckpointWorkload: how long the workload took to save and exit (or freeze). */
   checkpointMs: number;
-  /** FetchCheckpoint: download and unpack. */
+  /** FetchCheckpoint: the download alone; UploadCheckpoint: the upload. */
   transferMs: number;
+  /** FetchCheckpoint: checking and unpacking the archive into the state dir. */
+  installMs: number;
 }
 
 export interface Welcome {
@@ -2681,6 +2683,7 @@ function createBaseCommandResult(): CommandResult {
     size: 0,
     checkpointMs: 0,
     transferMs: 0,
+    installMs: 0,
   };
 }
 
@@ -2709,6 +2712,9 @@ export const CommandResult: MessageFns<CommandResult> = {
     }
     if (message.transferMs !== 0) {
       writer.uint32(65).double(message.transferMs);
+    }
+    if (message.installMs !== 0) {
+      writer.uint32(73).double(message.installMs);
     }
     return writer;
   },
@@ -2790,6 +2796,14 @@ export const CommandResult: MessageFns<CommandResult> = {
             message.transferMs = reader.double();
             continue;
           }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.installMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2820,6 +2834,11 @@ export const CommandResult: MessageFns<CommandResult> = {
         : isSet(object.transfer_ms)
         ? globalThis.Number(object.transfer_ms)
         : 0,
+      installMs: isSet(object.installMs)
+        ? globalThis.Number(object.installMs)
+        : isSet(object.install_ms)
+        ? globalThis.Number(object.install_ms)
+        : 0,
     };
   },
 
@@ -2849,6 +2868,9 @@ export const CommandResult: MessageFns<CommandResult> = {
     if (message.transferMs !== 0) {
       obj.transferMs = floatToJson(message.transferMs);
     }
+    if (message.installMs !== 0) {
+      obj.installMs = floatToJson(message.installMs);
+    }
     return obj;
   },
 
@@ -2869,6 +2891,7 @@ export const CommandResult: MessageFns<CommandResult> = {
     message.size = object.size ?? 0;
     message.checkpointMs = object.checkpointMs ?? 0;
     message.transferMs = object.transferMs ?? 0;
+    message.installMs = object.installMs ?? 0;
     return message;
   },
 };

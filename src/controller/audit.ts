@@ -1,0 +1,40 @@
+import { errorMessage } from '../core/errors.js';
+import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import type { Store } from './store.js';
+
+export type { AuditEntry };
+
+/**
+ * The audit trail: every mutating action with who asked, when, what of, and how it ended.
+ * Kept in the store (the newest AUDIT_HISTORY entries), so it outlives the controller.
+ */
+export class AuditLog {
+  constructor(
+    private readonly store: Store,
+    /** Called after each entry, so the store is written soon. */
+    private readonly changed: () => void,
+  ) {}
+
+  /** Runs `act` for `who`, records the outcome, and passes its result or error through. */
+  async record<T>(who: string, action: string, target: string, act: () => T | Promise<T>): Promise<T> {
+    const atMs = Date.now();
+    try {
+      const result = await act();
+      this.add({ atMs, who, action, target, ok: true, error: '' });
+      return result;
+    } catch (err) {
+      this.add({ atMs, who, action, target, ok: false, error: errorMessage(err) });
+      throw err;
+    }
+  }
+
+  /** Newest first; `limit` 0 means every entry kept. */
+  list(limit = 0): AuditEntry[] {
+    return this.store.audit(limit);
+  }
+
+  private add(entry: AuditEntry): void {
+    this.store.putAudit(entry);
+    this.changed();
+  }
+}
