@@ -199,6 +199,17 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     expect(await api.liveInstances('bigstate')).toHaveLength(1);
   });
 
+  it('leaves workloads running through a controller restart: the agents report the same processes', async () => {
+    const before = await waitRunning('counter', 'host-b');
+    await controller.kill('SIGKILL');
+    api.close();
+    await startCtl();
+    api = control(address, token);
+    const after = await waitRunning('counter', 'host-b');
+    expect(after.pid).toBe(before.pid);
+    expect(after.restarts).toBe(before.restarts);
+  });
+
   it('finishes or rolls back by itself when the controller is SIGKILLed mid-migration: one host only', async () => {
     await waitFor('host-b online', async () => {
       const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
