@@ -1,5 +1,6 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { parseHostPort } from '../core/address.js';
 import { YardError } from '../core/errors.js';
 import { controllerFiles } from '../core/paths.js';
@@ -39,14 +40,31 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
   return { address: running.address, from: files.runtime, token };
 }
 
+/** Who asks, for the controller's audit trail (a container may have no passwd entry). */
+export function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? '';
+  }
+}
+
+/** What every Control call carries: the operator, and the token when there is one. */
+function callMetadata(token: string | undefined): Metadata {
+  const md = new Metadata();
+  const user = operatorName();
+  if (user) md.set('x-yard-user', user);
+  if (token) md.set('authorization', `Bearer ${token}`);
+  return md;
+}
+
 type Unary<Req, Res> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 
 /** A Control client whose calls are promises with a deadline and operator-readable errors. */
-export function controlClient(target: ControllerTarget, timeoutMs = 5000) {
+export function controlClient(target: ControllerTarget, timeoutMs = 5000, channelOptions: ChannelOptions = {}) {
   // Lists of a large fleet outgrow the 4 MiB default; answers come from our own controller.
-  const client = new ControlClient(target.address, credentials.createInsecure(), { ...CLIENT_OPTIONS, 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  const md = new Metadata();
-  if (target.token) md.set('authorization', `Bearer ${target.token}`);
+  const client = new ControlClient(target.address, credentials.createInsecure(), { ...CLIENT_OPTIONS, 'grpc.max_receive_message_length': 64 * 1024 * 1024, ...channelOptions });
+  const md = callMetadata(target.token);
   function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
       method.call(client, req, md, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(explain(err, target)) : resolve(res)));
@@ -55,7 +73,8 @@ export function controlClient(target: ControllerTarget, timeoutMs = 5000) {
   return { client, call, metadata: md, close: () => client.close() };
 }
 
-function explain(err: ServiceError, target: ControllerTarget): YardError {
+/** A failed call as an operator reads it: the controller's own error, or what went wrong reaching it. */
+export function explain(err: ServiceError, target: ControllerTarget): YardError {
   const detail = errorDetailOf(err);
   if (detail) return new YardError(detail.code, detail.message, detail.details);
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {

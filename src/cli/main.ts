@@ -4,11 +4,13 @@ import { hideBin } from 'yargs/helpers';
 import { YARD_VERSION } from '../core/version.js';
 import { agentCommand } from './commands/agent.js';
 import { attachCommand } from './commands/attach.js';
+import { auditCommand } from './commands/audit.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
 import { tokenCommand } from './commands/token.js';
+import { wallCommand } from './commands/wall.js';
 import { logsCommand, pauseCommand, psCommand, resumeCommand, runCommand, stopCommand } from './commands/workloads.js';
 import { EXIT_USAGE, fail } from './fail.js';
 
@@ -29,6 +31,8 @@ await yargs(hideBin(process.argv))
   .command(logsCommand)
   .command(attachCommand)
   .command(migrateCommand)
+  .command(wallCommand)
+  .command(auditCommand)
   // A repeated flag means the last one (like most CLIs); array options (--env, --label) still collect.
   .parserConfiguration({ 'duplicate-arguments-array': false })
   .strict()

@@ -1,12 +1,14 @@
 import type blessed from 'blessed';
 import type { FleetSource } from '../core/fleet.js';
 import { migrationDone, WorkloadState } from '../core/workload.js';
+import { filterProblem } from './filter.js';
 import { isSilent } from './freshness.js';
-import { KEYMAP, type KeyContext } from './keymap.js';
+import { refusal, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
 import { gpuCount } from './render/gpus.js';
 import type { Look } from './render/look.js';
 import type { Part } from './scheduler.js';
 import type { View } from './views/view.js';
+import { Banner } from './widgets/banner.js';
 import { Footer } from './widgets/footer.js';
 import { Header } from './widgets/header.js';
 import { TooSmall } from './widgets/too-small.js';
@@ -21,13 +23,26 @@ export interface ChromeState {
   filter(): string;
   prompt(): string | undefined;
   notice(): string | undefined;
+  /** What the footer always shows first: "read-only", the wall's next turn. */
+  tag(): string | undefined;
   disconnectedSince(): number | undefined;
   now(): number;
 }
 
-/** Everything around the view: header, footer, and the too-small guard. */
+/** How the chrome shows this dashboard: its keys and what it refuses. */
+export interface ChromeSetup {
+  title: string;
+  keymap: Keymap;
+  limits: Restrictions;
+}
+
+/**
+ * Everything around the view: header, the unreachable banner, footer, and the too-small
+ * guard. The banner takes a line from the view area while it shows.
+ */
 export class Chrome implements Part {
   private readonly header: Header;
+  private readonly banner: Banner;
   private readonly footer: Footer;
   private readonly tooSmall: TooSmall;
 
@@ -35,14 +50,20 @@ export class Chrome implements Part {
     private readonly screen: blessed.Widgets.Screen,
     private readonly content: blessed.Widgets.BoxElement,
     private readonly source: FleetSource,
-    private readonly title: string,
+    private readonly setup: ChromeSetup,
     private readonly state: ChromeState,
     look: Look,
   ) {
     this.header = new Header(screen, look);
+    this.banner = new Banner(screen, look);
     this.footer = new Footer(screen, look);
     // Created last so it lies on top of everything, help included.
     this.tooSmall = new TooSmall(screen, look);
+  }
+
+  /** Rows the chrome takes from the screen: header and footer, and the banner while it shows. */
+  rows(): number {
+    return this.state.disconnectedSince() === undefined ? 2 : 3;
   }
 
   update(): void {
@@ -51,19 +72,26 @@ export class Chrome implements Part {
     const parts = [this.header, this.footer, this.content];
     if (width < MIN_SIZE.cols || height < MIN_SIZE.rows) {
       for (const part of parts) part.hide();
+      this.banner.hide();
       this.tooSmall.show(MIN_SIZE, { cols: width, rows: height });
       return;
     }
     this.tooSmall.hide();
     for (const part of parts) part.show();
+    const since = this.state.disconnectedSince();
+    if (since === undefined) this.banner.hide();
+    else this.banner.show(since, this.state.now());
+    this.content.top = this.rows() - 1;
     const list = this.source.list();
     const workloads = this.source.workloads();
     const view = this.state.view();
+    const { limits, keymap } = this.setup;
     this.header.update({
-      title: this.title,
+      title: this.setup.title,
       breadcrumb: view.breadcrumb(),
       controllerAddress: this.source.controllerAddress,
       mode: this.source.mode,
+      restriction: limits.wall ? 'wall' : limits.readonly ? 'read-only' : undefined,
       online: list.filter((fs) => !isSilent(fs.server)).length,
       total: list.length,
       gpus: list.reduce((n, fs) => n + gpuCount(fs), 0),
@@ -71,15 +99,17 @@ export class Chrome implements Part {
       workloadsTotal: workloads.length,
       migrating: this.source.migrations().filter((m) => !migrationDone(m.phase)).length,
       now: this.state.now(),
-      disconnectedSince: this.state.disconnectedSince(),
     }, width);
     const context = this.state.context();
+    const filter = this.state.filter();
     this.footer.update({
-      hints: KEYMAP.filter((b) => b.hint !== undefined && b.when.includes(context)),
-      filter: this.state.filter(),
+      hints: keymap.filter((b) => b.hint !== undefined && b.when.includes(context) && !refusal(b, limits)),
+      filter,
+      filterProblem: filterProblem(filter),
       prompt: this.state.prompt(),
       notice: this.state.notice(),
       status: view.status(),
+      tag: this.state.tag(),
     }, width);
   }
 }

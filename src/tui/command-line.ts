@@ -1,4 +1,7 @@
-import type { Command } from './commands.js';
+import type { ArgKind, Command } from './commands.js';
+
+/** Commands the history keeps: enough for an operator's session, bounded for a wall's week. */
+export const HISTORY_SIZE = 50;
 
 export type Parsed = { command: Command; arg: string | undefined } | { error: string };
 
@@ -10,21 +13,48 @@ function commonPrefix(words: readonly string[]): string {
 
 /**
  * The text typed after `:`, with Tab completion of command names, then of the argument
- * (workload names). An ambiguous Tab completes what the candidates share and lists them.
+ * (workload, server or theme names). An ambiguous Tab completes what the candidates share
+ * and lists them. Up and Down recall the commands run before, newest first.
  */
 export class CommandLine {
   text = '';
   /** What the last Tab could not choose between. */
   candidates: string[] = [];
+  /** Commands run, oldest first, at most HISTORY_SIZE. */
+  private readonly history: string[] = [];
+  /** How far back Up has gone: 0 is the line being typed. */
+  private recalled = 0;
+  /** The line being typed, kept while Up shows older ones. */
+  private draft = '';
 
   constructor(
     private readonly commands: readonly Command[],
-    private readonly workloadNames: () => readonly string[],
+    private readonly argValues: (kind: ArgKind) => readonly string[],
   ) {}
 
   clear(): void {
     this.text = '';
     this.candidates = [];
+    this.recalled = 0;
+    this.draft = '';
+  }
+
+  /** Shows the command `steps` further back in the history (negative: forward, to the draft). */
+  recall(steps: number): void {
+    const to = Math.min(Math.max(this.recalled + steps, 0), this.history.length);
+    if (to === this.recalled) return;
+    if (this.recalled === 0) this.draft = this.text;
+    this.recalled = to;
+    this.text = to === 0 ? this.draft : this.history[this.history.length - to]!;
+    this.candidates = [];
+  }
+
+  /** Keeps the line in the history (once, if it repeats the last one). */
+  remember(): void {
+    const text = this.text.trim();
+    if (text === '' || this.history[this.history.length - 1] === text) return;
+    this.history.push(text);
+    if (this.history.length > HISTORY_SIZE) this.history.shift();
   }
 
   type(ch: string): void {
@@ -45,10 +75,10 @@ export class CommandLine {
       return;
     }
     const command = this.find(this.text.slice(0, space));
-    if (command?.arg !== 'WORKLOAD') return;
+    if (!command?.arg) return;
     const head = this.text.slice(0, space + 1);
     const partial = this.text.slice(space + 1).trimStart();
-    this.choose(head, partial, this.workloadNames().filter((n) => n.startsWith(partial)), () => '');
+    this.choose(head, partial, this.argValues(command.arg).filter((n) => n.startsWith(partial)), () => '');
   }
 
   parse(): Parsed {

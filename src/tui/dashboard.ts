@@ -1,22 +1,30 @@
 import blessed from 'blessed';
+import { errorMessage } from '../core/errors.js';
 import type { FleetChange, FleetSource } from '../core/fleet.js';
 import { Chrome } from './chrome.js';
 import { commandTable } from './commands.js';
-import { ASCII_GLYPHS, UNICODE_GLYPHS } from './glyphs.js';
-import { KEYMAP, bindingFor } from './keymap.js';
+import { glyphSet, type GlyphSetName } from './glyphs.js';
+import { KEYMAP, refusal, type Keymap, type Restrictions } from './keymap.js';
 import type { Look } from './render/look.js';
+import { Rotation } from './rotation.js';
 import { RenderScheduler, type Part } from './scheduler.js';
 import { colourCount, createScreen, screenText } from './screen.js';
 import { Shell } from './shell.js';
-import { localeIsUtf8, noColorRequested } from './terminal.js';
-import { fitToTerminal, loadTheme, withoutColour } from './theme.js';
+import { chooseGlyphs, noColorRequested } from './terminal.js';
+import { fitToTerminal, loadTheme, withoutColour, type Theme } from './theme.js';
 import { VIEW_NAMES, VIEWS, type ViewName } from './views/index.js';
 import { newUiState, type View, type ViewContext } from './views/view.js';
-import { HelpOverlay, helpLines } from './widgets/help-overlay.js';
+import { HelpOverlay, helpLines, type HelpContent } from './widgets/help-overlay.js';
 import { Question } from './widgets/question.js';
 import { Wizard } from './wizard/wizard.js';
 
 export { MIN_SIZE } from './chrome.js';
+
+/** A wall display's pages: these views in turn (each page of each), one every `rotateMs`. */
+export interface WallOptions {
+  rotateMs: number;
+  views: readonly ViewName[];
+}
 
 export interface DashboardOptions {
   source: FleetSource;
@@ -27,11 +35,19 @@ export interface DashboardOptions {
   rows?: number;
   /** No colours at all; left out, the NO_COLOR environment variable decides. */
   noColor?: boolean;
-  /** ASCII glyphs only; left out, a non-UTF-8 locale (LC_ALL, LC_CTYPE, LANG) decides. */
+  /** true: ASCII glyphs only; false: the full set. Left out, `glyphs` or the terminal decides. */
   ascii?: boolean;
+  /** The glyph set; left out, the locale and TERM decide (see chooseGlyphs). */
+  glyphs?: GlyphSetName;
   title?: string;
-  /** A theme name ("default", "mono") or path to a theme file. */
+  /** A theme name ("default", "light", "high-contrast", "mono") or path to a theme file. */
   theme?: string;
+  /** Refuse every key and command that changes the fleet, and say so. */
+  readonly?: boolean;
+  /** The bindings in force (the config file's); left out, the defaults. */
+  keymap?: Keymap;
+  /** A wall display: read-only, no prompts, big cards, pages turning on a timer. */
+  wall?: WallOptions;
   /** Called after the screen is destroyed and the terminal restored, on q or C-c. */
   onQuit?: () => void;
 }
@@ -44,16 +60,27 @@ export interface Dashboard {
   screenText(): string;
 }
 
+function glyphsFor(opts: DashboardOptions): GlyphSetName {
+  if (opts.glyphs) return opts.glyphs;
+  if (opts.ascii !== undefined) return opts.ascii ? 'ascii' : 'braille';
+  return chooseGlyphs(process.env);
+}
+
 /** Opens the full-screen fleet dashboard on `source`; q or C-c quits. */
 export function startDashboard(opts: DashboardOptions): Dashboard {
-  const { source } = opts;
-  const ascii = opts.ascii ?? !localeIsUtf8(process.env);
+  const { source, wall } = opts;
+  const glyphs = glyphSet(glyphsFor(opts));
   const noColor = opts.noColor ?? noColorRequested(process.env);
+  const keymap = opts.keymap ?? KEYMAP;
+  const limits: Restrictions = { readonly: opts.readonly === true || wall !== undefined, wall: wall !== undefined };
   // Load the theme before taking over the terminal, so a bad theme file errors cleanly.
   const loaded = loadTheme(opts.theme);
-  const screen = createScreen({ ...opts, ascii });
-  const theme = noColor ? withoutColour(loaded) : fitToTerminal(loaded, colourCount(screen));
-  const look: Look = { theme, glyphs: ascii ? ASCII_GLYPHS : UNICODE_GLYPHS };
+  const screen = createScreen({ ...opts, ascii: !glyphs.unicode });
+  const fit = (t: Theme): Theme => (noColor ? withoutColour(t) : fitToTerminal(t, colourCount(screen)));
+  // One theme object for the whole dashboard: `:theme` replaces its colours in place, and
+  // widgets read them at every update.
+  const theme = { ...fit(loaded) };
+  const look: Look = { theme, glyphs };
 
   let disconnectedSince: number | undefined;
   let stopped = false;
@@ -64,14 +91,24 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     parent: content,
     source,
     theme,
-    glyphs: look.glyphs,
+    glyphs,
     state: newUiState(),
-    size: () => ({ width: Number(screen.width), height: Math.max(0, Number(screen.height) - 2) }),
+    wall: wall !== undefined,
+    size: () => ({ width: Number(screen.width), height: Math.max(0, Number(screen.height) - chrome.rows()) }),
     now: () => Date.now(),
     markDirty: (part) => scheduler.markDirty(part),
   };
   const views = new Map<ViewName, View>(VIEW_NAMES.map((name) => [name, VIEWS[name].create(ctx)]));
-  const help = new HelpOverlay(screen, look, (width) => helpLines(KEYMAP, VIEWS, look, width));
+  const commands = commandTable(VIEWS);
+  const helpContent: HelpContent = {
+    keymap: keymap.filter((b) => !refusal(b, limits)),
+    views: VIEWS,
+    commands: limits.wall ? [] : commands.filter((c) => !(c.mutates && limits.readonly)),
+    ...(limits.wall
+      ? { note: 'Wall display: read-only, no prompts; the pages turn on their own. q quits.' }
+      : limits.readonly ? { note: 'Read-only: keys and commands that change the fleet are off.' } : {}),
+  };
+  const help = new HelpOverlay(screen, look, (width) => helpLines(helpContent, look, width));
   // Inside the view area, so they lie over it (and go with it when the terminal is too small).
   const question = new Question(content, look, ctx.size);
   const wizard = new Wizard({ parent: content, source, look, now: ctx.now, size: ctx.size, changed: () => scheduler.markDirty(overlays), ask: (text, onYes) => question.ask(text, onYes) });
@@ -82,25 +119,49 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
       question.update();
     },
   };
+
+  function setTheme(name: string): string {
+    let next: Theme;
+    try {
+      next = loadTheme(name);
+    } catch (err) {
+      return errorMessage(err);
+    }
+    Object.assign(theme, fit(next));
+    return noColor ? `theme ${next.name}, without colours (NO_COLOR is set)` : `theme ${next.name}`;
+  }
+
   const shell: Shell = new Shell({
     ctx,
     views,
     help,
     wizard,
     question,
-    commands: commandTable(VIEWS),
+    commands,
+    keymap,
+    limits,
+    start: wall?.views[0] ?? 'fleet',
+    setTheme,
     quit: () => {
       stop();
       opts.onQuit?.();
     },
     changed: () => markAll(),
   });
-  const chrome = new Chrome(screen, content, source, opts.title ?? 'Switchyard', {
+  const rotation = wall ? new Rotation(wall.rotateMs, () => {
+    shell.rotate(wall.views);
+    markAll();
+  }, ctx.now) : undefined;
+  const chrome = new Chrome(screen, content, source, { title: opts.title ?? 'Switchyard', keymap, limits }, {
     view: () => shell.view,
     context: () => shell.context(),
     filter: () => shell.filter(),
     prompt: () => shell.prompt(),
     notice: () => shell.notice,
+    tag: () => {
+      if (wall && rotation) return `wall ${glyphs.sep} next: ${shell.upcoming(wall.views)} in ${Math.ceil(rotation.remaining() / 1000)}s`;
+      return limits.readonly ? 'read-only' : undefined;
+    },
     disconnectedSince: () => disconnectedSince,
     now: ctx.now,
   }, look);
@@ -112,13 +173,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg) => {
     // blessed reports "\r" twice, as "return" and as "enter"; act on "enter" only.
     if (stopped || key.name === 'return') return;
-    const binding = bindingFor(shell.context(), key.full);
-    if (!binding && !shell.type(ch, key)) return;
-    if (binding) {
-      shell.notice = undefined;
-      binding.action(shell);
-    }
-    if (stopped) return;
+    if (!shell.press(ch, key) || stopped) return;
     markAll();
     scheduler.renderNow();
   });
@@ -136,11 +191,13 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   // The clock and every "last seen" age advance even when the fleet is quiet.
   const clock = setInterval(markAll, 1000);
   clock.unref();
+  rotation?.start();
 
   function stop(): void {
     if (stopped) return;
     stopped = true;
     clearInterval(clock);
+    rotation?.stop();
     unsubscribe();
     scheduler.stop();
     screen.destroy();

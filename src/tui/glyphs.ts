@@ -1,11 +1,22 @@
 import type { ServerStateName } from '../core/types.js';
 
 /**
+ * The three sets, richest first: braille charts and block bars; block bars with charts of one
+ * point a column (a linux console's font has blocks but no braille); ASCII only (a locale
+ * that is not UTF-8, or --ascii).
+ */
+export type GlyphSetName = 'braille' | 'blocks' | 'ascii';
+
+export const GLYPH_SET_NAMES: readonly GlyphSetName[] = ['braille', 'blocks', 'ascii'];
+
+/**
  * Every non-ASCII character the dashboard draws, so a non-UTF-8 terminal gets a complete
  * ASCII set instead of mojibake. States keep a distinct symbol *and* their word.
  */
 export interface Glyphs {
   readonly unicode: boolean;
+  /** Charts in braille dots (2x4 a cell); without, one point a column. */
+  readonly braille: boolean;
   readonly states: Readonly<Record<ServerStateName, string>>;
   /** Sparkline levels, lowest first; a gap (unknown) is a space. */
   readonly spark: readonly string[];
@@ -43,6 +54,7 @@ export interface Glyphs {
 
 export const UNICODE_GLYPHS: Glyphs = {
   unicode: true,
+  braille: true,
   states: {
     online: '●',
     degraded: '◐',
@@ -86,6 +98,7 @@ export const UNICODE_GLYPHS: Glyphs = {
 
 export const ASCII_GLYPHS: Glyphs = {
   unicode: false,
+  braille: false,
   states: {
     online: '*',
     degraded: '~',
@@ -126,3 +139,10 @@ export const ASCII_GLYPHS: Glyphs = {
   pending: '.',
   arrow: '->',
 };
+
+/** UTF-8 without braille: bars, sparklines and symbols as above, charts of points. */
+export const BLOCK_GLYPHS: Glyphs = { ...UNICODE_GLYPHS, braille: false };
+
+export function glyphSet(name: GlyphSetName): Glyphs {
+  return name === 'braille' ? UNICODE_GLYPHS : name === 'blocks' ? BLOCK_GLYPHS : ASCII_GLYPHS;
+}

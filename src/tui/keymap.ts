@@ -1,3 +1,4 @@
+import { keysLabel } from './key-names.js';
 import type { ViewName } from './views/index.js';
 
 /** The wizard's steps, as key contexts: each answers to its own keys. */
@@ -34,6 +35,8 @@ export interface KeyActions {
   runCommand(): void;
   cancelCommand(): void;
   eraseCommand(): void;
+  /** The command run `steps` before (negative: back towards the line being typed). */
+  recallCommand(steps: number): void;
   wizardMove(delta: number): void;
   wizardNext(): void;
   wizardBack(): void;
@@ -41,106 +44,183 @@ export interface KeyActions {
   answer(yes: boolean): void;
 }
 
-export interface KeyBinding {
-  /** Key names as blessed reports them in `key.full`: "j", "down", "enter", "C-c", "?". */
+/** A binding as declared: everything but the label, which is made from the keys. */
+interface BindingSpec {
+  /**
+   * The action's name in the config file's `keys:` section ("down", "migrate"). Several
+   * bindings share a name when they do the same thing in different places; rebinding the
+   * name rebinds them all.
+   */
+  readonly name: string;
+  /** Key names as blessed reports them in `key.full`: "j", "down", "enter", "C-c", "?", "S-g" (G). */
   readonly keys: readonly string[];
-  /** How help and the footer print the keys (ASCII, so every terminal shows it). */
-  readonly label: string;
   readonly description: string;
   readonly when: readonly KeyContext[];
   /** How help names `when` when it is a long list ("any view", "anywhere"). */
   readonly where?: string;
   /** A word or two for the footer; bindings without one appear only in help. */
   readonly hint?: string;
+  /** It changes the fleet (starts or cancels a migration): refused by a read-only dashboard. */
+  readonly mutates?: true;
+  /** A wall display answers to it: quitting and help. A wall takes no other input. */
+  readonly wall?: true;
+  /** Not in the config file's reach: the way out must always work. */
+  readonly fixed?: true;
   readonly action: (actions: KeyActions) => void;
 }
+
+export interface KeyBinding extends BindingSpec {
+  /** How help and the footer print the keys (ASCII, so every terminal shows it): "j/down". */
+  readonly label: string;
+}
+
+/** The bindings in force: the defaults, or the defaults with the config file's keys. */
+export type Keymap = readonly KeyBinding[];
 
 const VIEWS: readonly KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details'];
 const WIZARD: readonly KeyContext[] = ['wizard', 'preflight', 'confirm', 'progress', 'result'];
 const LISTS: readonly KeyContext[] = ['workloads', 'migrations'];
 const ANYWHERE: readonly KeyContext[] = [...VIEWS, ...WIZARD, 'filter', 'command', 'help', 'ask'];
 
-/** Every key the dashboard answers to. Help is generated from this list, never written by hand. */
-export const KEYMAP: readonly KeyBinding[] = [
+const DEFAULTS: readonly BindingSpec[] = [
   // The fleet grid.
-  { keys: ['j', 'down'], label: 'j/down', description: 'select the server below', when: ['fleet'], action: (a) => a.move(0, 1) },
-  { keys: ['k', 'up'], label: 'k/up', description: 'select the server above', when: ['fleet'], action: (a) => a.move(0, -1) },
-  { keys: ['l', 'right'], label: 'l/right', description: 'select the next server', when: ['fleet'], action: (a) => a.move(1, 0) },
-  { keys: ['h', 'left'], label: 'h/left', description: 'select the previous server', when: ['fleet'], action: (a) => a.move(-1, 0) },
-  { keys: ['g', 'home'], label: 'g/Home', description: 'select the first server', when: ['fleet'], action: (a) => a.edge('first') },
-  { keys: ['S-g', 'end'], label: 'G/End', description: 'select the last server', when: ['fleet'], action: (a) => a.edge('last') },
-  { keys: ['pagedown'], label: 'PgDn', description: 'next page of servers', when: ['fleet'], hint: 'page', action: (a) => a.page(1) },
-  { keys: ['pageup'], label: 'PgUp', description: 'previous page of servers', when: ['fleet'], action: (a) => a.page(-1) },
-  { keys: ['enter'], label: 'Enter', description: 'open the selected server', when: ['fleet'], hint: 'open', action: (a) => a.open() },
-  { keys: ['/'], label: '/', description: 'filter by name, hostname or label (gpu=a100)', when: ['fleet'], hint: 'filter', action: (a) => a.startFilter() },
-  { keys: ['escape'], label: 'Esc', description: 'clear the filter', when: ['fleet', ...LISTS], action: (a) => a.clearFilter() },
+  { name: 'down', keys: ['j', 'down'], description: 'select the server below', when: ['fleet'], action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'select the server above', when: ['fleet'], action: (a) => a.move(0, -1) },
+  { name: 'right', keys: ['l', 'right'], description: 'select the next server', when: ['fleet'], action: (a) => a.move(1, 0) },
+  { name: 'left', keys: ['h', 'left'], description: 'select the previous server', when: ['fleet'], action: (a) => a.move(-1, 0) },
+  { name: 'first', keys: ['g', 'home'], description: 'select the first server', when: ['fleet'], action: (a) => a.edge('first') },
+  { name: 'last', keys: ['S-g', 'end'], description: 'select the last server', when: ['fleet'], action: (a) => a.edge('last') },
+  { name: 'page-down', keys: ['pagedown'], description: 'next page of servers', when: ['fleet'], hint: 'page', action: (a) => a.page(1) },
+  { name: 'page-up', keys: ['pageup'], description: 'previous page of servers', when: ['fleet'], action: (a) => a.page(-1) },
+  { name: 'open', keys: ['enter'], description: 'open the selected server', when: ['fleet'], hint: 'open', action: (a) => a.open() },
+  { name: 'filter', keys: ['/'], description: 'filter by name, hostname or label (gpu=a100)', when: ['fleet'], hint: 'filter', action: (a) => a.startFilter() },
+  { name: 'clear-filter', keys: ['escape'], description: 'clear the filter', when: ['fleet', ...LISTS], action: (a) => a.clearFilter() },
   // One server.
-  { keys: ['escape'], label: 'Esc', description: 'back to the view before', when: ['server'], hint: 'back', action: (a) => a.back() },
-  { keys: ['pagedown', 'j', 'down'], label: 'PgDn/j', description: 'next page of panes', when: ['server'], hint: 'more', action: (a) => a.page(1) },
-  { keys: ['pageup', 'k', 'up'], label: 'PgUp/k', description: 'previous page of panes', when: ['server'], action: (a) => a.page(-1) },
-  { keys: ['l', 'right'], label: 'l/right', description: 'show the next server', when: ['server', 'server-workloads'], hint: 'next', action: (a) => a.move(1, 0) },
-  { keys: ['h', 'left'], label: 'h/left', description: 'show the previous server', when: ['server', 'server-workloads'], action: (a) => a.move(-1, 0) },
-  { keys: ['tab'], label: 'Tab', description: 'choose in the workloads pane, or go back to paging', when: ['server', 'server-workloads'], hint: 'workloads', action: (a) => a.focusNext() },
+  { name: 'back', keys: ['escape'], description: 'back to the view before', when: ['server'], hint: 'back', action: (a) => a.back() },
+  { name: 'page-down', keys: ['pagedown', 'j', 'down'], description: 'next page of panes', when: ['server'], hint: 'more', action: (a) => a.page(1) },
+  { name: 'page-up', keys: ['pageup', 'k', 'up'], description: 'previous page of panes', when: ['server'], action: (a) => a.page(-1) },
+  { name: 'right', keys: ['l', 'right'], description: 'show the next server', when: ['server', 'server-workloads'], hint: 'next', action: (a) => a.move(1, 0) },
+  { name: 'left', keys: ['h', 'left'], description: 'show the previous server', when: ['server', 'server-workloads'], action: (a) => a.move(-1, 0) },
+  { name: 'next-pane', keys: ['tab'], description: 'choose in the workloads pane, or go back to paging', when: ['server', 'server-workloads'], hint: 'workloads', action: (a) => a.focusNext() },
   // The server's workloads pane, after Tab.
-  { keys: ['j', 'down'], label: 'j/down', description: 'select the workload below', when: ['server-workloads', 'workloads'], action: (a) => a.move(0, 1) },
-  { keys: ['k', 'up'], label: 'k/up', description: 'select the workload above', when: ['server-workloads', 'workloads'], action: (a) => a.move(0, -1) },
-  { keys: ['escape'], label: 'Esc', description: 'leave the workloads pane', when: ['server-workloads'], action: (a) => a.back() },
-  { keys: ['m'], label: 'm', description: 'migrate the selected workload (the first, on a server without a choice)', when: ['server', 'server-workloads', 'workloads'], hint: 'migrate', action: (a) => a.migrate() },
+  { name: 'down', keys: ['j', 'down'], description: 'select the workload below', when: ['server-workloads', 'workloads'], action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'select the workload above', when: ['server-workloads', 'workloads'], action: (a) => a.move(0, -1) },
+  { name: 'back', keys: ['escape'], description: 'leave the workloads pane', when: ['server-workloads'], action: (a) => a.back() },
+  { name: 'migrate', keys: ['m'], description: 'migrate the selected workload (the first, on a server without a choice)', when: ['server', 'server-workloads', 'workloads'], hint: 'migrate', mutates: true, action: (a) => a.migrate() },
   // Workloads and Migrations tables.
-  { keys: ['j', 'down'], label: 'j/down', description: 'select the migration below', when: ['migrations', 'details'], action: (a) => a.move(0, 1) },
-  { keys: ['k', 'up'], label: 'k/up', description: 'select the migration above', when: ['migrations', 'details'], action: (a) => a.move(0, -1) },
-  { keys: ['g', 'home'], label: 'g/Home', description: 'select the first row', when: LISTS, action: (a) => a.edge('first') },
-  { keys: ['S-g', 'end'], label: 'G/End', description: 'select the last row', when: LISTS, action: (a) => a.edge('last') },
-  { keys: ['pagedown'], label: 'PgDn', description: 'next page of rows', when: LISTS, action: (a) => a.page(1) },
-  { keys: ['pageup'], label: 'PgUp', description: 'previous page of rows', when: LISTS, action: (a) => a.page(-1) },
-  { keys: ['enter'], label: 'Enter', description: 'open the server the selected workload runs on', when: ['workloads'], hint: 'server', action: (a) => a.open() },
-  { keys: ['enter'], label: 'Enter', description: 'show the selected migration in detail', when: ['migrations'], hint: 'details', action: (a) => a.open() },
-  { keys: ['/'], label: '/', description: 'filter rows by name, server, state or label', when: LISTS, hint: 'filter', action: (a) => a.startFilter() },
-  { keys: ['c'], label: 'c', description: 'cancel the selected live migration (asks first)', when: ['migrations', 'details'], hint: 'cancel', action: (a) => a.cancelMigration() },
-  { keys: ['escape'], label: 'Esc', description: 'back to the list of migrations', when: ['details'], hint: 'back', action: (a) => a.back() },
+  { name: 'down', keys: ['j', 'down'], description: 'select the migration below', when: ['migrations', 'details'], action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'select the migration above', when: ['migrations', 'details'], action: (a) => a.move(0, -1) },
+  { name: 'first', keys: ['g', 'home'], description: 'select the first row', when: LISTS, action: (a) => a.edge('first') },
+  { name: 'last', keys: ['S-g', 'end'], description: 'select the last row', when: LISTS, action: (a) => a.edge('last') },
+  { name: 'page-down', keys: ['pagedown'], description: 'next page of rows', when: LISTS, action: (a) => a.page(1) },
+  { name: 'page-up', keys: ['pageup'], description: 'previous page of rows', when: LISTS, action: (a) => a.page(-1) },
+  { name: 'open', keys: ['enter'], description: 'open the server the selected workload runs on', when: ['workloads'], hint: 'server', action: (a) => a.open() },
+  { name: 'open', keys: ['enter'], description: 'show the selected migration in detail', when: ['migrations'], hint: 'details', action: (a) => a.open() },
+  { name: 'filter', keys: ['/'], description: 'filter rows by name, server, state or label', when: LISTS, hint: 'filter', action: (a) => a.startFilter() },
+  { name: 'cancel-migration', keys: ['c'], description: 'cancel the selected live migration (asks first)', when: ['migrations', 'details'], hint: 'cancel', mutates: true, action: (a) => a.cancelMigration() },
+  { name: 'back', keys: ['escape'], description: 'back to the list of migrations', when: ['details'], hint: 'back', action: (a) => a.back() },
   // Switching views, from any view.
-  { keys: ['f', '1'], label: 'f/1', description: 'show the Fleet view', when: VIEWS, where: 'any view', action: (a) => a.showView('fleet') },
-  { keys: ['w', '2'], label: 'w/2', description: 'show the Workloads view', when: VIEWS, where: 'any view', action: (a) => a.showView('workloads') },
-  { keys: ['S-m', '3'], label: 'M/3', description: 'show the Migrations view', when: VIEWS, where: 'any view', action: (a) => a.showView('migrations') },
-  { keys: [':'], label: ':', description: 'command line (:fleet, :migrate NAME, :q; Tab completes)', when: VIEWS, where: 'any view', hint: 'command', action: (a) => a.startCommand() },
+  { name: 'show-fleet', keys: ['f', '1'], description: 'show the Fleet view', when: VIEWS, where: 'any view', action: (a) => a.showView('fleet') },
+  { name: 'show-workloads', keys: ['w', '2'], description: 'show the Workloads view', when: VIEWS, where: 'any view', action: (a) => a.showView('workloads') },
+  { name: 'show-migrations', keys: ['S-m', '3'], description: 'show the Migrations view', when: VIEWS, where: 'any view', action: (a) => a.showView('migrations') },
+  { name: 'command', keys: [':'], description: 'command line (:fleet, :server NAME, :theme NAME, :migrate NAME, :q; Tab completes, Up recalls)', when: VIEWS, where: 'any view', hint: 'command', action: (a) => a.startCommand() },
   // The migration wizard.
-  { keys: ['j', 'down'], label: 'j/down', description: 'next choice (skips hosts that cannot take it)', when: ['wizard'], hint: 'choose', action: (a) => a.wizardMove(1) },
-  { keys: ['k', 'up'], label: 'k/up', description: 'previous choice', when: ['wizard'], action: (a) => a.wizardMove(-1) },
-  { keys: ['enter'], label: 'Enter', description: 'take the choice and go on', when: ['wizard'], hint: 'next', action: (a) => a.wizardNext() },
-  { keys: ['enter'], label: 'Enter', description: 'go on to confirm (only when every check passed)', when: ['preflight'], hint: 'next', action: (a) => a.wizardNext() },
-  { keys: ['y', 'enter'], label: 'y/Enter', description: 'start the migration', when: ['confirm'], hint: 'start', action: (a) => a.wizardNext() },
-  { keys: ['escape'], label: 'Esc', description: 'one step back (closes on the first step)', when: ['wizard', 'preflight'], hint: 'back', action: (a) => a.wizardBack() },
-  { keys: ['n', 'escape'], label: 'n/Esc', description: 'back to the checks', when: ['confirm'], hint: 'back', action: (a) => a.wizardBack() },
-  { keys: ['c'], label: 'c', description: 'cancel the migration (asks first; it rolls back)', when: ['progress'], hint: 'cancel', action: (a) => a.wizardCancel() },
-  { keys: ['escape'], label: 'Esc', description: 'hide the wizard; the migration goes on (see Migrations)', when: ['progress'], hint: 'hide', action: (a) => a.wizardBack() },
-  { keys: ['enter', 'escape'], label: 'Enter/Esc', description: 'close the wizard', when: ['result'], hint: 'close', action: (a) => a.wizardBack() },
+  { name: 'down', keys: ['j', 'down'], description: 'next choice (skips hosts that cannot take it)', when: ['wizard'], hint: 'choose', action: (a) => a.wizardMove(1) },
+  { name: 'up', keys: ['k', 'up'], description: 'previous choice', when: ['wizard'], action: (a) => a.wizardMove(-1) },
+  { name: 'next', keys: ['enter'], description: 'take the choice and go on', when: ['wizard'], hint: 'next', action: (a) => a.wizardNext() },
+  { name: 'next', keys: ['enter'], description: 'go on to confirm (only when every check passed)', when: ['preflight'], hint: 'next', action: (a) => a.wizardNext() },
+  { name: 'next', keys: ['y', 'enter'], description: 'start the migration', when: ['confirm'], hint: 'start', mutates: true, action: (a) => a.wizardNext() },
+  { name: 'back', keys: ['escape'], description: 'one step back (closes on the first step)', when: ['wizard', 'preflight'], hint: 'back', action: (a) => a.wizardBack() },
+  { name: 'back', keys: ['n', 'escape'], description: 'back to the checks', when: ['confirm'], hint: 'back', action: (a) => a.wizardBack() },
+  { name: 'cancel-migration', keys: ['c'], description: 'cancel the migration (asks first; it rolls back)', when: ['progress'], hint: 'cancel', mutates: true, action: (a) => a.wizardCancel() },
+  { name: 'back', keys: ['escape'], description: 'hide the wizard; the migration goes on (see Migrations)', when: ['progress'], hint: 'hide', action: (a) => a.wizardBack() },
+  { name: 'close', keys: ['enter', 'escape'], description: 'close the wizard', when: ['result'], hint: 'close', action: (a) => a.wizardBack() },
   // A yes/no question.
-  { keys: ['y'], label: 'y', description: 'answer yes: do it', when: ['ask'], hint: 'yes', action: (a) => a.answer(true) },
-  { keys: ['n', 'escape'], label: 'n/Esc', description: 'answer no: leave things as they are', when: ['ask'], hint: 'no', action: (a) => a.answer(false) },
+  { name: 'yes', keys: ['y'], description: 'answer yes: do it', when: ['ask'], hint: 'yes', action: (a) => a.answer(true) },
+  { name: 'no', keys: ['n', 'escape'], description: 'answer no: leave things as they are', when: ['ask'], hint: 'no', action: (a) => a.answer(false) },
   // The / prompt.
-  { keys: ['enter'], label: 'Enter', description: 'keep the filter and return to the list', when: ['filter'], hint: 'keep', action: (a) => a.applyFilter() },
-  { keys: ['escape'], label: 'Esc', description: 'cancel and clear the filter', when: ['filter'], hint: 'clear', action: (a) => a.cancelFilter() },
-  { keys: ['backspace'], label: 'Backspace', description: 'delete the last character', when: ['filter'], action: (a) => a.eraseFilter() },
+  { name: 'accept', keys: ['enter'], description: 'keep the filter and return to the list', when: ['filter'], hint: 'keep', action: (a) => a.applyFilter() },
+  { name: 'cancel', keys: ['escape'], description: 'cancel and clear the filter', when: ['filter'], hint: 'clear', action: (a) => a.cancelFilter() },
+  { name: 'erase', keys: ['backspace'], description: 'delete the last character', when: ['filter'], action: (a) => a.eraseFilter() },
   // The : command line.
-  { keys: ['tab'], label: 'Tab', description: 'complete a command or workload name', when: ['command'], hint: 'complete', action: (a) => a.completeCommand() },
-  { keys: ['enter'], label: 'Enter', description: 'run the command', when: ['command'], hint: 'run', action: (a) => a.runCommand() },
-  { keys: ['escape'], label: 'Esc', description: 'cancel the command line', when: ['command'], hint: 'cancel', action: (a) => a.cancelCommand() },
-  { keys: ['backspace'], label: 'Backspace', description: 'delete the last character of the command', when: ['command'], action: (a) => a.eraseCommand() },
+  { name: 'complete', keys: ['tab'], description: 'complete a command or workload name', when: ['command'], hint: 'complete', action: (a) => a.completeCommand() },
+  { name: 'accept', keys: ['enter'], description: 'run the command', when: ['command'], hint: 'run', action: (a) => a.runCommand() },
+  { name: 'cancel', keys: ['escape'], description: 'cancel the command line', when: ['command'], hint: 'cancel', action: (a) => a.cancelCommand() },
+  { name: 'erase', keys: ['backspace'], description: 'delete the last character of the command', when: ['command'], action: (a) => a.eraseCommand() },
+  { name: 'history-back', keys: ['up'], description: 'the command before (history)', when: ['command'], hint: 'history', action: (a) => a.recallCommand(1) },
+  { name: 'history-forward', keys: ['down'], description: 'the next command in the history', when: ['command'], action: (a) => a.recallCommand(-1) },
   // Help.
-  { keys: ['escape', 'q'], label: 'Esc/q', description: 'close help', when: ['help'], hint: 'close', action: (a) => a.toggleHelp() },
-  { keys: ['j', 'down'], label: 'j/down', description: 'scroll help down', when: ['help'], hint: 'scroll', action: (a) => a.move(0, 1) },
-  { keys: ['k', 'up'], label: 'k/up', description: 'scroll help up', when: ['help'], action: (a) => a.move(0, -1) },
-  { keys: ['pagedown', 'space'], label: 'PgDn/Space', description: 'scroll help a page down', when: ['help'], action: (a) => a.page(1) },
-  { keys: ['pageup'], label: 'PgUp', description: 'scroll help a page up', when: ['help'], action: (a) => a.page(-1) },
+  { name: 'close', keys: ['escape', 'q'], description: 'close help', when: ['help'], hint: 'close', wall: true, action: (a) => a.toggleHelp() },
+  { name: 'down', keys: ['j', 'down'], description: 'scroll help down', when: ['help'], hint: 'scroll', wall: true, action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'scroll help up', when: ['help'], wall: true, action: (a) => a.move(0, -1) },
+  { name: 'page-down', keys: ['pagedown', 'space'], description: 'scroll help a page down', when: ['help'], wall: true, action: (a) => a.page(1) },
+  { name: 'page-up', keys: ['pageup'], description: 'scroll help a page up', when: ['help'], wall: true, action: (a) => a.page(-1) },
   // Everywhere.
-  { keys: ['?'], label: '?', description: 'show or hide this help', when: [...VIEWS, ...WIZARD, 'help'], where: 'views, wizard, help', hint: 'help', action: (a) => a.toggleHelp() },
-  { keys: ['q'], label: 'q', description: 'quit', when: VIEWS, where: 'any view', hint: 'quit', action: (a) => a.quit() },
-  { keys: ['C-c'], label: 'C-c', description: 'quit from anywhere', when: ANYWHERE, where: 'anywhere', action: (a) => a.quit() },
+  { name: 'help', keys: ['?'], description: 'show or hide this help', when: [...VIEWS, ...WIZARD, 'help'], where: 'views, wizard, help', hint: 'help', wall: true, action: (a) => a.toggleHelp() },
+  { name: 'quit', keys: ['q'], description: 'quit', when: VIEWS, where: 'any view', hint: 'quit', wall: true, action: (a) => a.quit() },
+  { name: 'quit-anywhere', keys: ['C-c'], description: 'quit from anywhere', when: ANYWHERE, where: 'anywhere', fixed: true, wall: true, action: (a) => a.quit() },
 ];
 
-/** The binding for a key in a context, if any: the first match in KEYMAP order wins. */
-export function bindingFor(context: KeyContext, key: string): KeyBinding | undefined {
-  return KEYMAP.find((b) => b.when.includes(context) && b.keys.includes(key));
+/** Every key the dashboard answers to, by default. Help is generated from the keymap in force, never written by hand. */
+export const KEYMAP: Keymap = DEFAULTS.map(labelled);
+
+function labelled(spec: BindingSpec): KeyBinding {
+  return { ...spec, label: keysLabel(spec.keys) };
+}
+
+/** The names the config file may rebind, in keymap order. */
+export function actionNames(keymap: Keymap = KEYMAP): string[] {
+  return [...new Set(keymap.filter((b) => !b.fixed).map((b) => b.name))];
+}
+
+/** The keymap with the keys of some actions replaced (keys in blessed's spelling). */
+export function withKeys(keymap: Keymap, keys: Readonly<Record<string, readonly string[]>>): Keymap {
+  return keymap.map((b) => {
+    const replaced = b.fixed ? undefined : keys[b.name];
+    return replaced ? labelled({ ...b, keys: [...new Set(replaced)] }) : b;
+  });
+}
+
+export interface KeyClash {
+  context: KeyContext;
+  key: string;
+  /** The two actions that want the key there. */
+  names: [string, string];
+}
+
+/** Keys bound to two different actions in one context (a rebinding gone wrong), first found first. */
+export function keyClashes(keymap: Keymap): KeyClash[] {
+  const clashes: KeyClash[] = [];
+  const owner = new Map<string, KeyBinding>();
+  for (const binding of keymap) {
+    for (const context of binding.when) {
+      for (const key of binding.keys) {
+        const slot = `${context} ${key}`;
+        const other = owner.get(slot);
+        if (!other) owner.set(slot, binding);
+        else if (other !== binding) clashes.push({ context, key, names: [other.name, binding.name] });
+      }
+    }
+  }
+  return clashes;
+}
+
+/** What a dashboard refuses: a read-only one, actions that change the fleet; a wall, all but quit and help. */
+export interface Restrictions {
+  readonly readonly: boolean;
+  readonly wall: boolean;
+}
+
+/** Why a binding is refused here, or undefined when it is allowed. */
+export function refusal(binding: Pick<BindingSpec, 'mutates' | 'wall'>, limits: Restrictions): string | undefined {
+  if (limits.wall && !binding.wall) return 'wall display';
+  if (limits.readonly && binding.mutates) return 'read-only';
+  return undefined;
+}
+
+/** The binding for a key in a context, if any: the first match in keymap order wins. */
+export function bindingFor(keymap: Keymap, context: KeyContext, key: string): KeyBinding | undefined {
+  return keymap.find((b) => b.when.includes(context) && b.keys.includes(key));
 }
 
 /** How help names where a binding applies. */

@@ -3,8 +3,9 @@ import { errorMessage } from '../core/errors.js';
 import { migrationDone, migrationPhases } from '../core/workload.js';
 import { CommandLine } from './command-line.js';
 import type { Command, CommandActions } from './commands.js';
-import type { KeyActions, KeyContext } from './keymap.js';
+import { bindingFor, refusal, type KeyActions, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
 import { serverName } from './render/migration.js';
+import { themeNames } from './theme.js';
 import type { View, ViewContext, ViewName } from './views/view.js';
 import type { HelpOverlay } from './widgets/help-overlay.js';
 import type { Question } from './widgets/question.js';
@@ -20,6 +21,12 @@ export interface ShellParts {
   wizard: Wizard;
   question: Question;
   commands: readonly Command[];
+  keymap: Keymap;
+  limits: Restrictions;
+  /** The view in front at start. */
+  start: ViewName;
+  /** Switches the theme; returns what to tell the operator. */
+  setTheme(name: string): string;
   quit(): void;
   /** Something changed outside a key press (an action answered): draw it. */
   changed(): void;
@@ -39,8 +46,28 @@ export class Shell implements KeyActions, CommandActions {
   private previous: ViewName = 'fleet';
 
   constructor(private readonly parts: ShellParts) {
-    this.view = parts.views.get('fleet')!;
-    this.commandLine = new CommandLine(parts.commands, () => parts.ctx.source.workloads().map((w) => w.spec?.name ?? ''));
+    this.view = parts.views.get(parts.start)!;
+    const { source } = parts.ctx;
+    this.commandLine = new CommandLine(parts.commands, (kind) => {
+      if (kind === 'THEME') return themeNames();
+      if (kind === 'SERVER') return source.list().map((fs) => fs.server.name);
+      return source.workloads().map((w) => w.spec?.name ?? '');
+    });
+  }
+
+  /**
+   * A key: what it is bound to where the keyboard is, or a character for the open prompt.
+   * A binding this dashboard refuses (read-only, wall) says so in the footer instead.
+   * False when the key meant nothing here.
+   */
+  press(ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg): boolean {
+    const binding = bindingFor(this.parts.keymap, this.context(), key.full);
+    if (!binding) return this.type(ch, key);
+    this.notice = undefined;
+    const refused = refusal(binding, this.parts.limits);
+    if (refused) this.notice = `${refused}: ${binding.label} (${binding.name}) is off on this dashboard`;
+    else binding.action(this);
+    return true;
   }
 
   context(): KeyContext {
@@ -63,7 +90,7 @@ export class Shell implements KeyActions, CommandActions {
   }
 
   /** A typed character for the open prompt; false when no prompt takes text. */
-  type(ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg): boolean {
+  private type(ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg): boolean {
     if (this.mode !== 'filter' && this.mode !== 'command') return false;
     if (ch === undefined || key.ctrl || key.meta || ch < ' ' || ch === '\x7f') return false;
     if (this.mode === 'command') this.commandLine.type(ch);
@@ -111,8 +138,42 @@ export class Shell implements KeyActions, CommandActions {
     this.mode = this.parts.help.visible ? 'help' : 'normal';
   }
 
-  showView(name: ViewName): void {
+  /** A view; for the server view, `arg` names the server (by name, hostname or id). */
+  showView(name: ViewName, arg?: string): void {
+    if (arg !== undefined) {
+      const found = this.parts.ctx.source.list().find(({ server }) => server.name === arg || server.hostname === arg || server.id === arg);
+      if (!found) {
+        this.notice = `No server named "${arg}": :server then Tab lists them.`;
+        return;
+      }
+      this.parts.ctx.state.selectedId = found.server.id;
+    }
     this.switchTo(name);
+  }
+
+  setTheme(name: string | undefined): void {
+    this.notice = name === undefined ? `theme in force: ${this.parts.ctx.theme.name} (:theme then Tab lists the others)` : this.parts.setTheme(name);
+  }
+
+  /**
+   * A wall display's turn: the next page of the view in front, else the first page of the
+   * next view in `views`.
+   */
+  rotate(views: readonly ViewName[]): void {
+    const at = this.view.position?.();
+    if (at && at.page < at.pages - 1) {
+      this.view.page(1);
+      return;
+    }
+    this.switchTo(views[(views.indexOf(this.view.name) + 1) % views.length]!);
+    this.view.edge('first');
+  }
+
+  /** What the next turn of a wall shows: "page 2/3" or the next view's name. */
+  upcoming(views: readonly ViewName[]): string {
+    const at = this.view.position?.();
+    if (at && at.page < at.pages - 1) return `page ${at.page + 2}/${at.pages}`;
+    return views[(views.indexOf(this.view.name) + 1) % views.length]!;
   }
 
   focusNext(): void {
@@ -177,9 +238,15 @@ export class Shell implements KeyActions, CommandActions {
 
   runCommand(): void {
     const parsed = this.commandLine.parse();
+    this.commandLine.remember();
     this.mode = 'normal';
     if ('error' in parsed) this.notice = parsed.error;
+    else if (parsed.command.mutates && this.parts.limits.readonly) this.notice = `read-only: :${parsed.command.name} is off on this dashboard`;
     else parsed.command.run(this, parsed.arg);
+  }
+
+  recallCommand(steps: number): void {
+    this.commandLine.recall(steps);
   }
 
   cancelCommand(): void {

@@ -1,4 +1,5 @@
 // What the terminal can do, decided once from the environment at start.
+import type { GlyphSetName } from './glyphs.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -23,4 +24,13 @@ export function noColorRequested(env: Env): boolean {
 export function localeIsUtf8(env: Env): boolean {
   const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
   return /utf-?8/i.test(locale);
+}
+
+/**
+ * The richest glyph set the terminal can show: ASCII without a UTF-8 locale; blocks on a linux
+ * console, whose fonts have block elements but no braille; braille everywhere else.
+ */
+export function chooseGlyphs(env: Env): GlyphSetName {
+  if (!localeIsUtf8(env)) return 'ascii';
+  return env.TERM === 'linux' ? 'blocks' : 'braille';
 }

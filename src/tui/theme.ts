@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -21,6 +21,8 @@ const themeSchema = z.strictObject({
   name: z.string().min(1),
   header: bar,
   footer: bar,
+  /** The line that says the controller is unreachable: it must stand out from everything. */
+  banner: bar,
   border: colour,
   selected: colour,
   /** Secondary text: labels, axes. */
@@ -67,15 +69,25 @@ export function parseTheme(data: unknown, file: string): Theme {
   throw new YardError('INVALID_THEME', `theme file ${file}: field "${field}": ${issue.message}`, { file, field });
 }
 
-/** Loads a theme by name ("default", "mono") or by path to a JSON file. */
+/** The themes shipped in themes/, by name. */
+export function themeNames(): string[] {
+  return readdirSync(themesDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+}
+
+/** True when `nameOrPath` names a file rather than a shipped theme. */
+export function isThemePath(nameOrPath: string): boolean {
+  return nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+}
+
+/** Loads a theme by name ("default", "light") or by path to a JSON file. */
 export function loadTheme(nameOrPath = 'default'): Theme {
-  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
-  const file = isPath ? resolve(nameOrPath) : join(themesDir(), `${nameOrPath}.json`);
+  const file = isThemePath(nameOrPath) ? resolve(nameOrPath) : join(themesDir(), `${nameOrPath}.json`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new YardError('THEME_NOT_FOUND', `theme "${nameOrPath}" not found (looked for ${file}): use "default", "mono" or a path to a theme file`, { file });
+    const names = themeNames().map((n) => `"${n}"`).join(', ');
+    throw new YardError('THEME_NOT_FOUND', `theme "${nameOrPath}" not found (looked for ${file}): use one of ${names} or a path to a theme file`, { file });
   }
   let data: unknown;
   try {
@@ -88,13 +100,21 @@ export function loadTheme(nameOrPath = 'default'): Theme {
 
 const GREYS = new Set(['grey', 'gray', 'light-black', 'bright-black']);
 
+/** A colour as an 8-colour terminal can show it: "light-red" is red; grey is the terminal's own. */
+function basicColour(colour: string): string {
+  if (GREYS.has(colour)) return 'none';
+  return colour.replace(/^(light|bright)-/, '');
+}
+
 /**
- * The theme as a terminal with `colours` colours can show it: with fewer than 16, blessed
- * turns grey into black (invisible on a dark background), so grey becomes the default colour.
+ * The theme as a terminal with `colours` colours can show it. Theme colours are the 16 basic
+ * names already (hex is refused), so 16 colours need nothing. With fewer (TERM=xterm, a linux
+ * console) blessed turns grey into black, invisible on a dark background, so grey becomes the
+ * terminal's own colour, and the light colours their plain ones.
  */
 export function fitToTerminal(theme: Theme, colours: number): Theme {
   if (colours >= 16) return theme;
-  return JSON.parse(JSON.stringify(theme), (_key, value: unknown) => (typeof value === 'string' && GREYS.has(value) ? 'none' : value)) as Theme;
+  return JSON.parse(JSON.stringify(theme), (key, value: unknown) => (typeof value === 'string' && key !== 'name' ? basicColour(value) : value)) as Theme;
 }
 
 /** The same theme with every colour removed, for NO_COLOR: contrast comes from inverse only. */
@@ -104,6 +124,7 @@ export function withoutColour(theme: Theme): Theme {
     name: `${theme.name} (no colour)`,
     header: { fg: 'none', bg: 'none', inverse: true },
     footer: { fg: 'none', bg: 'none', inverse: true },
+    banner: { fg: 'none', bg: 'none', inverse: true },
     border: 'none',
     selected: 'none',
     muted: 'none',

@@ -13,7 +13,7 @@ describe('set-up commands', () => {
 
   it('`npm start -- --help` runs the dashboard command of the built CLI', async () => {
     const { stdout } = await run('npm', ['start', '--silent', '--', '--help'], { cwd: root });
-    expect(stdout).toMatch(/yard dash\s+open the dashboard, with an embedded controller and a local agent/);
+    expect(stdout).toMatch(/yard dash\s+open the dashboard: attached to the controller running for the data dir/);
   });
 
   it('`npx yard --version` runs from the checkout', async () => {

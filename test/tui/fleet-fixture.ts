@@ -103,6 +103,11 @@ export class FixtureFleet implements FleetSource {
     return this.listeners.size;
   }
 
+  /** Says the controller was lost (since `since`) or is back, as an attached source does. */
+  setConnected(connected: boolean, since: number): void {
+    this.emit({ kind: 'connection', connected, since });
+  }
+
   private emit(change: FleetChange): void {
     for (const listener of this.listeners) listener(change);
   }

@@ -79,8 +79,8 @@ describe('keys', () => {
 
   it('help is generated from the keymap it is given, not written by hand', () => {
     const look = { theme: loadTheme('mono'), glyphs: UNICODE_GLYPHS };
-    const made: KeyBinding = { keys: ['x'], label: 'x', description: 'a binding only this test has', when: ['fleet'], action: () => {} };
-    const lines = helpLines([made], VIEWS, look);
+    const made: KeyBinding = { name: 'made', keys: ['x'], label: 'x', description: 'a binding only this test has', when: ['fleet'], action: () => {} };
+    const lines = helpLines({ keymap: [made], views: VIEWS, commands: commandTable(VIEWS) }, look);
     expect(lines.filter((l) => l.includes('a binding only this test has'))).toHaveLength(1);
     expect(lines.join('\n')).not.toContain(KEYMAP[0]!.description);
   });
@@ -88,7 +88,7 @@ describe('keys', () => {
   it('every key a context answers to is bound once there', () => {
     for (const binding of KEYMAP) {
       for (const context of binding.when) {
-        for (const key of binding.keys) expect(bindingFor(context, key), `${context} ${key}`).toBe(binding);
+        for (const key of binding.keys) expect(bindingFor(KEYMAP, context, key), `${context} ${key}`).toBe(binding);
       }
     }
   });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { YardError } from '../../src/core/errors.js';
-import { fitToTerminal, loadTheme, parseTheme, withoutColour } from '../../src/tui/theme.js';
+import { fitToTerminal, loadTheme, parseTheme, themeNames, withoutColour } from '../../src/tui/theme.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -24,6 +24,22 @@ describe('themes', () => {
     expect(Object.values(mono.states).every((c) => c === 'none')).toBe(true);
   });
 
+  it('ships default, light, high-contrast and mono, each valid', () => {
+    expect(themeNames()).toEqual(['default', 'high-contrast', 'light', 'mono']);
+    for (const name of themeNames()) expect(loadTheme(name).name).toBe(name);
+    // The light theme is for light backgrounds: nothing drawn in white or yellow on them.
+    expect(JSON.stringify(loadTheme('light').states)).not.toMatch(/white|yellow/);
+    expect(loadTheme('high-contrast').levels).toEqual({ ok: 'light-green', warn: 'light-yellow', crit: 'light-red' });
+  });
+
+  it('on an 8-colour terminal (xterm, linux) light colours become their plain ones', () => {
+    const eight = fitToTerminal(loadTheme('high-contrast'), 8);
+    expect(eight.levels).toEqual({ ok: 'green', warn: 'yellow', crit: 'red' });
+    expect(eight.header).toEqual({ fg: 'black', bg: 'white', inverse: false });
+    expect(eight.name).toBe('high-contrast');
+    expect(fitToTerminal(loadTheme('high-contrast'), 16).levels.ok).toBe('light-green');
+  });
+
   it('names the file and the field of a bad colour', () => {
     const err = errorOf(() => loadTheme(fixture('bad-colour-theme.json')));
     expect(err.code).toBe('INVALID_THEME');
@@ -43,6 +59,7 @@ describe('themes', () => {
     const missing = errorOf(() => loadTheme('solarized'));
     expect(missing.code).toBe('THEME_NOT_FOUND');
     expect(missing.message).toContain('theme "solarized" not found');
+    expect(missing.message).toContain('use one of "default", "high-contrast", "light", "mono" or a path to a theme file');
   });
 
   it('refuses hex colours, which blessed maps to the wrong palette entry', () => {

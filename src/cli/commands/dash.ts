@@ -1,58 +1,126 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import type { Argv } from 'yargs';
+import { parseHostPort } from '../../core/address.js';
 import { createLogger } from '../../core/log.js';
-import { controllerFiles } from '../../core/paths.js';
+import { controllerFiles, DEFAULT_LISTEN } from '../../core/paths.js';
+import type { ControllerTarget } from '../client.js';
+import type { Display } from '../../tui/settings.js';
 import { controllerSettings, withControllerOptions, type ControllerArgs } from '../options.js';
+import { withDisplayOptions } from './wall.js';
+import { exitUsage } from './workloads.js';
 
-interface DashArgs extends ControllerArgs {
+interface DashArgs extends Omit<ControllerArgs, 'listen'> {
+  /** Undefined unless given: then a controller already running for the data dir is attached to. */
+  listen?: string;
+  connect?: string;
+  token?: string;
   localAgent: boolean;
   ascii: boolean;
+  theme?: string;
+  readonly?: boolean;
+  config?: string;
 }
+
+/** How long an attaching dashboard waits for the controller's first fleet snapshot. */
+const ATTACH_TIMEOUT_MS = 5000;
 
 export const dashCommand = {
   command: ['dash', '$0'],
-  describe: 'open the dashboard, with an embedded controller and a local agent for this host',
+  describe: 'open the dashboard: attached to the controller running for the data dir (or --connect), else with an embedded controller and a local agent',
   builder: (y: Argv) =>
-    withControllerOptions(y)
+    withDisplayOptions(withControllerOptions(y))
+      .option('listen', { type: 'string', default: undefined, defaultDescription: DEFAULT_LISTEN, describe: 'HOST:PORT the embedded controller listens on; beyond loopback, agents need the join token' })
+      .option('connect', { type: 'string', describe: "HOST:PORT of a running controller to attach to (nothing is started; quitting stops nothing)" })
+      .option('token', { type: 'string', describe: "token for an attached controller that listens beyond loopback (default: $YARD_TOKEN, or the data dir's)" })
+      .conflicts('connect', 'listen')
       .option('local-agent', { type: 'boolean', default: true, describe: 'start an agent for this host (--no-local-agent to skip)' })
-      .option('ascii', { type: 'boolean', default: false, describe: 'draw with ASCII only (automatic when the locale is not UTF-8)' }),
+      .option('readonly', { type: 'boolean', describe: "refuse every key and command that changes the fleet (default: the config file's readonly)" }),
   async handler(argv: DashArgs) {
+    const display = await displayOf(argv);
+    if (argv.connect !== undefined) {
+      try {
+        parseHostPort(argv.connect, '--connect');
+      } catch (err) {
+        exitUsage('dash', err);
+      }
+    }
     if (!process.stdout.isTTY || !process.stdin.isTTY) {
       throw new Error('the dashboard needs a terminal; for a headless controller run `yard controller`');
     }
-    // Loaded here, not at the top: `yard agent` and friends never pay for the UI.
-    const [{ startController }, { registryFleetSource }, { startDashboard }, { ensureLocalAgent }] = await Promise.all([
-      import('../../controller/controller.js'),
-      import('../../controller/fleet-source.js'),
-      import('../../tui/dashboard.js'),
-      import('../local-agent.js'),
-    ]);
-    const files = controllerFiles(argv.dataDir);
-    await mkdir(argv.dataDir, { recursive: true });
-    // The screen is the dashboard's: the controller logs to a file.
-    const logStream = createWriteStream(files.log, { flags: 'a' });
-    const log = createLogger('controller', (l) => logStream.write(l));
-    const controller = await startController({ ...controllerSettings(argv), log });
-    const agent = argv.localAgent ? await ensureLocalAgent(controller.address, files.localAgentDir) : undefined;
-    if (agent) log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });
-
-    let quitting = false;
-    const quit = async () => {
-      if (quitting) return;
-      quitting = true;
-      dashboard.stop();
-      await controller.stop();
-      logStream.end();
-      if (agent) process.stdout.write(`yard: the local agent (pid ${agent.pid}) keeps running and reconnects when a controller is back; \`kill ${agent.pid}\` stops it\n`);
-      process.exit(0);
-    };
-    const dashboard = startDashboard({
-      source: registryFleetSource(controller, controller.address, userInfo().username),
-      ascii: argv.ascii,
-      onQuit: () => void quit(),
-    });
-    process.on('SIGTERM', () => void quit());
+    const { findController } = await import('../client.js');
+    if (argv.connect !== undefined) {
+      const target = await findController({ controller: argv.connect, token: argv.token, dataDir: argv.dataDir });
+      return attached({ ...target, from: '--connect' }, display);
+    }
+    // One controller per data dir: when one runs (`yard controller`, another `yard`), watch it.
+    // An explicit --listen asks for a new one, and startController says why it cannot.
+    const { readRuntime } = await import('../../controller/runtime-file.js');
+    if (argv.listen === undefined && (await readRuntime(controllerFiles(argv.dataDir).runtime))) {
+      return attached(await findController({ token: argv.token, dataDir: argv.dataDir }), display);
+    }
+    return embedded({ ...argv, listen: argv.listen ?? DEFAULT_LISTEN }, display);
   },
 };
+
+/** The dashboard on a running controller, through its Control API. Quitting stops nothing. */
+async function attached(target: ControllerTarget, display: Display): Promise<void> {
+  const [{ RemoteFleet }, { startDashboard }] = await Promise.all([import('../remote-fleet.js'), import('../../tui/dashboard.js')]);
+  const source = new RemoteFleet(target);
+  try {
+    await source.ready(ATTACH_TIMEOUT_MS);
+  } catch (err) {
+    source.close();
+    throw err;
+  }
+  const quit = () => {
+    dashboard.stop();
+    source.close();
+    process.exit(0);
+  };
+  const dashboard = startDashboard({ source, ...display, onQuit: quit });
+  process.on('SIGTERM', quit);
+}
+
+/** The dashboard that is the controller: it starts one (and a local agent) and stops it on quit. */
+async function embedded(argv: DashArgs & { listen: string }, display: Display): Promise<void> {
+  // Loaded here, not at the top: `yard agent` and friends never pay for the UI.
+  const [{ startController }, { registryFleetSource }, { startDashboard }, { ensureLocalAgent }, { operatorName }] = await Promise.all([
+    import('../../controller/controller.js'),
+    import('../../controller/fleet-source.js'),
+    import('../../tui/dashboard.js'),
+    import('../local-agent.js'),
+    import('../client.js'),
+  ]);
+  const files = controllerFiles(argv.dataDir);
+  await mkdir(argv.dataDir, { recursive: true });
+  // The screen is the dashboard's: the controller logs to a file.
+  const logStream = createWriteStream(files.log, { flags: 'a' });
+  const log = createLogger('controller', (l) => logStream.write(l));
+  const controller = await startController({ ...controllerSettings(argv), log });
+  const agent = argv.localAgent ? await ensureLocalAgent(controller.address, files.localAgentDir) : undefined;
+  if (agent) log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });
+
+  let quitting = false;
+  const quit = async () => {
+    if (quitting) return;
+    quitting = true;
+    dashboard.stop();
+    await controller.stop();
+    logStream.end();
+    if (agent) process.stdout.write(`yard: the local agent (pid ${agent.pid}) keeps running and reconnects when a controller is back; \`kill ${agent.pid}\` stops it\n`);
+    process.exit(0);
+  };
+  const dashboard = startDashboard({
+    source: registryFleetSource(controller, controller.address, operatorName() || 'dashboard'),
+    ...display,
+    onQuit: () => void quit(),
+  });
+  process.on('SIGTERM', () => void quit());
+}
+
+/** Theme, glyphs, read-only and keys: the flags over the config file, checked before anything starts. */
+async function displayOf(argv: DashArgs): Promise<Display> {
+  const { displayOptions, loadSettings } = await import('../../tui/settings.js');
+  return displayOptions(argv, loadSettings(argv.config !== undefined ? { file: argv.config } : {}));
+}

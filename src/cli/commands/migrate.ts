@@ -3,7 +3,7 @@ import { YardError } from '../../core/errors.js';
 import { MigrationStrategy, migrationDone, migrationPhases, strategies, type Migration } from '../../core/workload.js';
 import type { ControllerTarget } from '../client.js';
 import { withTarget } from '../options.js';
-import { MUTATION_TIMEOUT_MS, checkWorkloadName, exitUsage, isCancelled, operatorName, streamError } from './workloads.js';
+import { MUTATION_TIMEOUT_MS, checkWorkloadName, exitUsage, isCancelled, streamError } from './workloads.js';
 
 interface MigrateArgs {
   controller?: string;
@@ -53,7 +53,6 @@ export const migrateCommand = {
     const [client, format] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
     const target = await client.findController(argv);
     const c = client.controlClient(target, MUTATION_TIMEOUT_MS);
-    c.metadata.set('x-yard-user', operatorName());
     try {
       const names = new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
       const req = { workload, target: argv.to ?? '', strategy };

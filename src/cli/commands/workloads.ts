@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, userInfo } from 'node:os';
+import { constants } from 'node:os';
 import { basename, extname, isAbsolute } from 'node:path';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../../core/duration.js';
@@ -181,21 +181,10 @@ export function parseRunArgs(argv: RunArgs): { server: string; spec: WorkloadSpe
 /** A repeatable flag, one value per use (`--env A=1 --env B=2`), never greedy. */
 const repeatable = (describe: string) => ({ type: 'string' as const, array: true as const, nargs: 1, default: [] as string[], defaultDescription: 'none', describe });
 
-/** Who asks, for the controller's audit trail (a container may have no passwd entry). */
-export function operatorName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? '';
-  }
-}
-
 async function connect(argv: TargetArgs, timeoutMs?: number) {
   const [client, format] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
   const target = await client.findController(argv);
   const c = client.controlClient(target, timeoutMs);
-  // Who asked, for the controller's audit trail.
-  c.metadata.set('x-yard-user', operatorName());
   const serverNames = async () => new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
   return { c, target, format, serverNames };
 }

@@ -12,11 +12,18 @@ export function paint(colour: Colour, text: string): string {
   return `{${colour}-fg}${text}{/${colour}-fg}`;
 }
 
-/** A blessed style for a theme colour pair, leaving out "none" so the terminal's own shows. */
-export function blessedStyle(fg: Colour, bg: Colour, inverse = false): { fg?: string; bg?: string; inverse?: boolean } {
-  return {
-    ...(fg === 'none' ? {} : { fg }),
-    ...(bg === 'none' ? {} : { bg }),
-    ...(inverse ? { inverse: true } : {}),
-  };
+/**
+ * Sets a box's colours from the theme in force. Widgets call it at every update, not once:
+ * `:theme` swaps the theme's colours under a running dashboard.
+ */
+export function applyColours(box: blessed.Widgets.BoxElement, fg: Colour, bg: Colour, inverse = false): void {
+  const style = box.style as { fg?: string; bg?: string; inverse?: boolean };
+  style.fg = fg === 'none' ? undefined : fg;
+  style.bg = bg === 'none' ? undefined : bg;
+  style.inverse = inverse;
+}
+
+/** A border in a theme colour ("none": the terminal's own), with emphasis where asked. */
+export function borderStyle(colour: Colour, emphasis: { bold?: boolean; inverse?: boolean } = {}): { fg?: string; bold?: boolean; inverse?: boolean } {
+  return { ...(colour === 'none' ? {} : { fg: colour }), ...emphasis };
 }

@@ -5,6 +5,7 @@ import { gpuCount } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
 import { escapeTags, paint } from '../render/paint.js';
 import { CARD_BASE_HEIGHT, ServerCard } from '../widgets/server-card.js';
+import { MIN_WALL_CARD_WIDTH, WALL_CARD_HEIGHT, WallCard } from '../widgets/wall-card.js';
 import { columnsFor, pageOf, paginate, type GridPage } from './fleet-grid.js';
 import type { View, ViewContext, ViewName } from './view.js';
 
@@ -20,12 +21,14 @@ export function filteredFleet(ctx: ViewContext): readonly FleetServer[] {
 /**
  * The grid of server cards. Only the cards of the page on screen exist as widgets, taken
  * from a pool that grows to the most cards one page has held: a frame costs the same for
- * 10 servers or 10,000.
+ * 10 servers or 10,000. On a wall display the cards are wall cards (big numbers, no
+ * selection).
  */
 export class FleetView implements View {
   readonly name = 'fleet' as const;
   private readonly look: Look;
   private readonly cards: ServerCard[] = [];
+  private readonly wallCards: WallCard[] = [];
   private readonly empty: blessed.Widgets.BoxElement;
   private servers: readonly FleetServer[] = [];
   private pages: GridPage[] = [];
@@ -43,8 +46,9 @@ export class FleetView implements View {
     if (!this.visible) return;
     const { width, height } = this.ctx.size();
     this.servers = filteredFleet(this.ctx);
-    this.columns = columnsFor(width);
-    this.pages = paginate(this.servers.map((fs) => CARD_BASE_HEIGHT + gpuCount(fs)), this.columns, height);
+    const { wall } = this.ctx;
+    this.columns = wall ? Math.max(1, Math.floor(width / MIN_WALL_CARD_WIDTH)) : columnsFor(width);
+    this.pages = paginate(this.servers.map((fs) => (wall ? WALL_CARD_HEIGHT : CARD_BASE_HEIGHT + gpuCount(fs))), this.columns, height);
     const selected = this.selectedIndex();
     this.current = pageOf(this.pages, selected);
     this.placeCards(width, selected);
@@ -58,8 +62,12 @@ export class FleetView implements View {
 
   hide(): void {
     this.visible = false;
-    for (const card of this.cards) card.hide();
+    for (const card of [...this.cards, ...this.wallCards]) card.hide();
     this.empty.hide();
+  }
+
+  position(): { page: number; pages: number } {
+    return { page: this.current, pages: this.pages.length };
   }
 
   status(): string {
@@ -126,12 +134,12 @@ export class FleetView implements View {
         const column = i - row.first;
         const left = column * cardWidth;
         const rect = { left, top: row.top, width: column === this.columns - 1 ? width - left : cardWidth, height: row.height };
-        const card = this.cards[used] ?? (this.cards[used] = new ServerCard(this.ctx.parent, this.look));
-        card.show(this.servers[i]!, rect, i === selected, now);
+        if (this.ctx.wall) (this.wallCards[used] ??= new WallCard(this.ctx.parent, this.look)).show(this.servers[i]!, rect, now);
+        else (this.cards[used] ??= new ServerCard(this.ctx.parent, this.look)).show(this.servers[i]!, rect, i === selected, now);
         used++;
       }
     }
-    for (const card of this.cards.slice(used)) card.hide();
+    for (const card of (this.ctx.wall ? this.wallCards : this.cards).slice(used)) card.hide();
   }
 
   private showEmptyMessage(): void {

@@ -9,15 +9,20 @@ export type { ViewName };
 export interface ViewEntry {
   readonly title: string;
   readonly description: string;
+  /** What `:NAME ARG` picks in the view, if it takes an argument (`:server gpu-01`). */
+  readonly arg?: 'SERVER';
   readonly create: (ctx: ViewContext) => View;
 }
 
 /** The one list of views: the dashboard builds them from here; help and the `:` command line list them. */
 export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
   fleet: { title: 'Fleet', description: 'every server as a card: state, CPU, memory, network, GPUs', create: (ctx) => new FleetView(ctx) },
-  server: { title: 'Server', description: 'one server in detail: charts, workloads, GPUs, disks, cores, host info', create: (ctx) => new ServerView(ctx) },
+  server: { title: 'Server', arg: 'SERVER', description: 'one server in detail: charts, workloads, GPUs, disks, cores, host info', create: (ctx) => new ServerView(ctx) },
   workloads: { title: 'Workloads', description: 'every workload in the fleet: where it runs, its state, CPU, memory, GPU memory', create: (ctx) => new WorkloadsView(ctx) },
   migrations: { title: 'Migrations', description: 'live migrations and their history: phase, progress, downtime, outcome', create: (ctx) => new MigrationsView(ctx) },
 };
 
 export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
+
+/** Views a wall display can rotate through: every one that needs no selection. */
+export const WALL_VIEWS: readonly ViewName[] = VIEW_NAMES.filter((name) => VIEWS[name].arg === undefined);

@@ -12,12 +12,12 @@ import type { ChartData } from '../widgets/line-chart.js';
 const percentAxis = (v: number): string => `${Math.round(v)}`;
 
 /**
- * One item per series, coloured like it (in ASCII, led by its point mark), then extras; for a
+ * One item per series, coloured like it (without braille, led by its point mark), then extras; for a
  * silent host, all in the stale colour and led by its age, so old numbers never pass as new.
  */
 function legend(fs: FleetServer, look: Look, now: number, items: string[], extra = ''): string {
   const { theme, glyphs } = look;
-  const marks = glyphs.unicode ? items : items.map((item, i) => `${ASCII_POINTS[i % ASCII_POINTS.length]} ${item}`);
+  const marks = glyphs.braille ? items : items.map((item, i) => `${ASCII_POINTS[i % ASCII_POINTS.length]} ${item}`);
   if (isStale(fs.server, now)) {
     const all = extra ? [...marks, extra] : marks;
     return paint(theme.stale, escapeTags(`${lastSeenText(fs.server, now)}: ${all.join('  ')}`));

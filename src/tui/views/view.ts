@@ -33,6 +33,8 @@ export interface ViewContext {
   readonly theme: Theme;
   readonly glyphs: Glyphs;
   readonly state: UiState;
+  /** A wall display: big cards, no selection shown. */
+  readonly wall: boolean;
   /** Size of `parent` in cells. */
   size(): { width: number; height: number };
   now(): number;
@@ -57,6 +59,8 @@ export interface View extends Part {
   open(): ViewName | undefined;
   /** Esc: true when the view stepped back within itself (closed details, left a pane). */
   back(): boolean;
+  /** Which page of how many is on screen, for a view that pages (a wall turns its pages). */
+  position?(): { page: number; pages: number };
   /** Tab: the next pane of the view, if it has several. */
   focusNext?(): void;
   /** The workload `m` migrates. */

@@ -2,7 +2,7 @@ import blessed from 'blessed';
 import { bar, level } from '../render/bar.js';
 import { formatPct, padLeft } from '../render/format.js';
 import type { Look } from '../render/look.js';
-import { paint } from '../render/paint.js';
+import { borderStyle, paint } from '../render/paint.js';
 import { sparkline } from '../render/sparkline.js';
 import { hide, indent, labelText, place, type Rect } from './rect.js';
 
@@ -37,7 +37,6 @@ export class CoreBars {
 
   constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
     this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
-    if (look.theme.border !== 'none') this.box.style.border = { fg: look.theme.border };
   }
 
   show(rect: Rect, cores: readonly number[], stale: boolean): void {
@@ -45,6 +44,7 @@ export class CoreBars {
     this.box.setLabel(labelText(`CPU cores (${cores.length})`, rect.width, this.look.glyphs.ellipsis));
     const lines = cores.length === 0 ? [paint(this.look.theme.muted, 'no per-core readings')] : compact(cores.length, inner) ? this.glyphRows(cores, inner) : this.barRows(cores, inner);
     this.box.setContent(indent(stale ? lines.map((l) => paint(this.look.theme.stale, l)) : lines));
+    this.box.style.border = borderStyle(this.look.theme.border);
     place(this.box, rect);
   }
 

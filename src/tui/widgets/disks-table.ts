@@ -3,7 +3,7 @@ import type { DiskSample } from '../../core/types.js';
 import { bar, level } from '../render/bar.js';
 import { fit, formatBytes, formatPct, padLeft } from '../render/format.js';
 import type { Look } from '../render/look.js';
-import { escapeTags, paint } from '../render/paint.js';
+import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { hide, indent, place, type Rect } from './rect.js';
 
 const MAX_ROWS = 8;
@@ -21,7 +21,6 @@ export class DisksTable {
 
   constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
     this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, label: ' Disks ', border: { type: 'line' }, style: { border: {} } });
-    if (look.theme.border !== 'none') this.box.style.border = { fg: look.theme.border };
   }
 
   show(rect: Rect, disks: readonly DiskSample[], stale: boolean): void {
@@ -41,6 +40,7 @@ export class DisksTable {
     if (disks.length > MAX_ROWS) lines.push(paint(theme.muted, `+${disks.length - MAX_ROWS} more`));
     if (disks.length === 0) lines.push(paint(theme.muted, 'no disks reported'));
     this.box.setContent(indent(lines));
+    this.box.style.border = borderStyle(this.look.theme.border);
     place(this.box, rect);
   }
 

@@ -1,7 +1,8 @@
 import blessed from 'blessed';
+import { keysLabel } from '../key-names.js';
 import type { KeyBinding } from '../keymap.js';
 import type { Look } from '../render/look.js';
-import { blessedStyle, escapeTags } from '../render/paint.js';
+import { applyColours, escapeTags } from '../render/paint.js';
 
 export interface FooterInfo {
   /** Bindings of the context in front that carry a footer hint. */
@@ -12,8 +13,12 @@ export interface FooterInfo {
   prompt: string | undefined;
   /** What the last action did, until the next key. */
   notice: string | undefined;
+  /** Why the filter may not do what it looks like (a broken regex). */
+  filterProblem: string | undefined;
   /** The view's position, right-aligned: "page 2/5". */
   status: string;
+  /** Always shown first while it holds: "read-only", "wall: migrations in 12s". */
+  tag: string | undefined;
 }
 
 /** The bottom line: key hints, the prompt being typed or the filter in force, notices, and the view's status. */
@@ -21,18 +26,22 @@ export class Footer {
   private readonly box: blessed.Widgets.BoxElement;
 
   constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    const { footer } = look.theme;
-    this.box = blessed.box({ parent, bottom: 0, left: 0, right: 0, height: 1, tags: true, wrap: false, style: blessedStyle(footer.fg, footer.bg, footer.inverse) });
+    this.box = blessed.box({ parent, bottom: 0, left: 0, right: 0, height: 1, tags: true, wrap: false });
   }
 
   update(info: FooterInfo, width: number): void {
     const { sep } = this.look.glyphs;
-    const hints = info.hints.map((b) => `${b.label} ${b.hint}`).join('  ');
+    const { footer } = this.look.theme;
+    applyColours(this.box, footer.fg, footer.bg, footer.inverse);
+    // Two keys at most: help lists them all, the footer has one line for everything.
+    const hints = info.hints.map((b) => `${keysLabel(b.keys.slice(0, 2))} ${b.hint}`).join('  ');
+    const tag = info.tag ? ` [${info.tag}]` : '';
+    const problem = info.filterProblem ? `${info.filterProblem}; ` : '';
     let left: string;
-    if (info.prompt !== undefined) left = ` ${info.prompt}  ${sep}  ${hints}`;
-    else if (info.notice) left = ` ${info.notice}  ${sep}  ${hints}`;
-    else if (info.filter) left = ` filter "${info.filter}" (Esc clears)  ${sep}  ${hints}`;
-    else left = ` ${hints}`;
+    if (info.prompt !== undefined) left = `${tag} ${info.prompt}  ${sep}  ${hints}`;
+    else if (info.notice) left = `${tag} ${info.notice}  ${sep}  ${hints}`;
+    else if (info.filter) left = `${tag} filter "${info.filter}" (${problem}Esc clears)  ${sep}  ${hints}`;
+    else left = `${tag} ${hints}`;
     const right = info.status ? `${info.status} ` : '';
     const room = Math.max(0, width - right.length - 1);
     const shown = [...left].slice(0, room).join('');

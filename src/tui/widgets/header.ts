@@ -1,13 +1,14 @@
 import blessed from 'blessed';
-import { formatAge } from '../../core/duration.js';
 import type { Look } from '../render/look.js';
-import { blessedStyle, escapeTags, paint } from '../render/paint.js';
+import { applyColours, escapeTags } from '../render/paint.js';
 
 export interface HeaderInfo {
   title: string;
   breadcrumb: string;
   controllerAddress: string;
   mode: 'embedded' | 'attached';
+  /** "read-only" or "wall" when the dashboard takes no actions; undefined otherwise. */
+  restriction: string | undefined;
   online: number;
   total: number;
   gpus: number;
@@ -16,35 +17,33 @@ export interface HeaderInfo {
   /** Migrations not yet committed, rolled back or failed. */
   migrating: number;
   now: number;
-  /** Set while an attached dashboard has lost its controller: since when. */
-  disconnectedSince: number | undefined;
 }
 
-function clock(now: number): string {
+/** "14:03:22", local time: the clock in the header and the banner. */
+export function clock(now: number): string {
   const d = new Date(now);
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-/** The top line: where we are, which controller, how much of the fleet is up, the time. */
+/** The top line: where we are, which controller and how we reach it, how much of the fleet is up, the time. */
 export class Header {
   private readonly box: blessed.Widgets.BoxElement;
 
   constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    const { header } = look.theme;
-    this.box = blessed.box({ parent, top: 0, left: 0, right: 0, height: 1, tags: true, wrap: false, style: blessedStyle(header.fg, header.bg, header.inverse) });
+    this.box = blessed.box({ parent, top: 0, left: 0, right: 0, height: 1, tags: true, wrap: false });
   }
 
   update(info: HeaderInfo, width: number): void {
     const { glyphs, theme } = this.look;
+    applyColours(this.box, theme.header.fg, theme.header.bg, theme.header.inverse);
     const time = clock(info.now);
-    const warning = info.disconnectedSince === undefined ? undefined : `CONTROLLER UNREACHABLE ${formatAge(info.now - info.disconnectedSince)}`;
+    const how = [info.mode, info.restriction].filter((w) => w !== undefined).join(', ');
     // In display order, each with a rank: on a narrow terminal the lowest ranks are dropped
     // whole rather than cutting the line mid-word.
-    const parts: { text: string; rank: number; warn?: boolean }[] = [
+    const parts: { text: string; rank: number }[] = [
       { text: info.title, rank: 5 },
       { text: info.breadcrumb, rank: 2 },
-      ...(warning ? [{ text: warning, rank: 0, warn: true }] : []),
-      { text: `${info.controllerAddress} (${info.mode})`, rank: 1 },
+      { text: `${info.controllerAddress} (${how})`, rank: 1 },
       { text: `${info.online}/${info.total} online`, rank: 1 },
       { text: `${info.gpus} GPUs`, rank: 3 },
       { text: `${info.workloadsRunning}/${info.workloadsTotal} workloads running`, rank: 4 },
@@ -60,8 +59,7 @@ export class Header {
       kept.add(part);
       used += length;
     }
-    const shown = parts.filter((p) => kept.has(p));
-    const line = shown.map((p) => (p.warn ? `{bold}${paint(theme.states.down, escapeTags(p.text))}{/bold}` : escapeTags(p.text))).join(sep);
+    const line = parts.filter((p) => kept.has(p)).map((p) => escapeTags(p.text)).join(sep);
     this.box.setContent(` ${line}${' '.repeat(Math.max(1, width - used - time.length - 2))}${time} `);
   }
 

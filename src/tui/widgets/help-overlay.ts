@@ -1,8 +1,8 @@
 import blessed from 'blessed';
-import { commandTable, commandUsage } from '../commands.js';
+import { commandUsage, type Command } from '../commands.js';
 import { whereText, type KeyBinding } from '../keymap.js';
 import type { Look } from '../render/look.js';
-import { escapeTags, paint } from '../render/paint.js';
+import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { wrapText } from '../render/wrap.js';
 import type { Part } from '../scheduler.js';
 import type { ViewEntry } from '../views/index.js';
@@ -18,13 +18,24 @@ function entry(lead: string, leadWidth: number, text: string, width: number): st
   return lines.map((line, i) => `${i === 0 ? lead : ' '.repeat(leadWidth)}${escapeTags(line)}`);
 }
 
+/** What help lists: the bindings and commands in force (a read-only dashboard leaves some out). */
+export interface HelpContent {
+  keymap: readonly KeyBinding[];
+  views: Readonly<Record<string, ViewEntry>>;
+  commands: readonly Command[];
+  /** A line above the keys: why some are missing. */
+  note?: string;
+}
+
 /**
- * Help text generated from the keymap, the view registry and the command table: nothing here
- * is written by hand. Descriptions wrap to `width`; a long "where" gets a line of its own.
+ * Help text generated from the keymap in force, the view registry and the command table:
+ * nothing here is written by hand. Descriptions wrap to `width`; a long "where" gets a line
+ * of its own.
  */
-export function helpLines(keymap: readonly KeyBinding[], views: Readonly<Record<string, ViewEntry>>, look: Look, width = 200): string[] {
+export function helpLines({ keymap, views, commands, note }: HelpContent, look: Look, width = 200): string[] {
   const { muted } = look.theme;
-  const lines = [paint(muted, `${'where'.padEnd(WHERE)}${'keys'.padEnd(KEYS)}what`)];
+  const lines = note ? [`{bold}${escapeTags(note)}{/bold}`, ''] : [];
+  lines.push(paint(muted, `${'where'.padEnd(WHERE)}${'keys'.padEnd(KEYS)}what`));
   for (const binding of keymap) {
     const where = whereText(binding);
     const keys = `{bold}${escapeTags(binding.label.padEnd(KEYS))}{/bold}`;
@@ -34,8 +45,8 @@ export function helpLines(keymap: readonly KeyBinding[], views: Readonly<Record<
   }
   lines.push('', paint(muted, 'views'));
   for (const [name, view] of Object.entries(views)) lines.push(...entry(name.padEnd(WHERE), WHERE, view.description, width));
-  lines.push('', paint(muted, 'commands (: then Tab completes)'));
-  for (const command of commandTable(views)) {
+  if (commands.length > 0) lines.push('', paint(muted, 'commands (: then Tab completes, Up recalls)'));
+  for (const command of commands) {
     lines.push(...entry(escapeTags(commandUsage(command).padEnd(WHERE + KEYS)), WHERE + KEYS, command.description, width));
   }
   return lines;
@@ -44,11 +55,12 @@ export function helpLines(keymap: readonly KeyBinding[], views: Readonly<Record<
 /** The `?` overlay over the view area; scrolls when the keymap is longer than the screen. */
 export class HelpOverlay implements Part {
   private readonly box: blessed.Widgets.BoxElement;
-  private width = 0;
+  /** What the text was made for: the width and the theme (`:theme` changes its colours). */
+  private madeFor = '';
 
   constructor(
     parent: blessed.Widgets.Node,
-    look: Look,
+    private readonly look: Look,
     private readonly lines: (width: number) => readonly string[],
   ) {
     this.box = blessed.box({
@@ -65,7 +77,7 @@ export class HelpOverlay implements Part {
       alwaysScroll: true,
       border: { type: 'line' },
       padding: { left: 1, right: 1 },
-      style: look.theme.selected === 'none' ? { border: { bold: true } } : { border: { fg: look.theme.selected } },
+      style: { border: {} },
     });
   }
 
@@ -73,11 +85,14 @@ export class HelpOverlay implements Part {
     return !this.box.hidden;
   }
 
-  /** Re-wraps the text when the width changed (on open and on resize). */
+  /** Re-wraps the text when the width or the theme changed (on open, on resize, on :theme). */
   update(): void {
     const width = Number(this.box.width) - CHROME;
-    if (this.box.hidden || width === this.width) return;
-    this.width = width;
+    const { theme } = this.look;
+    const madeFor = `${width} ${theme.name}`;
+    if (this.box.hidden || madeFor === this.madeFor) return;
+    this.madeFor = madeFor;
+    this.box.style.border = borderStyle(theme.selected, { bold: theme.selected === 'none' });
     this.box.setContent(this.lines(width).join('\n'));
   }
 

@@ -5,7 +5,7 @@ import { stateName } from '../../core/types.js';
 import { isStale, lastSeenText } from '../freshness.js';
 import { fit, formatBytes } from '../render/format.js';
 import type { Look } from '../render/look.js';
-import { escapeTags, paint } from '../render/paint.js';
+import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { hide, indent, labelText, place, type Rect } from './rect.js';
 
 const KEY_WIDTH = 9;
@@ -44,7 +44,6 @@ export class HostInfo {
 
   constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
     this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
-    if (look.theme.border !== 'none') this.box.style.border = { fg: look.theme.border };
   }
 
   show(rect: Rect, server: Server, now: number): void {
@@ -59,6 +58,7 @@ export class HostInfo {
       return `${paint(theme.muted, key.padEnd(KEY_WIDTH))}${painted}`;
     });
     this.box.setContent(indent(lines));
+    this.box.style.border = borderStyle(this.look.theme.border);
     place(this.box, rect);
   }
 

@@ -2,7 +2,7 @@ import blessed from 'blessed';
 import type { RingBuffer } from '../../core/ring.js';
 import { padLeft } from '../render/format.js';
 import type { Look } from '../render/look.js';
-import { paint } from '../render/paint.js';
+import { borderStyle, paint } from '../render/paint.js';
 import { plot } from '../render/plot.js';
 import { hide, labelText, place, type Rect } from './rect.js';
 
@@ -26,12 +26,12 @@ export class LineChart {
 
   constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
     this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
-    if (look.theme.border !== 'none') this.box.style.border = { fg: look.theme.border };
   }
 
   show(rect: Rect, data: ChartData): void {
     this.box.setLabel(labelText(data.title, rect.width, this.look.glyphs.ellipsis));
     this.box.setContent(this.lines(rect.width - 2, rect.height - 2, data).join('\n'));
+    this.box.style.border = borderStyle(this.look.theme.border);
     place(this.box, rect);
   }
 
@@ -41,7 +41,7 @@ export class LineChart {
 
   private lines(width: number, height: number, data: ChartData): string[] {
     const { glyphs, theme } = this.look;
-    const braille = glyphs.unicode;
+    const braille = glyphs.braille;
     const rows = height - 1;
     // The axis labels' width depends on the scale; reading a full width of points is enough.
     const values = data.series.map((s) => s.values(braille ? width * 2 : width));

@@ -7,7 +7,7 @@ import { gpuLine } from '../render/gpu-line.js';
 import { gpusOf } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
 import { meterLine } from '../render/meter.js';
-import { escapeTags, paint } from '../render/paint.js';
+import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { sparkline } from '../render/sparkline.js';
 import { hide, indent, labelText, place, type Rect } from './rect.js';
 
@@ -92,7 +92,7 @@ export class ServerCard {
       this.label = text;
     }
     const border = selected ? look.theme.selected : look.theme.border;
-    box.style.border = { ...(border === 'none' ? {} : { fg: border }), bold: selected, inverse: selected && border === 'none' };
+    box.style.border = borderStyle(border, { bold: selected, inverse: selected && border === 'none' });
     box.setContent(indent(cardLines(fs, rect.width - CARD_CHROME, rect.height - 2, now, look)));
     place(box, rect);
   }

@@ -2,7 +2,7 @@ import blessed from 'blessed';
 import type { Column } from '../render/columns.js';
 import { fitColumns, headerLine, rowLine } from '../render/columns.js';
 import type { Look } from '../render/look.js';
-import { paint } from '../render/paint.js';
+import { borderStyle, paint } from '../render/paint.js';
 import { hide, labelText, place, type Rect } from './rect.js';
 
 export interface TableData<T> {
@@ -71,6 +71,6 @@ export class Table<T> {
       this.label = label;
     }
     const border = focused ? theme.selected : theme.border;
-    this.box.style.border = { ...(border === 'none' ? {} : { fg: border }), bold: focused };
+    this.box.style.border = borderStyle(border, { bold: focused });
   }
 }

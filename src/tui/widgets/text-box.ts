@@ -1,5 +1,6 @@
 import blessed from 'blessed';
 import type { Look } from '../render/look.js';
+import { borderStyle } from '../render/paint.js';
 import { hide, indent, labelText, place, type Rect } from './rect.js';
 
 /**
@@ -12,8 +13,6 @@ export class TextBox {
 
   constructor(parent: blessed.Widgets.Node, private readonly look: Look, private readonly front = false) {
     this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
-    const border = front ? look.theme.selected : look.theme.border;
-    this.box.style.border = { ...(border === 'none' ? {} : { fg: border }), bold: front };
   }
 
   show(rect: Rect, title: string, lines: readonly string[]): void {
@@ -22,6 +21,7 @@ export class TextBox {
       this.box.setLabel(this.front ? `{bold}${label}{/bold}` : label);
       this.label = label;
     }
+    this.box.style.border = borderStyle(this.front ? this.look.theme.selected : this.look.theme.border, { bold: this.front });
     this.box.setContent(indent(lines.slice(0, Math.max(0, rect.height - 2))));
     place(this.box, rect);
     if (this.front) this.box.setFront();

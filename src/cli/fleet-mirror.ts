@@ -1,0 +1,151 @@
+import type { FleetChange, FleetServer } from '../core/fleet.js';
+import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
+import type { HostSample, Server } from '../core/types.js';
+import type { Migration, Workload } from '../core/workload.js';
+import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
+import { byName } from '../controller/grpc/control.js';
+
+/** Migrations an attached dashboard keeps (live ones and recent history), like the controller. */
+export const MIGRATIONS_KEPT = 200;
+
+interface MirroredServer {
+  server: Server;
+  series: ServerSeries;
+}
+
+const workloadKey = (serverId: string, name: string) => `${serverId}/${name}`;
+
+/**
+ * The fleet as a controller's WatchFleet stream describes it: servers with their recent
+ * history, workloads, migrations. Bounded: rings per server, a capped migration list.
+ * No I/O; RemoteFleet feeds it.
+ */
+export class FleetMirror {
+  private readonly servers = new Map<string, MirroredServer>();
+  private readonly workloadsByKey = new Map<string, Workload>();
+  private readonly migrationsById = new Map<string, Migration>();
+  private sortedServers?: FleetServer[];
+  private sortedWorkloads?: Workload[];
+  private sortedMigrations?: Migration[];
+
+  constructor(private readonly migrationsKept = MIGRATIONS_KEPT) {}
+
+  list(): readonly FleetServer[] {
+    this.sortedServers ??= [...this.servers.values()].sort((a, b) => byName(a.server, b.server));
+    return this.sortedServers;
+  }
+
+  get(idOrName: string): FleetServer | undefined {
+    const byId = this.servers.get(idOrName);
+    if (byId) return byId;
+    for (const s of this.servers.values()) if (s.server.name === idOrName) return s;
+    return undefined;
+  }
+
+  workloads(): readonly Workload[] {
+    this.sortedWorkloads ??= [...this.workloadsByKey.values()].sort((a, b) => a.spec!.name.localeCompare(b.spec!.name) || a.serverId.localeCompare(b.serverId));
+    return this.sortedWorkloads;
+  }
+
+  migrations(): readonly Migration[] {
+    this.sortedMigrations ??= [...this.migrationsById.values()].sort((a, b) => b.createdMs - a.createdMs);
+    return this.sortedMigrations;
+  }
+
+  /** Applies one event of the stream; returns what changed. */
+  apply(res: WatchFleetResponse): FleetChange[] {
+    const e = res.event;
+    switch (e?.$case) {
+      case 'snapshot':
+        return this.replace(e.value.servers);
+      case 'server':
+        return [this.putServer(e.value)];
+      case 'sample':
+        return e.value.sample ? this.putSample(e.value.serverId, e.value.sample) : [];
+      case 'workload':
+        return this.putWorkload(e.value);
+      case 'workloadRemoved':
+        return this.removeWorkload(e.value.serverId, e.value.name);
+      case 'migration':
+        return [this.putMigration(e.value)];
+      default:
+        return [];
+    }
+  }
+
+  /**
+   * A fresh snapshot replaces what we knew: servers it lacks are dropped, and workloads and
+   * migrations are cleared (the stream sends them all again right after it). Servers still
+   * there keep their history.
+   */
+  private replace(servers: Server[]): FleetChange[] {
+    const changes: FleetChange[] = [];
+    const present = new Set(servers.map((s) => s.id));
+    for (const id of this.servers.keys()) {
+      if (present.has(id)) continue;
+      this.servers.delete(id);
+      changes.push({ kind: 'server', id });
+    }
+    for (const s of servers) changes.push(this.putServer(s));
+    const names = new Set([...this.workloadsByKey.values()].map((w) => w.spec!.name));
+    this.workloadsByKey.clear();
+    this.sortedWorkloads = undefined;
+    for (const name of names) changes.push({ kind: 'workload', name });
+    for (const id of this.migrationsById.keys()) changes.push({ kind: 'migration', id });
+    this.migrationsById.clear();
+    this.sortedMigrations = undefined;
+    this.sortedServers = undefined;
+    return changes;
+  }
+
+  private putServer(server: Server): FleetChange {
+    const known = this.servers.get(server.id);
+    const latest = server.latest ?? known?.server.latest;
+    const mirrored: MirroredServer = { server: { ...server, latest }, series: known?.series ?? newServerSeries() };
+    // The sample a server arrives with is a point of its history too (once: a reconnect resends it).
+    if (latest && latest.timestampMs > (mirrored.series.timestamps.last() ?? 0)) recordSample(mirrored.series, latest);
+    this.servers.set(server.id, mirrored);
+    this.sortedServers = undefined;
+    return { kind: 'server', id: server.id };
+  }
+
+  private putSample(serverId: string, sample: HostSample): FleetChange[] {
+    const known = this.servers.get(serverId);
+    // A sample of a server we have not heard of yet: its server event (or the next snapshot) comes first.
+    if (!known) return [];
+    recordSample(known.series, sample);
+    known.server.latest = sample;
+    return [{ kind: 'sample', id: serverId }];
+  }
+
+  private putWorkload(w: Workload): FleetChange[] {
+    if (!w.spec) return [];
+    this.workloadsByKey.set(workloadKey(w.serverId, w.spec.name), w);
+    this.sortedWorkloads = undefined;
+    return [{ kind: 'workload', name: w.spec.name }];
+  }
+
+  private removeWorkload(serverId: string, name: string): FleetChange[] {
+    if (!this.workloadsByKey.delete(workloadKey(serverId, name))) return [];
+    this.sortedWorkloads = undefined;
+    return [{ kind: 'workload', name }];
+  }
+
+  /** A migration from an action's answer: kept unless the stream already sent a newer copy. */
+  learnMigration(m: Migration): FleetChange | undefined {
+    const known = this.migrationsById.get(m.id);
+    return known && known.updatedMs >= m.updatedMs ? undefined : this.putMigration(m);
+  }
+
+  /** Adds or updates a migration; past the cap, the oldest are dropped. */
+  private putMigration(m: Migration): FleetChange {
+    const isNew = !this.migrationsById.has(m.id);
+    this.migrationsById.set(m.id, m);
+    this.sortedMigrations = undefined;
+    if (isNew && this.migrationsById.size > this.migrationsKept) {
+      for (const old of this.migrations().slice(this.migrationsKept)) this.migrationsById.delete(old.id);
+      this.sortedMigrations = undefined;
+    }
+    return { kind: 'migration', id: m.id };
+  }
+}

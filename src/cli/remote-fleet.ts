@@ -1,0 +1,191 @@
+import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { Backoff } from '../agent/backoff.js';
+import { YardError } from '../core/errors.js';
+import type { FleetActions, FleetChange, FleetServer, FleetSource, MigrationPlan } from '../core/fleet.js';
+import { MigrationStrategy, type Migration, type Workload } from '../core/workload.js';
+import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
+import { controlClient, explain, type ControllerTarget } from './client.js';
+import { FleetMirror, MIGRATIONS_KEPT } from './fleet-mirror.js';
+
+export interface RemoteFleetOptions {
+  /** How long to wait between reconnection attempts (default: about 1 s doubling to 30 s, jittered). */
+  backoff?: Backoff;
+  migrationsKept?: number;
+}
+
+/** Actions wait on the controller and its agents (preflight, the journal): like the CLI's mutations. */
+const ACTION_TIMEOUT_MS = 60_000;
+
+/** Refusals that retrying soon will not cure: wait the longest backoff, and fail `ready()` at once. */
+const STUBBORN = new Set<number>([status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.UNIMPLEMENTED]);
+
+type Control = ReturnType<typeof controlClient>;
+
+/**
+ * The fleet as a running controller's Control API shows it (an attached dashboard): one
+ * WatchFleet stream mirrored in memory, actions as Control calls that carry the operator's
+ * name (and token). When the stream drops it says so (`connection`, connected: false) and
+ * dials again with jittered backoff; the next snapshot replaces what it knew.
+ */
+export class RemoteFleet implements FleetSource {
+  readonly mode = 'attached' as const;
+  readonly controllerAddress: string;
+  readonly actions: FleetActions;
+  private readonly mirror: FleetMirror;
+  private readonly backoff: Backoff;
+  private readonly listeners = new Set<(change: FleetChange) => void>();
+  private readonly createdMs = Date.now();
+  private control: Control;
+  private stream?: ClientReadableStream<WatchFleetResponse>;
+  private retryTimer?: NodeJS.Timeout;
+  private connected = false;
+  /** Since when the controller has been unreachable; undefined while connected and before the first try ends. */
+  private downSince?: number;
+  private lastError?: YardError;
+  private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private closed = false;
+
+  constructor(private readonly target: ControllerTarget, opts: RemoteFleetOptions = {}) {
+    this.controllerAddress = target.address;
+    this.backoff = opts.backoff ?? new Backoff();
+    this.mirror = new FleetMirror(opts.migrationsKept ?? MIGRATIONS_KEPT);
+    this.control = this.newControl();
+    this.actions = {
+      planMigration: (workload, target, strategy) => this.plan(workload, target, strategy),
+      startMigration: async (workload, target, strategy) =>
+        this.keep(await this.control.call(this.control.client.startMigration, { workload, target, strategy }), `started migrating ${workload}`),
+      cancelMigration: async (id) => this.keep(await this.control.call(this.control.client.cancelMigration, { id }), `cancelled migration ${id}`),
+    };
+    this.dial();
+  }
+
+  list(): readonly FleetServer[] {
+    return this.mirror.list();
+  }
+
+  get(id: string): FleetServer | undefined {
+    return this.mirror.get(id);
+  }
+
+  workloads(): readonly Workload[] {
+    return this.mirror.workloads();
+  }
+
+  migrations(): readonly Migration[] {
+    return this.mirror.migrations();
+  }
+
+  /** A listener that subscribes while the controller is unreachable hears so at once. */
+  subscribe(listener: (change: FleetChange) => void): () => void {
+    this.listeners.add(listener);
+    const since = this.downSince;
+    if (!this.connected && since !== undefined) queueMicrotask(() => this.listeners.has(listener) && listener({ kind: 'connection', connected: false, since }));
+    return () => void this.listeners.delete(listener);
+  }
+
+  /**
+   * Resolves with the first snapshot; rejects when none came within `timeoutMs` (with why),
+   * or at once when the controller refuses us (a wrong token).
+   */
+  ready(timeoutMs: number): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(this.lastError ?? new YardError('UNAVAILABLE', `the controller at ${this.target.address} (from ${this.target.from}) sent no fleet in ${timeoutMs / 1000}s`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.stream?.cancel();
+    this.control.close();
+    this.listeners.clear();
+    this.settleWaiters(new YardError('CLOSED', 'the dashboard was closed'));
+  }
+
+  /** Each attempt gets its own channel, so grpc's own reconnect backoff never delays ours. */
+  private newControl(): Control {
+    return controlClient(this.target, ACTION_TIMEOUT_MS, { 'grpc.use_local_subchannel_pool': 1 });
+  }
+
+  private dial(): void {
+    this.control.close();
+    this.control = this.newControl();
+    const stream = this.control.client.watchFleet({}, this.control.metadata);
+    this.stream = stream;
+    let ended = false;
+    const lost = (err: YardError, stubborn: boolean) => {
+      if (ended) return;
+      ended = true;
+      if (this.closed) return;
+      this.lastError = err;
+      if (stubborn) this.settleWaiters(err);
+      if (this.connected || this.downSince === undefined) {
+        this.downSince = this.connected ? Date.now() : this.createdMs;
+        this.connected = false;
+        this.emit({ kind: 'connection', connected: false, since: this.downSince });
+      }
+      this.retryTimer = setTimeout(() => this.dial(), stubborn ? this.backoff.max() : this.backoff.next());
+    };
+    stream.on('data', (res: WatchFleetResponse) => this.onEvent(res));
+    stream.on('error', (err: ServiceError) => lost(explain(err, this.target), STUBBORN.has(err.code)));
+    stream.on('end', () => lost(new YardError('UNAVAILABLE', `the controller at ${this.target.address} ended the fleet stream`), false));
+  }
+
+  private onEvent(res: WatchFleetResponse): void {
+    for (const change of this.mirror.apply(res)) this.emit(change);
+    if (res.event?.$case !== 'snapshot' || this.connected) return;
+    this.connected = true;
+    this.downSince = undefined;
+    this.lastError = undefined;
+    this.backoff.reset();
+    this.emit({ kind: 'connection', connected: true, since: Date.now() });
+    this.settleWaiters();
+  }
+
+  private emit(change: FleetChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  private settleWaiters(err?: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  }
+
+  private async plan(workload: string, target?: string, strategy?: MigrationStrategy): Promise<MigrationPlan> {
+    const res = await this.control.call(this.control.client.planMigration, {
+      workload,
+      target: target ?? '',
+      strategy: strategy ?? MigrationStrategy.MIGRATION_STRATEGY_UNSPECIFIED,
+    });
+    if (!res.workload) throw new YardError('RPC_FAILED', `the controller at ${this.target.address} planned a move of ${workload} but sent no workload back`);
+    return { workload: res.workload, strategy: res.strategy, targets: res.targets, preflight: res.preflight };
+  }
+
+  /** The answer's migration goes into the mirror at once: the stream's copy may come later. */
+  private keep(res: { migration?: Migration }, what: string): Migration {
+    if (!res.migration) throw new YardError('RPC_FAILED', `the controller at ${this.target.address} ${what} but sent no migration back`);
+    const change = this.mirror.learnMigration(res.migration);
+    if (change) this.emit(change);
+    return res.migration;
+  }
+}

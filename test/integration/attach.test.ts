@@ -1,0 +1,171 @@
+import { userInfo } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Backoff } from '../../src/agent/backoff.js';
+import { RemoteFleet } from '../../src/cli/remote-fleet.js';
+import type { FleetChange } from '../../src/core/fleet.js';
+import { stateName } from '../../src/core/types.js';
+import { MigrationStrategy, RestartPolicy } from '../../src/core/workload.js';
+import { control } from '../helpers/control.js';
+import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import { PtyYard } from '../helpers/pty.js';
+
+const ENTER = '\r';
+const ESCAPE = '\x1b';
+const OPERATOR = userInfo().username;
+
+/** Counts until SIGUSR1, then saves the count in its state dir and exits 0 (the checkpoint contract). */
+const COUNTER = '[ "$SWITCHYARD_RESTORE" = 1 ] && echo "resumed $(cat "$SWITCHYARD_STATE_DIR/n")"; n=0; trap \'echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1; while :; do n=$((n+1)); sleep 0.1; done';
+
+/**
+ * Dashboards attached to a running controller: `yard` finds it through the data dir, runs in a
+ * real pty, and acts through the Control API; another dashboard sees what the first one did,
+ * and the controller's audit trail says who did it.
+ */
+describe('dashboards attached to a running controller', () => {
+  const ctlDir = tempDir();
+  let address: string;
+  let controller: YardProcess;
+  const agents: YardProcess[] = [];
+  const dashboards: PtyYard[] = [];
+  let api: ReturnType<typeof control>;
+
+  beforeAll(async () => {
+    assertBuilt();
+    const port = await freePort();
+    address = `127.0.0.1:${port}`;
+    controller = startControllerProc(ctlDir, port, ['--verify', '800ms', '--cpu-limit', '100']);
+    await controller.waitForOutput(/controller listening/);
+    for (const name of ['src-host', 'dst-host']) agents.push(startAgentProc(address, tempDir(), ['--name', name, '--nvidia-smi', '/nonexistent']));
+    api = control(address);
+    await waitFor('both agents online', async () => {
+      const { servers } = await api.call(api.client.listServers, {});
+      return servers.filter((s) => stateName(s.state) === 'online').length === 2 || undefined;
+    });
+    await api.call(api.client.runWorkload, {
+      server: 'src-host',
+      spec: { name: 'job', command: '/bin/sh', args: ['-c', COUNTER], env: {}, cwd: '', labels: {}, restart: RestartPolicy.RESTART_POLICY_NEVER, strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, checkpointSignal: 'SIGUSR1', checkpointTimeoutMs: 5000, ports: [] },
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(dashboards.map((d) => d.stop()));
+    api?.close();
+    // SIGTERM: an agent stops its workloads before it exits.
+    await Promise.all(agents.map((a) => a.stop()));
+    await controller?.stop();
+  });
+
+  it('opens two dashboards on the running controller instead of starting another', async () => {
+    dashboards.push(new PtyYard(['--data-dir', ctlDir]), new PtyYard(['--data-dir', ctlDir]));
+    for (const d of dashboards) {
+      const screen = await d.waitForScreen(/dst-host[\s\S]*src-host/);
+      expect(screen).toContain(`${address} (attached)`);
+      expect(screen).toMatch(/2\/2 online/);
+    }
+    // No local agent came with them: the fleet is still the two agents.
+    const { servers } = await api.call(api.client.listServers, {});
+    expect(servers.map((s) => s.name).sort()).toEqual(['dst-host', 'src-host']);
+  });
+
+  it('migrates by keystrokes in one dashboard; the other sees the move; the audit trail names the operator', async () => {
+    const [d1, d2] = dashboards as [PtyYard, PtyYard];
+    // The second one watches the Migrations view before anything happens: what it shows comes live.
+    await d2.press('M');
+    await d2.waitForScreen(/Migrations/);
+
+    await d1.press('w');
+    await d1.waitForScreen(/job\s+src-host\s+● running/);
+    await d1.press('m');
+    await d1.waitForScreen(/Move it to[\s\S]*▶ dst-host/);
+    await d1.press(ENTER);
+    await d1.waitForScreen(/How should it move\?/);
+    await d1.press(ENTER);
+    await d1.waitForScreen(/✓ Every check passed/);
+    await d1.press(ENTER);
+    await d1.waitForScreen(/Start this migration\?/);
+    await d1.press('y');
+    await d1.waitForScreen(/✓ committed: job runs on dst-host/, 30_000);
+
+    await d2.waitForScreen(/job[\s\S]*src-host → dst-host[\s\S]*committed/);
+    await d2.press('w');
+    await d2.waitForScreen(/job\s+dst-host\s+● running/);
+
+    const audit = await runYard(['audit', '--json', '--data-dir', ctlDir]);
+    expect(audit.code, audit.stderr).toBe(0);
+    const entries = JSON.parse(audit.stdout) as { who: string; action: string; target: string; ok: boolean; error: string | null }[];
+    expect(entries[0]).toMatchObject({ who: OPERATOR, action: 'migration.start', target: 'job → dst-host', ok: true, error: null });
+    expect(entries).toContainEqual(expect.objectContaining({ who: OPERATOR, action: 'workload.run', target: 'job on src-host', ok: true }));
+  });
+
+  it('records a refused action with its error', async () => {
+    await expect(api.call(api.client.cancelMigration, { id: 'no-such-migration' })).rejects.toThrow(/no migration/);
+    const audit = await runYard(['audit', '--json', '--limit', '1', '--data-dir', ctlDir]);
+    const [entry] = JSON.parse(audit.stdout) as { action: string; ok: boolean; error: string }[];
+    expect(entry).toMatchObject({ action: 'migration.cancel', ok: false });
+    expect(entry!.error).toMatch(/no migration "no-such-migration"/);
+    const text = await runYard(['audit', '--data-dir', ctlDir]);
+    expect(text.stdout).toMatch(/WHEN\s+WHO\s+ACTION\s+TARGET\s+OUTCOME/);
+    expect(text.stdout).toMatch(/migration\.start\s+job → dst-host\s+ok/);
+  });
+
+  it('quitting an attached dashboard stops nothing', async () => {
+    const [d1, d2] = dashboards as [PtyYard, PtyYard];
+    await d1.press(ESCAPE, 'q');
+    expect(await d1.exited).toBe(0);
+    expect(controller.child.exitCode).toBeNull();
+    expect((await api.liveInstances('job')).length).toBe(1);
+    await d2.press(ESCAPE, 'f');
+    await d2.waitForScreen(/2\/2 online/);
+  });
+
+  it('refuses --connect with --listen, and says so when --connect finds no controller', async () => {
+    const both = await runYard(['--connect', address, '--listen', '127.0.0.1:0']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/connect.*listen|listen.*connect/);
+
+    const closed = await freePort();
+    const d = new PtyYard(['--connect', `127.0.0.1:${closed}`, '--data-dir', tempDir()]);
+    dashboards.push(d);
+    expect(await d.exited).toBe(1);
+    expect(d.output).toContain(`cannot reach the controller at 127.0.0.1:${closed} (from --connect)`);
+  });
+});
+
+describe('RemoteFleet', () => {
+  it('says when the controller is gone, and comes back with its servers when it returns', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    // A real controller process: stopping it closes its connections as a crash or restart would.
+    const start = async () => {
+      const p = startControllerProc(dataDir, port);
+      await p.waitForOutput(/controller listening/);
+      return p;
+    };
+    let controller = await start();
+    const agent = startAgentProc(address, tempDir(), ['--name', 'far-host', '--nvidia-smi', '/nonexistent']);
+    const fleet = new RemoteFleet({ address, from: 'test' }, { backoff: new Backoff(100, 500) });
+    const changes: FleetChange[] = [];
+    fleet.subscribe((c) => changes.push(c));
+    const online = () => fleet.list().find((s) => s.server.name === 'far-host' && stateName(s.server.state) === 'online');
+    try {
+      await fleet.ready(5000);
+      expect(fleet.mode).toBe('attached');
+      await waitFor('far-host online, with samples', () => (online() && changes.some((c) => c.kind === 'sample') ? true : undefined));
+
+      await controller.stop();
+      const down = await waitFor('connection: false', () => changes.find((c) => c.kind === 'connection' && !c.connected));
+      expect(down).toMatchObject({ kind: 'connection', connected: false });
+
+      controller = await start();
+      await waitFor('connection: true again', () => changes.slice(changes.indexOf(down)).find((c) => c.kind === 'connection' && c.connected));
+      expect(fleet.get('far-host')).toBeDefined();
+      await waitFor('far-host back online', () => online());
+      expect(fleet.get('far-host')!.series.cpu.length).toBeGreaterThan(0);
+    } finally {
+      fleet.close();
+      await agent.stop();
+      await controller.stop();
+    }
+  });
+});
