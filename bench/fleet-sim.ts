@@ -180,6 +180,86 @@ interface SimStats {
   log: (line: string) => void;
 }
 
+/** Dials `hosts` in batches of `batchSize` every `batchEveryMs` (sessions go into `sessions` as they are made). */
+async function dialFleet(
+  address: string,
+  hosts: readonly FakeHost[],
+  stats: SimStats,
+  sessions: SimSession[],
+  batchSize: number,
+  batchEveryMs: number,
+  log: (line: string) => void,
+): Promise<{ connected: number; rampS: number; helloToWelcome: Summary }> {
+  const agents = hosts.length;
+  log(`  dialling ${agents} sessions, ${batchSize} every ${batchEveryMs} ms…`);
+  const rampStart = performance.now();
+  let welcomed = 0;
+  let allWelcomed!: () => void;
+  const everyoneIn = new Promise<void>((r) => (allWelcomed = r));
+  const onWelcome = () => {
+    if (++welcomed === agents) allWelcomed();
+  };
+  if (agents === 0) allWelcomed();
+  for (let i = 0; i < agents; i += batchSize) {
+    const batchAt = performance.now();
+    for (const host of hosts.slice(i, i + batchSize)) {
+      const s = new SimSession(host, stats);
+      sessions.push(s);
+      s.dial(address, onWelcome);
+    }
+    const wait = batchEveryMs - (performance.now() - batchAt);
+    if (i + batchSize < agents && wait > 0) await sleep(wait);
+  }
+  // Everyone welcomed, or 30 s after the last dial.
+  let giveUp: NodeJS.Timeout | undefined;
+  await Promise.race([everyoneIn, new Promise<void>((r) => (giveUp = setTimeout(r, 30_000)))]);
+  clearTimeout(giveUp);
+  const rampS = (performance.now() - rampStart) / 1000;
+  const connected = sessions.filter((s) => s.welcomed).length;
+  log(`  ${connected}/${agents} sessions welcomed in ${rampS.toFixed(1)} s`);
+  return { connected, rampS, helloToWelcome: summarize(sessions.filter((s) => s.welcomed).map((s) => s.welcomeMs)) };
+}
+
+/** Half-closes every session, then cancels what is left after 3 s. */
+async function closeFleet(sessions: readonly SimSession[]): Promise<void> {
+  for (const s of sessions) s.end();
+  let giveUp: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(sessions.map((s) => s.ended)), new Promise<void>((r) => (giveUp = setTimeout(r, 3000)))]);
+  clearTimeout(giveUp);
+  for (const s of sessions) s.close();
+}
+
+/** A simulated fleet left running (the dashboard benchmark watches it): close() ends every session. */
+export interface SimFleet {
+  agents: number;
+  connected: number;
+  rampS: number;
+  /** Heartbeats sent and acked so far, beats skipped (backpressure), sessions that failed. */
+  counters(): { sent: number; acked: number; skipped: number; errors: number };
+  close(): Promise<void>;
+}
+
+/** Opens `agents` sessions (heartbeats at the controller's interval, 1 Hz by default) and leaves them running. */
+export async function startSimFleet(opts: { address: string; agents: number; batchSize?: number; batchEveryMs?: number; log: (line: string) => void }): Promise<SimFleet> {
+  const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log: opts.log };
+  const hosts = Array.from({ length: opts.agents }, (_, i) => new FakeHost(i));
+  const sessions: SimSession[] = [];
+  try {
+    const { connected, rampS } = await dialFleet(opts.address, hosts, stats, sessions, opts.batchSize ?? 50, opts.batchEveryMs ?? 500, opts.log);
+    let closed: Promise<void> | undefined;
+    return {
+      agents: opts.agents,
+      connected,
+      rampS,
+      counters: () => ({ sent: stats.sent, acked: stats.acked, skipped: stats.skipped, errors: stats.errors }),
+      close: () => (closed ??= closeFleet(sessions)),
+    };
+  } catch (err) {
+    await closeFleet(sessions);
+    throw err;
+  }
+}
+
 export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult> {
   const { agents, log } = opts;
   const batchSize = opts.batchSize ?? 50;
@@ -194,30 +274,7 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
 
   try {
     // Ramp-up: batches of `batchSize` every `batchEveryMs`.
-    log(`  dialling ${agents} sessions, ${batchSize} every ${batchEveryMs} ms…`);
-    const rampStart = performance.now();
-    let welcomed = 0;
-    let allWelcomed!: () => void;
-    const everyoneIn = new Promise<void>((r) => (allWelcomed = r));
-    const onWelcome = () => {
-      if (++welcomed === agents) allWelcomed();
-    };
-    for (let i = 0; i < agents; i += batchSize) {
-      const batchAt = performance.now();
-      for (const host of hosts.slice(i, i + batchSize)) {
-        const s = new SimSession(host, stats);
-        sessions.push(s);
-        s.dial(opts.address, onWelcome);
-      }
-      const wait = batchEveryMs - (performance.now() - batchAt);
-      if (i + batchSize < agents && wait > 0) await sleep(wait);
-    }
-    // Everyone welcomed, or 30 s after the last dial.
-    await Promise.race([everyoneIn, sleep(30_000)]);
-    const rampS = (performance.now() - rampStart) / 1000;
-    const connected = sessions.filter((s) => s.welcomed).length;
-    log(`  ${connected}/${agents} sessions welcomed in ${rampS.toFixed(1)} s`);
-    const helloToWelcome = summarize(sessions.filter((s) => s.welcomed).map((s) => s.welcomeMs));
+    const { connected, rampS, helloToWelcome } = await dialFleet(opts.address, hosts, stats, sessions, batchSize, batchEveryMs, log);
 
     // Let every jittered heartbeat start, then measure the steady state.
     await sleep(2000);
@@ -300,8 +357,6 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
     };
   } finally {
     // Close every session: half-close first, then cancel what is left after 3 s.
-    for (const s of sessions) s.end();
-    await Promise.race([Promise.all(sessions.map((s) => s.ended)), sleep(3000)]);
-    for (const s of sessions) s.close();
+    await closeFleet(sessions);
   }
 }

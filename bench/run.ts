@@ -1,20 +1,23 @@
 // `npm run bench`: prints figures (not a test). Runs the fleet simulator, the render benchmark,
-// the agent cost benchmark and the migration benchmark one after the other, and cleans up every
-// process and temp dir.
+// the dashboard cost benchmark (against gtop and btop), the agent cost benchmark and the migration
+// benchmark one after the other, and cleans up every process and temp dir.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AgentCostResult } from './agent-cost.js';
+import type { DashCostResult, DashboardRun, Measured } from './dashboard-cost.js';
 import type { FleetSimResult } from './fleet-sim.js';
 import { fmt, killAll, killAllNow, mb, removeTempDirs, startController, type YardProcess } from './lib.js';
 import type { MigrationResult } from './migration.js';
 import type { RenderResult } from './render.js';
 
-const STEPS = ['fleet', 'render', 'agent', 'migrate'];
+const STEPS = ['fleet', 'render', 'dash', 'agent', 'migrate'];
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--frames N] [--state-mb LIST] [--only ${STEPS.join(',')}]
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--dash-seconds S] [--dash-servers LIST] [--frames N] [--state-mb LIST] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark (default 1000)
   --seconds S         steady-state window of the controller benchmark (default 30)
   --agent-seconds S   measurement window of the agent benchmark (default 30)
+  --dash-seconds S    measurement window of the dashboard, gtop and btop, each (default 20)
+  --dash-servers LIST fleet sizes the dashboard benchmark watches (default 100,1000)
   --frames N          frames timed by the render benchmark (default 200)
   --state-mb LIST     checkpoint sizes (MB) the migration benchmark moves (default 100,1024)
   --only LIST         run only some steps (${STEPS.join(', ')})`;
@@ -25,6 +28,8 @@ const TARGETS = {
   frameMs: 20,
   agentCpuPct: 2,
   agentRssMb: 80,
+  /** The dashboard with 100 servers at 1 Hz: at most gtop's CPU, and this much RSS. */
+  dashRssMb: 150,
   /** Transfer rate (transferBytes / transferMs) against a plain TCP copy of the same bytes on lo. */
   transferOfPlain: 0.5,
   /** Downtime against checkpoint + transfer + restore. */
@@ -41,6 +46,16 @@ function intFlag(v: string | undefined, name: string, dflt: number, min: number,
   return n;
 }
 
+function countsFlag(v: string | undefined, name: string, dflt: number[], min: number, max: number): number[] {
+  if (v === undefined) return dflt;
+  const counts = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!counts.length || counts.some((n) => !Number.isInteger(n) || n < min || n > max)) {
+    process.stderr.write(`bench: --${name} must be a list of integers from ${min} to ${max}, got "${v}"\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return counts;
+}
+
 function sizesFlag(v: string | undefined, dflt: number[]): number[] {
   if (v === undefined) return dflt;
   const sizes = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
@@ -52,13 +67,15 @@ function sizesFlag(v: string | undefined, dflt: number[]): number[] {
   return sizes;
 }
 
-let args: { agents: number; seconds: number; agentSeconds: number; frames: number; stateMb: number[]; only: Set<string> };
+let args: { agents: number; seconds: number; agentSeconds: number; dashSeconds: number; dashServers: number[]; frames: number; stateMb: number[]; only: Set<string> };
 try {
   const { values } = parseArgs({
     options: {
       agents: { type: 'string' },
       seconds: { type: 'string' },
       'agent-seconds': { type: 'string' },
+      'dash-seconds': { type: 'string' },
+      'dash-servers': { type: 'string' },
       frames: { type: 'string' },
       'state-mb': { type: 'string' },
       only: { type: 'string' },
@@ -76,6 +93,8 @@ try {
     agents: intFlag(values.agents, 'agents', 1000, 1, 20_000),
     seconds: intFlag(values.seconds, 'seconds', 30, 1, 600),
     agentSeconds: intFlag(values['agent-seconds'], 'agent-seconds', 30, 1, 600),
+    dashSeconds: intFlag(values['dash-seconds'], 'dash-seconds', 20, 1, 600),
+    dashServers: countsFlag(values['dash-servers'], 'dash-servers', [100, 1000], 0, 20_000),
     frames: intFlag(values.frames, 'frames', 200, 1, 10_000),
     stateMb: sizesFlag(values['state-mb'], [100, 1024]),
     only,
@@ -214,6 +233,17 @@ try {
     );
   }
 
+  if (args.only.has('dash')) {
+    await step<DashCostResult>(
+      'dashboard 160x48 vs gtop and btop',
+      async () => {
+        const { runDashboardCost } = await import('./dashboard-cost.js');
+        return runDashboardCost({ servers: args.dashServers, warmupS: 5, seconds: args.dashSeconds, cols: 160, rows: 48, log });
+      },
+      (r) => reportDash(r),
+    );
+  }
+
   if (args.only.has('agent')) {
     await step<AgentCostResult>(
       'agent sampling at 1 Hz',
@@ -257,6 +287,61 @@ try {
   }
 } finally {
   await cleanup();
+}
+
+/** The machine's busy CPU over a window, and whether processes outside the benchmark made it noisy. */
+function busy(machinePct: number, oursPct: number): string {
+  const other = Math.max(0, machinePct - oursPct);
+  return `machine busy ${fmt(machinePct, 0)} % of a core, ${fmt(other, 0)} outside the bench${other > 20 ? ': noisy' : ''}`;
+}
+
+function reportDash(r: DashCostResult): void {
+  const isMeasured = (x: object): x is Measured => 'usage' in x;
+  const gtop = isMeasured(r.gtop) ? r.gtop : undefined;
+  const usage = (m: Measured) => `CPU ${fmt(m.usage.cpuPct, 1)} % of a core   RSS max ${fmt(mb(m.usage.rssMaxBytes), 0)} MB`;
+  const size = `${r.cols}x${r.rows}`;
+  for (const d of r.dashboards) {
+    const label = `dashboard ${size}, ${d.servers} servers`;
+    if (!('usage' in d)) {
+      lines.push(row(label, `FAILED: ${d.error}`, '✗'));
+      failures++;
+      continue;
+    }
+    const run = d as DashboardRun;
+    let target = '';
+    if (run.servers === 100) {
+      const rssOk = mb(run.usage.rssMaxBytes) < TARGETS.dashRssMb;
+      // gtop's own process: its `ps` children (systeminformation) are shown apart, not counted.
+      const cpu = gtop
+        ? `≤ gtop ${fmt(gtop.usage.cpuPct, 1)} % (${fmt(gtop.usage.cpuPct + gtop.usage.childrenCpuPct, 1)} with its children)   ${ok(run.usage.cpuPct <= gtop.usage.cpuPct)}`
+        : `≤ gtop's (not measured: ${'skipped' in r.gtop ? 'gtop not installed' : 'gtop failed'})`;
+      target = `target CPU ${cpu}   RSS <${TARGETS.dashRssMb} MB   ${ok(rssOk)}`;
+    }
+    lines.push(
+      row(label, usage(run), target),
+      row('  details', `${run.mode}, "${run.onlineText}" on screen ${ok(run.allOnline)}, drew the fleet in ${fmt(run.startS, 1)} s`, `${fmt(run.writesPerS, 1)} writes/s, ${fmt(run.bytesPerS / 1024, 1)} KiB/s to the pty, RSS ${fmt(mb(run.usage.rssFirstBytes), 0)} → ${fmt(mb(run.usage.rssLastBytes), 0)} MB`),
+      row(
+        '  same window, fleet at 1 Hz',
+        `${run.controllerCpuPct === undefined ? 'controller: in the dashboard' : `controller ${fmt(run.controllerCpuPct, 1)} %`}, simulated fleet (bench) ${fmt(run.benchCpuPct, 1)} % of a core`,
+        busy(run.usage.machineBusyPct, run.usage.cpuPct + (run.controllerCpuPct ?? 0) + run.benchCpuPct),
+      ),
+      ...run.notes.map((n) => row('  note', n)),
+    );
+    log(`  screen top (${d.servers}): ${run.screenTop.map((l) => JSON.stringify(l)).join('\n                   ')}`);
+  }
+  for (const t of [r.gtop, r.btop]) {
+    const label = `${t.name} ${size}, this host`;
+    if ('skipped' in t) lines.push(row(label, `skipped: ${t.skipped}`));
+    else if ('error' in t) lines.push(row(label, `FAILED: ${t.error}`));
+    else {
+      lines.push(
+        row(label, usage(t), `its children ${fmt(t.usage.childrenCpuPct, 1)} % more; ${fmt(t.writesPerS, 1)} writes/s, ${fmt(t.bytesPerS / 1024, 1)} KiB/s to the pty`),
+        row('  ran as', t.how.length > 54 ? `…${t.how.slice(-53)}` : t.how, busy(t.usage.machineBusyPct, t.usage.cpuPct + t.usage.childrenCpuPct)),
+      );
+      log(`  screen top (${t.name}): ${t.screenTop.map((l) => JSON.stringify(l)).join('\n                   ')}`);
+    }
+  }
+  lines.push(row('  (method)', `each alone in its pty: ${r.seconds} s after 5 s of warm-up, own pid, /proc`, '100 % = one core'));
 }
 
 function reportMigration(r: MigrationResult): void {

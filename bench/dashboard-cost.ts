@@ -1,0 +1,445 @@
+// Dashboard cost: the real `yard` dashboard in a real 160x48 pty, attached to a real controller
+// that a simulated fleet (100, then 1,000 agents at 1 Hz) reports to; then gtop (npm) and btop
+// (Debian) in the same pty size showing their single host. CPU (percent of one core) and RSS of
+// each program's own process (the node or btop pid itself, not a wrapper), from /proc.
+//
+// Knobs (environment): YARD_BENCH_GTOP=PATH (gtop's bin script, or a folder with
+// node_modules/gtop; default: the project's devDependency, then PATH), YARD_BENCH_BTOP=PATH,
+// YARD_BENCH_DASH_NODE_FLAGS (node flags for the dashboard only, e.g. --cpu-prof
+// --cpu-prof-dir=/tmp/p), YARD_BENCH_DASH_EMBEDDED=1 (measure plain `yard`, controller in the
+// same process, instead of an attached dashboard; also the fallback when attaching fails).
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import xterm from '@xterm/headless';
+import pty from 'node-pty';
+import { startSimFleet, type SimFleet } from './fleet-sim.js';
+import { freePort, ProcMonitor, sleep, startController, tempDir, YARD, type ProcUsage, type YardProcess } from './lib.js';
+
+export interface DashCostOptions {
+  /** Fleet sizes the dashboard watches (100 and 1,000 by default). */
+  servers: number[];
+  warmupS: number;
+  seconds: number;
+  cols: number;
+  rows: number;
+  log: (line: string) => void;
+}
+
+export interface Measured {
+  name: string;
+  /** How the program was run (command line, mode). */
+  how: string;
+  pid: number;
+  usage: ProcUsage;
+  /** Bytes the program wrote to its terminal per second in the window. */
+  bytesPerS: number;
+  /** Terminal writes (data events) per second: about the frame rate. */
+  writesPerS: number;
+  /** The first lines of its screen at the end of the window. */
+  screenTop: string[];
+}
+
+export interface DashboardRun extends Measured {
+  servers: number;
+  connected: number;
+  /** 'attached' (yard --data-dir of the running controller), 'connect' (yard --connect), or 'embedded' (fallback). */
+  mode: 'attached' | 'connect' | 'embedded';
+  /** Whether the header showed "N/N online" at the end of the window. */
+  allOnline: boolean;
+  /** What the header said about the fleet at the end. */
+  onlineText: string;
+  /** The controller's own CPU over the same window (the embedded fallback has none apart). */
+  controllerCpuPct?: number;
+  /** This bench process (the simulated fleet) over the window. */
+  benchCpuPct: number;
+  /** Seconds from spawning the dashboard to the first screen with the whole fleet. */
+  startS: number;
+  notes: string[];
+}
+
+export interface Skipped {
+  name: string;
+  skipped: string;
+}
+
+export interface DashCostResult {
+  cols: number;
+  rows: number;
+  seconds: number;
+  dashboards: (DashboardRun | { servers: number; error: string })[];
+  gtop: Measured | Skipped | { name: string; error: string };
+  btop: Measured | Skipped | { name: string; error: string };
+}
+
+/** Every pty this module opened; killed on exit whatever happens. */
+const live = new Set<PtyApp>();
+process.on('exit', () => {
+  for (const app of live) app.killNow();
+});
+
+/** A program in a pseudo-terminal of a fixed size, its output drained into a headless xterm. */
+class PtyApp {
+  readonly proc: pty.IPty;
+  readonly terminal: xterm.Terminal;
+  readonly pid: number;
+  bytes = 0;
+  writes = 0;
+  exitCode: number | undefined;
+  readonly exited: Promise<number>;
+  /** The raw tail of what it wrote (for error messages). */
+  private tail = '';
+
+  constructor(readonly label: string, file: string, args: string[], opts: { cols: number; rows: number; env: NodeJS.ProcessEnv; cwd?: string }) {
+    this.terminal = new xterm.Terminal({ cols: opts.cols, rows: opts.rows, allowProposedApi: true });
+    this.proc = pty.spawn(file, args, { name: 'xterm-256color', cols: opts.cols, rows: opts.rows, env: opts.env as Record<string, string>, cwd: opts.cwd });
+    this.pid = this.proc.pid;
+    live.add(this);
+    this.proc.onData((data) => {
+      this.bytes += data.length;
+      this.writes++;
+      this.tail = (this.tail + data).slice(-4096);
+      this.terminal.write(data);
+    });
+    this.exited = new Promise((res) =>
+      this.proc.onExit(({ exitCode }) => {
+        this.exitCode = exitCode;
+        live.delete(this);
+        res(exitCode);
+      }),
+    );
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** The screen as text, one line per row, trailing blanks trimmed. */
+  screen(): string {
+    const buffer = this.terminal.buffer.active;
+    const lines: string[] = [];
+    for (let y = 0; y < this.terminal.rows; y++) lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  }
+
+  /** Resolves with the screen once `test` accepts it; throws on timeout or exit. */
+  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // Let xterm parse what has arrived.
+      await new Promise<void>((r) => this.terminal.write('', r));
+      const text = this.screen();
+      if (test(text)) return text;
+      if (!this.running) throw new Error(`${this.label} exited (code ${this.exitCode}) before showing ${what}; it wrote: ${JSON.stringify(this.tail.slice(-600))}`);
+      if (Date.now() >= deadline) throw new Error(`${this.label} did not show ${what} within ${timeoutMs} ms; its screen:\n${text.split('\n').slice(0, 6).join('\n')}`);
+      await sleep(200);
+    }
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; the emulator is disposed. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (this.running) {
+      try {
+        this.proc.kill('SIGTERM');
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => this.killNow(), graceMs);
+      let giveUp: NodeJS.Timeout | undefined;
+      await Promise.race([this.exited, new Promise<void>((r) => (giveUp = setTimeout(r, graceMs + 2000)))]);
+      clearTimeout(timer);
+      clearTimeout(giveUp);
+    }
+    live.delete(this);
+    this.terminal.dispose();
+  }
+
+  killNow(): void {
+    if (!this.running) return;
+    try {
+      process.kill(this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The environment every program gets: a 256-colour UTF-8 xterm, colours on. */
+function terminalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...extra };
+  delete env.NO_COLOR;
+  delete env.COLUMNS;
+  delete env.LINES;
+  // The dashboard is not running under vitest; keep it from behaving as if it were.
+  delete env.NODE_ENV;
+  return env;
+}
+
+/** Measures `app` for `seconds`: its own CPU and RSS (ProcMonitor), bytes and writes to the pty. */
+async function measure(app: PtyApp, seconds: number): Promise<{ usage: ProcUsage; bytesPerS: number; writesPerS: number }> {
+  const bytes0 = app.bytes;
+  const writes0 = app.writes;
+  const mon = new ProcMonitor(app.pid);
+  await sleep(seconds * 1000);
+  const usage = mon.stop();
+  return { usage, bytesPerS: (app.bytes - bytes0) / usage.windowS, writesPerS: (app.writes - writes0) / usage.windowS };
+}
+
+/** The executable behind a pid, to check we measure the program and not a wrapper. */
+function exeOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return '?';
+  }
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * gtop's bin script: $YARD_BENCH_GTOP (the script, or a directory holding node_modules/gtop),
+ * then the project's node_modules, then `gtop` on PATH. Run with this Node, so the pid is node's.
+ */
+export function findGtop(): string | undefined {
+  const fromPackage = (pkgJson: string): string | undefined => {
+    try {
+      const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { bin?: string | Record<string, string> };
+      const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.gtop;
+      const file = bin ? resolve(dirname(pkgJson), bin) : undefined;
+      return file && existsSync(file) ? file : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const override = process.env.YARD_BENCH_GTOP;
+  if (override) {
+    const p = resolve(override);
+    if (existsSync(join(p, 'node_modules/gtop/package.json'))) return fromPackage(join(p, 'node_modules/gtop/package.json'));
+    if (existsSync(join(p, 'package.json'))) return fromPackage(join(p, 'package.json'));
+    return existsSync(p) ? p : undefined;
+  }
+  try {
+    return fromPackage(createRequire(import.meta.url).resolve('gtop/package.json'));
+  } catch {
+    // not a dependency of the project
+  }
+  return onPath('gtop');
+}
+
+/** The dashboard on its own controller fed by the fleet; the embedded one when it cannot attach. */
+async function runDashboard(servers: number, opts: DashCostOptions): Promise<DashboardRun> {
+  const notes: string[] = [];
+  // YARD_BENCH_DASH_EMBEDDED=1 measures plain `yard` (controller and dashboard in one process).
+  if (process.env.YARD_BENCH_DASH_EMBEDDED === '1') return runEmbedded(servers, opts, notes);
+  const attached = await runAttached(servers, opts, notes);
+  if (attached) return attached;
+  opts.log('  the dashboard would not attach: measuring an embedded dashboard (it is the controller too) fed by the simulated fleet');
+  return runEmbedded(servers, opts, notes);
+}
+
+const dashNodeFlags = () => (process.env.YARD_BENCH_DASH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const onlineRe = (servers: number) => new RegExp(`\\b${servers}/${servers} online\\b`);
+
+/** Warm-up, then the window: the dashboard, the controller (when apart) and this process. */
+async function measureDashboard(app: PtyApp, ctlPid: number | undefined, opts: DashCostOptions) {
+  await sleep(opts.warmupS * 1000);
+  const ctlMon = ctlPid === undefined ? undefined : new ProcMonitor(ctlPid);
+  const bench0 = process.cpuUsage();
+  const benchT0 = performance.now();
+  const m = await measure(app, opts.seconds);
+  const ctlUsage = ctlMon?.stop();
+  const benchCpu = process.cpuUsage(bench0);
+  const benchCpuPct = ((benchCpu.user + benchCpu.system) / 1000 / (performance.now() - benchT0)) * 100;
+  if (!app.running) throw new Error(`the dashboard exited during the window (code ${app.exitCode})`);
+  const screen = await app.waitForScreen('its screen', () => true, 1000);
+  const header = screen.split('\n')[0] ?? '';
+  return {
+    ...m,
+    pid: app.pid,
+    screenTop: screen.split('\n').slice(0, 4).map((l) => l.trimEnd()),
+    onlineText: /\d+\/\d+ online/.exec(header)?.[0] ?? '(not in the header)',
+    header,
+    controllerCpuPct: ctlUsage?.cpuPct,
+    benchCpuPct,
+  };
+}
+
+/** `yard` attached to a running controller (by its data dir, else --connect); undefined when it would not attach. */
+async function runAttached(servers: number, opts: DashCostOptions, notes: string[]): Promise<DashboardRun | undefined> {
+  const { log } = opts;
+  const ctl = await startController({ heartbeat: '1s', grace: '30s' });
+  let fleet: SimFleet | undefined;
+  let app: PtyApp | undefined;
+  try {
+    log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
+    fleet = await startSimFleet({ address: ctl.address, agents: servers, batchSize: 100, batchEveryMs: 500, log });
+    if (fleet.connected < servers) notes.push(`only ${fleet.connected}/${servers} simulated agents were welcomed`);
+    // Let every jittered heartbeat start.
+    await sleep(2000);
+
+    const online = onlineRe(servers);
+    // `yard --data-dir D` attaches to the controller running for D; --no-local-agent keeps a
+    // dashboard that did not attach from leaving an agent behind. Then `yard --connect`.
+    const attempts: { mode: DashboardRun['mode']; args: string[] }[] = [
+      { mode: 'attached', args: ['--data-dir', ctl.dataDir, '--no-local-agent'] },
+      { mode: 'connect', args: ['--connect', ctl.address, '--data-dir', ctl.dataDir, '--no-local-agent'] },
+    ];
+    let mode: DashboardRun['mode'] | undefined;
+    let startS = Number.NaN;
+    for (const attempt of attempts) {
+      const t0 = performance.now();
+      const candidate = new PtyApp(`yard (${attempt.mode})`, process.execPath, [...dashNodeFlags(), YARD, ...attempt.args], { cols: opts.cols, rows: opts.rows, env: terminalEnv() });
+      try {
+        const screen = await candidate.waitForScreen(`"${servers}/${servers} online" (attached)`, (s) => online.test(s) || /\(embedded\)/.test(s), 30_000);
+        if (/\(embedded\)/.test(screen) || !/\(attached\)/.test(screen)) throw new Error(`it did not attach: its header reads ${JSON.stringify(screen.split('\n')[0]?.trim())}`);
+        app = candidate;
+        mode = attempt.mode;
+        startS = (performance.now() - t0) / 1000;
+        break;
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        log(`  yard ${attempt.args.join(' ')}: ${msg.split('\n')[0]}`);
+        notes.push(`${attempt.mode} failed: ${msg.split('\n')[0]}`);
+        await candidate.stop();
+      }
+    }
+    if (!app || !mode) return undefined;
+    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) ${mode}, fleet on screen after ${startS.toFixed(1)} s; warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
+    const m = await measureDashboard(app, ctl.proc.pid, opts);
+    const counters = fleet.counters();
+    if (counters.errors) notes.push(`${counters.errors} simulated sessions failed`);
+    return {
+      name: `yard, ${servers} servers`,
+      how: `node dist/src/cli/main.js ${mode === 'attached' ? '--data-dir <controller data dir>' : `--connect ${ctl.address}`}`,
+      ...m,
+      servers,
+      connected: fleet.connected,
+      mode,
+      allOnline: online.test(m.header),
+      startS,
+      notes,
+    };
+  } finally {
+    await app?.stop();
+    await fleet?.close();
+    await stopController(ctl.proc);
+  }
+}
+
+/** Fallback: `yard` with its embedded controller (no local agent) and the simulated fleet dialling it. */
+async function runEmbedded(servers: number, opts: DashCostOptions, notes: string[]): Promise<DashboardRun> {
+  const { log } = opts;
+  const dataDir = tempDir('yard-bench-dash-');
+  const address = `127.0.0.1:${await freePort()}`;
+  const online = onlineRe(servers);
+  const t0 = performance.now();
+  const app = new PtyApp('yard (embedded)', process.execPath, [...dashNodeFlags(), YARD, '--data-dir', dataDir, '--listen', address, '--no-local-agent', '--heartbeat', '1s', '--grace', '30s'], { cols: opts.cols, rows: opts.rows, env: terminalEnv() });
+  let fleet: SimFleet | undefined;
+  try {
+    await app.waitForScreen('its header (embedded)', (s) => /\(embedded\)/.test(s), 30_000);
+    fleet = await startSimFleet({ address, agents: servers, batchSize: 100, batchEveryMs: 500, log });
+    await app.waitForScreen(`"${servers}/${servers} online"`, (s) => online.test(s), 30_000);
+    const startS = (performance.now() - t0) / 1000;
+    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) embedded on ${address}; warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
+    const m = await measureDashboard(app, undefined, opts);
+    notes.push('embedded dashboard: the figure includes the controller\'s own work');
+    return {
+      name: `yard, ${servers} servers`,
+      how: `node dist/src/cli/main.js --data-dir <fresh> --listen ${address} --no-local-agent`,
+      ...m,
+      servers,
+      connected: fleet.connected,
+      mode: 'embedded',
+      allOnline: online.test(m.header),
+      startS,
+      notes,
+    };
+  } finally {
+    await app.stop();
+    await fleet?.close();
+  }
+}
+
+async function stopController(proc: YardProcess): Promise<void> {
+  await proc.kill();
+}
+
+/** gtop or btop in the same pty: warm up, then the same measurement. */
+async function runTop(name: string, file: string, args: string[], ready: (screen: string) => boolean, opts: DashCostOptions, env: NodeJS.ProcessEnv): Promise<Measured> {
+  const app = new PtyApp(name, file, args, { cols: opts.cols, rows: opts.rows, env });
+  try {
+    await app.waitForScreen(`its first screen`, ready, 20_000);
+    opts.log(`  ${name} pid ${app.pid} (${exeOf(app.pid)}); warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
+    await sleep(opts.warmupS * 1000);
+    const m = await measure(app, opts.seconds);
+    if (!app.running) throw new Error(`${name} exited during the window (code ${app.exitCode})`);
+    const screen = app.screen();
+    return { name, how: [file, ...args].join(' '), pid: app.pid, ...m, screenTop: screen.split('\n').slice(0, 4).map((l) => l.trimEnd()) };
+  } finally {
+    await app.stop();
+  }
+}
+
+export async function runDashboardCost(opts: DashCostOptions): Promise<DashCostResult> {
+  const { log } = opts;
+  const dashboards: DashCostResult['dashboards'] = [];
+  for (const servers of opts.servers) {
+    log(`  — dashboard, ${servers} servers at 1 Hz`);
+    try {
+      dashboards.push(await runDashboard(servers, opts));
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      log(`  dashboard with ${servers} servers failed: ${err instanceof Error ? (err.stack ?? msg) : msg}`);
+      dashboards.push({ servers, error: msg.split('\n')[0]! });
+    }
+  }
+
+  let gtop: DashCostResult['gtop'];
+  const gtopBin = findGtop();
+  if (!gtopBin) {
+    log('  gtop not installed (npm i -D gtop)');
+    gtop = { name: 'gtop', skipped: 'gtop not installed (npm i -D gtop)' };
+  } else {
+    log(`  — gtop (${gtopBin})`);
+    try {
+      gtop = await runTop('gtop', process.execPath, [gtopBin], (s) => /CPU History/.test(s) && /Processes/.test(s), opts, terminalEnv());
+    } catch (err) {
+      gtop = { name: 'gtop', error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
+      log(`  gtop failed: ${gtop.error}`);
+    }
+  }
+
+  let btop: DashCostResult['btop'];
+  const btopBin = process.env.YARD_BENCH_BTOP ? resolve(process.env.YARD_BENCH_BTOP) : onPath('btop');
+  if (!btopBin || !existsSync(btopBin)) {
+    log('  btop not installed (apt-get install btop)');
+    btop = { name: 'btop', skipped: 'btop not installed (apt-get install btop)' };
+  } else {
+    log(`  — btop (${btopBin})`);
+    try {
+      // Its own config dir, so the operator's settings neither count nor change; refresh at
+      // 1 s like the fleet (btop's default is 2 s), everything else as shipped.
+      const config = tempDir('yard-bench-btop-');
+      mkdirSync(join(config, 'btop'), { recursive: true });
+      writeFileSync(join(config, 'btop', 'btop.conf'), 'update_ms = 1000\n');
+      btop = await runTop('btop', btopBin, [], (s) => /\bcpu\b/i.test(s) && /\bmem\b/i.test(s), opts, terminalEnv({ XDG_CONFIG_HOME: config, HOME: config }));
+      btop.how += ' (update_ms = 1000)';
+    } catch (err) {
+      btop = { name: 'btop', error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
+      log(`  btop failed: ${btop.error}`);
+    }
+  }
+  return { cols: opts.cols, rows: opts.rows, seconds: opts.seconds, dashboards, gtop, btop };
+}
