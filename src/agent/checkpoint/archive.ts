@@ -7,6 +7,8 @@ import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { create, extract, Parser, type ReadEntry } from 'tar';
 import { errorMessage, YardError } from '../../core/errors.js';
 import { EntryCheck, EntryViolation, type EntryFacts } from './entry-check.js';
@@ -102,25 +104,19 @@ function entryType(st: Stats): 'File' | 'Directory' | 'SymbolicLink' | undefined
 
 async function writeArchive(dir: string, file: string, maxBytes: number): Promise<PackResult> {
   const pack = create({ cwd: dir, portable: true, strict: true, filter: (_path, st) => entryType(st as Stats) !== undefined }, ['.']);
-  const out = createWriteStream(file);
   const hash = createHash('sha256');
   let size = 0;
-  let done = false;
-  try {
-    for await (const chunk of pack) {
+  // pipeline() tears every stream down on the first error (the size limit included) and
+  // reports it once: no write left in flight on a destroyed file.
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
-      if (size > maxBytes) throw tooLarge(dir, 'its archive', maxBytes);
+      if (size > maxBytes) return done(tooLarge(dir, 'its archive', maxBytes));
       hash.update(chunk);
-      if (!out.write(chunk)) await once(out, 'drain');
-    }
-    done = true;
-    out.end();
-    await once(out, 'finish');
-  } finally {
-    out.destroy();
-    // A pack left paused would keep the file it was reading open: let it run out, unread.
-    if (!done) pack.resume();
-  }
+      done(null, chunk);
+    },
+  });
+  await pipeline(pack, meter, createWriteStream(file));
   return { sha256: hash.digest('hex'), size };
 }
 
