@@ -132,7 +132,7 @@ class SimSession {
     this.pending.set(seq, now);
     this.stats.sent++;
     if (now >= this.stats.recordFrom && this.stats.sends.length < MAX_RECORDS) this.stats.sends.push(now);
-    call.write({ msg: { $case: 'heartbeat', value: { seq, samples: [this.host.next()] } } });
+    call.write({ msg: { $case: 'heartbeat', value: { seq, samples: [this.host.next()], routes: [] } } });
   }
 
   /** Beats sent in the window still waiting for an ack. */
@@ -270,7 +270,7 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
   const rssIdle = new ProcMonitor(opts.controllerPid).stop().rssLastBytes;
 
   // Wire size of a typical heartbeat, for the report.
-  const wire = hosts.slice(0, Math.min(50, hosts.length)).map((h) => ConnectRequest.encode({ msg: { $case: 'heartbeat', value: { seq: 1, samples: [h.next()] } } }).finish().length);
+  const wire = hosts.slice(0, Math.min(50, hosts.length)).map((h) => ConnectRequest.encode({ msg: { $case: 'heartbeat', value: { seq: 1, samples: [h.next()], routes: [] } } }).finish().length);
 
   try {
     // Ramp-up: batches of `batchSize` every `batchEveryMs`.

@@ -121,6 +121,7 @@ export class FakeHost {
       hostname: this.hostname,
       name: '',
       addresses: [`10.${(this.index >> 8) & 255}.${this.index & 255}.10`, `fd00::${this.index.toString(16)}`],
+      advertiseAddress: `10.${(this.index >> 8) & 255}.${this.index & 255}.10`,
       mac: `02:42:${hex(rng(this.index), 2)}:${hex(rng(this.index + 1), 2)}:${(this.index >> 8).toString(16).padStart(2, '0')}:${(this.index & 255).toString(16).padStart(2, '0')}`,
       labels: { rack: `r${Math.floor(this.index / 40)}`, zone: this.index % 3 === 0 ? 'us-east-1a' : 'us-east-1b', role: this.gpus.length ? 'gpu' : 'cpu' },
       location: `dc1/row${Math.floor(this.index / 100)}`,

@@ -24,6 +24,8 @@ export interface AgentOptions {
   location?: string;
   intervalMs: number;
   nvidiaSmi?: string;
+  /** Where this host's workloads are reached (default: its first address, else 127.0.0.1). */
+  advertise?: string;
   log: Logger;
 }
 
@@ -46,7 +48,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log: (level, msg) => opts.log[level](msg),
   });
   sampler.start();
-  const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log });
+  const advertiseAddress = opts.advertise ?? host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1';
+  const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log, advertiseAddress });
   const transfers = new Transfers(opts.controller, opts.token);
 
   // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
@@ -76,6 +79,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     host: host.host,
     agentVersion: YARD_VERSION,
     joinToken: opts.token ?? '',
+    advertiseAddress,
   });
   const ctx = { supervisor, transfers, controller: opts.controller, token: opts.token, dataDir: opts.dataDir, log: opts.log };
   const session = new AgentSession({ controller: opts.controller, hello, drain, log: opts.log, snapshot, onCommand: (cmd) => runCommand(cmd, ctx) });

@@ -6,6 +6,7 @@ import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import type { HostSample } from '../core/types.js';
 import type { Workload } from '../core/workload.js';
 import { AgentGatewayClient, type AgentCommand, type AgentHello, type CommandResult, type ConnectRequest, type ConnectResponse } from '../gen/switchyard/v1/agent_gateway.js';
+import type { RouteStats } from '../gen/switchyard/v1/route.js';
 import { Backoff } from './backoff.js';
 
 export interface SessionOptions {
@@ -19,6 +20,8 @@ export interface SessionOptions {
   onCommand?: (command: AgentCommand) => Promise<CommandResult>;
   /** Every workload here, sent after the welcome and whenever sendSnapshot() is called. */
   snapshot?: () => Workload[];
+  /** Proxy agents: the counters of every route placed here, sent with each heartbeat. */
+  routeStats?: () => RouteStats[];
 }
 
 /** Refusals that retrying soon will not cure: wait the longest backoff before trying again. */
@@ -131,6 +134,6 @@ export class AgentSession {
     if (!call || !this.connected) return;
     // Backpressure: if the last write is still buffered, skip this beat; samples wait in the sampler's bounded buffer.
     if (call.writableNeedDrain) return;
-    call.write({ msg: { $case: 'heartbeat', value: { seq: ++this.seq, samples: this.opts.drain() } } });
+    call.write({ msg: { $case: 'heartbeat', value: { seq: ++this.seq, samples: this.opts.drain(), routes: this.opts.routeStats?.() ?? [] } } });
   }
 }

@@ -62,6 +62,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
       name: hello.name || hello.hostname,
       hostname: hello.hostname,
       addresses: hello.addresses,
+      advertiseAddress: hello.advertiseAddress,
       mac: hello.mac,
       labels: hello.labels,
       location: hello.location,

@@ -9,7 +9,7 @@ import { AgentGatewayClient, type AgentHello, type ConnectResponse } from '../..
 import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, YardProcess } from '../helpers/procs.js';
 
 const hello = (over: Partial<AgentHello> = {}): AgentHello => ({
-  protocolVersion: 1, serverId: 'test-server-1', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', ...over,
+  protocolVersion: 1, serverId: 'test-server-1', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', advertiseAddress: '', ...over,
 });
 
 /** Opens a session, sends `hello`, and returns what the controller answered and how the stream ended. */
@@ -201,7 +201,7 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
     const err = await new Promise<ServiceError>((res) => {
       call.on('error', res);
       call.on('data', () => undefined);
-      call.write({ msg: { $case: 'heartbeat', value: { seq: 1, samples: [] } } });
+      call.write({ msg: { $case: 'heartbeat', value: { seq: 1, samples: [], routes: [] } } });
     });
     client.close();
     expect(err.code).toBe(status.FAILED_PRECONDITION);

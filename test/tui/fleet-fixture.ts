@@ -131,6 +131,7 @@ export function makeServer(spec: HostSpec, now: number): Server {
     name: spec.name,
     hostname: `${spec.name}.lab.example`,
     addresses: ['10.0.4.17', 'fe80::42:acff:fe11:2'],
+    advertiseAddress: '10.0.4.17',
     mac: '02:42:ac:11:00:02',
     labels: spec.labels ?? {},
     location: '',

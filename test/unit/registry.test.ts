@@ -6,7 +6,7 @@ import type { AgentHello } from '../../src/gen/switchyard/v1/agent_gateway.js';
 function hello(id: string, name = id): AgentHello {
   return {
     protocolVersion: 1, serverId: id, hostname: `${name}.local`, name, addresses: ['10.0.0.1'], mac: 'aa:bb:cc:dd:ee:ff',
-    labels: { rack: 'r1' }, location: '', agentVersion: '0.1.0', joinToken: '',
+    labels: { rack: 'r1' }, location: '', agentVersion: '0.1.0', joinToken: '', advertiseAddress: '',
   };
 }
 
@@ -62,7 +62,7 @@ describe('Registry', () => {
 
   it('lists servers restored from the store as unknown, then down after the grace', () => {
     const { reg, events, advance } = setup();
-    reg.restore({ id: 'b', name: 'b', hostname: 'b', addresses: [], mac: '', labels: {}, location: '', agentVersion: '', firstSeenMs: 5, lastSeenMs: 7 });
+    reg.restore({ id: 'b', name: 'b', hostname: 'b', addresses: [], mac: '', labels: {}, location: '', agentVersion: '', advertiseAddress: '', firstSeenMs: 5, lastSeenMs: 7 });
     expect(stateName(reg.get('b')!.server.state)).toBe('unknown');
     expect(reg.get('b')!.server.lastSeenMs).toBe(7);
     advance(11_000);

@@ -11,7 +11,7 @@ describe('Store', () => {
   it('keeps servers across reopen (a real file, not in-memory under NODE_ENV=test)', async () => {
     const file = join(dir(), 'store.json');
     const a = await Store.open({ file });
-    a.putServer({ id: 's1', name: 'gpu-01', hostname: 'gpu-01', addresses: [], mac: '', labels: { gpu: 'h100' }, location: '', agentVersion: '0.1.0', state: ServerState.SERVER_STATE_ONLINE, firstSeenMs: 1, lastSeenMs: 2, stateSinceMs: 2 });
+    a.putServer({ id: 's1', name: 'gpu-01', hostname: 'gpu-01', addresses: [], mac: '', labels: { gpu: 'h100' }, location: '', agentVersion: '0.1.0', advertiseAddress: '', state: ServerState.SERVER_STATE_ONLINE, firstSeenMs: 1, lastSeenMs: 2, stateSinceMs: 2 });
     await a.flush();
     const b = await Store.open({ file });
     expect(b.controllerId).toBe(a.controllerId);

@@ -22,6 +22,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** Output kept in memory per workload (default 256 KiB). */
   outputBufferBytes?: number;
+  /** Where this host's workloads are reached: given to them as SWITCHYARD_ADDRESS to bind. */
+  advertiseAddress?: string;
 }
 
 export interface ConsoleHandle {
@@ -241,6 +243,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     Object.assign(env, spec.env, { SWITCHYARD_STATE_DIR: stateDir, SWITCHYARD_WORKLOAD: spec.name, SWITCHYARD_CHECKPOINT_SIGNAL: spec.checkpointSignal || DEFAULT_CHECKPOINT_SIGNAL });
+    if (this.opts.advertiseAddress) env.SWITCHYARD_ADDRESS = this.opts.advertiseAddress;
+    if (spec.ports[0]) env.SWITCHYARD_PORT = String(spec.ports[0]);
     if (slot.restore) env.SWITCHYARD_RESTORE = '1';
     else delete env.SWITCHYARD_RESTORE;
     let proc: WorkloadProcess;

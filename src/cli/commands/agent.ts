@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import type { Argv } from 'yargs';
+import { YardError } from '../../core/errors.js';
 import { parseHostPort } from '../../core/address.js';
 import { createLogger } from '../../core/log.js';
 import { DEFAULT_LISTEN, controllerFiles, defaultDataDir } from '../../core/paths.js';
@@ -18,9 +20,11 @@ export const agentCommand = {
       .option('location', { type: 'string', describe: 'where the host is, e.g. dc1/row4' })
       .option('data-dir', { type: 'string', default: controllerFiles(defaultDataDir()).localAgentDir, defaultDescription: '$XDG_STATE_HOME/switchyard/agent', describe: 'where the agent keeps its stable id' })
       .option('interval', { type: 'string', default: '1s', describe: 'how often to sample this host' })
-      .option('nvidia-smi', { type: 'string', default: 'nvidia-smi', describe: 'path of nvidia-smi (a host without it has no GPUs)' }),
-  async handler(argv: { controller: string; token?: string; name?: string; labels: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string }) {
+      .option('nvidia-smi', { type: 'string', default: 'nvidia-smi', describe: 'path of nvidia-smi (a host without it has no GPUs)' })
+      .option('advertise', { type: 'string', describe: 'IP address where workloads on this host are reached; given to them as SWITCHYARD_ADDRESS (default: the first IPv4 address)' }),
+  async handler(argv: { controller: string; token?: string; name?: string; labels: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string; advertise?: string }) {
     parseHostPort(argv.controller, '--controller');
+    if (argv.advertise !== undefined && isIP(argv.advertise) === 0) throw new YardError('INVALID_ARGUMENT', `--advertise "${argv.advertise}" is not an IP address, e.g. 10.0.0.5 or 127.0.0.2`);
     const { startAgent } = await import('../../agent/agent.js');
     const log = createLogger('agent', (l) => process.stderr.write(l));
     const agent = await startAgent({
@@ -32,6 +36,7 @@ export const agentCommand = {
       location: argv.location,
       intervalMs: durationArg(argv.interval, 'interval'),
       nvidiaSmi: argv.nvidiaSmi,
+      advertise: argv.advertise,
       log,
     });
     onShutdown(() => agent.stop());

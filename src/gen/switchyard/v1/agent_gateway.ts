@@ -23,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Capabilities, ErrorDetail, HostInfo, HostSample } from "./fleet.js";
+import { PlacedRoute, RouteStats } from "./route.js";
 import { Workload, WorkloadSpec } from "./workload.js";
 
 export const protobufPackage = "switchyard.v1";
@@ -131,6 +132,11 @@ export interface AgentHello {
   host?: HostInfo | undefined;
   agentVersion: string;
   joinToken: string;
+  /**
+   * Where this host's workloads are reached (--advertise; default its first address):
+   * route backends that name a workload dial this address.
+   */
+  advertiseAddress: string;
 }
 
 export interface AgentHello_LabelsEntry {
@@ -142,6 +148,8 @@ export interface Heartbeat {
   seq: number;
   /** Samples taken since the previous heartbeat, oldest first (usually one). */
   samples: HostSample[];
+  /** Proxy agents: every route placed here, with its counters. */
+  routes: RouteStats[];
 }
 
 export interface ConnectRequest {
@@ -172,7 +180,17 @@ export interface AgentCommand {
     | { $case: "console"; value: OpenConsole }
     | { $case: "logs"; value: ReadLogs }
     | { $case: "upload"; value: UploadCheckpoint }
+    | { $case: "routes"; value: PlaceRoutes }
     | undefined;
+}
+
+/**
+ * Proxy agents: the complete set of routes this agent serves (absent ones are removed). It is
+ * applied whole or not at all: a listener that cannot bind fails the command and nothing
+ * changes. Endpoints whose key survives keep their open connections.
+ */
+export interface PlaceRoutes {
+  routes: PlacedRoute[];
 }
 
 /** Uploads the archive a CheckpointWorkload made (kept by the agent until uploaded). */
@@ -912,6 +930,7 @@ function createBaseAgentHello(): AgentHello {
     host: undefined,
     agentVersion: "",
     joinToken: "",
+    advertiseAddress: "",
   };
 }
 
@@ -952,6 +971,9 @@ export const AgentHello: MessageFns<AgentHello> = {
     }
     if (message.joinToken !== "") {
       writer.uint32(98).string(message.joinToken);
+    }
+    if (message.advertiseAddress !== "") {
+      writer.uint32(106).string(message.advertiseAddress);
     }
     return writer;
   },
@@ -1068,6 +1090,14 @@ export const AgentHello: MessageFns<AgentHello> = {
             message.joinToken = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.advertiseAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1125,6 +1155,11 @@ export const AgentHello: MessageFns<AgentHello> = {
         : isSet(object.join_token)
         ? globalThis.String(object.join_token)
         : "",
+      advertiseAddress: isSet(object.advertiseAddress)
+        ? globalThis.String(object.advertiseAddress)
+        : isSet(object.advertise_address)
+        ? globalThis.String(object.advertise_address)
+        : "",
     };
   },
 
@@ -1172,6 +1207,9 @@ export const AgentHello: MessageFns<AgentHello> = {
     if (message.joinToken !== "") {
       obj.joinToken = message.joinToken;
     }
+    if (message.advertiseAddress !== "") {
+      obj.advertiseAddress = message.advertiseAddress;
+    }
     return obj;
   },
 
@@ -1202,6 +1240,7 @@ export const AgentHello: MessageFns<AgentHello> = {
     message.host = (object.host !== undefined && object.host !== null) ? HostInfo.fromPartial(object.host) : undefined;
     message.agentVersion = object.agentVersion ?? "";
     message.joinToken = object.joinToken ?? "";
+    message.advertiseAddress = object.advertiseAddress ?? "";
     return message;
   },
 };
@@ -1292,7 +1331,7 @@ export const AgentHello_LabelsEntry: MessageFns<AgentHello_LabelsEntry> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { seq: 0, samples: [] };
+  return { seq: 0, samples: [], routes: [] };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -1302,6 +1341,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     for (const v of message.samples) {
       HostSample.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.routes) {
+      RouteStats.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1335,6 +1377,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.samples.push(HostSample.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.routes.push(RouteStats.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1351,6 +1401,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     return {
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       samples: globalThis.Array.isArray(object?.samples) ? object.samples.map((e: any) => HostSample.fromJSON(e)) : [],
+      routes: globalThis.Array.isArray(object?.routes) ? object.routes.map((e: any) => RouteStats.fromJSON(e)) : [],
     };
   },
 
@@ -1362,6 +1413,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.samples?.length) {
       obj.samples = message.samples.map((e) => HostSample.toJSON(e));
     }
+    if (message.routes?.length) {
+      obj.routes = message.routes.map((e) => RouteStats.toJSON(e));
+    }
     return obj;
   },
 
@@ -1372,6 +1426,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     const message = createBaseHeartbeat();
     message.seq = object.seq ?? 0;
     message.samples = object.samples?.map((e) => HostSample.fromPartial(e)) || [];
+    message.routes = object.routes?.map((e) => RouteStats.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1624,6 +1679,9 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       case "upload":
         UploadCheckpoint.encode(message.action.value, writer.uint32(74).fork()).join();
         break;
+      case "routes":
+        PlaceRoutes.encode(message.action.value, writer.uint32(82).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1713,6 +1771,14 @@ export const AgentCommand: MessageFns<AgentCommand> = {
             message.action = { $case: "upload", value: UploadCheckpoint.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.action = { $case: "routes", value: PlaceRoutes.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1744,6 +1810,8 @@ export const AgentCommand: MessageFns<AgentCommand> = {
         ? { $case: "logs", value: ReadLogs.fromJSON(object.logs) }
         : isSet(object.upload)
         ? { $case: "upload", value: UploadCheckpoint.fromJSON(object.upload) }
+        : isSet(object.routes)
+        ? { $case: "routes", value: PlaceRoutes.fromJSON(object.routes) }
         : undefined,
     };
   },
@@ -1769,6 +1837,8 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       obj.logs = ReadLogs.toJSON(message.action.value);
     } else if (message.action?.$case === "upload") {
       obj.upload = UploadCheckpoint.toJSON(message.action.value);
+    } else if (message.action?.$case === "routes") {
+      obj.routes = PlaceRoutes.toJSON(message.action.value);
     }
     return obj;
   },
@@ -1828,7 +1898,82 @@ export const AgentCommand: MessageFns<AgentCommand> = {
         }
         break;
       }
+      case "routes": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "routes", value: PlaceRoutes.fromPartial(object.action.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBasePlaceRoutes(): PlaceRoutes {
+  return { routes: [] };
+}
+
+export const PlaceRoutes: MessageFns<PlaceRoutes> = {
+  encode(message: PlaceRoutes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.routes) {
+      PlacedRoute.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceRoutes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceRoutes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.routes.push(PlacedRoute.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceRoutes {
+    return {
+      routes: globalThis.Array.isArray(object?.routes) ? object.routes.map((e: any) => PlacedRoute.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: PlaceRoutes): unknown {
+    const obj: any = {};
+    if (message.routes?.length) {
+      obj.routes = message.routes.map((e) => PlacedRoute.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceRoutes>, I>>(base?: I): PlaceRoutes {
+    return PlaceRoutes.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceRoutes>, I>>(object: I): PlaceRoutes {
+    const message = createBasePlaceRoutes();
+    message.routes = object.routes?.map((e) => PlacedRoute.fromPartial(e)) || [];
     return message;
   },
 };

@@ -23,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { HostSample, Server } from "./fleet.js";
+import { Route, RouteChange, RouteStatus } from "./route.js";
 import {
   Migration,
   MigrationStrategy,
@@ -36,6 +37,159 @@ import {
 export const protobufPackage = "switchyard.v1";
 
 export const protobufFileName = "switchyard/v1/control.proto";
+
+export const PromotionState = {
+  PROMOTION_STATE_UNSPECIFIED: 0,
+  /** PROMOTION_STATE_STEP - A step was applied and is being watched. */
+  PROMOTION_STATE_STEP: 1,
+  /** PROMOTION_STATE_DONE - The version takes all the traffic. */
+  PROMOTION_STATE_DONE: 2,
+  /** PROMOTION_STATE_REVERTED - The health gate failed: the table is back where it started. */
+  PROMOTION_STATE_REVERTED: 3,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type PromotionState = typeof PromotionState[keyof typeof PromotionState];
+
+export namespace PromotionState {
+  export type PROMOTION_STATE_UNSPECIFIED = typeof PromotionState.PROMOTION_STATE_UNSPECIFIED;
+  export type PROMOTION_STATE_STEP = typeof PromotionState.PROMOTION_STATE_STEP;
+  export type PROMOTION_STATE_DONE = typeof PromotionState.PROMOTION_STATE_DONE;
+  export type PROMOTION_STATE_REVERTED = typeof PromotionState.PROMOTION_STATE_REVERTED;
+  export type UNRECOGNIZED = typeof PromotionState.UNRECOGNIZED;
+}
+
+export function promotionStateFromJSON(object: any): PromotionState {
+  switch (object) {
+    case 0:
+    case "PROMOTION_STATE_UNSPECIFIED":
+      return PromotionState.PROMOTION_STATE_UNSPECIFIED;
+    case 1:
+    case "PROMOTION_STATE_STEP":
+      return PromotionState.PROMOTION_STATE_STEP;
+    case 2:
+    case "PROMOTION_STATE_DONE":
+      return PromotionState.PROMOTION_STATE_DONE;
+    case 3:
+    case "PROMOTION_STATE_REVERTED":
+      return PromotionState.PROMOTION_STATE_REVERTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PromotionState.UNRECOGNIZED;
+  }
+}
+
+export function promotionStateToJSON(object: PromotionState): string {
+  switch (object) {
+    case PromotionState.PROMOTION_STATE_UNSPECIFIED:
+      return "PROMOTION_STATE_UNSPECIFIED";
+    case PromotionState.PROMOTION_STATE_STEP:
+      return "PROMOTION_STATE_STEP";
+    case PromotionState.PROMOTION_STATE_DONE:
+      return "PROMOTION_STATE_DONE";
+    case PromotionState.PROMOTION_STATE_REVERTED:
+      return "PROMOTION_STATE_REVERTED";
+    case PromotionState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export interface ListRoutesRequest {
+}
+
+export interface ListRoutesResponse {
+  routes: RouteStatus[];
+}
+
+export interface ApplyRoutesRequest {
+  routes: Route[];
+  /** Validate and resolve only. */
+  dryRun: boolean;
+}
+
+export interface ApplyRoutesResponse {
+  routes: RouteStatus[];
+  /** One per route that changed (none for a route applied unchanged). */
+  changes: RouteChange[];
+}
+
+export interface DeleteRouteRequest {
+  service: string;
+}
+
+export interface DeleteRouteResponse {
+  change?: RouteChange | undefined;
+}
+
+export interface SetRouteWeightsRequest {
+  service: string;
+  /** Version label → weight 0-100. */
+  weights: { [key: string]: number };
+}
+
+export interface SetRouteWeightsRequest_WeightsEntry {
+  key: string;
+  value: number;
+}
+
+export interface SetRouteWeightsResponse {
+  route?: RouteStatus | undefined;
+  change?: RouteChange | undefined;
+}
+
+export interface PromoteRouteRequest {
+  service: string;
+  version: string;
+  /** Percent of traffic to the version at each step, rising, ending at 100 (default 5,25,50,100). */
+  steps: number[];
+  /** How long each step holds before the health gate passes it (default 10 s). */
+  intervalMs: number;
+}
+
+export interface PromoteRouteResponse {
+  state: PromotionState;
+  /** 1-based; the step now applied. */
+  step: number;
+  steps: number;
+  percent: number;
+  message: string;
+  route?: RouteStatus | undefined;
+}
+
+export interface RollbackRouteRequest {
+  service: string;
+}
+
+export interface RollbackRouteResponse {
+  route?: RouteStatus | undefined;
+  change?: RouteChange | undefined;
+}
+
+export interface DrainBackendRequest {
+  service: string;
+  /** A version label, workload name or address naming one or more of its backends. */
+  backend: string;
+  /** How long open connections may last (0: the route's drain timeout). */
+  deadlineMs: number;
+}
+
+export interface DrainBackendResponse {
+  route?: RouteStatus | undefined;
+  change?: RouteChange | undefined;
+}
+
+export interface ListRouteChangesRequest {
+  /** Empty: every service. */
+  service: string;
+  /** At most this many, newest first; 0: all that are kept. */
+  limit: number;
+}
+
+export interface ListRouteChangesResponse {
+  changes: RouteChange[];
+}
 
 export interface RunWorkloadRequest {
   /** Server id or name. */
@@ -233,6 +387,12 @@ export interface WatchFleetResponse {
     /** A workload is gone from a server (stopped and removed, or moved away). */
     { $case: "workloadRemoved"; value: WorkloadRef }
     | { $case: "migration"; value: Migration }
+    | //
+    /** A route changed, or its proxy reported its counters. */
+    { $case: "route"; value: RouteStatus }
+    | //
+    /** A service was deleted. */
+    { $case: "routeRemoved"; value: string }
     | undefined;
 }
 
@@ -263,6 +423,1520 @@ export interface ListAuditRequest {
 export interface ListAuditResponse {
   entries: AuditEntry[];
 }
+
+function createBaseListRoutesRequest(): ListRoutesRequest {
+  return {};
+}
+
+export const ListRoutesRequest: MessageFns<ListRoutesRequest> = {
+  encode(_: ListRoutesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRoutesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRoutesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListRoutesRequest {
+    return {};
+  },
+
+  toJSON(_: ListRoutesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRoutesRequest>, I>>(base?: I): ListRoutesRequest {
+    return ListRoutesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRoutesRequest>, I>>(_: I): ListRoutesRequest {
+    const message = createBaseListRoutesRequest();
+    return message;
+  },
+};
+
+function createBaseListRoutesResponse(): ListRoutesResponse {
+  return { routes: [] };
+}
+
+export const ListRoutesResponse: MessageFns<ListRoutesResponse> = {
+  encode(message: ListRoutesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.routes) {
+      RouteStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRoutesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRoutesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.routes.push(RouteStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRoutesResponse {
+    return {
+      routes: globalThis.Array.isArray(object?.routes) ? object.routes.map((e: any) => RouteStatus.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListRoutesResponse): unknown {
+    const obj: any = {};
+    if (message.routes?.length) {
+      obj.routes = message.routes.map((e) => RouteStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRoutesResponse>, I>>(base?: I): ListRoutesResponse {
+    return ListRoutesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRoutesResponse>, I>>(object: I): ListRoutesResponse {
+    const message = createBaseListRoutesResponse();
+    message.routes = object.routes?.map((e) => RouteStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseApplyRoutesRequest(): ApplyRoutesRequest {
+  return { routes: [], dryRun: false };
+}
+
+export const ApplyRoutesRequest: MessageFns<ApplyRoutesRequest> = {
+  encode(message: ApplyRoutesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.routes) {
+      Route.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyRoutesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyRoutesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.routes.push(Route.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyRoutesRequest {
+    return {
+      routes: globalThis.Array.isArray(object?.routes) ? object.routes.map((e: any) => Route.fromJSON(e)) : [],
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+    };
+  },
+
+  toJSON(message: ApplyRoutesRequest): unknown {
+    const obj: any = {};
+    if (message.routes?.length) {
+      obj.routes = message.routes.map((e) => Route.toJSON(e));
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApplyRoutesRequest>, I>>(base?: I): ApplyRoutesRequest {
+    return ApplyRoutesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyRoutesRequest>, I>>(object: I): ApplyRoutesRequest {
+    const message = createBaseApplyRoutesRequest();
+    message.routes = object.routes?.map((e) => Route.fromPartial(e)) || [];
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseApplyRoutesResponse(): ApplyRoutesResponse {
+  return { routes: [], changes: [] };
+}
+
+export const ApplyRoutesResponse: MessageFns<ApplyRoutesResponse> = {
+  encode(message: ApplyRoutesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.routes) {
+      RouteStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.changes) {
+      RouteChange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyRoutesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyRoutesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.routes.push(RouteStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changes.push(RouteChange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyRoutesResponse {
+    return {
+      routes: globalThis.Array.isArray(object?.routes) ? object.routes.map((e: any) => RouteStatus.fromJSON(e)) : [],
+      changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => RouteChange.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ApplyRoutesResponse): unknown {
+    const obj: any = {};
+    if (message.routes?.length) {
+      obj.routes = message.routes.map((e) => RouteStatus.toJSON(e));
+    }
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => RouteChange.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApplyRoutesResponse>, I>>(base?: I): ApplyRoutesResponse {
+    return ApplyRoutesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyRoutesResponse>, I>>(object: I): ApplyRoutesResponse {
+    const message = createBaseApplyRoutesResponse();
+    message.routes = object.routes?.map((e) => RouteStatus.fromPartial(e)) || [];
+    message.changes = object.changes?.map((e) => RouteChange.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteRouteRequest(): DeleteRouteRequest {
+  return { service: "" };
+}
+
+export const DeleteRouteRequest: MessageFns<DeleteRouteRequest> = {
+  encode(message: DeleteRouteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRouteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRouteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteRouteRequest {
+    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
+  },
+
+  toJSON(message: DeleteRouteRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRouteRequest>, I>>(base?: I): DeleteRouteRequest {
+    return DeleteRouteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRouteRequest>, I>>(object: I): DeleteRouteRequest {
+    const message = createBaseDeleteRouteRequest();
+    message.service = object.service ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteRouteResponse(): DeleteRouteResponse {
+  return { change: undefined };
+}
+
+export const DeleteRouteResponse: MessageFns<DeleteRouteResponse> = {
+  encode(message: DeleteRouteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.change !== undefined) {
+      RouteChange.encode(message.change, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRouteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRouteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.change = RouteChange.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteRouteResponse {
+    return { change: isSet(object.change) ? RouteChange.fromJSON(object.change) : undefined };
+  },
+
+  toJSON(message: DeleteRouteResponse): unknown {
+    const obj: any = {};
+    if (message.change !== undefined) {
+      obj.change = RouteChange.toJSON(message.change);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRouteResponse>, I>>(base?: I): DeleteRouteResponse {
+    return DeleteRouteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRouteResponse>, I>>(object: I): DeleteRouteResponse {
+    const message = createBaseDeleteRouteResponse();
+    message.change = (object.change !== undefined && object.change !== null)
+      ? RouteChange.fromPartial(object.change)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetRouteWeightsRequest(): SetRouteWeightsRequest {
+  return { service: "", weights: {} };
+}
+
+export const SetRouteWeightsRequest: MessageFns<SetRouteWeightsRequest> = {
+  encode(message: SetRouteWeightsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    globalThis.Object.entries(message.weights).forEach(([key, value]: [string, number]) => {
+      SetRouteWeightsRequest_WeightsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRouteWeightsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRouteWeightsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = SetRouteWeightsRequest_WeightsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.weights[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRouteWeightsRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      weights: isObject(object.weights)
+        ? (globalThis.Object.entries(object.weights) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: SetRouteWeightsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.weights) {
+      const entries = globalThis.Object.entries(message.weights) as [string, number][];
+      if (entries.length > 0) {
+        obj.weights = {};
+        entries.forEach(([k, v]) => {
+          obj.weights[k] = Math.round(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRouteWeightsRequest>, I>>(base?: I): SetRouteWeightsRequest {
+    return SetRouteWeightsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRouteWeightsRequest>, I>>(object: I): SetRouteWeightsRequest {
+    const message = createBaseSetRouteWeightsRequest();
+    message.service = object.service ?? "";
+    message.weights = (globalThis.Object.entries(object.weights ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseSetRouteWeightsRequest_WeightsEntry(): SetRouteWeightsRequest_WeightsEntry {
+  return { key: "", value: 0 };
+}
+
+export const SetRouteWeightsRequest_WeightsEntry: MessageFns<SetRouteWeightsRequest_WeightsEntry> = {
+  encode(message: SetRouteWeightsRequest_WeightsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRouteWeightsRequest_WeightsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRouteWeightsRequest_WeightsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRouteWeightsRequest_WeightsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: SetRouteWeightsRequest_WeightsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRouteWeightsRequest_WeightsEntry>, I>>(
+    base?: I,
+  ): SetRouteWeightsRequest_WeightsEntry {
+    return SetRouteWeightsRequest_WeightsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRouteWeightsRequest_WeightsEntry>, I>>(
+    object: I,
+  ): SetRouteWeightsRequest_WeightsEntry {
+    const message = createBaseSetRouteWeightsRequest_WeightsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetRouteWeightsResponse(): SetRouteWeightsResponse {
+  return { route: undefined, change: undefined };
+}
+
+export const SetRouteWeightsResponse: MessageFns<SetRouteWeightsResponse> = {
+  encode(message: SetRouteWeightsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.route !== undefined) {
+      RouteStatus.encode(message.route, writer.uint32(10).fork()).join();
+    }
+    if (message.change !== undefined) {
+      RouteChange.encode(message.change, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRouteWeightsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRouteWeightsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.route = RouteStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.change = RouteChange.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRouteWeightsResponse {
+    return {
+      route: isSet(object.route) ? RouteStatus.fromJSON(object.route) : undefined,
+      change: isSet(object.change) ? RouteChange.fromJSON(object.change) : undefined,
+    };
+  },
+
+  toJSON(message: SetRouteWeightsResponse): unknown {
+    const obj: any = {};
+    if (message.route !== undefined) {
+      obj.route = RouteStatus.toJSON(message.route);
+    }
+    if (message.change !== undefined) {
+      obj.change = RouteChange.toJSON(message.change);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRouteWeightsResponse>, I>>(base?: I): SetRouteWeightsResponse {
+    return SetRouteWeightsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRouteWeightsResponse>, I>>(object: I): SetRouteWeightsResponse {
+    const message = createBaseSetRouteWeightsResponse();
+    message.route = (object.route !== undefined && object.route !== null)
+      ? RouteStatus.fromPartial(object.route)
+      : undefined;
+    message.change = (object.change !== undefined && object.change !== null)
+      ? RouteChange.fromPartial(object.change)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePromoteRouteRequest(): PromoteRouteRequest {
+  return { service: "", version: "", steps: [], intervalMs: 0 };
+}
+
+export const PromoteRouteRequest: MessageFns<PromoteRouteRequest> = {
+  encode(message: PromoteRouteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.steps.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.steps) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.intervalMs !== 0) {
+      writer.uint32(32).uint32(message.intervalMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PromoteRouteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromoteRouteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.steps.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.steps.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.intervalMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PromoteRouteRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => globalThis.Number(e)) : [],
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: PromoteRouteRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => Math.round(e));
+    }
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PromoteRouteRequest>, I>>(base?: I): PromoteRouteRequest {
+    return PromoteRouteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PromoteRouteRequest>, I>>(object: I): PromoteRouteRequest {
+    const message = createBasePromoteRouteRequest();
+    message.service = object.service ?? "";
+    message.version = object.version ?? "";
+    message.steps = object.steps?.map((e) => e) || [];
+    message.intervalMs = object.intervalMs ?? 0;
+    return message;
+  },
+};
+
+function createBasePromoteRouteResponse(): PromoteRouteResponse {
+  return { state: 0, step: 0, steps: 0, percent: 0, message: "", route: undefined };
+}
+
+export const PromoteRouteResponse: MessageFns<PromoteRouteResponse> = {
+  encode(message: PromoteRouteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.step !== 0) {
+      writer.uint32(16).uint32(message.step);
+    }
+    if (message.steps !== 0) {
+      writer.uint32(24).uint32(message.steps);
+    }
+    if (message.percent !== 0) {
+      writer.uint32(32).uint32(message.percent);
+    }
+    if (message.message !== "") {
+      writer.uint32(42).string(message.message);
+    }
+    if (message.route !== undefined) {
+      RouteStatus.encode(message.route, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PromoteRouteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromoteRouteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.steps = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.percent = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.route = RouteStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PromoteRouteResponse {
+    return {
+      state: isSet(object.state) ? promotionStateFromJSON(object.state) : 0,
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      steps: isSet(object.steps) ? globalThis.Number(object.steps) : 0,
+      percent: isSet(object.percent) ? globalThis.Number(object.percent) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      route: isSet(object.route) ? RouteStatus.fromJSON(object.route) : undefined,
+    };
+  },
+
+  toJSON(message: PromoteRouteResponse): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = promotionStateToJSON(message.state);
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.steps !== 0) {
+      obj.steps = Math.round(message.steps);
+    }
+    if (message.percent !== 0) {
+      obj.percent = Math.round(message.percent);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.route !== undefined) {
+      obj.route = RouteStatus.toJSON(message.route);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PromoteRouteResponse>, I>>(base?: I): PromoteRouteResponse {
+    return PromoteRouteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PromoteRouteResponse>, I>>(object: I): PromoteRouteResponse {
+    const message = createBasePromoteRouteResponse();
+    message.state = object.state ?? 0;
+    message.step = object.step ?? 0;
+    message.steps = object.steps ?? 0;
+    message.percent = object.percent ?? 0;
+    message.message = object.message ?? "";
+    message.route = (object.route !== undefined && object.route !== null)
+      ? RouteStatus.fromPartial(object.route)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRollbackRouteRequest(): RollbackRouteRequest {
+  return { service: "" };
+}
+
+export const RollbackRouteRequest: MessageFns<RollbackRouteRequest> = {
+  encode(message: RollbackRouteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackRouteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackRouteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackRouteRequest {
+    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
+  },
+
+  toJSON(message: RollbackRouteRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RollbackRouteRequest>, I>>(base?: I): RollbackRouteRequest {
+    return RollbackRouteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackRouteRequest>, I>>(object: I): RollbackRouteRequest {
+    const message = createBaseRollbackRouteRequest();
+    message.service = object.service ?? "";
+    return message;
+  },
+};
+
+function createBaseRollbackRouteResponse(): RollbackRouteResponse {
+  return { route: undefined, change: undefined };
+}
+
+export const RollbackRouteResponse: MessageFns<RollbackRouteResponse> = {
+  encode(message: RollbackRouteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.route !== undefined) {
+      RouteStatus.encode(message.route, writer.uint32(10).fork()).join();
+    }
+    if (message.change !== undefined) {
+      RouteChange.encode(message.change, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackRouteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackRouteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.route = RouteStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.change = RouteChange.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackRouteResponse {
+    return {
+      route: isSet(object.route) ? RouteStatus.fromJSON(object.route) : undefined,
+      change: isSet(object.change) ? RouteChange.fromJSON(object.change) : undefined,
+    };
+  },
+
+  toJSON(message: RollbackRouteResponse): unknown {
+    const obj: any = {};
+    if (message.route !== undefined) {
+      obj.route = RouteStatus.toJSON(message.route);
+    }
+    if (message.change !== undefined) {
+      obj.change = RouteChange.toJSON(message.change);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RollbackRouteResponse>, I>>(base?: I): RollbackRouteResponse {
+    return RollbackRouteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackRouteResponse>, I>>(object: I): RollbackRouteResponse {
+    const message = createBaseRollbackRouteResponse();
+    message.route = (object.route !== undefined && object.route !== null)
+      ? RouteStatus.fromPartial(object.route)
+      : undefined;
+    message.change = (object.change !== undefined && object.change !== null)
+      ? RouteChange.fromPartial(object.change)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDrainBackendRequest(): DrainBackendRequest {
+  return { service: "", backend: "", deadlineMs: 0 };
+}
+
+export const DrainBackendRequest: MessageFns<DrainBackendRequest> = {
+  encode(message: DrainBackendRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.backend !== "") {
+      writer.uint32(18).string(message.backend);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(24).uint32(message.deadlineMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainBackendRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainBackendRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.deadlineMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainBackendRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: DrainBackendRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.backend !== "") {
+      obj.backend = message.backend;
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainBackendRequest>, I>>(base?: I): DrainBackendRequest {
+    return DrainBackendRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainBackendRequest>, I>>(object: I): DrainBackendRequest {
+    const message = createBaseDrainBackendRequest();
+    message.service = object.service ?? "";
+    message.backend = object.backend ?? "";
+    message.deadlineMs = object.deadlineMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseDrainBackendResponse(): DrainBackendResponse {
+  return { route: undefined, change: undefined };
+}
+
+export const DrainBackendResponse: MessageFns<DrainBackendResponse> = {
+  encode(message: DrainBackendResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.route !== undefined) {
+      RouteStatus.encode(message.route, writer.uint32(10).fork()).join();
+    }
+    if (message.change !== undefined) {
+      RouteChange.encode(message.change, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainBackendResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainBackendResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.route = RouteStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.change = RouteChange.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainBackendResponse {
+    return {
+      route: isSet(object.route) ? RouteStatus.fromJSON(object.route) : undefined,
+      change: isSet(object.change) ? RouteChange.fromJSON(object.change) : undefined,
+    };
+  },
+
+  toJSON(message: DrainBackendResponse): unknown {
+    const obj: any = {};
+    if (message.route !== undefined) {
+      obj.route = RouteStatus.toJSON(message.route);
+    }
+    if (message.change !== undefined) {
+      obj.change = RouteChange.toJSON(message.change);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainBackendResponse>, I>>(base?: I): DrainBackendResponse {
+    return DrainBackendResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainBackendResponse>, I>>(object: I): DrainBackendResponse {
+    const message = createBaseDrainBackendResponse();
+    message.route = (object.route !== undefined && object.route !== null)
+      ? RouteStatus.fromPartial(object.route)
+      : undefined;
+    message.change = (object.change !== undefined && object.change !== null)
+      ? RouteChange.fromPartial(object.change)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListRouteChangesRequest(): ListRouteChangesRequest {
+  return { service: "", limit: 0 };
+}
+
+export const ListRouteChangesRequest: MessageFns<ListRouteChangesRequest> = {
+  encode(message: ListRouteChangesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRouteChangesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRouteChangesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRouteChangesRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListRouteChangesRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRouteChangesRequest>, I>>(base?: I): ListRouteChangesRequest {
+    return ListRouteChangesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRouteChangesRequest>, I>>(object: I): ListRouteChangesRequest {
+    const message = createBaseListRouteChangesRequest();
+    message.service = object.service ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListRouteChangesResponse(): ListRouteChangesResponse {
+  return { changes: [] };
+}
+
+export const ListRouteChangesResponse: MessageFns<ListRouteChangesResponse> = {
+  encode(message: ListRouteChangesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      RouteChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRouteChangesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRouteChangesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(RouteChange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRouteChangesResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => RouteChange.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListRouteChangesResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => RouteChange.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRouteChangesResponse>, I>>(base?: I): ListRouteChangesResponse {
+    return ListRouteChangesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRouteChangesResponse>, I>>(object: I): ListRouteChangesResponse {
+    const message = createBaseListRouteChangesResponse();
+    message.changes = object.changes?.map((e) => RouteChange.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseRunWorkloadRequest(): RunWorkloadRequest {
   return { server: "", spec: undefined };
@@ -3298,6 +4972,12 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       case "migration":
         Migration.encode(message.event.value, writer.uint32(50).fork()).join();
         break;
+      case "route":
+        RouteStatus.encode(message.event.value, writer.uint32(58).fork()).join();
+        break;
+      case "routeRemoved":
+        writer.uint32(66).string(message.event.value);
+        break;
     }
     return writer;
   },
@@ -3363,6 +5043,22 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
             message.event = { $case: "migration", value: Migration.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.event = { $case: "route", value: RouteStatus.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.event = { $case: "routeRemoved", value: reader.string() };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3391,6 +5087,12 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
         ? { $case: "workloadRemoved", value: WorkloadRef.fromJSON(object.workload_removed) }
         : isSet(object.migration)
         ? { $case: "migration", value: Migration.fromJSON(object.migration) }
+        : isSet(object.route)
+        ? { $case: "route", value: RouteStatus.fromJSON(object.route) }
+        : isSet(object.routeRemoved)
+        ? { $case: "routeRemoved", value: globalThis.String(object.routeRemoved) }
+        : isSet(object.route_removed)
+        ? { $case: "routeRemoved", value: globalThis.String(object.route_removed) }
         : undefined,
     };
   },
@@ -3409,6 +5111,10 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       obj.workloadRemoved = WorkloadRef.toJSON(message.event.value);
     } else if (message.event?.$case === "migration") {
       obj.migration = Migration.toJSON(message.event.value);
+    } else if (message.event?.$case === "route") {
+      obj.route = RouteStatus.toJSON(message.event.value);
+    } else if (message.event?.$case === "routeRemoved") {
+      obj.routeRemoved = message.event.value;
     }
     return obj;
   },
@@ -3452,6 +5158,18 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       case "migration": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "migration", value: Migration.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "route": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "route", value: RouteStatus.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "routeRemoved": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "routeRemoved", value: object.event.value };
         }
         break;
       }
@@ -4018,6 +5736,95 @@ export const ControlService = {
     responseSerialize: (value: ListAuditResponse): Buffer => Buffer.from(ListAuditResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAuditResponse => ListAuditResponse.decode(value),
   },
+  /** Every route with where its traffic goes and its proxy's counters. */
+  listRoutes: {
+    path: "/switchyard.v1.Control/ListRoutes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRoutesRequest): Buffer => Buffer.from(ListRoutesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRoutesRequest => ListRoutesRequest.decode(value),
+    responseSerialize: (value: ListRoutesResponse): Buffer => Buffer.from(ListRoutesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRoutesResponse => ListRoutesResponse.decode(value),
+  },
+  /** Creates or replaces routes, all or none: a route the proxy cannot apply changes nothing. */
+  applyRoutes: {
+    path: "/switchyard.v1.Control/ApplyRoutes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyRoutesRequest): Buffer => Buffer.from(ApplyRoutesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyRoutesRequest => ApplyRoutesRequest.decode(value),
+    responseSerialize: (value: ApplyRoutesResponse): Buffer => Buffer.from(ApplyRoutesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyRoutesResponse => ApplyRoutesResponse.decode(value),
+  },
+  deleteRoute: {
+    path: "/switchyard.v1.Control/DeleteRoute" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteRouteRequest): Buffer => Buffer.from(DeleteRouteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteRouteRequest => DeleteRouteRequest.decode(value),
+    responseSerialize: (value: DeleteRouteResponse): Buffer => Buffer.from(DeleteRouteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteRouteResponse => DeleteRouteResponse.decode(value),
+  },
+  /** Sets the weight of every backend with a version, e.g. blue=20 green=80. */
+  setRouteWeights: {
+    path: "/switchyard.v1.Control/SetRouteWeights" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetRouteWeightsRequest): Buffer =>
+      Buffer.from(SetRouteWeightsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetRouteWeightsRequest => SetRouteWeightsRequest.decode(value),
+    responseSerialize: (value: SetRouteWeightsResponse): Buffer =>
+      Buffer.from(SetRouteWeightsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetRouteWeightsResponse => SetRouteWeightsResponse.decode(value),
+  },
+  /**
+   * Shifts traffic to a version in steps, gated on its health at each step; halts and reverts
+   * to the table it started from when a backend of the version fails. Streams each step.
+   */
+  promoteRoute: {
+    path: "/switchyard.v1.Control/PromoteRoute" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PromoteRouteRequest): Buffer => Buffer.from(PromoteRouteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PromoteRouteRequest => PromoteRouteRequest.decode(value),
+    responseSerialize: (value: PromoteRouteResponse): Buffer =>
+      Buffer.from(PromoteRouteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PromoteRouteResponse => PromoteRouteResponse.decode(value),
+  },
+  /** Restores the table before the service's last change. */
+  rollbackRoute: {
+    path: "/switchyard.v1.Control/RollbackRoute" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RollbackRouteRequest): Buffer => Buffer.from(RollbackRouteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RollbackRouteRequest => RollbackRouteRequest.decode(value),
+    responseSerialize: (value: RollbackRouteResponse): Buffer =>
+      Buffer.from(RollbackRouteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RollbackRouteResponse => RollbackRouteResponse.decode(value),
+  },
+  /** Drains a backend: no new connections, open ones finish up to the deadline. */
+  drainBackend: {
+    path: "/switchyard.v1.Control/DrainBackend" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainBackendRequest): Buffer => Buffer.from(DrainBackendRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainBackendRequest => DrainBackendRequest.decode(value),
+    responseSerialize: (value: DrainBackendResponse): Buffer =>
+      Buffer.from(DrainBackendResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainBackendResponse => DrainBackendResponse.decode(value),
+  },
+  /** The change history (who, when, before, after), newest first. */
+  listRouteChanges: {
+    path: "/switchyard.v1.Control/ListRouteChanges" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRouteChangesRequest): Buffer =>
+      Buffer.from(ListRouteChangesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRouteChangesRequest => ListRouteChangesRequest.decode(value),
+    responseSerialize: (value: ListRouteChangesResponse): Buffer =>
+      Buffer.from(ListRouteChangesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRouteChangesResponse => ListRouteChangesResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -4048,6 +5855,24 @@ export interface ControlServer extends UntypedServiceImplementation {
   watchMigration: handleServerStreamingCall<WatchMigrationRequest, WatchMigrationResponse>;
   /** The audit trail: every mutating action, who asked, and how it ended; newest first. */
   listAudit: handleUnaryCall<ListAuditRequest, ListAuditResponse>;
+  /** Every route with where its traffic goes and its proxy's counters. */
+  listRoutes: handleUnaryCall<ListRoutesRequest, ListRoutesResponse>;
+  /** Creates or replaces routes, all or none: a route the proxy cannot apply changes nothing. */
+  applyRoutes: handleUnaryCall<ApplyRoutesRequest, ApplyRoutesResponse>;
+  deleteRoute: handleUnaryCall<DeleteRouteRequest, DeleteRouteResponse>;
+  /** Sets the weight of every backend with a version, e.g. blue=20 green=80. */
+  setRouteWeights: handleUnaryCall<SetRouteWeightsRequest, SetRouteWeightsResponse>;
+  /**
+   * Shifts traffic to a version in steps, gated on its health at each step; halts and reverts
+   * to the table it started from when a backend of the version fails. Streams each step.
+   */
+  promoteRoute: handleServerStreamingCall<PromoteRouteRequest, PromoteRouteResponse>;
+  /** Restores the table before the service's last change. */
+  rollbackRoute: handleUnaryCall<RollbackRouteRequest, RollbackRouteResponse>;
+  /** Drains a backend: no new connections, open ones finish up to the deadline. */
+  drainBackend: handleUnaryCall<DrainBackendRequest, DrainBackendResponse>;
+  /** The change history (who, when, before, after), newest first. */
+  listRouteChanges: handleUnaryCall<ListRouteChangesRequest, ListRouteChangesResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -4276,6 +6101,130 @@ export interface ControlClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAuditResponse) => void,
   ): ClientUnaryCall;
+  /** Every route with where its traffic goes and its proxy's counters. */
+  listRoutes(
+    request: ListRoutesRequest,
+    callback: (error: ServiceError | null, response: ListRoutesResponse) => void,
+  ): ClientUnaryCall;
+  listRoutes(
+    request: ListRoutesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRoutesResponse) => void,
+  ): ClientUnaryCall;
+  listRoutes(
+    request: ListRoutesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRoutesResponse) => void,
+  ): ClientUnaryCall;
+  /** Creates or replaces routes, all or none: a route the proxy cannot apply changes nothing. */
+  applyRoutes(
+    request: ApplyRoutesRequest,
+    callback: (error: ServiceError | null, response: ApplyRoutesResponse) => void,
+  ): ClientUnaryCall;
+  applyRoutes(
+    request: ApplyRoutesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApplyRoutesResponse) => void,
+  ): ClientUnaryCall;
+  applyRoutes(
+    request: ApplyRoutesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApplyRoutesResponse) => void,
+  ): ClientUnaryCall;
+  deleteRoute(
+    request: DeleteRouteRequest,
+    callback: (error: ServiceError | null, response: DeleteRouteResponse) => void,
+  ): ClientUnaryCall;
+  deleteRoute(
+    request: DeleteRouteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteRouteResponse) => void,
+  ): ClientUnaryCall;
+  deleteRoute(
+    request: DeleteRouteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteRouteResponse) => void,
+  ): ClientUnaryCall;
+  /** Sets the weight of every backend with a version, e.g. blue=20 green=80. */
+  setRouteWeights(
+    request: SetRouteWeightsRequest,
+    callback: (error: ServiceError | null, response: SetRouteWeightsResponse) => void,
+  ): ClientUnaryCall;
+  setRouteWeights(
+    request: SetRouteWeightsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetRouteWeightsResponse) => void,
+  ): ClientUnaryCall;
+  setRouteWeights(
+    request: SetRouteWeightsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetRouteWeightsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Shifts traffic to a version in steps, gated on its health at each step; halts and reverts
+   * to the table it started from when a backend of the version fails. Streams each step.
+   */
+  promoteRoute(
+    request: PromoteRouteRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PromoteRouteResponse>;
+  promoteRoute(
+    request: PromoteRouteRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PromoteRouteResponse>;
+  /** Restores the table before the service's last change. */
+  rollbackRoute(
+    request: RollbackRouteRequest,
+    callback: (error: ServiceError | null, response: RollbackRouteResponse) => void,
+  ): ClientUnaryCall;
+  rollbackRoute(
+    request: RollbackRouteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RollbackRouteResponse) => void,
+  ): ClientUnaryCall;
+  rollbackRoute(
+    request: RollbackRouteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RollbackRouteResponse) => void,
+  ): ClientUnaryCall;
+  /** Drains a backend: no new connections, open ones finish up to the deadline. */
+  drainBackend(
+    request: DrainBackendRequest,
+    callback: (error: ServiceError | null, response: DrainBackendResponse) => void,
+  ): ClientUnaryCall;
+  drainBackend(
+    request: DrainBackendRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DrainBackendResponse) => void,
+  ): ClientUnaryCall;
+  drainBackend(
+    request: DrainBackendRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DrainBackendResponse) => void,
+  ): ClientUnaryCall;
+  /** The change history (who, when, before, after), newest first. */
+  listRouteChanges(
+    request: ListRouteChangesRequest,
+    callback: (error: ServiceError | null, response: ListRouteChangesResponse) => void,
+  ): ClientUnaryCall;
+  listRouteChanges(
+    request: ListRouteChangesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRouteChangesResponse) => void,
+  ): ClientUnaryCall;
+  listRouteChanges(
+    request: ListRouteChangesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRouteChangesResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "switchyard.v1.Control") as unknown as {
@@ -4318,6 +6267,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -224,7 +224,11 @@ export interface Server {
   lastSeenMs: number;
   stateSinceMs: number;
   /** The newest sample, if any arrived since the controller started. */
-  latest?: HostSample | undefined;
+  latest?:
+    | HostSample
+    | undefined;
+  /** Where its workloads are reached (route backends that name a workload dial it). */
+  advertiseAddress: string;
 }
 
 export interface Server_LabelsEntry {
@@ -1990,6 +1994,7 @@ function createBaseServer(): Server {
     lastSeenMs: 0,
     stateSinceMs: 0,
     latest: undefined,
+    advertiseAddress: "",
   };
 }
 
@@ -2039,6 +2044,9 @@ export const Server: MessageFns<Server> = {
     }
     if (message.latest !== undefined) {
       HostSample.encode(message.latest, writer.uint32(122).fork()).join();
+    }
+    if (message.advertiseAddress !== "") {
+      writer.uint32(130).string(message.advertiseAddress);
     }
     return writer;
   },
@@ -2179,6 +2187,14 @@ export const Server: MessageFns<Server> = {
             message.latest = HostSample.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.advertiseAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2239,6 +2255,11 @@ export const Server: MessageFns<Server> = {
         ? globalThis.Number(object.state_since_ms)
         : 0,
       latest: isSet(object.latest) ? HostSample.fromJSON(object.latest) : undefined,
+      advertiseAddress: isSet(object.advertiseAddress)
+        ? globalThis.String(object.advertiseAddress)
+        : isSet(object.advertise_address)
+        ? globalThis.String(object.advertise_address)
+        : "",
     };
   },
 
@@ -2295,6 +2316,9 @@ export const Server: MessageFns<Server> = {
     if (message.latest !== undefined) {
       obj.latest = HostSample.toJSON(message.latest);
     }
+    if (message.advertiseAddress !== "") {
+      obj.advertiseAddress = message.advertiseAddress;
+    }
     return obj;
   },
 
@@ -2330,6 +2354,7 @@ export const Server: MessageFns<Server> = {
     message.latest = (object.latest !== undefined && object.latest !== null)
       ? HostSample.fromPartial(object.latest)
       : undefined;
+    message.advertiseAddress = object.advertiseAddress ?? "";
     return message;
   },
 };

@@ -379,7 +379,15 @@ export interface MigrationTimings {
     | number
     | undefined;
   /** From the source stopping work to the target running. */
-  downtimeMs?: number | undefined;
+  downtimeMs?:
+    | number
+    | undefined;
+  /**
+   * A workload that backs routes: the longest a new connection waited at a proxy during the
+   * cutover (checkpoint), and the time spent moving its traffic (restart: ramp and drain).
+   */
+  trafficHeldMs?: number | undefined;
+  trafficShiftMs?: number | undefined;
 }
 
 export interface Migration {
@@ -1336,6 +1344,8 @@ function createBaseMigrationTimings(): MigrationTimings {
     restoreMs: undefined,
     verifyMs: undefined,
     downtimeMs: undefined,
+    trafficHeldMs: undefined,
+    trafficShiftMs: undefined,
   };
 }
 
@@ -1358,6 +1368,12 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
     }
     if (message.downtimeMs !== undefined) {
       writer.uint32(49).double(message.downtimeMs);
+    }
+    if (message.trafficHeldMs !== undefined) {
+      writer.uint32(57).double(message.trafficHeldMs);
+    }
+    if (message.trafficShiftMs !== undefined) {
+      writer.uint32(65).double(message.trafficShiftMs);
     }
     return writer;
   },
@@ -1423,6 +1439,22 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
             message.downtimeMs = reader.double();
             continue;
           }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.trafficHeldMs = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.trafficShiftMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1467,6 +1499,16 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
         : isSet(object.downtime_ms)
         ? globalThis.Number(object.downtime_ms)
         : undefined,
+      trafficHeldMs: isSet(object.trafficHeldMs)
+        ? globalThis.Number(object.trafficHeldMs)
+        : isSet(object.traffic_held_ms)
+        ? globalThis.Number(object.traffic_held_ms)
+        : undefined,
+      trafficShiftMs: isSet(object.trafficShiftMs)
+        ? globalThis.Number(object.trafficShiftMs)
+        : isSet(object.traffic_shift_ms)
+        ? globalThis.Number(object.traffic_shift_ms)
+        : undefined,
     };
   },
 
@@ -1490,6 +1532,12 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
     if (message.downtimeMs !== undefined) {
       obj.downtimeMs = floatToJson(message.downtimeMs);
     }
+    if (message.trafficHeldMs !== undefined) {
+      obj.trafficHeldMs = floatToJson(message.trafficHeldMs);
+    }
+    if (message.trafficShiftMs !== undefined) {
+      obj.trafficShiftMs = floatToJson(message.trafficShiftMs);
+    }
     return obj;
   },
 
@@ -1504,6 +1552,8 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
     message.restoreMs = object.restoreMs ?? undefined;
     message.verifyMs = object.verifyMs ?? undefined;
     message.downtimeMs = object.downtimeMs ?? undefined;
+    message.trafficHeldMs = object.trafficHeldMs ?? undefined;
+    message.trafficShiftMs = object.trafficShiftMs ?? undefined;
     return message;
   },
 };

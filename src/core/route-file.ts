@@ -1,0 +1,171 @@
+import { isIP } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { YardError, errorMessage } from './errors.js';
+import { ROUTE_DEFAULTS, ROUTE_LIMITS, checkKinds, policies, protocols, type Backend, type Route } from './route.js';
+import { WORKLOAD_NAME } from './workload.js';
+
+// The route file an operator writes (`yard route apply -f`): JSON, or the same keys in YAML.
+// It holds one route, a list of routes, or {"routes": [...]}.
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** "HOST:PORT" with an IPv4, [IPv6] or hostname, and a port from 1 to 65535. */
+export function isBackendAddress(text: string): boolean {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:\s[\]]+):(\d{1,5})$/.exec(text);
+  if (!m) return false;
+  const port = Number(m[2]);
+  const host = m[1]!;
+  const v6 = text.startsWith('[');
+  return port >= 1 && port <= 65535 && (v6 ? isIP(host) === 6 : isIP(host) === 4 || (HOSTNAME.test(host) && !/^[\d.]+$/.test(host)));
+}
+
+const duration = z.union([z.string(), z.number().int().positive()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: errorMessage(err).replace(/^duration /, '') });
+    return z.NEVER;
+  }
+});
+
+const port = z.number({ error: 'must be a port number' }).int('must be a whole number').min(1, 'must be from 1 to 65535').max(65535, 'must be from 1 to 65535');
+
+const backendSchema = z
+  .strictObject({
+    workload: z.string().regex(WORKLOAD_NAME, 'is not a workload name (letters, digits, . _ -)').optional(),
+    address: z.string().refine(isBackendAddress, 'is not HOST:PORT (e.g. 127.0.0.1:9000 or api.internal:8080, port 1-65535)').optional(),
+    port: port.optional(),
+    weight: z.number({ error: 'must be a number from 0 to 100' }).int('must be a whole number').min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100'),
+    version: z.string().max(ROUTE_LIMITS.versionLength).regex(/^[A-Za-z0-9._-]*$/, 'may only hold letters, digits and . _ -').default(''),
+    drain: z.boolean().default(false),
+  })
+  .refine((b) => (b.workload === undefined) !== (b.address === undefined), { message: 'needs exactly one of "workload" and "address"' })
+  .refine((b) => b.port === undefined || b.workload !== undefined, { message: '"port" only goes with "workload" (an address has its own port)' });
+
+const healthSchema = z.strictObject({
+  kind: z.enum(['tcp', 'http']).default('tcp'),
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  unhealthyAfter: z.number().int().min(1).max(100).optional(),
+  healthyAfter: z.number().int().min(1).max(100).optional(),
+  path: z.string().startsWith('/', 'must start with /').max(1024).optional(),
+});
+
+const routeSchema = z
+  .strictObject({
+    name: z.string({ error: 'is required' }).regex(WORKLOAD_NAME, 'is not a service name (letters, digits, . _ -; at most 63)'),
+    listen: z.strictObject({
+      server: z.string({ error: 'is required (the proxy agent\'s server name or id)' }).min(1, 'must not be empty'),
+      port,
+      host: z.string().refine((h) => isIP(h) !== 0, 'is not an IP address').optional(),
+    }),
+    protocol: z.enum(['tcp', 'http']).default('tcp').refine((p) => p === 'tcp', 'http is not supported yet: use tcp (HTTP forwards as TCP; a healthCheck may still be http)'),
+    policy: z.enum(['weighted', 'least-connections']).default('weighted'),
+    backends: z.array(backendSchema).min(1, 'needs at least one backend').max(ROUTE_LIMITS.backends),
+    healthCheck: healthSchema.optional(),
+    holdTimeout: duration.optional(),
+    drainTimeout: duration.optional(),
+  })
+  .superRefine((r, ctx) => {
+    const seen = new Set<string>();
+    r.backends.forEach((b, i) => {
+      const key = b.workload ? `workload ${b.workload}${b.port ? `:${b.port}` : ''}` : `address ${b.address}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['backends', i], message: `repeats ${key}` });
+      seen.add(key);
+    });
+    if (!r.backends.some((b) => b.weight > 0 && !b.drain)) ctx.addIssue({ code: 'custom', path: ['backends'], message: 'all have weight 0 (or are drained): nothing would take traffic; give one a weight above 0' });
+  });
+
+type RouteInput = z.output<typeof routeSchema>;
+
+const fileSchema = z.union([z.strictObject({ routes: z.array(z.unknown()) }), z.array(z.unknown()), z.looseObject({})]);
+
+/** Parses a route file's text (JSON or YAML) into routes, or throws one error naming the file and the field. */
+export function parseRouteFile(text: string, file: string): Route[] {
+  let doc: unknown;
+  try {
+    doc = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new YardError('INVALID_ARGUMENT', `route file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML or JSON'}: ${errorMessage(err).split('\n')[0]}`, { file });
+  }
+  const shape = fileSchema.safeParse(doc);
+  if (!shape.success || doc === null) throw new YardError('INVALID_ARGUMENT', `route file ${file} holds no route: expected a route object, a list of them, or {"routes": [...]}`, { file });
+  const items = Array.isArray(doc) ? doc : 'routes' in (doc as object) ? (doc as { routes: unknown[] }).routes : [doc];
+  if (items.length === 0) throw new YardError('INVALID_ARGUMENT', `route file ${file} holds no route`, { file });
+  if (items.length > ROUTE_LIMITS.routes) throw new YardError('INVALID_ARGUMENT', `route file ${file} holds ${items.length} routes; at most ${ROUTE_LIMITS.routes}`, { file });
+  const routes = items.map((item, i) => toRoute(parseOne(item, items.length > 1 ? `${file}: routes[${i}]` : file)));
+  const names = new Set<string>();
+  for (const r of routes) {
+    if (names.has(r.name)) throw new YardError('ALREADY_EXISTS', `route file ${file} defines service ${r.name} twice`, { file, route: r.name });
+    names.add(r.name);
+  }
+  return routes;
+}
+
+function parseOne(item: unknown, where: string): RouteInput {
+  const r = routeSchema.safeParse(item);
+  if (r.success) return r.data;
+  // A misspelt key explains the missing one it was meant to be: report it first.
+  const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
+  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      : /received undefined$/.test(issue.message)
+        ? 'is required'
+        : issue.message;
+  throw new YardError('INVALID_ARGUMENT', `${where}: ${field || 'route'} ${message}`, { field });
+}
+
+function toBackend(b: RouteInput['backends'][number]): Backend {
+  return { workload: b.workload ?? '', address: b.address ?? '', port: b.port ?? 0, weight: b.weight, version: b.version, drain: b.drain, drainTimeoutMs: 0 };
+}
+
+function toRoute(r: RouteInput): Route {
+  const d = ROUTE_DEFAULTS.healthCheck;
+  const h = r.healthCheck;
+  return {
+    name: r.name,
+    listen: { server: r.listen.server, port: r.listen.port, host: r.listen.host ?? ROUTE_DEFAULTS.listenHost },
+    protocol: protocols.value(r.protocol, 'protocol'),
+    policy: policies.value(r.policy, 'policy'),
+    backends: r.backends.map(toBackend),
+    healthCheck: {
+      kind: checkKinds.value(h?.kind ?? 'tcp', 'healthCheck.kind'),
+      intervalMs: h?.interval ?? d.intervalMs,
+      timeoutMs: h?.timeout ?? Math.min(d.timeoutMs, h?.interval ?? d.intervalMs),
+      unhealthyAfter: h?.unhealthyAfter ?? d.unhealthyAfter,
+      healthyAfter: h?.healthyAfter ?? d.healthyAfter,
+      path: h?.path ?? d.path,
+    },
+    holdTimeoutMs: r.holdTimeout ?? ROUTE_DEFAULTS.holdTimeoutMs,
+    drainTimeoutMs: r.drainTimeout ?? ROUTE_DEFAULTS.drainTimeoutMs,
+    revision: 0,
+    updatedMs: 0,
+    updatedBy: '',
+  };
+}
+
+/** A route as an operator would write it back (for `yard routes --json` and the change history). */
+export function routeToFile(r: Route): Record<string, unknown> {
+  const h = r.healthCheck;
+  return {
+    name: r.name,
+    listen: { server: r.listen?.server, port: r.listen?.port, host: r.listen?.host },
+    protocol: protocols.name(r.protocol),
+    policy: policies.name(r.policy),
+    backends: r.backends.map((b) => ({
+      ...(b.workload ? { workload: b.workload } : { address: b.address }),
+      ...(b.port ? { port: b.port } : {}),
+      weight: b.weight,
+      version: b.version,
+      ...(b.drain ? { drain: true } : {}),
+    })),
+    ...(h ? { healthCheck: { kind: checkKinds.name(h.kind), interval: `${h.intervalMs}ms`, timeout: `${h.timeoutMs}ms`, unhealthyAfter: h.unhealthyAfter, healthyAfter: h.healthyAfter, ...(h.kind === 2 ? { path: h.path } : {}) } } : {}),
+    holdTimeout: `${r.holdTimeoutMs}ms`,
+    drainTimeout: `${r.drainTimeoutMs}ms`,
+  };
+}
