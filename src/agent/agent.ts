@@ -9,6 +9,7 @@ import { probeGpus } from './metrics/gpu-monitor.js';
 import { createHostSampler } from './metrics/sampler.js';
 import { runCommand } from './commands.js';
 import { claimPidFile } from './pidfile.js';
+import { Proxy } from './proxy/proxy.js';
 import { AgentSession } from './session.js';
 import { Transfers } from './transfer.js';
 import { Supervisor } from './workloads/supervisor.js';
@@ -26,6 +27,8 @@ export interface AgentOptions {
   nvidiaSmi?: string;
   /** Where this host's workloads are reached (default: its first address, else 127.0.0.1). */
   advertise?: string;
+  /** Also act as a proxy: apply the routes the controller places on this host. */
+  proxy?: boolean;
   log: Logger;
 }
 
@@ -51,6 +54,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const advertiseAddress = opts.advertise ?? host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1';
   const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log, advertiseAddress });
   const transfers = new Transfers(opts.controller, opts.token);
+  const proxy = opts.proxy ? new Proxy({ log: opts.log }) : undefined;
 
   // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
   let dataFreeBytes: number | undefined;
@@ -75,17 +79,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     mac: host.mac,
     labels: opts.labels,
     location: opts.location ?? '',
-    capabilities: { gpus, migrationStrategies: ['checkpoint', 'restart', 'freeze'], proxy: false },
+    capabilities: { gpus, migrationStrategies: ['checkpoint', 'restart', 'freeze'], proxy: proxy !== undefined },
     host: host.host,
     agentVersion: YARD_VERSION,
     joinToken: opts.token ?? '',
     advertiseAddress,
   });
-  const ctx = { supervisor, transfers, controller: opts.controller, token: opts.token, dataDir: opts.dataDir, log: opts.log };
-  const session = new AgentSession({ controller: opts.controller, hello, drain, log: opts.log, snapshot, onCommand: (cmd) => runCommand(cmd, ctx) });
+  const ctx = { supervisor, transfers, proxy, controller: opts.controller, token: opts.token, dataDir: opts.dataDir, log: opts.log };
+  const routeStats = proxy && (() => proxy.stats());
+  const session = new AgentSession({ controller: opts.controller, hello, drain, log: opts.log, snapshot, routeStats, onCommand: (cmd) => runCommand(cmd, ctx) });
   for (const event of ['change', 'removed'] as const) supervisor.on(event, () => session.sendSnapshot());
   session.start();
-  opts.log.info('agent started', { server: serverId, controller: opts.controller, gpus: gpus.length, dataDir: opts.dataDir });
+  opts.log.info('agent started', { server: serverId, controller: opts.controller, gpus: gpus.length, dataDir: opts.dataDir, proxy: proxy !== undefined });
 
   return {
     serverId,
@@ -93,6 +98,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       clearInterval(freeTimer);
       session.stop();
       transfers.close();
+      await proxy?.close();
       await supervisor.close();
       await sampler.stop();
       await release();

@@ -5,12 +5,15 @@ import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { AgentGatewayClient, WorkloadSignal, type AgentCommand, type CommandResult, type ConsoleResponse, type OpenConsole } from '../gen/switchyard/v1/agent_gateway.js';
+import type { Proxy } from './proxy/proxy.js';
 import type { Transfers } from './transfer.js';
 import type { Supervisor } from './workloads/supervisor.js';
 
 export interface CommandContext {
   supervisor: Supervisor;
   transfers: Transfers;
+  /** Set when the agent runs with --proxy. */
+  proxy?: Proxy;
   controller: string;
   token?: string;
   dataDir: string;
@@ -94,6 +97,10 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
     }
     case 'console':
       await openConsole(a.value, ctx);
+      return ok(cmd.id);
+    case 'routes':
+      if (!ctx.proxy) throw new YardError('FAILED_PRECONDITION', 'this agent was not started with --proxy, so it cannot serve routes; restart it with `yard agent --proxy`, or place the route on a proxy agent');
+      await ctx.proxy.place(a.value.routes);
       return ok(cmd.id);
     default:
       throw new YardError('INVALID_ARGUMENT', `unknown command ${(a as { $case?: string } | undefined)?.$case ?? '(none)'}: the controller is newer than this agent`);

@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HealthCheckKind } from '../../src/core/route.js';
+import { Backend, Client, cleanup, endpoint, eventually, freePort, oneShot, route, routeStats, sleep, startProxy } from './proxy-harness.js';
+
+afterEach(cleanup);
+
+describe('proxy held connections', () => {
+  it('clients wait while the only endpoint is held and are served in order once it is released', async () => {
+    const a = await Backend.start('a');
+    const port = await freePort();
+    const proxy = startProxy();
+    await proxy.place([route('web', port, [endpoint(a.address, { held: true })])]);
+    const waiting = [new Client(port), new Client(port), new Client(port)];
+    waiting.forEach((c, i) => c.sock.write(`sent while held ${i}`));
+    await eventually('three clients held', () => routeStats(proxy, 'web').heldNow === 3);
+    await sleep(50);
+    expect(waiting.map((c) => c.received)).toEqual(['', '', '']);
+
+    await proxy.place([route('web', port, [endpoint(a.address)], { revision: 2 })]);
+    for (const [i, c] of waiting.entries()) {
+      // What each sent while it waited was kept (in the kernel) and reaches the backend now.
+      await c.receive(`a\nsent while held ${i}`);
+    }
+    const stats = routeStats(proxy, 'web');
+    expect(stats).toMatchObject({ heldTotal: 3, heldNow: 0, refused: 0, total: 3, active: 3 });
+    expect(stats.heldMaxMs).toBeGreaterThan(0);
+  });
+
+  it('a client held past the hold timeout is closed and counted as refused', async () => {
+    const a = await Backend.start('a');
+    const port = await freePort();
+    const proxy = startProxy();
+    await proxy.place([route('web', port, [endpoint(a.address, { held: true })], { holdTimeoutMs: 300 })]);
+    const c = new Client(port);
+    await eventually('the client held', () => routeStats(proxy, 'web').heldNow === 1);
+    await c.closed();
+    expect(c.received).toBe('');
+    await eventually('the refused client counted as closed', () => routeStats(proxy, 'web').active === 0);
+    const stats = routeStats(proxy, 'web');
+    expect(stats).toMatchObject({ heldTotal: 1, heldNow: 0, refused: 1 });
+    expect(stats.heldMaxMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it('early clients of a new endpoint wait for its first passing check, then succeed', async () => {
+    const port = await freePort();
+    const backendPort = await freePort();
+    const proxy = startProxy();
+    const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 1000, timeoutMs: 300, unhealthyAfter: 10, healthyAfter: 2, path: '/' };
+    await proxy.place([route('web', port, [endpoint(`127.0.0.1:${backendPort}`)], { healthCheck: check })]);
+    const early = [new Client(port), new Client(port)];
+    await eventually('the early clients held', () => routeStats(proxy, 'web').heldNow === 2);
+    await sleep(200);
+    await Backend.start('late', { port: backendPort });
+    for (const c of early) expect(await c.greeting()).toBe('late');
+    expect(await oneShot(port)).toBe('late');
+    expect(routeStats(proxy, 'web')).toMatchObject({ heldTotal: 2, refused: 0, total: 3 });
+  });
+
+  it('held clients are refused as soon as nothing could take them', async () => {
+    const port = await freePort();
+    const backendPort = await freePort();
+    const proxy = startProxy();
+    const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 1000, timeoutMs: 300, unhealthyAfter: 2, healthyAfter: 2, path: '/' };
+    await proxy.place([route('web', port, [endpoint(`127.0.0.1:${backendPort}`)], { healthCheck: check })]);
+    const c = new Client(port);
+    // Its only endpoint never listens: it fails its first checks and the client goes, long before the 30 s hold timeout.
+    await c.closed();
+    expect(routeStats(proxy, 'web')).toMatchObject({ heldTotal: 1, refused: 1 });
+  });
+});
