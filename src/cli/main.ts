@@ -8,6 +8,7 @@ import { auditCommand } from './commands/audit.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
 import { migrateCommand } from './commands/migrate.js';
+import { routeCommand, routesCommand } from './commands/routes.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
 import { tokenCommand } from './commands/token.js';
 import { wallCommand } from './commands/wall.js';
@@ -31,6 +32,8 @@ await yargs(hideBin(process.argv))
   .command(logsCommand)
   .command(attachCommand)
   .command(migrateCommand)
+  .command(routesCommand)
+  .command(routeCommand)
   .command(wallCommand)
   .command(auditCommand)
   // A repeated flag means the last one (like most CLIs); array options (--env, --label) still collect.
