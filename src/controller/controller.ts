@@ -20,6 +20,8 @@ import { control } from './grpc/control.js';
 import { workloadControl } from './grpc/control-workloads.js';
 import { raiseConnectionWindow, raiseStreamWindow } from './grpc/windows.js';
 import { Coordinator } from './migration/coordinator.js';
+import { routeControl } from './grpc/control-routes.js';
+import { Router } from './router/router.js';
 import { WorkloadTable } from './workloads.js';
 import { toServiceError } from '../core/rpc/errors.js';
 import { addReflection } from './grpc/reflection.js';
@@ -51,6 +53,8 @@ export interface Controller {
   readonly registry: Registry;
   readonly workloads: WorkloadTable;
   readonly coordinator: Coordinator;
+  /** The routing tables and the proxies that apply them. */
+  readonly router: Router;
   /** Every mutating action, by whom; the embedded dashboard records its own here too. */
   readonly audit: AuditLog;
   readonly controllerId: string;
@@ -99,6 +103,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const workloads = new WorkloadTable();
   const links = new AgentLinks();
   const consoles = new ConsoleBridge();
+  const router = new Router({ registry, workloads, links, store, log, flushSoon });
   const checkpoints = new CheckpointStore(join(opts.dataDir, 'checkpoints'));
   await checkpoints.init();
   const coordinator = new Coordinator({
@@ -107,6 +112,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     verifyMs: opts.verifyMs ?? 3000,
     agentWaitMs: Math.max(opts.graceMs, 10_000),
     cpuLimitPct: opts.cpuLimitPct ?? 90,
+    traffic: router,
   });
 
   const server = new GrpcServer(SERVER_OPTIONS);
@@ -124,7 +130,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     }
   };
   const gateway: AgentGatewayServer = {
-    ...agentSessions({ registry, links, workloads, controllerId: store.controllerId, heartbeatIntervalMs: opts.heartbeatIntervalMs, joinToken, log }),
+    ...agentSessions({ registry, links, workloads, router, controllerId: store.controllerId, heartbeatIntervalMs: opts.heartbeatIntervalMs, joinToken, log }),
     uploadCheckpoint(call, callback) {
       try {
         checkBearer(call.metadata, joinToken);
@@ -149,8 +155,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
   server.addService(ControlService, {
-    ...control({ registry, workloads, coordinator, controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs, token: joinToken }),
+    ...control({ registry, workloads, coordinator, router, controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs, token: joinToken }),
     ...workloadControl({ registry, workloads, links, consoles, coordinator, audit, token: joinToken }),
+    ...routeControl({ router, audit, token: joinToken }),
   });
   coordinator.resume();
 
@@ -170,12 +177,13 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   let stopped: Promise<void> | undefined;
   return {
-    address, registry, workloads, coordinator, audit, controllerId: store.controllerId, token, tokenRequired,
+    address, registry, workloads, coordinator, router, audit, controllerId: store.controllerId, token, tokenRequired,
     stop() {
       stopped ??= (async () => {
         clearInterval(lastSeenTimer);
         clearInterval(tickTimer);
         clearTimeout(flushTimer);
+        router.close();
         health.setStatus('', 'NOT_SERVING');
         // Agent sessions never end by themselves; cutting them makes agents reconnect.
         server.forceShutdown();

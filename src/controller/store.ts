@@ -5,6 +5,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { z } from 'zod';
 import { YardError, errorMessage } from '../core/errors.js';
+import type { Route, RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
 import type { AuditEntry } from '../gen/switchyard/v1/control.js';
@@ -20,6 +21,10 @@ export interface StoreData {
   migrations?: Record<string, Migration>;
   /** The audit trail, oldest first. */
   audit?: AuditEntry[];
+  /** Routing tables by service name. */
+  routes?: Record<string, Route>;
+  /** Changes to the routing tables, oldest first. */
+  routeChanges?: RouteChange[];
 }
 
 /** Finished migrations kept as history; older ones are dropped. */
@@ -27,6 +32,9 @@ export const MIGRATION_HISTORY = 200;
 
 /** Audit entries kept; older ones are dropped. */
 export const AUDIT_HISTORY = 1000;
+
+/** Route changes kept; older ones are dropped. */
+export const ROUTE_CHANGE_HISTORY = 500;
 
 const storedServer = z.looseObject({
   id: z.string().min(1),
@@ -41,6 +49,8 @@ const storeSchema = z.object({
   servers: z.record(z.string(), storedServer),
   migrations: z.record(z.string(), z.looseObject({ id: z.string().min(1), workload: z.string(), phase: z.number() })).optional(),
   audit: z.array(z.looseObject({ atMs: z.number(), who: z.string(), action: z.string(), target: z.string(), ok: z.boolean() })).optional(),
+  routes: z.record(z.string(), z.looseObject({ name: z.string().min(1), listen: z.looseObject({ server: z.string(), port: z.number() }), backends: z.array(z.looseObject({ weight: z.number() })) })).optional(),
+  routeChanges: z.array(z.looseObject({ atMs: z.number(), who: z.string(), service: z.string(), action: z.string() })).optional(),
 });
 
 export interface OpenStoreOptions {
@@ -124,6 +134,36 @@ export class Store {
     const all = (this.db.data.audit ??= []);
     all.push(entry);
     if (all.length > AUDIT_HISTORY) all.splice(0, all.length - AUDIT_HISTORY);
+  }
+
+  /** By name. */
+  routes(): Route[] {
+    return Object.values(this.db.data.routes ?? {}).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  route(name: string): Route | undefined {
+    // Own keys only: "constructor" is a valid service name.
+    const all = this.db.data.routes;
+    return all && Object.hasOwn(all, name) ? all[name] : undefined;
+  }
+
+  putRoute(route: Route): void {
+    (this.db.data.routes ??= {})[route.name] = route;
+  }
+
+  removeRoute(name: string): void {
+    delete this.db.data.routes?.[name];
+  }
+
+  /** Newest first. */
+  routeChanges(): RouteChange[] {
+    return [...(this.db.data.routeChanges ?? [])].reverse();
+  }
+
+  addRouteChange(change: RouteChange): void {
+    const all = (this.db.data.routeChanges ??= []);
+    all.push(change);
+    if (all.length > ROUTE_CHANGE_HISTORY) all.splice(0, all.length - ROUTE_CHANGE_HISTORY);
   }
 
   async flush(): Promise<void> {

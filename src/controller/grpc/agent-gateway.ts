@@ -3,18 +3,22 @@ import { z } from 'zod';
 import { YardError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { toServiceError } from '../../core/rpc/errors.js';
+import { ROUTE_LIMITS } from '../../core/route.js';
 import { LIMITS, labelsSchema, serverIdSchema, validate } from '../../core/validate.js';
 import { PROTOCOL_VERSION } from '../../core/version.js';
 import type { AgentGatewayServer, AgentHello, ConnectRequest, ConnectResponse } from '../../gen/switchyard/v1/agent_gateway.js';
 import { tokensEqual } from '../token.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { Registry } from '../registry.js';
+import type { Router } from '../router/router.js';
 import type { WorkloadTable } from '../workloads.js';
 
 export interface GatewayOptions {
   registry: Registry;
   links: AgentLinks;
   workloads: WorkloadTable;
+  /** Takes the proxies' route counters from their heartbeats. */
+  router: Pick<Router, 'report'>;
   controllerId: string;
   heartbeatIntervalMs: number;
   /** Set when the listener is reachable from other hosts: agents must present it. */
@@ -38,7 +42,8 @@ const sampleSchema = z.looseObject({
   nets: z.array(z.unknown()).max(LIMITS.nets),
   gpus: z.array(z.looseObject({ processes: z.array(z.unknown()).max(LIMITS.gpuProcesses) })).max(LIMITS.gpus),
 });
-const heartbeatSchema = z.looseObject({ samples: z.array(sampleSchema).max(LIMITS.samplesPerHeartbeat) });
+const routeStatsSchema = z.looseObject({ name: z.string().max(LIMITS.nameLength), endpoints: z.array(z.looseObject({ key: z.string().max(512) })).max(ROUTE_LIMITS.backends) });
+const heartbeatSchema = z.looseObject({ samples: z.array(sampleSchema).max(LIMITS.samplesPerHeartbeat), routes: z.array(routeStatsSchema).max(ROUTE_LIMITS.routes) });
 
 type Session = ServerDuplexStream<ConnectRequest, ConnectResponse>;
 
@@ -115,6 +120,8 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
             if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
             const hb = validate(heartbeatSchema, req.msg.value, 'heartbeat');
             registry.heartbeat(serverId, session, hb.samples);
+            // Only the current session speaks for the proxy (a superseded one may still send).
+            if (hb.routes.length > 0 && registry.get(serverId)?.session === session) opts.router.report(serverId, hb.routes);
             call.write({ msg: { $case: 'ack', value: { seq: hb.seq, heartbeatIntervalMs: opts.heartbeatIntervalMs, heartbeatTtlMs: registry.heartbeatTtlMs } } });
           } else if (req.msg?.$case === 'result') {
             if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');

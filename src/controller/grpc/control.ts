@@ -5,6 +5,8 @@ import { ServerState, type HostSample, type Server } from '../../core/types.js';
 import type { ControlServer, OverviewResponse, WatchFleetRequest, WatchFleetResponse } from '../../gen/switchyard/v1/control.js';
 import type { Coordinator } from '../migration/coordinator.js';
 import type { Registry } from '../registry.js';
+import type { Router } from '../router/router.js';
+import type { RouteStatus } from '../../core/route.js';
 import type { WorkloadTable } from '../workloads.js';
 import { migrationDone, type Migration, type Workload } from '../../core/workload.js';
 import { checkBearer, unary } from './auth.js';
@@ -13,6 +15,8 @@ export interface ControlOptions {
   registry: Registry;
   workloads: WorkloadTable;
   coordinator: Coordinator;
+  /** Routes and their counters for the watch stream (absent: none). */
+  router?: Pick<Router, 'list' | 'on' | 'off'>;
   controllerId: string;
   version: string;
   listen: string;
@@ -67,7 +71,7 @@ export function overview(registry: Registry, base: Omit<OverviewResponse, `serve
 
 /** Control: what the CLI and attached dashboards ask the controller. */
 export function control(opts: ControlOptions): Pick<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet'> {
-  const { registry, workloads, coordinator, token } = opts;
+  const { registry, workloads, coordinator, router, token } = opts;
   const find = (idOrName: string) => {
     const r = registry.get(idOrName);
     if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
@@ -106,18 +110,24 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
         if (migrationDone(m.phase)) phaseSent.delete(m.id);
         else phaseSent.set(m.id, m.phase);
       };
+      const onRoute = (r: RouteStatus) => send({ event: { $case: 'route', value: r } }, false);
+      const onRouteRemoved = (name: string) => send({ event: { $case: 'routeRemoved', value: name } }, false);
       call.on('drain', () => (lagging = false));
       registry.on('server', onServer);
       registry.on('sample', onSample);
       workloads.on('workload', onWorkload);
       workloads.on('removed', onRemoved);
       coordinator.on('migration', onMigration);
+      router?.on('route', onRoute);
+      router?.on('removed', onRouteRemoved);
       const stop = () => {
         registry.off('server', onServer);
         registry.off('sample', onSample);
         workloads.off('workload', onWorkload);
         workloads.off('removed', onRemoved);
         coordinator.off('migration', onMigration);
+        router?.off('route', onRoute);
+        router?.off('removed', onRouteRemoved);
       };
       call.on('cancelled', stop);
       call.on('close', stop);
@@ -125,6 +135,7 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
       send({ event: { $case: 'snapshot', value: { servers: list() } } }, false);
       for (const w of workloads.list()) onWorkload(w);
       for (const m of coordinator.list()) onMigration(m);
+      for (const r of router?.list() ?? []) onRoute(r);
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   type Workload,
 } from '../../core/workload.js';
 import { WorkloadSignal } from '../../gen/switchyard/v1/agent_gateway.js';
+import { BackendHealth } from '../../gen/switchyard/v1/route.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { CheckpointStore } from '../checkpoints.js';
 import type { Registry } from '../registry.js';
@@ -37,7 +38,28 @@ export interface CoordinatorOptions {
   agentWaitMs: number;
   /** Preflight: a target busier than this (CPU %) is not eligible. */
   cpuLimitPct: number;
+  /** Routes that follow a workload when it moves (absent: no routing). */
+  traffic?: TrafficHooks;
 }
+
+/** What the coordinator asks of the router to move a workload's traffic with it. */
+export interface TrafficHooks {
+  backs(workload: string): boolean;
+  hold(workload: string): Promise<void>;
+  release(workload: string): Promise<void>;
+  split(workload: string, s: { sourceServerId: string; targetServerId: string; targetShare: number; sourceDraining: boolean }): Promise<void>;
+  endpointStats(workload: string, serverId: string): { active: number; connectErrors: number; checksPassing: boolean; health: BackendHealth; reportedMs: number }[];
+}
+
+/** Restart strategy: the new instance's share of traffic at each step of the ramp. */
+const RAMP_STEPS = [5, 25, 50, 100];
+/** How long each ramp step holds before its health gate. */
+const RAMP_STEP_MS = 1000;
+/** How long a newcomer may take to pass its first health checks at the proxies. */
+const HEALTHY_WAIT_MS = 30_000;
+/** How long open connections may take to finish before a checkpoint or a stop goes ahead anyway. */
+const IDLE_WAIT_MS = 5000;
+const SOURCE_DRAIN_MS = 30_000;
 
 /** Transfers are bounded by size, not by a short deadline: 10 minutes covers gigabytes on a LAN. */
 const TRANSFER_TIMEOUT_MS = 10 * 60_000;
@@ -171,10 +193,12 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     let sourceStopped = false;
     let stoppedAt = 0;
     let installMs = 0;
+    let heldAt = 0;
     try {
       this.checkCancel(m);
       if (m.strategy !== S.MIGRATION_STRATEGY_RESTART) {
         await this.journal(m, P.MIGRATION_PHASE_CHECKPOINTING);
+        heldAt = await this.holdTraffic(m);
         stoppedAt = Date.now();
         const freeze = m.strategy === S.MIGRATION_STRATEGY_FREEZE;
         const cp = await this.send(m.sourceServerId, { $case: 'checkpoint', value: { name: spec.name, checkpointId: m.id, freeze, maxBytes: this.o.maxCheckpointBytes } }, (spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS) + TRANSFER_TIMEOUT_MS).catch((err: unknown) => {
@@ -206,14 +230,24 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       await this.journal(m, P.MIGRATION_PHASE_RESTORING);
       const restoreStart = Date.now();
       const restore = m.strategy !== S.MIGRATION_STRATEGY_RESTART;
+      // Restart: the new instance must not take traffic before it is verified and health-gated.
+      if (!restore && this.o.traffic?.backs(m.workload)) {
+        await this.o.traffic.split(m.workload, { sourceServerId: m.sourceServerId, targetServerId: m.targetServerId, targetShare: 0, sourceDraining: false });
+      }
       const started = await this.send(m.targetServerId, { $case: 'start', value: { spec, restore } });
       const runningAt = Date.now();
       // Restore: unpacking on the target, then starting it there.
       m.timings = { ...(m.timings ?? { transferBytes: 0 }), restoreMs: installMs + runningAt - restoreStart, downtimeMs: sourceStopped ? runningAt - stoppedAt : 0 };
+      if (heldAt) {
+        // Checkpoint cutover: new connections waited at the proxies since the hold; let them through.
+        await this.o.traffic!.release(m.workload);
+        m.timings = { ...m.timings, trafficHeldMs: Date.now() - heldAt };
+      }
 
       await this.journal(m, P.MIGRATION_PHASE_VERIFYING);
       await this.verify(m, started.workload!);
       m.timings = { ...(m.timings ?? { transferBytes: 0 }), verifyMs: this.o.verifyMs };
+      if (m.strategy === S.MIGRATION_STRATEGY_RESTART) await this.shiftTraffic(m);
 
       await this.commit(m);
     } catch (err) {
@@ -248,6 +282,7 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   private async rollback(m: Migration, why: string, fromCheckpoint = true): Promise<void> {
     this.o.log.warn('migration rolling back', { id: m.id, workload: m.workload, why });
     await this.journal(m, P.MIGRATION_PHASE_ROLLING_BACK, { error: why });
+    await this.trafficAwayFromTarget(m).catch((err: unknown) => this.o.log.warn('could not move traffic off the target before rolling back', { id: m.id, error: errorMessage(err) }));
     // Never two at once: the target's copy goes first (it may not exist; an agent that is away
     // is handled by reconcile() when it comes back).
     if (this.o.links.connected(m.targetServerId)) {
@@ -280,6 +315,10 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   }
 
   private async finish(m: Migration, phase: P, error: string): Promise<void> {
+    // Whatever the outcome, routes resolve again to wherever the workload now runs.
+    if (this.o.traffic?.backs(m.workload)) {
+      await this.o.traffic.release(m.workload).catch((err: unknown) => this.o.log.warn('could not release the routes of a migrated workload', { id: m.id, workload: m.workload, error: errorMessage(err) }));
+    }
     this.live.delete(m.id);
     this.cancelled.delete(m.id);
     await this.journal(m, phase, { error });
@@ -314,6 +353,92 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   }
 
   /**
+   * Checkpoint and freeze: the proxies stop sending the workload new connections and make new
+   * clients wait; open ones get a moment to finish before the workload is signalled.
+   * Returns when the hold began (0: the workload backs no route).
+   */
+  private async holdTraffic(m: Migration): Promise<number> {
+    const traffic = this.o.traffic;
+    if (!traffic?.backs(m.workload)) return 0;
+    const at = Date.now();
+    await traffic.hold(m.workload);
+    const open = await this.waitIdle(m.workload, m.sourceServerId, IDLE_WAIT_MS);
+    if (open > 0) this.o.log.warn('checkpointing with connections still open', { id: m.id, workload: m.workload, open });
+    return at;
+  }
+
+  /**
+   * Restart strategy, with the new instance verified: it joins its routes at weight 0, must pass
+   * the proxies' health checks, takes a rising share of traffic (each step health-gated), and the
+   * source drains before it is stopped. A failed gate throws, and the rollback moves traffic back.
+   */
+  private async shiftTraffic(m: Migration): Promise<void> {
+    const traffic = this.o.traffic;
+    if (!traffic?.backs(m.workload)) return;
+    const started = Date.now();
+    const split = (targetShare: number, sourceDraining = false) =>
+      traffic.split(m.workload, { sourceServerId: m.sourceServerId, targetServerId: m.targetServerId, targetShare, sourceDraining });
+    await split(0);
+    const since = Date.now();
+    await this.until(m, HEALTHY_WAIT_MS, () => {
+      const s = traffic.endpointStats(m.workload, m.targetServerId);
+      return s.length > 0 && s.every((e) => e.reportedMs > since && e.checksPassing);
+    }).catch((err: unknown) => {
+      if (err instanceof Cancelled) throw err;
+      throw new YardError('TRAFFIC_GATE', `${m.workload} on ${this.nameOf(m.targetServerId)} did not pass the proxies' health checks within ${HEALTHY_WAIT_MS / 1000}s`);
+    });
+    for (const share of RAMP_STEPS) {
+      this.checkCancel(m);
+      const errorsBefore = sum(traffic.endpointStats(m.workload, m.targetServerId).map((e) => e.connectErrors));
+      await split(share);
+      await sleep(RAMP_STEP_MS);
+      const now = traffic.endpointStats(m.workload, m.targetServerId);
+      const errors = sum(now.map((e) => e.connectErrors)) - errorsBefore;
+      if (errors > 0 || now.some((e) => e.health === BackendHealth.BACKEND_HEALTH_UNHEALTHY)) {
+        throw new YardError('TRAFFIC_GATE', `${m.workload} on ${this.nameOf(m.targetServerId)} failed at ${share}% of traffic: ${errors > 0 ? `${errors} connect errors` : 'unhealthy at the proxies'}`);
+      }
+    }
+    await split(100, true);
+    const open = await this.waitIdle(m.workload, m.sourceServerId, SOURCE_DRAIN_MS);
+    if (open > 0) this.o.log.warn('stopping the source with connections still open', { id: m.id, workload: m.workload, open });
+    m.timings = { ...(m.timings ?? { transferBytes: 0 }), trafficShiftMs: Date.now() - started };
+  }
+
+  /** Before the target's copy is stopped: it takes no new connections, and open ones may finish. */
+  private async trafficAwayFromTarget(m: Migration): Promise<void> {
+    const traffic = this.o.traffic;
+    if (!traffic?.backs(m.workload)) return;
+    if (m.strategy === S.MIGRATION_STRATEGY_RESTART) {
+      await traffic.split(m.workload, { sourceServerId: m.sourceServerId, targetServerId: m.targetServerId, targetShare: 0, sourceDraining: false });
+    } else {
+      // The source is not back yet: new clients wait for it rather than fail.
+      await traffic.hold(m.workload);
+    }
+    await this.waitIdle(m.workload, m.targetServerId, IDLE_WAIT_MS);
+  }
+
+  /** Waits for the proxies to report no open connections to the workload on `serverId`; returns how many are still open. */
+  private async waitIdle(workload: string, serverId: string, timeoutMs: number): Promise<number> {
+    const since = Date.now();
+    const open = () => sum(this.o.traffic!.endpointStats(workload, serverId).map((e) => e.active));
+    const fresh = () => this.o.traffic!.endpointStats(workload, serverId).every((e) => e.reportedMs > since);
+    while (Date.now() - since < timeoutMs) {
+      if (fresh() && open() === 0) return 0;
+      await sleep(100);
+    }
+    return open();
+  }
+
+  private async until(m: Migration, timeoutMs: number, ok: () => boolean): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!ok()) {
+      this.checkCancel(m);
+      if (Date.now() > deadline) throw new Error('timed out');
+      await sleep(100);
+    }
+  }
+
+  /**
    * Invariant: one host. A copy that shows up where a finished migration says it must not be
    * (an agent that was away during a rollback, or during a commit) is stopped and removed.
    */
@@ -339,6 +464,10 @@ class NothingChanged extends Error {}
 
 /** The checkpoint stopped the workload but produced nothing to restore from. */
 class NoCheckpoint extends Error {}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -13,6 +13,11 @@ const STATUS_BY_CODE: Record<string, status> = {
   NOT_FOUND: status.NOT_FOUND,
   SUPERSEDED: status.ABORTED,
   UNAVAILABLE: status.UNAVAILABLE,
+  ALREADY_EXISTS: status.ALREADY_EXISTS,
+  PORT_IN_USE: status.ALREADY_EXISTS,
+  LISTEN_FAILED: status.FAILED_PRECONDITION,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
 };
 
 /** Turns any error into a gRPC status with a structured detail — never a stack trace. */

@@ -1,0 +1,31 @@
+import { isDeepStrictEqual } from 'node:util';
+import { YardError } from '../../core/errors.js';
+import type { Route, RouteChange } from '../../core/route.js';
+import type { Store } from '../store.js';
+
+/** What the operator means by a route: the table without the controller's stamps. */
+function tableOf(r: Route): Route {
+  return { ...r, revision: 0, updatedMs: 0, updatedBy: '' };
+}
+
+export function sameTable(a: Route, b: Route): boolean {
+  return isDeepStrictEqual(tableOf(a), tableOf(b));
+}
+
+export function routeChange(atMs: number, who: string, service: string, action: string, before: Route | undefined, after: Route | undefined, note: string): RouteChange {
+  return { atMs, who, service, action, ...(before ? { before } : {}), ...(after ? { after } : {}), note };
+}
+
+/** Newest first, of one service or all; `limit` 0 means every change kept. */
+export function changesOf(store: Store, service?: string, limit = 0): RouteChange[] {
+  const all = store.routeChanges().filter((c) => !service || c.service === service);
+  return limit > 0 ? all.slice(0, limit) : all;
+}
+
+/** The table a rollback restores: the one before the service's newest change. */
+export function tableBefore(store: Store, service: string): Route {
+  const last = changesOf(store, service, 1)[0];
+  if (!last) throw new YardError('NOT_FOUND', `no change of ${service} is recorded, so there is nothing to roll back: \`yard routes\` lists services`, { route: service });
+  if (!last.before) throw new YardError('FAILED_PRECONDITION', `${service} has no earlier table: \`yard route delete ${service}\` removes it`, { route: service });
+  return last.before;
+}
