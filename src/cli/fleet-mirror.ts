@@ -1,4 +1,6 @@
-import type { FleetChange, FleetServer } from '../core/fleet.js';
+import type { FleetChange, FleetRoute, FleetServer } from '../core/fleet.js';
+import { RouteBook } from '../core/route-book.js';
+import { ROUTE_LIMITS, type RouteStatus } from '../core/route.js';
 import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
 import type { HostSample, Server } from '../core/types.js';
 import type { Migration, Workload } from '../core/workload.js';
@@ -15,9 +17,13 @@ interface MirroredServer {
 
 const workloadKey = (serverId: string, name: string) => `${serverId}/${name}`;
 
+/** What the stream said of a route while a ListRoutes answer was awaited: its latest status, or that it went. */
+type RouteNews = RouteStatus | 'removed';
+
 /**
  * The fleet as a controller's WatchFleet stream describes it: servers with their recent
- * history, workloads, migrations. Bounded: rings per server, a capped migration list.
+ * history, workloads, migrations, and the routes (a ListRoutes answer, then the stream's
+ * route events). Bounded: rings per server and endpoint, a capped migration list.
  * No I/O; RemoteFleet feeds it.
  */
 export class FleetMirror {
@@ -27,6 +33,11 @@ export class FleetMirror {
   private sortedServers?: FleetServer[];
   private sortedWorkloads?: Workload[];
   private sortedMigrations?: Migration[];
+  private readonly book = new RouteBook();
+  /** Route events held back while a route list is awaited, the latest per route; undefined when none is. */
+  private routeNews?: Map<string, RouteNews>;
+  /** Route lists asked for and not answered yet (a quick reconnect asks again before the first answer). */
+  private listsAwaited = 0;
 
   constructor(private readonly migrationsKept = MIGRATIONS_KEPT) {}
 
@@ -52,6 +63,34 @@ export class FleetMirror {
     return this.sortedMigrations;
   }
 
+  routes(): readonly FleetRoute[] {
+    return this.book.list();
+  }
+
+  /**
+   * A ListRoutes call is on its way: route events wait until its answer is in, so the list
+   * never overwrites what the stream said after it was made.
+   */
+  awaitRouteList(): void {
+    this.listsAwaited++;
+    this.routeNews ??= new Map();
+  }
+
+  /**
+   * A ListRoutes answer (undefined: the call failed): replaces the routes; once no other list
+   * is awaited, the held events apply.
+   */
+  applyRouteList(statuses: readonly RouteStatus[] | undefined): FleetChange[] {
+    this.listsAwaited = Math.max(0, this.listsAwaited - 1);
+    const changed = new Set(statuses ? this.book.replace(statuses) : []);
+    const news = this.listsAwaited === 0 ? this.routeNews : undefined;
+    if (news) {
+      this.routeNews = undefined;
+      for (const [name, item] of news) if (item === 'removed' ? this.book.remove(name) : this.book.put(item)) changed.add(name);
+    }
+    return [...changed].map((name) => ({ kind: 'route', name }));
+  }
+
   /** Applies one event of the stream; returns what changed. */
   apply(res: WatchFleetResponse): FleetChange[] {
     const e = res.event;
@@ -68,6 +107,10 @@ export class FleetMirror {
         return this.removeWorkload(e.value.serverId, e.value.name);
       case 'migration':
         return [this.putMigration(e.value)];
+      case 'route':
+        return this.routeEvent(e.value.route?.name ?? '', e.value);
+      case 'routeRemoved':
+        return this.routeEvent(e.value, 'removed');
       default:
         return [];
     }
@@ -129,6 +172,20 @@ export class FleetMirror {
     if (!this.workloadsByKey.delete(workloadKey(serverId, name))) return [];
     this.sortedWorkloads = undefined;
     return [{ kind: 'workload', name }];
+  }
+
+  private routeEvent(name: string, item: RouteNews): FleetChange[] {
+    if (this.routeNews) {
+      if (this.routeNews.has(name) || this.routeNews.size < ROUTE_LIMITS.routes) this.routeNews.set(name, item);
+      return [];
+    }
+    const changed = item === 'removed' ? this.book.remove(name) : this.book.put(item);
+    return changed ? [{ kind: 'route', name }] : [];
+  }
+
+  /** A route from an action's answer: kept unless the stream already sent a newer copy. */
+  learnRoute(status: RouteStatus): FleetChange[] {
+    return this.routeEvent(status.route?.name ?? '', status);
   }
 
   /** A migration from an action's answer: kept unless the stream already sent a newer copy. */

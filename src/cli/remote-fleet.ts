@@ -1,11 +1,13 @@
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { Backoff } from '../agent/backoff.js';
 import { YardError } from '../core/errors.js';
-import type { FleetActions, FleetChange, FleetServer, FleetSource, MigrationPlan } from '../core/fleet.js';
+import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource, MigrationPlan } from '../core/fleet.js';
+import type { RouteStatus } from '../core/route.js';
 import { MigrationStrategy, type Migration, type Workload } from '../core/workload.js';
 import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
 import { controlClient, explain, type ControllerTarget } from './client.js';
 import { FleetMirror, MIGRATIONS_KEPT } from './fleet-mirror.js';
+import { remoteRouteActions } from './remote-routes.js';
 
 export interface RemoteFleetOptions {
   /** How long to wait between reconnection attempts (default: about 1 s doubling to 30 s, jittered). */
@@ -55,6 +57,7 @@ export class RemoteFleet implements FleetSource {
       startMigration: async (workload, target, strategy) =>
         this.keep(await this.control.call(this.control.client.startMigration, { workload, target, strategy }), `started migrating ${workload}`),
       cancelMigration: async (id) => this.keep(await this.control.call(this.control.client.cancelMigration, { id }), `cancelled migration ${id}`),
+      ...remoteRouteActions({ control: () => this.control, target, learn: (s) => this.learnRoute(s), graceMs: ACTION_TIMEOUT_MS }),
     };
     this.dial();
   }
@@ -73,6 +76,10 @@ export class RemoteFleet implements FleetSource {
 
   migrations(): readonly Migration[] {
     return this.mirror.migrations();
+  }
+
+  routes(): readonly FleetRoute[] {
+    return this.mirror.routes();
   }
 
   /** A listener that subscribes while the controller is unreachable hears so at once. */
@@ -149,13 +156,35 @@ export class RemoteFleet implements FleetSource {
 
   private onEvent(res: WatchFleetResponse): void {
     for (const change of this.mirror.apply(res)) this.emit(change);
-    if (res.event?.$case !== 'snapshot' || this.connected) return;
+    if (res.event?.$case !== 'snapshot') return;
+    this.listRoutes();
+    if (this.connected) return;
     this.connected = true;
     this.downSince = undefined;
     this.lastError = undefined;
     this.backoff.reset();
     this.emit({ kind: 'connection', connected: true, since: Date.now() });
     this.settleWaiters();
+  }
+
+  /**
+   * The stream sends route changes, not the table: each snapshot is followed by a ListRoutes.
+   * A controller that cannot answer it (one without routes) leaves the routes as the stream tells them.
+   */
+  private listRoutes(): void {
+    const control = this.control;
+    this.mirror.awaitRouteList();
+    control.call(control.client.listRoutes, {}).then(
+      (res) => res.routes,
+      () => undefined,
+    ).then((routes) => {
+      if (this.closed) return;
+      for (const change of this.mirror.applyRouteList(routes)) this.emit(change);
+    });
+  }
+
+  private learnRoute(status: RouteStatus): void {
+    for (const change of this.mirror.learnRoute(status)) this.emit(change);
   }
 
   private emit(change: FleetChange): void {

@@ -1,4 +1,8 @@
-import type { FleetChange, FleetServer, FleetSource } from '../core/fleet.js';
+import { YardError } from '../core/errors.js';
+import type { FleetChange, FleetServer, FleetSource, RouteActions, RouteControl } from '../core/fleet.js';
+import { RouteBook } from '../core/route-book.js';
+import type { RouteStatus } from '../core/route.js';
+import { PromotionState } from '../gen/switchyard/v1/control.js';
 import type { AuditLog } from './audit.js';
 import { byName } from './grpc/control.js';
 import type { Coordinator } from './migration/coordinator.js';
@@ -10,15 +14,45 @@ export interface EmbeddedParts {
   workloads: WorkloadTable;
   coordinator: Coordinator;
   audit: AuditLog;
+  router: RouteControl;
+}
+
+/** The routes as the router tells them, with the throughput history the views draw. */
+function routeBook(router: RouteControl): RouteBook {
+  const book = new RouteBook();
+  book.replace(router.list());
+  router.on('route', (s) => book.put(s));
+  router.on('removed', (name) => book.remove(name));
+  return book;
+}
+
+/** Route actions through the router, each in the audit trail like the Control API's. */
+function routeActions(router: RouteControl, audit: AuditLog, operator: string): RouteActions {
+  const routeOf = (done: Promise<{ route: RouteStatus }>) => done.then((r) => r.route);
+  return {
+    setRouteWeights: (service, weights) =>
+      audit.record(operator, 'route.weight', `${service} ${Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(' ')}`, () => routeOf(router.setWeights(service, weights, operator))),
+    promoteRoute: (service, version, opts = {}) =>
+      audit.record(operator, 'route.promote', `${service} → ${version}`, async () => {
+        const end = await router.promote(service, version, opts, operator);
+        if (end.state !== PromotionState.PROMOTION_STATE_DONE) throw new YardError('PROMOTION_REVERTED', end.message || `the promotion of ${version} on ${service} was halted and reverted`, { service, version });
+        return end.message;
+      }),
+    rollbackRoute: (service) => audit.record(operator, 'route.rollback', service, () => routeOf(router.rollback(service, operator))),
+    drainBackend: (service, backend, deadlineMs = 0) =>
+      audit.record(operator, 'route.drain', `${service} ${backend}`, () => routeOf(router.drain(service, backend, deadlineMs, operator))),
+  };
 }
 
 /**
  * The dashboard's view of an in-process controller: reads the registry directly. Its actions
  * are recorded in the audit trail as `operator`'s, like those that come over the Control API.
  */
-export function registryFleetSource({ registry, workloads, coordinator, audit }: EmbeddedParts, controllerAddress: string, operator = 'dashboard'): FleetSource {
+export function registryFleetSource({ registry, workloads, coordinator, audit, router }: EmbeddedParts, controllerAddress: string, operator = 'dashboard'): FleetSource {
   let sorted: FleetServer[] | undefined;
   registry.on('server', () => (sorted = undefined));
+  // Registered before any subscriber's, so the book is up to date when they hear of a change.
+  const routes = routeBook(router);
   return {
     controllerAddress,
     mode: 'embedded',
@@ -29,11 +63,13 @@ export function registryFleetSource({ registry, workloads, coordinator, audit }:
     get: (id) => registry.get(id),
     workloads: () => workloads.list(),
     migrations: () => coordinator.list(),
+    routes: () => routes.list(),
     actions: {
       planMigration: async (workload, target, strategy) => coordinator.plan(workload, target, strategy),
       startMigration: (workload, target, strategy) =>
         audit.record(operator, 'migration.start', `${workload} → ${registry.get(target)?.server.name ?? target}`, () => coordinator.start(workload, target, strategy, operator)),
       cancelMigration: (id) => audit.record(operator, 'migration.cancel', id, () => coordinator.cancel(id)),
+      ...routeActions(router, audit, operator),
     },
     subscribe(listener: (change: FleetChange) => void) {
       const onServer = (s: { id: string }) => listener({ kind: 'server', id: s.id });
@@ -41,17 +77,23 @@ export function registryFleetSource({ registry, workloads, coordinator, audit }:
       const onWorkload = (w: { spec?: { name: string } }) => listener({ kind: 'workload', name: w.spec?.name ?? '' });
       const onRemoved = (r: { name: string }) => listener({ kind: 'workload', name: r.name });
       const onMigration = (m: { id: string }) => listener({ kind: 'migration', id: m.id });
+      const onRoute = (s: RouteStatus) => listener({ kind: 'route', name: s.route?.name ?? '' });
+      const onRouteRemoved = (name: string) => listener({ kind: 'route', name });
       registry.on('server', onServer);
       registry.on('sample', onSample);
       workloads.on('workload', onWorkload);
       workloads.on('removed', onRemoved);
       coordinator.on('migration', onMigration);
+      router.on('route', onRoute);
+      router.on('removed', onRouteRemoved);
       return () => {
         registry.off('server', onServer);
         registry.off('sample', onSample);
         workloads.off('workload', onWorkload);
         workloads.off('removed', onRemoved);
         coordinator.off('migration', onMigration);
+        router.off('route', onRoute);
+        router.off('removed', onRouteRemoved);
       };
     },
   };

@@ -1,3 +1,5 @@
+import type { PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
+import type { RouteChange, RouteStatus } from './route.js';
 import type { ServerSeries } from './series.js';
 import type { Server } from './types.js';
 import type { Migration, MigrationStrategy, PreflightCheck, Workload } from './workload.js';
@@ -13,6 +15,7 @@ export type FleetChange =
   | { kind: 'sample'; id: string }
   | { kind: 'workload'; name: string }
   | { kind: 'migration'; id: string }
+  | { kind: 'route'; name: string }
   | { kind: 'connection'; connected: boolean; since: number };
 
 /** A possible target of a migration, as the wizard ranks them. */
@@ -34,11 +37,52 @@ export interface MigrationPlan {
   preflight: PreflightCheck[];
 }
 
-/** What the dashboard can ask of the fleet; each call goes through the controller and is audited. */
-export interface FleetActions {
+/** One route as a view sees it: its status and each endpoint's recent throughput. */
+export interface FleetRoute {
+  readonly status: RouteStatus;
+  /** bytes/s of an endpoint, oldest first (≤120 points) */
+  history(endpointKey: string): readonly number[];
+}
+
+export interface MigrationActions {
   planMigration(workload: string, target?: string, strategy?: MigrationStrategy): Promise<MigrationPlan>;
   startMigration(workload: string, target: string, strategy: MigrationStrategy): Promise<Migration>;
   cancelMigration(id: string): Promise<Migration>;
+}
+
+export interface PromoteOptions {
+  steps?: number[];
+  intervalMs?: number;
+}
+
+export interface RouteActions {
+  /** Version label → weight 0-100. */
+  setRouteWeights(service: string, weights: Record<string, number>): Promise<RouteStatus>;
+  /** Resolves with the final message when DONE, rejects with the reason when REVERTED. */
+  promoteRoute(service: string, version: string, opts?: PromoteOptions): Promise<string>;
+  rollbackRoute(service: string): Promise<RouteStatus>;
+  /** `backend`: a version label, workload name or address; `deadlineMs` 0 or left out: the route's drain timeout. */
+  drainBackend(service: string, backend: string, deadlineMs?: number): Promise<RouteStatus>;
+}
+
+/** What the dashboard can ask of the fleet; each call goes through the controller and is audited. */
+export interface FleetActions extends MigrationActions, RouteActions {}
+
+type RouteListener = (status: RouteStatus) => void;
+type RemovedListener = (name: string) => void;
+
+/** What the embedded dashboard uses of the controller's Router (src/controller/router/router.ts). */
+export interface RouteControl {
+  list(): RouteStatus[];
+  on(event: 'route', listener: RouteListener): unknown;
+  on(event: 'removed', listener: RemovedListener): unknown;
+  off(event: 'route', listener: RouteListener): unknown;
+  off(event: 'removed', listener: RemovedListener): unknown;
+  setWeights(service: string, weights: Record<string, number>, who: string): Promise<{ route: RouteStatus; change: RouteChange }>;
+  /** Resolves when the promotion ends: its `state` is DONE or REVERTED, its `message` says why. */
+  promote(service: string, version: string, opts: PromoteOptions, who: string, onStep?: (p: PromoteRouteResponse) => void): Promise<PromoteRouteResponse>;
+  rollback(service: string, who: string): Promise<{ route: RouteStatus; change: RouteChange }>;
+  drain(service: string, backend: string, deadlineMs: number, who: string): Promise<{ route: RouteStatus; change: RouteChange }>;
 }
 
 /**
@@ -56,6 +100,8 @@ export interface FleetSource {
   workloads(): readonly Workload[];
   /** Migrations, newest first (live ones and recent history). */
   migrations(): readonly Migration[];
+  /** Every route, by name. */
+  routes(): readonly FleetRoute[];
   /** Calls `listener` on every change; returns the unsubscribe function. */
   subscribe(listener: (change: FleetChange) => void): () => void;
   readonly actions: FleetActions;

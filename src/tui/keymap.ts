@@ -8,7 +8,7 @@ export type WizardContext = 'wizard' | 'preflight' | 'confirm' | 'progress' | 'r
  * Where a key applies: a view (or a part of one that has focus: the server's workloads pane,
  * a migration's details), a wizard step, or an overlay that takes the keyboard while open.
  */
-export type KeyContext = ViewName | 'server-workloads' | 'details' | WizardContext | 'filter' | 'command' | 'help' | 'ask';
+export type KeyContext = ViewName | 'server-workloads' | 'details' | WizardContext | 'filter' | 'command' | 'help' | 'ask' | 'input';
 
 /** What a key can do; the dashboard implements these for what is in front. */
 export interface KeyActions {
@@ -25,6 +25,17 @@ export interface KeyActions {
   migrate(): void;
   /** Asks, then cancels the selected live migration. */
   cancelMigration(): void;
+  /** Asks for a number, then sets the weight of the selected backend's version. */
+  setWeight(): void;
+  /** Asks, then promotes the selected backend's version in steps. */
+  promote(): void;
+  /** Asks, then rolls the selected service back to its table before the last change. */
+  rollback(): void;
+  /** Asks, then drains the selected backend. */
+  drain(): void;
+  acceptInput(): void;
+  cancelInput(): void;
+  eraseInput(): void;
   startFilter(): void;
   clearFilter(): void;
   applyFilter(): void;
@@ -77,10 +88,10 @@ export interface KeyBinding extends BindingSpec {
 /** The bindings in force: the defaults, or the defaults with the config file's keys. */
 export type Keymap = readonly KeyBinding[];
 
-const VIEWS: readonly KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details'];
+const VIEWS: readonly KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details', 'routes'];
 const WIZARD: readonly KeyContext[] = ['wizard', 'preflight', 'confirm', 'progress', 'result'];
-const LISTS: readonly KeyContext[] = ['workloads', 'migrations'];
-const ANYWHERE: readonly KeyContext[] = [...VIEWS, ...WIZARD, 'filter', 'command', 'help', 'ask'];
+const LISTS: readonly KeyContext[] = ['workloads', 'migrations', 'routes'];
+const ANYWHERE: readonly KeyContext[] = [...VIEWS, ...WIZARD, 'filter', 'command', 'help', 'ask', 'input'];
 
 const DEFAULTS: readonly BindingSpec[] = [
   // The fleet grid.
@@ -119,10 +130,20 @@ const DEFAULTS: readonly BindingSpec[] = [
   { name: 'filter', keys: ['/'], description: 'filter rows by name, server, state or label', when: LISTS, hint: 'filter', action: (a) => a.startFilter() },
   { name: 'cancel-migration', keys: ['c'], description: 'cancel the selected live migration (asks first)', when: ['migrations', 'details'], hint: 'cancel', mutates: true, action: (a) => a.cancelMigration() },
   { name: 'back', keys: ['escape'], description: 'back to the list of migrations', when: ['details'], hint: 'back', action: (a) => a.back() },
+  // Routes.
+  { name: 'down', keys: ['j', 'down'], description: 'select the row below (a service, or one of its backends)', when: ['routes'], action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'select the row above', when: ['routes'], action: (a) => a.move(0, -1) },
+  { name: 'open', keys: ['enter'], description: 'open the server of the selected backend (of a service: its proxy)', when: ['routes'], hint: 'server', action: (a) => a.open() },
+  { name: 'set-weight', keys: ['w'], description: "set the weight of the selected backend's version, 0-100 (asks first)", when: ['routes'], hint: 'weight', mutates: true, action: (a) => a.setWeight() },
+  { name: 'promote', keys: ['p'], description: "promote the selected backend's version: more traffic in steps, health-gated (asks first)", when: ['routes'], hint: 'promote', mutates: true, action: (a) => a.promote() },
+  { name: 'rollback', keys: ['r'], description: 'roll the selected service back to its table before the last change (asks first)', when: ['routes'], hint: 'rollback', mutates: true, action: (a) => a.rollback() },
+  { name: 'drain', keys: ['d'], description: 'drain the selected backend: no new connections, open ones finish (asks first)', when: ['routes'], hint: 'drain', mutates: true, action: (a) => a.drain() },
   // Switching views, from any view.
   { name: 'show-fleet', keys: ['f', '1'], description: 'show the Fleet view', when: VIEWS, where: 'any view', action: (a) => a.showView('fleet') },
-  { name: 'show-workloads', keys: ['w', '2'], description: 'show the Workloads view', when: VIEWS, where: 'any view', action: (a) => a.showView('workloads') },
+  { name: 'show-workloads', keys: ['w', '2'], description: 'show the Workloads view', when: VIEWS.filter((c) => c !== 'routes'), where: 'any view', action: (a) => a.showView('workloads') },
+  { name: 'show-workloads', keys: ['2'], description: 'show the Workloads view (w sets a weight here)', when: ['routes'], action: (a) => a.showView('workloads') },
   { name: 'show-migrations', keys: ['S-m', '3'], description: 'show the Migrations view', when: VIEWS, where: 'any view', action: (a) => a.showView('migrations') },
+  { name: 'show-routes', keys: ['S-r', '4'], description: 'show the Routes view', when: VIEWS, where: 'any view', action: (a) => a.showView('routes') },
   { name: 'command', keys: [':'], description: 'command line (:fleet, :server NAME, :theme NAME, :migrate NAME, :q; Tab completes, Up recalls)', when: VIEWS, where: 'any view', hint: 'command', action: (a) => a.startCommand() },
   // The migration wizard.
   { name: 'down', keys: ['j', 'down'], description: 'next choice (skips hosts that cannot take it)', when: ['wizard'], hint: 'choose', action: (a) => a.wizardMove(1) },
@@ -135,6 +156,10 @@ const DEFAULTS: readonly BindingSpec[] = [
   { name: 'cancel-migration', keys: ['c'], description: 'cancel the migration (asks first; it rolls back)', when: ['progress'], hint: 'cancel', mutates: true, action: (a) => a.wizardCancel() },
   { name: 'back', keys: ['escape'], description: 'hide the wizard; the migration goes on (see Migrations)', when: ['progress'], hint: 'hide', action: (a) => a.wizardBack() },
   { name: 'close', keys: ['enter', 'escape'], description: 'close the wizard', when: ['result'], hint: 'close', action: (a) => a.wizardBack() },
+  // A number typed for an action (w's weight).
+  { name: 'accept', keys: ['enter'], description: 'take the number typed', when: ['input'], hint: 'ok', action: (a) => a.acceptInput() },
+  { name: 'cancel', keys: ['escape'], description: 'cancel: change nothing', when: ['input'], hint: 'cancel', action: (a) => a.cancelInput() },
+  { name: 'erase', keys: ['backspace'], description: 'erase the last character typed', when: ['input'], action: (a) => a.eraseInput() },
   // A yes/no question.
   { name: 'yes', keys: ['y'], description: 'answer yes: do it', when: ['ask'], hint: 'yes', action: (a) => a.answer(true) },
   { name: 'no', keys: ['n', 'escape'], description: 'answer no: leave things as they are', when: ['ask'], hint: 'no', action: (a) => a.answer(false) },

@@ -5,6 +5,7 @@ import { CommandLine } from './command-line.js';
 import type { Command, CommandActions } from './commands.js';
 import { bindingFor, refusal, type KeyActions, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
 import { serverName } from './render/migration.js';
+import { INPUT_MAX, RouteKeys, type InputPrompt } from './route-keys.js';
 import { themeNames } from './theme.js';
 import type { View, ViewContext, ViewName } from './views/view.js';
 import type { HelpOverlay } from './widgets/help-overlay.js';
@@ -12,7 +13,7 @@ import type { Question } from './widgets/question.js';
 import type { Wizard } from './wizard/wizard.js';
 
 /** Which prompt or overlay, if any, has the keyboard (the wizard and questions say so themselves). */
-type Mode = 'normal' | 'filter' | 'command' | 'help';
+type Mode = 'normal' | 'filter' | 'command' | 'help' | 'input';
 
 export interface ShellParts {
   ctx: ViewContext;
@@ -42,6 +43,9 @@ export class Shell implements KeyActions, CommandActions {
   notice: string | undefined;
   readonly commandLine: CommandLine;
   private mode: Mode = 'normal';
+  /** The answer being typed while the mode is 'input'. */
+  private input: InputPrompt | undefined;
+  private readonly routeKeys: RouteKeys;
   /** Where Esc from the server view goes back to. */
   private previous: ViewName = 'fleet';
 
@@ -52,6 +56,18 @@ export class Shell implements KeyActions, CommandActions {
       if (kind === 'THEME') return themeNames();
       if (kind === 'SERVER') return source.list().map((fs) => fs.server.name);
       return source.workloads().map((w) => w.spec?.name ?? '');
+    });
+    this.routeKeys = new RouteKeys({
+      source,
+      ask: (text, onYes) => parts.question.ask(text, onYes),
+      input: (prompt) => {
+        this.input = prompt;
+        this.mode = 'input';
+      },
+      notify: (text) => {
+        this.notice = text;
+      },
+      report: (action, ok) => this.report(action, ok),
     });
   }
 
@@ -72,7 +88,7 @@ export class Shell implements KeyActions, CommandActions {
 
   context(): KeyContext {
     if (this.parts.question.open) return 'ask';
-    if (this.mode === 'help' || this.mode === 'command' || this.mode === 'filter') return this.mode;
+    if (this.mode !== 'normal') return this.mode;
     if (this.parts.wizard.visible) return this.parts.wizard.context();
     return this.view.context();
   }
@@ -84,6 +100,7 @@ export class Shell implements KeyActions, CommandActions {
   /** The open prompt as the footer shows it, with the cursor; undefined when none is open. */
   prompt(): string | undefined {
     if (this.mode === 'filter') return `filter: /${this.filter()}_`;
+    if (this.mode === 'input') return `${this.input?.label}: ${this.input?.text}_`;
     if (this.mode !== 'command') return undefined;
     const { text, candidates } = this.commandLine;
     return candidates.length > 0 ? `:${text}_   ${candidates.join('  ')}` : `:${text}_`;
@@ -91,9 +108,11 @@ export class Shell implements KeyActions, CommandActions {
 
   /** A typed character for the open prompt; false when no prompt takes text. */
   private type(ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg): boolean {
-    if (this.mode !== 'filter' && this.mode !== 'command') return false;
+    if (this.mode !== 'filter' && this.mode !== 'command' && this.mode !== 'input') return false;
     if (ch === undefined || key.ctrl || key.meta || ch < ' ' || ch === '\x7f') return false;
-    if (this.mode === 'command') this.commandLine.type(ch);
+    if (this.mode === 'input') {
+      if (this.input && this.input.text.length < INPUT_MAX) this.input.text += ch;
+    } else if (this.mode === 'command') this.commandLine.type(ch);
     else this.setFilter(this.filter() + ch);
     return true;
   }
@@ -204,6 +223,37 @@ export class Shell implements KeyActions, CommandActions {
     this.parts.question.ask(`Cancel migration ${short} of ${m.workload} (${migrationPhases.name(m.phase)})? It rolls back and ${m.workload} keeps running on ${from}.`, () => {
       this.report(() => this.parts.ctx.source.actions.cancelMigration(m.id), (done) => `Migration ${short}: ${migrationPhases.name(done.phase)}.`);
     });
+  }
+
+  setWeight(): void {
+    this.routeKeys.weight(this.view.selectedRoute?.());
+  }
+
+  promote(): void {
+    this.routeKeys.promote(this.view.selectedRoute?.());
+  }
+
+  rollback(): void {
+    this.routeKeys.rollback(this.view.selectedRoute?.());
+  }
+
+  drain(): void {
+    this.routeKeys.drain(this.view.selectedRoute?.());
+  }
+
+  acceptInput(): void {
+    const input = this.input;
+    this.cancelInput();
+    input?.accept(input.text);
+  }
+
+  cancelInput(): void {
+    this.input = undefined;
+    this.mode = 'normal';
+  }
+
+  eraseInput(): void {
+    if (this.input) this.input.text = this.input.text.slice(0, -1);
   }
 
   startFilter(): void {

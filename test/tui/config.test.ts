@@ -91,7 +91,7 @@ describe('config file', () => {
 
   it('refuses unknown fields, bad views, durations and types', () => {
     expect(errorOf(() => load('unknown-field.yaml')).message).toMatch(/unknown-field\.yaml, line 3 \(colour\): unknown field: the file takes theme, glyphs, readonly, keys and wall/);
-    expect(errorOf(() => load('bad-wall.yaml')).message).toMatch(/bad-wall\.yaml, line 3 \(wall\.views\[1\]\): "routes" is not a view a wall can show: use fleet, workloads, migrations/);
+    expect(errorOf(() => load('bad-wall.yaml')).message).toMatch(/bad-wall\.yaml, line 3 \(wall\.views\[1\]\): "alerts" is not a view a wall can show: use fleet, workloads, migrations, routes/);
     expect(errorOf(() => load('bad-rotate.yaml')).message).toMatch(/bad-rotate\.yaml, line 2 \(wall\.rotate\): rotate "soon" is not a duration: use e\.g\. 500ms, 1s, 2m/);
     expect(errorOf(() => load('bad-readonly.yaml')).message).toMatch(/bad-readonly\.yaml, line 1 \(readonly\): Invalid input: expected boolean/);
   });

@@ -2,7 +2,7 @@
 // runs the same preflight checks a real coordinator runs, and moves a migration through its
 // phases one step per advance() (or on a timer), so a test controls every frame it reads.
 import { YardError } from '../../src/core/errors.js';
-import type { FleetActions, FleetServer, MigrationPlan, TargetFit } from '../../src/core/fleet.js';
+import type { FleetServer, MigrationActions, MigrationPlan, TargetFit } from '../../src/core/fleet.js';
 import { stateName } from '../../src/core/types.js';
 import {
   MigrationPhase as Phase,
@@ -59,7 +59,7 @@ function largestDiskFree(fs: FleetServer): number {
   return Math.max(0, ...disks.map((d) => d.sizeBytes - d.usedBytes));
 }
 
-export class FixtureCoordinator implements FleetActions {
+export class FixtureCoordinator implements MigrationActions {
   private seq = 0;
   private readonly steps = new Map<string, { steps: Step[]; at: number; clock: number }>();
   private timer: NodeJS.Timeout | undefined;

@@ -1,10 +1,11 @@
 // An in-memory FleetSource fed with realistic records and samples through the same
 // recordSample() the controller uses: what the dashboard reads is shaped like the real thing.
-import type { FleetChange, FleetServer, FleetSource } from '../../src/core/fleet.js';
+import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource } from '../../src/core/fleet.js';
 import { newServerSeries, recordSample } from '../../src/core/series.js';
 import { ServerState, type GpuSample, type HostSample, type Server } from '../../src/core/types.js';
 import type { Migration, Workload } from '../../src/core/workload.js';
 import { FixtureCoordinator } from './fixture-coordinator.js';
+import { fleetActions, FixtureRoutes } from './fixture-routes.js';
 import { sampleMigrations, sampleWorkloads } from './fixture-workloads.js';
 
 const GIB = 1024 ** 3;
@@ -32,7 +33,9 @@ export class FixtureFleet implements FleetSource {
     migrations: () => this.migrations(),
     now: () => this.now(),
   });
-  readonly actions = this.coordinator;
+  /** The routing table: empty until a test loads routes into it. */
+  readonly routeTable = new FixtureRoutes((name) => this.emit({ kind: 'route', name }));
+  readonly actions: FleetActions = fleetActions(this.coordinator, this.routeTable);
 
   add(server: Server): FleetServer {
     const fs = { server, series: newServerSeries() };
@@ -83,6 +86,10 @@ export class FixtureFleet implements FleetSource {
 
   migrations(): readonly Migration[] {
     return this.history;
+  }
+
+  routes(): readonly FleetRoute[] {
+    return this.routeTable.list();
   }
 
   list(): readonly FleetServer[] {

@@ -169,7 +169,7 @@ describe('bad theme and config files', () => {
       open(['--connect', address, '--theme', fixture('bad-colour-theme.json')]),
       open(['--connect', address], { env: { XDG_CONFIG_HOME: dir } }),
       open(['wall', '--connect', address, '--config', fixture('config/unknown-action.yaml')]),
-      open(['wall', '--connect', address, '--views', 'fleet,routes']),
+      open(['wall', '--connect', address, '--views', 'fleet,alerts']),
     ];
     const codes = await Promise.all(runs.map((p) => p.exited));
     // A bad file fails (1); a bad flag is a usage error (2).
@@ -178,7 +178,7 @@ describe('bad theme and config files', () => {
     expect(said[0]).toMatch(/yard: theme file .*bad-colour-theme\.json: field "states\.online": "grean" is not a colour/);
     expect(said[1]).toMatch(/yard: config file .*switchyard\/config\.yaml, line 4 \(keys\.quit\[1\]\): "ctrl\+q" is not a key/);
     expect(said[2]).toMatch(/yard: config file .*unknown-action\.yaml, line 3 \(keys\.quitt\): "quitt" is not an action/);
-    expect(said[3]).toContain('yard: --views "routes" is not a view a wall can show: use a comma-separated list of fleet, workloads, migrations');
+    expect(said[3]).toContain('yard: --views "alerts" is not a view a wall can show: use a comma-separated list of fleet, workloads, migrations, routes');
     // None of them switched to the alternate screen: the operator's terminal is as it was.
     for (const raw of said) expect(raw).not.toContain('\x1b[?1049h');
   });

@@ -47,7 +47,7 @@ export const wallCommand = {
       .option('connect', { type: 'string', describe: 'HOST:PORT of the controller (default: the one running for --data-dir)' })
       .option('token', { type: 'string', describe: "token of a controller that listens beyond loopback (default: $YARD_TOKEN, or the data dir's)" })
       .option('rotate', { type: 'string', describe: 'how long each page stays (default: the config file\'s wall.rotate, else 15s)' })
-      .option('views', { type: 'string', describe: 'the views to turn through, comma-separated (default: fleet,workloads,migrations)' }),
+      .option('views', { type: 'string', describe: 'the views to turn through, comma-separated (default: fleet,workloads,migrations,routes)' }),
   async handler(argv: WallArgs) {
     const [{ loadSettings, displayOptions }, { WALL_VIEWS }] = await Promise.all([import('../../tui/settings.js'), import('../../tui/views/index.js')]);
     // Everything the command line and the config file say is checked before anything starts.

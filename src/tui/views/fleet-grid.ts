@@ -56,3 +56,15 @@ export function pageOf(pages: readonly GridPage[], index: number): number {
   }
   return lo;
 }
+
+/** Services the Fleet view's route pane lists before it says how many more there are. */
+const ROUTE_PANE_MOST = 4;
+/** Rows the grid keeps for cards when the route pane shows: two rows of small cards. */
+const GRID_KEEPS_ROWS = 14;
+
+/** Rows of the route pane under the cards (border included): none without routes or room. */
+export function routePaneHeight(routes: number, height: number): number {
+  if (routes === 0) return 0;
+  const rows = Math.min(routes, ROUTE_PANE_MOST) + 2;
+  return height - rows >= GRID_KEEPS_ROWS ? rows : 0;
+}

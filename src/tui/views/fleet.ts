@@ -4,9 +4,10 @@ import { serverFilter } from '../filter.js';
 import { gpuCount } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
 import { escapeTags, paint } from '../render/paint.js';
+import { RoutePane } from '../widgets/route-pane.js';
 import { CARD_BASE_HEIGHT, ServerCard } from '../widgets/server-card.js';
 import { MIN_WALL_CARD_WIDTH, WALL_CARD_HEIGHT, WallCard } from '../widgets/wall-card.js';
-import { columnsFor, pageOf, paginate, type GridPage } from './fleet-grid.js';
+import { columnsFor, pageOf, paginate, routePaneHeight, type GridPage } from './fleet-grid.js';
 import type { View, ViewContext, ViewName } from './view.js';
 
 /** The servers the filter in force lets through, in the source's order. */
@@ -19,10 +20,10 @@ export function filteredFleet(ctx: ViewContext): readonly FleetServer[] {
 }
 
 /**
- * The grid of server cards. Only the cards of the page on screen exist as widgets, taken
- * from a pool that grows to the most cards one page has held: a frame costs the same for
- * 10 servers or 10,000. On a wall display the cards are wall cards (big numbers, no
- * selection).
+ * The grid of server cards, and under it a pane of the routes when there are any (and room).
+ * Only the cards of the page on screen exist as widgets, taken from a pool that grows to the
+ * most cards one page has held: a frame costs the same for 10 servers or 10,000. On a wall
+ * display the cards are wall cards (big numbers, no selection).
  */
 export class FleetView implements View {
   readonly name = 'fleet' as const;
@@ -30,6 +31,7 @@ export class FleetView implements View {
   private readonly cards: ServerCard[] = [];
   private readonly wallCards: WallCard[] = [];
   private readonly empty: blessed.Widgets.BoxElement;
+  private readonly routePane: RoutePane;
   private servers: readonly FleetServer[] = [];
   private pages: GridPage[] = [];
   private columns = 1;
@@ -40,11 +42,17 @@ export class FleetView implements View {
   constructor(private readonly ctx: ViewContext) {
     this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
     this.empty = blessed.box({ parent: ctx.parent, hidden: true, top: 'center', left: 'center', width: '80%', height: 3, align: 'center', tags: true });
+    this.routePane = new RoutePane(ctx.parent, this.look);
   }
 
   update(): void {
     if (!this.visible) return;
-    const { width, height } = this.ctx.size();
+    const { width, height: viewHeight } = this.ctx.size();
+    const routes = this.ctx.source.routes();
+    const paneHeight = routePaneHeight(routes.length, viewHeight);
+    const height = viewHeight - paneHeight;
+    if (paneHeight > 0) this.routePane.show(routes, { left: 0, top: height, width, height: paneHeight });
+    else this.routePane.hide();
     this.servers = filteredFleet(this.ctx);
     const { wall } = this.ctx;
     this.columns = wall ? Math.max(1, Math.floor(width / MIN_WALL_CARD_WIDTH)) : columnsFor(width);
@@ -64,6 +72,7 @@ export class FleetView implements View {
     this.visible = false;
     for (const card of [...this.cards, ...this.wallCards]) card.hide();
     this.empty.hide();
+    this.routePane.hide();
   }
 
   position(): { page: number; pages: number } {

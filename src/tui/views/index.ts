@@ -1,5 +1,6 @@
 import { FleetView } from './fleet.js';
 import { MigrationsView } from './migrations.js';
+import { RoutesView } from './routes.js';
 import { ServerView } from './server.js';
 import type { View, ViewContext, ViewName } from './view.js';
 import { WorkloadsView } from './workloads.js';
@@ -20,6 +21,7 @@ export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
   server: { title: 'Server', arg: 'SERVER', description: 'one server in detail: charts, workloads, GPUs, disks, cores, host info', create: (ctx) => new ServerView(ctx) },
   workloads: { title: 'Workloads', description: 'every workload in the fleet: where it runs, its state, CPU, memory, GPU memory', create: (ctx) => new WorkloadsView(ctx) },
   migrations: { title: 'Migrations', description: 'live migrations and their history: phase, progress, downtime, outcome', create: (ctx) => new MigrationsView(ctx) },
+  routes: { title: 'Routes', description: 'every service: where it listens, its backends with weights, health, connections and traffic', create: (ctx) => new RoutesView(ctx) },
 };
 
 export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];

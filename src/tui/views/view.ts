@@ -1,5 +1,6 @@
 import type blessed from 'blessed';
-import type { FleetSource } from '../../core/fleet.js';
+import type { FleetRoute, FleetSource } from '../../core/fleet.js';
+import type { EndpointStatus } from '../../core/route.js';
 import type { Migration } from '../../core/workload.js';
 import type { Glyphs } from '../glyphs.js';
 import type { KeyContext } from '../keymap.js';
@@ -7,7 +8,7 @@ import type { Part } from '../scheduler.js';
 import type { Theme } from '../theme.js';
 
 /** Every view, by the name the registry (views/index.ts) lists it under. */
-export type ViewName = 'fleet' | 'server' | 'workloads' | 'migrations';
+export type ViewName = 'fleet' | 'server' | 'workloads' | 'migrations' | 'routes';
 
 /** What the views share: selections survive switching views and refreshes. */
 export interface UiState {
@@ -17,12 +18,26 @@ export interface UiState {
   selectedWorkload: string | undefined;
   /** The selected migration's id. */
   selectedMigration: string | undefined;
+  /** The selected row of the Routes view: a service, or one of its endpoints. */
+  selectedRoute: string | undefined;
   /** The `/` filter in force in each view ("" for none). */
   filters: Record<ViewName, string>;
 }
 
 export function newUiState(): UiState {
-  return { selectedId: undefined, selectedWorkload: undefined, selectedMigration: undefined, filters: { fleet: '', server: '', workloads: '', migrations: '' } };
+  return {
+    selectedId: undefined,
+    selectedWorkload: undefined,
+    selectedMigration: undefined,
+    selectedRoute: undefined,
+    filters: { fleet: '', server: '', workloads: '', migrations: '', routes: '' },
+  };
+}
+
+/** What the route keys act on: a service, and one of its endpoints when a backend's row is selected. */
+export interface RouteSelection {
+  route: FleetRoute;
+  endpoint?: EndpointStatus;
 }
 
 export interface ViewContext {
@@ -67,4 +82,6 @@ export interface View extends Part {
   selectedWorkload?(): string | undefined;
   /** The migration `c` cancels. */
   selectedMigration?(): Migration | undefined;
+  /** The service or backend the route keys (w, p, r, d) act on. */
+  selectedRoute?(): RouteSelection | undefined;
 }

@@ -1,0 +1,94 @@
+import type { FleetSource } from '../../core/fleet.js';
+import { BackendHealth, backendLabel, healthNames, type EndpointStatus, type RouteStatus } from '../../core/route.js';
+import type { Colour } from '../theme.js';
+import { fit } from './format.js';
+import type { Look } from './look.js';
+import { escapeTags, paint } from './paint.js';
+import type { Marked } from './states.js';
+
+/** An endpoint's health as a symbol and its word, coloured: healthy ok, degraded warn, unhealthy bad, draining dim. */
+export function healthMark(e: EndpointStatus, look: Look): Marked {
+  const { glyphs, theme } = look;
+  const health = e.endpoint?.draining && !e.stats ? BackendHealth.BACKEND_HEALTH_DRAINING : (e.stats?.health ?? BackendHealth.BACKEND_HEALTH_UNSPECIFIED);
+  const word = healthNames.name(health);
+  const marks: Record<string, [string, Colour]> = {
+    healthy: [glyphs.ok, theme.levels.ok],
+    degraded: [glyphs.live, theme.levels.warn],
+    unhealthy: [glyphs.fail, theme.levels.crit],
+    draining: [glyphs.states.draining, theme.states.draining],
+  };
+  const [symbol, colour] = marks[word] ?? [glyphs.unknown, theme.muted];
+  return { text: `${symbol} ${word}`, colour };
+}
+
+/**
+ * How a route is doing, as one symbol: ✗ not serving (an error, not listening, or no backend
+ * that takes traffic is healthy), ◐ some backend failing, ✓ all well, – no report yet.
+ */
+export function routeMark(s: RouteStatus, look: Look): Marked {
+  const { glyphs, theme } = look;
+  if (s.error || (s.statsMs > 0 && !s.listening)) return { text: glyphs.fail, colour: theme.levels.crit };
+  if (s.statsMs === 0) return { text: glyphs.unknown, colour: theme.muted };
+  const serving = s.endpoints.filter((e) => !e.endpoint?.draining && (e.endpoint?.weight ?? 0) > 0);
+  const health = (e: EndpointStatus) => e.stats?.health ?? BackendHealth.BACKEND_HEALTH_UNSPECIFIED;
+  if (serving.length > 0 && serving.every((e) => health(e) === BackendHealth.BACKEND_HEALTH_UNHEALTHY)) return { text: glyphs.fail, colour: theme.levels.crit };
+  const failing = s.endpoints.some((e) => health(e) === BackendHealth.BACKEND_HEALTH_UNHEALTHY || health(e) === BackendHealth.BACKEND_HEALTH_DEGRADED);
+  return failing ? { text: glyphs.live, colour: theme.levels.warn } : { text: glyphs.ok, colour: theme.levels.ok };
+}
+
+/** A backend as operators name it: its workload on the server it runs on ("api-blue@gpu-01"), or its address. */
+export function endpointLabel(e: EndpointStatus, source: FleetSource): string {
+  const ep = e.endpoint;
+  if (!ep) return '';
+  const at = ep.key.lastIndexOf('@');
+  // Workload endpoints are keyed "workload@server id"; address backends by the address.
+  if (at < 0 || ep.backend === ep.address) return ep.backend || ep.address;
+  const server = source.get(ep.key.slice(at + 1))?.server.name;
+  return server ? `${ep.backend}@${server}` : ep.backend;
+}
+
+/** Where a route listens: the proxy's name and the port. */
+export function listenText(s: RouteStatus, source: FleetSource): string {
+  const listen = s.route?.listen;
+  const server = source.get(s.serverId)?.server.name ?? listen?.server ?? '';
+  return `${server}:${listen?.port ?? ''}`;
+}
+
+/** The table's weight per version (backends without one by their own name), in the table's order. */
+export function versionWeights(s: RouteStatus): { version: string; weight: number }[] {
+  const byVersion = new Map<string, number>();
+  for (const b of s.route?.backends ?? []) {
+    const version = b.version || backendLabel(b);
+    byVersion.set(version, (byVersion.get(version) ?? 0) + (b.drain ? 0 : b.weight));
+  }
+  return [...byVersion].map(([version, weight]) => ({ version, weight }));
+}
+
+/** A piece of a line: plain text, its colour, bold or not. */
+export interface Segment {
+  text: string;
+  colour?: Colour;
+  bold?: boolean;
+}
+
+/** Segments joined by `gap`, cut to `width` columns with an ellipsis where the room ends; tagged. */
+export function segmentLine(segments: readonly Segment[], width: number, ellipsis: string, gap = '  '): string {
+  const painted = (seg: Segment, text: string): string => {
+    const p = paint(seg.colour ?? 'none', escapeTags(text));
+    return seg.bold ? `{bold}${p}{/bold}` : p;
+  };
+  let room = width;
+  let out = '';
+  for (const seg of segments) {
+    if (seg.text === '') continue;
+    const lead = out === '' ? '' : gap;
+    const want = lead.length + [...seg.text].length;
+    if (want > room) {
+      if (room > lead.length) out += lead + painted(seg, fit(seg.text, room - lead.length, ellipsis).trimEnd());
+      break;
+    }
+    out += lead + painted(seg, seg.text);
+    room -= want;
+  }
+  return out;
+}

@@ -1,0 +1,140 @@
+import type { FleetSource } from '../core/fleet.js';
+import { ROUTE_DEFAULTS, type RouteStatus } from '../core/route.js';
+import { formatSpan } from './render/format.js';
+import { endpointLabel, versionWeights } from './render/route.js';
+import type { RouteSelection } from './views/view.js';
+
+/** A short answer typed in the footer ("weight of green on web (0-100, now 20): 3_"). */
+export interface InputPrompt {
+  label: string;
+  text: string;
+  /** Enter: what was typed. */
+  accept(text: string): void;
+}
+
+/** The most characters an answer takes: a weight is at most 3 digits, and typing stays bounded. */
+export const INPUT_MAX = 8;
+
+export interface RouteKeysDeps {
+  source: FleetSource;
+  /** A yes/no question; `onYes` runs on y. */
+  ask(text: string, onYes: () => void): void;
+  /** Opens a prompt in the footer. */
+  input(prompt: InputPrompt): void;
+  /** A line for the footer. */
+  notify(text: string): void;
+  /** Runs an action and reports how it ended in the footer. */
+  report<T>(action: () => Promise<T>, ok: (value: T) => string): void;
+}
+
+/** A weight as typed: a whole number from 0 to 100, else undefined. */
+function parseWeight(text: string): number | undefined {
+  const t = text.trim();
+  if (!/^\d{1,3}$/.test(t)) return undefined;
+  const n = Number(t);
+  return n <= 100 ? n : undefined;
+}
+
+/** "blue 80, green 20 (rev 4)": a route's weights as the footer reports them. */
+function weightsText(s: RouteStatus): string {
+  const weights = versionWeights(s).map((v) => `${v.version} ${v.weight}`).join(', ');
+  return `${weights} (rev ${s.route?.revision ?? 0})`;
+}
+
+interface VersionTarget {
+  service: string;
+  version: string;
+  /** The version's weight in the table now. */
+  weight: number;
+}
+
+/**
+ * What the route keys of the Routes view do: w sets a version's weight (asks for the number,
+ * then to confirm), p promotes a version, r rolls a service back, d drains a backend. Each
+ * asks first and reports in the footer how it ended.
+ */
+export class RouteKeys {
+  constructor(private readonly deps: RouteKeysDeps) {}
+
+  weight(sel: RouteSelection | undefined): void {
+    const target = this.versionOf(sel, 'w sets the weight of its version');
+    if (!target) return;
+    const { service, version, weight } = target;
+    this.deps.input({
+      label: `weight of ${version} on ${service} (0-100, now ${weight})`,
+      text: '',
+      accept: (text) => {
+        const n = parseWeight(text);
+        if (n === undefined) {
+          this.deps.notify(`The weight must be a whole number from 0 to 100, not "${text}": w asks again.`);
+          return;
+        }
+        this.deps.ask(`Set the weight of ${version} on ${service} to ${n} (now ${weight})?`, () => {
+          this.deps.report(() => this.deps.source.actions.setRouteWeights(service, { [version]: n }), (s) => `${service}: ${weightsText(s)}`);
+        });
+      },
+    });
+  }
+
+  promote(sel: RouteSelection | undefined): void {
+    const target = this.versionOf(sel, 'p promotes its version');
+    if (!target) return;
+    const { service, version } = target;
+    const steps = [...ROUTE_DEFAULTS.promoteSteps];
+    const intervalMs = ROUTE_DEFAULTS.promoteIntervalMs;
+    const every = formatSpan(intervalMs, '');
+    this.deps.ask(`Promote ${version} on ${service} in steps ${steps.join(',')} every ${every}? Each step waits on ${version}'s health; a failing check puts back the table of now.`, () => {
+      this.deps.notify(`Promoting ${version} on ${service}: its line shows each step.`);
+      this.deps.report(() => this.deps.source.actions.promoteRoute(service, version, { steps, intervalMs }), (message) => `${service}: ${message}`);
+    });
+  }
+
+  rollback(sel: RouteSelection | undefined): void {
+    if (!sel) return this.none();
+    const route = sel.route.status.route;
+    const service = route?.name ?? '';
+    const last = route?.updatedBy ? `rev ${route.revision}, by ${route.updatedBy}` : `rev ${route?.revision ?? 0}`;
+    this.deps.ask(`Roll ${service} back to its table before the last change (${last})?`, () => {
+      this.deps.report(() => this.deps.source.actions.rollbackRoute(service), (s) => `${service} rolled back: ${weightsText(s)}`);
+    });
+  }
+
+  drain(sel: RouteSelection | undefined): void {
+    if (!sel) return this.none();
+    const service = sel.route.status.route?.name ?? '';
+    const ep = sel.endpoint?.endpoint;
+    if (!ep) {
+      this.deps.notify(`Select a backend of ${service} (j) first: d drains it.`);
+      return;
+    }
+    const lasts = formatSpan(ep.drainTimeoutMs || sel.route.status.route?.drainTimeoutMs || ROUTE_DEFAULTS.drainTimeoutMs, '');
+    const label = endpointLabel(sel.endpoint!, this.deps.source);
+    this.deps.ask(`Drain ${label} on ${service}? It takes no new connections; open ones may last ${lasts}.`, () => {
+      this.deps.report(() => this.deps.source.actions.drainBackend(service, ep.backend), (s) => `Draining ${ep.backend} on ${service}: ${weightsText(s)}`);
+    });
+  }
+
+  /** The version of the selected backend, or undefined after saying why there is none. */
+  private versionOf(sel: RouteSelection | undefined, what: string): VersionTarget | undefined {
+    if (!sel) {
+      this.none();
+      return undefined;
+    }
+    const service = sel.route.status.route?.name ?? '';
+    const ep = sel.endpoint?.endpoint;
+    if (!ep) {
+      this.deps.notify(`Select a backend of ${service} (j) first: ${what}.`);
+      return undefined;
+    }
+    if (!ep.version) {
+      this.deps.notify(`${ep.backend} on ${service} has no version label, and weights go by version: give it one in the route file.`);
+      return undefined;
+    }
+    const weight = versionWeights(sel.route.status).find((v) => v.version === ep.version)?.weight ?? ep.weight;
+    return { service, version: ep.version, weight };
+  }
+
+  private none(): void {
+    this.deps.notify('No route here: `yard route apply -f web.yaml` creates one.');
+  }
+}

@@ -1,0 +1,178 @@
+import blessed from 'blessed';
+import type { FleetRoute } from '../../core/fleet.js';
+import { fitColumns, headerLine, rowLine, type Column, type Fitted } from '../render/columns.js';
+import type { Look } from '../render/look.js';
+import { borderStyle, escapeTags, paint } from '../render/paint.js';
+import { hide, labelText, place } from '../widgets/rect.js';
+import { ListCursor } from './list-cursor.js';
+import { endpointColumns, type EndpointRow } from './routes-columns.js';
+import { filteredRoutes, routeRows, serviceLine, type RouteRow } from './routes-rows.js';
+import type { RouteSelection, View, ViewContext, ViewName } from './view.js';
+
+/** Border and header line. */
+const CHROME_ROWS = 3;
+
+/**
+ * Every route, one block per service: its line (listener, policy, connections, throughput,
+ * promotion or error), then a row per backend with its weight, health, connections and a
+ * throughput sparkline. j/k select a service or a backend; w, p, r and d act on it.
+ */
+export class RoutesView implements View {
+  readonly name = 'routes' as const;
+  private readonly look: Look;
+  private readonly box: blessed.Widgets.BoxElement;
+  private readonly columns: Column<EndpointRow>[];
+  private readonly traffic: Column<EndpointRow>;
+  private readonly cursor: ListCursor<RouteRow>;
+  private routes: readonly FleetRoute[] = [];
+  private rows: RouteRow[] = [];
+  private fitted: Fitted<EndpointRow>[] = [];
+  private visibleRows = 1;
+  /** The first row on screen. */
+  private offset = 0;
+  /** A wall shows no selection: it turns pages instead. */
+  private wallPage = 0;
+  private label = '';
+  private visible = false;
+
+  constructor(private readonly ctx: ViewContext) {
+    this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
+    this.box = blessed.box({ parent: ctx.parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+    ({ columns: this.columns, traffic: this.traffic } = endpointColumns({ source: ctx.source, look: this.look }, () => this.sparkWidth()));
+    this.cursor = new ListCursor((row) => row.key, () => ctx.state.selectedRoute, (key) => {
+      ctx.state.selectedRoute = key;
+    });
+  }
+
+  update(): void {
+    if (!this.visible) return;
+    const { width, height } = this.ctx.size();
+    this.refresh();
+    this.visibleRows = Math.max(1, height - CHROME_ROWS);
+    const marker = this.ctx.glyphs.selected.length + 1;
+    const inner = width - 4 - marker;
+    this.fitted = fitColumns(this.columns, inner);
+    const selected = this.ctx.wall ? -1 : this.cursor.index(this.rows);
+    this.scroll(selected);
+    const { theme, glyphs } = this.look;
+    const lines = [paint(theme.muted, `${' '.repeat(marker)}${headerLine(this.fitted, glyphs.ellipsis)}`)];
+    this.rows.slice(this.offset, this.offset + this.visibleRows).forEach((row, i) => {
+      const text = row.kind === 'service' ? serviceLine(row.route, this.ctx.source, inner, this.look) : rowLine(this.fitted, row, glyphs.ellipsis);
+      lines.push(this.offset + i === selected ? `{inverse}${glyphs.selected} ${text}{/inverse}` : `${' '.repeat(marker)}${text}`);
+    });
+    if (this.rows.length === 0) lines.push(paint(theme.muted, this.emptyText()));
+    this.box.setContent(lines.map((line) => ` ${line}`).join('\n'));
+    this.setLabel(labelText(`Routes (${this.routes.length} services, ${this.rows.length - this.routes.length} backends)`, width, glyphs.ellipsis));
+    place(this.box, { left: 0, top: 0, width, height });
+  }
+
+  show(): void {
+    this.visible = true;
+    this.ctx.markDirty(this);
+  }
+
+  hide(): void {
+    this.visible = false;
+    hide(this.box);
+  }
+
+  context(): 'routes' {
+    return 'routes';
+  }
+
+  status(): string {
+    const total = this.ctx.source.routes().length;
+    if (this.ctx.state.filters.routes !== '') return `${this.routes.length} of ${total} match`;
+    const at = this.cursor.index(this.rows);
+    return at >= 0 && !this.ctx.wall ? `${at + 1} of ${this.rows.length}` : `${total} services`;
+  }
+
+  breadcrumb(): string {
+    return 'Routes';
+  }
+
+  position(): { page: number; pages: number } {
+    return { page: this.wallPage, pages: Math.max(1, Math.ceil(this.rows.length / this.visibleRows)) };
+  }
+
+  move(_dx: number, dy: number): void {
+    this.select(this.cursor.index(this.rows) + dy);
+  }
+
+  page(delta: number): void {
+    if (this.ctx.wall) {
+      const { pages } = this.position();
+      this.wallPage = Math.min(Math.max(this.wallPage + delta, 0), pages - 1);
+      this.ctx.markDirty(this);
+      return;
+    }
+    this.select(this.cursor.index(this.rows) + delta * this.visibleRows);
+  }
+
+  edge(which: 'first' | 'last'): void {
+    this.wallPage = 0;
+    this.select(which === 'first' ? 0 : this.rows.length - 1);
+  }
+
+  /** Enter: the server the selected backend runs on, or the service's proxy. */
+  open(): ViewName | undefined {
+    const sel = this.selectedRoute();
+    if (!sel) return undefined;
+    const key = sel.endpoint?.endpoint?.key ?? '';
+    const at = key.lastIndexOf('@');
+    const id = sel.endpoint ? (at >= 0 ? key.slice(at + 1) : '') : sel.route.status.serverId;
+    const server = this.ctx.source.get(id);
+    if (!server) return undefined;
+    this.ctx.state.selectedId = server.server.id;
+    return 'server';
+  }
+
+  back(): boolean {
+    return false;
+  }
+
+  selectedRoute(): RouteSelection | undefined {
+    this.refresh();
+    const row = this.cursor.selected(this.rows);
+    if (!row) return undefined;
+    return row.kind === 'service' ? { route: row.route } : { route: row.route, endpoint: row.endpoint };
+  }
+
+  private refresh(): void {
+    this.routes = filteredRoutes(this.ctx.source, this.ctx.state.filters.routes);
+    this.rows = routeRows(this.routes);
+  }
+
+  private sparkWidth(): number {
+    return this.fitted.find((f) => f.column === this.traffic)?.width ?? 0;
+  }
+
+  private select(index: number): void {
+    this.cursor.select(this.rows, index);
+    this.ctx.markDirty(this);
+  }
+
+  /** Keeps the selection in sight; a wall shows its page. */
+  private scroll(selected: number): void {
+    const visible = this.visibleRows;
+    if (this.ctx.wall) this.offset = Math.min(this.wallPage, this.position().pages - 1) * visible;
+    if (selected >= 0 && selected < this.offset) this.offset = selected;
+    if (selected >= this.offset + visible) this.offset = selected - visible + 1;
+    this.offset = Math.max(0, Math.min(this.offset, this.rows.length - (this.ctx.wall ? 1 : visible)));
+  }
+
+  private emptyText(): string {
+    const filter = this.ctx.state.filters.routes;
+    return filter === '' ? 'No routes yet: `yard route apply -f web.yaml` creates one.' : `No route matches "${escapeTags(filter)}". Esc clears the filter.`;
+  }
+
+  private setLabel(text: string): void {
+    const { theme } = this.look;
+    const label = this.ctx.wall ? text : `{bold}${text}{/bold}`;
+    if (label !== this.label) {
+      this.box.setLabel(label);
+      this.label = label;
+    }
+    this.box.style.border = borderStyle(this.ctx.wall ? theme.border : theme.selected, { bold: !this.ctx.wall });
+  }
+}
