@@ -60,6 +60,8 @@ const HEALTHY_WAIT_MS = 30_000;
 /** How long open connections may take to finish before a checkpoint or a stop goes ahead anyway. */
 const IDLE_WAIT_MS = 5000;
 const SOURCE_DRAIN_MS = 30_000;
+/** How long the agents' workload snapshots may trail a migration's last step. */
+const SETTLE_WAIT_MS = 5000;
 
 /** Transfers are bounded by size, not by a short deadline: 10 minutes covers gigabytes on a LAN. */
 const TRANSFER_TIMEOUT_MS = 10 * 60_000;
@@ -239,7 +241,10 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       // Restore: unpacking on the target, then starting it there.
       m.timings = { ...(m.timings ?? { transferBytes: 0 }), restoreMs: installMs + runningAt - restoreStart, downtimeMs: sourceStopped ? runningAt - stoppedAt : 0 };
       if (heldAt) {
-        // Checkpoint cutover: new connections waited at the proxies since the hold; let them through.
+        // Checkpoint cutover: new connections waited at the proxies since the hold; let them
+        // through once the controller sees the workload live on the target alone (the agents'
+        // snapshots can trail their command results).
+        await this.settled(m.workload, m.targetServerId);
         await this.o.traffic!.release(m.workload);
         m.timings = { ...m.timings, trafficHeldMs: Date.now() - heldAt };
       }
@@ -317,6 +322,7 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   private async finish(m: Migration, phase: P, error: string): Promise<void> {
     // Whatever the outcome, routes resolve again to wherever the workload now runs.
     if (this.o.traffic?.backs(m.workload)) {
+      await this.settled(m.workload, phase === P.MIGRATION_PHASE_COMMITTED ? m.targetServerId : m.sourceServerId);
       await this.o.traffic.release(m.workload).catch((err: unknown) => this.o.log.warn('could not release the routes of a migrated workload', { id: m.id, workload: m.workload, error: errorMessage(err) }));
     }
     this.live.delete(m.id);
@@ -415,6 +421,17 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       await traffic.hold(m.workload);
     }
     await this.waitIdle(m.workload, m.targetServerId, IDLE_WAIT_MS);
+  }
+
+  /** Waits (bounded) until the workload table shows `workload` live on `serverId` and nowhere else. */
+  private async settled(workload: string, serverId: string): Promise<void> {
+    const deadline = Date.now() + SETTLE_WAIT_MS;
+    const live = () => this.o.workloads.instances(workload).filter(isLive).map((w) => w.serverId);
+    while (Date.now() < deadline) {
+      const where = live();
+      if (where.length === 1 && where[0] === serverId) return;
+      await sleep(20);
+    }
   }
 
   /** Waits for the proxies to report no open connections to the workload on `serverId`; returns how many are still open. */

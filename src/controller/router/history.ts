@@ -22,9 +22,24 @@ export function changesOf(store: Store, service?: string, limit = 0): RouteChang
   return limit > 0 ? all.slice(0, limit) : all;
 }
 
-/** The table a rollback restores: the one before the service's newest change. */
+/** A promotion records one change per step; its first step's note ends like this. */
+const FIRST_STEP = /\(step 1 of \d+\)$/;
+
+/**
+ * The table a rollback restores: the one before the service's newest change — or, when that
+ * change is a step of a promotion, the one before the promotion began (a promotion is undone
+ * as a whole, as operators mean it).
+ */
 export function tableBefore(store: Store, service: string): Route {
-  const last = changesOf(store, service, 1)[0];
+  const changes = changesOf(store, service);
+  let last = changes[0];
+  if (last?.action === 'promote') {
+    for (const c of changes) {
+      if (c.action !== 'promote') break;
+      last = c;
+      if (FIRST_STEP.test(c.note)) break;
+    }
+  }
   if (!last) throw new YardError('NOT_FOUND', `no change of ${service} is recorded, so there is nothing to roll back: \`yard routes\` lists services`, { route: service });
   if (!last.before) throw new YardError('FAILED_PRECONDITION', `${service} has no earlier table: \`yard route delete ${service}\` removes it`, { route: service });
   return last.before;
