@@ -7,7 +7,8 @@ import { agentFiles } from '../core/paths.js';
 /**
  * Starts `yard agent` for this host as its own detached process (logging to its data dir),
  * so that quitting the dashboard never stops what the agent supervises. An agent already
- * running for that data dir is reused.
+ * running for that data dir is reused. It has the proxy role, so routes can be placed on this
+ * host from the start (it costs nothing until one is).
  */
 export async function ensureLocalAgent(controller: string, dataDir: string): Promise<{ pid: number; started: boolean }> {
   const files = agentFiles(dataDir);
@@ -16,7 +17,7 @@ export async function ensureLocalAgent(controller: string, dataDir: string): Pro
   await mkdir(dataDir, { recursive: true });
   const log = await open(files.log, 'a');
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, 'agent', '--controller', controller, '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [main, 'agent', '--controller', controller, '--data-dir', dataDir, '--proxy'], {
     detached: true,
     stdio: ['ignore', log.fd, log.fd],
   });

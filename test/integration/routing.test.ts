@@ -64,8 +64,8 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
     ...extra,
   });
   /** Runs traffic through the route while `during` acts; returns what the clients saw. */
-  const withTraffic = async (during: () => Promise<void>, clients = 4): Promise<TrafficReport> => {
-    traffic = startTraffic(`127.0.0.1:${webPort}`, { clients });
+  const withTraffic = async (during: () => Promise<void>, listenPort = webPort): Promise<TrafficReport> => {
+    traffic = startTraffic(`127.0.0.1:${listenPort}`, { clients: 4 });
     try {
       await waitFor('traffic flowing', () => (traffic!.report().ok >= 20 ? true : undefined), 20_000);
       await during();
@@ -79,8 +79,8 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
       return r;
     }
   };
-  const versionsNow = async (n = 40): Promise<Record<string, number>> => {
-    const t = startTraffic(`127.0.0.1:${webPort}`, { clients: 2, maxRequests: n });
+  const versionsNow = async (n = 40, listenPort = webPort): Promise<Record<string, number>> => {
+    const t = startTraffic(`127.0.0.1:${listenPort}`, { clients: 2, maxRequests: n });
     await waitFor('a sample of traffic', () => (t.report().ok + t.report().failed >= n ? true : undefined), 20_000);
     const r = await t.stop();
     expect(r.failed, r.failures.join('\n')).toBe(0);
@@ -288,5 +288,28 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
     await waitRunning('api', 'host-a');
     expect(await api.logs('api')).toMatch(/restored: served=\d+/);
     expect(await versionsNow()).toEqual({ blue: 40 });
+  });
+
+  it('rolls a failed migration back with its traffic: the table is as it was, the route points at the source, no connection fails', async () => {
+    // A backend that cannot serve on host-b: its copy there never listens and exits after 2 s.
+    const failOnB = `case "$SWITCHYARD_STATE_DIR" in *yard-route-b-*) echo "cannot serve here"; sleep 2; exit 1;; esac; exec "${process.execPath}" "${ECHO}"`;
+    await api.call(api.client.runWorkload, { server: 'host-a', spec: { ...echoSpec('api-old', 'old', 9003, MigrationStrategy.MIGRATION_STRATEGY_RESTART), command: '/bin/sh', args: ['-c', failOnB] } });
+    await waitRunning('api-old', 'host-a');
+    const legacyPort = await freePort();
+    const body = { ...webRoute(100, 0), name: 'legacy', listen: { server: 'edge', port: legacyPort, host: '127.0.0.1' }, backends: [{ workload: 'api-old', weight: 100, version: 'old' }] };
+    expect((await yard('route', 'apply', '-f', routeFile('legacy.json', body))).code).toBe(0);
+    await endpointHealthy('legacy', 'old');
+    const before = (await route('legacy'))!;
+    const seen = await withTraffic(async () => {
+      const m = await api.call(api.client.startMigration, { workload: 'api-old', target: 'host-b', strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART });
+      const done = await api.waitForMigrationEnd(m.migration!.id, 90_000);
+      expect(migrationPhases.name(done.phase)).toBe('rolled_back');
+      expect(done.error).toMatch(/exited|health/);
+    }, legacyPort);
+    expect(seen.failed, seen.failures.join('\n')).toBe(0);
+    const after = (await route('legacy'))!;
+    expect(after.route).toEqual(before.route);
+    expect(after.endpoints.map((e) => e.endpoint!.key)).toEqual(before.endpoints.map((e) => e.endpoint!.key));
+    expect(await versionsNow(20, legacyPort)).toEqual({ old: 20 });
   });
 });

@@ -387,10 +387,12 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     await split(0);
     const since = Date.now();
     await this.until(m, HEALTHY_WAIT_MS, () => {
+      const onTarget = this.o.workloads.at(m.targetServerId, m.workload);
+      if (!onTarget || !isLive(onTarget)) throw new YardError('TRAFFIC_GATE', `${m.workload} exited on ${this.nameOf(m.targetServerId)} before it passed the proxies' health checks: ${onTarget?.message || 'gone'}`);
       const s = traffic.endpointStats(m.workload, m.targetServerId);
       return s.length > 0 && s.every((e) => e.reportedMs > since && e.checksPassing);
     }).catch((err: unknown) => {
-      if (err instanceof Cancelled) throw err;
+      if (err instanceof Cancelled || err instanceof YardError) throw err;
       throw new YardError('TRAFFIC_GATE', `${m.workload} on ${this.nameOf(m.targetServerId)} did not pass the proxies' health checks within ${HEALTHY_WAIT_MS / 1000}s`);
     });
     for (const share of RAMP_STEPS) {
