@@ -103,8 +103,9 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
     expect(controller.router.list()[0]!.route!.backends.map((b) => b.weight)).toEqual([0, 100]);
     // The stream's answers reach the attached dashboard's table at once.
     expect(remote.routes()[0]!.status.route?.backends.map((b) => b.weight)).toEqual([0, 100]);
+    // A rollback undoes the promotion as a whole: back to the table before its first step.
     const back = await remote.actions.rollbackRoute('web');
-    expect(back.route?.backends.map((b) => b.weight)).toEqual([50, 50]);
+    expect(back.route?.backends.map((b) => b.weight)).toEqual([80, 40]);
     await expect(remote.actions.setRouteWeights('nope', { v1: 1 })).rejects.toThrow(/no route "nope"/);
   });
 });
