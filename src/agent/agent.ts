@@ -1,4 +1,5 @@
 import { mkdir, statfs } from 'node:fs/promises';
+import { isLoopback, parseHostPort } from '../core/address.js';
 import type { Logger } from '../core/log.js';
 import { agentFiles } from '../core/paths.js';
 import { PROTOCOL_VERSION, YARD_VERSION } from '../core/version.js';
@@ -25,7 +26,7 @@ export interface AgentOptions {
   location?: string;
   intervalMs: number;
   nvidiaSmi?: string;
-  /** Where this host's workloads are reached (default: its first address, else 127.0.0.1). */
+  /** Where this host's workloads are reached (default: 127.0.0.1 with a loopback controller, else its first IPv4 address). */
   advertise?: string;
   /** Also act as a proxy: apply the routes the controller places on this host. */
   proxy?: boolean;
@@ -51,7 +52,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log: (level, msg) => opts.log[level](msg),
   });
   sampler.start();
-  const advertiseAddress = opts.advertise ?? host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1';
+  // A controller on loopback means a one-host setup: its workloads are reached on loopback too.
+  const onLoopback = isLoopback(parseHostPort(opts.controller, '--controller').host);
+  const advertiseAddress = opts.advertise ?? (onLoopback ? '127.0.0.1' : host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1');
   const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log, advertiseAddress });
   const transfers = new Transfers(opts.controller, opts.token);
   const proxy = opts.proxy ? new Proxy({ log: opts.log }) : undefined;

@@ -21,7 +21,7 @@ export const agentCommand = {
       .option('data-dir', { type: 'string', default: controllerFiles(defaultDataDir()).localAgentDir, defaultDescription: '$XDG_STATE_HOME/switchyard/agent', describe: 'where the agent keeps its stable id' })
       .option('interval', { type: 'string', default: '1s', describe: 'how often to sample this host' })
       .option('nvidia-smi', { type: 'string', default: 'nvidia-smi', describe: 'path of nvidia-smi (a host without it has no GPUs)' })
-      .option('advertise', { type: 'string', describe: 'IP address where workloads on this host are reached; given to them as SWITCHYARD_ADDRESS (default: the first IPv4 address)' })
+      .option('advertise', { type: 'string', describe: 'IP address where workloads on this host are reached; given to them as SWITCHYARD_ADDRESS (default: 127.0.0.1 when the controller is on loopback, else the first IPv4 address)' })
       .option('proxy', { type: 'boolean', default: false, describe: 'also act as a proxy: apply the routes the controller places on this host' }),
   async handler(argv: { controller: string; token?: string; name?: string; labels: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string; advertise?: string; proxy: boolean }) {
     parseHostPort(argv.controller, '--controller');

@@ -81,7 +81,7 @@ export class FleetView implements View {
 
   status(): string {
     const total = this.ctx.source.list().length;
-    const count = this.ctx.state.filters.fleet === '' ? `${total} servers` : `${this.servers.length} of ${total} match`;
+    const count = this.ctx.state.filters.fleet === '' ? `${total} server${total === 1 ? '' : 's'}` : `${this.servers.length} of ${total} match`;
     return this.pages.length > 1 ? `${count}  page ${this.current + 1}/${this.pages.length}` : count;
   }
 

@@ -62,7 +62,7 @@ export class RoutesView implements View {
     });
     if (this.rows.length === 0) lines.push(paint(theme.muted, this.emptyText()));
     this.box.setContent(lines.map((line) => ` ${line}`).join('\n'));
-    this.setLabel(labelText(`Routes (${this.routes.length} services, ${this.rows.length - this.routes.length} backends)`, width, glyphs.ellipsis));
+    this.setLabel(labelText(`Routes (${count(this.routes.length, 'service')}, ${count(this.rows.length - this.routes.length, 'backend')})`, width, glyphs.ellipsis));
     place(this.box, { left: 0, top: 0, width, height });
   }
 
@@ -84,7 +84,7 @@ export class RoutesView implements View {
     const total = this.ctx.source.routes().length;
     if (this.ctx.state.filters.routes !== '') return `${this.routes.length} of ${total} match`;
     const at = this.cursor.index(this.rows);
-    return at >= 0 && !this.ctx.wall ? `${at + 1} of ${this.rows.length}` : `${total} services`;
+    return at >= 0 && !this.ctx.wall ? `${at + 1} of ${this.rows.length}` : count(total, 'service');
   }
 
   breadcrumb(): string {
@@ -175,4 +175,9 @@ export class RoutesView implements View {
     }
     this.box.style.border = borderStyle(this.ctx.wall ? theme.border : theme.selected, { bold: !this.ctx.wall });
   }
+}
+
+/** "1 service", "3 services". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
