@@ -277,7 +277,7 @@ function watchPromotion({ c, target, format, glyphs, explain }: Connection, req:
 
 const rollbackCommand = {
   command: 'rollback <service>',
-  describe: "restore a service's table from before its last change",
+  describe: "restore a service's table from before its last change (a whole promotion is undone at once)",
   builder: (y: Argv) =>
     withTarget(y)
       .positional('service', { type: 'string', demandOption: true, describe: 'the service (`yard routes` lists them)' })
