@@ -2,7 +2,7 @@ import { YardError } from '../core/errors.js';
 import { routeToFile } from '../core/route-file.js';
 import { ROUTE_DEFAULTS, backendLabel, healthNames, policies, type Backend, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../core/route.js';
 import { PromotionState, type ApplyRoutesResponse, type PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
-import { formatBytes, formatMs, table, type ServerNames } from './format-workloads.js';
+import { formatBytes, formatMs, shortBytes, table, type ServerNames } from './format-workloads.js';
 
 /** The characters the route output draws with: block bars and arrows, or plain ASCII without a UTF-8 locale. */
 export interface RouteGlyphs {
@@ -29,18 +29,6 @@ export function withTables(statuses: RouteStatus[]): ListedRoute[] {
 export function weightBar(weight: number, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const cells = Math.round(Math.min(100, Math.max(0, weight)) / (100 / BAR_CELLS));
   return `${g.full.repeat(cells)}${g.empty.repeat(BAR_CELLS - cells)} ${String(weight).padStart(3)}`;
-}
-
-/** "12K", "3.4M": byte counters in a narrow column. */
-function compactBytes(bytes: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)}${units[i]}`;
 }
 
 /** "500ms", "2s", "1.5s", "10m": a timeout the way a route file writes it. */
@@ -152,7 +140,7 @@ function routeBlock(s: ListedRoute, names: ServerNames, g: RouteGlyphs): string[
   const rows = [['BACKEND', 'VERSION', 'WEIGHT', 'HEALTH', 'ACTIVE', 'TOTAL', 'IN', 'OUT', 'ERRORS']];
   for (const e of s.endpoints) {
     const j = endpointJson(e);
-    rows.push([endpointName(e, names), j.version || UNKNOWN, weightBar(j.weight, g), j.health, String(j.active), compactCount(j.total), compactBytes(j.bytesIn), compactBytes(j.bytesOut), compactCount(j.connectErrors)]);
+    rows.push([endpointName(e, names), j.version || UNKNOWN, weightBar(j.weight, g), j.health, String(j.active), compactCount(j.total), shortBytes(j.bytesIn), shortBytes(j.bytesOut), compactCount(j.connectErrors)]);
   }
   lines.push(...indent(table(rows)));
   lines.push(...s.endpoints.flatMap((e) => endpointNotes(e, names)).map((n) => `  ${n}`));

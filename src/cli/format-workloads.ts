@@ -100,8 +100,8 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
 
-/** "1.2G", "340M", "12K": RSS in a narrow column. */
-function shortBytes(bytes: number): string {
+/** "1.2G", "340M", "12K": byte counts in a narrow column. */
+export function shortBytes(bytes: number): string {
   const units = ['B', 'K', 'M', 'G', 'T'];
   let v = bytes;
   let i = 0;
