@@ -1,6 +1,7 @@
 // `npm run bench`: prints figures (not a test). Runs the fleet simulator, the render benchmark,
-// the dashboard cost benchmark (against gtop and btop), the agent cost benchmark and the migration
-// benchmark one after the other, and cleans up every process and temp dir.
+// the dashboard cost benchmark (against gtop and btop), the agent cost benchmark, the migration
+// benchmark and the proxy benchmark (against HAProxy) one after the other, and cleans up every
+// process and temp dir.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AgentCostResult } from './agent-cost.js';
@@ -8,11 +9,13 @@ import type { DashCostResult, DashboardRun, Measured } from './dashboard-cost.js
 import type { FleetSimResult } from './fleet-sim.js';
 import { fmt, killAll, killAllNow, mb, removeTempDirs, startController, type YardProcess } from './lib.js';
 import type { MigrationResult } from './migration.js';
+import type { ProxyBenchResult } from './proxy.js';
+import type { Latency, PathReport } from './proxy-plan.js';
 import type { RenderResult } from './render.js';
 
-const STEPS = ['fleet', 'render', 'dash', 'agent', 'migrate'];
+const STEPS = ['fleet', 'render', 'dash', 'agent', 'migrate', 'proxy'];
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--dash-seconds S] [--dash-servers LIST] [--frames N] [--state-mb LIST] [--only ${STEPS.join(',')}]
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--dash-seconds S] [--dash-servers LIST] [--frames N] [--state-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark (default 1000)
   --seconds S         steady-state window of the controller benchmark (default 30)
   --agent-seconds S   measurement window of the agent benchmark (default 30)
@@ -20,6 +23,8 @@ const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent
   --dash-servers LIST fleet sizes the dashboard benchmark watches (default 100,1000)
   --frames N          frames timed by the render benchmark (default 200)
   --state-mb LIST     checkpoint sizes (MB) the migration benchmark moves (default 100,1024)
+  --proxy-seconds S   throughput measured per path by the proxy benchmark, in 1 s turns (default 5)
+  --proxy-streams N   parallel connections of the proxy throughput measurement (default 8)
   --only LIST         run only some steps (${STEPS.join(', ')})`;
 
 const TARGETS = {
@@ -34,6 +39,10 @@ const TARGETS = {
   transferOfPlain: 0.5,
   /** Downtime against checkpoint + transfer + restore. */
   downtimeFactor: 1.5,
+  /** The yard proxy's throughput against HAProxy's, same forwarding, both one thread. */
+  proxyOfHaproxy: 0.7,
+  /** Latency the yard proxy adds at p99 on a persistent connection, over loopback. */
+  proxyAddedP99Ms: 1,
 };
 
 function intFlag(v: string | undefined, name: string, dflt: number, min: number, max: number): number {
@@ -67,7 +76,7 @@ function sizesFlag(v: string | undefined, dflt: number[]): number[] {
   return sizes;
 }
 
-let args: { agents: number; seconds: number; agentSeconds: number; dashSeconds: number; dashServers: number[]; frames: number; stateMb: number[]; only: Set<string> };
+let args: { agents: number; seconds: number; agentSeconds: number; dashSeconds: number; dashServers: number[]; frames: number; stateMb: number[]; proxySeconds: number; proxyStreams: number; only: Set<string> };
 try {
   const { values } = parseArgs({
     options: {
@@ -78,6 +87,8 @@ try {
       'dash-servers': { type: 'string' },
       frames: { type: 'string' },
       'state-mb': { type: 'string' },
+      'proxy-seconds': { type: 'string' },
+      'proxy-streams': { type: 'string' },
       only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -97,6 +108,8 @@ try {
     dashServers: countsFlag(values['dash-servers'], 'dash-servers', [100, 1000], 0, 20_000),
     frames: intFlag(values.frames, 'frames', 200, 1, 10_000),
     stateMb: sizesFlag(values['state-mb'], [100, 1024]),
+    proxySeconds: intFlag(values['proxy-seconds'], 'proxy-seconds', 5, 1, 600),
+    proxyStreams: intFlag(values['proxy-streams'], 'proxy-streams', 8, 1, 256),
     only,
   };
 } catch (err) {
@@ -285,6 +298,17 @@ try {
       );
     }
   }
+
+  if (args.only.has('proxy')) {
+    await step<ProxyBenchResult>(
+      'proxy vs direct and haproxy',
+      async () => {
+        const { runProxyBench } = await import('./proxy.js');
+        return runProxyBench({ streams: args.proxyStreams, seconds: args.proxySeconds, log });
+      },
+      (r) => reportProxy(r),
+    );
+  }
 } finally {
   await cleanup();
 }
@@ -383,6 +407,56 @@ function reportMigration(r: MigrationResult): void {
     row('  CPU during the download', cpu(r.cpuDownload), machine(r.cpuDownload)),
   );
   for (const w of r.warnings) log(`  ${w}`);
+}
+
+function reportProxy(r: ProxyBenchResult): void {
+  const path = (name: string) => r.paths.find((p) => p.name === name);
+  const direct = path('direct');
+  const yard = path('yard');
+  const haproxy = path('haproxy');
+  const failed = r.paths.filter((p) => p.error);
+  failures += failed.length;
+  const mbps = (p?: PathReport) => (p?.throughput ? `${fmt(p.throughput.mbPerS, 0)} MB/s` : 'failed');
+  const us = (l?: Latency) => (l ? `p50 ${fmt(l.p50, 0)}  p99 ${fmt(l.p99, 0)}  p99.9 ${fmt(l.p999, 0)}` : 'failed');
+  const added = (l?: Latency, base?: Latency) =>
+    l && base ? `added p50 ${fmt(l.p50 - base.p50, 0)}  p99 ${fmt(l.p99 - base.p99, 0)}  p99.9 ${fmt(l.p999 - base.p999, 0)}   proxy CPU ${fmt(l.proxyCpuUs ?? Number.NaN, 0)} µs each` : '';
+  const proxies = [yard, haproxy].filter((p): p is PathReport => p !== undefined);
+
+  lines.push(
+    row('proxy vs direct and haproxy, lo', r.paths.map((p) => `${p.name} ${mbps(p)}`).join('  '), `${r.plan.streams} streams × 64 KiB writes, ${r.plan.seconds} × 1 s turns each`),
+    row(
+      '  range over the turns (MB/s)',
+      r.paths.map((p) => (p.throughput ? `${p.name} ${fmt(Math.min(...p.throughput.turnsMbPerS), 0)}–${fmt(Math.max(...p.throughput.turnsMbPerS), 0)}` : `${p.name} failed`)).join('  '),
+      'turns go round the paths, so noise falls on all',
+    ),
+  );
+  if ('skipped' in r.haproxy) lines.push(row('  yard/haproxy throughput', 'not measured', r.haproxy.skipped));
+  else {
+    const ratio = (yard?.throughput?.mbPerS ?? Number.NaN) / (haproxy?.throughput?.mbPerS ?? Number.NaN);
+    lines.push(row('  yard/haproxy throughput', `${fmt(ratio * 100, 0)} % (${mbps(yard)} of ${mbps(haproxy)})`, `target ≥ ${TARGETS.proxyOfHaproxy * 100} %   ${ok(ratio >= TARGETS.proxyOfHaproxy)}`));
+  }
+  lines.push(
+    row('  CPU while streaming', 'proxy (CPU s per GB moved), backend, client', '% of a core'),
+    ...r.paths.map((p) => {
+      const t = p.throughput;
+      if (!t) return row(`    ${p.name}`, 'failed');
+      const proxy = t.proxyCpuPct === undefined ? '' : `proxy ${fmt(t.proxyCpuPct, 0)} (${fmt(t.proxyCpuPct / 100 / (t.mbPerS / 1024), 2)} s/GB)  `;
+      return row(`    ${p.name}`, `${proxy}backend ${fmt(t.backendCpuPct, 0)}  client ${fmt(t.clientCpuPct, 0)}`, `softirq ${fmt(t.softirqPct, 0)}; ${busy(t.machineBusyPct, (t.proxyCpuPct ?? 0) + t.backendCpuPct + t.clientCpuPct + t.softirqPct)}`);
+    }),
+    row(`  persistent, 64 B round trips (µs)`, `direct ${us(direct?.persistent)}`, `${r.plan.roundTrips} after ${r.plan.warmupRoundTrips} warm-up, one at a time`),
+    ...proxies.map((p) => row(`    ${p.name}`, us(p.persistent), added(p.persistent, direct?.persistent))),
+  );
+  const addedP99Ms = ((yard?.persistent?.p99 ?? Number.NaN) - (direct?.persistent?.p99 ?? Number.NaN)) / 1000;
+  const haproxyAdds = haproxy?.persistent && direct?.persistent ? ` (haproxy adds ${fmt((haproxy.persistent.p99 - direct.persistent.p99) / 1000, 2)} ms)` : '';
+  lines.push(
+    row('  added p99 (persistent)', `${fmt(addedP99Ms, 2)} ms${haproxyAdds}`, `target < ${TARGETS.proxyAddedP99Ms} ms   ${ok(addedP99Ms < TARGETS.proxyAddedP99Ms)}`),
+    row('  new connection + 1 round trip (µs)', `direct ${us(direct?.fresh)}`, `${r.plan.connects} after ${r.plan.warmupConnects} warm-up, one at a time`),
+    ...proxies.map((p) => row(`    ${p.name}`, us(p.fresh), added(p.fresh, direct?.fresh))),
+    row('  (method)', `client, proxy and backend: 3 processes on ${r.cores} cores`, haproxy ? 'both proxies one thread on 127.0.0.1; haproxy as shipped (no splice)' : 'the proxy: one Node thread on 127.0.0.1'),
+  );
+  if (!('skipped' in r.haproxy)) lines.push(row('  haproxy', r.haproxy.version));
+  for (const p of failed) lines.push(row(`  ${p.name} FAILED`, p.error!.split('\n')[0]!, '✗'));
+  for (const w of r.yardWarnings) log(`  yard proxy said: ${w}`);
 }
 
 const header = `Switchyard benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}, ${new Date().toISOString()}, load avg at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`;
