@@ -239,6 +239,8 @@ export function migrationJson(m: Migration, names: ServerNames) {
       restoreMs: orNull(t?.restoreMs),
       verifyMs: orNull(t?.verifyMs),
       downtimeMs: orNull(t?.downtimeMs),
+      trafficHeldMs: orNull(t?.trafficHeldMs),
+      trafficShiftMs: orNull(t?.trafficShiftMs),
     },
     error: m.error || null,
   };
@@ -339,5 +341,8 @@ export function timingsText(m: Migration, names: ServerNames): string {
     `  restore     ${ms(t?.restoreMs)}`,
     `  verify      ${ms(t?.verifyMs)}`,
     `  downtime    ${ms(t?.downtimeMs)}`,
+    // Only for a workload that backs routes.
+    ...(t?.trafficHeldMs !== undefined ? [`  traffic     held ${formatMs(t.trafficHeldMs)} at the proxies during the cutover`] : []),
+    ...(t?.trafficShiftMs !== undefined ? [`  traffic     shifted to the target in ${formatMs(t.trafficShiftMs)}`] : []),
   ].join('\n') + '\n';
 }

@@ -293,10 +293,18 @@ describe('yard migrate', () => {
     expect(text).toMatch(/downtime {4}–\n/);
   });
 
+  it('says how traffic moved for a workload that backs routes', () => {
+    const held = migration({ phase: MigrationPhase.MIGRATION_PHASE_COMMITTED, timings: { transferBytes: 0, downtimeMs: 300, trafficHeldMs: 265 } });
+    expect(timingsText(held, names)).toMatch(/ {2}traffic {5}held 265 ms at the proxies during the cutover\n$/);
+    const shifted = migration({ phase: MigrationPhase.MIGRATION_PHASE_COMMITTED, strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART, timings: { transferBytes: 0, trafficShiftMs: 4311 } });
+    expect(timingsText(shifted, names)).toMatch(/ {2}traffic {5}shifted to the target in 4\.31 s\n$/);
+    expect(timingsText(migration({ timings: { transferBytes: 0 } }), names)).not.toContain('traffic');
+  });
+
   it('prints one JSON object per update with names, words and nulls', () => {
     const j = migrationJson(migration({ bytesDone: 10, bytesTotal: 20 }), names);
     expect(j).toMatchObject({ id: 'mig-1', source: 'gpu1', target: 'gpu2', phase: 'transferring', strategy: 'checkpoint', done: false, bytesDone: 10, bytesTotal: 20, finishedAt: null, error: null });
-    expect(j.timings).toEqual({ checkpointMs: null, transferMs: null, transferBytes: 0, restoreMs: null, verifyMs: null, downtimeMs: null });
+    expect(j.timings).toEqual({ checkpointMs: null, transferMs: null, transferBytes: 0, restoreMs: null, verifyMs: null, downtimeMs: null, trafficHeldMs: null, trafficShiftMs: null });
     expect(JSON.stringify(j)).not.toContain('\n');
   });
 

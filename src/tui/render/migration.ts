@@ -54,6 +54,9 @@ export function timingRows(m: Migration, unknown: string): [string, string][] {
     ['restore', formatSpan(t.restoreMs, unknown)],
     ['verify', formatSpan(t.verifyMs, unknown)],
     ['downtime', downtimeText(t.downtimeMs, unknown)],
+    // Only for a workload that backs routes.
+    ...(isKnown(t.trafficHeldMs) ? ([['traffic', `held ${formatSpan(t.trafficHeldMs, unknown)}`]] as [string, string][]) : []),
+    ...(isKnown(t.trafficShiftMs) ? ([['traffic', `shifted in ${formatSpan(t.trafficShiftMs, unknown)}`]] as [string, string][]) : []),
   ];
 }
 
