@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Backend, Client, cleanup, endpoint, endpointStats, eventually, freePort, route, routeStats, startProxy } from './proxy-harness.js';
+import { Backend, Client, cleanup, endpoint, endpointStats, eventually, freePort, route, routeStats, sleep, startProxy } from './proxy-harness.js';
 
 afterEach(cleanup);
 
@@ -40,6 +40,56 @@ describe('proxy forwarding', () => {
     expect(got).toBe(big.length);
     await eventually('the connection counted as closed', () => routeStats(proxy, 'web').active === 0);
     expect(endpointStats(proxy, 'web', a.address)).toMatchObject({ bytesIn: 2, bytesOut: big.length });
+  });
+
+  // More than the kernel buffers on both hops hold, so a proxy that kept reading would show it.
+  const FLOOD = 64 * 1024 * 1024;
+
+  it('a client that sends faster than the backend reads is held back, and every byte arrives', async () => {
+    // Health checks connect too: the proxied connection is the one that sends.
+    let stalled: { sock: Socket; first: Buffer } | undefined;
+    const a = await Backend.start('a', { handle: (sock) => sock.once('data', (first: Buffer) => (stalled = { sock: sock.pause(), first })) });
+    const port = await freePort();
+    const proxy = startProxy();
+    await proxy.place([route('web', port, [endpoint(a.address)])]);
+    const sock = connect({ host: '127.0.0.1', port });
+    let got = 0;
+    sock.on('data', (d: Buffer) => (got += d.length));
+    const closed = new Promise((res) => sock.once('close', res));
+    sock.end(Buffer.alloc(FLOOD, 0x61));
+    const backend = await eventually('the backend has the connection', () => stalled);
+    await sleep(200);
+    // The proxy stopped reading the client once its writes to the stalled backend backed up.
+    expect(sock.writableLength).toBeGreaterThan(0);
+    backend.sock.write(backend.first);
+    backend.sock.pipe(backend.sock);
+    await closed;
+    expect(got).toBe(FLOOD);
+    await eventually('the connection counted as closed', () => routeStats(proxy, 'web').active === 0);
+    expect(endpointStats(proxy, 'web', a.address)).toMatchObject({ bytesIn: FLOOD, bytesOut: FLOOD });
+  });
+
+  it('a backend that answers faster than the client reads is held back, and every byte arrives', async () => {
+    let sender: Socket | undefined;
+    const flood = (sock: Socket) => void (sender = sock).end(Buffer.alloc(FLOOD, 0x62));
+    const a = await Backend.start('a', { handle: (sock) => sock.once('data', () => flood(sock)) });
+    const port = await freePort();
+    const proxy = startProxy();
+    await proxy.place([route('web', port, [endpoint(a.address)])]);
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.pause();
+    sock.write('go');
+    const backend = await eventually('the backend has the connection', () => sender);
+    await sleep(200);
+    expect(backend.writableLength).toBeGreaterThan(0);
+    let got = 0;
+    sock.on('data', (d: Buffer) => (got += d.length)).resume();
+    const closed = new Promise((res) => sock.once('close', res));
+    sock.end();
+    await closed;
+    expect(got).toBe(FLOOD);
+    await eventually('the connection counted as closed', () => routeStats(proxy, 'web').active === 0);
+    expect(endpointStats(proxy, 'web', a.address)).toMatchObject({ bytesIn: 2, bytesOut: FLOOD });
   });
 
   it('counts connections and bytes each way, open and closed', async () => {

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.js';
 import { ROUTE_DEFAULTS, RoutePolicy, type PlacedRoute, type RouteStats } from '../../core/route.js';
 import { LeastConnections, SmoothWeighted, type Balancer } from './balancer.js';
 import { Connection, type ConnectionOwner } from './connection.js';
+import { DialDeadlines } from './dial-deadlines.js';
 import { EndpointRuntime, type EndpointContext } from './endpoint.js';
 import { HeldQueue } from './held-queue.js';
 import { healthSettings, type HealthSettings } from './health-settings.js';
@@ -25,6 +26,7 @@ export class RouteRuntime implements ConnectionOwner {
   private balancer: Balancer;
   private settings: HealthSettings;
   private readonly held: HeldQueue;
+  private readonly dials = new DialDeadlines();
   private readonly ctx: EndpointContext;
   private active = 0;
   private total = 0;
@@ -82,6 +84,7 @@ export class RouteRuntime implements ConnectionOwner {
   /** Proxy shutdown: every connection, check and timer ends now. */
   destroy(): void {
     this.held.stop();
+    this.dials.stop();
     for (let conn = this.held.shift(); conn; conn = this.held.shift()) conn.destroy();
     for (const ep of [...this.endpoints.values(), ...this.leaving]) ep.destroy();
   }
@@ -89,7 +92,7 @@ export class RouteRuntime implements ConnectionOwner {
   accept(client: Socket): void {
     this.total++;
     this.active++;
-    this.dispatch(new Connection(client, this));
+    this.dispatch(new Connection(client, this, this.dials));
   }
 
   dialFailed(conn: Connection): void {
