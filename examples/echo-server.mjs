@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // A small TCP service to put behind a route: it answers each line with
 // "<version> <workload> <served> <line>". It binds SWITCHYARD_ADDRESS:SWITCHYARD_PORT (what the
-// agent gives a workload run with --port), so several hosts' copies can share a port.
+// agent gives a workload run with --port), so several hosts' copies can share a port. A
+// connection that opens with "GET /healthz" gets an HTTP answer instead: 200, or 503 while it
+// is failing (for a route's `healthCheck: {kind: http, path: /healthz}`).
 //
 // It checkpoints like a long job: on SIGUSR1 it stops accepting, lets open connections finish,
 // saves how many requests it has served into SWITCHYARD_STATE_DIR and exits 0; started again
-// with SWITCHYARD_RESTORE=1 it resumes the count. On SIGUSR2 it stops accepting connections
-// (but finishes open ones): a backend that fails, for tests and drills.
+// with SWITCHYARD_RESTORE=1 it resumes the count. On SIGUSR2 it starts failing its health
+// checks (it still answers requests): a backend going bad, for tests and drills.
 //
 //   yard run --name api-blue --port 9000 --env VERSION=blue -- node examples/echo-server.mjs
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -26,14 +28,29 @@ if (process.env.SWITCHYARD_RESTORE === '1' && stateFile && existsSync(stateFile)
   console.log(`restored: served=${served}`);
 }
 
+let failing = false;
+
+function answerHealth(socket) {
+  const [status, body] = failing ? ['503 Service Unavailable', 'failing\n'] : ['200 OK', 'ok\n'];
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 const open = new Set();
 const server = createServer({ allowHalfOpen: true }, (socket) => {
   open.add(socket);
   socket.setNoDelay(true);
   let buffered = '';
+  let health = false;
   socket.setEncoding('utf8');
   socket.on('data', (chunk) => {
+    if (health) return;
     buffered += chunk;
+    if (buffered.startsWith('GET /healthz')) {
+      health = true;
+      answerHealth(socket);
+      return;
+    }
+    if ('GET /healthz'.startsWith(buffered)) return;
     for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
@@ -80,10 +97,8 @@ process.on('SIGUSR1', async () => {
 });
 
 process.on('SIGUSR2', () => {
-  console.log('failing: no longer accepting connections');
-  server.close();
-  // Stay up (a process that refuses connections), until stopped.
-  setInterval(() => undefined, 60_000);
+  console.log('failing: health checks now answer 503');
+  failing = true;
 });
 
 process.on('SIGTERM', async () => {

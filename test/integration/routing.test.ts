@@ -218,7 +218,12 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
   it('halts a promotion and reverts when the new version fails, without failing a connection', async () => {
     await api.call(api.client.runWorkload, { server: 'host-b', spec: echoSpec('api-canary', 'canary', 9002) });
     await waitRunning('api-canary', 'host-b');
-    const body = { ...webRoute(100, 0), backends: [{ workload: 'api', weight: 100, version: 'blue' }, { workload: 'api-canary', weight: 0, version: 'canary' }] };
+    // Health over HTTP here: the canary will go bad by failing its checks while still answering.
+    const body = {
+      ...webRoute(100, 0),
+      backends: [{ workload: 'api', weight: 100, version: 'blue' }, { workload: 'api-canary', weight: 0, version: 'canary' }],
+      healthCheck: { kind: 'http', path: '/healthz', interval: '300ms', timeout: '200ms', unhealthyAfter: 2, healthyAfter: 1 },
+    };
     expect((await yard('route', 'apply', '-f', routeFile('canary.json', body))).code).toBe(0);
     await endpointHealthy('web', 'canary');
     let promote: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;

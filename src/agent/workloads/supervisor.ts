@@ -14,7 +14,7 @@ import { WorkloadProcess, type ProcessExit } from './process.js';
 import { clean, describeExit, inState, LIVE, stateWords, toWorkload, type Slot, type Viewer } from './slot.js';
 import { checkSpec, checkSpecOnHost, withDefaults } from './spec.js';
 import { SpecStore, type SavedState, type SavedStatus } from './spec-store.js';
-import { UsageReader, waitForStop } from './usage.js';
+import { STOP_WAIT_MS, UsageReader, waitForStop } from './usage.js';
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -371,7 +371,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.set(slot, S.WORKLOAD_STATE_PAUSED, 'frozen for migration');
     this.persist(slot, 'frozen');
     try {
-      if (!(await waitForStop(proc.pid))) throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) did not stop on SIGSTOP`);
+      const stop = await waitForStop(proc.pid);
+      if (stop === 'gone') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) exited before it could be frozen`);
+      if (stop === 'timeout') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) did not stop on SIGSTOP within ${STOP_WAIT_MS / 1000}s`);
       return { ...(await packStateDir(this.store.stateDir(slot.spec.name), opts.archiveFile, opts)), checkpointMs: Date.now() - t0 };
     } catch (err) {
       if (slot.proc === proc && inState(slot, S.WORKLOAD_STATE_PAUSED)) {

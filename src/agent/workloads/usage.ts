@@ -58,18 +58,23 @@ function rssBytes(status: string | undefined): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
+/** How long SIGSTOP may take to land: the workload must be scheduled once, which a busy host may delay. */
+export const STOP_WAIT_MS = 5000;
+
 /**
  * Waits until the kernel reports `pid` stopped (state T): SIGSTOP takes effect asynchronously,
  * and a freeze must not read the state dir while the workload can still write to it.
+ * 'gone': the process exited first.
  */
-export async function waitForStop(pid: number, timeoutMs = 2000): Promise<boolean> {
+export async function waitForStop(pid: number, timeoutMs = STOP_WAIT_MS): Promise<'stopped' | 'gone' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     // Field 3, after the command name in parentheses (which may itself hold spaces or parens).
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'T' || state === 't') return true;
-    if (!stat || Date.now() > deadline) return false;
+    if (state === 'T' || state === 't') return 'stopped';
+    if (!stat || state === 'Z' || state === 'X') return 'gone';
+    if (Date.now() > deadline) return 'timeout';
     await new Promise((r) => setTimeout(r, 5));
   }
 }
