@@ -102,7 +102,13 @@ export class AgentSession {
       this.schedule(msg.value.heartbeatIntervalMs);
     } else if (msg?.$case === 'command') {
       const call = this.call;
-      void this.opts.onCommand?.(msg.value).then((result) => call?.write({ msg: { $case: 'result', value: result } }));
+      const placesRoutes = msg.value.action?.$case === 'routes';
+      void this.opts.onCommand?.(msg.value).then((result) => {
+        call?.write({ msg: { $case: 'result', value: result } });
+        // Fresh route counters at once: a migration waiting for a held backend's open
+        // connections to finish need not wait for the next heartbeat.
+        if (placesRoutes && call === this.call) this.beat();
+      });
     } else if (msg?.$case === 'error') {
       this.refusal = msg.value.code;
       this.opts.log.error(`controller refused this agent: ${msg.value.message}`, { code: msg.value.code });
