@@ -179,8 +179,9 @@ export class FleetMirror {
       if (this.routeNews.has(name) || this.routeNews.size < ROUTE_LIMITS.routes) this.routeNews.set(name, item);
       return [];
     }
-    const changed = item === 'removed' ? this.book.remove(name) : this.book.put(item);
-    return changed ? [{ kind: 'route', name }] : [];
+    if (item === 'removed') return this.book.remove(name) ? [{ kind: 'route', name }] : [];
+    const news = this.book.put(item);
+    return news ? [{ kind: 'route', name, counters: news === 'counters' }] : [];
   }
 
   /** A route from an action's answer: kept unless the stream already sent a newer copy. */

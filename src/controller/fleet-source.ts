@@ -17,13 +17,22 @@ export interface EmbeddedParts {
   router: RouteControl;
 }
 
-/** The routes as the router tells them, with the throughput history the views draw. */
-function routeBook(router: RouteControl): RouteBook {
+/** The routes as the router tells them, with the throughput history the views draw; `listeners` hear what changed. */
+function routeBook(router: RouteControl): { book: RouteBook; listeners: Set<(change: FleetChange) => void> } {
   const book = new RouteBook();
+  const listeners = new Set<(change: FleetChange) => void>();
+  const tell = (change: FleetChange) => {
+    for (const l of listeners) l(change);
+  };
   book.replace(router.list());
-  router.on('route', (s) => book.put(s));
-  router.on('removed', (name) => book.remove(name));
-  return book;
+  router.on('route', (s) => {
+    const news = book.put(s);
+    if (news) tell({ kind: 'route', name: s.route?.name ?? '', counters: news === 'counters' });
+  });
+  router.on('removed', (name) => {
+    if (book.remove(name)) tell({ kind: 'route', name });
+  });
+  return { book, listeners };
 }
 
 /** Route actions through the router, each in the audit trail like the Control API's. */
@@ -51,7 +60,6 @@ function routeActions(router: RouteControl, audit: AuditLog, operator: string): 
 export function registryFleetSource({ registry, workloads, coordinator, audit, router }: EmbeddedParts, controllerAddress: string, operator = 'dashboard'): FleetSource {
   let sorted: FleetServer[] | undefined;
   registry.on('server', () => (sorted = undefined));
-  // Registered before any subscriber's, so the book is up to date when they hear of a change.
   const routes = routeBook(router);
   return {
     controllerAddress,
@@ -63,7 +71,7 @@ export function registryFleetSource({ registry, workloads, coordinator, audit, r
     get: (id) => registry.get(id),
     workloads: () => workloads.list(),
     migrations: () => coordinator.list(),
-    routes: () => routes.list(),
+    routes: () => routes.book.list(),
     actions: {
       planMigration: async (workload, target, strategy) => coordinator.plan(workload, target, strategy),
       startMigration: (workload, target, strategy) =>
@@ -77,23 +85,19 @@ export function registryFleetSource({ registry, workloads, coordinator, audit, r
       const onWorkload = (w: { spec?: { name: string } }) => listener({ kind: 'workload', name: w.spec?.name ?? '' });
       const onRemoved = (r: { name: string }) => listener({ kind: 'workload', name: r.name });
       const onMigration = (m: { id: string }) => listener({ kind: 'migration', id: m.id });
-      const onRoute = (s: RouteStatus) => listener({ kind: 'route', name: s.route?.name ?? '' });
-      const onRouteRemoved = (name: string) => listener({ kind: 'route', name });
       registry.on('server', onServer);
       registry.on('sample', onSample);
       workloads.on('workload', onWorkload);
       workloads.on('removed', onRemoved);
       coordinator.on('migration', onMigration);
-      router.on('route', onRoute);
-      router.on('removed', onRouteRemoved);
+      routes.listeners.add(listener);
       return () => {
         registry.off('server', onServer);
         registry.off('sample', onSample);
         workloads.off('workload', onWorkload);
         workloads.off('removed', onRemoved);
         coordinator.off('migration', onMigration);
-        router.off('route', onRoute);
-        router.off('removed', onRouteRemoved);
+        routes.listeners.delete(listener);
       };
     },
   };

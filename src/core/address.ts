@@ -20,6 +20,23 @@ export function formatHostPort({ host, port }: HostPort): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** A DNS host name (not an all-digits IPv4 look-alike). */
+export function isHostName(text: string): boolean {
+  return HOSTNAME.test(text) && !/^[\d.]+$/.test(text);
+}
+
+/** "HOST:PORT" with an IPv4, [IPv6] or host name, and a port from 1 to 65535. */
+export function isBackendAddress(text: string): boolean {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:\s[\]]+):(\d{1,5})$/.exec(text);
+  if (!m) return false;
+  const port = Number(m[2]);
+  const host = m[1]!;
+  const v6 = text.startsWith('[');
+  return port >= 1 && port <= 65535 && (v6 ? isIP(host) === 6 : isIP(host) === 4 || isHostName(host));
+}
+
 /** True for addresses only this machine can reach: a listener there needs no join token. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);

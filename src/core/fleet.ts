@@ -15,7 +15,8 @@ export type FleetChange =
   | { kind: 'sample'; id: string }
   | { kind: 'workload'; name: string }
   | { kind: 'migration'; id: string }
-  | { kind: 'route'; name: string }
+  /** `counters`: only its proxy's new report (the views draw those on the clock tick). */
+  | { kind: 'route'; name: string; counters?: boolean }
   | { kind: 'connection'; connected: boolean; since: number };
 
 /** A possible target of a migration, as the wizard ranks them. */

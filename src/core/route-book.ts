@@ -65,18 +65,23 @@ export class RouteBook {
   }
 
   /** Adds or updates a route; false when nothing was taken (a status older than ours, or no room). */
-  put(status: RouteStatus): boolean {
+  /**
+   * Takes a route's status. 'counters': only its proxy's new report (same table); 'table':
+   * anything else; undefined: nothing changed (older than what is held, or over the bound).
+   */
+  put(status: RouteStatus): 'table' | 'counters' | undefined {
     const key = serviceOf(status);
     const known = this.byName.get(key);
     if (known) {
-      if (isOlder(status, known.status)) return false;
+      if (isOlder(status, known.status)) return undefined;
+      const counters = status.route?.revision === known.status.route?.revision && status.statsMs !== known.status.statsMs;
       known.update(status);
-      return true;
+      return counters ? 'counters' : 'table';
     }
-    if (key === '' || this.byName.size >= ROUTE_LIMITS.routes) return false;
+    if (key === '' || this.byName.size >= ROUTE_LIMITS.routes) return undefined;
     this.byName.set(key, new BookedRoute(status));
     this.sorted = undefined;
-    return true;
+    return 'table';
   }
 
   remove(service: string): boolean {

@@ -2,8 +2,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { YardError } from './errors.js';
 import { HealthCheckKind, ROUTE_DEFAULTS, ROUTE_LIMITS, RoutePolicy, RouteProtocol, type Route } from './route.js';
-import { isBackendAddress } from './route-file.js';
-import { LIMITS } from './validate.js';
+import { isBackendAddress } from './address.js';
+import { LIMITS, describeIssue } from './validate.js';
 import { WORKLOAD_NAME } from './workload.js';
 
 // A route as it arrives on the wire or from another part of the controller: the same checks a
@@ -72,10 +72,6 @@ const routeSchema = z
     if (!r.backends.some((b) => b.weight > 0 && !b.drain)) ctx.addIssue({ code: 'custom', path: ['backends'], message: 'all have weight 0 (or are drained): nothing would take traffic; give one a weight above 0' });
   });
 
-function fieldOf(path: PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-}
-
 /**
  * Checks a route the way a route file is checked and returns it with every default filled in
  * (listen host, health check, timeouts, policy); revision and updated* pass through untouched.
@@ -84,10 +80,9 @@ function fieldOf(path: PropertyKey[]): string {
 export function checkRoute(route: Route): Route {
   const r = routeSchema.safeParse(route);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const message = /received undefined$/.test(issue.message) ? 'is required' : issue.message;
+    const { field, message } = describeIssue(r.error);
     const name = typeof route?.name === 'string' && route.name ? route.name : '(unnamed)';
-    throw new YardError('INVALID_ARGUMENT', `route ${name}: ${fieldOf(issue.path) || 'route'} ${message}`, { route: name, field: fieldOf(issue.path) });
+    throw new YardError('INVALID_ARGUMENT', `route ${name}: ${field || 'route'} ${message}`, { route: name, field });
   }
   const d = ROUTE_DEFAULTS.healthCheck;
   const h = route.healthCheck;

@@ -1,25 +1,16 @@
 import { isIP } from 'node:net';
+import { isBackendAddress } from './address.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { YardError, errorMessage } from './errors.js';
-import { ROUTE_DEFAULTS, ROUTE_LIMITS, checkKinds, policies, protocols, type Backend, type Route } from './route.js';
+import { checkRoute } from './route-check.js';
+import { ROUTE_LIMITS, checkKinds, policies, protocols, type Backend, type Route } from './route.js';
+import { describeIssue } from './validate.js';
 import { WORKLOAD_NAME } from './workload.js';
 
 // The route file an operator writes (`yard route apply -f`): JSON, or the same keys in YAML.
 // It holds one route, a list of routes, or {"routes": [...]}.
-
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-/** "HOST:PORT" with an IPv4, [IPv6] or hostname, and a port from 1 to 65535. */
-export function isBackendAddress(text: string): boolean {
-  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:\s[\]]+):(\d{1,5})$/.exec(text);
-  if (!m) return false;
-  const port = Number(m[2]);
-  const host = m[1]!;
-  const v6 = text.startsWith('[');
-  return port >= 1 && port <= 65535 && (v6 ? isIP(host) === 6 : isIP(host) === 4 || (HOSTNAME.test(host) && !/^[\d.]+$/.test(host)));
-}
 
 const duration = z.union([z.string(), z.number().int().positive()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
@@ -68,15 +59,6 @@ const routeSchema = z
     healthCheck: healthSchema.optional(),
     holdTimeout: duration.optional(),
     drainTimeout: duration.optional(),
-  })
-  .superRefine((r, ctx) => {
-    const seen = new Set<string>();
-    r.backends.forEach((b, i) => {
-      const key = b.workload ? `workload ${b.workload}${b.port ? `:${b.port}` : ''}` : `address ${b.address}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['backends', i], message: `repeats ${key}` });
-      seen.add(key);
-    });
-    if (!r.backends.some((b) => b.weight > 0 && !b.drain)) ctx.addIssue({ code: 'custom', path: ['backends'], message: 'all have weight 0 (or are drained): nothing would take traffic; give one a weight above 0' });
   });
 
 type RouteInput = z.output<typeof routeSchema>;
@@ -96,7 +78,10 @@ export function parseRouteFile(text: string, file: string): Route[] {
   const items = Array.isArray(doc) ? doc : 'routes' in (doc as object) ? (doc as { routes: unknown[] }).routes : [doc];
   if (items.length === 0) throw new YardError('INVALID_ARGUMENT', `route file ${file} holds no route`, { file });
   if (items.length > ROUTE_LIMITS.routes) throw new YardError('INVALID_ARGUMENT', `route file ${file} holds ${items.length} routes; at most ${ROUTE_LIMITS.routes}`, { file });
-  const routes = items.map((item, i) => toRoute(parseOne(item, items.length > 1 ? `${file}: routes[${i}]` : file)));
+  const routes = items.map((item, i) => {
+    const where = items.length > 1 ? `${file}: routes[${i}]` : file;
+    return checked(toRoute(parseOne(item, where)), where);
+  });
   const names = new Set<string>();
   for (const r of routes) {
     if (names.has(r.name)) throw new YardError('ALREADY_EXISTS', `route file ${file} defines service ${r.name} twice`, { file, route: r.name });
@@ -108,41 +93,43 @@ export function parseRouteFile(text: string, file: string): Route[] {
 function parseOne(item: unknown, where: string): RouteInput {
   const r = routeSchema.safeParse(item);
   if (r.success) return r.data;
-  // A misspelt key explains the missing one it was meant to be: report it first.
-  const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
-  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  const message =
-    issue.code === 'unrecognized_keys'
-      ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-      : /received undefined$/.test(issue.message)
-        ? 'is required'
-        : issue.message;
+  const { field, message } = describeIssue(r.error);
   throw new YardError('INVALID_ARGUMENT', `${where}: ${field || 'route'} ${message}`, { field });
+}
+
+/** The rules every route meets, wherever it comes from (src/core/route-check.ts), and its defaults. */
+function checked(route: Route, where: string): Route {
+  try {
+    return checkRoute(route);
+  } catch (err) {
+    if (err instanceof YardError) throw new YardError(err.code, `${where}: ${err.message}`, err.details);
+    throw err;
+  }
 }
 
 function toBackend(b: RouteInput['backends'][number]): Backend {
   return { workload: b.workload ?? '', address: b.address ?? '', port: b.port ?? 0, weight: b.weight, version: b.version, drain: b.drain, drainTimeoutMs: 0 };
 }
 
+/** The route as written; what it leaves out is 0 or empty, for checkRoute() to default. */
 function toRoute(r: RouteInput): Route {
-  const d = ROUTE_DEFAULTS.healthCheck;
   const h = r.healthCheck;
   return {
     name: r.name,
-    listen: { server: r.listen.server, port: r.listen.port, host: r.listen.host ?? ROUTE_DEFAULTS.listenHost },
+    listen: { server: r.listen.server, port: r.listen.port, host: r.listen.host ?? '' },
     protocol: protocols.value(r.protocol, 'protocol'),
     policy: policies.value(r.policy, 'policy'),
     backends: r.backends.map(toBackend),
     healthCheck: {
       kind: checkKinds.value(h?.kind ?? 'tcp', 'healthCheck.kind'),
-      intervalMs: h?.interval ?? d.intervalMs,
-      timeoutMs: h?.timeout ?? Math.min(d.timeoutMs, h?.interval ?? d.intervalMs),
-      unhealthyAfter: h?.unhealthyAfter ?? d.unhealthyAfter,
-      healthyAfter: h?.healthyAfter ?? d.healthyAfter,
-      path: h?.path ?? d.path,
+      intervalMs: h?.interval ?? 0,
+      timeoutMs: h?.timeout ?? 0,
+      unhealthyAfter: h?.unhealthyAfter ?? 0,
+      healthyAfter: h?.healthyAfter ?? 0,
+      path: h?.path ?? '',
     },
-    holdTimeoutMs: r.holdTimeout ?? ROUTE_DEFAULTS.holdTimeoutMs,
-    drainTimeoutMs: r.drainTimeout ?? ROUTE_DEFAULTS.drainTimeoutMs,
+    holdTimeoutMs: r.holdTimeout ?? 0,
+    drainTimeoutMs: r.drainTimeout ?? 0,
     revision: 0,
     updatedMs: 0,
     updatedBy: '',

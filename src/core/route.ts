@@ -66,6 +66,8 @@ export const ROUTE_DEFAULTS = {
 export const ROUTE_LIMITS = {
   routes: 256,
   backends: 64,
+  /** What a route's backends resolve to: a workload is two endpoints while it migrates. */
+  endpoints: 128,
   versionLength: 32,
 } as const;
 

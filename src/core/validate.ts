@@ -37,6 +37,22 @@ export function validate<T>(schema: z.ZodType, value: T, what: string): T {
   throw new YardError('INVALID_ARGUMENT', `${what}: ${field} ${issue.message}`, { field });
 }
 
+/**
+ * The first problem zod found, as an operator reads it: the field's path (`backends[1].address`)
+ * and what is wrong. A misspelt key explains the missing one it was meant to be, so it comes first.
+ */
+export function describeIssue(error: z.ZodError): { field: string; message: string } {
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]!;
+  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      : /received undefined$/.test(issue.message)
+        ? 'is required'
+        : issue.message;
+  return { field, message };
+}
+
 /** Parses "k=v,k2=v2" (CLI --labels). */
 export function parseLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};

@@ -13,7 +13,8 @@ const names = (m: FleetMirror) => m.routes().map((r) => r.status.route?.name);
 describe('FleetMirror routes (an attached dashboard: ListRoutes, then the stream)', () => {
   it('applies route and route_removed events, with throughput history', () => {
     const m = new FleetMirror();
-    for (let t = 1; t <= 3; t++) expect(m.apply(routeEvent(statusOf(web, t, BASE)))).toEqual([{ kind: 'route', name: 'web' }]);
+    // The first status is news of the table; the proxy's later reports are counters only.
+    for (let t = 1; t <= 3; t++) expect(m.apply(routeEvent(statusOf(web, t, BASE)))).toEqual([{ kind: 'route', name: 'web', counters: t > 1 }]);
     expect(m.routes()[0]!.history('api-blue@srv-a100')).toHaveLength(3);
     expect(m.apply(removed('web'))).toEqual([{ kind: 'route', name: 'web' }]);
     expect(m.apply(removed('web'))).toEqual([]);
@@ -64,7 +65,7 @@ describe('FleetMirror routes (an attached dashboard: ListRoutes, then the stream
     m.apply(routeEvent(statusOf(web, 7, BASE)));
     expect(m.learnRoute(statusOf(web, 6, BASE))).toEqual([]);
     const changed = statusOf({ ...web, revision: web.revision + 1 }, 7, BASE);
-    expect(m.learnRoute(changed)).toEqual([{ kind: 'route', name: 'web' }]);
+    expect(m.learnRoute(changed)).toEqual([{ kind: 'route', name: 'web', counters: false }]);
     expect(m.routes()[0]!.status.route?.revision).toBe(web.revision + 1);
   });
 });

@@ -79,7 +79,7 @@ describe('Proxy.place', () => {
       [route('web', port, [endpoint(a.address)]), route('web', port + 1, [endpoint(a.address)])],
       [route('web', port, [endpoint(a.address)]), route('api', port, [endpoint(a.address)])],
       [route('web', port, [endpoint(a.address), endpoint(a.address)])],
-      [route('web', port, Array.from({ length: 65 }, (_, i) => endpoint(`127.0.0.1:${i + 1}`)))],
+      [route('web', port, Array.from({ length: 129 }, (_, i) => endpoint(`127.0.0.1:${i + 1}`)))],
       Array.from({ length: 257 }, (_, i) => route(`r${i}`, 20000 + i, [])),
     ];
     for (const routes of bad) {

@@ -17,7 +17,8 @@ function webAt(t: number): RouteStatus {
 describe('RouteBook (the routes a dashboard shows)', () => {
   it('keeps a throughput point per report and per endpoint, the newest 120 at most, oldest first', () => {
     const book = new RouteBook();
-    for (let t = 1; t <= 300; t++) expect(book.put(webAt(t))).toBe(true);
+    expect(book.put(webAt(1))).toBe('table');
+    for (let t = 2; t <= 300; t++) expect(book.put(webAt(t))).toBe('counters');
     const route = book.get('web')!;
     const blue = route.history('api-blue@srv-a100');
     expect(blue).toHaveLength(ROUTE_HISTORY_POINTS);
@@ -32,7 +33,7 @@ describe('RouteBook (the routes a dashboard shows)', () => {
     book.put(webAt(1));
     const changed = webAt(1);
     changed.route = { ...web, revision: web.revision + 1 };
-    expect(book.put(changed)).toBe(true);
+    expect(book.put(changed)).toBe('table');
     expect(book.get('web')!.status.route?.revision).toBe(web.revision + 1);
     expect(book.get('web')!.history('api-blue@srv-a100')).toEqual([1]);
     // A route its proxy never reported on has no points.
@@ -57,10 +58,10 @@ describe('RouteBook (the routes a dashboard shows)', () => {
   it('ignores a status older than the one it holds', () => {
     const book = new RouteBook();
     book.put(webAt(5));
-    expect(book.put(webAt(4))).toBe(false);
+    expect(book.put(webAt(4))).toBeUndefined();
     const earlier = webAt(9);
     earlier.route = { ...web, revision: web.revision - 1 };
-    expect(book.put(earlier)).toBe(false);
+    expect(book.put(earlier)).toBeUndefined();
     expect(book.get('web')!.status.statsMs).toBe(BASE + 5000);
   });
 
@@ -80,6 +81,6 @@ describe('RouteBook (the routes a dashboard shows)', () => {
     const book = new RouteBook();
     for (let i = 0; i < ROUTE_LIMITS.routes + 50; i++) book.put(statusOf({ ...web, name: `svc-${i}` }, 1, BASE));
     expect(book.list()).toHaveLength(ROUTE_LIMITS.routes);
-    expect(book.put(statusOf({ ...web, name: 'one-too-many' }, 1, BASE))).toBe(false);
+    expect(book.put(statusOf({ ...web, name: 'one-too-many' }, 1, BASE))).toBeUndefined();
   });
 });

@@ -60,7 +60,7 @@ describe('AgentGateway: route counters on heartbeats', () => {
 
   it.each([
     ['more than 256 routes', [Array.from({ length: 257 }, (_, i) => stats(`r${i}`))], /heartbeat: routes/],
-    ['more than 64 endpoints on a route', [[stats('web', 65)]], /heartbeat: routes\.0\.endpoints/],
+    ['more than 128 endpoints on a route', [[stats('web', 129)]], /heartbeat: routes\.0\.endpoints/],
   ])('refuses a heartbeat with %s', async (_what, heartbeats, message) => {
     reports.length = 0;
     const { err } = await session('edge-2', heartbeats);

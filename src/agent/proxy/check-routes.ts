@@ -1,16 +1,13 @@
 // Checks the routes a controller places before anything is bound: a bad table changes nothing.
 import { isIP } from 'node:net';
-import { parseHostPort } from '../../core/address.js';
+import { isHostName, parseHostPort } from '../../core/address.js';
 import { YardError } from '../../core/errors.js';
 import { ROUTE_DEFAULTS, ROUTE_LIMITS, type Endpoint, type HealthCheck, type PlacedRoute } from '../../core/route.js';
 import { listenKey } from './listener.js';
 
-/** Endpoints one route may have: a backend may resolve to several instances, within this cap. */
-const MAX_ENDPOINTS = 64;
 /** Timers above this are surely a mistake (and Node's own ceiling is 24.8 days). */
 const MAX_TIMEOUT_MS = 24 * 3600_000;
 const MAX_CHECK_COUNT = 100;
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 
 function invalid(message: string, details: Record<string, string> = {}): YardError {
   return new YardError('INVALID_ARGUMENT', `${message}; the controller sent a table this agent cannot apply`, details);
@@ -43,10 +40,10 @@ function checkRoute(route: PlacedRoute): void {
   const details = { route: route.name };
   if (!Number.isInteger(route.listenPort) || route.listenPort < 1 || route.listenPort > 65535) throw invalid(`${what}: listen port ${route.listenPort} is not 1-65535`, details);
   const host = route.listenHost;
-  if (host && isIP(host) === 0 && !HOSTNAME.test(host)) throw invalid(`${what}: listen host "${host}" is not an IP address or host name`, details);
+  if (host && isIP(host) === 0 && !isHostName(host)) throw invalid(`${what}: listen host "${host}" is not an IP address or host name`, details);
   if (route.holdTimeoutMs > MAX_TIMEOUT_MS) throw invalid(`${what}: hold timeout ${route.holdTimeoutMs} ms is over a day`, details);
   if (route.healthCheck) checkHealth(route.healthCheck, what, details);
-  if (route.endpoints.length > MAX_ENDPOINTS) throw invalid(`${what} has ${route.endpoints.length} endpoints, more than ${MAX_ENDPOINTS}`, details);
+  if (route.endpoints.length > ROUTE_LIMITS.endpoints) throw invalid(`${what} has ${route.endpoints.length} endpoints, more than ${ROUTE_LIMITS.endpoints}`, details);
   const keys = new Set<string>();
   for (const ep of route.endpoints) {
     if (!ep.key) throw invalid(`${what}: an endpoint has no key`, details);

@@ -42,7 +42,7 @@ const sampleSchema = z.looseObject({
   nets: z.array(z.unknown()).max(LIMITS.nets),
   gpus: z.array(z.looseObject({ processes: z.array(z.unknown()).max(LIMITS.gpuProcesses) })).max(LIMITS.gpus),
 });
-const routeStatsSchema = z.looseObject({ name: z.string().max(LIMITS.nameLength), endpoints: z.array(z.looseObject({ key: z.string().max(512) })).max(ROUTE_LIMITS.backends) });
+const routeStatsSchema = z.looseObject({ name: z.string().max(LIMITS.nameLength), endpoints: z.array(z.looseObject({ key: z.string().max(512) })).max(ROUTE_LIMITS.endpoints) });
 const heartbeatSchema = z.looseObject({ samples: z.array(sampleSchema).max(LIMITS.samplesPerHeartbeat), routes: z.array(routeStatsSchema).max(ROUTE_LIMITS.routes) });
 
 type Session = ServerDuplexStream<ConnectRequest, ConnectResponse>;
