@@ -37,7 +37,6 @@ export interface RouterOptions {
   links: ProxyLinks;
   store: Store;
   /** The router records route changes; the audit trail is the caller's (it knows who asked). */
-  audit?: never;
   log: Logger;
   /** Asks for the store to be written soon. */
   flushSoon: () => void;
