@@ -367,11 +367,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const wasPaused = slot.state === S.WORKLOAD_STATE_PAUSED;
     if ((slot.state !== S.WORKLOAD_STATE_RUNNING && !wasPaused) || !proc) throw this.notRunning(slot, 'freeze it');
     const t0 = Date.now();
-    proc.signal('SIGSTOP');
     this.set(slot, S.WORKLOAD_STATE_PAUSED, 'frozen for migration');
     this.persist(slot, 'frozen');
     try {
-      const stop = await waitForStop(proc.pid);
+      const stop = await waitForStop(proc.pid, () => proc.signal('SIGSTOP'));
       if (stop === 'gone') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) exited before it could be frozen`);
       if (stop === 'timeout') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) did not stop on SIGSTOP within ${STOP_WAIT_MS / 1000}s`);
       return { ...(await packStateDir(this.store.stateDir(slot.spec.name), opts.archiveFile, opts)), checkpointMs: Date.now() - t0 };

@@ -61,14 +61,23 @@ function rssBytes(status: string | undefined): number | undefined {
 /** How long SIGSTOP may take to land: the workload must be scheduled once, which a busy host may delay. */
 export const STOP_WAIT_MS = 5000;
 
+/** How often a freeze sends SIGSTOP again while the workload is not yet stopped. */
+const RESTOP_EVERY_MS = 100;
+
 /**
  * Waits until the kernel reports `pid` stopped (state T): SIGSTOP takes effect asynchronously,
- * and a freeze must not read the state dir while the workload can still write to it.
- * 'gone': the process exited first.
+ * and a freeze must not read the state dir while the workload can still write to it. `stop`
+ * sends the signal, at once and again every 100 ms until it lands (under load a freeze once
+ * found the workload still running 5 s after a single SIGSTOP). 'gone': the process exited first.
  */
-export async function waitForStop(pid: number, timeoutMs = STOP_WAIT_MS): Promise<'stopped' | 'gone' | 'timeout'> {
+export async function waitForStop(pid: number, stop: () => void, timeoutMs = STOP_WAIT_MS): Promise<'stopped' | 'gone' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
+  let nextStop = 0;
   for (;;) {
+    if (Date.now() >= nextStop) {
+      stop();
+      nextStop = Date.now() + RESTOP_EVERY_MS;
+    }
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     // Field 3, after the command name in parentheses (which may itself hold spaces or parens).
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
