@@ -137,6 +137,11 @@ export interface AgentHello {
    * route backends that name a workload dial this address.
    */
   advertiseAddress: string;
+  /**
+   * The key this agent was given when it first joined (kept in its data dir): with it, and
+   * only with it, a known server id may register again. The join token admits new ids only.
+   */
+  agentKey: string;
 }
 
 export interface AgentHello_LabelsEntry {
@@ -281,6 +286,11 @@ export interface Welcome {
   heartbeatIntervalMs: number;
   /** A session quiet for longer than this is marked degraded. */
   heartbeatTtlMs: number;
+  /**
+   * Set when this server id joined now: the agent keeps it (owner-only) and presents it from
+   * then on, in its hello and on its checkpoint and console streams.
+   */
+  agentKey: string;
 }
 
 export interface HeartbeatAck {
@@ -931,6 +941,7 @@ function createBaseAgentHello(): AgentHello {
     agentVersion: "",
     joinToken: "",
     advertiseAddress: "",
+    agentKey: "",
   };
 }
 
@@ -974,6 +985,9 @@ export const AgentHello: MessageFns<AgentHello> = {
     }
     if (message.advertiseAddress !== "") {
       writer.uint32(106).string(message.advertiseAddress);
+    }
+    if (message.agentKey !== "") {
+      writer.uint32(114).string(message.agentKey);
     }
     return writer;
   },
@@ -1098,6 +1112,14 @@ export const AgentHello: MessageFns<AgentHello> = {
             message.advertiseAddress = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.agentKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1160,6 +1182,11 @@ export const AgentHello: MessageFns<AgentHello> = {
         : isSet(object.advertise_address)
         ? globalThis.String(object.advertise_address)
         : "",
+      agentKey: isSet(object.agentKey)
+        ? globalThis.String(object.agentKey)
+        : isSet(object.agent_key)
+        ? globalThis.String(object.agent_key)
+        : "",
     };
   },
 
@@ -1210,6 +1237,9 @@ export const AgentHello: MessageFns<AgentHello> = {
     if (message.advertiseAddress !== "") {
       obj.advertiseAddress = message.advertiseAddress;
     }
+    if (message.agentKey !== "") {
+      obj.agentKey = message.agentKey;
+    }
     return obj;
   },
 
@@ -1241,6 +1271,7 @@ export const AgentHello: MessageFns<AgentHello> = {
     message.agentVersion = object.agentVersion ?? "";
     message.joinToken = object.joinToken ?? "";
     message.advertiseAddress = object.advertiseAddress ?? "";
+    message.agentKey = object.agentKey ?? "";
     return message;
   },
 };
@@ -3042,7 +3073,14 @@ export const CommandResult: MessageFns<CommandResult> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return { serverId: "", controllerId: "", protocolVersion: 0, heartbeatIntervalMs: 0, heartbeatTtlMs: 0 };
+  return {
+    serverId: "",
+    controllerId: "",
+    protocolVersion: 0,
+    heartbeatIntervalMs: 0,
+    heartbeatTtlMs: 0,
+    agentKey: "",
+  };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -3061,6 +3099,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.heartbeatTtlMs !== 0) {
       writer.uint32(40).uint32(message.heartbeatTtlMs);
+    }
+    if (message.agentKey !== "") {
+      writer.uint32(50).string(message.agentKey);
     }
     return writer;
   },
@@ -3118,6 +3159,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.heartbeatTtlMs = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.agentKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3157,6 +3206,11 @@ export const Welcome: MessageFns<Welcome> = {
         : isSet(object.heartbeat_ttl_ms)
         ? globalThis.Number(object.heartbeat_ttl_ms)
         : 0,
+      agentKey: isSet(object.agentKey)
+        ? globalThis.String(object.agentKey)
+        : isSet(object.agent_key)
+        ? globalThis.String(object.agent_key)
+        : "",
     };
   },
 
@@ -3177,6 +3231,9 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.heartbeatTtlMs !== 0) {
       obj.heartbeatTtlMs = Math.round(message.heartbeatTtlMs);
     }
+    if (message.agentKey !== "") {
+      obj.agentKey = message.agentKey;
+    }
     return obj;
   },
 
@@ -3190,6 +3247,7 @@ export const Welcome: MessageFns<Welcome> = {
     message.protocolVersion = object.protocolVersion ?? 0;
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
     message.heartbeatTtlMs = object.heartbeatTtlMs ?? 0;
+    message.agentKey = object.agentKey ?? "";
     return message;
   },
 };
