@@ -138,8 +138,9 @@ export interface AgentHello {
    */
   advertiseAddress: string;
   /**
-   * The key this agent was given when it first joined (kept in its data dir): with it, and
-   * only with it, a known server id may register again. The join token admits new ids only.
+   * A secret the agent made when it first started (owner-only in its data dir). Joining (with
+   * the join token) binds it to server_id; from then on that id registers, uploads and
+   * downloads checkpoints and opens consoles with this key only. The join token admits new ids.
    */
   agentKey: string;
 }
@@ -286,11 +287,6 @@ export interface Welcome {
   heartbeatIntervalMs: number;
   /** A session quiet for longer than this is marked degraded. */
   heartbeatTtlMs: number;
-  /**
-   * Set when this server id joined now: the agent keeps it (owner-only) and presents it from
-   * then on, in its hello and on its checkpoint and console streams.
-   */
-  agentKey: string;
 }
 
 export interface HeartbeatAck {
@@ -3073,14 +3069,7 @@ export const CommandResult: MessageFns<CommandResult> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return {
-    serverId: "",
-    controllerId: "",
-    protocolVersion: 0,
-    heartbeatIntervalMs: 0,
-    heartbeatTtlMs: 0,
-    agentKey: "",
-  };
+  return { serverId: "", controllerId: "", protocolVersion: 0, heartbeatIntervalMs: 0, heartbeatTtlMs: 0 };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -3099,9 +3088,6 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.heartbeatTtlMs !== 0) {
       writer.uint32(40).uint32(message.heartbeatTtlMs);
-    }
-    if (message.agentKey !== "") {
-      writer.uint32(50).string(message.agentKey);
     }
     return writer;
   },
@@ -3159,14 +3145,6 @@ export const Welcome: MessageFns<Welcome> = {
             message.heartbeatTtlMs = reader.uint32();
             continue;
           }
-          case 6: {
-            if (tag !== 50) {
-              break;
-            }
-
-            message.agentKey = reader.string();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3206,11 +3184,6 @@ export const Welcome: MessageFns<Welcome> = {
         : isSet(object.heartbeat_ttl_ms)
         ? globalThis.Number(object.heartbeat_ttl_ms)
         : 0,
-      agentKey: isSet(object.agentKey)
-        ? globalThis.String(object.agentKey)
-        : isSet(object.agent_key)
-        ? globalThis.String(object.agent_key)
-        : "",
     };
   },
 
@@ -3231,9 +3204,6 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.heartbeatTtlMs !== 0) {
       obj.heartbeatTtlMs = Math.round(message.heartbeatTtlMs);
     }
-    if (message.agentKey !== "") {
-      obj.agentKey = message.agentKey;
-    }
     return obj;
   },
 
@@ -3247,7 +3217,6 @@ export const Welcome: MessageFns<Welcome> = {
     message.protocolVersion = object.protocolVersion ?? 0;
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
     message.heartbeatTtlMs = object.heartbeatTtlMs ?? 0;
-    message.agentKey = object.agentKey ?? "";
     return message;
   },
 };
