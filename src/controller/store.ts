@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
-import { z } from 'zod';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Low, type Adapter } from 'lowdb';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Route, RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
 import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import { describeIssue } from '../core/validate.js';
+import { storeSchema } from './store-schema.js';
 
 /** What the store keeps of a server: its identity and last word, never its metrics. */
 export type StoredServer = Omit<Server, 'latest' | 'state' | 'stateSinceMs'>;
@@ -36,23 +36,6 @@ export const AUDIT_HISTORY = 1000;
 /** Route changes kept; older ones are dropped. */
 export const ROUTE_CHANGE_HISTORY = 500;
 
-const storedServer = z.looseObject({
-  id: z.string().min(1),
-  name: z.string(),
-  hostname: z.string(),
-  firstSeenMs: z.number(),
-  lastSeenMs: z.number(),
-});
-const storeSchema = z.object({
-  version: z.literal(1),
-  controllerId: z.string().min(1),
-  servers: z.record(z.string(), storedServer),
-  migrations: z.record(z.string(), z.looseObject({ id: z.string().min(1), workload: z.string(), phase: z.number() })).optional(),
-  audit: z.array(z.looseObject({ atMs: z.number(), who: z.string(), action: z.string(), target: z.string(), ok: z.boolean() })).optional(),
-  routes: z.record(z.string(), z.looseObject({ name: z.string().min(1), listen: z.looseObject({ server: z.string(), port: z.number() }), backends: z.array(z.looseObject({ weight: z.number() })) })).optional(),
-  routeChanges: z.array(z.looseObject({ atMs: z.number(), who: z.string(), service: z.string(), action: z.string() })).optional(),
-});
-
 export interface OpenStoreOptions {
   file: string;
   /** Start with an empty store when the file is unreadable (a copy is still kept). */
@@ -73,29 +56,26 @@ export class Store {
   ) {}
 
   static async open({ file, reset = false }: OpenStoreOptions): Promise<Store> {
-    await mkdir(dirname(file), { recursive: true });
+    await ownerOnlyDir(dirname(file));
     const fresh: StoreData = { version: 1, controllerId: randomUUID(), servers: {} };
-    const db = new Low<StoreData>(new JSONFile<StoreData>(file), fresh);
-    let problem: string | undefined;
-    try {
-      await db.read();
-      const parsed = storeSchema.safeParse(db.data);
-      if (!parsed.success) problem = `unexpected content (${parsed.error.issues[0]?.path.join('.') || 'root'}: ${parsed.error.issues[0]?.message})`;
-    } catch (err) {
-      problem = `not valid JSON (${errorMessage(err)})`;
+    const db = new Low<StoreData>(new OwnerOnlyJsonFile<StoreData>(file), fresh);
+    const read = await readStore(file);
+    if (read.data) {
+      db.data = read.data;
+      await chmod(file, 0o600);
+      return new Store(db, file);
     }
-    if (problem === undefined) return new Store(db, file);
+    if (read.problem === undefined) return new Store(db, file);
 
     const copy = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    await copyFile(file, copy);
+    await writeFile(copy, await readFile(file), { mode: 0o600, flag: 'wx' });
     if (!reset) {
       throw new YardError(
         'STORE_CORRUPT',
-        `store file ${file} is ${problem}; a copy was kept at ${copy}. Fix the file, or start with --reset-store to begin with an empty store`,
-        { file, copy },
+        `store file ${file} ${read.problem}; a copy was kept at ${copy}. Fix the file, or start with --reset-store to begin with an empty store`,
+        { file, copy, ...(read.field !== undefined && { field: read.field }) },
       );
     }
-    db.data = fresh;
     await db.write();
     return new Store(db, file, copy);
   }
@@ -169,4 +149,69 @@ export class Store {
   async flush(): Promise<void> {
     await this.db.write();
   }
+}
+
+type ReadResult = { data: StoreData; problem?: undefined; field?: undefined } | { data?: undefined; problem?: string; field?: string };
+
+/** The store file checked against its schema: its data, nothing (no file yet), or what is wrong. */
+async function readStore(file: string): Promise<ReadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { problem: `is not valid JSON (${errorMessage(err)})` };
+  }
+  const parsed = storeSchema.safeParse(json);
+  if (parsed.success) return { data: parsed.data };
+  const { field, message } = describeIssue(parsed.error);
+  return { problem: field ? `has a bad field: ${field} ${message}` : `is not a store (${message})`, field };
+}
+
+/**
+ * The data dir holds the journal, the audit trail and the checkpoints: owner-only, whatever the
+ * umask. One of ours that others can read is tightened; a shared one (sticky, as /tmp) is refused.
+ */
+async function ownerOnlyDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await stat(dir);
+  if ((st.mode & 0o077) === 0 || st.uid !== process.getuid?.()) return;
+  if (st.mode & 0o1000) throw new YardError('INVALID_ARGUMENT', `data dir ${dir} is a shared directory (like /tmp): give --data-dir a directory of its own, e.g. ${join(dir, 'switchyard')}`);
+  await chmod(dir, 0o700);
+}
+
+/** lowdb's JSON file adapter, written owner-only (tmp + rename, one write at a time). */
+class OwnerOnlyJsonFile<T> implements Adapter<T> {
+  private queue: Promise<void> = Promise.resolve();
+  constructor(private readonly file: string) {}
+
+  async read(): Promise<T | null> {
+    try {
+      return JSON.parse(await readFile(this.file, 'utf8')) as T;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  write(data: T): Promise<void> {
+    const text = JSON.stringify(data, null, 2);
+    const done = this.queue.then(() => replaceOwnerOnly(this.file, text));
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+}
+
+async function replaceOwnerOnly(file: string, text: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.tmp`);
+  // A temp file left by a crash may have been created readable by all; 'wx' makes a new one 0600.
+  await rm(tmp, { force: true });
+  await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
+  await rename(tmp, file);
 }

@@ -118,9 +118,9 @@ describe('Router: apply', () => {
   it('refuses a store file whose routes or changes are malformed, naming the field', async () => {
     const file = join(f.dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ version: 1, controllerId: 'x', servers: {}, routes: { web: { name: 'web', backends: [] } } }));
-    await expect(Store.open({ file })).rejects.toThrow(/unexpected content \(routes\.web\.listen/);
+    await expect(Store.open({ file })).rejects.toThrow(/has a bad field: routes\.web\.listen is required/);
     writeFileSync(file, JSON.stringify({ version: 1, controllerId: 'x', servers: {}, routeChanges: [{ atMs: 1, who: 'a', action: 'apply' }] }));
-    await expect(Store.open({ file })).rejects.toThrow(/unexpected content \(routeChanges\.0\.service/);
+    await expect(Store.open({ file })).rejects.toThrow(/has a bad field: routeChanges\[0\]\.service is required/);
   });
 
   it('keeps routes and their history in the store, and places them when the proxy reconnects', async () => {

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { HealthCheckKind, RoutePolicy, RouteProtocol } from '../core/route.js';
+import { MigrationPhase, MigrationStrategy } from '../core/workload.js';
+
+// The whole store, field by field, as the controller writes it. Everything read back from the
+// file is served over gRPC as it is, so a field of the wrong type would fail every later call
+// that lists it ("Error serializing response"): it is refused at start instead.
+
+/** The values an enum really has (never ts-proto's UNRECOGNIZED). */
+function oneOf<E extends Record<string, number>>(e: E, skip: number[] = []) {
+  const values = Object.values(e).filter((v) => v >= 0 && !skip.includes(v)) as Exclude<E[keyof E], -1>[];
+  return z.literal(values);
+}
+
+const int64 = z.number().int();
+const uint32 = z.number().int().nonnegative();
+const double = z.number();
+
+/** A record whose keys are its values' `field` (an id or a name), as the store indexes them. */
+function keyedBy<T extends z.ZodObject>(value: T, field: string) {
+  return z.record(z.string(), value).superRefine((all, ctx) => {
+    for (const [key, v] of Object.entries(all)) {
+      if ((v as Record<string, unknown>)[field] !== key) ctx.addIssue({ code: 'custom', path: [key, field], message: `must equal its key "${key}"` });
+    }
+  });
+}
+
+const capabilities = z.object({
+  gpus: z.array(z.object({ index: uint32, name: z.string(), uuid: z.string(), memoryTotalMib: double.optional() })),
+  migrationStrategies: z.array(z.string()),
+  proxy: z.boolean(),
+});
+
+const hostInfo = z.object({ os: z.string(), kernel: z.string(), arch: z.string(), cpuModel: z.string(), cpuCores: uint32, memoryTotalBytes: double });
+
+const storedServer = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  hostname: z.string(),
+  addresses: z.array(z.string()),
+  mac: z.string(),
+  labels: z.record(z.string(), z.string()),
+  location: z.string(),
+  capabilities: capabilities.optional(),
+  host: hostInfo.optional(),
+  agentVersion: z.string(),
+  firstSeenMs: int64,
+  lastSeenMs: int64,
+  advertiseAddress: z.string(),
+});
+
+const migration = z.object({
+  id: z.string().min(1),
+  workload: z.string().min(1),
+  sourceServerId: z.string(),
+  targetServerId: z.string(),
+  strategy: oneOf(MigrationStrategy),
+  phase: oneOf(MigrationPhase, [MigrationPhase.MIGRATION_PHASE_UNSPECIFIED]),
+  requestedBy: z.string(),
+  createdMs: int64,
+  updatedMs: int64,
+  finishedMs: int64,
+  preflight: z.array(z.object({ name: z.string(), ok: z.boolean(), reason: z.string() })),
+  timings: z
+    .object({
+      checkpointMs: double.optional(),
+      transferMs: double.optional(),
+      transferBytes: double,
+      restoreMs: double.optional(),
+      verifyMs: double.optional(),
+      downtimeMs: double.optional(),
+      trafficHeldMs: double.optional(),
+      trafficShiftMs: double.optional(),
+    })
+    .optional(),
+  bytesDone: double,
+  bytesTotal: double,
+  checkpointSha256: z.string(),
+  error: z.string(),
+});
+
+const auditEntry = z.object({ atMs: int64, who: z.string(), action: z.string(), target: z.string(), ok: z.boolean(), error: z.string() });
+
+const route = z.object({
+  name: z.string().min(1),
+  listen: z.object({ server: z.string().min(1), port: uint32, host: z.string() }),
+  protocol: oneOf(RouteProtocol),
+  policy: oneOf(RoutePolicy),
+  backends: z.array(
+    z.object({ workload: z.string(), address: z.string(), port: uint32, weight: uint32, version: z.string(), drain: z.boolean(), drainTimeoutMs: uint32 }),
+  ),
+  healthCheck: z
+    .object({ kind: oneOf(HealthCheckKind), intervalMs: uint32, timeoutMs: uint32, unhealthyAfter: uint32, healthyAfter: uint32, path: z.string() })
+    .optional(),
+  holdTimeoutMs: uint32,
+  drainTimeoutMs: uint32,
+  revision: z.number().int().nonnegative(),
+  updatedMs: int64,
+  updatedBy: z.string(),
+});
+
+const routeChange = z.object({
+  atMs: int64,
+  who: z.string(),
+  service: z.string(),
+  action: z.string(),
+  before: route.optional(),
+  after: route.optional(),
+  note: z.string(),
+});
+
+export const storeSchema = z.object({
+  version: z.literal(1),
+  controllerId: z.string().min(1),
+  servers: keyedBy(storedServer, 'id'),
+  migrations: keyedBy(migration, 'id').optional(),
+  audit: z.array(auditEntry).optional(),
+  routes: keyedBy(route, 'name').optional(),
+  routeChanges: z.array(routeChange).optional(),
+});
