@@ -54,6 +54,10 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       return ok(cmd.id, { workload: await sup.start(a.value.spec!, { restore: a.value.restore }) });
     case 'stop':
       return ok(cmd.id, { workload: await sup.stop(a.value.name, { remove: a.value.remove, kill: a.value.kill }) });
+    case 'ensure':
+      return ok(cmd.id, { workload: await sup.ensureRunning(a.value.name, { restore: a.value.restore }) });
+    case 'inspect':
+      return ok(cmd.id, { workload: sup.inspect(a.value.name) });
     case 'signal':
       return ok(cmd.id, { workload: a.value.signal === WorkloadSignal.WORKLOAD_SIGNAL_PAUSE ? sup.pause(a.value.name) : sup.resume(a.value.name) });
     case 'logs':

@@ -61,12 +61,12 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
   const run = (s: WorkloadSpec, server = 'host-a') => api.call(api.client.runWorkload, { server, spec: s });
   const migrate = (workload: string, strategy: MigrationStrategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, target = 'host-b') =>
     api.call(api.client.startMigration, { workload, target, strategy }).then((r) => r.migration!);
-  const waitRunning = (name: string, host: string) =>
+  const waitRunning = (name: string, host: string, timeoutMs = 30_000) =>
     waitFor(`${name} running on ${host}`, async () => {
       const id = await serverId(host);
       const live = await api.liveInstances(name);
       return live.length === 1 && live[0]!.serverId === id && workloadStates.name(live[0]!.state) === 'running' ? live[0] : undefined;
-    }, 30_000, 200);
+    }, timeoutMs, 200);
 
   beforeAll(async () => {
     assertBuilt();
@@ -197,6 +197,33 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     await waitFor('host-b back', async () => (await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir])).stdout.includes('"online"') || undefined);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await api.liveInstances('bigstate')).toHaveLength(1);
+  });
+
+  it('rolls back when the target agent is SIGKILLed while the source checkpoints: the source runs again from that checkpoint', async () => {
+    // Saves slowly, so the kill lands mid-checkpoint; the rollback then follows the checkpoint
+    // result at once, ahead of the source agent's next workload snapshot.
+    const script = [
+      '[ -f "$SWITCHYARD_STATE_DIR/n" ] && [ "$SWITCHYARD_RESTORE" = 1 ] && echo "resumed from $(cat "$SWITCHYARD_STATE_DIR/n")"',
+      'n=0; trap \'sleep 0.8; echo $n > "$SWITCHYARD_STATE_DIR/n"; echo "saved $n"; exit 0\' USR1',
+      'while :; do n=$((n+1)); sleep 0.1; done',
+    ].join('\n');
+    await run(shellSpec('slowsave', script));
+    await waitRunning('slowsave', 'host-a');
+    const m = await migrate('slowsave');
+    await api.waitForPhase(m.id, 'checkpointing');
+    await agents.b!.kill('SIGKILL');
+    const done = await api.waitForMigrationEnd(m.id);
+    expect(migrationPhases.name(done.phase)).toBe('rolled_back');
+    const back = await waitRunning('slowsave', 'host-a', 10_000);
+    expect(back.restored).toBe(true);
+    const saved = await waitFor('slowsave resumed on host-a', async () => /saved (\d+)[\s\S]*resumed from (\d+)/.exec(await logsOf('slowsave')) ?? undefined);
+    expect(saved[2]).toBe(saved[1]);
+    startAgent('b');
+    await waitFor('host-b back', async () => {
+      const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
+      return (JSON.parse(r.stdout) as { name: string; state: string }[]).find((s) => s.name === 'host-b')?.state === 'online' || undefined;
+    });
+    expect(await api.liveInstances('slowsave')).toHaveLength(1);
   });
 
   it('leaves workloads running through a controller restart: the agents report the same processes', async () => {

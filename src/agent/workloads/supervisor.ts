@@ -75,6 +75,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return slot && this.snapshot(slot);
   }
 
+  /** The workload as it is now; NOT_FOUND when this agent has none by that name. */
+  inspect(name: string): Workload {
+    return this.snapshot(this.must(name));
+  }
+
   async start(specIn: WorkloadSpec, opts: { restore?: boolean } = {}): Promise<Workload> {
     const spec = withDefaults(specIn);
     checkSpec(spec);
@@ -125,6 +130,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.set(slot, S.WORKLOAD_STATE_RUNNING, 'resumed');
     this.persist(slot, 'running');
     return this.snapshot(slot);
+  }
+
+  /**
+   * Rollbacks: afterwards the workload runs here, decided from this agent's own state (the
+   * controller's copy of it may trail): a live one is left be, a frozen one resumed, a
+   * checkpointed or exited one started again, from its state dir when `restore`. While a
+   * start, checkpoint or install is in flight the answer is BUSY: the caller asks again.
+   */
+  async ensureRunning(name: string, opts: { restore: boolean }): Promise<Workload> {
+    const slot = this.must(name);
+    const other = this.busy.get(name);
+    if (other) throw new YardError('BUSY', `workload ${name} is ${other}; try again when that ends`, { workload: name });
+    if (slot.state === S.WORKLOAD_STATE_PAUSED) return this.resume(name);
+    if (LIVE.has(slot.state)) return this.snapshot(slot);
+    return this.start(slot.spec, { restore: opts.restore });
   }
 
   /**

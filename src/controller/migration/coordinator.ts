@@ -14,7 +14,6 @@ import {
   type Migration,
   type Workload,
 } from '../../core/workload.js';
-import { WorkloadSignal } from '../../gen/switchyard/v1/agent_gateway.js';
 import { BackendHealth } from '../../gen/switchyard/v1/route.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { CheckpointStore } from '../checkpoints.js';
@@ -77,6 +76,8 @@ class Cancelled extends Error {}
 export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   private readonly live = new Map<string, Migration>();
   private readonly cancelled = new Set<string>();
+  /** Workloads whose stray copy is being checked or removed (one check at a time each). */
+  private readonly reconciling = new Set<string>();
 
   constructor(private readonly o: CoordinatorOptions) {
     super();
@@ -259,26 +260,43 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       if (err instanceof NothingChanged) {
         await this.finish(m, P.MIGRATION_PHASE_FAILED, err.message);
       } else {
-        await this.rollback(m, err instanceof Cancelled ? 'cancelled by an operator' : errorMessage(err), !(err instanceof NoCheckpoint));
+        await this.rollback(m, err instanceof Cancelled ? 'cancelled by an operator' : errorMessage(err), !(err instanceof NoCheckpoint)).catch((e: unknown) =>
+          this.finish(m, P.MIGRATION_PHASE_FAILED, errorMessage(e)).catch(() => undefined),
+        );
       }
     }
   }
 
-  /** The restored workload must keep running, unrestarted, for the verify window. */
+  /**
+   * The restored workload must keep running, unrestarted, for the verify window. The snapshots
+   * only cut the wait short; the target agent's own answer at the end decides.
+   */
   private async verify(m: Migration, started: Workload): Promise<void> {
     const deadline = Date.now() + this.o.verifyMs;
-    while (Date.now() < deadline) {
-      this.checkCancel(m);
-      await sleep(Math.min(200, this.o.verifyMs));
-      const now = this.o.workloads.at(m.targetServerId, m.workload);
+    const check = (now: Workload | undefined) => {
       if (now && (now.state !== WorkloadState.WORKLOAD_STATE_RUNNING || now.pid !== started.pid || now.restarts !== started.restarts)) {
         throw new YardError('VERIFY_FAILED', `${m.workload} did not keep running on ${this.nameOf(m.targetServerId)}: ${now.message || 'exited'}`);
       }
+    };
+    while (Date.now() < deadline) {
+      this.checkCancel(m);
+      await sleep(Math.min(200, this.o.verifyMs));
+      // An agent that went away took its workloads with it.
+      if (!this.o.links.connected(m.targetServerId)) throw new YardError('VERIFY_FAILED', `${this.nameOf(m.targetServerId)} went away while ${m.workload} was being verified there`);
+      const now = this.o.workloads.at(m.targetServerId, m.workload);
+      // A snapshot older than the start says nothing about this run.
+      if (now && now.startedMs >= started.startedMs) check(now);
     }
+    check((await this.send(m.targetServerId, { $case: 'inspect', value: { name: m.workload } })).workload);
   }
 
   private async commit(m: Migration): Promise<void> {
-    await this.retry(m, 'stop the source', () => this.send(m.sourceServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: m.strategy !== S.MIGRATION_STRATEGY_RESTART } }));
+    await this.retry(m, 'stop the source', () =>
+      this.send(m.sourceServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: m.strategy !== S.MIGRATION_STRATEGY_RESTART } }).catch((err: unknown) => {
+        // Already gone: a commit cut short by a controller restart removed it.
+        if (!(err instanceof YardError && err.code === 'NOT_FOUND')) throw err;
+      }),
+    );
     await this.o.checkpoints.remove(m.id);
     await this.finish(m, P.MIGRATION_PHASE_COMMITTED, '');
   }
@@ -293,14 +311,11 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     if (this.o.links.connected(m.targetServerId)) {
       await this.send(m.targetServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: true } }).catch(() => undefined);
     }
-    await this.retry(m, 'restore the source', async () => {
-      const src = this.o.workloads.at(m.sourceServerId, m.workload);
-      if (!src) throw new YardError('NOT_FOUND', `${m.workload} is not on ${this.nameOf(m.sourceServerId)} yet`);
-      if (src.state === WorkloadState.WORKLOAD_STATE_PAUSED) return this.send(m.sourceServerId, { $case: 'signal', value: { name: m.workload, signal: WorkloadSignal.WORKLOAD_SIGNAL_RESUME } });
-      // Checkpointed (or exited): start again from the same checkpoint, which is its state dir.
-      if (!isLive(src)) return this.send(m.sourceServerId, { $case: 'start', value: { spec: src.spec!, restore: fromCheckpoint && m.strategy !== S.MIGRATION_STRATEGY_RESTART } });
-      return undefined;
-    });
+    // The source agent decides from its own state, never from our snapshot of it (which can
+    // trail a checkpoint that just finished): running stays, frozen resumes, checkpointed
+    // starts again from the same checkpoint, which is its state dir.
+    const restore = fromCheckpoint && m.strategy !== S.MIGRATION_STRATEGY_RESTART;
+    await this.retry(m, 'restore the source', () => this.send(m.sourceServerId, { $case: 'ensure', value: { name: m.workload, restore } }));
     await this.o.checkpoints.remove(m.id);
     await this.finish(m, P.MIGRATION_PHASE_ROLLED_BACK, why);
   }
@@ -338,8 +353,8 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
         return;
       }
       await this.waitForAgents(m);
-      const onTarget = this.o.workloads.at(m.targetServerId, m.workload);
-      if (m.phase === P.MIGRATION_PHASE_VERIFYING && onTarget?.state === WorkloadState.WORKLOAD_STATE_RUNNING) {
+      // The journal says how far it got; the target agent itself says whether it runs there.
+      if (m.phase === P.MIGRATION_PHASE_VERIFYING && (await this.runsOn(m.targetServerId, m.workload))) {
         await this.commit(m);
         return;
       }
@@ -351,11 +366,17 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
 
   private async waitForAgents(m: Migration): Promise<void> {
     const deadline = Date.now() + this.o.agentWaitMs;
-    const ready = () => this.o.links.connected(m.sourceServerId) && this.o.workloads.at(m.sourceServerId, m.workload) !== undefined;
-    while (!ready() && Date.now() < deadline) await sleep(200);
-    // Give the target a moment to report too (its snapshot decides commit vs rollback).
+    while (!this.o.links.connected(m.sourceServerId) && Date.now() < deadline) await sleep(200);
+    // Give the target a moment to come back too (its answer decides commit vs rollback).
     const targetDeadline = Math.min(deadline, Date.now() + 3000);
     while (!this.o.links.connected(m.targetServerId) && Date.now() < targetDeadline) await sleep(200);
+  }
+
+  /** Whether `serverId`'s agent says the workload is live there (no answer: no). */
+  private async runsOn(serverId: string, workload: string): Promise<boolean> {
+    if (!this.o.links.connected(serverId)) return false;
+    const r = await this.send(serverId, { $case: 'inspect', value: { name: workload } }).catch(() => undefined);
+    return r?.workload !== undefined && isLive(r.workload);
   }
 
   /**
@@ -425,7 +446,11 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     await this.waitIdle(m.workload, m.targetServerId, IDLE_WAIT_MS);
   }
 
-  /** Waits (bounded) until the workload table shows `workload` live on `serverId` and nowhere else. */
+  /**
+   * Waits (bounded) until the workload table shows `workload` live on `serverId` and nowhere
+   * else. Only for traffic: the router places routes from that table, so this is the moment its
+   * view caught up; no decision about where the workload runs is taken from it.
+   */
   private async settled(workload: string, serverId: string): Promise<void> {
     const deadline = Date.now() + SETTLE_WAIT_MS;
     const live = () => this.o.workloads.instances(workload).filter(isLive).map((w) => w.serverId);
@@ -459,22 +484,27 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
 
   /**
    * Invariant: one host. A copy that shows up where a finished migration says it must not be
-   * (an agent that was away during a rollback, or during a commit) is stopped and removed.
+   * (an agent that was away during a rollback, or during a commit) is stopped and removed —
+   * once the host where it belongs answers, itself, that it runs it there. Checked when either
+   * host reports, as either may be the last to come back.
    */
   private reconcile(w: Workload): void {
-    if (!isLive(w)) return;
     const name = w.spec!.name;
-    if (this.inFlight(name)) return;
+    if (this.inFlight(name) || this.reconciling.has(name)) return;
     const last = this.o.store.migrations().find((m) => m.workload === name);
     if (!last || !migrationDone(last.phase)) return;
-    const stray =
-      (last.phase === P.MIGRATION_PHASE_COMMITTED && w.serverId === last.sourceServerId) ||
-      (last.phase !== P.MIGRATION_PHASE_COMMITTED && w.serverId === last.targetServerId);
-    if (!stray) return;
-    const others = this.o.workloads.instances(name).filter((x) => x.serverId !== w.serverId && isLive(x));
-    if (others.length === 0) return;
-    this.o.log.warn('stopping a stray copy left by a migration', { workload: name, server: this.nameOf(w.serverId), migration: last.id });
-    void this.send(w.serverId, { $case: 'stop', value: { name, remove: true, kill: true } }).catch(() => undefined);
+    const committed = last.phase === P.MIGRATION_PHASE_COMMITTED;
+    const home = committed ? last.targetServerId : last.sourceServerId;
+    const away = committed ? last.sourceServerId : last.targetServerId;
+    if ((w.serverId !== home && w.serverId !== away) || !this.o.workloads.at(away, name)) return;
+    this.reconciling.add(name);
+    void this.runsOn(home, name)
+      .then(async (runs) => {
+        if (!runs || this.inFlight(name)) return;
+        this.o.log.warn('removing a stray copy left by a migration', { workload: name, server: this.nameOf(away), migration: last.id });
+        await this.send(away, { $case: 'stop', value: { name, remove: true, kill: true } }).catch(() => undefined);
+      })
+      .finally(() => this.reconciling.delete(name));
   }
 }
 

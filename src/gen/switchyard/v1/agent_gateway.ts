@@ -187,7 +187,28 @@ export interface AgentCommand {
     | { $case: "logs"; value: ReadLogs }
     | { $case: "upload"; value: UploadCheckpoint }
     | { $case: "routes"; value: PlaceRoutes }
+    | { $case: "ensure"; value: EnsureRunning }
+    | { $case: "inspect"; value: InspectWorkload }
     | undefined;
+}
+
+/**
+ * Rollbacks: the workload runs on this agent afterwards, as the agent's own state decides —
+ * left be when live, resumed when frozen, started again when checkpointed or exited (with
+ * SWITCHYARD_RESTORE=1 over its state dir when restore is set). Answered with the workload as
+ * it is then; BUSY while a start, checkpoint or install of it is still in flight.
+ */
+export interface EnsureRunning {
+  name: string;
+  restore: boolean;
+}
+
+/**
+ * The workload as the agent sees it now (NOT_FOUND when it has none by that name): the
+ * authoritative answer where the controller's snapshot may trail.
+ */
+export interface InspectWorkload {
+  name: string;
 }
 
 /**
@@ -1709,6 +1730,12 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       case "routes":
         PlaceRoutes.encode(message.action.value, writer.uint32(82).fork()).join();
         break;
+      case "ensure":
+        EnsureRunning.encode(message.action.value, writer.uint32(90).fork()).join();
+        break;
+      case "inspect":
+        InspectWorkload.encode(message.action.value, writer.uint32(98).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1806,6 +1833,22 @@ export const AgentCommand: MessageFns<AgentCommand> = {
             message.action = { $case: "routes", value: PlaceRoutes.decode(reader, reader.uint32()) };
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.action = { $case: "ensure", value: EnsureRunning.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.action = { $case: "inspect", value: InspectWorkload.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1839,6 +1882,10 @@ export const AgentCommand: MessageFns<AgentCommand> = {
         ? { $case: "upload", value: UploadCheckpoint.fromJSON(object.upload) }
         : isSet(object.routes)
         ? { $case: "routes", value: PlaceRoutes.fromJSON(object.routes) }
+        : isSet(object.ensure)
+        ? { $case: "ensure", value: EnsureRunning.fromJSON(object.ensure) }
+        : isSet(object.inspect)
+        ? { $case: "inspect", value: InspectWorkload.fromJSON(object.inspect) }
         : undefined,
     };
   },
@@ -1866,6 +1913,10 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       obj.upload = UploadCheckpoint.toJSON(message.action.value);
     } else if (message.action?.$case === "routes") {
       obj.routes = PlaceRoutes.toJSON(message.action.value);
+    } else if (message.action?.$case === "ensure") {
+      obj.ensure = EnsureRunning.toJSON(message.action.value);
+    } else if (message.action?.$case === "inspect") {
+      obj.inspect = InspectWorkload.toJSON(message.action.value);
     }
     return obj;
   },
@@ -1931,7 +1982,171 @@ export const AgentCommand: MessageFns<AgentCommand> = {
         }
         break;
       }
+      case "ensure": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "ensure", value: EnsureRunning.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "inspect": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "inspect", value: InspectWorkload.fromPartial(object.action.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseEnsureRunning(): EnsureRunning {
+  return { name: "", restore: false };
+}
+
+export const EnsureRunning: MessageFns<EnsureRunning> = {
+  encode(message: EnsureRunning, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.restore !== false) {
+      writer.uint32(16).bool(message.restore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnsureRunning {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnsureRunning();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.restore = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnsureRunning {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      restore: isSet(object.restore) ? globalThis.Boolean(object.restore) : false,
+    };
+  },
+
+  toJSON(message: EnsureRunning): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.restore !== false) {
+      obj.restore = message.restore;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnsureRunning>, I>>(base?: I): EnsureRunning {
+    return EnsureRunning.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnsureRunning>, I>>(object: I): EnsureRunning {
+    const message = createBaseEnsureRunning();
+    message.name = object.name ?? "";
+    message.restore = object.restore ?? false;
+    return message;
+  },
+};
+
+function createBaseInspectWorkload(): InspectWorkload {
+  return { name: "" };
+}
+
+export const InspectWorkload: MessageFns<InspectWorkload> = {
+  encode(message: InspectWorkload, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InspectWorkload {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInspectWorkload();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InspectWorkload {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: InspectWorkload): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InspectWorkload>, I>>(base?: I): InspectWorkload {
+    return InspectWorkload.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InspectWorkload>, I>>(object: I): InspectWorkload {
+    const message = createBaseInspectWorkload();
+    message.name = object.name ?? "";
     return message;
   },
 };
