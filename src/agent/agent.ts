@@ -93,12 +93,17 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const session = new AgentSession({ controller: opts.controller, hello, drain, log: opts.log, snapshot, routeStats, onCommand: (cmd) => runCommand(cmd, ctx) });
   for (const event of ['change', 'removed'] as const) supervisor.on(event, () => session.sendSnapshot());
   session.start();
+  // SIGCONT asks a waiting agent to dial at once (a dashboard that just started a controller
+  // here sends it). An agent that is not stopped ignores it by default, so older agents are safe.
+  const dialNow = () => session.dialNow();
+  process.on('SIGCONT', dialNow);
   opts.log.info('agent started', { server: serverId, controller: opts.controller, gpus: gpus.length, dataDir: opts.dataDir, proxy: proxy !== undefined });
 
   return {
     serverId,
     async stop() {
       clearInterval(freeTimer);
+      process.off('SIGCONT', dialNow);
       session.stop();
       transfers.close();
       await proxy?.close();

@@ -22,10 +22,15 @@ export interface SessionOptions {
   snapshot?: () => Workload[];
   /** Proxy agents: the counters of every route placed here, sent with each heartbeat. */
   routeStats?: () => RouteStats[];
+  /** How long to wait between dials (default: about 1 s doubling to 30 s; tests use a faster one). */
+  backoff?: Backoff;
 }
 
+/** Its own subchannel: one shared through grpc-js's global pool would keep its backoff across channels. */
+const SESSION_OPTIONS = { ...CLIENT_OPTIONS, 'grpc.use_local_subchannel_pool': 1 };
+
 /** Refusals that retrying soon will not cure: wait the longest backoff before trying again. */
-const STUBBORN = new Set(['UNAUTHENTICATED', 'PROTOCOL_VERSION', 'INVALID_ARGUMENT']);
+const STUBBORN = new Set(['UNAUTHENTICATED', 'PERMISSION_DENIED', 'PROTOCOL_VERSION', 'INVALID_ARGUMENT']);
 
 /**
  * The agent's side of AgentGateway.Connect: dial, hello, heartbeat at the controller's pace,
@@ -33,8 +38,9 @@ const STUBBORN = new Set(['UNAUTHENTICATED', 'PROTOCOL_VERSION', 'INVALID_ARGUME
  * controller.
  */
 export class AgentSession {
-  private readonly client: AgentGatewayClient;
-  private readonly backoff = new Backoff();
+  /** The channel of the current dial; each dial gets a fresh one. */
+  private client?: AgentGatewayClient;
+  private readonly backoff: Backoff;
   private call?: ClientDuplexStream<ConnectRequest, ConnectResponse>;
   private heartbeatTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
@@ -45,7 +51,7 @@ export class AgentSession {
   private intervalMs = 0;
 
   constructor(private readonly opts: SessionOptions) {
-    this.client = new AgentGatewayClient(opts.controller, credentials.createInsecure(), CLIENT_OPTIONS);
+    this.backoff = opts.backoff ?? new Backoff();
   }
 
   start(): void {
@@ -58,17 +64,35 @@ export class AgentSession {
     clearTimeout(this.snapshotTimer);
     clearInterval(this.heartbeatTimer);
     this.call?.cancel();
-    this.client.close();
+    this.client?.close();
   }
 
+  /** Dials at once if it is waiting to retry: someone who knows the controller is back says so. */
+  dialNow(): void {
+    if (this.stopped || !this.retryTimer) return;
+    clearTimeout(this.retryTimer);
+    this.opts.log.info(`dialling controller ${this.opts.controller} now, as asked`);
+    this.dial();
+  }
+
+  /**
+   * A fresh channel per dial, with a subchannel of its own, closed when its session ends: a
+   * grpc-js channel that failed to connect keeps its own backoff (1 s growing to 120 s) and fails
+   * every call at once until that runs out, so a controller back on its port went unseen for up
+   * to two minutes. This way our backoff is the only one and each dial really connects.
+   */
   private dial(): void {
+    this.retryTimer = undefined;
     this.refusal = undefined;
-    const call = this.client.connect(new Metadata());
+    const client = new AgentGatewayClient(this.opts.controller, credentials.createInsecure(), SESSION_OPTIONS);
+    this.client = client;
+    const call = client.connect(new Metadata());
     this.call = call;
     let ended = false;
     const lost = (why: string, stubborn: boolean) => {
       if (ended) return;
       ended = true;
+      client.close();
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = undefined;
       if (this.stopped) return;
