@@ -1,4 +1,5 @@
 import { YardError } from '../core/errors.js';
+import { printableLines } from '../core/printable.js';
 import { routeToFile } from '../core/route-file.js';
 import { ROUTE_DEFAULTS, backendLabel, healthNames, policies, type Backend, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../core/route.js';
 import { PromotionState, type ApplyRoutesResponse, type PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
@@ -151,7 +152,7 @@ function routeBlock(s: ListedRoute, names: ServerNames, g: RouteGlyphs): string[
 export function routesText(statuses: RouteStatus[], names: ServerNames, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const routes = withTables(statuses);
   if (routes.length === 0) return 'no routes yet: `yard route apply -f web.yaml` creates one\n';
-  return routes.map((s) => routeBlock(s, names, g).join('\n')).join('\n\n') + '\n';
+  return printableLines(routes.map((s) => routeBlock(s, names, g).join('\n')).join('\n\n')) + '\n';
 }
 
 /** A backend's identity across two tables: the same workload and port, or the same address. */
@@ -258,7 +259,7 @@ export function applyText(outcomes: ApplyOutcome[], dryRun: boolean, g: RouteGly
     return o.kind === 'created' ? `${o.service}: created (rev ${o.revision}): ${diff}` : `${o.service}: updated (rev ${o.revision}): ${diff}`;
   });
   if (dryRun) lines.push('dry run: the controller checked the file; nothing was changed');
-  return lines.join('\n') + '\n';
+  return printableLines(lines.join('\n')) + '\n';
 }
 
 /** A table's backends with their weight bars, as `weight`, `rollback` and `drain` leave them. */
@@ -276,7 +277,7 @@ function changedTable(change: RouteChange | undefined, service: string, what: st
 export function changeText(change: RouteChange | undefined, service: string, verb: string, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const { before, after } = changedTable(change, service, verb);
   const diff = before ? describeChange(before, after, g) : `listen ${listenText(after)}, ${backendCount(after)}`;
-  return `${service}: ${verb} (rev ${after.revision}): ${diff}\n${backendsText(after, g)}`;
+  return printableLines(`${service}: ${verb} (rev ${after.revision}): ${diff}\n`) + backendsText(after, g);
 }
 
 /** `yard route drain`: which backends drain and how long their open connections may last. */
@@ -284,17 +285,17 @@ export function drainText(change: RouteChange | undefined, service: string, word
   const { before, after } = changedTable(change, service, 'drain');
   const was = new Map((before?.backends ?? []).map((b) => [backendKey(b), b.drain]));
   const drained = after.backends.filter((b) => b.drain && !was.get(backendKey(b)));
-  if (drained.length === 0) return `${service}: ${word} was already draining (rev ${after.revision})\n${backendsText(after, g)}`;
+  if (drained.length === 0) return printableLines(`${service}: ${word} was already draining (rev ${after.revision})\n`) + backendsText(after, g);
   const named = drained.map((b) => (b.version ? `${backendName(b)} (${b.version})` : backendName(b))).join(', ');
   const deadline = shortDuration(drained[0]!.drainTimeoutMs || after.drainTimeoutMs);
-  return `${service}: draining ${named}: no new connections; open ones may last up to ${deadline} (rev ${after.revision})\n${backendsText(after, g)}`;
+  return printableLines(`${service}: draining ${named}: no new connections; open ones may last up to ${deadline} (rev ${after.revision})\n`) + backendsText(after, g);
 }
 
 /** `yard route delete`. */
 export function deleteText(change: RouteChange | undefined, service: string): string {
   const before = change?.before;
-  if (!before) return `deleted ${service}\n`;
-  return `deleted ${service}: its proxy no longer listens on ${listenText(before)} (it had ${backendCount(before)})\n`;
+  if (!before) return printableLines(`deleted ${service}\n`);
+  return printableLines(`deleted ${service}: its proxy no longer listens on ${listenText(before)} (it had ${backendCount(before)})\n`);
 }
 
 /** The whole table's weights in one line, "blue 100→80, green 0→20", for the change history. */
@@ -363,7 +364,7 @@ export function promotionProgress(p: PromoteRouteResponse, version: string, open
       return { text: `${passed}done: ${version} takes all the traffic${rev}\n`, open: false, exitCode: 0 };
     case PromotionState.PROMOTION_STATE_REVERTED:
       return {
-        text: `${open ? ' health gate failed\n' : ''}reverted: ${p.message || 'the health gate failed'}; the table is back where the promotion started${rev}\n`,
+        text: printableLines(`${open ? ' health gate failed\n' : ''}reverted: ${p.message || 'the health gate failed'}; the table is back where the promotion started${rev}\n`),
         open: false,
         exitCode: 1,
       };

@@ -1,4 +1,5 @@
 import { formatAge } from '../core/duration.js';
+import { printable } from '../core/printable.js';
 import {
   MigrationPhase,
   WorkloadState,
@@ -94,8 +95,9 @@ export function workloadJson(w: Workload, names: ServerNames) {
   };
 }
 
-/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
-export function table(rows: string[][]): string {
+/** Columns padded to their widest cell, two spaces apart; the last column is not padded. Cells print, never act on the terminal. */
+export function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
@@ -144,7 +146,7 @@ export function startedText(w: Workload, names: ServerNames): string {
     `  state dir  ${w.stateDir || UNKNOWN}`,
     `  output     yard logs -f ${name}`,
     `  console    yard attach ${name}  (Ctrl-] detaches)`,
-  ].join('\n') + '\n';
+  ].map(printable).join('\n') + '\n';
 }
 
 /** One line after stop, pause or resume: the workload's state now. */
@@ -153,7 +155,7 @@ export function stateText(w: Workload, names: ServerNames): string {
   // The agent's note says how it got here ("stopped (killed by SIGTERM)"); without one, the exit says it.
   const exit = w.exitSignal ? `killed by ${w.exitSignal}` : w.exitCode !== undefined ? `exit code ${w.exitCode}` : '';
   const note = w.message && w.message !== state ? w.message : isLive(w) ? '' : exit;
-  return `${w.spec?.name ?? ''} on ${serverName(w.serverId, names)}: ${state}${note ? ` (${note})` : ''}\n`;
+  return printable(`${w.spec?.name ?? ''} on ${serverName(w.serverId, names)}: ${state}${note ? ` (${note})` : ''}`) + '\n';
 }
 
 export interface Marks {
@@ -192,7 +194,7 @@ export function planText(plan: PlanMigrationResponse, names: ServerNames, target
     const why = t.reasons.length ? `  ${t.eligible ? '' : 'not eligible: '}${t.reasons.join('; ')}` : t.eligible ? '' : '  not eligible';
     lines.push(`  ${String(i + 1).padStart(2)}. ${t.eligible ? marks.ok : marks.bad} ${t.name.padEnd(width)}  score ${Number(t.score.toFixed(2))}${why}`);
   });
-  return lines.join('\n') + '\n';
+  return lines.map(printable).join('\n') + '\n';
 }
 
 /** Whether a dry run found nothing in the way: every check passes (or, without a target, some target is eligible). */
@@ -284,7 +286,7 @@ export function progressLine(m: Migration, view: ProgressView): string {
   } else {
     parts.push(`  ${elapsed}`);
   }
-  const line = parts.join('');
+  const line = printable(parts.join(''));
   return line.length < view.columns ? line : line.slice(0, Math.max(0, view.columns - 1));
 }
 
@@ -344,5 +346,5 @@ export function timingsText(m: Migration, names: ServerNames): string {
     // Only for a workload that backs routes.
     ...(t?.trafficHeldMs !== undefined ? [`  traffic     held ${formatMs(t.trafficHeldMs)} at the proxies during the cutover`] : []),
     ...(t?.trafficShiftMs !== undefined ? [`  traffic     shifted to the target in ${formatMs(t.trafficShiftMs)}`] : []),
-  ].join('\n') + '\n';
+  ].map(printable).join('\n') + '\n';
 }

@@ -1,4 +1,5 @@
 import { formatAge } from '../core/duration.js';
+import { printable } from '../core/printable.js';
 import { stateName, type GpuSample, type Server } from '../core/types.js';
 import type { OverviewResponse } from '../gen/switchyard/v1/control.js';
 
@@ -41,7 +42,9 @@ export function serverJson(s: Server) {
   };
 }
 
-function table(rows: string[][]): string {
+/** Cells from agents (names, labels) print as text: a control character shows as an escape. */
+function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
@@ -72,5 +75,5 @@ export function overviewText(o: OverviewResponse, address: string): string {
     `cpu         ${o.cpuPctMean.toFixed(1)}% mean over reporting servers`,
     `memory      ${gib(o.memoryUsedBytes)} / ${gib(o.memoryTotalBytes)} GiB`,
     `gpus        ${o.gpusTotal}${o.gpuMemoryTotalMib ? `, memory ${(o.gpuMemoryUsedMib / 1024).toFixed(1)} / ${(o.gpuMemoryTotalMib / 1024).toFixed(1)} GiB` : ''}`,
-  ].join('\n') + '\n';
+  ].map(printable).join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { printable } from '../core/printable.js';
 import { YARD_VERSION } from '../core/version.js';
 import { agentCommand } from './commands/agent.js';
 import { attachCommand } from './commands/attach.js';
@@ -44,8 +45,9 @@ await yargs(hideBin(process.argv))
   .alias('h', 'help')
   .wrap(Math.min(100, process.stdout.columns || 100))
   .fail((msg, err) => {
-    if (err) fail(err);
-    process.stderr.write(`yard: ${msg}\nRun \`yard --help\` for usage.\n`);
+    // yargs' own errors (YError: a flag's coerce refused its value) are the command line's fault.
+    if (err && err.name !== 'YError') fail(err);
+    process.stderr.write(`yard: ${printable(msg || (err?.message ?? ''))}\nRun \`yard --help\` for usage.\n`);
     process.exit(EXIT_USAGE);
   })
   .parseAsync();

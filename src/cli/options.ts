@@ -1,7 +1,12 @@
+import { hostname } from 'node:os';
 import type { Argv } from 'yargs';
+import type { z } from 'zod';
+import { parseHostPort } from '../core/address.js';
 import { parseDuration } from '../core/duration.js';
-import { YardError } from '../core/errors.js';
 import { defaultDataDir, DEFAULT_LISTEN } from '../core/paths.js';
+import { printable } from '../core/printable.js';
+import { LIMITS, describeIssue, locationSchema, parseLabels, serverNameSchema } from '../core/validate.js';
+import { FlagError, flagValue } from './fail.js';
 
 /** --data-dir: every command has it. */
 export function withDataDir<T>(y: Argv<T>) {
@@ -11,7 +16,7 @@ export function withDataDir<T>(y: Argv<T>) {
 /** --controller / --token: commands that ask a running controller. */
 export function withTarget<T>(y: Argv<T>) {
   return withDataDir(y)
-    .option('controller', { type: 'string', describe: 'HOST:PORT of the controller (default: the one running for --data-dir)' })
+    .option('controller', { type: 'string', describe: 'HOST:PORT of the controller (default: the one running for --data-dir)', coerce: (v?: string) => v && dialArg(v, 'controller') })
     .option('token', { type: 'string', describe: 'token for a controller that listens beyond loopback (default: $YARD_TOKEN, or the data dir\'s)' });
 }
 
@@ -27,8 +32,22 @@ export function withControllerOptions<T>(y: Argv<T>) {
     .option('cpu-limit', { type: 'number', default: 90, describe: 'preflight: a migration target busier than this CPU % is not eligible' });
 }
 
+/** "500ms", "1s", "2m" → milliseconds, more than zero; a bad value is a FlagError naming --`flag`. */
 export function durationArg(text: string, flag: string): number {
-  return parseDuration(text, `--${flag}`);
+  return flagValue(`--${flag}`, () => parseDuration(text, `--${flag}`));
+}
+
+/** HOST:PORT to listen on (port 0: any free one). */
+export function listenArg(text: string, flag: string): string {
+  flagValue(`--${flag}`, () => parseHostPort(text, `--${flag}`));
+  return text;
+}
+
+/** HOST:PORT to dial: port 0 names no one. */
+export function dialArg(text: string, flag: string): string {
+  const { port } = flagValue(`--${flag}`, () => parseHostPort(text, `--${flag}`));
+  if (port === 0) throw new FlagError(`--${flag}`, `--${flag} "${text}" has port 0, which no controller listens on: give the port it listens on (e.g. 127.0.0.1:50050)`);
+  return text;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, kb: 1e3, mb: 1e6, gb: 1e9 };
@@ -37,7 +56,7 @@ const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 2 ** 10, mib: 2 *
 export function sizeArg(text: string, flag: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
-  if (!m || unit === undefined || Number(m[1]) <= 0) throw new YardError('INVALID_ARGUMENT', `--${flag} "${text}" is not a size: use e.g. 512MiB or 4GiB`);
+  if (!m || unit === undefined || Number(m[1]) <= 0) throw new FlagError(`--${flag}`, `--${flag} "${text}" is not a size: use e.g. 512MiB or 4GiB`);
   return Math.round(Number(m[1]) * unit);
 }
 
@@ -56,7 +75,7 @@ export interface ControllerArgs {
 export function controllerSettings(argv: ControllerArgs) {
   return {
     dataDir: argv.dataDir,
-    listen: argv.listen,
+    listen: listenArg(argv.listen, 'listen'),
     graceMs: durationArg(argv.grace, 'grace'),
     heartbeatIntervalMs: durationArg(argv.heartbeat, 'heartbeat'),
     resetStore: argv.resetStore,
@@ -67,6 +86,33 @@ export function controllerSettings(argv: ControllerArgs) {
 }
 
 function cpuLimit(pct: number): number {
-  if (!Number.isFinite(pct) || pct <= 0 || pct > 100) throw new YardError('INVALID_ARGUMENT', `--cpu-limit ${pct} must be a percentage from 1 to 100`);
+  if (Number.isNaN(pct)) throw new FlagError('--cpu-limit', '--cpu-limit is not a number: give a percentage from 1 to 100');
+  if (!Number.isFinite(pct) || pct <= 0 || pct > 100) throw new FlagError('--cpu-limit', `--cpu-limit ${pct} must be a percentage from 1 to 100`);
   return pct;
+}
+
+/** `value` checked against `schema`; what it refuses is a FlagError quoting the value. */
+function checkFlag(schema: z.ZodType, value: string, flag: string): string {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new FlagError(flag, `${flag} "${printable(value)}" ${describeIssue(r.error).message}`);
+  return value;
+}
+
+/**
+ * `yard agent`'s --name (else this host's name), --labels and --location: what the controller
+ * would refuse at every reconnect is refused here, once, with exit 2.
+ */
+export function agentIdentity(argv: { name?: string; labels: string; location?: string }, host = hostname()) {
+  if (argv.name === undefined && !serverNameSchema.safeParse(host).success) {
+    const short = printable(host.split('.')[0]!.slice(0, LIMITS.nameLength));
+    throw new FlagError(
+      '--name',
+      `this host's name "${printable(host)}" (${host.length} characters) cannot be a server's name, which is at most ${LIMITS.nameLength} printable characters: pass --name, e.g. --name ${short}`,
+    );
+  }
+  return {
+    name: argv.name === undefined ? undefined : checkFlag(serverNameSchema, argv.name, '--name'),
+    labels: flagValue('--labels', () => parseLabels(argv.labels)),
+    location: argv.location === undefined ? undefined : checkFlag(locationSchema, argv.location, '--location'),
+  };
 }

@@ -13,6 +13,19 @@ export class YardError extends Error {
   }
 }
 
+/**
+ * What an error says. Not every error is an Error: grpc-js takes a plain status object
+ * (`{ code, details }`), and String() of one would say only "[object Object]".
+ */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error) return err.message;
+  if (typeof err !== 'object' || err === null) return String(err);
+  const { message, details } = err as { message?: unknown; details?: unknown };
+  if (typeof message === 'string' && message !== '') return message;
+  if (typeof details === 'string' && details !== '') return details;
+  try {
+    return JSON.stringify(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
 }

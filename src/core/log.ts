@@ -1,6 +1,10 @@
+import { errorMessage } from './errors.js';
+import { CONTROL_CHARS, printable } from './printable.js';
+
 /** A structured log line: level, message, fields. Where it goes is the caller's choice. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFields = Record<string, string | number | boolean | undefined>;
+/** Field values: text and numbers as they are; an error, a gRPC status or any object as what it says. */
+export type LogFields = Record<string, unknown>;
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
@@ -12,9 +16,16 @@ export interface Logger {
 export function formatLogLine(level: LogLevel, component: string, msg: string, fields: LogFields = {}): string {
   const kv = Object.entries(fields)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === 'string' && /\s|"/.test(v) ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
-  return `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${component}: ${msg}${kv ? ' ' + kv : ''}\n`;
+  // Messages and values quote what agents and operators sent: a terminal tailing the log must not obey it.
+  return `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${component}: ${printable(msg)}${kv ? ' ' + kv : ''}\n`;
+}
+
+/** One field's value: bare when it is one plain word, else quoted with escapes. */
+function formatValue(v: unknown): string {
+  const text = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : errorMessage(v);
+  return text === '' || /\s|"/.test(text) || CONTROL_CHARS.test(text) ? printable(JSON.stringify(text)) : text;
 }
 
 /** A logger that writes lines to `write` (stderr, a file stream) for levels at or above `min`. */

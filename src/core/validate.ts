@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { YardError } from './errors.js';
+import { findControl, printable } from './printable.js';
 
 /** Bounds on what an agent may claim: a hostile or broken agent can't balloon the controller. */
 export const LIMITS = {
@@ -8,6 +9,8 @@ export const LIMITS = {
   labels: 32,
   labelKeyLength: 63,
   labelValueLength: 256,
+  locationLength: 256,
+  hostnameLength: 255,
   addresses: 64,
   gpus: 64,
   cores: 4096,
@@ -24,8 +27,28 @@ export const serverIdSchema = z
   .max(LIMITS.idLength)
   .regex(/^[A-Za-z0-9._:-]+$/, 'may only hold letters, digits and . _ : -');
 
+/**
+ * Text an operator reads on a terminal (a name, a label, a location): at most `max` characters
+ * and no control characters, which the terminal would obey instead of showing.
+ */
+export function plainText(max: number, min = 0) {
+  return z
+    .string()
+    .min(min, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .superRefine((text, ctx) => {
+      const at = findControl(text);
+      if (at) ctx.addIssue({ code: 'custom', message: `holds a control character (${at}), which a terminal would act on: use printable characters only` });
+    });
+}
+
+/** A server's display name (`--name`, else its hostname): what every list and card shows. */
+export const serverNameSchema = plainText(LIMITS.nameLength);
+export const hostnameSchema = plainText(LIMITS.hostnameLength, 1);
+export const locationSchema = plainText(LIMITS.locationLength);
+
 export const labelsSchema = z
-  .record(z.string().min(1).max(LIMITS.labelKeyLength).regex(/^[A-Za-z0-9._/-]+$/, 'label keys may only hold letters, digits and . _ / -'), z.string().max(LIMITS.labelValueLength))
+  .record(z.string().min(1).max(LIMITS.labelKeyLength).regex(/^[A-Za-z0-9._/-]+$/, 'label keys may only hold letters, digits and . _ / -'), plainText(LIMITS.labelValueLength))
   .refine((l) => Object.keys(l).length <= LIMITS.labels, `at most ${LIMITS.labels} labels`);
 
 /** Checks `value` against `schema`; returns it as it was, or throws an INVALID_ARGUMENT YardError naming the field. */
@@ -33,7 +56,8 @@ export function validate<T>(schema: z.ZodType, value: T, what: string): T {
   const r = schema.safeParse(value);
   if (r.success) return value;
   const issue = r.error.issues[0]!;
-  const field = issue.path.join('.') || what;
+  // The path may hold a hostile record key: it is echoed in logs and on terminals.
+  const field = printable(issue.path.join('.')) || what;
   throw new YardError('INVALID_ARGUMENT', `${what}: ${field} ${issue.message}`, { field });
 }
 
@@ -43,10 +67,10 @@ export function validate<T>(schema: z.ZodType, value: T, what: string): T {
  */
 export function describeIssue(error: z.ZodError): { field: string; message: string } {
   const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]!;
-  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const field = printable(issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''));
   const message =
     issue.code === 'unrecognized_keys'
-      ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${printable(k)}"`).join(', ')}`
       : /received undefined$/.test(issue.message)
         ? 'is required'
         : issue.message;
@@ -58,7 +82,7 @@ export function parseLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new YardError('INVALID_ARGUMENT', `label "${part}" is not key=value (e.g. --labels gpu=a100,rack=r12)`);
+    if (eq <= 0) throw new YardError('INVALID_ARGUMENT', `label "${printable(part)}" is not key=value (e.g. --labels gpu=a100,rack=r12)`);
     labels[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return validate(labelsSchema, labels, 'labels');

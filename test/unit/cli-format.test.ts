@@ -25,7 +25,9 @@ import {
   type Migration,
   type Workload,
 } from '../../src/core/workload.js';
-import type { PlanMigrationResponse } from '../../src/gen/switchyard/v1/control.js';
+import { overviewText, serversTable } from '../../src/cli/format.js';
+import { ServerState, type Server } from '../../src/core/types.js';
+import type { OverviewResponse, PlanMigrationResponse } from '../../src/gen/switchyard/v1/control.js';
 
 const NOW = Date.parse('2025-01-01T12:00:00Z');
 const names = new Map([
@@ -345,5 +347,43 @@ describe('yard migrate', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(3 * 2 ** 30)).toBe('3.0 GiB');
+  });
+});
+
+describe('text from the wire', () => {
+  // A name an agent claimed before the controller refused control characters (or an older store holds).
+  const ESC = 'evil\x1b[2J\x1b]0;pwned\x07';
+  const SHOWN = 'evil\\x1b[2J\\x1b]0;pwned\\x07';
+  const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+  const hostile = new Map([['id-gpu1', ESC], ['id-gpu2', 'gpu2\x9b31m']]);
+
+  it('prints servers with their names, labels and controller id escaped, columns still lined up', () => {
+    const server = (id: string, name: string, labels: Record<string, string>): Server => ({
+      id, name, hostname: name, addresses: [], advertiseAddress: '', mac: '', labels, location: '', agentVersion: '', state: ServerState.SERVER_STATE_ONLINE, firstSeenMs: NOW, lastSeenMs: NOW, stateSinceMs: NOW,
+    });
+    const out = serversTable([server('a', ESC, { rack: 'r1\x1b[31m' }), server('b', 'plain', {})], NOW);
+    expect(out).not.toMatch(raw);
+    const lines = out.trimEnd().split('\n');
+    expect(lines[1]).toMatch(new RegExp(`^${SHOWN.replace(/[\\[\]]/g, '\\$&')}  online`));
+    expect(lines[1]).toContain('rack=r1\\x1b[31m');
+    expect(lines[2]!.indexOf('online')).toBe(lines[1]!.indexOf('online'));
+    const overview = overviewText({ controllerId: `c${ESC}`, version: '1\x07', startedMs: NOW, serversOnline: 1, serversDegraded: 0, serversDisconnected: 0, serversDown: 0, serversTotal: 1, cpuPctMean: 1, memoryUsedBytes: 0, memoryTotalBytes: 0, gpusTotal: 0, gpuMemoryUsedMib: 0, gpuMemoryTotalMib: 0 } as OverviewResponse, '127.0.0.1:1');
+    expect(overview).not.toMatch(raw);
+  });
+
+  it('prints ps, run, stop and migrate output with server names and agent messages escaped', () => {
+    const w = workload({ message: `stopped ${ESC}`, state: WorkloadState.WORKLOAD_STATE_EXITED, stateDir: `/s/${ESC}` });
+    for (const text of [workloadsTable([w], hostile, NOW), startedText(w, hostile), stateText(w, hostile)]) {
+      expect(text).not.toMatch(raw);
+      expect(text).toContain(SHOWN);
+    }
+    const m = migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, error: `target said ${ESC}` });
+    for (const text of [timingsText(m, hostile), progressLine(m, { now: NOW, columns: 200 })]) expect(text).not.toMatch(raw);
+    expect(timingsText(m, hostile)).toContain(`keeps running on ${SHOWN}`);
+    expect(timingsText(m, hostile)).toContain(`why         target said ${SHOWN}`);
+    const plan = { workload: w, strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, preflight: [{ name: 'disk', ok: false, reason: `full ${ESC}` }], targets: [{ serverId: 'id-gpu2', name: ESC, eligible: true, score: 1, reasons: [] }] } as PlanMigrationResponse;
+    const planned = planText(plan, hostile, ESC);
+    expect(planned).not.toMatch(raw);
+    expect(planned).toContain(`full ${SHOWN}`);
   });
 });

@@ -332,3 +332,25 @@ describe('yard route promote', () => {
     expect(r).toEqual({ text: 'step 1/3: green 20% …', exitCode: undefined, open: true });
   });
 });
+
+describe('text from the wire', () => {
+  // What a hostile agent, proxy or older store could put in the strings the CLI prints.
+  const ESC = '\x1b]0;pwned\x07\x1b[2J';
+  const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+
+  it('prints route errors, endpoint details, proxy names and history notes escaped', () => {
+    const hostileNames = new Map([...names, ['id-edge', `edge${ESC}`]]);
+    const status = webStatus({ error: `bind failed ${ESC}`, promotion: `step 1 \x9b31m`, endpoints: [endpoint('api-blue@id-gpu1', 'api-blue', 'blue', 60, BackendHealth.BACKEND_HEALTH_UNHEALTHY, { stats: { key: 'k', active: 0, total: 0, bytesIn: 0, bytesOut: 0, connectErrors: 0, health: BackendHealth.BACKEND_HEALTH_UNHEALTHY, healthDetail: `refused ${ESC}`, checksPassing: false } })] });
+    const text = routesText([status], hostileNames);
+    expect(text).not.toMatch(raw);
+    expect(text).toContain('edge\\x1b]0;pwned\\x07\\x1b[2J:8080');
+    expect(text).toContain('error: bind failed \\x1b]0;pwned');
+    expect(text).toContain('refused \\x1b]0;pwned');
+    const history = historyText([change('weight', webRoute(100, 0, 3), webRoute(80, 20, 4), { who: `mallory${ESC}`, note: `n\x9b` })]);
+    expect(history).not.toMatch(raw);
+    expect(history).toContain('mallory\\x1b]0;pwned');
+    const reverted = promotionProgress({ state: PromotionState.PROMOTION_STATE_REVERTED, step: 1, steps: 2, percent: 0, message: `unhealthy ${ESC}` } as PromoteRouteResponse, 'green', true);
+    expect(reverted.text).not.toMatch(raw);
+    expect(reverted.text).toContain('unhealthy \\x1b]0;pwned');
+  });
+});

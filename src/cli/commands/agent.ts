@@ -1,11 +1,9 @@
 import { isIP } from 'node:net';
 import type { Argv } from 'yargs';
-import { YardError } from '../../core/errors.js';
-import { parseHostPort } from '../../core/address.js';
 import { createLogger } from '../../core/log.js';
 import { DEFAULT_LISTEN, controllerFiles, defaultDataDir } from '../../core/paths.js';
-import { parseLabels } from '../../core/validate.js';
-import { durationArg } from '../options.js';
+import { FlagError } from '../fail.js';
+import { agentIdentity, dialArg, durationArg } from '../options.js';
 import { onShutdown } from '../shutdown.js';
 
 export const agentCommand = {
@@ -24,18 +22,18 @@ export const agentCommand = {
       .option('advertise', { type: 'string', describe: 'IP address where workloads on this host are reached; given to them as SWITCHYARD_ADDRESS (default: 127.0.0.1 when the controller is on loopback, else the first IPv4 address)' })
       .option('proxy', { type: 'boolean', default: false, describe: 'also act as a proxy: apply the routes the controller places on this host' }),
   async handler(argv: { controller: string; token?: string; name?: string; labels: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string; advertise?: string; proxy: boolean }) {
-    parseHostPort(argv.controller, '--controller');
-    if (argv.advertise !== undefined && isIP(argv.advertise) === 0) throw new YardError('INVALID_ARGUMENT', `--advertise "${argv.advertise}" is not an IP address, e.g. 10.0.0.5 or 127.0.0.2`);
+    dialArg(argv.controller, 'controller');
+    const identity = agentIdentity(argv);
+    const intervalMs = durationArg(argv.interval, 'interval');
+    if (argv.advertise !== undefined && isIP(argv.advertise) === 0) throw new FlagError('--advertise', `--advertise "${argv.advertise}" is not an IP address, e.g. 10.0.0.5 or 127.0.0.2`);
     const { startAgent } = await import('../../agent/agent.js');
     const log = createLogger('agent', (l) => process.stderr.write(l));
     const agent = await startAgent({
       controller: argv.controller,
       dataDir: argv.dataDir,
       token: argv.token ?? process.env.YARD_TOKEN,
-      name: argv.name,
-      labels: parseLabels(argv.labels),
-      location: argv.location,
-      intervalMs: durationArg(argv.interval, 'interval'),
+      ...identity,
+      intervalMs,
       nvidiaSmi: argv.nvidiaSmi,
       advertise: argv.advertise,
       proxy: argv.proxy,

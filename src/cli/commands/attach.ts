@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { YardError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
 import type { ControllerTarget } from '../client.js';
 import { withTarget } from '../options.js';
 import { checkWorkloadName, isCancelled, streamError } from './workloads.js';
@@ -29,7 +30,7 @@ export const attachCommand = {
     try {
       const ending = await session(c.client.attach(c.metadata), name, target);
       if (ending.kind === 'error') throw ending.err;
-      process.stderr.write(ending.kind === 'detached' ? `detached from ${name}; it keeps running\n` : `console of ${name} closed: ${ending.reason || 'the workload ended'}\n`);
+      process.stderr.write(ending.kind === 'detached' ? `detached from ${name}; it keeps running\n` : `console of ${name} closed: ${printable(ending.reason || 'the workload ended')}\n`);
     } finally {
       c.close();
     }

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { printableJson } from '../../core/printable.js';
 import type { AuditEntry } from '../../gen/switchyard/v1/control.js';
 import { withTarget } from '../options.js';
 import { exitUsage } from './workloads.js';
@@ -35,7 +36,7 @@ export const auditCommand = {
     const c = controlClient(await findController(argv));
     try {
       const { entries } = await c.call(c.client.listAudit, { limit: argv.limit });
-      if (argv.json) process.stdout.write(JSON.stringify(entries.map(auditJson), null, 2) + '\n');
+      if (argv.json) process.stdout.write(printableJson(entries.map(auditJson), 2) + '\n');
       else if (!entries.length) process.stdout.write('no actions recorded yet\n');
       else {
         const rows = entries.map((e) => [when(e.atMs), e.who, e.action, e.target, e.ok ? 'ok' : `failed: ${e.error}`]);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { YardError } from '../../core/errors.js';
+import { printableJson } from '../../core/printable.js';
 import { MigrationStrategy, migrationDone, migrationPhases, strategies, type Migration } from '../../core/workload.js';
 import type { ControllerTarget } from '../client.js';
 import { withTarget } from '../options.js';
@@ -64,7 +65,7 @@ export const migrateCommand = {
       if (!migration) throw new YardError('RPC_FAILED', `the controller started migrating ${workload} but sent no migration back`);
       const wait = argv.wait ?? Boolean(process.stdout.isTTY);
       if (!wait) {
-        process.stdout.write(JSON.stringify(format.migrationJson(migration, names), null, 2) + '\n');
+        process.stdout.write(printableJson(format.migrationJson(migration, names), 2) + '\n');
         return;
       }
       const last = await watch(c, target, format, names, migration, Boolean(process.stdout.isTTY) && !argv.json);
@@ -79,7 +80,7 @@ async function dryRun(c: Control, format: Format, names: Names, req: { workload:
   const plan = await c.call(c.client.planMigration, req);
   const passes = format.planPasses(plan, req.target || undefined);
   if (json) {
-    process.stdout.write(JSON.stringify({ passes, ...format.planJson(plan, names) }, null, 2) + '\n');
+    process.stdout.write(printableJson({ passes, ...format.planJson(plan, names) }, 2) + '\n');
   } else {
     const { localeIsUtf8 } = await import('../../tui/terminal.js');
     const marks = localeIsUtf8(process.env) ? format.UNICODE_MARKS : format.ASCII_MARKS;
@@ -130,7 +131,7 @@ function watch(c: Control, target: ControllerTarget, format: Format, names: Name
       last = r.migration;
       rateBps = rate.update(last, Date.now()) ?? rateBps;
       if (tty) draw();
-      else out.write(JSON.stringify(format.migrationJson(last, names)) + '\n');
+      else out.write(printableJson(format.migrationJson(last, names)) + '\n');
     });
     stream.on('end', () => finish());
     stream.on('error', (err: { code?: number; details?: string; message: string }) => finish(isCancelled(err) ? undefined : streamError(err, target)));

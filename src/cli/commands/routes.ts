@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../../core/duration.js';
 import { YardError, errorMessage } from '../../core/errors.js';
+import { printableJson } from '../../core/printable.js';
 import { ROUTE_DEFAULTS, ROUTE_LIMITS, checkSteps } from '../../core/route.js';
 import { WORKLOAD_NAME } from '../../core/workload.js';
 import type { PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
@@ -138,7 +139,7 @@ export const routesCommand = {
     try {
       const [{ routes }, { servers }] = await Promise.all([c.call(c.client.listRoutes, {}), c.call(c.client.listServers, {})]);
       const names = new Map(servers.map((s) => [s.id, s.name] as const));
-      process.stdout.write(argv.json ? JSON.stringify(format.withTables(routes).map(format.routeJson), null, 2) + '\n' : format.routesText(routes, names, glyphs));
+      process.stdout.write(argv.json ? printableJson(format.withTables(routes).map(format.routeJson), 2) + '\n' : format.routesText(routes, names, glyphs));
     } finally {
       c.close();
     }
@@ -356,7 +357,7 @@ const historyCommand = {
     const { c, format, glyphs } = await connect(argv);
     try {
       const { changes } = await c.call(c.client.listRouteChanges, req);
-      process.stdout.write(argv.json ? JSON.stringify(changes.map(format.historyJson), null, 2) + '\n' : format.historyText(changes, glyphs));
+      process.stdout.write(argv.json ? printableJson(changes.map(format.historyJson), 2) + '\n' : format.historyText(changes, glyphs));
     } finally {
       c.close();
     }

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { printableJson } from '../../core/printable.js';
 import { withTarget } from '../options.js';
 
 interface TargetArgs {
@@ -18,7 +19,7 @@ export const serversCommand = {
     const c = controlClient(target);
     try {
       const { servers } = await c.call(c.client.listServers, {});
-      process.stdout.write(argv.json ? JSON.stringify(servers.map(serverJson), null, 2) + '\n' : serversTable(servers));
+      process.stdout.write(argv.json ? printableJson(servers.map(serverJson), 2) + '\n' : serversTable(servers));
     } finally {
       c.close();
     }
@@ -35,7 +36,7 @@ export const statusCommand = {
     const c = controlClient(target);
     try {
       const o = await c.call(c.client.overview, {});
-      process.stdout.write(argv.json ? JSON.stringify(o, null, 2) + '\n' : overviewText(o, target.address));
+      process.stdout.write(argv.json ? printableJson(o, 2) + '\n' : overviewText(o, target.address));
     } finally {
       c.close();
     }

@@ -4,6 +4,7 @@ import { basename, extname, isAbsolute } from 'node:path';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../../core/duration.js';
 import { YardError, errorMessage } from '../../core/errors.js';
+import { printable, printableJson } from '../../core/printable.js';
 import { labelsSchema, validate } from '../../core/validate.js';
 import {
   DEFAULT_CHECKPOINT_SIGNAL,
@@ -25,7 +26,7 @@ interface TargetArgs {
 
 /** A wrong command line: one line naming the flag, then exit 2 (fail.ts exits 1). */
 export function exitUsage(command: string, err: unknown): never {
-  process.stderr.write(`yard: ${errorMessage(err)}\nRun \`yard ${command} --help\` for usage.\n`);
+  process.stderr.write(`yard: ${printable(errorMessage(err))}\nRun \`yard ${command} --help\` for usage.\n`);
   process.exit(EXIT_USAGE);
 }
 
@@ -222,7 +223,7 @@ export const runCommand = {
       const { workload } = await c.call(c.client.runWorkload, req);
       if (!workload) throw new YardError('RPC_FAILED', `the controller started ${req.spec.name} but sent no workload back`);
       const names = await serverNames();
-      process.stdout.write(argv.json ? JSON.stringify(format.workloadJson(workload, names), null, 2) + '\n' : format.startedText(workload, names));
+      process.stdout.write(argv.json ? printableJson(format.workloadJson(workload, names), 2) + '\n' : format.startedText(workload, names));
     } finally {
       c.close();
     }
@@ -237,7 +238,7 @@ export const psCommand = {
     const { c, format, serverNames } = await connect(argv);
     try {
       const [{ workloads }, names] = await Promise.all([c.call(c.client.listWorkloads, {}), serverNames()]);
-      process.stdout.write(argv.json ? JSON.stringify(workloads.map((w) => format.workloadJson(w, names)), null, 2) + '\n' : format.workloadsTable(workloads, names));
+      process.stdout.write(argv.json ? printableJson(workloads.map((w) => format.workloadJson(w, names)), 2) + '\n' : format.workloadsTable(workloads, names));
     } finally {
       c.close();
     }

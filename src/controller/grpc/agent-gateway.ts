@@ -4,7 +4,7 @@ import { YardError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { toServiceError } from '../../core/rpc/errors.js';
 import { ROUTE_LIMITS } from '../../core/route.js';
-import { LIMITS, labelsSchema, serverIdSchema, validate } from '../../core/validate.js';
+import { LIMITS, hostnameSchema, labelsSchema, locationSchema, plainText, serverIdSchema, serverNameSchema, validate } from '../../core/validate.js';
 import { PROTOCOL_VERSION } from '../../core/version.js';
 import type { AgentGatewayServer, AgentHello, ConnectRequest, ConnectResponse } from '../../gen/switchyard/v1/agent_gateway.js';
 import { tokensEqual } from '../token.js';
@@ -28,11 +28,11 @@ export interface GatewayOptions {
 
 const helloSchema = z.looseObject({
   serverId: serverIdSchema,
-  hostname: z.string().min(1, 'must not be empty').max(255),
-  name: z.string().max(LIMITS.nameLength),
-  addresses: z.array(z.string().max(64)).max(LIMITS.addresses),
+  hostname: hostnameSchema,
+  name: serverNameSchema,
+  addresses: z.array(plainText(64)).max(LIMITS.addresses),
   labels: labelsSchema,
-  location: z.string().max(256),
+  location: locationSchema,
   capabilities: z.looseObject({ gpus: z.array(z.unknown()).max(LIMITS.gpus) }).optional(),
 });
 

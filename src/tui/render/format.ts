@@ -1,3 +1,5 @@
+import { printable } from '../../core/printable.js';
+
 // Number formatting for cards and panes. An unknown reading (undefined or NaN) prints as the
 // glyph set's "unknown" mark, never as 0.
 
@@ -37,9 +39,13 @@ export function formatGibPair(usedMib: number | undefined, totalMib: number | un
   return `${gib(usedMib)}/${gib(totalMib)} GiB`;
 }
 
-/** Cuts `text` to `width` columns with an ellipsis, then pads it to exactly `width`. */
-export function fit(text: string, width: number, ellipsis: string): string {
+/**
+ * Cuts `text` to `width` columns with an ellipsis, then pads it to exactly `width`. A control
+ * character is counted as the escape it is drawn as (see escapeTags), so the cut is where it shows.
+ */
+export function fit(raw: string, width: number, ellipsis: string): string {
   if (width <= 0) return '';
+  const text = printable(raw);
   const chars = [...text];
   if (chars.length <= width) return text + ' '.repeat(width - chars.length);
   return chars.slice(0, Math.max(0, width - ellipsis.length)).join('') + ellipsis.slice(0, width);

@@ -1,9 +1,14 @@
 import blessed from 'blessed';
+import { printable } from '../../core/printable.js';
 import type { Colour } from '../theme.js';
 
-/** Makes operator-supplied text (names, labels) safe inside tagged content. */
+/**
+ * Makes text from agents and operators (names, labels, errors) safe inside tagged content: a
+ * `{` prints as itself instead of opening a tag, and a control character (an escape sequence
+ * blessed would turn into colours) prints as an escape.
+ */
 export function escapeTags(text: string): string {
-  return blessed.escape(text);
+  return blessed.escape(printable(text));
 }
 
 /** Wraps already-escaped text in a foreground colour tag; "none" leaves it untouched. */

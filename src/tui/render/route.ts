@@ -1,6 +1,7 @@
 import type { FleetSource } from '../../core/fleet.js';
 import { BackendHealth, backendLabel, healthNames, type EndpointStatus, type RouteStatus } from '../../core/route.js';
 import type { Colour } from '../theme.js';
+import { printable } from '../../core/printable.js';
 import { fit } from './format.js';
 import type { Look } from './look.js';
 import { escapeTags, paint } from './paint.js';
@@ -80,14 +81,16 @@ export function segmentLine(segments: readonly Segment[], width: number, ellipsi
   let room = width;
   let out = '';
   for (const seg of segments) {
-    if (seg.text === '') continue;
+    // Measured as drawn: a control character shows as its escape.
+    const text = printable(seg.text);
+    if (text === '') continue;
     const lead = out === '' ? '' : gap;
-    const want = lead.length + [...seg.text].length;
+    const want = lead.length + [...text].length;
     if (want > room) {
-      if (room > lead.length) out += lead + painted(seg, fit(seg.text, room - lead.length, ellipsis).trimEnd());
+      if (room > lead.length) out += lead + painted(seg, fit(text, room - lead.length, ellipsis).trimEnd());
       break;
     }
-    out += lead + painted(seg, seg.text);
+    out += lead + painted(seg, text);
     room -= want;
   }
   return out;

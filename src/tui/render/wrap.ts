@@ -1,9 +1,14 @@
-/** Breaks plain text into lines of at most `width` columns, at spaces where it can. */
+import { printable } from '../../core/printable.js';
+
+/**
+ * Breaks plain text into lines of at most `width` columns, at spaces where it can. A control
+ * character counts as the escape it is drawn as (a message from an agent may hold one).
+ */
 export function wrapText(text: string, width: number): string[] {
   if (width <= 0) return [];
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+  for (const word of printable(text).split(/\s+/).filter((w) => w !== '')) {
     let rest = word;
     while ([...rest].length > width) {
       if (line) lines.push(line);

@@ -1,4 +1,5 @@
 import blessed from 'blessed';
+import { printable } from '../../core/printable.js';
 import { keysLabel } from '../key-names.js';
 import type { KeyBinding } from '../keymap.js';
 import type { Look } from '../render/look.js';
@@ -42,9 +43,10 @@ export class Footer {
     else if (info.notice) left = `${tag} ${info.notice}  ${sep}  ${hints}`;
     else if (info.filter) left = `${tag} filter "${info.filter}" (${problem}Esc clears)  ${sep}  ${hints}`;
     else left = `${tag} ${hints}`;
-    const right = info.status ? `${info.status} ` : '';
+    // Measured as drawn: a notice may quote an agent's error, control characters and all.
+    const right = printable(info.status ? `${info.status} ` : '');
     const room = Math.max(0, width - right.length - 1);
-    const shown = [...left].slice(0, room).join('');
+    const shown = [...printable(left)].slice(0, room).join('');
     const gap = ' '.repeat(Math.max(1, width - shown.length - right.length));
     this.box.setContent(escapeTags(`${shown}${gap}${right}`));
   }

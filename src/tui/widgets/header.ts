@@ -1,5 +1,6 @@
 import blessed from 'blessed';
 import type { Look } from '../render/look.js';
+import { printable } from '../../core/printable.js';
 import { applyColours, escapeTags } from '../render/paint.js';
 
 export interface HeaderInfo {
@@ -48,7 +49,7 @@ export class Header {
       { text: `${info.gpus} GPUs`, rank: 3 },
       { text: `${info.workloadsRunning}/${info.workloadsTotal} workloads running`, rank: 4 },
       ...(info.migrating > 0 ? [{ text: `${info.migrating} migrating`, rank: 2 }] : []),
-    ];
+    ].map((p) => ({ ...p, text: printable(p.text) }));
     const sep = ` ${glyphs.axisLine} `;
     const room = width - time.length - 3;
     const kept = new Set<(typeof parts)[number]>();
