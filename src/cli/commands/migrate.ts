@@ -1,10 +1,11 @@
 import type { Argv } from 'yargs';
-import { YardError } from '../../core/errors.js';
-import { printableJson } from '../../core/printable.js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { YardError, errorMessage } from '../../core/errors.js';
+import { printable, printableJson } from '../../core/printable.js';
 import { MigrationStrategy, migrationDone, migrationPhases, strategies, type Migration } from '../../core/workload.js';
 import type { ControllerTarget } from '../client.js';
-import { withTarget } from '../options.js';
-import { MUTATION_TIMEOUT_MS, checkWorkloadName, exitUsage, isCancelled, streamError } from './workloads.js';
+import { durationArg, withTarget } from '../options.js';
+import { MUTATION_TIMEOUT_MS, checkWorkloadName, exitUsage, streamError } from './workloads.js';
 
 interface MigrateArgs {
   controller?: string;
@@ -14,24 +15,36 @@ interface MigrateArgs {
   to?: string;
   strategy?: string;
   dryRun: boolean;
+  detach: boolean;
   wait?: boolean;
+  reconnectFor: string;
   json: boolean;
 }
 
+/** `yard migrate --detach`: the migration was started and goes on on the controller. */
+export const EXIT_STARTED = 0;
+/** The controller stayed unreachable past --reconnect-for: how the migration ends is unknown. */
+export const EXIT_OUTCOME_UNKNOWN = 5;
+
 const EPILOG = `Exit codes:
-    0  committed: the workload runs on the target (--dry-run: every check passes)
+    0  committed: the workload runs on the target (--dry-run: every check passes;
+       --detach: the migration started)
     1  it could not be started, or another error (--dry-run: a check fails)
     2  the command line was wrong
     3  rolled back: the workload keeps running on its source, from the same checkpoint
     4  failed
+    5  the controller stayed unreachable past --reconnect-for: the outcome is unknown
   130  interrupted while watching (the migration itself goes on)
 
-On a terminal it waits and redraws one progress line; otherwise it prints the migration as JSON
-and exits at once, or with --wait prints one JSON line per change until it ends.`;
+It waits until the migration ends: on a terminal it redraws one progress line, otherwise it
+prints one JSON line per change. If the controller restarts meanwhile, it reconnects (saying so
+on stderr) and reports how the migration ended. --detach returns once it has started, printing
+the migration (as JSON when not on a terminal or with --json).`;
 
 type Format = typeof import('../format-workloads.js');
+type Client = typeof import('../client.js');
 type Names = ReadonlyMap<string, string>;
-type Control = ReturnType<typeof import('../client.js').controlClient>;
+type Control = ReturnType<Client['controlClient']>;
 
 export const migrateCommand = {
   command: 'migrate <workload>',
@@ -43,7 +56,9 @@ export const migrateCommand = {
       .option('to', { type: 'string', describe: 'target server id or name (with --dry-run, optional: rank the targets only)' })
       .option('strategy', { type: 'string', choices: strategies.all, describe: "checkpoint, restart or freeze (default: the workload's own)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'run the preflight checks and rank the targets; move nothing' })
-      .option('wait', { type: 'boolean', describe: 'watch until it ends (default on a terminal; --no-wait to return at once)' })
+      .option('detach', { type: 'boolean', default: false, describe: 'return once the migration has started (exit 0) instead of waiting for it to end' })
+      .option('wait', { type: 'boolean', hidden: true, describe: 'wait until it ends: the default (--no-wait is --detach)' })
+      .option('reconnect-for', { type: 'string', default: '1m', describe: 'while waiting, how long to keep reconnecting to a controller that went away (e.g. restarting)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON (while watching: one line per change)' })
       .epilog(EPILOG),
   async handler(argv: MigrateArgs) {
@@ -51,27 +66,42 @@ export const migrateCommand = {
     if (!argv.dryRun && !argv.to) exitUsage('migrate', 'missing --to SERVER: where to move it (`yard migrate NAME --dry-run` ranks the targets)');
     if (argv.to !== undefined && !argv.to.trim()) exitUsage('migrate', '--to needs a server id or name');
     const strategy = argv.strategy ? strategies.value(argv.strategy, '--strategy') : MigrationStrategy.MIGRATION_STRATEGY_UNSPECIFIED;
+    const reconnectMs = durationArg(argv.reconnectFor, 'reconnect-for');
+    const detach = argv.detach || argv.wait === false;
     const [client, format] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
     const target = await client.findController(argv);
     const c = client.controlClient(target, MUTATION_TIMEOUT_MS);
+    let names: Names;
+    let migration: Migration | undefined;
     try {
-      const names = new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
+      names = new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
       const req = { workload, target: argv.to ?? '', strategy };
       if (argv.dryRun) {
         process.exitCode = await dryRun(c, format, names, req, argv.json);
         return;
       }
-      const { migration } = await c.call(c.client.startMigration, req);
+      migration = (await c.call(c.client.startMigration, req)).migration;
       if (!migration) throw new YardError('RPC_FAILED', `the controller started migrating ${workload} but sent no migration back`);
-      const wait = argv.wait ?? Boolean(process.stdout.isTTY);
-      if (!wait) {
-        process.stdout.write(printableJson(format.migrationJson(migration, names), 2) + '\n');
-        return;
-      }
-      const last = await watch(c, target, format, names, migration, Boolean(process.stdout.isTTY) && !argv.json);
-      process.exitCode = format.exitCodeForPhase(last.phase);
     } finally {
       c.close();
+    }
+    const tty = Boolean(process.stdout.isTTY) && !argv.json;
+    if (detach) {
+      process.stdout.write(tty ? startedText(migration, names) : printableJson(format.migrationJson(migration, names), 2) + '\n');
+      process.exitCode = EXIT_STARTED;
+      return;
+    }
+    const connect = async () => {
+      const t = await client.findController(argv);
+      return { target: t, c: client.controlClient(t, MUTATION_TIMEOUT_MS) };
+    };
+    try {
+      const last = await follow(connect, migration, new Progress(format, names, tty), reconnectMs);
+      process.exitCode = format.exitCodeForPhase(last.phase);
+    } catch (err) {
+      if (!(err instanceof YardError) || err.code !== 'CONTROLLER_LOST') throw err;
+      process.stderr.write(`yard: ${printable(err.message)}\n`);
+      process.exitCode = EXIT_OUTCOME_UNKNOWN;
     }
   },
 };
@@ -89,51 +119,144 @@ async function dryRun(c: Control, format: Format, names: Names, req: { workload:
   return passes ? 0 : 1;
 }
 
-/** Follows the migration until it ends; returns its last state. */
-function watch(c: Control, target: ControllerTarget, format: Format, names: Names, first: Migration, tty: boolean): Promise<Migration> {
-  const out = process.stdout;
-  const stream = c.client.watchMigration({ id: first.id }, c.metadata);
-  const rate = new format.TransferRate();
-  const startedMs = Date.now();
-  let last = first;
-  let rateBps: number | undefined;
-  let interrupted = false;
-  const draw = () => out.write(`\r\x1b[2K${format.progressLine(last, { now: Date.now(), columns: out.columns || 80, rateBps, startedMs })}`);
-  const timer = tty ? setInterval(draw, 250) : undefined;
-  if (tty) draw();
+/** What the operator sees while waiting: a redrawn progress line, or one JSON line per change. */
+class Progress {
+  private readonly out = process.stdout;
+  private readonly rate: InstanceType<Format['TransferRate']>;
+  private readonly startedMs = Date.now();
+  private rateBps: number | undefined;
+  private lastLine = '';
+  private timer: NodeJS.Timeout | undefined;
+  last: Migration | undefined;
+
+  constructor(
+    private readonly format: Format,
+    private readonly names: Names,
+    private readonly tty: boolean,
+  ) {
+    this.rate = new format.TransferRate();
+    if (tty) this.timer = setInterval(() => this.draw(), 250);
+  }
+
+  update(m: Migration): void {
+    this.last = m;
+    this.rateBps = this.rate.update(m, Date.now()) ?? this.rateBps;
+    if (this.tty) return this.draw();
+    // A reconnect sends the current state again: print a change once.
+    const line = printableJson(this.format.migrationJson(m, this.names));
+    if (line !== this.lastLine) this.out.write(line + '\n');
+    this.lastLine = line;
+  }
+
+  /** A notice on stderr, below the progress line rather than through it. */
+  note(text: string): void {
+    if (this.tty) this.out.write('\n');
+    process.stderr.write(printable(text) + '\n');
+  }
+
+  end(): void {
+    clearInterval(this.timer);
+    if (!this.last) return;
+    if (this.tty) {
+      this.draw();
+      this.out.write('\n');
+    }
+    if (migrationDone(this.last.phase)) (this.tty ? this.out : process.stderr).write(this.format.timingsText(this.last, this.names));
+  }
+
+  private draw(): void {
+    if (this.last) this.out.write(`\r\x1b[2K${this.format.progressLine(this.last, { now: Date.now(), columns: this.out.columns || 80, rateBps: this.rateBps, startedMs: this.startedMs })}`);
+  }
+}
+
+type Connect = () => Promise<{ target: ControllerTarget; c: Control }>;
+type Watched = { kind: 'ended' } | { kind: 'lost'; why: string } | { kind: 'refused'; err: YardError };
+
+/**
+ * Follows the migration until it ends and returns its last state. The coordinator journals
+ * every phase, so a controller that restarts finishes or rolls back the migration on its own:
+ * losing the controller is no outcome, and it reconnects (for up to `reconnectMs`) to learn it.
+ */
+async function follow(connect: Connect, first: Migration, view: Progress, reconnectMs: number): Promise<Migration> {
+  const { errorDetailOf } = await import('../../core/rpc/errors.js');
+  let cancel: (() => void) | undefined;
   const onInterrupt = () => {
-    interrupted = true;
-    stream.cancel();
+    cancel?.();
+    view.end();
+    process.stderr.write(`stopped watching migration ${first.id}; it goes on on the controller\n`);
+    process.exit(130);
   };
   process.once('SIGINT', onInterrupt);
+  view.update(first);
+  let lostSinceMs: number | undefined;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      let watched: Watched;
+      try {
+        const { target, c } = await connect();
+        watched = await watchOnce(c, target, first.id, errorDetailOf, (m) => {
+          if (lostSinceMs !== undefined) view.note(`reconnected to the controller at ${target.address} after ${((Date.now() - lostSinceMs) / 1000).toFixed(1)} s; migration ${m.id} is ${migrationPhases.name(m.phase)}`);
+          lostSinceMs = undefined;
+          attempt = 0;
+          view.update(m);
+        }, (fn) => (cancel = fn));
+        c.close();
+      } catch (err) {
+        watched = { kind: 'lost', why: errorMessage(err) };
+      }
+      const last = view.last!;
+      if (watched.kind === 'refused') throw watched.err;
+      if (watched.kind === 'ended' && migrationDone(last.phase)) return last;
+      const why = watched.kind === 'lost' ? watched.why : 'the controller stopped reporting it';
+      const now = Date.now();
+      if (lostSinceMs === undefined) {
+        lostSinceMs = now;
+        view.note(`lost the controller (${why}) while migration ${last.id} was ${migrationPhases.name(last.phase)}; it goes on there: reconnecting for up to ${formatSeconds(reconnectMs)}`);
+      } else if (now - lostSinceMs >= reconnectMs) {
+        throw new YardError(
+          'CONTROLLER_LOST',
+          `could not reach the controller for ${formatSeconds(now - lostSinceMs)} (${why}); migration ${last.id} of ${last.workload} was ${migrationPhases.name(last.phase)}, and how it ends is unknown: once the controller is back, \`yard ps\` shows where ${last.workload} runs`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2000, Math.max(0, (lostSinceMs ?? now) + reconnectMs - now))));
+    }
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    view.end();
+  }
+}
 
-  return new Promise<Migration>((resolve, reject) => {
-    let finished = false;
-    const finish = (err?: YardError) => {
-      if (finished) return;
-      finished = true;
-      clearInterval(timer);
-      process.off('SIGINT', onInterrupt);
-      if (tty) out.write(`\r\x1b[2K${format.progressLine(last, { now: Date.now(), columns: out.columns || 80, rateBps, startedMs })}\n`);
-      if (interrupted) {
-        process.stderr.write(`stopped watching migration ${last.id}; it goes on on the controller\n`);
-        process.exit(130);
-      }
-      if (err) return reject(err);
-      if (!migrationDone(last.phase)) {
-        return reject(new YardError('WATCH_ENDED', `the controller stopped reporting migration ${last.id} while ${migrationPhases.name(last.phase)}; it may still be running: \`yard ps\` shows where ${last.workload} runs`));
-      }
-      (tty ? out : process.stderr).write(format.timingsText(last, names));
-      resolve(last);
-    };
-    stream.on('data', (r: { migration?: Migration }) => {
-      if (!r.migration) return;
-      last = r.migration;
-      rateBps = rate.update(last, Date.now()) ?? rateBps;
-      if (tty) draw();
-      else out.write(printableJson(format.migrationJson(last, names)) + '\n');
+/** One WatchMigration stream: how it ended. An answer from the controller is final; silence is not. */
+function watchOnce(
+  c: Control,
+  target: ControllerTarget,
+  id: string,
+  errorDetailOf: typeof import('../../core/rpc/errors.js').errorDetailOf,
+  onMigration: (m: Migration) => void,
+  onCancel: (cancel: () => void) => void,
+): Promise<Watched> {
+  return new Promise((resolve) => {
+    const stream = c.client.watchMigration({ id }, c.metadata);
+    onCancel(() => stream.cancel());
+    stream.on('data', (r: { migration?: Migration }) => r.migration && onMigration(r.migration));
+    stream.on('end', () => resolve({ kind: 'ended' }));
+    stream.on('error', (err: ServiceError) => {
+      const refused = errorDetailOf(err) !== undefined || err.code === GRPC_PERMISSION_DENIED || err.code === GRPC_UNAUTHENTICATED;
+      resolve(refused ? { kind: 'refused', err: streamError(err, target) } : { kind: 'lost', why: err.details || err.message });
     });
-    stream.on('end', () => finish());
-    stream.on('error', (err: { code?: number; details?: string; message: string }) => finish(isCancelled(err) ? undefined : streamError(err, target)));
   });
+}
+
+// grpc-js status codes, by number: importing grpc-js here would load it for every command.
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNAUTHENTICATED = 16;
+
+function startedText(m: Migration, names: Names): string {
+  const name = (id: string) => names.get(id) ?? id;
+  const line = `started migration ${m.id}: ${m.workload} from ${name(m.sourceServerId)} to ${name(m.targetServerId)} (${strategies.name(m.strategy)}); it goes on on the controller`;
+  return printable(line) + '\n';
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
