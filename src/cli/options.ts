@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
 import { parseHostPort } from '../core/address.js';
@@ -10,7 +11,18 @@ import { FlagError, flagValue } from './fail.js';
 
 /** --data-dir: every command has it. */
 export function withDataDir<T>(y: Argv<T>) {
-  return y.option('data-dir', { type: 'string', default: defaultDataDir(), defaultDescription: '$XDG_STATE_HOME/switchyard', describe: 'where the controller keeps its store, token and logs' });
+  return y.option('data-dir', { type: 'string', default: defaultDataDir(), defaultDescription: '$XDG_STATE_HOME/switchyard', describe: 'where the controller keeps its store, token and logs', coerce: pathArg('data-dir') });
+}
+
+/**
+ * A path flag, made absolute at the edge: a relative one would later be read from another cwd
+ * (a workload runs in its state dir, and was once told a state dir relative to itself).
+ */
+export function pathArg(flag: string) {
+  return (p: string): string => {
+    if (!p.trim()) throw new FlagError(`--${flag}`, `--${flag} needs a path`);
+    return resolve(p);
+  };
 }
 
 /** --controller / --token: commands that ask a running controller. */
