@@ -65,7 +65,11 @@ export class Store {
       await chmod(file, 0o600);
       return new Store(db, file);
     }
-    if (read.problem === undefined) return new Store(db, file);
+    if (read.problem === undefined) {
+      // Written at once: the controller's id must survive a restart before anything else is stored.
+      await db.write();
+      return new Store(db, file);
+    }
 
     const copy = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     await writeFile(copy, await readFile(file), { mode: 0o600, flag: 'wx' });
