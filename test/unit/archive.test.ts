@@ -1,19 +1,24 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Header, type HeaderData } from 'tar';
 import { packStateDir, unpackArchive } from '../../src/agent/checkpoint/archive.js';
+import { EntryCheck, MAX_ENTRIES } from '../../src/agent/checkpoint/entry-check.js';
 import { YardError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/procs.js';
 
 const MB = 1024 * 1024;
 
-/** A tar file written header by header, so it can hold what node-tar would never write. */
+/**
+ * A tar file written header by header, so it can hold what node-tar would never write. It
+ * starts as every agent's archive does, with the state dir itself ("./").
+ */
 function rawTar(entries: (HeaderData & { body?: string })[]): Buffer {
   const blocks: Buffer[] = [];
-  for (const { body = '', ...data } of entries) {
+  for (const { body = '', ...data } of [{ path: './', type: 'Directory' as const, mode: 0o700 }, ...entries]) {
     const content = Buffer.from(body);
     const h = new Header({ mode: 0o644, mtime: new Date(0), ...data, size: content.length });
     h.encode();
@@ -67,6 +72,7 @@ describe('checkpoint archives', () => {
     const weights = Buffer.alloc(3 * MB + 7, 0).map((_, i) => (i * 31) % 251);
     writeFileSync(join(src, 'model/layers/w.bin'), weights);
     symlinkSync('../step.txt', join(src, 'model/latest'));
+    linkSync(join(src, 'step.txt'), join(src, 'model/step.hard'));
     mkfifoSafe(join(src, 'control.fifo'));
 
     const file = join(root, 'ckpt.tar');
@@ -77,7 +83,8 @@ describe('checkpoint archives', () => {
 
     const got = await unpackArchive(file, dest, { maxBytes: 64 * MB, sha256: packed.sha256 });
     expect(got).toEqual({ files: 2, bytes: 5 + weights.length });
-    expect(tree(dest)).toEqual(['empty/', 'model/', 'model/latest', 'model/layers/', 'model/layers/w.bin', 'step.txt']);
+    expect(tree(dest)).toEqual(['empty/', 'model/', 'model/latest', 'model/layers/', 'model/layers/w.bin', 'model/step.hard', 'step.txt']);
+    expect(statSync(join(dest, 'model/step.hard')).ino).toBe(statSync(join(dest, 'step.txt')).ino);
     expect(readFileSync(join(dest, 'step.txt'), 'utf8')).toBe('4242\n');
     expect(readFileSync(join(dest, 'model/layers/w.bin')).equals(weights)).toBe(true);
     expect(readlinkSync(join(dest, 'model/latest'))).toBe('../step.txt');
@@ -126,6 +133,9 @@ describe('checkpoint archives', () => {
     ['a device', [{ path: 'null', type: 'CharacterDevice', devmaj: 1, devmin: 3 }], /is a CharacterDevice/],
     ['a setuid file', [{ path: 'su', type: 'File', mode: 0o4755, body: '#!/bin/sh' }], /setuid/],
     ['the same path twice', [{ path: 'a', type: 'File', body: '1' }, { path: './a', type: 'File', body: '2' }], /appears twice/],
+    ['a symlink over a dir already written into', [{ path: 'd/x', type: 'File', body: 'x' }, { path: 'd', type: 'SymbolicLink', linkpath: '.' }], /where earlier entries need a directory/],
+    ['a file written inside a file', [{ path: 'f', type: 'File', body: 'x' }, { path: 'f/x', type: 'File', body: 'x' }], /inside "f", which is not a directory/],
+    ['a hardlink to a file that comes later', [{ path: 'h', type: 'Link', linkpath: 'f' }, { path: 'f', type: 'File', body: 'x' }], /not a file earlier in the archive/],
   ];
 
   it.each(hostile)('refuses %s and leaves the destination untouched', async (_what, entries, why) => {
@@ -150,14 +160,15 @@ describe('checkpoint archives', () => {
     expect(tree(dest)).toEqual(['keep.txt']);
   });
 
-  it('refuses more than 100k entries', async () => {
-    const entries = Array.from({ length: 100_001 }, (_, i) => ({ path: `d${i}/`, type: 'Directory' as const }));
+  it('refuses an archive past its entry limit and removes what it had written', async () => {
+    const entries = Array.from({ length: 1000 }, (_, i) => ({ path: `d${i}/`, type: 'Directory' as const }));
     const file = join(root, 'many.tar');
     writeFileSync(file, rawTar(entries));
-    const err = await rejection(unpackArchive(file, dest, { maxBytes: MB }));
+    const err = await rejection(unpackArchive(file, dest, { maxBytes: MB, maxEntries: 500 }));
     expect(err.code).toBe('HOSTILE_ARCHIVE');
-    expect(err.message).toMatch(/100000 entries/);
+    expect(err.message).toMatch(/entry "d499\/" is past the limit of 500 entries/);
     expect(tree(dest)).toEqual(['keep.txt']);
+    expect(readdirSync(join(root, 'host'))).toEqual(['state']);
   });
 
   it('checks the sha256 before anything else', async () => {
@@ -178,6 +189,53 @@ describe('checkpoint archives', () => {
     expect(tree(dest)).toEqual(['keep.txt']);
   });
 
+  it('refuses a gzip-compressed archive before node-tar sees a byte of it', async () => {
+    writeFileSync(join(src, 'state.json'), '{"step":1}');
+    const plain = join(root, 'ckpt.tar');
+    await packStateDir(src, plain, { maxBytes: MB });
+    const file = join(root, 'ckpt.tar.gz');
+    // A valid archive inside: node-tar alone would gunzip it and unpack it without a word.
+    writeFileSync(file, gzipSync(readFileSync(plain)));
+    const t0 = Date.now();
+    const err = await rejection(unpackArchive(file, dest, { maxBytes: MB, sha256: sha256(file) }));
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(err.code).toBe('BAD_ARCHIVE');
+    expect(err.details.format).toBe('gzip');
+    expect(err.message).toMatch(/is gzip-compressed: an agent accepts only the plain tar archives Switchyard agents write/);
+    expect(err.message).toContain(dest);
+    expect(tree(dest)).toEqual(['keep.txt']);
+    expect(readdirSync(join(root, 'host'))).toEqual(['state']);
+  });
+
+  it('refuses zstd (by its magic bytes) and a tar that another tool wrote', async () => {
+    const zst = join(root, 'ckpt.tar.zst');
+    writeFileSync(zst, Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(4096, 0x55)]));
+    const z = await rejection(unpackArchive(zst, dest, { maxBytes: MB }));
+    expect(z.code).toBe('BAD_ARCHIVE');
+    expect(z.details.format).toBe('zstd');
+
+    writeFileSync(join(src, 'state.json'), '{"step":1}');
+    const other = join(root, 'other.tar');
+    execFileSync('tar', ['--format=ustar', '-cf', other, '-C', src, 'state.json']);
+    const o = await rejection(unpackArchive(other, dest, { maxBytes: MB }));
+    expect(o.code).toBe('BAD_ARCHIVE');
+    expect(o.details.format).toBe('unknown');
+    expect(o.message).toMatch(/does not begin with the state dir/);
+    expect(tree(dest)).toEqual(['keep.txt']);
+  });
+
+  it('refuses a truncated archive and removes what it had written', async () => {
+    writeFileSync(join(src, 'a.bin'), Buffer.alloc(200 * 1024, 1));
+    writeFileSync(join(src, 'b.bin'), Buffer.alloc(200 * 1024, 2));
+    const file = join(root, 'ckpt.tar');
+    await packStateDir(src, file, { maxBytes: MB });
+    truncateSync(file, 300 * 1024);
+    const err = await rejection(unpackArchive(file, dest, { maxBytes: MB }));
+    expect(err.code).toBe('BAD_ARCHIVE');
+    expect(tree(dest)).toEqual(['keep.txt']);
+    expect(readdirSync(join(root, 'host'))).toEqual(['state']);
+  });
+
   it('unpacks into a destination that does not exist yet', async () => {
     writeFileSync(join(src, 'state.json'), '{"step":1}');
     const file = join(root, 'ckpt.tar');
@@ -191,3 +249,21 @@ describe('checkpoint archives', () => {
 function mkfifoSafe(path: string): void {
   execFileSync('mkfifo', [path]);
 }
+
+describe('EntryCheck', () => {
+  it('takes exactly 100,000 entries and refuses the next one', () => {
+    const check = new EntryCheck(MB);
+    for (let i = 0; i < MAX_ENTRIES; i++) check.add({ path: `d${i}/`, type: 'Directory', size: 0 });
+    expect(() => check.add({ path: 'one-more', type: 'File', size: 0 })).toThrow(/entry "one-more" is past the limit of 100000 entries/);
+  });
+
+  it('refuses a path longer than PATH_MAX, and a hardlink through a symlink', () => {
+    expect(() => new EntryCheck(MB).add({ path: `${'d/'.repeat(2100)}x`, type: 'File', size: 0 })).toThrow(/longer than 4096 bytes/);
+    const check = new EntryCheck(MB);
+    check.add({ path: 'dir/', type: 'Directory', size: 0 });
+    check.add({ path: 'dir/f', type: 'File', size: 1 });
+    check.add({ path: 'via', type: 'SymbolicLink', size: 0, linkpath: 'dir' });
+    expect(() => check.add({ path: 'h', type: 'Link', size: 0, linkpath: 'via/f' })).toThrow(/not a file earlier in the archive/);
+    expect(check.add({ path: 'h2', type: 'Link', size: 0, linkpath: 'dir/f' })).toEqual({ kind: 'hardlink', rel: 'h2', targetRel: 'dir/f' });
+  });
+});

@@ -1,7 +1,7 @@
 // One placed route: its endpoints, who takes the next connection, and clients waiting for one.
 import type { Socket } from 'node:net';
 import type { Logger } from '../../core/log.js';
-import { ROUTE_DEFAULTS, RoutePolicy, type PlacedRoute, type RouteStats } from '../../core/route.js';
+import { ROUTE_DEFAULTS, RoutePolicy, type Endpoint, type PlacedRoute, type RouteStats } from '../../core/route.js';
 import { LeastConnections, SmoothWeighted, type Balancer } from './balancer.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import { DialDeadlines } from './dial-deadlines.js';
@@ -16,6 +16,32 @@ const HELD_LIMIT = 10_000;
 
 function balancerFor(policy: RoutePolicy): Balancer {
   return policy === RoutePolicy.ROUTE_POLICY_LEAST_CONNECTIONS ? new LeastConnections() : new SmoothWeighted();
+}
+
+/**
+ * A backend whose new placement has no address at all (say, a restarted controller has not
+ * heard from its workload's agent yet) keeps the endpoints it has here, with the new weight:
+ * clients go on being served, as Envoy keeps its last good endpoints. A backend held for a
+ * cut-over, drained, at weight 0 or gone from the table is taken as placed.
+ */
+function withLastGood(placed: Endpoint[], current: EndpointRuntime[], ctx: EndpointContext): Endpoint[] {
+  const out: Endpoint[] = [];
+  const unresolved = new Map<string, Endpoint>();
+  for (const spec of placed) {
+    const keepable = !spec.address && !spec.held && !spec.draining && spec.weight > 0 && spec.backend !== '';
+    if (keepable && placed.every((o) => o.backend !== spec.backend || !o.address)) unresolved.set(spec.backend, spec);
+    else out.push(spec);
+  }
+  for (const [backend, spec] of unresolved) {
+    const kept = current.filter((ep) => ep.spec.backend === backend && ep.spec.address);
+    if (kept.length === 0) {
+      out.push(spec);
+      continue;
+    }
+    ctx.log.warn(`backend ${backend} of ${ctx.route} has no address in the new table (${spec.detail || 'unresolved'}); keeping its last known endpoints: ${kept.map((ep) => ep.spec.address).join(', ')}`, { route: ctx.route });
+    for (const ep of kept) out.push({ ...ep.spec, weight: spec.weight, version: spec.version, draining: false, held: false, drainTimeoutMs: spec.drainTimeoutMs, detail: `last known address (${spec.detail || 'unresolved'})` });
+  }
+  return out;
 }
 
 export class RouteRuntime implements ConnectionOwner {
@@ -61,7 +87,7 @@ export class RouteRuntime implements ConnectionOwner {
     this.settings = healthSettings(placed.healthCheck);
     this.held.setTimeoutMs(this.holdTimeoutMs());
     const next = new Map<string, EndpointRuntime>();
-    for (const spec of placed.endpoints) {
+    for (const spec of withLastGood(placed.endpoints, [...this.endpoints.values()], this.ctx)) {
       const ep = this.endpoints.get(spec.key) ?? this.takeLeaving(spec.key);
       if (ep) ep.update(spec, this.settings);
       next.set(spec.key, ep ?? new EndpointRuntime(spec, this.settings, this.ctx));

@@ -19,6 +19,8 @@ export interface PlacementOptions {
   routesFor(serverId: string): PlacedRoute[];
   /** Every proxy that serves routes now. */
   proxies(): string[];
+  /** Why the proxy's routes should not be re-placed yet ('' when they may be). */
+  waitingFor(serverId: string): string;
   /** Runs `act` after every routing change before it (one change at a time). */
   serial<T>(act: () => Promise<T>): Promise<T>;
   /** A proxy's placement, its error or its connection changed: its routes' status did. */
@@ -30,13 +32,17 @@ interface ProxyState {
   acked?: { key: string; session: symbol | undefined };
   /** Why the last re-placement failed ('' when it did not). */
   error: string;
+  /** Why it is not re-placed yet ('' when it is not waiting). */
+  waiting: string;
   connected: boolean;
 }
 
 /**
  * Keeps every proxy serving what the routing tables say: the complete set of its routes is
  * sent again when something it depends on changes, unless it already acknowledged that very
- * set on its current session.
+ * set on its current session. After a controller restart, a set whose workload backends are
+ * unresolved only because their agents have not reported yet waits for them (or for their
+ * grace to end): the proxy keeps serving what it has meanwhile.
  */
 export class Placement {
   /** One per proxy that serves routes or is connected: bounded by the fleet. */
@@ -91,7 +97,7 @@ export class Placement {
 
   private stateOf(serverId: string): ProxyState {
     let s = this.state.get(serverId);
-    if (!s) this.state.set(serverId, (s = { error: '', connected: false }));
+    if (!s) this.state.set(serverId, (s = { error: '', waiting: '', connected: false }));
     return s;
   }
 
@@ -103,7 +109,10 @@ export class Placement {
     const routes = this.o.routesFor(serverId);
     const session = this.o.registry.get(serverId)?.session;
     const current = s.acked?.key === JSON.stringify(routes) && s.acked.session === session;
-    if (connected && !current) {
+    const waiting = connected && !current ? this.o.waitingFor(serverId) : '';
+    if (waiting !== s.waiting && waiting) this.o.log.info('routes not re-placed yet: the proxy keeps what it serves', { server: this.nameOf(serverId), why: waiting });
+    s.waiting = waiting;
+    if (connected && !current && !waiting) {
       try {
         await this.place(serverId, routes);
         this.o.log.info('routes placed', { server: this.nameOf(serverId), routes: routes.length });

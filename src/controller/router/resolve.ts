@@ -1,5 +1,6 @@
 import { formatHostPort } from '../../core/address.js';
 import { ROUTE_DEFAULTS, type Backend, type Endpoint, type PlacedRoute, type Route } from '../../core/route.js';
+import { ServerState } from '../../core/types.js';
 import type { Registry } from '../registry.js';
 import { isLive, type WorkloadTable } from '../workloads.js';
 
@@ -57,6 +58,34 @@ function splitEndpoints(route: Route, b: Backend, s: Extract<Override, { kind: '
   );
 }
 
+/** Names of the servers this controller has not heard from since it started: what they run is unknown until they do (or are down). */
+export function unheardServers(registry: Registry): string[] {
+  return registry.list().filter((r) => r.server.state === ServerState.SERVER_STATE_UNKNOWN).map((r) => r.server.name);
+}
+
+/** "a, b, c and 4 more": a bounded list for a message. */
+export function listed(names: string[]): string {
+  return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
+}
+
+/**
+ * The route's workload backends that take traffic but run nowhere the controller knows of,
+ * while servers it has not heard from since it started may run them: unresolved, not gone.
+ */
+export function unresolvedBackends(route: Route, ctx: ResolveContext): string[] {
+  if (unheardServers(ctx.registry).length === 0) return [];
+  return route.backends
+    .filter((b) => b.workload && !b.drain && b.weight > 0 && !ctx.overrides.has(b.workload) && !ctx.workloads.instances(b.workload).some(isLive))
+    .map((b) => b.workload);
+}
+
+function notRunning(workload: string, ctx: ResolveContext): string {
+  const unheard = unheardServers(ctx.registry);
+  return unheard.length > 0
+    ? `workload ${workload} is not known to run anywhere yet: not heard from ${listed(unheard)} since the controller started`
+    : `workload ${workload} is not running`;
+}
+
 function workloadEndpoints(route: Route, b: Backend, ctx: ResolveContext): Endpoint[] {
   const override = ctx.overrides.get(b.workload);
   if (override?.kind === 'split') return splitEndpoints(route, b, override, ctx);
@@ -64,7 +93,7 @@ function workloadEndpoints(route: Route, b: Backend, ctx: ResolveContext): Endpo
   const draining = b.drain || b.weight === 0;
   const live = ctx.workloads.instances(b.workload).filter(isLive);
   if (live.length === 0) {
-    return [endpoint(route, b, { key: `${b.workload}@-`, address: '', weight: b.weight, draining, held, detail: `workload ${b.workload} is not running` })];
+    return [endpoint(route, b, { key: `${b.workload}@-`, address: '', weight: b.weight, draining, held, detail: notRunning(b.workload, ctx) })];
   }
   return live.map((w) =>
     endpoint(route, b, { key: `${b.workload}@${w.serverId}`, ...addressOn(ctx, w.serverId, workloadPort(b, ctx.workloads, w.serverId)), weight: b.weight, draining, held }),

@@ -25,7 +25,7 @@ import { commit, type CommitContext, type CommitOptions, type Plan } from './com
 import { changesOf, routeChange, tableBefore } from './history.js';
 import { Placement, type ProxyLinks } from './placement.js';
 import { runPromotion, type PromoteRouteResponse } from './promotion.js';
-import { placedRoute, type Override } from './resolve.js';
+import { listed, placedRoute, unheardServers, unresolvedBackends, type Override } from './resolve.js';
 import { RouteStatsBook } from './route-stats.js';
 import { endpointReports, routeStatus, type EndpointReport, type StatusContext } from './status.js';
 
@@ -73,6 +73,7 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
       log: o.log,
       routesFor: (id) => this.routesFor(id, this.tables()),
       proxies: () => [...new Set(this.tables().map((r) => this.proxyOf(r)).filter((id) => id !== undefined))],
+      waitingFor: (id) => this.waitingFor(id),
       serial: (act) => this.serial(act),
       changed: (id) => this.emitOn(id),
     });
@@ -279,6 +280,13 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
   private proxiesBacking(workload: string): string[] {
     const ids = this.tables().filter((r) => r.backends.some((b) => b.workload === workload)).map((r) => this.proxyOf(r));
     return [...new Set(ids.filter((id) => id !== undefined))];
+  }
+
+  /** Workload backends of the proxy's routes that are unresolved because some agents have not reported since the restart. */
+  private waitingFor(serverId: string): string {
+    const unresolved = this.tables().filter((r) => this.proxyOf(r) === serverId).flatMap((r) => unresolvedBackends(r, this.status));
+    if (unresolved.length === 0) return '';
+    return `workload ${[...new Set(unresolved)].join(', ')} not known to run anywhere yet: waiting for ${listed(unheardServers(this.o.registry))} to report since the controller started`;
   }
 
   private routesFor(serverId: string, tables: Route[]): PlacedRoute[] {

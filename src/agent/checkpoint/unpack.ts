@@ -1,0 +1,237 @@
+// One streaming read of a checkpoint archive: the first block must be what our agents write
+// (tar-format.ts), then every entry is checked (entry-check.ts) and written, one after the
+// other, into a fresh owner-only dir next to the destination, while the whole file is hashed.
+// The fresh dir is swapped in only when the sha256, every entry and every link passed; on any
+// failure it is removed and the destination is left as it was. Memory stays bounded: the file
+// is read in small chunks and each chunk's entries are on disk before the next chunk is read.
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { link, mkdir, mkdtemp, open, rename, rm, symlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Parser, type ReadEntry } from 'tar';
+import { errorMessage, YardError } from '../../core/errors.js';
+import { EntryCheck, EntryViolation, type Accepted } from './entry-check.js';
+import { notOurTar, TAR_BLOCK } from './tar-format.js';
+
+export interface UnpackResult {
+  files: number;
+  bytes: number;
+}
+
+interface UnpackOptions {
+  maxBytes: number;
+  sha256?: string;
+  /** Default MAX_ENTRIES. */
+  maxEntries?: number;
+}
+
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Unpacks `file` into `destDir`, replacing what was there, or leaves `destDir` untouched and
+ * throws CHECKSUM_MISMATCH, HOSTILE_ARCHIVE or BAD_ARCHIVE.
+ */
+export async function unpackArchive(file: string, destDir: string, opts: UnpackOptions): Promise<UnpackResult> {
+  await refuseForeignFormat(file, destDir);
+  await mkdir(dirname(destDir), { recursive: true, mode: 0o700 });
+  const fresh = await mkdtemp(join(dirname(destDir), `.${basename(destDir)}.unpack-`));
+  try {
+    const result = await unpackInto(file, fresh, destDir, opts);
+    await swapInto(fresh, destDir);
+    return result;
+  } catch (err) {
+    await rm(fresh, { recursive: true, force: true });
+    if (err instanceof YardError) throw err;
+    throw new YardError('BAD_ARCHIVE', `could not unpack checkpoint ${file} into ${destDir}: ${errorMessage(err)}; ${destDir} was left as it was; take the checkpoint again`, { file });
+  }
+}
+
+/** Compressed or unknown input never reaches node-tar, which would decompress it on its own. */
+async function refuseForeignFormat(file: string, destDir: string): Promise<void> {
+  const fh = await open(file, 'r');
+  const first = Buffer.alloc(TAR_BLOCK);
+  let got: number;
+  try {
+    ({ bytesRead: got } = await fh.read(first, 0, TAR_BLOCK, 0));
+  } finally {
+    await fh.close();
+  }
+  const foreign = notOurTar(first.subarray(0, got));
+  if (!foreign) return;
+  throw new YardError(
+    'BAD_ARCHIVE',
+    `checkpoint ${file} ${foreign.why}: an agent accepts only the plain tar archives Switchyard agents write, so nothing was read from it; ${destDir} was left as it was; take the checkpoint again from a Switchyard agent`,
+    { file, format: foreign.format },
+  );
+}
+
+type Step = { entry: Accepted; mode: number; mtime?: Date } | Buffer | 'end';
+
+async function unpackInto(file: string, fresh: string, destDir: string, opts: UnpackOptions): Promise<UnpackResult> {
+  const check = new EntryCheck(opts.maxBytes, opts.maxEntries);
+  const hash = createHash('sha256');
+  const writer = new TreeWriter(fresh);
+  let refused: EntryViolation | undefined;
+  let broken: unknown;
+  // What the parser found in the chunk just fed, written out before the next chunk is read.
+  let steps: Step[] = [];
+  const parser = new Parser({
+    strict: true,
+    zstd: false,
+    onReadEntry: (e: ReadEntry) => {
+      if (refused || broken) return void e.resume();
+      try {
+        steps.push({ entry: check.add(facts(e)), mode: e.mode ?? 0o600, mtime: e.mtime });
+      } catch (err) {
+        if (!(err instanceof EntryViolation)) throw err;
+        refused = err;
+        return void e.resume();
+      }
+      e.on('data', (d: Buffer) => steps.push(d));
+      e.on('end', () => steps.push('end'));
+    },
+  });
+  parser.on('error', (err: unknown) => (broken ??= err));
+  const parsed = new Promise<void>((resolve) => {
+    parser.on('end', resolve);
+    parser.on('error', () => resolve());
+  });
+  const writeSteps = async () => {
+    const now = steps;
+    steps = [];
+    if (!refused && !broken) await writer.apply(now);
+  };
+  const input = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      // Without a checksum to verify there is no reason to read past the first refusal.
+      if (refused || broken) {
+        if (!opts.sha256) break;
+        continue;
+      }
+      parser.write(chunk);
+      await writeSteps();
+    }
+    if (!refused && !broken) {
+      parser.end();
+      await parsed;
+      await writeSteps();
+    }
+  } finally {
+    input.destroy();
+    await writer.close();
+  }
+  if (opts.sha256 !== undefined) {
+    const actual = hash.digest('hex');
+    if (actual !== opts.sha256.toLowerCase()) {
+      throw new YardError('CHECKSUM_MISMATCH', `checkpoint ${file} has sha256 ${actual} but ${opts.sha256} was expected; it was damaged in transfer; ${destDir} was left as it was; transfer it again`, {
+        file,
+        expected: opts.sha256,
+        actual,
+      });
+    }
+  }
+  if (refused) throw hostile(file, destDir, refused);
+  if (broken) throw new YardError('BAD_ARCHIVE', `checkpoint ${file} is not a readable tar archive (${errorMessage(broken)}); ${destDir} was left as it was; take the checkpoint again`, { file });
+  try {
+    return check.finish();
+  } catch (err) {
+    if (err instanceof EntryViolation) throw hostile(file, destDir, err);
+    throw err;
+  }
+}
+
+function facts(e: ReadEntry) {
+  return { path: e.path, type: e.type, size: e.size, mode: e.mode, linkpath: e.linkpath };
+}
+
+function hostile(file: string, destDir: string, v: EntryViolation): YardError {
+  return new YardError('HOSTILE_ARCHIVE', `refused checkpoint ${file}: ${v.message}; nothing was unpacked and ${destDir} was left as it was; check where this archive came from`, {
+    file,
+    entry: v.entry,
+    reason: v.reason,
+  });
+}
+
+/**
+ * Writes checked entries into `root`, one at a time, owner-only. Nothing is ever written
+ * through a link: EntryCheck refused every path through a symlink, and O_NOFOLLOW|O_EXCL make
+ * sure a file lands on a fresh name, never on something already there.
+ */
+class TreeWriter {
+  private file?: { fh: FileHandle; mtime?: Date };
+  private lastParent = '';
+
+  constructor(private readonly root: string) {}
+
+  async apply(steps: Step[]): Promise<void> {
+    for (const step of steps) {
+      if (step === 'end') await this.endFile();
+      else if (Buffer.isBuffer(step)) await this.write(step);
+      else await this.begin(step.entry, step.mode, step.mtime);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.file?.fh.close();
+    this.file = undefined;
+  }
+
+  private async begin(entry: Accepted, mode: number, mtime?: Date): Promise<void> {
+    const path = join(this.root, entry.rel);
+    if (entry.kind === 'dir') {
+      if (entry.rel) await mkdir(path, { recursive: true, mode: 0o700 });
+      return;
+    }
+    await this.parentOf(path);
+    if (entry.kind === 'symlink') return symlink(entry.target, path);
+    if (entry.kind === 'hardlink') return link(join(this.root, entry.targetRel), path);
+    // Owner-only, keeping only whether the owner may run it.
+    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600 | (mode & 0o100));
+    this.file = { fh, mtime };
+  }
+
+  private async write(data: Buffer): Promise<void> {
+    const fh = this.file?.fh;
+    if (!fh) return;
+    for (let off = 0; off < data.length; ) off += (await fh.write(data, off)).bytesWritten;
+  }
+
+  private async endFile(): Promise<void> {
+    const f = this.file;
+    if (!f) return;
+    this.file = undefined;
+    try {
+      if (f.mtime) await f.fh.utimes(f.mtime, f.mtime);
+    } finally {
+      await f.fh.close();
+    }
+  }
+
+  private async parentOf(path: string): Promise<void> {
+    const parent = dirname(path);
+    if (parent === this.lastParent) return;
+    await mkdir(parent, { recursive: true, mode: 0o700 });
+    this.lastParent = parent;
+  }
+}
+
+/** Puts `fresh` where `destDir` is; the old dir is moved aside first and removed after. */
+async function swapInto(fresh: string, destDir: string): Promise<void> {
+  const old = `${fresh}.old`;
+  const hadOld = await rename(destDir, old).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false;
+      throw err;
+    },
+  );
+  try {
+    await rename(fresh, destDir);
+  } catch (err) {
+    if (hadOld) await rename(old, destDir);
+    throw err;
+  }
+  if (hadOld) await rm(old, { recursive: true, force: true });
+}
