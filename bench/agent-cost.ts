@@ -7,6 +7,9 @@ import { ProcMonitor, sleep, tempDir, YardProcess, type ProcUsage } from './lib.
 
 export interface AgentCostOptions {
   address: string;
+  joinTokenFile: string;
+  /** The controller's Unix socket, for the Control API. */
+  control: string;
   seconds: number;
   warmupS: number;
   log: (line: string) => void;
@@ -38,7 +41,7 @@ async function theServer(address: string): Promise<Server | undefined> {
 
 export async function runAgentCost(opts: AgentCostOptions): Promise<AgentCostResult> {
   const dataDir = tempDir('yard-bench-agent-');
-  const agent = new YardProcess('agent', ['agent', '--controller', opts.address, '--data-dir', dataDir, '--interval', '1s']);
+  const agent = new YardProcess('agent', ['agent', '--controller', opts.address, '--token-file', opts.joinTokenFile, '--data-dir', dataDir, '--interval', '1s']);
   try {
     const started = await agent.waitForOutput(/agent started.*/, 30_000);
     await agent.waitForOutput(/connected to controller/, 15_000);
@@ -48,7 +51,7 @@ export async function runAgentCost(opts: AgentCostOptions): Promise<AgentCostRes
     const mon = new ProcMonitor(agent.pid);
     await sleep(opts.seconds * 1000);
     const usage = mon.stop();
-    const me = await theServer(opts.address);
+    const me = await theServer(opts.control);
     const warnings = agent
       .output()
       .split('\n')

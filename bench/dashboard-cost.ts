@@ -284,7 +284,7 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
   let app: PtyApp | undefined;
   try {
     log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
-    fleet = await startSimFleet({ address: ctl.address, agents: servers, batchSize: 100, batchEveryMs: 500, log });
+    fleet = await startSimFleet({ address: ctl.address, joinToken: ctl.joinToken, agents: servers, batchSize: 100, batchEveryMs: 500, log });
     if (fleet.connected < servers) notes.push(`only ${fleet.connected}/${servers} simulated agents were welcomed`);
     // Let every jittered heartbeat start.
     await sleep(2000);
@@ -349,7 +349,7 @@ async function runEmbedded(servers: number, opts: DashCostOptions, notes: string
   let fleet: SimFleet | undefined;
   try {
     await app.waitForScreen('its header (embedded)', (s) => /\(embedded\)/.test(s), 30_000);
-    fleet = await startSimFleet({ address, agents: servers, batchSize: 100, batchEveryMs: 500, log });
+    fleet = await startSimFleet({ address, joinToken: readFileSync(join(dataDir, 'token'), 'utf8').trim(), agents: servers, batchSize: 100, batchEveryMs: 500, log });
     await app.waitForScreen(`"${servers}/${servers} online"`, (s) => online.test(s), 30_000);
     const startS = (performance.now() - t0) / 1000;
     log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) embedded on ${address}; warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);

@@ -12,6 +12,10 @@ const LIST_CLIENT = resolve(import.meta.dirname, 'list-client.js');
 
 export interface FleetSimOptions {
   address: string;
+  /** What the simulated agents join with. */
+  joinToken: string;
+  /** Where the Control API is asked (the controller's Unix socket). */
+  control: string;
   controllerPid: number;
   agents: number;
   /** Steady-state window. */
@@ -78,7 +82,7 @@ class SimSession {
     this.ended = new Promise((r) => (this.endedResolve = r));
   }
 
-  dial(address: string, onWelcome: (s: SimSession) => void): void {
+  dial(address: string, joinToken: string, onWelcome: (s: SimSession) => void): void {
     this.dialledAt = performance.now();
     this.client = new AgentGatewayClient(address, credentials.createInsecure(), channelOptions);
     const call = this.client.connect(new Metadata());
@@ -115,7 +119,7 @@ class SimSession {
     });
     call.on('end', () => this.finish());
     call.on('close', () => this.finish());
-    call.write({ msg: { $case: 'hello', value: this.host.hello() } });
+    call.write({ msg: { $case: 'hello', value: this.host.hello(joinToken) } });
   }
 
   private beat(): void {
@@ -183,6 +187,7 @@ interface SimStats {
 /** Dials `hosts` in batches of `batchSize` every `batchEveryMs` (sessions go into `sessions` as they are made). */
 async function dialFleet(
   address: string,
+  joinToken: string,
   hosts: readonly FakeHost[],
   stats: SimStats,
   sessions: SimSession[],
@@ -205,7 +210,7 @@ async function dialFleet(
     for (const host of hosts.slice(i, i + batchSize)) {
       const s = new SimSession(host, stats);
       sessions.push(s);
-      s.dial(address, onWelcome);
+      s.dial(address, joinToken, onWelcome);
     }
     const wait = batchEveryMs - (performance.now() - batchAt);
     if (i + batchSize < agents && wait > 0) await sleep(wait);
@@ -240,12 +245,12 @@ export interface SimFleet {
 }
 
 /** Opens `agents` sessions (heartbeats at the controller's interval, 1 Hz by default) and leaves them running. */
-export async function startSimFleet(opts: { address: string; agents: number; batchSize?: number; batchEveryMs?: number; log: (line: string) => void }): Promise<SimFleet> {
+export async function startSimFleet(opts: { address: string; joinToken: string; agents: number; batchSize?: number; batchEveryMs?: number; log: (line: string) => void }): Promise<SimFleet> {
   const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log: opts.log };
   const hosts = Array.from({ length: opts.agents }, (_, i) => new FakeHost(i));
   const sessions: SimSession[] = [];
   try {
-    const { connected, rampS } = await dialFleet(opts.address, hosts, stats, sessions, opts.batchSize ?? 50, opts.batchEveryMs ?? 500, opts.log);
+    const { connected, rampS } = await dialFleet(opts.address, opts.joinToken, hosts, stats, sessions, opts.batchSize ?? 50, opts.batchEveryMs ?? 500, opts.log);
     let closed: Promise<void> | undefined;
     return {
       agents: opts.agents,
@@ -274,7 +279,7 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
 
   try {
     // Ramp-up: batches of `batchSize` every `batchEveryMs`.
-    const { connected, rampS, helloToWelcome } = await dialFleet(opts.address, hosts, stats, sessions, batchSize, batchEveryMs, log);
+    const { connected, rampS, helloToWelcome } = await dialFleet(opts.address, opts.joinToken, hosts, stats, sessions, batchSize, batchEveryMs, log);
 
     // Let every jittered heartbeat start, then measure the steady state.
     await sleep(2000);
@@ -305,7 +310,7 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
     const listStart = performance.now();
     const listMon = new ProcMonitor(opts.controllerPid);
     try {
-      const out = await runNode(LIST_CLIENT, [opts.address, String(LIST_CALLS), '1000'], 60_000);
+      const out = await runNode(LIST_CLIENT, [opts.control, String(LIST_CALLS), '1000'], 60_000);
       const report = JSON.parse(out.trim().split('\n').pop()!) as ListClientReport;
       ({ listed, online } = report);
       listMs = report.ms;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // Realistic fake hosts for the benchmarks: a hello and a sample that varies from beat to beat.
 import { PROTOCOL_VERSION, YARD_VERSION } from '../src/core/version.js';
 import type { AgentHello } from '../src/gen/switchyard/v1/agent_gateway.js';
@@ -37,6 +38,7 @@ export class FakeHost {
   private readonly r: () => number;
   private readonly sample: HostSample;
   private readonly memTotal: number;
+  private readonly key = `yard_agent_bench_${randomBytes(24).toString('base64url')}`;
 
   constructor(readonly index: number, seed = 1) {
     const r = rng(seed * 1_000_003 + index);
@@ -114,7 +116,8 @@ export class FakeHost {
     };
   }
 
-  hello(): AgentHello {
+  /** `joinToken`: the controller's, so this host may join; its own key proves it is this host afterwards. */
+  hello(joinToken: string): AgentHello {
     return {
       protocolVersion: PROTOCOL_VERSION,
       serverId: this.id,
@@ -135,7 +138,8 @@ export class FakeHost {
         memoryTotalBytes: this.memTotal,
       },
       agentVersion: YARD_VERSION,
-      joinToken: '',
+      joinToken,
+      agentKey: this.key,
     };
   }
 

@@ -391,7 +391,7 @@ export function killAllNow(): void {
 }
 
 /** Starts `yard controller` on 127.0.0.1:<free port> (`args`: more flags); resolves once it logs `controller listening`. */
-export async function startController(opts: { heartbeat?: string; grace?: string; args?: string[] } = {}): Promise<{ proc: YardProcess; address: string; dataDir: string }> {
+export async function startController(opts: { heartbeat?: string; grace?: string; args?: string[] } = {}): Promise<{ proc: YardProcess; address: string; dataDir: string; joinToken: string; joinTokenFile: string; control: string }> {
   const dataDir = tempDir('yard-bench-ctl-');
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
@@ -399,5 +399,6 @@ export async function startController(opts: { heartbeat?: string; grace?: string
     'controller', '--data-dir', dataDir, '--listen', address, '--heartbeat', opts.heartbeat ?? '1s', '--grace', opts.grace ?? '30s', ...(opts.args ?? []),
   ]);
   await proc.waitForOutput(/controller listening/, 20_000);
-  return { proc, address, dataDir };
+  const joinTokenFile = join(dataDir, 'token');
+  return { proc, address, dataDir, joinTokenFile, joinToken: readFileSync(joinTokenFile, 'utf8').trim(), control: `unix:${join(dataDir, 'control.sock')}` };
 }

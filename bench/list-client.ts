@@ -17,8 +17,8 @@ export interface ListClientReport {
 const [address, callsArg, everyArg] = process.argv.slice(2);
 const calls = Math.min(100, Math.max(1, Number(callsArg) || 1));
 const everyMs = Math.min(10_000, Math.max(0, Number(everyArg) || 0));
-if (!address || !/^127\.0\.0\.1:\d+$/.test(address)) {
-  process.stderr.write('usage: list-client.js 127.0.0.1:PORT [CALLS] [EVERY_MS]\n');
+if (!address || !/^(127\.0\.0\.1:\d+|unix:\/.+)$/.test(address)) {
+  process.stderr.write('usage: list-client.js unix:/PATH/control.sock [CALLS] [EVERY_MS]\n');
   process.exit(2);
 }
 

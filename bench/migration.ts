@@ -80,9 +80,9 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
   const name = `bench-counter-${opts.stateMb}`;
   const dirs = { a: tempDir('yard-bench-mig-a-'), b: tempDir('yard-bench-mig-b-'), plain: tempDir('yard-bench-mig-tcp-') };
   const ctl = await startController({ args: ['--verify', '1s', '--cpu-limit', '100', '--max-checkpoint', '4GiB'] });
-  const agentArgs = (dir: string, host: string) => ['agent', '--controller', ctl.address, '--data-dir', dir, '--name', host, '--nvidia-smi', '/nonexistent'];
+  const agentArgs = (dir: string, host: string) => ['agent', '--controller', ctl.address, '--token-file', ctl.joinTokenFile, '--data-dir', dir, '--name', host, '--nvidia-smi', '/nonexistent'];
   const agents = { a: new YardProcess('agent bench-a', agentArgs(dirs.a, 'bench-a')), b: new YardProcess('agent bench-b', agentArgs(dirs.b, 'bench-b')) };
-  const api = controlClient({ address: ctl.address, from: 'bench' }, 30_000);
+  const api = controlClient({ address: ctl.control, from: 'bench' }, 30_000);
   const workloadPids = new Set<number>();
   let result: MigrationResult | undefined;
   try {

@@ -173,7 +173,7 @@ try {
         const ctl = await startController({ heartbeat: '1s', grace: '30s' });
         log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
         try {
-          const r = await runFleetSim({ address: ctl.address, controllerPid: ctl.proc.pid, agents: args.agents, seconds: args.seconds, log });
+          const r = await runFleetSim({ address: ctl.address, joinToken: ctl.joinToken, control: ctl.control, controllerPid: ctl.proc.pid, agents: args.agents, seconds: args.seconds, log });
           return { ...r, controllerWarnings: ctl.proc.warnings, controllerLines: ctl.proc.lineCount, lastWarnings: [...ctl.proc.lastWarnings] };
         } finally {
           await stopController(ctl.proc);
@@ -264,7 +264,7 @@ try {
         const { runAgentCost } = await import('./agent-cost.js');
         const ctl = await startController({ heartbeat: '1s', grace: '30s' });
         try {
-          return await runAgentCost({ address: ctl.address, seconds: args.agentSeconds, warmupS: 5, log });
+          return await runAgentCost({ address: ctl.address, joinTokenFile: ctl.joinTokenFile, control: ctl.control, seconds: args.agentSeconds, warmupS: 5, log });
         } finally {
           await stopController(ctl.proc);
         }

@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.js';
 import { agentFiles } from '../core/paths.js';
 import { PROTOCOL_VERSION, YARD_VERSION } from '../core/version.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
-import { loadOrCreateServerId } from './identity.js';
+import { loadOrCreateAgentKey, loadOrCreateServerId } from './identity.js';
 import { describeHost } from './metrics/host.js';
 import { probeGpus } from './metrics/gpu-monitor.js';
 import { createHostSampler } from './metrics/sampler.js';
@@ -20,7 +20,8 @@ import type { Workload } from '../core/workload.js';
 export interface AgentOptions {
   controller: string;
   dataDir: string;
-  token?: string;
+  /** Admits this agent the first time it joins (afterwards its own key does). */
+  joinToken?: string;
   name?: string;
   labels: Record<string, string>;
   location?: string;
@@ -44,6 +45,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await mkdir(opts.dataDir, { recursive: true });
   const release = await claimPidFile(files.pid);
   const serverId = await loadOrCreateServerId(files.identity);
+  const identity = { serverId, key: await loadOrCreateAgentKey(files.key) };
   const host = await describeHost();
   const gpus = await probeGpus(opts.nvidiaSmi ?? 'nvidia-smi');
   const sampler = createHostSampler({
@@ -56,7 +58,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const onLoopback = isLoopback(parseHostPort(opts.controller, '--controller').host);
   const advertiseAddress = opts.advertise ?? (onLoopback ? '127.0.0.1' : host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1');
   const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log, advertiseAddress });
-  const transfers = new Transfers(opts.controller, opts.token);
+  const transfers = new Transfers(opts.controller, identity);
   const proxy = opts.proxy ? new Proxy({ log: opts.log }) : undefined;
 
   // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
@@ -85,10 +87,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     capabilities: { gpus, migrationStrategies: ['checkpoint', 'restart', 'freeze'], proxy: proxy !== undefined },
     host: host.host,
     agentVersion: YARD_VERSION,
-    joinToken: opts.token ?? '',
+    joinToken: opts.joinToken ?? '',
+    agentKey: identity.key,
     advertiseAddress,
   });
-  const ctx = { supervisor, transfers, proxy, controller: opts.controller, token: opts.token, dataDir: opts.dataDir, log: opts.log };
+  const ctx = { supervisor, transfers, proxy, controller: opts.controller, identity, dataDir: opts.dataDir, log: opts.log };
   const routeStats = proxy && (() => proxy.stats());
   const session = new AgentSession({ controller: opts.controller, hello, drain, log: opts.log, snapshot, routeStats, onCommand: (cmd) => runCommand(cmd, ctx) });
   for (const event of ['change', 'removed'] as const) supervisor.on(event, () => session.sendSnapshot());

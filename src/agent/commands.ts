@@ -1,10 +1,11 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { AgentGatewayClient, WorkloadSignal, type AgentCommand, type CommandResult, type ConsoleResponse, type OpenConsole } from '../gen/switchyard/v1/agent_gateway.js';
+import { identityMetadata, type AgentIdentity } from './identity.js';
 import type { Proxy } from './proxy/proxy.js';
 import type { Transfers } from './transfer.js';
 import type { Supervisor } from './workloads/supervisor.js';
@@ -15,7 +16,8 @@ export interface CommandContext {
   /** Set when the agent runs with --proxy. */
   proxy?: Proxy;
   controller: string;
-  token?: string;
+  /** Proves who this agent is on the streams it opens. */
+  identity: AgentIdentity;
   dataDir: string;
   log: Logger;
 }
@@ -115,9 +117,7 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
 async function openConsole(req: OpenConsole, ctx: CommandContext): Promise<void> {
   if (!ctx.supervisor.get(req.name)) throw new YardError('NOT_FOUND', `no workload ${req.name} on this agent`);
   const client = new AgentGatewayClient(ctx.controller, credentials.createInsecure(), CLIENT_OPTIONS);
-  const md = new Metadata();
-  if (ctx.token) md.set('authorization', `Bearer ${ctx.token}`);
-  const call = client.console(md);
+  const call = client.console(identityMetadata(ctx.identity));
   let closed = false;
   const finish = (reason: string) => {
     if (closed) return;

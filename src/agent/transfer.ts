@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { YardError, errorMessage } from '../core/errors.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
+import { identityMetadata, type AgentIdentity } from './identity.js';
 import { AgentGatewayClient, type DownloadCheckpointResponse, type UploadCheckpointResponse } from '../gen/switchyard/v1/agent_gateway.js';
 
 /** Chunks stay well under the 4 MiB message limit. */
@@ -17,15 +18,15 @@ const ATTEMPTS = 5;
  */
 export class Transfers {
   private readonly client: AgentGatewayClient;
-  private readonly md = new Metadata();
+  private readonly md: Metadata;
 
-  constructor(controller: string, token?: string) {
+  constructor(controller: string, identity: AgentIdentity) {
     this.client = new AgentGatewayClient(controller, credentials.createInsecure(), {
       ...CLIENT_OPTIONS,
       'grpc-node.flow_control_window': 16 * 1024 * 1024,
       'grpc.use_local_subchannel_pool': 1,
     });
-    if (token) this.md.set('authorization', `Bearer ${token}`);
+    this.md = identityMetadata(identity);
   }
 
   close(): void {

@@ -1,5 +1,4 @@
 import { credentials, Metadata, status, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
-import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parseHostPort } from '../core/address.js';
 import { YardError } from '../core/errors.js';
@@ -8,28 +7,36 @@ import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { ControlClient } from '../gen/switchyard/v1/control.js';
 import { readRuntime } from '../controller/runtime-file.js';
+import { readToken, refuseTokenFlag } from './secrets.js';
 
 export interface ControllerTarget {
   address: string;
   /** Where the address came from, for error messages. */
   from: string;
+  /** Its TCP listener, for the header, when `address` is its Unix socket. */
+  listen?: string;
   token?: string;
 }
 
 export interface TargetOptions {
   controller?: string;
   token?: string;
+  tokenFile?: string;
   dataDir: string;
 }
 
-/** The controller to talk to: --controller, else the one running for the data dir. */
+/**
+ * The controller to talk to: --controller over TCP with the operator token (--token-file,
+ * $YARD_TOKEN, or the data dir's own on the controller host), else the one running for the
+ * data dir, over its owner-only Unix socket.
+ */
 export async function findController(opts: TargetOptions): Promise<ControllerTarget> {
   const files = controllerFiles(opts.dataDir);
-  const token = opts.token ?? process.env.YARD_TOKEN ?? (await readFile(files.token, 'utf8').then((t) => t.trim(), () => undefined));
   if (opts.controller) {
     parseHostPort(opts.controller, '--controller');
-    return { address: opts.controller, from: '--controller', token };
+    return { address: opts.controller, from: '--controller', token: await readToken(opts, 'YARD_TOKEN', files.operatorToken) };
   }
+  refuseTokenFlag(opts, 'YARD_TOKEN');
   const running = await readRuntime(files.runtime);
   if (!running) {
     throw new YardError(
@@ -37,7 +44,7 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
       `no controller running: looked for ${files.runtime} (none, or its process is gone); start one with \`yard\` or \`yard controller\`, or pass --controller HOST:PORT`,
     );
   }
-  return { address: running.address, from: files.runtime, token };
+  return { address: `unix:${files.socket}`, from: files.runtime, listen: running.address };
 }
 
 /** Who asks, for the controller's audit trail (a container may have no passwd entry). */
@@ -77,6 +84,9 @@ export function controlClient(target: ControllerTarget, timeoutMs = 5000, channe
 export function explain(err: ServiceError, target: ControllerTarget): YardError {
   const detail = errorDetailOf(err);
   if (detail) return new YardError(detail.code, detail.message, detail.details);
+  if (target.address.startsWith('unix:') && /EACCES|EPERM/.test(err.details)) {
+    return new YardError('PERMISSION_DENIED', `the controller's socket ${target.address.slice(5)} is for its owner only: run as that user, or use --controller HOST:PORT with the operator token`);
+  }
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
     return new YardError('UNAVAILABLE', `cannot reach the controller at ${target.address} (from ${target.from}): ${err.details}`);
   }

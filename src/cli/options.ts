@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import type { z } from 'zod';
 import { parseHostPort } from '../core/address.js';
 import { parseDuration } from '../core/duration.js';
+import { withTokenFile } from './secrets.js';
 import { defaultDataDir, DEFAULT_LISTEN } from '../core/paths.js';
 import { printable } from '../core/printable.js';
 import { LIMITS, describeIssue, locationSchema, parseLabels, serverNameSchema } from '../core/validate.js';
@@ -27,9 +28,8 @@ export function pathArg(flag: string) {
 
 /** --controller / --token: commands that ask a running controller. */
 export function withTarget<T>(y: Argv<T>) {
-  return withDataDir(y)
-    .option('controller', { type: 'string', describe: 'HOST:PORT of the controller (default: the one running for --data-dir)', coerce: (v?: string) => v && dialArg(v, 'controller') })
-    .option('token', { type: 'string', describe: 'token for a controller that listens beyond loopback (default: $YARD_TOKEN, or the data dir\'s)' });
+  const target = withDataDir(y).option('controller', { type: 'string', describe: 'HOST:PORT of the controller (default: the one running for --data-dir, over its Unix socket)', coerce: (v?: string) => v && dialArg(v, 'controller') });
+  return withTokenFile(target, 'the operator token, for --controller (the CLI on the controller host needs none)', 'YARD_TOKEN');
 }
 
 /** Options of an embedded or headless controller. */

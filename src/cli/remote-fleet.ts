@@ -48,7 +48,7 @@ export class RemoteFleet implements FleetSource {
   private closed = false;
 
   constructor(private readonly target: ControllerTarget, opts: RemoteFleetOptions = {}) {
-    this.controllerAddress = target.address;
+    this.controllerAddress = target.listen ?? target.address;
     this.backoff = opts.backoff ?? new Backoff();
     this.mirror = new FleetMirror(opts.migrationsKept ?? MIGRATIONS_KEPT);
     this.control = this.newControl();

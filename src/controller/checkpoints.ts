@@ -69,8 +69,8 @@ export class CheckpointStore {
     await rm(this.done(id), { force: true });
   }
 
-  /** AgentGateway.UploadCheckpoint. */
-  upload(call: ServerReadableStream<UploadCheckpointRequest, UploadCheckpointResponse>, callback: sendUnaryData<UploadCheckpointResponse>): void {
+  /** AgentGateway.UploadCheckpoint; `allowed` throws when the caller may not upload that checkpoint. */
+  upload(call: ServerReadableStream<UploadCheckpointRequest, UploadCheckpointResponse>, callback: sendUnaryData<UploadCheckpointResponse>, allowed: (checkpointId: string) => void = () => undefined): void {
     let id: string | undefined;
     let exp: Expected | undefined;
     let out: ReturnType<typeof createWriteStream> | undefined;
@@ -83,6 +83,7 @@ export class CheckpointStore {
     };
     const open = async (first: UploadCheckpointRequest) => {
       id = first.checkpointId;
+      allowed(id);
       exp = this.expected.get(id);
       if (!ID.test(id) || !exp) throw new YardError('NOT_FOUND', `no checkpoint upload "${id}" is expected`);
       const have = await stat(this.part(id)).then((s) => s.size, () => 0);

@@ -1,12 +1,13 @@
 import { Server as GrpcServer, ServerCredentials, type Metadata } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { mkdir } from 'node:fs/promises';
-import { formatHostPort, isLoopback, parseHostPort } from '../core/address.js';
+import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { formatHostPort, parseHostPort } from '../core/address.js';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { controllerFiles } from '../core/paths.js';
 import { SERVER_OPTIONS } from '../core/rpc/options.js';
 import { YARD_VERSION } from '../core/version.js';
+import { migrationDone } from '../core/workload.js';
 import { AgentGatewayService, type AgentGatewayServer } from '../gen/switchyard/v1/agent_gateway.js';
 import { ControlService } from '../gen/switchyard/v1/control.js';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { AuditLog } from './audit.js';
 import { CheckpointStore } from './checkpoints.js';
 import { ConsoleBridge } from './consoles.js';
 import { agentSessions } from './grpc/agent-gateway.js';
-import { checkBearer } from './grpc/auth.js';
+import { AgentAdmission } from './agent-keys.js';
+import { bearerOf, localAuth, operatorTokenAuth, type ControlAuth } from './grpc/auth.js';
 import { control } from './grpc/control.js';
 import { workloadControl } from './grpc/control-workloads.js';
 import { raiseConnectionWindow, raiseStreamWindow } from './grpc/windows.js';
@@ -58,9 +60,12 @@ export interface Controller {
   /** Every mutating action, by whom; the embedded dashboard records its own here too. */
   readonly audit: AuditLog;
   readonly controllerId: string;
-  /** The join token agents (and remote CLIs) must present when the listener is not loopback. */
-  readonly token: string;
-  readonly tokenRequired: boolean;
+  /** Admits new agents (and nothing else). */
+  readonly joinToken: string;
+  /** Control calls over TCP. */
+  readonly operatorToken: string;
+  /** The owner-only Unix socket this host's CLI and dashboards use (`unix:` address). */
+  readonly socketAddress: string;
   stop(): Promise<void>;
 }
 
@@ -84,8 +89,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   const store = await Store.open({ file: files.store, reset: opts.resetStore });
   if (store.resetFrom) log.warn('store was unreadable and --reset-store was given: started with an empty store', { copy: store.resetFrom });
-  const token = await loadOrCreateToken(files.token);
-  const tokenRequired = !isLoopback(hp.host);
+  const joinToken = await loadOrCreateToken(files.token);
+  const operatorToken = await loadOrCreateToken(files.operatorToken, 'yard_op_');
+  const admission = new AgentAdmission(store, joinToken);
 
   const registry = new Registry({ heartbeatTtlMs: Math.max(3 * opts.heartbeatIntervalMs, 3000), graceMs: opts.graceMs });
   for (const s of store.servers()) registry.restore(s);
@@ -115,33 +121,55 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     traffic: router,
   });
 
-  const server = new GrpcServer(SERVER_OPTIONS);
-  raiseStreamWindow(server);
-  const startedMs = Date.now();
-  const joinToken = tokenRequired ? token : undefined;
-  // Bulk and console streams authenticate like the session does when the token is required.
-  const authorized = (call: { metadata: Metadata; emit(event: 'error', err: unknown): boolean }): boolean => {
+  // The agent's own key, on its checkpoint and console streams; a checkpoint moves only
+  // between the two servers of its migration, while it runs.
+  const agentOf = (call: { metadata: Metadata }): string => {
+    const serverId = String(call.metadata.get('x-yard-server-id')[0] ?? '');
+    if (!admission.verify(serverId, bearerOf(call.metadata))) throw new YardError('UNAUTHENTICATED', 'checkpoint and console streams are for joined agents, with their agent key');
+    return serverId;
+  };
+  const party = (serverId: string, checkpointId: string, side: 'source' | 'target'): void => {
+    const m = coordinator.list().find((x) => x.id === checkpointId);
+    const ok = m && !migrationDone(m.phase) && (side === 'source' ? m.sourceServerId : m.targetServerId) === serverId;
+    if (!ok) throw new YardError('PERMISSION_DENIED', `checkpoint ${checkpointId} is not this server's to ${side === 'source' ? 'upload' : 'download'}`);
+  };
+  const refused = (call: { emit(event: 'error', err: unknown): boolean }, act: () => void): void => {
     try {
-      checkBearer(call.metadata, joinToken);
-      return true;
+      act();
     } catch (err) {
       call.emit('error', toServiceError(err));
-      return false;
     }
   };
   const gateway: AgentGatewayServer = {
-    ...agentSessions({ registry, links, workloads, router, controllerId: store.controllerId, heartbeatIntervalMs: opts.heartbeatIntervalMs, joinToken, log }),
+    ...agentSessions({ registry, links, workloads, router, controllerId: store.controllerId, heartbeatIntervalMs: opts.heartbeatIntervalMs, admission, log }),
     uploadCheckpoint(call, callback) {
       try {
-        checkBearer(call.metadata, joinToken);
-        checkpoints.upload(call, callback);
+        const serverId = agentOf(call);
+        checkpoints.upload(call, callback, (id) => party(serverId, id, 'source'));
       } catch (err) {
         callback(toServiceError(err));
       }
     },
-    downloadCheckpoint: (call) => void (authorized(call) && checkpoints.download(call)),
-    console: (call) => void (authorized(call) && consoles.accept(call)),
+    downloadCheckpoint: (call) => refused(call, () => {
+      party(agentOf(call), call.request.checkpointId, 'target');
+      checkpoints.download(call);
+    }),
+    console: (call) => refused(call, () => {
+      agentOf(call);
+      consoles.accept(call);
+    }),
   };
+  const startedMs = Date.now();
+  // One Control implementation, served twice: on TCP for operators with the operator token,
+  // and on the owner-only Unix socket for this host's own CLI and dashboards.
+  const controlFor = (auth: ControlAuth, listen: string) => ({
+    ...control({ registry, workloads, coordinator, router, controllerId: store.controllerId, version: YARD_VERSION, listen, startedMs, auth }),
+    ...workloadControl({ registry, workloads, links, consoles, coordinator, audit, auth }),
+    ...routeControl({ router, audit, auth }),
+  });
+
+  const server = new GrpcServer(SERVER_OPTIONS);
+  raiseStreamWindow(server);
   server.addService(AgentGatewayService, gateway);
   const health = new HealthImplementation({ '': 'SERVING', 'switchyard.v1.AgentGateway': 'SERVING', 'switchyard.v1.Control': 'SERVING' });
   health.addToServer(server);
@@ -154,10 +182,15 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
-  server.addService(ControlService, {
-    ...control({ registry, workloads, coordinator, router, controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs, token: joinToken }),
-    ...workloadControl({ registry, workloads, links, consoles, coordinator, audit, token: joinToken }),
-    ...routeControl({ router, audit, token: joinToken }),
+  server.addService(ControlService, controlFor(operatorTokenAuth({ operator: operatorToken, join: joinToken }), address));
+
+  const local = new GrpcServer(SERVER_OPTIONS);
+  local.addService(ControlService, controlFor(localAuth, address));
+  health.addToServer(local);
+  addReflection(local);
+  const socketAddress = await listenLocal(local, files.socket).catch((err: unknown) => {
+    server.forceShutdown();
+    throw err;
   });
   coordinator.resume();
 
@@ -173,11 +206,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const tickTimer = setInterval(() => registry.tick(), Math.max(100, Math.min(1000, opts.graceMs / 4, opts.heartbeatIntervalMs)));
 
   await writeRuntime(files.runtime, { pid: process.pid, address, controllerId: store.controllerId, startedMs });
-  log.info('controller listening', { address, dataDir: opts.dataDir, token: tokenRequired ? 'required' : 'not required (loopback)' });
+  log.info('controller listening', { address, socket: files.socket, dataDir: opts.dataDir });
 
   let stopped: Promise<void> | undefined;
   return {
-    address, registry, workloads, coordinator, router, audit, controllerId: store.controllerId, token, tokenRequired,
+    address, registry, workloads, coordinator, router, audit, controllerId: store.controllerId, joinToken, operatorToken, socketAddress,
     stop() {
       stopped ??= (async () => {
         clearInterval(lastSeenTimer);
@@ -187,6 +220,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         health.setStatus('', 'NOT_SERVING');
         // Agent sessions never end by themselves; cutting them makes agents reconnect.
         server.forceShutdown();
+        local.forceShutdown();
+        await unlink(files.socket).catch(() => undefined);
         for (const r of registry.list()) store.putServer(r.server);
         await store.flush();
         await removeRuntime(files.runtime);
@@ -195,4 +230,20 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       return stopped;
     },
   };
+}
+
+/**
+ * The Unix socket, owner-only. Its directory is the data dir (owner-only too); a socket left
+ * by a controller that died is replaced (a live one was ruled out by controller.json).
+ */
+async function listenLocal(server: GrpcServer, path: string): Promise<string> {
+  // sockaddr_un holds 108 bytes with its terminator.
+  if (Buffer.byteLength(path) > 107) throw new YardError('LISTEN_FAILED', `the control socket path ${path} is too long for a Unix socket (over 107 bytes): use a shorter --data-dir`);
+  await unlink(path).catch(() => undefined);
+  const address = `unix:${path}`;
+  await new Promise<number>((resolve, reject) => server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)))).catch((err: unknown) => {
+    throw new YardError('LISTEN_FAILED', `cannot listen on the control socket ${path}: ${errorMessage(err)}`);
+  });
+  await chmod(path, 0o600);
+  return address;
 }

@@ -117,4 +117,5 @@ export const storeSchema = z.object({
   audit: z.array(auditEntry).optional(),
   routes: keyedBy(route, 'name').optional(),
   routeChanges: z.array(routeChange).optional(),
+  agentKeys: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')).optional(),
 });

@@ -25,6 +25,8 @@ export interface StoreData {
   routes?: Record<string, Route>;
   /** Changes to the routing tables, oldest first. */
   routeChanges?: RouteChange[];
+  /** sha256 of each joined agent's key, by server id: only that key speaks for the id. */
+  agentKeys?: Record<string, string>;
 }
 
 /** Finished migrations kept as history; older ones are dropped. */
@@ -95,6 +97,14 @@ export class Store {
   putServer(server: Server): void {
     const { latest: _latest, state: _state, stateSinceMs: _since, ...stored } = server;
     this.db.data.servers[server.id] = stored;
+  }
+
+  agentKeyHash(serverId: string): string | undefined {
+    return this.db.data.agentKeys?.[serverId];
+  }
+
+  putAgentKeyHash(serverId: string, hash: string): void {
+    (this.db.data.agentKeys ??= {})[serverId] = hash;
   }
 
   migrations(): Migration[] {

@@ -1,17 +1,29 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 
-/** The join token: made on first start, kept (0600) in the data dir, shown by `yard token`. */
-export async function loadOrCreateToken(file: string): Promise<string> {
+/**
+ * A secret made on first start and kept (0600) in the data dir: the join token (agents) and
+ * the operator token (Control over TCP) are two of them, so one never works as the other.
+ */
+export async function loadOrCreateToken(file: string, prefix = 'yard_'): Promise<string> {
   try {
     const token = (await readFile(file, 'utf8')).trim();
     if (token) return token;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const token = `yard_${randomBytes(24).toString('base64url')}`;
+  const token = newSecret(prefix);
   await writeFile(file, token + '\n', { mode: 0o600, flag: 'w' });
   return token;
+}
+
+export function newSecret(prefix: string): string {
+  return `${prefix}${randomBytes(24).toString('base64url')}`;
+}
+
+/** What the store keeps of a secret: enough to check it, nothing to use. */
+export function secretHash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
 }
 
 export function tokensEqual(given: string, expected: string): boolean {

@@ -11,7 +11,12 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export function controllerFiles(dataDir: string) {
   return {
     store: join(dataDir, 'store.json'),
+    /** The join token: admits new agents, nothing else. */
     token: join(dataDir, 'token'),
+    /** The operator token: Control calls over TCP. */
+    operatorToken: join(dataDir, 'operator-token'),
+    /** Control for this host's own CLI and dashboards: owner-only, no token needed. */
+    socket: join(dataDir, 'control.sock'),
     /** Written while a controller runs: where it listens and its pid. */
     runtime: join(dataDir, 'controller.json'),
     log: join(dataDir, 'controller.log'),
@@ -23,6 +28,8 @@ export function controllerFiles(dataDir: string) {
 export function agentFiles(dataDir: string) {
   return {
     identity: join(dataDir, 'agent.json'),
+    /** The key this agent made for itself; joining binds it to its server id (0600). */
+    key: join(dataDir, 'agent.key'),
     pid: join(dataDir, 'agent.pid'),
     log: join(dataDir, 'agent.log'),
   };

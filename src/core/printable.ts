@@ -38,5 +38,6 @@ export function printableLines(text: string): string {
  * the same value for a parser, nothing a terminal acts on when it is printed.
  */
 export function printableJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(CONTROL_CHARS_ALL, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  // Raw newlines in the output are the indentation's own (JSON.stringify escapes those in strings).
+  return JSON.stringify(value, null, indent).replace(CONTROL_CHARS_ALL, (c) => (c === '\n' ? c : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`));
 }

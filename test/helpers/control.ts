@@ -1,6 +1,12 @@
+import { join } from 'node:path';
 import { controlClient } from '../../src/cli/client.js';
 import { migrationDone, migrationPhases, workloadStates, type Migration, type Workload } from '../../src/core/workload.js';
 import { waitFor } from './procs.js';
+
+/** The Unix socket of the controller whose data dir is `ctlDir`: what the CLI on its host uses. */
+export function socketOf(ctlDir: string): string {
+  return `unix:${join(ctlDir, 'control.sock')}`;
+}
 
 /** A Control client for tests: promise calls with the CLI's readable errors. */
 export function control(address: string, token?: string) {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -110,6 +110,18 @@ export async function runYard(args: string[], env: NodeJS.ProcessEnv = {}, timeo
 /** Starts a controller on a fixed port with short timings for tests. */
 export function startControllerProc(dataDir: string, port: number, extra: string[] = [], host = '127.0.0.1'): YardProcess {
   return new YardProcess(['controller', '--data-dir', dataDir, '--listen', `${host}:${port}`, '--heartbeat', '200ms', '--grace', '2s', ...extra]);
+}
+
+/** `--token-file` for an agent joining the controller whose data dir is `ctlDir` (its join token is made at its start). */
+export function joinArgs(ctlDir: string): string[] {
+  return ['--token-file', join(ctlDir, 'token')];
+}
+
+/** The same for an in-process controller: its join token, in a file of its own. */
+export function joinArgsFor(joinToken: string): string[] {
+  const file = join(tempDir('yard-join-'), 'token');
+  writeFileSync(file, joinToken + '\n', { mode: 0o600 });
+  return ['--token-file', file];
 }
 
 export function startAgentProc(controller: string, dataDir: string, extra: string[] = [], wrap: string[] = []): YardProcess {

@@ -5,8 +5,8 @@ import { RemoteFleet } from '../../src/cli/remote-fleet.js';
 import type { FleetChange } from '../../src/core/fleet.js';
 import { stateName } from '../../src/core/types.js';
 import { MigrationStrategy, RestartPolicy } from '../../src/core/workload.js';
-import { control } from '../helpers/control.js';
-import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import { control, socketOf } from '../helpers/control.js';
+import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 import { PtyYard } from '../helpers/pty.js';
 
 const ENTER = '\r';
@@ -35,8 +35,8 @@ describe('dashboards attached to a running controller', () => {
     address = `127.0.0.1:${port}`;
     controller = startControllerProc(ctlDir, port, ['--verify', '800ms', '--cpu-limit', '100']);
     await controller.waitForOutput(/controller listening/);
-    for (const name of ['src-host', 'dst-host']) agents.push(startAgentProc(address, tempDir(), ['--name', name, '--nvidia-smi', '/nonexistent']));
-    api = control(address);
+    for (const name of ['src-host', 'dst-host']) agents.push(startAgentProc(address, tempDir(), ['--name', name, '--nvidia-smi', '/nonexistent', ...joinArgs(ctlDir)]));
+    api = control(socketOf(ctlDir));
     await waitFor('both agents online', async () => {
       const { servers } = await api.call(api.client.listServers, {});
       return servers.filter((s) => stateName(s.state) === 'online').length === 2 || undefined;
@@ -143,8 +143,8 @@ describe('RemoteFleet', () => {
       return p;
     };
     let controller = await start();
-    const agent = startAgentProc(address, tempDir(), ['--name', 'far-host', '--nvidia-smi', '/nonexistent']);
-    const fleet = new RemoteFleet({ address, from: 'test' }, { backoff: new Backoff(100, 500) });
+    const agent = startAgentProc(address, tempDir(), ['--name', 'far-host', '--nvidia-smi', '/nonexistent', ...joinArgs(dataDir)]);
+    const fleet = new RemoteFleet({ address: socketOf(dataDir), from: 'test' }, { backoff: new Backoff(100, 500) });
     const changes: FleetChange[] = [];
     fleet.subscribe((c) => changes.push(c));
     const online = () => fleet.list().find((s) => s.server.name === 'far-host' && stateName(s.server.state) === 'online');

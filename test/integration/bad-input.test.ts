@@ -6,10 +6,11 @@ import { AgentSession } from '../../src/agent/session.js';
 import { createLogger } from '../../src/core/log.js';
 import { errorDetailOf } from '../../src/core/rpc/errors.js';
 import { AgentGatewayClient, type AgentHello, type ConnectResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import { socketOf } from '../helpers/control.js';
 import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, YardProcess } from '../helpers/procs.js';
 
 const hello = (over: Partial<AgentHello> = {}): AgentHello => ({
-  protocolVersion: 1, serverId: 'test-server-1', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', advertiseAddress: '', ...over,
+  protocolVersion: 1, serverId: 'test-server-1', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', agentKey: '', advertiseAddress: '', ...over,
 });
 
 /** Opens a session, sends `hello`, and returns what the controller answered and how the stream ended. */
@@ -90,50 +91,6 @@ describe('a corrupt store', () => {
   });
 });
 
-describe('a controller listening beyond loopback', () => {
-  const dir = tempDir();
-  let port: number;
-  let ctl: YardProcess;
-  let token: string;
-  const procs: YardProcess[] = [];
-
-  beforeAll(async () => {
-    port = await freePort();
-    ctl = new YardProcess(['controller', '--data-dir', dir, '--listen', `0.0.0.0:${port}`, '--heartbeat', '200ms']);
-    await ctl.waitForOutput(/controller listening/);
-    token = (await runYard(['token', '--data-dir', dir])).stdout.trim();
-  });
-  afterAll(async () => Promise.all([ctl, ...procs].map((p) => p.kill('SIGKILL'))));
-
-  it('refuses an agent with no token, and one with a wrong token, saying so on both sides', async () => {
-    const none = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'no-token']);
-    const wrong = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'wrong-token', '--token', 'yard_nope']);
-    procs.push(none, wrong);
-    await none.waitForOutput(/controller refused this agent: agent .* presented no join token/);
-    await wrong.waitForOutput(/controller refused this agent: agent .* presented a wrong join token/);
-    await ctl.waitForOutput(/agent refused .*code=UNAUTHENTICATED/);
-    const list = await runYard(['servers', '--json', '--controller', `127.0.0.1:${port}`, '--token', token, '--data-dir', tempDir()]);
-    expect(JSON.parse(list.stdout)).toEqual([]);
-  });
-
-  it('admits an agent with the right token', async () => {
-    const good = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'good', '--token', token]);
-    procs.push(good);
-    await waitFor('good online', async () => {
-      const r = await runYard(['servers', '--json', '--controller', `127.0.0.1:${port}`, '--token', token, '--data-dir', tempDir()]);
-      return (JSON.parse(r.stdout) as { name: string; state: string }[]).some((s) => s.name === 'good' && s.state === 'online') || undefined;
-    });
-  });
-
-  it('refuses CLI calls without the token or with a wrong one', async () => {
-    const none = await runYard(['servers', '--controller', `127.0.0.1:${port}`, '--data-dir', tempDir()]);
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/needs a token: pass --token/);
-    const wrong = await runYard(['servers', '--controller', `127.0.0.1:${port}`, '--token', 'bad', '--data-dir', tempDir()]);
-    expect(wrong.stderr).toMatch(/wrong token/);
-  });
-});
-
 describe('malformed, oversized and out-of-protocol gRPC', () => {
   const dir = tempDir();
   let address: string;
@@ -210,7 +167,7 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
   });
 
   it('names an unknown server in GetServer', async () => {
-    const r = await rawUnary(address, '/switchyard.v1.Control/GetServer', Buffer.from([0x0a, 0x04, 0x6e, 0x6f, 0x70, 0x65]));
+    const r = await rawUnary(socketOf(dir), '/switchyard.v1.Control/GetServer', Buffer.from([0x0a, 0x04, 0x6e, 0x6f, 0x70, 0x65]));
     expect((r as ServiceError).code).toBe(status.NOT_FOUND);
     expect((r as ServiceError).details).toMatch(/no server "nope"/);
   });

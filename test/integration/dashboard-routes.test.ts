@@ -6,7 +6,7 @@ import { registryFleetSource } from '../../src/controller/fleet-source.js';
 import { silentLogger } from '../../src/core/log.js';
 import { parseRouteFile } from '../../src/core/route-file.js';
 import { openHeadless, type Headless, KEY } from '../tui/harness.js';
-import { assertBuilt, freePort, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import { assertBuilt, freePort, joinArgsFor, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 /** A backend that answers every connection with its version and closes. */
 async function backend(version: string): Promise<{ server: NetServer; address: string }> {
@@ -46,7 +46,7 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
   beforeAll(async () => {
     assertBuilt();
     controller = await startController({ dataDir: tempDir(), listen: '127.0.0.1:0', heartbeatIntervalMs: 200, graceMs: 60_000, log: silentLogger });
-    agent = startAgentProc(controller.address, tempDir(), ['--name', 'edge', '--proxy', '--nvidia-smi', '/nonexistent/nvidia-smi']);
+    agent = startAgentProc(controller.address, tempDir(), ['--name', 'edge', '--proxy', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgsFor(controller.joinToken)]);
     const [v1, v2] = await Promise.all([backend('v1'), backend('v2')]);
     backends.push(v1.server, v2.server);
     await waitFor('the proxy agent online', () => controller.registry.list().find((fs) => fs.server.name === 'edge' && fs.server.capabilities?.proxy) ?? undefined, 20_000);
@@ -94,7 +94,7 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
   });
 
   it('an attached dashboard lists the routes, and promotes and rolls back through the Control API', async () => {
-    remote = new RemoteFleet({ address: controller.address, from: 'test', token: controller.token });
+    remote = new RemoteFleet({ address: controller.socketAddress, from: 'test' });
     await remote.ready(10_000);
     await waitFor('the route list', () => (remote!.routes().length === 1 ? true : undefined), 10_000, 50);
     expect(remote.routes()[0]!.status.route?.backends.map((b) => b.weight)).toEqual([80, 40]);

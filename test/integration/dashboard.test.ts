@@ -3,7 +3,7 @@ import { startController, type Controller } from '../../src/controller/controlle
 import { registryFleetSource } from '../../src/controller/fleet-source.js';
 import { silentLogger } from '../../src/core/log.js';
 import { openHeadless, KEY, type Headless } from '../tui/harness.js';
-import { assertBuilt, FAKE_NVIDIA_SMI, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import { assertBuilt, FAKE_NVIDIA_SMI, joinArgsFor, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 /**
  * The embedded dashboard end to end: a controller in this process (as `yard` runs it), real
@@ -19,8 +19,8 @@ describe('the dashboard over a real controller and real agents', () => {
     assertBuilt();
     controller = await startController({ dataDir: tempDir(), listen: '127.0.0.1:0', heartbeatIntervalMs: 200, graceMs: 60_000, log: silentLogger });
     agents.push(
-      startAgentProc(controller.address, tempDir(), ['--name', 'gpu-box', '--labels', 'gpu=h100', '--nvidia-smi', FAKE_NVIDIA_SMI]),
-      startAgentProc(controller.address, tempDir(), ['--name', 'cpu-box', '--labels', 'role=web', '--nvidia-smi', '/nonexistent/nvidia-smi']),
+      startAgentProc(controller.address, tempDir(), ['--name', 'gpu-box', '--labels', 'gpu=h100', '--nvidia-smi', FAKE_NVIDIA_SMI, ...joinArgsFor(controller.joinToken)]),
+      startAgentProc(controller.address, tempDir(), ['--name', 'cpu-box', '--labels', 'role=web', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgsFor(controller.joinToken)]),
     );
     h = openHeadless(registryFleetSource(controller, controller.address), { cols: 160, rows: 48 });
     await waitFor('both agents on screen with GPU readings', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, FAKE_NVIDIA_SMI, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 interface ServerJson {
   id: string;
@@ -24,7 +24,7 @@ describe('a controller and three real agents on 127.0.0.1', () => {
   };
   const stateOf = async (name: string) => (await servers()).find((s) => s.name === name)?.state;
   const startAgent = (i: number) =>
-    startAgentProc(`127.0.0.1:${port}`, agentDirs[i]!, ['--name', `node-${i + 1}`, '--labels', `rack=r${i + 1},role=test`, '--nvidia-smi', i === 0 ? FAKE_NVIDIA_SMI : '/nonexistent/nvidia-smi']);
+    startAgentProc(`127.0.0.1:${port}`, agentDirs[i]!, ['--name', `node-${i + 1}`, '--labels', `rack=r${i + 1},role=test`, '--nvidia-smi', i === 0 ? FAKE_NVIDIA_SMI : '/nonexistent/nvidia-smi', ...joinArgs(dataDir)]);
 
   beforeAll(async () => {
     assertBuilt();

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, freePort, startControllerProc, tempDir, type YardProcess } from '../helpers/procs.js';
@@ -11,12 +12,14 @@ const BUF = resolve(import.meta.dirname, '../../node_modules/.bin/buf');
 describe('standard gRPC tooling', () => {
   let ctl: YardProcess;
   let base: string;
+  let dir: string;
 
   beforeAll(async () => {
     assertBuilt();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    ctl = startControllerProc(tempDir(), port);
+    dir = tempDir();
+    ctl = startControllerProc(dir, port);
     await ctl.waitForOutput(/controller listening/);
   });
   afterAll(() => ctl.kill());
@@ -28,8 +31,15 @@ describe('standard gRPC tooling', () => {
     expect(methods).toEqual(expect.arrayContaining(['grpc.health.v1.Health/Check', 'switchyard.v1.AgentGateway/Connect', 'switchyard.v1.Control/Overview', 'switchyard.v1.Control/WatchFleet']));
   });
 
-  it('answers the health check and Control/Overview', async () => {
+  it('answers the health check, and Control/Overview with the operator token or on the Unix socket', async () => {
     expect(JSON.parse(await curl(`${base}/grpc.health.v1.Health/Check`))).toEqual({ status: 'SERVING' });
-    expect(JSON.parse(await curl(`${base}/switchyard.v1.Control/Overview`))).toMatchObject({ version: '0.1.0', listen: base.slice(7) });
+    const token = readFileSync(join(dir, 'operator-token'), 'utf8').trim();
+    expect(JSON.parse(await curl('-H', `Authorization: Bearer ${token}`, `${base}/switchyard.v1.Control/Overview`))).toMatchObject({ version: '0.1.0', listen: base.slice(7) });
+    expect(JSON.parse(await curl('--unix-socket', join(dir, 'control.sock'), 'http://localhost/switchyard.v1.Control/Overview'))).toMatchObject({ version: '0.1.0' });
+  });
+
+  it('refuses Control/Overview over TCP without the operator token', async () => {
+    const err = await curl(`${base}/switchyard.v1.Control/Overview`).then(() => undefined, (e: { stderr: string }) => e.stderr);
+    expect(err).toMatch(/unauthenticated.*operator token/is);
   });
 });

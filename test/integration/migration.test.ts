@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationStrategy, RestartPolicy, migrationPhases, workloadStates, type WorkloadSpec } from '../../src/core/workload.js';
-import { control } from '../helpers/control.js';
+import { control, socketOf } from '../helpers/control.js';
 import { createHosts, netnsAvailable, type TestHost } from '../helpers/netns.js';
-import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 const COUNTER = resolve(import.meta.dirname, '../../examples/checkpoint-counter.mjs');
 
@@ -32,7 +32,6 @@ const NETNS = netnsAvailable();
 describe(`migration between real agents${NETNS ? ' in their own network namespaces' : ' on 127.0.0.1'}`, () => {
   let netns: ReturnType<typeof createHosts> | undefined;
   const hostOf: Partial<Record<'a' | 'b', TestHost>> = {};
-  let token: string | undefined;
   let port: number;
   let address: string;
   let controller: YardProcess;
@@ -43,15 +42,13 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
 
   const startAgent = (host: 'a' | 'b') => {
     const h = hostOf[host];
-    // In a namespace the agent dials the controller across its veth, off loopback: with the token.
+    // In a namespace the agent dials the controller across its veth, off loopback.
     const dial = h ? `${h.gateway}:${port}` : address;
-    const auth = h ? ['--token', token!] : [];
-    agents[host] = startAgentProc(dial, dirs[host], ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...auth], h?.wrap);
+    agents[host] = startAgentProc(dial, dirs[host], ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)], h?.wrap);
   };
   const startCtl = async () => {
     controller = startControllerProc(ctlDir, port, ['--verify', '1500ms', '--grace', '20s', '--cpu-limit', '100'], NETNS ? '0.0.0.0' : '127.0.0.1');
     await controller.waitForOutput(/controller listening/);
-    token = readFileSync(join(ctlDir, 'token'), 'utf8').trim();
   };
   const serverId = async (name: string) => {
     const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
@@ -79,7 +76,7 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     await startCtl();
     startAgent('a');
     startAgent('b');
-    api = control(address, token);
+    api = control(socketOf(ctlDir));
     await waitFor('both agents online', async () => {
       const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
       const l = JSON.parse(r.stdout) as { state: string }[];
@@ -231,7 +228,7 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     await controller.kill('SIGKILL');
     api.close();
     await startCtl();
-    api = control(address, token);
+    api = control(socketOf(ctlDir));
     const after = await waitRunning('counter', 'host-b');
     expect(after.pid).toBe(before.pid);
     expect(after.restarts).toBe(before.restarts);
@@ -247,7 +244,7 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     await controller.kill('SIGKILL');
     api.close();
     await startCtl();
-    api = control(address, token);
+    api = control(socketOf(ctlDir));
     const done = await api.waitForMigrationEnd(m.id, 90_000);
     expect(['committed', 'rolled_back']).toContain(migrationPhases.name(done.phase));
     const live = await waitFor('exactly one live instance', async () => {

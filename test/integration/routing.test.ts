@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthNames, type RouteStatus } from '../../src/core/route.js';
 import { MigrationStrategy, RestartPolicy, migrationPhases, workloadStates, type WorkloadSpec } from '../../src/core/workload.js';
-import { control } from '../helpers/control.js';
+import { control, socketOf } from '../helpers/control.js';
 import { createHosts, netnsAvailable, type TestHost } from '../helpers/netns.js';
-import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 import { startTraffic, type Traffic, type TrafficReport } from '../helpers/traffic.js';
 
 const ECHO = resolve(import.meta.dirname, '../../examples/echo-server.mjs');
@@ -34,7 +34,6 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
   const hostOf: Partial<Record<Host, TestHost>> = {};
   let port: number;
   let address: string;
-  let token: string;
   let controller: YardProcess;
   const ctlDir = tempDir('yard-route-ctl-');
   const dirs = { a: tempDir('yard-route-a-'), b: tempDir('yard-route-b-'), edge: tempDir('yard-route-edge-') };
@@ -114,15 +113,14 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
     }
     controller = startControllerProc(ctlDir, port, ['--verify', '1s', '--grace', '20s', '--cpu-limit', '100'], NETNS ? '0.0.0.0' : '127.0.0.1');
     await controller.waitForOutput(/controller listening/);
-    token = readFileSync(join(ctlDir, 'token'), 'utf8').trim();
     for (const host of ['a', 'b'] as const) {
       const h = hostOf[host];
       const dial = h ? `${h.gateway}:${port}` : address;
-      const where = h ? ['--token', token] : ['--advertise', host === 'a' ? '127.0.0.2' : '127.0.0.3'];
-      agents.push(startAgentProc(dial, dirs[host], ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...where], h?.wrap));
+      const where = h ? [] : ['--advertise', host === 'a' ? '127.0.0.2' : '127.0.0.3'];
+      agents.push(startAgentProc(dial, dirs[host], ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...where, ...joinArgs(ctlDir)], h?.wrap));
     }
-    agents.push(startAgentProc(address, dirs.edge, ['--name', 'edge', '--proxy', '--token', token, '--nvidia-smi', '/nonexistent/nvidia-smi']));
-    api = control(address, token);
+    agents.push(startAgentProc(address, dirs.edge, ['--name', 'edge', '--proxy', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)]));
+    api = control(socketOf(ctlDir));
     await waitFor('three agents online', async () => {
       const l = JSON.parse((await yard('servers', '--json')).stdout) as { state: string }[];
       return l.length === 3 && l.every((s) => s.state === 'online') ? true : undefined;

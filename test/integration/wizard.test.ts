@@ -4,7 +4,7 @@ import { registryFleetSource } from '../../src/controller/fleet-source.js';
 import { silentLogger } from '../../src/core/log.js';
 import { MigrationStrategy, RestartPolicy, migrationPhases } from '../../src/core/workload.js';
 import { control } from '../helpers/control.js';
-import { assertBuilt, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import { assertBuilt, joinArgsFor, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 import { KEY, openHeadless, type Headless } from '../tui/harness.js';
 
 /** The migration wizard driven by keystrokes, from open to result, over a real controller and real agents. */
@@ -17,8 +17,8 @@ describe('the migration wizard over real agents', () => {
   beforeAll(async () => {
     assertBuilt();
     controller = await startController({ dataDir: tempDir(), listen: '127.0.0.1:0', heartbeatIntervalMs: 200, graceMs: 60_000, verifyMs: 800, cpuLimitPct: 100, log: silentLogger });
-    for (const name of ['src-host', 'dst-host']) agents.push(startAgentProc(controller.address, tempDir(), ['--name', name, '--nvidia-smi', '/nonexistent']));
-    api = control(controller.address);
+    for (const name of ['src-host', 'dst-host']) agents.push(startAgentProc(controller.address, tempDir(), ['--name', name, '--nvidia-smi', '/nonexistent', ...joinArgsFor(controller.joinToken)]));
+    api = control(controller.socketAddress);
     await waitFor('both agents online', () => (controller.registry.list().filter((r) => r.server.state === 1).length === 2 ? true : undefined));
     const script = '[ "$SWITCHYARD_RESTORE" = 1 ] && echo "resumed $(cat "$SWITCHYARD_STATE_DIR/n")"; n=0; trap \'echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1; while :; do n=$((n+1)); sleep 0.1; done';
     await api.call(api.client.runWorkload, {

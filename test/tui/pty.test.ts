@@ -6,12 +6,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, FAKE_NVIDIA_SMI, freePort, startAgentProc, startControllerProc, tempDir, YARD, type YardProcess } from '../helpers/procs.js';
+import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, startAgentProc, startControllerProc, tempDir, YARD, type YardProcess } from '../helpers/procs.js';
 import { colourCodes, PtyScreen } from './pty-harness.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 let address: string;
+/** The shared controller's data dir: `--connect` finds its operator token there, as on the controller's host. */
+let ctlDir: string;
+const connect = () => ['--connect', address, '--data-dir', ctlDir];
 const procs: YardProcess[] = [];
 const ptys: PtyScreen[] = [];
 
@@ -23,7 +26,7 @@ function open(args: string[], opts: ConstructorParameters<typeof PtyScreen>[1] =
 
 /** A dashboard attached to the shared controller, once it shows both hosts' readings. */
 async function dashboard(args: string[], opts: ConstructorParameters<typeof PtyScreen>[1] = {}): Promise<{ p: PtyScreen; text: string }> {
-  const p = open(['--connect', address, ...args], opts);
+  const p = open([...connect(), ...args], opts);
   // Both hosts with readings: CPU on both cards, and the eighth GPU of the recorded box.
   const text = await p.waitFor((t) => (t.match(/CPU [^\n]*? \d+%/g) ?? []).length >= 2 && /G7 [^\n]* \d+%/.test(t));
   return { p, text };
@@ -39,12 +42,13 @@ beforeAll(async () => {
   assertBuilt();
   const port = await freePort();
   address = `127.0.0.1:${port}`;
-  const controller = startControllerProc(tempDir(), port);
+  ctlDir = tempDir();
+  const controller = startControllerProc(ctlDir, port);
   procs.push(controller);
   await controller.waitForOutput(/controller listening/);
   procs.push(
-    startAgentProc(address, tempDir(), ['--name', 'gpu-box', '--labels', 'gpu=h100', '--nvidia-smi', FAKE_NVIDIA_SMI]),
-    startAgentProc(address, tempDir(), ['--name', 'cpu-box', '--labels', 'role=web', '--nvidia-smi', '/nonexistent/nvidia-smi']),
+    startAgentProc(address, tempDir(), ['--name', 'gpu-box', '--labels', 'gpu=h100', '--nvidia-smi', FAKE_NVIDIA_SMI, ...joinArgs(ctlDir)]),
+    startAgentProc(address, tempDir(), ['--name', 'cpu-box', '--labels', 'role=web', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)]),
   );
 });
 
@@ -108,7 +112,7 @@ describe('terminals', () => {
     const cases = [...TERMS.map((TERM) => ({ TERM, LANG: 'C.UTF-8' })), { TERM: 'tmux-256color', LANG: 'C' }];
     try {
       cases.forEach(({ TERM, LANG }, i) => {
-        const command = `env -u NO_COLOR -u LC_ALL -u LC_CTYPE TERM=${TERM} LANG=${LANG} XDG_CONFIG_HOME=/nonexistent ${process.execPath} ${YARD} --connect ${address}`;
+        const command = `env -u NO_COLOR -u LC_ALL -u LC_CTYPE TERM=${TERM} LANG=${LANG} XDG_CONFIG_HOME=/nonexistent ${process.execPath} ${YARD} --connect ${address} --data-dir ${ctlDir}`;
         tmux('new-session', '-d', '-s', `s${i}`, '-x', '100', '-y', '30', command);
       });
       const clients = cases.map((_, i) => open(['-L', socket, 'attach', '-t', `s${i}`], { command: ['tmux'], cols: 100, rows: 30 }));
@@ -166,10 +170,10 @@ describe('bad theme and config files', () => {
     mkdirSync(`${dir}/switchyard`);
     copyFileSync(fixture('config/bad-key.yaml'), `${dir}/switchyard/config.yaml`);
     const runs = [
-      open(['--connect', address, '--theme', fixture('bad-colour-theme.json')]),
-      open(['--connect', address], { env: { XDG_CONFIG_HOME: dir } }),
-      open(['wall', '--connect', address, '--config', fixture('config/unknown-action.yaml')]),
-      open(['wall', '--connect', address, '--views', 'fleet,alerts']),
+      open([...connect(), '--theme', fixture('bad-colour-theme.json')]),
+      open(connect(), { env: { XDG_CONFIG_HOME: dir } }),
+      open(['wall', ...connect(), '--config', fixture('config/unknown-action.yaml')]),
+      open(['wall', ...connect(), '--views', 'fleet,alerts']),
     ];
     const codes = await Promise.all(runs.map((p) => p.exited));
     // A bad file fails (1); a bad flag is a usage error (2).

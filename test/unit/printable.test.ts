@@ -22,6 +22,10 @@ describe('printable', () => {
     const json = printableJson({ name: 'a\x1b\x9b\u2066b' });
     expect(json).toBe('{"name":"a\\u001b\\u009b\\u2066b"}');
     expect(JSON.parse(json)).toEqual({ name: 'a\x1b\x9b\u2066b' });
+    // Indented, as `--json` prints: the layout's line breaks stay, so it still parses.
+    const pretty = printableJson([{ name: 'x\ny\x9b' }], 2);
+    expect(pretty.split('\n')).toHaveLength(5);
+    expect(JSON.parse(pretty)).toEqual([{ name: 'x\ny\x9b' }]);
   });
 
   it('says which character and where', () => {

@@ -6,7 +6,7 @@ import type { AgentHello } from '../../src/gen/switchyard/v1/agent_gateway.js';
 function hello(id: string, name = id): AgentHello {
   return {
     protocolVersion: 1, serverId: id, hostname: `${name}.local`, name, addresses: ['10.0.0.1'], mac: 'aa:bb:cc:dd:ee:ff',
-    labels: { rack: 'r1' }, location: '', agentVersion: '0.1.0', joinToken: '', advertiseAddress: '',
+    labels: { rack: 'r1' }, location: '', agentVersion: '0.1.0', joinToken: '', agentKey: '', advertiseAddress: '',
   };
 }
 

@@ -87,7 +87,7 @@ export async function routerFixture() {
       registry.connect(
         {
           protocolVersion: 1, serverId: id, hostname: id, name: id, addresses: o.addresses ?? ['10.0.0.9'], mac: '', labels: {}, location: '',
-          capabilities: { gpus: [], migrationStrategies: [], proxy: o.proxy ?? true }, agentVersion: '0.1.0', joinToken: '', advertiseAddress: o.advertise ?? '',
+          capabilities: { gpus: [], migrationStrategies: [], proxy: o.proxy ?? true }, agentVersion: '0.1.0', joinToken: '', agentKey: '', advertiseAddress: o.advertise ?? '',
         },
         Symbol(id),
       );

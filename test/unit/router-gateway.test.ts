@@ -27,6 +27,8 @@ describe('AgentGateway: route counters on heartbeats', () => {
       registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }), links: new AgentLinks(), workloads: new WorkloadTable(),
       router: { report: (serverId, routes) => void reports.push({ serverId, names: routes.map((r) => r.name) }) },
       controllerId: 'ctl', heartbeatIntervalMs: 1000, log: silentLogger,
+      // Admission has its own tests (test/integration/access.test.ts): every hello is let in here.
+      admission: { admit: () => undefined },
     }));
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     client = new AgentGatewayClient(`127.0.0.1:${port}`, credentials.createInsecure());
@@ -49,7 +51,7 @@ describe('AgentGateway: route counters on heartbeats', () => {
         }
       });
       call.on('error', (err: ServiceError) => resolve({ acks, err }));
-      call.write({ msg: { $case: 'hello', value: { protocolVersion: PROTOCOL_VERSION, serverId: id, hostname: id, name: id, addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', advertiseAddress: '' } } });
+      call.write({ msg: { $case: 'hello', value: { protocolVersion: PROTOCOL_VERSION, serverId: id, hostname: id, name: id, addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', agentKey: '', advertiseAddress: '' } } });
     });
   }
 

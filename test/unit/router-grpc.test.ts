@@ -1,3 +1,4 @@
+import { localAuth } from '../../src/controller/grpc/auth.js';
 import { Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlClient } from '../../src/cli/client.js';
@@ -20,7 +21,7 @@ describe('Control: route RPCs', () => {
     f.connect('edge');
     audit = new AuditLog(f.store, () => undefined);
     server = new Server();
-    server.addService(ControlService, routeControl({ router: f.router, audit }));
+    server.addService(ControlService, routeControl({ router: f.router, audit, auth: localAuth }));
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     api = controlClient({ address: `127.0.0.1:${port}`, from: 'test' }, 10_000);
   });

@@ -4,15 +4,15 @@ import { createLogger } from '../../core/log.js';
 import { DEFAULT_LISTEN, controllerFiles, defaultDataDir } from '../../core/paths.js';
 import { FlagError } from '../fail.js';
 import { agentIdentity, dialArg, durationArg, pathArg } from '../options.js';
+import { readToken, withTokenFile } from '../secrets.js';
 import { onShutdown } from '../shutdown.js';
 
 export const agentCommand = {
   command: 'agent',
   describe: 'run the agent on this host: it dials the controller, registers and streams metrics',
   builder: (y: Argv) =>
-    y
+    withTokenFile(y, 'the join token, needed the first time this agent joins (afterwards its own key in the data dir admits it)', 'YARD_JOIN_TOKEN')
       .option('controller', { type: 'string', default: DEFAULT_LISTEN, describe: 'HOST:PORT of the controller to dial' })
-      .option('token', { type: 'string', describe: 'join token, needed when the controller listens beyond loopback (default: $YARD_TOKEN)' })
       .option('name', { type: 'string', describe: 'display name (default: the hostname)' })
       .option('labels', { type: 'string', default: '', describe: 'labels, e.g. gpu=a100,rack=r12' })
       .option('location', { type: 'string', describe: 'where the host is, e.g. dc1/row4' })
@@ -21,17 +21,18 @@ export const agentCommand = {
       .option('nvidia-smi', { type: 'string', default: 'nvidia-smi', describe: 'path of nvidia-smi (a host without it has no GPUs)', coerce: (p: string) => (p.includes('/') ? pathArg('nvidia-smi')(p) : p) })
       .option('advertise', { type: 'string', describe: 'IP address where workloads on this host are reached; given to them as SWITCHYARD_ADDRESS (default: 127.0.0.1 when the controller is on loopback, else the first IPv4 address)' })
       .option('proxy', { type: 'boolean', default: false, describe: 'also act as a proxy: apply the routes the controller places on this host' }),
-  async handler(argv: { controller: string; token?: string; name?: string; labels: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string; advertise?: string; proxy: boolean }) {
+  async handler(argv: { controller: string; token?: string; tokenFile?: string; name?: string; labels: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string; advertise?: string; proxy: boolean }) {
     dialArg(argv.controller, 'controller');
     const identity = agentIdentity(argv);
     const intervalMs = durationArg(argv.interval, 'interval');
+    const joinToken = await readToken(argv, 'YARD_JOIN_TOKEN');
     if (argv.advertise !== undefined && isIP(argv.advertise) === 0) throw new FlagError('--advertise', `--advertise "${argv.advertise}" is not an IP address, e.g. 10.0.0.5 or 127.0.0.2`);
     const { startAgent } = await import('../../agent/agent.js');
     const log = createLogger('agent', (l) => process.stderr.write(l));
     const agent = await startAgent({
       controller: argv.controller,
       dataDir: argv.dataDir,
-      token: argv.token ?? process.env.YARD_TOKEN,
+      joinToken,
       ...identity,
       intervalMs,
       nvidiaSmi: argv.nvidiaSmi,

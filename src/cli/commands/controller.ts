@@ -11,7 +11,7 @@ export const controllerCommand = {
     const { startController } = await import('../../controller/controller.js');
     const log = createLogger('controller', (l) => process.stderr.write(l));
     const controller = await startController({ ...controllerSettings(argv), log });
-    if (controller.tokenRequired) log.info('agents must present the join token (`yard token` prints it)');
+    log.info('agents join with the join token (`yard token`); operators beyond this host need the operator token (`yard token --operator`)');
     onShutdown(() => controller.stop());
   },
 };

@@ -9,12 +9,14 @@ import type { Display } from '../../tui/settings.js';
 import { controllerSettings, withControllerOptions, type ControllerArgs } from '../options.js';
 import { withDisplayOptions } from './wall.js';
 import { exitUsage } from './workloads.js';
+import { withTokenFile } from '../secrets.js';
 
 interface DashArgs extends Omit<ControllerArgs, 'listen'> {
   /** Undefined unless given: then a controller already running for the data dir is attached to. */
   listen?: string;
   connect?: string;
   token?: string;
+  tokenFile?: string;
   localAgent: boolean;
   ascii: boolean;
   theme?: string;
@@ -29,10 +31,9 @@ export const dashCommand = {
   command: ['dash', '$0'],
   describe: 'open the dashboard: attached to the controller running for the data dir (or --connect), else with an embedded controller and a local agent',
   builder: (y: Argv) =>
-    withDisplayOptions(withControllerOptions(y))
+    withTokenFile(withDisplayOptions(withControllerOptions(y)), 'the operator token, for --connect', 'YARD_TOKEN')
       .option('listen', { type: 'string', default: undefined, defaultDescription: DEFAULT_LISTEN, describe: 'HOST:PORT the embedded controller listens on; beyond loopback, agents need the join token' })
       .option('connect', { type: 'string', describe: "HOST:PORT of a running controller to attach to (nothing is started; quitting stops nothing)" })
-      .option('token', { type: 'string', describe: "token for an attached controller that listens beyond loopback (default: $YARD_TOKEN, or the data dir's)" })
       .conflicts('connect', 'listen')
       .option('local-agent', { type: 'boolean', default: true, describe: 'start an agent for this host (--no-local-agent to skip)' })
       .option('readonly', { type: 'boolean', describe: "refuse every key and command that changes the fleet (default: the config file's readonly)" }),
@@ -50,14 +51,14 @@ export const dashCommand = {
     }
     const { findController } = await import('../client.js');
     if (argv.connect !== undefined) {
-      const target = await findController({ controller: argv.connect, token: argv.token, dataDir: argv.dataDir });
+      const target = await findController({ controller: argv.connect, token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir });
       return attached({ ...target, from: '--connect' }, display);
     }
     // One controller per data dir: when one runs (`yard controller`, another `yard`), watch it.
     // An explicit --listen asks for a new one, and startController says why it cannot.
     const { readRuntime } = await import('../../controller/runtime-file.js');
     if (argv.listen === undefined && (await readRuntime(controllerFiles(argv.dataDir).runtime))) {
-      return attached(await findController({ token: argv.token, dataDir: argv.dataDir }), display);
+      return attached(await findController({ token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir }), display);
     }
     return embedded({ ...argv, listen: argv.listen ?? DEFAULT_LISTEN }, display);
   },
@@ -98,7 +99,7 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
   const logStream = createWriteStream(files.log, { flags: 'a' });
   const log = createLogger('controller', (l) => logStream.write(l));
   const controller = await startController({ ...controllerSettings(argv), log });
-  const agent = argv.localAgent ? await ensureLocalAgent(controller.address, files.localAgentDir) : undefined;
+  const agent = argv.localAgent ? await ensureLocalAgent(controller.address, files.localAgentDir, files.token) : undefined;
   if (agent) log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });
 
   let quitting = false;

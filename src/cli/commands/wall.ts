@@ -4,11 +4,13 @@ import { YardError } from '../../core/errors.js';
 import type { ViewName } from '../../tui/views/index.js';
 import { durationArg, withDataDir } from '../options.js';
 import { exitUsage } from './workloads.js';
+import { withTokenFile } from '../secrets.js';
 
 interface WallArgs {
   dataDir: string;
   connect?: string;
   token?: string;
+  tokenFile?: string;
   rotate?: string;
   views?: string;
   theme?: string;
@@ -43,9 +45,8 @@ export const wallCommand = {
   command: 'wall',
   describe: 'a read-only dashboard for a wall display: big cards, pages turning on a timer, reconnecting on its own',
   builder: (y: Argv) =>
-    withDisplayOptions(withDataDir(y))
+    withTokenFile(withDisplayOptions(withDataDir(y)), 'the operator token, for --connect', 'YARD_TOKEN')
       .option('connect', { type: 'string', describe: 'HOST:PORT of the controller (default: the one running for --data-dir)' })
-      .option('token', { type: 'string', describe: "token of a controller that listens beyond loopback (default: $YARD_TOKEN, or the data dir's)" })
       .option('rotate', { type: 'string', describe: 'how long each page stays (default: the config file\'s wall.rotate, else 15s)' })
       .option('views', { type: 'string', describe: 'the views to turn through, comma-separated (default: fleet,workloads,migrations,routes)' }),
   async handler(argv: WallArgs) {
@@ -70,7 +71,7 @@ export const wallCommand = {
       import('../remote-fleet.js'),
       import('../../tui/dashboard.js'),
     ]);
-    const target = await findController({ controller: argv.connect, token: argv.token, dataDir: argv.dataDir }).catch((err: unknown) => {
+    const target = await findController({ controller: argv.connect, token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir }).catch((err: unknown) => {
       if (err instanceof YardError && err.code === 'NO_CONTROLLER') {
         throw new YardError('NO_CONTROLLER', `no controller running for ${argv.dataDir}: start one with \`yard controller\`, or give the wall --connect HOST:PORT`);
       }

@@ -7,7 +7,7 @@ import { ROUTE_LIMITS } from '../../core/route.js';
 import { LIMITS, hostnameSchema, labelsSchema, locationSchema, plainText, serverIdSchema, serverNameSchema, validate } from '../../core/validate.js';
 import { PROTOCOL_VERSION } from '../../core/version.js';
 import type { AgentGatewayServer, AgentHello, ConnectRequest, ConnectResponse } from '../../gen/switchyard/v1/agent_gateway.js';
-import { tokensEqual } from '../token.js';
+import type { AgentAdmission } from '../agent-keys.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
@@ -21,8 +21,8 @@ export interface GatewayOptions {
   router: Pick<Router, 'report'>;
   controllerId: string;
   heartbeatIntervalMs: number;
-  /** Set when the listener is reachable from other hosts: agents must present it. */
-  joinToken?: string;
+  /** Which agent may speak for which server id (the join token admits new ones). */
+  admission: Pick<AgentAdmission, 'admit'>;
   log: Logger;
 }
 
@@ -67,15 +67,9 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
         { agentVersion: String(hello.protocolVersion), controllerVersion: String(PROTOCOL_VERSION) },
       );
     }
-    if (opts.joinToken !== undefined && !tokensEqual(hello.joinToken, opts.joinToken)) {
-      throw new YardError(
-        'UNAUTHENTICATED',
-        hello.joinToken
-          ? `agent ${hello.hostname || peer} presented a wrong join token: pass the token \`yard token\` prints on the controller host`
-          : `agent ${hello.hostname || peer} presented no join token, and this controller listens beyond loopback: pass --token (see \`yard token\`)`,
-      );
-    }
-    return validate(helloSchema, hello, 'agent hello');
+    const checked = validate(helloSchema, hello, 'agent hello');
+    opts.admission.admit(hello, peer);
+    return checked;
   }
 
   return {

@@ -10,12 +10,13 @@ import { PromotionState, type ControlServer, type ListRouteChangesRequest, type 
 import type { AuditLog } from '../audit.js';
 import { ROUTE_CHANGE_HISTORY } from '../store.js';
 import type { Router } from '../router/router.js';
-import { checkBearer, operatorOf, unary } from './auth.js';
+import { unary, type ControlAuth } from './auth.js';
 
 export interface RouteControlOptions {
   router: Router;
   audit: AuditLog;
-  token?: string;
+  /** Who may call, on the listener these handlers serve. */
+  auth: ControlAuth;
 }
 
 type RouteRpcs = 'listRoutes' | 'applyRoutes' | 'deleteRoute' | 'setRouteWeights' | 'promoteRoute' | 'rollbackRoute' | 'drainBackend' | 'listRouteChanges';
@@ -37,16 +38,16 @@ const changesSchema = z.looseObject({ service: z.union([z.literal(''), service])
 
 /** Control: routing tables — list, apply, weights, promote, rollback, drain, delete, history. */
 export function routeControl(o: RouteControlOptions): Pick<ControlServer, RouteRpcs> {
-  const { router, token } = o;
+  const { router, auth } = o;
   /** A mutating call: authenticated, checked, then run and recorded in the audit trail with its outcome. */
   const audited = <Req, Res>(action: string, target: (req: Req) => string, handle: (req: Req, who: string) => Res | Promise<Res>) =>
-    unary<Req, Res>(token, (req, _md, call) => {
-      const who = operatorOf(call, token !== undefined);
+    unary<Req, Res>(auth, (req, _md, call) => {
+      const who = auth.who(call);
       return o.audit.record(who, action, target(req), () => handle(req, who));
     });
 
   return {
-    listRoutes: unary(token, () => ({ routes: router.list() })),
+    listRoutes: unary(auth, () => ({ routes: router.list() })),
 
     applyRoutes: audited(
       'route.apply',
@@ -81,7 +82,7 @@ export function routeControl(o: RouteControlOptions): Pick<ControlServer, RouteR
       return router.drain(req.service, req.backend, req.deadlineMs, who);
     }),
 
-    listRouteChanges: unary(token, (req: ListRouteChangesRequest) => {
+    listRouteChanges: unary(auth, (req: ListRouteChangesRequest) => {
       validate(changesSchema, req, 'route changes');
       return { changes: router.changes(req.service || undefined, req.limit) };
     }),
@@ -93,9 +94,9 @@ export function routeControl(o: RouteControlOptions): Pick<ControlServer, RouteR
       };
       let final: PromoteRouteResponse | undefined;
       void (async () => {
-        checkBearer(call.metadata, token);
+        auth.check(call.metadata);
         const req = validate(promoteSchema, call.request, 'promote');
-        const who = operatorOf(call, token !== undefined);
+        const who = auth.who(call);
         // A reverted promotion is a failed action in the audit trail, but a normal end of the stream.
         await o.audit
           .record(who, 'route.promote', `${req.service} → ${req.version}`, async () => {

@@ -21,7 +21,7 @@ import type { AgentConsole, ConsoleBridge, JoinedConsole } from '../consoles.js'
 import type { Coordinator } from '../migration/coordinator.js';
 import type { Registry } from '../registry.js';
 import { isLive, type WorkloadTable } from '../workloads.js';
-import { checkBearer, operatorOf, unary } from './auth.js';
+import { unary, type ControlAuth } from './auth.js';
 
 export interface WorkloadControlOptions {
   registry: Registry;
@@ -30,7 +30,8 @@ export interface WorkloadControlOptions {
   consoles: ConsoleBridge;
   coordinator: Coordinator;
   audit: AuditLog;
-  token?: string;
+  /** Who may call, on the listener these handlers serve. */
+  auth: ControlAuth;
 }
 
 const specSchema = z.looseObject({
@@ -57,7 +58,7 @@ function withDefaults(spec: WorkloadSpec): WorkloadSpec {
 
 /** Control: workloads (run, stop, pause, logs, attach) and migrations. */
 export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet'> {
-  const { registry, workloads, links, token } = o;
+  const { registry, workloads, links, auth } = o;
   const server = (idOrName: string) => {
     const r = registry.get(idOrName);
     if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
@@ -67,8 +68,8 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
   const send = (serverId: string, action: Parameters<AgentLinks['send']>[1]) => links.send(serverId, action, 30_000, registry.get(serverId)?.server.name);
   /** A mutating call: authenticated, then run and recorded in the audit trail with its outcome. */
   const audited = <Req, Res>(action: string, target: (req: Req) => string, handle: (req: Req, who: string) => Res | Promise<Res>) =>
-    unary<Req, Res>(token, (req, _md, call) => {
-      const who = operatorOf(call, token !== undefined);
+    unary<Req, Res>(auth, (req, _md, call) => {
+      const who = auth.who(call);
       return o.audit.record(who, action, target(req), () => handle(req, who));
     });
 
@@ -98,7 +99,7 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
       const res = await send(target.id, { $case: 'start', value: { spec, restore: false } });
       return { workload: res.workload };
     }),
-    listWorkloads: unary(token, () => ({ workloads: workloads.list() })),
+    listWorkloads: unary(auth, () => ({ workloads: workloads.list() })),
     stopWorkload: audited('workload.stop', (req) => (req.remove ? `${req.name} (and remove)` : req.name), async (req) => {
       const w = workloads.find(req.name);
       return { workload: (await send(w.serverId, { $case: 'stop', value: { name: req.name, remove: req.remove, kill: false } })).workload };
@@ -114,7 +115,7 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
 
     logs(call: ServerWritableStream<LogsRequest, LogsResponse>) {
       void (async () => {
-        checkBearer(call.metadata, token);
+        auth.check(call.metadata);
         const w = workloads.find(call.request.name);
         if (!call.request.follow) {
           const res = await send(w.serverId, { $case: 'logs', value: { name: call.request.name, tailBytes: call.request.tailBytes } });
@@ -145,7 +146,7 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
       };
       call.once('data', (first: AttachRequest) => {
         void (async () => {
-          checkBearer(call.metadata, token);
+          auth.check(call.metadata);
           if (first.msg?.$case !== 'open') throw new YardError('INVALID_ARGUMENT', 'the first attach message must name the workload');
           const { name, size } = first.msg.value;
           const w = workloads.find(name);
@@ -170,7 +171,7 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
       });
     },
 
-    planMigration: unary(token, (req) => {
+    planMigration: unary(auth, (req) => {
       const plan = o.coordinator.plan(req.workload, req.target || undefined, req.strategy || undefined);
       return { workload: plan.workload, targets: plan.targets, preflight: plan.preflight, strategy: plan.strategy };
     }),
@@ -178,12 +179,12 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
       migration: await o.coordinator.start(req.workload, req.target, req.strategy || undefined, who),
     })),
     cancelMigration: audited('migration.cancel', (req) => req.id, (req) => ({ migration: o.coordinator.cancel(req.id) })),
-    listMigrations: unary(token, () => ({ migrations: o.coordinator.list() })),
-    listAudit: unary(token, (req) => ({ entries: o.audit.list(req.limit) })),
+    listMigrations: unary(auth, () => ({ migrations: o.coordinator.list() })),
+    listAudit: unary(auth, (req) => ({ entries: o.audit.list(req.limit) })),
 
     watchMigration(call: ServerWritableStream<WatchMigrationRequest, WatchMigrationResponse>) {
       try {
-        checkBearer(call.metadata, token);
+        auth.check(call.metadata);
         const first = o.coordinator.get(call.request.id);
         const id = first.id;
         const onChange = (m: Migration) => {

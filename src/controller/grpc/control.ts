@@ -9,7 +9,7 @@ import type { Router } from '../router/router.js';
 import type { RouteStatus } from '../../core/route.js';
 import type { WorkloadTable } from '../workloads.js';
 import { migrationDone, type Migration, type Workload } from '../../core/workload.js';
-import { checkBearer, unary } from './auth.js';
+import { unary, type ControlAuth } from './auth.js';
 
 export interface ControlOptions {
   registry: Registry;
@@ -21,7 +21,8 @@ export interface ControlOptions {
   version: string;
   listen: string;
   startedMs: number;
-  token?: string;
+  /** Who may call, on the listener these handlers serve. */
+  auth: ControlAuth;
 }
 
 /**
@@ -71,7 +72,7 @@ export function overview(registry: Registry, base: Omit<OverviewResponse, `serve
 
 /** Control: what the CLI and attached dashboards ask the controller. */
 export function control(opts: ControlOptions): Pick<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet'> {
-  const { registry, workloads, coordinator, router, token } = opts;
+  const { registry, workloads, coordinator, router, auth } = opts;
   const find = (idOrName: string) => {
     const r = registry.get(idOrName);
     if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
@@ -80,14 +81,14 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
   const list = () => registry.list().map((r) => summary(r.server)).sort(byName);
 
   return {
-    listServers: unary(token, () => ({ servers: list() })),
-    getServer: unary(token, (req: { server: string }) => ({ server: find(req.server) })),
-    overview: unary(token, () =>
+    listServers: unary(auth, () => ({ servers: list() })),
+    getServer: unary(auth, (req: { server: string }) => ({ server: find(req.server) })),
+    overview: unary(auth, () =>
       overview(registry, { controllerId: opts.controllerId, version: opts.version, listen: opts.listen, startedMs: opts.startedMs }),
     ),
     watchFleet(call: ServerWritableStream<WatchFleetRequest, WatchFleetResponse>) {
       try {
-        checkBearer(call.metadata, token);
+        auth.check(call.metadata);
       } catch (err) {
         call.emit('error', toServiceError(err));
         return;
