@@ -1,4 +1,4 @@
-import { mkdir, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { isLoopback, parseHostPort } from '../core/address.js';
 import type { Logger } from '../core/log.js';
 import { agentFiles } from '../core/paths.js';
@@ -10,6 +10,7 @@ import { probeGpus } from './metrics/gpu-monitor.js';
 import { createHostSampler } from './metrics/sampler.js';
 import { runCommand } from './commands.js';
 import { claimPidFile } from './pidfile.js';
+import { ensurePrivateDir } from './private-dir.js';
 import { Proxy } from './proxy/proxy.js';
 import { AgentSession } from './session.js';
 import { Transfers } from './transfer.js';
@@ -42,7 +43,7 @@ export interface RunningAgent {
 /** `yard agent`: sample this host and keep a session with the controller, whatever it does. */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const files = agentFiles(opts.dataDir);
-  await mkdir(opts.dataDir, { recursive: true });
+  await ensurePrivateDir(opts.dataDir); // it holds workloads' specs and state
   const release = await claimPidFile(files.pid);
   const serverId = await loadOrCreateServerId(files.identity);
   const identity = { serverId, key: await loadOrCreateAgentKey(files.key) };

@@ -33,7 +33,7 @@ const archives = new Map<string, { file: string; sha256: string }>();
 async function outboxFile(ctx: CommandContext, checkpointId: string): Promise<string> {
   if (!/^[A-Za-z0-9-]{8,64}$/.test(checkpointId)) throw new YardError('INVALID_ARGUMENT', `bad checkpoint id "${checkpointId}"`);
   const dir = join(ctx.dataDir, 'outbox');
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   return join(dir, `${checkpointId}.tar`);
 }
 
@@ -90,7 +90,7 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
     }
     case 'fetch': {
       const file = (await outboxFile(ctx, a.value.checkpointId)).replace(/outbox/, 'inbox');
-      await mkdir(join(ctx.dataDir, 'inbox'), { recursive: true });
+      await mkdir(join(ctx.dataDir, 'inbox'), { recursive: true, mode: 0o700 });
       const t0 = Date.now();
       try {
         await ctx.transfers.download(a.value.checkpointId, file, Number(a.value.size));

@@ -94,7 +94,7 @@ export class Transfers {
 
   private downloadFrom(id: string, file: string, offset: number, onProgress?: (bytes: number) => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      const out = createWriteStream(file, { flags: offset ? 'a' : 'w' });
+      const out = createWriteStream(file, { flags: offset ? 'a' : 'w', mode: 0o600 });
       const call = this.client.downloadCheckpoint({ checkpointId: id, offset }, this.md);
       let pos = offset;
       call.on('data', (chunk: DownloadCheckpointResponse) => {

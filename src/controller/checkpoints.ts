@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerReadableStream, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import { YardError, errorMessage } from '../core/errors.js';
@@ -48,8 +48,15 @@ export class CheckpointStore {
     return join(this.dir, `${id}.tar`);
   }
 
+  /** Owner-only (0700, archives 0600) whatever the umask, old archives included: they hold workloads' state. */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.dir, 0o700);
+    for (const name of await readdir(this.dir)) {
+      await chmod(join(this.dir, name), 0o600).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err; // removed meanwhile
+      });
+    }
   }
 
   /** Announces an upload. */
@@ -90,7 +97,7 @@ export class CheckpointStore {
       if (first.offset !== have) throw new YardError('FAILED_PRECONDITION', `upload of ${id} must resume at byte ${have}`, { have: String(have) });
       if (!exp.hash || exp.received !== have) exp.hash = await hashFile(this.part(id), have);
       exp.received = have;
-      out = createWriteStream(this.part(id), { flags: have ? 'a' : 'w' });
+      out = createWriteStream(this.part(id), { flags: have ? 'a' : 'w', mode: 0o600 });
     };
     let ready: Promise<void> | undefined;
     call.on('data', (chunk: UploadCheckpointRequest) => {

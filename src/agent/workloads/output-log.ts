@@ -56,7 +56,8 @@ export class OutputLog {
   }
 
   private openStream(): WriteStream {
-    const s = createWriteStream(this.file, { flags: 'a' });
+    // Owner-only whatever the umask: a workload's output is its own (SpecStore tightens old files).
+    const s = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
     s.on('error', (err) => this.onError(err));
     return s;
   }

@@ -3,8 +3,11 @@
 //   <dataDir>/workloads/<name>/status.json  whether it should be running when the agent starts
 //   <dataDir>/workloads/<name>/state/       SWITCHYARD_STATE_DIR
 //   <dataDir>/workloads/<name>/output.log   its output, rotated
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// All of it owner-only (dirs 0700, files 0600) whatever the umask: a spec holds the workload's
+// --env values, and its state and output are its own. Each workload gets only its own state
+// dir, never the agent's data dir, where the agent keeps its identity.
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { WorkloadSpec } from '../../gen/switchyard/v1/workload.js';
@@ -35,7 +38,11 @@ export class SpecStore {
   // One write at a time per workload, so an older status never lands after a newer one.
   private readonly writes = new Map<string, Promise<void>>();
 
-  constructor(private readonly root: string) {}
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
 
   dir(name: string): string {
     return join(this.root, name);
@@ -51,7 +58,7 @@ export class SpecStore {
 
   save(spec: WorkloadSpec, status: SavedStatus): Promise<void> {
     return this.queue(spec.name, async () => {
-      await mkdir(this.stateDir(spec.name), { recursive: true });
+      await mkdir(this.stateDir(spec.name), { recursive: true, mode: PRIVATE_DIR });
       await writeAtomic(join(this.dir(spec.name), 'spec.json'), JSON.stringify(WorkloadSpec.toJSON(spec), null, 2));
       await writeAtomic(join(this.dir(spec.name), 'status.json'), JSON.stringify(status));
     });
@@ -68,16 +75,36 @@ export class SpecStore {
 
   /** Every workload kept here; an unreadable one is logged and left on disk as it is. */
   async loadAll(log: Logger): Promise<SavedWorkload[]> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: PRIVATE_DIR });
+    await chmod(this.root, PRIVATE_DIR);
     const out: SavedWorkload[] = [];
     for (const name of await readdir(this.root)) {
-      const loaded = await this.load(name).catch((err: unknown) => {
-        log.warn(`workload ${name} was not loaded: ${errorMessage(err)}; fix or remove ${this.dir(name)}`, { workload: name });
-        return undefined;
-      });
+      const loaded = await this.tighten(name)
+        .then(() => this.load(name))
+        .catch((err: unknown) => {
+          log.warn(`workload ${name} was not loaded: ${errorMessage(err)}; fix or remove ${this.dir(name)}`, { workload: name });
+          return undefined;
+        });
       if (loaded) out.push(loaded);
     }
     return out;
+  }
+
+  /** Owner-only modes for what an older version left readable by everyone. */
+  private async tighten(name: string): Promise<void> {
+    const dir = this.dir(name);
+    for (const [path, mode] of [
+      [dir, PRIVATE_DIR],
+      [this.stateDir(name), PRIVATE_DIR],
+      [join(dir, 'spec.json'), PRIVATE_FILE],
+      [join(dir, 'status.json'), PRIVATE_FILE],
+      [this.outputLog(name), PRIVATE_FILE],
+      [`${this.outputLog(name)}.1`, PRIVATE_FILE],
+    ] as const) {
+      await chmod(path, mode).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
   }
 
   private async load(name: string): Promise<SavedWorkload | undefined> {
@@ -110,8 +137,12 @@ export class SpecStore {
   }
 }
 
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
 async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp`;
-  await writeFile(tmp, text);
+  await rm(tmp, { force: true }); // a leftover would keep its old mode
+  await writeFile(tmp, text, { mode: PRIVATE_FILE });
   await rename(tmp, file);
 }
