@@ -1,10 +1,11 @@
 // `npm run bench`: prints figures (not a test). Runs the fleet simulator, the render benchmark,
 // the dashboard cost benchmark (against gtop and btop), the agent cost benchmark, the migration
-// benchmark and the proxy benchmark (against HAProxy) one after the other, and cleans up every
-// process and temp dir.
+// benchmark, the proxy benchmark (against HAProxy) and the fault-injection suite (migrations with a
+// process SIGKILLed mid-way) one after the other, and cleans up every process and temp dir.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AgentCostResult } from './agent-cost.js';
+import type { ChaosTotals } from './chaos.js';
 import type { DashCostResult, DashboardRun, Measured } from './dashboard-cost.js';
 import type { FleetSimResult } from './fleet-sim.js';
 import { fmt, killAll, killAllNow, mb, removeTempDirs, startController, type YardProcess } from './lib.js';
@@ -13,9 +14,9 @@ import type { ProxyBenchResult } from './proxy.js';
 import type { Latency, PathReport } from './proxy-plan.js';
 import type { RenderResult } from './render.js';
 
-const STEPS = ['fleet', 'render', 'dash', 'agent', 'migrate', 'proxy'];
+const STEPS = ['fleet', 'render', 'dash', 'agent', 'migrate', 'proxy', 'chaos'];
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--dash-seconds S] [--dash-servers LIST] [--frames N] [--state-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--only ${STEPS.join(',')}]
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--dash-seconds S] [--dash-servers LIST] [--frames N] [--state-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark (default 1000)
   --seconds S         steady-state window of the controller benchmark (default 30)
   --agent-seconds S   measurement window of the agent benchmark (default 30)
@@ -25,6 +26,8 @@ const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent
   --state-mb LIST     checkpoint sizes (MB) the migration benchmark moves (default 100,1024)
   --proxy-seconds S   throughput measured per path by the proxy benchmark, in 1 s turns (default 5)
   --proxy-streams N   parallel connections of the proxy throughput measurement (default 8)
+  --runs N            fault-injection runs, each a migration with one process SIGKILLed (default 200, ~4 s each)
+  --seed N            seeds the kill points of the fault-injection suite (default: from the clock; printed)
   --only LIST         run only some steps (${STEPS.join(', ')})`;
 
 const TARGETS = {
@@ -76,7 +79,7 @@ function sizesFlag(v: string | undefined, dflt: number[]): number[] {
   return sizes;
 }
 
-let args: { agents: number; seconds: number; agentSeconds: number; dashSeconds: number; dashServers: number[]; frames: number; stateMb: number[]; proxySeconds: number; proxyStreams: number; only: Set<string> };
+let args: { agents: number; seconds: number; agentSeconds: number; dashSeconds: number; dashServers: number[]; frames: number; stateMb: number[]; proxySeconds: number; proxyStreams: number; runs: number; seed: number; only: Set<string> };
 try {
   const { values } = parseArgs({
     options: {
@@ -89,6 +92,8 @@ try {
       'state-mb': { type: 'string' },
       'proxy-seconds': { type: 'string' },
       'proxy-streams': { type: 'string' },
+      runs: { type: 'string' },
+      seed: { type: 'string' },
       only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -110,6 +115,8 @@ try {
     stateMb: sizesFlag(values['state-mb'], [100, 1024]),
     proxySeconds: intFlag(values['proxy-seconds'], 'proxy-seconds', 5, 1, 600),
     proxyStreams: intFlag(values['proxy-streams'], 'proxy-streams', 8, 1, 256),
+    runs: intFlag(values.runs, 'runs', 200, 1, 10_000),
+    seed: intFlag(values.seed, 'seed', Date.now() % 1_000_000, 0, 2 ** 31),
     only,
   };
 } catch (err) {
@@ -309,6 +316,18 @@ try {
       (r) => reportProxy(r),
     );
   }
+
+  if (args.only.has('chaos')) {
+    await step<{ totals: ChaosTotals; table: string[] }>(
+      `fault injection, ${args.runs} migrations`,
+      async () => {
+        const { runChaosBench, chaosTable, chaosTotals } = await import('./chaos.js');
+        const r = await runChaosBench({ runs: args.runs, seed: args.seed, log });
+        return { totals: chaosTotals(r.runs), table: chaosTable(r) };
+      },
+      (r) => reportChaos(r),
+    );
+  }
 } finally {
   await cleanup();
 }
@@ -407,6 +426,17 @@ function reportMigration(r: MigrationResult): void {
     row('  CPU during the download', cpu(r.cpuDownload), machine(r.cpuDownload)),
   );
   for (const w of r.warnings) log(`  ${w}`);
+}
+
+function reportChaos(r: { totals: ChaosTotals; table: string[] }): void {
+  const t = r.totals;
+  const held = t.lost === 0 && t.twoHosts === 0 && t.stuck === 0 && t.olderState === 0 && t.corrupt === 0;
+  if (!held) failures++;
+  lines.push(
+    row(`fault injection, ${t.runs} migrations`, `lost ${t.lost}  two hosts ${t.twoHosts}  stuck ${t.stuck}  older state ${t.olderState}`, `target all 0   ${ok(held)}`),
+    ...r.table.map((l) => `  ${l}`),
+    row('  (method)', 'SIGKILL of the target agent, the source agent or the controller', 'aimed at each phase in turn, random moment within it'),
+  );
 }
 
 function reportProxy(r: ProxyBenchResult): void {

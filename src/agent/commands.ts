@@ -53,7 +53,7 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
   const a = cmd.action;
   switch (a?.$case) {
     case 'start':
-      return ok(cmd.id, { workload: await sup.start(a.value.spec!, { restore: a.value.restore }) });
+      return ok(cmd.id, { workload: await sup.start(a.value.spec!, { restore: a.value.restore, provisional: a.value.provisional }) });
     case 'stop':
       return ok(cmd.id, { workload: await sup.stop(a.value.name, { remove: a.value.remove, kill: a.value.kill }) });
     case 'ensure':

@@ -223,6 +223,55 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     expect(await api.liveInstances('slowsave')).toHaveLength(1);
   });
 
+  it('goes on from the save a workload finished after its agent was SIGKILLed mid-checkpoint, never afresh', async () => {
+    // It ignores the hangup of its agent's death while it saves, as a job mid-save would.
+    const script = [
+      '[ -f "$SWITCHYARD_STATE_DIR/n" ] && [ "$SWITCHYARD_RESTORE" = 1 ] && echo "resumed from $(cat "$SWITCHYARD_STATE_DIR/n")"',
+      'n=0; trap \'trap "" HUP; sleep 0.8; echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1',
+      'while :; do n=$((n+1)); sleep 0.1; done',
+    ].join('\n');
+    await run(shellSpec('cutshort', script));
+    await waitRunning('cutshort', 'host-a');
+    const m = await migrate('cutshort');
+    await api.waitForPhase(m.id, 'checkpointing');
+    await new Promise((r) => setTimeout(r, 300));
+    await agents.a!.kill('SIGKILL');
+    startAgent('a');
+    const done = await api.waitForMigrationEnd(m.id);
+    expect(migrationPhases.name(done.phase)).toBe('rolled_back');
+    const back = await waitRunning('cutshort', 'host-a', 10_000);
+    expect(back.restored).toBe(true);
+    await waitFor('cutshort resumed from its save', async () => /resumed from \d+/.test(await logsOf('cutshort')) || undefined, 5000);
+  });
+
+  it('keeps a restored copy stopped when the target agent restarts before the commit: never two hosts', async () => {
+    // Every start is noted outside the hosts' data dirs: a copy stopped at once still shows.
+    const starts = join(tempDir('yard-mig-starts-'), 'starts');
+    const script = [
+      `echo "$SWITCHYARD_STATE_DIR" >> ${starts}`,
+      'n=0; trap \'echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1',
+      'while :; do n=$((n+1)); sleep 0.1; done',
+    ].join('\n');
+    await run(shellSpec('restless', script));
+    await waitRunning('restless', 'host-a');
+    const m = await migrate('restless');
+    await api.waitForPhase(m.id, 'verifying');
+    await agents.b!.kill('SIGKILL');
+    startAgent('b');
+    const done = await api.waitForMigrationEnd(m.id);
+    expect(migrationPhases.name(done.phase)).toBe('rolled_back');
+    await waitRunning('restless', 'host-a');
+    await waitFor('host-b back', async () => {
+      const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
+      return (JSON.parse(r.stdout) as { name: string; state: string }[]).find((s) => s.name === 'host-b')?.state === 'online' || undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    // host-b started it once, for the verify; its restarted agent left it stopped.
+    const onB = readFileSync(starts, 'utf8').split('\n').filter((l) => l.startsWith(dirs.b));
+    expect(onB).toHaveLength(1);
+    expect(await api.liveInstances('restless')).toHaveLength(1);
+  });
+
   it('leaves workloads running through a controller restart: the agents report the same processes', async () => {
     const before = await waitRunning('counter', 'host-b');
     await controller.kill('SIGKILL');

@@ -5,9 +5,10 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { errorMessage, YardError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { DEFAULT_CHECKPOINT_SIGNAL, RestartPolicy, WorkloadState, type Workload, type WorkloadSpec } from '../../core/workload.js';
+import { DEFAULT_CHECKPOINT_SIGNAL, DEFAULT_CHECKPOINT_TIMEOUT_MS, RestartPolicy, WorkloadState, type Workload, type WorkloadSpec } from '../../core/workload.js';
 import { Backoff } from '../backoff.js';
 import { packStateDir, unpackArchive } from '../checkpoint/archive.js';
+import { clearCheckpointMark, markCheckpoint, savedSinceMark } from './checkpoint-mark.js';
 import { OutputLog, readOutputTail } from './output-log.js';
 import { OutputRing } from './output-ring.js';
 import { WorkloadProcess, type ProcessExit } from './process.js';
@@ -80,7 +81,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.snapshot(this.must(name));
   }
 
-  async start(specIn: WorkloadSpec, opts: { restore?: boolean } = {}): Promise<Workload> {
+  /** `provisional`: a migration's new copy, saved as checkpointed until ensureRunning() (the commit). */
+  async start(specIn: WorkloadSpec, opts: { restore?: boolean; provisional?: boolean } = {}): Promise<Workload> {
     const spec = withDefaults(specIn);
     checkSpec(spec);
     const existing = this.slots.get(spec.name);
@@ -88,9 +90,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const restore = opts.restore === true;
     await this.exclusive(spec.name, 'starting', async () => {
       await checkSpecOnHost(spec, spec.cwd || this.store.stateDir(spec.name));
-      await this.store.save(spec, { state: 'running', restore, message: '' });
-      const slot = existing ?? this.newSlot(spec, 'running');
-      Object.assign(slot, { spec, restore, restarts: 0, saved: 'running' satisfies SavedState });
+      const saved: SavedState = opts.provisional ? 'checkpointed' : 'running';
+      await this.store.save(spec, { state: saved, restore, message: opts.provisional ? 'started by a migration that did not commit' : '' });
+      const slot = existing ?? this.newSlot(spec, saved);
+      Object.assign(slot, { spec, restore, restarts: 0, saved });
       slot.backoff.reset();
       this.slots.set(spec.name, slot);
       this.spawn(slot, restore ? 'restored from its checkpoint' : 'started');
@@ -143,8 +146,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const other = this.busy.get(name);
     if (other) throw new YardError('BUSY', `workload ${name} is ${other}; try again when that ends`, { workload: name });
     if (slot.state === S.WORKLOAD_STATE_PAUSED) return this.resume(name);
-    if (LIVE.has(slot.state)) return this.snapshot(slot);
-    return this.start(slot.spec, { restore: opts.restore });
+    if (!LIVE.has(slot.state)) return this.start(slot.spec, { restore: opts.restore });
+    // A migration's provisional copy becomes this host's for good.
+    if (slot.saved !== 'running') {
+      slot.saved = 'running';
+      await this.store.saveStatus(name, this.savedStatus(slot));
+    }
+    return this.snapshot(slot);
   }
 
   /**
@@ -222,7 +230,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   // -------------------------------------------------------------------------------------------
   // Runs and exits
 
-  private async load(spec: WorkloadSpec, status: SavedStatus): Promise<void> {
+  private async load(spec: WorkloadSpec, saved: SavedStatus): Promise<void> {
+    const status = await this.afterCheckpointCut(spec, saved);
     const slot = this.newSlot(spec, status.state);
     slot.restore = status.restore;
     slot.ring.write(await readOutputTail(this.store.outputLog(spec.name), this.outputBytes));
@@ -235,6 +244,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // A frozen workload's process ended with the agent: its state dir is its checkpoint now.
       this.set(slot, S.WORKLOAD_STATE_CHECKPOINTED, status.state === 'frozen' ? 'was frozen for a migration when the agent stopped' : status.message || 'checkpointed');
     }
+  }
+
+  /**
+   * The agent died while the workload was checkpointing: the workload outlives it long enough to
+   * finish a save it had begun. If its state dir changed since the signal, that save is its
+   * newest state: it waits for the controller as checkpointed (never started afresh over it).
+   */
+  private async afterCheckpointCut(spec: WorkloadSpec, status: SavedStatus): Promise<SavedStatus> {
+    const name = spec.name;
+    const saved = await savedSinceMark(this.store.dir(name), this.store.stateDir(name), spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS);
+    if (saved === undefined) return status;
+    await clearCheckpointMark(this.store.dir(name));
+    if (!saved || status.state !== 'running') return status;
+    const cut: SavedStatus = { state: 'checkpointed', restore: true, message: 'checkpointed as the agent stopped' };
+    await this.store.saveStatus(name, cut);
+    this.opts.log.warn(`workload ${name} saved a checkpoint as the agent stopped: it waits for the controller`, { workload: name });
+    return cut;
   }
 
   private newSlot(spec: WorkloadSpec, saved: SavedState): Slot {
@@ -355,9 +381,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (slot.state !== S.WORKLOAD_STATE_RUNNING || !proc) throw this.notRunning(slot, 'checkpoint it (a paused workload cannot save its state: resume it first)');
     slot.expecting = 'checkpoint';
     this.set(slot, S.WORKLOAD_STATE_CHECKPOINTING, `checkpointing (${checkpointSignal})`);
+    await markCheckpoint(this.store.dir(name), this.store.stateDir(name), proc.pid);
     const t0 = Date.now();
     proc.signal(checkpointSignal as NodeJS.Signals, 'process');
     const exit = await within(proc.exited, checkpointTimeoutMs);
+    await clearCheckpointMark(this.store.dir(name));
     const checkpointMs = Date.now() - t0;
     if (exit === undefined) {
       if (slot.proc === proc && slot.expecting === 'checkpoint') {

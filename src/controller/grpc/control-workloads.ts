@@ -96,7 +96,7 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
       const target = server(req.server);
       const existing = workloads.instances(spec.name).find(isLive);
       if (existing) throw new YardError('ALREADY_EXISTS', `a workload named ${spec.name} already runs on ${registry.get(existing.serverId)?.server.name ?? existing.serverId}: pick another --name`);
-      const res = await send(target.id, { $case: 'start', value: { spec, restore: false } });
+      const res = await send(target.id, { $case: 'start', value: { spec, restore: false, provisional: false } });
       return { workload: res.workload };
     }),
     listWorkloads: unary(auth, () => ({ workloads: workloads.list() })),

@@ -237,7 +237,8 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       if (!restore && this.o.traffic?.backs(m.workload)) {
         await this.o.traffic.split(m.workload, { sourceServerId: m.sourceServerId, targetServerId: m.targetServerId, targetShare: 0, sourceDraining: false });
       }
-      const started = await this.send(m.targetServerId, { $case: 'start', value: { spec, restore } });
+      // Provisional until the commit: a target agent that restarts before then leaves it stopped.
+      const started = await this.send(m.targetServerId, { $case: 'start', value: { spec, restore, provisional: true } });
       const runningAt = Date.now();
       // Restore: unpacking on the target, then starting it there.
       m.timings = { ...(m.timings ?? { transferBytes: 0 }), restoreMs: installMs + runningAt - restoreStart, downtimeMs: sourceStopped ? runningAt - stoppedAt : 0 };
@@ -291,12 +292,20 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   }
 
   private async commit(m: Migration): Promise<void> {
+    // The target's copy becomes its own for good (and starts again from the checkpoint if its
+    // agent restarted since the verify), before the source lets go.
+    const restore = m.strategy !== S.MIGRATION_STRATEGY_RESTART;
+    await this.retry(m, 'keep the target running', () => this.send(m.targetServerId, { $case: 'ensure', value: { name: m.workload, restore } }));
     await this.retry(m, 'stop the source', () =>
       this.send(m.sourceServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: m.strategy !== S.MIGRATION_STRATEGY_RESTART } }).catch((err: unknown) => {
         // Already gone: a commit cut short by a controller restart removed it.
         if (!(err instanceof YardError && err.code === 'NOT_FOUND')) throw err;
       }),
-    );
+    ).catch((err: unknown) => {
+      // It runs on the target now; what the source holds is a stopped copy, removed by
+      // reconcile() when its agent is back.
+      this.o.log.warn('committed with the source away: its stopped copy goes when it returns', { id: m.id, workload: m.workload, error: errorMessage(err) });
+    });
     await this.o.checkpoints.remove(m.id);
     await this.finish(m, P.MIGRATION_PHASE_COMMITTED, '');
   }
@@ -347,21 +356,22 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   }
 
   private async recover(m: Migration): Promise<void> {
+    if (m.phase === P.MIGRATION_PHASE_PLANNED || m.phase === P.MIGRATION_PHASE_PREFLIGHT) {
+      await this.finish(m, P.MIGRATION_PHASE_FAILED, 'the controller restarted before the migration acted; nothing changed').catch(() => undefined);
+      return;
+    }
+    let why = `the controller restarted during ${migrationPhases.name(m.phase)}`;
     try {
-      if (m.phase === P.MIGRATION_PHASE_PLANNED || m.phase === P.MIGRATION_PHASE_PREFLIGHT) {
-        await this.finish(m, P.MIGRATION_PHASE_FAILED, 'the controller restarted before the migration acted; nothing changed');
-        return;
-      }
       await this.waitForAgents(m);
       // The journal says how far it got; the target agent itself says whether it runs there.
       if (m.phase === P.MIGRATION_PHASE_VERIFYING && (await this.runsOn(m.targetServerId, m.workload))) {
         await this.commit(m);
         return;
       }
-      await this.rollback(m, `the controller restarted during ${migrationPhases.name(m.phase)}`);
     } catch (err) {
-      await this.finish(m, P.MIGRATION_PHASE_FAILED, errorMessage(err)).catch(() => undefined);
+      why = `${why}, and the commit failed: ${errorMessage(err)}`;
     }
+    await this.rollback(m, why).catch((err: unknown) => this.finish(m, P.MIGRATION_PHASE_FAILED, errorMessage(err)).catch(() => undefined));
   }
 
   private async waitForAgents(m: Migration): Promise<void> {

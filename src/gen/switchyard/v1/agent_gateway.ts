@@ -231,6 +231,12 @@ export interface StartWorkload {
     | undefined;
   /** Start with SWITCHYARD_RESTORE=1 over the state dir as it is (after a fetch, or rollback). */
   restore: boolean;
+  /**
+   * A migration's new copy: kept as checkpointed until the migration commits (EnsureRunning
+   * then), so an agent that restarts before that does not start it again on its own while the
+   * source may already run it after a rollback.
+   */
+  provisional: boolean;
 }
 
 export interface StopWorkload {
@@ -2294,7 +2300,7 @@ export const UploadCheckpoint: MessageFns<UploadCheckpoint> = {
 };
 
 function createBaseStartWorkload(): StartWorkload {
-  return { spec: undefined, restore: false };
+  return { spec: undefined, restore: false, provisional: false };
 }
 
 export const StartWorkload: MessageFns<StartWorkload> = {
@@ -2304,6 +2310,9 @@ export const StartWorkload: MessageFns<StartWorkload> = {
     }
     if (message.restore !== false) {
       writer.uint32(16).bool(message.restore);
+    }
+    if (message.provisional !== false) {
+      writer.uint32(24).bool(message.provisional);
     }
     return writer;
   },
@@ -2337,6 +2346,14 @@ export const StartWorkload: MessageFns<StartWorkload> = {
             message.restore = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.provisional = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2353,6 +2370,7 @@ export const StartWorkload: MessageFns<StartWorkload> = {
     return {
       spec: isSet(object.spec) ? WorkloadSpec.fromJSON(object.spec) : undefined,
       restore: isSet(object.restore) ? globalThis.Boolean(object.restore) : false,
+      provisional: isSet(object.provisional) ? globalThis.Boolean(object.provisional) : false,
     };
   },
 
@@ -2363,6 +2381,9 @@ export const StartWorkload: MessageFns<StartWorkload> = {
     }
     if (message.restore !== false) {
       obj.restore = message.restore;
+    }
+    if (message.provisional !== false) {
+      obj.provisional = message.provisional;
     }
     return obj;
   },
@@ -2376,6 +2397,7 @@ export const StartWorkload: MessageFns<StartWorkload> = {
       ? WorkloadSpec.fromPartial(object.spec)
       : undefined;
     message.restore = object.restore ?? false;
+    message.provisional = object.provisional ?? false;
     return message;
   },
 };
