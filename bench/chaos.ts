@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { controlClient } from '../src/cli/client.js';
 import { MigrationStrategy, RestartPolicy, migrationDone, migrationPhases, type Migration, type WorkloadSpec } from '../src/core/workload.js';
 import { ServerState } from '../src/gen/switchyard/v1/fleet.js';
+import { rng } from './hosts.js';
 import { freePort, sleep, tempDir, waitUntil, YardProcess } from './lib.js';
 
 export type Host = 'h1' | 'h2';
@@ -94,18 +95,6 @@ const STABLE_MS = 1500;
 const SAMPLE_MS = 50;
 const ENDED = new Set(['committed', 'rolled_back', 'failed']);
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same kill points. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function spec(name: string, counter: string, ledger: string): WorkloadSpec {
   return {
     name, command: process.execPath, args: [counter], env: { CHAOS_LEDGER: ledger }, cwd: '', labels: {},
@@ -162,7 +151,7 @@ class Chaos {
   private readonly rand: () => number;
 
   constructor(private readonly c: ChaosCluster, private readonly o: ChaosOptions) {
-    this.rand = random(o.seed);
+    this.rand = rng(o.seed);
     this.api = c.connect();
   }
 

@@ -8,31 +8,10 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorDetailOf } from '../../src/core/rpc/errors.js';
-import { PROTOCOL_VERSION } from '../../src/core/version.js';
-import { AgentGatewayClient, type AgentHello, type ConnectResponse, type DownloadCheckpointResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import { AgentGatewayClient, type DownloadCheckpointResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import { agentHello, sayHello } from '../helpers/hello.js';
 import { control, socketOf } from '../helpers/control.js';
 import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, YARD, type YardProcess } from '../helpers/procs.js';
-
-const hello = (over: Partial<AgentHello>): AgentHello => ({
-  protocolVersion: PROTOCOL_VERSION, serverId: 'probe', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '',
-  agentVersion: 'test', joinToken: '', agentKey: '', advertiseAddress: '', ...over,
-});
-
-/** Sends one hello; resolves with the welcome, or the error the session ended with. */
-async function sayHello(address: string, h: AgentHello): Promise<{ welcomed: boolean; err?: ServiceError }> {
-  const client = new AgentGatewayClient(address, credentials.createInsecure());
-  const call = client.connect();
-  try {
-    return await new Promise((resolve) => {
-      call.on('data', (r: ConnectResponse) => r.msg?.$case === 'welcome' && resolve({ welcomed: true }));
-      call.on('error', (err: ServiceError) => resolve({ welcomed: false, err }));
-      call.write({ msg: { $case: 'hello', value: h } });
-    });
-  } finally {
-    call.cancel();
-    client.close();
-  }
-}
 
 /** Runs `node yard …` as uid/gid `nobody` (65534). */
 function runAsNobody(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
@@ -122,20 +101,20 @@ describe('access to a running controller', () => {
 
   it('admits a new agent with the join token only, and a known server id only with its own key', async () => {
     const key = (n: string) => `yard_agent_test_${n.repeat(40)}`;
-    const noToken = await sayHello(address, hello({ serverId: 'newcomer', agentKey: key('a') }));
+    const noToken = await sayHello(address, agentHello({  serverId: 'newcomer', agentKey: key('a') }));
     expect(noToken.err?.code).toBe(status.UNAUTHENTICATED);
     expect(noToken.err?.details).toMatch(/joining without the join token/);
-    const wrongToken = await sayHello(address, hello({ serverId: 'newcomer', agentKey: key('a'), joinToken: 'yard_nope' }));
+    const wrongToken = await sayHello(address, agentHello({  serverId: 'newcomer', agentKey: key('a'), joinToken: 'yard_nope' }));
     expect(wrongToken.err?.details).toMatch(/wrong join token/);
     // The join token cannot claim a server that joined already: h1 stays h1's.
-    const claim = await sayHello(address, hello({ serverId: agentId, name: 'impostor', agentKey: key('b'), joinToken }));
+    const claim = await sayHello(address, agentHello({  serverId: agentId, name: 'impostor', agentKey: key('b'), joinToken }));
     expect(claim.err?.code).toBe(status.PERMISSION_DENIED);
     expect(errorDetailOf(claim.err!)?.message).toMatch(/claims server id .* which joined with another key/);
     const servers = JSON.parse((await runYard(['servers', '--json', '--data-dir', ctlDir])).stdout) as { id: string; name: string; state: string }[];
     expect(servers.find((s) => s.id === agentId)).toMatchObject({ name: 'h1', state: 'online' });
     // A newcomer with the token joins, and comes back later with its key alone.
-    expect(await sayHello(address, hello({ serverId: 'newcomer', agentKey: key('c'), joinToken }))).toEqual({ welcomed: true });
-    expect(await sayHello(address, hello({ serverId: 'newcomer', agentKey: key('c') }))).toEqual({ welcomed: true });
+    expect(await sayHello(address, agentHello({  serverId: 'newcomer', agentKey: key('c'), joinToken }))).toEqual({ welcomed: true });
+    expect(await sayHello(address, agentHello({  serverId: 'newcomer', agentKey: key('c') }))).toEqual({ welcomed: true });
   });
 
   it('gives checkpoints only to the agents of their migration, with their key', async () => {

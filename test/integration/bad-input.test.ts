@@ -5,26 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentSession } from '../../src/agent/session.js';
 import { createLogger } from '../../src/core/log.js';
 import { errorDetailOf } from '../../src/core/rpc/errors.js';
-import { AgentGatewayClient, type AgentHello, type ConnectResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import { AgentGatewayClient } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import { agentHello, refusedHello } from '../helpers/hello.js';
 import { socketOf } from '../helpers/control.js';
 import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, YardProcess } from '../helpers/procs.js';
-
-const hello = (over: Partial<AgentHello> = {}): AgentHello => ({
-  protocolVersion: 1, serverId: 'test-server-1', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', agentKey: '', advertiseAddress: '', ...over,
-});
-
-/** Opens a session, sends `hello`, and returns what the controller answered and how the stream ended. */
-async function refusedHello(address: string, h: AgentHello): Promise<{ replies: ConnectResponse[]; err: ServiceError }> {
-  const client = new AgentGatewayClient(address, credentials.createInsecure());
-  const call = client.connect();
-  const replies: ConnectResponse[] = [];
-  call.on('data', (r: ConnectResponse) => replies.push(r));
-  const ended = new Promise<ServiceError>((res) => call.on('error', res));
-  call.write({ msg: { $case: 'hello', value: h } });
-  const err = await ended;
-  client.close();
-  return { replies, err };
-}
 
 /** A raw unary call with bytes we choose: what a broken or hostile client sends. */
 function rawUnary(address: string, method: string, body: Buffer): Promise<ServiceError | Buffer> {
@@ -123,7 +107,7 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
   });
 
   it('refuses an unknown protocol version with a structured, readable error', async () => {
-    const { replies, err } = await refusedHello(address, hello({ protocolVersion: 99 }));
+    const { replies, err } = await refusedHello(address, agentHello({ protocolVersion: 99 }));
     expect(err.code).toBe(status.FAILED_PRECONDITION);
     expect(errorDetailOf(err)?.code).toBe('PROTOCOL_VERSION');
     expect(err.details).toMatch(/speaks protocol version 99, this controller speaks 1: run the same Switchyard version on both/);
@@ -135,7 +119,7 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
     let logged = '';
     const session = new AgentSession({
       controller: address,
-      hello: () => hello({ protocolVersion: 99, serverId: 'old-agent' }),
+      hello: () => agentHello({ protocolVersion: 99, serverId: 'old-agent' }),
       drain: () => [],
       log: createLogger('agent', (l) => (logged += l)),
     });
@@ -149,7 +133,7 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
   });
 
   it('refuses invalid hello fields by name, and heartbeats before hello', async () => {
-    const bad = await refusedHello(address, hello({ serverId: '../../etc/passwd' }));
+    const bad = await refusedHello(address, agentHello({ serverId: '../../etc/passwd' }));
     expect(bad.err.code).toBe(status.INVALID_ARGUMENT);
     expect(bad.err.details).toMatch(/agent hello: serverId may only hold/);
 

@@ -1,29 +1,12 @@
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { cpSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentGatewayClient, type AgentHello, type ConnectResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import { agentHello, refusedHello } from '../helpers/hello.js';
 import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 // Control characters a terminal obeys: clear the screen, retitle the window, ring the bell.
 const EVIL = 'evil\x1b[2J\x1b]0;pwned\x07';
 const RAW = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
-
-const hello = (over: Partial<AgentHello>): AgentHello => ({
-  protocolVersion: 1, serverId: 'hostile-1', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', agentKey: '', advertiseAddress: '', ...over,
-});
-
-/** A raw agent session that says `h`: what a hostile agent sends, not what `yard agent` would. */
-async function sayHello(address: string, h: AgentHello): Promise<{ replies: ConnectResponse[]; err: ServiceError }> {
-  const client = new AgentGatewayClient(address, credentials.createInsecure());
-  const call = client.connect();
-  const replies: ConnectResponse[] = [];
-  call.on('data', (r: ConnectResponse) => replies.push(r));
-  const ended = new Promise<ServiceError>((res) => call.on('error', res));
-  call.write({ msg: { $case: 'hello', value: h } });
-  const err = await ended;
-  client.close();
-  return { replies, err };
-}
 
 describe('an agent that claims a name, labels or a location with control characters', () => {
   const dir = tempDir();
@@ -46,7 +29,7 @@ describe('an agent that claims a name, labels or a location with control charact
       [{ location: EVIL }, 'location'],
       [{ hostname: EVIL }, 'hostname'],
     ] as const) {
-      const { replies, err } = await sayHello(address, hello(over));
+      const { replies, err } = await refusedHello(address, agentHello({ serverId: 'hostile-1', ...over }));
       expect(err.code).toBe(status.INVALID_ARGUMENT);
       expect(err.details).toContain(`agent hello: ${field} holds a control character (U+001B at 5)`);
       expect(replies[0]?.msg?.$case).toBe('error');
