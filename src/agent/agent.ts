@@ -6,7 +6,6 @@ import { PROTOCOL_VERSION, YARD_VERSION } from '../core/version.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
 import { loadOrCreateAgentKey, loadOrCreateServerId } from './identity.js';
 import { describeHost } from './metrics/host.js';
-import { probeGpus } from './metrics/gpu-monitor.js';
 import { createHostSampler } from './metrics/sampler.js';
 import { runCommand } from './commands.js';
 import { claimPidFile } from './pidfile.js';
@@ -40,6 +39,8 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+const GPU_PROBE_WAIT_MS = 2_000;
+
 /** `yard agent`: sample this host and keep a session with the controller, whatever it does. */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const files = agentFiles(opts.dataDir);
@@ -48,7 +49,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const serverId = await loadOrCreateServerId(files.identity);
   const identity = { serverId, key: await loadOrCreateAgentKey(files.key) };
   const host = await describeHost();
-  const gpus = await probeGpus(opts.nvidiaSmi ?? 'nvidia-smi');
   const sampler = createHostSampler({
     intervalMs: opts.intervalMs,
     nvidiaSmi: opts.nvidiaSmi,
@@ -85,7 +85,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     mac: host.mac,
     labels: opts.labels,
     location: opts.location ?? '',
-    capabilities: { gpus, migrationStrategies: ['checkpoint', 'restart', 'freeze'], proxy: proxy !== undefined },
+    capabilities: { gpus: sampler.gpus(), migrationStrategies: ['checkpoint', 'restart', 'freeze'], proxy: proxy !== undefined },
     host: host.host,
     agentVersion: YARD_VERSION,
     joinToken: opts.joinToken ?? '',
@@ -96,12 +96,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const routeStats = proxy && (() => proxy.stats());
   const session = new AgentSession({ controller: opts.controller, hello, drain, log: opts.log, snapshot, routeStats, onCommand: (cmd) => runCommand(cmd, ctx) });
   for (const event of ['change', 'removed'] as const) supervisor.on(event, () => session.sendSnapshot());
+  // The hello lists the GPUs if nvidia-smi answers by now; a hung one never holds registration.
+  await sampler.gpusProbed(GPU_PROBE_WAIT_MS);
   session.start();
   // SIGCONT asks a waiting agent to dial at once (a dashboard that just started a controller
   // here sends it). An agent that is not stopped ignores it by default, so older agents are safe.
   const dialNow = () => session.dialNow();
   process.on('SIGCONT', dialNow);
-  opts.log.info('agent started', { server: serverId, controller: opts.controller, gpus: gpus.length, dataDir: opts.dataDir, proxy: proxy !== undefined });
+  opts.log.info('agent started', { server: serverId, controller: opts.controller, gpus: sampler.gpus().length, dataDir: opts.dataDir, proxy: proxy !== undefined });
 
   return {
     serverId,

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { probeGpus } from '../../src/agent/metrics/gpu-monitor.js';
+import { createGpuMonitor } from '../../src/agent/metrics/gpu-monitor.js';
 import { GPU_QUERY_FIELDS, parseComputeAppsCsv, parseGpuCsv } from '../../src/agent/metrics/nvidia-smi.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/nvidia-smi/${name}`, import.meta.url)), 'utf8');
@@ -165,13 +165,25 @@ describe('parseComputeAppsCsv', () => {
   });
 });
 
-describe('probeGpus', () => {
+describe('the GPU probe', () => {
+  /** The GPUs a monitor's first probe finds, and how it reports the outcome. */
+  async function probe(bin: string) {
+    const monitor = createGpuMonitor({ intervalMs: 1000, nvidiaSmi: bin });
+    monitor.start();
+    try {
+      await monitor.probed(10_000);
+      return { gpus: monitor.gpus(), state: monitor.status().state };
+    } finally {
+      await monitor.stop();
+    }
+  }
+
   it('is empty when nvidia-smi is not installed', async () => {
-    await expect(probeGpus('/nonexistent/nvidia-smi')).resolves.toEqual([]);
+    await expect(probe('/nonexistent/nvidia-smi')).resolves.toEqual({ gpus: [], state: 'absent' });
   });
 
   it('lists the GPUs the fake nvidia-smi replays', async () => {
-    const gpus = await probeGpus(FAKE_NVIDIA_SMI);
+    const { gpus } = await probe(FAKE_NVIDIA_SMI);
     expect(gpus).toHaveLength(8);
     expect(gpus[3]).toEqual({ index: 3, name: 'NVIDIA H100 80GB HBM3', uuid: '', memoryTotalMib: 81559 });
   });

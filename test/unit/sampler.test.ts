@@ -1,7 +1,8 @@
 // The sampler on this very host (real systeminformation, real /proc), with GPUs from the FAKE
 // nvidia-smi that replays recorded output (test/fixtures/bin/nvidia-smi). Behaviour, not timing.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeHost } from '../../src/agent/metrics/host.js';
@@ -10,6 +11,9 @@ import { MAX_BUFFERED_SAMPLES, createHostSampler, type HostSampler } from '../..
 import type { HostSample } from '../../src/core/types.js';
 
 const FAKE_NVIDIA_SMI = fileURLToPath(new URL('../fixtures/bin/nvidia-smi', import.meta.url));
+// FAKE: an nvidia-smi stuck in a hung driver (never answers, ignores SIGTERM).
+const HUNG_NVIDIA_SMI = fileURLToPath(new URL('../fixtures/bin/nvidia-smi-hung', import.meta.url));
+const linkDirs: string[] = [];
 
 let sampler: HostSampler | undefined;
 let stopMonitor: (() => Promise<void>) | undefined;
@@ -21,7 +25,33 @@ afterEach(async () => {
   sampler = undefined;
   stopMonitor = undefined;
   process.env = { ...savedEnv };
+  for (const dir of linkDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** `fixture` under a path of its own, so /proc tells this test's processes from any other's. */
+function ownPath(fixture: string): string {
+  const dir = mkdtempSync(join(os.tmpdir(), 'yard-smi-'));
+  linkDirs.push(dir);
+  symlinkSync(fixture, join(dir, 'nvidia-smi'));
+  return join(dir, 'nvidia-smi');
+}
+
+/** Every process whose command line names `path`, whoever its parent is now (orphans too). */
+function processesRunning(path: string, also = ''): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.includes(path) && cmdline.includes(also);
+      } catch {
+        return false; // it exited while we looked
+      }
+    })
+    .map(Number);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function nextSample(s: HostSampler, accept: (x: HostSample) => boolean = () => true): Promise<HostSample> {
   return new Promise((resolve) => {
@@ -118,6 +148,56 @@ describe('host sampler on this host', () => {
     await readingAfter(second.atMs); // and from the one after
     expect(second.gpus[0]).toMatchObject({ name: 'NVIDIA H100 80GB HBM3', temperatureC: 41 });
     expect(log.mock.calls.filter(([level]) => level === 'warn')).toEqual([['warn', expect.stringContaining('exited (code 1)')]]);
+  });
+
+  it('never starts a second nvidia-smi while a hung one is alive, and reports the sampler stuck', async () => {
+    const bin = ownPath(HUNG_NVIDIA_SMI);
+    const log = vi.fn();
+    const monitor = createGpuMonitor({ intervalMs: 100, nvidiaSmi: bin, log, answerTimeoutMs: 300 });
+    stopMonitor = () => monitor.stop();
+    const t0 = Date.now();
+    monitor.start();
+    // The probe hangs; 0.3 s later it is stuck (SIGTERM, ignored), SIGKILL 2 s after that, then
+    // one more try after a 1 s backoff, which hangs too.
+    let most = 0;
+    const pids = new Set<number>();
+    let stuck: ReturnType<typeof monitor.status> | undefined;
+    while (Date.now() - t0 < 4_500) {
+      const running = processesRunning(bin);
+      running.forEach((pid) => pids.add(pid));
+      most = Math.max(most, running.length, monitor.childrenAlive());
+      if (monitor.status().state === 'stuck') stuck ??= monitor.status();
+      await sleep(25);
+    }
+    expect(most).toBe(1);
+    expect(pids.size).toBeGreaterThanOrEqual(2);
+    expect(stuck).toMatchObject({ state: 'stuck', stuckPid: expect.any(Number), message: expect.stringMatching(/did not answer .*--query-gpu.* within 0.3s/) });
+    expect(pids).toContain(stuck!.stuckPid);
+    expect(monitor.gpus()).toEqual([]);
+    const warnings = log.mock.calls.filter(([level]) => level === 'warn').map(([, msg]) => msg as string);
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    for (const w of warnings) expect(w).toMatch(/no other nvidia-smi starts until it exits; GPU readings are unknown meanwhile/);
+    expect(log).toHaveBeenCalledWith('info', expect.stringMatching(/the stuck nvidia-smi \(pid \d+\) exited after/));
+
+    await monitor.stop();
+    expect(processesRunning(bin)).toEqual([]);
+  });
+
+  it('treats a reading loop that goes silent as stuck, and streams again once it has exited', async () => {
+    process.env.FAKE_NVIDIA_SMI_FIXTURE = 'h100-idle';
+    process.env.FAKE_NVIDIA_SMI_HANG_AFTER = '3';
+    const bin = ownPath(FAKE_NVIDIA_SMI);
+    const monitor = createGpuMonitor({ intervalMs: 100, nvidiaSmi: bin, answerTimeoutMs: 300 });
+    stopMonitor = () => monitor.stop();
+    monitor.start();
+    let loops = 0;
+    const watch = () => (loops = Math.max(loops, processesRunning(bin, '-lms').length));
+    await vi.waitFor(() => expect(watch() && monitor.status().state).toBe('stuck'), { timeout: 10_000, interval: 25 });
+    const stuckAt = Date.now();
+    expect(monitor.status().message).toMatch(/printed no reading for 0.4s/);
+    await vi.waitFor(() => expect(watch() && (monitor.latest()?.atMs ?? 0)).toBeGreaterThan(stuckAt), { timeout: 10_000, interval: 25 });
+    expect(monitor.status().state).toBe('ok');
+    expect(loops).toBe(1);
   });
 
   it('keeps at most the newest 30 samples when nobody drains', async () => {

@@ -1,50 +1,23 @@
 // GPU metrics from nvidia-smi, without ever blocking the event loop: one long-running
-// `nvidia-smi --query-gpu=… -lms N` child streams readings, compute apps are polled with an
-// async execFile. (systeminformation's graphics() calls nvidia-smi synchronously: never use it.)
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// `nvidia-smi --query-gpu=… -lms N` child streams readings, compute apps are polled now and
+// then. (systeminformation's graphics() calls nvidia-smi synchronously: never use it.) Every
+// child goes through one NvidiaSmiRunner, so a hung driver costs one stuck process, reported
+// as such, and never a new one per retry.
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { GpuInfo, GpuProcess, GpuSample } from '../../core/types.js';
 import { COMPUTE_APPS_FIELDS, CSV_FORMAT, GPU_QUERY_FIELDS, parseComputeAppsCsv, parseGpuCsv, parseGpuLine } from './nvidia-smi.js';
+import { NvidiaSmiRunner, type Stuck } from './nvidia-smi-runner.js';
 
 export type MetricsLog = (level: 'info' | 'warn', msg: string) => void;
 
 const APPS_EVERY_MS = 5_000;
-const EXEC_TIMEOUT_MS = 10_000;
+export const ANSWER_TIMEOUT_MS = 10_000;
 const RESTART_MIN_MS = 1_000;
 const RESTART_MAX_MS = 60_000;
 // A child that keeps dying right after its first burst must not reset the backoff (nor log
 // "recovered" every time): it counts as healthy only after streaming this long.
 const HEALTHY_AFTER_MS = 30_000;
-
-// ---------------------------------------------------------------------------------------------
-// One-shot queries
-
-type ExecResult = { ok: true; stdout: string } | { ok: false; absent: boolean; message: string };
-
-function runNvidiaSmi(bin: string, args: string[], signal?: AbortSignal): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    execFile(bin, args, { timeout: EXEC_TIMEOUT_MS, signal, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (!err) return resolve({ ok: true, stdout });
-      const code = (err as NodeJS.ErrnoException).code;
-      const detail = String(stderr || stdout).trim().split('\n')[0] || err.message;
-      resolve({ ok: false, absent: code === 'ENOENT', message: detail });
-    });
-  });
-}
-
-/**
- * The GPUs on this host, asked once. [] when nvidia-smi is absent, and also when it is present
- * but fails (driver not loaded, no devices): the agent must start either way, and the GPU
- * monitor, which asks again, is the one that logs why.
- */
-export async function probeGpus(nvidiaSmiPath = 'nvidia-smi'): Promise<GpuInfo[]> {
-  const res = await runNvidiaSmi(nvidiaSmiPath, [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, CSV_FORMAT]);
-  if (!res.ok) return [];
-  return parseGpuCsv(res.stdout).map(({ index, name, uuid, memoryTotalMib }) => ({ index, name, uuid, memoryTotalMib }));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Streaming monitor
 
 /** Warns when something starts failing and says so once when it recovers, never per retry. */
 function warnOnce(log: MetricsLog) {
@@ -67,18 +40,44 @@ export interface GpuReading {
   gpus: GpuSample[];
 }
 
+/**
+ * How GPU sampling goes: `starting` until the first answer, `ok` while readings stream,
+ * `absent` without nvidia-smi, `failing` while it errors (retried with backoff), `stuck` while
+ * an nvidia-smi that stopped answering is still alive (nothing new starts until it exits).
+ */
+export type GpuSamplerState = 'starting' | 'ok' | 'absent' | 'failing' | 'stuck' | 'stopped';
+
+export interface GpuSamplerStatus {
+  state: GpuSamplerState;
+  /** Since when (Date.now()). */
+  sinceMs: number;
+  /** What went wrong, for `failing` and `stuck`. */
+  message: string;
+  /** The stuck nvidia-smi's pid. */
+  stuckPid?: number;
+}
+
 export interface GpuMonitor {
   start(): void;
-  /** Kills the nvidia-smi child and waits for it to exit. */
+  /** Ends every nvidia-smi child and waits (boundedly) for them to exit. */
   stop(): Promise<void>;
   /** The newest complete reading with compute processes attached, if any. */
   latest(): GpuReading | undefined;
+  /** The GPUs the last successful probe found ([] until one succeeded). */
+  gpus(): GpuInfo[];
+  /** Resolves once the first probe has an outcome (answer, absence, failure or stuck), or after `maxWaitMs`. */
+  probed(maxWaitMs: number): Promise<void>;
+  status(): GpuSamplerStatus;
+  /** nvidia-smi processes started and not yet exited (at most one while stuck). */
+  childrenAlive(): number;
 }
 
 export interface GpuMonitorOptions {
   intervalMs: number;
   nvidiaSmi?: string;
   log?: MetricsLog;
+  /** How long nvidia-smi may take to answer (or a loop stay silent) before it counts as stuck. */
+  answerTimeoutMs?: number;
 }
 
 /**
@@ -90,13 +89,14 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
   const bin = opts.nvidiaSmi ?? 'nvidia-smi';
   const log = opts.log ?? (() => {});
   const quietMs = Math.min(250, Math.max(20, opts.intervalMs / 4));
+  const answerTimeoutMs = opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
 
   let running = false;
-  let abort = new AbortController();
-  let child: ChildProcess | undefined;
+  let generation = 0; // bumped by stop(): callbacks of an older run are not news
   let childStartedAt = 0;
-  let childExit: Promise<void> = Promise.resolve();
+  let silencedLoop: ChildProcess | undefined;
   let expected = 0;
+  let known: GpuInfo[] = [];
   let pending: GpuSample[] = [];
   let reading: GpuReading | undefined;
   let processes = new Map<string, GpuProcess[]>();
@@ -105,14 +105,42 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
   let restartMs = RESTART_MIN_MS;
   let quietTimer: NodeJS.Timeout | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
+  let silenceTimer: NodeJS.Timeout | undefined;
+  let status: GpuSamplerStatus = { state: 'starting', sinceMs: Date.now(), message: '' };
+  let probedOnce = false;
+  const probeWaiters = new Set<() => void>();
   const loopTrouble = warnOnce(log);
   const appsTrouble = warnOnce(log);
+
+  const setState = (state: GpuSamplerState, message = '', stuckPid?: number) => {
+    if (status.state !== state || status.message !== message) status = { state, sinceMs: Date.now(), message, stuckPid };
+  };
+  const probeDone = () => {
+    probedOnce = true;
+    for (const wake of probeWaiters) wake();
+    probeWaiters.clear();
+  };
+
+  const runner = new NvidiaSmiRunner({
+    bin,
+    answerTimeoutMs,
+    onStuck: (s: Stuck) => {
+      setState('stuck', `nvidia-smi (pid ${s.pid}) ${s.why}`, s.pid);
+      log('warn', `nvidia-smi (${bin}, pid ${s.pid}) ${s.why}; it is being ended (SIGTERM, then SIGKILL) and no other nvidia-smi starts until it exits; GPU readings are unknown meanwhile (a hung GPU driver does this: look for NVRM or Xid errors in \`dmesg\`)`);
+      probeDone();
+    },
+    onUnstuck: (s: Stuck) => {
+      log('info', `the stuck nvidia-smi (pid ${s.pid}) exited after ${Math.round((Date.now() - s.sinceMs) / 1000)}s`);
+      if (running) scheduleRestart(`nvidia-smi (${bin}) was stuck`, false);
+    },
+  });
 
   const flush = () => {
     clearTimeout(quietTimer);
     if (pending.length === 0) return;
     reading = { atMs: Date.now(), gpus: pending.map((g, i) => (g.index >= 0 ? g : { ...g, index: i })) };
     pending = [];
+    if (!runner.stuck()) setState('ok');
     if (Date.now() - childStartedAt >= HEALTHY_AFTER_MS) {
       restartMs = RESTART_MIN_MS;
       loopTrouble.ok(`nvidia-smi (${bin}) is reporting again`);
@@ -121,7 +149,7 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
   };
 
   const onLine = (line: string) => {
-    const gpu = abort.signal.aborted ? undefined : parseGpuLine(line);
+    const gpu = running ? parseGpuLine(line) : undefined;
     if (!gpu) return;
     const last = pending[pending.length - 1];
     if (last && gpu.index >= 0 && gpu.index <= last.index) flush();
@@ -134,61 +162,88 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
   };
 
   const pollApps = async () => {
-    if (appsInFlight || Date.now() - appsAt < APPS_EVERY_MS) return;
+    if (appsInFlight || runner.stuck() || Date.now() - appsAt < APPS_EVERY_MS) return;
     appsInFlight = true;
     appsAt = Date.now();
-    const { signal } = abort;
-    const res = await runNvidiaSmi(bin, [`--query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')}`, CSV_FORMAT], signal);
+    const gen = generation;
+    const res = await runner.run([`--query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')}`, CSV_FORMAT]);
     appsInFlight = false;
-    if (signal.aborted) return;
+    if (gen !== generation) return;
     // A failed query means "unknown", not "still the old processes".
     processes = res.ok ? parseComputeAppsCsv(res.stdout) : new Map();
     if (res.ok) appsTrouble.ok('nvidia-smi compute-apps query works again');
-    else appsTrouble.fail(`nvidia-smi compute-apps query failed: ${res.message}; GPU processes are unknown until it recovers`);
+    else if (!res.stuck) appsTrouble.fail(`nvidia-smi compute-apps query failed: ${res.message}; GPU processes are unknown until it recovers`);
   };
 
-  const scheduleRestart = (why: string) => {
-    loopTrouble.fail(`${why}; retrying with backoff (next in ${restartMs / 1000}s)`);
-    restartTimer = setTimeout(() => void begin(), restartMs);
+  const scheduleRestart = (why: string, warn = true) => {
+    clearTimeout(restartTimer);
+    if (warn) {
+      setState('failing', why);
+      loopTrouble.fail(`${why}; retrying with backoff (next in ${restartMs / 1000}s)`);
+    }
+    const gen = generation;
+    restartTimer = setTimeout(() => gen === generation && void begin(), restartMs);
     restartTimer.unref();
     restartMs = Math.min(restartMs * 2, RESTART_MAX_MS);
   };
 
+  // A loop that prints nothing for this long is stuck like a query that never answers.
+  const watchSilence = (proc: ChildProcess) => {
+    clearTimeout(silenceTimer);
+    silenceTimer = setTimeout(() => {
+      silencedLoop = proc;
+      runner.wedge(proc, `printed no reading for ${(answerTimeoutMs + opts.intervalMs) / 1000}s`);
+    }, answerTimeoutMs + opts.intervalMs);
+    silenceTimer.unref();
+  };
+
   const spawnLoop = () => {
     const args = [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, CSV_FORMAT, '-lms', String(Math.round(opts.intervalMs))];
-    const { signal: lifetime } = abort; // aborted by stop(): then an exit is expected, not news
-    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
+    const gen = generation;
+    const proc = runner.start(args);
+    if (!proc) return; // one is stuck: onUnstuck starts again
     childStartedAt = Date.now();
     let stderrTail = '';
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (chunk: string) => (stderrTail = (stderrTail + chunk).slice(-500)));
-    createInterface({ input: proc.stdout }).on('line', onLine);
-    childExit = new Promise((resolve) => {
-      let spawnError: NodeJS.ErrnoException | undefined;
-      proc.once('error', (err: NodeJS.ErrnoException) => (spawnError = err));
-      proc.once('close', (code, signal) => {
-        child = undefined;
-        pending = []; // a burst cut short by the exit is not a reading
-        if (lifetime.aborted) return resolve();
-        if (spawnError?.code === 'ENOENT') log('info', `nvidia-smi not found (${bin}); this host reports no GPUs`);
-        else if (spawnError) scheduleRestart(`nvidia-smi (${bin}) could not start: ${spawnError.message}`);
-        else scheduleRestart(`nvidia-smi (${bin}) exited (${signal ?? `code ${code}`}): ${stderrTail.trim() || 'no message'}`);
-        resolve();
-      });
+    proc.stderr!.setEncoding('utf8');
+    proc.stderr!.on('data', (chunk: string) => (stderrTail = (stderrTail + chunk).slice(-500)));
+    watchSilence(proc);
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      watchSilence(proc);
+      onLine(line);
     });
+    let spawnError: NodeJS.ErrnoException | undefined;
+    proc.once('error', (err: NodeJS.ErrnoException) => (spawnError = err));
+    proc.once('close', (code, signal) => {
+      clearTimeout(silenceTimer);
+      pending = []; // a burst cut short by the exit is not a reading
+      if (gen !== generation || silencedLoop === proc) return; // stopped, or onUnstuck takes over
+      if (spawnError?.code === 'ENOENT') return noNvidiaSmi();
+      if (spawnError) scheduleRestart(`nvidia-smi (${bin}) could not start: ${spawnError.message}`);
+      else scheduleRestart(`nvidia-smi (${bin}) exited (${signal ?? `code ${code}`}): ${stderrTail.trim() || 'no message'}`);
+    });
+  };
+
+  const noNvidiaSmi = () => {
+    setState('absent');
+    log('info', `nvidia-smi not found (${bin}); this host reports no GPUs`);
   };
 
   // Probe first: it tells how many lines make a burst, and whether nvidia-smi exists at all.
   const begin = async () => {
-    const { signal } = abort;
-    const res = await runNvidiaSmi(bin, [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, CSV_FORMAT], signal);
-    if (signal.aborted) return;
-    if (!res.ok && res.absent) return log('info', `nvidia-smi not found (${bin}); this host reports no GPUs`);
-    if (!res.ok) return scheduleRestart(`nvidia-smi (${bin}) failed: ${res.message}`);
+    const gen = generation;
+    const res = await runner.run([`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, CSV_FORMAT]);
+    if (gen !== generation) return;
+    if (!res.ok) {
+      probeDone();
+      if (res.stuck) return; // reported by onStuck; onUnstuck starts again
+      if (res.absent) return noNvidiaSmi();
+      return scheduleRestart(`nvidia-smi (${bin}) failed: ${res.message}`);
+    }
     const gpus = parseGpuCsv(res.stdout);
     if (expected !== gpus.length) log('info', `nvidia-smi sees ${gpus.length} GPU(s): ${gpus.map((g) => g.name).join(', ')}`);
     expected = gpus.length;
+    known = gpus.map(({ index, name, uuid, memoryTotalMib }) => ({ index, name, uuid, memoryTotalMib }));
+    probeDone();
     spawnLoop();
   };
 
@@ -196,26 +251,36 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
     start() {
       if (running) return;
       running = true;
-      abort = new AbortController();
+      setState('starting');
       void begin();
     },
     async stop() {
       running = false;
-      abort.abort();
+      generation++;
       clearTimeout(quietTimer);
       clearTimeout(restartTimer);
-      const proc = child;
-      if (proc && proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        const killer = setTimeout(() => proc.kill('SIGKILL'), 2_000);
-        await childExit;
-        clearTimeout(killer);
-      }
-      child = undefined;
+      clearTimeout(silenceTimer);
+      await runner.stopAll();
+      setState('stopped');
     },
     latest() {
       if (!reading) return undefined;
       return { atMs: reading.atMs, gpus: reading.gpus.map((g) => ({ ...g, processes: processes.get(g.uuid) ?? [] })) };
     },
+    gpus: () => known,
+    probed(maxWaitMs) {
+      if (probedOnce) return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          probeWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, maxWaitMs);
+        probeWaiters.add(done);
+      });
+    },
+    status: () => ({ ...status }),
+    childrenAlive: () => runner.aliveCount(),
   };
 }

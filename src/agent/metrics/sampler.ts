@@ -1,9 +1,9 @@
 // The agent's sampler: one HostSample every interval, with the newest GPU reading merged in.
 // Samples wait in a small bounded buffer until the session drains them, so an agent that cannot
 // reach its controller keeps constant memory and sends the freshest samples when it can.
-import type { GpuSample, HostSample } from '../../core/types.js';
+import type { GpuInfo, GpuSample, HostSample } from '../../core/types.js';
 import { createHostReader } from './host.js';
-import { createGpuMonitor, type GpuReading, type MetricsLog } from './gpu-monitor.js';
+import { createGpuMonitor, type GpuReading, type GpuSamplerStatus, type MetricsLog } from './gpu-monitor.js';
 
 /** How many undrained samples are kept; older ones are dropped. */
 export const MAX_BUFFERED_SAMPLES = 30;
@@ -13,6 +13,8 @@ export interface HostSamplerOptions {
   /** Path of nvidia-smi (default: `nvidia-smi` on PATH). */
   nvidiaSmi?: string;
   log?: MetricsLog;
+  /** How long nvidia-smi may take to answer before it counts as stuck (default 10 s). */
+  gpuAnswerTimeoutMs?: number;
 }
 
 export interface HostSampler {
@@ -24,6 +26,12 @@ export interface HostSampler {
   drain(): HostSample[];
   /** Calls `cb` with every new sample; returns the unsubscribe function. */
   onSample(cb: (s: HostSample) => void): () => void;
+  /** The GPUs nvidia-smi found ([] until it answered). */
+  gpus(): GpuInfo[];
+  /** Resolves once nvidia-smi first answered, failed or got stuck, or after `maxWaitMs`. */
+  gpusProbed(maxWaitMs: number): Promise<void>;
+  /** How GPU sampling goes (`stuck` while a hung nvidia-smi is alive). */
+  gpuStatus(): GpuSamplerStatus;
 }
 
 /**
@@ -45,7 +53,7 @@ export function createHostSampler(opts: HostSamplerOptions): HostSampler {
     throw new RangeError(`sampling interval must be a positive number of milliseconds, got ${opts.intervalMs}; use e.g. 1000`);
   }
   const log = opts.log ?? (() => {});
-  const gpuMonitor = createGpuMonitor({ intervalMs: opts.intervalMs, nvidiaSmi: opts.nvidiaSmi, log });
+  const gpuMonitor = createGpuMonitor({ intervalMs: opts.intervalMs, nvidiaSmi: opts.nvidiaSmi, log, answerTimeoutMs: opts.gpuAnswerTimeoutMs });
   const host = createHostReader();
   const listeners = new Set<(s: HostSample) => void>();
   let buffer: HostSample[] = [];
@@ -123,5 +131,8 @@ export function createHostSampler(opts: HostSamplerOptions): HostSampler {
       listeners.add(cb);
       return () => listeners.delete(cb);
     },
+    gpus: () => gpuMonitor.gpus(),
+    gpusProbed: (maxWaitMs) => gpuMonitor.probed(maxWaitMs),
+    gpuStatus: () => gpuMonitor.status(),
   };
 }
