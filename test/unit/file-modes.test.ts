@@ -77,7 +77,7 @@ step=0
 [ "$SWITCHYARD_RESTORE" = 1 ] && step=$(cat "$SWITCHYARD_STATE_DIR/step")
 mkdir -p "$SWITCHYARD_STATE_DIR/sub"
 trap 'echo "$step" > "$SWITCHYARD_STATE_DIR/step"; echo "$step" > "$SWITCHYARD_STATE_DIR/sub/copy"; exit 0' USR1
-echo "ready at $step, token $API_TOKEN"
+echo "ready at $step, token $API_TOKEN, state $SWITCHYARD_STATE_DIR, cwd $(pwd)"
 while :; do step=$((step+1)); sleep 0.05; done
 `;
 
@@ -95,6 +95,9 @@ describe('owner-only files under umask 022', () => {
     expect(sup.get('trainer')?.state).toBe(WorkloadState.WORKLOAD_STATE_CHECKPOINTED);
     expect(mode(archiveFile)).toBe(0o600);
     expect(readFileSync(join(dataDir, 'workloads/trainer/spec.json'), 'utf8')).toContain('hunter2');
+    // Its own state dir, also its default cwd: never the agent's data dir, where the agent's key lives.
+    const own = join(dataDir, 'workloads/trainer/state');
+    expect(sup.output('trainer').toString()).toContain(`state ${own}, cwd ${own}`);
 
     await sup.installCheckpoint(spec('restored', sh), archiveFile, { sha256: cp.sha256, maxBytes: MB });
     await sup.start(spec('restored', sh), { restore: true });
