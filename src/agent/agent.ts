@@ -40,6 +40,8 @@ export interface RunningAgent {
 }
 
 const GPU_PROBE_WAIT_MS = 2_000;
+/** How long a late nvidia-smi may still add its GPUs to the hello. */
+const GPU_LATE_WAIT_MS = 60_000;
 
 /** `yard agent`: sample this host and keep a session with the controller, whatever it does. */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
@@ -99,6 +101,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // The hello lists the GPUs if nvidia-smi answers by now; a hung one never holds registration.
   await sampler.gpusProbed(GPU_PROBE_WAIT_MS);
   session.start();
+  // A slow first answer (seconds, on a GPU host without persistence mode) is not waited for: once
+  // nvidia-smi lists GPUs, the controller hears them in a new hello.
+  if (sampler.gpus().length === 0) {
+    void sampler.gpusProbed(GPU_LATE_WAIT_MS).then(() => {
+      if (sampler.gpus().length > 0) session.rejoin(`nvidia-smi now lists ${sampler.gpus().length} GPUs`);
+    });
+  }
   // SIGCONT asks a waiting agent to dial at once (a dashboard that just started a controller
   // here sends it). An agent that is not stopped ignores it by default, so older agents are safe.
   const dialNow = () => session.dialNow();

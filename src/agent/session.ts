@@ -76,6 +76,16 @@ export class AgentSession {
   }
 
   /**
+   * Ends a live session so the agent says hello again (after the first backoff step, about a
+   * second): what it says of itself changed, e.g. nvidia-smi answered after it joined.
+   */
+  rejoin(why: string): void {
+    if (this.stopped || !this.connected) return;
+    this.opts.log.info(`rejoining controller ${this.opts.controller}: ${why}`);
+    this.call?.cancel();
+  }
+
+  /**
    * A fresh channel per dial, with a subchannel of its own, closed when its session ends: a
    * grpc-js channel that failed to connect keeps its own backoff (1 s growing to 120 s) and fails
    * every call at once until that runs out, so a controller back on its port went unseen for up

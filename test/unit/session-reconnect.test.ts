@@ -72,6 +72,25 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     expect(took, `${failedAfter} dials failed after the controller was back`).toBeLessThan(1200 + 500);
   }, 60_000);
 
+  it('says hello again when told to rejoin (what it says of itself changed), and not while it is away', async () => {
+    const first = await gateway();
+    server = first.server;
+    const states: string[] = [];
+    let hellos = 0;
+    session = new AgentSession({
+      controller: `127.0.0.1:${first.port}`, hello: () => (hellos++, hello()), drain: () => [], log: silentLogger,
+      onState: (state) => states.push(state),
+      backoff: new Backoff(100, 100),
+    });
+    session.rejoin('before the first session: nothing to do');
+    session.start();
+    await waitFor('the first session', () => states.includes('connected') || undefined, 5000, 20);
+    session.rejoin('nvidia-smi now lists 8 GPUs');
+    await waitFor('the second session', () => states.filter((s) => s === 'connected').length === 2 || undefined, 5000, 20);
+    expect(states).toEqual(['connected', 'disconnected', 'connected']);
+    expect(hellos).toBe(2);
+  });
+
   it('dials at once when told to (SIGCONT in the agent), instead of waiting out its backoff', async () => {
     const first = await gateway();
     server = first.server;
