@@ -9,20 +9,30 @@ import { join } from 'node:path';
 const MARK = 'checkpoint-mark.json';
 const POLL_MS = 50;
 
-/** Whether `pid` runs (a zombie has exited; its parent, the dead agent, cannot reap it). */
-async function running(pid: number): Promise<boolean> {
+/**
+ * When `pid` started (field 22 of /proc/PID/stat, in clock ticks since boot), or undefined when it
+ * is gone or a zombie (it has exited; its parent, the dead agent, cannot reap it). With the pid
+ * it names one process: a pid reused after a reboot or a long wait is another process.
+ */
+async function startOf(pid: number): Promise<string | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => '');
-  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (!stat || fields[0] === 'Z') return undefined;
+  return fields[19];
+}
+
+async function running(pid: number, start: string): Promise<boolean> {
+  return (await startOf(pid)) === start;
 }
 
 /**
  * The workload of a dead agent may still be saving: wait for it (bounded by its checkpoint
  * timeout), and end it if it outlives that, so a new run never joins an old one.
  */
-async function waitGone(pid: number, timeoutMs: number): Promise<void> {
+async function waitGone(pid: number, start: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await running(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
-  if (await running(pid)) {
+  while ((await running(pid, start)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
+  if (await running(pid, start)) {
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
@@ -49,7 +59,7 @@ async function fingerprint(stateDir: string): Promise<string> {
 
 /** Before the signal: the state dir as it is, and the process that is asked to save. */
 export async function markCheckpoint(workloadDir: string, stateDir: string, pid: number): Promise<void> {
-  await writeFile(join(workloadDir, MARK), JSON.stringify({ fingerprint: await fingerprint(stateDir), pid }), { mode: 0o600 });
+  await writeFile(join(workloadDir, MARK), JSON.stringify({ fingerprint: await fingerprint(stateDir), pid, start: await startOf(pid) }), { mode: 0o600 });
 }
 
 export function clearCheckpointMark(workloadDir: string): Promise<void> {
@@ -63,13 +73,13 @@ export function clearCheckpointMark(workloadDir: string): Promise<void> {
 export async function savedSinceMark(workloadDir: string, stateDir: string, saveTimeoutMs: number): Promise<boolean | undefined> {
   const text = await readFile(join(workloadDir, MARK), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  let mark: { fingerprint?: unknown; pid?: unknown } = {};
+  let mark: { fingerprint?: unknown; pid?: unknown; start?: unknown } = {};
   try {
     mark = JSON.parse(text) as typeof mark;
   } catch {
     // A mark cut short itself: the signal was never sent.
     return false;
   }
-  if (typeof mark.pid === 'number' && Number.isInteger(mark.pid) && mark.pid > 1) await waitGone(mark.pid, saveTimeoutMs);
+  if (typeof mark.pid === 'number' && Number.isInteger(mark.pid) && mark.pid > 1 && typeof mark.start === 'string') await waitGone(mark.pid, mark.start, saveTimeoutMs);
   return mark.fingerprint !== (await fingerprint(stateDir));
 }
