@@ -77,11 +77,13 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     startAgent('a');
     startAgent('b');
     api = control(socketOf(ctlDir));
-    await waitFor('both agents online', async () => {
+    // What the agents said, should they not come: a timeout alone tells nothing.
+    const said = () => `both agents online; agent a said:\n${agents.a?.output.slice(-1500)}\nagent b said:\n${agents.b?.output.slice(-1500)}`;
+    await waitFor(said, async () => {
       const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
       const l = JSON.parse(r.stdout) as { state: string }[];
       return l.length === 2 && l.every((s) => s.state === 'online') ? true : undefined;
-    });
+    }, 30_000);
   });
 
   afterAll(async () => {
