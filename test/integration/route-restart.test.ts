@@ -40,7 +40,8 @@ describe('a controller restart while a backend\'s agent is away', () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (agents.a?.child.pid) process.kill(agents.a.child.pid, 'SIGCONT');
+    // Only while it is ours: the pid of an agent that already exited may belong to another process now.
+    if (agents.a?.child.pid && agents.a.child.exitCode === null && agents.a.child.signalCode === null) process.kill(agents.a.child.pid, 'SIGCONT');
     await Promise.all([agents.a?.stop(), agents.edge?.stop(), controller?.stop()]);
   });
 

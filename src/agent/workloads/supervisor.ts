@@ -420,7 +420,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     try {
       const stop = await waitForStop(proc.pid, () => proc.signal('SIGSTOP'));
       if (stop === 'gone') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) exited before it could be frozen`);
-      if (stop === 'timeout') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) did not stop on SIGSTOP within ${STOP_WAIT_MS / 1000}s`);
+      if (stop !== 'stopped') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) did not stop on SIGSTOP within ${STOP_WAIT_MS / 1000}s (its states meanwhile: ${stop.timeout})`);
       return { ...(await packStateDir(this.store.stateDir(slot.spec.name), opts.archiveFile, opts)), checkpointMs: Date.now() - t0 };
     } catch (err) {
       if (slot.proc === proc && inState(slot, S.WORKLOAD_STATE_PAUSED)) {

@@ -58,8 +58,12 @@ function rssBytes(status: string | undefined): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
-/** How long SIGSTOP may take to land: the workload must be scheduled once, which a busy host may delay. */
-export const STOP_WAIT_MS = 5000;
+/**
+ * How long SIGSTOP may take to land: the workload must be scheduled once, which a busy host may
+ * delay (a whole test suite on two cores once took over 5 s), and a process in uninterruptible
+ * sleep (state D, e.g. waiting on a loaded disk) stops only when that ends.
+ */
+export const STOP_WAIT_MS = 15_000;
 
 /** How often a freeze sends SIGSTOP again while the workload is not yet stopped. */
 const RESTOP_EVERY_MS = 100;
@@ -70,9 +74,10 @@ const RESTOP_EVERY_MS = 100;
  * sends the signal, at once and again every 100 ms until it lands (under load a freeze once
  * found the workload still running 5 s after a single SIGSTOP). 'gone': the process exited first.
  */
-export async function waitForStop(pid: number, stop: () => void, timeoutMs = STOP_WAIT_MS): Promise<'stopped' | 'gone' | 'timeout'> {
+export async function waitForStop(pid: number, stop: () => void, timeoutMs = STOP_WAIT_MS): Promise<'stopped' | 'gone' | { timeout: string }> {
   const deadline = Date.now() + timeoutMs;
   let nextStop = 0;
+  const seen = new Set<string>();
   for (;;) {
     if (Date.now() >= nextStop) {
       stop();
@@ -83,7 +88,9 @@ export async function waitForStop(pid: number, stop: () => void, timeoutMs = STO
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
     if (state === 'T' || state === 't') return 'stopped';
     if (!stat || state === 'Z' || state === 'X') return 'gone';
-    if (Date.now() > deadline) return 'timeout';
+    seen.add(state);
+    // What the kernel said meanwhile, for the error: R running, S sleeping, D uninterruptible.
+    if (Date.now() > deadline) return { timeout: [...seen].join('') };
     await new Promise((r) => setTimeout(r, 5));
   }
 }
