@@ -5,7 +5,18 @@ import { processAlive } from '../core/pid.js';
 /** The pid of a live agent holding `file`, if any. */
 export async function runningAgentPid(file: string): Promise<number | undefined> {
   const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid) ? pid : undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !processAlive(pid)) return undefined;
+  return (await isAgent(pid)) ? pid : undefined;
+}
+
+/**
+ * Whether `pid` runs `yard agent`: a pid file left by an agent that was killed may name a pid
+ * another process has since been given, which must be neither signalled nor taken for the agent.
+ * Where /proc cannot tell (another OS, another user's process), a live pid is taken at its word.
+ */
+async function isAgent(pid: number): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  return cmdline === undefined || cmdline.split('\0').includes('agent');
 }
 
 /** One agent per data dir: two would claim the same server id and fight over it. */
