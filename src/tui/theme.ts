@@ -110,9 +110,11 @@ function basicColour(colour: string): string {
  * The theme as a terminal with `colours` colours can show it. Theme colours are the 16 basic
  * names already (hex is refused), so 16 colours need nothing. With fewer (TERM=xterm, a linux
  * console) blessed turns grey into black, invisible on a dark background, so grey becomes the
- * terminal's own colour, and the light colours their plain ones.
+ * terminal's own colour, and the light colours their plain ones. Below 8 (a vt100 says -1)
+ * blessed maps every colour to black, so such a terminal gets what NO_COLOR gets.
  */
 export function fitToTerminal(theme: Theme, colours: number): Theme {
+  if (colours < 8) return withoutColour(theme);
   if (colours >= 16) return theme;
   return JSON.parse(JSON.stringify(theme), (key, value: unknown) => (typeof value === 'string' && key !== 'name' ? basicColour(value) : value)) as Theme;
 }

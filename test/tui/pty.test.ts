@@ -103,6 +103,14 @@ describe('terminals', () => {
     }
   });
 
+  it('a terminal with fewer than 8 colours (vt100) gets what NO_COLOR gets: no colour codes, inverse bars', async () => {
+    const { p, text } = await dashboard(['--theme', 'high-contrast'], { env: { TERM: 'vt100' } });
+    expect(strayEscapes(text)).toEqual([]);
+    expect(text).toContain('● online');
+    expect(colourCodes(p.raw)).toEqual([]);
+    expect(p.raw).toMatch(/\x1b\[7m Fleet/);
+  });
+
   const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
   it.skipIf(!hasTmux)('inside tmux too, seen through a tmux client, for every TERM and a non-UTF-8 locale', async () => {

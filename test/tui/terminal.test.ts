@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { chooseTerminal, localeIsUtf8, noColorRequested } from '../../src/tui/terminal.js';
+import { fitToTerminal, loadTheme, withoutColour } from '../../src/tui/theme.js';
 import { largeFleet, sampleFleet } from './fleet-fixture.js';
 import { openHeadless, type Headless } from './harness.js';
 
@@ -98,5 +99,14 @@ describe('environment', () => {
     expect(localeIsUtf8({ LC_ALL: 'C', LANG: 'en_US.UTF-8' })).toBe(false);
     expect(localeIsUtf8({ LC_CTYPE: 'C.utf8' })).toBe(true);
     expect(localeIsUtf8({})).toBe(false);
+  });
+
+  it('a terminal with fewer than 8 colours gets the NO_COLOR theme; 8 get basic colours, 16 all', () => {
+    const theme = loadTheme('default');
+    // blessed says -1 for vt100 and vt220, whose terminfo has no colours at all.
+    for (const colours of [-1, 0, 2]) expect(fitToTerminal(theme, colours), String(colours)).toEqual(withoutColour(theme));
+    expect(JSON.stringify(fitToTerminal(theme, 8))).not.toMatch(/"(light|bright)-|"gr[ae]y"/);
+    expect(fitToTerminal(theme, 8).header.bg).not.toBe('none');
+    expect(fitToTerminal(theme, 16)).toEqual(theme);
   });
 });
