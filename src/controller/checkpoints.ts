@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -99,20 +100,21 @@ export class CheckpointStore {
       exp.received = have;
       out = createWriteStream(this.part(id), { flags: have ? 'a' : 'w', mode: 0o600 });
     };
+    // Chunks are written one after another: the stream is paused while a chunk (and the opening
+    // rehash) waits, and a full disk buffer is waited out once, however many chunks came meanwhile.
     let ready: Promise<void> | undefined;
     call.on('data', (chunk: UploadCheckpointRequest) => {
-      ready = (ready ?? open(chunk)).then(() => {
+      call.pause();
+      ready = (ready ?? open(chunk)).then(async () => {
         if (failed) return;
         const e = exp!;
         if (e.received + chunk.data.length > e.maxBytes) throw new YardError('CHECKPOINT_TOO_LARGE', `checkpoint ${id} is over its limit of ${e.maxBytes} bytes`);
         e.hash!.update(chunk.data);
         e.received += chunk.data.length;
         e.onProgress?.(e.received);
-        if (!out!.write(chunk.data)) {
-          call.pause();
-          out!.once('drain', () => call.resume());
-        }
+        if (!out!.write(chunk.data)) await once(out!, 'drain');
         if (chunk.last) return this.finish(id!, e, chunk.sha256, out!).then(callback.bind(null, null));
+        call.resume();
         return undefined;
       });
       ready.catch(fail);
