@@ -1,7 +1,7 @@
 import { YardError } from '../core/errors.js';
 import { printableLines } from '../core/printable.js';
 import { routeToFile } from '../core/route-file.js';
-import { ROUTE_DEFAULTS, backendLabel, healthNames, policies, type Backend, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../core/route.js';
+import { ROUTE_DEFAULTS, backendLabel, endpointHealth, policies, type Backend, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../core/route.js';
 import { PromotionState, type ApplyRoutesResponse, type PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
 import { formatBytes, formatMs, shortBytes, table, type ServerNames } from './format-workloads.js';
 
@@ -65,7 +65,7 @@ export function endpointName(s: EndpointStatus, names: ServerNames): string {
 }
 
 function healthWord(s: EndpointStatus): string {
-  return healthNames.name(s.stats?.health ?? 0);
+  return endpointHealth(s);
 }
 
 /** The stable JSON shape of one endpoint in `yard routes --json`. */
@@ -123,7 +123,7 @@ function endpointNotes(s: EndpointStatus, names: ServerNames): string[] {
   if (s.endpoint?.detail) notes.push(`${name}: ${s.endpoint.detail}`);
   if (s.endpoint?.held) notes.push(`${name}: held: new connections wait while it is cut over`);
   const health = healthWord(s);
-  if (s.stats?.healthDetail && health !== 'healthy' && health !== 'draining') notes.push(`${name}: ${health}: ${s.stats.healthDetail}`);
+  if (s.stats?.healthDetail && !['healthy', 'standby', 'draining'].includes(health)) notes.push(`${name}: ${health}: ${s.stats.healthDetail}`);
   return notes;
 }
 

@@ -6,6 +6,7 @@ import {
   RoutePolicy,
   RouteProtocol,
   type Backend,
+  type EndpointStatus,
   type HealthCheck,
   type Route,
 } from '../gen/switchyard/v1/route.js';
@@ -122,6 +123,33 @@ export function promotionStep(base: Route, version: string, percent: number): Ro
   for (const b of others) b.weight = Math.round(total > 0 ? (rest * b.weight) / total : rest / others.length);
   checkSomeWeight(next);
   return next;
+}
+
+/**
+ * An endpoint's health in one word: `standby` for a backend at weight 0 that is not drained and
+ * passes its checks (ready to take traffic), else the word its proxy reported.
+ */
+export function endpointHealth(e: EndpointStatus): string {
+  const health = e.stats?.health ?? BackendHealth.BACKEND_HEALTH_UNSPECIFIED;
+  const standby = e.endpoint && e.endpoint.weight === 0 && !e.endpoint.draining && e.stats?.checksPassing && health === BackendHealth.BACKEND_HEALTH_HEALTHY;
+  return standby ? 'standby' : healthNames.name(health);
+}
+
+/** The share of a route's traffic, in percent, that `version` takes now (drained backends take none). */
+export function versionShare(route: Route, version: string): number {
+  const live = route.backends.filter((b) => !b.drain);
+  const total = live.reduce((s, b) => s + b.weight, 0);
+  const ours = live.filter((b) => b.version === version).reduce((s, b) => s + b.weight, 0);
+  return total > 0 ? Math.round((100 * ours) / total) : 0;
+}
+
+/**
+ * The steps a promotion takes from where the version stands: a step at or below its share now
+ * would cut its traffic first, so it is skipped. The last step (100) always stays.
+ */
+export function stepsFrom(steps: readonly number[], share: number): number[] {
+  const ahead = steps.filter((s) => s > share);
+  return ahead.length > 0 ? ahead : steps.slice(-1);
 }
 
 /** Checks promotion steps: rising percentages from 1 to 100 that end at 100. */

@@ -1,5 +1,5 @@
 import type { FleetSource } from '../core/fleet.js';
-import { ROUTE_DEFAULTS, type RouteStatus } from '../core/route.js';
+import { ROUTE_DEFAULTS, stepsFrom, versionShare, type RouteStatus } from '../core/route.js';
 import { formatSpan } from './render/format.js';
 import { endpointLabel, versionWeights } from './render/route.js';
 import type { RouteSelection } from './views/view.js';
@@ -80,7 +80,9 @@ export class RouteKeys {
     const target = this.versionOf(sel, 'p promotes its version');
     if (!target) return;
     const { service, version } = target;
-    const steps = [...ROUTE_DEFAULTS.promoteSteps];
+    const route = sel!.route.status.route;
+    // The controller skips steps below the version's share now; the question says the same.
+    const steps = stepsFrom(ROUTE_DEFAULTS.promoteSteps, route ? versionShare(route, version) : 0);
     const intervalMs = ROUTE_DEFAULTS.promoteIntervalMs;
     const every = formatSpan(intervalMs, '');
     this.deps.ask(`Promote ${version} on ${service} in steps ${steps.join(',')} every ${every}? Each step waits on ${version}'s health; a failing check puts back the table of now.`, () => {

@@ -62,7 +62,7 @@ function endpointOf(r: Route, b: Backend, t: number, reported: boolean): Endpoin
   const address = b.workload ? (ADDRESS_OF[serverId] ? `${ADDRESS_OF[serverId]}:${b.port}` : '') : b.address;
   const active = Math.round((b.weight / 10) * (1 + Math.sin(t / 5)));
   return {
-    endpoint: { key, address, weight: b.weight, version: b.version, backend: b.workload || b.address, draining: b.drain || b.weight === 0, drainTimeoutMs: b.drainTimeoutMs || r.drainTimeoutMs, held: false, detail: address ? '' : `workload ${b.workload} is not running` },
+    endpoint: { key, address, weight: b.weight, version: b.version, backend: b.workload || b.address, draining: b.drain, drainTimeoutMs: b.drainTimeoutMs || r.drainTimeoutMs, held: false, detail: address ? '' : `workload ${b.workload} is not running` },
     stats: reported
       ? { key, active, total: 1200 + t * 7, bytesIn: t * 1000, bytesOut: t * 9000, connectErrors: 0, health: HEALTH[b.workload || b.address] ?? BackendHealth.BACKEND_HEALTH_HEALTHY, healthDetail: '', checksPassing: true }
       : undefined,

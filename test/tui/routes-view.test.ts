@@ -43,6 +43,19 @@ describe('routes view', () => {
     expect(lines[23]).toContain('1 of 8');
   });
 
+  it('shows a healthy backend at weight 0 as a standby passing its checks, not as draining', async () => {
+    const fleet = sampleFleet();
+    const routes = sampleRoutes();
+    const db = routes.find((r) => r.name === 'db')!;
+    db.backends[1] = { ...db.backends[1]!, address: '10.0.4.22:5432', drain: false };
+    fleet.routeTable.load(routes, 60);
+    h = openHeadless(fleet, { cols: 80, rows: 24 });
+    await h.press('R');
+    const text = h.text();
+    expect(text).toMatch(/10\.0\.4\.22:5432 +v2 +░░░░░░ +0 ✓ standby/);
+    expect(text).not.toContain('draining');
+  });
+
   it('shows totals, notes, errors and a promotion in progress at 160x48', async () => {
     const fleet = routedFleet();
     h = openHeadless(fleet, { cols: 160, rows: 48 });
@@ -112,10 +125,11 @@ describe('routes view', () => {
     const fleet = routedFleet();
     h = openHeadless(fleet, { cols: 120, rows: 30 });
     await h.press('R', 'G', 'p');
-    expect(h.text()).toMatch(/Promote green on web in steps 5,25,50,100 every 10s\?/);
+    // Green takes 20% now: the steps below it (5) would cut its traffic first, so they are skipped.
+    expect(h.text()).toMatch(/Promote green on web in steps 25,50,100 every 10s\?/);
     await h.press('y');
     expect(await h.waitFor('web: green takes all the traffic of web')).toMatch(/api-green@gpu-t4-03 +green +██████ 100/);
-    expect(fleet.routeTable.calls).toEqual([{ action: 'promoteRoute', args: ['web', 'green', { steps: [5, 25, 50, 100], intervalMs: 10_000 }] }]);
+    expect(fleet.routeTable.calls).toEqual([{ action: 'promoteRoute', args: ['web', 'green', { steps: [25, 50, 100], intervalMs: 10_000 }] }]);
   });
 
   it('a promotion the health gate reverts shows why, not a crash', async () => {

@@ -127,6 +127,18 @@ describe('yard routes', () => {
     expect(text).toMatch(/api-new@gpu2\s+new\s+█░░░░░░░░░  10\s+unknown\s+0\s+0\s+0B\s+0B\s+0$/m);
   });
 
+  it('calls a healthy backend at weight 0 a standby, and a drained one draining', () => {
+    const standby = endpoint('api-next@id-gpu2', 'api-next', 'next', 0, BackendHealth.BACKEND_HEALTH_HEALTHY);
+    standby.endpoint!.draining = false;
+    standby.stats!.healthDetail = 'standby (weight 0): checks pass';
+    const drained = endpoint('api-old@id-gpu2', 'api-old', 'old', 0, BackendHealth.BACKEND_HEALTH_DRAINING);
+    const text = routesText([webStatus({ endpoints: [standby, drained] })], names);
+    expect(text).toMatch(/api-next@gpu2\s+next\s+░░░░░░░░░░   0\s+standby\s+3/);
+    expect(text).toMatch(/api-old@gpu2\s+old\s+░░░░░░░░░░   0\s+draining\s+3/);
+    expect(text).not.toContain('api-next@gpu2: ');
+    expect(routeJson(withTables([webStatus({ endpoints: [standby] })])[0]!).endpoints[0]).toMatchObject({ health: 'standby', draining: false, checksPassing: true });
+  });
+
   it('keeps a typical route within 100 columns', () => {
     const typical = webStatus({
       route: { ...webRoute(), name: 'inference-api', listen: { server: 'edge-1', port: 8443, host: '0.0.0.0' }, revision: 1234 },

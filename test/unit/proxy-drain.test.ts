@@ -30,6 +30,21 @@ describe('proxy drain', () => {
     await eventually('the backend side closed too', () => a.sockets.size === 0);
   });
 
+  it('a healthy backend at weight 0 with nothing to finish reports as a standby passing its checks; drained, it reports draining', async () => {
+    const a = await Backend.start('a');
+    const b = await Backend.start('b');
+    const port = await freePort();
+    const proxy = startProxy();
+    await proxy.place([route('web', port, [endpoint(a.address), endpoint(b.address, { weight: 0 })])]);
+    const standby = await healthOf(proxy, 'web', b.address, BackendHealth.BACKEND_HEALTH_HEALTHY);
+    expect(standby).toMatchObject({ checksPassing: true, healthDetail: 'standby (weight 0): checks pass' });
+    expect(await oneShot(port)).toBe('a');
+
+    await proxy.place([route('web', port, [endpoint(a.address), endpoint(b.address, { weight: 0, draining: true })], { revision: 2 })]);
+    const drained = await healthOf(proxy, 'web', b.address, BackendHealth.BACKEND_HEALTH_DRAINING);
+    expect(drained.healthDetail).toBe('drained: no new connections');
+  });
+
   it('an endpoint taken out of the table drains, keeps reporting until its connections end, and comes back with its counters', async () => {
     const a = await Backend.start('a');
     const b = await Backend.start('b');

@@ -46,6 +46,15 @@ describe('Router: promote', () => {
     ]);
   });
 
+  it('starts from the version\'s share now: a version at 30% never drops to 5% first', async () => {
+    await f.router.setWeights('web', { blue: 70, green: 30 }, 'ann');
+    const seen: number[] = [];
+    const final = await f.router.promote('web', 'green', { steps: [5, 25, 50, 100], intervalMs: 40 }, 'ann', (p) => seen.push(p.percent, weightsOf(f.store.route('web')).green!));
+    expect(seen).toEqual([50, 50, 100, 100]);
+    expect(final).toMatchObject({ state: PromotionState.PROMOTION_STATE_DONE, step: 2, steps: 2, percent: 100 });
+    expect(f.router.changes('web').filter((c) => c.action === 'promote').map((c) => c.note)).toEqual(['green 100% (step 2 of 2)', 'green 50% (step 1 of 2)']);
+  });
+
   it('halts and restores the table it started from when the version turns unhealthy', async () => {
     const final = await f.router.promote('web', 'green', { steps: [25, 100], intervalMs: 200 }, 'ann', () => {
       green = { health: BackendHealth.BACKEND_HEALTH_UNHEALTHY, healthDetail: 'connect refused 3× in a row', checksPassing: false };

@@ -21,7 +21,7 @@ describe('Router: backends resolved to endpoints', () => {
     expect(placed).toMatchObject({ name: 'web', listenHost: '0.0.0.0', listenPort: 80, revision: 1 });
     expect(placed!.endpoints).toEqual([
       { key: 'api@h1', address: '192.168.1.5:8080', weight: 100, version: 'blue', backend: 'api', draining: false, drainTimeoutMs: 30_000, held: false, detail: '' },
-      { key: '127.0.0.1:9000', address: '127.0.0.1:9000', weight: 0, version: 'green', backend: '127.0.0.1:9000', draining: true, drainTimeoutMs: 30_000, held: false, detail: '' },
+      { key: '127.0.0.1:9000', address: '127.0.0.1:9000', weight: 0, version: 'green', backend: '127.0.0.1:9000', draining: false, drainTimeoutMs: 30_000, held: false, detail: '' },
     ]);
   });
 

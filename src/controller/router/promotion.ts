@@ -1,5 +1,5 @@
 import { YardError, errorMessage } from '../../core/errors.js';
-import { BackendHealth, promotionStep, type EndpointStatus, type Route, type RouteStatus } from '../../core/route.js';
+import { BackendHealth, promotionStep, stepsFrom, versionShare, type EndpointStatus, type Route, type RouteStatus } from '../../core/route.js';
 import { PromotionState, type PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 
 export { PromotionState, type PromoteRouteResponse };
@@ -9,6 +9,7 @@ export interface PromotionRun {
   version: string;
   /** The table when the promotion started: what a failed gate restores. */
   base: Route;
+  /** The steps asked for; those at or below the version's share in `base` are skipped. */
   steps: number[];
   intervalMs: number;
   /** Aborted when the controller stops. */
@@ -85,7 +86,8 @@ function gate(run: PromotionRun): Promise<string | undefined> {
  * version's health; a failed gate (or a step its proxy refused) restores the base table.
  */
 export async function runPromotion(run: PromotionRun): Promise<PromoteRouteResponse> {
-  const { service, version, steps } = run;
+  const { service, version } = run;
+  const steps = stepsFrom(run.steps, versionShare(run.base, version));
   const reply = (state: PromotionState, i: number, message: string): PromoteRouteResponse => ({
     state, step: i + 1, steps: steps.length, percent: steps[i]!, message, route: run.status(),
   });

@@ -90,7 +90,8 @@ function workloadEndpoints(route: Route, b: Backend, ctx: ResolveContext): Endpo
   const override = ctx.overrides.get(b.workload);
   if (override?.kind === 'split') return splitEndpoints(route, b, override, ctx);
   const held = override?.kind === 'hold';
-  const draining = b.drain || b.weight === 0;
+  // Drained by an operator; a weight of 0 alone is a standby (its proxy sends it no new connections either way).
+  const draining = b.drain;
   const live = ctx.workloads.instances(b.workload).filter(isLive);
   if (live.length === 0) {
     return [endpoint(route, b, { key: `${b.workload}@-`, address: '', weight: b.weight, draining, held, detail: notRunning(b.workload, ctx) })];
@@ -105,7 +106,7 @@ export function resolveEndpoints(route: Route, ctx: ResolveContext): Endpoint[] 
   return route.backends.flatMap((b) =>
     b.workload
       ? workloadEndpoints(route, b, ctx)
-      : [endpoint(route, b, { key: b.address, address: b.address, weight: b.weight, draining: b.drain || b.weight === 0, held: false, detail: '' })],
+      : [endpoint(route, b, { key: b.address, address: b.address, weight: b.weight, draining: b.drain, held: false, detail: '' })],
   );
 }
 

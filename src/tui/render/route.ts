@@ -1,5 +1,5 @@
 import type { FleetSource } from '../../core/fleet.js';
-import { BackendHealth, backendLabel, healthNames, type EndpointStatus, type RouteStatus } from '../../core/route.js';
+import { BackendHealth, backendLabel, endpointHealth, type EndpointStatus, type RouteStatus } from '../../core/route.js';
 import type { Colour } from '../theme.js';
 import { printable } from '../../core/printable.js';
 import { fit } from './format.js';
@@ -7,13 +7,13 @@ import type { Look } from './look.js';
 import { escapeTags, paint } from './paint.js';
 import type { Marked } from './states.js';
 
-/** An endpoint's health as a symbol and its word, coloured: healthy ok, degraded warn, unhealthy bad, draining dim. */
+/** An endpoint's health as a symbol and its word, coloured: healthy and standby ok, degraded warn, unhealthy bad, draining dim. */
 export function healthMark(e: EndpointStatus, look: Look): Marked {
   const { glyphs, theme } = look;
-  const health = e.endpoint?.draining && !e.stats ? BackendHealth.BACKEND_HEALTH_DRAINING : (e.stats?.health ?? BackendHealth.BACKEND_HEALTH_UNSPECIFIED);
-  const word = healthNames.name(health);
+  const word = e.endpoint?.draining && !e.stats ? 'draining' : endpointHealth(e);
   const marks: Record<string, [string, Colour]> = {
     healthy: [glyphs.ok, theme.levels.ok],
+    standby: [glyphs.ok, theme.levels.ok],
     degraded: [glyphs.live, theme.levels.warn],
     unhealthy: [glyphs.fail, theme.levels.crit],
     draining: [glyphs.states.draining, theme.states.draining],
