@@ -1,4 +1,6 @@
 import { formatAge } from '../core/duration.js';
+import { isSilent, isStale } from '../core/freshness.js';
+import { gpuModels, gpuTrouble } from '../core/gpu-status.js';
 import { printable } from '../core/printable.js';
 import { stateName, type GpuSample, type Server } from '../core/types.js';
 import type { OverviewResponse } from '../gen/switchyard/v1/control.js';
@@ -39,6 +41,9 @@ export function serverJson(s: Server) {
     memoryUsedBytes: latest ? latest.memoryUsedBytes : null,
     memoryTotalBytes: latest ? latest.memoryTotalBytes : null,
     gpus,
+    // False when the readings above are the host's last words (silent, or no sample for a while).
+    fresh: !isStale(s, Date.now()),
+    gpuStatus: latest?.gpuStatus ? { state: latest.gpuStatus.state, since: new Date(latest.gpuStatus.sinceMs).toISOString(), message: latest.gpuStatus.message } : null,
   };
 }
 
@@ -49,22 +54,42 @@ function table(cells: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
 
+/** The GPUS cell: the models, or that the GPU tooling fails (details under the table). */
+function gpusCell(s: Server): string {
+  const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
+  if (trouble) return `nvidia-smi ${trouble.state}`;
+  const names = s.latest?.gpus.length ? s.latest.gpus.map((g) => g.name) : (s.capabilities?.gpus ?? []).map((g) => g.name);
+  return names.length > 0 ? gpuModels(names) : '-';
+}
+
+/** What failed, since when: one line per host whose GPU tooling fails. */
+function gpuTroubleLines(servers: Server[], now: number): string {
+  return servers.map((s) => {
+    const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
+    if (!trouble) return '';
+    const since = new Date(trouble.sinceMs).toISOString().replace('T', ' ').slice(0, 19);
+    return `${printable(`${s.name}: nvidia-smi ${trouble.state} since ${since} UTC (${formatAge(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
+  }).join('');
+}
+
+/** CPU and memory are shown only while they are current: "?" once the host is silent or its sample is old. */
 export function serversTable(servers: Server[], now = Date.now()): string {
   if (servers.length === 0) return 'no servers yet: start `yard agent --controller HOST:PORT` on a host\n';
   const rows = [['NAME', 'STATE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
   for (const s of servers) {
-    const l = s.latest;
+    const l = isStale(s, now) ? undefined : s.latest;
+    const unknown = s.latest ? '?' : '–';
     rows.push([
       s.name,
       stateName(s.state),
-      l ? `${l.cpuPct.toFixed(0)}%` : '–',
-      l && l.memoryTotalBytes ? `${((l.memoryUsedBytes / l.memoryTotalBytes) * 100).toFixed(0)}%` : '–',
-      String(s.capabilities?.gpus.length ?? 0),
+      l ? `${l.cpuPct.toFixed(0)}%` : unknown,
+      l && l.memoryTotalBytes ? `${((l.memoryUsedBytes / l.memoryTotalBytes) * 100).toFixed(0)}%` : unknown,
+      gpusCell(s),
       s.lastSeenMs ? `${formatAge(now - s.lastSeenMs)} ago` : 'never',
       Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
     ]);
   }
-  return table(rows);
+  return table(rows) + gpuTroubleLines(servers, now);
 }
 
 export function overviewText(o: OverviewResponse, address: string): string {

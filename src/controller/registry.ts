@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { gpuTrouble } from '../core/gpu-status.js';
 import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
 import { ServerState, type HostSample, type Server } from '../core/types.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
@@ -27,7 +28,7 @@ export interface RegistryEvents {
 
 /**
  * Every server the controller knows, live or not, and its state machine:
- *   (store) unknown ─hello→ online ─late→ degraded ─beat→ online
+ *   (store) unknown ─hello→ online ─late, or GPU tooling failing→ degraded ─beat (tooling fine)→ online
  *   online/degraded ─stream lost→ disconnected ─grace→ down;  any ─hello→ online
  * The agent's hello is the truth about a host; a reconnect with the same id is the same server.
  */
@@ -91,7 +92,10 @@ export class Registry extends EventEmitter<RegistryEvents> {
       s.latest = sample;
       this.emit('sample', id, sample);
     }
-    if (s.state === ServerState.SERVER_STATE_DEGRADED) this.setState(record, ServerState.SERVER_STATE_ONLINE);
+    // Heard from, so not late: degraded only while its GPU tooling fails (nvidia-smi erroring or hung).
+    if (s.state === ServerState.SERVER_STATE_DEGRADED || s.state === ServerState.SERVER_STATE_ONLINE) {
+      this.setState(record, gpuTrouble(s.latest) ? ServerState.SERVER_STATE_DEGRADED : ServerState.SERVER_STATE_ONLINE);
+    }
   }
 
   /** The session ended. Only the current session's end counts: a superseded one is ignored. */

@@ -1,22 +1,16 @@
 import { formatAge } from '../core/duration.js';
-import { stateName, type Server } from '../core/types.js';
+import type { Server } from '../core/types.js';
 
-/** A sample older than this is no longer "now" (agents report every second by default). */
-export const STALE_AFTER_MS = 5_000;
-
-/** Not heard from: its agent's session is gone, or it has not reported since we started. */
-export function isSilent(server: Server): boolean {
-  const state = stateName(server.state);
-  return state === 'disconnected' || state === 'down' || state === 'unknown';
-}
-
-/** True when the numbers on screen are a host's last words rather than its present. */
-export function isStale(server: Server, now: number): boolean {
-  return isSilent(server) || !server.latest || now - server.latest.timestampMs > STALE_AFTER_MS;
-}
+export { STALE_AFTER_MS, isSilent, isStale } from '../core/freshness.js';
 
 /** "last seen 42s ago", from the newest of the heartbeat and the sample. */
 export function lastSeenText(server: Server, now: number): string {
   const seen = Math.max(server.lastSeenMs, server.latest?.timestampMs ?? 0);
   return seen > 0 ? `last seen ${formatAge(now - seen)} ago` : 'never seen';
+}
+
+/** "31% · 40s ago": a value we hold that is no longer now, with its age. */
+export function agedText(value: string, server: Server, now: number, sep: string): string {
+  const at = server.latest?.timestampMs ?? 0;
+  return at > 0 ? `${value} ${sep} ${formatAge(now - at)} ago` : value;
 }

@@ -1,10 +1,11 @@
 // An agent on a host whose GPU driver hangs: nvidia-smi never answers (the FAKE
 // test/fixtures/bin/nvidia-smi-hung, which also ignores SIGTERM). The agent must still join at
-// once, keep at most one nvidia-smi alive however long it runs, and say the sampler is stuck.
+// once, keep at most one nvidia-smi alive however long it runs, and say the sampler is stuck;
+// the controller counts the host as degraded.
 import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, type YardProcess } from '../helpers/procs.js';
+import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 const HUNG_NVIDIA_SMI = resolve(import.meta.dirname, '../fixtures/bin/nvidia-smi-hung');
 
@@ -54,6 +55,12 @@ describe('an agent whose nvidia-smi hangs', () => {
       expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'hung-gpu', state: 'online', gpus: [] })]);
       // Past nvidia-smi's 10 s answer timeout, when it is declared stuck and signalled.
       await agent.waitForOutput(/nvidia-smi \(.*, pid \d+\) did not answer .* within 10s; .*no other nvidia-smi starts until it exits/, 20_000);
+      // The controller counts it as degraded and says why, rather than listing a host with 0 GPUs.
+      const stuck = await waitFor('the hung host degraded', async () => {
+        const [s] = JSON.parse((await runYard(['servers', '--json', '--data-dir', ctlDir])).stdout) as { state: string; gpuStatus: { state: string; message: string } | null }[];
+        return s?.state === 'degraded' ? s : undefined;
+      });
+      expect(stuck.gpuStatus).toMatchObject({ state: 'stuck', message: expect.stringMatching(/did not answer/) });
       await new Promise((r) => setTimeout(r, 1_000));
     } finally {
       clearInterval(counter);

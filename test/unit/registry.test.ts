@@ -35,6 +35,25 @@ describe('Registry', () => {
     expect(events).toEqual(['a:online', 'a:degraded', 'a:online', 'a:disconnected', 'a:down']);
   });
 
+  it('counts a host whose nvidia-smi fails or hangs as degraded, and one without nvidia-smi as online', () => {
+    const { reg, events } = setup();
+    const session = Symbol();
+    reg.connect(hello('a'), session);
+    const sample = (state: string, message = '') => ({
+      timestampMs: 1, cpuPct: 1, cpuPerCorePct: [], load1: 0, load5: 0, load15: 0, memoryTotalBytes: 1, memoryUsedBytes: 0,
+      swapTotalBytes: 0, swapUsedBytes: 0, disks: [], nets: [], netRxBytesPerSec: 0, netTxBytesPerSec: 0, gpus: [],
+      gpuStatus: { state, sinceMs: 5, message },
+    });
+    reg.heartbeat('a', session, [sample('absent')]);
+    expect(stateName(reg.get('a')!.server.state)).toBe('online');
+    reg.heartbeat('a', session, [sample('failing', "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver")]);
+    expect(stateName(reg.get('a')!.server.state)).toBe('degraded');
+    reg.heartbeat('a', session, [sample('stuck', 'did not answer')]);
+    expect(stateName(reg.get('a')!.server.state)).toBe('degraded');
+    reg.heartbeat('a', session, [sample('ok')]);
+    expect(events).toEqual(['a:online', 'a:degraded', 'a:online']);
+  });
+
   it('treats a reconnect with the same id as the same server, never a duplicate', () => {
     const { reg } = setup();
     const s1 = Symbol();

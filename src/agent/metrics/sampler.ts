@@ -80,7 +80,9 @@ export function createHostSampler(opts: HostSamplerOptions): HostSampler {
     const timestampMs = Date.now();
     try {
       const reading = await host.read();
-      if (running) publish({ timestampMs, ...reading, gpus: gpusAt(gpuMonitor.latest(), timestampMs, opts.intervalMs) });
+      // Every sample says how nvidia-smi fares: a host whose tooling broke must not pass for one without GPUs.
+      const { state, sinceMs, message } = gpuMonitor.status();
+      if (running) publish({ timestampMs, ...reading, gpus: gpusAt(gpuMonitor.latest(), timestampMs, opts.intervalMs), gpuStatus: { state, sinceMs, message } });
     } catch (err) {
       log('warn', `host sample failed: ${err instanceof Error ? err.message : String(err)}; will try again next interval`);
     }

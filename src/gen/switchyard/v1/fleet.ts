@@ -202,7 +202,23 @@ export interface HostSample {
   cpuTemperatureC?: number | undefined;
   gpus: GpuSample[];
   /** Free bytes where the agent keeps workload state (preflight checks room for a checkpoint). */
-  dataFreeBytes?: number | undefined;
+  dataFreeBytes?:
+    | number
+    | undefined;
+  /** How the agent's GPU tooling fares: a host whose nvidia-smi fails or hangs is degraded. */
+  gpuStatus?: GpuStatus | undefined;
+}
+
+/**
+ * The agent's GPU sampler: "starting" until nvidia-smi first answers, "ok", "absent" (no
+ * nvidia-smi: a host without GPUs, not a fault), "failing" (it errors) or "stuck" (it hangs).
+ */
+export interface GpuStatus {
+  state: string;
+  /** Since when (ms since the epoch, the agent's clock). */
+  sinceMs: number;
+  /** What went wrong, for failing and stuck: nvidia-smi's own words. */
+  message: string;
 }
 
 export interface Server {
@@ -1549,6 +1565,7 @@ function createBaseHostSample(): HostSample {
     cpuTemperatureC: undefined,
     gpus: [],
     dataFreeBytes: undefined,
+    gpuStatus: undefined,
   };
 }
 
@@ -1614,6 +1631,9 @@ export const HostSample: MessageFns<HostSample> = {
     }
     if (message.dataFreeBytes !== undefined) {
       writer.uint32(153).double(message.dataFreeBytes);
+    }
+    if (message.gpuStatus !== undefined) {
+      GpuStatus.encode(message.gpuStatus, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -1793,6 +1813,14 @@ export const HostSample: MessageFns<HostSample> = {
             message.dataFreeBytes = reader.double();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.gpuStatus = GpuStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1884,6 +1912,11 @@ export const HostSample: MessageFns<HostSample> = {
         : isSet(object.data_free_bytes)
         ? globalThis.Number(object.data_free_bytes)
         : undefined,
+      gpuStatus: isSet(object.gpuStatus)
+        ? GpuStatus.fromJSON(object.gpuStatus)
+        : isSet(object.gpu_status)
+        ? GpuStatus.fromJSON(object.gpu_status)
+        : undefined,
     };
   },
 
@@ -1946,6 +1979,9 @@ export const HostSample: MessageFns<HostSample> = {
     if (message.dataFreeBytes !== undefined) {
       obj.dataFreeBytes = floatToJson(message.dataFreeBytes);
     }
+    if (message.gpuStatus !== undefined) {
+      obj.gpuStatus = GpuStatus.toJSON(message.gpuStatus);
+    }
     return obj;
   },
 
@@ -1973,6 +2009,114 @@ export const HostSample: MessageFns<HostSample> = {
     message.cpuTemperatureC = object.cpuTemperatureC ?? undefined;
     message.gpus = object.gpus?.map((e) => GpuSample.fromPartial(e)) || [];
     message.dataFreeBytes = object.dataFreeBytes ?? undefined;
+    message.gpuStatus = (object.gpuStatus !== undefined && object.gpuStatus !== null)
+      ? GpuStatus.fromPartial(object.gpuStatus)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGpuStatus(): GpuStatus {
+  return { state: "", sinceMs: 0, message: "" };
+}
+
+export const GpuStatus: MessageFns<GpuStatus> = {
+  encode(message: GpuStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(16).int64(message.sinceMs);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GpuStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGpuStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GpuStatus {
+    return {
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: GpuStatus): unknown {
+    const obj: any = {};
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GpuStatus>, I>>(base?: I): GpuStatus {
+    return GpuStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GpuStatus>, I>>(object: I): GpuStatus {
+    const message = createBaseGpuStatus();
+    message.state = object.state ?? "";
+    message.sinceMs = object.sinceMs ?? 0;
+    message.message = object.message ?? "";
     return message;
   },
 };

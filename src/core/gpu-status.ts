@@ -1,0 +1,24 @@
+import type { GpuStatus } from '../gen/switchyard/v1/fleet.js';
+import type { HostSample } from './types.js';
+
+export type { GpuStatus };
+
+/**
+ * The GPU tooling's fault in a host's sample, if any: nvidia-smi failing or hung. On a GPU
+ * fleet that is an alarm, never "a host with 0 GPUs". `absent` (no nvidia-smi) is a host
+ * without GPUs, and `starting` has not had its chance yet: neither is a fault.
+ */
+export function gpuTrouble(sample: HostSample | undefined): GpuStatus | undefined {
+  const status = sample?.gpuStatus;
+  return status && (status.state === 'failing' || status.state === 'stuck') ? status : undefined;
+}
+
+/** "8× H100 80GB HBM3", or "2× A100-SXM4-40GB, 1× T4": the GPUs by model, as nvitop names them. */
+export function gpuModels(names: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const name of names) {
+    const model = name.replace(/^NVIDIA\s+/i, '').trim() || 'unknown GPU';
+    counts.set(model, (counts.get(model) ?? 0) + 1);
+  }
+  return [...counts].map(([model, n]) => `${n}× ${model}`).join(', ');
+}
