@@ -39,3 +39,28 @@ export function createLogger(component: string, write: (line: string) => void, m
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * While a full-screen UI owns the terminal, what this process would print on stderr (Node's
+ * warnings, a library's console.error) would land over the screen and stay: it goes to `log`
+ * instead, a warning per line. Returns the undo. A crash still reaches the terminal: Node
+ * prints uncaught errors on the file descriptor, not through process.stderr.
+ */
+export function divertStderr(log: Logger): () => void {
+  const original = process.stderr.write;
+  let partial = '';
+  const write = (chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
+    const lines = (partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))).split('\n');
+    partial = lines.pop()!.slice(-4096);
+    for (const line of lines) if (line.trim() !== '') log.warn(line);
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (done) process.nextTick(done);
+    return true;
+  };
+  process.stderr.write = write as typeof process.stderr.write;
+  return () => {
+    if (partial.trim() !== '') log.warn(partial);
+    partial = '';
+    if (process.stderr.write === (write as typeof process.stderr.write)) process.stderr.write = original;
+  };
+}

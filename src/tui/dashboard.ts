@@ -147,6 +147,8 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
       opts.onQuit?.();
     },
     changed: () => markAll(),
+    // Clears the terminal and forgets what blessed thinks is on it, so every cell is drawn again.
+    redraw: () => screen.realloc(),
   });
   const rotation = wall ? new Rotation(wall.rotateMs, () => {
     shell.rotate(wall.views);

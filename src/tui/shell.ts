@@ -29,6 +29,8 @@ export interface ShellParts {
   /** Switches the theme; returns what to tell the operator. */
   setTheme(name: string): string;
   quit(): void;
+  /** Repaints the whole terminal. */
+  redraw(): void;
   /** Something changed outside a key press (an action answered): draw it. */
   changed(): void;
 }
@@ -150,6 +152,10 @@ export class Shell implements KeyActions, CommandActions {
 
   quit(): void {
     this.parts.quit();
+  }
+
+  redraw(): void {
+    this.parts.redraw();
   }
 
   toggleHelp(): void {

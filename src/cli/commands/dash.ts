@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { format } from 'node:util';
 import type { Argv } from 'yargs';
 import { parseHostPort } from '../../core/address.js';
-import { createLogger } from '../../core/log.js';
+import { createLogger, divertStderr, type Logger } from '../../core/log.js';
 import { controllerFiles, DEFAULT_LISTEN } from '../../core/paths.js';
 import type { ControllerTarget } from '../client.js';
 import type { Display } from '../../tui/settings.js';
@@ -95,9 +96,12 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
   ]);
   const files = controllerFiles(argv.dataDir);
   await mkdir(argv.dataDir, { recursive: true });
-  // The screen is the dashboard's: the controller logs to a file.
+  // The screen is the dashboard's: the controller, grpc-js and anything else on stderr log to a file.
   const logStream = createWriteStream(files.log, { flags: 'a' });
-  const log = createLogger('controller', (l) => logStream.write(l));
+  const toLog = (l: string) => void logStream.write(l);
+  const log = createLogger('controller', toLog);
+  // grpc-js filters by its own verbosity (GRPC_VERBOSITY, errors only by default).
+  await logGrpcTo(createLogger('grpc', toLog, 'debug'));
   const controller = await startController({ ...controllerSettings(argv), log });
   const agent = argv.localAgent ? await ensureLocalAgent(controller.address, files.localAgentDir, files.token) : undefined;
   if (agent) log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });
@@ -107,11 +111,13 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
     if (quitting) return;
     quitting = true;
     dashboard.stop();
+    restoreStderr();
     await controller.stop();
     logStream.end();
     if (agent) process.stdout.write(`yard: the local agent (pid ${agent.pid}) keeps running and reconnects when a controller is back; \`kill ${agent.pid}\` stops it\n`);
     process.exit(0);
   };
+  const restoreStderr = divertStderr(createLogger('stderr', toLog));
   const dashboard = startDashboard({
     source: registryFleetSource(controller, controller.address, operatorName() || 'dashboard'),
     ...display,
@@ -124,4 +130,15 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
 async function displayOf(argv: DashArgs): Promise<Display> {
   const { displayOptions, loadSettings } = await import('../../tui/settings.js');
   return displayOptions(argv, loadSettings(argv.config !== undefined ? { file: argv.config } : {}));
+}
+
+/** grpc-js's own messages (it prints them with console.error by default) go to `log`. */
+async function logGrpcTo(log: Logger): Promise<void> {
+  const { setLogger } = await import('@grpc/grpc-js');
+  const line = (message?: unknown, ...params: unknown[]) => format(message, ...params);
+  setLogger({
+    error: (m?: unknown, ...p: unknown[]) => log.warn(line(m, ...p)),
+    info: (m?: unknown, ...p: unknown[]) => log.info(line(m, ...p)),
+    debug: (m?: unknown, ...p: unknown[]) => log.debug(line(m, ...p)),
+  });
 }
