@@ -103,6 +103,6 @@ describe('server view', () => {
     await h.press('G', KEY.enter);
     const screen = h.text();
     expect(screen).toContain('GPU0 · Tesla T4');
-    expect(screen).toMatch(/util \d+% +mem – +temp \d+°C power –/);
+    expect(screen).toMatch(/util \d+% +mem – +temp \d+°C +power –/);
   });
 });

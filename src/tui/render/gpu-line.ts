@@ -25,7 +25,12 @@ export function gpuLine(index: number, sample: GpuSample | undefined, history: G
   const mem = padLeft(formatGibPair(sample?.memoryUsedMib, sample?.memoryTotalMib, u), 14);
   const temp = padLeft(isKnown(sample?.temperatureC) ? `${Math.round(sample.temperatureC)}${glyphs.degree}` : u, 5);
   const power = padLeft(isKnown(sample?.powerW) ? `${Math.round(sample.powerW)}W` : u, 5);
-  if (stale) return paint(theme.stale, `${label} ${spark}${spark ? ' ' : ''}${utilText} ${mem} ${temp} ${power}`);
+  // Narrower than the readings need, they go whole from the right (power first): the box edge
+  // would otherwise cut "312W" to "31".
+  const readings = [mem, temp, power];
+  while (readings.length > 0 && label.length + 1 + utilText.length + readings.join(' ').length + 1 > width) readings.pop();
+  const rest = readings.map((r) => ` ${r}`).join('');
+  if (stale) return paint(theme.stale, `${label} ${spark}${spark ? ' ' : ''}${utilText}${rest}`);
   const sparkText = spark ? `${paint(theme.series[0]!, spark)} ` : '';
-  return `${label} ${sparkText}${paint(theme.levels[level(util)], utilText)} ${mem} ${temp} ${power}`;
+  return `${label} ${sparkText}${paint(theme.levels[level(util)], utilText)}${rest}`;
 }

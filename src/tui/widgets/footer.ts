@@ -2,6 +2,7 @@ import blessed from 'blessed';
 import { printable } from '../../core/printable.js';
 import { keysLabel } from '../key-names.js';
 import type { KeyBinding } from '../keymap.js';
+import { fitWords } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { applyColours, escapeTags } from '../render/paint.js';
 
@@ -46,8 +47,9 @@ export class Footer {
     // Measured as drawn: a notice may quote an agent's error, control characters and all.
     const right = printable(info.status ? `${info.status} ` : '');
     const room = Math.max(0, width - right.length - 1);
-    const shown = [...printable(left)].slice(0, room).join('');
-    const gap = ' '.repeat(Math.max(1, width - shown.length - right.length));
+    // Cut at a word with an ellipsis: a notice cut mid-word (or mid-number) reads as another one.
+    const shown = fitWords(left, room, this.look.glyphs.ellipsis);
+    const gap = ' '.repeat(Math.max(1, width - [...shown].length - right.length));
     this.box.setContent(escapeTags(`${shown}${gap}${right}`));
   }
 

@@ -1,6 +1,7 @@
 import blessed from 'blessed';
 import type { RingBuffer } from '../../core/ring.js';
 import { padLeft } from '../render/format.js';
+import { fitLegend, type LegendItem } from '../render/legend.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, paint } from '../render/paint.js';
 import { plot } from '../render/plot.js';
@@ -8,8 +9,8 @@ import { hide, labelText, place, type Rect } from './rect.js';
 
 export interface ChartData {
   title: string;
-  /** One tagged line above the plot: current values, coloured like their series. */
-  legend: string;
+  /** The line above the plot: current values, coloured like their series, fitted to the width. */
+  legend: readonly LegendItem[];
   series: readonly RingBuffer[];
   min: number;
   /** Top of the scale; left out, it is the largest value on screen. */
@@ -51,7 +52,7 @@ export class LineChart {
     const labelWidth = Math.max(top.length, bottom.length);
     const cols = Math.max(0, width - labelWidth - 1);
     const grid = plot(values, cols, rows, data.min, max, braille);
-    const out = [` ${data.legend}`];
+    const out = [` ${fitLegend(data.legend, width - 1)}`];
     grid.forEach((cells, r) => {
       const label = r === 0 ? top : r === rows - 1 ? bottom : '';
       const axis = label ? glyphs.axisTick : glyphs.axisLine;
