@@ -24,9 +24,10 @@ describe('server view', () => {
     expect(screen).toMatch(/100┤/);
     expect(screen).toMatch(/[\u2801-\u28ff]/);
     expect(screen).toMatch(/util \d+% +mem \d+%/);
-    // Disks table: mount, used/size, use %.
-    expect(screen).toMatch(/\/ +412G\/931G +44%/);
-    expect(screen).toMatch(/\/data +6\.0T\/7\.3T +82%/);
+    // Disks table: mount, free, size, used % (free space is what an operator looks for).
+    expect(screen).toMatch(/mount +free +size +used/);
+    expect(screen).toMatch(/\/ +519G +931G +44%/);
+    expect(screen).toMatch(/\/data +1\.3T +7\.3T +82%/);
     // Per-core bars, cores 0..15.
     expect(screen).toMatch(/ 0 [█▏▎▍▌▋▊▉░]+ +\d+%/);
     expect(screen).toMatch(/15 [█▏▎▍▌▋▊▉░]+ +\d+%/);

@@ -7,15 +7,17 @@ import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { hide, indent, place, type Rect } from './rect.js';
 
 const MAX_ROWS = 8;
-/** "used/size" and "use%" columns. */
-const NUMBERS = 11 + 6;
+/** "free", "size" and "used" (%) columns: free space is what an operator looks for. */
+const FREE = 7;
+const SIZE = 7;
+const USED = 6;
 
 /** Rows the table needs: border, header, one per disk (at most MAX_ROWS, then "+N more"). */
 export function disksHeight(count: number): number {
   return 3 + Math.max(1, Math.min(count, MAX_ROWS + 1));
 }
 
-/** Mounted filesystems: mount, used/size, use % and a bar where there is room. */
+/** Mounted filesystems: mount, free space, size, used % and a bar where there is room. */
 export class DisksTable {
   private readonly box: blessed.Widgets.BoxElement;
 
@@ -25,16 +27,21 @@ export class DisksTable {
 
   show(rect: Rect, disks: readonly DiskSample[], stale: boolean): void {
     const { theme, glyphs } = this.look;
+    const u = glyphs.unknown;
     const inner = rect.width - 4;
-    const barWidth = Math.min(20, Math.max(0, Math.floor((inner - NUMBERS) / 3)));
-    const mountWidth = inner - NUMBERS - (barWidth > 0 ? barWidth + 1 : 0);
-    const lines = [paint(theme.muted, `${fit('mount', mountWidth, glyphs.ellipsis)}${padLeft('used/size', 11)}${padLeft('use', 6)}`)];
+    // Where space is short the size goes before any figure is cut by the box edge.
+    const sizeWidth = inner - FREE - USED - SIZE >= 4 ? SIZE : 0;
+    const numbers = FREE + sizeWidth + USED;
+    const barWidth = Math.min(20, Math.max(0, Math.floor((inner - numbers) / 3)));
+    const mountWidth = Math.max(0, inner - numbers - (barWidth > 0 ? barWidth + 1 : 0));
+    const size = (text: string) => (sizeWidth > 0 ? padLeft(text, sizeWidth) : '');
+    const lines = [paint(theme.muted, `${fit('mount', mountWidth, glyphs.ellipsis)}${padLeft('free', FREE)}${size('size')}${padLeft('used', USED)}`)];
     for (const disk of disks.slice(0, MAX_ROWS)) {
       const pct = disk.sizeBytes > 0 ? (disk.usedBytes / disk.sizeBytes) * 100 : undefined;
-      const sizes = `${formatBytes(disk.usedBytes, glyphs.unknown)}/${formatBytes(disk.sizeBytes, glyphs.unknown)}`;
+      const free = disk.sizeBytes > 0 ? Math.max(0, disk.sizeBytes - disk.usedBytes) : undefined;
       const parts = bar(pct, barWidth, glyphs);
       const barText = barWidth > 0 ? ` ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}` : '';
-      const row = `${escapeTags(fit(disk.mount, mountWidth, glyphs.ellipsis))}${padLeft(sizes, 11)}${padLeft(formatPct(pct, glyphs.unknown), 6)}`;
+      const row = `${escapeTags(fit(disk.mount, mountWidth, glyphs.ellipsis))}${padLeft(formatBytes(free, u), FREE)}${size(formatBytes(disk.sizeBytes, u))}${padLeft(formatPct(pct, u), USED)}`;
       lines.push(stale ? paint(theme.stale, row + barText) : row + barText);
     }
     if (disks.length > MAX_ROWS) lines.push(paint(theme.muted, `+${disks.length - MAX_ROWS} more`));
