@@ -66,6 +66,8 @@ export interface Controller {
   readonly operatorToken: string;
   /** The owner-only Unix socket this host's CLI and dashboards use (`unix:` address). */
   readonly socketAddress: string;
+  /** Dashboards and CLIs watching the fleet now (open WatchFleet streams). */
+  watchers(): number;
   stop(): Promise<void>;
 }
 
@@ -162,8 +164,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const startedMs = Date.now();
   // One Control implementation, served twice: on TCP for operators with the operator token,
   // and on the owner-only Unix socket for this host's own CLI and dashboards.
+  const watchers = { count: 0 };
   const controlFor = (auth: ControlAuth, listen: string) => ({
-    ...control({ registry, workloads, coordinator, router, controllerId: store.controllerId, version: YARD_VERSION, listen, startedMs, auth }),
+    ...control({ registry, workloads, coordinator, router, controllerId: store.controllerId, version: YARD_VERSION, listen, startedMs, auth, watchers }),
     ...workloadControl({ registry, workloads, links, consoles, coordinator, audit, auth }),
     ...routeControl({ router, audit, auth }),
   });
@@ -211,6 +214,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   let stopped: Promise<void> | undefined;
   return {
     address, registry, workloads, coordinator, router, audit, controllerId: store.controllerId, joinToken, operatorToken, socketAddress,
+    watchers: () => watchers.count,
     stop() {
       stopped ??= (async () => {
         clearInterval(lastSeenTimer);

@@ -50,6 +50,8 @@ export interface DashboardOptions {
   wall?: WallOptions;
   /** Called after the screen is destroyed and the terminal restored, on q or C-c. */
   onQuit?: () => void;
+  /** What quitting would stop for others (a shared controller), asked before quitting; undefined: nothing. */
+  quitQuestion?: () => string | undefined;
 }
 
 export interface Dashboard {
@@ -146,6 +148,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
       stop();
       opts.onQuit?.();
     },
+    quitQuestion: opts.quitQuestion,
     changed: () => markAll(),
     // Clears the terminal and forgets what blessed thinks is on it, so every cell is drawn again.
     redraw: () => screen.realloc(),

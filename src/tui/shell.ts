@@ -29,6 +29,8 @@ export interface ShellParts {
   /** Switches the theme; returns what to tell the operator. */
   setTheme(name: string): string;
   quit(): void;
+  /** What quitting would stop for others, to ask first; undefined: nothing shared, quit at once. */
+  quitQuestion?: () => string | undefined;
   /** Repaints the whole terminal. */
   redraw(): void;
   /** Something changed outside a key press (an action answered): draw it. */
@@ -48,6 +50,8 @@ export class Shell implements KeyActions, CommandActions {
   /** The answer being typed while the mode is 'input'. */
   private input: InputPrompt | undefined;
   private readonly routeKeys: RouteKeys;
+  /** The quit question last asked: while it is open, quitting again quits. */
+  private quitAsked: string | undefined;
   /** Where Esc from the server view goes back to. */
   private previous: ViewName = 'fleet';
 
@@ -150,8 +154,16 @@ export class Shell implements KeyActions, CommandActions {
     if (!this.view.back()) this.switchTo(this.view.name === 'server' ? this.previous : 'fleet');
   }
 
+  /** Quits, after asking when others depend on this dashboard; quitting again while asked quits. */
   quit(): void {
-    this.parts.quit();
+    const { question } = this.parts;
+    const ask = question.open && question.asking === this.quitAsked ? undefined : this.parts.quitQuestion?.();
+    if (ask === undefined) {
+      this.parts.quit();
+      return;
+    }
+    this.quitAsked = ask;
+    question.ask(ask, () => this.parts.quit());
   }
 
   redraw(): void {

@@ -1,10 +1,12 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { format } from 'node:util';
 import type { Argv } from 'yargs';
 import { parseHostPort } from '../../core/address.js';
 import { createLogger, divertStderr, type Logger } from '../../core/log.js';
-import { controllerFiles, DEFAULT_LISTEN } from '../../core/paths.js';
+import { agentFiles, controllerFiles, DEFAULT_LISTEN } from '../../core/paths.js';
+import { ServerState } from '../../core/types.js';
+import type { Controller } from '../../controller/controller.js';
 import type { ControllerTarget } from '../client.js';
 import type { Display } from '../../tui/settings.js';
 import { controllerSettings, withControllerOptions, type ControllerArgs } from '../options.js';
@@ -122,8 +124,30 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
     source: registryFleetSource(controller, controller.address, operatorName() || 'dashboard'),
     ...display,
     onQuit: () => void quit(),
+    quitQuestion: () => sharedWith(controller, agent ? localServerId(files.localAgentDir) : undefined),
   });
   process.on('SIGTERM', () => void quit());
+}
+
+/** The question before stopping a controller others use: who loses it, and what keeps running. */
+function sharedWith(controller: Controller, localId: string | undefined): string | undefined {
+  const watching = controller.watchers();
+  const agents = controller.registry.list().filter(({ server }) => server.id !== localId && (server.state === ServerState.SERVER_STATE_ONLINE || server.state === ServerState.SERVER_STATE_DEGRADED)).length;
+  if (watching === 0 && agents === 0) return undefined;
+  const who = [
+    watching ? `${watching} other dashboard${watching === 1 ? '' : 's'} or CLI${watching === 1 ? '' : 's'}` : '',
+    agents ? `${agents} agent${agents === 1 ? '' : 's'} on other hosts` : '',
+  ].filter(Boolean).join(' and ');
+  return `Quit and stop this controller? ${who} use${watching + agents === 1 ? 's' : ''} it. Workloads keep running on their hosts; agents reconnect when a controller is back.`;
+}
+
+/** The local agent's server id, once it has made one. */
+function localServerId(agentDir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(agentFiles(agentDir).identity, 'utf8')) as { id?: string }).id;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Theme, glyphs, read-only and keys: the flags over the config file, checked before anything starts. */

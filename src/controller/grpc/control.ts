@@ -23,6 +23,8 @@ export interface ControlOptions {
   startedMs: number;
   /** Who may call, on the listener these handlers serve. */
   auth: ControlAuth;
+  /** Open WatchFleet streams, shared by both listeners: the dashboards and CLIs watching now. */
+  watchers?: { count: number };
 }
 
 /**
@@ -121,7 +123,12 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
       coordinator.on('migration', onMigration);
       router?.on('route', onRoute);
       router?.on('removed', onRouteRemoved);
+      if (opts.watchers) opts.watchers.count++;
+      let stopped = false;
       const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        if (opts.watchers) opts.watchers.count--;
         registry.off('server', onServer);
         registry.off('sample', onSample);
         workloads.off('workload', onWorkload);

@@ -21,6 +21,11 @@ export class Question implements Part {
     return this.text !== undefined;
   }
 
+  /** The question open now. */
+  get asking(): string | undefined {
+    return this.text;
+  }
+
   ask(text: string, onYes: () => void): void {
     this.text = text;
     this.onYes = onYes;
