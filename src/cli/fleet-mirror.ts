@@ -2,7 +2,7 @@ import type { FleetChange, FleetRoute, FleetServer } from '../core/fleet.js';
 import { RouteBook } from '../core/route-book.js';
 import { ROUTE_LIMITS, type RouteStatus } from '../core/route.js';
 import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
-import type { HostSample, Server } from '../core/types.js';
+import { ServerState, type HostSample, type Server } from '../core/types.js';
 import type { Migration, Workload } from '../core/workload.js';
 import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
 import { byName } from '../controller/grpc/control.js';
@@ -138,6 +138,22 @@ export class FleetMirror {
     this.migrationsById.clear();
     this.sortedMigrations = undefined;
     this.sortedServers = undefined;
+    return changes;
+  }
+
+  /**
+   * The stream is gone: every host's state becomes unknown (its last sample and last-seen time
+   * stay, to be shown aged). The next snapshot says what is true again.
+   */
+  loseTouch(): FleetChange[] {
+    const now = Date.now();
+    const changes: FleetChange[] = [];
+    for (const mirrored of this.servers.values()) {
+      if (mirrored.server.state === ServerState.SERVER_STATE_UNKNOWN) continue;
+      mirrored.server = { ...mirrored.server, state: ServerState.SERVER_STATE_UNKNOWN, stateSinceMs: now };
+      changes.push({ kind: 'server', id: mirrored.server.id });
+    }
+    if (changes.length > 0) this.sortedServers = undefined;
     return changes;
   }
 

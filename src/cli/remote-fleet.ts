@@ -145,6 +145,8 @@ export class RemoteFleet implements FleetSource {
       if (this.connected || this.downSince === undefined) {
         this.downSince = this.connected ? Date.now() : this.createdMs;
         this.connected = false;
+        // Without the stream we know nothing of any host now: none is shown online on our word.
+        for (const change of this.mirror.loseTouch()) this.emit(change);
         this.emit({ kind: 'connection', connected: false, since: this.downSince });
       }
       this.retryTimer = setTimeout(() => this.dial(), stubborn ? this.backoff.max() : this.backoff.next());

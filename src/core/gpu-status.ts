@@ -14,11 +14,20 @@ export function gpuTrouble(sample: HostSample | undefined): GpuStatus | undefine
 }
 
 /** "8× H100 80GB HBM3", or "2× A100-SXM4-40GB, 1× T4": the GPUs by model, as nvitop names them. */
-export function gpuModels(names: readonly string[]): string {
+export function gpuModels(names: readonly string[], times = '×'): string {
   const counts = new Map<string, number>();
   for (const name of names) {
     const model = name.replace(/^NVIDIA\s+/i, '').trim() || 'unknown GPU';
     counts.set(model, (counts.get(model) ?? 0) + 1);
   }
-  return [...counts].map(([model, n]) => `${n}× ${model}`).join(', ');
+  return [...counts].map(([model, n]) => `${n}${times} ${model}`).join(', ');
+}
+
+/** The gist of a failure for a narrow card: without the tool's path and preamble. */
+export function gpuTroubleGist(message: string): string {
+  return message
+    .replace(/^nvidia-smi \([^)]*\) (failed|exited \([^)]*\)|could not start): /, '')
+    .replace(/^nvidia-smi \(pid \d+\) /, '')
+    .replace(/^NVIDIA-SMI has failed because it /i, '')
+    .trim() || 'no message';
 }

@@ -107,7 +107,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     views: VIEWS,
     commands: limits.wall ? [] : commands.filter((c) => !(c.mutates && limits.readonly)),
     ...(limits.wall
-      ? { note: 'Wall display: read-only, no prompts; the pages turn on their own. q quits.' }
+      ? { note: 'Wall display: read-only, no prompts; the pages turn on their own. Space pauses or resumes them, n (or → or PgDn) turns to the next page now. q quits.' }
       : limits.readonly ? { note: 'Read-only: keys and commands that change the fleet are off.' } : {}),
   };
   const help = new HelpOverlay(screen, look, (width) => helpLines(helpContent, look, width));
@@ -164,6 +164,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     prompt: () => shell.prompt(),
     notice: () => shell.notice,
     tag: () => {
+      if (wall && rotation?.paused) return `wall ${glyphs.sep} PAUSED: Space resumes, n next ${glyphs.sep} next: ${shell.upcoming(wall.views)}`;
       if (wall && rotation) return `wall ${glyphs.sep} next: ${shell.upcoming(wall.views)} in ${Math.ceil(rotation.remaining() / 1000)}s`;
       return limits.readonly ? 'read-only' : undefined;
     },
@@ -178,7 +179,9 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg) => {
     // blessed reports "\r" twice, as "return" and as "enter"; act on "enter" only.
     if (stopped || key.name === 'return') return;
-    if (!shell.press(ch, key) || stopped) return;
+    // A wall's own keys (pause, next page) work over its views, not over help (where Space scrolls).
+    const wallKey = rotation !== undefined && shell.context() !== 'help' && rotation.press(key.full);
+    if (!wallKey && (!shell.press(ch, key) || stopped)) return;
     markAll();
     scheduler.renderNow();
   });

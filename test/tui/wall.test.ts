@@ -69,7 +69,8 @@ describe('wall mode', () => {
     expect(footer(h)).toContain('wall display: w/2 (show-workloads) is off');
     expect(lines(h)[0]).toContain('Fleet');
     await h.press('?');
-    expect(h.text()).toContain('Wall display: read-only, no prompts; the pages turn on their own. q quits.');
+    expect(h.text()).toContain('Wall display: read-only, no prompts; the pages turn on their own.');
+    expect(h.text()).toContain('Space pauses or resumes them');
     expect(h.text()).not.toContain('filter by name');
     await h.press(KEY.escape, 'q');
     expect(h.quits).toBe(1);

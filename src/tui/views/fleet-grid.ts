@@ -68,3 +68,22 @@ export function routePaneHeight(routes: number, height: number): number {
   const rows = Math.min(routes, ROUTE_PANE_MOST) + 2;
   return height - rows >= GRID_KEEPS_ROWS ? rows : 0;
 }
+
+/**
+ * A wall's grid: the columns and card height that put every card on one page with the least
+ * room left empty and cards closest to the proportions of a screen (a cell is about twice as
+ * tall as wide); when they cannot all fit, the most columns of the smallest cards, paged.
+ */
+export function wallGrid(cards: number, width: number, height: number, minWidth: number, minHeight: number): { columns: number; cardHeight: number } {
+  const most = Math.max(1, Math.floor(width / minWidth));
+  let best: { columns: number; cardHeight: number; empty: number; shape: number } | undefined;
+  for (let columns = 1; columns <= most; columns++) {
+    const rows = Math.ceil(Math.max(1, cards) / columns);
+    const cardHeight = Math.floor(height / rows);
+    if (cardHeight < minHeight) continue;
+    const empty = rows * columns - cards;
+    const shape = Math.min(Math.floor(width / columns), 3 * cardHeight);
+    if (!best || empty < best.empty || (empty === best.empty && shape > best.shape)) best = { columns, cardHeight, empty, shape };
+  }
+  return best ?? { columns: most, cardHeight: minHeight };
+}

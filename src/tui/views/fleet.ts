@@ -1,13 +1,12 @@
 import blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
 import { serverFilter } from '../filter.js';
-import { gpuCount } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
 import { escapeTags, paint } from '../render/paint.js';
 import { RoutePane } from '../widgets/route-pane.js';
-import { CARD_BASE_HEIGHT, ServerCard } from '../widgets/server-card.js';
-import { MIN_WALL_CARD_WIDTH, WALL_CARD_HEIGHT, WallCard } from '../widgets/wall-card.js';
-import { columnsFor, pageOf, paginate, routePaneHeight, type GridPage } from './fleet-grid.js';
+import { cardHeight, ServerCard } from '../widgets/server-card.js';
+import { inTrouble, MIN_WALL_CARD_WIDTH, WALL_CARD_HEIGHT, WallCard } from '../widgets/wall-card.js';
+import { columnsFor, pageOf, paginate, routePaneHeight, wallGrid, type GridPage } from './fleet-grid.js';
 import type { View, ViewContext, ViewName } from './view.js';
 
 /** The servers the filter in force lets through, in the source's order. */
@@ -17,6 +16,12 @@ export function filteredFleet(ctx: ViewContext): readonly FleetServer[] {
   if (text === '') return all;
   const keep = serverFilter(text);
   return all.filter((fs) => keep(fs.server));
+}
+
+/** The servers with those in trouble first, each group in its own order. */
+function troubleFirst(servers: readonly FleetServer[], now: number): FleetServer[] {
+  const trouble = servers.filter((fs) => inTrouble(fs, now));
+  return trouble.length === 0 ? [...servers] : [...trouble, ...servers.filter((fs) => !inTrouble(fs, now))];
 }
 
 /**
@@ -53,10 +58,18 @@ export class FleetView implements View {
     const height = viewHeight - paneHeight;
     if (paneHeight > 0) this.routePane.show(routes, { left: 0, top: height, width, height: paneHeight });
     else this.routePane.hide();
-    this.servers = filteredFleet(this.ctx);
     const { wall } = this.ctx;
-    this.columns = wall ? Math.max(1, Math.floor(width / MIN_WALL_CARD_WIDTH)) : columnsFor(width);
-    this.pages = paginate(this.servers.map((fs) => (wall ? WALL_CARD_HEIGHT : CARD_BASE_HEIGHT + gpuCount(fs))), this.columns, height);
+    const now = this.ctx.now();
+    // On a wall, hosts in trouble come first: the first page is where eyes go.
+    this.servers = wall ? troubleFirst(filteredFleet(this.ctx), now) : filteredFleet(this.ctx);
+    if (wall) {
+      const grid = wallGrid(this.servers.length, width, height, MIN_WALL_CARD_WIDTH, WALL_CARD_HEIGHT);
+      this.columns = grid.columns;
+      this.pages = paginate(this.servers.map(() => grid.cardHeight), this.columns, height);
+    } else {
+      this.columns = columnsFor(width);
+      this.pages = paginate(this.servers.map(cardHeight), this.columns, height);
+    }
     const selected = this.selectedIndex();
     this.current = pageOf(this.pages, selected);
     this.placeCards(width, selected);

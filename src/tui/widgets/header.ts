@@ -10,7 +10,8 @@ export interface HeaderInfo {
   mode: 'embedded' | 'attached';
   /** "read-only" or "wall" when the dashboard takes no actions; undefined otherwise. */
   restriction: string | undefined;
-  online: number;
+  /** Servers heard from lately; undefined while the controller is unreachable (then none is known online). */
+  online: number | undefined;
   total: number;
   gpus: number;
   workloadsRunning: number;
@@ -45,7 +46,7 @@ export class Header {
       { text: info.title, rank: 5 },
       { text: info.breadcrumb, rank: 2 },
       { text: `${info.controllerAddress} (${how})`, rank: 1 },
-      { text: `${info.online}/${info.total} online`, rank: 1 },
+      { text: info.online === undefined ? `${info.total} servers, none known online` : `${info.online}/${info.total} online`, rank: 1 },
       { text: `${info.gpus} GPUs`, rank: 3 },
       { text: `${info.workloadsRunning}/${info.workloadsTotal} workloads running`, rank: 4 },
       ...(info.migrating > 0 ? [{ text: `${info.migrating} migrating`, rank: 2 }] : []),

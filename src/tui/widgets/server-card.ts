@@ -1,18 +1,43 @@
 import blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
 import { stateName } from '../../core/types.js';
-import { isStale, lastSeenText } from '../freshness.js';
+import { formatAge } from '../../core/duration.js';
+import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
+import { isSilent, isStale, lastSeenText } from '../freshness.js';
 import { fit, formatRate, padLeft } from '../render/format.js';
 import { gpuLine } from '../render/gpu-line.js';
-import { gpusOf } from '../render/gpus.js';
+import { gpuCount, gpusOf } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
 import { meterLine } from '../render/meter.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { sparkline } from '../render/sparkline.js';
 import { hide, indent, labelText, place, type Rect } from './rect.js';
 
-/** Border (2) plus the state, labels, CPU, memory and network lines; one more line per GPU. */
-export const CARD_BASE_HEIGHT = 7;
+/** Border (2) plus the state, labels, CPU, memory and network lines. */
+const CARD_BASE_HEIGHT = 7;
+
+/** The card's rows: one more for the GPU models (or what fails), and one per GPU. */
+export function cardHeight(fs: FleetServer): number {
+  const gpus = gpuCount(fs);
+  return CARD_BASE_HEIGHT + gpus + (gpus > 0 || gpuTroubleNow(fs) ? 1 : 0);
+}
+
+/** The GPU tooling's fault, while the host is heard from (a silent host's last word is not news). */
+export function gpuTroubleNow(fs: FleetServer) {
+  return isSilent(fs.server) ? undefined : gpuTrouble(fs.server.latest);
+}
+
+/** "GPU 8× H100 80GB HBM3", or, in the alarm colour, what fails and for how long. */
+export function gpuSummary(fs: FleetServer, width: number, now: number, look: Look): string | undefined {
+  const trouble = gpuTroubleNow(fs);
+  if (trouble) {
+    const text = `GPU ${look.glyphs.states.down} nvidia-smi ${trouble.state} ${formatAge(now - trouble.sinceMs)}: ${gpuTroubleGist(trouble.message)}`;
+    return `{bold}${paint(look.theme.states.down, escapeTags(fit(text, width, look.glyphs.ellipsis).trimEnd()))}{/bold}`;
+  }
+  const gpus = gpusOf(fs);
+  if (gpus.length === 0) return undefined;
+  return paint(look.theme.muted, escapeTags(fit(`GPU ${gpuModels(gpus.map((g) => g.name), look.glyphs.unicode ? '×' : 'x')}`, width, look.glyphs.ellipsis).trimEnd()));
+}
 /** Border and margins take this many columns from a card's width. */
 const CARD_CHROME = 4;
 
@@ -56,6 +81,8 @@ export function cardLines(fs: FleetServer, width: number, height: number, now: n
     meterLine('MEM', memPct, fs.series.memory, width, look, stale),
     netLine(fs, width, look, stale),
   ];
+  const summary = gpuSummary(fs, width, now, look);
+  if (summary !== undefined) lines.push(summary);
   const gpus = gpusOf(fs);
   const room = height - lines.length;
   // When every GPU does not fit, the last line says how many are left out.

@@ -1,0 +1,45 @@
+// The fleet's cards and what an attached dashboard knows when its controller goes away: the
+// GPUs by model, a host whose GPU tooling fails said so on its card, and no host "online" on
+// the word of a stream that is gone.
+import { afterEach, describe, expect, it } from 'vitest';
+import { FleetMirror } from '../../src/cli/fleet-mirror.js';
+import { ServerState, stateName, type Server } from '../../src/core/types.js';
+import type { WatchFleetResponse } from '../../src/gen/switchyard/v1/control.js';
+import { feed, HOSTS, makeSample, makeServer, sampleFleet, type HostSpec } from './fleet-fixture.js';
+import { openHeadless, type Headless } from './harness.js';
+
+let h: Headless | undefined;
+afterEach(() => h?.close());
+
+const snapshot = (servers: Server[]): WatchFleetResponse => ({ event: { $case: 'snapshot', value: { servers } } });
+
+describe('fleet cards', () => {
+  it('name the GPUs by model, and say when a host\'s nvidia-smi fails and for how long', () => {
+    const now = Date.now();
+    const fleet = sampleFleet(now);
+    const broken: HostSpec = { id: 'srv-broken', name: 'gpu-broken-09', cores: 32 };
+    fleet.add(makeServer({ ...broken, state: ServerState.SERVER_STATE_DEGRADED }, now));
+    feed(fleet, broken, 5, now - 1000);
+    fleet.record(broken.id, { ...makeSample(broken, 5, now), gpuStatus: { state: 'stuck', sinceMs: now - 70_000, message: 'nvidia-smi (pid 4242) did not answer `--query-gpu=index` within 10s' } });
+    h = openHeadless(fleet, { cols: 160, rows: 48 });
+    const text = h.text();
+    expect(text).toContain('GPU 4× A100-SXM4-80GB');
+    expect(text).toContain('GPU 1× Tesla T4');
+    expect(text).toMatch(/◐ degraded[\s\S]*GPU ✖ nvidia-smi stuck 1m: did not answer/);
+  });
+
+  it('an attached dashboard that loses its stream knows no host online: unknown, last seen, until the next snapshot', () => {
+    const now = Date.now();
+    const m = new FleetMirror();
+    const servers = [makeServer(HOSTS.a100, now), makeServer(HOSTS.t4, now)];
+    m.apply(snapshot(servers.map((s) => ({ ...s, latest: makeSample(HOSTS.a100, 0, now) }))));
+    expect(m.list().map((fs) => stateName(fs.server.state))).toEqual(['online', 'online']);
+    expect(m.loseTouch()).toHaveLength(2);
+    expect(m.list().map((fs) => stateName(fs.server.state))).toEqual(['unknown', 'unknown']);
+    // The last sample stays, to be shown aged.
+    expect(m.list()[0]!.server.latest?.timestampMs).toBe(now);
+    expect(m.loseTouch()).toEqual([]);
+    m.apply(snapshot(servers));
+    expect(m.list().map((fs) => stateName(fs.server.state))).toEqual(['online', 'online']);
+  });
+});
