@@ -88,7 +88,17 @@ export function explain(err: ServiceError, target: ControllerTarget): YardError 
     return new YardError('PERMISSION_DENIED', `the controller's socket ${target.address.slice(5)} is for its owner only: run as that user, or use --controller HOST:PORT with the operator token`);
   }
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
-    return new YardError('UNAVAILABLE', `cannot reach the controller at ${target.address} (from ${target.from}): ${err.details}`);
+    return new YardError('UNAVAILABLE', `cannot reach the controller at ${target.address} (from ${target.from}): ${unreachable(err.details)}; ${target.address.startsWith('unix:') ? 'its controller has stopped: `yard` starts one' : 'check the address, and that `yard controller --listen HOST:PORT` runs there'}`);
   }
   return new YardError('RPC_FAILED', `controller at ${target.address} answered: ${err.details}`);
+}
+
+/** Why a connection failed, from grpc-js's "No connection established. Last error: …. Resolution note: …". */
+function unreachable(details: string): string {
+  if (/ECONNREFUSED/.test(details)) return 'nothing listens there (connection refused)';
+  if (/ENOENT/.test(details)) return 'its socket is gone';
+  if (/ENOTFOUND|EAI_AGAIN|Name resolution failed|DNS resolution failed/i.test(details)) return 'that host name does not resolve';
+  if (/EHOSTUNREACH|ENETUNREACH/.test(details)) return 'no route to that host';
+  if (/ETIMEDOUT|timed? ?out|deadline/i.test(details)) return 'no answer (timed out)';
+  return details.replace(/\s*Resolution note:\s*$/, '').replace(/^No connection established\. Last error: (Error: )?/, '') || 'no connection';
 }

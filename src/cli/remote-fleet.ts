@@ -41,6 +41,7 @@ export class RemoteFleet implements FleetSource {
   private stream?: ClientReadableStream<WatchFleetResponse>;
   private retryTimer?: NodeJS.Timeout;
   private connected = false;
+  private everConnected = false;
   /** Since when the controller has been unreachable; undefined while connected and before the first try ends. */
   private downSince?: number;
   private lastError?: YardError;
@@ -91,8 +92,8 @@ export class RemoteFleet implements FleetSource {
   }
 
   /**
-   * Resolves with the first snapshot; rejects when none came within `timeoutMs` (with why),
-   * or at once when the controller refuses us (a wrong token).
+   * Resolves with the first snapshot; rejects when none came within `timeoutMs`, or at once
+   * with why when the controller refuses us (a wrong token) or, before any snapshot, cannot be reached.
    */
   ready(timeoutMs: number): Promise<void> {
     if (this.connected) return Promise.resolve();
@@ -109,7 +110,7 @@ export class RemoteFleet implements FleetSource {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(this.lastError ?? new YardError('UNAVAILABLE', `the controller at ${this.target.address} (from ${this.target.from}) sent no fleet in ${timeoutMs / 1000}s`));
+        reject(this.lastError ?? new YardError('UNAVAILABLE', `no answer from the controller at ${this.target.address} (from ${this.target.from}) in ${timeoutMs / 1000}s: check the address, and that the network lets you reach it`));
       }, timeoutMs);
       this.waiters.push(waiter);
     });
@@ -141,7 +142,8 @@ export class RemoteFleet implements FleetSource {
       ended = true;
       if (this.closed) return;
       this.lastError = err;
-      if (stubborn) this.settleWaiters(err);
+      // Until the first snapshot someone waits in front of a blank terminal: the first failure is the answer.
+      if (stubborn || !this.everConnected) this.settleWaiters(err);
       if (this.connected || this.downSince === undefined) {
         this.downSince = this.connected ? Date.now() : this.createdMs;
         this.connected = false;
@@ -162,6 +164,7 @@ export class RemoteFleet implements FleetSource {
     this.listRoutes();
     if (this.connected) return;
     this.connected = true;
+    this.everConnected = true;
     this.downSince = undefined;
     this.lastError = undefined;
     this.backoff.reset();

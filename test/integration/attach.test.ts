@@ -123,11 +123,30 @@ describe('dashboards attached to a running controller', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/connect.*listen|listen.*connect/);
 
+    // First contact with nothing there: says what it does at once, then one line of what failed
+    // and what to do, in well under the 5 s it once sat on a blank screen.
     const closed = await freePort();
+    const startedMs = Date.now();
     const d = new PtyYard(['--connect', `127.0.0.1:${closed}`, '--data-dir', tempDir()]);
     dashboards.push(d);
     expect(await d.exited).toBe(1);
-    expect(d.output).toContain(`cannot reach the controller at 127.0.0.1:${closed} (from --connect)`);
+    expect(Date.now() - startedMs).toBeLessThan(3000);
+    expect(d.output.trim().split(/\r?\n/)).toEqual([
+      `yard: connecting to the controller at 127.0.0.1:${closed} (from --connect)…`,
+      `yard: cannot reach the controller at 127.0.0.1:${closed} (from --connect): nothing listens there (connection refused); check the address, and that \`yard controller --listen HOST:PORT\` runs there`,
+    ]);
+  });
+
+  it('a second `yard --listen` for the data dir attaches on the same address, and on another says how to attach', async () => {
+    const other = await freePort();
+    const refused = new PtyYard(['--data-dir', ctlDir, '--listen', `127.0.0.1:${other}`]);
+    dashboards.push(refused);
+    expect(await refused.exited).toBe(1);
+    expect(refused.output).toContain(`a controller already runs for data dir ${ctlDir} (pid ${controller.child.pid}, listening on ${address}): \`yard --data-dir ${ctlDir}\` attaches to it; for another controller on 127.0.0.1:${other}, give it its own --data-dir`);
+    const same = new PtyYard(['--data-dir', ctlDir, '--listen', address]);
+    dashboards.push(same);
+    await same.waitForScreen(/\(attached\)/);
+    expect(controller.child.exitCode).toBeNull();
   });
 });
 

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { format } from 'node:util';
 import type { Argv } from 'yargs';
 import { parseHostPort } from '../../core/address.js';
+import { YardError } from '../../core/errors.js';
 import { createLogger, divertStderr, type Logger } from '../../core/log.js';
 import { agentFiles, controllerFiles, DEFAULT_LISTEN } from '../../core/paths.js';
 import { ServerState } from '../../core/types.js';
@@ -58,11 +59,16 @@ export const dashCommand = {
       return attached({ ...target, from: '--connect' }, display);
     }
     // One controller per data dir: when one runs (`yard controller`, another `yard`), watch it.
-    // An explicit --listen asks for a new one, and startController says why it cannot.
+    // A --listen elsewhere asks for a second one, which cannot be: say how to attach instead.
     const { readRuntime } = await import('../../controller/runtime-file.js');
-    if (argv.listen === undefined && (await readRuntime(controllerFiles(argv.dataDir).runtime))) {
-      return attached(await findController({ token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir }), display);
+    const running = await readRuntime(controllerFiles(argv.dataDir).runtime);
+    if (running && argv.listen !== undefined && argv.listen !== running.address) {
+      throw new YardError(
+        'ALREADY_RUNNING',
+        `a controller already runs for data dir ${argv.dataDir} (pid ${running.pid}, listening on ${running.address}): \`yard --data-dir ${argv.dataDir}\` attaches to it; for another controller on ${argv.listen}, give it its own --data-dir`,
+      );
     }
+    if (running) return attached(await findController({ token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir }), display);
     return embedded({ ...argv, listen: argv.listen ?? DEFAULT_LISTEN }, display);
   },
 };
@@ -70,6 +76,8 @@ export const dashCommand = {
 /** The dashboard on a running controller, through its Control API. Quitting stops nothing. */
 async function attached(target: ControllerTarget, display: Display): Promise<void> {
   const [{ RemoteFleet }, { startDashboard }] = await Promise.all([import('../remote-fleet.js'), import('../../tui/dashboard.js')]);
+  // Before the terminal is taken: an unreachable controller must not look like a hung `yard`.
+  process.stderr.write(`yard: connecting to the controller at ${target.listen ?? target.address} (from ${target.from})…\n`);
   const source = new RemoteFleet(target);
   try {
     await source.ready(ATTACH_TIMEOUT_MS);
