@@ -53,7 +53,7 @@ export interface DashboardRun extends Measured {
   controllerCpuPct?: number;
   /** This bench process (the simulated fleet) over the window. */
   benchCpuPct: number;
-  /** Seconds from spawning the dashboard to the first screen with the whole fleet. */
+  /** Seconds from spawning the dashboard to the first screen with the whole fleet online and a host's numbers. */
   startS: number;
   notes: string[];
 }
@@ -79,7 +79,7 @@ process.on('exit', () => {
 });
 
 /** A program in a pseudo-terminal of a fixed size, its output drained into a headless xterm. */
-class PtyApp {
+export class PtyApp {
   readonly proc: pty.IPty;
   readonly terminal: xterm.Terminal;
   readonly pid: number;
@@ -122,8 +122,8 @@ class PtyApp {
     return lines.join('\n');
   }
 
-  /** Resolves with the screen once `test` accepts it; throws on timeout or exit. */
-  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs: number): Promise<string> {
+  /** Resolves with the screen once `test` accepts it (looked at every `everyMs`); throws on timeout or exit. */
+  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs: number, everyMs = 200): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       // Let xterm parse what has arrived.
@@ -132,7 +132,7 @@ class PtyApp {
       if (test(text)) return text;
       if (!this.running) throw new Error(`${this.label} exited (code ${this.exitCode}) before showing ${what}; it wrote: ${JSON.stringify(this.tail.slice(-600))}`);
       if (Date.now() >= deadline) throw new Error(`${this.label} did not show ${what} within ${timeoutMs} ms; its screen:\n${text.split('\n').slice(0, 6).join('\n')}`);
-      await sleep(200);
+      await sleep(everyMs);
     }
   }
 
@@ -165,7 +165,7 @@ class PtyApp {
 }
 
 /** The environment every program gets: a 256-colour UTF-8 xterm, colours on. */
-function terminalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function terminalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...extra };
   delete env.NO_COLOR;
   delete env.COLUMNS;
@@ -251,6 +251,10 @@ async function runDashboard(servers: number, opts: DashCostOptions): Promise<Das
 
 const dashNodeFlags = () => (process.env.YARD_BENCH_DASH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const onlineRe = (servers: number) => new RegExp(`\\b${servers}/${servers} online\\b`);
+/** A card's CPU meter with a value in it ("CPU ███░░  31%"): real numbers, not the empty first frame. */
+const numbersRe = /\bCPU\b[^\n%]*\d%/;
+/** How often the launch is looked at: the launch time is known to this much. */
+const LAUNCH_POLL_MS = 20;
 
 /** Warm-up, then the window: the dashboard, the controller (when apart) and this process. */
 async function measureDashboard(app: PtyApp, ctlPid: number | undefined, opts: DashCostOptions) {
@@ -302,7 +306,7 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
       const t0 = performance.now();
       const candidate = new PtyApp(`yard (${attempt.mode})`, process.execPath, [...dashNodeFlags(), YARD, ...attempt.args], { cols: opts.cols, rows: opts.rows, env: terminalEnv() });
       try {
-        const screen = await candidate.waitForScreen(`"${servers}/${servers} online" (attached)`, (s) => online.test(s) || /\(embedded\)/.test(s), 30_000);
+        const screen = await candidate.waitForScreen(`"${servers}/${servers} online" (attached) and a host's CPU`, (s) => (online.test(s) && numbersRe.test(s)) || /\(embedded\)/.test(s), 30_000, LAUNCH_POLL_MS);
         if (/\(embedded\)/.test(screen) || !/\(attached\)/.test(screen)) throw new Error(`it did not attach: its header reads ${JSON.stringify(screen.split('\n')[0]?.trim())}`);
         app = candidate;
         mode = attempt.mode;
@@ -316,7 +320,7 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
       }
     }
     if (!app || !mode) return undefined;
-    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) ${mode}, fleet on screen after ${startS.toFixed(1)} s; warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
+    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) ${mode}, fleet and numbers on screen ${startS.toFixed(2)} s after spawn; warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
     const m = await measureDashboard(app, ctl.proc.pid, opts);
     const counters = fleet.counters();
     if (counters.errors) notes.push(`${counters.errors} simulated sessions failed`);
@@ -424,8 +428,9 @@ export async function runDashboardCost(opts: DashCostOptions): Promise<DashCostR
   let btop: DashCostResult['btop'];
   const btopBin = process.env.YARD_BENCH_BTOP ? resolve(process.env.YARD_BENCH_BTOP) : onPath('btop');
   if (!btopBin || !existsSync(btopBin)) {
-    log('  btop not installed (apt-get install btop)');
-    btop = { name: 'btop', skipped: 'btop not installed (apt-get install btop)' };
+    const how = 'btop not installed: `apt-get update && apt-get install -y btop` (Debian, Ubuntu), or YARD_BENCH_BTOP=PATH';
+    log(`  ${how}`);
+    btop = { name: 'btop', skipped: how };
   } else {
     log(`  — btop (${btopBin})`);
     try {

@@ -3,6 +3,7 @@ import { credentials, Metadata, type ClientDuplexStream, type ServiceError } fro
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CLIENT_OPTIONS } from '../src/core/rpc/options.js';
+import { WorkloadState, type Workload } from '../src/core/workload.js';
 import { AgentGatewayClient, ConnectRequest, type ConnectResponse } from '../src/gen/switchyard/v1/agent_gateway.js';
 import { FakeHost } from './hosts.js';
 import type { ListClientReport } from './list-client.js';
@@ -67,6 +68,8 @@ class SimSession {
   private client?: AgentGatewayClient;
   private call?: ClientDuplexStream<ConnectRequest, ConnectResponse>;
   private timer?: NodeJS.Timeout;
+  private workloadTimer?: NodeJS.Timeout;
+  private workloadTurn = 0;
   private seq = 0;
   /** seq → write time, for beats in flight (bounded: pruned at every beat). */
   private readonly pending = new Map<number, number>();
@@ -78,7 +81,7 @@ class SimSession {
   ended: Promise<void>;
   private endedResolve!: () => void;
 
-  constructor(readonly host: FakeHost, private readonly stats: SimStats) {
+  constructor(readonly host: FakeHost, private readonly stats: SimStats, private readonly workloadsEveryMs = 0) {
     this.ended = new Promise((r) => (this.endedResolve = r));
   }
 
@@ -98,6 +101,10 @@ class SimSession {
           this.beat();
           this.timer = setInterval(() => this.beat(), every);
         }, Math.random() * every);
+        if (this.workloadsEveryMs > 0) {
+          this.sendWorkloads();
+          this.workloadTimer = setInterval(() => this.sendWorkloads(), this.workloadsEveryMs);
+        }
         onWelcome(this);
       } else if (msg?.$case === 'ack') {
         const sent = this.pending.get(msg.value.seq);
@@ -139,6 +146,32 @@ class SimSession {
     call.write({ msg: { $case: 'heartbeat', value: { seq, samples: [this.host.next()], routes: [] } } });
   }
 
+  /**
+   * Workloads that change at every turn: two of a window of five names per host, one running
+   * and one exited (what a churning fleet's agents report).
+   */
+  private sendWorkloads(): void {
+    const call = this.call;
+    if (!call || this.closing || call.writableNeedDrain) return;
+    const turn = this.workloadTurn++;
+    const now = Date.now();
+    const workload = (n: number, running: boolean): Workload => ({
+      spec: { name: `soak-${this.host.index}-${n % 5}`, command: '/bin/true', args: [], env: {}, cwd: '', labels: { soak: 'yes' }, restart: 0, strategy: 0, checkpointSignal: '', checkpointTimeoutMs: 0, ports: [] },
+      serverId: this.host.id,
+      state: running ? WorkloadState.WORKLOAD_STATE_RUNNING : WorkloadState.WORKLOAD_STATE_EXITED,
+      pid: running ? 10_000 + turn : 0,
+      startedMs: now,
+      exitCode: running ? undefined : turn % 3,
+      exitSignal: '',
+      restarts: turn,
+      stateDir: '',
+      restored: false,
+      message: running ? '' : `exited ${turn % 3}`,
+    });
+    this.stats.workloadSnapshots++;
+    call.write({ msg: { $case: 'workloads', value: { workloads: [workload(turn, true), workload(turn + 1, false)] } } });
+  }
+
   /** Beats sent in the window still waiting for an ack. */
   unackedIn(from: number, to: number): number {
     let n = 0;
@@ -149,6 +182,7 @@ class SimSession {
   stopBeating(): void {
     clearTimeout(this.timer);
     clearInterval(this.timer);
+    clearInterval(this.workloadTimer);
   }
 
   /** Ends the session politely (half-close); close() later cancels whatever is left. */
@@ -174,6 +208,7 @@ class SimSession {
 
 interface SimStats {
   sent: number;
+  workloadSnapshots: number;
   acked: number;
   skipped: number;
   errors: number;
@@ -194,6 +229,7 @@ async function dialFleet(
   batchSize: number,
   batchEveryMs: number,
   log: (line: string) => void,
+  workloadsEveryMs = 0,
 ): Promise<{ connected: number; rampS: number; helloToWelcome: Summary }> {
   const agents = hosts.length;
   log(`  dialling ${agents} sessions, ${batchSize} every ${batchEveryMs} ms…`);
@@ -208,7 +244,7 @@ async function dialFleet(
   for (let i = 0; i < agents; i += batchSize) {
     const batchAt = performance.now();
     for (const host of hosts.slice(i, i + batchSize)) {
-      const s = new SimSession(host, stats);
+      const s = new SimSession(host, stats, workloadsEveryMs);
       sessions.push(s);
       s.dial(address, joinToken, onWelcome);
     }
@@ -239,24 +275,28 @@ export interface SimFleet {
   agents: number;
   connected: number;
   rampS: number;
-  /** Heartbeats sent and acked so far, beats skipped (backpressure), sessions that failed. */
-  counters(): { sent: number; acked: number; skipped: number; errors: number };
+  /** Heartbeats sent and acked so far, beats skipped (backpressure), sessions that failed, workload snapshots sent. */
+  counters(): { sent: number; acked: number; skipped: number; errors: number; workloadSnapshots: number };
   close(): Promise<void>;
 }
 
-/** Opens `agents` sessions (heartbeats at the controller's interval, 1 Hz by default) and leaves them running. */
-export async function startSimFleet(opts: { address: string; joinToken: string; agents: number; batchSize?: number; batchEveryMs?: number; log: (line: string) => void }): Promise<SimFleet> {
-  const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log: opts.log };
-  const hosts = Array.from({ length: opts.agents }, (_, i) => new FakeHost(i));
+/**
+ * Opens `agents` sessions (heartbeats at the controller's interval, 1 Hz by default) and leaves
+ * them running; `hosts` dials these hosts instead (a host dialled again keeps its identity and
+ * key), and `workloadsEveryMs` has each report changing workloads that often.
+ */
+export async function startSimFleet(opts: { address: string; joinToken: string; agents: number; hosts?: readonly FakeHost[]; workloadsEveryMs?: number; batchSize?: number; batchEveryMs?: number; log: (line: string) => void }): Promise<SimFleet> {
+  const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, workloadSnapshots: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log: opts.log };
+  const hosts = opts.hosts ?? Array.from({ length: opts.agents }, (_, i) => new FakeHost(i));
   const sessions: SimSession[] = [];
   try {
-    const { connected, rampS } = await dialFleet(opts.address, opts.joinToken, hosts, stats, sessions, opts.batchSize ?? 50, opts.batchEveryMs ?? 500, opts.log);
+    const { connected, rampS } = await dialFleet(opts.address, opts.joinToken, hosts, stats, sessions, opts.batchSize ?? 50, opts.batchEveryMs ?? 500, opts.log, opts.workloadsEveryMs);
     let closed: Promise<void> | undefined;
     return {
-      agents: opts.agents,
+      agents: hosts.length,
       connected,
       rampS,
-      counters: () => ({ sent: stats.sent, acked: stats.acked, skipped: stats.skipped, errors: stats.errors }),
+      counters: () => ({ sent: stats.sent, acked: stats.acked, skipped: stats.skipped, errors: stats.errors, workloadSnapshots: stats.workloadSnapshots }),
       close: () => (closed ??= closeFleet(sessions)),
     };
   } catch (err) {
@@ -269,7 +309,7 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
   const { agents, log } = opts;
   const batchSize = opts.batchSize ?? 50;
   const batchEveryMs = opts.batchEveryMs ?? 500;
-  const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log };
+  const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, workloadSnapshots: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log };
   const hosts = Array.from({ length: agents }, (_, i) => new FakeHost(i));
   const sessions: SimSession[] = [];
   const rssIdle = new ProcMonitor(opts.controllerPid).stop().rssLastBytes;
