@@ -6,7 +6,7 @@ import { FleetMirror } from '../../src/cli/fleet-mirror.js';
 import { ServerState, stateName, type Server } from '../../src/core/types.js';
 import type { WatchFleetResponse } from '../../src/gen/switchyard/v1/control.js';
 import { feed, HOSTS, makeSample, makeServer, sampleFleet, type HostSpec } from './fleet-fixture.js';
-import { openHeadless, type Headless } from './harness.js';
+import { KEY, openHeadless, type Headless } from './harness.js';
 
 let h: Headless | undefined;
 afterEach(() => h?.close());
@@ -26,6 +26,19 @@ describe('fleet cards', () => {
     expect(text).toContain('GPU 4× A100-SXM4-80GB');
     expect(text).toContain('GPU 1× Tesla T4');
     expect(text).toMatch(/◐ degraded[\s\S]*GPU ✖ nvidia-smi stuck 1m: did not answer/);
+  });
+
+  it('the server view says what fails in nvidia-smi, since when; a healthy host lists its GPU models', async () => {
+    const now = Date.now();
+    const fleet = sampleFleet(now);
+    const broken: HostSpec = { id: 'srv-broken', name: 'gpu-broken-09', cores: 32 };
+    fleet.add(makeServer({ ...broken, state: ServerState.SERVER_STATE_DEGRADED }, now));
+    fleet.record(broken.id, { ...makeSample(broken, 5, now), gpuStatus: { state: 'failing', sinceMs: now - 30_000, message: "nvidia-smi (/usr/bin/nvidia-smi) failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." } });
+    h = openHeadless(fleet, { cols: 160, rows: 48 });
+    await h.press(':', ...'server gpu-broken-09', KEY.enter);
+    expect(h.text()).toMatch(/gpus +✖ nvidia-smi failing[^\n]*\n[^\n]*since +\d\d:\d\d:\d\d \(30s ago\)[^\n]*\n[^\n]*why +couldn't communicate/);
+    await h.press(':', ...'server gpu-a100-01', KEY.enter);
+    expect(h.text()).toMatch(/gpus +4× A100-SXM4-80GB/);
   });
 
   it('an attached dashboard that loses its stream knows no host online: unknown, last seen, until the next snapshot', () => {

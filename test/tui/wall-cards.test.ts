@@ -7,6 +7,7 @@ import { UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
 import { loadTheme } from '../../src/tui/theme.js';
 import { wallCardLines } from '../../src/tui/widgets/wall-card.js';
 import { feed, largeFleet, makeSample, makeServer, sampleFleet, type FixtureFleet, type HostSpec } from './fleet-fixture.js';
+import { sampleRoutes } from './fixture-routes.js';
 import { openHeadless, type Headless } from './harness.js';
 
 let h: Headless | undefined;
@@ -93,5 +94,26 @@ describe('wall cards', () => {
     await h.press(' ');
     expect(footer(h)).toMatch(/next: fleet in \ds/);
     await h.waitFor(/│ Fleet │/);
+  });
+});
+
+describe('wall pages of workloads and routes', () => {
+  it('show their counts in big digits over a table without a cursor', () => {
+    h = openHeadless(sampleFleet(), { cols: 160, rows: 48, wall: wall(60_000, ['workloads']) });
+    const text = h.text();
+    expect(lines(h)[1]).toMatch(/RUNNING +RESTARTING +EXITED +MIGRATING/);
+    // "4" running, at a size read across a room: more than the three rows of the smallest digits.
+    expect(lines(h).filter((row) => /^ ████ {4}████ /.test(row)).length).toBeGreaterThan(3);
+    expect(text).toContain('trainer-llama');
+    expect(text).not.toContain('▶');
+  });
+
+  it('routes: services, healthy and failing backends, connections; no cursor', () => {
+    const fleet = sampleFleet();
+    fleet.routeTable.load(sampleRoutes(), 60);
+    h = openHeadless(fleet, { cols: 160, rows: 48, wall: wall(60_000, ['routes']) });
+    expect(lines(h)[1]).toMatch(/SERVICES +HEALTHY +FAILING +CONNECTIONS/);
+    expect(h.text()).toContain('Routes (');
+    expect(h.text()).not.toContain('▶');
   });
 });

@@ -3,6 +3,7 @@ import { MigrationsView } from './migrations.js';
 import { RoutesView } from './routes.js';
 import { ServerView } from './server.js';
 import type { View, ViewContext, ViewName } from './view.js';
+import { routeTiles, WallPage, workloadTiles } from './wall-page.js';
 import { WorkloadsView } from './workloads.js';
 
 export type { ViewName };
@@ -19,9 +20,9 @@ export interface ViewEntry {
 export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
   fleet: { title: 'Fleet', description: 'every server as a card: state, CPU, memory, network, GPUs', create: (ctx) => new FleetView(ctx) },
   server: { title: 'Server', arg: 'SERVER', description: 'one server in detail: charts, workloads, GPUs, disks, cores, host info', create: (ctx) => new ServerView(ctx) },
-  workloads: { title: 'Workloads', description: 'every workload in the fleet: where it runs, its state, CPU, memory, GPU memory', create: (ctx) => new WorkloadsView(ctx) },
+  workloads: { title: 'Workloads', description: 'every workload in the fleet: where it runs, its state, CPU, memory, GPU memory', create: (ctx) => (ctx.wall ? new WallPage(ctx, workloadTiles, (c) => new WorkloadsView(c)) : new WorkloadsView(ctx)) },
   migrations: { title: 'Migrations', description: 'live migrations and their history: phase, progress, downtime, outcome', create: (ctx) => new MigrationsView(ctx) },
-  routes: { title: 'Routes', description: 'every service: where it listens, its backends with weights, health, connections and traffic', create: (ctx) => new RoutesView(ctx) },
+  routes: { title: 'Routes', description: 'every service: where it listens, its backends with weights, health, connections and traffic', create: (ctx) => (ctx.wall ? new WallPage(ctx, routeTiles, (c) => new RoutesView(c)) : new RoutesView(ctx)) },
 };
 
 export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];

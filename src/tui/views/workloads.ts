@@ -48,8 +48,9 @@ export class WorkloadsView implements View {
       label: `Workloads (${this.rows.length})`,
       columns: this.columns,
       rows: this.rows,
-      selected: this.cursor.index(this.rows),
-      focused: true,
+      // A wall shows no selection.
+      selected: this.ctx.wall ? -1 : this.cursor.index(this.rows),
+      focused: !this.ctx.wall,
       empty: filter === '' ? 'No workloads yet: yard run starts one on a server.' : `No workload matches "${filter}". Esc clears the filter.`,
     });
   }

@@ -1,8 +1,10 @@
 import blessed from 'blessed';
 import { formatAge } from '../../core/duration.js';
+import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
 import type { Server } from '../../core/types.js';
 import { stateName } from '../../core/types.js';
-import { isStale, lastSeenText } from '../freshness.js';
+import { isSilent, isStale, lastSeenText } from '../freshness.js';
+import { clock } from './header.js';
 import { fit, formatBytes } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
@@ -10,7 +12,48 @@ import { hide, indent, labelText, place, type Rect } from './rect.js';
 
 const KEY_WIDTH = 9;
 
-function rows(server: Server, now: number, look: Look): [string, string][] {
+/** The GPU tooling's fault while the host is heard from: the one row painted as an alarm. */
+function trouble(server: Server) {
+  return isSilent(server) ? undefined : gpuTrouble(server.latest);
+}
+
+/** The GPUs by model, or that the host has none. */
+function gpusText(server: Server, look: Look): string {
+  const names = server.latest?.gpus.length ? server.latest.gpus.map((g) => g.name) : (server.capabilities?.gpus ?? []).map((g) => g.name);
+  if (names.length > 0) return gpuModels(names, look.glyphs.unicode ? '×' : 'x');
+  return server.latest?.gpuStatus?.state === 'absent' ? 'none (no nvidia-smi)' : 'none';
+}
+
+/** `text` in at most `lines` rows of `width`, cut between words; the last row takes the rest. */
+function wrapped(text: string, width: number, lines: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (out.length < lines - 1 && rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    const at = cut > 0 ? cut : width;
+    out.push(rest.slice(0, at));
+    rest = rest.slice(at).trimStart();
+  }
+  out.push(rest);
+  return out;
+}
+
+/** Rows the GPU tooling's fault takes: what fails, since when, and why (two rows). */
+const TROUBLE_ROWS = 4;
+
+/** What fails in nvidia-smi, since when and why, in rows a narrow box can hold. */
+function troubleRows(server: Server, now: number, width: number, look: Look): [string, string][] {
+  const fault = trouble(server)!;
+  const why = wrapped(gpuTroubleGist(fault.message), width, 2);
+  return [
+    ['gpus', `${look.glyphs.states.down} nvidia-smi ${fault.state}`],
+    ['since', `${clock(fault.sinceMs)} (${formatAge(now - fault.sinceMs)} ago)`],
+    ['why', why[0]!],
+    ['', why[1] ?? ''],
+  ];
+}
+
+function rows(server: Server, now: number, width: number, look: Look): [string, string][] {
   const { glyphs } = look;
   const u = glyphs.unknown;
   const host = server.host;
@@ -23,6 +66,7 @@ function rows(server: Server, now: number, look: Look): [string, string][] {
     ['os', host ? `${host.os} ${glyphs.sep} ${host.arch}` : u],
     ['kernel', host?.kernel || u],
     ['cpu', host ? `${host.cpuModel} ${glyphs.sep} ${host.cpuCores} cores` : u],
+    ...(trouble(server) ? troubleRows(server, now, width, look) : [['gpus', gpusText(server, look)] as [string, string]]),
     ['memory', latest ? `${formatBytes(latest.memoryUsedBytes, u)} / ${formatBytes(latest.memoryTotalBytes, u)} ${glyphs.sep} swap ${formatBytes(latest.swapUsedBytes, u)} / ${formatBytes(latest.swapTotalBytes, u)}` : u],
     ['load', latest ? `${latest.load1.toFixed(2)} ${latest.load5.toFixed(2)} ${latest.load15.toFixed(2)}` : u],
     ['address', server.addresses.join(', ') || u],
@@ -35,7 +79,7 @@ function rows(server: Server, now: number, look: Look): [string, string][] {
 }
 
 export function hostInfoHeight(server: Server): number {
-  return 2 + 11 + (server.location ? 1 : 0);
+  return 2 + 12 + (trouble(server) ? TROUBLE_ROWS - 1 : 0) + (server.location ? 1 : 0);
 }
 
 /** What the agent told us about its host, and how fresh that is. */
@@ -51,10 +95,12 @@ export class HostInfo {
     const width = rect.width - 4 - KEY_WIDTH;
     const stale = isStale(server, now);
     this.box.setLabel(labelText(server.name, rect.width, glyphs.ellipsis));
-    const lines = rows(server, now, this.look).map(([key, value], i) => {
+    const lines = rows(server, now, width, this.look).map(([key, value], i) => {
       const text = escapeTags(fit(value, width, glyphs.ellipsis).trimEnd());
       // The state line keeps its colour; everything else a silent host said is old news.
-      const painted = i === 0 ? paint(theme.states[stateName(server.state)], text) : stale && key !== 'agent' ? paint(theme.stale, text) : text;
+      const painted = i === 0 ? paint(theme.states[stateName(server.state)], text)
+        : ['gpus', 'since', 'why', ''].includes(key) && trouble(server) ? `{bold}${paint(theme.states.down, text)}{/bold}`
+        : stale && key !== 'agent' ? paint(theme.stale, text) : text;
       return `${paint(theme.muted, key.padEnd(KEY_WIDTH))}${painted}`;
     });
     this.box.setContent(indent(lines));
