@@ -1,10 +1,13 @@
 import { formatAge } from '../core/duration.js';
 import { printable } from '../core/printable.js';
+import { SCORE_HELP } from '../core/target-score.js';
+import { bytesText as formatBytes, durationText as formatMs, transferText } from '../core/units.js';
 import {
   MigrationPhase,
   WorkloadState,
   migrationDone,
   migrationPhases,
+  phaseWords,
   restartPolicies,
   strategies,
   workloadStates,
@@ -13,6 +16,8 @@ import {
   type Workload,
 } from '../core/workload.js';
 import type { PlanMigrationResponse, TargetFit } from '../gen/switchyard/v1/control.js';
+
+export { formatBytes, formatMs };
 
 /** Server id → display name, from ListServers. */
 export type ServerNames = ReadonlyMap<string, string>;
@@ -43,27 +48,6 @@ const serverName = (id: string, names: ServerNames) => names.get(id) ?? id;
 /** A process that is alive has a pid and an uptime; any other state has neither. */
 function isLive(w: Workload): boolean {
   return w.state === WorkloadState.WORKLOAD_STATE_RUNNING || w.state === WorkloadState.WORKLOAD_STATE_PAUSED || w.state === WorkloadState.WORKLOAD_STATE_CHECKPOINTING;
-}
-
-/** "512 B", "1.5 KiB", "12.3 MiB", "2.0 GiB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${Math.round(bytes)} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
-
-/** "850 ms", "1.25 s", "2m05s". */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
 /** The stable JSON shape of `yard ps --json`. Unknown readings are null, never 0. */
@@ -194,6 +178,8 @@ export function planText(plan: PlanMigrationResponse, names: ServerNames, target
     const why = t.reasons.length ? `  ${t.eligible ? '' : 'not eligible: '}${t.reasons.join('; ')}` : t.eligible ? '' : '  not eligible';
     lines.push(`  ${String(i + 1).padStart(2)}. ${t.eligible ? marks.ok : marks.bad} ${t.name.padEnd(width)}  score ${Number(t.score.toFixed(2))}${why}`);
   });
+  // The number is the wizard's too: say what it means where it is shown.
+  if (ranked.length > 0) lines.push(SCORE_HELP);
   return lines.map(printable).join('\n') + '\n';
 }
 
@@ -270,7 +256,7 @@ function bar(fraction: number, width: number): string {
 export function progressLine(m: Migration, view: ProgressView): string {
   const start = m.createdMs || view.startedMs || view.now;
   const end = m.finishedMs || view.now;
-  const phase = migrationPhases.name(m.phase);
+  const phase = phaseWords(m.phase);
   const elapsed = `elapsed ${formatMs(Math.max(0, end - start))}`;
   const parts = [`${m.workload}: ${phase.padEnd(13)}`];
   const rate = view.rateBps ? `  ${formatBytes(view.rateBps)}/s` : '';
@@ -324,7 +310,7 @@ function outcome(m: Migration, names: ServerNames): string {
     case MigrationPhase.MIGRATION_PHASE_FAILED:
       return `failed: moving ${m.workload} from ${source} to ${target}`;
     default:
-      return `${migrationPhases.name(m.phase)}: ${m.workload} from ${source} to ${target}`;
+      return `${phaseWords(m.phase)}: ${m.workload} from ${source} to ${target}`;
   }
 }
 
@@ -333,8 +319,7 @@ export function timingsText(m: Migration, names: ServerNames): string {
   const t = m.timings;
   const ms = (v: number | undefined) => (v === undefined ? UNKNOWN : formatMs(v));
   const bytes = t?.transferBytes ?? 0;
-  const rate = t?.transferMs ? `, ${formatBytes((bytes / t.transferMs) * 1000)}/s` : '';
-  const transfer = t?.transferMs === undefined ? UNKNOWN : `${formatBytes(bytes)} in ${formatMs(t.transferMs)}${rate}`;
+  const transfer = t?.transferMs === undefined ? UNKNOWN : transferText(bytes, t.transferMs);
   return [
     `${outcome(m, names)} (migration ${m.id}, ${strategies.name(m.strategy)})`,
     ...(m.error ? [`  why         ${m.error}`] : []),

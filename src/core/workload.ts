@@ -55,6 +55,11 @@ export const migrationPhases = names<MigrationPhase>(
   'unknown',
 );
 
+/** A phase as people read it, "rolled back"; the name above stays the JSON value and the flag word. */
+export function phaseWords(phase: MigrationPhase): string {
+  return migrationPhases.name(phase).replace(/_/g, ' ');
+}
+
 const TERMINAL = new Set<MigrationPhase>([
   MigrationPhase.MIGRATION_PHASE_COMMITTED,
   MigrationPhase.MIGRATION_PHASE_ROLLED_BACK,

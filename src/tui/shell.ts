@@ -1,6 +1,6 @@
 import type blessed from 'blessed';
 import { errorMessage } from '../core/errors.js';
-import { migrationDone, migrationPhases } from '../core/workload.js';
+import { migrationDone, phaseWords } from '../core/workload.js';
 import { CommandLine } from './command-line.js';
 import type { Command, CommandActions } from './commands.js';
 import { bindingFor, refusal, type KeyActions, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
@@ -234,12 +234,12 @@ export class Shell implements KeyActions, CommandActions {
     if (!m) return;
     const short = m.id.slice(0, 8);
     if (migrationDone(m.phase)) {
-      this.notice = `Migration ${short} already ended (${migrationPhases.name(m.phase)}): only a live one can be cancelled.`;
+      this.notice = `Migration ${short} already ended (${phaseWords(m.phase)}): only a live one can be cancelled.`;
       return;
     }
     const from = serverName(this.parts.ctx.source, m.sourceServerId);
-    this.parts.question.ask(`Cancel migration ${short} of ${m.workload} (${migrationPhases.name(m.phase)})? It rolls back and ${m.workload} keeps running on ${from}.`, () => {
-      this.report(() => this.parts.ctx.source.actions.cancelMigration(m.id), (done) => `Migration ${short}: ${migrationPhases.name(done.phase)}.`);
+    this.parts.question.ask(`Cancel migration ${short} of ${m.workload} (${phaseWords(m.phase)})? It rolls back and ${m.workload} keeps running on ${from}.`, () => {
+      this.report(() => this.parts.ctx.source.actions.cancelMigration(m.id), (done) => `Migration ${short}: ${phaseWords(done.phase)}.`);
     });
   }
 

@@ -3,6 +3,7 @@
 // phases one step per advance() (or on a timer), so a test controls every frame it reads.
 import { YardError } from '../../src/core/errors.js';
 import type { FleetServer, MigrationActions, MigrationPlan, TargetFit } from '../../src/core/fleet.js';
+import { targetScore } from '../../src/core/target-score.js';
 import { stateName } from '../../src/core/types.js';
 import {
   MigrationPhase as Phase,
@@ -226,7 +227,8 @@ export class FixtureCoordinator implements MigrationActions {
     const mem = latest && latest.memoryTotalBytes > 0 ? (latest.memoryUsedBytes / latest.memoryTotalBytes) * 100 : 100;
     const gpuFree = largestGpuFreeMib(fs);
     const notes = [`cpu ${Math.round(cpu)}%`, `mem ${Math.round(mem)}%`, ...(gpuFree === undefined ? [] : [`GPU ${gib(gpuFree * 1024 * 1024)} free`])];
-    const score = Math.max(0, Math.round(100 - cpu * 0.5 - mem * 0.3));
+    // The controller's own score, so the wizard shows the number `yard migrate --dry-run` would.
+    const score = targetScore(fs.server);
     return { serverId: fs.server.id, name: fs.server.name, eligible: blockers.length === 0, score: blockers.length === 0 ? score : 0, reasons: blockers.length > 0 ? blockers : notes };
   }
 

@@ -25,7 +25,7 @@ describe('migrations view', () => {
     expect(text).toContain('Migrations (0 live, 3 shown)');
     expect(text).toMatch(/ID +WORKLOAD +FROM → TO +PHASE +PROGRESS/);
     expect(lines[3]).toMatch(/▶ a1b2c3d4 api-gateway +gpu-a100-01 → gpu-t4-03 +✓ committed/);
-    expect(lines[4]).toMatch(/e5f6a7b8 trainer-llama +gpu-t4-03 → gpu-a100-01 +↺ rolled_back/);
+    expect(lines[4]).toMatch(/e5f6a7b8 trainer-llama +gpu-t4-03 → gpu-a100-01 +↺ rolled back/);
     expect(lines[5]).toMatch(/c9d0e1f2 vector-db +cpu-web-02 → gpu-t4-03 +✗ failed/);
     expect(lines[23]).toMatch(/Enter details +\/ filter +c cancel/);
   });
@@ -57,11 +57,11 @@ describe('migrations view', () => {
     expect(text.split('\n')[0]).toContain('Migrations › e5f6a7b8');
     expect(text).toContain('Migration e5f6a7b8-0000-4000-8000-000000000002');
     expect(text).toMatch(/route +gpu-t4-03 → gpu-a100-01 · checkpoint/);
-    expect(text).toMatch(/phase +↺ rolled_back · alice, 1d ago · took 21s/);
+    expect(text).toMatch(/phase +↺ rolled back · alice, 1d ago · took 21s/);
     expect(text).toMatch(/preflight +✓ target-online/);
     expect(text).toMatch(/✓ exclusive +no other migration of it in flight/);
-    expect(text).toMatch(/timings +checkpoint 2\.1s/);
-    expect(text).toMatch(/transfer +11\.5G in 9\.8s \(1\.3GB\/s\)/);
+    expect(text).toMatch(/timings +checkpoint 2\.10 s/);
+    expect(text).toMatch(/transfer +11\.5 GiB in 9\.80 s \(1\.2 GiB\/s\)/);
     expect(text).toMatch(/restore +–/);
     expect(text).toMatch(/outcome +↺ rolled back: trainer-llama runs on gpu-t4-03 as before/);
     expect(text).toMatch(/error +checksum mismatch on gpu-a100-01: the source was restored/);
@@ -88,8 +88,8 @@ describe('migrations view', () => {
     expect(h.text()).not.toContain('Cancel migration');
     expect(fleet.migrations()[0]!.phase).toBe(MigrationPhase.MIGRATION_PHASE_TRANSFERRING);
     await h.press('c', 'y');
-    text = await h.waitFor(`Migration ${id.slice(0, 8)}: rolled_back.`);
-    expect(text).toMatch(/trainer-llama +gpu-a100-01 → gpu-t4-03 +↺ rolled_back/);
+    text = await h.waitFor(`Migration ${id.slice(0, 8)}: rolled back.`);
+    expect(text).toMatch(/trainer-llama +gpu-a100-01 → gpu-t4-03 +↺ rolled back/);
     expect(text).toContain('0 live');
   });
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { YardError } from '../../src/core/errors.js';
+import { SCORE_HELP, targetScore } from '../../src/core/target-score.js';
 import { MigrationPhase, WorkloadState } from '../../src/core/workload.js';
-import { sampleFleet, type FixtureFleet } from './fleet-fixture.js';
+import { HOSTS, sampleFleet, type FixtureFleet } from './fleet-fixture.js';
 import { KEY, openHeadless, type Headless } from './harness.js';
 
 let h: Headless | undefined;
@@ -40,7 +41,9 @@ describe('migration wizard', () => {
     let screen = await h.waitFor('hosts can take it');
     expect(screen).toContain('Migrate trainer-llama');
     expect(screen).toContain('▶ target');
-    expect(screen).toMatch(/▶ gpu-t4-03 +fit \d+ +cpu \d+%/);
+    // The controller's score (the number `yard migrate --dry-run` prints), and what it means.
+    expect(screen).toMatch(new RegExp(`▶ gpu-t4-03 +score ${targetScore(fleet.get(HOSTS.t4.id)!.server)} +cpu \\d+%`));
+    expect(screen.replace(/[│\s]+/g, ' ')).toContain(SCORE_HELP);
     expect(screen).toMatch(/ {3}cpu-web-02 +✗ +cpu-web-02 is disconnected/);
     await h.press('j', 'j');
     expect(h.text()).toMatch(/▶ gpu-t4-03/);
@@ -60,7 +63,7 @@ describe('migration wizard', () => {
     await h.press(KEY.enter);
     screen = h.text();
     expect(screen).toContain('Start this migration?');
-    expect(screen).toMatch(/to +gpu-t4-03 \(fit \d+\)/);
+    expect(screen).toMatch(/to +gpu-t4-03 \(score \d+\)/);
     expect(screen.split('\n')[23]).toMatch(/y\/Enter start +n\/Esc back/);
     await h.press('y');
     screen = await h.waitFor('▶ progress');
@@ -75,21 +78,21 @@ describe('migration wizard', () => {
     fleet.coordinator.advance(id);
     fleet.coordinator.advance(id);
     fleet.coordinator.advance(id);
-    screen = await h.waitFor('6.0G of 12.0G');
-    expect(screen).toMatch(/✓ checkpointing +1\.8s/);
-    expect(screen).toMatch(/▶ transferring +6\.0G of 12\.0G/);
-    expect(screen).toMatch(/[█▏▎▍▌▋▊▉]+░+ +50% +6\.0G of 12\.0G/);
-    expect(screen).toMatch(/rate 2\.1GB\/s · ETA 3\.0s · downtime so far \d/);
+    screen = await h.waitFor('6.0 GiB of 12.0 GiB');
+    expect(screen).toMatch(/✓ checkpointing +1\.80 s/);
+    expect(screen).toMatch(/▶ transferring +6\.0 GiB of 12\.0 GiB/);
+    expect(screen).toMatch(/[█▏▎▍▌▋▊▉]+░+ +50% +6\.0 GiB of 12\.0 GiB/);
+    expect(screen).toMatch(/rate 2\.0 GiB\/s · ETA 3\.00 s · downtime so far \d/);
     expect(screen).toMatch(/· restoring/);
     // Result: committed, with every timing.
     fleet.coordinator.complete(id);
     screen = await h.waitFor('committed: trainer-llama runs on gpu-t4-03');
     expect(screen).toContain('▶ result');
-    expect(screen).toMatch(/checkpoint +1\.8s/);
-    expect(screen).toMatch(/transfer +12\.0G in 6\.0s \(2\.1GB\/s\)/);
-    expect(screen).toMatch(/restore +2\.1s/);
-    expect(screen).toMatch(/verify +900ms/);
-    expect(screen).toMatch(/downtime +9\.9s/);
+    expect(screen).toMatch(/checkpoint +1\.80 s/);
+    expect(screen).toMatch(/transfer +12\.0 GiB in 6\.00 s \(2\.0 GiB\/s\)/);
+    expect(screen).toMatch(/restore +2\.10 s/);
+    expect(screen).toMatch(/verify +900 ms/);
+    expect(screen).toMatch(/downtime +9\.90 s/);
     expect(screen.split('\n')[23]).toContain('Enter/Esc close');
     // Closing shows the Workloads view again, the workload on its new host.
     await h.press(KEY.enter);
@@ -242,13 +245,13 @@ describe('migration wizard', () => {
     await h.press(':', ...'migrate trainer-llama', KEY.enter);
     let screen = await h.waitFor('hosts can take it');
     expect(screen).toContain('[target] > strategy > preflight');
-    expect(screen).toMatch(/> gpu-t4-03 +fit \d+/);
+    expect(screen).toMatch(/> gpu-t4-03 +score \d+/);
     expect(screen).toMatch(/cpu-web-02 +x +cpu-web-02 is disconnected/);
     const top = screen.split('\n').find((l) => l.includes('Migrate trainer-llama'))!;
     expect(top.indexOf('┌')).toBeGreaterThan(20);
     await h.resize(80, 24);
     screen = await h.waitFor(/^┌─ Migrate trainer-llama/m);
     expect(screen.split('\n').every((l) => [...l].length <= 80)).toBe(true);
-    expect(screen).toMatch(/> gpu-t4-03 +fit \d+/);
+    expect(screen).toMatch(/> gpu-t4-03 +score \d+/);
   });
 });

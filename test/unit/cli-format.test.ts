@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { SCORE_HELP } from '../../src/core/target-score.js';
+import { UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
+import { timingRows } from '../../src/tui/render/migration.js';
+import { phaseMark } from '../../src/tui/render/states.js';
+import { loadTheme, withoutColour } from '../../src/tui/theme.js';
 import { defaultWorkloadName, parseRunArgs, parseSignal, parseTail, type RunArgs } from '../../src/cli/commands/workloads.js';
 import {
   ASCII_MARKS,
@@ -281,7 +286,7 @@ describe('yard migrate', () => {
       [
         'committed: train now runs on gpu2 (migration mig-1, checkpoint)',
         '  checkpoint  310 ms',
-        '  transfer    256.0 MiB in 1.42 s, 180.3 MiB/s',
+        '  transfer    256.0 MiB in 1.42 s (180.3 MiB/s)',
         '  restore     820 ms',
         '  verify      1.01 s',
         '  downtime    2.61 s',
@@ -293,6 +298,11 @@ describe('yard migrate', () => {
     expect(text).toMatch(/^rolled back: train keeps running on gpu1 \(migration mig-1, checkpoint\)\n {2}why {9}checkpoint timed out after 30 s\n/);
     expect(text).toMatch(/transfer {4}–\n/);
     expect(text).toMatch(/downtime {4}–\n/);
+    // The dashboard prints the same figures in the same units, and phases in words.
+    expect(timingRows(committed, '–')).toContainEqual(['transfer', '256.0 MiB in 1.42 s (180.3 MiB/s)']);
+    expect(timingRows(committed, '–')).toContainEqual(['verify', '1.01 s']);
+    expect(phaseMark(MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, { theme: withoutColour(loadTheme('default')), glyphs: UNICODE_GLYPHS }).text).toBe('↺ rolled back');
+    expect(progressLine(migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLING_BACK }), { now: NOW, columns: 80 })).toMatch(/^train: rolling back /);
   });
 
   it('says how traffic moved for a workload that backs routes', () => {
@@ -319,8 +329,8 @@ describe('yard migrate', () => {
         { name: 'disk', ok: false, reason: 'needs 2.0 GiB, 1.1 GiB free' },
       ],
       targets: [
-        { serverId: 'id-gpu3', name: 'gpu3', eligible: false, score: 0.9, reasons: ['draining'] },
-        { serverId: 'id-gpu2', name: 'gpu2', eligible: true, score: 0.4, reasons: [] },
+        { serverId: 'id-gpu3', name: 'gpu3', eligible: false, score: 0, reasons: ['draining'] },
+        { serverId: 'id-gpu2', name: 'gpu2', eligible: true, score: 74, reasons: [] },
       ],
     };
     const text = planText(plan, names, 'gpu2');
@@ -332,8 +342,9 @@ describe('yard migrate', () => {
         '  ✗ disk           needs 2.0 GiB, 1.1 GiB free',
         '1 of 2 checks failed: the migration would not start',
         'targets, best first:',
-        '   1. ✓ gpu2  score 0.4',
-        '   2. ✗ gpu3  score 0.9  not eligible: draining',
+        '   1. ✓ gpu2  score 74',
+        '   2. ✗ gpu3  score 0  not eligible: draining',
+        SCORE_HELP,
         '',
       ].join('\n'),
     );

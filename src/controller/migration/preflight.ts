@@ -1,4 +1,5 @@
 import type { TargetFit } from '../../core/fleet.js';
+import { targetScore } from '../../core/target-score.js';
 import { ServerState, type Server } from '../../core/types.js';
 import { MigrationStrategy, strategies, type PreflightCheck, type Workload } from '../../core/workload.js';
 import type { Registry } from '../registry.js';
@@ -57,7 +58,7 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   return checks;
 }
 
-/** Every other server, ranked by fit; ineligible ones carry the reasons their checks failed. */
+/** Every other server, ranked by score (see targetScore); ineligible ones carry the reasons their checks failed. */
 export function rankTargets(registry: Registry, workload: Workload, source: Server, strategy: MigrationStrategy, cpuLimitPct: number, inFlight?: string): TargetFit[] {
   return registry
     .list()
@@ -66,10 +67,7 @@ export function rankTargets(registry: Registry, workload: Workload, source: Serv
     .map((s): TargetFit => {
       const checks = preflight({ workload, source, target: s, targetName: s.name, strategy, inFlight, cpuLimitPct });
       const failed = checks.filter((c) => !c.ok);
-      const l = s.latest;
-      const memFree = l && l.memoryTotalBytes ? 1 - l.memoryUsedBytes / l.memoryTotalBytes : 0;
-      const score = failed.length ? 0 : Math.round((100 - (l?.cpuPct ?? 100)) + memFree * 100 + (gpuFreeMib(s) ?? 0) / 1024);
-      return { serverId: s.id, name: s.name, eligible: failed.length === 0, score, reasons: failed.map((c) => c.reason) };
+      return { serverId: s.id, name: s.name, eligible: failed.length === 0, score: failed.length ? 0 : targetScore(s), reasons: failed.map((c) => c.reason) };
     })
     .sort((a, b) => Number(b.eligible) - Number(a.eligible) || b.score - a.score || a.name.localeCompare(b.name));
 }

@@ -1,4 +1,4 @@
-import { MigrationPhase, migrationDone, migrationPhases, workloadStates, type WorkloadState } from '../../core/workload.js';
+import { MigrationPhase, migrationDone, phaseWords, workloadStates, type WorkloadState } from '../../core/workload.js';
 import type { Colour } from '../theme.js';
 import type { Look } from './look.js';
 
@@ -40,5 +40,5 @@ export function phaseMark(phase: MigrationPhase, look: Look): Marked {
       : migrationDone(phase) || phase === MigrationPhase.MIGRATION_PHASE_ROLLING_BACK
         ? theme.levels.warn
         : theme.states.draining;
-  return { text: `${phaseSymbol(phase, look)} ${migrationPhases.name(phase)}`, colour };
+  return { text: `${phaseSymbol(phase, look)} ${phaseWords(phase)}`, colour };
 }

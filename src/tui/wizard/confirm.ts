@@ -30,7 +30,7 @@ export class Confirm implements Step {
       '',
       row('workload', choice.workload?.spec?.name ?? ''),
       row('from', serverName(source, choice.workload?.serverId ?? '')),
-      row('to', `${choice.target?.name ?? ''} (fit ${choice.target?.score ?? 0})`),
+      row('to', `${choice.target?.name ?? ''} (score ${choice.target?.score ?? 0})`),
       row('strategy', strategy),
       ...how.map((l) => row('', l)),
     ];

@@ -1,16 +1,19 @@
 import type { MigrationPlan, TargetFit } from '../../core/fleet.js';
+import { SCORE_HELP } from '../../core/target-score.js';
 import { fit, padLeft } from '../render/format.js';
 import { escapeTags, paint } from '../render/paint.js';
+import { wrapText } from '../render/wrap.js';
 import { ChoiceList } from './choice-list.js';
 import type { Flow, Step } from './flow.js';
 import { PickStrategy } from './pick-strategy.js';
 import { workloadLine } from './summary.js';
 
 const NAME = 16;
-const SCORE = 7;
+/** "score 100". */
+const SCORE = 9;
 
 /**
- * Where to: the hosts the coordinator ranked, best fit first. A host that cannot take the
+ * Where to: the hosts the coordinator ranked, best score first (what it means is said under them). A host that cannot take the
  * workload is shown dimmed with its reason, and cannot be selected.
  */
 export class PickTarget implements Step {
@@ -36,21 +39,23 @@ export class PickTarget implements Step {
   lines(width: number, rows: number): string[] {
     const { look } = this.flow;
     const { glyphs, theme } = look;
-    const head = [workloadLine(this.flow), '', 'Move it to (best fit first):'];
+    const head = [workloadLine(this.flow), '', 'Move it to (best score first):'];
     if (!this.plan) return head;
     if (this.plan.targets.length === 0) return [...head, paint(theme.muted, 'There is no other host in the fleet.')];
     const reasonWidth = Math.max(10, width - 2 - NAME - SCORE - 2);
-    const items = this.list.lines(rows - head.length - 2, look, (t) => {
+    // The score is explained where it is shown: the same number `yard migrate --dry-run` prints.
+    const legend = wrapText(SCORE_HELP, Math.max(1, width - 2)).map((l) => paint(theme.muted, escapeTags(l)));
+    const items = this.list.lines(rows - head.length - 2 - legend.length, look, (t) => {
       const name = escapeTags(fit(t.name, NAME, glyphs.ellipsis));
       const reasons = escapeTags(fit(t.reasons.join(` ${glyphs.sep} `), reasonWidth, glyphs.ellipsis).trimEnd());
       if (!t.eligible) return `${name} ${padLeft(glyphs.fail, SCORE)}  ${reasons}`;
-      return `${name} ${padLeft(`fit ${t.score}`, SCORE)}  ${reasons}`;
+      return `${name} ${padLeft(`score ${t.score}`, SCORE)}  ${reasons}`;
     });
     const eligible = this.plan.targets.filter((t) => t.eligible).length;
     const verdict = eligible === 0
       ? paint(theme.levels.crit, `${glyphs.fail} No host can take it now (reasons above). Esc closes.`)
       : paint(theme.muted, `${eligible} of ${this.plan.targets.length} hosts can take it.`);
-    return [...head, ...items, '', verdict];
+    return [...head, ...items, '', verdict, ...legend];
   }
 
   move(delta: number): void {

@@ -1,6 +1,6 @@
 import { strategies } from '../../core/workload.js';
-import { formatBytes, isKnown } from '../render/format.js';
-import { serverName } from '../render/migration.js';
+import { isKnown } from '../render/format.js';
+import { serverName, sizeText } from '../render/migration.js';
 import { escapeTags, paint } from '../render/paint.js';
 import type { Flow } from './flow.js';
 
@@ -13,14 +13,14 @@ export const STRATEGY_HELP: Readonly<Record<string, string>> = {
   freeze: 'pause it, copy its state directory while frozen, start it on the target (for workloads that cannot checkpoint)',
 };
 
-/** "trainer-llama on gpu-a100-01 · checkpoint · 12.0G GPU memory": the line atop each step. */
+/** "trainer-llama on gpu-a100-01 · checkpoint · 12.0 GiB GPU memory": the line atop each step. */
 export function workloadLine(flow: Flow): string {
   const { choice, look, source } = flow;
   const w = choice.workload;
   if (!w) return '';
   const { glyphs, theme } = look;
   const parts = [`on ${serverName(source, w.serverId)}`, `${strategies.name(w.spec?.strategy ?? 0)} by default`];
-  if (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0) parts.push(`${formatBytes(w.gpuMemoryMib * MIB, glyphs.unknown)} GPU memory`);
+  if (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0) parts.push(`${sizeText(w.gpuMemoryMib * MIB, glyphs.unknown)} GPU memory`);
   return `{bold}${escapeTags(w.spec?.name ?? '')}{/bold} ${paint(theme.muted, escapeTags(parts.join(` ${glyphs.sep} `)))}`;
 }
 
