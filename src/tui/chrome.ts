@@ -2,7 +2,7 @@ import type blessed from 'blessed';
 import type { FleetSource } from '../core/fleet.js';
 import { migrationDone, WorkloadState } from '../core/workload.js';
 import { filterProblem } from './filter.js';
-import { isStale } from './freshness.js';
+import { isSilent } from './freshness.js';
 import { refusal, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
 import { gpuCount } from './render/gpus.js';
 import type { Look } from './render/look.js';
@@ -92,7 +92,8 @@ export class Chrome implements Part {
       controllerAddress: this.source.controllerAddress,
       mode: this.source.mode,
       restriction: limits.wall ? 'wall' : limits.readonly ? 'read-only' : undefined,
-      online: this.state.disconnectedSince() === undefined ? list.filter((fs) => !isStale(fs.server, this.state.now())).length : undefined,
+      // The controller's word on who is up (heartbeats on time); without it, nobody is known to be.
+      online: this.state.disconnectedSince() === undefined ? list.filter((fs) => !isSilent(fs.server)).length : undefined,
       total: list.length,
       gpus: list.reduce((n, fs) => n + gpuCount(fs), 0),
       workloadsRunning: workloads.filter((w) => w.state === WorkloadState.WORKLOAD_STATE_RUNNING).length,

@@ -41,7 +41,12 @@ describe('yard wall through a real terminal', () => {
     const since = /since (\d\d:\d\d:\d\d)/.exec(down)![1];
     // The pages go on turning under the banner, showing what the wall knew.
     await wall.waitFor((t) => t.includes('Migrations (') && t.includes(`since ${since}`));
-    await wall.waitFor((t) => t.includes('GPU x8') && t.includes(`since ${since}`));
+    const lost = await wall.waitFor((t) => t.includes('GPU x8') && t.includes(`since ${since}`));
+    // …but never as current: no host is online on the word of a controller that is gone.
+    expect(lost).not.toContain('ONLINE');
+    expect(lost).toMatch(/\? UNKNOWN/);
+    expect(lost.split('\n')[0]).toContain('1 server, none known online');
+    expect(lost).toContain('GPU 8× H100 80GB HBM3');
 
     controller = startControllerProc(dataDir, port);
     await controller.waitForOutput(/controller listening/);

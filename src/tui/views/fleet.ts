@@ -19,9 +19,9 @@ export function filteredFleet(ctx: ViewContext): readonly FleetServer[] {
 }
 
 /** The servers with those in trouble first, each group in its own order. */
-function troubleFirst(servers: readonly FleetServer[], now: number): FleetServer[] {
-  const trouble = servers.filter((fs) => inTrouble(fs, now));
-  return trouble.length === 0 ? [...servers] : [...trouble, ...servers.filter((fs) => !inTrouble(fs, now))];
+function troubleFirst(servers: readonly FleetServer[]): FleetServer[] {
+  const trouble = servers.filter((fs) => inTrouble(fs));
+  return trouble.length === 0 ? [...servers] : [...trouble, ...servers.filter((fs) => !inTrouble(fs))];
 }
 
 /**
@@ -59,9 +59,8 @@ export class FleetView implements View {
     if (paneHeight > 0) this.routePane.show(routes, { left: 0, top: height, width, height: paneHeight });
     else this.routePane.hide();
     const { wall } = this.ctx;
-    const now = this.ctx.now();
     // On a wall, hosts in trouble come first: the first page is where eyes go.
-    this.servers = wall ? troubleFirst(filteredFleet(this.ctx), now) : filteredFleet(this.ctx);
+    this.servers = wall ? troubleFirst(filteredFleet(this.ctx)) : filteredFleet(this.ctx);
     if (wall) {
       const grid = wallGrid(this.servers.length, width, height, MIN_WALL_CARD_WIDTH, WALL_CARD_HEIGHT);
       this.columns = grid.columns;

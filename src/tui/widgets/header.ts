@@ -46,7 +46,7 @@ export class Header {
       { text: info.title, rank: 5 },
       { text: info.breadcrumb, rank: 2 },
       { text: `${info.controllerAddress} (${how})`, rank: 1 },
-      { text: info.online === undefined ? `${info.total} servers, none known online` : `${info.online}/${info.total} online`, rank: 1 },
+      { text: info.online === undefined ? `${info.total} server${info.total === 1 ? '' : 's'}, none known online` : `${info.online}/${info.total} online`, rank: 1 },
       { text: `${info.gpus} GPUs`, rank: 3 },
       { text: `${info.workloadsRunning}/${info.workloadsTotal} workloads running`, rank: 4 },
       ...(info.migrating > 0 ? [{ text: `${info.migrating} migrating`, rank: 2 }] : []),

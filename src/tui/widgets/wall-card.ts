@@ -47,11 +47,12 @@ function metrics(fs: FleetServer): Metric[] {
 }
 
 /**
- * A host the wall must not show as healthy: silent (disconnected, down, unknown), degraded
- * (late, or its GPU tooling fails), or with numbers that are no longer now.
+ * A host the wall must not show as healthy: silent (disconnected, down, or unknown — as every
+ * host is to a dashboard that lost its controller), degraded (late, or its GPU tooling fails).
+ * The state is the controller's word, from heartbeats: the samples' own clocks may be skewed.
  */
-export function inTrouble(fs: FleetServer, now: number): boolean {
-  return stateName(fs.server.state) !== 'online' || isStale(fs.server, now) || gpuTroubleNow(fs) !== undefined;
+export function inTrouble(fs: FleetServer): boolean {
+  return stateName(fs.server.state) !== 'online' || gpuTroubleNow(fs) !== undefined;
 }
 
 /** The biggest digits that fit `metricsShown` numbers side by side in `width` and the rows in `height`. */
@@ -83,7 +84,7 @@ function stateLine(fs: FleetServer, width: number, now: number, look: Look, stal
 export function wallCardLines(fs: FleetServer, width: number, height: number, now: number, look: Look): string[] {
   const { theme, glyphs } = look;
   const stale = isStale(fs.server, now);
-  const trouble = inTrouble(fs, now);
+  const trouble = inTrouble(fs);
   const shown = metrics(fs);
   const column = Math.floor(width / shown.length);
   const scale = wallScale(width, height, shown.length, glyphs);
@@ -122,7 +123,7 @@ export class WallCard {
 
   show(fs: FleetServer, rect: Rect, now: number): void {
     const { theme, glyphs } = this.look;
-    const trouble = inTrouble(fs, now);
+    const trouble = inTrouble(fs);
     // Trouble must show without colour too: a mark in the title and an inverse border.
     const name = trouble ? `${glyphs.states.down} ${fs.server.name}` : fs.server.name;
     const label = `{bold}${paint(trouble ? theme.states.down : 'none', labelText(name, rect.width, glyphs.ellipsis))}{/bold}`;
