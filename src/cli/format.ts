@@ -1,5 +1,5 @@
 import { formatAge } from '../core/duration.js';
-import { isSilent, isStale } from '../core/freshness.js';
+import { isSilent } from '../core/freshness.js';
 import { gpuModels, gpuTrouble } from '../core/gpu-status.js';
 import { printable } from '../core/printable.js';
 import { stateName, type GpuSample, type Server } from '../core/types.js';
@@ -41,8 +41,8 @@ export function serverJson(s: Server) {
     memoryUsedBytes: latest ? latest.memoryUsedBytes : null,
     memoryTotalBytes: latest ? latest.memoryTotalBytes : null,
     gpus,
-    // False when the readings above are the host's last words (silent, or no sample for a while).
-    fresh: !isStale(s, Date.now()),
+    // False when the readings above are the host's last words: it is silent, or never reported.
+    fresh: !isSilent(s) && latest !== undefined,
     gpuStatus: latest?.gpuStatus ? { state: latest.gpuStatus.state, since: new Date(latest.gpuStatus.sinceMs).toISOString(), message: latest.gpuStatus.message } : null,
   };
 }
@@ -72,12 +72,15 @@ function gpuTroubleLines(servers: Server[], now: number): string {
   }).join('');
 }
 
-/** CPU and memory are shown only while they are current: "?" once the host is silent or its sample is old. */
+/**
+ * CPU and memory are shown only while they are current: "?" once the host is silent (the
+ * controller's word, from heartbeats: agents' clocks may be skewed, so a sample's age is not).
+ */
 export function serversTable(servers: Server[], now = Date.now()): string {
   if (servers.length === 0) return 'no servers yet: start `yard agent --controller HOST:PORT` on a host\n';
   const rows = [['NAME', 'STATE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
   for (const s of servers) {
-    const l = isStale(s, now) ? undefined : s.latest;
+    const l = isSilent(s) ? undefined : s.latest;
     const unknown = s.latest ? '?' : '–';
     rows.push([
       s.name,
