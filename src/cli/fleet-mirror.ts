@@ -4,7 +4,8 @@ import { ROUTE_LIMITS, type RouteStatus } from '../core/route.js';
 import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
 import { ServerState, type HostSample, type Server } from '../core/types.js';
 import type { Migration, Workload } from '../core/workload.js';
-import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
+import { fillFromHistory } from '../core/series-history.js';
+import type { ServerHistory, WatchFleetResponse } from '../gen/switchyard/v1/control.js';
 import { byName } from '../controller/grpc/control.js';
 
 /** Migrations an attached dashboard keeps (live ones and recent history), like the controller. */
@@ -36,6 +37,8 @@ export class FleetMirror {
   private readonly book = new RouteBook();
   /** Route events held back while a route list is awaited, the latest per route; undefined when none is. */
   private routeNews?: Map<string, RouteNews>;
+  /** The controller's recent readings per server, from the event just before a snapshot. */
+  private history?: Map<string, ServerHistory>;
   /** Route lists asked for and not answered yet (a quick reconnect asks again before the first answer). */
   private listsAwaited = 0;
 
@@ -95,6 +98,9 @@ export class FleetMirror {
   apply(res: WatchFleetResponse): FleetChange[] {
     const e = res.event;
     switch (e?.$case) {
+      case 'history':
+        this.history = new Map(e.value.servers.map((h) => [h.serverId, h]));
+        return [];
       case 'snapshot':
         return this.replace(e.value.servers);
       case 'server':
@@ -119,7 +125,8 @@ export class FleetMirror {
   /**
    * A fresh snapshot replaces what we knew: servers it lacks are dropped, and workloads and
    * migrations are cleared (the stream sends them all again right after it). Servers still
-   * there keep their history.
+   * there keep their history, and take what the controller saw since from the history event
+   * sent just before.
    */
   private replace(servers: Server[]): FleetChange[] {
     const changes: FleetChange[] = [];
@@ -129,7 +136,8 @@ export class FleetMirror {
       this.servers.delete(id);
       changes.push({ kind: 'server', id });
     }
-    for (const s of servers) changes.push(this.putServer(s));
+    for (const s of servers) changes.push(this.putServer(s, this.history?.get(s.id)));
+    this.history = undefined;
     const names = new Set([...this.workloadsByKey.values()].map((w) => w.spec!.name));
     this.workloadsByKey.clear();
     this.sortedWorkloads = undefined;
@@ -157,10 +165,11 @@ export class FleetMirror {
     return changes;
   }
 
-  private putServer(server: Server): FleetChange {
+  private putServer(server: Server, history?: ServerHistory): FleetChange {
     const known = this.servers.get(server.id);
     const latest = server.latest ?? known?.server.latest;
     const mirrored: MirroredServer = { server: { ...server, latest }, series: known?.series ?? newServerSeries() };
+    if (history) fillFromHistory(mirrored.series, history);
     // The sample a server arrives with is a point of its history too (once: a reconnect resends it).
     if (latest && latest.timestampMs > (mirrored.series.timestamps.last() ?? 0)) recordSample(mirrored.series, latest);
     this.servers.set(server.id, mirrored);

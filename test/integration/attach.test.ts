@@ -67,6 +67,29 @@ describe('dashboards attached to a running controller', () => {
     expect(servers.map((s) => s.name).sort()).toEqual(['dst-host', 'src-host']);
   });
 
+  it('starts with the controller’s recent readings: sparklines are full on the first screen', async () => {
+    // The controller has sampled both hosts (every 250 ms) for a while by now.
+    await waitFor('20 samples of src-host at the controller', async () => {
+      const { server } = await api.call(api.client.getServer, { server: 'src-host' });
+      return server && Date.now() - server.firstSeenMs > 5000 ? true : undefined;
+    });
+    const fleet = new RemoteFleet({ address: socketOf(ctlDir), from: 'test' });
+    try {
+      await fleet.ready(5000);
+      const series = fleet.get('src-host')!.series;
+      expect(series.cpu.length).toBeGreaterThanOrEqual(15);
+      expect(series.timestamps.values().every((t, i, ts) => i === 0 || t > ts[i - 1]!)).toBe(true);
+    } finally {
+      fleet.close();
+    }
+    const d = new PtyYard(['--data-dir', ctlDir]);
+    dashboards.push(d);
+    const screen = await d.waitForScreen(/CPU .*\d+%/);
+    // "CPU ████░░░░  12% ⣀⣀⡠⠤⢄": the sparkline after the value is filled edge to edge at once.
+    const spark = /CPU [^\n]*?\d+%\s+(\S+)/.exec(screen)![1]!;
+    expect(spark.length).toBeGreaterThanOrEqual(8);
+  });
+
   it('migrates by keystrokes in one dashboard; the other sees the move; the audit trail names the operator', async () => {
     const [d1, d2] = dashboards as [PtyYard, PtyYard];
     // The second one watches the Migrations view before anything happens: what it shows comes live.
@@ -75,7 +98,7 @@ describe('dashboards attached to a running controller', () => {
 
     await d1.press('w');
     await d1.waitForScreen(/job\s+src-host\s+● running/);
-    await d1.press('m');
+    await d1.press('v');
     await d1.waitForScreen(/Move it to[\s\S]*▶ dst-host/);
     await d1.press(ENTER);
     await d1.waitForScreen(/How should it move\?/);

@@ -2,7 +2,8 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import { YardError } from '../../core/errors.js';
 import { toServiceError } from '../../core/rpc/errors.js';
 import { ServerState, type HostSample, type Server } from '../../core/types.js';
-import type { ControlServer, OverviewResponse, WatchFleetRequest, WatchFleetResponse } from '../../gen/switchyard/v1/control.js';
+import { historyOf, historyPoints } from '../../core/series-history.js';
+import type { ControlServer, OverviewResponse, ServerHistory, WatchFleetRequest, WatchFleetResponse } from '../../gen/switchyard/v1/control.js';
 import type { Coordinator } from '../migration/coordinator.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
@@ -70,6 +71,13 @@ export function overview(registry: Registry, base: Omit<OverviewResponse, `serve
   }
   o.cpuPctMean = reporting ? o.cpuPctMean / reporting : 0;
   return o;
+}
+
+/** Every server's recent readings, for a new watcher's charts. */
+function fleetHistory(registry: Registry): ServerHistory[] {
+  const records = registry.list();
+  const points = historyPoints(records.map((r) => r.series));
+  return records.filter((r) => r.series.timestamps.length > 0).map((r) => historyOf(r.server.id, r.series, points));
 }
 
 /** Control: what the CLI and attached dashboards ask the controller. */
@@ -140,6 +148,7 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
       call.on('cancelled', stop);
       call.on('close', stop);
       call.on('error', stop);
+      send({ event: { $case: 'history', value: { servers: fleetHistory(registry) } } }, false);
       send({ event: { $case: 'snapshot', value: { servers: list() } } }, false);
       for (const w of workloads.list()) onWorkload(w);
       for (const m of coordinator.list()) onMigration(m);

@@ -393,7 +393,44 @@ export interface WatchFleetResponse {
     | //
     /** A service was deleted. */
     { $case: "routeRemoved"; value: string }
+    | //
+    /**
+     * Just before the snapshot: each server's recent readings, so a new watcher's charts
+     * start full instead of empty.
+     */
+    { $case: "history"; value: FleetHistory }
     | undefined;
+}
+
+export interface FleetHistory {
+  servers: ServerHistory[];
+}
+
+/**
+ * A server's recent readings, oldest first, one entry per sample; NaN where a reading was
+ * unknown. At most as many as the widest chart shows (fewer per server in a large fleet).
+ */
+export interface ServerHistory {
+  serverId: string;
+  timestampsMs: number[];
+  cpuPct: number[];
+  /** Memory used, percent of total. */
+  memoryPct: number[];
+  netRxBytesPerSec: number[];
+  netTxBytesPerSec: number[];
+  gpus: GpuHistory[];
+}
+
+/** One GPU's readings, aligned with its server's timestamps. */
+export interface GpuHistory {
+  /** The GPU's UUID, or "#<index>" when it has none. */
+  key: string;
+  name: string;
+  utilizationPct: number[];
+  /** Memory used, percent of total. */
+  memoryPct: number[];
+  temperatureC: number[];
+  powerW: number[];
 }
 
 export interface WorkloadRef {
@@ -4978,6 +5015,9 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       case "routeRemoved":
         writer.uint32(66).string(message.event.value);
         break;
+      case "history":
+        FleetHistory.encode(message.event.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -5059,6 +5099,14 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
             message.event = { $case: "routeRemoved", value: reader.string() };
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.event = { $case: "history", value: FleetHistory.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5093,6 +5141,8 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
         ? { $case: "routeRemoved", value: globalThis.String(object.routeRemoved) }
         : isSet(object.route_removed)
         ? { $case: "routeRemoved", value: globalThis.String(object.route_removed) }
+        : isSet(object.history)
+        ? { $case: "history", value: FleetHistory.fromJSON(object.history) }
         : undefined,
     };
   },
@@ -5115,6 +5165,8 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       obj.route = RouteStatus.toJSON(message.event.value);
     } else if (message.event?.$case === "routeRemoved") {
       obj.routeRemoved = message.event.value;
+    } else if (message.event?.$case === "history") {
+      obj.history = FleetHistory.toJSON(message.event.value);
     }
     return obj;
   },
@@ -5173,7 +5225,574 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
         }
         break;
       }
+      case "history": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "history", value: FleetHistory.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseFleetHistory(): FleetHistory {
+  return { servers: [] };
+}
+
+export const FleetHistory: MessageFns<FleetHistory> = {
+  encode(message: FleetHistory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.servers) {
+      ServerHistory.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FleetHistory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFleetHistory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.servers.push(ServerHistory.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FleetHistory {
+    return {
+      servers: globalThis.Array.isArray(object?.servers)
+        ? object.servers.map((e: any) => ServerHistory.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FleetHistory): unknown {
+    const obj: any = {};
+    if (message.servers?.length) {
+      obj.servers = message.servers.map((e) => ServerHistory.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FleetHistory>, I>>(base?: I): FleetHistory {
+    return FleetHistory.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FleetHistory>, I>>(object: I): FleetHistory {
+    const message = createBaseFleetHistory();
+    message.servers = object.servers?.map((e) => ServerHistory.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseServerHistory(): ServerHistory {
+  return {
+    serverId: "",
+    timestampsMs: [],
+    cpuPct: [],
+    memoryPct: [],
+    netRxBytesPerSec: [],
+    netTxBytesPerSec: [],
+    gpus: [],
+  };
+}
+
+export const ServerHistory: MessageFns<ServerHistory> = {
+  encode(message: ServerHistory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.timestampsMs.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.timestampsMs) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.cpuPct.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.cpuPct) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.memoryPct.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.memoryPct) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.netRxBytesPerSec.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.netRxBytesPerSec) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.netTxBytesPerSec.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.netTxBytesPerSec) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    for (const v of message.gpus) {
+      GpuHistory.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServerHistory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServerHistory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 17) {
+              message.timestampsMs.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.timestampsMs.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 29) {
+              message.cpuPct.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.cpuPct.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag === 37) {
+              message.memoryPct.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.memoryPct.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag === 45) {
+              message.netRxBytesPerSec.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.netRxBytesPerSec.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag === 53) {
+              message.netTxBytesPerSec.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.netTxBytesPerSec.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.gpus.push(GpuHistory.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServerHistory {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      timestampsMs: globalThis.Array.isArray(object?.timestampsMs)
+        ? object.timestampsMs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.timestamps_ms)
+        ? object.timestamps_ms.map((e: any) => globalThis.Number(e))
+        : [],
+      cpuPct: globalThis.Array.isArray(object?.cpuPct)
+        ? object.cpuPct.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.cpu_pct)
+        ? object.cpu_pct.map((e: any) => globalThis.Number(e))
+        : [],
+      memoryPct: globalThis.Array.isArray(object?.memoryPct)
+        ? object.memoryPct.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.memory_pct)
+        ? object.memory_pct.map((e: any) => globalThis.Number(e))
+        : [],
+      netRxBytesPerSec: globalThis.Array.isArray(object?.netRxBytesPerSec)
+        ? object.netRxBytesPerSec.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.net_rx_bytes_per_sec)
+        ? object.net_rx_bytes_per_sec.map((e: any) => globalThis.Number(e))
+        : [],
+      netTxBytesPerSec: globalThis.Array.isArray(object?.netTxBytesPerSec)
+        ? object.netTxBytesPerSec.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.net_tx_bytes_per_sec)
+        ? object.net_tx_bytes_per_sec.map((e: any) => globalThis.Number(e))
+        : [],
+      gpus: globalThis.Array.isArray(object?.gpus)
+        ? object.gpus.map((e: any) => GpuHistory.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ServerHistory): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.timestampsMs?.length) {
+      obj.timestampsMs = message.timestampsMs.map((e) => floatToJson(e));
+    }
+    if (message.cpuPct?.length) {
+      obj.cpuPct = message.cpuPct.map((e) => floatToJson(e));
+    }
+    if (message.memoryPct?.length) {
+      obj.memoryPct = message.memoryPct.map((e) => floatToJson(e));
+    }
+    if (message.netRxBytesPerSec?.length) {
+      obj.netRxBytesPerSec = message.netRxBytesPerSec.map((e) => floatToJson(e));
+    }
+    if (message.netTxBytesPerSec?.length) {
+      obj.netTxBytesPerSec = message.netTxBytesPerSec.map((e) => floatToJson(e));
+    }
+    if (message.gpus?.length) {
+      obj.gpus = message.gpus.map((e) => GpuHistory.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServerHistory>, I>>(base?: I): ServerHistory {
+    return ServerHistory.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServerHistory>, I>>(object: I): ServerHistory {
+    const message = createBaseServerHistory();
+    message.serverId = object.serverId ?? "";
+    message.timestampsMs = object.timestampsMs?.map((e) => e) || [];
+    message.cpuPct = object.cpuPct?.map((e) => e) || [];
+    message.memoryPct = object.memoryPct?.map((e) => e) || [];
+    message.netRxBytesPerSec = object.netRxBytesPerSec?.map((e) => e) || [];
+    message.netTxBytesPerSec = object.netTxBytesPerSec?.map((e) => e) || [];
+    message.gpus = object.gpus?.map((e) => GpuHistory.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGpuHistory(): GpuHistory {
+  return { key: "", name: "", utilizationPct: [], memoryPct: [], temperatureC: [], powerW: [] };
+}
+
+export const GpuHistory: MessageFns<GpuHistory> = {
+  encode(message: GpuHistory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.utilizationPct.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.utilizationPct) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.memoryPct.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.memoryPct) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.temperatureC.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.temperatureC) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.powerW.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.powerW) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GpuHistory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGpuHistory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag === 29) {
+              message.utilizationPct.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.utilizationPct.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag === 37) {
+              message.memoryPct.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.memoryPct.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag === 45) {
+              message.temperatureC.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.temperatureC.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag === 53) {
+              message.powerW.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.powerW.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GpuHistory {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      utilizationPct: globalThis.Array.isArray(object?.utilizationPct)
+        ? object.utilizationPct.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.utilization_pct)
+        ? object.utilization_pct.map((e: any) => globalThis.Number(e))
+        : [],
+      memoryPct: globalThis.Array.isArray(object?.memoryPct)
+        ? object.memoryPct.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.memory_pct)
+        ? object.memory_pct.map((e: any) => globalThis.Number(e))
+        : [],
+      temperatureC: globalThis.Array.isArray(object?.temperatureC)
+        ? object.temperatureC.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.temperature_c)
+        ? object.temperature_c.map((e: any) => globalThis.Number(e))
+        : [],
+      powerW: globalThis.Array.isArray(object?.powerW)
+        ? object.powerW.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.power_w)
+        ? object.power_w.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GpuHistory): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.utilizationPct?.length) {
+      obj.utilizationPct = message.utilizationPct.map((e) => floatToJson(e));
+    }
+    if (message.memoryPct?.length) {
+      obj.memoryPct = message.memoryPct.map((e) => floatToJson(e));
+    }
+    if (message.temperatureC?.length) {
+      obj.temperatureC = message.temperatureC.map((e) => floatToJson(e));
+    }
+    if (message.powerW?.length) {
+      obj.powerW = message.powerW.map((e) => floatToJson(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GpuHistory>, I>>(base?: I): GpuHistory {
+    return GpuHistory.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GpuHistory>, I>>(object: I): GpuHistory {
+    const message = createBaseGpuHistory();
+    message.key = object.key ?? "";
+    message.name = object.name ?? "";
+    message.utilizationPct = object.utilizationPct?.map((e) => e) || [];
+    message.memoryPct = object.memoryPct?.map((e) => e) || [];
+    message.temperatureC = object.temperatureC?.map((e) => e) || [];
+    message.powerW = object.powerW?.map((e) => e) || [];
     return message;
   },
 };
