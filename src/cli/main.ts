@@ -15,6 +15,29 @@ import { tokenCommand } from './commands/token.js';
 import { wallCommand } from './commands/wall.js';
 import { logsCommand, pauseCommand, psCommand, resumeCommand, runCommand, stopCommand } from './commands/workloads.js';
 import { EXIT_USAGE, fail } from './fail.js';
+import { commandNames, suggestCommand } from './suggest.js';
+
+/** The commands a mistyped word is matched against; the chain below registers each of them. */
+const COMMANDS = [
+  dashCommand,
+  controllerCommand,
+  agentCommand,
+  serversCommand,
+  statusCommand,
+  tokenCommand,
+  runCommand,
+  psCommand,
+  stopCommand,
+  pauseCommand,
+  resumeCommand,
+  logsCommand,
+  attachCommand,
+  migrateCommand,
+  routesCommand,
+  routeCommand,
+  wallCommand,
+  auditCommand,
+];
 
 await yargs(hideBin(process.argv))
   .scriptName('yard')
@@ -47,7 +70,11 @@ await yargs(hideBin(process.argv))
   .fail((msg, err) => {
     // yargs' own errors (YError: a flag's coerce refused its value) are the command line's fault.
     if (err && err.name !== 'YError') fail(err);
-    process.stderr.write(`yard: ${printable(msg || (err?.message ?? ''))}\nRun \`yard --help\` for usage.\n`);
+    // yargs' recommendCommands never fires here: the dashboard is the default command, so a
+    // mistyped command reaches it as an unknown argument.
+    const meant = msg ? suggestCommand(msg, hideBin(process.argv), commandNames(COMMANDS)) : undefined;
+    const hint = meant ? `Did you mean \`yard ${meant}\`? ` : '';
+    process.stderr.write(`yard: ${printable(msg || (err?.message ?? ''))}\n${hint}Run \`yard --help\` for usage.\n`);
     process.exit(EXIT_USAGE);
   })
   .parseAsync();
