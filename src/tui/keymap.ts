@@ -18,6 +18,8 @@ export interface KeyActions {
   open(): void;
   back(): void;
   quit(): void;
+  /** Repaints the whole terminal (after something else wrote over it). */
+  redraw(): void;
   toggleHelp(): void;
   showView(name: ViewName): void;
   focusNext(): void;
@@ -184,6 +186,7 @@ const DEFAULTS: readonly BindingSpec[] = [
   { name: 'help', keys: ['?'], description: 'show or hide this help', when: [...VIEWS, ...WIZARD, 'help'], where: 'views, wizard, help', hint: 'help', wall: true, action: (a) => a.toggleHelp() },
   { name: 'quit', keys: ['q'], description: 'quit', when: VIEWS, where: 'any view', hint: 'quit', wall: true, action: (a) => a.quit() },
   { name: 'quit-anywhere', keys: ['C-c'], description: 'quit from anywhere', when: ANYWHERE, where: 'anywhere', fixed: true, wall: true, action: (a) => a.quit() },
+  { name: 'redraw', keys: ['C-l'], description: 'repaint the whole screen', when: ANYWHERE, where: 'anywhere', fixed: true, wall: true, action: (a) => a.redraw() },
 ];
 
 /** Every key the dashboard answers to, by default. Help is generated from the keymap in force, never written by hand. */
