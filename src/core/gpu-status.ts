@@ -29,5 +29,7 @@ export function gpuTroubleGist(message: string): string {
     .replace(/^nvidia-smi \([^)]*\) (failed|exited \([^)]*\)|could not start): /, '')
     .replace(/^nvidia-smi \(pid \d+\) /, '')
     .replace(/^NVIDIA-SMI has failed because it /i, '')
+    // nvidia-smi's advice ("Make sure that the latest NVIDIA driver is installed…") is not the news.
+    .replace(/\. Make sure .*$/s, '')
     .trim() || 'no message';
 }

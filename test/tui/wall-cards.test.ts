@@ -55,7 +55,8 @@ describe('wall cards', () => {
     expect(text.indexOf('gpu-a100-01')).toBeGreaterThan(text.indexOf('✖ cpu-web-02'));
     expect(text.indexOf('gpu-a100-01')).toBeGreaterThan(text.indexOf('✖ gpu-broken-09'));
     expect(first).toBeLessThan(text.indexOf('gpu-a100-01'));
-    expect(text).toMatch(/GPU ✖ nvidia-smi failing 2m: couldn't communicate with the NVIDIA driver/);
+    expect(text).toMatch(/GPU ✖ nvidia-smi failing for 2m/);
+    expect(text).toMatch(/│ couldn't communicate with the NVIDIA driver +│/);
     const look = { theme: loadTheme('high-contrast'), glyphs: UNICODE_GLYPHS };
     const red = `{${look.theme.states.down}-fg}`;
     const broken = fleet.get(BROKEN.id)!;

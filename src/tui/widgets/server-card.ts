@@ -16,10 +16,10 @@ import { hide, indent, labelText, place, type Rect } from './rect.js';
 /** Border (2) plus the state, labels, CPU, memory and network lines. */
 const CARD_BASE_HEIGHT = 7;
 
-/** The card's rows: one more for the GPU models (or what fails), and one per GPU. */
+/** The card's rows: one more for the GPU models (two for what fails), and one per GPU. */
 export function cardHeight(fs: FleetServer): number {
   const gpus = gpuCount(fs);
-  return CARD_BASE_HEIGHT + gpus + (gpus > 0 || gpuTroubleNow(fs) ? 1 : 0);
+  return CARD_BASE_HEIGHT + gpus + (gpuTroubleNow(fs) ? 2 : gpus > 0 ? 1 : 0);
 }
 
 /** The GPU tooling's fault, while the host is heard from (a silent host's last word is not news). */
@@ -27,17 +27,20 @@ export function gpuTroubleNow(fs: FleetServer) {
   return isSilent(fs.server) ? undefined : gpuTrouble(fs.server.latest);
 }
 
-/** "GPU 8× H100 80GB HBM3", or, in the alarm colour, what fails and for how long. */
-export function gpuSummary(fs: FleetServer, width: number, now: number, look: Look): string | undefined {
+/**
+ * "GPU 8× H100 80GB HBM3"; or, in the alarm colour, what fails and for how long, then why
+ * (a line of its own: a card is too narrow for both). None for a host without GPUs.
+ */
+export function gpuSummary(fs: FleetServer, width: number, now: number, look: Look): string[] {
+  const { glyphs, theme } = look;
+  const alarm = (text: string) => `{bold}${paint(theme.states.down, escapeTags(fit(text, width, glyphs.ellipsis).trimEnd()))}{/bold}`;
   const trouble = gpuTroubleNow(fs);
-  if (trouble) {
-    const text = `GPU ${look.glyphs.states.down} nvidia-smi ${trouble.state} ${formatAge(now - trouble.sinceMs)}: ${gpuTroubleGist(trouble.message)}`;
-    return `{bold}${paint(look.theme.states.down, escapeTags(fit(text, width, look.glyphs.ellipsis).trimEnd()))}{/bold}`;
-  }
+  if (trouble) return [alarm(`GPU ${glyphs.states.down} nvidia-smi ${trouble.state} for ${formatAge(now - trouble.sinceMs)}`), alarm(gpuTroubleGist(trouble.message))];
   const gpus = gpusOf(fs);
-  if (gpus.length === 0) return undefined;
-  return paint(look.theme.muted, escapeTags(fit(`GPU ${gpuModels(gpus.map((g) => g.name), look.glyphs.unicode ? '×' : 'x')}`, width, look.glyphs.ellipsis).trimEnd()));
+  if (gpus.length === 0) return [];
+  return [paint(theme.muted, escapeTags(fit(`GPU ${gpuModels(gpus.map((g) => g.name), glyphs.unicode ? '×' : 'x')}`, width, glyphs.ellipsis).trimEnd()))];
 }
+
 /** Border and margins take this many columns from a card's width. */
 const CARD_CHROME = 4;
 
@@ -81,8 +84,7 @@ export function cardLines(fs: FleetServer, width: number, height: number, now: n
     meterLine('MEM', memPct, fs.series.memory, width, look, stale),
     netLine(fs, width, look, stale),
   ];
-  const summary = gpuSummary(fs, width, now, look);
-  if (summary !== undefined) lines.push(summary);
+  lines.push(...gpuSummary(fs, width, now, look));
   const gpus = gpusOf(fs);
   const room = height - lines.length;
   // When every GPU does not fit, the last line says how many are left out.

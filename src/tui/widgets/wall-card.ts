@@ -87,7 +87,9 @@ export function wallCardLines(fs: FleetServer, width: number, height: number, no
   const trouble = inTrouble(fs);
   const shown = metrics(fs);
   const column = Math.floor(width / shown.length);
-  const scale = wallScale(width, height, shown.length, glyphs);
+  const summary = gpuSummary(fs, width, now, look);
+  // What fails in nvidia-smi takes a second line, from the digits' rows.
+  const scale = wallScale(width, height - Math.max(0, summary.length - 1), shown.length, glyphs);
   const valueText = (m: Metric) => (isKnown(m.pct) ? `${Math.round(m.pct)}%` : '-');
   const caption = (m: Metric) => (stale && isKnown(m.pct) ? agedText(`${m.caption} ${valueText(m)}`, fs.server, now, glyphs.sep) : m.caption);
   const captions = shown.map((m) => paint(trouble ? theme.states.down : theme.muted, escapeTags(fit(caption(m), column - 1, glyphs.ellipsis).padEnd(column)))).join('');
@@ -102,8 +104,8 @@ export function wallCardLines(fs: FleetServer, width: number, height: number, no
     return `${paint(colourOf(m), parts.filled)}${paint(theme.muted, parts.empty)}  `;
   }).join('');
   const labels = Object.entries(fs.server.labels).map(([k, v]) => `${k}=${v}`).join(' ') || fs.server.hostname;
-  const second = gpuSummary(fs, width, now, look) ?? paint(theme.muted, escapeTags(fit(labels, width, glyphs.ellipsis).trimEnd()));
-  const lines = [stateLine(fs, width, now, look, stale, trouble), second, captions, ...digits, bars];
+  const second = summary.length > 0 ? summary : [paint(theme.muted, escapeTags(fit(labels, width, glyphs.ellipsis).trimEnd()))];
+  const lines = [stateLine(fs, width, now, look, stale, trouble), ...second, captions, ...digits, bars];
   const gpus = gpusOf(fs);
   const room = height - lines.length;
   const perGpu = gpus.length > room ? Math.max(0, room - 1) : gpus.length;
