@@ -4,7 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
 import { parseGpuCsv } from '../../src/agent/metrics/nvidia-smi.js';
+import { UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
+import { createScreen, screenText } from '../../src/tui/screen.js';
+import { loadTheme } from '../../src/tui/theme.js';
+import { CoreBars, coresHeight } from '../../src/tui/widgets/core-bars.js';
+import { DisksTable } from '../../src/tui/widgets/disks-table.js';
 import { FixtureFleet, makeSample, makeServer, type HostSpec } from './fleet-fixture.js';
 import { KEY, openHeadless, type Headless } from './harness.js';
 
@@ -68,6 +74,47 @@ describe('numbers are never cut short', () => {
         const legend = line.slice(line.indexOf('util '));
         expect(legend, `${cols}: ${legend}`).toMatch(/^util (98|99|100)% +mem (24|25|26|94|95|96|97)%/);
       }
+    }
+  });
+
+  it('per-core bars keep every index and percentage whole, 128 cores and a narrow box too', () => {
+    const screen = createScreen({ input: new PassThrough(), output: new PassThrough(), cols: 260, rows: 80, ascii: false });
+    try {
+      const bars = new CoreBars(screen, { theme: loadTheme('default'), glyphs: UNICODE_GLYPHS });
+      const host = (n: number) => Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 100 : i % 100));
+      for (const [count, width] of [[4, 14], [16, 18], [16, 60], [128, 60], [128, 200], [128, 240]] as const) {
+        const cores = host(count);
+        bars.show({ left: 0, top: 0, width, height: coresHeight(count, width) }, cores, false);
+        screen.render();
+        const text = screenText(screen).split('\n').map((l) => [...l].slice(0, width).join('')).join('\n');
+        const entries = [...text.matchAll(/(\d+) [█▏▎▍▌▋▊▉░]* *(\d+)%/g)];
+        // Bars: every core, its index and its reading digit for digit. Too many cores for
+        // bars: one glyph each, and no entry cut short.
+        if (entries.length === 0) expect(text, `${count} cores in ${width}`).toMatch(/^│ +0 [▁▂▃▄▅▆▇█ ]+/m);
+        else expect(entries.map(([, core, pct]) => [Number(core), Number(pct)]), `${count} cores in ${width}`).toEqual(cores.map((pct, core) => [core, pct]));
+      }
+    } finally {
+      screen.destroy();
+    }
+  });
+
+  it('the Disks pane shows free space, size and used % whole, or drops the size first', () => {
+    const screen = createScreen({ input: new PassThrough(), output: new PassThrough(), cols: 80, rows: 20, ascii: false });
+    try {
+      const table = new DisksTable(screen, { theme: loadTheme('default'), glyphs: UNICODE_GLYPHS });
+      const GIB = 1024 ** 3;
+      const disks = [{ mount: '/data', fs: '/dev/md0', type: 'xfs', sizeBytes: 7450 * GIB, usedBytes: 6100 * GIB }];
+      for (const width of [20, 26, 40, 80]) {
+        table.show({ left: 0, top: 0, width, height: 5 }, disks, false);
+        screen.render();
+        const row = screenText(screen).split('\n')[2]!.slice(0, width);
+        expect(row, `${width}`).toMatch(/ 1\.3T /);
+        expect(row, `${width}`).toMatch(/ 82% /);
+        if (width >= 40) expect(row).toMatch(/ 7\.3T /);
+        else expect(row).not.toMatch(/7\.?3?T?\s*│?$/);
+      }
+    } finally {
+      screen.destroy();
     }
   });
 });

@@ -6,18 +6,31 @@ import { borderStyle, paint } from '../render/paint.js';
 import { sparkline } from '../render/sparkline.js';
 import { hide, indent, labelText, place, type Rect } from './rect.js';
 
-/** "12 ██████░░░  45%" and two spaces between entries. */
-const ENTRY = 3 + 8 + 5;
-const STRIDE = ENTRY + 2;
+/** The bar of one entry, "12 ██████░░  45%", where there is room for it. */
+const BAR = 8;
+/** "100%" right-aligned. */
+const PCT = 5;
 /** Past this many rows of bars, cores are drawn one glyph each (a 128-core host fits). */
 const MAX_BAR_ROWS = 12;
 
-function perRow(inner: number): number {
-  return Math.max(1, Math.floor((inner + 2) / STRIDE));
+/** Columns of a core's index: "7", "63" and "127" line up, and core 127 is never cut to "12". */
+function indexWidth(cores: number): number {
+  return Math.max(2, String(Math.max(0, cores - 1)).length);
+}
+
+/** An entry's bar: eight cells, fewer on a narrow box, so the percentage always fits whole. */
+function barWidth(cores: number, inner: number): number {
+  return Math.max(0, Math.min(BAR, inner - indexWidth(cores) - 1 - PCT));
+}
+
+/** Entries a row holds, two spaces apart. */
+function perRow(cores: number, inner: number): number {
+  const entry = indexWidth(cores) + 1 + barWidth(cores, inner) + PCT;
+  return Math.max(1, Math.floor((inner + 2) / (entry + 2)));
 }
 
 function compact(cores: number, inner: number): boolean {
-  return Math.ceil(cores / perRow(inner)) > MAX_BAR_ROWS;
+  return Math.ceil(cores / perRow(cores, inner)) > MAX_BAR_ROWS;
 }
 
 /** Rows of glyphs in compact mode: each row starts with the index of its first core. */
@@ -27,7 +40,7 @@ function glyphsPerRow(inner: number): number {
 
 export function coresHeight(cores: number, width: number): number {
   const inner = width - 4;
-  const rows = compact(cores, inner) ? Math.ceil(cores / glyphsPerRow(inner)) : Math.ceil(cores / perRow(inner));
+  const rows = compact(cores, inner) ? Math.ceil(cores / glyphsPerRow(inner)) : Math.ceil(cores / perRow(cores, inner));
   return 2 + Math.max(1, rows);
 }
 
@@ -54,12 +67,14 @@ export class CoreBars {
 
   private barRows(cores: readonly number[], inner: number): string[] {
     const { theme, glyphs } = this.look;
-    const n = perRow(inner);
+    const n = perRow(cores.length, inner);
+    const index = indexWidth(cores.length);
+    const width = barWidth(cores.length, inner);
     const lines: string[] = [];
     for (let start = 0; start < cores.length; start += n) {
       const entries = cores.slice(start, start + n).map((pct, i) => {
-        const parts = bar(pct, 8, glyphs);
-        return `${padLeft(String(start + i), 2)} ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}${padLeft(formatPct(pct, glyphs.unknown), 5)}`;
+        const parts = bar(pct, width, glyphs);
+        return `${padLeft(String(start + i), index)} ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}${padLeft(formatPct(pct, glyphs.unknown), PCT)}`;
       });
       lines.push(entries.join('  '));
     }
