@@ -8,6 +8,7 @@ import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
 import { controlClient, explain, type ControllerTarget } from './client.js';
 import { FleetMirror, MIGRATIONS_KEPT } from './fleet-mirror.js';
 import { remoteRouteActions } from './remote-routes.js';
+import { remoteWorkloadActions } from './remote-workloads.js';
 
 export interface RemoteFleetOptions {
   /** How long to wait between reconnection attempts (default: about 1 s doubling to 30 s, jittered). */
@@ -59,6 +60,7 @@ export class RemoteFleet implements FleetSource {
         this.keep(await this.control.call(this.control.client.startMigration, { workload, target, strategy }), `started migrating ${workload}`),
       cancelMigration: async (id) => this.keep(await this.control.call(this.control.client.cancelMigration, { id }), `cancelled migration ${id}`),
       ...remoteRouteActions({ control: () => this.control, target, learn: (s) => this.learnRoute(s), graceMs: ACTION_TIMEOUT_MS }),
+      ...remoteWorkloadActions({ control: () => this.control, target }),
     };
     this.dial();
   }

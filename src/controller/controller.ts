@@ -20,6 +20,7 @@ import { AgentAdmission } from './agent-keys.js';
 import { bearerOf, localAuth, operatorTokenAuth, type ControlAuth } from './grpc/auth.js';
 import { control } from './grpc/control.js';
 import { workloadControl } from './grpc/control-workloads.js';
+import { WorkloadService } from './workload-service.js';
 import { raiseConnectionWindow, raiseStreamWindow } from './grpc/windows.js';
 import { Coordinator } from './migration/coordinator.js';
 import { routeControl } from './grpc/control-routes.js';
@@ -59,6 +60,8 @@ export interface Controller {
   readonly router: Router;
   /** Every mutating action, by whom; the embedded dashboard records its own here too. */
   readonly audit: AuditLog;
+  /** Stop, restart, remove and logs of workloads: what the Control API and the embedded dashboard both call. */
+  readonly workloadService: WorkloadService;
   readonly controllerId: string;
   /** Admits new agents (and nothing else). */
   readonly joinToken: string;
@@ -111,6 +114,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const workloads = new WorkloadTable();
   const links = new AgentLinks();
   const consoles = new ConsoleBridge();
+  const workloadService = new WorkloadService({ registry, workloads, links, consoles });
   const router = new Router({ registry, workloads, links, store, log, flushSoon });
   const checkpoints = new CheckpointStore(join(opts.dataDir, 'checkpoints'));
   await checkpoints.init();
@@ -167,7 +171,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const watchers = { count: 0 };
   const controlFor = (auth: ControlAuth, listen: string) => ({
     ...control({ registry, workloads, coordinator, router, controllerId: store.controllerId, version: YARD_VERSION, listen, startedMs, auth, watchers }),
-    ...workloadControl({ registry, workloads, links, consoles, coordinator, audit, auth }),
+    ...workloadControl({ registry, workloads, links, service: workloadService, coordinator, audit, auth }),
     ...routeControl({ router, audit, auth }),
   });
 
@@ -213,7 +217,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   let stopped: Promise<void> | undefined;
   return {
-    address, registry, workloads, coordinator, router, audit, controllerId: store.controllerId, joinToken, operatorToken, socketAddress,
+    address, registry, workloads, coordinator, router, audit, workloadService, controllerId: store.controllerId, joinToken, operatorToken, socketAddress,
     watchers: () => watchers.count,
     stop() {
       stopped ??= (async () => {

@@ -1,5 +1,5 @@
 import { YardError } from '../core/errors.js';
-import type { FleetChange, FleetServer, FleetSource, RouteActions, RouteControl } from '../core/fleet.js';
+import type { FleetChange, FleetServer, FleetSource, RouteActions, RouteControl, WorkloadActions } from '../core/fleet.js';
 import { RouteBook } from '../core/route-book.js';
 import type { RouteStatus } from '../core/route.js';
 import { PromotionState } from '../gen/switchyard/v1/control.js';
@@ -7,6 +7,7 @@ import type { AuditLog } from './audit.js';
 import { byName } from './grpc/control.js';
 import type { Coordinator } from './migration/coordinator.js';
 import type { Registry } from './registry.js';
+import type { WorkloadService } from './workload-service.js';
 import type { WorkloadTable } from './workloads.js';
 
 export interface EmbeddedParts {
@@ -15,6 +16,7 @@ export interface EmbeddedParts {
   coordinator: Coordinator;
   audit: AuditLog;
   router: RouteControl;
+  workloadService: WorkloadService;
 }
 
 /** The routes as the router tells them, with the throughput history the views draw; `listeners` hear what changed. */
@@ -53,11 +55,32 @@ function routeActions(router: RouteControl, audit: AuditLog, operator: string): 
   };
 }
 
+/** Workload actions through the controller's workload service, each in the audit trail like the Control API's. */
+function workloadActions(service: WorkloadService, audit: AuditLog, operator: string): WorkloadActions {
+  return {
+    stopWorkload: (name) => audit.record(operator, 'workload.stop', name, () => service.stop(name, false)),
+    restartWorkload: (name) => audit.record(operator, 'workload.restart', name, () => service.restart(name)),
+    removeWorkload: (name) => audit.record(operator, 'workload.stop', `${name} (and remove)`, () => service.stop(name, true)),
+    followLogs: (name, sink) => {
+      let stop: (() => void) | undefined;
+      let closed = false;
+      service.follow(name, sink).then(
+        (s) => (closed ? s() : (stop = s)),
+        (err: Error) => sink.end(err),
+      );
+      return () => {
+        closed = true;
+        stop?.();
+      };
+    },
+  };
+}
+
 /**
  * The dashboard's view of an in-process controller: reads the registry directly. Its actions
  * are recorded in the audit trail as `operator`'s, like those that come over the Control API.
  */
-export function registryFleetSource({ registry, workloads, coordinator, audit, router }: EmbeddedParts, controllerAddress: string, operator = 'dashboard'): FleetSource {
+export function registryFleetSource({ registry, workloads, coordinator, audit, router, workloadService }: EmbeddedParts, controllerAddress: string, operator = 'dashboard'): FleetSource {
   let sorted: FleetServer[] | undefined;
   registry.on('server', () => (sorted = undefined));
   const routes = routeBook(router);
@@ -78,6 +101,7 @@ export function registryFleetSource({ registry, workloads, coordinator, audit, r
         audit.record(operator, 'migration.start', `${workload} → ${registry.get(target)?.server.name ?? target}`, () => coordinator.start(workload, target, strategy, operator)),
       cancelMigration: (id) => audit.record(operator, 'migration.cancel', id, () => coordinator.cancel(id)),
       ...routeActions(router, audit, operator),
+      ...workloadActions(workloadService, audit, operator),
     },
     subscribe(listener: (change: FleetChange) => void) {
       const onServer = (s: { id: string }) => listener({ kind: 'server', id: s.id });

@@ -66,8 +66,29 @@ export interface RouteActions {
   drainBackend(service: string, backend: string, deadlineMs?: number): Promise<RouteStatus>;
 }
 
+/** Where a workload's output goes while a logs pane follows it. */
+export interface LogSink {
+  data(chunk: Buffer): void;
+  /** No more output: the workload's console closed, or the stream failed (`error` says why). */
+  end(error?: Error): void;
+}
+
+export interface WorkloadActions {
+  /** Stops the workload; it stays listed, exited, until removed or restarted. */
+  stopWorkload(name: string): Promise<Workload>;
+  /** Stops it if it runs, then starts it again with the same spec on the same server. */
+  restartWorkload(name: string): Promise<Workload>;
+  /** Stops it and forgets it on its server, state directory and all. */
+  removeWorkload(name: string): Promise<Workload>;
+  /**
+   * Streams the workload's output into `sink`: what its agent keeps, then as it comes. Returns
+   * the function that stops following; a failure to start ends `sink` with the reason.
+   */
+  followLogs(name: string, sink: LogSink): () => void;
+}
+
 /** What the dashboard can ask of the fleet; each call goes through the controller and is audited. */
-export interface FleetActions extends MigrationActions, RouteActions {}
+export interface FleetActions extends MigrationActions, RouteActions, WorkloadActions {}
 
 type RouteListener = (status: RouteStatus) => void;
 type RemovedListener = (name: string) => void;

@@ -15,6 +15,7 @@ import { fitToTerminal, loadTheme, withoutColour, type Theme } from './theme.js'
 import { VIEW_NAMES, VIEWS, type ViewName } from './views/index.js';
 import { newUiState, type View, type ViewContext } from './views/view.js';
 import { HelpOverlay, helpLines, type HelpContent } from './widgets/help-overlay.js';
+import { LogsPane } from './widgets/logs-pane.js';
 import { Question } from './widgets/question.js';
 import { Wizard } from './wizard/wizard.js';
 
@@ -114,9 +115,11 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   // Inside the view area, so they lie over it (and go with it when the terminal is too small).
   const question = new Question(content, look, ctx.size);
   const wizard = new Wizard({ parent: content, source, look, now: ctx.now, size: ctx.size, changed: () => scheduler.markDirty(overlays), ask: (text, onYes) => question.ask(text, onYes) });
-  // One part for both, drawn in this order, so a question always lies over the wizard.
+  const logs = new LogsPane(content, look, ctx.size, () => scheduler.markDirty(overlays));
+  // One part for all, drawn in this order, so a question always lies over the wizard and the logs.
   const overlays: Part = {
     update: () => {
+      logs.update();
       wizard.update();
       question.update();
     },
@@ -137,6 +140,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     ctx,
     views,
     help,
+    logs,
     wizard,
     question,
     commands,

@@ -1,4 +1,4 @@
-import { keysLabel } from './key-names.js';
+import { keyLabel, keysLabel } from './key-names.js';
 import type { ViewName } from './views/index.js';
 
 /** The wizard's steps, as key contexts: each answers to its own keys. */
@@ -8,7 +8,7 @@ export type WizardContext = 'wizard' | 'preflight' | 'confirm' | 'progress' | 'r
  * Where a key applies: a view (or a part of one that has focus: the server's workloads pane,
  * a migration's details), a wizard step, or an overlay that takes the keyboard while open.
  */
-export type KeyContext = ViewName | 'server-workloads' | 'details' | WizardContext | 'filter' | 'command' | 'help' | 'ask' | 'input';
+export type KeyContext = ViewName | 'server-workloads' | 'details' | WizardContext | 'filter' | 'command' | 'help' | 'ask' | 'input' | 'logs';
 
 /** What a key can do; the dashboard implements these for what is in front. */
 export interface KeyActions {
@@ -35,6 +35,18 @@ export interface KeyActions {
   rollback(): void;
   /** Asks, then drains the selected backend. */
   drain(): void;
+  /** Opens a pane that shows the selected workload's output and follows it. */
+  showLogs(): void;
+  /** Stops the selected workload (asks first when it runs). */
+  stopWorkload(): void;
+  /** Restarts the selected workload. */
+  restartWorkload(): void;
+  /** Asks, then stops and removes the selected workload. */
+  removeWorkload(): void;
+  /** Closes the logs pane. */
+  closeLogs(): void;
+  /** Back to following the end of the logs. */
+  followLogs(): void;
   acceptInput(): void;
   cancelInput(): void;
   eraseInput(): void;
@@ -93,7 +105,7 @@ export type Keymap = readonly KeyBinding[];
 const VIEWS: readonly KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details', 'routes'];
 const WIZARD: readonly KeyContext[] = ['wizard', 'preflight', 'confirm', 'progress', 'result'];
 const LISTS: readonly KeyContext[] = ['workloads', 'migrations', 'routes'];
-const ANYWHERE: readonly KeyContext[] = [...VIEWS, ...WIZARD, 'filter', 'command', 'help', 'ask', 'input'];
+const ANYWHERE: readonly KeyContext[] = [...VIEWS, ...WIZARD, 'filter', 'command', 'help', 'ask', 'input', 'logs'];
 
 const DEFAULTS: readonly BindingSpec[] = [
   // The fleet grid.
@@ -119,7 +131,11 @@ const DEFAULTS: readonly BindingSpec[] = [
   { name: 'down', keys: ['j', 'down'], description: 'select the workload below', when: ['server-workloads', 'workloads'], action: (a) => a.move(0, 1) },
   { name: 'up', keys: ['k', 'up'], description: 'select the workload above', when: ['server-workloads', 'workloads'], action: (a) => a.move(0, -1) },
   { name: 'back', keys: ['escape'], description: 'leave the workloads pane', when: ['server-workloads'], action: (a) => a.back() },
-  { name: 'migrate', keys: ['m'], description: 'migrate the selected workload (the first, on a server without a choice)', when: ['server', 'server-workloads', 'workloads'], hint: 'migrate', mutates: true, action: (a) => a.migrate() },
+  { name: 'migrate', keys: ['v'], description: 'move (migrate) the selected workload (the first, on a server without a choice)', when: ['server', 'server-workloads', 'workloads'], hint: 'migrate', mutates: true, action: (a) => a.migrate() },
+  { name: 'logs', keys: ['t'], description: "tail the selected workload's output in a pane that follows it", when: ['server-workloads', 'workloads'], hint: 'logs', action: (a) => a.showLogs() },
+  { name: 'stop-workload', keys: ['s'], description: 'stop the selected workload (asks first when it runs)', when: ['server-workloads', 'workloads'], hint: 'stop', mutates: true, action: (a) => a.stopWorkload() },
+  { name: 'restart-workload', keys: ['C-r'], description: 'restart the selected workload (stops it first when it runs)', when: ['server-workloads', 'workloads'], mutates: true, action: (a) => a.restartWorkload() },
+  { name: 'remove-workload', keys: ['C-d'], description: 'stop and remove the selected workload, its state directory too (asks first)', when: ['server-workloads', 'workloads'], mutates: true, action: (a) => a.removeWorkload() },
   // Workloads and Migrations tables.
   { name: 'down', keys: ['j', 'down'], description: 'select the migration below', when: ['migrations', 'details'], action: (a) => a.move(0, 1) },
   { name: 'up', keys: ['k', 'up'], description: 'select the migration above', when: ['migrations', 'details'], action: (a) => a.move(0, -1) },
@@ -136,14 +152,13 @@ const DEFAULTS: readonly BindingSpec[] = [
   { name: 'down', keys: ['j', 'down'], description: 'select the row below (a service, or one of its backends)', when: ['routes'], action: (a) => a.move(0, 1) },
   { name: 'up', keys: ['k', 'up'], description: 'select the row above', when: ['routes'], action: (a) => a.move(0, -1) },
   { name: 'open', keys: ['enter'], description: 'open the server of the selected backend (of a service: its proxy)', when: ['routes'], hint: 'server', action: (a) => a.open() },
-  { name: 'set-weight', keys: ['w'], description: "set the weight of the selected backend's version, 0-100 (asks first)", when: ['routes'], hint: 'weight', mutates: true, action: (a) => a.setWeight() },
+  { name: 'set-weight', keys: ['e'], description: "set the weight of the selected backend's version, 0-100 (asks first)", when: ['routes'], hint: 'weight', mutates: true, action: (a) => a.setWeight() },
   { name: 'promote', keys: ['p'], description: "promote the selected backend's version: more traffic in steps, health-gated (asks first)", when: ['routes'], hint: 'promote', mutates: true, action: (a) => a.promote() },
-  { name: 'rollback', keys: ['r'], description: 'roll the selected service back to its table before the last change (asks first)', when: ['routes'], hint: 'rollback', mutates: true, action: (a) => a.rollback() },
+  { name: 'rollback', keys: ['u'], description: 'undo: roll the selected service back to its table before the last change (asks first)', when: ['routes'], hint: 'rollback', mutates: true, action: (a) => a.rollback() },
   { name: 'drain', keys: ['d'], description: 'drain the selected backend: no new connections, open ones finish (asks first)', when: ['routes'], hint: 'drain', mutates: true, action: (a) => a.drain() },
   // Switching views, from any view.
   { name: 'show-fleet', keys: ['f', '1'], description: 'show the Fleet view', when: VIEWS, where: 'any view', action: (a) => a.showView('fleet') },
-  { name: 'show-workloads', keys: ['w', '2'], description: 'show the Workloads view', when: VIEWS.filter((c) => c !== 'routes'), where: 'any view', action: (a) => a.showView('workloads') },
-  { name: 'show-workloads', keys: ['2'], description: 'show the Workloads view (w sets a weight here)', when: ['routes'], action: (a) => a.showView('workloads') },
+  { name: 'show-workloads', keys: ['w', '2'], description: 'show the Workloads view', when: VIEWS, where: 'any view', action: (a) => a.showView('workloads') },
   { name: 'show-migrations', keys: ['S-m', '3'], description: 'show the Migrations view', when: VIEWS, where: 'any view', action: (a) => a.showView('migrations') },
   { name: 'show-routes', keys: ['S-r', '4'], description: 'show the Routes view', when: VIEWS, where: 'any view', action: (a) => a.showView('routes') },
   { name: 'command', keys: [':'], description: 'command line (:fleet, :server NAME, :theme NAME, :migrate NAME, :q; Tab completes, Up recalls)', when: VIEWS, where: 'any view', hint: 'command', action: (a) => a.startCommand() },
@@ -158,7 +173,15 @@ const DEFAULTS: readonly BindingSpec[] = [
   { name: 'cancel-migration', keys: ['c'], description: 'cancel the migration (asks first; it rolls back)', when: ['progress'], hint: 'cancel', mutates: true, action: (a) => a.wizardCancel() },
   { name: 'back', keys: ['escape'], description: 'hide the wizard; the migration goes on (see Migrations)', when: ['progress'], hint: 'hide', action: (a) => a.wizardBack() },
   { name: 'close', keys: ['enter', 'escape'], description: 'close the wizard', when: ['result'], hint: 'close', action: (a) => a.wizardBack() },
-  // A number typed for an action (w's weight).
+  // The logs pane (t on a workload).
+  { name: 'close', keys: ['escape', 'q'], description: 'close the logs pane', when: ['logs'], hint: 'close', action: (a) => a.closeLogs() },
+  { name: 'down', keys: ['j', 'down'], description: 'scroll the logs down', when: ['logs'], hint: 'scroll', action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'scroll the logs up (stops following)', when: ['logs'], action: (a) => a.move(0, -1) },
+  { name: 'page-down', keys: ['pagedown', 'space'], description: 'scroll the logs a page down', when: ['logs'], action: (a) => a.page(1) },
+  { name: 'page-up', keys: ['pageup'], description: 'scroll the logs a page up (stops following)', when: ['logs'], action: (a) => a.page(-1) },
+  { name: 'first', keys: ['g', 'home'], description: 'scroll to the oldest line kept (stops following)', when: ['logs'], action: (a) => a.edge('first') },
+  { name: 'last', keys: ['S-g', 'end'], description: 'follow the end of the logs again', when: ['logs'], hint: 'follow', action: (a) => a.followLogs() },
+  // A number typed for an action (e's weight).
   { name: 'accept', keys: ['enter'], description: 'take the number typed', when: ['input'], hint: 'ok', action: (a) => a.acceptInput() },
   { name: 'cancel', keys: ['escape'], description: 'cancel: change nothing', when: ['input'], hint: 'cancel', action: (a) => a.cancelInput() },
   { name: 'erase', keys: ['backspace'], description: 'erase the last character typed', when: ['input'], action: (a) => a.eraseInput() },
@@ -231,6 +254,55 @@ export function keyClashes(keymap: Keymap): KeyClash[] {
     }
   }
   return clashes;
+}
+
+/** Keys that mean one thing in every view (k9s): switching views, the prompts, help and quit. */
+export const GLOBAL_KEYS: readonly string[] = ['f', 'w', 'S-m', 'S-r', '1', '2', '3', '4', '/', ':', '?', 'q'];
+/** Keys that only ever move: the selection, the page, into and out of things. */
+export const MOVING_KEYS: readonly string[] = ['j', 'k', 'h', 'l', 'g', 'S-g', 'up', 'down', 'left', 'right', 'home', 'end', 'pageup', 'pagedown', 'enter', 'escape', 'tab'];
+/** What a moving key may do. */
+const MOVES = new Set(['down', 'up', 'left', 'right', 'first', 'last', 'page-down', 'page-up', 'open', 'back', 'clear-filter', 'next-pane']);
+/** The views and panes the rule holds in (prompts, the wizard and overlays have keys of their own). */
+const VIEW_CONTEXTS: readonly KeyContext[] = VIEWS;
+
+/** "M" for "m", "m" for "S-m": the key one Shift away, for letters. */
+function shiftPartner(key: string): string | undefined {
+  if (/^[a-z]$/.test(key)) return `S-${key}`;
+  return /^S-([a-z])$/.exec(key)?.[1];
+}
+
+/**
+ * Where a keymap breaks the rule that keeps keys from changing meaning between views: a global
+ * key bound to different actions (or missing) in some view, a moving key bound to an action, or
+ * an action's key one Shift away from a navigation key or from another action's key in the same
+ * view (r/R). One line each, empty when it holds.
+ */
+export function keyRuleBreaches(keymap: Keymap): string[] {
+  const breaches: string[] = [];
+  const navigation = new Set([...GLOBAL_KEYS, ...MOVING_KEYS]);
+  for (const key of GLOBAL_KEYS) {
+    const names = VIEW_CONTEXTS.map((c) => bindingFor(keymap, c, key)?.name);
+    const bound = new Set(names.filter((n) => n !== undefined));
+    if (bound.size > 1) breaches.push(`${keyLabel(key)} means ${[...bound].join(' or ')} depending on the view`);
+    const missing = VIEW_CONTEXTS.filter((_, i) => names[i] === undefined);
+    if (key !== '/' && missing.length > 0) breaches.push(`${keyLabel(key)} does nothing in ${missing.join(', ')}`);
+  }
+  for (const context of VIEW_CONTEXTS) {
+    const actions = new Map<string, string>();
+    for (const b of keymap.filter((x) => x.when.includes(context))) {
+      for (const key of b.keys) {
+        if (MOVING_KEYS.includes(key) && !MOVES.has(b.name)) breaches.push(`${context}: ${keyLabel(key)} is ${b.name}, but it moves in every other view`);
+        else if (!navigation.has(key)) actions.set(key, b.name);
+      }
+    }
+    for (const [key, name] of actions) {
+      const partner = shiftPartner(key);
+      if (!partner) continue;
+      if (navigation.has(partner)) breaches.push(`${context}: ${keyLabel(key)} (${name}) is one Shift from ${keyLabel(partner)}, a navigation key`);
+      else if (actions.has(partner) && !key.startsWith('S-')) breaches.push(`${context}: ${keyLabel(key)} (${name}) and ${keyLabel(partner)} (${actions.get(partner)}) are one Shift apart`);
+    }
+  }
+  return breaches;
 }
 
 /** What a dashboard refuses: a read-only one, actions that change the fleet; a wall, all but quit and help. */

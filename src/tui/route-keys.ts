@@ -49,15 +49,15 @@ interface VersionTarget {
 }
 
 /**
- * What the route keys of the Routes view do: w sets a version's weight (asks for the number,
- * then to confirm), p promotes a version, r rolls a service back, d drains a backend. Each
+ * What the route keys of the Routes view do: e sets a version's weight (asks for the number,
+ * then to confirm), p promotes a version, u rolls a service back (undo), d drains a backend. Each
  * asks first and reports in the footer how it ended.
  */
 export class RouteKeys {
   constructor(private readonly deps: RouteKeysDeps) {}
 
   weight(sel: RouteSelection | undefined): void {
-    const target = this.versionOf(sel, 'w sets the weight of its version');
+    const target = this.versionOf(sel, 'e sets the weight of its version');
     if (!target) return;
     const { service, version, weight } = target;
     this.deps.input({
@@ -66,7 +66,7 @@ export class RouteKeys {
       accept: (text) => {
         const n = parseWeight(text);
         if (n === undefined) {
-          this.deps.notify(`The weight must be a whole number from 0 to 100, not "${text}": w asks again.`);
+          this.deps.notify(`The weight must be a whole number from 0 to 100, not "${text}": e asks again.`);
           return;
         }
         this.deps.ask(`Set the weight of ${version} on ${service} to ${n} (now ${weight})?`, () => {

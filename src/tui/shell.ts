@@ -9,16 +9,19 @@ import { INPUT_MAX, RouteKeys, type InputPrompt } from './route-keys.js';
 import { themeNames } from './theme.js';
 import type { View, ViewContext, ViewName } from './views/view.js';
 import type { HelpOverlay } from './widgets/help-overlay.js';
+import type { LogsPane } from './widgets/logs-pane.js';
 import type { Question } from './widgets/question.js';
 import type { Wizard } from './wizard/wizard.js';
+import { WorkloadKeys } from './workload-keys.js';
 
 /** Which prompt or overlay, if any, has the keyboard (the wizard and questions say so themselves). */
-type Mode = 'normal' | 'filter' | 'command' | 'help' | 'input';
+type Mode = 'normal' | 'filter' | 'command' | 'help' | 'input' | 'logs';
 
 export interface ShellParts {
   ctx: ViewContext;
   views: ReadonlyMap<ViewName, View>;
   help: HelpOverlay;
+  logs: LogsPane;
   wizard: Wizard;
   question: Question;
   commands: readonly Command[];
@@ -50,6 +53,7 @@ export class Shell implements KeyActions, CommandActions {
   /** The answer being typed while the mode is 'input'. */
   private input: InputPrompt | undefined;
   private readonly routeKeys: RouteKeys;
+  private readonly workloadKeys: WorkloadKeys;
   /** The quit question last asked: while it is open, quitting again quits. */
   private quitAsked: string | undefined;
   /** Where Esc from the server view goes back to. */
@@ -74,6 +78,18 @@ export class Shell implements KeyActions, CommandActions {
         this.notice = text;
       },
       report: (action, ok) => this.report(action, ok),
+    });
+    this.workloadKeys = new WorkloadKeys({
+      source,
+      ask: (text, onYes) => parts.question.ask(text, onYes),
+      notify: (text) => {
+        this.notice = text;
+      },
+      report: (action, ok) => this.report(action, ok),
+      openLogs: (title, follow) => {
+        parts.logs.open(title, follow);
+        this.mode = 'logs';
+      },
     });
   }
 
@@ -133,16 +149,19 @@ export class Shell implements KeyActions, CommandActions {
 
   move(dx: number, dy: number): void {
     if (this.mode === 'help') this.parts.help.scroll(dy);
+    else if (this.mode === 'logs') this.parts.logs.scroll(dy);
     else this.view.move(dx, dy);
   }
 
   page(delta: number): void {
     if (this.mode === 'help') this.parts.help.page(delta);
+    else if (this.mode === 'logs') this.parts.logs.page(delta);
     else this.view.page(delta);
   }
 
   edge(which: 'first' | 'last'): void {
-    this.view.edge(which);
+    if (this.mode === 'logs') this.parts.logs[which === 'first' ? 'top' : 'follow']();
+    else this.view.edge(which);
   }
 
   open(): void {
@@ -219,7 +238,7 @@ export class Shell implements KeyActions, CommandActions {
 
   migrate(): void {
     const name = this.view.selectedWorkload?.();
-    if (name === undefined) this.notice = 'No workload here to migrate: select one first (w lists them all).';
+    if (name === undefined) this.notice = 'No workload here to migrate: select one first (w lists them all), then v.';
     else this.openWizard(name);
   }
 
@@ -241,6 +260,31 @@ export class Shell implements KeyActions, CommandActions {
     this.parts.question.ask(`Cancel migration ${short} of ${m.workload} (${phaseWords(m.phase)})? It rolls back and ${m.workload} keeps running on ${from}.`, () => {
       this.report(() => this.parts.ctx.source.actions.cancelMigration(m.id), (done) => `Migration ${short}: ${phaseWords(done.phase)}.`);
     });
+  }
+
+  showLogs(): void {
+    this.workloadKeys.logs(this.view.selectedWorkload?.());
+  }
+
+  stopWorkload(): void {
+    this.workloadKeys.stop(this.view.selectedWorkload?.());
+  }
+
+  restartWorkload(): void {
+    this.workloadKeys.restart(this.view.selectedWorkload?.());
+  }
+
+  removeWorkload(): void {
+    this.workloadKeys.remove(this.view.selectedWorkload?.());
+  }
+
+  closeLogs(): void {
+    this.parts.logs.close();
+    this.mode = 'normal';
+  }
+
+  followLogs(): void {
+    this.parts.logs.follow();
   }
 
   setWeight(): void {

@@ -2,7 +2,7 @@
 // Router sends them, fed through the same RouteBook the dashboard's sources use, and route
 // actions that apply the same weight math (src/core/route.ts) and record every call.
 import { YardError } from '../../src/core/errors.js';
-import type { FleetActions, FleetRoute, MigrationActions, PromoteOptions, RouteActions } from '../../src/core/fleet.js';
+import type { FleetActions, FleetRoute, MigrationActions, PromoteOptions, RouteActions, WorkloadActions } from '../../src/core/fleet.js';
 import { RouteBook } from '../../src/core/route-book.js';
 import {
   BackendHealth,
@@ -183,9 +183,13 @@ export class FixtureRoutes implements RouteActions {
   }
 }
 
-/** Migration actions and route actions as one FleetActions, each call passed to its owner. */
-export function fleetActions(migrations: MigrationActions, routes: RouteActions): FleetActions {
+/** Migration, route and workload actions as one FleetActions, each call passed to its owner. */
+export function fleetActions(migrations: MigrationActions, routes: RouteActions, workloads: WorkloadActions): FleetActions {
   return {
+    stopWorkload: (name) => workloads.stopWorkload(name),
+    restartWorkload: (name) => workloads.restartWorkload(name),
+    removeWorkload: (name) => workloads.removeWorkload(name),
+    followLogs: (name, sink) => workloads.followLogs(name, sink),
     planMigration: (...args) => migrations.planMigration(...args),
     startMigration: (...args) => migrations.startMigration(...args),
     cancelMigration: (id) => migrations.cancelMigration(id),

@@ -6,6 +6,7 @@ import { ServerState, type GpuSample, type HostSample, type Server } from '../..
 import type { Migration, Workload } from '../../src/core/workload.js';
 import { FixtureCoordinator } from './fixture-coordinator.js';
 import { fleetActions, FixtureRoutes } from './fixture-routes.js';
+import { FixtureWorkloadActions } from './fixture-workload-actions.js';
 import { sampleMigrations, sampleWorkloads } from './fixture-workloads.js';
 
 const GIB = 1024 ** 3;
@@ -35,7 +36,17 @@ export class FixtureFleet implements FleetSource {
   });
   /** The routing table: empty until a test loads routes into it. */
   readonly routeTable = new FixtureRoutes((name) => this.emit({ kind: 'route', name }));
-  readonly actions: FleetActions = fleetActions(this.coordinator, this.routeTable);
+  /** Stop, restart, remove and logs: recorded, and applied to the fleet's records. */
+  readonly workloadActions = new FixtureWorkloadActions({
+    workload: (name) => this.workloadsByName.get(name),
+    putWorkload: (w) => this.putWorkload(w),
+    dropWorkload: (name) => {
+      this.workloadsByName.delete(name);
+      this.sortedWorkloads = undefined;
+      this.emit({ kind: 'workload', name });
+    },
+  });
+  readonly actions: FleetActions = fleetActions(this.coordinator, this.routeTable, this.workloadActions);
 
   add(server: Server): FleetServer {
     const fs = { server, series: newServerSeries() };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandTable, commandUsage } from '../../src/tui/commands.js';
-import { KEYMAP, bindingFor, whereText, type KeyBinding } from '../../src/tui/keymap.js';
+import { GLOBAL_KEYS, KEYMAP, MOVING_KEYS, bindingFor, keyRuleBreaches, whereText, withKeys, type KeyBinding, type KeyContext } from '../../src/tui/keymap.js';
 import { UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
 import { loadTheme } from '../../src/tui/theme.js';
 import { VIEWS } from '../../src/tui/views/index.js';
@@ -58,7 +58,7 @@ describe('keys', () => {
     expect(all).toMatch(/any view +M\/3 +show the Migrations view/);
     expect(all).toMatch(/any view +f\/1 +show the Fleet view/);
     expect(all).toMatch(/any view +: +command line/);
-    expect(all).toMatch(/m +migrate the selected workload/);
+    expect(all).toMatch(/v +move \(migrate\) the selected workload/);
     expect(all).toMatch(/progress +c +cancel the migration/);
     expect(all).toMatch(/ask +y +answer yes/);
   });
@@ -112,5 +112,31 @@ describe('keys', () => {
     expect(h.text()).toContain('filter: /q');
     await h.press(KEY.ctrlC);
     expect(h.quits).toBe(1);
+  });
+
+  it('navigation keys mean the same in every view, and no action key is one Shift from one (k9s)', () => {
+    expect(keyRuleBreaches(KEYMAP)).toEqual([]);
+    // Walk it here too, key by key, so a failure names the view and the key.
+    const views: KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details', 'routes'];
+    for (const key of GLOBAL_KEYS.filter((k) => k !== '/')) {
+      expect(new Set(views.map((v) => bindingFor(KEYMAP, v, key)?.name)), key).toHaveProperty('size', 1);
+    }
+    for (const view of views) {
+      for (const key of [...GLOBAL_KEYS, ...MOVING_KEYS]) {
+        const partner = /^[a-z]$/.test(key) ? `S-${key}` : /^S-([a-z])$/.exec(key)?.[1];
+        const other = partner ? bindingFor(KEYMAP, view, partner) : undefined;
+        if (other) expect([...GLOBAL_KEYS, ...MOVING_KEYS], `${view}: ${partner} (${other.name}) is one Shift from ${key}`).toContain(partner);
+      }
+    }
+  });
+
+  it('the rule catches the keys that used to change meaning: w for a weight, r beside R, m beside M', () => {
+    expect(keyRuleBreaches(withKeys(KEYMAP, { 'set-weight': ['w'] }))).toContain('w means show-workloads or set-weight depending on the view');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { rollback: ['r'] }))).toContain('routes: r (rollback) is one Shift from R, a navigation key');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { migrate: ['m'] }))).toContain('workloads: m (migrate) is one Shift from M, a navigation key');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { drain: ['j'] }))).toContain('routes: j is drain, but it moves in every other view');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { 'stop-workload': ['S-p'] }))).toEqual([]);
+    expect(keyRuleBreaches(withKeys(KEYMAP, { promote: ['S-d'] }))).toContain('routes: d (drain) and D (promote) are one Shift apart');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { quit: ['C-q'] }))).toContain('q does nothing in fleet, server, server-workloads, workloads, migrations, details, routes');
   });
 });

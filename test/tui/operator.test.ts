@@ -27,9 +27,9 @@ describe('read-only', () => {
     expect(h.text().split('\n')[0]).toContain('(embedded, read-only)');
     expect(footer(h)).toContain('[read-only]');
     await h.press('w');
-    expect(footer(h)).not.toContain('m migrate');
-    await h.press('m');
-    expect(footer(h)).toContain('read-only: m (migrate) is off on this dashboard');
+    expect(footer(h)).not.toContain('v migrate');
+    await h.press('v');
+    expect(footer(h)).toContain('read-only: v (migrate) is off on this dashboard');
     expect(h.text()).not.toContain('Migrate ');
     await h.press('M', 'c');
     expect(footer(h)).toContain('read-only: c (cancel-migration) is off');

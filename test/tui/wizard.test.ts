@@ -22,7 +22,7 @@ async function wizardFor(fleet: FixtureFleet, name = 'trainer-llama'): Promise<H
   const below = fleet.workloads().findIndex((w) => w.spec?.name === name);
   await h.press(...Array.from({ length: below }, () => 'j'));
   expect(h.text()).toContain(`▶ ${name}`);
-  await h.press('m');
+  await h.press('v');
   await h.waitFor('Move it to');
   return h;
 }
@@ -229,14 +229,14 @@ describe('migration wizard', () => {
     await h.press(KEY.tab, 'j');
     screen = h.text();
     expect(screen).toMatch(/▶ trainer-llama/);
-    expect(screen.split('\n')[47]).toContain('m migrate');
-    await h.press('m');
+    expect(screen.split('\n')[47]).toContain('v migrate');
+    await h.press('v');
     expect(modal(await h.waitFor('hosts can take it'))).toContain('Migrate trainer-llama');
   });
 
-  it('m on the server view without choosing takes its first workload', async () => {
+  it('v on the server view without choosing takes its first workload', async () => {
     h = openHeadless(sampleFleet(), { cols: 80, rows: 24 });
-    await h.press('G', KEY.enter, 'm');
+    await h.press('G', KEY.enter, 'v');
     expect(await h.waitFor('hosts can take it')).toContain('Migrate api-gateway');
   });
 

@@ -25,8 +25,8 @@ describe('workloads view', () => {
     expect(row(text, 'embedder')).toMatch(/embedder +gpu-a100-01 +● running +23% +8\.0G +40\.0G +1d02h/);
     expect(row(text, 'api-gateway')).toMatch(/api-gateway +gpu-t4-03 +● running +4% +310M +– +2h00m/);
     // An exited workload on a disconnected host: no numbers, never zeros.
-    expect(row(text, 'nightly-etl')).toMatch(/nightly-etl +cpu-web-02 +○ exited +– +– +– +–/);
-    expect(lines[23]).toMatch(/m migrate +Enter server +\/ filter/);
+    expect(row(text, 'nightly-etl')).toMatch(/nightly-etl +cpu-web-02 +○ exited 0 +– +– +– +–/);
+    expect(lines[23]).toMatch(/v migrate +t logs +s stop +Enter server/);
     expect(lines[23]).toContain('4 of 5 running');
   });
 

@@ -15,7 +15,7 @@ import {
   type WorkloadSpec,
 } from '../../core/workload.js';
 import type { ControllerTarget } from '../client.js';
-import { EXIT_USAGE } from '../fail.js';
+import { EXIT_FAILED, EXIT_USAGE } from '../fail.js';
 import { sizeArg, withTarget } from '../options.js';
 
 interface TargetArgs {
@@ -190,6 +190,18 @@ async function connect(argv: TargetArgs, timeoutMs?: number) {
   return { c, target, format, serverNames };
 }
 
+/** The last bytes of a workload's output (the Logs stream without follow: one message). */
+function tailOf(c: Awaited<ReturnType<typeof connect>>['c'], name: string): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const stream = c.client.logs({ name, follow: false, tailBytes: 8192 }, c.metadata);
+    stream.on('data', (r: { data: Buffer }) => chunks.push(Buffer.from(r.data)));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    // The news of the exit stands without its output.
+    stream.on('error', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
 export const runCommand = {
   command: 'run [command..]',
   describe: 'start a workload on a server: yard run --on SERVER [options] -- COMMAND [ARGS…]',
@@ -220,10 +232,20 @@ export const runCommand = {
     }
     const { c, format, serverNames } = await connect(argv, MUTATION_TIMEOUT_MS);
     try {
-      const { workload } = await c.call(c.client.runWorkload, req);
-      if (!workload) throw new YardError('RPC_FAILED', `the controller started ${req.spec.name} but sent no workload back`);
+      const { workload: started } = await c.call(c.client.runWorkload, req);
+      if (!started) throw new YardError('RPC_FAILED', `the controller started ${req.spec.name} but sent no workload back`);
+      const { exitedEarly, earlyExitText } = await import('../first-second.js');
+      const early = await exitedEarly(started, async () => (await c.call(c.client.listWorkloads, {})).workloads);
+      const workload = early ?? started;
       const names = await serverNames();
-      process.stdout.write(argv.json ? printableJson(format.workloadJson(workload, names), 2) + '\n' : format.startedText(workload, names));
+      process.stdout.write(argv.json ? printableJson(format.workloadJson(workload, names), 2) + '\n' : early ? '' : format.startedText(workload, names));
+      if (early) {
+        // A clean exit 0 is a short job that finished; anything else failed to start.
+        const clean = early.exitCode === 0 && !early.exitSignal;
+        const text = earlyExitText(early, names.get(early.serverId) ?? early.serverId, await tailOf(c, early.spec?.name ?? ''));
+        (clean ? process.stdout : process.stderr).write(text);
+        if (!clean) process.exitCode = EXIT_FAILED;
+      }
     } finally {
       c.close();
     }

@@ -17,9 +17,10 @@ import { WorkloadSignal, type ConsoleRequest } from '../../gen/switchyard/v1/age
 import type { AttachRequest, AttachResponse, ControlServer, LogsRequest, LogsResponse, WatchMigrationRequest, WatchMigrationResponse } from '../../gen/switchyard/v1/control.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { AuditLog } from '../audit.js';
-import type { AgentConsole, ConsoleBridge, JoinedConsole } from '../consoles.js';
+import type { AgentConsole, JoinedConsole } from '../consoles.js';
 import type { Coordinator } from '../migration/coordinator.js';
 import type { Registry } from '../registry.js';
+import type { WorkloadService } from '../workload-service.js';
 import { isLive, type WorkloadTable } from '../workloads.js';
 import { unary, type ControlAuth } from './auth.js';
 
@@ -27,7 +28,8 @@ export interface WorkloadControlOptions {
   registry: Registry;
   workloads: WorkloadTable;
   links: AgentLinks;
-  consoles: ConsoleBridge;
+  /** Stop, restart, logs and consoles: shared with the embedded dashboard. */
+  service: WorkloadService;
   coordinator: Coordinator;
   audit: AuditLog;
   /** Who may call, on the listener these handlers serve. */
@@ -77,10 +79,8 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
    * Asks the agent to open a console and waits for it to dial back. If the operator went away
    * meanwhile, the agent's stream is closed at once (no console left open on the agent).
    */
-  async function openConsole(call: { cancelled: boolean; on(e: 'cancelled', f: () => void): unknown }, serverId: string, name: string, interactive: boolean, size: { cols: number; rows: number }): Promise<JoinedConsole | undefined> {
-    const { sessionId, agent } = o.consoles.expect();
-    await send(serverId, { $case: 'console', value: { name, sessionId, interactive, ...size } });
-    const joined = await agent;
+  async function openConsole(call: { cancelled: boolean; on(e: 'cancelled', f: () => void): unknown }, name: string, interactive: boolean, size: { cols: number; rows: number }): Promise<JoinedConsole | undefined> {
+    const joined = await o.service.console(name, interactive, size);
     if (call.cancelled) {
       joined.call.end();
       return undefined;
@@ -100,10 +100,8 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
       return { workload: res.workload };
     }),
     listWorkloads: unary(auth, () => ({ workloads: workloads.list() })),
-    stopWorkload: audited('workload.stop', (req) => (req.remove ? `${req.name} (and remove)` : req.name), async (req) => {
-      const w = workloads.find(req.name);
-      return { workload: (await send(w.serverId, { $case: 'stop', value: { name: req.name, remove: req.remove, kill: false } })).workload };
-    }),
+    stopWorkload: audited('workload.stop', (req) => (req.remove ? `${req.name} (and remove)` : req.name), async (req) => ({ workload: await o.service.stop(req.name, req.remove) })),
+    restartWorkload: audited('workload.restart', (req) => req.name, async (req) => ({ workload: await o.service.restart(req.name) })),
     pauseWorkload: audited('workload.pause', (req) => req.name, async (req) => {
       const w = workloads.find(req.name);
       return { workload: (await send(w.serverId, { $case: 'signal', value: { name: req.name, signal: WorkloadSignal.WORKLOAD_SIGNAL_PAUSE } })).workload };
@@ -116,14 +114,12 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
     logs(call: ServerWritableStream<LogsRequest, LogsResponse>) {
       void (async () => {
         auth.check(call.metadata);
-        const w = workloads.find(call.request.name);
         if (!call.request.follow) {
-          const res = await send(w.serverId, { $case: 'logs', value: { name: call.request.name, tailBytes: call.request.tailBytes } });
-          call.write({ data: res.data });
+          call.write({ data: await o.service.tail(call.request.name, call.request.tailBytes) });
           call.end();
           return;
         }
-        const joined = await openConsole(call, w.serverId, call.request.name, false, { cols: 0, rows: 0 });
+        const joined = await openConsole(call, call.request.name, false, { cols: 0, rows: 0 });
         if (!joined) return;
         const pipe = (f: ConsoleRequest) => {
           if (f.data.length) call.write({ data: f.data });
@@ -149,8 +145,7 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
           auth.check(call.metadata);
           if (first.msg?.$case !== 'open') throw new YardError('INVALID_ARGUMENT', 'the first attach message must name the workload');
           const { name, size } = first.msg.value;
-          const w = workloads.find(name);
-          const joined = await openConsole(call, w.serverId, name, true, { cols: size?.cols ?? 80, rows: size?.rows ?? 24 });
+          const joined = await openConsole(call, name, true, { cols: size?.cols ?? 80, rows: size?.rows ?? 24 });
           if (!joined) return;
           agentCall = joined.call;
           const pipe = (f: ConsoleRequest) => {

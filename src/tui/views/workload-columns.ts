@@ -13,6 +13,19 @@ export interface WorkloadColumnsContext {
   now(): number;
 }
 
+/** How an ended workload ended: its exit code ("3") or the signal that killed it; '' while it runs. */
+export function exitNote(w: Workload): string {
+  const ended = w.state === WorkloadState.WORKLOAD_STATE_EXITED || w.state === WorkloadState.WORKLOAD_STATE_BACKOFF || w.state === WorkloadState.WORKLOAD_STATE_CHECKPOINTED;
+  if (!ended) return '';
+  return w.exitSignal || (w.exitCode === undefined ? '' : String(w.exitCode));
+}
+
+/** The state column: the state's mark, then how it ended ("○ exited 3", "○ exited TERM": SIG dropped to fit). */
+function stateCell(w: Workload, look: Look): string {
+  const note = exitNote(w).replace(/^SIG/, '');
+  return note ? `${workloadMark(w.state, look).text} ${note}` : workloadMark(w.state, look).text;
+}
+
 /** The columns of a workload table; `withServer` false drops the server (a pane of one server). */
 export function workloadColumns(c: WorkloadColumnsContext, withServer = true): Column<Workload>[] {
   const u = c.look.glyphs.unknown;
@@ -20,7 +33,7 @@ export function workloadColumns(c: WorkloadColumnsContext, withServer = true): C
   const columns: (Column<Workload> | false)[] = [
     { title: 'NAME', width: 14, flex: 1, priority: 1, cell: (w) => w.spec?.name ?? u },
     withServer && { title: 'SERVER', width: 14, priority: 2, cell: (w) => c.source.get(w.serverId)?.server.name ?? (w.serverId || u) },
-    { title: 'STATE', width: 15, priority: 1, cell: (w) => workloadMark(w.state, c.look).text, colour: (w) => workloadMark(w.state, c.look).colour },
+    { title: 'STATE', width: 15, priority: 1, cell: (w) => stateCell(w, c.look), colour: (w) => workloadMark(w.state, c.look).colour },
     { title: 'STRATEGY', width: 10, priority: 6, cell: (w) => strategies.name(w.spec?.strategy ?? 0) },
     { title: 'CPU', width: 5, align: 'right', priority: 3, cell: (w) => formatPct(w.cpuPct, u) },
     { title: 'RSS', width: 6, align: 'right', priority: 4, cell: (w) => formatBytes(w.rssBytes, u) },

@@ -218,6 +218,14 @@ export interface StopWorkloadResponse {
   workload?: Workload | undefined;
 }
 
+export interface RestartWorkloadRequest {
+  name: string;
+}
+
+export interface RestartWorkloadResponse {
+  workload?: Workload | undefined;
+}
+
 export interface PauseWorkloadRequest {
   name: string;
 }
@@ -2401,6 +2409,142 @@ export const StopWorkloadResponse: MessageFns<StopWorkloadResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<StopWorkloadResponse>, I>>(object: I): StopWorkloadResponse {
     const message = createBaseStopWorkloadResponse();
+    message.workload = (object.workload !== undefined && object.workload !== null)
+      ? Workload.fromPartial(object.workload)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRestartWorkloadRequest(): RestartWorkloadRequest {
+  return { name: "" };
+}
+
+export const RestartWorkloadRequest: MessageFns<RestartWorkloadRequest> = {
+  encode(message: RestartWorkloadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartWorkloadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartWorkloadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartWorkloadRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RestartWorkloadRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartWorkloadRequest>, I>>(base?: I): RestartWorkloadRequest {
+    return RestartWorkloadRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartWorkloadRequest>, I>>(object: I): RestartWorkloadRequest {
+    const message = createBaseRestartWorkloadRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRestartWorkloadResponse(): RestartWorkloadResponse {
+  return { workload: undefined };
+}
+
+export const RestartWorkloadResponse: MessageFns<RestartWorkloadResponse> = {
+  encode(message: RestartWorkloadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== undefined) {
+      Workload.encode(message.workload, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartWorkloadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartWorkloadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = Workload.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartWorkloadResponse {
+    return { workload: isSet(object.workload) ? Workload.fromJSON(object.workload) : undefined };
+  },
+
+  toJSON(message: RestartWorkloadResponse): unknown {
+    const obj: any = {};
+    if (message.workload !== undefined) {
+      obj.workload = Workload.toJSON(message.workload);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartWorkloadResponse>, I>>(base?: I): RestartWorkloadResponse {
+    return RestartWorkloadResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartWorkloadResponse>, I>>(object: I): RestartWorkloadResponse {
+    const message = createBaseRestartWorkloadResponse();
     message.workload = (object.workload !== undefined && object.workload !== null)
       ? Workload.fromPartial(object.workload)
       : undefined;
@@ -6248,6 +6392,18 @@ export const ControlService = {
       Buffer.from(StopWorkloadResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StopWorkloadResponse => StopWorkloadResponse.decode(value),
   },
+  /** Stops it if it runs, then starts it again with the same spec on the same server. */
+  restartWorkload: {
+    path: "/switchyard.v1.Control/RestartWorkload" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestartWorkloadRequest): Buffer =>
+      Buffer.from(RestartWorkloadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestartWorkloadRequest => RestartWorkloadRequest.decode(value),
+    responseSerialize: (value: RestartWorkloadResponse): Buffer =>
+      Buffer.from(RestartWorkloadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestartWorkloadResponse => RestartWorkloadResponse.decode(value),
+  },
   pauseWorkload: {
     path: "/switchyard.v1.Control/PauseWorkload" as const,
     requestStream: false as const,
@@ -6459,6 +6615,8 @@ export interface ControlServer extends UntypedServiceImplementation {
   runWorkload: handleUnaryCall<RunWorkloadRequest, RunWorkloadResponse>;
   listWorkloads: handleUnaryCall<ListWorkloadsRequest, ListWorkloadsResponse>;
   stopWorkload: handleUnaryCall<StopWorkloadRequest, StopWorkloadResponse>;
+  /** Stops it if it runs, then starts it again with the same spec on the same server. */
+  restartWorkload: handleUnaryCall<RestartWorkloadRequest, RestartWorkloadResponse>;
   pauseWorkload: handleUnaryCall<PauseWorkloadRequest, PauseWorkloadResponse>;
   resumeWorkload: handleUnaryCall<ResumeWorkloadRequest, ResumeWorkloadResponse>;
   /** The workload's output buffer; with follow, then its output as it comes. */
@@ -6595,6 +6753,22 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StopWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  /** Stops it if it runs, then starts it again with the same spec on the same server. */
+  restartWorkload(
+    request: RestartWorkloadRequest,
+    callback: (error: ServiceError | null, response: RestartWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  restartWorkload(
+    request: RestartWorkloadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestartWorkloadResponse) => void,
+  ): ClientUnaryCall;
+  restartWorkload(
+    request: RestartWorkloadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestartWorkloadResponse) => void,
   ): ClientUnaryCall;
   pauseWorkload(
     request: PauseWorkloadRequest,
