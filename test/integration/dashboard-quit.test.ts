@@ -53,7 +53,8 @@ it('asks before stopping a controller another dashboard watches, and says what k
 it('counts agents on other hosts, and Ctrl-C while asked quits', async () => {
   const { p, ctlDir, address } = await embedded();
   agents.push(startAgentProc(address, tempDir(), ['--name', 'far-box', '--nvidia-smi', '/nonexistent', ...joinArgs(ctlDir)]));
-  await p.waitFor(/1\/1 online/, 20_000);
+  // A busy machine may take a while to start an agent.
+  await p.waitFor(/1\/1 online/, 30_000);
   p.write('q');
   const text = await p.waitFor(/Are you sure\?/);
   expect(text.replace(/[│\s]+/g, ' ')).toMatch(/1 agent on other hosts uses it/);
