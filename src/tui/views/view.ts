@@ -78,7 +78,7 @@ export interface View extends Part {
   position?(): { page: number; pages: number };
   /** Tab: the next pane of the view, if it has several. */
   focusNext?(): void;
-  /** The workload `m` migrates. */
+  /** The workload `v` migrates and the workload keys (t, s, C-r, C-d) act on. */
   selectedWorkload?(): string | undefined;
   /** The migration `c` cancels. */
   selectedMigration?(): Migration | undefined;

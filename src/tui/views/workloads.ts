@@ -19,7 +19,7 @@ function filteredWorkloads(ctx: ViewContext): readonly Workload[] {
   }));
 }
 
-/** Every workload in the fleet, one row each; Enter opens its server, m migrates it. */
+/** Every workload in the fleet, one row each; Enter opens its server, v migrates it, t/s/C-r/C-d tail, stop, restart and remove it. */
 export class WorkloadsView implements View {
   readonly name = 'workloads' as const;
   private readonly table: Table<Workload>;
