@@ -31,6 +31,11 @@ describe('wall cards', () => {
   it('fill a 160x48 screen: four hosts take the rows, the 8-GPU host shows its model and every GPU', () => {
     h = openHeadless(largeFleet(4), { cols: 160, rows: 48, wall: wall() });
     const rows = lines(h);
+    // Two by two, with digits of the second size (5 rows) even on the cards with three numbers.
+    expect(rows[1]!.match(/┌─/g)).toHaveLength(2);
+    expect(rows.filter((row) => /CPU % +MEM % +GPU x8 %/.test(row))).toHaveLength(1);
+    const at = rows.findIndex((row) => /CPU % +MEM % +GPU x8 %/.test(row));
+    expect(rows.slice(at + 1, at + 6).every((row) => /[█▀▄]/.test(row) && !row.includes('░'))).toBe(true);
     const boxed = rows.slice(1, -1).filter((row) => /[│┌└]/.test(row)).length;
     expect(boxed).toBeGreaterThanOrEqual(44);
     expect(h.text()).toContain('GPU 8× H100 80GB HBM3');
@@ -39,7 +44,7 @@ describe('wall cards', () => {
 
   it('draw bigger digits when there is room', () => {
     h = openHeadless(largeFleet(1), { cols: 160, rows: 48, wall: wall() });
-    // Scale 1 digits are 3 rows of 3 columns; here "100%"-sized numbers get 6+ columns a character.
+    // Scale 1 digits are 3 rows of 3 columns; here "100"-sized numbers get 6+ columns a character.
     const digitRows = lines(h).filter((row) => /██████/.test(row)).length;
     expect(digitRows).toBeGreaterThan(3);
   });

@@ -21,11 +21,12 @@ describe('wall mode', () => {
     expect(lines(h)[0]).toContain('(embedded, wall)');
     expect(text).toContain('● ONLINE');
     expect(text).toMatch(/○ DISCONNECTED +last seen \d+s ago/);
-    expect(text).toMatch(/CPU +MEM +GPU x4/);
+    expect(text).toMatch(/CPU % +MEM % +GPU x4 %/);
     expect(text).not.toContain('▶');
     // Three cards side by side at 160 columns, each number three rows of half blocks.
     expect(lines(h)[1]!.match(/┌─/g)).toHaveLength(3);
-    expect(text).toContain(bigText('%', UNICODE_GLYPHS)[0]!);
+    // Big digits, the "%" in the caption.
+    expect(text).toContain(bigText('8', UNICODE_GLYPHS)[0]!);
     expect(footer(h)).toMatch(/^ \[wall · next: fleet in \d+s\] \? help +q quit/);
   });
 

@@ -17,11 +17,14 @@ import { hide, indent, labelText, place, type Rect } from './rect.js';
 const WALL_CARD_CHROME_ROWS = 2 + 1 + 1 + 1 + 1;
 /** The smallest wall card: the big numbers at their smallest. */
 export const WALL_CARD_HEIGHT = WALL_CARD_CHROME_ROWS + bigHeight(1);
-/** Three big "100%" side by side, with the border and margins: 160 columns hold three cards. */
+/** Three big "100" side by side, with the border and margins: 160 columns hold three cards. */
 export const MIN_WALL_CARD_WIDTH = 52;
 const CARD_CHROME = 4;
-/** The widest number a card shows, which sizes its digits (so they do not jump as values change). */
-const WIDEST = '100%';
+/**
+ * The widest number a card shows, which sizes its digits (so they do not jump as values
+ * change). The "%" goes in the caption: a big "%" would cost a size of digits on 80 columns.
+ */
+const WIDEST = '100';
 const MOST_SCALE = 4;
 
 interface Metric {
@@ -90,8 +93,8 @@ export function wallCardLines(fs: FleetServer, width: number, height: number, no
   const summary = gpuSummary(fs, width, now, look);
   // What fails in nvidia-smi takes a second line, from the digits' rows.
   const scale = wallScale(width, height - Math.max(0, summary.length - 1), shown.length, glyphs);
-  const valueText = (m: Metric) => (isKnown(m.pct) ? `${Math.round(m.pct)}%` : '-');
-  const caption = (m: Metric) => (stale && isKnown(m.pct) ? agedText(`${m.caption} ${valueText(m)}`, fs.server, now, glyphs.sep) : m.caption);
+  const valueText = (m: Metric) => (isKnown(m.pct) ? String(Math.round(m.pct)) : '-');
+  const caption = (m: Metric) => (stale && isKnown(m.pct) ? agedText(`${m.caption} ${valueText(m)}%`, fs.server, now, glyphs.sep) : `${m.caption} %`);
   const captions = shown.map((m) => paint(trouble ? theme.states.down : theme.muted, escapeTags(fit(caption(m), column - 1, glyphs.ellipsis).padEnd(column)))).join('');
   const big = shown.map((m) => bigText(stale ? '?' : valueText(m), glyphs, scale));
   const colourOf = (m: Metric) => (trouble ? theme.states.down : theme.levels[level(m.pct)]);
