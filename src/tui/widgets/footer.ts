@@ -48,7 +48,8 @@ export class Footer {
     const right = printable(info.status ? `${info.status} ` : '');
     const room = Math.max(0, width - right.length - 1);
     // Cut at a word with an ellipsis: a notice cut mid-word (or mid-number) reads as another one.
-    const shown = fitWords(left, room, this.look.glyphs.ellipsis);
+    // A prompt being typed is cut where the line ends: a word cut back would hide the cursor.
+    const shown = info.prompt !== undefined ? [...printable(left)].slice(0, room).join('') : fitWords(left, room, this.look.glyphs.ellipsis);
     const gap = ' '.repeat(Math.max(1, width - [...shown].length - right.length));
     this.box.setContent(escapeTags(`${shown}${gap}${right}`));
   }
