@@ -126,12 +126,14 @@ export function promotionStep(base: Route, version: string, percent: number): Ro
 }
 
 /**
- * An endpoint's health in one word: `standby` for a backend at weight 0 that is not drained and
- * passes its checks (ready to take traffic), else the word its proxy reported.
+ * An endpoint's health in one word: `standby` for a backend at weight 0 that is not drained,
+ * passes its checks and has no connection left to finish (ready to take traffic; its proxy
+ * counts it as draining, since it takes no new connections), else the word its proxy reported.
  */
 export function endpointHealth(e: EndpointStatus): string {
   const health = e.stats?.health ?? BackendHealth.BACKEND_HEALTH_UNSPECIFIED;
-  const standby = e.endpoint && e.endpoint.weight === 0 && !e.endpoint.draining && e.stats?.checksPassing && health === BackendHealth.BACKEND_HEALTH_HEALTHY;
+  const idle = health === BackendHealth.BACKEND_HEALTH_HEALTHY || (health === BackendHealth.BACKEND_HEALTH_DRAINING && e.stats?.active === 0);
+  const standby = e.endpoint && e.endpoint.weight === 0 && !e.endpoint.draining && e.stats?.checksPassing && idle;
   return standby ? 'standby' : healthNames.name(health);
 }
 

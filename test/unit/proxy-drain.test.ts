@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackendHealth } from '../../src/core/route.js';
+import { BackendHealth, endpointHealth } from '../../src/core/route.js';
 import { Backend, Client, cleanup, endpoint, endpointStats, eventually, freePort, healthOf, oneShot, route, routeStats, startProxy } from './proxy-harness.js';
 
 afterEach(cleanup);
@@ -30,19 +30,28 @@ describe('proxy drain', () => {
     await eventually('the backend side closed too', () => a.sockets.size === 0);
   });
 
-  it('a healthy backend at weight 0 with nothing to finish reports as a standby passing its checks; drained, it reports draining', async () => {
+  it('a healthy backend at weight 0 with nothing to finish reads as a standby passing its checks; drained, as draining', async () => {
     const a = await Backend.start('a');
     const b = await Backend.start('b');
     const port = await freePort();
     const proxy = startProxy();
-    await proxy.place([route('web', port, [endpoint(a.address), endpoint(b.address, { weight: 0 })])]);
-    const standby = await healthOf(proxy, 'web', b.address, BackendHealth.BACKEND_HEALTH_HEALTHY);
-    expect(standby).toMatchObject({ checksPassing: true, healthDetail: 'standby (weight 0): checks pass' });
+    const spare = endpoint(b.address, { weight: 0 });
+    await proxy.place([route('web', port, [endpoint(a.address), spare])]);
+    const standby = await eventually('b passing its checks', () => {
+      const s = endpointStats(proxy, 'web', b.address);
+      return s.checksPassing && s;
+    });
+    expect(standby).toMatchObject({ active: 0, health: BackendHealth.BACKEND_HEALTH_DRAINING, healthDetail: 'weight 0: no new connections' });
+    expect(endpointHealth({ endpoint: spare, stats: standby, bytesPerSec: 0 })).toBe('standby');
     expect(await oneShot(port)).toBe('a');
 
-    await proxy.place([route('web', port, [endpoint(a.address), endpoint(b.address, { weight: 0, draining: true })], { revision: 2 })]);
-    const drained = await healthOf(proxy, 'web', b.address, BackendHealth.BACKEND_HEALTH_DRAINING);
-    expect(drained.healthDetail).toBe('drained: no new connections');
+    const drained = { ...spare, draining: true };
+    await proxy.place([route('web', port, [endpoint(a.address), drained], { revision: 2 })]);
+    const report = await eventually('b drained', () => {
+      const s = endpointStats(proxy, 'web', b.address);
+      return s.healthDetail === 'drained: no new connections' && s;
+    });
+    expect(endpointHealth({ endpoint: drained, stats: report, bytesPerSec: 0 })).toBe('draining');
   });
 
   it('an endpoint taken out of the table drains, keeps reporting until its connections end, and comes back with its counters', async () => {

@@ -61,14 +61,6 @@ export class EndpointRuntime implements Pickable, Dialable {
     return this.removed || this.spec.draining || this.spec.weight === 0;
   }
 
-  /**
-   * At weight 0 but neither drained nor removed, with no connection left to finish: ready to
-   * take traffic when given a weight, so it reports its checks rather than "draining".
-   */
-  get standby(): boolean {
-    return this.spec.weight === 0 && !this.spec.draining && !this.removed && this.connections.size === 0;
-  }
-
   /** It may take a new connection now. */
   get candidate(): boolean {
     return !this.draining && !this.spec.held && this.health?.passable === true;
@@ -140,10 +132,10 @@ export class EndpointRuntime implements Pickable, Dialable {
     if (!h) {
       return { health: BackendHealth.BACKEND_HEALTH_UNHEALTHY, healthDetail: this.spec.detail ? `no address: ${this.spec.detail}` : 'no address', checksPassing: false };
     }
-    if (this.draining && h.passing && !this.standby) {
+    if (this.draining && h.passing) {
       return { health: BackendHealth.BACKEND_HEALTH_DRAINING, healthDetail: this.drainDetail(), checksPassing: true };
     }
-    const detail = this.spec.held && h.passable ? `held for a cut-over; ${h.detail}` : this.standby ? `standby (weight 0): ${h.detail}` : h.detail;
+    const detail = this.spec.held && h.passable ? `held for a cut-over; ${h.detail}` : h.detail;
     return { health: REPORTED[h.status], healthDetail: detail, checksPassing: h.passing };
   }
 
