@@ -80,6 +80,9 @@ function fleetHistory(registry: Registry): ServerHistory[] {
   return records.filter((r) => r.series.timestamps.length > 0).map((r) => historyOf(r.server.id, r.series, points));
 }
 
+/** How long a WatchFleet stream holds host samples to send them together. */
+export const SAMPLE_BATCH_MS = 250;
+
 /** Control: what the CLI and attached dashboards ask the controller. */
 export function control(opts: ControlOptions): Pick<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet'> {
   const { registry, workloads, coordinator, router, auth } = opts;
@@ -106,12 +109,33 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
       // Samples are dropped while the client is slow (the next one supersedes them);
       // server changes are always sent.
       let lagging = false;
-      const send = (msg: WatchFleetResponse, droppable: boolean) => {
+      const write = (msg: WatchFleetResponse, droppable: boolean) => {
         if (droppable && lagging) return;
         if (!call.write(msg)) lagging = true;
       };
+      // Samples go out together every SAMPLE_BATCH_MS, so a watcher of 1,000 hosts wakes a few
+      // times a second, not 1,000 (its socket reads, not its decoding, were most of its time).
+      // Any other event sends the held samples first: the order is the registry's.
+      let held: WatchFleetResponse[] = [];
+      let batchTimer: NodeJS.Timeout | undefined;
+      const flushSamples = () => {
+        clearTimeout(batchTimer);
+        batchTimer = undefined;
+        const batch = held;
+        held = [];
+        for (const msg of batch) write(msg, true);
+      };
+      const send = (msg: WatchFleetResponse, droppable: boolean) => {
+        flushSamples();
+        write(msg, droppable);
+      };
+      const sendSample = (msg: WatchFleetResponse) => {
+        if (lagging) return;
+        held.push(msg);
+        batchTimer ??= setTimeout(flushSamples, SAMPLE_BATCH_MS);
+      };
       const onServer = (server: Server) => send({ event: { $case: 'server', value: server } }, false);
-      const onSample = (serverId: string, sample: HostSample) => send({ event: { $case: 'sample', value: { serverId, sample } } }, true);
+      const onSample = (serverId: string, sample: HostSample) => sendSample({ event: { $case: 'sample', value: { serverId, sample } } });
       const onWorkload = (w: Workload) => send({ event: { $case: 'workload', value: w } }, false);
       const onRemoved = (ref: { name: string; serverId: string }) => send({ event: { $case: 'workloadRemoved', value: ref } }, false);
       // A migration's progress (bytes moved) may be dropped too; a change of phase never is.
@@ -136,6 +160,8 @@ export function control(opts: ControlOptions): Pick<ControlServer, 'listServers'
       const stop = () => {
         if (stopped) return;
         stopped = true;
+        clearTimeout(batchTimer);
+        held = [];
         if (opts.watchers) opts.watchers.count--;
         registry.off('server', onServer);
         registry.off('sample', onSample);

@@ -1,0 +1,94 @@
+import { EventEmitter } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { control, SAMPLE_BATCH_MS } from '../../src/controller/grpc/control.js';
+import { Registry } from '../../src/controller/registry.js';
+import type { AgentHello } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import type { WatchFleetResponse } from '../../src/gen/switchyard/v1/control.js';
+import { HOSTS, makeSample } from '../tui/fleet-fixture.js';
+
+function hello(id: string): AgentHello {
+  return {
+    protocolVersion: 1, serverId: id, hostname: `${id}.local`, name: id, addresses: ['10.0.0.1'], mac: 'aa:bb:cc:dd:ee:ff',
+    labels: {}, location: '', agentVersion: '0.1.0', joinToken: '', agentKey: '', advertiseAddress: '',
+  };
+}
+
+/** A WatchFleet stream's server end: it records what the handler writes, and when. */
+class RecordingCall extends EventEmitter {
+  readonly metadata = {};
+  readonly written: { at: number; event: string; serverId?: string }[] = [];
+  write(msg: WatchFleetResponse): boolean {
+    const e = msg.event;
+    this.written.push({ at: Date.now(), event: e?.$case ?? '?', serverId: e?.$case === 'sample' ? e.value.serverId : e?.$case === 'server' ? e.value.id : undefined });
+    return true;
+  }
+}
+
+describe('WatchFleet sends host samples in batches', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function watch(hosts: number) {
+    const registry = new Registry({ heartbeatTtlMs: 3000, graceMs: 10_000 });
+    const sessions = Array.from({ length: hosts }, (_, i) => {
+      const session = Symbol(`h${i}`);
+      registry.connect(hello(`h${i}`), session);
+      return session;
+    });
+    const events = () => Object.assign(new EventEmitter(), { list: () => [] });
+    const api = control({
+      registry,
+      workloads: events() as never,
+      coordinator: events() as never,
+      controllerId: 'c',
+      version: 'test',
+      listen: '127.0.0.1:0',
+      startedMs: 0,
+      auth: { check: () => 'tester' } as never,
+    });
+    const call = new RecordingCall();
+    api.watchFleet(call as never);
+    call.written.length = 0;
+    const beat = (i: number, t: number) => registry.heartbeat(`h${i}`, sessions[i]!, [makeSample(HOSTS.a100, t, Date.now())]);
+    return { registry, call, beat, sessions };
+  }
+
+  it('holds the samples of many hosts and writes them together, in the order they came', () => {
+    const { call, beat } = watch(100);
+    const start = Date.now();
+    // 100 hosts, their beats spread over one second.
+    for (let i = 0; i < 100; i++) {
+      beat(i, 1);
+      vi.advanceTimersByTime(10);
+    }
+    vi.advanceTimersByTime(SAMPLE_BATCH_MS);
+    const samples = call.written.filter((w) => w.event === 'sample');
+    expect(samples.map((w) => w.serverId)).toEqual(Array.from({ length: 100 }, (_, i) => `h${i}`));
+    // A few writes a second instead of one per host: the watcher wakes up that many times.
+    const moments = new Set(samples.map((w) => w.at));
+    expect(moments.size).toBeLessThanOrEqual(Math.ceil(1000 / SAMPLE_BATCH_MS) + 1);
+    // None waits longer than one batch.
+    expect(Math.max(...samples.map((w, i) => w.at - (start + i * 10)))).toBeLessThanOrEqual(SAMPLE_BATCH_MS);
+  });
+
+  it('sends held samples before any other event, so a host never goes back in time', () => {
+    const { registry, call, beat, sessions } = watch(2);
+    beat(0, 1);
+    beat(1, 1);
+    expect(call.written).toEqual([]);
+    registry.disconnect('h1', sessions[1]!);
+    expect(call.written.map((w) => `${w.event} ${w.serverId}`)).toEqual(['sample h0', 'sample h1', 'server h1']);
+  });
+
+  it('stops holding when the watcher goes', () => {
+    const { call, beat } = watch(1);
+    beat(0, 1);
+    call.emit('cancelled');
+    vi.advanceTimersByTime(SAMPLE_BATCH_MS * 2);
+    expect(call.written).toEqual([]);
+  });
+});
