@@ -44,7 +44,7 @@ describe('the migration wizard over real agents', () => {
   it('walks target → strategy → preflight → confirm → progress → result, and the workload moves', async () => {
     await h.press('w');
     await screenShows(/job\s+src-host\s+● running/, 'the workload listed');
-    await h.press('m');
+    await h.press('v');
     await screenShows(/Move it to[\s\S]*▶ dst-host/, 'the target step ranking dst-host');
     await h.press(KEY.enter);
     await screenShows(/How should it move\?/, 'the strategy step');
