@@ -174,7 +174,7 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     await new Promise((r) => setTimeout(r, 500));
     const m = await migrate('legacy', MigrationStrategy.MIGRATION_STRATEGY_FREEZE);
     const done = await api.waitForMigrationEnd(m.id);
-    expect(migrationPhases.name(done.phase)).toBe('committed');
+    expect(migrationPhases.name(done.phase), done.error).toBe('committed');
     await waitRunning('legacy', 'host-b');
     const thawed = await waitFor('legacy thawed on host-b', async () => /thawed at (\d+)/.exec(await logsOf('legacy'))?.[1]);
     expect(Number(thawed)).toBeGreaterThan(3);
