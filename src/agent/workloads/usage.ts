@@ -58,21 +58,33 @@ function rssBytes(status: string | undefined): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
-/**
- * How long SIGSTOP may take to land: the workload must be scheduled once, which a busy host may
- * delay (a whole test suite on two cores once took over 5 s), and a process in uninterruptible
- * sleep (state D, e.g. waiting on a loaded disk) stops only when that ends.
- */
+/** How long SIGSTOP may take to land: the workload must be scheduled once, which a busy host may delay. */
 export const STOP_WAIT_MS = 15_000;
+
+/** SIGSTOP's bit in /proc/PID/status's pending-signal masks (signal 19). */
+const SIGSTOP_BIT = 1n << 18n;
 
 /** How often a freeze sends SIGSTOP again while the workload is not yet stopped. */
 const RESTOP_EVERY_MS = 100;
 
 /**
+ * A process in uninterruptible sleep (D) with SIGSTOP pending runs no more of its own code: the
+ * signal is taken on its way back from the kernel, before anything else. It can be in D for good:
+ * a shell (dash) waiting in vfork for a child that the group's SIGSTOP caught before its exec
+ * stays there until the child runs again — as frozen as it gets, and never in state T.
+ */
+async function stopPending(pid: number): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const masks = [...status.matchAll(/^(?:ShdPnd|SigPnd):\s*([0-9a-f]+)$/gm)].map((m) => BigInt(`0x${m[1]}`));
+  return masks.some((mask) => (mask & SIGSTOP_BIT) !== 0n);
+}
+
+/**
  * Waits until the kernel reports `pid` stopped (state T): SIGSTOP takes effect asynchronously,
  * and a freeze must not read the state dir while the workload can still write to it. `stop`
  * sends the signal, at once and again every 100 ms until it lands (under load a freeze once
- * found the workload still running 5 s after a single SIGSTOP). 'gone': the process exited first.
+ * found the workload still running 5 s after a single SIGSTOP), or until it is in D with SIGSTOP
+ * pending (see stopPending). 'gone': the process exited first.
  */
 export async function waitForStop(pid: number, stop: () => void, timeoutMs = STOP_WAIT_MS): Promise<'stopped' | 'gone' | { timeout: string }> {
   const deadline = Date.now() + timeoutMs;
@@ -88,6 +100,7 @@ export async function waitForStop(pid: number, stop: () => void, timeoutMs = STO
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
     if (state === 'T' || state === 't') return 'stopped';
     if (!stat || state === 'Z' || state === 'X') return 'gone';
+    if (state === 'D' && (await stopPending(pid))) return 'stopped';
     seen.add(state);
     // What the kernel said meanwhile, for the error: R running, S sleeping, D uninterruptible.
     if (Date.now() > deadline) return { timeout: [...seen].join('') };
