@@ -37,6 +37,17 @@ describe('server view', () => {
     expect(screen).not.toMatch(/page \d\/\d/);
   });
 
+  it('titles the header with the server in the very frame that opens it, even with a frame already pending', async () => {
+    const fleet = sampleFleet();
+    h = openHeadless(fleet, { cols: 120, rows: 40 });
+    await h.press('l');
+    // A state change marks the header dirty before the key does: it must still draw after the view.
+    const [, second] = fleet.list();
+    fleet.setState(second!.server.id, second!.server.state, Date.now());
+    await h.press(KEY.enter);
+    expect(h.text().split('\n')[0]).toContain('Fleet › gpu-a100-01');
+  });
+
   it('pages its panes at 80x24 and keeps every line inside the screen', async () => {
     const { text, press } = await openA100(80, 24);
     let screen = text();

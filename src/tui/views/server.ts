@@ -38,7 +38,6 @@ export class ServerView implements View {
   private readonly missing: blessed.Widgets.BoxElement;
   private current = 0;
   private pageCount = 1;
-  private serverName = '';
   /** A hidden view ignores frames it was marked dirty for before it was hidden. */
   private visible = false;
 
@@ -57,12 +56,10 @@ export class ServerView implements View {
     const fs = id === undefined ? undefined : this.ctx.source.get(id);
     if (!fs) {
       this.hideAll();
-      this.serverName = '';
       this.missing.setContent(paint(this.ctx.theme.muted, 'This server is no longer in the fleet. Esc goes back.'));
       this.missing.show();
       return;
     }
-    this.serverName = fs.server.name;
     const { width, height } = this.ctx.size();
     const panes = this.panes(fs);
     const pages = layoutPanes(panes.map((p) => p.height), width, height);
@@ -100,8 +97,11 @@ export class ServerView implements View {
     return this.pageCount > 1 ? `page ${this.current + 1}/${this.pageCount}` : '';
   }
 
+  /** From the selection itself, not from the last update: the header may be drawn before this view in a frame. */
   breadcrumb(): string {
-    return this.serverName ? `Fleet ${this.ctx.glyphs.crumb} ${this.serverName}` : 'Fleet';
+    const id = this.ctx.state.selectedId;
+    const fs = id === undefined ? undefined : this.ctx.source.get(id);
+    return fs ? `Fleet ${this.ctx.glyphs.crumb} ${fs.server.name}` : 'Fleet';
   }
 
   /**
