@@ -11,9 +11,10 @@ import { Transfers } from '../../src/agent/transfer.js';
 import { Supervisor } from '../../src/agent/workloads/supervisor.js';
 import { CheckpointStore } from '../../src/controller/checkpoints.js';
 import { silentLogger } from '../../src/core/log.js';
-import { MigrationStrategy, RestartPolicy, WorkloadState, type WorkloadSpec } from '../../src/core/workload.js';
+import { WorkloadState } from '../../src/core/workload.js';
 import { AgentGatewayService } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { tempDir, waitFor } from '../helpers/procs.js';
+import { workloadSpec } from '../helpers/specs.js';
 
 const MB = 1024 * 1024;
 let umaskBefore: number;
@@ -48,22 +49,7 @@ function modes(dir: string, rel = ''): [string, string][] {
     });
 }
 
-function spec(name: string, command: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec {
-  return {
-    name,
-    command,
-    args: [],
-    env: {},
-    cwd: '',
-    labels: {},
-    restart: RestartPolicy.RESTART_POLICY_NEVER,
-    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
-    checkpointSignal: '',
-    checkpointTimeoutMs: 0,
-    ports: [],
-    ...extra,
-  };
-}
+const spec = workloadSpec;
 
 async function supervisor(dataDir: string): Promise<Supervisor> {
   const sup = await Supervisor.open({ dataDir, serverId: 'srv-modes', log: silentLogger });

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/agent/workloads/supervisor.js';
 import { YardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
-import { MigrationStrategy, RestartPolicy, WorkloadState, type Workload, type WorkloadSpec } from '../../src/core/workload.js';
+import { RestartPolicy, WorkloadState, type Workload, type WorkloadSpec } from '../../src/core/workload.js';
 import { tempDir, waitFor } from '../helpers/procs.js';
+import { workloadSpec } from '../helpers/specs.js';
 
 const S = WorkloadState;
 const MB = 1024 * 1024;
@@ -30,22 +31,7 @@ function script(name: string, body: string): string {
   return file;
 }
 
-function spec(name: string, command: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec {
-  return {
-    name,
-    command,
-    args: [],
-    env: {},
-    cwd: '',
-    labels: {},
-    restart: RestartPolicy.RESTART_POLICY_NEVER,
-    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
-    checkpointSignal: '',
-    checkpointTimeoutMs: 0,
-    ports: [],
-    ...extra,
-  };
-}
+const spec = workloadSpec;
 
 function state(sup: Supervisor, name: string, want: WorkloadState): Promise<Workload> {
   return waitFor(`${name} to be ${want} (now ${JSON.stringify(sup.get(name)?.state)} ${sup.get(name)?.message})`, () => {
