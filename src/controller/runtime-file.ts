@@ -1,4 +1,5 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { YardError } from '../core/errors.js';
 import { processAlive } from '../core/pid.js';
 
 /** controller.json: while a controller runs, where it listens, so the CLI can find it. */
@@ -14,7 +15,12 @@ export async function readRuntime(file: string): Promise<RuntimeInfo | undefined
   let info: RuntimeInfo;
   try {
     info = JSON.parse(await readFile(file, 'utf8')) as RuntimeInfo;
-  } catch {
+  } catch (err) {
+    // Not ours to read: a controller may well run there, for another user. Say so, not "none".
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new YardError('PERMISSION_DENIED', `cannot read ${file}: its data dir belongs to another user; run as that user, or use --controller HOST:PORT with the operator token`);
+    }
     return undefined;
   }
   return typeof info.pid === 'number' && typeof info.address === 'string' && processAlive(info.pid) ? info : undefined;

@@ -145,7 +145,8 @@ describe('access to a running controller', () => {
 
   it.skipIf(!canRunAsNobody())('refuses a second local user: no socket, no TCP Control, no tokens to read', async () => {
     const viaSocket = await runAsNobody(['servers', '--data-dir', ctlDir]);
-    expect(viaSocket.code).not.toBe(0);
+    expect(viaSocket.code).toBe(1);
+    expect(viaSocket.out).toMatch(/its data dir belongs to another user/);
     const viaTcp = await runAsNobody(['run', '--on', 'h1', '--name', 'as-nobody', '--controller', address, '--data-dir', '/tmp', '--', 'id']);
     expect(viaTcp.code).toBe(1);
     expect(viaTcp.out).toMatch(/needs the operator token over TCP/);
