@@ -21,6 +21,12 @@ export interface DashCostOptions {
   servers: number[];
   warmupS: number;
   seconds: number;
+  /**
+   * Seconds after its first screen at which the steady window starts (the headline figure): a
+   * Node program spends its first minute compiling hot code and growing its heap, which a wall
+   * display running for days does not. 0 measures only the first window.
+   */
+  steadyAfterS: number;
   cols: number;
   rows: number;
   log: (line: string) => void;
@@ -38,6 +44,10 @@ export interface Measured {
   writesPerS: number;
   /** The first lines of its screen at the end of the window. */
   screenTop: string[];
+  /** The first window (right after the warm-up) when `usage` is the steady one. */
+  first?: ProcUsage;
+  /** Seconds after its first screen at which the window of `usage` started. */
+  windowAtS: number;
 }
 
 export interface DashboardRun extends Measured {
@@ -67,6 +77,8 @@ export interface DashCostResult {
   cols: number;
   rows: number;
   seconds: number;
+  warmupS: number;
+  steadyAfterS: number;
   dashboards: (DashboardRun | { servers: number; error: string })[];
   gtop: Measured | Skipped | { name: string; error: string };
   btop: Measured | Skipped | { name: string; error: string };
@@ -175,6 +187,22 @@ export function terminalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The first window (after the warm-up), then, when `steadyAfterS` is later, the steady one that
+ * starts that long after `shownAt` (its first screen): `usage` is the steady window's.
+ */
+async function measureWindows(app: PtyApp, shownAt: number, opts: DashCostOptions): Promise<{ usage: ProcUsage; first?: ProcUsage; windowAtS: number; bytesPerS: number; writesPerS: number }> {
+  await sleep(Math.max(0, shownAt + opts.warmupS * 1000 - performance.now()));
+  const firstAtS = (performance.now() - shownAt) / 1000;
+  const first = await measure(app, opts.seconds);
+  const wait = shownAt + opts.steadyAfterS * 1000 - performance.now();
+  if (opts.steadyAfterS <= 0 || wait < -opts.seconds * 500) return { ...first, windowAtS: firstAtS };
+  await sleep(Math.max(0, wait));
+  const windowAtS = (performance.now() - shownAt) / 1000;
+  const steady = await measure(app, opts.seconds);
+  return { ...steady, first: first.usage, windowAtS };
+}
+
 /** Measures `app` for `seconds`: its own CPU and RSS (ProcMonitor), bytes and writes to the pty. */
 async function measure(app: PtyApp, seconds: number): Promise<{ usage: ProcUsage; bytesPerS: number; writesPerS: number }> {
   const bytes0 = app.bytes;
@@ -257,12 +285,12 @@ const numbersRe = /\bCPU\b[^\n%]*\d%/;
 const LAUNCH_POLL_MS = 20;
 
 /** Warm-up, then the window: the dashboard, the controller (when apart) and this process. */
-async function measureDashboard(app: PtyApp, ctlPid: number | undefined, opts: DashCostOptions) {
-  await sleep(opts.warmupS * 1000);
+async function measureDashboard(app: PtyApp, shownAt: number, ctlPid: number | undefined, opts: DashCostOptions) {
+  // The controller and this process are measured over the whole run, both windows and between.
   const ctlMon = ctlPid === undefined ? undefined : new ProcMonitor(ctlPid);
   const bench0 = process.cpuUsage();
   const benchT0 = performance.now();
-  const m = await measure(app, opts.seconds);
+  const m = await measureWindows(app, shownAt, opts);
   const ctlUsage = ctlMon?.stop();
   const benchCpu = process.cpuUsage(bench0);
   const benchCpuPct = ((benchCpu.user + benchCpu.system) / 1000 / (performance.now() - benchT0)) * 100;
@@ -302,6 +330,7 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
     ];
     let mode: DashboardRun['mode'] | undefined;
     let startS = Number.NaN;
+    let shownAt = 0;
     for (const attempt of attempts) {
       const t0 = performance.now();
       const candidate = new PtyApp(`yard (${attempt.mode})`, process.execPath, [...dashNodeFlags(), YARD, ...attempt.args], { cols: opts.cols, rows: opts.rows, env: terminalEnv() });
@@ -310,7 +339,8 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
         if (/\(embedded\)/.test(screen) || !/\(attached\)/.test(screen)) throw new Error(`it did not attach: its header reads ${JSON.stringify(screen.split('\n')[0]?.trim())}`);
         app = candidate;
         mode = attempt.mode;
-        startS = (performance.now() - t0) / 1000;
+        shownAt = performance.now();
+        startS = (shownAt - t0) / 1000;
         break;
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
@@ -320,8 +350,8 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
       }
     }
     if (!app || !mode) return undefined;
-    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) ${mode}, fleet and numbers on screen ${startS.toFixed(2)} s after spawn; warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
-    const m = await measureDashboard(app, ctl.proc.pid, opts);
+    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) ${mode}, fleet and numbers on screen ${startS.toFixed(2)} s after spawn; warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`);
+    const m = await measureDashboard(app, shownAt, ctl.proc.pid, opts);
     const counters = fleet.counters();
     if (counters.errors) notes.push(`${counters.errors} simulated sessions failed`);
     return {
@@ -355,9 +385,10 @@ async function runEmbedded(servers: number, opts: DashCostOptions, notes: string
     await app.waitForScreen('its header (embedded)', (s) => /\(embedded\)/.test(s), 30_000);
     fleet = await startSimFleet({ address, joinToken: readFileSync(join(dataDir, 'token'), 'utf8').trim(), agents: servers, batchSize: 100, batchEveryMs: 500, log });
     await app.waitForScreen(`"${servers}/${servers} online"`, (s) => online.test(s), 30_000);
-    const startS = (performance.now() - t0) / 1000;
-    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) embedded on ${address}; warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
-    const m = await measureDashboard(app, undefined, opts);
+    const shownAt = performance.now();
+    const startS = (shownAt - t0) / 1000;
+    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) embedded on ${address}; warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`);
+    const m = await measureDashboard(app, shownAt, undefined, opts);
     notes.push('embedded dashboard: the figure includes the controller\'s own work');
     return {
       name: `yard, ${servers} servers`,
@@ -385,9 +416,9 @@ async function runTop(name: string, file: string, args: string[], ready: (screen
   const app = new PtyApp(name, file, args, { cols: opts.cols, rows: opts.rows, env });
   try {
     await app.waitForScreen(`its first screen`, ready, 20_000);
-    opts.log(`  ${name} pid ${app.pid} (${exeOf(app.pid)}); warming up ${opts.warmupS} s, then measuring ${opts.seconds} s…`);
-    await sleep(opts.warmupS * 1000);
-    const m = await measure(app, opts.seconds);
+    const shownAt = performance.now();
+    opts.log(`  ${name} pid ${app.pid} (${exeOf(app.pid)}); warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`);
+    const m = await measureWindows(app, shownAt, opts);
     if (!app.running) throw new Error(`${name} exited during the window (code ${app.exitCode})`);
     const screen = app.screen();
     return { name, how: [file, ...args].join(' '), pid: app.pid, ...m, screenTop: screen.split('\n').slice(0, 4).map((l) => l.trimEnd()) };
@@ -446,5 +477,5 @@ export async function runDashboardCost(opts: DashCostOptions): Promise<DashCostR
       log(`  btop failed: ${btop.error}`);
     }
   }
-  return { cols: opts.cols, rows: opts.rows, seconds: opts.seconds, dashboards, gtop, btop };
+  return { cols: opts.cols, rows: opts.rows, seconds: opts.seconds, warmupS: opts.warmupS, steadyAfterS: opts.steadyAfterS, dashboards, gtop, btop };
 }

@@ -17,11 +17,12 @@ import type { SoakResult } from './soak.js';
 
 const STEPS = ['fleet', 'render', 'dash', 'soak', 'agent', 'migrate', 'proxy', 'chaos'];
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--dash-seconds S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark (default 1000)
   --seconds S         steady-state window of the controller benchmark (default 30)
   --agent-seconds S   measurement window of the agent benchmark (default 30)
   --dash-seconds S    measurement window of the dashboard, gtop and btop, each (default 20)
+  --dash-steady S     start the steady window (the headline) S seconds after each program's first screen (default 90; 0: first window only)
   --dash-servers LIST fleet sizes the dashboard benchmark watches (default 100,1000)
   --soak-seconds S    how long the wall soaks in a churning fleet, after 30 s of warm-up (default 180)
   --frames N          frames timed by the render benchmark (default 200)
@@ -86,7 +87,7 @@ function sizesFlag(v: string | undefined, dflt: number[]): number[] {
   return sizes;
 }
 
-let args: { agents: number; seconds: number; agentSeconds: number; dashSeconds: number; dashServers: number[]; soakSeconds: number; frames: number; stateMb: number[]; proxySeconds: number; proxyStreams: number; runs: number; seed: number; only: Set<string> };
+let args: { agents: number; seconds: number; agentSeconds: number; dashSeconds: number; dashSteady: number; dashServers: number[]; soakSeconds: number; frames: number; stateMb: number[]; proxySeconds: number; proxyStreams: number; runs: number; seed: number; only: Set<string> };
 try {
   const { values } = parseArgs({
     options: {
@@ -95,6 +96,7 @@ try {
       'agent-seconds': { type: 'string' },
       'dash-seconds': { type: 'string' },
       'dash-servers': { type: 'string' },
+      'dash-steady': { type: 'string' },
       'soak-seconds': { type: 'string' },
       frames: { type: 'string' },
       'state-mb': { type: 'string' },
@@ -118,6 +120,7 @@ try {
     seconds: intFlag(values.seconds, 'seconds', 30, 1, 600),
     agentSeconds: intFlag(values['agent-seconds'], 'agent-seconds', 30, 1, 600),
     dashSeconds: intFlag(values['dash-seconds'], 'dash-seconds', 20, 1, 600),
+    dashSteady: intFlag(values['dash-steady'], 'dash-steady', 90, 0, 3600),
     dashServers: countsFlag(values['dash-servers'], 'dash-servers', [100, 1000], 0, 20_000),
     soakSeconds: intFlag(values['soak-seconds'], 'soak-seconds', 180, 10, 86_400),
     frames: intFlag(values.frames, 'frames', 200, 1, 10_000),
@@ -267,7 +270,7 @@ try {
       'dashboard 160x48 vs gtop and btop',
       async () => {
         const { runDashboardCost } = await import('./dashboard-cost.js');
-        return runDashboardCost({ servers: args.dashServers, warmupS: 5, seconds: args.dashSeconds, cols: 160, rows: 48, log });
+        return runDashboardCost({ servers: args.dashServers, warmupS: 5, seconds: args.dashSeconds, steadyAfterS: args.dashSteady, cols: 160, rows: 48, log });
       },
       (r) => reportDash(r),
     );
@@ -379,6 +382,7 @@ function reportDash(r: DashCostResult): void {
     if (run.servers === 100 && gtop) targets.push(`(gtop ${fmt(gtop.usage.cpuPct, 1)} %, ${fmt(gtop.usage.cpuPct + gtop.usage.childrenCpuPct, 1)} with its children)`);
     lines.push(
       row(label, usage(run), targets.length ? `target ${targets.join('   ')}` : ''),
+      ...firstRow(run),
       row('  launch', `whole fleet and a host's numbers on screen ${fmt(run.startS, 2)} s after spawn`, `target ≤ ${TARGETS.dashLaunchS} s   ${ok(run.startS <= TARGETS.dashLaunchS)}`),
       row('  details', `${run.mode}, "${run.onlineText}" on screen ${ok(run.allOnline)}`, `${fmt(run.writesPerS, 1)} writes/s, ${fmt(run.bytesPerS / 1024, 1)} KiB/s to the pty, RSS ${fmt(mb(run.usage.rssFirstBytes), 0)} → ${fmt(mb(run.usage.rssLastBytes), 0)} MB`),
       row(
@@ -397,12 +401,20 @@ function reportDash(r: DashCostResult): void {
     else {
       lines.push(
         row(label, usage(t), `its children ${fmt(t.usage.childrenCpuPct, 1)} % more; ${fmt(t.writesPerS, 1)} writes/s, ${fmt(t.bytesPerS / 1024, 1)} KiB/s to the pty`),
+        ...firstRow(t),
         row('  ran as', t.how.length > 54 ? `…${t.how.slice(-53)}` : t.how, busy(t.usage.machineBusyPct, t.usage.cpuPct + t.usage.childrenCpuPct)),
       );
       log(`  screen top (${t.name}): ${t.screenTop.map((l) => JSON.stringify(l)).join('\n                   ')}`);
     }
   }
-  lines.push(row('  (method)', `each alone in its pty: ${r.seconds} s after 5 s of warm-up, own pid, /proc`, '100 % = one core'));
+  const windows = r.steadyAfterS > 0 ? `${r.seconds} s from ${r.steadyAfterS} s after its first screen (steady; first window: ${r.seconds} s after ${r.warmupS} s)` : `${r.seconds} s after ${r.warmupS} s of warm-up`;
+  lines.push(row('  (method)', `each alone in its pty: ${windows}, own pid, /proc`, '100 % = one core'));
+}
+
+/** The first window's CPU, when the headline is the steady one (a Node program's first minute compiles its hot code). */
+function firstRow(m: Measured): string[] {
+  if (!m.first) return [];
+  return [row('  first window', `CPU ${fmt(m.first.cpuPct, 1)} % of a core, RSS max ${fmt(mb(m.first.rssMaxBytes), 0)} MB`, `the headline window starts ${fmt(m.windowAtS, 0)} s after its first screen`)];
 }
 
 function reportSoak(r: SoakResult): void {
