@@ -6,9 +6,10 @@ import { serverName } from '../render/migration.js';
 import { Table } from '../widgets/table.js';
 import { TextBox } from '../widgets/text-box.js';
 import { ListCursor } from './list-cursor.js';
+import { ListView } from './list-view.js';
 import { migrationColumns } from './migration-columns.js';
 import { migrationDetails } from './migration-details.js';
-import type { View, ViewContext, ViewName } from './view.js';
+import type { ViewContext, ViewName } from './view.js';
 
 function filtered(ctx: ViewContext): readonly Migration[] {
   const all = ctx.source.migrations();
@@ -22,34 +23,30 @@ function filtered(ctx: ViewContext): readonly Migration[] {
 }
 
 /** Live migrations and their history, newest first; Enter shows one in detail, c cancels a live one. */
-export class MigrationsView implements View {
+export class MigrationsView extends ListView<Migration> {
   readonly name = 'migrations' as const;
   private readonly look: Look;
   private readonly table: Table<Migration>;
   private readonly details: TextBox;
   private readonly columns: Column<Migration>[];
-  private readonly cursor: ListCursor<Migration>;
-  private rows: readonly Migration[] = [];
-  private pageRows = 1;
   private showingDetails = false;
-  private visible = false;
 
-  constructor(private readonly ctx: ViewContext) {
+  constructor(ctx: ViewContext) {
+    super(ctx, new ListCursor((m) => m.id, () => ctx.state.selectedMigration, (id) => {
+      ctx.state.selectedMigration = id;
+    }));
     this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
     this.table = new Table(ctx.parent, this.look);
     this.details = new TextBox(ctx.parent, this.look);
     this.columns = migrationColumns({ source: ctx.source, look: this.look, now: ctx.now });
-    this.cursor = new ListCursor((m) => m.id, () => ctx.state.selectedMigration, (id) => {
-      ctx.state.selectedMigration = id;
-    });
   }
 
-  update(): void {
-    if (!this.visible) return;
-    const { width, height } = this.ctx.size();
+  protected current(): readonly Migration[] {
+    return filtered(this.ctx);
+  }
+
+  protected draw(width: number, height: number): void {
     const rect = { left: 0, top: 0, width, height };
-    this.rows = filtered(this.ctx);
-    this.pageRows = Math.max(1, height - 3);
     const selected = this.cursor.index(this.rows);
     const m = this.rows[selected];
     if (this.showingDetails && m) {
@@ -60,7 +57,7 @@ export class MigrationsView implements View {
     this.showingDetails = false;
     this.details.hide();
     const live = this.ctx.source.migrations().filter((x) => !migrationDone(x.phase)).length;
-    const filter = this.ctx.state.filters.migrations;
+    const filter = this.filter();
     this.table.show(rect, {
       label: `Migrations (${live} live, ${this.rows.length} shown)`,
       columns: this.columns,
@@ -71,24 +68,18 @@ export class MigrationsView implements View {
     });
   }
 
-  show(): void {
-    this.visible = true;
-    this.ctx.markDirty(this);
-  }
-
-  hide(): void {
-    this.visible = false;
+  protected clear(): void {
     this.table.hide();
     this.details.hide();
   }
 
-  context(): 'migrations' | 'details' {
+  override context(): 'migrations' | 'details' {
     return this.showingDetails ? 'details' : 'migrations';
   }
 
   status(): string {
     const total = this.ctx.source.migrations().length;
-    if (this.ctx.state.filters.migrations !== '') return `${this.rows.length} of ${total} match`;
+    if (this.filter() !== '') return `${this.rows.length} of ${total} match`;
     const at = this.cursor.index(this.rows);
     return at >= 0 ? `${at + 1} of ${total}` : '';
   }
@@ -98,18 +89,6 @@ export class MigrationsView implements View {
     return m ? `Migrations ${this.ctx.glyphs.crumb} ${m.id.slice(0, 8)}` : 'Migrations';
   }
 
-  move(_dx: number, dy: number): void {
-    this.select(this.cursor.index(this.rows) + dy);
-  }
-
-  page(delta: number): void {
-    this.select(this.cursor.index(this.rows) + delta * this.pageRows);
-  }
-
-  edge(which: 'first' | 'last'): void {
-    this.select(which === 'first' ? 0 : this.rows.length - 1);
-  }
-
   /** Enter: the selected migration in detail, in place. */
   open(): ViewName | undefined {
     this.showingDetails = this.cursor.selected(this.rows) !== undefined;
@@ -117,7 +96,7 @@ export class MigrationsView implements View {
     return undefined;
   }
 
-  back(): boolean {
+  override back(): boolean {
     if (!this.showingDetails) return false;
     this.showingDetails = false;
     this.ctx.markDirty(this);
@@ -125,11 +104,6 @@ export class MigrationsView implements View {
   }
 
   selectedMigration(): Migration | undefined {
-    return this.cursor.selected(filtered(this.ctx));
-  }
-
-  private select(index: number): void {
-    this.cursor.select(this.rows, index);
-    this.ctx.markDirty(this);
+    return this.selectedRow();
   }
 }

@@ -5,50 +5,45 @@ import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { hide, labelText, place } from '../widgets/rect.js';
 import { ListCursor } from './list-cursor.js';
+import { ListView } from './list-view.js';
 import { endpointColumns, type EndpointRow } from './routes-columns.js';
 import { filteredRoutes, routeRows, serviceLine, type RouteRow } from './routes-rows.js';
-import type { RouteSelection, View, ViewContext, ViewName } from './view.js';
-
-/** Border and header line. */
-const CHROME_ROWS = 3;
+import type { RouteSelection, ViewContext, ViewName } from './view.js';
 
 /**
  * Every route, one block per service: its line (listener, policy, connections, throughput,
  * promotion or error), then a row per backend with its weight, health, connections and a
  * throughput sparkline. j/k select a service or a backend; w, p, r and d act on it.
  */
-export class RoutesView implements View {
+export class RoutesView extends ListView<RouteRow> {
   readonly name = 'routes' as const;
   private readonly look: Look;
   private readonly box: blessed.Widgets.BoxElement;
   private readonly columns: Column<EndpointRow>[];
   private readonly traffic: Column<EndpointRow>;
-  private readonly cursor: ListCursor<RouteRow>;
   private routes: readonly FleetRoute[] = [];
-  private rows: RouteRow[] = [];
   private fitted: Fitted<EndpointRow>[] = [];
-  private visibleRows = 1;
   /** The first row on screen. */
   private offset = 0;
   /** A wall shows no selection: it turns pages instead. */
   private wallPage = 0;
   private label = '';
-  private visible = false;
 
-  constructor(private readonly ctx: ViewContext) {
+  constructor(ctx: ViewContext) {
+    super(ctx, new ListCursor((row) => row.key, () => ctx.state.selectedRoute, (key) => {
+      ctx.state.selectedRoute = key;
+    }));
     this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
     this.box = blessed.box({ parent: ctx.parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
     ({ columns: this.columns, traffic: this.traffic } = endpointColumns({ source: ctx.source, look: this.look }, () => this.sparkWidth()));
-    this.cursor = new ListCursor((row) => row.key, () => ctx.state.selectedRoute, (key) => {
-      ctx.state.selectedRoute = key;
-    });
   }
 
-  update(): void {
-    if (!this.visible) return;
-    const { width, height } = this.ctx.size();
-    this.refresh();
-    this.visibleRows = Math.max(1, height - CHROME_ROWS);
+  protected current(): readonly RouteRow[] {
+    this.routes = filteredRoutes(this.ctx.source, this.filter());
+    return routeRows(this.routes);
+  }
+
+  protected draw(width: number, height: number): void {
     const marker = this.ctx.glyphs.selected.length + 1;
     const inner = width - 4 - marker;
     this.fitted = fitColumns(this.columns, inner);
@@ -56,7 +51,7 @@ export class RoutesView implements View {
     this.scroll(selected);
     const { theme, glyphs } = this.look;
     const lines = [paint(theme.muted, `${' '.repeat(marker)}${headerLine(this.fitted, glyphs.ellipsis)}`)];
-    this.rows.slice(this.offset, this.offset + this.visibleRows).forEach((row, i) => {
+    this.rows.slice(this.offset, this.offset + this.pageRows).forEach((row, i) => {
       const text = row.kind === 'service' ? serviceLine(row.route, this.ctx.source, inner, this.look) : rowLine(this.fitted, row, glyphs.ellipsis);
       lines.push(this.offset + i === selected ? `{inverse}${glyphs.selected} ${text}{/inverse}` : `${' '.repeat(marker)}${text}`);
     });
@@ -66,23 +61,13 @@ export class RoutesView implements View {
     place(this.box, { left: 0, top: 0, width, height });
   }
 
-  show(): void {
-    this.visible = true;
-    this.ctx.markDirty(this);
-  }
-
-  hide(): void {
-    this.visible = false;
+  protected clear(): void {
     hide(this.box);
-  }
-
-  context(): 'routes' {
-    return 'routes';
   }
 
   status(): string {
     const total = this.ctx.source.routes().length;
-    if (this.ctx.state.filters.routes !== '') return `${this.routes.length} of ${total} match`;
+    if (this.filter() !== '') return `${this.routes.length} of ${total} match`;
     const at = this.cursor.index(this.rows);
     return at >= 0 && !this.ctx.wall ? `${at + 1} of ${this.rows.length}` : count(total, 'service');
   }
@@ -92,26 +77,22 @@ export class RoutesView implements View {
   }
 
   position(): { page: number; pages: number } {
-    return { page: this.wallPage, pages: Math.max(1, Math.ceil(this.rows.length / this.visibleRows)) };
+    return { page: this.wallPage, pages: Math.max(1, Math.ceil(this.rows.length / this.pageRows)) };
   }
 
-  move(_dx: number, dy: number): void {
-    this.select(this.cursor.index(this.rows) + dy);
-  }
-
-  page(delta: number): void {
+  override page(delta: number): void {
     if (this.ctx.wall) {
       const { pages } = this.position();
       this.wallPage = Math.min(Math.max(this.wallPage + delta, 0), pages - 1);
       this.ctx.markDirty(this);
       return;
     }
-    this.select(this.cursor.index(this.rows) + delta * this.visibleRows);
+    super.page(delta);
   }
 
-  edge(which: 'first' | 'last'): void {
+  override edge(which: 'first' | 'last'): void {
     this.wallPage = 0;
-    this.select(which === 'first' ? 0 : this.rows.length - 1);
+    super.edge(which);
   }
 
   /** Enter: the server the selected backend runs on, or the service's proxy. */
@@ -127,34 +108,19 @@ export class RoutesView implements View {
     return 'server';
   }
 
-  back(): boolean {
-    return false;
-  }
-
   selectedRoute(): RouteSelection | undefined {
-    this.refresh();
-    const row = this.cursor.selected(this.rows);
+    const row = this.selectedRow();
     if (!row) return undefined;
     return row.kind === 'service' ? { route: row.route } : { route: row.route, endpoint: row.endpoint };
-  }
-
-  private refresh(): void {
-    this.routes = filteredRoutes(this.ctx.source, this.ctx.state.filters.routes);
-    this.rows = routeRows(this.routes);
   }
 
   private sparkWidth(): number {
     return this.fitted.find((f) => f.column === this.traffic)?.width ?? 0;
   }
 
-  private select(index: number): void {
-    this.cursor.select(this.rows, index);
-    this.ctx.markDirty(this);
-  }
-
   /** Keeps the selection in sight; a wall shows its page. */
   private scroll(selected: number): void {
-    const visible = this.visibleRows;
+    const visible = this.pageRows;
     if (this.ctx.wall) this.offset = Math.min(this.wallPage, this.position().pages - 1) * visible;
     if (selected >= 0 && selected < this.offset) this.offset = selected;
     if (selected >= this.offset + visible) this.offset = selected - visible + 1;
@@ -162,7 +128,7 @@ export class RoutesView implements View {
   }
 
   private emptyText(): string {
-    const filter = this.ctx.state.filters.routes;
+    const filter = this.filter();
     return filter === '' ? 'No routes yet: `yard route apply -f web.yaml` creates one.' : `No route matches "${escapeTags(filter)}". Esc clears the filter.`;
   }
 
