@@ -1,0 +1,26 @@
+import type { Migration } from '../workload.js';
+import { transferText } from './bytes.js';
+import { isKnown, UNKNOWN } from './numbers.js';
+import { durationText } from './time.js';
+
+/** Downtime, where none at all (a blue/green restart) reads "none" rather than "0 ms". */
+export function downtimeText(ms: number | undefined, unknown = UNKNOWN): string {
+  return ms === 0 ? 'none' : durationText(ms, unknown);
+}
+
+/** What is known of each phase's time, [what, how long] in order, as `yard migrate` and the dashboard list them. */
+export function timingRows(m: Migration, unknown = UNKNOWN): [string, string][] {
+  const t = m.timings ?? { transferBytes: 0 };
+  const moved = t.transferBytes > 0 || isKnown(t.transferMs);
+  const rows: [string, string][] = [
+    ['checkpoint', durationText(t.checkpointMs, unknown)],
+    ['transfer', moved ? transferText(t.transferBytes, t.transferMs, unknown) : unknown],
+    ['restore', durationText(t.restoreMs, unknown)],
+    ['verify', durationText(t.verifyMs, unknown)],
+    ['downtime', downtimeText(t.downtimeMs, unknown)],
+  ];
+  // Only for a workload that backs routes.
+  if (isKnown(t.trafficHeldMs)) rows.push(['traffic', `held ${durationText(t.trafficHeldMs)} at the proxies during the cutover`]);
+  if (isKnown(t.trafficShiftMs)) rows.push(['traffic', `shifted to the target in ${durationText(t.trafficShiftMs)}`]);
+  return rows;
+}
