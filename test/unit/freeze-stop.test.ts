@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitForStop } from '../../src/agent/workloads/usage.js';
 
@@ -26,4 +27,18 @@ describe('freezing a shell loop', () => {
     }
     expect(outcomes.filter((o) => o !== 'stopped')).toEqual([]);
   }, 60_000);
+
+  it('waits for every process in the group, not only its leader', async () => {
+    // The shell leads the group and waits on two busy children (no job control: same group).
+    const child = spawn('/bin/sh', ['-c', '(while :; do :; done) & (while :; do :; done) & wait'], { detached: true, stdio: 'ignore' });
+    pid = child.pid!;
+    const children = () => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+    for (let i = 0; i < 200 && children().length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(children()).toHaveLength(2);
+
+    // Stopping the leader alone leaves the children running: not frozen.
+    const leaderOnly = await waitForStop(pid, () => process.kill(pid, 'SIGSTOP'), 500);
+    expect(leaderOnly).toEqual({ timeout: expect.stringContaining('R') });
+    expect(await waitForStop(pid, () => process.kill(-pid, 'SIGSTOP'), 1000)).toBe('stopped');
+  });
 });

@@ -1,6 +1,6 @@
 // CPU and memory of a workload's process, read from /proc (no child processes: this runs
 // every couple of seconds for every workload). Linux only; elsewhere usage stays unknown.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 export interface Usage {
   cpuPct?: number;
@@ -79,12 +79,39 @@ async function stopPending(pid: number): Promise<boolean> {
   return masks.some((mask) => (mask & SIGSTOP_BIT) !== 0n);
 }
 
+/** Field 3 (state) and field 5 (process group) of a /proc/PID/stat line, counted from the last ')' (the command name may hold spaces or parens). */
+function statFields(stat: string): { state: string; group: number } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', group: Number(fields[2]) };
+}
+
+/** Whether a process in `state` runs no more of its own code once frozen: stopped, exited, or in D with SIGSTOP pending. */
+async function frozen(pid: number, state: string): Promise<boolean> {
+  if (state === 'T' || state === 't' || state === 'Z' || state === 'X') return true;
+  return state === 'D' && stopPending(pid);
+}
+
+/** The states of the group's members that still run: empty once every one of them is frozen. */
+async function runningMembers(group: number): Promise<string[]> {
+  const pids = (await readdir('/proc').catch(() => [])).filter((name) => /^\d+$/.test(name)).map(Number);
+  const states = await Promise.all(
+    pids.map(async (pid) => {
+      const stat = await readProc(pid, 'stat');
+      if (!stat) return undefined;
+      const { state, group: of } = statFields(stat);
+      return of === group && !(await frozen(pid, state)) ? state : undefined;
+    }),
+  );
+  return states.filter((state): state is string => state !== undefined);
+}
+
 /**
- * Waits until the kernel reports `pid` stopped (state T): SIGSTOP takes effect asynchronously,
- * and a freeze must not read the state dir while the workload can still write to it. `stop`
- * sends the signal, at once and again every 100 ms until it lands (under load a freeze once
- * found the workload still running 5 s after a single SIGSTOP), or until it is in D with SIGSTOP
- * pending (see stopPending). 'gone': the process exited first.
+ * Waits until the kernel reports every process of `pid`'s group stopped (state T): SIGSTOP goes
+ * to the whole group and takes effect asynchronously, and a freeze must not read the state dir
+ * while any of them can still write to it — the leader stopping says nothing of its children.
+ * `stop` sends the signal, at once and again every 100 ms until it lands (under load a freeze
+ * once found the workload still running 5 s after a single SIGSTOP); a process in D with SIGSTOP
+ * pending counts as stopped (see stopPending). 'gone': the leader exited first.
  */
 export async function waitForStop(pid: number, stop: () => void, timeoutMs = STOP_WAIT_MS): Promise<'stopped' | 'gone' | { timeout: string }> {
   const deadline = Date.now() + timeoutMs;
@@ -95,13 +122,13 @@ export async function waitForStop(pid: number, stop: () => void, timeoutMs = STO
       stop();
       nextStop = Date.now() + RESTOP_EVERY_MS;
     }
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    // Field 3, after the command name in parentheses (which may itself hold spaces or parens).
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'T' || state === 't') return 'stopped';
+    const stat = await readProc(pid, 'stat');
+    const { state } = statFields(stat ?? '');
     if (!stat || state === 'Z' || state === 'X') return 'gone';
-    if (state === 'D' && (await stopPending(pid))) return 'stopped';
-    seen.add(state);
+    // The leader first, as it is one read; the whole group (a scan of /proc) only once it is frozen.
+    const running = (await frozen(pid, state)) ? await runningMembers(pid) : [state];
+    if (running.length === 0) return 'stopped';
+    for (const s of running) seen.add(s);
     // What the kernel said meanwhile, for the error: R running, S sleeping, D uninterruptible.
     if (Date.now() > deadline) return { timeout: [...seen].join('') };
     await new Promise((r) => setTimeout(r, 5));
