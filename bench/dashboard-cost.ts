@@ -11,10 +11,9 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import xterm from '@xterm/headless';
-import pty from 'node-pty';
 import { startSimFleet, type SimFleet } from './fleet-sim.js';
 import { freePort, ProcMonitor, sleep, startController, tempDir, YARD, type ProcUsage, type YardProcess } from './lib.js';
+import { PtyScreen } from './pty-screen.js';
 
 export interface DashCostOptions {
   /** Fleet sizes the dashboard watches (100 and 1,000 by default). */
@@ -84,114 +83,11 @@ export interface DashCostResult {
   btop: Measured | Skipped | { name: string; error: string };
 }
 
-/** Every pty this module opened; killed on exit whatever happens. */
-const live = new Set<PtyApp>();
-process.on('exit', () => {
-  for (const app of live) app.killNow();
-});
-
-/** A program in a pseudo-terminal of a fixed size, its output drained into a headless xterm. */
-export class PtyApp {
-  readonly proc: pty.IPty;
-  readonly terminal: xterm.Terminal;
-  readonly pid: number;
-  bytes = 0;
-  writes = 0;
-  exitCode: number | undefined;
-  readonly exited: Promise<number>;
-  /** The raw tail of what it wrote (for error messages). */
-  private tail = '';
-
-  constructor(readonly label: string, file: string, args: string[], opts: { cols: number; rows: number; env: NodeJS.ProcessEnv; cwd?: string }) {
-    this.terminal = new xterm.Terminal({ cols: opts.cols, rows: opts.rows, allowProposedApi: true });
-    this.proc = pty.spawn(file, args, { name: 'xterm-256color', cols: opts.cols, rows: opts.rows, env: opts.env as Record<string, string>, cwd: opts.cwd });
-    this.pid = this.proc.pid;
-    live.add(this);
-    this.proc.onData((data) => {
-      this.bytes += data.length;
-      this.writes++;
-      this.tail = (this.tail + data).slice(-4096);
-      this.terminal.write(data);
-    });
-    this.exited = new Promise((res) =>
-      this.proc.onExit(({ exitCode }) => {
-        this.exitCode = exitCode;
-        live.delete(this);
-        res(exitCode);
-      }),
-    );
-  }
-
-  get running(): boolean {
-    return this.exitCode === undefined;
-  }
-
-  /** The screen as text, one line per row, trailing blanks trimmed. */
-  screen(): string {
-    const buffer = this.terminal.buffer.active;
-    const lines: string[] = [];
-    for (let y = 0; y < this.terminal.rows; y++) lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
-    return lines.join('\n');
-  }
-
-  /** Resolves with the screen once `test` accepts it (looked at every `everyMs`); throws on timeout or exit. */
-  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs: number, everyMs = 200): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      // Let xterm parse what has arrived.
-      await new Promise<void>((r) => this.terminal.write('', r));
-      const text = this.screen();
-      if (test(text)) return text;
-      if (!this.running) throw new Error(`${this.label} exited (code ${this.exitCode}) before showing ${what}; it wrote: ${JSON.stringify(this.tail.slice(-600))}`);
-      if (Date.now() >= deadline) throw new Error(`${this.label} did not show ${what} within ${timeoutMs} ms; its screen:\n${text.split('\n').slice(0, 6).join('\n')}`);
-      await sleep(everyMs);
-    }
-  }
-
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; the emulator is disposed. */
-  async stop(graceMs = 3000): Promise<void> {
-    if (this.running) {
-      try {
-        this.proc.kill('SIGTERM');
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => this.killNow(), graceMs);
-      let giveUp: NodeJS.Timeout | undefined;
-      await Promise.race([this.exited, new Promise<void>((r) => (giveUp = setTimeout(r, graceMs + 2000)))]);
-      clearTimeout(timer);
-      clearTimeout(giveUp);
-    }
-    live.delete(this);
-    this.terminal.dispose();
-  }
-
-  killNow(): void {
-    if (!this.running) return;
-    try {
-      process.kill(this.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** The environment every program gets: a 256-colour UTF-8 xterm, colours on. */
-export function terminalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...extra };
-  delete env.NO_COLOR;
-  delete env.COLUMNS;
-  delete env.LINES;
-  // The dashboard is not running under vitest; keep it from behaving as if it were.
-  delete env.NODE_ENV;
-  return env;
-}
-
 /**
  * The first window (after the warm-up), then, when `steadyAfterS` is later, the steady one that
  * starts that long after `shownAt` (its first screen): `usage` is the steady window's.
  */
-async function measureWindows(app: PtyApp, shownAt: number, opts: DashCostOptions): Promise<{ usage: ProcUsage; first?: ProcUsage; windowAtS: number; bytesPerS: number; writesPerS: number }> {
+async function measureWindows(app: PtyScreen, shownAt: number, opts: DashCostOptions): Promise<{ usage: ProcUsage; first?: ProcUsage; windowAtS: number; bytesPerS: number; writesPerS: number }> {
   await sleep(Math.max(0, shownAt + opts.warmupS * 1000 - performance.now()));
   const firstAtS = (performance.now() - shownAt) / 1000;
   const first = await measure(app, opts.seconds);
@@ -204,7 +100,7 @@ async function measureWindows(app: PtyApp, shownAt: number, opts: DashCostOption
 }
 
 /** Measures `app` for `seconds`: its own CPU and RSS (ProcMonitor), bytes and writes to the pty. */
-async function measure(app: PtyApp, seconds: number): Promise<{ usage: ProcUsage; bytesPerS: number; writesPerS: number }> {
+async function measure(app: PtyScreen, seconds: number): Promise<{ usage: ProcUsage; bytesPerS: number; writesPerS: number }> {
   const bytes0 = app.bytes;
   const writes0 = app.writes;
   const mon = new ProcMonitor(app.pid);
@@ -277,6 +173,8 @@ async function runDashboard(servers: number, opts: DashCostOptions): Promise<Das
   return runEmbedded(servers, opts, notes);
 }
 
+/** The pty every program gets: the bench's size; raw output kept only for error messages (a run lasts minutes). */
+const terminal = (opts: DashCostOptions) => ({ cols: opts.cols, rows: opts.rows, keepRaw: 4096 });
 const dashNodeFlags = () => (process.env.YARD_BENCH_DASH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const onlineRe = (servers: number) => new RegExp(`\\b${servers}/${servers} online\\b`);
 /** A card's CPU meter with a value in it ("CPU ███░░  31%"): real numbers, not the empty first frame. */
@@ -285,7 +183,7 @@ const numbersRe = /\bCPU\b[^\n%]*\d%/;
 const LAUNCH_POLL_MS = 20;
 
 /** Warm-up, then the window: the dashboard, the controller (when apart) and this process. */
-async function measureDashboard(app: PtyApp, shownAt: number, ctlPid: number | undefined, opts: DashCostOptions) {
+async function measureDashboard(app: PtyScreen, shownAt: number, ctlPid: number | undefined, opts: DashCostOptions) {
   // The controller and this process are measured over the whole run, both windows and between.
   const ctlMon = ctlPid === undefined ? undefined : new ProcMonitor(ctlPid);
   const bench0 = process.cpuUsage();
@@ -295,7 +193,7 @@ async function measureDashboard(app: PtyApp, shownAt: number, ctlPid: number | u
   const benchCpu = process.cpuUsage(bench0);
   const benchCpuPct = ((benchCpu.user + benchCpu.system) / 1000 / (performance.now() - benchT0)) * 100;
   if (!app.running) throw new Error(`the dashboard exited during the window (code ${app.exitCode})`);
-  const screen = await app.waitForScreen('its screen', () => true, 1000);
+  const screen = await app.waitFor(() => true, 1000, undefined, 'its screen');
   const header = screen.split('\n')[0] ?? '';
   return {
     ...m,
@@ -313,7 +211,7 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
   const { log } = opts;
   const ctl = await startController({ heartbeat: '1s', grace: '30s' });
   let fleet: SimFleet | undefined;
-  let app: PtyApp | undefined;
+  let app: PtyScreen | undefined;
   try {
     log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
     fleet = await startSimFleet({ address: ctl.address, joinToken: ctl.joinToken, agents: servers, batchSize: 100, batchEveryMs: 500, log });
@@ -333,9 +231,9 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
     let shownAt = 0;
     for (const attempt of attempts) {
       const t0 = performance.now();
-      const candidate = new PtyApp(`yard (${attempt.mode})`, process.execPath, [...dashNodeFlags(), YARD, ...attempt.args], { cols: opts.cols, rows: opts.rows, env: terminalEnv() });
+      const candidate = new PtyScreen(process.execPath, [...dashNodeFlags(), YARD, ...attempt.args], { label: `yard (${attempt.mode})`, ...terminal(opts) });
       try {
-        const screen = await candidate.waitForScreen(`"${servers}/${servers} online" (attached) and a host's CPU`, (s) => (online.test(s) && numbersRe.test(s)) || /\(embedded\)/.test(s), 30_000, LAUNCH_POLL_MS);
+        const screen = await candidate.waitFor((s) => (online.test(s) && numbersRe.test(s)) || /\(embedded\)/.test(s), 30_000, LAUNCH_POLL_MS, `"${servers}/${servers} online" (attached) and a host's CPU`);
         if (/\(embedded\)/.test(screen) || !/\(attached\)/.test(screen)) throw new Error(`it did not attach: its header reads ${JSON.stringify(screen.split('\n')[0]?.trim())}`);
         app = candidate;
         mode = attempt.mode;
@@ -379,12 +277,12 @@ async function runEmbedded(servers: number, opts: DashCostOptions, notes: string
   const address = `127.0.0.1:${await freePort()}`;
   const online = onlineRe(servers);
   const t0 = performance.now();
-  const app = new PtyApp('yard (embedded)', process.execPath, [...dashNodeFlags(), YARD, '--data-dir', dataDir, '--listen', address, '--no-local-agent', '--heartbeat', '1s', '--grace', '30s'], { cols: opts.cols, rows: opts.rows, env: terminalEnv() });
+  const app = new PtyScreen(process.execPath, [...dashNodeFlags(), YARD, '--data-dir', dataDir, '--listen', address, '--no-local-agent', '--heartbeat', '1s', '--grace', '30s'], { label: 'yard (embedded)', ...terminal(opts) });
   let fleet: SimFleet | undefined;
   try {
-    await app.waitForScreen('its header (embedded)', (s) => /\(embedded\)/.test(s), 30_000);
+    await app.waitFor(/\(embedded\)/, 30_000);
     fleet = await startSimFleet({ address, joinToken: readFileSync(join(dataDir, 'token'), 'utf8').trim(), agents: servers, batchSize: 100, batchEveryMs: 500, log });
-    await app.waitForScreen(`"${servers}/${servers} online"`, (s) => online.test(s), 30_000);
+    await app.waitFor(online, 30_000);
     const shownAt = performance.now();
     const startS = (shownAt - t0) / 1000;
     log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) embedded on ${address}; warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`);
@@ -412,15 +310,15 @@ async function stopController(proc: YardProcess): Promise<void> {
 }
 
 /** gtop or btop in the same pty: warm up, then the same measurement. */
-async function runTop(name: string, file: string, args: string[], ready: (screen: string) => boolean, opts: DashCostOptions, env: NodeJS.ProcessEnv): Promise<Measured> {
-  const app = new PtyApp(name, file, args, { cols: opts.cols, rows: opts.rows, env });
+async function runTop(name: string, file: string, args: string[], ready: (screen: string) => boolean, opts: DashCostOptions, env: Record<string, string> = {}): Promise<Measured> {
+  const app = new PtyScreen(file, args, { label: name, ...terminal(opts), env });
   try {
-    await app.waitForScreen(`its first screen`, ready, 20_000);
+    await app.waitFor(ready, 20_000, undefined, 'its first screen');
     const shownAt = performance.now();
     opts.log(`  ${name} pid ${app.pid} (${exeOf(app.pid)}); warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`);
     const m = await measureWindows(app, shownAt, opts);
     if (!app.running) throw new Error(`${name} exited during the window (code ${app.exitCode})`);
-    const screen = app.screen();
+    const screen = app.text();
     return { name, how: [file, ...args].join(' '), pid: app.pid, ...m, screenTop: screen.split('\n').slice(0, 4).map((l) => l.trimEnd()) };
   } finally {
     await app.stop();
@@ -449,7 +347,7 @@ export async function runDashboardCost(opts: DashCostOptions): Promise<DashCostR
   } else {
     log(`  — gtop (${gtopBin})`);
     try {
-      gtop = await runTop('gtop', process.execPath, [gtopBin], (s) => /CPU History/.test(s) && /Processes/.test(s), opts, terminalEnv());
+      gtop = await runTop('gtop', process.execPath, [gtopBin], (s) => /CPU History/.test(s) && /Processes/.test(s), opts);
     } catch (err) {
       gtop = { name: 'gtop', error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
       log(`  gtop failed: ${gtop.error}`);
@@ -470,7 +368,7 @@ export async function runDashboardCost(opts: DashCostOptions): Promise<DashCostR
       const config = tempDir('yard-bench-btop-');
       mkdirSync(join(config, 'btop'), { recursive: true });
       writeFileSync(join(config, 'btop', 'btop.conf'), 'update_ms = 1000\n');
-      btop = await runTop('btop', btopBin, [], (s) => /\bcpu\b/i.test(s) && /\bmem\b/i.test(s), opts, terminalEnv({ XDG_CONFIG_HOME: config, HOME: config }));
+      btop = await runTop('btop', btopBin, [], (s) => /\bcpu\b/i.test(s) && /\bmem\b/i.test(s), opts, { XDG_CONFIG_HOME: config, HOME: config });
       btop.how += ' (update_ms = 1000)';
     } catch (err) {
       btop = { name: 'btop', error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };

@@ -4,9 +4,9 @@
 // 30 ms (a day at 15 s is 5,760 turns), heartbeats come at 10 Hz. Its RSS is read from /proc
 // once it is warm (the rings full, every page seen) and at the end: memory must stay flat.
 import { FakeHost } from './hosts.js';
-import { PtyApp, terminalEnv } from './dashboard-cost.js';
 import { startSimFleet, type SimFleet } from './fleet-sim.js';
 import { ProcMonitor, rssBytes, sleep, startController, YARD } from './lib.js';
+import { PtyScreen } from './pty-screen.js';
 
 export interface SoakOptions {
   /** Soak window after the warm-up. */
@@ -68,12 +68,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     totals.errors += c.errors;
   };
   const dial = (k: number) => startSimFleet({ address: ctl.address, joinToken: ctl.joinToken, agents: opts.cohort, hosts: cohortHosts(k), workloadsEveryMs: opts.workloadsEveryMs, batchSize: opts.cohort, log: () => {} });
-  let wall: PtyApp | undefined;
+  let wall: PtyScreen | undefined;
   try {
     log(`  controller pid ${ctl.proc.pid}, heartbeat ${opts.heartbeatMs} ms; ${opts.hosts} hosts from ${opts.pool} identities`);
     for (let k = 0; k < liveCohorts; k++) live.push(await dial(k));
-    wall = new PtyApp('yard wall', process.execPath, [YARD, 'wall', '--data-dir', ctl.dataDir, '--rotate', `${opts.rotateMs}ms`], { cols: opts.cols, rows: opts.rows, env: terminalEnv() });
-    await wall.waitForScreen('the fleet', (s) => /\d+\/\d+ online/.test(s), 30_000);
+    wall = new PtyScreen(process.execPath, [YARD, 'wall', '--data-dir', ctl.dataDir, '--rotate', `${opts.rotateMs}ms`], { label: 'yard wall', cols: opts.cols, rows: opts.rows, keepRaw: 4096 });
+    await wall.waitFor(/\d+\/\d+ online/, 30_000);
     const rssFirstBytes = rssBytes(wall.pid) ?? Number.NaN;
 
     // Churn: the oldest cohort leaves, the next identities join; the wall turns pages meanwhile.
@@ -109,7 +109,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     churning = false;
     await churn;
     if (!wall.running) throw new Error(`the wall exited during the soak (code ${wall.exitCode})`);
-    const screen = await wall.waitForScreen('its screen', () => true, 1000);
+    const screen = await wall.waitFor(() => true, 1000, undefined, 'its screen');
     return {
       seconds: usage.windowS,
       hosts: opts.hosts,

@@ -1,83 +1,21 @@
-// The real `yard` in a real pseudo-terminal: node-pty runs it, @xterm/headless plays the
-// terminal emulator, and the screen is read back the way an operator would see it.
-import xterm from '@xterm/headless';
-import pty from 'node-pty';
-import { YARD, waitFor } from './procs.js';
+// The real `yard` (or a tmux client) in a real pseudo-terminal, read back the way an operator
+// would see it: the one harness in bench/pty-screen.ts, which the benches use too.
+import { PtyScreen, type PtyOptions } from '../../bench/pty-screen.js';
+import { YARD } from './procs.js';
 
-export interface PtyOptions {
-  cols?: number;
-  rows?: number;
-  env?: NodeJS.ProcessEnv;
+export { PtyScreen, type PtyOptions } from '../../bench/pty-screen.js';
+
+/** `yard ARGS` (the built CLI) in a pty of its own, 100x30 unless told. */
+export function ptyYard(args: string[], opts: PtyOptions = {}): PtyScreen {
+  return new PtyScreen(process.execPath, [YARD, ...args], { label: 'yard', ...opts });
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export class PtyYard {
-  readonly terminal: xterm.Terminal;
-  readonly proc: pty.IPty;
-  /** Everything yard wrote, raw (escape sequences included). */
-  output = '';
-  exitCode: number | undefined;
-  readonly exited: Promise<number>;
-
-  constructor(args: string[], { cols = 120, rows = 40, env = {} }: PtyOptions = {}) {
-    this.terminal = new xterm.Terminal({ cols, rows, allowProposedApi: true });
-    this.proc = pty.spawn(process.execPath, [YARD, ...args], {
-      name: 'xterm-256color',
-      cols,
-      rows,
-      env: { ...process.env, TERM: 'xterm-256color', LC_ALL: 'C.UTF-8', ...env },
-    });
-    this.proc.onData((data) => {
-      this.output += data;
-      this.terminal.write(data);
-    });
-    this.exited = new Promise((resolve) =>
-      this.proc.onExit(({ exitCode }) => {
-        this.exitCode = exitCode;
-        resolve(exitCode);
-      }),
-    );
+/** SGR parameter lists in `raw` that set a colour (30-38, 40-48, 90-107; not the resets 39 and 49). */
+export function colourCodes(raw: string): string[] {
+  const found: string[] = [];
+  for (const [, params] of raw.matchAll(/\x1b\[([\d;]*)m/g)) {
+    const ps = params!.split(';').map(Number);
+    if (ps.some((p) => (p >= 30 && p <= 38) || (p >= 40 && p <= 48) || (p >= 90 && p <= 107))) found.push(params!);
   }
-
-  /** The screen as text, one line per row, trailing blanks trimmed. */
-  screen(): string {
-    const buffer = this.terminal.buffer.active;
-    const lines: string[] = [];
-    for (let y = 0; y < this.terminal.rows; y++) lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
-    return lines.join('\n');
-  }
-
-  /** Resolves with the screen once it matches `re`. */
-  waitForScreen(re: RegExp, timeoutMs = 15_000): Promise<string> {
-    return waitFor(
-      () => `the screen to match ${re}; it shows:\n${this.screen()}`,
-      () => {
-        const text = this.screen();
-        if (re.test(text)) return text;
-        if (this.exitCode !== undefined) throw new Error(`yard exited with ${this.exitCode}; its screen:\n${text}`);
-        return undefined;
-      },
-      timeoutMs,
-    );
-  }
-
-  /** Types keys one at a time, as a person would (blessed reads "\x1bj" as Meta-j). */
-  async press(...keys: string[]): Promise<void> {
-    for (const key of keys) {
-      this.proc.write(key);
-      await pause(50);
-    }
-  }
-
-  /** SIGTERM, then SIGKILL if it does not exit; the emulator is disposed either way. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (this.exitCode === undefined) {
-      this.proc.kill('SIGTERM');
-      const timer = setTimeout(() => this.exitCode === undefined && this.proc.kill('SIGKILL'), graceMs);
-      await this.exited;
-      clearTimeout(timer);
-    }
-    this.terminal.dispose();
-  }
+  return found;
 }

@@ -7,7 +7,10 @@ import { stateName } from '../../src/core/types.js';
 import { MigrationStrategy, RestartPolicy } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
 import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
-import { PtyYard } from '../helpers/pty.js';
+import { ptyYard, type PtyScreen } from '../helpers/pty.js';
+
+/** The terminal these dashboards were written for. */
+const SIZE = { cols: 120, rows: 40 };
 
 const ENTER = '\r';
 const ESCAPE = '\x1b';
@@ -26,7 +29,7 @@ describe('dashboards attached to a running controller', () => {
   let address: string;
   let controller: YardProcess;
   const agents: YardProcess[] = [];
-  const dashboards: PtyYard[] = [];
+  const dashboards: PtyScreen[] = [];
   let api: ReturnType<typeof control>;
 
   beforeAll(async () => {
@@ -56,9 +59,9 @@ describe('dashboards attached to a running controller', () => {
   });
 
   it('opens two dashboards on the running controller instead of starting another', async () => {
-    dashboards.push(new PtyYard(['--data-dir', ctlDir]), new PtyYard(['--data-dir', ctlDir]));
+    dashboards.push(ptyYard(['--data-dir', ctlDir], SIZE), ptyYard(['--data-dir', ctlDir], SIZE));
     for (const d of dashboards) {
-      const screen = await d.waitForScreen(/dst-host[\s\S]*src-host/);
+      const screen = await d.waitFor(/dst-host[\s\S]*src-host/);
       expect(screen).toContain(`${address} (attached)`);
       expect(screen).toMatch(/2\/2 online/);
     }
@@ -82,36 +85,36 @@ describe('dashboards attached to a running controller', () => {
     } finally {
       fleet.close();
     }
-    const d = new PtyYard(['--data-dir', ctlDir]);
+    const d = ptyYard(['--data-dir', ctlDir], SIZE);
     dashboards.push(d);
-    const screen = await d.waitForScreen(/CPU .*\d+%/);
+    const screen = await d.waitFor(/CPU .*\d+%/);
     // "CPU ████░░░░  12% ⣀⣀⡠⠤⢄": the sparkline after the value is filled edge to edge at once.
     const spark = /CPU [^\n]*?\d+%\s+(\S+)/.exec(screen)![1]!;
     expect(spark.length).toBeGreaterThanOrEqual(8);
   });
 
   it('migrates by keystrokes in one dashboard; the other sees the move; the audit trail names the operator', async () => {
-    const [d1, d2] = dashboards as [PtyYard, PtyYard];
+    const [d1, d2] = dashboards as [PtyScreen, PtyScreen];
     // The second one watches the Migrations view before anything happens: what it shows comes live.
     await d2.press('M');
-    await d2.waitForScreen(/Migrations/);
+    await d2.waitFor(/Migrations/);
 
     await d1.press('w');
-    await d1.waitForScreen(/job\s+src-host\s+● running/);
+    await d1.waitFor(/job\s+src-host\s+● running/);
     await d1.press('v');
-    await d1.waitForScreen(/Move it to[\s\S]*▶ dst-host/);
+    await d1.waitFor(/Move it to[\s\S]*▶ dst-host/);
     await d1.press(ENTER);
-    await d1.waitForScreen(/How should it move\?/);
+    await d1.waitFor(/How should it move\?/);
     await d1.press(ENTER);
-    await d1.waitForScreen(/✓ Every check passed/);
+    await d1.waitFor(/✓ Every check passed/);
     await d1.press(ENTER);
-    await d1.waitForScreen(/Start this migration\?/);
+    await d1.waitFor(/Start this migration\?/);
     await d1.press('y');
-    await d1.waitForScreen(/✓ committed: job runs on dst-host/, 30_000);
+    await d1.waitFor(/✓ committed: job runs on dst-host/, 30_000);
 
-    await d2.waitForScreen(/job[\s\S]*src-host → dst-host[\s\S]*committed/);
+    await d2.waitFor(/job[\s\S]*src-host → dst-host[\s\S]*committed/);
     await d2.press('w');
-    await d2.waitForScreen(/job\s+dst-host\s+● running/);
+    await d2.waitFor(/job\s+dst-host\s+● running/);
 
     const audit = await runYard(['audit', '--json', '--data-dir', ctlDir]);
     expect(audit.code, audit.stderr).toBe(0);
@@ -132,13 +135,13 @@ describe('dashboards attached to a running controller', () => {
   });
 
   it('quitting an attached dashboard stops nothing', async () => {
-    const [d1, d2] = dashboards as [PtyYard, PtyYard];
+    const [d1, d2] = dashboards as [PtyScreen, PtyScreen];
     await d1.press(ESCAPE, 'q');
     expect(await d1.exited).toBe(0);
     expect(controller.child.exitCode).toBeNull();
     expect((await api.liveInstances('job')).length).toBe(1);
     await d2.press(ESCAPE, 'f');
-    await d2.waitForScreen(/2\/2 online/);
+    await d2.waitFor(/2\/2 online/);
   });
 
   it('refuses --connect with --listen, and says so when --connect finds no controller', async () => {
@@ -150,11 +153,11 @@ describe('dashboards attached to a running controller', () => {
     // and what to do, in well under the 5 s it once sat on a blank screen.
     const closed = await freePort();
     const startedMs = Date.now();
-    const d = new PtyYard(['--connect', `127.0.0.1:${closed}`, '--data-dir', tempDir()]);
+    const d = ptyYard(['--connect', `127.0.0.1:${closed}`, '--data-dir', tempDir()], SIZE);
     dashboards.push(d);
     expect(await d.exited).toBe(1);
     expect(Date.now() - startedMs).toBeLessThan(3000);
-    expect(d.output.trim().split(/\r?\n/)).toEqual([
+    expect(d.raw.trim().split(/\r?\n/)).toEqual([
       `yard: connecting to the controller at 127.0.0.1:${closed} (from --connect)…`,
       `yard: cannot reach the controller at 127.0.0.1:${closed} (from --connect): nothing listens there (connection refused); check the address, and that \`yard controller --listen HOST:PORT\` runs there`,
     ]);
@@ -162,13 +165,13 @@ describe('dashboards attached to a running controller', () => {
 
   it('a second `yard --listen` for the data dir attaches on the same address, and on another says how to attach', async () => {
     const other = await freePort();
-    const refused = new PtyYard(['--data-dir', ctlDir, '--listen', `127.0.0.1:${other}`]);
+    const refused = ptyYard(['--data-dir', ctlDir, '--listen', `127.0.0.1:${other}`], SIZE);
     dashboards.push(refused);
     expect(await refused.exited).toBe(1);
-    expect(refused.output).toContain(`a controller already runs for data dir ${ctlDir} (pid ${controller.child.pid}, listening on ${address}): \`yard --data-dir ${ctlDir}\` attaches to it; for another controller on 127.0.0.1:${other}, give it its own --data-dir`);
-    const same = new PtyYard(['--data-dir', ctlDir, '--listen', address]);
+    expect(refused.raw).toContain(`a controller already runs for data dir ${ctlDir} (pid ${controller.child.pid}, listening on ${address}): \`yard --data-dir ${ctlDir}\` attaches to it; for another controller on 127.0.0.1:${other}, give it its own --data-dir`);
+    const same = ptyYard(['--data-dir', ctlDir, '--listen', address], SIZE);
     dashboards.push(same);
-    await same.waitForScreen(/\(attached\)/);
+    await same.waitFor(/\(attached\)/);
     expect(controller.child.exitCode).toBeNull();
   });
 });

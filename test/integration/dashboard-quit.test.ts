@@ -3,7 +3,7 @@
 // what keeps running. The built `yard` in real ptys, a real agent process.
 import { afterEach, expect, it } from 'vitest';
 import { assertBuilt, freePort, joinArgs, startAgentProc, tempDir, type YardProcess } from '../helpers/procs.js';
-import { PtyScreen } from '../tui/pty-harness.js';
+import { ptyYard, type PtyScreen } from '../helpers/pty.js';
 
 const ptys: PtyScreen[] = [];
 const agents: YardProcess[] = [];
@@ -17,7 +17,7 @@ async function embedded(): Promise<{ p: PtyScreen; ctlDir: string; address: stri
   assertBuilt();
   const ctlDir = tempDir();
   const address = `127.0.0.1:${await freePort()}`;
-  const p = new PtyScreen(['--data-dir', ctlDir, '--listen', address, '--no-local-agent'], { cols: 120, rows: 40 });
+  const p = ptyYard(['--data-dir', ctlDir, '--listen', address, '--no-local-agent'], { cols: 120, rows: 40 });
   ptys.push(p);
   await p.waitFor(/\(embedded\)/);
   return { p, ctlDir, address };
@@ -31,7 +31,7 @@ it('quits at once when nobody else uses the controller', async () => {
 
 it('asks before stopping a controller another dashboard watches, and says what keeps running', async () => {
   const { p, ctlDir } = await embedded();
-  const other = new PtyScreen(['--data-dir', ctlDir], { cols: 100, rows: 30 });
+  const other = ptyYard(['--data-dir', ctlDir], { cols: 100, rows: 30 });
   ptys.push(other);
   await other.waitFor(/\(attached\)/);
   p.write('q');

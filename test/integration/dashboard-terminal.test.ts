@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerFiles } from '../../src/core/paths.js';
 import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, startAgentProc, tempDir, type YardProcess } from '../helpers/procs.js';
-import { PtyScreen } from '../tui/pty-harness.js';
+import { ptyYard, type PtyScreen } from '../helpers/pty.js';
 
 /** A grpc-js trace line as its default logger prints it: "D 2026-… | v1.14.7 4242 | subchannel | …". */
 const GRPC_TRACE = /\| v\d+\.\d+\.\d+ \d+ \|/;
@@ -19,7 +19,7 @@ describe('the embedded dashboard and its terminal', () => {
     assertBuilt();
     const port = await freePort();
     // Every grpc-js trace on: the controller inside logs on each connection, call and heartbeat.
-    p = new PtyScreen(['--data-dir', ctlDir, '--listen', `127.0.0.1:${port}`, '--no-local-agent'], { cols: 120, rows: 40, env: { GRPC_TRACE: 'all', GRPC_VERBOSITY: 'DEBUG' } });
+    p = ptyYard(['--data-dir', ctlDir, '--listen', `127.0.0.1:${port}`, '--no-local-agent'], { cols: 120, rows: 40, env: { GRPC_TRACE: 'all', GRPC_VERBOSITY: 'DEBUG' } });
     await p.waitFor(/0\/0 online/);
     agent = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'gpu-box', '--nvidia-smi', FAKE_NVIDIA_SMI, ...joinArgs(ctlDir)]);
     await p.waitFor((t) => /1\/1 online/.test(t) && /G7 [^\n]* \d+%/.test(t), 20_000);

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PtyYard } from '../helpers/pty.js';
+import { ptyYard, type PtyScreen } from '../helpers/pty.js';
 import { assertBuilt, freePort, tempDir, waitFor } from '../helpers/procs.js';
+
+/** The terminal these dashboards were written for. */
+const SIZE = { cols: 120, rows: 40 };
 
 /** The waits the agent announced in its log ("reconnecting in 16.3s"), in seconds. */
 function announcedWaits(log: string): number[] {
@@ -16,7 +19,7 @@ function announcedWaits(log: string): number[] {
  */
 describe('yard and its local agent across a dashboard restart', () => {
   const dir = tempDir('yard-redash-');
-  const dashboards: PtyYard[] = [];
+  const dashboards: PtyScreen[] = [];
   let agentPid = 0;
 
   afterAll(async () => {
@@ -27,9 +30,9 @@ describe('yard and its local agent across a dashboard restart', () => {
   it('a new yard finds its local agent waiting out a long backoff and has it online within seconds', async () => {
     assertBuilt();
     const args = ['--data-dir', dir, '--listen', `127.0.0.1:${await freePort()}`];
-    const first = new PtyYard(args);
+    const first = ptyYard(args, SIZE);
     dashboards.push(first);
-    await first.waitForScreen(/1\/1 online/, 30_000);
+    await first.waitFor(/1\/1 online/, 30_000);
     agentPid = Number(readFileSync(join(dir, 'agent', 'agent.pid'), 'utf8'));
     await first.press('q');
     await first.exited;
@@ -38,9 +41,9 @@ describe('yard and its local agent across a dashboard restart', () => {
     const log = join(dir, 'agent', 'agent.log');
     await waitFor('the local agent backing off for 12 s or more', () => announcedWaits(log).some((w) => w >= 12) || undefined, 40_000, 200);
     const started = Date.now();
-    const second = new PtyYard(args);
+    const second = ptyYard(args, SIZE);
     dashboards.push(second);
-    await second.waitForScreen(/1\/1 online/, 30_000);
+    await second.waitFor(/1\/1 online/, 30_000);
     const took = Date.now() - started;
     // eslint-disable-next-line no-console
     console.log(`this host online ${took} ms after the second yard started (the agent had announced a ${Math.max(...announcedWaits(log))} s wait)`);

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, startAgentProc, startControllerProc, tempDir, YARD, type YardProcess } from '../helpers/procs.js';
-import { colourCodes, PtyScreen } from './pty-harness.js';
+import { colourCodes, PtyScreen, ptyYard, type PtyOptions } from '../helpers/pty.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -18,14 +18,14 @@ const connect = () => ['--connect', address, '--data-dir', ctlDir];
 const procs: YardProcess[] = [];
 const ptys: PtyScreen[] = [];
 
-function open(args: string[], opts: ConstructorParameters<typeof PtyScreen>[1] = {}): PtyScreen {
-  const p = new PtyScreen(args, opts);
+function track(p: PtyScreen): PtyScreen {
   ptys.push(p);
   return p;
 }
+const open = (args: string[], opts: PtyOptions = {}): PtyScreen => track(ptyYard(args, opts));
 
 /** A dashboard attached to the shared controller, once it shows both hosts' readings. */
-async function dashboard(args: string[], opts: ConstructorParameters<typeof PtyScreen>[1] = {}): Promise<{ p: PtyScreen; text: string }> {
+async function dashboard(args: string[], opts: PtyOptions = {}): Promise<{ p: PtyScreen; text: string }> {
   const p = open([...connect(), ...args], opts);
   // Both hosts with readings: CPU on both cards, and the eighth GPU of the recorded box.
   const text = await p.waitFor((t) => (t.match(/CPU [^\n]*? \d+%/g) ?? []).length >= 2 && /G7 [^\n]* \d+%/.test(t));
@@ -123,7 +123,7 @@ describe('terminals', () => {
         const command = `env -u NO_COLOR -u LC_ALL -u LC_CTYPE TERM=${TERM} LANG=${LANG} XDG_CONFIG_HOME=/nonexistent ${process.execPath} ${YARD} --connect ${address} --data-dir ${ctlDir}`;
         tmux('new-session', '-d', '-s', `s${i}`, '-x', '100', '-y', '30', command);
       });
-      const clients = cases.map((_, i) => open(['-L', socket, 'attach', '-t', `s${i}`], { command: ['tmux'], cols: 100, rows: 30 }));
+      const clients = cases.map((_, i) => track(new PtyScreen('tmux', ['-L', socket, 'attach', '-t', `s${i}`], { cols: 100, rows: 30 })));
       const screens = await Promise.all(clients.map((c) => c.waitFor((t) => (t.match(/CPU [^\n]*? \d+%/g) ?? []).length >= 2)));
       screens.forEach((text, i) => {
         const what = `${cases[i]!.TERM} LANG=${cases[i]!.LANG}`;

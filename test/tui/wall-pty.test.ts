@@ -3,7 +3,7 @@
 // the fleet comes back on its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, startAgentProc, startControllerProc, tempDir, type YardProcess } from '../helpers/procs.js';
-import { PtyScreen } from './pty-harness.js';
+import { ptyYard, type PtyScreen } from '../helpers/pty.js';
 
 describe('yard wall through a real terminal', () => {
   const dataDir = tempDir('yard-wall-');
@@ -26,7 +26,7 @@ describe('yard wall through a real terminal', () => {
   });
 
   it('turns its pages, shows the banner while the controller is down, and recovers on its own', async () => {
-    wall = new PtyScreen(['wall', '--connect', `127.0.0.1:${port}`, '--data-dir', dataDir, '--rotate', '300ms', '--views', 'fleet,migrations'], { cols: 120, rows: 30 });
+    wall = ptyYard(['wall', '--connect', `127.0.0.1:${port}`, '--data-dir', dataDir, '--rotate', '300ms', '--views', 'fleet,migrations'], { cols: 120, rows: 30 });
     const fleet = await wall.waitFor(/● ONLINE[\s\S]*GPU x8/);
     expect(fleet.split('\n')[0]).toMatch(/^ Switchyard │ Fleet │ 127\.0\.0\.1:\d+ \(attached, wall\) │ 1\/1 online/);
     await wall.waitFor('Migrations (0 live, 0 shown)');
