@@ -7,7 +7,8 @@ import { parseDuration } from '../core/duration.js';
 import { withTokenFile } from './secrets.js';
 import { defaultDataDir, DEFAULT_LISTEN } from '../core/paths.js';
 import { printable } from '../core/printable.js';
-import { LIMITS, describeIssue, locationSchema, parseLabels, serverNameSchema } from '../core/validate.js';
+import { parseLabels } from '../core/schema/labels.js';
+import { LIMITS, describeIssue, labelsSchema, locationSchema, serverNameSchema, validate } from '../core/validate.js';
 import { FlagError, flagValue } from './fail.js';
 
 /** --data-dir: every command has it. */
@@ -110,11 +111,29 @@ function checkFlag(schema: z.ZodType, value: string, flag: string): string {
   return value;
 }
 
+/** --label k=v, repeatable, as `yard agent` and `yard run` take it; --labels, hidden, is the same flag. */
+export function withLabels<T>(y: Argv<T>, describe: string) {
+  const repeatable = { type: 'string' as const, array: true as const, nargs: 1, default: [] as string[] };
+  return y.option('label', { ...repeatable, defaultDescription: 'none', describe }).option('labels', { ...repeatable, hidden: true });
+}
+
+export interface LabelArgs {
+  label?: readonly string[];
+  /** The other spelling (once `yard agent`'s only one, as one comma-separated value). */
+  labels?: string | readonly string[];
+}
+
+/** The labels of --label and --labels together; an error names the spelling the operator used. */
+export function labelsArg(argv: LabelArgs): Record<string, string> {
+  const labels = { ...flagValue('--labels', () => parseLabels(argv.labels ?? [], '--labels')), ...flagValue('--label', () => parseLabels(argv.label ?? [], '--label')) };
+  return flagValue('--label', () => validate(labelsSchema, labels, 'labels'));
+}
+
 /**
- * `yard agent`'s --name (else this host's name), --labels and --location: what the controller
+ * `yard agent`'s --name (else this host's name), --label and --location: what the controller
  * would refuse at every reconnect is refused here, once, with exit 2.
  */
-export function agentIdentity(argv: { name?: string; labels: string; location?: string }, host = hostname()) {
+export function agentIdentity(argv: { name?: string; location?: string } & LabelArgs, host = hostname()) {
   if (argv.name === undefined && !serverNameSchema.safeParse(host).success) {
     const short = printable(host.split('.')[0]!.slice(0, LIMITS.nameLength));
     throw new FlagError(
@@ -124,7 +143,7 @@ export function agentIdentity(argv: { name?: string; labels: string; location?: 
   }
   return {
     name: argv.name === undefined ? undefined : checkFlag(serverNameSchema, argv.name, '--name'),
-    labels: flagValue('--labels', () => parseLabels(argv.labels)),
+    labels: labelsArg(argv),
     location: argv.location === undefined ? undefined : checkFlag(locationSchema, argv.location, '--location'),
   };
 }

@@ -76,14 +76,3 @@ export function describeIssue(error: z.ZodError): { field: string; message: stri
         : issue.message;
   return { field, message };
 }
-
-/** Parses "k=v,k2=v2" (CLI --labels). */
-export function parseLabels(text: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new YardError('INVALID_ARGUMENT', `label "${printable(part)}" is not key=value (e.g. --labels gpu=a100,rack=r12)`);
-    labels[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return validate(labelsSchema, labels, 'labels');
-}

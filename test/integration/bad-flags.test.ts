@@ -17,6 +17,10 @@ describe('a bad flag value', () => {
     ["an agent's controller port over 65535", ['agent', '--controller', '127.0.0.1:99999'], /^yard: --controller "127\.0\.0\.1:99999" is not HOST:PORT/m],
     ["an agent's zero interval", ['agent', '--controller', '127.0.0.1:1', '--interval', '0ms'], /^yard: --interval "0ms" must be greater than zero$/m],
     ['an agent label that is not key=value', ['agent', '--controller', '127.0.0.1:1', '--labels', 'gpu'], /^yard: label "gpu" is not key=value \(e\.g\. --labels gpu=a100,rack=r12\)$/m],
+    ['an agent label that is not key=value, in the --label spelling', ['agent', '--controller', '127.0.0.1:1', '--label', 'gpu'], /^yard: label "gpu" is not key=value \(e\.g\. --label gpu=a100,rack=r12\)$/m],
+    ['a checkpoint signal no workload can catch', ['run', '--on', 'h1', '--checkpoint-signal', 'stop', '--', 'sleep', '1'], /^yard: --checkpoint-signal SIGSTOP cannot be caught, so a workload could never save its state on it: use e\.g\. SIGUSR1$/m],
+    ['a variable the agent sets', ['run', '--on', 'h1', '--env', 'SWITCHYARD_ADDRESS=10.0.0.1', '--', 'sleep', '1'], /^yard: --env SWITCHYARD_ADDRESS: the agent sets it, as it sets every SWITCHYARD_\* variable \(the checkpoint contract\): use another name$/m],
+    ['a checkpoint timeout over an hour', ['run', '--on', 'h1', '--checkpoint-timeout', '90m', '--', 'sleep', '1'], /^yard: --checkpoint-timeout "90m" is longer than an hour, the most a migration waits for a workload to save$/m],
     ['an advertise address that is no IP', ['agent', '--controller', '127.0.0.1:1', '--advertise', 'here'], /^yard: --advertise "here" is not an IP address/m],
   ];
 

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { WorkloadSpec } from '../../gen/switchyard/v1/workload.js';
-import { checkSpec, withDefaults } from './spec.js';
+import { parseWorkloadSpec } from '../../core/schema/workload-spec.js';
 
 /**
  * What an agent does with a workload when it starts: `running` ones are started again;
@@ -113,8 +113,7 @@ export class SpecStore {
       throw err;
     });
     if (specText === undefined) return undefined;
-    const spec = withDefaults(WorkloadSpec.fromJSON(JSON.parse(specText)));
-    checkSpec(spec);
+    const spec = parseWorkloadSpec(WorkloadSpec.fromJSON(JSON.parse(specText)));
     if (spec.name !== name) throw new Error(`spec.json names workload ${spec.name}`);
     const statusText = await readFile(join(this.dir(name), 'status.json'), 'utf8').catch(() => '{}');
     const raw = JSON.parse(statusText) as Partial<SavedStatus>;

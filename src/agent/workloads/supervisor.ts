@@ -13,7 +13,8 @@ import { OutputLog, readOutputTail } from './output-log.js';
 import { OutputRing } from './output-ring.js';
 import { WorkloadProcess, type ProcessExit } from './process.js';
 import { clean, describeExit, inState, LIVE, stateWords, toWorkload, type Slot, type Viewer } from './slot.js';
-import { checkSpec, checkSpecOnHost, withDefaults } from './spec.js';
+import { parseWorkloadSpec } from '../../core/schema/workload-spec.js';
+import { checkSpecOnHost } from './spec.js';
 import { SpecStore, type SavedState, type SavedStatus } from './spec-store.js';
 import { STOP_WAIT_MS, UsageReader, waitForStop } from './usage.js';
 
@@ -83,8 +84,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** `provisional`: a migration's new copy, saved as checkpointed until ensureRunning() (the commit). */
   async start(specIn: WorkloadSpec, opts: { restore?: boolean; provisional?: boolean } = {}): Promise<Workload> {
-    const spec = withDefaults(specIn);
-    checkSpec(spec);
+    const spec = parseWorkloadSpec(specIn);
     const existing = this.slots.get(spec.name);
     if (existing) this.assertStopped(existing, 'start it again');
     const restore = opts.restore === true;
@@ -172,8 +172,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Unpacks a checkpoint as `spec`'s state dir, ready for start({ restore: true }). */
   async installCheckpoint(specIn: WorkloadSpec, archiveFile: string, opts: { sha256: string; maxBytes: number }): Promise<void> {
-    const spec = withDefaults(specIn);
-    checkSpec(spec);
+    const spec = parseWorkloadSpec(specIn);
     const existing = this.slots.get(spec.name);
     if (existing) this.assertStopped(existing, 'install a checkpoint of it');
     await this.exclusive(spec.name, 'installing a checkpoint', async () => {

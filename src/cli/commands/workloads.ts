@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:os';
-import { basename, extname, isAbsolute } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { Argv } from 'yargs';
 import { parseDuration } from '../../core/duration.js';
 import { YardError, errorMessage } from '../../core/errors.js';
 import { printable, printableJson } from '../../core/printable.js';
-import { labelsSchema, validate } from '../../core/validate.js';
+import { checkpointSignalSchema, parseWorkloadSpec, type SpecProblem } from '../../core/schema/workload-spec.js';
+import { describeIssue } from '../../core/validate.js';
 import {
   DEFAULT_CHECKPOINT_SIGNAL,
   DEFAULT_CHECKPOINT_TIMEOUT_MS,
@@ -16,7 +16,7 @@ import {
 } from '../../core/workload.js';
 import type { ControllerTarget } from '../client.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../fail.js';
-import { sizeArg, withTarget } from '../options.js';
+import { labelsArg, sizeArg, withLabels, withTarget } from '../options.js';
 
 interface TargetArgs {
   controller?: string;
@@ -68,6 +68,7 @@ export interface RunArgs {
   cwd?: string;
   restart: string;
   label: string[];
+  labels?: string[];
   port: string[];
   command?: string[];
   '--'?: (string | number)[];
@@ -86,8 +87,8 @@ export function defaultWorkloadName(command: string, suffix = randomBytes(2).toS
 export function parseSignal(text: string, flag: string): string {
   const upper = text.trim().toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-  if (!(name in constants.signals)) throw usageError(`${flag} "${text}" is not a signal name: use e.g. SIGUSR1, SIGUSR2, SIGTERM`, flag);
-  if (name === 'SIGKILL' || name === 'SIGSTOP') throw usageError(`${flag} ${name} cannot be caught, so a workload could never save its state on it: use e.g. SIGUSR1`, flag);
+  const r = checkpointSignalSchema.safeParse(name);
+  if (!r.success) throw usageError(`${flag} ${describeIssue(r.error).message}`, flag);
   return name;
 }
 
@@ -99,51 +100,40 @@ function parsePairs(items: string[], flag: string, example: string): [string, st
   });
 }
 
-/** What the agent itself sets for every run. */
-const AGENT_ENV = new Set(['SWITCHYARD_STATE_DIR', 'SWITCHYARD_RESTORE', 'SWITCHYARD_WORKLOAD']);
-
-function parseEnv(items: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of parsePairs(items, '--env', 'CUDA_VISIBLE_DEVICES=0')) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw usageError(`--env "${k}" is not a variable name: letters, digits and _, not starting with a digit`, '--env');
-    if (AGENT_ENV.has(k)) throw usageError(`--env ${k}: the agent sets it (the checkpoint contract), not the command line`, '--env');
-    env[k] = v;
-  }
-  return env;
-}
-
-function parseLabelFlags(items: string[]): Record<string, string> {
-  const pairs = parsePairs(items, '--label', 'team=ml');
-  for (const [k] of pairs) {
-    if (!/^[A-Za-z0-9._/-]{1,63}$/.test(k)) throw usageError(`--label key "${k}" may only hold letters, digits and . _ / - (at most 63)`, '--label');
-  }
-  try {
-    return validate(labelsSchema, Object.fromEntries(pairs), '--label');
-  } catch (err) {
-    throw usageError(errorMessage(err), '--label');
-  }
-}
-
 function parsePorts(items: string[]): number[] {
   const ports = items.map((p) => {
-    const n = Number(p);
-    if (!/^\d+$/.test(p.trim()) || n < 1 || n > 65_535) throw usageError(`--port "${p}" is not a port number (1-65535)`, '--port');
-    return n;
+    if (!/^\d{1,5}$/.test(p.trim())) throw usageError(`--port "${p}" is not a port number (1-65535)`, '--port');
+    return Number(p);
   });
   return [...new Set(ports)];
 }
 
-const MAX_CHECKPOINT_TIMEOUT_MS = 3_600_000;
-
 function parseCheckpointTimeout(text: string): number {
-  let ms: number;
   try {
-    ms = parseDuration(text, '--checkpoint-timeout');
+    return parseDuration(text, '--checkpoint-timeout');
   } catch (err) {
     throw usageError(errorMessage(err), '--checkpoint-timeout');
   }
-  if (ms > MAX_CHECKPOINT_TIMEOUT_MS) throw usageError(`--checkpoint-timeout "${text}" is longer than an hour, the most a migration waits for a workload to save`, '--checkpoint-timeout');
-  return ms;
+}
+
+/** The flag that sets each spec field: the spec's own rules (src/core/schema) speak of the flag. */
+const FLAGS: Record<string, string> = {
+  name: '--name',
+  command: 'the command after `--`',
+  args: 'the arguments after `--`',
+  env: '--env',
+  cwd: '--cwd',
+  labels: '--label',
+  restart: '--restart',
+  strategy: '--strategy',
+  checkpointSignal: '--checkpoint-signal',
+  checkpointTimeoutMs: '--checkpoint-timeout',
+  ports: '--port',
+};
+
+function flagProblem(p: SpecProblem): YardError {
+  const flag = FLAGS[p.field] ?? p.path;
+  return usageError(`${flag} ${p.problem}`, flag);
 }
 
 /** Everything `yard run` was given, checked and turned into a WorkloadSpec; throws YardErrors naming the flag. */
@@ -155,28 +145,21 @@ export function parseRunArgs(argv: RunArgs): { server: string; spec: WorkloadSpe
   }
   if (argv.command?.length) throw usageError(`"${argv.command.join(' ')}" comes before \`--\`: put the whole command after it`, '--');
   const [command, ...args] = argvCommand as [string, ...string[]];
-  if (!command.trim()) throw usageError('the command after `--` is empty', '--');
   if (!argv.on.trim()) throw usageError('--on needs a server id or name (`yard servers` lists them)', '--on');
-  const name = argv.name ?? defaultWorkloadName(command);
-  if (!WORKLOAD_NAME.test(name)) throw usageError(`--name "${name}" is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit)`, '--name');
-  if (argv.cwd !== undefined && !isAbsolute(argv.cwd)) throw usageError(`--cwd "${argv.cwd}" must be an absolute path on the server`, '--cwd');
-  const labels = parseLabelFlags(argv.label);
-  return {
-    server: argv.on.trim(),
-    spec: {
-      name,
-      command,
-      args,
-      env: parseEnv(argv.env),
-      cwd: argv.cwd ?? '',
-      labels,
-      restart: restartPolicies.value(argv.restart, '--restart'),
-      strategy: strategies.value(argv.strategy, '--strategy'),
-      checkpointSignal: parseSignal(argv.checkpointSignal, '--checkpoint-signal'),
-      checkpointTimeoutMs: parseCheckpointTimeout(argv.checkpointTimeout),
-      ports: parsePorts(argv.port),
-    },
+  const spec = {
+    name: argv.name ?? defaultWorkloadName(command),
+    command,
+    args,
+    env: Object.fromEntries(parsePairs(argv.env, '--env', 'CUDA_VISIBLE_DEVICES=0')),
+    cwd: argv.cwd ?? '',
+    labels: labelsArg(argv),
+    restart: restartPolicies.value(argv.restart, '--restart'),
+    strategy: strategies.value(argv.strategy, '--strategy'),
+    checkpointSignal: parseSignal(argv.checkpointSignal, '--checkpoint-signal'),
+    checkpointTimeoutMs: parseCheckpointTimeout(argv.checkpointTimeout),
+    ports: parsePorts(argv.port),
   };
+  return { server: argv.on.trim(), spec: parseWorkloadSpec(spec, flagProblem) };
 }
 
 /** A repeatable flag, one value per use (`--env A=1 --env B=2`), never greedy. */
@@ -206,7 +189,7 @@ export const runCommand = {
   command: 'run [command..]',
   describe: 'start a workload on a server: yard run --on SERVER [options] -- COMMAND [ARGS…]',
   builder: (y: Argv) =>
-    withTarget(y)
+    withLabels(withTarget(y), 'label k=v (repeatable; or k=v,k2=v2)')
       .usage('$0 run --on SERVER [options] -- COMMAND [ARGS…]\n\nStart COMMAND as a workload supervised by the agent on SERVER, in a pty.')
       .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
       .positional('command', { type: 'string', array: true, describe: 'COMMAND [ARGS…]: the command and its arguments, after --' })
@@ -218,7 +201,6 @@ export const runCommand = {
       .option('env', repeatable('set KEY=VALUE in its environment (repeatable)'))
       .option('cwd', { type: 'string', describe: 'absolute working directory on the server (default: its state dir)' })
       .option('restart', { type: 'string', choices: restartPolicies.all, default: 'never', describe: 'restart it when it exits' })
-      .option('label', repeatable('label k=v (repeatable)'))
       .option('port', repeatable('a port it listens on (repeatable)'))
       .option('json', { type: 'boolean', default: false, describe: 'print the workload as JSON' })
       .example('$0 run --on gpu1 --env CUDA_VISIBLE_DEVICES=0 -- python train.py --epochs 90', '')
