@@ -28,6 +28,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Thrown by a waitFor probe to end the wait at once: what it waits for can no longer happen (its process exited). */
+export class WaitEnded extends Error {}
+
 export async function waitFor<T>(what: string | (() => string), probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -36,6 +39,7 @@ export async function waitFor<T>(what: string | (() => string), probe: () => T |
       const v = await probe();
       if (v !== undefined && v !== false) return v as T;
     } catch (err) {
+      if (err instanceof WaitEnded) throw err;
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${last ? `: ${String(last)}` : ''}`);
@@ -48,6 +52,8 @@ export class YardProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<number | null>;
+  /** Exited and its output all read (its pipes closed): no more output can come. */
+  private done = false;
 
   /** `wrap`: a prefix to run it under, e.g. `ip netns exec NS` (which execs, so the pid is yard's). */
   constructor(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []) {
@@ -57,6 +63,7 @@ export class YardProcess {
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((res) => this.child.on('exit', (code) => res(code)));
+    this.child.on('close', () => (this.done = true));
   }
 
   waitForOutput(re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
@@ -65,7 +72,7 @@ export class YardProcess {
       () => {
         const m = this.output.match(re);
         if (m) return m;
-        if (this.child.exitCode !== null) throw new Error(`yard exited with ${this.child.exitCode} before printing ${re}:\n${this.output.slice(-2000)}`);
+        if (this.done) throw new WaitEnded(`yard exited with ${this.child.exitCode ?? this.child.signalCode} before printing ${re}:\n${this.output.slice(-2000)}`);
         return undefined;
       },
       timeoutMs,
