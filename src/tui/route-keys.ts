@@ -1,6 +1,6 @@
 import type { FleetSource } from '../core/fleet.js';
 import { ROUTE_DEFAULTS, stepsFrom, versionShare, type RouteStatus } from '../core/route.js';
-import { formatSpan } from './render/format.js';
+import { settingText } from '../core/format/time.js';
 import { endpointLabel, versionWeights } from './render/route.js';
 import type { RouteSelection } from './views/view.js';
 
@@ -84,7 +84,7 @@ export class RouteKeys {
     // The controller skips steps below the version's share now; the question says the same.
     const steps = stepsFrom(ROUTE_DEFAULTS.promoteSteps, route ? versionShare(route, version) : 0);
     const intervalMs = ROUTE_DEFAULTS.promoteIntervalMs;
-    const every = formatSpan(intervalMs, '');
+    const every = settingText(intervalMs);
     this.deps.ask(`Promote ${version} on ${service} in steps ${steps.join(',')} every ${every}? Each step waits on ${version}'s health; a failing check puts back the table of now.`, () => {
       this.deps.notify(`Promoting ${version} on ${service}: its line shows each step.`);
       this.deps.report(() => this.deps.source.actions.promoteRoute(service, version, { steps, intervalMs }), (message) => `${service}: ${message}`);
@@ -109,7 +109,7 @@ export class RouteKeys {
       this.deps.notify(`Select a backend of ${service} (j) first: d drains it.`);
       return;
     }
-    const lasts = formatSpan(ep.drainTimeoutMs || sel.route.status.route?.drainTimeoutMs || ROUTE_DEFAULTS.drainTimeoutMs, '');
+    const lasts = settingText(ep.drainTimeoutMs || sel.route.status.route?.drainTimeoutMs || ROUTE_DEFAULTS.drainTimeoutMs);
     const label = endpointLabel(sel.endpoint!, this.deps.source);
     this.deps.ask(`Drain ${label} on ${service}? It takes no new connections; open ones may last ${lasts}.`, () => {
       this.deps.report(() => this.deps.source.actions.drainBackend(service, ep.backend), (s) => `Draining ${ep.backend} on ${service}: ${weightsText(s)}`);

@@ -1,5 +1,6 @@
 import type { FleetSource } from '../core/fleet.js';
-import { WorkloadState, workloadStates, type Workload } from '../core/workload.js';
+import { isLive } from '../core/format/words.js';
+import { workloadStates, type Workload } from '../core/workload.js';
 import { exitNote } from './views/workload-columns.js';
 import type { LogFollow } from './widgets/logs-pane.js';
 
@@ -15,8 +16,6 @@ export interface WorkloadKeysDeps {
   openLogs(title: string, follow: LogFollow): void;
 }
 
-/** States in which the workload has a process (or is about to have one again). */
-const LIVE = new Set<WorkloadState>([WorkloadState.WORKLOAD_STATE_RUNNING, WorkloadState.WORKLOAD_STATE_PAUSED, WorkloadState.WORKLOAD_STATE_BACKOFF, WorkloadState.WORKLOAD_STATE_CHECKPOINTING]);
 
 /** "exited 3", "exited SIGKILL", "running": a workload's state with how it ended. */
 export function stateWithExit(w: Workload): string {
@@ -43,7 +42,7 @@ export class WorkloadKeys {
     if (!w) return;
     const n = w.spec!.name;
     const stop = () => this.deps.report(() => this.deps.source.actions.stopWorkload(n), (done) => `${n}: ${stateWithExit(done)}.`);
-    if (!LIVE.has(w.state)) {
+    if (!isLive(w)) {
       this.deps.notify(`${n} is already ${stateWithExit(w)}: C-r starts it again, C-d removes it.`);
       return;
     }
@@ -55,7 +54,7 @@ export class WorkloadKeys {
     if (!w) return;
     const n = w.spec!.name;
     const restart = () => this.deps.report(() => this.deps.source.actions.restartWorkload(n), (done) => `${n} restarted on ${this.serverOf(done)} (pid ${done.pid}).`);
-    if (LIVE.has(w.state)) this.deps.ask(`Restart ${n} on ${this.serverOf(w)}? It is stopped first (SIGTERM, then SIGKILL).`, restart);
+    if (isLive(w)) this.deps.ask(`Restart ${n} on ${this.serverOf(w)}? It is stopped first (SIGTERM, then SIGKILL).`, restart);
     else restart();
   }
 
@@ -63,7 +62,7 @@ export class WorkloadKeys {
     const w = this.find(name);
     if (!w) return;
     const n = w.spec!.name;
-    const running = LIVE.has(w.state) ? ' It is stopped first.' : '';
+    const running = isLive(w) ? ' It is stopped first.' : '';
     this.deps.ask(`Remove ${n} from ${this.serverOf(w)}? Its spec and state directory are deleted there.${running}`, () => {
       this.deps.report(() => this.deps.source.actions.removeWorkload(n), () => `${n} removed.`);
     });

@@ -69,7 +69,7 @@ describe('migrations view', () => {
     // j/k step through migrations without leaving the details.
     await h.press('j');
     expect(h.text()).toContain('Migration c9d0e1f2');
-    expect(h.text()).toMatch(/moved +40\.0G of 410G/);
+    expect(h.text()).toMatch(/moved +40\.0 GiB of 410\.0 GiB/);
     await h.press(KEY.escape);
     text = h.text();
     expect(text).toContain('Migrations (0 live, 3 shown)');

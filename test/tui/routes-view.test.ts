@@ -63,7 +63,7 @@ describe('routes view', () => {
     let text = h.text();
     expect(fits(text, 160)).toBe(true);
     expect(text).toMatch(/CONN +TOTAL +RATE +TRAFFIC +NOTE/);
-    expect(text).toMatch(new RegExp(`api-blue@gpu-a100-01 +blue .* ✓ healthy +\\d+ +1\\.[\\d]k +[\\d.]+MB/s ${SPARK.source}.* 10\\.0\\.4\\.17:9000`));
+    expect(text).toMatch(new RegExp(`api-blue@gpu-a100-01 +blue .* ✓ healthy +\\d+ +1\\d{3} +[\\d.]+MB/s ${SPARK.source}.* 10\\.0\\.4\\.17:9000`));
     expect(text).toMatch(/metrics-collector-for-the-whole-east-region +cpu-web-02:9100 +weighted +proxy cpu-web-02 is disconnected/);
     expect(text).toMatch(/vector-db .*workload vector-db is not running/);
     // A promotion under way shows its step on the service's line.

@@ -1,9 +1,10 @@
-import { formatAge } from '../../core/duration.js';
+import { downtimeText } from '../../core/format/migration.js';
+import { agoText } from '../../core/format/time.js';
 import type { FleetSource } from '../../core/fleet.js';
 import { migrationDone, strategies, type Migration } from '../../core/workload.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
-import { downtimeText, progressText, routeText } from '../render/migration.js';
+import { progressText, routeText } from '../render/migration.js';
 import { phaseMark } from '../render/states.js';
 
 export interface MigrationColumnsContext {
@@ -26,7 +27,7 @@ export function migrationColumns(c: MigrationColumnsContext): Column<Migration>[
     { title: 'PHASE', width: 15, priority: 1, cell: (m) => phaseMark(m.phase, c.look).text, colour: (m) => phaseMark(m.phase, c.look).colour },
     { title: 'PROGRESS', width: PROGRESS, priority: 3, cell: (m) => progressText(m, PROGRESS, glyphs), colour: () => theme.series[0]! },
     { title: 'DOWNTIME', width: 8, align: 'right', priority: 5, cell: (m) => downtimeText(m.timings?.downtimeMs, u) },
-    { title: 'STARTED', width: 8, align: 'right', priority: 5, cell: (m) => (m.createdMs > 0 ? `${formatAge(c.now() - m.createdMs)} ago` : u) },
+    { title: 'STARTED', width: 8, align: 'right', priority: 5, cell: (m) => (m.createdMs > 0 ? agoText(c.now() - m.createdMs) : u) },
     { title: 'OUTCOME', width: 12, flex: 4, priority: 6, cell: (m) => (m.error || (migrationDone(m.phase) ? 'ok' : '')), colour: (m) => (m.error ? theme.levels.crit : theme.muted) },
   ];
 }

@@ -1,7 +1,7 @@
-import { formatAge } from '../../core/duration.js';
+import { bytesText } from '../../core/format/bytes.js';
+import { ageText, agoText } from '../../core/format/time.js';
 import type { FleetSource } from '../../core/fleet.js';
 import { strategies, type Migration } from '../../core/workload.js';
-import { formatBytes } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { isTransferring, outcomeText, preflightLines, progressText, routeText, timingLines, transferPct } from '../render/migration.js';
 import { escapeTags, paint } from '../render/paint.js';
@@ -23,17 +23,17 @@ function block(look: Look, key: string, lines: readonly string[]): string[] {
 export function migrationDetails(m: Migration, source: FleetSource, look: Look, now: number, width: number): string[] {
   const { glyphs, theme } = look;
   const phase = phaseMark(m.phase, look);
-  const took = m.finishedMs > 0 ? ` ${glyphs.sep} took ${formatAge(m.finishedMs - m.createdMs)}` : '';
+  const took = m.finishedMs > 0 ? ` ${glyphs.sep} took ${ageText(m.finishedMs - m.createdMs)}` : '';
   const lines = [
     row(look, 'workload', escapeTags(m.workload)),
     row(look, 'route', `${escapeTags(routeText(m, source, glyphs))} ${glyphs.sep} ${strategies.name(m.strategy)}`),
-    row(look, 'phase', `${paint(phase.colour, phase.text)} ${glyphs.sep} ${escapeTags(m.requestedBy || glyphs.unknown)}, ${formatAge(now - m.createdMs)} ago${took}`),
+    row(look, 'phase', `${paint(phase.colour, phase.text)} ${glyphs.sep} ${escapeTags(m.requestedBy || glyphs.unknown)}, ${agoText(now - m.createdMs)}${took}`),
   ];
   if (isTransferring(m)) {
     const bar = progressText(m, Math.min(30, width - KEY - 2), glyphs);
-    lines.push(row(look, 'progress', `${paint(theme.series[0]!, bar)} ${formatBytes(m.bytesDone, glyphs.unknown)} of ${formatBytes(m.bytesTotal, glyphs.unknown)}`));
+    lines.push(row(look, 'progress', `${paint(theme.series[0]!, bar)} ${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}`));
   } else if (m.bytesTotal > 0 && (transferPct(m) ?? 0) < 100) {
-    lines.push(row(look, 'moved', `${formatBytes(m.bytesDone, glyphs.unknown)} of ${formatBytes(m.bytesTotal, glyphs.unknown)}`));
+    lines.push(row(look, 'moved', `${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}`));
   }
   lines.push(...block(look, 'preflight', m.preflight.length > 0 ? preflightLines(m.preflight, look) : [paint(theme.muted, 'not run')]));
   lines.push(...block(look, 'timings', timingLines(m, look)));

@@ -2,7 +2,9 @@ import type { FleetRoute, FleetSource } from '../../core/fleet.js';
 import type { EndpointStatus } from '../../core/route.js';
 import { bar } from '../render/bar.js';
 import type { Column } from '../render/columns.js';
-import { formatRate, isKnown, padLeft } from '../render/format.js';
+import { trafficText } from '../../core/format/bytes.js';
+import { countText } from '../../core/format/numbers.js';
+import { padLeft } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { endpointLabel, healthMark } from '../render/route.js';
 import { sparkline } from '../render/sparkline.js';
@@ -20,14 +22,6 @@ export interface RouteColumnsContext {
 
 /** The weight bar's cells; the number follows it. */
 const WEIGHT_BAR = 6;
-
-/** Counts as they fit a narrow column: 950, 12.3k, 4.1M. */
-function formatCount(n: number | undefined, unknown: string): string {
-  if (!isKnown(n)) return unknown;
-  if (n < 1000) return String(Math.round(n));
-  const [v, unit] = n < 1e6 ? [n / 1e3, 'k'] : n < 1e9 ? [n / 1e6, 'M'] : [n / 1e9, 'G'];
-  return `${v < 100 ? v.toFixed(1) : Math.round(v)}${unit}`;
-}
 
 function note(e: EndpointStatus): string {
   if (e.endpoint?.detail) return e.endpoint.detail;
@@ -68,9 +62,9 @@ export function endpointColumns(c: RouteColumnsContext, sparkWidth: () => number
       colour: (r) => (r.endpoint.endpoint?.draining ? theme.states.draining : theme.series[0]!),
     },
     { title: 'HEALTH', width: 11, priority: 1, cell: (r) => healthMark(r.endpoint, c.look).text, colour: (r) => healthMark(r.endpoint, c.look).colour },
-    { title: 'CONN', width: 4, align: 'right', priority: 3, cell: (r) => formatCount(r.endpoint.stats?.active, u) },
-    { title: 'TOTAL', width: 6, align: 'right', priority: 5, cell: (r) => formatCount(r.endpoint.stats?.total, u) },
-    { title: 'RATE', width: 8, align: 'right', priority: 4, cell: (r) => (r.endpoint.stats ? formatRate(r.endpoint.bytesPerSec, u) : u) },
+    { title: 'CONN', width: 4, align: 'right', priority: 3, cell: (r) => countText(r.endpoint.stats?.active, u) },
+    { title: 'TOTAL', width: 6, align: 'right', priority: 5, cell: (r) => countText(r.endpoint.stats?.total, u) },
+    { title: 'RATE', width: 8, align: 'right', priority: 4, cell: (r) => (r.endpoint.stats ? trafficText(r.endpoint.bytesPerSec, u) : u) },
     traffic,
     { title: 'NOTE', width: 14, flex: 1, priority: 6, cell: (r) => note(r.endpoint), colour: () => theme.muted },
   ];

@@ -1,7 +1,7 @@
 import type { FleetRoute, FleetSource } from '../../core/fleet.js';
 import { policies, type EndpointStatus } from '../../core/route.js';
 import { textFilter } from '../filter.js';
-import { formatRate } from '../render/format.js';
+import { trafficText } from '../../core/format/bytes.js';
 import type { Look } from '../render/look.js';
 import { paint } from '../render/paint.js';
 import { endpointLabel, listenText, routeMark, segmentLine, type Segment } from '../render/route.js';
@@ -53,7 +53,7 @@ export function serviceLine(route: FleetRoute, source: FleetSource, width: numbe
     { text: policies.name(s.route?.policy ?? 0), colour: theme.muted },
     { text: reported ? `${s.active} conn` : '' },
     { text: reported ? `${s.refused} refused` : '', colour: s.refused > 0 ? theme.levels.crit : theme.muted },
-    { text: reported ? formatRate(s.bytesPerSec, glyphs.unknown) : '' },
+    { text: reported ? trafficText(s.bytesPerSec, glyphs.unknown) : '' },
     { text: s.error, colour: theme.levels.crit },
     { text: !s.error && reported && !s.listening ? 'not listening' : '', colour: theme.levels.crit },
     { text: s.promotion, colour: theme.levels.warn },

@@ -1,6 +1,7 @@
 import type { FleetServer } from '../../core/fleet.js';
 import { isStale, lastSeenText } from '../freshness.js';
-import { formatBytes, formatPct, formatRate, isKnown } from '../render/format.js';
+import { bytesShort, trafficText } from '../../core/format/bytes.js';
+import { isKnown, pctText } from '../../core/format/numbers.js';
 import type { GpuView } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
 import { type LegendItem } from '../render/legend.js';
@@ -34,16 +35,16 @@ function legend(fs: FleetServer, look: Look, now: number, items: string[][], ext
 const labelled = (label: string, value: string): string[] => [`${label} ${value}`, value];
 
 export function cpuChart(fs: FleetServer, look: Look, now: number): ChartData {
-  const cpu = formatPct(fs.server.latest?.cpuPct, look.glyphs.unknown);
+  const cpu = pctText(fs.server.latest?.cpuPct, look.glyphs.unknown);
   return { title: 'CPU %', legend: legend(fs, look, now, [labelled('cpu', cpu)]), series: [fs.series.cpu], min: 0, max: 100, axisLabel: percentAxis };
 }
 
 export function memoryChart(fs: FleetServer, look: Look, now: number): ChartData {
   const latest = fs.server.latest;
   const u = look.glyphs.unknown;
-  const used = latest ? formatBytes(latest.memoryUsedBytes, u) : u;
+  const used = latest ? bytesShort(latest.memoryUsedBytes, u) : u;
   const forms = latest
-    ? [`used ${used} of ${formatBytes(latest.memoryTotalBytes, u)} (${formatPct(fs.series.memory.last(), u)})`, `used ${used} (${formatPct(fs.series.memory.last(), u)})`, used]
+    ? [`used ${used} of ${bytesShort(latest.memoryTotalBytes, u)} (${pctText(fs.series.memory.last(), u)})`, `used ${used} (${pctText(fs.series.memory.last(), u)})`, used]
     : [`used ${u}`];
   return { title: 'Memory %', legend: legend(fs, look, now, [forms]), series: [fs.series.memory], min: 0, max: 100, axisLabel: percentAxis };
 }
@@ -51,9 +52,9 @@ export function memoryChart(fs: FleetServer, look: Look, now: number): ChartData
 export function networkChart(fs: FleetServer, look: Look, now: number): ChartData {
   const latest = fs.server.latest;
   const u = look.glyphs.unknown;
-  const items = [labelled('rx', formatRate(latest?.netRxBytesPerSec, u)), labelled('tx', formatRate(latest?.netTxBytesPerSec, u))];
+  const items = [labelled('rx', trafficText(latest?.netRxBytesPerSec, u)), labelled('tx', trafficText(latest?.netTxBytesPerSec, u))];
   // No fixed top: the scale follows the busiest moment on screen.
-  return { title: 'Network rx/tx', legend: legend(fs, look, now, items), series: [fs.series.netRx, fs.series.netTx], min: 0, axisLabel: (v) => formatRate(v, '') };
+  return { title: 'Network rx/tx', legend: legend(fs, look, now, items), series: [fs.series.netRx, fs.series.netTx], min: 0, axisLabel: (v) => trafficText(v, '') };
 }
 
 export function gpuChart(gpu: GpuView, fs: FleetServer, look: Look, now: number): ChartData {
@@ -68,7 +69,7 @@ export function gpuChart(gpu: GpuView, fs: FleetServer, look: Look, now: number)
   if (isKnown(s?.powerLimitW)) power.unshift(`${power[0]} of ${Math.round(s.powerLimitW)}W`);
   return {
     title: `GPU${gpu.index} ${glyphs.sep} ${gpu.name}`,
-    legend: legend(fs, look, now, [labelled('util', formatPct(s?.utilizationPct, u)), labelled('mem', formatPct(memPct, u))], [temp, power]),
+    legend: legend(fs, look, now, [labelled('util', pctText(s?.utilizationPct, u)), labelled('mem', pctText(memPct, u))], [temp, power]),
     series: gpu.history ? [gpu.history.utilization, gpu.history.memory] : [],
     min: 0,
     max: 100,

@@ -1,7 +1,10 @@
 import type { FleetSource } from '../../core/fleet.js';
-import { strategies, WorkloadState, type Workload } from '../../core/workload.js';
+import { bytesShort } from '../../core/format/bytes.js';
+import { isKnown, pctText } from '../../core/format/numbers.js';
+import { spanText } from '../../core/format/time.js';
+import { hasProcess } from '../../core/format/words.js';
+import { strategies, type Workload } from '../../core/workload.js';
 import type { Column } from '../render/columns.js';
-import { formatBytes, formatPct, formatSpan, isKnown } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { workloadMark } from '../render/states.js';
 
@@ -15,8 +18,7 @@ export interface WorkloadColumnsContext {
 
 /** How an ended workload ended: its exit code ("3") or the signal that killed it; '' while it runs. */
 export function exitNote(w: Workload): string {
-  const ended = w.state === WorkloadState.WORKLOAD_STATE_EXITED || w.state === WorkloadState.WORKLOAD_STATE_BACKOFF || w.state === WorkloadState.WORKLOAD_STATE_CHECKPOINTED;
-  if (!ended) return '';
+  if (hasProcess(w)) return '';
   return w.exitSignal || (w.exitCode === undefined ? '' : String(w.exitCode));
 }
 
@@ -29,16 +31,15 @@ function stateCell(w: Workload, look: Look): string {
 /** The columns of a workload table; `withServer` false drops the server (a pane of one server). */
 export function workloadColumns(c: WorkloadColumnsContext, withServer = true): Column<Workload>[] {
   const u = c.look.glyphs.unknown;
-  const running = (w: Workload): boolean => w.state === WorkloadState.WORKLOAD_STATE_RUNNING || w.state === WorkloadState.WORKLOAD_STATE_PAUSED;
   const columns: (Column<Workload> | false)[] = [
     { title: 'NAME', width: 14, flex: 1, priority: 1, cell: (w) => w.spec?.name ?? u },
     withServer && { title: 'SERVER', width: 14, priority: 2, cell: (w) => c.source.get(w.serverId)?.server.name ?? (w.serverId || u) },
     { title: 'STATE', width: 15, priority: 1, cell: (w) => stateCell(w, c.look), colour: (w) => workloadMark(w.state, c.look).colour },
     { title: 'STRATEGY', width: 10, priority: 6, cell: (w) => strategies.name(w.spec?.strategy ?? 0) },
-    { title: 'CPU', width: 5, align: 'right', priority: 3, cell: (w) => formatPct(w.cpuPct, u) },
-    { title: 'RSS', width: 6, align: 'right', priority: 4, cell: (w) => formatBytes(w.rssBytes, u) },
-    { title: 'GPU MEM', width: 7, align: 'right', priority: 5, cell: (w) => (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0 ? formatBytes(w.gpuMemoryMib * MIB, u) : u) },
-    { title: 'UPTIME', width: 6, align: 'right', priority: 5, cell: (w) => (running(w) && w.startedMs > 0 ? formatSpan(c.now() - w.startedMs, u) : u) },
+    { title: 'CPU', width: 5, align: 'right', priority: 3, cell: (w) => pctText(w.cpuPct, u) },
+    { title: 'RSS', width: 6, align: 'right', priority: 4, cell: (w) => bytesShort(w.rssBytes, u) },
+    { title: 'GPU MEM', width: 7, align: 'right', priority: 5, cell: (w) => (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0 ? bytesShort(w.gpuMemoryMib * MIB, u) : u) },
+    { title: 'UPTIME', width: 6, align: 'right', priority: 5, cell: (w) => (hasProcess(w) && w.startedMs > 0 ? spanText(c.now() - w.startedMs, u) : u) },
     { title: 'RESTARTS', width: 8, align: 'right', priority: 7, cell: (w) => String(w.restarts) },
   ];
   return columns.filter((col): col is Column<Workload> => col !== false);

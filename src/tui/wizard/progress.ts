@@ -1,6 +1,8 @@
 import { MigrationPhase as Phase, MigrationStrategy, migrationDone, phaseWords, type Migration } from '../../core/workload.js';
 import { bar } from '../render/bar.js';
-import { serverName, sizeText, spanText, speedText } from '../render/migration.js';
+import { bytesText, rateText } from '../../core/format/bytes.js';
+import { durationText } from '../../core/format/time.js';
+import { serverName } from '../render/migration.js';
 import { escapeTags, paint } from '../render/paint.js';
 import type { Flow, Step } from './flow.js';
 import { resultLines } from './result.js';
@@ -76,7 +78,7 @@ export class Progress implements Step {
       const name = phaseWords(phase).padEnd(NAME);
       const passed = rollingBack ? seen.has(phase) : i < at;
       if (i === at) return `{bold}${glyphs.selected} ${name}${escapeTags(this.currentDetail(m))}{/bold}`;
-      if (passed) return `${paint(theme.levels.ok, glyphs.ok)} ${name}${escapeTags(spanText(phaseTime(m, phase), ''))}`;
+      if (passed) return `${paint(theme.levels.ok, glyphs.ok)} ${name}${escapeTags(durationText(phaseTime(m, phase), ''))}`;
       return paint(theme.muted, `${glyphs.pending} ${name}`);
     });
     if (rollingBack) lines.push(`{bold}${paint(theme.levels.warn, `${glyphs.undo} ${phaseWords(m.phase)}`)}{/bold}`);
@@ -85,7 +87,7 @@ export class Progress implements Step {
 
   private currentDetail(m: Migration): string {
     const u = this.flow.look.glyphs.unknown;
-    return m.phase === Phase.MIGRATION_PHASE_TRANSFERRING && m.bytesTotal > 0 ? `${sizeText(m.bytesDone, u)} of ${sizeText(m.bytesTotal, u)}` : 'under way';
+    return m.phase === Phase.MIGRATION_PHASE_TRANSFERRING && m.bytesTotal > 0 ? `${bytesText(m.bytesDone, u)} of ${bytesText(m.bytesTotal, u)}` : 'under way';
   }
 
   private transferLines(m: Migration, width: number): string[] {
@@ -94,13 +96,13 @@ export class Progress implements Step {
     const u = glyphs.unknown;
     const downtime = this.meter.downtimeMs(m, this.flow.now());
     const stats = [
-      `rate ${speedText(this.meter.rate(), u)}`,
-      `ETA ${m.phase === Phase.MIGRATION_PHASE_TRANSFERRING ? spanText(this.meter.etaMs(m), u) : u}`,
-      m.strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART ? 'no downtime (blue/green)' : `downtime so far ${spanText(downtime, u)}`,
+      `rate ${rateText(this.meter.rate(), u)}`,
+      `ETA ${m.phase === Phase.MIGRATION_PHASE_TRANSFERRING ? durationText(this.meter.etaMs(m), u) : u}`,
+      m.strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART ? 'no downtime (blue/green)' : `downtime so far ${durationText(downtime, u)}`,
     ];
     if (m.bytesTotal <= 0) return [escapeTags(stats[2]!)];
     const pct = Math.min(100, (m.bytesDone / m.bytesTotal) * 100);
-    const amount = `${Math.round(pct)}%`.padStart(5) + `  ${sizeText(m.bytesDone, u)} of ${sizeText(m.bytesTotal, u)}`;
+    const amount = `${Math.round(pct)}%`.padStart(5) + `  ${bytesText(m.bytesDone, u)} of ${bytesText(m.bytesTotal, u)}`;
     const parts = bar(pct, Math.max(5, width - 2 - amount.length - 1), glyphs);
     return [`${paint(theme.series[0]!, parts.filled)}${paint(theme.muted, parts.empty)} ${escapeTags(amount)}`, escapeTags(stats.join(` ${glyphs.sep} `))];
   }

@@ -1,4 +1,4 @@
-import { formatAge } from '../../core/duration.js';
+import { ageText } from '../../core/format/time.js';
 import type { FleetSource } from '../../core/fleet.js';
 import { strategies, type Migration } from '../../core/workload.js';
 import type { Look } from '../render/look.js';
@@ -12,7 +12,7 @@ export function resultLines(m: Migration, source: FleetSource, look: Look, width
   const { theme, glyphs } = look;
   const outcome = `{bold}${paint(phaseMark(m.phase, look).colour, escapeTags(outcomeText(m, source, glyphs)))}{/bold}`;
   const error = m.error ? wrapText(m.error, Math.max(10, width - 2)).map((l) => paint(theme.levels.crit, escapeTags(l))) : [];
-  const took = m.finishedMs > 0 ? ` ${glyphs.sep} took ${formatAge(m.finishedMs - m.createdMs)}` : '';
+  const took = m.finishedMs > 0 ? ` ${glyphs.sep} took ${ageText(m.finishedMs - m.createdMs)}` : '';
   return [
     outcome,
     paint(theme.muted, escapeTags(`${routeText(m, source, glyphs)} ${glyphs.sep} ${strategies.name(m.strategy)}`)),

@@ -1,6 +1,7 @@
 import { strategies } from '../../core/workload.js';
-import { isKnown } from '../render/format.js';
-import { serverName, sizeText } from '../render/migration.js';
+import { bytesText } from '../../core/format/bytes.js';
+import { isKnown } from '../../core/format/numbers.js';
+import { serverName } from '../render/migration.js';
 import { escapeTags, paint } from '../render/paint.js';
 import type { Flow } from './flow.js';
 
@@ -20,7 +21,7 @@ export function workloadLine(flow: Flow): string {
   if (!w) return '';
   const { glyphs, theme } = look;
   const parts = [`on ${serverName(source, w.serverId)}`, `${strategies.name(w.spec?.strategy ?? 0)} by default`];
-  if (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0) parts.push(`${sizeText(w.gpuMemoryMib * MIB, glyphs.unknown)} GPU memory`);
+  if (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0) parts.push(`${bytesText(w.gpuMemoryMib * MIB, glyphs.unknown)} GPU memory`);
   return `{bold}${escapeTags(w.spec?.name ?? '')}{/bold} ${paint(theme.muted, escapeTags(parts.join(` ${glyphs.sep} `)))}`;
 }
 
