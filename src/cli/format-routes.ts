@@ -1,9 +1,14 @@
 import { YardError } from '../core/errors.js';
 import { printableLines } from '../core/printable.js';
 import { routeToFile } from '../core/route-file.js';
-import { ROUTE_DEFAULTS, backendLabel, endpointHealth, policies, type Backend, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../core/route.js';
+import { backendLabel, policies, type Backend, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../core/route.js';
+import { bytesShort, trafficText } from '../core/format/bytes.js';
+import { endpointName, listenText } from '../core/format/endpoints.js';
+import { countText, UNKNOWN } from '../core/format/numbers.js';
+import { durationText, settingText } from '../core/format/time.js';
+import { healthWord } from '../core/format/words.js';
 import { PromotionState, type ApplyRoutesResponse, type PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
-import { formatBytes, formatMs, shortBytes, table, type ServerNames } from './format-workloads.js';
+import { table, type ServerNames } from './format-workloads.js';
 
 /** The characters the route output draws with: block bars and arrows, or plain ASCII without a UTF-8 locale. */
 export interface RouteGlyphs {
@@ -15,7 +20,6 @@ export interface RouteGlyphs {
 export const UNICODE_GLYPHS: RouteGlyphs = { full: '█', empty: '░', arrow: '→', ellipsis: '…' };
 export const ASCII_GLYPHS: RouteGlyphs = { full: '#', empty: '.', arrow: '->', ellipsis: '...' };
 
-const UNKNOWN = '–';
 const BAR_CELLS = 10;
 const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
 
@@ -32,40 +36,13 @@ export function weightBar(weight: number, g: RouteGlyphs = UNICODE_GLYPHS): stri
   return `${g.full.repeat(cells)}${g.empty.repeat(BAR_CELLS - cells)} ${String(weight).padStart(3)}`;
 }
 
-/** "500ms", "2s", "1.5s", "10m": a timeout the way a route file writes it. */
-function shortDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Number((ms / 1000).toFixed(3))}s`;
+/** Where a route listens, with its proxy named as ListServers names it. */
+function listenOf(s: ListedRoute, names: ServerNames): string {
+  return listenText(s.route.listen, names.get(s.serverId));
 }
 
-/** "980", "12.3k", "4.5M": connection counters in a narrow column. */
-function compactCount(n: number): string {
-  if (n < 10_000) return String(n);
-  const [v, unit] = n < 1e6 ? [n / 1e3, 'k'] : n < 1e9 ? [n / 1e6, 'M'] : [n / 1e9, 'G'];
-  return `${v >= 100 ? Math.round(v) : v.toFixed(1)}${unit}`;
-}
-
-/** "edge-1:8080"; "edge-1 10.0.0.5:8080" when it binds one address rather than every interface. */
-export function listenText(route: Route, names: ServerNames = new Map(), serverId = ''): string {
-  const l = route.listen;
-  if (!l) return UNKNOWN;
-  const server = names.get(serverId) ?? l.server;
-  const bound = l.host && l.host !== ROUTE_DEFAULTS.listenHost;
-  return bound ? `${server} ${l.host}:${l.port}` : `${server}:${l.port}`;
-}
-
-/** Where a workload endpoint runs comes from its key ("api-blue@<server id>"); "@-" means nowhere. */
-export function endpointName(s: EndpointStatus, names: ServerNames): string {
-  const e = s.endpoint;
-  if (!e) return s.stats?.key ?? UNKNOWN;
-  const at = e.key.startsWith(`${e.backend}@`) ? e.key.slice(e.backend.length + 1) : '';
-  if (!at || at === '-') return e.backend || e.key;
-  return `${e.backend}@${names.get(at) ?? at}`;
-}
-
-function healthWord(s: EndpointStatus): string {
-  return endpointHealth(s);
+function nameOf(s: EndpointStatus, names: ServerNames): string {
+  return endpointName(s, (id) => names.get(id));
 }
 
 /** The stable JSON shape of one endpoint in `yard routes --json`. */
@@ -113,12 +90,12 @@ export function routeJson(s: ListedRoute) {
 
 function routeHeader(s: ListedRoute, names: ServerNames): string {
   const r = s.route;
-  return `${r.name}  listen ${listenText(r, names, s.serverId)}  ${policies.name(r.policy)}  rev ${r.revision}  ${formatBytes(s.bytesPerSec)}/s  active ${s.active}  refused ${s.refused}`;
+  return `${r.name}  listen ${listenOf(s, names)}  ${policies.name(r.policy)}  rev ${r.revision}  ${trafficText(s.bytesPerSec)}  active ${s.active}  refused ${s.refused}`;
 }
 
 /** Why an endpoint takes no traffic, or takes it differently, one line each. */
 function endpointNotes(s: EndpointStatus, names: ServerNames): string[] {
-  const name = endpointName(s, names);
+  const name = nameOf(s, names);
   const notes: string[] = [];
   if (s.endpoint?.detail) notes.push(`${name}: ${s.endpoint.detail}`);
   if (s.endpoint?.held) notes.push(`${name}: held: new connections wait while it is cut over`);
@@ -134,14 +111,14 @@ function indent(text: string): string[] {
 function routeBlock(s: ListedRoute, names: ServerNames, g: RouteGlyphs): string[] {
   const lines = [routeHeader(s, names)];
   if (s.error) lines.push(`  error: ${s.error}`);
-  else if (!s.listening) lines.push(`  not listening yet: waiting for the proxy on ${listenText(s.route, names, s.serverId)} to apply rev ${s.route.revision}`);
+  else if (!s.listening) lines.push(`  not listening yet: waiting for the proxy on ${listenOf(s, names)} to apply rev ${s.route.revision}`);
   if (s.promotion) lines.push(`  ${s.promotion}`);
-  if (s.heldTotal) lines.push(`  held ${s.heldTotal} new connections while a backend was cut over (longest wait ${formatMs(s.heldMaxMs)})`);
+  if (s.heldTotal) lines.push(`  held ${s.heldTotal} new connections while a backend was cut over (longest wait ${durationText(s.heldMaxMs)})`);
   if (s.endpoints.length === 0) return [...lines, '  no endpoints resolved yet'];
   const rows = [['BACKEND', 'VERSION', 'WEIGHT', 'HEALTH', 'ACTIVE', 'TOTAL', 'IN', 'OUT', 'ERRORS']];
   for (const e of s.endpoints) {
     const j = endpointJson(e);
-    rows.push([endpointName(e, names), j.version || UNKNOWN, weightBar(j.weight, g), j.health, String(j.active), compactCount(j.total), shortBytes(j.bytesIn), shortBytes(j.bytesOut), compactCount(j.connectErrors)]);
+    rows.push([nameOf(e, names), j.version || UNKNOWN, weightBar(j.weight, g), j.health, String(j.active), countText(j.total), bytesShort(j.bytesIn), bytesShort(j.bytesOut), countText(j.connectErrors)]);
   }
   lines.push(...indent(table(rows)));
   lines.push(...s.endpoints.flatMap((e) => endpointNotes(e, names)).map((n) => `  ${n}`));
@@ -170,7 +147,7 @@ function weightLabel(b: Backend): string {
 }
 
 function timeoutChange(what: string, a: number, b: number, g: RouteGlyphs): string[] {
-  return a === b ? [] : [`${what} ${shortDuration(a)}${g.arrow}${shortDuration(b)}`];
+  return a === b ? [] : [`${what} ${settingText(a)}${g.arrow}${settingText(b)}`];
 }
 
 function backendChanges(before: Route, after: Route, g: RouteGlyphs): string[] {
@@ -199,8 +176,8 @@ function backendChanges(before: Route, after: Route, g: RouteGlyphs): string[] {
 /** One line on how a table changed: listen, backends added or removed, weights, drains, settings. */
 export function describeChange(before: Route, after: Route, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const parts: string[] = [];
-  const listenBefore = listenText(before);
-  const listenAfter = listenText(after);
+  const listenBefore = listenText(before.listen);
+  const listenAfter = listenText(after.listen);
   if (listenBefore !== listenAfter) parts.push(`listen ${listenBefore}${g.arrow}${listenAfter}`);
   parts.push(...backendChanges(before, after, g));
   if (before.policy !== after.policy) parts.push(`policy ${policies.name(before.policy)}${g.arrow}${policies.name(after.policy)}`);
@@ -254,7 +231,7 @@ function backendCount(r: Route): string {
 export function applyText(outcomes: ApplyOutcome[], dryRun: boolean, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const lines = outcomes.map((o) => {
     if (o.kind === 'unchanged') return `${o.service}: unchanged`;
-    const diff = o.before ? describeChange(o.before, o.after, g) : `listen ${listenText(o.after)}, ${backendCount(o.after)}`;
+    const diff = o.before ? describeChange(o.before, o.after, g) : `listen ${listenText(o.after.listen)}, ${backendCount(o.after)}`;
     if (dryRun) return `${o.service}: would ${o.kind === 'created' ? 'create' : 'update'}: ${diff}`;
     return o.kind === 'created' ? `${o.service}: created (rev ${o.revision}): ${diff}` : `${o.service}: updated (rev ${o.revision}): ${diff}`;
   });
@@ -276,7 +253,7 @@ function changedTable(change: RouteChange | undefined, service: string, what: st
 /** `yard route weight` and `yard route rollback`: what changed, then the table now. */
 export function changeText(change: RouteChange | undefined, service: string, verb: string, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const { before, after } = changedTable(change, service, verb);
-  const diff = before ? describeChange(before, after, g) : `listen ${listenText(after)}, ${backendCount(after)}`;
+  const diff = before ? describeChange(before, after, g) : `listen ${listenText(after.listen)}, ${backendCount(after)}`;
   return printableLines(`${service}: ${verb} (rev ${after.revision}): ${diff}\n`) + backendsText(after, g);
 }
 
@@ -287,7 +264,7 @@ export function drainText(change: RouteChange | undefined, service: string, word
   const drained = after.backends.filter((b) => b.drain && !was.get(backendKey(b)));
   if (drained.length === 0) return printableLines(`${service}: ${word} was already draining (rev ${after.revision})\n`) + backendsText(after, g);
   const named = drained.map((b) => (b.version ? `${backendName(b)} (${b.version})` : backendName(b))).join(', ');
-  const deadline = shortDuration(drained[0]!.drainTimeoutMs || after.drainTimeoutMs);
+  const deadline = settingText(drained[0]!.drainTimeoutMs || after.drainTimeoutMs);
   return printableLines(`${service}: draining ${named}: no new connections; open ones may last up to ${deadline} (rev ${after.revision})\n`) + backendsText(after, g);
 }
 
@@ -295,7 +272,7 @@ export function drainText(change: RouteChange | undefined, service: string, word
 export function deleteText(change: RouteChange | undefined, service: string): string {
   const before = change?.before;
   if (!before) return printableLines(`deleted ${service}\n`);
-  return printableLines(`deleted ${service}: its proxy no longer listens on ${listenText(before)} (it had ${backendCount(before)})\n`);
+  return printableLines(`deleted ${service}: its proxy no longer listens on ${listenText(before.listen)} (it had ${backendCount(before)})\n`);
 }
 
 /** The whole table's weights in one line, "blue 100→80, green 0→20", for the change history. */

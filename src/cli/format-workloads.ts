@@ -1,10 +1,12 @@
-import { formatAge } from '../core/duration.js';
+import { bytesShort, bytesText, rateText } from '../core/format/bytes.js';
+import { timingRows } from '../core/format/migration.js';
+import { pctText, UNKNOWN } from '../core/format/numbers.js';
+import { durationText, spanText } from '../core/format/time.js';
+import { hasProcess } from '../core/format/words.js';
 import { printable } from '../core/printable.js';
 import { SCORE_HELP } from '../core/target-score.js';
-import { bytesText as formatBytes, durationText as formatMs, transferText } from '../core/units.js';
 import {
   MigrationPhase,
-  WorkloadState,
   migrationDone,
   migrationPhases,
   phaseWords,
@@ -16,8 +18,6 @@ import {
   type Workload,
 } from '../core/workload.js';
 import type { PlanMigrationResponse, TargetFit } from '../gen/switchyard/v1/control.js';
-
-export { formatBytes, formatMs };
 
 /** Server id → display name, from ListServers. */
 export type ServerNames = ReadonlyMap<string, string>;
@@ -40,20 +40,15 @@ export function exitCodeForPhase(phase: MigrationPhase): number {
   }
 }
 
-const UNKNOWN = '–';
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
 const serverName = (id: string, names: ServerNames) => names.get(id) ?? id;
 
-/** A process that is alive has a pid and an uptime; any other state has neither. */
-function isLive(w: Workload): boolean {
-  return w.state === WorkloadState.WORKLOAD_STATE_RUNNING || w.state === WorkloadState.WORKLOAD_STATE_PAUSED || w.state === WorkloadState.WORKLOAD_STATE_CHECKPOINTING;
-}
-
 /** The stable JSON shape of `yard ps --json`. Unknown readings are null, never 0. */
 export function workloadJson(w: Workload, names: ServerNames) {
   const spec = w.spec;
-  const live = isLive(w);
+  // A workload with a process has a pid and readings; any other state has neither.
+  const live = hasProcess(w);
   return {
     name: spec?.name ?? '',
     server: orNull(names.get(w.serverId)),
@@ -86,18 +81,6 @@ export function table(cells: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
 
-/** "1.2G", "340M", "12K": byte counts in a narrow column. */
-export function shortBytes(bytes: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)}${units[i]}`;
-}
-
 export function workloadsTable(workloads: Workload[], names: ServerNames, now = Date.now()): string {
   if (workloads.length === 0) return 'no workloads: start one with `yard run --on SERVER -- COMMAND`\n';
   const rows = [['NAME', 'SERVER', 'STATE', 'STRATEGY', 'CPU', 'RSS', 'GPU-MEM', 'UPTIME', 'RESTARTS']];
@@ -109,10 +92,10 @@ export function workloadsTable(workloads: Workload[], names: ServerNames, now = 
       serverName(w.serverId, names),
       j.state,
       j.strategy,
-      j.cpuPct === null ? UNKNOWN : `${j.cpuPct.toFixed(0)}%`,
-      j.rssBytes === null ? UNKNOWN : shortBytes(j.rssBytes),
-      j.gpuMemoryMiB === null ? UNKNOWN : shortBytes(j.gpuMemoryMiB * 2 ** 20),
-      isLive(w) && w.startedMs ? formatAge(now - w.startedMs) : UNKNOWN,
+      pctText(j.cpuPct ?? undefined),
+      bytesShort(j.rssBytes ?? undefined),
+      j.gpuMemoryMiB === null ? UNKNOWN : bytesShort(j.gpuMemoryMiB * 2 ** 20),
+      hasProcess(w) && w.startedMs ? spanText(now - w.startedMs) : UNKNOWN,
       String(w.restarts),
     ]);
   }
@@ -138,7 +121,7 @@ export function stateText(w: Workload, names: ServerNames): string {
   const state = workloadStates.name(w.state);
   // The agent's note says how it got here ("stopped (killed by SIGTERM)"); without one, the exit says it.
   const exit = w.exitSignal ? `killed by ${w.exitSignal}` : w.exitCode !== undefined ? `exit code ${w.exitCode}` : '';
-  const note = w.message && w.message !== state ? w.message : isLive(w) ? '' : exit;
+  const note = w.message && w.message !== state ? w.message : hasProcess(w) ? '' : exit;
   return printable(`${w.spec?.name ?? ''} on ${serverName(w.serverId, names)}: ${state}${note ? ` (${note})` : ''}`) + '\n';
 }
 
@@ -257,18 +240,18 @@ export function progressLine(m: Migration, view: ProgressView): string {
   const start = m.createdMs || view.startedMs || view.now;
   const end = m.finishedMs || view.now;
   const phase = phaseWords(m.phase);
-  const elapsed = `elapsed ${formatMs(Math.max(0, end - start))}`;
+  const elapsed = `elapsed ${durationText(end - start)}`;
   const parts = [`${m.workload}: ${phase.padEnd(13)}`];
-  const rate = view.rateBps ? `  ${formatBytes(view.rateBps)}/s` : '';
+  const rate = view.rateBps ? `  ${rateText(view.rateBps)}` : '';
   if (m.phase === MigrationPhase.MIGRATION_PHASE_TRANSFERRING && m.bytesTotal > 0) {
     const fraction = m.bytesDone / m.bytesTotal;
-    const tail = ` ${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(m.bytesDone)} / ${formatBytes(m.bytesTotal)}${rate}  ${elapsed}`;
+    const tail = ` ${String(Math.floor(fraction * 100)).padStart(3)}%  ${bytesText(m.bytesDone)} / ${bytesText(m.bytesTotal)}${rate}  ${elapsed}`;
     // Sized for the widest tail, so the bar keeps its width while the numbers change.
     const barWidth = Math.min(30, view.columns - 1 - parts[0]!.length - TAIL_WIDTH);
     parts.push(barWidth >= 8 ? ` ${bar(fraction, barWidth)}${tail}` : tail);
   } else if (moving(m) && m.bytesDone > 0) {
     // The archive's size is not known until it is written: bytes so far, no bar.
-    parts.push(`  ${formatBytes(m.bytesDone)}${rate}  ${elapsed}`);
+    parts.push(`  ${bytesText(m.bytesDone)}${rate}  ${elapsed}`);
   } else {
     parts.push(`  ${elapsed}`);
   }
@@ -316,20 +299,9 @@ function outcome(m: Migration, names: ServerNames): string {
 
 /** The summary after a migration ends: its outcome, then how long each phase took. */
 export function timingsText(m: Migration, names: ServerNames): string {
-  const t = m.timings;
-  const ms = (v: number | undefined) => (v === undefined ? UNKNOWN : formatMs(v));
-  const bytes = t?.transferBytes ?? 0;
-  const transfer = t?.transferMs === undefined ? UNKNOWN : transferText(bytes, t.transferMs);
   return [
     `${outcome(m, names)} (migration ${m.id}, ${strategies.name(m.strategy)})`,
     ...(m.error ? [`  why         ${m.error}`] : []),
-    `  checkpoint  ${ms(t?.checkpointMs)}`,
-    `  transfer    ${transfer}`,
-    `  restore     ${ms(t?.restoreMs)}`,
-    `  verify      ${ms(t?.verifyMs)}`,
-    `  downtime    ${ms(t?.downtimeMs)}`,
-    // Only for a workload that backs routes.
-    ...(t?.trafficHeldMs !== undefined ? [`  traffic     held ${formatMs(t.trafficHeldMs)} at the proxies during the cutover`] : []),
-    ...(t?.trafficShiftMs !== undefined ? [`  traffic     shifted to the target in ${formatMs(t.trafficShiftMs)}`] : []),
+    ...timingRows(m).map(([what, value]) => `  ${what.padEnd(12)}${value}`),
   ].map(printable).join('\n') + '\n';
 }

@@ -1,4 +1,6 @@
-import { formatAge } from '../core/duration.js';
+import { gibPair } from '../core/format/bytes.js';
+import { pctText } from '../core/format/numbers.js';
+import { ageText, agoText } from '../core/format/time.js';
 import { isSilent } from '../core/freshness.js';
 import { gpuModels, gpuTrouble } from '../core/gpu-status.js';
 import { printable } from '../core/printable.js';
@@ -68,7 +70,7 @@ function gpuTroubleLines(servers: Server[], now: number): string {
     const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
     if (!trouble) return '';
     const since = new Date(trouble.sinceMs).toISOString().replace('T', ' ').slice(0, 19);
-    return `${printable(`${s.name}: nvidia-smi ${trouble.state} since ${since} UTC (${formatAge(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
+    return `${printable(`${s.name}: nvidia-smi ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
   }).join('');
 }
 
@@ -85,10 +87,10 @@ export function serversTable(servers: Server[], now = Date.now()): string {
     rows.push([
       s.name,
       stateName(s.state),
-      l ? `${l.cpuPct.toFixed(0)}%` : unknown,
-      l && l.memoryTotalBytes ? `${((l.memoryUsedBytes / l.memoryTotalBytes) * 100).toFixed(0)}%` : unknown,
+      pctText(l?.cpuPct, unknown),
+      pctText(l && l.memoryTotalBytes ? (l.memoryUsedBytes / l.memoryTotalBytes) * 100 : undefined, unknown),
       gpusCell(s),
-      s.lastSeenMs ? `${formatAge(now - s.lastSeenMs)} ago` : 'never',
+      s.lastSeenMs ? agoText(now - s.lastSeenMs) : 'never',
       Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
     ]);
   }
@@ -96,12 +98,12 @@ export function serversTable(servers: Server[], now = Date.now()): string {
 }
 
 export function overviewText(o: OverviewResponse, address: string): string {
-  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  const mib = (b: number) => b / 2 ** 20;
   return [
-    `controller  ${address} (id ${o.controllerId}, version ${o.version}, up ${formatAge(Date.now() - o.startedMs)})`,
+    `controller  ${address} (id ${o.controllerId}, version ${o.version}, up ${ageText(Date.now() - o.startedMs)})`,
     `servers     ${o.serversOnline} online, ${o.serversDegraded} degraded, ${o.serversDisconnected} disconnected, ${o.serversDown} down — ${o.serversTotal} in all`,
     `cpu         ${o.cpuPctMean.toFixed(1)}% mean over reporting servers`,
-    `memory      ${gib(o.memoryUsedBytes)} / ${gib(o.memoryTotalBytes)} GiB`,
-    `gpus        ${o.gpusTotal}${o.gpuMemoryTotalMib ? `, memory ${(o.gpuMemoryUsedMib / 1024).toFixed(1)} / ${(o.gpuMemoryTotalMib / 1024).toFixed(1)} GiB` : ''}`,
+    `memory      ${gibPair(mib(o.memoryUsedBytes), mib(o.memoryTotalBytes))}`,
+    `gpus        ${o.gpusTotal}${o.gpuMemoryTotalMib ? `, memory ${gibPair(o.gpuMemoryUsedMib, o.gpuMemoryTotalMib)}` : ''}`,
   ].map(printable).join('\n') + '\n';
 }

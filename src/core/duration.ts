@@ -14,12 +14,3 @@ export function parseDuration(text: string, what = 'duration'): number {
   }
   return Math.round(ms);
 }
-
-/** "3s", "4m", "2h", "5d": the age of something, short enough for a card. */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86_400)}d`;
-}

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { serverFilter } from '../../src/tui/filter.js';
 import { ASCII_GLYPHS, UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
 import { bar } from '../../src/tui/render/bar.js';
-import { fit, fitWords, formatBytes, formatGibPair, formatPct, formatRate } from '../../src/tui/render/format.js';
+import { bytesShort, gibPair, trafficText } from '../../src/core/format/bytes.js';
+import { pctText } from '../../src/core/format/numbers.js';
+import { fit, fitWords } from '../../src/tui/render/format.js';
 import { gpuLine } from '../../src/tui/render/gpu-line.js';
 import { fitLegend } from '../../src/tui/render/legend.js';
 import { loadTheme, withoutColour } from '../../src/tui/theme.js';
@@ -32,13 +34,13 @@ describe('text renderers', () => {
   });
 
   it('formats unknown as the unknown mark, never 0', () => {
-    expect(formatPct(undefined, '–')).toBe('–');
-    expect(formatPct(Number.NaN, '–')).toBe('–');
-    expect(formatGibPair(undefined, 15360, '–')).toBe('–/15.0 GiB');
-    expect(formatGibPair(undefined, undefined, '–')).toBe('–');
-    expect(formatBytes(931 * 1024 ** 3, '–')).toBe('931G');
-    expect(formatBytes(1.5 * 1024 ** 4, '–')).toBe('1.5T');
-    expect(formatRate(12_345_678, '–')).toBe('12.3MB/s');
+    expect(pctText(undefined, '–')).toBe('–');
+    expect(pctText(Number.NaN, '–')).toBe('–');
+    expect(gibPair(undefined, 15360, '–')).toBe('–/15.0 GiB');
+    expect(gibPair(undefined, undefined, '–')).toBe('–');
+    expect(bytesShort(931 * 1024 ** 3, '–')).toBe('931G');
+    expect(bytesShort(1.5 * 1024 ** 4, '–')).toBe('1.5T');
+    expect(trafficText(12_345_678, '–')).toBe('12.3MB/s');
     expect(fit('gpu-a100-01', 6, '…')).toBe('gpu-a…');
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SCORE_HELP } from '../../src/core/target-score.js';
 import { UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
-import { timingRows } from '../../src/tui/render/migration.js';
+import { bytesText } from '../../src/core/format/bytes.js';
+import { timingRows } from '../../src/core/format/migration.js';
 import { phaseMark } from '../../src/tui/render/states.js';
 import { loadTheme, withoutColour } from '../../src/tui/theme.js';
 import { defaultWorkloadName, parseRunArgs, parseSignal, parseTail, type RunArgs } from '../../src/cli/commands/workloads.js';
@@ -11,7 +12,6 @@ import {
   EXIT_ROLLED_BACK,
   TransferRate,
   exitCodeForPhase,
-  formatBytes,
   migrationJson,
   planPasses,
   planText,
@@ -137,8 +137,8 @@ describe('yard ps', () => {
     const serverCol = lines[0]!.indexOf('SERVER');
     expect(serverCol).toBe('a-very-long-workload-name'.length + 2);
     for (const l of lines.slice(1)) expect(l.slice(serverCol, serverCol + 4)).toMatch(/^gpu\d/);
-    expect(lines[3]).toMatch(/train\s+gpu1\s+running\s+checkpoint\s+98%\s+1\.5G\s+20G\s+1h\s+2$/);
-    expect(lines[1]).toMatch(/paused\s+checkpoint\s+0%\s+300M\s+–\s+1h\s+0$/);
+    expect(lines[3]).toMatch(/train\s+gpu1\s+running\s+checkpoint\s+98%\s+1\.5G\s+20\.0G\s+1h30m\s+2$/);
+    expect(lines[1]).toMatch(/paused\s+checkpoint\s+0%\s+300M\s+–\s+1h30m\s+0$/);
     expect(lines[2]).toMatch(/exited\s+checkpoint\s+–\s+–\s+–\s+–\s+2$/);
   });
 
@@ -355,9 +355,9 @@ describe('yard migrate', () => {
   });
 
   it('formats byte counts', () => {
-    expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1536)).toBe('1.5 KiB');
-    expect(formatBytes(3 * 2 ** 30)).toBe('3.0 GiB');
+    expect(bytesText(512)).toBe('512 B');
+    expect(bytesText(1536)).toBe('1.5 KiB');
+    expect(bytesText(3 * 2 ** 30)).toBe('3.0 GiB');
   });
 });
 

@@ -91,7 +91,7 @@ describe('yard routes', () => {
   it('prints a header per service and a row per endpoint with bars and health words', () => {
     const text = routesText([webStatus()], names);
     const lines = text.split('\n');
-    expect(lines[0]).toBe('web  listen edge-1:8080  weighted  rev 3  1.2 MiB/s  active 4  refused 0');
+    expect(lines[0]).toBe('web  listen edge-1:8080  weighted  rev 3  1.3MB/s  active 4  refused 0');
     expect(lines[1]).toMatch(/^ {2}BACKEND\s+VERSION\s+WEIGHT\s+HEALTH\s+ACTIVE\s+TOTAL\s+IN\s+OUT\s+ERRORS$/);
     expect(lines[2]).toMatch(/^ {2}api-blue@gpu1\s+blue\s+██████░░░░  60\s+healthy\s+3\s+1200\s+5\.0M\s+1\.5G\s+2$/);
     expect(lines[3]).toMatch(/^ {2}10\.0\.0\.7:9000\s+green\s+████░░░░░░  40\s+degraded/);
@@ -157,7 +157,7 @@ describe('yard routes', () => {
     const lines = routesText([typical], names).trimEnd().split('\n');
     expect(lines).toHaveLength(6);
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(100);
-    expect(lines[0]).toBe('inference-api  listen edge-1:8443  weighted  rev 1234  123.4 MiB/s  active 1200  refused 310');
+    expect(lines[0]).toBe('inference-api  listen edge-1:8443  weighted  rev 1234  129MB/s  active 1200  refused 310');
     expect(lines[2]).toBe('  held 12 new connections while a backend was cut over (longest wait 1.25 s)');
   });
 

@@ -1,5 +1,5 @@
 import type { Glyphs } from '../glyphs.js';
-import { isKnown } from './format.js';
+import { isKnown } from '../../core/format/numbers.js';
 
 export interface BarParts {
   filled: string;

@@ -1,43 +1,6 @@
 import { printable } from '../../core/printable.js';
 
-// Number formatting for cards and panes. An unknown reading (undefined or NaN) prints as the
-// glyph set's "unknown" mark, never as 0.
-
-export function isKnown(v: number | undefined): v is number {
-  return v !== undefined && Number.isFinite(v);
-}
-
-export function formatPct(v: number | undefined, unknown: string): string {
-  return isKnown(v) ? `${Math.round(v)}%` : unknown;
-}
-
-function scaled(n: number, base: number, units: readonly string[]): string {
-  let i = 0;
-  let v = n;
-  while (Math.abs(v) >= base && i < units.length - 1) {
-    v /= base;
-    i++;
-  }
-  const digits = i === 0 || v >= 100 ? 0 : 1;
-  return `${v.toFixed(digits)}${units[i]}`;
-}
-
-/** Sizes (memory, disks) in binary units: "931G", "1.5T". */
-export function formatBytes(n: number | undefined, unknown: string): string {
-  return isKnown(n) ? scaled(n, 1024, ['B', 'K', 'M', 'G', 'T', 'P']) : unknown;
-}
-
-/** Network and disk rates in decimal units, as link speeds are quoted: "12.3MB/s". */
-export function formatRate(n: number | undefined, unknown: string): string {
-  return isKnown(n) ? `${scaled(n, 1000, ['B', 'kB', 'MB', 'GB', 'TB'])}/s` : unknown;
-}
-
-/** GPU memory "38.2/80.0 GiB" from MiB readings; either side may be unknown. */
-export function formatGibPair(usedMib: number | undefined, totalMib: number | undefined, unknown: string): string {
-  if (!isKnown(usedMib) && !isKnown(totalMib)) return unknown;
-  const gib = (mib: number | undefined): string => (isKnown(mib) ? (mib / 1024).toFixed(1) : unknown);
-  return `${gib(usedMib)}/${gib(totalMib)} GiB`;
-}
+// Text fitted to a width. Numbers, sizes and spans are written by core/format, alike in the CLI.
 
 /**
  * Where a cut before `at` must move so that no number is left with some of its digits: to the
@@ -85,18 +48,4 @@ export function fitWords(raw: string, width: number, ellipsis: string): string {
 export function padLeft(text: string, width: number): string {
   const n = [...text].length;
   return n >= width ? text : ' '.repeat(width - n) + text;
-}
-
-/** A span of time, as precise as it is short: "450ms", "1.8s", "42s", "4m05s", "3h12m", "2d04h". */
-export function formatSpan(ms: number | undefined, unknown: string): string {
-  if (!isKnown(ms)) return unknown;
-  const t = Math.max(0, ms);
-  if (t < 1000) return `${Math.round(t)}ms`;
-  if (t < 10_000) return `${(t / 1000).toFixed(1)}s`;
-  const s = Math.floor(t / 1000);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h${two(Math.floor(s / 60) % 60)}m`;
-  return `${Math.floor(s / 86_400)}d${two(Math.floor(s / 3600) % 24)}h`;
 }

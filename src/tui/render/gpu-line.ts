@@ -1,7 +1,9 @@
 import type { GpuSeries } from '../../core/series.js';
 import type { GpuSample } from '../../core/types.js';
 import { level } from './bar.js';
-import { formatGibPair, formatPct, isKnown, padLeft } from './format.js';
+import { gibPair } from '../../core/format/bytes.js';
+import { isKnown, pctText } from '../../core/format/numbers.js';
+import { padLeft } from './format.js';
 import type { Look } from './look.js';
 import { paint } from './paint.js';
 import { sparkline } from './sparkline.js';
@@ -21,8 +23,8 @@ export function gpuLine(index: number, sample: GpuSample | undefined, history: G
   const sparkWidth = Math.max(0, width - FIXED);
   const spark = sparkline(history?.utilization.values(sparkWidth) ?? [], sparkWidth, glyphs, 100);
   const label = `G${index}`.padEnd(3);
-  const utilText = padLeft(formatPct(util, u), 4);
-  const mem = padLeft(formatGibPair(sample?.memoryUsedMib, sample?.memoryTotalMib, u), 14);
+  const utilText = padLeft(pctText(util, u), 4);
+  const mem = padLeft(gibPair(sample?.memoryUsedMib, sample?.memoryTotalMib, u), 14);
   const temp = padLeft(isKnown(sample?.temperatureC) ? `${Math.round(sample.temperatureC)}${glyphs.degree}` : u, 5);
   const power = padLeft(isKnown(sample?.powerW) ? `${Math.round(sample.powerW)}W` : u, 5);
   // Narrower than the readings need, they go whole from the right (power first): the box edge

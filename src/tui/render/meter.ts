@@ -1,6 +1,7 @@
 import type { RingBuffer } from '../../core/ring.js';
 import { bar, level } from './bar.js';
-import { formatPct, padLeft } from './format.js';
+import { pctText } from '../../core/format/numbers.js';
+import { padLeft } from './format.js';
 import type { Look } from './look.js';
 import { paint } from './paint.js';
 import { sparkline } from './sparkline.js';
@@ -16,7 +17,7 @@ export function meterLine(label: string, pct: number | undefined, history: RingB
   const barWidth = Math.ceil(room / 2);
   const sparkWidth = room - barWidth;
   const parts = bar(pct, barWidth, glyphs);
-  const value = padLeft(formatPct(pct, glyphs.unknown), 5);
+  const value = padLeft(pctText(pct, glyphs.unknown), 5);
   const spark = sparkline(history?.values(sparkWidth) ?? [], sparkWidth, glyphs, 100);
   if (stale) return paint(theme.stale, `${label} ${parts.filled}${parts.empty}${value} ${spark}`);
   const filled = paint(theme.levels[level(pct)], parts.filled);

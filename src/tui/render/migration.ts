@@ -1,9 +1,9 @@
 import type { FleetSource } from '../../core/fleet.js';
 import { MigrationPhase, migrationDone, strategies, type Migration, type PreflightCheck } from '../../core/workload.js';
-import { bytesText, durationText, rateText, transferText as coreTransferText } from '../../core/units.js';
+import { timingRows } from '../../core/format/migration.js';
 import type { Glyphs } from '../glyphs.js';
 import { bar } from './bar.js';
-import { isKnown, padLeft } from './format.js';
+import { padLeft } from './format.js';
 import type { Look } from './look.js';
 import { escapeTags, paint } from './paint.js';
 
@@ -34,50 +34,7 @@ export function progressText(m: Migration, width: number, glyphs: Glyphs): strin
   return `${parts.filled}${parts.empty}${padLeft(`${Math.round(pct ?? 0)}%`, 5)}`;
 }
 
-// A migration's figures are in the CLI's units (core/units.ts): the wizard and `yard migrate`
-// print "12.0 GiB in 6.00 s (2.0 GiB/s)" alike.
-
-/** "12.0 GiB", or the unknown mark. */
-export function sizeText(bytes: number | undefined, unknown: string): string {
-  return isKnown(bytes) ? bytesText(bytes) : unknown;
-}
-
-/** "746 ms", "1.25 s", or the unknown mark. */
-export function spanText(ms: number | undefined, unknown: string): string {
-  return isKnown(ms) ? durationText(Math.max(0, ms)) : unknown;
-}
-
-/** "70.5 MiB/s", or the unknown mark. */
-export function speedText(bytesPerSec: number | undefined, unknown: string): string {
-  return isKnown(bytesPerSec) ? rateText(bytesPerSec) : unknown;
-}
-
-/** "12.0 GiB in 6.00 s (2.0 GiB/s)" */
-export function transferText(bytes: number, ms: number | undefined, unknown: string): string {
-  return isKnown(ms) ? coreTransferText(bytes, Math.max(0, ms)) : `${bytesText(bytes)} in ${unknown}`;
-}
-
-/** Downtime, where none at all (a blue/green restart) reads "none" rather than "0 ms". */
-export function downtimeText(ms: number | undefined, unknown: string): string {
-  return ms === 0 ? 'none' : spanText(ms, unknown);
-}
-
-/** What is known of each phase's time: [what, how long] in order; unknown ones say so. */
-export function timingRows(m: Migration, unknown: string): [string, string][] {
-  const t = m.timings ?? { transferBytes: 0 };
-  const moved = t.transferBytes > 0 || isKnown(t.transferMs);
-  return [
-    ['checkpoint', spanText(t.checkpointMs, unknown)],
-    ['transfer', moved ? transferText(t.transferBytes, t.transferMs, unknown) : unknown],
-    ['restore', spanText(t.restoreMs, unknown)],
-    ['verify', spanText(t.verifyMs, unknown)],
-    ['downtime', downtimeText(t.downtimeMs, unknown)],
-    // Only for a workload that backs routes.
-    ...(isKnown(t.trafficHeldMs) ? ([['traffic', `held ${spanText(t.trafficHeldMs, unknown)}`]] as [string, string][]) : []),
-    ...(isKnown(t.trafficShiftMs) ? ([['traffic', `shifted in ${spanText(t.trafficShiftMs, unknown)}`]] as [string, string][]) : []),
-  ];
-}
-
+/** The phases' times as `yard migrate` lists them, the names muted. */
 export function timingLines(m: Migration, look: Look): string[] {
   return timingRows(m, look.glyphs.unknown).map(([what, value]) => `${paint(look.theme.muted, what.padEnd(11))}${escapeTags(value)}`);
 }

@@ -1,5 +1,7 @@
 import type { FleetSource } from '../../core/fleet.js';
-import { BackendHealth, backendLabel, endpointHealth, type EndpointStatus, type RouteStatus } from '../../core/route.js';
+import { endpointName, listenText as listenAt } from '../../core/format/endpoints.js';
+import { healthWord } from '../../core/format/words.js';
+import { BackendHealth, backendLabel, type EndpointStatus, type RouteStatus } from '../../core/route.js';
 import type { Colour } from '../theme.js';
 import { printable } from '../../core/printable.js';
 import { fit } from './format.js';
@@ -10,7 +12,7 @@ import type { Marked } from './states.js';
 /** An endpoint's health as a symbol and its word, coloured: healthy and standby ok, degraded warn, unhealthy bad, draining dim. */
 export function healthMark(e: EndpointStatus, look: Look): Marked {
   const { glyphs, theme } = look;
-  const word = e.endpoint?.draining && !e.stats ? 'draining' : endpointHealth(e);
+  const word = healthWord(e);
   const marks: Record<string, [string, Colour]> = {
     healthy: [glyphs.ok, theme.levels.ok],
     standby: [glyphs.ok, theme.levels.ok],
@@ -37,22 +39,16 @@ export function routeMark(s: RouteStatus, look: Look): Marked {
   return failing ? { text: glyphs.live, colour: theme.levels.warn } : { text: glyphs.ok, colour: theme.levels.ok };
 }
 
-/** A backend as operators name it: its workload on the server it runs on ("api-blue@gpu-01"), or its address. */
+const serverNameIn = (source: FleetSource) => (id: string) => source.get(id)?.server.name;
+
+/** A backend as operators name it, as `yard routes` does: "api-blue@gpu-01", or its address. */
 export function endpointLabel(e: EndpointStatus, source: FleetSource): string {
-  const ep = e.endpoint;
-  if (!ep) return '';
-  const at = ep.key.lastIndexOf('@');
-  // Workload endpoints are keyed "workload@server id"; address backends by the address.
-  if (at < 0 || ep.backend === ep.address) return ep.backend || ep.address;
-  const server = source.get(ep.key.slice(at + 1))?.server.name;
-  return server ? `${ep.backend}@${server}` : ep.backend;
+  return endpointName(e, serverNameIn(source));
 }
 
-/** Where a route listens: the proxy's name and the port. */
+/** Where a route listens, as `yard routes` writes it: "edge-1:8080", or "edge-1 10.0.0.5:8080". */
 export function listenText(s: RouteStatus, source: FleetSource): string {
-  const listen = s.route?.listen;
-  const server = source.get(s.serverId)?.server.name ?? listen?.server ?? '';
-  return `${server}:${listen?.port ?? ''}`;
+  return listenAt(s.route?.listen, serverNameIn(source)(s.serverId));
 }
 
 /** The table's weight per version (backends without one by their own name), in the table's order. */

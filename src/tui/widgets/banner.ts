@@ -1,5 +1,5 @@
 import blessed from 'blessed';
-import { formatAge } from '../../core/duration.js';
+import { agoText } from '../../core/format/time.js';
 import type { Look } from '../render/look.js';
 import { applyColours, escapeTags } from '../render/paint.js';
 import { clock } from './header.js';
@@ -8,7 +8,7 @@ import { clock } from './header.js';
 function bannerText(since: number, now: number, look: Look): string {
   const { glyphs } = look;
   const dots = glyphs.unicode ? '…' : '...';
-  return `controller unreachable since ${clock(since)} (${formatAge(now - since)} ago) ${glyphs.dash} reconnecting${dots}`;
+  return `controller unreachable since ${clock(since)} (${agoText(now - since)}) ${glyphs.dash} reconnecting${dots}`;
 }
 
 /**

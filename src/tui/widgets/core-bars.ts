@@ -1,6 +1,7 @@
 import blessed from 'blessed';
 import { bar, level } from '../render/bar.js';
-import { formatPct, padLeft } from '../render/format.js';
+import { pctText } from '../../core/format/numbers.js';
+import { padLeft } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, paint } from '../render/paint.js';
 import { sparkline } from '../render/sparkline.js';
@@ -74,7 +75,7 @@ export class CoreBars {
     for (let start = 0; start < cores.length; start += n) {
       const entries = cores.slice(start, start + n).map((pct, i) => {
         const parts = bar(pct, width, glyphs);
-        return `${padLeft(String(start + i), index)} ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}${padLeft(formatPct(pct, glyphs.unknown), PCT)}`;
+        return `${padLeft(String(start + i), index)} ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}${padLeft(pctText(pct, glyphs.unknown), PCT)}`;
       });
       lines.push(entries.join('  '));
     }

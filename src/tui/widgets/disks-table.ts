@@ -1,7 +1,9 @@
 import blessed from 'blessed';
 import type { DiskSample } from '../../core/types.js';
 import { bar, level } from '../render/bar.js';
-import { fit, formatBytes, formatPct, padLeft } from '../render/format.js';
+import { bytesShort } from '../../core/format/bytes.js';
+import { pctText } from '../../core/format/numbers.js';
+import { fit, padLeft } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { hide, indent, place, type Rect } from './rect.js';
@@ -41,7 +43,7 @@ export class DisksTable {
       const free = disk.sizeBytes > 0 ? Math.max(0, disk.sizeBytes - disk.usedBytes) : undefined;
       const parts = bar(pct, barWidth, glyphs);
       const barText = barWidth > 0 ? ` ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}` : '';
-      const row = `${escapeTags(fit(disk.mount, mountWidth, glyphs.ellipsis))}${padLeft(formatBytes(free, u), FREE)}${size(formatBytes(disk.sizeBytes, u))}${padLeft(formatPct(pct, u), USED)}`;
+      const row = `${escapeTags(fit(disk.mount, mountWidth, glyphs.ellipsis))}${padLeft(bytesShort(free, u), FREE)}${size(bytesShort(disk.sizeBytes, u))}${padLeft(pctText(pct, u), USED)}`;
       lines.push(stale ? paint(theme.stale, row + barText) : row + barText);
     }
     if (disks.length > MAX_ROWS) lines.push(paint(theme.muted, `+${disks.length - MAX_ROWS} more`));

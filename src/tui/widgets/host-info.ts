@@ -1,11 +1,12 @@
 import blessed from 'blessed';
-import { formatAge } from '../../core/duration.js';
+import { bytesShort } from '../../core/format/bytes.js';
+import { ageText, agoText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
 import type { Server } from '../../core/types.js';
 import { stateName } from '../../core/types.js';
 import { isSilent, isStale, lastSeenText } from '../freshness.js';
 import { clock } from './header.js';
-import { fit, formatBytes } from '../render/format.js';
+import { fit } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { hide, indent, labelText, place, type Rect } from './rect.js';
@@ -47,7 +48,7 @@ function troubleRows(server: Server, now: number, width: number, look: Look): [s
   const why = wrapped(gpuTroubleGist(fault.message), width, 2);
   return [
     ['gpus', `${look.glyphs.states.down} nvidia-smi ${fault.state}`],
-    ['since', `${clock(fault.sinceMs)} (${formatAge(now - fault.sinceMs)} ago)`],
+    ['since', `${clock(fault.sinceMs)} (${agoText(now - fault.sinceMs)})`],
     ['why', why[0]!],
     ['', why[1] ?? ''],
   ];
@@ -59,7 +60,7 @@ function rows(server: Server, now: number, width: number, look: Look): [string, 
   const host = server.host;
   const latest = server.latest;
   const state = stateName(server.state);
-  const since = server.stateSinceMs > 0 ? ` ${glyphs.sep} for ${formatAge(now - server.stateSinceMs)}` : '';
+  const since = server.stateSinceMs > 0 ? ` ${glyphs.sep} for ${ageText(now - server.stateSinceMs)}` : '';
   const out: [string, string][] = [
     ['state', `${glyphs.states[state]} ${state}${since}`],
     ['host', server.hostname || u],
@@ -67,7 +68,7 @@ function rows(server: Server, now: number, width: number, look: Look): [string, 
     ['kernel', host?.kernel || u],
     ['cpu', host ? `${host.cpuModel} ${glyphs.sep} ${host.cpuCores} cores` : u],
     ...(trouble(server) ? troubleRows(server, now, width, look) : [['gpus', gpusText(server, look)] as [string, string]]),
-    ['memory', latest ? `${formatBytes(latest.memoryUsedBytes, u)} / ${formatBytes(latest.memoryTotalBytes, u)} ${glyphs.sep} swap ${formatBytes(latest.swapUsedBytes, u)} / ${formatBytes(latest.swapTotalBytes, u)}` : u],
+    ['memory', latest ? `${bytesShort(latest.memoryUsedBytes, u)} / ${bytesShort(latest.memoryTotalBytes, u)} ${glyphs.sep} swap ${bytesShort(latest.swapUsedBytes, u)} / ${bytesShort(latest.swapTotalBytes, u)}` : u],
     ['load', latest ? `${latest.load1.toFixed(2)} ${latest.load5.toFixed(2)} ${latest.load15.toFixed(2)}` : u],
     ['address', server.addresses.join(', ') || u],
     ['mac', server.mac || u],

@@ -1,7 +1,7 @@
 import blessed from 'blessed';
 import type { FleetRoute } from '../../core/fleet.js';
 import { bar } from '../render/bar.js';
-import { formatRate } from '../render/format.js';
+import { trafficText } from '../../core/format/bytes.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, paint } from '../render/paint.js';
 import { routeMark, segmentLine, versionWeights, type Segment } from '../render/route.js';
@@ -23,7 +23,7 @@ function routeSummary(route: FleetRoute, width: number, look: Look): string {
       { text: bar(v.weight, BAR_CELLS, glyphs).filled, colour: theme.series[i % theme.series.length]! },
     ]),
     { text: s.statsMs > 0 ? `${s.active} conn` : '' },
-    { text: s.statsMs > 0 ? formatRate(s.bytesPerSec, glyphs.unknown) : '' },
+    { text: s.statsMs > 0 ? trafficText(s.bytesPerSec, glyphs.unknown) : '' },
     { text: mark.text, colour: mark.colour },
   ];
   return segmentLine(segments, width, glyphs.ellipsis, ' ');

@@ -1,10 +1,11 @@
 import blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
 import { stateName } from '../../core/types.js';
-import { formatAge } from '../../core/duration.js';
+import { trafficText } from '../../core/format/bytes.js';
+import { ageText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
 import { isSilent, isStale, lastSeenText } from '../freshness.js';
-import { fit, formatRate, padLeft } from '../render/format.js';
+import { fit, padLeft } from '../render/format.js';
 import { gpuLine } from '../render/gpu-line.js';
 import { gpuCount, gpusOf } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
@@ -35,7 +36,7 @@ export function gpuSummary(fs: FleetServer, width: number, now: number, look: Lo
   const { glyphs, theme } = look;
   const alarm = (text: string) => `{bold}${paint(theme.states.down, escapeTags(fit(text, width, glyphs.ellipsis).trimEnd()))}{/bold}`;
   const trouble = gpuTroubleNow(fs);
-  if (trouble) return [alarm(`GPU ${glyphs.states.down} nvidia-smi ${trouble.state} for ${formatAge(now - trouble.sinceMs)}`), alarm(gpuTroubleGist(trouble.message))];
+  if (trouble) return [alarm(`GPU ${glyphs.states.down} nvidia-smi ${trouble.state} for ${ageText(now - trouble.sinceMs)}`), alarm(gpuTroubleGist(trouble.message))];
   const gpus = gpusOf(fs);
   if (gpus.length === 0) return [];
   return [paint(theme.muted, escapeTags(fit(`GPU ${gpuModels(gpus.map((g) => g.name), glyphs.unicode ? '×' : 'x')}`, width, glyphs.ellipsis).trimEnd()))];
@@ -63,8 +64,8 @@ function labelsLine(fs: FleetServer, width: number, look: Look): string {
 function netLine(fs: FleetServer, width: number, look: Look, stale: boolean): string {
   const { glyphs, theme } = look;
   const latest = fs.server.latest;
-  const rx = padLeft(formatRate(latest?.netRxBytesPerSec, glyphs.unknown), 9);
-  const tx = padLeft(formatRate(latest?.netTxBytesPerSec, glyphs.unknown), 9);
+  const rx = padLeft(trafficText(latest?.netRxBytesPerSec, glyphs.unknown), 9);
+  const tx = padLeft(trafficText(latest?.netTxBytesPerSec, glyphs.unknown), 9);
   const text = `NET ${glyphs.rx}${rx} ${glyphs.tx}${tx}`;
   const sparkWidth = Math.max(0, width - text.length - 1);
   const spark = sparkline(fs.series.netRx.values(sparkWidth), sparkWidth, glyphs);

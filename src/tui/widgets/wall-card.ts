@@ -1,11 +1,12 @@
 import blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
+import { isKnown } from '../../core/format/numbers.js';
 import { stateName } from '../../core/types.js';
 import { agedText, isStale, lastSeenText } from '../freshness.js';
 import { bar, level } from '../render/bar.js';
 import { bigHeight, bigText, bigWidth } from '../render/big-digits.js';
 import type { Glyphs } from '../glyphs.js';
-import { fit, isKnown } from '../render/format.js';
+import { fit } from '../render/format.js';
 import { gpuLine } from '../render/gpu-line.js';
 import { gpusOf } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
