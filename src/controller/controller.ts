@@ -17,10 +17,11 @@ import { CheckpointStore } from './checkpoints.js';
 import { ConsoleBridge } from './consoles.js';
 import { agentSessions } from './grpc/agent-gateway.js';
 import { AgentAdmission } from './agent-keys.js';
-import { bearerOf, localAuth, operatorTokenAuth, type ControlAuth } from './grpc/auth.js';
+import { authenticate, bearerOf, localAuth, operatorTokenAuth, type ControlAuth } from './grpc/auth.js';
 import { control } from './grpc/control.js';
 import { workloadControl } from './grpc/control-workloads.js';
 import { WorkloadService } from './workload-service.js';
+import { ControllerService } from './service/service.js';
 import { raiseConnectionWindow, raiseStreamWindow } from './grpc/windows.js';
 import { Coordinator } from './migration/coordinator.js';
 import { routeControl } from './grpc/control-routes.js';
@@ -58,10 +59,10 @@ export interface Controller {
   readonly coordinator: Coordinator;
   /** The routing tables and the proxies that apply them. */
   readonly router: Router;
-  /** Every mutating action, by whom; the embedded dashboard records its own here too. */
+  /** Every mutating action, by whom, from either door. */
   readonly audit: AuditLog;
-  /** Stop, restart, remove and logs of workloads: what the Control API and the embedded dashboard both call. */
-  readonly workloadService: WorkloadService;
+  /** The one door: what the Control API and the embedded dashboard both call. */
+  readonly service: ControllerService;
   readonly controllerId: string;
   /** Admits new agents (and nothing else). */
   readonly joinToken: string;
@@ -114,7 +115,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const workloads = new WorkloadTable();
   const links = new AgentLinks();
   const consoles = new ConsoleBridge();
-  const workloadService = new WorkloadService({ registry, workloads, links, consoles });
   const router = new Router({ registry, workloads, links, store, log, flushSoon });
   const checkpoints = new CheckpointStore(join(opts.dataDir, 'checkpoints'));
   await checkpoints.init();
@@ -167,15 +167,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   };
   const startedMs = Date.now();
   // One Control implementation, served twice: on TCP for operators with the operator token,
-  // and on the owner-only Unix socket for this host's own CLI and dashboards.
+  // and on the owner-only Unix socket for this host's own CLI and dashboards. Each listener's
+  // interceptor says who calls; the handlers hand that caller to the service.
   const watchers = { count: 0 };
-  const controlFor = (auth: ControlAuth, listen: string) => ({
-    ...control({ registry, workloads, coordinator, router, controllerId: store.controllerId, version: YARD_VERSION, listen, startedMs, auth, watchers }),
-    ...workloadControl({ registry, workloads, links, service: workloadService, coordinator, audit, auth }),
-    ...routeControl({ router, audit, auth }),
-  });
+  const listening = (auth: ControlAuth) => new GrpcServer({ ...SERVER_OPTIONS, interceptors: [authenticate(auth)] });
 
-  const server = new GrpcServer(SERVER_OPTIONS);
+  const server = listening(operatorTokenAuth({ operator: operatorToken, join: joinToken }));
   raiseStreamWindow(server);
   server.addService(AgentGatewayService, gateway);
   const health = new HealthImplementation({ '': 'SERVING', 'switchyard.v1.AgentGateway': 'SERVING', 'switchyard.v1.Control': 'SERVING' });
@@ -189,10 +186,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
-  server.addService(ControlService, controlFor(operatorTokenAuth({ operator: operatorToken, join: joinToken }), address));
+  const service = new ControllerService({
+    registry, workloads, links, coordinator, router, audit,
+    workloadActions: new WorkloadService({ registry, workloads, links, consoles }),
+    about: { controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs },
+  });
+  const handlers = { ...control({ service, watchers }), ...workloadControl(service), ...routeControl(service) };
+  server.addService(ControlService, handlers);
 
-  const local = new GrpcServer(SERVER_OPTIONS);
-  local.addService(ControlService, controlFor(localAuth, address));
+  const local = listening(localAuth);
+  local.addService(ControlService, handlers);
   health.addToServer(local);
   addReflection(local);
   const socketAddress = await listenLocal(local, files.socket).catch((err: unknown) => {
@@ -217,7 +220,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   let stopped: Promise<void> | undefined;
   return {
-    address, registry, workloads, coordinator, router, audit, workloadService, controllerId: store.controllerId, joinToken, operatorToken, socketAddress,
+    address, registry, workloads, coordinator, router, audit, service, controllerId: store.controllerId, joinToken, operatorToken, socketAddress,
     watchers: () => watchers.count,
     stop() {
       stopped ??= (async () => {

@@ -1,73 +1,70 @@
-import { YardError } from '../core/errors.js';
-import type { FleetChange, FleetServer, FleetSource, RouteActions, RouteControl, WorkloadActions } from '../core/fleet.js';
+import type { FleetChange, FleetServer, FleetSource, RouteActions, WorkloadActions } from '../core/fleet.js';
 import { RouteBook } from '../core/route-book.js';
-import type { RouteStatus } from '../core/route.js';
-import { PromotionState } from '../gen/switchyard/v1/control.js';
-import type { AuditLog } from './audit.js';
-import { byName } from './grpc/control.js';
-import type { Coordinator } from './migration/coordinator.js';
-import type { Registry } from './registry.js';
-import type { WorkloadService } from './workload-service.js';
-import type { WorkloadTable } from './workloads.js';
+import type { Caller } from './service/caller.js';
+import type { FleetEvent } from './service/events.js';
+import { watchFleet } from './service/events.js';
+import { cancelMigration, listMigrations, planMigration, startMigration } from './service/migrations.js';
+import { drainBackend, listRoutes, promoteRoute, rollbackRoute, setRouteWeights } from './service/routes.js';
+import { findServer, listServers } from './service/servers.js';
+import type { ControllerService } from './service/service.js';
+import { followLogs, listWorkloads, restartWorkload, stopWorkload } from './service/workloads.js';
 
-export interface EmbeddedParts {
-  registry: Registry;
-  workloads: WorkloadTable;
-  coordinator: Coordinator;
-  audit: AuditLog;
-  router: RouteControl;
-  workloadService: WorkloadService;
+/** A fleet event as the views hear it. */
+function changeOf(e: FleetEvent): FleetChange | undefined {
+  switch (e.kind) {
+    case 'server': return { kind: 'server', id: e.server.id };
+    case 'sample': return { kind: 'sample', id: e.serverId };
+    case 'workload': return { kind: 'workload', name: e.workload.spec?.name ?? '' };
+    case 'workloadRemoved': return { kind: 'workload', name: e.name };
+    case 'migration': return { kind: 'migration', id: e.migration.id };
+    // Routes are told by the route book, once it holds the news.
+    case 'route': case 'routeRemoved': return undefined;
+  }
 }
 
-/** The routes as the router tells them, with the throughput history the views draw; `listeners` hear what changed. */
-function routeBook(router: RouteControl): { book: RouteBook; listeners: Set<(change: FleetChange) => void> } {
+/** The routes as the service tells them, with the throughput history the views draw; `listeners` hear what changed. */
+function routeBook(service: ControllerService, caller: Caller): { book: RouteBook; listeners: Set<(change: FleetChange) => void> } {
   const book = new RouteBook();
   const listeners = new Set<(change: FleetChange) => void>();
   const tell = (change: FleetChange) => {
     for (const l of listeners) l(change);
   };
-  book.replace(router.list());
-  router.on('route', (s) => {
-    const news = book.put(s);
-    if (news) tell({ kind: 'route', name: s.route?.name ?? '', counters: news === 'counters' });
-  });
-  router.on('removed', (name) => {
-    if (book.remove(name)) tell({ kind: 'route', name });
+  book.replace(service.read(caller, listRoutes, undefined));
+  service.read(caller, watchFleet, (e) => {
+    if (e.kind === 'route') {
+      const news = book.put(e.status);
+      if (news) tell({ kind: 'route', name: e.status.route?.name ?? '', counters: news === 'counters' });
+    } else if (e.kind === 'routeRemoved' && book.remove(e.name)) {
+      tell({ kind: 'route', name: e.name });
+    }
   });
   return { book, listeners };
 }
 
-/** Route actions through the router, each in the audit trail like the Control API's. */
-function routeActions(router: RouteControl, audit: AuditLog, operator: string): RouteActions {
-  const routeOf = (done: Promise<{ route: RouteStatus }>) => done.then((r) => r.route);
+function routeActions(service: ControllerService, caller: Caller): RouteActions {
   return {
-    setRouteWeights: (service, weights) =>
-      audit.record(operator, 'route.weight', `${service} ${Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(' ')}`, () => routeOf(router.setWeights(service, weights, operator))),
-    promoteRoute: (service, version, opts = {}) =>
-      audit.record(operator, 'route.promote', `${service} → ${version}`, async () => {
-        const end = await router.promote(service, version, opts, operator);
-        if (end.state !== PromotionState.PROMOTION_STATE_DONE) throw new YardError('PROMOTION_REVERTED', end.message || `the promotion of ${version} on ${service} was halted and reverted`, { service, version });
-        return end.message;
-      }),
-    rollbackRoute: (service) => audit.record(operator, 'route.rollback', service, () => routeOf(router.rollback(service, operator))),
-    drainBackend: (service, backend, deadlineMs = 0) =>
-      audit.record(operator, 'route.drain', `${service} ${backend}`, () => routeOf(router.drain(service, backend, deadlineMs, operator))),
+    setRouteWeights: async (service_, weights) => (await service.change(caller, setRouteWeights, { service: service_, weights })).route,
+    promoteRoute: async (name, version, opts = {}) =>
+      (await service.change(caller, promoteRoute, { service: name, version, steps: opts.steps ?? [], intervalMs: opts.intervalMs ?? 0 })).message,
+    rollbackRoute: async (name) => (await service.change(caller, rollbackRoute, name)).route,
+    drainBackend: async (name, backend, deadlineMs = 0) => (await service.change(caller, drainBackend, { service: name, backend, deadlineMs })).route,
   };
 }
 
-/** Workload actions through the controller's workload service, each in the audit trail like the Control API's. */
-function workloadActions(service: WorkloadService, audit: AuditLog, operator: string): WorkloadActions {
+function workloadActions(service: ControllerService, caller: Caller): WorkloadActions {
   return {
-    stopWorkload: (name) => audit.record(operator, 'workload.stop', name, () => service.stop(name, false)),
-    restartWorkload: (name) => audit.record(operator, 'workload.restart', name, () => service.restart(name)),
-    removeWorkload: (name) => audit.record(operator, 'workload.stop', `${name} (and remove)`, () => service.stop(name, true)),
+    stopWorkload: (name) => service.change(caller, stopWorkload, { name, remove: false }),
+    restartWorkload: (name) => service.change(caller, restartWorkload, name),
+    removeWorkload: (name) => service.change(caller, stopWorkload, { name, remove: true }),
     followLogs: (name, sink) => {
       let stop: (() => void) | undefined;
       let closed = false;
-      service.follow(name, sink).then(
-        (s) => (closed ? s() : (stop = s)),
-        (err: Error) => sink.end(err),
-      );
+      Promise.resolve()
+        .then(() => service.read(caller, followLogs, { name, sink }))
+        .then(
+          (s) => (closed ? s() : (stop = s)),
+          (err: Error) => sink.end(err),
+        );
       return () => {
         closed = true;
         stop?.();
@@ -77,50 +74,43 @@ function workloadActions(service: WorkloadService, audit: AuditLog, operator: st
 }
 
 /**
- * The dashboard's view of an in-process controller: reads the registry directly. Its actions
- * are recorded in the audit trail as `operator`'s, like those that come over the Control API.
+ * The dashboard of an in-process controller: a thin adapter over the controller service, which
+ * it calls as `operator` (the audit trail names them, as it names Control API callers).
  */
-export function registryFleetSource({ registry, workloads, coordinator, audit, router, workloadService }: EmbeddedParts, controllerAddress: string, operator = 'dashboard'): FleetSource {
+export function registryFleetSource({ service }: { service: ControllerService }, controllerAddress: string, operator = 'dashboard'): FleetSource {
+  // Whoever started the controller owns it, as whoever reaches its Unix socket does.
+  const caller: Caller = { name: operator, via: 'embedded', role: 'admin' };
   let sorted: FleetServer[] | undefined;
-  registry.on('server', () => (sorted = undefined));
-  const routes = routeBook(router);
+  service.read(caller, watchFleet, (e) => {
+    if (e.kind === 'server') sorted = undefined;
+  });
+  const routes = routeBook(service, caller);
   return {
     controllerAddress,
     mode: 'embedded',
     list() {
-      sorted ??= registry.list().sort((a, b) => byName(a.server, b.server));
+      sorted ??= service.read(caller, listServers, undefined);
       return sorted;
     },
-    get: (id) => registry.get(id),
-    workloads: () => workloads.list(),
-    migrations: () => coordinator.list(),
+    get: (id) => service.read(caller, findServer, id),
+    workloads: () => service.read(caller, listWorkloads, undefined),
+    migrations: () => service.read(caller, listMigrations, undefined),
     routes: () => routes.book.list(),
     actions: {
-      planMigration: async (workload, target, strategy) => coordinator.plan(workload, target, strategy),
-      startMigration: (workload, target, strategy) =>
-        audit.record(operator, 'migration.start', `${workload} → ${registry.get(target)?.server.name ?? target}`, () => coordinator.start(workload, target, strategy, operator)),
-      cancelMigration: (id) => audit.record(operator, 'migration.cancel', id, () => coordinator.cancel(id)),
-      ...routeActions(router, audit, operator),
-      ...workloadActions(workloadService, audit, operator),
+      planMigration: async (workload, target, strategy) => service.read(caller, planMigration, { workload, target, strategy }),
+      startMigration: (workload, target, strategy) => service.change(caller, startMigration, { workload, target, strategy }),
+      cancelMigration: (id) => service.change(caller, cancelMigration, id),
+      ...routeActions(service, caller),
+      ...workloadActions(service, caller),
     },
     subscribe(listener: (change: FleetChange) => void) {
-      const onServer = (s: { id: string }) => listener({ kind: 'server', id: s.id });
-      const onSample = (id: string) => listener({ kind: 'sample', id });
-      const onWorkload = (w: { spec?: { name: string } }) => listener({ kind: 'workload', name: w.spec?.name ?? '' });
-      const onRemoved = (r: { name: string }) => listener({ kind: 'workload', name: r.name });
-      const onMigration = (m: { id: string }) => listener({ kind: 'migration', id: m.id });
-      registry.on('server', onServer);
-      registry.on('sample', onSample);
-      workloads.on('workload', onWorkload);
-      workloads.on('removed', onRemoved);
-      coordinator.on('migration', onMigration);
+      const unsubscribe = service.read(caller, watchFleet, (e) => {
+        const change = changeOf(e);
+        if (change) listener(change);
+      });
       routes.listeners.add(listener);
       return () => {
-        registry.off('server', onServer);
-        registry.off('sample', onSample);
-        workloads.off('workload', onWorkload);
-        workloads.off('removed', onRemoved);
-        coordinator.off('migration', onMigration);
+        unsubscribe();
         routes.listeners.delete(listener);
       };
     },

@@ -1,10 +1,9 @@
-// What the controller does to workloads for an operator: stop, restart, remove, follow the
-// output. The Control API and the embedded dashboard both come through here (one door); each
-// caller authenticates and audits before it calls.
+// What the controller asks a workload's agent to do: start, stop, restart, pause, follow the
+// output. Only the service's operations (src/controller/service/) call it.
 import { YardError } from '../core/errors.js';
 import type { LogSink } from '../core/fleet.js';
-import type { Workload } from '../core/workload.js';
-import type { ConsoleRequest } from '../gen/switchyard/v1/agent_gateway.js';
+import type { Workload, WorkloadSpec } from '../core/workload.js';
+import { WorkloadSignal, type ConsoleRequest } from '../gen/switchyard/v1/agent_gateway.js';
 import type { AgentLinks } from './agent-links.js';
 import type { ConsoleBridge, JoinedConsole } from './consoles.js';
 import type { Registry } from './registry.js';
@@ -22,6 +21,19 @@ const COMMAND_TIMEOUT_MS = 30_000;
 
 export class WorkloadService {
   constructor(private readonly o: WorkloadServiceParts) {}
+
+  /** Starts `spec` on the server; ALREADY_EXISTS while a workload of that name runs anywhere. */
+  async run(serverId: string, spec: WorkloadSpec): Promise<Workload | undefined> {
+    const existing = this.o.workloads.instances(spec.name).find(isLive);
+    if (existing) throw new YardError('ALREADY_EXISTS', `a workload named ${spec.name} already runs on ${this.o.registry.get(existing.serverId)?.server.name ?? existing.serverId}: pick another --name`);
+    return (await this.send(serverId, { $case: 'start', value: { spec, restore: false, provisional: false } })).workload;
+  }
+
+  /** Pauses or resumes the workload at its agent. */
+  async signal(name: string, signal: WorkloadSignal): Promise<Workload | undefined> {
+    const w = this.o.workloads.find(name);
+    return (await this.send(w.serverId, { $case: 'signal', value: { name, signal } })).workload;
+  }
 
   /** Stops the workload where it runs (or last ran); `remove` forgets it there too, state dir and all. */
   async stop(name: string, remove: boolean): Promise<Workload> {

@@ -1,5 +1,6 @@
 import { connect, createServer, type Server as NetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorName } from '../../src/cli/client.js';
 import { RemoteFleet } from '../../src/cli/remote-fleet.js';
 import { startController, type Controller } from '../../src/controller/controller.js';
 import { registryFleetSource } from '../../src/controller/fleet-source.js';
@@ -90,7 +91,7 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
     await h!.waitFor('web: v1 80, v2 40 (rev 2)', 10_000);
     expect(controller.router.list()[0]!.route!.backends.map((b) => b.weight)).toEqual([80, 40]);
     const entry = controller.audit.list().find((e) => e.action === 'route.weight');
-    expect(entry).toMatchObject({ who: 'test-operator', target: 'web v2=40', ok: true });
+    expect(entry).toMatchObject({ who: 'test-operator', target: 'web: v2=40', ok: true });
   });
 
   it('an attached dashboard lists the routes, and promotes and rolls back through the Control API', async () => {
@@ -107,5 +108,12 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
     const back = await remote.actions.rollbackRoute('web');
     expect(back.route?.backends.map((b) => b.weight)).toEqual([80, 40]);
     await expect(remote.actions.setRouteWeights('nope', { v1: 1 })).rejects.toThrow(/no route "nope"/);
+  });
+
+  it('writes the same audit line for a weight change from either door', async () => {
+    await remote!.actions.setRouteWeights('web', { v2: 40 });
+    const [attached, embedded] = controller.audit.list().filter((e) => e.action === 'route.weight' && e.ok);
+    expect(attached).toMatchObject({ who: operatorName(), target: 'web: v2=40' });
+    expect(embedded).toMatchObject({ who: 'test-operator', target: attached!.target });
   });
 });

@@ -1,9 +1,11 @@
-import { localAuth } from '../../src/controller/grpc/auth.js';
 import { Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlClient } from '../../src/cli/client.js';
 import { AuditLog } from '../../src/controller/audit.js';
+import { authenticate, localAuth } from '../../src/controller/grpc/auth.js';
 import { routeControl } from '../../src/controller/grpc/control-routes.js';
+import type { ServiceParts } from '../../src/controller/service/parts.js';
+import { ControllerService } from '../../src/controller/service/service.js';
 import { errorDetailOf } from '../../src/core/rpc/errors.js';
 import type { Route } from '../../src/core/route.js';
 import { ControlService, PromotionState, type ApplyRoutesResponse, type PromoteRouteResponse } from '../../src/gen/switchyard/v1/control.js';
@@ -20,8 +22,10 @@ describe('Control: route RPCs', () => {
     f = await routerFixture();
     f.connect('edge');
     audit = new AuditLog(f.store, () => undefined);
-    server = new Server();
-    server.addService(ControlService, routeControl({ router: f.router, audit, auth: localAuth }));
+    // Only the parts the route operations use.
+    const service = new ControllerService({ registry: f.registry, workloads: f.workloads, router: f.router, audit } as ServiceParts);
+    server = new Server({ interceptors: [authenticate(localAuth)] });
+    server.addService(ControlService, routeControl(service));
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     api = controlClient({ address: `127.0.0.1:${port}`, from: 'test' }, 10_000);
   });

@@ -1,6 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Metadata } from '@grpc/grpc-js';
+import { admit, localAuth } from '../../src/controller/grpc/auth.js';
 import { control, SAMPLE_BATCH_MS } from '../../src/controller/grpc/control.js';
+import type { ServiceParts } from '../../src/controller/service/parts.js';
+import { ControllerService } from '../../src/controller/service/service.js';
 import { Registry } from '../../src/controller/registry.js';
 import type { AgentHello } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import type { WatchFleetResponse } from '../../src/gen/switchyard/v1/control.js';
@@ -15,7 +19,7 @@ function hello(id: string): AgentHello {
 
 /** A WatchFleet stream's server end: it records what the handler writes, and when. */
 class RecordingCall extends EventEmitter {
-  readonly metadata = {};
+  readonly metadata = new Metadata();
   readonly written: { at: number; event: string; serverId?: string }[] = [];
   write(msg: WatchFleetResponse): boolean {
     const e = msg.event;
@@ -40,17 +44,10 @@ describe('WatchFleet sends host samples in batches', () => {
       return session;
     });
     const events = () => Object.assign(new EventEmitter(), { list: () => [] });
-    const api = control({
-      registry,
-      workloads: events() as never,
-      coordinator: events() as never,
-      controllerId: 'c',
-      version: 'test',
-      listen: '127.0.0.1:0',
-      startedMs: 0,
-      auth: { check: () => 'tester' } as never,
-    });
+    const service = new ControllerService({ registry, workloads: events(), coordinator: events(), router: events() } as unknown as ServiceParts);
+    const api = control({ service });
     const call = new RecordingCall();
+    admit(localAuth, call.metadata);
     api.watchFleet(call as never);
     call.written.length = 0;
     const beat = (i: number, t: number) => registry.heartbeat(`h${i}`, sessions[i]!, [makeSample(HOSTS.a100, t, Date.now())]);

@@ -1,136 +1,52 @@
 import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
-import { z } from 'zod';
-import { YardError, errorMessage } from '../../core/errors.js';
-import { toServiceError } from '../../core/rpc/errors.js';
-import { labelsSchema, validate } from '../../core/validate.js';
-import {
-  DEFAULT_CHECKPOINT_SIGNAL,
-  DEFAULT_CHECKPOINT_TIMEOUT_MS,
-  MigrationStrategy,
-  RestartPolicy,
-  WORKLOAD_NAME,
-  migrationDone,
-  type Migration,
-  type WorkloadSpec,
-} from '../../core/workload.js';
-import { WorkloadSignal, type ConsoleRequest } from '../../gen/switchyard/v1/agent_gateway.js';
+import { YardError } from '../../core/errors.js';
+import type { LogSink } from '../../core/fleet.js';
+import type { ConsoleRequest } from '../../gen/switchyard/v1/agent_gateway.js';
 import type { AttachRequest, AttachResponse, ControlServer, LogsRequest, LogsResponse, WatchMigrationRequest, WatchMigrationResponse } from '../../gen/switchyard/v1/control.js';
-import type { AgentLinks } from '../agent-links.js';
-import type { AuditLog } from '../audit.js';
-import type { AgentConsole, JoinedConsole } from '../consoles.js';
-import type { Coordinator } from '../migration/coordinator.js';
-import type { Registry } from '../registry.js';
-import type { WorkloadService } from '../workload-service.js';
-import { isLive, type WorkloadTable } from '../workloads.js';
-import { unary, type ControlAuth } from './auth.js';
+import { migrationDone, type Migration } from '../../core/workload.js';
+import type { AgentConsole } from '../consoles.js';
+import { listAudit } from '../service/audit.js';
+import { cancelMigration, listMigrations, planMigration, startMigration, watchMigration } from '../service/migrations.js';
+import type { ControllerService } from '../service/service.js';
+import { attachConsole, followLogs, listWorkloads, pauseWorkload, restartWorkload, resumeWorkload, runWorkload, stopWorkload, tailLogs } from '../service/workloads.js';
+import { streaming, unary } from './adapt.js';
 
-export interface WorkloadControlOptions {
-  registry: Registry;
-  workloads: WorkloadTable;
-  links: AgentLinks;
-  /** Stop, restart, logs and consoles: shared with the embedded dashboard. */
-  service: WorkloadService;
-  coordinator: Coordinator;
-  audit: AuditLog;
-  /** Who may call, on the listener these handlers serve. */
-  auth: ControlAuth;
-}
+type Cancellable = { cancelled: boolean; on(e: 'cancelled', f: () => void): unknown };
 
-const specSchema = z.looseObject({
-  name: z.string().regex(WORKLOAD_NAME, 'must be 1–63 letters, digits, . _ - (starting with a letter or digit)'),
-  command: z.string().min(1, 'must not be empty').max(4096),
-  args: z.array(z.string().max(65_536)).max(1024),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names must be shell-style (A-Z, 0-9, _)'), z.string().max(65_536)),
-  cwd: z.string().max(4096),
-  labels: labelsSchema,
-  checkpointSignal: z.string().regex(/^(SIG[A-Z0-9]+)?$/, 'must be a signal name like SIGUSR1'),
-  checkpointTimeoutMs: z.number().int().min(0).max(3_600_000),
-  ports: z.array(z.number().int().min(1).max(65535)).max(64),
-});
-
-function withDefaults(spec: WorkloadSpec): WorkloadSpec {
-  return {
-    ...spec,
-    restart: spec.restart || RestartPolicy.RESTART_POLICY_NEVER,
-    strategy: spec.strategy || MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
-    checkpointSignal: spec.checkpointSignal || DEFAULT_CHECKPOINT_SIGNAL,
-    checkpointTimeoutMs: spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS,
-  };
-}
-
-/** Control: workloads (run, stop, pause, logs, attach) and migrations. */
-export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet'> {
-  const { registry, workloads, links, auth } = o;
-  const server = (idOrName: string) => {
-    const r = registry.get(idOrName);
-    if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
-    return r.server;
-  };
-  const nameOf = (idOrName: string) => registry.get(idOrName)?.server.name ?? idOrName;
-  const send = (serverId: string, action: Parameters<AgentLinks['send']>[1]) => links.send(serverId, action, 30_000, registry.get(serverId)?.server.name);
-  /** A mutating call: authenticated, then run and recorded in the audit trail with its outcome. */
-  const audited = <Req, Res>(action: string, target: (req: Req) => string, handle: (req: Req, who: string) => Res | Promise<Res>) =>
-    unary<Req, Res>(auth, (req, _md, call) => {
-      const who = auth.who(call);
-      return o.audit.record(who, action, target(req), () => handle(req, who));
-    });
-
-  /**
-   * Asks the agent to open a console and waits for it to dial back. If the operator went away
-   * meanwhile, the agent's stream is closed at once (no console left open on the agent).
-   */
-  async function openConsole(call: { cancelled: boolean; on(e: 'cancelled', f: () => void): unknown }, name: string, interactive: boolean, size: { cols: number; rows: number }): Promise<JoinedConsole | undefined> {
-    const joined = await o.service.console(name, interactive, size);
-    if (call.cancelled) {
-      joined.call.end();
-      return undefined;
-    }
-    call.on('cancelled', () => joined.call.end());
-    return joined;
+/** Ends what was opened for the caller when the caller goes away, or at once if it already has. */
+function untilCancelled(call: Cancellable, close: () => void): boolean {
+  if (call.cancelled) {
+    close();
+    return false;
   }
+  call.on('cancelled', close);
+  return true;
+}
 
+/** Control: workloads (run, stop, pause, logs, attach), migrations and the audit trail, over the controller service. */
+export function workloadControl(service: ControllerService): Omit<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet' | `${string}Route${string}` | 'drainBackend'> {
   return {
-    runWorkload: audited('workload.run', (req) => `${req.spec?.name ?? ''} on ${nameOf(req.server)}`, async (req) => {
+    runWorkload: unary(async (req, caller) => {
       if (!req.spec) throw new YardError('INVALID_ARGUMENT', 'no workload spec given');
-      const spec = withDefaults(validate(specSchema, req.spec, 'workload'));
-      const target = server(req.server);
-      const existing = workloads.instances(spec.name).find(isLive);
-      if (existing) throw new YardError('ALREADY_EXISTS', `a workload named ${spec.name} already runs on ${registry.get(existing.serverId)?.server.name ?? existing.serverId}: pick another --name`);
-      const res = await send(target.id, { $case: 'start', value: { spec, restore: false, provisional: false } });
-      return { workload: res.workload };
+      return { workload: await service.change(caller, runWorkload, { server: req.server, spec: req.spec }) };
     }),
-    listWorkloads: unary(auth, () => ({ workloads: workloads.list() })),
-    stopWorkload: audited('workload.stop', (req) => (req.remove ? `${req.name} (and remove)` : req.name), async (req) => ({ workload: await o.service.stop(req.name, req.remove) })),
-    restartWorkload: audited('workload.restart', (req) => req.name, async (req) => ({ workload: await o.service.restart(req.name) })),
-    pauseWorkload: audited('workload.pause', (req) => req.name, async (req) => {
-      const w = workloads.find(req.name);
-      return { workload: (await send(w.serverId, { $case: 'signal', value: { name: req.name, signal: WorkloadSignal.WORKLOAD_SIGNAL_PAUSE } })).workload };
-    }),
-    resumeWorkload: audited('workload.resume', (req) => req.name, async (req) => {
-      const w = workloads.find(req.name);
-      return { workload: (await send(w.serverId, { $case: 'signal', value: { name: req.name, signal: WorkloadSignal.WORKLOAD_SIGNAL_RESUME } })).workload };
-    }),
+    listWorkloads: unary((_req, caller) => ({ workloads: service.read(caller, listWorkloads, undefined) })),
+    stopWorkload: unary(async (req, caller) => ({ workload: await service.change(caller, stopWorkload, req) })),
+    restartWorkload: unary(async (req, caller) => ({ workload: await service.change(caller, restartWorkload, req.name) })),
+    pauseWorkload: unary(async (req, caller) => ({ workload: await service.change(caller, pauseWorkload, req.name) })),
+    resumeWorkload: unary(async (req, caller) => ({ workload: await service.change(caller, resumeWorkload, req.name) })),
 
-    logs(call: ServerWritableStream<LogsRequest, LogsResponse>) {
-      void (async () => {
-        auth.check(call.metadata);
-        if (!call.request.follow) {
-          call.write({ data: await o.service.tail(call.request.name, call.request.tailBytes) });
-          call.end();
-          return;
-        }
-        const joined = await openConsole(call, call.request.name, false, { cols: 0, rows: 0 });
-        if (!joined) return;
-        const pipe = (f: ConsoleRequest) => {
-          if (f.data.length) call.write({ data: f.data });
-          if (f.closed) call.end();
-        };
-        pipe(joined.first);
-        joined.call.on('data', pipe);
-        joined.call.on('error', () => call.end());
-        joined.call.on('end', () => call.end());
-      })().catch((err: unknown) => call.emit('error', toServiceError(err)));
-    },
+    logs: streaming(async (call: ServerWritableStream<LogsRequest, LogsResponse>, caller) => {
+      const { name, follow, tailBytes } = call.request;
+      if (!follow) {
+        call.write({ data: await service.read(caller, tailLogs, { name, tailBytes }) });
+        call.end();
+        return;
+      }
+      const sink: LogSink = { data: (data) => call.write({ data }), end: () => call.end() };
+      const stop = await service.read(caller, followLogs, { name, sink });
+      untilCancelled(call, stop);
+    }),
 
     attach(call: ServerDuplexStream<AttachRequest, AttachResponse>) {
       let agentCall: AgentConsole | undefined;
@@ -141,12 +57,11 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
         else if (req.msg?.$case === 'resize') agentCall.write({ input: Buffer.alloc(0), cols: req.msg.value.cols, rows: req.msg.value.rows });
       };
       call.once('data', (first: AttachRequest) => {
-        void (async () => {
-          auth.check(call.metadata);
+        streaming(async (_call: typeof call, caller) => {
           if (first.msg?.$case !== 'open') throw new YardError('INVALID_ARGUMENT', 'the first attach message must name the workload');
           const { name, size } = first.msg.value;
-          const joined = await openConsole(call, name, true, { cols: size?.cols ?? 80, rows: size?.rows ?? 24 });
-          if (!joined) return;
+          const joined = await service.read(caller, attachConsole, { name, size: { cols: size?.cols ?? 80, rows: size?.rows ?? 24 } });
+          if (!untilCancelled(call, () => joined.call.end())) return;
           agentCall = joined.call;
           const pipe = (f: ConsoleRequest) => {
             if (f.data.length) call.write({ data: f.data, closed: false, reason: '' });
@@ -161,42 +76,31 @@ export function workloadControl(o: WorkloadControlOptions): Omit<ControlServer, 
           agentCall.on('end', () => call.end());
           for (const r of early.splice(0)) forward(r);
           call.on('end', () => agentCall?.end());
-        })().catch((err: unknown) => call.emit('error', toServiceError(err)));
+        })(call);
         call.on('data', forward);
       });
     },
 
-    planMigration: unary(auth, (req) => {
-      const plan = o.coordinator.plan(req.workload, req.target || undefined, req.strategy || undefined);
+    planMigration: unary((req, caller) => {
+      const plan = service.read(caller, planMigration, { workload: req.workload, target: req.target || undefined, strategy: req.strategy || undefined });
       return { workload: plan.workload, targets: plan.targets, preflight: plan.preflight, strategy: plan.strategy };
     }),
-    startMigration: audited('migration.start', (req) => `${req.workload} → ${nameOf(req.target)}`, async (req, who) => ({
-      migration: await o.coordinator.start(req.workload, req.target, req.strategy || undefined, who),
+    startMigration: unary(async (req, caller) => ({
+      migration: await service.change(caller, startMigration, { workload: req.workload, target: req.target, strategy: req.strategy || undefined }),
     })),
-    cancelMigration: audited('migration.cancel', (req) => req.id, (req) => ({ migration: o.coordinator.cancel(req.id) })),
-    listMigrations: unary(auth, () => ({ migrations: o.coordinator.list() })),
-    listAudit: unary(auth, (req) => ({ entries: o.audit.list(req.limit) })),
+    cancelMigration: unary(async (req, caller) => ({ migration: await service.change(caller, cancelMigration, req.id) })),
+    listMigrations: unary((_req, caller) => ({ migrations: service.read(caller, listMigrations, undefined) })),
+    listAudit: unary((req, caller) => ({ entries: service.read(caller, listAudit, req.limit) })),
 
-    watchMigration(call: ServerWritableStream<WatchMigrationRequest, WatchMigrationResponse>) {
-      try {
-        auth.check(call.metadata);
-        const first = o.coordinator.get(call.request.id);
-        const id = first.id;
-        const onChange = (m: Migration) => {
-          if (m.id !== id) return;
-          call.write({ migration: m });
-          if (migrationDone(m.phase)) stop();
-        };
-        const stop = () => {
-          o.coordinator.off('migration', onChange);
-          call.end();
-        };
-        o.coordinator.on('migration', onChange);
-        call.on('cancelled', () => o.coordinator.off('migration', onChange));
-        onChange(first);
-      } catch (err) {
-        call.emit('error', toServiceError(err instanceof Error ? err : new Error(errorMessage(err))));
-      }
-    },
+    watchMigration: streaming((call: ServerWritableStream<WatchMigrationRequest, WatchMigrationResponse>, caller) => {
+      const stop = service.read(caller, watchMigration, {
+        id: call.request.id,
+        listener: (migration: Migration) => {
+          call.write({ migration });
+          if (migrationDone(migration.phase)) call.end();
+        },
+      });
+      call.on('cancelled', stop);
+    }),
   };
 }

@@ -1,0 +1,74 @@
+import type { LogSink } from '../../core/fleet.js';
+import type { WorkloadSpec } from '../../core/workload.js';
+import { WorkloadSignal } from '../../gen/switchyard/v1/agent_gateway.js';
+import { parseWorkloadSpec } from './checks.js';
+import { change, read } from './operation.js';
+import { nameOf, serverNamed } from './servers.js';
+
+/** Starts a workload on a server (by id or name). */
+export const runWorkload = change({
+  name: 'workload.run',
+  role: 'operator',
+  validate: (input: { server: string; spec: WorkloadSpec }) => ({ ...input, spec: parseWorkloadSpec(input.spec) }),
+  target: ({ server, spec }, { parts }) => `${spec.name} on ${nameOf(parts, server)}`,
+  act: ({ server, spec }, { parts }) => parts.workloadActions.run(serverNamed(parts, server).server.id, spec),
+});
+
+export const listWorkloads = read({
+  name: 'workload.list',
+  role: 'viewer',
+  act: (_: void, { parts }) => parts.workloads.list(),
+});
+
+/** Stops a workload; `remove` forgets it on its server too, state directory and all. */
+export const stopWorkload = change({
+  name: 'workload.stop',
+  role: 'operator',
+  target: ({ name, remove }: { name: string; remove: boolean }) => (remove ? `${name} (and remove)` : name),
+  act: ({ name, remove }, { parts }) => parts.workloadActions.stop(name, remove),
+});
+
+export const restartWorkload = change({
+  name: 'workload.restart',
+  role: 'operator',
+  target: (name: string) => name,
+  act: (name, { parts }) => parts.workloadActions.restart(name),
+});
+
+export const pauseWorkload = change({
+  name: 'workload.pause',
+  role: 'operator',
+  target: (name: string) => name,
+  act: (name, { parts }) => parts.workloadActions.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_PAUSE),
+});
+
+export const resumeWorkload = change({
+  name: 'workload.resume',
+  role: 'operator',
+  target: (name: string) => name,
+  act: (name, { parts }) => parts.workloadActions.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_RESUME),
+});
+
+/** The last `tailBytes` of a workload's output (0: all its agent keeps). */
+export const tailLogs = read({
+  name: 'workload.logs',
+  role: 'viewer',
+  act: ({ name, tailBytes }: { name: string; tailBytes: number }, { parts }) => parts.workloadActions.tail(name, tailBytes),
+});
+
+/** Streams a workload's output into `sink` until its console closes; resolves with the function that stops it. */
+export const followLogs = read({
+  name: 'workload.logs',
+  role: 'viewer',
+  act: ({ name, sink }: { name: string; sink: LogSink }, { parts }) => parts.workloadActions.follow(name, sink),
+});
+
+/**
+ * An interactive console on the workload. Not audited, as before: what is typed there is the
+ * workload's business; the operator role guards it since keystrokes reach the process.
+ */
+export const attachConsole = read({
+  name: 'workload.attach',
+  role: 'operator',
+  act: ({ name, size }: { name: string; size: { cols: number; rows: number } }, { parts }) => parts.workloadActions.console(name, true, size),
+});
