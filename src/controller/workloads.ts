@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { YardError } from '../core/errors.js';
-import { WorkloadState, type Workload } from '../core/workload.js';
+import { isLive } from '../core/format/words.js';
+import type { Workload } from '../core/workload.js';
 
 export interface WorkloadEvents {
   workload: [Workload];
@@ -9,10 +10,8 @@ export interface WorkloadEvents {
 
 const key = (serverId: string, name: string) => `${serverId}/${name}`;
 
-/** A workload that is doing or can do work (not a husk left by a checkpoint or an exit). */
-export function isLive(w: Workload): boolean {
-  return w.state !== WorkloadState.WORKLOAD_STATE_CHECKPOINTED && w.state !== WorkloadState.WORKLOAD_STATE_EXITED;
-}
+// The controller, the CLI and the dashboard mean one thing by a live workload.
+export { isLive };
 
 /**
  * What runs where, as the agents say: each agent's snapshot replaces everything the
