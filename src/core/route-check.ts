@@ -1,38 +1,30 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { YardError } from './errors.js';
 import { HealthCheckKind, ROUTE_DEFAULTS, ROUTE_LIMITS, RoutePolicy, RouteProtocol, type Route } from './route.js';
-import { isBackendAddress } from './address.js';
+import { backendAddressSchema, backendVersionSchema, backendWorkloadSchema, emptyOr, listenHostSchema, msSchema, portOrNoneSchema, portSchema, serviceNameSchema, weightSchema } from './schema/route-fields.js';
 import { LIMITS, describeIssue } from './validate.js';
-import { WORKLOAD_NAME } from './workload.js';
 
 // A route as it arrives on the wire or from another part of the controller: the same checks a
 // route file gets (src/core/route-file.ts), on the message's own shape, since a gRPC client may
 // send anything a route file could never hold.
 
-/** Timers hold at most 2^31-1 ms; a longer wait would fire at once. */
-const MAX_MS = 2_147_483_647;
-
-const ms = z.number().int('must be a whole number of milliseconds').min(0, 'must not be negative').max(MAX_MS, 'must be at most 24 days');
-const port = z.number().int('must be a whole number').min(1, 'must be from 1 to 65535').max(65535, 'must be from 1 to 65535');
-
 const backendSchema = z
   .looseObject({
-    workload: z.string().refine((w) => w === '' || WORKLOAD_NAME.test(w), 'is not a workload name (letters, digits, . _ -)'),
-    address: z.string().refine((a) => a === '' || isBackendAddress(a), 'is not HOST:PORT (e.g. 127.0.0.1:9000 or api.internal:8080, port 1-65535)'),
-    port: z.number().int('must be a whole number').min(0, 'must be from 1 to 65535').max(65535, 'must be from 1 to 65535'),
-    weight: z.number().int('must be a whole number').min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100'),
-    version: z.string().max(ROUTE_LIMITS.versionLength, `must be at most ${ROUTE_LIMITS.versionLength} characters`).regex(/^[A-Za-z0-9._-]*$/, 'may only hold letters, digits and . _ -'),
+    workload: emptyOr(backendWorkloadSchema),
+    address: emptyOr(backendAddressSchema),
+    port: portOrNoneSchema,
+    weight: weightSchema,
+    version: backendVersionSchema,
     drain: z.boolean(),
-    drainTimeoutMs: ms,
+    drainTimeoutMs: msSchema,
   })
   .refine((b) => (b.workload === '') !== (b.address === ''), { message: 'needs exactly one of "workload" and "address"' })
   .refine((b) => b.port === 0 || b.workload !== '', { message: '"port" only goes with "workload" (an address has its own port)' });
 
 const healthSchema = z.looseObject({
   kind: z.union([z.literal(HealthCheckKind.HEALTH_CHECK_KIND_UNSPECIFIED), z.literal(HealthCheckKind.HEALTH_CHECK_KIND_TCP), z.literal(HealthCheckKind.HEALTH_CHECK_KIND_HTTP)], { error: 'must be tcp or http' }),
-  intervalMs: ms,
-  timeoutMs: ms,
+  intervalMs: msSchema,
+  timeoutMs: msSchema,
   unhealthyAfter: z.number().int().min(0).max(100, 'must be from 1 to 100'),
   healthyAfter: z.number().int().min(0).max(100, 'must be from 1 to 100'),
   path: z.string().max(1024).refine((p) => p === '' || p.startsWith('/'), 'must start with /'),
@@ -40,12 +32,12 @@ const healthSchema = z.looseObject({
 
 const routeSchema = z
   .looseObject({
-    name: z.string().regex(WORKLOAD_NAME, 'is not a service name (letters, digits, . _ -; at most 63)'),
+    name: serviceNameSchema,
     listen: z.looseObject(
       {
         server: z.string().min(1, "is required (the proxy agent's server name or id)").max(LIMITS.idLength),
-        port,
-        host: z.string().refine((h) => h === '' || isIP(h) !== 0, 'is not an IP address'),
+        port: portSchema,
+        host: emptyOr(listenHostSchema),
       },
       { error: "is required (the proxy agent's server and a port)" },
     ),
@@ -57,8 +49,8 @@ const routeSchema = z
     }),
     backends: z.array(backendSchema).min(1, 'needs at least one backend').max(ROUTE_LIMITS.backends, `holds more than ${ROUTE_LIMITS.backends} backends`),
     healthCheck: healthSchema.optional(),
-    holdTimeoutMs: ms,
-    drainTimeoutMs: ms,
+    holdTimeoutMs: msSchema,
+    drainTimeoutMs: msSchema,
   })
   .superRefine((r, ctx) => {
     const seen = new Set<string>();

@@ -1,13 +1,11 @@
-import { isIP } from 'node:net';
-import { isBackendAddress } from './address.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { YardError, errorMessage } from './errors.js';
 import { checkRoute } from './route-check.js';
 import { ROUTE_LIMITS, checkKinds, policies, protocols, type Backend, type Route } from './route.js';
+import { backendAddressSchema, backendVersionSchema, backendWorkloadSchema, listenHostSchema, portSchema, serviceNameSchema, weightSchema } from './schema/route-fields.js';
 import { describeIssue } from './validate.js';
-import { WORKLOAD_NAME } from './workload.js';
 
 // The route file an operator writes (`yard route apply -f`): JSON, or the same keys in YAML.
 // It holds one route, a list of routes, or {"routes": [...]}.
@@ -22,15 +20,13 @@ const duration = z.union([z.string(), z.number().int().positive()]).transform((v
   }
 });
 
-const port = z.number({ error: 'must be a port number' }).int('must be a whole number').min(1, 'must be from 1 to 65535').max(65535, 'must be from 1 to 65535');
-
 const backendSchema = z
   .strictObject({
-    workload: z.string().regex(WORKLOAD_NAME, 'is not a workload name (letters, digits, . _ -)').optional(),
-    address: z.string().refine(isBackendAddress, 'is not HOST:PORT (e.g. 127.0.0.1:9000 or api.internal:8080, port 1-65535)').optional(),
-    port: port.optional(),
-    weight: z.number({ error: 'must be a number from 0 to 100' }).int('must be a whole number').min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100'),
-    version: z.string().max(ROUTE_LIMITS.versionLength).regex(/^[A-Za-z0-9._-]*$/, 'may only hold letters, digits and . _ -').default(''),
+    workload: backendWorkloadSchema.optional(),
+    address: backendAddressSchema.optional(),
+    port: portSchema.optional(),
+    weight: weightSchema,
+    version: backendVersionSchema.default(''),
     drain: z.boolean().default(false),
   })
   .refine((b) => (b.workload === undefined) !== (b.address === undefined), { message: 'needs exactly one of "workload" and "address"' })
@@ -47,11 +43,11 @@ const healthSchema = z.strictObject({
 
 const routeSchema = z
   .strictObject({
-    name: z.string({ error: 'is required' }).regex(WORKLOAD_NAME, 'is not a service name (letters, digits, . _ -; at most 63)'),
+    name: serviceNameSchema,
     listen: z.strictObject({
       server: z.string({ error: 'is required (the proxy agent\'s server name or id)' }).min(1, 'must not be empty'),
-      port,
-      host: z.string().refine((h) => isIP(h) !== 0, 'is not an IP address').optional(),
+      port: portSchema,
+      host: listenHostSchema.optional(),
     }),
     protocol: z.enum(['tcp', 'http']).default('tcp').refine((p) => p === 'tcp', 'http is not supported yet: use tcp (HTTP forwards as TCP; a healthCheck may still be http)'),
     policy: z.enum(['weighted', 'least-connections']).default('weighted'),

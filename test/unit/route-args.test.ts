@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import yargs from 'yargs';
-import { checkService, parseSteps, parseWait, parseWeights, readRouteText, routeCommand, routesCommand } from '../../src/cli/commands/routes.js';
+import { checkService, parseSteps, parseWait, readRouteText, routeCommand, routesCommand } from '../../src/cli/commands/routes.js';
+import { parseWeights } from '../../src/core/schema/weights.js';
 import { EXIT_USAGE } from '../../src/cli/fail.js';
 import { YardError } from '../../src/core/errors.js';
 

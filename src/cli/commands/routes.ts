@@ -3,7 +3,8 @@ import type { Argv } from 'yargs';
 import { parseDuration } from '../../core/duration.js';
 import { YardError, errorMessage } from '../../core/errors.js';
 import { printableJson } from '../../core/printable.js';
-import { ROUTE_DEFAULTS, ROUTE_LIMITS, checkSteps } from '../../core/route.js';
+import { ROUTE_DEFAULTS, checkSteps } from '../../core/route.js';
+import { parseWeights } from '../../core/schema/weights.js';
 import { WORKLOAD_NAME } from '../../core/workload.js';
 import type { PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 import type { ServiceError } from '@grpc/grpc-js';
@@ -23,24 +24,6 @@ function usageError(message: string, field: string): YardError {
 export function checkService(name: string): string {
   if (!WORKLOAD_NAME.test(name)) throw usageError(`service name "${name}" is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit); \`yard routes\` lists them`, 'service');
   return name;
-}
-
-const VERSION = new RegExp(`^[A-Za-z0-9._-]{1,${ROUTE_LIMITS.versionLength}}$`);
-
-/** "blue=80 green=20" → { blue: 80, green: 20 }; throws a usage error naming the bad pair. */
-export function parseWeights(pairs: readonly string[]): Record<string, number> {
-  if (pairs.length === 0) throw usageError('give at least one VERSION=PCT, e.g. blue=80 green=20', 'weights');
-  const weights: Record<string, number> = {};
-  for (const pair of pairs) {
-    const m = /^([^=]*)=(\d{1,3})$/.exec(pair.trim());
-    const version = m?.[1] ?? '';
-    const pct = Number(m?.[2]);
-    if (!m || pct > 100) throw usageError(`"${pair}" is not VERSION=PCT with PCT a whole number from 0 to 100 (e.g. blue=80 green=20)`, 'weights');
-    if (!VERSION.test(version)) throw usageError(`"${pair}": version "${version}" may only hold letters, digits and . _ - (at most ${ROUTE_LIMITS.versionLength})`, 'weights');
-    if (version in weights) throw usageError(`"${pair}": version ${version} is given twice`, 'weights');
-    weights[version] = pct;
-  }
-  return weights;
 }
 
 /** "5,25,50,100" → [5, 25, 50, 100], checked as a promotion's steps. */
