@@ -1,4 +1,4 @@
-import type { PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
+import type { AuditEntry, PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
 import type { RouteChange, RouteStatus } from './route.js';
 import type { ServerSeries } from './series.js';
 import type { Server } from './types.js';
@@ -17,6 +17,8 @@ export type FleetChange =
   | { kind: 'migration'; id: string }
   /** `counters`: only its proxy's new report (the views draw those on the clock tick). */
   | { kind: 'route'; name: string; counters?: boolean }
+  /** An entry of the controller's audit trail, as it is written. */
+  | { kind: 'audit'; entry: AuditEntry }
   | { kind: 'connection'; connected: boolean; since: number };
 
 /** A possible target of a migration, as the wizard ranks them. */
