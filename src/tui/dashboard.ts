@@ -88,6 +88,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   let disconnectedSince: number | undefined;
   let stopped = false;
   const scheduler = new RenderScheduler(() => screen.render());
+  const observers: ((change: FleetChange) => void)[] = [];
   const content = blessed.box({ parent: screen, top: 1, bottom: 1, left: 0, right: 0 });
   const ctx: ViewContext = {
     screen,
@@ -100,6 +101,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     size: () => ({ width: Number(screen.width), height: Math.max(0, Number(screen.height) - chrome.rows()) }),
     now: () => Date.now(),
     markDirty: (part) => scheduler.markDirty(part),
+    observe: (listener) => observers.push(listener),
   };
   const views = new Map<ViewName, View>(VIEW_NAMES.map((name) => [name, VIEWS[name].create(ctx)]));
   const commands = commandTable(VIEWS);
@@ -198,6 +200,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   const unsubscribe = source.subscribe((change: FleetChange) => {
     if (change.kind === 'connection') disconnectedSince = change.connected ? undefined : change.since;
     wizard.observe(change);
+    for (const observer of observers) observer(change);
     // Samples arrive at 1 Hz per host, and proxies' counters at 1 Hz per route: the clock tick
     // below draws them once a second rather than at the frame cap (bench: ~1 point of a core
     // with 100 hosts). Everything else — states, workloads, migrations, route tables, the

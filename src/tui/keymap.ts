@@ -1,5 +1,6 @@
 import { keyLabel, keysLabel } from './key-names.js';
-import type { ViewName } from './views/index.js';
+import { VIEW_BINDINGS, type ViewName } from './views/index.js';
+import type { View, ViewUi } from './views/view.js';
 
 /** The wizard's steps, as key contexts: each answers to its own keys. */
 export type WizardContext = 'wizard' | 'preflight' | 'confirm' | 'progress' | 'result';
@@ -10,8 +11,13 @@ export type WizardContext = 'wizard' | 'preflight' | 'confirm' | 'progress' | 'r
  */
 export type KeyContext = ViewName | 'server-workloads' | 'details' | WizardContext | 'filter' | 'command' | 'help' | 'ask' | 'input' | 'logs';
 
-/** What a key can do; the dashboard implements these for what is in front. */
+/**
+ * What a key can do: the dashboard's own actions (views, prompts, overlays, the wizard), and
+ * the view in front with what its keys may use (views/view.ts onView).
+ */
 export interface KeyActions {
+  readonly view: View;
+  readonly ui: ViewUi;
   move(dx: number, dy: number): void;
   page(delta: number): void;
   edge(which: 'first' | 'last'): void;
@@ -22,27 +28,6 @@ export interface KeyActions {
   redraw(): void;
   toggleHelp(): void;
   showView(name: ViewName): void;
-  focusNext(): void;
-  /** Opens the migration wizard for the selected workload. */
-  migrate(): void;
-  /** Asks, then cancels the selected live migration. */
-  cancelMigration(): void;
-  /** Asks for a number, then sets the weight of the selected backend's version. */
-  setWeight(): void;
-  /** Asks, then promotes the selected backend's version in steps. */
-  promote(): void;
-  /** Asks, then rolls the selected service back to its table before the last change. */
-  rollback(): void;
-  /** Asks, then drains the selected backend. */
-  drain(): void;
-  /** Opens a pane that shows the selected workload's output and follows it. */
-  showLogs(): void;
-  /** Stops the selected workload (asks first when it runs). */
-  stopWorkload(): void;
-  /** Restarts the selected workload. */
-  restartWorkload(): void;
-  /** Asks, then stops and removes the selected workload. */
-  removeWorkload(): void;
   /** Closes the logs pane. */
   closeLogs(): void;
   /** Back to following the end of the logs. */
@@ -70,7 +55,7 @@ export interface KeyActions {
 }
 
 /** A binding as declared: everything but the label, which is made from the keys. */
-interface BindingSpec {
+export interface BindingSpec {
   /**
    * The action's name in the config file's `keys:` section ("down", "migrate"). Several
    * bindings share a name when they do the same thing in different places; rebinding the
@@ -102,65 +87,19 @@ export interface KeyBinding extends BindingSpec {
 /** The bindings in force: the defaults, or the defaults with the config file's keys. */
 export type Keymap = readonly KeyBinding[];
 
-const VIEWS: readonly KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details', 'routes'];
+/** Where view keys apply: every view, and the parts of one that take keys of their own (a pane, details). */
+const VIEWS: readonly KeyContext[] = [...new Set(VIEW_BINDINGS.flatMap((b) => b.when))];
 const WIZARD: readonly KeyContext[] = ['wizard', 'preflight', 'confirm', 'progress', 'result'];
-const LISTS: readonly KeyContext[] = ['workloads', 'migrations', 'routes'];
 const ANYWHERE: readonly KeyContext[] = [...VIEWS, ...WIZARD, 'filter', 'command', 'help', 'ask', 'input', 'logs'];
 
-const DEFAULTS: readonly BindingSpec[] = [
-  // The fleet grid.
-  { name: 'down', keys: ['j', 'down'], description: 'select the server below', when: ['fleet'], action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'select the server above', when: ['fleet'], action: (a) => a.move(0, -1) },
-  { name: 'right', keys: ['l', 'right'], description: 'select the next server', when: ['fleet'], action: (a) => a.move(1, 0) },
-  { name: 'left', keys: ['h', 'left'], description: 'select the previous server', when: ['fleet'], action: (a) => a.move(-1, 0) },
-  { name: 'first', keys: ['g', 'home'], description: 'select the first server', when: ['fleet'], action: (a) => a.edge('first') },
-  { name: 'last', keys: ['S-g', 'end'], description: 'select the last server', when: ['fleet'], action: (a) => a.edge('last') },
-  { name: 'page-down', keys: ['pagedown'], description: 'next page of servers', when: ['fleet'], hint: 'page', action: (a) => a.page(1) },
-  { name: 'page-up', keys: ['pageup'], description: 'previous page of servers', when: ['fleet'], action: (a) => a.page(-1) },
-  { name: 'open', keys: ['enter'], description: 'open the selected server', when: ['fleet'], hint: 'open', action: (a) => a.open() },
-  { name: 'filter', keys: ['/'], description: 'filter by name, hostname or label (gpu=a100)', when: ['fleet'], hint: 'filter', action: (a) => a.startFilter() },
-  { name: 'clear-filter', keys: ['escape'], description: 'clear the filter', when: ['fleet', ...LISTS], action: (a) => a.clearFilter() },
-  // One server.
-  { name: 'back', keys: ['escape'], description: 'back to the view before', when: ['server'], hint: 'back', action: (a) => a.back() },
-  { name: 'page-down', keys: ['pagedown', 'j', 'down'], description: 'next page of panes', when: ['server'], hint: 'more', action: (a) => a.page(1) },
-  { name: 'page-up', keys: ['pageup', 'k', 'up'], description: 'previous page of panes', when: ['server'], action: (a) => a.page(-1) },
-  { name: 'right', keys: ['l', 'right'], description: 'show the next server', when: ['server', 'server-workloads'], hint: 'next', action: (a) => a.move(1, 0) },
-  { name: 'left', keys: ['h', 'left'], description: 'show the previous server', when: ['server', 'server-workloads'], action: (a) => a.move(-1, 0) },
-  { name: 'next-pane', keys: ['tab'], description: 'choose in the workloads pane, or go back to paging', when: ['server', 'server-workloads'], hint: 'workloads', action: (a) => a.focusNext() },
-  // The server's workloads pane, after Tab.
-  { name: 'down', keys: ['j', 'down'], description: 'select the workload below', when: ['server-workloads', 'workloads'], action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'select the workload above', when: ['server-workloads', 'workloads'], action: (a) => a.move(0, -1) },
-  { name: 'back', keys: ['escape'], description: 'leave the workloads pane', when: ['server-workloads'], action: (a) => a.back() },
-  { name: 'migrate', keys: ['v'], description: 'move (migrate) the selected workload (the first, on a server without a choice)', when: ['server', 'server-workloads', 'workloads'], hint: 'migrate', mutates: true, action: (a) => a.migrate() },
-  { name: 'logs', keys: ['t'], description: "tail the selected workload's output in a pane that follows it", when: ['server-workloads', 'workloads'], hint: 'logs', action: (a) => a.showLogs() },
-  { name: 'stop-workload', keys: ['s'], description: 'stop the selected workload (asks first when it runs)', when: ['server-workloads', 'workloads'], hint: 'stop', mutates: true, action: (a) => a.stopWorkload() },
-  { name: 'restart-workload', keys: ['C-r'], description: 'restart the selected workload (stops it first when it runs)', when: ['server-workloads', 'workloads'], mutates: true, action: (a) => a.restartWorkload() },
-  { name: 'remove-workload', keys: ['C-d'], description: 'stop and remove the selected workload, its state directory too (asks first)', when: ['server-workloads', 'workloads'], mutates: true, action: (a) => a.removeWorkload() },
-  // Workloads and Migrations tables.
-  { name: 'down', keys: ['j', 'down'], description: 'select the migration below', when: ['migrations', 'details'], action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'select the migration above', when: ['migrations', 'details'], action: (a) => a.move(0, -1) },
-  { name: 'first', keys: ['g', 'home'], description: 'select the first row', when: LISTS, action: (a) => a.edge('first') },
-  { name: 'last', keys: ['S-g', 'end'], description: 'select the last row', when: LISTS, action: (a) => a.edge('last') },
-  { name: 'page-down', keys: ['pagedown'], description: 'next page of rows', when: LISTS, action: (a) => a.page(1) },
-  { name: 'page-up', keys: ['pageup'], description: 'previous page of rows', when: LISTS, action: (a) => a.page(-1) },
-  { name: 'open', keys: ['enter'], description: 'open the server the selected workload runs on', when: ['workloads'], hint: 'server', action: (a) => a.open() },
-  { name: 'open', keys: ['enter'], description: 'show the selected migration in detail', when: ['migrations'], hint: 'details', action: (a) => a.open() },
-  { name: 'filter', keys: ['/'], description: 'filter rows by name, server, state or label', when: LISTS, hint: 'filter', action: (a) => a.startFilter() },
-  { name: 'cancel-migration', keys: ['c'], description: 'cancel the selected live migration (asks first)', when: ['migrations', 'details'], hint: 'cancel', mutates: true, action: (a) => a.cancelMigration() },
-  { name: 'back', keys: ['escape'], description: 'back to the list of migrations', when: ['details'], hint: 'back', action: (a) => a.back() },
-  // Routes.
-  { name: 'down', keys: ['j', 'down'], description: 'select the row below (a service, or one of its backends)', when: ['routes'], action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'select the row above', when: ['routes'], action: (a) => a.move(0, -1) },
-  { name: 'open', keys: ['enter'], description: 'open the server of the selected backend (of a service: its proxy)', when: ['routes'], hint: 'server', action: (a) => a.open() },
-  { name: 'set-weight', keys: ['e'], description: "set the weight of the selected backend's version, 0-100 (asks first)", when: ['routes'], hint: 'weight', mutates: true, action: (a) => a.setWeight() },
-  { name: 'promote', keys: ['p'], description: "promote the selected backend's version: more traffic in steps, health-gated (asks first)", when: ['routes'], hint: 'promote', mutates: true, action: (a) => a.promote() },
-  { name: 'rollback', keys: ['u'], description: 'undo: roll the selected service back to its table before the last change (asks first)', when: ['routes'], hint: 'rollback', mutates: true, action: (a) => a.rollback() },
-  { name: 'drain', keys: ['d'], description: 'drain the selected backend: no new connections, open ones finish (asks first)', when: ['routes'], hint: 'drain', mutates: true, action: (a) => a.drain() },
+/** The keys that mean the same wherever they work: switching views, prompts, overlays, the wizard. */
+const GLOBAL: readonly BindingSpec[] = [
   // Switching views, from any view.
   { name: 'show-fleet', keys: ['f', '1'], description: 'show the Fleet view', when: VIEWS, where: 'any view', action: (a) => a.showView('fleet') },
   { name: 'show-workloads', keys: ['w', '2'], description: 'show the Workloads view', when: VIEWS, where: 'any view', action: (a) => a.showView('workloads') },
   { name: 'show-migrations', keys: ['S-m', '3'], description: 'show the Migrations view', when: VIEWS, where: 'any view', action: (a) => a.showView('migrations') },
   { name: 'show-routes', keys: ['S-r', '4'], description: 'show the Routes view', when: VIEWS, where: 'any view', action: (a) => a.showView('routes') },
+  { name: 'show-events', keys: ['e', '5'], description: 'show the Events view', when: VIEWS, where: 'any view', action: (a) => a.showView('events') },
   { name: 'command', keys: [':'], description: 'command line (:fleet, :server NAME, :theme NAME, :migrate NAME, :q; Tab completes, Up recalls)', when: VIEWS, where: 'any view', hint: 'command', action: (a) => a.startCommand() },
   // The migration wizard.
   { name: 'down', keys: ['j', 'down'], description: 'next choice (skips hosts that cannot take it)', when: ['wizard'], hint: 'choose', action: (a) => a.wizardMove(1) },
@@ -181,7 +120,7 @@ const DEFAULTS: readonly BindingSpec[] = [
   { name: 'page-up', keys: ['pageup'], description: 'scroll the logs a page up (stops following)', when: ['logs'], action: (a) => a.page(-1) },
   { name: 'first', keys: ['g', 'home'], description: 'scroll to the oldest line kept (stops following)', when: ['logs'], action: (a) => a.edge('first') },
   { name: 'last', keys: ['S-g', 'end'], description: 'follow the end of the logs again', when: ['logs'], hint: 'follow', action: (a) => a.followLogs() },
-  // A number typed for an action (e's weight).
+  // A number typed for an action (the Routes view's weight).
   { name: 'accept', keys: ['enter'], description: 'take the number typed', when: ['input'], hint: 'ok', action: (a) => a.acceptInput() },
   { name: 'cancel', keys: ['escape'], description: 'cancel: change nothing', when: ['input'], hint: 'cancel', action: (a) => a.cancelInput() },
   { name: 'erase', keys: ['backspace'], description: 'erase the last character typed', when: ['input'], action: (a) => a.eraseInput() },
@@ -213,7 +152,7 @@ const DEFAULTS: readonly BindingSpec[] = [
 ];
 
 /** Every key the dashboard answers to, by default. Help is generated from the keymap in force, never written by hand. */
-export const KEYMAP: Keymap = DEFAULTS.map(labelled);
+export const KEYMAP: Keymap = [...VIEW_BINDINGS, ...GLOBAL].map(labelled);
 
 function labelled(spec: BindingSpec): KeyBinding {
   return { ...spec, label: keysLabel(spec.keys) };
@@ -257,7 +196,7 @@ export function keyClashes(keymap: Keymap): KeyClash[] {
 }
 
 /** Keys that mean one thing in every view (k9s): switching views, the prompts, help and quit. */
-export const GLOBAL_KEYS: readonly string[] = ['f', 'w', 'S-m', 'S-r', '1', '2', '3', '4', '/', ':', '?', 'q'];
+export const GLOBAL_KEYS: readonly string[] = ['f', 'w', 'S-m', 'S-r', 'e', '1', '2', '3', '4', '5', '/', ':', '?', 'q'];
 /** Keys that only ever move: the selection, the page, into and out of things. */
 export const MOVING_KEYS: readonly string[] = ['j', 'k', 'h', 'l', 'g', 'S-g', 'up', 'down', 'left', 'right', 'home', 'end', 'pageup', 'pagedown', 'enter', 'escape', 'tab'];
 /** What a moving key may do. */

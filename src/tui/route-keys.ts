@@ -1,8 +1,7 @@
-import type { FleetSource } from '../core/fleet.js';
 import { ROUTE_DEFAULTS, stepsFrom, versionShare, type RouteStatus } from '../core/route.js';
 import { settingText } from '../core/format/time.js';
 import { endpointLabel, versionWeights } from './render/route.js';
-import type { RouteSelection } from './views/view.js';
+import type { RouteSelection, ViewUi } from './views/view.js';
 
 /** A short answer typed in the footer ("weight of green on web (0-100, now 20): 3_"). */
 export interface InputPrompt {
@@ -15,17 +14,7 @@ export interface InputPrompt {
 /** The most characters an answer takes: a weight is at most 3 digits, and typing stays bounded. */
 export const INPUT_MAX = 8;
 
-export interface RouteKeysDeps {
-  source: FleetSource;
-  /** A yes/no question; `onYes` runs on y. */
-  ask(text: string, onYes: () => void): void;
-  /** Opens a prompt in the footer. */
-  input(prompt: InputPrompt): void;
-  /** A line for the footer. */
-  notify(text: string): void;
-  /** Runs an action and reports how it ended in the footer. */
-  report<T>(action: () => Promise<T>, ok: (value: T) => string): void;
-}
+export type RouteKeysDeps = Pick<ViewUi, 'source' | 'ask' | 'input' | 'notify' | 'report'>;
 
 /** A weight as typed: a whole number from 0 to 100, else undefined. */
 function parseWeight(text: string): number | undefined {
@@ -49,7 +38,7 @@ interface VersionTarget {
 }
 
 /**
- * What the route keys of the Routes view do: e sets a version's weight (asks for the number,
+ * What the route keys of the Routes view do: = sets a version's weight (asks for the number,
  * then to confirm), p promotes a version, u rolls a service back (undo), d drains a backend. Each
  * asks first and reports in the footer how it ended.
  */
@@ -57,7 +46,7 @@ export class RouteKeys {
   constructor(private readonly deps: RouteKeysDeps) {}
 
   weight(sel: RouteSelection | undefined): void {
-    const target = this.versionOf(sel, 'e sets the weight of its version');
+    const target = this.versionOf(sel, '= sets the weight of its version');
     if (!target) return;
     const { service, version, weight } = target;
     this.deps.input({
@@ -66,7 +55,7 @@ export class RouteKeys {
       accept: (text) => {
         const n = parseWeight(text);
         if (n === undefined) {
-          this.deps.notify(`The weight must be a whole number from 0 to 100, not "${text}": e asks again.`);
+          this.deps.notify(`The weight must be a whole number from 0 to 100, not "${text}": = asks again.`);
           return;
         }
         this.deps.ask(`Set the weight of ${version} on ${service} to ${n} (now ${weight})?`, () => {

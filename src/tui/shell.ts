@@ -1,18 +1,15 @@
 import type blessed from 'blessed';
 import { errorMessage } from '../core/errors.js';
-import { migrationDone, phaseWords } from '../core/workload.js';
 import { CommandLine } from './command-line.js';
 import type { Command, CommandActions } from './commands.js';
 import { bindingFor, refusal, type KeyActions, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
-import { serverName } from './render/migration.js';
-import { INPUT_MAX, RouteKeys, type InputPrompt } from './route-keys.js';
+import { INPUT_MAX, type InputPrompt } from './route-keys.js';
 import { themeNames } from './theme.js';
-import type { View, ViewContext, ViewName } from './views/view.js';
+import type { View, ViewContext, ViewName, ViewUi } from './views/view.js';
 import type { HelpOverlay } from './widgets/help-overlay.js';
 import type { LogsPane } from './widgets/logs-pane.js';
 import type { Question } from './widgets/question.js';
 import type { Wizard } from './wizard/wizard.js';
-import { WorkloadKeys } from './workload-keys.js';
 
 /** Which prompt or overlay, if any, has the keyboard (the wizard and questions say so themselves). */
 type Mode = 'normal' | 'filter' | 'command' | 'help' | 'input' | 'logs';
@@ -52,8 +49,8 @@ export class Shell implements KeyActions, CommandActions {
   private mode: Mode = 'normal';
   /** The answer being typed while the mode is 'input'. */
   private input: InputPrompt | undefined;
-  private readonly routeKeys: RouteKeys;
-  private readonly workloadKeys: WorkloadKeys;
+  /** What the view's keys may use: questions, prompts, footer notices, the logs pane, the wizard. */
+  readonly ui: ViewUi;
   /** The quit question last asked: while it is open, quitting again quits. */
   private quitAsked: string | undefined;
   /** Where Esc from the server view goes back to. */
@@ -67,7 +64,7 @@ export class Shell implements KeyActions, CommandActions {
       if (kind === 'SERVER') return source.list().map((fs) => fs.server.name);
       return source.workloads().map((w) => w.spec?.name ?? '');
     });
-    this.routeKeys = new RouteKeys({
+    this.ui = {
       source,
       ask: (text, onYes) => parts.question.ask(text, onYes),
       input: (prompt) => {
@@ -78,19 +75,12 @@ export class Shell implements KeyActions, CommandActions {
         this.notice = text;
       },
       report: (action, ok) => this.report(action, ok),
-    });
-    this.workloadKeys = new WorkloadKeys({
-      source,
-      ask: (text, onYes) => parts.question.ask(text, onYes),
-      notify: (text) => {
-        this.notice = text;
-      },
-      report: (action, ok) => this.report(action, ok),
       openLogs: (title, follow) => {
         parts.logs.open(title, follow);
         this.mode = 'logs';
       },
-    });
+      openWizard: (workload) => this.openWizard(workload),
+    };
   }
 
   /**
@@ -232,50 +222,10 @@ export class Shell implements KeyActions, CommandActions {
     return views[(views.indexOf(this.view.name) + 1) % views.length]!;
   }
 
-  focusNext(): void {
-    this.view.focusNext?.();
-  }
-
-  migrate(): void {
-    const name = this.view.selectedWorkload?.();
-    if (name === undefined) this.notice = 'No workload here to migrate: select one first (w lists them all), then v.';
-    else this.openWizard(name);
-  }
-
   openWizard(workload: string | undefined): void {
     const found = this.parts.ctx.source.workloads().find((w) => w.spec?.name === workload);
     if (workload !== undefined && !found) this.notice = `No workload named "${workload}": :migrate then Tab lists them.`;
     else this.parts.wizard.open(found);
-  }
-
-  cancelMigration(): void {
-    const m = this.view.selectedMigration?.();
-    if (!m) return;
-    const short = m.id.slice(0, 8);
-    if (migrationDone(m.phase)) {
-      this.notice = `Migration ${short} already ended (${phaseWords(m.phase)}): only a live one can be cancelled.`;
-      return;
-    }
-    const from = serverName(this.parts.ctx.source, m.sourceServerId);
-    this.parts.question.ask(`Cancel migration ${short} of ${m.workload} (${phaseWords(m.phase)})? It rolls back and ${m.workload} keeps running on ${from}.`, () => {
-      this.report(() => this.parts.ctx.source.actions.cancelMigration(m.id), (done) => `Migration ${short}: ${phaseWords(done.phase)}.`);
-    });
-  }
-
-  showLogs(): void {
-    this.workloadKeys.logs(this.view.selectedWorkload?.());
-  }
-
-  stopWorkload(): void {
-    this.workloadKeys.stop(this.view.selectedWorkload?.());
-  }
-
-  restartWorkload(): void {
-    this.workloadKeys.restart(this.view.selectedWorkload?.());
-  }
-
-  removeWorkload(): void {
-    this.workloadKeys.remove(this.view.selectedWorkload?.());
   }
 
   closeLogs(): void {
@@ -285,22 +235,6 @@ export class Shell implements KeyActions, CommandActions {
 
   followLogs(): void {
     this.parts.logs.follow();
-  }
-
-  setWeight(): void {
-    this.routeKeys.weight(this.view.selectedRoute?.());
-  }
-
-  promote(): void {
-    this.routeKeys.promote(this.view.selectedRoute?.());
-  }
-
-  rollback(): void {
-    this.routeKeys.rollback(this.view.selectedRoute?.());
-  }
-
-  drain(): void {
-    this.routeKeys.drain(this.view.selectedRoute?.());
   }
 
   acceptInput(): void {

@@ -1,21 +1,10 @@
-import type { FleetSource } from '../core/fleet.js';
 import { isLive } from '../core/format/words.js';
 import { workloadStates, type Workload } from '../core/workload.js';
+import type { BindingSpec, KeyActions, KeyContext } from './keymap.js';
+import type { View, ViewUi } from './views/view.js';
 import { exitNote } from './views/workload-columns.js';
-import type { LogFollow } from './widgets/logs-pane.js';
 
-export interface WorkloadKeysDeps {
-  source: FleetSource;
-  /** A yes/no question; `onYes` runs on y. */
-  ask(text: string, onYes: () => void): void;
-  /** A line for the footer. */
-  notify(text: string): void;
-  /** Runs an action and reports how it ended in the footer. */
-  report<T>(action: () => Promise<T>, ok: (value: T) => string): void;
-  /** Opens the logs pane on a stream. */
-  openLogs(title: string, follow: LogFollow): void;
-}
-
+export type WorkloadKeysDeps = Pick<ViewUi, 'source' | 'ask' | 'notify' | 'report' | 'openLogs'>;
 
 /** "exited 3", "exited SIGKILL", "running": a workload's state with how it ended. */
 export function stateWithExit(w: Workload): string {
@@ -77,4 +66,29 @@ export class WorkloadKeys {
   private serverOf(w: Workload): string {
     return this.deps.source.get(w.serverId)?.server.name ?? (w.serverId || '?');
   }
+}
+
+/** The workload a view has selected (the Workloads view, a server's workloads pane), if any. */
+export type PickWorkload = (view: View) => string | undefined;
+
+/**
+ * The keys of a view that lists workloads (`where`): v migrates the selected one (`migrateToo`:
+ * also where the view only shows them), t tails it, s stops it, C-r restarts it, C-d removes it.
+ */
+export function workloadBindings(where: readonly KeyContext[], migrateToo: readonly KeyContext[], pick: PickWorkload): BindingSpec[] {
+  const on = (act: (keys: WorkloadKeys, name: string | undefined) => void) => (a: KeyActions) => act(new WorkloadKeys(a.ui), pick(a.view));
+  return [
+    { name: 'down', keys: ['j', 'down'], description: 'select the workload below', when: where, action: (a) => a.move(0, 1) },
+    { name: 'up', keys: ['k', 'up'], description: 'select the workload above', when: where, action: (a) => a.move(0, -1) },
+    { name: 'migrate', keys: ['v'], description: 'move (migrate) the selected workload (the first, on a server without a choice)', when: [...migrateToo, ...where], hint: 'migrate', mutates: true, action: (a) => migrate(a.ui, pick(a.view)) },
+    { name: 'logs', keys: ['t'], description: "tail the selected workload's output in a pane that follows it", when: where, hint: 'logs', action: on((k, n) => k.logs(n)) },
+    { name: 'stop-workload', keys: ['s'], description: 'stop the selected workload (asks first when it runs)', when: where, hint: 'stop', mutates: true, action: on((k, n) => k.stop(n)) },
+    { name: 'restart-workload', keys: ['C-r'], description: 'restart the selected workload (stops it first when it runs)', when: where, mutates: true, action: on((k, n) => k.restart(n)) },
+    { name: 'remove-workload', keys: ['C-d'], description: 'stop and remove the selected workload, its state directory too (asks first)', when: where, mutates: true, action: on((k, n) => k.remove(n)) },
+  ];
+}
+
+function migrate(ui: ViewUi, name: string | undefined): void {
+  if (name === undefined) ui.notify('No workload here to migrate: select one first (w lists them all), then v.');
+  else ui.openWizard(name);
 }

@@ -117,7 +117,7 @@ describe('keys', () => {
   it('navigation keys mean the same in every view, and no action key is one Shift from one (k9s)', () => {
     expect(keyRuleBreaches(KEYMAP)).toEqual([]);
     // Walk it here too, key by key, so a failure names the view and the key.
-    const views: KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details', 'routes'];
+    const views: KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details', 'routes', 'events'];
     for (const key of GLOBAL_KEYS.filter((k) => k !== '/')) {
       expect(new Set(views.map((v) => bindingFor(KEYMAP, v, key)?.name)), key).toHaveProperty('size', 1);
     }
@@ -130,13 +130,34 @@ describe('keys', () => {
     }
   });
 
+  it('each view declares its own keys beside it, and the keymap gathers them with the global ones', () => {
+    const keysOf = (context: KeyContext) => KEYMAP.filter((b) => b.when.includes(context)).map((b) => b.name);
+    expect(keysOf('routes')).toEqual(expect.arrayContaining(['set-weight', 'promote', 'rollback', 'drain', 'first', 'filter', 'show-events', 'quit']));
+    expect(keysOf('workloads')).not.toContain('set-weight');
+    expect(keysOf('events')).toEqual(expect.arrayContaining(['down', 'up', 'first', 'last', 'filter', 'clear-filter', 'show-fleet', 'help']));
+    expect(keysOf('events')).not.toContain('migrate');
+    for (const view of ['fleet', 'server', 'workloads', 'migrations', 'routes', 'events'] as const) expect(bindingFor(KEYMAP, view, 'e')?.name, view).toBe('show-events');
+    expect(bindingFor(KEYMAP, 'routes', '=')?.name).toBe('set-weight');
+  });
+
+  it('a view key acts on the view in front: = on Routes asks for a weight, on Workloads it does nothing', async () => {
+    h = openHeadless(sampleFleet(), { cols: 120, rows: 30 });
+    await h.press('w', '=');
+    expect(h.text()).not.toContain('weight of');
+    await h.press('e');
+    expect(h.text().split('\n')[0]).toContain('Events');
+    await h.press(':', ...'events', KEY.enter);
+    expect(h.text().split('\n')[0]).toContain('Events');
+  });
+
   it('the rule catches the keys that used to change meaning: w for a weight, r beside R, m beside M', () => {
     expect(keyRuleBreaches(withKeys(KEYMAP, { 'set-weight': ['w'] }))).toContain('w means show-workloads or set-weight depending on the view');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { 'set-weight': ['e'] }))).toContain('e means show-events or set-weight depending on the view');
     expect(keyRuleBreaches(withKeys(KEYMAP, { rollback: ['r'] }))).toContain('routes: r (rollback) is one Shift from R, a navigation key');
     expect(keyRuleBreaches(withKeys(KEYMAP, { migrate: ['m'] }))).toContain('workloads: m (migrate) is one Shift from M, a navigation key');
     expect(keyRuleBreaches(withKeys(KEYMAP, { drain: ['j'] }))).toContain('routes: j is drain, but it moves in every other view');
     expect(keyRuleBreaches(withKeys(KEYMAP, { 'stop-workload': ['S-p'] }))).toEqual([]);
     expect(keyRuleBreaches(withKeys(KEYMAP, { promote: ['S-d'] }))).toContain('routes: d (drain) and D (promote) are one Shift apart');
-    expect(keyRuleBreaches(withKeys(KEYMAP, { quit: ['C-q'] }))).toContain('q does nothing in fleet, server, server-workloads, workloads, migrations, details, routes');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { quit: ['C-q'] }))).toContain('q does nothing in fleet, server, server-workloads, workloads, migrations, details, routes, events');
   });
 });

@@ -27,7 +27,7 @@ describe('migrations view', () => {
     expect(lines[3]).toMatch(/▶ a1b2c3d4 api-gateway +gpu-a100-01 → gpu-t4-03 +✓ committed/);
     expect(lines[4]).toMatch(/e5f6a7b8 trainer-llama +gpu-t4-03 → gpu-a100-01 +↺ rolled back/);
     expect(lines[5]).toMatch(/c9d0e1f2 vector-db +cpu-web-02 → gpu-t4-03 +✗ failed/);
-    expect(lines[23]).toMatch(/Enter details +\/ filter +c cancel/);
+    expect(lines[23]).toMatch(/Enter details +c cancel +\/ filter/);
   });
 
   it('shows downtime, start and outcome columns at 160x48', async () => {

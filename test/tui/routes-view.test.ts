@@ -39,7 +39,7 @@ describe('routes view', () => {
     // A name longer than the line is cut with an ellipsis, not wrapped.
     expect(text).toMatch(/✗ metrics-collector-for-the-whole-east-region +cpu-web-02:9100 +weighted/);
     expect(text).toMatch(/vector-db +v1 +██████ 100 – unknown/);
-    expect(lines[23]).toMatch(/e weight +p promote +u rollback +d drain/);
+    expect(lines[23]).toMatch(/= weight +p promote +u rollback +d drain/);
     expect(lines[23]).toContain('1 of 8');
   });
 
@@ -88,10 +88,10 @@ describe('routes view', () => {
     expect(h.text()).toMatch(/▶ +api-blue@gpu-a100-01/);
   });
 
-  it('e asks for a weight, then to confirm, and sets it on the selected version', async () => {
+  it('= asks for a weight, then to confirm, and sets it on the selected version', async () => {
     const fleet = routedFleet();
     h = openHeadless(fleet, { cols: 120, rows: 30 });
-    await h.press('R', 'G', 'e');
+    await h.press('R', 'G', '=');
     expect(footer(h)).toContain('weight of green on web (0-100, now 20): _');
     await h.press('3', '5', KEY.backspace, '0');
     expect(footer(h)).toContain('weight of green on web (0-100, now 20): 30_');
@@ -105,19 +105,19 @@ describe('routes view', () => {
     expect(text).toMatch(/api-green@gpu-t4-03 +green +█+[▏▎▍▌▋▊▉]?░+ +30 /);
   });
 
-  it('e refuses a weight out of 0-100 in the footer, and does nothing on a service line or on Esc', async () => {
+  it('= refuses a weight out of 0-100 in the footer, and does nothing on a service line or on Esc', async () => {
     const fleet = routedFleet();
     h = openHeadless(fleet, { cols: 120, rows: 30 });
-    await h.press('R', 'G', 'e', '1', '5', '0', KEY.enter);
-    expect(footer(h)).toContain('The weight must be a whole number from 0 to 100, not "150": e asks again.');
+    await h.press('R', 'G', '=', '1', '5', '0', KEY.enter);
+    expect(footer(h)).toContain('The weight must be a whole number from 0 to 100, not "150": = asks again.');
     expect(h.text()).not.toContain('Set the weight');
-    await h.press('e', 'x', KEY.enter);
+    await h.press('=', 'x', KEY.enter);
     expect(footer(h)).toContain('not "x"');
-    await h.press('e', '5', KEY.escape);
+    await h.press('=', '5', KEY.escape);
     expect(footer(h)).not.toContain('weight of green');
-    await h.press('g', 'e');
-    expect(footer(h)).toContain('Select a backend of db (j) first: e sets the weight of its version.');
-    await h.press('e', '5', KEY.enter, 'n');
+    await h.press('g', '=');
+    expect(footer(h)).toContain('Select a backend of db (j) first: = sets the weight of its version.');
+    await h.press('=', '5', KEY.enter, 'n');
     expect(fleet.routeTable.calls).toEqual([]);
   });
 
@@ -173,16 +173,16 @@ describe('routes view', () => {
     expect(footer(h)).toContain('Select a backend of web (j) first: d drains it.');
   });
 
-  it('a read-only dashboard refuses e, p, u and d, and says so', async () => {
+  it('a read-only dashboard refuses =, p, u and d, and says so', async () => {
     const fleet = routedFleet();
     h = openHeadless(fleet, { cols: 120, rows: 30, readonly: true });
     await h.press('R', 'G');
-    for (const [key, name] of [['e', 'set-weight'], ['p', 'promote'], ['u', 'rollback'], ['d', 'drain']] as const) {
+    for (const [key, name] of [['=', 'set-weight'], ['p', 'promote'], ['u', 'rollback'], ['d', 'drain']] as const) {
       await h.press(key);
       expect(footer(h)).toContain(`read-only: ${key} (${name}) is off on this dashboard`);
       expect(h.text()).not.toContain('Are you sure?');
     }
-    expect(footer(h)).not.toMatch(/e weight|p promote/);
+    expect(footer(h)).not.toMatch(/= weight|p promote/);
     expect(fleet.routeTable.calls).toEqual([]);
   });
 
@@ -193,7 +193,7 @@ describe('routes view', () => {
     expect(text).toContain('Routes (3 services, 5 backends)');
     expect(text).toMatch(SPARK);
     expect(text).not.toContain('▶');
-    await h.press('e', 'y');
+    await h.press('=', 'y');
     expect(fleet.routeTable.calls).toEqual([]);
   });
 
@@ -223,7 +223,7 @@ describe('routes view', () => {
     h = openHeadless(sampleFleet(), { cols: 80, rows: 24 });
     await h.press('R');
     expect(h.text()).toContain('No routes yet: `yard route apply -f web.yaml` creates one.');
-    await h.press('e');
+    await h.press('=');
     expect(footer(h)).toContain('No route here');
   });
 });

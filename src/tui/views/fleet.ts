@@ -7,6 +7,7 @@ import { RoutePane } from '../widgets/route-pane.js';
 import { cardHeight, ServerCard } from '../widgets/server-card.js';
 import { inTrouble, MIN_WALL_CARD_WIDTH, WALL_CARD_HEIGHT, WallCard } from '../widgets/wall-card.js';
 import { columnsFor, pageOf, paginate, routePaneHeight, wallGrid, type GridPage } from './fleet-grid.js';
+import type { BindingSpec } from '../keymap.js';
 import type { View, ViewContext, ViewName } from './view.js';
 
 /** The servers the filter in force lets through, in the source's order. */
@@ -176,3 +177,18 @@ export class FleetView implements View {
     this.empty.show();
   }
 }
+
+/** The fleet grid's keys. */
+export const FLEET_KEYS: readonly BindingSpec[] = [
+  { name: 'down', keys: ['j', 'down'], description: 'select the server below', when: ['fleet'], action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'select the server above', when: ['fleet'], action: (a) => a.move(0, -1) },
+  { name: 'right', keys: ['l', 'right'], description: 'select the next server', when: ['fleet'], action: (a) => a.move(1, 0) },
+  { name: 'left', keys: ['h', 'left'], description: 'select the previous server', when: ['fleet'], action: (a) => a.move(-1, 0) },
+  { name: 'first', keys: ['g', 'home'], description: 'select the first server', when: ['fleet'], action: (a) => a.edge('first') },
+  { name: 'last', keys: ['S-g', 'end'], description: 'select the last server', when: ['fleet'], action: (a) => a.edge('last') },
+  { name: 'page-down', keys: ['pagedown'], description: 'next page of servers', when: ['fleet'], hint: 'page', action: (a) => a.page(1) },
+  { name: 'page-up', keys: ['pageup'], description: 'previous page of servers', when: ['fleet'], action: (a) => a.page(-1) },
+  { name: 'open', keys: ['enter'], description: 'open the selected server', when: ['fleet'], hint: 'open', action: (a) => a.open() },
+  { name: 'filter', keys: ['/'], description: 'filter by name, hostname or label (gpu=a100)', when: ['fleet'], hint: 'filter', action: (a) => a.startFilter() },
+  { name: 'clear-filter', keys: ['escape'], description: 'clear the filter', when: ['fleet'], action: (a) => a.clearFilter() },
+];

@@ -1,10 +1,14 @@
-import { FleetView } from './fleet.js';
-import { MigrationsView } from './migrations.js';
-import { RoutesView } from './routes.js';
-import { ServerView } from './server.js';
+import type { BindingSpec } from '../keymap.js';
+import { workloadBindings } from '../workload-keys.js';
+import { EventsView, EVENTS_KEYS } from './events.js';
+import { FLEET_KEYS, FleetView } from './fleet.js';
+import { listBindings } from './list-view.js';
+import { MIGRATIONS_KEYS, MigrationsView } from './migrations.js';
+import { ROUTES_KEYS, RoutesView } from './routes.js';
+import { SERVER_KEYS, ServerView } from './server.js';
 import type { View, ViewContext, ViewName } from './view.js';
 import { routeTiles, WallPage, workloadTiles } from './wall-page.js';
-import { WorkloadsView } from './workloads.js';
+import { WORKLOADS_KEYS, WorkloadsView } from './workloads.js';
 
 export type { ViewName };
 
@@ -23,9 +27,28 @@ export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
   workloads: { title: 'Workloads', description: 'every workload in the fleet: where it runs, its state, CPU, memory, GPU memory', create: (ctx) => (ctx.wall ? new WallPage(ctx, workloadTiles, (c) => new WorkloadsView(c)) : new WorkloadsView(ctx)) },
   migrations: { title: 'Migrations', description: 'live migrations and their history: phase, progress, downtime, outcome', create: (ctx) => new MigrationsView(ctx) },
   routes: { title: 'Routes', description: 'every service: where it listens, its backends with weights, health, connections and traffic', create: (ctx) => (ctx.wall ? new WallPage(ctx, routeTiles, (c) => new RoutesView(c)) : new RoutesView(ctx)) },
+  events: { title: 'Events', description: 'what happens as it happens, newest first: state changes, exits, migrations, route changes, audit entries', create: (ctx) => new EventsView(ctx) },
 };
 
 export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
 
 /** Views a wall display can rotate through: every one that needs no selection. */
 export const WALL_VIEWS: readonly ViewName[] = VIEW_NAMES.filter((name) => VIEWS[name].arg === undefined);
+
+/** The workload a view has selected: the Workloads view's, or a server's workloads pane's (its first without focus). */
+const selectedWorkload = (view: View): string | undefined => (view instanceof WorkloadsView || view instanceof ServerView ? view.selectedWorkload() : undefined);
+
+/**
+ * Every view's keys, each declared beside its view; the keymap adds the global ones. Order
+ * is the footer's: a view's own keys, then those it shares.
+ */
+export const VIEW_BINDINGS: readonly BindingSpec[] = [
+  ...FLEET_KEYS,
+  ...SERVER_KEYS,
+  ...workloadBindings(['server-workloads', 'workloads'], ['server'], selectedWorkload),
+  ...WORKLOADS_KEYS,
+  ...MIGRATIONS_KEYS,
+  ...ROUTES_KEYS,
+  ...EVENTS_KEYS,
+  ...listBindings(['workloads', 'migrations', 'routes', 'events']),
+];

@@ -1,4 +1,4 @@
-import type { KeyContext } from '../keymap.js';
+import type { BindingSpec, KeyContext } from '../keymap.js';
 import type { ListCursor } from './list-cursor.js';
 import type { View, ViewContext, ViewName } from './view.js';
 
@@ -84,4 +84,16 @@ export abstract class ListView<T> implements View {
     this.cursor.select(this.rows, index);
     this.ctx.markDirty(this);
   }
+}
+
+/** The keys every paged view shares (`where`): the ends, a page at a time, and the filter. */
+export function listBindings(where: readonly KeyContext[]): BindingSpec[] {
+  return [
+    { name: 'first', keys: ['g', 'home'], description: 'select the first row', when: where, action: (a) => a.edge('first') },
+    { name: 'last', keys: ['S-g', 'end'], description: 'select the last row', when: where, action: (a) => a.edge('last') },
+    { name: 'page-down', keys: ['pagedown'], description: 'next page of rows', when: where, action: (a) => a.page(1) },
+    { name: 'page-up', keys: ['pageup'], description: 'previous page of rows', when: where, action: (a) => a.page(-1) },
+    { name: 'filter', keys: ['/'], description: 'filter rows by name, server, state or label', when: where, hint: 'filter', action: (a) => a.startFilter() },
+    { name: 'clear-filter', keys: ['escape'], description: 'clear the filter and show every row', when: where, action: (a) => a.clearFilter() },
+  ];
 }

@@ -1,4 +1,4 @@
-import { migrationDone, migrationPhases, strategies, type Migration } from '../../core/workload.js';
+import { migrationDone, migrationPhases, phaseWords, strategies, type Migration } from '../../core/workload.js';
 import { textFilter } from '../filter.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
@@ -9,7 +9,8 @@ import { ListCursor } from './list-cursor.js';
 import { ListView } from './list-view.js';
 import { migrationColumns } from './migration-columns.js';
 import { migrationDetails } from './migration-details.js';
-import type { ViewContext, ViewName } from './view.js';
+import type { BindingSpec } from '../keymap.js';
+import { onView, type ViewContext, type ViewName, type ViewUi } from './view.js';
 
 function filtered(ctx: ViewContext): readonly Migration[] {
   const all = ctx.source.migrations();
@@ -107,3 +108,26 @@ export class MigrationsView extends ListView<Migration> {
     return this.selectedRow();
   }
 }
+
+/** Asks, then cancels a live migration; one that ended says so instead. */
+function cancel(ui: ViewUi, m: Migration | undefined): void {
+  if (!m) return;
+  const short = m.id.slice(0, 8);
+  if (migrationDone(m.phase)) {
+    ui.notify(`Migration ${short} already ended (${phaseWords(m.phase)}): only a live one can be cancelled.`);
+    return;
+  }
+  const from = serverName(ui.source, m.sourceServerId);
+  ui.ask(`Cancel migration ${short} of ${m.workload} (${phaseWords(m.phase)})? It rolls back and ${m.workload} keeps running on ${from}.`, () => {
+    ui.report(() => ui.source.actions.cancelMigration(m.id), (done) => `Migration ${short}: ${phaseWords(done.phase)}.`);
+  });
+}
+
+/** The Migrations view's keys, in the list and in a migration's details. */
+export const MIGRATIONS_KEYS: readonly BindingSpec[] = [
+  { name: 'down', keys: ['j', 'down'], description: 'select the migration below', when: ['migrations', 'details'], action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'select the migration above', when: ['migrations', 'details'], action: (a) => a.move(0, -1) },
+  { name: 'open', keys: ['enter'], description: 'show the selected migration in detail', when: ['migrations'], hint: 'details', action: (a) => a.open() },
+  { name: 'cancel-migration', keys: ['c'], description: 'cancel the selected live migration (asks first)', when: ['migrations', 'details'], hint: 'cancel', mutates: true, action: onView(MigrationsView, (v, ui) => cancel(ui, v.selectedMigration())) },
+  { name: 'back', keys: ['escape'], description: 'back to the list of migrations', when: ['details'], hint: 'back', action: (a) => a.back() },
+];

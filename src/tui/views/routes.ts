@@ -8,12 +8,14 @@ import { ListCursor } from './list-cursor.js';
 import { ListView } from './list-view.js';
 import { endpointColumns, type EndpointRow } from './routes-columns.js';
 import { filteredRoutes, routeRows, serviceLine, type RouteRow } from './routes-rows.js';
-import type { RouteSelection, ViewContext, ViewName } from './view.js';
+import type { BindingSpec } from '../keymap.js';
+import { RouteKeys } from '../route-keys.js';
+import { onView, type RouteSelection, type ViewContext, type ViewName } from './view.js';
 
 /**
  * Every route, one block per service: its line (listener, policy, connections, throughput,
  * promotion or error), then a row per backend with its weight, health, connections and a
- * throughput sparkline. j/k select a service or a backend; w, p, r and d act on it.
+ * throughput sparkline. j/k select a service or a backend; =, p, u and d act on it.
  */
 export class RoutesView extends ListView<RouteRow> {
   readonly name = 'routes' as const;
@@ -147,3 +149,19 @@ export class RoutesView extends ListView<RouteRow> {
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
+
+/** The route keys act on the selected service or backend: each asks first, and reports in the footer. */
+function onRoute(act: (keys: RouteKeys, sel: RouteSelection | undefined) => void) {
+  return onView(RoutesView, (v, ui) => act(new RouteKeys(ui), v.selectedRoute()));
+}
+
+/** The Routes view's keys. */
+export const ROUTES_KEYS: readonly BindingSpec[] = [
+  { name: 'down', keys: ['j', 'down'], description: 'select the row below (a service, or one of its backends)', when: ['routes'], action: (a) => a.move(0, 1) },
+  { name: 'up', keys: ['k', 'up'], description: 'select the row above', when: ['routes'], action: (a) => a.move(0, -1) },
+  { name: 'open', keys: ['enter'], description: 'open the server of the selected backend (of a service: its proxy)', when: ['routes'], hint: 'server', action: (a) => a.open() },
+  { name: 'set-weight', keys: ['='], description: "set the weight of the selected backend's version, 0-100 (asks first)", when: ['routes'], hint: 'weight', mutates: true, action: onRoute((k, sel) => k.weight(sel)) },
+  { name: 'promote', keys: ['p'], description: "promote the selected backend's version: more traffic in steps, health-gated (asks first)", when: ['routes'], hint: 'promote', mutates: true, action: onRoute((k, sel) => k.promote(sel)) },
+  { name: 'rollback', keys: ['u'], description: 'undo: roll the selected service back to its table before the last change (asks first)', when: ['routes'], hint: 'rollback', mutates: true, action: onRoute((k, sel) => k.rollback(sel)) },
+  { name: 'drain', keys: ['d'], description: 'drain the selected backend: no new connections, open ones finish (asks first)', when: ['routes'], hint: 'drain', mutates: true, action: onRoute((k, sel) => k.drain(sel)) },
+];

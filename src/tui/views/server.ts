@@ -13,7 +13,8 @@ import { filteredFleet } from './fleet.js';
 import { cpuChart, gpuChart, memoryChart, networkChart } from './server-charts.js';
 import { layoutPanes, paneWidth, type PaneHeight } from './server-layout.js';
 import { ServerWorkloads } from './server-workloads.js';
-import type { View, ViewContext, ViewName } from './view.js';
+import type { BindingSpec } from '../keymap.js';
+import { onView, type View, type ViewContext, type ViewName } from './view.js';
 
 /** One pane of the page: how tall it wants to be and how to draw it into its place. */
 interface Pane {
@@ -195,3 +196,15 @@ export class ServerView implements View {
     ];
   }
 }
+
+/** One server's keys: paging its panes, stepping through the fleet, Tab into the workloads pane. */
+export const SERVER_KEYS: readonly BindingSpec[] = [
+  { name: 'back', keys: ['escape'], description: 'back to the view before', when: ['server'], hint: 'back', action: (a) => a.back() },
+  { name: 'page-down', keys: ['pagedown', 'j', 'down'], description: 'next page of panes', when: ['server'], hint: 'more', action: (a) => a.page(1) },
+  { name: 'page-up', keys: ['pageup', 'k', 'up'], description: 'previous page of panes', when: ['server'], action: (a) => a.page(-1) },
+  { name: 'right', keys: ['l', 'right'], description: 'show the next server', when: ['server', 'server-workloads'], hint: 'next', action: (a) => a.move(1, 0) },
+  { name: 'left', keys: ['h', 'left'], description: 'show the previous server', when: ['server', 'server-workloads'], action: (a) => a.move(-1, 0) },
+  { name: 'next-pane', keys: ['tab'], description: 'choose in the workloads pane, or go back to paging', when: ['server', 'server-workloads'], hint: 'workloads', action: onView(ServerView, (v) => v.focusNext()) },
+  // The server's workloads pane, after Tab.
+  { name: 'back', keys: ['escape'], description: 'leave the workloads pane', when: ['server-workloads'], action: (a) => a.back() },
+];

@@ -1,14 +1,15 @@
 import type blessed from 'blessed';
-import type { FleetRoute, FleetSource } from '../../core/fleet.js';
+import type { FleetChange, FleetRoute, FleetSource } from '../../core/fleet.js';
 import type { EndpointStatus } from '../../core/route.js';
-import type { Migration } from '../../core/workload.js';
 import type { Glyphs } from '../glyphs.js';
-import type { KeyContext } from '../keymap.js';
+import type { KeyActions, KeyContext } from '../keymap.js';
+import type { InputPrompt } from '../route-keys.js';
 import type { Part } from '../scheduler.js';
 import type { Theme } from '../theme.js';
+import type { LogFollow } from '../widgets/logs-pane.js';
 
 /** Every view, by the name the registry (views/index.ts) lists it under. */
-export type ViewName = 'fleet' | 'server' | 'workloads' | 'migrations' | 'routes';
+export type ViewName = 'fleet' | 'server' | 'workloads' | 'migrations' | 'routes' | 'events';
 
 /** What the views share: selections survive switching views and refreshes. */
 export interface UiState {
@@ -30,7 +31,7 @@ export function newUiState(): UiState {
     selectedWorkload: undefined,
     selectedMigration: undefined,
     selectedRoute: undefined,
-    filters: { fleet: '', server: '', workloads: '', migrations: '', routes: '' },
+    filters: { fleet: '', server: '', workloads: '', migrations: '', routes: '', events: '' },
   };
 }
 
@@ -54,6 +55,8 @@ export interface ViewContext {
   size(): { width: number; height: number };
   now(): number;
   markDirty(part: Part): void;
+  /** Hears every change of the source while the dashboard runs (its one subscription). */
+  observe(listener: (change: FleetChange) => void): void;
 }
 
 /** A full-area view. Its update() is called by the scheduler only, after markDirty(view). */
@@ -76,12 +79,31 @@ export interface View extends Part {
   back(): boolean;
   /** Which page of how many is on screen, for a view that pages (a wall turns its pages). */
   position?(): { page: number; pages: number };
-  /** Tab: the next pane of the view, if it has several. */
-  focusNext?(): void;
-  /** The workload `v` migrates and the workload keys (t, s, C-r, C-d) act on. */
-  selectedWorkload?(): string | undefined;
-  /** The migration `c` cancels. */
-  selectedMigration?(): Migration | undefined;
-  /** The service or backend the route keys (w, p, r, d) act on. */
-  selectedRoute?(): RouteSelection | undefined;
+}
+
+/** What a view's keys may do beyond the view itself: ask, prompt, report in the footer, open the logs or the wizard. */
+export interface ViewUi {
+  readonly source: FleetSource;
+  /** A yes/no question; `onYes` runs on y. */
+  ask(text: string, onYes: () => void): void;
+  /** Opens a prompt in the footer. */
+  input(prompt: InputPrompt): void;
+  /** A line for the footer. */
+  notify(text: string): void;
+  /** Runs an action and reports how it ended in the footer. */
+  report<T>(action: () => Promise<T>, ok: (value: T) => string): void;
+  /** Opens the logs pane on a stream. */
+  openLogs(title: string, follow: LogFollow): void;
+  /** Opens the migration wizard for `workload` (by name), or with a list to pick one from. */
+  openWizard(workload: string | undefined): void;
+}
+
+/**
+ * A key's action on one kind of view, declared beside it. It does nothing while another kind
+ * is in front (a wall's page, which takes no such key).
+ */
+export function onView<V extends View>(kind: abstract new (...args: never[]) => V, act: (view: V, ui: ViewUi) => void): (a: KeyActions) => void {
+  return (a) => {
+    if (a.view instanceof kind) act(a.view, a.ui);
+  };
 }

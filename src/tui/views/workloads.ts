@@ -5,6 +5,7 @@ import type { Look } from '../render/look.js';
 import { Table } from '../widgets/table.js';
 import { ListCursor } from './list-cursor.js';
 import { ListView } from './list-view.js';
+import type { BindingSpec } from '../keymap.js';
 import type { ViewContext, ViewName } from './view.js';
 import { workloadColumns } from './workload-columns.js';
 
@@ -78,3 +79,8 @@ export class WorkloadsView extends ListView<Workload> {
     return this.selectedRow()?.spec?.name;
   }
 }
+
+/** The Workloads view's own key; the workload keys (views/index.ts) and the list's do the rest. */
+export const WORKLOADS_KEYS: readonly BindingSpec[] = [
+  { name: 'open', keys: ['enter'], description: 'open the server the selected workload runs on', when: ['workloads'], hint: 'server', action: (a) => a.open() },
+];

@@ -1,0 +1,143 @@
+import type { FleetChange, FleetSource } from '../../core/fleet.js';
+import { stateName } from '../../core/types.js';
+import { migrationDone, MigrationPhase, phaseWords, strategies, type Migration } from '../../core/workload.js';
+import type { AuditEntry } from '../../gen/switchyard/v1/control.js';
+import { serverName } from '../render/migration.js';
+import { versionWeights } from '../render/route.js';
+import { stateWithExit } from '../workload-keys.js';
+
+/** Events kept: about a day of a busy fleet's changes, a bounded amount of memory for a wall's week. */
+export const EVENTS_KEPT = 1000;
+
+export type EventKind = 'server' | 'workload' | 'migration' | 'route' | 'audit';
+
+/** Something that happened in the fleet, as the Events view lists it. */
+export interface FleetEvent {
+  /** Its place in the order events came in: the row's key. */
+  readonly seq: number;
+  readonly atMs: number;
+  readonly kind: EventKind;
+  /** What it happened to: a server, workload, migration, service, or the audit entry's target. */
+  readonly subject: string;
+  readonly text: string;
+  /** Something went wrong (a server down, a workload that failed, a refused action). */
+  readonly alarm: boolean;
+}
+
+/** Server states worth a red line. */
+const BAD_SERVER = new Set(['disconnected', 'down', 'degraded']);
+
+/**
+ * What happened in the fleet, newest first, from the source's change stream: a change is
+ * compared with what was known before (a server's state, a workload's state and exit, a
+ * migration's phase, a route's revision), so only real changes become events; audit entries
+ * come as they are. What is there at start is the baseline, not news. At most `kept` events,
+ * the oldest dropped first.
+ */
+export class EventLog {
+  /** Oldest first. */
+  private readonly ring: FleetEvent[] = [];
+  private seq = 0;
+  private readonly servers = new Map<string, string>();
+  private readonly workloads = new Map<string, string>();
+  private readonly migrations = new Map<string, MigrationPhase>();
+  private readonly routes = new Map<string, number>();
+
+  constructor(
+    private readonly source: FleetSource,
+    private readonly now: () => number,
+    readonly kept = EVENTS_KEPT,
+  ) {
+    for (const { server } of source.list()) this.servers.set(server.id, stateName(server.state));
+    for (const w of source.workloads()) this.workloads.set(w.spec?.name ?? '', stateWithExit(w));
+    for (const m of source.migrations()) this.migrations.set(m.id, m.phase);
+    for (const r of source.routes()) this.routes.set(r.status.route?.name ?? '', r.status.route?.revision ?? 0);
+  }
+
+  /** Newest first. */
+  list(): FleetEvent[] {
+    return this.ring.slice().reverse();
+  }
+
+  /** Every event since the start, dropped ones included. */
+  get total(): number {
+    return this.seq;
+  }
+
+  observe(change: FleetChange): void {
+    if (change.kind === 'server') this.server(change.id);
+    else if (change.kind === 'workload') this.workload(change.name);
+    else if (change.kind === 'migration') this.migration(change.id);
+    else if (change.kind === 'route' && !change.counters) this.route(change.name);
+    else if (change.kind === 'audit') this.audit(change.entry);
+  }
+
+  private server(id: string): void {
+    const fs = this.source.get(id);
+    if (!fs) return;
+    const state = stateName(fs.server.state);
+    const was = this.servers.get(id);
+    if (was === state) return;
+    this.servers.set(id, state);
+    this.add('server', fs.server.name, was === undefined ? `joined, ${state}` : `${was} → ${state}`, BAD_SERVER.has(state));
+  }
+
+  private workload(name: string): void {
+    const w = this.source.workloads().find((x) => x.spec?.name === name);
+    const was = this.workloads.get(name);
+    if (!w) {
+      if (was === undefined) return;
+      this.workloads.delete(name);
+      this.add('workload', name, 'removed', false);
+      return;
+    }
+    const state = stateWithExit(w);
+    if (was === state) return;
+    this.workloads.set(name, state);
+    const on = serverName(this.source, w.serverId);
+    const failed = /^(exited|backoff)/.test(state) && state !== 'exited 0';
+    this.add('workload', name, was === undefined ? `${state} on ${on} (new)` : `${was} → ${state} on ${on}`, failed);
+  }
+
+  private migration(id: string): void {
+    const m = this.source.migrations().find((x) => x.id === id);
+    if (!m) return;
+    const was = this.migrations.get(id);
+    if (was === m.phase) return;
+    this.migrations.set(id, m.phase);
+    if (was === undefined) this.add('migration', m.workload, `started: ${route(this.source, m)}, ${strategies.name(m.strategy)} (${id.slice(0, 8)})`, false);
+    else if (migrationDone(m.phase)) this.add('migration', m.workload, `${phaseWords(m.phase)}: ${route(this.source, m)}${m.error ? `: ${m.error}` : ''}`, m.phase !== MigrationPhase.MIGRATION_PHASE_COMMITTED);
+  }
+
+  private route(name: string): void {
+    const r = this.source.routes().find((x) => x.status.route?.name === name);
+    const was = this.routes.get(name);
+    if (!r) {
+      if (was === undefined) return;
+      this.routes.delete(name);
+      this.add('route', name, 'removed', false);
+      return;
+    }
+    const revision = r.status.route?.revision ?? 0;
+    if (was === revision) return;
+    this.routes.set(name, revision);
+    const by = r.status.route?.updatedBy ? ` by ${r.status.route.updatedBy}` : '';
+    const weights = versionWeights(r.status).map((v) => `${v.version} ${v.weight}`).join(', ');
+    this.add('route', name, `rev ${revision}${by}${weights ? `: ${weights}` : ''}`, false);
+  }
+
+  private audit(entry: AuditEntry): void {
+    const outcome = entry.ok ? '' : ` failed: ${entry.error}`;
+    this.add('audit', entry.target, `${entry.who}: ${entry.action}${outcome}`, !entry.ok, entry.atMs);
+  }
+
+  private add(kind: EventKind, subject: string, text: string, alarm: boolean, atMs = this.now()): void {
+    this.ring.push({ seq: this.seq++, atMs, kind, subject, text, alarm });
+    if (this.ring.length > this.kept) this.ring.splice(0, this.ring.length - this.kept);
+  }
+}
+
+/** "train → gpu-02": where a migration moves its workload. */
+function route(source: FleetSource, m: Migration): string {
+  return `${serverName(source, m.sourceServerId)} → ${serverName(source, m.targetServerId)}`;
+}
