@@ -3,7 +3,7 @@
 //   node dist/bench/proxy-child.js 127.0.0.1:BACKEND_PORT
 // prints "proxy ready pid=<pid> port=<port>" once the route listens and its backend is healthy;
 // SIGTERM closes the proxy and exits.
-import { Proxy } from '../src/agent/proxy/proxy.js';
+import { RoutingProxy } from '../src/agent/proxy/proxy.js';
 import { parseHostPort } from '../src/core/address.js';
 import { createLogger } from '../src/core/log.js';
 import { BackendHealth, HealthCheckKind, RoutePolicy, type PlacedRoute } from '../src/gen/switchyard/v1/route.js';
@@ -32,7 +32,7 @@ function route(port: number): PlacedRoute {
   };
 }
 
-const proxy = new Proxy({ log: createLogger('proxy', (l) => process.stderr.write(l)) });
+const proxy = new RoutingProxy({ log: createLogger('proxy', (l) => process.stderr.write(l)) });
 let closing = false;
 const stop = (code: number) => {
   if (closing) return;

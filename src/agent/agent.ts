@@ -10,7 +10,7 @@ import { createHostSampler } from './metrics/sampler.js';
 import { runCommand } from './commands.js';
 import { claimPidFile } from './pidfile.js';
 import { ensurePrivateDir } from './private-dir.js';
-import { Proxy } from './proxy/proxy.js';
+import { RoutingProxy } from './proxy/proxy.js';
 import { AgentSession } from './session.js';
 import { Transfers } from './transfer.js';
 import { Supervisor } from './workloads/supervisor.js';
@@ -62,7 +62,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const advertiseAddress = opts.advertise ?? (onLoopback ? '127.0.0.1' : host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1');
   const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log, advertiseAddress });
   const transfers = new Transfers(opts.controller, identity);
-  const proxy = opts.proxy ? new Proxy({ log: opts.log }) : undefined;
+  const proxy = opts.proxy ? new RoutingProxy({ log: opts.log }) : undefined;
 
   // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
   let dataFreeBytes: number | undefined;

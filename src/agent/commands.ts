@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { AgentGatewayClient, WorkloadSignal, type AgentCommand, type CommandResult, type ConsoleResponse, type OpenConsole } from '../gen/switchyard/v1/agent_gateway.js';
 import { identityMetadata, type AgentIdentity } from './identity.js';
-import type { Proxy } from './proxy/proxy.js';
+import type { RoutingProxy } from './proxy/proxy.js';
 import type { Transfers } from './transfer.js';
 import type { Supervisor } from './workloads/supervisor.js';
 
@@ -14,7 +14,7 @@ export interface CommandContext {
   supervisor: Supervisor;
   transfers: Transfers;
   /** Set when the agent runs with --proxy. */
-  proxy?: Proxy;
+  proxy?: RoutingProxy;
   controller: string;
   /** Proves who this agent is on the streams it opens. */
   identity: AgentIdentity;

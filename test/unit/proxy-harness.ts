@@ -3,7 +3,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../src/core/log.js';
 import { BackendHealth, HealthCheckKind, RoutePolicy, type Endpoint, type EndpointStats, type PlacedRoute, type RouteStats } from '../../src/core/route.js';
-import { Proxy } from '../../src/agent/proxy/proxy.js';
+import { RoutingProxy } from '../../src/agent/proxy/proxy.js';
 import { freePort, waitFor } from '../helpers/procs.js';
 
 export { freePort };
@@ -30,8 +30,8 @@ export function recordingLog(): Logger & { lines: string[] } {
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-export function startProxy(log: Logger = recordingLog()): Proxy {
-  const proxy = new Proxy({ log });
+export function startProxy(log: Logger = recordingLog()): RoutingProxy {
+  const proxy = new RoutingProxy({ log });
   cleanups.push(() => proxy.close());
   return proxy;
 }
@@ -173,20 +173,20 @@ export function route(name: string, port: number, endpoints: Endpoint[], patch: 
   };
 }
 
-export function routeStats(proxy: Proxy, name: string): RouteStats {
+export function routeStats(proxy: RoutingProxy, name: string): RouteStats {
   const s = proxy.stats().find((r) => r.name === name);
   if (!s) throw new Error(`no stats for route ${name}`);
   return s;
 }
 
-export function endpointStats(proxy: Proxy, name: string, key: string): EndpointStats {
+export function endpointStats(proxy: RoutingProxy, name: string, key: string): EndpointStats {
   const s = routeStats(proxy, name).endpoints.find((e) => e.key === key);
   if (!s) throw new Error(`no stats for endpoint ${key} of ${name}`);
   return s;
 }
 
 /** Waits until the endpoint reports `health`. */
-export function healthOf(proxy: Proxy, name: string, key: string, health: BackendHealth): Promise<EndpointStats> {
+export function healthOf(proxy: RoutingProxy, name: string, key: string, health: BackendHealth): Promise<EndpointStats> {
   return eventually(`${key} of ${name} to be ${health}`, () => {
     const s = endpointStats(proxy, name, key);
     return s.health === health && s;

@@ -15,7 +15,7 @@ export interface ProxyOptions {
   log: Logger;
 }
 
-export class Proxy {
+export class RoutingProxy {
   private routes = new Map<string, RouteRuntime>();
   /** By listen address (HOST:PORT). */
   private readonly listeners = new Map<string, Listener>();
