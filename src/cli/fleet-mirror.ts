@@ -117,6 +117,8 @@ export class FleetMirror {
         return this.routeEvent(e.value.route?.name ?? '', e.value);
       case 'routeRemoved':
         return this.routeEvent(e.value, 'removed');
+      case 'audit':
+        return [{ kind: 'audit', entry: e.value }];
       default:
         return [];
     }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { errorMessage } from '../core/errors.js';
 import type { AuditEntry } from '../gen/switchyard/v1/control.js';
 import type { Store } from './store.js';
@@ -8,12 +9,14 @@ export type { AuditEntry };
  * The audit trail: every mutating action with who asked, when, what of, and how it ended.
  * Kept in the store (the newest AUDIT_HISTORY entries), so it outlives the controller.
  */
-export class AuditLog {
+export class AuditLog extends EventEmitter<{ entry: [AuditEntry] }> {
   constructor(
     private readonly store: Store,
     /** Called after each entry, so the store is written soon. */
     private readonly changed: () => void,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Runs `act` for `who`, records the outcome, and passes its result or error through. */
   async record<T>(who: string, action: string, target: string, act: () => T | Promise<T>): Promise<T> {
@@ -36,5 +39,6 @@ export class AuditLog {
   private add(entry: AuditEntry): void {
     this.store.putAudit(entry);
     this.changed();
+    this.emit('entry', entry);
   }
 }

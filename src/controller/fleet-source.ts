@@ -17,6 +17,7 @@ function changeOf(e: FleetEvent): FleetChange | undefined {
     case 'workload': return { kind: 'workload', name: e.workload.spec?.name ?? '' };
     case 'workloadRemoved': return { kind: 'workload', name: e.name };
     case 'migration': return { kind: 'migration', id: e.migration.id };
+    case 'audit': return { kind: 'audit', entry: e.entry };
     // Routes are told by the route book, once it holds the news.
     case 'route': case 'routeRemoved': return undefined;
   }

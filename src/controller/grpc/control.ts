@@ -49,6 +49,7 @@ function message(e: FleetEvent): WatchFleetResponse {
     case 'migration': return { event: { $case: 'migration', value: e.migration } };
     case 'route': return { event: { $case: 'route', value: e.status } };
     case 'routeRemoved': return { event: { $case: 'routeRemoved', value: e.name } };
+    case 'audit': return { event: { $case: 'audit', value: e.entry } };
   }
 }
 

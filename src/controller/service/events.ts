@@ -1,6 +1,7 @@
 import type { RouteStatus } from '../../core/route.js';
 import type { HostSample, Server } from '../../core/types.js';
 import type { Migration, Workload } from '../../core/workload.js';
+import type { AuditEntry } from '../audit.js';
 import { read } from './operation.js';
 
 /** Everything that happens in the fleet, as it happens, in the order the parts tell it. */
@@ -11,14 +12,15 @@ export type FleetEvent =
   | { kind: 'workloadRemoved'; name: string; serverId: string }
   | { kind: 'migration'; migration: Migration }
   | { kind: 'route'; status: RouteStatus }
-  | { kind: 'routeRemoved'; name: string };
+  | { kind: 'routeRemoved'; name: string }
+  | { kind: 'audit'; entry: AuditEntry };
 
 /** Calls the listener on every fleet event; returns the function that stops it. */
 export const watchFleet = read({
   name: 'fleet.watch',
   role: 'viewer',
   act: (listener: (event: FleetEvent) => void, { parts }) => {
-    const { registry, workloads, coordinator, router } = parts;
+    const { registry, workloads, coordinator, router, audit } = parts;
     const onServer = (server: Server) => listener({ kind: 'server', server });
     const onSample = (serverId: string, sample: HostSample) => listener({ kind: 'sample', serverId, sample });
     const onWorkload = (workload: Workload) => listener({ kind: 'workload', workload });
@@ -26,6 +28,7 @@ export const watchFleet = read({
     const onMigration = (migration: Migration) => listener({ kind: 'migration', migration });
     const onRoute = (status: RouteStatus) => listener({ kind: 'route', status });
     const onRouteRemoved = (name: string) => listener({ kind: 'routeRemoved', name });
+    const onAudit = (entry: AuditEntry) => listener({ kind: 'audit', entry });
     registry.on('server', onServer);
     registry.on('sample', onSample);
     workloads.on('workload', onWorkload);
@@ -33,6 +36,7 @@ export const watchFleet = read({
     coordinator.on('migration', onMigration);
     router.on('route', onRoute);
     router.on('removed', onRouteRemoved);
+    audit.on('entry', onAudit);
     return () => {
       registry.off('server', onServer);
       registry.off('sample', onSample);
@@ -41,6 +45,7 @@ export const watchFleet = read({
       coordinator.off('migration', onMigration);
       router.off('route', onRoute);
       router.off('removed', onRouteRemoved);
+      audit.off('entry', onAudit);
     };
   },
 });

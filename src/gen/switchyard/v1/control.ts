@@ -407,6 +407,9 @@ export interface WatchFleetResponse {
      * start full instead of empty.
      */
     { $case: "history"; value: FleetHistory }
+    | //
+    /** An entry of the audit trail, as it is written. */
+    { $case: "audit"; value: AuditEntry }
     | undefined;
 }
 
@@ -5162,6 +5165,9 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       case "history":
         FleetHistory.encode(message.event.value, writer.uint32(74).fork()).join();
         break;
+      case "audit":
+        AuditEntry.encode(message.event.value, writer.uint32(82).fork()).join();
+        break;
     }
     return writer;
   },
@@ -5251,6 +5257,14 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
             message.event = { $case: "history", value: FleetHistory.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.event = { $case: "audit", value: AuditEntry.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5287,6 +5301,8 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
         ? { $case: "routeRemoved", value: globalThis.String(object.route_removed) }
         : isSet(object.history)
         ? { $case: "history", value: FleetHistory.fromJSON(object.history) }
+        : isSet(object.audit)
+        ? { $case: "audit", value: AuditEntry.fromJSON(object.audit) }
         : undefined,
     };
   },
@@ -5311,6 +5327,8 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       obj.routeRemoved = message.event.value;
     } else if (message.event?.$case === "history") {
       obj.history = FleetHistory.toJSON(message.event.value);
+    } else if (message.event?.$case === "audit") {
+      obj.audit = AuditEntry.toJSON(message.event.value);
     }
     return obj;
   },
@@ -5372,6 +5390,12 @@ export const WatchFleetResponse: MessageFns<WatchFleetResponse> = {
       case "history": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "history", value: FleetHistory.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "audit": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "audit", value: AuditEntry.fromPartial(object.event.value) };
         }
         break;
       }
