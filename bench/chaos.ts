@@ -17,11 +17,11 @@ import { rng } from './hosts.js';
 import { freePort, sleep, tempDir, waitUntil, YardProcess } from './lib.js';
 
 export type Host = 'h1' | 'h2';
-export const HOSTS: readonly Host[] = ['h1', 'h2'];
-export const VICTIMS = ['target agent', 'source agent', 'controller'] as const;
+const HOSTS: readonly Host[] = ['h1', 'h2'];
+const VICTIMS = ['target agent', 'source agent', 'controller'] as const;
 export type Victim = (typeof VICTIMS)[number];
 /** Where kill points are aimed, in turn; the phase actually seen at the kill is what is reported. */
-export const AIMED_PHASES = ['preflight', 'checkpointing', 'transferring', 'restoring', 'verifying'] as const;
+const AIMED_PHASES = ['preflight', 'checkpointing', 'transferring', 'restoring', 'verifying'] as const;
 type AimedPhase = (typeof AIMED_PHASES)[number];
 
 /** What the suite needs of a Control client (test/helpers/control.ts and controlClient both fit). */
@@ -130,7 +130,7 @@ const hostsOf = (procs: Map<number, Host | '?'>) => new Set(procs.values()).size
  * What the ledger shows: each restore must resume from the newest save before it, a fresh
  * start after a save threw that save away, and a refusal means a state failed its checksum.
  */
-export function readLedger(text: string): { olderState: string[]; corrupt: string[] } {
+function readLedger(text: string): { olderState: string[]; corrupt: string[] } {
   const olderState: string[] = [];
   const corrupt: string[] = [];
   let saved: number | undefined;

@@ -60,12 +60,16 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
 
   // History: `history` samples a second apart, ending now.
   const fillStart = performance.now();
-  hosts.forEach((h, i) => registry.connect(h.hello(''), sessions[i]!));
+  hosts.forEach((h, i) => {
+    registry.connect(h.hello(''), sessions[i]!);
+  });
   const t0 = Date.now() - opts.history * 1000;
   for (let k = 0; k < opts.history; k++) {
     const last = k === opts.history - 1;
     // Each host mutates its own sample object; the last one is a copy the registry keeps.
-    hosts.forEach((h, i) => registry.heartbeat(h.id, sessions[i]!, [last ? h.nextCopy(t0 + k * 1000) : h.next(t0 + k * 1000)]));
+    hosts.forEach((h, i) => {
+      registry.heartbeat(h.id, sessions[i]!, [last ? h.nextCopy(t0 + k * 1000) : h.next(t0 + k * 1000)]);
+    });
   }
   const fillMs = performance.now() - fillStart;
   opts.log(`  registry filled: ${opts.servers} servers × ${opts.history} samples in ${fillMs.toFixed(0)} ms`);

@@ -1,4 +1,4 @@
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { YardError, errorMessage } from '../core/errors.js';

@@ -4,11 +4,11 @@ import { printable } from '../core/printable.js';
 import { WorkloadState, workloadStates, type Workload } from '../core/workload.js';
 
 /** How long a new workload is watched after it started. */
-export const FIRST_SECOND_MS = 1000;
+const FIRST_SECOND_MS = 1000;
 /** How often the controller is asked meanwhile. */
 const POLL_MS = 100;
 /** Lines of its output printed with the news. */
-export const LAST_LINES = 10;
+const LAST_LINES = 10;
 
 /** It ran and ended (or ended and waits to be restarted): what an exit in the first second looks like. */
 function ended(w: Workload): boolean {
@@ -31,7 +31,7 @@ export async function exitedEarly(started: Workload, list: () => Promise<readonl
 }
 
 /** Terminal escapes and carriage returns out of pty output: the last lines as text. */
-export function lastLines(output: Buffer, count = LAST_LINES): string[] {
+function lastLines(output: Buffer, count = LAST_LINES): string[] {
   const text = output.toString('utf8').replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '').replace(/\r\n?/g, '\n');
   return text.split('\n').filter((l) => l.trim() !== '').slice(-count).map(printable);
 }

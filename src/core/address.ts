@@ -10,7 +10,7 @@ export interface HostPort {
 export function parseHostPort(text: string, what = 'address'): HostPort {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:\s]+):(\d+)$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !m[1] || !Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!m?.[1] || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new YardError('INVALID_ADDRESS', `${what} "${text}" is not HOST:PORT (e.g. 127.0.0.1:50050)`);
   }
   return { host: m[1], port };

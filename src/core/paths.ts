@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /** The default data dir: $XDG_STATE_HOME/switchyard, else ~/.local/state/switchyard. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const state = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(homedir(), '.local', 'state');
+  const state = env.XDG_STATE_HOME?.startsWith('/') ? env.XDG_STATE_HOME : join(homedir(), '.local', 'state');
   return join(state, 'switchyard');
 }
 

@@ -2,9 +2,7 @@
 // the fleet is, so the domain re-uses them (types only: nothing here pulls in gRPC).
 import { ServerState } from '../gen/switchyard/v1/fleet.js';
 export type {
-  Capabilities,
   DiskSample,
-  ErrorDetail,
   GpuInfo,
   GpuProcess,
   GpuSample,
@@ -15,7 +13,7 @@ export type {
 } from '../gen/switchyard/v1/fleet.js';
 export { ServerState };
 
-export const SERVER_STATE_NAMES = [
+const SERVER_STATE_NAMES = [
   'online',
   'degraded',
   'disconnected',
@@ -35,12 +33,7 @@ const byNumber = new Map<number, ServerStateName>([
   [ServerState.SERVER_STATE_CORDONED, 'cordoned'],
   [ServerState.SERVER_STATE_UNKNOWN, 'unknown'],
 ]);
-const byName = new Map([...byNumber].map(([n, s]) => [s, n as ServerState]));
 
 export function stateName(state: ServerState): ServerStateName {
   return byNumber.get(state) ?? 'unknown';
-}
-
-export function stateValue(name: ServerStateName): ServerState {
-  return byName.get(name) ?? ServerState.SERVER_STATE_UNKNOWN;
 }

@@ -53,7 +53,8 @@ describe('access to a running controller', () => {
     await waitFor('h1 online', async () => {
       const r = await runYard(['servers', '--json', '--data-dir', ctlDir]);
       const h1 = (JSON.parse(r.stdout) as { id: string; name: string; state: string }[]).find((s) => s.name === 'h1' && s.state === 'online');
-      return h1 ? (agentId = h1.id) : undefined;
+      if (h1) agentId = h1.id;
+      return h1?.id;
     }, 20_000);
   });
   afterAll(async () => Promise.all([ctl, ...procs].map((p) => p.stop())));

@@ -8,7 +8,7 @@ import { errorDetailOf } from '../../src/core/rpc/errors.js';
 import { AgentGatewayClient } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { agentHello, refusedHello } from '../helpers/hello.js';
 import { socketOf } from '../helpers/control.js';
-import { assertBuilt, freePort, runYard, startAgentProc, startControllerProc, tempDir, waitFor, YardProcess } from '../helpers/procs.js';
+import { assertBuilt, freePort, runYard, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 /** A raw unary call with bytes we choose: what a broken or hostile client sends. */
 function rawUnary(address: string, method: string, body: Buffer): Promise<ServiceError | Buffer> {

@@ -90,7 +90,6 @@ describe('a controller restart while a backend\'s agent is away', () => {
       await waitFor('traffic after host-a is back', () => (traffic.report().ok >= after + 40 ? true : undefined), 30_000);
     } finally {
       const r = await traffic.stop();
-      // eslint-disable-next-line no-console
       console.log(`traffic across the controller restart: ${r.ok} answered, ${r.failed} failed, slowest ${r.maxMs.toFixed(0)} ms`);
       expect(r.failed, r.failures.join('\n')).toBe(0);
     }

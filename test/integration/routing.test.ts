@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,19 +64,21 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
   });
   /** Runs traffic through the route while `during` acts; returns what the clients saw. */
   const withTraffic = async (during: () => Promise<void>, listenPort = webPort): Promise<TrafficReport> => {
-    traffic = startTraffic(`127.0.0.1:${listenPort}`, { clients: 4 });
+    const running = startTraffic(`127.0.0.1:${listenPort}`, { clients: 4 });
+    traffic = running;
+    // Returned after the finally: a return inside it would swallow a failed wait or `during`.
+    let report: TrafficReport;
     try {
-      await waitFor('traffic flowing', () => (traffic!.report().ok >= 20 ? true : undefined), 20_000);
+      await waitFor('traffic flowing', () => (running.report().ok >= 20 ? true : undefined), 20_000);
       await during();
-      const before = traffic.report().ok;
-      await waitFor('traffic still flowing', () => (traffic!.report().ok >= before + 20 ? true : undefined), 20_000);
+      const before = running.report().ok;
+      await waitFor('traffic still flowing', () => (running.report().ok >= before + 20 ? true : undefined), 20_000);
     } finally {
-      const r = await traffic.stop();
+      report = await running.stop();
       traffic = undefined;
-      // eslint-disable-next-line no-console
-      console.log(`traffic: ${r.ok} answered, ${r.failed} failed, slowest ${r.maxMs.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(1)} ms, by version ${JSON.stringify(r.byVersion)}`);
-      return r;
+      console.log(`traffic: ${report.ok} answered, ${report.failed} failed, slowest ${report.maxMs.toFixed(0)} ms, p99 ${report.p99Ms.toFixed(1)} ms, by version ${JSON.stringify(report.byVersion)}`);
     }
+    return report;
   };
   const versionsNow = async (n = 40, listenPort = webPort): Promise<Record<string, number>> => {
     const t = startTraffic(`127.0.0.1:${listenPort}`, { clients: 2, maxRequests: n });
@@ -263,7 +265,6 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
       const done = await api.waitForMigrationEnd(migrationId, 90_000);
       expect(migrationPhases.name(done.phase), done.error).toBe('committed');
       expect(done.timings?.trafficShiftMs).toBeGreaterThan(0);
-      // eslint-disable-next-line no-console
       console.log(`restart migration: traffic shifted in ${done.timings?.trafficShiftMs} ms`);
     });
     expect(seen.failed, seen.failures.join('\n')).toBe(0);
@@ -283,7 +284,6 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
       held = done.timings?.trafficHeldMs ?? 0;
       expect(held).toBeGreaterThan(0);
     });
-    // eslint-disable-next-line no-console
     console.log(`checkpoint migration: traffic held ${held} ms at the proxy; slowest client request ${seen.maxMs.toFixed(0)} ms`);
     expect(seen.failed, seen.failures.join('\n')).toBe(0);
     // Bounded: nobody waited past the route's hold timeout (20 s).

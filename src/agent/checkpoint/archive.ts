@@ -12,7 +12,7 @@ import { create } from 'tar';
 import { errorMessage, YardError } from '../../core/errors.js';
 import { EntryCheck, EntryViolation } from './entry-check.js';
 
-export { unpackArchive, type UnpackResult } from './unpack.js';
+export { unpackArchive } from './unpack.js';
 
 export interface PackResult {
   sha256: string;

@@ -28,7 +28,7 @@ export class EntryViolation extends Error {
 
 export const MAX_ENTRIES = 100_000;
 /** Linux's PATH_MAX: a longer path could not be written anyway. */
-export const MAX_PATH_BYTES = 4096;
+const MAX_PATH_BYTES = 4096;
 // Symlinks resolved through other symlinks: more hops than this is a loop (Linux allows 40).
 const MAX_LINK_HOPS = 40;
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);

@@ -12,7 +12,7 @@ import { NvidiaSmiRunner, type Stuck } from './nvidia-smi-runner.js';
 export type MetricsLog = (level: 'info' | 'warn', msg: string) => void;
 
 const APPS_EVERY_MS = 5_000;
-export const ANSWER_TIMEOUT_MS = 10_000;
+const ANSWER_TIMEOUT_MS = 10_000;
 const RESTART_MIN_MS = 1_000;
 const RESTART_MAX_MS = 60_000;
 // A child that keeps dying right after its first burst must not reset the backoff (nor log

@@ -109,7 +109,9 @@ export class NvidiaSmiRunner {
     if (procs.length === 0) return;
     const exited = Promise.all(procs.map((p) => new Promise<void>((res) => (this.alive.has(p) ? p.once('exit', () => res()) : res()))));
     for (const p of procs) signalGroup(p, 'SIGTERM');
-    const killer = setTimeout(() => procs.forEach((p) => this.alive.has(p) && signalGroup(p, 'SIGKILL')), graceMs);
+    const killer = setTimeout(() => {
+      for (const p of procs) if (this.alive.has(p)) signalGroup(p, 'SIGKILL');
+    }, graceMs);
     let bound: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise<void>((res) => (bound = setTimeout(res, graceMs + 1_000)))]);
     clearTimeout(killer);

@@ -5,7 +5,7 @@
 import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 
-export const OUTPUT_LOG_MAX_BYTES = 1024 * 1024;
+const OUTPUT_LOG_MAX_BYTES = 1024 * 1024;
 
 export class OutputLog {
   private stream: WriteStream;

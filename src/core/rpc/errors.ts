@@ -3,7 +3,7 @@ import { YardError, errorMessage } from '../errors.js';
 import { ErrorDetail } from '../../gen/switchyard/v1/fleet.js';
 
 /** Trailing metadata key that carries an encoded ErrorDetail with every failed RPC. */
-export const ERROR_DETAIL_KEY = 'switchyard-error-bin';
+const ERROR_DETAIL_KEY = 'switchyard-error-bin';
 
 const STATUS_BY_CODE: Record<string, status> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,

@@ -1,7 +1,7 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
 
 /** Largest message either side accepts; a heartbeat of a 64-GPU host is a few KiB. */
-export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** Server side: keepalive so dead agents are noticed; channelz off (it leaks on long streams). */
 export const SERVER_OPTIONS: ChannelOptions = {
