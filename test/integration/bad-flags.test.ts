@@ -21,6 +21,7 @@ describe('a bad flag value', () => {
     ['a checkpoint signal no workload can catch', ['run', '--on', 'h1', '--checkpoint-signal', 'stop', '--', 'sleep', '1'], /^yard: --checkpoint-signal SIGSTOP cannot be caught, so a workload could never save its state on it: use e\.g\. SIGUSR1$/m],
     ['a variable the agent sets', ['run', '--on', 'h1', '--env', 'SWITCHYARD_ADDRESS=10.0.0.1', '--', 'sleep', '1'], /^yard: --env SWITCHYARD_ADDRESS: the agent sets it, as it sets every SWITCHYARD_\* variable \(the checkpoint contract\): use another name$/m],
     ['a checkpoint timeout over an hour', ['run', '--on', 'h1', '--checkpoint-timeout', '90m', '--', 'sleep', '1'], /^yard: --checkpoint-timeout "90m" is longer than an hour, the most a migration waits for a workload to save$/m],
+    ['a workload name no workload can have', ['stop', 'no/slash'], /^yard: workload name "no\/slash" is not valid: use up to 63 letters, digits, \. _ - \(starting with a letter or digit\)$/m],
     ['an advertise address that is no IP', ['agent', '--controller', '127.0.0.1:1', '--advertise', 'here'], /^yard: --advertise "here" is not an IP address/m],
   ];
 

@@ -4,12 +4,11 @@ import type { Argv } from 'yargs';
 import { parseDuration } from '../../core/duration.js';
 import { YardError, errorMessage } from '../../core/errors.js';
 import { printable, printableJson } from '../../core/printable.js';
-import { checkpointSignalSchema, parseWorkloadSpec, type SpecProblem } from '../../core/schema/workload-spec.js';
+import { checkpointSignalSchema, parseWorkloadSpec, workloadNameSchema, type SpecProblem } from '../../core/schema/workload-spec.js';
 import { describeIssue } from '../../core/validate.js';
 import {
   DEFAULT_CHECKPOINT_SIGNAL,
   DEFAULT_CHECKPOINT_TIMEOUT_MS,
-  WORKLOAD_NAME,
   restartPolicies,
   strategies,
   type WorkloadSpec,
@@ -52,9 +51,8 @@ export function isCancelled(err: { code?: number }): boolean {
 }
 
 export function checkWorkloadName(name: string, command: string): string {
-  if (!WORKLOAD_NAME.test(name)) {
-    exitUsage(command, `workload name "${name}" is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit)`);
-  }
+  const r = workloadNameSchema.safeParse(name);
+  if (!r.success) exitUsage(command, `workload name ${describeIssue(r.error).message}`);
   return name;
 }
 

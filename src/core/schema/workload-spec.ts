@@ -58,8 +58,11 @@ function checkEnvNames(env: Record<string, string>, ctx: z.RefinementCtx): void 
   }
 }
 
+/** A workload's name: it names directories and appears in commands. */
+export const workloadNameSchema = z.string().refine((n) => WORKLOAD_NAME.test(n), { error: (i) => `${quoted(i.input)} is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit)` });
+
 const specSchema = z.looseObject({
-  name: z.string().refine((n) => WORKLOAD_NAME.test(n), { error: (i) => `${quoted(i.input)} is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit)` }),
+  name: workloadNameSchema,
   command: z.string().max(4096, 'is longer than 4096 characters').refine((c) => c.trim() !== '', 'is empty: give the program to run'),
   args: z.array(z.string().max(65_536, 'holds an argument longer than 64 KiB')).max(1024, 'holds more than 1024 arguments'),
   env: z.record(z.string(), z.string().max(65_536, 'holds a value longer than 64 KiB')).superRefine(checkEnvNames),
