@@ -44,7 +44,7 @@ describe('WatchFleet sends host samples in batches', () => {
       return session;
     });
     const events = () => Object.assign(new EventEmitter(), { list: () => [] });
-    const service = new ControllerService({ registry, workloads: events(), coordinator: events(), router: events() } as unknown as ServiceParts);
+    const service = new ControllerService({ registry, workloads: events(), coordinator: events(), router: events(), audit: events() } as unknown as ServiceParts);
     const api = control({ service });
     const call = new RecordingCall();
     admit(localAuth, call.metadata);
