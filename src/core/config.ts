@@ -1,9 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { z } from 'zod';
-import { parseDuration } from './duration.js';
 import { YardError } from './errors.js';
+import { configSchema, type Config, type ConfigRules } from './schema/config.js';
 
 /**
  * The operator's config file: $XDG_CONFIG_HOME/switchyard/config.yaml, else
@@ -24,65 +23,11 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'switchyard', 'config.yaml');
 }
 
-/** What the dashboard accepts, which only it knows: its action names, key grammar and views. */
-export interface ConfigRules {
-  readonly actions: readonly string[];
-  /** The key in canonical form, or undefined when `text` is not a key. */
-  readonly key: (text: string) => string | undefined;
-  /** What to say about a string that is not a key. */
-  readonly keyHelp: string;
-  readonly views: readonly string[];
-  readonly glyphs: readonly string[];
-}
-
-export interface Config {
-  theme?: string;
-  glyphs?: string;
-  readonly?: boolean;
-  /** Action name → keys, in canonical form. */
-  keys: Record<string, string[]>;
-  wall: { rotateMs?: number; views?: string[]; theme?: string };
-}
-
 export interface LoadedConfig {
   readonly file: string;
   readonly config: Config;
   /** "line 4" for a field (["keys", "quit"]), for errors found after parsing; "" when unknown. */
   where(path: readonly (string | number)[]): string;
-}
-
-function schemaFor(rules: ConfigRules) {
-  const list = (items: readonly string[]) => items.join(', ');
-  const key = z.string().transform((text, ctx) => {
-    const canonical = rules.key(text);
-    if (canonical === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a key: ${rules.keyHelp}` });
-    return canonical ?? text;
-  });
-  const keys = z.record(z.string(), z.array(key).min(1, 'give at least one key')).superRefine((record, ctx) => {
-    for (const name of Object.keys(record)) {
-      if (!rules.actions.includes(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not an action: use one of ${list(rules.actions)}` });
-    }
-  });
-  const duration = z.string().transform((text, ctx) => {
-    try {
-      return parseDuration(text, 'rotate');
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return 0;
-    }
-  });
-  const view = z.string().refine((v) => rules.views.includes(v), { error: (issue) => `"${String(issue.input)}" is not a view a wall can show: use ${list(rules.views)}` });
-  return z.strictObject({
-    theme: z.string().min(1).optional(),
-    glyphs: z.string().refine((g) => rules.glyphs.includes(g), { error: (issue) => `"${String(issue.input)}" is not a glyph set: use ${list(rules.glyphs)}` }).optional(),
-    readonly: z.boolean().optional(),
-    keys: keys.optional(),
-    wall: z.strictObject({
-      rotate: duration.optional(),
-      views: z.array(view).min(1, 'name at least one view').optional(),
-      theme: z.string().min(1).optional(),
-    }).optional(),
-  });
 }
 
 /** The line of the deepest node of `path` the document has: the key's line for a map entry. */
@@ -123,7 +68,7 @@ export function parseConfig(text: string, file: string, rules: ConfigRules): Loa
     throw new YardError('INVALID_CONFIG', `config file ${file}, line ${line}: not valid YAML: ${syntax.message.split('\n')[0]}`, { file });
   }
   const data: unknown = doc.toJS() ?? {};
-  const result = schemaFor(rules).safeParse(data);
+  const result = configSchema(rules).safeParse(data);
   const where = (path: readonly (string | number)[]): string => {
     const line = lineOf(doc, counter, path);
     return line === undefined ? '' : `line ${line}`;
@@ -139,7 +84,5 @@ export function parseConfig(text: string, file: string, rules: ConfigRules): Loa
     const line = where(path);
     throw new YardError('INVALID_CONFIG', `config file ${file}${line ? `, ${line}` : ''} (${fieldName(path)}): ${message}`, { file, field: fieldName(path) });
   }
-  const { wall, keys, ...rest } = result.data;
-  const config: Config = { ...rest, keys: keys ?? {}, wall: { ...(wall?.rotate ? { rotateMs: wall.rotate } : {}), ...(wall?.views ? { views: wall.views } : {}), ...(wall?.theme ? { theme: wall.theme } : {}) } };
-  return { file, config, where };
+  return { file, config: result.data, where };
 }
