@@ -86,8 +86,8 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
     expect(text.split('\n').every((l) => [...l].length <= 120)).toBe(true);
   });
 
-  it('e sets a weight through the router, and the audit trail names the operator', async () => {
-    await h!.press('G', 'e', '4', '0', KEY.enter, 'y');
+  it('= sets a weight through the router, and the audit trail names the operator', async () => {
+    await h!.press('G', '=', '4', '0', KEY.enter, 'y');
     await h!.waitFor('web: v1 80, v2 40 (rev 2)', 10_000);
     expect(controller.router.list()[0]!.route!.backends.map((b) => b.weight)).toEqual([80, 40]);
     const entry = controller.audit.list().find((e) => e.action === 'route.weight');
