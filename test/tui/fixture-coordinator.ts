@@ -1,21 +1,27 @@
-// The migration coordinator of the fixture fleet, in memory: it ranks the fixture's servers,
-// runs the same preflight checks a real coordinator runs, and moves a migration through its
-// phases one step per advance() (or on a timer), so a test controls every frame it reads.
+// The migration coordinator of the fixture fleet, in memory: it ranks the fixture's servers and
+// checks a move with the controller's own preflight and ranking (controller/migration/preflight.ts),
+// and moves a migration through its phases one step per advance() (or on a timer), so a test
+// controls every frame it reads.
+import { preflight, rankTargets } from '../../src/controller/migration/preflight.js';
+import { Registry } from '../../src/controller/registry.js';
 import { YardError } from '../../src/core/errors.js';
-import type { FleetServer, MigrationActions, MigrationPlan, TargetFit } from '../../src/core/fleet.js';
-import { targetScore } from '../../src/core/target-score.js';
-import { stateName } from '../../src/core/types.js';
+import type { FleetServer, MigrationActions, MigrationPlan } from '../../src/core/fleet.js';
+import type { Server } from '../../src/core/types.js';
 import {
   MigrationPhase as Phase,
   MigrationStrategy,
   migrationDone,
-  strategies,
   type Migration,
   type PreflightCheck,
   type Workload,
+  type WorkloadSpec,
 } from '../../src/core/workload.js';
 
-const GIB = 1024 ** 3;
+/** The controller's default --cpu-limit: a target busier than this has no headroom. */
+const CPU_LIMIT_PCT = 90;
+
+/** A workload with its spec, as the coordinator takes it in. */
+type PlacedWorkload = Workload & { spec: WorkloadSpec };
 
 /** What the coordinator reads and writes of the fleet it lives in. */
 export interface CoordinatedFleet {
@@ -43,23 +49,6 @@ const TRANSFER_CHUNKS = 4;
 /** Simulated time each phase takes, so timings are the same on every run. */
 const PHASE_MS = { preflight: 300, checkpointing: 1800, chunk: 1500, restoring: 2100, verifying: 900 } as const;
 
-function gib(bytes: number): string {
-  return bytes >= 1024 * GIB ? `${(bytes / GIB / 1024).toFixed(1)} TiB` : `${(bytes / GIB).toFixed(1)} GiB`;
-}
-
-function largestGpuFreeMib(fs: FleetServer): number | undefined {
-  const samples = fs.server.latest?.gpus ?? [];
-  const frees = samples.map((g) => (g.memoryTotalMib ?? 0) - (g.memoryUsedMib ?? 0));
-  if (frees.length > 0) return Math.max(...frees);
-  const declared = fs.server.capabilities?.gpus ?? [];
-  return declared.length > 0 ? Math.max(...declared.map((g) => g.memoryTotalMib ?? 0)) : undefined;
-}
-
-function largestDiskFree(fs: FleetServer): number {
-  const disks = fs.server.latest?.disks ?? [];
-  return Math.max(0, ...disks.map((d) => d.sizeBytes - d.usedBytes));
-}
-
 export class FixtureCoordinator implements MigrationActions {
   private seq = 0;
   private readonly steps = new Map<string, { steps: Step[]; at: number; clock: number }>();
@@ -68,22 +57,18 @@ export class FixtureCoordinator implements MigrationActions {
   constructor(private readonly fleet: CoordinatedFleet) {}
 
   async planMigration(name: string, target?: string, strategy?: MigrationStrategy): Promise<MigrationPlan> {
-    const workload = this.mustWorkload(name);
-    const chosen = strategy ?? workload.spec!.strategy;
-    const targets = this.fleet.list()
-      .filter((fs) => fs.server.id !== workload.serverId)
-      .map((fs) => this.fit(workload, fs, chosen))
-      .sort((a, b) => Number(b.eligible) - Number(a.eligible) || b.score - a.score);
-    const preflight = target === undefined ? [] : this.preflight(workload, this.mustServer(target), chosen);
-    return { workload, strategy: chosen, targets, preflight };
+    const { workload, source, chosen, inFlight } = this.move(name, strategy);
+    const targets = rankTargets(this.registry(), workload, source, chosen, CPU_LIMIT_PCT, inFlight);
+    const checks = target === undefined ? [] : this.preflight(workload, source, target, chosen, inFlight);
+    return { workload, strategy: chosen, targets, preflight: checks };
   }
 
   async startMigration(name: string, target: string, strategy: MigrationStrategy): Promise<Migration> {
-    const workload = this.mustWorkload(name);
-    const checks = this.preflight(workload, this.mustServer(target), strategy);
+    const { workload, source, inFlight } = this.move(name, strategy);
+    const checks = this.preflight(workload, source, target, strategy, inFlight);
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
-      throw new YardError('FAILED_PRECONDITION', `cannot migrate ${name}: ${failed.map((c) => `${c.name}: ${c.reason}`).join('; ')}`);
+      throw new YardError('FAILED_PRECONDITION', `preflight failed: ${failed.map((c) => c.reason).join('; ')}`, { checks: failed.map((c) => c.name).join(',') });
     }
     const now = this.fleet.now();
     this.seq++;
@@ -220,60 +205,37 @@ export class FixtureCoordinator implements MigrationActions {
     return done;
   }
 
-  private fit(workload: Workload, fs: FleetServer, strategy: MigrationStrategy): TargetFit {
-    const blockers = this.blockers(workload, fs, strategy);
-    const latest = fs.server.latest;
-    const cpu = latest?.cpuPct ?? 100;
-    const mem = latest && latest.memoryTotalBytes > 0 ? (latest.memoryUsedBytes / latest.memoryTotalBytes) * 100 : 100;
-    const gpuFree = largestGpuFreeMib(fs);
-    const notes = [`cpu ${Math.round(cpu)}%`, `mem ${Math.round(mem)}%`, ...(gpuFree === undefined ? [] : [`GPU ${gib(gpuFree * 1024 * 1024)} free`])];
-    // The controller's own score, so the wizard shows the number `yard migrate --dry-run` would.
-    const score = targetScore(fs.server);
-    return { serverId: fs.server.id, name: fs.server.name, eligible: blockers.length === 0, score: blockers.length === 0 ? score : 0, reasons: blockers.length > 0 ? blockers : notes };
+  /** What a plan starts from, as the controller's coordinator reads it. */
+  private move(name: string, strategy: MigrationStrategy | undefined): { workload: PlacedWorkload; source: Server; chosen: MigrationStrategy; inFlight?: string } {
+    const workload = this.mustWorkload(name);
+    const source = this.mustServer(workload.serverId).server;
+    const chosen = strategy || workload.spec.strategy || MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT;
+    const inFlight = this.fleet.migrations().find((m) => m.workload === name && !migrationDone(m.phase))?.id;
+    return { workload, source, chosen, inFlight };
   }
 
-  /** What makes a host unable to take the workload at all (the ranking's coarse checks). */
-  private blockers(workload: Workload, fs: FleetServer, strategy: MigrationStrategy): string[] {
-    return this.checks(workload, fs, strategy).filter((c) => !c.ok && c.name !== 'disk' && c.name !== 'cpu').map((c) => c.reason);
+  private preflight(workload: PlacedWorkload, source: Server, target: string, strategy: MigrationStrategy, inFlight: string | undefined): PreflightCheck[] {
+    return preflight({ workload, source, target: this.fleet.get(target)?.server, targetName: target, strategy, inFlight, cpuLimitPct: CPU_LIMIT_PCT });
   }
 
-  private preflight(workload: Workload, fs: FleetServer, strategy: MigrationStrategy): PreflightCheck[] {
-    return this.checks(workload, fs, strategy);
-  }
-
-  private checks(workload: Workload, fs: FleetServer, strategy: MigrationStrategy): PreflightCheck[] {
-    const { server } = fs;
-    const state = stateName(server.state);
-    const strategyName = strategies.name(strategy);
-    const supported = server.capabilities?.migrationStrategies.includes(strategyName) ?? false;
-    const needBytes = strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART ? 0 : this.fleet.checkpointBytes(workload.spec!.name);
-    const diskFree = largestDiskFree(fs);
-    const needMib = workload.gpuMemoryMib ?? 0;
-    const gpuFree = largestGpuFreeMib(fs);
-    const cpu = server.latest?.cpuPct;
-    const live = this.fleet.migrations().find((m) => m.workload === workload.spec!.name && !migrationDone(m.phase));
-    return [
-      { name: 'target-online', ok: state === 'online', reason: state === 'online' ? `${server.name} is online` : `${server.name} is ${state}` },
-      { name: 'strategy', ok: supported, reason: supported ? `${strategyName} supported` : `${server.name} does not support ${strategyName}` },
-      { name: 'disk', ok: diskFree >= needBytes, reason: needBytes === 0 ? 'no checkpoint to store' : `${gib(diskFree)} free, checkpoint needs ${gib(needBytes)}` },
-      {
-        name: 'gpu-memory',
-        ok: needMib === 0 || (gpuFree ?? 0) >= needMib,
-        reason: needMib === 0 ? 'no GPU needed' : gpuFree === undefined ? `needs ${gib(needMib * 1024 * 1024)} GPU memory, ${server.name} has no GPU` : `needs ${gib(needMib * 1024 * 1024)} GPU memory, largest free ${gib(gpuFree * 1024 * 1024)}`,
-      },
-      { name: 'cpu', ok: cpu !== undefined && cpu < 95, reason: cpu === undefined ? 'no CPU reading' : `${Math.round(cpu)}% busy` },
-      { name: 'exclusive', ok: live === undefined, reason: live ? `migration ${live.id.slice(0, 8)} of ${live.workload} is in flight` : 'no other migration of it in flight' },
-    ];
+  /** The controller's ranking reads a Registry: one holding the fixture's servers as they are now. */
+  private registry(): Registry {
+    const registry = new Registry({ heartbeatTtlMs: 0, graceMs: 0 });
+    for (const { server } of this.fleet.list()) {
+      registry.restore(server);
+      registry.get(server.id)!.server = server;
+    }
+    return registry;
   }
 
   private nameOf(id: string): string {
     return this.fleet.get(id)?.server.name ?? id;
   }
 
-  private mustWorkload(name: string): Workload {
+  private mustWorkload(name: string): PlacedWorkload {
     const w = this.fleet.workload(name);
-    if (!w) throw new YardError('NOT_FOUND', `no workload named "${name}": yard workloads lists them`);
-    return w;
+    if (!w?.spec) throw new YardError('NOT_FOUND', `no workload named "${name}": yard workloads lists them`);
+    return { ...w, spec: w.spec };
   }
 
   private mustServer(id: string): FleetServer {

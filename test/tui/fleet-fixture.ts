@@ -167,6 +167,9 @@ export function makeServer(spec: HostSpec, now: number): Server {
   };
 }
 
+/** Every host's root disk, which holds the agent's data dir. */
+const ROOT_DISK = { sizeBytes: 931 * GIB, usedBytes: 412 * GIB };
+
 /** A smooth, deterministic wave in [lo, hi] so charts have shape and tests stay repeatable. */
 function wave(t: number, seed: number, lo: number, hi: number): number {
   const x = Math.sin(t / 7 + seed) * 0.6 + Math.sin(t / 3 + seed * 2) * 0.4;
@@ -211,9 +214,11 @@ export function makeSample(spec: HostSpec, t: number, timestampMs: number, seed 
     swapTotalBytes: 8 * GIB,
     swapUsedBytes: 0,
     disks: [
-      { mount: '/', fs: '/dev/nvme0n1p2', type: 'ext4', sizeBytes: 931 * GIB, usedBytes: 412 * GIB },
+      { mount: '/', fs: '/dev/nvme0n1p2', type: 'ext4', ...ROOT_DISK },
       { mount: '/data', fs: '/dev/md0', type: 'xfs', sizeBytes: 7450 * GIB, usedBytes: 6100 * GIB },
     ],
+    // The agent keeps its data dir on `/`: the room a checkpoint may take there (the controller's disk check).
+    dataFreeBytes: ROOT_DISK.sizeBytes - ROOT_DISK.usedBytes,
     diskReadBytesPerSec: 1_200_000,
     diskWriteBytesPerSec: 800_000,
     nets: [],
