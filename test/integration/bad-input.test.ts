@@ -11,10 +11,12 @@ import { socketOf } from '../helpers/control.js';
 import { assertBuilt, freePort, runYard, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 
 /** A raw unary call with bytes we choose: what a broken or hostile client sends. */
-function rawUnary(address: string, method: string, body: Buffer): Promise<ServiceError | Buffer> {
+function rawUnary(address: string, method: string, body: Buffer, token = ''): Promise<ServiceError | Buffer> {
   const client = new Client(address, credentials.createInsecure());
+  const metadata = new Metadata();
+  if (token) metadata.set('authorization', `Bearer ${token}`);
   return new Promise((res) => {
-    client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, body, new Metadata(), (err, value) => {
+    client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, body, metadata, (err, value) => {
       client.close();
       res(err ?? value!);
     });
@@ -93,15 +95,21 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
     expect(r.code).toBe(0);
   };
 
+  /** The operator token: a Control call is authenticated before its message is decoded. */
+  const token = () => readFileSync(join(dir, 'operator-token'), 'utf8').trim();
+
   it('answers undecodable bytes with an error status and keeps serving', async () => {
-    const err = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.from([0xff, 0xff, 0xff, 0xff]))) as ServiceError;
+    const err = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.from([0xff, 0xff, 0xff, 0xff]), token())) as ServiceError;
     expect(err.code).toBe(status.INTERNAL);
     expect(err.details).toMatch(/deserializ|parse/i);
+    // Without the token the bytes are never decoded: the call ends at authentication.
+    const anonymous = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.from([0xff, 0xff, 0xff, 0xff]))) as ServiceError;
+    expect(anonymous.code).toBe(status.UNAUTHENTICATED);
     await stillServes();
   });
 
   it('refuses an oversized message with RESOURCE_EXHAUSTED and keeps serving', async () => {
-    const err = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.alloc(5 * 1024 * 1024, 0x0a))) as ServiceError;
+    const err = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.alloc(5 * 1024 * 1024, 0x0a), token())) as ServiceError;
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
     await stillServes();
   });

@@ -26,10 +26,7 @@ function untilCancelled(call: Cancellable, close: () => void): boolean {
 /** Control: workloads (run, stop, pause, logs, attach), migrations and the audit trail, over the controller service. */
 export function workloadControl(service: ControllerService): Omit<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet' | `${string}Route${string}` | 'drainBackend'> {
   return {
-    runWorkload: unary(async (req, caller) => {
-      if (!req.spec) throw new YardError('INVALID_ARGUMENT', 'no workload spec given');
-      return { workload: await service.change(caller, runWorkload, { server: req.server, spec: req.spec }) };
-    }),
+    runWorkload: unary(async (req, caller) => ({ workload: await service.change(caller, runWorkload, req) })),
     listWorkloads: unary((_req, caller) => ({ workloads: service.read(caller, listWorkloads, undefined) })),
     stopWorkload: unary(async (req, caller) => ({ workload: await service.change(caller, stopWorkload, req) })),
     restartWorkload: unary(async (req, caller) => ({ workload: await service.change(caller, restartWorkload, req.name) })),

@@ -2,7 +2,7 @@ import { YardError } from '../../core/errors.js';
 import type { Route } from '../../core/route.js';
 import { PromotionState, type PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 import { ROUTE_CHANGE_HISTORY } from '../store.js';
-import { parseApplyRoutes, parseDrain, parsePromote, parseRouteChanges, parseServiceRequest, parseSetWeights } from './checks.js';
+import { parseApplyRoutes, parseDrain, parsePromote, parseRouteChanges, parseServiceRequest, parseSetWeights } from '../../core/schema/route-change.js';
 import { change, read } from './operation.js';
 
 type Weights = { service: string; weights: Record<string, number> };
@@ -37,7 +37,7 @@ export const deleteRoute = change({
 export const setRouteWeights = change({
   name: 'route.weight',
   role: 'operator',
-  validate: parseSetWeights,
+  validate: (input: Weights) => parseSetWeights(input),
   target: ({ service, weights }: Weights) => line(`${service}: ${Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(' ')}`),
   act: ({ service, weights }: Weights, { parts, caller }) => parts.router.setWeights(service, weights, caller.name),
 });
@@ -53,7 +53,7 @@ export const rollbackRoute = change({
 export const drainBackend = change({
   name: 'route.drain',
   role: 'operator',
-  validate: parseDrain,
+  validate: (input: Drain) => parseDrain(input),
   target: ({ service, backend }: Drain) => line(`${service}: ${backend}`),
   act: ({ service, backend, deadlineMs }: Drain, { parts, caller }) => parts.router.drain(service, backend, deadlineMs, caller.name),
 });
@@ -76,7 +76,7 @@ export class PromotionReverted extends YardError {
 export const promoteRoute = change({
   name: 'route.promote',
   role: 'operator',
-  validate: (input: Promotion) => ({ ...parsePromote(input), onStep: input.onStep }),
+  validate: (input: Promotion) => parsePromote(input),
   target: ({ service, version }: Promotion) => `${service} → ${version}`,
   act: async ({ service, version, steps, intervalMs, onStep }: Promotion, { parts, caller }) => {
     const final = await parts.router.promote(service, version, { steps, intervalMs }, caller.name, onStep);

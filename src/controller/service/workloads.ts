@@ -1,7 +1,7 @@
 import type { LogSink } from '../../core/fleet.js';
 import type { WorkloadSpec } from '../../core/workload.js';
 import { WorkloadSignal } from '../../gen/switchyard/v1/agent_gateway.js';
-import { parseWorkloadSpec } from './checks.js';
+import { parseWorkloadSpec } from '../../core/schema/workload-spec.js';
 import { change, read } from './operation.js';
 import { nameOf, serverNamed } from './servers.js';
 
@@ -9,7 +9,7 @@ import { nameOf, serverNamed } from './servers.js';
 export const runWorkload = change({
   name: 'workload.run',
   role: 'operator',
-  validate: (input: { server: string; spec: WorkloadSpec }) => ({ ...input, spec: parseWorkloadSpec(input.spec) }),
+  validate: ({ server, spec }: { server: string; spec?: WorkloadSpec }) => ({ server, spec: parseWorkloadSpec(spec) }),
   target: ({ server, spec }, { parts }) => `${spec.name} on ${nameOf(parts, server)}`,
   act: ({ server, spec }, { parts }) => parts.workloadActions.run(serverNamed(parts, server).server.id, spec),
 });
