@@ -6,11 +6,9 @@ import { listBindings } from './list-view.js';
 import { MIGRATIONS_KEYS, MigrationsView } from './migrations.js';
 import { ROUTES_KEYS, RoutesView } from './routes.js';
 import { SERVER_KEYS, ServerView } from './server.js';
-import type { View, ViewContext, ViewName } from './view.js';
+import type { UiState, View, ViewContext } from './view.js';
 import { routeTiles, WallPage, workloadTiles } from './wall-page.js';
 import { WORKLOADS_KEYS, WorkloadsView } from './workloads.js';
-
-export type { ViewName };
 
 export interface ViewEntry {
   readonly title: string;
@@ -20,7 +18,12 @@ export interface ViewEntry {
   readonly create: (ctx: ViewContext) => View;
 }
 
-/** The one list of views: the dashboard builds them from here; help and the `:` command line list them. */
+/** Every view, by the name the registry lists it under, in the order help and `:` list them. */
+export const VIEW_NAMES = ['fleet', 'server', 'workloads', 'migrations', 'routes', 'events'] as const;
+
+export type ViewName = (typeof VIEW_NAMES)[number];
+
+/** The one list of views: the dashboard builds them from here; help, the `:` command line and the wall list them. */
 export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
   fleet: { title: 'Fleet', description: 'every server as a card: state, CPU, memory, network, GPUs', create: (ctx) => new FleetView(ctx) },
   server: { title: 'Server', arg: 'SERVER', description: 'one server in detail: charts, workloads, GPUs, disks, cores, host info', create: (ctx) => new ServerView(ctx) },
@@ -30,7 +33,15 @@ export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
   events: { title: 'Events', description: 'what happens as it happens, newest first: state changes, exits, migrations, route changes, audit entries', create: (ctx) => new EventsView(ctx) },
 };
 
-export const VIEW_NAMES = Object.keys(VIEWS) as ViewName[];
+export function newUiState(): UiState {
+  return {
+    selectedId: undefined,
+    selectedWorkload: undefined,
+    selectedMigration: undefined,
+    selectedRoute: undefined,
+    filters: Object.fromEntries(VIEW_NAMES.map((name) => [name, ''])) as Record<ViewName, string>,
+  };
+}
 
 /** Views a wall display can rotate through: every one that needs no selection. */
 export const WALL_VIEWS: readonly ViewName[] = VIEW_NAMES.filter((name) => VIEWS[name].arg === undefined);

@@ -7,9 +7,9 @@ import type { InputPrompt } from '../route-keys.js';
 import type { Part } from '../scheduler.js';
 import type { Theme } from '../theme.js';
 import type { LogFollow } from '../widgets/logs-pane.js';
+import type { ViewName } from './index.js';
 
-/** Every view, by the name the registry (views/index.ts) lists it under. */
-export type ViewName = 'fleet' | 'server' | 'workloads' | 'migrations' | 'routes' | 'events';
+export type { ViewName };
 
 /** What the views share: selections survive switching views and refreshes. */
 export interface UiState {
@@ -23,16 +23,6 @@ export interface UiState {
   selectedRoute: string | undefined;
   /** The `/` filter in force in each view ("" for none). */
   filters: Record<ViewName, string>;
-}
-
-export function newUiState(): UiState {
-  return {
-    selectedId: undefined,
-    selectedWorkload: undefined,
-    selectedMigration: undefined,
-    selectedRoute: undefined,
-    filters: { fleet: '', server: '', workloads: '', migrations: '', routes: '', events: '' },
-  };
 }
 
 /** What the route keys act on: a service, and one of its endpoints when a backend's row is selected. */
