@@ -1,5 +1,5 @@
 import { bytesShort, bytesText, rateText } from '../core/format/bytes.js';
-import { timingRows } from '../core/format/migration.js';
+import { outcomeWords, timingRows } from '../core/format/migration.js';
 import { pctText, UNKNOWN } from '../core/format/numbers.js';
 import { durationText, spanText } from '../core/format/time.js';
 import { hasProcess } from '../core/format/words.js';
@@ -282,25 +282,10 @@ export class TransferRate {
   }
 }
 
-function outcome(m: Migration, names: ServerNames): string {
-  const source = serverName(m.sourceServerId, names);
-  const target = serverName(m.targetServerId, names);
-  switch (m.phase) {
-    case MigrationPhase.MIGRATION_PHASE_COMMITTED:
-      return `committed: ${m.workload} now runs on ${target}`;
-    case MigrationPhase.MIGRATION_PHASE_ROLLED_BACK:
-      return `rolled back: ${m.workload} keeps running on ${source}`;
-    case MigrationPhase.MIGRATION_PHASE_FAILED:
-      return `failed: moving ${m.workload} from ${source} to ${target}`;
-    default:
-      return `${phaseWords(m.phase)}: ${m.workload} from ${source} to ${target}`;
-  }
-}
-
 /** The summary after a migration ends: its outcome, then how long each phase took. */
 export function timingsText(m: Migration, names: ServerNames): string {
   return [
-    `${outcome(m, names)} (migration ${m.id}, ${strategies.name(m.strategy)})`,
+    `${outcomeWords(m, serverName(m.sourceServerId, names), serverName(m.targetServerId, names))} (migration ${m.id}, ${strategies.name(m.strategy)})`,
     ...(m.error ? [`  why         ${m.error}`] : []),
     ...timingRows(m).map(([what, value]) => `  ${what.padEnd(12)}${value}`),
   ].map(printable).join('\n') + '\n';

@@ -63,7 +63,7 @@ describe('migrations view', () => {
     expect(text).toMatch(/timings +checkpoint 2\.10 s/);
     expect(text).toMatch(/transfer +11\.5 GiB in 9\.80 s \(1\.2 GiB\/s\)/);
     expect(text).toMatch(/restore +–/);
-    expect(text).toMatch(/outcome +↺ rolled back: trainer-llama runs on gpu-t4-03 as before/);
+    expect(text).toMatch(/outcome +↺ rolled back: trainer-llama keeps running on gpu-t4-03/);
     expect(text).toMatch(/error +checksum mismatch on gpu-a100-01: the source was restored/);
     expect(text.split('\n').every((l) => [...l].length <= 80)).toBe(true);
     // j/k step through migrations without leaving the details.

@@ -160,7 +160,7 @@ describe('migration wizard', () => {
     expect(h.text()).not.toContain('Cancel migration');
     expect(fleet.migrations()[0]!.phase).toBe(MigrationPhase.MIGRATION_PHASE_CHECKPOINTING);
     await h.press('c', 'y');
-    const screen = await h.waitFor('rolled back: trainer-llama runs on gpu-a100-01 as before');
+    const screen = await h.waitFor('rolled back: trainer-llama keeps running on gpu-a100-01');
     expect(screen).toContain('↺ rolled back');
     expect(screen).toContain('cancelled by operator');
     expect(screen).toMatch(/checkpoint +–/);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bytesShort, bytesText, gibPair, rateText, trafficText, transferText } from '../../src/core/format/bytes.js';
 import { endpointName, listenText } from '../../src/core/format/endpoints.js';
+import { downtimeText, outcomeWords } from '../../src/core/format/migration.js';
 import { countText, pctText } from '../../src/core/format/numbers.js';
 import { ageText, agoText, durationText, settingText, spanText } from '../../src/core/format/time.js';
 import { hasProcess, healthWord, isLive } from '../../src/core/format/words.js';
 import { BackendHealth, type EndpointStatus } from '../../src/core/route.js';
-import { WorkloadState, type Workload } from '../../src/core/workload.js';
+import { MigrationPhase, WorkloadState, type Migration, type Workload } from '../../src/core/workload.js';
 
 const KIB = 1024;
 const MIB = 1024 ** 2;
@@ -198,5 +199,22 @@ describe('words', () => {
     expect(listenText({ server: 'id-edge', port: 8080, host: '' }, 'edge-1')).toBe('edge-1:8080');
     expect(listenText({ server: 'edge-1', port: 8080, host: '10.0.0.5' })).toBe('edge-1 10.0.0.5:8080');
     expect(listenText(undefined)).toBe('–');
+  });
+});
+
+describe('migrations', () => {
+  const inPhase = (phase: MigrationPhase): Migration => ({ workload: 'train', phase }) as Migration;
+
+  it('says how a migration ended, or where it stands, in one sentence', () => {
+    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_COMMITTED), 'gpu1', 'gpu2')).toBe('committed: train now runs on gpu2');
+    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_ROLLED_BACK), 'gpu1', 'gpu2')).toBe('rolled back: train keeps running on gpu1');
+    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_FAILED), 'gpu1', 'gpu2')).toBe('failed: moving train from gpu1 to gpu2');
+    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_ROLLING_BACK), 'gpu1', 'gpu2')).toBe('rolling back: train from gpu1 to gpu2');
+  });
+
+  it('calls no downtime none, and unknown downtime unknown', () => {
+    expect(downtimeText(0)).toBe('none');
+    expect(downtimeText(2610)).toBe('2.61 s');
+    expect(downtimeText(undefined)).toBe('–');
   });
 });

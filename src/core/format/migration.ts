@@ -1,7 +1,21 @@
-import type { Migration } from '../workload.js';
+import { MigrationPhase, phaseWords, type Migration } from '../workload.js';
 import { transferText } from './bytes.js';
 import { isKnown, UNKNOWN } from './numbers.js';
 import { durationText } from './time.js';
+
+/** How a migration ended, or where it stands, in a sentence: "committed: train now runs on gpu2". */
+export function outcomeWords(m: Migration, source: string, target: string): string {
+  switch (m.phase) {
+    case MigrationPhase.MIGRATION_PHASE_COMMITTED:
+      return `committed: ${m.workload} now runs on ${target}`;
+    case MigrationPhase.MIGRATION_PHASE_ROLLED_BACK:
+      return `rolled back: ${m.workload} keeps running on ${source}`;
+    case MigrationPhase.MIGRATION_PHASE_FAILED:
+      return `failed: moving ${m.workload} from ${source} to ${target}`;
+    default:
+      return `${phaseWords(m.phase)}: ${m.workload} from ${source} to ${target}`;
+  }
+}
 
 /** Downtime, where none at all (a blue/green restart) reads "none" rather than "0 ms". */
 export function downtimeText(ms: number | undefined, unknown = UNKNOWN): string {

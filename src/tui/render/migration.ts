@@ -1,6 +1,6 @@
 import type { FleetSource } from '../../core/fleet.js';
-import { MigrationPhase, migrationDone, strategies, type Migration, type PreflightCheck } from '../../core/workload.js';
-import { timingRows } from '../../core/format/migration.js';
+import { MigrationPhase, migrationDone, type Migration, type PreflightCheck } from '../../core/workload.js';
+import { outcomeWords, timingRows } from '../../core/format/migration.js';
 import type { Glyphs } from '../glyphs.js';
 import { bar } from './bar.js';
 import { padLeft } from './format.js';
@@ -49,18 +49,17 @@ export function preflightLines(checks: readonly PreflightCheck[], look: Look): s
   });
 }
 
-/** How it ended, in a sentence: "✓ committed: trainer-llama runs on gpu-t4-03". */
+/** How it ended, in `yard migrate`'s sentence after its symbol: "✓ committed: trainer-llama now runs on gpu-t4-03". */
 export function outcomeText(m: Migration, source: FleetSource, glyphs: Glyphs): string {
-  const from = serverName(source, m.sourceServerId);
-  const to = serverName(source, m.targetServerId);
+  const words = outcomeWords(m, serverName(source, m.sourceServerId), serverName(source, m.targetServerId));
   switch (m.phase) {
     case MigrationPhase.MIGRATION_PHASE_COMMITTED:
-      return `${glyphs.ok} committed: ${m.workload} runs on ${to}`;
+      return `${glyphs.ok} ${words}`;
     case MigrationPhase.MIGRATION_PHASE_ROLLED_BACK:
-      return `${glyphs.undo} rolled back: ${m.workload} runs on ${from} as before`;
+      return `${glyphs.undo} ${words}`;
     case MigrationPhase.MIGRATION_PHASE_FAILED:
-      return `${glyphs.fail} failed: ${m.workload} did not move to ${to}`;
+      return `${glyphs.fail} ${words}`;
     default:
-      return migrationDone(m.phase) ? '' : `${glyphs.live} ${strategies.name(m.strategy)} move to ${to} under way`;
+      return migrationDone(m.phase) ? '' : `${glyphs.live} ${words}`;
   }
 }
