@@ -110,7 +110,7 @@ describe('dashboards attached to a running controller', () => {
     await d1.press(ENTER);
     await d1.waitFor(/Start this migration\?/);
     await d1.press('y');
-    await d1.waitFor(/✓ committed: job runs on dst-host/, 30_000);
+    await d1.waitFor(/✓ committed: job now runs on dst-host/, 30_000);
 
     await d2.waitFor(/job[\s\S]*src-host → dst-host[\s\S]*committed/);
     await d2.press('w');

@@ -54,7 +54,7 @@ describe('the migration wizard over real agents', () => {
     await h.press(KEY.enter);
     await screenShows(/Start this migration\?/, 'the confirm step');
     await h.press('y');
-    await screenShows(/✓ committed: job runs on dst-host/, 'the result', 30_000);
+    await screenShows(/✓ committed: job now runs on dst-host/, 'the result', 30_000);
     expect(h.text()).toMatch(/downtime\s+\d/);
 
     const [m] = await api.migrations();

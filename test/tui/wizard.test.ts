@@ -88,7 +88,7 @@ describe('migration wizard', () => {
     expect(screen).toMatch(/· restoring/);
     // Result: committed, with every timing.
     fleet.coordinator.complete(id);
-    screen = await h.waitFor('committed: trainer-llama runs on gpu-t4-03');
+    screen = await h.waitFor('committed: trainer-llama now runs on gpu-t4-03');
     expect(screen).toContain('▶ result');
     expect(screen).toMatch(/checkpoint +1\.80 s/);
     expect(screen).toMatch(/transfer +12\.0 GiB in 6\.00 s \(2\.0 GiB\/s\)/);
