@@ -32,6 +32,7 @@ export interface Headless {
   /**
    * Resolves with the screen once it shows `what`. Frames that follow data changes (an
    * action's answer, a migration's progress) come from the scheduler, at most 4 a second.
+   * Once the dashboard has quit its screen cannot change: the wait fails at once.
    */
   waitFor(what: string | RegExp, timeoutMs?: number): Promise<string>;
   close(): void;
@@ -83,6 +84,7 @@ export function openHeadless(source: FleetSource, options: Partial<DashboardOpti
       const shows = (text: string): boolean => (typeof what === 'string' ? text.includes(what) : what.test(text));
       const deadline = Date.now() + timeoutMs;
       while (!shows(h.text())) {
+        if (h.quits > 0) throw new Error(`the dashboard quit before the screen showed ${String(what)}; it shows:\n${h.text()}`);
         if (Date.now() > deadline) throw new Error(`the screen never showed ${String(what)}; it shows:\n${h.text()}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
