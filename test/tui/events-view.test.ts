@@ -74,6 +74,22 @@ describe('events view', () => {
     expect(h.text()).not.toContain('exited 4 → exited 5');
   });
 
+  it('while the controller is unreachable its stand-ins are not news: one line says it went, one that it is back', async () => {
+    const fleet = sampleFleet();
+    h = openHeadless(fleet, { cols: 120, rows: 30 });
+    await h.press('e');
+    fleet.setConnected(false, Date.now());
+    for (const { server } of fleet.list()) fleet.setState(server.id, ServerState.SERVER_STATE_UNKNOWN, Date.now());
+    fleet.setState('srv-a100', ServerState.SERVER_STATE_ONLINE, Date.now());
+    fleet.setConnected(true, Date.now());
+    exited(fleet, 'embedder', 1);
+    const text = await h.waitFor('exited 1');
+    expect(text).toContain('Events (3, newest first)');
+    expect(text).toMatch(/controller +127\.0\.0\.1:7400 +unreachable: the views show the fleet as it was/);
+    expect(text).toMatch(/controller +127\.0\.0\.1:7400 +reachable again/);
+    expect(text).not.toContain('unknown');
+  });
+
   it('is a page of a wall, without a selection', async () => {
     const fleet = sampleFleet();
     h = openHeadless(fleet, { cols: 120, rows: 30, wall: { rotateMs: 60_000, views: ['events', 'fleet'] } });
@@ -99,6 +115,19 @@ describe('event log', () => {
       [42, 'audit', 'web green=30', 'alice: route.weight failed: no route "web"', true],
       [42, 'audit', 'web green=30', 'alice: route.weight', false],
     ]);
+  });
+
+  it('what began before it started is the baseline, however late the source tells it', () => {
+    const workloads: Workload[] = [];
+    const log = new EventLog({ ...emptySource(), workloads: () => workloads }, () => 1000);
+    const first = sampleFleet().workloads()[0]!;
+    const told = (name: string, startedMs: number) => {
+      workloads.push({ ...first, spec: { ...first.spec!, name }, serverId: 'srv-x', startedMs });
+      log.observe({ kind: 'workload', name });
+    };
+    told('old', 999);
+    told('fresh', 1000);
+    expect(log.list().map((e) => `${e.subject} ${e.text}`)).toEqual(['fresh running on srv-x (new)']);
   });
 
   it('is a ring: at most `kept` entries, the oldest dropped first', () => {

@@ -9,7 +9,7 @@ import { stateWithExit } from '../workload-keys.js';
 /** Events kept: about a day of a busy fleet's changes, a bounded amount of memory for a wall's week. */
 export const EVENTS_KEPT = 1000;
 
-export type EventKind = 'server' | 'workload' | 'migration' | 'route' | 'audit';
+export type EventKind = 'controller' | 'server' | 'workload' | 'migration' | 'route' | 'audit';
 
 /** Something that happened in the fleet, as the Events view lists it. */
 export interface FleetEvent {
@@ -31,8 +31,11 @@ const BAD_SERVER = new Set(['disconnected', 'down', 'degraded']);
  * What happened in the fleet, newest first, from the source's change stream: a change is
  * compared with what was known before (a server's state, a workload's state and exit, a
  * migration's phase, a route's revision), so only real changes become events; audit entries
- * come as they are. What is there at start is the baseline, not news. At most `kept` events,
- * the oldest dropped first.
+ * come as they are. What was there before the log started is the baseline, not news, however
+ * late the source tells it (an attached one sends workloads after its snapshot). While the
+ * controller is unreachable nothing is news: the source's stand-ins (every host unknown, the
+ * lists sent again on reconnect) are compared with what was known before it went. At most
+ * `kept` events, the oldest dropped first.
  */
 export class EventLog {
   /** Oldest first. */
@@ -42,12 +45,17 @@ export class EventLog {
   private readonly workloads = new Map<string, string>();
   private readonly migrations = new Map<string, MigrationPhase>();
   private readonly routes = new Map<string, number>();
+  /** When the log started: what began before is the baseline. */
+  private readonly since: number;
+  /** The controller is unreachable: changes are the source's stand-ins, not news. */
+  private unreachable = false;
 
   constructor(
     private readonly source: FleetSource,
     private readonly now: () => number,
     readonly kept = EVENTS_KEPT,
   ) {
+    this.since = now();
     for (const { server } of source.list()) this.servers.set(server.id, stateName(server.state));
     for (const w of source.workloads()) this.workloads.set(w.spec?.name ?? '', stateWithExit(w));
     for (const m of source.migrations()) this.migrations.set(m.id, m.phase);
@@ -65,11 +73,19 @@ export class EventLog {
   }
 
   observe(change: FleetChange): void {
-    if (change.kind === 'server') this.server(change.id);
+    if (change.kind === 'connection') this.connection(change.connected);
+    else if (this.unreachable) return;
+    else if (change.kind === 'server') this.server(change.id);
     else if (change.kind === 'workload') this.workload(change.name);
     else if (change.kind === 'migration') this.migration(change.id);
     else if (change.kind === 'route' && !change.counters) this.route(change.name);
     else if (change.kind === 'audit') this.audit(change.entry);
+  }
+
+  private connection(connected: boolean): void {
+    if (this.unreachable !== connected) return;
+    this.unreachable = !connected;
+    this.add('controller', this.source.controllerAddress, connected ? 'reachable again' : 'unreachable: the views show the fleet as it was', !connected);
   }
 
   private server(id: string): void {
@@ -79,6 +95,7 @@ export class EventLog {
     const was = this.servers.get(id);
     if (was === state) return;
     this.servers.set(id, state);
+    if (was === undefined && fs.server.stateSinceMs < this.since) return;
     this.add('server', fs.server.name, was === undefined ? `joined, ${state}` : `${was} → ${state}`, BAD_SERVER.has(state));
   }
 
@@ -94,6 +111,7 @@ export class EventLog {
     const state = stateWithExit(w);
     if (was === state) return;
     this.workloads.set(name, state);
+    if (was === undefined && w.startedMs < this.since) return;
     const on = serverName(this.source, w.serverId);
     const failed = /^(exited|backoff)/.test(state) && state !== 'exited 0';
     this.add('workload', name, was === undefined ? `${state} on ${on} (new)` : `${was} → ${state} on ${on}`, failed);
@@ -105,6 +123,7 @@ export class EventLog {
     const was = this.migrations.get(id);
     if (was === m.phase) return;
     this.migrations.set(id, m.phase);
+    if (was === undefined && m.createdMs < this.since) return;
     if (was === undefined) this.add('migration', m.workload, `started: ${route(this.source, m)}, ${strategies.name(m.strategy)} (${id.slice(0, 8)})`, false);
     else if (migrationDone(m.phase)) this.add('migration', m.workload, `${phaseWords(m.phase)}: ${route(this.source, m)}${m.error ? `: ${m.error}` : ''}`, m.phase !== MigrationPhase.MIGRATION_PHASE_COMMITTED);
   }
@@ -121,6 +140,7 @@ export class EventLog {
     const revision = r.status.route?.revision ?? 0;
     if (was === revision) return;
     this.routes.set(name, revision);
+    if (was === undefined && (r.status.route?.updatedMs ?? 0) < this.since) return;
     const by = r.status.route?.updatedBy ? ` by ${r.status.route.updatedBy}` : '';
     const weights = versionWeights(r.status).map((v) => `${v.version} ${v.weight}`).join(', ');
     this.add('route', name, `rev ${revision}${by}${weights ? `: ${weights}` : ''}`, false);
