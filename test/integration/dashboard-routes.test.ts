@@ -76,7 +76,7 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
     await h.waitFor(/v2 +█▎░{4} +20 ✓ healthy/, 20_000);
     await connections(port, 20);
     // Every connection counted at its backend, and the traffic drawn above the sparkline's floor.
-    const text = await h.waitFor(/✓ web +edge:\d+ +weighted +0 conn +0 refused/, 10_000);
+    const text = await h.waitFor(/✓ web +edge 127\.0\.0\.1:\d+ +weighted +0 conn +0 refused/, 10_000);
     await waitFor('the connections in the totals', () => {
       const totals = [...h!.text().matchAll(/127\.0\.0\.1:\d+ +v\d .* ✓ healthy +\d+ +(\d+)/g)].map((m) => Number(m[1]));
       return totals.length === 2 && totals[0]! + totals[1]! === 20 ? true : undefined;
