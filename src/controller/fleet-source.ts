@@ -14,7 +14,7 @@ function changeOf(e: FleetEvent): FleetChange | undefined {
   switch (e.kind) {
     case 'server': return { kind: 'server', id: e.server.id };
     case 'sample': return { kind: 'sample', id: e.serverId };
-    case 'workload': return { kind: 'workload', name: e.workload.spec?.name ?? '' };
+    case 'workload': return { kind: 'workload', name: e.workload.spec.name };
     case 'workloadRemoved': return { kind: 'workload', name: e.name };
     case 'migration': return { kind: 'migration', id: e.migration.id };
     case 'audit': return { kind: 'audit', entry: e.entry };
@@ -34,7 +34,7 @@ function routeBook(service: ControllerService, caller: Caller): { book: RouteBoo
   service.read(caller, watchFleet, (e) => {
     if (e.kind === 'route') {
       const news = book.put(e.status);
-      if (news) tell({ kind: 'route', name: e.status.route?.name ?? '', counters: news === 'counters' });
+      if (news) tell({ kind: 'route', name: e.status.route.name, counters: news === 'counters' });
     } else if (e.kind === 'routeRemoved' && book.remove(e.name)) {
       tell({ kind: 'route', name: e.name });
     }
@@ -63,7 +63,10 @@ function workloadActions(service: ControllerService, caller: Caller): WorkloadAc
       Promise.resolve()
         .then(() => service.read(caller, followLogs, { name, sink }))
         .then(
-          (s) => (closed ? s() : (stop = s)),
+          (s) => {
+            if (closed) s();
+            else stop = s;
+          },
           (err: Error) => sink.end(err),
         );
       return () => {

@@ -3,9 +3,10 @@ import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/pro
 import { basename, dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { YardError, errorMessage } from '../core/errors.js';
-import type { Route, RouteChange } from '../core/route.js';
+import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
+import type { RouteTable } from './domain.js';
 import type { AuditEntry } from '../gen/switchyard/v1/control.js';
 import { describeIssue } from '../core/validate.js';
 import { storeSchema } from './store-schema.js';
@@ -22,7 +23,7 @@ export interface StoreData {
   /** The audit trail, oldest first. */
   audit?: AuditEntry[];
   /** Routing tables by service name. */
-  routes?: Record<string, Route>;
+  routes?: Record<string, RouteTable>;
   /** Changes to the routing tables, oldest first. */
   routeChanges?: RouteChange[];
   /** sha256 of each joined agent's key, by server id: only that key speaks for the id. */
@@ -131,17 +132,17 @@ export class Store {
   }
 
   /** By name. */
-  routes(): Route[] {
+  routes(): RouteTable[] {
     return Object.values(this.db.data.routes ?? {}).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  route(name: string): Route | undefined {
+  route(name: string): RouteTable | undefined {
     // Own keys only: "constructor" is a valid service name.
     const all = this.db.data.routes;
     return all && Object.hasOwn(all, name) ? all[name] : undefined;
   }
 
-  putRoute(route: Route): void {
+  putRoute(route: RouteTable): void {
     (this.db.data.routes ??= {})[route.name] = route;
   }
 

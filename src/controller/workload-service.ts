@@ -3,7 +3,7 @@
 import { YardError } from '../core/errors.js';
 import type { LogSink } from '../core/fleet.js';
 import type { Workload, WorkloadSpec } from '../core/workload.js';
-import { WorkloadSignal, type ConsoleRequest } from '../gen/switchyard/v1/agent_gateway.js';
+import type { ConsoleRequest, WorkloadSignal } from '../gen/switchyard/v1/agent_gateway.js';
 import type { AgentLinks } from './agent-links.js';
 import type { ConsoleBridge, JoinedConsole } from './consoles.js';
 import type { Registry } from './registry.js';

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { YardError } from '../core/errors.js';
 import { isLive } from '../core/format/words.js';
-import type { Workload } from '../core/workload.js';
+import type { KnownWorkload } from './domain.js';
 
 export interface WorkloadEvents {
-  workload: [Workload];
+  workload: [KnownWorkload];
   removed: [{ name: string; serverId: string }];
 }
 
@@ -18,7 +18,7 @@ export { isLive };
  * controller believed about that agent (the agent is the truth). Bounded by what agents run.
  */
 export class WorkloadTable extends EventEmitter<WorkloadEvents> {
-  private readonly byKey = new Map<string, Workload>();
+  private readonly byKey = new Map<string, KnownWorkload>();
 
   constructor() {
     super();
@@ -26,37 +26,38 @@ export class WorkloadTable extends EventEmitter<WorkloadEvents> {
   }
 
   /** An agent's full snapshot. */
-  replace(serverId: string, workloads: Workload[]): void {
+  replace(serverId: string, workloads: KnownWorkload[]): void {
     const seen = new Set<string>();
     for (const w of workloads) {
-      const k = key(serverId, w.spec!.name);
+      const k = key(serverId, w.spec.name);
       seen.add(k);
-      this.byKey.set(k, { ...w, serverId });
-      this.emit('workload', this.byKey.get(k)!);
+      const kept = { ...w, serverId };
+      this.byKey.set(k, kept);
+      this.emit('workload', kept);
     }
     for (const [k, w] of this.byKey) {
       if (w.serverId === serverId && !seen.has(k)) {
         this.byKey.delete(k);
-        this.emit('removed', { name: w.spec!.name, serverId });
+        this.emit('removed', { name: w.spec.name, serverId });
       }
     }
   }
 
-  list(): Workload[] {
-    return [...this.byKey.values()].sort((a, b) => a.spec!.name.localeCompare(b.spec!.name) || a.serverId.localeCompare(b.serverId));
+  list(): KnownWorkload[] {
+    return [...this.byKey.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name) || a.serverId.localeCompare(b.serverId));
   }
 
-  at(serverId: string, name: string): Workload | undefined {
+  at(serverId: string, name: string): KnownWorkload | undefined {
     return this.byKey.get(key(serverId, name));
   }
 
   /** Every instance of a name (normally one; two while a migration is between hosts). */
-  instances(name: string): Workload[] {
-    return this.list().filter((w) => w.spec!.name === name);
+  instances(name: string): KnownWorkload[] {
+    return this.list().filter((w) => w.spec.name === name);
   }
 
   /** The one instance an operator means by `name`: the live one, else the only one. */
-  find(name: string): Workload {
+  find(name: string): KnownWorkload {
     const all = this.instances(name);
     const live = all.filter(isLive);
     const w = live[0] ?? all[0];

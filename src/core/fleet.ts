@@ -1,8 +1,8 @@
-import type { AuditEntry, PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
-import type { RouteChange, RouteStatus } from './route.js';
+import type { AuditEntry, PlanMigrationResponse, TargetFit } from '../gen/switchyard/v1/control.js';
+import type { RouteStatus } from './route.js';
 import type { ServerSeries } from './series.js';
 import type { Server } from './types.js';
-import type { Migration, MigrationStrategy, PreflightCheck, Workload } from './workload.js';
+import type { Migration, MigrationStrategy, Workload } from './workload.js';
 
 /** One server as a view sees it: its record (state, latest sample) and its recent history. */
 export interface FleetServer {
@@ -21,24 +21,11 @@ export type FleetChange =
   | { kind: 'audit'; entry: AuditEntry }
   | { kind: 'connection'; connected: boolean; since: number };
 
-/** A possible target of a migration, as the wizard ranks them. */
-export interface TargetFit {
-  serverId: string;
-  name: string;
-  eligible: boolean;
-  /** Higher fits better. */
-  score: number;
-  /** Why it is not eligible, or notes. */
-  reasons: string[];
-}
+/** A possible target of a migration, as the wizard ranks them (higher `score` fits better). */
+export type { TargetFit };
 
-export interface MigrationPlan {
-  workload: Workload;
-  strategy: MigrationStrategy;
-  targets: TargetFit[];
-  /** Checks against the chosen target (empty when none was given). */
-  preflight: PreflightCheck[];
-}
+/** A migration's plan: the workload (always there), its targets ranked, and the checks against the chosen target (none when none was given). */
+export type MigrationPlan = Omit<PlanMigrationResponse, 'workload'> & { workload: Workload };
 
 /** One route as a view sees it: its status and each endpoint's recent throughput. */
 export interface FleetRoute {
@@ -91,23 +78,6 @@ export interface WorkloadActions {
 
 /** What the dashboard can ask of the fleet; each call goes through the controller and is audited. */
 export interface FleetActions extends MigrationActions, RouteActions, WorkloadActions {}
-
-type RouteListener = (status: RouteStatus) => void;
-type RemovedListener = (name: string) => void;
-
-/** What the embedded dashboard uses of the controller's Router (src/controller/router/router.ts). */
-export interface RouteControl {
-  list(): RouteStatus[];
-  on(event: 'route', listener: RouteListener): unknown;
-  on(event: 'removed', listener: RemovedListener): unknown;
-  off(event: 'route', listener: RouteListener): unknown;
-  off(event: 'removed', listener: RemovedListener): unknown;
-  setWeights(service: string, weights: Record<string, number>, who: string): Promise<{ route: RouteStatus; change: RouteChange }>;
-  /** Resolves when the promotion ends: its `state` is DONE or REVERTED, its `message` says why. */
-  promote(service: string, version: string, opts: PromoteOptions, who: string, onStep?: (p: PromoteRouteResponse) => void): Promise<PromoteRouteResponse>;
-  rollback(service: string, who: string): Promise<{ route: RouteStatus; change: RouteChange }>;
-  drain(service: string, backend: string, deadlineMs: number, who: string): Promise<{ route: RouteStatus; change: RouteChange }>;
-}
 
 /**
  * The one interface the dashboard reads the fleet through. It is backed either in-process

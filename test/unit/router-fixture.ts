@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentAction } from '../../src/controller/agent-links.js';
+import { routeTable, type KnownWorkload, type RouteTable } from '../../src/controller/domain.js';
 import { Registry } from '../../src/controller/registry.js';
 import { Router } from '../../src/controller/router/router.js';
 import { Store } from '../../src/controller/store.js';
@@ -9,8 +10,8 @@ import { WorkloadTable } from '../../src/controller/workloads.js';
 import { YardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
 import { checkRoute } from '../../src/core/route-check.js';
-import { BackendHealth, type Backend, type EndpointStats, type PlacedRoute, type Route } from '../../src/core/route.js';
-import { WorkloadState, type Workload } from '../../src/core/workload.js';
+import { BackendHealth, type Backend, type EndpointStats, type PlacedRoute } from '../../src/core/route.js';
+import { WorkloadState } from '../../src/core/workload.js';
 import type { CommandResult } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { waitFor } from '../helpers/procs.js';
 
@@ -51,11 +52,11 @@ export function backend(b: Partial<Backend>): Backend {
 }
 
 /** A route as a client would send it, defaults filled in the way the router fills them. */
-export function route(name: string, server: string, port: number, backends: Partial<Backend>[]): Route {
-  return checkRoute({
+export function route(name: string, server: string, port: number, backends: Partial<Backend>[]): RouteTable {
+  return routeTable(checkRoute({
     name, listen: { server, port, host: '' }, protocol: 0, policy: 0, backends: backends.map(backend),
     holdTimeoutMs: 0, drainTimeoutMs: 0, revision: 0, updatedMs: 0, updatedBy: '',
-  });
+  }));
 }
 
 export function endpointStats(key: string, s: Partial<EndpointStats> = {}): EndpointStats {
@@ -71,7 +72,7 @@ export async function routerFixture() {
   const workloads = new WorkloadTable();
   const links = new RecordingProxyLinks();
   const clock = { now: 1_000_000 };
-  const byServer = new Map<string, Workload[]>();
+  const byServer = new Map<string, KnownWorkload[]>();
   const routers: Router[] = [];
   const newRouter = (s: Store = store) => {
     const r = new Router({ registry, workloads, links, store: s, log: silentLogger, flushSoon: () => undefined, now: () => clock.now });
@@ -95,7 +96,7 @@ export async function routerFixture() {
     },
     /** The agent on `serverId` runs (or reports in a new state) a workload. */
     run(serverId: string, name: string, ports: number[], state: WorkloadState = WorkloadState.WORKLOAD_STATE_RUNNING) {
-      const list = (byServer.get(serverId) ?? []).filter((w) => w.spec!.name !== name);
+      const list = (byServer.get(serverId) ?? []).filter((w) => w.spec.name !== name);
       list.push({
         spec: { name, command: 'sleep', args: [], env: {}, cwd: '', labels: {}, restart: 0, strategy: 0, checkpointSignal: '', checkpointTimeoutMs: 0, ports },
         serverId, state, pid: 1, startedMs: 0, exitSignal: '', restarts: 0, stateDir: '', restored: false, message: '',

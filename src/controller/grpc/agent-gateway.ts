@@ -11,6 +11,7 @@ import type { AgentAdmission } from '../agent-keys.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
+import { knownWorkload } from '../domain.js';
 import type { WorkloadTable } from '../workloads.js';
 
 export interface GatewayOptions {
@@ -122,7 +123,7 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
             links.settle(serverId, req.msg.value);
           } else if (req.msg?.$case === 'workloads') {
             if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
-            workloads.replace(serverId, validate(snapshotSchema, req.msg.value, 'workload snapshot').workloads);
+            workloads.replace(serverId, validate(snapshotSchema, req.msg.value, 'workload snapshot').workloads.map(knownWorkload));
           } else {
             throw new YardError('INVALID_ARGUMENT', 'empty session message: expected a hello or a heartbeat');
           }

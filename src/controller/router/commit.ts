@@ -1,16 +1,20 @@
 import { YardError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import type { PlacedRoute, Route, RouteChange, RouteStatus } from '../../core/route.js';
+import type { PlacedRoute, RouteChange } from '../../core/route.js';
+import type { RouteState, RouteTable } from '../domain.js';
 import type { Store } from '../store.js';
 import { admit, type AdmitContext } from './admit.js';
 import { routeChange, sameTable } from './history.js';
 import type { Placement } from './placement.js';
 import type { RouteStatsBook } from './route-stats.js';
 
+/** A change as recorded, with its tables as the controller keeps them. */
+type TableChange = RouteChange & { before?: RouteTable; after?: RouteTable };
+
 /** One service's new table (none: delete it). */
 export interface Plan {
   service: string;
-  after?: Route;
+  after?: RouteTable;
 }
 
 export interface CommitOptions {
@@ -27,11 +31,11 @@ export interface CommitContext {
   log: Logger;
   now(): number;
   flushSoon(): void;
-  proxyOf(r: Route): string | undefined;
+  proxyOf(r: RouteTable): string | undefined;
   /** The complete set a proxy serves, given these tables. */
-  routesFor(serverId: string, tables: Route[]): PlacedRoute[];
-  statusOf(r: Route): RouteStatus;
-  changed(s: RouteStatus): void;
+  routesFor(serverId: string, tables: RouteTable[]): PlacedRoute[];
+  statusOf(r: RouteTable): RouteState;
+  changed(s: RouteState): void;
   removed(service: string): void;
 }
 
@@ -40,7 +44,7 @@ export interface CommitContext {
  * listens on (connected, as admit checked), and one it left if that is connected (one that is
  * away gets its set when it comes back). A refusal re-places the old set where the new one went.
  */
-async function placeChanges(c: CommitContext, changes: RouteChange[], current: Route[], candidate: Route[]): Promise<void> {
+async function placeChanges(c: CommitContext, changes: TableChange[], current: RouteTable[], candidate: RouteTable[]): Promise<void> {
   const targets = new Set<string>();
   for (const ch of changes) if (ch.after) targets.add(c.proxyOf(ch.after)!);
   for (const ch of changes) {
@@ -72,12 +76,12 @@ async function placeChanges(c: CommitContext, changes: RouteChange[], current: R
  * then stored and recorded. A table equal to the stored one (stamps aside) changes nothing.
  * The caller runs one commit at a time.
  */
-export async function commit(c: CommitContext, plans: Plan[], who: string, action: string, note: string, opts: CommitOptions = {}): Promise<{ routes: RouteStatus[]; changes: RouteChange[] }> {
+export async function commit(c: CommitContext, plans: Plan[], who: string, action: string, note: string, opts: CommitOptions = {}): Promise<{ routes: RouteState[]; changes: RouteChange[] }> {
   const at = c.now();
   const current = new Map(c.store.routes().map((r) => [r.name, r]));
   const candidate = new Map(current);
-  const changes: RouteChange[] = [];
-  const outcome: Route[] = [];
+  const changes: TableChange[] = [];
+  const outcome: RouteTable[] = [];
   for (const p of plans) {
     const before = current.get(p.service);
     if (p.after && before && sameTable(before, p.after)) {

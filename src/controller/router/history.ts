@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { YardError } from '../../core/errors.js';
 import type { Route, RouteChange } from '../../core/route.js';
+import { routeTable, type RouteTable } from '../domain.js';
 import type { Store } from '../store.js';
 
 /** What the operator means by a route: the table without the controller's stamps. */
@@ -12,7 +13,7 @@ export function sameTable(a: Route, b: Route): boolean {
   return isDeepStrictEqual(tableOf(a), tableOf(b));
 }
 
-export function routeChange(atMs: number, who: string, service: string, action: string, before: Route | undefined, after: Route | undefined, note: string): RouteChange {
+export function routeChange<T extends Route>(atMs: number, who: string, service: string, action: string, before: T | undefined, after: T | undefined, note: string): RouteChange & { before?: T; after?: T } {
   return { atMs, who, service, action, ...(before ? { before } : {}), ...(after ? { after } : {}), note };
 }
 
@@ -30,7 +31,7 @@ const FIRST_STEP = /\(step 1 of \d+\)$/;
  * change is a step of a promotion, the one before the promotion began (a promotion is undone
  * as a whole, as operators mean it).
  */
-export function tableBefore(store: Store, service: string): Route {
+export function tableBefore(store: Store, service: string): RouteTable {
   const changes = changesOf(store, service);
   let last = changes[0];
   if (last?.action === 'promote') {
@@ -42,5 +43,5 @@ export function tableBefore(store: Store, service: string): Route {
   }
   if (!last) throw new YardError('NOT_FOUND', `no change of ${service} is recorded, so there is nothing to roll back: \`yard routes\` lists services`, { route: service });
   if (!last.before) throw new YardError('FAILED_PRECONDITION', `${service} has no earlier table: \`yard route delete ${service}\` removes it`, { route: service });
-  return last.before;
+  return routeTable(last.before);
 }

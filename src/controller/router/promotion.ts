@@ -1,5 +1,6 @@
 import { YardError, errorMessage } from '../../core/errors.js';
-import { BackendHealth, promotionStep, stepsFrom, versionShare, type EndpointStatus, type Route, type RouteStatus } from '../../core/route.js';
+import { BackendHealth, promotionStep, stepsFrom, versionShare, type Route } from '../../core/route.js';
+import type { EndpointState, RouteState } from '../domain.js';
 import { PromotionState, type PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 
 export { PromotionState, type PromoteRouteResponse };
@@ -16,33 +17,33 @@ export interface PromotionRun {
   signal: AbortSignal;
   /** Applies a table as a recorded change (all or none). */
   change(table: Route, action: 'promote' | 'rollback', note: string): Promise<void>;
-  status(): RouteStatus;
+  status(): RouteState;
   /** Calls `seen` with each new status of the service until the returned function is called. */
-  watch(seen: (s: RouteStatus) => void): () => void;
-  /** What RouteStatus.promotion says meanwhile. */
+  watch(seen: (s: RouteState) => void): () => void;
+  /** What RouteState.promotion says meanwhile. */
   show(text: string): void;
   onStep?: (p: PromoteRouteResponse) => void;
 }
 
-function label(e: EndpointStatus): string {
-  const ep = e.endpoint!;
+function label(e: EndpointState): string {
+  const ep = e.endpoint;
   return ep.address && ep.address !== ep.backend ? `${ep.backend} (${ep.address})` : ep.backend || ep.key;
 }
 
-const ofVersion = (s: RouteStatus, version: string) => s.endpoints.filter((e) => e.endpoint?.version === version);
+const ofVersion = (s: RouteState, version: string) => s.endpoints.filter((e) => e.endpoint.version === version);
 
 /** A failure the gate sees at once: an endpoint of the version unhealthy, or failing connects. */
-function failing(s: RouteStatus, version: string, errorsAtStart: Map<string, number>): string | undefined {
+function failing(s: RouteState, version: string, errorsAtStart: Map<string, number>): string | undefined {
   for (const e of ofVersion(s, version)) {
     if (e.stats?.health === BackendHealth.BACKEND_HEALTH_UNHEALTHY) return `backend ${label(e)} is unhealthy${e.stats.healthDetail ? `: ${e.stats.healthDetail}` : ''}`;
-    const grew = (e.stats?.connectErrors ?? 0) - (errorsAtStart.get(e.endpoint!.key) ?? 0);
+    const grew = (e.stats?.connectErrors ?? 0) - (errorsAtStart.get(e.endpoint.key) ?? 0);
     if (grew > 0) return `backend ${label(e)} had ${grew} connect error${grew > 1 ? 's' : ''}`;
   }
   return undefined;
 }
 
 /** At the end of a step every endpoint of the version must pass its checks. */
-function notPassing(s: RouteStatus, version: string): string | undefined {
+function notPassing(s: RouteState, version: string): string | undefined {
   const e = ofVersion(s, version).find((x) => !x.stats?.checksPassing);
   if (!e) return undefined;
   return e.stats ? `backend ${label(e)} is not passing its health checks${e.stats.healthDetail ? ` (${e.stats.healthDetail})` : ''}` : `backend ${label(e)} was not reported by its proxy`;
@@ -50,7 +51,7 @@ function notPassing(s: RouteStatus, version: string): string | undefined {
 
 /** Watches one step for `intervalMs`; resolves with why it failed, or undefined when it passed. */
 function gate(run: PromotionRun): Promise<string | undefined> {
-  const start = new Map(ofVersion(run.status(), run.version).map((e) => [e.endpoint!.key, e.stats?.connectErrors ?? 0]));
+  const start = new Map(ofVersion(run.status(), run.version).map((e) => [e.endpoint.key, e.stats?.connectErrors ?? 0]));
   return new Promise((resolve, reject) => {
     const done = (why: string | undefined) => {
       clearTimeout(timer);
@@ -58,11 +59,11 @@ function gate(run: PromotionRun): Promise<string | undefined> {
       run.signal.removeEventListener('abort', aborted);
       resolve(why);
     };
-    const check = (s: RouteStatus, end: boolean) => {
+    const check = (s: RouteState, end: boolean) => {
       const why = failing(s, run.version, start) ?? (end ? notPassing(s, run.version) : undefined);
       if (why || end) done(why);
     };
-    const guarded = (read: () => RouteStatus, end: boolean) => {
+    const guarded = (read: () => RouteState, end: boolean) => {
       try {
         check(read(), end);
       } catch (err) {

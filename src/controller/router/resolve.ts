@@ -1,5 +1,6 @@
 import { formatHostPort } from '../../core/address.js';
 import { ROUTE_DEFAULTS, type Backend, type Endpoint, type PlacedRoute, type Route } from '../../core/route.js';
+import type { RouteTable } from '../domain.js';
 import { ServerState } from '../../core/types.js';
 import type { Registry } from '../registry.js';
 import { isLive, type WorkloadTable } from '../workloads.js';
@@ -22,7 +23,7 @@ export interface ResolveContext {
 export function workloadPort(b: Backend, workloads: WorkloadTable, serverId?: string): number {
   if (b.port) return b.port;
   const here = serverId ? workloads.at(serverId, b.workload) : undefined;
-  return (here ?? workloads.instances(b.workload)[0])?.spec?.ports[0] ?? 0;
+  return (here ?? workloads.instances(b.workload)[0])?.spec.ports[0] ?? 0;
 }
 
 /** Where a server's workloads are reached, or why not. */
@@ -111,11 +112,11 @@ export function resolveEndpoints(route: Route, ctx: ResolveContext): Endpoint[] 
 }
 
 /** The route as its proxy gets it. */
-export function placedRoute(route: Route, ctx: ResolveContext): PlacedRoute {
+export function placedRoute(route: RouteTable, ctx: ResolveContext): PlacedRoute {
   return {
     name: route.name,
-    listenHost: route.listen?.host || ROUTE_DEFAULTS.listenHost,
-    listenPort: route.listen?.port ?? 0,
+    listenHost: route.listen.host || ROUTE_DEFAULTS.listenHost,
+    listenPort: route.listen.port,
     policy: route.policy,
     healthCheck: route.healthCheck,
     endpoints: resolveEndpoints(route, ctx),

@@ -14,10 +14,9 @@ import {
   type Route,
   type RouteChange,
   type RouteStats,
-  type RouteStatus,
 } from '../../core/route.js';
 import type { Server } from '../../core/types.js';
-import type { Workload } from '../../core/workload.js';
+import { routeTable, type KnownWorkload, type RouteState, type RouteTable } from '../domain.js';
 import type { Registry } from '../registry.js';
 import type { Store } from '../store.js';
 import { isLive, type WorkloadTable } from '../workloads.js';
@@ -50,7 +49,7 @@ const MAX_OVERRIDES = 1024;
  * The controller's routing tables: stored, resolved to where workloads run, placed on proxy
  * agents (all or none), kept placed as the fleet changes, and shown with the proxies' counters.
  */
-export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [string] }> {
+export class Router extends EventEmitter<{ route: [RouteState]; removed: [string] }> {
   private readonly overrides = new Map<string, Override>();
   /** Released while running nowhere: held until an instance is live, so clients wait for it. */
   private readonly releasing = new Set<string>();
@@ -96,18 +95,18 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
     this.placement.soon();
   }
 
-  list(): RouteStatus[] {
+  list(): RouteState[] {
     return this.tables().map((r) => this.statusOf(r));
   }
 
-  get(service: string): RouteStatus {
+  get(service: string): RouteState {
     return this.statusOf(this.table(service));
   }
 
-  async apply(routes: Route[], who: string, dryRun = false): Promise<{ routes: RouteStatus[]; changes: RouteChange[] }> {
+  async apply(routes: Route[], who: string, dryRun = false): Promise<{ routes: RouteState[]; changes: RouteChange[] }> {
     if (routes.length === 0) throw new YardError('INVALID_ARGUMENT', 'no route given: a route file holds one or more routes');
     if (routes.length > ROUTE_LIMITS.routes) throw new YardError('INVALID_ARGUMENT', `${routes.length} routes given; at most ${ROUTE_LIMITS.routes} at once`);
-    const checked = routes.map(checkRoute);
+    const checked = routes.map((r) => routeTable(checkRoute(r)));
     const seen = new Set<string>();
     for (const r of checked) {
       if (seen.has(r.name)) throw new YardError('ALREADY_EXISTS', `duplicate service ${r.name}: each service appears once in an apply`, { route: r.name });
@@ -123,19 +122,19 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
     });
   }
 
-  setWeights(service: string, weights: Record<string, number>, who: string): Promise<{ route: RouteStatus; change: RouteChange }> {
+  setWeights(service: string, weights: Record<string, number>, who: string): Promise<{ route: RouteState; change: RouteChange }> {
     const note = Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(' ');
-    return this.serial(async () => this.one(service, withWeights(this.table(service), weights), who, 'weight', note));
+    return this.serial(async () => this.one(service, routeTable(withWeights(this.table(service), weights)), who, 'weight', note));
   }
 
-  rollback(service: string, who: string): Promise<{ route: RouteStatus; change: RouteChange }> {
+  rollback(service: string, who: string): Promise<{ route: RouteState; change: RouteChange }> {
     return this.serial(async () => {
       const before = tableBefore(this.o.store, service);
       return this.one(service, before, who, 'rollback', `back to revision ${before.revision}`);
     });
   }
 
-  drain(service: string, backend: string, deadlineMs: number, who: string): Promise<{ route: RouteStatus; change: RouteChange }> {
+  drain(service: string, backend: string, deadlineMs: number, who: string): Promise<{ route: RouteState; change: RouteChange }> {
     return this.serial(async () => {
       const current = this.table(service);
       const after = structuredClone(current);
@@ -167,10 +166,10 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
         intervalMs: opts.intervalMs || ROUTE_DEFAULTS.promoteIntervalMs,
         signal: this.closing.signal,
         onStep,
-        change: (table, action, note) => this.serial(() => this.commitPlans([{ service, after: table }], who, action, note)).then(() => undefined),
+        change: (table, action, note) => this.serial(() => this.commitPlans([{ service, after: routeTable(table) }], who, action, note)).then(() => undefined),
         status: () => this.get(service),
         watch: (seen) => {
-          const mine = (s: RouteStatus) => s.route?.name === service && seen(s);
+          const mine = (s: RouteState) => s.route.name === service && seen(s);
           this.on('route', mine);
           return () => this.off('route', mine);
         },
@@ -245,8 +244,8 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
     this.placement.soon();
   };
 
-  private readonly onWorkload = (w: Workload) => {
-    const name = w.spec?.name ?? '';
+  private readonly onWorkload = (w: KnownWorkload) => {
+    const name = w.spec.name;
     if (this.releasing.has(name) && isLive(w)) {
       this.releasing.delete(name);
       this.overrides.delete(name);
@@ -263,18 +262,18 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
     return run;
   }
 
-  private tables(): Route[] {
+  private tables(): RouteTable[] {
     return this.o.store.routes();
   }
 
-  private table(service: string): Route {
+  private table(service: string): RouteTable {
     const r = this.o.store.route(service);
     if (!r) throw new YardError('NOT_FOUND', `no route "${service}": \`yard routes\` lists them`, { route: service });
     return r;
   }
 
-  private proxyOf(r: Route): string | undefined {
-    return this.o.registry.get(r.listen!.server)?.server.id;
+  private proxyOf(r: RouteTable): string | undefined {
+    return this.o.registry.get(r.listen.server)?.server.id;
   }
 
   private proxiesBacking(workload: string): string[] {
@@ -289,11 +288,11 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
     return `workload ${[...new Set(unresolved)].join(', ')} not known to run anywhere yet: waiting for ${listed(unheardServers(this.o.registry))} to report since the controller started`;
   }
 
-  private routesFor(serverId: string, tables: Route[]): PlacedRoute[] {
+  private routesFor(serverId: string, tables: RouteTable[]): PlacedRoute[] {
     return tables.filter((r) => this.proxyOf(r) === serverId).map((r) => placedRoute(r, this.status));
   }
 
-  private statusOf(route: Route): RouteStatus {
+  private statusOf(route: RouteTable): RouteState {
     return routeStatus(this.status, route);
   }
 
@@ -340,7 +339,7 @@ export class Router extends EventEmitter<{ route: [RouteStatus]; removed: [strin
   }
 
   /** One service's change, with the change it recorded (or, when the table already said so, the one it would have). */
-  private async one(service: string, after: Route, who: string, action: string, note: string): Promise<{ route: RouteStatus; change: RouteChange }> {
+  private async one(service: string, after: RouteTable, who: string, action: string, note: string): Promise<{ route: RouteState; change: RouteChange }> {
     const before = this.o.store.route(service);
     const { routes, changes } = await this.commitPlans([{ service, after }], who, action, note);
     return { route: routes[0]!, change: changes[0] ?? routeChange(this.now(), who, service, action, before, before, 'unchanged: the table already said so') };

@@ -1,4 +1,5 @@
-import { BackendHealth, type Route, type RouteStatus } from '../../core/route.js';
+import { BackendHealth } from '../../core/route.js';
+import type { RouteState, RouteTable } from '../domain.js';
 import type { ProxyLinks } from './placement.js';
 import { resolveEndpoints, type ResolveContext } from './resolve.js';
 import type { RouteStatsBook } from './route-stats.js';
@@ -23,12 +24,12 @@ export interface EndpointReport {
 }
 
 /** A route as operators see it: where its traffic goes now, and what its proxy last said. */
-export function routeStatus(c: StatusContext, route: Route): RouteStatus {
-  const proxy = c.registry.get(route.listen!.server)?.server;
+export function routeStatus(c: StatusContext, route: RouteTable): RouteState {
+  const proxy = c.registry.get(route.listen.server)?.server;
   const reading = proxy ? c.stats.get(route.name, proxy.id) : undefined;
   const connected = proxy ? c.links.connected(proxy.id) : false;
   const error = !proxy
-    ? `proxy ${route.listen!.server} is not known: \`yard servers\` lists servers`
+    ? `proxy ${route.listen.server} is not known: \`yard servers\` lists servers`
     : !connected
       ? `proxy ${proxy.name} is disconnected`
       : c.placementError(proxy.id) || reading?.error || '';
@@ -53,12 +54,12 @@ export function routeStatus(c: StatusContext, route: Route): RouteStatus {
 }
 
 /** The workload's endpoint on `serverId`, on every route it backs: one entry per route. */
-export function endpointReports(c: StatusContext, tables: Route[], workload: string, serverId: string): EndpointReport[] {
+export function endpointReports(c: StatusContext, tables: RouteTable[], workload: string, serverId: string): EndpointReport[] {
   const key = `${workload}@${serverId}`;
   return tables
     .filter((r) => r.backends.some((b) => b.workload === workload))
     .map((r) => {
-      const proxy = c.registry.get(r.listen!.server)?.server.id;
+      const proxy = c.registry.get(r.listen.server)?.server.id;
       const reading = proxy ? c.stats.get(r.name, proxy) : undefined;
       const e = reading?.endpoints.get(key)?.stats;
       return {

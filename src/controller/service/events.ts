@@ -1,17 +1,17 @@
-import type { RouteStatus } from '../../core/route.js';
 import type { HostSample, Server } from '../../core/types.js';
-import type { Migration, Workload } from '../../core/workload.js';
+import type { Migration } from '../../core/workload.js';
 import type { AuditEntry } from '../audit.js';
+import type { KnownWorkload, RouteState } from '../domain.js';
 import { read } from './operation.js';
 
 /** Everything that happens in the fleet, as it happens, in the order the parts tell it. */
 export type FleetEvent =
   | { kind: 'server'; server: Server }
   | { kind: 'sample'; serverId: string; sample: HostSample }
-  | { kind: 'workload'; workload: Workload }
+  | { kind: 'workload'; workload: KnownWorkload }
   | { kind: 'workloadRemoved'; name: string; serverId: string }
   | { kind: 'migration'; migration: Migration }
-  | { kind: 'route'; status: RouteStatus }
+  | { kind: 'route'; status: RouteState }
   | { kind: 'routeRemoved'; name: string }
   | { kind: 'audit'; entry: AuditEntry };
 
@@ -23,10 +23,10 @@ export const watchFleet = read({
     const { registry, workloads, coordinator, router, audit } = parts;
     const onServer = (server: Server) => listener({ kind: 'server', server });
     const onSample = (serverId: string, sample: HostSample) => listener({ kind: 'sample', serverId, sample });
-    const onWorkload = (workload: Workload) => listener({ kind: 'workload', workload });
+    const onWorkload = (workload: KnownWorkload) => listener({ kind: 'workload', workload });
     const onRemoved = (ref: { name: string; serverId: string }) => listener({ kind: 'workloadRemoved', ...ref });
     const onMigration = (migration: Migration) => listener({ kind: 'migration', migration });
-    const onRoute = (status: RouteStatus) => listener({ kind: 'route', status });
+    const onRoute = (status: RouteState) => listener({ kind: 'route', status });
     const onRouteRemoved = (name: string) => listener({ kind: 'routeRemoved', name });
     const onAudit = (entry: AuditEntry) => listener({ kind: 'audit', entry });
     registry.on('server', onServer);

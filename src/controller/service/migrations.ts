@@ -28,7 +28,7 @@ export const cancelMigration = change({
 export const listMigrations = read({
   name: 'migration.list',
   role: 'viewer',
-  act: (_: void, { parts }) => parts.coordinator.list(),
+  act: (_: undefined, { parts }) => parts.coordinator.list(),
 });
 
 /**

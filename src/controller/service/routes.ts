@@ -15,7 +15,7 @@ const line = (text: string) => text.slice(0, 256);
 export const listRoutes = read({
   name: 'route.list',
   role: 'viewer',
-  act: (_: void, { parts }) => parts.router.list(),
+  act: (_: undefined, { parts }) => parts.router.list(),
 });
 
 export const applyRoutes = change({

@@ -29,7 +29,7 @@ export function nameOf(parts: Pick<ServiceParts, 'registry'>, idOrName: string):
 export const listServers = read({
   name: 'server.list',
   role: 'viewer',
-  act: (_: void, { parts }) => parts.registry.list().sort((a, b) => byName(a.server, b.server)),
+  act: (_: undefined, { parts }) => parts.registry.list().sort((a, b) => byName(a.server, b.server)),
 });
 
 /** One server by id or name; undefined when there is none. */
@@ -43,7 +43,7 @@ export const findServer = read({
 export const overview = read({
   name: 'server.overview',
   role: 'viewer',
-  act: (_: void, { parts }): OverviewResponse => {
+  act: (_: undefined, { parts }): OverviewResponse => {
     const o: OverviewResponse = {
       ...parts.about,
       serversTotal: 0, serversOnline: 0, serversDegraded: 0, serversDisconnected: 0, serversDown: 0,

@@ -17,7 +17,7 @@ export const runWorkload = change({
 export const listWorkloads = read({
   name: 'workload.list',
   role: 'viewer',
-  act: (_: void, { parts }) => parts.workloads.list(),
+  act: (_: undefined, { parts }) => parts.workloads.list(),
 });
 
 /** Stops a workload; `remove` forgets it on its server too, state directory and all. */
