@@ -46,7 +46,7 @@ function nameOf(s: EndpointStatus, names: ServerNames): string {
 }
 
 /** The stable JSON shape of one endpoint in `yard routes --json`. */
-export function endpointJson(s: EndpointStatus) {
+function endpointJson(s: EndpointStatus) {
   const e = s.endpoint;
   const st = s.stats;
   return {
@@ -188,7 +188,7 @@ export function describeChange(before: Route, after: Route, g: RouteGlyphs = UNI
 }
 
 /** Two tables are the same when a route file would write them the same (revision and author aside). */
-export function sameTable(a: Route, b: Route): boolean {
+function sameTable(a: Route, b: Route): boolean {
   const file = (r: Route) => JSON.stringify([routeToFile(r), r.backends.map((x) => x.drainTimeoutMs)]);
   return file(a) === file(b);
 }
@@ -240,7 +240,7 @@ export function applyText(outcomes: ApplyOutcome[], dryRun: boolean, g: RouteGly
 }
 
 /** A table's backends with their weight bars, as `weight`, `rollback` and `drain` leave them. */
-export function backendsText(route: Route, g: RouteGlyphs = UNICODE_GLYPHS): string {
+function backendsText(route: Route, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const rows = route.backends.map((b) => [backendName(b), b.version || UNKNOWN, weightBar(b.weight, g), b.drain ? 'drained' : '']);
   return indent(table([['BACKEND', 'VERSION', 'WEIGHT', ''], ...rows])).join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import type { Glyphs } from '../glyphs.js';
 
 /** Rows a big number takes on screen. */
-export const BIG_HEIGHT = 3;
+const BIG_HEIGHT = 3;
 /** Columns a big character takes, and the gap after it. */
 const CHAR_WIDTH = 3;
 const GAP = 1;

@@ -14,7 +14,7 @@ export const LOG_LINES_KEPT = 2000;
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 
 /** One line of pty output as the pane prints it: escapes gone, a carriage return overwrites, tabs as spaces. */
-export function logLine(raw: string): string {
+function logLine(raw: string): string {
   const text = raw.replace(ESCAPES, '').replace(/\r+$/, '');
   return printable(text.slice(text.lastIndexOf('\r') + 1).replace(/\t/g, '  '));
 }

@@ -74,7 +74,7 @@ function netLine(fs: FleetServer, width: number, look: Look, stale: boolean): st
 }
 
 /** The card's lines (tagged), for `height` rows of `width` columns inside the border. */
-export function cardLines(fs: FleetServer, width: number, height: number, now: number, look: Look): string[] {
+function cardLines(fs: FleetServer, width: number, height: number, now: number, look: Look): string[] {
   const stale = isStale(fs.server, now);
   const latest = fs.server.latest;
   const memPct = latest && latest.memoryTotalBytes > 0 ? (latest.memoryUsedBytes / latest.memoryTotalBytes) * 100 : undefined;

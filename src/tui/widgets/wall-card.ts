@@ -60,7 +60,7 @@ export function inTrouble(fs: FleetServer): boolean {
 }
 
 /** The biggest digits that fit `metricsShown` numbers side by side in `width` and the rows in `height`. */
-export function wallScale(width: number, height: number, metricsShown: number, glyphs: Glyphs): number {
+function wallScale(width: number, height: number, metricsShown: number, glyphs: Glyphs): number {
   const column = Math.floor(width / metricsShown);
   let scale = 1;
   while (scale < MOST_SCALE && glyphs.unicode
