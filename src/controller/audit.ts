@@ -16,6 +16,8 @@ export class AuditLog extends EventEmitter<{ entry: [AuditEntry] }> {
     private readonly changed: () => void,
   ) {
     super();
+    // One listener per fleet watcher: every dashboard and CLI watching, however many.
+    this.setMaxListeners(0);
   }
 
   /** Runs `act` for `who`, records the outcome, and passes its result or error through. */

@@ -39,4 +39,22 @@ describe('AuditLog', () => {
     expect(all[0]!.target).toBe(`w${AUDIT_HISTORY + 24}`);
     expect(all.at(-1)!.target).toBe('w25');
   });
+
+  it('tells every watcher of each entry, however many watch, without a listener-leak warning', async () => {
+    const audit = new AuditLog(await Store.open({ file: storeFile() }), () => undefined);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const heard = Array.from({ length: 50 }, () => [] as string[]);
+      for (const h of heard) audit.on('entry', (e) => h.push(e.target));
+      await audit.record('carol', 'route.weight', 'web: v2=40', () => undefined);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(heard.every((h) => h.length === 1 && h[0] === 'web: v2=40')).toBe(true);
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
