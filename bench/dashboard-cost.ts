@@ -136,7 +136,7 @@ function onPath(name: string): string | undefined {
  * gtop's bin script: $YARD_BENCH_GTOP (the script, or a directory holding node_modules/gtop),
  * then the project's node_modules, then `gtop` on PATH. Run with this Node, so the pid is node's.
  */
-export function findGtop(): string | undefined {
+function findGtop(): string | undefined {
   const fromPackage = (pkgJson: string): string | undefined => {
     try {
       const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { bin?: string | Record<string, string> };

@@ -29,7 +29,7 @@ export interface PtyOptions {
 const HOST_VARS = /^(NO_COLOR|FORCE_COLOR|TERM|COLORTERM|TMUX|TMUX_PANE|COLUMNS|LINES|LANG|LANGUAGE|LC_\w+|XDG_\w+|NODE_ENV)$/;
 
 /** The host's environment without HOST_VARS, then a 256-colour UTF-8 xterm with no user config, then `extra`. */
-export function terminalEnv(extra: Record<string, string> = {}): Record<string, string> {
+function terminalEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !HOST_VARS.test(k)) env[k] = v;
   return { ...env, TERM: 'xterm-256color', LANG: 'C.UTF-8', XDG_CONFIG_HOME: '/nonexistent', ...extra };

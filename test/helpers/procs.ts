@@ -29,7 +29,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Thrown by a waitFor probe to end the wait at once: what it waits for can no longer happen (its process exited). */
-export class WaitEnded extends Error {}
+class WaitEnded extends Error {}
 
 export async function waitFor<T>(what: string | (() => string), probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;

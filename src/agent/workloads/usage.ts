@@ -44,9 +44,14 @@ function readProc(pid: number, file: string): Promise<string | undefined> {
   return readFile(`/proc/${pid}/${file}`, 'utf8').catch(() => undefined);
 }
 
-/** utime + stime; the command name (field 2) may hold spaces and parentheses, so count from the last ')'. */
-export function cpuTicks(stat: string): number | undefined {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+/** The fields of a /proc/PID/stat line from field 3 (state) on: the command name (field 2) may hold spaces and parentheses, so count from the last ')'. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime. */
+function cpuTicks(stat: string): number | undefined {
+  const fields = statFields(stat);
   // fields[0] is field 3 (state): utime and stime are fields 14 and 15.
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
@@ -79,12 +84,6 @@ async function stopPending(pid: number): Promise<boolean> {
   return masks.some((mask) => (mask & SIGSTOP_BIT) !== 0n);
 }
 
-/** Field 3 (state) and field 5 (process group) of a /proc/PID/stat line, counted from the last ')' (the command name may hold spaces or parens). */
-function statFields(stat: string): { state: string; group: number } {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', group: Number(fields[2]) };
-}
-
 /** Whether a process in `state` runs no more of its own code once frozen: stopped, exited, or in D with SIGSTOP pending. */
 async function frozen(pid: number, state: string): Promise<boolean> {
   if (state === 'T' || state === 't' || state === 'Z' || state === 'X') return true;
@@ -98,8 +97,9 @@ async function runningMembers(group: number): Promise<string[]> {
     pids.map(async (pid) => {
       const stat = await readProc(pid, 'stat');
       if (!stat) return undefined;
-      const { state, group: of } = statFields(stat);
-      return of === group && !(await frozen(pid, state)) ? state : undefined;
+      // Field 3 is the state, field 5 the process group.
+      const [state = '', , of] = statFields(stat);
+      return Number(of) === group && !(await frozen(pid, state)) ? state : undefined;
     }),
   );
   return states.filter((state): state is string => state !== undefined);
@@ -123,7 +123,7 @@ export async function waitForStop(pid: number, stop: () => void, timeoutMs = STO
       nextStop = Date.now() + RESTOP_EVERY_MS;
     }
     const stat = await readProc(pid, 'stat');
-    const { state } = statFields(stat ?? '');
+    const state = statFields(stat ?? '')[0] ?? '';
     if (!stat || state === 'Z' || state === 'X') return 'gone';
     // The leader first, as it is one read; the whole group (a scan of /proc) only once it is frozen.
     const running = (await frozen(pid, state)) ? await runningMembers(pid) : [state];
