@@ -103,4 +103,29 @@ describe('workloads from the dashboard and yard run, on a real agent', () => {
     await waitFor('ticker2 gone', () => (state('ticker2') ? undefined : true), 10_000);
     expect(ended).toBeUndefined();
   }, 60_000);
+
+  it('the Events view shows an exit with its code and the audit entry of the run, embedded and attached', async () => {
+    const embedded = openHeadless(registryFleetSource(controller, controller.address, 'test-operator'), { cols: 120, rows: 30 });
+    const watcher = new RemoteFleet({ address: controller.socketAddress, from: 'test' });
+    try {
+      await watcher.ready(10_000);
+      const attached = openHeadless(watcher, { cols: 120, rows: 30 });
+      try {
+        await embedded.press('e');
+        await attached.press(':', ...'events', KEY.enter);
+        const r = await runYard(['run', '--on', 'h1', '--name', 'boom-again', '--data-dir', ctlDir, '--', 'sh', '-c', 'exit 3']);
+        expect(r.code, r.stderr).toBe(1);
+        for (const h of [embedded, attached]) {
+          const text = await h.waitFor(/boom-again +exited 3 on h1/, 10_000);
+          expect(text).toMatch(/\d\d:\d\d:\d\d +workload +boom-again +exited 3 on h1 \(new\)/);
+          expect(text).toMatch(/audit +boom-again on h1 +\S+: workload\.run/);
+        }
+      } finally {
+        attached.close();
+      }
+    } finally {
+      embedded.close();
+      watcher.close();
+    }
+  }, 60_000);
 });

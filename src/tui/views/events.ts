@@ -51,16 +51,8 @@ export class EventsView extends ListView<FleetEvent> {
   }
 
   protected draw(width: number, height: number): void {
-    const filter = this.filter();
-    this.table.show({ left: 0, top: 0, width, height }, {
-      label: `Events (${this.rows.length}, newest first)`,
-      columns: this.columns,
-      rows: this.rows,
-      // A wall shows no selection.
-      selected: this.ctx.wall ? -1 : this.cursor.index(this.rows),
-      focused: !this.ctx.wall,
-      empty: filter === '' ? 'No events since the dashboard started: state changes, exits, migrations, route changes and audit entries show here as they happen.' : `No event matches "${filter}". Esc clears the filter.`,
-    });
+    const none = 'No events since the dashboard started: state changes, exits, migrations, route changes and audit entries show here as they happen.';
+    this.table.show({ left: 0, top: 0, width, height }, this.tableData(`Events (${this.rows.length}, newest first)`, this.columns, none, 'event'));
   }
 
   protected clear(): void {

@@ -1,4 +1,6 @@
 import type { BindingSpec, KeyContext } from '../keymap.js';
+import type { Column } from '../render/columns.js';
+import type { TableData } from '../widgets/table.js';
 import type { ListCursor } from './list-cursor.js';
 import type { View, ViewContext, ViewName } from './view.js';
 
@@ -73,6 +75,22 @@ export abstract class ListView<T> implements View {
   /** The `/` filter in force in this view ("" for none). */
   protected filter(): string {
     return this.ctx.state.filters[this.name];
+  }
+
+  /**
+   * The rows as a table shows them (a wall without a selection), and what it says when there
+   * are none: `none` with no filter, else that nothing matches (the `noun`, "workload").
+   */
+  protected tableData(label: string, columns: readonly Column<T>[], none: string, noun: string): TableData<T> {
+    const filter = this.filter();
+    return {
+      label,
+      columns,
+      rows: this.rows,
+      selected: this.ctx.wall ? -1 : this.cursor.index(this.rows),
+      focused: !this.ctx.wall,
+      empty: filter === '' ? none : `No ${noun} matches "${filter}". Esc clears the filter.`,
+    };
   }
 
   /** The selected row of the rows the filter lets through now (not those of the last frame). */

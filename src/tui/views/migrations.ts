@@ -58,15 +58,7 @@ export class MigrationsView extends ListView<Migration> {
     this.showingDetails = false;
     this.details.hide();
     const live = this.ctx.source.migrations().filter((x) => !migrationDone(x.phase)).length;
-    const filter = this.filter();
-    this.table.show(rect, {
-      label: `Migrations (${live} live, ${this.rows.length} shown)`,
-      columns: this.columns,
-      rows: this.rows,
-      selected,
-      focused: true,
-      empty: filter === '' ? 'No migrations yet: m on a workload starts one.' : `No migration matches "${filter}". Esc clears the filter.`,
-    });
+    this.table.show(rect, this.tableData(`Migrations (${live} live, ${this.rows.length} shown)`, this.columns, 'No migrations yet: v on a workload starts one.', 'migration'));
   }
 
   protected clear(): void {

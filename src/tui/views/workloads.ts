@@ -41,16 +41,7 @@ export class WorkloadsView extends ListView<Workload> {
   }
 
   protected draw(width: number, height: number): void {
-    const filter = this.filter();
-    this.table.show({ left: 0, top: 0, width, height }, {
-      label: `Workloads (${this.rows.length})`,
-      columns: this.columns,
-      rows: this.rows,
-      // A wall shows no selection.
-      selected: this.ctx.wall ? -1 : this.cursor.index(this.rows),
-      focused: !this.ctx.wall,
-      empty: filter === '' ? 'No workloads yet: yard run starts one on a server.' : `No workload matches "${filter}". Esc clears the filter.`,
-    });
+    this.table.show({ left: 0, top: 0, width, height }, this.tableData(`Workloads (${this.rows.length})`, this.columns, 'No workloads yet: yard run starts one on a server.', 'workload'));
   }
 
   protected clear(): void {
