@@ -88,7 +88,7 @@ export function serversTable(servers: Server[], now = Date.now()): string {
       s.name,
       stateName(s.state),
       pctText(l?.cpuPct, unknown),
-      pctText(l && l.memoryTotalBytes ? (l.memoryUsedBytes / l.memoryTotalBytes) * 100 : undefined, unknown),
+      pctText(l?.memoryTotalBytes ? (l.memoryUsedBytes / l.memoryTotalBytes) * 100 : undefined, unknown),
       gpusCell(s),
       s.lastSeenMs ? agoText(now - s.lastSeenMs) : 'never',
       Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',

@@ -11,7 +11,7 @@ function cutOutsideNumber(chars: readonly string[], at: number): number {
   if (at <= 0 || at >= chars.length || !/[\d.,]/.test(chars[at]!) || !/[\d.,]/.test(chars[at - 1]!)) return at;
   let start = at;
   while (start > 0 && /[\d.,/]/.test(chars[start - 1]!)) start--;
-  return start === 0 || /[\s(=:\[]/.test(chars[start - 1]!) ? start : at;
+  return start === 0 || /[\s(=:[]/.test(chars[start - 1]!) ? start : at;
 }
 
 /**

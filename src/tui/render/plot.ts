@@ -57,9 +57,9 @@ export function plot(series: readonly (readonly number[])[], cols: number, rows:
   });
 
   if (braille) {
-    bits.forEach((row, r) => row.forEach((b, c) => {
-      if (b !== 0) grid[r]![c]!.ch = String.fromCharCode(0x2800 + b);
-    }));
+    for (const [r, row] of bits.entries()) {
+      for (const [c, b] of row.entries()) if (b !== 0) grid[r]![c]!.ch = String.fromCharCode(0x2800 + b);
+    }
   }
   return grid;
 }
