@@ -113,7 +113,7 @@ describe('yard migrate, from a script, through controller restarts (relative dat
 
     const r = await watching;
     const final = await api.waitForMigrationEnd(m.id);
-    expect(r.stderr).toMatch(/lost the controller \(.*\) while migration .* was checkpointing; it goes on there: reconnecting for up to 90 s/);
+    expect(r.stderr).toMatch(/lost the controller \(.*\) while migration .* was checkpointing; it goes on there: reconnecting for up to 90s/);
     expect(r.stderr).toMatch(/reconnected to the controller at /);
     expect([0, 3, 4]).toContain(r.code);
     expect(r.code).toBe(exitCodeForPhase(final.phase));
@@ -132,7 +132,7 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     const r = await watching;
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/could not reach the controller for \d\.\d s .*migration .* of slow-x was checkpointing, and how it ends is unknown: once the controller is back, `yard ps` shows where slow-x runs/);
+    expect(r.stderr).toMatch(/could not reach the controller for \d\.\d\d s .*migration .* of slow-x was checkpointing, and how it ends is unknown: once the controller is back, `yard ps` shows where slow-x runs/);
     await startCtl();
     expect(migrationDone((await api.waitForMigrationEnd(m.id)).phase)).toBe(true);
   });

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { ServiceError } from '@grpc/grpc-js';
 import { YardError, errorMessage } from '../../core/errors.js';
+import { durationText, settingText } from '../../core/format/time.js';
 import { printable, printableJson } from '../../core/printable.js';
 import { MigrationStrategy, migrationDone, phaseWords, strategies, type Migration } from '../../core/workload.js';
 import type { ControllerTarget } from '../client.js';
@@ -195,7 +196,7 @@ async function follow(connect: Connect, first: Migration, view: Progress, reconn
       try {
         const { target, c } = await connect();
         watched = await watchOnce(c, target, first.id, errorDetailOf, (m) => {
-          if (lostSinceMs !== undefined) view.note(`reconnected to the controller at ${target.address} after ${((Date.now() - lostSinceMs) / 1000).toFixed(1)} s; migration ${m.id} is ${phaseWords(m.phase)}`);
+          if (lostSinceMs !== undefined) view.note(`reconnected to the controller at ${target.address} after ${durationText(Date.now() - lostSinceMs)}; migration ${m.id} is ${phaseWords(m.phase)}`);
           lostSinceMs = undefined;
           attempt = 0;
           view.update(m);
@@ -211,11 +212,11 @@ async function follow(connect: Connect, first: Migration, view: Progress, reconn
       const now = Date.now();
       if (lostSinceMs === undefined) {
         lostSinceMs = now;
-        view.note(`lost the controller (${why}) while migration ${last.id} was ${phaseWords(last.phase)}; it goes on there: reconnecting for up to ${formatSeconds(reconnectMs)}`);
+        view.note(`lost the controller (${why}) while migration ${last.id} was ${phaseWords(last.phase)}; it goes on there: reconnecting for up to ${settingText(reconnectMs)}`);
       } else if (now - lostSinceMs >= reconnectMs) {
         throw new YardError(
           'CONTROLLER_LOST',
-          `could not reach the controller for ${formatSeconds(now - lostSinceMs)} (${why}); migration ${last.id} of ${last.workload} was ${phaseWords(last.phase)}, and how it ends is unknown: once the controller is back, \`yard ps\` shows where ${last.workload} runs`,
+          `could not reach the controller for ${durationText(now - lostSinceMs)} (${why}); migration ${last.id} of ${last.workload} was ${phaseWords(last.phase)}, and how it ends is unknown: once the controller is back, \`yard ps\` shows where ${last.workload} runs`,
         );
       }
       await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2000, Math.max(0, (lostSinceMs ?? now) + reconnectMs - now))));
@@ -257,6 +258,3 @@ function startedText(m: Migration, names: Names): string {
   return printable(line) + '\n';
 }
 
-function formatSeconds(ms: number): string {
-  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-}
