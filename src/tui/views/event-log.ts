@@ -101,13 +101,8 @@ export class EventLog {
 
   private workload(name: string): void {
     const w = this.source.workloads().find((x) => x.spec?.name === name);
+    if (!w) return this.removed('workload', this.workloads, name);
     const was = this.workloads.get(name);
-    if (!w) {
-      if (was === undefined) return;
-      this.workloads.delete(name);
-      this.add('workload', name, 'removed', false);
-      return;
-    }
     const state = stateWithExit(w);
     if (was === state) return;
     this.workloads.set(name, state);
@@ -130,13 +125,8 @@ export class EventLog {
 
   private route(name: string): void {
     const r = this.source.routes().find((x) => x.status.route?.name === name);
+    if (!r) return this.removed('route', this.routes, name);
     const was = this.routes.get(name);
-    if (!r) {
-      if (was === undefined) return;
-      this.routes.delete(name);
-      this.add('route', name, 'removed', false);
-      return;
-    }
     const revision = r.status.route?.revision ?? 0;
     if (was === revision) return;
     this.routes.set(name, revision);
@@ -149,6 +139,11 @@ export class EventLog {
   private audit(entry: AuditEntry): void {
     const outcome = entry.ok ? '' : ` failed: ${entry.error}`;
     this.add('audit', entry.target, `${entry.who}: ${entry.action}${outcome}`, !entry.ok, entry.atMs);
+  }
+
+  /** A workload or route the source no longer has: removed, if it was known. */
+  private removed(kind: EventKind, known: Map<string, unknown>, name: string): void {
+    if (known.delete(name)) this.add(kind, name, 'removed', false);
   }
 
   private add(kind: EventKind, subject: string, text: string, alarm: boolean, atMs = this.now()): void {

@@ -1,5 +1,4 @@
 import type { BindingSpec } from '../keymap.js';
-import { textFilter } from '../filter.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
 import { clock } from '../widgets/header.js';
@@ -43,11 +42,7 @@ export class EventsView extends ListView<FleetEvent> {
   }
 
   protected current(): readonly FleetEvent[] {
-    const all = this.log.list();
-    const text = this.filter();
-    if (text === '') return all;
-    const keep = textFilter(text);
-    return all.filter((e) => keep({ names: [e.kind, e.subject, e.text], labels: {} }));
+    return this.matching(this.log.list(), (e) => ({ names: [e.kind, e.subject, e.text], labels: {} }));
   }
 
   protected draw(width: number, height: number): void {

@@ -1,3 +1,4 @@
+import { textFilter, type Filterable } from '../filter.js';
 import type { BindingSpec, KeyContext } from '../keymap.js';
 import type { Column } from '../render/columns.js';
 import type { TableData } from '../widgets/table.js';
@@ -75,6 +76,14 @@ export abstract class ListView<T> implements View {
   /** The `/` filter in force in this view ("" for none). */
   protected filter(): string {
     return this.ctx.state.filters[this.name];
+  }
+
+  /** The rows of `all` the view's `/` filter lets through, matched on what `fields` says of each. */
+  protected matching(all: readonly T[], fields: (row: T) => Filterable): readonly T[] {
+    const text = this.filter();
+    if (text === '') return all;
+    const keep = textFilter(text);
+    return all.filter((row) => keep(fields(row)));
   }
 
   /**

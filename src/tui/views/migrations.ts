@@ -1,5 +1,4 @@
 import { migrationDone, migrationPhases, phaseWords, strategies, type Migration } from '../../core/workload.js';
-import { textFilter } from '../filter.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
 import { serverName } from '../render/migration.js';
@@ -11,17 +10,6 @@ import { migrationColumns } from './migration-columns.js';
 import { migrationDetails } from './migration-details.js';
 import type { BindingSpec } from '../keymap.js';
 import { onView, type ViewContext, type ViewName, type ViewUi } from './view.js';
-
-function filtered(ctx: ViewContext): readonly Migration[] {
-  const all = ctx.source.migrations();
-  const text = ctx.state.filters.migrations;
-  if (text === '') return all;
-  const keep = textFilter(text);
-  return all.filter((m) => keep({
-    names: [m.id, m.workload, serverName(ctx.source, m.sourceServerId), serverName(ctx.source, m.targetServerId), migrationPhases.name(m.phase), strategies.name(m.strategy), m.error],
-    labels: {},
-  }));
-}
 
 /** Live migrations and their history, newest first; Enter shows one in detail, c cancels a live one. */
 export class MigrationsView extends ListView<Migration> {
@@ -42,8 +30,13 @@ export class MigrationsView extends ListView<Migration> {
     this.columns = migrationColumns({ source: ctx.source, look: this.look, now: ctx.now });
   }
 
+  /** By id, workload, either server, phase, strategy or error. */
   protected current(): readonly Migration[] {
-    return filtered(this.ctx);
+    const { source } = this.ctx;
+    return this.matching(source.migrations(), (m) => ({
+      names: [m.id, m.workload, serverName(source, m.sourceServerId), serverName(source, m.targetServerId), migrationPhases.name(m.phase), strategies.name(m.strategy), m.error],
+      labels: {},
+    }));
   }
 
   protected draw(width: number, height: number): void {

@@ -1,5 +1,4 @@
 import { strategies, workloadStates, type Workload } from '../../core/workload.js';
-import { textFilter } from '../filter.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
 import { Table } from '../widgets/table.js';
@@ -8,18 +7,6 @@ import { ListView } from './list-view.js';
 import type { BindingSpec } from '../keymap.js';
 import type { ViewContext, ViewName } from './view.js';
 import { workloadColumns } from './workload-columns.js';
-
-/** The workloads the Workloads view's filter lets through: by name, server, state, strategy, command or label. */
-function filteredWorkloads(ctx: ViewContext): readonly Workload[] {
-  const all = ctx.source.workloads();
-  const text = ctx.state.filters.workloads;
-  if (text === '') return all;
-  const keep = textFilter(text);
-  return all.filter((w) => keep({
-    names: [w.spec?.name ?? '', ctx.source.get(w.serverId)?.server.name ?? w.serverId, workloadStates.name(w.state), strategies.name(w.spec?.strategy ?? 0), w.spec?.command ?? ''],
-    labels: w.spec?.labels ?? {},
-  }));
-}
 
 /** Every workload in the fleet, one row each; Enter opens its server, v migrates it, t/s/C-r/C-d tail, stop, restart and remove it. */
 export class WorkloadsView extends ListView<Workload> {
@@ -36,8 +23,13 @@ export class WorkloadsView extends ListView<Workload> {
     this.columns = workloadColumns({ source: ctx.source, look, now: ctx.now });
   }
 
+  /** By name, server, state, strategy, command or label. */
   protected current(): readonly Workload[] {
-    return filteredWorkloads(this.ctx);
+    const { source } = this.ctx;
+    return this.matching(source.workloads(), (w) => ({
+      names: [w.spec?.name ?? '', source.get(w.serverId)?.server.name ?? w.serverId, workloadStates.name(w.state), strategies.name(w.spec?.strategy ?? 0), w.spec?.command ?? ''],
+      labels: w.spec?.labels ?? {},
+    }));
   }
 
   protected draw(width: number, height: number): void {
