@@ -1,4 +1,5 @@
 import type { TargetFit } from '../../core/fleet.js';
+import { bytesText } from '../../core/format/bytes.js';
 import { targetScore } from '../../core/target-score.js';
 import { ServerState, type Server } from '../../core/types.js';
 import { MigrationStrategy, strategies, type PreflightCheck, type Workload } from '../../core/workload.js';
@@ -45,7 +46,7 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   const need = Math.max(MIN_FREE_BYTES, (workload.rssBytes ?? 0) * 1.2);
   if (strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART) checks.push(check('disk', true, 'restart moves no state'));
   else if (free === undefined) checks.push(check('disk', false, `${target.name} has not reported its free disk yet`));
-  else checks.push(check('disk', free >= need, `${gib(free)} free on ${target.name}, ${gib(need)} needed`));
+  else checks.push(check('disk', free >= need, `${bytesText(free)} free on ${target.name}, ${bytesText(need)} needed`));
 
   const wantGpu = workload.gpuMemoryMib;
   if (!wantGpu) checks.push(check('gpu-memory', true, 'the workload uses no GPU memory'));
@@ -70,8 +71,4 @@ export function rankTargets(registry: Registry, workload: Workload, source: Serv
       return { serverId: s.id, name: s.name, eligible: failed.length === 0, score: failed.length ? 0 : targetScore(s), reasons: failed.map((c) => c.reason) };
     })
     .sort((a, b) => Number(b.eligible) - Number(a.eligible) || b.score - a.score || a.name.localeCompare(b.name));
-}
-
-function gib(bytes: number): string {
-  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 }
