@@ -1,5 +1,5 @@
 import { keyLabel, keysLabel } from './key-names.js';
-import { VIEW_BINDINGS, type ViewName } from './views/index.js';
+import { VIEW_BINDINGS, VIEW_NAMES, VIEWS as VIEW_ENTRIES, type ViewName } from './views/index.js';
 import type { View, ViewUi } from './views/view.js';
 
 /** The wizard's steps, as key contexts: each answers to its own keys. */
@@ -88,19 +88,18 @@ export interface KeyBinding extends BindingSpec {
 export type Keymap = readonly KeyBinding[];
 
 /** Where view keys apply: every view, and the parts of one that take keys of their own (a pane, details). */
-const VIEWS: readonly KeyContext[] = [...new Set(VIEW_BINDINGS.flatMap((b) => b.when))];
+const VIEW_CONTEXTS: readonly KeyContext[] = [...new Set(VIEW_BINDINGS.flatMap((b) => b.when))];
 const WIZARD: readonly KeyContext[] = ['wizard', 'preflight', 'confirm', 'progress', 'result'];
-const ANYWHERE: readonly KeyContext[] = [...VIEWS, ...WIZARD, 'filter', 'command', 'help', 'ask', 'input', 'logs'];
+const ANYWHERE: readonly KeyContext[] = [...VIEW_CONTEXTS, ...WIZARD, 'filter', 'command', 'help', 'ask', 'input', 'logs'];
 
 /** The keys that mean the same wherever they work: switching views, prompts, overlays, the wizard. */
 const GLOBAL: readonly BindingSpec[] = [
   // Switching views, from any view.
-  { name: 'show-fleet', keys: ['f', '1'], description: 'show the Fleet view', when: VIEWS, where: 'any view', action: (a) => a.showView('fleet') },
-  { name: 'show-workloads', keys: ['w', '2'], description: 'show the Workloads view', when: VIEWS, where: 'any view', action: (a) => a.showView('workloads') },
-  { name: 'show-migrations', keys: ['S-m', '3'], description: 'show the Migrations view', when: VIEWS, where: 'any view', action: (a) => a.showView('migrations') },
-  { name: 'show-routes', keys: ['S-r', '4'], description: 'show the Routes view', when: VIEWS, where: 'any view', action: (a) => a.showView('routes') },
-  { name: 'show-events', keys: ['e', '5'], description: 'show the Events view', when: VIEWS, where: 'any view', action: (a) => a.showView('events') },
-  { name: 'command', keys: [':'], description: 'command line (:fleet, :server NAME, :theme NAME, :migrate NAME, :q; Tab completes, Up recalls)', when: VIEWS, where: 'any view', hint: 'command', action: (a) => a.startCommand() },
+  ...VIEW_NAMES.flatMap((name): BindingSpec[] => {
+    const { title, keys } = VIEW_ENTRIES[name];
+    return keys ? [{ name: `show-${name}`, keys, description: `show the ${title} view`, when: VIEW_CONTEXTS, where: 'any view', action: (a) => a.showView(name) }] : [];
+  }),
+  { name: 'command', keys: [':'], description: 'command line (:fleet, :server NAME, :theme NAME, :migrate NAME, :q; Tab completes, Up recalls)', when: VIEW_CONTEXTS, where: 'any view', hint: 'command', action: (a) => a.startCommand() },
   // The migration wizard.
   { name: 'down', keys: ['j', 'down'], description: 'next choice (skips hosts that cannot take it)', when: ['wizard'], hint: 'choose', action: (a) => a.wizardMove(1) },
   { name: 'up', keys: ['k', 'up'], description: 'previous choice', when: ['wizard'], action: (a) => a.wizardMove(-1) },
@@ -145,8 +144,8 @@ const GLOBAL: readonly BindingSpec[] = [
   { name: 'page-down', keys: ['pagedown', 'space'], description: 'scroll help a page down', when: ['help'], wall: true, action: (a) => a.page(1) },
   { name: 'page-up', keys: ['pageup'], description: 'scroll help a page up', when: ['help'], wall: true, action: (a) => a.page(-1) },
   // Everywhere.
-  { name: 'help', keys: ['?'], description: 'show or hide this help', when: [...VIEWS, ...WIZARD, 'help'], where: 'views, wizard, help', hint: 'help', wall: true, action: (a) => a.toggleHelp() },
-  { name: 'quit', keys: ['q'], description: 'quit', when: VIEWS, where: 'any view', hint: 'quit', wall: true, action: (a) => a.quit() },
+  { name: 'help', keys: ['?'], description: 'show or hide this help', when: [...VIEW_CONTEXTS, ...WIZARD, 'help'], where: 'views, wizard, help', hint: 'help', wall: true, action: (a) => a.toggleHelp() },
+  { name: 'quit', keys: ['q'], description: 'quit', when: VIEW_CONTEXTS, where: 'any view', hint: 'quit', wall: true, action: (a) => a.quit() },
   { name: 'quit-anywhere', keys: ['C-c'], description: 'quit from anywhere', when: ANYWHERE, where: 'anywhere', fixed: true, wall: true, action: (a) => a.quit() },
   { name: 'redraw', keys: ['C-l'], description: 'repaint the whole screen', when: ANYWHERE, where: 'anywhere', fixed: true, wall: true, action: (a) => a.redraw() },
 ];
@@ -196,13 +195,11 @@ export function keyClashes(keymap: Keymap): KeyClash[] {
 }
 
 /** Keys that mean one thing in every view (k9s): switching views, the prompts, help and quit. */
-export const GLOBAL_KEYS: readonly string[] = ['f', 'w', 'S-m', 'S-r', 'e', '1', '2', '3', '4', '5', '/', ':', '?', 'q'];
+export const GLOBAL_KEYS: readonly string[] = [...VIEW_NAMES.flatMap((name) => VIEW_ENTRIES[name].keys ?? []), '/', ':', '?', 'q'];
 /** Keys that only ever move: the selection, the page, into and out of things. */
 export const MOVING_KEYS: readonly string[] = ['j', 'k', 'h', 'l', 'g', 'S-g', 'up', 'down', 'left', 'right', 'home', 'end', 'pageup', 'pagedown', 'enter', 'escape', 'tab'];
 /** What a moving key may do. */
 const MOVES = new Set(['down', 'up', 'left', 'right', 'first', 'last', 'page-down', 'page-up', 'open', 'back', 'clear-filter', 'next-pane']);
-/** The views and panes the rule holds in (prompts, the wizard and overlays have keys of their own). */
-const VIEW_CONTEXTS: readonly KeyContext[] = VIEWS;
 
 /** "M" for "m", "m" for "S-m": the key one Shift away, for letters. */
 function shiftPartner(key: string): string | undefined {
