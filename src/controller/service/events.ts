@@ -15,37 +15,35 @@ export type FleetEvent =
   | { kind: 'routeRemoved'; name: string }
   | { kind: 'audit'; entry: AuditEntry };
 
+interface Emitter<K extends string, F> {
+  on(event: K, f: F): unknown;
+  off(event: K, f: F): unknown;
+}
+
+/** Calls `f` on each `event`; returns the function that stops it. */
+function listen<K extends string, F>(emitter: Emitter<K, F>, event: K, f: F): () => void {
+  emitter.on(event, f);
+  return () => emitter.off(event, f);
+}
+
 /** Calls the listener on every fleet event; returns the function that stops it. */
 export const watchFleet = read({
   name: 'fleet.watch',
   role: 'viewer',
   act: (listener: (event: FleetEvent) => void, { parts }) => {
     const { registry, workloads, coordinator, router, audit } = parts;
-    const onServer = (server: Server) => listener({ kind: 'server', server });
-    const onSample = (serverId: string, sample: HostSample) => listener({ kind: 'sample', serverId, sample });
-    const onWorkload = (workload: KnownWorkload) => listener({ kind: 'workload', workload });
-    const onRemoved = (ref: { name: string; serverId: string }) => listener({ kind: 'workloadRemoved', ...ref });
-    const onMigration = (migration: Migration) => listener({ kind: 'migration', migration });
-    const onRoute = (status: RouteState) => listener({ kind: 'route', status });
-    const onRouteRemoved = (name: string) => listener({ kind: 'routeRemoved', name });
-    const onAudit = (entry: AuditEntry) => listener({ kind: 'audit', entry });
-    registry.on('server', onServer);
-    registry.on('sample', onSample);
-    workloads.on('workload', onWorkload);
-    workloads.on('removed', onRemoved);
-    coordinator.on('migration', onMigration);
-    router.on('route', onRoute);
-    router.on('removed', onRouteRemoved);
-    audit.on('entry', onAudit);
+    const stops = [
+      listen(registry, 'server', (server: Server) => listener({ kind: 'server', server })),
+      listen(registry, 'sample', (serverId: string, sample: HostSample) => listener({ kind: 'sample', serverId, sample })),
+      listen(workloads, 'workload', (workload: KnownWorkload) => listener({ kind: 'workload', workload })),
+      listen(workloads, 'removed', (ref: { name: string; serverId: string }) => listener({ kind: 'workloadRemoved', ...ref })),
+      listen(coordinator, 'migration', (migration: Migration) => listener({ kind: 'migration', migration })),
+      listen(router, 'route', (status: RouteState) => listener({ kind: 'route', status })),
+      listen(router, 'removed', (name: string) => listener({ kind: 'routeRemoved', name })),
+      listen(audit, 'entry', (entry: AuditEntry) => listener({ kind: 'audit', entry })),
+    ];
     return () => {
-      registry.off('server', onServer);
-      registry.off('sample', onSample);
-      workloads.off('workload', onWorkload);
-      workloads.off('removed', onRemoved);
-      coordinator.off('migration', onMigration);
-      router.off('route', onRoute);
-      router.off('removed', onRouteRemoved);
-      audit.off('entry', onAudit);
+      for (const stop of stops) stop();
     };
   },
 });

@@ -1,5 +1,5 @@
 import { migrationDone, type Migration, type MigrationStrategy } from '../../core/workload.js';
-import { change, read } from './operation.js';
+import { change, changeOne, read, readAll } from './operation.js';
 import { nameOf } from './servers.js';
 
 /** Ranks the targets of a workload's move, and checks the one given (if any). */
@@ -17,19 +17,10 @@ export const startMigration = change({
   act: ({ workload, target, strategy }, { parts, caller }) => parts.coordinator.start(workload, target, strategy, caller.name),
 });
 
-export const cancelMigration = change({
-  name: 'migration.cancel',
-  role: 'operator',
-  target: (id: string) => id,
-  act: (id, { parts }) => parts.coordinator.cancel(id),
-});
+export const cancelMigration = changeOne('migration.cancel', (id, { parts }) => parts.coordinator.cancel(id));
 
 /** Live migrations and recent history, newest first. */
-export const listMigrations = read({
-  name: 'migration.list',
-  role: 'viewer',
-  act: (_: undefined, { parts }) => parts.coordinator.list(),
-});
+export const listMigrations = readAll('migration.list', ({ parts }) => parts.coordinator.list());
 
 /**
  * Tells `listener` the migration (by id or id prefix) now and at each change, until it ends or

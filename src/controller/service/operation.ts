@@ -44,3 +44,13 @@ export function change<In, Out, Checked>(op: Omit<Change<In, Out, Checked>, 'kin
 export function change<In, Out, Checked>(op: Omit<Change<In, Out, Checked>, 'kind' | 'validate'> & { validate?: (input: In) => Checked }): Change<In, Out, Checked> {
   return { kind: 'change', validate: asGiven as (input: In) => Checked, ...op };
 }
+
+/** A change to the one thing its input names, which is also what the audit line says it acted on. */
+export function changeOne<Out>(name: string, act: (target: string, ctx: Context) => Out | Promise<Out>, validate: (input: string) => string = asGiven): Change<string, Out> {
+  return { kind: 'change', name, role: 'operator', validate, target: asGiven, act };
+}
+
+/** A read of everything of one kind (it takes no input). */
+export function readAll<Out>(name: string, act: (ctx: Context) => Out): Read<undefined, Out> {
+  return { kind: 'read', name, role: 'viewer', validate: asGiven, act: (_, ctx) => act(ctx) };
+}

@@ -3,7 +3,7 @@ import type { Route } from '../../core/route.js';
 import { PromotionState, type PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 import { ROUTE_CHANGE_HISTORY } from '../store.js';
 import { parseApplyRoutes, parseDrain, parsePromote, parseRouteChanges, parseServiceRequest, parseSetWeights } from '../../core/schema/route-change.js';
-import { change, read } from './operation.js';
+import { change, changeOne, read, readAll, type Context } from './operation.js';
 
 type Weights = { service: string; weights: Record<string, number> };
 type Drain = { service: string; backend: string; deadlineMs: number };
@@ -12,11 +12,7 @@ type Promotion = { service: string; version: string; steps: number[]; intervalMs
 /** Audit targets are one line of bounded length, however many routes or versions a call names. */
 const line = (text: string) => text.slice(0, 256);
 
-export const listRoutes = read({
-  name: 'route.list',
-  role: 'viewer',
-  act: (_: undefined, { parts }) => parts.router.list(),
-});
+export const listRoutes = readAll('route.list', ({ parts }) => parts.router.list());
 
 export const applyRoutes = change({
   name: 'route.apply',
@@ -26,13 +22,11 @@ export const applyRoutes = change({
   act: ({ routes, dryRun }, { parts, caller }) => parts.router.apply(routes, caller.name, dryRun),
 });
 
-export const deleteRoute = change({
-  name: 'route.delete',
-  role: 'operator',
-  validate: (service: string) => parseServiceRequest({ service }, 'delete'),
-  target: (service: string) => service,
-  act: (service: string, { parts, caller }) => parts.router.delete(service, caller.name),
-});
+/** A change to a service's whole table, named by the service alone. */
+const serviceChange = <Out>(action: 'delete' | 'rollback', act: (service: string, ctx: Context) => Promise<Out>) =>
+  changeOne(`route.${action}`, act, (service) => parseServiceRequest({ service }, action));
+
+export const deleteRoute = serviceChange('delete', (service, { parts, caller }) => parts.router.delete(service, caller.name));
 
 export const setRouteWeights = change({
   name: 'route.weight',
@@ -42,13 +36,7 @@ export const setRouteWeights = change({
   act: ({ service, weights }: Weights, { parts, caller }) => parts.router.setWeights(service, weights, caller.name),
 });
 
-export const rollbackRoute = change({
-  name: 'route.rollback',
-  role: 'operator',
-  validate: (service: string) => parseServiceRequest({ service }, 'rollback'),
-  target: (service: string) => service,
-  act: (service: string, { parts, caller }) => parts.router.rollback(service, caller.name),
-});
+export const rollbackRoute = serviceChange('rollback', (service, { parts, caller }) => parts.router.rollback(service, caller.name));
 
 export const drainBackend = change({
   name: 'route.drain',

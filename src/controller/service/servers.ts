@@ -2,7 +2,7 @@ import { YardError } from '../../core/errors.js';
 import { ServerState, type Server } from '../../core/types.js';
 import type { OverviewResponse } from '../../gen/switchyard/v1/control.js';
 import type { ServerRecord } from '../registry.js';
-import { read } from './operation.js';
+import { read, readAll } from './operation.js';
 import type { ServiceParts } from './parts.js';
 
 export function byName(a: Server, b: Server): number {
@@ -26,11 +26,7 @@ export function nameOf(parts: Pick<ServiceParts, 'registry'>, idOrName: string):
 }
 
 /** Every server with its recent readings, by name. */
-export const listServers = read({
-  name: 'server.list',
-  role: 'viewer',
-  act: (_: undefined, { parts }) => parts.registry.list().sort((a, b) => byName(a.server, b.server)),
-});
+export const listServers = readAll('server.list', ({ parts }) => parts.registry.list().sort((a, b) => byName(a.server, b.server)));
 
 /** One server by id or name; undefined when there is none. */
 export const findServer = read({
@@ -40,35 +36,31 @@ export const findServer = read({
 });
 
 /** The fleet in numbers: servers by state, GPUs, mean CPU, memory and GPU memory of those reporting. */
-export const overview = read({
-  name: 'server.overview',
-  role: 'viewer',
-  act: (_: undefined, { parts }): OverviewResponse => {
-    const o: OverviewResponse = {
-      ...parts.about,
-      serversTotal: 0, serversOnline: 0, serversDegraded: 0, serversDisconnected: 0, serversDown: 0,
-      gpusTotal: 0, cpuPctMean: 0, memoryUsedBytes: 0, memoryTotalBytes: 0, gpuMemoryUsedMib: 0, gpuMemoryTotalMib: 0,
-    };
-    let reporting = 0;
-    for (const { server } of parts.registry.list()) {
-      o.serversTotal++;
-      if (server.state === ServerState.SERVER_STATE_ONLINE) o.serversOnline++;
-      else if (server.state === ServerState.SERVER_STATE_DEGRADED) o.serversDegraded++;
-      else if (server.state === ServerState.SERVER_STATE_DISCONNECTED) o.serversDisconnected++;
-      else if (server.state === ServerState.SERVER_STATE_DOWN) o.serversDown++;
-      o.gpusTotal += server.capabilities?.gpus.length ?? 0;
-      const s = server.latest;
-      if (!s || (server.state !== ServerState.SERVER_STATE_ONLINE && server.state !== ServerState.SERVER_STATE_DEGRADED)) continue;
-      reporting++;
-      o.cpuPctMean += s.cpuPct;
-      o.memoryUsedBytes += s.memoryUsedBytes;
-      o.memoryTotalBytes += s.memoryTotalBytes;
-      for (const g of s.gpus) {
-        o.gpuMemoryUsedMib += g.memoryUsedMib ?? 0;
-        o.gpuMemoryTotalMib += g.memoryTotalMib ?? 0;
-      }
+export const overview = readAll('server.overview', ({ parts }): OverviewResponse => {
+  const o: OverviewResponse = {
+    ...parts.about,
+    serversTotal: 0, serversOnline: 0, serversDegraded: 0, serversDisconnected: 0, serversDown: 0,
+    gpusTotal: 0, cpuPctMean: 0, memoryUsedBytes: 0, memoryTotalBytes: 0, gpuMemoryUsedMib: 0, gpuMemoryTotalMib: 0,
+  };
+  let reporting = 0;
+  for (const { server } of parts.registry.list()) {
+    o.serversTotal++;
+    if (server.state === ServerState.SERVER_STATE_ONLINE) o.serversOnline++;
+    else if (server.state === ServerState.SERVER_STATE_DEGRADED) o.serversDegraded++;
+    else if (server.state === ServerState.SERVER_STATE_DISCONNECTED) o.serversDisconnected++;
+    else if (server.state === ServerState.SERVER_STATE_DOWN) o.serversDown++;
+    o.gpusTotal += server.capabilities?.gpus.length ?? 0;
+    const s = server.latest;
+    if (!s || (server.state !== ServerState.SERVER_STATE_ONLINE && server.state !== ServerState.SERVER_STATE_DEGRADED)) continue;
+    reporting++;
+    o.cpuPctMean += s.cpuPct;
+    o.memoryUsedBytes += s.memoryUsedBytes;
+    o.memoryTotalBytes += s.memoryTotalBytes;
+    for (const g of s.gpus) {
+      o.gpuMemoryUsedMib += g.memoryUsedMib ?? 0;
+      o.gpuMemoryTotalMib += g.memoryTotalMib ?? 0;
     }
-    o.cpuPctMean = reporting ? o.cpuPctMean / reporting : 0;
-    return o;
-  },
+  }
+  o.cpuPctMean = reporting ? o.cpuPctMean / reporting : 0;
+  return o;
 });

@@ -2,7 +2,7 @@ import type { LogSink } from '../../core/fleet.js';
 import type { WorkloadSpec } from '../../core/workload.js';
 import { WorkloadSignal } from '../../gen/switchyard/v1/agent_gateway.js';
 import { parseWorkloadSpec } from '../../core/schema/workload-spec.js';
-import { change, read } from './operation.js';
+import { change, changeOne, read, readAll } from './operation.js';
 import { nameOf, serverNamed } from './servers.js';
 
 /** Starts a workload on a server (by id or name). */
@@ -14,11 +14,7 @@ export const runWorkload = change({
   act: ({ server, spec }, { parts }) => parts.workloadActions.run(serverNamed(parts, server).server.id, spec),
 });
 
-export const listWorkloads = read({
-  name: 'workload.list',
-  role: 'viewer',
-  act: (_: undefined, { parts }) => parts.workloads.list(),
-});
+export const listWorkloads = readAll('workload.list', ({ parts }) => parts.workloads.list());
 
 /** Stops a workload; `remove` forgets it on its server too, state directory and all. */
 export const stopWorkload = change({
@@ -28,26 +24,9 @@ export const stopWorkload = change({
   act: ({ name, remove }, { parts }) => parts.workloadActions.stop(name, remove),
 });
 
-export const restartWorkload = change({
-  name: 'workload.restart',
-  role: 'operator',
-  target: (name: string) => name,
-  act: (name, { parts }) => parts.workloadActions.restart(name),
-});
-
-export const pauseWorkload = change({
-  name: 'workload.pause',
-  role: 'operator',
-  target: (name: string) => name,
-  act: (name, { parts }) => parts.workloadActions.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_PAUSE),
-});
-
-export const resumeWorkload = change({
-  name: 'workload.resume',
-  role: 'operator',
-  target: (name: string) => name,
-  act: (name, { parts }) => parts.workloadActions.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_RESUME),
-});
+export const restartWorkload = changeOne('workload.restart', (name, { parts }) => parts.workloadActions.restart(name));
+export const pauseWorkload = changeOne('workload.pause', (name, { parts }) => parts.workloadActions.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_PAUSE));
+export const resumeWorkload = changeOne('workload.resume', (name, { parts }) => parts.workloadActions.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_RESUME));
 
 /** The last `tailBytes` of a workload's output (0: all its agent keeps). */
 export const tailLogs = read({
