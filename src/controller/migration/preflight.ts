@@ -2,14 +2,15 @@ import type { TargetFit } from '../../core/fleet.js';
 import { bytesText } from '../../core/format/bytes.js';
 import { targetScore } from '../../core/target-score.js';
 import { ServerState, type Server } from '../../core/types.js';
-import { MigrationStrategy, strategies, type PreflightCheck, type Workload } from '../../core/workload.js';
+import { MigrationStrategy, strategies, type PreflightCheck } from '../../core/workload.js';
 import type { Registry } from '../registry.js';
+import type { PlacedWorkload } from './placed.js';
 
 /** Below this much free disk on the target, no checkpoint is attempted whatever its size. */
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 export interface PreflightInput {
-  workload: Workload;
+  workload: PlacedWorkload;
   source: Server;
   target: Server | undefined;
   targetName: string;
@@ -33,9 +34,9 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   const { workload, target, strategy } = p;
   const name = strategies.name(strategy);
   const checks: PreflightCheck[] = [];
-  checks.push(p.inFlight ? check('exclusive', false, `migration ${p.inFlight} of ${workload.spec!.name} is still in flight`) : check('exclusive', true, 'no other migration of this workload'));
+  checks.push(p.inFlight ? check('exclusive', false, `migration ${p.inFlight} of ${workload.spec.name} is still in flight`) : check('exclusive', true, 'no other migration of this workload'));
   if (!target) return [...checks, check('target-online', false, `no server "${p.targetName}"`)];
-  if (target.id === p.source.id) return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec!.name}`)];
+  if (target.id === p.source.id) return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec.name}`)];
   const online = target.state === ServerState.SERVER_STATE_ONLINE;
   const eligible = online && target.state !== ServerState.SERVER_STATE_DRAINING;
   checks.push(check('target-online', eligible, eligible ? `${target.name} is online` : `${target.name} is not online (${target.state === ServerState.SERVER_STATE_DRAINING ? 'draining' : 'not connected'})`));
@@ -60,7 +61,7 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
 }
 
 /** Every other server, ranked by score (see targetScore); ineligible ones carry the reasons their checks failed. */
-export function rankTargets(registry: Registry, workload: Workload, source: Server, strategy: MigrationStrategy, cpuLimitPct: number, inFlight?: string): TargetFit[] {
+export function rankTargets(registry: Registry, workload: PlacedWorkload, source: Server, strategy: MigrationStrategy, cpuLimitPct: number, inFlight?: string): TargetFit[] {
   return registry
     .list()
     .map((r) => r.server)

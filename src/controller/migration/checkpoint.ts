@@ -1,0 +1,96 @@
+import { YardError } from '../../core/errors.js';
+import { DEFAULT_CHECKPOINT_TIMEOUT_MS, MigrationPhase as P } from '../../core/workload.js';
+import { TRANSFER_TIMEOUT_MS } from './relay.js';
+import { NoCheckpoint, NothingChanged, type MigrationRun, type Strategy } from './strategy.js';
+import type { Traffic } from './traffic.js';
+
+/** How long open connections may take to finish before a checkpoint or a stop goes ahead anyway. */
+export const IDLE_WAIT_MS = 5000;
+
+/**
+ * A move with the workload's state: the source saves it (how: `save`), the save moves to the
+ * target, and the target starts from it. Traffic waits at the proxies from just before the save
+ * until the target runs.
+ */
+export function savedStateStrategy(save: { freeze: boolean }): Strategy {
+  return {
+    movesState: true,
+    async move(run) {
+      await run.phase(P.MIGRATION_PHASE_CHECKPOINTING);
+      const held = await holdTraffic(run);
+      const stoppedAtMs = Date.now();
+      const saved = await saveOnSource(run, save.freeze);
+      // The whole checkpoint phase: signal → saved and exited → archive packed.
+      const timings = { checkpointMs: Date.now() - stoppedAtMs, transferBytes: saved.size };
+      run.signal.throwIfAborted();
+
+      await run.phase(P.MIGRATION_PHASE_TRANSFERRING, { bytesTotal: saved.size, bytesDone: 0, checkpointSha256: saved.sha256, timings });
+      const { m } = run;
+      const move = { checkpointId: m.id, sourceServerId: m.sourceServerId, targetServerId: m.targetServerId, spec: run.workload.spec, ...saved, maxBytes: run.maxCheckpointBytes };
+      const moved = await run.mover.move(move, { signal: run.signal, onProgress: (b) => run.progress(b, saved.size) });
+      run.measured({ transferMs: moved.transferMs });
+      run.progress(saved.size, saved.size);
+      run.signal.throwIfAborted();
+
+      await run.phase(P.MIGRATION_PHASE_RESTORING);
+      const restoreStart = Date.now();
+      const started = await run.startOnTarget(true);
+      const runningAt = Date.now();
+      // Restore: unpacking on the target, then starting it there.
+      run.measured({ restoreMs: moved.installMs + runningAt - restoreStart, downtimeMs: runningAt - stoppedAtMs });
+      if (held) await cutOver(run, held);
+      await run.verify(started);
+    },
+    async trafficOffTarget(traffic, m) {
+      // The source is not back yet: new clients wait for it rather than fail.
+      await traffic.hold();
+      await traffic.idle(m.targetServerId, IDLE_WAIT_MS);
+    },
+  };
+}
+
+export const checkpoint = savedStateStrategy({ freeze: false });
+
+/** The source saves and stops; an error says whether it still runs (NothingChanged) or saved nothing (NoCheckpoint). */
+async function saveOnSource(run: MigrationRun, freeze: boolean): Promise<{ sha256: string; size: number }> {
+  const { spec } = run.workload;
+  const timeoutMs = (spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS) + TRANSFER_TIMEOUT_MS;
+  const action = { $case: 'checkpoint' as const, value: { name: spec.name, checkpointId: run.m.id, freeze, maxBytes: run.maxCheckpointBytes } };
+  const cp = await run.send(run.m.sourceServerId, action, timeoutMs).catch((err: unknown) => {
+    // Ignored the signal: it never stopped, nothing changed.
+    if (err instanceof YardError && ['CHECKPOINT_TIMEOUT', 'NOT_FOUND', 'INVALID_ARGUMENT'].includes(err.code)) throw new NothingChanged(err.message);
+    // Died on the signal, or saved badly: we stopped it, so we start it again (fresh: no checkpoint was made).
+    if (err instanceof YardError && err.code === 'CHECKPOINT_FAILED') throw new NoCheckpoint(err.message);
+    throw err;
+  });
+  return { sha256: cp.sha256, size: cp.size };
+}
+
+/**
+ * The proxies stop sending the workload new connections and make new clients wait; open ones
+ * get a moment to finish before the workload is signalled. Undefined: the workload backs no route.
+ */
+async function holdTraffic(run: MigrationRun): Promise<{ traffic: Traffic; atMs: number } | undefined> {
+  const traffic = run.traffic;
+  if (!traffic) return undefined;
+  const atMs = Date.now();
+  await traffic.hold();
+  await idleOrWarn(run, traffic, run.m.sourceServerId, IDLE_WAIT_MS, 'checkpointing with connections still open');
+  return { traffic, atMs };
+}
+
+/**
+ * New connections waited at the proxies since the hold; let them through once the controller
+ * sees the workload live on the target alone (the agents' snapshots can trail their command results).
+ */
+async function cutOver(run: MigrationRun, held: { traffic: Traffic; atMs: number }): Promise<void> {
+  await held.traffic.settled(run.m.targetServerId);
+  await held.traffic.release();
+  run.measured({ trafficHeldMs: Date.now() - held.atMs });
+}
+
+/** Waits for the workload's connections on `serverId` to close; logs (warns) how many stayed open. */
+export async function idleOrWarn(run: MigrationRun, traffic: Traffic, serverId: string, timeoutMs: number, warning: string): Promise<void> {
+  const open = await traffic.idle(serverId, timeoutMs);
+  if (open > 0) run.log.warn(warning, { id: run.m.id, workload: run.m.workload, open });
+}

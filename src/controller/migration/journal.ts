@@ -1,0 +1,76 @@
+import { MigrationPhase, migrationDone, type Migration, type MigrationTimings } from '../../core/workload.js';
+import type { Store } from '../store.js';
+
+/** What a phase write may change besides the phase; timings merge into those already measured. */
+export type JournalPatch = Partial<Pick<Migration, 'bytesDone' | 'bytesTotal' | 'checkpointSha256' | 'error'>> & { timings?: Partial<MigrationTimings> };
+
+/**
+ * The only way a migration's record changes. A phase is written to the store (and flushed)
+ * before the step it names acts, so a controller that restarts finds how far it got; progress
+ * and measurements change the record in memory and are written with the next phase. Every
+ * change is announced (`announce`: the coordinator's 'migration' event).
+ */
+export class Journal {
+  /** Records of migrations in flight: what list() and get() show until they end. */
+  private readonly live = new Map<string, Migration>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly announce: (m: Migration) => void,
+  ) {}
+
+  list(): Migration[] {
+    return this.store.migrations().map((m) => this.live.get(m.id) ?? m);
+  }
+
+  find(id: string): Migration | undefined {
+    return this.live.get(id) ?? this.store.migrations().find((x) => x.id === id || x.id.startsWith(id));
+  }
+
+  /** The migration of `workload` in flight, if any. */
+  inFlight(workload: string): Migration | undefined {
+    for (const m of this.live.values()) if (m.workload === workload) return m;
+    return undefined;
+  }
+
+  /** A new migration: its record enters the store at preflight. */
+  async open(m: Migration): Promise<void> {
+    this.live.set(m.id, m);
+    await this.phase(m, MigrationPhase.MIGRATION_PHASE_PREFLIGHT);
+  }
+
+  /** The store's records left in flight by a controller that stopped: they are live again. */
+  interrupted(): Migration[] {
+    const left = this.store.migrations().filter((m) => !migrationDone(m.phase));
+    for (const m of left) this.live.set(m.id, m);
+    return left;
+  }
+
+  async phase(m: Migration, phase: MigrationPhase, patch: JournalPatch = {}): Promise<void> {
+    this.change(m, patch);
+    m.phase = phase;
+    m.updatedMs = Date.now();
+    if (migrationDone(phase)) {
+      m.finishedMs = m.updatedMs;
+      this.live.delete(m.id);
+    }
+    this.store.putMigration(m);
+    await this.store.flush();
+    this.announce(m);
+  }
+
+  progress(m: Migration, bytesDone: number, bytesTotal: number): void {
+    this.change(m, { bytesDone, bytesTotal });
+    this.announce(m);
+  }
+
+  /** A measurement, written with the next phase. */
+  measured(m: Migration, timings: Partial<MigrationTimings>): void {
+    this.change(m, { timings });
+  }
+
+  private change(m: Migration, { timings, ...rest }: JournalPatch): void {
+    Object.assign(m, rest);
+    if (timings) m.timings = { transferBytes: 0, ...m.timings, ...timings };
+  }
+}
