@@ -98,6 +98,18 @@ async function connect(argv: TargetArgs, timeoutMs?: number) {
   return { c, target, format, glyphs, explain: client.explain };
 }
 
+type Connection = Awaited<ReturnType<typeof connect>>;
+
+/** Runs `use` with a client of the controller, and closes it after. */
+async function withController(argv: TargetArgs, timeoutMs: number | undefined, use: (conn: Connection) => Promise<void>): Promise<void> {
+  const conn = await connect(argv, timeoutMs);
+  try {
+    await use(conn);
+  } finally {
+    conn.c.close();
+  }
+}
+
 /** Runs a handler's argument checks; a bad argument exits 2 with the command's --help hint. */
 function checked<T>(command: string, parse: () => T): T {
   try {
@@ -108,6 +120,7 @@ function checked<T>(command: string, parse: () => T): T {
 }
 
 const json = { type: 'boolean', default: false } as const;
+const SERVICE_ARG = { type: 'string', demandOption: true, describe: 'the service (`yard routes` lists them)' } as const;
 
 export const routesCommand = {
   command: 'routes',
@@ -118,14 +131,11 @@ export const routesCommand = {
       .example('$0 routes', 'one block per service, a row per backend')
       .example('$0 routes --json | jq \'.[].endpoints[] | {key, health}\'', ''),
   async handler(argv: TargetArgs & { json: boolean }) {
-    const { c, format, glyphs } = await connect(argv);
-    try {
+    await withController(argv, undefined, async ({ c, format, glyphs }) => {
       const [{ routes }, { servers }] = await Promise.all([c.call(c.client.listRoutes, {}), c.call(c.client.listServers, {})]);
       const names = new Map(servers.map((s) => [s.id, s.name] as const));
       process.stdout.write(argv.json ? printableJson(format.withTables(routes).map(format.routeJson), 2) + '\n' : format.routesText(routes, names, glyphs));
-    } finally {
-      c.close();
-    }
+    });
   },
 };
 
@@ -142,15 +152,12 @@ const applyCommand = {
   async handler(argv: TargetArgs & { file: string; dryRun: boolean }) {
     const { parseRouteFile } = await import('../../core/route-file.js');
     const routes = parseRouteFile(await readRouteText(argv.file), argv.file === '-' ? 'stdin' : argv.file);
-    const { c, format, glyphs } = await connect(argv, MUTATION_TIMEOUT_MS);
-    try {
+    await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, format, glyphs }) => {
       const outcomes = argv.dryRun
         ? await Promise.all([c.call(c.client.applyRoutes, { routes, dryRun: true }), c.call(c.client.listRoutes, {})]).then(([, now]) => format.plannedOutcomes(routes, now.routes))
         : format.appliedOutcomes(routes, await c.call(c.client.applyRoutes, { routes, dryRun: false }));
       process.stdout.write(format.applyText(outcomes, argv.dryRun, glyphs));
-    } finally {
-      c.close();
-    }
+    });
   },
 };
 
@@ -161,19 +168,16 @@ const weightCommand = {
     withTarget(y)
       // yargs fills a variadic positional as a repeated flag: main.ts's last-one-wins would keep one pair.
       .parserConfiguration({ 'duplicate-arguments-array': true })
-      .positional('service', { type: 'string', demandOption: true, describe: 'the service (`yard routes` lists them)' })
+      .positional('service', SERVICE_ARG)
       .positional('weights', { type: 'string', array: true, demandOption: true, describe: 'VERSION=PCT pairs, e.g. blue=80 green=20' })
       .example('$0 route weight web blue=80 green=20', 'send a fifth of the traffic to green')
       .example('$0 route weight web green=0', 'green drains: no new connections, open ones finish'),
   async handler(argv: TargetArgs & { service: string; weights: string[] }) {
     const { service, weights } = checked('route weight', () => ({ service: checkService(argv.service), weights: parseWeights(argv.weights.map(String)) }));
-    const { c, format, glyphs } = await connect(argv, MUTATION_TIMEOUT_MS);
-    try {
+    await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, format, glyphs }) => {
       const { change } = await c.call(c.client.setRouteWeights, { service, weights });
       process.stdout.write(format.changeText(change, service, 'weights set', glyphs));
-    } finally {
-      c.close();
-    }
+    });
   },
 };
 
@@ -189,7 +193,7 @@ const promoteCommand = {
   describe: 'shift traffic to a version in steps, each gated on its health; reverts on failure',
   builder: (y: Argv) =>
     withTarget(y)
-      .positional('service', { type: 'string', demandOption: true, describe: 'the service (`yard routes` lists them)' })
+      .positional('service', SERVICE_ARG)
       // The positional is the route's version label, not yard's own --version flag.
       .version(false)
       .positional('version', { type: 'string', demandOption: true, describe: 'the version label to promote, e.g. green' })
@@ -205,16 +209,12 @@ const promoteCommand = {
       steps: parseSteps(argv.steps),
       intervalMs: parseWait(argv.interval, '--interval'),
     }));
-    const conn = await connect(argv);
-    try {
+    await withController(argv, undefined, async (conn) => {
       process.exitCode = await watchPromotion(conn, req);
-    } finally {
-      conn.c.close();
-    }
+    });
   },
 };
 
-type Connection = Awaited<ReturnType<typeof connect>>;
 interface PromoteRequest {
   service: string;
   version: string;
@@ -259,31 +259,35 @@ function watchPromotion({ c, target, format, glyphs, explain }: Connection, req:
   });
 }
 
-const rollbackCommand = {
-  command: 'rollback <service>',
-  describe: "restore a service's table from before its last change (a whole promotion is undone at once)",
-  builder: (y: Argv) =>
-    withTarget(y)
-      .positional('service', { type: 'string', demandOption: true, describe: 'the service (`yard routes` lists them)' })
-      .example('$0 route rollback web', '`yard route history web` shows what it goes back to'),
-  async handler(argv: TargetArgs & { service: string }) {
-    const service = checked('route rollback', () => checkService(argv.service));
-    const { c, format, glyphs } = await connect(argv, MUTATION_TIMEOUT_MS);
-    try {
-      const { change } = await c.call(c.client.rollbackRoute, { service });
-      process.stdout.write(format.changeText(change, service, 'rolled back', glyphs));
-    } finally {
-      c.close();
-    }
-  },
-};
+/** A route command that names one service and changes it (rollback, delete): what `change` says is printed. */
+function serviceChange(verb: string, describe: string, example: [string, string], change: (conn: Connection, service: string) => Promise<string>) {
+  return {
+    command: `${verb} <service>`,
+    describe,
+    builder: (y: Argv) =>
+      withTarget(y)
+        .positional('service', SERVICE_ARG)
+        .example(...example),
+    async handler(argv: TargetArgs & { service: string }) {
+      const service = checked(`route ${verb}`, () => checkService(argv.service));
+      await withController(argv, MUTATION_TIMEOUT_MS, async (conn) => void process.stdout.write(await change(conn, service)));
+    },
+  };
+}
+
+const rollbackCommand = serviceChange(
+  'rollback',
+  "restore a service's table from before its last change (a whole promotion is undone at once)",
+  ['$0 route rollback web', '`yard route history web` shows what it goes back to'],
+  async ({ c, format, glyphs }, service) => format.changeText((await c.call(c.client.rollbackRoute, { service })).change, service, 'rolled back', glyphs),
+);
 
 const drainCommand = {
   command: 'drain <service> <backend>',
   describe: 'drain backends of a service: no new connections, open ones finish up to a deadline',
   builder: (y: Argv) =>
     withTarget(y)
-      .positional('service', { type: 'string', demandOption: true, describe: 'the service (`yard routes` lists them)' })
+      .positional('service', SERVICE_ARG)
       .positional('backend', { type: 'string', demandOption: true, describe: 'a version label, workload name or HOST:PORT naming the backends' })
       .option('deadline', { type: 'string', describe: "how long open connections may last (default: the route's drain timeout)" })
       .example('$0 route drain web blue', 'every backend of version blue')
@@ -294,34 +298,16 @@ const drainCommand = {
       if (!backend) throw usageError('BACKEND must name a version, a workload or HOST:PORT', 'backend');
       return { service: checkService(argv.service), backend, deadlineMs: argv.deadline === undefined ? 0 : parseWait(argv.deadline, '--deadline') };
     });
-    const { c, format, glyphs } = await connect(argv, MUTATION_TIMEOUT_MS);
-    try {
+    await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, format, glyphs }) => {
       const { change } = await c.call(c.client.drainBackend, req);
       process.stdout.write(format.drainText(change, req.service, req.backend, glyphs));
-    } finally {
-      c.close();
-    }
+    });
   },
 };
 
-const deleteCommand = {
-  command: 'delete <service>',
-  describe: 'delete a service: its proxy stops listening and its connections close',
-  builder: (y: Argv) =>
-    withTarget(y)
-      .positional('service', { type: 'string', demandOption: true, describe: 'the service (`yard routes` lists them)' })
-      .example('$0 route delete web', ''),
-  async handler(argv: TargetArgs & { service: string }) {
-    const service = checked('route delete', () => checkService(argv.service));
-    const { c, format } = await connect(argv, MUTATION_TIMEOUT_MS);
-    try {
-      const { change } = await c.call(c.client.deleteRoute, { service });
-      process.stdout.write(format.deleteText(change, service));
-    } finally {
-      c.close();
-    }
-  },
-};
+const deleteCommand = serviceChange('delete', 'delete a service: its proxy stops listening and its connections close', ['$0 route delete web', ''], async ({ c, format }, service) =>
+  format.deleteText((await c.call(c.client.deleteRoute, { service })).change, service),
+);
 
 const historyCommand = {
   command: 'history [service]',
@@ -337,13 +323,10 @@ const historyCommand = {
       if (!Number.isInteger(argv.limit) || argv.limit < 0 || argv.limit > 0xffff_ffff) throw usageError(`--limit ${argv.limit} must be a whole number, 0 or more`, '--limit');
       return { service: argv.service === undefined ? '' : checkService(argv.service), limit: argv.limit };
     });
-    const { c, format, glyphs } = await connect(argv);
-    try {
+    await withController(argv, undefined, async ({ c, format, glyphs }) => {
       const { changes } = await c.call(c.client.listRouteChanges, req);
       process.stdout.write(argv.json ? printableJson(changes.map(format.historyJson), 2) + '\n' : format.historyText(changes, glyphs));
-    } finally {
-      c.close();
-    }
+    });
   },
 };
 
