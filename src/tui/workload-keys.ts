@@ -16,7 +16,7 @@ export function stateWithExit(w: Workload): string {
  * What the workload keys of the Workloads view and a server's workloads pane do: t tails the
  * output, s stops (asks when it runs), C-r restarts (asks when it runs), C-d removes (asks).
  */
-export class WorkloadKeys {
+class WorkloadKeys {
   constructor(private readonly deps: WorkloadKeysDeps) {}
 
   logs(name: string | undefined): void {

@@ -101,7 +101,10 @@ export class EventLog {
 
   private workload(name: string): void {
     const w = this.source.workloads().find((x) => x.spec?.name === name);
-    if (!w) return this.removed('workload', this.workloads, name);
+    if (!w) {
+      this.removed('workload', this.workloads, name);
+      return;
+    }
     const was = this.workloads.get(name);
     const state = stateWithExit(w);
     if (was === state) return;
@@ -125,7 +128,10 @@ export class EventLog {
 
   private route(name: string): void {
     const r = this.source.routes().find((x) => x.status.route?.name === name);
-    if (!r) return this.removed('route', this.routes, name);
+    if (!r) {
+      this.removed('route', this.routes, name);
+      return;
+    }
     const was = this.routes.get(name);
     const revision = r.status.route?.revision ?? 0;
     if (was === revision) return;
