@@ -1,5 +1,6 @@
 import { ROUTE_DEFAULTS, stepsFrom, versionShare, type RouteStatus } from '../core/route.js';
 import { settingText } from '../core/format/time.js';
+import { parseWeight } from '../core/schema/weights.js';
 import { endpointLabel, versionWeights } from './render/route.js';
 import type { RouteSelection, ViewUi } from './views/view.js';
 
@@ -15,14 +16,6 @@ export interface InputPrompt {
 export const INPUT_MAX = 8;
 
 export type RouteKeysDeps = Pick<ViewUi, 'source' | 'ask' | 'input' | 'notify' | 'report'>;
-
-/** A weight as typed: a whole number from 0 to 100, else undefined. */
-function parseWeight(text: string): number | undefined {
-  const t = text.trim();
-  if (!/^\d{1,3}$/.test(t)) return undefined;
-  const n = Number(t);
-  return n <= 100 ? n : undefined;
-}
 
 /** "blue 80, green 20 (rev 4)": a route's weights as the footer reports them. */
 function weightsText(s: RouteStatus): string {
