@@ -42,6 +42,19 @@ describe('events view', () => {
     expect(lines[29]).toContain('4 events');
   });
 
+  it('Enter opens the server the selected event happened on; Esc comes back', async () => {
+    const fleet = sampleFleet();
+    h = openHeadless(fleet, { cols: 120, rows: 30 });
+    await h.press('e');
+    exited(fleet, 'api-gateway', 2);
+    await h.waitFor('exited 2');
+    expect(h.text().split('\n')[29]).toMatch(/Enter server/);
+    await h.press(KEY.enter);
+    expect(h.text().split('\n')[0]).toContain('Fleet › gpu-t4-03');
+    await h.press(KEY.escape);
+    expect(h.text().split('\n')[0]).toContain('Events');
+  });
+
   it('/ filters the events; Esc shows them all again', async () => {
     const fleet = sampleFleet();
     h = openHeadless(fleet, { cols: 120, rows: 30 });

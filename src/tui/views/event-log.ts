@@ -22,7 +22,12 @@ export interface FleetEvent {
   readonly text: string;
   /** Something went wrong (a server down, a workload that failed, a refused action). */
   readonly alarm: boolean;
+  /** The server it happened on, when there is one: Enter opens it. */
+  readonly serverId?: string;
 }
+
+/** An event as a step tells it: the log numbers it, and stamps it now unless it says when. */
+type News = Omit<FleetEvent, 'seq' | 'atMs'> & { atMs?: number };
 
 /** Server states worth a red line. */
 const BAD_SERVER = new Set(['disconnected', 'down', 'degraded']);
@@ -85,7 +90,8 @@ export class EventLog {
   private connection(connected: boolean): void {
     if (this.unreachable !== connected) return;
     this.unreachable = !connected;
-    this.add('controller', this.source.controllerAddress, connected ? 'reachable again' : 'unreachable: the views show the fleet as it was', !connected);
+    const text = connected ? 'reachable again' : 'unreachable: the views show the fleet as it was';
+    this.add({ kind: 'controller', subject: this.source.controllerAddress, text, alarm: !connected });
   }
 
   private server(id: string): void {
@@ -96,7 +102,7 @@ export class EventLog {
     if (was === state) return;
     this.servers.set(id, state);
     if (was === undefined && fs.server.stateSinceMs < this.since) return;
-    this.add('server', fs.server.name, was === undefined ? `joined, ${state}` : `${was} → ${state}`, BAD_SERVER.has(state));
+    this.add({ kind: 'server', subject: fs.server.name, text: was === undefined ? `joined, ${state}` : `${was} → ${state}`, alarm: BAD_SERVER.has(state), serverId: id });
   }
 
   private workload(name: string): void {
@@ -112,7 +118,7 @@ export class EventLog {
     if (was === undefined && w.startedMs < this.since) return;
     const on = serverName(this.source, w.serverId);
     const failed = /^(exited|backoff)/.test(state) && state !== 'exited 0';
-    this.add('workload', name, was === undefined ? `${state} on ${on} (new)` : `${was} → ${state} on ${on}`, failed);
+    this.add({ kind: 'workload', subject: name, text: was === undefined ? `${state} on ${on} (new)` : `${was} → ${state} on ${on}`, alarm: failed, serverId: w.serverId });
   }
 
   private migration(id: string): void {
@@ -122,8 +128,11 @@ export class EventLog {
     if (was === m.phase) return;
     this.migrations.set(id, m.phase);
     if (was === undefined && m.createdMs < this.since) return;
-    if (was === undefined) this.add('migration', m.workload, `started: ${route(this.source, m)}, ${strategies.name(m.strategy)} (${id.slice(0, 8)})`, false);
-    else if (migrationDone(m.phase)) this.add('migration', m.workload, `${phaseWords(m.phase)}: ${route(this.source, m)}${m.error ? `: ${m.error}` : ''}`, m.phase !== MigrationPhase.MIGRATION_PHASE_COMMITTED);
+    const committed = m.phase === MigrationPhase.MIGRATION_PHASE_COMMITTED;
+    // Where the workload runs now: the target once committed, else still its source.
+    const serverId = committed ? m.targetServerId : m.sourceServerId;
+    if (was === undefined) this.add({ kind: 'migration', subject: m.workload, text: `started: ${route(this.source, m)}, ${strategies.name(m.strategy)} (${id.slice(0, 8)})`, alarm: false, serverId });
+    else if (migrationDone(m.phase)) this.add({ kind: 'migration', subject: m.workload, text: `${phaseWords(m.phase)}: ${route(this.source, m)}${m.error ? `: ${m.error}` : ''}`, alarm: !committed, serverId });
   }
 
   private route(name: string): void {
@@ -139,21 +148,21 @@ export class EventLog {
     if (was === undefined && (r.status.route?.updatedMs ?? 0) < this.since) return;
     const by = r.status.route?.updatedBy ? ` by ${r.status.route.updatedBy}` : '';
     const weights = versionWeights(r.status).map((v) => `${v.version} ${v.weight}`).join(', ');
-    this.add('route', name, `rev ${revision}${by}${weights ? `: ${weights}` : ''}`, false);
+    this.add({ kind: 'route', subject: name, text: `rev ${revision}${by}${weights ? `: ${weights}` : ''}`, alarm: false, serverId: r.status.serverId });
   }
 
   private audit(entry: AuditEntry): void {
     const outcome = entry.ok ? '' : ` failed: ${entry.error}`;
-    this.add('audit', entry.target, `${entry.who}: ${entry.action}${outcome}`, !entry.ok, entry.atMs);
+    this.add({ kind: 'audit', subject: entry.target, text: `${entry.who}: ${entry.action}${outcome}`, alarm: !entry.ok, atMs: entry.atMs });
   }
 
   /** A workload or route the source no longer has: removed, if it was known. */
   private removed(kind: EventKind, known: Map<string, unknown>, name: string): void {
-    if (known.delete(name)) this.add(kind, name, 'removed', false);
+    if (known.delete(name)) this.add({ kind, subject: name, text: 'removed', alarm: false });
   }
 
-  private add(kind: EventKind, subject: string, text: string, alarm: boolean, atMs = this.now()): void {
-    this.ring.push({ seq: this.seq++, atMs, kind, subject, text, alarm });
+  private add(news: News): void {
+    this.ring.push({ ...news, seq: this.seq++, atMs: news.atMs ?? this.now() });
     if (this.ring.length > this.kept) this.ring.splice(0, this.ring.length - this.kept);
   }
 }

@@ -65,8 +65,12 @@ export class EventsView extends ListView<FleetEvent> {
     return 'Events';
   }
 
+  /** Enter: the server the selected event happened on, if it is still in the fleet. */
   open(): ViewName | undefined {
-    return undefined;
+    const id = this.cursor.selected(this.rows)?.serverId;
+    if (id === undefined || !this.ctx.source.get(id)) return undefined;
+    this.ctx.state.selectedId = id;
+    return 'server';
   }
 }
 
@@ -74,4 +78,5 @@ export class EventsView extends ListView<FleetEvent> {
 export const EVENTS_KEYS: readonly BindingSpec[] = [
   { name: 'down', keys: ['j', 'down'], description: 'select the older event below', when: ['events'], action: (a) => a.move(0, 1) },
   { name: 'up', keys: ['k', 'up'], description: 'select the newer event above', when: ['events'], action: (a) => a.move(0, -1) },
+  { name: 'open', keys: ['enter'], description: 'open the server the selected event happened on', when: ['events'], hint: 'server', action: (a) => a.open() },
 ];
