@@ -111,10 +111,10 @@ function checkFlag(schema: z.ZodType, value: string, flag: string): string {
   return value;
 }
 
-/** --label k=v, repeatable, as `yard agent` and `yard run` take it; --labels, hidden, is the same flag. */
-export function withLabels<T>(y: Argv<T>, describe: string) {
-  const repeatable = { type: 'string' as const, array: true as const, nargs: 1, default: [] as string[] };
-  return y.option('label', { ...repeatable, defaultDescription: 'none', describe }).option('labels', { ...repeatable, hidden: true });
+/** --label k=v, repeatable, as `yard agent` and `yard run` take it (`.options(labelOptions(…))`); --labels, hidden, is the same flag. */
+export function labelOptions(describe: string) {
+  const repeatable = { type: 'string', array: true, nargs: 1, default: [] as string[] } as const;
+  return { label: { ...repeatable, defaultDescription: 'none', describe }, labels: { ...repeatable, hidden: true } };
 }
 
 export interface LabelArgs {

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { createLogger } from '../../core/log.js';
 import { DEFAULT_LISTEN, controllerFiles, defaultDataDir } from '../../core/paths.js';
 import { FlagError } from '../fail.js';
-import { agentIdentity, dialArg, durationArg, pathArg, withLabels, type LabelArgs } from '../options.js';
+import { agentIdentity, dialArg, durationArg, pathArg, labelOptions, type LabelArgs } from '../options.js';
 import { readToken, withTokenFile } from '../secrets.js';
 import { onShutdown } from '../shutdown.js';
 
@@ -11,11 +11,12 @@ export const agentCommand = {
   command: 'agent',
   describe: 'run the agent on this host: it dials the controller, registers and streams metrics',
   builder: (y: Argv) =>
-    withLabels(withTokenFile(y, 'the join token, needed the first time this agent joins (afterwards its own key in the data dir admits it)', 'YARD_JOIN_TOKEN'), 'label k=v, e.g. --label gpu=a100 --label rack=r12 (repeatable; or gpu=a100,rack=r12)')
+    withTokenFile(y, 'the join token, needed the first time this agent joins (afterwards its own key in the data dir admits it)', 'YARD_JOIN_TOKEN')
       // --label is repeatable (main.ts makes a repeated flag mean the last one).
       .parserConfiguration({ 'duplicate-arguments-array': true })
       .option('controller', { type: 'string', default: DEFAULT_LISTEN, describe: 'HOST:PORT of the controller to dial' })
       .option('name', { type: 'string', describe: 'display name (default: the hostname)' })
+      .options(labelOptions('label k=v, e.g. --label gpu=a100 --label rack=r12 (repeatable; or gpu=a100,rack=r12)'))
       .option('location', { type: 'string', describe: 'where the host is, e.g. dc1/row4' })
       .option('data-dir', { type: 'string', default: controllerFiles(defaultDataDir()).localAgentDir, defaultDescription: '$XDG_STATE_HOME/switchyard/agent', describe: 'where the agent keeps its stable id', coerce: pathArg('data-dir') })
       .option('interval', { type: 'string', default: '1s', describe: 'how often to sample this host' })

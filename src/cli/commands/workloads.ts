@@ -15,7 +15,7 @@ import {
 } from '../../core/workload.js';
 import type { ControllerTarget } from '../client.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../fail.js';
-import { labelsArg, sizeArg, withLabels, withTarget } from '../options.js';
+import { labelOptions, labelsArg, sizeArg, withTarget } from '../options.js';
 
 interface TargetArgs {
   controller?: string;
@@ -187,7 +187,7 @@ export const runCommand = {
   command: 'run [command..]',
   describe: 'start a workload on a server: yard run --on SERVER [options] -- COMMAND [ARGS…]',
   builder: (y: Argv) =>
-    withLabels(withTarget(y), 'label k=v (repeatable; or k=v,k2=v2)')
+    withTarget(y)
       .usage('$0 run --on SERVER [options] -- COMMAND [ARGS…]\n\nStart COMMAND as a workload supervised by the agent on SERVER, in a pty.')
       .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
       .positional('command', { type: 'string', array: true, describe: 'COMMAND [ARGS…]: the command and its arguments, after --' })
@@ -195,10 +195,11 @@ export const runCommand = {
       .option('name', { type: 'string', describe: "workload name, unique in the fleet (default: the command's basename and a short suffix)" })
       .option('strategy', { type: 'string', choices: strategies.all, default: 'checkpoint', describe: 'how `yard migrate` moves it' })
       .option('checkpoint-signal', { type: 'string', default: DEFAULT_CHECKPOINT_SIGNAL, describe: 'signal that asks it to save its state and exit 0' })
-      .option('checkpoint-timeout', { type: 'string', default: `${DEFAULT_CHECKPOINT_TIMEOUT_MS / 1000}s`, describe: 'how long it has to save and exit' })
+      .option('checkpoint-timeout', { type: 'string', default: `${DEFAULT_CHECKPOINT_TIMEOUT_MS / 1000}s`, describe: 'how long it has to save and exit (at most 1h)' })
       .option('env', repeatable('set KEY=VALUE in its environment (repeatable)'))
       .option('cwd', { type: 'string', describe: 'absolute working directory on the server (default: its state dir)' })
       .option('restart', { type: 'string', choices: restartPolicies.all, default: 'never', describe: 'restart it when it exits' })
+      .options(labelOptions('label k=v (repeatable; or k=v,k2=v2)'))
       .option('port', repeatable('a port it listens on (repeatable)'))
       .option('json', { type: 'boolean', default: false, describe: 'print the workload as JSON' })
       .example('$0 run --on gpu1 --env CUDA_VISIBLE_DEVICES=0 -- python train.py --epochs 90', '')
