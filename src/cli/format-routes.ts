@@ -1,6 +1,6 @@
 import { YardError } from '../core/errors.js';
 import { printableLines } from '../core/printable.js';
-import { routeToFile } from '../core/route-file.js';
+import { routeToFile } from '../core/schema/route-file.js';
 import { backendLabel, policies, type Backend, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../core/route.js';
 import { bytesShort, trafficText } from '../core/format/bytes.js';
 import { endpointName, listenText } from '../core/format/endpoints.js';

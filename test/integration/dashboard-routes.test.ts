@@ -5,7 +5,7 @@ import { RemoteFleet } from '../../src/cli/remote-fleet.js';
 import { startController, type Controller } from '../../src/controller/controller.js';
 import { registryFleetSource } from '../../src/controller/fleet-source.js';
 import { silentLogger } from '../../src/core/log.js';
-import { parseRouteFile } from '../../src/core/route-file.js';
+import { parseRouteFile } from '../../src/core/schema/route-file.js';
 import { openHeadless, type Headless, KEY } from '../tui/harness.js';
 import { assertBuilt, freePort, joinArgsFor, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
 

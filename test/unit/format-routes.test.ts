@@ -17,7 +17,7 @@ import {
   weightSummary,
   withTables,
 } from '../../src/cli/format-routes.js';
-import { parseRouteFile } from '../../src/core/route-file.js';
+import { parseRouteFile } from '../../src/core/schema/route-file.js';
 import { BackendHealth, RoutePolicy, withWeights, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../../src/core/route.js';
 import { PromotionState, type PromoteRouteResponse } from '../../src/gen/switchyard/v1/control.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRouteFile, routeToFile } from '../../src/core/route-file.js';
+import { parseRouteFile, routeToFile } from '../../src/core/schema/route-file.js';
 import { promotionStep, withWeights, checkSteps, policies } from '../../src/core/route.js';
 
 const ISSUE_EXAMPLE = JSON.stringify({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkRoute } from '../../src/core/route-check.js';
-import { parseRouteFile } from '../../src/core/route-file.js';
+import { checkRoute } from '../../src/core/schema/route.js';
+import { parseRouteFile } from '../../src/core/schema/route-file.js';
 import { ROUTE_DEFAULTS, type Route } from '../../src/core/route.js';
 import { backend } from './router-fixture.js';
 

@@ -9,7 +9,7 @@ import { Store } from '../../src/controller/store.js';
 import { WorkloadTable } from '../../src/controller/workloads.js';
 import { YardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
-import { checkRoute } from '../../src/core/route-check.js';
+import { checkRoute } from '../../src/core/schema/route.js';
 import { BackendHealth, type Backend, type EndpointStats, type PlacedRoute } from '../../src/core/route.js';
 import { WorkloadState } from '../../src/core/workload.js';
 import type { CommandResult } from '../../src/gen/switchyard/v1/agent_gateway.js';

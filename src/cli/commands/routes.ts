@@ -150,7 +150,7 @@ const applyCommand = {
       .example('$0 route apply -f web.yaml --dry-run', 'what would change')
       .example('cat web.json | $0 route apply -f -', ''),
   async handler(argv: TargetArgs & { file: string; dryRun: boolean }) {
-    const { parseRouteFile } = await import('../../core/route-file.js');
+    const { parseRouteFile } = await import('../../core/schema/route-file.js');
     const routes = parseRouteFile(await readRouteText(argv.file), argv.file === '-' ? 'stdin' : argv.file);
     await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, format, glyphs }) => {
       const outcomes = argv.dryRun

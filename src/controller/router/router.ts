@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { YardError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { checkRoute } from '../../core/route-check.js';
+import { checkRoute } from '../../core/schema/route.js';
 import {
   ROUTE_DEFAULTS,
   ROUTE_LIMITS,

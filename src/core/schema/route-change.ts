@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkRoute } from '../route-check.js';
+import { checkRoute } from './route.js';
 import { ROUTE_LIMITS, type Route } from '../route.js';
 import { validate } from '../validate.js';
 import { emptyOr, msSchema, serviceNameSchema, versionSchema } from './route-fields.js';
@@ -14,7 +14,7 @@ const weightsSchema = z.looseObject({ service: serviceNameSchema, weights: versi
 const promoteSchema = z.looseObject({ service: serviceNameSchema, version: versionSchema, steps: z.array(z.number().int()).max(100), intervalMs: msSchema });
 const drainSchema = z.looseObject({ service: serviceNameSchema, backend: z.string().min(1, 'must name a version, workload or address').max(300), deadlineMs: msSchema });
 
-/** ApplyRoutes: each route checked and with its defaults (src/core/route-check.ts). */
+/** ApplyRoutes: each route checked and with its defaults (src/core/schema/route.ts). */
 export function parseApplyRoutes(req: { routes: Route[] }): Route[] {
   validate(applySchema, req, 'apply');
   return req.routes.map(checkRoute);

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { YardError } from './errors.js';
-import { HealthCheckKind, ROUTE_DEFAULTS, ROUTE_LIMITS, RoutePolicy, RouteProtocol, type Route } from './route.js';
-import { backendAddressSchema, backendVersionSchema, backendWorkloadSchema, emptyOr, listenHostSchema, msSchema, portOrNoneSchema, portSchema, serviceNameSchema, weightSchema } from './schema/route-fields.js';
-import { LIMITS, describeIssue } from './validate.js';
+import { YardError } from '../errors.js';
+import { HealthCheckKind, ROUTE_DEFAULTS, ROUTE_LIMITS, RoutePolicy, RouteProtocol, type Route } from '../route.js';
+import { backendAddressSchema, backendVersionSchema, backendWorkloadSchema, emptyOr, listenHostSchema, msSchema, portOrNoneSchema, portSchema, serviceNameSchema, weightSchema } from './route-fields.js';
+import { LIMITS, describeIssue } from '../validate.js';
 
 // A route as it arrives on the wire or from another part of the controller: the same checks a
-// route file gets (src/core/route-file.ts), on the message's own shape, since a gRPC client may
+// route file gets (src/core/schema/route-file.ts), on the message's own shape, since a gRPC client may
 // send anything a route file could never hold.
 
 const backendSchema = z

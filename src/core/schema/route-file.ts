@@ -1,11 +1,11 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
-import { YardError, errorMessage } from './errors.js';
-import { checkRoute } from './route-check.js';
-import { ROUTE_LIMITS, checkKinds, policies, protocols, type Backend, type Route } from './route.js';
-import { backendAddressSchema, backendVersionSchema, backendWorkloadSchema, listenHostSchema, portSchema, serviceNameSchema, weightSchema } from './schema/route-fields.js';
-import { describeIssue } from './validate.js';
+import { parseDuration } from '../duration.js';
+import { YardError, errorMessage } from '../errors.js';
+import { checkRoute } from './route.js';
+import { ROUTE_LIMITS, checkKinds, policies, protocols, type Backend, type Route } from '../route.js';
+import { backendAddressSchema, backendVersionSchema, backendWorkloadSchema, listenHostSchema, portSchema, serviceNameSchema, weightSchema } from './route-fields.js';
+import { describeIssue } from '../validate.js';
 
 // The route file an operator writes (`yard route apply -f`): JSON, or the same keys in YAML.
 // It holds one route, a list of routes, or {"routes": [...]}.
@@ -93,7 +93,7 @@ function parseOne(item: unknown, where: string): RouteInput {
   throw new YardError('INVALID_ARGUMENT', `${where}: ${field || 'route'} ${message}`, { field });
 }
 
-/** The rules every route meets, wherever it comes from (src/core/route-check.ts), and its defaults. */
+/** The rules every route meets, wherever it comes from (src/core/schema/route.ts), and its defaults. */
 function checked(route: Route, where: string): Route {
   try {
     return checkRoute(route);
