@@ -19,7 +19,7 @@ import { configSchema, type Config, type ConfigRules } from './schema/config.js'
  *     theme: high-contrast
  */
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  const base = env.XDG_CONFIG_HOME?.startsWith('/') ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
   return join(base, 'switchyard', 'config.yaml');
 }
 

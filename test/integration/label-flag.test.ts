@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { YardProcess, assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor } from '../helpers/procs.js';
+import { type YardProcess, assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor } from '../helpers/procs.js';
 
 // One label flag: `--label k=v` (repeatable, or k=v,k2=v2) on `yard agent` and `yard run` alike;
 // `--labels`, the agent's old spelling, still works on both and is not in the help.

@@ -23,7 +23,7 @@ import {
 export const MAX_CHECKPOINT_TIMEOUT_MS = 3_600_000;
 
 /** The agent sets these for every run (the checkpoint contract): a spec may not. */
-export const RESERVED_ENV_PREFIX = 'SWITCHYARD_';
+const RESERVED_ENV_PREFIX = 'SWITCHYARD_';
 
 /** A workload cannot catch these, so they can never ask it to save its state. */
 const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
