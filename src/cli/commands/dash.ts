@@ -7,7 +7,7 @@ import { YardError } from '../../core/errors.js';
 import { createLogger, divertStderr, type Logger } from '../../core/log.js';
 import { agentFiles, controllerFiles, DEFAULT_LISTEN } from '../../core/paths.js';
 import { ServerState } from '../../core/types.js';
-import type { Controller } from '../../controller/controller.js';
+import type { FleetServer } from '../../core/fleet.js';
 import type { ControllerTarget } from '../client.js';
 import type { Display } from '../../tui/settings.js';
 import { controllerSettings, withControllerOptions, type ControllerArgs } from '../options.js';
@@ -128,19 +128,19 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
     process.exit(0);
   };
   const restoreStderr = divertStderr(createLogger('stderr', toLog));
+  const source = registryFleetSource(controller, controller.address, operatorName() || 'dashboard');
   const dashboard = startDashboard({
-    source: registryFleetSource(controller, controller.address, operatorName() || 'dashboard'),
+    source,
     ...display,
     onQuit: () => void quit(),
-    quitQuestion: () => sharedWith(controller, agent ? localServerId(files.localAgentDir) : undefined),
+    quitQuestion: () => sharedWith(controller.watchers(), source.list(), agent ? localServerId(files.localAgentDir) : undefined),
   });
   process.on('SIGTERM', () => void quit());
 }
 
 /** The question before stopping a controller others use: who loses it, and what keeps running. */
-function sharedWith(controller: Controller, localId: string | undefined): string | undefined {
-  const watching = controller.watchers();
-  const agents = controller.registry.list().filter(({ server }) => server.id !== localId && (server.state === ServerState.SERVER_STATE_ONLINE || server.state === ServerState.SERVER_STATE_DEGRADED)).length;
+function sharedWith(watching: number, servers: readonly FleetServer[], localId: string | undefined): string | undefined {
+  const agents = servers.filter(({ server }) => server.id !== localId && (server.state === ServerState.SERVER_STATE_ONLINE || server.state === ServerState.SERVER_STATE_DEGRADED)).length;
   if (watching === 0 && agents === 0) return undefined;
   const who = [
     watching ? `${watching} other dashboard${watching === 1 ? '' : 's'} or CLI${watching === 1 ? '' : 's'}` : '',
