@@ -7,8 +7,8 @@ import { parseDuration } from '../core/duration.js';
 import { withTokenFile } from './secrets.js';
 import { defaultDataDir, DEFAULT_LISTEN } from '../core/paths.js';
 import { printable } from '../core/printable.js';
-import { parseLabels } from '../core/schema/labels.js';
-import { LIMITS, describeIssue, labelsSchema, locationSchema, serverNameSchema, validate } from '../core/validate.js';
+import { labelsSchema, parseLabels } from '../core/schema/labels.js';
+import { LIMITS, describeIssue, locationSchema, serverNameSchema, validate } from '../core/validate.js';
 import { FlagError, flagValue } from './fail.js';
 
 /** --data-dir: every command has it. */

@@ -47,10 +47,6 @@ export const serverNameSchema = plainText(LIMITS.nameLength);
 export const hostnameSchema = plainText(LIMITS.hostnameLength, 1);
 export const locationSchema = plainText(LIMITS.locationLength);
 
-export const labelsSchema = z
-  .record(z.string().min(1).max(LIMITS.labelKeyLength).regex(/^[A-Za-z0-9._/-]+$/, 'label keys may only hold letters, digits and . _ / -'), plainText(LIMITS.labelValueLength))
-  .refine((l) => Object.keys(l).length <= LIMITS.labels, `at most ${LIMITS.labels} labels`);
-
 /** Checks `value` against `schema`; returns it as it was, or throws an INVALID_ARGUMENT YardError naming the field. */
 export function validate<T>(schema: z.ZodType, value: T, what: string): T {
   const r = schema.safeParse(value);

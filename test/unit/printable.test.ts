@@ -5,8 +5,8 @@ import { findControl, printable, printableJson, printableLines } from '../../src
 import { toServiceError } from '../../src/core/rpc/errors.js';
 import { YardError } from '../../src/core/errors.js';
 import { agentIdentity } from '../../src/cli/options.js';
-import { parseLabels } from '../../src/core/schema/labels.js';
-import { labelsSchema, locationSchema, serverNameSchema, validate } from '../../src/core/validate.js';
+import { labelsSchema, parseLabels } from '../../src/core/schema/labels.js';
+import { locationSchema, serverNameSchema, validate } from '../../src/core/validate.js';
 
 const HOSTILE = 'evil\x1b[2J\x1b]0;pwned\x07';
 

@@ -6,7 +6,8 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { YardError } from '../errors.js';
 import { printable } from '../printable.js';
-import { describeIssue, labelsSchema } from '../validate.js';
+import { describeIssue } from '../validate.js';
+import { labelsSchema } from './labels.js';
 import {
   DEFAULT_CHECKPOINT_SIGNAL,
   DEFAULT_CHECKPOINT_TIMEOUT_MS,
