@@ -14,7 +14,7 @@ import type {
 } from '../gen/switchyard/v1/agent_gateway.js';
 
 /** Chunks stay well under the 4 MiB message limit. */
-export const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 const ID = /^[A-Za-z0-9-]{8,64}$/;
 
 interface Expected {

@@ -31,7 +31,7 @@ export interface StoreData {
 }
 
 /** Finished migrations kept as history; older ones are dropped. */
-export const MIGRATION_HISTORY = 200;
+const MIGRATION_HISTORY = 200;
 
 /** Audit entries kept; older ones are dropped. */
 export const AUDIT_HISTORY = 1000;
@@ -105,7 +105,8 @@ export class Store {
   }
 
   putAgentKeyHash(serverId: string, hash: string): void {
-    (this.db.data.agentKeys ??= {})[serverId] = hash;
+    this.db.data.agentKeys ??= {};
+    this.db.data.agentKeys[serverId] = hash;
   }
 
   migrations(): Migration[] {
@@ -113,7 +114,8 @@ export class Store {
   }
 
   putMigration(m: Migration): void {
-    const all = (this.db.data.migrations ??= {});
+    this.db.data.migrations ??= {};
+    const all = this.db.data.migrations;
     all[m.id] = m;
     const done = Object.values(all).filter((x) => migrationDone(x.phase)).sort((a, b) => b.createdMs - a.createdMs);
     for (const old of done.slice(MIGRATION_HISTORY)) delete all[old.id];
@@ -126,7 +128,8 @@ export class Store {
   }
 
   putAudit(entry: AuditEntry): void {
-    const all = (this.db.data.audit ??= []);
+    this.db.data.audit ??= [];
+    const all = this.db.data.audit;
     all.push(entry);
     if (all.length > AUDIT_HISTORY) all.splice(0, all.length - AUDIT_HISTORY);
   }
@@ -143,7 +146,8 @@ export class Store {
   }
 
   putRoute(route: RouteTable): void {
-    (this.db.data.routes ??= {})[route.name] = route;
+    this.db.data.routes ??= {};
+    this.db.data.routes[route.name] = route;
   }
 
   removeRoute(name: string): void {
@@ -156,7 +160,8 @@ export class Store {
   }
 
   addRouteChange(change: RouteChange): void {
-    const all = (this.db.data.routeChanges ??= []);
+    this.db.data.routeChanges ??= [];
+    const all = this.db.data.routeChanges;
     all.push(change);
     if (all.length > ROUTE_CHANGE_HISTORY) all.splice(0, all.length - ROUTE_CHANGE_HISTORY);
   }

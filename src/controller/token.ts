@@ -17,7 +17,7 @@ export async function loadOrCreateToken(file: string, prefix = 'yard_'): Promise
   return token;
 }
 
-export function newSecret(prefix: string): string {
+function newSecret(prefix: string): string {
   return `${prefix}${randomBytes(24).toString('base64url')}`;
 }
 

@@ -55,7 +55,15 @@ describe('Router: apply', () => {
     ['an unknown workload', () => [route('web', 'edge', 80, [{ workload: 'api-blue', weight: 100 }])], 'NOT_FOUND', /route web: unknown workload api-blue: `yard ps` lists workloads/],
     ['a server that is not a proxy', () => [route('web', 'h1', 80, [{ workload: 'api', weight: 100 }])], 'FAILED_PRECONDITION', /server h1 is not a proxy: start its agent with `yard agent --proxy`/],
     ['an unknown server', () => [route('web', 'edge-9', 80, [{ workload: 'api', weight: 100 }])], 'NOT_FOUND', /no server "edge-9"/],
-    ['a proxy that is not connected', (x) => (x.links.online.delete('edge'), [blueGreen(100, 0)]), 'UNAVAILABLE', /proxy edge is not connected/],
+    [
+      'a proxy that is not connected',
+      (x) => {
+        x.links.online.delete('edge');
+        return [blueGreen(100, 0)];
+      },
+      'UNAVAILABLE',
+      /proxy edge is not connected/,
+    ],
     ['a port another service listens on', () => [route('api', 'edge', 8080, [{ workload: 'api', weight: 100 }])], 'PORT_IN_USE', /port 8080 on edge is already used by service other/],
     ['the same service twice', () => [blueGreen(100, 0), blueGreen(50, 50)], 'ALREADY_EXISTS', /duplicate service web/],
     ['a workload with no port', () => [route('web', 'edge', 80, [{ workload: 'portless', weight: 100 }])], 'INVALID_ARGUMENT', /workload portless declares no port: run it with --port, or give the backend a port/],

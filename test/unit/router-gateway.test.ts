@@ -44,7 +44,9 @@ describe('AgentGateway: route counters on heartbeats', () => {
     let acks = 0;
     return new Promise((resolve) => {
       call.on('data', (r: ConnectResponse) => {
-        if (r.msg?.$case === 'welcome') heartbeats.forEach((routes, i) => call.write({ msg: { $case: 'heartbeat', value: { seq: i + 1, samples: [], routes } } }));
+        if (r.msg?.$case === 'welcome') {
+          for (const [i, routes] of heartbeats.entries()) call.write({ msg: { $case: 'heartbeat', value: { seq: i + 1, samples: [], routes } } });
+        }
         if (r.msg?.$case === 'ack' && ++acks === heartbeats.length) {
           call.end();
           resolve({ acks });

@@ -27,7 +27,7 @@ export interface ControlOptions {
  * interfaces, GPU processes), so a list of thousands of hosts stays small. GetServer and the
  * WatchFleet sample events carry whole samples.
  */
-export function summary(server: Server): Server {
+function summary(server: Server): Server {
   const l = server.latest;
   if (!l) return server;
   return { ...server, latest: { ...l, cpuPerCorePct: [], disks: [], nets: [], gpus: l.gpus.map((g) => ({ ...g, processes: [] })) } };

@@ -5,7 +5,7 @@ import type { AgentLinks } from '../agent-links.js';
 import type { Registry } from '../registry.js';
 
 /** How long a proxy may take to bind its listeners and answer. */
-export const PLACE_TIMEOUT_MS = 10_000;
+const PLACE_TIMEOUT_MS = 10_000;
 /** Workload snapshots arrive in bursts (one event per workload): one re-placement per burst. */
 const DEBOUNCE_MS = 50;
 
@@ -96,8 +96,10 @@ export class Placement {
   }
 
   private stateOf(serverId: string): ProxyState {
-    let s = this.state.get(serverId);
-    if (!s) this.state.set(serverId, (s = { error: '', waiting: '', connected: false }));
+    const known = this.state.get(serverId);
+    if (known) return known;
+    const s: ProxyState = { error: '', waiting: '', connected: false };
+    this.state.set(serverId, s);
     return s;
   }
 

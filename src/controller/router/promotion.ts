@@ -3,7 +3,7 @@ import { BackendHealth, promotionStep, stepsFrom, versionShare, type Route } fro
 import type { EndpointState, RouteState } from '../domain.js';
 import { PromotionState, type PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 
-export { PromotionState, type PromoteRouteResponse };
+export type { PromoteRouteResponse };
 
 export interface PromotionRun {
   service: string;
