@@ -2,10 +2,7 @@ import { YardError } from '../../core/errors.js';
 import { DEFAULT_CHECKPOINT_TIMEOUT_MS, MigrationPhase as P } from '../../core/workload.js';
 import { TRANSFER_TIMEOUT_MS } from './relay.js';
 import { NoCheckpoint, NothingChanged, type MigrationRun, type Strategy } from './strategy.js';
-import type { Traffic } from './traffic.js';
-
-/** How long open connections may take to finish before a checkpoint or a stop goes ahead anyway. */
-export const IDLE_WAIT_MS = 5000;
+import { IDLE_WAIT_MS, idleOrWarn, type Traffic } from './traffic.js';
 
 /**
  * A move with the workload's state: the source saves it (how: `save`), the save moves to the
@@ -89,8 +86,3 @@ async function cutOver(run: MigrationRun, held: { traffic: Traffic; atMs: number
   run.measured({ trafficHeldMs: Date.now() - held.atMs });
 }
 
-/** Waits for the workload's connections on `serverId` to close; logs (warns) how many stayed open. */
-export async function idleOrWarn(run: MigrationRun, traffic: Traffic, serverId: string, timeoutMs: number, warning: string): Promise<void> {
-  const open = await traffic.idle(serverId, timeoutMs);
-  if (open > 0) run.log.warn(warning, { id: run.m.id, workload: run.m.workload, open });
-}

@@ -3,9 +3,8 @@ import { YardError } from '../../core/errors.js';
 import { isLive } from '../../core/format/words.js';
 import { MigrationPhase as P } from '../../core/workload.js';
 import { BackendHealth } from '../../gen/switchyard/v1/route.js';
-import { idleOrWarn, IDLE_WAIT_MS } from './checkpoint.js';
 import type { MigrationRun, Strategy } from './strategy.js';
-import { sum, type Traffic } from './traffic.js';
+import { IDLE_WAIT_MS, idleOrWarn, sum, type Traffic } from './traffic.js';
 import { waitFor, WaitTimeout } from './wait.js';
 
 /** The new instance's share of traffic at each step of the ramp. */

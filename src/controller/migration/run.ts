@@ -1,6 +1,6 @@
 import { YardError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { MigrationPhase as P, WorkloadState, type Migration, type Workload } from '../../core/workload.js';
+import { MigrationPhase as P, WorkloadState, type Migration, type MigrationTimings, type Workload } from '../../core/workload.js';
 import type { AgentAction } from '../agent-links.js';
 import type { WorkloadTable } from '../workloads.js';
 import type { Agents } from './agents.js';
@@ -52,8 +52,8 @@ export class Run implements MigrationRun {
     this.p.journal.progress(this.m, bytesDone, bytesTotal);
   }
 
-  measured(timings: JournalPatch['timings']): void {
-    this.p.journal.measured(this.m, timings ?? {});
+  measured(timings: Partial<MigrationTimings>): void {
+    this.p.journal.measured(this.m, timings);
   }
 
   send(serverId: string, action: AgentAction, timeoutMs?: number) {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/log.js';
-import type { Migration, MigrationPhase, Workload } from '../../core/workload.js';
+import type { Migration, MigrationPhase, MigrationTimings, Workload } from '../../core/workload.js';
 import type { CommandResult } from '../../gen/switchyard/v1/agent_gateway.js';
 import type { AgentAction } from '../agent-links.js';
 import type { JournalPatch } from './journal.js';
@@ -34,7 +34,7 @@ export interface MigrationRun {
   readonly log: Logger;
   phase(phase: MigrationPhase, patch?: JournalPatch): Promise<void>;
   progress(bytesDone: number, bytesTotal: number): void;
-  measured(timings: JournalPatch['timings']): void;
+  measured(timings: Partial<MigrationTimings>): void;
   send(serverId: string, action: AgentAction, timeoutMs?: number): Promise<CommandResult>;
   nameOf(serverId: string): string;
   /** The workload on a server as the agents' snapshots last showed it. */

@@ -1,6 +1,7 @@
 import type { BackendHealth } from '../../gen/switchyard/v1/route.js';
 import { isLive } from '../../core/format/words.js';
 import type { WorkloadTable } from '../workloads.js';
+import type { MigrationRun } from './strategy.js';
 import { waitUpTo, type Wakes } from './wait.js';
 
 /** What the coordinator asks of the router to move a workload's traffic with it. */
@@ -28,6 +29,8 @@ export interface EndpointStats {
   reportedMs: number;
 }
 
+/** How long open connections may take to finish before a checkpoint or a stop goes ahead anyway. */
+export const IDLE_WAIT_MS = 5000;
 /** How long the agents' workload snapshots may trail a migration's last step. */
 const SETTLE_WAIT_MS = 5000;
 
@@ -85,6 +88,12 @@ export class Traffic {
       [this.workloads, 'workload', 'removed'],
     ];
   }
+}
+
+/** Waits for the workload's connections on `serverId` to close; warns how many stayed open. */
+export async function idleOrWarn(run: MigrationRun, traffic: Traffic, serverId: string, timeoutMs: number, warning: string): Promise<void> {
+  const open = await traffic.idle(serverId, timeoutMs);
+  if (open > 0) run.log.warn(warning, { id: run.m.id, workload: run.m.workload, open });
 }
 
 export function sum(values: number[]): number {
