@@ -1,4 +1,4 @@
-import type { EndpointStats, RouteStats } from '../../core/route.js';
+import type { EndpointStats, RouteStats, RouteStatus } from '../../core/route.js';
 
 export interface EndpointReading {
   stats: EndpointStats;
@@ -7,18 +7,9 @@ export interface EndpointReading {
   bytesPerSec: number;
 }
 
-/** What a route's proxy last said about it, with rates over the last report interval. */
-export interface RouteReading {
-  serverId: string;
+/** What a route's proxy last said about it, with rates over the last report interval: the counters a RouteStatus shows. */
+export interface RouteReading extends Pick<RouteStatus, 'serverId' | 'listening' | 'error' | 'heldTotal' | 'heldMaxMs' | 'refused' | 'active' | 'total' | 'bytesPerSec'> {
   atMs: number;
-  listening: boolean;
-  error: string;
-  heldTotal: number;
-  heldMaxMs: number;
-  refused: number;
-  active: number;
-  total: number;
-  bytesPerSec: number;
   /** By endpoint key: only those the last report named (at most what a route may hold). */
   endpoints: Map<string, EndpointReading>;
 }
