@@ -4,7 +4,7 @@ import { applyRoutes, deleteRoute, drainBackend, listRouteChanges, listRoutes, p
 import type { ControllerService } from '../service/service.js';
 import { streaming, unary } from './adapt.js';
 
-type RouteRpcs = 'listRoutes' | 'applyRoutes' | 'deleteRoute' | 'setRouteWeights' | 'promoteRoute' | 'rollbackRoute' | 'drainBackend' | 'listRouteChanges';
+export type RouteRpcs = 'listRoutes' | 'applyRoutes' | 'deleteRoute' | 'setRouteWeights' | 'promoteRoute' | 'rollbackRoute' | 'drainBackend' | 'listRouteChanges';
 
 /** Control: routing tables — list, apply, weights, promote, rollback, drain, delete, history — over the controller service. */
 export function routeControl(service: ControllerService): Pick<ControlServer, RouteRpcs> {

@@ -8,6 +8,8 @@ import type { AgentConsole } from '../consoles.js';
 import { listAudit } from '../service/audit.js';
 import { cancelMigration, listMigrations, planMigration, startMigration, watchMigration } from '../service/migrations.js';
 import type { ControllerService } from '../service/service.js';
+import type { ServerRpcs } from './control.js';
+import type { RouteRpcs } from './control-routes.js';
 import { attachConsole, followLogs, listWorkloads, pauseWorkload, restartWorkload, resumeWorkload, runWorkload, stopWorkload, tailLogs } from '../service/workloads.js';
 import { streaming, unary } from './adapt.js';
 
@@ -24,7 +26,7 @@ function untilCancelled(call: Cancellable, close: () => void): boolean {
 }
 
 /** Control: workloads (run, stop, pause, logs, attach), migrations and the audit trail, over the controller service. */
-export function workloadControl(service: ControllerService): Omit<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet' | `${string}Route${string}` | 'drainBackend'> {
+export function workloadControl(service: ControllerService): Omit<ControlServer, ServerRpcs | RouteRpcs> {
   return {
     runWorkload: unary(async (req, caller) => ({ workload: await service.change(caller, runWorkload, req) })),
     listWorkloads: unary((_req, caller) => ({ workloads: service.read(caller, listWorkloads, undefined) })),

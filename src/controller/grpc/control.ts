@@ -16,6 +16,8 @@ import { streaming, unary } from './adapt.js';
 
 export { byName } from '../service/servers.js';
 
+export type ServerRpcs = 'listServers' | 'getServer' | 'overview' | 'watchFleet';
+
 export interface ControlOptions {
   service: ControllerService;
   /** Open WatchFleet streams, shared by both listeners: the dashboards and CLIs watching now. */
@@ -57,7 +59,7 @@ function message(e: FleetEvent): WatchFleetResponse {
 export const SAMPLE_BATCH_MS = 250;
 
 /** Control: servers and the fleet watch stream, over the controller service. */
-export function control({ service, watchers }: ControlOptions): Pick<ControlServer, 'listServers' | 'getServer' | 'overview' | 'watchFleet'> {
+export function control({ service, watchers }: ControlOptions): Pick<ControlServer, ServerRpcs> {
   const list = (caller: Caller) => service.read(caller, listServers, undefined);
   return {
     listServers: unary((_req, caller) => ({ servers: list(caller).map((r) => summary(r.server)) })),
