@@ -54,6 +54,7 @@ export interface ControllerOptions {
 export interface Controller {
   /** Where it listens, with the real port. */
   readonly address: string;
+  // The parts, for tests and benches to look at and feed; operators' calls go through `service`.
   readonly registry: Registry;
   readonly workloads: WorkloadTable;
   readonly coordinator: Coordinator;
