@@ -20,7 +20,7 @@ import { AgentAdmission } from './agent-keys.js';
 import { authenticate, bearerOf, localAuth, operatorTokenAuth, type ControlAuth } from './grpc/auth.js';
 import { control } from './grpc/control.js';
 import { workloadControl } from './grpc/control-workloads.js';
-import { WorkloadService } from './workload-service.js';
+import { WorkloadCommands } from './workload-commands.js';
 import { ControllerService } from './service/service.js';
 import { raiseConnectionWindow, raiseStreamWindow } from './grpc/windows.js';
 import { Coordinator } from './migration/coordinator.js';
@@ -189,7 +189,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const address = formatHostPort({ host: hp.host, port });
   const service = new ControllerService({
     registry, workloads, links, coordinator, router, audit,
-    workloadActions: new WorkloadService({ registry, workloads, links, consoles }),
+    workloadCommands: new WorkloadCommands({ registry, workloads, links, consoles }),
     about: { controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs },
   });
   const handlers = { ...control({ service, watchers }), ...workloadControl(service), ...routeControl(service) };

@@ -9,7 +9,7 @@ import type { ServiceParts } from '../../src/controller/service/parts.js';
 import { ControllerService } from '../../src/controller/service/service.js';
 import { stopWorkload } from '../../src/controller/service/workloads.js';
 import { Store } from '../../src/controller/store.js';
-import { WorkloadService, type WorkloadServiceParts } from '../../src/controller/workload-service.js';
+import { WorkloadCommands, type WorkloadCommandsParts } from '../../src/controller/workload-commands.js';
 import { WorkloadTable } from '../../src/controller/workloads.js';
 
 const viewer: Caller = { name: 'vera', via: 'operator-token', role: 'viewer' };
@@ -29,7 +29,7 @@ describe('authorize: the service step between validate and audit', () => {
     const audit = new AuditLog(store, () => undefined);
     // Only the parts these operations reach.
     const workloads = new WorkloadTable();
-    const service = new ControllerService({ audit, workloads, workloadActions: new WorkloadService({ workloads } as WorkloadServiceParts) } as ServiceParts);
+    const service = new ControllerService({ audit, workloads, workloadCommands: new WorkloadCommands({ workloads } as WorkloadCommandsParts) } as ServiceParts);
     await expect(service.change(viewer, stopWorkload, { name: 'web', remove: false })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining('needs the operator role') });
     expect(service.read(viewer, listAudit, 0)).toEqual([]);
     // The admin gets past authorize to the act, which finds no workload: that is audited.

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit.js';
 import type { Coordinator } from '../migration/coordinator.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
-import type { WorkloadService } from '../workload-service.js';
+import type { WorkloadCommands } from '../workload-commands.js';
 import type { WorkloadTable } from '../workloads.js';
 
 /** What the operations act on: the controller's parts, reached only through the service. */
@@ -15,7 +15,7 @@ export interface ServiceParts {
   router: Router;
   audit: AuditLog;
   /** Stop, restart, logs and consoles at the workload's agent. */
-  workloadActions: WorkloadService;
+  workloadCommands: WorkloadCommands;
   /** What the overview tells about this controller. */
   about: { controllerId: string; version: string; listen: string; startedMs: number };
 }

@@ -11,7 +11,7 @@ export const runWorkload = change({
   role: 'operator',
   validate: ({ server, spec }: { server: string; spec?: WorkloadSpec }) => ({ server, spec: parseWorkloadSpec(spec) }),
   target: ({ server, spec }, { parts }) => `${spec.name} on ${nameOf(parts, server)}`,
-  act: ({ server, spec }, { parts }) => parts.workloadActions.run(serverNamed(parts, server).server.id, spec),
+  act: ({ server, spec }, { parts }) => parts.workloadCommands.run(serverNamed(parts, server).server.id, spec),
 });
 
 export const listWorkloads = readAll('workload.list', ({ parts }) => parts.workloads.list());
@@ -21,25 +21,25 @@ export const stopWorkload = change({
   name: 'workload.stop',
   role: 'operator',
   target: ({ name, remove }: { name: string; remove: boolean }) => (remove ? `${name} (and remove)` : name),
-  act: ({ name, remove }, { parts }) => parts.workloadActions.stop(name, remove),
+  act: ({ name, remove }, { parts }) => parts.workloadCommands.stop(name, remove),
 });
 
-export const restartWorkload = changeOne('workload.restart', (name, { parts }) => parts.workloadActions.restart(name));
-export const pauseWorkload = changeOne('workload.pause', (name, { parts }) => parts.workloadActions.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_PAUSE));
-export const resumeWorkload = changeOne('workload.resume', (name, { parts }) => parts.workloadActions.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_RESUME));
+export const restartWorkload = changeOne('workload.restart', (name, { parts }) => parts.workloadCommands.restart(name));
+export const pauseWorkload = changeOne('workload.pause', (name, { parts }) => parts.workloadCommands.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_PAUSE));
+export const resumeWorkload = changeOne('workload.resume', (name, { parts }) => parts.workloadCommands.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_RESUME));
 
 /** The last `tailBytes` of a workload's output (0: all its agent keeps). */
 export const tailLogs = read({
   name: 'workload.logs',
   role: 'viewer',
-  act: ({ name, tailBytes }: { name: string; tailBytes: number }, { parts }) => parts.workloadActions.tail(name, tailBytes),
+  act: ({ name, tailBytes }: { name: string; tailBytes: number }, { parts }) => parts.workloadCommands.tail(name, tailBytes),
 });
 
 /** Streams a workload's output into `sink` until its console closes; resolves with the function that stops it. */
 export const followLogs = read({
   name: 'workload.logs',
   role: 'viewer',
-  act: ({ name, sink }: { name: string; sink: LogSink }, { parts }) => parts.workloadActions.follow(name, sink),
+  act: ({ name, sink }: { name: string; sink: LogSink }, { parts }) => parts.workloadCommands.follow(name, sink),
 });
 
 /**
@@ -49,5 +49,5 @@ export const followLogs = read({
 export const attachConsole = read({
   name: 'workload.attach',
   role: 'operator',
-  act: ({ name, size }: { name: string; size: { cols: number; rows: number } }, { parts }) => parts.workloadActions.console(name, true, size),
+  act: ({ name, size }: { name: string; size: { cols: number; rows: number } }, { parts }) => parts.workloadCommands.console(name, true, size),
 });

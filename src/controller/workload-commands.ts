@@ -9,7 +9,7 @@ import type { ConsoleBridge, JoinedConsole } from './consoles.js';
 import type { Registry } from './registry.js';
 import { isLive, type WorkloadTable } from './workloads.js';
 
-export interface WorkloadServiceParts {
+export interface WorkloadCommandsParts {
   registry: Registry;
   workloads: WorkloadTable;
   links: AgentLinks;
@@ -19,8 +19,8 @@ export interface WorkloadServiceParts {
 /** How long an agent has to answer a workload command (a stop waits for the process to end). */
 const COMMAND_TIMEOUT_MS = 30_000;
 
-export class WorkloadService {
-  constructor(private readonly o: WorkloadServiceParts) {}
+export class WorkloadCommands {
+  constructor(private readonly o: WorkloadCommandsParts) {}
 
   /** Starts `spec` on the server; ALREADY_EXISTS while a workload of that name runs anywhere. */
   async run(serverId: string, spec: WorkloadSpec): Promise<Workload | undefined> {
