@@ -3,29 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MigrationPhase as P, MigrationStrategy, migrationPhases, type Migration } from '../../src/core/workload.js';
-import { Journal } from '../../src/controller/migration/journal.js';
+import { Journal, type NewMigration } from '../../src/controller/migration/journal.js';
 import { Store } from '../../src/controller/store.js';
 
-function migration(id: string): Migration {
-  return {
-    id,
-    workload: 'counter',
-    sourceServerId: 'server-a',
-    targetServerId: 'server-b',
-    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
-    phase: P.MIGRATION_PHASE_PLANNED,
-    requestedBy: 'ops',
-    createdMs: Date.now(),
-    updatedMs: Date.now(),
-    finishedMs: 0,
-    preflight: [],
-    timings: { transferBytes: 0 },
-    bytesDone: 0,
-    bytesTotal: 0,
-    checkpointSha256: '',
-    error: '',
-  };
-}
+/** What an operator asks: move a workload from server-a to server-b. */
+const move = (workload: string): NewMigration => ({
+  workload,
+  sourceServerId: 'server-a',
+  targetServerId: 'server-b',
+  strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+  requestedBy: 'ops',
+  preflight: [],
+});
 
 /** A journal over a real store file, and what it announced. */
 async function journalIn(file: string) {
@@ -44,8 +33,10 @@ describe('the migration journal: the only writer of a migration record', () => {
   it('writes each phase to the store file before it is announced, with what the step measured', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'yard-journal-')), 'store.json');
     const { journal, announced } = await journalIn(file);
-    const m = migration('11111111-aaaa');
-    await journal.open(m);
+    const m = journal.begin(move('counter'));
+    expect(journal.find(m.id)).toBe(m);
+    expect(await onDisk(file, m.id)).toBeUndefined();
+    await journal.phase(m, P.MIGRATION_PHASE_PREFLIGHT);
     expect(migrationPhases.name((await onDisk(file, m.id))!.phase)).toBe('preflight');
     expect(journal.inFlight('counter')).toBe(m);
 
@@ -54,7 +45,7 @@ describe('the migration journal: the only writer of a migration record', () => {
     journal.measured(m, { transferMs: 70 });
     // Progress and measurements are announced or kept in memory; the file has the last phase.
     expect((await onDisk(file, m.id))!.bytesDone).toBe(0);
-    expect(journal.find('11111111')!.bytesDone).toBe(50);
+    expect(journal.find(m.id.slice(0, 8))!.bytesDone).toBe(50);
 
     await journal.phase(m, P.MIGRATION_PHASE_RESTORING);
     const written = (await onDisk(file, m.id))!;
@@ -68,10 +59,9 @@ describe('the migration journal: the only writer of a migration record', () => {
   it('ends a migration with its finish time and lets go of it; a later controller finds the ones left in flight', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'yard-journal-')), 'store.json');
     const { journal } = await journalIn(file);
-    const done = migration('22222222-bbbb');
-    const left = { ...migration('33333333-cccc'), workload: 'trainer' };
-    await journal.open(done);
-    await journal.open(left);
+    const done = journal.begin(move('counter'));
+    const left = journal.begin(move('trainer'));
+    await journal.phase(done, P.MIGRATION_PHASE_PREFLIGHT);
     await journal.phase(left, P.MIGRATION_PHASE_VERIFYING);
     await journal.phase(done, P.MIGRATION_PHASE_ROLLED_BACK, { error: 'cancelled by an operator' });
     expect(journal.inFlight('counter')).toBeUndefined();
@@ -81,8 +71,8 @@ describe('the migration journal: the only writer of a migration record', () => {
 
     const restarted = await journalIn(file);
     expect(restarted.journal.inFlight('trainer')).toBeUndefined();
-    expect(restarted.journal.interrupted().map((m) => `${m.id} ${migrationPhases.name(m.phase)}`)).toEqual(['33333333-cccc verifying']);
+    expect(restarted.journal.interrupted().map((m) => `${m.id} ${migrationPhases.name(m.phase)}`)).toEqual([`${left.id} verifying`]);
     expect(restarted.journal.inFlight('trainer')?.id).toBe(left.id);
-    expect(restarted.journal.list().map((m) => m.id).sort()).toEqual([done.id, left.id]);
+    expect(restarted.journal.list().map((m) => m.id).sort()).toEqual([done.id, left.id].sort());
   });
 });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MigrationPlan } from '../../core/fleet.js';
 import { YardError, errorMessage } from '../../core/errors.js';
@@ -121,28 +120,17 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     if (failed.length) throw new YardError('FAILED_PRECONDITION', `preflight failed: ${failed.map((c) => c.reason).join('; ')}`, { checks: failed.map((c) => c.name).join(',') });
     const targetServer = this.serverNamed(target);
     if (!targetServer) throw new YardError('NOT_FOUND', `no server "${target}"`);
-    const now = Date.now();
-    const m: Migration = {
-      id: randomUUID(),
+    const m = this.journal.begin({
       workload: workloadName,
       sourceServerId: workload.serverId,
       targetServerId: targetServer.id,
       strategy: plan.strategy,
-      phase: P.MIGRATION_PHASE_PLANNED,
       requestedBy,
-      createdMs: now,
-      updatedMs: now,
-      finishedMs: 0,
       preflight: plan.preflight,
-      timings: { transferBytes: 0 },
-      bytesDone: 0,
-      bytesTotal: 0,
-      checkpointSha256: '',
-      error: '',
-    };
+    });
     const cancel = new AbortController();
     this.cancels.set(m.id, cancel);
-    await this.journal.open(m);
+    await this.journal.phase(m, P.MIGRATION_PHASE_PREFLIGHT);
     this.o.log.info('migration started', { id: m.id, workload: m.workload, from: this.agents.nameOf(m.sourceServerId), to: this.agents.nameOf(m.targetServerId), strategy: strategies.name(m.strategy), by: requestedBy });
     void this.run(new Run(this.runParts(), m, workload, cancel.signal));
     return m;

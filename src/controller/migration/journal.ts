@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { MigrationPhase, migrationDone, type Migration, type MigrationTimings } from '../../core/workload.js';
 import type { Store } from '../store.js';
+
+/** What an operator's request decides of a migration. */
+export type NewMigration = Pick<Migration, 'workload' | 'sourceServerId' | 'targetServerId' | 'strategy' | 'requestedBy' | 'preflight'>;
 
 /** What a phase write may change besides the phase; timings merge into those already measured. */
 export type JournalPatch = Partial<Pick<Migration, 'bytesDone' | 'bytesTotal' | 'checkpointSha256' | 'error'>> & { timings?: Partial<MigrationTimings> };
@@ -33,10 +37,24 @@ export class Journal {
     return undefined;
   }
 
-  /** A new migration: its record enters the store at preflight. */
-  async open(m: Migration): Promise<void> {
+  /** A new migration, planned: in flight from here, in the store from its first phase. */
+  begin(n: NewMigration): Migration {
+    const now = Date.now();
+    const m: Migration = {
+      ...n,
+      id: randomUUID(),
+      phase: MigrationPhase.MIGRATION_PHASE_PLANNED,
+      createdMs: now,
+      updatedMs: now,
+      finishedMs: 0,
+      timings: { transferBytes: 0 },
+      bytesDone: 0,
+      bytesTotal: 0,
+      checkpointSha256: '',
+      error: '',
+    };
     this.live.set(m.id, m);
-    await this.phase(m, MigrationPhase.MIGRATION_PHASE_PREFLIGHT);
+    return m;
   }
 
   /** The store's records left in flight by a controller that stopped: they are live again. */
