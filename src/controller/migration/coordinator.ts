@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { MigrationPlan } from '../../core/fleet.js';
 import { YardError, errorMessage } from '../../core/errors.js';
 import { isLive } from '../../core/format/words.js';
@@ -178,8 +179,8 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     // The target's copy becomes its own for good (and starts again from the checkpoint if its
     // agent restarted since the verify), before the source lets go.
     const { movesState } = strategyOf(m.strategy);
-    await this.retry(m, 'keep the target running', () => this.agents.send(m.targetServerId, { $case: 'ensure', value: { name: m.workload, restore: movesState } }));
-    await this.retry(m, 'stop the source', () =>
+    await this.retry(m, m.targetServerId, 'keep the target running', () => this.agents.send(m.targetServerId, { $case: 'ensure', value: { name: m.workload, restore: movesState } }));
+    await this.retry(m, m.sourceServerId, 'stop the source', () =>
       this.agents.send(m.sourceServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: movesState } }).catch((err: unknown) => {
         // Already gone: a commit cut short by a controller restart removed it.
         if (!(err instanceof YardError && err.code === 'NOT_FOUND')) throw err;
@@ -209,24 +210,30 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     // trail a checkpoint that just finished): running stays, frozen resumes, checkpointed
     // starts again from the same checkpoint, which is its state dir.
     const restore = fromCheckpoint && strategy.movesState;
-    await this.retry(m, 'restore the source', () => this.agents.send(m.sourceServerId, { $case: 'ensure', value: { name: m.workload, restore } }));
+    await this.retry(m, m.sourceServerId, 'restore the source', () => this.agents.send(m.sourceServerId, { $case: 'ensure', value: { name: m.workload, restore } }));
     await this.mover.discard(m.id);
     await this.finish(m, P.MIGRATION_PHASE_ROLLED_BACK, why);
   }
 
-  /** Steps of a rollback or commit must happen: retry while the agent is away, up to agentWaitMs. */
-  private async retry(m: Migration, what: string, step: () => Promise<unknown>): Promise<void> {
+  /**
+   * Steps of a rollback or commit must happen: tried again until agentWaitMs has passed. An agent
+   * that is away is waited for (its return wakes the retry); one that refused gets a growing pause.
+   */
+  private async retry(m: Migration, serverId: string, what: string, step: () => Promise<unknown>): Promise<void> {
     const deadline = Date.now() + this.o.agentWaitMs;
-    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+    for (let pause = 250; ; pause = Math.min(pause * 2, 5000)) {
       try {
         await step();
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new YardError('UNAVAILABLE', `could not ${what} for migration ${m.id}: ${errorMessage(err)}`);
-        await new Promise((r) => setTimeout(r, wait));
+        const left = deadline - Date.now();
+        if (left < 0) throw new YardError('UNAVAILABLE', `could not ${what} for migration ${m.id}: ${errorMessage(err)}`);
+        if (this.agents.connected(serverId)) await delay(Math.min(pause, left));
+        else await this.agents.reachable(serverId, left);
       }
     }
   }
+
 
   private async finish(m: Migration, phase: P, error: string): Promise<void> {
     // Whatever the outcome, routes resolve again to wherever the workload now runs.
