@@ -151,6 +151,28 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     await waitFor('fragile resumed from its checkpoint on host-a', async () => /resumed from \d+/.test(await logsOf('fragile')) || undefined);
   });
 
+  it('rolls back when an operator cancels during verify: the copy on the target goes, the source resumes from the same checkpoint', async () => {
+    const script = [
+      '[ -f "$SWITCHYARD_STATE_DIR/n" ] && echo "resumed from $(cat "$SWITCHYARD_STATE_DIR/n")"',
+      'n=0; trap \'echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1',
+      'while :; do n=$((n+1)); sleep 0.1; done',
+    ].join('\n');
+    await run(shellSpec('patient', script));
+    await waitRunning('patient', 'host-a');
+    const m = await migrate('patient');
+    await api.waitForPhase(m.id, 'verifying');
+    await api.call(api.client.cancelMigration, { id: m.id });
+    const done = await api.waitForMigrationEnd(m.id);
+    expect(migrationPhases.name(done.phase)).toBe('rolled_back');
+    expect(done.error).toBe('cancelled by an operator');
+    // Cancelled inside the verify window (1.5 s): the verify never completed.
+    expect(done.timings?.verifyMs).toBeUndefined();
+    const back = await waitRunning('patient', 'host-a');
+    expect(back.restored).toBe(true);
+    await waitFor('patient resumed from its checkpoint on host-a', async () => /resumed from \d+/.test(await logsOf('patient')) || undefined);
+    expect(await api.liveInstances('patient')).toHaveLength(1);
+  });
+
   it('moves a stateless workload with the restart strategy: started on the target, then the source stopped', async () => {
     await run(shellSpec('web', 'echo "serving restore=${SWITCHYARD_RESTORE:-0}"; while :; do sleep 0.2; done', { strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART }));
     await waitRunning('web', 'host-a');
