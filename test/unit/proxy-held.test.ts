@@ -11,7 +11,7 @@ describe('proxy held connections', () => {
     const proxy = startProxy();
     await proxy.place([route('web', port, [endpoint(a.address, { held: true })])]);
     const waiting = [new Client(port), new Client(port), new Client(port)];
-    waiting.forEach((c, i) => c.sock.write(`sent while held ${i}`));
+    for (const [i, c] of waiting.entries()) c.sock.write(`sent while held ${i}`);
     await eventually('three clients held', () => routeStats(proxy, 'web').heldNow === 3);
     await sleep(50);
     expect(waiting.map((c) => c.received)).toEqual(['', '', '']);
@@ -54,6 +54,25 @@ describe('proxy held connections', () => {
     for (const c of early) expect(await c.greeting()).toBe('late');
     expect(await oneShot(port)).toBe('late');
     expect(routeStats(proxy, 'web')).toMatchObject({ heldTotal: 2, refused: 0, total: 3 });
+  });
+
+  it('an endpoint released from a cut-over is checked afresh: clients wait for the new instance, not the old one that answered its checks', async () => {
+    // Source and target of a move on one host can share an address: while the endpoint was held,
+    // its checks reached the old instance; the new one listens a moment after the release.
+    const port = await freePort();
+    const old = await Backend.start('old');
+    const proxy = startProxy();
+    const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 1000, timeoutMs: 300, unhealthyAfter: 10, healthyAfter: 1, path: '/' };
+    await proxy.place([route('web', port, [endpoint(old.address, { held: true })], { healthCheck: check })]);
+    await sleep(100);
+    const held = [new Client(port), new Client(port)];
+    await eventually('the clients held', () => routeStats(proxy, 'web').heldNow === 2);
+    await old.stop();
+    await proxy.place([route('web', port, [endpoint(old.address)], { healthCheck: check, revision: 2 })]);
+    await sleep(150);
+    await Backend.start('restored', { port: old.port });
+    for (const c of held) expect(await c.greeting()).toBe('restored');
+    expect(routeStats(proxy, 'web')).toMatchObject({ heldTotal: 2, refused: 0 });
   });
 
   it('held clients are refused as soon as nothing could take them', async () => {

@@ -73,8 +73,12 @@ export class EndpointRuntime implements Pickable, Dialable {
 
   /** Takes the new table's view of it: weight and flags at once, and a new address means new checks. */
   update(spec: Endpoint, settings: HealthSettings): void {
-    // A removed endpoint back in the table had its checks stopped: they start over.
-    const restart = spec.address !== this.spec.address || this.removed;
+    // A removed endpoint back in the table had its checks stopped: they start over. So do those
+    // of one released from a cut-over: the instance behind the address is the new one (on one
+    // host the old one may have answered the checks at the same address), and clients wait for
+    // its first passing check rather than meet a port that is not listening yet.
+    const released = this.spec.held && !spec.held;
+    const restart = spec.address !== this.spec.address || this.removed || released;
     this.spec = spec;
     this.settings = settings;
     this.removed = false;
