@@ -68,7 +68,7 @@ function statFields(pid: number): string[] | undefined {
  * CPU seconds of a process's children: the reaped ones (cutime + cstime) plus, per live child,
  * what it has used so far (keyed by pid, so a window can take deltas).
  */
-export function childCpu(pid: number): { reaped: number; live: Map<number, number> } {
+function childCpu(pid: number): { reaped: number; live: Map<number, number> } {
   const f = statFields(pid);
   const reaped = f ? (Number(f[13]) + Number(f[14])) / clockTicks() : 0;
   const live = new Map<number, number>();
@@ -165,7 +165,7 @@ export class ProcMonitor {
 }
 
 /** The p-th percentile (0..100) of `values` (nearest rank on a sorted copy). */
-export function percentile(values: readonly number[], p: number): number {
+function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return percentileSorted(sorted, p);
@@ -177,7 +177,7 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
   return sorted[rank]!;
 }
 
-export function mean(values: readonly number[]): number {
+function mean(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   let s = 0;
   for (const v of values) s += v;

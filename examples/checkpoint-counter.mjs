@@ -120,7 +120,11 @@ function hashFile(file) {
   const buf = Buffer.alloc(4 * MB);
   const fd = openSync(file, 'r');
   try {
-    for (let got; (got = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, got));
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, null);
+      if (got <= 0) break;
+      hash.update(buf.subarray(0, got));
+    }
   } finally {
     closeSync(fd);
   }

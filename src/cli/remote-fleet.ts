@@ -163,7 +163,7 @@ export class RemoteFleet implements FleetSource {
   private onEvent(res: WatchFleetResponse): void {
     for (const change of this.mirror.apply(res)) this.emit(change);
     if (res.event?.$case !== 'snapshot') return;
-    this.listRoutes();
+    void this.listRoutes();
     if (this.connected) return;
     this.connected = true;
     this.everConnected = true;
@@ -178,16 +178,15 @@ export class RemoteFleet implements FleetSource {
    * The stream sends route changes, not the table: each snapshot is followed by a ListRoutes.
    * A controller that cannot answer it (one without routes) leaves the routes as the stream tells them.
    */
-  private listRoutes(): void {
+  private async listRoutes(): Promise<void> {
     const control = this.control;
     this.mirror.awaitRouteList();
-    control.call(control.client.listRoutes, {}).then(
+    const routes = await control.call(control.client.listRoutes, {}).then(
       (res) => res.routes,
       () => undefined,
-    ).then((routes) => {
-      if (this.closed) return;
-      for (const change of this.mirror.applyRouteList(routes)) this.emit(change);
-    });
+    );
+    if (this.closed) return;
+    for (const change of this.mirror.applyRouteList(routes)) this.emit(change);
   }
 
   private learnRoute(status: RouteStatus): void {

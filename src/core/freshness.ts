@@ -1,7 +1,7 @@
 import { stateName, type Server } from './types.js';
 
 /** A sample older than this is no longer "now" (agents report every second by default). */
-export const STALE_AFTER_MS = 5_000;
+const STALE_AFTER_MS = 5_000;
 
 /** Not heard from: its agent's session is gone, or it has not reported since we started (or since we lost the controller). */
 export function isSilent(server: Server): boolean {

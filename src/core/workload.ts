@@ -1,4 +1,3 @@
-import { YardError } from './errors.js';
 import { names } from './names.js';
 import {
   MigrationPhase,

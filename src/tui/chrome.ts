@@ -14,7 +14,7 @@ import { Header } from './widgets/header.js';
 import { TooSmall } from './widgets/too-small.js';
 
 /** Below this the layout cannot hold one card; a message says so instead. */
-export const MIN_SIZE = { cols: 60, rows: 15 } as const;
+const MIN_SIZE = { cols: 60, rows: 15 } as const;
 
 /** What the chrome reads from the dashboard at each frame. */
 export interface ChromeState {

@@ -19,7 +19,6 @@ import { LogsPane } from './widgets/logs-pane.js';
 import { Question } from './widgets/question.js';
 import { Wizard } from './wizard/wizard.js';
 
-export { MIN_SIZE } from './chrome.js';
 
 /** A wall display's pages: these views in turn (each page of each), one every `rotateMs`. */
 export interface WallOptions {

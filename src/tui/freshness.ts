@@ -1,7 +1,7 @@
 import { agoText } from '../core/format/time.js';
 import type { Server } from '../core/types.js';
 
-export { STALE_AFTER_MS, isSilent, isStale } from '../core/freshness.js';
+export { isSilent, isStale } from '../core/freshness.js';
 
 /** "last seen 42s ago", from the newest of the heartbeat and the sample. */
 export function lastSeenText(server: Server, now: number): string {

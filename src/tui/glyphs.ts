@@ -141,7 +141,7 @@ export const ASCII_GLYPHS: Glyphs = {
 };
 
 /** UTF-8 without braille: bars, sparklines and symbols as above, charts of points. */
-export const BLOCK_GLYPHS: Glyphs = { ...UNICODE_GLYPHS, braille: false };
+const BLOCK_GLYPHS: Glyphs = { ...UNICODE_GLYPHS, braille: false };
 
 export function glyphSet(name: GlyphSetName): Glyphs {
   return name === 'braille' ? UNICODE_GLYPHS : name === 'blocks' ? BLOCK_GLYPHS : ASCII_GLYPHS;

@@ -1,5 +1,5 @@
 /** Keys a wall display answers to besides help and quit: they change what it shows, never the fleet. */
-export const WALL_KEYS = { pause: ['space'], next: ['n', 'right', 'pagedown'] } as const;
+const WALL_KEYS = { pause: ['space'], next: ['n', 'right', 'pagedown'] } as const;
 
 /**
  * A wall display's timer: calls `turn` every `everyMs` until stopped, and says how long until

@@ -74,7 +74,10 @@ export class RouteKeys {
   }
 
   rollback(sel: RouteSelection | undefined): void {
-    if (!sel) return this.none();
+    if (!sel) {
+      this.none();
+      return;
+    }
     const route = sel.route.status.route;
     const service = route?.name ?? '';
     const last = route?.updatedBy ? `rev ${route.revision}, by ${route.updatedBy}` : `rev ${route?.revision ?? 0}`;
@@ -84,7 +87,10 @@ export class RouteKeys {
   }
 
   drain(sel: RouteSelection | undefined): void {
-    if (!sel) return this.none();
+    if (!sel) {
+      this.none();
+      return;
+    }
     const service = sel.route.status.route?.name ?? '';
     const ep = sel.endpoint?.endpoint;
     if (!ep) {

@@ -7,7 +7,9 @@ import { tempDir } from '../helpers/procs.js';
 
 describe('the agent pid file', () => {
   const children: ChildProcess[] = [];
-  afterEach(() => children.splice(0).forEach((c) => c.kill('SIGKILL')));
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+  });
   const sleeper = (...argv: string[]) => {
     const c = spawn('sh', ['-c', 'sleep 30', ...argv], { stdio: 'ignore' });
     children.push(c);

@@ -71,7 +71,10 @@ describe('proxy forwarding', () => {
 
   it('a backend that answers faster than the client reads is held back, and every byte arrives', async () => {
     let sender: Socket | undefined;
-    const flood = (sock: Socket) => void (sender = sock).end(Buffer.alloc(FLOOD, 0x62));
+    const flood = (sock: Socket) => {
+      sender = sock;
+      sock.end(Buffer.alloc(FLOOD, 0x62));
+    };
     const a = await Backend.start('a', { handle: (sock) => sock.once('data', () => flood(sock)) });
     const port = await freePort();
     const proxy = startProxy();

@@ -2,7 +2,7 @@
 // Everything made here is registered and torn down by cleanup().
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../src/core/log.js';
-import { BackendHealth, HealthCheckKind, RoutePolicy, type Endpoint, type EndpointStats, type PlacedRoute, type RouteStats } from '../../src/core/route.js';
+import { type BackendHealth, HealthCheckKind, RoutePolicy, type Endpoint, type EndpointStats, type PlacedRoute, type RouteStats } from '../../src/core/route.js';
 import { RoutingProxy } from '../../src/agent/proxy/proxy.js';
 import { freePort, waitFor } from '../helpers/procs.js';
 

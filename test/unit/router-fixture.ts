@@ -19,7 +19,7 @@ import { waitFor } from '../helpers/procs.js';
  * Stands in for the agents' command links (src/controller/agent-links.ts): records every
  * PlaceRoutes it is sent and answers ok, or with the error a test set for that server.
  */
-export class RecordingProxyLinks {
+class RecordingProxyLinks {
   readonly placed: { serverId: string; routes: PlacedRoute[] }[] = [];
   readonly online = new Set<string>();
   readonly refusals = new Map<string, YardError>();

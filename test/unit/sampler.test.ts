@@ -164,7 +164,7 @@ describe('host sampler on this host', () => {
     let stuck: ReturnType<typeof monitor.status> | undefined;
     while (Date.now() - t0 < 4_500) {
       const running = processesRunning(bin);
-      running.forEach((pid) => pids.add(pid));
+      for (const pid of running) pids.add(pid);
       most = Math.max(most, running.length, monitor.childrenAlive());
       if (monitor.status().state === 'stuck') stuck ??= monitor.status();
       await sleep(25);

@@ -78,7 +78,10 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     const states: string[] = [];
     let hellos = 0;
     session = new AgentSession({
-      controller: `127.0.0.1:${first.port}`, hello: () => (hellos++, hello()), drain: () => [], log: silentLogger,
+      controller: `127.0.0.1:${first.port}`, hello: () => {
+        hellos++;
+        return hello();
+      }, drain: () => [], log: silentLogger,
       onState: (state) => states.push(state),
       backoff: new Backoff(100, 100),
     });

@@ -6,7 +6,7 @@ import { withTarget } from '../options.js';
 import { checkWorkloadName, isCancelled, streamError } from './workloads.js';
 
 /** Ctrl-]: telnet's and docker's habit; a workload rarely needs it. */
-export const DETACH_KEY = 0x1d;
+const DETACH_KEY = 0x1d;
 
 const EPILOG = `Keys: Ctrl-] detaches (the workload keeps running). Everything else, Ctrl-C included, goes
 to the workload. Needs a terminal on stdin and stdout; \`yard logs -f\` reads output without one.`;

@@ -13,7 +13,7 @@ interface AuditArgs {
 }
 
 /** The stable JSON shape of `yard audit --json`. */
-export function auditJson(e: AuditEntry) {
+function auditJson(e: AuditEntry) {
   return { at: new Date(e.atMs).toISOString(), who: e.who, action: e.action, target: e.target, ok: e.ok, error: e.ok ? null : e.error };
 }
 

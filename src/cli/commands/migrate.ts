@@ -23,9 +23,9 @@ interface MigrateArgs {
 }
 
 /** `yard migrate --detach`: the migration was started and goes on on the controller. */
-export const EXIT_STARTED = 0;
+const EXIT_STARTED = 0;
 /** The controller stayed unreachable past --reconnect-for: how the migration ends is unknown. */
-export const EXIT_OUTCOME_UNKNOWN = 5;
+const EXIT_OUTCOME_UNKNOWN = 5;
 
 const EPILOG = `Exit codes:
     0  committed: the workload runs on the target (--dry-run: every check passes;
@@ -142,7 +142,10 @@ class Progress {
   update(m: Migration): void {
     this.last = m;
     this.rateBps = this.rate.update(m, Date.now()) ?? this.rateBps;
-    if (this.tty) return this.draw();
+    if (this.tty) {
+      this.draw();
+      return;
+    }
     // A reconnect sends the current state again: print a change once.
     const line = printableJson(this.format.migrationJson(m, this.names));
     if (line !== this.lastLine) this.out.write(line + '\n');

@@ -1,5 +1,5 @@
 /** Cards narrower than this lose their sparklines: 80 columns hold one, 160 three, 200 four. */
-export const MIN_CARD_WIDTH = 50;
+const MIN_CARD_WIDTH = 50;
 
 export function columnsFor(width: number): number {
   return Math.max(1, Math.floor(width / MIN_CARD_WIDTH));

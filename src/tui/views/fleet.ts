@@ -156,12 +156,25 @@ export class FleetView implements View {
         const column = i - row.first;
         const left = column * cardWidth;
         const rect = { left, top: row.top, width: column === this.columns - 1 ? width - left : cardWidth, height: row.height };
-        if (this.ctx.wall) (this.wallCards[used] ??= new WallCard(this.ctx.parent, this.look)).show(this.servers[i]!, rect, now);
-        else (this.cards[used] ??= new ServerCard(this.ctx.parent, this.look)).show(this.servers[i]!, rect, i === selected, now);
+        if (this.ctx.wall) this.wallCard(used).show(this.servers[i]!, rect, now);
+        else this.card(used).show(this.servers[i]!, rect, i === selected, now);
         used++;
       }
     }
     for (const card of (this.ctx.wall ? this.wallCards : this.cards).slice(used)) card.hide();
+  }
+
+  /** The pool's card `n`, made the first time a page holds that many. */
+  private card(n: number): ServerCard {
+    const card = this.cards[n] ?? new ServerCard(this.ctx.parent, this.look);
+    this.cards[n] = card;
+    return card;
+  }
+
+  private wallCard(n: number): WallCard {
+    const card = this.wallCards[n] ?? new WallCard(this.ctx.parent, this.look);
+    this.wallCards[n] = card;
+    return card;
   }
 
   private showEmptyMessage(): void {

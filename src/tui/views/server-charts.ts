@@ -4,7 +4,7 @@ import { bytesShort, trafficText } from '../../core/format/bytes.js';
 import { isKnown, pctText } from '../../core/format/numbers.js';
 import type { GpuView } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
-import { type LegendItem } from '../render/legend.js';
+import type { LegendItem } from '../render/legend.js';
 import { ASCII_POINTS } from '../render/plot.js';
 import type { ChartData } from '../widgets/line-chart.js';
 

@@ -1,7 +1,7 @@
 import type { Rect } from '../widgets/rect.js';
 
 /** Charts shorter than this show too few rows to read a trend. */
-export const MIN_CHART_HEIGHT = 7;
+const MIN_CHART_HEIGHT = 7;
 const MIN_COLUMN_WIDTH = 40;
 const MAX_COLUMNS = 4;
 
