@@ -7,7 +7,16 @@
 //   CHAOS_SAVE_MS    how long a save takes before it writes (a stand-in for a big state; default 150)
 //   CHAOS_STATE_KB   padding written with each save and checked on restore (default 512)
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const env = process.env;
@@ -48,7 +57,8 @@ if (env.SWITCHYARD_RESTORE === '1') {
   if (!existsSync(stateFile)) refuse('no state.json');
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { n: number; padSha256: string; sha256: string };
   if (sha256(`${state.n}:${state.padSha256}`) !== state.sha256) refuse(`state.json fails its checksum`);
-  if (!existsSync(padFile) || sha256(readFileSync(padFile)) !== state.padSha256) refuse(`pad.bin does not match state.json`);
+  if (!existsSync(padFile) || sha256(readFileSync(padFile)) !== state.padSha256)
+    refuse(`pad.bin does not match state.json`);
   n = state.n;
   note(`restored n=${n}`);
 } else {

@@ -11,7 +11,14 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { controlClient } from '../src/cli/client.js';
-import { MigrationStrategy, RestartPolicy, migrationDone, migrationPhases, type Migration, type WorkloadSpec } from '../src/core/workload.js';
+import {
+  MigrationStrategy,
+  RestartPolicy,
+  migrationDone,
+  migrationPhases,
+  type Migration,
+  type WorkloadSpec,
+} from '../src/core/workload.js';
 import { ServerState } from '../src/gen/switchyard/v1/fleet.js';
 import { rng } from './hosts.js';
 import { freePort, sleep, tempDir, waitUntil, YardProcess } from './lib.js';
@@ -97,9 +104,17 @@ const ENDED = new Set(['committed', 'rolled_back', 'failed']);
 
 function spec(name: string, counter: string, ledger: string): WorkloadSpec {
   return {
-    name, command: process.execPath, args: [counter], env: { CHAOS_LEDGER: ledger }, cwd: '', labels: {},
-    restart: RestartPolicy.RESTART_POLICY_NEVER, strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
-    checkpointSignal: 'SIGUSR1', checkpointTimeoutMs: 10_000, ports: [],
+    name,
+    command: process.execPath,
+    args: [counter],
+    env: { CHAOS_LEDGER: ledger },
+    cwd: '',
+    labels: {},
+    restart: RestartPolicy.RESTART_POLICY_NEVER,
+    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeoutMs: 10_000,
+    ports: [],
   };
 }
 
@@ -138,7 +153,8 @@ function readLedger(text: string): { olderState: string[]; corrupt: string[] } {
     const [what, nText] = line.split(' ');
     const n = Number(nText?.replace('n=', ''));
     if (what === 'saved') saved = n;
-    else if (what === 'restored' && n !== saved) olderState.push(`restored at n=${n}, newest save n=${saved ?? 'none'}`);
+    else if (what === 'restored' && n !== saved)
+      olderState.push(`restored at n=${n}, newest save n=${saved ?? 'none'}`);
     else if (what === 'fresh' && saved !== undefined) olderState.push(`started afresh after a save at n=${saved}`);
     else if (what === 'corrupt') corrupt.push(line);
   }
@@ -150,7 +166,10 @@ class Chaos {
   private procs!: Record<'controller' | Host, ChaosProcess>;
   private readonly rand: () => number;
 
-  constructor(private readonly c: ChaosCluster, private readonly o: ChaosOptions) {
+  constructor(
+    private readonly c: ChaosCluster,
+    private readonly o: ChaosOptions,
+  ) {
     this.rand = rng(o.seed);
     this.api = c.connect();
   }
@@ -174,11 +193,18 @@ class Chaos {
 
   /** Both agents online with metrics (preflight needs the target's CPU and disk). */
   private online(timeoutMs = 30_000): Promise<true> {
-    return waitUntil('h1 and h2 online, with metrics', async () => {
-      const { servers } = await this.api.call(this.api.client.listServers, {});
-      const ready = servers.filter((s) => s.state === ServerState.SERVER_STATE_ONLINE && s.latest?.cpuPct !== undefined).map((s) => s.name);
-      return HOSTS.every((h) => ready.includes(h)) ? (true as const) : undefined;
-    }, timeoutMs, 100);
+    return waitUntil(
+      'h1 and h2 online, with metrics',
+      async () => {
+        const { servers } = await this.api.call(this.api.client.listServers, {});
+        const ready = servers
+          .filter((s) => s.state === ServerState.SERVER_STATE_ONLINE && s.latest?.cpuPct !== undefined)
+          .map((s) => s.name);
+        return HOSTS.every((h) => ready.includes(h)) ? (true as const) : undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /** A migration with no kill: when each phase begins, to aim the kills. */
@@ -190,7 +216,10 @@ class Chaos {
     const { m, t0 } = await this.migrate(name, 'h2', (phase, at) => (seen[phase] ??= at));
     const done = await this.waitEnd(m.id, END_WAIT_MS);
     seen.ended ??= Date.now() - t0;
-    if (done !== 'committed') throw new Error(`the calibration migration (no kill) ended ${done}: ${(await this.migration(m.id))?.error ?? ''}`);
+    if (done !== 'committed')
+      throw new Error(
+        `the calibration migration (no kill) ended ${done}: ${(await this.migration(m.id))?.error ?? ''}`,
+      );
     await this.remove(name, ledger);
     return seen;
   }
@@ -204,11 +233,27 @@ class Chaos {
     const target: Host = source === 'h1' ? 'h2' : 'h1';
     const name = `chaos-${i}`;
     const ledger = join(this.c.workDir, `${name}.ledger`);
-    const out: ChaosRun = { run: i, victim, aimed, phaseAtKill: '', killAtMs: 0, outcome: 'stuck', hostsAtEnd: 0, maxHosts: 0, olderState: [], corrupt: [], error: '', ms: 0 };
+    const out: ChaosRun = {
+      run: i,
+      victim,
+      aimed,
+      phaseAtKill: '',
+      killAtMs: 0,
+      outcome: 'stuck',
+      hostsAtEnd: 0,
+      maxHosts: 0,
+      olderState: [],
+      corrupt: [],
+      error: '',
+      ms: 0,
+    };
 
     await this.runWorkload(name, ledger, source);
     let maxHosts = 0;
-    const sampler = setInterval(() => (maxHosts = Math.max(maxHosts, hostsOf(workloadProcs(ledger, this.c.agentDirs)))), SAMPLE_MS);
+    const sampler = setInterval(
+      () => (maxHosts = Math.max(maxHosts, hostsOf(workloadProcs(ledger, this.c.agentDirs)))),
+      SAMPLE_MS,
+    );
     try {
       const next = AIMED_PHASES[AIMED_PHASES.indexOf(aimed) + 1] ?? 'ended';
       const from = aimed === 'preflight' ? 0 : (calibration[aimed] ?? 0);
@@ -221,7 +266,8 @@ class Chaos {
       await this.kill(victim === 'controller' ? 'controller' : victim === 'source agent' ? source : target);
 
       out.outcome = await this.waitEnd(m.id, END_WAIT_MS);
-      if (out.outcome === 'stuck') out.error = `still ${migrationPhases.name((await this.migration(m.id))?.phase ?? 0)} after ${END_WAIT_MS / 1000} s`;
+      if (out.outcome === 'stuck')
+        out.error = `still ${migrationPhases.name((await this.migration(m.id))?.phase ?? 0)} after ${END_WAIT_MS / 1000} s`;
       await this.online();
       out.hostsAtEnd = await this.settle(ledger);
       const found = readLedger(existsSync(ledger) ? readFileSync(ledger, 'utf8') : '');
@@ -233,7 +279,9 @@ class Chaos {
     } finally {
       clearInterval(sampler);
       out.maxHosts = Math.max(maxHosts, out.hostsAtEnd);
-      await this.remove(name, ledger).catch((err: unknown) => this.o.log(`  run ${i}: cleanup: ${err instanceof Error ? err.message : String(err)}`));
+      await this.remove(name, ledger).catch((err: unknown) =>
+        this.o.log(`  run ${i}: cleanup: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
     out.ms = Date.now() - started;
     return out;
@@ -242,33 +290,61 @@ class Chaos {
   /** Starts the run's workload on `host` and waits until it counts there. */
   private async runWorkload(name: string, ledger: string, host: Host): Promise<void> {
     await this.api.call(this.api.client.runWorkload, { server: host, spec: spec(name, this.o.counter, ledger) });
-    await waitUntil(`${name} running on ${host}`, async () => {
-      const { workloads } = await this.api.call(this.api.client.listWorkloads, {});
-      const w = workloads.find((x) => x.spec?.name === name);
-      return w?.pid && existsSync(ledger) && hostsOf(workloadProcs(ledger, this.c.agentDirs)) === 1 ? true : undefined;
-    }, 15_000, 50);
+    await waitUntil(
+      `${name} running on ${host}`,
+      async () => {
+        const { workloads } = await this.api.call(this.api.client.listWorkloads, {});
+        const w = workloads.find((x) => x.spec?.name === name);
+        return w?.pid && existsSync(ledger) && hostsOf(workloadProcs(ledger, this.c.agentDirs)) === 1
+          ? true
+          : undefined;
+      },
+      15_000,
+      50,
+    );
     await sleep(200);
   }
 
   /** Starts the migration and follows its phases (the watch ends with the controller). */
-  private async migrate(name: string, to: Host, onPhase: (phase: string, atMs: number) => void): Promise<{ m: Migration; t0: number }> {
-    const m = (await this.api.call(this.api.client.startMigration, { workload: name, target: to, strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT })).migration!;
+  private async migrate(
+    name: string,
+    to: Host,
+    onPhase: (phase: string, atMs: number) => void,
+  ): Promise<{ m: Migration; t0: number }> {
+    const m = (
+      await this.api.call(this.api.client.startMigration, {
+        workload: name,
+        target: to,
+        strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      })
+    ).migration!;
     const t0 = Date.now();
     const stream = this.api.client.watchMigration({ id: m.id }, this.api.metadata ?? new Metadata());
-    stream.on('data', (r: { migration?: Migration }) => r.migration && onPhase(migrationPhases.name(r.migration.phase), Date.now() - t0));
+    stream.on(
+      'data',
+      (r: { migration?: Migration }) =>
+        r.migration && onPhase(migrationPhases.name(r.migration.phase), Date.now() - t0),
+    );
     stream.on('error', () => undefined);
     return { m, t0 };
   }
 
   private async migration(id: string): Promise<Migration | undefined> {
-    return (await this.api.call(this.api.client.listMigrations, {}).catch(() => ({ migrations: [] as Migration[] }))).migrations.find((x) => x.id === id);
+    return (
+      await this.api.call(this.api.client.listMigrations, {}).catch(() => ({ migrations: [] as Migration[] }))
+    ).migrations.find((x) => x.id === id);
   }
 
   private async waitEnd(id: string, timeoutMs: number): Promise<Outcome> {
-    const done = await waitUntil('the migration to end', async () => {
-      const m = await this.migration(id);
-      return m && migrationDone(m.phase) ? m : undefined;
-    }, timeoutMs, 100).catch(() => undefined);
+    const done = await waitUntil(
+      'the migration to end',
+      async () => {
+        const m = await this.migration(id);
+        return m && migrationDone(m.phase) ? m : undefined;
+      },
+      timeoutMs,
+      100,
+    ).catch(() => undefined);
     return done ? (migrationPhases.name(done.phase) as Outcome) : 'stuck';
   }
 
@@ -335,13 +411,25 @@ export async function runChaos(cluster: ChaosCluster, opts: ChaosOptions): Promi
   try {
     await chaos.start();
     const calibration = await chaos.calibrate();
-    opts.log(`  seed ${opts.seed}; phases of an undisturbed migration (ms): ${Object.entries(calibration).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    opts.log(
+      `  seed ${opts.seed}; phases of an undisturbed migration (ms): ${Object.entries(calibration)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     const runs: ChaosRun[] = [];
     for (let i = 0; i < opts.runs; i++) {
       const r = await chaos.run(i, calibration);
       runs.push(r);
-      const bad = [r.outcome === 'stuck' && 'STUCK', r.hostsAtEnd === 0 && 'LOST', r.maxHosts > 1 && 'TWO HOSTS', r.olderState.length && 'OLDER STATE', r.corrupt.length && 'CORRUPT'].filter(Boolean);
-      opts.log(`  run ${i}: kill ${r.victim} at ${r.killAtMs} ms (${r.phaseAtKill}) → ${r.outcome}, ${r.hostsAtEnd} host(s) at the end, ${(r.ms / 1000).toFixed(1)} s${bad.length ? `  ${bad.join(' ')}` : ''}${r.error ? `: ${r.error.split('\n')[0]}` : ''}${[...r.olderState, ...r.corrupt].map((s) => `\n    ${s}`).join('')}`);
+      const bad = [
+        r.outcome === 'stuck' && 'STUCK',
+        r.hostsAtEnd === 0 && 'LOST',
+        r.maxHosts > 1 && 'TWO HOSTS',
+        r.olderState.length && 'OLDER STATE',
+        r.corrupt.length && 'CORRUPT',
+      ].filter(Boolean);
+      opts.log(
+        `  run ${i}: kill ${r.victim} at ${r.killAtMs} ms (${r.phaseAtKill}) → ${r.outcome}, ${r.hostsAtEnd} host(s) at the end, ${(r.ms / 1000).toFixed(1)} s${bad.length ? `  ${bad.join(' ')}` : ''}${r.error ? `: ${r.error.split('\n')[0]}` : ''}${[...r.olderState, ...r.corrupt].map((s) => `\n    ${s}`).join('')}`,
+      );
     }
     return { seed: opts.seed, runs, calibration, ms: Date.now() - t0 };
   } finally {
@@ -369,13 +457,17 @@ export function chaosTotals(runs: readonly ChaosRun[]) {
 /** The table: kill target × phase at the kill, with each row's outcomes, then the totals. */
 export function chaosTable(r: ChaosResult): string[] {
   const phases = ['planned', ...AIMED_PHASES, 'rolling_back', 'ended'];
-  const lines = [`${'kill target'.padEnd(14)}${'phase at kill'.padEnd(15)}${'runs'.padStart(5)}${'committed'.padStart(11)}${'rolled back'.padStart(13)}${'failed'.padStart(8)}${'stuck'.padStart(7)}`];
+  const lines = [
+    `${'kill target'.padEnd(14)}${'phase at kill'.padEnd(15)}${'runs'.padStart(5)}${'committed'.padStart(11)}${'rolled back'.padStart(13)}${'failed'.padStart(8)}${'stuck'.padStart(7)}`,
+  ];
   for (const victim of VICTIMS) {
     for (const phase of phases) {
       const rs = r.runs.filter((x) => x.victim === victim && x.phaseAtKill === phase);
       if (!rs.length) continue;
       const t = chaosTotals(rs);
-      lines.push(`${victim.padEnd(14)}${phase.padEnd(15)}${String(t.runs).padStart(5)}${String(t.committed).padStart(11)}${String(t.rolledBack).padStart(13)}${String(t.failed).padStart(8)}${String(t.stuck).padStart(7)}`);
+      lines.push(
+        `${victim.padEnd(14)}${phase.padEnd(15)}${String(t.runs).padStart(5)}${String(t.committed).padStart(11)}${String(t.rolledBack).padStart(13)}${String(t.failed).padStart(8)}${String(t.stuck).padStart(7)}`,
+      );
     }
   }
   const t = chaosTotals(r.runs);
@@ -394,12 +486,40 @@ export async function runChaosBench(opts: Omit<ChaosOptions, 'counter'>): Promis
   const address = `127.0.0.1:${await freePort()}`;
   const cluster: ChaosCluster = {
     async startController() {
-      const p = new YardProcess('controller', ['controller', '--data-dir', ctlDir, '--listen', address, '--heartbeat', '200ms', '--grace', '2s', '--verify', '500ms', '--cpu-limit', '100']);
+      const p = new YardProcess('controller', [
+        'controller',
+        '--data-dir',
+        ctlDir,
+        '--listen',
+        address,
+        '--heartbeat',
+        '200ms',
+        '--grace',
+        '2s',
+        '--verify',
+        '500ms',
+        '--cpu-limit',
+        '100',
+      ]);
       await p.waitForOutput(/controller listening/, 20_000);
       return p;
     },
     startAgent: (h) =>
-      new YardProcess(`agent ${h}`, ['agent', '--controller', address, '--token-file', join(ctlDir, 'token'), '--data-dir', agentDirs[h], '--name', h, '--interval', '250ms', '--nvidia-smi', '/nonexistent']),
+      new YardProcess(`agent ${h}`, [
+        'agent',
+        '--controller',
+        address,
+        '--token-file',
+        join(ctlDir, 'token'),
+        '--data-dir',
+        agentDirs[h],
+        '--name',
+        h,
+        '--interval',
+        '250ms',
+        '--nvidia-smi',
+        '/nonexistent',
+      ]),
     // On the controller's host: its owner-only socket.
     connect: () => controlClient({ address: `unix:${join(ctlDir, 'control.sock')}`, from: 'bench' }, 30_000),
     agentDirs,

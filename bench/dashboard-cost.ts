@@ -12,7 +12,16 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, readlinkSyn
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { startSimFleet, type SimFleet } from './fleet-sim.js';
-import { freePort, ProcMonitor, sleep, startController, tempDir, YARD, type ProcUsage, type YardProcess } from './lib.js';
+import {
+  freePort,
+  ProcMonitor,
+  sleep,
+  startController,
+  tempDir,
+  YARD,
+  type ProcUsage,
+  type YardProcess,
+} from './lib.js';
 import { PtyScreen } from './pty-screen.js';
 
 export interface DashCostOptions {
@@ -87,7 +96,11 @@ export interface DashCostResult {
  * The first window (after the warm-up), then, when `steadyAfterS` is later, the steady one that
  * starts that long after `shownAt` (its first screen): `usage` is the steady window's.
  */
-async function measureWindows(app: PtyScreen, shownAt: number, opts: DashCostOptions): Promise<{ usage: ProcUsage; first?: ProcUsage; windowAtS: number; bytesPerS: number; writesPerS: number }> {
+async function measureWindows(
+  app: PtyScreen,
+  shownAt: number,
+  opts: DashCostOptions,
+): Promise<{ usage: ProcUsage; first?: ProcUsage; windowAtS: number; bytesPerS: number; writesPerS: number }> {
   await sleep(Math.max(0, shownAt + opts.warmupS * 1000 - performance.now()));
   const firstAtS = (performance.now() - shownAt) / 1000;
   const first = await measure(app, opts.seconds);
@@ -100,7 +113,10 @@ async function measureWindows(app: PtyScreen, shownAt: number, opts: DashCostOpt
 }
 
 /** Measures `app` for `seconds`: its own CPU and RSS (ProcMonitor), bytes and writes to the pty. */
-async function measure(app: PtyScreen, seconds: number): Promise<{ usage: ProcUsage; bytesPerS: number; writesPerS: number }> {
+async function measure(
+  app: PtyScreen,
+  seconds: number,
+): Promise<{ usage: ProcUsage; bytesPerS: number; writesPerS: number }> {
   const bytes0 = app.bytes;
   const writes0 = app.writes;
   const mon = new ProcMonitor(app.pid);
@@ -150,7 +166,8 @@ function findGtop(): string | undefined {
   const override = process.env.YARD_BENCH_GTOP;
   if (override) {
     const p = resolve(override);
-    if (existsSync(join(p, 'node_modules/gtop/package.json'))) return fromPackage(join(p, 'node_modules/gtop/package.json'));
+    if (existsSync(join(p, 'node_modules/gtop/package.json')))
+      return fromPackage(join(p, 'node_modules/gtop/package.json'));
     if (existsSync(join(p, 'package.json'))) return fromPackage(join(p, 'package.json'));
     return existsSync(p) ? p : undefined;
   }
@@ -169,7 +186,9 @@ async function runDashboard(servers: number, opts: DashCostOptions): Promise<Das
   if (process.env.YARD_BENCH_DASH_EMBEDDED === '1') return runEmbedded(servers, opts, notes);
   const attached = await runAttached(servers, opts, notes);
   if (attached) return attached;
-  opts.log('  the dashboard would not attach: measuring an embedded dashboard (it is the controller too) fed by the simulated fleet');
+  opts.log(
+    '  the dashboard would not attach: measuring an embedded dashboard (it is the controller too) fed by the simulated fleet',
+  );
   return runEmbedded(servers, opts, notes);
 }
 
@@ -198,7 +217,10 @@ async function measureDashboard(app: PtyScreen, shownAt: number, ctlPid: number 
   return {
     ...m,
     pid: app.pid,
-    screenTop: screen.split('\n').slice(0, 4).map((l) => l.trimEnd()),
+    screenTop: screen
+      .split('\n')
+      .slice(0, 4)
+      .map((l) => l.trimEnd()),
     onlineText: /\d+\/\d+ online/.exec(header)?.[0] ?? '(not in the header)',
     header,
     controllerCpuPct: ctlUsage?.cpuPct,
@@ -214,7 +236,14 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
   let app: PtyScreen | undefined;
   try {
     log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
-    fleet = await startSimFleet({ address: ctl.address, joinToken: ctl.joinToken, agents: servers, batchSize: 100, batchEveryMs: 500, log });
+    fleet = await startSimFleet({
+      address: ctl.address,
+      joinToken: ctl.joinToken,
+      agents: servers,
+      batchSize: 100,
+      batchEveryMs: 500,
+      log,
+    });
     if (fleet.connected < servers) notes.push(`only ${fleet.connected}/${servers} simulated agents were welcomed`);
     // Let every jittered heartbeat start.
     await sleep(2000);
@@ -231,10 +260,19 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
     let shownAt = 0;
     for (const attempt of attempts) {
       const t0 = performance.now();
-      const candidate = new PtyScreen(process.execPath, [...dashNodeFlags(), YARD, ...attempt.args], { label: `yard (${attempt.mode})`, ...terminal(opts) });
+      const candidate = new PtyScreen(process.execPath, [...dashNodeFlags(), YARD, ...attempt.args], {
+        label: `yard (${attempt.mode})`,
+        ...terminal(opts),
+      });
       try {
-        const screen = await candidate.waitFor((s) => (online.test(s) && numbersRe.test(s)) || /\(embedded\)/.test(s), 30_000, LAUNCH_POLL_MS, `"${servers}/${servers} online" (attached) and a host's CPU`);
-        if (/\(embedded\)/.test(screen) || !/\(attached\)/.test(screen)) throw new Error(`it did not attach: its header reads ${JSON.stringify(screen.split('\n')[0]?.trim())}`);
+        const screen = await candidate.waitFor(
+          (s) => (online.test(s) && numbersRe.test(s)) || /\(embedded\)/.test(s),
+          30_000,
+          LAUNCH_POLL_MS,
+          `"${servers}/${servers} online" (attached) and a host's CPU`,
+        );
+        if (/\(embedded\)/.test(screen) || !/\(attached\)/.test(screen))
+          throw new Error(`it did not attach: its header reads ${JSON.stringify(screen.split('\n')[0]?.trim())}`);
         app = candidate;
         mode = attempt.mode;
         shownAt = performance.now();
@@ -248,7 +286,9 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
       }
     }
     if (!app || !mode) return undefined;
-    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) ${mode}, fleet and numbers on screen ${startS.toFixed(2)} s after spawn; warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`);
+    log(
+      `  dashboard pid ${app.pid} (${exeOf(app.pid)}) ${mode}, fleet and numbers on screen ${startS.toFixed(2)} s after spawn; warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`,
+    );
     const m = await measureDashboard(app, shownAt, ctl.proc.pid, opts);
     const counters = fleet.counters();
     if (counters.errors) notes.push(`${counters.errors} simulated sessions failed`);
@@ -277,17 +317,42 @@ async function runEmbedded(servers: number, opts: DashCostOptions, notes: string
   const address = `127.0.0.1:${await freePort()}`;
   const online = onlineRe(servers);
   const t0 = performance.now();
-  const app = new PtyScreen(process.execPath, [...dashNodeFlags(), YARD, '--data-dir', dataDir, '--listen', address, '--no-local-agent', '--heartbeat', '1s', '--grace', '30s'], { label: 'yard (embedded)', ...terminal(opts) });
+  const app = new PtyScreen(
+    process.execPath,
+    [
+      ...dashNodeFlags(),
+      YARD,
+      '--data-dir',
+      dataDir,
+      '--listen',
+      address,
+      '--no-local-agent',
+      '--heartbeat',
+      '1s',
+      '--grace',
+      '30s',
+    ],
+    { label: 'yard (embedded)', ...terminal(opts) },
+  );
   let fleet: SimFleet | undefined;
   try {
     await app.waitFor(/\(embedded\)/, 30_000);
-    fleet = await startSimFleet({ address, joinToken: readFileSync(join(dataDir, 'token'), 'utf8').trim(), agents: servers, batchSize: 100, batchEveryMs: 500, log });
+    fleet = await startSimFleet({
+      address,
+      joinToken: readFileSync(join(dataDir, 'token'), 'utf8').trim(),
+      agents: servers,
+      batchSize: 100,
+      batchEveryMs: 500,
+      log,
+    });
     await app.waitFor(online, 30_000);
     const shownAt = performance.now();
     const startS = (shownAt - t0) / 1000;
-    log(`  dashboard pid ${app.pid} (${exeOf(app.pid)}) embedded on ${address}; warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`);
+    log(
+      `  dashboard pid ${app.pid} (${exeOf(app.pid)}) embedded on ${address}; warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`,
+    );
     const m = await measureDashboard(app, shownAt, undefined, opts);
-    notes.push('embedded dashboard: the figure includes the controller\'s own work');
+    notes.push("embedded dashboard: the figure includes the controller's own work");
     return {
       name: `yard, ${servers} servers`,
       how: `node dist/src/cli/main.js --data-dir <fresh> --listen ${address} --no-local-agent`,
@@ -310,16 +375,34 @@ async function stopController(proc: YardProcess): Promise<void> {
 }
 
 /** gtop or btop in the same pty: warm up, then the same measurement. */
-async function runTop(name: string, file: string, args: string[], ready: (screen: string) => boolean, opts: DashCostOptions, env: Record<string, string> = {}): Promise<Measured> {
+async function runTop(
+  name: string,
+  file: string,
+  args: string[],
+  ready: (screen: string) => boolean,
+  opts: DashCostOptions,
+  env: Record<string, string> = {},
+): Promise<Measured> {
   const app = new PtyScreen(file, args, { label: name, ...terminal(opts), env });
   try {
     await app.waitFor(ready, 20_000, undefined, 'its first screen');
     const shownAt = performance.now();
-    opts.log(`  ${name} pid ${app.pid} (${exeOf(app.pid)}); warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`);
+    opts.log(
+      `  ${name} pid ${app.pid} (${exeOf(app.pid)}); warming up ${opts.warmupS} s, then measuring${opts.steadyAfterS > 0 ? ` for ${opts.seconds} s, and again ${opts.steadyAfterS} s after its first screen (steady)` : ` for ${opts.seconds} s`}…`,
+    );
     const m = await measureWindows(app, shownAt, opts);
     if (!app.running) throw new Error(`${name} exited during the window (code ${app.exitCode})`);
     const screen = app.text();
-    return { name, how: [file, ...args].join(' '), pid: app.pid, ...m, screenTop: screen.split('\n').slice(0, 4).map((l) => l.trimEnd()) };
+    return {
+      name,
+      how: [file, ...args].join(' '),
+      pid: app.pid,
+      ...m,
+      screenTop: screen
+        .split('\n')
+        .slice(0, 4)
+        .map((l) => l.trimEnd()),
+    };
   } finally {
     await app.stop();
   }
@@ -347,7 +430,13 @@ export async function runDashboardCost(opts: DashCostOptions): Promise<DashCostR
   } else {
     log(`  — gtop (${gtopBin})`);
     try {
-      gtop = await runTop('gtop', process.execPath, [gtopBin], (s) => /CPU History/.test(s) && /Processes/.test(s), opts);
+      gtop = await runTop(
+        'gtop',
+        process.execPath,
+        [gtopBin],
+        (s) => /CPU History/.test(s) && /Processes/.test(s),
+        opts,
+      );
     } catch (err) {
       gtop = { name: 'gtop', error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
       log(`  gtop failed: ${gtop.error}`);
@@ -357,7 +446,8 @@ export async function runDashboardCost(opts: DashCostOptions): Promise<DashCostR
   let btop: DashCostResult['btop'];
   const btopBin = process.env.YARD_BENCH_BTOP ? resolve(process.env.YARD_BENCH_BTOP) : onPath('btop');
   if (!btopBin || !existsSync(btopBin)) {
-    const how = 'btop not installed: `apt-get update && apt-get install -y btop` (Debian, Ubuntu), or YARD_BENCH_BTOP=PATH';
+    const how =
+      'btop not installed: `apt-get update && apt-get install -y btop` (Debian, Ubuntu), or YARD_BENCH_BTOP=PATH';
     log(`  ${how}`);
     btop = { name: 'btop', skipped: how };
   } else {
@@ -368,12 +458,24 @@ export async function runDashboardCost(opts: DashCostOptions): Promise<DashCostR
       const config = tempDir('yard-bench-btop-');
       mkdirSync(join(config, 'btop'), { recursive: true });
       writeFileSync(join(config, 'btop', 'btop.conf'), 'update_ms = 1000\n');
-      btop = await runTop('btop', btopBin, [], (s) => /\bcpu\b/i.test(s) && /\bmem\b/i.test(s), opts, { XDG_CONFIG_HOME: config, HOME: config });
+      btop = await runTop('btop', btopBin, [], (s) => /\bcpu\b/i.test(s) && /\bmem\b/i.test(s), opts, {
+        XDG_CONFIG_HOME: config,
+        HOME: config,
+      });
       btop.how += ' (update_ms = 1000)';
     } catch (err) {
       btop = { name: 'btop', error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
       log(`  btop failed: ${btop.error}`);
     }
   }
-  return { cols: opts.cols, rows: opts.rows, seconds: opts.seconds, warmupS: opts.warmupS, steadyAfterS: opts.steadyAfterS, dashboards, gtop, btop };
+  return {
+    cols: opts.cols,
+    rows: opts.rows,
+    seconds: opts.seconds,
+    warmupS: opts.warmupS,
+    steadyAfterS: opts.steadyAfterS,
+    dashboards,
+    gtop,
+    btop,
+  };
 }

@@ -81,7 +81,11 @@ class SimSession {
   ended: Promise<void>;
   private endedResolve!: () => void;
 
-  constructor(readonly host: FakeHost, private readonly stats: SimStats, private readonly workloadsEveryMs = 0) {
+  constructor(
+    readonly host: FakeHost,
+    private readonly stats: SimStats,
+    private readonly workloadsEveryMs = 0,
+  ) {
     this.ended = new Promise((r) => (this.endedResolve = r));
   }
 
@@ -111,7 +115,8 @@ class SimSession {
         if (sent === undefined) return;
         this.pending.delete(msg.value.seq);
         this.stats.acked++;
-        if (sent >= this.stats.recordFrom && this.stats.acks.length < MAX_RECORDS) this.stats.acks.push([sent, performance.now() - sent]);
+        if (sent >= this.stats.recordFrom && this.stats.acks.length < MAX_RECORDS)
+          this.stats.acks.push([sent, performance.now() - sent]);
       } else if (msg?.$case === 'error') {
         this.failed = `${msg.value.code}: ${msg.value.message}`;
       }
@@ -156,7 +161,19 @@ class SimSession {
     const turn = this.workloadTurn++;
     const now = Date.now();
     const workload = (n: number, running: boolean): Workload => ({
-      spec: { name: `soak-${this.host.index}-${n % 5}`, command: '/bin/true', args: [], env: {}, cwd: '', labels: { soak: 'yes' }, restart: 0, strategy: 0, checkpointSignal: '', checkpointTimeoutMs: 0, ports: [] },
+      spec: {
+        name: `soak-${this.host.index}-${n % 5}`,
+        command: '/bin/true',
+        args: [],
+        env: {},
+        cwd: '',
+        labels: { soak: 'yes' },
+        restart: 0,
+        strategy: 0,
+        checkpointSignal: '',
+        checkpointTimeoutMs: 0,
+        ports: [],
+      },
       serverId: this.host.id,
       state: running ? WorkloadState.WORKLOAD_STATE_RUNNING : WorkloadState.WORKLOAD_STATE_EXITED,
       pid: running ? 10_000 + turn : 0,
@@ -169,7 +186,9 @@ class SimSession {
       message: running ? '' : `exited ${turn % 3}`,
     });
     this.stats.workloadSnapshots++;
-    call.write({ msg: { $case: 'workloads', value: { workloads: [workload(turn, true), workload(turn + 1, false)] } } });
+    call.write({
+      msg: { $case: 'workloads', value: { workloads: [workload(turn, true), workload(turn + 1, false)] } },
+    });
   }
 
   /** Beats sent in the window still waiting for an ack. */
@@ -265,7 +284,10 @@ async function dialFleet(
 async function closeFleet(sessions: readonly SimSession[]): Promise<void> {
   for (const s of sessions) s.end();
   let giveUp: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(sessions.map((s) => s.ended)), new Promise<void>((r) => (giveUp = setTimeout(r, 3000)))]);
+  await Promise.race([
+    Promise.all(sessions.map((s) => s.ended)),
+    new Promise<void>((r) => (giveUp = setTimeout(r, 3000))),
+  ]);
   clearTimeout(giveUp);
   for (const s of sessions) s.close();
 }
@@ -285,18 +307,53 @@ export interface SimFleet {
  * them running; `hosts` dials these hosts instead (a host dialled again keeps its identity and
  * key), and `workloadsEveryMs` has each report changing workloads that often.
  */
-export async function startSimFleet(opts: { address: string; joinToken: string; agents: number; hosts?: readonly FakeHost[]; workloadsEveryMs?: number; batchSize?: number; batchEveryMs?: number; log: (line: string) => void }): Promise<SimFleet> {
-  const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, workloadSnapshots: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log: opts.log };
+export async function startSimFleet(opts: {
+  address: string;
+  joinToken: string;
+  agents: number;
+  hosts?: readonly FakeHost[];
+  workloadsEveryMs?: number;
+  batchSize?: number;
+  batchEveryMs?: number;
+  log: (line: string) => void;
+}): Promise<SimFleet> {
+  const stats: SimStats = {
+    sent: 0,
+    acked: 0,
+    skipped: 0,
+    errors: 0,
+    workloadSnapshots: 0,
+    recordFrom: Number.POSITIVE_INFINITY,
+    sends: [],
+    acks: [],
+    log: opts.log,
+  };
   const hosts = opts.hosts ?? Array.from({ length: opts.agents }, (_, i) => new FakeHost(i));
   const sessions: SimSession[] = [];
   try {
-    const { connected, rampS } = await dialFleet(opts.address, opts.joinToken, hosts, stats, sessions, opts.batchSize ?? 50, opts.batchEveryMs ?? 500, opts.log, opts.workloadsEveryMs);
+    const { connected, rampS } = await dialFleet(
+      opts.address,
+      opts.joinToken,
+      hosts,
+      stats,
+      sessions,
+      opts.batchSize ?? 50,
+      opts.batchEveryMs ?? 500,
+      opts.log,
+      opts.workloadsEveryMs,
+    );
     let closed: Promise<void> | undefined;
     return {
       agents: hosts.length,
       connected,
       rampS,
-      counters: () => ({ sent: stats.sent, acked: stats.acked, skipped: stats.skipped, errors: stats.errors, workloadSnapshots: stats.workloadSnapshots }),
+      counters: () => ({
+        sent: stats.sent,
+        acked: stats.acked,
+        skipped: stats.skipped,
+        errors: stats.errors,
+        workloadSnapshots: stats.workloadSnapshots,
+      }),
       close: () => (closed ??= closeFleet(sessions)),
     };
   } catch (err) {
@@ -309,17 +366,41 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
   const { agents, log } = opts;
   const batchSize = opts.batchSize ?? 50;
   const batchEveryMs = opts.batchEveryMs ?? 500;
-  const stats: SimStats = { sent: 0, acked: 0, skipped: 0, errors: 0, workloadSnapshots: 0, recordFrom: Number.POSITIVE_INFINITY, sends: [], acks: [], log };
+  const stats: SimStats = {
+    sent: 0,
+    acked: 0,
+    skipped: 0,
+    errors: 0,
+    workloadSnapshots: 0,
+    recordFrom: Number.POSITIVE_INFINITY,
+    sends: [],
+    acks: [],
+    log,
+  };
   const hosts = Array.from({ length: agents }, (_, i) => new FakeHost(i));
   const sessions: SimSession[] = [];
   const rssIdle = new ProcMonitor(opts.controllerPid).stop().rssLastBytes;
 
   // Wire size of a typical heartbeat, for the report.
-  const wire = hosts.slice(0, Math.min(50, hosts.length)).map((h) => ConnectRequest.encode({ msg: { $case: 'heartbeat', value: { seq: 1, samples: [h.next()], routes: [] } } }).finish().length);
+  const wire = hosts.slice(0, Math.min(50, hosts.length)).map(
+    (h) =>
+      ConnectRequest.encode({
+        msg: { $case: 'heartbeat', value: { seq: 1, samples: [h.next()], routes: [] } },
+      }).finish().length,
+  );
 
   try {
     // Ramp-up: batches of `batchSize` every `batchEveryMs`.
-    const { connected, rampS, helloToWelcome } = await dialFleet(opts.address, opts.joinToken, hosts, stats, sessions, batchSize, batchEveryMs, log);
+    const { connected, rampS, helloToWelcome } = await dialFleet(
+      opts.address,
+      opts.joinToken,
+      hosts,
+      stats,
+      sessions,
+      batchSize,
+      batchEveryMs,
+      log,
+    );
 
     // Let every jittered heartbeat start, then measure the steady state.
     await sleep(2000);
@@ -366,12 +447,25 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
     let unacked = 0;
     for (const s of sessions) unacked += s.unackedIn(windowStart, windowEnd);
     // Diagnostics: BENCH_DUMP=file writes every recorded beat (send time, round trip) for offline analysis.
-    if (process.env.BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.BENCH_DUMP, JSON.stringify({ origin: performance.timeOrigin, windowStart, windowEnd, listStart, listEnd, acks: stats.acks }));
+    if (process.env.BENCH_DUMP)
+      (await import('node:fs')).writeFileSync(
+        process.env.BENCH_DUMP,
+        JSON.stringify({
+          origin: performance.timeOrigin,
+          windowStart,
+          windowEnd,
+          listStart,
+          listEnd,
+          acks: stats.acks,
+        }),
+      );
     const inWindow = stats.acks.filter(([at]) => at >= windowStart && at <= windowEnd);
     const duringList = stats.acks.filter(([at]) => at >= listStart && at <= listEnd);
     const listServersMs = summarize(listMs).p50;
     // Controller CPU the calls cost, over what the beats cost in the steady window.
-    const listCpuMsPerCall = listMs.length ? (((listUsage.cpuPct - steady.cpuPct) / 100) * listUsage.windowS * 1000) / listMs.length : Number.NaN;
+    const listCpuMsPerCall = listMs.length
+      ? (((listUsage.cpuPct - steady.cpuPct) / 100) * listUsage.windowS * 1000) / listMs.length
+      : Number.NaN;
 
     return {
       agents,

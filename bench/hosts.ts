@@ -40,7 +40,10 @@ export class FakeHost {
   private readonly memTotal: number;
   private readonly key = `yard_agent_bench_${randomBytes(24).toString('base64url')}`;
 
-  constructor(readonly index: number, seed = 1) {
+  constructor(
+    readonly index: number,
+    seed = 1,
+  ) {
     const r = rng(seed * 1_000_003 + index);
     this.r = r;
     const n = String(index + 1).padStart(4, '0');
@@ -126,7 +129,11 @@ export class FakeHost {
       addresses: [`10.${(this.index >> 8) & 255}.${this.index & 255}.10`, `fd00::${this.index.toString(16)}`],
       advertiseAddress: `10.${(this.index >> 8) & 255}.${this.index & 255}.10`,
       mac: `02:42:${hex(rng(this.index), 2)}:${hex(rng(this.index + 1), 2)}:${(this.index >> 8).toString(16).padStart(2, '0')}:${(this.index & 255).toString(16).padStart(2, '0')}`,
-      labels: { rack: `r${Math.floor(this.index / 40)}`, zone: this.index % 3 === 0 ? 'us-east-1a' : 'us-east-1b', role: this.gpus.length ? 'gpu' : 'cpu' },
+      labels: {
+        rack: `r${Math.floor(this.index / 40)}`,
+        zone: this.index % 3 === 0 ? 'us-east-1a' : 'us-east-1b',
+        role: this.gpus.length ? 'gpu' : 'cpu',
+      },
       location: `dc1/row${Math.floor(this.index / 100)}`,
       capabilities: { gpus: this.gpus, migrationStrategies: ['checkpoint', 'restart', 'freeze'], proxy: false },
       host: {
@@ -181,7 +188,11 @@ export class FakeHost {
       g.memoryUtilizationPct = clamp((g.memoryUtilizationPct ?? 0) + (r() - 0.5) * 20, 0, 100);
       g.memoryUsedMib = clamp((g.memoryUsedMib ?? 0) + (r() - 0.5) * 4000, 0, g.memoryTotalMib ?? 81920);
       g.temperatureC = clamp((g.temperatureC ?? 40) + (r() - 0.5) * 4, 30, 90);
-      g.powerW = clamp(60 + (g.utilizationPct / 100) * ((g.powerLimitW ?? 400) - 60) + (r() - 0.5) * 30, 50, g.powerLimitW ?? 400);
+      g.powerW = clamp(
+        60 + (g.utilizationPct / 100) * ((g.powerLimitW ?? 400) - 60) + (r() - 0.5) * 30,
+        50,
+        g.powerLimitW ?? 400,
+      );
       for (const p of g.processes) p.usedMemoryMib = clamp((p.usedMemoryMib ?? 0) + (r() - 0.5) * 200, 100, 60_000);
     }
     return s;

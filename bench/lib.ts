@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** The built CLI (`npm run build` puts src/ under dist/src/); YARD_BENCH_CLI benches another build. */
-export const YARD = process.env.YARD_BENCH_CLI ? resolve(process.env.YARD_BENCH_CLI) : resolve(import.meta.dirname, '../src/cli/main.js');
+export const YARD = process.env.YARD_BENCH_CLI
+  ? resolve(process.env.YARD_BENCH_CLI)
+  : resolve(import.meta.dirname, '../src/cli/main.js');
 
 /** Extra node flags for the spawned controller and agent, e.g. YARD_BENCH_NODE_FLAGS=--max-semi-space-size=64. */
 const NODE_FLAGS = (process.env.YARD_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -14,7 +16,12 @@ const NODE_FLAGS = (process.env.YARD_BENCH_NODE_FLAGS ?? '').split(' ').filter(B
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `probe` every `everyMs` until it returns a value (not undefined); throws after `timeoutMs`. */
-export async function waitUntil<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -24,7 +31,10 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined | Pr
     } catch (err) {
       last = err;
     }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`,
+      );
     await sleep(everyMs);
   }
 }
@@ -134,7 +144,10 @@ export class ProcMonitor {
   private rssLast = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pid: number, everyMs = 250) {
+  constructor(
+    private readonly pid: number,
+    everyMs = 250,
+  ) {
     const c = cpuSeconds(pid);
     if (c === undefined) throw new Error(`process ${pid} is not running`);
     this.startCpu = c;
@@ -160,15 +173,16 @@ export class ProcMonitor {
     const endChildren = childCpu(this.pid);
     let children = endChildren.reaped - this.startChildren.reaped;
     for (const [child, cpu] of endChildren.live) children += cpu - (this.startChildren.live.get(child) ?? 0);
-    return { cpuPct: ((endCpu - this.startCpu) / windowS) * 100, childrenCpuPct: (children / windowS) * 100, machineBusyPct: ((machineBusySeconds() - this.startMachine) / windowS) * 100, rssMaxBytes: this.rssMax, rssFirstBytes: this.rssFirst, rssLastBytes: this.rssLast, windowS };
+    return {
+      cpuPct: ((endCpu - this.startCpu) / windowS) * 100,
+      childrenCpuPct: (children / windowS) * 100,
+      machineBusyPct: ((machineBusySeconds() - this.startMachine) / windowS) * 100,
+      rssMaxBytes: this.rssMax,
+      rssFirstBytes: this.rssFirst,
+      rssLastBytes: this.rssLast,
+      windowS,
+    };
   }
-}
-
-/** The p-th percentile (0..100) of `values` (nearest rank on a sorted copy). */
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return percentileSorted(sorted, p);
 }
 
 export function percentileSorted(sorted: readonly number[], p: number): number {
@@ -265,8 +279,15 @@ export class YardProcess {
   private waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   private static readonly TAIL = 64 * 1024;
 
-  constructor(readonly label: string, args: string[], script = YARD) {
-    this.child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  constructor(
+    readonly label: string,
+    args: string[],
+    script = YARD,
+  ) {
+    this.child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     if (this.child.pid === undefined) throw new Error(`could not start ${label}`);
     this.pid = this.child.pid;
     children.add(this);
@@ -328,7 +349,11 @@ export class YardProcess {
       };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        rej(new Error(`${this.label}: no output matching ${re} within ${timeoutMs} ms; output so far:\n${this.tail.slice(-2000)}`));
+        rej(
+          new Error(
+            `${this.label}: no output matching ${re} within ${timeoutMs} ms; output so far:\n${this.tail.slice(-2000)}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(waiter);
       void this.exited.then((code) => {
@@ -391,14 +416,37 @@ export function killAllNow(): void {
 }
 
 /** Starts `yard controller` on 127.0.0.1:<free port> (`args`: more flags); resolves once it logs `controller listening`. */
-export async function startController(opts: { heartbeat?: string; grace?: string; args?: string[] } = {}): Promise<{ proc: YardProcess; address: string; dataDir: string; joinToken: string; joinTokenFile: string; control: string }> {
+export async function startController(opts: { heartbeat?: string; grace?: string; args?: string[] } = {}): Promise<{
+  proc: YardProcess;
+  address: string;
+  dataDir: string;
+  joinToken: string;
+  joinTokenFile: string;
+  control: string;
+}> {
   const dataDir = tempDir('yard-bench-ctl-');
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const proc = new YardProcess('controller', [
-    'controller', '--data-dir', dataDir, '--listen', address, '--heartbeat', opts.heartbeat ?? '1s', '--grace', opts.grace ?? '30s', ...(opts.args ?? []),
+    'controller',
+    '--data-dir',
+    dataDir,
+    '--listen',
+    address,
+    '--heartbeat',
+    opts.heartbeat ?? '1s',
+    '--grace',
+    opts.grace ?? '30s',
+    ...(opts.args ?? []),
   ]);
   await proc.waitForOutput(/controller listening/, 20_000);
   const joinTokenFile = join(dataDir, 'token');
-  return { proc, address, dataDir, joinTokenFile, joinToken: readFileSync(joinTokenFile, 'utf8').trim(), control: `unix:${join(dataDir, 'control.sock')}` };
+  return {
+    proc,
+    address,
+    dataDir,
+    joinTokenFile,
+    joinToken: readFileSync(joinTokenFile, 'utf8').trim(),
+    control: `unix:${join(dataDir, 'control.sock')}`,
+  };
 }

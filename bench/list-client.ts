@@ -29,7 +29,9 @@ try {
     const started = performance.now();
     try {
       const res = await new Promise<ListServersResponse>((resolve, reject) =>
-        client.listServers({}, new Metadata(), { deadline: Date.now() + 15_000 }, (err: ServiceError | null, r) => (err ? reject(err) : resolve(r))),
+        client.listServers({}, new Metadata(), { deadline: Date.now() + 15_000 }, (err: ServiceError | null, r) =>
+          err ? reject(err) : resolve(r),
+        ),
       );
       report.ms.push(performance.now() - started);
       if (i === 0) {

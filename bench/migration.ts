@@ -7,10 +7,26 @@ import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { controlClient } from '../src/cli/client.js';
-import { MigrationStrategy, RestartPolicy, migrationDone, migrationPhases, type Migration, type WorkloadSpec } from '../src/core/workload.js';
+import {
+  MigrationStrategy,
+  RestartPolicy,
+  migrationDone,
+  migrationPhases,
+  type Migration,
+  type WorkloadSpec,
+} from '../src/core/workload.js';
 import type { WatchMigrationResponse } from '../src/gen/switchyard/v1/control.js';
 import { ServerState } from '../src/gen/switchyard/v1/fleet.js';
-import { cpuSeconds, machineBusySeconds, removeTempDir, sleep, startController, tempDir, waitUntil, YardProcess } from './lib.js';
+import {
+  cpuSeconds,
+  machineBusySeconds,
+  removeTempDir,
+  sleep,
+  startController,
+  tempDir,
+  waitUntil,
+  YardProcess,
+} from './lib.js';
 
 const COUNTER = resolve(import.meta.dirname, '../../examples/checkpoint-counter.mjs');
 const SINK = resolve(import.meta.dirname, 'tcp-sink.js');
@@ -69,42 +85,105 @@ export interface MigrationResult {
 
 function spec(name: string, stateMb: number): WorkloadSpec {
   return {
-    name, command: process.execPath, args: [COUNTER], env: { COUNTER_STATE_MB: String(stateMb) }, cwd: '', labels: {},
-    restart: RestartPolicy.RESTART_POLICY_NEVER, strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    name,
+    command: process.execPath,
+    args: [COUNTER],
+    env: { COUNTER_STATE_MB: String(stateMb) },
+    cwd: '',
+    labels: {},
+    restart: RestartPolicy.RESTART_POLICY_NEVER,
+    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
     // Writing (and fsyncing) a GB of state takes seconds.
-    checkpointSignal: 'SIGUSR1', checkpointTimeoutMs: 120_000, ports: [],
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeoutMs: 120_000,
+    ports: [],
   };
 }
 
 export async function runMigration(opts: MigrationOptions): Promise<MigrationResult> {
   const name = `bench-counter-${opts.stateMb}`;
-  const dirs = { a: tempDir('yard-bench-mig-a-'), b: tempDir('yard-bench-mig-b-'), plain: tempDir('yard-bench-mig-tcp-') };
+  const dirs = {
+    a: tempDir('yard-bench-mig-a-'),
+    b: tempDir('yard-bench-mig-b-'),
+    plain: tempDir('yard-bench-mig-tcp-'),
+  };
   const ctl = await startController({ args: ['--verify', '1s', '--cpu-limit', '100', '--max-checkpoint', '4GiB'] });
-  const agentArgs = (dir: string, host: string) => ['agent', '--controller', ctl.address, '--token-file', ctl.joinTokenFile, '--data-dir', dir, '--name', host, '--nvidia-smi', '/nonexistent'];
-  const agents = { a: new YardProcess('agent bench-a', agentArgs(dirs.a, 'bench-a')), b: new YardProcess('agent bench-b', agentArgs(dirs.b, 'bench-b')) };
+  const agentArgs = (dir: string, host: string) => [
+    'agent',
+    '--controller',
+    ctl.address,
+    '--token-file',
+    ctl.joinTokenFile,
+    '--data-dir',
+    dir,
+    '--name',
+    host,
+    '--nvidia-smi',
+    '/nonexistent',
+  ];
+  const agents = {
+    a: new YardProcess('agent bench-a', agentArgs(dirs.a, 'bench-a')),
+    b: new YardProcess('agent bench-b', agentArgs(dirs.b, 'bench-b')),
+  };
   const api = controlClient({ address: ctl.control, from: 'bench' }, 30_000);
   const workloadPids = new Set<number>();
   let result: MigrationResult | undefined;
   try {
-    await Promise.all([agents.a.waitForOutput(/connected to controller/, 30_000), agents.b.waitForOutput(/connected to controller/, 30_000)]);
+    await Promise.all([
+      agents.a.waitForOutput(/connected to controller/, 30_000),
+      agents.b.waitForOutput(/connected to controller/, 30_000),
+    ]);
     // Preflight wants the target's CPU and free disk: wait for their first samples too.
-    await waitUntil('bench-a and bench-b online, with metrics', async () => {
-      const { servers } = await api.call(api.client.listServers, {});
-      const ready = servers.filter((s) => s.state === ServerState.SERVER_STATE_ONLINE && s.latest?.cpuPct !== undefined && s.latest.dataFreeBytes !== undefined).map((s) => s.name);
-      return ready.includes('bench-a') && ready.includes('bench-b') ? true : undefined;
-    }, 30_000, 200);
-    opts.log(`  controller pid ${ctl.proc.pid} on ${ctl.address}; agents ${agents.a.pid} (bench-a), ${agents.b.pid} (bench-b)`);
+    await waitUntil(
+      'bench-a and bench-b online, with metrics',
+      async () => {
+        const { servers } = await api.call(api.client.listServers, {});
+        const ready = servers
+          .filter(
+            (s) =>
+              s.state === ServerState.SERVER_STATE_ONLINE &&
+              s.latest?.cpuPct !== undefined &&
+              s.latest.dataFreeBytes !== undefined,
+          )
+          .map((s) => s.name);
+        return ready.includes('bench-a') && ready.includes('bench-b') ? true : undefined;
+      },
+      30_000,
+      200,
+    );
+    opts.log(
+      `  controller pid ${ctl.proc.pid} on ${ctl.address}; agents ${agents.a.pid} (bench-a), ${agents.b.pid} (bench-b)`,
+    );
 
     await api.call(api.client.runWorkload, { server: 'bench-a', spec: spec(name, opts.stateMb) });
-    await waitUntil(`${name} making progress`, async () => (/progress n=\d+/.test(await logs(api, name)) ? true : undefined), 30_000, 250);
-    for (const w of (await api.call(api.client.listWorkloads, {})).workloads) if (w.spec?.name === name && w.pid) workloadPids.add(w.pid);
+    await waitUntil(
+      `${name} making progress`,
+      async () => (/progress n=\d+/.test(await logs(api, name)) ? true : undefined),
+      30_000,
+      250,
+    );
+    for (const w of (await api.call(api.client.listWorkloads, {})).workloads)
+      if (w.spec?.name === name && w.pid) workloadPids.add(w.pid);
 
-    const started = (await api.call(api.client.startMigration, { workload: name, target: 'bench-b', strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT })).migration!;
+    const started = (
+      await api.call(api.client.startMigration, {
+        workload: name,
+        target: 'bench-b',
+        strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      })
+    ).migration!;
     opts.log(`  migration ${started.id.slice(0, 8)}: ${opts.stateMb} MB of state, bench-a → bench-b…`);
     const pids = { controller: ctl.proc.pid, source: agents.a.pid, target: agents.b.pid };
-    const watched = await watch(api, started, pids, join(dirs.b, 'workloads', name, 'output.log'), 60_000 + opts.stateMb * 100);
+    const watched = await watch(
+      api,
+      started,
+      pids,
+      join(dirs.b, 'workloads', name, 'output.log'),
+      60_000 + opts.stateMb * 100,
+    );
     const m = watched.last;
-    for (const w of (await api.call(api.client.listWorkloads, {})).workloads) if (w.spec?.name === name && w.pid) workloadPids.add(w.pid);
+    for (const w of (await api.call(api.client.listWorkloads, {})).workloads)
+      if (w.spec?.name === name && w.pid) workloadPids.add(w.pid);
     const t = m.timings;
     const transferBytes = t?.transferBytes || Math.round(opts.stateMb * MiB);
     result = {
@@ -168,18 +247,36 @@ function logs(api: Api, name: string): Promise<string> {
  * progress updates), CPU of the three processes over the upload and the download, and when the
  * target's copy says it resumed (its output log, polled).
  */
-async function watch(api: Api, first: Migration, pids: { controller: number; source: number; target: number }, targetLog: string, timeoutMs: number) {
+async function watch(
+  api: Api,
+  first: Migration,
+  pids: { controller: number; source: number; target: number },
+  targetLog: string,
+  timeoutMs: number,
+) {
   const t0 = first.createdMs;
   const timeline: Timeline = {};
-  const cpuAt: Partial<Record<'transferring' | 'uploadDone' | 'downloadFirst' | 'downloadSent', { at: number; cpu: CpuSplit }>> = {};
+  const cpuAt: Partial<
+    Record<'transferring' | 'uploadDone' | 'downloadFirst' | 'downloadSent', { at: number; cpu: CpuSplit }>
+  > = {};
   const mark = (k: keyof typeof cpuAt) => {
     if (cpuAt[k]) return;
     cpuAt[k] = {
       at: performance.now(),
-      cpu: { controller: cpuSeconds(pids.controller) ?? Number.NaN, source: cpuSeconds(pids.source) ?? Number.NaN, target: cpuSeconds(pids.target) ?? Number.NaN, machine: machineBusySeconds() },
+      cpu: {
+        controller: cpuSeconds(pids.controller) ?? Number.NaN,
+        source: cpuSeconds(pids.source) ?? Number.NaN,
+        target: cpuSeconds(pids.target) ?? Number.NaN,
+        machine: machineBusySeconds(),
+      },
     };
   };
-  const phaseKeys: Record<string, keyof Timeline> = { checkpointing: 'checkpointing', transferring: 'transferring', restoring: 'restoring', verifying: 'verifying' };
+  const phaseKeys: Record<string, keyof Timeline> = {
+    checkpointing: 'checkpointing',
+    transferring: 'transferring',
+    restoring: 'restoring',
+    verifying: 'verifying',
+  };
   let last = first;
   let resumeWatch: Promise<void> | undefined;
   let stopResumeWatch = false;
@@ -188,7 +285,11 @@ async function watch(api: Api, first: Migration, pids: { controller: number; sou
     const stream = api.client.watchMigration({ id: first.id }, api.metadata);
     const timer = setTimeout(() => {
       stream.cancel();
-      rej(new Error(`migration ${first.id} did not end within ${(timeoutMs / 1000).toFixed(0)} s (phase ${migrationPhases.name(last.phase)})`));
+      rej(
+        new Error(
+          `migration ${first.id} did not end within ${(timeoutMs / 1000).toFixed(0)} s (phase ${migrationPhases.name(last.phase)})`,
+        ),
+      );
     }, timeoutMs);
     stream.on('data', (r: WatchMigrationResponse) => {
       const m = r.migration;
@@ -262,7 +363,12 @@ async function watch(api: Api, first: Migration, pids: { controller: number; sou
     const p = (k: keyof CpuSplit) => ((b.cpu[k] - a.cpu[k]) / s) * 100;
     return { controller: p('controller'), source: p('source'), target: p('target'), machine: p('machine') };
   };
-  return { last, timeline, cpuUpload: pct(cpuAt.transferring, cpuAt.uploadDone), cpuDownload: pct(cpuAt.downloadFirst, cpuAt.downloadSent) };
+  return {
+    last,
+    timeline,
+    cpuUpload: pct(cpuAt.transferring, cpuAt.uploadDone),
+    cpuDownload: pct(cpuAt.downloadFirst, cpuAt.downloadSent),
+  };
 }
 
 /** SIGKILL to a pid we saw run the example workload, if it is still that (pids get reused). */

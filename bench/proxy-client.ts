@@ -19,7 +19,8 @@ const RAMP_MS = 250;
 const TURN_MS = 1000;
 
 /** The share of `total` that round `r` of `rounds` takes (the shares add up to `total`). */
-const share = (total: number, r: number, rounds: number) => Math.floor((total * (r + 1)) / rounds) - Math.floor((total * r) / rounds);
+const share = (total: number, r: number, rounds: number) =>
+  Math.floor((total * (r + 1)) / rounds) - Math.floor((total * r) / rounds);
 
 const cpuOf = (pid: number | undefined) => (pid === undefined ? 0 : (cpuSeconds(pid) ?? Number.NaN));
 
@@ -65,7 +66,9 @@ class Client {
   async run(): Promise<ClientReport> {
     const targets = this.plan.paths.map((p) => parseHostPort(p.address, p.name));
     await this.throughput(targets);
-    const probes = this.plan.paths.map((p, i) => new PathProbe(p.name, targets[i]!, p.proxyPid, this.plan.roundTrips, this.plan.connects));
+    const probes = this.plan.paths.map(
+      (p, i) => new PathProbe(p.name, targets[i]!, p.proxyPid, this.plan.roundTrips, this.plan.connects),
+    );
     try {
       await this.latency(probes);
     } finally {
@@ -78,7 +81,12 @@ class Client {
     const { plan } = this;
     process.stderr.write(`throughput: ${plan.seconds} turns of ${TURN_MS} ms per path\n`);
     const sets = new Map<number, Streams>();
-    const spent = plan.paths.map(() => ({ s: 0, bytes: 0, turns: [] as number[], cpu: { proxy: 0, backend: 0, client: 0, machine: 0, softirq: 0 } }));
+    const spent = plan.paths.map(() => ({
+      s: 0,
+      bytes: 0,
+      turns: [] as number[],
+      cpu: { proxy: 0, backend: 0, client: 0, machine: 0, softirq: 0 },
+    }));
     try {
       await this.eachPath('throughput', async (i, path) => {
         const set = await Streams.open(path.name, targets[i]!, plan.streams);
@@ -132,11 +140,13 @@ class Client {
     const { plan } = this;
     process.stderr.write(`round trips: ${plan.rounds} rounds\n`);
     await this.eachPath('round trips', (i) => probes[i]!.roundTrips(plan.warmupRoundTrips, false));
-    for (let r = 0; r < plan.rounds; r++) await this.eachPath('round trips', (i) => probes[i]!.roundTrips(share(plan.roundTrips, r, plan.rounds), true));
+    for (let r = 0; r < plan.rounds; r++)
+      await this.eachPath('round trips', (i) => probes[i]!.roundTrips(share(plan.roundTrips, r, plan.rounds), true));
     for (const p of probes) p.close();
     process.stderr.write(`new connections: ${plan.rounds} rounds\n`);
     await this.eachPath('new connections', (i) => probes[i]!.connects(plan.warmupConnects, false));
-    for (let r = 0; r < plan.rounds; r++) await this.eachPath('new connections', (i) => probes[i]!.connects(share(plan.connects, r, plan.rounds), true));
+    for (let r = 0; r < plan.rounds; r++)
+      await this.eachPath('new connections', (i) => probes[i]!.connects(share(plan.connects, r, plan.rounds), true));
     for (const i of this.live) {
       this.reports[i]!.persistent = probes[i]!.persistent.summary();
       this.reports[i]!.fresh = probes[i]!.fresh.summary();
@@ -146,7 +156,9 @@ class Client {
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as ClientPlan;
 if (!Array.isArray(plan.paths) || !plan.paths.length) {
-  process.stderr.write('usage: proxy-client.js \'{"paths":[{"name":"direct","address":"127.0.0.1:PORT"}],...}\' (see ClientPlan in proxy-plan.ts)\n');
+  process.stderr.write(
+    'usage: proxy-client.js \'{"paths":[{"name":"direct","address":"127.0.0.1:PORT"}],...}\' (see ClientPlan in proxy-plan.ts)\n',
+  );
   process.exit(2);
 }
 process.stdout.write(`result ${JSON.stringify(await new Client(plan).run())}\n`);

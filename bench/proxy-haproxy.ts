@@ -19,7 +19,9 @@ export function findHaproxy(): string | undefined {
   const override = process.env.YARD_BENCH_HAPROXY;
   const candidates = override
     ? [resolve(override)]
-    : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/local/sbin'].map((dir) => join(dir, 'haproxy'));
+    : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/local/sbin'].map((dir) =>
+        join(dir, 'haproxy'),
+      );
   return candidates.find((file) => {
     try {
       accessSync(file, constants.X_OK);
@@ -88,10 +90,15 @@ export async function startHaproxy(bin: string, backend: string): Promise<Runnin
   };
   const address = `127.0.0.1:${port}`;
   try {
-    await waitUntil(`${bin} to accept on ${address}`, () => {
-      if (child.exitCode !== null) throw new Error(`haproxy exited (code ${child.exitCode}): ${output.slice(-500)}`);
-      return accepts(address);
-    }, 10_000, 50);
+    await waitUntil(
+      `${bin} to accept on ${address}`,
+      () => {
+        if (child.exitCode !== null) throw new Error(`haproxy exited (code ${child.exitCode}): ${output.slice(-500)}`);
+        return accepts(address);
+      },
+      10_000,
+      50,
+    );
   } catch (err) {
     await stop();
     throw err;

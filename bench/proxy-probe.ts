@@ -13,7 +13,10 @@ class Samples {
   private n = 0;
   private cpuS = 0;
 
-  constructor(size: number, private readonly proxyPid: number | undefined) {
+  constructor(
+    size: number,
+    private readonly proxyPid: number | undefined,
+  ) {
     this.us = new Float64Array(size);
   }
 
@@ -50,7 +53,13 @@ export class PathProbe {
   private readonly msg = Buffer.alloc(MESSAGE_BYTES, 0x62);
   private readonly request = Buffer.alloc(1 + MESSAGE_BYTES, 0x63);
 
-  constructor(private readonly name: string, private readonly to: HostPort, proxyPid: number | undefined, roundTrips: number, connects: number) {
+  constructor(
+    private readonly name: string,
+    private readonly to: HostPort,
+    proxyPid: number | undefined,
+    roundTrips: number,
+    connects: number,
+  ) {
     this.persistent = new Samples(roundTrips, proxyPid);
     this.fresh = new Samples(connects, proxyPid);
     this.request[0] = ECHO;
@@ -69,46 +78,56 @@ export class PathProbe {
   }
 
   private roundTripBatch(count: number, keep: boolean): Promise<void> {
-    return limited(`round trips through ${this.name}`, PHASE_LIMIT_MS, () => this.close(), async () => {
-      if (!this.conn) {
-        const sock = await open(this.to);
-        this.conn = { sock, replies: new Replies(sock, `round trip through ${this.name}`) };
-        sock.write(Buffer.of(ECHO));
-      }
-      const { sock, replies } = this.conn;
-      for (let i = 0; i < count; i++) {
-        // The previous echo has come back, so its write is done and the buffer is free again.
-        this.msg.writeInt32BE(i, 0);
-        const t0 = process.hrtime.bigint();
-        sock.write(this.msg);
-        const got = await replies.read(MESSAGE_BYTES);
-        const t1 = process.hrtime.bigint();
-        this.checkEcho(this.msg, got);
-        if (keep) this.persistent.add(Number(t1 - t0) / 1000);
-      }
-    });
+    return limited(
+      `round trips through ${this.name}`,
+      PHASE_LIMIT_MS,
+      () => this.close(),
+      async () => {
+        if (!this.conn) {
+          const sock = await open(this.to);
+          this.conn = { sock, replies: new Replies(sock, `round trip through ${this.name}`) };
+          sock.write(Buffer.of(ECHO));
+        }
+        const { sock, replies } = this.conn;
+        for (let i = 0; i < count; i++) {
+          // The previous echo has come back, so its write is done and the buffer is free again.
+          this.msg.writeInt32BE(i, 0);
+          const t0 = process.hrtime.bigint();
+          sock.write(this.msg);
+          const got = await replies.read(MESSAGE_BYTES);
+          const t1 = process.hrtime.bigint();
+          this.checkEcho(this.msg, got);
+          if (keep) this.persistent.add(Number(t1 - t0) / 1000);
+        }
+      },
+    );
   }
 
   private connectBatch(count: number, keep: boolean): Promise<void> {
-    return limited(`new connections to ${this.name}`, PHASE_LIMIT_MS, () => this.current?.destroy(), async () => {
-      const msg = this.request.subarray(1);
-      for (let i = 0; i < count; i++) {
-        msg.writeInt32BE(i, 0);
-        const t0 = process.hrtime.bigint();
-        const sock = connect({ host: this.to.host, port: this.to.port, noDelay: true });
-        this.current = sock;
-        const replies = new Replies(sock, `new connection to ${this.name}`);
-        sock.write(this.request);
-        try {
-          const got = await replies.read(MESSAGE_BYTES);
-          const t1 = process.hrtime.bigint();
-          this.checkEcho(msg, got);
-          if (keep) this.fresh.add(Number(t1 - t0) / 1000);
-        } finally {
-          sock.destroy();
+    return limited(
+      `new connections to ${this.name}`,
+      PHASE_LIMIT_MS,
+      () => this.current?.destroy(),
+      async () => {
+        const msg = this.request.subarray(1);
+        for (let i = 0; i < count; i++) {
+          msg.writeInt32BE(i, 0);
+          const t0 = process.hrtime.bigint();
+          const sock = connect({ host: this.to.host, port: this.to.port, noDelay: true });
+          this.current = sock;
+          const replies = new Replies(sock, `new connection to ${this.name}`);
+          sock.write(this.request);
+          try {
+            const got = await replies.read(MESSAGE_BYTES);
+            const t1 = process.hrtime.bigint();
+            this.checkEcho(msg, got);
+            if (keep) this.fresh.add(Number(t1 - t0) / 1000);
+          } finally {
+            sock.destroy();
+          }
         }
-      }
-    });
+      },
+    );
   }
 
   close(): void {

@@ -125,7 +125,10 @@ export class Streams {
     while (pending() && Date.now() < deadline && !this.failure) await sleep(20);
     this.check();
     const short = pending();
-    if (short) throw new Error(`the backend counted ${short.counts.last?.bytes ?? 0} of ${short.queued} bytes sent through ${this.name} (${FLUSH_LIMIT_MS / 1000} s after the last write)`);
+    if (short)
+      throw new Error(
+        `the backend counted ${short.counts.last?.bytes ?? 0} of ${short.queued} bytes sent through ${this.name} (${FLUSH_LIMIT_MS / 1000} s after the last write)`,
+      );
     this.destroy();
   }
 

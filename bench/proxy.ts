@@ -27,7 +27,16 @@ export interface ProxyBenchResult {
 }
 
 export async function runProxyBench(opts: ProxyBenchOptions): Promise<ProxyBenchResult> {
-  const plan = { streams: opts.streams, warmupS: 1, seconds: opts.seconds, roundTrips: 20_000, warmupRoundTrips: 2_000, connects: 2_000, warmupConnects: 200, rounds: 10 };
+  const plan = {
+    streams: opts.streams,
+    warmupS: 1,
+    seconds: opts.seconds,
+    roundTrips: 20_000,
+    warmupRoundTrips: 2_000,
+    connects: 2_000,
+    warmupConnects: 200,
+    rounds: 10,
+  };
   const stops: (() => Promise<void>)[] = [];
   try {
     const backend = new YardProcess('proxy backend', [], script('proxy-backend.js'));
@@ -58,10 +67,21 @@ export async function runProxyBench(opts: ProxyBenchOptions): Promise<ProxyBench
         opts.log(`  ${haproxy.skipped}`);
       }
     }
-    opts.log(`  backend pid ${backend.pid} on ${backendAddress}; ${paths.slice(1).map((p) => `${p.name} pid ${p.proxyPid} on ${p.address}`).join('; ')}`);
-    opts.log(`  per path: ${plan.streams} streams, ${plan.warmupS} s warm-up + ${plan.seconds} × 1 s turns; ${plan.roundTrips} round trips; ${plan.connects} new connections…`);
+    opts.log(
+      `  backend pid ${backend.pid} on ${backendAddress}; ${paths
+        .slice(1)
+        .map((p) => `${p.name} pid ${p.proxyPid} on ${p.address}`)
+        .join('; ')}`,
+    );
+    opts.log(
+      `  per path: ${plan.streams} streams, ${plan.warmupS} s warm-up + ${plan.seconds} × 1 s turns; ${plan.roundTrips} round trips; ${plan.connects} new connections…`,
+    );
 
-    const client = new YardProcess('proxy client', [JSON.stringify({ ...plan, paths, backendPid: backend.pid } satisfies ClientPlan)], script('proxy-client.js'));
+    const client = new YardProcess(
+      'proxy client',
+      [JSON.stringify({ ...plan, paths, backendPid: backend.pid } satisfies ClientPlan)],
+      script('proxy-client.js'),
+    );
     stops.push(() => client.kill());
     // The client bounds each batch itself (PHASE_LIMIT_MS); this only catches a client that is stuck.
     const limitMs = paths.length * ((plan.warmupS + 1.25 * plan.seconds) * 1000 + 2 * PHASE_LIMIT_MS);

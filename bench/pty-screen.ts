@@ -26,7 +26,8 @@ export interface PtyOptions {
  * switches, the terminal's name and size, the locale, tmux, XDG dirs, and NODE_ENV (a program run
  * by the tests must not behave as if it were under vitest).
  */
-const HOST_VARS = /^(NO_COLOR|FORCE_COLOR|TERM|COLORTERM|TMUX|TMUX_PANE|COLUMNS|LINES|LANG|LANGUAGE|LC_\w+|XDG_\w+|NODE_ENV)$/;
+const HOST_VARS =
+  /^(NO_COLOR|FORCE_COLOR|TERM|COLORTERM|TMUX|TMUX_PANE|COLUMNS|LINES|LANG|LANGUAGE|LC_\w+|XDG_\w+|NODE_ENV)$/;
 
 /** The host's environment without HOST_VARS, then a 256-colour UTF-8 xterm with no user config, then `extra`. */
 function terminalEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -87,7 +88,8 @@ export class PtyScreen {
   text(): string {
     const buffer = this.term.buffer.active;
     const lines: string[] = [];
-    for (let y = 0; y < this.term.rows; y++) lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+    for (let y = 0; y < this.term.rows; y++)
+      lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
     return lines.join('\n');
   }
 
@@ -97,15 +99,20 @@ export class PtyScreen {
    * out the timeout. `name` says what was awaited in those errors.
    */
   async waitFor(what: Shows, timeoutMs = 15_000, everyMs = 50, name = String(what)): Promise<string> {
-    const shows = (text: string): boolean => (typeof what === 'function' ? what(text) : typeof what === 'string' ? text.includes(what) : what.test(text));
+    const shows = (text: string): boolean =>
+      typeof what === 'function' ? what(text) : typeof what === 'string' ? text.includes(what) : what.test(text);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       // Let the emulator parse everything written so far.
       await new Promise<void>((resolve) => this.term.write('', resolve));
       const text = this.text();
       if (shows(text)) return text;
-      if (!this.running) throw new Error(`${this.label} exited (code ${this.exitCode}) before the screen showed ${name}; its screen:\n${text}\nits last output: ${JSON.stringify(this.raw.slice(-600))}`);
-      if (Date.now() >= deadline) throw new Error(`${this.label} did not show ${name} within ${timeoutMs} ms; its screen:\n${text}`);
+      if (!this.running)
+        throw new Error(
+          `${this.label} exited (code ${this.exitCode}) before the screen showed ${name}; its screen:\n${text}\nits last output: ${JSON.stringify(this.raw.slice(-600))}`,
+        );
+      if (Date.now() >= deadline)
+        throw new Error(`${this.label} did not show ${name} within ${timeoutMs} ms; its screen:\n${text}`);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, everyMs)))]);
       clearTimeout(timer);

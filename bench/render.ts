@@ -52,7 +52,13 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
 
   // A real in-process controller (as `yard` embeds it), fed directly through its registry.
   const dataDir = mkdtempSync(join(tmpdir(), 'yard-bench-render-'));
-  const controller = await startController({ dataDir, listen: '127.0.0.1:0', heartbeatIntervalMs: 1000, graceMs: 30_000, log: silentLogger });
+  const controller = await startController({
+    dataDir,
+    listen: '127.0.0.1:0',
+    heartbeatIntervalMs: 1000,
+    graceMs: 30_000,
+    log: silentLogger,
+  });
   const registry = controller.registry;
   const hosts = Array.from({ length: opts.servers }, (_, i) => new FakeHost(i, 7));
   const byName = new Map(hosts.map((h) => [h.hostname, h]));
@@ -91,7 +97,12 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
   };
 
   /** Times `frames` full frames (after 10 untimed), `before` runs untimed ahead of each. */
-  const timeFrames = async (name: string, frames: number, before: (f: number) => void, check: (text: string) => boolean): Promise<Scenario> => {
+  const timeFrames = async (
+    name: string,
+    frames: number,
+    before: (f: number) => void,
+    check: (text: string) => boolean,
+  ): Promise<Scenario> => {
     const times: number[] = [];
     const bytes: number[] = [];
     const warmup = 10;
@@ -122,38 +133,77 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
         bytes.push(written - startBytes);
       }
     }
-    return { name, frames: summarize(times), bytesPerFrame: summarize(bytes), visible, checked: check(dash.screenText()) };
+    return {
+      name,
+      frames: summarize(times),
+      bytesPerFrame: summarize(bytes),
+      visible,
+      checked: check(dash.screenText()),
+    };
   };
 
   try {
     const t = performance.now();
     dash.renderNow();
     const firstFrameMs = performance.now() - t;
-    const firstLines = dash.screenText().split('\n').slice(0, 3).map((l) => l.trimEnd());
+    const firstLines = dash
+      .screenText()
+      .split('\n')
+      .slice(0, 3)
+      .map((l) => l.trimEnd());
     const few = Math.max(1, Math.ceil(opts.frames / 4));
 
-    const main = await timeFrames('fleet grid', opts.frames, () => {}, (text) => text.includes(`${opts.servers}/${opts.servers} online`));
+    const main = await timeFrames(
+      'fleet grid',
+      opts.frames,
+      () => {},
+      (text) => text.includes(`${opts.servers}/${opts.servers} online`),
+    );
 
     // A server reconnects before every frame: its 'server' event drops the sorted list.
     let k = 0;
-    const resort = await timeFrames('fleet grid, a reconnect per frame', few, () => {
-      const h = hosts[(k++ * 37) % hosts.length]!;
-      registry.disconnect(h.id, sessions[h.index]!);
-      sessions[h.index] = Symbol('bench');
-      registry.connect(h.hello(''), sessions[h.index]!);
-    }, (text) => text.includes(`${opts.servers}/${opts.servers} online`));
+    const resort = await timeFrames(
+      'fleet grid, a reconnect per frame',
+      few,
+      () => {
+        const h = hosts[(k++ * 37) % hosts.length]!;
+        registry.disconnect(h.id, sessions[h.index]!);
+        sessions[h.index] = Symbol('bench');
+        registry.connect(h.hello(''), sessions[h.index]!);
+      },
+      (text) => text.includes(`${opts.servers}/${opts.servers} online`),
+    );
 
     // The `/` filter: "role=gpu" keeps half the fleet.
     await type('/role=gpu\r');
-    const filtered = await timeFrames('fleet grid, filter role=gpu', few, () => {}, (text) => text.includes('role=gpu') && !/cpu-node-\d{4}/.test(text));
+    const filtered = await timeFrames(
+      'fleet grid, filter role=gpu',
+      few,
+      () => {},
+      (text) => text.includes('role=gpu') && !/cpu-node-\d{4}/.test(text),
+    );
     await type('\x1b');
 
     // The server view of the selected host (GPU hosts have the most to draw).
     await type('\r');
-    const server = await timeFrames('server view', few, () => {}, (text) => /Fleet\s*›/.test(text) || /gpu-node-|cpu-node-/.test(text.split('\n')[0] ?? ''));
+    const server = await timeFrames(
+      'server view',
+      few,
+      () => {},
+      (text) => /Fleet\s*›/.test(text) || /gpu-node-|cpu-node-/.test(text.split('\n')[0] ?? ''),
+    );
     await type('\x1b');
 
-    return { servers: opts.servers, cols: opts.cols, rows: opts.rows, fillMs, firstFrameMs, main, others: [resort, filtered, server], firstLines };
+    return {
+      servers: opts.servers,
+      cols: opts.cols,
+      rows: opts.rows,
+      fillMs,
+      firstFrameMs,
+      main,
+      others: [resort, filtered, server],
+      firstLines,
+    };
   } finally {
     dash.stop();
     input.end();

@@ -68,7 +68,11 @@ function intFlag(v: string | undefined, name: string, dflt: number, min: number,
 
 function countsFlag(v: string | undefined, name: string, dflt: number[], min: number, max: number): number[] {
   if (v === undefined) return dflt;
-  const counts = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const counts = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (!counts.length || counts.some((n) => !Number.isInteger(n) || n < min || n > max)) {
     process.stderr.write(`bench: --${name} must be a list of integers from ${min} to ${max}, got "${v}"\n${USAGE}\n`);
     process.exit(2);
@@ -78,16 +82,37 @@ function countsFlag(v: string | undefined, name: string, dflt: number[], min: nu
 
 function sizesFlag(v: string | undefined, dflt: number[]): number[] {
   if (v === undefined) return dflt;
-  const sizes = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const sizes = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   // The controller runs with --max-checkpoint 4GiB.
   if (!sizes.length || sizes.some((n) => !Number.isFinite(n) || n <= 0 || n > 4000)) {
-    process.stderr.write(`bench: --state-mb must be a list of sizes in MB, each above 0 and at most 4000, got "${v}"\n${USAGE}\n`);
+    process.stderr.write(
+      `bench: --state-mb must be a list of sizes in MB, each above 0 and at most 4000, got "${v}"\n${USAGE}\n`,
+    );
     process.exit(2);
   }
   return sizes;
 }
 
-let args: { agents: number; seconds: number; agentSeconds: number; dashSeconds: number; dashSteady: number; dashServers: number[]; soakSeconds: number; frames: number; stateMb: number[]; proxySeconds: number; proxyStreams: number; runs: number; seed: number; only: Set<string> };
+let args: {
+  agents: number;
+  seconds: number;
+  agentSeconds: number;
+  dashSeconds: number;
+  dashSteady: number;
+  dashServers: number[];
+  soakSeconds: number;
+  frames: number;
+  stateMb: number[];
+  proxySeconds: number;
+  proxyStreams: number;
+  runs: number;
+  seed: number;
+  only: Set<string>;
+};
 try {
   const { values } = parseArgs({
     options: {
@@ -113,7 +138,12 @@ try {
     process.stdout.write(USAGE + '\n');
     process.exit(0);
   }
-  const only = new Set((values.only ?? STEPS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+  const only = new Set(
+    (values.only ?? STEPS.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   for (const s of only) if (!STEPS.includes(s)) throw new Error(`unknown step "${s}" in --only`);
   args = {
     agents: intFlag(values.agents, 'agents', 1000, 1, 20_000),
@@ -138,7 +168,8 @@ try {
 
 const log = (line: string) => process.stderr.write(line + '\n');
 const ok = (met: boolean) => (met ? '✓' : '✗');
-const row = (label: string, figures: string, target = '') => `${label.padEnd(38)}${figures.padEnd(56)}  ${target}`.trimEnd();
+const row = (label: string, figures: string, target = '') =>
+  `${label.padEnd(38)}${figures.padEnd(56)}  ${target}`.trimEnd();
 
 // No orphans, whatever happens.
 let cleaning = false;
@@ -192,8 +223,21 @@ try {
         const ctl = await startController({ heartbeat: '1s', grace: '30s' });
         log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
         try {
-          const r = await runFleetSim({ address: ctl.address, joinToken: ctl.joinToken, control: ctl.control, controllerPid: ctl.proc.pid, agents: args.agents, seconds: args.seconds, log });
-          return { ...r, controllerWarnings: ctl.proc.warnings, controllerLines: ctl.proc.lineCount, lastWarnings: [...ctl.proc.lastWarnings] };
+          const r = await runFleetSim({
+            address: ctl.address,
+            joinToken: ctl.joinToken,
+            control: ctl.control,
+            controllerPid: ctl.proc.pid,
+            agents: args.agents,
+            seconds: args.seconds,
+            log,
+          });
+          return {
+            ...r,
+            controllerWarnings: ctl.proc.warnings,
+            controllerLines: ctl.proc.lineCount,
+            lastWarnings: [...ctl.proc.lastWarnings],
+          };
         } finally {
           await stopController(ctl.proc);
         }
@@ -208,14 +252,28 @@ try {
             `CPU ${fmt(r.steady.cpuPct)} % of a core   RSS max ${fmt(mb(r.steady.rssMaxBytes), 0)} MB`,
             `target ≤${TARGETS.controllerCpuPct} % / ≤${TARGETS.controllerRssMb} MB   ${ok(cpuOk)} ${ok(rssOk)}${note}`,
           ),
-          row('  heartbeat handling (round trip, lo)', `p50 ${fmt(r.rtt.p50, 2)} ms  p99 ${fmt(r.rtt.p99, 2)} ms  max ${fmt(r.rtt.max, 1)} ms`, `${r.heartbeatsAcked}/${r.heartbeatsSent} beats acked in the window`),
-          row('  ramp-up', `${r.connected}/${r.agents} welcomed in ${fmt(r.rampS)} s`, `hello→welcome p50 ${fmt(r.helloToWelcome.p50, 1)} ms  p99 ${fmt(r.helloToWelcome.p99, 1)} ms`),
+          row(
+            '  heartbeat handling (round trip, lo)',
+            `p50 ${fmt(r.rtt.p50, 2)} ms  p99 ${fmt(r.rtt.p99, 2)} ms  max ${fmt(r.rtt.max, 1)} ms`,
+            `${r.heartbeatsAcked}/${r.heartbeatsSent} beats acked in the window`,
+          ),
+          row(
+            '  ramp-up',
+            `${r.connected}/${r.agents} welcomed in ${fmt(r.rampS)} s`,
+            `hello→welcome p50 ${fmt(r.helloToWelcome.p50, 1)} ms  p99 ${fmt(r.helloToWelcome.p99, 1)} ms`,
+          ),
           row(
             '  Control API ListServers',
-            r.listServersError ? `FAILED: ${r.listServersError}` : `${r.online}/${r.agents} online (${r.listed} listed)   ${fmt(r.listServersMs, 0)} ms, ${fmt(mb(r.listServersBytes), 2)} MB, ~${fmt(r.listCpuMsPerCall, 0)} ms CPU`,
+            r.listServersError
+              ? `FAILED: ${r.listServersError}`
+              : `${r.online}/${r.agents} online (${r.listed} listed)   ${fmt(r.listServersMs, 0)} ms, ${fmt(mb(r.listServersBytes), 2)} MB, ~${fmt(r.listCpuMsPerCall, 0)} ms CPU`,
             r.listServersError ? '✗' : ok(r.online === r.agents),
           ),
-          row('  details', `RSS idle ${fmt(mb(r.rssIdleBytes), 0)} → ${fmt(mb(r.steady.rssFirstBytes), 0)} → ${fmt(mb(r.steady.rssLastBytes), 0)} MB  heartbeat ${fmt(r.heartbeatBytes.mean / 1024, 1)} KiB avg`, `unacked ${r.unacked}  skipped ${r.skipped}  session errors ${r.sessionErrors}`),
+          row(
+            '  details',
+            `RSS idle ${fmt(mb(r.rssIdleBytes), 0)} → ${fmt(mb(r.steady.rssFirstBytes), 0)} → ${fmt(mb(r.steady.rssLastBytes), 0)} MB  heartbeat ${fmt(r.heartbeatBytes.mean / 1024, 1)} KiB avg`,
+            `unacked ${r.unacked}  skipped ${r.skipped}  session errors ${r.sessionErrors}`,
+          ),
           row(
             '  heartbeats while ListServers runs',
             `p50 ${fmt(r.rttDuringList.p50, 2)} ms  p99 ${fmt(r.rttDuringList.p99, 2)} ms  max ${fmt(r.rttDuringList.max, 1)} ms`,
@@ -225,9 +283,15 @@ try {
           row(
             '  machine during the window',
             `busy ${fmt(r.steady.machineBusyPct, 0)} % of a core in all: controller ${fmt(r.steady.cpuPct, 0)}, bench ${fmt(r.benchCpuPct, 0)}, other ${fmt(Math.max(0, r.steady.machineBusyPct - r.steady.cpuPct - r.benchCpuPct), 0)}`,
-            r.steady.machineBusyPct - r.steady.cpuPct - r.benchCpuPct > 20 ? 'other processes were busy: figures are noisy' : '',
+            r.steady.machineBusyPct - r.steady.cpuPct - r.benchCpuPct > 20
+              ? 'other processes were busy: figures are noisy'
+              : '',
           ),
-          row('  (bench process itself)', `CPU ${fmt(r.benchCpuPct)} % of a core   event-loop delay p99 ${fmt(r.benchLoopDelayP99Ms, 1)} ms`, 'if high, round trips include the bench\'s own delay'),
+          row(
+            '  (bench process itself)',
+            `CPU ${fmt(r.benchCpuPct)} % of a core   event-loop delay p99 ${fmt(r.benchLoopDelayP99Ms, 1)} ms`,
+            "if high, round trips include the bench's own delay",
+          ),
         );
         for (const w of r.lastWarnings) log(`  controller said: ${w}`);
       },
@@ -250,7 +314,11 @@ try {
             `mean ${fmt(m.frames.mean, 2)} ms  p50 ${fmt(m.frames.p50, 2)} ms  p99 ${fmt(m.frames.p99, 2)} ms`,
             `target p99 <${TARGETS.frameMs} ms   ${ok(met)}`,
           ),
-          row('  details', `first frame ${fmt(r.firstFrameMs, 1)} ms  max ${fmt(m.frames.max, 1)} ms  ${m.frames.n} frames`, `${m.visible} cards on screen, ${fmt(m.bytesPerFrame.mean / 1024, 1)} KiB/frame written`),
+          row(
+            '  details',
+            `first frame ${fmt(r.firstFrameMs, 1)} ms  max ${fmt(m.frames.max, 1)} ms  ${m.frames.n} frames`,
+            `${m.visible} cards on screen, ${fmt(m.bytesPerFrame.mean / 1024, 1)} KiB/frame written`,
+          ),
           ...r.others.map((o) =>
             row(
               `  ${o.name}`,
@@ -259,7 +327,10 @@ try {
             ),
           ),
         );
-        if (!m.checked) lines.push(row('  note', `the header never showed "${r.servers}/${r.servers} online": did it draw the fleet?`));
+        if (!m.checked)
+          lines.push(
+            row('  note', `the header never showed "${r.servers}/${r.servers} online": did it draw the fleet?`),
+          );
         log(`  screen top: ${r.firstLines.map((l) => JSON.stringify(l)).join('\n              ')}`);
       },
     );
@@ -270,7 +341,15 @@ try {
       'dashboard 160x48 vs gtop and btop',
       async () => {
         const { runDashboardCost } = await import('./dashboard-cost.js');
-        return runDashboardCost({ servers: args.dashServers, warmupS: 5, seconds: args.dashSeconds, steadyAfterS: args.dashSteady, cols: 160, rows: 48, log });
+        return runDashboardCost({
+          servers: args.dashServers,
+          warmupS: 5,
+          seconds: args.dashSeconds,
+          steadyAfterS: args.dashSteady,
+          cols: 160,
+          rows: 48,
+          log,
+        });
       },
       (r) => reportDash(r),
     );
@@ -283,7 +362,14 @@ try {
         const { runAgentCost } = await import('./agent-cost.js');
         const ctl = await startController({ heartbeat: '1s', grace: '30s' });
         try {
-          return await runAgentCost({ address: ctl.address, joinTokenFile: ctl.joinTokenFile, control: ctl.control, seconds: args.agentSeconds, warmupS: 5, log });
+          return await runAgentCost({
+            address: ctl.address,
+            joinTokenFile: ctl.joinTokenFile,
+            control: ctl.control,
+            seconds: args.agentSeconds,
+            warmupS: 5,
+            log,
+          });
         } finally {
           await stopController(ctl.proc);
         }
@@ -297,8 +383,16 @@ try {
             `CPU ${fmt(r.usage.cpuPct, 2)} % of a core   RSS max ${fmt(mb(r.usage.rssMaxBytes), 0)} MB`,
             `target ≤${TARGETS.agentCpuPct} % / ≤${TARGETS.agentRssMb} MB   ${ok(cpuOk)} ${ok(rssOk)}`,
           ),
-          row('  details', `${r.gpus} GPUs, ${r.cores} cores reported; ${r.online ? 'online' : 'NOT online'} at the end`, `child processes ${fmt(r.usage.childrenCpuPct, 2)} % of a core, ${r.linesLogged} log lines`),
-          row('  machine during the window', `busy ${fmt(r.usage.machineBusyPct, 0)} % of a core in all`, r.usage.machineBusyPct > 25 ? 'other processes were busy: figures are noisy' : ''),
+          row(
+            '  details',
+            `${r.gpus} GPUs, ${r.cores} cores reported; ${r.online ? 'online' : 'NOT online'} at the end`,
+            `child processes ${fmt(r.usage.childrenCpuPct, 2)} % of a core, ${r.linesLogged} log lines`,
+          ),
+          row(
+            '  machine during the window',
+            `busy ${fmt(r.usage.machineBusyPct, 0)} % of a core in all`,
+            r.usage.machineBusyPct > 25 ? 'other processes were busy: figures are noisy' : '',
+          ),
         );
         for (const w of r.warnings) log(`  agent said: ${w}`);
       },
@@ -364,7 +458,8 @@ function busy(machinePct: number, oursPct: number): string {
 function reportDash(r: DashCostResult): void {
   const isMeasured = (x: object): x is Measured => 'usage' in x;
   const gtop = isMeasured(r.gtop) ? r.gtop : undefined;
-  const usage = (m: Measured) => `CPU ${fmt(m.usage.cpuPct, 1)} % of a core   RSS max ${fmt(mb(m.usage.rssMaxBytes), 0)} MB`;
+  const usage = (m: Measured) =>
+    `CPU ${fmt(m.usage.cpuPct, 1)} % of a core   RSS max ${fmt(mb(m.usage.rssMaxBytes), 0)} MB`;
   const size = `${r.cols}x${r.rows}`;
   for (const d of r.dashboards) {
     const label = `dashboard ${size}, ${d.servers} servers`;
@@ -377,14 +472,26 @@ function reportDash(r: DashCostResult): void {
     const targets: string[] = [];
     const cpuTarget = TARGETS.dashCpuPct[run.servers];
     if (cpuTarget !== undefined) targets.push(`CPU ≤ ${cpuTarget} %   ${ok(run.usage.cpuPct <= cpuTarget)}`);
-    if (run.servers === 100) targets.push(`RSS <${TARGETS.dashRssMb} MB   ${ok(mb(run.usage.rssMaxBytes) < TARGETS.dashRssMb)}`);
+    if (run.servers === 100)
+      targets.push(`RSS <${TARGETS.dashRssMb} MB   ${ok(mb(run.usage.rssMaxBytes) < TARGETS.dashRssMb)}`);
     // gtop's own process: its `ps` children (systeminformation) are shown apart, not counted.
-    if (run.servers === 100 && gtop) targets.push(`(gtop ${fmt(gtop.usage.cpuPct, 1)} %, ${fmt(gtop.usage.cpuPct + gtop.usage.childrenCpuPct, 1)} with its children)`);
+    if (run.servers === 100 && gtop)
+      targets.push(
+        `(gtop ${fmt(gtop.usage.cpuPct, 1)} %, ${fmt(gtop.usage.cpuPct + gtop.usage.childrenCpuPct, 1)} with its children)`,
+      );
     lines.push(
       row(label, usage(run), targets.length ? `target ${targets.join('   ')}` : ''),
       ...firstRow(run),
-      row('  launch', `whole fleet and a host's numbers on screen ${fmt(run.startS, 2)} s after spawn`, `target ≤ ${TARGETS.dashLaunchS} s   ${ok(run.startS <= TARGETS.dashLaunchS)}`),
-      row('  details', `${run.mode}, "${run.onlineText}" on screen ${ok(run.allOnline)}`, `${fmt(run.writesPerS, 1)} writes/s, ${fmt(run.bytesPerS / 1024, 1)} KiB/s to the pty, RSS ${fmt(mb(run.usage.rssFirstBytes), 0)} → ${fmt(mb(run.usage.rssLastBytes), 0)} MB`),
+      row(
+        '  launch',
+        `whole fleet and a host's numbers on screen ${fmt(run.startS, 2)} s after spawn`,
+        `target ≤ ${TARGETS.dashLaunchS} s   ${ok(run.startS <= TARGETS.dashLaunchS)}`,
+      ),
+      row(
+        '  details',
+        `${run.mode}, "${run.onlineText}" on screen ${ok(run.allOnline)}`,
+        `${fmt(run.writesPerS, 1)} writes/s, ${fmt(run.bytesPerS / 1024, 1)} KiB/s to the pty, RSS ${fmt(mb(run.usage.rssFirstBytes), 0)} → ${fmt(mb(run.usage.rssLastBytes), 0)} MB`,
+      ),
       row(
         '  same window, fleet at 1 Hz',
         `${run.controllerCpuPct === undefined ? 'controller: in the dashboard' : `controller ${fmt(run.controllerCpuPct, 1)} %`}, simulated fleet (bench) ${fmt(run.benchCpuPct, 1)} % of a core`,
@@ -400,21 +507,38 @@ function reportDash(r: DashCostResult): void {
     else if ('error' in t) lines.push(row(label, `FAILED: ${t.error}`));
     else {
       lines.push(
-        row(label, usage(t), `its children ${fmt(t.usage.childrenCpuPct, 1)} % more; ${fmt(t.writesPerS, 1)} writes/s, ${fmt(t.bytesPerS / 1024, 1)} KiB/s to the pty`),
+        row(
+          label,
+          usage(t),
+          `its children ${fmt(t.usage.childrenCpuPct, 1)} % more; ${fmt(t.writesPerS, 1)} writes/s, ${fmt(t.bytesPerS / 1024, 1)} KiB/s to the pty`,
+        ),
         ...firstRow(t),
-        row('  ran as', t.how.length > 54 ? `…${t.how.slice(-53)}` : t.how, busy(t.usage.machineBusyPct, t.usage.cpuPct + t.usage.childrenCpuPct)),
+        row(
+          '  ran as',
+          t.how.length > 54 ? `…${t.how.slice(-53)}` : t.how,
+          busy(t.usage.machineBusyPct, t.usage.cpuPct + t.usage.childrenCpuPct),
+        ),
       );
       log(`  screen top (${t.name}): ${t.screenTop.map((l) => JSON.stringify(l)).join('\n                   ')}`);
     }
   }
-  const windows = r.steadyAfterS > 0 ? `${r.seconds} s from ${r.steadyAfterS} s after its first screen (steady; first window: ${r.seconds} s after ${r.warmupS} s)` : `${r.seconds} s after ${r.warmupS} s of warm-up`;
+  const windows =
+    r.steadyAfterS > 0
+      ? `${r.seconds} s from ${r.steadyAfterS} s after its first screen (steady; first window: ${r.seconds} s after ${r.warmupS} s)`
+      : `${r.seconds} s after ${r.warmupS} s of warm-up`;
   lines.push(row('  (method)', `each alone in its pty: ${windows}, own pid, /proc`, '100 % = one core'));
 }
 
 /** The first window's CPU, when the headline is the steady one (a Node program's first minute compiles its hot code). */
 function firstRow(m: Measured): string[] {
   if (!m.first) return [];
-  return [row('  first window', `CPU ${fmt(m.first.cpuPct, 1)} % of a core, RSS max ${fmt(mb(m.first.rssMaxBytes), 0)} MB`, `the headline window starts ${fmt(m.windowAtS, 0)} s after its first screen`)];
+  return [
+    row(
+      '  first window',
+      `CPU ${fmt(m.first.cpuPct, 1)} % of a core, RSS max ${fmt(mb(m.first.rssMaxBytes), 0)} MB`,
+      `the headline window starts ${fmt(m.windowAtS, 0)} s after its first screen`,
+    ),
+  ];
 }
 
 function reportSoak(r: SoakResult): void {
@@ -423,12 +547,32 @@ function reportSoak(r: SoakResult): void {
   if (!flat) failures++;
   const perHost = r.heartbeats / r.pool;
   lines.push(
-    row('soak: the wall, a churning fleet', `RSS ${fmt(mb(r.rssStartBytes), 0)} MB warm → ${fmt(mb(r.rssEndBytes), 0)} MB after ${fmt(r.seconds, 0)} s (max ${fmt(mb(r.rssMaxBytes), 0)})`, `target end ≤ ${TARGETS.soakRssGrowth}× warm   ${ok(flat)}`),
-    row('  RSS every 10 s (MB)', r.rssTrace.map(([, b]) => fmt(mb(b), 0)).join(' '), `first screen ${fmt(mb(r.rssFirstBytes), 0)} MB; wall CPU ${fmt(r.cpuPct, 1)} % of a core`),
-    row('  churn in the window', `${r.departures} hosts left, ${r.arrivals} joined (${r.hosts} live of ${r.pool})`, 'a day of one reboot a minute: 1,440'),
+    row(
+      'soak: the wall, a churning fleet',
+      `RSS ${fmt(mb(r.rssStartBytes), 0)} MB warm → ${fmt(mb(r.rssEndBytes), 0)} MB after ${fmt(r.seconds, 0)} s (max ${fmt(mb(r.rssMaxBytes), 0)})`,
+      `target end ≤ ${TARGETS.soakRssGrowth}× warm   ${ok(flat)}`,
+    ),
+    row(
+      '  RSS every 10 s (MB)',
+      r.rssTrace.map(([, b]) => fmt(mb(b), 0)).join(' '),
+      `first screen ${fmt(mb(r.rssFirstBytes), 0)} MB; wall CPU ${fmt(r.cpuPct, 1)} % of a core`,
+    ),
+    row(
+      '  churn in the window',
+      `${r.departures} hosts left, ${r.arrivals} joined (${r.hosts} live of ${r.pool})`,
+      'a day of one reboot a minute: 1,440',
+    ),
     row('  pages turned', `${r.pageTurns}`, 'a day at 15 s a page: 5,760'),
-    row('  workload snapshots (warm-up too)', `${r.workloadSnapshots}, 2 workloads changing in each`, 'a day of a change every 10 s: 8,640'),
-    row('  heartbeats (warm-up too)', `${r.heartbeats} (${fmt(perHost, 0)} a host identity, ${fmt(perHost / 240, 1)} ring-fills)`, 'rings hold 240: their size, not a day of samples, bounds them'),
+    row(
+      '  workload snapshots (warm-up too)',
+      `${r.workloadSnapshots}, 2 workloads changing in each`,
+      'a day of a change every 10 s: 8,640',
+    ),
+    row(
+      '  heartbeats (warm-up too)',
+      `${r.heartbeats} (${fmt(perHost, 0)} a host identity, ${fmt(perHost / 240, 1)} ring-fills)`,
+      'rings hold 240: their size, not a day of samples, bounds them',
+    ),
     ...(r.errors ? [row('  note', `${r.errors} simulated sessions failed`)] : []),
   );
   log(`  screen top (soak): ${r.screenTop.map((l) => JSON.stringify(l)).join('\n                   ')}`);
@@ -448,7 +592,9 @@ function reportMigration(r: MigrationResult): void {
   const upMs = span(t.transferring, t.uploadDone);
   const downMs = span(t.downloadFirst, t.downloadSent);
   const cpu = (c?: MigrationResult['cpuUpload']) =>
-    c ? `controller ${fmt(c.controller, 0)}, bench-a ${fmt(c.source, 0)}, bench-b ${fmt(c.target, 0)} % of a core` : 'n/a';
+    c
+      ? `controller ${fmt(c.controller, 0)}, bench-a ${fmt(c.source, 0)}, bench-b ${fmt(c.target, 0)} % of a core`
+      : 'n/a';
   const machine = (c?: MigrationResult['cpuUpload']) => {
     if (!c) return '';
     const other = c.machine - c.controller - c.source - c.target;
@@ -460,15 +606,32 @@ function reportMigration(r: MigrationResult): void {
       `checkpoint ${fmt(r.checkpointMs, 0)} ms  transfer ${fmt(r.transferMs, 0)} ms (${fmt(rate, 0)} MB/s)  restore ${fmt(r.restoreMs, 0)} ms  downtime ${fmt(r.downtimeMs, 0)} ms`,
       `${r.phase}${committed ? '' : `: ${r.error}`}   ${committed ? '✓' : '✗'}`,
     ),
-    row('  plain TCP copy, same bytes, lo', `${fmt(plainRate, 0)} MB/s (${fmt(mb(r.plainBytes), 0)} MB in ${r.plainMs.map((ms) => fmt(ms, 0)).join(' / ')} ms, best taken)`),
-    row('  transfer rate vs plain copy', `${fmt((rate / plainRate) * 100, 1)} % (${fmt(rate, 0)} of ${fmt(plainRate, 0)} MB/s)`, `target ≥${TARGETS.transferOfPlain * 100} %   ${ok(rateOk)}`),
-    row('  downtime vs cp+transfer+restore', `${fmt(r.downtimeMs, 0)} ms vs ${fmt(budget / TARGETS.downtimeFactor, 0)} ms (×${fmt(r.downtimeMs / (budget / TARGETS.downtimeFactor), 2)})`, `target ≤${TARGETS.downtimeFactor}×   ${ok(downOk)}`),
+    row(
+      '  plain TCP copy, same bytes, lo',
+      `${fmt(plainRate, 0)} MB/s (${fmt(mb(r.plainBytes), 0)} MB in ${r.plainMs.map((ms) => fmt(ms, 0)).join(' / ')} ms, best taken)`,
+    ),
+    row(
+      '  transfer rate vs plain copy',
+      `${fmt((rate / plainRate) * 100, 1)} % (${fmt(rate, 0)} of ${fmt(plainRate, 0)} MB/s)`,
+      `target ≥${TARGETS.transferOfPlain * 100} %   ${ok(rateOk)}`,
+    ),
+    row(
+      '  downtime vs cp+transfer+restore',
+      `${fmt(r.downtimeMs, 0)} ms vs ${fmt(budget / TARGETS.downtimeFactor, 0)} ms (×${fmt(r.downtimeMs / (budget / TARGETS.downtimeFactor), 2)})`,
+      `target ≤${TARGETS.downtimeFactor}×   ${ok(downOk)}`,
+    ),
     row(
       '  timeline (controller side)',
       `checkpoint+pack ${fmt(span(t.checkpointing, t.transferring), 0)} ms, upload ${fmt(upMs, 0)} ms (${rateOf(upMs)} MB/s), hand-off ${fmt(span(t.uploadDone, t.downloadFirst), 0)} ms`,
       `download ${fmt(downMs, 0)} ms (${rateOf(downMs)} MB/s), unpack+install ${fmt(span(t.downloadSent, t.restoring), 0)} ms, start ${fmt(span(t.restoring, t.verifying), 0)} ms`,
     ),
-    row('  work resumed on bench-b', t.resumed !== undefined ? `${fmt(span(t.checkpointing, t.resumed), 0)} ms after the checkpoint signal` : 'not seen', `verify window ${fmt(r.verifyMs, 0)} ms; committed at ${fmt(span(t.checkpointing, t.end), 0)} ms`),
+    row(
+      '  work resumed on bench-b',
+      t.resumed !== undefined
+        ? `${fmt(span(t.checkpointing, t.resumed), 0)} ms after the checkpoint signal`
+        : 'not seen',
+      `verify window ${fmt(r.verifyMs, 0)} ms; committed at ${fmt(span(t.checkpointing, t.end), 0)} ms`,
+    ),
     row('  CPU during the upload', cpu(r.cpuUpload), machine(r.cpuUpload)),
     row('  CPU during the download', cpu(r.cpuDownload), machine(r.cpuDownload)),
   );
@@ -480,9 +643,17 @@ function reportChaos(r: { totals: ChaosTotals; table: string[] }): void {
   const held = t.lost === 0 && t.twoHosts === 0 && t.stuck === 0 && t.olderState === 0 && t.corrupt === 0;
   if (!held) failures++;
   lines.push(
-    row(`fault injection, ${t.runs} migrations`, `lost ${t.lost}  two hosts ${t.twoHosts}  stuck ${t.stuck}  older state ${t.olderState}`, `target all 0   ${ok(held)}`),
+    row(
+      `fault injection, ${t.runs} migrations`,
+      `lost ${t.lost}  two hosts ${t.twoHosts}  stuck ${t.stuck}  older state ${t.olderState}`,
+      `target all 0   ${ok(held)}`,
+    ),
     ...r.table.map((l) => `  ${l}`),
-    row('  (method)', 'SIGKILL of the target agent, the source agent or the controller', 'aimed at each phase in turn, random moment within it'),
+    row(
+      '  (method)',
+      'SIGKILL of the target agent, the source agent or the controller',
+      'aimed at each phase in turn, random moment within it',
+    ),
   );
 }
 
@@ -496,40 +667,86 @@ function reportProxy(r: ProxyBenchResult): void {
   const mbps = (p?: PathReport) => (p?.throughput ? `${fmt(p.throughput.mbPerS, 0)} MB/s` : 'failed');
   const us = (l?: Latency) => (l ? `p50 ${fmt(l.p50, 0)}  p99 ${fmt(l.p99, 0)}  p99.9 ${fmt(l.p999, 0)}` : 'failed');
   const added = (l?: Latency, base?: Latency) =>
-    l && base ? `added p50 ${fmt(l.p50 - base.p50, 0)}  p99 ${fmt(l.p99 - base.p99, 0)}  p99.9 ${fmt(l.p999 - base.p999, 0)}   proxy CPU ${fmt(l.proxyCpuUs ?? Number.NaN, 0)} µs each` : '';
+    l && base
+      ? `added p50 ${fmt(l.p50 - base.p50, 0)}  p99 ${fmt(l.p99 - base.p99, 0)}  p99.9 ${fmt(l.p999 - base.p999, 0)}   proxy CPU ${fmt(l.proxyCpuUs ?? Number.NaN, 0)} µs each`
+      : '';
   const proxies = [yard, haproxy].filter((p): p is PathReport => p !== undefined);
 
   lines.push(
-    row('proxy vs direct and haproxy, lo', r.paths.map((p) => `${p.name} ${mbps(p)}`).join('  '), `${r.plan.streams} streams × 64 KiB writes, ${r.plan.seconds} × 1 s turns each`),
+    row(
+      'proxy vs direct and haproxy, lo',
+      r.paths.map((p) => `${p.name} ${mbps(p)}`).join('  '),
+      `${r.plan.streams} streams × 64 KiB writes, ${r.plan.seconds} × 1 s turns each`,
+    ),
     row(
       '  range over the turns (MB/s)',
-      r.paths.map((p) => (p.throughput ? `${p.name} ${fmt(Math.min(...p.throughput.turnsMbPerS), 0)}–${fmt(Math.max(...p.throughput.turnsMbPerS), 0)}` : `${p.name} failed`)).join('  '),
+      r.paths
+        .map((p) =>
+          p.throughput
+            ? `${p.name} ${fmt(Math.min(...p.throughput.turnsMbPerS), 0)}–${fmt(Math.max(...p.throughput.turnsMbPerS), 0)}`
+            : `${p.name} failed`,
+        )
+        .join('  '),
       'turns go round the paths, so noise falls on all',
     ),
   );
   if ('skipped' in r.haproxy) lines.push(row('  yard/haproxy throughput', 'not measured', r.haproxy.skipped));
   else {
     const ratio = (yard?.throughput?.mbPerS ?? Number.NaN) / (haproxy?.throughput?.mbPerS ?? Number.NaN);
-    lines.push(row('  yard/haproxy throughput', `${fmt(ratio * 100, 0)} % (${mbps(yard)} of ${mbps(haproxy)})`, `target ≥ ${TARGETS.proxyOfHaproxy * 100} %   ${ok(ratio >= TARGETS.proxyOfHaproxy)}`));
+    lines.push(
+      row(
+        '  yard/haproxy throughput',
+        `${fmt(ratio * 100, 0)} % (${mbps(yard)} of ${mbps(haproxy)})`,
+        `target ≥ ${TARGETS.proxyOfHaproxy * 100} %   ${ok(ratio >= TARGETS.proxyOfHaproxy)}`,
+      ),
+    );
   }
   lines.push(
     row('  CPU while streaming', 'proxy (CPU s per GB moved), backend, client', '% of a core'),
     ...r.paths.map((p) => {
       const t = p.throughput;
       if (!t) return row(`    ${p.name}`, 'failed');
-      const proxy = t.proxyCpuPct === undefined ? '' : `proxy ${fmt(t.proxyCpuPct, 0)} (${fmt(t.proxyCpuPct / 100 / (t.mbPerS / 1024), 2)} s/GB)  `;
-      return row(`    ${p.name}`, `${proxy}backend ${fmt(t.backendCpuPct, 0)}  client ${fmt(t.clientCpuPct, 0)}`, `softirq ${fmt(t.softirqPct, 0)}; ${busy(t.machineBusyPct, (t.proxyCpuPct ?? 0) + t.backendCpuPct + t.clientCpuPct + t.softirqPct)}`);
+      const proxy =
+        t.proxyCpuPct === undefined
+          ? ''
+          : `proxy ${fmt(t.proxyCpuPct, 0)} (${fmt(t.proxyCpuPct / 100 / (t.mbPerS / 1024), 2)} s/GB)  `;
+      return row(
+        `    ${p.name}`,
+        `${proxy}backend ${fmt(t.backendCpuPct, 0)}  client ${fmt(t.clientCpuPct, 0)}`,
+        `softirq ${fmt(t.softirqPct, 0)}; ${busy(t.machineBusyPct, (t.proxyCpuPct ?? 0) + t.backendCpuPct + t.clientCpuPct + t.softirqPct)}`,
+      );
     }),
-    row(`  persistent, 64 B round trips (µs)`, `direct ${us(direct?.persistent)}`, `${r.plan.roundTrips} after ${r.plan.warmupRoundTrips} warm-up, one at a time`),
+    row(
+      `  persistent, 64 B round trips (µs)`,
+      `direct ${us(direct?.persistent)}`,
+      `${r.plan.roundTrips} after ${r.plan.warmupRoundTrips} warm-up, one at a time`,
+    ),
     ...proxies.map((p) => row(`    ${p.name}`, us(p.persistent), added(p.persistent, direct?.persistent))),
   );
   const addedP99Ms = ((yard?.persistent?.p99 ?? Number.NaN) - (direct?.persistent?.p99 ?? Number.NaN)) / 1000;
-  const haproxyAdds = haproxy?.persistent && direct?.persistent ? ` (haproxy adds ${fmt((haproxy.persistent.p99 - direct.persistent.p99) / 1000, 2)} ms)` : '';
+  const haproxyAdds =
+    haproxy?.persistent && direct?.persistent
+      ? ` (haproxy adds ${fmt((haproxy.persistent.p99 - direct.persistent.p99) / 1000, 2)} ms)`
+      : '';
   lines.push(
-    row('  added p99 (persistent)', `${fmt(addedP99Ms, 2)} ms${haproxyAdds}`, `target < ${TARGETS.proxyAddedP99Ms} ms   ${ok(addedP99Ms < TARGETS.proxyAddedP99Ms)}`),
-    row('  new connection + 1 round trip (µs)', `direct ${us(direct?.fresh)}`, `${r.plan.connects} after ${r.plan.warmupConnects} warm-up, one at a time`),
+    row(
+      '  added p99 (persistent)',
+      `${fmt(addedP99Ms, 2)} ms${haproxyAdds}`,
+      `target < ${TARGETS.proxyAddedP99Ms} ms   ${ok(addedP99Ms < TARGETS.proxyAddedP99Ms)}`,
+    ),
+    row(
+      '  new connection + 1 round trip (µs)',
+      `direct ${us(direct?.fresh)}`,
+      `${r.plan.connects} after ${r.plan.warmupConnects} warm-up, one at a time`,
+    ),
     ...proxies.map((p) => row(`    ${p.name}`, us(p.fresh), added(p.fresh, direct?.fresh))),
-    row('  (method)', `client, proxy and backend: 3 processes on ${r.cores} cores`, haproxy ? 'both proxies one thread on 127.0.0.1; haproxy as shipped (no splice)' : 'the proxy: one Node thread on 127.0.0.1'),
+    row(
+      '  (method)',
+      `client, proxy and backend: 3 processes on ${r.cores} cores`,
+      haproxy
+        ? 'both proxies one thread on 127.0.0.1; haproxy as shipped (no splice)'
+        : 'the proxy: one Node thread on 127.0.0.1',
+    ),
   );
   if (!('skipped' in r.haproxy)) lines.push(row('  haproxy', r.haproxy.version));
   for (const p of failed) lines.push(row(`  ${p.name} FAILED`, p.error!.split('\n')[0]!, '✗'));

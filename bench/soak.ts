@@ -48,7 +48,18 @@ export interface SoakResult {
   errors: number;
 }
 
-export const SOAK_DEFAULTS = { warmupS: 30, hosts: 100, pool: 150, cohort: 10, churnEveryMs: 1000, heartbeatMs: 100, workloadsEveryMs: 1000, rotateMs: 30, cols: 160, rows: 48 };
+export const SOAK_DEFAULTS = {
+  warmupS: 30,
+  hosts: 100,
+  pool: 150,
+  cohort: 10,
+  churnEveryMs: 1000,
+  heartbeatMs: 100,
+  workloadsEveryMs: 1000,
+  rotateMs: 30,
+  cols: 160,
+  rows: 48,
+};
 
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const { log } = opts;
@@ -56,7 +67,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const pool = Array.from({ length: opts.pool }, (_, i) => new FakeHost(i));
   const cohorts = Math.floor(opts.pool / opts.cohort);
   const liveCohorts = Math.floor(opts.hosts / opts.cohort);
-  if (liveCohorts >= cohorts) throw new Error(`the soak needs more identities than live hosts: --pool ${opts.pool}, ${opts.hosts} hosts in cohorts of ${opts.cohort}`);
+  if (liveCohorts >= cohorts)
+    throw new Error(
+      `the soak needs more identities than live hosts: --pool ${opts.pool}, ${opts.hosts} hosts in cohorts of ${opts.cohort}`,
+    );
   const cohortHosts = (k: number) => pool.slice((k % cohorts) * opts.cohort, (k % cohorts) * opts.cohort + opts.cohort);
   const live: SimFleet[] = [];
   const totals = { heartbeats: 0, workloadSnapshots: 0, errors: 0 };
@@ -67,12 +81,27 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     totals.workloadSnapshots += c.workloadSnapshots;
     totals.errors += c.errors;
   };
-  const dial = (k: number) => startSimFleet({ address: ctl.address, joinToken: ctl.joinToken, agents: opts.cohort, hosts: cohortHosts(k), workloadsEveryMs: opts.workloadsEveryMs, batchSize: opts.cohort, log: () => {} });
+  const dial = (k: number) =>
+    startSimFleet({
+      address: ctl.address,
+      joinToken: ctl.joinToken,
+      agents: opts.cohort,
+      hosts: cohortHosts(k),
+      workloadsEveryMs: opts.workloadsEveryMs,
+      batchSize: opts.cohort,
+      log: () => {},
+    });
   let wall: PtyScreen | undefined;
   try {
-    log(`  controller pid ${ctl.proc.pid}, heartbeat ${opts.heartbeatMs} ms; ${opts.hosts} hosts from ${opts.pool} identities`);
+    log(
+      `  controller pid ${ctl.proc.pid}, heartbeat ${opts.heartbeatMs} ms; ${opts.hosts} hosts from ${opts.pool} identities`,
+    );
     for (let k = 0; k < liveCohorts; k++) live.push(await dial(k));
-    wall = new PtyScreen(process.execPath, [YARD, 'wall', '--data-dir', ctl.dataDir, '--rotate', `${opts.rotateMs}ms`], { label: 'yard wall', cols: opts.cols, rows: opts.rows, keepRaw: 4096 });
+    wall = new PtyScreen(
+      process.execPath,
+      [YARD, 'wall', '--data-dir', ctl.dataDir, '--rotate', `${opts.rotateMs}ms`],
+      { label: 'yard wall', cols: opts.cols, rows: opts.rows, keepRaw: 4096 },
+    );
     await wall.waitFor(/\d+\/\d+ online/, 30_000);
     const rssFirstBytes = rssBytes(wall.pid) ?? Number.NaN;
 
@@ -125,7 +154,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       rssMaxBytes: usage.rssMaxBytes,
       rssTrace,
       cpuPct: usage.cpuPct,
-      screenTop: screen.split('\n').slice(0, 4).map((l) => l.trimEnd()),
+      screenTop: screen
+        .split('\n')
+        .slice(0, 4)
+        .map((l) => l.trimEnd()),
       errors: totals.errors,
     };
   } finally {

@@ -18,7 +18,18 @@
 // Exit codes: 0 checkpointed or stopped, 1 the checkpoint could not be written,
 // 2 bad configuration or a checkpoint that fails its checks.
 import { createCipheriv, createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,12 +57,16 @@ function checkpointSignal() {
   const text = (process.env.SWITCHYARD_CHECKPOINT_SIGNAL || 'SIGUSR1').toUpperCase();
   const name = text.startsWith('SIG') ? text : `SIG${text}`;
   if (!(name in constants.signals) || name === 'SIGKILL' || name === 'SIGSTOP') {
-    fatal(`SWITCHYARD_CHECKPOINT_SIGNAL="${process.env.SWITCHYARD_CHECKPOINT_SIGNAL}" is not a signal this process can catch`);
+    fatal(
+      `SWITCHYARD_CHECKPOINT_SIGNAL="${process.env.SWITCHYARD_CHECKPOINT_SIGNAL}" is not a signal this process can catch`,
+    );
   }
   return name;
 }
 
-const stateDir = process.env.SWITCHYARD_STATE_DIR || fatal('SWITCHYARD_STATE_DIR is not set: run me under `yard run`, or set it to a directory of your own');
+const stateDir =
+  process.env.SWITCHYARD_STATE_DIR ||
+  fatal('SWITCHYARD_STATE_DIR is not set: run me under `yard run`, or set it to a directory of your own');
 const stateFile = join(stateDir, 'state.json');
 const padFile = join(stateDir, 'pad.bin');
 const signal = checkpointSignal();
@@ -141,7 +156,15 @@ function save() {
     pad = { file: 'pad.bin', bytes, sha256: hash.digest('hex') };
   }
   // state.json goes last: it is the commit point, and it names the pad it was saved with.
-  const state = { format: FORMAT, savedAt: new Date().toISOString(), n, results: primes.length, sha256: resultsHash(primes), pad, primes };
+  const state = {
+    format: FORMAT,
+    savedAt: new Date().toISOString(),
+    n,
+    results: primes.length,
+    sha256: resultsHash(primes),
+    pad,
+    primes,
+  };
   writeAtomic(stateFile, [JSON.stringify(state)]);
   fsyncDir(stateDir);
   return state;
@@ -158,16 +181,21 @@ function load() {
     corrupt(`it is not JSON (${err.message})`);
   }
   if (state?.format !== FORMAT) corrupt(`its format is ${JSON.stringify(state?.format)}, not ${FORMAT}`);
-  if (!Number.isSafeInteger(state.n) || state.n < 2 || !Array.isArray(state.primes)) corrupt('it has no counter or no results');
-  if (state.primes.length !== state.results) corrupt(`it records ${state.results} results but holds ${state.primes.length}`);
+  if (!Number.isSafeInteger(state.n) || state.n < 2 || !Array.isArray(state.primes))
+    corrupt('it has no counter or no results');
+  if (state.primes.length !== state.results)
+    corrupt(`it records ${state.results} results but holds ${state.primes.length}`);
   const actual = resultsHash(state.primes);
-  if (actual !== state.sha256) corrupt(`its results hash to sha256 ${short(actual)} but it records ${short(String(state.sha256))}`);
+  if (actual !== state.sha256)
+    corrupt(`its results hash to sha256 ${short(actual)} but it records ${short(String(state.sha256))}`);
   if (state.pad) {
     const padPath = join(stateDir, state.pad.file);
     if (!existsSync(padPath)) corrupt(`${padPath} is missing`);
-    if (statSync(padPath).size !== state.pad.bytes) corrupt(`${padPath} holds ${statSync(padPath).size} bytes, not ${state.pad.bytes}`);
+    if (statSync(padPath).size !== state.pad.bytes)
+      corrupt(`${padPath} holds ${statSync(padPath).size} bytes, not ${state.pad.bytes}`);
     const padHash = hashFile(padPath);
-    if (padHash !== state.pad.sha256) corrupt(`${padPath} hashes to sha256 ${short(padHash)} but it records ${short(state.pad.sha256)}`);
+    if (padHash !== state.pad.sha256)
+      corrupt(`${padPath} hashes to sha256 ${short(padHash)} but it records ${short(state.pad.sha256)}`);
   }
   return state;
 }
@@ -191,7 +219,9 @@ process.on(signal, () => {
     fatal(`checkpoint to ${stateDir} failed: ${err.message}`, 1);
   }
   const padNote = state.pad ? ` + ${(state.pad.bytes / MB).toFixed(1)} MB pad` : '';
-  console.log(`checkpoint at n=${n} (results ${state.results}, sha256 ${short(state.sha256)}${padNote}) saved to ${stateFile} in ${Date.now() - started} ms`);
+  console.log(
+    `checkpoint at n=${n} (results ${state.results}, sha256 ${short(state.sha256)}${padNote}) saved to ${stateFile} in ${Date.now() - started} ms`,
+  );
   process.exit(0);
 });
 
@@ -210,7 +240,12 @@ if (process.env.SWITCHYARD_RESTORE === '1') {
   n = state.n;
   console.log(`resumed at n=${n} (results ${primes.length}, sha256 ${short(state.sha256)}) from ${stateFile}`);
 } else {
-  console.log(`started at n=${n}: looking for primes, ${rate * (1000 / TICK_MS)} numbers a second; ${signal} saves to ${stateDir} and exits`);
+  console.log(
+    `started at n=${n}: looking for primes, ${rate * (1000 / TICK_MS)} numbers a second; ${signal} saves to ${stateDir} and exits`,
+  );
 }
 ticker = setInterval(work, TICK_MS);
-reporter = setInterval(() => console.log(`progress n=${n} results=${primes.length} last=${primes.at(-1) ?? '-'}`), PROGRESS_MS);
+reporter = setInterval(
+  () => console.log(`progress n=${n} results=${primes.length} last=${primes.at(-1) ?? '-'}`),
+  PROGRESS_MS,
+);

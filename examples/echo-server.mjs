@@ -32,7 +32,9 @@ let failing = false;
 
 function answerHealth(socket) {
   const [status, body] = failing ? ['503 Service Unavailable', 'failing\n'] : ['200 OK', 'ok\n'];
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 const open = new Set();

@@ -38,7 +38,8 @@ function generate(outDir) {
 // The health service's descriptors ride along (a FileDescriptorSet is one repeated field, so
 // two sets concatenate into one).
 function writeDescriptorSet(outDir) {
-  const build = (...input) => execFileSync(buf, ['build', ...input, '--exclude-source-info', '-o', '-#format=binpb'], { cwd: root });
+  const build = (...input) =>
+    execFileSync(buf, ['build', ...input, '--exclude-source-info', '-o', '-#format=binpb'], { cwd: root });
   const set = Buffer.concat([build(), build('node_modules/grpc-health-check/proto')]);
   const b64 = set.toString('base64').replace(/.{1,100}/g, (line) => `  '${line}' +\n`);
   writeFileSync(
@@ -64,7 +65,8 @@ try {
   for (const f of new Set([...want, ...have])) {
     if (!want.includes(f)) drift.push(`${f}: in src/gen but not generated from proto/`);
     else if (!have.includes(f)) drift.push(`${f}: generated from proto/ but missing in src/gen`);
-    else if (readFileSync(join(scratch, f), 'utf8') !== readFileSync(join(root, 'src/gen', f), 'utf8')) drift.push(`${f}: differs`);
+    else if (readFileSync(join(scratch, f), 'utf8') !== readFileSync(join(root, 'src/gen', f), 'utf8'))
+      drift.push(`${f}: differs`);
   }
   if (drift.length) {
     console.error('src/gen has drifted from proto/ — run `npm run proto:gen` and commit:\n  ' + drift.join('\n  '));

@@ -59,14 +59,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   sampler.start();
   // A controller on loopback means a one-host setup: its workloads are reached on loopback too.
   const onLoopback = isLoopback(parseHostPort(opts.controller, '--controller').host);
-  const advertiseAddress = opts.advertise ?? (onLoopback ? '127.0.0.1' : host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1');
+  const advertiseAddress =
+    opts.advertise ?? (onLoopback ? '127.0.0.1' : (host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1'));
   const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log, advertiseAddress });
   const transfers = new Transfers(opts.controller, identity);
   const proxy = opts.proxy ? new RoutingProxy({ log: opts.log }) : undefined;
 
   // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
   let dataFreeBytes: number | undefined;
-  const refreshFree = () => statfs(opts.dataDir).then((s) => (dataFreeBytes = s.bavail * s.bsize), () => undefined);
+  const refreshFree = () =>
+    statfs(opts.dataDir).then(
+      (s) => (dataFreeBytes = s.bavail * s.bsize),
+      () => undefined,
+    );
   await refreshFree();
   const freeTimer = setInterval(refreshFree, 10_000);
   const drain = (): HostSample[] => sampler.drain().map((s) => ({ ...s, dataFreeBytes }));
@@ -74,7 +79,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // GPU memory per workload, from the processes nvidia-smi reports on its pid.
   const snapshot = (): Workload[] => {
     const gpuByPid = new Map<number, number>();
-    for (const g of sampler.latest()?.gpus ?? []) for (const p of g.processes) gpuByPid.set(p.pid, (gpuByPid.get(p.pid) ?? 0) + (p.usedMemoryMib ?? 0));
+    for (const g of sampler.latest()?.gpus ?? [])
+      for (const p of g.processes) gpuByPid.set(p.pid, (gpuByPid.get(p.pid) ?? 0) + (p.usedMemoryMib ?? 0));
     return supervisor.list().map((w) => ({ ...w, gpuMemoryMib: gpuByPid.get(w.pid) ?? w.gpuMemoryMib }));
   };
 
@@ -87,16 +93,36 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     mac: host.mac,
     labels: opts.labels,
     location: opts.location ?? '',
-    capabilities: { gpus: sampler.gpus(), migrationStrategies: ['checkpoint', 'restart', 'freeze'], proxy: proxy !== undefined },
+    capabilities: {
+      gpus: sampler.gpus(),
+      migrationStrategies: ['checkpoint', 'restart', 'freeze'],
+      proxy: proxy !== undefined,
+    },
     host: host.host,
     agentVersion: YARD_VERSION,
     joinToken: opts.joinToken ?? '',
     agentKey: identity.key,
     advertiseAddress,
   });
-  const ctx = { supervisor, transfers, proxy, controller: opts.controller, identity, dataDir: opts.dataDir, log: opts.log };
+  const ctx = {
+    supervisor,
+    transfers,
+    proxy,
+    controller: opts.controller,
+    identity,
+    dataDir: opts.dataDir,
+    log: opts.log,
+  };
   const routeStats = proxy && (() => proxy.stats());
-  const session = new AgentSession({ controller: opts.controller, hello, drain, log: opts.log, snapshot, routeStats, onCommand: (cmd) => runCommand(cmd, ctx) });
+  const session = new AgentSession({
+    controller: opts.controller,
+    hello,
+    drain,
+    log: opts.log,
+    snapshot,
+    routeStats,
+    onCommand: (cmd) => runCommand(cmd, ctx),
+  });
   for (const event of ['change', 'removed'] as const) supervisor.on(event, () => session.sendSnapshot());
   // The hello lists the GPUs if nvidia-smi answers by now; a hung one never holds registration.
   await sampler.gpusProbed(GPU_PROBE_WAIT_MS);
@@ -112,7 +138,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // here sends it). An agent that is not stopped ignores it by default, so older agents are safe.
   const dialNow = () => session.dialNow();
   process.on('SIGCONT', dialNow);
-  opts.log.info('agent started', { server: serverId, controller: opts.controller, gpus: sampler.gpus().length, dataDir: opts.dataDir, proxy: proxy !== undefined });
+  opts.log.info('agent started', {
+    server: serverId,
+    controller: opts.controller,
+    gpus: sampler.gpus().length,
+    dataDir: opts.dataDir,
+    proxy: proxy !== undefined,
+  });
 
   return {
     serverId,

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
-import { AgentGatewayClient, WorkloadSignal, type AgentCommand, type CommandResult, type ConsoleResponse, type OpenConsole } from '../gen/switchyard/v1/agent_gateway.js';
+import {
+  AgentGatewayClient,
+  WorkloadSignal,
+  type AgentCommand,
+  type CommandResult,
+  type ConsoleResponse,
+  type OpenConsole,
+} from '../gen/switchyard/v1/agent_gateway.js';
 import { identityMetadata, type AgentIdentity } from './identity.js';
 import type { RoutingProxy } from './proxy/proxy.js';
 import type { Transfers } from './transfer.js';
@@ -25,13 +32,23 @@ export interface CommandContext {
 /** Output a console shows first, so an attach or `logs -f` starts with context. */
 const CONSOLE_BACKLOG_BYTES = 64 * 1024;
 
-const ok = (id: string, patch: Partial<CommandResult> = {}): CommandResult => ({ id, data: Buffer.alloc(0), sha256: '', size: 0, checkpointMs: 0, transferMs: 0, installMs: 0, ...patch });
+const ok = (id: string, patch: Partial<CommandResult> = {}): CommandResult => ({
+  id,
+  data: Buffer.alloc(0),
+  sha256: '',
+  size: 0,
+  checkpointMs: 0,
+  transferMs: 0,
+  installMs: 0,
+  ...patch,
+});
 
 /** Archives made by a checkpoint and not yet uploaded (a handful at most: one per migration in flight). */
 const archives = new Map<string, { file: string; sha256: string }>();
 
 async function outboxFile(ctx: CommandContext, checkpointId: string): Promise<string> {
-  if (!/^[A-Za-z0-9-]{8,64}$/.test(checkpointId)) throw new YardError('INVALID_ARGUMENT', `bad checkpoint id "${checkpointId}"`);
+  if (!/^[A-Za-z0-9-]{8,64}$/.test(checkpointId))
+    throw new YardError('INVALID_ARGUMENT', `bad checkpoint id "${checkpointId}"`);
   const dir = join(ctx.dataDir, 'outbox');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return join(dir, `${checkpointId}.tar`);
@@ -53,7 +70,9 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
   const a = cmd.action;
   switch (a?.$case) {
     case 'start':
-      return ok(cmd.id, { workload: await sup.start(a.value.spec!, { restore: a.value.restore, provisional: a.value.provisional }) });
+      return ok(cmd.id, {
+        workload: await sup.start(a.value.spec!, { restore: a.value.restore, provisional: a.value.provisional }),
+      });
     case 'stop':
       return ok(cmd.id, { workload: await sup.stop(a.value.name, { remove: a.value.remove, kill: a.value.kill }) });
     case 'ensure':
@@ -61,13 +80,20 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
     case 'inspect':
       return ok(cmd.id, { workload: sup.inspect(a.value.name) });
     case 'signal':
-      return ok(cmd.id, { workload: a.value.signal === WorkloadSignal.WORKLOAD_SIGNAL_PAUSE ? sup.pause(a.value.name) : sup.resume(a.value.name) });
+      return ok(cmd.id, {
+        workload:
+          a.value.signal === WorkloadSignal.WORKLOAD_SIGNAL_PAUSE ? sup.pause(a.value.name) : sup.resume(a.value.name),
+      });
     case 'logs':
       return ok(cmd.id, { data: sup.output(a.value.name, a.value.tailBytes || undefined) });
     case 'checkpoint': {
       const file = await outboxFile(ctx, a.value.checkpointId);
       try {
-        const cp = await sup.checkpoint(a.value.name, { freeze: a.value.freeze, maxBytes: Number(a.value.maxBytes), archiveFile: file });
+        const cp = await sup.checkpoint(a.value.name, {
+          freeze: a.value.freeze,
+          maxBytes: Number(a.value.maxBytes),
+          archiveFile: file,
+        });
         // Kept until uploaded: the controller asks for that next (it journals the phase first).
         archives.set(a.value.checkpointId, { file, sha256: cp.sha256 });
         return ok(cmd.id, { sha256: cp.sha256, size: cp.size, checkpointMs: cp.checkpointMs });
@@ -95,7 +121,10 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       try {
         await ctx.transfers.download(a.value.checkpointId, file, Number(a.value.size));
         const t1 = Date.now();
-        await sup.installCheckpoint(a.value.spec!, file, { sha256: a.value.sha256, maxBytes: Number(a.value.maxBytes) });
+        await sup.installCheckpoint(a.value.spec!, file, {
+          sha256: a.value.sha256,
+          maxBytes: Number(a.value.maxBytes),
+        });
         return ok(cmd.id, { transferMs: t1 - t0, installMs: Date.now() - t1, size: a.value.size });
       } finally {
         await rm(file, { force: true });
@@ -105,11 +134,18 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       await openConsole(a.value, ctx);
       return ok(cmd.id);
     case 'routes':
-      if (!ctx.proxy) throw new YardError('FAILED_PRECONDITION', 'this agent was not started with --proxy, so it cannot serve routes; restart it with `yard agent --proxy`, or place the route on a proxy agent');
+      if (!ctx.proxy)
+        throw new YardError(
+          'FAILED_PRECONDITION',
+          'this agent was not started with --proxy, so it cannot serve routes; restart it with `yard agent --proxy`, or place the route on a proxy agent',
+        );
       await ctx.proxy.place(a.value.routes);
       return ok(cmd.id);
     default:
-      throw new YardError('INVALID_ARGUMENT', `unknown command ${(a as { $case?: string } | undefined)?.$case ?? '(none)'}: the controller is newer than this agent`);
+      throw new YardError(
+        'INVALID_ARGUMENT',
+        `unknown command ${(a as { $case?: string } | undefined)?.$case ?? '(none)'}: the controller is newer than this agent`,
+      );
   }
 }
 
@@ -126,7 +162,12 @@ async function openConsole(req: OpenConsole, ctx: CommandContext): Promise<void>
     call.end();
     client.close();
   };
-  call.write({ sessionId: req.sessionId, data: ctx.supervisor.output(req.name, CONSOLE_BACKLOG_BYTES), closed: false, reason: '' });
+  call.write({
+    sessionId: req.sessionId,
+    data: ctx.supervisor.output(req.name, CONSOLE_BACKLOG_BYTES),
+    closed: false,
+    reason: '',
+  });
   const handle = ctx.supervisor.openConsole(
     req.name,
     (data) => {

@@ -17,9 +17,17 @@ export async function loadOrCreateServerId(file: string): Promise<string> {
       const id = (JSON.parse(text) as { id?: unknown }).id;
       if (typeof id === 'string' && id) return id;
     } catch (err) {
-      throw new YardError('IDENTITY_CORRUPT', `agent identity file ${file} is unreadable (${errorMessage(err)}); fix it, or delete it to register as a new server`, { file });
+      throw new YardError(
+        'IDENTITY_CORRUPT',
+        `agent identity file ${file} is unreadable (${errorMessage(err)}); fix it, or delete it to register as a new server`,
+        { file },
+      );
     }
-    throw new YardError('IDENTITY_CORRUPT', `agent identity file ${file} has no "id"; fix it, or delete it to register as a new server`, { file });
+    throw new YardError(
+      'IDENTITY_CORRUPT',
+      `agent identity file ${file} has no "id"; fix it, or delete it to register as a new server`,
+      { file },
+    );
   }
   const id = randomUUID();
   await mkdir(dirname(file), { recursive: true });

@@ -23,7 +23,11 @@ async function isAgent(pid: number): Promise<boolean> {
 export async function claimPidFile(file: string): Promise<() => Promise<void>> {
   const other = await runningAgentPid(file);
   if (other !== undefined) {
-    throw new YardError('ALREADY_RUNNING', `an agent already runs for this data dir (pid ${other}, ${file}); stop it first or use another --data-dir`, { pid: String(other) });
+    throw new YardError(
+      'ALREADY_RUNNING',
+      `an agent already runs for this data dir (pid ${other}, ${file}); stop it first or use another --data-dir`,
+      { pid: String(other) },
+    );
   }
   await writeFile(file, `${process.pid}\n`);
   return () => rm(file, { force: true });

@@ -5,7 +5,14 @@ import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import type { HostSample } from '../core/types.js';
 import type { Workload } from '../core/workload.js';
-import { AgentGatewayClient, type AgentCommand, type AgentHello, type CommandResult, type ConnectRequest, type ConnectResponse } from '../gen/switchyard/v1/agent_gateway.js';
+import {
+  AgentGatewayClient,
+  type AgentCommand,
+  type AgentHello,
+  type CommandResult,
+  type ConnectRequest,
+  type ConnectResponse,
+} from '../gen/switchyard/v1/agent_gateway.js';
 import type { RouteStats } from '../gen/switchyard/v1/route.js';
 import { Backoff } from './backoff.js';
 
@@ -109,7 +116,9 @@ export class AgentSession {
       const wait = stubborn ? this.backoff.max() : this.backoff.next();
       if (this.connected) this.opts.onState?.('disconnected', why);
       this.connected = false;
-      this.opts.log.warn(`controller ${this.opts.controller} unreachable or refused: ${why}; reconnecting in ${(wait / 1000).toFixed(1)}s`);
+      this.opts.log.warn(
+        `controller ${this.opts.controller} unreachable or refused: ${why}; reconnecting in ${(wait / 1000).toFixed(1)}s`,
+      );
       this.retryTimer = setTimeout(() => this.dial(), wait);
     };
 
@@ -128,10 +137,14 @@ export class AgentSession {
     if (msg?.$case === 'welcome') {
       this.backoff.reset();
       this.connected = true;
-      this.opts.log.info(`connected to controller ${this.opts.controller}`, { server: msg.value.serverId, heartbeatMs: msg.value.heartbeatIntervalMs });
+      this.opts.log.info(`connected to controller ${this.opts.controller}`, {
+        server: msg.value.serverId,
+        heartbeatMs: msg.value.heartbeatIntervalMs,
+      });
       this.opts.onState?.('connected', this.opts.controller);
       this.schedule(msg.value.heartbeatIntervalMs);
-      if (this.opts.snapshot) this.call?.write({ msg: { $case: 'workloads', value: { workloads: this.opts.snapshot() } } });
+      if (this.opts.snapshot)
+        this.call?.write({ msg: { $case: 'workloads', value: { workloads: this.opts.snapshot() } } });
     } else if (msg?.$case === 'ack') {
       this.schedule(msg.value.heartbeatIntervalMs);
     } else if (msg?.$case === 'command') {
@@ -163,7 +176,8 @@ export class AgentSession {
     if (this.snapshotTimer || !this.connected) return;
     this.snapshotTimer = setTimeout(() => {
       this.snapshotTimer = undefined;
-      if (this.connected && this.opts.snapshot) this.call?.write({ msg: { $case: 'workloads', value: { workloads: this.opts.snapshot() } } });
+      if (this.connected && this.opts.snapshot)
+        this.call?.write({ msg: { $case: 'workloads', value: { workloads: this.opts.snapshot() } } });
     }, 100);
   }
 
@@ -174,6 +188,11 @@ export class AgentSession {
     if (!call || !this.connected) return;
     // Backpressure: if the last write is still buffered, skip this beat; samples wait in the sampler's bounded buffer.
     if (call.writableNeedDrain) return;
-    call.write({ msg: { $case: 'heartbeat', value: { seq: ++this.seq, samples: this.opts.drain(), routes: this.opts.routeStats?.() ?? [] } } });
+    call.write({
+      msg: {
+        $case: 'heartbeat',
+        value: { seq: ++this.seq, samples: this.opts.drain(), routes: this.opts.routeStats?.() ?? [] },
+      },
+    });
   }
 }

@@ -5,7 +5,11 @@ import { YardError, errorMessage } from '../core/errors.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { identityMetadata, type AgentIdentity } from './identity.js';
-import { AgentGatewayClient, type DownloadCheckpointResponse, type UploadCheckpointResponse } from '../gen/switchyard/v1/agent_gateway.js';
+import {
+  AgentGatewayClient,
+  type DownloadCheckpointResponse,
+  type UploadCheckpointResponse,
+} from '../gen/switchyard/v1/agent_gateway.js';
 
 /** Chunks stay well under the 4 MiB message limit. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -44,12 +48,22 @@ export class Transfers {
         const detail = errorDetailOf(err as ServiceError);
         if (detail?.details.have !== undefined) offset = Number(detail.details.have);
         else if (detail) throw new YardError(detail.code, detail.message, detail.details);
-        if (attempt >= ATTEMPTS) throw new YardError('UPLOAD_FAILED', `uploading checkpoint ${id} failed after ${attempt} attempts: ${errorMessage(err)}`);
+        if (attempt >= ATTEMPTS)
+          throw new YardError(
+            'UPLOAD_FAILED',
+            `uploading checkpoint ${id} failed after ${attempt} attempts: ${errorMessage(err)}`,
+          );
       }
     }
   }
 
-  private uploadFrom(id: string, file: string, sha256: string, size: number, offset: number): Promise<UploadCheckpointResponse> {
+  private uploadFrom(
+    id: string,
+    file: string,
+    sha256: string,
+    size: number,
+    offset: number,
+  ): Promise<UploadCheckpointResponse> {
     return new Promise((resolve, reject) => {
       const call = this.client.uploadCheckpoint(this.md, (err, res) => (err ? reject(err) : resolve(res!)));
       const input = createReadStream(file, { start: offset, highWaterMark: CHUNK_BYTES });
@@ -80,14 +94,21 @@ export class Transfers {
   /** Downloads checkpoint `id` of `size` bytes into `file`, resuming from what it holds. */
   async download(id: string, file: string, size: number, onProgress?: (bytes: number) => void): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const have = await stat(file).then((s) => s.size, () => 0);
+      const have = await stat(file).then(
+        (s) => s.size,
+        () => 0,
+      );
       if (have === size) return;
       try {
         await this.downloadFrom(id, file, have, onProgress);
       } catch (err) {
         const detail = errorDetailOf(err as ServiceError);
         if (detail) throw new YardError(detail.code, detail.message, detail.details);
-        if (attempt >= ATTEMPTS) throw new YardError('DOWNLOAD_FAILED', `downloading checkpoint ${id} failed after ${attempt} attempts: ${errorMessage(err)}`);
+        if (attempt >= ATTEMPTS)
+          throw new YardError(
+            'DOWNLOAD_FAILED',
+            `downloading checkpoint ${id} failed after ${attempt} attempts: ${errorMessage(err)}`,
+          );
       }
     }
   }

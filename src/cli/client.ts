@@ -34,7 +34,11 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
   const files = controllerFiles(opts.dataDir);
   if (opts.controller) {
     parseHostPort(opts.controller, '--controller');
-    return { address: opts.controller, from: '--controller', token: await readToken(opts, 'YARD_TOKEN', files.operatorToken) };
+    return {
+      address: opts.controller,
+      from: '--controller',
+      token: await readToken(opts, 'YARD_TOKEN', files.operatorToken),
+    };
   }
   refuseTokenFlag(opts, 'YARD_TOKEN');
   const running = await readRuntime(files.runtime);
@@ -65,16 +69,27 @@ function callMetadata(token: string | undefined): Metadata {
   return md;
 }
 
-type Unary<Req, Res> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  opts: { deadline: Date },
+  cb: (err: ServiceError | null, res: Res) => void,
+) => unknown;
 
 /** A Control client whose calls are promises with a deadline and operator-readable errors. */
 export function controlClient(target: ControllerTarget, timeoutMs = 5000, channelOptions: ChannelOptions = {}) {
   // Lists of a large fleet outgrow the 4 MiB default; answers come from our own controller.
-  const client = new ControlClient(target.address, credentials.createInsecure(), { ...CLIENT_OPTIONS, 'grpc.max_receive_message_length': 64 * 1024 * 1024, ...channelOptions });
+  const client = new ControlClient(target.address, credentials.createInsecure(), {
+    ...CLIENT_OPTIONS,
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    ...channelOptions,
+  });
   const md = callMetadata(target.token);
   function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
-      method.call(client, req, md, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(explain(err, target)) : resolve(res)));
+      method.call(client, req, md, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
+        err ? reject(explain(err, target)) : resolve(res),
+      );
     });
   }
   return { client, call, metadata: md, close: () => client.close() };
@@ -85,10 +100,16 @@ export function explain(err: ServiceError, target: ControllerTarget): YardError 
   const detail = errorDetailOf(err);
   if (detail) return new YardError(detail.code, detail.message, detail.details);
   if (target.address.startsWith('unix:') && /EACCES|EPERM/.test(err.details)) {
-    return new YardError('PERMISSION_DENIED', `the controller's socket ${target.address.slice(5)} is for its owner only: run as that user, or use --controller HOST:PORT with the operator token`);
+    return new YardError(
+      'PERMISSION_DENIED',
+      `the controller's socket ${target.address.slice(5)} is for its owner only: run as that user, or use --controller HOST:PORT with the operator token`,
+    );
   }
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
-    return new YardError('UNAVAILABLE', `cannot reach the controller at ${target.address} (from ${target.from}): ${unreachable(err.details)}; ${target.address.startsWith('unix:') ? 'its controller has stopped: `yard` starts one' : 'check the address, and that `yard controller --listen HOST:PORT` runs there'}`);
+    return new YardError(
+      'UNAVAILABLE',
+      `cannot reach the controller at ${target.address} (from ${target.from}): ${unreachable(err.details)}; ${target.address.startsWith('unix:') ? 'its controller has stopped: `yard` starts one' : 'check the address, and that `yard controller --listen HOST:PORT` runs there'}`,
+    );
   }
   return new YardError('RPC_FAILED', `controller at ${target.address} answered: ${err.details}`);
 }
@@ -97,8 +118,12 @@ export function explain(err: ServiceError, target: ControllerTarget): YardError 
 function unreachable(details: string): string {
   if (/ECONNREFUSED/.test(details)) return 'nothing listens there (connection refused)';
   if (/ENOENT/.test(details)) return 'its socket is gone';
-  if (/ENOTFOUND|EAI_AGAIN|Name resolution failed|DNS resolution failed/i.test(details)) return 'that host name does not resolve';
+  if (/ENOTFOUND|EAI_AGAIN|Name resolution failed|DNS resolution failed/i.test(details))
+    return 'that host name does not resolve';
   if (/EHOSTUNREACH|ENETUNREACH/.test(details)) return 'no route to that host';
   if (/ETIMEDOUT|timed? ?out|deadline/i.test(details)) return 'no answer (timed out)';
-  return details.replace(/\s*Resolution note:\s*$/, '').replace(/^No connection established\. Last error: (Error: )?/, '') || 'no connection';
+  return (
+    details.replace(/\s*Resolution note:\s*$/, '').replace(/^No connection established\. Last error: (Error: )?/, '') ||
+    'no connection'
+  );
 }

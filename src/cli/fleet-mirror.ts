@@ -57,7 +57,9 @@ export class FleetMirror {
   }
 
   workloads(): readonly Workload[] {
-    this.sortedWorkloads ??= [...this.workloadsByKey.values()].sort((a, b) => a.spec!.name.localeCompare(b.spec!.name) || a.serverId.localeCompare(b.serverId));
+    this.sortedWorkloads ??= [...this.workloadsByKey.values()].sort(
+      (a, b) => a.spec!.name.localeCompare(b.spec!.name) || a.serverId.localeCompare(b.serverId),
+    );
     return this.sortedWorkloads;
   }
 
@@ -89,7 +91,8 @@ export class FleetMirror {
     const news = this.listsAwaited === 0 ? this.routeNews : undefined;
     if (news) {
       this.routeNews = undefined;
-      for (const [name, item] of news) if (item === 'removed' ? this.book.remove(name) : this.book.put(item)) changed.add(name);
+      for (const [name, item] of news)
+        if (item === 'removed' ? this.book.remove(name) : this.book.put(item)) changed.add(name);
     }
     return [...changed].map((name) => ({ kind: 'route', name }));
   }

@@ -1,7 +1,15 @@
 import { YardError } from '../core/errors.js';
 import { printableLines } from '../core/printable.js';
 import { routeToFile } from '../core/schema/route-file.js';
-import { backendLabel, policies, type Backend, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../core/route.js';
+import {
+  backendLabel,
+  policies,
+  type Backend,
+  type EndpointStatus,
+  type Route,
+  type RouteChange,
+  type RouteStatus,
+} from '../core/route.js';
 import { bytesShort, trafficText } from '../core/format/bytes.js';
 import { endpointName, listenText } from '../core/format/endpoints.js';
 import { countText, UNKNOWN } from '../core/format/numbers.js';
@@ -100,25 +108,43 @@ function endpointNotes(s: EndpointStatus, names: ServerNames): string[] {
   if (s.endpoint?.detail) notes.push(`${name}: ${s.endpoint.detail}`);
   if (s.endpoint?.held) notes.push(`${name}: held: new connections wait while it is cut over`);
   const health = healthWord(s);
-  if (s.stats?.healthDetail && !['healthy', 'standby', 'draining'].includes(health)) notes.push(`${name}: ${health}: ${s.stats.healthDetail}`);
+  if (s.stats?.healthDetail && !['healthy', 'standby', 'draining'].includes(health))
+    notes.push(`${name}: ${health}: ${s.stats.healthDetail}`);
   return notes;
 }
 
 function indent(text: string): string[] {
-  return text.trimEnd().split('\n').map((l) => `  ${l}`.trimEnd());
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`.trimEnd());
 }
 
 function routeBlock(s: ListedRoute, names: ServerNames, g: RouteGlyphs): string[] {
   const lines = [routeHeader(s, names)];
   if (s.error) lines.push(`  error: ${s.error}`);
-  else if (!s.listening) lines.push(`  not listening yet: waiting for the proxy on ${listenOf(s, names)} to apply rev ${s.route.revision}`);
+  else if (!s.listening)
+    lines.push(`  not listening yet: waiting for the proxy on ${listenOf(s, names)} to apply rev ${s.route.revision}`);
   if (s.promotion) lines.push(`  ${s.promotion}`);
-  if (s.heldTotal) lines.push(`  held ${s.heldTotal} new connections while a backend was cut over (longest wait ${durationText(s.heldMaxMs)})`);
+  if (s.heldTotal)
+    lines.push(
+      `  held ${s.heldTotal} new connections while a backend was cut over (longest wait ${durationText(s.heldMaxMs)})`,
+    );
   if (s.endpoints.length === 0) return [...lines, '  no endpoints resolved yet'];
   const rows = [['BACKEND', 'VERSION', 'WEIGHT', 'HEALTH', 'ACTIVE', 'TOTAL', 'IN', 'OUT', 'ERRORS']];
   for (const e of s.endpoints) {
     const j = endpointJson(e);
-    rows.push([nameOf(e, names), j.version || UNKNOWN, weightBar(j.weight, g), j.health, String(j.active), countText(j.total), bytesShort(j.bytesIn), bytesShort(j.bytesOut), countText(j.connectErrors)]);
+    rows.push([
+      nameOf(e, names),
+      j.version || UNKNOWN,
+      weightBar(j.weight, g),
+      j.health,
+      String(j.active),
+      countText(j.total),
+      bytesShort(j.bytesIn),
+      bytesShort(j.bytesOut),
+      countText(j.connectErrors),
+    ]);
   }
   lines.push(...indent(table(rows)));
   lines.push(...s.endpoints.flatMap((e) => endpointNotes(e, names)).map((n) => `  ${n}`));
@@ -163,9 +189,11 @@ function backendChanges(before: Route, after: Route, g: RouteGlyphs): string[] {
       continue;
     }
     kept.add(backendKey(b));
-    if (a.version !== b.version) parts.push(`${backendName(b)} version ${a.version || UNKNOWN}${g.arrow}${b.version || UNKNOWN}`);
+    if (a.version !== b.version)
+      parts.push(`${backendName(b)} version ${a.version || UNKNOWN}${g.arrow}${b.version || UNKNOWN}`);
     if (a.weight !== b.weight) weights.add(`${weightLabel(b)} ${a.weight}${g.arrow}${b.weight}`);
-    if (a.drain !== b.drain) drains.push(b.drain ? `drained ${weightLabel(b)}` : `${weightLabel(b)} takes traffic again`);
+    if (a.drain !== b.drain)
+      drains.push(b.drain ? `drained ${weightLabel(b)}` : `${weightLabel(b)} takes traffic again`);
   }
   for (const a of before.backends) {
     if (!kept.has(backendKey(a))) parts.push(`removed ${backendName(a)}${a.version ? ` (${a.version})` : ''}`);
@@ -180,7 +208,8 @@ export function describeChange(before: Route, after: Route, g: RouteGlyphs = UNI
   const listenAfter = listenText(after.listen);
   if (listenBefore !== listenAfter) parts.push(`listen ${listenBefore}${g.arrow}${listenAfter}`);
   parts.push(...backendChanges(before, after, g));
-  if (before.policy !== after.policy) parts.push(`policy ${policies.name(before.policy)}${g.arrow}${policies.name(after.policy)}`);
+  if (before.policy !== after.policy)
+    parts.push(`policy ${policies.name(before.policy)}${g.arrow}${policies.name(after.policy)}`);
   if (JSON.stringify(before.healthCheck) !== JSON.stringify(after.healthCheck)) parts.push('health check changed');
   parts.push(...timeoutChange('hold timeout', before.holdTimeoutMs, after.holdTimeoutMs, g));
   parts.push(...timeoutChange('drain timeout', before.drainTimeoutMs, after.drainTimeoutMs, g));
@@ -209,7 +238,13 @@ export function appliedOutcomes(requested: Route[], res: ApplyRoutesResponse): A
     const status = res.routes.find((s) => s.route?.name === r.name);
     const after = change?.after ?? status?.route ?? r;
     if (!change) return { service: r.name, kind: 'unchanged', revision: after.revision, after };
-    return { service: r.name, kind: change.before ? 'updated' : 'created', revision: after.revision, before: change.before, after };
+    return {
+      service: r.name,
+      kind: change.before ? 'updated' : 'created',
+      revision: after.revision,
+      before: change.before,
+      after,
+    };
   });
 }
 
@@ -219,7 +254,13 @@ export function plannedOutcomes(requested: Route[], current: RouteStatus[]): App
   return requested.map((r) => {
     const before = now.get(r.name);
     if (!before) return { service: r.name, kind: 'created', revision: 0, after: r };
-    return { service: r.name, kind: sameTable(before, r) ? 'unchanged' : 'updated', revision: before.revision, before, after: r };
+    return {
+      service: r.name,
+      kind: sameTable(before, r) ? 'unchanged' : 'updated',
+      revision: before.revision,
+      before,
+      after: r,
+    };
   });
 }
 
@@ -231,9 +272,13 @@ function backendCount(r: Route): string {
 export function applyText(outcomes: ApplyOutcome[], dryRun: boolean, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const lines = outcomes.map((o) => {
     if (o.kind === 'unchanged') return `${o.service}: unchanged`;
-    const diff = o.before ? describeChange(o.before, o.after, g) : `listen ${listenText(o.after.listen)}, ${backendCount(o.after)}`;
+    const diff = o.before
+      ? describeChange(o.before, o.after, g)
+      : `listen ${listenText(o.after.listen)}, ${backendCount(o.after)}`;
     if (dryRun) return `${o.service}: would ${o.kind === 'created' ? 'create' : 'update'}: ${diff}`;
-    return o.kind === 'created' ? `${o.service}: created (rev ${o.revision}): ${diff}` : `${o.service}: updated (rev ${o.revision}): ${diff}`;
+    return o.kind === 'created'
+      ? `${o.service}: created (rev ${o.revision}): ${diff}`
+      : `${o.service}: updated (rev ${o.revision}): ${diff}`;
   });
   if (dryRun) lines.push('dry run: the controller checked the file; nothing was changed');
   return printableLines(lines.join('\n')) + '\n';
@@ -241,43 +286,80 @@ export function applyText(outcomes: ApplyOutcome[], dryRun: boolean, g: RouteGly
 
 /** A table's backends with their weight bars, as `weight`, `rollback` and `drain` leave them. */
 function backendsText(route: Route, g: RouteGlyphs = UNICODE_GLYPHS): string {
-  const rows = route.backends.map((b) => [backendName(b), b.version || UNKNOWN, weightBar(b.weight, g), b.drain ? 'drained' : '']);
+  const rows = route.backends.map((b) => [
+    backendName(b),
+    b.version || UNKNOWN,
+    weightBar(b.weight, g),
+    b.drain ? 'drained' : '',
+  ]);
   return indent(table([['BACKEND', 'VERSION', 'WEIGHT', ''], ...rows])).join('\n') + '\n';
 }
 
-function changedTable(change: RouteChange | undefined, service: string, what: string): { before?: Route; after: Route } {
-  if (!change?.after) throw new YardError('RPC_FAILED', `the controller answered ${what} ${service} without the table it left; \`yard routes\` shows it now`);
+function changedTable(
+  change: RouteChange | undefined,
+  service: string,
+  what: string,
+): { before?: Route; after: Route } {
+  if (!change?.after)
+    throw new YardError(
+      'RPC_FAILED',
+      `the controller answered ${what} ${service} without the table it left; \`yard routes\` shows it now`,
+    );
   return { before: change.before, after: change.after };
 }
 
 /** `yard route weight` and `yard route rollback`: what changed, then the table now. */
-export function changeText(change: RouteChange | undefined, service: string, verb: string, g: RouteGlyphs = UNICODE_GLYPHS): string {
+export function changeText(
+  change: RouteChange | undefined,
+  service: string,
+  verb: string,
+  g: RouteGlyphs = UNICODE_GLYPHS,
+): string {
   const { before, after } = changedTable(change, service, verb);
   const diff = before ? describeChange(before, after, g) : `listen ${listenText(after.listen)}, ${backendCount(after)}`;
   return printableLines(`${service}: ${verb} (rev ${after.revision}): ${diff}\n`) + backendsText(after, g);
 }
 
 /** `yard route drain`: which backends drain and how long their open connections may last. */
-export function drainText(change: RouteChange | undefined, service: string, word: string, g: RouteGlyphs = UNICODE_GLYPHS): string {
+export function drainText(
+  change: RouteChange | undefined,
+  service: string,
+  word: string,
+  g: RouteGlyphs = UNICODE_GLYPHS,
+): string {
   const { before, after } = changedTable(change, service, 'drain');
   const was = new Map((before?.backends ?? []).map((b) => [backendKey(b), b.drain]));
   const drained = after.backends.filter((b) => b.drain && !was.get(backendKey(b)));
-  if (drained.length === 0) return printableLines(`${service}: ${word} was already draining (rev ${after.revision})\n`) + backendsText(after, g);
+  if (drained.length === 0)
+    return (
+      printableLines(`${service}: ${word} was already draining (rev ${after.revision})\n`) + backendsText(after, g)
+    );
   const named = drained.map((b) => (b.version ? `${backendName(b)} (${b.version})` : backendName(b))).join(', ');
   const deadline = settingText(drained[0]!.drainTimeoutMs || after.drainTimeoutMs);
-  return printableLines(`${service}: draining ${named}: no new connections; open ones may last up to ${deadline} (rev ${after.revision})\n`) + backendsText(after, g);
+  return (
+    printableLines(
+      `${service}: draining ${named}: no new connections; open ones may last up to ${deadline} (rev ${after.revision})\n`,
+    ) + backendsText(after, g)
+  );
 }
 
 /** `yard route delete`. */
 export function deleteText(change: RouteChange | undefined, service: string): string {
   const before = change?.before;
   if (!before) return printableLines(`deleted ${service}\n`);
-  return printableLines(`deleted ${service}: its proxy no longer listens on ${listenText(before.listen)} (it had ${backendCount(before)})\n`);
+  return printableLines(
+    `deleted ${service}: its proxy no longer listens on ${listenText(before.listen)} (it had ${backendCount(before)})\n`,
+  );
 }
 
 /** The whole table's weights in one line, "blue 100→80, green 0→20", for the change history. */
-export function weightSummary(before: Route | undefined, after: Route | undefined, g: RouteGlyphs = UNICODE_GLYPHS): string {
-  const line = (r: Route) => [...new Set(r.backends.map((b) => `${weightLabel(b)} ${b.weight}${b.drain ? ' (drained)' : ''}`))].join(', ');
+export function weightSummary(
+  before: Route | undefined,
+  after: Route | undefined,
+  g: RouteGlyphs = UNICODE_GLYPHS,
+): string {
+  const line = (r: Route) =>
+    [...new Set(r.backends.map((b) => `${weightLabel(b)} ${b.weight}${b.drain ? ' (drained)' : ''}`))].join(', ');
   if (!before && after) return `created: ${line(after)}`;
   if (before && !after) return `deleted (was ${line(before)})`;
   if (!before || !after) return UNKNOWN;
@@ -285,10 +367,17 @@ export function weightSummary(before: Route | undefined, after: Route | undefine
   const now = new Set(after.backends.map(backendKey));
   const parts = after.backends.map((b) => {
     const a = old.get(backendKey(b));
-    const w = a === undefined ? `${UNKNOWN}${g.arrow}${b.weight}` : a.weight === b.weight ? `${b.weight}` : `${a.weight}${g.arrow}${b.weight}`;
+    const w =
+      a === undefined
+        ? `${UNKNOWN}${g.arrow}${b.weight}`
+        : a.weight === b.weight
+          ? `${b.weight}`
+          : `${a.weight}${g.arrow}${b.weight}`;
     return `${weightLabel(b)} ${w}${b.drain ? ' (drained)' : ''}`;
   });
-  const gone = before.backends.filter((b) => !now.has(backendKey(b))).map((b) => `${weightLabel(b)} ${b.weight}${g.arrow}${UNKNOWN}`);
+  const gone = before.backends
+    .filter((b) => !now.has(backendKey(b)))
+    .map((b) => `${weightLabel(b)} ${b.weight}${g.arrow}${UNKNOWN}`);
   return [...new Set([...parts, ...gone])].join(', ');
 }
 
@@ -302,7 +391,14 @@ function when(ms: number): string {
 /** `yard route history`: newest first, as the controller sends them. */
 export function historyText(changes: RouteChange[], g: RouteGlyphs = UNICODE_GLYPHS): string {
   if (changes.length === 0) return 'no route changes recorded yet\n';
-  const rows = changes.map((c) => [when(c.atMs), c.who || UNKNOWN, c.service, c.action, c.note || UNKNOWN, weightSummary(c.before, c.after, g)]);
+  const rows = changes.map((c) => [
+    when(c.atMs),
+    c.who || UNKNOWN,
+    c.service,
+    c.action,
+    c.note || UNKNOWN,
+    weightSummary(c.before, c.after, g),
+  ]);
   return table([['WHEN', 'WHO', 'SERVICE', 'ACTION', 'NOTE', 'WEIGHTS'], ...rows]);
 }
 
@@ -331,7 +427,12 @@ export interface PromotionProgress {
  * A step's line stays open ("step 2/4: green 25% …") until the next message says whether its
  * health gate passed: the next step or DONE means it did, REVERTED that it did not.
  */
-export function promotionProgress(p: PromoteRouteResponse, version: string, open: boolean, g: RouteGlyphs = UNICODE_GLYPHS): PromotionProgress {
+export function promotionProgress(
+  p: PromoteRouteResponse,
+  version: string,
+  open: boolean,
+  g: RouteGlyphs = UNICODE_GLYPHS,
+): PromotionProgress {
   const rev = p.route?.route ? ` (rev ${p.route.route.revision})` : '';
   const passed = open ? ' health gate passed\n' : '';
   switch (p.state) {
@@ -341,7 +442,9 @@ export function promotionProgress(p: PromoteRouteResponse, version: string, open
       return { text: `${passed}done: ${version} takes all the traffic${rev}\n`, open: false, exitCode: 0 };
     case PromotionState.PROMOTION_STATE_REVERTED:
       return {
-        text: printableLines(`${open ? ' health gate failed\n' : ''}reverted: ${p.message || 'the health gate failed'}; the table is back where the promotion started${rev}\n`),
+        text: printableLines(
+          `${open ? ' health gate failed\n' : ''}reverted: ${p.message || 'the health gate failed'}; the table is back where the promotion started${rev}\n`,
+        ),
         open: false,
         exitCode: 1,
       };

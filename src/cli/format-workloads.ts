@@ -105,15 +105,19 @@ export function workloadsTable(workloads: Workload[], names: ServerNames, now = 
 /** What `yard run` prints: where it runs and how to reach it. */
 export function startedText(w: Workload, names: ServerNames): string {
   const name = w.spec?.name ?? '';
-  return [
-    `started ${name} on ${serverName(w.serverId, names)}`,
-    `  pid        ${w.pid || UNKNOWN}`,
-    `  state      ${workloadStates.name(w.state)}`,
-    `  strategy   ${w.spec ? strategies.name(w.spec.strategy) : 'unknown'}`,
-    `  state dir  ${w.stateDir || UNKNOWN}`,
-    `  output     yard logs -f ${name}`,
-    `  console    yard attach ${name}  (Ctrl-] detaches)`,
-  ].map(printable).join('\n') + '\n';
+  return (
+    [
+      `started ${name} on ${serverName(w.serverId, names)}`,
+      `  pid        ${w.pid || UNKNOWN}`,
+      `  state      ${workloadStates.name(w.state)}`,
+      `  strategy   ${w.spec ? strategies.name(w.spec.strategy) : 'unknown'}`,
+      `  state dir  ${w.stateDir || UNKNOWN}`,
+      `  output     yard logs -f ${name}`,
+      `  console    yard attach ${name}  (Ctrl-] detaches)`,
+    ]
+      .map(printable)
+      .join('\n') + '\n'
+  );
 }
 
 /** One line after stop, pause or resume: the workload's state now. */
@@ -122,7 +126,9 @@ export function stateText(w: Workload, names: ServerNames): string {
   // The agent's note says how it got here ("stopped (killed by SIGTERM)"); without one, the exit says it.
   const exit = w.exitSignal ? `killed by ${w.exitSignal}` : w.exitCode !== undefined ? `exit code ${w.exitCode}` : '';
   const note = w.message && w.message !== state ? w.message : hasProcess(w) ? '' : exit;
-  return printable(`${w.spec?.name ?? ''} on ${serverName(w.serverId, names)}: ${state}${note ? ` (${note})` : ''}`) + '\n';
+  return (
+    printable(`${w.spec?.name ?? ''} on ${serverName(w.serverId, names)}: ${state}${note ? ` (${note})` : ''}`) + '\n'
+  );
 }
 
 export interface Marks {
@@ -143,23 +149,38 @@ function rankTargets(targets: TargetFit[]): TargetFit[] {
 }
 
 /** `yard migrate --dry-run`: each preflight check, then the targets best first. */
-export function planText(plan: PlanMigrationResponse, names: ServerNames, target: string | undefined, marks: Marks = UNICODE_MARKS): string {
+export function planText(
+  plan: PlanMigrationResponse,
+  names: ServerNames,
+  target: string | undefined,
+  marks: Marks = UNICODE_MARKS,
+): string {
   const w = plan.workload;
   const name = w?.spec?.name ?? '';
-  const lines = [`migrate ${name} from ${w ? serverName(w.serverId, names) : UNKNOWN}${target ? ` to ${target}` : ''} (strategy ${strategies.name(plan.strategy)})`];
+  const lines = [
+    `migrate ${name} from ${w ? serverName(w.serverId, names) : UNKNOWN}${target ? ` to ${target}` : ''} (strategy ${strategies.name(plan.strategy)})`,
+  ];
   if (target) {
     lines.push('preflight:');
     lines.push(...(plan.preflight.length ? checkLines(plan.preflight, marks) : ['  (no checks reported)']));
     const failed = plan.preflight.filter((c) => !c.ok).length;
-    lines.push(failed ? `${failed} of ${plan.preflight.length} checks failed: the migration would not start` : 'all checks pass');
+    lines.push(
+      failed ? `${failed} of ${plan.preflight.length} checks failed: the migration would not start` : 'all checks pass',
+    );
   }
   lines.push('targets, best first:');
   if (plan.targets.length === 0) lines.push('  none: no other server could take it');
   const ranked = rankTargets(plan.targets);
   const width = Math.max(0, ...ranked.map((t) => t.name.length));
   ranked.forEach((t, i) => {
-    const why = t.reasons.length ? `  ${t.eligible ? '' : 'not eligible: '}${t.reasons.join('; ')}` : t.eligible ? '' : '  not eligible';
-    lines.push(`  ${String(i + 1).padStart(2)}. ${t.eligible ? marks.ok : marks.bad} ${t.name.padEnd(width)}  score ${Number(t.score.toFixed(2))}${why}`);
+    const why = t.reasons.length
+      ? `  ${t.eligible ? '' : 'not eligible: '}${t.reasons.join('; ')}`
+      : t.eligible
+        ? ''
+        : '  not eligible';
+    lines.push(
+      `  ${String(i + 1).padStart(2)}. ${t.eligible ? marks.ok : marks.bad} ${t.name.padEnd(width)}  score ${Number(t.score.toFixed(2))}${why}`,
+    );
   });
   // The number is the wizard's too: say what it means where it is shown.
   if (ranked.length > 0) lines.push(SCORE_HELP);
@@ -178,7 +199,13 @@ export function planJson(plan: PlanMigrationResponse, names: ServerNames) {
     workload: w ? workloadJson(w, names) : null,
     strategy: strategies.name(plan.strategy),
     preflight: plan.preflight.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason })),
-    targets: rankTargets(plan.targets).map((t) => ({ serverId: t.serverId, name: t.name, eligible: t.eligible, score: t.score, reasons: t.reasons })),
+    targets: rankTargets(plan.targets).map((t) => ({
+      serverId: t.serverId,
+      name: t.name,
+      eligible: t.eligible,
+      score: t.score,
+      reasons: t.reasons,
+    })),
   };
 }
 
@@ -261,7 +288,9 @@ export function progressLine(m: Migration, view: ProgressView): string {
 
 /** Phases in which checkpoint bytes move (the upload from the source may count while it checkpoints). */
 function moving(m: Migration): boolean {
-  return m.phase === MigrationPhase.MIGRATION_PHASE_CHECKPOINTING || m.phase === MigrationPhase.MIGRATION_PHASE_TRANSFERRING;
+  return (
+    m.phase === MigrationPhase.MIGRATION_PHASE_CHECKPOINTING || m.phase === MigrationPhase.MIGRATION_PHASE_TRANSFERRING
+  );
 }
 
 /** Bytes per second moved since bytes were first seen moving. */
@@ -284,9 +313,13 @@ export class TransferRate {
 
 /** The summary after a migration ends: its outcome, then how long each phase took. */
 export function timingsText(m: Migration, names: ServerNames): string {
-  return [
-    `${outcomeWords(m, serverName(m.sourceServerId, names), serverName(m.targetServerId, names))} (migration ${m.id}, ${strategies.name(m.strategy)})`,
-    ...(m.error ? [`  why         ${m.error}`] : []),
-    ...timingRows(m).map(([what, value]) => `  ${what.padEnd(12)}${value}`),
-  ].map(printable).join('\n') + '\n';
+  return (
+    [
+      `${outcomeWords(m, serverName(m.sourceServerId, names), serverName(m.targetServerId, names))} (migration ${m.id}, ${strategies.name(m.strategy)})`,
+      ...(m.error ? [`  why         ${m.error}`] : []),
+      ...timingRows(m).map(([what, value]) => `  ${what.padEnd(12)}${value}`),
+    ]
+      .map(printable)
+      .join('\n') + '\n'
+  );
 }

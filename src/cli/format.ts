@@ -28,7 +28,9 @@ export function serverJson(s: Server) {
   const latest = s.latest;
   const gpus = latest?.gpus.length
     ? latest.gpus.map(gpuJson)
-    : (s.capabilities?.gpus ?? []).map((g) => gpuJson({ index: g.index, name: g.name, uuid: g.uuid, memoryTotalMib: g.memoryTotalMib, processes: [] }));
+    : (s.capabilities?.gpus ?? []).map((g) =>
+        gpuJson({ index: g.index, name: g.name, uuid: g.uuid, memoryTotalMib: g.memoryTotalMib, processes: [] }),
+      );
   return {
     id: s.id,
     name: s.name,
@@ -45,7 +47,13 @@ export function serverJson(s: Server) {
     gpus,
     // False when the readings above are the host's last words: it is silent, or never reported.
     fresh: !isSilent(s) && latest !== undefined,
-    gpuStatus: latest?.gpuStatus ? { state: latest.gpuStatus.state, since: new Date(latest.gpuStatus.sinceMs).toISOString(), message: latest.gpuStatus.message } : null,
+    gpuStatus: latest?.gpuStatus
+      ? {
+          state: latest.gpuStatus.state,
+          since: new Date(latest.gpuStatus.sinceMs).toISOString(),
+          message: latest.gpuStatus.message,
+        }
+      : null,
   };
 }
 
@@ -60,18 +68,22 @@ function table(cells: string[][]): string {
 function gpusCell(s: Server): string {
   const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
   if (trouble) return `nvidia-smi ${trouble.state}`;
-  const names = s.latest?.gpus.length ? s.latest.gpus.map((g) => g.name) : (s.capabilities?.gpus ?? []).map((g) => g.name);
+  const names = s.latest?.gpus.length
+    ? s.latest.gpus.map((g) => g.name)
+    : (s.capabilities?.gpus ?? []).map((g) => g.name);
   return names.length > 0 ? gpuModels(names) : '-';
 }
 
 /** What failed, since when: one line per host whose GPU tooling fails. */
 function gpuTroubleLines(servers: Server[], now: number): string {
-  return servers.map((s) => {
-    const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
-    if (!trouble) return '';
-    const since = new Date(trouble.sinceMs).toISOString().replace('T', ' ').slice(0, 19);
-    return `${printable(`${s.name}: nvidia-smi ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
-  }).join('');
+  return servers
+    .map((s) => {
+      const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
+      if (!trouble) return '';
+      const since = new Date(trouble.sinceMs).toISOString().replace('T', ' ').slice(0, 19);
+      return `${printable(`${s.name}: nvidia-smi ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
+    })
+    .join('');
 }
 
 /**
@@ -91,7 +103,9 @@ export function serversTable(servers: Server[], now = Date.now()): string {
       pctText(l?.memoryTotalBytes ? (l.memoryUsedBytes / l.memoryTotalBytes) * 100 : undefined, unknown),
       gpusCell(s),
       s.lastSeenMs ? agoText(now - s.lastSeenMs) : 'never',
-      Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+      Object.entries(s.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',') || '-',
     ]);
   }
   return table(rows) + gpuTroubleLines(servers, now);
@@ -99,11 +113,15 @@ export function serversTable(servers: Server[], now = Date.now()): string {
 
 export function overviewText(o: OverviewResponse, address: string): string {
   const mib = (b: number) => b / 2 ** 20;
-  return [
-    `controller  ${address} (id ${o.controllerId}, version ${o.version}, up ${ageText(Date.now() - o.startedMs)})`,
-    `servers     ${o.serversOnline} online, ${o.serversDegraded} degraded, ${o.serversDisconnected} disconnected, ${o.serversDown} down — ${o.serversTotal} in all`,
-    `cpu         ${o.cpuPctMean.toFixed(1)}% mean over reporting servers`,
-    `memory      ${gibPair(mib(o.memoryUsedBytes), mib(o.memoryTotalBytes))}`,
-    `gpus        ${o.gpusTotal}${o.gpuMemoryTotalMib ? `, memory ${gibPair(o.gpuMemoryUsedMib, o.gpuMemoryTotalMib)}` : ''}`,
-  ].map(printable).join('\n') + '\n';
+  return (
+    [
+      `controller  ${address} (id ${o.controllerId}, version ${o.version}, up ${ageText(Date.now() - o.startedMs)})`,
+      `servers     ${o.serversOnline} online, ${o.serversDegraded} degraded, ${o.serversDisconnected} disconnected, ${o.serversDown} down — ${o.serversTotal} in all`,
+      `cpu         ${o.cpuPctMean.toFixed(1)}% mean over reporting servers`,
+      `memory      ${gibPair(mib(o.memoryUsedBytes), mib(o.memoryTotalBytes))}`,
+      `gpus        ${o.gpusTotal}${o.gpuMemoryTotalMib ? `, memory ${gibPair(o.gpuMemoryUsedMib, o.gpuMemoryTotalMib)}` : ''}`,
+    ]
+      .map(printable)
+      .join('\n') + '\n'
+  );
 }

@@ -12,7 +12,11 @@ import { agentFiles } from '../core/paths.js';
  * showing unknown meanwhile (so call this once the controller listens). The agent has the proxy
  * role, so routes can be placed on this host from the start (it costs nothing until one is).
  */
-export async function ensureLocalAgent(controller: string, dataDir: string, joinTokenFile: string): Promise<{ pid: number; started: boolean }> {
+export async function ensureLocalAgent(
+  controller: string,
+  dataDir: string,
+  joinTokenFile: string,
+): Promise<{ pid: number; started: boolean }> {
   const files = agentFiles(dataDir);
   const running = await runningAgentPid(files.pid);
   if (running !== undefined) {
@@ -22,10 +26,14 @@ export async function ensureLocalAgent(controller: string, dataDir: string, join
   await mkdir(dataDir, { recursive: true });
   const log = await open(files.log, 'a');
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, 'agent', '--controller', controller, '--data-dir', dataDir, '--token-file', joinTokenFile, '--proxy'], {
-    detached: true,
-    stdio: ['ignore', log.fd, log.fd],
-  });
+  const child = spawn(
+    process.execPath,
+    [main, 'agent', '--controller', controller, '--data-dir', dataDir, '--token-file', joinTokenFile, '--proxy'],
+    {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+    },
+  );
   child.unref();
   await log.close();
   return { pid: child.pid ?? -1, started: true };

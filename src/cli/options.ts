@@ -13,7 +13,13 @@ import { FlagError, flagValue } from './fail.js';
 
 /** --data-dir: every command has it. */
 export function withDataDir<T>(y: Argv<T>) {
-  return y.option('data-dir', { type: 'string', default: defaultDataDir(), defaultDescription: '$XDG_STATE_HOME/switchyard', describe: 'where the controller keeps its store, token and logs', coerce: pathArg('data-dir') });
+  return y.option('data-dir', {
+    type: 'string',
+    default: defaultDataDir(),
+    defaultDescription: '$XDG_STATE_HOME/switchyard',
+    describe: 'where the controller keeps its store, token and logs',
+    coerce: pathArg('data-dir'),
+  });
 }
 
 /**
@@ -29,20 +35,56 @@ export function pathArg(flag: string) {
 
 /** --controller / --token: commands that ask a running controller. */
 export function withTarget<T>(y: Argv<T>) {
-  const target = withDataDir(y).option('controller', { type: 'string', describe: 'HOST:PORT of the controller (default: the one running for --data-dir, over its Unix socket)', coerce: (v?: string) => v && dialArg(v, 'controller') });
-  return withTokenFile(target, 'the operator token, for --controller (the CLI on the controller host needs none)', 'YARD_TOKEN');
+  const target = withDataDir(y).option('controller', {
+    type: 'string',
+    describe: 'HOST:PORT of the controller (default: the one running for --data-dir, over its Unix socket)',
+    coerce: (v?: string) => v && dialArg(v, 'controller'),
+  });
+  return withTokenFile(
+    target,
+    'the operator token, for --controller (the CLI on the controller host needs none)',
+    'YARD_TOKEN',
+  );
 }
 
 /** Options of an embedded or headless controller. */
 export function withControllerOptions<T>(y: Argv<T>) {
   return withDataDir(y)
-    .option('listen', { type: 'string', default: DEFAULT_LISTEN, describe: 'HOST:PORT to listen on; beyond loopback, agents need the join token' })
-    .option('grace', { type: 'string', default: '30s', describe: 'how long a disconnected server stays before it is marked down' })
-    .option('heartbeat', { type: 'string', default: '1s', describe: 'heartbeat interval the controller asks of agents' })
-    .option('reset-store', { type: 'boolean', default: false, describe: 'start with an empty store if the store file is unreadable (a copy is kept)' })
-    .option('verify', { type: 'string', default: '3s', describe: 'how long a migrated workload must keep running on its target before the move is committed' })
-    .option('max-checkpoint', { type: 'string', default: '4GiB', describe: 'largest checkpoint a migration may move (e.g. 512MiB, 4GiB)' })
-    .option('cpu-limit', { type: 'number', default: 90, describe: 'preflight: a migration target busier than this CPU % is not eligible' });
+    .option('listen', {
+      type: 'string',
+      default: DEFAULT_LISTEN,
+      describe: 'HOST:PORT to listen on; beyond loopback, agents need the join token',
+    })
+    .option('grace', {
+      type: 'string',
+      default: '30s',
+      describe: 'how long a disconnected server stays before it is marked down',
+    })
+    .option('heartbeat', {
+      type: 'string',
+      default: '1s',
+      describe: 'heartbeat interval the controller asks of agents',
+    })
+    .option('reset-store', {
+      type: 'boolean',
+      default: false,
+      describe: 'start with an empty store if the store file is unreadable (a copy is kept)',
+    })
+    .option('verify', {
+      type: 'string',
+      default: '3s',
+      describe: 'how long a migrated workload must keep running on its target before the move is committed',
+    })
+    .option('max-checkpoint', {
+      type: 'string',
+      default: '4GiB',
+      describe: 'largest checkpoint a migration may move (e.g. 512MiB, 4GiB)',
+    })
+    .option('cpu-limit', {
+      type: 'number',
+      default: 90,
+      describe: 'preflight: a migration target busier than this CPU % is not eligible',
+    });
 }
 
 /** "500ms", "1s", "2m" → milliseconds, more than zero; a bad value is a FlagError naming --`flag`. */
@@ -59,17 +101,31 @@ function listenArg(text: string, flag: string): string {
 /** HOST:PORT to dial: port 0 names no one. */
 export function dialArg(text: string, flag: string): string {
   const { port } = flagValue(`--${flag}`, () => parseHostPort(text, `--${flag}`));
-  if (port === 0) throw new FlagError(`--${flag}`, `--${flag} "${text}" has port 0, which no controller listens on: give the port it listens on (e.g. 127.0.0.1:50050)`);
+  if (port === 0)
+    throw new FlagError(
+      `--${flag}`,
+      `--${flag} "${text}" has port 0, which no controller listens on: give the port it listens on (e.g. 127.0.0.1:50050)`,
+    );
   return text;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, kb: 1e3, mb: 1e6, gb: 1e9 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+};
 
 /** "512MiB", "4GiB", "1000000" → bytes. */
 export function sizeArg(text: string, flag: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
-  if (!m || unit === undefined || Number(m[1]) <= 0) throw new FlagError(`--${flag}`, `--${flag} "${text}" is not a size: use e.g. 512MiB or 4GiB`);
+  if (!m || unit === undefined || Number(m[1]) <= 0)
+    throw new FlagError(`--${flag}`, `--${flag} "${text}" is not a size: use e.g. 512MiB or 4GiB`);
   return Math.round(Number(m[1]) * unit);
 }
 
@@ -99,8 +155,10 @@ export function controllerSettings(argv: ControllerArgs) {
 }
 
 function cpuLimit(pct: number): number {
-  if (Number.isNaN(pct)) throw new FlagError('--cpu-limit', '--cpu-limit is not a number: give a percentage from 1 to 100');
-  if (!Number.isFinite(pct) || pct <= 0 || pct > 100) throw new FlagError('--cpu-limit', `--cpu-limit ${pct} must be a percentage from 1 to 100`);
+  if (Number.isNaN(pct))
+    throw new FlagError('--cpu-limit', '--cpu-limit is not a number: give a percentage from 1 to 100');
+  if (!Number.isFinite(pct) || pct <= 0 || pct > 100)
+    throw new FlagError('--cpu-limit', `--cpu-limit ${pct} must be a percentage from 1 to 100`);
   return pct;
 }
 
@@ -125,7 +183,10 @@ export interface LabelArgs {
 
 /** The labels of --label and --labels together; an error names the spelling the operator used. */
 export function labelsArg(argv: LabelArgs): Record<string, string> {
-  const labels = { ...flagValue('--labels', () => parseLabels(argv.labels ?? [], '--labels')), ...flagValue('--label', () => parseLabels(argv.label ?? [], '--label')) };
+  const labels = {
+    ...flagValue('--labels', () => parseLabels(argv.labels ?? [], '--labels')),
+    ...flagValue('--label', () => parseLabels(argv.label ?? [], '--label')),
+  };
   return flagValue('--label', () => validate(labelsSchema, labels, 'labels'));
 }
 

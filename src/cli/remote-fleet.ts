@@ -49,7 +49,10 @@ export class RemoteFleet implements FleetSource {
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private closed = false;
 
-  constructor(private readonly target: ControllerTarget, opts: RemoteFleetOptions = {}) {
+  constructor(
+    private readonly target: ControllerTarget,
+    opts: RemoteFleetOptions = {},
+  ) {
     this.controllerAddress = target.listen ?? target.address;
     this.backoff = opts.backoff ?? new Backoff();
     this.mirror = new FleetMirror(opts.migrationsKept ?? MIGRATIONS_KEPT);
@@ -57,9 +60,18 @@ export class RemoteFleet implements FleetSource {
     this.actions = {
       planMigration: (workload, target, strategy) => this.plan(workload, target, strategy),
       startMigration: async (workload, target, strategy) =>
-        this.keep(await this.control.call(this.control.client.startMigration, { workload, target, strategy }), `started migrating ${workload}`),
-      cancelMigration: async (id) => this.keep(await this.control.call(this.control.client.cancelMigration, { id }), `cancelled migration ${id}`),
-      ...remoteRouteActions({ control: () => this.control, target, learn: (s) => this.learnRoute(s), graceMs: ACTION_TIMEOUT_MS }),
+        this.keep(
+          await this.control.call(this.control.client.startMigration, { workload, target, strategy }),
+          `started migrating ${workload}`,
+        ),
+      cancelMigration: async (id) =>
+        this.keep(await this.control.call(this.control.client.cancelMigration, { id }), `cancelled migration ${id}`),
+      ...remoteRouteActions({
+        control: () => this.control,
+        target,
+        learn: (s) => this.learnRoute(s),
+        graceMs: ACTION_TIMEOUT_MS,
+      }),
       ...remoteWorkloadActions({ control: () => this.control, target }),
     };
     this.dial();
@@ -89,7 +101,8 @@ export class RemoteFleet implements FleetSource {
   subscribe(listener: (change: FleetChange) => void): () => void {
     this.listeners.add(listener);
     const since = this.downSince;
-    if (!this.connected && since !== undefined) queueMicrotask(() => this.listeners.has(listener) && listener({ kind: 'connection', connected: false, since }));
+    if (!this.connected && since !== undefined)
+      queueMicrotask(() => this.listeners.has(listener) && listener({ kind: 'connection', connected: false, since }));
     return () => void this.listeners.delete(listener);
   }
 
@@ -112,7 +125,13 @@ export class RemoteFleet implements FleetSource {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(this.lastError ?? new YardError('UNAVAILABLE', `no answer from the controller at ${this.target.address} (from ${this.target.from}) in ${timeoutMs / 1000}s: check the address, and that the network lets you reach it`));
+        reject(
+          this.lastError ??
+            new YardError(
+              'UNAVAILABLE',
+              `no answer from the controller at ${this.target.address} (from ${this.target.from}) in ${timeoutMs / 1000}s: check the address, and that the network lets you reach it`,
+            ),
+        );
       }, timeoutMs);
       this.waiters.push(waiter);
     });
@@ -157,7 +176,9 @@ export class RemoteFleet implements FleetSource {
     };
     stream.on('data', (res: WatchFleetResponse) => this.onEvent(res));
     stream.on('error', (err: ServiceError) => lost(explain(err, this.target), STUBBORN.has(err.code)));
-    stream.on('end', () => lost(new YardError('UNAVAILABLE', `the controller at ${this.target.address} ended the fleet stream`), false));
+    stream.on('end', () =>
+      lost(new YardError('UNAVAILABLE', `the controller at ${this.target.address} ended the fleet stream`), false),
+    );
   }
 
   private onEvent(res: WatchFleetResponse): void {
@@ -212,13 +233,18 @@ export class RemoteFleet implements FleetSource {
       target: target ?? '',
       strategy: strategy ?? MigrationStrategy.MIGRATION_STRATEGY_UNSPECIFIED,
     });
-    if (!res.workload) throw new YardError('RPC_FAILED', `the controller at ${this.target.address} planned a move of ${workload} but sent no workload back`);
+    if (!res.workload)
+      throw new YardError(
+        'RPC_FAILED',
+        `the controller at ${this.target.address} planned a move of ${workload} but sent no workload back`,
+      );
     return { workload: res.workload, strategy: res.strategy, targets: res.targets, preflight: res.preflight };
   }
 
   /** The answer's migration goes into the mirror at once: the stream's copy may come later. */
   private keep(res: { migration?: Migration }, what: string): Migration {
-    if (!res.migration) throw new YardError('RPC_FAILED', `the controller at ${this.target.address} ${what} but sent no migration back`);
+    if (!res.migration)
+      throw new YardError('RPC_FAILED', `the controller at ${this.target.address} ${what} but sent no migration back`);
     const change = this.mirror.learnMigration(res.migration);
     if (change) this.emit(change);
     return res.migration;

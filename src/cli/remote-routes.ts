@@ -21,7 +21,8 @@ export interface RemoteRouteDeps {
 export function remoteRouteActions(deps: RemoteRouteDeps): RouteActions {
   const { target } = deps;
   const kept = (res: { route?: RouteStatus }, what: string): RouteStatus => {
-    if (!res.route) throw new YardError('RPC_FAILED', `the controller at ${target.address} ${what} but sent no route back`);
+    if (!res.route)
+      throw new YardError('RPC_FAILED', `the controller at ${target.address} ${what} but sent no route back`);
     deps.learn(res.route);
     return res.route;
   };
@@ -30,14 +31,18 @@ export function remoteRouteActions(deps: RemoteRouteDeps): RouteActions {
       const c = deps.control();
       return kept(await c.call(c.client.setRouteWeights, { service, weights }), `set the weights of ${service}`);
     },
-    promoteRoute: (service, version, opts = {}) => promote(deps, { service, version, steps: opts.steps ?? [], intervalMs: opts.intervalMs ?? 0 }),
+    promoteRoute: (service, version, opts = {}) =>
+      promote(deps, { service, version, steps: opts.steps ?? [], intervalMs: opts.intervalMs ?? 0 }),
     rollbackRoute: async (service) => {
       const c = deps.control();
       return kept(await c.call(c.client.rollbackRoute, { service }), `rolled back ${service}`);
     },
     drainBackend: async (service, backend, deadlineMs = 0) => {
       const c = deps.control();
-      return kept(await c.call(c.client.drainBackend, { service, backend, deadlineMs }), `drained ${backend} of ${service}`);
+      return kept(
+        await c.call(c.client.drainBackend, { service, backend, deadlineMs }),
+        `drained ${backend} of ${service}`,
+      );
     },
   };
 }
@@ -62,10 +67,26 @@ function promote(deps: RemoteRouteDeps, req: PromoteRouteRequest): Promise<strin
       if (p.route) deps.learn(p.route);
     });
     stream.on('error', (err: ServiceError) => settle(() => reject(explain(err, target))));
-    stream.on('end', () => settle(() => {
-      if (last?.state === PromotionState.PROMOTION_STATE_DONE) resolve(last.message || `${req.version} takes all the traffic of ${req.service}`);
-      else if (last?.state === PromotionState.PROMOTION_STATE_REVERTED) reject(new YardError('PROMOTION_REVERTED', last.message || `the promotion of ${req.version} on ${req.service} was halted and reverted`, { service: req.service, version: req.version }));
-      else reject(new YardError('RPC_FAILED', `the controller at ${target.address} ended the promotion of ${req.version} on ${req.service} without saying how it went: \`yard routes\` shows where it stands`));
-    }));
+    stream.on('end', () =>
+      settle(() => {
+        if (last?.state === PromotionState.PROMOTION_STATE_DONE)
+          resolve(last.message || `${req.version} takes all the traffic of ${req.service}`);
+        else if (last?.state === PromotionState.PROMOTION_STATE_REVERTED)
+          reject(
+            new YardError(
+              'PROMOTION_REVERTED',
+              last.message || `the promotion of ${req.version} on ${req.service} was halted and reverted`,
+              { service: req.service, version: req.version },
+            ),
+          );
+        else
+          reject(
+            new YardError(
+              'RPC_FAILED',
+              `the controller at ${target.address} ended the promotion of ${req.version} on ${req.service} without saying how it went: \`yard routes\` shows where it stands`,
+            ),
+          );
+      }),
+    );
   });
 }

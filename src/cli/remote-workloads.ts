@@ -17,7 +17,8 @@ export interface RemoteWorkloadDeps {
 export function remoteWorkloadActions(deps: RemoteWorkloadDeps): WorkloadActions {
   const { target } = deps;
   const answered = (res: { workload?: Workload }, what: string): Workload => {
-    if (!res.workload) throw new YardError('RPC_FAILED', `the controller at ${target.address} ${what} but sent no workload back`);
+    if (!res.workload)
+      throw new YardError('RPC_FAILED', `the controller at ${target.address} ${what} but sent no workload back`);
     return res.workload;
   };
   return {

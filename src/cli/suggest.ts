@@ -2,7 +2,10 @@
 
 /** The first word of each command ("migrate <workload>" → "migrate"), without yargs' "$0". */
 export function commandNames(commands: readonly { command: string | readonly string[] }[]): string[] {
-  return commands.flatMap((c) => [c.command].flat()).map((c) => c.split(' ')[0]!).filter((n) => n !== '$0');
+  return commands
+    .flatMap((c) => [c.command].flat())
+    .map((c) => c.split(' ')[0]!)
+    .filter((n) => n !== '$0');
 }
 
 /** Edits (insert, delete, substitute) from `a` to `b`. */
@@ -10,7 +13,8 @@ function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    for (let j = 1; j <= b.length; j++)
+      next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
     row = next;
   }
   return row[b.length]!;

@@ -22,10 +22,16 @@ export class AgentAdmission {
   ) {}
 
   /** Throws unless the hello may register as its server id; binds the key when the id joins now. */
-  admit(hello: { serverId: string; joinToken: string; agentKey: string; hostname: string; name: string }, peer: string): void {
+  admit(
+    hello: { serverId: string; joinToken: string; agentKey: string; hostname: string; name: string },
+    peer: string,
+  ): void {
     const who = `agent ${hello.name || hello.hostname || peer}`;
     if (hello.agentKey.length < MIN_KEY_LENGTH) {
-      throw new YardError('UNAUTHENTICATED', `${who} presented no agent key: upgrade it to this Switchyard version (it makes its key in agent.key in its data dir)`);
+      throw new YardError(
+        'UNAUTHENTICATED',
+        `${who} presented no agent key: upgrade it to this Switchyard version (it makes its key in agent.key in its data dir)`,
+      );
     }
     const hash = this.book.agentKeyHash(hello.serverId);
     if (hash !== undefined) {
@@ -36,8 +42,16 @@ export class AgentAdmission {
         { serverId: hello.serverId },
       );
     }
-    if (!hello.joinToken) throw new YardError('UNAUTHENTICATED', `${who} is joining without the join token: give the agent --token-file FILE or $YARD_JOIN_TOKEN (\`yard token\` on the controller host prints it)`);
-    if (!tokensEqual(hello.joinToken, this.joinToken)) throw new YardError('UNAUTHENTICATED', `${who} presented a wrong join token: use the one \`yard token\` prints on the controller host`);
+    if (!hello.joinToken)
+      throw new YardError(
+        'UNAUTHENTICATED',
+        `${who} is joining without the join token: give the agent --token-file FILE or $YARD_JOIN_TOKEN (\`yard token\` on the controller host prints it)`,
+      );
+    if (!tokensEqual(hello.joinToken, this.joinToken))
+      throw new YardError(
+        'UNAUTHENTICATED',
+        `${who} presented a wrong join token: use the one \`yard token\` prints on the controller host`,
+      );
     this.book.putAgentKeyHash(hello.serverId, secretHash(hello.agentKey));
   }
 

@@ -39,7 +39,9 @@ export class AgentLinks {
     this.links.delete(serverId);
     for (const p of link.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new YardError('UNAVAILABLE', `agent ${serverId} went away before answering (${why})`, { server: serverId }));
+      p.reject(
+        new YardError('UNAVAILABLE', `agent ${serverId} went away before answering (${why})`, { server: serverId }),
+      );
     }
   }
 
@@ -59,13 +61,25 @@ export class AgentLinks {
   /** Sends `action` to the agent and waits for its answer. */
   send(serverId: string, action: AgentAction, timeoutMs: number, serverName = serverId): Promise<CommandResult> {
     const link = this.links.get(serverId);
-    if (!link) return Promise.reject(new YardError('UNAVAILABLE', `server ${serverName} is not connected: its agent must be online`, { server: serverId }));
-    if (link.pending.size >= MAX_PENDING_PER_AGENT) return Promise.reject(new YardError('RESOURCE_EXHAUSTED', `too many commands in flight to ${serverName}`));
+    if (!link)
+      return Promise.reject(
+        new YardError('UNAVAILABLE', `server ${serverName} is not connected: its agent must be online`, {
+          server: serverId,
+        }),
+      );
+    if (link.pending.size >= MAX_PENDING_PER_AGENT)
+      return Promise.reject(new YardError('RESOURCE_EXHAUSTED', `too many commands in flight to ${serverName}`));
     const id = randomUUID();
     return new Promise<CommandResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         link.pending.delete(id);
-        reject(new YardError('DEADLINE_EXCEEDED', `${serverName} did not answer ${action.$case} within ${Math.round(timeoutMs / 1000)}s`, { server: serverId }));
+        reject(
+          new YardError(
+            'DEADLINE_EXCEEDED',
+            `${serverName} did not answer ${action.$case} within ${Math.round(timeoutMs / 1000)}s`,
+            { server: serverId },
+          ),
+        );
       }, timeoutMs);
       link.pending.set(id, { resolve, reject, timer });
       link.send({ id, action });

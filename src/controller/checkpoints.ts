@@ -67,7 +67,10 @@ export class CheckpointStore {
 
   /** Size of a complete archive, or undefined. */
   async completeSize(id: string): Promise<number | undefined> {
-    return stat(this.done(id)).then((s) => s.size, () => undefined);
+    return stat(this.done(id)).then(
+      (s) => s.size,
+      () => undefined,
+    );
   }
 
   async remove(id: string): Promise<void> {
@@ -78,7 +81,11 @@ export class CheckpointStore {
   }
 
   /** AgentGateway.UploadCheckpoint; `allowed` throws when the caller may not upload that checkpoint. */
-  upload(call: ServerReadableStream<UploadCheckpointRequest, UploadCheckpointResponse>, callback: sendUnaryData<UploadCheckpointResponse>, allowed: (checkpointId: string) => void = () => undefined): void {
+  upload(
+    call: ServerReadableStream<UploadCheckpointRequest, UploadCheckpointResponse>,
+    callback: sendUnaryData<UploadCheckpointResponse>,
+    allowed: (checkpointId: string) => void = () => undefined,
+  ): void {
     let id: string | undefined;
     let exp: Expected | undefined;
     let out: ReturnType<typeof createWriteStream> | undefined;
@@ -94,8 +101,14 @@ export class CheckpointStore {
       allowed(id);
       exp = this.expected.get(id);
       if (!ID.test(id) || !exp) throw new YardError('NOT_FOUND', `no checkpoint upload "${id}" is expected`);
-      const have = await stat(this.part(id)).then((s) => s.size, () => 0);
-      if (first.offset !== have) throw new YardError('FAILED_PRECONDITION', `upload of ${id} must resume at byte ${have}`, { have: String(have) });
+      const have = await stat(this.part(id)).then(
+        (s) => s.size,
+        () => 0,
+      );
+      if (first.offset !== have)
+        throw new YardError('FAILED_PRECONDITION', `upload of ${id} must resume at byte ${have}`, {
+          have: String(have),
+        });
       if (!exp.hash || exp.received !== have) exp.hash = await hashFile(this.part(id), have);
       exp.received = have;
       out = createWriteStream(this.part(id), { flags: have ? 'a' : 'w', mode: 0o600 });
@@ -108,7 +121,8 @@ export class CheckpointStore {
       ready = (ready ?? open(chunk)).then(async () => {
         if (failed) return;
         const e = exp!;
-        if (e.received + chunk.data.length > e.maxBytes) throw new YardError('CHECKPOINT_TOO_LARGE', `checkpoint ${id} is over its limit of ${e.maxBytes} bytes`);
+        if (e.received + chunk.data.length > e.maxBytes)
+          throw new YardError('CHECKPOINT_TOO_LARGE', `checkpoint ${id} is over its limit of ${e.maxBytes} bytes`);
         e.hash!.update(chunk.data);
         e.received += chunk.data.length;
         e.onProgress?.(e.received);
@@ -127,14 +141,22 @@ export class CheckpointStore {
     });
   }
 
-  private async finish(id: string, exp: Expected, sha256: string, out: ReturnType<typeof createWriteStream>): Promise<UploadCheckpointResponse> {
+  private async finish(
+    id: string,
+    exp: Expected,
+    sha256: string,
+    out: ReturnType<typeof createWriteStream>,
+  ): Promise<UploadCheckpointResponse> {
     await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
     const got = exp.hash!.digest('hex');
     if (got !== sha256) {
       await rm(this.part(id), { force: true });
       exp.hash = undefined;
       exp.received = 0;
-      throw new YardError('CHECKSUM_MISMATCH', `checkpoint ${id} arrived with sha256 ${got.slice(0, 12)}…, the source sent ${sha256.slice(0, 12)}…`);
+      throw new YardError(
+        'CHECKSUM_MISMATCH',
+        `checkpoint ${id} arrived with sha256 ${got.slice(0, 12)}…, the source sent ${sha256.slice(0, 12)}…`,
+      );
     }
     await rename(this.part(id), this.done(id));
     this.expected.delete(id);
@@ -161,7 +183,12 @@ export class CheckpointStore {
       }
     });
     input.on('end', () => call.end());
-    input.on('error', (err) => call.emit('error', toServiceError(new YardError('NOT_FOUND', `checkpoint ${id} is not available: ${errorMessage(err)}`))));
+    input.on('error', (err) =>
+      call.emit(
+        'error',
+        toServiceError(new YardError('NOT_FOUND', `checkpoint ${id} is not available: ${errorMessage(err)}`)),
+      ),
+    );
     call.on('cancelled', () => input.destroy());
   }
 }

@@ -25,7 +25,8 @@ export class ConsoleBridge {
 
   /** A session id, and a promise of the agent's stream for it. */
   expect(): { sessionId: string; agent: Promise<JoinedConsole> } {
-    if (this.waiting.size >= MAX_WAITING) throw new YardError('RESOURCE_EXHAUSTED', 'too many consoles opening at once; try again');
+    if (this.waiting.size >= MAX_WAITING)
+      throw new YardError('RESOURCE_EXHAUSTED', 'too many consoles opening at once; try again');
     const sessionId = randomUUID();
     const agent = new Promise<JoinedConsole>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -42,7 +43,10 @@ export class ConsoleBridge {
     call.once('data', (first: ConsoleRequest) => {
       const w = this.waiting.get(first.sessionId);
       if (!w) {
-        call.emit('error', toServiceError(new YardError('NOT_FOUND', `no console session "${first.sessionId}" is waiting`)));
+        call.emit(
+          'error',
+          toServiceError(new YardError('NOT_FOUND', `no console session "${first.sessionId}" is waiting`)),
+        );
         return;
       }
       this.waiting.delete(first.sessionId);

@@ -95,12 +95,18 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }
 
   const store = await Store.open({ file: files.store, reset: opts.resetStore });
-  if (store.resetFrom) log.warn('store was unreadable and --reset-store was given: started with an empty store', { copy: store.resetFrom });
+  if (store.resetFrom)
+    log.warn('store was unreadable and --reset-store was given: started with an empty store', {
+      copy: store.resetFrom,
+    });
   const joinToken = await loadOrCreateToken(files.token);
   const operatorToken = await loadOrCreateToken(files.operatorToken, 'yard_op_');
   const admission = new AgentAdmission(store, joinToken);
 
-  const registry = new Registry({ heartbeatTtlMs: Math.max(3 * opts.heartbeatIntervalMs, 3000), graceMs: opts.graceMs });
+  const registry = new Registry({
+    heartbeatTtlMs: Math.max(3 * opts.heartbeatIntervalMs, 3000),
+    graceMs: opts.graceMs,
+  });
   for (const s of store.servers()) registry.restore(s);
 
   // State, detail and audit changes are written soon (the journal writes itself at once).
@@ -108,7 +114,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const flushSoon = () => {
     flushTimer ??= setTimeout(() => {
       flushTimer = undefined;
-      store.flush().catch((err: unknown) => log.error('could not write the store', { file: files.store, error: errorMessage(err) }));
+      store
+        .flush()
+        .catch((err: unknown) =>
+          log.error('could not write the store', { file: files.store, error: errorMessage(err) }),
+        );
     }, 500);
   };
   const audit = new AuditLog(store, flushSoon);
@@ -120,7 +130,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const checkpoints = new CheckpointStore(join(opts.dataDir, 'checkpoints'));
   await checkpoints.init();
   const coordinator = new Coordinator({
-    registry, workloads, links, checkpoints, store, log,
+    registry,
+    workloads,
+    links,
+    checkpoints,
+    store,
+    log,
     maxCheckpointBytes: opts.maxCheckpointBytes ?? 4 * 2 ** 30,
     verifyMs: opts.verifyMs ?? 3000,
     agentWaitMs: Math.max(opts.graceMs, 10_000),
@@ -132,13 +147,21 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // between the two servers of its migration, while it runs.
   const agentOf = (call: { metadata: Metadata }): string => {
     const serverId = String(call.metadata.get('x-yard-server-id')[0] ?? '');
-    if (!admission.verify(serverId, bearerOf(call.metadata))) throw new YardError('UNAUTHENTICATED', 'checkpoint and console streams are for joined agents, with their agent key');
+    if (!admission.verify(serverId, bearerOf(call.metadata)))
+      throw new YardError(
+        'UNAUTHENTICATED',
+        'checkpoint and console streams are for joined agents, with their agent key',
+      );
     return serverId;
   };
   const party = (serverId: string, checkpointId: string, side: 'source' | 'target'): void => {
     const m = coordinator.list().find((x) => x.id === checkpointId);
     const ok = m && !migrationDone(m.phase) && (side === 'source' ? m.sourceServerId : m.targetServerId) === serverId;
-    if (!ok) throw new YardError('PERMISSION_DENIED', `checkpoint ${checkpointId} is not this server's to ${side === 'source' ? 'upload' : 'download'}`);
+    if (!ok)
+      throw new YardError(
+        'PERMISSION_DENIED',
+        `checkpoint ${checkpointId} is not this server's to ${side === 'source' ? 'upload' : 'download'}`,
+      );
   };
   const refused = (call: { emit(event: 'error', err: unknown): boolean }, act: () => void): void => {
     try {
@@ -148,7 +171,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     }
   };
   const gateway: AgentGatewayServer = {
-    ...agentSessions({ registry, links, workloads, router, controllerId: store.controllerId, heartbeatIntervalMs: opts.heartbeatIntervalMs, admission, log }),
+    ...agentSessions({
+      registry,
+      links,
+      workloads,
+      router,
+      controllerId: store.controllerId,
+      heartbeatIntervalMs: opts.heartbeatIntervalMs,
+      admission,
+      log,
+    }),
     uploadCheckpoint(call, callback) {
       try {
         const serverId = agentOf(call);
@@ -157,14 +189,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         callback(toServiceError(err));
       }
     },
-    downloadCheckpoint: (call) => refused(call, () => {
-      party(agentOf(call), call.request.checkpointId, 'target');
-      checkpoints.download(call);
-    }),
-    console: (call) => refused(call, () => {
-      agentOf(call);
-      consoles.accept(call);
-    }),
+    downloadCheckpoint: (call) =>
+      refused(call, () => {
+        party(agentOf(call), call.request.checkpointId, 'target');
+        checkpoints.download(call);
+      }),
+    console: (call) =>
+      refused(call, () => {
+        agentOf(call);
+        consoles.accept(call);
+      }),
   };
   const startedMs = Date.now();
   // One Control implementation, served twice: on TCP for operators with the operator token,
@@ -176,19 +210,33 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const server = listening(operatorTokenAuth({ operator: operatorToken, join: joinToken }));
   raiseStreamWindow(server);
   server.addService(AgentGatewayService, gateway);
-  const health = new HealthImplementation({ '': 'SERVING', 'switchyard.v1.AgentGateway': 'SERVING', 'switchyard.v1.Control': 'SERVING' });
+  const health = new HealthImplementation({
+    '': 'SERVING',
+    'switchyard.v1.AgentGateway': 'SERVING',
+    'switchyard.v1.Control': 'SERVING',
+  });
   health.addToServer(server);
   addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(formatHostPort(hp), ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(formatHostPort(hp), ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   ).catch((err: unknown) => {
-    throw new YardError('LISTEN_FAILED', `cannot listen on ${opts.listen}: ${errorMessage(err)}; pick another with --listen`);
+    throw new YardError(
+      'LISTEN_FAILED',
+      `cannot listen on ${opts.listen}: ${errorMessage(err)}; pick another with --listen`,
+    );
   });
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
   const service = new ControllerService({
-    registry, workloads, links, coordinator, router, audit,
+    registry,
+    workloads,
+    links,
+    coordinator,
+    router,
+    audit,
     workloadCommands: new WorkloadCommands({ registry, workloads, links, consoles }),
     about: { controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs },
   });
@@ -214,14 +262,27 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     for (const r of registry.list()) store.putServer(r.server);
     flushSoon();
   }, LAST_SEEN_FLUSH_MS);
-  const tickTimer = setInterval(() => registry.tick(), Math.max(100, Math.min(1000, opts.graceMs / 4, opts.heartbeatIntervalMs)));
+  const tickTimer = setInterval(
+    () => registry.tick(),
+    Math.max(100, Math.min(1000, opts.graceMs / 4, opts.heartbeatIntervalMs)),
+  );
 
   await writeRuntime(files.runtime, { pid: process.pid, address, controllerId: store.controllerId, startedMs });
   log.info('controller listening', { address, socket: files.socket, dataDir: opts.dataDir });
 
   let stopped: Promise<void> | undefined;
   return {
-    address, registry, workloads, coordinator, router, audit, service, controllerId: store.controllerId, joinToken, operatorToken, socketAddress,
+    address,
+    registry,
+    workloads,
+    coordinator,
+    router,
+    audit,
+    service,
+    controllerId: store.controllerId,
+    joinToken,
+    operatorToken,
+    socketAddress,
     watchers: () => watchers.count,
     stop() {
       stopped ??= (async () => {
@@ -250,10 +311,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
  */
 async function listenLocal(server: GrpcServer, path: string): Promise<string> {
   // sockaddr_un holds 108 bytes with its terminator.
-  if (Buffer.byteLength(path) > 107) throw new YardError('LISTEN_FAILED', `the control socket path ${path} is too long for a Unix socket (over 107 bytes): use a shorter --data-dir`);
+  if (Buffer.byteLength(path) > 107)
+    throw new YardError(
+      'LISTEN_FAILED',
+      `the control socket path ${path} is too long for a Unix socket (over 107 bytes): use a shorter --data-dir`,
+    );
   await unlink(path).catch(() => undefined);
   const address = `unix:${path}`;
-  await new Promise<number>((resolve, reject) => server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)))).catch((err: unknown) => {
+  await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  ).catch((err: unknown) => {
     throw new YardError('LISTEN_FAILED', `cannot listen on the control socket ${path}: ${errorMessage(err)}`);
   });
   await chmod(path, 0o600);

@@ -29,12 +29,21 @@ export interface RouteState extends RouteStatus {
 
 /** A workload an agent reports; one without its spec is refused (an agent always sends it). */
 export function knownWorkload(w: Workload): KnownWorkload {
-  if (!w.spec) throw new YardError('INVALID_ARGUMENT', 'workload snapshot: a workload came without its spec; agents send each workload with the spec it runs');
+  if (!w.spec)
+    throw new YardError(
+      'INVALID_ARGUMENT',
+      'workload snapshot: a workload came without its spec; agents send each workload with the spec it runs',
+    );
   return { ...w, spec: w.spec };
 }
 
 /** A route table once checked; one that names no listener is refused. */
 export function routeTable(r: Route): RouteTable {
-  if (!r.listen) throw new YardError('INVALID_ARGUMENT', `route ${r.name}: listen is required: give the proxy server and port it listens on`, { route: r.name });
+  if (!r.listen)
+    throw new YardError(
+      'INVALID_ARGUMENT',
+      `route ${r.name}: listen is required: give the proxy server and port it listens on`,
+      { route: r.name },
+    );
   return { ...r, listen: r.listen };
 }

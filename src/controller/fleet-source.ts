@@ -12,19 +12,30 @@ import { followLogs, listWorkloads, restartWorkload, stopWorkload } from './serv
 /** A fleet event as the views hear it. */
 function changeOf(e: FleetEvent): FleetChange | undefined {
   switch (e.kind) {
-    case 'server': return { kind: 'server', id: e.server.id };
-    case 'sample': return { kind: 'sample', id: e.serverId };
-    case 'workload': return { kind: 'workload', name: e.workload.spec.name };
-    case 'workloadRemoved': return { kind: 'workload', name: e.name };
-    case 'migration': return { kind: 'migration', id: e.migration.id };
-    case 'audit': return { kind: 'audit', entry: e.entry };
+    case 'server':
+      return { kind: 'server', id: e.server.id };
+    case 'sample':
+      return { kind: 'sample', id: e.serverId };
+    case 'workload':
+      return { kind: 'workload', name: e.workload.spec.name };
+    case 'workloadRemoved':
+      return { kind: 'workload', name: e.name };
+    case 'migration':
+      return { kind: 'migration', id: e.migration.id };
+    case 'audit':
+      return { kind: 'audit', entry: e.entry };
     // Routes are told by the route book, once it holds the news.
-    case 'route': case 'routeRemoved': return undefined;
+    case 'route':
+    case 'routeRemoved':
+      return undefined;
   }
 }
 
 /** The routes as the service tells them, with the throughput history the views draw; `listeners` hear what changed. */
-function routeBook(service: ControllerService, caller: Caller): { book: RouteBook; listeners: Set<(change: FleetChange) => void> } {
+function routeBook(
+  service: ControllerService,
+  caller: Caller,
+): { book: RouteBook; listeners: Set<(change: FleetChange) => void> } {
   const book = new RouteBook();
   const listeners = new Set<(change: FleetChange) => void>();
   const tell = (change: FleetChange) => {
@@ -44,11 +55,20 @@ function routeBook(service: ControllerService, caller: Caller): { book: RouteBoo
 
 function routeActions(service: ControllerService, caller: Caller): RouteActions {
   return {
-    setRouteWeights: async (service_, weights) => (await service.change(caller, setRouteWeights, { service: service_, weights })).route,
+    setRouteWeights: async (service_, weights) =>
+      (await service.change(caller, setRouteWeights, { service: service_, weights })).route,
     promoteRoute: async (name, version, opts = {}) =>
-      (await service.change(caller, promoteRoute, { service: name, version, steps: opts.steps ?? [], intervalMs: opts.intervalMs ?? 0 })).message,
+      (
+        await service.change(caller, promoteRoute, {
+          service: name,
+          version,
+          steps: opts.steps ?? [],
+          intervalMs: opts.intervalMs ?? 0,
+        })
+      ).message,
     rollbackRoute: async (name) => (await service.change(caller, rollbackRoute, name)).route,
-    drainBackend: async (name, backend, deadlineMs = 0) => (await service.change(caller, drainBackend, { service: name, backend, deadlineMs })).route,
+    drainBackend: async (name, backend, deadlineMs = 0) =>
+      (await service.change(caller, drainBackend, { service: name, backend, deadlineMs })).route,
   };
 }
 
@@ -81,7 +101,11 @@ function workloadActions(service: ControllerService, caller: Caller): WorkloadAc
  * The dashboard of an in-process controller: a thin adapter over the controller service, which
  * it calls as `operator` (the audit trail names them, as it names Control API callers).
  */
-export function registryFleetSource({ service }: { service: ControllerService }, controllerAddress: string, operator = 'dashboard'): FleetSource {
+export function registryFleetSource(
+  { service }: { service: ControllerService },
+  controllerAddress: string,
+  operator = 'dashboard',
+): FleetSource {
   // Whoever started the controller owns it, as whoever reaches its Unix socket does.
   const caller: Caller = { name: operator, via: 'embedded', role: 'admin' };
   let sorted: FleetServer[] | undefined;
@@ -101,8 +125,10 @@ export function registryFleetSource({ service }: { service: ControllerService },
     migrations: () => service.read(caller, listMigrations, undefined),
     routes: () => routes.book.list(),
     actions: {
-      planMigration: async (workload, target, strategy) => service.read(caller, planMigration, { workload, target, strategy }),
-      startMigration: (workload, target, strategy) => service.change(caller, startMigration, { workload, target, strategy }),
+      planMigration: async (workload, target, strategy) =>
+        service.read(caller, planMigration, { workload, target, strategy }),
+      startMigration: (workload, target, strategy) =>
+        service.change(caller, startMigration, { workload, target, strategy }),
       cancelMigration: (id) => service.change(caller, cancelMigration, id),
       ...routeActions(service, caller),
       ...workloadActions(service, caller),

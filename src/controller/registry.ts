@@ -50,7 +50,12 @@ export class Registry extends EventEmitter<RegistryEvents> {
   /** Loads a server known from the store, not yet heard from since this controller started. */
   restore(server: StoredServer): void {
     if (this.records.has(server.id)) return;
-    const restored: Server = { ...server, state: ServerState.SERVER_STATE_UNKNOWN, stateSinceMs: this.now(), latest: undefined };
+    const restored: Server = {
+      ...server,
+      state: ServerState.SERVER_STATE_UNKNOWN,
+      stateSinceMs: this.now(),
+      latest: undefined,
+    };
     this.records.set(server.id, { server: restored, series: newServerSeries() });
   }
 

@@ -19,7 +19,10 @@ export async function readRuntime(file: string): Promise<RuntimeInfo | undefined
     // Not ours to read: a controller may well run there, for another user. Say so, not "none".
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new YardError('PERMISSION_DENIED', `cannot read ${file}: its data dir belongs to another user; run as that user, or use --controller HOST:PORT with the operator token`);
+      throw new YardError(
+        'PERMISSION_DENIED',
+        `cannot read ${file}: its data dir belongs to another user; run as that user, or use --controller HOST:PORT with the operator token`,
+      );
     }
     return undefined;
   }

@@ -20,7 +20,8 @@ const double = z.number();
 function keyedBy<T extends z.ZodObject>(value: T, field: string) {
   return z.record(z.string(), value).superRefine((all, ctx) => {
     for (const [key, v] of Object.entries(all)) {
-      if ((v as Record<string, unknown>)[field] !== key) ctx.addIssue({ code: 'custom', path: [key, field], message: `must equal its key "${key}"` });
+      if ((v as Record<string, unknown>)[field] !== key)
+        ctx.addIssue({ code: 'custom', path: [key, field], message: `must equal its key "${key}"` });
     }
   });
 }
@@ -31,7 +32,14 @@ const capabilities = z.object({
   proxy: z.boolean(),
 });
 
-const hostInfo = z.object({ os: z.string(), kernel: z.string(), arch: z.string(), cpuModel: z.string(), cpuCores: uint32, memoryTotalBytes: double });
+const hostInfo = z.object({
+  os: z.string(),
+  kernel: z.string(),
+  arch: z.string(),
+  cpuModel: z.string(),
+  cpuCores: uint32,
+  memoryTotalBytes: double,
+});
 
 const storedServer = z.object({
   id: z.string().min(1),
@@ -79,7 +87,14 @@ const migration = z.object({
   error: z.string(),
 });
 
-const auditEntry = z.object({ atMs: int64, who: z.string(), action: z.string(), target: z.string(), ok: z.boolean(), error: z.string() });
+const auditEntry = z.object({
+  atMs: int64,
+  who: z.string(),
+  action: z.string(),
+  target: z.string(),
+  ok: z.boolean(),
+  error: z.string(),
+});
 
 const route = z.object({
   name: z.string().min(1),
@@ -87,10 +102,25 @@ const route = z.object({
   protocol: oneOf(RouteProtocol),
   policy: oneOf(RoutePolicy),
   backends: z.array(
-    z.object({ workload: z.string(), address: z.string(), port: uint32, weight: uint32, version: z.string(), drain: z.boolean(), drainTimeoutMs: uint32 }),
+    z.object({
+      workload: z.string(),
+      address: z.string(),
+      port: uint32,
+      weight: uint32,
+      version: z.string(),
+      drain: z.boolean(),
+      drainTimeoutMs: uint32,
+    }),
   ),
   healthCheck: z
-    .object({ kind: oneOf(HealthCheckKind), intervalMs: uint32, timeoutMs: uint32, unhealthyAfter: uint32, healthyAfter: uint32, path: z.string() })
+    .object({
+      kind: oneOf(HealthCheckKind),
+      intervalMs: uint32,
+      timeoutMs: uint32,
+      unhealthyAfter: uint32,
+      healthyAfter: uint32,
+      path: z.string(),
+    })
     .optional(),
   holdTimeoutMs: uint32,
   drainTimeoutMs: uint32,

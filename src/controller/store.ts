@@ -117,7 +117,9 @@ export class Store {
     this.db.data.migrations ??= {};
     const all = this.db.data.migrations;
     all[m.id] = m;
-    const done = Object.values(all).filter((x) => migrationDone(x.phase)).sort((a, b) => b.createdMs - a.createdMs);
+    const done = Object.values(all)
+      .filter((x) => migrationDone(x.phase))
+      .sort((a, b) => b.createdMs - a.createdMs);
     for (const old of done.slice(MIGRATION_HISTORY)) delete all[old.id];
   }
 
@@ -171,7 +173,9 @@ export class Store {
   }
 }
 
-type ReadResult = { data: StoreData; problem?: undefined; field?: undefined } | { data?: undefined; problem?: string; field?: string };
+type ReadResult =
+  | { data: StoreData; problem?: undefined; field?: undefined }
+  | { data?: undefined; problem?: string; field?: string };
 
 /** The store file checked against its schema: its data, nothing (no file yet), or what is wrong. */
 async function readStore(file: string): Promise<ReadResult> {
@@ -202,7 +206,11 @@ async function ownerOnlyDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const st = await stat(dir);
   if ((st.mode & 0o077) === 0 || st.uid !== process.getuid?.()) return;
-  if (st.mode & 0o1000) throw new YardError('INVALID_ARGUMENT', `data dir ${dir} is a shared directory (like /tmp): give --data-dir a directory of its own, e.g. ${join(dir, 'switchyard')}`);
+  if (st.mode & 0o1000)
+    throw new YardError(
+      'INVALID_ARGUMENT',
+      `data dir ${dir} is a shared directory (like /tmp): give --data-dir a directory of its own, e.g. ${join(dir, 'switchyard')}`,
+    );
   await chmod(dir, 0o700);
 }
 

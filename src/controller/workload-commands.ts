@@ -25,8 +25,13 @@ export class WorkloadCommands {
   /** Starts `spec` on the server; ALREADY_EXISTS while a workload of that name runs anywhere. */
   async run(serverId: string, spec: WorkloadSpec): Promise<Workload | undefined> {
     const existing = this.o.workloads.instances(spec.name).find(isLive);
-    if (existing) throw new YardError('ALREADY_EXISTS', `a workload named ${spec.name} already runs on ${this.o.registry.get(existing.serverId)?.server.name ?? existing.serverId}: pick another --name`);
-    return (await this.send(serverId, { $case: 'start', value: { spec, restore: false, provisional: false } })).workload;
+    if (existing)
+      throw new YardError(
+        'ALREADY_EXISTS',
+        `a workload named ${spec.name} already runs on ${this.o.registry.get(existing.serverId)?.server.name ?? existing.serverId}: pick another --name`,
+      );
+    return (await this.send(serverId, { $case: 'start', value: { spec, restore: false, provisional: false } }))
+      .workload;
   }
 
   /** Pauses or resumes the workload at its agent. */
@@ -45,9 +50,15 @@ export class WorkloadCommands {
   /** Stops the workload if it runs, then starts it again with the same spec on the same server. */
   async restart(name: string): Promise<Workload> {
     const w = this.o.workloads.find(name);
-    if (!w.spec) throw new YardError('NOT_FOUND', `workload ${name} has no spec on record: run it again with \`yard run\``, { workload: name });
+    if (!w.spec)
+      throw new YardError('NOT_FOUND', `workload ${name} has no spec on record: run it again with \`yard run\``, {
+        workload: name,
+      });
     if (isLive(w)) await this.send(w.serverId, { $case: 'stop', value: { name, remove: false, kill: false } });
-    const res = await this.send(w.serverId, { $case: 'start', value: { spec: w.spec, restore: false, provisional: false } });
+    const res = await this.send(w.serverId, {
+      $case: 'start',
+      value: { spec: w.spec, restore: false, provisional: false },
+    });
     if (!res.workload) throw new YardError('INTERNAL', `the agent did not say how ${name} started`, { workload: name });
     return res.workload;
   }

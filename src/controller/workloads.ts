@@ -44,7 +44,9 @@ export class WorkloadTable extends EventEmitter<WorkloadEvents> {
   }
 
   list(): KnownWorkload[] {
-    return [...this.byKey.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name) || a.serverId.localeCompare(b.serverId));
+    return [...this.byKey.values()].sort(
+      (a, b) => a.spec.name.localeCompare(b.spec.name) || a.serverId.localeCompare(b.serverId),
+    );
   }
 
   at(serverId: string, name: string): KnownWorkload | undefined {

@@ -52,7 +52,10 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly (string | nu
 
 /** "keys.quit[1]" */
 function fieldName(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(top level)';
+  return (
+    path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') ||
+    '(top level)'
+  );
 }
 
 /**
@@ -65,7 +68,11 @@ export function parseConfig(text: string, file: string, rules: ConfigRules): Loa
   const syntax = doc.errors[0];
   if (syntax) {
     const line = counter.linePos(syntax.pos[0]).line;
-    throw new YardError('INVALID_CONFIG', `config file ${file}, line ${line}: not valid YAML: ${syntax.message.split('\n')[0]}`, { file });
+    throw new YardError(
+      'INVALID_CONFIG',
+      `config file ${file}, line ${line}: not valid YAML: ${syntax.message.split('\n')[0]}`,
+      { file },
+    );
   }
   const data: unknown = doc.toJS() ?? {};
   const result = configSchema(rules).safeParse(data);
@@ -82,7 +89,11 @@ export function parseConfig(text: string, file: string, rules: ConfigRules): Loa
       message = `unknown field: ${path.length === 1 ? 'the file takes theme, glyphs, readonly, keys and wall' : 'wall takes rotate, views and theme'}`;
     }
     const line = where(path);
-    throw new YardError('INVALID_CONFIG', `config file ${file}${line ? `, ${line}` : ''} (${fieldName(path)}): ${message}`, { file, field: fieldName(path) });
+    throw new YardError(
+      'INVALID_CONFIG',
+      `config file ${file}${line ? `, ${line}` : ''} (${fieldName(path)}): ${message}`,
+      { file, field: fieldName(path) },
+    );
   }
   return { file, config: result.data, where };
 }

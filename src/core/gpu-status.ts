@@ -25,11 +25,13 @@ export function gpuModels(names: readonly string[], times = '×'): string {
 
 /** The gist of a failure for a narrow card: without the tool's path and preamble. */
 export function gpuTroubleGist(message: string): string {
-  return message
-    .replace(/^nvidia-smi \([^)]*\) (failed|exited \([^)]*\)|could not start): /, '')
-    .replace(/^nvidia-smi \(pid \d+\) /, '')
-    .replace(/^NVIDIA-SMI has failed because it /i, '')
-    // nvidia-smi's advice ("Make sure that the latest NVIDIA driver is installed…") is not the news.
-    .replace(/\. Make sure .*$/s, '')
-    .trim() || 'no message';
+  return (
+    message
+      .replace(/^nvidia-smi \([^)]*\) (failed|exited \([^)]*\)|could not start): /, '')
+      .replace(/^nvidia-smi \(pid \d+\) /, '')
+      .replace(/^NVIDIA-SMI has failed because it /i, '')
+      // nvidia-smi's advice ("Make sure that the latest NVIDIA driver is installed…") is not the news.
+      .replace(/\. Make sure .*$/s, '')
+      .trim() || 'no message'
+  );
 }

@@ -24,7 +24,12 @@ export function formatLogLine(level: LogLevel, component: string, msg: string, f
 
 /** One field's value: bare when it is one plain word, else quoted with escapes. */
 function formatValue(v: unknown): string {
-  const text = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : errorMessage(v);
+  const text =
+    typeof v === 'string'
+      ? v
+      : typeof v === 'number' || typeof v === 'boolean' || v === null
+        ? String(v)
+        : errorMessage(v);
   return text === '' || /\s|"/.test(text) || CONTROL_CHARS.test(text) ? printable(JSON.stringify(text)) : text;
 }
 
@@ -49,7 +54,11 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export function divertStderr(log: Logger): () => void {
   const original = process.stderr.write;
   let partial = '';
-  const write = (chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
+  const write = (
+    chunk: string | Uint8Array,
+    encoding?: BufferEncoding | ((err?: Error | null) => void),
+    cb?: (err?: Error | null) => void,
+  ): boolean => {
     const lines = (partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))).split('\n');
     partial = lines.pop()!.slice(-4096);
     for (const line of lines) if (line.trim() !== '') log.warn(line);

@@ -8,7 +8,8 @@ export function names<V extends number>(pairs: [V, string][], fallback: string) 
     name: (v: V): string => byValue.get(v) ?? fallback,
     value(name: string, what: string): V {
       const v = byName.get(name);
-      if (v === undefined) throw new YardError('INVALID_ARGUMENT', `${what} "${name}" is not one of ${[...byName.keys()].join(', ')}`);
+      if (v === undefined)
+        throw new YardError('INVALID_ARGUMENT', `${what} "${name}" is not one of ${[...byName.keys()].join(', ')}`);
       return v;
     },
     all: pairs.map(([, n]) => n),

@@ -39,5 +39,7 @@ export function printableLines(text: string): string {
  */
 export function printableJson(value: unknown, indent?: number): string {
   // Raw newlines in the output are the indentation's own (JSON.stringify escapes those in strings).
-  return JSON.stringify(value, null, indent).replace(CONTROL_CHARS_ALL, (c) => (c === '\n' ? c : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`));
+  return JSON.stringify(value, null, indent).replace(CONTROL_CHARS_ALL, (c) =>
+    c === '\n' ? c : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
 }

@@ -12,7 +12,8 @@ export class RingBuffer {
     readonly capacity: number,
     precision: 'f32' | 'f64' = 'f32',
   ) {
-    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity <= 0)
+      throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
     this.data = precision === 'f64' ? new Float64Array(capacity) : new Float32Array(capacity);
   }
 

@@ -74,7 +74,8 @@ export class RouteBook {
     const known = this.byName.get(key);
     if (known) {
       if (isOlder(status, known.status)) return undefined;
-      const counters = status.route?.revision === known.status.route?.revision && status.statsMs !== known.status.statsMs;
+      const counters =
+        status.route?.revision === known.status.route?.revision && status.statsMs !== known.status.statsMs;
       known.update(status);
       return counters ? 'counters' : 'table';
     }
@@ -94,7 +95,8 @@ export class RouteBook {
   replace(statuses: readonly RouteStatus[]): string[] {
     const present = new Set(statuses.map(serviceOf));
     const changed: string[] = [];
-    for (const service of [...this.byName.keys()]) if (!present.has(service) && this.remove(service)) changed.push(service);
+    for (const service of [...this.byName.keys()])
+      if (!present.has(service) && this.remove(service)) changed.push(service);
     for (const status of statuses) if (this.put(status)) changed.push(serviceOf(status));
     return changed;
   }

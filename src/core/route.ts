@@ -56,7 +56,14 @@ export const healthNames = names<BackendHealth>(
 
 export const ROUTE_DEFAULTS = {
   listenHost: '0.0.0.0',
-  healthCheck: { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 2000, timeoutMs: 1000, unhealthyAfter: 3, healthyAfter: 2, path: '/' } satisfies HealthCheck,
+  healthCheck: {
+    kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP,
+    intervalMs: 2000,
+    timeoutMs: 1000,
+    unhealthyAfter: 3,
+    healthyAfter: 2,
+    path: '/',
+  } satisfies HealthCheck,
   holdTimeoutMs: 30_000,
   drainTimeoutMs: 30_000,
   promoteSteps: [5, 25, 50, 100],
@@ -84,7 +91,11 @@ export function backendsNamed(route: Route, word: string): Backend[] {
 
 function checkSomeWeight(route: Route): void {
   if (!route.backends.some((b) => b.weight > 0 && !b.drain)) {
-    throw new YardError('INVALID_ARGUMENT', `route ${route.name}: every backend has weight 0 or is drained, so nothing would take its traffic; give one a weight above 0`, { route: route.name });
+    throw new YardError(
+      'INVALID_ARGUMENT',
+      `route ${route.name}: every backend has weight 0 or is drained, so nothing would take its traffic; give one a weight above 0`,
+      { route: route.name },
+    );
   }
 }
 
@@ -92,7 +103,11 @@ function checkSomeWeight(route: Route): void {
 export function withWeights(route: Route, weights: Record<string, number>): Route {
   const next = structuredClone(route);
   for (const [version, weight] of Object.entries(weights)) {
-    if (!Number.isInteger(weight) || weight < 0 || weight > 100) throw new YardError('INVALID_ARGUMENT', `weight of ${version} must be a whole number from 0 to 100, not ${weight}`);
+    if (!Number.isInteger(weight) || weight < 0 || weight > 100)
+      throw new YardError(
+        'INVALID_ARGUMENT',
+        `weight of ${version} must be a whole number from 0 to 100, not ${weight}`,
+      );
     const hit = next.backends.filter((b) => b.version === version);
     if (hit.length === 0) throw unknownVersion(route, version);
     for (const b of hit) {
@@ -132,7 +147,9 @@ export function promotionStep(base: Route, version: string, percent: number): Ro
  */
 export function endpointHealth(e: EndpointStatus): string {
   const health = e.stats?.health ?? BackendHealth.BACKEND_HEALTH_UNSPECIFIED;
-  const idle = health === BackendHealth.BACKEND_HEALTH_HEALTHY || (health === BackendHealth.BACKEND_HEALTH_DRAINING && e.stats?.active === 0);
+  const idle =
+    health === BackendHealth.BACKEND_HEALTH_HEALTHY ||
+    (health === BackendHealth.BACKEND_HEALTH_DRAINING && e.stats?.active === 0);
   const standby = e.endpoint && e.endpoint.weight === 0 && !e.endpoint.draining && e.stats?.checksPassing && idle;
   return standby ? 'standby' : healthNames.name(health);
 }
@@ -160,15 +177,26 @@ export function checkSteps(steps: readonly number[]): number[] {
   let last = 0;
   for (const s of steps) {
     if (!Number.isInteger(s) || s < 1 || s > 100 || s <= last) {
-      throw new YardError('INVALID_ARGUMENT', `--steps ${steps.join(',')}: steps must be whole percentages, rising, from 1 to 100 (e.g. 5,25,50,100)`);
+      throw new YardError(
+        'INVALID_ARGUMENT',
+        `--steps ${steps.join(',')}: steps must be whole percentages, rising, from 1 to 100 (e.g. 5,25,50,100)`,
+      );
     }
     last = s;
   }
-  if (last !== 100) throw new YardError('INVALID_ARGUMENT', `--steps ${steps.join(',')}: the last step must be 100 (the version then takes all the traffic)`);
+  if (last !== 100)
+    throw new YardError(
+      'INVALID_ARGUMENT',
+      `--steps ${steps.join(',')}: the last step must be 100 (the version then takes all the traffic)`,
+    );
   return [...steps];
 }
 
 function unknownVersion(route: Route, version: string): YardError {
   const known = [...new Set(route.backends.map((b) => b.version).filter(Boolean))];
-  return new YardError('NOT_FOUND', `route ${route.name} has no backend with version "${version}"${known.length ? `; its versions: ${known.join(', ')}` : ''}`, { route: route.name, version });
+  return new YardError(
+    'NOT_FOUND',
+    `route ${route.name} has no backend with version "${version}"${known.length ? `; its versions: ${known.join(', ')}` : ''}`,
+    { route: route.name, version },
+  );
 }

@@ -38,7 +38,11 @@ export function plainText(max: number, min = 0) {
     .max(max, `must be at most ${max} characters`)
     .superRefine((text, ctx) => {
       const at = findControl(text);
-      if (at) ctx.addIssue({ code: 'custom', message: `holds a control character (${at}), which a terminal would act on: use printable characters only` });
+      if (at)
+        ctx.addIssue({
+          code: 'custom',
+          message: `holds a control character (${at}), which a terminal would act on: use printable characters only`,
+        });
     });
 }
 
@@ -63,7 +67,12 @@ export function validate<T>(schema: z.ZodType, value: T, what: string): T {
  */
 export function describeIssue(error: z.ZodError): { field: string; message: string } {
   const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]!;
-  const field = printable(issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''));
+  const field = printable(
+    issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, ''),
+  );
   const message =
     issue.code === 'unrecognized_keys'
       ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${printable(k)}"`).join(', ')}`

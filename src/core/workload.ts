@@ -1,11 +1,12 @@
 import { names } from './names.js';
-import {
-  MigrationPhase,
-  MigrationStrategy,
-  RestartPolicy,
-  WorkloadState,
+import { MigrationPhase, MigrationStrategy, RestartPolicy, WorkloadState } from '../gen/switchyard/v1/workload.js';
+export type {
+  Migration,
+  MigrationTimings,
+  PreflightCheck,
+  Workload,
+  WorkloadSpec,
 } from '../gen/switchyard/v1/workload.js';
-export type { Migration, MigrationTimings, PreflightCheck, Workload, WorkloadSpec } from '../gen/switchyard/v1/workload.js';
 export { MigrationPhase, MigrationStrategy, RestartPolicy, WorkloadState };
 
 export const strategies = names<MigrationStrategy>(

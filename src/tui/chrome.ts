@@ -86,31 +86,38 @@ export class Chrome implements Part {
     const workloads = this.source.workloads();
     const view = this.state.view();
     const { limits, keymap } = this.setup;
-    this.header.update({
-      title: this.setup.title,
-      breadcrumb: view.breadcrumb(),
-      controllerAddress: this.source.controllerAddress,
-      mode: this.source.mode,
-      restriction: limits.wall ? 'wall' : limits.readonly ? 'read-only' : undefined,
-      // The controller's word on who is up (heartbeats on time); without it, nobody is known to be.
-      online: this.state.disconnectedSince() === undefined ? list.filter((fs) => !isSilent(fs.server)).length : undefined,
-      total: list.length,
-      gpus: list.reduce((n, fs) => n + gpuCount(fs), 0),
-      workloadsRunning: workloads.filter((w) => w.state === WorkloadState.WORKLOAD_STATE_RUNNING).length,
-      workloadsTotal: workloads.length,
-      migrating: this.source.migrations().filter((m) => !migrationDone(m.phase)).length,
-      now: this.state.now(),
-    }, width);
+    this.header.update(
+      {
+        title: this.setup.title,
+        breadcrumb: view.breadcrumb(),
+        controllerAddress: this.source.controllerAddress,
+        mode: this.source.mode,
+        restriction: limits.wall ? 'wall' : limits.readonly ? 'read-only' : undefined,
+        // The controller's word on who is up (heartbeats on time); without it, nobody is known to be.
+        online:
+          this.state.disconnectedSince() === undefined ? list.filter((fs) => !isSilent(fs.server)).length : undefined,
+        total: list.length,
+        gpus: list.reduce((n, fs) => n + gpuCount(fs), 0),
+        workloadsRunning: workloads.filter((w) => w.state === WorkloadState.WORKLOAD_STATE_RUNNING).length,
+        workloadsTotal: workloads.length,
+        migrating: this.source.migrations().filter((m) => !migrationDone(m.phase)).length,
+        now: this.state.now(),
+      },
+      width,
+    );
     const context = this.state.context();
     const filter = this.state.filter();
-    this.footer.update({
-      hints: keymap.filter((b) => b.hint !== undefined && b.when.includes(context) && !refusal(b, limits)),
-      filter,
-      filterProblem: filterProblem(filter),
-      prompt: this.state.prompt(),
-      notice: this.state.notice(),
-      status: view.status(),
-      tag: this.state.tag(),
-    }, width);
+    this.footer.update(
+      {
+        hints: keymap.filter((b) => b.hint !== undefined && b.when.includes(context) && !refusal(b, limits)),
+        filter,
+        filterProblem: filterProblem(filter),
+        prompt: this.state.prompt(),
+        notice: this.state.notice(),
+        status: view.status(),
+        tag: this.state.tag(),
+      },
+      width,
+    );
   }
 }

@@ -78,7 +78,12 @@ export class CommandLine {
     if (!command?.arg) return;
     const head = this.text.slice(0, space + 1);
     const partial = this.text.slice(space + 1).trimStart();
-    this.choose(head, partial, this.argValues(command.arg).filter((n) => n.startsWith(partial)), () => '');
+    this.choose(
+      head,
+      partial,
+      this.argValues(command.arg).filter((n) => n.startsWith(partial)),
+      () => '',
+    );
   }
 
   parse(): Parsed {
@@ -88,7 +93,8 @@ export class CommandLine {
       const known = this.commands.map((c) => `:${c.name}`).join(' ');
       return { error: name === '' ? `type a command: ${known}` : `unknown command ":${name}": try ${known}` };
     }
-    if (rest.length > (command.arg ? 1 : 0)) return { error: `:${command.name} takes ${command.arg ? `one ${command.arg}` : 'no argument'}` };
+    if (rest.length > (command.arg ? 1 : 0))
+      return { error: `:${command.name} takes ${command.arg ? `one ${command.arg}` : 'no argument'}` };
     return { command, arg: rest[0] };
   }
 

@@ -28,20 +28,33 @@ export interface Command {
 
 /** The commands that are not views. Every view in the registry is a command as well. */
 const COMMANDS: readonly Command[] = [
-  { name: 'migrate', arg: 'WORKLOAD', description: 'open the migration wizard for WORKLOAD, or pick one', mutates: true, run: (a, arg) => a.openWizard(arg) },
-  { name: 'theme', arg: 'THEME', description: 'switch to THEME (a shipped theme or a path to a theme file); alone, name the one in force', run: (a, arg) => a.setTheme(arg) },
+  {
+    name: 'migrate',
+    arg: 'WORKLOAD',
+    description: 'open the migration wizard for WORKLOAD, or pick one',
+    mutates: true,
+    run: (a, arg) => a.openWizard(arg),
+  },
+  {
+    name: 'theme',
+    arg: 'THEME',
+    description: 'switch to THEME (a shipped theme or a path to a theme file); alone, name the one in force',
+    run: (a, arg) => a.setTheme(arg),
+  },
   { name: 'help', description: 'show the keys and commands', run: (a) => a.toggleHelp() },
   { name: 'q', aliases: ['quit'], description: 'quit', run: (a) => a.quit() },
 ];
 
 /** Every `:` command: one per view of the registry (`:fleet`, `:server NAME`), then COMMANDS. */
 export function commandTable(views: Readonly<Record<string, ViewEntry>>): Command[] {
-  const viewCommands = Object.entries(views).map(([name, view]): Command => ({
-    name,
-    ...(view.arg ? { arg: view.arg } : {}),
-    description: view.arg ? `show the ${view.title} view, of ${view.arg} when given` : `show the ${view.title} view`,
-    run: (a, arg) => a.showView(name as ViewName, arg),
-  }));
+  const viewCommands = Object.entries(views).map(
+    ([name, view]): Command => ({
+      name,
+      ...(view.arg ? { arg: view.arg } : {}),
+      description: view.arg ? `show the ${view.title} view, of ${view.arg} when given` : `show the ${view.title} view`,
+      run: (a, arg) => a.showView(name as ViewName, arg),
+    }),
+  );
   return [...viewCommands, ...COMMANDS];
 }
 

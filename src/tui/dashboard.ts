@@ -19,7 +19,6 @@ import { LogsPane } from './widgets/logs-pane.js';
 import { Question } from './widgets/question.js';
 import { Wizard } from './wizard/wizard.js';
 
-
 /** A wall display's pages: these views in turn (each page of each), one every `rotateMs`. */
 export interface WallOptions {
   rotateMs: number;
@@ -109,13 +108,25 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     views: VIEWS,
     commands: limits.wall ? [] : commands.filter((c) => !(c.mutates && limits.readonly)),
     ...(limits.wall
-      ? { note: 'Wall display: read-only, no prompts; the pages turn on their own. Space pauses or resumes them, n (or → or PgDn) turns to the next page now. q quits.' }
-      : limits.readonly ? { note: 'Read-only: keys and commands that change the fleet are off.' } : {}),
+      ? {
+          note: 'Wall display: read-only, no prompts; the pages turn on their own. Space pauses or resumes them, n (or → or PgDn) turns to the next page now. q quits.',
+        }
+      : limits.readonly
+        ? { note: 'Read-only: keys and commands that change the fleet are off.' }
+        : {}),
   };
   const help = new HelpOverlay(screen, look, (width) => helpLines(helpContent, look, width));
   // Inside the view area, so they lie over it (and go with it when the terminal is too small).
   const question = new Question(content, look, ctx.size);
-  const wizard = new Wizard({ parent: content, source, look, now: ctx.now, size: ctx.size, changed: () => scheduler.markDirty(overlays), ask: (text, onYes) => question.ask(text, onYes) });
+  const wizard = new Wizard({
+    parent: content,
+    source,
+    look,
+    now: ctx.now,
+    size: ctx.size,
+    changed: () => scheduler.markDirty(overlays),
+    ask: (text, onYes) => question.ask(text, onYes),
+  });
   const logs = new LogsPane(content, look, ctx.size, () => scheduler.markDirty(overlays));
   // One part for all, drawn in this order, so a question always lies over the wizard and the logs.
   const overlays: Part = {
@@ -158,24 +169,39 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
     // Clears the terminal and forgets what blessed thinks is on it, so every cell is drawn again.
     redraw: () => screen.realloc(),
   });
-  const rotation = wall ? new Rotation(wall.rotateMs, () => {
-    shell.rotate(wall.views);
-    markAll();
-  }, ctx.now) : undefined;
-  const chrome = new Chrome(screen, content, source, { title: opts.title ?? 'Switchyard', keymap, limits }, {
-    view: () => shell.view,
-    context: () => shell.context(),
-    filter: () => shell.filter(),
-    prompt: () => shell.prompt(),
-    notice: () => shell.notice,
-    tag: () => {
-      if (wall && rotation?.paused) return `wall ${glyphs.sep} PAUSED: Space resumes, n next ${glyphs.sep} next: ${shell.upcoming(wall.views)}`;
-      if (wall && rotation) return `wall ${glyphs.sep} next: ${shell.upcoming(wall.views)} in ${Math.ceil(rotation.remaining() / 1000)}s`;
-      return limits.readonly ? 'read-only' : undefined;
+  const rotation = wall
+    ? new Rotation(
+        wall.rotateMs,
+        () => {
+          shell.rotate(wall.views);
+          markAll();
+        },
+        ctx.now,
+      )
+    : undefined;
+  const chrome = new Chrome(
+    screen,
+    content,
+    source,
+    { title: opts.title ?? 'Switchyard', keymap, limits },
+    {
+      view: () => shell.view,
+      context: () => shell.context(),
+      filter: () => shell.filter(),
+      prompt: () => shell.prompt(),
+      notice: () => shell.notice,
+      tag: () => {
+        if (wall && rotation?.paused)
+          return `wall ${glyphs.sep} PAUSED: Space resumes, n next ${glyphs.sep} next: ${shell.upcoming(wall.views)}`;
+        if (wall && rotation)
+          return `wall ${glyphs.sep} next: ${shell.upcoming(wall.views)} in ${Math.ceil(rotation.remaining() / 1000)}s`;
+        return limits.readonly ? 'read-only' : undefined;
+      },
+      disconnectedSince: () => disconnectedSince,
+      now: ctx.now,
     },
-    disconnectedSince: () => disconnectedSince,
-    now: ctx.now,
-  }, look);
+    look,
+  );
 
   function markAll(): void {
     for (const part of [shell.view, chrome, overlays, help]) scheduler.markDirty(part);

@@ -32,8 +32,14 @@ export function filterProblem(text: string): string | undefined {
 export function textFilter(text: string): (item: Filterable) => boolean {
   const m = REGEX_FORM.exec(text.trim());
   const regex = m ? compile(m[1]!) : undefined;
-  if (regex) return (item) => item.names.some((n) => regex.test(n)) || Object.entries(item.labels).some(([k, v]) => regex.test(`${k}=${v}`));
-  const words = (m ? m[1]! : text).trim().toLowerCase().split(/\s+/).filter((w) => w !== '');
+  if (regex)
+    return (item) =>
+      item.names.some((n) => regex.test(n)) || Object.entries(item.labels).some(([k, v]) => regex.test(`${k}=${v}`));
+  const words = (m ? m[1]! : text)
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (words.length === 0) return () => true;
   return (item) => words.every((word) => matches(item, word));
 }

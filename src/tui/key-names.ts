@@ -3,13 +3,33 @@
 
 /** Keys with a name of their own (blessed's spelling). */
 const NAMED = new Set([
-  'up', 'down', 'left', 'right', 'enter', 'escape', 'tab', 'backspace', 'space', 'home', 'end',
-  'pageup', 'pagedown', 'insert', 'delete',
+  'up',
+  'down',
+  'left',
+  'right',
+  'enter',
+  'escape',
+  'tab',
+  'backspace',
+  'space',
+  'home',
+  'end',
+  'pageup',
+  'pagedown',
+  'insert',
+  'delete',
   ...Array.from({ length: 12 }, (_, i) => `f${i + 1}`),
 ]);
 
 /** Other spellings operators write for named keys. */
-const ALIASES: Record<string, string> = { esc: 'escape', return: 'enter', pgdn: 'pagedown', pgup: 'pageup', del: 'delete', ins: 'insert' };
+const ALIASES: Record<string, string> = {
+  esc: 'escape',
+  return: 'enter',
+  pgdn: 'pagedown',
+  pgup: 'pageup',
+  del: 'delete',
+  ins: 'insert',
+};
 
 /** How help and the footer print a named key. */
 const LABELS: Record<string, string> = {
@@ -27,7 +47,8 @@ const LABELS: Record<string, string> = {
 };
 
 /** What the config file says when a key string is not a key. */
-export const KEY_HELP = 'use a character (q, G, ?), C-x or M-x for Ctrl or Alt with a key, or a key name (up, down, left, right, enter, escape, tab, backspace, space, home, end, pageup, pagedown, f1-f12)';
+export const KEY_HELP =
+  'use a character (q, G, ?), C-x or M-x for Ctrl or Alt with a key, or a key name (up, down, left, right, enter, escape, tab, backspace, space, home, end, pageup, pagedown, f1-f12)';
 
 /**
  * A key as the config file may write it ("q", "G", "C-r", "pagedown") in blessed's spelling

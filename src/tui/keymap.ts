@@ -9,7 +9,17 @@ export type WizardContext = 'wizard' | 'preflight' | 'confirm' | 'progress' | 'r
  * Where a key applies: a view (or a part of one that has focus: the server's workloads pane,
  * a migration's details), a wizard step, or an overlay that takes the keyboard while open.
  */
-export type KeyContext = ViewName | 'server-workloads' | 'details' | WizardContext | 'filter' | 'command' | 'help' | 'ask' | 'input' | 'logs';
+export type KeyContext =
+  | ViewName
+  | 'server-workloads'
+  | 'details'
+  | WizardContext
+  | 'filter'
+  | 'command'
+  | 'help'
+  | 'ask'
+  | 'input'
+  | 'logs';
 
 /**
  * What a key can do: the dashboard's own actions (views, prompts, overlays, the wizard), and
@@ -90,64 +100,369 @@ export type Keymap = readonly KeyBinding[];
 /** Where view keys apply: every view, and the parts of one that take keys of their own (a pane, details). */
 const VIEW_CONTEXTS: readonly KeyContext[] = [...new Set(VIEW_BINDINGS.flatMap((b) => b.when))];
 const WIZARD: readonly KeyContext[] = ['wizard', 'preflight', 'confirm', 'progress', 'result'];
-const ANYWHERE: readonly KeyContext[] = [...VIEW_CONTEXTS, ...WIZARD, 'filter', 'command', 'help', 'ask', 'input', 'logs'];
+const ANYWHERE: readonly KeyContext[] = [
+  ...VIEW_CONTEXTS,
+  ...WIZARD,
+  'filter',
+  'command',
+  'help',
+  'ask',
+  'input',
+  'logs',
+];
 
 /** The keys that mean the same wherever they work: switching views, prompts, overlays, the wizard. */
 const GLOBAL: readonly BindingSpec[] = [
   // Switching views, from any view.
   ...VIEW_NAMES.flatMap((name): BindingSpec[] => {
     const { title, keys } = VIEW_ENTRIES[name];
-    return keys ? [{ name: `show-${name}`, keys, description: `show the ${title} view`, when: VIEW_CONTEXTS, where: 'any view', action: (a) => a.showView(name) }] : [];
+    return keys
+      ? [
+          {
+            name: `show-${name}`,
+            keys,
+            description: `show the ${title} view`,
+            when: VIEW_CONTEXTS,
+            where: 'any view',
+            action: (a) => a.showView(name),
+          },
+        ]
+      : [];
   }),
-  { name: 'command', keys: [':'], description: 'command line (:fleet, :server NAME, :theme NAME, :migrate NAME, :q; Tab completes, Up recalls)', when: VIEW_CONTEXTS, where: 'any view', hint: 'command', action: (a) => a.startCommand() },
+  {
+    name: 'command',
+    keys: [':'],
+    description: 'command line (:fleet, :server NAME, :theme NAME, :migrate NAME, :q; Tab completes, Up recalls)',
+    when: VIEW_CONTEXTS,
+    where: 'any view',
+    hint: 'command',
+    action: (a) => a.startCommand(),
+  },
   // The migration wizard.
-  { name: 'down', keys: ['j', 'down'], description: 'next choice (skips hosts that cannot take it)', when: ['wizard'], hint: 'choose', action: (a) => a.wizardMove(1) },
+  {
+    name: 'down',
+    keys: ['j', 'down'],
+    description: 'next choice (skips hosts that cannot take it)',
+    when: ['wizard'],
+    hint: 'choose',
+    action: (a) => a.wizardMove(1),
+  },
   { name: 'up', keys: ['k', 'up'], description: 'previous choice', when: ['wizard'], action: (a) => a.wizardMove(-1) },
-  { name: 'next', keys: ['enter'], description: 'take the choice and go on', when: ['wizard'], hint: 'next', action: (a) => a.wizardNext() },
-  { name: 'next', keys: ['enter'], description: 'go on to confirm (only when every check passed)', when: ['preflight'], hint: 'next', action: (a) => a.wizardNext() },
-  { name: 'next', keys: ['y', 'enter'], description: 'start the migration', when: ['confirm'], hint: 'start', mutates: true, action: (a) => a.wizardNext() },
-  { name: 'back', keys: ['escape'], description: 'one step back (closes on the first step)', when: ['wizard', 'preflight'], hint: 'back', action: (a) => a.wizardBack() },
-  { name: 'back', keys: ['n', 'escape'], description: 'back to the checks', when: ['confirm'], hint: 'back', action: (a) => a.wizardBack() },
-  { name: 'cancel-migration', keys: ['c'], description: 'cancel the migration (asks first; it rolls back)', when: ['progress'], hint: 'cancel', mutates: true, action: (a) => a.wizardCancel() },
-  { name: 'back', keys: ['escape'], description: 'hide the wizard; the migration goes on (see Migrations)', when: ['progress'], hint: 'hide', action: (a) => a.wizardBack() },
-  { name: 'close', keys: ['enter', 'escape'], description: 'close the wizard', when: ['result'], hint: 'close', action: (a) => a.wizardBack() },
+  {
+    name: 'next',
+    keys: ['enter'],
+    description: 'take the choice and go on',
+    when: ['wizard'],
+    hint: 'next',
+    action: (a) => a.wizardNext(),
+  },
+  {
+    name: 'next',
+    keys: ['enter'],
+    description: 'go on to confirm (only when every check passed)',
+    when: ['preflight'],
+    hint: 'next',
+    action: (a) => a.wizardNext(),
+  },
+  {
+    name: 'next',
+    keys: ['y', 'enter'],
+    description: 'start the migration',
+    when: ['confirm'],
+    hint: 'start',
+    mutates: true,
+    action: (a) => a.wizardNext(),
+  },
+  {
+    name: 'back',
+    keys: ['escape'],
+    description: 'one step back (closes on the first step)',
+    when: ['wizard', 'preflight'],
+    hint: 'back',
+    action: (a) => a.wizardBack(),
+  },
+  {
+    name: 'back',
+    keys: ['n', 'escape'],
+    description: 'back to the checks',
+    when: ['confirm'],
+    hint: 'back',
+    action: (a) => a.wizardBack(),
+  },
+  {
+    name: 'cancel-migration',
+    keys: ['c'],
+    description: 'cancel the migration (asks first; it rolls back)',
+    when: ['progress'],
+    hint: 'cancel',
+    mutates: true,
+    action: (a) => a.wizardCancel(),
+  },
+  {
+    name: 'back',
+    keys: ['escape'],
+    description: 'hide the wizard; the migration goes on (see Migrations)',
+    when: ['progress'],
+    hint: 'hide',
+    action: (a) => a.wizardBack(),
+  },
+  {
+    name: 'close',
+    keys: ['enter', 'escape'],
+    description: 'close the wizard',
+    when: ['result'],
+    hint: 'close',
+    action: (a) => a.wizardBack(),
+  },
   // The logs pane (t on a workload).
-  { name: 'close', keys: ['escape', 'q'], description: 'close the logs pane', when: ['logs'], hint: 'close', action: (a) => a.closeLogs() },
-  { name: 'down', keys: ['j', 'down'], description: 'scroll the logs down', when: ['logs'], hint: 'scroll', action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'scroll the logs up (stops following)', when: ['logs'], action: (a) => a.move(0, -1) },
-  { name: 'page-down', keys: ['pagedown', 'space'], description: 'scroll the logs a page down', when: ['logs'], action: (a) => a.page(1) },
-  { name: 'page-up', keys: ['pageup'], description: 'scroll the logs a page up (stops following)', when: ['logs'], action: (a) => a.page(-1) },
-  { name: 'first', keys: ['g', 'home'], description: 'scroll to the oldest line kept (stops following)', when: ['logs'], action: (a) => a.edge('first') },
-  { name: 'last', keys: ['S-g', 'end'], description: 'follow the end of the logs again', when: ['logs'], hint: 'follow', action: (a) => a.followLogs() },
+  {
+    name: 'close',
+    keys: ['escape', 'q'],
+    description: 'close the logs pane',
+    when: ['logs'],
+    hint: 'close',
+    action: (a) => a.closeLogs(),
+  },
+  {
+    name: 'down',
+    keys: ['j', 'down'],
+    description: 'scroll the logs down',
+    when: ['logs'],
+    hint: 'scroll',
+    action: (a) => a.move(0, 1),
+  },
+  {
+    name: 'up',
+    keys: ['k', 'up'],
+    description: 'scroll the logs up (stops following)',
+    when: ['logs'],
+    action: (a) => a.move(0, -1),
+  },
+  {
+    name: 'page-down',
+    keys: ['pagedown', 'space'],
+    description: 'scroll the logs a page down',
+    when: ['logs'],
+    action: (a) => a.page(1),
+  },
+  {
+    name: 'page-up',
+    keys: ['pageup'],
+    description: 'scroll the logs a page up (stops following)',
+    when: ['logs'],
+    action: (a) => a.page(-1),
+  },
+  {
+    name: 'first',
+    keys: ['g', 'home'],
+    description: 'scroll to the oldest line kept (stops following)',
+    when: ['logs'],
+    action: (a) => a.edge('first'),
+  },
+  {
+    name: 'last',
+    keys: ['S-g', 'end'],
+    description: 'follow the end of the logs again',
+    when: ['logs'],
+    hint: 'follow',
+    action: (a) => a.followLogs(),
+  },
   // A number typed for an action (the Routes view's weight).
-  { name: 'accept', keys: ['enter'], description: 'take the number typed', when: ['input'], hint: 'ok', action: (a) => a.acceptInput() },
-  { name: 'cancel', keys: ['escape'], description: 'cancel: change nothing', when: ['input'], hint: 'cancel', action: (a) => a.cancelInput() },
-  { name: 'erase', keys: ['backspace'], description: 'erase the last character typed', when: ['input'], action: (a) => a.eraseInput() },
+  {
+    name: 'accept',
+    keys: ['enter'],
+    description: 'take the number typed',
+    when: ['input'],
+    hint: 'ok',
+    action: (a) => a.acceptInput(),
+  },
+  {
+    name: 'cancel',
+    keys: ['escape'],
+    description: 'cancel: change nothing',
+    when: ['input'],
+    hint: 'cancel',
+    action: (a) => a.cancelInput(),
+  },
+  {
+    name: 'erase',
+    keys: ['backspace'],
+    description: 'erase the last character typed',
+    when: ['input'],
+    action: (a) => a.eraseInput(),
+  },
   // A yes/no question.
-  { name: 'yes', keys: ['y'], description: 'answer yes: do it', when: ['ask'], hint: 'yes', action: (a) => a.answer(true) },
-  { name: 'no', keys: ['n', 'escape'], description: 'answer no: leave things as they are', when: ['ask'], hint: 'no', action: (a) => a.answer(false) },
+  {
+    name: 'yes',
+    keys: ['y'],
+    description: 'answer yes: do it',
+    when: ['ask'],
+    hint: 'yes',
+    action: (a) => a.answer(true),
+  },
+  {
+    name: 'no',
+    keys: ['n', 'escape'],
+    description: 'answer no: leave things as they are',
+    when: ['ask'],
+    hint: 'no',
+    action: (a) => a.answer(false),
+  },
   // The / prompt.
-  { name: 'accept', keys: ['enter'], description: 'keep the filter and return to the list', when: ['filter'], hint: 'keep', action: (a) => a.applyFilter() },
-  { name: 'cancel', keys: ['escape'], description: 'cancel and clear the filter', when: ['filter'], hint: 'clear', action: (a) => a.cancelFilter() },
-  { name: 'erase', keys: ['backspace'], description: 'delete the last character', when: ['filter'], action: (a) => a.eraseFilter() },
+  {
+    name: 'accept',
+    keys: ['enter'],
+    description: 'keep the filter and return to the list',
+    when: ['filter'],
+    hint: 'keep',
+    action: (a) => a.applyFilter(),
+  },
+  {
+    name: 'cancel',
+    keys: ['escape'],
+    description: 'cancel and clear the filter',
+    when: ['filter'],
+    hint: 'clear',
+    action: (a) => a.cancelFilter(),
+  },
+  {
+    name: 'erase',
+    keys: ['backspace'],
+    description: 'delete the last character',
+    when: ['filter'],
+    action: (a) => a.eraseFilter(),
+  },
   // The : command line.
-  { name: 'complete', keys: ['tab'], description: 'complete a command or workload name', when: ['command'], hint: 'complete', action: (a) => a.completeCommand() },
-  { name: 'accept', keys: ['enter'], description: 'run the command', when: ['command'], hint: 'run', action: (a) => a.runCommand() },
-  { name: 'cancel', keys: ['escape'], description: 'cancel the command line', when: ['command'], hint: 'cancel', action: (a) => a.cancelCommand() },
-  { name: 'erase', keys: ['backspace'], description: 'delete the last character of the command', when: ['command'], action: (a) => a.eraseCommand() },
-  { name: 'history-back', keys: ['up'], description: 'the command before (history)', when: ['command'], hint: 'history', action: (a) => a.recallCommand(1) },
-  { name: 'history-forward', keys: ['down'], description: 'the next command in the history', when: ['command'], action: (a) => a.recallCommand(-1) },
+  {
+    name: 'complete',
+    keys: ['tab'],
+    description: 'complete a command or workload name',
+    when: ['command'],
+    hint: 'complete',
+    action: (a) => a.completeCommand(),
+  },
+  {
+    name: 'accept',
+    keys: ['enter'],
+    description: 'run the command',
+    when: ['command'],
+    hint: 'run',
+    action: (a) => a.runCommand(),
+  },
+  {
+    name: 'cancel',
+    keys: ['escape'],
+    description: 'cancel the command line',
+    when: ['command'],
+    hint: 'cancel',
+    action: (a) => a.cancelCommand(),
+  },
+  {
+    name: 'erase',
+    keys: ['backspace'],
+    description: 'delete the last character of the command',
+    when: ['command'],
+    action: (a) => a.eraseCommand(),
+  },
+  {
+    name: 'history-back',
+    keys: ['up'],
+    description: 'the command before (history)',
+    when: ['command'],
+    hint: 'history',
+    action: (a) => a.recallCommand(1),
+  },
+  {
+    name: 'history-forward',
+    keys: ['down'],
+    description: 'the next command in the history',
+    when: ['command'],
+    action: (a) => a.recallCommand(-1),
+  },
   // Help.
-  { name: 'close', keys: ['escape', 'q'], description: 'close help', when: ['help'], hint: 'close', wall: true, action: (a) => a.toggleHelp() },
-  { name: 'down', keys: ['j', 'down'], description: 'scroll help down', when: ['help'], hint: 'scroll', wall: true, action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'scroll help up', when: ['help'], wall: true, action: (a) => a.move(0, -1) },
-  { name: 'page-down', keys: ['pagedown', 'space'], description: 'scroll help a page down', when: ['help'], wall: true, action: (a) => a.page(1) },
-  { name: 'page-up', keys: ['pageup'], description: 'scroll help a page up', when: ['help'], wall: true, action: (a) => a.page(-1) },
+  {
+    name: 'close',
+    keys: ['escape', 'q'],
+    description: 'close help',
+    when: ['help'],
+    hint: 'close',
+    wall: true,
+    action: (a) => a.toggleHelp(),
+  },
+  {
+    name: 'down',
+    keys: ['j', 'down'],
+    description: 'scroll help down',
+    when: ['help'],
+    hint: 'scroll',
+    wall: true,
+    action: (a) => a.move(0, 1),
+  },
+  {
+    name: 'up',
+    keys: ['k', 'up'],
+    description: 'scroll help up',
+    when: ['help'],
+    wall: true,
+    action: (a) => a.move(0, -1),
+  },
+  {
+    name: 'page-down',
+    keys: ['pagedown', 'space'],
+    description: 'scroll help a page down',
+    when: ['help'],
+    wall: true,
+    action: (a) => a.page(1),
+  },
+  {
+    name: 'page-up',
+    keys: ['pageup'],
+    description: 'scroll help a page up',
+    when: ['help'],
+    wall: true,
+    action: (a) => a.page(-1),
+  },
   // Everywhere.
-  { name: 'help', keys: ['?'], description: 'show or hide this help', when: [...VIEW_CONTEXTS, ...WIZARD, 'help'], where: 'views, wizard, help', hint: 'help', wall: true, action: (a) => a.toggleHelp() },
-  { name: 'quit', keys: ['q'], description: 'quit', when: VIEW_CONTEXTS, where: 'any view', hint: 'quit', wall: true, action: (a) => a.quit() },
-  { name: 'quit-anywhere', keys: ['C-c'], description: 'quit from anywhere', when: ANYWHERE, where: 'anywhere', fixed: true, wall: true, action: (a) => a.quit() },
-  { name: 'redraw', keys: ['C-l'], description: 'repaint the whole screen', when: ANYWHERE, where: 'anywhere', fixed: true, wall: true, action: (a) => a.redraw() },
+  {
+    name: 'help',
+    keys: ['?'],
+    description: 'show or hide this help',
+    when: [...VIEW_CONTEXTS, ...WIZARD, 'help'],
+    where: 'views, wizard, help',
+    hint: 'help',
+    wall: true,
+    action: (a) => a.toggleHelp(),
+  },
+  {
+    name: 'quit',
+    keys: ['q'],
+    description: 'quit',
+    when: VIEW_CONTEXTS,
+    where: 'any view',
+    hint: 'quit',
+    wall: true,
+    action: (a) => a.quit(),
+  },
+  {
+    name: 'quit-anywhere',
+    keys: ['C-c'],
+    description: 'quit from anywhere',
+    when: ANYWHERE,
+    where: 'anywhere',
+    fixed: true,
+    wall: true,
+    action: (a) => a.quit(),
+  },
+  {
+    name: 'redraw',
+    keys: ['C-l'],
+    description: 'repaint the whole screen',
+    when: ANYWHERE,
+    where: 'anywhere',
+    fixed: true,
+    wall: true,
+    action: (a) => a.redraw(),
+  },
 ];
 
 /** Every key the dashboard answers to, by default. Help is generated from the keymap in force, never written by hand. */
@@ -195,11 +510,48 @@ export function keyClashes(keymap: Keymap): KeyClash[] {
 }
 
 /** Keys that mean one thing in every view (k9s): switching views, the prompts, help and quit. */
-export const GLOBAL_KEYS: readonly string[] = [...VIEW_NAMES.flatMap((name) => VIEW_ENTRIES[name].keys ?? []), '/', ':', '?', 'q'];
+export const GLOBAL_KEYS: readonly string[] = [
+  ...VIEW_NAMES.flatMap((name) => VIEW_ENTRIES[name].keys ?? []),
+  '/',
+  ':',
+  '?',
+  'q',
+];
 /** Keys that only ever move: the selection, the page, into and out of things. */
-export const MOVING_KEYS: readonly string[] = ['j', 'k', 'h', 'l', 'g', 'S-g', 'up', 'down', 'left', 'right', 'home', 'end', 'pageup', 'pagedown', 'enter', 'escape', 'tab'];
+export const MOVING_KEYS: readonly string[] = [
+  'j',
+  'k',
+  'h',
+  'l',
+  'g',
+  'S-g',
+  'up',
+  'down',
+  'left',
+  'right',
+  'home',
+  'end',
+  'pageup',
+  'pagedown',
+  'enter',
+  'escape',
+  'tab',
+];
 /** What a moving key may do. */
-const MOVES = new Set(['down', 'up', 'left', 'right', 'first', 'last', 'page-down', 'page-up', 'open', 'back', 'clear-filter', 'next-pane']);
+const MOVES = new Set([
+  'down',
+  'up',
+  'left',
+  'right',
+  'first',
+  'last',
+  'page-down',
+  'page-up',
+  'open',
+  'back',
+  'clear-filter',
+  'next-pane',
+]);
 
 /** "M" for "m", "m" for "S-m": the key one Shift away, for letters. */
 function shiftPartner(key: string): string | undefined {
@@ -227,15 +579,22 @@ export function keyRuleBreaches(keymap: Keymap): string[] {
     const actions = new Map<string, string>();
     for (const b of keymap.filter((x) => x.when.includes(context))) {
       for (const key of b.keys) {
-        if (MOVING_KEYS.includes(key) && !MOVES.has(b.name)) breaches.push(`${context}: ${keyLabel(key)} is ${b.name}, but it moves in every other view`);
+        if (MOVING_KEYS.includes(key) && !MOVES.has(b.name))
+          breaches.push(`${context}: ${keyLabel(key)} is ${b.name}, but it moves in every other view`);
         else if (!navigation.has(key)) actions.set(key, b.name);
       }
     }
     for (const [key, name] of actions) {
       const partner = shiftPartner(key);
       if (!partner) continue;
-      if (navigation.has(partner)) breaches.push(`${context}: ${keyLabel(key)} (${name}) is one Shift from ${keyLabel(partner)}, a navigation key`);
-      else if (actions.has(partner) && !key.startsWith('S-')) breaches.push(`${context}: ${keyLabel(key)} (${name}) and ${keyLabel(partner)} (${actions.get(partner)}) are one Shift apart`);
+      if (navigation.has(partner))
+        breaches.push(
+          `${context}: ${keyLabel(key)} (${name}) is one Shift from ${keyLabel(partner)}, a navigation key`,
+        );
+      else if (actions.has(partner) && !key.startsWith('S-'))
+        breaches.push(
+          `${context}: ${keyLabel(key)} (${name}) and ${keyLabel(partner)} (${actions.get(partner)}) are one Shift apart`,
+        );
     }
   }
   return breaches;

@@ -19,7 +19,9 @@ export type RouteKeysDeps = Pick<ViewUi, 'source' | 'ask' | 'input' | 'notify' |
 
 /** "blue 80, green 20 (rev 4)": a route's weights as the footer reports them. */
 function weightsText(s: RouteStatus): string {
-  const weights = versionWeights(s).map((v) => `${v.version} ${v.weight}`).join(', ');
+  const weights = versionWeights(s)
+    .map((v) => `${v.version} ${v.weight}`)
+    .join(', ');
   return `${weights} (rev ${s.route?.revision ?? 0})`;
 }
 
@@ -52,7 +54,10 @@ export class RouteKeys {
           return;
         }
         this.deps.ask(`Set the weight of ${version} on ${service} to ${n} (now ${weight})?`, () => {
-          this.deps.report(() => this.deps.source.actions.setRouteWeights(service, { [version]: n }), (s) => `${service}: ${weightsText(s)}`);
+          this.deps.report(
+            () => this.deps.source.actions.setRouteWeights(service, { [version]: n }),
+            (s) => `${service}: ${weightsText(s)}`,
+          );
         });
       },
     });
@@ -67,10 +72,16 @@ export class RouteKeys {
     const steps = stepsFrom(ROUTE_DEFAULTS.promoteSteps, route ? versionShare(route, version) : 0);
     const intervalMs = ROUTE_DEFAULTS.promoteIntervalMs;
     const every = settingText(intervalMs);
-    this.deps.ask(`Promote ${version} on ${service} in steps ${steps.join(',')} every ${every}? Each step waits on ${version}'s health; a failing check puts back the table of now.`, () => {
-      this.deps.notify(`Promoting ${version} on ${service}: its line shows each step.`);
-      this.deps.report(() => this.deps.source.actions.promoteRoute(service, version, { steps, intervalMs }), (message) => `${service}: ${message}`);
-    });
+    this.deps.ask(
+      `Promote ${version} on ${service} in steps ${steps.join(',')} every ${every}? Each step waits on ${version}'s health; a failing check puts back the table of now.`,
+      () => {
+        this.deps.notify(`Promoting ${version} on ${service}: its line shows each step.`);
+        this.deps.report(
+          () => this.deps.source.actions.promoteRoute(service, version, { steps, intervalMs }),
+          (message) => `${service}: ${message}`,
+        );
+      },
+    );
   }
 
   rollback(sel: RouteSelection | undefined): void {
@@ -82,7 +93,10 @@ export class RouteKeys {
     const service = route?.name ?? '';
     const last = route?.updatedBy ? `rev ${route.revision}, by ${route.updatedBy}` : `rev ${route?.revision ?? 0}`;
     this.deps.ask(`Roll ${service} back to its table before the last change (${last})?`, () => {
-      this.deps.report(() => this.deps.source.actions.rollbackRoute(service), (s) => `${service} rolled back: ${weightsText(s)}`);
+      this.deps.report(
+        () => this.deps.source.actions.rollbackRoute(service),
+        (s) => `${service} rolled back: ${weightsText(s)}`,
+      );
     });
   }
 
@@ -97,10 +111,15 @@ export class RouteKeys {
       this.deps.notify(`Select a backend of ${service} (j) first: d drains it.`);
       return;
     }
-    const lasts = settingText(ep.drainTimeoutMs || sel.route.status.route?.drainTimeoutMs || ROUTE_DEFAULTS.drainTimeoutMs);
+    const lasts = settingText(
+      ep.drainTimeoutMs || sel.route.status.route?.drainTimeoutMs || ROUTE_DEFAULTS.drainTimeoutMs,
+    );
     const label = endpointLabel(sel.endpoint!, this.deps.source);
     this.deps.ask(`Drain ${label} on ${service}? It takes no new connections; open ones may last ${lasts}.`, () => {
-      this.deps.report(() => this.deps.source.actions.drainBackend(service, ep.backend), (s) => `Draining ${ep.backend} on ${service}: ${weightsText(s)}`);
+      this.deps.report(
+        () => this.deps.source.actions.drainBackend(service, ep.backend),
+        (s) => `Draining ${ep.backend} on ${service}: ${weightsText(s)}`,
+      );
     });
   }
 
@@ -117,7 +136,9 @@ export class RouteKeys {
       return undefined;
     }
     if (!ep.version) {
-      this.deps.notify(`${ep.backend} on ${service} has no version label, and weights go by version: give it one in the route file.`);
+      this.deps.notify(
+        `${ep.backend} on ${service} has no version label, and weights go by version: give it one in the route file.`,
+      );
       return undefined;
     }
     const weight = versionWeights(sel.route.status).find((v) => v.version === ep.version)?.weight ?? ep.weight;

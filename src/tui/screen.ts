@@ -96,7 +96,11 @@ interface LabelledElement {
  * that moved the box draws it.
  */
 function labelsWithoutOwnRender(): void {
-  const proto = (blessed as unknown as { widget: { Element: { prototype: { setLabel(this: LabelledElement, options: unknown): void } } } }).widget.Element.prototype;
+  const proto = (
+    blessed as unknown as {
+      widget: { Element: { prototype: { setLabel(this: LabelledElement, options: unknown): void } } };
+    }
+  ).widget.Element.prototype;
   const setLabel = proto.setLabel;
   proto.setLabel = function (this: LabelledElement, options: unknown) {
     const before = this._labelResize;
@@ -123,5 +127,12 @@ export function colourCount(screen: blessed.Widgets.Screen): number {
 export function screenText(screen: blessed.Widgets.Screen): string {
   const lines = (screen as unknown as { lines: [number, string][][] }).lines;
   // A wide character's second cell holds "\x03": it is part of the first.
-  return lines.map((row) => row.map((cell) => (cell[1] === '\x03' ? '' : cell[1])).join('').trimEnd()).join('\n');
+  return lines
+    .map((row) =>
+      row
+        .map((cell) => (cell[1] === '\x03' ? '' : cell[1]))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }

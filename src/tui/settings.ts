@@ -36,12 +36,23 @@ export function loadSettings(opts: SettingsOptions = {}): Settings {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new YardError('CONFIG_NOT_FOUND', `config file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path given to --config`, { file });
+    throw new YardError(
+      'CONFIG_NOT_FOUND',
+      `config file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path given to --config`,
+      { file },
+    );
   }
-  const loaded = parseConfig(text, file, { actions: actionNames(), key: normaliseKey, keyHelp: KEY_HELP, views: WALL_VIEWS, glyphs: GLYPH_SET_NAMES });
+  const loaded = parseConfig(text, file, {
+    actions: actionNames(),
+    key: normaliseKey,
+    keyHelp: KEY_HELP,
+    views: WALL_VIEWS,
+    glyphs: GLYPH_SET_NAMES,
+  });
   const { config } = loaded;
   // A theme path is relative to the file that names it, not to wherever yard was started.
-  const themeOf = (theme: string | undefined) => (theme !== undefined && isThemePath(theme) ? resolve(dirname(file), theme) : theme);
+  const themeOf = (theme: string | undefined) =>
+    theme !== undefined && isThemePath(theme) ? resolve(dirname(file), theme) : theme;
   return {
     file,
     ...(config.theme !== undefined ? { theme: themeOf(config.theme) } : {}),

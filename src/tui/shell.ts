@@ -187,7 +187,9 @@ export class Shell implements KeyActions, CommandActions {
   /** A view; for the server view, `arg` names the server (by name, hostname or id). */
   showView(name: ViewName, arg?: string): void {
     if (arg !== undefined) {
-      const found = this.parts.ctx.source.list().find(({ server }) => server.name === arg || server.hostname === arg || server.id === arg);
+      const found = this.parts.ctx.source
+        .list()
+        .find(({ server }) => server.name === arg || server.hostname === arg || server.id === arg);
       if (!found) {
         this.notice = `No server named "${arg}": :server then Tab lists them.`;
         return;
@@ -198,7 +200,10 @@ export class Shell implements KeyActions, CommandActions {
   }
 
   setTheme(name: string | undefined): void {
-    this.notice = name === undefined ? `theme in force: ${this.parts.ctx.theme.name} (:theme then Tab lists the others)` : this.parts.setTheme(name);
+    this.notice =
+      name === undefined
+        ? `theme in force: ${this.parts.ctx.theme.name} (:theme then Tab lists the others)`
+        : this.parts.setTheme(name);
   }
 
   /**
@@ -224,7 +229,8 @@ export class Shell implements KeyActions, CommandActions {
 
   openWizard(workload: string | undefined): void {
     const found = this.parts.ctx.source.workloads().find((w) => w.spec?.name === workload);
-    if (workload !== undefined && !found) this.notice = `No workload named "${workload}": :migrate then Tab lists them.`;
+    if (workload !== undefined && !found)
+      this.notice = `No workload named "${workload}": :migrate then Tab lists them.`;
     else this.parts.wizard.open(found);
   }
 
@@ -287,7 +293,8 @@ export class Shell implements KeyActions, CommandActions {
     this.commandLine.remember();
     this.mode = 'normal';
     if ('error' in parsed) this.notice = parsed.error;
-    else if (parsed.command.mutates && this.parts.limits.readonly) this.notice = `read-only: :${parsed.command.name} is off on this dashboard`;
+    else if (parsed.command.mutates && this.parts.limits.readonly)
+      this.notice = `read-only: :${parsed.command.name} is off on this dashboard`;
     else parsed.command.run(this, parsed.arg);
   }
 
@@ -329,13 +336,16 @@ export class Shell implements KeyActions, CommandActions {
 
   /** Reports how an action ended in the footer, errors included: nothing is thrown at the operator. */
   private report<T>(action: () => Promise<T>, ok: (value: T) => string): void {
-    Promise.resolve().then(action).then(
-      (value) => {
-        this.notice = ok(value);
-      },
-      (err: unknown) => {
-        this.notice = `Failed: ${errorMessage(err)}`;
-      },
-    ).finally(() => this.parts.changed());
+    Promise.resolve()
+      .then(action)
+      .then(
+        (value) => {
+          this.notice = ok(value);
+        },
+        (err: unknown) => {
+          this.notice = `Failed: ${errorMessage(err)}`;
+        },
+      )
+      .finally(() => this.parts.changed());
   }
 }

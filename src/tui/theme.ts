@@ -10,10 +10,10 @@ const BASE_COLOURS = ['black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cya
  * A colour name ("green", "light-blue") or "none" for the terminal's own. No "#rrggbb":
  * blessed maps hex to the nearest palette entry badly (#8a8a8a comes out yellow).
  */
-const colour = z.string().refine(
-  (c) => c === 'none' || BASE_COLOURS.includes(c.replace(/^(light|bright)-/, '')),
-  { error: (issue) => `"${String(issue.input)}" is not a colour: use a name like "green", "grey" or "light-blue", or "none"` },
-);
+const colour = z.string().refine((c) => c === 'none' || BASE_COLOURS.includes(c.replace(/^(light|bright)-/, '')), {
+  error: (issue) =>
+    `"${String(issue.input)}" is not a colour: use a name like "green", "grey" or "light-blue", or "none"`,
+});
 
 const bar = z.strictObject({ fg: colour, bg: colour, inverse: z.boolean() });
 
@@ -71,7 +71,10 @@ export function parseTheme(data: unknown, file: string): Theme {
 
 /** The themes shipped in themes/, by name. */
 export function themeNames(): string[] {
-  return readdirSync(themesDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  return readdirSync(themesDir())
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
 }
 
 /** True when `nameOrPath` names a file rather than a shipped theme. */
@@ -86,8 +89,14 @@ export function loadTheme(nameOrPath = 'default'): Theme {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    const names = themeNames().map((n) => `"${n}"`).join(', ');
-    throw new YardError('THEME_NOT_FOUND', `theme "${nameOrPath}" not found (looked for ${file}): use one of ${names} or a path to a theme file`, { file });
+    const names = themeNames()
+      .map((n) => `"${n}"`)
+      .join(', ');
+    throw new YardError(
+      'THEME_NOT_FOUND',
+      `theme "${nameOrPath}" not found (looked for ${file}): use one of ${names} or a path to a theme file`,
+      { file },
+    );
   }
   let data: unknown;
   try {
@@ -116,7 +125,9 @@ function basicColour(colour: string): string {
 export function fitToTerminal(theme: Theme, colours: number): Theme {
   if (colours < 8) return withoutColour(theme);
   if (colours >= 16) return theme;
-  return JSON.parse(JSON.stringify(theme), (key, value: unknown) => (typeof value === 'string' && key !== 'name' ? basicColour(value) : value)) as Theme;
+  return JSON.parse(JSON.stringify(theme), (key, value: unknown) =>
+    typeof value === 'string' && key !== 'name' ? basicColour(value) : value,
+  ) as Theme;
 }
 
 /** The same theme with every colour removed, for NO_COLOR: contrast comes from inverse only. */

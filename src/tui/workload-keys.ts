@@ -30,20 +30,32 @@ class WorkloadKeys {
     const w = this.find(name);
     if (!w) return;
     const n = w.spec!.name;
-    const stop = () => this.deps.report(() => this.deps.source.actions.stopWorkload(n), (done) => `${n}: ${stateWithExit(done)}.`);
+    const stop = () =>
+      this.deps.report(
+        () => this.deps.source.actions.stopWorkload(n),
+        (done) => `${n}: ${stateWithExit(done)}.`,
+      );
     if (!isLive(w)) {
       this.deps.notify(`${n} is already ${stateWithExit(w)}: C-r starts it again, C-d removes it.`);
       return;
     }
-    this.deps.ask(`Stop ${n} on ${this.serverOf(w)}? It gets SIGTERM (then SIGKILL) and is not restarted; C-r starts it again.`, stop);
+    this.deps.ask(
+      `Stop ${n} on ${this.serverOf(w)}? It gets SIGTERM (then SIGKILL) and is not restarted; C-r starts it again.`,
+      stop,
+    );
   }
 
   restart(name: string | undefined): void {
     const w = this.find(name);
     if (!w) return;
     const n = w.spec!.name;
-    const restart = () => this.deps.report(() => this.deps.source.actions.restartWorkload(n), (done) => `${n} restarted on ${this.serverOf(done)} (pid ${done.pid}).`);
-    if (isLive(w)) this.deps.ask(`Restart ${n} on ${this.serverOf(w)}? It is stopped first (SIGTERM, then SIGKILL).`, restart);
+    const restart = () =>
+      this.deps.report(
+        () => this.deps.source.actions.restartWorkload(n),
+        (done) => `${n} restarted on ${this.serverOf(done)} (pid ${done.pid}).`,
+      );
+    if (isLive(w))
+      this.deps.ask(`Restart ${n} on ${this.serverOf(w)}? It is stopped first (SIGTERM, then SIGKILL).`, restart);
     else restart();
   }
 
@@ -52,9 +64,15 @@ class WorkloadKeys {
     if (!w) return;
     const n = w.spec!.name;
     const running = isLive(w) ? ' It is stopped first.' : '';
-    this.deps.ask(`Remove ${n} from ${this.serverOf(w)}? Its spec and state directory are deleted there.${running}`, () => {
-      this.deps.report(() => this.deps.source.actions.removeWorkload(n), () => `${n} removed.`);
-    });
+    this.deps.ask(
+      `Remove ${n} from ${this.serverOf(w)}? Its spec and state directory are deleted there.${running}`,
+      () => {
+        this.deps.report(
+          () => this.deps.source.actions.removeWorkload(n),
+          () => `${n} removed.`,
+        );
+      },
+    );
   }
 
   private find(name: string | undefined): Workload | undefined {
@@ -75,16 +93,70 @@ export type PickWorkload = (view: View) => string | undefined;
  * The keys of a view that lists workloads (`where`): v migrates the selected one (`migrateToo`:
  * also where the view only shows them), t tails it, s stops it, C-r restarts it, C-d removes it.
  */
-export function workloadBindings(where: readonly KeyContext[], migrateToo: readonly KeyContext[], pick: PickWorkload): BindingSpec[] {
-  const on = (act: (keys: WorkloadKeys, name: string | undefined) => void) => (a: KeyActions) => act(new WorkloadKeys(a.ui), pick(a.view));
+export function workloadBindings(
+  where: readonly KeyContext[],
+  migrateToo: readonly KeyContext[],
+  pick: PickWorkload,
+): BindingSpec[] {
+  const on = (act: (keys: WorkloadKeys, name: string | undefined) => void) => (a: KeyActions) =>
+    act(new WorkloadKeys(a.ui), pick(a.view));
   return [
-    { name: 'down', keys: ['j', 'down'], description: 'select the workload below', when: where, action: (a) => a.move(0, 1) },
-    { name: 'up', keys: ['k', 'up'], description: 'select the workload above', when: where, action: (a) => a.move(0, -1) },
-    { name: 'migrate', keys: ['v'], description: 'move (migrate) the selected workload (the first, on a server without a choice)', when: [...migrateToo, ...where], hint: 'migrate', mutates: true, action: (a) => migrate(a.ui, pick(a.view)) },
-    { name: 'logs', keys: ['t'], description: "tail the selected workload's output in a pane that follows it", when: where, hint: 'logs', action: on((k, n) => k.logs(n)) },
-    { name: 'stop-workload', keys: ['s'], description: 'stop the selected workload (asks first when it runs)', when: where, hint: 'stop', mutates: true, action: on((k, n) => k.stop(n)) },
-    { name: 'restart-workload', keys: ['C-r'], description: 'restart the selected workload (stops it first when it runs)', when: where, mutates: true, action: on((k, n) => k.restart(n)) },
-    { name: 'remove-workload', keys: ['C-d'], description: 'stop and remove the selected workload, its state directory too (asks first)', when: where, mutates: true, action: on((k, n) => k.remove(n)) },
+    {
+      name: 'down',
+      keys: ['j', 'down'],
+      description: 'select the workload below',
+      when: where,
+      action: (a) => a.move(0, 1),
+    },
+    {
+      name: 'up',
+      keys: ['k', 'up'],
+      description: 'select the workload above',
+      when: where,
+      action: (a) => a.move(0, -1),
+    },
+    {
+      name: 'migrate',
+      keys: ['v'],
+      description: 'move (migrate) the selected workload (the first, on a server without a choice)',
+      when: [...migrateToo, ...where],
+      hint: 'migrate',
+      mutates: true,
+      action: (a) => migrate(a.ui, pick(a.view)),
+    },
+    {
+      name: 'logs',
+      keys: ['t'],
+      description: "tail the selected workload's output in a pane that follows it",
+      when: where,
+      hint: 'logs',
+      action: on((k, n) => k.logs(n)),
+    },
+    {
+      name: 'stop-workload',
+      keys: ['s'],
+      description: 'stop the selected workload (asks first when it runs)',
+      when: where,
+      hint: 'stop',
+      mutates: true,
+      action: on((k, n) => k.stop(n)),
+    },
+    {
+      name: 'restart-workload',
+      keys: ['C-r'],
+      description: 'restart the selected workload (stops it first when it runs)',
+      when: where,
+      mutates: true,
+      action: on((k, n) => k.restart(n)),
+    },
+    {
+      name: 'remove-workload',
+      keys: ['C-d'],
+      description: 'stop and remove the selected workload, its state directory too (asks first)',
+      when: where,
+      mutates: true,
+      action: on((k, n) => k.remove(n)),
+    },
   ];
 }
 

@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { controlClient } from '../../src/cli/client.js';
-import { migrationDone, migrationPhases, workloadStates, type Migration, type Workload } from '../../src/core/workload.js';
+import {
+  migrationDone,
+  migrationPhases,
+  workloadStates,
+  type Migration,
+  type Workload,
+} from '../../src/core/workload.js';
 import { waitFor } from './procs.js';
 
 /** The Unix socket of the controller whose data dir is `ctlDir`: what the CLI on its host uses. */
@@ -33,19 +39,31 @@ export function control(address: string, token?: string) {
     },
     /** Live instances of a workload (running, paused, restarting, checkpointing). */
     async liveInstances(name: string): Promise<Workload[]> {
-      return (await api.workloads()).filter((w) => w.spec?.name === name && !['checkpointed', 'exited'].includes(workloadStates.name(w.state)));
+      return (await api.workloads()).filter(
+        (w) => w.spec?.name === name && !['checkpointed', 'exited'].includes(workloadStates.name(w.state)),
+      );
     },
     async waitForMigrationEnd(id: string, timeoutMs = 60_000): Promise<Migration> {
-      return waitFor(`migration ${id} to end`, async () => {
-        const m = (await api.migrations()).find((x) => x.id === id);
-        return m && migrationDone(m.phase) ? m : undefined;
-      }, timeoutMs, 200);
+      return waitFor(
+        `migration ${id} to end`,
+        async () => {
+          const m = (await api.migrations()).find((x) => x.id === id);
+          return m && migrationDone(m.phase) ? m : undefined;
+        },
+        timeoutMs,
+        200,
+      );
     },
     async waitForPhase(id: string, phase: string, timeoutMs = 60_000): Promise<Migration> {
-      return waitFor(`migration ${id} in ${phase}`, async () => {
-        const m = (await api.migrations()).find((x) => x.id === id);
-        return m && migrationPhases.name(m.phase) === phase ? m : undefined;
-      }, timeoutMs, 50);
+      return waitFor(
+        `migration ${id} in ${phase}`,
+        async () => {
+          const m = (await api.migrations()).find((x) => x.id === id);
+          return m && migrationPhases.name(m.phase) === phase ? m : undefined;
+        },
+        timeoutMs,
+        50,
+      );
     },
   };
   return api;

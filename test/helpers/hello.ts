@@ -1,17 +1,35 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { PROTOCOL_VERSION } from '../../src/core/version.js';
-import { AgentGatewayClient, type AgentHello, type ConnectResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import {
+  AgentGatewayClient,
+  type AgentHello,
+  type ConnectResponse,
+} from '../../src/gen/switchyard/v1/agent_gateway.js';
 
 /** A hello as a raw client sends it: empty fields unless `over` sets them. */
 export function agentHello(over: Partial<AgentHello> = {}): AgentHello {
   return {
-    protocolVersion: PROTOCOL_VERSION, serverId: 'probe', hostname: 'probe', name: '', addresses: [], mac: '', labels: {}, location: '',
-    agentVersion: 'test', joinToken: '', agentKey: '', advertiseAddress: '', ...over,
+    protocolVersion: PROTOCOL_VERSION,
+    serverId: 'probe',
+    hostname: 'probe',
+    name: '',
+    addresses: [],
+    mac: '',
+    labels: {},
+    location: '',
+    agentVersion: 'test',
+    joinToken: '',
+    agentKey: '',
+    advertiseAddress: '',
+    ...over,
   };
 }
 
 /** A raw agent session that says `h` (what a broken or hostile agent sends); resolves with the replies and the error it ended with. */
-export async function refusedHello(address: string, h: AgentHello): Promise<{ replies: ConnectResponse[]; err: ServiceError }> {
+export async function refusedHello(
+  address: string,
+  h: AgentHello,
+): Promise<{ replies: ConnectResponse[]; err: ServiceError }> {
   const client = new AgentGatewayClient(address, credentials.createInsecure());
   const call = client.connect();
   const replies: ConnectResponse[] = [];

@@ -31,7 +31,12 @@ export async function freePort(): Promise<number> {
 /** Thrown by a waitFor probe to end the wait at once: what it waits for can no longer happen (its process exited). */
 class WaitEnded extends Error {}
 
-export async function waitFor<T>(what: string | (() => string), probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string | (() => string),
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 15_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -42,7 +47,10 @@ export async function waitFor<T>(what: string | (() => string), probe: () => T |
       if (err instanceof WaitEnded) throw err;
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${last ? `: ${String(last)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -72,7 +80,10 @@ export class YardProcess {
       () => {
         const m = this.output.match(re);
         if (m) return m;
-        if (this.done) throw new WaitEnded(`yard exited with ${this.child.exitCode ?? this.child.signalCode} before printing ${re}:\n${this.output.slice(-2000)}`);
+        if (this.done)
+          throw new WaitEnded(
+            `yard exited with ${this.child.exitCode ?? this.child.signalCode} before printing ${re}:\n${this.output.slice(-2000)}`,
+          );
         return undefined;
       },
       timeoutMs,
@@ -96,9 +107,16 @@ export class YardProcess {
 }
 
 /** Runs `yard …` to completion. */
-export async function runYard(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runYard(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [YARD, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [YARD, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -115,8 +133,24 @@ export async function runYard(args: string[], env: NodeJS.ProcessEnv = {}, timeo
 }
 
 /** Starts a controller on a fixed port with short timings for tests. */
-export function startControllerProc(dataDir: string, port: number, extra: string[] = [], host = '127.0.0.1'): YardProcess {
-  return new YardProcess(['controller', '--data-dir', dataDir, '--listen', `${host}:${port}`, '--heartbeat', '200ms', '--grace', '2s', ...extra]);
+export function startControllerProc(
+  dataDir: string,
+  port: number,
+  extra: string[] = [],
+  host = '127.0.0.1',
+): YardProcess {
+  return new YardProcess([
+    'controller',
+    '--data-dir',
+    dataDir,
+    '--listen',
+    `${host}:${port}`,
+    '--heartbeat',
+    '200ms',
+    '--grace',
+    '2s',
+    ...extra,
+  ]);
 }
 
 /** `--token-file` for an agent joining the controller whose data dir is `ctlDir` (its join token is made at its start). */
@@ -131,6 +165,15 @@ export function joinArgsFor(joinToken: string): string[] {
   return ['--token-file', file];
 }
 
-export function startAgentProc(controller: string, dataDir: string, extra: string[] = [], wrap: string[] = []): YardProcess {
-  return new YardProcess(['agent', '--controller', controller, '--data-dir', dataDir, '--interval', '250ms', ...extra], {}, wrap);
+export function startAgentProc(
+  controller: string,
+  dataDir: string,
+  extra: string[] = [],
+  wrap: string[] = [],
+): YardProcess {
+  return new YardProcess(
+    ['agent', '--controller', controller, '--data-dir', dataDir, '--interval', '250ms', ...extra],
+    {},
+    wrap,
+  );
 }

@@ -27,7 +27,10 @@ const MAX_LATENCIES = 100_000;
  * answer and closes, over and over (bounded in time and count). A refused, reset, timed-out or
  * unanswered request is a failed connection.
  */
-export function startTraffic(address: string, opts: { clients?: number; pauseMs?: number; timeoutMs?: number; maxMs?: number; maxRequests?: number } = {}): Traffic {
+export function startTraffic(
+  address: string,
+  opts: { clients?: number; pauseMs?: number; timeoutMs?: number; maxMs?: number; maxRequests?: number } = {},
+): Traffic {
   const [host, portText] = [address.slice(0, address.lastIndexOf(':')), address.slice(address.lastIndexOf(':') + 1)];
   const { clients = 4, pauseMs = 5, timeoutMs = 40_000, maxMs = 180_000, maxRequests = 200_000 } = opts;
   const r: TrafficReport = { ok: 0, failed: 0, failures: [], byVersion: {}, maxMs: 0, p99Ms: 0 };
@@ -50,7 +53,8 @@ export function startTraffic(address: string, opts: { clients?: number; pauseMs?
         const ms = performance.now() - t0;
         if (error) {
           r.failed++;
-          if (r.failures.length < MAX_FAILURES_KEPT) r.failures.push(`request ${n}: ${error} after ${ms.toFixed(0)} ms`);
+          if (r.failures.length < MAX_FAILURES_KEPT)
+            r.failures.push(`request ${n}: ${error} after ${ms.toFixed(0)} ms`);
         } else {
           r.ok++;
           const version = answer.split(' ')[0]!;
@@ -65,7 +69,8 @@ export function startTraffic(address: string, opts: { clients?: number; pauseMs?
       socket.on('connect', () => socket.write(`ping ${n}\n`));
       socket.on('data', (d: string) => {
         answer += d;
-        if (answer.includes('\n')) settle(answer.endsWith(` ping ${n}\n`) ? undefined : `wrong answer "${answer.trim()}"`);
+        if (answer.includes('\n'))
+          settle(answer.endsWith(` ping ${n}\n`) ? undefined : `wrong answer "${answer.trim()}"`);
       });
       socket.on('error', (err) => settle(err.message));
       socket.on('close', () => settle('closed without an answer'));
@@ -80,7 +85,12 @@ export function startTraffic(address: string, opts: { clients?: number; pauseMs?
   const running = Promise.all(Array.from({ length: clients }, worker));
   const report = (): TrafficReport => {
     const sorted = [...latencies].sort((a, b) => a - b);
-    return { ...r, byVersion: { ...r.byVersion }, failures: [...r.failures], p99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
+    return {
+      ...r,
+      byVersion: { ...r.byVersion },
+      failures: [...r.failures],
+      p99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0,
+    };
   };
   return {
     report,

@@ -11,18 +11,39 @@ import { errorDetailOf } from '../../src/core/rpc/errors.js';
 import { AgentGatewayClient, type DownloadCheckpointResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { agentHello, sayHello } from '../helpers/hello.js';
 import { control, socketOf } from '../helpers/control.js';
-import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, YARD, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  YARD,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 /** As root, with a checkout that `nobody` can read (a clone under a private home cannot be run as another user). */
 function canRunAsNobody(): boolean {
   if (process.getuid?.() !== 0) return false;
-  return spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(YARD)}, 4)`], { uid: 65534, gid: 65534 }).status === 0;
+  return (
+    spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(YARD)}, 4)`], {
+      uid: 65534,
+      gid: 65534,
+    }).status === 0
+  );
 }
 
 /** Runs `node yard …` as uid/gid `nobody` (65534). */
 function runAsNobody(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [YARD, ...args], { uid: 65534, gid: 65534, env: { PATH: process.env.PATH, HOME: '/nonexistent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [YARD, ...args], {
+      uid: 65534,
+      gid: 65534,
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -48,19 +69,32 @@ describe('access to a running controller', () => {
     await ctl.waitForOutput(/controller listening/);
     joinToken = readFileSync(join(ctlDir, 'token'), 'utf8').trim();
     operatorToken = readFileSync(join(ctlDir, 'operator-token'), 'utf8').trim();
-    const agent = startAgentProc(address, agentDir, ['--name', 'h1', '--nvidia-smi', '/nonexistent', ...joinArgs(ctlDir)]);
+    const agent = startAgentProc(address, agentDir, [
+      '--name',
+      'h1',
+      '--nvidia-smi',
+      '/nonexistent',
+      ...joinArgs(ctlDir),
+    ]);
     procs.push(agent);
-    await waitFor('h1 online', async () => {
-      const r = await runYard(['servers', '--json', '--data-dir', ctlDir]);
-      const h1 = (JSON.parse(r.stdout) as { id: string; name: string; state: string }[]).find((s) => s.name === 'h1' && s.state === 'online');
-      if (h1) agentId = h1.id;
-      return h1?.id;
-    }, 20_000);
+    await waitFor(
+      'h1 online',
+      async () => {
+        const r = await runYard(['servers', '--json', '--data-dir', ctlDir]);
+        const h1 = (JSON.parse(r.stdout) as { id: string; name: string; state: string }[]).find(
+          (s) => s.name === 'h1' && s.state === 'online',
+        );
+        if (h1) agentId = h1.id;
+        return h1?.id;
+      },
+      20_000,
+    );
   });
   afterAll(async () => Promise.all([ctl, ...procs].map((p) => p.stop())));
 
   it('keeps its tokens, its socket and its data dir for its owner only', () => {
-    for (const f of ['token', 'operator-token', 'control.sock']) expect(statSync(join(ctlDir, f)).mode & 0o077, f).toBe(0);
+    for (const f of ['token', 'operator-token', 'control.sock'])
+      expect(statSync(join(ctlDir, f)).mode & 0o077, f).toBe(0);
     expect(statSync(join(agentDir, 'agent.key')).mode & 0o077).toBe(0);
     expect(joinToken).not.toBe(operatorToken);
   });
@@ -77,12 +111,24 @@ describe('access to a running controller', () => {
     expect(none.stderr).toMatch(/needs the operator token over TCP/);
     const joinFile = join(tempDir(), 'join');
     writeFileSync(joinFile, joinToken, { mode: 0o600 });
-    const withJoin = await runYard(['servers', '--controller', address, '--token-file', joinFile, '--data-dir', tempDir()]);
+    const withJoin = await runYard([
+      'servers',
+      '--controller',
+      address,
+      '--token-file',
+      joinFile,
+      '--data-dir',
+      tempDir(),
+    ]);
     expect(withJoin.code).toBe(1);
     expect(withJoin.stderr).toMatch(/that is the join token: it admits agents only/);
-    const wrong = await runYard(['servers', '--controller', address, '--data-dir', tempDir()], { YARD_TOKEN: 'yard_op_nope' });
+    const wrong = await runYard(['servers', '--controller', address, '--data-dir', tempDir()], {
+      YARD_TOKEN: 'yard_op_nope',
+    });
     expect(wrong.stderr).toMatch(/wrong operator token/);
-    const ok = await runYard(['servers', '--json', '--controller', address, '--data-dir', tempDir()], { YARD_TOKEN: operatorToken });
+    const ok = await runYard(['servers', '--json', '--controller', address, '--data-dir', tempDir()], {
+      YARD_TOKEN: operatorToken,
+    });
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual([expect.objectContaining({ name: 'h1' })]);
   });
@@ -90,7 +136,24 @@ describe('access to a running controller', () => {
   it('refuses a join-token holder every Control call, RunWorkload included', async () => {
     const api = control(address, joinToken);
     try {
-      const err = await api.call(api.client.runWorkload, { server: 'h1', spec: { name: 'pwn', command: 'id', args: [], env: {}, cwd: '', labels: {}, restart: 0, strategy: 0, checkpointSignal: '', checkpointTimeoutMs: 0, ports: [] } }).catch((e: unknown) => e);
+      const err = await api
+        .call(api.client.runWorkload, {
+          server: 'h1',
+          spec: {
+            name: 'pwn',
+            command: 'id',
+            args: [],
+            env: {},
+            cwd: '',
+            labels: {},
+            restart: 0,
+            strategy: 0,
+            checkpointSignal: '',
+            checkpointTimeoutMs: 0,
+            ports: [],
+          },
+        })
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'PERMISSION_DENIED' });
     } finally {
       api.close();
@@ -99,7 +162,10 @@ describe('access to a running controller', () => {
   });
 
   it('takes tokens from files or the environment, never from argv (exit 2)', async () => {
-    for (const args of [['agent', '--token', joinToken, '--data-dir', tempDir()], ['servers', '--controller', address, '--token', operatorToken]]) {
+    for (const args of [
+      ['agent', '--token', joinToken, '--data-dir', tempDir()],
+      ['servers', '--controller', address, '--token', operatorToken],
+    ]) {
       const r = await runYard(args);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/--token is refused: a token on the command line shows in the process list/);
@@ -108,20 +174,34 @@ describe('access to a running controller', () => {
 
   it('admits a new agent with the join token only, and a known server id only with its own key', async () => {
     const key = (n: string) => `yard_agent_test_${n.repeat(40)}`;
-    const noToken = await sayHello(address, agentHello({  serverId: 'newcomer', agentKey: key('a') }));
+    const noToken = await sayHello(address, agentHello({ serverId: 'newcomer', agentKey: key('a') }));
     expect(noToken.err?.code).toBe(status.UNAUTHENTICATED);
     expect(noToken.err?.details).toMatch(/joining without the join token/);
-    const wrongToken = await sayHello(address, agentHello({  serverId: 'newcomer', agentKey: key('a'), joinToken: 'yard_nope' }));
+    const wrongToken = await sayHello(
+      address,
+      agentHello({ serverId: 'newcomer', agentKey: key('a'), joinToken: 'yard_nope' }),
+    );
     expect(wrongToken.err?.details).toMatch(/wrong join token/);
     // The join token cannot claim a server that joined already: h1 stays h1's.
-    const claim = await sayHello(address, agentHello({  serverId: agentId, name: 'impostor', agentKey: key('b'), joinToken }));
+    const claim = await sayHello(
+      address,
+      agentHello({ serverId: agentId, name: 'impostor', agentKey: key('b'), joinToken }),
+    );
     expect(claim.err?.code).toBe(status.PERMISSION_DENIED);
     expect(errorDetailOf(claim.err!)?.message).toMatch(/claims server id .* which joined with another key/);
-    const servers = JSON.parse((await runYard(['servers', '--json', '--data-dir', ctlDir])).stdout) as { id: string; name: string; state: string }[];
+    const servers = JSON.parse((await runYard(['servers', '--json', '--data-dir', ctlDir])).stdout) as {
+      id: string;
+      name: string;
+      state: string;
+    }[];
     expect(servers.find((s) => s.id === agentId)).toMatchObject({ name: 'h1', state: 'online' });
     // A newcomer with the token joins, and comes back later with its key alone.
-    expect(await sayHello(address, agentHello({  serverId: 'newcomer', agentKey: key('c'), joinToken }))).toEqual({ welcomed: true });
-    expect(await sayHello(address, agentHello({  serverId: 'newcomer', agentKey: key('c') }))).toEqual({ welcomed: true });
+    expect(await sayHello(address, agentHello({ serverId: 'newcomer', agentKey: key('c'), joinToken }))).toEqual({
+      welcomed: true,
+    });
+    expect(await sayHello(address, agentHello({ serverId: 'newcomer', agentKey: key('c') }))).toEqual({
+      welcomed: true,
+    });
   });
 
   it('gives checkpoints only to the agents of their migration, with their key', async () => {
@@ -144,20 +224,35 @@ describe('access to a running controller', () => {
     expect(notItsOwn?.details).toMatch(/not this server's to download/);
   });
 
-  it.skipIf(!canRunAsNobody())('refuses a second local user: no socket, no TCP Control, no tokens to read', async () => {
-    const viaSocket = await runAsNobody(['servers', '--data-dir', ctlDir]);
-    expect(viaSocket.code).toBe(1);
-    expect(viaSocket.out).toMatch(/its data dir belongs to another user/);
-    const viaTcp = await runAsNobody(['run', '--on', 'h1', '--name', 'as-nobody', '--controller', address, '--data-dir', '/tmp', '--', 'id']);
-    expect(viaTcp.code).toBe(1);
-    expect(viaTcp.out).toMatch(/needs the operator token over TCP/);
-    const readToken = await new Promise<string>((resolve) => {
-      const child = spawn('cat', [join(ctlDir, 'token'), join(ctlDir, 'operator-token')], { uid: 65534, gid: 65534 });
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('exit', () => resolve(err));
-    });
-    expect(readToken).toMatch(/Permission denied/);
-    expect(await control(socketOf(ctlDir)).workloads()).toEqual([]);
-  });
+  it.skipIf(!canRunAsNobody())(
+    'refuses a second local user: no socket, no TCP Control, no tokens to read',
+    async () => {
+      const viaSocket = await runAsNobody(['servers', '--data-dir', ctlDir]);
+      expect(viaSocket.code).toBe(1);
+      expect(viaSocket.out).toMatch(/its data dir belongs to another user/);
+      const viaTcp = await runAsNobody([
+        'run',
+        '--on',
+        'h1',
+        '--name',
+        'as-nobody',
+        '--controller',
+        address,
+        '--data-dir',
+        '/tmp',
+        '--',
+        'id',
+      ]);
+      expect(viaTcp.code).toBe(1);
+      expect(viaTcp.out).toMatch(/needs the operator token over TCP/);
+      const readToken = await new Promise<string>((resolve) => {
+        const child = spawn('cat', [join(ctlDir, 'token'), join(ctlDir, 'operator-token')], { uid: 65534, gid: 65534 });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('exit', () => resolve(err));
+      });
+      expect(readToken).toMatch(/Permission denied/);
+      expect(await control(socketOf(ctlDir)).workloads()).toEqual([]);
+    },
+  );
 });

@@ -6,7 +6,17 @@ import type { FleetChange } from '../../src/core/fleet.js';
 import { stateName } from '../../src/core/types.js';
 import { MigrationStrategy, RestartPolicy } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
-import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 import { ptyYard, type PtyScreen } from '../helpers/pty.js';
 
 /** The terminal these dashboards were written for. */
@@ -17,7 +27,8 @@ const ESCAPE = '\x1b';
 const OPERATOR = userInfo().username;
 
 /** Counts until SIGUSR1, then saves the count in its state dir and exits 0 (the checkpoint contract). */
-const COUNTER = '[ "$SWITCHYARD_RESTORE" = 1 ] && echo "resumed $(cat "$SWITCHYARD_STATE_DIR/n")"; n=0; trap \'echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1; while :; do n=$((n+1)); sleep 0.1; done';
+const COUNTER =
+  '[ "$SWITCHYARD_RESTORE" = 1 ] && echo "resumed $(cat "$SWITCHYARD_STATE_DIR/n")"; n=0; trap \'echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1; while :; do n=$((n+1)); sleep 0.1; done';
 
 /**
  * Dashboards attached to a running controller: `yard` finds it through the data dir, runs in a
@@ -38,7 +49,10 @@ describe('dashboards attached to a running controller', () => {
     address = `127.0.0.1:${port}`;
     controller = startControllerProc(ctlDir, port, ['--verify', '800ms', '--cpu-limit', '100']);
     await controller.waitForOutput(/controller listening/);
-    for (const name of ['src-host', 'dst-host']) agents.push(startAgentProc(address, tempDir(), ['--name', name, '--nvidia-smi', '/nonexistent', ...joinArgs(ctlDir)]));
+    for (const name of ['src-host', 'dst-host'])
+      agents.push(
+        startAgentProc(address, tempDir(), ['--name', name, '--nvidia-smi', '/nonexistent', ...joinArgs(ctlDir)]),
+      );
     api = control(socketOf(ctlDir));
     await waitFor('both agents online', async () => {
       const { servers } = await api.call(api.client.listServers, {});
@@ -46,7 +60,19 @@ describe('dashboards attached to a running controller', () => {
     });
     await api.call(api.client.runWorkload, {
       server: 'src-host',
-      spec: { name: 'job', command: '/bin/sh', args: ['-c', COUNTER], env: {}, cwd: '', labels: {}, restart: RestartPolicy.RESTART_POLICY_NEVER, strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, checkpointSignal: 'SIGUSR1', checkpointTimeoutMs: 5000, ports: [] },
+      spec: {
+        name: 'job',
+        command: '/bin/sh',
+        args: ['-c', COUNTER],
+        env: {},
+        cwd: '',
+        labels: {},
+        restart: RestartPolicy.RESTART_POLICY_NEVER,
+        strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+        checkpointSignal: 'SIGUSR1',
+        checkpointTimeoutMs: 5000,
+        ports: [],
+      },
     });
   });
 
@@ -118,9 +144,23 @@ describe('dashboards attached to a running controller', () => {
 
     const audit = await runYard(['audit', '--json', '--data-dir', ctlDir]);
     expect(audit.code, audit.stderr).toBe(0);
-    const entries = JSON.parse(audit.stdout) as { who: string; action: string; target: string; ok: boolean; error: string | null }[];
-    expect(entries[0]).toMatchObject({ who: OPERATOR, action: 'migration.start', target: 'job → dst-host', ok: true, error: null });
-    expect(entries).toContainEqual(expect.objectContaining({ who: OPERATOR, action: 'workload.run', target: 'job on src-host', ok: true }));
+    const entries = JSON.parse(audit.stdout) as {
+      who: string;
+      action: string;
+      target: string;
+      ok: boolean;
+      error: string | null;
+    }[];
+    expect(entries[0]).toMatchObject({
+      who: OPERATOR,
+      action: 'migration.start',
+      target: 'job → dst-host',
+      ok: true,
+      error: null,
+    });
+    expect(entries).toContainEqual(
+      expect.objectContaining({ who: OPERATOR, action: 'workload.run', target: 'job on src-host', ok: true }),
+    );
   });
 
   it('records a refused action with its error', async () => {
@@ -168,7 +208,9 @@ describe('dashboards attached to a running controller', () => {
     const refused = ptyYard(['--data-dir', ctlDir, '--listen', `127.0.0.1:${other}`], SIZE);
     dashboards.push(refused);
     expect(await refused.exited).toBe(1);
-    expect(refused.raw).toContain(`a controller already runs for data dir ${ctlDir} (pid ${controller.child.pid}, listening on ${address}): \`yard --data-dir ${ctlDir}\` attaches to it; for another controller on 127.0.0.1:${other}, give it its own --data-dir`);
+    expect(refused.raw).toContain(
+      `a controller already runs for data dir ${ctlDir} (pid ${controller.child.pid}, listening on ${address}): \`yard --data-dir ${ctlDir}\` attaches to it; for another controller on 127.0.0.1:${other}, give it its own --data-dir`,
+    );
     const same = ptyYard(['--data-dir', ctlDir, '--listen', address], SIZE);
     dashboards.push(same);
     await same.waitFor(/\(attached\)/);
@@ -188,22 +230,35 @@ describe('RemoteFleet', () => {
       return p;
     };
     let controller = await start();
-    const agent = startAgentProc(address, tempDir(), ['--name', 'far-host', '--nvidia-smi', '/nonexistent', ...joinArgs(dataDir)]);
+    const agent = startAgentProc(address, tempDir(), [
+      '--name',
+      'far-host',
+      '--nvidia-smi',
+      '/nonexistent',
+      ...joinArgs(dataDir),
+    ]);
     const fleet = new RemoteFleet({ address: socketOf(dataDir), from: 'test' }, { backoff: new Backoff(100, 500) });
     const changes: FleetChange[] = [];
     fleet.subscribe((c) => changes.push(c));
-    const online = () => fleet.list().find((s) => s.server.name === 'far-host' && stateName(s.server.state) === 'online');
+    const online = () =>
+      fleet.list().find((s) => s.server.name === 'far-host' && stateName(s.server.state) === 'online');
     try {
       await fleet.ready(5000);
       expect(fleet.mode).toBe('attached');
-      await waitFor('far-host online, with samples', () => (online() && changes.some((c) => c.kind === 'sample') ? true : undefined));
+      await waitFor('far-host online, with samples', () =>
+        online() && changes.some((c) => c.kind === 'sample') ? true : undefined,
+      );
 
       await controller.stop();
-      const down = await waitFor('connection: false', () => changes.find((c) => c.kind === 'connection' && !c.connected));
+      const down = await waitFor('connection: false', () =>
+        changes.find((c) => c.kind === 'connection' && !c.connected),
+      );
       expect(down).toMatchObject({ kind: 'connection', connected: false });
 
       controller = await start();
-      await waitFor('connection: true again', () => changes.slice(changes.indexOf(down)).find((c) => c.kind === 'connection' && c.connected));
+      await waitFor('connection: true again', () =>
+        changes.slice(changes.indexOf(down)).find((c) => c.kind === 'connection' && c.connected),
+      );
       expect(fleet.get('far-host')).toBeDefined();
       await waitFor('far-host back online', () => online());
       expect(fleet.get('far-host')!.series.cpu.length).toBeGreaterThan(0);

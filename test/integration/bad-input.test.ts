@@ -8,7 +8,15 @@ import { errorDetailOf } from '../../src/core/rpc/errors.js';
 import { AgentGatewayClient } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { agentHello, refusedHello } from '../helpers/hello.js';
 import { socketOf } from '../helpers/control.js';
-import { assertBuilt, freePort, runYard, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  runYard,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 /** A raw unary call with bytes we choose: what a broken or hostile client sends. */
 function rawUnary(address: string, method: string, body: Buffer, token = ''): Promise<ServiceError | Buffer> {
@@ -16,10 +24,17 @@ function rawUnary(address: string, method: string, body: Buffer, token = ''): Pr
   const metadata = new Metadata();
   if (token) metadata.set('authorization', `Bearer ${token}`);
   return new Promise((res) => {
-    client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, body, metadata, (err, value) => {
-      client.close();
-      res(err ?? value!);
-    });
+    client.makeUnaryRequest(
+      method,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      metadata,
+      (err, value) => {
+        client.close();
+        res(err ?? value!);
+      },
+    );
   });
 }
 
@@ -44,13 +59,21 @@ describe('CLI bad input', () => {
     const port = await freePort();
     const r = await runYard(['servers', '--controller', `127.0.0.1:${port}`, '--data-dir', tempDir()]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`cannot reach the controller at 127\\.0\\.0\\.1:${port} \\(from --controller\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(`cannot reach the controller at 127\\.0\\.0\\.1:${port} \\(from --controller\\)`),
+    );
   });
 
   it('rejects bad durations, addresses and labels before doing anything', async () => {
-    expect((await runYard(['controller', '--data-dir', tempDir(), '--grace', 'soon'])).stderr).toMatch(/--grace "soon" is not a duration/);
-    expect((await runYard(['agent', '--controller', 'nowhere'])).stderr).toMatch(/--controller "nowhere" is not HOST:PORT/);
-    expect((await runYard(['agent', '--controller', '127.0.0.1:1', '--labels', 'gpu', '--data-dir', tempDir()])).stderr).toMatch(/label "gpu" is not key=value/);
+    expect((await runYard(['controller', '--data-dir', tempDir(), '--grace', 'soon'])).stderr).toMatch(
+      /--grace "soon" is not a duration/,
+    );
+    expect((await runYard(['agent', '--controller', 'nowhere'])).stderr).toMatch(
+      /--controller "nowhere" is not HOST:PORT/,
+    );
+    expect(
+      (await runYard(['agent', '--controller', '127.0.0.1:1', '--labels', 'gpu', '--data-dir', tempDir()])).stderr,
+    ).toMatch(/label "gpu" is not key=value/);
   });
 });
 
@@ -99,17 +122,31 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
   const token = () => readFileSync(join(dir, 'operator-token'), 'utf8').trim();
 
   it('answers undecodable bytes with an error status and keeps serving', async () => {
-    const err = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.from([0xff, 0xff, 0xff, 0xff]), token())) as ServiceError;
+    const err = (await rawUnary(
+      address,
+      '/switchyard.v1.Control/ListServers',
+      Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      token(),
+    )) as ServiceError;
     expect(err.code).toBe(status.INTERNAL);
     expect(err.details).toMatch(/deserializ|parse/i);
     // Without the token the bytes are never decoded: the call ends at authentication.
-    const anonymous = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.from([0xff, 0xff, 0xff, 0xff]))) as ServiceError;
+    const anonymous = (await rawUnary(
+      address,
+      '/switchyard.v1.Control/ListServers',
+      Buffer.from([0xff, 0xff, 0xff, 0xff]),
+    )) as ServiceError;
     expect(anonymous.code).toBe(status.UNAUTHENTICATED);
     await stillServes();
   });
 
   it('refuses an oversized message with RESOURCE_EXHAUSTED and keeps serving', async () => {
-    const err = (await rawUnary(address, '/switchyard.v1.Control/ListServers', Buffer.alloc(5 * 1024 * 1024, 0x0a), token())) as ServiceError;
+    const err = (await rawUnary(
+      address,
+      '/switchyard.v1.Control/ListServers',
+      Buffer.alloc(5 * 1024 * 1024, 0x0a),
+      token(),
+    )) as ServiceError;
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
     await stillServes();
   });
@@ -118,7 +155,9 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
     const { replies, err } = await refusedHello(address, agentHello({ protocolVersion: 99 }));
     expect(err.code).toBe(status.FAILED_PRECONDITION);
     expect(errorDetailOf(err)?.code).toBe('PROTOCOL_VERSION');
-    expect(err.details).toMatch(/speaks protocol version 99, this controller speaks 1: run the same Switchyard version on both/);
+    expect(err.details).toMatch(
+      /speaks protocol version 99, this controller speaks 1: run the same Switchyard version on both/,
+    );
     expect(replies[0]?.msg?.$case).toBe('error');
     await ctl.waitForOutput(/agent refused .*code=PROTOCOL_VERSION/);
   });
@@ -133,7 +172,10 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
     });
     session.start();
     try {
-      await waitFor('refusal logged', () => /controller refused this agent: .*protocol version 99/.test(logged) || undefined);
+      await waitFor(
+        'refusal logged',
+        () => /controller refused this agent: .*protocol version 99/.test(logged) || undefined,
+      );
       await waitFor('backoff logged', () => /reconnecting in (2[4-9]|3[0-6])\.\ds/.test(logged) || undefined);
     } finally {
       session.stop();
@@ -159,7 +201,11 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
   });
 
   it('names an unknown server in GetServer', async () => {
-    const r = await rawUnary(socketOf(dir), '/switchyard.v1.Control/GetServer', Buffer.from([0x0a, 0x04, 0x6e, 0x6f, 0x70, 0x65]));
+    const r = await rawUnary(
+      socketOf(dir),
+      '/switchyard.v1.Control/GetServer',
+      Buffer.from([0x0a, 0x04, 0x6e, 0x6f, 0x70, 0x65]),
+    );
     expect((r as ServiceError).code).toBe(status.NOT_FOUND);
     expect((r as ServiceError).details).toMatch(/no server "nope"/);
   });

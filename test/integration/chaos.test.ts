@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chaosTable, chaosTotals, runChaos, type ChaosCluster, type ChaosResult, type Host } from '../../bench/chaos.js';
+import {
+  chaosTable,
+  chaosTotals,
+  runChaos,
+  type ChaosCluster,
+  type ChaosResult,
+  type Host,
+} from '../../bench/chaos.js';
 import { control, socketOf } from '../helpers/control.js';
 import { assertBuilt, freePort, joinArgs, startAgentProc, startControllerProc, tempDir } from '../helpers/procs.js';
 
@@ -30,12 +37,24 @@ describe('migrations with a process SIGKILLed at a random moment', () => {
         await p.waitForOutput(/controller listening/);
         return p;
       },
-      startAgent: (h) => startAgentProc(address, agentDirs[h], ['--name', h, '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)]),
+      startAgent: (h) =>
+        startAgentProc(address, agentDirs[h], [
+          '--name',
+          h,
+          '--nvidia-smi',
+          '/nonexistent/nvidia-smi',
+          ...joinArgs(ctlDir),
+        ]),
       connect: () => control(socketOf(ctlDir)),
       agentDirs,
       workDir: tempDir('yard-chaos-runs-'),
     };
-    result = await runChaos(cluster, { runs: RUNS, counter: COUNTER, seed: Date.now() % 100_000, log: (l) => process.stderr.write(l + '\n') });
+    result = await runChaos(cluster, {
+      runs: RUNS,
+      counter: COUNTER,
+      seed: Date.now() % 100_000,
+      log: (l) => process.stderr.write(l + '\n'),
+    });
     process.stderr.write(chaosTable(result).join('\n') + '\n');
   }, 150_000);
 
@@ -45,8 +64,12 @@ describe('migrations with a process SIGKILLed at a random moment', () => {
   });
 
   it('leaves the workload on exactly one host after every run, and never on two at once', () => {
-    expect(result.runs.filter((r) => r.hostsAtEnd !== 1).map((r) => `run ${r.run}: ${r.hostsAtEnd} hosts (${r.error})`)).toEqual([]);
-    expect(result.runs.filter((r) => r.maxHosts > 1).map((r) => `run ${r.run}: ${r.maxHosts} hosts at once`)).toEqual([]);
+    expect(
+      result.runs.filter((r) => r.hostsAtEnd !== 1).map((r) => `run ${r.run}: ${r.hostsAtEnd} hosts (${r.error})`),
+    ).toEqual([]);
+    expect(result.runs.filter((r) => r.maxHosts > 1).map((r) => `run ${r.run}: ${r.maxHosts} hosts at once`)).toEqual(
+      [],
+    );
   });
 
   it('goes on from its newest checkpoint, with a state that passes its checksum', () => {

@@ -36,7 +36,9 @@ it('asks before stopping a controller another dashboard watches, and says what k
   await other.waitFor(/\(attached\)/);
   p.write('q');
   let text = await p.waitFor(/Are you sure\?/);
-  expect(text.replace(/[│\s]+/g, ' ')).toMatch(/Quit and stop this controller\? 1 other dashboard or CLI uses it\. Workloads keep running on their hosts; agents reconnect when a controller is back\./);
+  expect(text.replace(/[│\s]+/g, ' ')).toMatch(
+    /Quit and stop this controller\? 1 other dashboard or CLI uses it\. Workloads keep running on their hosts; agents reconnect when a controller is back\./,
+  );
   // No: everything stays as it was.
   p.write('n');
   text = await p.waitFor((t) => !t.includes('Are you sure?'));
@@ -52,7 +54,9 @@ it('asks before stopping a controller another dashboard watches, and says what k
 
 it('counts agents on other hosts, and Ctrl-C while asked quits', async () => {
   const { p, ctlDir, address } = await embedded();
-  agents.push(startAgentProc(address, tempDir(), ['--name', 'far-box', '--nvidia-smi', '/nonexistent', ...joinArgs(ctlDir)]));
+  agents.push(
+    startAgentProc(address, tempDir(), ['--name', 'far-box', '--nvidia-smi', '/nonexistent', ...joinArgs(ctlDir)]),
+  );
   // A busy machine may take a while to start an agent.
   await p.waitFor(/1\/1 online/, 30_000);
   p.write('q');

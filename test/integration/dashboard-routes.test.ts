@@ -7,7 +7,15 @@ import { registryFleetSource } from '../../src/controller/fleet-source.js';
 import { silentLogger } from '../../src/core/log.js';
 import { parseRouteFile } from '../../src/core/schema/route-file.js';
 import { openHeadless, type Headless, KEY } from '../tui/harness.js';
-import { assertBuilt, freePort, joinArgsFor, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgsFor,
+  startAgentProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 /** A backend that answers every connection with its version and closes. */
 async function backend(version: string): Promise<{ server: NetServer; address: string }> {
@@ -46,19 +54,50 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
 
   beforeAll(async () => {
     assertBuilt();
-    controller = await startController({ dataDir: tempDir(), listen: '127.0.0.1:0', heartbeatIntervalMs: 200, graceMs: 60_000, log: silentLogger });
-    agent = startAgentProc(controller.address, tempDir(), ['--name', 'edge', '--proxy', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgsFor(controller.joinToken)]);
+    controller = await startController({
+      dataDir: tempDir(),
+      listen: '127.0.0.1:0',
+      heartbeatIntervalMs: 200,
+      graceMs: 60_000,
+      log: silentLogger,
+    });
+    agent = startAgentProc(controller.address, tempDir(), [
+      '--name',
+      'edge',
+      '--proxy',
+      '--nvidia-smi',
+      '/nonexistent/nvidia-smi',
+      ...joinArgsFor(controller.joinToken),
+    ]);
     const [v1, v2] = await Promise.all([backend('v1'), backend('v2')]);
     backends.push(v1.server, v2.server);
-    await waitFor('the proxy agent online', () => controller.registry.list().find((fs) => fs.server.name === 'edge' && fs.server.capabilities?.proxy) ?? undefined, 20_000);
+    await waitFor(
+      'the proxy agent online',
+      () =>
+        controller.registry.list().find((fs) => fs.server.name === 'edge' && fs.server.capabilities?.proxy) ??
+        undefined,
+      20_000,
+    );
     port = await freePort();
     const route = {
       name: 'web',
       listen: { server: 'edge', port, host: '127.0.0.1' },
-      backends: [{ address: v1.address, weight: 80, version: 'v1' }, { address: v2.address, weight: 20, version: 'v2' }],
+      backends: [
+        { address: v1.address, weight: 80, version: 'v1' },
+        { address: v2.address, weight: 20, version: 'v2' },
+      ],
       healthCheck: { kind: 'tcp', interval: '200ms', timeout: '150ms', unhealthyAfter: 2, healthyAfter: 1 },
     };
-    await waitFor('the route placed on the proxy', () => controller.router.apply(parseRouteFile(JSON.stringify(route), 'web.json'), 'test').then(() => true, () => undefined), 20_000, 300);
+    await waitFor(
+      'the route placed on the proxy',
+      () =>
+        controller.router.apply(parseRouteFile(JSON.stringify(route), 'web.json'), 'test').then(
+          () => true,
+          () => undefined,
+        ),
+      20_000,
+      300,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -77,12 +116,20 @@ describe('routes in the dashboard over a real controller and a proxy agent', () 
     await connections(port, 20);
     // Every connection counted at its backend, and the traffic drawn above the sparkline's floor.
     const text = await h.waitFor(/✓ web +edge 127\.0\.0\.1:\d+ +weighted +0 conn +0 refused/, 10_000);
-    await waitFor('the connections in the totals', () => {
-      const totals = [...h!.text().matchAll(/127\.0\.0\.1:\d+ +v\d .* ✓ healthy +\d+ +(\d+)/g)].map((m) => Number(m[1]));
-      return totals.length === 2 && totals[0]! + totals[1]! === 20 ? true : undefined;
-    }, 10_000);
+    await waitFor(
+      'the connections in the totals',
+      () => {
+        const totals = [...h!.text().matchAll(/127\.0\.0\.1:\d+ +v\d .* ✓ healthy +\d+ +(\d+)/g)].map((m) =>
+          Number(m[1]),
+        );
+        return totals.length === 2 && totals[0]! + totals[1]! === 20 ? true : undefined;
+      },
+      10_000,
+    );
     await h.waitFor(/v1 +████▊░ +80 ✓ healthy .* [▁▂▃▄▅▆▇█ ]*[▂▃▄▅▆▇█][▁▂▃▄▅▆▇█ ]*/, 10_000);
-    expect(source.routes()[0]!.history(source.routes()[0]!.status.endpoints[0]!.endpoint!.key).length).toBeGreaterThanOrEqual(2);
+    expect(
+      source.routes()[0]!.history(source.routes()[0]!.status.endpoints[0]!.endpoint!.key).length,
+    ).toBeGreaterThanOrEqual(2);
     expect(text.split('\n').every((l) => [...l].length <= 120)).toBe(true);
   });
 

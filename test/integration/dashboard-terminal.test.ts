@@ -4,7 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerFiles } from '../../src/core/paths.js';
-import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, startAgentProc, tempDir, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  FAKE_NVIDIA_SMI,
+  freePort,
+  joinArgs,
+  startAgentProc,
+  tempDir,
+  type YardProcess,
+} from '../helpers/procs.js';
 import { ptyYard, type PtyScreen } from '../helpers/pty.js';
 
 /** A grpc-js trace line as its default logger prints it: "D 2026-… | v1.14.7 4242 | subchannel | …". */
@@ -19,9 +27,19 @@ describe('the embedded dashboard and its terminal', () => {
     assertBuilt();
     const port = await freePort();
     // Every grpc-js trace on: the controller inside logs on each connection, call and heartbeat.
-    p = ptyYard(['--data-dir', ctlDir, '--listen', `127.0.0.1:${port}`, '--no-local-agent'], { cols: 120, rows: 40, env: { GRPC_TRACE: 'all', GRPC_VERBOSITY: 'DEBUG' } });
+    p = ptyYard(['--data-dir', ctlDir, '--listen', `127.0.0.1:${port}`, '--no-local-agent'], {
+      cols: 120,
+      rows: 40,
+      env: { GRPC_TRACE: 'all', GRPC_VERBOSITY: 'DEBUG' },
+    });
     await p.waitFor(/0\/0 online/);
-    agent = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'gpu-box', '--nvidia-smi', FAKE_NVIDIA_SMI, ...joinArgs(ctlDir)]);
+    agent = startAgentProc(`127.0.0.1:${port}`, tempDir(), [
+      '--name',
+      'gpu-box',
+      '--nvidia-smi',
+      FAKE_NVIDIA_SMI,
+      ...joinArgs(ctlDir),
+    ]);
     await p.waitFor((t) => /1\/1 online/.test(t) && /G7 [^\n]* \d+%/.test(t), 20_000);
   });
 

@@ -5,7 +5,15 @@ import { registryFleetSource } from '../../src/controller/fleet-source.js';
 import { silentLogger } from '../../src/core/log.js';
 import { workloadStates } from '../../src/core/workload.js';
 import { openHeadless, type Headless, KEY } from '../tui/harness.js';
-import { assertBuilt, joinArgsFor, runYard, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  joinArgsFor,
+  runYard,
+  startAgentProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 const CTRL_R = '\x12';
 const CTRL_D = '\x04';
@@ -27,9 +35,25 @@ describe('workloads from the dashboard and yard run, on a real agent', () => {
 
   beforeAll(async () => {
     assertBuilt();
-    controller = await startController({ dataDir: ctlDir, listen: '127.0.0.1:0', heartbeatIntervalMs: 200, graceMs: 60_000, log: silentLogger });
-    agent = startAgentProc(controller.address, tempDir(), ['--name', 'h1', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgsFor(controller.joinToken)]);
-    await waitFor('the agent online', () => controller.registry.list().find((fs) => fs.server.name === 'h1') ?? undefined, 20_000);
+    controller = await startController({
+      dataDir: ctlDir,
+      listen: '127.0.0.1:0',
+      heartbeatIntervalMs: 200,
+      graceMs: 60_000,
+      log: silentLogger,
+    });
+    agent = startAgentProc(controller.address, tempDir(), [
+      '--name',
+      'h1',
+      '--nvidia-smi',
+      '/nonexistent/nvidia-smi',
+      ...joinArgsFor(controller.joinToken),
+    ]);
+    await waitFor(
+      'the agent online',
+      () => controller.registry.list().find((fs) => fs.server.name === 'h1') ?? undefined,
+      20_000,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -40,7 +64,19 @@ describe('workloads from the dashboard and yard run, on a real agent', () => {
   });
 
   it('yard run reports a workload that exits in its first second, with its exit code and last output, and exits 1', async () => {
-    const r = await runYard(['run', '--on', 'h1', '--name', 'boom', '--data-dir', ctlDir, '--', 'sh', '-c', 'echo boom; exit 3']);
+    const r = await runYard([
+      'run',
+      '--on',
+      'h1',
+      '--name',
+      'boom',
+      '--data-dir',
+      ctlDir,
+      '--',
+      'sh',
+      '-c',
+      'echo boom; exit 3',
+    ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).not.toContain('running');
     expect(r.stderr).toContain('boom on h1 exited with code 3 within its first second');
@@ -54,7 +90,7 @@ describe('workloads from the dashboard and yard run, on a real agent', () => {
     expect(r.stdout).toMatch(/started ticker on h1\n[\s\S]*state +running/);
   });
 
-  it('the embedded dashboard tails a workload\'s output as it comes, then stops, restarts and removes it', async () => {
+  it("the embedded dashboard tails a workload's output as it comes, then stops, restarts and removes it", async () => {
     const source = registryFleetSource(controller, controller.address, 'test-operator');
     h = openHeadless(source, { cols: 120, rows: 30 });
     await h.press('w');
@@ -77,12 +113,17 @@ describe('workloads from the dashboard and yard run, on a real agent', () => {
     await h.press('y');
     await h.waitFor('ticker removed.', 15_000);
     await waitFor('ticker gone from the controller', () => (state('ticker') ? undefined : true), 10_000);
-    const actions = controller.audit.list().filter((e) => e.target.startsWith('ticker')).map((e) => [e.who, e.action, e.target]);
-    expect(actions).toEqual(expect.arrayContaining([
-      ['test-operator', 'workload.stop', 'ticker'],
-      ['test-operator', 'workload.restart', 'ticker'],
-      ['test-operator', 'workload.stop', 'ticker (and remove)'],
-    ]));
+    const actions = controller.audit
+      .list()
+      .filter((e) => e.target.startsWith('ticker'))
+      .map((e) => [e.who, e.action, e.target]);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        ['test-operator', 'workload.stop', 'ticker'],
+        ['test-operator', 'workload.restart', 'ticker'],
+        ['test-operator', 'workload.stop', 'ticker (and remove)'],
+      ]),
+    );
   }, 60_000);
 
   it('an attached dashboard follows logs and restarts through the Control API', async () => {
@@ -92,7 +133,10 @@ describe('workloads from the dashboard and yard run, on a real agent', () => {
     await remote.ready(10_000);
     let seen = '';
     let ended: Error | 'clean' | undefined;
-    const stop = remote.actions.followLogs('ticker2', { data: (c) => (seen += c.toString()), end: (e) => (ended = e ?? 'clean') });
+    const stop = remote.actions.followLogs('ticker2', {
+      data: (c) => (seen += c.toString()),
+      end: (e) => (ended = e ?? 'clean'),
+    });
     await waitFor('ticks through the Control API', () => (/tick [3-9]/.test(seen) ? true : undefined), 10_000, 50);
     stop();
     const restarted = await remote.actions.restartWorkload('ticker2');
@@ -105,7 +149,10 @@ describe('workloads from the dashboard and yard run, on a real agent', () => {
   }, 60_000);
 
   it('the Events view shows an exit with its code and the audit entry of the run, embedded and attached', async () => {
-    const embedded = openHeadless(registryFleetSource(controller, controller.address, 'test-operator'), { cols: 120, rows: 30 });
+    const embedded = openHeadless(registryFleetSource(controller, controller.address, 'test-operator'), {
+      cols: 120,
+      rows: 30,
+    });
     const watcher = new RemoteFleet({ address: controller.socketAddress, from: 'test' });
     try {
       await watcher.ready(10_000);
@@ -113,7 +160,19 @@ describe('workloads from the dashboard and yard run, on a real agent', () => {
       try {
         await embedded.press('e');
         await attached.press(':', ...'events', KEY.enter);
-        const r = await runYard(['run', '--on', 'h1', '--name', 'boom-again', '--data-dir', ctlDir, '--', 'sh', '-c', 'exit 3']);
+        const r = await runYard([
+          'run',
+          '--on',
+          'h1',
+          '--name',
+          'boom-again',
+          '--data-dir',
+          ctlDir,
+          '--',
+          'sh',
+          '-c',
+          'exit 3',
+        ]);
         expect(r.code, r.stderr).toBe(1);
         for (const h of [embedded, attached]) {
           const text = await h.waitFor(/boom-again +exited 3 on h1/, 10_000);

@@ -3,7 +3,15 @@ import { startController, type Controller } from '../../src/controller/controlle
 import { registryFleetSource } from '../../src/controller/fleet-source.js';
 import { silentLogger } from '../../src/core/log.js';
 import { openHeadless, KEY, type Headless } from '../tui/harness.js';
-import { assertBuilt, FAKE_NVIDIA_SMI, joinArgsFor, startAgentProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  FAKE_NVIDIA_SMI,
+  joinArgsFor,
+  startAgentProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 /**
  * The embedded dashboard end to end: a controller in this process (as `yard` runs it), real
@@ -17,10 +25,32 @@ describe('the dashboard over a real controller and real agents', () => {
 
   beforeAll(async () => {
     assertBuilt();
-    controller = await startController({ dataDir: tempDir(), listen: '127.0.0.1:0', heartbeatIntervalMs: 200, graceMs: 60_000, log: silentLogger });
+    controller = await startController({
+      dataDir: tempDir(),
+      listen: '127.0.0.1:0',
+      heartbeatIntervalMs: 200,
+      graceMs: 60_000,
+      log: silentLogger,
+    });
     agents.push(
-      startAgentProc(controller.address, tempDir(), ['--name', 'gpu-box', '--labels', 'gpu=h100', '--nvidia-smi', FAKE_NVIDIA_SMI, ...joinArgsFor(controller.joinToken)]),
-      startAgentProc(controller.address, tempDir(), ['--name', 'cpu-box', '--labels', 'role=web', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgsFor(controller.joinToken)]),
+      startAgentProc(controller.address, tempDir(), [
+        '--name',
+        'gpu-box',
+        '--labels',
+        'gpu=h100',
+        '--nvidia-smi',
+        FAKE_NVIDIA_SMI,
+        ...joinArgsFor(controller.joinToken),
+      ]),
+      startAgentProc(controller.address, tempDir(), [
+        '--name',
+        'cpu-box',
+        '--labels',
+        'role=web',
+        '--nvidia-smi',
+        '/nonexistent/nvidia-smi',
+        ...joinArgsFor(controller.joinToken),
+      ]),
     );
     h = openHeadless(registryFleetSource(controller, controller.address), { cols: 160, rows: 48 });
     await waitFor('both agents on screen with GPU readings', async () => {
@@ -49,7 +79,10 @@ describe('the dashboard over a real controller and real agents', () => {
   });
 
   it('opens the server view of the real host on Enter and returns on Esc', async () => {
-    const row = h.text().split('\n').findIndex((l) => l.includes('cpu-box'));
+    const row = h
+      .text()
+      .split('\n')
+      .findIndex((l) => l.includes('cpu-box'));
     expect(row).toBeGreaterThan(0);
     // Select cpu-box (sorted first), open it.
     await h.press('g', KEY.enter);

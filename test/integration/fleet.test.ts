@@ -1,5 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  FAKE_NVIDIA_SMI,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 interface ServerJson {
   id: string;
@@ -7,7 +18,15 @@ interface ServerJson {
   state: string;
   labels: Record<string, string>;
   lastSeen: string | null;
-  gpus: { name: string; uuid: string; utilization: number | null; memoryUsedMiB: number | null; memoryTotalMiB: number | null; temperatureC: number | null; powerW: number | null }[];
+  gpus: {
+    name: string;
+    uuid: string;
+    utilization: number | null;
+    memoryUsedMiB: number | null;
+    memoryTotalMiB: number | null;
+    temperatureC: number | null;
+    powerW: number | null;
+  }[];
 }
 
 describe('a controller and three real agents on 127.0.0.1', () => {
@@ -24,7 +43,15 @@ describe('a controller and three real agents on 127.0.0.1', () => {
   };
   const stateOf = async (name: string) => (await servers()).find((s) => s.name === name)?.state;
   const startAgent = (i: number) =>
-    startAgentProc(`127.0.0.1:${port}`, agentDirs[i]!, ['--name', `node-${i + 1}`, '--labels', `rack=r${i + 1},role=test`, '--nvidia-smi', i === 0 ? FAKE_NVIDIA_SMI : '/nonexistent/nvidia-smi', ...joinArgs(dataDir)]);
+    startAgentProc(`127.0.0.1:${port}`, agentDirs[i]!, [
+      '--name',
+      `node-${i + 1}`,
+      '--labels',
+      `rack=r${i + 1},role=test`,
+      '--nvidia-smi',
+      i === 0 ? FAKE_NVIDIA_SMI : '/nonexistent/nvidia-smi',
+      ...joinArgs(dataDir),
+    ]);
 
   beforeAll(async () => {
     assertBuilt();
@@ -41,7 +68,12 @@ describe('a controller and three real agents on 127.0.0.1', () => {
   it('lists all three online, with labels, last-seen and the GPUs nvidia-smi reports', async () => {
     const list = await waitFor('three servers online', async () => {
       const l = await servers();
-      return l.length === 3 && l.every((s) => s.state === 'online' && s.gpus !== undefined) && l[0]!.gpus[0]?.utilization !== undefined && l[0]!.gpus[0]?.utilization !== null ? l : undefined;
+      return l.length === 3 &&
+        l.every((s) => s.state === 'online' && s.gpus !== undefined) &&
+        l[0]!.gpus[0]?.utilization !== undefined &&
+        l[0]!.gpus[0]?.utilization !== null
+        ? l
+        : undefined;
     });
     expect(list.map((s) => s.name)).toEqual(['node-1', 'node-2', 'node-3']);
     expect(list[1]!.labels).toEqual({ rack: 'r2', role: 'test' });
@@ -51,7 +83,13 @@ describe('a controller and three real agents on 127.0.0.1', () => {
     const gpus = list[0]!.gpus;
     expect(gpus).toHaveLength(8);
     expect(gpus.map((g) => g.utilization)).toEqual([100, 98, 100, 100, 100, 98, 100, 99]);
-    expect(gpus[0]).toMatchObject({ name: 'NVIDIA H100 80GB HBM3', memoryUsedMiB: 78942, memoryTotalMiB: 81559, temperatureC: null, powerW: null });
+    expect(gpus[0]).toMatchObject({
+      name: 'NVIDIA H100 80GB HBM3',
+      memoryUsedMiB: 78942,
+      memoryTotalMiB: 81559,
+      temperatureC: null,
+      powerW: null,
+    });
     expect(list[1]!.gpus).toEqual([]);
   });
 
@@ -79,10 +117,14 @@ describe('a controller and three real agents on 127.0.0.1', () => {
     await controller.waitForOutput(/controller listening/);
     // Known from the store at once, before the agents are back.
     expect((await servers()).map((s) => s.id).sort()).toEqual(ids);
-    const back = await waitFor('all agents back', async () => {
-      const l = await servers();
-      return l.every((s) => s.state === 'online') ? l : undefined;
-    }, 20_000);
+    const back = await waitFor(
+      'all agents back',
+      async () => {
+        const l = await servers();
+        return l.every((s) => s.state === 'online') ? l : undefined;
+      },
+      20_000,
+    );
     expect(back.map((s) => s.id).sort()).toEqual(ids);
   });
 

@@ -24,22 +24,39 @@ describe('standard gRPC tooling', () => {
   });
   afterAll(() => ctl.kill());
 
-  const curl = async (...args: string[]) => (await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...args])).stdout;
+  const curl = async (...args: string[]) =>
+    (await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...args])).stdout;
 
   it('lists every service through server reflection', async () => {
     const methods = (await curl('--list-methods', base)).trim().split('\n');
-    expect(methods).toEqual(expect.arrayContaining(['grpc.health.v1.Health/Check', 'switchyard.v1.AgentGateway/Connect', 'switchyard.v1.Control/Overview', 'switchyard.v1.Control/WatchFleet']));
+    expect(methods).toEqual(
+      expect.arrayContaining([
+        'grpc.health.v1.Health/Check',
+        'switchyard.v1.AgentGateway/Connect',
+        'switchyard.v1.Control/Overview',
+        'switchyard.v1.Control/WatchFleet',
+      ]),
+    );
   });
 
   it('answers the health check, and Control/Overview with the operator token or on the Unix socket', async () => {
     expect(JSON.parse(await curl(`${base}/grpc.health.v1.Health/Check`))).toEqual({ status: 'SERVING' });
     const token = readFileSync(join(dir, 'operator-token'), 'utf8').trim();
-    expect(JSON.parse(await curl('-H', `Authorization: Bearer ${token}`, `${base}/switchyard.v1.Control/Overview`))).toMatchObject({ version: '0.1.0', listen: base.slice(7) });
-    expect(JSON.parse(await curl('--unix-socket', join(dir, 'control.sock'), 'http://localhost/switchyard.v1.Control/Overview'))).toMatchObject({ version: '0.1.0' });
+    expect(
+      JSON.parse(await curl('-H', `Authorization: Bearer ${token}`, `${base}/switchyard.v1.Control/Overview`)),
+    ).toMatchObject({ version: '0.1.0', listen: base.slice(7) });
+    expect(
+      JSON.parse(
+        await curl('--unix-socket', join(dir, 'control.sock'), 'http://localhost/switchyard.v1.Control/Overview'),
+      ),
+    ).toMatchObject({ version: '0.1.0' });
   });
 
   it('refuses Control/Overview over TCP without the operator token', async () => {
-    const err = await curl(`${base}/switchyard.v1.Control/Overview`).then(() => undefined, (e: { stderr: string }) => e.stderr);
+    const err = await curl(`${base}/switchyard.v1.Control/Overview`).then(
+      () => undefined,
+      (e: { stderr: string }) => e.stderr,
+    );
     expect(err).toMatch(/unauthenticated.*operator token/is);
   });
 });

@@ -2,7 +2,17 @@ import { status } from '@grpc/grpc-js';
 import { cpSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentHello, refusedHello } from '../helpers/hello.js';
-import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 // Control characters a terminal obeys: clear the screen, retitle the window, ring the bell.
 const EVIL = 'evil\x1b[2J\x1b]0;pwned\x07';
@@ -70,10 +80,17 @@ describe('the controller log', () => {
       await first.stop();
       const clone = tempDir();
       cpSync(agentDir, clone, { recursive: true });
-      agents.push(startAgentProc(`127.0.0.1:${port}`, agentDir, ['--name', 'twin', ...joinArgs(dir)]), startAgentProc(`127.0.0.1:${port}`, clone, ['--name', 'twin', ...joinArgs(dir)]));
+      agents.push(
+        startAgentProc(`127.0.0.1:${port}`, agentDir, ['--name', 'twin', ...joinArgs(dir)]),
+        startAgentProc(`127.0.0.1:${port}`, clone, ['--name', 'twin', ...joinArgs(dir)]),
+      );
       const [line] = await ctl.waitForOutput(/agent session ended .*why=.*\n/, 20_000);
       expect(line).not.toContain('[object Object]');
-      await waitFor('a superseded session logged', () => /why="a newer session for server \S+ replaced this one"/.test(ctl.output) || undefined, 20_000);
+      await waitFor(
+        'a superseded session logged',
+        () => /why="a newer session for server \S+ replaced this one"/.test(ctl.output) || undefined,
+        20_000,
+      );
       expect(ctl.output).not.toContain('[object Object]');
     } finally {
       await Promise.all([...agents, ctl].map((p) => p.kill('SIGKILL')));

@@ -5,7 +5,17 @@
 import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 const HUNG_NVIDIA_SMI = resolve(import.meta.dirname, '../fixtures/bin/nvidia-smi-hung');
 
@@ -42,7 +52,13 @@ describe('an agent whose nvidia-smi hangs', () => {
     await controller.waitForOutput(/controller listening/);
 
     const t0 = Date.now();
-    const agent = startAgentProc(`127.0.0.1:${port}`, tempDir('yard-hung-'), ['--name', 'hung-gpu', '--nvidia-smi', bin, ...joinArgs(ctlDir)]);
+    const agent = startAgentProc(`127.0.0.1:${port}`, tempDir('yard-hung-'), [
+      '--name',
+      'hung-gpu',
+      '--nvidia-smi',
+      bin,
+      ...joinArgs(ctlDir),
+    ]);
     procs.push(agent);
     let most = 0;
     const count = () => (most = Math.max(most, processesRunning(bin).length));
@@ -52,12 +68,20 @@ describe('an agent whose nvidia-smi hangs', () => {
       // Node start-up plus at most the 2 s it waits for a GPU list; it used to wait for good.
       expect(Date.now() - t0).toBeLessThan(8_000);
       const listed = await runYard(['servers', '--json', '--data-dir', ctlDir]);
-      expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'hung-gpu', state: 'online', gpus: [] })]);
+      expect(JSON.parse(listed.stdout)).toEqual([
+        expect.objectContaining({ name: 'hung-gpu', state: 'online', gpus: [] }),
+      ]);
       // Past nvidia-smi's 10 s answer timeout, when it is declared stuck and signalled.
-      await agent.waitForOutput(/nvidia-smi \(.*, pid \d+\) did not answer .* within 10s; .*no other nvidia-smi starts until it exits/, 20_000);
+      await agent.waitForOutput(
+        /nvidia-smi \(.*, pid \d+\) did not answer .* within 10s; .*no other nvidia-smi starts until it exits/,
+        20_000,
+      );
       // The controller counts it as degraded and says why, rather than listing a host with 0 GPUs.
       const stuck = await waitFor('the hung host degraded', async () => {
-        const [s] = JSON.parse((await runYard(['servers', '--json', '--data-dir', ctlDir])).stdout) as { state: string; gpuStatus: { state: string; message: string } | null }[];
+        const [s] = JSON.parse((await runYard(['servers', '--json', '--data-dir', ctlDir])).stdout) as {
+          state: string;
+          gpuStatus: { state: string; message: string } | null;
+        }[];
         return s?.state === 'degraded' ? s : undefined;
       });
       expect(stuck.gpuStatus).toMatchObject({ state: 'stuck', message: expect.stringMatching(/did not answer/) });

@@ -3,9 +3,26 @@ import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeForPhase } from '../../src/cli/format-workloads.js';
 import { ServerState } from '../../src/core/types.js';
-import { MigrationStrategy, RestartPolicy, migrationDone, migrationPhases, workloadStates, type WorkloadSpec } from '../../src/core/workload.js';
+import {
+  MigrationStrategy,
+  RestartPolicy,
+  migrationDone,
+  migrationPhases,
+  workloadStates,
+  type WorkloadSpec,
+} from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
-import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 const COUNTER = resolve(import.meta.dirname, '../../examples/checkpoint-counter.mjs');
 const STORES = resolve(import.meta.dirname, '../fixtures/stores');
@@ -19,8 +36,18 @@ const SLOW_SAVER = [
 
 function spec(name: string, over: Partial<WorkloadSpec> = {}): WorkloadSpec {
   return {
-    name, command: process.execPath, args: [COUNTER], env: {}, cwd: '', labels: {}, restart: RestartPolicy.RESTART_POLICY_NEVER,
-    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, checkpointSignal: 'SIGUSR1', checkpointTimeoutMs: 10_000, ports: [], ...over,
+    name,
+    command: process.execPath,
+    args: [COUNTER],
+    env: {},
+    cwd: '',
+    labels: {},
+    restart: RestartPolicy.RESTART_POLICY_NEVER,
+    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeoutMs: 10_000,
+    ports: [],
+    ...over,
   };
 }
 
@@ -46,22 +73,34 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     api?.close();
     api = control(socketOf(resolve(ctlDir)));
   };
-  const migrate = (args: string[], timeoutMs = 90_000) => runYard(['migrate', ...args, '--data-dir', ctlDir], {}, timeoutMs);
-  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as { id: string; phase: string; done: boolean };
+  const migrate = (args: string[], timeoutMs = 90_000) =>
+    runYard(['migrate', ...args, '--data-dir', ctlDir], {}, timeoutMs);
+  const lastJson = (stdout: string) =>
+    JSON.parse(stdout.trim().split('\n').at(-1)!) as { id: string; phase: string; done: boolean };
   const runningOn = async (name: string) => {
-    const live = (await api.workloads()).filter((w) => w.spec?.name === name && workloadStates.name(w.state) === 'running');
+    const live = (await api.workloads()).filter(
+      (w) => w.spec?.name === name && workloadStates.name(w.state) === 'running',
+    );
     const servers = (await api.call(api.client.listServers, {})).servers;
     return live.map((w) => servers.find((s) => s.id === w.serverId)?.name);
   };
   const startWorkload = async (s: WorkloadSpec) => {
     await api.call(api.client.runWorkload, { server: 'host-a', spec: s });
-    await waitFor(`${s.name} running on host-a`, async () => ((await runningOn(s.name)).join() === 'host-a' ? true : undefined));
+    await waitFor(`${s.name} running on host-a`, async () =>
+      (await runningOn(s.name)).join() === 'host-a' ? true : undefined,
+    );
   };
   const bothOnline = () =>
-    waitFor('both agents online', async () => {
-      const servers = (await api.call(api.client.listServers, {})).servers;
-      return servers.length === 2 && servers.every((s) => s.state === ServerState.SERVER_STATE_ONLINE) ? true : undefined;
-    }, 30_000);
+    waitFor(
+      'both agents online',
+      async () => {
+        const servers = (await api.call(api.client.listServers, {})).servers;
+        return servers.length === 2 && servers.every((s) => s.state === ServerState.SERVER_STATE_ONLINE)
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
 
   beforeAll(async () => {
     assertBuilt();
@@ -69,7 +108,16 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     port = await freePort();
     address = `127.0.0.1:${port}`;
     await startCtl();
-    for (const [host, dir] of Object.entries(agentDirs)) agents.push(startAgentProc(address, dir, ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)]));
+    for (const [host, dir] of Object.entries(agentDirs))
+      agents.push(
+        startAgentProc(address, dir, [
+          '--name',
+          `host-${host}`,
+          '--nvidia-smi',
+          '/nonexistent/nvidia-smi',
+          ...joinArgs(ctlDir),
+        ]),
+      );
     await bothOnline();
   });
 
@@ -86,7 +134,10 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     expect(r.code).toBe(0);
     expect(lastJson(r.stdout)).toMatchObject({ phase: 'committed', done: true });
     // The example checks its own checksum on restore and exits 2 if the state is not exact.
-    await waitFor('counter resumed on host-b', async () => /resumed at n=\d+/.test(await api.logs('counter')) || undefined);
+    await waitFor(
+      'counter resumed on host-b',
+      async () => /resumed at n=\d+/.test(await api.logs('counter')) || undefined,
+    );
     expect(await runningOn('counter')).toEqual(['host-b']);
   });
 
@@ -102,10 +153,15 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     expect(migrationPhases.name(done.phase)).toBe('committed');
   });
 
-  it('reconnects after the controller is killed mid-checkpoint and exits with the outcome\'s code', async () => {
+  it("reconnects after the controller is killed mid-checkpoint and exits with the outcome's code", async () => {
     await startWorkload(spec('slow', { command: '/bin/sh', args: ['-c', SLOW_SAVER] }));
     const watching = migrate(['slow', '--to', 'host-b', '--json', '--reconnect-for', '90s'], 120_000);
-    const m = await waitFor('migration of slow', async () => (await api.migrations()).find((x) => x.workload === 'slow'), 15_000, 50);
+    const m = await waitFor(
+      'migration of slow',
+      async () => (await api.migrations()).find((x) => x.workload === 'slow'),
+      15_000,
+      50,
+    );
     await api.waitForPhase(m.id, 'checkpointing');
     await controller.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 1000));
@@ -113,26 +169,39 @@ describe('yard migrate, from a script, through controller restarts (relative dat
 
     const r = await watching;
     const final = await api.waitForMigrationEnd(m.id);
-    expect(r.stderr).toMatch(/lost the controller \(.*\) while migration .* was checkpointing; it goes on there: reconnecting for up to 90s/);
+    expect(r.stderr).toMatch(
+      /lost the controller \(.*\) while migration .* was checkpointing; it goes on there: reconnecting for up to 90s/,
+    );
     expect(r.stderr).toMatch(/reconnected to the controller at /);
     expect([0, 3, 4]).toContain(r.code);
     expect(r.code).toBe(exitCodeForPhase(final.phase));
     expect(lastJson(r.stdout)).toMatchObject({ id: m.id, phase: migrationPhases.name(final.phase), done: true });
     await bothOnline();
-    await waitFor('slow running on exactly one host', async () => ((await runningOn('slow')).length === 1 ? true : undefined), 20_000);
+    await waitFor(
+      'slow running on exactly one host',
+      async () => ((await runningOn('slow')).length === 1 ? true : undefined),
+      20_000,
+    );
   });
 
   it('gives up after --reconnect-for with exit 5, saying the outcome is unknown', async () => {
     await startWorkload(spec('slow-x', { command: '/bin/sh', args: ['-c', SLOW_SAVER] }));
     const watching = migrate(['slow-x', '--to', 'host-b', '--reconnect-for', '2s']);
-    const m = await waitFor('migration of slow-x', async () => (await api.migrations()).find((x) => x.workload === 'slow-x'), 15_000, 50);
+    const m = await waitFor(
+      'migration of slow-x',
+      async () => (await api.migrations()).find((x) => x.workload === 'slow-x'),
+      15_000,
+      50,
+    );
     await api.waitForPhase(m.id, 'checkpointing');
     await controller.kill('SIGKILL');
     const t0 = Date.now();
     const r = await watching;
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/could not reach the controller for \d\.\d\d s .*migration .* of slow-x was checkpointing, and how it ends is unknown: once the controller is back, `yard ps` shows where slow-x runs/);
+    expect(r.stderr).toMatch(
+      /could not reach the controller for \d\.\d\d s .*migration .* of slow-x was checkpointing, and how it ends is unknown: once the controller is back, `yard ps` shows where slow-x runs/,
+    );
     await startCtl();
     expect(migrationDone((await api.waitForMigrationEnd(m.id)).phase)).toBe(true);
   });

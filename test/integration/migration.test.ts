@@ -1,17 +1,43 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationStrategy, RestartPolicy, migrationPhases, workloadStates, type WorkloadSpec } from '../../src/core/workload.js';
+import {
+  MigrationStrategy,
+  RestartPolicy,
+  migrationPhases,
+  workloadStates,
+  type WorkloadSpec,
+} from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
 import { createHosts, netnsAvailable, type TestHost } from '../helpers/netns.js';
-import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 const COUNTER = resolve(import.meta.dirname, '../../examples/checkpoint-counter.mjs');
 
 function spec(name: string, over: Partial<WorkloadSpec> = {}): WorkloadSpec {
   return {
-    name, command: process.execPath, args: [COUNTER], env: {}, cwd: '', labels: {}, restart: RestartPolicy.RESTART_POLICY_NEVER,
-    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, checkpointSignal: 'SIGUSR1', checkpointTimeoutMs: 10_000, ports: [], ...over,
+    name,
+    command: process.execPath,
+    args: [COUNTER],
+    env: {},
+    cwd: '',
+    labels: {},
+    restart: RestartPolicy.RESTART_POLICY_NEVER,
+    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeoutMs: 10_000,
+    ports: [],
+    ...over,
   };
 }
 
@@ -44,10 +70,20 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     const h = hostOf[host];
     // In a namespace the agent dials the controller across its veth, off loopback.
     const dial = h ? `${h.gateway}:${port}` : address;
-    agents[host] = startAgentProc(dial, dirs[host], ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)], h?.wrap);
+    agents[host] = startAgentProc(
+      dial,
+      dirs[host],
+      ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)],
+      h?.wrap,
+    );
   };
   const startCtl = async () => {
-    controller = startControllerProc(ctlDir, port, ['--verify', '1500ms', '--grace', '20s', '--cpu-limit', '100'], NETNS ? '0.0.0.0' : '127.0.0.1');
+    controller = startControllerProc(
+      ctlDir,
+      port,
+      ['--verify', '1500ms', '--grace', '20s', '--cpu-limit', '100'],
+      NETNS ? '0.0.0.0' : '127.0.0.1',
+    );
     await controller.waitForOutput(/controller listening/);
   };
   const serverId = async (name: string) => {
@@ -56,14 +92,24 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
   };
   const logsOf = (name: string) => api.logs(name);
   const run = (s: WorkloadSpec, server = 'host-a') => api.call(api.client.runWorkload, { server, spec: s });
-  const migrate = (workload: string, strategy: MigrationStrategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, target = 'host-b') =>
-    api.call(api.client.startMigration, { workload, target, strategy }).then((r) => r.migration!);
+  const migrate = (
+    workload: string,
+    strategy: MigrationStrategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    target = 'host-b',
+  ) => api.call(api.client.startMigration, { workload, target, strategy }).then((r) => r.migration!);
   const waitRunning = (name: string, host: string, timeoutMs = 30_000) =>
-    waitFor(`${name} running on ${host}`, async () => {
-      const id = await serverId(host);
-      const live = await api.liveInstances(name);
-      return live.length === 1 && live[0]!.serverId === id && workloadStates.name(live[0]!.state) === 'running' ? live[0] : undefined;
-    }, timeoutMs, 200);
+    waitFor(
+      `${name} running on ${host}`,
+      async () => {
+        const id = await serverId(host);
+        const live = await api.liveInstances(name);
+        return live.length === 1 && live[0]!.serverId === id && workloadStates.name(live[0]!.state) === 'running'
+          ? live[0]
+          : undefined;
+      },
+      timeoutMs,
+      200,
+    );
 
   beforeAll(async () => {
     assertBuilt();
@@ -78,12 +124,17 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     startAgent('b');
     api = control(socketOf(ctlDir));
     // What the agents said, should they not come: a timeout alone tells nothing.
-    const said = () => `both agents online; agent a said:\n${agents.a?.output.slice(-1500)}\nagent b said:\n${agents.b?.output.slice(-1500)}`;
-    await waitFor(said, async () => {
-      const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
-      const l = JSON.parse(r.stdout) as { state: string }[];
-      return l.length === 2 && l.every((s) => s.state === 'online') ? true : undefined;
-    }, 30_000);
+    const said = () =>
+      `both agents online; agent a said:\n${agents.a?.output.slice(-1500)}\nagent b said:\n${agents.b?.output.slice(-1500)}`;
+    await waitFor(
+      said,
+      async () => {
+        const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
+        const l = JSON.parse(r.stdout) as { state: string }[];
+        return l.length === 2 && l.every((s) => s.state === 'online') ? true : undefined;
+      },
+      30_000,
+    );
   });
 
   afterAll(async () => {
@@ -95,7 +146,9 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
 
   it('sees the agents as separate hosts', async () => {
     const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
-    const byName = Object.fromEntries((JSON.parse(r.stdout) as { name: string; addresses: string[] }[]).map((s) => [s.name, s.addresses]));
+    const byName = Object.fromEntries(
+      (JSON.parse(r.stdout) as { name: string; addresses: string[] }[]).map((s) => [s.name, s.addresses]),
+    );
     if (NETNS) {
       expect(byName['host-a']).toEqual(expect.arrayContaining([expect.stringMatching(/^10\.\d+\.0\.2$/)]));
       expect(byName['host-b']).toEqual(expect.arrayContaining([expect.stringMatching(/^10\.\d+\.1\.2$/)]));
@@ -113,11 +166,15 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     expect(done.error).toBe('');
     expect(done.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(done.timings?.transferBytes).toBeGreaterThan(0);
-    for (const t of ['checkpointMs', 'transferMs', 'restoreMs', 'downtimeMs'] as const) expect(done.timings?.[t]).toBeGreaterThanOrEqual(0);
+    for (const t of ['checkpointMs', 'transferMs', 'restoreMs', 'downtimeMs'] as const)
+      expect(done.timings?.[t]).toBeGreaterThanOrEqual(0);
     const onB = await waitRunning('counter', 'host-b');
     expect(onB.restored).toBe(true);
     // The example verifies its own checksum on restore and exits 2 if the state is not exact.
-    await waitFor('counter resumed on host-b', async () => /resumed at n=\d+/.test(await logsOf('counter')) || undefined);
+    await waitFor(
+      'counter resumed on host-b',
+      async () => /resumed at n=\d+/.test(await logsOf('counter')) || undefined,
+    );
     expect((await api.workloads()).filter((w) => w.spec?.name === 'counter')).toHaveLength(1);
   });
 
@@ -148,7 +205,10 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     expect(done.error).toMatch(/did not keep running|exited/);
     const back = await waitRunning('fragile', 'host-a');
     expect(back.restored).toBe(true);
-    await waitFor('fragile resumed from its checkpoint on host-a', async () => /resumed from \d+/.test(await logsOf('fragile')) || undefined);
+    await waitFor(
+      'fragile resumed from its checkpoint on host-a',
+      async () => /resumed from \d+/.test(await logsOf('fragile')) || undefined,
+    );
   });
 
   it('rolls back when an operator cancels during verify: the copy on the target goes, the source resumes from the same checkpoint', async () => {
@@ -169,12 +229,19 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     expect(done.timings?.verifyMs).toBeUndefined();
     const back = await waitRunning('patient', 'host-a');
     expect(back.restored).toBe(true);
-    await waitFor('patient resumed from its checkpoint on host-a', async () => /resumed from \d+/.test(await logsOf('patient')) || undefined);
+    await waitFor(
+      'patient resumed from its checkpoint on host-a',
+      async () => /resumed from \d+/.test(await logsOf('patient')) || undefined,
+    );
     expect(await api.liveInstances('patient')).toHaveLength(1);
   });
 
   it('moves a stateless workload with the restart strategy: started on the target, then the source stopped', async () => {
-    await run(shellSpec('web', 'echo "serving restore=${SWITCHYARD_RESTORE:-0}"; while :; do sleep 0.2; done', { strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART }));
+    await run(
+      shellSpec('web', 'echo "serving restore=${SWITCHYARD_RESTORE:-0}"; while :; do sleep 0.2; done', {
+        strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART,
+      }),
+    );
     await waitRunning('web', 'host-a');
     const m = await migrate('web', MigrationStrategy.MIGRATION_STRATEGY_RESTART);
     const done = await api.waitForMigrationEnd(m.id);
@@ -198,14 +265,21 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     const done = await api.waitForMigrationEnd(m.id);
     expect(migrationPhases.name(done.phase), done.error).toBe('committed');
     await waitRunning('legacy', 'host-b');
-    const thawed = await waitFor('legacy thawed on host-b', async () => /thawed at (\d+)/.exec(await logsOf('legacy'))?.[1]);
+    const thawed = await waitFor(
+      'legacy thawed on host-b',
+      async () => /thawed at (\d+)/.exec(await logsOf('legacy'))?.[1],
+    );
     expect(Number(thawed)).toBeGreaterThan(3);
     expect((await api.workloads()).filter((w) => w.spec?.name === 'legacy')).toHaveLength(1);
   });
 
   it('rolls back when the target agent is SIGKILLed mid-transfer: the workload runs on the source', async () => {
     await run(spec('bigstate', { env: { COUNTER_STATE_MB: '300' } }));
-    await waitFor('bigstate making progress', async () => /progress n=\d+/.test(await logsOf('bigstate')) || undefined, 60_000);
+    await waitFor(
+      'bigstate making progress',
+      async () => /progress n=\d+/.test(await logsOf('bigstate')) || undefined,
+      60_000,
+    );
     const m = await migrate('bigstate');
     await api.waitForPhase(m.id, 'transferring');
     await agents.b!.kill('SIGKILL');
@@ -215,7 +289,13 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     expect(back.restored).toBe(true);
     startAgent('b');
     // When host-b is back it holds no copy: exactly one host runs it.
-    await waitFor('host-b back', async () => (await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir])).stdout.includes('"online"') || undefined);
+    await waitFor(
+      'host-b back',
+      async () =>
+        (await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir])).stdout.includes(
+          '"online"',
+        ) || undefined,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await api.liveInstances('bigstate')).toHaveLength(1);
   });
@@ -237,12 +317,18 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     expect(migrationPhases.name(done.phase)).toBe('rolled_back');
     const back = await waitRunning('slowsave', 'host-a', 10_000);
     expect(back.restored).toBe(true);
-    const saved = await waitFor('slowsave resumed on host-a', async () => /saved (\d+)[\s\S]*resumed from (\d+)/.exec(await logsOf('slowsave')) ?? undefined);
+    const saved = await waitFor(
+      'slowsave resumed on host-a',
+      async () => /saved (\d+)[\s\S]*resumed from (\d+)/.exec(await logsOf('slowsave')) ?? undefined,
+    );
     expect(saved[2]).toBe(saved[1]);
     startAgent('b');
     await waitFor('host-b back', async () => {
       const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
-      return (JSON.parse(r.stdout) as { name: string; state: string }[]).find((s) => s.name === 'host-b')?.state === 'online' || undefined;
+      return (
+        (JSON.parse(r.stdout) as { name: string; state: string }[]).find((s) => s.name === 'host-b')?.state ===
+          'online' || undefined
+      );
     });
     expect(await api.liveInstances('slowsave')).toHaveLength(1);
   });
@@ -265,7 +351,11 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     expect(migrationPhases.name(done.phase)).toBe('rolled_back');
     const back = await waitRunning('cutshort', 'host-a', 10_000);
     expect(back.restored).toBe(true);
-    await waitFor('cutshort resumed from its save', async () => /resumed from \d+/.test(await logsOf('cutshort')) || undefined, 5000);
+    await waitFor(
+      'cutshort resumed from its save',
+      async () => /resumed from \d+/.test(await logsOf('cutshort')) || undefined,
+      5000,
+    );
   });
 
   it('keeps a restored copy stopped when the target agent restarts before the commit: never two hosts', async () => {
@@ -287,11 +377,16 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     await waitRunning('restless', 'host-a');
     await waitFor('host-b back', async () => {
       const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
-      return (JSON.parse(r.stdout) as { name: string; state: string }[]).find((s) => s.name === 'host-b')?.state === 'online' || undefined;
+      return (
+        (JSON.parse(r.stdout) as { name: string; state: string }[]).find((s) => s.name === 'host-b')?.state ===
+          'online' || undefined
+      );
     });
     await new Promise((r) => setTimeout(r, 1000));
     // host-b started it once, for the verify; its restarted agent left it stopped.
-    const onB = readFileSync(starts, 'utf8').split('\n').filter((l) => l.startsWith(dirs.b));
+    const onB = readFileSync(starts, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(dirs.b));
     expect(onB).toHaveLength(1);
     expect(await api.liveInstances('restless')).toHaveLength(1);
   });
@@ -310,7 +405,10 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
   it('finishes or rolls back by itself when the controller is SIGKILLed mid-migration: one host only', async () => {
     await waitFor('host-b online', async () => {
       const r = await runYard(['servers', '--json', '--controller', address, '--data-dir', ctlDir]);
-      return (JSON.parse(r.stdout) as { name: string; state: string }[]).find((s) => s.name === 'host-b')?.state === 'online' || undefined;
+      return (
+        (JSON.parse(r.stdout) as { name: string; state: string }[]).find((s) => s.name === 'host-b')?.state ===
+          'online' || undefined
+      );
     });
     const m = await migrate('bigstate');
     await api.waitForPhase(m.id, 'transferring');
@@ -320,10 +418,14 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     api = control(socketOf(ctlDir));
     const done = await api.waitForMigrationEnd(m.id, 90_000);
     expect(['committed', 'rolled_back']).toContain(migrationPhases.name(done.phase));
-    const live = await waitFor('exactly one live instance', async () => {
-      const l = await api.liveInstances('bigstate');
-      return l.length === 1 && workloadStates.name(l[0]!.state) === 'running' ? l : undefined;
-    }, 30_000);
+    const live = await waitFor(
+      'exactly one live instance',
+      async () => {
+        const l = await api.liveInstances('bigstate');
+        return l.length === 1 && workloadStates.name(l[0]!.state) === 'running' ? l : undefined;
+      },
+      30_000,
+    );
     expect(live).toHaveLength(1);
   });
 });

@@ -39,14 +39,21 @@ describe('yard and its local agent across a dashboard restart', () => {
 
     // Its fifth failed dial announces a wait of about 16 s (13-19 s with jitter).
     const log = join(dir, 'agent', 'agent.log');
-    await waitFor('the local agent backing off for 12 s or more', () => announcedWaits(log).some((w) => w >= 12) || undefined, 40_000, 200);
+    await waitFor(
+      'the local agent backing off for 12 s or more',
+      () => announcedWaits(log).some((w) => w >= 12) || undefined,
+      40_000,
+      200,
+    );
     const started = Date.now();
     const second = ptyYard(args, SIZE);
     dashboards.push(second);
     await second.waitFor(/1\/1 online/, 30_000);
     const took = Date.now() - started;
     // eslint-disable-next-line no-console
-    console.log(`this host online ${took} ms after the second yard started (the agent had announced a ${Math.max(...announcedWaits(log))} s wait)`);
+    console.log(
+      `this host online ${took} ms after the second yard started (the agent had announced a ${Math.max(...announcedWaits(log))} s wait)`,
+    );
     expect(took).toBeLessThan(8000);
     expect(readFileSync(log, 'utf8')).toMatch(/dialling controller .* now, as asked/);
   }, 120_000);

@@ -3,10 +3,26 @@ import { createServer, type Server as NetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthNames, type RouteStatus } from '../../src/core/route.js';
-import { MigrationStrategy, RestartPolicy, migrationPhases, workloadStates, type WorkloadSpec } from '../../src/core/workload.js';
+import {
+  MigrationStrategy,
+  RestartPolicy,
+  migrationPhases,
+  workloadStates,
+  type WorkloadSpec,
+} from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
 import { createHosts, netnsAvailable, type TestHost } from '../helpers/netns.js';
-import { assertBuilt, freePort, joinArgs, runYard, startAgentProc, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 import { startTraffic, type Traffic, type TrafficReport } from '../helpers/traffic.js';
 
 const ECHO = resolve(import.meta.dirname, '../../examples/echo-server.mjs');
@@ -16,10 +32,24 @@ const NETNS = netnsAvailable();
 
 type Host = 'a' | 'b';
 
-function echoSpec(name: string, version: string, port: number, strategy: MigrationStrategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT): WorkloadSpec {
+function echoSpec(
+  name: string,
+  version: string,
+  port: number,
+  strategy: MigrationStrategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+): WorkloadSpec {
   return {
-    name, command: process.execPath, args: [ECHO], env: { VERSION: version }, cwd: '', labels: {}, restart: RestartPolicy.RESTART_POLICY_NEVER,
-    strategy, checkpointSignal: 'SIGUSR1', checkpointTimeoutMs: 10_000, ports: [port],
+    name,
+    command: process.execPath,
+    args: [ECHO],
+    env: { VERSION: version },
+    cwd: '',
+    labels: {},
+    restart: RestartPolicy.RESTART_POLICY_NEVER,
+    strategy,
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeoutMs: 10_000,
+    ports: [port],
   };
 }
 
@@ -47,7 +77,8 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
   const yard = (...args: string[]) => runYard([...args, '--controller', address, '--data-dir', ctlDir], {}, 60_000);
   const routes = async (): Promise<RouteStatus[]> => (await api.call(api.client.listRoutes, {})).routes;
   const route = async (name: string) => (await routes()).find((r) => r.route?.name === name);
-  const weights = async (name: string) => Object.fromEntries((await route(name))!.route!.backends.map((b) => [b.version, b.weight]));
+  const weights = async (name: string) =>
+    Object.fromEntries((await route(name))!.route!.backends.map((b) => [b.version, b.weight]));
   const routeFile = (name: string, body: object): string => {
     const file = join(fileDir, name);
     writeFileSync(file, JSON.stringify(body));
@@ -56,7 +87,10 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
   const webRoute = (blue: number, green: number, extra: object = {}) => ({
     name: 'web',
     listen: { server: 'edge', port: webPort, host: '127.0.0.1' },
-    backends: [{ workload: 'api', weight: blue, version: 'blue' }, { workload: 'api-green', weight: green, version: 'green' }],
+    backends: [
+      { workload: 'api', weight: blue, version: 'blue' },
+      { workload: 'api-green', weight: green, version: 'green' },
+    ],
     healthCheck: { kind: 'tcp', interval: '300ms', timeout: '200ms', unhealthyAfter: 2, healthyAfter: 1 },
     holdTimeout: '20s',
     drainTimeout: '5s',
@@ -76,7 +110,9 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
     } finally {
       report = await running.stop();
       traffic = undefined;
-      console.log(`traffic: ${report.ok} answered, ${report.failed} failed, slowest ${report.maxMs.toFixed(0)} ms, p99 ${report.p99Ms.toFixed(1)} ms, by version ${JSON.stringify(report.byVersion)}`);
+      console.log(
+        `traffic: ${report.ok} answered, ${report.failed} failed, slowest ${report.maxMs.toFixed(0)} ms, p99 ${report.p99Ms.toFixed(1)} ms, by version ${JSON.stringify(report.byVersion)}`,
+      );
     }
     return report;
   };
@@ -92,17 +128,29 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
     return Object.fromEntries((JSON.parse(r.stdout) as { id: string; name: string }[]).map((s) => [s.name, s.id]));
   };
   const waitRunning = (name: string, host: string) =>
-    waitFor(`${name} running on ${host}`, async () => {
-      const id = (await serverIds())[host];
-      const live = await api.liveInstances(name);
-      return live.length === 1 && live[0]!.serverId === id && workloadStates.name(live[0]!.state) === 'running' ? live[0] : undefined;
-    }, 30_000, 200);
+    waitFor(
+      `${name} running on ${host}`,
+      async () => {
+        const id = (await serverIds())[host];
+        const live = await api.liveInstances(name);
+        return live.length === 1 && live[0]!.serverId === id && workloadStates.name(live[0]!.state) === 'running'
+          ? live[0]
+          : undefined;
+      },
+      30_000,
+      200,
+    );
   const endpointHealthy = (service: string, version: string) =>
-    waitFor(`${version} of ${service} healthy at the proxy`, async () => {
-      const r = await route(service);
-      const eps = r?.endpoints.filter((e) => e.endpoint?.version === version) ?? [];
-      return eps.length > 0 && eps.every((e) => e.stats?.checksPassing) ? true : undefined;
-    }, 20_000, 100);
+    waitFor(
+      `${version} of ${service} healthy at the proxy`,
+      async () => {
+        const r = await route(service);
+        const eps = r?.endpoints.filter((e) => e.endpoint?.version === version) ?? [];
+        return eps.length > 0 && eps.every((e) => e.stats?.checksPassing) ? true : undefined;
+      },
+      20_000,
+      100,
+    );
 
   beforeAll(async () => {
     assertBuilt();
@@ -113,21 +161,49 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
       netns = createHosts(2);
       [hostOf.a, hostOf.b] = netns.hosts;
     }
-    controller = startControllerProc(ctlDir, port, ['--verify', '1s', '--grace', '20s', '--cpu-limit', '100'], NETNS ? '0.0.0.0' : '127.0.0.1');
+    controller = startControllerProc(
+      ctlDir,
+      port,
+      ['--verify', '1s', '--grace', '20s', '--cpu-limit', '100'],
+      NETNS ? '0.0.0.0' : '127.0.0.1',
+    );
     await controller.waitForOutput(/controller listening/);
     for (const host of ['a', 'b'] as const) {
       const h = hostOf[host];
       const dial = h ? `${h.gateway}:${port}` : address;
       const where = h ? [] : ['--advertise', host === 'a' ? '127.0.0.2' : '127.0.0.3'];
-      agents.push(startAgentProc(dial, dirs[host], ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...where, ...joinArgs(ctlDir)], h?.wrap));
+      agents.push(
+        startAgentProc(
+          dial,
+          dirs[host],
+          ['--name', `host-${host}`, '--nvidia-smi', '/nonexistent/nvidia-smi', ...where, ...joinArgs(ctlDir)],
+          h?.wrap,
+        ),
+      );
     }
-    agents.push(startAgentProc(address, dirs.edge, ['--name', 'edge', '--proxy', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)]));
+    agents.push(
+      startAgentProc(address, dirs.edge, [
+        '--name',
+        'edge',
+        '--proxy',
+        '--nvidia-smi',
+        '/nonexistent/nvidia-smi',
+        ...joinArgs(ctlDir),
+      ]),
+    );
     api = control(socketOf(ctlDir));
-    await waitFor('three agents online', async () => {
-      const l = JSON.parse((await yard('servers', '--json')).stdout) as { state: string }[];
-      return l.length === 3 && l.every((s) => s.state === 'online') ? true : undefined;
-    }, 30_000);
-    await api.call(api.client.runWorkload, { server: 'host-a', spec: echoSpec('api', 'blue', 9001, MigrationStrategy.MIGRATION_STRATEGY_RESTART) });
+    await waitFor(
+      'three agents online',
+      async () => {
+        const l = JSON.parse((await yard('servers', '--json')).stdout) as { state: string }[];
+        return l.length === 3 && l.every((s) => s.state === 'online') ? true : undefined;
+      },
+      30_000,
+    );
+    await api.call(api.client.runWorkload, {
+      server: 'host-a',
+      spec: echoSpec('api', 'blue', 9001, MigrationStrategy.MIGRATION_STRATEGY_RESTART),
+    });
     await api.call(api.client.runWorkload, { server: 'host-b', spec: echoSpec('api-green', 'green', 9000) });
     await waitRunning('api', 'host-a');
     await waitRunning('api-green', 'host-b');
@@ -147,19 +223,46 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
     expect(r.stdout).toMatch(/web: created/);
     await endpointHealthy('web', 'blue');
     expect(await versionsNow()).toEqual({ blue: 40 });
-    const listed = JSON.parse((await yard('routes', '--json')).stdout) as { name: string; endpoints: { version: string; address: string; health: string }[] }[];
+    const listed = JSON.parse((await yard('routes', '--json')).stdout) as {
+      name: string;
+      endpoints: { version: string; address: string; health: string }[];
+    }[];
     const blue = listed.find((x) => x.name === 'web')!.endpoints.find((e) => e.version === 'blue')!;
     expect(blue.address).toMatch(NETNS ? /^10\.\d+\.0\.2:9001$/ : /^127\.0\.0\.2:9001$/);
     expect(blue.health).toBe('healthy');
   });
 
   const refusals: [string, () => object | string, RegExp][] = [
-    ['an unknown workload', () => webRoute(100, 0, { backends: [{ workload: 'nope', weight: 100, version: 'x' }] }), /unknown workload nope/],
-    ['a bad address', () => webRoute(100, 0, { backends: [{ address: 'not-an-address', weight: 100 }] }), /address is not HOST:PORT/],
+    [
+      'an unknown workload',
+      () => webRoute(100, 0, { backends: [{ workload: 'nope', weight: 100, version: 'x' }] }),
+      /unknown workload nope/,
+    ],
+    [
+      'a bad address',
+      () => webRoute(100, 0, { backends: [{ address: 'not-an-address', weight: 100 }] }),
+      /address is not HOST:PORT/,
+    ],
     ['weights all zero', () => webRoute(0, 0), /weight 0/],
-    ['a duplicate service', () => ({ routes: [webRoute(100, 0), webRoute(50, 50)] }), /service web twice|duplicate service web/],
-    ['a port in use on the proxy host', () => ({ ...webRoute(100, 0), name: 'other', listen: { server: 'edge', port: (blocker[0]!.address() as { port: number }).port, host: '127.0.0.1' } }), /in use/],
-    ['a server that is not a proxy', () => ({ ...webRoute(100, 0), name: 'other', listen: { server: 'host-a', port: 18080 } }), /not a proxy/],
+    [
+      'a duplicate service',
+      () => ({ routes: [webRoute(100, 0), webRoute(50, 50)] }),
+      /service web twice|duplicate service web/,
+    ],
+    [
+      'a port in use on the proxy host',
+      () => ({
+        ...webRoute(100, 0),
+        name: 'other',
+        listen: { server: 'edge', port: (blocker[0]!.address() as { port: number }).port, host: '127.0.0.1' },
+      }),
+      /in use/,
+    ],
+    [
+      'a server that is not a proxy',
+      () => ({ ...webRoute(100, 0), name: 'other', listen: { server: 'host-a', port: 18080 } }),
+      /not a proxy/,
+    ],
   ];
   for (const [what, body, message] of refusals) {
     it(`refuses ${what} with a clear error, and changes nothing`, async () => {
@@ -209,7 +312,10 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
     expect(r.code, r.stderr).toBe(0);
     expect(await weights('web')).toEqual({ blue: 100, green: 0 });
     expect(await versionsNow()).toEqual({ blue: 40 });
-    const history = JSON.parse((await yard('route', 'history', 'web', '--json')).stdout) as { action: string; who: string }[];
+    const history = JSON.parse((await yard('route', 'history', 'web', '--json')).stdout) as {
+      action: string;
+      who: string;
+    }[];
     expect(history[0]!.action).toBe('rollback');
     expect(history.map((h) => h.action)).toEqual(expect.arrayContaining(['apply', 'weight', 'promote', 'rollback']));
     expect(history.every((h) => h.who.length > 0)).toBe(true);
@@ -221,8 +327,18 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
     // Health over HTTP here: the canary will go bad by failing its checks while still answering.
     const body = {
       ...webRoute(100, 0),
-      backends: [{ workload: 'api', weight: 100, version: 'blue' }, { workload: 'api-canary', weight: 0, version: 'canary' }],
-      healthCheck: { kind: 'http', path: '/healthz', interval: '300ms', timeout: '200ms', unhealthyAfter: 2, healthyAfter: 1 },
+      backends: [
+        { workload: 'api', weight: 100, version: 'blue' },
+        { workload: 'api-canary', weight: 0, version: 'canary' },
+      ],
+      healthCheck: {
+        kind: 'http',
+        path: '/healthz',
+        interval: '300ms',
+        timeout: '200ms',
+        unhealthyAfter: 2,
+        healthyAfter: 1,
+      },
     };
     expect((await yard('route', 'apply', '-f', routeFile('canary.json', body))).code).toBe(0);
     await endpointHealthy('web', 'canary');
@@ -260,7 +376,11 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
   it('moves traffic with a restart-strategy migration: the new instance ramps up, the source drains, no connection fails', async () => {
     let migrationId = '';
     const seen = await withTraffic(async () => {
-      const m = await api.call(api.client.startMigration, { workload: 'api', target: 'host-b', strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART });
+      const m = await api.call(api.client.startMigration, {
+        workload: 'api',
+        target: 'host-b',
+        strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART,
+      });
       migrationId = m.migration!.id;
       const done = await api.waitForMigrationEnd(migrationId, 90_000);
       expect(migrationPhases.name(done.phase), done.error).toBe('committed');
@@ -278,13 +398,19 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
   it('moves traffic with a checkpoint migration: new connections wait during the cutover (bounded, reported), none fail', async () => {
     let held = 0;
     const seen = await withTraffic(async () => {
-      const m = await api.call(api.client.startMigration, { workload: 'api', target: 'host-a', strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT });
+      const m = await api.call(api.client.startMigration, {
+        workload: 'api',
+        target: 'host-a',
+        strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      });
       const done = await api.waitForMigrationEnd(m.migration!.id, 90_000);
       expect(migrationPhases.name(done.phase), done.error).toBe('committed');
       held = done.timings?.trafficHeldMs ?? 0;
       expect(held).toBeGreaterThan(0);
     });
-    console.log(`checkpoint migration: traffic held ${held} ms at the proxy; slowest client request ${seen.maxMs.toFixed(0)} ms`);
+    console.log(
+      `checkpoint migration: traffic held ${held} ms at the proxy; slowest client request ${seen.maxMs.toFixed(0)} ms`,
+    );
     expect(seen.failed, seen.failures.join('\n')).toBe(0);
     // Bounded: nobody waited past the route's hold timeout (20 s).
     expect(seen.maxMs).toBeLessThan(20_000);
@@ -296,15 +422,31 @@ describe(`routes applied by a proxy agent${NETNS ? ' (workload hosts in their ow
   it('rolls a failed migration back with its traffic: the table is as it was, the route points at the source, no connection fails', async () => {
     // A backend that cannot serve on host-b: its copy there never listens and exits after 2 s.
     const failOnB = `case "$SWITCHYARD_STATE_DIR" in *yard-route-b-*) echo "cannot serve here"; sleep 2; exit 1;; esac; exec "${process.execPath}" "${ECHO}"`;
-    await api.call(api.client.runWorkload, { server: 'host-a', spec: { ...echoSpec('api-old', 'old', 9003, MigrationStrategy.MIGRATION_STRATEGY_RESTART), command: '/bin/sh', args: ['-c', failOnB] } });
+    await api.call(api.client.runWorkload, {
+      server: 'host-a',
+      spec: {
+        ...echoSpec('api-old', 'old', 9003, MigrationStrategy.MIGRATION_STRATEGY_RESTART),
+        command: '/bin/sh',
+        args: ['-c', failOnB],
+      },
+    });
     await waitRunning('api-old', 'host-a');
     const legacyPort = await freePort();
-    const body = { ...webRoute(100, 0), name: 'legacy', listen: { server: 'edge', port: legacyPort, host: '127.0.0.1' }, backends: [{ workload: 'api-old', weight: 100, version: 'old' }] };
+    const body = {
+      ...webRoute(100, 0),
+      name: 'legacy',
+      listen: { server: 'edge', port: legacyPort, host: '127.0.0.1' },
+      backends: [{ workload: 'api-old', weight: 100, version: 'old' }],
+    };
     expect((await yard('route', 'apply', '-f', routeFile('legacy.json', body))).code).toBe(0);
     await endpointHealthy('legacy', 'old');
     const before = (await route('legacy'))!;
     const seen = await withTraffic(async () => {
-      const m = await api.call(api.client.startMigration, { workload: 'api-old', target: 'host-b', strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART });
+      const m = await api.call(api.client.startMigration, {
+        workload: 'api-old',
+        target: 'host-b',
+        strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART,
+      });
       const done = await api.waitForMigrationEnd(m.migration!.id, 90_000);
       expect(migrationPhases.name(done.phase)).toBe('rolled_back');
       expect(done.error).toMatch(/exited|health/);

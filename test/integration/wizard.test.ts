@@ -16,14 +16,46 @@ describe('the migration wizard over real agents', () => {
 
   beforeAll(async () => {
     assertBuilt();
-    controller = await startController({ dataDir: tempDir(), listen: '127.0.0.1:0', heartbeatIntervalMs: 200, graceMs: 60_000, verifyMs: 800, cpuLimitPct: 100, log: silentLogger });
-    for (const name of ['src-host', 'dst-host']) agents.push(startAgentProc(controller.address, tempDir(), ['--name', name, '--nvidia-smi', '/nonexistent', ...joinArgsFor(controller.joinToken)]));
+    controller = await startController({
+      dataDir: tempDir(),
+      listen: '127.0.0.1:0',
+      heartbeatIntervalMs: 200,
+      graceMs: 60_000,
+      verifyMs: 800,
+      cpuLimitPct: 100,
+      log: silentLogger,
+    });
+    for (const name of ['src-host', 'dst-host'])
+      agents.push(
+        startAgentProc(controller.address, tempDir(), [
+          '--name',
+          name,
+          '--nvidia-smi',
+          '/nonexistent',
+          ...joinArgsFor(controller.joinToken),
+        ]),
+      );
     api = control(controller.socketAddress);
-    await waitFor('both agents online', () => (controller.registry.list().filter((r) => r.server.state === 1).length === 2 ? true : undefined));
-    const script = '[ "$SWITCHYARD_RESTORE" = 1 ] && echo "resumed $(cat "$SWITCHYARD_STATE_DIR/n")"; n=0; trap \'echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1; while :; do n=$((n+1)); sleep 0.1; done';
+    await waitFor('both agents online', () =>
+      controller.registry.list().filter((r) => r.server.state === 1).length === 2 ? true : undefined,
+    );
+    const script =
+      '[ "$SWITCHYARD_RESTORE" = 1 ] && echo "resumed $(cat "$SWITCHYARD_STATE_DIR/n")"; n=0; trap \'echo $n > "$SWITCHYARD_STATE_DIR/n"; exit 0\' USR1; while :; do n=$((n+1)); sleep 0.1; done';
     await api.call(api.client.runWorkload, {
       server: 'src-host',
-      spec: { name: 'job', command: '/bin/sh', args: ['-c', script], env: {}, cwd: '', labels: {}, restart: RestartPolicy.RESTART_POLICY_NEVER, strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, checkpointSignal: 'SIGUSR1', checkpointTimeoutMs: 5000, ports: [] },
+      spec: {
+        name: 'job',
+        command: '/bin/sh',
+        args: ['-c', script],
+        env: {},
+        cwd: '',
+        labels: {},
+        restart: RestartPolicy.RESTART_POLICY_NEVER,
+        strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+        checkpointSignal: 'SIGUSR1',
+        checkpointTimeoutMs: 5000,
+        ports: [],
+      },
     });
     h = openHeadless(registryFleetSource(controller, controller.address, 'test-operator'), { cols: 80, rows: 24 });
   });
@@ -36,10 +68,14 @@ describe('the migration wizard over real agents', () => {
   });
 
   const screenShows = (re: RegExp, what: string, timeoutMs = 15_000) =>
-    waitFor(what, async () => {
-      await h.settle();
-      return re.test(h.text()) || undefined;
-    }, timeoutMs);
+    waitFor(
+      what,
+      async () => {
+        await h.settle();
+        return re.test(h.text()) || undefined;
+      },
+      timeoutMs,
+    );
 
   it('walks target → strategy → preflight → confirm → progress → result, and the workload moves', async () => {
     await h.press('w');

@@ -18,7 +18,18 @@ function line(text = ''): CommandLine {
 
 describe('command line', () => {
   it('has a command per view plus the command table', () => {
-    expect(commandTable(VIEWS).map((c) => c.name)).toEqual(['fleet', 'server', 'workloads', 'migrations', 'routes', 'events', 'migrate', 'theme', 'help', 'q']);
+    expect(commandTable(VIEWS).map((c) => c.name)).toEqual([
+      'fleet',
+      'server',
+      'workloads',
+      'migrations',
+      'routes',
+      'events',
+      'migrate',
+      'theme',
+      'help',
+      'q',
+    ]);
   });
 
   it('Tab completes a command name, and lists the candidates when several fit', () => {

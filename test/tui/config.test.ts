@@ -61,7 +61,11 @@ describe('config file', () => {
   it('flags win over the file', () => {
     const s = load('good.yaml');
     expect(displayOptions({}, s)).toMatchObject({ theme: s.theme, glyphs: 'blocks', readonly: true });
-    expect(displayOptions({ theme: 'mono', ascii: true, readonly: false }, s)).toMatchObject({ theme: 'mono', glyphs: 'ascii', readonly: false });
+    expect(displayOptions({ theme: 'mono', ascii: true, readonly: false }, s)).toMatchObject({
+      theme: 'mono',
+      glyphs: 'ascii',
+      readonly: false,
+    });
   });
 
   it('says where YAML is broken', () => {
@@ -78,7 +82,9 @@ describe('config file', () => {
 
   it('refuses an unknown action and lists the real ones', () => {
     const message = errorOf(() => load('unknown-action.yaml')).message;
-    expect(message).toMatch(/^config file .*unknown-action\.yaml, line 3 \(keys\.quitt\): "quitt" is not an action: use one of down, up, right, left/);
+    expect(message).toMatch(
+      /^config file .*unknown-action\.yaml, line 3 \(keys\.quitt\): "quitt" is not an action: use one of down, up, right, left/,
+    );
     expect(message).toContain('show-migrations');
     expect(message).not.toContain('quit-anywhere');
   });
@@ -90,16 +96,26 @@ describe('config file', () => {
   });
 
   it('refuses unknown fields, bad views, durations and types', () => {
-    expect(errorOf(() => load('unknown-field.yaml')).message).toMatch(/unknown-field\.yaml, line 3 \(colour\): unknown field: the file takes theme, glyphs, readonly, keys and wall/);
-    expect(errorOf(() => load('bad-wall.yaml')).message).toMatch(/bad-wall\.yaml, line 3 \(wall\.views\[1\]\): "alerts" is not a view a wall can show: use fleet, workloads, migrations, routes/);
-    expect(errorOf(() => load('bad-rotate.yaml')).message).toMatch(/bad-rotate\.yaml, line 2 \(wall\.rotate\): rotate "soon" is not a duration: use e\.g\. 500ms, 1s, 2m/);
-    expect(errorOf(() => load('bad-readonly.yaml')).message).toMatch(/bad-readonly\.yaml, line 1 \(readonly\): Invalid input: expected boolean/);
+    expect(errorOf(() => load('unknown-field.yaml')).message).toMatch(
+      /unknown-field\.yaml, line 3 \(colour\): unknown field: the file takes theme, glyphs, readonly, keys and wall/,
+    );
+    expect(errorOf(() => load('bad-wall.yaml')).message).toMatch(
+      /bad-wall\.yaml, line 3 \(wall\.views\[1\]\): "alerts" is not a view a wall can show: use fleet, workloads, migrations, routes/,
+    );
+    expect(errorOf(() => load('bad-rotate.yaml')).message).toMatch(
+      /bad-rotate\.yaml, line 2 \(wall\.rotate\): rotate "soon" is not a duration: use e\.g\. 500ms, 1s, 2m/,
+    );
+    expect(errorOf(() => load('bad-readonly.yaml')).message).toMatch(
+      /bad-readonly\.yaml, line 1 \(readonly\): Invalid input: expected boolean/,
+    );
   });
 
   it('says when a file named on the command line is not there', () => {
     const err = errorOf(() => loadSettings({ file: '/nonexistent/switchyard.yaml' }));
     expect(err.code).toBe('CONFIG_NOT_FOUND');
-    expect(err.message).toBe('config file /nonexistent/switchyard.yaml cannot be read (ENOENT): check the path given to --config');
+    expect(err.message).toBe(
+      'config file /nonexistent/switchyard.yaml cannot be read (ENOENT): check the path given to --config',
+    );
   });
 
   it('an empty file is an empty config', () => {

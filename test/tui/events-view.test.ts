@@ -25,14 +25,27 @@ describe('events view', () => {
     exited(fleet, 'trainer-llama', 3);
     fleet.setState('srv-t4', ServerState.SERVER_STATE_DOWN, Date.now());
     const m = fleet.migrations()[0]!;
-    fleet.putMigration({ ...m, id: 'f00dfeed-1', phase: MigrationPhase.MIGRATION_PHASE_TRANSFERRING, createdMs: Date.now() });
-    fleet.putMigration({ ...m, id: 'f00dfeed-1', phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, createdMs: Date.now(), error: 'target went away' });
+    fleet.putMigration({
+      ...m,
+      id: 'f00dfeed-1',
+      phase: MigrationPhase.MIGRATION_PHASE_TRANSFERRING,
+      createdMs: Date.now(),
+    });
+    fleet.putMigration({
+      ...m,
+      id: 'f00dfeed-1',
+      phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK,
+      createdMs: Date.now(),
+      error: 'target went away',
+    });
     const text = await h.waitFor('rolled back');
     const lines = text.split('\n');
     expect(lines[0]).toContain('Events');
     expect(text).toContain('Events (4, newest first)');
     expect(text).toMatch(/TIME +KIND +SUBJECT +WHAT/);
-    expect(lineWith(text, 'trainer-llama')).toMatch(/\d\d:\d\d:\d\d +workload +trainer-llama +running → exited 3 on gpu-a100-01/);
+    expect(lineWith(text, 'trainer-llama')).toMatch(
+      /\d\d:\d\d:\d\d +workload +trainer-llama +running → exited 3 on gpu-a100-01/,
+    );
     expect(lineWith(text, 'gpu-t4-03 ')).toMatch(/server +gpu-t4-03 +online → down/);
     // Newest first: the rollback above its start, both above the exit.
     const at = (what: string) => lines.findIndex((l) => l.includes(what));
@@ -78,7 +91,8 @@ describe('events view', () => {
     h = openHeadless(fleet, { cols: 120, rows: 30 });
     await h.press('e');
     const w = fleet.workloads().find((x) => x.spec?.name === 'trainer-llama')!;
-    for (let i = 1; i <= EVENTS_KEPT + 5; i++) fleet.putWorkload({ ...w, state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: i, pid: 0 } satisfies Workload);
+    for (let i = 1; i <= EVENTS_KEPT + 5; i++)
+      fleet.putWorkload({ ...w, state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: i, pid: 0 } satisfies Workload);
     const text = await h.waitFor(`exited ${EVENTS_KEPT + 5} on`);
     expect(text).toContain(`Events (${EVENTS_KEPT}, newest first)`);
     expect(text.split('\n')[29]).toContain(`${EVENTS_KEPT} kept, 5 older dropped`);
@@ -116,12 +130,32 @@ describe('events view', () => {
 describe('event log', () => {
   /** A source whose changes the test sends itself: nothing is there at the start. */
   function emptySource(): FleetSource {
-    return { controllerAddress: '', mode: 'attached', list: () => [], get: () => undefined, workloads: () => [], migrations: () => [], routes: () => [], subscribe: () => () => {}, actions: {} as FleetSource['actions'] };
+    return {
+      controllerAddress: '',
+      mode: 'attached',
+      list: () => [],
+      get: () => undefined,
+      workloads: () => [],
+      migrations: () => [],
+      routes: () => [],
+      subscribe: () => () => {},
+      actions: {} as FleetSource['actions'],
+    };
   }
 
   it('takes audit entries as they are, a refused one as an alarm', () => {
     const log = new EventLog(emptySource(), () => 0);
-    const audit = (ok: boolean): FleetChange => ({ kind: 'audit', entry: { atMs: 42, who: 'alice', action: 'route.weight', target: 'web green=30', ok, error: ok ? '' : 'no route "web"' } });
+    const audit = (ok: boolean): FleetChange => ({
+      kind: 'audit',
+      entry: {
+        atMs: 42,
+        who: 'alice',
+        action: 'route.weight',
+        target: 'web green=30',
+        ok,
+        error: ok ? '' : 'no route "web"',
+      },
+    });
     log.observe(audit(true));
     log.observe(audit(false));
     expect(log.list().map((e) => [e.atMs, e.kind, e.subject, e.text, e.alarm])).toEqual([
@@ -145,7 +179,8 @@ describe('event log', () => {
 
   it('is a ring: at most `kept` entries, the oldest dropped first', () => {
     const log = new EventLog(emptySource(), () => 0, 3);
-    for (let i = 0; i < 10; i++) log.observe({ kind: 'audit', entry: { atMs: i, who: 'w', action: 'a', target: String(i), ok: true, error: '' } });
+    for (let i = 0; i < 10; i++)
+      log.observe({ kind: 'audit', entry: { atMs: i, who: 'w', action: 'a', target: String(i), ok: true, error: '' } });
     expect(log.list().map((e) => e.subject)).toEqual(['9', '8', '7']);
     expect(log.total).toBe(10);
   });

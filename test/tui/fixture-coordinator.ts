@@ -68,7 +68,9 @@ export class FixtureCoordinator implements MigrationActions {
     const checks = this.preflight(workload, source, target, strategy, inFlight);
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
-      throw new YardError('FAILED_PRECONDITION', `preflight failed: ${failed.map((c) => c.reason).join('; ')}`, { checks: failed.map((c) => c.name).join(',') });
+      throw new YardError('FAILED_PRECONDITION', `preflight failed: ${failed.map((c) => c.reason).join('; ')}`, {
+        checks: failed.map((c) => c.name).join(','),
+      });
     }
     const now = this.fleet.now();
     this.seq++;
@@ -100,9 +102,16 @@ export class FixtureCoordinator implements MigrationActions {
   async cancelMigration(id: string): Promise<Migration> {
     const m = this.mustMigration(id);
     if (migrationDone(m.phase)) {
-      throw new YardError('FAILED_PRECONDITION', `migration ${id.slice(0, 8)} already ended (${m.phase === Phase.MIGRATION_PHASE_COMMITTED ? 'committed' : 'rolled back or failed'}): nothing to cancel`);
+      throw new YardError(
+        'FAILED_PRECONDITION',
+        `migration ${id.slice(0, 8)} already ended (${m.phase === Phase.MIGRATION_PHASE_COMMITTED ? 'committed' : 'rolled back or failed'}): nothing to cancel`,
+      );
     }
-    return this.finish(m, Phase.MIGRATION_PHASE_ROLLED_BACK, 'cancelled by operator; the workload keeps running on its source');
+    return this.finish(
+      m,
+      Phase.MIGRATION_PHASE_ROLLED_BACK,
+      'cancelled by operator; the workload keeps running on its source',
+    );
   }
 
   /** Moves a live migration one step on; returns it as it is now. */
@@ -114,7 +123,13 @@ export class FixtureCoordinator implements MigrationActions {
     if (!step) return m;
     run.clock += step.ms;
     const timings = { transferBytes: 0, ...m.timings, ...this.timingsAt(m, step.phase) };
-    const next: Migration = { ...m, phase: step.phase, updatedMs: run.clock, timings, bytesDone: step.bytes ?? m.bytesDone };
+    const next: Migration = {
+      ...m,
+      phase: step.phase,
+      updatedMs: run.clock,
+      timings,
+      bytesDone: step.bytes ?? m.bytesDone,
+    };
     if (step.phase === Phase.MIGRATION_PHASE_COMMITTED) return this.commit(next);
     this.fleet.putMigration(next);
     return next;
@@ -155,11 +170,14 @@ export class FixtureCoordinator implements MigrationActions {
         { phase: Phase.MIGRATION_PHASE_COMMITTED, ms: PHASE_MS.verifying },
       ];
     }
-    const chunks = Array.from({ length: TRANSFER_CHUNKS }, (_, i): Step => ({
-      phase: Phase.MIGRATION_PHASE_TRANSFERRING,
-      ms: i === 0 ? PHASE_MS.checkpointing : PHASE_MS.chunk,
-      bytes: (bytesTotal * i) / TRANSFER_CHUNKS,
-    }));
+    const chunks = Array.from(
+      { length: TRANSFER_CHUNKS },
+      (_, i): Step => ({
+        phase: Phase.MIGRATION_PHASE_TRANSFERRING,
+        ms: i === 0 ? PHASE_MS.checkpointing : PHASE_MS.chunk,
+        bytes: (bytesTotal * i) / TRANSFER_CHUNKS,
+      }),
+    );
     return [
       { phase: Phase.MIGRATION_PHASE_PREFLIGHT, ms: 0 },
       { phase: Phase.MIGRATION_PHASE_CHECKPOINTING, ms: PHASE_MS.preflight },
@@ -183,16 +201,31 @@ export class FixtureCoordinator implements MigrationActions {
         return { restoreMs: PHASE_MS.restoring };
       case Phase.MIGRATION_PHASE_COMMITTED:
         // Stateless moves start the target before stopping the source: no downtime.
-        return { verifyMs: PHASE_MS.verifying, downtimeMs: moved ? PHASE_MS.checkpointing + transferMs + PHASE_MS.restoring : 0 };
+        return {
+          verifyMs: PHASE_MS.verifying,
+          downtimeMs: moved ? PHASE_MS.checkpointing + transferMs + PHASE_MS.restoring : 0,
+        };
       default:
         return {};
     }
   }
 
   private commit(m: Migration): Migration {
-    const done: Migration = { ...m, finishedMs: m.updatedMs, checkpointSha256: m.bytesTotal > 0 ? 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c' : '' };
+    const done: Migration = {
+      ...m,
+      finishedMs: m.updatedMs,
+      checkpointSha256: m.bytesTotal > 0 ? 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c' : '',
+    };
     const w = this.fleet.workload(m.workload);
-    if (w) this.fleet.putWorkload({ ...w, serverId: m.targetServerId, startedMs: m.updatedMs, restored: m.bytesTotal > 0, pid: w.pid + 1000, message: `migrated from ${this.nameOf(m.sourceServerId)}` });
+    if (w)
+      this.fleet.putWorkload({
+        ...w,
+        serverId: m.targetServerId,
+        startedMs: m.updatedMs,
+        restored: m.bytesTotal > 0,
+        pid: w.pid + 1000,
+        message: `migrated from ${this.nameOf(m.sourceServerId)}`,
+      });
     this.fleet.putMigration(done);
     return done;
   }
@@ -206,7 +239,10 @@ export class FixtureCoordinator implements MigrationActions {
   }
 
   /** What a plan starts from, as the controller's coordinator reads it. */
-  private move(name: string, strategy: MigrationStrategy | undefined): { workload: PlacedWorkload; source: Server; chosen: MigrationStrategy; inFlight?: string } {
+  private move(
+    name: string,
+    strategy: MigrationStrategy | undefined,
+  ): { workload: PlacedWorkload; source: Server; chosen: MigrationStrategy; inFlight?: string } {
     const workload = this.mustWorkload(name);
     const source = this.mustServer(workload.serverId).server;
     const chosen = strategy || workload.spec.strategy || MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT;
@@ -214,8 +250,22 @@ export class FixtureCoordinator implements MigrationActions {
     return { workload, source, chosen, inFlight };
   }
 
-  private preflight(workload: PlacedWorkload, source: Server, target: string, strategy: MigrationStrategy, inFlight: string | undefined): PreflightCheck[] {
-    return preflight({ workload, source, target: this.fleet.get(target)?.server, targetName: target, strategy, inFlight, cpuLimitPct: CPU_LIMIT_PCT });
+  private preflight(
+    workload: PlacedWorkload,
+    source: Server,
+    target: string,
+    strategy: MigrationStrategy,
+    inFlight: string | undefined,
+  ): PreflightCheck[] {
+    return preflight({
+      workload,
+      source,
+      target: this.fleet.get(target)?.server,
+      targetName: target,
+      strategy,
+      inFlight,
+      cpuLimitPct: CPU_LIMIT_PCT,
+    });
   }
 
   /** The controller's ranking reads a Registry: one holding the fixture's servers as they are now. */

@@ -2,7 +2,14 @@
 // Router sends them, fed through the same RouteBook the dashboard's sources use, and route
 // actions that apply the same weight math (src/core/route.ts) and record every call.
 import { YardError } from '../../src/core/errors.js';
-import type { FleetActions, FleetRoute, MigrationActions, PromoteOptions, RouteActions, WorkloadActions } from '../../src/core/fleet.js';
+import type {
+  FleetActions,
+  FleetRoute,
+  MigrationActions,
+  PromoteOptions,
+  RouteActions,
+  WorkloadActions,
+} from '../../src/core/fleet.js';
 import { RouteBook } from '../../src/core/route-book.js';
 import {
   BackendHealth,
@@ -27,10 +34,30 @@ export interface RouteCall {
 const RUNS_ON: Record<string, string> = { 'api-blue': 'srv-a100', 'api-green': 'srv-t4' };
 const ADDRESS_OF: Record<string, string> = { 'srv-a100': '10.0.4.17', 'srv-t4': '10.0.4.19' };
 
-const backend = (b: Partial<Backend>): Backend => ({ workload: '', address: '', port: 0, weight: 0, version: '', drain: false, drainTimeoutMs: 0, ...b });
+const backend = (b: Partial<Backend>): Backend => ({
+  workload: '',
+  address: '',
+  port: 0,
+  weight: 0,
+  version: '',
+  drain: false,
+  drainTimeoutMs: 0,
+  ...b,
+});
 
 function route(name: string, server: string, port: number, policy: RoutePolicy, backends: Backend[]): Route {
-  return { name, listen: { server, port, host: '0.0.0.0' }, protocol: RouteProtocol.ROUTE_PROTOCOL_TCP, policy, backends, holdTimeoutMs: 30_000, drainTimeoutMs: 30_000, revision: 3, updatedMs: 0, updatedBy: 'alice' };
+  return {
+    name,
+    listen: { server, port, host: '0.0.0.0' },
+    protocol: RouteProtocol.ROUTE_PROTOCOL_TCP,
+    policy,
+    backends,
+    holdTimeoutMs: 30_000,
+    drainTimeoutMs: 30_000,
+    revision: 3,
+    updatedMs: 0,
+    updatedBy: 'alice',
+  };
 }
 
 /** The sample table: blue/green web on the A100 host, a database behind two addresses, and a metrics route whose proxy is gone. */
@@ -44,7 +71,9 @@ export function sampleRoutes(): Route[] {
       backend({ address: '10.0.4.20:5432', weight: 100, version: 'v1' }),
       backend({ address: '10.0.4.21:5432', weight: 0, version: 'v2', drain: true }),
     ]),
-    route('metrics-collector-for-the-whole-east-region', 'srv-web', 9100, RoutePolicy.ROUTE_POLICY_WEIGHTED, [backend({ workload: 'vector-db', port: 9100, weight: 100, version: 'v1' })]),
+    route('metrics-collector-for-the-whole-east-region', 'srv-web', 9100, RoutePolicy.ROUTE_POLICY_WEIGHTED, [
+      backend({ workload: 'vector-db', port: 9100, weight: 100, version: 'v1' }),
+    ]),
   ];
 }
 
@@ -62,9 +91,29 @@ function endpointOf(r: Route, b: Backend, t: number, reported: boolean): Endpoin
   const address = b.workload ? (ADDRESS_OF[serverId] ? `${ADDRESS_OF[serverId]}:${b.port}` : '') : b.address;
   const active = Math.round((b.weight / 10) * (1 + Math.sin(t / 5)));
   return {
-    endpoint: { key, address, weight: b.weight, version: b.version, backend: b.workload || b.address, draining: b.drain, drainTimeoutMs: b.drainTimeoutMs || r.drainTimeoutMs, held: false, detail: address ? '' : `workload ${b.workload} is not running` },
+    endpoint: {
+      key,
+      address,
+      weight: b.weight,
+      version: b.version,
+      backend: b.workload || b.address,
+      draining: b.drain,
+      drainTimeoutMs: b.drainTimeoutMs || r.drainTimeoutMs,
+      held: false,
+      detail: address ? '' : `workload ${b.workload} is not running`,
+    },
     stats: reported
-      ? { key, active, total: 1200 + t * 7, bytesIn: t * 1000, bytesOut: t * 9000, connectErrors: 0, health: HEALTH[b.workload || b.address] ?? BackendHealth.BACKEND_HEALTH_HEALTHY, healthDetail: '', checksPassing: true }
+      ? {
+          key,
+          active,
+          total: 1200 + t * 7,
+          bytesIn: t * 1000,
+          bytesOut: t * 9000,
+          connectErrors: 0,
+          health: HEALTH[b.workload || b.address] ?? BackendHealth.BACKEND_HEALTH_HEALTHY,
+          healthDetail: '',
+          checksPassing: true,
+        }
       : undefined,
     bytesPerSec: reported ? b.weight * 15_000 * (1.2 + Math.sin(t / 4 + b.weight)) : 0,
   };
@@ -103,7 +152,10 @@ export class FixtureRoutes implements RouteActions {
   private readonly promotions = new Map<string, string>();
   private t = 0;
 
-  constructor(private readonly changed: (name: string) => void, private readonly baseMs = Date.now()) {}
+  constructor(
+    private readonly changed: (name: string) => void,
+    private readonly baseMs = Date.now(),
+  ) {}
 
   list(): readonly FleetRoute[] {
     return this.book.list();
@@ -146,7 +198,11 @@ export class FixtureRoutes implements RouteActions {
   async rollbackRoute(service: string): Promise<RouteStatus> {
     this.calls.push({ action: 'rollbackRoute', args: [service] });
     const before = this.table(service).before;
-    if (!before) throw new YardError('FAILED_PRECONDITION', `${service} has no earlier table: \`yard route delete ${service}\` removes it`);
+    if (!before)
+      throw new YardError(
+        'FAILED_PRECONDITION',
+        `${service} has no earlier table: \`yard route delete ${service}\` removes it`,
+      );
     return this.change(service, () => before);
   }
 
@@ -184,7 +240,11 @@ export class FixtureRoutes implements RouteActions {
 }
 
 /** Migration, route and workload actions as one FleetActions, each call passed to its owner. */
-export function fleetActions(migrations: MigrationActions, routes: RouteActions, workloads: WorkloadActions): FleetActions {
+export function fleetActions(
+  migrations: MigrationActions,
+  routes: RouteActions,
+  workloads: WorkloadActions,
+): FleetActions {
   return {
     stopWorkload: (name) => workloads.stopWorkload(name),
     restartWorkload: (name) => workloads.restartWorkload(name),

@@ -23,14 +23,27 @@ export class FixtureWorkloadActions implements WorkloadActions {
 
   async stopWorkload(name: string): Promise<Workload> {
     this.calls.push({ action: 'stopWorkload', name });
-    const w = { ...this.must(name), state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: undefined, exitSignal: 'SIGTERM', pid: 0 };
+    const w = {
+      ...this.must(name),
+      state: WorkloadState.WORKLOAD_STATE_EXITED,
+      exitCode: undefined,
+      exitSignal: 'SIGTERM',
+      pid: 0,
+    };
     this.host.putWorkload(w);
     return w;
   }
 
   async restartWorkload(name: string): Promise<Workload> {
     this.calls.push({ action: 'restartWorkload', name });
-    const w = { ...this.must(name), state: WorkloadState.WORKLOAD_STATE_RUNNING, exitCode: undefined, exitSignal: '', pid: 4242, startedMs: Date.now() };
+    const w = {
+      ...this.must(name),
+      state: WorkloadState.WORKLOAD_STATE_RUNNING,
+      exitCode: undefined,
+      exitSignal: '',
+      pid: 4242,
+      startedMs: Date.now(),
+    };
     this.host.putWorkload(w);
     return w;
   }

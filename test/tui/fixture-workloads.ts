@@ -30,8 +30,26 @@ function spec(name: string, command: string, args: string[], strategy: Strategy)
   };
 }
 
-function workload(s: WorkloadSpec, serverId: string, state: State, startedMs: number, extra: Partial<Workload> = {}): Workload {
-  return { spec: s, serverId, state, pid: 4242, startedMs, exitSignal: '', restarts: 0, stateDir: `/var/lib/yard/state/${s.name}`, restored: false, message: '', ...extra };
+function workload(
+  s: WorkloadSpec,
+  serverId: string,
+  state: State,
+  startedMs: number,
+  extra: Partial<Workload> = {},
+): Workload {
+  return {
+    spec: s,
+    serverId,
+    state,
+    pid: 4242,
+    startedMs,
+    exitSignal: '',
+    restarts: 0,
+    stateDir: `/var/lib/yard/state/${s.name}`,
+    restored: false,
+    message: '',
+    ...extra,
+  };
 }
 
 export interface SampleWorkload {
@@ -47,23 +65,53 @@ export interface SampleWorkload {
 export function sampleWorkloads(now: number): SampleWorkload[] {
   return [
     {
-      workload: workload(spec('trainer-llama', 'python', ['train.py', '--resume'], Strategy.MIGRATION_STRATEGY_CHECKPOINT), 'srv-a100', State.WORKLOAD_STATE_RUNNING, now - 3 * HOUR - 12 * 60_000, { cpuPct: 87.5, rssBytes: 34 * GIB, gpuMemoryMib: 12 * 1024 }),
+      workload: workload(
+        spec('trainer-llama', 'python', ['train.py', '--resume'], Strategy.MIGRATION_STRATEGY_CHECKPOINT),
+        'srv-a100',
+        State.WORKLOAD_STATE_RUNNING,
+        now - 3 * HOUR - 12 * 60_000,
+        { cpuPct: 87.5, rssBytes: 34 * GIB, gpuMemoryMib: 12 * 1024 },
+      ),
       checkpointBytes: 12 * GIB,
     },
     {
-      workload: workload(spec('embedder', 'python', ['embed.py'], Strategy.MIGRATION_STRATEGY_FREEZE), 'srv-a100', State.WORKLOAD_STATE_RUNNING, now - 26 * HOUR, { cpuPct: 23.1, rssBytes: 8 * GIB, gpuMemoryMib: 40 * 1024, restarts: 1 }),
+      workload: workload(
+        spec('embedder', 'python', ['embed.py'], Strategy.MIGRATION_STRATEGY_FREEZE),
+        'srv-a100',
+        State.WORKLOAD_STATE_RUNNING,
+        now - 26 * HOUR,
+        { cpuPct: 23.1, rssBytes: 8 * GIB, gpuMemoryMib: 40 * 1024, restarts: 1 },
+      ),
       checkpointBytes: 6 * GIB,
     },
     {
-      workload: workload(spec('api-gateway', 'node', ['server.js'], Strategy.MIGRATION_STRATEGY_RESTART), 'srv-t4', State.WORKLOAD_STATE_RUNNING, now - 2 * HOUR, { cpuPct: 4.2, rssBytes: 310 * MIB, restarts: 2, message: 'migrated from gpu-a100-01' }),
+      workload: workload(
+        spec('api-gateway', 'node', ['server.js'], Strategy.MIGRATION_STRATEGY_RESTART),
+        'srv-t4',
+        State.WORKLOAD_STATE_RUNNING,
+        now - 2 * HOUR,
+        { cpuPct: 4.2, rssBytes: 310 * MIB, restarts: 2, message: 'migrated from gpu-a100-01' },
+      ),
       checkpointBytes: 0,
     },
     {
-      workload: workload(spec('vector-db', 'qdrant', ['--config', 'qdrant.yaml'], Strategy.MIGRATION_STRATEGY_CHECKPOINT), 'srv-t4', State.WORKLOAD_STATE_RUNNING, now - 50 * HOUR, { cpuPct: 12, rssBytes: 22 * GIB }),
+      workload: workload(
+        spec('vector-db', 'qdrant', ['--config', 'qdrant.yaml'], Strategy.MIGRATION_STRATEGY_CHECKPOINT),
+        'srv-t4',
+        State.WORKLOAD_STATE_RUNNING,
+        now - 50 * HOUR,
+        { cpuPct: 12, rssBytes: 22 * GIB },
+      ),
       checkpointBytes: 2048 * GIB,
     },
     {
-      workload: workload(spec('nightly-etl', 'bash', ['etl.sh'], Strategy.MIGRATION_STRATEGY_RESTART), 'srv-web', State.WORKLOAD_STATE_EXITED, now - 8 * HOUR, { exitCode: 0, pid: 0, message: 'exited 0' }),
+      workload: workload(
+        spec('nightly-etl', 'bash', ['etl.sh'], Strategy.MIGRATION_STRATEGY_RESTART),
+        'srv-web',
+        State.WORKLOAD_STATE_EXITED,
+        now - 8 * HOUR,
+        { exitCode: 0, pid: 0, message: 'exited 0' },
+      ),
       checkpointBytes: 0,
     },
   ];
@@ -76,7 +124,17 @@ const PASSED: PreflightCheck[] = [
   { name: 'exclusive', ok: true, reason: 'no other migration of it in flight' },
 ];
 
-function migration(id: string, w: string, from: string, to: string, strategy: Strategy, phase: Phase, createdMs: number, tookMs: number, extra: Partial<Migration>): Migration {
+function migration(
+  id: string,
+  w: string,
+  from: string,
+  to: string,
+  strategy: Strategy,
+  phase: Phase,
+  createdMs: number,
+  tookMs: number,
+  extra: Partial<Migration>,
+): Migration {
   return {
     id,
     workload: w,
@@ -101,20 +159,50 @@ function migration(id: string, w: string, from: string, to: string, strategy: St
 /** Finished migrations, newest first: one committed, one rolled back, one failed. */
 export function sampleMigrations(now: number): Migration[] {
   return [
-    migration('a1b2c3d4-0000-4000-8000-000000000001', 'api-gateway', 'srv-a100', 'srv-t4', Strategy.MIGRATION_STRATEGY_RESTART, Phase.MIGRATION_PHASE_COMMITTED, now - 2 * HOUR - 60_000, 4_200, {
-      timings: { transferBytes: 0, restoreMs: 2_400, verifyMs: 1_100, downtimeMs: 0 },
-    }),
-    migration('e5f6a7b8-0000-4000-8000-000000000002', 'trainer-llama', 'srv-t4', 'srv-a100', Strategy.MIGRATION_STRATEGY_CHECKPOINT, Phase.MIGRATION_PHASE_ROLLED_BACK, now - 26 * HOUR, 21_000, {
-      timings: { checkpointMs: 2_100, transferMs: 9_800, transferBytes: 11.5 * GIB },
-      bytesDone: 11.5 * GIB,
-      bytesTotal: 11.5 * GIB,
-      error: 'checksum mismatch on gpu-a100-01: the source was restored from its checkpoint',
-    }),
-    migration('c9d0e1f2-0000-4000-8000-000000000003', 'vector-db', 'srv-web', 'srv-t4', Strategy.MIGRATION_STRATEGY_CHECKPOINT, Phase.MIGRATION_PHASE_FAILED, now - 74 * HOUR, 6_500, {
-      timings: { checkpointMs: 3_000, transferBytes: 0 },
-      bytesDone: 40 * GIB,
-      bytesTotal: 410 * GIB,
-      error: 'agent on cpu-web-02 disconnected during transfer',
-    }),
+    migration(
+      'a1b2c3d4-0000-4000-8000-000000000001',
+      'api-gateway',
+      'srv-a100',
+      'srv-t4',
+      Strategy.MIGRATION_STRATEGY_RESTART,
+      Phase.MIGRATION_PHASE_COMMITTED,
+      now - 2 * HOUR - 60_000,
+      4_200,
+      {
+        timings: { transferBytes: 0, restoreMs: 2_400, verifyMs: 1_100, downtimeMs: 0 },
+      },
+    ),
+    migration(
+      'e5f6a7b8-0000-4000-8000-000000000002',
+      'trainer-llama',
+      'srv-t4',
+      'srv-a100',
+      Strategy.MIGRATION_STRATEGY_CHECKPOINT,
+      Phase.MIGRATION_PHASE_ROLLED_BACK,
+      now - 26 * HOUR,
+      21_000,
+      {
+        timings: { checkpointMs: 2_100, transferMs: 9_800, transferBytes: 11.5 * GIB },
+        bytesDone: 11.5 * GIB,
+        bytesTotal: 11.5 * GIB,
+        error: 'checksum mismatch on gpu-a100-01: the source was restored from its checkpoint',
+      },
+    ),
+    migration(
+      'c9d0e1f2-0000-4000-8000-000000000003',
+      'vector-db',
+      'srv-web',
+      'srv-t4',
+      Strategy.MIGRATION_STRATEGY_CHECKPOINT,
+      Phase.MIGRATION_PHASE_FAILED,
+      now - 74 * HOUR,
+      6_500,
+      {
+        timings: { checkpointMs: 3_000, transferBytes: 0 },
+        bytesDone: 40 * GIB,
+        bytesTotal: 410 * GIB,
+        error: 'agent on cpu-web-02 disconnected during transfer',
+      },
+    ),
   ];
 }

@@ -14,13 +14,20 @@ afterEach(() => h?.close());
 const snapshot = (servers: Server[]): WatchFleetResponse => ({ event: { $case: 'snapshot', value: { servers } } });
 
 describe('fleet cards', () => {
-  it('name the GPUs by model, and say when a host\'s nvidia-smi fails and for how long', () => {
+  it("name the GPUs by model, and say when a host's nvidia-smi fails and for how long", () => {
     const now = Date.now();
     const fleet = sampleFleet(now);
     const broken: HostSpec = { id: 'srv-broken', name: 'gpu-broken-09', cores: 32 };
     fleet.add(makeServer({ ...broken, state: ServerState.SERVER_STATE_DEGRADED }, now));
     feed(fleet, broken, 5, now - 1000);
-    fleet.record(broken.id, { ...makeSample(broken, 5, now), gpuStatus: { state: 'stuck', sinceMs: now - 70_000, message: 'nvidia-smi (pid 4242) did not answer `--query-gpu=index` within 10s' } });
+    fleet.record(broken.id, {
+      ...makeSample(broken, 5, now),
+      gpuStatus: {
+        state: 'stuck',
+        sinceMs: now - 70_000,
+        message: 'nvidia-smi (pid 4242) did not answer `--query-gpu=index` within 10s',
+      },
+    });
     h = openHeadless(fleet, { cols: 160, rows: 48 });
     const text = h.text();
     expect(text).toContain('GPU 4× A100-SXM4-80GB');
@@ -34,10 +41,20 @@ describe('fleet cards', () => {
     const fleet = sampleFleet(now);
     const broken: HostSpec = { id: 'srv-broken', name: 'gpu-broken-09', cores: 32 };
     fleet.add(makeServer({ ...broken, state: ServerState.SERVER_STATE_DEGRADED }, now));
-    fleet.record(broken.id, { ...makeSample(broken, 5, now), gpuStatus: { state: 'failing', sinceMs: now - 30_000, message: "nvidia-smi (/usr/bin/nvidia-smi) failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." } });
+    fleet.record(broken.id, {
+      ...makeSample(broken, 5, now),
+      gpuStatus: {
+        state: 'failing',
+        sinceMs: now - 30_000,
+        message:
+          "nvidia-smi (/usr/bin/nvidia-smi) failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
+      },
+    });
     h = openHeadless(fleet, { cols: 160, rows: 48 });
     await h.press(':', ...'server gpu-broken-09', KEY.enter);
-    expect(h.text()).toMatch(/gpus +✖ nvidia-smi failing[^\n]*\n[^\n]*since +\d\d:\d\d:\d\d \(3\ds ago\)[^\n]*\n[^\n]*why +couldn't communicate/);
+    expect(h.text()).toMatch(
+      /gpus +✖ nvidia-smi failing[^\n]*\n[^\n]*since +\d\d:\d\d:\d\d \(3\ds ago\)[^\n]*\n[^\n]*why +couldn't communicate/,
+    );
     await h.press(':', ...'server gpu-a100-01', KEY.enter);
     expect(h.text()).toMatch(/gpus +4× A100-SXM4-80GB/);
   });

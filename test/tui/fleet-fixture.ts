@@ -91,7 +91,9 @@ export class FixtureFleet implements FleetSource {
   }
 
   workloads(): readonly Workload[] {
-    this.sortedWorkloads ??= [...this.workloadsByName.values()].sort((a, b) => a.spec!.name.localeCompare(b.spec!.name));
+    this.sortedWorkloads ??= [...this.workloadsByName.values()].sort((a, b) =>
+      a.spec!.name.localeCompare(b.spec!.name),
+    );
     return this.sortedWorkloads;
   }
 
@@ -154,11 +156,23 @@ export function makeServer(spec: HostSpec, now: number): Server {
     labels: spec.labels ?? {},
     location: '',
     capabilities: {
-      gpus: (spec.gpus ?? []).map((g, index) => ({ index, name: g.name, uuid: `GPU-${spec.id}-${index}`, memoryTotalMib: g.memoryMib })),
+      gpus: (spec.gpus ?? []).map((g, index) => ({
+        index,
+        name: g.name,
+        uuid: `GPU-${spec.id}-${index}`,
+        memoryTotalMib: g.memoryMib,
+      })),
       migrationStrategies: ['checkpoint', 'restart', 'freeze'],
       proxy: true,
     },
-    host: { os: 'Ubuntu 22.04.4 LTS', kernel: '6.5.0-35-generic', arch: 'x64', cpuModel: 'AMD EPYC 7763 64-Core Processor', cpuCores: spec.cores ?? 8, memoryTotalBytes: (spec.memoryGib ?? 64) * GIB },
+    host: {
+      os: 'Ubuntu 22.04.4 LTS',
+      kernel: '6.5.0-35-generic',
+      arch: 'x64',
+      cpuModel: 'AMD EPYC 7763 64-Core Processor',
+      cpuCores: spec.cores ?? 8,
+      memoryTotalBytes: (spec.memoryGib ?? 64) * GIB,
+    },
     agentVersion: '0.1.0',
     state: spec.state ?? ServerState.SERVER_STATE_ONLINE,
     firstSeenMs: now - 3_600_000,
@@ -184,7 +198,8 @@ export function makeSample(spec: HostSpec, t: number, timestampMs: number, seed 
   const gpus: GpuSample[] = (spec.gpus ?? []).map((g, index) => {
     const util = wave(t, seed + index, 20, 98);
     const used = g.memoryMib * wave(t, seed + index + 3, 0.3, 0.9);
-    const reading = (field: keyof GpuSample, value: number): number | undefined => (unknown.has(field) ? undefined : value);
+    const reading = (field: keyof GpuSample, value: number): number | undefined =>
+      unknown.has(field) ? undefined : value;
     return {
       index,
       uuid: `GPU-${spec.id}-${index}`,
@@ -238,9 +253,31 @@ const A100 = { name: 'NVIDIA A100-SXM4-80GB', memoryMib: 81920, powerLimitW: 400
 const T4 = { name: 'Tesla T4', memoryMib: 15360, powerLimitW: 70 };
 
 export const HOSTS = {
-  a100: { id: 'srv-a100', name: 'gpu-a100-01', labels: { gpu: 'a100', zone: 'us-east-1a', rack: 'r12' }, cores: 16, memoryGib: 512, gpus: [A100, A100, A100, A100] },
-  web: { id: 'srv-web', name: 'cpu-web-02', labels: { role: 'web', zone: 'us-east-1b' }, cores: 8, memoryGib: 64, state: ServerState.SERVER_STATE_DISCONNECTED },
-  t4: { id: 'srv-t4', name: 'gpu-t4-03', labels: { gpu: 't4', zone: 'us-west-2a' }, cores: 8, memoryGib: 128, gpus: [T4], unknownGpuFields: ['powerW', 'powerLimitW', 'memoryUsedMib'] },
+  a100: {
+    id: 'srv-a100',
+    name: 'gpu-a100-01',
+    labels: { gpu: 'a100', zone: 'us-east-1a', rack: 'r12' },
+    cores: 16,
+    memoryGib: 512,
+    gpus: [A100, A100, A100, A100],
+  },
+  web: {
+    id: 'srv-web',
+    name: 'cpu-web-02',
+    labels: { role: 'web', zone: 'us-east-1b' },
+    cores: 8,
+    memoryGib: 64,
+    state: ServerState.SERVER_STATE_DISCONNECTED,
+  },
+  t4: {
+    id: 'srv-t4',
+    name: 'gpu-t4-03',
+    labels: { gpu: 't4', zone: 'us-west-2a' },
+    cores: 8,
+    memoryGib: 128,
+    gpus: [T4],
+    unknownGpuFields: ['powerW', 'powerLimitW', 'memoryUsedMib'],
+  },
 } satisfies Record<string, HostSpec>;
 
 /**
@@ -270,7 +307,10 @@ export function largeFleet(count: number, now = Date.now()): FixtureFleet {
       name: `node-${id}`,
       labels: { rack: `r${i % 40}`, gpu: i % 4 === 0 ? 'h100' : 'none' },
       cores: 32,
-      gpus: i % 4 === 0 ? Array.from({ length: 8 }, () => ({ name: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, powerLimitW: 700 })) : [],
+      gpus:
+        i % 4 === 0
+          ? Array.from({ length: 8 }, () => ({ name: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, powerLimitW: 700 }))
+          : [],
     };
     fleet.add(makeServer(spec, now));
     feed(fleet, spec, 60, now, i);

@@ -13,7 +13,9 @@ describe('the headless harness', () => {
     await h.press(KEY.ctrlC);
     expect(h.quits).toBe(1);
     const t0 = Date.now();
-    await expect(h.waitFor('a screen it never draws', 3000)).rejects.toThrow(/^the dashboard quit before the screen showed a screen it never draws; it shows:\n/);
+    await expect(h.waitFor('a screen it never draws', 3000)).rejects.toThrow(
+      /^the dashboard quit before the screen showed a screen it never draws; it shows:\n/,
+    );
     expect(Date.now() - t0).toBeLessThan(100);
   });
 });

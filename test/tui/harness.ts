@@ -40,7 +40,10 @@ export interface Headless {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export function openHeadless(source: FleetSource, options: Partial<DashboardOptions> & { cols: number; rows: number }): Headless {
+export function openHeadless(
+  source: FleetSource,
+  options: Partial<DashboardOptions> & { cols: number; rows: number },
+): Headless {
   const input = new PassThrough();
   const output = new PassThrough();
   // Read what is written so the stream never buffers, and keep it for tests of the bytes.
@@ -84,7 +87,8 @@ export function openHeadless(source: FleetSource, options: Partial<DashboardOpti
       const shows = (text: string): boolean => (typeof what === 'string' ? text.includes(what) : what.test(text));
       const deadline = Date.now() + timeoutMs;
       while (!shows(h.text())) {
-        if (h.quits > 0) throw new Error(`the dashboard quit before the screen showed ${String(what)}; it shows:\n${h.text()}`);
+        if (h.quits > 0)
+          throw new Error(`the dashboard quit before the screen showed ${String(what)}; it shows:\n${h.text()}`);
         if (Date.now() > deadline) throw new Error(`the screen never showed ${String(what)}; it shows:\n${h.text()}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

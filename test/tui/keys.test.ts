@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandTable, commandUsage } from '../../src/tui/commands.js';
-import { GLOBAL_KEYS, KEYMAP, MOVING_KEYS, bindingFor, keyRuleBreaches, whereText, withKeys, type KeyBinding, type KeyContext } from '../../src/tui/keymap.js';
+import {
+  GLOBAL_KEYS,
+  KEYMAP,
+  MOVING_KEYS,
+  bindingFor,
+  keyRuleBreaches,
+  whereText,
+  withKeys,
+  type KeyBinding,
+  type KeyContext,
+} from '../../src/tui/keymap.js';
 import { UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
 import { loadTheme } from '../../src/tui/theme.js';
 import { VIEWS } from '../../src/tui/views/index.js';
@@ -43,7 +53,8 @@ describe('keys', () => {
     }
     const all = pages.flat().join('\n');
     for (const view of Object.values(VIEWS)) expect(all).toContain(view.description);
-    for (const command of commandTable(VIEWS)) expect(all).toMatch(new RegExp(`${escapeRegExp(commandUsage(command))} +${escapeRegExp(command.description)}`));
+    for (const command of commandTable(VIEWS))
+      expect(all).toMatch(new RegExp(`${escapeRegExp(commandUsage(command))} +${escapeRegExp(command.description)}`));
     expect(all).toContain(':migrate [WORKLOAD]');
     await h.press(KEY.escape);
     expect(h.text()).not.toContain(KEYMAP[0]!.description);
@@ -79,7 +90,14 @@ describe('keys', () => {
 
   it('help is generated from the keymap it is given, not written by hand', () => {
     const look = { theme: loadTheme('mono'), glyphs: UNICODE_GLYPHS };
-    const made: KeyBinding = { name: 'made', keys: ['x'], label: 'x', description: 'a binding only this test has', when: ['fleet'], action: () => {} };
+    const made: KeyBinding = {
+      name: 'made',
+      keys: ['x'],
+      label: 'x',
+      description: 'a binding only this test has',
+      when: ['fleet'],
+      action: () => {},
+    };
     const lines = helpLines({ keymap: [made], views: VIEWS, commands: commandTable(VIEWS) }, look);
     expect(lines.filter((l) => l.includes('a binding only this test has'))).toHaveLength(1);
     expect(lines.join('\n')).not.toContain(KEYMAP[0]!.description);
@@ -117,7 +135,16 @@ describe('keys', () => {
   it('navigation keys mean the same in every view, and no action key is one Shift from one (k9s)', () => {
     expect(keyRuleBreaches(KEYMAP)).toEqual([]);
     // Walk it here too, key by key, so a failure names the view and the key.
-    const views: KeyContext[] = ['fleet', 'server', 'server-workloads', 'workloads', 'migrations', 'details', 'routes', 'events'];
+    const views: KeyContext[] = [
+      'fleet',
+      'server',
+      'server-workloads',
+      'workloads',
+      'migrations',
+      'details',
+      'routes',
+      'events',
+    ];
     for (const key of GLOBAL_KEYS.filter((k) => k !== '/')) {
       expect(new Set(views.map((v) => bindingFor(KEYMAP, v, key)?.name)), key).toHaveProperty('size', 1);
     }
@@ -125,18 +152,27 @@ describe('keys', () => {
       for (const key of [...GLOBAL_KEYS, ...MOVING_KEYS]) {
         const partner = /^[a-z]$/.test(key) ? `S-${key}` : /^S-([a-z])$/.exec(key)?.[1];
         const other = partner ? bindingFor(KEYMAP, view, partner) : undefined;
-        if (other) expect([...GLOBAL_KEYS, ...MOVING_KEYS], `${view}: ${partner} (${other.name}) is one Shift from ${key}`).toContain(partner);
+        if (other)
+          expect(
+            [...GLOBAL_KEYS, ...MOVING_KEYS],
+            `${view}: ${partner} (${other.name}) is one Shift from ${key}`,
+          ).toContain(partner);
       }
     }
   });
 
   it('each view declares its own keys beside it, and the keymap gathers them with the global ones', () => {
     const keysOf = (context: KeyContext) => KEYMAP.filter((b) => b.when.includes(context)).map((b) => b.name);
-    expect(keysOf('routes')).toEqual(expect.arrayContaining(['set-weight', 'promote', 'rollback', 'drain', 'first', 'filter', 'show-events', 'quit']));
+    expect(keysOf('routes')).toEqual(
+      expect.arrayContaining(['set-weight', 'promote', 'rollback', 'drain', 'first', 'filter', 'show-events', 'quit']),
+    );
     expect(keysOf('workloads')).not.toContain('set-weight');
-    expect(keysOf('events')).toEqual(expect.arrayContaining(['down', 'up', 'first', 'last', 'filter', 'clear-filter', 'show-fleet', 'help']));
+    expect(keysOf('events')).toEqual(
+      expect.arrayContaining(['down', 'up', 'first', 'last', 'filter', 'clear-filter', 'show-fleet', 'help']),
+    );
     expect(keysOf('events')).not.toContain('migrate');
-    for (const view of ['fleet', 'server', 'workloads', 'migrations', 'routes', 'events'] as const) expect(bindingFor(KEYMAP, view, 'e')?.name, view).toBe('show-events');
+    for (const view of ['fleet', 'server', 'workloads', 'migrations', 'routes', 'events'] as const)
+      expect(bindingFor(KEYMAP, view, 'e')?.name, view).toBe('show-events');
     expect(bindingFor(KEYMAP, 'routes', '=')?.name).toBe('set-weight');
   });
 
@@ -151,13 +187,27 @@ describe('keys', () => {
   });
 
   it('the rule catches the keys that used to change meaning: w for a weight, r beside R, m beside M', () => {
-    expect(keyRuleBreaches(withKeys(KEYMAP, { 'set-weight': ['w'] }))).toContain('w means show-workloads or set-weight depending on the view');
-    expect(keyRuleBreaches(withKeys(KEYMAP, { 'set-weight': ['e'] }))).toContain('e means show-events or set-weight depending on the view');
-    expect(keyRuleBreaches(withKeys(KEYMAP, { rollback: ['r'] }))).toContain('routes: r (rollback) is one Shift from R, a navigation key');
-    expect(keyRuleBreaches(withKeys(KEYMAP, { migrate: ['m'] }))).toContain('workloads: m (migrate) is one Shift from M, a navigation key');
-    expect(keyRuleBreaches(withKeys(KEYMAP, { drain: ['j'] }))).toContain('routes: j is drain, but it moves in every other view');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { 'set-weight': ['w'] }))).toContain(
+      'w means show-workloads or set-weight depending on the view',
+    );
+    expect(keyRuleBreaches(withKeys(KEYMAP, { 'set-weight': ['e'] }))).toContain(
+      'e means show-events or set-weight depending on the view',
+    );
+    expect(keyRuleBreaches(withKeys(KEYMAP, { rollback: ['r'] }))).toContain(
+      'routes: r (rollback) is one Shift from R, a navigation key',
+    );
+    expect(keyRuleBreaches(withKeys(KEYMAP, { migrate: ['m'] }))).toContain(
+      'workloads: m (migrate) is one Shift from M, a navigation key',
+    );
+    expect(keyRuleBreaches(withKeys(KEYMAP, { drain: ['j'] }))).toContain(
+      'routes: j is drain, but it moves in every other view',
+    );
     expect(keyRuleBreaches(withKeys(KEYMAP, { 'stop-workload': ['S-p'] }))).toEqual([]);
-    expect(keyRuleBreaches(withKeys(KEYMAP, { promote: ['S-d'] }))).toContain('routes: d (drain) and D (promote) are one Shift apart');
-    expect(keyRuleBreaches(withKeys(KEYMAP, { quit: ['C-q'] }))).toContain('q does nothing in fleet, server, server-workloads, workloads, migrations, details, routes, events');
+    expect(keyRuleBreaches(withKeys(KEYMAP, { promote: ['S-d'] }))).toContain(
+      'routes: d (drain) and D (promote) are one Shift apart',
+    );
+    expect(keyRuleBreaches(withKeys(KEYMAP, { quit: ['C-q'] }))).toContain(
+      'q does nothing in fleet, server, server-workloads, workloads, migrations, details, routes, events',
+    );
   });
 });

@@ -9,7 +9,11 @@ afterEach(() => h?.close());
 
 /** Starts trainer-llama's move to the T4 host and takes it into its transfer (25% moved). */
 async function liveMigration(fleet: FixtureFleet): Promise<string> {
-  const m = await fleet.actions.startMigration('trainer-llama', 'srv-t4', MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT);
+  const m = await fleet.actions.startMigration(
+    'trainer-llama',
+    'srv-t4',
+    MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+  );
   for (let i = 0; i < 4; i++) fleet.coordinator.advance(m.id);
   return m.id;
 }
@@ -46,7 +50,9 @@ describe('migrations view', () => {
     await h.press('M');
     const text = h.text();
     expect(text).toContain('1 live');
-    expect(text).toMatch(new RegExp(`▶ ${id.slice(0, 8)} trainer-llama +gpu-a100-01 → gpu-t4-03 +◐ transferring +[█▏▎▍▌▋▊▉░]+ +25%`));
+    expect(text).toMatch(
+      new RegExp(`▶ ${id.slice(0, 8)} trainer-llama +gpu-a100-01 → gpu-t4-03 +◐ transferring +[█▏▎▍▌▋▊▉░]+ +25%`),
+    );
     expect(text.split('\n')[0]).toContain('1 migrating');
   });
 
@@ -103,7 +109,9 @@ describe('migrations view', () => {
   it('a cancel the controller refuses shows its message, not a crash', async () => {
     const fleet = sampleFleet();
     await liveMigration(fleet);
-    vi.spyOn(fleet.actions, 'cancelMigration').mockRejectedValue(new YardError('FAILED_PRECONDITION', 'the migration is committing and can no longer be cancelled'));
+    vi.spyOn(fleet.actions, 'cancelMigration').mockRejectedValue(
+      new YardError('FAILED_PRECONDITION', 'the migration is committing and can no longer be cancelled'),
+    );
     h = openHeadless(fleet, { cols: 120, rows: 30 });
     await h.press('M', 'c', 'y');
     expect(await h.waitFor('Failed: the migration is committing and can no longer be cancelled')).toContain('1 live');

@@ -14,7 +14,8 @@ import { DisksTable } from '../../src/tui/widgets/disks-table.js';
 import { FixtureFleet, makeSample, makeServer, type HostSpec } from './fleet-fixture.js';
 import { KEY, openHeadless, type Headless } from './harness.js';
 
-const recorded = (name: string) => parseGpuCsv(readFileSync(fileURLToPath(new URL(`../fixtures/nvidia-smi/${name}.csv`, import.meta.url)), 'utf8'));
+const recorded = (name: string) =>
+  parseGpuCsv(readFileSync(fileURLToPath(new URL(`../fixtures/nvidia-smi/${name}.csv`, import.meta.url)), 'utf8'));
 
 let h: Headless | undefined;
 afterEach(() => h?.close());
@@ -22,7 +23,12 @@ afterEach(() => h?.close());
 /** One host whose GPUs read exactly what `fixture` recorded, with a minute of history. */
 function recordedHost(fixture: string): FixtureFleet {
   const gpus = recorded(fixture);
-  const spec: HostSpec = { id: 'srv-h100', name: 'h100-box', cores: 16, gpus: gpus.map((g) => ({ name: g.name, memoryMib: g.memoryTotalMib ?? 0 })) };
+  const spec: HostSpec = {
+    id: 'srv-h100',
+    name: 'h100-box',
+    cores: 16,
+    gpus: gpus.map((g) => ({ name: g.name, memoryMib: g.memoryTotalMib ?? 0 })),
+  };
   const fleet = new FixtureFleet();
   const now = Date.now();
   fleet.add(makeServer(spec, now));
@@ -50,7 +56,8 @@ describe('numbers are never cut short', () => {
       expect(legend, `${cols} columns`).not.toBe('');
       // Every figure on the line is a whole recorded one: util 100%, mem 24% (19818 of 81559
       // MiB), 59°C, 631.95 W of 700 W.
-      for (const [n] of legend.matchAll(/\d+/g)) expect(['100', '24', '59', '632', '700'], `${cols}: ${legend}`).toContain(n);
+      for (const [n] of legend.matchAll(/\d+/g))
+        expect(['100', '24', '59', '632', '700'], `${cols}: ${legend}`).toContain(n);
       expect(legend, `${cols}`).toMatch(/632W/);
     }
   });
@@ -58,7 +65,8 @@ describe('numbers are never cut short', () => {
   it('the 8×H100 recording: each GPU line shows its whole utilization and memory on the fleet and the server view', async () => {
     const fleet = recordedHost('h100-x8-load');
     const gpus = recorded('h100-x8-load');
-    const pair = (g: (typeof gpus)[number]) => `${(g.memoryUsedMib! / 1024).toFixed(1)}/${(g.memoryTotalMib! / 1024).toFixed(1)} GiB`;
+    const pair = (g: (typeof gpus)[number]) =>
+      `${(g.memoryUsedMib! / 1024).toFixed(1)}/${(g.memoryTotalMib! / 1024).toFixed(1)} GiB`;
     for (const cols of [80, 100, 120, 160]) {
       h?.close();
       h = openHeadless(fleet, { cols, rows: 40 });
@@ -78,20 +86,40 @@ describe('numbers are never cut short', () => {
   });
 
   it('per-core bars keep every index and percentage whole, 128 cores and a narrow box too', () => {
-    const screen = createScreen({ input: new PassThrough(), output: new PassThrough(), cols: 260, rows: 80, ascii: false });
+    const screen = createScreen({
+      input: new PassThrough(),
+      output: new PassThrough(),
+      cols: 260,
+      rows: 80,
+      ascii: false,
+    });
     try {
       const bars = new CoreBars(screen, { theme: loadTheme('default'), glyphs: UNICODE_GLYPHS });
       const host = (n: number) => Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 100 : i % 100));
-      for (const [count, width] of [[4, 14], [16, 18], [16, 60], [128, 60], [128, 200], [128, 240]] as const) {
+      for (const [count, width] of [
+        [4, 14],
+        [16, 18],
+        [16, 60],
+        [128, 60],
+        [128, 200],
+        [128, 240],
+      ] as const) {
         const cores = host(count);
         bars.show({ left: 0, top: 0, width, height: coresHeight(count, width) }, cores, false);
         screen.render();
-        const text = screenText(screen).split('\n').map((l) => [...l].slice(0, width).join('')).join('\n');
+        const text = screenText(screen)
+          .split('\n')
+          .map((l) => [...l].slice(0, width).join(''))
+          .join('\n');
         const entries = [...text.matchAll(/(\d+) [█▏▎▍▌▋▊▉░]* *(\d+)%/g)];
         // Bars: every core, its index and its reading digit for digit. Too many cores for
         // bars: one glyph each, and no entry cut short.
         if (entries.length === 0) expect(text, `${count} cores in ${width}`).toMatch(/^│ +0 [▁▂▃▄▅▆▇█ ]+/m);
-        else expect(entries.map(([, core, pct]) => [Number(core), Number(pct)]), `${count} cores in ${width}`).toEqual(cores.map((pct, core) => [core, pct]));
+        else
+          expect(
+            entries.map(([, core, pct]) => [Number(core), Number(pct)]),
+            `${count} cores in ${width}`,
+          ).toEqual(cores.map((pct, core) => [core, pct]));
       }
     } finally {
       screen.destroy();
@@ -99,7 +127,13 @@ describe('numbers are never cut short', () => {
   });
 
   it('the Disks pane shows free space, size and used % whole, or drops the size first', () => {
-    const screen = createScreen({ input: new PassThrough(), output: new PassThrough(), cols: 80, rows: 20, ascii: false });
+    const screen = createScreen({
+      input: new PassThrough(),
+      output: new PassThrough(),
+      cols: 80,
+      rows: 20,
+      ascii: false,
+    });
     try {
       const table = new DisksTable(screen, { theme: loadTheme('default'), glyphs: UNICODE_GLYPHS });
       const GIB = 1024 ** 3;

@@ -139,7 +139,7 @@ describe('filters', () => {
     expect(textFilter('/^gpu-(a100|t4)-0[13]$/')(row(['gpu-t4-02']))).toBe(false);
     expect(textFilter('/zone=us-east/')(row(['x'], { zone: 'us-east-1a' }))).toBe(true);
     // A regex that does not compile is matched as text, and the footer says so.
-    expect(textFilter('/gpu-(/')(row(['gpu-(x'])) ).toBe(true);
+    expect(textFilter('/gpu-(/')(row(['gpu-(x']))).toBe(true);
     expect(filterProblem('/gpu-(/')).toBe('not a valid regex: matched as text');
     expect(filterProblem('/gpu/')).toBeUndefined();
   });

@@ -6,7 +6,17 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, startAgentProc, startControllerProc, tempDir, YARD, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  FAKE_NVIDIA_SMI,
+  freePort,
+  joinArgs,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  YARD,
+  type YardProcess,
+} from '../helpers/procs.js';
 import { colourCodes, PtyScreen, ptyYard, type PtyOptions } from '../helpers/pty.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -47,8 +57,24 @@ beforeAll(async () => {
   procs.push(controller);
   await controller.waitForOutput(/controller listening/);
   procs.push(
-    startAgentProc(address, tempDir(), ['--name', 'gpu-box', '--labels', 'gpu=h100', '--nvidia-smi', FAKE_NVIDIA_SMI, ...joinArgs(ctlDir)]),
-    startAgentProc(address, tempDir(), ['--name', 'cpu-box', '--labels', 'role=web', '--nvidia-smi', '/nonexistent/nvidia-smi', ...joinArgs(ctlDir)]),
+    startAgentProc(address, tempDir(), [
+      '--name',
+      'gpu-box',
+      '--labels',
+      'gpu=h100',
+      '--nvidia-smi',
+      FAKE_NVIDIA_SMI,
+      ...joinArgs(ctlDir),
+    ]),
+    startAgentProc(address, tempDir(), [
+      '--name',
+      'cpu-box',
+      '--labels',
+      'role=web',
+      '--nvidia-smi',
+      '/nonexistent/nvidia-smi',
+      ...joinArgs(ctlDir),
+    ]),
   );
 });
 
@@ -88,7 +114,9 @@ describe('terminals', () => {
   const TERMS = ['tmux-256color', 'screen-256color', 'xterm-256color', 'xterm', 'linux'];
 
   it('draws under every TERM with no stray escape text, in 16 colours where that is all there is', async () => {
-    const runs = await Promise.all(TERMS.map((TERM) => dashboard(['--theme', 'high-contrast'], { cols: 120, rows: 40, env: { TERM } })));
+    const runs = await Promise.all(
+      TERMS.map((TERM) => dashboard(['--theme', 'high-contrast'], { cols: 120, rows: 40, env: { TERM } })),
+    );
     for (const [i, TERM] of TERMS.entries()) {
       const { p, text } = runs[i]!;
       expect(strayEscapes(text), TERM).toEqual([]);
@@ -113,31 +141,38 @@ describe('terminals', () => {
 
   const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
-  it.skipIf(!hasTmux)('inside tmux too, seen through a tmux client, for every TERM and a non-UTF-8 locale', async () => {
-    // A tmux server of our own (its own socket, no config), one session per TERM.
-    const socket = `yard-test-${process.pid}`;
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args]);
-    const cases = [...TERMS.map((TERM) => ({ TERM, LANG: 'C.UTF-8' })), { TERM: 'tmux-256color', LANG: 'C' }];
-    try {
-      cases.forEach(({ TERM, LANG }, i) => {
-        const command = `env -u NO_COLOR -u LC_ALL -u LC_CTYPE TERM=${TERM} LANG=${LANG} XDG_CONFIG_HOME=/nonexistent ${process.execPath} ${YARD} --connect ${address} --data-dir ${ctlDir}`;
-        tmux('new-session', '-d', '-s', `s${i}`, '-x', '100', '-y', '30', command);
-      });
-      const clients = cases.map((_, i) => track(new PtyScreen('tmux', ['-L', socket, 'attach', '-t', `s${i}`], { cols: 100, rows: 30 })));
-      const screens = await Promise.all(clients.map((c) => c.waitFor((t) => (t.match(/CPU [^\n]*? \d+%/g) ?? []).length >= 2)));
-      screens.forEach((text, i) => {
-        const what = `${cases[i]!.TERM} LANG=${cases[i]!.LANG}`;
-        expect(strayEscapes(text), what).toEqual([]);
-        // Line drawing arrives as lines whether it went as UTF-8 or through the alternate charset.
-        expect(text.split('\n')[1], what).toMatch(/^┌─ .*cpu-box ─+┐┌─ gpu-box ─+┐/);
-        expect(text, what).toMatch(cases[i]!.LANG === 'C' ? /\* online/ : /● online/);
-      });
-    } finally {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
-    }
-  });
+  it.skipIf(!hasTmux)(
+    'inside tmux too, seen through a tmux client, for every TERM and a non-UTF-8 locale',
+    async () => {
+      // A tmux server of our own (its own socket, no config), one session per TERM.
+      const socket = `yard-test-${process.pid}`;
+      const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args]);
+      const cases = [...TERMS.map((TERM) => ({ TERM, LANG: 'C.UTF-8' })), { TERM: 'tmux-256color', LANG: 'C' }];
+      try {
+        cases.forEach(({ TERM, LANG }, i) => {
+          const command = `env -u NO_COLOR -u LC_ALL -u LC_CTYPE TERM=${TERM} LANG=${LANG} XDG_CONFIG_HOME=/nonexistent ${process.execPath} ${YARD} --connect ${address} --data-dir ${ctlDir}`;
+          tmux('new-session', '-d', '-s', `s${i}`, '-x', '100', '-y', '30', command);
+        });
+        const clients = cases.map((_, i) =>
+          track(new PtyScreen('tmux', ['-L', socket, 'attach', '-t', `s${i}`], { cols: 100, rows: 30 })),
+        );
+        const screens = await Promise.all(
+          clients.map((c) => c.waitFor((t) => (t.match(/CPU [^\n]*? \d+%/g) ?? []).length >= 2)),
+        );
+        screens.forEach((text, i) => {
+          const what = `${cases[i]!.TERM} LANG=${cases[i]!.LANG}`;
+          expect(strayEscapes(text), what).toEqual([]);
+          // Line drawing arrives as lines whether it went as UTF-8 or through the alternate charset.
+          expect(text.split('\n')[1], what).toMatch(/^┌─ .*cpu-box ─+┐┌─ gpu-box ─+┐/);
+          expect(text, what).toMatch(cases[i]!.LANG === 'C' ? /\* online/ : /● online/);
+        });
+      } finally {
+        spawnSync('tmux', ['-L', socket, 'kill-server']);
+      }
+    },
+  );
 
-  it('without a UTF-8 locale, ASCII glyphs (and the terminal\'s own line drawing)', async () => {
+  it("without a UTF-8 locale, ASCII glyphs (and the terminal's own line drawing)", async () => {
     const { p, text } = await dashboard([], { env: { LANG: 'C' } });
     expect(strayEscapes(text)).toEqual([]);
     expect(text).toContain('* online');
@@ -153,7 +188,16 @@ describe('small and changing terminals', () => {
     const { p } = await dashboard([], { cols: 100, rows: 30 });
     await new Promise((r) => setTimeout(r, 500));
     const before = p.rss();
-    const sizes = [[50, 12], [200, 60], [80, 24], [61, 15], [59, 14], [160, 48], [30, 5], [120, 40]] as const;
+    const sizes = [
+      [50, 12],
+      [200, 60],
+      [80, 24],
+      [61, 15],
+      [59, 14],
+      [160, 48],
+      [30, 5],
+      [120, 40],
+    ] as const;
     for (let i = 0; i < 200; i++) {
       const [cols, rows] = sizes[i % sizes.length]!;
       p.resize(cols, rows);
@@ -187,10 +231,18 @@ describe('bad theme and config files', () => {
     // A bad file fails (1); a bad flag is a usage error (2).
     expect(codes).toEqual([1, 1, 1, 2]);
     const said = runs.map((p) => p.raw);
-    expect(said[0]).toMatch(/yard: theme file .*bad-colour-theme\.json: field "states\.online": "grean" is not a colour/);
-    expect(said[1]).toMatch(/yard: config file .*switchyard\/config\.yaml, line 4 \(keys\.quit\[1\]\): "ctrl\+q" is not a key/);
-    expect(said[2]).toMatch(/yard: config file .*unknown-action\.yaml, line 3 \(keys\.quitt\): "quitt" is not an action/);
-    expect(said[3]).toContain('yard: --views "alerts" is not a view a wall can show: use a comma-separated list of fleet, workloads, migrations, routes');
+    expect(said[0]).toMatch(
+      /yard: theme file .*bad-colour-theme\.json: field "states\.online": "grean" is not a colour/,
+    );
+    expect(said[1]).toMatch(
+      /yard: config file .*switchyard\/config\.yaml, line 4 \(keys\.quit\[1\]\): "ctrl\+q" is not a key/,
+    );
+    expect(said[2]).toMatch(
+      /yard: config file .*unknown-action\.yaml, line 3 \(keys\.quitt\): "quitt" is not an action/,
+    );
+    expect(said[3]).toContain(
+      'yard: --views "alerts" is not a view a wall can show: use a comma-separated list of fleet, workloads, migrations, routes',
+    );
     // None of them switched to the alternate screen: the operator's terminal is as it was.
     for (const raw of said) expect(raw).not.toContain('\x1b[?1049h');
   });

@@ -29,7 +29,17 @@ describe('text renderers', () => {
     const braille = plot([[0, 100]], 1, 1, 0, 100, true);
     // Left column bottom dot (0x40) and the right column from bottom to top (0x08|0x10|0x20|0x80).
     expect(braille[0]![0]!.ch).toBe(String.fromCharCode(0x2800 + 0x40 + 0x08 + 0x10 + 0x20 + 0x80));
-    const ascii = plot([[0, 100], [50, Number.NaN]], 2, 3, 0, 100, false).map((row) => row.map((c) => c.ch).join(''));
+    const ascii = plot(
+      [
+        [0, 100],
+        [50, Number.NaN],
+      ],
+      2,
+      3,
+      0,
+      100,
+      false,
+    ).map((row) => row.map((c) => c.ch).join(''));
     expect(ascii).toEqual([' *', '+ ', '* ']);
   });
 
@@ -53,13 +63,32 @@ describe('text renderers', () => {
     // Digits inside a name are not a number: the name is still cut where it must be.
     expect(fit('node-0012', 7, '…')).toBe('node-0…');
     const look = { theme: withoutColour(loadTheme('default')), glyphs: UNICODE_GLYPHS };
-    const items = [['util 100%', '100%'], ['temp 59°C', '59°C'], ['power 632W of 700W', 'power 632W', '632W']].map((forms) => ({ forms, colour: 'none' }));
+    const items = [
+      ['util 100%', '100%'],
+      ['temp 59°C', '59°C'],
+      ['power 632W of 700W', 'power 632W', '632W'],
+    ].map((forms) => ({ forms, colour: 'none' }));
     expect(fitLegend(items, 80)).toBe('util 100%  temp 59°C  power 632W of 700W');
     expect(fitLegend(items, 30)).toBe('util 100%  59°C  power 632W');
     expect(fitLegend(items, 18)).toBe('100%  59°C  632W');
     expect(fitLegend(items, 12)).toBe('100%  59°C');
     expect(fitLegend(items, 3)).toBe('');
-    const sample = { index: 0, uuid: 'g', name: 'H100', utilizationPct: 100, memoryUtilizationPct: 11, memoryUsedMib: 19818, memoryTotalMib: 81559, temperatureC: 59, powerW: 631.95, powerLimitW: 700, smClockMhz: 1980, memoryClockMhz: 2619, fanPct: undefined, processes: [] };
+    const sample = {
+      index: 0,
+      uuid: 'g',
+      name: 'H100',
+      utilizationPct: 100,
+      memoryUtilizationPct: 11,
+      memoryUsedMib: 19818,
+      memoryTotalMib: 81559,
+      temperatureC: 59,
+      powerW: 631.95,
+      powerLimitW: 700,
+      smClockMhz: 1980,
+      memoryClockMhz: 2619,
+      fanPct: undefined,
+      processes: [],
+    };
     const line = (width: number) => gpuLine(0, sample, undefined, width, look, false).replace(/ +/g, ' ');
     expect(line(35)).toBe('G0 100% 19.4/79.6 GiB 59°C 632W');
     expect(line(30)).toBe('G0 100% 19.4/79.6 GiB 59°C');

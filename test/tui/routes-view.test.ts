@@ -63,13 +63,21 @@ describe('routes view', () => {
     let text = h.text();
     expect(fits(text, 160)).toBe(true);
     expect(text).toMatch(/CONN +TOTAL +RATE +TRAFFIC +NOTE/);
-    expect(text).toMatch(new RegExp(`api-blue@gpu-a100-01 +blue .* ✓ healthy +\\d+ +1\\d{3} +[\\d.]+MB/s ${SPARK.source}.* 10\\.0\\.4\\.17:9000`));
-    expect(text).toMatch(/metrics-collector-for-the-whole-east-region +cpu-web-02:9100 +weighted +proxy cpu-web-02 is disconnected/);
+    expect(text).toMatch(
+      new RegExp(
+        `api-blue@gpu-a100-01 +blue .* ✓ healthy +\\d+ +1\\d{3} +[\\d.]+MB/s ${SPARK.source}.* 10\\.0\\.4\\.17:9000`,
+      ),
+    );
+    expect(text).toMatch(
+      /metrics-collector-for-the-whole-east-region +cpu-web-02:9100 +weighted +proxy cpu-web-02 is disconnected/,
+    );
     expect(text).toMatch(/vector-db .*workload vector-db is not running/);
     // A promotion under way shows its step on the service's line.
     fleet.routeTable.promoting('web', 'promoting green: 25% (step 2 of 4)');
     text = await h.waitFor('promoting green');
-    expect(text).toMatch(/◐ web +gpu-a100-01:8080 +weighted +\d+ conn +0 refused +[\d.]+[kM]B\/s +promoting green: 25% \(step 2 of 4\)/);
+    expect(text).toMatch(
+      /◐ web +gpu-a100-01:8080 +weighted +\d+ conn +0 refused +[\d.]+[kM]B\/s +promoting green: 25% \(step 2 of 4\)/,
+    );
   });
 
   it('j/k move across services and backends; Enter opens the server a backend runs on', async () => {
@@ -128,13 +136,19 @@ describe('routes view', () => {
     // Green takes 20% now: the steps below it (5) would cut its traffic first, so they are skipped.
     expect(h.text()).toMatch(/Promote green on web in steps 25,50,100 every 10s\?/);
     await h.press('y');
-    expect(await h.waitFor('web: green takes all the traffic of web')).toMatch(/api-green@gpu-t4-03 +green +██████ 100/);
-    expect(fleet.routeTable.calls).toEqual([{ action: 'promoteRoute', args: ['web', 'green', { steps: [25, 50, 100], intervalMs: 10_000 }] }]);
+    expect(await h.waitFor('web: green takes all the traffic of web')).toMatch(
+      /api-green@gpu-t4-03 +green +██████ 100/,
+    );
+    expect(fleet.routeTable.calls).toEqual([
+      { action: 'promoteRoute', args: ['web', 'green', { steps: [25, 50, 100], intervalMs: 10_000 }] },
+    ]);
   });
 
   it('a promotion the health gate reverts shows why, not a crash', async () => {
     const fleet = routedFleet();
-    vi.spyOn(fleet.actions, 'promoteRoute').mockRejectedValue(new YardError('PROMOTION_REVERTED', 'promotion of green halted: api-green@gpu-t4-03 failed its health checks'));
+    vi.spyOn(fleet.actions, 'promoteRoute').mockRejectedValue(
+      new YardError('PROMOTION_REVERTED', 'promotion of green halted: api-green@gpu-t4-03 failed its health checks'),
+    );
     h = openHeadless(fleet, { cols: 120, rows: 30 });
     await h.press('R', 'G', 'p', 'y');
     await h.waitFor('Failed: promotion of green halted: api-green@gpu-t4-03 failed its health checks');
@@ -177,7 +191,12 @@ describe('routes view', () => {
     const fleet = routedFleet();
     h = openHeadless(fleet, { cols: 120, rows: 30, readonly: true });
     await h.press('R', 'G');
-    for (const [key, name] of [['=', 'set-weight'], ['p', 'promote'], ['u', 'rollback'], ['d', 'drain']] as const) {
+    for (const [key, name] of [
+      ['=', 'set-weight'],
+      ['p', 'promote'],
+      ['u', 'rollback'],
+      ['d', 'drain'],
+    ] as const) {
       await h.press(key);
       expect(footer(h)).toContain(`read-only: ${key} (${name}) is off on this dashboard`);
       expect(h.text()).not.toContain('Are you sure?');
@@ -230,7 +249,10 @@ describe('routes view', () => {
 
 describe('fleet view route pane', () => {
   it('lists a line per service under the cards at 160x48 and 80x24', () => {
-    for (const [cols, rows] of [[160, 48], [80, 24]] as const) {
+    for (const [cols, rows] of [
+      [160, 48],
+      [80, 24],
+    ] as const) {
       h = openHeadless(routedFleet(), { cols, rows });
       const text = h.text();
       const lines = text.split('\n');
@@ -248,7 +270,14 @@ describe('fleet view route pane', () => {
 
   it('says how many more there are past four services, and hides when there is no room or no route', async () => {
     const fleet = sampleFleet();
-    fleet.routeTable.load(['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => ({ ...sampleRoutes()[0]!, name: `svc-${name}`, listen: { server: 'srv-a100', port: 8000 + i, host: '' } })), 3);
+    fleet.routeTable.load(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => ({
+        ...sampleRoutes()[0]!,
+        name: `svc-${name}`,
+        listen: { server: 'srv-a100', port: 8000 + i, host: '' },
+      })),
+      3,
+    );
     h = openHeadless(fleet, { cols: 120, rows: 40 });
     let text = h.text();
     expect(text).toContain('Routes (6)');

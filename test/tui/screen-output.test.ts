@@ -54,7 +54,15 @@ describe('the screen writes frames', () => {
 
   it('resizing a box with a title draws nothing by itself: the next frame does', async () => {
     const { screen } = headless();
-    const box = blessed.box({ parent: screen, top: 0, left: 0, width: 30, height: 5, border: { type: 'line' }, content: 'body' });
+    const box = blessed.box({
+      parent: screen,
+      top: 0,
+      left: 0,
+      width: 30,
+      height: 5,
+      border: { type: 'line' },
+      content: 'body',
+    });
     box.setLabel(' title ');
     screen.render();
     let renders = 0;

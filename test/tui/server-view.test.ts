@@ -17,7 +17,15 @@ describe('server view', () => {
     const { text } = await openA100(160, 48);
     const screen = text();
     expect(screen.split('\n')[0]).toContain('Fleet › gpu-a100-01');
-    for (const title of ['CPU %', 'Memory %', 'Network rx/tx', 'GPU0 · NVIDIA A100-SXM4-80GB', 'GPU3 · NVIDIA A100-SXM4-80GB', 'Disks', 'CPU cores (16)']) {
+    for (const title of [
+      'CPU %',
+      'Memory %',
+      'Network rx/tx',
+      'GPU0 · NVIDIA A100-SXM4-80GB',
+      'GPU3 · NVIDIA A100-SXM4-80GB',
+      'Disks',
+      'CPU cores (16)',
+    ]) {
       expect(screen).toContain(title);
     }
     // Braille line charts with a 0..100 axis.
@@ -32,7 +40,8 @@ describe('server view', () => {
     expect(screen).toMatch(/ 0 [█▏▎▍▌▋▊▉░]+ +\d+%/);
     expect(screen).toMatch(/15 [█▏▎▍▌▋▊▉░]+ +\d+%/);
     // Host info.
-    for (const info of ['Ubuntu 22.04.4 LTS', '6.5.0-35-generic', 'AMD EPYC 7763', '10.0.4.17', 'gpu=a100', '0.1.0']) expect(screen).toContain(info);
+    for (const info of ['Ubuntu 22.04.4 LTS', '6.5.0-35-generic', 'AMD EPYC 7763', '10.0.4.17', 'gpu=a100', '0.1.0'])
+      expect(screen).toContain(info);
     expect(screen).toMatch(/last seen \ds ago/);
     expect(screen).not.toMatch(/page \d\/\d/);
   });

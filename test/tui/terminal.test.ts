@@ -19,7 +19,8 @@ const coloured = (attr: number): boolean => ((attr >> 9) & 0x1ff) !== 0x1ff || (
 function colourCodes(output: string): string[] {
   const found: string[] = [];
   for (const [, params] of output.matchAll(/\x1b\[([\d;]*)m/g)) {
-    for (const p of params!.split(';').map(Number)) if ((p >= 30 && p <= 49) || (p >= 90 && p <= 107)) found.push(params!);
+    for (const p of params!.split(';').map(Number))
+      if ((p >= 30 && p <= 49) || (p >= 90 && p <= 107)) found.push(params!);
   }
   return found;
 }
@@ -70,7 +71,12 @@ describe('terminal handling', () => {
 
   it('re-lays out on resize: too small, then 200x60 with four columns', async () => {
     h = openHeadless(largeFleet(12), { cols: 80, rows: 24 });
-    expect(h.text().split('\n')[1]!.match(/node-\d{4}/g)).toHaveLength(1);
+    expect(
+      h
+        .text()
+        .split('\n')[1]!
+        .match(/node-\d{4}/g),
+    ).toHaveLength(1);
     await h.resize(50, 12);
     expect(h.text()).toContain('terminal too small');
     await h.resize(200, 60);
@@ -104,7 +110,8 @@ describe('environment', () => {
   it('a terminal with fewer than 8 colours gets the NO_COLOR theme; 8 get basic colours, 16 all', () => {
     const theme = loadTheme('default');
     // blessed says -1 for vt100 and vt220, whose terminfo has no colours at all.
-    for (const colours of [-1, 0, 2]) expect(fitToTerminal(theme, colours), String(colours)).toEqual(withoutColour(theme));
+    for (const colours of [-1, 0, 2])
+      expect(fitToTerminal(theme, colours), String(colours)).toEqual(withoutColour(theme));
     expect(JSON.stringify(fitToTerminal(theme, 8))).not.toMatch(/"(light|bright)-|"gr[ae]y"/);
     expect(fitToTerminal(theme, 8).header.bg).not.toBe('none');
     expect(fitToTerminal(theme, 16)).toEqual(theme);

@@ -55,16 +55,22 @@ describe('themes', () => {
   });
 
   it('says when a file is not JSON, or not there', () => {
-    expect(errorOf(() => loadTheme(fixture('not-json-theme.json'))).message).toMatch(/not-json-theme\.json is not valid JSON/);
+    expect(errorOf(() => loadTheme(fixture('not-json-theme.json'))).message).toMatch(
+      /not-json-theme\.json is not valid JSON/,
+    );
     const missing = errorOf(() => loadTheme('solarized'));
     expect(missing.code).toBe('THEME_NOT_FOUND');
     expect(missing.message).toContain('theme "solarized" not found');
-    expect(missing.message).toContain('use one of "default", "high-contrast", "light", "mono" or a path to a theme file');
+    expect(missing.message).toContain(
+      'use one of "default", "high-contrast", "light", "mono" or a path to a theme file',
+    );
   });
 
   it('refuses hex colours, which blessed maps to the wrong palette entry', () => {
     const theme = { ...loadTheme('default'), muted: '#8a8a8a' };
-    expect(() => parseTheme(theme, 'mine.json')).toThrow('theme file mine.json: field "muted": "#8a8a8a" is not a colour');
+    expect(() => parseTheme(theme, 'mine.json')).toThrow(
+      'theme file mine.json: field "muted": "#8a8a8a" is not a colour',
+    );
   });
 
   it('on an 8-colour terminal grey becomes the default colour instead of black', () => {

@@ -6,7 +6,15 @@ import { ServerState } from '../../src/core/types.js';
 import { UNICODE_GLYPHS } from '../../src/tui/glyphs.js';
 import { loadTheme } from '../../src/tui/theme.js';
 import { wallCardLines } from '../../src/tui/widgets/wall-card.js';
-import { feed, largeFleet, makeSample, makeServer, sampleFleet, type FixtureFleet, type HostSpec } from './fleet-fixture.js';
+import {
+  feed,
+  largeFleet,
+  makeSample,
+  makeServer,
+  sampleFleet,
+  type FixtureFleet,
+  type HostSpec,
+} from './fleet-fixture.js';
 import { sampleRoutes } from './fixture-routes.js';
 import { openHeadless, type Headless } from './harness.js';
 
@@ -15,16 +23,23 @@ afterEach(() => h?.close());
 
 const lines = (h: Headless): string[] => h.text().split('\n');
 const footer = (h: Headless): string => lines(h).at(-1)!;
-const wall = (rotateMs = 60_000, views: ('fleet' | 'workloads' | 'migrations' | 'routes')[] = ['fleet']) => ({ rotateMs, views });
+const wall = (rotateMs = 60_000, views: ('fleet' | 'workloads' | 'migrations' | 'routes')[] = ['fleet']) => ({
+  rotateMs,
+  views,
+});
 
 const BROKEN: HostSpec = { id: 'srv-broken', name: 'gpu-broken-09', labels: { gpu: 'h100' }, cores: 32 };
-const NO_DRIVER = "nvidia-smi (/usr/bin/nvidia-smi) failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
+const NO_DRIVER =
+  "nvidia-smi (/usr/bin/nvidia-smi) failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
 
 /** A host whose nvidia-smi cannot reach its driver, as its agent reports it (the controller calls it degraded). */
 function addBroken(fleet: FixtureFleet, now: number): void {
   fleet.add(makeServer({ ...BROKEN, state: ServerState.SERVER_STATE_DEGRADED }, now));
   feed(fleet, BROKEN, 10, now - 1000);
-  fleet.record(BROKEN.id, { ...makeSample(BROKEN, 10, now), gpuStatus: { state: 'failing', sinceMs: now - 125_000, message: NO_DRIVER } });
+  fleet.record(BROKEN.id, {
+    ...makeSample(BROKEN, 10, now),
+    gpuStatus: { state: 'failing', sinceMs: now - 125_000, message: NO_DRIVER },
+  });
 }
 
 describe('wall cards', () => {

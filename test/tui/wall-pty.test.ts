@@ -2,7 +2,16 @@
 // same port: the pages keep turning, the banner says since when the controller is gone, and
 // the fleet comes back on its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, FAKE_NVIDIA_SMI, freePort, joinArgs, startAgentProc, startControllerProc, tempDir, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  FAKE_NVIDIA_SMI,
+  freePort,
+  joinArgs,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  type YardProcess,
+} from '../helpers/procs.js';
 import { ptyYard, type PtyScreen } from '../helpers/pty.js';
 
 describe('yard wall through a real terminal', () => {
@@ -17,7 +26,13 @@ describe('yard wall through a real terminal', () => {
     port = await freePort();
     controller = startControllerProc(dataDir, port);
     await controller.waitForOutput(/controller listening/);
-    agent = startAgentProc(`127.0.0.1:${port}`, tempDir(), ['--name', 'gpu-box', '--nvidia-smi', FAKE_NVIDIA_SMI, ...joinArgs(dataDir)]);
+    agent = startAgentProc(`127.0.0.1:${port}`, tempDir(), [
+      '--name',
+      'gpu-box',
+      '--nvidia-smi',
+      FAKE_NVIDIA_SMI,
+      ...joinArgs(dataDir),
+    ]);
   });
 
   afterAll(async () => {
@@ -26,7 +41,20 @@ describe('yard wall through a real terminal', () => {
   });
 
   it('turns its pages, shows the banner while the controller is down, and recovers on its own', async () => {
-    wall = ptyYard(['wall', '--connect', `127.0.0.1:${port}`, '--data-dir', dataDir, '--rotate', '300ms', '--views', 'fleet,migrations'], { cols: 120, rows: 30 });
+    wall = ptyYard(
+      [
+        'wall',
+        '--connect',
+        `127.0.0.1:${port}`,
+        '--data-dir',
+        dataDir,
+        '--rotate',
+        '300ms',
+        '--views',
+        'fleet,migrations',
+      ],
+      { cols: 120, rows: 30 },
+    );
     const fleet = await wall.waitFor(/● ONLINE[\s\S]*GPU x8/);
     expect(fleet.split('\n')[0]).toMatch(/^ Switchyard │ Fleet │ 127\.0\.0\.1:\d+ \(attached, wall\) │ 1\/1 online/);
     await wall.waitFor('Migrations (0 live, 0 shown)');
@@ -50,7 +78,10 @@ describe('yard wall through a real terminal', () => {
 
     controller = startControllerProc(dataDir, port);
     await controller.waitForOutput(/controller listening/);
-    const back = await wall.waitFor((t) => !t.includes('unreachable') && /1\/1 online/.test(t) && /● ONLINE/.test(t), 15_000);
+    const back = await wall.waitFor(
+      (t) => !t.includes('unreachable') && /1\/1 online/.test(t) && /● ONLINE/.test(t),
+      15_000,
+    );
     expect(back.split('\n')[1]).toMatch(/^┌/);
 
     wall.write('q');

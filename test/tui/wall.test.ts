@@ -15,7 +15,7 @@ const lines = (h: Headless): string[] => h.text().split('\n');
 const footer = (h: Headless): string => lines(h).at(-1)!;
 
 describe('wall mode', () => {
-  it('draws big cards: state, CPU, memory and the GPUs\' mean, large; no selection', () => {
+  it("draws big cards: state, CPU, memory and the GPUs' mean, large; no selection", () => {
     h = openHeadless(sampleFleet(), { cols: 160, rows: 30, wall: { rotateMs: 60_000, views: ['fleet'] } });
     const text = h.text();
     expect(lines(h)[0]).toContain('(embedded, wall)');
@@ -51,7 +51,8 @@ describe('wall mode', () => {
 
   it('keeps the same widgets turn after turn: nothing piles up over a long run', async () => {
     h = openHeadless(largeFleet(7), { cols: 160, rows: 24, wall: { rotateMs: 250, views: ['fleet', 'migrations'] } });
-    const nodes = (node: { children: unknown[] }): number => node.children.reduce<number>((n, child) => n + 1 + nodes(child as { children: unknown[] }), 0);
+    const nodes = (node: { children: unknown[] }): number =>
+      node.children.reduce<number>((n, child) => n + 1 + nodes(child as { children: unknown[] }), 0);
     const screen = h.dashboard.screen as unknown as { children: unknown[] };
     // One full round (the fleet's two pages, then migrations), then two more.
     await h.waitFor('node-0006');

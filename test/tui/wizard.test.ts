@@ -28,7 +28,9 @@ async function wizardFor(fleet: FixtureFleet, name = 'trainer-llama'): Promise<H
 }
 
 function liveMigration(fleet: FixtureFleet): string {
-  const live = fleet.migrations().find((m) => m.phase !== MigrationPhase.MIGRATION_PHASE_COMMITTED && m.finishedMs === 0);
+  const live = fleet
+    .migrations()
+    .find((m) => m.phase !== MigrationPhase.MIGRATION_PHASE_COMMITTED && m.finishedMs === 0);
   expect(live).toBeDefined();
   return live!.id;
 }
@@ -58,7 +60,8 @@ describe('migration wizard', () => {
     // Preflight: every check passes.
     await h.press(KEY.enter);
     screen = await h.waitFor('Every check passed');
-    for (const check of ['target-online', 'strategy', 'disk', 'gpu-memory', 'cpu', 'exclusive']) expect(screen).toMatch(new RegExp(`✓ ${check}`));
+    for (const check of ['target-online', 'strategy', 'disk', 'gpu-memory', 'cpu', 'exclusive'])
+      expect(screen).toMatch(new RegExp(`✓ ${check}`));
     expect(screen).toMatch(/✓ disk +519\.0 GiB free on gpu-t4-03, 40\.8 GiB needed/);
     expect(screen).toMatch(/✓ gpu-memory +15360 MiB free on its emptiest GPU, 12288 MiB needed/);
     // Confirm: a summary, then y starts it.
@@ -180,14 +183,18 @@ describe('migration wizard', () => {
     const id = liveMigration(fleet);
     for (let i = 0; i < 4; i++) fleet.coordinator.advance(id);
     await h.press('M');
-    const screen = await h.waitFor(/00000001 trainer-llama +gpu-a100-01 → gpu-t4-03 +◐ transferring +[█▏▎▍▌▋▊▉░]+ +25%/);
+    const screen = await h.waitFor(
+      /00000001 trainer-llama +gpu-a100-01 → gpu-t4-03 +◐ transferring +[█▏▎▍▌▋▊▉░]+ +25%/,
+    );
     expect(screen).toContain('1 live');
     expect(screen.split('\n')[0]).toContain('1 migrating');
   });
 
   it('shows an action that fails in the modal instead of throwing', async () => {
     const fleet = sampleFleet();
-    vi.spyOn(fleet.actions, 'startMigration').mockRejectedValue(new YardError('UNAVAILABLE', 'agent on gpu-t4-03 is not connected: check yard agent on that host'));
+    vi.spyOn(fleet.actions, 'startMigration').mockRejectedValue(
+      new YardError('UNAVAILABLE', 'agent on gpu-t4-03 is not connected: check yard agent on that host'),
+    );
     h = await wizardFor(fleet);
     await h.waitFor('hosts can take it');
     await h.press(KEY.enter, KEY.enter);
@@ -224,7 +231,10 @@ describe('migration wizard', () => {
 
   it('the server view migrates the workload chosen in its pane', async () => {
     const fleet = sampleFleet();
-    fleet.putWorkload({ ...fleet.workloads().find((w) => w.spec?.name === 'embedder')!, state: WorkloadState.WORKLOAD_STATE_PAUSED });
+    fleet.putWorkload({
+      ...fleet.workloads().find((w) => w.spec?.name === 'embedder')!,
+      state: WorkloadState.WORKLOAD_STATE_PAUSED,
+    });
     h = openHeadless(fleet, { cols: 160, rows: 48 });
     await h.press('l', KEY.enter);
     let screen = h.text();

@@ -12,8 +12,16 @@ const footer = (h: Headless): string => h.text().split('\n').at(-1)!;
 const row = (text: string, name: string): string => text.split('\n').find((l) => l.includes(` ${name} `)) ?? '';
 
 /** The Workloads view with `name` selected (rows sort by name: api-gateway, embedder, nightly-etl, …). */
-async function selecting(fleet: FixtureFleet, name: string, opts: { cols?: number; rows?: number; readonly?: boolean } = {}): Promise<Headless> {
-  const headless = openHeadless(fleet, { cols: opts.cols ?? 120, rows: opts.rows ?? 30, ...(opts.readonly ? { readonly: true } : {}) });
+async function selecting(
+  fleet: FixtureFleet,
+  name: string,
+  opts: { cols?: number; rows?: number; readonly?: boolean } = {},
+): Promise<Headless> {
+  const headless = openHeadless(fleet, {
+    cols: opts.cols ?? 120,
+    rows: opts.rows ?? 30,
+    ...(opts.readonly ? { readonly: true } : {}),
+  });
   await headless.press('w');
   const below = fleet.workloads().findIndex((w) => w.spec?.name === name);
   await headless.press(...Array.from({ length: below }, () => 'j'));
@@ -102,14 +110,16 @@ describe('workload keys', () => {
     await h.press(CTRL_R);
     expect(h.text()).toContain('Restart embedder on gpu-a100-01? It is stopped first');
     await h.press(KEY.escape, CTRL_D);
-    expect(h.text()).toMatch(/Remove embedder from gpu-a100-01\? Its spec and state[\s│]+directory are deleted there\. It is stopped first\./);
+    expect(h.text()).toMatch(
+      /Remove embedder from gpu-a100-01\? Its spec and state[\s│]+directory are deleted there\. It is stopped first\./,
+    );
     await h.press('y');
     await h.waitFor('embedder removed.');
     expect(fleet.workloadActions.calls).toEqual([{ action: 'removeWorkload', name: 'embedder' }]);
     expect(h.text()).toContain('Workloads (4)');
   });
 
-  it('the server view\'s workloads pane takes the same keys after Tab', async () => {
+  it("the server view's workloads pane takes the same keys after Tab", async () => {
     const fleet = sampleFleet();
     h = openHeadless(fleet, { cols: 160, rows: 48 });
     await h.press(':', ...'server gpu-a100-01', KEY.enter, KEY.tab, 'j', 't');
@@ -121,7 +131,11 @@ describe('workload keys', () => {
   it('a read-only dashboard tails logs but refuses stop, restart and remove; a wall refuses all of them', async () => {
     const fleet = sampleFleet();
     h = await selecting(fleet, 'api-gateway', { readonly: true });
-    for (const [key, name] of [['s', 's (stop-workload)'], [CTRL_R, 'C-r (restart-workload)'], [CTRL_D, 'C-d (remove-workload)']] as const) {
+    for (const [key, name] of [
+      ['s', 's (stop-workload)'],
+      [CTRL_R, 'C-r (restart-workload)'],
+      [CTRL_D, 'C-d (remove-workload)'],
+    ] as const) {
       await h.press(key);
       expect(footer(h)).toContain(`read-only: ${name} is off on this dashboard`);
       expect(h.text()).not.toContain('Are you sure?');

@@ -54,7 +54,16 @@ describe('workloads view', () => {
     expect(text).toContain('filter: /team=ml');
     expect(text).toContain('trainer-llama');
     expect(text).not.toContain('api-gateway');
-    await h.press(KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, ...'gpu-t4');
+    await h.press(
+      KEY.backspace,
+      KEY.backspace,
+      KEY.backspace,
+      KEY.backspace,
+      KEY.backspace,
+      KEY.backspace,
+      KEY.backspace,
+      ...'gpu-t4',
+    );
     text = h.text();
     expect(text).toContain('vector-db');
     expect(text).toContain('api-gateway');

@@ -1,5 +1,17 @@
 import { createHash } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
@@ -43,10 +55,12 @@ async function rejection(p: Promise<unknown>): Promise<YardError> {
 
 /** Every path under `dir`, relative, sorted: to prove nothing appeared or went missing. */
 function tree(dir: string, rel = ''): string[] {
-  return readdirSync(join(dir, rel)).flatMap((name) => {
-    const path = rel ? `${rel}/${name}` : name;
-    return lstatSync(join(dir, path)).isDirectory() ? [`${path}/`, ...tree(dir, path)] : [path];
-  }).sort();
+  return readdirSync(join(dir, rel))
+    .flatMap((name) => {
+      const path = rel ? `${rel}/${name}` : name;
+      return lstatSync(join(dir, path)).isDirectory() ? [`${path}/`, ...tree(dir, path)] : [path];
+    })
+    .sort();
 }
 
 describe('checkpoint archives', () => {
@@ -83,7 +97,15 @@ describe('checkpoint archives', () => {
 
     const got = await unpackArchive(file, dest, { maxBytes: 64 * MB, sha256: packed.sha256 });
     expect(got).toEqual({ files: 2, bytes: 5 + weights.length });
-    expect(tree(dest)).toEqual(['empty/', 'model/', 'model/latest', 'model/layers/', 'model/layers/w.bin', 'model/step.hard', 'step.txt']);
+    expect(tree(dest)).toEqual([
+      'empty/',
+      'model/',
+      'model/latest',
+      'model/layers/',
+      'model/layers/w.bin',
+      'model/step.hard',
+      'step.txt',
+    ]);
     expect(statSync(join(dest, 'model/step.hard')).ino).toBe(statSync(join(dest, 'step.txt')).ino);
     expect(readFileSync(join(dest, 'step.txt'), 'utf8')).toBe('4242\n');
     expect(readFileSync(join(dest, 'model/layers/w.bin')).equals(weights)).toBe(true);
@@ -121,21 +143,89 @@ describe('checkpoint archives', () => {
   const hostile: [string, (HeaderData & { body?: string })[], RegExp][] = [
     ['an absolute path', [{ path: '/etc/x', type: 'File', body: 'owned' }], /absolute path/],
     ['a .. path', [{ path: '../escape', type: 'File', body: 'owned' }], /"\.\."/],
-    ['a .. in the middle', [{ path: 'a/', type: 'Directory' }, { path: 'a/../../b', type: 'File', body: 'owned' }], /"\.\."/],
-    ['a symlink to an absolute path', [{ path: 'passwd', type: 'SymbolicLink', linkpath: '/etc/passwd' }], /symlink to "\/etc\/passwd"/],
-    ['a symlink climbing out', [{ path: 'd/', type: 'Directory' }, { path: 'd/out', type: 'SymbolicLink', linkpath: '../../out' }], /leads outside/],
-    ['a symlink out through another symlink', [{ path: 'here', type: 'SymbolicLink', linkpath: '.' }, { path: 'up', type: 'SymbolicLink', linkpath: 'here/..' }], /leads outside/],
-    ['a symlink loop', [{ path: 'a', type: 'SymbolicLink', linkpath: 'b' }, { path: 'b', type: 'SymbolicLink', linkpath: 'a' }], /leads outside/],
-    ['a file written through a symlink', [{ path: 'sub/', type: 'Directory' }, { path: 'link', type: 'SymbolicLink', linkpath: 'sub' }, { path: 'link/x', type: 'File', body: 'x' }], /through the symlink "link"/],
+    [
+      'a .. in the middle',
+      [
+        { path: 'a/', type: 'Directory' },
+        { path: 'a/../../b', type: 'File', body: 'owned' },
+      ],
+      /"\.\."/,
+    ],
+    [
+      'a symlink to an absolute path',
+      [{ path: 'passwd', type: 'SymbolicLink', linkpath: '/etc/passwd' }],
+      /symlink to "\/etc\/passwd"/,
+    ],
+    [
+      'a symlink climbing out',
+      [
+        { path: 'd/', type: 'Directory' },
+        { path: 'd/out', type: 'SymbolicLink', linkpath: '../../out' },
+      ],
+      /leads outside/,
+    ],
+    [
+      'a symlink out through another symlink',
+      [
+        { path: 'here', type: 'SymbolicLink', linkpath: '.' },
+        { path: 'up', type: 'SymbolicLink', linkpath: 'here/..' },
+      ],
+      /leads outside/,
+    ],
+    [
+      'a symlink loop',
+      [
+        { path: 'a', type: 'SymbolicLink', linkpath: 'b' },
+        { path: 'b', type: 'SymbolicLink', linkpath: 'a' },
+      ],
+      /leads outside/,
+    ],
+    [
+      'a file written through a symlink',
+      [
+        { path: 'sub/', type: 'Directory' },
+        { path: 'link', type: 'SymbolicLink', linkpath: 'sub' },
+        { path: 'link/x', type: 'File', body: 'x' },
+      ],
+      /through the symlink "link"/,
+    ],
     ['a hardlink out', [{ path: 'h', type: 'Link', linkpath: '../../outside.txt' }], /hardlink target/],
     ['a hardlink to an absolute path', [{ path: 'h', type: 'Link', linkpath: '/etc/passwd' }], /absolute path/],
     ['a FIFO', [{ path: 'pipe', type: 'FIFO' }], /is a FIFO/],
     ['a device', [{ path: 'null', type: 'CharacterDevice', devmaj: 1, devmin: 3 }], /is a CharacterDevice/],
     ['a setuid file', [{ path: 'su', type: 'File', mode: 0o4755, body: '#!/bin/sh' }], /setuid/],
-    ['the same path twice', [{ path: 'a', type: 'File', body: '1' }, { path: './a', type: 'File', body: '2' }], /appears twice/],
-    ['a symlink over a dir already written into', [{ path: 'd/x', type: 'File', body: 'x' }, { path: 'd', type: 'SymbolicLink', linkpath: '.' }], /where earlier entries need a directory/],
-    ['a file written inside a file', [{ path: 'f', type: 'File', body: 'x' }, { path: 'f/x', type: 'File', body: 'x' }], /inside "f", which is not a directory/],
-    ['a hardlink to a file that comes later', [{ path: 'h', type: 'Link', linkpath: 'f' }, { path: 'f', type: 'File', body: 'x' }], /not a file earlier in the archive/],
+    [
+      'the same path twice',
+      [
+        { path: 'a', type: 'File', body: '1' },
+        { path: './a', type: 'File', body: '2' },
+      ],
+      /appears twice/,
+    ],
+    [
+      'a symlink over a dir already written into',
+      [
+        { path: 'd/x', type: 'File', body: 'x' },
+        { path: 'd', type: 'SymbolicLink', linkpath: '.' },
+      ],
+      /where earlier entries need a directory/,
+    ],
+    [
+      'a file written inside a file',
+      [
+        { path: 'f', type: 'File', body: 'x' },
+        { path: 'f/x', type: 'File', body: 'x' },
+      ],
+      /inside "f", which is not a directory/,
+    ],
+    [
+      'a hardlink to a file that comes later',
+      [
+        { path: 'h', type: 'Link', linkpath: 'f' },
+        { path: 'f', type: 'File', body: 'x' },
+      ],
+      /not a file earlier in the archive/,
+    ],
   ];
 
   it.each(hostile)('refuses %s and leaves the destination untouched', async (_what, entries, why) => {
@@ -153,7 +243,13 @@ describe('checkpoint archives', () => {
 
   it('refuses an archive that unpacks past maxBytes, naming the limit', async () => {
     const file = join(root, 'big.tar');
-    writeFileSync(file, rawTar([{ path: 'a', type: 'File', body: 'x'.repeat(600) }, { path: 'b', type: 'File', body: 'y'.repeat(600) }]));
+    writeFileSync(
+      file,
+      rawTar([
+        { path: 'a', type: 'File', body: 'x'.repeat(600) },
+        { path: 'b', type: 'File', body: 'y'.repeat(600) },
+      ]),
+    );
     const err = await rejection(unpackArchive(file, dest, { maxBytes: 1000 }));
     expect(err.code).toBe('HOSTILE_ARCHIVE');
     expect(err.message).toMatch(/entry "b" .*limit of 1000 bytes/);
@@ -201,7 +297,9 @@ describe('checkpoint archives', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(err.code).toBe('BAD_ARCHIVE');
     expect(err.details.format).toBe('gzip');
-    expect(err.message).toMatch(/is gzip-compressed: an agent accepts only the plain tar archives Switchyard agents write/);
+    expect(err.message).toMatch(
+      /is gzip-compressed: an agent accepts only the plain tar archives Switchyard agents write/,
+    );
     expect(err.message).toContain(dest);
     expect(tree(dest)).toEqual(['keep.txt']);
     expect(readdirSync(join(root, 'host'))).toEqual(['state']);
@@ -254,16 +352,26 @@ describe('EntryCheck', () => {
   it('takes exactly 100,000 entries and refuses the next one', () => {
     const check = new EntryCheck(MB);
     for (let i = 0; i < MAX_ENTRIES; i++) check.add({ path: `d${i}/`, type: 'Directory', size: 0 });
-    expect(() => check.add({ path: 'one-more', type: 'File', size: 0 })).toThrow(/entry "one-more" is past the limit of 100000 entries/);
+    expect(() => check.add({ path: 'one-more', type: 'File', size: 0 })).toThrow(
+      /entry "one-more" is past the limit of 100000 entries/,
+    );
   });
 
   it('refuses a path longer than PATH_MAX, and a hardlink through a symlink', () => {
-    expect(() => new EntryCheck(MB).add({ path: `${'d/'.repeat(2100)}x`, type: 'File', size: 0 })).toThrow(/longer than 4096 bytes/);
+    expect(() => new EntryCheck(MB).add({ path: `${'d/'.repeat(2100)}x`, type: 'File', size: 0 })).toThrow(
+      /longer than 4096 bytes/,
+    );
     const check = new EntryCheck(MB);
     check.add({ path: 'dir/', type: 'Directory', size: 0 });
     check.add({ path: 'dir/f', type: 'File', size: 1 });
     check.add({ path: 'via', type: 'SymbolicLink', size: 0, linkpath: 'dir' });
-    expect(() => check.add({ path: 'h', type: 'Link', size: 0, linkpath: 'via/f' })).toThrow(/not a file earlier in the archive/);
-    expect(check.add({ path: 'h2', type: 'Link', size: 0, linkpath: 'dir/f' })).toEqual({ kind: 'hardlink', rel: 'h2', targetRel: 'dir/f' });
+    expect(() => check.add({ path: 'h', type: 'Link', size: 0, linkpath: 'via/f' })).toThrow(
+      /not a file earlier in the archive/,
+    );
+    expect(check.add({ path: 'h2', type: 'Link', size: 0, linkpath: 'dir/f' })).toEqual({
+      kind: 'hardlink',
+      rel: 'h2',
+      targetRel: 'dir/f',
+    });
   });
 });

@@ -20,7 +20,14 @@ describe('AuditLog', () => {
       }),
     ).rejects.toThrow('no workload "web"');
     expect(audit.list()).toEqual([
-      { atMs: expect.any(Number), who: 'token:default', action: 'workload.stop', target: 'web', ok: false, error: 'no workload "web"' },
+      {
+        atMs: expect.any(Number),
+        who: 'token:default',
+        action: 'workload.stop',
+        target: 'web',
+        ok: false,
+        error: 'no workload "web"',
+      },
       { atMs: expect.any(Number), who: 'alice', action: 'migration.start', target: 'job → gpu-2', ok: true, error: '' },
     ]);
     expect(audit.list(1)).toHaveLength(1);

@@ -32,8 +32,13 @@ it('uploads and downloads a 65-chunk checkpoint without piling up drain listener
   const store = new CheckpointStore(dir);
   await store.init();
   const server = new Server({ 'grpc-node.flow_control_window': 64 * MB } as never);
-  server.addService(AgentGatewayService, { uploadCheckpoint: store.upload.bind(store), downloadCheckpoint: store.download.bind(store) } as never);
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))));
+  server.addService(AgentGatewayService, {
+    uploadCheckpoint: store.upload.bind(store),
+    downloadCheckpoint: store.download.bind(store),
+  } as never);
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+  );
   const transfers = new Transfers(`127.0.0.1:${port}`, { serverId: 'srv-bp', key: 'unused-here' });
   try {
     const data = Buffer.alloc(64 * MB + 11);

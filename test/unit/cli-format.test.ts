@@ -5,7 +5,13 @@ import { bytesText } from '../../src/core/format/bytes.js';
 import { timingRows } from '../../src/core/format/migration.js';
 import { phaseMark } from '../../src/tui/render/states.js';
 import { loadTheme, withoutColour } from '../../src/tui/theme.js';
-import { defaultWorkloadName, parseRunArgs, parseSignal, parseTail, type RunArgs } from '../../src/cli/commands/workloads.js';
+import {
+  defaultWorkloadName,
+  parseRunArgs,
+  parseSignal,
+  parseTail,
+  type RunArgs,
+} from '../../src/cli/commands/workloads.js';
 import {
   ASCII_MARKS,
   EXIT_MIGRATION_FAILED,
@@ -116,15 +122,37 @@ describe('yard ps', () => {
   });
 
   it('has no pid or readings for a workload that is not running, and null for a server it does not know', () => {
-    const j = workloadJson(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 1, serverId: 'gone' }), names);
-    expect(j).toMatchObject({ state: 'exited', pid: null, cpuPct: null, rssBytes: null, gpuMemoryMiB: null, exitCode: 1, server: null, serverId: 'gone' });
+    const j = workloadJson(
+      workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 1, serverId: 'gone' }),
+      names,
+    );
+    expect(j).toMatchObject({
+      state: 'exited',
+      pid: null,
+      cpuPct: null,
+      rssBytes: null,
+      gpuMemoryMiB: null,
+      exitCode: 1,
+      server: null,
+      serverId: 'gone',
+    });
   });
 
   it('lines up a table sorted by name with readable units and – for unknowns', () => {
     const out = workloadsTable(
       [
         workload({}, 'train'),
-        workload({ serverId: 'id-gpu2', state: WorkloadState.WORKLOAD_STATE_PAUSED, cpuPct: 0, rssBytes: 300 * 2 ** 20, gpuMemoryMib: undefined, restarts: 0 }, 'a-very-long-workload-name'),
+        workload(
+          {
+            serverId: 'id-gpu2',
+            state: WorkloadState.WORKLOAD_STATE_PAUSED,
+            cpuPct: 0,
+            rssBytes: 300 * 2 ** 20,
+            gpuMemoryMib: undefined,
+            restarts: 0,
+          },
+          'a-very-long-workload-name',
+        ),
         workload({ state: WorkloadState.WORKLOAD_STATE_EXITED }, 'done'),
       ],
       names,
@@ -157,10 +185,26 @@ describe('yard run / stop', () => {
   });
 
   it('prints the new state with the exit code', () => {
-    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 0, exitSignal: 'SIGTERM', message: 'stopped (killed by SIGTERM)' }), names)).toBe('train on gpu1: exited (stopped (killed by SIGTERM))\n');
-    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 3 }), names)).toBe('train on gpu1: exited (exit code 3)\n');
-    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 0, exitSignal: 'SIGKILL' }), names)).toBe('train on gpu1: exited (killed by SIGKILL)\n');
-    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_PAUSED, message: 'paused' }), names)).toBe('train on gpu1: paused\n');
+    expect(
+      stateText(
+        workload({
+          state: WorkloadState.WORKLOAD_STATE_EXITED,
+          exitCode: 0,
+          exitSignal: 'SIGTERM',
+          message: 'stopped (killed by SIGTERM)',
+        }),
+        names,
+      ),
+    ).toBe('train on gpu1: exited (stopped (killed by SIGTERM))\n');
+    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 3 }), names)).toBe(
+      'train on gpu1: exited (exit code 3)\n',
+    );
+    expect(
+      stateText(workload({ state: WorkloadState.WORKLOAD_STATE_EXITED, exitCode: 0, exitSignal: 'SIGKILL' }), names),
+    ).toBe('train on gpu1: exited (killed by SIGKILL)\n');
+    expect(stateText(workload({ state: WorkloadState.WORKLOAD_STATE_PAUSED, message: 'paused' }), names)).toBe(
+      'train on gpu1: paused\n',
+    );
     expect(stateText(workload({ message: 'resumed' }), names)).toBe('train on gpu1: running (resumed)\n');
   });
 });
@@ -179,7 +223,17 @@ describe('yard run arguments', () => {
   };
 
   it('turns flags into a spec, keeping the command after -- as it was', () => {
-    const { server, spec } = parseRunArgs({ ...base, name: 'train', env: ['A=1', 'B=x=y'], label: ['team=ml'], port: ['8080', '8080', '9090'], checkpointSignal: 'usr2', checkpointTimeout: '2m', restart: 'on-failure', cwd: '/srv' });
+    const { server, spec } = parseRunArgs({
+      ...base,
+      name: 'train',
+      env: ['A=1', 'B=x=y'],
+      label: ['team=ml'],
+      port: ['8080', '8080', '9090'],
+      checkpointSignal: 'usr2',
+      checkpointTimeout: '2m',
+      restart: 'on-failure',
+      cwd: '/srv',
+    });
     expect(server).toBe('gpu1');
     expect(spec).toEqual({
       name: 'train',
@@ -218,7 +272,8 @@ describe('yard run arguments', () => {
       [{ cwd: 'relative' }, /--cwd "relative" must be an absolute path/],
       [{ strategy: 'teleport' }, /--strategy "teleport" is not one of checkpoint, restart, freeze/],
     ];
-    for (const [over, message] of bad) expect(() => parseRunArgs({ ...base, ...over }), JSON.stringify(over)).toThrow(message);
+    for (const [over, message] of bad)
+      expect(() => parseRunArgs({ ...base, ...over }), JSON.stringify(over)).toThrow(message);
   });
 
   it('reads signals and byte counts the way people write them', () => {
@@ -249,7 +304,8 @@ describe('yard migrate', () => {
     const line = progressLine(m, { now: NOW, columns: 100, rateBps: 9 * 2 ** 20 });
     expect(line).toBe('train: transferring  [########.........]  45%  45.0 MiB / 100.0 MiB  9.0 MiB/s  elapsed 12.0 s');
     expect(line).not.toMatch(/[\r\n]/);
-    for (const columns of [40, 60, 80, 200]) expect(progressLine(m, { now: NOW, columns, rateBps: 1e6 }).length).toBeLessThan(columns);
+    for (const columns of [40, 60, 80, 200])
+      expect(progressLine(m, { now: NOW, columns, rateBps: 1e6 }).length).toBeLessThan(columns);
     expect(progressLine(m, { now: NOW, columns: 50 })).not.toContain('[');
     // The bar keeps its width while the numbers around it change.
     const barOf = (l: string) => /\[[#.]+\]/.exec(l)![0].length;
@@ -257,14 +313,18 @@ describe('yard migrate', () => {
   });
 
   it('shows only the phase and elapsed time outside the transfer', () => {
-    expect(progressLine(migration({ phase: MigrationPhase.MIGRATION_PHASE_CHECKPOINTING }), { now: NOW, columns: 80 })).toBe('train: checkpointing  elapsed 12.0 s');
+    expect(
+      progressLine(migration({ phase: MigrationPhase.MIGRATION_PHASE_CHECKPOINTING }), { now: NOW, columns: 80 }),
+    ).toBe('train: checkpointing  elapsed 12.0 s');
     const done = migration({ phase: MigrationPhase.MIGRATION_PHASE_COMMITTED, finishedMs: NOW - 2000 });
     expect(progressLine(done, { now: NOW, columns: 80 })).toBe('train: committed      elapsed 10.0 s');
   });
 
   it('shows bytes moved without a bar while the archive size is unknown', () => {
     const uploading = migration({ phase: MigrationPhase.MIGRATION_PHASE_CHECKPOINTING, bytesDone: 5 * 2 ** 20 });
-    expect(progressLine(uploading, { now: NOW, columns: 80, rateBps: 2 ** 20 })).toBe('train: checkpointing  5.0 MiB  1.0 MiB/s  elapsed 12.0 s');
+    expect(progressLine(uploading, { now: NOW, columns: 80, rateBps: 2 ** 20 })).toBe(
+      'train: checkpointing  5.0 MiB  1.0 MiB/s  elapsed 12.0 s',
+    );
   });
 
   it('measures the transfer rate from the first transfer update it sees', () => {
@@ -280,7 +340,14 @@ describe('yard migrate', () => {
   it('prints timings at the end, with – for phases that did not run', () => {
     const committed = migration({
       phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
-      timings: { checkpointMs: 310, transferMs: 1420, transferBytes: 256 * 2 ** 20, restoreMs: 820, verifyMs: 1010, downtimeMs: 2610 },
+      timings: {
+        checkpointMs: 310,
+        transferMs: 1420,
+        transferBytes: 256 * 2 ** 20,
+        restoreMs: 820,
+        verifyMs: 1010,
+        downtimeMs: 2610,
+      },
     });
     expect(timingsText(committed, names)).toBe(
       [
@@ -293,30 +360,70 @@ describe('yard migrate', () => {
         '',
       ].join('\n'),
     );
-    const rolledBack = migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, error: 'checkpoint timed out after 30 s', timings: { checkpointMs: 30_000, transferBytes: 0 } });
+    const rolledBack = migration({
+      phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK,
+      error: 'checkpoint timed out after 30 s',
+      timings: { checkpointMs: 30_000, transferBytes: 0 },
+    });
     const text = timingsText(rolledBack, names);
-    expect(text).toMatch(/^rolled back: train keeps running on gpu1 \(migration mig-1, checkpoint\)\n {2}why {9}checkpoint timed out after 30 s\n/);
+    expect(text).toMatch(
+      /^rolled back: train keeps running on gpu1 \(migration mig-1, checkpoint\)\n {2}why {9}checkpoint timed out after 30 s\n/,
+    );
     expect(text).toMatch(/transfer {4}–\n/);
     expect(text).toMatch(/downtime {4}–\n/);
     // The dashboard prints the same figures in the same units, and phases in words.
     expect(timingRows(committed, '–')).toContainEqual(['transfer', '256.0 MiB in 1.42 s (180.3 MiB/s)']);
     expect(timingRows(committed, '–')).toContainEqual(['verify', '1.01 s']);
-    expect(phaseMark(MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, { theme: withoutColour(loadTheme('default')), glyphs: UNICODE_GLYPHS }).text).toBe('↺ rolled back');
-    expect(progressLine(migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLING_BACK }), { now: NOW, columns: 80 })).toMatch(/^train: rolling back /);
+    expect(
+      phaseMark(MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, {
+        theme: withoutColour(loadTheme('default')),
+        glyphs: UNICODE_GLYPHS,
+      }).text,
+    ).toBe('↺ rolled back');
+    expect(
+      progressLine(migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLING_BACK }), { now: NOW, columns: 80 }),
+    ).toMatch(/^train: rolling back /);
   });
 
   it('says how traffic moved for a workload that backs routes', () => {
-    const held = migration({ phase: MigrationPhase.MIGRATION_PHASE_COMMITTED, timings: { transferBytes: 0, downtimeMs: 300, trafficHeldMs: 265 } });
+    const held = migration({
+      phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
+      timings: { transferBytes: 0, downtimeMs: 300, trafficHeldMs: 265 },
+    });
     expect(timingsText(held, names)).toMatch(/ {2}traffic {5}held 265 ms at the proxies during the cutover\n$/);
-    const shifted = migration({ phase: MigrationPhase.MIGRATION_PHASE_COMMITTED, strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART, timings: { transferBytes: 0, trafficShiftMs: 4311 } });
+    const shifted = migration({
+      phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
+      strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART,
+      timings: { transferBytes: 0, trafficShiftMs: 4311 },
+    });
     expect(timingsText(shifted, names)).toMatch(/ {2}traffic {5}shifted to the target in 4\.31 s\n$/);
     expect(timingsText(migration({ timings: { transferBytes: 0 } }), names)).not.toContain('traffic');
   });
 
   it('prints one JSON object per update with names, words and nulls', () => {
     const j = migrationJson(migration({ bytesDone: 10, bytesTotal: 20 }), names);
-    expect(j).toMatchObject({ id: 'mig-1', source: 'gpu1', target: 'gpu2', phase: 'transferring', strategy: 'checkpoint', done: false, bytesDone: 10, bytesTotal: 20, finishedAt: null, error: null });
-    expect(j.timings).toEqual({ checkpointMs: null, transferMs: null, transferBytes: 0, restoreMs: null, verifyMs: null, downtimeMs: null, trafficHeldMs: null, trafficShiftMs: null });
+    expect(j).toMatchObject({
+      id: 'mig-1',
+      source: 'gpu1',
+      target: 'gpu2',
+      phase: 'transferring',
+      strategy: 'checkpoint',
+      done: false,
+      bytesDone: 10,
+      bytesTotal: 20,
+      finishedAt: null,
+      error: null,
+    });
+    expect(j.timings).toEqual({
+      checkpointMs: null,
+      transferMs: null,
+      transferBytes: 0,
+      restoreMs: null,
+      verifyMs: null,
+      downtimeMs: null,
+      trafficHeldMs: null,
+      trafficShiftMs: null,
+    });
     expect(JSON.stringify(j)).not.toContain('\n');
   });
 
@@ -366,11 +473,26 @@ describe('text from the wire', () => {
   const ESC = 'evil\x1b[2J\x1b]0;pwned\x07';
   const SHOWN = 'evil\\x1b[2J\\x1b]0;pwned\\x07';
   const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
-  const hostile = new Map([['id-gpu1', ESC], ['id-gpu2', 'gpu2\x9b31m']]);
+  const hostile = new Map([
+    ['id-gpu1', ESC],
+    ['id-gpu2', 'gpu2\x9b31m'],
+  ]);
 
   it('prints servers with their names, labels and controller id escaped, columns still lined up', () => {
     const server = (id: string, name: string, labels: Record<string, string>): Server => ({
-      id, name, hostname: name, addresses: [], advertiseAddress: '', mac: '', labels, location: '', agentVersion: '', state: ServerState.SERVER_STATE_ONLINE, firstSeenMs: NOW, lastSeenMs: NOW, stateSinceMs: NOW,
+      id,
+      name,
+      hostname: name,
+      addresses: [],
+      advertiseAddress: '',
+      mac: '',
+      labels,
+      location: '',
+      agentVersion: '',
+      state: ServerState.SERVER_STATE_ONLINE,
+      firstSeenMs: NOW,
+      lastSeenMs: NOW,
+      stateSinceMs: NOW,
     });
     const out = serversTable([server('a', ESC, { rack: 'r1\x1b[31m' }), server('b', 'plain', {})], NOW);
     expect(out).not.toMatch(raw);
@@ -378,21 +500,49 @@ describe('text from the wire', () => {
     expect(lines[1]).toMatch(new RegExp(`^${SHOWN.replace(/[\\[\]]/g, '\\$&')}  online`));
     expect(lines[1]).toContain('rack=r1\\x1b[31m');
     expect(lines[2]!.indexOf('online')).toBe(lines[1]!.indexOf('online'));
-    const overview = overviewText({ controllerId: `c${ESC}`, version: '1\x07', startedMs: NOW, serversOnline: 1, serversDegraded: 0, serversDisconnected: 0, serversDown: 0, serversTotal: 1, cpuPctMean: 1, memoryUsedBytes: 0, memoryTotalBytes: 0, gpusTotal: 0, gpuMemoryUsedMib: 0, gpuMemoryTotalMib: 0 } as OverviewResponse, '127.0.0.1:1');
+    const overview = overviewText(
+      {
+        controllerId: `c${ESC}`,
+        version: '1\x07',
+        startedMs: NOW,
+        serversOnline: 1,
+        serversDegraded: 0,
+        serversDisconnected: 0,
+        serversDown: 0,
+        serversTotal: 1,
+        cpuPctMean: 1,
+        memoryUsedBytes: 0,
+        memoryTotalBytes: 0,
+        gpusTotal: 0,
+        gpuMemoryUsedMib: 0,
+        gpuMemoryTotalMib: 0,
+      } as OverviewResponse,
+      '127.0.0.1:1',
+    );
     expect(overview).not.toMatch(raw);
   });
 
   it('prints ps, run, stop and migrate output with server names and agent messages escaped', () => {
-    const w = workload({ message: `stopped ${ESC}`, state: WorkloadState.WORKLOAD_STATE_EXITED, stateDir: `/s/${ESC}` });
+    const w = workload({
+      message: `stopped ${ESC}`,
+      state: WorkloadState.WORKLOAD_STATE_EXITED,
+      stateDir: `/s/${ESC}`,
+    });
     for (const text of [workloadsTable([w], hostile, NOW), startedText(w, hostile), stateText(w, hostile)]) {
       expect(text).not.toMatch(raw);
       expect(text).toContain(SHOWN);
     }
     const m = migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, error: `target said ${ESC}` });
-    for (const text of [timingsText(m, hostile), progressLine(m, { now: NOW, columns: 200 })]) expect(text).not.toMatch(raw);
+    for (const text of [timingsText(m, hostile), progressLine(m, { now: NOW, columns: 200 })])
+      expect(text).not.toMatch(raw);
     expect(timingsText(m, hostile)).toContain(`keeps running on ${SHOWN}`);
     expect(timingsText(m, hostile)).toContain(`why         target said ${SHOWN}`);
-    const plan = { workload: w, strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, preflight: [{ name: 'disk', ok: false, reason: `full ${ESC}` }], targets: [{ serverId: 'id-gpu2', name: ESC, eligible: true, score: 1, reasons: [] }] } as PlanMigrationResponse;
+    const plan = {
+      workload: w,
+      strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      preflight: [{ name: 'disk', ok: false, reason: `full ${ESC}` }],
+      targets: [{ serverId: 'id-gpu2', name: ESC, eligible: true, score: 1, reasons: [] }],
+    } as PlanMigrationResponse;
     const planned = planText(plan, hostile, ESC);
     expect(planned).not.toMatch(raw);
     expect(planned).toContain(`full ${SHOWN}`);

@@ -24,11 +24,20 @@ describe('one authentication interceptor per listener', () => {
     f = await routerFixture();
     audit = new AuditLog(f.store, () => undefined);
     // Only the parts the route operations use.
-    const service = new ControllerService({ registry: f.registry, workloads: f.workloads, router: f.router, audit } as ServiceParts);
-    server = new Server({ interceptors: [authenticate(operatorTokenAuth({ operator: 'yard_op_right', join: 'yard_join' }))] });
+    const service = new ControllerService({
+      registry: f.registry,
+      workloads: f.workloads,
+      router: f.router,
+      audit,
+    } as ServiceParts);
+    server = new Server({
+      interceptors: [authenticate(operatorTokenAuth({ operator: 'yard_op_right', join: 'yard_join' }))],
+    });
     server.addService(ControlService, routeControl(service));
     new HealthImplementation({ '': 'SERVING' }).addToServer(server);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
     address = `127.0.0.1:${port}`;
     client = new ControlClient(address, credentials.createInsecure());
   });
@@ -45,7 +54,9 @@ describe('one authentication interceptor per listener', () => {
   };
   const deleteRoute = (headers: Record<string, string>) =>
     new Promise<ServiceError>((resolve, reject) =>
-      client.deleteRoute({ service: 'nope' }, metadata(headers), (err) => (err ? resolve(err) : reject(new Error('expected a failure')))),
+      client.deleteRoute({ service: 'nope' }, metadata(headers), (err) =>
+        err ? resolve(err) : reject(new Error('expected a failure')),
+      ),
     );
 
   it('ends a call without the operator token at authentication, whatever the client says of itself', async () => {
@@ -63,13 +74,22 @@ describe('one authentication interceptor per listener', () => {
   it('hands the handler the caller it resolved: the audit trail names the token holder', async () => {
     const err = await deleteRoute({ authorization: 'Bearer yard_op_right', 'x-yard-user': 'alice' });
     expect(err.code).toBe(status.NOT_FOUND);
-    expect(audit.list()).toEqual([expect.objectContaining({ who: 'alice (token:operator)', action: 'route.delete', target: 'nope', ok: false })]);
+    expect(audit.list()).toEqual([
+      expect.objectContaining({ who: 'alice (token:operator)', action: 'route.delete', target: 'nope', ok: false }),
+    ]);
   });
 
   it('lets calls to other services through: a health check needs no token', async () => {
     const raw = new Client(address, credentials.createInsecure());
     const reply = await new Promise<Buffer>((resolve, reject) =>
-      raw.makeUnaryRequest('/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new Metadata(), (err, res) => (err ? reject(err) : resolve(res!))),
+      raw.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        new Metadata(),
+        (err, res) => (err ? reject(err) : resolve(res!)),
+      ),
     ).finally(() => raw.close());
     // HealthCheckResponse { status: SERVING (1) }
     expect([...reply]).toEqual([0x08, 0x01]);

@@ -19,7 +19,9 @@ it("puts Node's warnings and stray console.error lines in the log, one line each
   undo();
   undo = undefined;
   expect(process.stderr.write).toBe(original);
-  expect(logged.join('')).toMatch(/WARN  stderr: \(node:\d+\) MaxListenersExceededWarning: 11 drain listeners added to \[WriteStream\]\n/);
+  expect(logged.join('')).toMatch(
+    /WARN  stderr: \(node:\d+\) MaxListenersExceededWarning: 11 drain listeners added to \[WriteStream\]\n/,
+  );
   expect(logged.join('')).toMatch(/WARN  stderr: E No address added out of total 1 resolved\n/);
   expect(logged.at(-1)).toMatch(/WARN  stderr: half a line, \n$/);
 });

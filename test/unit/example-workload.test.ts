@@ -24,7 +24,10 @@ class Counter {
   readonly exited: Promise<number | null>;
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [COUNTER], { env: { ...process.env, COUNTER_RATE: '5000', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [COUNTER], {
+      env: { ...process.env, COUNTER_RATE: '5000', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((res) => this.child.on('exit', (code) => res(code)));
@@ -88,7 +91,9 @@ describe('examples/checkpoint-counter.mjs', () => {
     expect(state.pad).toBeNull();
 
     const second = start({ SWITCHYARD_STATE_DIR: dir, SWITCHYARD_RESTORE: '1' });
-    await second.waitFor(new RegExp(`resumed at n=${state.n} \\(results ${state.results}, sha256 ${state.sha256.slice(0, 12)}…\\)`));
+    await second.waitFor(
+      new RegExp(`resumed at n=${state.n} \\(results ${state.results}, sha256 ${state.sha256.slice(0, 12)}…\\)`),
+    );
     const progress = await second.waitFor(/progress n=(\d+) results=(\d+)/);
     expect(Number(progress[1])).toBeGreaterThan(state.n);
     second.child.kill('SIGUSR1');
@@ -114,7 +119,9 @@ describe('examples/checkpoint-counter.mjs', () => {
 
     const restored = start({ SWITCHYARD_STATE_DIR: dir, SWITCHYARD_RESTORE: '1' });
     expect(await restored.exited).toBe(2);
-    expect(restored.output).toMatch(/checkpoint .*state\.json fails its checks: its results hash to sha256 [0-9a-f]{12}… but it records [0-9a-f]{12}…; not resuming from it/);
+    expect(restored.output).toMatch(
+      /checkpoint .*state\.json fails its checks: its results hash to sha256 [0-9a-f]{12}… but it records [0-9a-f]{12}…; not resuming from it/,
+    );
   });
 
   it('says so when asked to restore with no checkpoint, or run without a state dir', async () => {
@@ -139,7 +146,12 @@ describe('examples/checkpoint-counter.mjs', () => {
     expect(state.pad).toEqual({ file: 'pad.bin', bytes: 2 * 2 ** 20, sha256: sha256(pad) });
 
     // Deterministic: the next checkpoint writes the same bytes.
-    const again = start({ SWITCHYARD_STATE_DIR: dir, SWITCHYARD_RESTORE: '1', SWITCHYARD_CHECKPOINT_SIGNAL: 'SIGUSR2', COUNTER_STATE_MB: '2' });
+    const again = start({
+      SWITCHYARD_STATE_DIR: dir,
+      SWITCHYARD_RESTORE: '1',
+      SWITCHYARD_CHECKPOINT_SIGNAL: 'SIGUSR2',
+      COUNTER_STATE_MB: '2',
+    });
     await again.waitFor(/resumed at n=/);
     again.child.kill('SIGUSR2');
     expect(await again.exited).toBe(0);

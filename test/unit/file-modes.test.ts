@@ -94,7 +94,17 @@ describe('owner-only files under umask 022', () => {
     const ours = all.filter(([p]) => p === 'workloads/trainer/state/' || !p.startsWith('workloads/trainer/state/'));
     expect(ours.filter(([p, m]) => (p.endsWith('/') ? m !== '700' : m !== '600'))).toEqual([]);
     expect(ours.map(([p]) => p)).toEqual(
-      expect.arrayContaining(['workloads/', 'workloads/trainer/', 'workloads/trainer/spec.json', 'workloads/trainer/status.json', 'workloads/trainer/output.log', 'workloads/trainer/state/', 'workloads/restored/state/step', 'workloads/restored/state/sub/', 'workloads/restored/state/sub/copy']),
+      expect.arrayContaining([
+        'workloads/',
+        'workloads/trainer/',
+        'workloads/trainer/spec.json',
+        'workloads/trainer/status.json',
+        'workloads/trainer/output.log',
+        'workloads/trainer/state/',
+        'workloads/restored/state/step',
+        'workloads/restored/state/sub/',
+        'workloads/restored/state/sub/copy',
+      ]),
     );
     expect(mode(dataDir)).toBe(0o700);
   });
@@ -150,7 +160,9 @@ describe('owner-only files under umask 022', () => {
       uploadCheckpoint: store.upload.bind(store),
       downloadCheckpoint: store.download.bind(store),
     } as never);
-    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))));
+    const port = await new Promise<number>((res, rej) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+    );
     const transfers = new Transfers(`127.0.0.1:${port}`, { serverId: 'srv-modes', key: 'unused-here' });
     try {
       const src = join(root, 'state');

@@ -24,7 +24,12 @@ it('fills each server’s rings from the history, GPUs and unknown readings incl
   const points = historyPoints([source.a100, source.t4]);
   expect(points).toBe(SERIES_CAPACITY);
   const mirror = new FleetMirror();
-  const history: WatchFleetResponse = { event: { $case: 'history', value: { servers: [historyOf(HOSTS.a100.id, source.a100, points), historyOf(HOSTS.t4.id, source.t4, points)] } } };
+  const history: WatchFleetResponse = {
+    event: {
+      $case: 'history',
+      value: { servers: [historyOf(HOSTS.a100.id, source.a100, points), historyOf(HOSTS.t4.id, source.t4, points)] },
+    },
+  };
   expect(mirror.apply(history)).toEqual([]);
   const a100 = { ...makeServer(HOSTS.a100, NOW), latest: makeSample(HOSTS.a100, 299, at(299)) };
   const t4 = { ...makeServer(HOSTS.t4, NOW), latest: makeSample(HOSTS.t4, 39, at(39)) };
@@ -47,11 +52,18 @@ it('after a reconnect adds only what it had not seen, and a large fleet gets few
   const mirror = new FleetMirror();
   const server = makeServer(HOSTS.a100, NOW);
   mirror.apply({ event: { $case: 'snapshot', value: { servers: [server] } } });
-  for (let t = 0; t < 10; t++) mirror.apply({ event: { $case: 'sample', value: { serverId: HOSTS.a100.id, sample: makeSample(HOSTS.a100, t, at(t)) } } });
+  for (let t = 0; t < 10; t++)
+    mirror.apply({
+      event: { $case: 'sample', value: { serverId: HOSTS.a100.id, sample: makeSample(HOSTS.a100, t, at(t)) } },
+    });
   // The stream dropped after t=9; the controller went on to t=19.
   const source = controllerSeries(HOSTS.a100, 20);
-  mirror.apply({ event: { $case: 'history', value: { servers: [historyOf(HOSTS.a100.id, source, SERIES_CAPACITY)] } } });
-  mirror.apply({ event: { $case: 'snapshot', value: { servers: [{ ...server, latest: makeSample(HOSTS.a100, 19, at(19)) }] } } });
+  mirror.apply({
+    event: { $case: 'history', value: { servers: [historyOf(HOSTS.a100.id, source, SERIES_CAPACITY)] } },
+  });
+  mirror.apply({
+    event: { $case: 'snapshot', value: { servers: [{ ...server, latest: makeSample(HOSTS.a100, 19, at(19)) }] } },
+  });
   expect(mirror.get(HOSTS.a100.id)!.series.timestamps.values()).toEqual(Array.from({ length: 20 }, (_, t) => at(t)));
 
   const fleet = Array.from({ length: 1000 }, () => controllerSeries(HOSTS.a100, 1));

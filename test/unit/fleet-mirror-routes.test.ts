@@ -14,7 +14,8 @@ describe('FleetMirror routes (an attached dashboard: ListRoutes, then the stream
   it('applies route and route_removed events, with throughput history', () => {
     const m = new FleetMirror();
     // The first status is news of the table; the proxy's later reports are counters only.
-    for (let t = 1; t <= 3; t++) expect(m.apply(routeEvent(statusOf(web, t, BASE)))).toEqual([{ kind: 'route', name: 'web', counters: t > 1 }]);
+    for (let t = 1; t <= 3; t++)
+      expect(m.apply(routeEvent(statusOf(web, t, BASE)))).toEqual([{ kind: 'route', name: 'web', counters: t > 1 }]);
     expect(m.routes()[0]!.history('api-blue@srv-a100')).toHaveLength(3);
     expect(m.apply(removed('web'))).toEqual([{ kind: 'route', name: 'web' }]);
     expect(m.apply(removed('web'))).toEqual([]);
@@ -30,7 +31,12 @@ describe('FleetMirror routes (an attached dashboard: ListRoutes, then the stream
     expect(m.apply(routeEvent(statusOf(web, 5, BASE)))).toEqual([]);
     // The list was made before those events: it still has db, and web's older report.
     const changes = m.applyRouteList([statusOf(db, 1, BASE), statusOf(web, 4, BASE)]);
-    expect(changes).toEqual(expect.arrayContaining([{ kind: 'route', name: 'web' }, { kind: 'route', name: 'db' }]));
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        { kind: 'route', name: 'web' },
+        { kind: 'route', name: 'db' },
+      ]),
+    );
     expect(names(m)).toEqual(['web']);
     expect(m.routes()[0]!.status.statsMs).toBe(BASE + 5000);
   });

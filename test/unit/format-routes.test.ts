@@ -18,7 +18,15 @@ import {
   withTables,
 } from '../../src/cli/format-routes.js';
 import { parseRouteFile } from '../../src/core/schema/route-file.js';
-import { BackendHealth, RoutePolicy, withWeights, type EndpointStatus, type Route, type RouteChange, type RouteStatus } from '../../src/core/route.js';
+import {
+  BackendHealth,
+  RoutePolicy,
+  withWeights,
+  type EndpointStatus,
+  type Route,
+  type RouteChange,
+  type RouteStatus,
+} from '../../src/core/route.js';
 import { PromotionState, type PromoteRouteResponse } from '../../src/gen/switchyard/v1/control.js';
 
 const names = new Map([
@@ -42,10 +50,37 @@ function webRoute(blue = 100, green = 0, revision = 3): Route {
   return { ...r!, revision, updatedMs: Date.parse('2025-01-01T12:00:00Z'), updatedBy: 'ops' };
 }
 
-function endpoint(key: string, backend: string, version: string, weight: number, health: BackendHealth, over: Partial<EndpointStatus> = {}): EndpointStatus {
+function endpoint(
+  key: string,
+  backend: string,
+  version: string,
+  weight: number,
+  health: BackendHealth,
+  over: Partial<EndpointStatus> = {},
+): EndpointStatus {
   return {
-    endpoint: { key, address: key.includes('@') ? '10.0.0.2:9001' : key, weight, version, backend, draining: weight === 0, drainTimeoutMs: 30_000, held: false, detail: '' },
-    stats: { key, active: 3, total: 1200, bytesIn: 5 * 2 ** 20, bytesOut: 1.5 * 2 ** 30, connectErrors: 2, health, healthDetail: '', checksPassing: health === BackendHealth.BACKEND_HEALTH_HEALTHY },
+    endpoint: {
+      key,
+      address: key.includes('@') ? '10.0.0.2:9001' : key,
+      weight,
+      version,
+      backend,
+      draining: weight === 0,
+      drainTimeoutMs: 30_000,
+      held: false,
+      detail: '',
+    },
+    stats: {
+      key,
+      active: 3,
+      total: 1200,
+      bytesIn: 5 * 2 ** 20,
+      bytesOut: 1.5 * 2 ** 30,
+      connectErrors: 2,
+      health,
+      healthDetail: '',
+      checksPassing: health === BackendHealth.BACKEND_HEALTH_HEALTHY,
+    },
     bytesPerSec: 1.2 * 2 ** 20,
     ...over,
   };
@@ -73,8 +108,22 @@ function webStatus(over: Partial<RouteStatus> = {}): RouteStatus {
   };
 }
 
-function change(action: string, before: Route | undefined, after: Route | undefined, over: Partial<RouteChange> = {}): RouteChange {
-  return { atMs: Date.parse('2025-01-01T12:00:00Z'), who: 'ops', service: 'web', action, before, after, note: '', ...over };
+function change(
+  action: string,
+  before: Route | undefined,
+  after: Route | undefined,
+  over: Partial<RouteChange> = {},
+): RouteChange {
+  return {
+    atMs: Date.parse('2025-01-01T12:00:00Z'),
+    who: 'ops',
+    service: 'web',
+    action,
+    before,
+    after,
+    note: '',
+    ...over,
+  };
 }
 
 describe('weight bars', () => {
@@ -98,7 +147,16 @@ describe('yard routes', () => {
   });
 
   it('shows the error and the promotion in progress', () => {
-    const text = routesText([webStatus({ error: 'not applied on edge-1: port 8080 in use', listening: false, promotion: 'promoting green: 25% (step 2 of 4)' })], names);
+    const text = routesText(
+      [
+        webStatus({
+          error: 'not applied on edge-1: port 8080 in use',
+          listening: false,
+          promotion: 'promoting green: 25% (step 2 of 4)',
+        }),
+      ],
+      names,
+    );
     expect(text).toContain('\n  error: not applied on edge-1: port 8080 in use\n');
     expect(text).toContain('\n  promoting green: 25% (step 2 of 4)\n');
   });
@@ -110,7 +168,10 @@ describe('yard routes', () => {
     held.endpoint!.held = true;
     const failing = endpoint('10.0.0.9:9000', '10.0.0.9:9000', 'green', 0, BackendHealth.BACKEND_HEALTH_UNHEALTHY);
     failing.stats!.healthDetail = 'connect ECONNREFUSED';
-    const text = routesText([webStatus({ listening: false, statsMs: 0, endpoints: [notRunning, held, failing] })], names);
+    const text = routesText(
+      [webStatus({ listening: false, statsMs: 0, endpoints: [notRunning, held, failing] })],
+      names,
+    );
     expect(text).toContain('not listening yet: waiting for the proxy on edge-1:8080 to apply rev 3');
     expect(text).toMatch(/\n {2}api-blue {2,}blue\s+██████░░░░  60\s+unhealthy/);
     expect(text).toMatch(/api-green@gpu2\s+green\s+████░░░░░░  40\s+unknown/);
@@ -121,7 +182,10 @@ describe('yard routes', () => {
 
   it('draws a draining endpoint and an endpoint the proxy has not reported', () => {
     const draining = endpoint('api-old@id-gpu2', 'api-old', 'old', 0, BackendHealth.BACKEND_HEALTH_DRAINING);
-    const fresh: EndpointStatus = { endpoint: endpoint('api-new@id-gpu2', 'api-new', 'new', 10, 0).endpoint, bytesPerSec: 0 };
+    const fresh: EndpointStatus = {
+      endpoint: endpoint('api-new@id-gpu2', 'api-new', 'new', 10, 0).endpoint,
+      bytesPerSec: 0,
+    };
     const text = routesText([webStatus({ endpoints: [draining, fresh] })], names);
     expect(text).toMatch(/api-old@gpu2\s+old\s+░░░░░░░░░░   0\s+draining\s+3/);
     expect(text).toMatch(/api-new@gpu2\s+new\s+█░░░░░░░░░  10\s+unknown\s+0\s+0\s+0B\s+0B\s+0$/m);
@@ -136,12 +200,21 @@ describe('yard routes', () => {
     expect(text).toMatch(/api-next@gpu2\s+next\s+░░░░░░░░░░   0\s+standby\s+3/);
     expect(text).toMatch(/api-old@gpu2\s+old\s+░░░░░░░░░░   0\s+draining\s+3/);
     expect(text).not.toContain('api-next@gpu2: ');
-    expect(routeJson(withTables([webStatus({ endpoints: [standby] })])[0]!).endpoints[0]).toMatchObject({ health: 'standby', draining: false, checksPassing: true });
+    expect(routeJson(withTables([webStatus({ endpoints: [standby] })])[0]!).endpoints[0]).toMatchObject({
+      health: 'standby',
+      draining: false,
+      checksPassing: true,
+    });
   });
 
   it('keeps a typical route within 100 columns', () => {
     const typical = webStatus({
-      route: { ...webRoute(), name: 'inference-api', listen: { server: 'edge-1', port: 8443, host: '0.0.0.0' }, revision: 1234 },
+      route: {
+        ...webRoute(),
+        name: 'inference-api',
+        listen: { server: 'edge-1', port: 8443, host: '0.0.0.0' },
+        revision: 1234,
+      },
       heldTotal: 12,
       heldMaxMs: 1250,
       refused: 310,
@@ -149,11 +222,24 @@ describe('yard routes', () => {
       bytesPerSec: 123.4 * 2 ** 20,
       promotion: 'promoting green: 25% (step 2 of 4)',
       endpoints: [
-        endpoint('inference-api-blue@id-gpu1', 'inference-api-blue', 'blue-v2.1', 100, BackendHealth.BACKEND_HEALTH_UNHEALTHY),
+        endpoint(
+          'inference-api-blue@id-gpu1',
+          'inference-api-blue',
+          'blue-v2.1',
+          100,
+          BackendHealth.BACKEND_HEALTH_UNHEALTHY,
+        ),
         endpoint('192.168.100.200:65535', '192.168.100.200:65535', 'green', 0, BackendHealth.BACKEND_HEALTH_DRAINING),
       ],
     });
-    for (const s of typical.endpoints) Object.assign(s.stats!, { active: 1200, total: 12_345_678, bytesIn: 123 * 2 ** 30, bytesOut: 1.5 * 2 ** 40, connectErrors: 4321 });
+    for (const s of typical.endpoints)
+      Object.assign(s.stats!, {
+        active: 1200,
+        total: 12_345_678,
+        bytesIn: 123 * 2 ** 30,
+        bytesOut: 1.5 * 2 ** 40,
+        connectErrors: 4321,
+      });
     const lines = routesText([typical], names).trimEnd().split('\n');
     expect(lines).toHaveLength(6);
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(100);
@@ -162,7 +248,9 @@ describe('yard routes', () => {
   });
 
   it('names the bind address when it is not every interface', () => {
-    const bound = webStatus({ route: { ...webRoute(), listen: { server: 'edge-1', port: 8080, host: '10.20.30.40' } } });
+    const bound = webStatus({
+      route: { ...webRoute(), listen: { server: 'edge-1', port: 8080, host: '10.20.30.40' } },
+    });
     expect(routesText([bound], names)).toMatch(/^web {2}listen edge-1 10\.20\.30\.40:8080 {2}weighted/);
   });
 
@@ -175,23 +263,80 @@ describe('yard routes', () => {
   it('prints --json with the route file keys, the live counters and numbers as numbers', () => {
     const [j] = withTables([webStatus({ promotion: 'promoting green: 25% (step 2 of 4)' })]).map(routeJson);
     expect(Object.keys(j!)).toEqual([
-      'name', 'listen', 'protocol', 'policy', 'backends', 'healthCheck', 'holdTimeout', 'drainTimeout',
-      'revision', 'serverId', 'listening', 'error', 'promotion', 'reportedAt', 'active', 'total', 'refused', 'heldTotal', 'heldMaxMs', 'bytesPerSec', 'endpoints',
+      'name',
+      'listen',
+      'protocol',
+      'policy',
+      'backends',
+      'healthCheck',
+      'holdTimeout',
+      'drainTimeout',
+      'revision',
+      'serverId',
+      'listening',
+      'error',
+      'promotion',
+      'reportedAt',
+      'active',
+      'total',
+      'refused',
+      'heldTotal',
+      'heldMaxMs',
+      'bytesPerSec',
+      'endpoints',
     ]);
-    expect(j).toMatchObject({ name: 'web', listen: { server: 'edge-1', port: 8080 }, policy: 'weighted', revision: 3, serverId: 'id-edge', error: null, promotion: 'promoting green: 25% (step 2 of 4)', reportedAt: '2025-01-01T12:00:01.000Z' });
-    expect((j as Record<string, unknown>).backends).toEqual([{ workload: 'api-blue', weight: 60, version: 'blue' }, { address: '10.0.0.7:9000', weight: 40, version: 'green' }]);
+    expect(j).toMatchObject({
+      name: 'web',
+      listen: { server: 'edge-1', port: 8080 },
+      policy: 'weighted',
+      revision: 3,
+      serverId: 'id-edge',
+      error: null,
+      promotion: 'promoting green: 25% (step 2 of 4)',
+      reportedAt: '2025-01-01T12:00:01.000Z',
+    });
+    expect((j as Record<string, unknown>).backends).toEqual([
+      { workload: 'api-blue', weight: 60, version: 'blue' },
+      { address: '10.0.0.7:9000', weight: 40, version: 'green' },
+    ]);
     expect(j!.endpoints[0]).toEqual({
-      key: 'api-blue@id-gpu1', backend: 'api-blue', address: '10.0.0.2:9001', version: 'blue', weight: 60, draining: false, held: false,
-      health: 'healthy', checksPassing: true, active: 3, total: 1200, bytesIn: 5 * 2 ** 20, bytesOut: 1.5 * 2 ** 30, connectErrors: 2, bytesPerSec: 1.2 * 2 ** 20,
+      key: 'api-blue@id-gpu1',
+      backend: 'api-blue',
+      address: '10.0.0.2:9001',
+      version: 'blue',
+      weight: 60,
+      draining: false,
+      held: false,
+      health: 'healthy',
+      checksPassing: true,
+      active: 3,
+      total: 1200,
+      bytesIn: 5 * 2 ** 20,
+      bytesOut: 1.5 * 2 ** 30,
+      connectErrors: 2,
+      bytesPerSec: 1.2 * 2 ** 20,
     });
     expect(j!.endpoints[1]!.health).toBe('degraded');
     expect(JSON.parse(JSON.stringify(j))).toEqual(j);
   });
 
   it('gives an endpoint the proxy never reported zero counters and health unknown', () => {
-    const [j] = withTables([webStatus({ statsMs: 0, endpoints: [{ endpoint: endpoint('api-blue@-', 'api-blue', 'blue', 60, 0).endpoint, bytesPerSec: 0 }] })]).map(routeJson);
+    const [j] = withTables([
+      webStatus({
+        statsMs: 0,
+        endpoints: [{ endpoint: endpoint('api-blue@-', 'api-blue', 'blue', 60, 0).endpoint, bytesPerSec: 0 }],
+      }),
+    ]).map(routeJson);
     expect(j!.reportedAt).toBeNull();
-    expect(j!.endpoints[0]).toMatchObject({ health: 'unknown', checksPassing: false, active: 0, total: 0, bytesIn: 0, bytesOut: 0, connectErrors: 0 });
+    expect(j!.endpoints[0]).toMatchObject({
+      health: 'unknown',
+      checksPassing: false,
+      active: 0,
+      total: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      connectErrors: 0,
+    });
   });
 });
 
@@ -206,7 +351,18 @@ describe('describing a change of a table', () => {
       ...before,
       listen: { server: 'edge-2', port: 8081, host: '0.0.0.0' },
       policy: RoutePolicy.ROUTE_POLICY_LEAST_CONNECTIONS,
-      backends: [before.backends[0]!, { workload: 'api-canary', address: '', port: 9002, weight: 0, version: 'canary', drain: false, drainTimeoutMs: 0 }],
+      backends: [
+        before.backends[0]!,
+        {
+          workload: 'api-canary',
+          address: '',
+          port: 9002,
+          weight: 0,
+          version: 'canary',
+          drain: false,
+          drainTimeoutMs: 0,
+        },
+      ],
       holdTimeoutMs: 10_000,
     };
     expect(describeChange(before, after)).toBe(
@@ -220,7 +376,9 @@ describe('describing a change of a table', () => {
     after.backends[1]!.drain = true;
     after.backends[1]!.weight = 0;
     after.backends[0]!.version = 'stable';
-    expect(describeChange(before, after, ASCII_GLYPHS)).toBe('api-blue version blue->stable; weight green 50->0; drained green');
+    expect(describeChange(before, after, ASCII_GLYPHS)).toBe(
+      'api-blue version blue->stable; weight green 50->0; drained green',
+    );
   });
 
   it('a health check change is named too', () => {
@@ -231,20 +389,39 @@ describe('describing a change of a table', () => {
 });
 
 describe('yard route apply', () => {
-  const requested = [webRoute(80, 20, 0), { ...webRoute(100, 0, 0), name: 'api' }, { ...webRoute(100, 0, 0), name: 'new' }];
+  const requested = [
+    webRoute(80, 20, 0),
+    { ...webRoute(100, 0, 0), name: 'api' },
+    { ...webRoute(100, 0, 0), name: 'new' },
+  ];
 
   it('reads the controller answer: created, updated with the diff, unchanged', () => {
     const res = {
-      routes: [webStatus({ route: webRoute(80, 20, 4) }), webStatus({ route: { ...webRoute(100, 0, 7), name: 'api' } }), webStatus({ route: { ...webRoute(100, 0, 1), name: 'new' } })],
-      changes: [change('apply', webRoute(100, 0, 3), webRoute(80, 20, 4)), change('apply', undefined, { ...webRoute(100, 0, 1), name: 'new' }, { service: 'new' })],
+      routes: [
+        webStatus({ route: webRoute(80, 20, 4) }),
+        webStatus({ route: { ...webRoute(100, 0, 7), name: 'api' } }),
+        webStatus({ route: { ...webRoute(100, 0, 1), name: 'new' } }),
+      ],
+      changes: [
+        change('apply', webRoute(100, 0, 3), webRoute(80, 20, 4)),
+        change('apply', undefined, { ...webRoute(100, 0, 1), name: 'new' }, { service: 'new' }),
+      ],
     };
     expect(applyText(appliedOutcomes(requested, res), false)).toBe(
-      ['web: updated (rev 4): weight blue 100→80, green 0→20', 'api: unchanged', 'new: created (rev 1): listen edge-1:8080, 2 backends', ''].join('\n'),
+      [
+        'web: updated (rev 4): weight blue 100→80, green 0→20',
+        'api: unchanged',
+        'new: created (rev 1): listen edge-1:8080, 2 backends',
+        '',
+      ].join('\n'),
     );
   });
 
   it('works out a dry run against the tables the controller has now', () => {
-    const now = [webStatus({ route: webRoute(100, 0, 3) }), webStatus({ route: { ...webRoute(100, 0, 7), name: 'api' } })];
+    const now = [
+      webStatus({ route: webRoute(100, 0, 3) }),
+      webStatus({ route: { ...webRoute(100, 0, 7), name: 'api' } }),
+    ];
     expect(applyText(plannedOutcomes(requested, now), true)).toBe(
       [
         'web: would update: weight blue 100→80, green 0→20',
@@ -260,12 +437,22 @@ describe('yard route apply', () => {
 describe('weight, rollback, drain and delete', () => {
   it('prints what changed and the table now', () => {
     const text = changeText(change('weight', webRoute(100, 0, 3), webRoute(80, 20, 4)), 'web', 'weights set');
-    expect(text.split('\n')).toEqual(['web: weights set (rev 4): weight blue 100→80, green 0→20', '  BACKEND        VERSION  WEIGHT', '  api-blue       blue     ████████░░  80', '  10.0.0.7:9000  green    ██░░░░░░░░  20', '']);
-    expect(changeText(change('rollback', webRoute(80, 20, 4), webRoute(100, 0, 5)), 'web', 'rolled back')).toMatch(/^web: rolled back \(rev 5\): weight blue 80→100, green 20→0\n/);
+    expect(text.split('\n')).toEqual([
+      'web: weights set (rev 4): weight blue 100→80, green 0→20',
+      '  BACKEND        VERSION  WEIGHT',
+      '  api-blue       blue     ████████░░  80',
+      '  10.0.0.7:9000  green    ██░░░░░░░░  20',
+      '',
+    ]);
+    expect(changeText(change('rollback', webRoute(80, 20, 4), webRoute(100, 0, 5)), 'web', 'rolled back')).toMatch(
+      /^web: rolled back \(rev 5\): weight blue 80→100, green 20→0\n/,
+    );
   });
 
   it('refuses an answer without the table it left', () => {
-    expect(() => changeText(change('weight', webRoute(), undefined), 'web', 'weights set')).toThrow(/without the table it left/);
+    expect(() => changeText(change('weight', webRoute(), undefined), 'web', 'weights set')).toThrow(
+      /without the table it left/,
+    );
   });
 
   it('names what drains and the deadline', () => {
@@ -275,13 +462,19 @@ describe('weight, rollback, drain and delete', () => {
     after.backends[1]!.drainTimeoutMs = 2000;
     after.revision = 6;
     const text = drainText(change('drain', before, after), 'web', 'green');
-    expect(text).toMatch(/^web: draining 10\.0\.0\.7:9000 \(green\): no new connections; open ones may last up to 2s \(rev 6\)\n/);
+    expect(text).toMatch(
+      /^web: draining 10\.0\.0\.7:9000 \(green\): no new connections; open ones may last up to 2s \(rev 6\)\n/,
+    );
     expect(text).toMatch(/10\.0\.0\.7:9000\s+green\s+░░░░░░░░░░   0\s+drained\n$/);
-    expect(drainText(change('drain', after, after), 'web', 'green')).toMatch(/^web: green was already draining \(rev 6\)/);
+    expect(drainText(change('drain', after, after), 'web', 'green')).toMatch(
+      /^web: green was already draining \(rev 6\)/,
+    );
   });
 
   it('says what a delete took away', () => {
-    expect(deleteText(change('delete', webRoute(), undefined), 'web')).toBe('deleted web: its proxy no longer listens on edge-1:8080 (it had 2 backends)\n');
+    expect(deleteText(change('delete', webRoute(), undefined), 'web')).toBe(
+      'deleted web: its proxy no longer listens on edge-1:8080 (it had 2 backends)\n',
+    );
   });
 });
 
@@ -296,21 +489,37 @@ describe('yard route history', () => {
   });
 
   it('prints a table newest first, and JSON with both tables', () => {
-    const changes = [change('weight', webRoute(100, 0, 3), webRoute(80, 20, 4), { note: '' }), change('apply', undefined, webRoute(100, 0, 3), { who: 'alice' })];
+    const changes = [
+      change('weight', webRoute(100, 0, 3), webRoute(80, 20, 4), { note: '' }),
+      change('apply', undefined, webRoute(100, 0, 3), { who: 'alice' }),
+    ];
     const lines = historyText(changes).trimEnd().split('\n');
     expect(lines[0]).toMatch(/^WHEN\s+WHO\s+SERVICE\s+ACTION\s+NOTE\s+WEIGHTS$/);
     expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+ops\s+web\s+weight\s+–\s+blue 100→80, green 0→20$/);
     expect(lines[2]).toMatch(/alice\s+web\s+apply\s+–\s+created: blue 100, green 0$/);
     expect(historyText([])).toBe('no route changes recorded yet\n');
     const [j] = changes.map(historyJson);
-    expect(j).toMatchObject({ at: '2025-01-01T12:00:00.000Z', who: 'ops', service: 'web', action: 'weight', revision: 4 });
+    expect(j).toMatchObject({
+      at: '2025-01-01T12:00:00.000Z',
+      who: 'ops',
+      service: 'web',
+      action: 'weight',
+      revision: 4,
+    });
     expect(j!.before).toMatchObject({ backends: [{ weight: 100 }, { weight: 0 }] });
     expect(historyJson(changes[1]!).before).toBeNull();
   });
 });
 
 describe('yard route promote', () => {
-  const msg = (state: PromotionState, step: number, percent: number, message = ''): PromoteRouteResponse => ({ state, step, steps: 3, percent, message, route: webStatus({ route: webRoute(100 - percent, percent, 7) }) });
+  const msg = (state: PromotionState, step: number, percent: number, message = ''): PromoteRouteResponse => ({
+    state,
+    step,
+    steps: 3,
+    percent,
+    message,
+    route: webStatus({ route: webRoute(100 - percent, percent, 7) }),
+  });
   const play = (messages: PromoteRouteResponse[]) => {
     let open = false;
     let text = '';
@@ -325,17 +534,33 @@ describe('yard route promote', () => {
   };
 
   it('prints each step, its health gate, and the end: done exits 0', () => {
-    const r = play([msg(PromotionState.PROMOTION_STATE_STEP, 1, 20), msg(PromotionState.PROMOTION_STATE_STEP, 2, 60), msg(PromotionState.PROMOTION_STATE_STEP, 3, 100), msg(PromotionState.PROMOTION_STATE_DONE, 3, 100)]);
+    const r = play([
+      msg(PromotionState.PROMOTION_STATE_STEP, 1, 20),
+      msg(PromotionState.PROMOTION_STATE_STEP, 2, 60),
+      msg(PromotionState.PROMOTION_STATE_STEP, 3, 100),
+      msg(PromotionState.PROMOTION_STATE_DONE, 3, 100),
+    ]);
     expect(r.text).toBe(
-      ['step 1/3: green 20% … health gate passed', 'step 2/3: green 60% … health gate passed', 'step 3/3: green 100% … health gate passed', 'done: green takes all the traffic (rev 7)', ''].join('\n'),
+      [
+        'step 1/3: green 20% … health gate passed',
+        'step 2/3: green 60% … health gate passed',
+        'step 3/3: green 100% … health gate passed',
+        'done: green takes all the traffic (rev 7)',
+        '',
+      ].join('\n'),
     );
     expect(r.exitCode).toBe(0);
     expect(r.open).toBe(false);
   });
 
   it('prints the reason when it reverts, and exits 1', () => {
-    const r = play([msg(PromotionState.PROMOTION_STATE_STEP, 1, 20), msg(PromotionState.PROMOTION_STATE_REVERTED, 1, 0, 'api-green@gpu2 is unhealthy: connect ECONNREFUSED')]);
-    expect(r.text).toBe('step 1/3: green 20% … health gate failed\nreverted: api-green@gpu2 is unhealthy: connect ECONNREFUSED; the table is back where the promotion started (rev 7)\n');
+    const r = play([
+      msg(PromotionState.PROMOTION_STATE_STEP, 1, 20),
+      msg(PromotionState.PROMOTION_STATE_REVERTED, 1, 0, 'api-green@gpu2 is unhealthy: connect ECONNREFUSED'),
+    ]);
+    expect(r.text).toBe(
+      'step 1/3: green 20% … health gate failed\nreverted: api-green@gpu2 is unhealthy: connect ECONNREFUSED; the table is back where the promotion started (rev 7)\n',
+    );
     expect(r.exitCode).toBe(1);
   });
 
@@ -352,16 +577,46 @@ describe('text from the wire', () => {
 
   it('prints route errors, endpoint details, proxy names and history notes escaped', () => {
     const hostileNames = new Map([...names, ['id-edge', `edge${ESC}`]]);
-    const status = webStatus({ error: `bind failed ${ESC}`, promotion: `step 1 \x9b31m`, endpoints: [endpoint('api-blue@id-gpu1', 'api-blue', 'blue', 60, BackendHealth.BACKEND_HEALTH_UNHEALTHY, { stats: { key: 'k', active: 0, total: 0, bytesIn: 0, bytesOut: 0, connectErrors: 0, health: BackendHealth.BACKEND_HEALTH_UNHEALTHY, healthDetail: `refused ${ESC}`, checksPassing: false } })] });
+    const status = webStatus({
+      error: `bind failed ${ESC}`,
+      promotion: `step 1 \x9b31m`,
+      endpoints: [
+        endpoint('api-blue@id-gpu1', 'api-blue', 'blue', 60, BackendHealth.BACKEND_HEALTH_UNHEALTHY, {
+          stats: {
+            key: 'k',
+            active: 0,
+            total: 0,
+            bytesIn: 0,
+            bytesOut: 0,
+            connectErrors: 0,
+            health: BackendHealth.BACKEND_HEALTH_UNHEALTHY,
+            healthDetail: `refused ${ESC}`,
+            checksPassing: false,
+          },
+        }),
+      ],
+    });
     const text = routesText([status], hostileNames);
     expect(text).not.toMatch(raw);
     expect(text).toContain('edge\\x1b]0;pwned\\x07\\x1b[2J:8080');
     expect(text).toContain('error: bind failed \\x1b]0;pwned');
     expect(text).toContain('refused \\x1b]0;pwned');
-    const history = historyText([change('weight', webRoute(100, 0, 3), webRoute(80, 20, 4), { who: `mallory${ESC}`, note: `n\x9b` })]);
+    const history = historyText([
+      change('weight', webRoute(100, 0, 3), webRoute(80, 20, 4), { who: `mallory${ESC}`, note: `n\x9b` }),
+    ]);
     expect(history).not.toMatch(raw);
     expect(history).toContain('mallory\\x1b]0;pwned');
-    const reverted = promotionProgress({ state: PromotionState.PROMOTION_STATE_REVERTED, step: 1, steps: 2, percent: 0, message: `unhealthy ${ESC}` } as PromoteRouteResponse, 'green', true);
+    const reverted = promotionProgress(
+      {
+        state: PromotionState.PROMOTION_STATE_REVERTED,
+        step: 1,
+        steps: 2,
+        percent: 0,
+        message: `unhealthy ${ESC}`,
+      } as PromoteRouteResponse,
+      'green',
+      true,
+    );
     expect(reverted.text).not.toMatch(raw);
     expect(reverted.text).toContain('unhealthy \\x1b]0;pwned');
   });

@@ -159,9 +159,19 @@ describe('words', () => {
   const inState = (state: WorkloadState): Workload => ({ state }) as Workload;
 
   it('counts a workload as live while it runs, pauses, backs off or checkpoints', () => {
-    const live = [WorkloadState.WORKLOAD_STATE_RUNNING, WorkloadState.WORKLOAD_STATE_PAUSED, WorkloadState.WORKLOAD_STATE_BACKOFF, WorkloadState.WORKLOAD_STATE_CHECKPOINTING];
+    const live = [
+      WorkloadState.WORKLOAD_STATE_RUNNING,
+      WorkloadState.WORKLOAD_STATE_PAUSED,
+      WorkloadState.WORKLOAD_STATE_BACKOFF,
+      WorkloadState.WORKLOAD_STATE_CHECKPOINTING,
+    ];
     for (const s of live) expect(isLive(inState(s))).toBe(true);
-    for (const s of [WorkloadState.WORKLOAD_STATE_EXITED, WorkloadState.WORKLOAD_STATE_CHECKPOINTED, WorkloadState.WORKLOAD_STATE_UNSPECIFIED]) expect(isLive(inState(s))).toBe(false);
+    for (const s of [
+      WorkloadState.WORKLOAD_STATE_EXITED,
+      WorkloadState.WORKLOAD_STATE_CHECKPOINTED,
+      WorkloadState.WORKLOAD_STATE_UNSPECIFIED,
+    ])
+      expect(isLive(inState(s))).toBe(false);
   });
 
   it('gives a process only to a live workload that is not waiting to restart', () => {
@@ -171,17 +181,44 @@ describe('words', () => {
     expect(hasProcess(inState(WorkloadState.WORKLOAD_STATE_EXITED))).toBe(false);
   });
 
-  const endpoint = (key: string, backend: string, over: Partial<NonNullable<EndpointStatus['endpoint']>> = {}): EndpointStatus => ({
-    endpoint: { key, backend, address: '10.0.0.2:9001', version: 'blue', weight: 60, draining: false, drainTimeoutMs: 30_000, held: false, detail: '', ...over },
+  const endpoint = (
+    key: string,
+    backend: string,
+    over: Partial<NonNullable<EndpointStatus['endpoint']>> = {},
+  ): EndpointStatus => ({
+    endpoint: {
+      key,
+      backend,
+      address: '10.0.0.2:9001',
+      version: 'blue',
+      weight: 60,
+      draining: false,
+      drainTimeoutMs: 30_000,
+      held: false,
+      detail: '',
+      ...over,
+    },
     bytesPerSec: 0,
   });
-  const stats = (health: BackendHealth) => ({ key: 'k', active: 0, total: 0, bytesIn: 0, bytesOut: 0, connectErrors: 0, health, healthDetail: '', checksPassing: true });
+  const stats = (health: BackendHealth) => ({
+    key: 'k',
+    active: 0,
+    total: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    connectErrors: 0,
+    health,
+    healthDetail: '',
+    checksPassing: true,
+  });
 
   it('names a backend being drained before its proxy reports draining, not unknown', () => {
     expect(healthWord(endpoint('a@s', 'a', { draining: true, weight: 0 }))).toBe('draining');
     expect(healthWord(endpoint('a@s', 'a'))).toBe('unknown');
     expect(healthWord({ ...endpoint('a@s', 'a'), stats: stats(BackendHealth.BACKEND_HEALTH_HEALTHY) })).toBe('healthy');
-    expect(healthWord({ ...endpoint('a@s', 'a', { weight: 0 }), stats: stats(BackendHealth.BACKEND_HEALTH_HEALTHY) })).toBe('standby');
+    expect(
+      healthWord({ ...endpoint('a@s', 'a', { weight: 0 }), stats: stats(BackendHealth.BACKEND_HEALTH_HEALTHY) }),
+    ).toBe('standby');
   });
 
   it('names an endpoint by its workload on the server it runs on, or its address', () => {
@@ -206,10 +243,18 @@ describe('migrations', () => {
   const inPhase = (phase: MigrationPhase): Migration => ({ workload: 'train', phase }) as Migration;
 
   it('says how a migration ended, or where it stands, in one sentence', () => {
-    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_COMMITTED), 'gpu1', 'gpu2')).toBe('committed: train now runs on gpu2');
-    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_ROLLED_BACK), 'gpu1', 'gpu2')).toBe('rolled back: train keeps running on gpu1');
-    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_FAILED), 'gpu1', 'gpu2')).toBe('failed: moving train from gpu1 to gpu2');
-    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_ROLLING_BACK), 'gpu1', 'gpu2')).toBe('rolling back: train from gpu1 to gpu2');
+    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_COMMITTED), 'gpu1', 'gpu2')).toBe(
+      'committed: train now runs on gpu2',
+    );
+    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_ROLLED_BACK), 'gpu1', 'gpu2')).toBe(
+      'rolled back: train keeps running on gpu1',
+    );
+    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_FAILED), 'gpu1', 'gpu2')).toBe(
+      'failed: moving train from gpu1 to gpu2',
+    );
+    expect(outcomeWords(inPhase(MigrationPhase.MIGRATION_PHASE_ROLLING_BACK), 'gpu1', 'gpu2')).toBe(
+      'rolling back: train from gpu1 to gpu2',
+    );
   });
 
   it('calls no downtime none, and unknown downtime unknown', () => {

@@ -30,7 +30,10 @@ describe('freezing a shell loop', () => {
 
   it('waits for every process in the group, not only its leader', async () => {
     // The shell leads the group and waits on two busy children (no job control: same group).
-    const child = spawn('/bin/sh', ['-c', '(while :; do :; done) & (while :; do :; done) & wait'], { detached: true, stdio: 'ignore' });
+    const child = spawn('/bin/sh', ['-c', '(while :; do :; done) & (while :; do :; done) & wait'], {
+      detached: true,
+      stdio: 'ignore',
+    });
     pid = child.pid!;
     const children = () => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
     for (let i = 0; i < 200 && children().length < 2; i++) await new Promise((r) => setTimeout(r, 10));

@@ -19,7 +19,11 @@ describe('the controller raises its HTTP/2 windows', () => {
   async function dial(): Promise<{ settings: Settings; session: ClientHttp2Session }> {
     server = new Server();
     raiseStreamWindow(server);
-    const port = await new Promise<number>((resolve, reject) => server!.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server!.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
     raiseConnectionWindow(server);
     const session = connect(`http://127.0.0.1:${port}`);
     client = session;
@@ -40,7 +44,8 @@ describe('the controller raises its HTTP/2 windows', () => {
     const { session } = await dial();
     // The connection window grows by a WINDOW_UPDATE on stream 0, which follows the settings.
     const deadline = Date.now() + 2000;
-    while ((session.state.remoteWindowSize ?? 0) < BULK_WINDOW_BYTES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while ((session.state.remoteWindowSize ?? 0) < BULK_WINDOW_BYTES && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     expect(session.state.remoteWindowSize).toBe(BULK_WINDOW_BYTES);
   });
 });

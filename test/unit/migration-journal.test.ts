@@ -40,7 +40,11 @@ describe('the migration journal: the only writer of a migration record', () => {
     expect(migrationPhases.name((await onDisk(file, m.id))!.phase)).toBe('preflight');
     expect(journal.inFlight('counter')).toBe(m);
 
-    await journal.phase(m, P.MIGRATION_PHASE_TRANSFERRING, { bytesTotal: 100, checkpointSha256: 'ab12', timings: { checkpointMs: 40, transferBytes: 100 } });
+    await journal.phase(m, P.MIGRATION_PHASE_TRANSFERRING, {
+      bytesTotal: 100,
+      checkpointSha256: 'ab12',
+      timings: { checkpointMs: 40, transferBytes: 100 },
+    });
     journal.progress(m, 50, 100);
     journal.measured(m, { transferMs: 70 });
     // Progress and measurements are announced or kept in memory; the file has the last phase.
@@ -71,8 +75,15 @@ describe('the migration journal: the only writer of a migration record', () => {
 
     const restarted = await journalIn(file);
     expect(restarted.journal.inFlight('trainer')).toBeUndefined();
-    expect(restarted.journal.interrupted().map((m) => `${m.id} ${migrationPhases.name(m.phase)}`)).toEqual([`${left.id} verifying`]);
+    expect(restarted.journal.interrupted().map((m) => `${m.id} ${migrationPhases.name(m.phase)}`)).toEqual([
+      `${left.id} verifying`,
+    ]);
     expect(restarted.journal.inFlight('trainer')?.id).toBe(left.id);
-    expect(restarted.journal.list().map((m) => m.id).sort()).toEqual([done.id, left.id].sort());
+    expect(
+      restarted.journal
+        .list()
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([done.id, left.id].sort());
   });
 });

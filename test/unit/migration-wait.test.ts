@@ -70,7 +70,9 @@ describe('waitFor: a predicate over state, woken by events, bounded by a deadlin
   it('rejects at once on a signal already aborted, without listening', async () => {
     const { emitter, state, listeners } = watched();
     const signal = AbortSignal.abort(new Error('cancelled before it began'));
-    await expect(waitFor(() => state.ready, { wakeOn: [[emitter, 'changed']], timeoutMs: 10_000, signal })).rejects.toThrow('cancelled before it began');
+    await expect(
+      waitFor(() => state.ready, { wakeOn: [[emitter, 'changed']], timeoutMs: 10_000, signal }),
+    ).rejects.toThrow('cancelled before it began');
     expect(listeners()).toBe(0);
   });
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createGpuMonitor } from '../../src/agent/metrics/gpu-monitor.js';
 import { GPU_QUERY_FIELDS, parseComputeAppsCsv, parseGpuCsv } from '../../src/agent/metrics/nvidia-smi.js';
 
-const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/nvidia-smi/${name}`, import.meta.url)), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(fileURLToPath(new URL(`../fixtures/nvidia-smi/${name}`, import.meta.url)), 'utf8');
 const FAKE_NVIDIA_SMI = fileURLToPath(new URL('../fixtures/bin/nvidia-smi', import.meta.url));
 
 const UNKNOWN_READINGS = {
@@ -54,7 +55,14 @@ describe('parseGpuCsv on recorded output', () => {
 
   it('reads the same H100 idle, where zero is a real zero', () => {
     const [gpu] = parseGpuCsv(fixture('h100-idle.csv'));
-    expect(gpu).toMatchObject({ utilizationPct: 0, memoryUtilizationPct: 0, memoryUsedMib: 0, temperatureC: 41, powerW: 69.85, smClockMhz: 345 });
+    expect(gpu).toMatchObject({
+      utilizationPct: 0,
+      memoryUtilizationPct: 0,
+      memoryUsedMib: 0,
+      temperatureC: 41,
+      powerW: 69.85,
+      smClockMhz: 345,
+    });
     expect(gpu?.fanPct).toBeUndefined();
   });
 
@@ -72,7 +80,13 @@ describe('parseGpuCsv on recorded output', () => {
   it('reads eight H200 NVLs with their uuids and every reading unknown', () => {
     const gpus = parseGpuCsv(fixture('h200-nvl-x8-identity.csv'));
     expect(gpus).toHaveLength(8);
-    expect(gpus[0]).toEqual({ index: 0, uuid: 'GPU-f5ec9d38-2cba-a4b8-a8ef-72d26911880e', name: 'NVIDIA H200 NVL', ...UNKNOWN_READINGS, processes: [] });
+    expect(gpus[0]).toEqual({
+      index: 0,
+      uuid: 'GPU-f5ec9d38-2cba-a4b8-a8ef-72d26911880e',
+      name: 'NVIDIA H200 NVL',
+      ...UNKNOWN_READINGS,
+      processes: [],
+    });
     expect(gpus[7]?.uuid).toBe('GPU-a78708c1-6bdf-2b53-0e8d-5cc284c27fe0');
     expect(new Set(gpus.map((g) => g.uuid)).size).toBe(8);
   });
@@ -128,16 +142,34 @@ describe('parseGpuCsv on damaged output', () => {
   });
 
   it('reads every unknown spelling as undefined', () => {
-    const line = '0, GPU-a, Tesla K80, [N/A], N/A, [Not Supported], [Unknown Error], , [GPU requires reset], [Insufficient Permissions], 0, 0, 0';
-    expect(parseGpuCsv(line)[0]).toMatchObject({ utilizationPct: undefined, memoryUtilizationPct: undefined, memoryUsedMib: undefined, memoryTotalMib: undefined, temperatureC: undefined, powerW: undefined, powerLimitW: undefined, smClockMhz: 0 });
+    const line =
+      '0, GPU-a, Tesla K80, [N/A], N/A, [Not Supported], [Unknown Error], , [GPU requires reset], [Insufficient Permissions], 0, 0, 0';
+    expect(parseGpuCsv(line)[0]).toMatchObject({
+      utilizationPct: undefined,
+      memoryUtilizationPct: undefined,
+      memoryUsedMib: undefined,
+      memoryTotalMib: undefined,
+      temperatureC: undefined,
+      powerW: undefined,
+      powerLimitW: undefined,
+      smClockMhz: 0,
+    });
   });
 
   it('keeps a name with a comma in it whole (nvidia-smi does not quote)', () => {
-    expect(parseGpuCsv('0, GPU-a, Weird, Name, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10')[0]).toMatchObject({ name: 'Weird, Name', utilizationPct: 1, fanPct: 10 });
+    expect(parseGpuCsv('0, GPU-a, Weird, Name, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10')[0]).toMatchObject({
+      name: 'Weird, Name',
+      utilizationPct: 1,
+      fanPct: 10,
+    });
   });
 
   it('accepts values that still carry units (output taken without nounits)', () => {
-    expect(parseGpuCsv('0, GPU-a, X, 100 %, 11 %, 19818 MiB, 81559 MiB, 59, 631.95 W, 700.00 W, 1980 MHz, 2619 MHz, [N/A]')[0]).toMatchObject({ utilizationPct: 100, memoryUsedMib: 19818, powerW: 631.95, memoryClockMhz: 2619 });
+    expect(
+      parseGpuCsv(
+        '0, GPU-a, X, 100 %, 11 %, 19818 MiB, 81559 MiB, 59, 631.95 W, 700.00 W, 1980 MHz, 2619 MHz, [N/A]',
+      )[0],
+    ).toMatchObject({ utilizationPct: 100, memoryUsedMib: 19818, powerW: 631.95, memoryClockMhz: 2619 });
   });
 });
 
@@ -153,7 +185,15 @@ describe('parseComputeAppsCsv', () => {
   });
 
   it('keeps unknown memory unknown, keeps commas in names, skips junk', () => {
-    const apps = parseComputeAppsCsv(['GPU-b, 42, [Insufficient Permissions], [N/A]', 'GPU-b, 43, /opt/a,b/run, 12\r', 'GPU-b, x, bad, 1', '', 'junk'].join('\n'));
+    const apps = parseComputeAppsCsv(
+      [
+        'GPU-b, 42, [Insufficient Permissions], [N/A]',
+        'GPU-b, 43, /opt/a,b/run, 12\r',
+        'GPU-b, x, bad, 1',
+        '',
+        'junk',
+      ].join('\n'),
+    );
     expect(apps.get('GPU-b')).toEqual([
       { pid: 42, name: '[Insufficient Permissions]', usedMemoryMib: undefined },
       { pid: 43, name: '/opt/a,b/run', usedMemoryMib: 12 },

@@ -37,9 +37,15 @@ describe('printable', () => {
 
 describe('the one rule at the edges', () => {
   it('refuses control characters in server names, label values and locations, naming the field', () => {
-    expect(() => validate(serverNameSchema, HOSTILE, '--name')).toThrow(/--name: --name holds a control character \(U\+001B at 5\), which a terminal would act on/);
-    expect(() => validate(labelsSchema, { rack: 'r1\x9b2J' }, 'labels')).toThrow(/labels: rack holds a control character \(U\+009B at 3\)/);
-    expect(() => validate(locationSchema, 'dc1\u202erow4', 'location')).toThrow(/holds a control character \(U\+202E at 4\)/);
+    expect(() => validate(serverNameSchema, HOSTILE, '--name')).toThrow(
+      /--name: --name holds a control character \(U\+001B at 5\), which a terminal would act on/,
+    );
+    expect(() => validate(labelsSchema, { rack: 'r1\x9b2J' }, 'labels')).toThrow(
+      /labels: rack holds a control character \(U\+009B at 3\)/,
+    );
+    expect(() => validate(locationSchema, 'dc1\u202erow4', 'location')).toThrow(
+      /holds a control character \(U\+202E at 4\)/,
+    );
     expect(() => parseLabels('gpu=a100,note=\x07')).toThrow(/labels: note holds a control character/);
   });
 
@@ -94,7 +100,11 @@ describe('`yard agent` identity flags', () => {
     expect(() => agentIdentity({ labels: '' }, fqdn)).toThrow(
       `this host's name "${fqdn}" (${fqdn.length} characters) cannot be a server's name, which is at most 64 printable characters: pass --name, e.g. --name gpu-a100-0042`,
     );
-    expect(agentIdentity({ labels: '' }, 'gpu-a100-0042.example.com')).toEqual({ name: undefined, labels: {}, location: undefined });
+    expect(agentIdentity({ labels: '' }, 'gpu-a100-0042.example.com')).toEqual({
+      name: undefined,
+      labels: {},
+      location: undefined,
+    });
     expect(agentIdentity({ name: 'gpu1', labels: '' }, fqdn).name).toBe('gpu1');
   });
 });

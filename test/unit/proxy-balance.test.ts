@@ -1,11 +1,29 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeastConnections, SmoothWeighted, type Pickable } from '../../src/agent/proxy/balancer.js';
 import { BackendHealth, RoutePolicy } from '../../src/core/route.js';
-import { Backend, Client, cleanup, endpoint, endpointStats, eventually, freePort, healthOf, oneShot, route, routeStats, startProxy } from './proxy-harness.js';
+import {
+  Backend,
+  Client,
+  cleanup,
+  endpoint,
+  endpointStats,
+  eventually,
+  freePort,
+  healthOf,
+  oneShot,
+  route,
+  routeStats,
+  startProxy,
+} from './proxy-harness.js';
 
 afterEach(cleanup);
 
-const peer = (name: string, weight: number, active = 0): Pickable & { name: string } => ({ name, weight, active, current: 0 });
+const peer = (name: string, weight: number, active = 0): Pickable & { name: string } => ({
+  name,
+  weight,
+  active,
+  current: 0,
+});
 
 describe('balancers', () => {
   it('smooth weighted round-robin interleaves 75/25 as A A B A, and skips what was tried', () => {

@@ -1,6 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendHealth, endpointHealth } from '../../src/core/route.js';
-import { Backend, Client, cleanup, endpoint, endpointStats, eventually, freePort, healthOf, oneShot, route, routeStats, startProxy } from './proxy-harness.js';
+import {
+  Backend,
+  Client,
+  cleanup,
+  endpoint,
+  endpointStats,
+  eventually,
+  freePort,
+  healthOf,
+  oneShot,
+  route,
+  routeStats,
+  startProxy,
+} from './proxy-harness.js';
 
 afterEach(cleanup);
 
@@ -14,7 +27,11 @@ describe('proxy drain', () => {
     const long = new Client(port);
     expect(await long.greeting()).toBe('a');
 
-    await proxy.place([route('web', port, [endpoint(a.address, { weight: 0, drainTimeoutMs: 300 }), endpoint(b.address)], { revision: 2 })]);
+    await proxy.place([
+      route('web', port, [endpoint(a.address, { weight: 0, drainTimeoutMs: 300 }), endpoint(b.address)], {
+        revision: 2,
+      }),
+    ]);
     await healthOf(proxy, 'web', b.address, BackendHealth.BACKEND_HEALTH_HEALTHY);
     // Both ways still: the client's bytes reach A and A's echo comes back.
     long.sock.write('ping');
@@ -22,11 +39,19 @@ describe('proxy drain', () => {
     expect(await oneShot(port)).toBe('b');
     expect(await oneShot(port)).toBe('b');
     const draining = endpointStats(proxy, 'web', a.address);
-    expect(draining).toMatchObject({ active: 1, total: 1, health: BackendHealth.BACKEND_HEALTH_DRAINING, checksPassing: true });
+    expect(draining).toMatchObject({
+      active: 1,
+      total: 1,
+      health: BackendHealth.BACKEND_HEALTH_DRAINING,
+      checksPassing: true,
+    });
     expect(draining.healthDetail).toMatch(/weight 0: 1 open connection/);
 
     await long.closed();
-    await eventually('the drained connection counted as closed', () => endpointStats(proxy, 'web', a.address).active === 0);
+    await eventually(
+      'the drained connection counted as closed',
+      () => endpointStats(proxy, 'web', a.address).active === 0,
+    );
     await eventually('the backend side closed too', () => a.sockets.size === 0);
   });
 
@@ -41,7 +66,11 @@ describe('proxy drain', () => {
       const s = endpointStats(proxy, 'web', b.address);
       return s.checksPassing && s;
     });
-    expect(standby).toMatchObject({ active: 0, health: BackendHealth.BACKEND_HEALTH_DRAINING, healthDetail: 'weight 0: no new connections' });
+    expect(standby).toMatchObject({
+      active: 0,
+      health: BackendHealth.BACKEND_HEALTH_DRAINING,
+      healthDetail: 'weight 0: no new connections',
+    });
     expect(endpointHealth({ endpoint: spare, stats: standby, bytesPerSec: 0 })).toBe('standby');
     expect(await oneShot(port)).toBe('a');
 
@@ -75,7 +104,10 @@ describe('proxy drain', () => {
     expect(endpointStats(proxy, 'web', a.address)).toMatchObject({ active: 1, total: 1 });
     long.sock.end();
     await long.closed();
-    await eventually('the connection to A counted as closed', () => endpointStats(proxy, 'web', a.address).active === 0);
+    await eventually(
+      'the connection to A counted as closed',
+      () => endpointStats(proxy, 'web', a.address).active === 0,
+    );
     // Its checks run again: a crash is noticed.
     await a.stop();
     await healthOf(proxy, 'web', a.address, BackendHealth.BACKEND_HEALTH_UNHEALTHY);

@@ -1,6 +1,18 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Backend, Client, cleanup, endpoint, endpointStats, eventually, freePort, route, routeStats, sleep, startProxy } from './proxy-harness.js';
+import {
+  Backend,
+  Client,
+  cleanup,
+  endpoint,
+  endpointStats,
+  eventually,
+  freePort,
+  route,
+  routeStats,
+  sleep,
+  startProxy,
+} from './proxy-harness.js';
 
 afterEach(cleanup);
 
@@ -48,7 +60,9 @@ describe('proxy forwarding', () => {
   it('a client that sends faster than the backend reads is held back, and every byte arrives', async () => {
     // Health checks connect too: the proxied connection is the one that sends.
     let stalled: { sock: Socket; first: Buffer } | undefined;
-    const a = await Backend.start('a', { handle: (sock) => sock.once('data', (first: Buffer) => (stalled = { sock: sock.pause(), first })) });
+    const a = await Backend.start('a', {
+      handle: (sock) => sock.once('data', (first: Buffer) => (stalled = { sock: sock.pause(), first })),
+    });
     const port = await freePort();
     const proxy = startProxy();
     await proxy.place([route('web', port, [endpoint(a.address)])]);
@@ -106,20 +120,42 @@ describe('proxy forwarding', () => {
     c.sock.write(payload);
     await c.receive(payload);
     // Open: counted from the live sockets.
-    expect(endpointStats(proxy, 'web', a.address)).toMatchObject({ active: 1, total: 1, bytesIn: 1000, bytesOut: 2 + 1000 });
-    expect(routeStats(proxy, 'web')).toMatchObject({ name: 'web', revision: 7, listening: true, error: '', active: 1, total: 1, refused: 0 });
+    expect(endpointStats(proxy, 'web', a.address)).toMatchObject({
+      active: 1,
+      total: 1,
+      bytesIn: 1000,
+      bytesOut: 2 + 1000,
+    });
+    expect(routeStats(proxy, 'web')).toMatchObject({
+      name: 'web',
+      revision: 7,
+      listening: true,
+      error: '',
+      active: 1,
+      total: 1,
+      refused: 0,
+    });
 
     c.sock.end('bye');
     await c.closed();
     await eventually('the connection counted as closed', () => routeStats(proxy, 'web').active === 0);
-    expect(endpointStats(proxy, 'web', a.address)).toMatchObject({ active: 0, total: 1, bytesIn: 1003, bytesOut: 1005, connectErrors: 0 });
+    expect(endpointStats(proxy, 'web', a.address)).toMatchObject({
+      active: 0,
+      total: 1,
+      bytesIn: 1003,
+      bytesOut: 1005,
+      connectErrors: 0,
+    });
     expect(c.received).toBe(`a\n${payload}bye`);
 
     const second = new Client(port);
     await second.greeting();
     second.sock.end();
     await second.closed();
-    await eventually('both connections counted', () => endpointStats(proxy, 'web', a.address).total === 2 && routeStats(proxy, 'web').active === 0);
+    await eventually(
+      'both connections counted',
+      () => endpointStats(proxy, 'web', a.address).total === 2 && routeStats(proxy, 'web').active === 0,
+    );
     expect(endpointStats(proxy, 'web', a.address)).toMatchObject({ bytesIn: 1003, bytesOut: 1007 });
   });
 
@@ -134,7 +170,10 @@ describe('proxy forwarding', () => {
 
     const echo = await Backend.start('echo');
     await proxy.place([route('web', port, [endpoint(echo.address)], { revision: 2 })]);
-    await eventually('the echo backend takes connections', () => endpointStats(proxy, 'web', echo.address).checksPassing);
+    await eventually(
+      'the echo backend takes connections',
+      () => endpointStats(proxy, 'web', echo.address).checksPassing,
+    );
     const d = new Client(port);
     await d.greeting();
     d.sock.destroy();

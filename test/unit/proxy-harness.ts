@@ -2,7 +2,15 @@
 // Everything made here is registered and torn down by cleanup().
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../src/core/log.js';
-import { type BackendHealth, HealthCheckKind, RoutePolicy, type Endpoint, type EndpointStats, type PlacedRoute, type RouteStats } from '../../src/core/route.js';
+import {
+  type BackendHealth,
+  HealthCheckKind,
+  RoutePolicy,
+  type Endpoint,
+  type EndpointStats,
+  type PlacedRoute,
+  type RouteStats,
+} from '../../src/core/route.js';
 import { RoutingProxy } from '../../src/agent/proxy/proxy.js';
 import { freePort, waitFor } from '../helpers/procs.js';
 
@@ -50,7 +58,10 @@ export class Backend {
     private readonly handle: (sock: Socket, b: Backend) => void,
   ) {}
 
-  static async start(name: string, opts: { port?: number; handle?: (sock: Socket, b: Backend) => void } = {}): Promise<Backend> {
+  static async start(
+    name: string,
+    opts: { port?: number; handle?: (sock: Socket, b: Backend) => void } = {},
+  ): Promise<Backend> {
     const b = new Backend(name, opts.port ?? 0, opts.handle ?? greetAndEcho);
     cleanups.push(() => b.stop());
     await b.listen();
@@ -118,7 +129,10 @@ export class Client {
   receive(text: string, timeoutMs = 2500): Promise<void> {
     if (this.received.includes(text)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`timed out waiting for "${text}"; got "${this.received}"`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(new Error(`timed out waiting for "${text}"; got "${this.received}"`)),
+        timeoutMs,
+      );
       const check = () => this.received.includes(text) && done();
       const done = (err?: Error) => {
         clearTimeout(timer);
@@ -128,14 +142,22 @@ export class Client {
         else resolve();
       };
       this.sock.on('data', check);
-      this.sock.once('close', () => done(this.received.includes(text) ? undefined : new Error(`closed before "${text}" arrived; got "${this.received}"`)));
+      this.sock.once('close', () =>
+        done(
+          this.received.includes(text)
+            ? undefined
+            : new Error(`closed before "${text}" arrived; got "${this.received}"`),
+        ),
+      );
     });
   }
 
   /** Resolves when the connection has closed; fails after 2.5 s. */
   closed(timeoutMs = 2500): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`connection still open after ${timeoutMs} ms`)), timeoutMs)));
+    const late = new Promise<never>(
+      (_, rej) => (timer = setTimeout(() => rej(new Error(`connection still open after ${timeoutMs} ms`)), timeoutMs)),
+    );
     return Promise.race([this.closing, late]).finally(() => clearTimeout(timer));
   }
 
@@ -155,17 +177,40 @@ export async function oneShot(port: number): Promise<string> {
 
 /** An endpoint keyed by its address, weight 100 unless told. */
 export function endpoint(address: string, patch: Partial<Endpoint> = {}): Endpoint {
-  return { key: address, address, weight: 100, version: '', backend: address, draining: false, drainTimeoutMs: 0, held: false, detail: '', ...patch };
+  return {
+    key: address,
+    address,
+    weight: 100,
+    version: '',
+    backend: address,
+    draining: false,
+    drainTimeoutMs: 0,
+    held: false,
+    detail: '',
+    ...patch,
+  };
 }
 
 /** A route on 127.0.0.1:port with quick health checks (100 ms, 2 fails, 2 passes). */
-export function route(name: string, port: number, endpoints: Endpoint[], patch: Partial<PlacedRoute> = {}): PlacedRoute {
+export function route(
+  name: string,
+  port: number,
+  endpoints: Endpoint[],
+  patch: Partial<PlacedRoute> = {},
+): PlacedRoute {
   return {
     name,
     listenHost: '127.0.0.1',
     listenPort: port,
     policy: RoutePolicy.ROUTE_POLICY_WEIGHTED,
-    healthCheck: { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 100, timeoutMs: 300, unhealthyAfter: 2, healthyAfter: 2, path: '/' },
+    healthCheck: {
+      kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP,
+      intervalMs: 100,
+      timeoutMs: 300,
+      unhealthyAfter: 2,
+      healthyAfter: 2,
+      path: '/',
+    },
     endpoints,
     holdTimeoutMs: 0,
     revision: 1,
@@ -186,7 +231,12 @@ export function endpointStats(proxy: RoutingProxy, name: string, key: string): E
 }
 
 /** Waits until the endpoint reports `health`. */
-export function healthOf(proxy: RoutingProxy, name: string, key: string, health: BackendHealth): Promise<EndpointStats> {
+export function healthOf(
+  proxy: RoutingProxy,
+  name: string,
+  key: string,
+  health: BackendHealth,
+): Promise<EndpointStats> {
   return eventually(`${key} of ${name} to be ${health}`, () => {
     const s = endpointStats(proxy, name, key);
     return s.health === health && s;

@@ -3,7 +3,18 @@ import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendHealth, HealthCheckKind } from '../../src/core/route.js';
-import { Backend, cleanup, endpoint, endpointStats, freePort, healthOf, oneShot, recordingLog, route, startProxy } from './proxy-harness.js';
+import {
+  Backend,
+  cleanup,
+  endpoint,
+  endpointStats,
+  freePort,
+  healthOf,
+  oneShot,
+  recordingLog,
+  route,
+  startProxy,
+} from './proxy-harness.js';
 
 afterEach(cleanup);
 
@@ -81,7 +92,14 @@ describe('proxy health', () => {
     const port = await freePort();
     const log = recordingLog();
     const proxy = startProxy(log);
-    const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 150, timeoutMs: 300, unhealthyAfter: 3, healthyAfter: 2, path: '/' };
+    const check = {
+      kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP,
+      intervalMs: 150,
+      timeoutMs: 300,
+      unhealthyAfter: 3,
+      healthyAfter: 2,
+      path: '/',
+    };
     await proxy.place([route('web', port, [endpoint(a.address), endpoint(b.address)], { healthCheck: check })]);
     await healthOf(proxy, 'web', a.address, BackendHealth.BACKEND_HEALTH_HEALTHY);
     await healthOf(proxy, 'web', b.address, BackendHealth.BACKEND_HEALTH_HEALTHY);
@@ -119,8 +137,19 @@ describe('proxy health', () => {
       const port = await freePort();
       const proxy = startProxy();
       // Slow checks that take long to call A unhealthy: the dial's own deadline must catch it.
-      const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 1000, timeoutMs: 300, unhealthyAfter: 10, healthyAfter: 1, path: '/' };
-      await proxy.place([route('web', port, [endpoint(a.address, { weight: 100 }), endpoint(b.address, { weight: 1 })], { healthCheck: check })]);
+      const check = {
+        kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP,
+        intervalMs: 1000,
+        timeoutMs: 300,
+        unhealthyAfter: 10,
+        healthyAfter: 1,
+        path: '/',
+      };
+      await proxy.place([
+        route('web', port, [endpoint(a.address, { weight: 100 }), endpoint(b.address, { weight: 1 })], {
+          healthCheck: check,
+        }),
+      ]);
       await healthOf(proxy, 'web', a.address, BackendHealth.BACKEND_HEALTH_HEALTHY);
       await healthOf(proxy, 'web', b.address, BackendHealth.BACKEND_HEALTH_HEALTHY);
 
@@ -145,7 +174,14 @@ describe('proxy health', () => {
     try {
       const address = `127.0.0.1:${(http.address() as { port: number }).port}`;
       const proxy = startProxy();
-      const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_HTTP, intervalMs: 100, timeoutMs: 300, unhealthyAfter: 2, healthyAfter: 2, path: '/healthz' };
+      const check = {
+        kind: HealthCheckKind.HEALTH_CHECK_KIND_HTTP,
+        intervalMs: 100,
+        timeoutMs: 300,
+        unhealthyAfter: 2,
+        healthyAfter: 2,
+        path: '/healthz',
+      };
       await proxy.place([route('web', await freePort(), [endpoint(address)], { healthCheck: check })]);
       await healthOf(proxy, 'web', address, BackendHealth.BACKEND_HEALTH_HEALTHY);
       expect(hosts[0]).toBe(`${address} /healthz`);
@@ -167,8 +203,14 @@ describe('proxy health', () => {
   it('an endpoint with no address is unhealthy for the reason the controller gave, and clients are refused at once', async () => {
     const port = await freePort();
     const proxy = startProxy();
-    await proxy.place([route('web', port, [endpoint('', { key: 'api@-', backend: 'api', detail: 'workload api is not running' })])]);
-    expect(endpointStats(proxy, 'web', 'api@-')).toMatchObject({ health: BackendHealth.BACKEND_HEALTH_UNHEALTHY, healthDetail: 'no address: workload api is not running', checksPassing: false });
+    await proxy.place([
+      route('web', port, [endpoint('', { key: 'api@-', backend: 'api', detail: 'workload api is not running' })]),
+    ]);
+    expect(endpointStats(proxy, 'web', 'api@-')).toMatchObject({
+      health: BackendHealth.BACKEND_HEALTH_UNHEALTHY,
+      healthDetail: 'no address: workload api is not running',
+      checksPassing: false,
+    });
     await expect(oneShot(port)).rejects.toThrow(/closed before/);
     expect(proxy.stats()[0]).toMatchObject({ refused: 1, total: 1, heldTotal: 0 });
   });

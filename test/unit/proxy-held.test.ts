@@ -1,6 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthCheckKind } from '../../src/core/route.js';
-import { Backend, Client, cleanup, endpoint, eventually, freePort, oneShot, route, routeStats, sleep, startProxy } from './proxy-harness.js';
+import {
+  Backend,
+  Client,
+  cleanup,
+  endpoint,
+  eventually,
+  freePort,
+  oneShot,
+  route,
+  routeStats,
+  sleep,
+  startProxy,
+} from './proxy-harness.js';
 
 afterEach(cleanup);
 
@@ -45,7 +57,14 @@ describe('proxy held connections', () => {
     const port = await freePort();
     const backendPort = await freePort();
     const proxy = startProxy();
-    const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 1000, timeoutMs: 300, unhealthyAfter: 10, healthyAfter: 2, path: '/' };
+    const check = {
+      kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP,
+      intervalMs: 1000,
+      timeoutMs: 300,
+      unhealthyAfter: 10,
+      healthyAfter: 2,
+      path: '/',
+    };
     await proxy.place([route('web', port, [endpoint(`127.0.0.1:${backendPort}`)], { healthCheck: check })]);
     const early = [new Client(port), new Client(port)];
     await eventually('the early clients held', () => routeStats(proxy, 'web').heldNow === 2);
@@ -62,7 +81,14 @@ describe('proxy held connections', () => {
     const port = await freePort();
     const old = await Backend.start('old');
     const proxy = startProxy();
-    const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 1000, timeoutMs: 300, unhealthyAfter: 10, healthyAfter: 1, path: '/' };
+    const check = {
+      kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP,
+      intervalMs: 1000,
+      timeoutMs: 300,
+      unhealthyAfter: 10,
+      healthyAfter: 1,
+      path: '/',
+    };
     await proxy.place([route('web', port, [endpoint(old.address, { held: true })], { healthCheck: check })]);
     await sleep(100);
     const held = [new Client(port), new Client(port)];
@@ -79,7 +105,14 @@ describe('proxy held connections', () => {
     const port = await freePort();
     const backendPort = await freePort();
     const proxy = startProxy();
-    const check = { kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP, intervalMs: 1000, timeoutMs: 300, unhealthyAfter: 2, healthyAfter: 2, path: '/' };
+    const check = {
+      kind: HealthCheckKind.HEALTH_CHECK_KIND_TCP,
+      intervalMs: 1000,
+      timeoutMs: 300,
+      unhealthyAfter: 2,
+      healthyAfter: 2,
+      path: '/',
+    };
     await proxy.place([route('web', port, [endpoint(`127.0.0.1:${backendPort}`)], { healthCheck: check })]);
     const c = new Client(port);
     // Its only endpoint never listens: it fails its first checks and the client goes, long before the 30 s hold timeout.

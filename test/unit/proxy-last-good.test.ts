@@ -1,13 +1,27 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendHealth } from '../../src/core/route.js';
-import { Backend, Client, cleanup, endpoint, eventually, freePort, healthOf, oneShot, recordingLog, route, routeStats, startProxy } from './proxy-harness.js';
+import {
+  Backend,
+  Client,
+  cleanup,
+  endpoint,
+  eventually,
+  freePort,
+  healthOf,
+  oneShot,
+  recordingLog,
+  route,
+  routeStats,
+  startProxy,
+} from './proxy-harness.js';
 
 afterEach(cleanup);
 
 /** Workload `api` as the controller places it: running on `server` at `address`, or nowhere known (no address). */
 const api = (server: string, address: string, patch: Parameters<typeof endpoint>[1] = {}) =>
   endpoint(address, { key: `api@${server}`, backend: 'api', version: 'blue', ...patch });
-const unresolved = (patch: Parameters<typeof endpoint>[1] = {}) => api('-', '', { detail: 'workload api is not running', ...patch });
+const unresolved = (patch: Parameters<typeof endpoint>[1] = {}) =>
+  api('-', '', { detail: 'workload api is not running', ...patch });
 
 describe('proxy: a backend whose new placement has no address', () => {
   it('keeps serving its last known endpoints until it resolves again, then takes the new address', async () => {
@@ -24,7 +38,9 @@ describe('proxy: a backend whose new placement has no address', () => {
     for (let i = 0; i < 5; i++) expect(await oneShot(port)).toBe('a');
     expect(routeStats(proxy, 'web')).toMatchObject({ refused: 0, revision: 2 });
     expect(routeStats(proxy, 'web').endpoints.map((e) => e.key)).toEqual(['api@h1']);
-    expect(log.lines.join('\n')).toMatch(/backend api of web has no address in the new table \(workload api is not running\); keeping its last known endpoints: 127\.0\.0\.1:\d+/);
+    expect(log.lines.join('\n')).toMatch(
+      /backend api of web has no address in the new table \(workload api is not running\); keeping its last known endpoints: 127\.0\.0\.1:\d+/,
+    );
 
     // It resolves again, elsewhere: the old endpoint goes, the new one serves.
     await proxy.place([route('web', port, [api('h2', b.address)], { revision: 3 })]);
@@ -42,7 +58,9 @@ describe('proxy: a backend whose new placement has no address', () => {
     await proxy.place([route('web', port, [api('h1', a.address, { weight: 50 }), canary])]);
     await healthOf(proxy, 'web', 'api@h1', BackendHealth.BACKEND_HEALTH_HEALTHY);
     await healthOf(proxy, 'web', c.address, BackendHealth.BACKEND_HEALTH_HEALTHY);
-    await proxy.place([route('web', port, [unresolved({ weight: 100 }), { ...canary, weight: 0, draining: true }], { revision: 2 })]);
+    await proxy.place([
+      route('web', port, [unresolved({ weight: 100 }), { ...canary, weight: 0, draining: true }], { revision: 2 }),
+    ]);
     for (let i = 0; i < 4; i++) expect(await oneShot(port)).toBe('a');
   });
 

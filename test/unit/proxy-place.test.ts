@@ -3,7 +3,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCommand, type CommandContext } from '../../src/agent/commands.js';
 import { YardError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
-import { Backend, Client, cleanup, endpoint, freePort, oneShot, recordingLog, route, routeStats, startProxy } from './proxy-harness.js';
+import {
+  Backend,
+  Client,
+  cleanup,
+  endpoint,
+  freePort,
+  oneShot,
+  recordingLog,
+  route,
+  routeStats,
+  startProxy,
+} from './proxy-harness.js';
 
 afterEach(cleanup);
 
@@ -33,11 +44,20 @@ describe('Proxy.place', () => {
     const taken = await holdPort();
     try {
       const extraPort = await freePort();
-      const next = [route('web', webPort, [endpoint(a.address, { weight: 50 })], { revision: 2 }), route('extra', extraPort, [endpoint(a.address)]), route('api', taken.port, [endpoint(a.address)])];
-      const err = await proxy.place(next).then(() => undefined, (e: unknown) => e);
+      const next = [
+        route('web', webPort, [endpoint(a.address, { weight: 50 })], { revision: 2 }),
+        route('extra', extraPort, [endpoint(a.address)]),
+        route('api', taken.port, [endpoint(a.address)]),
+      ];
+      const err = await proxy.place(next).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(YardError);
       expect((err as YardError).code).toBe('PORT_IN_USE');
-      expect((err as YardError).message).toBe(`cannot listen on 127.0.0.1:${taken.port} for route api: the port is in use on this host; pick another listen port`);
+      expect((err as YardError).message).toBe(
+        `cannot listen on 127.0.0.1:${taken.port} for route api: the port is in use on this host; pick another listen port`,
+      );
       expect((err as YardError).details).toEqual({ route: 'api', port: String(taken.port) });
 
       // Nothing changed: the listener opened for "extra" is closed again, web is as it was.
@@ -51,7 +71,7 @@ describe('Proxy.place', () => {
     }
   });
 
-  it('a route renamed on the same port keeps the listener, and the old name\'s connections drain', async () => {
+  it("a route renamed on the same port keeps the listener, and the old name's connections drain", async () => {
     const a = await Backend.start('a');
     const b = await Backend.start('b');
     const port = await freePort();
@@ -79,7 +99,13 @@ describe('Proxy.place', () => {
       [route('web', port, [endpoint(a.address)]), route('web', port + 1, [endpoint(a.address)])],
       [route('web', port, [endpoint(a.address)]), route('api', port, [endpoint(a.address)])],
       [route('web', port, [endpoint(a.address), endpoint(a.address)])],
-      [route('web', port, Array.from({ length: 129 }, (_, i) => endpoint(`127.0.0.1:${i + 1}`)))],
+      [
+        route(
+          'web',
+          port,
+          Array.from({ length: 129 }, (_, i) => endpoint(`127.0.0.1:${i + 1}`)),
+        ),
+      ],
       Array.from({ length: 257 }, (_, i) => route(`r${i}`, 20000 + i, [])),
     ];
     for (const routes of bad) {
@@ -98,7 +124,9 @@ describe('Proxy.place', () => {
     const table = [route('web', port, [endpoint(a.address, { weight: 75 })])];
     await proxy.place(table);
     await proxy.place(structuredClone(table));
-    expect(log.lines.filter((l) => l.includes('routes placed'))).toEqual([`info routes placed: web on 127.0.0.1:${port} → ${a.address} w75`]);
+    expect(log.lines.filter((l) => l.includes('routes placed'))).toEqual([
+      `info routes placed: web on 127.0.0.1:${port} → ${a.address} w75`,
+    ]);
   });
 
   it('serves no routes after close(), and place() then refuses', async () => {

@@ -19,7 +19,9 @@ describe('the pty harness', () => {
     const err = await p.waitFor('a screen it never draws', 15_000).catch((e: unknown) => e as Error);
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toMatch(/^the program exited \(code 3\) before the screen showed a screen it never draws; its screen:\nit broke/);
+    expect((err as Error).message).toMatch(
+      /^the program exited \(code 3\) before the screen showed a screen it never draws; its screen:\nit broke/,
+    );
     expect((err as Error).message).toContain('its last output: "it broke\\r\\n"');
   });
 
@@ -31,11 +33,25 @@ describe('the pty harness', () => {
 
   it('times out with the screen while the program runs on', async () => {
     const p = pty('/bin/sh', ['-c', 'echo waiting; sleep 10']);
-    await expect(p.waitFor('never', 300)).rejects.toThrow(/^the program did not show never within 300 ms; its screen:\nwaiting/);
+    await expect(p.waitFor('never', 300)).rejects.toThrow(
+      /^the program did not show never within 300 ms; its screen:\nwaiting/,
+    );
   });
 
   it('runs the program in a scrubbed environment: no host colour, locale, size or XDG settings', async () => {
-    const host = { NO_COLOR: '1', FORCE_COLOR: '3', TERM: 'dumb', LANG: 'fr_FR.ISO-8859-1', LC_ALL: 'fr_FR', LC_CTYPE: 'fr_FR', COLUMNS: '7', LINES: '3', XDG_STATE_HOME: '/host/state', XDG_CONFIG_HOME: '/host/config', NODE_ENV: 'test' };
+    const host = {
+      NO_COLOR: '1',
+      FORCE_COLOR: '3',
+      TERM: 'dumb',
+      LANG: 'fr_FR.ISO-8859-1',
+      LC_ALL: 'fr_FR',
+      LC_CTYPE: 'fr_FR',
+      COLUMNS: '7',
+      LINES: '3',
+      XDG_STATE_HOME: '/host/state',
+      XDG_CONFIG_HOME: '/host/config',
+      NODE_ENV: 'test',
+    };
     const saved = Object.fromEntries(Object.keys(host).map((k) => [k, process.env[k]]));
     Object.assign(process.env, host);
     let p: PtyScreen;
@@ -48,8 +64,15 @@ describe('the pty harness', () => {
       }
     }
     await p.exited;
-    const env = new Map(p.raw.split(/\r?\n/).filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-    expect([...env.keys()].filter((k) => /^(NO_COLOR|FORCE_COLOR|LC_\w+|COLUMNS|LINES|XDG_STATE_HOME|NODE_ENV)$/.test(k))).toEqual([]);
+    const env = new Map(
+      p.raw
+        .split(/\r?\n/)
+        .filter(Boolean)
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(
+      [...env.keys()].filter((k) => /^(NO_COLOR|FORCE_COLOR|LC_\w+|COLUMNS|LINES|XDG_STATE_HOME|NODE_ENV)$/.test(k)),
+    ).toEqual([]);
     expect(env.get('TERM')).toBe('xterm-256color');
     expect(env.get('LANG')).toBe('C.UTF-8');
     expect(env.get('XDG_CONFIG_HOME')).toBe('/nonexistent');

@@ -5,8 +5,18 @@ import type { AgentHello } from '../../src/gen/switchyard/v1/agent_gateway.js';
 
 function hello(id: string, name = id): AgentHello {
   return {
-    protocolVersion: 1, serverId: id, hostname: `${name}.local`, name, addresses: ['10.0.0.1'], mac: 'aa:bb:cc:dd:ee:ff',
-    labels: { rack: 'r1' }, location: '', agentVersion: '0.1.0', joinToken: '', agentKey: '', advertiseAddress: '',
+    protocolVersion: 1,
+    serverId: id,
+    hostname: `${name}.local`,
+    name,
+    addresses: ['10.0.0.1'],
+    mac: 'aa:bb:cc:dd:ee:ff',
+    labels: { rack: 'r1' },
+    location: '',
+    agentVersion: '0.1.0',
+    joinToken: '',
+    agentKey: '',
+    advertiseAddress: '',
   };
 }
 
@@ -15,7 +25,14 @@ function setup() {
   const reg = new Registry({ heartbeatTtlMs: 3000, graceMs: 10_000, now: () => now });
   const events: string[] = [];
   reg.on('server', (s: Server) => events.push(`${s.name}:${stateName(s.state)}`));
-  return { reg, events, advance: (ms: number) => { now += ms; reg.tick(); } };
+  return {
+    reg,
+    events,
+    advance: (ms: number) => {
+      now += ms;
+      reg.tick();
+    },
+  };
 }
 
 describe('Registry', () => {
@@ -40,13 +57,28 @@ describe('Registry', () => {
     const session = Symbol();
     reg.connect(hello('a'), session);
     const sample = (state: string, message = '') => ({
-      timestampMs: 1, cpuPct: 1, cpuPerCorePct: [], load1: 0, load5: 0, load15: 0, memoryTotalBytes: 1, memoryUsedBytes: 0,
-      swapTotalBytes: 0, swapUsedBytes: 0, disks: [], nets: [], netRxBytesPerSec: 0, netTxBytesPerSec: 0, gpus: [],
+      timestampMs: 1,
+      cpuPct: 1,
+      cpuPerCorePct: [],
+      load1: 0,
+      load5: 0,
+      load15: 0,
+      memoryTotalBytes: 1,
+      memoryUsedBytes: 0,
+      swapTotalBytes: 0,
+      swapUsedBytes: 0,
+      disks: [],
+      nets: [],
+      netRxBytesPerSec: 0,
+      netTxBytesPerSec: 0,
+      gpus: [],
       gpuStatus: { state, sinceMs: 5, message },
     });
     reg.heartbeat('a', session, [sample('absent')]);
     expect(stateName(reg.get('a')!.server.state)).toBe('online');
-    reg.heartbeat('a', session, [sample('failing', "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver")]);
+    reg.heartbeat('a', session, [
+      sample('failing', "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"),
+    ]);
     expect(stateName(reg.get('a')!.server.state)).toBe('degraded');
     reg.heartbeat('a', session, [sample('stuck', 'did not answer')]);
     expect(stateName(reg.get('a')!.server.state)).toBe('degraded');
@@ -81,7 +113,19 @@ describe('Registry', () => {
 
   it('lists servers restored from the store as unknown, then down after the grace', () => {
     const { reg, events, advance } = setup();
-    reg.restore({ id: 'b', name: 'b', hostname: 'b', addresses: [], mac: '', labels: {}, location: '', agentVersion: '', advertiseAddress: '', firstSeenMs: 5, lastSeenMs: 7 });
+    reg.restore({
+      id: 'b',
+      name: 'b',
+      hostname: 'b',
+      addresses: [],
+      mac: '',
+      labels: {},
+      location: '',
+      agentVersion: '',
+      advertiseAddress: '',
+      firstSeenMs: 5,
+      lastSeenMs: 7,
+    });
     expect(stateName(reg.get('b')!.server.state)).toBe('unknown');
     expect(reg.get('b')!.server.lastSeenMs).toBe(7);
     advance(11_000);

@@ -29,9 +29,21 @@ describe('RingBuffer', () => {
 
 function sample(t: number, gpus: HostSample['gpus'] = []): HostSample {
   return {
-    timestampMs: t, cpuPct: 50, cpuPerCorePct: [50], load1: 1, load5: 1, load15: 1,
-    memoryTotalBytes: 200, memoryUsedBytes: 50, swapTotalBytes: 0, swapUsedBytes: 0,
-    disks: [], nets: [], netRxBytesPerSec: 10, netTxBytesPerSec: 20, gpus,
+    timestampMs: t,
+    cpuPct: 50,
+    cpuPerCorePct: [50],
+    load1: 1,
+    load5: 1,
+    load15: 1,
+    memoryTotalBytes: 200,
+    memoryUsedBytes: 50,
+    swapTotalBytes: 0,
+    swapUsedBytes: 0,
+    disks: [],
+    nets: [],
+    netRxBytesPerSec: 10,
+    netTxBytesPerSec: 20,
+    gpus,
   };
 }
 
@@ -39,7 +51,20 @@ describe('server series', () => {
   it('records host and per-GPU series, matching GPUs by uuid, padded when a GPU appears late', () => {
     const s = newServerSeries(8);
     recordSample(s, sample(1));
-    recordSample(s, sample(2, [{ index: 0, uuid: 'GPU-a', name: 'H100', utilizationPct: 90, memoryUsedMib: 40, memoryTotalMib: 80, processes: [] }]));
+    recordSample(
+      s,
+      sample(2, [
+        {
+          index: 0,
+          uuid: 'GPU-a',
+          name: 'H100',
+          utilizationPct: 90,
+          memoryUsedMib: 40,
+          memoryTotalMib: 80,
+          processes: [],
+        },
+      ]),
+    );
     expect(s.memory.values()).toEqual([25, 25]);
     expect(s.gpus).toHaveLength(1);
     const g = s.gpus[0]!;

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import yargs from 'yargs';
-import { checkService, parseSteps, parseWait, readRouteText, routeCommand, routesCommand } from '../../src/cli/commands/routes.js';
+import {
+  checkService,
+  parseSteps,
+  parseWait,
+  readRouteText,
+  routeCommand,
+  routesCommand,
+} from '../../src/cli/commands/routes.js';
 import { parseWeights } from '../../src/core/schema/weights.js';
 import { EXIT_USAGE } from '../../src/cli/fail.js';
 import { YardError } from '../../src/core/errors.js';
@@ -87,20 +94,28 @@ describe('reading a route file', () => {
     const file = join(dir, 'web.yaml');
     writeFileSync(file, 'name: web\n');
     expect(await readRouteText(file)).toBe('name: web\n');
-    expect(await readRouteText('-', Readable.from([Buffer.from('{"name":'), Buffer.from('"web"}')]))).toBe('{"name":"web"}');
+    expect(await readRouteText('-', Readable.from([Buffer.from('{"name":'), Buffer.from('"web"}')]))).toBe(
+      '{"name":"web"}',
+    );
   });
 
   it('says why it cannot read one', async () => {
-    await expect(readRouteText(join(dir, 'missing.yaml'))).rejects.toThrow(`cannot read route file ${join(dir, 'missing.yaml')}: no such file`);
+    await expect(readRouteText(join(dir, 'missing.yaml'))).rejects.toThrow(
+      `cannot read route file ${join(dir, 'missing.yaml')}: no such file`,
+    );
     await expect(readRouteText(dir)).rejects.toThrow(`cannot read route file ${dir}: it is a directory`);
   });
 
   it('refuses more than a route file could hold', async () => {
     const big = join(dir, 'big.yaml');
     writeFileSync(big, Buffer.alloc(4 * 2 ** 20 + 1, 0x20));
-    await expect(readRouteText(big)).rejects.toThrow(/cannot read route file .*big\.yaml: it is 4194305 bytes, more than 4 MiB/);
+    await expect(readRouteText(big)).rejects.toThrow(
+      /cannot read route file .*big\.yaml: it is 4194305 bytes, more than 4 MiB/,
+    );
     const chunks = Array.from({ length: 5 }, () => Buffer.alloc(2 ** 20, 0x20));
-    await expect(readRouteText('-', Readable.from(chunks))).rejects.toThrow(/cannot read route file stdin: more than 4 MiB/);
+    await expect(readRouteText('-', Readable.from(chunks))).rejects.toThrow(
+      /cannot read route file stdin: more than 4 MiB/,
+    );
   });
 });
 
@@ -136,14 +151,25 @@ describe('the yargs commands', () => {
   it('exits with the usage code naming a bad pair, bad steps or a bad interval', async () => {
     expect(await usage(['route', 'weight', 'web', 'blue=80', 'green=lots'])).toEqual({
       code: EXIT_USAGE,
-      stderr: 'yard: "green=lots" is not VERSION=PCT with PCT a whole number from 0 to 100 (e.g. blue=80 green=20)\nRun `yard route weight --help` for usage.\n',
+      stderr:
+        'yard: "green=lots" is not VERSION=PCT with PCT a whole number from 0 to 100 (e.g. blue=80 green=20)\nRun `yard route weight --help` for usage.\n',
     });
-    expect((await usage(['route', 'weight', 'web', 'blue=lots', 'green=20', '--data-dir', dir])).stderr).toMatch(/^yard: "blue=lots" is not VERSION=PCT/);
-    expect((await usage(['route', 'promote', 'web', 'green', '--steps', '5,50'])).stderr).toMatch(/--steps 5,50: the last step must be 100/);
-    expect((await usage(['route', 'promote', 'web', 'green', '--interval', '10 minutes'])).stderr).toMatch(/--interval "10 minutes" is not a duration/);
+    expect((await usage(['route', 'weight', 'web', 'blue=lots', 'green=20', '--data-dir', dir])).stderr).toMatch(
+      /^yard: "blue=lots" is not VERSION=PCT/,
+    );
+    expect((await usage(['route', 'promote', 'web', 'green', '--steps', '5,50'])).stderr).toMatch(
+      /--steps 5,50: the last step must be 100/,
+    );
+    expect((await usage(['route', 'promote', 'web', 'green', '--interval', '10 minutes'])).stderr).toMatch(
+      /--interval "10 minutes" is not a duration/,
+    );
     expect((await usage(['route', 'drain', 'web', 'blue', '--deadline', 'never'])).code).toBe(EXIT_USAGE);
     expect((await usage(['route', 'history', '--limit', '-1'])).stderr).toMatch(/--limit -1 must be a whole number/);
-    expect(await usage(['route'])).toEqual({ code: EXIT_USAGE, stderr: 'yard: name a route command: apply, weight, promote, rollback, drain, delete or history\nRun `yard route --help` for usage.\n' });
+    expect(await usage(['route'])).toEqual({
+      code: EXIT_USAGE,
+      stderr:
+        'yard: name a route command: apply, weight, promote, rollback, drain, delete or history\nRun `yard route --help` for usage.\n',
+    });
   });
 
   async function help(args: string[]): Promise<string> {
@@ -158,7 +184,15 @@ describe('the yargs commands', () => {
 
   it('lists every route command with examples in its help', async () => {
     const text = await help(['route', '--help']);
-    for (const cmd of ['apply', 'weight <service> <weights..>', 'promote <service> <version>', 'rollback <service>', 'drain <service> <backend>', 'delete <service>', 'history [service]']) {
+    for (const cmd of [
+      'apply',
+      'weight <service> <weights..>',
+      'promote <service> <version>',
+      'rollback <service>',
+      'drain <service> <backend>',
+      'delete <service>',
+      'history [service]',
+    ]) {
       expect(text).toContain(`yard route ${cmd}`);
     }
     expect(text).toContain('yard route apply -f web.yaml');

@@ -8,7 +8,10 @@ import { route, routerFixture, type RouterFixture } from './router-fixture.js';
 
 const weightsOf = (r: Route | undefined) => Object.fromEntries((r?.backends ?? []).map((b) => [b.version, b.weight]));
 const blueGreen = (blue: number, green: number, port = 80) =>
-  route('web', 'edge', port, [{ address: '127.0.0.1:9001', weight: blue, version: 'blue' }, { address: '127.0.0.1:9002', weight: green, version: 'green' }]);
+  route('web', 'edge', port, [
+    { address: '127.0.0.1:9001', weight: blue, version: 'blue' },
+    { address: '127.0.0.1:9002', weight: green, version: 'green' },
+  ]);
 
 describe('Router: apply', () => {
   let f: RouterFixture;
@@ -26,8 +29,19 @@ describe('Router: apply', () => {
     const seen: RouteStatus[] = [];
     f.router.on('route', (s) => seen.push(s));
     const { routes, changes } = await f.router.apply([blueGreen(100, 0)], 'ann');
-    expect(routes[0]).toMatchObject({ serverId: 'edge', error: '', route: { name: 'web', revision: 1, updatedBy: 'ann', updatedMs: f.clock.now } });
-    expect(changes).toEqual([expect.objectContaining({ service: 'web', action: 'apply', who: 'ann', after: expect.objectContaining({ revision: 1 }) })]);
+    expect(routes[0]).toMatchObject({
+      serverId: 'edge',
+      error: '',
+      route: { name: 'web', revision: 1, updatedBy: 'ann', updatedMs: f.clock.now },
+    });
+    expect(changes).toEqual([
+      expect.objectContaining({
+        service: 'web',
+        action: 'apply',
+        who: 'ann',
+        after: expect.objectContaining({ revision: 1 }),
+      }),
+    ]);
     expect(changes[0]).not.toHaveProperty('before');
     expect(f.store.route('web')?.revision).toBe(1);
     expect(f.links.last('edge')!.map((r) => r.name)).toEqual(['web']);
@@ -48,13 +62,30 @@ describe('Router: apply', () => {
     expect(f.links.placed.length).toBe(sent);
     expect(f.store.routes()).toEqual([]);
     expect(f.router.changes()).toEqual([]);
-    await expect(f.router.apply([route('web', 'h1', 80, [{ address: '127.0.0.1:9001', weight: 1 }])], 'ann', true)).rejects.toThrow(/not a proxy/);
+    await expect(
+      f.router.apply([route('web', 'h1', 80, [{ address: '127.0.0.1:9001', weight: 1 }])], 'ann', true),
+    ).rejects.toThrow(/not a proxy/);
   });
 
   const refusals: [string, (f: RouterFixture) => Route[], string, RegExp][] = [
-    ['an unknown workload', () => [route('web', 'edge', 80, [{ workload: 'api-blue', weight: 100 }])], 'NOT_FOUND', /route web: unknown workload api-blue: `yard ps` lists workloads/],
-    ['a server that is not a proxy', () => [route('web', 'h1', 80, [{ workload: 'api', weight: 100 }])], 'FAILED_PRECONDITION', /server h1 is not a proxy: start its agent with `yard agent --proxy`/],
-    ['an unknown server', () => [route('web', 'edge-9', 80, [{ workload: 'api', weight: 100 }])], 'NOT_FOUND', /no server "edge-9"/],
+    [
+      'an unknown workload',
+      () => [route('web', 'edge', 80, [{ workload: 'api-blue', weight: 100 }])],
+      'NOT_FOUND',
+      /route web: unknown workload api-blue: `yard ps` lists workloads/,
+    ],
+    [
+      'a server that is not a proxy',
+      () => [route('web', 'h1', 80, [{ workload: 'api', weight: 100 }])],
+      'FAILED_PRECONDITION',
+      /server h1 is not a proxy: start its agent with `yard agent --proxy`/,
+    ],
+    [
+      'an unknown server',
+      () => [route('web', 'edge-9', 80, [{ workload: 'api', weight: 100 }])],
+      'NOT_FOUND',
+      /no server "edge-9"/,
+    ],
     [
       'a proxy that is not connected',
       (x) => {
@@ -64,15 +95,33 @@ describe('Router: apply', () => {
       'UNAVAILABLE',
       /proxy edge is not connected/,
     ],
-    ['a port another service listens on', () => [route('api', 'edge', 8080, [{ workload: 'api', weight: 100 }])], 'PORT_IN_USE', /port 8080 on edge is already used by service other/],
+    [
+      'a port another service listens on',
+      () => [route('api', 'edge', 8080, [{ workload: 'api', weight: 100 }])],
+      'PORT_IN_USE',
+      /port 8080 on edge is already used by service other/,
+    ],
     ['the same service twice', () => [blueGreen(100, 0), blueGreen(50, 50)], 'ALREADY_EXISTS', /duplicate service web/],
-    ['a workload with no port', () => [route('web', 'edge', 80, [{ workload: 'portless', weight: 100 }])], 'INVALID_ARGUMENT', /workload portless declares no port: run it with --port, or give the backend a port/],
-    ['a weight over 100', () => [{ ...blueGreen(100, 0), backends: [{ ...blueGreen(100, 0).backends[0]!, weight: 101 }] }], 'INVALID_ARGUMENT', /route web: backends\[0\]\.weight must be from 0 to 100/],
+    [
+      'a workload with no port',
+      () => [route('web', 'edge', 80, [{ workload: 'portless', weight: 100 }])],
+      'INVALID_ARGUMENT',
+      /workload portless declares no port: run it with --port, or give the backend a port/,
+    ],
+    [
+      'a weight over 100',
+      () => [{ ...blueGreen(100, 0), backends: [{ ...blueGreen(100, 0).backends[0]!, weight: 101 }] }],
+      'INVALID_ARGUMENT',
+      /route web: backends\[0\]\.weight must be from 0 to 100/,
+    ],
   ];
   it.each(refusals)('refuses %s, changing nothing', async (_what, routes, code, message) => {
     await f.router.apply([route('other', 'edge', 8080, [{ address: '127.0.0.1:7000', weight: 1 }])], 'ann');
     const sent = f.links.placed.length;
-    const err = await f.router.apply(routes(f), 'ann').then(() => undefined, (e: unknown) => e);
+    const err = await f.router.apply(routes(f), 'ann').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(YardError);
     expect(err).toMatchObject({ code, message: expect.stringMatching(message) });
     expect(f.store.routes().map((r) => r.name)).toEqual(['other']);
@@ -83,11 +132,24 @@ describe('Router: apply', () => {
   it('changes nothing when a proxy refuses, and re-places the old set where it had placed the new one', async () => {
     await f.router.apply([route('a', 'edge', 81, [{ address: '127.0.0.1:7001', weight: 1 }])], 'ann');
     const sent = f.links.placed.length;
-    f.links.refusals.set('edge2', new YardError('PORT_IN_USE', 'cannot listen on 0.0.0.0:82 for route c: the port is in use on this host; pick another listen port'));
+    f.links.refusals.set(
+      'edge2',
+      new YardError(
+        'PORT_IN_USE',
+        'cannot listen on 0.0.0.0:82 for route c: the port is in use on this host; pick another listen port',
+      ),
+    );
     const b = route('b', 'edge', 82, [{ address: '127.0.0.1:7002', weight: 1 }]);
     const c = route('c', 'edge2', 82, [{ address: '127.0.0.1:7003', weight: 1 }]);
-    await expect(f.router.apply([b, c], 'ann')).rejects.toMatchObject({ code: 'PORT_IN_USE', message: expect.stringMatching(/route c/) });
-    expect(f.links.placed.slice(sent).map((p) => `${p.serverId}:${p.routes.map((r) => r.name).join('+')}`)).toEqual(['edge:a+b', 'edge2:c', 'edge:a']);
+    await expect(f.router.apply([b, c], 'ann')).rejects.toMatchObject({
+      code: 'PORT_IN_USE',
+      message: expect.stringMatching(/route c/),
+    });
+    expect(f.links.placed.slice(sent).map((p) => `${p.serverId}:${p.routes.map((r) => r.name).join('+')}`)).toEqual([
+      'edge:a+b',
+      'edge2:c',
+      'edge:a',
+    ]);
     expect(f.store.routes().map((r) => r.name)).toEqual(['a']);
     expect(f.router.changes().map((c) => c.service)).toEqual(['a']);
   });
@@ -98,7 +160,9 @@ describe('Router: apply', () => {
     f.connect('h2', { proxy: false, advertise: '10.0.0.2' });
     f.run('h2', 'api', [8080]);
     await f.placedOn('edge', (r) => r[0]!.endpoints.length === 2, 'the second instance sent to edge');
-    await expect.poll(() => f.router.get('web').error, { timeout: 2000 }).toBe('not applied on edge: cannot listen on 0.0.0.0:80: permission denied');
+    await expect
+      .poll(() => f.router.get('web').error, { timeout: 2000 })
+      .toBe('not applied on edge: cannot listen on 0.0.0.0:80: permission denied');
     f.links.refusals.delete('edge');
     f.run('h2', 'api', [9090]);
     await expect.poll(() => f.router.get('web').error, { timeout: 2000 }).toBe('');
@@ -125,9 +189,20 @@ describe('Router: apply', () => {
 
   it('refuses a store file whose routes or changes are malformed, naming the field', async () => {
     const file = join(f.dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ version: 1, controllerId: 'x', servers: {}, routes: { web: { name: 'web', backends: [] } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ version: 1, controllerId: 'x', servers: {}, routes: { web: { name: 'web', backends: [] } } }),
+    );
     await expect(Store.open({ file })).rejects.toThrow(/has a bad field: routes\.web\.listen is required/);
-    writeFileSync(file, JSON.stringify({ version: 1, controllerId: 'x', servers: {}, routeChanges: [{ atMs: 1, who: 'a', action: 'apply' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        controllerId: 'x',
+        servers: {},
+        routeChanges: [{ atMs: 1, who: 'a', action: 'apply' }],
+      }),
+    );
     await expect(Store.open({ file })).rejects.toThrow(/has a bad field: routeChanges\[0\]\.service is required/);
   });
 
@@ -161,10 +236,23 @@ describe('Router: weights, drain, rollback', () => {
   it('sets weights by version, places them and records a weight change', async () => {
     const { route: status, change } = await f.router.setWeights('web', { blue: 20, green: 80 }, 'bob');
     expect(weightsOf(status.route)).toEqual({ blue: 20, green: 80 });
-    expect(change).toMatchObject({ action: 'weight', who: 'bob', note: 'blue=20 green=80', before: { revision: 1 }, after: { revision: 2 } });
-    expect(f.links.last('edge')![0]!.endpoints.map((e) => [e.version, e.weight, e.draining])).toEqual([['blue', 20, false], ['green', 80, false]]);
-    await expect(f.router.setWeights('web', { purple: 10 }, 'bob')).rejects.toThrow(/no backend with version "purple"; its versions: blue, green/);
-    await expect(f.router.setWeights('web', { blue: 0, green: 0 }, 'bob')).rejects.toThrow(/nothing would take its traffic/);
+    expect(change).toMatchObject({
+      action: 'weight',
+      who: 'bob',
+      note: 'blue=20 green=80',
+      before: { revision: 1 },
+      after: { revision: 2 },
+    });
+    expect(f.links.last('edge')![0]!.endpoints.map((e) => [e.version, e.weight, e.draining])).toEqual([
+      ['blue', 20, false],
+      ['green', 80, false],
+    ]);
+    await expect(f.router.setWeights('web', { purple: 10 }, 'bob')).rejects.toThrow(
+      /no backend with version "purple"; its versions: blue, green/,
+    );
+    await expect(f.router.setWeights('web', { blue: 0, green: 0 }, 'bob')).rejects.toThrow(
+      /nothing would take its traffic/,
+    );
     expect(f.store.route('web')!.revision).toBe(2);
   });
 
@@ -172,14 +260,25 @@ describe('Router: weights, drain, rollback', () => {
     await f.router.setWeights('web', { blue: 50, green: 50 }, 'bob');
     const { change } = await f.router.drain('web', 'green', 2000, 'bob');
     expect(change.action).toBe('drain');
-    expect(f.store.route('web')!.backends[1]).toMatchObject({ version: 'green', drain: true, weight: 0, drainTimeoutMs: 2000 });
+    expect(f.store.route('web')!.backends[1]).toMatchObject({
+      version: 'green',
+      drain: true,
+      weight: 0,
+      drainTimeoutMs: 2000,
+    });
     expect(f.links.last('edge')![0]!.endpoints[1]).toMatchObject({ draining: true, drainTimeoutMs: 2000 });
-    await expect(f.router.drain('web', 'blue', 0, 'bob')).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringMatching(/would leave web with no backend taking traffic/) });
+    await expect(f.router.drain('web', 'blue', 0, 'bob')).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      message: expect.stringMatching(/would leave web with no backend taking traffic/),
+    });
     await expect(f.router.drain('web', 'nope', 0, 'bob')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('rolls back to the table before the last change, and refuses when there is none', async () => {
-    await expect(f.router.rollback('web', 'bob')).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: 'web has no earlier table: `yard route delete web` removes it' });
+    await expect(f.router.rollback('web', 'bob')).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      message: 'web has no earlier table: `yard route delete web` removes it',
+    });
     await f.router.setWeights('web', { blue: 10, green: 90 }, 'bob');
     const { route: status, change } = await f.router.rollback('web', 'cat');
     expect(weightsOf(status.route)).toEqual({ blue: 100, green: 0 });
@@ -194,7 +293,8 @@ describe('Router: weights, drain, rollback', () => {
   });
 
   it('keeps the newest 500 changes', async () => {
-    for (let i = 0; i < 505; i++) f.store.addRouteChange({ atMs: i, who: 'x', service: 'web', action: 'weight', note: String(i) });
+    for (let i = 0; i < 505; i++)
+      f.store.addRouteChange({ atMs: i, who: 'x', service: 'web', action: 'weight', note: String(i) });
     const all = f.router.changes();
     expect(all).toHaveLength(500);
     expect(all[0]!.note).toBe('504');

@@ -53,14 +53,35 @@ export function backend(b: Partial<Backend>): Backend {
 
 /** A route as a client would send it, defaults filled in the way the router fills them. */
 export function route(name: string, server: string, port: number, backends: Partial<Backend>[]): RouteTable {
-  return routeTable(checkRoute({
-    name, listen: { server, port, host: '' }, protocol: 0, policy: 0, backends: backends.map(backend),
-    holdTimeoutMs: 0, drainTimeoutMs: 0, revision: 0, updatedMs: 0, updatedBy: '',
-  }));
+  return routeTable(
+    checkRoute({
+      name,
+      listen: { server, port, host: '' },
+      protocol: 0,
+      policy: 0,
+      backends: backends.map(backend),
+      holdTimeoutMs: 0,
+      drainTimeoutMs: 0,
+      revision: 0,
+      updatedMs: 0,
+      updatedBy: '',
+    }),
+  );
 }
 
 export function endpointStats(key: string, s: Partial<EndpointStats> = {}): EndpointStats {
-  return { key, active: 0, total: 0, bytesIn: 0, bytesOut: 0, connectErrors: 0, health: BackendHealth.BACKEND_HEALTH_HEALTHY, healthDetail: '', checksPassing: true, ...s };
+  return {
+    key,
+    active: 0,
+    total: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    connectErrors: 0,
+    health: BackendHealth.BACKEND_HEALTH_HEALTHY,
+    healthDetail: '',
+    checksPassing: true,
+    ...s,
+  };
 }
 
 /** A real Registry, WorkloadTable and Store (a temp file) around a Router, with recording links. */
@@ -75,20 +96,47 @@ export async function routerFixture() {
   const byServer = new Map<string, KnownWorkload[]>();
   const routers: Router[] = [];
   const newRouter = (s: Store = store) => {
-    const r = new Router({ registry, workloads, links, store: s, log: silentLogger, flushSoon: () => undefined, now: () => clock.now });
+    const r = new Router({
+      registry,
+      workloads,
+      links,
+      store: s,
+      log: silentLogger,
+      flushSoon: () => undefined,
+      now: () => clock.now,
+    });
     routers.push(r);
     return r;
   };
   const router = newRouter();
 
   return {
-    dir, file, store, registry, workloads, links, clock, router, newRouter,
+    dir,
+    file,
+    store,
+    registry,
+    workloads,
+    links,
+    clock,
+    router,
+    newRouter,
     /** An agent says hello (a proxy unless told otherwise) and its command link is up. */
     connect(id: string, o: { proxy?: boolean; advertise?: string; addresses?: string[] } = {}) {
       registry.connect(
         {
-          protocolVersion: 1, serverId: id, hostname: id, name: id, addresses: o.addresses ?? ['10.0.0.9'], mac: '', labels: {}, location: '',
-          capabilities: { gpus: [], migrationStrategies: [], proxy: o.proxy ?? true }, agentVersion: '0.1.0', joinToken: '', agentKey: '', advertiseAddress: o.advertise ?? '',
+          protocolVersion: 1,
+          serverId: id,
+          hostname: id,
+          name: id,
+          addresses: o.addresses ?? ['10.0.0.9'],
+          mac: '',
+          labels: {},
+          location: '',
+          capabilities: { gpus: [], migrationStrategies: [], proxy: o.proxy ?? true },
+          agentVersion: '0.1.0',
+          joinToken: '',
+          agentKey: '',
+          advertiseAddress: o.advertise ?? '',
         },
         Symbol(id),
       );
@@ -98,18 +146,43 @@ export async function routerFixture() {
     run(serverId: string, name: string, ports: number[], state: WorkloadState = WorkloadState.WORKLOAD_STATE_RUNNING) {
       const list = (byServer.get(serverId) ?? []).filter((w) => w.spec.name !== name);
       list.push({
-        spec: { name, command: 'sleep', args: [], env: {}, cwd: '', labels: {}, restart: 0, strategy: 0, checkpointSignal: '', checkpointTimeoutMs: 0, ports },
-        serverId, state, pid: 1, startedMs: 0, exitSignal: '', restarts: 0, stateDir: '', restored: false, message: '',
+        spec: {
+          name,
+          command: 'sleep',
+          args: [],
+          env: {},
+          cwd: '',
+          labels: {},
+          restart: 0,
+          strategy: 0,
+          checkpointSignal: '',
+          checkpointTimeoutMs: 0,
+          ports,
+        },
+        serverId,
+        state,
+        pid: 1,
+        startedMs: 0,
+        exitSignal: '',
+        restarts: 0,
+        stateDir: '',
+        restored: false,
+        message: '',
       });
       byServer.set(serverId, list);
       workloads.replace(serverId, list);
     },
     /** Waits for the router's debounced re-placement to send a set to `serverId` that passes `ok`. */
     placedOn(serverId: string, ok: (routes: PlacedRoute[]) => boolean, what: string) {
-      return waitFor(what, () => {
-        const last = links.last(serverId);
-        return last && ok(last) ? last : undefined;
-      }, 3000, 10);
+      return waitFor(
+        what,
+        () => {
+          const last = links.last(serverId);
+          return last && ok(last) ? last : undefined;
+        },
+        3000,
+        10,
+      );
     },
     cleanup() {
       for (const r of routers) r.close();

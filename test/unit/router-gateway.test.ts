@@ -7,11 +7,24 @@ import { WorkloadTable } from '../../src/controller/workloads.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { RouteStats } from '../../src/core/route.js';
 import { PROTOCOL_VERSION } from '../../src/core/version.js';
-import { AgentGatewayClient, AgentGatewayService, type ConnectResponse } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import {
+  AgentGatewayClient,
+  AgentGatewayService,
+  type ConnectResponse,
+} from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { endpointStats } from './router-fixture.js';
 
 const stats = (name: string, endpoints = 1): RouteStats => ({
-  name, revision: 1, listening: true, error: '', heldTotal: 0, heldNow: 0, heldMaxMs: 0, refused: 0, active: 0, total: 0,
+  name,
+  revision: 1,
+  listening: true,
+  error: '',
+  heldTotal: 0,
+  heldNow: 0,
+  heldMaxMs: 0,
+  refused: 0,
+  active: 0,
+  total: 0,
   endpoints: Array.from({ length: endpoints }, (_, i) => endpointStats(`127.0.0.1:${i + 1}`)),
 });
 
@@ -23,14 +36,23 @@ describe('AgentGateway: route counters on heartbeats', () => {
 
   beforeAll(async () => {
     server = new Server();
-    server.addService(AgentGatewayService, agentSessions({
-      registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }), links: new AgentLinks(), workloads: new WorkloadTable(),
-      router: { report: (serverId, routes) => void reports.push({ serverId, names: routes.map((r) => r.name) }) },
-      controllerId: 'ctl', heartbeatIntervalMs: 1000, log: silentLogger,
-      // Admission has its own tests (test/integration/access.test.ts): every hello is let in here.
-      admission: { admit: () => undefined },
-    }));
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    server.addService(
+      AgentGatewayService,
+      agentSessions({
+        registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }),
+        links: new AgentLinks(),
+        workloads: new WorkloadTable(),
+        router: { report: (serverId, routes) => void reports.push({ serverId, names: routes.map((r) => r.name) }) },
+        controllerId: 'ctl',
+        heartbeatIntervalMs: 1000,
+        log: silentLogger,
+        // Admission has its own tests (test/integration/access.test.ts): every hello is let in here.
+        admission: { admit: () => undefined },
+      }),
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
     client = new AgentGatewayClient(`127.0.0.1:${port}`, credentials.createInsecure());
   });
   afterAll(() => {
@@ -45,7 +67,8 @@ describe('AgentGateway: route counters on heartbeats', () => {
     return new Promise((resolve) => {
       call.on('data', (r: ConnectResponse) => {
         if (r.msg?.$case === 'welcome') {
-          for (const [i, routes] of heartbeats.entries()) call.write({ msg: { $case: 'heartbeat', value: { seq: i + 1, samples: [], routes } } });
+          for (const [i, routes] of heartbeats.entries())
+            call.write({ msg: { $case: 'heartbeat', value: { seq: i + 1, samples: [], routes } } });
         }
         if (r.msg?.$case === 'ack' && ++acks === heartbeats.length) {
           call.end();
@@ -53,11 +76,29 @@ describe('AgentGateway: route counters on heartbeats', () => {
         }
       });
       call.on('error', (err: ServiceError) => resolve({ acks, err }));
-      call.write({ msg: { $case: 'hello', value: { protocolVersion: PROTOCOL_VERSION, serverId: id, hostname: id, name: id, addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', agentKey: '', advertiseAddress: '' } } });
+      call.write({
+        msg: {
+          $case: 'hello',
+          value: {
+            protocolVersion: PROTOCOL_VERSION,
+            serverId: id,
+            hostname: id,
+            name: id,
+            addresses: [],
+            mac: '',
+            labels: {},
+            location: '',
+            agentVersion: 'test',
+            joinToken: '',
+            agentKey: '',
+            advertiseAddress: '',
+          },
+        },
+      });
     });
   }
 
-  it('passes each heartbeat\'s routes to the router, as the proxy that sent them', async () => {
+  it("passes each heartbeat's routes to the router, as the proxy that sent them", async () => {
     expect(await session('edge-1', [[stats('web'), stats('api')], []])).toEqual({ acks: 2 });
     expect(reports).toEqual([{ serverId: 'edge-1', names: ['web', 'api'] }]);
   });

@@ -3,7 +3,18 @@ import type { EndpointStats, RouteStats, RouteStatus } from '../../src/core/rout
 import { endpointStats, route, routerFixture, type RouterFixture } from './router-fixture.js';
 
 const report = (name: string, endpoints: EndpointStats[], extra: Partial<RouteStats> = {}): RouteStats => ({
-  name, revision: 1, listening: true, error: '', endpoints, heldTotal: 0, heldNow: 0, heldMaxMs: 0, refused: 0, active: 0, total: 0, ...extra,
+  name,
+  revision: 1,
+  listening: true,
+  error: '',
+  endpoints,
+  heldTotal: 0,
+  heldNow: 0,
+  heldMaxMs: 0,
+  refused: 0,
+  active: 0,
+  total: 0,
+  ...extra,
 });
 
 describe('Router: proxy reports', () => {
@@ -12,20 +23,53 @@ describe('Router: proxy reports', () => {
     f = await routerFixture();
     f.connect('edge');
     f.connect('edge2');
-    await f.router.apply([route('web', 'edge', 80, [{ address: '127.0.0.1:9001', weight: 50, version: 'blue' }, { address: '127.0.0.1:9002', weight: 50, version: 'green' }])], 'ann');
+    await f.router.apply(
+      [
+        route('web', 'edge', 80, [
+          { address: '127.0.0.1:9001', weight: 50, version: 'blue' },
+          { address: '127.0.0.1:9002', weight: 50, version: 'green' },
+        ]),
+      ],
+      'ann',
+    );
   });
   afterEach(() => f.cleanup());
 
   it('computes bytes/s per endpoint and per route from the change between reports', () => {
     const seen: RouteStatus[] = [];
     f.router.on('route', (s) => seen.push(s));
-    f.router.report('edge', [report('web', [endpointStats('127.0.0.1:9001', { bytesIn: 1000, bytesOut: 1000 }), endpointStats('127.0.0.1:9002')])]);
+    f.router.report('edge', [
+      report('web', [
+        endpointStats('127.0.0.1:9001', { bytesIn: 1000, bytesOut: 1000 }),
+        endpointStats('127.0.0.1:9002'),
+      ]),
+    ]);
     expect(f.router.get('web')).toMatchObject({ bytesPerSec: 0, statsMs: f.clock.now, listening: true });
     f.clock.now += 2000;
-    f.router.report('edge', [report('web', [endpointStats('127.0.0.1:9001', { bytesIn: 3000, bytesOut: 3000, active: 2 }), endpointStats('127.0.0.1:9002', { bytesIn: 500, bytesOut: 500 })], { active: 2, total: 7, refused: 1, heldTotal: 3, heldMaxMs: 12.5 })]);
+    f.router.report('edge', [
+      report(
+        'web',
+        [
+          endpointStats('127.0.0.1:9001', { bytesIn: 3000, bytesOut: 3000, active: 2 }),
+          endpointStats('127.0.0.1:9002', { bytesIn: 500, bytesOut: 500 }),
+        ],
+        { active: 2, total: 7, refused: 1, heldTotal: 3, heldMaxMs: 12.5 },
+      ),
+    ]);
     const s = f.router.get('web');
-    expect(s.endpoints.map((e) => [e.endpoint!.key, e.bytesPerSec, e.stats?.active])).toEqual([['127.0.0.1:9001', 2000, 2], ['127.0.0.1:9002', 500, 0]]);
-    expect(s).toMatchObject({ bytesPerSec: 2500, active: 2, total: 7, refused: 1, heldTotal: 3, heldMaxMs: 12.5, statsMs: f.clock.now });
+    expect(s.endpoints.map((e) => [e.endpoint!.key, e.bytesPerSec, e.stats?.active])).toEqual([
+      ['127.0.0.1:9001', 2000, 2],
+      ['127.0.0.1:9002', 500, 0],
+    ]);
+    expect(s).toMatchObject({
+      bytesPerSec: 2500,
+      active: 2,
+      total: 7,
+      refused: 1,
+      heldTotal: 3,
+      heldMaxMs: 12.5,
+      statsMs: f.clock.now,
+    });
     expect(seen).toHaveLength(2);
   });
 
@@ -50,8 +94,13 @@ describe('Router: proxy reports', () => {
   });
 
   it('shows the listener error the proxy reports', () => {
-    f.router.report('edge', [report('web', [], { listening: false, error: 'cannot listen on 0.0.0.0:80: permission denied' })]);
-    expect(f.router.get('web')).toMatchObject({ listening: false, error: 'cannot listen on 0.0.0.0:80: permission denied' });
+    f.router.report('edge', [
+      report('web', [], { listening: false, error: 'cannot listen on 0.0.0.0:80: permission denied' }),
+    ]);
+    expect(f.router.get('web')).toMatchObject({
+      listening: false,
+      error: 'cannot listen on 0.0.0.0:80: permission denied',
+    });
   });
 
   it('places the same set again when the proxy comes back on a new session (a restarted agent)', async () => {

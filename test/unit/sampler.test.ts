@@ -114,7 +114,14 @@ describe('host sampler on this host', () => {
     const s = await nextSample(sampler, (x) => (x.gpus[0]?.processes.length ?? 0) > 0);
 
     expect(s.gpus).toHaveLength(1);
-    expect(s.gpus[0]).toMatchObject({ index: 0, name: 'NVIDIA H100 80GB HBM3', utilizationPct: 100, memoryUsedMib: 19818, powerW: 631.95, fanPct: undefined });
+    expect(s.gpus[0]).toMatchObject({
+      index: 0,
+      name: 'NVIDIA H100 80GB HBM3',
+      utilizationPct: 100,
+      memoryUsedMib: 19818,
+      powerW: 631.95,
+      fanPct: undefined,
+    });
     expect(s.gpus[0]?.processes.map((p) => [p.pid, p.name, p.usedMemoryMib])).toEqual([
       [11327, '/root/tools/memhog', 2566],
       [11328, '/root/tools/memhog', 1542],
@@ -147,7 +154,9 @@ describe('host sampler on this host', () => {
     const second = await readingAfter(first.atMs); // from the restarted child
     await readingAfter(second.atMs); // and from the one after
     expect(second.gpus[0]).toMatchObject({ name: 'NVIDIA H100 80GB HBM3', temperatureC: 41 });
-    expect(log.mock.calls.filter(([level]) => level === 'warn')).toEqual([['warn', expect.stringContaining('exited (code 1)')]]);
+    expect(log.mock.calls.filter(([level]) => level === 'warn')).toEqual([
+      ['warn', expect.stringContaining('exited (code 1)')],
+    ]);
   });
 
   it('never starts a second nvidia-smi while a hung one is alive, and reports the sampler stuck', async () => {
@@ -171,12 +180,17 @@ describe('host sampler on this host', () => {
     }
     expect(most).toBe(1);
     expect(pids.size).toBeGreaterThanOrEqual(2);
-    expect(stuck).toMatchObject({ state: 'stuck', stuckPid: expect.any(Number), message: expect.stringMatching(/did not answer .*--query-gpu.* within 0.3s/) });
+    expect(stuck).toMatchObject({
+      state: 'stuck',
+      stuckPid: expect.any(Number),
+      message: expect.stringMatching(/did not answer .*--query-gpu.* within 0.3s/),
+    });
     expect(pids).toContain(stuck!.stuckPid);
     expect(monitor.gpus()).toEqual([]);
     const warnings = log.mock.calls.filter(([level]) => level === 'warn').map(([, msg]) => msg as string);
     expect(warnings.length).toBeGreaterThanOrEqual(1);
-    for (const w of warnings) expect(w).toMatch(/no other nvidia-smi starts until it exits; GPU readings are unknown meanwhile/);
+    for (const w of warnings)
+      expect(w).toMatch(/no other nvidia-smi starts until it exits; GPU readings are unknown meanwhile/);
     expect(log).toHaveBeenCalledWith('info', expect.stringMatching(/the stuck nvidia-smi \(pid \d+\) exited after/));
 
     await monitor.stop();
@@ -196,7 +210,10 @@ describe('host sampler on this host', () => {
     await vi.waitFor(() => expect(watch() && monitor.status().state).toBe('stuck'), { timeout: 10_000, interval: 25 });
     const stuckAt = Date.now();
     expect(monitor.status().message).toMatch(/printed no reading for 1\.6s/);
-    await vi.waitFor(() => expect(watch() && (monitor.latest()?.atMs ?? 0)).toBeGreaterThan(stuckAt), { timeout: 10_000, interval: 25 });
+    await vi.waitFor(() => expect(watch() && (monitor.latest()?.atMs ?? 0)).toBeGreaterThan(stuckAt), {
+      timeout: 10_000,
+      interval: 25,
+    });
     expect(monitor.status().state).toBe('ok');
     expect(loops).toBe(1);
   });
@@ -212,7 +229,8 @@ describe('host sampler on this host', () => {
     const drained = sampler.drain();
     expect(drained).toHaveLength(MAX_BUFFERED_SAMPLES);
     expect(drained.at(-1)).toEqual(sampler.latest());
-    for (let i = 1; i < drained.length; i++) expect(drained[i]!.timestampMs).toBeGreaterThanOrEqual(drained[i - 1]!.timestampMs);
+    for (let i = 1; i < drained.length; i++)
+      expect(drained[i]!.timestampMs).toBeGreaterThanOrEqual(drained[i - 1]!.timestampMs);
     expect(sampler.drain()).toEqual([]);
   });
 

@@ -18,7 +18,11 @@ const admin: Caller = { name: 'ada', via: 'unix-socket', role: 'admin' };
 describe('authorize: the service step between validate and audit', () => {
   it('refuses a caller lacking the role with PERMISSION_DENIED naming the role needed', () => {
     expect(() => authorize(viewer, { name: 'workload.stop', role: 'operator' })).toThrow(
-      expect.objectContaining({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/^workload\.stop needs the operator role; vera \(operator-token\) has viewer/), details: { operation: 'workload.stop', role: 'operator' } }),
+      expect.objectContaining({
+        code: 'PERMISSION_DENIED',
+        message: expect.stringMatching(/^workload\.stop needs the operator role; vera \(operator-token\) has viewer/),
+        details: { operation: 'workload.stop', role: 'operator' },
+      }),
     );
     expect(() => authorize(admin, { name: 'workload.stop', role: 'operator' })).not.toThrow();
     expect(() => authorize(viewer, { name: 'audit.list', role: 'viewer' })).not.toThrow();
@@ -29,11 +33,22 @@ describe('authorize: the service step between validate and audit', () => {
     const audit = new AuditLog(store, () => undefined);
     // Only the parts these operations reach.
     const workloads = new WorkloadTable();
-    const service = new ControllerService({ audit, workloads, workloadCommands: new WorkloadCommands({ workloads } as WorkloadCommandsParts) } as ServiceParts);
-    await expect(service.change(viewer, stopWorkload, { name: 'web', remove: false })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining('needs the operator role') });
+    const service = new ControllerService({
+      audit,
+      workloads,
+      workloadCommands: new WorkloadCommands({ workloads } as WorkloadCommandsParts),
+    } as ServiceParts);
+    await expect(service.change(viewer, stopWorkload, { name: 'web', remove: false })).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+      message: expect.stringContaining('needs the operator role'),
+    });
     expect(service.read(viewer, listAudit, 0)).toEqual([]);
     // The admin gets past authorize to the act, which finds no workload: that is audited.
-    await expect(service.change(admin, stopWorkload, { name: 'web', remove: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect(service.read(viewer, listAudit, 0)).toEqual([expect.objectContaining({ who: 'ada', action: 'workload.stop', target: 'web', ok: false })]);
+    await expect(service.change(admin, stopWorkload, { name: 'web', remove: false })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(service.read(viewer, listAudit, 0)).toEqual([
+      expect.objectContaining({ who: 'ada', action: 'workload.stop', target: 'web', ok: false }),
+    ]);
   });
 });

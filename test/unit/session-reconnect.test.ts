@@ -14,16 +14,40 @@ import { waitFor } from '../helpers/procs.js';
 /** The agent gateway on a real gRPC server, as a restarted controller brings it back: same port, nothing remembered. */
 async function gateway(port = 0): Promise<{ server: Server; port: number }> {
   const server = new Server();
-  server.addService(AgentGatewayService, agentSessions({
-    registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }), links: new AgentLinks(), workloads: new WorkloadTable(),
-    router: { report: () => undefined }, admission: { admit: () => undefined }, controllerId: 'ctl', heartbeatIntervalMs: 200, log: silentLogger,
-  }));
-  const bound = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  server.addService(
+    AgentGatewayService,
+    agentSessions({
+      registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }),
+      links: new AgentLinks(),
+      workloads: new WorkloadTable(),
+      router: { report: () => undefined },
+      admission: { admit: () => undefined },
+      controllerId: 'ctl',
+      heartbeatIntervalMs: 200,
+      log: silentLogger,
+    }),
+  );
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
   return { server, port: bound };
 }
 
 const hello = () => ({
-  protocolVersion: PROTOCOL_VERSION, serverId: 'srv-reconnect', hostname: 'h', name: 'h', addresses: [], mac: '', labels: {}, location: '', agentVersion: 'test', joinToken: '', agentKey: '', advertiseAddress: '',
+  protocolVersion: PROTOCOL_VERSION,
+  serverId: 'srv-reconnect',
+  hostname: 'h',
+  name: 'h',
+  addresses: [],
+  mac: '',
+  labels: {},
+  location: '',
+  agentVersion: 'test',
+  joinToken: '',
+  agentKey: '',
+  advertiseAddress: '',
 });
 
 /**
@@ -63,11 +87,18 @@ describe('AgentSession: reconnecting after a controller outage', () => {
 
     server = (await gateway(first.port)).server;
     const listening = Date.now();
-    const back = await waitFor('the session back', () => states.find((s) => s.state === 'connected' && s.at >= listening), 60_000, 20);
+    const back = await waitFor(
+      'the session back',
+      () => states.find((s) => s.state === 'connected' && s.at >= listening),
+      60_000,
+      20,
+    );
     const took = back.at - listening;
     const failedAfter = failures.filter((t) => t > listening + 50).length;
     // eslint-disable-next-line no-console
-    console.log(`reconnected ${took} ms after the controller listened again (${failures.length} failed dials before, ${failedAfter} after)`);
+    console.log(
+      `reconnected ${took} ms after the controller listened again (${failures.length} failed dials before, ${failedAfter} after)`,
+    );
     // One step of our backoff (1 s, +20 % jitter) and a little scheduling slack.
     expect(took, `${failedAfter} dials failed after the controller was back`).toBeLessThan(1200 + 500);
   }, 60_000);
@@ -78,10 +109,13 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     const states: string[] = [];
     let hellos = 0;
     session = new AgentSession({
-      controller: `127.0.0.1:${first.port}`, hello: () => {
+      controller: `127.0.0.1:${first.port}`,
+      hello: () => {
         hellos++;
         return hello();
-      }, drain: () => [], log: silentLogger,
+      },
+      drain: () => [],
+      log: silentLogger,
       onState: (state) => states.push(state),
       backoff: new Backoff(100, 100),
     });
@@ -89,7 +123,12 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     session.start();
     await waitFor('the first session', () => states.includes('connected') || undefined, 5000, 20);
     session.rejoin('nvidia-smi now lists 8 GPUs');
-    await waitFor('the second session', () => states.filter((s) => s === 'connected').length === 2 || undefined, 5000, 20);
+    await waitFor(
+      'the second session',
+      () => states.filter((s) => s === 'connected').length === 2 || undefined,
+      5000,
+      20,
+    );
     expect(states).toEqual(['connected', 'disconnected', 'connected']);
     expect(hellos).toBe(2);
   });
@@ -99,7 +138,10 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     server = first.server;
     const states: { state: string; at: number }[] = [];
     session = new AgentSession({
-      controller: `127.0.0.1:${first.port}`, hello, drain: () => [], log: silentLogger,
+      controller: `127.0.0.1:${first.port}`,
+      hello,
+      drain: () => [],
+      log: silentLogger,
       onState: (state) => states.push({ state, at: Date.now() }),
       backoff: new Backoff(20_000, 20_000),
     });
@@ -111,7 +153,12 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     server = (await gateway(first.port)).server;
     const asked = Date.now();
     session.dialNow();
-    const back = await waitFor('the session back', () => states.find((s) => s.state === 'connected' && s.at >= asked), 5000, 20);
+    const back = await waitFor(
+      'the session back',
+      () => states.find((s) => s.state === 'connected' && s.at >= asked),
+      5000,
+      20,
+    );
     expect(back.at - asked).toBeLessThan(1000);
     // Connected, it ignores the prod: no second session.
     session.dialNow();

@@ -22,11 +22,27 @@ describe('Store', () => {
   it('keeps servers across reopen (a real file, not in-memory under NODE_ENV=test)', async () => {
     const file = join(dir(), 'store.json');
     const a = await Store.open({ file });
-    a.putServer({ id: 's1', name: 'gpu-01', hostname: 'gpu-01', addresses: [], mac: '', labels: { gpu: 'h100' }, location: '', agentVersion: '0.1.0', advertiseAddress: '', state: ServerState.SERVER_STATE_ONLINE, firstSeenMs: 1, lastSeenMs: 2, stateSinceMs: 2 });
+    a.putServer({
+      id: 's1',
+      name: 'gpu-01',
+      hostname: 'gpu-01',
+      addresses: [],
+      mac: '',
+      labels: { gpu: 'h100' },
+      location: '',
+      agentVersion: '0.1.0',
+      advertiseAddress: '',
+      state: ServerState.SERVER_STATE_ONLINE,
+      firstSeenMs: 1,
+      lastSeenMs: 2,
+      stateSinceMs: 2,
+    });
     await a.flush();
     const b = await Store.open({ file });
     expect(b.controllerId).toBe(a.controllerId);
-    expect(b.servers()).toEqual([expect.objectContaining({ id: 's1', name: 'gpu-01', labels: { gpu: 'h100' }, lastSeenMs: 2 })]);
+    expect(b.servers()).toEqual([
+      expect.objectContaining({ id: 's1', name: 'gpu-01', labels: { gpu: 'h100' }, lastSeenMs: 2 }),
+    ]);
     expect(b.servers()[0]).not.toHaveProperty('state');
   });
 
@@ -36,7 +52,9 @@ describe('Store', () => {
     expect(s.migrations().map((m) => m.id)).toEqual(['m1']);
     expect(s.routes().map((r) => r.name)).toEqual(['web']);
     await s.flush();
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse(readFileSync(join(FIXTURES, 'valid.json'), 'utf8')));
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(
+      JSON.parse(readFileSync(join(FIXTURES, 'valid.json'), 'utf8')),
+    );
   });
 
   // Each of these once passed the start-up check (or was replaced without a copy) and then
@@ -51,18 +69,21 @@ describe('Store', () => {
     ['route-weight-string.json', /has a bad field: routes\.web\.backends\[0\]\.weight /],
     ['migration-under-wrong-id.json', /has a bad field: migrations\.m2\.id must equal its key "m2"/],
   ];
-  it.each(corrupt)('refuses %s with STORE_CORRUPT naming the file and field, keeps a copy, changes nothing', async (fixture, message) => {
-    const { d, file } = withFixture(fixture);
-    const before = readFileSync(file, 'utf8');
-    const err = await Store.open({ file }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'STORE_CORRUPT' });
-    expect((err as Error).message).toMatch(message);
-    expect((err as Error).message).toContain(`store file ${file} `);
-    expect((err as Error).message).toMatch(/a copy was kept at .*store\.json\.corrupt-.*--reset-store/);
-    expect(readFileSync(file, 'utf8')).toBe(before);
-    expect(copies(d)).toHaveLength(1);
-    expect(readFileSync(join(d, copies(d)[0]!), 'utf8')).toBe(before);
-  });
+  it.each(corrupt)(
+    'refuses %s with STORE_CORRUPT naming the file and field, keeps a copy, changes nothing',
+    async (fixture, message) => {
+      const { d, file } = withFixture(fixture);
+      const before = readFileSync(file, 'utf8');
+      const err = await Store.open({ file }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'STORE_CORRUPT' });
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).toContain(`store file ${file} `);
+      expect((err as Error).message).toMatch(/a copy was kept at .*store\.json\.corrupt-.*--reset-store/);
+      expect(readFileSync(file, 'utf8')).toBe(before);
+      expect(copies(d)).toHaveLength(1);
+      expect(readFileSync(join(d, copies(d)[0]!), 'utf8')).toBe(before);
+    },
+  );
 
   it('starts clean with --reset-store, still keeping the corrupt copy', async () => {
     const { d, file } = withFixture('created-ms-string.json');
@@ -119,7 +140,9 @@ describe('Store', () => {
       const d = join(dir(), 'shared');
       mkdirSync(d, { mode: 0o777 });
       await import('node:fs/promises').then((fs) => fs.chmod(d, 0o1777));
-      await expect(Store.open({ file: join(d, 'store.json') })).rejects.toThrow(/data dir .*shared is a shared directory .*--data-dir a directory of its own/);
+      await expect(Store.open({ file: join(d, 'store.json') })).rejects.toThrow(
+        /data dir .*shared is a shared directory .*--data-dir a directory of its own/,
+      );
     });
   });
 });

@@ -33,6 +33,8 @@ describe('did you mean', () => {
     const { code, stderr } = await runYard(['server']);
     expect(code).toBe(2);
     expect(stderr).toBe('yard: Unknown argument: server\nDid you mean `yard servers`? Run `yard --help` for usage.\n');
-    expect((await runYard(['servers', '--bogus'])).stderr).toBe('yard: Unknown argument: bogus\nRun `yard --help` for usage.\n');
+    expect((await runYard(['servers', '--bogus'])).stderr).toBe(
+      'yard: Unknown argument: bogus\nRun `yard --help` for usage.\n',
+    );
   });
 });

@@ -34,10 +34,13 @@ function script(name: string, body: string): string {
 const spec = workloadSpec;
 
 function state(sup: Supervisor, name: string, want: WorkloadState): Promise<Workload> {
-  return waitFor(`${name} to be ${want} (now ${JSON.stringify(sup.get(name)?.state)} ${sup.get(name)?.message})`, () => {
-    const w = sup.get(name);
-    return w?.state === want ? w : undefined;
-  });
+  return waitFor(
+    `${name} to be ${want} (now ${JSON.stringify(sup.get(name)?.state)} ${sup.get(name)?.message})`,
+    () => {
+      const w = sup.get(name);
+      return w?.state === want ? w : undefined;
+    },
+  );
 }
 
 function procState(pid: number): string {
@@ -89,11 +92,19 @@ afterEach(async () => {
 describe('Supervisor', () => {
   it('starts a workload in a pty with its state dir, and captures its output', async () => {
     const sup = await supervisor();
-    const sh = script('env.sh', 'env > "$SWITCHYARD_STATE_DIR/env.txt"; pwd > "$SWITCHYARD_STATE_DIR/pwd.txt"; echo "hello from $SWITCHYARD_WORKLOAD"; [ -t 0 ] && echo tty; exec sleep 30');
+    const sh = script(
+      'env.sh',
+      'env > "$SWITCHYARD_STATE_DIR/env.txt"; pwd > "$SWITCHYARD_STATE_DIR/pwd.txt"; echo "hello from $SWITCHYARD_WORKLOAD"; [ -t 0 ] && echo tty; exec sleep 30',
+    );
     const changes: Workload[] = [];
     sup.on('change', (w) => changes.push(w));
     const w = await sup.start(spec('hello', sh, { env: { GREETING: 'hi' } }));
-    expect(w).toMatchObject({ state: S.WORKLOAD_STATE_RUNNING, serverId: 'srv-test', restored: false, stateDir: join(dataDir, 'workloads/hello/state') });
+    expect(w).toMatchObject({
+      state: S.WORKLOAD_STATE_RUNNING,
+      serverId: 'srv-test',
+      restored: false,
+      stateDir: join(dataDir, 'workloads/hello/state'),
+    });
     expect(w.pid).toBeGreaterThan(0);
     await waitFor('output', () => sup.output('hello').toString().includes('tty'));
     expect(sup.output('hello').toString()).toContain('hello from hello');
@@ -113,8 +124,12 @@ describe('Supervisor', () => {
     const sup = await supervisor();
     const seen = new Set<WorkloadState>();
     sup.on('change', (w) => seen.add(w.state));
-    await sup.start(spec('crashy', script('crash.sh', 'echo crashing; exit 1'), { restart: RestartPolicy.RESTART_POLICY_ON_FAILURE }));
-    const restarted = await waitFor('a restart', () => ((sup.get('crashy')?.restarts ?? 0) >= 1 ? sup.get('crashy') : undefined));
+    await sup.start(
+      spec('crashy', script('crash.sh', 'echo crashing; exit 1'), { restart: RestartPolicy.RESTART_POLICY_ON_FAILURE }),
+    );
+    const restarted = await waitFor('a restart', () =>
+      (sup.get('crashy')?.restarts ?? 0) >= 1 ? sup.get('crashy') : undefined,
+    );
     expect(seen.has(S.WORKLOAD_STATE_BACKOFF)).toBe(true);
     expect(restarted.exitCode === 1 || restarted.state === S.WORKLOAD_STATE_RUNNING).toBe(true);
     const backoff = await state(sup, 'crashy', S.WORKLOAD_STATE_BACKOFF);
@@ -145,7 +160,9 @@ describe('Supervisor', () => {
     expect(w).toMatchObject({ state: S.WORKLOAD_STATE_EXITED, exitSignal: 'SIGKILL' });
     expect(w.message).toMatch(/^stopped/);
 
-    await sup.start(spec('polite', script('polite.sh', 'echo up; exec sleep 30'), { restart: RestartPolicy.RESTART_POLICY_ALWAYS }));
+    await sup.start(
+      spec('polite', script('polite.sh', 'echo up; exec sleep 30'), { restart: RestartPolicy.RESTART_POLICY_ALWAYS }),
+    );
     const removed: string[] = [];
     sup.on('removed', (n) => removed.push(n));
     const gone = await sup.stop('polite', { remove: true });
@@ -169,7 +186,9 @@ describe('Supervisor', () => {
 
   it('checkpoints cooperatively: signal, save, exit 0 → CHECKPOINTED with the state in the archive', async () => {
     const sup = await supervisor();
-    await sup.start(spec('trainer', script('trainer.sh', CHECKPOINTING), { restart: RestartPolicy.RESTART_POLICY_ALWAYS }));
+    await sup.start(
+      spec('trainer', script('trainer.sh', CHECKPOINTING), { restart: RestartPolicy.RESTART_POLICY_ALWAYS }),
+    );
     await waitFor('ready', () => sup.output('trainer').toString().includes('ready'));
     const archiveFile = join(root, 'trainer.tar');
     const cp = await sup.checkpoint('trainer', { freeze: false, maxBytes: MB, archiveFile });
@@ -185,20 +204,36 @@ describe('Supervisor', () => {
 
   it('gives CHECKPOINT_TIMEOUT and leaves the workload running, same pid, when it ignores the signal', async () => {
     const sup = await supervisor();
-    const w = await sup.start(spec('deaf', script('deaf.sh', "trap '' USR1; echo ready; while :; do sleep 0.05; done"), { checkpointTimeoutMs: 500 }));
+    const w = await sup.start(
+      spec('deaf', script('deaf.sh', "trap '' USR1; echo ready; while :; do sleep 0.05; done"), {
+        checkpointTimeoutMs: 500,
+      }),
+    );
     await waitFor('ready', () => sup.output('deaf').toString().includes('ready'));
-    const err = await rejection(sup.checkpoint('deaf', { freeze: false, maxBytes: MB, archiveFile: join(root, 'deaf.tar') }));
+    const err = await rejection(
+      sup.checkpoint('deaf', { freeze: false, maxBytes: MB, archiveFile: join(root, 'deaf.tar') }),
+    );
     expect(err.code).toBe('CHECKPOINT_TIMEOUT');
     expect(err.message).toContain('deaf');
-    expect(sup.get('deaf')).toMatchObject({ state: S.WORKLOAD_STATE_RUNNING, pid: w.pid, message: 'checkpoint timed out after 500ms' });
+    expect(sup.get('deaf')).toMatchObject({
+      state: S.WORKLOAD_STATE_RUNNING,
+      pid: w.pid,
+      message: 'checkpoint timed out after 500ms',
+    });
     expect(existsSync(join(root, 'deaf.tar'))).toBe(false);
   });
 
   it('gives CHECKPOINT_FAILED when the workload exits non-zero, and applies its restart policy', async () => {
     const sup = await supervisor();
-    await sup.start(spec('clumsy', script('clumsy.sh', "trap 'exit 2' USR1; echo ready; while :; do sleep 0.05; done"), { restart: RestartPolicy.RESTART_POLICY_ON_FAILURE }));
+    await sup.start(
+      spec('clumsy', script('clumsy.sh', "trap 'exit 2' USR1; echo ready; while :; do sleep 0.05; done"), {
+        restart: RestartPolicy.RESTART_POLICY_ON_FAILURE,
+      }),
+    );
     await waitFor('ready', () => sup.output('clumsy').toString().includes('ready'));
-    const err = await rejection(sup.checkpoint('clumsy', { freeze: false, maxBytes: MB, archiveFile: join(root, 'clumsy.tar') }));
+    const err = await rejection(
+      sup.checkpoint('clumsy', { freeze: false, maxBytes: MB, archiveFile: join(root, 'clumsy.tar') }),
+    );
     expect(err.code).toBe('CHECKPOINT_FAILED');
     expect(err.message).toContain('exited 2');
     await waitFor('a restart', () => sup.get('clumsy')?.restarts === 1);
@@ -209,7 +244,9 @@ describe('Supervisor', () => {
     const sh = script('hoarder.sh', `head -c 4096 /dev/zero > "$SWITCHYARD_STATE_DIR/blob"\n${CHECKPOINTING}`);
     await sup.start(spec('hoarder', sh));
     await waitFor('ready', () => sup.output('hoarder').toString().includes('ready'));
-    const err = await rejection(sup.checkpoint('hoarder', { freeze: false, maxBytes: 1024, archiveFile: join(root, 'hoarder.tar') }));
+    const err = await rejection(
+      sup.checkpoint('hoarder', { freeze: false, maxBytes: 1024, archiveFile: join(root, 'hoarder.tar') }),
+    );
     expect(err.code).toBe('CHECKPOINT_TOO_LARGE');
     const w = await state(sup, 'hoarder', S.WORKLOAD_STATE_RUNNING);
     expect(w).toMatchObject({ restored: true, restarts: 0 });
@@ -220,21 +257,31 @@ describe('Supervisor', () => {
 
   it('keeps a frozen workload parked (CHECKPOINTED) across an agent restart, never running it twice', async () => {
     const first = await supervisor();
-    await first.start(spec('ice', script('ice.sh', 'while :; do sleep 0.05; done'), { restart: RestartPolicy.RESTART_POLICY_ALWAYS }));
+    await first.start(
+      spec('ice', script('ice.sh', 'while :; do sleep 0.05; done'), { restart: RestartPolicy.RESTART_POLICY_ALWAYS }),
+    );
     await first.checkpoint('ice', { freeze: true, maxBytes: MB, archiveFile: join(root, 'ice.tar') });
     await first.close();
     const second = await supervisor();
     expect(second.get('ice')).toMatchObject({ state: S.WORKLOAD_STATE_CHECKPOINTED, pid: 0 });
-    expect((await second.start(spec('ice', script('ice.sh', 'while :; do sleep 0.05; done')), { restore: true })).restored).toBe(true);
+    expect(
+      (await second.start(spec('ice', script('ice.sh', 'while :; do sleep 0.05; done')), { restore: true })).restored,
+    ).toBe(true);
   });
 
   it('freezes a workload for migration: SIGSTOP, pack, stays frozen until killed', async () => {
     const sup = await supervisor();
-    const w = await sup.start(spec('frozen', script('frozen.sh', 'echo 7 > "$SWITCHYARD_STATE_DIR/step"; exec sleep 30')));
+    const w = await sup.start(
+      spec('frozen', script('frozen.sh', 'echo 7 > "$SWITCHYARD_STATE_DIR/step"; exec sleep 30')),
+    );
     await waitFor('state file', () => existsSync(join(w.stateDir, 'step')));
     const archiveFile = join(root, 'frozen.tar');
     await sup.checkpoint('frozen', { freeze: true, maxBytes: MB, archiveFile });
-    expect(sup.get('frozen')).toMatchObject({ state: S.WORKLOAD_STATE_PAUSED, message: 'frozen for migration', pid: w.pid });
+    expect(sup.get('frozen')).toMatchObject({
+      state: S.WORKLOAD_STATE_PAUSED,
+      message: 'frozen for migration',
+      pid: w.pid,
+    });
     expect(procState(w.pid)).toBe('T');
     expect((await archiveEntries(archiveFile)).get('./step')).toBe('7\n');
     expect((await sup.stop('frozen', { kill: true })).state).toBe(S.WORKLOAD_STATE_EXITED);
@@ -251,7 +298,9 @@ describe('Supervisor', () => {
 
     dataDir = join(root, 'target');
     const target = await supervisor();
-    const bad = await rejection(target.installCheckpoint(spec('mover', sh), archiveFile, { sha256: 'f'.repeat(64), maxBytes: MB }));
+    const bad = await rejection(
+      target.installCheckpoint(spec('mover', sh), archiveFile, { sha256: 'f'.repeat(64), maxBytes: MB }),
+    );
     expect(bad.code).toBe('CHECKSUM_MISMATCH');
     expect(target.get('mover')).toBeUndefined();
     await target.installCheckpoint(spec('mover', sh), archiveFile, { sha256: cp.sha256, maxBytes: MB });
@@ -260,7 +309,10 @@ describe('Supervisor', () => {
     expect(w.restored).toBe(true);
     await waitFor('restored output', () => target.output('mover').toString().includes(`restored at ${saved}`));
     expect(readFileSync(join(dataDir, 'workloads/mover/seen'), 'utf8').trim()).toBe(`restore=1 step=${saved}`);
-    expect((await rejection(target.installCheckpoint(spec('mover', sh), archiveFile, { sha256: cp.sha256, maxBytes: MB }))).code).toBe('ALREADY_EXISTS');
+    expect(
+      (await rejection(target.installCheckpoint(spec('mover', sh), archiveFile, { sha256: cp.sha256, maxBytes: MB })))
+        .code,
+    ).toBe('ALREADY_EXISTS');
   });
 
   it('after close(), a reopened supervisor starts the running workload again but not the checkpointed one', async () => {
@@ -286,7 +338,10 @@ describe('Supervisor', () => {
 
   it('keeps output in a bounded ring and in output.log, and serves a console', async () => {
     const sup = await supervisor({ outputBufferBytes: 1024 });
-    const sh = script('chatty.sh', 'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done; echo END; exec cat');
+    const sh = script(
+      'chatty.sh',
+      'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done; echo END; exec cat',
+    );
     await sup.start(spec('chatty', sh));
     await waitFor('END', () => sup.output('chatty').toString().includes('END'));
     const out = sup.output('chatty');
@@ -297,7 +352,11 @@ describe('Supervisor', () => {
 
     const got: Buffer[] = [];
     const closed: string[] = [];
-    const con = sup.openConsole('chatty', (d) => got.push(d), (r) => closed.push(r));
+    const con = sup.openConsole(
+      'chatty',
+      (d) => got.push(d),
+      (r) => closed.push(r),
+    );
     con.resize(100, 30);
     con.write('echo-me\r');
     await waitFor('echoed input', () => Buffer.concat(got).toString().includes('echo-me'));

@@ -12,8 +12,18 @@ import { HOSTS, makeSample } from '../tui/fleet-fixture.js';
 
 function hello(id: string): AgentHello {
   return {
-    protocolVersion: 1, serverId: id, hostname: `${id}.local`, name: id, addresses: ['10.0.0.1'], mac: 'aa:bb:cc:dd:ee:ff',
-    labels: {}, location: '', agentVersion: '0.1.0', joinToken: '', agentKey: '', advertiseAddress: '',
+    protocolVersion: 1,
+    serverId: id,
+    hostname: `${id}.local`,
+    name: id,
+    addresses: ['10.0.0.1'],
+    mac: 'aa:bb:cc:dd:ee:ff',
+    labels: {},
+    location: '',
+    agentVersion: '0.1.0',
+    joinToken: '',
+    agentKey: '',
+    advertiseAddress: '',
   };
 }
 
@@ -23,7 +33,11 @@ class RecordingCall extends EventEmitter {
   readonly written: { at: number; event: string; serverId?: string }[] = [];
   write(msg: WatchFleetResponse): boolean {
     const e = msg.event;
-    this.written.push({ at: Date.now(), event: e?.$case ?? '?', serverId: e?.$case === 'sample' ? e.value.serverId : e?.$case === 'server' ? e.value.id : undefined });
+    this.written.push({
+      at: Date.now(),
+      event: e?.$case ?? '?',
+      serverId: e?.$case === 'sample' ? e.value.serverId : e?.$case === 'server' ? e.value.id : undefined,
+    });
     return true;
   }
 }
@@ -44,13 +58,20 @@ describe('WatchFleet sends host samples in batches', () => {
       return session;
     });
     const events = () => Object.assign(new EventEmitter(), { list: () => [] });
-    const service = new ControllerService({ registry, workloads: events(), coordinator: events(), router: events(), audit: events() } as unknown as ServiceParts);
+    const service = new ControllerService({
+      registry,
+      workloads: events(),
+      coordinator: events(),
+      router: events(),
+      audit: events(),
+    } as unknown as ServiceParts);
     const api = control({ service });
     const call = new RecordingCall();
     admit(localAuth, call.metadata);
     api.watchFleet(call as never);
     call.written.length = 0;
-    const beat = (i: number, t: number) => registry.heartbeat(`h${i}`, sessions[i]!, [makeSample(HOSTS.a100, t, Date.now())]);
+    const beat = (i: number, t: number) =>
+      registry.heartbeat(`h${i}`, sessions[i]!, [makeSample(HOSTS.a100, t, Date.now())]);
     return { registry, call, beat, sessions };
   }
 

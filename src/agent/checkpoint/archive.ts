@@ -32,7 +32,11 @@ export async function packStateDir(dir: string, outFile: string, opts: { maxByte
   } catch (err) {
     await rm(partial, { force: true });
     if (err instanceof YardError) throw err;
-    throw new YardError('CHECKPOINT_FAILED', `could not pack state dir ${dir} into ${outFile}: ${errorMessage(err)}; check the disk and try the checkpoint again`, { dir });
+    throw new YardError(
+      'CHECKPOINT_FAILED',
+      `could not pack state dir ${dir} into ${outFile}: ${errorMessage(err)}; check the disk and try the checkpoint again`,
+      { dir },
+    );
   }
 }
 
@@ -65,7 +69,11 @@ async function checkStateDir(dir: string, maxBytes: number): Promise<number> {
     if (bytes <= maxBytes) check.finish();
   } catch (err) {
     if (err instanceof EntryViolation) {
-      throw new YardError('CHECKPOINT_UNPORTABLE', `state dir ${dir} cannot be checkpointed: ${err.message}; a checkpoint may hold only files, directories and relative links inside the dir`, { dir, entry: err.entry });
+      throw new YardError(
+        'CHECKPOINT_UNPORTABLE',
+        `state dir ${dir} cannot be checkpointed: ${err.message}; a checkpoint may hold only files, directories and relative links inside the dir`,
+        { dir, entry: err.entry },
+      );
     }
     throw new YardError('CHECKPOINT_FAILED', `could not read state dir ${dir}: ${errorMessage(err)}`, { dir });
   }
@@ -81,7 +89,10 @@ function entryType(st: Stats): 'File' | 'Directory' | 'SymbolicLink' | undefined
 }
 
 async function writeArchive(dir: string, file: string, maxBytes: number): Promise<PackResult> {
-  const pack = create({ cwd: dir, portable: true, strict: true, filter: (_path, st) => entryType(st as Stats) !== undefined }, ['.']);
+  const pack = create(
+    { cwd: dir, portable: true, strict: true, filter: (_path, st) => entryType(st as Stats) !== undefined },
+    ['.'],
+  );
   const hash = createHash('sha256');
   let size = 0;
   // pipeline() tears every stream down on the first error (the size limit included) and
@@ -100,8 +111,12 @@ async function writeArchive(dir: string, file: string, maxBytes: number): Promis
 }
 
 function tooLarge(dir: string, what: string, maxBytes: number): YardError {
-  return new YardError('CHECKPOINT_TOO_LARGE', `state dir ${dir} is too large to checkpoint: ${what} would exceed the limit of ${maxBytes} bytes; free space in the state dir or raise the checkpoint size limit`, {
-    dir,
-    maxBytes: String(maxBytes),
-  });
+  return new YardError(
+    'CHECKPOINT_TOO_LARGE',
+    `state dir ${dir} is too large to checkpoint: ${what} would exceed the limit of ${maxBytes} bytes; free space in the state dir or raise the checkpoint size limit`,
+    {
+      dir,
+      maxBytes: String(maxBytes),
+    },
+  );
 }

@@ -74,7 +74,8 @@ export class EntryCheck {
 
   /** Checks one entry against every rule and what came before it; throws EntryViolation. */
   add(e: EntryFacts): Accepted {
-    if (++this.count > this.maxEntries) throw new EntryViolation(e.path, `is past the limit of ${this.maxEntries} entries`);
+    if (++this.count > this.maxEntries)
+      throw new EntryViolation(e.path, `is past the limit of ${this.maxEntries} entries`);
     const segs = this.relative(e.path, e.path, 'its path');
     const rel = segs.join('/');
     if (FILE_TYPES.has(e.type)) {
@@ -88,14 +89,22 @@ export class EntryCheck {
     }
     if (e.type === 'SymbolicLink') {
       const target = e.linkpath ?? '';
-      if (target === '' || target.startsWith('/')) throw new EntryViolation(e.path, `is a symlink to "${target}"; only relative links inside the state dir are allowed`);
+      if (target === '' || target.startsWith('/'))
+        throw new EntryViolation(
+          e.path,
+          `is a symlink to "${target}"; only relative links inside the state dir are allowed`,
+        );
       this.place(e, segs, 'symlink', target);
       this.symlinks.push({ path: e.path, dir: segs.slice(0, -1), target });
       return { kind: 'symlink', rel, target };
     }
     if (e.type === 'Link') {
       const targetSegs = this.relative(e.path, e.linkpath ?? '', 'its hardlink target');
-      if (this.find(targetSegs)?.kind !== 'file') throw new EntryViolation(e.path, `is a hardlink to "${e.linkpath ?? ''}", which is not a file earlier in the archive`);
+      if (this.find(targetSegs)?.kind !== 'file')
+        throw new EntryViolation(
+          e.path,
+          `is a hardlink to "${e.linkpath ?? ''}", which is not a file earlier in the archive`,
+        );
       this.place(e, segs, 'hardlink');
       return { kind: 'hardlink', rel, targetRel: targetSegs.join('/') };
     }
@@ -116,7 +125,8 @@ export class EntryCheck {
     if (((e.mode ?? 0) & SETID_BITS) !== 0) throw new EntryViolation(e.path, 'is setuid or setgid');
     this.files++;
     this.bytes += e.size;
-    if (this.bytes > this.maxBytes) throw new EntryViolation(e.path, `takes the unpacked size past the limit of ${this.maxBytes} bytes`);
+    if (this.bytes > this.maxBytes)
+      throw new EntryViolation(e.path, `takes the unpacked size past the limit of ${this.maxBytes} bytes`);
   }
 
   /**
@@ -133,15 +143,21 @@ export class EntryCheck {
         next = { kind: 'dir', implicit: true, path: seg };
         at.children.set(seg, next);
       }
-      if (next.kind === 'symlink') throw new EntryViolation(e.path, `would be written through the symlink "${next.path}"`);
-      if (next.kind !== 'dir') throw new EntryViolation(e.path, `would be written inside "${next.path}", which is not a directory`);
+      if (next.kind === 'symlink')
+        throw new EntryViolation(e.path, `would be written through the symlink "${next.path}"`);
+      if (next.kind !== 'dir')
+        throw new EntryViolation(e.path, `would be written inside "${next.path}", which is not a directory`);
       at = next;
     }
     const last = segs[segs.length - 1];
     const was = last === undefined ? this.root : at.children?.get(last);
     if (was && !(was.implicit && kind === 'dir')) {
-      if (last === undefined && kind !== 'dir') throw new EntryViolation(e.path, `is a ${e.type} in place of the state dir itself`);
-      throw new EntryViolation(e.path, was.implicit ? `is a ${e.type} where earlier entries need a directory` : 'appears twice');
+      if (last === undefined && kind !== 'dir')
+        throw new EntryViolation(e.path, `is a ${e.type} in place of the state dir itself`);
+      throw new EntryViolation(
+        e.path,
+        was.implicit ? `is a ${e.type} where earlier entries need a directory` : 'appears twice',
+      );
     }
     if (was) {
       was.implicit = false;
@@ -161,7 +177,8 @@ export class EntryCheck {
   /** The segments of `path`, refusing absolute paths, any `..` and over-long paths. */
   private relative(entry: string, path: string, what: string): string[] {
     if (path.startsWith('/')) throw new EntryViolation(entry, `has an absolute path in ${what} ("${path}")`);
-    if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw new EntryViolation(entry, `has ${what} longer than ${MAX_PATH_BYTES} bytes`);
+    if (Buffer.byteLength(path) > MAX_PATH_BYTES)
+      throw new EntryViolation(entry, `has ${what} longer than ${MAX_PATH_BYTES} bytes`);
     const segs = segments(path);
     if (segs.includes('..')) throw new EntryViolation(entry, `has ".." in ${what} ("${path}")`);
     return segs;

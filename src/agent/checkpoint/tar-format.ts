@@ -30,10 +30,13 @@ export interface NotOurs {
 /** Why `first` (up to the first 512 bytes of a file) does not start a checkpoint we wrote; undefined when it does. */
 export function notOurTar(first: Buffer): NotOurs | undefined {
   for (const [format, magic] of COMPRESSED) {
-    if (first.length >= magic.length && magic.every((b, i) => first[i] === b)) return { format, why: `is ${format}-compressed` };
+    if (first.length >= magic.length && magic.every((b, i) => first[i] === b))
+      return { format, why: `is ${format}-compressed` };
   }
-  if (first.length < TAR_BLOCK) return { format: 'unknown', why: `is ${first.length} bytes long, shorter than one tar header` };
-  if (first.toString('latin1', MAGIC.at, MAGIC.at + MAGIC.text.length) !== MAGIC.text) return { format: 'unknown', why: 'is not a ustar tar archive' };
+  if (first.length < TAR_BLOCK)
+    return { format: 'unknown', why: `is ${first.length} bytes long, shorter than one tar header` };
+  if (first.toString('latin1', MAGIC.at, MAGIC.at + MAGIC.text.length) !== MAGIC.text)
+    return { format: 'unknown', why: 'is not a ustar tar archive' };
   if (!checksumValid(first)) return { format: 'unknown', why: 'has a damaged first tar header (bad checksum)' };
   const name = first.subarray(NAME.at, NAME.at + NAME.len);
   const rootName = name.toString('latin1', 0, 2) === './' && name.subarray(2).every((b) => b === 0);

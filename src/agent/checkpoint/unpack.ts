@@ -42,7 +42,11 @@ export async function unpackArchive(file: string, destDir: string, opts: UnpackO
   } catch (err) {
     await rm(fresh, { recursive: true, force: true });
     if (err instanceof YardError) throw err;
-    throw new YardError('BAD_ARCHIVE', `could not unpack checkpoint ${file} into ${destDir}: ${errorMessage(err)}; ${destDir} was left as it was; take the checkpoint again`, { file });
+    throw new YardError(
+      'BAD_ARCHIVE',
+      `could not unpack checkpoint ${file} into ${destDir}: ${errorMessage(err)}; ${destDir} was left as it was; take the checkpoint again`,
+      { file },
+    );
   }
 }
 
@@ -125,15 +129,24 @@ async function unpackInto(file: string, fresh: string, destDir: string, opts: Un
   if (opts.sha256 !== undefined) {
     const actual = hash.digest('hex');
     if (actual !== opts.sha256.toLowerCase()) {
-      throw new YardError('CHECKSUM_MISMATCH', `checkpoint ${file} has sha256 ${actual} but ${opts.sha256} was expected; it was damaged in transfer; ${destDir} was left as it was; transfer it again`, {
-        file,
-        expected: opts.sha256,
-        actual,
-      });
+      throw new YardError(
+        'CHECKSUM_MISMATCH',
+        `checkpoint ${file} has sha256 ${actual} but ${opts.sha256} was expected; it was damaged in transfer; ${destDir} was left as it was; transfer it again`,
+        {
+          file,
+          expected: opts.sha256,
+          actual,
+        },
+      );
     }
   }
   if (refused) throw hostile(file, destDir, refused);
-  if (broken) throw new YardError('BAD_ARCHIVE', `checkpoint ${file} is not a readable tar archive (${errorMessage(broken)}); ${destDir} was left as it was; take the checkpoint again`, { file });
+  if (broken)
+    throw new YardError(
+      'BAD_ARCHIVE',
+      `checkpoint ${file} is not a readable tar archive (${errorMessage(broken)}); ${destDir} was left as it was; take the checkpoint again`,
+      { file },
+    );
   try {
     return check.finish();
   } catch (err) {
@@ -147,11 +160,15 @@ function facts(e: ReadEntry) {
 }
 
 function hostile(file: string, destDir: string, v: EntryViolation): YardError {
-  return new YardError('HOSTILE_ARCHIVE', `refused checkpoint ${file}: ${v.message}; nothing was unpacked and ${destDir} was left as it was; check where this archive came from`, {
-    file,
-    entry: v.entry,
-    reason: v.reason,
-  });
+  return new YardError(
+    'HOSTILE_ARCHIVE',
+    `refused checkpoint ${file}: ${v.message}; nothing was unpacked and ${destDir} was left as it was; check where this archive came from`,
+    {
+      file,
+      entry: v.entry,
+      reason: v.reason,
+    },
+  );
 }
 
 /**
@@ -188,7 +205,11 @@ class TreeWriter {
     if (entry.kind === 'symlink') return symlink(entry.target, path);
     if (entry.kind === 'hardlink') return link(join(this.root, entry.targetRel), path);
     // Owner-only, keeping only whether the owner may run it.
-    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600 | (mode & 0o100));
+    const fh = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600 | (mode & 0o100),
+    );
     this.file = { fh, mtime };
   }
 

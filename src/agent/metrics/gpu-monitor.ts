@@ -6,7 +6,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { GpuInfo, GpuProcess, GpuSample } from '../../core/types.js';
-import { COMPUTE_APPS_FIELDS, CSV_FORMAT, GPU_QUERY_FIELDS, parseComputeAppsCsv, parseGpuCsv, parseGpuLine } from './nvidia-smi.js';
+import {
+  COMPUTE_APPS_FIELDS,
+  CSV_FORMAT,
+  GPU_QUERY_FIELDS,
+  parseComputeAppsCsv,
+  parseGpuCsv,
+  parseGpuLine,
+} from './nvidia-smi.js';
 import { NvidiaSmiRunner, type Stuck } from './nvidia-smi-runner.js';
 
 export type MetricsLog = (level: 'info' | 'warn', msg: string) => void;
@@ -113,7 +120,8 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
   const appsTrouble = warnOnce(log);
 
   const setState = (state: GpuSamplerState, message = '', stuckPid?: number) => {
-    if (status.state !== state || status.message !== message) status = { state, sinceMs: Date.now(), message, stuckPid };
+    if (status.state !== state || status.message !== message)
+      status = { state, sinceMs: Date.now(), message, stuckPid };
   };
   const probeDone = () => {
     probedOnce = true;
@@ -126,7 +134,10 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
     answerTimeoutMs,
     onStuck: (s: Stuck) => {
       setState('stuck', `nvidia-smi (pid ${s.pid}) ${s.why}`, s.pid);
-      log('warn', `nvidia-smi (${bin}, pid ${s.pid}) ${s.why}; it is being ended (SIGTERM, then SIGKILL) and no other nvidia-smi starts until it exits; GPU readings are unknown meanwhile (a hung GPU driver does this: look for NVRM or Xid errors in \`dmesg\`)`);
+      log(
+        'warn',
+        `nvidia-smi (${bin}, pid ${s.pid}) ${s.why}; it is being ended (SIGTERM, then SIGKILL) and no other nvidia-smi starts until it exits; GPU readings are unknown meanwhile (a hung GPU driver does this: look for NVRM or Xid errors in \`dmesg\`)`,
+      );
       probeDone();
     },
     onUnstuck: (s: Stuck) => {
@@ -172,7 +183,10 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
     // A failed query means "unknown", not "still the old processes".
     processes = res.ok ? parseComputeAppsCsv(res.stdout) : new Map();
     if (res.ok) appsTrouble.ok('nvidia-smi compute-apps query works again');
-    else if (!res.stuck) appsTrouble.fail(`nvidia-smi compute-apps query failed: ${res.message}; GPU processes are unknown until it recovers`);
+    else if (!res.stuck)
+      appsTrouble.fail(
+        `nvidia-smi compute-apps query failed: ${res.message}; GPU processes are unknown until it recovers`,
+      );
   };
 
   const scheduleRestart = (why: string, warn = true) => {
@@ -219,7 +233,10 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
       if (gen !== generation || silencedLoop === proc) return; // stopped, or onUnstuck takes over
       if (spawnError?.code === 'ENOENT') return noNvidiaSmi();
       if (spawnError) scheduleRestart(`nvidia-smi (${bin}) could not start: ${spawnError.message}`);
-      else scheduleRestart(`nvidia-smi (${bin}) exited (${signal ?? `code ${code}`}): ${stderrTail.trim() || 'no message'}`);
+      else
+        scheduleRestart(
+          `nvidia-smi (${bin}) exited (${signal ?? `code ${code}`}): ${stderrTail.trim() || 'no message'}`,
+        );
     });
   };
 
@@ -240,7 +257,8 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
       return scheduleRestart(`nvidia-smi (${bin}) failed: ${res.message}`);
     }
     const gpus = parseGpuCsv(res.stdout);
-    if (expected !== gpus.length) log('info', `nvidia-smi sees ${gpus.length} GPU(s): ${gpus.map((g) => g.name).join(', ')}`);
+    if (expected !== gpus.length)
+      log('info', `nvidia-smi sees ${gpus.length} GPU(s): ${gpus.map((g) => g.name).join(', ')}`);
     expected = gpus.length;
     known = gpus.map(({ index, name, uuid, memoryTotalMib }) => ({ index, name, uuid, memoryTotalMib }));
     probeDone();

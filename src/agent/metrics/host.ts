@@ -27,7 +27,21 @@ const linux = process.platform === 'linux';
 const PRIME_WAIT_MS = 5_000;
 const SECTOR_BYTES = 512; // /proc/diskstats counts 512-byte sectors whatever the device's sector size
 // Mounts that are not disks an operator cares about. overlay stays when it is the root (containers).
-const PSEUDO_FS = new Set(['tmpfs', 'devtmpfs', 'squashfs', 'proc', 'sysfs', 'cgroup', 'cgroup2', 'nsfs', 'efivarfs', 'ramfs', 'autofs', 'devfs', 'overlay']);
+const PSEUDO_FS = new Set([
+  'tmpfs',
+  'devtmpfs',
+  'squashfs',
+  'proc',
+  'sysfs',
+  'cgroup',
+  'cgroup2',
+  'nsfs',
+  'efivarfs',
+  'ramfs',
+  'autofs',
+  'devfs',
+  'overlay',
+]);
 // Block devices whose I/O is counted again on the disk underneath (or is not a disk at all).
 const NOT_A_DISK = /^(loop|ram|zram|dm-|md|nbd|sr|fd)\d*/;
 
@@ -167,7 +181,11 @@ export function createHostReader(opts: { slowRefreshMs?: number } = {}): HostRea
     const stats = await si.networkStats('*').catch(() => []);
     return stats
       .filter((s) => s.iface !== 'lo' && s.iface !== 'lo0')
-      .map((s) => ({ iface: s.iface, rxBytesPerSec: Math.max(0, s.rx_sec ?? 0), txBytesPerSec: Math.max(0, s.tx_sec ?? 0) }));
+      .map((s) => ({
+        iface: s.iface,
+        rxBytesPerSec: Math.max(0, s.rx_sec ?? 0),
+        txBytesPerSec: Math.max(0, s.tx_sec ?? 0),
+      }));
   };
 
   return {
@@ -236,7 +254,9 @@ async function osName(): Promise<string> {
 }
 
 export async function describeHost(): Promise<{ hostname: string; addresses: string[]; mac: string; host: HostInfo }> {
-  const ifaces = Object.values(os.networkInterfaces()).flatMap((list) => list ?? []).filter((i) => !i.internal);
+  const ifaces = Object.values(os.networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((i) => !i.internal);
   const addresses = [...new Set(ifaces.map((i) => i.address))];
   const mac = ifaces.find((i) => i.mac && i.mac !== '00:00:00:00:00:00')?.mac ?? '';
   const cpus = os.cpus();

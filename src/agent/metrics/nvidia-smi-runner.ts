@@ -66,7 +66,9 @@ export class NvidiaSmiRunner {
         settle({ ok: false, absent: false, stuck: true, message: this.stuckMessage() });
       }, this.opts.answerTimeoutMs);
       timer.unref();
-      proc.once('error', (err: NodeJS.ErrnoException) => settle({ ok: false, absent: err.code === 'ENOENT', stuck: false, message: err.message }));
+      proc.once('error', (err: NodeJS.ErrnoException) =>
+        settle({ ok: false, absent: err.code === 'ENOENT', stuck: false, message: err.message }),
+      );
       proc.once('close', (code, signal) => {
         if (code === 0) return settle({ ok: true, stdout });
         const detail = (stderr || stdout).trim().split('\n')[0] || `exited (${signal ?? `code ${code}`})`;
@@ -107,7 +109,9 @@ export class NvidiaSmiRunner {
   async stopAll(graceMs = KILL_AFTER_MS): Promise<void> {
     const procs = [...this.alive];
     if (procs.length === 0) return;
-    const exited = Promise.all(procs.map((p) => new Promise<void>((res) => (this.alive.has(p) ? p.once('exit', () => res()) : res()))));
+    const exited = Promise.all(
+      procs.map((p) => new Promise<void>((res) => (this.alive.has(p) ? p.once('exit', () => res()) : res()))),
+    );
     for (const p of procs) signalGroup(p, 'SIGTERM');
     const killer = setTimeout(() => {
       for (const p of procs) if (this.alive.has(p)) signalGroup(p, 'SIGKILL');

@@ -45,15 +45,28 @@ function staleAfterMs(intervalMs: number): number {
 function gpusAt(reading: GpuReading | undefined, nowMs: number, intervalMs: number): GpuSample[] {
   if (!reading) return [];
   if (nowMs - reading.atMs <= staleAfterMs(intervalMs)) return reading.gpus;
-  return reading.gpus.map(({ index, uuid, name, memoryTotalMib }) => ({ index, uuid, name, memoryTotalMib, processes: [] }));
+  return reading.gpus.map(({ index, uuid, name, memoryTotalMib }) => ({
+    index,
+    uuid,
+    name,
+    memoryTotalMib,
+    processes: [],
+  }));
 }
 
 export function createHostSampler(opts: HostSamplerOptions): HostSampler {
   if (!Number.isFinite(opts.intervalMs) || opts.intervalMs <= 0) {
-    throw new RangeError(`sampling interval must be a positive number of milliseconds, got ${opts.intervalMs}; use e.g. 1000`);
+    throw new RangeError(
+      `sampling interval must be a positive number of milliseconds, got ${opts.intervalMs}; use e.g. 1000`,
+    );
   }
   const log = opts.log ?? (() => {});
-  const gpuMonitor = createGpuMonitor({ intervalMs: opts.intervalMs, nvidiaSmi: opts.nvidiaSmi, log, answerTimeoutMs: opts.gpuAnswerTimeoutMs });
+  const gpuMonitor = createGpuMonitor({
+    intervalMs: opts.intervalMs,
+    nvidiaSmi: opts.nvidiaSmi,
+    log,
+    answerTimeoutMs: opts.gpuAnswerTimeoutMs,
+  });
   const host = createHostReader();
   const listeners = new Set<(s: HostSample) => void>();
   let buffer: HostSample[] = [];
@@ -71,7 +84,10 @@ export function createHostSampler(opts: HostSamplerOptions): HostSampler {
       try {
         cb(sample);
       } catch (err) {
-        log('warn', `a sample listener threw (${err instanceof Error ? err.message : String(err)}); the sampler keeps going`);
+        log(
+          'warn',
+          `a sample listener threw (${err instanceof Error ? err.message : String(err)}); the sampler keeps going`,
+        );
       }
     }
   };
@@ -82,9 +98,18 @@ export function createHostSampler(opts: HostSamplerOptions): HostSampler {
       const reading = await host.read();
       // Every sample says how nvidia-smi fares: a host whose tooling broke must not pass for one without GPUs.
       const { state, sinceMs, message } = gpuMonitor.status();
-      if (running) publish({ timestampMs, ...reading, gpus: gpusAt(gpuMonitor.latest(), timestampMs, opts.intervalMs), gpuStatus: { state, sinceMs, message } });
+      if (running)
+        publish({
+          timestampMs,
+          ...reading,
+          gpus: gpusAt(gpuMonitor.latest(), timestampMs, opts.intervalMs),
+          gpuStatus: { state, sinceMs, message },
+        });
     } catch (err) {
-      log('warn', `host sample failed: ${err instanceof Error ? err.message : String(err)}; will try again next interval`);
+      log(
+        'warn',
+        `host sample failed: ${err instanceof Error ? err.message : String(err)}; will try again next interval`,
+      );
     }
   };
 
@@ -109,7 +134,9 @@ export function createHostSampler(opts: HostSamplerOptions): HostSampler {
       gpuMonitor.start();
       inFlight = host
         .prime()
-        .catch((err: unknown) => log('warn', `host metrics baseline failed: ${err instanceof Error ? err.message : String(err)}`))
+        .catch((err: unknown) =>
+          log('warn', `host metrics baseline failed: ${err instanceof Error ? err.message : String(err)}`),
+        )
         .finally(() => {
           inFlight = undefined;
           if (!running) return;

@@ -20,7 +20,8 @@ export function listenAddress(route: PlacedRoute): { host: string; port: number;
 }
 
 export function checkPlacedRoutes(routes: PlacedRoute[]): void {
-  if (routes.length > ROUTE_LIMITS.routes) throw invalid(`${routes.length} routes is more than one proxy serves (${ROUTE_LIMITS.routes})`);
+  if (routes.length > ROUTE_LIMITS.routes)
+    throw invalid(`${routes.length} routes is more than one proxy serves (${ROUTE_LIMITS.routes})`);
   const names = new Set<string>();
   const listens = new Map<string, string>();
   for (const route of routes) {
@@ -38,12 +39,16 @@ export function checkPlacedRoutes(routes: PlacedRoute[]): void {
 function checkRoute(route: PlacedRoute): void {
   const what = `route ${route.name}`;
   const details = { route: route.name };
-  if (!Number.isInteger(route.listenPort) || route.listenPort < 1 || route.listenPort > 65535) throw invalid(`${what}: listen port ${route.listenPort} is not 1-65535`, details);
+  if (!Number.isInteger(route.listenPort) || route.listenPort < 1 || route.listenPort > 65535)
+    throw invalid(`${what}: listen port ${route.listenPort} is not 1-65535`, details);
   const host = route.listenHost;
-  if (host && isIP(host) === 0 && !isHostName(host)) throw invalid(`${what}: listen host "${host}" is not an IP address or host name`, details);
-  if (route.holdTimeoutMs > MAX_TIMEOUT_MS) throw invalid(`${what}: hold timeout ${route.holdTimeoutMs} ms is over a day`, details);
+  if (host && isIP(host) === 0 && !isHostName(host))
+    throw invalid(`${what}: listen host "${host}" is not an IP address or host name`, details);
+  if (route.holdTimeoutMs > MAX_TIMEOUT_MS)
+    throw invalid(`${what}: hold timeout ${route.holdTimeoutMs} ms is over a day`, details);
   if (route.healthCheck) checkHealth(route.healthCheck, what, details);
-  if (route.endpoints.length > ROUTE_LIMITS.endpoints) throw invalid(`${what} has ${route.endpoints.length} endpoints, more than ${ROUTE_LIMITS.endpoints}`, details);
+  if (route.endpoints.length > ROUTE_LIMITS.endpoints)
+    throw invalid(`${what} has ${route.endpoints.length} endpoints, more than ${ROUTE_LIMITS.endpoints}`, details);
   const keys = new Set<string>();
   for (const ep of route.endpoints) {
     if (!ep.key) throw invalid(`${what}: an endpoint has no key`, details);
@@ -55,8 +60,10 @@ function checkRoute(route: PlacedRoute): void {
 
 function checkEndpoint(ep: Endpoint, what: string, details: Record<string, string>): void {
   const where = `${what}: endpoint ${ep.key}`;
-  if (!Number.isInteger(ep.weight) || ep.weight < 0 || ep.weight > 100) throw invalid(`${where}: weight ${ep.weight} is not 0-100`, details);
-  if (ep.drainTimeoutMs > MAX_TIMEOUT_MS) throw invalid(`${where}: drain timeout ${ep.drainTimeoutMs} ms is over a day`, details);
+  if (!Number.isInteger(ep.weight) || ep.weight < 0 || ep.weight > 100)
+    throw invalid(`${where}: weight ${ep.weight} is not 0-100`, details);
+  if (ep.drainTimeoutMs > MAX_TIMEOUT_MS)
+    throw invalid(`${where}: drain timeout ${ep.drainTimeoutMs} ms is over a day`, details);
   if (!ep.address) return;
   let port = 0;
   try {
@@ -68,7 +75,10 @@ function checkEndpoint(ep: Endpoint, what: string, details: Record<string, strin
 }
 
 function checkHealth(h: HealthCheck, what: string, details: Record<string, string>): void {
-  if (h.intervalMs > MAX_TIMEOUT_MS || h.timeoutMs > MAX_TIMEOUT_MS) throw invalid(`${what}: health check interval or timeout is over a day`, details);
-  if (h.unhealthyAfter > MAX_CHECK_COUNT || h.healthyAfter > MAX_CHECK_COUNT) throw invalid(`${what}: health check thresholds must be at most ${MAX_CHECK_COUNT}`, details);
-  if (h.path && (!h.path.startsWith('/') || h.path.length > 1024 || /[\s]/.test(h.path))) throw invalid(`${what}: health check path "${h.path}" must start with / and have no spaces`, details);
+  if (h.intervalMs > MAX_TIMEOUT_MS || h.timeoutMs > MAX_TIMEOUT_MS)
+    throw invalid(`${what}: health check interval or timeout is over a day`, details);
+  if (h.unhealthyAfter > MAX_CHECK_COUNT || h.healthyAfter > MAX_CHECK_COUNT)
+    throw invalid(`${what}: health check thresholds must be at most ${MAX_CHECK_COUNT}`, details);
+  if (h.path && (!h.path.startsWith('/') || h.path.length > 1024 || /[\s]/.test(h.path)))
+    throw invalid(`${what}: health check path "${h.path}" must start with / and have no spaces`, details);
 }

@@ -128,13 +128,27 @@ export class EndpointRuntime implements Pickable, Dialable {
       bytesOut += conn.bytesOut;
     }
     const { health, healthDetail, checksPassing } = this.healthReport();
-    return { key: this.spec.key, active: this.active, total: this.total, bytesIn, bytesOut, connectErrors: this.connectErrors, health, healthDetail, checksPassing };
+    return {
+      key: this.spec.key,
+      active: this.active,
+      total: this.total,
+      bytesIn,
+      bytesOut,
+      connectErrors: this.connectErrors,
+      health,
+      healthDetail,
+      checksPassing,
+    };
   }
 
   private healthReport(): Pick<EndpointStats, 'health' | 'healthDetail' | 'checksPassing'> {
     const h = this.health;
     if (!h) {
-      return { health: BackendHealth.BACKEND_HEALTH_UNHEALTHY, healthDetail: this.spec.detail ? `no address: ${this.spec.detail}` : 'no address', checksPassing: false };
+      return {
+        health: BackendHealth.BACKEND_HEALTH_UNHEALTHY,
+        healthDetail: this.spec.detail ? `no address: ${this.spec.detail}` : 'no address',
+        checksPassing: false,
+      };
     }
     if (this.draining && h.passing) {
       return { health: BackendHealth.BACKEND_HEALTH_DRAINING, healthDetail: this.drainDetail(), checksPassing: true };
@@ -160,8 +174,14 @@ export class EndpointRuntime implements Pickable, Dialable {
   }
 
   private readonly onHealth = (state: HealthState, detail: string): void => {
-    const label = this.spec.backend && this.spec.backend !== this.spec.address ? `${this.spec.backend} (${this.spec.address})` : this.spec.address;
-    this.ctx.log.info(`backend ${label} of ${this.ctx.route} is ${state}: ${detail}`, { route: this.ctx.route, endpoint: this.spec.key });
+    const label =
+      this.spec.backend && this.spec.backend !== this.spec.address
+        ? `${this.spec.backend} (${this.spec.address})`
+        : this.spec.address;
+    this.ctx.log.info(`backend ${label} of ${this.ctx.route} is ${state}: ${detail}`, {
+      route: this.ctx.route,
+      endpoint: this.spec.key,
+    });
     this.ctx.onHealthChange();
   };
 

@@ -24,5 +24,12 @@ export function pendingRecheckMs(s: HealthSettings): number {
 }
 
 export function sameSettings(a: HealthSettings, b: HealthSettings): boolean {
-  return a.kind === b.kind && a.intervalMs === b.intervalMs && a.timeoutMs === b.timeoutMs && a.unhealthyAfter === b.unhealthyAfter && a.healthyAfter === b.healthyAfter && a.path === b.path;
+  return (
+    a.kind === b.kind &&
+    a.intervalMs === b.intervalMs &&
+    a.timeoutMs === b.timeoutMs &&
+    a.unhealthyAfter === b.unhealthyAfter &&
+    a.healthyAfter === b.healthyAfter &&
+    a.path === b.path
+  );
 }

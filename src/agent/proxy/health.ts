@@ -34,7 +34,12 @@ export class HealthChecker {
 
   /** The state as reported: a client connect that failed within the last interval degrades a healthy endpoint. */
   get status(): HealthState {
-    if (this.state === 'healthy' && this.connectErrorAt > 0 && Date.now() - this.connectErrorAt < this.settings.intervalMs) return 'degraded';
+    if (
+      this.state === 'healthy' &&
+      this.connectErrorAt > 0 &&
+      Date.now() - this.connectErrorAt < this.settings.intervalMs
+    )
+      return 'degraded';
     return this.state;
   }
 
@@ -59,9 +64,13 @@ export class HealthChecker {
       case 'healthy':
         return 'checks pass';
       case 'degraded':
-        return this.fails > 0 ? `${this.failure} ${this.fails}× in a row` : `${this.connectError} on a client connection`;
+        return this.fails > 0
+          ? `${this.failure} ${this.fails}× in a row`
+          : `${this.connectError} on a client connection`;
       case 'unhealthy':
-        return this.passes > 0 ? `${this.why}; passing again (${this.passes} of ${this.settings.healthyAfter})` : this.why;
+        return this.passes > 0
+          ? `${this.why}; passing again (${this.passes} of ${this.settings.healthyAfter})`
+          : this.why;
     }
   }
 

@@ -62,11 +62,23 @@ function listenError(err: NodeJS.ErrnoException, where: string, route: string, p
   const prefix = `cannot listen on ${where} for route ${route}`;
   switch (err.code) {
     case 'EADDRINUSE':
-      return new YardError('PORT_IN_USE', `${prefix}: the port is in use on this host; pick another listen port`, details);
+      return new YardError(
+        'PORT_IN_USE',
+        `${prefix}: the port is in use on this host; pick another listen port`,
+        details,
+      );
     case 'EACCES':
-      return new YardError('LISTEN_FAILED', `${prefix}: permission denied (EACCES); ports below 1024 need root or CAP_NET_BIND_SERVICE, so pick a port above 1023`, details);
+      return new YardError(
+        'LISTEN_FAILED',
+        `${prefix}: permission denied (EACCES); ports below 1024 need root or CAP_NET_BIND_SERVICE, so pick a port above 1023`,
+        details,
+      );
     case 'EADDRNOTAVAIL':
-      return new YardError('LISTEN_FAILED', `${prefix}: that address is not on this host (EADDRNOTAVAIL); listen on 0.0.0.0 or one of this host's addresses`, details);
+      return new YardError(
+        'LISTEN_FAILED',
+        `${prefix}: that address is not on this host (EADDRNOTAVAIL); listen on 0.0.0.0 or one of this host's addresses`,
+        details,
+      );
     default:
       return new YardError('LISTEN_FAILED', `${prefix}: ${err.message}`, details);
   }

@@ -13,7 +13,9 @@ export interface ProbeTarget {
 
 /** Runs one check: undefined when it passes, else what failed in a few words. */
 export function probe(target: ProbeTarget, settings: HealthSettings): Promise<string | undefined> {
-  return settings.kind === HealthCheckKind.HEALTH_CHECK_KIND_HTTP ? httpProbe(target, settings) : tcpProbe(target, settings.timeoutMs);
+  return settings.kind === HealthCheckKind.HEALTH_CHECK_KIND_HTTP
+    ? httpProbe(target, settings)
+    : tcpProbe(target, settings.timeoutMs);
 }
 
 /** A failed connect in the operator's words: "connect refused", "connect timed out". */

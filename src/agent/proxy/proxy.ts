@@ -65,7 +65,11 @@ export class RoutingProxy {
   }
 
   private async apply(routes: PlacedRoute[]): Promise<void> {
-    if (this.closed) throw new YardError('UNAVAILABLE', 'the proxy is shutting down: routes were not placed; the agent places them again when it restarts');
+    if (this.closed)
+      throw new YardError(
+        'UNAVAILABLE',
+        'the proxy is shutting down: routes were not placed; the agent places them again when it restarts',
+      );
     checkPlacedRoutes(routes);
     const opened = await this.bindNew(routes);
     this.swap(routes, opened);
@@ -131,6 +135,8 @@ export class RoutingProxy {
 }
 
 function describe(r: PlacedRoute): string {
-  const endpoints = r.endpoints.map((e) => `${e.address || e.key} w${e.weight}${e.draining ? ' draining' : ''}${e.held ? ' held' : ''}`);
+  const endpoints = r.endpoints.map(
+    (e) => `${e.address || e.key} w${e.weight}${e.draining ? ' draining' : ''}${e.held ? ' held' : ''}`,
+  );
   return `${r.name} on ${listenAddress(r).key} → ${endpoints.join(', ') || 'no endpoints'}`;
 }

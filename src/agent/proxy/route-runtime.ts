@@ -38,8 +38,20 @@ function withLastGood(placed: Endpoint[], current: EndpointRuntime[], ctx: Endpo
       out.push(spec);
       continue;
     }
-    ctx.log.warn(`backend ${backend} of ${ctx.route} has no address in the new table (${spec.detail || 'unresolved'}); keeping its last known endpoints: ${kept.map((ep) => ep.spec.address).join(', ')}`, { route: ctx.route });
-    for (const ep of kept) out.push({ ...ep.spec, weight: spec.weight, version: spec.version, draining: false, held: false, drainTimeoutMs: spec.drainTimeoutMs, detail: `last known address (${spec.detail || 'unresolved'})` });
+    ctx.log.warn(
+      `backend ${backend} of ${ctx.route} has no address in the new table (${spec.detail || 'unresolved'}); keeping its last known endpoints: ${kept.map((ep) => ep.spec.address).join(', ')}`,
+      { route: ctx.route },
+    );
+    for (const ep of kept)
+      out.push({
+        ...ep.spec,
+        weight: spec.weight,
+        version: spec.version,
+        draining: false,
+        held: false,
+        drainTimeoutMs: spec.drainTimeoutMs,
+        detail: `last known address (${spec.detail || 'unresolved'})`,
+      });
   }
   return out;
 }

@@ -59,7 +59,11 @@ async function fingerprint(stateDir: string): Promise<string> {
 
 /** Before the signal: the state dir as it is, and the process that is asked to save. */
 export async function markCheckpoint(workloadDir: string, stateDir: string, pid: number): Promise<void> {
-  await writeFile(join(workloadDir, MARK), JSON.stringify({ fingerprint: await fingerprint(stateDir), pid, start: await startOf(pid) }), { mode: 0o600 });
+  await writeFile(
+    join(workloadDir, MARK),
+    JSON.stringify({ fingerprint: await fingerprint(stateDir), pid, start: await startOf(pid) }),
+    { mode: 0o600 },
+  );
 }
 
 export function clearCheckpointMark(workloadDir: string): Promise<void> {
@@ -70,7 +74,11 @@ export function clearCheckpointMark(workloadDir: string): Promise<void> {
  * undefined: no mark (no checkpoint was cut short). Else, once the process that was asked to
  * save has exited: whether the state dir changed since the mark.
  */
-export async function savedSinceMark(workloadDir: string, stateDir: string, saveTimeoutMs: number): Promise<boolean | undefined> {
+export async function savedSinceMark(
+  workloadDir: string,
+  stateDir: string,
+  saveTimeoutMs: number,
+): Promise<boolean | undefined> {
   const text = await readFile(join(workloadDir, MARK), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   let mark: { fingerprint?: unknown; pid?: unknown; start?: unknown } = {};
@@ -80,6 +88,7 @@ export async function savedSinceMark(workloadDir: string, stateDir: string, save
     // A mark cut short itself: the signal was never sent.
     return false;
   }
-  if (typeof mark.pid === 'number' && Number.isInteger(mark.pid) && mark.pid > 1 && typeof mark.start === 'string') await waitGone(mark.pid, mark.start, saveTimeoutMs);
+  if (typeof mark.pid === 'number' && Number.isInteger(mark.pid) && mark.pid > 1 && typeof mark.start === 'string')
+    await waitGone(mark.pid, mark.start, saveTimeoutMs);
   return mark.fingerprint !== (await fingerprint(stateDir));
 }

@@ -27,7 +27,11 @@ export class OutputLog {
       return;
     }
     if (this.dropped > 0) {
-      this.append(Buffer.from(`\r\n[switchyard: ${this.dropped} bytes of output not written to this file: the disk was too slow]\r\n`));
+      this.append(
+        Buffer.from(
+          `\r\n[switchyard: ${this.dropped} bytes of output not written to this file: the disk was too slow]\r\n`,
+        ),
+      );
       this.dropped = 0;
     }
     this.append(data);

@@ -5,7 +5,8 @@ export class OutputRing {
   private length = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`output ring capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity <= 0)
+      throw new RangeError(`output ring capacity must be a positive integer, got ${capacity}`);
     this.buf = Buffer.alloc(capacity);
   }
 

@@ -10,7 +10,12 @@ import type { SavedState } from './spec-store.js';
 const S = WorkloadState;
 
 /** States with a process, or one about to come back: a second copy must not start. */
-export const LIVE = new Set<WorkloadState>([S.WORKLOAD_STATE_RUNNING, S.WORKLOAD_STATE_PAUSED, S.WORKLOAD_STATE_CHECKPOINTING, S.WORKLOAD_STATE_BACKOFF]);
+export const LIVE = new Set<WorkloadState>([
+  S.WORKLOAD_STATE_RUNNING,
+  S.WORKLOAD_STATE_PAUSED,
+  S.WORKLOAD_STATE_CHECKPOINTING,
+  S.WORKLOAD_STATE_BACKOFF,
+]);
 
 export interface Viewer {
   onData: (d: Buffer) => void;
@@ -77,4 +82,3 @@ export function clean(exit: ProcessExit): boolean {
 export function describeExit(exit: ProcessExit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exited ${exit.exitCode}`;
 }
-

@@ -82,7 +82,9 @@ export class SpecStore {
       const loaded = await this.tighten(name)
         .then(() => this.load(name))
         .catch((err: unknown) => {
-          log.warn(`workload ${name} was not loaded: ${errorMessage(err)}; fix or remove ${this.dir(name)}`, { workload: name });
+          log.warn(`workload ${name} was not loaded: ${errorMessage(err)}; fix or remove ${this.dir(name)}`, {
+            workload: name,
+          });
           return undefined;
         });
       if (loaded) out.push(loaded);

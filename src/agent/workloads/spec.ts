@@ -7,7 +7,10 @@ import { YardError } from '../../core/errors.js';
 import type { WorkloadSpec } from '../../core/workload.js';
 
 function invalid(spec: WorkloadSpec, field: string, problem: string): YardError {
-  return new YardError('INVALID_ARGUMENT', `workload ${spec.name}: ${field} ${problem}`, { field, workload: spec.name });
+  return new YardError('INVALID_ARGUMENT', `workload ${spec.name}: ${field} ${problem}`, {
+    field,
+    workload: spec.name,
+  });
 }
 
 /** Checks what this host must have: the working directory and the command (run from `cwd`). */
@@ -17,7 +20,11 @@ export async function checkSpecOnHost(spec: WorkloadSpec, cwd: string): Promise<
     if (!st?.isDirectory()) throw invalid(spec, 'cwd', `${spec.cwd} is not a directory on this host`);
   }
   if ((await findCommand(spec, cwd)) === undefined) {
-    throw invalid(spec, 'command', `"${spec.command}" was not found or is not executable on this host (looked in ${spec.command.includes('/') ? 'its path' : 'PATH'})`);
+    throw invalid(
+      spec,
+      'command',
+      `"${spec.command}" was not found or is not executable on this host (looked in ${spec.command.includes('/') ? 'its path' : 'PATH'})`,
+    );
   }
 }
 

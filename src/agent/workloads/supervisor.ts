@@ -5,7 +5,14 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { errorMessage, YardError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { DEFAULT_CHECKPOINT_SIGNAL, DEFAULT_CHECKPOINT_TIMEOUT_MS, RestartPolicy, WorkloadState, type Workload, type WorkloadSpec } from '../../core/workload.js';
+import {
+  DEFAULT_CHECKPOINT_SIGNAL,
+  DEFAULT_CHECKPOINT_TIMEOUT_MS,
+  RestartPolicy,
+  WorkloadState,
+  type Workload,
+  type WorkloadSpec,
+} from '../../core/workload.js';
 import { Backoff } from '../backoff.js';
 import { packStateDir, unpackArchive } from '../checkpoint/archive.js';
 import { clearCheckpointMark, markCheckpoint, savedSinceMark } from './checkpoint-mark.js';
@@ -91,13 +98,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await this.exclusive(spec.name, 'starting', async () => {
       await checkSpecOnHost(spec, spec.cwd || this.store.stateDir(spec.name));
       const saved: SavedState = opts.provisional ? 'checkpointed' : 'running';
-      await this.store.save(spec, { state: saved, restore, message: opts.provisional ? 'started by a migration that did not commit' : '' });
+      await this.store.save(spec, {
+        state: saved,
+        restore,
+        message: opts.provisional ? 'started by a migration that did not commit' : '',
+      });
       const slot = existing ?? this.newSlot(spec, saved);
       Object.assign(slot, { spec, restore, restarts: 0, saved });
       slot.backoff.reset();
       this.slots.set(spec.name, slot);
       this.spawn(slot, restore ? 'restored from its checkpoint' : 'started');
-      if (!slot.proc) throw new YardError('START_FAILED', `workload ${spec.name} could not be started: ${slot.message}; check its command and cwd`, { workload: spec.name });
+      if (!slot.proc)
+        throw new YardError(
+          'START_FAILED',
+          `workload ${spec.name} could not be started: ${slot.message}; check its command and cwd`,
+          { workload: spec.name },
+        );
     });
     this.opts.log.info(`workload ${spec.name} started`, { workload: spec.name, restore });
     return this.snapshot(this.slots.get(spec.name)!);
@@ -106,7 +122,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async stop(name: string, opts: { remove?: boolean; kill?: boolean } = {}): Promise<Workload> {
     const slot = this.must(name);
     if (opts.remove && this.busy.has(name)) {
-      throw new YardError('BUSY', `workload ${name} is ${this.busy.get(name)}; stop it without removing it first, or wait until that ends`, { workload: name });
+      throw new YardError(
+        'BUSY',
+        `workload ${name} is ${this.busy.get(name)}; stop it without removing it first, or wait until that ends`,
+        { workload: name },
+      );
     }
     this.cancelRestart(slot);
     if (slot.proc) await this.terminate(slot, slot.proc, opts.kill === true);
@@ -144,7 +164,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async ensureRunning(name: string, opts: { restore: boolean }): Promise<Workload> {
     const slot = this.must(name);
     const other = this.busy.get(name);
-    if (other) throw new YardError('BUSY', `workload ${name} is ${other}; try again when that ends`, { workload: name });
+    if (other)
+      throw new YardError('BUSY', `workload ${name} is ${other}; try again when that ends`, { workload: name });
     if (slot.state === S.WORKLOAD_STATE_PAUSED) return this.resume(name);
     if (!LIVE.has(slot.state)) return this.start(slot.spec, { restore: opts.restore });
     // A migration's provisional copy becomes this host's for good.
@@ -160,7 +181,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * then packs the dir. Freeze: SIGSTOPs it and packs the dir while it is stopped; it stays
    * stopped. An already checkpointed workload is packed again as it is.
    */
-  checkpoint(name: string, opts: { freeze: boolean; maxBytes: number; archiveFile: string }): Promise<{ sha256: string; size: number; checkpointMs: number }> {
+  checkpoint(
+    name: string,
+    opts: { freeze: boolean; maxBytes: number; archiveFile: string },
+  ): Promise<{ sha256: string; size: number; checkpointMs: number }> {
     const slot = this.must(name);
     return this.exclusive(name, 'checkpointing', async () => {
       if (slot.state === S.WORKLOAD_STATE_CHECKPOINTED && !slot.proc) {
@@ -171,7 +195,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Unpacks a checkpoint as `spec`'s state dir, ready for start({ restore: true }). */
-  async installCheckpoint(specIn: WorkloadSpec, archiveFile: string, opts: { sha256: string; maxBytes: number }): Promise<void> {
+  async installCheckpoint(
+    specIn: WorkloadSpec,
+    archiveFile: string,
+    opts: { sha256: string; maxBytes: number },
+  ): Promise<void> {
     const spec = parseWorkloadSpec(specIn);
     const existing = this.slots.get(spec.name);
     if (existing) this.assertStopped(existing, 'install a checkpoint of it');
@@ -223,7 +251,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all(slots.map((slot) => slot.proc && this.terminate(slot, slot.proc, false)));
     for (const slot of slots) this.closeViewers(slot, 'the agent is shutting down');
     await Promise.all(slots.map((slot) => slot.log.close()));
-    await Promise.all(slots.map((slot) => this.store.saveStatus(slot.spec.name, this.savedStatus(slot)).catch(() => undefined)));
+    await Promise.all(
+      slots.map((slot) => this.store.saveStatus(slot.spec.name, this.savedStatus(slot)).catch(() => undefined)),
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -241,7 +271,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.set(slot, S.WORKLOAD_STATE_EXITED, status.message || 'exited');
     } else {
       // A frozen workload's process ended with the agent: its state dir is its checkpoint now.
-      this.set(slot, S.WORKLOAD_STATE_CHECKPOINTED, status.state === 'frozen' ? 'was frozen for a migration when the agent stopped' : status.message || 'checkpointed');
+      this.set(
+        slot,
+        S.WORKLOAD_STATE_CHECKPOINTED,
+        status.state === 'frozen'
+          ? 'was frozen for a migration when the agent stopped'
+          : status.message || 'checkpointed',
+      );
     }
   }
 
@@ -252,13 +288,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   private async afterCheckpointCut(spec: WorkloadSpec, status: SavedStatus): Promise<SavedStatus> {
     const name = spec.name;
-    const saved = await savedSinceMark(this.store.dir(name), this.store.stateDir(name), spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS);
+    const saved = await savedSinceMark(
+      this.store.dir(name),
+      this.store.stateDir(name),
+      spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS,
+    );
     if (saved === undefined) return status;
     await clearCheckpointMark(this.store.dir(name));
     if (!saved || status.state !== 'running') return status;
     const cut: SavedStatus = { state: 'checkpointed', restore: true, message: 'checkpointed as the agent stopped' };
     await this.store.saveStatus(name, cut);
-    this.opts.log.warn(`workload ${name} saved a checkpoint as the agent stopped: it waits for the controller`, { workload: name });
+    this.opts.log.warn(`workload ${name} saved a checkpoint as the agent stopped: it waits for the controller`, {
+      workload: name,
+    });
     return cut;
   }
 
@@ -276,7 +318,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       backoff: new Backoff(),
       saved,
       ring: new OutputRing(this.outputBytes),
-      log: new OutputLog(this.store.outputLog(name), undefined, (err) => this.opts.log.warn(`workload ${name}: output log: ${err.message}`, { workload: name })),
+      log: new OutputLog(this.store.outputLog(name), undefined, (err) =>
+        this.opts.log.warn(`workload ${name}: output log: ${err.message}`, { workload: name }),
+      ),
       viewers: new Set(),
     };
   }
@@ -287,19 +331,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const stateDir = this.store.stateDir(spec.name);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-    Object.assign(env, spec.env, { SWITCHYARD_STATE_DIR: stateDir, SWITCHYARD_WORKLOAD: spec.name, SWITCHYARD_CHECKPOINT_SIGNAL: spec.checkpointSignal || DEFAULT_CHECKPOINT_SIGNAL });
+    Object.assign(env, spec.env, {
+      SWITCHYARD_STATE_DIR: stateDir,
+      SWITCHYARD_WORKLOAD: spec.name,
+      SWITCHYARD_CHECKPOINT_SIGNAL: spec.checkpointSignal || DEFAULT_CHECKPOINT_SIGNAL,
+    });
     if (this.opts.advertiseAddress) env.SWITCHYARD_ADDRESS = this.opts.advertiseAddress;
     if (spec.ports[0]) env.SWITCHYARD_PORT = String(spec.ports[0]);
     if (slot.restore) env.SWITCHYARD_RESTORE = '1';
     else delete env.SWITCHYARD_RESTORE;
     let proc: WorkloadProcess;
     try {
-      proc = new WorkloadProcess({ command: spec.command, args: spec.args, cwd: spec.cwd || stateDir, env }, (d) => this.onOutput(slot, d));
+      proc = new WorkloadProcess({ command: spec.command, args: spec.args, cwd: spec.cwd || stateDir, env }, (d) =>
+        this.onOutput(slot, d),
+      );
     } catch (err) {
       this.settle(slot, S.WORKLOAD_STATE_EXITED, `could not start: ${errorMessage(err)}`, 'exited');
       return;
     }
-    Object.assign(slot, { proc, startedMs: Date.now(), exitCode: undefined, exitSignal: '', restored: slot.restore, expecting: undefined });
+    Object.assign(slot, {
+      proc,
+      startedMs: Date.now(),
+      exitCode: undefined,
+      exitSignal: '',
+      restored: slot.restore,
+      expecting: undefined,
+    });
     this.set(slot, S.WORKLOAD_STATE_RUNNING, message);
     void proc.exited.then((exit) => this.onExit(slot, proc, exit));
   }
@@ -314,20 +371,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private onExit(slot: Slot, proc: WorkloadProcess, exit: ProcessExit): void {
     if (slot.proc !== proc) return;
     // A workload killed by a signal has no exit code (node-pty reports 0 for it).
-    Object.assign(slot, { proc: undefined, exitCode: exit.signal ? undefined : exit.exitCode, exitSignal: exit.signal, cpuPct: undefined, rssBytes: undefined });
+    Object.assign(slot, {
+      proc: undefined,
+      exitCode: exit.signal ? undefined : exit.exitCode,
+      exitSignal: exit.signal,
+      cpuPct: undefined,
+      rssBytes: undefined,
+    });
     const expecting = slot.expecting;
     slot.expecting = undefined;
     const how = describeExit(exit);
     if (this.closing) this.set(slot, S.WORKLOAD_STATE_EXITED, `${how} (the agent stopped)`);
     else if (expecting === 'stop') this.settle(slot, S.WORKLOAD_STATE_EXITED, `stopped (${how})`, 'exited');
-    else if (expecting === 'checkpoint' && clean(exit)) this.settle(slot, S.WORKLOAD_STATE_CHECKPOINTED, 'checkpointed', 'checkpointed');
+    else if (expecting === 'checkpoint' && clean(exit))
+      this.settle(slot, S.WORKLOAD_STATE_CHECKPOINTED, 'checkpointed', 'checkpointed');
     else this.applyRestartPolicy(slot, exit, expecting === 'checkpoint' ? `checkpoint failed: ${how}` : how);
     this.emit('exit', slot.spec.name, this.snapshot(slot));
   }
 
   private applyRestartPolicy(slot: Slot, exit: ProcessExit, how: string): void {
     const policy = slot.spec.restart;
-    if (policy !== RestartPolicy.RESTART_POLICY_ALWAYS && !(policy === RestartPolicy.RESTART_POLICY_ON_FAILURE && !clean(exit))) {
+    if (
+      policy !== RestartPolicy.RESTART_POLICY_ALWAYS &&
+      !(policy === RestartPolicy.RESTART_POLICY_ON_FAILURE && !clean(exit))
+    ) {
       this.settle(slot, S.WORKLOAD_STATE_EXITED, how, 'exited');
       return;
     }
@@ -374,10 +441,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   // -------------------------------------------------------------------------------------------
   // Checkpoints
 
-  private async cooperative(slot: Slot, opts: { maxBytes: number; archiveFile: string }): Promise<{ sha256: string; size: number; checkpointMs: number }> {
+  private async cooperative(
+    slot: Slot,
+    opts: { maxBytes: number; archiveFile: string },
+  ): Promise<{ sha256: string; size: number; checkpointMs: number }> {
     const { name, checkpointSignal, checkpointTimeoutMs } = slot.spec;
     const proc = slot.proc;
-    if (slot.state !== S.WORKLOAD_STATE_RUNNING || !proc) throw this.notRunning(slot, 'checkpoint it (a paused workload cannot save its state: resume it first)');
+    if (slot.state !== S.WORKLOAD_STATE_RUNNING || !proc)
+      throw this.notRunning(slot, 'checkpoint it (a paused workload cannot save its state: resume it first)');
     slot.expecting = 'checkpoint';
     this.set(slot, S.WORKLOAD_STATE_CHECKPOINTING, `checkpointing (${checkpointSignal})`);
     await markCheckpoint(this.store.dir(name), this.store.stateDir(name), proc.pid);
@@ -391,10 +462,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         slot.expecting = undefined;
         this.set(slot, S.WORKLOAD_STATE_RUNNING, `checkpoint timed out after ${formatMs(checkpointTimeoutMs)}`);
       }
-      throw new YardError('CHECKPOINT_TIMEOUT', `workload ${name} did not save its state and exit within ${formatMs(checkpointTimeoutMs)} of ${checkpointSignal}; it is still running as it was; make it exit 0 on ${checkpointSignal} or raise its checkpoint timeout`, { workload: name });
+      throw new YardError(
+        'CHECKPOINT_TIMEOUT',
+        `workload ${name} did not save its state and exit within ${formatMs(checkpointTimeoutMs)} of ${checkpointSignal}; it is still running as it was; make it exit 0 on ${checkpointSignal} or raise its checkpoint timeout`,
+        { workload: name },
+      );
     }
     if (!inState(slot, S.WORKLOAD_STATE_CHECKPOINTED)) {
-      throw new YardError('CHECKPOINT_FAILED', `workload ${name} did not checkpoint: ${slot.message}; it must save its state into SWITCHYARD_STATE_DIR and exit 0 on ${checkpointSignal}`, { workload: name });
+      throw new YardError(
+        'CHECKPOINT_FAILED',
+        `workload ${name} did not checkpoint: ${slot.message}; it must save its state into SWITCHYARD_STATE_DIR and exit 0 on ${checkpointSignal}`,
+        { workload: name },
+      );
     }
     try {
       return { ...(await packStateDir(this.store.stateDir(name), opts.archiveFile, opts)), checkpointMs };
@@ -409,7 +488,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private async freeze(slot: Slot, opts: { maxBytes: number; archiveFile: string }): Promise<{ sha256: string; size: number; checkpointMs: number }> {
+  private async freeze(
+    slot: Slot,
+    opts: { maxBytes: number; archiveFile: string },
+  ): Promise<{ sha256: string; size: number; checkpointMs: number }> {
     const proc = slot.proc;
     const wasPaused = slot.state === S.WORKLOAD_STATE_PAUSED;
     if ((slot.state !== S.WORKLOAD_STATE_RUNNING && !wasPaused) || !proc) throw this.notRunning(slot, 'freeze it');
@@ -418,13 +500,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.persist(slot, 'frozen');
     try {
       const stop = await waitForStop(proc.pid, () => proc.signal('SIGSTOP'));
-      if (stop === 'gone') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) exited before it could be frozen`);
-      if (stop !== 'stopped') throw new YardError('CHECKPOINT_FAILED', `${slot.spec.name} (pid ${proc.pid}) did not stop on SIGSTOP within ${STOP_WAIT_MS / 1000}s (its states meanwhile: ${stop.timeout})`);
-      return { ...(await packStateDir(this.store.stateDir(slot.spec.name), opts.archiveFile, opts)), checkpointMs: Date.now() - t0 };
+      if (stop === 'gone')
+        throw new YardError(
+          'CHECKPOINT_FAILED',
+          `${slot.spec.name} (pid ${proc.pid}) exited before it could be frozen`,
+        );
+      if (stop !== 'stopped')
+        throw new YardError(
+          'CHECKPOINT_FAILED',
+          `${slot.spec.name} (pid ${proc.pid}) did not stop on SIGSTOP within ${STOP_WAIT_MS / 1000}s (its states meanwhile: ${stop.timeout})`,
+        );
+      return {
+        ...(await packStateDir(this.store.stateDir(slot.spec.name), opts.archiveFile, opts)),
+        checkpointMs: Date.now() - t0,
+      };
     } catch (err) {
       if (slot.proc === proc && inState(slot, S.WORKLOAD_STATE_PAUSED)) {
         if (!wasPaused) proc.signal('SIGCONT');
-        this.set(slot, wasPaused ? S.WORKLOAD_STATE_PAUSED : S.WORKLOAD_STATE_RUNNING, `freeze checkpoint failed: ${errorMessage(err)}`);
+        this.set(
+          slot,
+          wasPaused ? S.WORKLOAD_STATE_PAUSED : S.WORKLOAD_STATE_RUNNING,
+          `freeze checkpoint failed: ${errorMessage(err)}`,
+        );
         this.persist(slot, 'running');
       }
       throw err;
@@ -451,7 +548,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     slot.saved = saved;
     if (this.closing) return;
     this.store.saveStatus(slot.spec.name, this.savedStatus(slot)).catch((err: unknown) => {
-      this.opts.log.warn(`workload ${slot.spec.name}: could not save its status: ${errorMessage(err)}`, { workload: slot.spec.name });
+      this.opts.log.warn(`workload ${slot.spec.name}: could not save its status: ${errorMessage(err)}`, {
+        workload: slot.spec.name,
+      });
     });
   }
 
@@ -488,27 +587,47 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   // Guards
 
   private must(name: string): Slot {
-    if (this.closing) throw new YardError('UNAVAILABLE', `the agent is shutting down; workload ${name} cannot be changed now`, { workload: name });
+    if (this.closing)
+      throw new YardError('UNAVAILABLE', `the agent is shutting down; workload ${name} cannot be changed now`, {
+        workload: name,
+      });
     const slot = this.slots.get(name);
-    if (!slot) throw new YardError('NOT_FOUND', `no workload ${name} on this host (${this.opts.serverId}); \`yard ps\` lists where workloads run`, { workload: name });
+    if (!slot)
+      throw new YardError(
+        'NOT_FOUND',
+        `no workload ${name} on this host (${this.opts.serverId}); \`yard ps\` lists where workloads run`,
+        { workload: name },
+      );
     return slot;
   }
 
   private assertStopped(slot: Slot, what: string): void {
     if (LIVE.has(slot.state)) {
-      throw new YardError('ALREADY_EXISTS', `workload ${slot.spec.name} is already ${stateWords(slot.state)} on this host; stop it before you ${what}`, { workload: slot.spec.name });
+      throw new YardError(
+        'ALREADY_EXISTS',
+        `workload ${slot.spec.name} is already ${stateWords(slot.state)} on this host; stop it before you ${what}`,
+        { workload: slot.spec.name },
+      );
     }
   }
 
   private notRunning(slot: Slot, what: string): YardError {
-    return new YardError('FAILED_PRECONDITION', `workload ${slot.spec.name} is ${stateWords(slot.state)}${slot.message ? ` (${slot.message})` : ''}, so the agent cannot ${what}`, { workload: slot.spec.name });
+    return new YardError(
+      'FAILED_PRECONDITION',
+      `workload ${slot.spec.name} is ${stateWords(slot.state)}${slot.message ? ` (${slot.message})` : ''}, so the agent cannot ${what}`,
+      { workload: slot.spec.name },
+    );
   }
 
   /** Runs `op` as the only start/checkpoint/install of `name` in flight. */
   private async exclusive<T>(name: string, what: string, op: () => Promise<T>): Promise<T> {
-    if (this.closing) throw new YardError('UNAVAILABLE', `the agent is shutting down; workload ${name} cannot be changed now`, { workload: name });
+    if (this.closing)
+      throw new YardError('UNAVAILABLE', `the agent is shutting down; workload ${name} cannot be changed now`, {
+        workload: name,
+      });
     const other = this.busy.get(name);
-    if (other) throw new YardError('BUSY', `workload ${name} is ${other}; try again when that ends`, { workload: name });
+    if (other)
+      throw new YardError('BUSY', `workload ${name} is ${other}; try again when that ends`, { workload: name });
     this.busy.set(name, what);
     try {
       return await op();

@@ -113,7 +113,11 @@ async function runningMembers(group: number): Promise<string[]> {
  * once found the workload still running 5 s after a single SIGSTOP); a process in D with SIGSTOP
  * pending counts as stopped (see stopPending). 'gone': the leader exited first.
  */
-export async function waitForStop(pid: number, stop: () => void, timeoutMs = STOP_WAIT_MS): Promise<'stopped' | 'gone' | { timeout: string }> {
+export async function waitForStop(
+  pid: number,
+  stop: () => void,
+  timeoutMs = STOP_WAIT_MS,
+): Promise<'stopped' | 'gone' | { timeout: string }> {
   const deadline = Date.now() + timeoutMs;
   let nextStop = 0;
   const seen = new Set<string>();

@@ -11,24 +11,68 @@ export const agentCommand = {
   command: 'agent',
   describe: 'run the agent on this host: it dials the controller, registers and streams metrics',
   builder: (y: Argv) =>
-    withTokenFile(y, 'the join token, needed the first time this agent joins (afterwards its own key in the data dir admits it)', 'YARD_JOIN_TOKEN')
+    withTokenFile(
+      y,
+      'the join token, needed the first time this agent joins (afterwards its own key in the data dir admits it)',
+      'YARD_JOIN_TOKEN',
+    )
       // --label is repeatable (main.ts makes a repeated flag mean the last one).
       .parserConfiguration({ 'duplicate-arguments-array': true })
-      .option('controller', { type: 'string', default: DEFAULT_LISTEN, describe: 'HOST:PORT of the controller to dial' })
+      .option('controller', {
+        type: 'string',
+        default: DEFAULT_LISTEN,
+        describe: 'HOST:PORT of the controller to dial',
+      })
       .option('name', { type: 'string', describe: 'display name (default: the hostname)' })
       .options(labelOptions('label k=v, e.g. --label gpu=a100 --label rack=r12 (repeatable; or gpu=a100,rack=r12)'))
       .option('location', { type: 'string', describe: 'where the host is, e.g. dc1/row4' })
-      .option('data-dir', { type: 'string', default: controllerFiles(defaultDataDir()).localAgentDir, defaultDescription: '$XDG_STATE_HOME/switchyard/agent', describe: 'where the agent keeps its stable id', coerce: pathArg('data-dir') })
+      .option('data-dir', {
+        type: 'string',
+        default: controllerFiles(defaultDataDir()).localAgentDir,
+        defaultDescription: '$XDG_STATE_HOME/switchyard/agent',
+        describe: 'where the agent keeps its stable id',
+        coerce: pathArg('data-dir'),
+      })
       .option('interval', { type: 'string', default: '1s', describe: 'how often to sample this host' })
-      .option('nvidia-smi', { type: 'string', default: 'nvidia-smi', describe: 'path of nvidia-smi (a host without it has no GPUs)', coerce: (p: string) => (p.includes('/') ? pathArg('nvidia-smi')(p) : p) })
-      .option('advertise', { type: 'string', describe: 'IP address where workloads on this host are reached; given to them as SWITCHYARD_ADDRESS (default: 127.0.0.1 when the controller is on loopback, else the first IPv4 address)' })
-      .option('proxy', { type: 'boolean', default: false, describe: 'also act as a proxy: apply the routes the controller places on this host' }),
-  async handler(argv: LabelArgs & { controller: string; token?: string; tokenFile?: string; name?: string; location?: string; dataDir: string; interval: string; nvidiaSmi: string; advertise?: string; proxy: boolean }) {
+      .option('nvidia-smi', {
+        type: 'string',
+        default: 'nvidia-smi',
+        describe: 'path of nvidia-smi (a host without it has no GPUs)',
+        coerce: (p: string) => (p.includes('/') ? pathArg('nvidia-smi')(p) : p),
+      })
+      .option('advertise', {
+        type: 'string',
+        describe:
+          'IP address where workloads on this host are reached; given to them as SWITCHYARD_ADDRESS (default: 127.0.0.1 when the controller is on loopback, else the first IPv4 address)',
+      })
+      .option('proxy', {
+        type: 'boolean',
+        default: false,
+        describe: 'also act as a proxy: apply the routes the controller places on this host',
+      }),
+  async handler(
+    argv: LabelArgs & {
+      controller: string;
+      token?: string;
+      tokenFile?: string;
+      name?: string;
+      location?: string;
+      dataDir: string;
+      interval: string;
+      nvidiaSmi: string;
+      advertise?: string;
+      proxy: boolean;
+    },
+  ) {
     dialArg(argv.controller, 'controller');
     const identity = agentIdentity(argv);
     const intervalMs = durationArg(argv.interval, 'interval');
     const joinToken = await readToken(argv, 'YARD_JOIN_TOKEN');
-    if (argv.advertise !== undefined && isIP(argv.advertise) === 0) throw new FlagError('--advertise', `--advertise "${argv.advertise}" is not an IP address, e.g. 10.0.0.5 or 127.0.0.2`);
+    if (argv.advertise !== undefined && isIP(argv.advertise) === 0)
+      throw new FlagError(
+        '--advertise',
+        `--advertise "${argv.advertise}" is not an IP address, e.g. 10.0.0.5 or 127.0.0.2`,
+      );
     const { startAgent } = await import('../../agent/agent.js');
     const log = createLogger('agent', (l) => process.stderr.write(l));
     const agent = await startAgent({

@@ -18,11 +18,17 @@ type Ending = { kind: 'detached' } | { kind: 'closed'; reason: string } | { kind
 export const attachCommand = {
   command: 'attach <workload>',
   describe: "open a workload's console; Ctrl-] detaches and leaves it running",
-  builder: (y: Argv) => withTarget(y).positional('workload', { type: 'string', demandOption: true, describe: 'workload name' }).epilog(EPILOG),
+  builder: (y: Argv) =>
+    withTarget(y)
+      .positional('workload', { type: 'string', demandOption: true, describe: 'workload name' })
+      .epilog(EPILOG),
   async handler(argv: { controller?: string; token?: string; dataDir: string; workload: string }) {
     const name = checkWorkloadName(argv.workload, 'attach');
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
-      throw new YardError('NOT_A_TERMINAL', `attaching to ${name} needs a terminal on stdin and stdout; to read its output without one, run \`yard logs -f ${name}\``);
+      throw new YardError(
+        'NOT_A_TERMINAL',
+        `attaching to ${name} needs a terminal on stdin and stdout; to read its output without one, run \`yard logs -f ${name}\``,
+      );
     }
     const client = await import('../client.js');
     const target = await client.findController(argv);
@@ -30,7 +36,11 @@ export const attachCommand = {
     try {
       const ending = await session(c.client.attach(c.metadata), name, target);
       if (ending.kind === 'error') throw ending.err;
-      process.stderr.write(ending.kind === 'detached' ? `detached from ${name}; it keeps running\n` : `console of ${name} closed: ${printable(ending.reason || 'the workload ended')}\n`);
+      process.stderr.write(
+        ending.kind === 'detached'
+          ? `detached from ${name}; it keeps running\n`
+          : `console of ${name} closed: ${printable(ending.reason || 'the workload ended')}\n`,
+      );
     } finally {
       c.close();
     }

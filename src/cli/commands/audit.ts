@@ -14,7 +14,14 @@ interface AuditArgs {
 
 /** The stable JSON shape of `yard audit --json`. */
 function auditJson(e: AuditEntry) {
-  return { at: new Date(e.atMs).toISOString(), who: e.who, action: e.action, target: e.target, ok: e.ok, error: e.ok ? null : e.error };
+  return {
+    at: new Date(e.atMs).toISOString(),
+    who: e.who,
+    action: e.action,
+    target: e.target,
+    ok: e.ok,
+    error: e.ok ? null : e.error,
+  };
 }
 
 function when(ms: number): string {
@@ -27,12 +34,18 @@ export const auditCommand = {
   command: 'audit',
   describe: 'list what operators asked of a running controller: who, when, what, and how it ended (newest first)',
   builder: (y: Argv) =>
-    withTarget(y)
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON array' })
-      .option('limit', { type: 'number', default: 50, describe: 'at most this many entries (0: every one kept, up to 1000)' }),
+    withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }).option('limit', {
+      type: 'number',
+      default: 50,
+      describe: 'at most this many entries (0: every one kept, up to 1000)',
+    }),
   async handler(argv: AuditArgs) {
-    if (!Number.isInteger(argv.limit) || argv.limit < 0) exitUsage('audit', `--limit ${argv.limit} must be a whole number, 0 or more`);
-    const [{ controlClient, findController }, { table }] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
+    if (!Number.isInteger(argv.limit) || argv.limit < 0)
+      exitUsage('audit', `--limit ${argv.limit} must be a whole number, 0 or more`);
+    const [{ controlClient, findController }, { table }] = await Promise.all([
+      import('../client.js'),
+      import('../format-workloads.js'),
+    ]);
     const c = controlClient(await findController(argv));
     try {
       const { entries } = await c.call(c.client.listAudit, { limit: argv.limit });

@@ -11,7 +11,9 @@ export const controllerCommand = {
     const { startController } = await import('../../controller/controller.js');
     const log = createLogger('controller', (l) => process.stderr.write(l));
     const controller = await startController({ ...controllerSettings(argv), log });
-    log.info('agents join with the join token (`yard token`); operators beyond this host need the operator token (`yard token --operator`)');
+    log.info(
+      'agents join with the join token (`yard token`); operators beyond this host need the operator token (`yard token --operator`)',
+    );
     onShutdown(() => controller.stop());
   },
 };

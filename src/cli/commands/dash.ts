@@ -33,14 +33,30 @@ const ATTACH_TIMEOUT_MS = 5000;
 
 export const dashCommand = {
   command: ['dash', '$0'],
-  describe: 'open the dashboard: attached to the controller running for the data dir (or --connect), else with an embedded controller and a local agent',
+  describe:
+    'open the dashboard: attached to the controller running for the data dir (or --connect), else with an embedded controller and a local agent',
   builder: (y: Argv) =>
     withTokenFile(withDisplayOptions(withControllerOptions(y)), 'the operator token, for --connect', 'YARD_TOKEN')
-      .option('listen', { type: 'string', default: undefined, defaultDescription: DEFAULT_LISTEN, describe: 'HOST:PORT the embedded controller listens on; beyond loopback, agents need the join token' })
-      .option('connect', { type: 'string', describe: "HOST:PORT of a running controller to attach to (nothing is started; quitting stops nothing)" })
+      .option('listen', {
+        type: 'string',
+        default: undefined,
+        defaultDescription: DEFAULT_LISTEN,
+        describe: 'HOST:PORT the embedded controller listens on; beyond loopback, agents need the join token',
+      })
+      .option('connect', {
+        type: 'string',
+        describe: 'HOST:PORT of a running controller to attach to (nothing is started; quitting stops nothing)',
+      })
       .conflicts('connect', 'listen')
-      .option('local-agent', { type: 'boolean', default: true, describe: 'start an agent for this host (--no-local-agent to skip)' })
-      .option('readonly', { type: 'boolean', describe: "refuse every key and command that changes the fleet (default: the config file's readonly)" }),
+      .option('local-agent', {
+        type: 'boolean',
+        default: true,
+        describe: 'start an agent for this host (--no-local-agent to skip)',
+      })
+      .option('readonly', {
+        type: 'boolean',
+        describe: "refuse every key and command that changes the fleet (default: the config file's readonly)",
+      }),
   async handler(argv: DashArgs) {
     const display = await displayOf(argv);
     if (argv.connect !== undefined) {
@@ -55,7 +71,12 @@ export const dashCommand = {
     }
     const { findController } = await import('../client.js');
     if (argv.connect !== undefined) {
-      const target = await findController({ controller: argv.connect, token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir });
+      const target = await findController({
+        controller: argv.connect,
+        token: argv.token,
+        tokenFile: argv.tokenFile,
+        dataDir: argv.dataDir,
+      });
       return attached({ ...target, from: '--connect' }, display);
     }
     // One controller per data dir: when one runs (`yard controller`, another `yard`), watch it.
@@ -68,16 +89,25 @@ export const dashCommand = {
         `a controller already runs for data dir ${argv.dataDir} (pid ${running.pid}, listening on ${running.address}): \`yard --data-dir ${argv.dataDir}\` attaches to it; for another controller on ${argv.listen}, give it its own --data-dir`,
       );
     }
-    if (running) return attached(await findController({ token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir }), display);
+    if (running)
+      return attached(
+        await findController({ token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir }),
+        display,
+      );
     return embedded({ ...argv, listen: argv.listen ?? DEFAULT_LISTEN }, display);
   },
 };
 
 /** The dashboard on a running controller, through its Control API. Quitting stops nothing. */
 async function attached(target: ControllerTarget, display: Display): Promise<void> {
-  const [{ RemoteFleet }, { startDashboard }] = await Promise.all([import('../remote-fleet.js'), import('../../tui/dashboard.js')]);
+  const [{ RemoteFleet }, { startDashboard }] = await Promise.all([
+    import('../remote-fleet.js'),
+    import('../../tui/dashboard.js'),
+  ]);
   // Before the terminal is taken: an unreachable controller must not look like a hung `yard`.
-  process.stderr.write(`yard: connecting to the controller at ${target.listen ?? target.address} (from ${target.from})…\n`);
+  process.stderr.write(
+    `yard: connecting to the controller at ${target.listen ?? target.address} (from ${target.from})…\n`,
+  );
   const source = new RemoteFleet(target);
   try {
     await source.ready(ATTACH_TIMEOUT_MS);
@@ -97,13 +127,14 @@ async function attached(target: ControllerTarget, display: Display): Promise<voi
 /** The dashboard that is the controller: it starts one (and a local agent) and stops it on quit. */
 async function embedded(argv: DashArgs & { listen: string }, display: Display): Promise<void> {
   // Loaded here, not at the top: `yard agent` and friends never pay for the UI.
-  const [{ startController }, { registryFleetSource }, { startDashboard }, { ensureLocalAgent }, { operatorName }] = await Promise.all([
-    import('../../controller/controller.js'),
-    import('../../controller/fleet-source.js'),
-    import('../../tui/dashboard.js'),
-    import('../local-agent.js'),
-    import('../client.js'),
-  ]);
+  const [{ startController }, { registryFleetSource }, { startDashboard }, { ensureLocalAgent }, { operatorName }] =
+    await Promise.all([
+      import('../../controller/controller.js'),
+      import('../../controller/fleet-source.js'),
+      import('../../tui/dashboard.js'),
+      import('../local-agent.js'),
+      import('../client.js'),
+    ]);
   const files = controllerFiles(argv.dataDir);
   await mkdir(argv.dataDir, { recursive: true });
   // The screen is the dashboard's: the controller, grpc-js and anything else on stderr log to a file.
@@ -113,8 +144,11 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
   // grpc-js filters by its own verbosity (GRPC_VERBOSITY, errors only by default).
   await logGrpcTo(createLogger('grpc', toLog, 'debug'));
   const controller = await startController({ ...controllerSettings(argv), log });
-  const agent = argv.localAgent ? await ensureLocalAgent(controller.address, files.localAgentDir, files.token) : undefined;
-  if (agent) log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });
+  const agent = argv.localAgent
+    ? await ensureLocalAgent(controller.address, files.localAgentDir, files.token)
+    : undefined;
+  if (agent)
+    log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });
 
   let quitting = false;
   const quit = async () => {
@@ -124,7 +158,10 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
     restoreStderr();
     await controller.stop();
     logStream.end();
-    if (agent) process.stdout.write(`yard: the local agent (pid ${agent.pid}) keeps running and reconnects when a controller is back; \`kill ${agent.pid}\` stops it\n`);
+    if (agent)
+      process.stdout.write(
+        `yard: the local agent (pid ${agent.pid}) keeps running and reconnects when a controller is back; \`kill ${agent.pid}\` stops it\n`,
+      );
     process.exit(0);
   };
   const restoreStderr = divertStderr(createLogger('stderr', toLog));
@@ -133,19 +170,30 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
     source,
     ...display,
     onQuit: () => void quit(),
-    quitQuestion: () => sharedWith(controller.watchers(), source.list(), agent ? localServerId(files.localAgentDir) : undefined),
+    quitQuestion: () =>
+      sharedWith(controller.watchers(), source.list(), agent ? localServerId(files.localAgentDir) : undefined),
   });
   process.on('SIGTERM', () => void quit());
 }
 
 /** The question before stopping a controller others use: who loses it, and what keeps running. */
-function sharedWith(watching: number, servers: readonly FleetServer[], localId: string | undefined): string | undefined {
-  const agents = servers.filter(({ server }) => server.id !== localId && (server.state === ServerState.SERVER_STATE_ONLINE || server.state === ServerState.SERVER_STATE_DEGRADED)).length;
+function sharedWith(
+  watching: number,
+  servers: readonly FleetServer[],
+  localId: string | undefined,
+): string | undefined {
+  const agents = servers.filter(
+    ({ server }) =>
+      server.id !== localId &&
+      (server.state === ServerState.SERVER_STATE_ONLINE || server.state === ServerState.SERVER_STATE_DEGRADED),
+  ).length;
   if (watching === 0 && agents === 0) return undefined;
   const who = [
     watching ? `${watching} other dashboard${watching === 1 ? '' : 's'} or CLI${watching === 1 ? '' : 's'}` : '',
     agents ? `${agents} agent${agents === 1 ? '' : 's'} on other hosts` : '',
-  ].filter(Boolean).join(' and ');
+  ]
+    .filter(Boolean)
+    .join(' and ');
   return `Quit and stop this controller? ${who} use${watching + agents === 1 ? 's' : ''} it. Workloads keep running on their hosts; agents reconnect when a controller is back.`;
 }
 

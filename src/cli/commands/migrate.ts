@@ -52,21 +52,49 @@ export const migrateCommand = {
   describe: 'move a workload to another server (checkpoint, transfer, restore), or check that it could',
   builder: (y: Argv) =>
     withTarget(y)
-      .usage('$0 migrate WORKLOAD --to SERVER [options]\n\nMove a running workload to another server, or check that it could (--dry-run).')
+      .usage(
+        '$0 migrate WORKLOAD --to SERVER [options]\n\nMove a running workload to another server, or check that it could (--dry-run).',
+      )
       .positional('workload', { type: 'string', demandOption: true, describe: 'workload name' })
-      .option('to', { type: 'string', describe: 'target server id or name (with --dry-run, optional: rank the targets only)' })
-      .option('strategy', { type: 'string', choices: strategies.all, describe: "checkpoint, restart or freeze (default: the workload's own)" })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'run the preflight checks and rank the targets; move nothing' })
-      .option('detach', { type: 'boolean', default: false, describe: 'return once the migration has started (exit 0) instead of waiting for it to end' })
-      .option('wait', { type: 'boolean', hidden: true, describe: 'wait until it ends: the default (--no-wait is --detach)' })
-      .option('reconnect-for', { type: 'string', default: '1m', describe: 'while waiting, how long to keep reconnecting to a controller that went away (e.g. restarting)' })
+      .option('to', {
+        type: 'string',
+        describe: 'target server id or name (with --dry-run, optional: rank the targets only)',
+      })
+      .option('strategy', {
+        type: 'string',
+        choices: strategies.all,
+        describe: "checkpoint, restart or freeze (default: the workload's own)",
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'run the preflight checks and rank the targets; move nothing',
+      })
+      .option('detach', {
+        type: 'boolean',
+        default: false,
+        describe: 'return once the migration has started (exit 0) instead of waiting for it to end',
+      })
+      .option('wait', {
+        type: 'boolean',
+        hidden: true,
+        describe: 'wait until it ends: the default (--no-wait is --detach)',
+      })
+      .option('reconnect-for', {
+        type: 'string',
+        default: '1m',
+        describe: 'while waiting, how long to keep reconnecting to a controller that went away (e.g. restarting)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON (while watching: one line per change)' })
       .epilog(EPILOG),
   async handler(argv: MigrateArgs) {
     const workload = checkWorkloadName(argv.workload, 'migrate');
-    if (!argv.dryRun && !argv.to) exitUsage('migrate', 'missing --to SERVER: where to move it (`yard migrate NAME --dry-run` ranks the targets)');
+    if (!argv.dryRun && !argv.to)
+      exitUsage('migrate', 'missing --to SERVER: where to move it (`yard migrate NAME --dry-run` ranks the targets)');
     if (argv.to !== undefined && !argv.to.trim()) exitUsage('migrate', '--to needs a server id or name');
-    const strategy = argv.strategy ? strategies.value(argv.strategy, '--strategy') : MigrationStrategy.MIGRATION_STRATEGY_UNSPECIFIED;
+    const strategy = argv.strategy
+      ? strategies.value(argv.strategy, '--strategy')
+      : MigrationStrategy.MIGRATION_STRATEGY_UNSPECIFIED;
     const reconnectMs = durationArg(argv.reconnectFor, 'reconnect-for');
     const detach = argv.detach || argv.wait === false;
     const [client, format] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
@@ -82,13 +110,16 @@ export const migrateCommand = {
         return;
       }
       migration = (await c.call(c.client.startMigration, req)).migration;
-      if (!migration) throw new YardError('RPC_FAILED', `the controller started migrating ${workload} but sent no migration back`);
+      if (!migration)
+        throw new YardError('RPC_FAILED', `the controller started migrating ${workload} but sent no migration back`);
     } finally {
       c.close();
     }
     const tty = Boolean(process.stdout.isTTY) && !argv.json;
     if (detach) {
-      process.stdout.write(tty ? startedText(migration, names) : printableJson(format.migrationJson(migration, names), 2) + '\n');
+      process.stdout.write(
+        tty ? startedText(migration, names) : printableJson(format.migrationJson(migration, names), 2) + '\n',
+      );
       process.exitCode = EXIT_STARTED;
       return;
     }
@@ -107,7 +138,13 @@ export const migrateCommand = {
   },
 };
 
-async function dryRun(c: Control, format: Format, names: Names, req: { workload: string; target: string; strategy: MigrationStrategy }, json: boolean): Promise<number> {
+async function dryRun(
+  c: Control,
+  format: Format,
+  names: Names,
+  req: { workload: string; target: string; strategy: MigrationStrategy },
+  json: boolean,
+): Promise<number> {
   const plan = await c.call(c.client.planMigration, req);
   const passes = format.planPasses(plan, req.target || undefined);
   if (json) {
@@ -115,7 +152,9 @@ async function dryRun(c: Control, format: Format, names: Names, req: { workload:
   } else {
     const { localeIsUtf8 } = await import('../../tui/terminal.js');
     const marks = localeIsUtf8(process.env) ? format.UNICODE_MARKS : format.ASCII_MARKS;
-    process.stdout.write(format.planText(plan, names, req.target ? (names.get(req.target) ?? req.target) : undefined, marks));
+    process.stdout.write(
+      format.planText(plan, names, req.target ? (names.get(req.target) ?? req.target) : undefined, marks),
+    );
   }
   return passes ? 0 : 1;
 }
@@ -165,11 +204,15 @@ class Progress {
       this.draw();
       this.out.write('\n');
     }
-    if (migrationDone(this.last.phase)) (this.tty ? this.out : process.stderr).write(this.format.timingsText(this.last, this.names));
+    if (migrationDone(this.last.phase))
+      (this.tty ? this.out : process.stderr).write(this.format.timingsText(this.last, this.names));
   }
 
   private draw(): void {
-    if (this.last) this.out.write(`\r\x1b[2K${this.format.progressLine(this.last, { now: Date.now(), columns: this.out.columns || 80, rateBps: this.rateBps, startedMs: this.startedMs })}`);
+    if (this.last)
+      this.out.write(
+        `\r\x1b[2K${this.format.progressLine(this.last, { now: Date.now(), columns: this.out.columns || 80, rateBps: this.rateBps, startedMs: this.startedMs })}`,
+      );
   }
 }
 
@@ -198,12 +241,22 @@ async function follow(connect: Connect, first: Migration, view: Progress, reconn
       let watched: Watched;
       try {
         const { target, c } = await connect();
-        watched = await watchOnce(c, target, first.id, errorDetailOf, (m) => {
-          if (lostSinceMs !== undefined) view.note(`reconnected to the controller at ${target.address} after ${durationText(Date.now() - lostSinceMs)}; migration ${m.id} is ${phaseWords(m.phase)}`);
-          lostSinceMs = undefined;
-          attempt = 0;
-          view.update(m);
-        }, (fn) => (cancel = fn));
+        watched = await watchOnce(
+          c,
+          target,
+          first.id,
+          errorDetailOf,
+          (m) => {
+            if (lostSinceMs !== undefined)
+              view.note(
+                `reconnected to the controller at ${target.address} after ${durationText(Date.now() - lostSinceMs)}; migration ${m.id} is ${phaseWords(m.phase)}`,
+              );
+            lostSinceMs = undefined;
+            attempt = 0;
+            view.update(m);
+          },
+          (fn) => (cancel = fn),
+        );
         c.close();
       } catch (err) {
         watched = { kind: 'lost', why: errorMessage(err) };
@@ -215,14 +268,18 @@ async function follow(connect: Connect, first: Migration, view: Progress, reconn
       const now = Date.now();
       if (lostSinceMs === undefined) {
         lostSinceMs = now;
-        view.note(`lost the controller (${why}) while migration ${last.id} was ${phaseWords(last.phase)}; it goes on there: reconnecting for up to ${settingText(reconnectMs)}`);
+        view.note(
+          `lost the controller (${why}) while migration ${last.id} was ${phaseWords(last.phase)}; it goes on there: reconnecting for up to ${settingText(reconnectMs)}`,
+        );
       } else if (now - lostSinceMs >= reconnectMs) {
         throw new YardError(
           'CONTROLLER_LOST',
           `could not reach the controller for ${durationText(now - lostSinceMs)} (${why}); migration ${last.id} of ${last.workload} was ${phaseWords(last.phase)}, and how it ends is unknown: once the controller is back, \`yard ps\` shows where ${last.workload} runs`,
         );
       }
-      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2000, Math.max(0, (lostSinceMs ?? now) + reconnectMs - now))));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(250 * 2 ** attempt, 2000, Math.max(0, (lostSinceMs ?? now) + reconnectMs - now))),
+      );
     }
   } finally {
     process.off('SIGINT', onInterrupt);
@@ -245,8 +302,13 @@ function watchOnce(
     stream.on('data', (r: { migration?: Migration }) => r.migration && onMigration(r.migration));
     stream.on('end', () => resolve({ kind: 'ended' }));
     stream.on('error', (err: ServiceError) => {
-      const refused = errorDetailOf(err) !== undefined || err.code === GRPC_PERMISSION_DENIED || err.code === GRPC_UNAUTHENTICATED;
-      resolve(refused ? { kind: 'refused', err: streamError(err, target) } : { kind: 'lost', why: err.details || err.message });
+      const refused =
+        errorDetailOf(err) !== undefined || err.code === GRPC_PERMISSION_DENIED || err.code === GRPC_UNAUTHENTICATED;
+      resolve(
+        refused
+          ? { kind: 'refused', err: streamError(err, target) }
+          : { kind: 'lost', why: err.details || err.message },
+      );
     });
   });
 }
@@ -260,4 +322,3 @@ function startedText(m: Migration, names: Names): string {
   const line = `started migration ${m.id}: ${m.workload} from ${name(m.sourceServerId)} to ${name(m.targetServerId)} (${strategies.name(m.strategy)}); it goes on on the controller`;
   return printable(line) + '\n';
 }
-

@@ -22,7 +22,11 @@ function usageError(message: string, field: string): YardError {
 }
 
 export function checkService(name: string): string {
-  if (!WORKLOAD_NAME.test(name)) throw usageError(`service name "${name}" is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit); \`yard routes\` lists them`, 'service');
+  if (!WORKLOAD_NAME.test(name))
+    throw usageError(
+      `service name "${name}" is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit); \`yard routes\` lists them`,
+      'service',
+    );
   return name;
 }
 
@@ -30,7 +34,11 @@ export function checkService(name: string): string {
 export function parseSteps(text: string): number[] {
   const items = text.split(',').map((s) => s.trim());
   const bad = items.find((s) => !/^\d{1,3}$/.test(s));
-  if (bad !== undefined) throw usageError(`--steps "${text}": "${bad}" is not a whole percentage; give rising percentages ending at 100, e.g. 5,25,50,100`, '--steps');
+  if (bad !== undefined)
+    throw usageError(
+      `--steps "${text}": "${bad}" is not a whole percentage; give rising percentages ending at 100, e.g. 5,25,50,100`,
+      '--steps',
+    );
   try {
     return checkSteps(items.map(Number));
   } catch (err) {
@@ -70,7 +78,8 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   for await (const chunk of stdin) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     size += buf.length;
-    if (size > MAX_ROUTE_FILE_BYTES) throw new Error(`more than ${MAX_ROUTE_FILE_BYTES / 2 ** 20} MiB: a route file is a few KiB`);
+    if (size > MAX_ROUTE_FILE_BYTES)
+      throw new Error(`more than ${MAX_ROUTE_FILE_BYTES / 2 ** 20} MiB: a route file is a few KiB`);
     chunks.push(buf);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -82,7 +91,10 @@ export async function readRouteText(file: string, stdin: NodeJS.ReadableStream =
   try {
     if (file === '-') return await readStdin(stdin);
     const { size } = await stat(file);
-    if (size > MAX_ROUTE_FILE_BYTES) throw new Error(`it is ${size} bytes, more than ${MAX_ROUTE_FILE_BYTES / 2 ** 20} MiB: a route file is a few KiB`);
+    if (size > MAX_ROUTE_FILE_BYTES)
+      throw new Error(
+        `it is ${size} bytes, more than ${MAX_ROUTE_FILE_BYTES / 2 ** 20} MiB: a route file is a few KiB`,
+      );
     return await readFile(file, 'utf8');
   } catch (err) {
     throw new YardError('INVALID_ARGUMENT', `cannot read route file ${where}: ${readReason(err)}`, { file: where });
@@ -91,7 +103,11 @@ export async function readRouteText(file: string, stdin: NodeJS.ReadableStream =
 
 /** Reads take the client's default deadline; mutations pass MUTATION_TIMEOUT_MS (placing a table waits on proxies). */
 async function connect(argv: TargetArgs, timeoutMs?: number) {
-  const [client, format, terminal] = await Promise.all([import('../client.js'), import('../format-routes.js'), import('../../tui/terminal.js')]);
+  const [client, format, terminal] = await Promise.all([
+    import('../client.js'),
+    import('../format-routes.js'),
+    import('../../tui/terminal.js'),
+  ]);
   const target = await client.findController(argv);
   const c = client.controlClient(target, timeoutMs);
   const glyphs = terminal.localeIsUtf8(process.env) ? format.UNICODE_GLYPHS : format.ASCII_GLYPHS;
@@ -101,7 +117,11 @@ async function connect(argv: TargetArgs, timeoutMs?: number) {
 type Connection = Awaited<ReturnType<typeof connect>>;
 
 /** Runs `use` with a client of the controller, and closes it after. */
-async function withController(argv: TargetArgs, timeoutMs: number | undefined, use: (conn: Connection) => Promise<void>): Promise<void> {
+async function withController(
+  argv: TargetArgs,
+  timeoutMs: number | undefined,
+  use: (conn: Connection) => Promise<void>,
+): Promise<void> {
   const conn = await connect(argv, timeoutMs);
   try {
     await use(conn);
@@ -127,14 +147,24 @@ export const routesCommand = {
   describe: 'list the routes: each service, where its traffic goes, and how it is going',
   builder: (y: Argv) =>
     withTarget(y)
-      .option('json', { ...json, describe: 'print a JSON array (each route as a route file writes it, with its live counters)' })
+      .option('json', {
+        ...json,
+        describe: 'print a JSON array (each route as a route file writes it, with its live counters)',
+      })
       .example('$0 routes', 'one block per service, a row per backend')
-      .example('$0 routes --json | jq \'.[].endpoints[] | {key, health}\'', ''),
+      .example("$0 routes --json | jq '.[].endpoints[] | {key, health}'", ''),
   async handler(argv: TargetArgs & { json: boolean }) {
     await withController(argv, undefined, async ({ c, format, glyphs }) => {
-      const [{ routes }, { servers }] = await Promise.all([c.call(c.client.listRoutes, {}), c.call(c.client.listServers, {})]);
+      const [{ routes }, { servers }] = await Promise.all([
+        c.call(c.client.listRoutes, {}),
+        c.call(c.client.listServers, {}),
+      ]);
       const names = new Map(servers.map((s) => [s.id, s.name] as const));
-      process.stdout.write(argv.json ? printableJson(format.withTables(routes).map(format.routeJson), 2) + '\n' : format.routesText(routes, names, glyphs));
+      process.stdout.write(
+        argv.json
+          ? printableJson(format.withTables(routes).map(format.routeJson), 2) + '\n'
+          : format.routesText(routes, names, glyphs),
+      );
     });
   },
 };
@@ -144,8 +174,17 @@ const applyCommand = {
   describe: 'create or replace routes from a JSON or YAML file (all or none)',
   builder: (y: Argv) =>
     withTarget(y)
-      .option('file', { alias: 'f', type: 'string', demandOption: true, describe: 'the route file (JSON or YAML); - reads stdin' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'check the file with the controller and print what would change; change nothing' })
+      .option('file', {
+        alias: 'f',
+        type: 'string',
+        demandOption: true,
+        describe: 'the route file (JSON or YAML); - reads stdin',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'check the file with the controller and print what would change; change nothing',
+      })
       .example('$0 route apply -f web.yaml', '')
       .example('$0 route apply -f web.yaml --dry-run', 'what would change')
       .example('cat web.json | $0 route apply -f -', ''),
@@ -154,7 +193,10 @@ const applyCommand = {
     const routes = parseRouteFile(await readRouteText(argv.file), argv.file === '-' ? 'stdin' : argv.file);
     await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, format, glyphs }) => {
       const outcomes = argv.dryRun
-        ? await Promise.all([c.call(c.client.applyRoutes, { routes, dryRun: true }), c.call(c.client.listRoutes, {})]).then(([, now]) => format.plannedOutcomes(routes, now.routes))
+        ? await Promise.all([
+            c.call(c.client.applyRoutes, { routes, dryRun: true }),
+            c.call(c.client.listRoutes, {}),
+          ]).then(([, now]) => format.plannedOutcomes(routes, now.routes))
         : format.appliedOutcomes(routes, await c.call(c.client.applyRoutes, { routes, dryRun: false }));
       process.stdout.write(format.applyText(outcomes, argv.dryRun, glyphs));
     });
@@ -169,11 +211,19 @@ const weightCommand = {
       // yargs fills a variadic positional as a repeated flag: main.ts's last-one-wins would keep one pair.
       .parserConfiguration({ 'duplicate-arguments-array': true })
       .positional('service', SERVICE_ARG)
-      .positional('weights', { type: 'string', array: true, demandOption: true, describe: 'VERSION=PCT pairs, e.g. blue=80 green=20' })
+      .positional('weights', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'VERSION=PCT pairs, e.g. blue=80 green=20',
+      })
       .example('$0 route weight web blue=80 green=20', 'send a fifth of the traffic to green')
       .example('$0 route weight web green=0', 'green drains: no new connections, open ones finish'),
   async handler(argv: TargetArgs & { service: string; weights: string[] }) {
-    const { service, weights } = checked('route weight', () => ({ service: checkService(argv.service), weights: parseWeights(argv.weights.map(String)) }));
+    const { service, weights } = checked('route weight', () => ({
+      service: checkService(argv.service),
+      weights: parseWeights(argv.weights.map(String)),
+    }));
     await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, format, glyphs }) => {
       const { change } = await c.call(c.client.setRouteWeights, { service, weights });
       process.stdout.write(format.changeText(change, service, 'weights set', glyphs));
@@ -196,9 +246,21 @@ const promoteCommand = {
       .positional('service', SERVICE_ARG)
       // The positional is the route's version label, not yard's own --version flag.
       .version(false)
-      .positional('version', { type: 'string', demandOption: true, describe: 'the version label to promote, e.g. green' })
-      .option('steps', { type: 'string', default: ROUTE_DEFAULTS.promoteSteps.join(','), describe: 'percent of the traffic at each step, rising, ending at 100' })
-      .option('interval', { type: 'string', default: `${ROUTE_DEFAULTS.promoteIntervalMs / 1000}s`, describe: 'how long each step is watched before its health gate passes' })
+      .positional('version', {
+        type: 'string',
+        demandOption: true,
+        describe: 'the version label to promote, e.g. green',
+      })
+      .option('steps', {
+        type: 'string',
+        default: ROUTE_DEFAULTS.promoteSteps.join(','),
+        describe: 'percent of the traffic at each step, rising, ending at 100',
+      })
+      .option('interval', {
+        type: 'string',
+        default: `${ROUTE_DEFAULTS.promoteIntervalMs / 1000}s`,
+        describe: 'how long each step is watched before its health gate passes',
+      })
       .example('$0 route promote web green', '5%, 25%, 50%, 100%, ten seconds each')
       .example('$0 route promote web green --steps 10,100 --interval 1m', '')
       .epilog(PROMOTE_EPILOG),
@@ -244,7 +306,12 @@ function watchPromotion({ c, target, format, glyphs, explain }: Connection, req:
       }
       if (err) return reject(err);
       if (code === undefined) {
-        return reject(new YardError('WATCH_ENDED', `the controller stopped reporting the promotion of ${req.version} on ${req.service}; it may still run: \`yard routes\` shows it`));
+        return reject(
+          new YardError(
+            'WATCH_ENDED',
+            `the controller stopped reporting the promotion of ${req.version} on ${req.service}; it may still run: \`yard routes\` shows it`,
+          ),
+        );
       }
       resolve(code);
     };
@@ -260,7 +327,12 @@ function watchPromotion({ c, target, format, glyphs, explain }: Connection, req:
 }
 
 /** A route command that names one service and changes it (rollback, delete): what `change` says is printed. */
-function serviceChange(verb: string, describe: string, example: [string, string], change: (conn: Connection, service: string) => Promise<string>) {
+function serviceChange(
+  verb: string,
+  describe: string,
+  example: [string, string],
+  change: (conn: Connection, service: string) => Promise<string>,
+) {
   return {
     command: `${verb} <service>`,
     describe,
@@ -270,7 +342,11 @@ function serviceChange(verb: string, describe: string, example: [string, string]
         .example(...example),
     async handler(argv: TargetArgs & { service: string }) {
       const service = checked(`route ${verb}`, () => checkService(argv.service));
-      await withController(argv, MUTATION_TIMEOUT_MS, async (conn) => void process.stdout.write(await change(conn, service)));
+      await withController(
+        argv,
+        MUTATION_TIMEOUT_MS,
+        async (conn) => void process.stdout.write(await change(conn, service)),
+      );
     },
   };
 }
@@ -279,7 +355,8 @@ const rollbackCommand = serviceChange(
   'rollback',
   "restore a service's table from before its last change (a whole promotion is undone at once)",
   ['$0 route rollback web', '`yard route history web` shows what it goes back to'],
-  async ({ c, format, glyphs }, service) => format.changeText((await c.call(c.client.rollbackRoute, { service })).change, service, 'rolled back', glyphs),
+  async ({ c, format, glyphs }, service) =>
+    format.changeText((await c.call(c.client.rollbackRoute, { service })).change, service, 'rolled back', glyphs),
 );
 
 const drainCommand = {
@@ -288,15 +365,26 @@ const drainCommand = {
   builder: (y: Argv) =>
     withTarget(y)
       .positional('service', SERVICE_ARG)
-      .positional('backend', { type: 'string', demandOption: true, describe: 'a version label, workload name or HOST:PORT naming the backends' })
-      .option('deadline', { type: 'string', describe: "how long open connections may last (default: the route's drain timeout)" })
+      .positional('backend', {
+        type: 'string',
+        demandOption: true,
+        describe: 'a version label, workload name or HOST:PORT naming the backends',
+      })
+      .option('deadline', {
+        type: 'string',
+        describe: "how long open connections may last (default: the route's drain timeout)",
+      })
       .example('$0 route drain web blue', 'every backend of version blue')
       .example('$0 route drain web 10.0.0.7:9000 --deadline 2m', ''),
   async handler(argv: TargetArgs & { service: string; backend: string; deadline?: string }) {
     const req = checked('route drain', () => {
       const backend = String(argv.backend).trim();
       if (!backend) throw usageError('BACKEND must name a version, a workload or HOST:PORT', 'backend');
-      return { service: checkService(argv.service), backend, deadlineMs: argv.deadline === undefined ? 0 : parseWait(argv.deadline, '--deadline') };
+      return {
+        service: checkService(argv.service),
+        backend,
+        deadlineMs: argv.deadline === undefined ? 0 : parseWait(argv.deadline, '--deadline'),
+      };
     });
     await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, format, glyphs }) => {
       const { change } = await c.call(c.client.drainBackend, req);
@@ -305,8 +393,12 @@ const drainCommand = {
   },
 };
 
-const deleteCommand = serviceChange('delete', 'delete a service: its proxy stops listening and its connections close', ['$0 route delete web', ''], async ({ c, format }, service) =>
-  format.deleteText((await c.call(c.client.deleteRoute, { service })).change, service),
+const deleteCommand = serviceChange(
+  'delete',
+  'delete a service: its proxy stops listening and its connections close',
+  ['$0 route delete web', ''],
+  async ({ c, format }, service) =>
+    format.deleteText((await c.call(c.client.deleteRoute, { service })).change, service),
 );
 
 const historyCommand = {
@@ -320,12 +412,15 @@ const historyCommand = {
       .example('$0 route history web --limit 5', ''),
   async handler(argv: TargetArgs & { service?: string; limit: number; json: boolean }) {
     const req = checked('route history', () => {
-      if (!Number.isInteger(argv.limit) || argv.limit < 0 || argv.limit > 0xffff_ffff) throw usageError(`--limit ${argv.limit} must be a whole number, 0 or more`, '--limit');
+      if (!Number.isInteger(argv.limit) || argv.limit < 0 || argv.limit > 0xffff_ffff)
+        throw usageError(`--limit ${argv.limit} must be a whole number, 0 or more`, '--limit');
       return { service: argv.service === undefined ? '' : checkService(argv.service), limit: argv.limit };
     });
     await withController(argv, undefined, async ({ c, format, glyphs }) => {
       const { changes } = await c.call(c.client.listRouteChanges, req);
-      process.stdout.write(argv.json ? printableJson(changes.map(format.historyJson), 2) + '\n' : format.historyText(changes, glyphs));
+      process.stdout.write(
+        argv.json ? printableJson(changes.map(format.historyJson), 2) + '\n' : format.historyText(changes, glyphs),
+      );
     });
   },
 };
@@ -337,7 +432,9 @@ export const routeCommand = {
   describe: 'change the routes: apply a file, set weights, promote, roll back, drain, delete; history',
   builder: (y: Argv) =>
     y
-      .usage('$0 route COMMAND [options]\n\nChange the routing tables that proxy agents apply. `yard routes` shows them.')
+      .usage(
+        '$0 route COMMAND [options]\n\nChange the routing tables that proxy agents apply. `yard routes` shows them.',
+      )
       .command(applyCommand)
       .command(weightCommand)
       .command(promoteCommand)

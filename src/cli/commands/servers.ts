@@ -12,9 +12,13 @@ interface TargetArgs {
 export const serversCommand = {
   command: 'servers',
   describe: 'list the servers a running controller knows',
-  builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
+  builder: (y: Argv) =>
+    withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
   async handler(argv: TargetArgs) {
-    const [{ controlClient, findController }, { serverJson, serversTable }] = await Promise.all([import('../client.js'), import('../format.js')]);
+    const [{ controlClient, findController }, { serverJson, serversTable }] = await Promise.all([
+      import('../client.js'),
+      import('../format.js'),
+    ]);
     const target = await findController(argv);
     const c = controlClient(target);
     try {
@@ -31,7 +35,10 @@ export const statusCommand = {
   describe: 'summarise the fleet of a running controller',
   builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   async handler(argv: TargetArgs) {
-    const [{ controlClient, findController }, { overviewText }] = await Promise.all([import('../client.js'), import('../format.js')]);
+    const [{ controlClient, findController }, { overviewText }] = await Promise.all([
+      import('../client.js'),
+      import('../format.js'),
+    ]);
     const target = await findController(argv);
     const c = controlClient(target);
     try {

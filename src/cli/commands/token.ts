@@ -6,13 +6,21 @@ import { withDataDir } from '../options.js';
 
 export const tokenCommand = {
   command: 'token',
-  describe: 'print the join token (agents use it once, to join), or with --operator the token for Control calls over TCP',
+  describe:
+    'print the join token (agents use it once, to join), or with --operator the token for Control calls over TCP',
   builder: (y: Argv) =>
-    withDataDir(y).option('operator', { type: 'boolean', default: false, describe: 'print the operator token instead: the CLI and dashboards beyond this host need it ($YARD_TOKEN or --token-file)' }),
+    withDataDir(y).option('operator', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'print the operator token instead: the CLI and dashboards beyond this host need it ($YARD_TOKEN or --token-file)',
+    }),
   async handler(argv: { dataDir: string; operator: boolean }) {
     await mkdir(argv.dataDir, { recursive: true, mode: 0o700 });
     const files = controllerFiles(argv.dataDir);
-    const token = argv.operator ? await loadOrCreateToken(files.operatorToken, 'yard_op_') : await loadOrCreateToken(files.token);
+    const token = argv.operator
+      ? await loadOrCreateToken(files.operatorToken, 'yard_op_')
+      : await loadOrCreateToken(files.token);
     process.stdout.write(token + '\n');
   },
 };

@@ -4,7 +4,12 @@ import type { Argv } from 'yargs';
 import { parseDuration } from '../../core/duration.js';
 import { YardError, errorMessage } from '../../core/errors.js';
 import { printable, printableJson } from '../../core/printable.js';
-import { checkpointSignalSchema, parseWorkloadSpec, workloadNameSchema, type SpecProblem } from '../../core/schema/workload-spec.js';
+import {
+  checkpointSignalSchema,
+  parseWorkloadSpec,
+  workloadNameSchema,
+  type SpecProblem,
+} from '../../core/schema/workload-spec.js';
 import { describeIssue } from '../../core/validate.js';
 import {
   DEFAULT_CHECKPOINT_SIGNAL,
@@ -41,8 +46,15 @@ const GRPC_CANCELLED = 1;
 const GRPC_UNAVAILABLE = 14;
 
 /** A failed stream call as an operator reads it (client.ts does the same for unary calls). */
-export function streamError(err: { code?: number; details?: string; message: string }, target: ControllerTarget): YardError {
-  if (err.code === GRPC_UNAVAILABLE) return new YardError('UNAVAILABLE', `cannot reach the controller at ${target.address} (from ${target.from}): ${err.details ?? err.message}`);
+export function streamError(
+  err: { code?: number; details?: string; message: string },
+  target: ControllerTarget,
+): YardError {
+  if (err.code === GRPC_UNAVAILABLE)
+    return new YardError(
+      'UNAVAILABLE',
+      `cannot reach the controller at ${target.address} (from ${target.from}): ${err.details ?? err.message}`,
+    );
   return new YardError('RPC_FAILED', err.details || err.message);
 }
 
@@ -139,9 +151,13 @@ export function parseRunArgs(argv: RunArgs): { server: string; spec: WorkloadSpe
   const argvCommand = (argv['--'] ?? []).map(String);
   if (argvCommand.length === 0) {
     const guess = argv.command?.length ? argv.command.join(' ') : 'COMMAND [ARGS…]';
-    throw usageError(`give the command to run after \`--\`, so its own flags stay its own: yard run --on ${argv.on || 'SERVER'} -- ${guess}`, '--');
+    throw usageError(
+      `give the command to run after \`--\`, so its own flags stay its own: yard run --on ${argv.on || 'SERVER'} -- ${guess}`,
+      '--',
+    );
   }
-  if (argv.command?.length) throw usageError(`"${argv.command.join(' ')}" comes before \`--\`: put the whole command after it`, '--');
+  if (argv.command?.length)
+    throw usageError(`"${argv.command.join(' ')}" comes before \`--\`: put the whole command after it`, '--');
   const [command, ...args] = argvCommand as [string, ...string[]];
   if (!argv.on.trim()) throw usageError('--on needs a server id or name (`yard servers` lists them)', '--on');
   const spec = {
@@ -161,13 +177,21 @@ export function parseRunArgs(argv: RunArgs): { server: string; spec: WorkloadSpe
 }
 
 /** A repeatable flag, one value per use (`--env A=1 --env B=2`), never greedy. */
-const repeatable = (describe: string) => ({ type: 'string' as const, array: true as const, nargs: 1, default: [] as string[], defaultDescription: 'none', describe });
+const repeatable = (describe: string) => ({
+  type: 'string' as const,
+  array: true as const,
+  nargs: 1,
+  default: [] as string[],
+  defaultDescription: 'none',
+  describe,
+});
 
 async function connect(argv: TargetArgs, timeoutMs?: number) {
   const [client, format] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
   const target = await client.findController(argv);
   const c = client.controlClient(target, timeoutMs);
-  const serverNames = async () => new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
+  const serverNames = async () =>
+    new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
   return { c, target, format, serverNames };
 }
 
@@ -188,17 +212,44 @@ export const runCommand = {
   describe: 'start a workload on a server: yard run --on SERVER [options] -- COMMAND [ARGS…]',
   builder: (y: Argv) =>
     withTarget(y)
-      .usage('$0 run --on SERVER [options] -- COMMAND [ARGS…]\n\nStart COMMAND as a workload supervised by the agent on SERVER, in a pty.')
+      .usage(
+        '$0 run --on SERVER [options] -- COMMAND [ARGS…]\n\nStart COMMAND as a workload supervised by the agent on SERVER, in a pty.',
+      )
       .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
-      .positional('command', { type: 'string', array: true, describe: 'COMMAND [ARGS…]: the command and its arguments, after --' })
+      .positional('command', {
+        type: 'string',
+        array: true,
+        describe: 'COMMAND [ARGS…]: the command and its arguments, after --',
+      })
       .option('on', { type: 'string', demandOption: true, describe: 'server id or name to run it on' })
-      .option('name', { type: 'string', describe: "workload name, unique in the fleet (default: the command's basename and a short suffix)" })
-      .option('strategy', { type: 'string', choices: strategies.all, default: 'checkpoint', describe: 'how `yard migrate` moves it' })
-      .option('checkpoint-signal', { type: 'string', default: DEFAULT_CHECKPOINT_SIGNAL, describe: 'signal that asks it to save its state and exit 0' })
-      .option('checkpoint-timeout', { type: 'string', default: `${DEFAULT_CHECKPOINT_TIMEOUT_MS / 1000}s`, describe: 'how long it has to save and exit (at most 1h)' })
+      .option('name', {
+        type: 'string',
+        describe: "workload name, unique in the fleet (default: the command's basename and a short suffix)",
+      })
+      .option('strategy', {
+        type: 'string',
+        choices: strategies.all,
+        default: 'checkpoint',
+        describe: 'how `yard migrate` moves it',
+      })
+      .option('checkpoint-signal', {
+        type: 'string',
+        default: DEFAULT_CHECKPOINT_SIGNAL,
+        describe: 'signal that asks it to save its state and exit 0',
+      })
+      .option('checkpoint-timeout', {
+        type: 'string',
+        default: `${DEFAULT_CHECKPOINT_TIMEOUT_MS / 1000}s`,
+        describe: 'how long it has to save and exit (at most 1h)',
+      })
       .option('env', repeatable('set KEY=VALUE in its environment (repeatable)'))
       .option('cwd', { type: 'string', describe: 'absolute working directory on the server (default: its state dir)' })
-      .option('restart', { type: 'string', choices: restartPolicies.all, default: 'never', describe: 'restart it when it exits' })
+      .option('restart', {
+        type: 'string',
+        choices: restartPolicies.all,
+        default: 'never',
+        describe: 'restart it when it exits',
+      })
       .options(labelOptions('label k=v (repeatable; or k=v,k2=v2)'))
       .option('port', repeatable('a port it listens on (repeatable)'))
       .option('json', { type: 'boolean', default: false, describe: 'print the workload as JSON' })
@@ -214,16 +265,27 @@ export const runCommand = {
     const { c, format, serverNames } = await connect(argv, MUTATION_TIMEOUT_MS);
     try {
       const { workload: started } = await c.call(c.client.runWorkload, req);
-      if (!started) throw new YardError('RPC_FAILED', `the controller started ${req.spec.name} but sent no workload back`);
+      if (!started)
+        throw new YardError('RPC_FAILED', `the controller started ${req.spec.name} but sent no workload back`);
       const { exitedEarly, earlyExitText } = await import('../first-second.js');
       const early = await exitedEarly(started, async () => (await c.call(c.client.listWorkloads, {})).workloads);
       const workload = early ?? started;
       const names = await serverNames();
-      process.stdout.write(argv.json ? printableJson(format.workloadJson(workload, names), 2) + '\n' : early ? '' : format.startedText(workload, names));
+      process.stdout.write(
+        argv.json
+          ? printableJson(format.workloadJson(workload, names), 2) + '\n'
+          : early
+            ? ''
+            : format.startedText(workload, names),
+      );
       if (early) {
         // A clean exit 0 is a short job that finished; anything else failed to start.
         const clean = early.exitCode === 0 && !early.exitSignal;
-        const text = earlyExitText(early, names.get(early.serverId) ?? early.serverId, await tailOf(c, early.spec?.name ?? ''));
+        const text = earlyExitText(
+          early,
+          names.get(early.serverId) ?? early.serverId,
+          await tailOf(c, early.spec?.name ?? ''),
+        );
         (clean ? process.stdout : process.stderr).write(text);
         if (!clean) process.exitCode = EXIT_FAILED;
       }
@@ -236,12 +298,20 @@ export const runCommand = {
 export const psCommand = {
   command: 'ps',
   describe: 'list the workloads running across the fleet',
-  builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
+  builder: (y: Argv) =>
+    withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
   async handler(argv: TargetArgs & { json: boolean }) {
     const { c, format, serverNames } = await connect(argv);
     try {
       const [{ workloads }, names] = await Promise.all([c.call(c.client.listWorkloads, {}), serverNames()]);
-      process.stdout.write(argv.json ? printableJson(workloads.map((w) => format.workloadJson(w, names)), 2) + '\n' : format.workloadsTable(workloads, names));
+      process.stdout.write(
+        argv.json
+          ? printableJson(
+              workloads.map((w) => format.workloadJson(w, names)),
+              2,
+            ) + '\n'
+          : format.workloadsTable(workloads, names),
+      );
     } finally {
       c.close();
     }
@@ -256,7 +326,13 @@ function changeCommand(verb: Change, describe: string) {
     describe,
     builder: (y: Argv) => {
       const b = withTarget(y).positional('workload', { type: 'string', demandOption: true, describe: 'workload name' });
-      return verb === 'stop' ? b.option('rm', { type: 'boolean', default: false, describe: 'forget it too: its spec and state dir are removed' }) : b;
+      return verb === 'stop'
+        ? b.option('rm', {
+            type: 'boolean',
+            default: false,
+            describe: 'forget it too: its spec and state dir are removed',
+          })
+        : b;
     },
     async handler(argv: TargetArgs & { workload: string; rm?: boolean }) {
       const name = checkWorkloadName(argv.workload, verb);
@@ -269,7 +345,8 @@ function changeCommand(verb: Change, describe: string) {
               ? c.call(c.client.pauseWorkload, { name })
               : c.call(c.client.resumeWorkload, { name });
         const [{ workload }, names] = await Promise.all([call, serverNames()]);
-        if (!workload) throw new YardError('RPC_FAILED', `the controller answered ${verb} ${name} without the workload`);
+        if (!workload)
+          throw new YardError('RPC_FAILED', `the controller answered ${verb} ${name} without the workload`);
         process.stdout.write(format.stateText(workload, names));
         if (argv.rm) process.stdout.write(`removed ${name}: its spec and state dir are gone\n`);
       } finally {
@@ -296,8 +373,16 @@ export const logsCommand = {
   builder: (y: Argv) =>
     withTarget(y)
       .positional('workload', { type: 'string', demandOption: true, describe: 'workload name' })
-      .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing output as it comes, until Ctrl-C or the workload ends' })
-      .option('tail', { type: 'string', describe: 'only the last BYTES of the buffer, e.g. 4096, 64KiB (default: all it keeps)' }),
+      .option('follow', {
+        alias: 'f',
+        type: 'boolean',
+        default: false,
+        describe: 'keep printing output as it comes, until Ctrl-C or the workload ends',
+      })
+      .option('tail', {
+        type: 'string',
+        describe: 'only the last BYTES of the buffer, e.g. 4096, 64KiB (default: all it keeps)',
+      }),
   async handler(argv: TargetArgs & { workload: string; follow: boolean; tail?: string }) {
     const name = checkWorkloadName(argv.workload, 'logs');
     let tailBytes = 0;
@@ -321,7 +406,9 @@ export const logsCommand = {
           }
         });
         stream.on('end', resolve);
-        stream.on('error', (err: { code?: number; details?: string; message: string }) => (isCancelled(err) ? resolve() : reject(streamError(err, target))));
+        stream.on('error', (err: { code?: number; details?: string; message: string }) =>
+          isCancelled(err) ? resolve() : reject(streamError(err, target)),
+        );
       });
     } finally {
       process.off('SIGINT', stop);

@@ -8,7 +8,10 @@ export function unary<Req, Res>(handle: (req: Req, caller: Caller) => Res | Prom
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     Promise.resolve()
       .then(() => handle(call.request, callerOf(call)))
-      .then((res) => callback(null, res), (err: unknown) => callback(toServiceError(err)));
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err)),
+      );
   };
 }
 

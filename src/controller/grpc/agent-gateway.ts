@@ -5,9 +5,22 @@ import type { Logger } from '../../core/log.js';
 import { toServiceError } from '../../core/rpc/errors.js';
 import { ROUTE_LIMITS } from '../../core/route.js';
 import { labelsSchema } from '../../core/schema/labels.js';
-import { LIMITS, hostnameSchema, locationSchema, plainText, serverIdSchema, serverNameSchema, validate } from '../../core/validate.js';
+import {
+  LIMITS,
+  hostnameSchema,
+  locationSchema,
+  plainText,
+  serverIdSchema,
+  serverNameSchema,
+  validate,
+} from '../../core/validate.js';
 import { PROTOCOL_VERSION } from '../../core/version.js';
-import type { AgentGatewayServer, AgentHello, ConnectRequest, ConnectResponse } from '../../gen/switchyard/v1/agent_gateway.js';
+import type {
+  AgentGatewayServer,
+  AgentHello,
+  ConnectRequest,
+  ConnectResponse,
+} from '../../gen/switchyard/v1/agent_gateway.js';
 import type { AgentAdmission } from '../agent-keys.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { Registry } from '../registry.js';
@@ -44,12 +57,22 @@ const sampleSchema = z.looseObject({
   nets: z.array(z.unknown()).max(LIMITS.nets),
   gpus: z.array(z.looseObject({ processes: z.array(z.unknown()).max(LIMITS.gpuProcesses) })).max(LIMITS.gpus),
 });
-const routeStatsSchema = z.looseObject({ name: z.string().max(LIMITS.nameLength), endpoints: z.array(z.looseObject({ key: z.string().max(512) })).max(ROUTE_LIMITS.endpoints) });
-const heartbeatSchema = z.looseObject({ samples: z.array(sampleSchema).max(LIMITS.samplesPerHeartbeat), routes: z.array(routeStatsSchema).max(ROUTE_LIMITS.routes) });
+const routeStatsSchema = z.looseObject({
+  name: z.string().max(LIMITS.nameLength),
+  endpoints: z.array(z.looseObject({ key: z.string().max(512) })).max(ROUTE_LIMITS.endpoints),
+});
+const heartbeatSchema = z.looseObject({
+  samples: z.array(sampleSchema).max(LIMITS.samplesPerHeartbeat),
+  routes: z.array(routeStatsSchema).max(ROUTE_LIMITS.routes),
+});
 
 type Session = ServerDuplexStream<ConnectRequest, ConnectResponse>;
 
-const snapshotSchema = z.looseObject({ workloads: z.array(z.looseObject({ spec: z.looseObject({ name: z.string().min(1).max(63) }) })).max(LIMITS.workloadsPerAgent) });
+const snapshotSchema = z.looseObject({
+  workloads: z
+    .array(z.looseObject({ spec: z.looseObject({ name: z.string().min(1).max(63) }) }))
+    .max(LIMITS.workloadsPerAgent),
+});
 
 /** AgentGateway.Connect: one session per agent — hello, heartbeats, commands and their results. */
 export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'connect'> {
@@ -97,8 +120,18 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
             serverId = hello.serverId;
             sessions.set(session, call);
             const { superseded } = registry.connect(hello, session);
-            if (superseded) sessions.get(superseded)?.emit('error', toServiceError(new YardError('SUPERSEDED', `a newer session for server ${serverId} replaced this one`)));
-            links.attach(hello.serverId, session, (command) => call.write({ msg: { $case: 'command', value: command } }));
+            if (superseded)
+              sessions
+                .get(superseded)
+                ?.emit(
+                  'error',
+                  toServiceError(
+                    new YardError('SUPERSEDED', `a newer session for server ${serverId} replaced this one`),
+                  ),
+                );
+            links.attach(hello.serverId, session, (command) =>
+              call.write({ msg: { $case: 'command', value: command } }),
+            );
             call.write({
               msg: {
                 $case: 'welcome',
@@ -117,14 +150,27 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
             const hb = validate(heartbeatSchema, req.msg.value, 'heartbeat');
             registry.heartbeat(serverId, session, hb.samples);
             // Only the current session speaks for the proxy (a superseded one may still send).
-            if (hb.routes.length > 0 && registry.get(serverId)?.session === session) opts.router.report(serverId, hb.routes);
-            call.write({ msg: { $case: 'ack', value: { seq: hb.seq, heartbeatIntervalMs: opts.heartbeatIntervalMs, heartbeatTtlMs: registry.heartbeatTtlMs } } });
+            if (hb.routes.length > 0 && registry.get(serverId)?.session === session)
+              opts.router.report(serverId, hb.routes);
+            call.write({
+              msg: {
+                $case: 'ack',
+                value: {
+                  seq: hb.seq,
+                  heartbeatIntervalMs: opts.heartbeatIntervalMs,
+                  heartbeatTtlMs: registry.heartbeatTtlMs,
+                },
+              },
+            });
           } else if (req.msg?.$case === 'result') {
             if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
             links.settle(serverId, req.msg.value);
           } else if (req.msg?.$case === 'workloads') {
             if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
-            workloads.replace(serverId, validate(snapshotSchema, req.msg.value, 'workload snapshot').workloads.map(knownWorkload));
+            workloads.replace(
+              serverId,
+              validate(snapshotSchema, req.msg.value, 'workload snapshot').workloads.map(knownWorkload),
+            );
           } else {
             throw new YardError('INVALID_ARGUMENT', 'empty session message: expected a hello or a heartbeat');
           }

@@ -24,9 +24,21 @@ export function operatorTokenAuth(tokens: { operator: string; join: string }): C
   return {
     caller(metadata) {
       const given = bearerOf(metadata);
-      if (!given) throw new YardError('UNAUTHENTICATED', 'this controller needs the operator token over TCP: set $YARD_TOKEN or pass --token-file FILE (`yard token --operator` on the controller host prints it); on that host, the CLI needs none');
-      if (tokensEqual(given, tokens.join)) throw new YardError('PERMISSION_DENIED', 'that is the join token: it admits agents only; Control calls need the operator token (`yard token --operator` on the controller host)');
-      if (!tokensEqual(given, tokens.operator)) throw new YardError('UNAUTHENTICATED', 'wrong operator token: use the one `yard token --operator` prints on the controller host');
+      if (!given)
+        throw new YardError(
+          'UNAUTHENTICATED',
+          'this controller needs the operator token over TCP: set $YARD_TOKEN or pass --token-file FILE (`yard token --operator` on the controller host prints it); on that host, the CLI needs none',
+        );
+      if (tokensEqual(given, tokens.join))
+        throw new YardError(
+          'PERMISSION_DENIED',
+          'that is the join token: it admits agents only; Control calls need the operator token (`yard token --operator` on the controller host)',
+        );
+      if (!tokensEqual(given, tokens.operator))
+        throw new YardError(
+          'UNAUTHENTICATED',
+          'wrong operator token: use the one `yard token --operator` prints on the controller host',
+        );
       // The token is the credential; the user name the client sends is only what it says of itself.
       const user = claimedUser(metadata);
       return { name: user ? `${user} (token:operator)` : 'token:operator', via: 'operator-token', role: 'admin' };
@@ -50,7 +62,11 @@ export function admit(auth: ControlAuth, metadata: Metadata): Caller {
 /** The caller the interceptor resolved for this call. */
 export function callerOf(call: { metadata: Metadata }): Caller {
   const caller = callers.get(call.metadata);
-  if (!caller) throw new YardError('UNAUTHENTICATED', 'this Control call was not authenticated: its server was built without the authentication interceptor');
+  if (!caller)
+    throw new YardError(
+      'UNAUTHENTICATED',
+      'this Control call was not authenticated: its server was built without the authentication interceptor',
+    );
   return caller;
 }
 
@@ -90,5 +106,7 @@ export function bearerOf(metadata: Metadata): string {
 
 function claimedUser(metadata: Metadata): string {
   // Printed in audit lines and on terminals: no control characters.
-  return String(metadata.get('x-yard-user')[0] ?? '').slice(0, 64).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return String(metadata.get('x-yard-user')[0] ?? '')
+    .slice(0, 64)
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }

@@ -1,10 +1,28 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ControlServer, PromoteRouteRequest, PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
-import { applyRoutes, deleteRoute, drainBackend, listRouteChanges, listRoutes, promoteRoute, PromotionReverted, rollbackRoute, setRouteWeights } from '../service/routes.js';
+import {
+  applyRoutes,
+  deleteRoute,
+  drainBackend,
+  listRouteChanges,
+  listRoutes,
+  promoteRoute,
+  PromotionReverted,
+  rollbackRoute,
+  setRouteWeights,
+} from '../service/routes.js';
 import type { ControllerService } from '../service/service.js';
 import { streaming, unary } from './adapt.js';
 
-export type RouteRpcs = 'listRoutes' | 'applyRoutes' | 'deleteRoute' | 'setRouteWeights' | 'promoteRoute' | 'rollbackRoute' | 'drainBackend' | 'listRouteChanges';
+export type RouteRpcs =
+  | 'listRoutes'
+  | 'applyRoutes'
+  | 'deleteRoute'
+  | 'setRouteWeights'
+  | 'promoteRoute'
+  | 'rollbackRoute'
+  | 'drainBackend'
+  | 'listRouteChanges';
 
 /** Control: routing tables — list, apply, weights, promote, rollback, drain, delete, history — over the controller service. */
 export function routeControl(service: ControllerService): Pick<ControlServer, RouteRpcs> {
@@ -23,11 +41,13 @@ export function routeControl(service: ControllerService): Pick<ControlServer, Ro
         if (!call.cancelled) call.write(p);
       };
       // A reverted promotion is a failed action in the audit trail, but a normal end of the stream.
-      const final = await service.change(caller, promoteRoute, { ...call.request, onStep: write }).catch((err: unknown) => {
-        if (err instanceof PromotionReverted) return err.final;
-        if (call.cancelled) return undefined;
-        throw err;
-      });
+      const final = await service
+        .change(caller, promoteRoute, { ...call.request, onStep: write })
+        .catch((err: unknown) => {
+          if (err instanceof PromotionReverted) return err.final;
+          if (call.cancelled) return undefined;
+          throw err;
+        });
       if (!final) return;
       write(final);
       if (!call.cancelled) call.end();

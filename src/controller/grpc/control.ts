@@ -2,7 +2,13 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import { historyOf, historyPoints } from '../../core/series-history.js';
 import type { Server } from '../../core/types.js';
 import { migrationDone } from '../../core/workload.js';
-import type { ControlServer, GetServerRequest, ServerHistory, WatchFleetRequest, WatchFleetResponse } from '../../gen/switchyard/v1/control.js';
+import type {
+  ControlServer,
+  GetServerRequest,
+  ServerHistory,
+  WatchFleetRequest,
+  WatchFleetResponse,
+} from '../../gen/switchyard/v1/control.js';
 import type { ServerRecord } from '../registry.js';
 import type { Caller } from '../service/caller.js';
 import type { FleetEvent } from '../service/events.js';
@@ -32,7 +38,10 @@ export interface ControlOptions {
 function summary(server: Server): Server {
   const l = server.latest;
   if (!l) return server;
-  return { ...server, latest: { ...l, cpuPerCorePct: [], disks: [], nets: [], gpus: l.gpus.map((g) => ({ ...g, processes: [] })) } };
+  return {
+    ...server,
+    latest: { ...l, cpuPerCorePct: [], disks: [], nets: [], gpus: l.gpus.map((g) => ({ ...g, processes: [] })) },
+  };
 }
 
 /** Every server's recent readings, for a new watcher's charts. */
@@ -44,14 +53,22 @@ function fleetHistory(records: ServerRecord[]): ServerHistory[] {
 /** A fleet event as WatchFleet sends it. */
 function message(e: FleetEvent): WatchFleetResponse {
   switch (e.kind) {
-    case 'server': return { event: { $case: 'server', value: e.server } };
-    case 'sample': return { event: { $case: 'sample', value: { serverId: e.serverId, sample: e.sample } } };
-    case 'workload': return { event: { $case: 'workload', value: e.workload } };
-    case 'workloadRemoved': return { event: { $case: 'workloadRemoved', value: { name: e.name, serverId: e.serverId } } };
-    case 'migration': return { event: { $case: 'migration', value: e.migration } };
-    case 'route': return { event: { $case: 'route', value: e.status } };
-    case 'routeRemoved': return { event: { $case: 'routeRemoved', value: e.name } };
-    case 'audit': return { event: { $case: 'audit', value: e.entry } };
+    case 'server':
+      return { event: { $case: 'server', value: e.server } };
+    case 'sample':
+      return { event: { $case: 'sample', value: { serverId: e.serverId, sample: e.sample } } };
+    case 'workload':
+      return { event: { $case: 'workload', value: e.workload } };
+    case 'workloadRemoved':
+      return { event: { $case: 'workloadRemoved', value: { name: e.name, serverId: e.serverId } } };
+    case 'migration':
+      return { event: { $case: 'migration', value: e.migration } };
+    case 'route':
+      return { event: { $case: 'route', value: e.status } };
+    case 'routeRemoved':
+      return { event: { $case: 'routeRemoved', value: e.name } };
+    case 'audit':
+      return { event: { $case: 'audit', value: e.entry } };
   }
 }
 

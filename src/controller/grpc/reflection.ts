@@ -23,7 +23,13 @@ function filesOf(set: Uint8Array): Uint8Array[] {
  */
 export function addReflection(server: Server): void {
   const fileDescriptorProtos = filesOf(Buffer.from(DESCRIPTOR_SET_BASE64, 'base64')).map((f) => Buffer.from(f));
-  const descriptors = { format: 'Protocol Buffer 3 DescriptorProto', type: {}, fileDescriptorProtos, serialize: () => Buffer.alloc(0), deserialize: () => ({}) };
+  const descriptors = {
+    format: 'Protocol Buffer 3 DescriptorProto',
+    type: {},
+    fileDescriptorProtos,
+    serialize: () => Buffer.alloc(0),
+    deserialize: () => ({}),
+  };
   const pkg: PackageDefinition = { descriptors } as PackageDefinition;
   new ReflectionService(pkg).addToServer(server);
 }

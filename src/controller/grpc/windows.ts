@@ -21,7 +21,8 @@ interface Internals {
 /** Before bindAsync: the per-stream window advertised to clients. */
 export function raiseStreamWindow(server: Server): void {
   const s = server as unknown as Internals;
-  if (s.commonServerOptions) s.commonServerOptions.settings = { ...s.commonServerOptions.settings, initialWindowSize: BULK_WINDOW_BYTES };
+  if (s.commonServerOptions)
+    s.commonServerOptions.settings = { ...s.commonServerOptions.settings, initialWindowSize: BULK_WINDOW_BYTES };
 }
 
 /** After bindAsync: each new connection's window. */

@@ -21,9 +21,21 @@ export function savedStateStrategy(save: { freeze: boolean }): Strategy {
       const timings = { checkpointMs: Date.now() - stoppedAtMs, transferBytes: saved.size };
       run.signal.throwIfAborted();
 
-      await run.phase(P.MIGRATION_PHASE_TRANSFERRING, { bytesTotal: saved.size, bytesDone: 0, checkpointSha256: saved.sha256, timings });
+      await run.phase(P.MIGRATION_PHASE_TRANSFERRING, {
+        bytesTotal: saved.size,
+        bytesDone: 0,
+        checkpointSha256: saved.sha256,
+        timings,
+      });
       const { m } = run;
-      const move = { checkpointId: m.id, sourceServerId: m.sourceServerId, targetServerId: m.targetServerId, spec: run.workload.spec, ...saved, maxBytes: run.maxCheckpointBytes };
+      const move = {
+        checkpointId: m.id,
+        sourceServerId: m.sourceServerId,
+        targetServerId: m.targetServerId,
+        spec: run.workload.spec,
+        ...saved,
+        maxBytes: run.maxCheckpointBytes,
+      };
       const moved = await run.mover.move(move, { signal: run.signal, onProgress: (b) => run.progress(b, saved.size) });
       run.measured({ transferMs: moved.transferMs });
       run.progress(saved.size, saved.size);
@@ -52,10 +64,14 @@ export const checkpoint = savedStateStrategy({ freeze: false });
 async function saveOnSource(run: MigrationRun, freeze: boolean): Promise<{ sha256: string; size: number }> {
   const { spec } = run.workload;
   const timeoutMs = (spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS) + TRANSFER_TIMEOUT_MS;
-  const action = { $case: 'checkpoint' as const, value: { name: spec.name, checkpointId: run.m.id, freeze, maxBytes: run.maxCheckpointBytes } };
+  const action = {
+    $case: 'checkpoint' as const,
+    value: { name: spec.name, checkpointId: run.m.id, freeze, maxBytes: run.maxCheckpointBytes },
+  };
   const cp = await run.send(run.m.sourceServerId, action, timeoutMs).catch((err: unknown) => {
     // Ignored the signal: it never stopped, nothing changed.
-    if (err instanceof YardError && ['CHECKPOINT_TIMEOUT', 'NOT_FOUND', 'INVALID_ARGUMENT'].includes(err.code)) throw new NothingChanged(err.message);
+    if (err instanceof YardError && ['CHECKPOINT_TIMEOUT', 'NOT_FOUND', 'INVALID_ARGUMENT'].includes(err.code))
+      throw new NothingChanged(err.message);
     // Died on the signal, or saved badly: we stopped it, so we start it again (fresh: no checkpoint was made).
     if (err instanceof YardError && err.code === 'CHECKPOINT_FAILED') throw new NoCheckpoint(err.message);
     throw err;
@@ -85,4 +101,3 @@ async function cutOver(run: MigrationRun, held: { traffic: Traffic; atMs: number
   await held.traffic.release();
   run.measured({ trafficHeldMs: Date.now() - held.atMs });
 }
-

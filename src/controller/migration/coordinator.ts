@@ -80,7 +80,8 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     this.setMaxListeners(0);
     this.journal = new Journal(o.store, (m) => this.emit('migration', m));
     this.agents = new Agents(o.links, o.registry);
-    this.mover = o.mover ?? new ControllerRelay(o.checkpoints, (id, action, timeoutMs) => this.agents.send(id, action, timeoutMs));
+    this.mover =
+      o.mover ?? new ControllerRelay(o.checkpoints, (id, action, timeoutMs) => this.agents.send(id, action, timeoutMs));
     o.workloads.on('workload', (w) => this.reconcile(w));
   }
 
@@ -102,15 +103,33 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     return this.planned(workloadName, target, strategy).plan;
   }
 
-  private planned(workloadName: string, target: string | undefined, strategy: S | undefined): { plan: MigrationPlan; workload: PlacedWorkload } {
+  private planned(
+    workloadName: string,
+    target: string | undefined,
+    strategy: S | undefined,
+  ): { plan: MigrationPlan; workload: PlacedWorkload } {
     const workload = placed(this.o.workloads.find(workloadName));
-    if (!isLive(workload)) throw new YardError('FAILED_PRECONDITION', `workload ${workloadName} is not running (${workload.message || 'exited'}): nothing to migrate`);
+    if (!isLive(workload))
+      throw new YardError(
+        'FAILED_PRECONDITION',
+        `workload ${workloadName} is not running (${workload.message || 'exited'}): nothing to migrate`,
+      );
     const source = this.serverNamed(workload.serverId);
     if (!source) throw new YardError('NOT_FOUND', `the server of ${workloadName} is unknown`);
     const strat = strategy || workload.spec.strategy || S.MIGRATION_STRATEGY_CHECKPOINT;
     const inFlight = this.journal.inFlight(workloadName)?.id;
     const targets = rankTargets(this.o.registry, workload, source, strat, this.o.cpuLimitPct, inFlight);
-    const checks = target ? preflight({ workload, source, target: this.serverNamed(target), targetName: target, strategy: strat, inFlight, cpuLimitPct: this.o.cpuLimitPct }) : [];
+    const checks = target
+      ? preflight({
+          workload,
+          source,
+          target: this.serverNamed(target),
+          targetName: target,
+          strategy: strat,
+          inFlight,
+          cpuLimitPct: this.o.cpuLimitPct,
+        })
+      : [];
     return { plan: { workload, strategy: strat, targets, preflight: checks }, workload };
   }
 
@@ -118,7 +137,10 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   async start(workloadName: string, target: string, strategy: S | undefined, requestedBy: string): Promise<Migration> {
     const { plan, workload } = this.planned(workloadName, target, strategy);
     const failed = plan.preflight.filter((c) => !c.ok);
-    if (failed.length) throw new YardError('FAILED_PRECONDITION', `preflight failed: ${failed.map((c) => c.reason).join('; ')}`, { checks: failed.map((c) => c.name).join(',') });
+    if (failed.length)
+      throw new YardError('FAILED_PRECONDITION', `preflight failed: ${failed.map((c) => c.reason).join('; ')}`, {
+        checks: failed.map((c) => c.name).join(','),
+      });
     const targetServer = this.serverNamed(target);
     if (!targetServer) throw new YardError('NOT_FOUND', `no server "${target}"`);
     const m = this.journal.begin({
@@ -132,14 +154,22 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     const cancel = new AbortController();
     this.cancels.set(m.id, cancel);
     await this.journal.phase(m, P.MIGRATION_PHASE_PREFLIGHT);
-    this.o.log.info('migration started', { id: m.id, workload: m.workload, from: this.agents.nameOf(m.sourceServerId), to: this.agents.nameOf(m.targetServerId), strategy: strategies.name(m.strategy), by: requestedBy });
+    this.o.log.info('migration started', {
+      id: m.id,
+      workload: m.workload,
+      from: this.agents.nameOf(m.sourceServerId),
+      to: this.agents.nameOf(m.targetServerId),
+      strategy: strategies.name(m.strategy),
+      by: requestedBy,
+    });
     void this.run(new Run(this.runParts(), m, workload, cancel.signal));
     return m;
   }
 
   cancel(id: string): Migration {
     const m = this.get(id);
-    if (migrationDone(m.phase)) throw new YardError('FAILED_PRECONDITION', `migration ${m.id} already ended (${migrationPhases.name(m.phase)})`);
+    if (migrationDone(m.phase))
+      throw new YardError('FAILED_PRECONDITION', `migration ${m.id} already ended (${migrationPhases.name(m.phase)})`);
     this.cancels.get(m.id)?.abort(new Cancelled('cancelled by an operator'));
     this.o.log.info('migration cancel requested', { id: m.id });
     return m;
@@ -148,14 +178,27 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   /** After a controller restart: finish or roll back whatever the journal left in flight. */
   resume(): void {
     for (const m of this.journal.interrupted()) {
-      this.o.log.warn('resuming an interrupted migration', { id: m.id, workload: m.workload, phase: migrationPhases.name(m.phase) });
+      this.o.log.warn('resuming an interrupted migration', {
+        id: m.id,
+        workload: m.workload,
+        phase: migrationPhases.name(m.phase),
+      });
       void this.recover(m);
     }
   }
 
   private runParts() {
     const { workloads, traffic, maxCheckpointBytes, verifyMs, log } = this.o;
-    return { journal: this.journal, agents: this.agents, mover: this.mover, workloads, traffic, maxCheckpointBytes, verifyMs, log };
+    return {
+      journal: this.journal,
+      agents: this.agents,
+      mover: this.mover,
+      workloads,
+      traffic,
+      maxCheckpointBytes,
+      verifyMs,
+      log,
+    };
   }
 
   private async run(run: Run): Promise<void> {
@@ -179,16 +222,24 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     // The target's copy becomes its own for good (and starts again from the checkpoint if its
     // agent restarted since the verify), before the source lets go.
     const { movesState } = strategyOf(m.strategy);
-    await this.retry(m, m.targetServerId, 'keep the target running', () => this.agents.send(m.targetServerId, { $case: 'ensure', value: { name: m.workload, restore: movesState } }));
+    await this.retry(m, m.targetServerId, 'keep the target running', () =>
+      this.agents.send(m.targetServerId, { $case: 'ensure', value: { name: m.workload, restore: movesState } }),
+    );
     await this.retry(m, m.sourceServerId, 'stop the source', () =>
-      this.agents.send(m.sourceServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: movesState } }).catch((err: unknown) => {
-        // Already gone: a commit cut short by a controller restart removed it.
-        if (!(err instanceof YardError && err.code === 'NOT_FOUND')) throw err;
-      }),
+      this.agents
+        .send(m.sourceServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: movesState } })
+        .catch((err: unknown) => {
+          // Already gone: a commit cut short by a controller restart removed it.
+          if (!(err instanceof YardError && err.code === 'NOT_FOUND')) throw err;
+        }),
     ).catch((err: unknown) => {
       // It runs on the target now; what the source holds is a stopped copy, removed by
       // reconcile() when its agent is back.
-      this.o.log.warn('committed with the source away: its stopped copy goes when it returns', { id: m.id, workload: m.workload, error: errorMessage(err) });
+      this.o.log.warn('committed with the source away: its stopped copy goes when it returns', {
+        id: m.id,
+        workload: m.workload,
+        error: errorMessage(err),
+      });
     });
     await this.mover.discard(m.id);
     await this.finish(m, P.MIGRATION_PHASE_COMMITTED, '');
@@ -200,17 +251,27 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     await this.journal.phase(m, P.MIGRATION_PHASE_ROLLING_BACK, { error: why });
     const strategy = strategyOf(m.strategy);
     const traffic = trafficOf(this.o.traffic, this.o.workloads, m.workload);
-    if (traffic) await strategy.trafficOffTarget(traffic, m).catch((err: unknown) => this.o.log.warn('could not move traffic off the target before rolling back', { id: m.id, error: errorMessage(err) }));
+    if (traffic)
+      await strategy.trafficOffTarget(traffic, m).catch((err: unknown) =>
+        this.o.log.warn('could not move traffic off the target before rolling back', {
+          id: m.id,
+          error: errorMessage(err),
+        }),
+      );
     // Never two at once: the target's copy goes first (it may not exist; an agent that is away
     // is handled by reconcile() when it comes back).
     if (this.agents.connected(m.targetServerId)) {
-      await this.agents.send(m.targetServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: true } }).catch(() => undefined);
+      await this.agents
+        .send(m.targetServerId, { $case: 'stop', value: { name: m.workload, remove: true, kill: true } })
+        .catch(() => undefined);
     }
     // The source agent decides from its own state, never from our snapshot of it (which can
     // trail a checkpoint that just finished): running stays, frozen resumes, checkpointed
     // starts again from the same checkpoint, which is its state dir.
     const restore = fromCheckpoint && strategy.movesState;
-    await this.retry(m, m.sourceServerId, 'restore the source', () => this.agents.send(m.sourceServerId, { $case: 'ensure', value: { name: m.workload, restore } }));
+    await this.retry(m, m.sourceServerId, 'restore the source', () =>
+      this.agents.send(m.sourceServerId, { $case: 'ensure', value: { name: m.workload, restore } }),
+    );
     await this.mover.discard(m.id);
     await this.finish(m, P.MIGRATION_PHASE_ROLLED_BACK, why);
   }
@@ -227,29 +288,44 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
         return;
       } catch (err) {
         const left = deadline - Date.now();
-        if (left < 0) throw new YardError('UNAVAILABLE', `could not ${what} for migration ${m.id}: ${errorMessage(err)}`);
+        if (left < 0)
+          throw new YardError('UNAVAILABLE', `could not ${what} for migration ${m.id}: ${errorMessage(err)}`);
         if (this.agents.connected(serverId)) await delay(Math.min(pause, left));
         else await this.agents.reachable(serverId, left);
       }
     }
   }
 
-
   private async finish(m: Migration, phase: P, error: string): Promise<void> {
     // Whatever the outcome, routes resolve again to wherever the workload now runs.
     const traffic = trafficOf(this.o.traffic, this.o.workloads, m.workload);
     if (traffic) {
       await traffic.settled(phase === P.MIGRATION_PHASE_COMMITTED ? m.targetServerId : m.sourceServerId);
-      await traffic.release().catch((err: unknown) => this.o.log.warn('could not release the routes of a migrated workload', { id: m.id, workload: m.workload, error: errorMessage(err) }));
+      await traffic.release().catch((err: unknown) =>
+        this.o.log.warn('could not release the routes of a migrated workload', {
+          id: m.id,
+          workload: m.workload,
+          error: errorMessage(err),
+        }),
+      );
     }
     this.cancels.delete(m.id);
     await this.journal.phase(m, phase, { error });
-    this.o.log.info(`migration ${migrationPhases.name(phase)}`, { id: m.id, workload: m.workload, error: error || undefined, downtimeMs: m.timings?.downtimeMs });
+    this.o.log.info(`migration ${migrationPhases.name(phase)}`, {
+      id: m.id,
+      workload: m.workload,
+      error: error || undefined,
+      downtimeMs: m.timings?.downtimeMs,
+    });
   }
 
   private async recover(m: Migration): Promise<void> {
     if (m.phase === P.MIGRATION_PHASE_PLANNED || m.phase === P.MIGRATION_PHASE_PREFLIGHT) {
-      await this.finish(m, P.MIGRATION_PHASE_FAILED, 'the controller restarted before the migration acted; nothing changed').catch(() => undefined);
+      await this.finish(
+        m,
+        P.MIGRATION_PHASE_FAILED,
+        'the controller restarted before the migration acted; nothing changed',
+      ).catch(() => undefined);
       return;
     }
     let why = `the controller restarted during ${migrationPhases.name(m.phase)}`;
@@ -265,7 +341,9 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     } catch (err) {
       why = `${why}, and the commit failed: ${errorMessage(err)}`;
     }
-    await this.rollback(m, why).catch((err: unknown) => this.finish(m, P.MIGRATION_PHASE_FAILED, errorMessage(err)).catch(() => undefined));
+    await this.rollback(m, why).catch((err: unknown) =>
+      this.finish(m, P.MIGRATION_PHASE_FAILED, errorMessage(err)).catch(() => undefined),
+    );
   }
 
   /**
@@ -289,8 +367,14 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       .runsOn(home, name)
       .then(async (runs) => {
         if (!runs || this.journal.inFlight(name)) return;
-        this.o.log.warn('removing a stray copy left by a migration', { workload: name, server: this.agents.nameOf(away), migration: last.id });
-        await this.agents.send(away, { $case: 'stop', value: { name, remove: true, kill: true } }).catch(() => undefined);
+        this.o.log.warn('removing a stray copy left by a migration', {
+          workload: name,
+          server: this.agents.nameOf(away),
+          migration: last.id,
+        });
+        await this.agents
+          .send(away, { $case: 'stop', value: { name, remove: true, kill: true } })
+          .catch(() => undefined);
       })
       .finally(() => this.reconciling.delete(name));
   }

@@ -3,10 +3,15 @@ import { MigrationPhase, migrationDone, type Migration, type MigrationTimings } 
 import type { Store } from '../store.js';
 
 /** What an operator's request decides of a migration. */
-export type NewMigration = Pick<Migration, 'workload' | 'sourceServerId' | 'targetServerId' | 'strategy' | 'requestedBy' | 'preflight'>;
+export type NewMigration = Pick<
+  Migration,
+  'workload' | 'sourceServerId' | 'targetServerId' | 'strategy' | 'requestedBy' | 'preflight'
+>;
 
 /** What a phase write may change besides the phase; timings merge into those already measured. */
-export type JournalPatch = Partial<Pick<Migration, 'bytesDone' | 'bytesTotal' | 'checkpointSha256' | 'error'>> & { timings?: Partial<MigrationTimings> };
+export type JournalPatch = Partial<Pick<Migration, 'bytesDone' | 'bytesTotal' | 'checkpointSha256' | 'error'>> & {
+  timings?: Partial<MigrationTimings>;
+};
 
 /**
  * The only way a migration's record changes. A phase is written to the store (and flushed)

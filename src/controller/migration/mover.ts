@@ -19,7 +19,10 @@ export interface CheckpointMove {
  */
 export interface CheckpointMover {
   /** Resolves once the target holds the checkpoint installed in the workload's state dir. */
-  move(c: CheckpointMove, o: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<{ transferMs: number; installMs: number }>;
+  move(
+    c: CheckpointMove,
+    o: { signal: AbortSignal; onProgress: (bytesDone: number) => void },
+  ): Promise<{ transferMs: number; installMs: number }>;
   /** Drops whatever the move left in transit (after a commit or a rollback). */
   discard(checkpointId: string): Promise<void>;
 }

@@ -10,4 +10,3 @@ export function placed(w: Workload): PlacedWorkload {
   if (!spec) throw new YardError('INTERNAL', `server ${w.serverId} reported a workload without its spec`);
   return { ...w, spec };
 }
-

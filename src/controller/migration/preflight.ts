@@ -34,18 +34,38 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   const { workload, target, strategy } = p;
   const name = strategies.name(strategy);
   const checks: PreflightCheck[] = [];
-  checks.push(p.inFlight ? check('exclusive', false, `migration ${p.inFlight} of ${workload.spec.name} is still in flight`) : check('exclusive', true, 'no other migration of this workload'));
+  checks.push(
+    p.inFlight
+      ? check('exclusive', false, `migration ${p.inFlight} of ${workload.spec.name} is still in flight`)
+      : check('exclusive', true, 'no other migration of this workload'),
+  );
   if (!target) return [...checks, check('target-online', false, `no server "${p.targetName}"`)];
-  if (target.id === p.source.id) return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec.name}`)];
+  if (target.id === p.source.id)
+    return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec.name}`)];
   const online = target.state === ServerState.SERVER_STATE_ONLINE;
   const eligible = online && target.state !== ServerState.SERVER_STATE_DRAINING;
-  checks.push(check('target-online', eligible, eligible ? `${target.name} is online` : `${target.name} is not online (${target.state === ServerState.SERVER_STATE_DRAINING ? 'draining' : 'not connected'})`));
+  checks.push(
+    check(
+      'target-online',
+      eligible,
+      eligible
+        ? `${target.name} is online`
+        : `${target.name} is not online (${target.state === ServerState.SERVER_STATE_DRAINING ? 'draining' : 'not connected'})`,
+    ),
+  );
   const supported = target.capabilities?.migrationStrategies.includes(name) ?? false;
-  checks.push(check('strategy', supported, supported ? `${target.name} supports ${name}` : `${target.name}'s agent does not support ${name}`));
+  checks.push(
+    check(
+      'strategy',
+      supported,
+      supported ? `${target.name} supports ${name}` : `${target.name}'s agent does not support ${name}`,
+    ),
+  );
 
   const free = target.latest?.dataFreeBytes;
   const need = Math.max(MIN_FREE_BYTES, (workload.rssBytes ?? 0) * 1.2);
-  if (strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART) checks.push(check('disk', true, 'restart moves no state'));
+  if (strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART)
+    checks.push(check('disk', true, 'restart moves no state'));
   else if (free === undefined) checks.push(check('disk', false, `${target.name} has not reported its free disk yet`));
   else checks.push(check('disk', free >= need, `${bytesText(free)} free on ${target.name}, ${bytesText(need)} needed`));
 
@@ -53,15 +73,38 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   if (!wantGpu) checks.push(check('gpu-memory', true, 'the workload uses no GPU memory'));
   else {
     const freeGpu = gpuFreeMib(target);
-    checks.push(check('gpu-memory', (freeGpu ?? 0) >= wantGpu, freeGpu === undefined ? `${target.name} has no GPU` : `${Math.round(freeGpu)} MiB free on its emptiest GPU, ${Math.round(wantGpu)} MiB needed`));
+    checks.push(
+      check(
+        'gpu-memory',
+        (freeGpu ?? 0) >= wantGpu,
+        freeGpu === undefined
+          ? `${target.name} has no GPU`
+          : `${Math.round(freeGpu)} MiB free on its emptiest GPU, ${Math.round(wantGpu)} MiB needed`,
+      ),
+    );
   }
   const cpu = target.latest?.cpuPct;
-  checks.push(check('cpu', cpu !== undefined && cpu <= p.cpuLimitPct, cpu === undefined ? `${target.name} has not reported CPU yet` : `${target.name} CPU at ${cpu.toFixed(0)}% (limit ${p.cpuLimitPct}%)`));
+  checks.push(
+    check(
+      'cpu',
+      cpu !== undefined && cpu <= p.cpuLimitPct,
+      cpu === undefined
+        ? `${target.name} has not reported CPU yet`
+        : `${target.name} CPU at ${cpu.toFixed(0)}% (limit ${p.cpuLimitPct}%)`,
+    ),
+  );
   return checks;
 }
 
 /** Every other server, ranked by score (see targetScore); ineligible ones carry the reasons their checks failed. */
-export function rankTargets(registry: Registry, workload: PlacedWorkload, source: Server, strategy: MigrationStrategy, cpuLimitPct: number, inFlight?: string): TargetFit[] {
+export function rankTargets(
+  registry: Registry,
+  workload: PlacedWorkload,
+  source: Server,
+  strategy: MigrationStrategy,
+  cpuLimitPct: number,
+  inFlight?: string,
+): TargetFit[] {
   return registry
     .list()
     .map((r) => r.server)
@@ -69,7 +112,13 @@ export function rankTargets(registry: Registry, workload: PlacedWorkload, source
     .map((s): TargetFit => {
       const checks = preflight({ workload, source, target: s, targetName: s.name, strategy, inFlight, cpuLimitPct });
       const failed = checks.filter((c) => !c.ok);
-      return { serverId: s.id, name: s.name, eligible: failed.length === 0, score: failed.length ? 0 : targetScore(s), reasons: failed.map((c) => c.reason) };
+      return {
+        serverId: s.id,
+        name: s.name,
+        eligible: failed.length === 0,
+        score: failed.length ? 0 : targetScore(s),
+        reasons: failed.map((c) => c.reason),
+      };
     })
     .sort((a, b) => Number(b.eligible) - Number(a.eligible) || b.score - a.score || a.name.localeCompare(b.name));
 }

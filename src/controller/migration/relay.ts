@@ -18,14 +18,24 @@ export class ControllerRelay implements CheckpointMover {
     private readonly send: Send,
   ) {}
 
-  async move(c: CheckpointMove, o: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<{ transferMs: number; installMs: number }> {
+  async move(
+    c: CheckpointMove,
+    o: { signal: AbortSignal; onProgress: (bytesDone: number) => void },
+  ): Promise<{ transferMs: number; installMs: number }> {
     this.store.expect(c.checkpointId, c.maxBytes, (b) => o.onProgress(b / 2));
     this.store.onDownload(c.checkpointId, (b) => o.onProgress(c.size / 2 + b / 2));
-    const up = await this.send(c.sourceServerId, { $case: 'upload', value: { checkpointId: c.checkpointId } }, TRANSFER_TIMEOUT_MS);
+    const up = await this.send(
+      c.sourceServerId,
+      { $case: 'upload', value: { checkpointId: c.checkpointId } },
+      TRANSFER_TIMEOUT_MS,
+    );
     o.signal.throwIfAborted();
     const fetched = await this.send(
       c.targetServerId,
-      { $case: 'fetch', value: { spec: c.spec, checkpointId: c.checkpointId, sha256: c.sha256, size: c.size, maxBytes: c.maxBytes } },
+      {
+        $case: 'fetch',
+        value: { spec: c.spec, checkpointId: c.checkpointId, sha256: c.sha256, size: c.size, maxBytes: c.maxBytes },
+      },
       TRANSFER_TIMEOUT_MS,
     );
     return { transferMs: up.transferMs + fetched.transferMs, installMs: fetched.installMs };

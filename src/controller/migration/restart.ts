@@ -34,7 +34,12 @@ export const restart: Strategy = {
     if (traffic) await shiftTraffic(run, traffic);
   },
   async trafficOffTarget(traffic, m) {
-    await traffic.split({ sourceServerId: m.sourceServerId, targetServerId: m.targetServerId, targetShare: 0, sourceDraining: false });
+    await traffic.split({
+      sourceServerId: m.sourceServerId,
+      targetServerId: m.targetServerId,
+      targetShare: 0,
+      sourceDraining: false,
+    });
     await traffic.idle(m.targetServerId, IDLE_WAIT_MS);
   },
 };
@@ -60,11 +65,20 @@ async function shiftTraffic(run: MigrationRun, traffic: Traffic): Promise<void> 
     const now = traffic.stats(run.m.targetServerId);
     const errors = sum(now.map((e) => e.connectErrors)) - errorsBefore;
     if (errors > 0 || now.some((e) => e.health === BackendHealth.BACKEND_HEALTH_UNHEALTHY)) {
-      throw new YardError('TRAFFIC_GATE', `${run.m.workload} on ${run.nameOf(run.m.targetServerId)} failed at ${share}% of traffic: ${errors > 0 ? `${errors} connect errors` : 'unhealthy at the proxies'}`);
+      throw new YardError(
+        'TRAFFIC_GATE',
+        `${run.m.workload} on ${run.nameOf(run.m.targetServerId)} failed at ${share}% of traffic: ${errors > 0 ? `${errors} connect errors` : 'unhealthy at the proxies'}`,
+      );
     }
   }
   await traffic.split(splitOf(run, 100, true));
-  await idleOrWarn(run, traffic, run.m.sourceServerId, SOURCE_DRAIN_MS, 'stopping the source with connections still open');
+  await idleOrWarn(
+    run,
+    traffic,
+    run.m.sourceServerId,
+    SOURCE_DRAIN_MS,
+    'stopping the source with connections still open',
+  );
   run.measured({ trafficShiftMs: Date.now() - started });
 }
 
@@ -74,13 +88,22 @@ async function healthy(run: MigrationRun, traffic: Traffic, sinceMs: number): Pr
   const where = `${workload} on ${run.nameOf(targetServerId)}`;
   const passing = () => {
     const onTarget = run.onServer(targetServerId);
-    if (!onTarget || !isLive(onTarget)) throw new YardError('TRAFFIC_GATE', `${workload} exited on ${run.nameOf(targetServerId)} before it passed the proxies' health checks: ${onTarget?.message || 'gone'}`);
+    if (!onTarget || !isLive(onTarget))
+      throw new YardError(
+        'TRAFFIC_GATE',
+        `${workload} exited on ${run.nameOf(targetServerId)} before it passed the proxies' health checks: ${onTarget?.message || 'gone'}`,
+      );
     const s = traffic.stats(targetServerId);
     return s.length > 0 && s.every((e) => e.reportedMs > sinceMs && e.checksPassing);
   };
-  await waitFor(passing, { wakeOn: traffic.changes, timeoutMs: HEALTHY_WAIT_MS, signal: run.signal }).catch((err: unknown) => {
-    if (err instanceof WaitTimeout) throw new YardError('TRAFFIC_GATE', `${where} did not pass the proxies' health checks within ${HEALTHY_WAIT_MS / 1000}s`);
-    throw err;
-  });
+  await waitFor(passing, { wakeOn: traffic.changes, timeoutMs: HEALTHY_WAIT_MS, signal: run.signal }).catch(
+    (err: unknown) => {
+      if (err instanceof WaitTimeout)
+        throw new YardError(
+          'TRAFFIC_GATE',
+          `${where} did not pass the proxies' health checks within ${HEALTHY_WAIT_MS / 1000}s`,
+        );
+      throw err;
+    },
+  );
 }
-

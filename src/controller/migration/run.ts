@@ -1,6 +1,12 @@
 import { YardError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { MigrationPhase as P, WorkloadState, type Migration, type MigrationTimings, type Workload } from '../../core/workload.js';
+import {
+  MigrationPhase as P,
+  WorkloadState,
+  type Migration,
+  type MigrationTimings,
+  type Workload,
+} from '../../core/workload.js';
 import type { AgentAction } from '../agent-links.js';
 import type { WorkloadTable } from '../workloads.js';
 import type { Agents } from './agents.js';
@@ -70,8 +76,12 @@ export class Run implements MigrationRun {
 
   async startOnTarget(restore: boolean): Promise<Workload> {
     const target = this.m.targetServerId;
-    const started = await this.send(target, { $case: 'start', value: { spec: this.workload.spec, restore, provisional: true } });
-    if (!started.workload) throw new YardError('INTERNAL', `${this.nameOf(target)} started ${this.m.workload} but did not say how it runs`);
+    const started = await this.send(target, {
+      $case: 'start',
+      value: { spec: this.workload.spec, restore, provisional: true },
+    });
+    if (!started.workload)
+      throw new YardError('INTERNAL', `${this.nameOf(target)} started ${this.m.workload} but did not say how it runs`);
     return started.workload;
   }
 
@@ -83,13 +93,22 @@ export class Run implements MigrationRun {
     await this.phase(P.MIGRATION_PHASE_VERIFYING);
     const { targetServerId: target, workload: name } = this.m;
     const check = (now: Workload | undefined) => {
-      if (now && (now.state !== WorkloadState.WORKLOAD_STATE_RUNNING || now.pid !== started.pid || now.restarts !== started.restarts)) {
-        throw new YardError('VERIFY_FAILED', `${name} did not keep running on ${this.nameOf(target)}: ${now.message || 'exited'}`);
+      if (
+        now &&
+        (now.state !== WorkloadState.WORKLOAD_STATE_RUNNING ||
+          now.pid !== started.pid ||
+          now.restarts !== started.restarts)
+      ) {
+        throw new YardError(
+          'VERIFY_FAILED',
+          `${name} did not keep running on ${this.nameOf(target)}: ${now.message || 'exited'}`,
+        );
       }
     };
     const keepsRunning = () => {
       // An agent that went away took its workloads with it.
-      if (!this.p.agents.connected(target)) throw new YardError('VERIFY_FAILED', `${this.nameOf(target)} went away while ${name} was being verified there`);
+      if (!this.p.agents.connected(target))
+        throw new YardError('VERIFY_FAILED', `${this.nameOf(target)} went away while ${name} was being verified there`);
       const now = this.p.workloads.at(target, name);
       // A snapshot older than the start says nothing about this run.
       if (now && now.startedMs >= started.startedMs) check(now);
@@ -103,6 +122,10 @@ export class Run implements MigrationRun {
 }
 
 /** The workload's traffic, when it backs a route. */
-export function trafficOf(hooks: TrafficHooks | undefined, workloads: WorkloadTable, workload: string): Traffic | undefined {
+export function trafficOf(
+  hooks: TrafficHooks | undefined,
+  workloads: WorkloadTable,
+  workload: string,
+): Traffic | undefined {
   return hooks?.backs(workload) ? new Traffic(hooks, workloads, workload) : undefined;
 }

@@ -91,7 +91,13 @@ export class Traffic {
 }
 
 /** Waits for the workload's connections on `serverId` to close; warns how many stayed open. */
-export async function idleOrWarn(run: MigrationRun, traffic: Traffic, serverId: string, timeoutMs: number, warning: string): Promise<void> {
+export async function idleOrWarn(
+  run: MigrationRun,
+  traffic: Traffic,
+  serverId: string,
+  timeoutMs: number,
+  warning: string,
+): Promise<void> {
   const open = await traffic.idle(serverId, timeoutMs);
   if (open > 0) run.log.warn(warning, { id: run.m.id, workload: run.m.workload, open });
 }

@@ -44,7 +44,12 @@ export interface CommitContext {
  * listens on (connected, as admit checked), and one it left if that is connected (one that is
  * away gets its set when it comes back). A refusal re-places the old set where the new one went.
  */
-async function placeChanges(c: CommitContext, changes: TableChange[], current: RouteTable[], candidate: RouteTable[]): Promise<void> {
+async function placeChanges(
+  c: CommitContext,
+  changes: TableChange[],
+  current: RouteTable[],
+  candidate: RouteTable[],
+): Promise<void> {
   const targets = new Set<string>();
   for (const ch of changes) if (ch.after) targets.add(c.proxyOf(ch.after)!);
   for (const ch of changes) {
@@ -62,7 +67,10 @@ async function placeChanges(c: CommitContext, changes: TableChange[], current: R
       for (const back of placed) {
         await c.placement.place(back, c.routesFor(back, current)).catch((revertErr: unknown) => {
           c.placement.forget(back);
-          c.log.warn('could not re-place the previous routes after a refused change', { server: c.placement.nameOf(back), error: errorMessage(revertErr) });
+          c.log.warn('could not re-place the previous routes after a refused change', {
+            server: c.placement.nameOf(back),
+            error: errorMessage(revertErr),
+          });
         });
       }
       c.placement.soon([id, ...placed]);
@@ -76,7 +84,14 @@ async function placeChanges(c: CommitContext, changes: TableChange[], current: R
  * then stored and recorded. A table equal to the stored one (stamps aside) changes nothing.
  * The caller runs one commit at a time.
  */
-export async function commit(c: CommitContext, plans: Plan[], who: string, action: string, note: string, opts: CommitOptions = {}): Promise<{ routes: RouteState[]; changes: RouteChange[] }> {
+export async function commit(
+  c: CommitContext,
+  plans: Plan[],
+  who: string,
+  action: string,
+  note: string,
+  opts: CommitOptions = {},
+): Promise<{ routes: RouteState[]; changes: RouteChange[] }> {
   const at = c.now();
   const current = new Map(c.store.routes().map((r) => [r.name, r]));
   const candidate = new Map(current);
@@ -88,7 +103,8 @@ export async function commit(c: CommitContext, plans: Plan[], who: string, actio
       outcome.push(before);
       continue;
     }
-    if (!p.after && !before) throw new YardError('NOT_FOUND', `no route "${p.service}": \`yard routes\` lists them`, { route: p.service });
+    if (!p.after && !before)
+      throw new YardError('NOT_FOUND', `no route "${p.service}": \`yard routes\` lists them`, { route: p.service });
     const after = p.after && { ...p.after, revision: (before?.revision ?? 0) + 1, updatedMs: at, updatedBy: who };
     if (after) {
       candidate.set(p.service, after);
@@ -97,9 +113,15 @@ export async function commit(c: CommitContext, plans: Plan[], who: string, actio
     changes.push(routeChange(at, who, p.service, action, before, after, note));
   }
   for (const ch of changes) if (ch.after) admit(c.fleet, ch.after, candidate.values(), opts.checkWorkloads ?? false);
-  if (opts.dryRun || changes.length === 0) return { routes: outcome.map(c.statusOf), changes: opts.dryRun ? changes : [] };
+  if (opts.dryRun || changes.length === 0)
+    return { routes: outcome.map(c.statusOf), changes: opts.dryRun ? changes : [] };
 
-  await placeChanges(c, changes, [...current.values()], [...candidate.values()].sort((a, b) => a.name.localeCompare(b.name)));
+  await placeChanges(
+    c,
+    changes,
+    [...current.values()],
+    [...candidate.values()].sort((a, b) => a.name.localeCompare(b.name)),
+  );
   for (const ch of changes) {
     if (ch.after) c.store.putRoute(ch.after);
     else c.store.removeRoute(ch.service);

@@ -13,7 +13,15 @@ export function sameTable(a: Route, b: Route): boolean {
   return isDeepStrictEqual(tableOf(a), tableOf(b));
 }
 
-export function routeChange<T extends Route>(atMs: number, who: string, service: string, action: string, before: T | undefined, after: T | undefined, note: string): RouteChange & { before?: T; after?: T } {
+export function routeChange<T extends Route>(
+  atMs: number,
+  who: string,
+  service: string,
+  action: string,
+  before: T | undefined,
+  after: T | undefined,
+  note: string,
+): RouteChange & { before?: T; after?: T } {
   return { atMs, who, service, action, ...(before ? { before } : {}), ...(after ? { after } : {}), note };
 }
 
@@ -41,7 +49,17 @@ export function tableBefore(store: Store, service: string): RouteTable {
       if (FIRST_STEP.test(c.note)) break;
     }
   }
-  if (!last) throw new YardError('NOT_FOUND', `no change of ${service} is recorded, so there is nothing to roll back: \`yard routes\` lists services`, { route: service });
-  if (!last.before) throw new YardError('FAILED_PRECONDITION', `${service} has no earlier table: \`yard route delete ${service}\` removes it`, { route: service });
+  if (!last)
+    throw new YardError(
+      'NOT_FOUND',
+      `no change of ${service} is recorded, so there is nothing to roll back: \`yard routes\` lists services`,
+      { route: service },
+    );
+  if (!last.before)
+    throw new YardError(
+      'FAILED_PRECONDITION',
+      `${service} has no earlier table: \`yard route delete ${service}\` removes it`,
+      { route: service },
+    );
   return routeTable(last.before);
 }

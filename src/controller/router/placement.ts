@@ -112,7 +112,11 @@ export class Placement {
     const session = this.o.registry.get(serverId)?.session;
     const current = s.acked?.key === JSON.stringify(routes) && s.acked.session === session;
     const waiting = connected && !current ? this.o.waitingFor(serverId) : '';
-    if (waiting !== s.waiting && waiting) this.o.log.info('routes not re-placed yet: the proxy keeps what it serves', { server: this.nameOf(serverId), why: waiting });
+    if (waiting !== s.waiting && waiting)
+      this.o.log.info('routes not re-placed yet: the proxy keeps what it serves', {
+        server: this.nameOf(serverId),
+        why: waiting,
+      });
     s.waiting = waiting;
     if (connected && !current && !waiting) {
       try {
@@ -120,7 +124,10 @@ export class Placement {
         this.o.log.info('routes placed', { server: this.nameOf(serverId), routes: routes.length });
       } catch (err) {
         s.error = `not applied on ${this.nameOf(serverId)}: ${errorMessage(err)}`;
-        this.o.log.warn('could not place routes on a proxy; retried on the next change', { server: this.nameOf(serverId), error: errorMessage(err) });
+        this.o.log.warn('could not place routes on a proxy; retried on the next change', {
+          server: this.nameOf(serverId),
+          error: errorMessage(err),
+        });
       }
     }
     if (flipped || (connected && !current)) this.o.changed(serverId);

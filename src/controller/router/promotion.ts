@@ -35,7 +35,8 @@ const ofVersion = (s: RouteState, version: string) => s.endpoints.filter((e) => 
 /** A failure the gate sees at once: an endpoint of the version unhealthy, or failing connects. */
 function failing(s: RouteState, version: string, errorsAtStart: Map<string, number>): string | undefined {
   for (const e of ofVersion(s, version)) {
-    if (e.stats?.health === BackendHealth.BACKEND_HEALTH_UNHEALTHY) return `backend ${label(e)} is unhealthy${e.stats.healthDetail ? `: ${e.stats.healthDetail}` : ''}`;
+    if (e.stats?.health === BackendHealth.BACKEND_HEALTH_UNHEALTHY)
+      return `backend ${label(e)} is unhealthy${e.stats.healthDetail ? `: ${e.stats.healthDetail}` : ''}`;
     const grew = (e.stats?.connectErrors ?? 0) - (errorsAtStart.get(e.endpoint.key) ?? 0);
     if (grew > 0) return `backend ${label(e)} had ${grew} connect error${grew > 1 ? 's' : ''}`;
   }
@@ -46,7 +47,9 @@ function failing(s: RouteState, version: string, errorsAtStart: Map<string, numb
 function notPassing(s: RouteState, version: string): string | undefined {
   const e = ofVersion(s, version).find((x) => !x.stats?.checksPassing);
   if (!e) return undefined;
-  return e.stats ? `backend ${label(e)} is not passing its health checks${e.stats.healthDetail ? ` (${e.stats.healthDetail})` : ''}` : `backend ${label(e)} was not reported by its proxy`;
+  return e.stats
+    ? `backend ${label(e)} is not passing its health checks${e.stats.healthDetail ? ` (${e.stats.healthDetail})` : ''}`
+    : `backend ${label(e)} was not reported by its proxy`;
 }
 
 /** Watches one step for `intervalMs`; resolves with why it failed, or undefined when it passed. */
@@ -73,7 +76,13 @@ function gate(run: PromotionRun): Promise<string | undefined> {
     const aborted = () => {
       clearTimeout(timer);
       unwatch();
-      reject(new YardError('UNAVAILABLE', `the controller stopped during the promotion of ${run.version} on ${run.service}; the table stays at the step it reached`, { route: run.service }));
+      reject(
+        new YardError(
+          'UNAVAILABLE',
+          `the controller stopped during the promotion of ${run.version} on ${run.service}; the table stays at the step it reached`,
+          { route: run.service },
+        ),
+      );
     };
     const unwatch = run.watch((s) => guarded(() => s, false));
     const timer = setTimeout(() => guarded(() => run.status(), true), run.intervalMs);
@@ -90,7 +99,12 @@ export async function runPromotion(run: PromotionRun): Promise<PromoteRouteRespo
   const { service, version } = run;
   const steps = stepsFrom(run.steps, versionShare(run.base, version));
   const reply = (state: PromotionState, i: number, message: string): PromoteRouteResponse => ({
-    state, step: i + 1, steps: steps.length, percent: steps[i]!, message, route: run.status(),
+    state,
+    step: i + 1,
+    steps: steps.length,
+    percent: steps[i]!,
+    message,
+    route: run.status(),
   });
   for (let i = 0; i < steps.length; i++) {
     const pct = steps[i]!;
@@ -99,7 +113,13 @@ export async function runPromotion(run: PromotionRun): Promise<PromoteRouteRespo
     try {
       run.show(`promoting ${version}: ${where}`);
       await run.change(promotionStep(run.base, version, pct), 'promote', `${version} ${where}`);
-      run.onStep?.(reply(PromotionState.PROMOTION_STATE_STEP, i, `${version} takes ${pct}% of ${service} (step ${i + 1} of ${steps.length})`));
+      run.onStep?.(
+        reply(
+          PromotionState.PROMOTION_STATE_STEP,
+          i,
+          `${version} takes ${pct}% of ${service} (step ${i + 1} of ${steps.length})`,
+        ),
+      );
       why = await gate(run);
     } catch (err) {
       if (run.signal.aborted) throw err;
@@ -107,7 +127,11 @@ export async function runPromotion(run: PromotionRun): Promise<PromoteRouteRespo
     }
     if (why) {
       await run.change(run.base, 'rollback', `promotion of ${version} halted: ${why}`);
-      return reply(PromotionState.PROMOTION_STATE_REVERTED, i, `promotion of ${version} halted at ${pct}%: ${why}; ${service} is back to its table from before the promotion`);
+      return reply(
+        PromotionState.PROMOTION_STATE_REVERTED,
+        i,
+        `promotion of ${version} halted at ${pct}%: ${why}; ${service} is back to its table from before the promotion`,
+      );
     }
   }
   return reply(PromotionState.PROMOTION_STATE_DONE, steps.length - 1, `${version} takes all the traffic of ${service}`);

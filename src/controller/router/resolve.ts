@@ -35,7 +35,11 @@ function addressOn(ctx: ResolveContext, serverId: string, port: number): { addre
   return { address: formatHostPort({ host, port }), detail: '' };
 }
 
-function endpoint(route: Route, b: Backend, e: Pick<Endpoint, 'key' | 'address' | 'weight' | 'draining' | 'held' | 'detail'>): Endpoint {
+function endpoint(
+  route: Route,
+  b: Backend,
+  e: Pick<Endpoint, 'key' | 'address' | 'weight' | 'draining' | 'held' | 'detail'>,
+): Endpoint {
   return {
     key: e.key,
     address: e.address,
@@ -49,19 +53,33 @@ function endpoint(route: Route, b: Backend, e: Pick<Endpoint, 'key' | 'address' 
   };
 }
 
-function splitEndpoints(route: Route, b: Backend, s: Extract<Override, { kind: 'split' }>, ctx: ResolveContext): Endpoint[] {
+function splitEndpoints(
+  route: Route,
+  b: Backend,
+  s: Extract<Override, { kind: 'split' }>,
+  ctx: ResolveContext,
+): Endpoint[] {
   const ends: [string, number, boolean][] = [
     [s.sourceServerId, Math.round((b.weight * (100 - s.targetShare)) / 100), s.sourceDraining || b.drain],
     [s.targetServerId, Math.round((b.weight * s.targetShare) / 100), b.drain],
   ];
   return ends.map(([serverId, weight, draining]) =>
-    endpoint(route, b, { key: `${b.workload}@${serverId}`, ...addressOn(ctx, serverId, workloadPort(b, ctx.workloads, serverId)), weight, draining, held: false }),
+    endpoint(route, b, {
+      key: `${b.workload}@${serverId}`,
+      ...addressOn(ctx, serverId, workloadPort(b, ctx.workloads, serverId)),
+      weight,
+      draining,
+      held: false,
+    }),
   );
 }
 
 /** Names of the servers this controller has not heard from since it started: what they run is unknown until they do (or are down). */
 export function unheardServers(registry: Registry): string[] {
-  return registry.list().filter((r) => r.server.state === ServerState.SERVER_STATE_UNKNOWN).map((r) => r.server.name);
+  return registry
+    .list()
+    .filter((r) => r.server.state === ServerState.SERVER_STATE_UNKNOWN)
+    .map((r) => r.server.name);
 }
 
 /** "a, b, c and 4 more": a bounded list for a message. */
@@ -76,7 +94,14 @@ export function listed(names: string[]): string {
 export function unresolvedBackends(route: Route, ctx: ResolveContext): string[] {
   if (unheardServers(ctx.registry).length === 0) return [];
   return route.backends
-    .filter((b) => b.workload && !b.drain && b.weight > 0 && !ctx.overrides.has(b.workload) && !ctx.workloads.instances(b.workload).some(isLive))
+    .filter(
+      (b) =>
+        b.workload &&
+        !b.drain &&
+        b.weight > 0 &&
+        !ctx.overrides.has(b.workload) &&
+        !ctx.workloads.instances(b.workload).some(isLive),
+    )
     .map((b) => b.workload);
 }
 
@@ -95,10 +120,25 @@ function workloadEndpoints(route: Route, b: Backend, ctx: ResolveContext): Endpo
   const draining = b.drain;
   const live = ctx.workloads.instances(b.workload).filter(isLive);
   if (live.length === 0) {
-    return [endpoint(route, b, { key: `${b.workload}@-`, address: '', weight: b.weight, draining, held, detail: notRunning(b.workload, ctx) })];
+    return [
+      endpoint(route, b, {
+        key: `${b.workload}@-`,
+        address: '',
+        weight: b.weight,
+        draining,
+        held,
+        detail: notRunning(b.workload, ctx),
+      }),
+    ];
   }
   return live.map((w) =>
-    endpoint(route, b, { key: `${b.workload}@${w.serverId}`, ...addressOn(ctx, w.serverId, workloadPort(b, ctx.workloads, w.serverId)), weight: b.weight, draining, held }),
+    endpoint(route, b, {
+      key: `${b.workload}@${w.serverId}`,
+      ...addressOn(ctx, w.serverId, workloadPort(b, ctx.workloads, w.serverId)),
+      weight: b.weight,
+      draining,
+      held,
+    }),
   );
 }
 
@@ -107,7 +147,16 @@ export function resolveEndpoints(route: Route, ctx: ResolveContext): Endpoint[] 
   return route.backends.flatMap((b) =>
     b.workload
       ? workloadEndpoints(route, b, ctx)
-      : [endpoint(route, b, { key: b.address, address: b.address, weight: b.weight, draining: b.drain, held: false, detail: '' })],
+      : [
+          endpoint(route, b, {
+            key: b.address,
+            address: b.address,
+            weight: b.weight,
+            draining: b.drain,
+            held: false,
+            detail: '',
+          }),
+        ],
   );
 }
 

@@ -8,7 +8,11 @@ export interface EndpointReading {
 }
 
 /** What a route's proxy last said about it, with rates over the last report interval: the counters a RouteStatus shows. */
-export interface RouteReading extends Pick<RouteStatus, 'serverId' | 'listening' | 'error' | 'heldTotal' | 'heldMaxMs' | 'refused' | 'active' | 'total' | 'bytesPerSec'> {
+export interface RouteReading
+  extends Pick<
+    RouteStatus,
+    'serverId' | 'listening' | 'error' | 'heldTotal' | 'heldMaxMs' | 'refused' | 'active' | 'total' | 'bytesPerSec'
+  > {
   atMs: number;
   /** By endpoint key: only those the last report named (at most what a route may hold). */
   endpoints: Map<string, EndpointReading>;

@@ -71,18 +71,35 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
       links: o.links,
       log: o.log,
       routesFor: (id) => this.routesFor(id, this.tables()),
-      proxies: () => [...new Set(this.tables().map((r) => this.proxyOf(r)).filter((id) => id !== undefined))],
+      proxies: () => [
+        ...new Set(
+          this.tables()
+            .map((r) => this.proxyOf(r))
+            .filter((id) => id !== undefined),
+        ),
+      ],
       waitingFor: (id) => this.waitingFor(id),
       serial: (act) => this.serial(act),
       changed: (id) => this.emitOn(id),
     });
     this.placement = placement;
     this.status = {
-      registry: o.registry, workloads: o.workloads, overrides: this.overrides, links: o.links, stats: this.stats, promotions: this.promotions,
+      registry: o.registry,
+      workloads: o.workloads,
+      overrides: this.overrides,
+      links: o.links,
+      stats: this.stats,
+      promotions: this.promotions,
       placementError: (id) => placement.error(id),
     };
     this.committing = {
-      store: o.store, fleet: o, placement, stats: this.stats, log: o.log, now: this.now, flushSoon: o.flushSoon,
+      store: o.store,
+      fleet: o,
+      placement,
+      stats: this.stats,
+      log: o.log,
+      now: this.now,
+      flushSoon: o.flushSoon,
       proxyOf: (r) => this.proxyOf(r),
       routesFor: (id, tables) => this.routesFor(id, tables),
       statusOf: (r) => this.statusOf(r),
@@ -104,15 +121,28 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
   }
 
   async apply(routes: Route[], who: string, dryRun = false): Promise<{ routes: RouteState[]; changes: RouteChange[] }> {
-    if (routes.length === 0) throw new YardError('INVALID_ARGUMENT', 'no route given: a route file holds one or more routes');
-    if (routes.length > ROUTE_LIMITS.routes) throw new YardError('INVALID_ARGUMENT', `${routes.length} routes given; at most ${ROUTE_LIMITS.routes} at once`);
+    if (routes.length === 0)
+      throw new YardError('INVALID_ARGUMENT', 'no route given: a route file holds one or more routes');
+    if (routes.length > ROUTE_LIMITS.routes)
+      throw new YardError('INVALID_ARGUMENT', `${routes.length} routes given; at most ${ROUTE_LIMITS.routes} at once`);
     const checked = routes.map((r) => routeTable(checkRoute(r)));
     const seen = new Set<string>();
     for (const r of checked) {
-      if (seen.has(r.name)) throw new YardError('ALREADY_EXISTS', `duplicate service ${r.name}: each service appears once in an apply`, { route: r.name });
+      if (seen.has(r.name))
+        throw new YardError('ALREADY_EXISTS', `duplicate service ${r.name}: each service appears once in an apply`, {
+          route: r.name,
+        });
       seen.add(r.name);
     }
-    return this.serial(() => this.commitPlans(checked.map((r) => ({ service: r.name, after: r })), who, 'apply', '', { dryRun, checkWorkloads: true }));
+    return this.serial(() =>
+      this.commitPlans(
+        checked.map((r) => ({ service: r.name, after: r })),
+        who,
+        'apply',
+        '',
+        { dryRun, checkWorkloads: true },
+      ),
+    );
   }
 
   delete(service: string, who: string): Promise<RouteChange> {
@@ -122,9 +152,17 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
     });
   }
 
-  setWeights(service: string, weights: Record<string, number>, who: string): Promise<{ route: RouteState; change: RouteChange }> {
-    const note = Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(' ');
-    return this.serial(async () => this.one(service, routeTable(withWeights(this.table(service), weights)), who, 'weight', note));
+  setWeights(
+    service: string,
+    weights: Record<string, number>,
+    who: string,
+  ): Promise<{ route: RouteState; change: RouteChange }> {
+    const note = Object.entries(weights)
+      .map(([v, w]) => `${v}=${w}`)
+      .join(' ');
+    return this.serial(async () =>
+      this.one(service, routeTable(withWeights(this.table(service), weights)), who, 'weight', note),
+    );
   }
 
   rollback(service: string, who: string): Promise<{ route: RouteState; change: RouteChange }> {
@@ -134,28 +172,58 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
     });
   }
 
-  drain(service: string, backend: string, deadlineMs: number, who: string): Promise<{ route: RouteState; change: RouteChange }> {
+  drain(
+    service: string,
+    backend: string,
+    deadlineMs: number,
+    who: string,
+  ): Promise<{ route: RouteState; change: RouteChange }> {
     return this.serial(async () => {
       const current = this.table(service);
       const after = structuredClone(current);
       const named = backendsNamed(after, backend);
       if (named.length === 0) {
-        throw new YardError('NOT_FOUND', `route ${service} has no backend "${backend}": name one by version, workload or address (${current.backends.map(backendLabel).join(', ')})`, { route: service, backend });
+        throw new YardError(
+          'NOT_FOUND',
+          `route ${service} has no backend "${backend}": name one by version, workload or address (${current.backends.map(backendLabel).join(', ')})`,
+          { route: service, backend },
+        );
       }
       for (const b of named) Object.assign(b, { drain: true, weight: 0, drainTimeoutMs: deadlineMs || 0 });
       if (!after.backends.some((b) => b.weight > 0 && !b.drain)) {
-        throw new YardError('FAILED_PRECONDITION', `draining ${backend} would leave ${service} with no backend taking traffic: give another backend a weight first`, { route: service, backend });
+        throw new YardError(
+          'FAILED_PRECONDITION',
+          `draining ${backend} would leave ${service} with no backend taking traffic: give another backend a weight first`,
+          { route: service, backend },
+        );
       }
-      return this.one(service, after, who, 'drain', `${backend} drained${deadlineMs ? `; open connections may last ${deadlineMs} ms` : ''}`);
+      return this.one(
+        service,
+        after,
+        who,
+        'drain',
+        `${backend} drained${deadlineMs ? `; open connections may last ${deadlineMs} ms` : ''}`,
+      );
     });
   }
 
-  async promote(service: string, version: string, opts: { steps?: number[]; intervalMs?: number }, who: string, onStep?: (p: PromoteRouteResponse) => void): Promise<PromoteRouteResponse> {
+  async promote(
+    service: string,
+    version: string,
+    opts: { steps?: number[]; intervalMs?: number },
+    who: string,
+    onStep?: (p: PromoteRouteResponse) => void,
+  ): Promise<PromoteRouteResponse> {
     const base = this.table(service);
     const steps = checkSteps(opts.steps ?? []);
     promotionStep(base, version, steps[0]!);
     const running = this.promotions.get(service);
-    if (running) throw new YardError('FAILED_PRECONDITION', `${service} is already being promoted (${running}): wait for it to finish`, { route: service });
+    if (running)
+      throw new YardError(
+        'FAILED_PRECONDITION',
+        `${service} is already being promoted (${running}): wait for it to finish`,
+        { route: service },
+      );
     this.promotions.set(service, `promoting ${version}`);
     try {
       return await runPromotion({
@@ -166,7 +234,10 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
         intervalMs: opts.intervalMs || ROUTE_DEFAULTS.promoteIntervalMs,
         signal: this.closing.signal,
         onStep,
-        change: (table, action, note) => this.serial(() => this.commitPlans([{ service, after: routeTable(table) }], who, action, note)).then(() => undefined),
+        change: (table, action, note) =>
+          this.serial(() => this.commitPlans([{ service, after: routeTable(table) }], who, action, note)).then(
+            () => undefined,
+          ),
         status: () => this.get(service),
         watch: (seen) => {
           const mine = (s: RouteState) => s.route.name === service && seen(s);
@@ -218,9 +289,16 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
   }
 
   /** The workload's traffic shared between two servers: `targetShare` percent to the target. */
-  async split(workload: string, s: { sourceServerId: string; targetServerId: string; targetShare: number; sourceDraining: boolean }): Promise<void> {
+  async split(
+    workload: string,
+    s: { sourceServerId: string; targetServerId: string; targetShare: number; sourceDraining: boolean },
+  ): Promise<void> {
     if (!Number.isFinite(s.targetShare) || s.targetShare < 0 || s.targetShare > 100) {
-      throw new YardError('INVALID_ARGUMENT', `target share of ${workload} must be from 0 to 100, not ${s.targetShare}`, { workload });
+      throw new YardError(
+        'INVALID_ARGUMENT',
+        `target share of ${workload} must be from 0 to 100, not ${s.targetShare}`,
+        { workload },
+      );
     }
     this.override(workload, { kind: 'split', ...s });
     await this.placeBacking(workload);
@@ -277,13 +355,17 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
   }
 
   private proxiesBacking(workload: string): string[] {
-    const ids = this.tables().filter((r) => r.backends.some((b) => b.workload === workload)).map((r) => this.proxyOf(r));
+    const ids = this.tables()
+      .filter((r) => r.backends.some((b) => b.workload === workload))
+      .map((r) => this.proxyOf(r));
     return [...new Set(ids.filter((id) => id !== undefined))];
   }
 
   /** Workload backends of the proxy's routes that are unresolved because some agents have not reported since the restart. */
   private waitingFor(serverId: string): string {
-    const unresolved = this.tables().filter((r) => this.proxyOf(r) === serverId).flatMap((r) => unresolvedBackends(r, this.status));
+    const unresolved = this.tables()
+      .filter((r) => this.proxyOf(r) === serverId)
+      .flatMap((r) => unresolvedBackends(r, this.status));
     if (unresolved.length === 0) return '';
     return `workload ${[...new Set(unresolved)].join(', ')} not known to run anywhere yet: waiting for ${listed(unheardServers(this.o.registry))} to report since the controller started`;
   }
@@ -308,7 +390,11 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
 
   private override(workload: string, o: Override): void {
     if (!this.overrides.has(workload) && this.overrides.size >= MAX_OVERRIDES) {
-      throw new YardError('RESOURCE_EXHAUSTED', `${MAX_OVERRIDES} workloads already have their traffic held or split by migrations`, { workload });
+      throw new YardError(
+        'RESOURCE_EXHAUSTED',
+        `${MAX_OVERRIDES} workloads already have their traffic held or split by migrations`,
+        { workload },
+      );
     }
     this.releasing.delete(workload);
     this.overrides.set(workload, o);
@@ -323,7 +409,10 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
       const tables = this.tables();
       for (const id of this.proxiesBacking(workload)) {
         if (!this.o.links.connected(id)) {
-          this.o.log.warn('proxy away: it gets the change when it reconnects', { server: this.placement.nameOf(id), workload });
+          this.o.log.warn('proxy away: it gets the change when it reconnects', {
+            server: this.placement.nameOf(id),
+            workload,
+          });
           continue;
         }
         try {
@@ -339,10 +428,21 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
   }
 
   /** One service's change, with the change it recorded (or, when the table already said so, the one it would have). */
-  private async one(service: string, after: RouteTable, who: string, action: string, note: string): Promise<{ route: RouteState; change: RouteChange }> {
+  private async one(
+    service: string,
+    after: RouteTable,
+    who: string,
+    action: string,
+    note: string,
+  ): Promise<{ route: RouteState; change: RouteChange }> {
     const before = this.o.store.route(service);
     const { routes, changes } = await this.commitPlans([{ service, after }], who, action, note);
-    return { route: routes[0]!, change: changes[0] ?? routeChange(this.now(), who, service, action, before, before, 'unchanged: the table already said so') };
+    return {
+      route: routes[0]!,
+      change:
+        changes[0] ??
+        routeChange(this.now(), who, service, action, before, before, 'unchanged: the table already said so'),
+    };
   }
 
   private commitPlans(plans: Plan[], who: string, action: string, note: string, opts?: CommitOptions) {

@@ -54,7 +54,12 @@ export function routeStatus(c: StatusContext, route: RouteTable): RouteState {
 }
 
 /** The workload's endpoint on `serverId`, on every route it backs: one entry per route. */
-export function endpointReports(c: StatusContext, tables: RouteTable[], workload: string, serverId: string): EndpointReport[] {
+export function endpointReports(
+  c: StatusContext,
+  tables: RouteTable[],
+  workload: string,
+  serverId: string,
+): EndpointReport[] {
   const key = `${workload}@${serverId}`;
   return tables
     .filter((r) => r.backends.some((b) => b.workload === workload))

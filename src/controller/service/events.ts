@@ -34,9 +34,13 @@ export const watchFleet = read({
     const { registry, workloads, coordinator, router, audit } = parts;
     const stops = [
       listen(registry, 'server', (server: Server) => listener({ kind: 'server', server })),
-      listen(registry, 'sample', (serverId: string, sample: HostSample) => listener({ kind: 'sample', serverId, sample })),
+      listen(registry, 'sample', (serverId: string, sample: HostSample) =>
+        listener({ kind: 'sample', serverId, sample }),
+      ),
       listen(workloads, 'workload', (workload: KnownWorkload) => listener({ kind: 'workload', workload })),
-      listen(workloads, 'removed', (ref: { name: string; serverId: string }) => listener({ kind: 'workloadRemoved', ...ref })),
+      listen(workloads, 'removed', (ref: { name: string; serverId: string }) =>
+        listener({ kind: 'workloadRemoved', ...ref }),
+      ),
       listen(coordinator, 'migration', (migration: Migration) => listener({ kind: 'migration', migration })),
       listen(router, 'route', (status: RouteState) => listener({ kind: 'route', status })),
       listen(router, 'removed', (name: string) => listener({ kind: 'routeRemoved', name })),

@@ -6,15 +6,20 @@ import { nameOf } from './servers.js';
 export const planMigration = read({
   name: 'migration.plan',
   role: 'viewer',
-  act: ({ workload, target, strategy }: { workload: string; target?: string; strategy?: MigrationStrategy }, { parts }) => parts.coordinator.plan(workload, target, strategy),
+  act: (
+    { workload, target, strategy }: { workload: string; target?: string; strategy?: MigrationStrategy },
+    { parts },
+  ) => parts.coordinator.plan(workload, target, strategy),
 });
 
 /** Checks and starts a migration; it runs on in the background. */
 export const startMigration = change({
   name: 'migration.start',
   role: 'operator',
-  target: ({ workload, target }: { workload: string; target: string; strategy?: MigrationStrategy }, { parts }) => `${workload} → ${nameOf(parts, target)}`,
-  act: ({ workload, target, strategy }, { parts, caller }) => parts.coordinator.start(workload, target, strategy, caller.name),
+  target: ({ workload, target }: { workload: string; target: string; strategy?: MigrationStrategy }, { parts }) =>
+    `${workload} → ${nameOf(parts, target)}`,
+  act: ({ workload, target, strategy }, { parts, caller }) =>
+    parts.coordinator.start(workload, target, strategy, caller.name),
 });
 
 export const cancelMigration = changeOne('migration.cancel', (id, { parts }) => parts.coordinator.cancel(id));

@@ -35,18 +35,26 @@ const asGiven = <T>(input: T) => input;
 
 export function read<In, Out>(op: Omit<Read<In, Out>, 'kind' | 'validate'>): Read<In, Out>;
 export function read<In, Out, Checked>(op: Omit<Read<In, Out, Checked>, 'kind'>): Read<In, Out, Checked>;
-export function read<In, Out, Checked>(op: Omit<Read<In, Out, Checked>, 'kind' | 'validate'> & { validate?: (input: In) => Checked }): Read<In, Out, Checked> {
+export function read<In, Out, Checked>(
+  op: Omit<Read<In, Out, Checked>, 'kind' | 'validate'> & { validate?: (input: In) => Checked },
+): Read<In, Out, Checked> {
   return { kind: 'read', validate: asGiven as (input: In) => Checked, ...op };
 }
 
 export function change<In, Out>(op: Omit<Change<In, Out>, 'kind' | 'validate'>): Change<In, Out>;
 export function change<In, Out, Checked>(op: Omit<Change<In, Out, Checked>, 'kind'>): Change<In, Out, Checked>;
-export function change<In, Out, Checked>(op: Omit<Change<In, Out, Checked>, 'kind' | 'validate'> & { validate?: (input: In) => Checked }): Change<In, Out, Checked> {
+export function change<In, Out, Checked>(
+  op: Omit<Change<In, Out, Checked>, 'kind' | 'validate'> & { validate?: (input: In) => Checked },
+): Change<In, Out, Checked> {
   return { kind: 'change', validate: asGiven as (input: In) => Checked, ...op };
 }
 
 /** A change to the one thing its input names, which is also what the audit line says it acted on. */
-export function changeOne<Out>(name: string, act: (target: string, ctx: Context) => Out | Promise<Out>, validate: (input: string) => string = asGiven): Change<string, Out> {
+export function changeOne<Out>(
+  name: string,
+  act: (target: string, ctx: Context) => Out | Promise<Out>,
+  validate: (input: string) => string = asGiven,
+): Change<string, Out> {
   return { kind: 'change', name, role: 'operator', validate, target: asGiven, act };
 }
 

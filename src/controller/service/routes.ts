@@ -2,12 +2,25 @@ import { YardError } from '../../core/errors.js';
 import type { Route } from '../../core/route.js';
 import { PromotionState, type PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 import { ROUTE_CHANGE_HISTORY } from '../store.js';
-import { parseApplyRoutes, parseDrain, parsePromote, parseRouteChanges, parseServiceRequest, parseSetWeights } from '../../core/schema/route-change.js';
+import {
+  parseApplyRoutes,
+  parseDrain,
+  parsePromote,
+  parseRouteChanges,
+  parseServiceRequest,
+  parseSetWeights,
+} from '../../core/schema/route-change.js';
 import { change, changeOne, read, readAll, type Context } from './operation.js';
 
 type Weights = { service: string; weights: Record<string, number> };
 type Drain = { service: string; backend: string; deadlineMs: number };
-type Promotion = { service: string; version: string; steps: number[]; intervalMs: number; onStep?: (p: PromoteRouteResponse) => void };
+type Promotion = {
+  service: string;
+  version: string;
+  steps: number[];
+  intervalMs: number;
+  onStep?: (p: PromoteRouteResponse) => void;
+};
 
 /** Audit targets are one line of bounded length, however many routes or versions a call names. */
 const line = (text: string) => text.slice(0, 256);
@@ -17,8 +30,12 @@ export const listRoutes = readAll('route.list', ({ parts }) => parts.router.list
 export const applyRoutes = change({
   name: 'route.apply',
   role: 'operator',
-  validate: ({ routes, dryRun }: { routes: Route[]; dryRun: boolean }) => ({ routes: parseApplyRoutes({ routes }), dryRun }),
-  target: ({ routes, dryRun }: { routes: Route[]; dryRun: boolean }) => line(`${routes.map((r) => r.name).join(', ')}${dryRun ? ' (dry run)' : ''}`),
+  validate: ({ routes, dryRun }: { routes: Route[]; dryRun: boolean }) => ({
+    routes: parseApplyRoutes({ routes }),
+    dryRun,
+  }),
+  target: ({ routes, dryRun }: { routes: Route[]; dryRun: boolean }) =>
+    line(`${routes.map((r) => r.name).join(', ')}${dryRun ? ' (dry run)' : ''}`),
   act: ({ routes, dryRun }, { parts, caller }) => parts.router.apply(routes, caller.name, dryRun),
 });
 
@@ -26,24 +43,34 @@ export const applyRoutes = change({
 const serviceChange = <Out>(action: 'delete' | 'rollback', act: (service: string, ctx: Context) => Promise<Out>) =>
   changeOne(`route.${action}`, act, (service) => parseServiceRequest({ service }, action));
 
-export const deleteRoute = serviceChange('delete', (service, { parts, caller }) => parts.router.delete(service, caller.name));
+export const deleteRoute = serviceChange('delete', (service, { parts, caller }) =>
+  parts.router.delete(service, caller.name),
+);
 
 export const setRouteWeights = change({
   name: 'route.weight',
   role: 'operator',
   validate: (input: Weights) => parseSetWeights(input),
-  target: ({ service, weights }: Weights) => line(`${service}: ${Object.entries(weights).map(([v, w]) => `${v}=${w}`).join(' ')}`),
+  target: ({ service, weights }: Weights) =>
+    line(
+      `${service}: ${Object.entries(weights)
+        .map(([v, w]) => `${v}=${w}`)
+        .join(' ')}`,
+    ),
   act: ({ service, weights }: Weights, { parts, caller }) => parts.router.setWeights(service, weights, caller.name),
 });
 
-export const rollbackRoute = serviceChange('rollback', (service, { parts, caller }) => parts.router.rollback(service, caller.name));
+export const rollbackRoute = serviceChange('rollback', (service, { parts, caller }) =>
+  parts.router.rollback(service, caller.name),
+);
 
 export const drainBackend = change({
   name: 'route.drain',
   role: 'operator',
   validate: (input: Drain) => parseDrain(input),
   target: ({ service, backend }: Drain) => line(`${service}: ${backend}`),
-  act: ({ service, backend, deadlineMs }: Drain, { parts, caller }) => parts.router.drain(service, backend, deadlineMs, caller.name),
+  act: ({ service, backend, deadlineMs }: Drain, { parts, caller }) =>
+    parts.router.drain(service, backend, deadlineMs, caller.name),
 });
 
 /** A promotion that ended reverted: a failed action in the audit trail; `final` says how it ended. */
@@ -53,7 +80,10 @@ export class PromotionReverted extends YardError {
     service: string,
     version: string,
   ) {
-    super('PROMOTION_REVERTED', final.message || `the promotion of ${version} on ${service} was halted and reverted`, { service, version });
+    super('PROMOTION_REVERTED', final.message || `the promotion of ${version} on ${service} was halted and reverted`, {
+      service,
+      version,
+    });
   }
 }
 
@@ -77,5 +107,6 @@ export const listRouteChanges = read({
   name: 'route.changes',
   role: 'viewer',
   validate: (input: { service: string; limit: number }) => parseRouteChanges(input, ROUTE_CHANGE_HISTORY),
-  act: ({ service, limit }: { service: string | undefined; limit: number }, { parts }) => parts.router.changes(service, limit),
+  act: ({ service, limit }: { service: string | undefined; limit: number }, { parts }) =>
+    parts.router.changes(service, limit),
 });

@@ -26,7 +26,9 @@ export function nameOf(parts: Pick<ServiceParts, 'registry'>, idOrName: string):
 }
 
 /** Every server with its recent readings, by name. */
-export const listServers = readAll('server.list', ({ parts }) => parts.registry.list().sort((a, b) => byName(a.server, b.server)));
+export const listServers = readAll('server.list', ({ parts }) =>
+  parts.registry.list().sort((a, b) => byName(a.server, b.server)),
+);
 
 /** One server by id or name; undefined when there is none. */
 export const findServer = read({
@@ -39,8 +41,17 @@ export const findServer = read({
 export const overview = readAll('server.overview', ({ parts }): OverviewResponse => {
   const o: OverviewResponse = {
     ...parts.about,
-    serversTotal: 0, serversOnline: 0, serversDegraded: 0, serversDisconnected: 0, serversDown: 0,
-    gpusTotal: 0, cpuPctMean: 0, memoryUsedBytes: 0, memoryTotalBytes: 0, gpuMemoryUsedMib: 0, gpuMemoryTotalMib: 0,
+    serversTotal: 0,
+    serversOnline: 0,
+    serversDegraded: 0,
+    serversDisconnected: 0,
+    serversDown: 0,
+    gpusTotal: 0,
+    cpuPctMean: 0,
+    memoryUsedBytes: 0,
+    memoryTotalBytes: 0,
+    gpuMemoryUsedMib: 0,
+    gpuMemoryTotalMib: 0,
   };
   let reporting = 0;
   for (const { server } of parts.registry.list()) {
@@ -51,7 +62,8 @@ export const overview = readAll('server.overview', ({ parts }): OverviewResponse
     else if (server.state === ServerState.SERVER_STATE_DOWN) o.serversDown++;
     o.gpusTotal += server.capabilities?.gpus.length ?? 0;
     const s = server.latest;
-    if (!s || (server.state !== ServerState.SERVER_STATE_ONLINE && server.state !== ServerState.SERVER_STATE_DEGRADED)) continue;
+    if (!s || (server.state !== ServerState.SERVER_STATE_ONLINE && server.state !== ServerState.SERVER_STATE_DEGRADED))
+      continue;
     reporting++;
     o.cpuPctMean += s.cpuPct;
     o.memoryUsedBytes += s.memoryUsedBytes;

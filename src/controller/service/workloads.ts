@@ -25,14 +25,19 @@ export const stopWorkload = change({
 });
 
 export const restartWorkload = changeOne('workload.restart', (name, { parts }) => parts.workloadCommands.restart(name));
-export const pauseWorkload = changeOne('workload.pause', (name, { parts }) => parts.workloadCommands.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_PAUSE));
-export const resumeWorkload = changeOne('workload.resume', (name, { parts }) => parts.workloadCommands.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_RESUME));
+export const pauseWorkload = changeOne('workload.pause', (name, { parts }) =>
+  parts.workloadCommands.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_PAUSE),
+);
+export const resumeWorkload = changeOne('workload.resume', (name, { parts }) =>
+  parts.workloadCommands.signal(name, WorkloadSignal.WORKLOAD_SIGNAL_RESUME),
+);
 
 /** The last `tailBytes` of a workload's output (0: all its agent keeps). */
 export const tailLogs = read({
   name: 'workload.logs',
   role: 'viewer',
-  act: ({ name, tailBytes }: { name: string; tailBytes: number }, { parts }) => parts.workloadCommands.tail(name, tailBytes),
+  act: ({ name, tailBytes }: { name: string; tailBytes: number }, { parts }) =>
+    parts.workloadCommands.tail(name, tailBytes),
 });
 
 /** Streams a workload's output into `sink` until its console closes; resolves with the function that stops it. */
@@ -49,5 +54,6 @@ export const followLogs = read({
 export const attachConsole = read({
   name: 'workload.attach',
   role: 'operator',
-  act: ({ name, size }: { name: string; size: { cols: number; rows: number } }, { parts }) => parts.workloadCommands.console(name, true, size),
+  act: ({ name, size }: { name: string; size: { cols: number; rows: number } }, { parts }) =>
+    parts.workloadCommands.console(name, true, size),
 });

@@ -34,7 +34,8 @@ export function timingRows(m: Migration, unknown = UNKNOWN): [string, string][] 
     ['downtime', downtimeText(t.downtimeMs, unknown)],
   ];
   // Only for a workload that backs routes.
-  if (isKnown(t.trafficHeldMs)) rows.push(['traffic', `held ${durationText(t.trafficHeldMs)} at the proxies during the cutover`]);
+  if (isKnown(t.trafficHeldMs))
+    rows.push(['traffic', `held ${durationText(t.trafficHeldMs)} at the proxies during the cutover`]);
   if (isKnown(t.trafficShiftMs)) rows.push(['traffic', `shifted to the target in ${durationText(t.trafficShiftMs)}`]);
   return rows;
 }

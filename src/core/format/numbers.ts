@@ -17,7 +17,12 @@ export function pctText(v: number | undefined, unknown = UNKNOWN): string {
  * as [number, unit], with `digits` decimals. A value that would round up to `base` ("1024.0")
  * is written in the next unit ("1.0").
  */
-export function inUnits(n: number, base: number, units: readonly string[], digits: (v: number, unit: number) => number): [string, string] {
+export function inUnits(
+  n: number,
+  base: number,
+  units: readonly string[],
+  digits: (v: number, unit: number) => number,
+): [string, string] {
   let v = n;
   let i = 0;
   while (Math.abs(v) >= base && i < units.length - 1) {

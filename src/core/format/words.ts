@@ -5,7 +5,12 @@ import { WorkloadState, type Workload } from '../workload.js';
 // server, workload and migration words themselves are the enums' names (core/types.ts,
 // core/workload.ts); what is decided here is what a state means to someone reading it.
 
-const LIVE = new Set<WorkloadState>([WorkloadState.WORKLOAD_STATE_RUNNING, WorkloadState.WORKLOAD_STATE_PAUSED, WorkloadState.WORKLOAD_STATE_BACKOFF, WorkloadState.WORKLOAD_STATE_CHECKPOINTING]);
+const LIVE = new Set<WorkloadState>([
+  WorkloadState.WORKLOAD_STATE_RUNNING,
+  WorkloadState.WORKLOAD_STATE_PAUSED,
+  WorkloadState.WORKLOAD_STATE_BACKOFF,
+  WorkloadState.WORKLOAD_STATE_CHECKPOINTING,
+]);
 
 /** A workload that is doing or will do work again: not a husk left by an exit or a checkpoint. */
 export function isLive(w: Workload): boolean {

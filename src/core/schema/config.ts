@@ -33,7 +33,12 @@ export function configSchema(rules: ConfigRules) {
   });
   const keys = z.record(z.string(), z.array(key).min(1, 'give at least one key')).superRefine((record, ctx) => {
     for (const name of Object.keys(record)) {
-      if (!rules.actions.includes(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not an action: use one of ${list(rules.actions)}` });
+      if (!rules.actions.includes(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `"${name}" is not an action: use one of ${list(rules.actions)}`,
+        });
     }
   });
   const duration = z.string().transform((text, ctx) => {
@@ -44,20 +49,37 @@ export function configSchema(rules: ConfigRules) {
       return 0;
     }
   });
-  const view = z.string().refine((v) => rules.views.includes(v), { error: (issue) => `"${String(issue.input)}" is not a view a wall can show: use ${list(rules.views)}` });
-  return z.strictObject({
-    theme: z.string().min(1).optional(),
-    glyphs: z.string().refine((g) => rules.glyphs.includes(g), { error: (issue) => `"${String(issue.input)}" is not a glyph set: use ${list(rules.glyphs)}` }).optional(),
-    readonly: z.boolean().optional(),
-    keys: keys.optional(),
-    wall: z.strictObject({
-      rotate: duration.optional(),
-      views: z.array(view).min(1, 'name at least one view').optional(),
+  const view = z.string().refine((v) => rules.views.includes(v), {
+    error: (issue) => `"${String(issue.input)}" is not a view a wall can show: use ${list(rules.views)}`,
+  });
+  return z
+    .strictObject({
       theme: z.string().min(1).optional(),
-    }).optional(),
-  }).transform(({ wall, keys, ...rest }): Config => ({
-    ...rest,
-    keys: keys ?? {},
-    wall: { ...(wall?.rotate ? { rotateMs: wall.rotate } : {}), ...(wall?.views ? { views: wall.views } : {}), ...(wall?.theme ? { theme: wall.theme } : {}) },
-  }));
+      glyphs: z
+        .string()
+        .refine((g) => rules.glyphs.includes(g), {
+          error: (issue) => `"${String(issue.input)}" is not a glyph set: use ${list(rules.glyphs)}`,
+        })
+        .optional(),
+      readonly: z.boolean().optional(),
+      keys: keys.optional(),
+      wall: z
+        .strictObject({
+          rotate: duration.optional(),
+          views: z.array(view).min(1, 'name at least one view').optional(),
+          theme: z.string().min(1).optional(),
+        })
+        .optional(),
+    })
+    .transform(
+      ({ wall, keys, ...rest }): Config => ({
+        ...rest,
+        keys: keys ?? {},
+        wall: {
+          ...(wall?.rotate ? { rotateMs: wall.rotate } : {}),
+          ...(wall?.views ? { views: wall.views } : {}),
+          ...(wall?.theme ? { theme: wall.theme } : {}),
+        },
+      }),
+    );
 }

@@ -26,7 +26,8 @@ export function parseWeights(pairs: readonly string[]): Record<string, number> {
   for (const pair of pairs) {
     const m = /^([^=]*)=(.*)$/.exec(pair.trim());
     const [version, pct] = [m?.[1] ?? '', parseWeight(m?.[2] ?? '')];
-    if (pct === undefined) throw invalid(`"${pair}" is not VERSION=PCT with PCT a whole number from 0 to 100 (e.g. blue=80 green=20)`);
+    if (pct === undefined)
+      throw invalid(`"${pair}" is not VERSION=PCT with PCT a whole number from 0 to 100 (e.g. blue=80 green=20)`);
     const v = versionSchema.safeParse(version);
     if (!v.success) throw invalid(`"${pair}": version "${version}" ${v.error.issues[0]!.message}`);
     if (version in weights) throw invalid(`"${pair}": version ${version} is given twice`);

@@ -33,41 +33,71 @@ const quoted = (value: unknown) => `"${printable(String(value))}"`;
 
 /** "7200000" → "2h": a timeout as an operator writes one. */
 function durationText(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
 }
 
 function knownValue(values: object, what: string, choices: string) {
-  return z.number().refine((v) => Object.values(values).includes(v) && v >= 0, { error: (i) => `${String(i.input)} is not ${what}: use ${choices}` });
+  return z.number().refine((v) => Object.values(values).includes(v) && v >= 0, {
+    error: (i) => `${String(i.input)} is not ${what}: use ${choices}`,
+  });
 }
 
 /** A checkpoint signal, by name; empty means the default. */
 export const checkpointSignalSchema = z
   .string()
-  .refine((s) => s === '' || s in osConstants.signals, { error: (i) => `${quoted(i.input)} is not a signal name: use e.g. SIGUSR1, SIGUSR2, SIGTERM` })
-  .refine((s) => !UNCATCHABLE.has(s), { error: (i) => `${String(i.input)} cannot be caught, so a workload could never save its state on it: use e.g. SIGUSR1` });
+  .refine((s) => s === '' || s in osConstants.signals, {
+    error: (i) => `${quoted(i.input)} is not a signal name: use e.g. SIGUSR1, SIGUSR2, SIGTERM`,
+  })
+  .refine((s) => !UNCATCHABLE.has(s), {
+    error: (i) =>
+      `${String(i.input)} cannot be caught, so a workload could never save its state on it: use e.g. SIGUSR1`,
+  });
 
 function checkEnvNames(env: Record<string, string>, ctx: z.RefinementCtx): void {
   for (const key of Object.keys(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      ctx.addIssue({ code: 'custom', message: `${quoted(key)} is not a variable name: letters, digits and _, not starting with a digit` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${quoted(key)} is not a variable name: letters, digits and _, not starting with a digit`,
+      });
     } else if (key.startsWith(RESERVED_ENV_PREFIX)) {
-      ctx.addIssue({ code: 'custom', message: `${key}: the agent sets it, as it sets every ${RESERVED_ENV_PREFIX}* variable (the checkpoint contract): use another name` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${key}: the agent sets it, as it sets every ${RESERVED_ENV_PREFIX}* variable (the checkpoint contract): use another name`,
+      });
     }
   }
 }
 
 /** A workload's name: it names directories and appears in commands. */
-export const workloadNameSchema = z.string().refine((n) => WORKLOAD_NAME.test(n), { error: (i) => `${quoted(i.input)} is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit)` });
+export const workloadNameSchema = z.string().refine((n) => WORKLOAD_NAME.test(n), {
+  error: (i) =>
+    `${quoted(i.input)} is not valid: use up to 63 letters, digits, . _ - (starting with a letter or digit)`,
+});
 
 const specSchema = z.looseObject({
   name: workloadNameSchema,
-  command: z.string().max(4096, 'is longer than 4096 characters').refine((c) => c.trim() !== '', 'is empty: give the program to run'),
-  args: z.array(z.string().max(65_536, 'holds an argument longer than 64 KiB')).max(1024, 'holds more than 1024 arguments'),
+  command: z
+    .string()
+    .max(4096, 'is longer than 4096 characters')
+    .refine((c) => c.trim() !== '', 'is empty: give the program to run'),
+  args: z
+    .array(z.string().max(65_536, 'holds an argument longer than 64 KiB'))
+    .max(1024, 'holds more than 1024 arguments'),
   env: z.record(z.string(), z.string().max(65_536, 'holds a value longer than 64 KiB')).superRefine(checkEnvNames),
-  cwd: z.string().max(4096).refine((d) => d === '' || isAbsolute(d), { error: (i) => `${quoted(i.input)} must be an absolute path on the server` }),
+  cwd: z
+    .string()
+    .max(4096)
+    .refine((d) => d === '' || isAbsolute(d), {
+      error: (i) => `${quoted(i.input)} must be an absolute path on the server`,
+    }),
   labels: labelsSchema,
   restart: knownValue(RestartPolicy, 'a restart policy', 'never, on-failure or always'),
   strategy: knownValue(MigrationStrategy, 'a migration strategy', 'checkpoint, restart or freeze'),
@@ -76,9 +106,16 @@ const specSchema = z.looseObject({
     .number()
     .int('must be a whole number of milliseconds')
     .min(0, 'must not be negative')
-    .refine((ms) => ms <= MAX_CHECKPOINT_TIMEOUT_MS, { error: (i) => `${quoted(durationText(Number(i.input)))} is longer than an hour, the most a migration waits for a workload to save` }),
+    .refine((ms) => ms <= MAX_CHECKPOINT_TIMEOUT_MS, {
+      error: (i) =>
+        `${quoted(durationText(Number(i.input)))} is longer than an hour, the most a migration waits for a workload to save`,
+    }),
   ports: z
-    .array(z.number().refine((p) => Number.isInteger(p) && p >= 1 && p <= 65_535, { error: (i) => `${quoted(i.input)} is not a port number (1-65535)` }))
+    .array(
+      z.number().refine((p) => Number.isInteger(p) && p >= 1 && p <= 65_535, {
+        error: (i) => `${quoted(i.input)} is not a port number (1-65535)`,
+      }),
+    )
     .max(64, 'holds more than 64 ports'),
 });
 
@@ -111,7 +148,10 @@ export interface SpecProblem {
 function specError(p: SpecProblem, input: unknown): YardError {
   const name = (input as { name?: unknown } | undefined)?.name;
   const workload = typeof name === 'string' && WORKLOAD_NAME.test(name) ? name : '(unnamed)';
-  return new YardError('INVALID_ARGUMENT', `workload ${workload}: ${p.path} ${p.problem}`, { field: p.field, workload });
+  return new YardError('INVALID_ARGUMENT', `workload ${workload}: ${p.path} ${p.problem}`, {
+    field: p.field,
+    workload,
+  });
 }
 
 /**
@@ -119,12 +159,19 @@ function specError(p: SpecProblem, input: unknown): YardError {
  * first problem (by default an INVALID_ARGUMENT naming the workload and the field; the CLI names
  * its flag instead).
  */
-export function parseWorkloadSpec(input: unknown, describe: (p: SpecProblem, input: unknown) => Error = specError): WorkloadSpec {
-  if (input === undefined || input === null) throw describe({ field: 'spec', path: 'spec', problem: 'is required' }, input);
+export function parseWorkloadSpec(
+  input: unknown,
+  describe: (p: SpecProblem, input: unknown) => Error = specError,
+): WorkloadSpec {
+  if (input === undefined || input === null)
+    throw describe({ field: 'spec', path: 'spec', problem: 'is required' }, input);
   const r = specSchema.safeParse(input);
   if (!r.success) {
     const { field: path, message } = describeIssue(r.error);
-    throw describe({ field: String(r.error.issues[0]?.path[0] ?? 'spec'), path: path || 'spec', problem: message }, input);
+    throw describe(
+      { field: String(r.error.issues[0]?.path[0] ?? 'spec'), path: path || 'spec', problem: message },
+      input,
+    );
   }
   return withDefaults(input as WorkloadSpec);
 }

@@ -52,7 +52,9 @@ const SEGMENTS: Record<string, readonly string[]> = {
  * drawn with half blocks: each text row holds two pixel rows, so five fit in three at scale 1.
  */
 function halfBlocks(pixels: readonly string[], scale: number): string[] {
-  const tall = pixels.flatMap((row) => Array.from({ length: scale }, () => [...row].map((p) => p.repeat(scale)).join('')));
+  const tall = pixels.flatMap((row) =>
+    Array.from({ length: scale }, () => [...row].map((p) => p.repeat(scale)).join('')),
+  );
   const rows: string[] = [];
   for (let r = 0; r < bigHeight(scale); r++) {
     const top = tall[r * 2] ?? '';

@@ -58,7 +58,10 @@ function cellText(text: string, width: number, right: boolean, ellipsis: string)
 
 /** The header line, plain text. */
 export function headerLine<T>(fitted: readonly Fitted<T>[], ellipsis: string): string {
-  return fitted.map(({ column, width }) => cellText(column.title, width, column.align === 'right', ellipsis)).join(' '.repeat(GAP)).trimEnd();
+  return fitted
+    .map(({ column, width }) => cellText(column.title, width, column.align === 'right', ellipsis))
+    .join(' '.repeat(GAP))
+    .trimEnd();
 }
 
 /** One row, tagged: each cell escaped, cut to its width and painted in its colour. */

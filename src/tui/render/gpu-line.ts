@@ -16,7 +16,14 @@ const FIXED = 3 + 1 + 1 + 4 + 1 + 14 + 1 + 5 + 1 + 5;
  * the unknown mark, never 0. A GPU that appears in capabilities but not yet in a sample
  * shows only unknowns.
  */
-export function gpuLine(index: number, sample: GpuSample | undefined, history: GpuSeries | undefined, width: number, look: Look, stale: boolean): string {
+export function gpuLine(
+  index: number,
+  sample: GpuSample | undefined,
+  history: GpuSeries | undefined,
+  width: number,
+  look: Look,
+  stale: boolean,
+): string {
   const { theme, glyphs } = look;
   const u = glyphs.unknown;
   const util = sample?.utilizationPct;
@@ -30,7 +37,8 @@ export function gpuLine(index: number, sample: GpuSample | undefined, history: G
   // Narrower than the readings need, they go whole from the right (power first): the box edge
   // would otherwise cut "312W" to "31".
   const readings = [mem, temp, power];
-  while (readings.length > 0 && label.length + 1 + utilText.length + readings.join(' ').length + 1 > width) readings.pop();
+  while (readings.length > 0 && label.length + 1 + utilText.length + readings.join(' ').length + 1 > width)
+    readings.pop();
   const rest = readings.map((r) => ` ${r}`).join('');
   if (stale) return paint(theme.stale, `${label} ${spark}${spark ? ' ' : ''}${utilText}${rest}`);
   const sparkText = spark ? `${paint(theme.series[0]!, spark)} ` : '';

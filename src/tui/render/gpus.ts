@@ -21,7 +21,12 @@ export function gpusOf(fs: FleetServer): GpuView[] {
   if (samples.length > 0) {
     return samples.map((g) => ({ index: g.index, name: g.name, sample: g, history: historyOf(fs, g.uuid, g.index) }));
   }
-  return (fs.server.capabilities?.gpus ?? []).map((g) => ({ index: g.index, name: g.name, sample: undefined, history: historyOf(fs, g.uuid, g.index) }));
+  return (fs.server.capabilities?.gpus ?? []).map((g) => ({
+    index: g.index,
+    name: g.name,
+    sample: undefined,
+    history: historyOf(fs, g.uuid, g.index),
+  }));
 }
 
 /** How many GPU lines a server needs, without building them (called for every server). */

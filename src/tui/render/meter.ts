@@ -10,7 +10,14 @@ import { sparkline } from './sparkline.js';
  * "CPU ██████░░░░  54% ▁▂▃▅▇": a label, a percentage bar coloured by level, the value and its
  * recent history. A stale reading is drawn entirely in the stale colour.
  */
-export function meterLine(label: string, pct: number | undefined, history: RingBuffer | undefined, width: number, look: Look, stale: boolean): string {
+export function meterLine(
+  label: string,
+  pct: number | undefined,
+  history: RingBuffer | undefined,
+  width: number,
+  look: Look,
+  stale: boolean,
+): string {
   const { theme, glyphs } = look;
   const fixed = label.length + 1 + 5 + 1;
   const room = Math.max(0, width - fixed);

@@ -36,7 +36,9 @@ export function progressText(m: Migration, width: number, glyphs: Glyphs): strin
 
 /** The phases' times as `yard migrate` lists them, the names muted. */
 export function timingLines(m: Migration, look: Look): string[] {
-  return timingRows(m, look.glyphs.unknown).map(([what, value]) => `${paint(look.theme.muted, what.padEnd(11))}${escapeTags(value)}`);
+  return timingRows(m, look.glyphs.unknown).map(
+    ([what, value]) => `${paint(look.theme.muted, what.padEnd(11))}${escapeTags(value)}`,
+  );
 }
 
 /** One line per check: "✓ disk          1.3T free, checkpoint needs 12.0G". */

@@ -29,6 +29,9 @@ export function applyColours(box: blessed.Widgets.BoxElement, fg: Colour, bg: Co
 }
 
 /** A border in a theme colour ("none": the terminal's own), with emphasis where asked. */
-export function borderStyle(colour: Colour, emphasis: { bold?: boolean; inverse?: boolean } = {}): { fg?: string; bold?: boolean; inverse?: boolean } {
+export function borderStyle(
+  colour: Colour,
+  emphasis: { bold?: boolean; inverse?: boolean } = {},
+): { fg?: string; bold?: boolean; inverse?: boolean } {
   return { ...(colour === 'none' ? {} : { fg: colour }), ...emphasis };
 }

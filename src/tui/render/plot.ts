@@ -22,8 +22,17 @@ function scale(v: number, min: number, max: number, steps: number): number {
  * characters: braille (2x4 dots a cell, consecutive points joined) or one ASCII point a
  * column. Unknown values (NaN) leave gaps.
  */
-export function plot(series: readonly (readonly number[])[], cols: number, rows: number, min: number, max: number, braille: boolean): PlotCell[][] {
-  const grid: PlotCell[][] = Array.from({ length: rows }, () => Array.from({ length: cols }, () => ({ ch: ' ', series: -1 })));
+export function plot(
+  series: readonly (readonly number[])[],
+  cols: number,
+  rows: number,
+  min: number,
+  max: number,
+  braille: boolean,
+): PlotCell[][] {
+  const grid: PlotCell[][] = Array.from({ length: rows }, () =>
+    Array.from({ length: cols }, () => ({ ch: ' ', series: -1 })),
+  );
   if (cols <= 0 || rows <= 0) return grid;
   const bits = braille ? grid.map((row) => row.map(() => 0)) : [];
   const dotsW = braille ? cols * 2 : cols;

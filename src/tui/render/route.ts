@@ -34,8 +34,11 @@ export function routeMark(s: RouteStatus, look: Look): Marked {
   if (s.statsMs === 0) return { text: glyphs.unknown, colour: theme.muted };
   const serving = s.endpoints.filter((e) => !e.endpoint?.draining && (e.endpoint?.weight ?? 0) > 0);
   const health = (e: EndpointStatus) => e.stats?.health ?? BackendHealth.BACKEND_HEALTH_UNSPECIFIED;
-  if (serving.length > 0 && serving.every((e) => health(e) === BackendHealth.BACKEND_HEALTH_UNHEALTHY)) return { text: glyphs.fail, colour: theme.levels.crit };
-  const failing = s.endpoints.some((e) => health(e) === BackendHealth.BACKEND_HEALTH_UNHEALTHY || health(e) === BackendHealth.BACKEND_HEALTH_DEGRADED);
+  if (serving.length > 0 && serving.every((e) => health(e) === BackendHealth.BACKEND_HEALTH_UNHEALTHY))
+    return { text: glyphs.fail, colour: theme.levels.crit };
+  const failing = s.endpoints.some(
+    (e) => health(e) === BackendHealth.BACKEND_HEALTH_UNHEALTHY || health(e) === BackendHealth.BACKEND_HEALTH_DEGRADED,
+  );
   return failing ? { text: glyphs.live, colour: theme.levels.warn } : { text: glyphs.ok, colour: theme.levels.ok };
 }
 

@@ -19,7 +19,10 @@ export function workloadMark(state: WorkloadState, look: Look): Marked {
     checkpointing: theme.states.draining,
     checkpointed: theme.states.cordoned,
   };
-  return { text: `${glyphs.workloads[word] ?? glyphs.workloads.unknown} ${word}`, colour: colours[word] ?? theme.states.unknown };
+  return {
+    text: `${glyphs.workloads[word] ?? glyphs.workloads.unknown} ${word}`,
+    colour: colours[word] ?? theme.states.unknown,
+  };
 }
 
 /** The symbol of a migration phase: done, rolled back, failed, or under way. */
@@ -27,18 +30,20 @@ function phaseSymbol(phase: MigrationPhase, look: Look): string {
   const { glyphs } = look;
   if (phase === MigrationPhase.MIGRATION_PHASE_COMMITTED) return glyphs.ok;
   if (phase === MigrationPhase.MIGRATION_PHASE_FAILED) return glyphs.fail;
-  if (phase === MigrationPhase.MIGRATION_PHASE_ROLLING_BACK || phase === MigrationPhase.MIGRATION_PHASE_ROLLED_BACK) return glyphs.undo;
+  if (phase === MigrationPhase.MIGRATION_PHASE_ROLLING_BACK || phase === MigrationPhase.MIGRATION_PHASE_ROLLED_BACK)
+    return glyphs.undo;
   return glyphs.live;
 }
 
 export function phaseMark(phase: MigrationPhase, look: Look): Marked {
   const { theme } = look;
-  const colour = phase === MigrationPhase.MIGRATION_PHASE_COMMITTED
-    ? theme.levels.ok
-    : phase === MigrationPhase.MIGRATION_PHASE_FAILED
-      ? theme.levels.crit
-      : migrationDone(phase) || phase === MigrationPhase.MIGRATION_PHASE_ROLLING_BACK
-        ? theme.levels.warn
-        : theme.states.draining;
+  const colour =
+    phase === MigrationPhase.MIGRATION_PHASE_COMMITTED
+      ? theme.levels.ok
+      : phase === MigrationPhase.MIGRATION_PHASE_FAILED
+        ? theme.levels.crit
+        : migrationDone(phase) || phase === MigrationPhase.MIGRATION_PHASE_ROLLING_BACK
+          ? theme.levels.warn
+          : theme.states.draining;
   return { text: `${phaseSymbol(phase, look)} ${phaseWords(phase)}`, colour };
 }

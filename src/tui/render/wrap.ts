@@ -8,7 +8,9 @@ export function wrapText(text: string, width: number): string[] {
   if (width <= 0) return [];
   const lines: string[] = [];
   let line = '';
-  for (const word of printable(text).split(/\s+/).filter((w) => w !== '')) {
+  for (const word of printable(text)
+    .split(/\s+/)
+    .filter((w) => w !== '')) {
     let rest = word;
     while ([...rest].length > width) {
       if (line) lines.push(line);

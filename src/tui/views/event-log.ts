@@ -102,7 +102,13 @@ export class EventLog {
     if (was === state) return;
     this.servers.set(id, state);
     if (was === undefined && fs.server.stateSinceMs < this.since) return;
-    this.add({ kind: 'server', subject: fs.server.name, text: was === undefined ? `joined, ${state}` : `${was} → ${state}`, alarm: BAD_SERVER.has(state), serverId: id });
+    this.add({
+      kind: 'server',
+      subject: fs.server.name,
+      text: was === undefined ? `joined, ${state}` : `${was} → ${state}`,
+      alarm: BAD_SERVER.has(state),
+      serverId: id,
+    });
   }
 
   private workload(name: string): void {
@@ -118,7 +124,13 @@ export class EventLog {
     if (was === undefined && w.startedMs < this.since) return;
     const on = serverName(this.source, w.serverId);
     const failed = /^(exited|backoff)/.test(state) && state !== 'exited 0';
-    this.add({ kind: 'workload', subject: name, text: was === undefined ? `${state} on ${on} (new)` : `${was} → ${state} on ${on}`, alarm: failed, serverId: w.serverId });
+    this.add({
+      kind: 'workload',
+      subject: name,
+      text: was === undefined ? `${state} on ${on} (new)` : `${was} → ${state} on ${on}`,
+      alarm: failed,
+      serverId: w.serverId,
+    });
   }
 
   private migration(id: string): void {
@@ -131,8 +143,22 @@ export class EventLog {
     const committed = m.phase === MigrationPhase.MIGRATION_PHASE_COMMITTED;
     // Where the workload runs now: the target once committed, else still its source.
     const serverId = committed ? m.targetServerId : m.sourceServerId;
-    if (was === undefined) this.add({ kind: 'migration', subject: m.workload, text: `started: ${route(this.source, m)}, ${strategies.name(m.strategy)} (${id.slice(0, 8)})`, alarm: false, serverId });
-    else if (migrationDone(m.phase)) this.add({ kind: 'migration', subject: m.workload, text: `${phaseWords(m.phase)}: ${route(this.source, m)}${m.error ? `: ${m.error}` : ''}`, alarm: !committed, serverId });
+    if (was === undefined)
+      this.add({
+        kind: 'migration',
+        subject: m.workload,
+        text: `started: ${route(this.source, m)}, ${strategies.name(m.strategy)} (${id.slice(0, 8)})`,
+        alarm: false,
+        serverId,
+      });
+    else if (migrationDone(m.phase))
+      this.add({
+        kind: 'migration',
+        subject: m.workload,
+        text: `${phaseWords(m.phase)}: ${route(this.source, m)}${m.error ? `: ${m.error}` : ''}`,
+        alarm: !committed,
+        serverId,
+      });
   }
 
   private route(name: string): void {
@@ -147,13 +173,27 @@ export class EventLog {
     this.routes.set(name, revision);
     if (was === undefined && (r.status.route?.updatedMs ?? 0) < this.since) return;
     const by = r.status.route?.updatedBy ? ` by ${r.status.route.updatedBy}` : '';
-    const weights = versionWeights(r.status).map((v) => `${v.version} ${v.weight}`).join(', ');
-    this.add({ kind: 'route', subject: name, text: `rev ${revision}${by}${weights ? `: ${weights}` : ''}`, alarm: false, serverId: r.status.serverId });
+    const weights = versionWeights(r.status)
+      .map((v) => `${v.version} ${v.weight}`)
+      .join(', ');
+    this.add({
+      kind: 'route',
+      subject: name,
+      text: `rev ${revision}${by}${weights ? `: ${weights}` : ''}`,
+      alarm: false,
+      serverId: r.status.serverId,
+    });
   }
 
   private audit(entry: AuditEntry): void {
     const outcome = entry.ok ? '' : ` failed: ${entry.error}`;
-    this.add({ kind: 'audit', subject: entry.target, text: `${entry.who}: ${entry.action}${outcome}`, alarm: !entry.ok, atMs: entry.atMs });
+    this.add({
+      kind: 'audit',
+      subject: entry.target,
+      text: `${entry.who}: ${entry.action}${outcome}`,
+      alarm: !entry.ok,
+      atMs: entry.atMs,
+    });
   }
 
   /** A workload or route the source no longer has: removed, if it was known. */

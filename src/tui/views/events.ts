@@ -21,9 +21,16 @@ export class EventsView extends ListView<FleetEvent> {
 
   constructor(ctx: ViewContext, log = new EventLog(ctx.source, ctx.now)) {
     let selected: string | undefined;
-    super(ctx, new ListCursor((e) => String(e.seq), () => selected, (seq) => {
-      selected = seq;
-    }));
+    super(
+      ctx,
+      new ListCursor(
+        (e) => String(e.seq),
+        () => selected,
+        (seq) => {
+          selected = seq;
+        },
+      ),
+    );
     this.log = log;
     ctx.observe((change) => {
       const before = this.log.total;
@@ -46,8 +53,12 @@ export class EventsView extends ListView<FleetEvent> {
   }
 
   protected draw(width: number, height: number): void {
-    const none = 'No events since the dashboard started: state changes, exits, migrations, route changes and audit entries show here as they happen.';
-    this.table.show({ left: 0, top: 0, width, height }, this.tableData(`Events (${this.rows.length}, newest first)`, this.columns, none, 'event'));
+    const none =
+      'No events since the dashboard started: state changes, exits, migrations, route changes and audit entries show here as they happen.';
+    this.table.show(
+      { left: 0, top: 0, width, height },
+      this.tableData(`Events (${this.rows.length}, newest first)`, this.columns, none, 'event'),
+    );
   }
 
   protected clear(): void {
@@ -76,7 +87,26 @@ export class EventsView extends ListView<FleetEvent> {
 
 /** The Events view's own keys; the list's (g/G, PgUp/PgDn, /) do the rest. */
 export const EVENTS_KEYS: readonly BindingSpec[] = [
-  { name: 'down', keys: ['j', 'down'], description: 'select the older event below', when: ['events'], action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'select the newer event above', when: ['events'], action: (a) => a.move(0, -1) },
-  { name: 'open', keys: ['enter'], description: 'open the server the selected event happened on', when: ['events'], hint: 'server', action: (a) => a.open() },
+  {
+    name: 'down',
+    keys: ['j', 'down'],
+    description: 'select the older event below',
+    when: ['events'],
+    action: (a) => a.move(0, 1),
+  },
+  {
+    name: 'up',
+    keys: ['k', 'up'],
+    description: 'select the newer event above',
+    when: ['events'],
+    action: (a) => a.move(0, -1),
+  },
+  {
+    name: 'open',
+    keys: ['enter'],
+    description: 'open the server the selected event happened on',
+    when: ['events'],
+    hint: 'server',
+    action: (a) => a.open(),
+  },
 ];

@@ -74,7 +74,13 @@ export function routePaneHeight(routes: number, height: number): number {
  * room left empty and cards closest to the proportions of a screen (a cell is about twice as
  * tall as wide); when they cannot all fit, the most columns of the smallest cards, paged.
  */
-export function wallGrid(cards: number, width: number, height: number, minWidth: number, minHeight: number): { columns: number; cardHeight: number } {
+export function wallGrid(
+  cards: number,
+  width: number,
+  height: number,
+  minWidth: number,
+  minHeight: number,
+): { columns: number; cardHeight: number } {
   const most = Math.max(1, Math.floor(width / minWidth));
   let best: { columns: number; cardHeight: number; empty: number; shape: number } | undefined;
   for (let columns = 1; columns <= most; columns++) {
@@ -83,7 +89,8 @@ export function wallGrid(cards: number, width: number, height: number, minWidth:
     if (cardHeight < minHeight) continue;
     const empty = rows * columns - cards;
     const shape = Math.min(Math.floor(width / columns), 3 * cardHeight);
-    if (!best || empty < best.empty || (empty === best.empty && shape > best.shape)) best = { columns, cardHeight, empty, shape };
+    if (!best || empty < best.empty || (empty === best.empty && shape > best.shape))
+      best = { columns, cardHeight, empty, shape };
   }
   return best ?? { columns: most, cardHeight: minHeight };
 }

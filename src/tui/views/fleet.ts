@@ -47,7 +47,16 @@ export class FleetView implements View {
 
   constructor(private readonly ctx: ViewContext) {
     this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
-    this.empty = blessed.box({ parent: ctx.parent, hidden: true, top: 'center', left: 'center', width: '80%', height: 3, align: 'center', tags: true });
+    this.empty = blessed.box({
+      parent: ctx.parent,
+      hidden: true,
+      top: 'center',
+      left: 'center',
+      width: '80%',
+      height: 3,
+      align: 'center',
+      tags: true,
+    });
     this.routePane = new RoutePane(ctx.parent, this.look);
   }
 
@@ -65,7 +74,11 @@ export class FleetView implements View {
     if (wall) {
       const grid = wallGrid(this.servers.length, width, height, MIN_WALL_CARD_WIDTH, WALL_CARD_HEIGHT);
       this.columns = grid.columns;
-      this.pages = paginate(this.servers.map(() => grid.cardHeight), this.columns, height);
+      this.pages = paginate(
+        this.servers.map(() => grid.cardHeight),
+        this.columns,
+        height,
+      );
     } else {
       this.columns = columnsFor(width);
       this.pages = paginate(this.servers.map(cardHeight), this.columns, height);
@@ -94,7 +107,10 @@ export class FleetView implements View {
 
   status(): string {
     const total = this.ctx.source.list().length;
-    const count = this.ctx.state.filters.fleet === '' ? `${total} server${total === 1 ? '' : 's'}` : `${this.servers.length} of ${total} match`;
+    const count =
+      this.ctx.state.filters.fleet === ''
+        ? `${total} server${total === 1 ? '' : 's'}`
+        : `${this.servers.length} of ${total} match`;
     return this.pages.length > 1 ? `${count}  page ${this.current + 1}/${this.pages.length}` : count;
   }
 
@@ -155,7 +171,12 @@ export class FleetView implements View {
       for (let i = row.first; i < row.end; i++) {
         const column = i - row.first;
         const left = column * cardWidth;
-        const rect = { left, top: row.top, width: column === this.columns - 1 ? width - left : cardWidth, height: row.height };
+        const rect = {
+          left,
+          top: row.top,
+          width: column === this.columns - 1 ? width - left : cardWidth,
+          height: row.height,
+        };
         if (this.ctx.wall) this.wallCard(used).show(this.servers[i]!, rect, now);
         else this.card(used).show(this.servers[i]!, rect, i === selected, now);
         used++;
@@ -183,9 +204,10 @@ export class FleetView implements View {
       return;
     }
     const filter = this.ctx.state.filters.fleet;
-    const text = filter === ''
-      ? 'No servers yet: agents appear here as soon as they connect.'
-      : `No server matches "${escapeTags(filter)}". Esc clears the filter.`;
+    const text =
+      filter === ''
+        ? 'No servers yet: agents appear here as soon as they connect.'
+        : `No server matches "${escapeTags(filter)}". Esc clears the filter.`;
     this.empty.setContent(paint(this.ctx.theme.muted, text));
     this.empty.show();
   }
@@ -193,15 +215,84 @@ export class FleetView implements View {
 
 /** The fleet grid's keys. */
 export const FLEET_KEYS: readonly BindingSpec[] = [
-  { name: 'down', keys: ['j', 'down'], description: 'select the server below', when: ['fleet'], action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'select the server above', when: ['fleet'], action: (a) => a.move(0, -1) },
-  { name: 'right', keys: ['l', 'right'], description: 'select the next server', when: ['fleet'], action: (a) => a.move(1, 0) },
-  { name: 'left', keys: ['h', 'left'], description: 'select the previous server', when: ['fleet'], action: (a) => a.move(-1, 0) },
-  { name: 'first', keys: ['g', 'home'], description: 'select the first server', when: ['fleet'], action: (a) => a.edge('first') },
-  { name: 'last', keys: ['S-g', 'end'], description: 'select the last server', when: ['fleet'], action: (a) => a.edge('last') },
-  { name: 'page-down', keys: ['pagedown'], description: 'next page of servers', when: ['fleet'], hint: 'page', action: (a) => a.page(1) },
-  { name: 'page-up', keys: ['pageup'], description: 'previous page of servers', when: ['fleet'], action: (a) => a.page(-1) },
-  { name: 'open', keys: ['enter'], description: 'open the selected server', when: ['fleet'], hint: 'open', action: (a) => a.open() },
-  { name: 'filter', keys: ['/'], description: 'filter by name, hostname or label (gpu=a100)', when: ['fleet'], hint: 'filter', action: (a) => a.startFilter() },
-  { name: 'clear-filter', keys: ['escape'], description: 'clear the filter', when: ['fleet'], action: (a) => a.clearFilter() },
+  {
+    name: 'down',
+    keys: ['j', 'down'],
+    description: 'select the server below',
+    when: ['fleet'],
+    action: (a) => a.move(0, 1),
+  },
+  {
+    name: 'up',
+    keys: ['k', 'up'],
+    description: 'select the server above',
+    when: ['fleet'],
+    action: (a) => a.move(0, -1),
+  },
+  {
+    name: 'right',
+    keys: ['l', 'right'],
+    description: 'select the next server',
+    when: ['fleet'],
+    action: (a) => a.move(1, 0),
+  },
+  {
+    name: 'left',
+    keys: ['h', 'left'],
+    description: 'select the previous server',
+    when: ['fleet'],
+    action: (a) => a.move(-1, 0),
+  },
+  {
+    name: 'first',
+    keys: ['g', 'home'],
+    description: 'select the first server',
+    when: ['fleet'],
+    action: (a) => a.edge('first'),
+  },
+  {
+    name: 'last',
+    keys: ['S-g', 'end'],
+    description: 'select the last server',
+    when: ['fleet'],
+    action: (a) => a.edge('last'),
+  },
+  {
+    name: 'page-down',
+    keys: ['pagedown'],
+    description: 'next page of servers',
+    when: ['fleet'],
+    hint: 'page',
+    action: (a) => a.page(1),
+  },
+  {
+    name: 'page-up',
+    keys: ['pageup'],
+    description: 'previous page of servers',
+    when: ['fleet'],
+    action: (a) => a.page(-1),
+  },
+  {
+    name: 'open',
+    keys: ['enter'],
+    description: 'open the selected server',
+    when: ['fleet'],
+    hint: 'open',
+    action: (a) => a.open(),
+  },
+  {
+    name: 'filter',
+    keys: ['/'],
+    description: 'filter by name, hostname or label (gpu=a100)',
+    when: ['fleet'],
+    hint: 'filter',
+    action: (a) => a.startFilter(),
+  },
+  {
+    name: 'clear-filter',
+    keys: ['escape'],
+    description: 'clear the filter',
+    when: ['fleet'],
+    action: (a) => a.clearFilter(),
+  },
 ];

@@ -27,12 +27,44 @@ export type ViewName = (typeof VIEW_NAMES)[number];
 
 /** The one list of views: the dashboard builds them from here; help, the `:` command line and the wall list them. */
 export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
-  fleet: { title: 'Fleet', keys: ['f', '1'], description: 'every server as a card: state, CPU, memory, network, GPUs', create: (ctx) => new FleetView(ctx) },
-  server: { title: 'Server', arg: 'SERVER', description: 'one server in detail: charts, workloads, GPUs, disks, cores, host info', create: (ctx) => new ServerView(ctx) },
-  workloads: { title: 'Workloads', keys: ['w', '2'], description: 'every workload in the fleet: where it runs, its state, CPU, memory, GPU memory', create: (ctx) => (ctx.wall ? new WallPage(ctx, workloadTiles, (c) => new WorkloadsView(c)) : new WorkloadsView(ctx)) },
-  migrations: { title: 'Migrations', keys: ['S-m', '3'], description: 'live migrations and their history: phase, progress, downtime, outcome', create: (ctx) => new MigrationsView(ctx) },
-  routes: { title: 'Routes', keys: ['S-r', '4'], description: 'every service: where it listens, its backends with weights, health, connections and traffic', create: (ctx) => (ctx.wall ? new WallPage(ctx, routeTiles, (c) => new RoutesView(c)) : new RoutesView(ctx)) },
-  events: { title: 'Events', keys: ['e', '5'], description: 'what happens as it happens, newest first: state changes, exits, migrations, route changes, audit entries', create: (ctx) => new EventsView(ctx) },
+  fleet: {
+    title: 'Fleet',
+    keys: ['f', '1'],
+    description: 'every server as a card: state, CPU, memory, network, GPUs',
+    create: (ctx) => new FleetView(ctx),
+  },
+  server: {
+    title: 'Server',
+    arg: 'SERVER',
+    description: 'one server in detail: charts, workloads, GPUs, disks, cores, host info',
+    create: (ctx) => new ServerView(ctx),
+  },
+  workloads: {
+    title: 'Workloads',
+    keys: ['w', '2'],
+    description: 'every workload in the fleet: where it runs, its state, CPU, memory, GPU memory',
+    create: (ctx) =>
+      ctx.wall ? new WallPage(ctx, workloadTiles, (c) => new WorkloadsView(c)) : new WorkloadsView(ctx),
+  },
+  migrations: {
+    title: 'Migrations',
+    keys: ['S-m', '3'],
+    description: 'live migrations and their history: phase, progress, downtime, outcome',
+    create: (ctx) => new MigrationsView(ctx),
+  },
+  routes: {
+    title: 'Routes',
+    keys: ['S-r', '4'],
+    description: 'every service: where it listens, its backends with weights, health, connections and traffic',
+    create: (ctx) => (ctx.wall ? new WallPage(ctx, routeTiles, (c) => new RoutesView(c)) : new RoutesView(ctx)),
+  },
+  events: {
+    title: 'Events',
+    keys: ['e', '5'],
+    description:
+      'what happens as it happens, newest first: state changes, exits, migrations, route changes, audit entries',
+    create: (ctx) => new EventsView(ctx),
+  },
 };
 
 export function newUiState(): UiState {
@@ -49,7 +81,8 @@ export function newUiState(): UiState {
 export const WALL_VIEWS: readonly ViewName[] = VIEW_NAMES.filter((name) => VIEWS[name].arg === undefined);
 
 /** The workload a view has selected: the Workloads view's, or a server's workloads pane's (its first without focus). */
-const selectedWorkload = (view: View): string | undefined => (view instanceof WorkloadsView || view instanceof ServerView ? view.selectedWorkload() : undefined);
+const selectedWorkload = (view: View): string | undefined =>
+  view instanceof WorkloadsView || view instanceof ServerView ? view.selectedWorkload() : undefined;
 
 /**
  * Every view's keys, each declared beside its view; the keymap adds the global ones. Order

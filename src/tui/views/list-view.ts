@@ -116,11 +116,36 @@ export abstract class ListView<T> implements View {
 /** The keys every paged view shares (`where`): the ends, a page at a time, and the filter. */
 export function listBindings(where: readonly KeyContext[]): BindingSpec[] {
   return [
-    { name: 'first', keys: ['g', 'home'], description: 'select the first row', when: where, action: (a) => a.edge('first') },
-    { name: 'last', keys: ['S-g', 'end'], description: 'select the last row', when: where, action: (a) => a.edge('last') },
+    {
+      name: 'first',
+      keys: ['g', 'home'],
+      description: 'select the first row',
+      when: where,
+      action: (a) => a.edge('first'),
+    },
+    {
+      name: 'last',
+      keys: ['S-g', 'end'],
+      description: 'select the last row',
+      when: where,
+      action: (a) => a.edge('last'),
+    },
     { name: 'page-down', keys: ['pagedown'], description: 'next page of rows', when: where, action: (a) => a.page(1) },
     { name: 'page-up', keys: ['pageup'], description: 'previous page of rows', when: where, action: (a) => a.page(-1) },
-    { name: 'filter', keys: ['/'], description: 'filter rows by name, server, state or label', when: where, hint: 'filter', action: (a) => a.startFilter() },
-    { name: 'clear-filter', keys: ['escape'], description: 'clear the filter and show every row', when: where, action: (a) => a.clearFilter() },
+    {
+      name: 'filter',
+      keys: ['/'],
+      description: 'filter rows by name, server, state or label',
+      when: where,
+      hint: 'filter',
+      action: (a) => a.startFilter(),
+    },
+    {
+      name: 'clear-filter',
+      keys: ['escape'],
+      description: 'clear the filter and show every row',
+      when: where,
+      action: (a) => a.clearFilter(),
+    },
   ];
 }

@@ -22,12 +22,43 @@ export function migrationColumns(c: MigrationColumnsContext): Column<Migration>[
   return [
     { title: 'ID', width: 8, priority: 4, cell: (m) => m.id.slice(0, 8) },
     { title: 'WORKLOAD', width: 13, flex: 1, priority: 1, cell: (m) => m.workload },
-    { title: 'FROM → TO'.replace('→', glyphs.arrow), width: 22, flex: 1, priority: 2, cell: (m) => routeText(m, c.source, glyphs) },
+    {
+      title: 'FROM → TO'.replace('→', glyphs.arrow),
+      width: 22,
+      flex: 1,
+      priority: 2,
+      cell: (m) => routeText(m, c.source, glyphs),
+    },
     { title: 'STRATEGY', width: 10, priority: 7, cell: (m) => strategies.name(m.strategy) },
-    { title: 'PHASE', width: 15, priority: 1, cell: (m) => phaseMark(m.phase, c.look).text, colour: (m) => phaseMark(m.phase, c.look).colour },
-    { title: 'PROGRESS', width: PROGRESS, priority: 3, cell: (m) => progressText(m, PROGRESS, glyphs), colour: () => theme.series[0]! },
+    {
+      title: 'PHASE',
+      width: 15,
+      priority: 1,
+      cell: (m) => phaseMark(m.phase, c.look).text,
+      colour: (m) => phaseMark(m.phase, c.look).colour,
+    },
+    {
+      title: 'PROGRESS',
+      width: PROGRESS,
+      priority: 3,
+      cell: (m) => progressText(m, PROGRESS, glyphs),
+      colour: () => theme.series[0]!,
+    },
     { title: 'DOWNTIME', width: 8, align: 'right', priority: 5, cell: (m) => downtimeText(m.timings?.downtimeMs, u) },
-    { title: 'STARTED', width: 8, align: 'right', priority: 5, cell: (m) => (m.createdMs > 0 ? agoText(c.now() - m.createdMs) : u) },
-    { title: 'OUTCOME', width: 12, flex: 4, priority: 6, cell: (m) => (m.error || (migrationDone(m.phase) ? 'ok' : '')), colour: (m) => (m.error ? theme.levels.crit : theme.muted) },
+    {
+      title: 'STARTED',
+      width: 8,
+      align: 'right',
+      priority: 5,
+      cell: (m) => (m.createdMs > 0 ? agoText(c.now() - m.createdMs) : u),
+    },
+    {
+      title: 'OUTCOME',
+      width: 12,
+      flex: 4,
+      priority: 6,
+      cell: (m) => m.error || (migrationDone(m.phase) ? 'ok' : ''),
+      colour: (m) => (m.error ? theme.levels.crit : theme.muted),
+    },
   ];
 }

@@ -3,7 +3,15 @@ import { ageText, agoText } from '../../core/format/time.js';
 import type { FleetSource } from '../../core/fleet.js';
 import { strategies, type Migration } from '../../core/workload.js';
 import type { Look } from '../render/look.js';
-import { isTransferring, outcomeText, preflightLines, progressText, routeText, timingLines, transferPct } from '../render/migration.js';
+import {
+  isTransferring,
+  outcomeText,
+  preflightLines,
+  progressText,
+  routeText,
+  timingLines,
+  transferPct,
+} from '../render/migration.js';
 import { escapeTags, paint } from '../render/paint.js';
 import { phaseMark } from '../render/states.js';
 import { wrapText } from '../render/wrap.js';
@@ -27,19 +35,43 @@ export function migrationDetails(m: Migration, source: FleetSource, look: Look, 
   const lines = [
     row(look, 'workload', escapeTags(m.workload)),
     row(look, 'route', `${escapeTags(routeText(m, source, glyphs))} ${glyphs.sep} ${strategies.name(m.strategy)}`),
-    row(look, 'phase', `${paint(phase.colour, phase.text)} ${glyphs.sep} ${escapeTags(m.requestedBy || glyphs.unknown)}, ${agoText(now - m.createdMs)}${took}`),
+    row(
+      look,
+      'phase',
+      `${paint(phase.colour, phase.text)} ${glyphs.sep} ${escapeTags(m.requestedBy || glyphs.unknown)}, ${agoText(now - m.createdMs)}${took}`,
+    ),
   ];
   if (isTransferring(m)) {
     const bar = progressText(m, Math.min(30, width - KEY - 2), glyphs);
-    lines.push(row(look, 'progress', `${paint(theme.series[0]!, bar)} ${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}`));
+    lines.push(
+      row(
+        look,
+        'progress',
+        `${paint(theme.series[0]!, bar)} ${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}`,
+      ),
+    );
   } else if (m.bytesTotal > 0 && (transferPct(m) ?? 0) < 100) {
-    lines.push(row(look, 'moved', `${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}`));
+    lines.push(
+      row(look, 'moved', `${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}`),
+    );
   }
-  lines.push(...block(look, 'preflight', m.preflight.length > 0 ? preflightLines(m.preflight, look) : [paint(theme.muted, 'not run')]));
+  lines.push(
+    ...block(
+      look,
+      'preflight',
+      m.preflight.length > 0 ? preflightLines(m.preflight, look) : [paint(theme.muted, 'not run')],
+    ),
+  );
   lines.push(...block(look, 'timings', timingLines(m, look)));
   if (m.checkpointSha256) lines.push(row(look, 'sha256', escapeTags(m.checkpointSha256)));
   lines.push(row(look, 'outcome', escapeTags(outcomeText(m, source, glyphs))));
-  if (m.error) lines.push(...block(look, 'error', wrapText(m.error, width - KEY - 4).map((l) => paint(theme.levels.crit, escapeTags(l)))));
+  if (m.error)
+    lines.push(
+      ...block(
+        look,
+        'error',
+        wrapText(m.error, width - KEY - 4).map((l) => paint(theme.levels.crit, escapeTags(l))),
+      ),
+    );
   return lines;
 }
-

@@ -21,9 +21,16 @@ export class MigrationsView extends ListView<Migration> {
   private showingDetails = false;
 
   constructor(ctx: ViewContext) {
-    super(ctx, new ListCursor((m) => m.id, () => ctx.state.selectedMigration, (id) => {
-      ctx.state.selectedMigration = id;
-    }));
+    super(
+      ctx,
+      new ListCursor(
+        (m) => m.id,
+        () => ctx.state.selectedMigration,
+        (id) => {
+          ctx.state.selectedMigration = id;
+        },
+      ),
+    );
     this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
     this.table = new Table(ctx.parent, this.look);
     this.details = new TextBox(ctx.parent, this.look);
@@ -34,7 +41,15 @@ export class MigrationsView extends ListView<Migration> {
   protected current(): readonly Migration[] {
     const { source } = this.ctx;
     return this.matching(source.migrations(), (m) => ({
-      names: [m.id, m.workload, serverName(source, m.sourceServerId), serverName(source, m.targetServerId), migrationPhases.name(m.phase), strategies.name(m.strategy), m.error],
+      names: [
+        m.id,
+        m.workload,
+        serverName(source, m.sourceServerId),
+        serverName(source, m.targetServerId),
+        migrationPhases.name(m.phase),
+        strategies.name(m.strategy),
+        m.error,
+      ],
       labels: {},
     }));
   }
@@ -45,13 +60,25 @@ export class MigrationsView extends ListView<Migration> {
     const m = this.rows[selected];
     if (this.showingDetails && m) {
       this.table.hide();
-      this.details.show(rect, `Migration ${m.id}`, migrationDetails(m, this.ctx.source, this.look, this.ctx.now(), width));
+      this.details.show(
+        rect,
+        `Migration ${m.id}`,
+        migrationDetails(m, this.ctx.source, this.look, this.ctx.now(), width),
+      );
       return;
     }
     this.showingDetails = false;
     this.details.hide();
     const live = this.ctx.source.migrations().filter((x) => !migrationDone(x.phase)).length;
-    this.table.show(rect, this.tableData(`Migrations (${live} live, ${this.rows.length} shown)`, this.columns, 'No migrations yet: v on a workload starts one.', 'migration'));
+    this.table.show(
+      rect,
+      this.tableData(
+        `Migrations (${live} live, ${this.rows.length} shown)`,
+        this.columns,
+        'No migrations yet: v on a workload starts one.',
+        'migration',
+      ),
+    );
   }
 
   protected clear(): void {
@@ -103,16 +130,56 @@ function cancel(ui: ViewUi, m: Migration | undefined): void {
     return;
   }
   const from = serverName(ui.source, m.sourceServerId);
-  ui.ask(`Cancel migration ${short} of ${m.workload} (${phaseWords(m.phase)})? It rolls back and ${m.workload} keeps running on ${from}.`, () => {
-    ui.report(() => ui.source.actions.cancelMigration(m.id), (done) => `Migration ${short}: ${phaseWords(done.phase)}.`);
-  });
+  ui.ask(
+    `Cancel migration ${short} of ${m.workload} (${phaseWords(m.phase)})? It rolls back and ${m.workload} keeps running on ${from}.`,
+    () => {
+      ui.report(
+        () => ui.source.actions.cancelMigration(m.id),
+        (done) => `Migration ${short}: ${phaseWords(done.phase)}.`,
+      );
+    },
+  );
 }
 
 /** The Migrations view's keys, in the list and in a migration's details. */
 export const MIGRATIONS_KEYS: readonly BindingSpec[] = [
-  { name: 'down', keys: ['j', 'down'], description: 'select the migration below', when: ['migrations', 'details'], action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'select the migration above', when: ['migrations', 'details'], action: (a) => a.move(0, -1) },
-  { name: 'open', keys: ['enter'], description: 'show the selected migration in detail', when: ['migrations'], hint: 'details', action: (a) => a.open() },
-  { name: 'cancel-migration', keys: ['c'], description: 'cancel the selected live migration (asks first)', when: ['migrations', 'details'], hint: 'cancel', mutates: true, action: onView(MigrationsView, (v, ui) => cancel(ui, v.selectedMigration())) },
-  { name: 'back', keys: ['escape'], description: 'back to the list of migrations', when: ['details'], hint: 'back', action: (a) => a.back() },
+  {
+    name: 'down',
+    keys: ['j', 'down'],
+    description: 'select the migration below',
+    when: ['migrations', 'details'],
+    action: (a) => a.move(0, 1),
+  },
+  {
+    name: 'up',
+    keys: ['k', 'up'],
+    description: 'select the migration above',
+    when: ['migrations', 'details'],
+    action: (a) => a.move(0, -1),
+  },
+  {
+    name: 'open',
+    keys: ['enter'],
+    description: 'show the selected migration in detail',
+    when: ['migrations'],
+    hint: 'details',
+    action: (a) => a.open(),
+  },
+  {
+    name: 'cancel-migration',
+    keys: ['c'],
+    description: 'cancel the selected live migration (asks first)',
+    when: ['migrations', 'details'],
+    hint: 'cancel',
+    mutates: true,
+    action: onView(MigrationsView, (v, ui) => cancel(ui, v.selectedMigration())),
+  },
+  {
+    name: 'back',
+    keys: ['escape'],
+    description: 'back to the list of migrations',
+    when: ['details'],
+    hint: 'back',
+    action: (a) => a.back(),
+  },
 ];

@@ -36,7 +36,10 @@ function note(e: EndpointStatus): string {
  * traffic sparkline is drawn as wide as its column is: `sparkWidth` says how wide that is
  * this frame (the view knows once the columns are fitted).
  */
-export function endpointColumns(c: RouteColumnsContext, sparkWidth: () => number): { columns: Column<EndpointRow>[]; traffic: Column<EndpointRow> } {
+export function endpointColumns(
+  c: RouteColumnsContext,
+  sparkWidth: () => number,
+): { columns: Column<EndpointRow>[]; traffic: Column<EndpointRow> } {
   const { glyphs, theme } = c.look;
   const u = glyphs.unknown;
   const traffic: Column<EndpointRow> = {
@@ -61,10 +64,22 @@ export function endpointColumns(c: RouteColumnsContext, sparkWidth: () => number
       },
       colour: (r) => (r.endpoint.endpoint?.draining ? theme.states.draining : theme.series[0]!),
     },
-    { title: 'HEALTH', width: 11, priority: 1, cell: (r) => healthMark(r.endpoint, c.look).text, colour: (r) => healthMark(r.endpoint, c.look).colour },
+    {
+      title: 'HEALTH',
+      width: 11,
+      priority: 1,
+      cell: (r) => healthMark(r.endpoint, c.look).text,
+      colour: (r) => healthMark(r.endpoint, c.look).colour,
+    },
     { title: 'CONN', width: 4, align: 'right', priority: 3, cell: (r) => countText(r.endpoint.stats?.active, u) },
     { title: 'TOTAL', width: 6, align: 'right', priority: 5, cell: (r) => countText(r.endpoint.stats?.total, u) },
-    { title: 'RATE', width: 8, align: 'right', priority: 4, cell: (r) => (r.endpoint.stats ? trafficText(r.endpoint.bytesPerSec, u) : u) },
+    {
+      title: 'RATE',
+      width: 8,
+      align: 'right',
+      priority: 4,
+      cell: (r) => (r.endpoint.stats ? trafficText(r.endpoint.bytesPerSec, u) : u),
+    },
     traffic,
     { title: 'NOTE', width: 14, flex: 1, priority: 6, cell: (r) => note(r.endpoint), colour: () => theme.muted },
   ];

@@ -25,8 +25,15 @@ export function filteredRoutes(source: FleetSource, filter: string): readonly Fl
   const keep = textFilter(filter);
   return all.filter((route) => {
     const s = route.status;
-    const endpoints = s.endpoints.flatMap((e) => [endpointLabel(e, source), e.endpoint?.version ?? '', e.endpoint?.address ?? '']);
-    return keep({ names: [serviceOf(route), listenText(s, source), policies.name(s.route?.policy ?? 0), ...endpoints], labels: {} });
+    const endpoints = s.endpoints.flatMap((e) => [
+      endpointLabel(e, source),
+      e.endpoint?.version ?? '',
+      e.endpoint?.address ?? '',
+    ]);
+    return keep({
+      names: [serviceOf(route), listenText(s, source), policies.name(s.route?.policy ?? 0), ...endpoints],
+      labels: {},
+    });
   });
 }
 
@@ -34,7 +41,9 @@ export function filteredRoutes(source: FleetSource, filter: string): readonly Fl
 export function routeRows(routes: readonly FleetRoute[]): RouteRow[] {
   return routes.flatMap((route): RouteRow[] => [
     { kind: 'service', key: serviceOf(route), route },
-    ...route.status.endpoints.map((endpoint): RouteRow => ({ kind: 'endpoint', key: endpointKey(route, endpoint), route, endpoint })),
+    ...route.status.endpoints.map(
+      (endpoint): RouteRow => ({ kind: 'endpoint', key: endpointKey(route, endpoint), route, endpoint }),
+    ),
   ]);
 }
 

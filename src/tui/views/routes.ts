@@ -32,12 +32,28 @@ export class RoutesView extends ListView<RouteRow> {
   private label = '';
 
   constructor(ctx: ViewContext) {
-    super(ctx, new ListCursor((row) => row.key, () => ctx.state.selectedRoute, (key) => {
-      ctx.state.selectedRoute = key;
-    }));
+    super(
+      ctx,
+      new ListCursor(
+        (row) => row.key,
+        () => ctx.state.selectedRoute,
+        (key) => {
+          ctx.state.selectedRoute = key;
+        },
+      ),
+    );
     this.look = { theme: ctx.theme, glyphs: ctx.glyphs };
-    this.box = blessed.box({ parent: ctx.parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
-    ({ columns: this.columns, traffic: this.traffic } = endpointColumns({ source: ctx.source, look: this.look }, () => this.sparkWidth()));
+    this.box = blessed.box({
+      parent: ctx.parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: {} },
+    });
+    ({ columns: this.columns, traffic: this.traffic } = endpointColumns({ source: ctx.source, look: this.look }, () =>
+      this.sparkWidth(),
+    ));
   }
 
   protected current(): readonly RouteRow[] {
@@ -54,12 +70,23 @@ export class RoutesView extends ListView<RouteRow> {
     const { theme, glyphs } = this.look;
     const lines = [paint(theme.muted, `${' '.repeat(marker)}${headerLine(this.fitted, glyphs.ellipsis)}`)];
     this.rows.slice(this.offset, this.offset + this.pageRows).forEach((row, i) => {
-      const text = row.kind === 'service' ? serviceLine(row.route, this.ctx.source, inner, this.look) : rowLine(this.fitted, row, glyphs.ellipsis);
-      lines.push(this.offset + i === selected ? `{inverse}${glyphs.selected} ${text}{/inverse}` : `${' '.repeat(marker)}${text}`);
+      const text =
+        row.kind === 'service'
+          ? serviceLine(row.route, this.ctx.source, inner, this.look)
+          : rowLine(this.fitted, row, glyphs.ellipsis);
+      lines.push(
+        this.offset + i === selected ? `{inverse}${glyphs.selected} ${text}{/inverse}` : `${' '.repeat(marker)}${text}`,
+      );
     });
     if (this.rows.length === 0) lines.push(paint(theme.muted, this.emptyText()));
     this.box.setContent(lines.map((line) => ` ${line}`).join('\n'));
-    this.setLabel(labelText(`Routes (${count(this.routes.length, 'service')}, ${count(this.rows.length - this.routes.length, 'backend')})`, width, glyphs.ellipsis));
+    this.setLabel(
+      labelText(
+        `Routes (${count(this.routes.length, 'service')}, ${count(this.rows.length - this.routes.length, 'backend')})`,
+        width,
+        glyphs.ellipsis,
+      ),
+    );
     place(this.box, { left: 0, top: 0, width, height });
   }
 
@@ -131,7 +158,9 @@ export class RoutesView extends ListView<RouteRow> {
 
   private emptyText(): string {
     const filter = this.filter();
-    return filter === '' ? 'No routes yet: `yard route apply -f web.yaml` creates one.' : `No route matches "${escapeTags(filter)}". Esc clears the filter.`;
+    return filter === ''
+      ? 'No routes yet: `yard route apply -f web.yaml` creates one.'
+      : `No route matches "${escapeTags(filter)}". Esc clears the filter.`;
   }
 
   private setLabel(text: string): void {
@@ -157,11 +186,62 @@ function onRoute(act: (keys: RouteKeys, sel: RouteSelection | undefined) => void
 
 /** The Routes view's keys. */
 export const ROUTES_KEYS: readonly BindingSpec[] = [
-  { name: 'down', keys: ['j', 'down'], description: 'select the row below (a service, or one of its backends)', when: ['routes'], action: (a) => a.move(0, 1) },
-  { name: 'up', keys: ['k', 'up'], description: 'select the row above', when: ['routes'], action: (a) => a.move(0, -1) },
-  { name: 'open', keys: ['enter'], description: 'open the server of the selected backend (of a service: its proxy)', when: ['routes'], hint: 'server', action: (a) => a.open() },
-  { name: 'set-weight', keys: ['='], description: "set the weight of the selected backend's version, 0-100 (asks first)", when: ['routes'], hint: 'weight', mutates: true, action: onRoute((k, sel) => k.weight(sel)) },
-  { name: 'promote', keys: ['p'], description: "promote the selected backend's version: more traffic in steps, health-gated (asks first)", when: ['routes'], hint: 'promote', mutates: true, action: onRoute((k, sel) => k.promote(sel)) },
-  { name: 'rollback', keys: ['u'], description: 'undo: roll the selected service back to its table before the last change (asks first)', when: ['routes'], hint: 'rollback', mutates: true, action: onRoute((k, sel) => k.rollback(sel)) },
-  { name: 'drain', keys: ['d'], description: 'drain the selected backend: no new connections, open ones finish (asks first)', when: ['routes'], hint: 'drain', mutates: true, action: onRoute((k, sel) => k.drain(sel)) },
+  {
+    name: 'down',
+    keys: ['j', 'down'],
+    description: 'select the row below (a service, or one of its backends)',
+    when: ['routes'],
+    action: (a) => a.move(0, 1),
+  },
+  {
+    name: 'up',
+    keys: ['k', 'up'],
+    description: 'select the row above',
+    when: ['routes'],
+    action: (a) => a.move(0, -1),
+  },
+  {
+    name: 'open',
+    keys: ['enter'],
+    description: 'open the server of the selected backend (of a service: its proxy)',
+    when: ['routes'],
+    hint: 'server',
+    action: (a) => a.open(),
+  },
+  {
+    name: 'set-weight',
+    keys: ['='],
+    description: "set the weight of the selected backend's version, 0-100 (asks first)",
+    when: ['routes'],
+    hint: 'weight',
+    mutates: true,
+    action: onRoute((k, sel) => k.weight(sel)),
+  },
+  {
+    name: 'promote',
+    keys: ['p'],
+    description: "promote the selected backend's version: more traffic in steps, health-gated (asks first)",
+    when: ['routes'],
+    hint: 'promote',
+    mutates: true,
+    action: onRoute((k, sel) => k.promote(sel)),
+  },
+  {
+    name: 'rollback',
+    keys: ['u'],
+    description: 'undo: roll the selected service back to its table before the last change (asks first)',
+    when: ['routes'],
+    hint: 'rollback',
+    mutates: true,
+    action: onRoute((k, sel) => k.rollback(sel)),
+  },
+  {
+    name: 'drain',
+    keys: ['d'],
+    description: 'drain the selected backend: no new connections, open ones finish (asks first)',
+    when: ['routes'],
+    hint: 'drain',
+    mutates: true,
+    action: onRoute((k, sel) => k.drain(sel)),
+  },
 ];

@@ -19,7 +19,9 @@ const percentAxis = (v: number): string => `${Math.round(v)}`;
  */
 function legend(fs: FleetServer, look: Look, now: number, items: string[][], extras: string[][] = []): LegendItem[] {
   const { theme, glyphs } = look;
-  const marks = glyphs.braille ? items : items.map((forms, i) => forms.map((f) => `${ASCII_POINTS[i % ASCII_POINTS.length]} ${f}`));
+  const marks = glyphs.braille
+    ? items
+    : items.map((forms, i) => forms.map((f) => `${ASCII_POINTS[i % ASCII_POINTS.length]} ${f}`));
   if (isStale(fs.server, now)) {
     const age = lastSeenText(fs.server, now);
     const [first = [], ...rest] = [...marks, ...extras];
@@ -36,7 +38,14 @@ const labelled = (label: string, value: string): string[] => [`${label} ${value}
 
 export function cpuChart(fs: FleetServer, look: Look, now: number): ChartData {
   const cpu = pctText(fs.server.latest?.cpuPct, look.glyphs.unknown);
-  return { title: 'CPU %', legend: legend(fs, look, now, [labelled('cpu', cpu)]), series: [fs.series.cpu], min: 0, max: 100, axisLabel: percentAxis };
+  return {
+    title: 'CPU %',
+    legend: legend(fs, look, now, [labelled('cpu', cpu)]),
+    series: [fs.series.cpu],
+    min: 0,
+    max: 100,
+    axisLabel: percentAxis,
+  };
 }
 
 export function memoryChart(fs: FleetServer, look: Look, now: number): ChartData {
@@ -44,24 +53,47 @@ export function memoryChart(fs: FleetServer, look: Look, now: number): ChartData
   const u = look.glyphs.unknown;
   const used = latest ? bytesShort(latest.memoryUsedBytes, u) : u;
   const forms = latest
-    ? [`used ${used} of ${bytesShort(latest.memoryTotalBytes, u)} (${pctText(fs.series.memory.last(), u)})`, `used ${used} (${pctText(fs.series.memory.last(), u)})`, used]
+    ? [
+        `used ${used} of ${bytesShort(latest.memoryTotalBytes, u)} (${pctText(fs.series.memory.last(), u)})`,
+        `used ${used} (${pctText(fs.series.memory.last(), u)})`,
+        used,
+      ]
     : [`used ${u}`];
-  return { title: 'Memory %', legend: legend(fs, look, now, [forms]), series: [fs.series.memory], min: 0, max: 100, axisLabel: percentAxis };
+  return {
+    title: 'Memory %',
+    legend: legend(fs, look, now, [forms]),
+    series: [fs.series.memory],
+    min: 0,
+    max: 100,
+    axisLabel: percentAxis,
+  };
 }
 
 export function networkChart(fs: FleetServer, look: Look, now: number): ChartData {
   const latest = fs.server.latest;
   const u = look.glyphs.unknown;
-  const items = [labelled('rx', trafficText(latest?.netRxBytesPerSec, u)), labelled('tx', trafficText(latest?.netTxBytesPerSec, u))];
+  const items = [
+    labelled('rx', trafficText(latest?.netRxBytesPerSec, u)),
+    labelled('tx', trafficText(latest?.netTxBytesPerSec, u)),
+  ];
   // No fixed top: the scale follows the busiest moment on screen.
-  return { title: 'Network rx/tx', legend: legend(fs, look, now, items), series: [fs.series.netRx, fs.series.netTx], min: 0, axisLabel: (v) => trafficText(v, '') };
+  return {
+    title: 'Network rx/tx',
+    legend: legend(fs, look, now, items),
+    series: [fs.series.netRx, fs.series.netTx],
+    min: 0,
+    axisLabel: (v) => trafficText(v, ''),
+  };
 }
 
 export function gpuChart(gpu: GpuView, fs: FleetServer, look: Look, now: number): ChartData {
   const { glyphs } = look;
   const u = glyphs.unknown;
   const s = gpu.sample;
-  const memPct = s && isKnown(s.memoryUsedMib) && isKnown(s.memoryTotalMib) && s.memoryTotalMib > 0 ? (s.memoryUsedMib / s.memoryTotalMib) * 100 : undefined;
+  const memPct =
+    s && isKnown(s.memoryUsedMib) && isKnown(s.memoryTotalMib) && s.memoryTotalMib > 0
+      ? (s.memoryUsedMib / s.memoryTotalMib) * 100
+      : undefined;
   // Units only on known readings: "temp –" reads as unknown, "–°C" reads as a typo.
   const temp = labelled('temp', isKnown(s?.temperatureC) ? `${Math.round(s.temperatureC)}${glyphs.degree}` : u);
   const power = labelled('power', isKnown(s?.powerW) ? `${Math.round(s.powerW)}W` : u);
@@ -69,7 +101,13 @@ export function gpuChart(gpu: GpuView, fs: FleetServer, look: Look, now: number)
   if (isKnown(s?.powerLimitW)) power.unshift(`${power[0]} of ${Math.round(s.powerLimitW)}W`);
   return {
     title: `GPU${gpu.index} ${glyphs.sep} ${gpu.name}`,
-    legend: legend(fs, look, now, [labelled('util', pctText(s?.utilizationPct, u)), labelled('mem', pctText(memPct, u))], [temp, power]),
+    legend: legend(
+      fs,
+      look,
+      now,
+      [labelled('util', pctText(s?.utilizationPct, u)), labelled('mem', pctText(memPct, u))],
+      [temp, power],
+    ),
     series: gpu.history ? [gpu.history.utilization, gpu.history.memory] : [],
     min: 0,
     max: 100,

@@ -23,7 +23,13 @@ export function paneWidth(width: number): number {
   return Math.floor(width / columnsFor(width));
 }
 
-function pack(heights: readonly PaneHeight[], width: number, height: number, columns: number, flex: number): Placement[][] {
+function pack(
+  heights: readonly PaneHeight[],
+  width: number,
+  height: number,
+  columns: number,
+  flex: number,
+): Placement[][] {
   const columnWidth = Math.floor(width / columns);
   const pages: Placement[][] = [[]];
   let column = 0;

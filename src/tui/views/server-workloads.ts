@@ -20,12 +20,19 @@ export class ServerWorkloads {
   private readonly columns: Column<Workload>[];
   private readonly cursor: ListCursor<Workload>;
 
-  constructor(private readonly ctx: ViewContext, look: Look) {
+  constructor(
+    private readonly ctx: ViewContext,
+    look: Look,
+  ) {
     this.table = new Table(ctx.parent, look);
     this.columns = workloadColumns({ source: ctx.source, look, now: ctx.now }, false);
-    this.cursor = new ListCursor((w) => w.spec?.name ?? '', () => ctx.state.selectedWorkload, (name) => {
-      ctx.state.selectedWorkload = name;
-    });
+    this.cursor = new ListCursor(
+      (w) => w.spec?.name ?? '',
+      () => ctx.state.selectedWorkload,
+      (name) => {
+        ctx.state.selectedWorkload = name;
+      },
+    );
   }
 
   height(): number {

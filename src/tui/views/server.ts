@@ -48,7 +48,16 @@ export class ServerView implements View {
     this.disks = new DisksTable(ctx.parent, this.look);
     this.cores = new CoreBars(ctx.parent, this.look);
     this.workloads = new ServerWorkloads(ctx, this.look);
-    this.missing = blessed.box({ parent: ctx.parent, hidden: true, top: 'center', left: 'center', width: '80%', height: 3, align: 'center', tags: true });
+    this.missing = blessed.box({
+      parent: ctx.parent,
+      hidden: true,
+      top: 'center',
+      left: 'center',
+      width: '80%',
+      height: 3,
+      align: 'center',
+      tags: true,
+    });
   }
 
   update(): void {
@@ -63,9 +72,16 @@ export class ServerView implements View {
     }
     const { width, height } = this.ctx.size();
     const panes = this.panes(fs);
-    const pages = layoutPanes(panes.map((p) => p.height), width, height);
+    const pages = layoutPanes(
+      panes.map((p) => p.height),
+      width,
+      height,
+    );
     this.pageCount = pages.length;
-    this.workloadsPage = Math.max(0, pages.findIndex((page) => page.some((p) => panes[p.pane]!.widget === this.workloads)));
+    this.workloadsPage = Math.max(
+      0,
+      pages.findIndex((page) => page.some((p) => panes[p.pane]!.widget === this.workloads)),
+    );
     if (this.workloads.focused) this.current = this.workloadsPage;
     this.current = Math.min(this.current, this.pageCount - 1);
     const drawn = new Set<{ hide(): void }>();
@@ -192,19 +208,69 @@ export class ServerView implements View {
       this.chartPane('network', networkChart(fs, this.look, now)),
       ...gpusOf(fs).map((gpu) => this.chartPane(`gpu${gpu.index}`, gpuChart(gpu, fs, this.look, now))),
       { height: disksHeight(disks.length), widget: this.disks, draw: (rect) => this.disks.show(rect, disks, stale) },
-      { height: coresHeight(cores.length, paneWidth(this.ctx.size().width)), widget: this.cores, draw: (rect) => this.cores.show(rect, cores, stale) },
+      {
+        height: coresHeight(cores.length, paneWidth(this.ctx.size().width)),
+        widget: this.cores,
+        draw: (rect) => this.cores.show(rect, cores, stale),
+      },
     ];
   }
 }
 
 /** One server's keys: paging its panes, stepping through the fleet, Tab into the workloads pane. */
 export const SERVER_KEYS: readonly BindingSpec[] = [
-  { name: 'back', keys: ['escape'], description: 'back to the view before', when: ['server'], hint: 'back', action: (a) => a.back() },
-  { name: 'page-down', keys: ['pagedown', 'j', 'down'], description: 'next page of panes', when: ['server'], hint: 'more', action: (a) => a.page(1) },
-  { name: 'page-up', keys: ['pageup', 'k', 'up'], description: 'previous page of panes', when: ['server'], action: (a) => a.page(-1) },
-  { name: 'right', keys: ['l', 'right'], description: 'show the next server', when: ['server', 'server-workloads'], hint: 'next', action: (a) => a.move(1, 0) },
-  { name: 'left', keys: ['h', 'left'], description: 'show the previous server', when: ['server', 'server-workloads'], action: (a) => a.move(-1, 0) },
-  { name: 'next-pane', keys: ['tab'], description: 'choose in the workloads pane, or go back to paging', when: ['server', 'server-workloads'], hint: 'workloads', action: onView(ServerView, (v) => v.focusNext()) },
+  {
+    name: 'back',
+    keys: ['escape'],
+    description: 'back to the view before',
+    when: ['server'],
+    hint: 'back',
+    action: (a) => a.back(),
+  },
+  {
+    name: 'page-down',
+    keys: ['pagedown', 'j', 'down'],
+    description: 'next page of panes',
+    when: ['server'],
+    hint: 'more',
+    action: (a) => a.page(1),
+  },
+  {
+    name: 'page-up',
+    keys: ['pageup', 'k', 'up'],
+    description: 'previous page of panes',
+    when: ['server'],
+    action: (a) => a.page(-1),
+  },
+  {
+    name: 'right',
+    keys: ['l', 'right'],
+    description: 'show the next server',
+    when: ['server', 'server-workloads'],
+    hint: 'next',
+    action: (a) => a.move(1, 0),
+  },
+  {
+    name: 'left',
+    keys: ['h', 'left'],
+    description: 'show the previous server',
+    when: ['server', 'server-workloads'],
+    action: (a) => a.move(-1, 0),
+  },
+  {
+    name: 'next-pane',
+    keys: ['tab'],
+    description: 'choose in the workloads pane, or go back to paging',
+    when: ['server', 'server-workloads'],
+    hint: 'workloads',
+    action: onView(ServerView, (v) => v.focusNext()),
+  },
   // The server's workloads pane, after Tab.
-  { name: 'back', keys: ['escape'], description: 'leave the workloads pane', when: ['server-workloads'], action: (a) => a.back() },
+  {
+    name: 'back',
+    keys: ['escape'],
+    description: 'leave the workloads pane',
+    when: ['server-workloads'],
+    action: (a) => a.back(),
+  },
 ];

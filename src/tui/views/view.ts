@@ -92,7 +92,10 @@ export interface ViewUi {
  * A key's action on one kind of view, declared beside it. It does nothing while another kind
  * is in front (a wall's page, which takes no such key).
  */
-export function onView<V extends View>(kind: abstract new (...args: never[]) => V, act: (view: V, ui: ViewUi) => void): (a: KeyActions) => void {
+export function onView<V extends View>(
+  kind: abstract new (...args: never[]) => V,
+  act: (view: V, ui: ViewUi) => void,
+): (a: KeyActions) => void {
   return (a) => {
     if (a.view instanceof kind) act(a.view, a.ui);
   };

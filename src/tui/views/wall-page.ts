@@ -45,7 +45,10 @@ export class WallPage implements View {
   update(): void {
     const { width, height } = this.ctx.size();
     const tiles = this.tiles(this.ctx.source);
-    this.summaryRows = Math.min(summaryHeight(tiles, width, Math.floor(height * SUMMARY_SHARE), this.look), Math.floor(height * SUMMARY_SHARE));
+    this.summaryRows = Math.min(
+      summaryHeight(tiles, width, Math.floor(height * SUMMARY_SHARE), this.look),
+      Math.floor(height * SUMMARY_SHARE),
+    );
     this.summary.show(tiles, { left: 0, top: 0, width, height: this.summaryRows });
     this.area.top = this.summaryRows;
     this.inner.update();
@@ -113,10 +116,15 @@ export function workloadTiles(source: FleetSource): Tile[] {
 export function routeTiles(source: FleetSource): Tile[] {
   const routes = source.routes().map((r) => r.status);
   const endpoints = routes.flatMap((r) => r.endpoints);
-  const failing = endpoints.filter((e) => e.stats?.health === BackendHealth.BACKEND_HEALTH_UNHEALTHY).length + routes.filter((r) => r.error !== '').length;
+  const failing =
+    endpoints.filter((e) => e.stats?.health === BackendHealth.BACKEND_HEALTH_UNHEALTHY).length +
+    routes.filter((r) => r.error !== '').length;
   return [
     { caption: 'SERVICES', value: routes.length },
-    { caption: 'HEALTHY', value: endpoints.filter((e) => e.stats?.health === BackendHealth.BACKEND_HEALTH_HEALTHY).length },
+    {
+      caption: 'HEALTHY',
+      value: endpoints.filter((e) => e.stats?.health === BackendHealth.BACKEND_HEALTH_HEALTHY).length,
+    },
     { caption: 'FAILING', value: failing, alarm: failing > 0 },
     { caption: 'CONNECTIONS', value: routes.reduce((n, r) => n + r.active, 0) },
   ];

@@ -33,13 +33,36 @@ export function workloadColumns(c: WorkloadColumnsContext, withServer = true): C
   const u = c.look.glyphs.unknown;
   const columns: (Column<Workload> | false)[] = [
     { title: 'NAME', width: 14, flex: 1, priority: 1, cell: (w) => w.spec?.name ?? u },
-    withServer && { title: 'SERVER', width: 14, priority: 2, cell: (w) => c.source.get(w.serverId)?.server.name ?? (w.serverId || u) },
-    { title: 'STATE', width: 15, priority: 1, cell: (w) => stateCell(w, c.look), colour: (w) => workloadMark(w.state, c.look).colour },
+    withServer && {
+      title: 'SERVER',
+      width: 14,
+      priority: 2,
+      cell: (w) => c.source.get(w.serverId)?.server.name ?? (w.serverId || u),
+    },
+    {
+      title: 'STATE',
+      width: 15,
+      priority: 1,
+      cell: (w) => stateCell(w, c.look),
+      colour: (w) => workloadMark(w.state, c.look).colour,
+    },
     { title: 'STRATEGY', width: 10, priority: 6, cell: (w) => strategies.name(w.spec?.strategy ?? 0) },
     { title: 'CPU', width: 5, align: 'right', priority: 3, cell: (w) => pctText(w.cpuPct, u) },
     { title: 'RSS', width: 6, align: 'right', priority: 4, cell: (w) => bytesShort(w.rssBytes, u) },
-    { title: 'GPU MEM', width: 7, align: 'right', priority: 5, cell: (w) => (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0 ? bytesShort(w.gpuMemoryMib * MIB, u) : u) },
-    { title: 'UPTIME', width: 6, align: 'right', priority: 5, cell: (w) => (hasProcess(w) && w.startedMs > 0 ? spanText(c.now() - w.startedMs, u) : u) },
+    {
+      title: 'GPU MEM',
+      width: 7,
+      align: 'right',
+      priority: 5,
+      cell: (w) => (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0 ? bytesShort(w.gpuMemoryMib * MIB, u) : u),
+    },
+    {
+      title: 'UPTIME',
+      width: 6,
+      align: 'right',
+      priority: 5,
+      cell: (w) => (hasProcess(w) && w.startedMs > 0 ? spanText(c.now() - w.startedMs, u) : u),
+    },
     { title: 'RESTARTS', width: 8, align: 'right', priority: 7, cell: (w) => String(w.restarts) },
   ];
   return columns.filter((col): col is Column<Workload> => col !== false);

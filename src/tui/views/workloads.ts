@@ -15,9 +15,16 @@ export class WorkloadsView extends ListView<Workload> {
   private readonly columns: Column<Workload>[];
 
   constructor(ctx: ViewContext) {
-    super(ctx, new ListCursor((w) => w.spec?.name ?? '', () => ctx.state.selectedWorkload, (name) => {
-      ctx.state.selectedWorkload = name;
-    }));
+    super(
+      ctx,
+      new ListCursor(
+        (w) => w.spec?.name ?? '',
+        () => ctx.state.selectedWorkload,
+        (name) => {
+          ctx.state.selectedWorkload = name;
+        },
+      ),
+    );
     const look: Look = { theme: ctx.theme, glyphs: ctx.glyphs };
     this.table = new Table(ctx.parent, look);
     this.columns = workloadColumns({ source: ctx.source, look, now: ctx.now });
@@ -27,13 +34,27 @@ export class WorkloadsView extends ListView<Workload> {
   protected current(): readonly Workload[] {
     const { source } = this.ctx;
     return this.matching(source.workloads(), (w) => ({
-      names: [w.spec?.name ?? '', source.get(w.serverId)?.server.name ?? w.serverId, workloadStates.name(w.state), strategies.name(w.spec?.strategy ?? 0), w.spec?.command ?? ''],
+      names: [
+        w.spec?.name ?? '',
+        source.get(w.serverId)?.server.name ?? w.serverId,
+        workloadStates.name(w.state),
+        strategies.name(w.spec?.strategy ?? 0),
+        w.spec?.command ?? '',
+      ],
       labels: w.spec?.labels ?? {},
     }));
   }
 
   protected draw(width: number, height: number): void {
-    this.table.show({ left: 0, top: 0, width, height }, this.tableData(`Workloads (${this.rows.length})`, this.columns, 'No workloads yet: yard run starts one on a server.', 'workload'));
+    this.table.show(
+      { left: 0, top: 0, width, height },
+      this.tableData(
+        `Workloads (${this.rows.length})`,
+        this.columns,
+        'No workloads yet: yard run starts one on a server.',
+        'workload',
+      ),
+    );
   }
 
   protected clear(): void {
@@ -65,5 +86,12 @@ export class WorkloadsView extends ListView<Workload> {
 
 /** The Workloads view's own key; the workload keys (views/index.ts) and the list's do the rest. */
 export const WORKLOADS_KEYS: readonly BindingSpec[] = [
-  { name: 'open', keys: ['enter'], description: 'open the server the selected workload runs on', when: ['workloads'], hint: 'server', action: (a) => a.open() },
+  {
+    name: 'open',
+    keys: ['enter'],
+    description: 'open the server the selected workload runs on',
+    when: ['workloads'],
+    hint: 'server',
+    action: (a) => a.open(),
+  },
 ];

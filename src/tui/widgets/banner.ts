@@ -18,8 +18,21 @@ function bannerText(since: number, now: number, look: Look): string {
 export class Banner {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    this.box = blessed.box({ parent, hidden: true, top: 1, left: 0, right: 0, height: 1, tags: true, wrap: false, align: 'center' });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      top: 1,
+      left: 0,
+      right: 0,
+      height: 1,
+      tags: true,
+      wrap: false,
+      align: 'center',
+    });
   }
 
   get visible(): boolean {

@@ -49,14 +49,29 @@ export function coresHeight(cores: number, width: number): number {
 export class CoreBars {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: {} },
+    });
   }
 
   show(rect: Rect, cores: readonly number[], stale: boolean): void {
     const inner = rect.width - 4;
     this.box.setLabel(labelText(`CPU cores (${cores.length})`, rect.width, this.look.glyphs.ellipsis));
-    const lines = cores.length === 0 ? [paint(this.look.theme.muted, 'no per-core readings')] : compact(cores.length, inner) ? this.glyphRows(cores, inner) : this.barRows(cores, inner);
+    const lines =
+      cores.length === 0
+        ? [paint(this.look.theme.muted, 'no per-core readings')]
+        : compact(cores.length, inner)
+          ? this.glyphRows(cores, inner)
+          : this.barRows(cores, inner);
     this.box.setContent(indent(stale ? lines.map((l) => paint(this.look.theme.stale, l)) : lines));
     this.box.style.border = borderStyle(this.look.theme.border);
     place(this.box, rect);
@@ -87,7 +102,9 @@ export class CoreBars {
     const lines: string[] = [];
     for (let start = 0; start < cores.length; start += n) {
       const row = cores.slice(start, start + n);
-      lines.push(`${padLeft(String(start), 3)} ${paint(this.look.theme.series[0]!, sparkline(row, row.length, this.look.glyphs, 100))}`);
+      lines.push(
+        `${padLeft(String(start), 3)} ${paint(this.look.theme.series[0]!, sparkline(row, row.length, this.look.glyphs, 100))}`,
+      );
     }
     return lines;
   }

@@ -23,8 +23,19 @@ export function disksHeight(count: number): number {
 export class DisksTable {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, label: ' Disks ', border: { type: 'line' }, style: { border: {} } });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      label: ' Disks ',
+      border: { type: 'line' },
+      style: { border: {} },
+    });
   }
 
   show(rect: Rect, disks: readonly DiskSample[], stale: boolean): void {
@@ -37,12 +48,18 @@ export class DisksTable {
     const barWidth = Math.min(20, Math.max(0, Math.floor((inner - numbers) / 3)));
     const mountWidth = Math.max(0, inner - numbers - (barWidth > 0 ? barWidth + 1 : 0));
     const size = (text: string) => (sizeWidth > 0 ? padLeft(text, sizeWidth) : '');
-    const lines = [paint(theme.muted, `${fit('mount', mountWidth, glyphs.ellipsis)}${padLeft('free', FREE)}${size('size')}${padLeft('used', USED)}`)];
+    const lines = [
+      paint(
+        theme.muted,
+        `${fit('mount', mountWidth, glyphs.ellipsis)}${padLeft('free', FREE)}${size('size')}${padLeft('used', USED)}`,
+      ),
+    ];
     for (const disk of disks.slice(0, MAX_ROWS)) {
       const pct = disk.sizeBytes > 0 ? (disk.usedBytes / disk.sizeBytes) * 100 : undefined;
       const free = disk.sizeBytes > 0 ? Math.max(0, disk.sizeBytes - disk.usedBytes) : undefined;
       const parts = bar(pct, barWidth, glyphs);
-      const barText = barWidth > 0 ? ` ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}` : '';
+      const barText =
+        barWidth > 0 ? ` ${paint(theme.levels[level(pct)], parts.filled)}${paint(theme.muted, parts.empty)}` : '';
       const row = `${escapeTags(fit(disk.mount, mountWidth, glyphs.ellipsis))}${padLeft(bytesShort(free, u), FREE)}${size(bytesShort(disk.sizeBytes, u))}${padLeft(pctText(pct, u), USED)}`;
       lines.push(stale ? paint(theme.stale, row + barText) : row + barText);
     }

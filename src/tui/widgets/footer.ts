@@ -27,7 +27,10 @@ export interface FooterInfo {
 export class Footer {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
     this.box = blessed.box({ parent, bottom: 0, left: 0, right: 0, height: 1, tags: true, wrap: false });
   }
 
@@ -49,7 +52,10 @@ export class Footer {
     const room = Math.max(0, width - right.length - 1);
     // Cut at a word with an ellipsis: a notice cut mid-word (or mid-number) reads as another one.
     // A prompt being typed is cut where the line ends: a word cut back would hide the cursor.
-    const shown = info.prompt !== undefined ? [...printable(left)].slice(0, room).join('') : fitWords(left, room, this.look.glyphs.ellipsis);
+    const shown =
+      info.prompt !== undefined
+        ? [...printable(left)].slice(0, room).join('')
+        : fitWords(left, room, this.look.glyphs.ellipsis);
     const gap = ' '.repeat(Math.max(1, width - [...shown].length - right.length));
     this.box.setContent(escapeTags(`${shown}${gap}${right}`));
   }

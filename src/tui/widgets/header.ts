@@ -31,7 +31,10 @@ export function clock(now: number): string {
 export class Header {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
     this.box = blessed.box({ parent, top: 0, left: 0, right: 0, height: 1, tags: true, wrap: false });
   }
 
@@ -46,7 +49,13 @@ export class Header {
       { text: info.title, rank: 5 },
       { text: info.breadcrumb, rank: 2 },
       { text: `${info.controllerAddress} (${how})`, rank: 1 },
-      { text: info.online === undefined ? `${info.total} server${info.total === 1 ? '' : 's'}, none known online` : `${info.online}/${info.total} online`, rank: 1 },
+      {
+        text:
+          info.online === undefined
+            ? `${info.total} server${info.total === 1 ? '' : 's'}, none known online`
+            : `${info.online}/${info.total} online`,
+        rank: 1,
+      },
       { text: `${info.gpus} GPUs`, rank: 3 },
       { text: `${info.workloadsRunning}/${info.workloadsTotal} workloads running`, rank: 4 },
       ...(info.migrating > 0 ? [{ text: `${info.migrating} migrating`, rank: 2 }] : []),
@@ -61,7 +70,10 @@ export class Header {
       kept.add(part);
       used += length;
     }
-    const line = parts.filter((p) => kept.has(p)).map((p) => escapeTags(p.text)).join(sep);
+    const line = parts
+      .filter((p) => kept.has(p))
+      .map((p) => escapeTags(p.text))
+      .join(sep);
     this.box.setContent(` ${line}${' '.repeat(Math.max(1, width - used - time.length - 2))}${time} `);
   }
 

@@ -44,10 +44,13 @@ export function helpLines({ keymap, views, commands, note }: HelpContent, look: 
     lines.push(...entry(lead, WHERE + KEYS, binding.description, width));
   }
   lines.push('', paint(muted, 'views'));
-  for (const [name, view] of Object.entries(views)) lines.push(...entry(name.padEnd(WHERE), WHERE, view.description, width));
+  for (const [name, view] of Object.entries(views))
+    lines.push(...entry(name.padEnd(WHERE), WHERE, view.description, width));
   if (commands.length > 0) lines.push('', paint(muted, 'commands (: then Tab completes, Up recalls)'));
   for (const command of commands) {
-    lines.push(...entry(escapeTags(commandUsage(command).padEnd(WHERE + KEYS)), WHERE + KEYS, command.description, width));
+    lines.push(
+      ...entry(escapeTags(commandUsage(command).padEnd(WHERE + KEYS)), WHERE + KEYS, command.description, width),
+    );
   }
   return lines;
 }

@@ -20,7 +20,9 @@ function trouble(server: Server) {
 
 /** The GPUs by model, or that the host has none. */
 function gpusText(server: Server, look: Look): string {
-  const names = server.latest?.gpus.length ? server.latest.gpus.map((g) => g.name) : (server.capabilities?.gpus ?? []).map((g) => g.name);
+  const names = server.latest?.gpus.length
+    ? server.latest.gpus.map((g) => g.name)
+    : (server.capabilities?.gpus ?? []).map((g) => g.name);
   if (names.length > 0) return gpuModels(names, look.glyphs.unicode ? '×' : 'x');
   return server.latest?.gpuStatus?.state === 'absent' ? 'none (no nvidia-smi)' : 'none';
 }
@@ -67,12 +69,24 @@ function rows(server: Server, now: number, width: number, look: Look): [string, 
     ['os', host ? `${host.os} ${glyphs.sep} ${host.arch}` : u],
     ['kernel', host?.kernel || u],
     ['cpu', host ? `${host.cpuModel} ${glyphs.sep} ${host.cpuCores} cores` : u],
-    ...(trouble(server) ? troubleRows(server, now, width, look) : [['gpus', gpusText(server, look)] as [string, string]]),
-    ['memory', latest ? `${bytesShort(latest.memoryUsedBytes, u)} / ${bytesShort(latest.memoryTotalBytes, u)} ${glyphs.sep} swap ${bytesShort(latest.swapUsedBytes, u)} / ${bytesShort(latest.swapTotalBytes, u)}` : u],
+    ...(trouble(server)
+      ? troubleRows(server, now, width, look)
+      : [['gpus', gpusText(server, look)] as [string, string]]),
+    [
+      'memory',
+      latest
+        ? `${bytesShort(latest.memoryUsedBytes, u)} / ${bytesShort(latest.memoryTotalBytes, u)} ${glyphs.sep} swap ${bytesShort(latest.swapUsedBytes, u)} / ${bytesShort(latest.swapTotalBytes, u)}`
+        : u,
+    ],
     ['load', latest ? `${latest.load1.toFixed(2)} ${latest.load5.toFixed(2)} ${latest.load15.toFixed(2)}` : u],
     ['address', server.addresses.join(', ') || u],
     ['mac', server.mac || u],
-    ['labels', Object.entries(server.labels).map(([k, v]) => `${k}=${v}`).join(' ') || u],
+    [
+      'labels',
+      Object.entries(server.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || u,
+    ],
   ];
   if (server.location) out.push(['location', server.location]);
   out.push(['agent', `${server.agentVersion || u} ${glyphs.sep} ${lastSeenText(server, now)}`]);
@@ -87,8 +101,18 @@ export function hostInfoHeight(server: Server): number {
 export class HostInfo {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: {} },
+    });
   }
 
   show(rect: Rect, server: Server, now: number): void {
@@ -99,9 +123,14 @@ export class HostInfo {
     const lines = rows(server, now, width, this.look).map(([key, value], i) => {
       const text = escapeTags(fit(value, width, glyphs.ellipsis).trimEnd());
       // The state line keeps its colour; everything else a silent host said is old news.
-      const painted = i === 0 ? paint(theme.states[stateName(server.state)], text)
-        : ['gpus', 'since', 'why', ''].includes(key) && trouble(server) ? `{bold}${paint(theme.states.down, text)}{/bold}`
-        : stale && key !== 'agent' ? paint(theme.stale, text) : text;
+      const painted =
+        i === 0
+          ? paint(theme.states[stateName(server.state)], text)
+          : ['gpus', 'since', 'why', ''].includes(key) && trouble(server)
+            ? `{bold}${paint(theme.states.down, text)}{/bold}`
+            : stale && key !== 'agent'
+              ? paint(theme.stale, text)
+              : text;
       return `${paint(theme.muted, key.padEnd(KEY_WIDTH))}${painted}`;
     });
     this.box.setContent(indent(lines));

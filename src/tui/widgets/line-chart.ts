@@ -25,8 +25,18 @@ export interface ChartData {
 export class LineChart {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: {} },
+    });
   }
 
   show(rect: Rect, data: ChartData): void {

@@ -70,7 +70,9 @@ export class LogsPane implements Part {
       data: (chunk) => mine() && this.add(chunk.toString('utf8')),
       end: (error) => {
         if (!mine()) return;
-        this.ended = error ? `the output stream failed: ${errorMessage(error)}` : 'the output ended (the workload exited, or its agent closed the stream)';
+        this.ended = error
+          ? `the output stream failed: ${errorMessage(error)}`
+          : 'the output ended (the workload exited, or its agent closed the stream)';
         this.changed();
       },
     });
@@ -108,7 +110,9 @@ export class LogsPane implements Part {
     const rows = this.bodyRows();
     const all = this.partial ? [...this.lines, logLine(this.partial)] : this.lines;
     const end = all.length - this.offset;
-    const shown = all.slice(Math.max(0, end - rows), end).map((l) => escapeTags([...l].slice(0, Math.max(0, width - 4)).join('')));
+    const shown = all
+      .slice(Math.max(0, end - rows), end)
+      .map((l) => escapeTags([...l].slice(0, Math.max(0, width - 4)).join('')));
     const { muted } = this.look.theme;
     if (this.ended) shown.push(paint(muted, escapeTags(`— ${this.ended}`)));
     else if (all.length === 0) shown.push('(no output yet)');

@@ -13,7 +13,11 @@ export class Question implements Part {
   private text: string | undefined;
   private onYes: (() => void) | undefined;
 
-  constructor(parent: blessed.Widgets.Node, look: Look, private readonly size: () => { width: number; height: number }) {
+  constructor(
+    parent: blessed.Widgets.Node,
+    look: Look,
+    private readonly size: () => { width: number; height: number },
+  ) {
     this.box = new TextBox(parent, look, true);
   }
 
@@ -47,6 +51,10 @@ export class Question implements Part {
     const w = Math.min(width - 4, MAX_WIDTH);
     const lines = [...wrapText(this.text, w - 4).map(escapeTags), '', '{bold}y{/bold} yes, {bold}n{/bold} no'];
     const h = Math.min(height, lines.length + 2);
-    this.box.show({ left: Math.floor((width - w) / 2), top: Math.floor((height - h) / 2), width: w, height: h }, 'Are you sure?', lines);
+    this.box.show(
+      { left: Math.floor((width - w) / 2), top: Math.floor((height - h) / 2), width: w, height: h },
+      'Are you sure?',
+      lines,
+    );
   }
 }

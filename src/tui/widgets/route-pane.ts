@@ -42,8 +42,18 @@ export class RoutePane {
   private readonly box: blessed.Widgets.BoxElement;
   private label = '';
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: {} },
+    });
   }
 
   show(routes: readonly FleetRoute[], rect: Rect): void {

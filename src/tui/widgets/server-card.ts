@@ -34,12 +34,31 @@ export function gpuTroubleNow(fs: FleetServer) {
  */
 export function gpuSummary(fs: FleetServer, width: number, now: number, look: Look): string[] {
   const { glyphs, theme } = look;
-  const alarm = (text: string) => `{bold}${paint(theme.states.down, escapeTags(fit(text, width, glyphs.ellipsis).trimEnd()))}{/bold}`;
+  const alarm = (text: string) =>
+    `{bold}${paint(theme.states.down, escapeTags(fit(text, width, glyphs.ellipsis).trimEnd()))}{/bold}`;
   const trouble = gpuTroubleNow(fs);
-  if (trouble) return [alarm(`GPU ${glyphs.states.down} nvidia-smi ${trouble.state} for ${ageText(now - trouble.sinceMs)}`), alarm(gpuTroubleGist(trouble.message))];
+  if (trouble)
+    return [
+      alarm(`GPU ${glyphs.states.down} nvidia-smi ${trouble.state} for ${ageText(now - trouble.sinceMs)}`),
+      alarm(gpuTroubleGist(trouble.message)),
+    ];
   const gpus = gpusOf(fs);
   if (gpus.length === 0) return [];
-  return [paint(theme.muted, escapeTags(fit(`GPU ${gpuModels(gpus.map((g) => g.name), glyphs.unicode ? '×' : 'x')}`, width, glyphs.ellipsis).trimEnd()))];
+  return [
+    paint(
+      theme.muted,
+      escapeTags(
+        fit(
+          `GPU ${gpuModels(
+            gpus.map((g) => g.name),
+            glyphs.unicode ? '×' : 'x',
+          )}`,
+          width,
+          glyphs.ellipsis,
+        ).trimEnd(),
+      ),
+    ),
+  ];
 }
 
 /** Border and margins take this many columns from a card's width. */
@@ -49,7 +68,11 @@ function stateLine(fs: FleetServer, width: number, now: number, look: Look, stal
   const { server } = fs;
   const name = stateName(server.state);
   const state = `${look.glyphs.states[name]} ${name}`;
-  const right = stale ? lastSeenText(server, now) : server.hostname !== server.name ? server.hostname : (server.addresses[0] ?? '');
+  const right = stale
+    ? lastSeenText(server, now)
+    : server.hostname !== server.name
+      ? server.hostname
+      : (server.addresses[0] ?? '');
   const rightText = fit(right, Math.max(0, width - state.length - 2), look.glyphs.ellipsis).trimEnd();
   const gap = ' '.repeat(Math.max(1, width - state.length - rightText.length));
   // The age of a silent host is the one thing on its card that is current: never dim it.
@@ -57,7 +80,9 @@ function stateLine(fs: FleetServer, width: number, now: number, look: Look, stal
 }
 
 function labelsLine(fs: FleetServer, width: number, look: Look): string {
-  const labels = Object.entries(fs.server.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+  const labels = Object.entries(fs.server.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return paint(look.theme.muted, escapeTags(fit(labels || 'no labels', width, look.glyphs.ellipsis).trimEnd()));
 }
 
@@ -77,7 +102,8 @@ function netLine(fs: FleetServer, width: number, look: Look, stale: boolean): st
 function cardLines(fs: FleetServer, width: number, height: number, now: number, look: Look): string[] {
   const stale = isStale(fs.server, now);
   const latest = fs.server.latest;
-  const memPct = latest && latest.memoryTotalBytes > 0 ? (latest.memoryUsedBytes / latest.memoryTotalBytes) * 100 : undefined;
+  const memPct =
+    latest && latest.memoryTotalBytes > 0 ? (latest.memoryUsedBytes / latest.memoryTotalBytes) * 100 : undefined;
   const lines = [
     stateLine(fs, width, now, look, stale),
     labelsLine(fs, width, look),
@@ -91,7 +117,8 @@ function cardLines(fs: FleetServer, width: number, height: number, now: number, 
   // When every GPU does not fit, the last line says how many are left out.
   const shown = gpus.length > room ? Math.max(0, room - 1) : gpus.length;
   for (const gpu of gpus.slice(0, shown)) lines.push(gpuLine(gpu.index, gpu.sample, gpu.history, width, look, stale));
-  if (shown < gpus.length && room > 0) lines.push(paint(look.theme.muted, `+${gpus.length - shown} more GPUs (Enter for all)`));
+  if (shown < gpus.length && room > 0)
+    lines.push(paint(look.theme.muted, `+${gpus.length - shown} more GPUs (Enter for all)`));
   return lines.slice(0, Math.max(0, height));
 }
 
@@ -100,7 +127,10 @@ export class ServerCard {
   private readonly box: blessed.Widgets.BoxElement;
   private label = '';
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
     this.box = blessed.box({
       parent,
       hidden: true,

@@ -11,8 +11,19 @@ export class TextBox {
   private readonly box: blessed.Widgets.BoxElement;
   private label = '';
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look, private readonly front = false) {
-    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+    private readonly front = false,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: {} },
+    });
   }
 
   show(rect: Rect, title: string, lines: readonly string[]): void {
@@ -21,7 +32,9 @@ export class TextBox {
       this.box.setLabel(this.front ? `{bold}${label}{/bold}` : label);
       this.label = label;
     }
-    this.box.style.border = borderStyle(this.front ? this.look.theme.selected : this.look.theme.border, { bold: this.front });
+    this.box.style.border = borderStyle(this.front ? this.look.theme.selected : this.look.theme.border, {
+      bold: this.front,
+    });
     this.box.setContent(indent(lines.slice(0, Math.max(0, rect.height - 2))));
     place(this.box, rect);
     if (this.front) this.box.setFront();

@@ -5,8 +5,21 @@ import type { Look } from '../render/look.js';
 export class TooSmall {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    this.box = blessed.box({ parent, hidden: true, top: 0, left: 0, width: '100%', height: '100%', align: 'center', valign: 'middle', wrap: true });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      top: 0,
+      left: 0,
+      width: '100%',
+      height: '100%',
+      align: 'center',
+      valign: 'middle',
+      wrap: true,
+    });
   }
 
   show(need: { cols: number; rows: number }, have: { cols: number; rows: number }): void {

@@ -36,7 +36,8 @@ interface Metric {
 /** CPU and memory, and the GPUs' mean utilisation where the host has GPUs: nothing else. */
 function metrics(fs: FleetServer): Metric[] {
   const latest = fs.server.latest;
-  const memPct = latest && latest.memoryTotalBytes > 0 ? (latest.memoryUsedBytes / latest.memoryTotalBytes) * 100 : undefined;
+  const memPct =
+    latest && latest.memoryTotalBytes > 0 ? (latest.memoryUsedBytes / latest.memoryTotalBytes) * 100 : undefined;
   const out: Metric[] = [
     { caption: 'CPU', pct: latest?.cpuPct },
     { caption: 'MEM', pct: memPct },
@@ -63,9 +64,13 @@ export function inTrouble(fs: FleetServer): boolean {
 function wallScale(width: number, height: number, metricsShown: number, glyphs: Glyphs): number {
   const column = Math.floor(width / metricsShown);
   let scale = 1;
-  while (scale < MOST_SCALE && glyphs.unicode
-    && bigWidth(WIDEST, scale + 1) < column
-    && WALL_CARD_CHROME_ROWS - 2 + bigHeight(scale + 1) <= height) scale++;
+  while (
+    scale < MOST_SCALE &&
+    glyphs.unicode &&
+    bigWidth(WIDEST, scale + 1) < column &&
+    WALL_CARD_CHROME_ROWS - 2 + bigHeight(scale + 1) <= height
+  )
+    scale++;
   return scale;
 }
 
@@ -95,20 +100,38 @@ export function wallCardLines(fs: FleetServer, width: number, height: number, no
   // What fails in nvidia-smi takes a second line, from the digits' rows.
   const scale = wallScale(width, height - Math.max(0, summary.length - 1), shown.length, glyphs);
   const valueText = (m: Metric) => (isKnown(m.pct) ? String(Math.round(m.pct)) : '-');
-  const caption = (m: Metric) => (stale && isKnown(m.pct) ? agedText(`${m.caption} ${valueText(m)}%`, fs.server, now, glyphs.sep) : `${m.caption} %`);
-  const captions = shown.map((m) => paint(trouble ? theme.states.down : theme.muted, escapeTags(fit(caption(m), column - 1, glyphs.ellipsis).padEnd(column)))).join('');
+  const caption = (m: Metric) =>
+    stale && isKnown(m.pct) ? agedText(`${m.caption} ${valueText(m)}%`, fs.server, now, glyphs.sep) : `${m.caption} %`;
+  const captions = shown
+    .map((m) =>
+      paint(
+        trouble ? theme.states.down : theme.muted,
+        escapeTags(fit(caption(m), column - 1, glyphs.ellipsis).padEnd(column)),
+      ),
+    )
+    .join('');
   const big = shown.map((m) => bigText(stale ? '?' : valueText(m), glyphs, scale));
   const colourOf = (m: Metric) => (trouble ? theme.states.down : theme.levels[level(m.pct)]);
-  const digits = Array.from({ length: bigHeight(scale, glyphs) }, (_, r) => shown.map((m, i) => {
-    const text = big[i]![r]!;
-    return `{bold}${paint(colourOf(m), text)}{/bold}${' '.repeat(Math.max(0, column - text.length))}`;
-  }).join(''));
-  const bars = shown.map((m) => {
-    const parts = bar(stale ? undefined : m.pct, Math.max(0, column - 2), glyphs);
-    return `${paint(colourOf(m), parts.filled)}${paint(theme.muted, parts.empty)}  `;
-  }).join('');
-  const labels = Object.entries(fs.server.labels).map(([k, v]) => `${k}=${v}`).join(' ') || fs.server.hostname;
-  const second = summary.length > 0 ? summary : [paint(theme.muted, escapeTags(fit(labels, width, glyphs.ellipsis).trimEnd()))];
+  const digits = Array.from({ length: bigHeight(scale, glyphs) }, (_, r) =>
+    shown
+      .map((m, i) => {
+        const text = big[i]![r]!;
+        return `{bold}${paint(colourOf(m), text)}{/bold}${' '.repeat(Math.max(0, column - text.length))}`;
+      })
+      .join(''),
+  );
+  const bars = shown
+    .map((m) => {
+      const parts = bar(stale ? undefined : m.pct, Math.max(0, column - 2), glyphs);
+      return `${paint(colourOf(m), parts.filled)}${paint(theme.muted, parts.empty)}  `;
+    })
+    .join('');
+  const labels =
+    Object.entries(fs.server.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || fs.server.hostname;
+  const second =
+    summary.length > 0 ? summary : [paint(theme.muted, escapeTags(fit(labels, width, glyphs.ellipsis).trimEnd()))];
   const lines = [stateLine(fs, width, now, look, stale, trouble), ...second, captions, ...digits, bars];
   const gpus = gpusOf(fs);
   const room = height - lines.length;
@@ -123,8 +146,18 @@ export class WallCard {
   private readonly box: blessed.Widgets.BoxElement;
   private label = '';
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
-    this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false, border: { type: 'line' }, style: { border: {} } });
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
+    this.box = blessed.box({
+      parent,
+      hidden: true,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: {} },
+    });
   }
 
   show(fs: FleetServer, rect: Rect, now: number): void {

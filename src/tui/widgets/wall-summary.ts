@@ -21,7 +21,13 @@ function scaleFor(tiles: readonly Tile[], width: number, height: number, look: L
   const column = Math.floor(width / Math.max(1, tiles.length));
   const widest = tiles.reduce((w, t) => Math.max(w, String(t.value).length), 1);
   let scale = 1;
-  while (scale < MOST_SCALE && look.glyphs.unicode && bigWidth('8'.repeat(widest), scale + 1) < column - 1 && CAPTION_ROWS + bigHeight(scale + 1) <= height) scale++;
+  while (
+    scale < MOST_SCALE &&
+    look.glyphs.unicode &&
+    bigWidth('8'.repeat(widest), scale + 1) < column - 1 &&
+    CAPTION_ROWS + bigHeight(scale + 1) <= height
+  )
+    scale++;
   return scale;
 }
 
@@ -34,7 +40,10 @@ export function summaryHeight(tiles: readonly Tile[], width: number, height: num
 export class WallSummary {
   private readonly box: blessed.Widgets.BoxElement;
 
-  constructor(parent: blessed.Widgets.Node, private readonly look: Look) {
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly look: Look,
+  ) {
     this.box = blessed.box({ parent, hidden: true, tags: true, wrap: false });
   }
 
@@ -44,12 +53,21 @@ export class WallSummary {
     const column = Math.floor(width / Math.max(1, tiles.length));
     const scale = scaleFor(tiles, width, rect.height, this.look);
     const colour = (t: Tile) => (t.alarm ? theme.states.down : t.value > 0 ? theme.levels.ok : theme.muted);
-    const captions = tiles.map((t) => `{bold}${paint(colour(t), escapeTags(fit(t.caption, column - 1, glyphs.ellipsis).padEnd(column)))}{/bold}`).join('');
+    const captions = tiles
+      .map(
+        (t) =>
+          `{bold}${paint(colour(t), escapeTags(fit(t.caption, column - 1, glyphs.ellipsis).padEnd(column)))}{/bold}`,
+      )
+      .join('');
     const big = tiles.map((t) => bigText(String(t.value), glyphs, scale));
-    const digits = Array.from({ length: bigHeight(scale, glyphs) }, (_, r) => tiles.map((t, i) => {
-      const text = big[i]![r]!;
-      return `{bold}${paint(colour(t), text)}{/bold}${' '.repeat(Math.max(0, column - text.length))}`;
-    }).join(''));
+    const digits = Array.from({ length: bigHeight(scale, glyphs) }, (_, r) =>
+      tiles
+        .map((t, i) => {
+          const text = big[i]![r]!;
+          return `{bold}${paint(colour(t), text)}{/bold}${' '.repeat(Math.max(0, column - text.length))}`;
+        })
+        .join(''),
+    );
     this.box.setContent([captions, ...digits].map((line) => ` ${line}`).join('\n'));
     place(this.box, rect);
   }

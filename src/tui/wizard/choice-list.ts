@@ -46,7 +46,9 @@ export class ChoiceList<T> {
       const chosen = start + i === this.index;
       const text = render(item, chosen);
       if (chosen) return `{inverse}${glyphs.selected} ${text}{/inverse}`;
-      return this.enabled(item) ? `${' '.repeat(glyphs.selected.length + 1)}${text}` : paint(theme.muted, `${' '.repeat(glyphs.selected.length + 1)}${text}`);
+      return this.enabled(item)
+        ? `${' '.repeat(glyphs.selected.length + 1)}${text}`
+        : paint(theme.muted, `${' '.repeat(glyphs.selected.length + 1)}${text}`);
     });
   }
 }

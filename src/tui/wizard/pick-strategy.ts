@@ -14,7 +14,10 @@ export class PickStrategy implements Step {
   private readonly list = new ChoiceList<string>();
   private readonly preferred: string;
 
-  constructor(private readonly flow: Flow, planned: MigrationStrategy) {
+  constructor(
+    private readonly flow: Flow,
+    planned: MigrationStrategy,
+  ) {
     this.preferred = strategies.name(flow.choice.strategy ?? planned);
     this.list.set(strategies.all, (name) => name === this.preferred);
   }
@@ -27,11 +30,22 @@ export class PickStrategy implements Step {
     const { look, source, choice } = this.flow;
     const supported = source.get(choice.target?.serverId ?? '')?.server.capabilities?.migrationStrategies;
     const items = this.list.lines(rows, look, (name) => {
-      const notes = [name === strategies.name(choice.workload?.spec?.strategy ?? 0) ? "the workload's own" : '', supported && !supported.includes(name) ? 'the target does not support it' : ''].filter(Boolean);
+      const notes = [
+        name === strategies.name(choice.workload?.spec?.strategy ?? 0) ? "the workload's own" : '',
+        supported && !supported.includes(name) ? 'the target does not support it' : '',
+      ].filter(Boolean);
       return `${escapeTags(name.padEnd(NAME))}${paint(look.theme.muted, escapeTags(notes.join(', ')))}`;
     });
     const what = wrapText(STRATEGY_HELP[this.list.selected() ?? ''] ?? '', Math.max(10, width - 2));
-    return [workloadLine(this.flow), routeLine(this.flow), '', 'How should it move?', ...items, '', ...what.map((l) => paint(look.theme.muted, escapeTags(l)))];
+    return [
+      workloadLine(this.flow),
+      routeLine(this.flow),
+      '',
+      'How should it move?',
+      ...items,
+      '',
+      ...what.map((l) => paint(look.theme.muted, escapeTags(l))),
+    ];
   }
 
   move(delta: number): void {

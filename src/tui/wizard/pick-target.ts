@@ -26,10 +26,14 @@ export class PickTarget implements Step {
   start(): void {
     const { flow } = this;
     const name = flow.choice.workload?.spec?.name ?? '';
-    flow.run(`ranking the hosts for ${name}`, () => flow.source.actions.planMigration(name), (plan) => {
-      this.plan = plan;
-      this.list.set(plan.targets, (t) => t.serverId === flow.choice.target?.serverId);
-    });
+    flow.run(
+      `ranking the hosts for ${name}`,
+      () => flow.source.actions.planMigration(name),
+      (plan) => {
+        this.plan = plan;
+        this.list.set(plan.targets, (t) => t.serverId === flow.choice.target?.serverId);
+      },
+    );
   }
 
   context(): 'wizard' {
@@ -52,9 +56,10 @@ export class PickTarget implements Step {
       return `${name} ${padLeft(`score ${t.score}`, SCORE)}  ${reasons}`;
     });
     const eligible = this.plan.targets.filter((t) => t.eligible).length;
-    const verdict = eligible === 0
-      ? paint(theme.levels.crit, `${glyphs.fail} No host can take it now (reasons above). Esc closes.`)
-      : paint(theme.muted, `${eligible} of ${this.plan.targets.length} hosts can take it.`);
+    const verdict =
+      eligible === 0
+        ? paint(theme.levels.crit, `${glyphs.fail} No host can take it now (reasons above). Esc closes.`)
+        : paint(theme.muted, `${eligible} of ${this.plan.targets.length} hosts can take it.`);
     return [...head, ...items, '', verdict, ...legend];
   }
 

@@ -26,7 +26,12 @@ export class PickWorkload implements Step {
     const nameWidth = Math.max(12, width - 2 - 16 - 15 - 10 - 3);
     const items = this.list.lines(rows - 2, look, (w) => {
       const state = workloadMark(w.state, look);
-      const cells = [fit(w.spec?.name ?? '', nameWidth, look.glyphs.ellipsis), fit(serverName(source, w.serverId), 16, look.glyphs.ellipsis), fit(state.text, 15, look.glyphs.ellipsis), strategies.name(w.spec?.strategy ?? 0)];
+      const cells = [
+        fit(w.spec?.name ?? '', nameWidth, look.glyphs.ellipsis),
+        fit(serverName(source, w.serverId), 16, look.glyphs.ellipsis),
+        fit(state.text, 15, look.glyphs.ellipsis),
+        strategies.name(w.spec?.strategy ?? 0),
+      ];
       return escapeTags(cells.join(' '));
     });
     return ['Which workload?', '', ...items];

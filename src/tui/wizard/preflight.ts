@@ -16,9 +16,13 @@ export class Preflight implements Step {
     const { flow } = this;
     const { choice, source } = flow;
     const name = choice.workload?.spec?.name ?? '';
-    flow.run('running the preflight checks', () => source.actions.planMigration(name, choice.target?.serverId, choice.strategy), (plan) => {
-      this.checks = plan.preflight;
-    });
+    flow.run(
+      'running the preflight checks',
+      () => source.actions.planMigration(name, choice.target?.serverId, choice.strategy),
+      (plan) => {
+        this.checks = plan.preflight;
+      },
+    );
   }
 
   context(): 'preflight' {
@@ -35,8 +39,12 @@ export class Preflight implements Step {
   next(): void {
     const failed = this.failed();
     if (this.checks === undefined) this.flow.say('The checks are still running.');
-    else if (this.checks.length === 0) this.flow.say('No checks came back, so the move cannot be confirmed: Esc and try again.');
-    else if (failed.length > 0) this.flow.say(`Cannot go on: ${failed.map((c) => c.name).join(', ')} failed. Esc to choose another target or strategy.`);
+    else if (this.checks.length === 0)
+      this.flow.say('No checks came back, so the move cannot be confirmed: Esc and try again.');
+    else if (failed.length > 0)
+      this.flow.say(
+        `Cannot go on: ${failed.map((c) => c.name).join(', ')} failed. Esc to choose another target or strategy.`,
+      );
     else this.flow.push(new Confirm(this.flow));
   }
 
@@ -47,9 +55,13 @@ export class Preflight implements Step {
   private verdict(): string {
     const { theme, glyphs } = this.flow.look;
     const failed = this.failed();
-    if (this.checks?.length === 0) return paint(theme.levels.crit, `${glyphs.fail} No checks came back: confirming is disabled.`);
+    if (this.checks?.length === 0)
+      return paint(theme.levels.crit, `${glyphs.fail} No checks came back: confirming is disabled.`);
     if (failed.length === 0) return paint(theme.levels.ok, `${glyphs.ok} Every check passed: Enter to confirm.`);
     const names = failed.map((c) => c.name).join(', ');
-    return paint(theme.levels.crit, `${glyphs.fail} ${failed.length} check${failed.length > 1 ? 's' : ''} failed (${names}): confirming is disabled.`);
+    return paint(
+      theme.levels.crit,
+      `${glyphs.fail} ${failed.length} check${failed.length > 1 ? 's' : ''} failed (${names}): confirming is disabled.`,
+    );
   }
 }

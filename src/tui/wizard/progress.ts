@@ -1,4 +1,10 @@
-import { MigrationPhase as Phase, MigrationStrategy, migrationDone, phaseWords, type Migration } from '../../core/workload.js';
+import {
+  MigrationPhase as Phase,
+  MigrationStrategy,
+  migrationDone,
+  phaseWords,
+  type Migration,
+} from '../../core/workload.js';
 import { bar } from '../render/bar.js';
 import { bytesText, rateText } from '../../core/format/bytes.js';
 import { durationText } from '../../core/format/time.js';
@@ -9,9 +15,19 @@ import { resultLines } from './result.js';
 import { routeLine } from './summary.js';
 import { TransferMeter } from './transfer-meter.js';
 
-const MOVED: readonly Phase[] = [Phase.MIGRATION_PHASE_PLANNED, Phase.MIGRATION_PHASE_PREFLIGHT, Phase.MIGRATION_PHASE_CHECKPOINTING, Phase.MIGRATION_PHASE_TRANSFERRING, Phase.MIGRATION_PHASE_RESTORING, Phase.MIGRATION_PHASE_VERIFYING, Phase.MIGRATION_PHASE_COMMITTED];
+const MOVED: readonly Phase[] = [
+  Phase.MIGRATION_PHASE_PLANNED,
+  Phase.MIGRATION_PHASE_PREFLIGHT,
+  Phase.MIGRATION_PHASE_CHECKPOINTING,
+  Phase.MIGRATION_PHASE_TRANSFERRING,
+  Phase.MIGRATION_PHASE_RESTORING,
+  Phase.MIGRATION_PHASE_VERIFYING,
+  Phase.MIGRATION_PHASE_COMMITTED,
+];
 /** A stateless restart moves no state: it starts the target, checks it, and commits. */
-const STATELESS = MOVED.filter((p) => p !== Phase.MIGRATION_PHASE_CHECKPOINTING && p !== Phase.MIGRATION_PHASE_TRANSFERRING);
+const STATELESS = MOVED.filter(
+  (p) => p !== Phase.MIGRATION_PHASE_CHECKPOINTING && p !== Phase.MIGRATION_PHASE_TRANSFERRING,
+);
 const NAME = 15;
 
 function phaseTime(m: Migration, phase: Phase): number | undefined {
@@ -54,9 +70,16 @@ export class Progress implements Step {
     if (!m || migrationDone(m.phase)) return;
     const { flow } = this;
     const from = serverName(flow.source, m.sourceServerId);
-    flow.ask(`Cancel migration ${m.id.slice(0, 8)} of ${m.workload}? It rolls back and ${m.workload} keeps running on ${from}.`, () => {
-      flow.run(`cancelling migration ${m.id.slice(0, 8)}`, () => flow.source.actions.cancelMigration(m.id), () => {});
-    });
+    flow.ask(
+      `Cancel migration ${m.id.slice(0, 8)} of ${m.workload}? It rolls back and ${m.workload} keeps running on ${from}.`,
+      () => {
+        flow.run(
+          `cancelling migration ${m.id.slice(0, 8)}`,
+          () => flow.source.actions.cancelMigration(m.id),
+          () => {},
+        );
+      },
+    );
   }
 
   private migration(): Migration | undefined {
@@ -78,7 +101,8 @@ export class Progress implements Step {
       const name = phaseWords(phase).padEnd(NAME);
       const passed = rollingBack ? seen.has(phase) : i < at;
       if (i === at) return `{bold}${glyphs.selected} ${name}${escapeTags(this.currentDetail(m))}{/bold}`;
-      if (passed) return `${paint(theme.levels.ok, glyphs.ok)} ${name}${escapeTags(durationText(phaseTime(m, phase), ''))}`;
+      if (passed)
+        return `${paint(theme.levels.ok, glyphs.ok)} ${name}${escapeTags(durationText(phaseTime(m, phase), ''))}`;
       return paint(theme.muted, `${glyphs.pending} ${name}`);
     });
     if (rollingBack) lines.push(`{bold}${paint(theme.levels.warn, `${glyphs.undo} ${phaseWords(m.phase)}`)}{/bold}`);
@@ -87,7 +111,9 @@ export class Progress implements Step {
 
   private currentDetail(m: Migration): string {
     const u = this.flow.look.glyphs.unknown;
-    return m.phase === Phase.MIGRATION_PHASE_TRANSFERRING && m.bytesTotal > 0 ? `${bytesText(m.bytesDone, u)} of ${bytesText(m.bytesTotal, u)}` : 'under way';
+    return m.phase === Phase.MIGRATION_PHASE_TRANSFERRING && m.bytesTotal > 0
+      ? `${bytesText(m.bytesDone, u)} of ${bytesText(m.bytesTotal, u)}`
+      : 'under way';
   }
 
   private transferLines(m: Migration, width: number): string[] {
@@ -98,12 +124,18 @@ export class Progress implements Step {
     const stats = [
       `rate ${rateText(this.meter.rate(), u)}`,
       `ETA ${m.phase === Phase.MIGRATION_PHASE_TRANSFERRING ? durationText(this.meter.etaMs(m), u) : u}`,
-      m.strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART ? 'no downtime (blue/green)' : `downtime so far ${durationText(downtime, u)}`,
+      m.strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART
+        ? 'no downtime (blue/green)'
+        : `downtime so far ${durationText(downtime, u)}`,
     ];
     if (m.bytesTotal <= 0) return [escapeTags(stats[2]!)];
     const pct = Math.min(100, (m.bytesDone / m.bytesTotal) * 100);
-    const amount = `${Math.round(pct)}%`.padStart(5) + `  ${bytesText(m.bytesDone, u)} of ${bytesText(m.bytesTotal, u)}`;
+    const amount =
+      `${Math.round(pct)}%`.padStart(5) + `  ${bytesText(m.bytesDone, u)} of ${bytesText(m.bytesTotal, u)}`;
     const parts = bar(pct, Math.max(5, width - 2 - amount.length - 1), glyphs);
-    return [`${paint(theme.series[0]!, parts.filled)}${paint(theme.muted, parts.empty)} ${escapeTags(amount)}`, escapeTags(stats.join(` ${glyphs.sep} `))];
+    return [
+      `${paint(theme.series[0]!, parts.filled)}${paint(theme.muted, parts.empty)} ${escapeTags(amount)}`,
+      escapeTags(stats.join(` ${glyphs.sep} `)),
+    ];
   }
 }

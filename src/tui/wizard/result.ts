@@ -11,7 +11,9 @@ import { wrapText } from '../render/wrap.js';
 export function resultLines(m: Migration, source: FleetSource, look: Look, width: number): string[] {
   const { theme, glyphs } = look;
   const outcome = `{bold}${paint(phaseMark(m.phase, look).colour, escapeTags(outcomeText(m, source, glyphs)))}{/bold}`;
-  const error = m.error ? wrapText(m.error, Math.max(10, width - 2)).map((l) => paint(theme.levels.crit, escapeTags(l))) : [];
+  const error = m.error
+    ? wrapText(m.error, Math.max(10, width - 2)).map((l) => paint(theme.levels.crit, escapeTags(l)))
+    : [];
   const took = m.finishedMs > 0 ? ` ${glyphs.sep} took ${ageText(m.finishedMs - m.createdMs)}` : '';
   return [
     outcome,

@@ -11,7 +11,8 @@ const MIB = 1024 * 1024;
 export const STRATEGY_HELP: Readonly<Record<string, string>> = {
   checkpoint: 'it saves its state and exits; the state moves; it resumes on the target (down while it moves)',
   restart: 'start a fresh copy on the target, health-check it, then stop the source (no downtime, no state)',
-  freeze: 'pause it, copy its state directory while frozen, start it on the target (for workloads that cannot checkpoint)',
+  freeze:
+    'pause it, copy its state directory while frozen, start it on the target (for workloads that cannot checkpoint)',
 };
 
 /** "trainer-llama on gpu-a100-01 · checkpoint · 12.0 GiB GPU memory": the line atop each step. */
@@ -21,7 +22,8 @@ export function workloadLine(flow: Flow): string {
   if (!w) return '';
   const { glyphs, theme } = look;
   const parts = [`on ${serverName(source, w.serverId)}`, `${strategies.name(w.spec?.strategy ?? 0)} by default`];
-  if (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0) parts.push(`${bytesText(w.gpuMemoryMib * MIB, glyphs.unknown)} GPU memory`);
+  if (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0)
+    parts.push(`${bytesText(w.gpuMemoryMib * MIB, glyphs.unknown)} GPU memory`);
   return `{bold}${escapeTags(w.spec?.name ?? '')}{/bold} ${paint(theme.muted, escapeTags(parts.join(` ${glyphs.sep} `)))}`;
 }
 

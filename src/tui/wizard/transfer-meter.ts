@@ -47,7 +47,9 @@ export class TransferMeter {
   downtimeMs(m: Migration, now: number): number | undefined {
     if (m.timings?.downtimeMs !== undefined) return m.timings.downtimeMs;
     if (m.strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART) return 0;
-    const start = this.phaseStarts.get(Phase.MIGRATION_PHASE_CHECKPOINTING) ?? this.phaseStarts.get(Phase.MIGRATION_PHASE_TRANSFERRING);
+    const start =
+      this.phaseStarts.get(Phase.MIGRATION_PHASE_CHECKPOINTING) ??
+      this.phaseStarts.get(Phase.MIGRATION_PHASE_TRANSFERRING);
     if (start === undefined) return undefined;
     const end = this.phaseStarts.get(Phase.MIGRATION_PHASE_VERIFYING) ?? Math.max(now, m.updatedMs);
     return Math.max(0, end - start);

@@ -192,13 +192,15 @@ export class Wizard implements Part {
     const names = TRAIL.filter((n) => n !== 'workload' || this.steps[0]?.name === 'workload');
     const at = names.indexOf(this.top()?.name ?? 'target');
     // In ASCII the marker and the separator are both ">": brackets tell them apart.
-    const current = (n: string): string => `{inverse}{bold}${glyphs.unicode ? `${glyphs.selected} ${n}` : `[${n}]`}{/bold}{/inverse}`;
+    const current = (n: string): string =>
+      `{inverse}{bold}${glyphs.unicode ? `${glyphs.selected} ${n}` : `[${n}]`}{/bold}{/inverse}`;
     return names.map((n, i) => (i === at ? current(n) : i < at ? n : paint(theme.muted, n))).join(` ${glyphs.crumb} `);
   }
 
   private statusLines(width: number): string[] {
     const { theme, glyphs } = this.deps.look;
-    const wrap = (text: string, colour: string): string[] => wrapText(text, width).map((l) => paint(colour, escapeTags(l)));
+    const wrap = (text: string, colour: string): string[] =>
+      wrapText(text, width).map((l) => paint(colour, escapeTags(l)));
     if (this.error) return wrap(`${glyphs.fail} ${this.error}`, theme.levels.crit);
     if (this.busy) return wrap(`${glyphs.live} ${this.busy}${glyphs.ellipsis}`, theme.muted);
     if (this.note) return wrap(this.note, theme.levels.warn);
