@@ -1,11 +1,11 @@
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import { bar, level } from '../render/bar.js';
 import { pctText } from '../../core/format/numbers.js';
 import { padLeft } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, paint } from '../render/paint.js';
 import { sparkline } from '../render/sparkline.js';
-import { hide, indent, labelText, place, type Rect } from './rect.js';
+import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
 
 /** The bar of one entry, "12 ██████░░  45%", where there is room for it. */
 const BAR = 8;
@@ -53,14 +53,7 @@ export class CoreBars {
     parent: blessed.Widgets.Node,
     private readonly look: Look,
   ) {
-    this.box = blessed.box({
-      parent,
-      hidden: true,
-      tags: true,
-      wrap: false,
-      border: { type: 'line' },
-      style: { border: {} },
-    });
+    this.box = borderedBox(parent);
   }
 
   show(rect: Rect, cores: readonly number[], stale: boolean): void {

@@ -1,4 +1,4 @@
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import { bytesShort } from '../../core/format/bytes.js';
 import { ageText, agoText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
@@ -9,7 +9,7 @@ import { clock } from './header.js';
 import { fit } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
-import { hide, indent, labelText, place, type Rect } from './rect.js';
+import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
 
 const KEY_WIDTH = 9;
 
@@ -105,14 +105,7 @@ export class HostInfo {
     parent: blessed.Widgets.Node,
     private readonly look: Look,
   ) {
-    this.box = blessed.box({
-      parent,
-      hidden: true,
-      tags: true,
-      wrap: false,
-      border: { type: 'line' },
-      style: { border: {} },
-    });
+    this.box = borderedBox(parent);
   }
 
   show(rect: Rect, server: Server, now: number): void {

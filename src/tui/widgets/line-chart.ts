@@ -1,11 +1,11 @@
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import type { RingBuffer } from '../../core/ring.js';
 import { padLeft } from '../render/format.js';
 import { fitLegend, type LegendItem } from '../render/legend.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, paint } from '../render/paint.js';
 import { plot } from '../render/plot.js';
-import { hide, labelText, place, type Rect } from './rect.js';
+import { borderedBox, hide, labelText, place, type Rect } from './rect.js';
 
 export interface ChartData {
   title: string;
@@ -29,14 +29,7 @@ export class LineChart {
     parent: blessed.Widgets.Node,
     private readonly look: Look,
   ) {
-    this.box = blessed.box({
-      parent,
-      hidden: true,
-      tags: true,
-      wrap: false,
-      border: { type: 'line' },
-      style: { border: {} },
-    });
+    this.box = borderedBox(parent);
   }
 
   show(rect: Rect, data: ChartData): void {

@@ -1,4 +1,4 @@
-import type blessed from 'blessed';
+import blessed from 'blessed';
 import { fit } from '../render/format.js';
 import { escapeTags } from '../render/paint.js';
 
@@ -37,4 +37,16 @@ export function indent(lines: readonly string[]): string {
 
 export function hide(box: blessed.Widgets.BoxElement): void {
   if (!box.hidden) box.hide();
+}
+
+/** The hidden, bordered box of tagged, unwrapped lines that cards, panes and tables draw in. */
+export function borderedBox(parent: blessed.Widgets.Node): blessed.Widgets.BoxElement {
+  return blessed.box({
+    parent,
+    hidden: true,
+    tags: true,
+    wrap: false,
+    border: { type: 'line' },
+    style: { border: {} },
+  });
 }

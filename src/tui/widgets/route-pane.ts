@@ -1,11 +1,11 @@
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import type { FleetRoute } from '../../core/fleet.js';
 import { bar } from '../render/bar.js';
 import { trafficText } from '../../core/format/bytes.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, paint } from '../render/paint.js';
 import { routeMark, segmentLine, versionWeights, type Segment } from '../render/route.js';
-import { hide, indent, labelText, place, type Rect } from './rect.js';
+import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
 
 /** Cells of a version's weight bar: a glance, not a measure (the Routes view has the numbers). */
 const BAR_CELLS = 3;
@@ -46,14 +46,7 @@ export class RoutePane {
     parent: blessed.Widgets.Node,
     private readonly look: Look,
   ) {
-    this.box = blessed.box({
-      parent,
-      hidden: true,
-      tags: true,
-      wrap: false,
-      border: { type: 'line' },
-      style: { border: {} },
-    });
+    this.box = borderedBox(parent);
   }
 
   show(routes: readonly FleetRoute[], rect: Rect): void {

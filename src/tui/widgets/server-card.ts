@@ -1,4 +1,4 @@
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
 import { stateName } from '../../core/types.js';
 import { trafficText } from '../../core/format/bytes.js';
@@ -12,7 +12,7 @@ import type { Look } from '../render/look.js';
 import { meterLine } from '../render/meter.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { sparkline } from '../render/sparkline.js';
-import { hide, indent, labelText, place, type Rect } from './rect.js';
+import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
 
 /** Border (2) plus the state, labels, CPU, memory and network lines. */
 const CARD_BASE_HEIGHT = 7;
@@ -131,14 +131,7 @@ export class ServerCard {
     parent: blessed.Widgets.Node,
     private readonly look: Look,
   ) {
-    this.box = blessed.box({
-      parent,
-      hidden: true,
-      tags: true,
-      wrap: false,
-      border: { type: 'line' },
-      style: { border: {} },
-    });
+    this.box = borderedBox(parent);
   }
 
   show(fs: FleetServer, rect: Rect, selected: boolean, now: number): void {

@@ -1,9 +1,9 @@
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import type { Column } from '../render/columns.js';
 import { fitColumns, headerLine, rowLine } from '../render/columns.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, paint } from '../render/paint.js';
-import { hide, labelText, place, type Rect } from './rect.js';
+import { borderedBox, hide, labelText, place, type Rect } from './rect.js';
 
 export interface TableData<T> {
   label: string;
@@ -35,14 +35,7 @@ export class Table<T> {
     parent: blessed.Widgets.Node,
     private readonly look: Look,
   ) {
-    this.box = blessed.box({
-      parent,
-      hidden: true,
-      tags: true,
-      wrap: false,
-      border: { type: 'line' },
-      style: { border: {} },
-    });
+    this.box = borderedBox(parent);
   }
 
   show(rect: Rect, data: TableData<T>): void {

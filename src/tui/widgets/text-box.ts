@@ -1,7 +1,7 @@
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import type { Look } from '../render/look.js';
 import { borderStyle } from '../render/paint.js';
-import { hide, indent, labelText, place, type Rect } from './rect.js';
+import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
 
 /**
  * A bordered box of tagged lines with a title: details panes, the wizard's modal, questions.
@@ -16,14 +16,7 @@ export class TextBox {
     private readonly look: Look,
     private readonly front = false,
   ) {
-    this.box = blessed.box({
-      parent,
-      hidden: true,
-      tags: true,
-      wrap: false,
-      border: { type: 'line' },
-      style: { border: {} },
-    });
+    this.box = borderedBox(parent);
   }
 
   show(rect: Rect, title: string, lines: readonly string[]): void {

@@ -1,4 +1,4 @@
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
 import { isKnown } from '../../core/format/numbers.js';
 import { stateName } from '../../core/types.js';
@@ -12,7 +12,7 @@ import { gpusOf } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { gpuSummary, gpuTroubleNow } from './server-card.js';
-import { hide, indent, labelText, place, type Rect } from './rect.js';
+import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
 
 /** Rows besides the big numbers: border (2), the state, the GPUs, the captions and the bars. */
 const WALL_CARD_CHROME_ROWS = 2 + 1 + 1 + 1 + 1;
@@ -150,14 +150,7 @@ export class WallCard {
     parent: blessed.Widgets.Node,
     private readonly look: Look,
   ) {
-    this.box = blessed.box({
-      parent,
-      hidden: true,
-      tags: true,
-      wrap: false,
-      border: { type: 'line' },
-      style: { border: {} },
-    });
+    this.box = borderedBox(parent);
   }
 
   show(fs: FleetServer, rect: Rect, now: number): void {
