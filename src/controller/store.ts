@@ -6,7 +6,7 @@ import { YardError, errorMessage } from '../core/errors.js';
 import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
-import type { RouteTable } from './domain.js';
+import type { RouteTable } from '../core/domain.js';
 import type { AuditEntry } from '../gen/switchyard/v1/control.js';
 import { describeIssue } from '../core/validate.js';
 import { storeSchema } from './store-schema.js';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { YardError } from '../core/errors.js';
 import { isLive } from '../core/format/words.js';
-import type { KnownWorkload } from './domain.js';
+import type { KnownWorkload } from '../core/domain.js';
 
 export interface WorkloadEvents {
   workload: [KnownWorkload];

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentAction } from '../../src/controller/agent-links.js';
-import { routeTable, type KnownWorkload, type RouteTable } from '../../src/controller/domain.js';
+import { routeTable, type KnownWorkload, type RouteTable } from '../../src/core/domain.js';
 import { Registry } from '../../src/controller/registry.js';
 import { Router } from '../../src/controller/router/router.js';
 import { Store } from '../../src/controller/store.js';

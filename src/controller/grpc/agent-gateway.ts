@@ -25,7 +25,7 @@ import type { AgentAdmission } from '../agent-keys.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
-import { knownWorkload } from '../domain.js';
+import { knownWorkload } from '../../core/domain.js';
 import type { WorkloadTable } from '../workloads.js';
 
 export interface GatewayOptions {

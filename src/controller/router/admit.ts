@@ -1,6 +1,6 @@
 import { YardError } from '../../core/errors.js';
 import type { RouteListen } from '../../core/route.js';
-import type { RouteTable } from '../domain.js';
+import type { RouteTable } from '../../core/domain.js';
 import type { Registry } from '../registry.js';
 import type { WorkloadTable } from '../workloads.js';
 import type { ProxyLinks } from './placement.js';

@@ -1,7 +1,7 @@
 import { YardError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { PlacedRoute, RouteChange } from '../../core/route.js';
-import type { RouteState, RouteTable } from '../domain.js';
+import type { RouteState, RouteTable } from '../../core/domain.js';
 import type { Store } from '../store.js';
 import { admit, type AdmitContext } from './admit.js';
 import { routeChange, sameTable } from './history.js';

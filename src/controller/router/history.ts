@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { YardError } from '../../core/errors.js';
 import type { Route, RouteChange } from '../../core/route.js';
-import { routeTable, type RouteTable } from '../domain.js';
+import { routeTable, type RouteTable } from '../../core/domain.js';
 import type { Store } from '../store.js';
 
 /** What the operator means by a route: the table without the controller's stamps. */

@@ -1,6 +1,6 @@
 import { YardError, errorMessage } from '../../core/errors.js';
 import { BackendHealth, promotionStep, stepsFrom, versionShare, type Route } from '../../core/route.js';
-import type { EndpointState, RouteState } from '../domain.js';
+import type { EndpointState, RouteState } from '../../core/domain.js';
 import { PromotionState, type PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 
 export type { PromoteRouteResponse };

@@ -1,6 +1,6 @@
 import { formatHostPort } from '../../core/address.js';
 import { ROUTE_DEFAULTS, type Backend, type Endpoint, type PlacedRoute, type Route } from '../../core/route.js';
-import type { RouteTable } from '../domain.js';
+import type { RouteTable } from '../../core/domain.js';
 import { ServerState } from '../../core/types.js';
 import type { Registry } from '../registry.js';
 import { isLive, type WorkloadTable } from '../workloads.js';

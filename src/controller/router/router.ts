@@ -16,7 +16,7 @@ import {
   type RouteStats,
 } from '../../core/route.js';
 import type { Server } from '../../core/types.js';
-import { routeTable, type KnownWorkload, type RouteState, type RouteTable } from '../domain.js';
+import { routeTable, type KnownWorkload, type RouteState, type RouteTable } from '../../core/domain.js';
 import type { Registry } from '../registry.js';
 import type { Store } from '../store.js';
 import { isLive, type WorkloadTable } from '../workloads.js';

@@ -1,5 +1,5 @@
 import { BackendHealth } from '../../core/route.js';
-import type { RouteState, RouteTable } from '../domain.js';
+import type { RouteState, RouteTable } from '../../core/domain.js';
 import type { ProxyLinks } from './placement.js';
 import { resolveEndpoints, type ResolveContext } from './resolve.js';
 import type { RouteStatsBook } from './route-stats.js';

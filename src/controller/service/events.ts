@@ -1,7 +1,7 @@
 import type { HostSample, Server } from '../../core/types.js';
 import type { Migration } from '../../core/workload.js';
 import type { AuditEntry } from '../audit.js';
-import type { KnownWorkload, RouteState } from '../domain.js';
+import type { KnownWorkload, RouteState } from '../../core/domain.js';
 import { read } from './operation.js';
 
 /** Everything that happens in the fleet, as it happens, in the order the parts tell it. */

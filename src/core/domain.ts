@@ -1,10 +1,10 @@
-// The controller's own view of the wire types: ts-proto makes every sub-message optional, but
-// inside the controller a workload always has its spec, a route table where it listens, and a
-// route's endpoint what it is. Wire messages are parsed into these at the edges (agent session,
-// Control handlers, store); being subtypes, they go back onto the wire as they are.
-import { YardError } from '../core/errors.js';
-import type { Endpoint, EndpointStatus, Route, RouteListen, RouteStatus } from '../core/route.js';
-import type { Workload, WorkloadSpec } from '../core/workload.js';
+// The domain view of the wire types: ts-proto makes every sub-message optional, but past the
+// edges a workload always has its spec, a route table where it listens, and a route's endpoint
+// what it is. Wire messages are parsed into these at the edges (agent session, Control handlers,
+// store, the dashboard's fleet sources); being subtypes, they go back onto the wire as they are.
+import { YardError } from './errors.js';
+import type { Endpoint, EndpointStatus, Route, RouteListen, RouteStatus } from './route.js';
+import type { Workload, WorkloadSpec } from './workload.js';
 
 /** A workload as the controller keeps it. */
 export interface KnownWorkload extends Workload {
