@@ -13,6 +13,7 @@ import {
   type OpenConsole,
 } from '../gen/switchyard/v1/agent_gateway.js';
 import { identityMetadata, type AgentIdentity } from './identity.js';
+import { orderOf } from './order.js';
 import type { RoutingProxy } from './proxy/proxy.js';
 import type { Transfers } from './transfer.js';
 import type { Supervisor } from './workloads/supervisor.js';
@@ -67,11 +68,11 @@ export async function runCommand(cmd: AgentCommand, ctx: CommandContext): Promis
 
 async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<CommandResult> {
   const { supervisor: sup } = ctx;
-  const a = cmd.action;
+  const a = orderOf(cmd);
   switch (a?.$case) {
     case 'start':
       return ok(cmd.id, {
-        workload: await sup.start(a.value.spec!, { restore: a.value.restore, provisional: a.value.provisional }),
+        workload: await sup.start(a.value.spec, { restore: a.value.restore, provisional: a.value.provisional }),
       });
     case 'stop':
       return ok(cmd.id, { workload: await sup.stop(a.value.name, { remove: a.value.remove, kill: a.value.kill }) });
@@ -121,7 +122,7 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       try {
         await ctx.transfers.download(a.value.checkpointId, file, Number(a.value.size));
         const t1 = Date.now();
-        await sup.installCheckpoint(a.value.spec!, file, {
+        await sup.installCheckpoint(a.value.spec, file, {
           sha256: a.value.sha256,
           maxBytes: Number(a.value.maxBytes),
         });
