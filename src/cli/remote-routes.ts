@@ -1,4 +1,5 @@
 import type { ServiceError } from '@grpc/grpc-js';
+import { routeState, type RouteState } from '../core/domain.js';
 import { YardError } from '../core/errors.js';
 import type { RouteActions } from '../core/fleet.js';
 import { ROUTE_DEFAULTS, type RouteStatus } from '../core/route.js';
@@ -20,11 +21,12 @@ export interface RemoteRouteDeps {
 /** Route actions as Control calls: weights, rollback and drain are unary, a promotion streams its steps. */
 export function remoteRouteActions(deps: RemoteRouteDeps): RouteActions {
   const { target } = deps;
-  const kept = (res: { route?: RouteStatus }, what: string): RouteStatus => {
+  const kept = (res: { route?: RouteStatus }, what: string): RouteState => {
     if (!res.route)
       throw new YardError('RPC_FAILED', `the controller at ${target.address} ${what} but sent no route back`);
-    deps.learn(res.route);
-    return res.route;
+    const route = routeState(res.route);
+    deps.learn(route);
+    return route;
   };
   return {
     setRouteWeights: async (service, weights) => {

@@ -47,3 +47,25 @@ export function routeTable(r: Route): RouteTable {
     );
   return { ...r, listen: r.listen };
 }
+
+/** One endpoint of a route's status; one that does not say which endpoint it is is refused. */
+function endpointState(service: string, e: EndpointStatus): EndpointState {
+  if (!e.endpoint)
+    throw new YardError(
+      'INVALID_ARGUMENT',
+      `route ${service}: an endpoint's status came without the endpoint it describes; the router names each one`,
+      { route: service },
+    );
+  return { ...e, endpoint: e.endpoint };
+}
+
+/** A route's status as the router sends it: its table and each endpoint's identity are required. */
+export function routeState(s: RouteStatus): RouteState {
+  if (!s.route)
+    throw new YardError(
+      'INVALID_ARGUMENT',
+      'route status: a route came without its table; the router sends each route with the table it serves',
+    );
+  const route = routeTable(s.route);
+  return { ...s, route, endpoints: s.endpoints.map((e) => endpointState(route.name, e)) };
+}
