@@ -1,4 +1,7 @@
+import { knownWorkload, routeState, type KnownWorkload, type RouteState } from '../core/domain.js';
+import { errorMessage } from '../core/errors.js';
 import type { FleetChange, FleetRoute, FleetServer } from '../core/fleet.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { RouteBook } from '../core/route-book.js';
 import { ROUTE_LIMITS, type RouteStatus } from '../core/route.js';
 import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
@@ -19,7 +22,7 @@ interface MirroredServer {
 const workloadKey = (serverId: string, name: string) => `${serverId}/${name}`;
 
 /** What the stream said of a route while a ListRoutes answer was awaited: its latest status, or that it went. */
-type RouteNews = RouteStatus | 'removed';
+type RouteNews = RouteState | 'removed';
 
 /**
  * The fleet as a controller's WatchFleet stream describes it: servers with their recent
@@ -29,10 +32,10 @@ type RouteNews = RouteStatus | 'removed';
  */
 export class FleetMirror {
   private readonly servers = new Map<string, MirroredServer>();
-  private readonly workloadsByKey = new Map<string, Workload>();
+  private readonly workloadsByKey = new Map<string, KnownWorkload>();
   private readonly migrationsById = new Map<string, Migration>();
   private sortedServers?: FleetServer[];
-  private sortedWorkloads?: Workload[];
+  private sortedWorkloads?: KnownWorkload[];
   private sortedMigrations?: Migration[];
   private readonly book = new RouteBook();
   /** Route events held back while a route list is awaited, the latest per route; undefined when none is. */
@@ -42,7 +45,10 @@ export class FleetMirror {
   /** Route lists asked for and not answered yet (a quick reconnect asks again before the first answer). */
   private listsAwaited = 0;
 
-  constructor(private readonly migrationsKept = MIGRATIONS_KEPT) {}
+  constructor(
+    private readonly migrationsKept = MIGRATIONS_KEPT,
+    private readonly log: Logger = silentLogger,
+  ) {}
 
   list(): readonly FleetServer[] {
     this.sortedServers ??= [...this.servers.values()].sort((a, b) => byName(a.server, b.server));
@@ -56,9 +62,9 @@ export class FleetMirror {
     return undefined;
   }
 
-  workloads(): readonly Workload[] {
+  workloads(): readonly KnownWorkload[] {
     this.sortedWorkloads ??= [...this.workloadsByKey.values()].sort(
-      (a, b) => a.spec!.name.localeCompare(b.spec!.name) || a.serverId.localeCompare(b.serverId),
+      (a, b) => a.spec.name.localeCompare(b.spec.name) || a.serverId.localeCompare(b.serverId),
     );
     return this.sortedWorkloads;
   }
@@ -87,7 +93,7 @@ export class FleetMirror {
    */
   applyRouteList(statuses: readonly RouteStatus[] | undefined): FleetChange[] {
     this.listsAwaited = Math.max(0, this.listsAwaited - 1);
-    const changed = new Set(statuses ? this.book.replace(statuses) : []);
+    const changed = new Set(statuses ? this.book.replace(this.parsedAll(statuses, routeState)) : []);
     const news = this.listsAwaited === 0 ? this.routeNews : undefined;
     if (news) {
       this.routeNews = undefined;
@@ -117,7 +123,7 @@ export class FleetMirror {
       case 'migration':
         return [this.putMigration(e.value)];
       case 'route':
-        return this.routeEvent(e.value.route?.name ?? '', e.value);
+        return this.putRoute(e.value);
       case 'routeRemoved':
         return this.routeEvent(e.value, 'removed');
       case 'audit':
@@ -143,7 +149,7 @@ export class FleetMirror {
     }
     for (const s of servers) changes.push(this.putServer(s, this.history?.get(s.id)));
     this.history = undefined;
-    const names = new Set([...this.workloadsByKey.values()].map((w) => w.spec!.name));
+    const names = new Set([...this.workloadsByKey.values()].map((w) => w.spec.name));
     this.workloadsByKey.clear();
     this.sortedWorkloads = undefined;
     for (const name of names) changes.push({ kind: 'workload', name });
@@ -191,8 +197,9 @@ export class FleetMirror {
     return [{ kind: 'sample', id: serverId }];
   }
 
-  private putWorkload(w: Workload): FleetChange[] {
-    if (!w.spec) return [];
+  private putWorkload(sent: Workload): FleetChange[] {
+    const w = this.parsed(sent, knownWorkload);
+    if (!w) return [];
     this.workloadsByKey.set(workloadKey(w.serverId, w.spec.name), w);
     this.sortedWorkloads = undefined;
     return [{ kind: 'workload', name: w.spec.name }];
@@ -216,7 +223,29 @@ export class FleetMirror {
 
   /** A route from an action's answer: kept unless the stream already sent a newer copy. */
   learnRoute(status: RouteStatus): FleetChange[] {
-    return this.routeEvent(status.route?.name ?? '', status);
+    return this.putRoute(status);
+  }
+
+  private putRoute(sent: RouteStatus): FleetChange[] {
+    const status = this.parsed(sent, routeState);
+    return status ? this.routeEvent(status.route.name, status) : [];
+  }
+
+  /**
+   * A wire message as its domain type; one that lacks a required part is dropped, with the
+   * reason logged: one bad message must not blank or crash the view.
+   */
+  private parsed<Wire, Domain>(sent: Wire, parse: (w: Wire) => Domain): Domain | undefined {
+    try {
+      return parse(sent);
+    } catch (err) {
+      this.log.warn('dropped a message of the fleet stream', { reason: errorMessage(err) });
+      return undefined;
+    }
+  }
+
+  private parsedAll<Wire, Domain>(sent: readonly Wire[], parse: (w: Wire) => Domain): Domain[] {
+    return sent.flatMap((w) => this.parsed(w, parse) ?? []);
   }
 
   /** A migration from an action's answer: kept unless the stream already sent a newer copy. */

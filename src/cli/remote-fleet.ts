@@ -1,9 +1,11 @@
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { Backoff } from '../agent/backoff.js';
+import { knownWorkload, type KnownWorkload } from '../core/domain.js';
 import { YardError } from '../core/errors.js';
 import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource, MigrationPlan } from '../core/fleet.js';
+import type { Logger } from '../core/log.js';
 import type { RouteStatus } from '../core/route.js';
-import { MigrationStrategy, type Migration, type Workload } from '../core/workload.js';
+import { MigrationStrategy, type Migration } from '../core/workload.js';
 import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
 import { controlClient, explain, type ControllerTarget } from './client.js';
 import { FleetMirror, MIGRATIONS_KEPT } from './fleet-mirror.js';
@@ -14,6 +16,8 @@ export interface RemoteFleetOptions {
   /** How long to wait between reconnection attempts (default: about 1 s doubling to 30 s, jittered). */
   backoff?: Backoff;
   migrationsKept?: number;
+  /** Where the reasons go when a message of the fleet stream is dropped (one lacking a required part). */
+  log?: Logger;
 }
 
 /** Actions wait on the controller and its agents (preflight, the journal): like the CLI's mutations. */
@@ -55,7 +59,7 @@ export class RemoteFleet implements FleetSource {
   ) {
     this.controllerAddress = target.listen ?? target.address;
     this.backoff = opts.backoff ?? new Backoff();
-    this.mirror = new FleetMirror(opts.migrationsKept ?? MIGRATIONS_KEPT);
+    this.mirror = new FleetMirror(opts.migrationsKept ?? MIGRATIONS_KEPT, opts.log);
     this.control = this.newControl();
     this.actions = {
       planMigration: (workload, target, strategy) => this.plan(workload, target, strategy),
@@ -85,7 +89,7 @@ export class RemoteFleet implements FleetSource {
     return this.mirror.get(id);
   }
 
-  workloads(): readonly Workload[] {
+  workloads(): readonly KnownWorkload[] {
     return this.mirror.workloads();
   }
 
@@ -238,7 +242,12 @@ export class RemoteFleet implements FleetSource {
         'RPC_FAILED',
         `the controller at ${this.target.address} planned a move of ${workload} but sent no workload back`,
       );
-    return { workload: res.workload, strategy: res.strategy, targets: res.targets, preflight: res.preflight };
+    return {
+      workload: knownWorkload(res.workload),
+      strategy: res.strategy,
+      targets: res.targets,
+      preflight: res.preflight,
+    };
   }
 
   /** The answer's migration goes into the mirror at once: the stream's copy may come later. */

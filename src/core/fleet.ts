@@ -1,5 +1,5 @@
 import type { AuditEntry, PlanMigrationResponse, TargetFit } from '../gen/switchyard/v1/control.js';
-import type { RouteStatus } from './route.js';
+import type { KnownWorkload, RouteState } from './domain.js';
 import type { ServerSeries } from './series.js';
 import type { Server } from './types.js';
 import type { Migration, MigrationStrategy, Workload } from './workload.js';
@@ -25,11 +25,11 @@ export type FleetChange =
 export type { TargetFit };
 
 /** A migration's plan: the workload (always there), its targets ranked, and the checks against the chosen target (none when none was given). */
-export type MigrationPlan = Omit<PlanMigrationResponse, 'workload'> & { workload: Workload };
+export type MigrationPlan = Omit<PlanMigrationResponse, 'workload'> & { workload: KnownWorkload };
 
 /** One route as a view sees it: its status and each endpoint's recent throughput. */
 export interface FleetRoute {
-  readonly status: RouteStatus;
+  readonly status: RouteState;
   /** bytes/s of an endpoint, oldest first (≤120 points) */
   history(endpointKey: string): readonly number[];
 }
@@ -47,12 +47,12 @@ export interface PromoteOptions {
 
 export interface RouteActions {
   /** Version label → weight 0-100. */
-  setRouteWeights(service: string, weights: Record<string, number>): Promise<RouteStatus>;
+  setRouteWeights(service: string, weights: Record<string, number>): Promise<RouteState>;
   /** Resolves with the final message when DONE, rejects with the reason when REVERTED. */
   promoteRoute(service: string, version: string, opts?: PromoteOptions): Promise<string>;
-  rollbackRoute(service: string): Promise<RouteStatus>;
+  rollbackRoute(service: string): Promise<RouteState>;
   /** `backend`: a version label, workload name or address; `deadlineMs` 0 or left out: the route's drain timeout. */
-  drainBackend(service: string, backend: string, deadlineMs?: number): Promise<RouteStatus>;
+  drainBackend(service: string, backend: string, deadlineMs?: number): Promise<RouteState>;
 }
 
 /** Where a workload's output goes while a logs pane follows it. */
@@ -91,7 +91,7 @@ export interface FleetSource {
   list(): readonly FleetServer[];
   get(id: string): FleetServer | undefined;
   /** Every workload in the fleet, by name. */
-  workloads(): readonly Workload[];
+  workloads(): readonly KnownWorkload[];
   /** Migrations, newest first (live ones and recent history). */
   migrations(): readonly Migration[];
   /** Every route, by name. */

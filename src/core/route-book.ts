@@ -1,6 +1,7 @@
+import type { RouteState } from './domain.js';
 import type { FleetRoute } from './fleet.js';
 import { RingBuffer } from './ring.js';
-import { ROUTE_LIMITS, type RouteStatus } from './route.js';
+import { ROUTE_LIMITS } from './route.js';
 
 /** Throughput points kept per endpoint: two minutes of 1 Hz reports, wider than any sparkline. */
 export const ROUTE_HISTORY_POINTS = 120;
@@ -8,7 +9,7 @@ export const ROUTE_HISTORY_POINTS = 120;
 class BookedRoute implements FleetRoute {
   private readonly rings = new Map<string, RingBuffer>();
 
-  constructor(public status: RouteStatus) {
+  constructor(public status: RouteState) {
     this.record();
   }
 
@@ -17,10 +18,10 @@ class BookedRoute implements FleetRoute {
   }
 
   /** Takes a newer status: a new report adds a point per endpoint; endpoints that went are forgotten. */
-  update(status: RouteStatus): void {
+  update(status: RouteState): void {
     const reported = status.statsMs !== this.status.statsMs;
     this.status = status;
-    const keys = new Set(status.endpoints.map((e) => e.endpoint?.key ?? ''));
+    const keys = new Set(status.endpoints.map((e) => e.endpoint.key));
     for (const key of this.rings.keys()) if (!keys.has(key)) this.rings.delete(key);
     if (reported) this.record();
   }
@@ -28,7 +29,7 @@ class BookedRoute implements FleetRoute {
   private record(): void {
     if (this.status.statsMs === 0) return;
     for (const e of this.status.endpoints) {
-      const key = e.endpoint?.key ?? '';
+      const key = e.endpoint.key;
       let ring = this.rings.get(key);
       if (!ring) {
         ring = new RingBuffer(ROUTE_HISTORY_POINTS);
@@ -40,9 +41,9 @@ class BookedRoute implements FleetRoute {
 }
 
 /** Older than what we hold: an earlier revision, or the same one with an earlier report. */
-function isOlder(next: RouteStatus, known: RouteStatus): boolean {
-  const a = next.route?.revision ?? 0;
-  const b = known.route?.revision ?? 0;
+function isOlder(next: RouteState, known: RouteState): boolean {
+  const a = next.route.revision;
+  const b = known.route.revision;
   return a < b || (a === b && next.statsMs < known.statsMs);
 }
 
@@ -69,13 +70,12 @@ export class RouteBook {
    * Takes a route's status. 'counters': only its proxy's new report (same table); 'table':
    * anything else; undefined: nothing changed (older than what is held, or over the bound).
    */
-  put(status: RouteStatus): 'table' | 'counters' | undefined {
+  put(status: RouteState): 'table' | 'counters' | undefined {
     const key = serviceOf(status);
     const known = this.byName.get(key);
     if (known) {
       if (isOlder(status, known.status)) return undefined;
-      const counters =
-        status.route?.revision === known.status.route?.revision && status.statsMs !== known.status.statsMs;
+      const counters = status.route.revision === known.status.route.revision && status.statsMs !== known.status.statsMs;
       known.update(status);
       return counters ? 'counters' : 'table';
     }
@@ -92,7 +92,7 @@ export class RouteBook {
   }
 
   /** The whole table at once (a fresh list): routes it lacks are dropped. Returns the names that changed. */
-  replace(statuses: readonly RouteStatus[]): string[] {
+  replace(statuses: readonly RouteState[]): string[] {
     const present = new Set(statuses.map(serviceOf));
     const changed: string[] = [];
     for (const service of [...this.byName.keys()])
@@ -102,6 +102,6 @@ export class RouteBook {
   }
 }
 
-function serviceOf(status: RouteStatus): string {
-  return status.route?.name ?? '';
+function serviceOf(status: RouteState): string {
+  return status.route.name;
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FleetChange, FleetSource } from '../../src/core/fleet.js';
 import { ServerState } from '../../src/core/types.js';
+import type { KnownWorkload } from '../../src/core/domain.js';
 import { MigrationPhase, WorkloadState, type Workload } from '../../src/core/workload.js';
 import { EventLog, EVENTS_KEPT } from '../../src/tui/views/event-log.js';
 import { sampleFleet, type FixtureFleet } from './fleet-fixture.js';
@@ -165,11 +166,11 @@ describe('event log', () => {
   });
 
   it('what began before it started is the baseline, however late the source tells it', () => {
-    const workloads: Workload[] = [];
+    const workloads: KnownWorkload[] = [];
     const log = new EventLog({ ...emptySource(), workloads: () => workloads }, () => 1000);
     const first = sampleFleet().workloads()[0]!;
     const told = (name: string, startedMs: number) => {
-      workloads.push({ ...first, spec: { ...first.spec!, name }, serverId: 'srv-x', startedMs });
+      workloads.push({ ...first, spec: { ...first.spec, name }, serverId: 'srv-x', startedMs });
       log.observe({ kind: 'workload', name });
     };
     told('old', 999);

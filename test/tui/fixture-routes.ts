@@ -1,6 +1,7 @@
 // The routing table of the fixture fleet, in memory: statuses shaped like the controller's
 // Router sends them, fed through the same RouteBook the dashboard's sources use, and route
 // actions that apply the same weight math (src/core/route.ts) and record every call.
+import { routeState, type RouteState, type RouteTable } from '../../src/core/domain.js';
 import { YardError } from '../../src/core/errors.js';
 import type {
   FleetActions,
@@ -21,7 +22,6 @@ import {
   type Backend,
   type EndpointStatus,
   type Route,
-  type RouteStatus,
 } from '../../src/core/route.js';
 
 /** One call of a route action, as the dashboard made it. */
@@ -45,7 +45,7 @@ const backend = (b: Partial<Backend>): Backend => ({
   ...b,
 });
 
-function route(name: string, server: string, port: number, policy: RoutePolicy, backends: Backend[]): Route {
+function route(name: string, server: string, port: number, policy: RoutePolicy, backends: Backend[]): RouteTable {
   return {
     name,
     listen: { server, port, host: '0.0.0.0' },
@@ -61,7 +61,7 @@ function route(name: string, server: string, port: number, policy: RoutePolicy, 
 }
 
 /** The sample table: blue/green web on the A100 host, a database behind two addresses, and a metrics route whose proxy is gone. */
-export function sampleRoutes(): Route[] {
+export function sampleRoutes(): RouteTable[] {
   return [
     route('web', 'srv-a100', 8080, RoutePolicy.ROUTE_POLICY_WEIGHTED, [
       backend({ workload: 'api-blue', port: 9000, weight: 80, version: 'blue' }),
@@ -120,11 +120,11 @@ function endpointOf(r: Route, b: Backend, t: number, reported: boolean): Endpoin
 }
 
 /** A route's status as the Router reports it after its proxy's report number `t` (a second apart). */
-export function statusOf(r: Route, t: number, baseMs: number): RouteStatus {
+export function statusOf(r: Route, t: number, baseMs: number): RouteState {
   const reported = r.listen?.server !== 'srv-web';
   const endpoints = r.backends.map((b) => endpointOf(r, b, t, reported));
   const sum = (f: (e: EndpointStatus) => number) => endpoints.reduce((n, e) => n + f(e), 0);
-  return {
+  return routeState({
     route: r,
     serverId: r.listen?.server ?? '',
     endpoints,
@@ -138,7 +138,7 @@ export function statusOf(r: Route, t: number, baseMs: number): RouteStatus {
     total: sum((e) => e.stats?.total ?? 0),
     bytesPerSec: sum((e) => e.bytesPerSec),
     promotion: '',
-  };
+  });
 }
 
 /**
@@ -184,7 +184,7 @@ export class FixtureRoutes implements RouteActions {
     if (this.book.remove(name)) this.changed(name);
   }
 
-  async setRouteWeights(service: string, weights: Record<string, number>): Promise<RouteStatus> {
+  async setRouteWeights(service: string, weights: Record<string, number>): Promise<RouteState> {
     this.calls.push({ action: 'setRouteWeights', args: [service, weights] });
     return this.change(service, (r) => withWeights(r, weights));
   }
@@ -195,7 +195,7 @@ export class FixtureRoutes implements RouteActions {
     return `${version} takes all the traffic of ${service}`;
   }
 
-  async rollbackRoute(service: string): Promise<RouteStatus> {
+  async rollbackRoute(service: string): Promise<RouteState> {
     this.calls.push({ action: 'rollbackRoute', args: [service] });
     const before = this.table(service).before;
     if (!before)
@@ -206,7 +206,7 @@ export class FixtureRoutes implements RouteActions {
     return this.change(service, () => before);
   }
 
-  async drainBackend(service: string, backendName: string, deadlineMs?: number): Promise<RouteStatus> {
+  async drainBackend(service: string, backendName: string, deadlineMs?: number): Promise<RouteState> {
     this.calls.push({ action: 'drainBackend', args: [service, backendName, deadlineMs] });
     return this.change(service, (r) => {
       const next = structuredClone(r);
@@ -221,7 +221,7 @@ export class FixtureRoutes implements RouteActions {
     return table;
   }
 
-  private change(service: string, next: (r: Route) => Route): RouteStatus {
+  private change(service: string, next: (r: Route) => Route): RouteState {
     const table = this.table(service);
     const route = { ...next(table.route), revision: table.route.revision + 1 };
     this.tables.set(service, { route, before: table.route });
@@ -230,12 +230,12 @@ export class FixtureRoutes implements RouteActions {
     return status;
   }
 
-  private statusOf(r: Route): RouteStatus {
+  private statusOf(r: Route): RouteState {
     return { ...statusOf(r, this.t, this.baseMs), promotion: this.promotions.get(r.name) ?? '' };
   }
 
-  private put(status: RouteStatus): void {
-    if (this.book.put(status)) this.changed(status.route?.name ?? '');
+  private put(status: RouteState): void {
+    if (this.book.put(status)) this.changed(status.route.name);
   }
 }
 

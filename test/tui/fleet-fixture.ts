@@ -3,6 +3,7 @@
 import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource } from '../../src/core/fleet.js';
 import { newServerSeries, recordSample } from '../../src/core/series.js';
 import { ServerState, type GpuSample, type HostSample, type Server } from '../../src/core/types.js';
+import { knownWorkload, type KnownWorkload } from '../../src/core/domain.js';
 import type { Migration, Workload } from '../../src/core/workload.js';
 import { FixtureCoordinator } from './fixture-coordinator.js';
 import { fleetActions, FixtureRoutes } from './fixture-routes.js';
@@ -17,9 +18,9 @@ export class FixtureFleet implements FleetSource {
   private readonly servers = new Map<string, FleetServer>();
   private sorted: FleetServer[] | undefined;
   private readonly listeners = new Set<(change: FleetChange) => void>();
-  private readonly workloadsByName = new Map<string, Workload>();
+  private readonly workloadsByName = new Map<string, KnownWorkload>();
   private readonly archiveBytes = new Map<string, number>();
-  private sortedWorkloads: Workload[] | undefined;
+  private sortedWorkloads: KnownWorkload[] | undefined;
   /** Newest first, as the interface promises. */
   private history: Migration[] = [];
   /** The clock the coordinator stamps migrations with. */
@@ -74,8 +75,9 @@ export class FixtureFleet implements FleetSource {
   }
 
   /** Adds or replaces a workload; `checkpointBytes` is what its agent would archive to move it. */
-  putWorkload(workload: Workload, checkpointBytes?: number): void {
-    const name = workload.spec!.name;
+  putWorkload(sent: Workload, checkpointBytes?: number): void {
+    const workload = knownWorkload(sent);
+    const name = workload.spec.name;
     this.workloadsByName.set(name, workload);
     if (checkpointBytes !== undefined) this.archiveBytes.set(name, checkpointBytes);
     this.sortedWorkloads = undefined;
@@ -90,10 +92,8 @@ export class FixtureFleet implements FleetSource {
     this.emit({ kind: 'migration', id: migration.id });
   }
 
-  workloads(): readonly Workload[] {
-    this.sortedWorkloads ??= [...this.workloadsByName.values()].sort((a, b) =>
-      a.spec!.name.localeCompare(b.spec!.name),
-    );
+  workloads(): readonly KnownWorkload[] {
+    this.sortedWorkloads ??= [...this.workloadsByName.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
     return this.sortedWorkloads;
   }
 

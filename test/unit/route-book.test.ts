@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTE_HISTORY_POINTS, RouteBook } from '../../src/core/route-book.js';
-import { ROUTE_LIMITS, type RouteStatus } from '../../src/core/route.js';
+import type { RouteState } from '../../src/core/domain.js';
+import { ROUTE_LIMITS } from '../../src/core/route.js';
 import { sampleRoutes, statusOf } from '../tui/fixture-routes.js';
 
 const BASE = 1_700_000_000_000;
@@ -8,7 +9,7 @@ const web = sampleRoutes()[0]!;
 const db = sampleRoutes()[1]!;
 
 /** The web route after its proxy's report number `t`, with one endpoint's bytes/s set to `t` (a value the test can read back). */
-function webAt(t: number): RouteStatus {
+function webAt(t: number): RouteState {
   const s = statusOf(web, t, BASE);
   s.endpoints[0]!.bytesPerSec = t;
   return s;
