@@ -1,4 +1,5 @@
-import { ROUTE_DEFAULTS, stepsFrom, versionShare, type RouteStatus } from '../core/route.js';
+import type { RouteState, RouteTable } from '../core/domain.js';
+import { ROUTE_DEFAULTS, stepsFrom, versionShare } from '../core/route.js';
 import { settingText } from '../core/format/time.js';
 import { parseWeight } from '../core/schema/weights.js';
 import { endpointLabel, versionWeights } from './render/route.js';
@@ -18,11 +19,11 @@ export const INPUT_MAX = 8;
 export type RouteKeysDeps = Pick<ViewUi, 'source' | 'ask' | 'input' | 'notify' | 'report'>;
 
 /** "blue 80, green 20 (rev 4)": a route's weights as the footer reports them. */
-function weightsText(s: RouteStatus): string {
+function weightsText(s: RouteState): string {
   const weights = versionWeights(s)
     .map((v) => `${v.version} ${v.weight}`)
     .join(', ');
-  return `${weights} (rev ${s.route?.revision ?? 0})`;
+  return `${weights} (rev ${s.route.revision})`;
 }
 
 interface VersionTarget {
@@ -30,6 +31,7 @@ interface VersionTarget {
   version: string;
   /** The version's weight in the table now. */
   weight: number;
+  table: RouteTable;
 }
 
 /**
@@ -66,10 +68,9 @@ export class RouteKeys {
   promote(sel: RouteSelection | undefined): void {
     const target = this.versionOf(sel, 'p promotes its version');
     if (!target) return;
-    const { service, version } = target;
-    const route = sel!.route.status.route;
+    const { service, version, table } = target;
     // The controller skips steps below the version's share now; the question says the same.
-    const steps = stepsFrom(ROUTE_DEFAULTS.promoteSteps, route ? versionShare(route, version) : 0);
+    const steps = stepsFrom(ROUTE_DEFAULTS.promoteSteps, versionShare(table, version));
     const intervalMs = ROUTE_DEFAULTS.promoteIntervalMs;
     const every = settingText(intervalMs);
     this.deps.ask(
@@ -90,8 +91,8 @@ export class RouteKeys {
       return;
     }
     const route = sel.route.status.route;
-    const service = route?.name ?? '';
-    const last = route?.updatedBy ? `rev ${route.revision}, by ${route.updatedBy}` : `rev ${route?.revision ?? 0}`;
+    const service = route.name;
+    const last = route.updatedBy ? `rev ${route.revision}, by ${route.updatedBy}` : `rev ${route.revision}`;
     this.deps.ask(`Roll ${service} back to its table before the last change (${last})?`, () => {
       this.deps.report(
         () => this.deps.source.actions.rollbackRoute(service),
@@ -105,16 +106,17 @@ export class RouteKeys {
       this.none();
       return;
     }
-    const service = sel.route.status.route?.name ?? '';
-    const ep = sel.endpoint?.endpoint;
-    if (!ep) {
+    const service = sel.route.status.route.name;
+    const backend = sel.endpoint;
+    if (!backend) {
       this.deps.notify(`Select a backend of ${service} (j) first: d drains it.`);
       return;
     }
+    const ep = backend.endpoint;
     const lasts = settingText(
-      ep.drainTimeoutMs || sel.route.status.route?.drainTimeoutMs || ROUTE_DEFAULTS.drainTimeoutMs,
+      ep.drainTimeoutMs || sel.route.status.route.drainTimeoutMs || ROUTE_DEFAULTS.drainTimeoutMs,
     );
-    const label = endpointLabel(sel.endpoint!, this.deps.source);
+    const label = endpointLabel(backend, this.deps.source);
     this.deps.ask(`Drain ${label} on ${service}? It takes no new connections; open ones may last ${lasts}.`, () => {
       this.deps.report(
         () => this.deps.source.actions.drainBackend(service, ep.backend),
@@ -129,12 +131,12 @@ export class RouteKeys {
       this.none();
       return undefined;
     }
-    const service = sel.route.status.route?.name ?? '';
-    const ep = sel.endpoint?.endpoint;
-    if (!ep) {
+    const service = sel.route.status.route.name;
+    if (!sel.endpoint) {
       this.deps.notify(`Select a backend of ${service} (j) first: ${what}.`);
       return undefined;
     }
+    const ep = sel.endpoint.endpoint;
     if (!ep.version) {
       this.deps.notify(
         `${ep.backend} on ${service} has no version label, and weights go by version: give it one in the route file.`,
@@ -142,7 +144,7 @@ export class RouteKeys {
       return undefined;
     }
     const weight = versionWeights(sel.route.status).find((v) => v.version === ep.version)?.weight ?? ep.weight;
-    return { service, version: ep.version, weight };
+    return { service, version: ep.version, weight, table: sel.route.status.route };
   }
 
   private none(): void {

@@ -62,7 +62,7 @@ export class Shell implements KeyActions, CommandActions {
     this.commandLine = new CommandLine(parts.commands, (kind) => {
       if (kind === 'THEME') return themeNames();
       if (kind === 'SERVER') return source.list().map((fs) => fs.server.name);
-      return source.workloads().map((w) => w.spec?.name ?? '');
+      return source.workloads().map((w) => w.spec.name);
     });
     this.ui = {
       source,
@@ -228,7 +228,7 @@ export class Shell implements KeyActions, CommandActions {
   }
 
   openWizard(workload: string | undefined): void {
-    const found = this.parts.ctx.source.workloads().find((w) => w.spec?.name === workload);
+    const found = this.parts.ctx.source.workloads().find((w) => w.spec.name === workload);
     if (workload !== undefined && !found)
       this.notice = `No workload named "${workload}": :migrate then Tab lists them.`;
     else this.parts.wizard.open(found);

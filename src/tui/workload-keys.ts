@@ -1,3 +1,4 @@
+import type { KnownWorkload } from '../core/domain.js';
 import { isLive } from '../core/format/words.js';
 import { workloadStates, type Workload } from '../core/workload.js';
 import type { BindingSpec, KeyActions, KeyContext } from './keymap.js';
@@ -22,14 +23,14 @@ class WorkloadKeys {
   logs(name: string | undefined): void {
     const w = this.find(name);
     if (!w) return;
-    const n = w.spec!.name;
+    const n = w.spec.name;
     this.deps.openLogs(`Logs: ${n} on ${this.serverOf(w)}`, (sink) => this.deps.source.actions.followLogs(n, sink));
   }
 
   stop(name: string | undefined): void {
     const w = this.find(name);
     if (!w) return;
-    const n = w.spec!.name;
+    const n = w.spec.name;
     const stop = () =>
       this.deps.report(
         () => this.deps.source.actions.stopWorkload(n),
@@ -48,7 +49,7 @@ class WorkloadKeys {
   restart(name: string | undefined): void {
     const w = this.find(name);
     if (!w) return;
-    const n = w.spec!.name;
+    const n = w.spec.name;
     const restart = () =>
       this.deps.report(
         () => this.deps.source.actions.restartWorkload(n),
@@ -62,7 +63,7 @@ class WorkloadKeys {
   remove(name: string | undefined): void {
     const w = this.find(name);
     if (!w) return;
-    const n = w.spec!.name;
+    const n = w.spec.name;
     const running = isLive(w) ? ' It is stopped first.' : '';
     this.deps.ask(
       `Remove ${n} from ${this.serverOf(w)}? Its spec and state directory are deleted there.${running}`,
@@ -75,8 +76,8 @@ class WorkloadKeys {
     );
   }
 
-  private find(name: string | undefined): Workload | undefined {
-    const w = name === undefined ? undefined : this.deps.source.workloads().find((x) => x.spec?.name === name);
+  private find(name: string | undefined): KnownWorkload | undefined {
+    const w = name === undefined ? undefined : this.deps.source.workloads().find((x) => x.spec.name === name);
     if (!w) this.deps.notify('No workload selected: j/k choose one (w lists them all).');
     return w;
   }

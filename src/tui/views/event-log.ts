@@ -62,9 +62,9 @@ export class EventLog {
   ) {
     this.since = now();
     for (const { server } of source.list()) this.servers.set(server.id, stateName(server.state));
-    for (const w of source.workloads()) this.workloads.set(w.spec?.name ?? '', stateWithExit(w));
+    for (const w of source.workloads()) this.workloads.set(w.spec.name, stateWithExit(w));
     for (const m of source.migrations()) this.migrations.set(m.id, m.phase);
-    for (const r of source.routes()) this.routes.set(r.status.route?.name ?? '', r.status.route?.revision ?? 0);
+    for (const r of source.routes()) this.routes.set(r.status.route.name, r.status.route.revision);
   }
 
   /** Newest first. */
@@ -112,7 +112,7 @@ export class EventLog {
   }
 
   private workload(name: string): void {
-    const w = this.source.workloads().find((x) => x.spec?.name === name);
+    const w = this.source.workloads().find((x) => x.spec.name === name);
     if (!w) {
       this.removed('workload', this.workloads, name);
       return;
@@ -162,17 +162,17 @@ export class EventLog {
   }
 
   private route(name: string): void {
-    const r = this.source.routes().find((x) => x.status.route?.name === name);
+    const r = this.source.routes().find((x) => x.status.route.name === name);
     if (!r) {
       this.removed('route', this.routes, name);
       return;
     }
     const was = this.routes.get(name);
-    const revision = r.status.route?.revision ?? 0;
+    const revision = r.status.route.revision;
     if (was === revision) return;
     this.routes.set(name, revision);
-    if (was === undefined && (r.status.route?.updatedMs ?? 0) < this.since) return;
-    const by = r.status.route?.updatedBy ? ` by ${r.status.route.updatedBy}` : '';
+    if (was === undefined && r.status.route.updatedMs < this.since) return;
+    const by = r.status.route.updatedBy ? ` by ${r.status.route.updatedBy}` : '';
     const weights = versionWeights(r.status)
       .map((v) => `${v.version} ${v.weight}`)
       .join(', ');

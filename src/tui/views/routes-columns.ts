@@ -1,5 +1,5 @@
+import type { EndpointState } from '../../core/domain.js';
 import type { FleetRoute, FleetSource } from '../../core/fleet.js';
-import type { EndpointStatus } from '../../core/route.js';
 import { bar } from '../render/bar.js';
 import type { Column } from '../render/columns.js';
 import { trafficText } from '../../core/format/bytes.js';
@@ -12,7 +12,7 @@ import { sparkline } from '../render/sparkline.js';
 /** One backend's row of the Routes view: the endpoint and the route it belongs to. */
 export interface EndpointRow {
   route: FleetRoute;
-  endpoint: EndpointStatus;
+  endpoint: EndpointState;
 }
 
 export interface RouteColumnsContext {
@@ -23,10 +23,10 @@ export interface RouteColumnsContext {
 /** The weight bar's cells; the number follows it. */
 const WEIGHT_BAR = 6;
 
-function note(e: EndpointStatus): string {
-  if (e.endpoint?.detail) return e.endpoint.detail;
+function note(e: EndpointState): string {
+  if (e.endpoint.detail) return e.endpoint.detail;
   if (e.stats?.healthDetail) return e.stats.healthDetail;
-  if (e.endpoint?.held) return 'held: new connections wait for it';
+  if (e.endpoint.held) return 'held: new connections wait for it';
   // An address backend is named by its address already.
   return e.endpoint && e.endpoint.address !== e.endpoint.backend ? e.endpoint.address : '';
 }
@@ -47,22 +47,22 @@ export function endpointColumns(
     width: 8,
     flex: 1,
     priority: 3,
-    cell: (r) => sparkline(r.route.history(r.endpoint.endpoint?.key ?? ''), sparkWidth(), glyphs),
+    cell: (r) => sparkline(r.route.history(r.endpoint.endpoint.key), sparkWidth(), glyphs),
     colour: () => theme.series[0]!,
   };
   const columns: Column<EndpointRow>[] = [
     { title: '  BACKEND', width: 17, flex: 1, priority: 1, cell: (r) => `  ${endpointLabel(r.endpoint, c.source)}` },
-    { title: 'VERSION', width: 7, priority: 2, cell: (r) => r.endpoint.endpoint?.version || u },
+    { title: 'VERSION', width: 7, priority: 2, cell: (r) => r.endpoint.endpoint.version || u },
     {
       title: 'WEIGHT',
       width: WEIGHT_BAR + 4,
       priority: 1,
       cell: (r) => {
-        const weight = r.endpoint.endpoint?.weight ?? 0;
+        const weight = r.endpoint.endpoint.weight;
         const { filled, empty } = bar(weight, WEIGHT_BAR, glyphs);
         return `${filled}${empty}${padLeft(String(weight), 4)}`;
       },
-      colour: (r) => (r.endpoint.endpoint?.draining ? theme.states.draining : theme.series[0]!),
+      colour: (r) => (r.endpoint.endpoint.draining ? theme.states.draining : theme.series[0]!),
     },
     {
       title: 'HEALTH',

@@ -1,5 +1,6 @@
+import type { EndpointState } from '../../core/domain.js';
 import type { FleetRoute, FleetSource } from '../../core/fleet.js';
-import { policies, type EndpointStatus } from '../../core/route.js';
+import { policies } from '../../core/route.js';
 import { textFilter } from '../filter.js';
 import { trafficText } from '../../core/format/bytes.js';
 import type { Look } from '../render/look.js';
@@ -9,13 +10,13 @@ import { endpointLabel, listenText, routeMark, segmentLine, type Segment } from 
 /** A row of the Routes view: a service's own line, or one of its backends. */
 export type RouteRow =
   | { kind: 'service'; key: string; route: FleetRoute }
-  | { kind: 'endpoint'; key: string; route: FleetRoute; endpoint: EndpointStatus };
+  | { kind: 'endpoint'; key: string; route: FleetRoute; endpoint: EndpointState };
 
-const serviceOf = (route: FleetRoute): string => route.status.route?.name ?? '';
+const serviceOf = (route: FleetRoute): string => route.status.route.name;
 
 /** Row keys: the service's name, or the name and the endpoint's key (names hold no newline). */
-function endpointKey(route: FleetRoute, e: EndpointStatus): string {
-  return `${serviceOf(route)}\n${e.endpoint?.key ?? ''}`;
+function endpointKey(route: FleetRoute, e: EndpointState): string {
+  return `${serviceOf(route)}\n${e.endpoint.key}`;
 }
 
 /** The routes the filter lets through: by service, listener, policy, backend, version or address. */
@@ -25,13 +26,9 @@ export function filteredRoutes(source: FleetSource, filter: string): readonly Fl
   const keep = textFilter(filter);
   return all.filter((route) => {
     const s = route.status;
-    const endpoints = s.endpoints.flatMap((e) => [
-      endpointLabel(e, source),
-      e.endpoint?.version ?? '',
-      e.endpoint?.address ?? '',
-    ]);
+    const endpoints = s.endpoints.flatMap((e) => [endpointLabel(e, source), e.endpoint.version, e.endpoint.address]);
     return keep({
-      names: [serviceOf(route), listenText(s, source), policies.name(s.route?.policy ?? 0), ...endpoints],
+      names: [serviceOf(route), listenText(s, source), policies.name(s.route.policy), ...endpoints],
       labels: {},
     });
   });
@@ -59,7 +56,7 @@ export function serviceLine(route: FleetRoute, source: FleetSource, width: numbe
   const segments: Segment[] = [
     { text: serviceOf(route), bold: true },
     { text: listenText(s, source), colour: theme.muted },
-    { text: policies.name(s.route?.policy ?? 0), colour: theme.muted },
+    { text: policies.name(s.route.policy), colour: theme.muted },
     { text: reported ? `${s.active} conn` : '' },
     { text: reported ? `${s.refused} refused` : '', colour: s.refused > 0 ? theme.levels.crit : theme.muted },
     { text: reported ? trafficText(s.bytesPerSec, glyphs.unknown) : '' },

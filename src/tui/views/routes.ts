@@ -1,4 +1,5 @@
 import blessed from 'blessed';
+import type { EndpointState } from '../../core/domain.js';
 import type { FleetRoute } from '../../core/fleet.js';
 import { fitColumns, headerLine, rowLine, type Column, type Fitted } from '../render/columns.js';
 import type { Look } from '../render/look.js';
@@ -11,6 +12,12 @@ import { filteredRoutes, routeRows, serviceLine, type RouteRow } from './routes-
 import type { BindingSpec } from '../keymap.js';
 import { RouteKeys } from '../route-keys.js';
 import { onView, type RouteSelection, type ViewContext, type ViewName } from './view.js';
+
+/** The server a backend runs on, from its key ("api-blue@srv-a100"); '' for a plain address. */
+function runsOn(e: EndpointState): string {
+  const at = e.endpoint.key.lastIndexOf('@');
+  return at >= 0 ? e.endpoint.key.slice(at + 1) : '';
+}
 
 /**
  * Every route, one block per service: its line (listener, policy, connections, throughput,
@@ -128,9 +135,7 @@ export class RoutesView extends ListView<RouteRow> {
   open(): ViewName | undefined {
     const sel = this.selectedRoute();
     if (!sel) return undefined;
-    const key = sel.endpoint?.endpoint?.key ?? '';
-    const at = key.lastIndexOf('@');
-    const id = sel.endpoint ? (at >= 0 ? key.slice(at + 1) : '') : sel.route.status.serverId;
+    const id = sel.endpoint ? runsOn(sel.endpoint) : sel.route.status.serverId;
     const server = this.ctx.source.get(id);
     if (!server) return undefined;
     this.ctx.state.selectedId = server.server.id;

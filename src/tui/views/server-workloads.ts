@@ -1,4 +1,4 @@
-import type { Workload } from '../../core/workload.js';
+import type { KnownWorkload } from '../../core/domain.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
 import type { Rect } from '../widgets/rect.js';
@@ -16,9 +16,9 @@ const MOST_ROWS = 6;
  */
 export class ServerWorkloads {
   focused = false;
-  private readonly table: Table<Workload>;
-  private readonly columns: Column<Workload>[];
-  private readonly cursor: ListCursor<Workload>;
+  private readonly table: Table<KnownWorkload>;
+  private readonly columns: Column<KnownWorkload>[];
+  private readonly cursor: ListCursor<KnownWorkload>;
 
   constructor(
     private readonly ctx: ViewContext,
@@ -27,7 +27,7 @@ export class ServerWorkloads {
     this.table = new Table(ctx.parent, look);
     this.columns = workloadColumns({ source: ctx.source, look, now: ctx.now }, false);
     this.cursor = new ListCursor(
-      (w) => w.spec?.name ?? '',
+      (w) => w.spec.name,
       () => ctx.state.selectedWorkload,
       (name) => {
         ctx.state.selectedWorkload = name;
@@ -63,10 +63,10 @@ export class ServerWorkloads {
   /** The workload chosen in the pane, or without focus the first on this server. */
   selected(): string | undefined {
     const rows = this.rows();
-    return (this.focused ? this.cursor.selected(rows) : rows[0])?.spec?.name;
+    return (this.focused ? this.cursor.selected(rows) : rows[0])?.spec.name;
   }
 
-  private rows(): Workload[] {
+  private rows(): KnownWorkload[] {
     return this.ctx.source.workloads().filter((w) => w.serverId === this.ctx.state.selectedId);
   }
 }

@@ -1,6 +1,6 @@
+import type { EndpointState } from '../../core/domain.js';
 import type blessed from 'blessed';
 import type { FleetChange, FleetRoute, FleetSource } from '../../core/fleet.js';
-import type { EndpointStatus } from '../../core/route.js';
 import type { Glyphs } from '../glyphs.js';
 import type { KeyActions, KeyContext } from '../keymap.js';
 import type { InputPrompt } from '../route-keys.js';
@@ -28,7 +28,7 @@ export interface UiState {
 /** What the route keys act on: a service, and one of its endpoints when a backend's row is selected. */
 export interface RouteSelection {
   route: FleetRoute;
-  endpoint?: EndpointStatus;
+  endpoint?: EndpointState;
 }
 
 export interface ViewContext {

@@ -1,3 +1,4 @@
+import type { KnownWorkload } from '../../core/domain.js';
 import type { FleetSource } from '../../core/fleet.js';
 import { bytesShort } from '../../core/format/bytes.js';
 import { isKnown, pctText } from '../../core/format/numbers.js';
@@ -23,16 +24,16 @@ export function exitNote(w: Workload): string {
 }
 
 /** The state column: the state's mark, then how it ended ("○ exited 3", "○ exited TERM": SIG dropped to fit). */
-function stateCell(w: Workload, look: Look): string {
+function stateCell(w: KnownWorkload, look: Look): string {
   const note = exitNote(w).replace(/^SIG/, '');
   return note ? `${workloadMark(w.state, look).text} ${note}` : workloadMark(w.state, look).text;
 }
 
 /** The columns of a workload table; `withServer` false drops the server (a pane of one server). */
-export function workloadColumns(c: WorkloadColumnsContext, withServer = true): Column<Workload>[] {
+export function workloadColumns(c: WorkloadColumnsContext, withServer = true): Column<KnownWorkload>[] {
   const u = c.look.glyphs.unknown;
-  const columns: (Column<Workload> | false)[] = [
-    { title: 'NAME', width: 14, flex: 1, priority: 1, cell: (w) => w.spec?.name ?? u },
+  const columns: (Column<KnownWorkload> | false)[] = [
+    { title: 'NAME', width: 14, flex: 1, priority: 1, cell: (w) => w.spec.name },
     withServer && {
       title: 'SERVER',
       width: 14,
@@ -46,7 +47,7 @@ export function workloadColumns(c: WorkloadColumnsContext, withServer = true): C
       cell: (w) => stateCell(w, c.look),
       colour: (w) => workloadMark(w.state, c.look).colour,
     },
-    { title: 'STRATEGY', width: 10, priority: 6, cell: (w) => strategies.name(w.spec?.strategy ?? 0) },
+    { title: 'STRATEGY', width: 10, priority: 6, cell: (w) => strategies.name(w.spec.strategy) },
     { title: 'CPU', width: 5, align: 'right', priority: 3, cell: (w) => pctText(w.cpuPct, u) },
     { title: 'RSS', width: 6, align: 'right', priority: 4, cell: (w) => bytesShort(w.rssBytes, u) },
     {
@@ -65,5 +66,5 @@ export function workloadColumns(c: WorkloadColumnsContext, withServer = true): C
     },
     { title: 'RESTARTS', width: 8, align: 'right', priority: 7, cell: (w) => String(w.restarts) },
   ];
-  return columns.filter((col): col is Column<Workload> => col !== false);
+  return columns.filter((col): col is Column<KnownWorkload> => col !== false);
 }

@@ -1,4 +1,5 @@
-import { strategies, workloadStates, type Workload } from '../../core/workload.js';
+import type { KnownWorkload } from '../../core/domain.js';
+import { strategies, workloadStates } from '../../core/workload.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
 import { Table } from '../widgets/table.js';
@@ -9,16 +10,16 @@ import type { ViewContext, ViewName } from './view.js';
 import { workloadColumns } from './workload-columns.js';
 
 /** Every workload in the fleet, one row each; Enter opens its server, v migrates it, t/s/C-r/C-d tail, stop, restart and remove it. */
-export class WorkloadsView extends ListView<Workload> {
+export class WorkloadsView extends ListView<KnownWorkload> {
   readonly name = 'workloads' as const;
-  private readonly table: Table<Workload>;
-  private readonly columns: Column<Workload>[];
+  private readonly table: Table<KnownWorkload>;
+  private readonly columns: Column<KnownWorkload>[];
 
   constructor(ctx: ViewContext) {
     super(
       ctx,
       new ListCursor(
-        (w) => w.spec?.name ?? '',
+        (w) => w.spec.name,
         () => ctx.state.selectedWorkload,
         (name) => {
           ctx.state.selectedWorkload = name;
@@ -31,17 +32,17 @@ export class WorkloadsView extends ListView<Workload> {
   }
 
   /** By name, server, state, strategy, command or label. */
-  protected current(): readonly Workload[] {
+  protected current(): readonly KnownWorkload[] {
     const { source } = this.ctx;
     return this.matching(source.workloads(), (w) => ({
       names: [
-        w.spec?.name ?? '',
+        w.spec.name,
         source.get(w.serverId)?.server.name ?? w.serverId,
         workloadStates.name(w.state),
-        strategies.name(w.spec?.strategy ?? 0),
-        w.spec?.command ?? '',
+        strategies.name(w.spec.strategy),
+        w.spec.command,
       ],
-      labels: w.spec?.labels ?? {},
+      labels: w.spec.labels,
     }));
   }
 
@@ -80,7 +81,7 @@ export class WorkloadsView extends ListView<Workload> {
   }
 
   selectedWorkload(): string | undefined {
-    return this.selectedRow()?.spec?.name;
+    return this.selectedRow()?.spec.name;
   }
 }
 

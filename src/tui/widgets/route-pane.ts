@@ -16,8 +16,8 @@ function routeSummary(route: FleetRoute, width: number, look: Look): string {
   const s = route.status;
   const mark = routeMark(s, look);
   const segments: Segment[] = [
-    { text: s.route?.name ?? '', bold: true },
-    { text: `:${s.route?.listen?.port ?? ''}`, colour: theme.muted },
+    { text: s.route.name, bold: true },
+    { text: `:${s.route.listen.port}`, colour: theme.muted },
     ...versionWeights(s).flatMap((v, i): Segment[] => [
       { text: `${v.version} ${v.weight}` },
       { text: bar(v.weight, BAR_CELLS, glyphs).filled, colour: theme.series[i % theme.series.length]! },

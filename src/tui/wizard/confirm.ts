@@ -28,7 +28,7 @@ export class Confirm implements Step {
     return [
       '{bold}Start this migration?{/bold}',
       '',
-      row('workload', choice.workload?.spec?.name ?? ''),
+      row('workload', choice.workload?.spec.name ?? ''),
       row('from', serverName(source, choice.workload?.serverId ?? '')),
       row('to', `${choice.target?.name ?? ''} (score ${choice.target?.score ?? 0})`),
       row('strategy', strategy),
@@ -40,7 +40,7 @@ export class Confirm implements Step {
     if (this.starting) return;
     const { choice, source } = this.flow;
     this.starting = true;
-    const name = choice.workload?.spec?.name ?? '';
+    const name = choice.workload?.spec.name ?? '';
     const target = choice.target?.serverId ?? '';
     this.flow.run(
       `starting the migration of ${name}`,

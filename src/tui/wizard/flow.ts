@@ -1,5 +1,6 @@
+import type { KnownWorkload } from '../../core/domain.js';
 import type { FleetSource, TargetFit } from '../../core/fleet.js';
-import type { Migration, MigrationStrategy, Workload } from '../../core/workload.js';
+import type { Migration, MigrationStrategy } from '../../core/workload.js';
 import type { WizardContext } from '../keymap.js';
 import type { Look } from '../render/look.js';
 
@@ -25,7 +26,7 @@ export interface Step {
 }
 
 export interface Choice {
-  workload?: Workload;
+  workload?: KnownWorkload;
   target?: TargetFit;
   strategy?: MigrationStrategy;
   migrationId?: string;

@@ -31,7 +31,7 @@ export class PickStrategy implements Step {
     const supported = source.get(choice.target?.serverId ?? '')?.server.capabilities?.migrationStrategies;
     const items = this.list.lines(rows, look, (name) => {
       const notes = [
-        name === strategies.name(choice.workload?.spec?.strategy ?? 0) ? "the workload's own" : '',
+        name === strategies.name(choice.workload?.spec.strategy ?? 0) ? "the workload's own" : '',
         supported && !supported.includes(name) ? 'the target does not support it' : '',
       ].filter(Boolean);
       return `${escapeTags(name.padEnd(NAME))}${paint(look.theme.muted, escapeTags(notes.join(', ')))}`;

@@ -25,7 +25,7 @@ export class PickTarget implements Step {
 
   start(): void {
     const { flow } = this;
-    const name = flow.choice.workload?.spec?.name ?? '';
+    const name = flow.choice.workload?.spec.name ?? '';
     flow.run(
       `ranking the hosts for ${name}`,
       () => flow.source.actions.planMigration(name),

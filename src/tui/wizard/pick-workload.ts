@@ -1,4 +1,5 @@
-import { strategies, type Workload } from '../../core/workload.js';
+import type { KnownWorkload } from '../../core/domain.js';
+import { strategies } from '../../core/workload.js';
 import { fit } from '../render/format.js';
 import { escapeTags, paint } from '../render/paint.js';
 import { serverName } from '../render/migration.js';
@@ -10,7 +11,7 @@ import { PickTarget } from './pick-target.js';
 /** The first step when the wizard opens without a workload (`:migrate`): which one to move. */
 export class PickWorkload implements Step {
   readonly name = 'workload' as const;
-  private readonly list = new ChoiceList<Workload>();
+  private readonly list = new ChoiceList<KnownWorkload>();
 
   constructor(private readonly flow: Flow) {
     this.list.set(flow.source.workloads());
@@ -27,10 +28,10 @@ export class PickWorkload implements Step {
     const items = this.list.lines(rows - 2, look, (w) => {
       const state = workloadMark(w.state, look);
       const cells = [
-        fit(w.spec?.name ?? '', nameWidth, look.glyphs.ellipsis),
+        fit(w.spec.name, nameWidth, look.glyphs.ellipsis),
         fit(serverName(source, w.serverId), 16, look.glyphs.ellipsis),
         fit(state.text, 15, look.glyphs.ellipsis),
-        strategies.name(w.spec?.strategy ?? 0),
+        strategies.name(w.spec.strategy),
       ];
       return escapeTags(cells.join(' '));
     });

@@ -15,7 +15,7 @@ export class Preflight implements Step {
   start(): void {
     const { flow } = this;
     const { choice, source } = flow;
-    const name = choice.workload?.spec?.name ?? '';
+    const name = choice.workload?.spec.name ?? '';
     flow.run(
       'running the preflight checks',
       () => source.actions.planMigration(name, choice.target?.serverId, choice.strategy),

@@ -21,10 +21,10 @@ export function workloadLine(flow: Flow): string {
   const w = choice.workload;
   if (!w) return '';
   const { glyphs, theme } = look;
-  const parts = [`on ${serverName(source, w.serverId)}`, `${strategies.name(w.spec?.strategy ?? 0)} by default`];
+  const parts = [`on ${serverName(source, w.serverId)}`, `${strategies.name(w.spec.strategy)} by default`];
   if (isKnown(w.gpuMemoryMib) && w.gpuMemoryMib > 0)
     parts.push(`${bytesText(w.gpuMemoryMib * MIB, glyphs.unknown)} GPU memory`);
-  return `{bold}${escapeTags(w.spec?.name ?? '')}{/bold} ${paint(theme.muted, escapeTags(parts.join(` ${glyphs.sep} `)))}`;
+  return `{bold}${escapeTags(w.spec.name)}{/bold} ${paint(theme.muted, escapeTags(parts.join(` ${glyphs.sep} `)))}`;
 }
 
 /** "gpu-a100-01 → gpu-t4-03 · checkpoint": where it goes and how, once both are chosen. */

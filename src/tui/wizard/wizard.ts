@@ -1,7 +1,7 @@
+import type { KnownWorkload } from '../../core/domain.js';
 import type blessed from 'blessed';
 import { errorMessage } from '../../core/errors.js';
 import type { FleetChange, FleetSource } from '../../core/fleet.js';
-import type { Workload } from '../../core/workload.js';
 import type { WizardContext } from '../keymap.js';
 import type { Look } from '../render/look.js';
 import { escapeTags, paint } from '../render/paint.js';
@@ -56,7 +56,7 @@ export class Wizard implements Part {
   }
 
   /** Opens on the target step for `workload`, or on a list of workloads to pick from. */
-  open(workload?: Workload): void {
+  open(workload?: KnownWorkload): void {
     this.flow = this.newFlow(workload ? { workload } : {});
     this.steps = [];
     this.shown = true;
@@ -116,7 +116,7 @@ export class Wizard implements Part {
     const body = (this.top()?.lines(width, rows) ?? []).slice(0, rows);
     const padding = Array.from({ length: Math.max(0, rows - body.length) }, () => '');
     const lines = [this.trail(), '', ...body, ...(status.length > 0 ? [...padding, '', ...status] : [])];
-    const name = this.flow.choice.workload?.spec?.name;
+    const name = this.flow.choice.workload?.spec.name;
     this.box.show(rect, name ? `Migrate ${name}` : 'Migrate a workload', lines);
   }
 
