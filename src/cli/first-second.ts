@@ -1,5 +1,6 @@
 // `yard run` watches a new workload for its first second: one that exits that soon failed to
 // start (a typo, a missing file, a crash on load), and saying "state running" would be a lie.
+import type { KnownWorkload } from '../core/domain.js';
 import { printable } from '../core/printable.js';
 import { WorkloadState, workloadStates, type Workload } from '../core/workload.js';
 
@@ -24,14 +25,14 @@ function ended(w: Workload): boolean {
  * reach the controller); resolves with its record if it ended meanwhile, else undefined.
  */
 export async function exitedEarly(
-  started: Workload,
-  list: () => Promise<readonly Workload[]>,
+  started: KnownWorkload,
+  list: () => Promise<readonly KnownWorkload[]>,
   now = Date.now,
-): Promise<Workload | undefined> {
-  const name = started.spec?.name;
+): Promise<KnownWorkload | undefined> {
+  const name = started.spec.name;
   const until = now() + FIRST_SECOND_MS + 2 * POLL_MS;
   for (let i = 0; i < Math.ceil(until / POLL_MS) && now() < until; i++) {
-    const w = (await list()).find((x) => x.spec?.name === name && x.serverId === started.serverId);
+    const w = (await list()).find((x) => x.spec.name === name && x.serverId === started.serverId);
     if (w && ended(w)) return w;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
@@ -52,8 +53,8 @@ function lastLines(output: Buffer, count = LAST_LINES): string[] {
 }
 
 /** What `yard run` prints (to stderr) about a workload that ended in its first second. */
-export function earlyExitText(w: Workload, server: string, output: Buffer): string {
-  const name = w.spec?.name ?? '';
+export function earlyExitText(w: KnownWorkload, server: string, output: Buffer): string {
+  const name = w.spec.name;
   const how = w.exitSignal
     ? `was killed by ${w.exitSignal}`
     : w.exitCode !== undefined

@@ -1,22 +1,16 @@
+import type { EndpointState, RouteState } from '../core/domain.js';
 import { YardError } from '../core/errors.js';
 import { printableLines } from '../core/printable.js';
 import { routeToFile } from '../core/schema/route-file.js';
-import {
-  backendLabel,
-  policies,
-  type Backend,
-  type EndpointStatus,
-  type Route,
-  type RouteChange,
-  type RouteStatus,
-} from '../core/route.js';
+import { backendLabel, policies, type Backend, type Route, type RouteChange } from '../core/route.js';
 import { bytesShort, trafficText } from '../core/format/bytes.js';
 import { endpointName, listenText } from '../core/format/endpoints.js';
 import { countText, UNKNOWN } from '../core/format/numbers.js';
 import { durationText, settingText } from '../core/format/time.js';
 import { healthWord } from '../core/format/words.js';
-import { PromotionState, type ApplyRoutesResponse, type PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
+import { PromotionState } from '../gen/switchyard/v1/control.js';
 import { table, type ServerNames } from './format-workloads.js';
+import type { PromotionUpdate } from './replies.js';
 
 /** The characters the route output draws with: block bars and arrows, or plain ASCII without a UTF-8 locale. */
 export interface RouteGlyphs {
@@ -31,13 +25,6 @@ export const ASCII_GLYPHS: RouteGlyphs = { full: '#', empty: '.', arrow: '->', e
 const BAR_CELLS = 10;
 const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
 
-/** A RouteStatus that carries its table (the controller always sends one; the type allows none). */
-export type ListedRoute = RouteStatus & { route: Route };
-
-export function withTables(statuses: RouteStatus[]): ListedRoute[] {
-  return statuses.filter((s): s is ListedRoute => s.route !== undefined);
-}
-
 /** "██████░░░░  60": a 10-cell bar and the weight (0-100). */
 export function weightBar(weight: number, g: RouteGlyphs = UNICODE_GLYPHS): string {
   const cells = Math.round(Math.min(100, Math.max(0, weight)) / (100 / BAR_CELLS));
@@ -45,26 +32,26 @@ export function weightBar(weight: number, g: RouteGlyphs = UNICODE_GLYPHS): stri
 }
 
 /** Where a route listens, with its proxy named as ListServers names it. */
-function listenOf(s: ListedRoute, names: ServerNames): string {
+function listenOf(s: RouteState, names: ServerNames): string {
   return listenText(s.route.listen, names.get(s.serverId));
 }
 
-function nameOf(s: EndpointStatus, names: ServerNames): string {
+function nameOf(s: EndpointState, names: ServerNames): string {
   return endpointName(s, (id) => names.get(id));
 }
 
 /** The stable JSON shape of one endpoint in `yard routes --json`. */
-function endpointJson(s: EndpointStatus) {
+function endpointJson(s: EndpointState) {
   const e = s.endpoint;
   const st = s.stats;
   return {
-    key: e?.key ?? st?.key ?? '',
-    backend: e?.backend ?? '',
-    address: e?.address ?? '',
-    version: e?.version ?? '',
-    weight: e?.weight ?? 0,
-    draining: e?.draining ?? false,
-    held: e?.held ?? false,
+    key: e.key,
+    backend: e.backend,
+    address: e.address,
+    version: e.version,
+    weight: e.weight,
+    draining: e.draining,
+    held: e.held,
     health: healthWord(s),
     checksPassing: st?.checksPassing ?? false,
     active: st?.active ?? 0,
@@ -77,7 +64,7 @@ function endpointJson(s: EndpointStatus) {
 }
 
 /** The stable JSON shape of `yard routes --json`: the table as a route file writes it, then how it is going. */
-export function routeJson(s: ListedRoute) {
+export function routeJson(s: RouteState) {
   return {
     ...routeToFile(s.route),
     revision: s.route.revision,
@@ -96,17 +83,17 @@ export function routeJson(s: ListedRoute) {
   };
 }
 
-function routeHeader(s: ListedRoute, names: ServerNames): string {
+function routeHeader(s: RouteState, names: ServerNames): string {
   const r = s.route;
   return `${r.name}  listen ${listenOf(s, names)}  ${policies.name(r.policy)}  rev ${r.revision}  ${trafficText(s.bytesPerSec)}  active ${s.active}  refused ${s.refused}`;
 }
 
 /** Why an endpoint takes no traffic, or takes it differently, one line each. */
-function endpointNotes(s: EndpointStatus, names: ServerNames): string[] {
+function endpointNotes(s: EndpointState, names: ServerNames): string[] {
   const name = nameOf(s, names);
   const notes: string[] = [];
-  if (s.endpoint?.detail) notes.push(`${name}: ${s.endpoint.detail}`);
-  if (s.endpoint?.held) notes.push(`${name}: held: new connections wait while it is cut over`);
+  if (s.endpoint.detail) notes.push(`${name}: ${s.endpoint.detail}`);
+  if (s.endpoint.held) notes.push(`${name}: held: new connections wait while it is cut over`);
   const health = healthWord(s);
   if (s.stats?.healthDetail && !['healthy', 'standby', 'draining'].includes(health))
     notes.push(`${name}: ${health}: ${s.stats.healthDetail}`);
@@ -120,7 +107,7 @@ function indent(text: string): string[] {
     .map((l) => `  ${l}`.trimEnd());
 }
 
-function routeBlock(s: ListedRoute, names: ServerNames, g: RouteGlyphs): string[] {
+function routeBlock(s: RouteState, names: ServerNames, g: RouteGlyphs): string[] {
   const lines = [routeHeader(s, names)];
   if (s.error) lines.push(`  error: ${s.error}`);
   else if (!s.listening)
@@ -152,8 +139,7 @@ function routeBlock(s: ListedRoute, names: ServerNames, g: RouteGlyphs): string[
 }
 
 /** `yard routes`: one block per service, a row per endpoint. */
-export function routesText(statuses: RouteStatus[], names: ServerNames, g: RouteGlyphs = UNICODE_GLYPHS): string {
-  const routes = withTables(statuses);
+export function routesText(routes: RouteState[], names: ServerNames, g: RouteGlyphs = UNICODE_GLYPHS): string {
   if (routes.length === 0) return 'no routes yet: `yard route apply -f web.yaml` creates one\n';
   return printableLines(routes.map((s) => routeBlock(s, names, g).join('\n')).join('\n\n')) + '\n';
 }
@@ -232,10 +218,13 @@ export interface ApplyOutcome {
 }
 
 /** Outcomes from the controller's answer: a change per route it created or updated, none for one it left alone. */
-export function appliedOutcomes(requested: Route[], res: ApplyRoutesResponse): ApplyOutcome[] {
+export function appliedOutcomes(
+  requested: Route[],
+  res: { changes: RouteChange[]; routes: RouteState[] },
+): ApplyOutcome[] {
   return requested.map((r) => {
     const change = res.changes.find((c) => c.service === r.name);
-    const status = res.routes.find((s) => s.route?.name === r.name);
+    const status = res.routes.find((s) => s.route.name === r.name);
     const after = change?.after ?? status?.route ?? r;
     if (!change) return { service: r.name, kind: 'unchanged', revision: after.revision, after };
     return {
@@ -249,8 +238,8 @@ export function appliedOutcomes(requested: Route[], res: ApplyRoutesResponse): A
 }
 
 /** Outcomes of a dry run, worked out against the tables the controller has now. */
-export function plannedOutcomes(requested: Route[], current: RouteStatus[]): ApplyOutcome[] {
-  const now = new Map(withTables(current).map((s) => [s.route.name, s.route]));
+export function plannedOutcomes(requested: Route[], current: RouteState[]): ApplyOutcome[] {
+  const now = new Map(current.map((s) => [s.route.name, s.route]));
   return requested.map((r) => {
     const before = now.get(r.name);
     if (!before) return { service: r.name, kind: 'created', revision: 0, after: r };
@@ -428,12 +417,12 @@ export interface PromotionProgress {
  * health gate passed: the next step or DONE means it did, REVERTED that it did not.
  */
 export function promotionProgress(
-  p: PromoteRouteResponse,
+  p: PromotionUpdate,
   version: string,
   open: boolean,
   g: RouteGlyphs = UNICODE_GLYPHS,
 ): PromotionProgress {
-  const rev = p.route?.route ? ` (rev ${p.route.route.revision})` : '';
+  const rev = ` (rev ${p.route.route.revision})`;
   const passed = open ? ' health gate passed\n' : '';
   switch (p.state) {
     case PromotionState.PROMOTION_STATE_STEP:

@@ -1,3 +1,5 @@
+import type { KnownWorkload } from '../core/domain.js';
+import type { MigrationPlan } from '../core/fleet.js';
 import { bytesShort, bytesText, rateText } from '../core/format/bytes.js';
 import { outcomeWords, timingRows } from '../core/format/migration.js';
 import { pctText, UNKNOWN } from '../core/format/numbers.js';
@@ -15,9 +17,8 @@ import {
   workloadStates,
   type Migration,
   type PreflightCheck,
-  type Workload,
 } from '../core/workload.js';
-import type { PlanMigrationResponse, TargetFit } from '../gen/switchyard/v1/control.js';
+import type { TargetFit } from '../gen/switchyard/v1/control.js';
 
 /** Server id → display name, from ListServers. */
 export type ServerNames = ReadonlyMap<string, string>;
@@ -45,21 +46,21 @@ const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
 const serverName = (id: string, names: ServerNames) => names.get(id) ?? id;
 
 /** The stable JSON shape of `yard ps --json`. Unknown readings are null, never 0. */
-export function workloadJson(w: Workload, names: ServerNames) {
+export function workloadJson(w: KnownWorkload, names: ServerNames) {
   const spec = w.spec;
   // A workload with a process has a pid and readings; any other state has neither.
   const live = hasProcess(w);
   return {
-    name: spec?.name ?? '',
+    name: spec.name,
     server: orNull(names.get(w.serverId)),
     serverId: w.serverId,
     state: workloadStates.name(w.state),
-    strategy: spec ? strategies.name(spec.strategy) : 'unknown',
-    restartPolicy: spec ? restartPolicies.name(spec.restart) : 'never',
-    command: spec?.command ?? '',
-    args: spec?.args ?? [],
-    labels: spec?.labels ?? {},
-    ports: spec?.ports ?? [],
+    strategy: strategies.name(spec.strategy),
+    restartPolicy: restartPolicies.name(spec.restart),
+    command: spec.command,
+    args: spec.args,
+    labels: spec.labels,
+    ports: spec.ports,
     pid: live && w.pid ? w.pid : null,
     restarts: w.restarts,
     restored: w.restored,
@@ -81,10 +82,10 @@ export function table(cells: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
 
-export function workloadsTable(workloads: Workload[], names: ServerNames, now = Date.now()): string {
+export function workloadsTable(workloads: readonly KnownWorkload[], names: ServerNames, now = Date.now()): string {
   if (workloads.length === 0) return 'no workloads: start one with `yard run --on SERVER -- COMMAND`\n';
   const rows = [['NAME', 'SERVER', 'STATE', 'STRATEGY', 'CPU', 'RSS', 'GPU-MEM', 'UPTIME', 'RESTARTS']];
-  const sorted = [...workloads].sort((a, b) => (a.spec?.name ?? '').localeCompare(b.spec?.name ?? ''));
+  const sorted = [...workloads].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
   for (const w of sorted) {
     const j = workloadJson(w, names);
     rows.push([
@@ -103,14 +104,14 @@ export function workloadsTable(workloads: Workload[], names: ServerNames, now = 
 }
 
 /** What `yard run` prints: where it runs and how to reach it. */
-export function startedText(w: Workload, names: ServerNames): string {
-  const name = w.spec?.name ?? '';
+export function startedText(w: KnownWorkload, names: ServerNames): string {
+  const name = w.spec.name;
   return (
     [
       `started ${name} on ${serverName(w.serverId, names)}`,
       `  pid        ${w.pid || UNKNOWN}`,
       `  state      ${workloadStates.name(w.state)}`,
-      `  strategy   ${w.spec ? strategies.name(w.spec.strategy) : 'unknown'}`,
+      `  strategy   ${strategies.name(w.spec.strategy)}`,
       `  state dir  ${w.stateDir || UNKNOWN}`,
       `  output     yard logs -f ${name}`,
       `  console    yard attach ${name}  (Ctrl-] detaches)`,
@@ -121,14 +122,12 @@ export function startedText(w: Workload, names: ServerNames): string {
 }
 
 /** One line after stop, pause or resume: the workload's state now. */
-export function stateText(w: Workload, names: ServerNames): string {
+export function stateText(w: KnownWorkload, names: ServerNames): string {
   const state = workloadStates.name(w.state);
   // The agent's note says how it got here ("stopped (killed by SIGTERM)"); without one, the exit says it.
   const exit = w.exitSignal ? `killed by ${w.exitSignal}` : w.exitCode !== undefined ? `exit code ${w.exitCode}` : '';
   const note = w.message && w.message !== state ? w.message : hasProcess(w) ? '' : exit;
-  return (
-    printable(`${w.spec?.name ?? ''} on ${serverName(w.serverId, names)}: ${state}${note ? ` (${note})` : ''}`) + '\n'
-  );
+  return printable(`${w.spec.name} on ${serverName(w.serverId, names)}: ${state}${note ? ` (${note})` : ''}`) + '\n';
 }
 
 export interface Marks {
@@ -150,15 +149,14 @@ function rankTargets(targets: TargetFit[]): TargetFit[] {
 
 /** `yard migrate --dry-run`: each preflight check, then the targets best first. */
 export function planText(
-  plan: PlanMigrationResponse,
+  plan: MigrationPlan,
   names: ServerNames,
   target: string | undefined,
   marks: Marks = UNICODE_MARKS,
 ): string {
   const w = plan.workload;
-  const name = w?.spec?.name ?? '';
   const lines = [
-    `migrate ${name} from ${w ? serverName(w.serverId, names) : UNKNOWN}${target ? ` to ${target}` : ''} (strategy ${strategies.name(plan.strategy)})`,
+    `migrate ${w.spec.name} from ${serverName(w.serverId, names)}${target ? ` to ${target}` : ''} (strategy ${strategies.name(plan.strategy)})`,
   ];
   if (target) {
     lines.push('preflight:');
@@ -188,15 +186,14 @@ export function planText(
 }
 
 /** Whether a dry run found nothing in the way: every check passes (or, without a target, some target is eligible). */
-export function planPasses(plan: PlanMigrationResponse, target: string | undefined): boolean {
+export function planPasses(plan: MigrationPlan, target: string | undefined): boolean {
   return target ? plan.preflight.every((c) => c.ok) : plan.targets.some((t) => t.eligible);
 }
 
 /** `yard migrate --dry-run --json`: the checks and the ranked targets. */
-export function planJson(plan: PlanMigrationResponse, names: ServerNames) {
-  const w = plan.workload;
+export function planJson(plan: MigrationPlan, names: ServerNames) {
   return {
-    workload: w ? workloadJson(w, names) : null,
+    workload: workloadJson(plan.workload, names),
     strategy: strategies.name(plan.strategy),
     preflight: plan.preflight.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason })),
     targets: rankTargets(plan.targets).map((t) => ({

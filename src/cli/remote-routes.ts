@@ -1,10 +1,11 @@
 import type { ServiceError } from '@grpc/grpc-js';
-import { routeState, type RouteState } from '../core/domain.js';
+import type { RouteState } from '../core/domain.js';
 import { YardError } from '../core/errors.js';
 import type { RouteActions } from '../core/fleet.js';
 import { ROUTE_DEFAULTS, type RouteStatus } from '../core/route.js';
 import { PromotionState, type PromoteRouteRequest, type PromoteRouteResponse } from '../gen/switchyard/v1/control.js';
 import { explain, type controlClient, type ControllerTarget } from './client.js';
+import { answeredRoute } from './replies.js';
 
 type Control = ReturnType<typeof controlClient>;
 
@@ -22,9 +23,7 @@ export interface RemoteRouteDeps {
 export function remoteRouteActions(deps: RemoteRouteDeps): RouteActions {
   const { target } = deps;
   const kept = (res: { route?: RouteStatus }, what: string): RouteState => {
-    if (!res.route)
-      throw new YardError('RPC_FAILED', `the controller at ${target.address} ${what} but sent no route back`);
-    const route = routeState(res.route);
+    const route = answeredRoute(target, res, what);
     deps.learn(route);
     return route;
   };

@@ -1,9 +1,9 @@
 import type { ServiceError } from '@grpc/grpc-js';
-import { YardError } from '../core/errors.js';
 import type { WorkloadActions } from '../core/fleet.js';
 import type { Workload } from '../core/workload.js';
 import type { LogsResponse } from '../gen/switchyard/v1/control.js';
 import { explain, type controlClient, type ControllerTarget } from './client.js';
+import { answeredWorkload } from './replies.js';
 
 type Control = ReturnType<typeof controlClient>;
 
@@ -16,11 +16,7 @@ export interface RemoteWorkloadDeps {
 /** Workload actions as Control calls: stop, restart and remove are unary, logs a followed stream. */
 export function remoteWorkloadActions(deps: RemoteWorkloadDeps): WorkloadActions {
   const { target } = deps;
-  const answered = (res: { workload?: Workload }, what: string): Workload => {
-    if (!res.workload)
-      throw new YardError('RPC_FAILED', `the controller at ${target.address} ${what} but sent no workload back`);
-    return res.workload;
-  };
+  const answered = (res: { workload?: Workload }, what: string) => answeredWorkload(target, res, what);
   return {
     stopWorkload: async (name) => {
       const c = deps.control();

@@ -34,11 +34,12 @@ import {
   RestartPolicy,
   WorkloadState,
   type Migration,
-  type Workload,
 } from '../../src/core/workload.js';
+import type { KnownWorkload } from '../../src/core/domain.js';
+import type { MigrationPlan } from '../../src/core/fleet.js';
 import { overviewText, serversTable } from '../../src/cli/format.js';
 import { ServerState, type Server } from '../../src/core/types.js';
-import type { OverviewResponse, PlanMigrationResponse } from '../../src/gen/switchyard/v1/control.js';
+import type { OverviewResponse } from '../../src/gen/switchyard/v1/control.js';
 
 const NOW = Date.parse('2025-01-01T12:00:00Z');
 const names = new Map([
@@ -46,7 +47,7 @@ const names = new Map([
   ['id-gpu2', 'gpu2'],
 ]);
 
-function workload(over: Partial<Workload> = {}, name = 'train'): Workload {
+function workload(over: Partial<KnownWorkload> = {}, name = 'train'): KnownWorkload {
   return {
     spec: {
       name,
@@ -428,7 +429,7 @@ describe('yard migrate', () => {
   });
 
   it('shows a dry run: every check, then the targets best first', () => {
-    const plan: PlanMigrationResponse = {
+    const plan: MigrationPlan = {
       workload: workload(),
       strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
       preflight: [
@@ -542,7 +543,7 @@ describe('text from the wire', () => {
       strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
       preflight: [{ name: 'disk', ok: false, reason: `full ${ESC}` }],
       targets: [{ serverId: 'id-gpu2', name: ESC, eligible: true, score: 1, reasons: [] }],
-    } as PlanMigrationResponse;
+    } as MigrationPlan;
     const planned = planText(plan, hostile, ESC);
     expect(planned).not.toMatch(raw);
     expect(planned).toContain(`full ${SHOWN}`);

@@ -15,8 +15,9 @@ import {
   routesText,
   weightBar,
   weightSummary,
-  withTables,
 } from '../../src/cli/format-routes.js';
+import type { PromotionUpdate } from '../../src/cli/replies.js';
+import { routeState, type RouteState } from '../../src/core/domain.js';
 import { parseRouteFile } from '../../src/core/schema/route-file.js';
 import {
   BackendHealth,
@@ -27,7 +28,7 @@ import {
   type RouteChange,
   type RouteStatus,
 } from '../../src/core/route.js';
-import { PromotionState, type PromoteRouteResponse } from '../../src/gen/switchyard/v1/control.js';
+import { PromotionState } from '../../src/gen/switchyard/v1/control.js';
 
 const names = new Map([
   ['id-edge', 'edge-1'],
@@ -86,8 +87,9 @@ function endpoint(
   };
 }
 
-function webStatus(over: Partial<RouteStatus> = {}): RouteStatus {
-  return {
+/** A route's status as the CLI holds it once parsed from ListRoutes. */
+function webStatus(over: Partial<RouteStatus> = {}): RouteState {
+  return routeState({
     route: webRoute(60, 40),
     serverId: 'id-edge',
     endpoints: [
@@ -105,7 +107,7 @@ function webStatus(over: Partial<RouteStatus> = {}): RouteStatus {
     bytesPerSec: 1.2 * 2 ** 20,
     promotion: '',
     ...over,
-  };
+  });
 }
 
 function change(
@@ -200,7 +202,7 @@ describe('yard routes', () => {
     expect(text).toMatch(/api-next@gpu2\s+next\s+░░░░░░░░░░   0\s+standby\s+3/);
     expect(text).toMatch(/api-old@gpu2\s+old\s+░░░░░░░░░░   0\s+draining\s+3/);
     expect(text).not.toContain('api-next@gpu2: ');
-    expect(routeJson(withTables([webStatus({ endpoints: [standby] })])[0]!).endpoints[0]).toMatchObject({
+    expect(routeJson(webStatus({ endpoints: [standby] })).endpoints[0]).toMatchObject({
       health: 'standby',
       draining: false,
       checksPassing: true,
@@ -261,7 +263,7 @@ describe('yard routes', () => {
   });
 
   it('prints --json with the route file keys, the live counters and numbers as numbers', () => {
-    const [j] = withTables([webStatus({ promotion: 'promoting green: 25% (step 2 of 4)' })]).map(routeJson);
+    const [j] = [webStatus({ promotion: 'promoting green: 25% (step 2 of 4)' })].map(routeJson);
     expect(Object.keys(j!)).toEqual([
       'name',
       'listen',
@@ -321,12 +323,12 @@ describe('yard routes', () => {
   });
 
   it('gives an endpoint the proxy never reported zero counters and health unknown', () => {
-    const [j] = withTables([
+    const [j] = [
       webStatus({
         statsMs: 0,
         endpoints: [{ endpoint: endpoint('api-blue@-', 'api-blue', 'blue', 60, 0).endpoint, bytesPerSec: 0 }],
       }),
-    ]).map(routeJson);
+    ].map(routeJson);
     expect(j!.reportedAt).toBeNull();
     expect(j!.endpoints[0]).toMatchObject({
       health: 'unknown',
@@ -512,7 +514,7 @@ describe('yard route history', () => {
 });
 
 describe('yard route promote', () => {
-  const msg = (state: PromotionState, step: number, percent: number, message = ''): PromoteRouteResponse => ({
+  const msg = (state: PromotionState, step: number, percent: number, message = ''): PromotionUpdate => ({
     state,
     step,
     steps: 3,
@@ -520,7 +522,7 @@ describe('yard route promote', () => {
     message,
     route: webStatus({ route: webRoute(100 - percent, percent, 7) }),
   });
-  const play = (messages: PromoteRouteResponse[]) => {
+  const play = (messages: PromotionUpdate[]) => {
     let open = false;
     let text = '';
     let exitCode: number | undefined;
@@ -613,7 +615,8 @@ describe('text from the wire', () => {
         steps: 2,
         percent: 0,
         message: `unhealthy ${ESC}`,
-      } as PromoteRouteResponse,
+        route: webStatus(),
+      },
       'green',
       true,
     );

@@ -6,6 +6,7 @@ import { printable, printableJson } from '../../core/printable.js';
 import { MigrationStrategy, migrationDone, phaseWords, strategies, type Migration } from '../../core/workload.js';
 import type { ControllerTarget } from '../client.js';
 import { durationArg, withTarget } from '../options.js';
+import { migrationPlan } from '../replies.js';
 import { MUTATION_TIMEOUT_MS, checkWorkloadName, exitUsage, streamError } from './workloads.js';
 
 interface MigrateArgs {
@@ -106,7 +107,7 @@ export const migrateCommand = {
       names = new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
       const req = { workload, target: argv.to ?? '', strategy };
       if (argv.dryRun) {
-        process.exitCode = await dryRun(c, format, names, req, argv.json);
+        process.exitCode = await dryRun(c, target, format, names, req, argv.json);
         return;
       }
       migration = (await c.call(c.client.startMigration, req)).migration;
@@ -140,12 +141,13 @@ export const migrateCommand = {
 
 async function dryRun(
   c: Control,
+  target: ControllerTarget,
   format: Format,
   names: Names,
   req: { workload: string; target: string; strategy: MigrationStrategy },
   json: boolean,
 ): Promise<number> {
-  const plan = await c.call(c.client.planMigration, req);
+  const plan = migrationPlan(target, await c.call(c.client.planMigration, req));
   const passes = format.planPasses(plan, req.target || undefined);
   if (json) {
     process.stdout.write(printableJson({ passes, ...format.planJson(plan, names) }, 2) + '\n');

@@ -9,6 +9,7 @@ import { WORKLOAD_NAME } from '../../core/workload.js';
 import type { PromoteRouteResponse } from '../../gen/switchyard/v1/control.js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { withTarget } from '../options.js';
+import { promotionUpdate, routeStates } from '../replies.js';
 import { MUTATION_TIMEOUT_MS, exitUsage, isCancelled } from './workloads.js';
 
 interface TargetArgs {
@@ -154,16 +155,15 @@ export const routesCommand = {
       .example('$0 routes', 'one block per service, a row per backend')
       .example("$0 routes --json | jq '.[].endpoints[] | {key, health}'", ''),
   async handler(argv: TargetArgs & { json: boolean }) {
-    await withController(argv, undefined, async ({ c, format, glyphs }) => {
-      const [{ routes }, { servers }] = await Promise.all([
+    await withController(argv, undefined, async ({ c, target, format, glyphs }) => {
+      const [listed, { servers }] = await Promise.all([
         c.call(c.client.listRoutes, {}),
         c.call(c.client.listServers, {}),
       ]);
+      const routes = routeStates(target, listed.routes);
       const names = new Map(servers.map((s) => [s.id, s.name] as const));
       process.stdout.write(
-        argv.json
-          ? printableJson(format.withTables(routes).map(format.routeJson), 2) + '\n'
-          : format.routesText(routes, names, glyphs),
+        argv.json ? printableJson(routes.map(format.routeJson), 2) + '\n' : format.routesText(routes, names, glyphs),
       );
     });
   },
@@ -191,13 +191,17 @@ const applyCommand = {
   async handler(argv: TargetArgs & { file: string; dryRun: boolean }) {
     const { parseRouteFile } = await import('../../core/schema/route-file.js');
     const routes = parseRouteFile(await readRouteText(argv.file), argv.file === '-' ? 'stdin' : argv.file);
-    await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, format, glyphs }) => {
+    await withController(argv, MUTATION_TIMEOUT_MS, async ({ c, target, format, glyphs }) => {
       const outcomes = argv.dryRun
         ? await Promise.all([
             c.call(c.client.applyRoutes, { routes, dryRun: true }),
             c.call(c.client.listRoutes, {}),
-          ]).then(([, now]) => format.plannedOutcomes(routes, now.routes))
-        : format.appliedOutcomes(routes, await c.call(c.client.applyRoutes, { routes, dryRun: false }));
+          ]).then(([, now]) => format.plannedOutcomes(routes, routeStates(target, now.routes)))
+        : await c
+            .call(c.client.applyRoutes, { routes, dryRun: false })
+            .then((res) =>
+              format.appliedOutcomes(routes, { changes: res.changes, routes: routeStates(target, res.routes) }),
+            );
       process.stdout.write(format.applyText(outcomes, argv.dryRun, glyphs));
     });
   },
@@ -316,7 +320,7 @@ function watchPromotion({ c, target, format, glyphs, explain }: Connection, req:
       resolve(code);
     };
     stream.on('data', (p: PromoteRouteResponse) => {
-      const step = format.promotionProgress(p, req.version, open, glyphs);
+      const step = format.promotionProgress(promotionUpdate(target, p), req.version, open, glyphs);
       process.stdout.write(step.text);
       open = step.open;
       code = step.exitCode ?? code;

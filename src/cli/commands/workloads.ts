@@ -21,6 +21,7 @@ import {
 import type { ControllerTarget } from '../client.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../fail.js';
 import { labelOptions, labelsArg, sizeArg, withTarget } from '../options.js';
+import { answeredWorkload, knownWorkloads } from '../replies.js';
 
 interface TargetArgs {
   controller?: string;
@@ -262,13 +263,13 @@ export const runCommand = {
     } catch (err) {
       exitUsage('run', err);
     }
-    const { c, format, serverNames } = await connect(argv, MUTATION_TIMEOUT_MS);
+    const { c, target, format, serverNames } = await connect(argv, MUTATION_TIMEOUT_MS);
     try {
-      const { workload: started } = await c.call(c.client.runWorkload, req);
-      if (!started)
-        throw new YardError('RPC_FAILED', `the controller started ${req.spec.name} but sent no workload back`);
+      const started = answeredWorkload(target, await c.call(c.client.runWorkload, req), `started ${req.spec.name}`);
       const { exitedEarly, earlyExitText } = await import('../first-second.js');
-      const early = await exitedEarly(started, async () => (await c.call(c.client.listWorkloads, {})).workloads);
+      const early = await exitedEarly(started, async () =>
+        knownWorkloads(target, (await c.call(c.client.listWorkloads, {})).workloads),
+      );
       const workload = early ?? started;
       const names = await serverNames();
       process.stdout.write(
@@ -284,7 +285,7 @@ export const runCommand = {
         const text = earlyExitText(
           early,
           names.get(early.serverId) ?? early.serverId,
-          await tailOf(c, early.spec?.name ?? ''),
+          await tailOf(c, early.spec.name),
         );
         (clean ? process.stdout : process.stderr).write(text);
         if (!clean) process.exitCode = EXIT_FAILED;
@@ -301,9 +302,10 @@ export const psCommand = {
   builder: (y: Argv) =>
     withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
   async handler(argv: TargetArgs & { json: boolean }) {
-    const { c, format, serverNames } = await connect(argv);
+    const { c, target, format, serverNames } = await connect(argv);
     try {
-      const [{ workloads }, names] = await Promise.all([c.call(c.client.listWorkloads, {}), serverNames()]);
+      const [reply, names] = await Promise.all([c.call(c.client.listWorkloads, {}), serverNames()]);
+      const workloads = knownWorkloads(target, reply.workloads);
       process.stdout.write(
         argv.json
           ? printableJson(
@@ -336,7 +338,7 @@ function changeCommand(verb: Change, describe: string) {
     },
     async handler(argv: TargetArgs & { workload: string; rm?: boolean }) {
       const name = checkWorkloadName(argv.workload, verb);
-      const { c, format, serverNames } = await connect(argv, MUTATION_TIMEOUT_MS);
+      const { c, target, format, serverNames } = await connect(argv, MUTATION_TIMEOUT_MS);
       try {
         const call =
           verb === 'stop'
@@ -344,9 +346,8 @@ function changeCommand(verb: Change, describe: string) {
             : verb === 'pause'
               ? c.call(c.client.pauseWorkload, { name })
               : c.call(c.client.resumeWorkload, { name });
-        const [{ workload }, names] = await Promise.all([call, serverNames()]);
-        if (!workload)
-          throw new YardError('RPC_FAILED', `the controller answered ${verb} ${name} without the workload`);
+        const [reply, names] = await Promise.all([call, serverNames()]);
+        const workload = answeredWorkload(target, reply, `answered ${verb} ${name}`);
         process.stdout.write(format.stateText(workload, names));
         if (argv.rm) process.stdout.write(`removed ${name}: its spec and state dir are gone\n`);
       } finally {
