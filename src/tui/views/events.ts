@@ -43,8 +43,8 @@ export class EventsView extends ListView<FleetEvent> {
     this.columns = [
       { title: 'TIME', width: 8, priority: 1, cell: (e) => clock(e.atMs), colour: () => ctx.theme.muted },
       { title: 'KIND', width: 10, priority: 2, cell: (e) => e.kind },
-      { title: 'SUBJECT', width: 18, priority: 1, cell: (e) => e.subject },
-      { title: 'WHAT', width: 24, flex: 1, priority: 1, cell: (e) => e.text, colour: alarm },
+      { title: 'SUBJECT', width: 18, flex: 1, priority: 1, cell: (e) => e.subject },
+      { title: 'WHAT', width: 24, flex: 2, priority: 1, cell: (e) => e.text, colour: alarm },
     ];
   }
 
