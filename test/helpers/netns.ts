@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Test hosts in network namespaces this test creates: each has its own network stack and a veth
@@ -28,9 +31,56 @@ export function netnsAvailable(): boolean {
   }
 }
 
+const SUBNETS = 50;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Takes the lock file of a subnet; a lock left by a process that is gone is taken over. */
+function lockSubnet(lock: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      const owner = Number(readFileSync(lock, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) return false;
+      rmSync(lock, { force: true });
+    }
+  }
+  return false;
+}
+
+/**
+ * A 10.x subnet (x in 200–249) no other test holds: test files run in parallel workers, and two
+ * that put the same subnet on two veths of this namespace route each other's hosts away.
+ */
+function claimSubnet(): { subnet: number; release(): void } {
+  const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
+  for (let k = 0; k < SUBNETS; k++) {
+    const subnet = 200 + ((process.pid + k) % SUBNETS);
+    const lock = join(tmpdir(), `yard-test-netns-10.${subnet}.lock`);
+    if (!lockSubnet(lock)) continue;
+    if (routes.includes(`10.${subnet}.`)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    return { subnet, release: () => rmSync(lock, { force: true }) };
+  }
+  throw new Error(
+    'no free subnet in 10.200.0.0–10.249.255.255 for test namespaces: remove stale yard-* namespaces (`ip netns list`)',
+  );
+}
+
 export function createHosts(count: number): { hosts: TestHost[]; destroy(): void } {
   const tag = (process.pid % 10000).toString(36);
-  const subnet = 200 + (process.pid % 50);
+  const { subnet, release } = claimSubnet();
   const hosts: TestHost[] = [];
   const destroy = () => {
     for (const h of hosts) {
@@ -40,6 +90,7 @@ export function createHosts(count: number): { hosts: TestHost[]; destroy(): void
         // already gone
       }
     }
+    release();
   };
   try {
     for (let i = 0; i < count; i++) {
