@@ -57,6 +57,16 @@ describe('the migration wizard over real agents', () => {
         ports: [],
       },
     });
+    // The target step ranks the hosts once, when it opens: a host that has not sent its first
+    // sample (CPU, free disk) yet is ranked ineligible, as an operator would see it on a slow start.
+    await waitFor('both agents reporting CPU and free disk', () =>
+      controller.registry
+        .list()
+        .every((r) => Number.isFinite(r.server.latest?.cpuPct) && r.server.latest?.dataFreeBytes !== undefined) &&
+      controller.registry.list().length === 2
+        ? true
+        : undefined,
+    );
     h = openHeadless(registryFleetSource(controller, controller.address, 'test-operator'), { cols: 80, rows: 24 });
   });
 
