@@ -35,22 +35,22 @@ function changeOf(e: FleetEvent): FleetChange | undefined {
 function routeBook(
   service: ControllerService,
   caller: Caller,
-): { book: RouteBook; listeners: Set<(change: FleetChange) => void> } {
+): { book: RouteBook; listeners: Set<(change: FleetChange) => void>; hear(e: FleetEvent): void } {
   const book = new RouteBook();
   const listeners = new Set<(change: FleetChange) => void>();
   const tell = (change: FleetChange) => {
     for (const l of listeners) l(change);
   };
   book.replace(service.read(caller, listRoutes, undefined));
-  service.read(caller, watchFleet, (e) => {
+  const hear = (e: FleetEvent) => {
     if (e.kind === 'route') {
       const news = book.put(e.status);
       if (news) tell({ kind: 'route', name: e.status.route.name, counters: news === 'counters' });
     } else if (e.kind === 'routeRemoved' && book.remove(e.name)) {
       tell({ kind: 'route', name: e.name });
     }
-  });
-  return { book, listeners };
+  };
+  return { book, listeners, hear };
 }
 
 function routeActions(service: ControllerService, caller: Caller): RouteActions {
@@ -109,10 +109,12 @@ export function registryFleetSource(
   // Whoever started the controller owns it, as whoever reaches its Unix socket does.
   const caller: Caller = { name: operator, via: 'embedded', role: 'admin' };
   let sorted: FleetServer[] | undefined;
+  const routes = routeBook(service, caller);
+  // One watch for the source's own state: the sorted list, and the route book.
   service.read(caller, watchFleet, (e) => {
     if (e.kind === 'server') sorted = undefined;
+    else routes.hear(e);
   });
-  const routes = routeBook(service, caller);
   return {
     controllerAddress,
     mode: 'embedded',
