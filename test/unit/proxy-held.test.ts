@@ -5,6 +5,7 @@ import {
   Client,
   cleanup,
   endpoint,
+  endpointStats,
   eventually,
   freePort,
   oneShot,
@@ -99,6 +100,65 @@ describe('proxy held connections', () => {
     await Backend.start('restored', { port: old.port });
     for (const c of held) expect(await c.greeting()).toBe('restored');
     expect(routeStats(proxy, 'web')).toMatchObject({ heldTotal: 2, refused: 0 });
+  });
+
+  it('a moved instance slow to listen after its cut-over fails its first checks and clients still wait for it', async () => {
+    // On a busy host the restored copy may listen well after it runs: more failed checks than
+    // unhealthyAfter (100 ms apart while it never passed) must not turn waiting clients away.
+    const port = await freePort();
+    const backendPort = await freePort();
+    const address = `127.0.0.1:${backendPort}`;
+    const proxy = startProxy();
+    // As a migration places it: held with no address while the workload runs nowhere…
+    const placeholder = endpoint('', { key: 'api@-', backend: 'api', held: true });
+    await proxy.place([route('web', port, [placeholder])]);
+    const held = [new Client(port), new Client(port)];
+    await eventually('the clients held', () => routeStats(proxy, 'web').heldNow === 2);
+    // …then released straight to the target's address: a new endpoint, the instance just started.
+    await proxy.place([route('web', port, [endpoint(address, { key: 'api@b', backend: 'api' })], { revision: 2 })]);
+    await eventually('several failed checks', () =>
+      /starting: connect refused [3-9]×/.test(endpointStats(proxy, 'web', 'api@b').healthDetail),
+    );
+    const late = new Client(port);
+    await Backend.start('restored', { port: backendPort });
+    for (const c of [...held, late]) expect(await c.greeting()).toBe('restored');
+    expect(routeStats(proxy, 'web')).toMatchObject({ heldTotal: 3, refused: 0 });
+  });
+
+  it('the same endpoint released from a cut-over waits for its slow instance too', async () => {
+    const port = await freePort();
+    const backendPort = await freePort();
+    const address = `127.0.0.1:${backendPort}`;
+    const proxy = startProxy();
+    await proxy.place([route('web', port, [endpoint(address, { held: true })])]);
+    const c = new Client(port);
+    await eventually('the client held', () => routeStats(proxy, 'web').heldNow === 1);
+    await proxy.place([route('web', port, [endpoint(address)], { revision: 2 })]);
+    await sleep(600);
+    expect(endpointStats(proxy, 'web', address).healthDetail).toMatch(/^starting: connect refused \d+× in a row/);
+    await Backend.start('restored', { port: backendPort });
+    expect(await c.greeting()).toBe('restored');
+    expect(routeStats(proxy, 'web')).toMatchObject({ refused: 0 });
+  });
+
+  it('a moved instance that never listens is waited for only as long as the hold timeout, then refused at once', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${await freePort()}`;
+    const proxy = startProxy();
+    await proxy.place([route('web', port, [endpoint(address, { held: true })], { holdTimeoutMs: 800 })]);
+    await proxy.place([route('web', port, [endpoint(address)], { holdTimeoutMs: 800, revision: 2 })]);
+    const c = new Client(port);
+    const since = Date.now();
+    await c.closed();
+    expect(Date.now() - since).toBeGreaterThanOrEqual(500);
+    await eventually('unhealthy after its grace', () =>
+      /^connect refused \d+× in a row/.test(endpointStats(proxy, 'web', address).healthDetail),
+    );
+    const next = new Client(port);
+    const at = Date.now();
+    await next.closed();
+    expect(Date.now() - at).toBeLessThan(500);
+    expect(routeStats(proxy, 'web').refused).toBe(2);
   });
 
   it('held clients are refused as soon as nothing could take them', async () => {

@@ -19,6 +19,8 @@ export interface EndpointContext {
   log: Logger;
   /** Its health changed in a way that may change who takes connections. */
   onHealthChange(): void;
+  /** How long the route keeps clients waiting for an endpoint (its hold timeout). */
+  holdTimeoutMs(): number;
 }
 
 export class EndpointRuntime implements Pickable, Dialable {
@@ -35,12 +37,14 @@ export class EndpointRuntime implements Pickable, Dialable {
   private drainingSince = 0;
   private drainTimer?: NodeJS.Timeout;
 
+  /** `starting`: its instance has just started (it replaces one held for a cut-over); see update(). */
   constructor(
     public spec: Endpoint,
     private settings: HealthSettings,
     private readonly ctx: EndpointContext,
+    starting = false,
   ) {
-    this.watch();
+    this.watch(starting ? ctx.holdTimeoutMs() : 0);
     this.syncDrain();
   }
 
@@ -76,13 +80,15 @@ export class EndpointRuntime implements Pickable, Dialable {
     // A removed endpoint back in the table had its checks stopped: they start over. So do those
     // of one released from a cut-over: the instance behind the address is the new one (on one
     // host the old one may have answered the checks at the same address), and clients wait for
-    // its first passing check rather than meet a port that is not listening yet.
+    // its first passing check rather than meet a port that is not listening yet. That instance
+    // has just started, so failed checks do not make it unhealthy while it may still be coming
+    // up: for as long as the route keeps clients waiting.
     const released = this.spec.held && !spec.held;
     const restart = spec.address !== this.spec.address || this.removed || released;
     this.spec = spec;
     this.settings = settings;
     this.removed = false;
-    if (restart) this.watch();
+    if (restart) this.watch(released ? this.ctx.holdTimeoutMs() : 0);
     else this.health?.configure(settings);
     this.syncDrain();
   }
@@ -163,14 +169,19 @@ export class EndpointRuntime implements Pickable, Dialable {
   }
 
   /** (Re)starts checks against the current address; an endpoint with none is not checked. */
-  private watch(): void {
+  private watch(startGraceMs = 0): void {
     this.health?.stop();
     this.health = undefined;
     if (!this.spec.address) return;
     const { host, port } = parseHostPort(this.spec.address, `endpoint ${this.spec.key}`);
     this.host = host;
     this.port = port;
-    this.health = new HealthChecker({ host, port, address: this.spec.address }, this.settings, this.onHealth);
+    this.health = new HealthChecker(
+      { host, port, address: this.spec.address },
+      this.settings,
+      this.onHealth,
+      startGraceMs,
+    );
   }
 
   private readonly onHealth = (state: HealthState, detail: string): void => {

@@ -3,7 +3,8 @@ import { pendingRecheckMs, sameSettings, type HealthSettings } from './health-se
 import { probe, type ProbeTarget } from './probe.js';
 
 /**
- * pending: never passed (new connections wait for it rather than being refused);
+ * pending: never passed (new connections wait for it rather than being refused); it goes
+ * unhealthy after `unhealthyAfter` failed checks, or, within a start grace, not before the grace ends;
  * healthy; degraded: failing, or refusing client connects, but under the threshold (still
  * takes connections); unhealthy: past the threshold, until it passes `healthyAfter` times.
  */
@@ -23,12 +24,20 @@ export class HealthChecker {
   private timer?: NodeJS.Timeout;
   private inFlight = false;
   private stopped = false;
+  /** Until when (Date.now() ms) failed checks of a never-passed endpoint keep it pending. */
+  private readonly graceUntil: number;
 
+  /**
+   * `startGraceMs`: an instance known to be starting (released from a cut-over) may fail its
+   * first checks for this long while it comes up; 0 for none.
+   */
   constructor(
     private readonly target: ProbeTarget,
     private settings: HealthSettings,
     private readonly onChange: (state: HealthState, detail: string) => void,
+    startGraceMs = 0,
   ) {
+    this.graceUntil = startGraceMs > 0 ? Date.now() + startGraceMs : 0;
     this.run();
   }
 
@@ -60,7 +69,10 @@ export class HealthChecker {
   get detail(): string {
     switch (this.status) {
       case 'pending':
-        return this.fails > 0 ? `${this.failure} ${this.fails}× in a row, never passed yet` : 'not checked yet';
+        if (this.fails === 0) return 'not checked yet';
+        return Date.now() < this.graceUntil
+          ? `starting: ${this.failure} ${this.fails}× in a row, never passed yet`
+          : `${this.failure} ${this.fails}× in a row, never passed yet`;
       case 'healthy':
         return 'checks pass';
       case 'degraded':
@@ -124,7 +136,8 @@ export class HealthChecker {
       this.passes = 0;
       this.fails++;
       this.failure = failure;
-      if (this.fails >= this.settings.unhealthyAfter) {
+      const starting = this.state === 'pending' && Date.now() < this.graceUntil;
+      if (this.fails >= this.settings.unhealthyAfter && !starting) {
         if (this.state !== 'unhealthy') this.why = `${failure} ${this.fails}× in a row`;
         this.state = 'unhealthy';
       } else if (this.state === 'healthy') {

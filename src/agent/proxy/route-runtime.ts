@@ -76,7 +76,12 @@ export class RouteRuntime implements ConnectionOwner {
     private placed: PlacedRoute,
     log: Logger,
   ) {
-    this.ctx = { route: placed.name, log, onHealthChange: () => this.tablesChanged() };
+    this.ctx = {
+      route: placed.name,
+      log,
+      onHealthChange: () => this.tablesChanged(),
+      holdTimeoutMs: () => this.holdTimeoutMs(),
+    };
     this.balancer = balancerFor(placed.policy);
     this.settings = healthSettings(placed.healthCheck);
     this.held = new HeldQueue(HELD_LIMIT, this.holdTimeoutMs(), this.holdExpired);
@@ -99,10 +104,13 @@ export class RouteRuntime implements ConnectionOwner {
     this.settings = healthSettings(placed.healthCheck);
     this.held.setTimeoutMs(this.holdTimeoutMs());
     const next = new Map<string, EndpointRuntime>();
+    // Backends held for a cut-over until now: a new endpoint of one is the moved instance, just started.
+    const wasHeld = new Set([...this.endpoints.values()].filter((ep) => ep.spec.held).map((ep) => ep.spec.backend));
     for (const spec of withLastGood(placed.endpoints, [...this.endpoints.values()], this.ctx)) {
       const ep = this.endpoints.get(spec.key) ?? this.takeLeaving(spec.key);
       if (ep) ep.update(spec, this.settings);
-      next.set(spec.key, ep ?? new EndpointRuntime(spec, this.settings, this.ctx));
+      const starting = !spec.held && wasHeld.has(spec.backend);
+      next.set(spec.key, ep ?? new EndpointRuntime(spec, this.settings, this.ctx, starting));
     }
     for (const [key, ep] of this.endpoints) if (!next.has(key)) this.retireEndpoint(ep);
     for (const ep of this.leaving) if (ep.active === 0) this.leaving.delete(ep);
