@@ -1,7 +1,7 @@
 // The controller's CA in a real data dir: made once with an owner-only key, loaded after,
 // refused when its key is shared; the server certificate it keeps, and when it renews it.
-import { X509Certificate } from 'node:crypto';
-import { chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/controller/pki/certificate-authority.js';
 import { SERVER_LIFETIME_MS } from '../../src/controller/pki/lifetimes.js';
@@ -104,6 +104,21 @@ describe('the server certificate', () => {
     const moved = await ensureServerCertificate(ca, files, serverNames('192.0.2.11', [], 'ctl-host'));
     expect(moved.certPem).not.toBe(first.certPem);
     expect(new X509Certificate(moved.certPem).subjectAltName).toBe('DNS:ctl-host, IP Address:192.0.2.11');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is issued anew over a key that is not its own or a file that is not a certificate', async () => {
+    const { ca, dataDir } = await newCa();
+    const files = controllerFiles(dataDir);
+    const first = await ensureServerCertificate(ca, files, names);
+    // A crash between the two renames leaves the new key beside the old certificate.
+    writeFileSync(files.serverKey, (await agentCredential(ca, 'srv-1')).keyPem, { mode: 0o600 });
+    const paired = await ensureServerCertificate(ca, files, names);
+    expect(paired.certPem).not.toBe(first.certPem);
+    expect(new X509Certificate(paired.certPem).checkPrivateKey(createPrivateKey(paired.keyPem))).toBe(true);
+    writeFileSync(files.serverCert, 'not a certificate\n');
+    const fresh = await ensureServerCertificate(ca, files, names);
+    expect(readFileSync(files.serverCert, 'utf8')).toBe(fresh.certPem);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

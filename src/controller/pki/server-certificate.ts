@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { CertificateAuthority } from './certificate-authority.js';
 import { renewalDue, SERVER_LIFETIME_MS } from './lifetimes.js';
@@ -46,7 +47,8 @@ export async function ensureServerCertificate(
   nowMs = Date.now(),
 ): Promise<KeyAndCertificate> {
   const kept = await readKept(files);
-  if (kept && (await stillGood(ca, kept.certPem, names, nowMs))) return kept;
+  if (kept && (await stillGood(ca, kept, names, nowMs)))
+    return { keyPem: kept.keyPem, certPem: kept.certPem, notAfter: kept.notAfter };
   const fresh = await issueServerCertificate(ca, names, nowMs);
   // Each file is replaced whole (write aside, rename), so a reader never sees half a PEM.
   await replace(files.serverKey, fresh.keyPem, 0o600);
@@ -54,28 +56,41 @@ export async function ensureServerCertificate(
   return fresh;
 }
 
-async function readKept(files: { serverKey: string; serverCert: string }): Promise<KeyAndCertificate | undefined> {
+/**
+ * The kept pair, or undefined when there is none to keep: missing, unreadable as PEM, or a key
+ * and certificate that do not belong together (a crash between the two renames). The files are
+ * ours and derived from the CA, so such a pair is simply issued anew.
+ */
+async function readKept(files: { serverKey: string; serverCert: string }): Promise<KeptPair | undefined> {
+  let keyPem: string;
+  let certPem: string;
   try {
-    const [keyPem, certPem] = await Promise.all([
-      readFile(files.serverKey, 'utf8'),
-      readFile(files.serverCert, 'utf8'),
-    ]);
-    return { keyPem, certPem, notAfter: new x509.X509Certificate(certPem).notAfter };
+    [keyPem, certPem] = await Promise.all([readFile(files.serverKey, 'utf8'), readFile(files.serverCert, 'utf8')]);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+  try {
+    if (!new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem))) return undefined;
+    const cert = new x509.X509Certificate(certPem);
+    return { keyPem, certPem, notAfter: cert.notAfter, cert };
+  } catch {
+    return undefined;
+  }
+}
+
+interface KeptPair extends KeyAndCertificate {
+  cert: x509.X509Certificate;
 }
 
 async function stillGood(
   ca: CertificateAuthority,
-  certPem: string,
+  kept: KeptPair,
   names: ServerNames,
   nowMs: number,
 ): Promise<boolean> {
-  const cert = new x509.X509Certificate(certPem);
-  const signed = await cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true });
-  return signed && !renewalDue(cert, nowMs) && sameNames(cert, names);
+  const signed = await kept.cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true });
+  return signed && !renewalDue(kept.cert, nowMs) && sameNames(kept.cert, names);
 }
 
 function sameNames(cert: x509.X509Certificate, names: ServerNames): boolean {
