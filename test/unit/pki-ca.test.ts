@@ -32,7 +32,7 @@ describe('the controller CA', () => {
     const files = controllerFiles(dataDir);
     chmodSync(files.caKey, 0o640);
     await expect(CertificateAuthority.loadOrCreate(files)).rejects.toThrow(
-      `the CA key ${files.caKey} is readable by group or others (mode 0640): whoever reads it can issue certificates for any agent or operator; run \`chmod 600 ${files.caKey}\` and start the controller again`,
+      `the CA key ${files.caKey} is open to group or others (mode 0640): whoever reads it can issue certificates for any agent or operator; run \`chmod 600 ${files.caKey}\` and start the controller again`,
     );
     chmodSync(files.caKey, 0o600);
     await expect(CertificateAuthority.loadOrCreate(files)).resolves.toBeInstanceOf(CertificateAuthority);

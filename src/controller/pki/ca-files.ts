@@ -38,7 +38,7 @@ async function refuseShared(keyFile: string): Promise<void> {
   if ((mode & 0o077) === 0) return;
   throw new YardError(
     'PERMISSION_DENIED',
-    `the CA key ${keyFile} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): whoever reads it can issue certificates for any agent or operator; run \`chmod 600 ${keyFile}\` and start the controller again`,
+    `the CA key ${keyFile} is open to group or others (mode ${mode.toString(8).padStart(4, '0')}): whoever reads it can issue certificates for any agent or operator; run \`chmod 600 ${keyFile}\` and start the controller again`,
   );
 }
 
