@@ -15,6 +15,12 @@ export function controllerFiles(dataDir: string) {
     token: join(dataDir, 'token'),
     /** The operator token: Control calls over TCP. */
     operatorToken: join(dataDir, 'operator-token'),
+    /** The controller's certificate authority: its key (owner-only) signs every certificate. */
+    caKey: join(dataDir, 'ca.key'),
+    caCert: join(dataDir, 'ca.crt'),
+    /** The controller's TLS certificate, issued by its CA and renewed by itself. */
+    serverKey: join(dataDir, 'server.key'),
+    serverCert: join(dataDir, 'server.crt'),
     /** Control for this host's own CLI and dashboards: owner-only, no token needed. */
     socket: join(dataDir, 'control.sock'),
     /** Written while a controller runs: where it listens and its pid. */

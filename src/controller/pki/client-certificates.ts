@@ -1,0 +1,55 @@
+import type { CertificateAuthority } from './certificate-authority.js';
+import { agentUri, operatorUri, type Role } from './identity.js';
+import { AGENT_LIFETIME_MS, OPERATOR_LIFETIME_MS } from './lifetimes.js';
+import { type CryptoKey, x509 } from './x509.js';
+
+/** A client certificate: its PEM, and the serial that revokes it. */
+export interface IssuedCertificate {
+  certPem: string;
+  serial: string;
+  notAfter: Date;
+}
+
+/** An agent's client certificate: it speaks for `serverId` (SAN URI `yard://server/<id>`). */
+export async function issueAgentCertificate(
+  ca: CertificateAuthority,
+  serverId: string,
+  publicKey: CryptoKey,
+  options: { lifetimeMs?: number; nowMs?: number } = {},
+): Promise<IssuedCertificate> {
+  return issueClient(ca, publicKey, [{ CN: [serverId] }], agentUri(serverId), options);
+}
+
+/** An operator's credential: `name` (SAN URI `yard://operator/<name>`) with `role` as the subject's OU. */
+export async function issueOperatorCertificate(
+  ca: CertificateAuthority,
+  operator: { name: string; role: Role },
+  publicKey: CryptoKey,
+  options: { lifetimeMs?: number; nowMs?: number } = {},
+): Promise<IssuedCertificate> {
+  const subject: x509.JsonName = [{ CN: [operator.name] }, { OU: [operator.role] }];
+  return issueClient(ca, publicKey, subject, operatorUri(operator.name), {
+    lifetimeMs: options.lifetimeMs ?? OPERATOR_LIFETIME_MS,
+    nowMs: options.nowMs,
+  });
+}
+
+async function issueClient(
+  ca: CertificateAuthority,
+  publicKey: CryptoKey,
+  subject: x509.JsonName,
+  uri: string,
+  options: { lifetimeMs?: number; nowMs?: number },
+): Promise<IssuedCertificate> {
+  const cert = await ca.issue({
+    subject,
+    publicKey,
+    lifetimeMs: options.lifetimeMs ?? AGENT_LIFETIME_MS,
+    nowMs: options.nowMs,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: uri }]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ],
+  });
+  return { certPem: cert.toString('pem'), serial: cert.serialNumber.toLowerCase(), notAfter: cert.notAfter };
+}
