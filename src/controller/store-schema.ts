@@ -148,4 +148,19 @@ export const storeSchema = z.object({
   routes: keyedBy(route, 'name').optional(),
   routeChanges: z.array(routeChange).optional(),
   agentKeys: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')).optional(),
+  certificates: z
+    .array(
+      z.object({
+        serial: z.string().regex(/^[0-9a-f]{1,64}$/, 'must be a serial in lower-case hex'),
+        kind: z.enum(['agent', 'operator']),
+        name: z.string().min(1),
+        role: z.string(),
+        issuedMs: int64,
+        notAfterMs: int64,
+        issuedBy: z.string(),
+        revokedMs: int64,
+        revokedBy: z.string(),
+      }),
+    )
+    .optional(),
 });

@@ -26,8 +26,25 @@ export interface StoreData {
   routes?: Record<string, RouteTable>;
   /** Changes to the routing tables, oldest first. */
   routeChanges?: RouteChange[];
-  /** sha256 of each joined agent's key, by server id: only that key speaks for the id. */
+  /** Before TLS: sha256 of each joined agent's key. Read from older stores, no longer used. */
   agentKeys?: Record<string, string>;
+  /** Every client certificate this controller issued and that has not expired: agents' and operators'. */
+  certificates?: IssuedRecord[];
+}
+
+/** A client certificate as the controller remembers it: whose, until when, and whether revoked. */
+export interface IssuedRecord {
+  serial: string;
+  kind: 'agent' | 'operator';
+  /** The agent's server id, or the operator's name. */
+  name: string;
+  /** Operators: viewer, operator or admin. */
+  role: string;
+  issuedMs: number;
+  notAfterMs: number;
+  issuedBy: string;
+  revokedMs: number;
+  revokedBy: string;
 }
 
 /** Finished migrations kept as history; older ones are dropped. */
@@ -100,13 +117,29 @@ export class Store {
     this.db.data.servers[server.id] = stored;
   }
 
-  agentKeyHash(serverId: string): string | undefined {
-    return this.db.data.agentKeys?.[serverId];
+  /** Issued certificates not yet expired (expired ones are forgotten: they admit no one anyway). */
+  certificates(nowMs = Date.now()): IssuedRecord[] {
+    return (this.db.data.certificates ?? []).filter((c) => c.notAfterMs > nowMs);
   }
 
-  putAgentKeyHash(serverId: string, hash: string): void {
-    this.db.data.agentKeys ??= {};
-    this.db.data.agentKeys[serverId] = hash;
+  putCertificate(record: IssuedRecord, nowMs = Date.now()): void {
+    this.db.data.certificates = [...this.certificates(nowMs), record];
+  }
+
+  /** Revokes every certificate of that kind and name still in force; returns their serials. */
+  revokeCertificates(kind: IssuedRecord['kind'], name: string, by: string, nowMs = Date.now()): string[] {
+    const revoked: string[] = [];
+    for (const c of this.certificates(nowMs)) {
+      if (c.kind !== kind || c.name !== name || c.revokedMs > 0) continue;
+      c.revokedMs = nowMs;
+      c.revokedBy = by;
+      revoked.push(c.serial);
+    }
+    return revoked;
+  }
+
+  isRevoked(serial: string): boolean {
+    return (this.db.data.certificates ?? []).some((c) => c.serial === serial && c.revokedMs > 0);
   }
 
   migrations(): Migration[] {

@@ -4,7 +4,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/controller/pki/certificate-authority.js';
-import { SERVER_LIFETIME_MS } from '../../src/controller/pki/lifetimes.js';
+import { SERVER_LIFETIME_MS } from '../../src/core/pki/lifetimes.js';
 import { ensureServerCertificate } from '../../src/controller/pki/server-certificate.js';
 import { serverNames } from '../../src/controller/pki/server-names.js';
 import { controllerFiles } from '../../src/core/paths.js';

@@ -2,7 +2,7 @@
 // node:tls, all made by the real code under test.
 import { CertificateAuthority } from '../../src/controller/pki/certificate-authority.js';
 import { issueAgentCertificate } from '../../src/controller/pki/client-certificates.js';
-import { privateKeyPem, newKeyPair } from '../../src/controller/pki/x509.js';
+import { privateKeyPem, newKeyPair } from '../../src/core/pki/x509.js';
 import { controllerFiles } from '../../src/core/paths.js';
 import { tempDir } from '../helpers/procs.js';
 

@@ -2,7 +2,7 @@
 // pin of one controller's CA never matches another's.
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatJoinToken, parseJoinToken, pinMatches } from '../../src/controller/pki/join-token.js';
+import { formatJoinToken, parseJoinToken, pinMatches } from '../../src/core/pki/join-token.js';
 import { loadOrCreateToken } from '../../src/controller/token.js';
 import { newCa } from './pki-fixture.js';
 

@@ -4,8 +4,8 @@ import { X509Certificate } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { issueAgentCertificate } from '../../src/controller/pki/client-certificates.js';
-import { keyRequest, requestedKey } from '../../src/controller/pki/key-request.js';
-import { newKeyPair, x509 } from '../../src/controller/pki/x509.js';
+import { keyRequest, requestedKey } from '../../src/core/pki/key-request.js';
+import { newKeyPair, x509 } from '../../src/core/pki/x509.js';
 import { newCa } from './pki-fixture.js';
 
 describe("an agent's certificate request", () => {

@@ -8,7 +8,7 @@ import type { CertificateAuthority } from '../../src/controller/pki/certificate-
 import { issueOperatorCertificate } from '../../src/controller/pki/client-certificates.js';
 import { issueServerCertificate } from '../../src/controller/pki/server-certificate.js';
 import { serverNames } from '../../src/controller/pki/server-names.js';
-import { newKeyPair } from '../../src/controller/pki/x509.js';
+import { newKeyPair } from '../../src/core/pki/x509.js';
 import { agentCredential, newCa } from './pki-fixture.js';
 
 function onPath(tool: string): boolean {

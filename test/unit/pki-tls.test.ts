@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateAuthority } from '../../src/controller/pki/certificate-authority.js';
 import { checkCertificate } from '../../src/controller/pki/certificate-check.js';
 import { issueOperatorCertificate } from '../../src/controller/pki/client-certificates.js';
-import { peerIdentity } from '../../src/controller/pki/identity.js';
+import { peerIdentity } from '../../src/core/pki/identity.js';
 import { Revocations } from '../../src/controller/pki/revocations.js';
 import { issueServerCertificate } from '../../src/controller/pki/server-certificate.js';
 import { serverNames } from '../../src/controller/pki/server-names.js';
-import { newKeyPair } from '../../src/controller/pki/x509.js';
+import { newKeyPair } from '../../src/core/pki/x509.js';
 import { agentCredential, newCa } from './pki-fixture.js';
 
 const HOUR_MS = 60 * 60 * 1000;

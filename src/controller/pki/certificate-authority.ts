@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readCaFiles, writeCaFiles } from './ca-files.js';
-import { caFingerprint } from './fingerprint.js';
-import { CA_LIFETIME_MS } from './lifetimes.js';
+import { caFingerprint } from '../../core/pki/fingerprint.js';
+import { CA_LIFETIME_MS } from '../../core/pki/lifetimes.js';
 import { newSerial } from './serial.js';
-import { type CryptoKey, importPrivateKey, KEY_ALGORITHM, newKeyPair, privateKeyPem, x509 } from './x509.js';
+import { type CryptoKey, importPrivateKey, KEY_ALGORITHM, newKeyPair, privateKeyPem, x509 } from '../../core/pki/x509.js';
 
 /** Clocks in a fleet disagree a little: a certificate is valid from a moment before it is made. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;

@@ -1,7 +1,7 @@
 import type { CertificateAuthority } from './certificate-authority.js';
-import { type PeerIdentity, peerIdentity } from './identity.js';
+import { type PeerIdentity, peerIdentity } from '../../core/pki/identity.js';
 import type { Revocations } from './revocations.js';
-import { x509 } from './x509.js';
+import { x509 } from '../../core/pki/x509.js';
 
 export type CertificateProblem = 'untrusted' | 'not-yet-valid' | 'expired' | 'revoked' | 'anonymous';
 

@@ -1,7 +1,7 @@
 import type { CertificateAuthority } from './certificate-authority.js';
-import { agentUri, operatorUri, type Role } from './identity.js';
-import { AGENT_LIFETIME_MS, OPERATOR_LIFETIME_MS } from './lifetimes.js';
-import { type CryptoKey, x509 } from './x509.js';
+import { agentUri, operatorUri, type Role } from '../../core/pki/identity.js';
+import { AGENT_LIFETIME_MS, OPERATOR_LIFETIME_MS } from '../../core/pki/lifetimes.js';
+import { type CryptoKey, x509 } from '../../core/pki/x509.js';
 
 /** A client certificate: its PEM, and the serial that revokes it. */
 export interface IssuedCertificate {

@@ -1,9 +1,9 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { CertificateAuthority } from './certificate-authority.js';
-import { renewalDue, SERVER_LIFETIME_MS } from './lifetimes.js';
+import { renewalDue, SERVER_LIFETIME_MS } from '../../core/pki/lifetimes.js';
 import type { ServerNames } from './server-names.js';
-import { newKeyPair, privateKeyPem, x509 } from './x509.js';
+import { newKeyPair, privateKeyPem, x509 } from '../../core/pki/x509.js';
 
 /** A key and the certificate for it, as PEM: what node:tls and grpc-js take. */
 export interface KeyAndCertificate {

@@ -13,10 +13,12 @@ import {
   type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
+  type ClientUnaryCall,
   type ClientWritableStream,
   type handleBidiStreamingCall,
   type handleClientStreamingCall,
   type handleServerStreamingCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
@@ -78,6 +80,30 @@ export function workloadSignalToJSON(object: WorkloadSignal): string {
   }
 }
 
+export interface JoinRequest {
+  /** The secret part of the join token (yard1.<secret>.sha256:<CA pin>). */
+  joinSecret: string;
+  serverId: string;
+  /** PKCS#10, PEM: the agent's public key; its private key never leaves the agent. */
+  certificateRequest: string;
+  hostname: string;
+  name: string;
+}
+
+export interface JoinResponse {
+  /** PEM: the agent's client certificate (SAN URI yard://server/<id>), then the CA's. */
+  certificate: string;
+  caCertificate: string;
+}
+
+export interface RenewCertificateRequest {
+  certificateRequest: string;
+}
+
+export interface RenewCertificateResponse {
+  certificate: string;
+}
+
 export interface UploadCheckpointRequest {
   checkpointId: string;
   offset: number;
@@ -131,18 +157,11 @@ export interface AgentHello {
   capabilities?: Capabilities | undefined;
   host?: HostInfo | undefined;
   agentVersion: string;
-  joinToken: string;
   /**
    * Where this host's workloads are reached (--advertise; default its first address):
    * route backends that name a workload dial this address.
    */
   advertiseAddress: string;
-  /**
-   * A secret the agent made when it first started (owner-only in its data dir). Joining (with
-   * the join token) binds it to server_id; from then on that id registers, uploads and
-   * downloads checkpoints and opens consoles with this key only. The join token admits new ids.
-   */
-  agentKey: string;
 }
 
 export interface AgentHello_LabelsEntry {
@@ -330,6 +349,380 @@ export interface ConnectResponse {
     | { $case: "command"; value: AgentCommand }
     | undefined;
 }
+
+function createBaseJoinRequest(): JoinRequest {
+  return { joinSecret: "", serverId: "", certificateRequest: "", hostname: "", name: "" };
+}
+
+export const JoinRequest: MessageFns<JoinRequest> = {
+  encode(message: JoinRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.joinSecret !== "") {
+      writer.uint32(10).string(message.joinSecret);
+    }
+    if (message.serverId !== "") {
+      writer.uint32(18).string(message.serverId);
+    }
+    if (message.certificateRequest !== "") {
+      writer.uint32(26).string(message.certificateRequest);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(34).string(message.hostname);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.joinSecret = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.certificateRequest = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JoinRequest {
+    return {
+      joinSecret: isSet(object.joinSecret)
+        ? globalThis.String(object.joinSecret)
+        : isSet(object.join_secret)
+        ? globalThis.String(object.join_secret)
+        : "",
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      certificateRequest: isSet(object.certificateRequest)
+        ? globalThis.String(object.certificateRequest)
+        : isSet(object.certificate_request)
+        ? globalThis.String(object.certificate_request)
+        : "",
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: JoinRequest): unknown {
+    const obj: any = {};
+    if (message.joinSecret !== "") {
+      obj.joinSecret = message.joinSecret;
+    }
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.certificateRequest !== "") {
+      obj.certificateRequest = message.certificateRequest;
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JoinRequest>, I>>(base?: I): JoinRequest {
+    return JoinRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JoinRequest>, I>>(object: I): JoinRequest {
+    const message = createBaseJoinRequest();
+    message.joinSecret = object.joinSecret ?? "";
+    message.serverId = object.serverId ?? "";
+    message.certificateRequest = object.certificateRequest ?? "";
+    message.hostname = object.hostname ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseJoinResponse(): JoinResponse {
+  return { certificate: "", caCertificate: "" };
+}
+
+export const JoinResponse: MessageFns<JoinResponse> = {
+  encode(message: JoinResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificate !== "") {
+      writer.uint32(10).string(message.certificate);
+    }
+    if (message.caCertificate !== "") {
+      writer.uint32(18).string(message.caCertificate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificate = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caCertificate = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JoinResponse {
+    return {
+      certificate: isSet(object.certificate) ? globalThis.String(object.certificate) : "",
+      caCertificate: isSet(object.caCertificate)
+        ? globalThis.String(object.caCertificate)
+        : isSet(object.ca_certificate)
+        ? globalThis.String(object.ca_certificate)
+        : "",
+    };
+  },
+
+  toJSON(message: JoinResponse): unknown {
+    const obj: any = {};
+    if (message.certificate !== "") {
+      obj.certificate = message.certificate;
+    }
+    if (message.caCertificate !== "") {
+      obj.caCertificate = message.caCertificate;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JoinResponse>, I>>(base?: I): JoinResponse {
+    return JoinResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JoinResponse>, I>>(object: I): JoinResponse {
+    const message = createBaseJoinResponse();
+    message.certificate = object.certificate ?? "";
+    message.caCertificate = object.caCertificate ?? "";
+    return message;
+  },
+};
+
+function createBaseRenewCertificateRequest(): RenewCertificateRequest {
+  return { certificateRequest: "" };
+}
+
+export const RenewCertificateRequest: MessageFns<RenewCertificateRequest> = {
+  encode(message: RenewCertificateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificateRequest !== "") {
+      writer.uint32(10).string(message.certificateRequest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewCertificateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewCertificateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificateRequest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewCertificateRequest {
+    return {
+      certificateRequest: isSet(object.certificateRequest)
+        ? globalThis.String(object.certificateRequest)
+        : isSet(object.certificate_request)
+        ? globalThis.String(object.certificate_request)
+        : "",
+    };
+  },
+
+  toJSON(message: RenewCertificateRequest): unknown {
+    const obj: any = {};
+    if (message.certificateRequest !== "") {
+      obj.certificateRequest = message.certificateRequest;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RenewCertificateRequest>, I>>(base?: I): RenewCertificateRequest {
+    return RenewCertificateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RenewCertificateRequest>, I>>(object: I): RenewCertificateRequest {
+    const message = createBaseRenewCertificateRequest();
+    message.certificateRequest = object.certificateRequest ?? "";
+    return message;
+  },
+};
+
+function createBaseRenewCertificateResponse(): RenewCertificateResponse {
+  return { certificate: "" };
+}
+
+export const RenewCertificateResponse: MessageFns<RenewCertificateResponse> = {
+  encode(message: RenewCertificateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificate !== "") {
+      writer.uint32(10).string(message.certificate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewCertificateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewCertificateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificate = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewCertificateResponse {
+    return { certificate: isSet(object.certificate) ? globalThis.String(object.certificate) : "" };
+  },
+
+  toJSON(message: RenewCertificateResponse): unknown {
+    const obj: any = {};
+    if (message.certificate !== "") {
+      obj.certificate = message.certificate;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RenewCertificateResponse>, I>>(base?: I): RenewCertificateResponse {
+    return RenewCertificateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RenewCertificateResponse>, I>>(object: I): RenewCertificateResponse {
+    const message = createBaseRenewCertificateResponse();
+    message.certificate = object.certificate ?? "";
+    return message;
+  },
+};
 
 function createBaseUploadCheckpointRequest(): UploadCheckpointRequest {
   return { checkpointId: "", offset: 0, data: Buffer.alloc(0), sha256: "", last: false };
@@ -962,9 +1355,7 @@ function createBaseAgentHello(): AgentHello {
     capabilities: undefined,
     host: undefined,
     agentVersion: "",
-    joinToken: "",
     advertiseAddress: "",
-    agentKey: "",
   };
 }
 
@@ -1003,14 +1394,8 @@ export const AgentHello: MessageFns<AgentHello> = {
     if (message.agentVersion !== "") {
       writer.uint32(90).string(message.agentVersion);
     }
-    if (message.joinToken !== "") {
-      writer.uint32(98).string(message.joinToken);
-    }
     if (message.advertiseAddress !== "") {
       writer.uint32(106).string(message.advertiseAddress);
-    }
-    if (message.agentKey !== "") {
-      writer.uint32(114).string(message.agentKey);
     }
     return writer;
   },
@@ -1119,28 +1504,12 @@ export const AgentHello: MessageFns<AgentHello> = {
             message.agentVersion = reader.string();
             continue;
           }
-          case 12: {
-            if (tag !== 98) {
-              break;
-            }
-
-            message.joinToken = reader.string();
-            continue;
-          }
           case 13: {
             if (tag !== 106) {
               break;
             }
 
             message.advertiseAddress = reader.string();
-            continue;
-          }
-          case 14: {
-            if (tag !== 114) {
-              break;
-            }
-
-            message.agentKey = reader.string();
             continue;
           }
         }
@@ -1195,20 +1564,10 @@ export const AgentHello: MessageFns<AgentHello> = {
         : isSet(object.agent_version)
         ? globalThis.String(object.agent_version)
         : "",
-      joinToken: isSet(object.joinToken)
-        ? globalThis.String(object.joinToken)
-        : isSet(object.join_token)
-        ? globalThis.String(object.join_token)
-        : "",
       advertiseAddress: isSet(object.advertiseAddress)
         ? globalThis.String(object.advertiseAddress)
         : isSet(object.advertise_address)
         ? globalThis.String(object.advertise_address)
-        : "",
-      agentKey: isSet(object.agentKey)
-        ? globalThis.String(object.agentKey)
-        : isSet(object.agent_key)
-        ? globalThis.String(object.agent_key)
         : "",
     };
   },
@@ -1254,14 +1613,8 @@ export const AgentHello: MessageFns<AgentHello> = {
     if (message.agentVersion !== "") {
       obj.agentVersion = message.agentVersion;
     }
-    if (message.joinToken !== "") {
-      obj.joinToken = message.joinToken;
-    }
     if (message.advertiseAddress !== "") {
       obj.advertiseAddress = message.advertiseAddress;
-    }
-    if (message.agentKey !== "") {
-      obj.agentKey = message.agentKey;
     }
     return obj;
   },
@@ -1292,9 +1645,7 @@ export const AgentHello: MessageFns<AgentHello> = {
       : undefined;
     message.host = (object.host !== undefined && object.host !== null) ? HostInfo.fromPartial(object.host) : undefined;
     message.agentVersion = object.agentVersion ?? "";
-    message.joinToken = object.joinToken ?? "";
     message.advertiseAddress = object.advertiseAddress ?? "";
-    message.agentKey = object.agentKey ?? "";
     return message;
   },
 };
@@ -3766,6 +4117,32 @@ export const AgentGatewayService = {
     responseSerialize: (value: ConsoleResponse): Buffer => Buffer.from(ConsoleResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ConsoleResponse => ConsoleResponse.decode(value),
   },
+  /**
+   * Joining: the only call served without a client certificate. The join secret admits a new
+   * server id (never a known one); the controller certifies the key the agent made for itself
+   * and answers with the certificate. Every other call authenticates with that certificate.
+   */
+  join: {
+    path: "/switchyard.v1.AgentGateway/Join" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: JoinRequest): Buffer => Buffer.from(JoinRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): JoinRequest => JoinRequest.decode(value),
+    responseSerialize: (value: JoinResponse): Buffer => Buffer.from(JoinResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JoinResponse => JoinResponse.decode(value),
+  },
+  /** A fresh certificate for the key in the request, for the agent whose certificate calls. */
+  renewCertificate: {
+    path: "/switchyard.v1.AgentGateway/RenewCertificate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RenewCertificateRequest): Buffer =>
+      Buffer.from(RenewCertificateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RenewCertificateRequest => RenewCertificateRequest.decode(value),
+    responseSerialize: (value: RenewCertificateResponse): Buffer =>
+      Buffer.from(RenewCertificateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RenewCertificateResponse => RenewCertificateResponse.decode(value),
+  },
 } as const;
 
 export interface AgentGatewayServer extends UntypedServiceImplementation {
@@ -3786,6 +4163,14 @@ export interface AgentGatewayServer extends UntypedServiceImplementation {
    * message names the session; then output flows up and input flows down.
    */
   console: handleBidiStreamingCall<ConsoleRequest, ConsoleResponse>;
+  /**
+   * Joining: the only call served without a client certificate. The join secret admits a new
+   * server id (never a known one); the controller certifies the key the agent made for itself
+   * and answers with the certificate. Every other call authenticates with that certificate.
+   */
+  join: handleUnaryCall<JoinRequest, JoinResponse>;
+  /** A fresh certificate for the key in the request, for the agent whose certificate calls. */
+  renewCertificate: handleUnaryCall<RenewCertificateRequest, RenewCertificateResponse>;
 }
 
 export interface AgentGatewayClient extends Client {
@@ -3833,6 +4218,39 @@ export interface AgentGatewayClient extends Client {
   console(): ClientDuplexStream<ConsoleRequest, ConsoleResponse>;
   console(options: Partial<CallOptions>): ClientDuplexStream<ConsoleRequest, ConsoleResponse>;
   console(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ConsoleRequest, ConsoleResponse>;
+  /**
+   * Joining: the only call served without a client certificate. The join secret admits a new
+   * server id (never a known one); the controller certifies the key the agent made for itself
+   * and answers with the certificate. Every other call authenticates with that certificate.
+   */
+  join(request: JoinRequest, callback: (error: ServiceError | null, response: JoinResponse) => void): ClientUnaryCall;
+  join(
+    request: JoinRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+  join(
+    request: JoinRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+  /** A fresh certificate for the key in the request, for the agent whose certificate calls. */
+  renewCertificate(
+    request: RenewCertificateRequest,
+    callback: (error: ServiceError | null, response: RenewCertificateResponse) => void,
+  ): ClientUnaryCall;
+  renewCertificate(
+    request: RenewCertificateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RenewCertificateResponse) => void,
+  ): ClientUnaryCall;
+  renewCertificate(
+    request: RenewCertificateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RenewCertificateResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AgentGatewayClient = makeGenericClientConstructor(

@@ -96,6 +96,80 @@ export function promotionStateToJSON(object: PromotionState): string {
   }
 }
 
+export interface WhoAmIRequest {
+}
+
+export interface WhoAmIResponse {
+  name: string;
+  /** viewer, operator or admin. */
+  role: string;
+  /** unix-socket, operator-token, certificate or embedded. */
+  via: string;
+}
+
+export interface GrantAccessRequest {
+  name: string;
+  role: string;
+  /** 0: the default lifetime (365 days). */
+  lifetimeMs: number;
+  /** PKCS#10, PEM, made where the credential will be used: the private key never travels. */
+  certificateRequest: string;
+}
+
+export interface GrantAccessResponse {
+  certificate: string;
+  caCertificate: string;
+  serial: string;
+  notAfterMs: number;
+}
+
+export interface AccessGrant {
+  name: string;
+  role: string;
+  serial: string;
+  grantedMs: number;
+  notAfterMs: number;
+  grantedBy: string;
+  /** 0 while it is in force. */
+  revokedMs: number;
+  revokedBy: string;
+}
+
+export interface ListAccessRequest {
+}
+
+export interface ListAccessResponse {
+  grants: AccessGrant[];
+}
+
+export interface RevokeAccessRequest {
+  name: string;
+}
+
+export interface RevokeAccessResponse {
+  /** The serials revoked now. */
+  serials: string[];
+}
+
+export interface RotateJoinTokenRequest {
+}
+
+export interface RotateJoinTokenResponse {
+  /** yard1.<secret>.sha256:<CA pin> */
+  joinToken: string;
+}
+
+export interface RemoveServerRequest {
+  /** Its name or id. */
+  server: string;
+}
+
+export interface RemoveServerResponse {
+  serverId: string;
+  /** The agent certificates revoked with it. */
+  serials: string[];
+}
+
 export interface ListRoutesRequest {
 }
 
@@ -471,6 +545,1148 @@ export interface ListAuditRequest {
 export interface ListAuditResponse {
   entries: AuditEntry[];
 }
+
+function createBaseWhoAmIRequest(): WhoAmIRequest {
+  return {};
+}
+
+export const WhoAmIRequest: MessageFns<WhoAmIRequest> = {
+  encode(_: WhoAmIRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WhoAmIRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWhoAmIRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): WhoAmIRequest {
+    return {};
+  },
+
+  toJSON(_: WhoAmIRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WhoAmIRequest>, I>>(base?: I): WhoAmIRequest {
+    return WhoAmIRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WhoAmIRequest>, I>>(_: I): WhoAmIRequest {
+    const message = createBaseWhoAmIRequest();
+    return message;
+  },
+};
+
+function createBaseWhoAmIResponse(): WhoAmIResponse {
+  return { name: "", role: "", via: "" };
+}
+
+export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
+  encode(message: WhoAmIResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.via !== "") {
+      writer.uint32(26).string(message.via);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WhoAmIResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWhoAmIResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.via = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WhoAmIResponse {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      via: isSet(object.via) ? globalThis.String(object.via) : "",
+    };
+  },
+
+  toJSON(message: WhoAmIResponse): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.via !== "") {
+      obj.via = message.via;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WhoAmIResponse>, I>>(base?: I): WhoAmIResponse {
+    return WhoAmIResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WhoAmIResponse>, I>>(object: I): WhoAmIResponse {
+    const message = createBaseWhoAmIResponse();
+    message.name = object.name ?? "";
+    message.role = object.role ?? "";
+    message.via = object.via ?? "";
+    return message;
+  },
+};
+
+function createBaseGrantAccessRequest(): GrantAccessRequest {
+  return { name: "", role: "", lifetimeMs: 0, certificateRequest: "" };
+}
+
+export const GrantAccessRequest: MessageFns<GrantAccessRequest> = {
+  encode(message: GrantAccessRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.lifetimeMs !== 0) {
+      writer.uint32(24).int64(message.lifetimeMs);
+    }
+    if (message.certificateRequest !== "") {
+      writer.uint32(34).string(message.certificateRequest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrantAccessRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrantAccessRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lifetimeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.certificateRequest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrantAccessRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      lifetimeMs: isSet(object.lifetimeMs)
+        ? globalThis.Number(object.lifetimeMs)
+        : isSet(object.lifetime_ms)
+        ? globalThis.Number(object.lifetime_ms)
+        : 0,
+      certificateRequest: isSet(object.certificateRequest)
+        ? globalThis.String(object.certificateRequest)
+        : isSet(object.certificate_request)
+        ? globalThis.String(object.certificate_request)
+        : "",
+    };
+  },
+
+  toJSON(message: GrantAccessRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.lifetimeMs !== 0) {
+      obj.lifetimeMs = Math.round(message.lifetimeMs);
+    }
+    if (message.certificateRequest !== "") {
+      obj.certificateRequest = message.certificateRequest;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GrantAccessRequest>, I>>(base?: I): GrantAccessRequest {
+    return GrantAccessRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GrantAccessRequest>, I>>(object: I): GrantAccessRequest {
+    const message = createBaseGrantAccessRequest();
+    message.name = object.name ?? "";
+    message.role = object.role ?? "";
+    message.lifetimeMs = object.lifetimeMs ?? 0;
+    message.certificateRequest = object.certificateRequest ?? "";
+    return message;
+  },
+};
+
+function createBaseGrantAccessResponse(): GrantAccessResponse {
+  return { certificate: "", caCertificate: "", serial: "", notAfterMs: 0 };
+}
+
+export const GrantAccessResponse: MessageFns<GrantAccessResponse> = {
+  encode(message: GrantAccessResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificate !== "") {
+      writer.uint32(10).string(message.certificate);
+    }
+    if (message.caCertificate !== "") {
+      writer.uint32(18).string(message.caCertificate);
+    }
+    if (message.serial !== "") {
+      writer.uint32(26).string(message.serial);
+    }
+    if (message.notAfterMs !== 0) {
+      writer.uint32(32).int64(message.notAfterMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrantAccessResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrantAccessResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificate = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caCertificate = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.serial = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.notAfterMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrantAccessResponse {
+    return {
+      certificate: isSet(object.certificate) ? globalThis.String(object.certificate) : "",
+      caCertificate: isSet(object.caCertificate)
+        ? globalThis.String(object.caCertificate)
+        : isSet(object.ca_certificate)
+        ? globalThis.String(object.ca_certificate)
+        : "",
+      serial: isSet(object.serial) ? globalThis.String(object.serial) : "",
+      notAfterMs: isSet(object.notAfterMs)
+        ? globalThis.Number(object.notAfterMs)
+        : isSet(object.not_after_ms)
+        ? globalThis.Number(object.not_after_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: GrantAccessResponse): unknown {
+    const obj: any = {};
+    if (message.certificate !== "") {
+      obj.certificate = message.certificate;
+    }
+    if (message.caCertificate !== "") {
+      obj.caCertificate = message.caCertificate;
+    }
+    if (message.serial !== "") {
+      obj.serial = message.serial;
+    }
+    if (message.notAfterMs !== 0) {
+      obj.notAfterMs = Math.round(message.notAfterMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GrantAccessResponse>, I>>(base?: I): GrantAccessResponse {
+    return GrantAccessResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GrantAccessResponse>, I>>(object: I): GrantAccessResponse {
+    const message = createBaseGrantAccessResponse();
+    message.certificate = object.certificate ?? "";
+    message.caCertificate = object.caCertificate ?? "";
+    message.serial = object.serial ?? "";
+    message.notAfterMs = object.notAfterMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseAccessGrant(): AccessGrant {
+  return { name: "", role: "", serial: "", grantedMs: 0, notAfterMs: 0, grantedBy: "", revokedMs: 0, revokedBy: "" };
+}
+
+export const AccessGrant: MessageFns<AccessGrant> = {
+  encode(message: AccessGrant, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.serial !== "") {
+      writer.uint32(26).string(message.serial);
+    }
+    if (message.grantedMs !== 0) {
+      writer.uint32(32).int64(message.grantedMs);
+    }
+    if (message.notAfterMs !== 0) {
+      writer.uint32(40).int64(message.notAfterMs);
+    }
+    if (message.grantedBy !== "") {
+      writer.uint32(50).string(message.grantedBy);
+    }
+    if (message.revokedMs !== 0) {
+      writer.uint32(56).int64(message.revokedMs);
+    }
+    if (message.revokedBy !== "") {
+      writer.uint32(66).string(message.revokedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccessGrant {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccessGrant();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.serial = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.grantedMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.notAfterMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.grantedBy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.revokedMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.revokedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccessGrant {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      serial: isSet(object.serial) ? globalThis.String(object.serial) : "",
+      grantedMs: isSet(object.grantedMs)
+        ? globalThis.Number(object.grantedMs)
+        : isSet(object.granted_ms)
+        ? globalThis.Number(object.granted_ms)
+        : 0,
+      notAfterMs: isSet(object.notAfterMs)
+        ? globalThis.Number(object.notAfterMs)
+        : isSet(object.not_after_ms)
+        ? globalThis.Number(object.not_after_ms)
+        : 0,
+      grantedBy: isSet(object.grantedBy)
+        ? globalThis.String(object.grantedBy)
+        : isSet(object.granted_by)
+        ? globalThis.String(object.granted_by)
+        : "",
+      revokedMs: isSet(object.revokedMs)
+        ? globalThis.Number(object.revokedMs)
+        : isSet(object.revoked_ms)
+        ? globalThis.Number(object.revoked_ms)
+        : 0,
+      revokedBy: isSet(object.revokedBy)
+        ? globalThis.String(object.revokedBy)
+        : isSet(object.revoked_by)
+        ? globalThis.String(object.revoked_by)
+        : "",
+    };
+  },
+
+  toJSON(message: AccessGrant): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.serial !== "") {
+      obj.serial = message.serial;
+    }
+    if (message.grantedMs !== 0) {
+      obj.grantedMs = Math.round(message.grantedMs);
+    }
+    if (message.notAfterMs !== 0) {
+      obj.notAfterMs = Math.round(message.notAfterMs);
+    }
+    if (message.grantedBy !== "") {
+      obj.grantedBy = message.grantedBy;
+    }
+    if (message.revokedMs !== 0) {
+      obj.revokedMs = Math.round(message.revokedMs);
+    }
+    if (message.revokedBy !== "") {
+      obj.revokedBy = message.revokedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccessGrant>, I>>(base?: I): AccessGrant {
+    return AccessGrant.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccessGrant>, I>>(object: I): AccessGrant {
+    const message = createBaseAccessGrant();
+    message.name = object.name ?? "";
+    message.role = object.role ?? "";
+    message.serial = object.serial ?? "";
+    message.grantedMs = object.grantedMs ?? 0;
+    message.notAfterMs = object.notAfterMs ?? 0;
+    message.grantedBy = object.grantedBy ?? "";
+    message.revokedMs = object.revokedMs ?? 0;
+    message.revokedBy = object.revokedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseListAccessRequest(): ListAccessRequest {
+  return {};
+}
+
+export const ListAccessRequest: MessageFns<ListAccessRequest> = {
+  encode(_: ListAccessRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccessRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccessRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListAccessRequest {
+    return {};
+  },
+
+  toJSON(_: ListAccessRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAccessRequest>, I>>(base?: I): ListAccessRequest {
+    return ListAccessRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAccessRequest>, I>>(_: I): ListAccessRequest {
+    const message = createBaseListAccessRequest();
+    return message;
+  },
+};
+
+function createBaseListAccessResponse(): ListAccessResponse {
+  return { grants: [] };
+}
+
+export const ListAccessResponse: MessageFns<ListAccessResponse> = {
+  encode(message: ListAccessResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.grants) {
+      AccessGrant.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccessResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccessResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.grants.push(AccessGrant.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAccessResponse {
+    return {
+      grants: globalThis.Array.isArray(object?.grants) ? object.grants.map((e: any) => AccessGrant.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListAccessResponse): unknown {
+    const obj: any = {};
+    if (message.grants?.length) {
+      obj.grants = message.grants.map((e) => AccessGrant.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAccessResponse>, I>>(base?: I): ListAccessResponse {
+    return ListAccessResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAccessResponse>, I>>(object: I): ListAccessResponse {
+    const message = createBaseListAccessResponse();
+    message.grants = object.grants?.map((e) => AccessGrant.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeAccessRequest(): RevokeAccessRequest {
+  return { name: "" };
+}
+
+export const RevokeAccessRequest: MessageFns<RevokeAccessRequest> = {
+  encode(message: RevokeAccessRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeAccessRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeAccessRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeAccessRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RevokeAccessRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeAccessRequest>, I>>(base?: I): RevokeAccessRequest {
+    return RevokeAccessRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeAccessRequest>, I>>(object: I): RevokeAccessRequest {
+    const message = createBaseRevokeAccessRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeAccessResponse(): RevokeAccessResponse {
+  return { serials: [] };
+}
+
+export const RevokeAccessResponse: MessageFns<RevokeAccessResponse> = {
+  encode(message: RevokeAccessResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.serials) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeAccessResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeAccessResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serials.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeAccessResponse {
+    return {
+      serials: globalThis.Array.isArray(object?.serials) ? object.serials.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: RevokeAccessResponse): unknown {
+    const obj: any = {};
+    if (message.serials?.length) {
+      obj.serials = message.serials;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeAccessResponse>, I>>(base?: I): RevokeAccessResponse {
+    return RevokeAccessResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeAccessResponse>, I>>(object: I): RevokeAccessResponse {
+    const message = createBaseRevokeAccessResponse();
+    message.serials = object.serials?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRotateJoinTokenRequest(): RotateJoinTokenRequest {
+  return {};
+}
+
+export const RotateJoinTokenRequest: MessageFns<RotateJoinTokenRequest> = {
+  encode(_: RotateJoinTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateJoinTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateJoinTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateJoinTokenRequest {
+    return {};
+  },
+
+  toJSON(_: RotateJoinTokenRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateJoinTokenRequest>, I>>(base?: I): RotateJoinTokenRequest {
+    return RotateJoinTokenRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateJoinTokenRequest>, I>>(_: I): RotateJoinTokenRequest {
+    const message = createBaseRotateJoinTokenRequest();
+    return message;
+  },
+};
+
+function createBaseRotateJoinTokenResponse(): RotateJoinTokenResponse {
+  return { joinToken: "" };
+}
+
+export const RotateJoinTokenResponse: MessageFns<RotateJoinTokenResponse> = {
+  encode(message: RotateJoinTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.joinToken !== "") {
+      writer.uint32(10).string(message.joinToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateJoinTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateJoinTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.joinToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateJoinTokenResponse {
+    return {
+      joinToken: isSet(object.joinToken)
+        ? globalThis.String(object.joinToken)
+        : isSet(object.join_token)
+        ? globalThis.String(object.join_token)
+        : "",
+    };
+  },
+
+  toJSON(message: RotateJoinTokenResponse): unknown {
+    const obj: any = {};
+    if (message.joinToken !== "") {
+      obj.joinToken = message.joinToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateJoinTokenResponse>, I>>(base?: I): RotateJoinTokenResponse {
+    return RotateJoinTokenResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateJoinTokenResponse>, I>>(object: I): RotateJoinTokenResponse {
+    const message = createBaseRotateJoinTokenResponse();
+    message.joinToken = object.joinToken ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveServerRequest(): RemoveServerRequest {
+  return { server: "" };
+}
+
+export const RemoveServerRequest: MessageFns<RemoveServerRequest> = {
+  encode(message: RemoveServerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveServerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveServerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveServerRequest {
+    return { server: isSet(object.server) ? globalThis.String(object.server) : "" };
+  },
+
+  toJSON(message: RemoveServerRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveServerRequest>, I>>(base?: I): RemoveServerRequest {
+    return RemoveServerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveServerRequest>, I>>(object: I): RemoveServerRequest {
+    const message = createBaseRemoveServerRequest();
+    message.server = object.server ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveServerResponse(): RemoveServerResponse {
+  return { serverId: "", serials: [] };
+}
+
+export const RemoveServerResponse: MessageFns<RemoveServerResponse> = {
+  encode(message: RemoveServerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    for (const v of message.serials) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveServerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveServerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serials.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveServerResponse {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      serials: globalThis.Array.isArray(object?.serials) ? object.serials.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: RemoveServerResponse): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.serials?.length) {
+      obj.serials = message.serials;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveServerResponse>, I>>(base?: I): RemoveServerResponse {
+    return RemoveServerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveServerResponse>, I>>(object: I): RemoveServerResponse {
+    const message = createBaseRemoveServerResponse();
+    message.serverId = object.serverId ?? "";
+    message.serials = object.serials?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseListRoutesRequest(): ListRoutesRequest {
   return {};
@@ -6624,6 +7840,69 @@ export const ControlService = {
       Buffer.from(ListRouteChangesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListRouteChangesResponse => ListRouteChangesResponse.decode(value),
   },
+  /** Who the caller is to this controller, and the role it holds (the dashboard greys out the rest). */
+  whoAmI: {
+    path: "/switchyard.v1.Control/WhoAmI" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WhoAmIRequest): Buffer => Buffer.from(WhoAmIRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WhoAmIRequest => WhoAmIRequest.decode(value),
+    responseSerialize: (value: WhoAmIResponse): Buffer => Buffer.from(WhoAmIResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WhoAmIResponse => WhoAmIResponse.decode(value),
+  },
+  /** Operators' credentials (admin): a certificate for the key in the request, with a role. */
+  grantAccess: {
+    path: "/switchyard.v1.Control/GrantAccess" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GrantAccessRequest): Buffer => Buffer.from(GrantAccessRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GrantAccessRequest => GrantAccessRequest.decode(value),
+    responseSerialize: (value: GrantAccessResponse): Buffer => Buffer.from(GrantAccessResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GrantAccessResponse => GrantAccessResponse.decode(value),
+  },
+  listAccess: {
+    path: "/switchyard.v1.Control/ListAccess" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAccessRequest): Buffer => Buffer.from(ListAccessRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAccessRequest => ListAccessRequest.decode(value),
+    responseSerialize: (value: ListAccessResponse): Buffer => Buffer.from(ListAccessResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAccessResponse => ListAccessResponse.decode(value),
+  },
+  /** Every credential of that name stops working at once, open streams included. */
+  revokeAccess: {
+    path: "/switchyard.v1.Control/RevokeAccess" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeAccessRequest): Buffer => Buffer.from(RevokeAccessRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeAccessRequest => RevokeAccessRequest.decode(value),
+    responseSerialize: (value: RevokeAccessResponse): Buffer =>
+      Buffer.from(RevokeAccessResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeAccessResponse => RevokeAccessResponse.decode(value),
+  },
+  /** A new join token (admin); agents that joined keep their certificates. */
+  rotateJoinToken: {
+    path: "/switchyard.v1.Control/RotateJoinToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateJoinTokenRequest): Buffer =>
+      Buffer.from(RotateJoinTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateJoinTokenRequest => RotateJoinTokenRequest.decode(value),
+    responseSerialize: (value: RotateJoinTokenResponse): Buffer =>
+      Buffer.from(RotateJoinTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateJoinTokenResponse => RotateJoinTokenResponse.decode(value),
+  },
+  /** Forgets a server and revokes its agent's certificate at once (admin). */
+  removeServer: {
+    path: "/switchyard.v1.Control/RemoveServer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveServerRequest): Buffer => Buffer.from(RemoveServerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveServerRequest => RemoveServerRequest.decode(value),
+    responseSerialize: (value: RemoveServerResponse): Buffer =>
+      Buffer.from(RemoveServerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveServerResponse => RemoveServerResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -6674,6 +7953,17 @@ export interface ControlServer extends UntypedServiceImplementation {
   drainBackend: handleUnaryCall<DrainBackendRequest, DrainBackendResponse>;
   /** The change history (who, when, before, after), newest first. */
   listRouteChanges: handleUnaryCall<ListRouteChangesRequest, ListRouteChangesResponse>;
+  /** Who the caller is to this controller, and the role it holds (the dashboard greys out the rest). */
+  whoAmI: handleUnaryCall<WhoAmIRequest, WhoAmIResponse>;
+  /** Operators' credentials (admin): a certificate for the key in the request, with a role. */
+  grantAccess: handleUnaryCall<GrantAccessRequest, GrantAccessResponse>;
+  listAccess: handleUnaryCall<ListAccessRequest, ListAccessResponse>;
+  /** Every credential of that name stops working at once, open streams included. */
+  revokeAccess: handleUnaryCall<RevokeAccessRequest, RevokeAccessResponse>;
+  /** A new join token (admin); agents that joined keep their certificates. */
+  rotateJoinToken: handleUnaryCall<RotateJoinTokenRequest, RotateJoinTokenResponse>;
+  /** Forgets a server and revokes its agent's certificate at once (admin). */
+  removeServer: handleUnaryCall<RemoveServerRequest, RemoveServerResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -7041,6 +8331,101 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListRouteChangesResponse) => void,
+  ): ClientUnaryCall;
+  /** Who the caller is to this controller, and the role it holds (the dashboard greys out the rest). */
+  whoAmI(
+    request: WhoAmIRequest,
+    callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
+  ): ClientUnaryCall;
+  whoAmI(
+    request: WhoAmIRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
+  ): ClientUnaryCall;
+  whoAmI(
+    request: WhoAmIRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
+  ): ClientUnaryCall;
+  /** Operators' credentials (admin): a certificate for the key in the request, with a role. */
+  grantAccess(
+    request: GrantAccessRequest,
+    callback: (error: ServiceError | null, response: GrantAccessResponse) => void,
+  ): ClientUnaryCall;
+  grantAccess(
+    request: GrantAccessRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GrantAccessResponse) => void,
+  ): ClientUnaryCall;
+  grantAccess(
+    request: GrantAccessRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GrantAccessResponse) => void,
+  ): ClientUnaryCall;
+  listAccess(
+    request: ListAccessRequest,
+    callback: (error: ServiceError | null, response: ListAccessResponse) => void,
+  ): ClientUnaryCall;
+  listAccess(
+    request: ListAccessRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAccessResponse) => void,
+  ): ClientUnaryCall;
+  listAccess(
+    request: ListAccessRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAccessResponse) => void,
+  ): ClientUnaryCall;
+  /** Every credential of that name stops working at once, open streams included. */
+  revokeAccess(
+    request: RevokeAccessRequest,
+    callback: (error: ServiceError | null, response: RevokeAccessResponse) => void,
+  ): ClientUnaryCall;
+  revokeAccess(
+    request: RevokeAccessRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeAccessResponse) => void,
+  ): ClientUnaryCall;
+  revokeAccess(
+    request: RevokeAccessRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeAccessResponse) => void,
+  ): ClientUnaryCall;
+  /** A new join token (admin); agents that joined keep their certificates. */
+  rotateJoinToken(
+    request: RotateJoinTokenRequest,
+    callback: (error: ServiceError | null, response: RotateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  rotateJoinToken(
+    request: RotateJoinTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  rotateJoinToken(
+    request: RotateJoinTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  /** Forgets a server and revokes its agent's certificate at once (admin). */
+  removeServer(
+    request: RemoveServerRequest,
+    callback: (error: ServiceError | null, response: RemoveServerResponse) => void,
+  ): ClientUnaryCall;
+  removeServer(
+    request: RemoveServerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveServerResponse) => void,
+  ): ClientUnaryCall;
+  removeServer(
+    request: RemoveServerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveServerResponse) => void,
   ): ClientUnaryCall;
 }
 

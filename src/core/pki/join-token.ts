@@ -1,4 +1,4 @@
-import { YardError } from '../../core/errors.js';
+import { YardError } from '../errors.js';
 import { caFingerprint } from './fingerprint.js';
 
 /**

@@ -1,4 +1,4 @@
-import { YardError } from '../../core/errors.js';
+import { YardError } from '../errors.js';
 import { type CryptoKey, type CryptoKeyPair, KEY_ALGORITHM, x509 } from './x509.js';
 
 /**
