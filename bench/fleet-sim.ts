@@ -131,7 +131,7 @@ class SimSession {
     });
     call.on('end', () => this.finish());
     call.on('close', () => this.finish());
-    call.write({ msg: { $case: 'hello', value: this.host.hello(joinToken) } });
+    call.write({ msg: { $case: 'hello', value: this.host.hello() } });
   }
 
   private beat(): void {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+
 // Realistic fake hosts for the benchmarks: a hello and a sample that varies from beat to beat.
 import { PROTOCOL_VERSION, YARD_VERSION } from '../src/core/version.js';
 import type { AgentHello } from '../src/gen/switchyard/v1/agent_gateway.js';
@@ -38,7 +38,6 @@ export class FakeHost {
   private readonly r: () => number;
   private readonly sample: HostSample;
   private readonly memTotal: number;
-  private readonly key = `yard_agent_bench_${randomBytes(24).toString('base64url')}`;
 
   constructor(
     readonly index: number,
@@ -119,8 +118,8 @@ export class FakeHost {
     };
   }
 
-  /** `joinToken`: the controller's, so this host may join; its own key proves it is this host afterwards. */
-  hello(joinToken: string): AgentHello {
+  /** What this host says of itself when its session opens (its certificate says which server it is). */
+  hello(): AgentHello {
     return {
       protocolVersion: PROTOCOL_VERSION,
       serverId: this.id,
@@ -145,8 +144,6 @@ export class FakeHost {
         memoryTotalBytes: this.memTotal,
       },
       agentVersion: YARD_VERSION,
-      joinToken,
-      agentKey: this.key,
     };
   }
 

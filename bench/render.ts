@@ -67,7 +67,7 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
   // History: `history` samples a second apart, ending now.
   const fillStart = performance.now();
   hosts.forEach((h, i) => {
-    registry.connect(h.hello(''), sessions[i]!);
+    registry.connect(h.hello(), sessions[i]!);
   });
   const t0 = Date.now() - opts.history * 1000;
   for (let k = 0; k < opts.history; k++) {
@@ -169,7 +169,7 @@ export async function runRender(opts: RenderOptions): Promise<RenderResult> {
         const h = hosts[(k++ * 37) % hosts.length]!;
         registry.disconnect(h.id, sessions[h.index]!);
         sessions[h.index] = Symbol('bench');
-        registry.connect(h.hello(''), sessions[h.index]!);
+        registry.connect(h.hello(), sessions[h.index]!);
       },
       (text) => text.includes(`${opts.servers}/${opts.servers} online`),
     );

@@ -1,10 +1,12 @@
 import { statfs } from 'node:fs/promises';
 import { isLoopback, parseHostPort } from '../core/address.js';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { agentFiles } from '../core/paths.js';
 import { PROTOCOL_VERSION, YARD_VERSION } from '../core/version.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
-import { loadOrCreateAgentKey, loadOrCreateServerId } from './identity.js';
+import { loadOrCreateServerId } from './identity.js';
+import { AgentTls } from './tls.js';
 import { describeHost } from './metrics/host.js';
 import { createHostSampler } from './metrics/sampler.js';
 import { runCommand } from './commands.js';
@@ -20,7 +22,7 @@ import type { Workload } from '../core/workload.js';
 export interface AgentOptions {
   controller: string;
   dataDir: string;
-  /** Admits this agent the first time it joins (afterwards its own key does). */
+  /** `yard1.<secret>.sha256:<CA pin>`: admits this agent the first time it joins (afterwards its certificate does). */
   joinToken?: string;
   name?: string;
   labels: Record<string, string>;
@@ -40,6 +42,8 @@ export interface RunningAgent {
 }
 
 const GPU_PROBE_WAIT_MS = 2_000;
+/** How often the agent looks whether its certificate is due for renewal. */
+const RENEW_CHECK_MS = 3600_000;
 /** How long a late nvidia-smi may still add its GPUs to the hello. */
 const GPU_LATE_WAIT_MS = 60_000;
 
@@ -49,8 +53,20 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await ensurePrivateDir(opts.dataDir); // it holds workloads' specs and state
   const release = await claimPidFile(files.pid);
   const serverId = await loadOrCreateServerId(files.identity);
-  const identity = { serverId, key: await loadOrCreateAgentKey(files.key) };
   const host = await describeHost();
+  const tls = await AgentTls.open({
+    dataDir: opts.dataDir,
+    controller: opts.controller,
+    joinToken: opts.joinToken,
+    serverId,
+    hostname: host.hostname,
+    name: opts.name ?? '',
+    log: opts.log,
+  }).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
+  const identity = { serverId, tls };
   const sampler = createHostSampler({
     intervalMs: opts.intervalMs,
     nvidiaSmi: opts.nvidiaSmi,
@@ -62,7 +78,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const advertiseAddress =
     opts.advertise ?? (onLoopback ? '127.0.0.1' : (host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1'));
   const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log, advertiseAddress });
-  const transfers = new Transfers(opts.controller, identity);
+  const transfers = new Transfers(opts.controller, tls);
   const proxy = opts.proxy ? new RoutingProxy({ log: opts.log }) : undefined;
 
   // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
@@ -100,8 +116,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
     host: host.host,
     agentVersion: YARD_VERSION,
-    joinToken: opts.joinToken ?? '',
-    agentKey: identity.key,
     advertiseAddress,
   });
   const ctx = {
@@ -116,6 +130,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const routeStats = proxy && (() => proxy.stats());
   const session = new AgentSession({
     controller: opts.controller,
+    credentials: () => tls.channel(),
     hello,
     drain,
     log: opts.log,
@@ -138,6 +153,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // here sends it). An agent that is not stopped ignores it by default, so older agents are safe.
   const dialNow = () => session.dialNow();
   process.on('SIGCONT', dialNow);
+  // The certificate renews itself well before it expires (a third of its life left), checked hourly.
+  const renew = () =>
+    void tls
+      .renewIfDue()
+      .catch((err: unknown) =>
+        opts.log.warn(`could not renew this agent's certificate (${errorMessage(err)}); trying again within the hour`),
+      );
+  renew();
+  const renewTimer = setInterval(renew, RENEW_CHECK_MS).unref();
   opts.log.info('agent started', {
     server: serverId,
     controller: opts.controller,
@@ -150,6 +174,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     serverId,
     async stop() {
       clearInterval(freeTimer);
+      clearInterval(renewTimer);
       process.off('SIGCONT', dialNow);
       session.stop();
       transfers.close();

@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { YardError, errorMessage } from '../core/errors.js';
@@ -12,7 +12,7 @@ import {
   type ConsoleResponse,
   type OpenConsole,
 } from '../gen/switchyard/v1/agent_gateway.js';
-import { identityMetadata, type AgentIdentity } from './identity.js';
+import type { AgentIdentity } from './identity.js';
 import { orderOf } from './order.js';
 import type { RoutingProxy } from './proxy/proxy.js';
 import type { Transfers } from './transfer.js';
@@ -153,8 +153,8 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
 /** Dials AgentGateway.Console for the session the controller named and joins it to the pty. */
 async function openConsole(req: OpenConsole, ctx: CommandContext): Promise<void> {
   if (!ctx.supervisor.get(req.name)) throw new YardError('NOT_FOUND', `no workload ${req.name} on this agent`);
-  const client = new AgentGatewayClient(ctx.controller, credentials.createInsecure(), CLIENT_OPTIONS);
-  const call = client.console(identityMetadata(ctx.identity));
+  const client = new AgentGatewayClient(ctx.controller, ctx.identity.tls.channel(), CLIENT_OPTIONS);
+  const call = client.console(new Metadata());
   let closed = false;
   const finish = (reason: string) => {
     if (closed) return;

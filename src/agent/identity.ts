@@ -1,8 +1,8 @@
-import { Metadata } from '@grpc/grpc-js';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { YardError, errorMessage } from '../core/errors.js';
+import type { AgentTls } from './tls.js';
 
 /** The agent's stable server id, made once and kept in its data dir: a host is the same host across restarts. */
 export async function loadOrCreateServerId(file: string): Promise<string> {
@@ -36,34 +36,8 @@ export async function loadOrCreateServerId(file: string): Promise<string> {
   return id;
 }
 
-/** Who this agent is to the controller: its server id, and the key that proves it. */
+/** Who this agent is to the controller: its server id, and the certificate that proves it. */
 export interface AgentIdentity {
   serverId: string;
-  key: string;
-}
-
-/**
- * The agent's key: made once, on first start, and kept owner-only in its data dir. Joining
- * binds it to the server id, so a leaked join token cannot claim this host.
- */
-export async function loadOrCreateAgentKey(file: string): Promise<string> {
-  try {
-    const key = (await readFile(file, 'utf8')).trim();
-    if (key) return key;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const key = `yard_agent_${randomBytes(32).toString('base64url')}`;
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(`${file}.tmp`, key + '\n', { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
-  return key;
-}
-
-/** What the agent's checkpoint and console streams carry. */
-export function identityMetadata(id: AgentIdentity): Metadata {
-  const md = new Metadata();
-  md.set('x-yard-server-id', id.serverId);
-  md.set('authorization', `Bearer ${id.key}`);
-  return md;
+  tls: AgentTls;
 }

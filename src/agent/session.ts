@@ -1,4 +1,4 @@
-import { credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
@@ -18,6 +18,8 @@ import { Backoff } from './backoff.js';
 
 export interface SessionOptions {
   controller: string;
+  /** TLS for each new channel (the agent's certificate may have been renewed since the last). */
+  credentials: () => ChannelCredentials;
   hello: () => AgentHello;
   /** Samples taken since the last call (bounded by the sampler). */
   drain: () => HostSample[];
@@ -101,7 +103,7 @@ export class AgentSession {
   private dial(): void {
     this.retryTimer = undefined;
     this.refusal = undefined;
-    const client = new AgentGatewayClient(this.opts.controller, credentials.createInsecure(), SESSION_OPTIONS);
+    const client = new AgentGatewayClient(this.opts.controller, this.opts.credentials(), SESSION_OPTIONS);
     this.client = client;
     const call = client.connect(new Metadata());
     this.call = call;

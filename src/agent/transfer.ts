@@ -1,10 +1,10 @@
-import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { YardError, errorMessage } from '../core/errors.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
-import { identityMetadata, type AgentIdentity } from './identity.js';
+import type { AgentTls } from './tls.js';
 import {
   AgentGatewayClient,
   type DownloadCheckpointResponse,
@@ -21,20 +21,30 @@ const ATTEMPTS = 5;
  * never delays the session's heartbeats; a large receive window for downloads.
  */
 export class Transfers {
-  private readonly client: AgentGatewayClient;
-  private readonly md: Metadata;
+  private made?: { client: AgentGatewayClient; version: number };
 
-  constructor(controller: string, identity: AgentIdentity) {
-    this.client = new AgentGatewayClient(controller, credentials.createInsecure(), {
-      ...CLIENT_OPTIONS,
-      'grpc-node.flow_control_window': 16 * 1024 * 1024,
-      'grpc.use_local_subchannel_pool': 1,
-    });
-    this.md = identityMetadata(identity);
+  constructor(
+    private readonly controller: string,
+    private readonly tls: Pick<AgentTls, 'channel' | 'version'>,
+  ) {}
+
+  /** The channel, made anew after the agent's certificate was renewed. */
+  private get client(): AgentGatewayClient {
+    const { tls } = this;
+    if (this.made?.version !== tls.version) {
+      this.made?.client.close();
+      const client = new AgentGatewayClient(this.controller, tls.channel(), {
+        ...CLIENT_OPTIONS,
+        'grpc-node.flow_control_window': 16 * 1024 * 1024,
+        'grpc.use_local_subchannel_pool': 1,
+      });
+      this.made = { client, version: tls.version };
+    }
+    return this.made.client;
   }
 
   close(): void {
-    this.client.close();
+    this.made?.client.close();
   }
 
   /** Uploads `file` as checkpoint `id`; resumes at the controller's offset after a dropped stream. */
@@ -65,7 +75,7 @@ export class Transfers {
     offset: number,
   ): Promise<UploadCheckpointResponse> {
     return new Promise((resolve, reject) => {
-      const call = this.client.uploadCheckpoint(this.md, (err, res) => (err ? reject(err) : resolve(res!)));
+      const call = this.client.uploadCheckpoint(new Metadata(), (err, res) => (err ? reject(err) : resolve(res!)));
       const input = createReadStream(file, { start: offset, highWaterMark: CHUNK_BYTES });
       let pos = offset;
       if (size === offset) {
@@ -116,7 +126,7 @@ export class Transfers {
   private downloadFrom(id: string, file: string, offset: number, onProgress?: (bytes: number) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       const out = createWriteStream(file, { flags: offset ? 'a' : 'w', mode: 0o600 });
-      const call = this.client.downloadCheckpoint({ checkpointId: id, offset }, this.md);
+      const call = this.client.downloadCheckpoint({ checkpointId: id, offset }, new Metadata());
       let pos = offset;
       call.on('data', (chunk: DownloadCheckpointResponse) => {
         if (chunk.offset !== pos) {

@@ -1,4 +1,11 @@
-import { credentials, Metadata, status, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  status,
+  type ChannelCredentials,
+  type ChannelOptions,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { userInfo } from 'node:os';
 import { parseHostPort } from '../core/address.js';
 import { YardError } from '../core/errors.js';
@@ -7,7 +14,7 @@ import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { ControlClient } from '../gen/switchyard/v1/control.js';
 import { readRuntime } from '../controller/runtime-file.js';
-import { readToken, refuseTokenFlag } from './secrets.js';
+import { readCredential } from './credential.js';
 
 export interface ControllerTarget {
   address: string;
@@ -15,37 +22,46 @@ export interface ControllerTarget {
   from: string;
   /** Its TCP listener, for the header, when `address` is its Unix socket. */
   listen?: string;
-  token?: string;
+  /** Over TCP: the controller's CA and the operator's key and certificate (PEM), from a credential file. */
+  tls?: { caPem: string; keyPem: string; certPem: string };
 }
 
 export interface TargetOptions {
   controller?: string;
-  token?: string;
-  tokenFile?: string;
+  /** A credential file (`yard access grant`); else $YARD_CREDENTIAL. */
+  credential?: string;
   dataDir: string;
 }
 
 /**
- * The controller to talk to: --controller over TCP with the operator token (--token-file,
- * $YARD_TOKEN, or the data dir's own on the controller host), else the one running for the
- * data dir, over its owner-only Unix socket.
+ * The controller to talk to: over TCP (TLS) with an operator's credential (--credential FILE or
+ * $YARD_CREDENTIAL; its own address unless --controller names another), else the one running
+ * for the data dir, over its owner-only Unix socket.
  */
 export async function findController(opts: TargetOptions): Promise<ControllerTarget> {
   const files = controllerFiles(opts.dataDir);
-  if (opts.controller) {
-    parseHostPort(opts.controller, '--controller');
+  const credentialFile = opts.credential ?? (process.env.YARD_CREDENTIAL || undefined);
+  if (opts.controller !== undefined) parseHostPort(opts.controller, '--controller');
+  if (credentialFile) {
+    const c = await readCredential(credentialFile);
+    const address = opts.controller ?? c.controller;
     return {
-      address: opts.controller,
-      from: '--controller',
-      token: await readToken(opts, 'YARD_TOKEN', files.operatorToken),
+      address,
+      from: opts.controller ? '--controller' : `credential ${credentialFile}`,
+      tls: { caPem: c.ca, keyPem: c.key, certPem: c.certificate },
     };
   }
-  refuseTokenFlag(opts, 'YARD_TOKEN');
+  if (opts.controller) {
+    throw new YardError(
+      'NO_CREDENTIAL',
+      `--controller ${opts.controller} is reached over TLS with an operator's credential: pass --credential FILE or set $YARD_CREDENTIAL (an admin makes one with \`yard access grant NAME --role viewer|operator|admin\`); on the controller host, leave out --controller and the CLI uses its socket`,
+    );
+  }
   const running = await readRuntime(files.runtime);
   if (!running) {
     throw new YardError(
       'NO_CONTROLLER',
-      `no controller running: looked for ${files.runtime} (none, or its process is gone); start one with \`yard\` or \`yard controller\`, or pass --controller HOST:PORT`,
+      `no controller running: looked for ${files.runtime} (none, or its process is gone); start one with \`yard\` or \`yard controller\`, or pass --credential FILE to reach one on another host`,
     );
   }
   return { address: `unix:${files.socket}`, from: files.runtime, listen: running.address };
@@ -60,13 +76,24 @@ export function operatorName(): string {
   }
 }
 
-/** What every Control call carries: the operator, and the token when there is one. */
-function callMetadata(token: string | undefined): Metadata {
+/** What every Control call carries: who the operator says they are (the socket's audit name; a credential names itself). */
+function callMetadata(): Metadata {
   const md = new Metadata();
   const user = operatorName();
   if (user) md.set('x-yard-user', user);
-  if (token) md.set('authorization', `Bearer ${token}`);
   return md;
+}
+
+/** TLS with the credential over TCP; the Unix socket needs none. */
+function channelCredentials(target: ControllerTarget): ChannelCredentials {
+  if (target.address.startsWith('unix:')) return credentials.createInsecure();
+  if (!target.tls)
+    throw new YardError(
+      'NO_CREDENTIAL',
+      `${target.address} is reached over TLS with an operator's credential: pass --credential FILE or set $YARD_CREDENTIAL`,
+    );
+  const { caPem, keyPem, certPem } = target.tls;
+  return credentials.createSsl(Buffer.from(caPem), Buffer.from(keyPem), Buffer.from(certPem));
 }
 
 type Unary<Req, Res> = (
@@ -79,12 +106,12 @@ type Unary<Req, Res> = (
 /** A Control client whose calls are promises with a deadline and operator-readable errors. */
 export function controlClient(target: ControllerTarget, timeoutMs = 5000, channelOptions: ChannelOptions = {}) {
   // Lists of a large fleet outgrow the 4 MiB default; answers come from our own controller.
-  const client = new ControlClient(target.address, credentials.createInsecure(), {
+  const client = new ControlClient(target.address, channelCredentials(target), {
     ...CLIENT_OPTIONS,
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     ...channelOptions,
   });
-  const md = callMetadata(target.token);
+  const md = callMetadata();
   function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
       method.call(client, req, md, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
@@ -102,7 +129,19 @@ export function explain(err: ServiceError, target: ControllerTarget): YardError 
   if (target.address.startsWith('unix:') && /EACCES|EPERM/.test(err.details)) {
     return new YardError(
       'PERMISSION_DENIED',
-      `the controller's socket ${target.address.slice(5)} is for its owner only: run as that user, or use --controller HOST:PORT with the operator token`,
+      `the controller's socket ${target.address.slice(5)} is for its owner only: run as that user, or reach it over TCP with a credential (--credential FILE)`,
+    );
+  }
+  if (/self[- ]signed certificate|unable to verify|certificate verify failed|CERT_/i.test(err.details)) {
+    return new YardError(
+      'UNAVAILABLE',
+      `the controller at ${target.address} presented a certificate the credential's CA did not issue: the credential is for another controller (or the controller's data dir was reset: ask its admin for a new credential)`,
+    );
+  }
+  if (/Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME/i.test(err.details)) {
+    return new YardError(
+      'UNAVAILABLE',
+      `the controller's certificate does not name ${target.address}: dial it by a name it was started with, or restart it with --advertise-name for this one`,
     );
   }
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {

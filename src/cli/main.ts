@@ -17,6 +17,10 @@ import { logsCommand, pauseCommand, psCommand, resumeCommand, runCommand, stopCo
 import { EXIT_USAGE, fail } from './fail.js';
 import { commandNames, suggestCommand } from './suggest.js';
 
+// grpc-js names an IP target as the TLS server name, and Node warns of it (DEP0123) on every
+// agent's and CLI's stderr: noise to an operator, about a library's internals.
+process.noDeprecation = true;
+
 /** The commands a mistyped word is matched against; the chain below registers each of them. */
 const COMMANDS = [
   dashCommand,

@@ -4,7 +4,6 @@ import type { Argv } from 'yargs';
 import type { z } from 'zod';
 import { parseHostPort } from '../core/address.js';
 import { parseDuration } from '../core/duration.js';
-import { withTokenFile } from './secrets.js';
 import { defaultDataDir, DEFAULT_LISTEN } from '../core/paths.js';
 import { printable } from '../core/printable.js';
 import { labelsSchema, parseLabels } from '../core/schema/labels.js';
@@ -33,17 +32,24 @@ export function pathArg(flag: string) {
   };
 }
 
-/** --controller / --token: commands that ask a running controller. */
-export function withTarget<T>(y: Argv<T>) {
-  const target = withDataDir(y).option('controller', {
+/** --credential FILE: an operator's credential, for a controller on another host (TLS). */
+export function withCredential<T>(y: Argv<T>) {
+  return y.option('credential', {
     type: 'string',
-    describe: 'HOST:PORT of the controller (default: the one running for --data-dir, over its Unix socket)',
-    coerce: (v?: string) => v && dialArg(v, 'controller'),
+    describe:
+      "an operator's credential file (`yard access grant` makes one) to reach a controller over TCP; default $YARD_CREDENTIAL. On the controller host the CLI needs none",
   });
-  return withTokenFile(
-    target,
-    'the operator token, for --controller (the CLI on the controller host needs none)',
-    'YARD_TOKEN',
+}
+
+/** --controller / --credential: commands that ask a running controller. */
+export function withTarget<T>(y: Argv<T>) {
+  return withCredential(
+    withDataDir(y).option('controller', {
+      type: 'string',
+      describe:
+        "HOST:PORT of the controller (default: the credential's, else the one running for --data-dir, over its Unix socket)",
+      coerce: (v?: string) => v && dialArg(v, 'controller'),
+    }),
   );
 }
 
@@ -53,7 +59,13 @@ export function withControllerOptions<T>(y: Argv<T>) {
     .option('listen', {
       type: 'string',
       default: DEFAULT_LISTEN,
-      describe: 'HOST:PORT to listen on; beyond loopback, agents need the join token',
+      describe: 'HOST:PORT to listen on (TLS; agents join with the join token, operators use credentials)',
+    })
+    .option('advertise-name', {
+      type: 'string',
+      array: true,
+      describe:
+        'another name or address clients dial this controller by (a DNS name, a NAT address), for its TLS certificate; repeatable',
     })
     .option('grace', {
       type: 'string',
@@ -138,6 +150,7 @@ export interface ControllerArgs {
   verify: string;
   maxCheckpoint: string;
   cpuLimit: number;
+  advertiseName?: string[];
 }
 
 /** The controller options every controller-starting command shares, parsed. */
@@ -151,6 +164,7 @@ export function controllerSettings(argv: ControllerArgs) {
     verifyMs: durationArg(argv.verify, 'verify'),
     maxCheckpointBytes: sizeArg(argv.maxCheckpoint, 'max-checkpoint'),
     cpuLimitPct: cpuLimit(argv.cpuLimit),
+    advertiseNames: argv.advertiseName ?? [],
   };
 }
 

@@ -1,4 +1,4 @@
-import { Server as GrpcServer, ServerCredentials, type Metadata } from '@grpc/grpc-js';
+import { Server as GrpcServer, ServerCredentials, } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { formatHostPort, parseHostPort } from '../core/address.js';
@@ -16,9 +16,19 @@ import { AuditLog } from './audit.js';
 import { CheckpointStore } from './checkpoints.js';
 import { ConsoleBridge } from './consoles.js';
 import { agentSessions } from './grpc/agent-gateway.js';
-import { AgentAdmission } from './agent-keys.js';
-import { authenticate, bearerOf, localAuth, operatorTokenAuth, type ControlAuth } from './grpc/auth.js';
+import { AgentEnrollment } from './agent-join.js';
+import {
+  agentOf,
+  authenticate,
+  benchmarkPlaintextAuth,
+  certificateAuth,
+  localAuth,
+  OpenCalls,
+  type ListenerAuth,
+} from './grpc/auth.js';
+import { startControllerTls, writeJoinToken } from './pki/controller-tls.js';
 import { control } from './grpc/control.js';
+import { agentUnary } from './grpc/adapt.js';
 import { workloadControl } from './grpc/control-workloads.js';
 import { WorkloadCommands } from './workload-commands.js';
 import { ControllerService } from './service/service.js';
@@ -44,6 +54,14 @@ export interface ControllerOptions {
   resetStore?: boolean;
   /** Largest checkpoint archive a migration may move (default 4 GiB). */
   maxCheckpointBytes?: number;
+  /**
+   * Plaintext on the TCP listener instead of TLS, with agents admitted as the server id their
+   * hello claims. Only for the benchmark that measures what TLS costs against this baseline:
+   * no flag or config key reaches it.
+   */
+  benchmarkPlaintext?: boolean;
+  /** Extra names (DNS or IP) clients may dial the controller by, for its certificate (`--advertise-name`). */
+  advertiseNames?: string[];
   /** How long a restored workload must keep running before a migration commits (default 3 s). */
   verifyMs?: number;
   /** Preflight: a target busier than this CPU % is not eligible (default 90). */
@@ -65,10 +83,10 @@ export interface Controller {
   /** The one door: what the Control API and the embedded dashboard both call. */
   readonly service: ControllerService;
   readonly controllerId: string;
-  /** Admits new agents (and nothing else). */
+  /** Admits new agents (and nothing else): `yard1.<secret>.sha256:<CA pin>`. */
   readonly joinToken: string;
-  /** Control calls over TCP. */
-  readonly operatorToken: string;
+  /** The controller's CA certificate (PEM): what clients trust. */
+  readonly caCertPem: string;
   /** The owner-only Unix socket this host's CLI and dashboards use (`unix:` address). */
   readonly socketAddress: string;
   /** Dashboards and CLIs watching the fleet now (open WatchFleet streams). */
@@ -99,9 +117,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     log.warn('store was unreadable and --reset-store was given: started with an empty store', {
       copy: store.resetFrom,
     });
-  const joinToken = await loadOrCreateToken(files.token);
-  const operatorToken = await loadOrCreateToken(files.operatorToken, 'yard_op_');
-  const admission = new AgentAdmission(store, joinToken);
+  const tls = await startControllerTls({
+    files,
+    listenHost: hp.host,
+    advertiseNames: opts.advertiseNames ?? [],
+    log,
+  });
+  const joinSecret = await loadOrCreateToken(files.token);
+  const joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
+  const enrollment = new AgentEnrollment({ ca: tls.ca, store, joinSecret: () => joinSecret, log });
+  const openCalls = new OpenCalls();
 
   const registry = new Registry({
     heartbeatTtlMs: Math.max(3 * opts.heartbeatIntervalMs, 3000),
@@ -143,17 +168,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     traffic: router,
   });
 
-  // The agent's own key, on its checkpoint and console streams; a checkpoint moves only
+  // The agent's certificate, on its checkpoint and console streams; a checkpoint moves only
   // between the two servers of its migration, while it runs.
-  const agentOf = (call: { metadata: Metadata }): string => {
-    const serverId = String(call.metadata.get('x-yard-server-id')[0] ?? '');
-    if (!admission.verify(serverId, bearerOf(call.metadata)))
-      throw new YardError(
-        'UNAUTHENTICATED',
-        'checkpoint and console streams are for joined agents, with their agent key',
-      );
-    return serverId;
-  };
   const party = (serverId: string, checkpointId: string, side: 'source' | 'target'): void => {
     const m = coordinator.list().find((x) => x.id === checkpointId);
     const ok = m && !migrationDone(m.phase) && (side === 'source' ? m.sourceServerId : m.targetServerId) === serverId;
@@ -170,17 +186,22 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       call.emit('error', toServiceError(err));
     }
   };
+  const sessions = agentSessions({
+    ...(opts.benchmarkPlaintext ? { certified: (_call: unknown, claimed: string) => claimed } : {}),
+    registry,
+    links,
+    workloads,
+    router,
+    controllerId: store.controllerId,
+    heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    log,
+  });
   const gateway: AgentGatewayServer = {
-    ...agentSessions({
-      registry,
-      links,
-      workloads,
-      router,
-      controllerId: store.controllerId,
-      heartbeatIntervalMs: opts.heartbeatIntervalMs,
-      admission,
-      log,
-    }),
+    connect: sessions.connect,
+    join: agentUnary((call) => enrollment.join(call.request, call.getPeer())),
+    renewCertificate: agentUnary(async (call) => ({
+      certificate: await enrollment.renew(agentOf(call), call.request.certificateRequest),
+    })),
     uploadCheckpoint(call, callback) {
       try {
         const serverId = agentOf(call);
@@ -205,9 +226,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // and on the owner-only Unix socket for this host's own CLI and dashboards. Each listener's
   // interceptor says who calls; the handlers hand that caller to the service.
   const watchers = { count: 0 };
-  const listening = (auth: ControlAuth) => new GrpcServer({ ...SERVER_OPTIONS, interceptors: [authenticate(auth)] });
+  const listening = (auth: ListenerAuth) =>
+    new GrpcServer({ ...SERVER_OPTIONS, interceptors: [authenticate(auth, openCalls)] });
 
-  const server = listening(operatorTokenAuth({ operator: operatorToken, join: joinToken }));
+  const server = listening(opts.benchmarkPlaintext ? benchmarkPlaintextAuth : certificateAuth(tls.ca, store));
   raiseStreamWindow(server);
   server.addService(AgentGatewayService, gateway);
   const health = new HealthImplementation({
@@ -219,8 +241,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(formatHostPort(hp), ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
+    server.bindAsync(
+      formatHostPort(hp),
+      opts.benchmarkPlaintext ? ServerCredentials.createInsecure() : tls.credentials,
+      (err, p) => (err ? reject(err) : resolve(p)),
     ),
   ).catch((err: unknown) => {
     throw new YardError(
@@ -280,8 +304,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     audit,
     service,
     controllerId: store.controllerId,
-    joinToken,
-    operatorToken,
+    get joinToken() {
+      return joinToken;
+    },
+    caCertPem: tls.ca.certPem,
     socketAddress,
     watchers: () => watchers.count,
     stop() {
@@ -289,6 +315,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         clearInterval(lastSeenTimer);
         clearInterval(tickTimer);
         clearTimeout(flushTimer);
+        tls.close();
         router.close();
         health.setStatus('', 'NOT_SERVING');
         // Agent sessions never end by themselves; cutting them makes agents reconnect.

@@ -9,6 +9,7 @@ import { migrationDone, type Migration } from '../core/workload.js';
 import type { RouteTable } from '../core/domain.js';
 import type { AuditEntry } from '../gen/switchyard/v1/control.js';
 import { describeIssue } from '../core/validate.js';
+import { normalSerial } from './pki/certificate-check.js';
 import { storeSchema } from './store-schema.js';
 
 /** What the store keeps of a server: its identity and last word, never its metrics. */
@@ -139,7 +140,8 @@ export class Store {
   }
 
   isRevoked(serial: string): boolean {
-    return (this.db.data.certificates ?? []).some((c) => c.serial === serial && c.revokedMs > 0);
+    const wanted = normalSerial(serial);
+    return (this.db.data.certificates ?? []).some((c) => c.revokedMs > 0 && normalSerial(c.serial) === wanted);
   }
 
   migrations(): Migration[] {

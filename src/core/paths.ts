@@ -11,10 +11,10 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export function controllerFiles(dataDir: string) {
   return {
     store: join(dataDir, 'store.json'),
-    /** The join token: admits new agents, nothing else. */
+    /** The join secret: admits new agents, nothing else (`yard token rotate` replaces it). */
     token: join(dataDir, 'token'),
-    /** The operator token: Control calls over TCP. */
-    operatorToken: join(dataDir, 'operator-token'),
+    /** The whole join token agents are given: `yard1.<secret>.sha256:<CA pin>`. */
+    joinToken: join(dataDir, 'join-token'),
     /** The controller's certificate authority: its key (owner-only) signs every certificate. */
     caKey: join(dataDir, 'ca.key'),
     caCert: join(dataDir, 'ca.crt'),
@@ -34,8 +34,12 @@ export function controllerFiles(dataDir: string) {
 export function agentFiles(dataDir: string) {
   return {
     identity: join(dataDir, 'agent.json'),
-    /** The key this agent made for itself; joining binds it to its server id (0600). */
+    /** The key this agent made for itself (0600): its certificate is for this key. */
     key: join(dataDir, 'agent.key'),
+    /** Its client certificate, issued by the controller's CA when it joined, renewed by itself. */
+    cert: join(dataDir, 'agent.crt'),
+    /** The controller's CA, as pinned by the join token: the only root this agent trusts. */
+    caCert: join(dataDir, 'ca.crt'),
     pid: join(dataDir, 'agent.pid'),
     log: join(dataDir, 'agent.log'),
   };

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { controlClient } from '../../src/cli/client.js';
+import { controlClient, type ControllerTarget } from '../../src/cli/client.js';
 import {
   migrationDone,
   migrationPhases,
@@ -15,8 +15,8 @@ export function socketOf(ctlDir: string): string {
 }
 
 /** A Control client for tests: promise calls with the CLI's readable errors. */
-export function control(address: string, token?: string) {
-  const c = controlClient({ address, from: 'test', token }, 30_000);
+export function control(address: string, tls?: ControllerTarget['tls']) {
+  const c = controlClient({ address, from: 'test', tls }, 30_000);
   const api = {
     close: () => c.close(),
     client: c.client,

@@ -1,4 +1,4 @@
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import type { ChannelCredentials, ServiceError } from '@grpc/grpc-js';
 import { PROTOCOL_VERSION } from '../../src/core/version.js';
 import {
   AgentGatewayClient,
@@ -18,19 +18,18 @@ export function agentHello(over: Partial<AgentHello> = {}): AgentHello {
     labels: {},
     location: '',
     agentVersion: 'test',
-    joinToken: '',
-    agentKey: '',
     advertiseAddress: '',
     ...over,
   };
 }
 
-/** A raw agent session that says `h` (what a broken or hostile agent sends); resolves with the replies and the error it ended with. */
+/** A raw agent session (TLS as given) that says `h` (what a broken or hostile agent sends); resolves with the replies and the error it ended with. */
 export async function refusedHello(
   address: string,
   h: AgentHello,
+  tls: ChannelCredentials,
 ): Promise<{ replies: ConnectResponse[]; err: ServiceError }> {
-  const client = new AgentGatewayClient(address, credentials.createInsecure());
+  const client = new AgentGatewayClient(address, tls);
   const call = client.connect();
   const replies: ConnectResponse[] = [];
   call.on('data', (r: ConnectResponse) => replies.push(r));
@@ -42,8 +41,12 @@ export async function refusedHello(
 }
 
 /** Sends one hello; resolves with the welcome, or the error the session ended with. */
-export async function sayHello(address: string, h: AgentHello): Promise<{ welcomed: boolean; err?: ServiceError }> {
-  const client = new AgentGatewayClient(address, credentials.createInsecure());
+export async function sayHello(
+  address: string,
+  h: AgentHello,
+  tls: ChannelCredentials,
+): Promise<{ welcomed: boolean; err?: ServiceError }> {
+  const client = new AgentGatewayClient(address, tls);
   const call = client.connect();
   try {
     return await new Promise((resolve) => {

@@ -153,9 +153,9 @@ export function startControllerProc(
   ]);
 }
 
-/** `--token-file` for an agent joining the controller whose data dir is `ctlDir` (its join token is made at its start). */
+/** `--token-file` for an agent joining the controller whose data dir is `ctlDir` (its join token is written at its start). */
 export function joinArgs(ctlDir: string): string[] {
-  return ['--token-file', join(ctlDir, 'token')];
+  return ['--token-file', join(ctlDir, 'join-token')];
 }
 
 /** The same for an in-process controller: its join token, in a file of its own. */

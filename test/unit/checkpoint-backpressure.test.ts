@@ -1,7 +1,7 @@
 // A checkpoint of many chunks crosses the controller with one 'drain' wait at a time: the
 // embedded dashboard once showed Node's MaxListenersExceededWarning over the screen because
 // every chunk queued behind a slow disk added its own listener. Real gRPC server, real files.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, credentials } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ it('uploads and downloads a 65-chunk checkpoint without piling up drain listener
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
   );
-  const transfers = new Transfers(`127.0.0.1:${port}`, { serverId: 'srv-bp', key: 'unused-here' });
+  const transfers = new Transfers(`127.0.0.1:${port}`, { channel: () => credentials.createInsecure(), version: 0 });
   try {
     const data = Buffer.alloc(64 * MB + 11);
     for (let i = 0; i < data.length; i += 4096) data[i] = i % 251;

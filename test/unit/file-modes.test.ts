@@ -1,7 +1,7 @@
 // Secrets and state stay owner-only even under the common umask 022: a workload's spec (its
 // --env values), output, state dir and checkpoint archives, on the agent and in transit through
 // the controller. Real workloads in real ptys, a real gRPC server for the transfers.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, credentials } from '@grpc/grpc-js';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -163,7 +163,7 @@ describe('owner-only files under umask 022', () => {
     const port = await new Promise<number>((res, rej) =>
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
     );
-    const transfers = new Transfers(`127.0.0.1:${port}`, { serverId: 'srv-modes', key: 'unused-here' });
+    const transfers = new Transfers(`127.0.0.1:${port}`, { channel: () => credentials.createInsecure(), version: 0 });
     try {
       const src = join(root, 'state');
       mkdirSync(src);

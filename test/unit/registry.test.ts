@@ -14,8 +14,6 @@ function hello(id: string, name = id): AgentHello {
     labels: { rack: 'r1' },
     location: '',
     agentVersion: '0.1.0',
-    joinToken: '',
-    agentKey: '',
     advertiseAddress: '',
   };
 }

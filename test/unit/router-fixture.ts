@@ -134,8 +134,6 @@ export async function routerFixture() {
           location: '',
           capabilities: { gpus: [], migrationStrategies: [], proxy: o.proxy ?? true },
           agentVersion: '0.1.0',
-          joinToken: '',
-          agentKey: '',
           advertiseAddress: o.advertise ?? '',
         },
         Symbol(id),

@@ -38,7 +38,7 @@ describe('AgentGateway: route counters on heartbeats', () => {
     server = new Server();
     server.addService(
       AgentGatewayService,
-      agentSessions({
+      { connect: agentSessions({
         registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }),
         links: new AgentLinks(),
         workloads: new WorkloadTable(),
@@ -47,8 +47,8 @@ describe('AgentGateway: route counters on heartbeats', () => {
         heartbeatIntervalMs: 1000,
         log: silentLogger,
         // Admission has its own tests (test/integration/access.test.ts): every hello is let in here.
-        admission: { admit: () => undefined },
-      }),
+      certified: (_call, claimed) => claimed,
+      }).connect },
     );
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -89,8 +89,6 @@ describe('AgentGateway: route counters on heartbeats', () => {
             labels: {},
             location: '',
             agentVersion: 'test',
-            joinToken: '',
-            agentKey: '',
             advertiseAddress: '',
           },
         },

@@ -12,7 +12,7 @@ import { Store } from '../../src/controller/store.js';
 import { WorkloadCommands, type WorkloadCommandsParts } from '../../src/controller/workload-commands.js';
 import { WorkloadTable } from '../../src/controller/workloads.js';
 
-const viewer: Caller = { name: 'vera', via: 'operator-token', role: 'viewer' };
+const viewer: Caller = { name: 'vera', via: 'certificate', role: 'viewer' };
 const admin: Caller = { name: 'ada', via: 'unix-socket', role: 'admin' };
 
 describe('authorize: the service step between validate and audit', () => {
@@ -20,7 +20,7 @@ describe('authorize: the service step between validate and audit', () => {
     expect(() => authorize(viewer, { name: 'workload.stop', role: 'operator' })).toThrow(
       expect.objectContaining({
         code: 'PERMISSION_DENIED',
-        message: expect.stringMatching(/^workload\.stop needs the operator role; vera \(operator-token\) has viewer/),
+        message: expect.stringMatching(/^workload\.stop needs the operator role; vera \(certificate\) has viewer/),
         details: { operation: 'workload.stop', role: 'operator' },
       }),
     );

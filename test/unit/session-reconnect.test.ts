@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { credentials, Server, ServerCredentials } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Backoff } from '../../src/agent/backoff.js';
 import { AgentSession } from '../../src/agent/session.js';
@@ -16,16 +16,16 @@ async function gateway(port = 0): Promise<{ server: Server; port: number }> {
   const server = new Server();
   server.addService(
     AgentGatewayService,
-    agentSessions({
+    { connect: agentSessions({
       registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }),
       links: new AgentLinks(),
       workloads: new WorkloadTable(),
       router: { report: () => undefined },
-      admission: { admit: () => undefined },
+      certified: (_call, claimed) => claimed,
       controllerId: 'ctl',
       heartbeatIntervalMs: 200,
       log: silentLogger,
-    }),
+    }).connect },
   );
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) =>
@@ -45,8 +45,6 @@ const hello = () => ({
   labels: {},
   location: '',
   agentVersion: 'test',
-  joinToken: '',
-  agentKey: '',
   advertiseAddress: '',
 });
 
@@ -70,6 +68,7 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     const states: { state: string; at: number }[] = [];
     session = new AgentSession({
       controller: `127.0.0.1:${first.port}`,
+      credentials: () => credentials.createInsecure(),
       hello,
       drain: () => [],
       log: createLogger('agent', (line) => (line.includes('unreachable') ? failures.push(Date.now()) : undefined)),
@@ -110,6 +109,7 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     let hellos = 0;
     session = new AgentSession({
       controller: `127.0.0.1:${first.port}`,
+      credentials: () => credentials.createInsecure(),
       hello: () => {
         hellos++;
         return hello();
@@ -139,6 +139,7 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     const states: { state: string; at: number }[] = [];
     session = new AgentSession({
       controller: `127.0.0.1:${first.port}`,
+      credentials: () => credentials.createInsecure(),
       hello,
       drain: () => [],
       log: silentLogger,

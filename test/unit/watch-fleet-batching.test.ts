@@ -21,8 +21,6 @@ function hello(id: string): AgentHello {
     labels: {},
     location: '',
     agentVersion: '0.1.0',
-    joinToken: '',
-    agentKey: '',
     advertiseAddress: '',
   };
 }
@@ -67,7 +65,7 @@ describe('WatchFleet sends host samples in batches', () => {
     } as unknown as ServiceParts);
     const api = control({ service });
     const call = new RecordingCall();
-    admit(localAuth, call.metadata);
+    admit(localAuth, '/switchyard.v1.Control/WatchFleet', call.metadata);
     api.watchFleet(call as never);
     call.written.length = 0;
     const beat = (i: number, t: number) =>

@@ -12,7 +12,7 @@ export const controllerCommand = {
     const log = createLogger('controller', (l) => process.stderr.write(l));
     const controller = await startController({ ...controllerSettings(argv), log });
     log.info(
-      'agents join with the join token (`yard token`); operators beyond this host need the operator token (`yard token --operator`)',
+      'agents join with the join token (`yard token`); operators beyond this host need a credential (`yard access grant NAME --role viewer|operator|admin`)',
     );
     onShutdown(() => controller.stop());
   },

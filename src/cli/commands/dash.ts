@@ -10,17 +10,15 @@ import { ServerState } from '../../core/types.js';
 import type { FleetServer } from '../../core/fleet.js';
 import type { ControllerTarget } from '../client.js';
 import type { Display } from '../../tui/settings.js';
-import { controllerSettings, withControllerOptions, type ControllerArgs } from '../options.js';
+import { controllerSettings, withControllerOptions, withCredential, type ControllerArgs } from '../options.js';
 import { withDisplayOptions } from './wall.js';
 import { exitUsage } from './workloads.js';
-import { withTokenFile } from '../secrets.js';
 
 interface DashArgs extends Omit<ControllerArgs, 'listen'> {
   /** Undefined unless given: then a controller already running for the data dir is attached to. */
   listen?: string;
   connect?: string;
-  token?: string;
-  tokenFile?: string;
+  credential?: string;
   localAgent: boolean;
   ascii: boolean;
   theme?: string;
@@ -36,7 +34,7 @@ export const dashCommand = {
   describe:
     'open the dashboard: attached to the controller running for the data dir (or --connect), else with an embedded controller and a local agent',
   builder: (y: Argv) =>
-    withTokenFile(withDisplayOptions(withControllerOptions(y)), 'the operator token, for --connect', 'YARD_TOKEN')
+    withCredential(withDisplayOptions(withControllerOptions(y)))
       .option('listen', {
         type: 'string',
         default: undefined,
@@ -73,8 +71,7 @@ export const dashCommand = {
     if (argv.connect !== undefined) {
       const target = await findController({
         controller: argv.connect,
-        token: argv.token,
-        tokenFile: argv.tokenFile,
+        credential: argv.credential,
         dataDir: argv.dataDir,
       });
       return attached({ ...target, from: '--connect' }, display);
@@ -89,11 +86,7 @@ export const dashCommand = {
         `a controller already runs for data dir ${argv.dataDir} (pid ${running.pid}, listening on ${running.address}): \`yard --data-dir ${argv.dataDir}\` attaches to it; for another controller on ${argv.listen}, give it its own --data-dir`,
       );
     }
-    if (running)
-      return attached(
-        await findController({ token: argv.token, tokenFile: argv.tokenFile, dataDir: argv.dataDir }),
-        display,
-      );
+    if (running) return attached(await findController({ credential: argv.credential, dataDir: argv.dataDir }), display);
     return embedded({ ...argv, listen: argv.listen ?? DEFAULT_LISTEN }, display);
   },
 };
@@ -145,7 +138,7 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
   await logGrpcTo(createLogger('grpc', toLog, 'debug'));
   const controller = await startController({ ...controllerSettings(argv), log });
   const agent = argv.localAgent
-    ? await ensureLocalAgent(controller.address, files.localAgentDir, files.token)
+    ? await ensureLocalAgent(controller.address, files.localAgentDir, files.joinToken)
     : undefined;
   if (agent)
     log.info(agent.started ? 'started the local agent' : 'reusing the running local agent', { pid: agent.pid });

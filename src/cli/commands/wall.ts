@@ -2,15 +2,13 @@ import type { Argv } from 'yargs';
 import { parseHostPort } from '../../core/address.js';
 import { YardError } from '../../core/errors.js';
 import type { ViewName } from '../../tui/views/index.js';
-import { durationArg, withDataDir } from '../options.js';
+import { durationArg, withCredential, withDataDir } from '../options.js';
 import { exitUsage } from './workloads.js';
-import { withTokenFile } from '../secrets.js';
 
 interface WallArgs {
   dataDir: string;
   connect?: string;
-  token?: string;
-  tokenFile?: string;
+  credential?: string;
   rotate?: string;
   views?: string;
   theme?: string;
@@ -58,7 +56,7 @@ export const wallCommand = {
   command: 'wall',
   describe: 'a read-only dashboard for a wall display: big cards, pages turning on a timer, reconnecting on its own',
   builder: (y: Argv) =>
-    withTokenFile(withDisplayOptions(withDataDir(y)), 'the operator token, for --connect', 'YARD_TOKEN')
+    withCredential(withDisplayOptions(withDataDir(y)))
       .option('connect', {
         type: 'string',
         describe: 'HOST:PORT of the controller (default: the one running for --data-dir)',
@@ -100,8 +98,7 @@ export const wallCommand = {
     ]);
     const target = await findController({
       controller: argv.connect,
-      token: argv.token,
-      tokenFile: argv.tokenFile,
+      credential: argv.credential,
       dataDir: argv.dataDir,
     }).catch((err: unknown) => {
       if (err instanceof YardError && err.code === 'NO_CONTROLLER') {

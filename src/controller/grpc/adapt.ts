@@ -15,6 +15,18 @@ export function unary<Req, Res>(handle: (req: Req, caller: Caller) => Res | Prom
   };
 }
 
+/** A unary AgentGateway handler: no caller (the handler asks for the agent it needs); errors become structured statuses. */
+export function agentUnary<Req, Res>(handle: (call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    Promise.resolve()
+      .then(() => handle(call))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err)),
+      );
+  };
+}
+
 interface StreamCall {
   metadata: Metadata;
   emit(event: 'error', err: unknown): boolean;

@@ -1,4 +1,4 @@
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { Metadata, ServerDuplexStream } from '@grpc/grpc-js';
 import { z } from 'zod';
 import { YardError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -21,8 +21,8 @@ import type {
   ConnectRequest,
   ConnectResponse,
 } from '../../gen/switchyard/v1/agent_gateway.js';
-import type { AgentAdmission } from '../agent-keys.js';
 import type { AgentLinks } from '../agent-links.js';
+import { agentOf } from './auth.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
 import { knownWorkload } from '../../core/domain.js';
@@ -36,8 +36,11 @@ export interface GatewayOptions {
   router: Pick<Router, 'report'>;
   controllerId: string;
   heartbeatIntervalMs: number;
-  /** Which agent may speak for which server id (the join token admits new ones). */
-  admission: Pick<AgentAdmission, 'admit'>;
+  /**
+   * The server a session's certificate speaks for, given the id its hello claims (default: what
+   * the listener's interceptor checked; tests of sessions without TLS trust the claim).
+   */
+  certified?: (call: { metadata: Metadata }, claimed: string) => string;
   log: Logger;
 }
 
@@ -75,16 +78,21 @@ const snapshotSchema = z.looseObject({
 });
 
 /** AgentGateway.Connect: one session per agent — hello, heartbeats, commands and their results. */
-export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'connect'> {
+export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'connect'> & {
+  /** Ends the server's sessions now, telling its agent why (its certificate was revoked). */
+  drop(serverId: string, err: YardError): void;
+} {
   const { registry, links, workloads, log } = opts;
+  const certified = opts.certified ?? ((call: { metadata: Metadata }) => agentOf(call));
   const sessions = new Map<symbol, Session>();
+  const ends = new Map<symbol, { serverId: string; end: (why: string) => void }>();
 
   function refuse(call: Session, err: YardError): void {
     call.write({ msg: { $case: 'error', value: { code: err.code, message: err.message, details: err.details } } });
     call.emit('error', toServiceError(err));
   }
 
-  function checkHello(hello: AgentHello, peer: string): AgentHello {
+  function checkHello(hello: AgentHello, peer: string, certified: string): AgentHello {
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
       throw new YardError(
         'PROTOCOL_VERSION',
@@ -93,17 +101,32 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
       );
     }
     const checked = validate(helloSchema, hello, 'agent hello');
-    opts.admission.admit(hello, peer);
+    // Its certificate says which server it speaks for; the hello may not claim another.
+    if (checked.serverId !== certified)
+      throw new YardError(
+        'PERMISSION_DENIED',
+        `agent ${hello.name || hello.hostname || peer} says it is server ${checked.serverId}, but its certificate is server ${certified}'s: an agent speaks only for the server its certificate names`,
+        { serverId: checked.serverId },
+      );
     return checked;
   }
 
   return {
+    drop(serverId, err) {
+      for (const [session, s] of [...ends]) {
+        if (s.serverId !== serverId) continue;
+        const call = sessions.get(session);
+        if (call) refuse(call, err);
+        s.end(err.code);
+      }
+    },
     connect(call: Session) {
       const session = Symbol('session');
       const peer = call.getPeer();
       let serverId: string | undefined;
 
       const end = (why: string) => {
+        ends.delete(session);
         if (!sessions.delete(session)) return;
         if (serverId) {
           registry.disconnect(serverId, session);
@@ -116,9 +139,10 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
         try {
           if (req.msg?.$case === 'hello') {
             if (serverId) throw new YardError('FAILED_PRECONDITION', 'hello sent twice on one session');
-            const hello = checkHello(req.msg.value, peer);
+            const hello = checkHello(req.msg.value, peer, certified(call, req.msg.value.serverId));
             serverId = hello.serverId;
             sessions.set(session, call);
+            ends.set(session, { serverId, end });
             const { superseded } = registry.connect(hello, session);
             if (superseded)
               sessions

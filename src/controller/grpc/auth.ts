@@ -1,107 +1,206 @@
-import { ServerInterceptingCall, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import {
+  ServerInterceptingCall,
+  status,
+  type Metadata,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+} from '@grpc/grpc-js';
 import { YardError } from '../../core/errors.js';
 import { toServiceError } from '../../core/rpc/errors.js';
+import type { CertificateAuthority } from '../pki/certificate-authority.js';
+import { checkCertificate, normalSerial, type RevocationList } from '../pki/certificate-check.js';
 import type { Caller } from '../service/caller.js';
-import { tokensEqual } from '../token.js';
+
+/** Who calls on one listener: an operator or a local user (Control), or an agent (AgentGateway). */
+export type Peer =
+  | { kind: 'caller'; caller: Caller; serial?: string }
+  | { kind: 'agent'; serverId: string; serial: string };
 
 /**
- * Who may use the Control API on one listener, and who they are. The owner-only Unix socket
- * trusts whoever reaches it (as Docker's socket does); every TCP listener, loopback included,
- * wants the operator token.
+ * Who may use one listener, and who they are. The owner-only Unix socket trusts whoever
+ * reaches it (as Docker's socket does); the TCP listener speaks TLS and trusts client
+ * certificates its CA issued: operators' credentials (with their role) and agents'.
  */
-export interface ControlAuth {
-  /** The caller of a Control call; throws UNAUTHENTICATED (or PERMISSION_DENIED) when there is none. */
-  caller(metadata: Metadata): Caller;
+export interface ListenerAuth {
+  /**
+   * The peer of a call to `path`, from its metadata and the client certificate the TLS
+   * handshake verified against the CA (DER; undefined when none). Throws UNAUTHENTICATED or
+   * PERMISSION_DENIED, with what to do, when the call may not go ahead. Undefined: the call
+   * needs no one (health checks, reflection, an agent's Join).
+   */
+  peer(path: string, metadata: Metadata, certificate: Buffer | undefined): Peer | undefined;
 }
 
+const CONTROL_PATH = '/switchyard.v1.Control/';
+const GATEWAY_PATH = '/switchyard.v1.AgentGateway/';
+/** The only AgentGateway call an agent makes before it has a certificate. */
+const JOIN_PATH = `${GATEWAY_PATH}Join`;
+
 /** The controller's Unix socket: only its owner (and root) can connect, so reaching it is the credential. */
-export const localAuth: ControlAuth = {
-  caller: (metadata) => ({ name: claimedUser(metadata) || 'local', via: 'unix-socket', role: 'admin' }),
+export const localAuth: ListenerAuth = {
+  peer(path, metadata) {
+    if (path.startsWith(GATEWAY_PATH))
+      throw new YardError('PERMISSION_DENIED', 'agents join over the TCP listener, not the control socket');
+    if (!path.startsWith(CONTROL_PATH)) return undefined;
+    return { kind: 'caller', caller: { name: claimedUser(metadata) || 'local', via: 'unix-socket', role: 'admin' } };
+  },
 };
 
-/** TCP listeners: `authorization: Bearer <operator token>`. The join token admits agents, never operators. */
-export function operatorTokenAuth(tokens: { operator: string; join: string }): ControlAuth {
+/** The TCP listener: client certificates issued by the controller's CA, checked on every call. */
+export function certificateAuth(ca: CertificateAuthority, revocations: RevocationList): ListenerAuth {
   return {
-    caller(metadata) {
-      const given = bearerOf(metadata);
-      if (!given)
+    peer(path, _metadata, certificate) {
+      const control = path.startsWith(CONTROL_PATH);
+      if (!control && !path.startsWith(GATEWAY_PATH)) return undefined;
+      if (path === JOIN_PATH) return undefined;
+      if (!certificate) {
         throw new YardError(
           'UNAUTHENTICATED',
-          'this controller needs the operator token over TCP: set $YARD_TOKEN or pass --token-file FILE (`yard token --operator` on the controller host prints it); on that host, the CLI needs none',
+          control
+            ? "this controller wants a credential over TCP: pass --credential FILE or set $YARD_CREDENTIAL (an admin makes one with `yard access grant NAME --role viewer|operator|admin`); on the controller host, the CLI needs none. A credential that expired or is not this controller's is not accepted either"
+            : 'this agent has no valid certificate for this controller: join it with the join token (`yard token` on the controller host prints it)',
         );
-      if (tokensEqual(given, tokens.join))
+      }
+      const check = checkCertificate(certificate, ca, revocations);
+      if (!check.ok)
+        throw new YardError(check.problem === 'revoked' ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', check.message);
+      const { identity, serial } = check;
+      if (control) {
+        if (identity.kind !== 'operator')
+          throw new YardError(
+            'PERMISSION_DENIED',
+            `agent ${identity.serverId}'s certificate admits it to the agent gateway only; Control calls need an operator's credential`,
+          );
+        return { kind: 'caller', caller: { name: identity.name, via: 'certificate', role: identity.role }, serial };
+      }
+      if (identity.kind !== 'agent')
         throw new YardError(
           'PERMISSION_DENIED',
-          'that is the join token: it admits agents only; Control calls need the operator token (`yard token --operator` on the controller host)',
+          `operator ${identity.name}'s credential is for Control calls; the agent gateway admits agents' certificates only`,
         );
-      if (!tokensEqual(given, tokens.operator))
-        throw new YardError(
-          'UNAUTHENTICATED',
-          'wrong operator token: use the one `yard token --operator` prints on the controller host',
-        );
-      // The token is the credential; the user name the client sends is only what it says of itself.
-      const user = claimedUser(metadata);
-      return { name: user ? `${user} (token:operator)` : 'token:operator', via: 'operator-token', role: 'admin' };
+      return { kind: 'agent', serverId: identity.serverId, serial };
     },
   };
 }
 
 /**
- * The caller of each call, by the very metadata object grpc-js hands its handler. It lives only
- * in this process: nothing a client sends can put a caller here.
+ * The benchmark baseline's plaintext listener (see ControllerOptions.benchmarkPlaintext):
+ * agent calls go through unchecked, Control calls are refused (the bench uses the socket).
  */
-const callers = new WeakMap<Metadata, Caller>();
+export const benchmarkPlaintextAuth: ListenerAuth = {
+  peer(path) {
+    if (path.startsWith(CONTROL_PATH))
+      throw new YardError('PERMISSION_DENIED', 'a plaintext benchmark listener serves agents only');
+    return undefined;
+  },
+};
 
-/** Resolves the caller from a call's metadata and keeps it for the call's handler; throws when there is none. */
-export function admit(auth: ControlAuth, metadata: Metadata): Caller {
-  const caller = auth.caller(metadata);
-  callers.set(metadata, caller);
-  return caller;
+/**
+ * Who each call is, by the very metadata object grpc-js hands its handler. It lives only in
+ * this process: nothing a client sends can put a peer here.
+ */
+const peers = new WeakMap<Metadata, Peer>();
+
+/** Resolves a call's peer and keeps it for the call's handler (tests and in-process callers). */
+export function admit(auth: ListenerAuth, path: string, metadata: Metadata, certificate?: Buffer): Peer | undefined {
+  const peer = auth.peer(path, metadata, certificate);
+  if (peer) peers.set(metadata, peer);
+  return peer;
 }
 
-/** The caller the interceptor resolved for this call. */
+/** The caller the interceptor resolved for this Control call. */
 export function callerOf(call: { metadata: Metadata }): Caller {
-  const caller = callers.get(call.metadata);
-  if (!caller)
+  const peer = peers.get(call.metadata);
+  if (peer?.kind !== 'caller')
     throw new YardError(
       'UNAUTHENTICATED',
       'this Control call was not authenticated: its server was built without the authentication interceptor',
     );
-  return caller;
+  return peer.caller;
 }
 
-const CONTROL_PATH = '/switchyard.v1.Control/';
+/** The agent whose certificate the interceptor checked for this AgentGateway call. */
+export function agentOf(call: { metadata: Metadata }): string {
+  const peer = peers.get(call.metadata);
+  if (peer?.kind !== 'agent')
+    throw new YardError('UNAUTHENTICATED', 'this call is for joined agents, with their certificate');
+  return peer.serverId;
+}
 
 /**
- * Authentication for one listener, in one place: every Control call's caller is resolved from
- * its metadata before its handler runs, and a call without one ends there with the reason.
- * Agents, health checks and reflection pass through (agents prove themselves in their session).
+ * Calls in progress by the serial of the certificate that opened them: revoking a credential
+ * ends its open streams (a dashboard's watch, an agent's session) at once, not at their next call.
  */
-export function authenticate(auth: ControlAuth): ServerInterceptor {
+export class OpenCalls {
+  private readonly bySerial = new Map<string, Set<ServerInterceptingCallInterface>>();
+
+  add(serial: string, call: ServerInterceptingCallInterface): void {
+    const calls = this.bySerial.get(serial) ?? new Set();
+    this.bySerial.set(serial, calls);
+    calls.add(call);
+  }
+
+  delete(serial: string, call: ServerInterceptingCallInterface): void {
+    const calls = this.bySerial.get(serial);
+    calls?.delete(call);
+    if (calls?.size === 0) this.bySerial.delete(serial);
+  }
+
+  /** Ends every call of these certificates with PERMISSION_DENIED; returns how many. */
+  revoke(serials: readonly string[]): number {
+    let ended = 0;
+    for (const serial of serials.map(normalSerial)) {
+      const calls = this.bySerial.get(serial);
+      this.bySerial.delete(serial);
+      for (const call of calls ?? []) {
+        call.sendStatus({
+          code: status.PERMISSION_DENIED,
+          details: 'the credential this call was made with has been revoked',
+          metadata: null,
+        });
+        ended++;
+      }
+    }
+    return ended;
+  }
+}
+
+/**
+ * Authentication for one listener, in one place: every call's peer is resolved from its
+ * metadata and TLS certificate before its handler runs, and a call without one ends there with
+ * the reason. Calls made with a certificate are tracked while open (see OpenCalls).
+ */
+export function authenticate(auth: ListenerAuth, open?: OpenCalls): ServerInterceptor {
   return (method, call) => {
-    if (!method.path.startsWith(CONTROL_PATH)) return new ServerInterceptingCall(call);
+    let serial: string | undefined;
+    const done = () => {
+      if (serial) open?.delete(serial, call);
+      serial = undefined;
+    };
     return new ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata(metadata, pass) {
+            let peer: Peer | undefined;
             try {
-              admit(auth, metadata);
+              peer = admit(auth, method.path, metadata, call.getAuthContext().sslPeerCertificate?.raw);
             } catch (err) {
               const { code, details, metadata: trailers } = toServiceError(err);
               call.sendStatus({ code: code!, details: details!, metadata: trailers ?? null });
               return;
             }
+            serial = peer?.serial;
+            if (serial) open?.add(serial, call);
             pass(metadata);
           },
+          onCancel: done,
         }),
+      sendStatus: (s, next) => {
+        done();
+        next(s);
+      },
     });
   };
-}
-
-/** The secret in `authorization: Bearer …`, or '' when there is none. */
-export function bearerOf(metadata: Metadata): string {
-  const header = String(metadata.get('authorization')[0] ?? '');
-  return header.startsWith('Bearer ') ? header.slice(7).trim() : '';
 }
 
 function claimedUser(metadata: Metadata): string {

@@ -1,10 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { X509Certificate as NodeX509Certificate, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readCaFiles, writeCaFiles } from './ca-files.js';
 import { caFingerprint } from '../../core/pki/fingerprint.js';
 import { CA_LIFETIME_MS } from '../../core/pki/lifetimes.js';
 import { newSerial } from './serial.js';
-import { type CryptoKey, importPrivateKey, KEY_ALGORITHM, newKeyPair, privateKeyPem, x509 } from '../../core/pki/x509.js';
+import {
+  type CryptoKey,
+  importPrivateKey,
+  KEY_ALGORITHM,
+  newKeyPair,
+  privateKeyPem,
+  x509,
+} from '../../core/pki/x509.js';
 
 /** Clocks in a fleet disagree a little: a certificate is valid from a moment before it is made. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -31,6 +38,8 @@ export class CertificateAuthority {
     /** The CA certificate as PEM: what peers trust, and what a join token pins. */
     readonly certPem: string,
   ) {}
+
+  private node?: NodeX509Certificate;
 
   static async loadOrCreate(
     files: { caKey: string; caCert: string },
@@ -64,6 +73,12 @@ export class CertificateAuthority {
       ],
     });
     return new CertificateAuthority(keys.privateKey, cert, cert.toString('pem'));
+  }
+
+  /** The CA certificate as node:crypto reads it: what the per-call checks verify against. */
+  get nodeCert(): NodeX509Certificate {
+    this.node ??= new NodeX509Certificate(this.certPem);
+    return this.node;
   }
 
   /** `sha256:<hex>` of the CA certificate: the pin a join token carries. */

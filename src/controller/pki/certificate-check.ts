@@ -1,43 +1,86 @@
+import { X509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from './certificate-authority.js';
-import { type PeerIdentity, peerIdentity } from '../../core/pki/identity.js';
-import type { Revocations } from './revocations.js';
-import { x509 } from '../../core/pki/x509.js';
+import { type PeerIdentity, ROLES, type Role, agentUri, operatorUri } from '../../core/pki/identity.js';
 
 export type CertificateProblem = 'untrusted' | 'not-yet-valid' | 'expired' | 'revoked' | 'anonymous';
 
 export type CertificateCheck =
-  | { ok: true; identity: PeerIdentity; serial: string }
+  | { ok: true; identity: PeerIdentity; serial: string; notAfterMs: number }
   | { ok: false; problem: CertificateProblem; message: string };
 
+/** What a check asks of the revocation list (the store keeps it). */
+export interface RevocationList {
+  isRevoked(serial: string): boolean;
+}
+
+/** A serial as one compares it: lower-case hex without leading zeros (node and @peculiar/x509 write them differently). */
+export function normalSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
 /**
- * Whether a peer's client certificate (DER or PEM) still admits it, and as whom. node:tls
- * already checks the chain and the dates during the handshake; this is the check a handshake
- * cannot make (revocation) and the one to run again on a long-lived stream, whose certificate
- * may expire or be revoked while it stays open.
+ * Whether a peer's client certificate (DER or PEM) still admits it, and as whom. Synchronous
+ * (node:crypto), so it runs on every call: node:tls has checked the chain and the dates in the
+ * handshake, but not revocation, and a long-lived stream outlives both.
  */
-export async function checkCertificate(
+export function checkCertificate(
   cert: Uint8Array | string,
   ca: CertificateAuthority,
-  revocations: Revocations,
+  revocations: RevocationList,
   nowMs = Date.now(),
-): Promise<CertificateCheck> {
-  const parsed = new x509.X509Certificate(cert);
-  const serial = parsed.serialNumber.toLowerCase();
-  const identity = peerIdentity(new Uint8Array(parsed.rawData));
+): CertificateCheck {
+  let parsed: X509Certificate;
+  try {
+    parsed = new X509Certificate(typeof cert === 'string' ? cert : Buffer.from(cert));
+  } catch {
+    return refuse('untrusted', 'the peer presented something that is not an X.509 certificate');
+  }
+  const serial = normalSerial(parsed.serialNumber);
+  const identity = identityOf(parsed);
   const who = describe(identity, serial);
-  const signed = await parsed.verify({ publicKey: ca.cert.publicKey, signatureOnly: true }).catch(() => false);
-  if (!signed) return refuse('untrusted', `${who} was not issued by this controller's CA: ${renewHint(identity)}`);
+  const issuer = ca.nodeCert;
+  if (!parsed.checkIssued(issuer) || !parsed.verify(issuer.publicKey))
+    return refuse('untrusted', `${who} was not issued by this controller's CA: ${renewHint(identity)}`);
   if (!identity)
     return refuse('anonymous', `${who} names no yard:// agent or operator: it is not a Switchyard credential`);
-  if (nowMs < parsed.notBefore.getTime())
+  const notBefore = new Date(parsed.validFrom).getTime();
+  const notAfterMs = new Date(parsed.validTo).getTime();
+  if (nowMs < notBefore)
     return refuse(
       'not-yet-valid',
-      `${who} is valid only from ${parsed.notBefore.toISOString()}: check this host's clock`,
+      `${who} is valid only from ${new Date(notBefore).toISOString()}: check this host's clock`,
     );
-  if (nowMs >= parsed.notAfter.getTime())
-    return refuse('expired', `${who} expired at ${parsed.notAfter.toISOString()}: ${renewHint(identity)}`);
+  if (nowMs >= notAfterMs)
+    return refuse('expired', `${who} expired at ${new Date(notAfterMs).toISOString()}: ${renewHint(identity)}`);
   if (revocations.isRevoked(serial)) return refuse('revoked', `${who} was revoked: ${renewHint(identity)}`);
-  return { ok: true, identity, serial };
+  return { ok: true, identity, serial, notAfterMs };
+}
+
+/** The identity in the certificate's `yard://` SAN URI; an operator's role is the subject's OU. */
+function identityOf(cert: X509Certificate): PeerIdentity | undefined {
+  const uris = (cert.subjectAltName ?? '')
+    .split(', ')
+    .filter((n) => n.startsWith('URI:'))
+    .map((n) => n.slice(4));
+  const agentPrefix = agentUri('');
+  const operatorPrefix = operatorUri('');
+  for (const uri of uris) {
+    if (uri.startsWith(agentPrefix))
+      return { kind: 'agent', serverId: decodeURIComponent(uri.slice(agentPrefix.length)) };
+    if (uri.startsWith(operatorPrefix)) {
+      const role = cert.subject
+        .split('\n')
+        .find((f) => f.startsWith('OU='))
+        ?.slice(3);
+      if (!isRole(role)) return undefined;
+      return { kind: 'operator', name: decodeURIComponent(uri.slice(operatorPrefix.length)), role };
+    }
+  }
+  return undefined;
+}
+
+function isRole(value: string | undefined): value is Role {
+  return (ROLES as readonly (string | undefined)[]).includes(value);
 }
 
 function refuse(problem: CertificateProblem, message: string): CertificateCheck {

@@ -8,7 +8,7 @@ export type Role = (typeof ROLES)[number];
 export interface Caller {
   readonly name: string;
   /** The door: the owner-only Unix socket, a TCP listener with the operator token, or the dashboard in the controller's own process. */
-  readonly via: 'unix-socket' | 'operator-token' | 'embedded';
+  readonly via: 'unix-socket' | 'certificate' | 'embedded';
   readonly role: Role;
 }
 

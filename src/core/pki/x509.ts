@@ -1,7 +1,7 @@
 // @peculiar/x509 resolves its ASN.1 classes through tsyringe, which needs the Reflect
 // polyfill loaded first: importing the library through this file keeps that order.
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto);
@@ -28,4 +28,13 @@ export async function privateKeyPem(key: CryptoKey): Promise<string> {
 export async function importPrivateKey(pem: string): Promise<CryptoKey> {
   const der = x509.PemConverter.decodeFirst(pem);
   return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, true, ['sign']);
+}
+
+/** A saved private key with its public half, for a new certificate request for the same key. */
+export async function importKeyPair(pem: string): Promise<CryptoKeyPair> {
+  const spki = createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'der' });
+  return {
+    privateKey: await importPrivateKey(pem),
+    publicKey: await webcrypto.subtle.importKey('spki', spki, KEY_ALGORITHM, true, ['verify']),
+  };
 }
