@@ -5,6 +5,7 @@ import type { Logger } from '../core/log.js';
 import { agentFiles } from '../core/paths.js';
 import { PROTOCOL_VERSION, YARD_VERSION } from '../core/version.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
+import { filesToHide } from './hidden-files.js';
 import { loadOrCreateServerId } from './identity.js';
 import { AgentTls } from './tls.js';
 import { describeHost } from './metrics/host.js';
@@ -77,7 +78,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const onLoopback = isLoopback(parseHostPort(opts.controller, '--controller').host);
   const advertiseAddress =
     opts.advertise ?? (onLoopback ? '127.0.0.1' : (host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1'));
-  const supervisor = await Supervisor.open({ dataDir: opts.dataDir, serverId, log: opts.log, advertiseAddress });
+  const supervisor = await Supervisor.open({
+    dataDir: opts.dataDir,
+    serverId,
+    log: opts.log,
+    advertiseAddress,
+    hide: filesToHide(opts.dataDir, opts.log),
+  });
   const transfers = new Transfers(opts.controller, tls);
   const proxy = opts.proxy ? new RoutingProxy({ log: opts.log }) : undefined;
 

@@ -6,6 +6,7 @@ import {
   type ChannelOptions,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseHostPort } from '../core/address.js';
 import { YardError } from '../core/errors.js';
@@ -44,6 +45,12 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
   if (opts.controller !== undefined) parseHostPort(opts.controller, '--controller');
   if (credentialFile) {
     const c = await readCredential(credentialFile);
+    const notAfter = new Date(new X509Certificate(c.certificate).validTo);
+    if (notAfter.getTime() <= Date.now())
+      throw new YardError(
+        'NO_CREDENTIAL',
+        `credential ${credentialFile} (${c.name}, ${c.role}) expired at ${notAfter.toISOString()}: ask an admin for a new one (\`yard access grant ${c.name}\`)`,
+      );
     const address = opts.controller ?? c.controller;
     return {
       address,
@@ -52,6 +59,10 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
     };
   }
   if (opts.controller) {
+    // On the controller's own host, its data dir names it: its socket serves the CLI, no credential needed.
+    const running = await readRuntime(files.runtime);
+    if (running?.address === opts.controller)
+      return { address: `unix:${files.socket}`, from: `--controller (${files.runtime})`, listen: running.address };
     throw new YardError(
       'NO_CREDENTIAL',
       `--controller ${opts.controller} is reached over TLS with an operator's credential: pass --credential FILE or set $YARD_CREDENTIAL (an admin makes one with \`yard access grant NAME --role viewer|operator|admin\`); on the controller host, leave out --controller and the CLI uses its socket`,

@@ -1,4 +1,4 @@
-import { Server as GrpcServer, ServerCredentials, } from '@grpc/grpc-js';
+import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { formatHostPort, parseHostPort } from '../core/address.js';

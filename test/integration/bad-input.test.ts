@@ -1,4 +1,4 @@
-import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { errorDetailOf } from '../../src/core/rpc/errors.js';
 import { AgentGatewayClient } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { agentHello, refusedHello } from '../helpers/hello.js';
 import { socketOf } from '../helpers/control.js';
+import { agentPems, anonymousChannel, channelOf, credentialFile, operatorPems } from '../helpers/pki.js';
 import {
   assertBuilt,
   freePort,
@@ -19,10 +20,14 @@ import {
 } from '../helpers/procs.js';
 
 /** A raw unary call with bytes we choose: what a broken or hostile client sends. */
-function rawUnary(address: string, method: string, body: Buffer, token = ''): Promise<ServiceError | Buffer> {
-  const client = new Client(address, credentials.createInsecure());
+function rawUnary(
+  address: string,
+  method: string,
+  body: Buffer,
+  tls: ChannelCredentials,
+): Promise<ServiceError | Buffer> {
+  const client = new Client(address, tls);
   const metadata = new Metadata();
-  if (token) metadata.set('authorization', `Bearer ${token}`);
   return new Promise((res) => {
     client.makeUnaryRequest(
       method,
@@ -55,9 +60,23 @@ describe('CLI bad input', () => {
     expect(r.stderr).toContain(`no controller running: looked for ${join(dir, 'controller.json')}`);
   });
 
-  it('names the address when the controller given is unreachable', async () => {
+  it('wants a credential for --controller, and names the address when the controller given is unreachable', async () => {
     const port = await freePort();
-    const r = await runYard(['servers', '--controller', `127.0.0.1:${port}`, '--data-dir', tempDir()]);
+    const bare = await runYard(['servers', '--controller', `127.0.0.1:${port}`, '--data-dir', tempDir()]);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(
+      /--controller 127\.0\.0\.1:\d+ is reached over TLS with an operator's credential: pass --credential FILE/,
+    );
+    const cred = await credentialFile(tempDir(), `127.0.0.1:${port}`, 'ops', 'viewer');
+    const r = await runYard([
+      'servers',
+      '--controller',
+      `127.0.0.1:${port}`,
+      '--credential',
+      cred,
+      '--data-dir',
+      tempDir(),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       new RegExp(`cannot reach the controller at 127\\.0\\.0\\.1:${port} \\(from --controller\\)`),
@@ -110,6 +129,9 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
     address = `127.0.0.1:${port}`;
     ctl = startControllerProc(dir, port);
     await ctl.waitForOutput(/controller listening/);
+    admin = channelOf(await operatorPems(dir, 'tester', 'admin'));
+    anonymous = await anonymousChannel(dir);
+    agent = channelOf(await agentPems(dir, 'probe'));
   });
   afterAll(() => ctl.kill('SIGKILL'));
 
@@ -118,25 +140,30 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
     expect(r.code).toBe(0);
   };
 
-  /** The operator token: a Control call is authenticated before its message is decoded. */
-  const token = () => readFileSync(join(dir, 'operator-token'), 'utf8').trim();
+  /** An admin's credential: a Control call is authenticated before its message is decoded. */
+  let admin: ChannelCredentials;
+  /** TLS to the controller with no credential. */
+  let anonymous: ChannelCredentials;
+  /** An agent's certificate, for raw hellos. */
+  let agent: ChannelCredentials;
 
   it('answers undecodable bytes with an error status and keeps serving', async () => {
     const err = (await rawUnary(
       address,
       '/switchyard.v1.Control/ListServers',
       Buffer.from([0xff, 0xff, 0xff, 0xff]),
-      token(),
+      admin,
     )) as ServiceError;
     expect(err.code).toBe(status.INTERNAL);
     expect(err.details).toMatch(/deserializ|parse/i);
     // Without the token the bytes are never decoded: the call ends at authentication.
-    const anonymous = (await rawUnary(
+    const refused = (await rawUnary(
       address,
       '/switchyard.v1.Control/ListServers',
       Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      anonymous,
     )) as ServiceError;
-    expect(anonymous.code).toBe(status.UNAUTHENTICATED);
+    expect(refused.code).toBe(status.UNAUTHENTICATED);
     await stillServes();
   });
 
@@ -145,14 +172,14 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
       address,
       '/switchyard.v1.Control/ListServers',
       Buffer.alloc(5 * 1024 * 1024, 0x0a),
-      token(),
+      admin,
     )) as ServiceError;
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
     await stillServes();
   });
 
   it('refuses an unknown protocol version with a structured, readable error', async () => {
-    const { replies, err } = await refusedHello(address, agentHello({ protocolVersion: 99 }));
+    const { replies, err } = await refusedHello(address, agentHello({ protocolVersion: 99 }), agent);
     expect(err.code).toBe(status.FAILED_PRECONDITION);
     expect(errorDetailOf(err)?.code).toBe('PROTOCOL_VERSION');
     expect(err.details).toMatch(
@@ -166,7 +193,8 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
     let logged = '';
     const session = new AgentSession({
       controller: address,
-      hello: () => agentHello({ protocolVersion: 99, serverId: 'old-agent' }),
+      credentials: () => agent,
+      hello: () => agentHello({ protocolVersion: 99, serverId: 'probe' }),
       drain: () => [],
       log: createLogger('agent', (l) => (logged += l)),
     });
@@ -183,11 +211,11 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
   });
 
   it('refuses invalid hello fields by name, and heartbeats before hello', async () => {
-    const bad = await refusedHello(address, agentHello({ serverId: '../../etc/passwd' }));
+    const bad = await refusedHello(address, agentHello({ serverId: '../../etc/passwd' }), agent);
     expect(bad.err.code).toBe(status.INVALID_ARGUMENT);
     expect(bad.err.details).toMatch(/agent hello: serverId may only hold/);
 
-    const client = new AgentGatewayClient(address, credentials.createInsecure());
+    const client = new AgentGatewayClient(address, agent);
     const call = client.connect();
     const err = await new Promise<ServiceError>((res) => {
       call.on('error', res);
@@ -205,6 +233,7 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
       socketOf(dir),
       '/switchyard.v1.Control/GetServer',
       Buffer.from([0x0a, 0x04, 0x6e, 0x6f, 0x70, 0x65]),
+      credentials.createInsecure(),
     );
     expect((r as ServiceError).code).toBe(status.NOT_FOUND);
     expect((r as ServiceError).details).toMatch(/no server "nope"/);

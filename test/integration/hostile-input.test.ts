@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { cpSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentHello, refusedHello } from '../helpers/hello.js';
+import { agentPems, channelOf } from '../helpers/pki.js';
 import {
   assertBuilt,
   freePort,
@@ -39,7 +40,11 @@ describe('an agent that claims a name, labels or a location with control charact
       [{ location: EVIL }, 'location'],
       [{ hostname: EVIL }, 'hostname'],
     ] as const) {
-      const { replies, err } = await refusedHello(address, agentHello({ serverId: 'hostile-1', ...over }));
+      const { replies, err } = await refusedHello(
+        address,
+        agentHello({ serverId: 'hostile-1', ...over }),
+        channelOf(await agentPems(dir, 'hostile-1')),
+      );
       expect(err.code).toBe(status.INVALID_ARGUMENT);
       expect(err.details).toContain(`agent hello: ${field} holds a control character (U+001B at 5)`);
       expect(replies[0]?.msg?.$case).toBe('error');

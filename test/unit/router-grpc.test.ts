@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlClient } from '../../src/cli/client.js';
@@ -14,6 +15,7 @@ import {
   type ApplyRoutesResponse,
   type PromoteRouteResponse,
 } from '../../src/gen/switchyard/v1/control.js';
+import { tempDir } from '../helpers/procs.js';
 import { backend, route, routerFixture, type RouterFixture } from './router-fixture.js';
 
 /** The Control route RPCs on a real gRPC server on 127.0.0.1, with a real Router behind them. */
@@ -36,10 +38,12 @@ describe('Control: route RPCs', () => {
     } as ServiceParts);
     server = new Server({ interceptors: [authenticate(localAuth)] });
     server.addService(ControlService, routeControl(service));
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    // The Unix socket, as the CLI on the controller's host reaches it (TCP would want TLS and a credential).
+    const socket = `unix:${join(tempDir('yard-route-grpc-'), 'control.sock')}`;
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync(socket, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
-    api = controlClient({ address: `127.0.0.1:${port}`, from: 'test' }, 10_000);
+    api = controlClient({ address: socket, from: 'test' }, 10_000);
   });
   afterAll(() => {
     api?.close();

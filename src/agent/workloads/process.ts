@@ -16,6 +16,41 @@ export interface SpawnOptions {
   env: Record<string, string>;
   cols?: number;
   rows?: number;
+  /**
+   * Files the workload must not read (the agent's key, a local controller's CA key and socket):
+   * in a mount namespace of its own, each is covered by /dev/null before the command starts.
+   * Needs root; empty: the command runs as given.
+   */
+  hide?: readonly string[];
+}
+
+/**
+ * Covers each path given before `--` with /dev/null, then execs what follows: the pid stays the
+ * workload's. A path that cannot be covered stops the start (fail closed), naming it.
+ */
+const HIDE_SCRIPT =
+  'while [ "$1" != -- ]; do if [ -e "$1" ]; then mount --bind /dev/null "$1" || { echo "switchyard: cannot hide $1 from this workload" >&2; exit 126; }; fi; shift; done; shift; exec "$@"';
+
+/** The command line that runs `command` with `hide` covered (unshare and sh exec in turn, so the pid is the workload's). */
+export function hidingCommand(command: string, args: readonly string[], hide: readonly string[]): [string, string[]] {
+  if (hide.length === 0) return [command, [...args]];
+  return [
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/sh',
+      '-c',
+      HIDE_SCRIPT,
+      'switchyard-hide',
+      ...hide,
+      '--',
+      command,
+      ...args,
+    ],
+  ];
 }
 
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name]));
@@ -27,7 +62,8 @@ export class WorkloadProcess {
   private done = false;
 
   constructor(opts: SpawnOptions, onData: (data: Buffer) => void) {
-    this.pty = pty.spawn(opts.command, opts.args, {
+    const [command, args] = hidingCommand(opts.command, opts.args, opts.hide ?? []);
+    this.pty = pty.spawn(command, args, {
       name: 'xterm-256color',
       cols: opts.cols ?? 120,
       rows: opts.rows ?? 40,

@@ -33,7 +33,12 @@ export interface SupervisorOptions {
   outputBufferBytes?: number;
   /** Where this host's workloads are reached: given to them as SWITCHYARD_ADDRESS to bind. */
   advertiseAddress?: string;
+  /** Secret files workloads must not read (see SpawnOptions.hide). */
+  hide?: readonly string[];
 }
+
+/** The agent's own secrets in its environment: never handed to a workload. */
+const SECRET_ENV = ['YARD_JOIN_TOKEN', 'YARD_CREDENTIAL', 'YARD_TOKEN'];
 
 export interface ConsoleHandle {
   write(data: Buffer | string): void;
@@ -330,7 +335,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { spec } = slot;
     const stateDir = this.store.stateDir(spec.name);
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SECRET_ENV.includes(k)) env[k] = v;
     Object.assign(env, spec.env, {
       SWITCHYARD_STATE_DIR: stateDir,
       SWITCHYARD_WORKLOAD: spec.name,
@@ -342,8 +347,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     else delete env.SWITCHYARD_RESTORE;
     let proc: WorkloadProcess;
     try {
-      proc = new WorkloadProcess({ command: spec.command, args: spec.args, cwd: spec.cwd || stateDir, env }, (d) =>
-        this.onOutput(slot, d),
+      proc = new WorkloadProcess(
+        { command: spec.command, args: spec.args, cwd: spec.cwd || stateDir, env, hide: this.opts.hide },
+        (d) => this.onOutput(slot, d),
       );
     } catch (err) {
       this.settle(slot, S.WORKLOAD_STATE_EXITED, `could not start: ${errorMessage(err)}`, 'exited');

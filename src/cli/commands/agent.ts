@@ -1,3 +1,4 @@
+import { errorMessage } from '../../core/errors.js';
 import { isIP } from 'node:net';
 import type { Argv } from 'yargs';
 import { createLogger } from '../../core/log.js';
@@ -68,6 +69,16 @@ export const agentCommand = {
     const identity = agentIdentity(argv);
     const intervalMs = durationArg(argv.interval, 'interval');
     const joinToken = await readToken(argv, 'YARD_JOIN_TOKEN');
+    // Read once: the environment of the agent's workloads never carries it.
+    delete process.env.YARD_JOIN_TOKEN;
+    if (joinToken !== undefined) {
+      const { parseJoinToken } = await import('../../core/pki/join-token.js');
+      try {
+        parseJoinToken(joinToken);
+      } catch (err) {
+        throw new FlagError(argv.tokenFile !== undefined ? '--token-file' : '$YARD_JOIN_TOKEN', errorMessage(err));
+      }
+    }
     if (argv.advertise !== undefined && isIP(argv.advertise) === 0)
       throw new FlagError(
         '--advertise',
