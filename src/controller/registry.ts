@@ -139,6 +139,11 @@ export class Registry extends EventEmitter<RegistryEvents> {
     return [...this.records.values()];
   }
 
+  /** Forgets a server (`yard server remove`): it is no longer listed, and its samples go with it. */
+  remove(id: string): void {
+    this.records.delete(id);
+  }
+
   get size(): number {
     return this.records.size;
   }

@@ -4,6 +4,11 @@ import { x509 } from './x509.js';
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** True when `held` is `needed` or a stronger role: an admin may do what an operator may. */
+export function roleHolds(held: Role, needed: Role): boolean {
+  return ROLES.indexOf(held) >= ROLES.indexOf(needed);
+}
+
 /** Who a client certificate speaks for: an agent (its server id) or an operator (name and role). */
 export type PeerIdentity = { kind: 'agent'; serverId: string } | { kind: 'operator'; name: string; role: Role };
 
