@@ -82,7 +82,7 @@ async function world() {
         rotations++;
         return JOIN_TOKEN;
       },
-      onRevoked: (serials) => revoked.push(serials),
+      onRevoked: (serials: string[]) => revoked.push(serials),
     },
   } as unknown as ServiceParts);
   return { ca, store, registry, workloads, service, revoked, rotations: () => rotations };
