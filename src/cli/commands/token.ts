@@ -3,13 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import { loadOrCreateToken } from '../../controller/token.js';
 import { controllerFiles } from '../../core/paths.js';
 import { withDataDir } from '../options.js';
+import { tokenRotateCommand } from './access.js';
 
 export const tokenCommand = {
   command: 'token',
   describe:
     'print the join token (agents use it once, to join), or with --operator the token for Control calls over TCP',
   builder: (y: Argv) =>
-    withDataDir(y).option('operator', {
+    withDataDir(y).command(tokenRotateCommand).option('operator', {
       type: 'boolean',
       default: false,
       describe:

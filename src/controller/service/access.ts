@@ -1,6 +1,6 @@
 import { YardError } from '../../core/errors.js';
 import { isLive } from '../../core/format/words.js';
-import { ROLES, type Role } from '../../core/pki/identity.js';
+import { checkOperatorName, ROLES, type Role } from '../../core/pki/identity.js';
 import { requestedKey } from '../../core/pki/key-request.js';
 import { OPERATOR_LIFETIME_MS } from '../../core/pki/lifetimes.js';
 import { printable } from '../../core/printable.js';
@@ -13,9 +13,6 @@ import { nameOf, serverNamed } from './servers.js';
 
 /** The longest credential `yard access grant` gives: a forgotten laptop should not hold the fleet for a decade. */
 export const MAX_GRANT_LIFETIME_MS = 5 * 365 * 24 * 60 * 60 * 1000;
-
-/** An operator's name: what the certificate, the audit trail and `yard access list` show. */
-const OPERATOR_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
 export interface GrantRequest {
   name: string;
@@ -38,15 +35,6 @@ export interface Granted {
   caCertificate: string;
   serial: string;
   notAfterMs: number;
-}
-
-function checkName(name: string): string {
-  if (OPERATOR_NAME.test(name)) return name;
-  throw new YardError(
-    'INVALID_ARGUMENT',
-    `operator name "${printable(name.slice(0, 80))}" is not valid: use 1 to 64 letters, digits, . _ @ or - (e.g. alice or alice@noc)`,
-    { field: 'name' },
-  );
 }
 
 function checkRole(role: string): Role {
@@ -80,7 +68,7 @@ export const grantAccess = change({
   name: 'access.grant',
   role: 'admin',
   validate: (input: GrantRequest): Grant => ({
-    name: checkName(input.name),
+    name: checkOperatorName(input.name),
     role: checkRole(input.role),
     lifetimeMs: checkLifetime(input.lifetimeMs),
     certificateRequest: input.certificateRequest,
@@ -121,7 +109,7 @@ export const listAccess = read({
 export const revokeAccess = change({
   name: 'access.revoke',
   role: 'admin',
-  validate: checkName,
+  validate: checkOperatorName,
   target: (name: string) => name,
   act: (name, { parts, caller }): string[] => {
     const { store } = parts.access;
@@ -199,7 +187,7 @@ export const removeServer = change({
       );
     }
     const serials = parts.access.store.revokeCertificates('agent', server.id, caller.name);
-    parts.access.onRevoked(serials);
+    if (serials.length > 0) parts.access.onRevoked(serials);
     parts.registry.remove(server.id);
     parts.access.store.removeServer(server.id);
     return { serverId: server.id, serials };
