@@ -12,7 +12,7 @@ import type { ServiceParts } from './parts.js';
 import { nameOf, serverNamed } from './servers.js';
 
 /** The longest credential `yard access grant` gives: a forgotten laptop should not hold the fleet for a decade. */
-export const MAX_GRANT_LIFETIME_MS = 5 * 365 * 24 * 60 * 60 * 1000;
+const MAX_GRANT_LIFETIME_MS = 5 * 365 * 24 * 60 * 60 * 1000;
 
 export interface GrantRequest {
   name: string;
