@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { parseHostPort } from '../core/address.js';
 import { YardError, errorMessage } from '../core/errors.js';
-import { ROLES, type Role } from '../core/pki/identity.js';
+import { isRole, ROLES, type Role } from '../core/pki/roles.js';
 import { printable } from '../core/printable.js';
 
 /**
@@ -155,8 +155,7 @@ export async function readCredential(file: string, nowMs = Date.now()): Promise<
     );
   const name = field(file, d, 'name');
   const role = field(file, d, 'role');
-  if (!(ROLES as readonly string[]).includes(role))
-    throw bad(file, `names role "${printable(role)}", not one of ${ROLES.join(', ')}`);
+  if (!isRole(role)) throw bad(file, `names role "${printable(role)}", not one of ${ROLES.join(', ')}`);
   const controller = field(file, d, 'controller');
   try {
     parseHostPort(controller, 'its "controller"');
@@ -186,5 +185,5 @@ export async function readCredential(file: string, nowMs = Date.now()): Promise<
       `the credential in ${file} (${printable(name)}) expired at ${new Date(cert.validTo).toISOString()}: ask an admin for a new one (\`yard access grant ${printable(name)}\`)`,
       { file },
     );
-  return { name, role: role as Role, controller, notAfterMs, certificate: certPem, key: keyPem, ca: caPem };
+  return { name, role, controller, notAfterMs, certificate: certPem, key: keyPem, ca: caPem };
 }

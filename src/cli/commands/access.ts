@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { formatHostPort, parseHostPort } from '../../core/address.js';
 import { parseDuration } from '../../core/duration.js';
 import { YardError, errorMessage } from '../../core/errors.js';
-import { checkOperatorName, ROLES, type Role } from '../../core/pki/identity.js';
+import { checkOperatorName, ROLES, type Role } from '../../core/pki/roles.js';
 import { printable, printableJson } from '../../core/printable.js';
 import type { AccessGrant } from '../../gen/switchyard/v1/control.js';
 import type { ControllerTarget } from '../client.js';

@@ -1,6 +1,6 @@
 import { YardError } from '../../core/errors.js';
 import { isLive } from '../../core/format/words.js';
-import { checkOperatorName, ROLES, type Role } from '../../core/pki/identity.js';
+import { checkOperatorName, isRole, ROLES, type Role } from '../../core/pki/roles.js';
 import { requestedKey } from '../../core/pki/key-request.js';
 import { OPERATOR_LIFETIME_MS } from '../../core/pki/lifetimes.js';
 import { printable } from '../../core/printable.js';
@@ -38,7 +38,7 @@ export interface Granted {
 }
 
 function checkRole(role: string): Role {
-  if ((ROLES as readonly string[]).includes(role)) return role as Role;
+  if (isRole(role)) return role;
   throw new YardError(
     'INVALID_ARGUMENT',
     `role "${printable(role.slice(0, 40))}" is not one of ${ROLES.join(', ')}: a viewer reads, an operator also changes workloads, migrations and routes, an admin also manages access, tokens and servers`,

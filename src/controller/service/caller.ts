@@ -1,5 +1,5 @@
 import { YardError } from '../../core/errors.js';
-import { roleHolds, type Role } from '../../core/pki/identity.js';
+import { roleHolds, type Role } from '../../core/pki/roles.js';
 
 export type { Role };
 
