@@ -118,6 +118,7 @@ export function registryFleetSource(
   return {
     controllerAddress,
     mode: 'embedded',
+    role: caller.role,
     list() {
       sorted ??= service.read(caller, listServers, undefined);
       return sorted;
