@@ -24,6 +24,8 @@ export interface RegistryEvents {
   /** A server was added, changed state or changed its details. */
   server: [Server];
   sample: [string, HostSample];
+  /** A server was forgotten (`yard server remove`): its id. */
+  removed: [string];
 }
 
 /**
@@ -141,7 +143,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
 
   /** Forgets a server (`yard server remove`): it is no longer listed, and its samples go with it. */
   remove(id: string): void {
-    this.records.delete(id);
+    if (this.records.delete(id)) this.emit('removed', id);
   }
 
   get size(): number {

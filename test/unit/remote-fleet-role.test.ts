@@ -13,6 +13,7 @@ import { accessControl } from '../../src/controller/grpc/control-access.js';
 import { workloadControl } from '../../src/controller/grpc/control-workloads.js';
 import { Coordinator } from '../../src/controller/migration/coordinator.js';
 import { Registry } from '../../src/controller/registry.js';
+import { removeServer } from '../../src/controller/service/access.js';
 import { Router } from '../../src/controller/router/router.js';
 import type { ServiceParts } from '../../src/controller/service/parts.js';
 import { ControllerService } from '../../src/controller/service/service.js';
@@ -21,8 +22,10 @@ import { WorkloadCommands, type WorkloadCommandsParts } from '../../src/controll
 import { WorkloadTable } from '../../src/controller/workloads.js';
 import type { FleetChange } from '../../src/core/fleet.js';
 import { silentLogger } from '../../src/core/log.js';
+import { AgentHello } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { ControlService } from '../../src/gen/switchyard/v1/control.js';
 import { tempDir } from '../helpers/procs.js';
+import { newCa } from './pki-fixture.js';
 
 const servers: Server[] = [];
 const fleets: RemoteFleet[] = [];
@@ -32,8 +35,8 @@ afterEach(() => {
 });
 
 /** A controller's Control service on a Unix socket, each caller admitted as `auth` says. */
-async function controlOn(auth: ControlAuth): Promise<string> {
-  const dir = tempDir('yard-remote-role-');
+async function controlOn(auth: ControlAuth) {
+  const { ca, dataDir: dir } = await newCa(tempDir('yard-remote-role-'));
   const store = await Store.open({ file: join(dir, 'store.json') });
   const registry = new Registry({ heartbeatTtlMs: 3000, graceMs: 30_000 });
   const workloads = new WorkloadTable();
@@ -62,6 +65,7 @@ async function controlOn(auth: ControlAuth): Promise<string> {
     }),
     workloadCommands: new WorkloadCommands({ registry, workloads, links } as WorkloadCommandsParts),
     about: { controllerId: store.controllerId, version: 'test', listen: '127.0.0.1:0', startedMs: Date.now() },
+    access: { ca, store, rotateJoinToken: async () => '', onRevoked: () => undefined },
   } as unknown as ServiceParts;
   const service = new ControllerService(parts);
   const server = new Server({ interceptors: [authenticate(auth)] });
@@ -77,7 +81,7 @@ async function controlOn(auth: ControlAuth): Promise<string> {
     ),
   );
   servers.push(server);
-  return `unix:${socket}`;
+  return { address: `unix:${socket}`, registry, service };
 }
 
 function attach(address: string): { fleet: RemoteFleet; changes: FleetChange[] } {
@@ -92,7 +96,7 @@ const viewerAuth: ControlAuth = { caller: () => ({ name: 'noc-wall', via: 'certi
 
 describe('an attached dashboard learns its role', () => {
   it('as a viewer: told before it is ready, and the controller refuses its actions naming the operator role', async () => {
-    const { fleet, changes } = attach(await controlOn(viewerAuth));
+    const { fleet, changes } = attach((await controlOn(viewerAuth)).address);
     expect(fleet.role).toBe('viewer');
     await fleet.ready(10_000);
     expect(fleet.role).toBe('viewer');
@@ -104,9 +108,24 @@ describe('an attached dashboard learns its role', () => {
   });
 
   it('as an admin on the Unix socket', async () => {
-    const { fleet, changes } = attach(await controlOn(localAuth));
+    const { fleet, changes } = attach((await controlOn(localAuth)).address);
     await fleet.ready(10_000);
     expect(fleet.role).toBe('admin');
     expect(changes.filter((c) => c.kind === 'role')).toEqual([{ kind: 'role', role: 'admin' }]);
+  });
+});
+
+describe('a removed server', () => {
+  it('leaves every watching dashboard at once: the stream sends a fresh snapshot without it', async () => {
+    const ctl = await controlOn(localAuth);
+    for (const name of ['edge-1', 'edge-2'])
+      ctl.registry.connect(AgentHello.fromPartial({ serverId: `id-${name}`, hostname: name, name }), Symbol(name));
+    const { fleet, changes } = attach(ctl.address);
+    await fleet.ready(10_000);
+    expect(fleet.list().map((fs) => fs.server.name)).toEqual(['edge-1', 'edge-2']);
+    changes.length = 0;
+    await ctl.service.change({ name: 'ada', via: 'unix-socket', role: 'admin' }, removeServer, 'edge-1');
+    await expect.poll(() => fleet.list().map((fs) => fs.server.name)).toEqual(['edge-2']);
+    expect(changes).toContainEqual({ kind: 'server', id: 'id-edge-1' });
   });
 });

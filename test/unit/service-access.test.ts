@@ -12,6 +12,7 @@ import { Coordinator } from '../../src/controller/migration/coordinator.js';
 import { checkCertificate } from '../../src/controller/pki/certificate-check.js';
 import { Revocations } from '../../src/controller/pki/revocations.js';
 import { Registry } from '../../src/controller/registry.js';
+import { Router } from '../../src/controller/router/router.js';
 import {
   grantAccess,
   listAccess,
@@ -22,6 +23,7 @@ import {
   type GrantRequest,
 } from '../../src/controller/service/access.js';
 import { listAudit } from '../../src/controller/service/audit.js';
+import { watchFleet, type FleetEvent } from '../../src/controller/service/events.js';
 import type { Caller } from '../../src/controller/service/caller.js';
 import type { ServiceParts } from '../../src/controller/service/parts.js';
 import { listServers } from '../../src/controller/service/servers.js';
@@ -34,7 +36,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { keyRequest } from '../../src/core/pki/key-request.js';
 import { OPERATOR_LIFETIME_MS } from '../../src/core/pki/lifetimes.js';
 import { newKeyPair } from '../../src/core/pki/x509.js';
-import { MigrationPhase } from '../../src/core/workload.js';
+import { MigrationPhase, WorkloadState } from '../../src/core/workload.js';
 import { AgentHello } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { tempDir } from '../helpers/procs.js';
 import { sampleMigrations, sampleWorkloads } from '../tui/fixture-workloads.js';
@@ -75,6 +77,7 @@ async function world() {
     links,
     coordinator,
     audit,
+    router: new Router({ registry, workloads, links, store, log: silentLogger, flushSoon: () => undefined }),
     access: {
       ca,
       store,
@@ -295,7 +298,18 @@ describe('server remove', () => {
       revokedMs: 0,
       revokedBy: '',
     });
+    const exited = {
+      ...sampleWorkloads(Date.now())[0]!.workload,
+      serverId: 'srv-1',
+      state: WorkloadState.WORKLOAD_STATE_EXITED,
+    };
+    w.workloads.replace('srv-1', [knownWorkload(exited)]);
+    const told: FleetEvent[] = [];
+    w.service.read(admin, watchFleet, (e) => told.push(e));
     expect(await w.service.change(admin, removeServer, 'edge-1')).toEqual({ serverId: 'srv-1', serials: ['agent-1'] });
+    expect(told).toContainEqual({ kind: 'serverRemoved', id: 'srv-1' });
+    expect(told).toContainEqual({ kind: 'workloadRemoved', name: exited.spec.name, serverId: 'srv-1' });
+    expect(w.workloads.list()).toEqual([]);
     expect(w.store.isRevoked('agent-1')).toBe(true);
     expect(w.revoked).toEqual([['agent-1']]);
     expect(w.registry.get('srv-1')).toBeUndefined();

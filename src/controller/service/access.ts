@@ -189,6 +189,8 @@ export const removeServer = change({
     const serials = parts.access.store.revokeCertificates('agent', server.id, caller.name);
     if (serials.length > 0) parts.access.onRevoked(serials);
     parts.registry.remove(server.id);
+    // What it ran is forgotten with it (only stopped workloads are left: live ones refuse the removal).
+    parts.workloads.replace(server.id, []);
     parts.access.store.removeServer(server.id);
     return { serverId: server.id, serials };
   },
