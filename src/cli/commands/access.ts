@@ -270,7 +270,7 @@ export const whoamiCommand = {
   async handler(argv: TargetArgs) {
     await withControl(argv, async (c) => {
       const me = await c.call(c.client.whoAmI, {});
-      process.stdout.write(`${printable(me.name)}\nrole: ${me.role}\nvia: ${me.via}\n`);
+      process.stdout.write(`name: ${printable(me.name)}\nrole: ${me.role}\nvia: ${me.via}\n`);
     });
   },
 };
