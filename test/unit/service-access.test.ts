@@ -298,12 +298,12 @@ describe('server remove', () => {
       revokedMs: 0,
       revokedBy: '',
     });
-    const exited = {
+    const exited = knownWorkload({
       ...sampleWorkloads(Date.now())[0]!.workload,
       serverId: 'srv-1',
       state: WorkloadState.WORKLOAD_STATE_EXITED,
-    };
-    w.workloads.replace('srv-1', [knownWorkload(exited)]);
+    });
+    w.workloads.replace('srv-1', [exited]);
     const told: FleetEvent[] = [];
     w.service.read(admin, watchFleet, (e) => told.push(e));
     expect(await w.service.change(admin, removeServer, 'edge-1')).toEqual({ serverId: 'srv-1', serials: ['agent-1'] });

@@ -8,7 +8,7 @@ import { checkOperatorName, ROLES, type Role } from '../../core/pki/roles.js';
 import { printable, printableJson } from '../../core/printable.js';
 import type { AccessGrant } from '../../gen/switchyard/v1/control.js';
 import type { ControllerTarget } from '../client.js';
-import { pathArg, withTarget } from '../options.js';
+import { pathArg, withDataDir, withTarget } from '../options.js';
 import { exitUsage } from './workloads.js';
 
 /** What every command that asks the controller takes (`withTarget`). */
@@ -253,7 +253,7 @@ export const accessCommand = {
   command: 'access',
   describe: "operators' credentials: grant one with a role, list them, revoke them",
   builder: (y: Argv) =>
-    y
+    withDataDir(y)
       .usage('$0 access COMMAND [options]\n\nCredentials for operators beyond this host, each with a role.')
       .command(grantCommand)
       .command(listCommand)
@@ -315,7 +315,9 @@ export const serverCommand = {
   command: 'server',
   describe: 'change a server: remove it from the fleet',
   builder: (y: Argv) =>
-    y.usage('$0 server COMMAND [options]\n\n`yard servers` lists the servers.').command(removeServerCommand),
+    withDataDir(y)
+      .usage('$0 server COMMAND [options]\n\n`yard servers` lists the servers.')
+      .command(removeServerCommand),
   handler() {
     exitUsage('server', 'name a server command: remove');
   },
