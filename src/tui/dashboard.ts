@@ -118,7 +118,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
         ? { note: 'Read-only: keys and commands that change the fleet are off.' }
         : keys.some((b) => roleShortfall(b, source.role))
           ? {
-              note: `Your role is ${source.role}: the keys and commands greyed out change the fleet, and need the operator role.`,
+              note: `Your role is ${source.role}: the keys and commands greyed out change the fleet, and need the operator role; an admin grants it.`,
             }
           : {}),
   });

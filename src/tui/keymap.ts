@@ -635,7 +635,7 @@ export function roleShortfall(action: { mutates?: true }, role: Role): string | 
  */
 export function roleRefusal(action: { mutates?: true }, what: string, role: Role): string | undefined {
   const shortfall = roleShortfall(action, role);
-  return shortfall && `${role}: ${what} ${shortfall}; ask an admin for a credential with it`;
+  return shortfall && `${role}: ${what} ${shortfall}`;
 }
 
 /** A binding as notices name it: "v (migrate)". */

@@ -54,7 +54,7 @@ describe('a viewer', () => {
     const fleet = viewerFleet();
     h = openHeadless(fleet, { cols: 140, rows: 30 });
     await h.press('w', 'v');
-    expect(footer(h)).toContain('viewer: v (migrate) needs the operator role; ask an admin for a credential with it');
+    expect(footer(h)).toContain('viewer: v (migrate) needs the operator role');
     expect(h.text()).not.toContain('Migrate ');
     await h.press('s');
     expect(footer(h)).toContain('viewer: s (stop-workload) needs the operator role');
@@ -81,7 +81,7 @@ describe('a viewer', () => {
     await h.press('?');
     const text = h.text();
     expect(text).toContain(
-      'Your role is viewer: the keys and commands greyed out change the fleet, and need the operator role.',
+      'Your role is viewer: the keys and commands greyed out change the fleet, and need the operator role; an admin grants it.',
     );
     expect(text).toMatch(/v +move \(migrate\) the selected workload.*\(needs the operator role\)/s);
     expect(text).toMatch(
@@ -104,6 +104,14 @@ describe('a viewer', () => {
     expect(h.text().split('\n')[0]).not.toContain('viewer');
     await h.press('v');
     expect(await h.waitFor(/Migrate \S+/)).not.toContain('needs the operator role');
+  });
+
+  it('says so whole at 80x24, where help wraps its note', async () => {
+    h = openHeadless(viewerFleet(), { cols: 80, rows: 24 });
+    await h.press('w', 'v');
+    expect(footer(h)).toMatch(/^ viewer: v \(migrate\) needs the operator role /);
+    await h.press('?');
+    expect(h.text()).toMatch(/Your role is viewer: .*\n.*operator role; an admin grants it\./);
   });
 });
 

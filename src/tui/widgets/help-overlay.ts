@@ -45,7 +45,7 @@ export interface HelpContent {
  */
 export function helpLines({ keymap, views, commands, note, off }: HelpContent, look: Look, width = 200): string[] {
   const { muted } = look.theme;
-  const lines = note ? [`{bold}${escapeTags(note)}{/bold}`, ''] : [];
+  const lines = note ? [...wrapText(note, Math.max(20, width)).map((l) => `{bold}${escapeTags(l)}{/bold}`), ''] : [];
   lines.push(paint(muted, `${'where'.padEnd(WHERE)}${'keys'.padEnd(KEYS)}what`));
   for (const binding of keymap) {
     const where = whereText(binding);
