@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { printable } from '../core/printable.js';
 import { YARD_VERSION } from '../core/version.js';
+import { accessCommand, serverCommand, whoamiCommand } from './commands/access.js';
 import { agentCommand } from './commands/agent.js';
 import { attachCommand } from './commands/attach.js';
 import { auditCommand } from './commands/audit.js';
@@ -41,6 +42,9 @@ const COMMANDS = [
   routeCommand,
   wallCommand,
   auditCommand,
+  accessCommand,
+  serverCommand,
+  whoamiCommand,
 ];
 
 await yargs(hideBin(process.argv))
@@ -64,6 +68,9 @@ await yargs(hideBin(process.argv))
   .command(routeCommand)
   .command(wallCommand)
   .command(auditCommand)
+  .command(accessCommand)
+  .command(serverCommand)
+  .command(whoamiCommand)
   // A repeated flag means the last one (like most CLIs); array options (--env, --label) still collect.
   .parserConfiguration({ 'duplicate-arguments-array': false })
   .strict()

@@ -4,6 +4,7 @@ import { knownWorkload, type KnownWorkload } from '../core/domain.js';
 import { YardError } from '../core/errors.js';
 import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource, MigrationPlan } from '../core/fleet.js';
 import type { Logger } from '../core/log.js';
+import { isRole, type Role } from '../core/pki/roles.js';
 import type { RouteStatus } from '../core/route.js';
 import { MigrationStrategy, type Migration } from '../core/workload.js';
 import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
@@ -38,6 +39,10 @@ export class RemoteFleet implements FleetSource {
   readonly mode = 'attached' as const;
   readonly controllerAddress: string;
   readonly actions: FleetActions;
+  /** The least until the controller says (WhoAmI, once attached): nothing is offered that it would refuse. */
+  role: Role = 'viewer';
+  private roleKnown = false;
+  private askingRole?: Promise<void>;
   private readonly mirror: FleetMirror;
   private readonly backoff: Backoff;
   private readonly listeners = new Set<(change: FleetChange) => void>();
@@ -111,10 +116,15 @@ export class RemoteFleet implements FleetSource {
   }
 
   /**
-   * Resolves with the first snapshot; rejects when none came within `timeoutMs`, or at once
-   * with why when the controller refuses us (a wrong token) or, before any snapshot, cannot be reached.
+   * Resolves with the first snapshot and the caller's role; rejects when no snapshot came within
+   * `timeoutMs`, or at once with why when the controller refuses us (a wrong token) or, before
+   * any snapshot, cannot be reached.
    */
   ready(timeoutMs: number): Promise<void> {
+    return this.firstSnapshot(timeoutMs).then(() => this.learnRole());
+  }
+
+  private firstSnapshot(timeoutMs: number): Promise<void> {
     if (this.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter = {
@@ -189,6 +199,7 @@ export class RemoteFleet implements FleetSource {
     for (const change of this.mirror.apply(res)) this.emit(change);
     if (res.event?.$case !== 'snapshot') return;
     void this.listRoutes();
+    void this.learnRole();
     if (this.connected) return;
     this.connected = true;
     this.everConnected = true;
@@ -212,6 +223,26 @@ export class RemoteFleet implements FleetSource {
     );
     if (this.closed) return;
     for (const change of this.mirror.applyRouteList(routes)) this.emit(change);
+  }
+
+  /**
+   * Asks the controller once who we are to it, so the dashboard greys out what our role cannot
+   * do; a failed ask leaves the role as it was and is made again at the next snapshot.
+   */
+  private learnRole(): Promise<void> {
+    if (this.roleKnown || this.closed) return Promise.resolve();
+    const control = this.control;
+    this.askingRole ??= control.call(control.client.whoAmI, {}).then(
+      (me) => {
+        this.roleKnown = true;
+        this.role = isRole(me.role) ? me.role : 'viewer';
+        this.emit({ kind: 'role', role: this.role });
+      },
+      () => {
+        this.askingRole = undefined;
+      },
+    );
+    return this.askingRole;
   }
 
   private learnRoute(status: RouteStatus): void {

@@ -42,7 +42,7 @@ export async function readToken(
 }
 
 /** `--token SECRET` is refused (exit 2) before anything else happens. */
-export function refuseTokenFlag(argv: { token?: string }, env: string): void {
+function refuseTokenFlag(argv: { token?: string }, env: string): void {
   if (argv.token === undefined) return;
   throw new FlagError(
     '--token',

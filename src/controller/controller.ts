@@ -42,7 +42,8 @@ import { addReflection } from './grpc/reflection.js';
 import { Registry } from './registry.js';
 import { readRuntime, removeRuntime, writeRuntime } from './runtime-file.js';
 import { Store } from './store.js';
-import { loadOrCreateToken } from './token.js';
+import { loadOrCreateToken, replaceToken } from './token.js';
+import { accessControl } from './grpc/control-access.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -123,8 +124,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     advertiseNames: opts.advertiseNames ?? [],
     log,
   });
-  const joinSecret = await loadOrCreateToken(files.token);
-  const joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
+  let joinSecret = await loadOrCreateToken(files.token);
+  let joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
   const enrollment = new AgentEnrollment({ ca: tls.ca, store, joinSecret: () => joinSecret, log });
   const openCalls = new OpenCalls();
 
@@ -262,9 +263,31 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     router,
     audit,
     workloadCommands: new WorkloadCommands({ registry, workloads, links, consoles }),
+    access: {
+      ca: tls.ca,
+      store,
+      async rotateJoinToken() {
+        joinSecret = await replaceToken(files.token);
+        joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
+        return joinToken;
+      },
+      onRevoked(serials) {
+        // Open calls made with these certificates end now; a revoked agent's session is told why.
+        openCalls.revoke(serials);
+        const revoked = new Set(serials);
+        for (const c of store.certificates())
+          if (c.kind === 'agent' && revoked.has(c.serial))
+            sessions.drop(c.name, new YardError('PERMISSION_DENIED', "this agent's certificate was revoked"));
+      },
+    },
     about: { controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs },
   });
-  const handlers = { ...control({ service, watchers }), ...workloadControl(service), ...routeControl(service) };
+  const handlers = {
+    ...control({ service, watchers }),
+    ...workloadControl(service),
+    ...routeControl(service),
+    ...accessControl(service),
+  };
   server.addService(ControlService, handlers);
 
   const local = listening(localAuth);

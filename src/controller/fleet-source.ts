@@ -14,6 +14,8 @@ function changeOf(e: FleetEvent): FleetChange | undefined {
   switch (e.kind) {
     case 'server':
       return { kind: 'server', id: e.server.id };
+    case 'serverRemoved':
+      return { kind: 'server', id: e.id };
     case 'sample':
       return { kind: 'sample', id: e.serverId };
     case 'workload':
@@ -112,12 +114,13 @@ export function registryFleetSource(
   const routes = routeBook(service, caller);
   // One watch for the source's own state: the sorted list, and the route book.
   service.read(caller, watchFleet, (e) => {
-    if (e.kind === 'server') sorted = undefined;
+    if (e.kind === 'server' || e.kind === 'serverRemoved') sorted = undefined;
     else routes.hear(e);
   });
   return {
     controllerAddress,
     mode: 'embedded',
+    role: caller.role,
     list() {
       sorted ??= service.read(caller, listServers, undefined);
       return sorted;

@@ -24,6 +24,8 @@ export interface RegistryEvents {
   /** A server was added, changed state or changed its details. */
   server: [Server];
   sample: [string, HostSample];
+  /** A server was forgotten (`yard server remove`): its id. */
+  removed: [string];
 }
 
 /**
@@ -137,6 +139,11 @@ export class Registry extends EventEmitter<RegistryEvents> {
 
   list(): ServerRecord[] {
     return [...this.records.values()];
+  }
+
+  /** Forgets a server (`yard server remove`): it is no longer listed, and its samples go with it. */
+  remove(id: string): void {
+    if (this.records.delete(id)) this.emit('removed', id);
   }
 
   get size(): number {

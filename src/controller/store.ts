@@ -118,6 +118,10 @@ export class Store {
     this.db.data.servers[server.id] = stored;
   }
 
+  removeServer(id: string): void {
+    delete this.db.data.servers[id];
+  }
+
   /** Issued certificates not yet expired (expired ones are forgotten: they admit no one anyway). */
   certificates(nowMs = Date.now()): IssuedRecord[] {
     return (this.db.data.certificates ?? []).filter((c) => c.notAfterMs > nowMs);

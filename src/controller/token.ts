@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 
 /**
  * A secret made on first start and kept (0600) in the data dir: the join token (agents) and
@@ -17,13 +17,16 @@ export async function loadOrCreateToken(file: string, prefix = 'yard_'): Promise
   return token;
 }
 
-function newSecret(prefix: string): string {
-  return `${prefix}${randomBytes(24).toString('base64url')}`;
+/** A new secret in place of the kept one (`yard token rotate`): written aside, then renamed over it. */
+export async function replaceToken(file: string, prefix = 'yard_'): Promise<string> {
+  const token = newSecret(prefix);
+  await writeFile(`${file}.tmp`, token + '\n', { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  return token;
 }
 
-/** What the store keeps of a secret: enough to check it, nothing to use. */
-export function secretHash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+function newSecret(prefix: string): string {
+  return `${prefix}${randomBytes(24).toString('base64url')}`;
 }
 
 export function tokensEqual(given: string, expected: string): boolean {

@@ -1,5 +1,6 @@
 import type { AuditEntry, PlanMigrationResponse, TargetFit } from '../gen/switchyard/v1/control.js';
 import type { KnownWorkload, RouteState } from './domain.js';
+import type { Role } from './pki/roles.js';
 import type { ServerSeries } from './series.js';
 import type { Server } from './types.js';
 import type { Migration, MigrationStrategy, Workload } from './workload.js';
@@ -19,7 +20,9 @@ export type FleetChange =
   | { kind: 'route'; name: string; counters?: boolean }
   /** An entry of the controller's audit trail, as it is written. */
   | { kind: 'audit'; entry: AuditEntry }
-  | { kind: 'connection'; connected: boolean; since: number };
+  | { kind: 'connection'; connected: boolean; since: number }
+  /** The controller said which role this dashboard's caller holds (an attached one learns it after it dials). */
+  | { kind: 'role'; role: Role };
 
 /** A possible target of a migration, as the wizard ranks them (higher `score` fits better). */
 export type { TargetFit };
@@ -87,6 +90,11 @@ export interface FleetSource {
   /** Where the controller listens, for the header. */
   readonly controllerAddress: string;
   readonly mode: 'embedded' | 'attached';
+  /**
+   * What the controller lets this dashboard's caller do: a viewer only looks, an operator also
+   * changes the fleet. The controller checks every action; the dashboard greys out the rest.
+   */
+  readonly role: Role;
   /** Every known server, in a stable order (by name). */
   list(): readonly FleetServer[];
   get(id: string): FleetServer | undefined;

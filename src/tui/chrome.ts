@@ -3,7 +3,7 @@ import type { FleetSource } from '../core/fleet.js';
 import { migrationDone, WorkloadState } from '../core/workload.js';
 import { filterProblem } from './filter.js';
 import { isSilent } from './freshness.js';
-import { refusal, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
+import { bindingText, refusal, roleRefusal, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
 import { gpuCount } from './render/gpus.js';
 import type { Look } from './render/look.js';
 import type { Part } from './scheduler.js';
@@ -27,6 +27,11 @@ export interface ChromeState {
   tag(): string | undefined;
   disconnectedSince(): number | undefined;
   now(): number;
+}
+
+/** The header names a role that cannot change the fleet, so greyed-out keys have their reason in sight. */
+function roleTag(source: FleetSource): string | undefined {
+  return source.role === 'viewer' ? 'viewer' : undefined;
 }
 
 /** How the chrome shows this dashboard: its keys and what it refuses. */
@@ -92,7 +97,7 @@ export class Chrome implements Part {
         breadcrumb: view.breadcrumb(),
         controllerAddress: this.source.controllerAddress,
         mode: this.source.mode,
-        restriction: limits.wall ? 'wall' : limits.readonly ? 'read-only' : undefined,
+        restriction: limits.wall ? 'wall' : limits.readonly ? 'read-only' : roleTag(this.source),
         // The controller's word on who is up (heartbeats on time); without it, nobody is known to be.
         online:
           this.state.disconnectedSince() === undefined ? list.filter((fs) => !isSilent(fs.server)).length : undefined,
@@ -107,9 +112,12 @@ export class Chrome implements Part {
     );
     const context = this.state.context();
     const filter = this.state.filter();
+    const hints = keymap.filter((b) => b.hint !== undefined && b.when.includes(context) && !refusal(b, limits));
+    const { role } = this.source;
     this.footer.update(
       {
-        hints: keymap.filter((b) => b.hint !== undefined && b.when.includes(context) && !refusal(b, limits)),
+        hints,
+        off: new Set(hints.filter((b) => roleRefusal(b, bindingText(b), role) !== undefined)),
         filter,
         filterProblem: filterProblem(filter),
         prompt: this.state.prompt(),

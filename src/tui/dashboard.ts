@@ -4,7 +4,7 @@ import type { FleetChange, FleetSource } from '../core/fleet.js';
 import { Chrome } from './chrome.js';
 import { commandTable } from './commands.js';
 import { glyphSet, type GlyphSetName } from './glyphs.js';
-import { KEYMAP, refusal, type Keymap, type Restrictions } from './keymap.js';
+import { KEYMAP, refusal, roleShortfall, type Keymap, type Restrictions } from './keymap.js';
 import type { Look } from './render/look.js';
 import { Rotation } from './rotation.js';
 import { RenderScheduler, type Part } from './scheduler.js';
@@ -103,19 +103,26 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
   };
   const views = new Map<ViewName, View>(VIEW_NAMES.map((name) => [name, VIEWS[name].create(ctx)]));
   const commands = commandTable(VIEWS);
-  const helpContent: HelpContent = {
-    keymap: keymap.filter((b) => !refusal(b, limits)),
+  const keys = keymap.filter((b) => !refusal(b, limits));
+  // Made at each opening: an attached dashboard learns its role after it dials.
+  const helpContent = (): HelpContent => ({
+    keymap: keys,
     views: VIEWS,
     commands: limits.wall ? [] : commands.filter((c) => !(c.mutates && limits.readonly)),
+    off: (action) => roleShortfall(action, source.role),
     ...(limits.wall
       ? {
           note: 'Wall display: read-only, no prompts; the pages turn on their own. Space pauses or resumes them, n (or → or PgDn) turns to the next page now. q quits.',
         }
       : limits.readonly
         ? { note: 'Read-only: keys and commands that change the fleet are off.' }
-        : {}),
-  };
-  const help = new HelpOverlay(screen, look, (width) => helpLines(helpContent, look, width));
+        : keys.some((b) => roleShortfall(b, source.role))
+          ? {
+              note: `Your role is ${source.role}: the keys and commands greyed out change the fleet, and need the operator role; an admin grants it.`,
+            }
+          : {}),
+  });
+  const help = new HelpOverlay(screen, look, (width) => helpLines(helpContent(), look, width));
   // Inside the view area, so they lie over it (and go with it when the terminal is too small).
   const question = new Question(content, look, ctx.size);
   const wizard = new Wizard({
@@ -224,6 +231,7 @@ export function startDashboard(opts: DashboardOptions): Dashboard {
 
   const unsubscribe = source.subscribe((change: FleetChange) => {
     if (change.kind === 'connection') disconnectedSince = change.connected ? undefined : change.since;
+    if (change.kind === 'role') help.refresh();
     wizard.observe(change);
     for (const observer of observers) observer(change);
     // Samples arrive at 1 Hz per host, and proxies' counters at 1 Hz per route: the clock tick

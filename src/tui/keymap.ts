@@ -1,3 +1,4 @@
+import { roleHolds, type Role } from '../core/pki/roles.js';
 import { keyLabel, keysLabel } from './key-names.js';
 import { VIEW_BINDINGS, VIEW_NAMES, VIEWS as VIEW_ENTRIES, type ViewName } from './views/index.js';
 import type { View, ViewUi } from './views/view.js';
@@ -80,7 +81,10 @@ export interface BindingSpec {
   readonly where?: string;
   /** A word or two for the footer; bindings without one appear only in help. */
   readonly hint?: string;
-  /** It changes the fleet (starts or cancels a migration): refused by a read-only dashboard. */
+  /**
+   * It changes the fleet (starts or cancels a migration): refused by a read-only dashboard, and
+   * to a caller without the operator role.
+   */
   readonly mutates?: true;
   /** A wall display answers to it: quitting and help. A wall takes no other input. */
   readonly wall?: true;
@@ -611,6 +615,32 @@ export function refusal(binding: Pick<BindingSpec, 'mutates' | 'wall'>, limits: 
   if (limits.wall && !binding.wall) return 'wall display';
   if (limits.readonly && binding.mutates) return 'read-only';
   return undefined;
+}
+
+/** The weakest role that may use a binding, or run a command: changing the fleet needs an operator. */
+function roleNeeded(action: { mutates?: true }): Role {
+  return action.mutates ? 'operator' : 'viewer';
+}
+
+/** What an action needs that `role` lacks ("needs the operator role"), or undefined when the role may use it. */
+export function roleShortfall(action: { mutates?: true }, role: Role): string | undefined {
+  const needed = roleNeeded(action);
+  return roleHolds(role, needed) ? undefined : `needs the ${needed} role`;
+}
+
+/**
+ * Why a caller with `role` may not use what `what` names (a binding's "v (migrate)", a command's
+ * ":migrate"), or undefined when it may. The controller would refuse it anyway: the dashboard
+ * says so before asking, and greys the key out.
+ */
+export function roleRefusal(action: { mutates?: true }, what: string, role: Role): string | undefined {
+  const shortfall = roleShortfall(action, role);
+  return shortfall && `${role}: ${what} ${shortfall}`;
+}
+
+/** A binding as notices name it: "v (migrate)". */
+export function bindingText(binding: Pick<KeyBinding, 'label' | 'name'>): string {
+  return `${binding.label} (${binding.name})`;
 }
 
 /** The binding for a key in a context, if any: the first match in keymap order wins. */

@@ -2,7 +2,16 @@ import type blessed from 'blessed';
 import { errorMessage } from '../core/errors.js';
 import { CommandLine } from './command-line.js';
 import type { Command, CommandActions } from './commands.js';
-import { bindingFor, refusal, type KeyActions, type KeyContext, type Keymap, type Restrictions } from './keymap.js';
+import {
+  bindingFor,
+  bindingText,
+  refusal,
+  roleRefusal,
+  type KeyActions,
+  type KeyContext,
+  type Keymap,
+  type Restrictions,
+} from './keymap.js';
 import { INPUT_MAX, type InputPrompt } from './route-keys.js';
 import { themeNames } from './theme.js';
 import type { View, ViewContext, ViewName, ViewUi } from './views/view.js';
@@ -85,7 +94,8 @@ export class Shell implements KeyActions, CommandActions {
 
   /**
    * A key: what it is bound to where the keyboard is, or a character for the open prompt.
-   * A binding this dashboard refuses (read-only, wall) says so in the footer instead.
+   * A binding this dashboard refuses (read-only, wall), or the caller's role does not allow,
+   * says so in the footer instead.
    * False when the key meant nothing here.
    */
   press(ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg): boolean {
@@ -93,7 +103,9 @@ export class Shell implements KeyActions, CommandActions {
     if (!binding) return this.type(ch, key);
     this.notice = undefined;
     const refused = refusal(binding, this.parts.limits);
-    if (refused) this.notice = `${refused}: ${binding.label} (${binding.name}) is off on this dashboard`;
+    const denied = roleRefusal(binding, bindingText(binding), this.parts.ctx.source.role);
+    if (refused) this.notice = `${refused}: ${bindingText(binding)} is off on this dashboard`;
+    else if (denied) this.notice = denied;
     else binding.action(this);
     return true;
   }
@@ -292,10 +304,17 @@ export class Shell implements KeyActions, CommandActions {
     const parsed = this.commandLine.parse();
     this.commandLine.remember();
     this.mode = 'normal';
-    if ('error' in parsed) this.notice = parsed.error;
-    else if (parsed.command.mutates && this.parts.limits.readonly)
-      this.notice = `read-only: :${parsed.command.name} is off on this dashboard`;
-    else parsed.command.run(this, parsed.arg);
+    if ('error' in parsed) {
+      this.notice = parsed.error;
+      return;
+    }
+    const { command } = parsed;
+    const refused =
+      command.mutates && this.parts.limits.readonly
+        ? `read-only: :${command.name} is off on this dashboard`
+        : roleRefusal(command, `:${command.name}`, this.parts.ctx.source.role);
+    if (refused) this.notice = refused;
+    else command.run(this, parsed.arg);
   }
 
   recallCommand(steps: number): void {

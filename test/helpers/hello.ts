@@ -39,23 +39,3 @@ export async function refusedHello(
   client.close();
   return { replies, err };
 }
-
-/** Sends one hello; resolves with the welcome, or the error the session ended with. */
-export async function sayHello(
-  address: string,
-  h: AgentHello,
-  tls: ChannelCredentials,
-): Promise<{ welcomed: boolean; err?: ServiceError }> {
-  const client = new AgentGatewayClient(address, tls);
-  const call = client.connect();
-  try {
-    return await new Promise((resolve) => {
-      call.on('data', (r: ConnectResponse) => r.msg?.$case === 'welcome' && resolve({ welcomed: true }));
-      call.on('error', (err: ServiceError) => resolve({ welcomed: false, err }));
-      call.write({ msg: { $case: 'hello', value: h } });
-    });
-  } finally {
-    call.cancel();
-    client.close();
-  }
-}

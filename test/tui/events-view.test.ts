@@ -134,6 +134,7 @@ describe('event log', () => {
     return {
       controllerAddress: '',
       mode: 'attached',
+      role: 'admin',
       list: () => [],
       get: () => undefined,
       workloads: () => [],

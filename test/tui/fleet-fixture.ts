@@ -1,6 +1,7 @@
 // An in-memory FleetSource fed with realistic records and samples through the same
 // recordSample() the controller uses: what the dashboard reads is shaped like the real thing.
 import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource } from '../../src/core/fleet.js';
+import type { Role } from '../../src/core/pki/roles.js';
 import { newServerSeries, recordSample } from '../../src/core/series.js';
 import { ServerState, type GpuSample, type HostSample, type Server } from '../../src/core/types.js';
 import { knownWorkload, type KnownWorkload } from '../../src/core/domain.js';
@@ -15,6 +16,8 @@ const GIB = 1024 ** 3;
 export class FixtureFleet implements FleetSource {
   readonly controllerAddress = '127.0.0.1:7400';
   readonly mode = 'embedded' as const;
+  /** What the controller lets the dashboard's caller do; a test makes it a viewer. */
+  role: Role = 'admin';
   private readonly servers = new Map<string, FleetServer>();
   private sorted: FleetServer[] | undefined;
   private readonly listeners = new Set<(change: FleetChange) => void>();
@@ -121,6 +124,12 @@ export class FixtureFleet implements FleetSource {
 
   get listenerCount(): number {
     return this.listeners.size;
+  }
+
+  /** The controller told the caller's role (as an attached source learns it after it dials). */
+  setRole(role: Role): void {
+    this.role = role;
+    this.emit({ kind: 'role', role });
   }
 
   /** Says the controller was lost (since `since`) or is back, as an attached source does. */

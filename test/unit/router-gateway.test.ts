@@ -36,9 +36,8 @@ describe('AgentGateway: route counters on heartbeats', () => {
 
   beforeAll(async () => {
     server = new Server();
-    server.addService(
-      AgentGatewayService,
-      { connect: agentSessions({
+    server.addService(AgentGatewayService, {
+      connect: agentSessions({
         registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }),
         links: new AgentLinks(),
         workloads: new WorkloadTable(),
@@ -47,9 +46,9 @@ describe('AgentGateway: route counters on heartbeats', () => {
         heartbeatIntervalMs: 1000,
         log: silentLogger,
         // Admission has its own tests (test/integration/access.test.ts): every hello is let in here.
-      certified: (_call, claimed) => claimed,
-      }).connect },
-    );
+        certified: (_call, claimed) => claimed,
+      }).connect,
+    });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );

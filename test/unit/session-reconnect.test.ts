@@ -14,9 +14,8 @@ import { waitFor } from '../helpers/procs.js';
 /** The agent gateway on a real gRPC server, as a restarted controller brings it back: same port, nothing remembered. */
 async function gateway(port = 0): Promise<{ server: Server; port: number }> {
   const server = new Server();
-  server.addService(
-    AgentGatewayService,
-    { connect: agentSessions({
+  server.addService(AgentGatewayService, {
+    connect: agentSessions({
       registry: new Registry({ heartbeatTtlMs: 60_000, graceMs: 60_000 }),
       links: new AgentLinks(),
       workloads: new WorkloadTable(),
@@ -25,8 +24,8 @@ async function gateway(port = 0): Promise<{ server: Server; port: number }> {
       controllerId: 'ctl',
       heartbeatIntervalMs: 200,
       log: silentLogger,
-    }).connect },
-  );
+    }).connect,
+  });
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),

@@ -32,7 +32,7 @@ const HIDE_SCRIPT =
   'while [ "$1" != -- ]; do if [ -e "$1" ]; then mount --bind /dev/null "$1" || { echo "switchyard: cannot hide $1 from this workload" >&2; exit 126; }; fi; shift; done; shift; exec "$@"';
 
 /** The command line that runs `command` with `hide` covered (unshare and sh exec in turn, so the pid is the workload's). */
-export function hidingCommand(command: string, args: readonly string[], hide: readonly string[]): [string, string[]] {
+function hidingCommand(command: string, args: readonly string[], hide: readonly string[]): [string, string[]] {
   if (hide.length === 0) return [command, [...args]];
   return [
     'unshare',

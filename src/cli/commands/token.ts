@@ -5,12 +5,13 @@ import { writeJoinToken } from '../../controller/pki/controller-tls.js';
 import { loadOrCreateToken } from '../../controller/token.js';
 import { controllerFiles } from '../../core/paths.js';
 import { withDataDir } from '../options.js';
+import { tokenRotateCommand } from './access.js';
 
 export const tokenCommand = {
   command: 'token',
   describe:
     "print the join token: an agent given it checks the controller's CA against the pin it carries, then joins once and gets its certificate",
-  builder: (y: Argv) => withDataDir(y),
+  builder: (y: Argv) => withDataDir(y).command(tokenRotateCommand),
   async handler(argv: { dataDir: string }) {
     process.stdout.write((await joinTokenOf(argv.dataDir)) + '\n');
   },
@@ -20,7 +21,7 @@ export const tokenCommand = {
  * `yard1.<secret>.sha256:<CA pin>` for the data dir: the file a running controller keeps, else
  * made from the secret and the CA (each made here when there is none yet, as the controller would).
  */
-export async function joinTokenOf(dataDir: string): Promise<string> {
+async function joinTokenOf(dataDir: string): Promise<string> {
   const files = controllerFiles(dataDir);
   const kept = await readFile(files.joinToken, 'utf8').catch(() => '');
   if (kept.trim()) return kept.trim();

@@ -50,8 +50,8 @@ function fleetHistory(records: ServerRecord[]): ServerHistory[] {
   return records.filter((r) => r.series.timestamps.length > 0).map((r) => historyOf(r.server.id, r.series, points));
 }
 
-/** A fleet event as WatchFleet sends it. */
-function message(e: FleetEvent): WatchFleetResponse {
+/** A fleet event as WatchFleet sends it (a removed server is told by a fresh snapshot instead). */
+function message(e: Exclude<FleetEvent, { kind: 'serverRemoved' }>): WatchFleetResponse {
   switch (e.kind) {
     case 'server':
       return { event: { $case: 'server', value: e.server } };
@@ -117,6 +117,13 @@ export function control({ service, watchers }: ControlOptions): Pick<ControlServ
         return samePhase;
       };
       const send = (e: FleetEvent) => {
+        if (e.kind === 'serverRemoved') {
+          // The wire has no event for it: a fresh snapshot, and all that follows one, leaves the
+          // server out, as after a reconnect.
+          flushSamples();
+          sendAll(list(caller));
+          return;
+        }
         if (e.kind === 'sample') {
           if (lagging) return;
           held.push(message(e));
@@ -125,6 +132,15 @@ export function control({ service, watchers }: ControlOptions): Pick<ControlServ
         }
         flushSamples();
         write(message(e), droppable(e));
+      };
+      /** The snapshot of `servers`, then every workload, migration and route: what a watcher starts from. */
+      const sendAll = (servers: ServerRecord[]) => {
+        // The watcher starts over from the snapshot: each migration is news again.
+        phaseSent.clear();
+        write({ event: { $case: 'snapshot', value: { servers: servers.map((r) => summary(r.server)) } } }, false);
+        for (const workload of service.read(caller, listWorkloads, undefined)) send({ kind: 'workload', workload });
+        for (const migration of service.read(caller, listMigrations, undefined)) send({ kind: 'migration', migration });
+        for (const status of service.read(caller, listRoutes, undefined)) send({ kind: 'route', status });
       };
       call.on('drain', () => (lagging = false));
       const unsubscribe = service.read(caller, watchFleet, send);
@@ -144,10 +160,7 @@ export function control({ service, watchers }: ControlOptions): Pick<ControlServ
       const servers = list(caller);
       flushSamples();
       write({ event: { $case: 'history', value: { servers: fleetHistory(servers) } } }, false);
-      write({ event: { $case: 'snapshot', value: { servers: servers.map((r) => summary(r.server)) } } }, false);
-      for (const workload of service.read(caller, listWorkloads, undefined)) send({ kind: 'workload', workload });
-      for (const migration of service.read(caller, listMigrations, undefined)) send({ kind: 'migration', migration });
-      for (const status of service.read(caller, listRoutes, undefined)) send({ kind: 'route', status });
+      sendAll(servers);
     }),
   };
 }

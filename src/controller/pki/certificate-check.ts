@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from './certificate-authority.js';
-import { type PeerIdentity, ROLES, type Role, agentUri, operatorUri } from '../../core/pki/identity.js';
+import { type PeerIdentity, agentUri, operatorUri } from '../../core/pki/identity.js';
+import { isRole } from '../../core/pki/roles.js';
 
 export type CertificateProblem = 'untrusted' | 'not-yet-valid' | 'expired' | 'revoked' | 'anonymous';
 
@@ -77,10 +78,6 @@ function identityOf(cert: X509Certificate): PeerIdentity | undefined {
     }
   }
   return undefined;
-}
-
-function isRole(value: string | undefined): value is Role {
-  return (ROLES as readonly (string | undefined)[]).includes(value);
 }
 
 function refuse(problem: CertificateProblem, message: string): CertificateCheck {

@@ -7,6 +7,7 @@ import { read } from './operation.js';
 /** Everything that happens in the fleet, as it happens, in the order the parts tell it. */
 export type FleetEvent =
   | { kind: 'server'; server: Server }
+  | { kind: 'serverRemoved'; id: string }
   | { kind: 'sample'; serverId: string; sample: HostSample }
   | { kind: 'workload'; workload: KnownWorkload }
   | { kind: 'workloadRemoved'; name: string; serverId: string }
@@ -34,6 +35,7 @@ export const watchFleet = read({
     const { registry, workloads, coordinator, router, audit } = parts;
     const stops = [
       listen(registry, 'server', (server: Server) => listener({ kind: 'server', server })),
+      listen(registry, 'removed', (id: string) => listener({ kind: 'serverRemoved', id })),
       listen(registry, 'sample', (serverId: string, sample: HostSample) =>
         listener({ kind: 'sample', serverId, sample }),
       ),

@@ -1,10 +1,22 @@
 import type { AgentLinks } from '../agent-links.js';
 import type { AuditLog } from '../audit.js';
 import type { Coordinator } from '../migration/coordinator.js';
+import type { CertificateAuthority } from '../pki/certificate-authority.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
+import type { Store } from '../store.js';
 import type { WorkloadCommands } from '../workload-commands.js';
 import type { WorkloadTable } from '../workloads.js';
+
+/** What the access operations need beyond the fleet: the CA, the issued certificates, and two hooks into the transport. */
+export interface AccessParts {
+  ca: CertificateAuthority;
+  store: Pick<Store, 'certificates' | 'putCertificate' | 'revokeCertificates' | 'removeServer'>;
+  /** Writes a new join-token secret and returns the whole token (`yard1.<secret>.sha256:<pin>`). */
+  rotateJoinToken(): Promise<string>;
+  /** These certificates were just revoked: end whatever open stream or call they admitted, at once. */
+  onRevoked(serials: string[]): void;
+}
 
 /** What the operations act on: the controller's parts, reached only through the service. */
 export interface ServiceParts {
@@ -16,6 +28,8 @@ export interface ServiceParts {
   audit: AuditLog;
   /** Stop, restart, logs and consoles at the workload's agent. */
   workloadCommands: WorkloadCommands;
+  /** Operators' credentials, agents' certificates and the join token. */
+  access: AccessParts;
   /** What the overview tells about this controller. */
   about: { controllerId: string; version: string; listen: string; startedMs: number };
 }

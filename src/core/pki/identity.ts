@@ -1,8 +1,8 @@
+import { isRole, type Role } from './roles.js';
 import { x509 } from './x509.js';
 
-/** What an operator's credential may do, least to most. */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+// Roles live in roles.ts, which loads no X.509 code: every CLI command and the dashboard need them.
+export type { Role } from './roles.js';
 
 /** Who a client certificate speaks for: an agent (its server id) or an operator (name and role). */
 export type PeerIdentity = { kind: 'agent'; serverId: string } | { kind: 'operator'; name: string; role: Role };
@@ -36,8 +36,4 @@ export function peerIdentity(der: Uint8Array): PeerIdentity | undefined {
     }
   }
   return undefined;
-}
-
-function isRole(value: string | undefined): value is Role {
-  return (ROLES as readonly (string | undefined)[]).includes(value);
 }

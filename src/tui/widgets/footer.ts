@@ -4,11 +4,13 @@ import { keysLabel } from '../key-names.js';
 import type { KeyBinding } from '../keymap.js';
 import { fitWords } from '../render/format.js';
 import type { Look } from '../render/look.js';
-import { applyColours, escapeTags } from '../render/paint.js';
+import { applyColours, escapeTags, paint } from '../render/paint.js';
 
 export interface FooterInfo {
   /** Bindings of the context in front that carry a footer hint. */
   hints: readonly KeyBinding[];
+  /** Those of `hints` the caller's role may not use: shown greyed out (pressing one says why). */
+  off: ReadonlySet<KeyBinding>;
   /** The filter in force in the view. */
   filter: string;
   /** The `/` or `:` prompt while one is open, cursor included: the footer becomes the prompt. */
@@ -21,6 +23,11 @@ export interface FooterInfo {
   status: string;
   /** Always shown first while it holds: "read-only", "wall: migrations in 12s". */
   tag: string | undefined;
+}
+
+/** A binding as the footer hints at it (two keys at most: help lists them all): "v migrate". */
+function hintText(b: KeyBinding): string {
+  return `${keysLabel(b.keys.slice(0, 2))} ${b.hint}`;
 }
 
 /** The bottom line: key hints, the prompt being typed or the filter in force, notices, and the view's status. */
@@ -38,8 +45,7 @@ export class Footer {
     const { sep } = this.look.glyphs;
     const { footer } = this.look.theme;
     applyColours(this.box, footer.fg, footer.bg, footer.inverse);
-    // Two keys at most: help lists them all, the footer has one line for everything.
-    const hints = info.hints.map((b) => `${keysLabel(b.keys.slice(0, 2))} ${b.hint}`).join('  ');
+    const hints = info.hints.map(hintText).join('  ');
     const tag = info.tag ? ` [${info.tag}]` : '';
     const problem = info.filterProblem ? `${info.filterProblem}; ` : '';
     let left: string;
@@ -57,7 +63,19 @@ export class Footer {
         ? [...printable(left)].slice(0, room).join('')
         : fitWords(left, room, this.look.glyphs.ellipsis);
     const gap = ' '.repeat(Math.max(1, width - [...shown].length - right.length));
-    this.box.setContent(escapeTags(`${shown}${gap}${right}`));
+    this.box.setContent(this.greyOut(escapeTags(`${shown}${gap}${right}`), info));
+  }
+
+  /** The hints of keys the role may not use, in the muted colour, where the line still shows them whole. */
+  private greyOut(content: string, info: FooterInfo): string {
+    let out = content;
+    for (const b of info.hints) {
+      if (!info.off.has(b)) continue;
+      const text = escapeTags(hintText(b));
+      const at = out.lastIndexOf(text);
+      if (at >= 0) out = out.slice(0, at) + paint(this.look.theme.muted, text) + out.slice(at + text.length);
+    }
+    return out;
   }
 
   hide(): void {

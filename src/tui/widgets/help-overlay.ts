@@ -2,6 +2,7 @@ import blessed from 'blessed';
 import { commandUsage, type Command } from '../commands.js';
 import { whereText, type KeyBinding } from '../keymap.js';
 import type { Look } from '../render/look.js';
+import type { Colour } from '../theme.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { wrapText } from '../render/wrap.js';
 import type { Part } from '../scheduler.js';
@@ -12,10 +13,18 @@ const KEYS = 12;
 /** Border and padding of the overlay. */
 const CHROME = 4;
 
-/** `lead` then `text` wrapped into what is left of `width`, later lines lined up under the first. */
-function entry(lead: string, leadWidth: number, text: string, width: number): string[] {
+/**
+ * `lead` then `text` wrapped into what is left of `width`, later lines lined up under the first;
+ * `colour` paints the text (greyed out: the caller's role may not use it).
+ */
+function entry(lead: string, leadWidth: number, text: string, width: number, colour: Colour = 'none'): string[] {
   const lines = wrapText(text, Math.max(20, width - leadWidth));
-  return lines.map((line, i) => `${i === 0 ? lead : ' '.repeat(leadWidth)}${escapeTags(line)}`);
+  return lines.map((line, i) => `${i === 0 ? lead : ' '.repeat(leadWidth)}${paint(colour, escapeTags(line))}`);
+}
+
+/** A description, and the role it needs when the caller's may not use it. */
+function described(description: string, needs: string | undefined): string {
+  return needs === undefined ? description : `${description} (${needs})`;
 }
 
 /** What help lists: the bindings and commands in force (a read-only dashboard leaves some out). */
@@ -23,8 +32,10 @@ export interface HelpContent {
   keymap: readonly KeyBinding[];
   views: Readonly<Record<string, ViewEntry>>;
   commands: readonly Command[];
-  /** A line above the keys: why some are missing. */
+  /** A line above the keys: why some are missing, or greyed out. */
   note?: string;
+  /** Keys and commands the caller's role may not use: listed greyed out, with the role they need. */
+  off?: (action: { mutates?: true }) => string | undefined;
 }
 
 /**
@@ -32,25 +43,29 @@ export interface HelpContent {
  * nothing here is written by hand. Descriptions wrap to `width`; a long "where" gets a line
  * of its own.
  */
-export function helpLines({ keymap, views, commands, note }: HelpContent, look: Look, width = 200): string[] {
+export function helpLines({ keymap, views, commands, note, off }: HelpContent, look: Look, width = 200): string[] {
   const { muted } = look.theme;
-  const lines = note ? [`{bold}${escapeTags(note)}{/bold}`, ''] : [];
+  const lines = note ? [...wrapText(note, Math.max(20, width)).map((l) => `{bold}${escapeTags(l)}{/bold}`), ''] : [];
   lines.push(paint(muted, `${'where'.padEnd(WHERE)}${'keys'.padEnd(KEYS)}what`));
   for (const binding of keymap) {
     const where = whereText(binding);
-    const keys = `{bold}${escapeTags(binding.label.padEnd(KEYS))}{/bold}`;
+    const needs = off?.(binding);
+    const label = escapeTags(binding.label.padEnd(KEYS));
+    const keys = needs === undefined ? `{bold}${label}{/bold}` : paint(muted, label);
     if (where.length >= WHERE) lines.push(paint(muted, escapeTags(where)));
     const lead = `${paint(muted, escapeTags((where.length >= WHERE ? '' : where).padEnd(WHERE)))}${keys}`;
-    lines.push(...entry(lead, WHERE + KEYS, binding.description, width));
+    const colour = needs === undefined ? 'none' : muted;
+    lines.push(...entry(lead, WHERE + KEYS, described(binding.description, needs), width, colour));
   }
   lines.push('', paint(muted, 'views'));
   for (const [name, view] of Object.entries(views))
     lines.push(...entry(name.padEnd(WHERE), WHERE, view.description, width));
   if (commands.length > 0) lines.push('', paint(muted, 'commands (: then Tab completes, Up recalls)'));
   for (const command of commands) {
-    lines.push(
-      ...entry(escapeTags(commandUsage(command).padEnd(WHERE + KEYS)), WHERE + KEYS, command.description, width),
-    );
+    const needs = off?.(command);
+    const lead = escapeTags(commandUsage(command).padEnd(WHERE + KEYS));
+    const colour = needs === undefined ? 'none' : muted;
+    lines.push(...entry(paint(colour, lead), WHERE + KEYS, described(command.description, needs), width, colour));
   }
   return lines;
 }
@@ -108,6 +123,12 @@ export class HelpOverlay implements Part {
     } else {
       this.box.hide();
     }
+  }
+
+  /** Made again at the next update: what it lists changed (the caller's role became known). */
+  refresh(): void {
+    this.madeFor = '';
+    this.update();
   }
 
   scroll(lines: number): void {
