@@ -6,7 +6,6 @@ import {
   type ChannelOptions,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { X509Certificate } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseHostPort } from '../core/address.js';
 import { YardError } from '../core/errors.js';
@@ -45,12 +44,6 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
   if (opts.controller !== undefined) parseHostPort(opts.controller, '--controller');
   if (credentialFile) {
     const c = await readCredential(credentialFile);
-    const notAfter = new Date(new X509Certificate(c.certificate).validTo);
-    if (notAfter.getTime() <= Date.now())
-      throw new YardError(
-        'NO_CREDENTIAL',
-        `credential ${credentialFile} (${c.name}, ${c.role}) expired at ${notAfter.toISOString()}: ask an admin for a new one (\`yard access grant ${c.name}\`)`,
-      );
     const address = opts.controller ?? c.controller;
     return {
       address,

@@ -1,6 +1,7 @@
 import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { writeCredential } from '../../src/cli/credential.js';
 import { CertificateAuthority } from '../../src/controller/pki/certificate-authority.js';
 import { issueAgentCertificate, issueOperatorCertificate } from '../../src/controller/pki/client-certificates.js';
 import type { Role } from '../../src/core/pki/identity.js';
@@ -50,24 +51,18 @@ export async function anonymousChannel(ctlDir: string): Promise<ChannelCredentia
   return credentials.createSsl(Buffer.from(ca.certPem));
 }
 
-/** A credential file as `yard access grant` writes it, for `--credential FILE`. */
+/** A credential file as `yard access grant` writes it (with its writer), for `--credential FILE`. */
 export async function credentialFile(ctlDir: string, controller: string, name: string, role: Role): Promise<string> {
   const p = await operatorPems(ctlDir, name, role);
   const file = join(tempDir('yard-cred-'), `${name}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      kind: 'yard-credential',
-      version: 1,
-      name,
-      role,
-      controller,
-      notAfter: '',
-      certificate: p.certPem,
-      key: p.keyPem,
-      ca: p.caPem,
-    }),
-    { mode: 0o600 },
-  );
+  await writeCredential(file, {
+    name,
+    role,
+    controller,
+    notAfterMs: new Date(new X509Certificate(p.certPem).validTo).getTime(),
+    certificate: p.certPem,
+    key: p.keyPem,
+    ca: p.caPem,
+  });
   return file;
 }

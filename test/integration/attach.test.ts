@@ -17,6 +17,7 @@ import {
   waitFor,
   type YardProcess,
 } from '../helpers/procs.js';
+import { credentialFile } from '../helpers/pki.js';
 import { ptyYard, type PtyScreen } from '../helpers/pty.js';
 
 /** The terminal these dashboards were written for. */
@@ -192,8 +193,13 @@ describe('dashboards attached to a running controller', () => {
     // First contact with nothing there: says what it does at once, then one line of what failed
     // and what to do, in well under the 5 s it once sat on a blank screen.
     const closed = await freePort();
+    const bare = ptyYard(['--connect', `127.0.0.1:${closed}`, '--data-dir', tempDir()], SIZE);
+    dashboards.push(bare);
+    expect(await bare.exited).toBe(1);
+    expect(bare.raw).toMatch(/is reached over TLS with an operator's credential: pass --credential FILE/);
+    const credential = await credentialFile(tempDir(), `127.0.0.1:${closed}`, 'noc', 'viewer');
     const startedMs = Date.now();
-    const d = ptyYard(['--connect', `127.0.0.1:${closed}`, '--data-dir', tempDir()], SIZE);
+    const d = ptyYard(['--connect', `127.0.0.1:${closed}`, '--credential', credential, '--data-dir', tempDir()], SIZE);
     dashboards.push(d);
     expect(await d.exited).toBe(1);
     expect(Date.now() - startedMs).toBeLessThan(3000);

@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorPems } from '../helpers/pki.js';
 import { assertBuilt, freePort, startControllerProc, tempDir, type YardProcess } from '../helpers/procs.js';
 
 const run = promisify(execFile);
 const BUF = resolve(import.meta.dirname, '../../node_modules/.bin/buf');
 
-/** The README's `buf curl` examples, against a real controller: health and reflection work with standard tools. */
+/** The README's `buf curl` examples, against a real controller over TLS: health and reflection work with standard tools. */
 describe('standard gRPC tooling', () => {
   let ctl: YardProcess;
   let base: string;
@@ -17,17 +18,18 @@ describe('standard gRPC tooling', () => {
   beforeAll(async () => {
     assertBuilt();
     const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
+    base = `https://127.0.0.1:${port}`;
     dir = tempDir();
     ctl = startControllerProc(dir, port);
     await ctl.waitForOutput(/controller listening/);
   });
   afterAll(() => ctl.kill());
 
+  /** `buf curl` over TLS, trusting the controller's CA (in its data dir). */
   const curl = async (...args: string[]) =>
-    (await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...args])).stdout;
+    (await run(BUF, ['curl', '--protocol', 'grpc', '--cacert', join(dir, 'ca.crt'), ...args])).stdout;
 
-  it('lists every service through server reflection', async () => {
+  it('lists every service through server reflection, over TLS', async () => {
     const methods = (await curl('--list-methods', base)).trim().split('\n');
     expect(methods).toEqual(
       expect.arrayContaining([
@@ -39,24 +41,51 @@ describe('standard gRPC tooling', () => {
     );
   });
 
-  it('answers the health check, and Control/Overview with the operator token or on the Unix socket', async () => {
+  it("answers the health check, and Control/Overview with an operator's certificate or on the Unix socket", async () => {
     expect(JSON.parse(await curl(`${base}/grpc.health.v1.Health/Check`))).toEqual({ status: 'SERVING' });
-    const token = readFileSync(join(dir, 'operator-token'), 'utf8').trim();
-    expect(
-      JSON.parse(await curl('-H', `Authorization: Bearer ${token}`, `${base}/switchyard.v1.Control/Overview`)),
-    ).toMatchObject({ version: '0.1.0', listen: base.slice(7) });
+    const viewer = await operatorPems(dir, 'buf', 'viewer');
+    const files = tempDir();
+    writeFileSync(join(files, 'buf.crt'), viewer.certPem);
+    writeFileSync(join(files, 'buf.key'), viewer.keyPem, { mode: 0o600 });
     expect(
       JSON.parse(
-        await curl('--unix-socket', join(dir, 'control.sock'), 'http://localhost/switchyard.v1.Control/Overview'),
+        await curl(
+          '--cert',
+          join(files, 'buf.crt'),
+          '--key',
+          join(files, 'buf.key'),
+          `${base}/switchyard.v1.Control/Overview`,
+        ),
       ),
-    ).toMatchObject({ version: '0.1.0' });
+    ).toMatchObject({ version: '0.1.0', listen: base.slice(8) });
+    const local = await run(BUF, [
+      'curl',
+      '--protocol',
+      'grpc',
+      '--http2-prior-knowledge',
+      '--unix-socket',
+      join(dir, 'control.sock'),
+      'http://localhost/switchyard.v1.Control/Overview',
+    ]);
+    expect(JSON.parse(local.stdout)).toMatchObject({ version: '0.1.0' });
   });
 
-  it('refuses Control/Overview over TCP without the operator token', async () => {
+  it('refuses Control/Overview over TCP without a credential, and plaintext altogether', async () => {
     const err = await curl(`${base}/switchyard.v1.Control/Overview`).then(
       () => undefined,
       (e: { stderr: string }) => e.stderr,
     );
-    expect(err).toMatch(/unauthenticated.*operator token/is);
+    expect(err).toMatch(/unauthenticated.*credential/is);
+    const plain = await run(BUF, [
+      'curl',
+      '--protocol',
+      'grpc',
+      '--http2-prior-knowledge',
+      `http://${base.slice(8)}/grpc.health.v1.Health/Check`,
+    ]).then(
+      () => undefined,
+      (e: { stderr: string }) => e.stderr,
+    );
+    expect(plain).toBeDefined();
   });
 });

@@ -110,8 +110,10 @@ describe('one authentication interceptor per listener: certificates over TLS', (
     const err = await deleteRoute(client(channelOf(await operatorPems(ctlDir, 'alice', 'operator'))), 'root');
     expect(err.code).toBe(status.NOT_FOUND);
     // The name is the credential's, not what the client said of itself.
+    // Both are in the audit trail by the credential's name: the refusal, and the call that went ahead.
     expect(audit.list()).toEqual([
       expect.objectContaining({ who: 'alice', action: 'route.delete', target: 'nope', ok: false }),
+      expect.objectContaining({ who: 'wall-1', action: 'route.delete', target: 'nope', ok: false }),
     ]);
   });
 

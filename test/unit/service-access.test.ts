@@ -132,11 +132,13 @@ describe('access: who may do what', () => {
       await expect(w.service.change(caller, rotateJoinToken, undefined)).rejects.toEqual(denied);
       await expect(w.service.change(caller, removeServer, 'edge-1')).rejects.toEqual(denied);
     }
-    // Nothing acted: no certificate, no rotation, the server still there, nothing audited.
+    // Nothing acted: no certificate, no rotation, the server still there; each refusal is audited, by name.
     expect(w.store.certificates()).toEqual([]);
     expect(w.rotations()).toBe(0);
     expect(w.service.read(viewer, listServers, undefined).map((r) => r.server.name)).toEqual(['edge-1']);
-    expect(w.service.read(admin, listAudit, 0)).toEqual([]);
+    const audited = w.service.read(admin, listAudit, 0);
+    expect(audited).toHaveLength(8);
+    expect(audited.every((e) => !e.ok && /needs the admin role/.test(e.error))).toBe(true);
   });
 
   it('lets a viewer ask who it is and list servers, but not run a workload (that needs operator)', async () => {

@@ -28,7 +28,7 @@ describe('authorize: the service step between validate and audit', () => {
     expect(() => authorize(viewer, { name: 'audit.list', role: 'viewer' })).not.toThrow();
   });
 
-  it('is called for every operation: a refused change never acts and never reaches the audit trail', async () => {
+  it('is called for every operation: a refused change never acts, and the audit trail records the refusal', async () => {
     const store = await Store.open({ file: join(mkdtempSync(join(tmpdir(), 'yard-authz-')), 'store.json') });
     const audit = new AuditLog(store, () => undefined);
     // Only the parts these operations reach.
@@ -42,13 +42,16 @@ describe('authorize: the service step between validate and audit', () => {
       code: 'PERMISSION_DENIED',
       message: expect.stringContaining('needs the operator role'),
     });
-    expect(service.read(viewer, listAudit, 0)).toEqual([]);
+    expect(service.read(viewer, listAudit, 0)).toEqual([
+      expect.objectContaining({ who: 'vera', action: 'workload.stop', target: 'web', ok: false }),
+    ]);
+    expect(service.read(viewer, listAudit, 0)[0]?.error).toMatch(/needs the operator role/);
     // The admin gets past authorize to the act, which finds no workload: that is audited.
     await expect(service.change(admin, stopWorkload, { name: 'web', remove: false })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    expect(service.read(viewer, listAudit, 0)).toEqual([
+    expect(service.read(viewer, listAudit, 0)[0]).toEqual(
       expect.objectContaining({ who: 'ada', action: 'workload.stop', target: 'web', ok: false }),
-    ]);
+    );
   });
 });

@@ -4,7 +4,7 @@ import type { ServiceParts } from './parts.js';
 
 /**
  * The one door into the controller: every operation, from the Control API or the embedded
- * dashboard, goes validate → authorize → audit → act here.
+ * dashboard, goes validate → authorize → act here, changes recorded in the audit trail (refused ones too).
  */
 export class ControllerService {
   constructor(private readonly parts: ServiceParts) {}
@@ -15,11 +15,14 @@ export class ControllerService {
     return op.act(checked, this.context(caller));
   }
 
+  /** A change refused for want of a role is recorded too (who tried what, and why not), and never acts. */
   async change<In, Out, Checked>(caller: Caller, op: Change<In, Out, Checked>, input: In): Promise<Out> {
     const checked = op.validate(input);
-    authorize(caller, op);
     const ctx = this.context(caller);
-    return this.parts.audit.record(caller.name, op.name, op.target(checked, ctx), () => op.act(checked, ctx));
+    return this.parts.audit.record(caller.name, op.name, op.target(checked, ctx), () => {
+      authorize(caller, op);
+      return op.act(checked, ctx);
+    });
   }
 
   private context(caller: Caller): Context {
