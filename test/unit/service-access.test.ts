@@ -357,6 +357,7 @@ describe('the audit trail', () => {
     await w.service.change(viewer, rotateJoinToken, undefined).catch(() => undefined);
     const entries = w.service.read(admin, listAudit, 0);
     expect(entries.map((e) => [e.who, e.action])).toEqual([
+      ['vera', 'token.rotate'],
       ['ada', 'token.rotate'],
       ['ada', 'access.revoke'],
       ['ada', 'access.grant'],
