@@ -6,8 +6,8 @@ import {
   type ChannelOptions,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { userInfo } from 'node:os';
-import { parseHostPort } from '../core/address.js';
+import { networkInterfaces, userInfo } from 'node:os';
+import { isLoopback, parseHostPort } from '../core/address.js';
 import { YardError } from '../core/errors.js';
 import { controllerFiles } from '../core/paths.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
@@ -54,7 +54,7 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
   if (opts.controller) {
     // On the controller's own host, its data dir names it: its socket serves the CLI, no credential needed.
     const running = await readRuntime(files.runtime);
-    if (running?.address === opts.controller)
+    if (running && sameListener(running.address, opts.controller))
       return { address: `unix:${files.socket}`, from: `--controller (${files.runtime})`, listen: running.address };
     throw new YardError(
       'NO_CREDENTIAL',
@@ -69,6 +69,19 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
     );
   }
   return { address: `unix:${files.socket}`, from: files.runtime, listen: running.address };
+}
+
+/**
+ * Whether `dialled` reaches the listener a controller of this host reports: the same address, or
+ * its port on a loopback or local address when it listens on all of them.
+ */
+function sameListener(listening: string, dialled: string): boolean {
+  if (listening === dialled) return true;
+  const l = parseHostPort(listening, 'controller.json');
+  const d = parseHostPort(dialled, '--controller');
+  if (l.port !== d.port || (l.host !== '0.0.0.0' && l.host !== '::')) return false;
+  const local = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
+  return isLoopback(d.host) || local.includes(d.host);
 }
 
 /** Who asks, for the controller's audit trail (a container may have no passwd entry). */
