@@ -88,6 +88,8 @@ export interface Controller {
   readonly joinToken: string;
   /** The controller's CA certificate (PEM): what clients trust. */
   readonly caCertPem: string;
+  /** Issues a new server certificate when due at `nowMs` (a timer does this every few hours); true when it did. */
+  renewServerCertificate(nowMs?: number): Promise<boolean>;
   /** The owner-only Unix socket this host's CLI and dashboards use (`unix:` address). */
   readonly socketAddress: string;
   /** Dashboards and CLIs watching the fleet now (open WatchFleet streams). */
@@ -331,6 +333,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       return joinToken;
     },
     caCertPem: tls.ca.certPem,
+    renewServerCertificate: (nowMs) => tls.renewIfDue(nowMs),
     socketAddress,
     watchers: () => watchers.count,
     stop() {

@@ -30,9 +30,9 @@ describe('did you mean', () => {
 
   it('the built yard says it, with the usage exit code', async () => {
     assertBuilt();
-    const { code, stderr } = await runYard(['server']);
+    const { code, stderr } = await runYard(['servres']);
     expect(code).toBe(2);
-    expect(stderr).toBe('yard: Unknown argument: server\nDid you mean `yard servers`? Run `yard --help` for usage.\n');
+    expect(stderr).toBe('yard: Unknown argument: servres\nDid you mean `yard servers`? Run `yard --help` for usage.\n');
     expect((await runYard(['servers', '--bogus'])).stderr).toBe(
       'yard: Unknown argument: bogus\nRun `yard --help` for usage.\n',
     );

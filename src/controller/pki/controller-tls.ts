@@ -68,7 +68,7 @@ export interface ControllerTls {
   readonly credentials: ServerCredentials;
   /** The server certificate served now. */
   readonly serverCertPem: () => string;
-  /** Issues a new server certificate when due (at start and every few hours). */
+  /** Issues a new server certificate (valid from now) when one is due at `nowMs` (checked every few hours). */
   renewIfDue(nowMs?: number): Promise<boolean>;
   close(): void;
 }
@@ -97,7 +97,7 @@ export async function startControllerTls(opts: {
   // in grpc-js 1.14; one provider serves both, so the order cannot matter.
   const credentials = experimental.createCertificateProviderServerCredentials(source, source, false);
   const renewIfDue = async (nowMs = Date.now()): Promise<boolean> => {
-    const next = await ensureServerCertificate(ca, opts.files, names, nowMs);
+    const next = await ensureServerCertificate(ca, opts.files, names, nowMs, Date.now());
     if (next.certPem === source.current.certPem) return false;
     source.update(next);
     opts.log.info('server certificate renewed', { notAfter: next.notAfter.toISOString() });

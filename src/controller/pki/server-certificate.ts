@@ -45,11 +45,13 @@ export async function ensureServerCertificate(
   files: { serverKey: string; serverCert: string },
   names: ServerNames,
   nowMs = Date.now(),
+  /** When a new one is issued from (default `nowMs`): a check made for a later time still issues a certificate valid now. */
+  issueAtMs = nowMs,
 ): Promise<KeyAndCertificate> {
   const kept = await readKept(files);
   if (kept && (await stillGood(ca, kept, names, nowMs)))
     return { keyPem: kept.keyPem, certPem: kept.certPem, notAfter: kept.notAfter };
-  const fresh = await issueServerCertificate(ca, names, nowMs);
+  const fresh = await issueServerCertificate(ca, names, issueAtMs);
   // Each file is replaced whole (write aside, rename), so a reader never sees half a PEM.
   await replace(files.serverKey, fresh.keyPem, 0o600);
   await replace(files.serverCert, fresh.certPem, 0o644);
