@@ -76,6 +76,9 @@ export const dashCommand = {
       });
       return attached({ ...target, from: '--connect' }, display);
     }
+    // A credential names its controller: `yard --credential FILE` attaches there.
+    if (argv.credential !== undefined || process.env.YARD_CREDENTIAL)
+      return attached(await findController({ credential: argv.credential, dataDir: argv.dataDir }), display);
     // One controller per data dir: when one runs (`yard controller`, another `yard`), watch it.
     // A --listen elsewhere asks for a second one, which cannot be: say how to attach instead.
     const { readRuntime } = await import('../../controller/runtime-file.js');
