@@ -32,7 +32,7 @@ const ATTACH_TIMEOUT_MS = 5000;
 export const dashCommand = {
   command: ['dash', '$0'],
   describe:
-    'open the dashboard: attached to the controller running for the data dir (or --connect, or --credential'"'"'s), else with an embedded controller and a local agent',
+    "open the dashboard: attached to the controller running for the data dir (or --connect, or a --credential's), else with an embedded controller and a local agent",
   builder: (y: Argv) =>
     withCredential(withDisplayOptions(withControllerOptions(y)))
       .option('listen', {
