@@ -510,7 +510,7 @@ export async function runChaosBench(opts: Omit<ChaosOptions, 'counter'>): Promis
         '--controller',
         address,
         '--token-file',
-        join(ctlDir, 'token'),
+        join(ctlDir, 'join-token'),
         '--data-dir',
         agentDirs[h],
         '--name',

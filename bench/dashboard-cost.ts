@@ -11,7 +11,8 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { startSimFleet, type SimFleet } from './fleet-sim.js';
+import { SimCredentials, startSimFleet, type SimFleet } from './fleet-sim.js';
+import { fakeHosts } from './hosts.js';
 import {
   freePort,
   ProcMonitor,
@@ -236,10 +237,13 @@ async function runAttached(servers: number, opts: DashCostOptions, notes: string
   let app: PtyScreen | undefined;
   try {
     log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
+    const hosts = fakeHosts(servers);
+    const creds = await SimCredentials.mint(ctl.dataDir, hosts);
+    log(`  ${servers} agent certificates minted in ${(creds.mintMs / 1000).toFixed(1)} s`);
     fleet = await startSimFleet({
       address: ctl.address,
-      joinToken: ctl.joinToken,
-      agents: servers,
+      credentials: creds,
+      hosts,
       batchSize: 100,
       batchEveryMs: 500,
       log,
@@ -337,10 +341,14 @@ async function runEmbedded(servers: number, opts: DashCostOptions, notes: string
   let fleet: SimFleet | undefined;
   try {
     await app.waitFor(/\(embedded\)/, 30_000);
+    // The embedded controller made its CA in dataDir before it drew its first screen.
+    const hosts = fakeHosts(servers);
+    const creds = await SimCredentials.mint(dataDir, hosts);
+    log(`  ${servers} agent certificates minted in ${(creds.mintMs / 1000).toFixed(1)} s`);
     fleet = await startSimFleet({
       address,
-      joinToken: readFileSync(join(dataDir, 'token'), 'utf8').trim(),
-      agents: servers,
+      credentials: creds,
+      hosts,
       batchSize: 100,
       batchEveryMs: 500,
       log,

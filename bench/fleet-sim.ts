@@ -1,24 +1,90 @@
 // Fleet simulator: N agent sessions over the real protocol against a real controller process.
-import { credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  type ChannelCredentials,
+  type ClientDuplexStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { CertificateAuthority } from '../src/controller/pki/certificate-authority.js';
+import { issueAgentCertificate } from '../src/controller/pki/client-certificates.js';
+import { controllerFiles } from '../src/core/paths.js';
+import { newKeyPair, privateKeyPem } from '../src/core/pki/x509.js';
 import { CLIENT_OPTIONS } from '../src/core/rpc/options.js';
 import { WorkloadState, type Workload } from '../src/core/workload.js';
 import { AgentGatewayClient, ConnectRequest, type ConnectResponse } from '../src/gen/switchyard/v1/agent_gateway.js';
-import { FakeHost } from './hosts.js';
+import type { FakeHost } from './hosts.js';
 import type { ListClientReport } from './list-client.js';
 import { ProcMonitor, runNode, sleep, summarize, type ProcUsage, type Summary } from './lib.js';
 
 const LIST_CLIENT = resolve(import.meta.dirname, 'list-client.js');
 
+/**
+ * How the simulated agents dial the controller: each with a client certificate for its own
+ * server id (mTLS, as real agents do once joined), or in plaintext (the tls step's baseline,
+ * against a controller started with `benchmarkPlaintext`).
+ */
+export class SimCredentials {
+  private constructor(
+    private readonly byId: ReadonlyMap<string, ChannelCredentials> | undefined,
+    /** How long minting the certificates took (ms); 0 in plaintext. */
+    readonly mintMs: number,
+  ) {}
+
+  static plaintext(): SimCredentials {
+    return new SimCredentials(undefined, 0);
+  }
+
+  /**
+   * A key and a client certificate for each of `hosts`, minted straight from the CA in the
+   * controller's data dir `ctlDir`: the bench started that controller and owns its dir, so it
+   * may read the CA's key (the shortcut test/helpers/pki.ts takes too). Real agents join with
+   * the Join RPC instead, which the tls step times apart. `batch` at a time, in parallel
+   * (WebCrypto makes keys and signs on libuv's thread pool).
+   */
+  static async mint(ctlDir: string, hosts: readonly FakeHost[], batch = 100): Promise<SimCredentials> {
+    const t0 = performance.now();
+    const files = controllerFiles(ctlDir);
+    if (!existsSync(files.caCert) || !existsSync(files.caKey))
+      throw new Error(`no certificate authority in ${ctlDir}: start the controller on that data dir first`);
+    const ca = await CertificateAuthority.loadOrCreate(files);
+    const caPem = Buffer.from(ca.certPem);
+    const byId = new Map<string, ChannelCredentials>();
+    for (let i = 0; i < hosts.length; i += batch) {
+      await Promise.all(
+        hosts.slice(i, i + batch).map(async (host) => {
+          const keys = await newKeyPair();
+          const [{ certPem }, keyPem] = await Promise.all([
+            issueAgentCertificate(ca, host.id, keys.publicKey),
+            privateKeyPem(keys.privateKey),
+          ]);
+          byId.set(host.id, credentials.createSsl(caPem, Buffer.from(keyPem), Buffer.from(certPem)));
+        }),
+      );
+    }
+    return new SimCredentials(byId, performance.now() - t0);
+  }
+
+  /** What `host` dials with. */
+  for(host: FakeHost): ChannelCredentials {
+    if (!this.byId) return credentials.createInsecure();
+    const c = this.byId.get(host.id);
+    if (!c) throw new Error(`no certificate was minted for simulated host ${host.id}`);
+    return c;
+  }
+}
+
 export interface FleetSimOptions {
   address: string;
-  /** What the simulated agents join with. */
-  joinToken: string;
+  /** Each host's client certificate (or plaintext, against the benchmark's plaintext controller). */
+  credentials: SimCredentials;
   /** Where the Control API is asked (the controller's Unix socket). */
   control: string;
   controllerPid: number;
-  agents: number;
+  hosts: readonly FakeHost[];
   /** Steady-state window. */
   seconds: number;
   /** Sessions dialled per batch, and the pause between batches. */
@@ -32,7 +98,8 @@ export interface FleetSimResult {
   connected: number;
   failedToConnect: number;
   rampS: number;
-  helloToWelcome: Summary;
+  /** Per session: from making its channel (connect, TLS handshake, hello) to the controller's welcome. */
+  dialToWelcome: Summary;
   steady: ProcUsage;
   /** Controller RSS once listening, before any agent. */
   rssIdleBytes: number;
@@ -89,9 +156,9 @@ class SimSession {
     this.ended = new Promise((r) => (this.endedResolve = r));
   }
 
-  dial(address: string, joinToken: string, onWelcome: (s: SimSession) => void): void {
+  dial(address: string, creds: SimCredentials, onWelcome: (s: SimSession) => void): void {
     this.dialledAt = performance.now();
-    this.client = new AgentGatewayClient(address, credentials.createInsecure(), channelOptions);
+    this.client = new AgentGatewayClient(address, creds.for(this.host), channelOptions);
     const call = this.client.connect(new Metadata());
     this.call = call;
     call.on('data', (res: ConnectResponse) => {
@@ -238,10 +305,56 @@ interface SimStats {
   log: (line: string) => void;
 }
 
+function newStats(log: (line: string) => void): SimStats {
+  return {
+    sent: 0,
+    acked: 0,
+    skipped: 0,
+    errors: 0,
+    workloadSnapshots: 0,
+    recordFrom: Number.POSITIVE_INFINITY,
+    sends: [],
+    acks: [],
+    log,
+  };
+}
+
+/**
+ * Connection set-up on a quiet controller: each of `hosts` dials alone (channel, connect, TLS
+ * handshake, hello) and is closed once welcomed; ms from dial to welcome. The first host's dial
+ * warms both ends up and is not counted. Give it the fleet's own hosts: they dial again in the ramp.
+ */
+export async function timeDials(
+  address: string,
+  creds: SimCredentials,
+  hosts: readonly FakeHost[],
+  log: (line: string) => void,
+): Promise<{ dialToWelcome: Summary; failed: number }> {
+  const stats = newStats(log);
+  const ms: number[] = [];
+  let failed = 0;
+  for (const [i, host] of hosts.entries()) {
+    const s = new SimSession(host, stats);
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((r) => s.dial(address, creds, () => r())),
+      s.ended,
+      new Promise<void>((r) => (giveUp = setTimeout(r, 10_000))),
+    ]);
+    clearTimeout(giveUp);
+    s.close();
+    await s.ended;
+    if (i === 0) continue;
+    if (s.welcomed) ms.push(s.welcomeMs);
+    else failed++;
+  }
+  return { dialToWelcome: summarize(ms), failed };
+}
+
 /** Dials `hosts` in batches of `batchSize` every `batchEveryMs` (sessions go into `sessions` as they are made). */
 async function dialFleet(
   address: string,
-  joinToken: string,
+  creds: SimCredentials,
   hosts: readonly FakeHost[],
   stats: SimStats,
   sessions: SimSession[],
@@ -249,7 +362,7 @@ async function dialFleet(
   batchEveryMs: number,
   log: (line: string) => void,
   workloadsEveryMs = 0,
-): Promise<{ connected: number; rampS: number; helloToWelcome: Summary }> {
+): Promise<{ connected: number; rampS: number; dialToWelcome: Summary }> {
   const agents = hosts.length;
   log(`  dialling ${agents} sessions, ${batchSize} every ${batchEveryMs} ms…`);
   const rampStart = performance.now();
@@ -265,7 +378,7 @@ async function dialFleet(
     for (const host of hosts.slice(i, i + batchSize)) {
       const s = new SimSession(host, stats, workloadsEveryMs);
       sessions.push(s);
-      s.dial(address, joinToken, onWelcome);
+      s.dial(address, creds, onWelcome);
     }
     const wait = batchEveryMs - (performance.now() - batchAt);
     if (i + batchSize < agents && wait > 0) await sleep(wait);
@@ -277,7 +390,7 @@ async function dialFleet(
   const rampS = (performance.now() - rampStart) / 1000;
   const connected = sessions.filter((s) => s.welcomed).length;
   log(`  ${connected}/${agents} sessions welcomed in ${rampS.toFixed(1)} s`);
-  return { connected, rampS, helloToWelcome: summarize(sessions.filter((s) => s.welcomed).map((s) => s.welcomeMs)) };
+  return { connected, rampS, dialToWelcome: summarize(sessions.filter((s) => s.welcomed).map((s) => s.welcomeMs)) };
 }
 
 /** Half-closes every session, then cancels what is left after 3 s. */
@@ -303,37 +416,26 @@ export interface SimFleet {
 }
 
 /**
- * Opens `agents` sessions (heartbeats at the controller's interval, 1 Hz by default) and leaves
- * them running; `hosts` dials these hosts instead (a host dialled again keeps its identity and
- * key), and `workloadsEveryMs` has each report changing workloads that often.
+ * Opens a session for each of `hosts` (heartbeats at the controller's interval, 1 Hz by default)
+ * and leaves them running (a host dialled again keeps its identity and certificate);
+ * `workloadsEveryMs` has each report changing workloads that often.
  */
 export async function startSimFleet(opts: {
   address: string;
-  joinToken: string;
-  agents: number;
-  hosts?: readonly FakeHost[];
+  credentials: SimCredentials;
+  hosts: readonly FakeHost[];
   workloadsEveryMs?: number;
   batchSize?: number;
   batchEveryMs?: number;
   log: (line: string) => void;
 }): Promise<SimFleet> {
-  const stats: SimStats = {
-    sent: 0,
-    acked: 0,
-    skipped: 0,
-    errors: 0,
-    workloadSnapshots: 0,
-    recordFrom: Number.POSITIVE_INFINITY,
-    sends: [],
-    acks: [],
-    log: opts.log,
-  };
-  const hosts = opts.hosts ?? Array.from({ length: opts.agents }, (_, i) => new FakeHost(i));
+  const stats = newStats(opts.log);
+  const { hosts } = opts;
   const sessions: SimSession[] = [];
   try {
     const { connected, rampS } = await dialFleet(
       opts.address,
-      opts.joinToken,
+      opts.credentials,
       hosts,
       stats,
       sessions,
@@ -363,21 +465,11 @@ export async function startSimFleet(opts: {
 }
 
 export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult> {
-  const { agents, log } = opts;
+  const { hosts, log } = opts;
+  const agents = hosts.length;
   const batchSize = opts.batchSize ?? 50;
   const batchEveryMs = opts.batchEveryMs ?? 500;
-  const stats: SimStats = {
-    sent: 0,
-    acked: 0,
-    skipped: 0,
-    errors: 0,
-    workloadSnapshots: 0,
-    recordFrom: Number.POSITIVE_INFINITY,
-    sends: [],
-    acks: [],
-    log,
-  };
-  const hosts = Array.from({ length: agents }, (_, i) => new FakeHost(i));
+  const stats = newStats(log);
   const sessions: SimSession[] = [];
   const rssIdle = new ProcMonitor(opts.controllerPid).stop().rssLastBytes;
 
@@ -391,9 +483,9 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
 
   try {
     // Ramp-up: batches of `batchSize` every `batchEveryMs`.
-    const { connected, rampS, helloToWelcome } = await dialFleet(
+    const { connected, rampS, dialToWelcome } = await dialFleet(
       opts.address,
-      opts.joinToken,
+      opts.credentials,
       hosts,
       stats,
       sessions,
@@ -472,7 +564,7 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
       connected,
       failedToConnect: agents - connected,
       rampS,
-      helloToWelcome,
+      dialToWelcome,
       steady,
       rssIdleBytes: rssIdle,
       rtt: summarize(inWindow.map(([, rtt]) => rtt)),

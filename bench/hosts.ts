@@ -1,4 +1,3 @@
-
 // Realistic fake hosts for the benchmarks: a hello and a sample that varies from beat to beat.
 import { PROTOCOL_VERSION, YARD_VERSION } from '../src/core/version.js';
 import type { AgentHello } from '../src/gen/switchyard/v1/agent_gateway.js';
@@ -206,4 +205,9 @@ export class FakeHost {
       gpus: s.gpus.map((g) => ({ ...g, processes: g.processes.map((p) => ({ ...p })) })),
     };
   }
+}
+
+/** Hosts 0…n-1 (seed 1): the same fleet, the same server ids, every time. */
+export function fakeHosts(n: number): FakeHost[] {
+  return Array.from({ length: n }, (_, i) => new FakeHost(i));
 }

@@ -420,7 +420,7 @@ export async function startController(opts: { heartbeat?: string; grace?: string
   proc: YardProcess;
   address: string;
   dataDir: string;
-  joinToken: string;
+  /** The whole join token (`yard1.<secret>.sha256:<CA pin>`), for real agents' --token-file. */
   joinTokenFile: string;
   control: string;
 }> {
@@ -440,13 +440,11 @@ export async function startController(opts: { heartbeat?: string; grace?: string
     ...(opts.args ?? []),
   ]);
   await proc.waitForOutput(/controller listening/, 20_000);
-  const joinTokenFile = join(dataDir, 'token');
   return {
     proc,
     address,
     dataDir,
-    joinTokenFile,
-    joinToken: readFileSync(joinTokenFile, 'utf8').trim(),
+    joinTokenFile: join(dataDir, 'join-token'),
     control: `unix:${join(dataDir, 'control.sock')}`,
   };
 }

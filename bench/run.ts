@@ -1,4 +1,5 @@
-// `npm run bench`: prints figures (not a test). Runs the fleet simulator, the render benchmark,
+// `npm run bench`: prints figures (not a test). Runs the fleet simulator, what TLS costs it (the
+// same fleet with mTLS and in plaintext, and what joining costs an agent), the render benchmark,
 // the dashboard cost benchmark (against gtop and btop), the wall's soak in a churning fleet, the agent cost benchmark, the migration
 // benchmark, the proxy benchmark (against HAProxy) and the fault-injection suite (migrations with a
 // process SIGKILLed mid-way) one after the other, and cleans up every process and temp dir.
@@ -14,12 +15,15 @@ import type { ProxyBenchResult } from './proxy.js';
 import type { Latency, PathReport } from './proxy-plan.js';
 import type { RenderResult } from './render.js';
 import type { SoakResult } from './soak.js';
+import type { TlsBenchResult } from './tls.js';
 
-const STEPS = ['fleet', 'render', 'dash', 'soak', 'agent', 'migrate', 'proxy', 'chaos'];
+const STEPS = ['fleet', 'tls', 'render', 'dash', 'soak', 'agent', 'migrate', 'proxy', 'chaos'];
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark (default 1000)
   --seconds S         steady-state window of the controller benchmark (default 30)
+  --tls-seconds S     steady-state window of the TLS benchmark, each side: mTLS, then plaintext (default 60)
+  --tls-sample N      TLS benchmark: agents that join with the Join RPC, sessions timed dialling alone (default 50)
   --agent-seconds S   measurement window of the agent benchmark (default 30)
   --dash-seconds S    measurement window of the dashboard, gtop and btop, each (default 20)
   --dash-steady S     start the steady window (the headline) S seconds after each program's first screen (default 90; 0: first window only)
@@ -36,6 +40,8 @@ const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--agent
 const TARGETS = {
   controllerCpuPct: 25,
   controllerRssMb: 300,
+  /** The controller's CPU with mTLS against plaintext, same fleet. */
+  tlsCpuRatio: 1.3,
   frameMs: 20,
   agentCpuPct: 2,
   agentRssMb: 80,
@@ -100,6 +106,8 @@ function sizesFlag(v: string | undefined, dflt: number[]): number[] {
 let args: {
   agents: number;
   seconds: number;
+  tlsSeconds: number;
+  tlsSample: number;
   agentSeconds: number;
   dashSeconds: number;
   dashSteady: number;
@@ -118,6 +126,8 @@ try {
     options: {
       agents: { type: 'string' },
       seconds: { type: 'string' },
+      'tls-seconds': { type: 'string' },
+      'tls-sample': { type: 'string' },
       'agent-seconds': { type: 'string' },
       'dash-seconds': { type: 'string' },
       'dash-servers': { type: 'string' },
@@ -148,6 +158,8 @@ try {
   args = {
     agents: intFlag(values.agents, 'agents', 1000, 1, 20_000),
     seconds: intFlag(values.seconds, 'seconds', 30, 1, 600),
+    tlsSeconds: intFlag(values['tls-seconds'], 'tls-seconds', 60, 1, 600),
+    tlsSample: intFlag(values['tls-sample'], 'tls-sample', 50, 1, 1000),
     agentSeconds: intFlag(values['agent-seconds'], 'agent-seconds', 30, 1, 600),
     dashSeconds: intFlag(values['dash-seconds'], 'dash-seconds', 20, 1, 600),
     dashSteady: intFlag(values['dash-steady'], 'dash-steady', 90, 0, 3600),
@@ -216,24 +228,31 @@ async function step<T>(name: string, run: () => Promise<T>, report: (r: T) => vo
 
 try {
   if (args.only.has('fleet')) {
-    await step<FleetSimResult & { controllerWarnings: number; controllerLines: number; lastWarnings: string[] }>(
+    await step<
+      FleetSimResult & { mintMs: number; controllerWarnings: number; controllerLines: number; lastWarnings: string[] }
+    >(
       `controller, ${args.agents} agents at 1 Hz`,
       async () => {
-        const { runFleetSim } = await import('./fleet-sim.js');
+        const { runFleetSim, SimCredentials } = await import('./fleet-sim.js');
+        const { fakeHosts } = await import('./hosts.js');
         const ctl = await startController({ heartbeat: '1s', grace: '30s' });
         log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
         try {
+          const hosts = fakeHosts(args.agents);
+          const creds = await SimCredentials.mint(ctl.dataDir, hosts);
+          log(`  ${hosts.length} agent certificates minted in ${(creds.mintMs / 1000).toFixed(2)} s`);
           const r = await runFleetSim({
             address: ctl.address,
-            joinToken: ctl.joinToken,
+            credentials: creds,
             control: ctl.control,
             controllerPid: ctl.proc.pid,
-            agents: args.agents,
+            hosts,
             seconds: args.seconds,
             log,
           });
           return {
             ...r,
+            mintMs: creds.mintMs,
             controllerWarnings: ctl.proc.warnings,
             controllerLines: ctl.proc.lineCount,
             lastWarnings: [...ctl.proc.lastWarnings],
@@ -258,9 +277,14 @@ try {
             `${r.heartbeatsAcked}/${r.heartbeatsSent} beats acked in the window`,
           ),
           row(
-            '  ramp-up',
+            '  ramp-up (mTLS)',
             `${r.connected}/${r.agents} welcomed in ${fmt(r.rampS)} s`,
-            `hello→welcome p50 ${fmt(r.helloToWelcome.p50, 1)} ms  p99 ${fmt(r.helloToWelcome.p99, 1)} ms`,
+            `dial→welcome p50 ${fmt(r.dialToWelcome.p50, 1)} ms  p99 ${fmt(r.dialToWelcome.p99, 1)} ms`,
+          ),
+          row(
+            '  agent certificates',
+            `${r.agents} keys and certificates minted from the CA in ${fmt(r.mintMs / 1000, 2)} s`,
+            'before the ramp; real agents join with the Join RPC (see tls)',
           ),
           row(
             '  Control API ListServers',
@@ -295,6 +319,17 @@ try {
         );
         for (const w of r.lastWarnings) log(`  controller said: ${w}`);
       },
+    );
+  }
+
+  if (args.only.has('tls')) {
+    await step<TlsBenchResult>(
+      `TLS cost, ${args.agents} agents at 1 Hz`,
+      async () => {
+        const { runTlsBench } = await import('./tls.js');
+        return runTlsBench({ agents: args.agents, seconds: args.tlsSeconds, sample: args.tlsSample, log });
+      },
+      (r) => reportTls(r),
     );
   }
 
@@ -539,6 +574,75 @@ function firstRow(m: Measured): string[] {
       `the headline window starts ${fmt(m.windowAtS, 0)} s after its first screen`,
     ),
   ];
+}
+
+function reportTls(r: TlsBenchResult): void {
+  const m = r.mtls.sim;
+  const p = r.plaintext.sim;
+  const ratio = m.steady.cpuPct / p.steady.cpuPct;
+  const met = ratio <= TARGETS.tlsCpuRatio;
+  const allIn = m.connected === r.agents && p.connected === r.agents;
+  const aloneFailed = r.mtls.alone.failed + r.plaintext.alone.failed;
+  if (!met || !allIn || r.joins.failed || aloneFailed) failures++;
+  const note = r.agents === 1000 ? '' : ' (target set for 1000)';
+  const sides = (f: (s: FleetSimResult) => string) => `mTLS ${f(m)}   plaintext ${f(p)}`;
+  lines.push(
+    row(
+      `TLS cost, ${r.agents} agents at 1 Hz`,
+      sides((s) => `CPU ${fmt(s.steady.cpuPct)} %`),
+      `mTLS/plaintext ${fmt(ratio, 2)}×  target ≤ ${TARGETS.tlsCpuRatio}×   ${ok(met)}${note}`,
+    ),
+    row(
+      '  controller RSS max',
+      sides((s) => `${fmt(mb(s.steady.rssMaxBytes), 0)} MB`),
+      'over the steady window',
+    ),
+    row(
+      '  heartbeat round trip (lo), p50/p99',
+      sides((s) => `${fmt(s.rtt.p50, 2)}/${fmt(s.rtt.p99, 2)} ms`),
+      `acked ${m.heartbeatsAcked}/${m.heartbeatsSent} and ${p.heartbeatsAcked}/${p.heartbeatsSent} in the windows`,
+    ),
+    row(
+      '  dial→welcome alone, p50/p99',
+      `mTLS ${fmt(r.mtls.alone.dialToWelcome.p50, 1)}/${fmt(r.mtls.alone.dialToWelcome.p99, 1)} ms   plaintext ${fmt(r.plaintext.alone.dialToWelcome.p50, 1)}/${fmt(r.plaintext.alone.dialToWelcome.p99, 1)} ms`,
+      `${r.mtls.alone.dialToWelcome.n} sessions one at a time, quiet controller${aloneFailed ? `; ${aloneFailed} failed ✗` : ''}`,
+    ),
+    row(
+      '  dial→welcome in the ramp, p50/p99',
+      sides((s) => `${fmt(s.dialToWelcome.p50, 1)}/${fmt(s.dialToWelcome.p99, 1)} ms`),
+      `50 dialled every 500 ms; ${m.connected} and ${p.connected}/${r.agents} welcomed   ${ok(allIn)}`,
+    ),
+    row(
+      `  join (Join RPC), ${r.joins.total.n} agents`,
+      `p50 ${fmt(r.joins.total.p50, 1)} ms  p99 ${fmt(r.joins.total.p99, 1)} ms`,
+      `key+CSR p50 ${fmt(r.joins.keyAndCsr.p50, 1)} ms, Join call p50 ${fmt(r.joins.rpc.p50, 1)} ms (new channel)${r.joins.failed ? `; ${r.joins.failed} failed ✗` : ''}`,
+    ),
+    row(
+      '  fleet certificates (bench shortcut)',
+      `${r.agents} minted from the CA in ${fmt(r.mintMs / 1000, 2)} s`,
+      `batches of ${r.mintBatch} in parallel, before the ramp`,
+    ),
+    row(
+      '  bench process (simulated agents)',
+      sides((s) => `CPU ${fmt(s.benchCpuPct, 0)} %`),
+      sides((s) => `loop p99 ${fmt(s.benchLoopDelayP99Ms, 1)} ms`),
+    ),
+    row(
+      '  machine during the windows',
+      sides((s) => `busy ${fmt(s.steady.machineBusyPct, 0)} %`),
+      [m, p].some((s) => s.steady.machineBusyPct - s.steady.cpuPct - s.benchCpuPct > 20)
+        ? 'other processes were busy: figures are noisy'
+        : '% of a core in all',
+    ),
+    row(
+      '  (method)',
+      `${fmt(m.steady.windowS, 0)} s steady window each; mTLS first, then plaintext`,
+      'one controller process at a time (controller-proc.js), same hosts and ramp',
+    ),
+  );
+  for (const w of [...r.mtls.lastWarnings, ...r.plaintext.lastWarnings]) log(`  controller said: ${w}`);
+  if (m.sessionErrors || p.sessionErrors)
+    lines.push(row('  note', `session errors: mTLS ${m.sessionErrors}, plaintext ${p.sessionErrors}`));
 }
 
 function reportSoak(r: SoakResult): void {

@@ -3,8 +3,8 @@
 // reboot a minute is 1,440), every host reports changed workloads every second, pages turn every
 // 30 ms (a day at 15 s is 5,760 turns), heartbeats come at 10 Hz. Its RSS is read from /proc
 // once it is warm (the rings full, every page seen) and at the end: memory must stay flat.
-import { FakeHost } from './hosts.js';
-import { startSimFleet, type SimFleet } from './fleet-sim.js';
+import { fakeHosts } from './hosts.js';
+import { SimCredentials, startSimFleet, type SimFleet } from './fleet-sim.js';
 import { ProcMonitor, rssBytes, sleep, startController, YARD } from './lib.js';
 import { PtyScreen } from './pty-screen.js';
 
@@ -64,7 +64,7 @@ export const SOAK_DEFAULTS = {
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const { log } = opts;
   const ctl = await startController({ heartbeat: `${opts.heartbeatMs}ms`, grace: '2s' });
-  const pool = Array.from({ length: opts.pool }, (_, i) => new FakeHost(i));
+  const pool = fakeHosts(opts.pool);
   const cohorts = Math.floor(opts.pool / opts.cohort);
   const liveCohorts = Math.floor(opts.hosts / opts.cohort);
   if (liveCohorts >= cohorts)
@@ -81,11 +81,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     totals.workloadSnapshots += c.workloadSnapshots;
     totals.errors += c.errors;
   };
-  const dial = (k: number) =>
+  const dial = (k: number, creds: SimCredentials) =>
     startSimFleet({
       address: ctl.address,
-      joinToken: ctl.joinToken,
-      agents: opts.cohort,
+      credentials: creds,
       hosts: cohortHosts(k),
       workloadsEveryMs: opts.workloadsEveryMs,
       batchSize: opts.cohort,
@@ -96,7 +95,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     log(
       `  controller pid ${ctl.proc.pid}, heartbeat ${opts.heartbeatMs} ms; ${opts.hosts} hosts from ${opts.pool} identities`,
     );
-    for (let k = 0; k < liveCohorts; k++) live.push(await dial(k));
+    const creds = await SimCredentials.mint(ctl.dataDir, pool);
+    log(`  ${pool.length} agent certificates minted in ${(creds.mintMs / 1000).toFixed(1)} s`);
+    for (let k = 0; k < liveCohorts; k++) live.push(await dial(k, creds));
     wall = new PtyScreen(
       process.execPath,
       [YARD, 'wall', '--data-dir', ctl.dataDir, '--rotate', `${opts.rotateMs}ms`],
@@ -113,7 +114,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       while (churning) {
         const t = performance.now();
         const leaving = live.shift()!;
-        live.push(await dial(next++));
+        live.push(await dial(next++, creds));
         await retire(leaving);
         turns++;
         await sleep(Math.max(0, opts.churnEveryMs - (performance.now() - t)));
