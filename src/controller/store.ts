@@ -76,6 +76,9 @@ export class Store {
     readonly resetFrom?: string,
   ) {}
 
+  /** Revoked serials (normalised), made from the certificates when first asked after a change. */
+  private revoked?: Set<string>;
+
   static async open({ file, reset = false }: OpenStoreOptions): Promise<Store> {
     await ownerOnlyDir(dirname(file));
     const fresh: StoreData = { version: 1, controllerId: randomUUID(), servers: {} };
@@ -128,11 +131,13 @@ export class Store {
   }
 
   putCertificate(record: IssuedRecord, nowMs = Date.now()): void {
+    this.revoked = undefined;
     this.db.data.certificates = [...this.certificates(nowMs), record];
   }
 
   /** Revokes every certificate of that kind and name still in force; returns their serials. */
   revokeCertificates(kind: IssuedRecord['kind'], name: string, by: string, nowMs = Date.now()): string[] {
+    this.revoked = undefined;
     const revoked: string[] = [];
     for (const c of this.certificates(nowMs)) {
       if (c.kind !== kind || c.name !== name || c.revokedMs > 0) continue;
@@ -143,9 +148,12 @@ export class Store {
     return revoked;
   }
 
+  /** Checked on every call over TCP: a set, made again after each change to the certificates. */
   isRevoked(serial: string): boolean {
-    const wanted = normalSerial(serial);
-    return (this.db.data.certificates ?? []).some((c) => c.revokedMs > 0 && normalSerial(c.serial) === wanted);
+    this.revoked ??= new Set(
+      (this.db.data.certificates ?? []).filter((c) => c.revokedMs > 0).map((c) => normalSerial(c.serial)),
+    );
+    return this.revoked.has(normalSerial(serial));
   }
 
   migrations(): Migration[] {

@@ -5,10 +5,16 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import { YardError } from '../../core/errors.js';
 import { toServiceError } from '../../core/rpc/errors.js';
 import type { CertificateAuthority } from '../pki/certificate-authority.js';
-import { checkCertificate, normalSerial, type RevocationList } from '../pki/certificate-check.js';
+import {
+  checkCertificate,
+  normalSerial,
+  type CertificateCheck,
+  type RevocationList,
+} from '../pki/certificate-check.js';
 import type { Caller } from '../service/caller.js';
 
 /** Who calls on one listener: an operator or a local user (Control), or an agent (AgentGateway). */
@@ -46,8 +52,27 @@ export const localAuth: ListenerAuth = {
   },
 };
 
-/** The TCP listener: client certificates issued by the controller's CA, checked on every call. */
+/** Certificates whose signature and identity were checked, kept by their digest; past this, the cache starts over. */
+const CHECKED_LIMIT = 10_000;
+
+/**
+ * The TCP listener: client certificates issued by the controller's CA, checked on every call.
+ * Parsing and verifying a certificate costs about a millisecond, so what a certificate says is
+ * kept by its digest; its dates and revocation are checked afresh on every call.
+ */
 export function certificateAuth(ca: CertificateAuthority, revocations: RevocationList): ListenerAuth {
+  const checked = new Map<string, Extract<CertificateCheck, { ok: true }>>();
+  const check = (certificate: Buffer): CertificateCheck => {
+    const digest = createHash('sha256').update(certificate).digest('hex');
+    const known = checked.get(digest);
+    if (known && Date.now() < known.notAfterMs && !revocations.isRevoked(known.serial)) return known;
+    const fresh = checkCertificate(certificate, ca, revocations);
+    if (fresh.ok) {
+      if (checked.size >= CHECKED_LIMIT) checked.clear();
+      checked.set(digest, fresh);
+    }
+    return fresh;
+  };
   return {
     peer(path, _metadata, certificate) {
       const control = path.startsWith(CONTROL_PATH);
@@ -61,10 +86,10 @@ export function certificateAuth(ca: CertificateAuthority, revocations: Revocatio
             : 'this agent has no valid certificate for this controller: join it with the join token (`yard token` on the controller host prints it)',
         );
       }
-      const check = checkCertificate(certificate, ca, revocations);
-      if (!check.ok)
-        throw new YardError(check.problem === 'revoked' ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', check.message);
-      const { identity, serial } = check;
+      const result = check(certificate);
+      if (!result.ok)
+        throw new YardError(result.problem === 'revoked' ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', result.message);
+      const { identity, serial } = result;
       if (control) {
         if (identity.kind !== 'operator')
           throw new YardError(
