@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCredential } from '../../src/cli/credential.js';
+import { readCredential, writeCredential } from '../../src/cli/credential.js';
 import { CertificateAuthority } from '../../src/controller/pki/certificate-authority.js';
 import { issueOperatorCertificate } from '../../src/controller/pki/client-certificates.js';
 import { controllerFiles } from '../../src/core/paths.js';
@@ -192,21 +192,15 @@ describe.skipIf(!NETNS)('TLS between hosts: a controller in its own network name
     api.close();
     expect(err).toMatchObject({ code: 'UNAUTHENTICATED' });
     const file = join(tempDir(), 'temp.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        kind: 'yard-credential',
-        version: 1,
-        name: 'temp',
-        role: 'admin',
-        controller: address,
-        notAfterMs: issued.notAfter.getTime(),
-        certificate: pems.certPem,
-        key: pems.keyPem,
-        ca: pems.caPem,
-      }),
-      { mode: 0o600 },
-    );
+    await writeCredential(file, {
+      name: 'temp',
+      role: 'admin',
+      controller: address,
+      notAfterMs: issued.notAfter.getTime(),
+      certificate: pems.certPem,
+      key: pems.keyPem,
+      ca: pems.caPem,
+    });
     const r = await remote(file, 'servers');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/expired at/);
