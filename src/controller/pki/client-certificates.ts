@@ -17,7 +17,11 @@ export async function issueAgentCertificate(
   publicKey: CryptoKey,
   options: { lifetimeMs?: number; nowMs?: number } = {},
 ): Promise<IssuedCertificate> {
-  return issueClient(ca, publicKey, [{ CN: [serverId] }], agentUri(serverId), options);
+  // Also serverAuth: an agent serves checkpoint transfers to its peers (issue 13), with this certificate.
+  return issueClient(ca, publicKey, [{ CN: [serverId] }], agentUri(serverId), options, [
+    x509.ExtendedKeyUsage.clientAuth,
+    x509.ExtendedKeyUsage.serverAuth,
+  ]);
 }
 
 /** An operator's credential: `name` (SAN URI `yard://operator/<name>`) with `role` as the subject's OU. */
@@ -40,6 +44,7 @@ async function issueClient(
   subject: x509.JsonName,
   uri: string,
   options: { lifetimeMs?: number; nowMs?: number },
+  usages: string[] = [x509.ExtendedKeyUsage.clientAuth],
 ): Promise<IssuedCertificate> {
   const cert = await ca.issue({
     subject,
@@ -48,7 +53,7 @@ async function issueClient(
     nowMs: options.nowMs,
     extensions: [
       new x509.SubjectAlternativeNameExtension([{ type: 'url', value: uri }]),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension(usages),
     ],
   });
   return { certPem: cert.toString('pem'), serial: cert.serialNumber.toLowerCase(), notAfter: cert.notAfter };

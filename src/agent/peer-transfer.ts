@@ -1,0 +1,242 @@
+// Direct checkpoint transfers between agents (issue 13 groundwork): the source serves a saved
+// checkpoint to the one target a ticket names, over TLS 1.3 where both ends present their
+// agent certificates (issued by the controller's CA) and each checks the other's server id.
+// One JSON line each way, then the bytes: from an offset, so a dropped transfer resumes.
+import { X509Certificate } from 'node:crypto';
+import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
+import type { Readable } from 'node:stream';
+import { parseHostPort } from '../core/address.js';
+import { YardError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { agentUri } from '../core/pki/identity.js';
+import { digestsEqual, TICKET_TTL_MS, ticketDigest, type TransferTicket } from '../core/transfer-ticket.js';
+
+/** The agent's own TLS identity: the controller's CA, its key and certificate (PEM). */
+export interface PeerTls {
+  caPem: string;
+  keyPem: string;
+  certPem: string;
+}
+
+/** A checkpoint the source offers to one target: its ticket, and its bytes from any offset. */
+export interface Offer {
+  ticket: TransferTicket;
+  size: number;
+  sha256: string;
+  open(offset: number): Readable;
+}
+
+interface Request {
+  v: 1;
+  ticket: string;
+  checkpoint: string;
+  offset: number;
+}
+
+type Reply = { ok: true; size: number; sha256: string } | { ok: false; code: string; message: string };
+
+/** A request or reply line is a few hundred bytes; this bounds what a peer can make us buffer. */
+const MAX_LINE = 4096;
+const HEADER_TIMEOUT_MS = 10_000;
+
+/** The server id a certificate speaks for (its `yard://server/<id>` SAN URI), or undefined. */
+function agentIdOf(der: Buffer | undefined): string | undefined {
+  if (!der) return undefined;
+  const prefix = agentUri('');
+  const uri = (new X509Certificate(der).subjectAltName ?? '').split(', ').find((n) => n.startsWith(`URI:${prefix}`));
+  return uri ? decodeURIComponent(uri.slice(4 + prefix.length)) : undefined;
+}
+
+/** Reads one newline-terminated JSON line from a socket; what follows it is pushed back. */
+function readLine<T>(socket: TLSSocket, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(
+      () => fail(new Error(`no ${what} within ${HEADER_TIMEOUT_MS / 1000} s`)),
+      HEADER_TIMEOUT_MS,
+    );
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('error', fail);
+      socket.off('end', onEnd);
+    };
+    const fail = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onEnd = () => fail(new Error(`the connection ended before the ${what}`));
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const nl = buf.indexOf(0x0a);
+      if (nl < 0) {
+        if (buf.length > MAX_LINE) fail(new Error(`the ${what} is longer than ${MAX_LINE} bytes`));
+        return;
+      }
+      done();
+      socket.pause();
+      const rest = buf.subarray(nl + 1);
+      if (rest.length > 0) socket.unshift(rest);
+      try {
+        resolve(JSON.parse(buf.subarray(0, nl).toString('utf8')) as T);
+      } catch {
+        reject(new Error(`the ${what} is not JSON`));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', fail);
+    socket.once('end', onEnd);
+  });
+}
+
+/** The source's server: offers by ticket digest; each admits only its target, for its checkpoint. */
+export class PeerTransferServer {
+  private readonly offers = new Map<string, Offer>();
+  private server?: Server;
+
+  constructor(private readonly o: { tls: () => PeerTls; serverId: string; log: Logger; now?: () => number }) {}
+
+  /** Listens on `address` (HOST:PORT, port 0 for any); resolves with the real one. */
+  async listen(address: string): Promise<string> {
+    const { host, port } = parseHostPort(address, '--transfer-listen');
+    const t = this.o.tls();
+    const server = createServer(
+      {
+        ca: t.caPem,
+        key: t.keyPem,
+        cert: t.certPem,
+        requestCert: true,
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.3',
+      },
+      (socket) => void this.serve(socket),
+    );
+    server.on('tlsClientError', () => undefined);
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const bound = server.address();
+    return typeof bound === 'object' && bound ? `${host}:${bound.port}` : address;
+  }
+
+  offer(o: Offer): void {
+    this.offers.set(o.ticket.digest, o);
+  }
+
+  /** The move ended (committed, rolled back or failed): its ticket admits no one again. */
+  withdraw(digest: string): void {
+    this.offers.delete(digest);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  private async serve(socket: TLSSocket): Promise<void> {
+    socket.on('error', () => undefined);
+    const peer = agentIdOf(socket.getPeerX509Certificate()?.raw);
+    let req: Request;
+    try {
+      req = await readLine<Request>(socket, 'transfer request');
+    } catch (err) {
+      this.o.log.warn(`refused a checkpoint transfer from ${peer ?? 'an unknown peer'}: ${errorMessage(err)}`);
+      socket.destroy();
+      return;
+    }
+    let offer: Offer;
+    try {
+      offer = this.admit(req, peer);
+    } catch (err) {
+      const e = err instanceof YardError ? err : new YardError('PERMISSION_DENIED', errorMessage(err));
+      this.o.log.warn(`refused a checkpoint transfer to ${peer ?? 'an unknown peer'}: ${e.message}`);
+      socket.end(`${JSON.stringify({ ok: false, code: e.code, message: e.message } satisfies Reply)}\n`);
+      return;
+    }
+    socket.write(`${JSON.stringify({ ok: true, size: offer.size, sha256: offer.sha256 } satisfies Reply)}\n`);
+    const body = offer.open(req.offset);
+    body.on('error', () => socket.destroy());
+    body.pipe(socket);
+  }
+
+  private admit(req: Request, peer: string | undefined): Offer {
+    if (!peer) throw new YardError('UNAUTHENTICATED', 'its certificate names no agent');
+    if (req?.v !== 1 || typeof req.ticket !== 'string' || typeof req.checkpoint !== 'string')
+      throw new YardError('INVALID_ARGUMENT', 'the transfer request is not one this agent understands');
+    const digest = ticketDigest(req.ticket);
+    const offer = [...this.offers.values()].find((o) => digestsEqual(o.ticket.digest, digest));
+    if (!offer) throw new YardError('PERMISSION_DENIED', 'no such transfer ticket here: never issued, or withdrawn');
+    const t = offer.ticket;
+    if (t.expiresMs <= this.now()) {
+      this.offers.delete(t.digest);
+      throw new YardError('PERMISSION_DENIED', 'the transfer ticket expired');
+    }
+    if (t.checkpointId !== req.checkpoint || t.targetServerId !== peer)
+      throw new YardError(
+        'PERMISSION_DENIED',
+        `the ticket is for checkpoint ${t.checkpointId} to server ${t.targetServerId}, not ${req.checkpoint} to ${peer}`,
+      );
+    if (!Number.isSafeInteger(req.offset) || req.offset < 0 || req.offset > offer.size)
+      throw new YardError('INVALID_ARGUMENT', `offset ${req.offset} is outside the checkpoint (0–${offer.size})`);
+    // Live while it is used: a dropped transfer may resume within the TTL of its last connection.
+    t.expiresMs = this.now() + TICKET_TTL_MS;
+    return offer;
+  }
+}
+
+/**
+ * The target's side: connects to the source named by its server id (its certificate must say
+ * so), presents the ticket, and returns the checkpoint's size, sha256 and its bytes from `offset`.
+ */
+export async function fetchFromPeer(o: {
+  address: string;
+  sourceServerId: string;
+  tls: PeerTls;
+  secret: string;
+  checkpointId: string;
+  offset: number;
+}): Promise<{ size: number; sha256: string; body: Readable }> {
+  const { host, port } = parseHostPort(o.address, 'transfer address');
+  const socket = connect({
+    host,
+    port,
+    ca: o.tls.caPem,
+    key: o.tls.keyPem,
+    cert: o.tls.certPem,
+    minVersion: 'TLSv1.3',
+    // Who serves is checked by the server id in its certificate, not by the address it was found at.
+    checkServerIdentity: (_host, cert) => {
+      const id = agentIdOf(cert.raw);
+      return id === o.sourceServerId
+        ? undefined
+        : new Error(`the agent at ${o.address} is server ${id ?? '(none)'}, not ${o.sourceServerId}`);
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  }).catch((err: unknown) => {
+    socket.destroy();
+    throw new YardError('UNAVAILABLE', `cannot reach server ${o.sourceServerId} at ${o.address}: ${errorMessage(err)}`);
+  });
+  socket.write(
+    `${JSON.stringify({ v: 1, ticket: o.secret, checkpoint: o.checkpointId, offset: o.offset } satisfies Request)}\n`,
+  );
+  const reply = await readLine<Reply>(socket, 'transfer reply').catch((err: unknown) => {
+    socket.destroy();
+    throw new YardError(
+      'UNAVAILABLE',
+      `server ${o.sourceServerId} did not answer the transfer request: ${errorMessage(err)}`,
+    );
+  });
+  if (!reply.ok) {
+    socket.destroy();
+    throw new YardError(reply.code, `server ${o.sourceServerId} refused the transfer: ${reply.message}`);
+  }
+  return { size: reply.size, sha256: reply.sha256, body: socket };
+}
