@@ -126,6 +126,7 @@ export class FakeHost {
       name: '',
       addresses: [`10.${(this.index >> 8) & 255}.${this.index & 255}.10`, `fd00::${this.index.toString(16)}`],
       advertiseAddress: `10.${(this.index >> 8) & 255}.${this.index & 255}.10`,
+      transferAddress: '',
       mac: `02:42:${hex(rng(this.index), 2)}:${hex(rng(this.index + 1), 2)}:${(this.index >> 8).toString(16).padStart(2, '0')}:${(this.index & 255).toString(16).padStart(2, '0')}`,
       labels: {
         rack: `r${Math.floor(this.index / 40)}`,

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { isLoopback, parseHostPort } from '../core/address.js';
+import { formatHostPort, isLoopback, parseHostPort } from '../core/address.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { agentFiles } from '../core/paths.js';
@@ -14,6 +14,7 @@ import { runCommand } from './commands.js';
 import { claimPidFile } from './pidfile.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { RoutingProxy } from './proxy/proxy.js';
+import { PeerTransferServer } from './peer-transfer.js';
 import { AgentSession } from './session.js';
 import { Transfers } from './transfer.js';
 import { Supervisor } from './workloads/supervisor.js';
@@ -34,6 +35,8 @@ export interface AgentOptions {
   advertise?: string;
   /** Also act as a proxy: apply the routes the controller places on this host. */
   proxy?: boolean;
+  /** HOST:PORT where it serves checkpoints to peer agents (default: the advertise address, any free port). */
+  transferListen?: string;
   log: Logger;
 }
 
@@ -86,6 +89,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     hide: filesToHide(opts.dataDir, opts.log),
   });
   const transfers = new Transfers(opts.controller, tls);
+  // Checkpoints go straight to the target agent from here, TLS with this agent's certificate.
+  const peers = new PeerTransferServer({ tls: () => tls.pems(), serverId, log: opts.log });
+  const transferAddress = await peers
+    .listen(opts.transferListen ?? formatHostPort({ host: advertiseAddress, port: 0 }))
+    .catch((err: unknown) => {
+      opts.log.warn(
+        `cannot serve checkpoints to peers (${errorMessage(err)}): migrations from this host go through the controller`,
+      );
+      return '';
+    });
   const proxy = opts.proxy ? new RoutingProxy({ log: opts.log }) : undefined;
 
   // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
@@ -124,11 +137,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     host: host.host,
     agentVersion: YARD_VERSION,
     advertiseAddress,
+    transferAddress,
   });
   const ctx = {
     supervisor,
     transfers,
     proxy,
+    peers,
     controller: opts.controller,
     identity,
     dataDir: opts.dataDir,
@@ -185,6 +200,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       process.off('SIGCONT', dialNow);
       session.stop();
       transfers.close();
+      await peers.close();
       await proxy?.close();
       await supervisor.close();
       await sampler.stop();

@@ -1,5 +1,8 @@
 import { Metadata } from '@grpc/grpc-js';
-import { mkdir, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -11,8 +14,10 @@ import {
   type CommandResult,
   type ConsoleResponse,
   type OpenConsole,
+  type PullCheckpoint,
 } from '../gen/switchyard/v1/agent_gateway.js';
 import type { AgentIdentity } from './identity.js';
+import { fetchFromPeer, type PeerTransferServer } from './peer-transfer.js';
 import { orderOf } from './order.js';
 import type { RoutingProxy } from './proxy/proxy.js';
 import type { Transfers } from './transfer.js';
@@ -26,6 +31,8 @@ export interface CommandContext {
   controller: string;
   /** Proves who this agent is on the streams it opens. */
   identity: AgentIdentity;
+  /** Serves this agent's checkpoints to peers (direct transfers); absent when it does not. */
+  peers?: PeerTransferServer;
   dataDir: string;
   log: Logger;
 }
@@ -46,6 +53,66 @@ const ok = (id: string, patch: Partial<CommandResult> = {}): CommandResult => ({
 
 /** Archives made by a checkpoint and not yet uploaded (a handful at most: one per migration in flight). */
 const archives = new Map<string, { file: string; sha256: string }>();
+/** Checkpoints offered to a peer, by id: the ticket digest to withdraw. */
+const offered = new Map<string, string>();
+
+/** Connections tried for one pull (the first included) before the target gives up. */
+const PULL_ATTEMPTS = 5;
+
+/**
+ * Fetches a checkpoint straight from its source agent into `file`, resuming from what arrived
+ * after a dropped connection. UNAVAILABLE when the source cannot be reached at all: the
+ * controller then relays it.
+ */
+async function pullFromPeer(p: PullCheckpoint, file: string, ctx: CommandContext): Promise<void> {
+  const size = Number(p.size);
+  await rm(file, { force: true });
+  let received = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const got = await fetchFromPeer({
+        address: p.sourceAddress,
+        sourceServerId: p.sourceServerId,
+        tls: ctx.identity.tls.pems(),
+        secret: p.ticket,
+        checkpointId: p.checkpointId,
+        offset: received,
+      });
+      if (got.size !== size || got.sha256 !== p.sha256)
+        throw new YardError(
+          'CHECKSUM_MISMATCH',
+          `server ${p.sourceServerId} offers another checkpoint than the one saved`,
+        );
+      const limit = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          received += chunk.length;
+          done(
+            received > size
+              ? new YardError('CHECKSUM_MISMATCH', 'the source sent more bytes than the checkpoint holds')
+              : null,
+            chunk,
+          );
+        },
+      });
+      await pipeline(got.body, limit, createWriteStream(file, { flags: received > 0 ? 'a' : 'w', mode: 0o600 }));
+      if (received === size) return;
+      throw new Error(`the connection ended after ${received} of ${size} bytes`);
+    } catch (err) {
+      if (err instanceof YardError && err.code !== 'UNAVAILABLE') throw err;
+      // Never reached the source: the controller relays instead.
+      if (received === 0 && attempt === 1 && err instanceof YardError) throw err;
+      if (attempt >= PULL_ATTEMPTS)
+        throw new YardError(
+          'UNAVAILABLE',
+          `the direct transfer from server ${p.sourceServerId} broke off ${attempt} times: ${errorMessage(err)}`,
+        );
+      ctx.log.warn(
+        `direct transfer of checkpoint ${p.checkpointId} broke off at ${received} of ${size} bytes (${errorMessage(err)}); resuming`,
+      );
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
 
 async function outboxFile(ctx: CommandContext, checkpointId: string): Promise<string> {
   if (!/^[A-Za-z0-9-]{8,64}$/.test(checkpointId))
@@ -101,6 +168,48 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       } catch (err) {
         await rm(file, { force: true });
         throw err;
+      }
+    }
+    case 'offer': {
+      const archive = archives.get(a.value.checkpointId);
+      if (!archive) throw new YardError('NOT_FOUND', `no checkpoint ${a.value.checkpointId} waiting on this agent`);
+      if (!ctx.peers) throw new YardError('FAILED_PRECONDITION', 'this agent serves no direct transfers');
+      const size = (await stat(archive.file)).size;
+      ctx.peers.offer({
+        ticket: {
+          digest: a.value.ticketDigest,
+          checkpointId: a.value.checkpointId,
+          sourceServerId: ctx.identity.serverId,
+          targetServerId: a.value.targetServerId,
+          expiresMs: Number(a.value.expiresMs),
+        },
+        size,
+        sha256: archive.sha256,
+        open: (offset) => createReadStream(archive.file, { start: offset, highWaterMark: 1024 * 1024 }),
+      });
+      offered.set(a.value.checkpointId, a.value.ticketDigest);
+      return ok(cmd.id, { size, sha256: archive.sha256 });
+    }
+    case 'withdraw': {
+      const digest = offered.get(a.value.checkpointId);
+      if (digest) ctx.peers?.withdraw(digest);
+      offered.delete(a.value.checkpointId);
+      const archive = archives.get(a.value.checkpointId);
+      archives.delete(a.value.checkpointId);
+      if (archive) await rm(archive.file, { force: true });
+      return ok(cmd.id);
+    }
+    case 'pull': {
+      const file = (await outboxFile(ctx, a.value.checkpointId)).replace(/outbox/, 'inbox');
+      await mkdir(join(ctx.dataDir, 'inbox'), { recursive: true, mode: 0o700 });
+      const t0 = Date.now();
+      try {
+        await pullFromPeer(a.value, file, ctx);
+        const t1 = Date.now();
+        await sup.installCheckpoint(a.value.spec, file, { sha256: a.value.sha256, maxBytes: Number(a.value.maxBytes) });
+        return ok(cmd.id, { transferMs: t1 - t0, installMs: Date.now() - t1, size: a.value.size });
+      } finally {
+        await rm(file, { force: true });
       }
     }
     case 'upload': {

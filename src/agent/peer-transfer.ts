@@ -38,6 +38,8 @@ type Reply = { ok: true; size: number; sha256: string } | { ok: false; code: str
 /** A request or reply line is a few hundred bytes; this bounds what a peer can make us buffer. */
 const MAX_LINE = 4096;
 const HEADER_TIMEOUT_MS = 10_000;
+/** A transfer that moves no byte this long is cut: the target resumes it or gives up. */
+const IDLE_TIMEOUT_MS = 30_000;
 
 /** The server id a certificate speaks for (its `yard://server/<id>` SAN URI), or undefined. */
 function agentIdOf(der: Buffer | undefined): string | undefined {
@@ -92,6 +94,7 @@ function readLine<T>(socket: TLSSocket, what: string): Promise<T> {
 /** The source's server: offers by ticket digest; each admits only its target, for its checkpoint. */
 export class PeerTransferServer {
   private readonly offers = new Map<string, Offer>();
+  private readonly sockets = new Set<TLSSocket>();
   private server?: Server;
 
   constructor(private readonly o: { tls: () => PeerTls; serverId: string; log: Logger; now?: () => number }) {}
@@ -130,7 +133,9 @@ export class PeerTransferServer {
     this.offers.delete(digest);
   }
 
+  /** Stops listening and cuts transfers in flight (their targets resume, or the move fails over). */
   close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -140,6 +145,9 @@ export class PeerTransferServer {
 
   private async serve(socket: TLSSocket): Promise<void> {
     socket.on('error', () => undefined);
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const peer = agentIdOf(socket.getPeerX509Certificate()?.raw);
     let req: Request;
     try {
@@ -224,6 +232,7 @@ export async function fetchFromPeer(o: {
     socket.destroy();
     throw new YardError('UNAVAILABLE', `cannot reach server ${o.sourceServerId} at ${o.address}: ${errorMessage(err)}`);
   });
+  socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`)));
   socket.write(
     `${JSON.stringify({ v: 1, ticket: o.secret, checkpoint: o.checkpointId, offset: o.offset } satisfies Request)}\n`,
   );

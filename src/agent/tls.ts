@@ -88,6 +88,11 @@ export class AgentTls {
     );
   }
 
+  /** The CA, key and certificate as PEM: what this agent's peer transfer server and client present. */
+  pems(): { caPem: string; keyPem: string; certPem: string } {
+    return { ...this.held };
+  }
+
   /** When the certificate stops working (ms). */
   get notAfterMs(): number {
     return new Date(new X509Certificate(this.held.certPem).validTo).getTime();

@@ -226,6 +226,7 @@ export function migrationJson(m: Migration, names: ServerNames) {
     bytesDone: m.bytesDone,
     bytesTotal: m.bytesTotal || null,
     checkpointSha256: m.checkpointSha256 || null,
+    transferPath: m.transferPath || null,
     preflight: m.preflight.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason })),
     timings: {
       checkpointMs: orNull(t?.checkpointMs),

@@ -105,7 +105,7 @@ export function durationArg(text: string, flag: string): number {
 }
 
 /** HOST:PORT to listen on (port 0: any free one). */
-function listenArg(text: string, flag: string): string {
+export function listenArg(text: string, flag: string): string {
   flagValue(`--${flag}`, () => parseHostPort(text, `--${flag}`));
   return text;
 }

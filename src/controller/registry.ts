@@ -71,6 +71,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
       hostname: hello.hostname,
       addresses: hello.addresses,
       advertiseAddress: hello.advertiseAddress,
+      transferAddress: hello.transferAddress,
       mac: hello.mac,
       labels: hello.labels,
       location: hello.location,

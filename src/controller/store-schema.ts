@@ -55,6 +55,7 @@ const storedServer = z.object({
   firstSeenMs: int64,
   lastSeenMs: int64,
   advertiseAddress: z.string(),
+  transferAddress: z.string().default(''),
 });
 
 const migration = z.object({
@@ -85,6 +86,7 @@ const migration = z.object({
   bytesTotal: double,
   checkpointSha256: z.string(),
   error: z.string(),
+  transferPath: z.string().default(''),
 });
 
 const auditEntry = z.object({

@@ -19,6 +19,7 @@ export function agentHello(over: Partial<AgentHello> = {}): AgentHello {
     location: '',
     agentVersion: 'test',
     advertiseAddress: '',
+    transferAddress: '',
     ...over,
   };
 }

@@ -93,6 +93,7 @@ export class FixtureCoordinator implements MigrationActions {
       bytesTotal,
       checkpointSha256: '',
       error: '',
+      transferPath: '',
     };
     this.steps.set(id, { steps: this.plannedSteps(bytesTotal), at: 0, clock: now });
     this.fleet.putMigration(migration);

@@ -152,6 +152,7 @@ function migration(
     bytesTotal: 0,
     checkpointSha256: '',
     error: '',
+    transferPath: '',
     ...extra,
   };
 }

@@ -96,6 +96,7 @@ function migration(over: Partial<Migration> = {}): Migration {
     bytesTotal: 0,
     checkpointSha256: '',
     error: '',
+    transferPath: '',
     ...over,
   };
 }
@@ -486,6 +487,7 @@ describe('text from the wire', () => {
       hostname: name,
       addresses: [],
       advertiseAddress: '',
+      transferAddress: '',
       mac: '',
       labels,
       location: '',

@@ -15,6 +15,7 @@ function hello(id: string, name = id): AgentHello {
     location: '',
     agentVersion: '0.1.0',
     advertiseAddress: '',
+    transferAddress: '',
   };
 }
 
@@ -121,6 +122,7 @@ describe('Registry', () => {
       location: '',
       agentVersion: '',
       advertiseAddress: '',
+      transferAddress: '',
       firstSeenMs: 5,
       lastSeenMs: 7,
     });

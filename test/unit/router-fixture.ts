@@ -135,6 +135,7 @@ export async function routerFixture() {
           capabilities: { gpus: [], migrationStrategies: [], proxy: o.proxy ?? true },
           agentVersion: '0.1.0',
           advertiseAddress: o.advertise ?? '',
+          transferAddress: '',
         },
         Symbol(id),
       );

@@ -89,6 +89,7 @@ describe('AgentGateway: route counters on heartbeats', () => {
             location: '',
             agentVersion: 'test',
             advertiseAddress: '',
+            transferAddress: '',
           },
         },
       });

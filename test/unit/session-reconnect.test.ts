@@ -45,6 +45,7 @@ const hello = () => ({
   location: '',
   agentVersion: 'test',
   advertiseAddress: '',
+  transferAddress: '',
 });
 
 /**

@@ -22,6 +22,7 @@ function hello(id: string): AgentHello {
     location: '',
     agentVersion: '0.1.0',
     advertiseAddress: '',
+    transferAddress: '',
   };
 }
 

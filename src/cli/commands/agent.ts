@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { createLogger } from '../../core/log.js';
 import { DEFAULT_LISTEN, controllerFiles, defaultDataDir } from '../../core/paths.js';
 import { FlagError } from '../fail.js';
-import { agentIdentity, dialArg, durationArg, pathArg, labelOptions, type LabelArgs } from '../options.js';
+import { agentIdentity, dialArg, durationArg, labelOptions, listenArg, pathArg, type LabelArgs } from '../options.js';
 import { readToken, withTokenFile } from '../secrets.js';
 import { onShutdown } from '../shutdown.js';
 
@@ -46,6 +46,11 @@ export const agentCommand = {
         describe:
           'IP address where workloads on this host are reached; given to them as SWITCHYARD_ADDRESS (default: 127.0.0.1 when the controller is on loopback, else the first IPv4 address)',
       })
+      .option('transfer-listen', {
+        type: 'string',
+        describe:
+          'HOST:PORT where this agent serves checkpoints straight to the target agent of a migration, TLS with its certificate (default: the advertise address, any free port; name one for a firewall rule)',
+      })
       .option('proxy', {
         type: 'boolean',
         default: false,
@@ -62,6 +67,7 @@ export const agentCommand = {
       interval: string;
       nvidiaSmi: string;
       advertise?: string;
+      transferListen?: string;
       proxy: boolean;
     },
   ) {
@@ -94,6 +100,7 @@ export const agentCommand = {
       intervalMs,
       nvidiaSmi: argv.nvidiaSmi,
       advertise: argv.advertise,
+      transferListen: argv.transferListen && listenArg(argv.transferListen, 'transfer-listen'),
       proxy: argv.proxy,
       log,
     });

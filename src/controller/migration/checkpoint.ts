@@ -41,7 +41,7 @@ export function savedStateStrategy(save: { freeze: boolean }): Strategy {
       run.progress(saved.size, saved.size);
       run.signal.throwIfAborted();
 
-      await run.phase(P.MIGRATION_PHASE_RESTORING);
+      await run.phase(P.MIGRATION_PHASE_RESTORING, { transferPath: moved.path ?? '' });
       const restoreStart = Date.now();
       const started = await run.startOnTarget(true);
       const runningAt = Date.now();

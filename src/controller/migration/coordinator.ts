@@ -25,7 +25,9 @@ import { Journal } from './journal.js';
 import type { CheckpointMover } from './mover.js';
 import { placed, type PlacedWorkload } from './placed.js';
 import { preflight, rankTargets } from './preflight.js';
+import type { AgentAction } from '../agent-links.js';
 import { ControllerRelay } from './relay.js';
+import { DirectMover } from './direct.js';
 import { restart } from './restart.js';
 import { Run, trafficOf } from './run.js';
 import { Cancelled, NoCheckpoint, NothingChanged, type Strategy } from './strategy.js';
@@ -80,8 +82,10 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     this.setMaxListeners(0);
     this.journal = new Journal(o.store, (m) => this.emit('migration', m));
     this.agents = new Agents(o.links, o.registry);
+    const send = (id: string, action: AgentAction, timeoutMs: number) => this.agents.send(id, action, timeoutMs);
     this.mover =
-      o.mover ?? new ControllerRelay(o.checkpoints, (id, action, timeoutMs) => this.agents.send(id, action, timeoutMs));
+      o.mover ??
+      new DirectMover({ relay: new ControllerRelay(o.checkpoints, send), send, registry: o.registry, log: o.log });
     o.workloads.on('workload', (w) => this.reconcile(w));
   }
 

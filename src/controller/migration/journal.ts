@@ -9,7 +9,9 @@ export type NewMigration = Pick<
 >;
 
 /** What a phase write may change besides the phase; timings merge into those already measured. */
-export type JournalPatch = Partial<Pick<Migration, 'bytesDone' | 'bytesTotal' | 'checkpointSha256' | 'error'>> & {
+export type JournalPatch = Partial<
+  Pick<Migration, 'bytesDone' | 'bytesTotal' | 'checkpointSha256' | 'error' | 'transferPath'>
+> & {
   timings?: Partial<MigrationTimings>;
 };
 
@@ -57,6 +59,7 @@ export class Journal {
       bytesTotal: 0,
       checkpointSha256: '',
       error: '',
+      transferPath: '',
     };
     this.live.set(m.id, m);
     return m;

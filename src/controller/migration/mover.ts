@@ -12,6 +12,13 @@ export interface CheckpointMove {
   maxBytes: number;
 }
 
+/** How a move went: its times, and the path the bytes took (agent to agent, or through the controller). */
+export interface Moved {
+  transferMs: number;
+  installMs: number;
+  path?: 'direct' | 'relay';
+}
+
 /**
  * The checkpoint data path: the one thing the checkpoint and freeze strategies need to move a
  * save between hosts. Today's path relays through the controller (relay.ts); a direct
@@ -19,10 +26,7 @@ export interface CheckpointMove {
  */
 export interface CheckpointMover {
   /** Resolves once the target holds the checkpoint installed in the workload's state dir. */
-  move(
-    c: CheckpointMove,
-    o: { signal: AbortSignal; onProgress: (bytesDone: number) => void },
-  ): Promise<{ transferMs: number; installMs: number }>;
+  move(c: CheckpointMove, o: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<Moved>;
   /** Drops whatever the move left in transit (after a commit or a rollback). */
   discard(checkpointId: string): Promise<void>;
 }

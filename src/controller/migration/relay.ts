@@ -1,7 +1,7 @@
 import type { AgentAction } from '../agent-links.js';
 import type { CheckpointStore } from '../checkpoints.js';
 import type { CommandResult } from '../../gen/switchyard/v1/agent_gateway.js';
-import type { CheckpointMove, CheckpointMover } from './mover.js';
+import type { CheckpointMove, CheckpointMover, Moved } from './mover.js';
 
 /** Transfers are bounded by size, not by a short deadline: 10 minutes covers gigabytes on a LAN. */
 export const TRANSFER_TIMEOUT_MS = 10 * 60_000;
@@ -18,10 +18,7 @@ export class ControllerRelay implements CheckpointMover {
     private readonly send: Send,
   ) {}
 
-  async move(
-    c: CheckpointMove,
-    o: { signal: AbortSignal; onProgress: (bytesDone: number) => void },
-  ): Promise<{ transferMs: number; installMs: number }> {
+  async move(c: CheckpointMove, o: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<Moved> {
     this.store.expect(c.checkpointId, c.maxBytes, (b) => o.onProgress(b / 2));
     this.store.onDownload(c.checkpointId, (b) => o.onProgress(c.size / 2 + b / 2));
     const up = await this.send(
@@ -38,7 +35,7 @@ export class ControllerRelay implements CheckpointMover {
       },
       TRANSFER_TIMEOUT_MS,
     );
-    return { transferMs: up.transferMs + fetched.transferMs, installMs: fetched.installMs };
+    return { transferMs: up.transferMs + fetched.transferMs, installMs: fetched.installMs, path: 'relay' };
   }
 
   discard(checkpointId: string): Promise<void> {

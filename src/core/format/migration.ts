@@ -22,13 +22,20 @@ export function downtimeText(ms: number | undefined, unknown = UNKNOWN): string 
   return ms === 0 ? 'none' : durationText(ms, unknown);
 }
 
+/** The path a checkpoint took, as a suffix to its transfer figures. */
+function pathWords(path: string): string {
+  if (path === 'direct') return ', agent to agent';
+  if (path === 'relay') return ', relayed by the controller';
+  return '';
+}
+
 /** What is known of each phase's time, [what, how long] in order, as `yard migrate` and the dashboard list them. */
 export function timingRows(m: Migration, unknown = UNKNOWN): [string, string][] {
   const t = m.timings ?? { transferBytes: 0 };
   const moved = t.transferBytes > 0 || isKnown(t.transferMs);
   const rows: [string, string][] = [
     ['checkpoint', durationText(t.checkpointMs, unknown)],
-    ['transfer', moved ? transferText(t.transferBytes, t.transferMs, unknown) : unknown],
+    ['transfer', moved ? transferText(t.transferBytes, t.transferMs, unknown) + pathWords(m.transferPath) : unknown],
     ['restore', durationText(t.restoreMs, unknown)],
     ['verify', durationText(t.verifyMs, unknown)],
     ['downtime', downtimeText(t.downtimeMs, unknown)],

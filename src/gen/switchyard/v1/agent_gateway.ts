@@ -162,6 +162,11 @@ export interface AgentHello {
    * route backends that name a workload dial this address.
    */
   advertiseAddress: string;
+  /**
+   * Where this agent serves checkpoints to its peers (direct transfers, TLS with its
+   * certificate): HOST:PORT, empty when it does not.
+   */
+  transferAddress: string;
 }
 
 export interface AgentHello_LabelsEntry {
@@ -208,7 +213,43 @@ export interface AgentCommand {
     | { $case: "routes"; value: PlaceRoutes }
     | { $case: "ensure"; value: EnsureRunning }
     | { $case: "inspect"; value: InspectWorkload }
+    | { $case: "offer"; value: OfferCheckpoint }
+    | { $case: "pull"; value: PullCheckpoint }
+    | { $case: "withdraw"; value: WithdrawCheckpoint }
     | undefined;
+}
+
+/**
+ * The source of a direct transfer: serve the archive a CheckpointWorkload made to the one target
+ * the ticket names (the ticket's secret went to the target; this is its sha256), keeping it
+ * until withdrawn or until the ticket expires unused.
+ */
+export interface OfferCheckpoint {
+  checkpointId: string;
+  ticketDigest: string;
+  targetServerId: string;
+  expiresMs: number;
+}
+
+/**
+ * The target of a direct transfer: fetch the checkpoint from the source agent (its certificate
+ * must name source_server_id), resuming a dropped connection, then check and install it as
+ * FetchCheckpoint does. UNAVAILABLE when the source cannot be reached (the controller then relays).
+ */
+export interface PullCheckpoint {
+  spec?: WorkloadSpec | undefined;
+  checkpointId: string;
+  sha256: string;
+  size: number;
+  maxBytes: number;
+  sourceAddress: string;
+  sourceServerId: string;
+  ticket: string;
+}
+
+/** The move is over: the source forgets the offer and drops its archive. */
+export interface WithdrawCheckpoint {
+  checkpointId: string;
 }
 
 /**
@@ -1356,6 +1397,7 @@ function createBaseAgentHello(): AgentHello {
     host: undefined,
     agentVersion: "",
     advertiseAddress: "",
+    transferAddress: "",
   };
 }
 
@@ -1396,6 +1438,9 @@ export const AgentHello: MessageFns<AgentHello> = {
     }
     if (message.advertiseAddress !== "") {
       writer.uint32(106).string(message.advertiseAddress);
+    }
+    if (message.transferAddress !== "") {
+      writer.uint32(122).string(message.transferAddress);
     }
     return writer;
   },
@@ -1512,6 +1557,14 @@ export const AgentHello: MessageFns<AgentHello> = {
             message.advertiseAddress = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.transferAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1569,6 +1622,11 @@ export const AgentHello: MessageFns<AgentHello> = {
         : isSet(object.advertise_address)
         ? globalThis.String(object.advertise_address)
         : "",
+      transferAddress: isSet(object.transferAddress)
+        ? globalThis.String(object.transferAddress)
+        : isSet(object.transfer_address)
+        ? globalThis.String(object.transfer_address)
+        : "",
     };
   },
 
@@ -1616,6 +1674,9 @@ export const AgentHello: MessageFns<AgentHello> = {
     if (message.advertiseAddress !== "") {
       obj.advertiseAddress = message.advertiseAddress;
     }
+    if (message.transferAddress !== "") {
+      obj.transferAddress = message.transferAddress;
+    }
     return obj;
   },
 
@@ -1646,6 +1707,7 @@ export const AgentHello: MessageFns<AgentHello> = {
     message.host = (object.host !== undefined && object.host !== null) ? HostInfo.fromPartial(object.host) : undefined;
     message.agentVersion = object.agentVersion ?? "";
     message.advertiseAddress = object.advertiseAddress ?? "";
+    message.transferAddress = object.transferAddress ?? "";
     return message;
   },
 };
@@ -2093,6 +2155,15 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       case "inspect":
         InspectWorkload.encode(message.action.value, writer.uint32(98).fork()).join();
         break;
+      case "offer":
+        OfferCheckpoint.encode(message.action.value, writer.uint32(106).fork()).join();
+        break;
+      case "pull":
+        PullCheckpoint.encode(message.action.value, writer.uint32(114).fork()).join();
+        break;
+      case "withdraw":
+        WithdrawCheckpoint.encode(message.action.value, writer.uint32(122).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2206,6 +2277,30 @@ export const AgentCommand: MessageFns<AgentCommand> = {
             message.action = { $case: "inspect", value: InspectWorkload.decode(reader, reader.uint32()) };
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.action = { $case: "offer", value: OfferCheckpoint.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.action = { $case: "pull", value: PullCheckpoint.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.action = { $case: "withdraw", value: WithdrawCheckpoint.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2243,6 +2338,12 @@ export const AgentCommand: MessageFns<AgentCommand> = {
         ? { $case: "ensure", value: EnsureRunning.fromJSON(object.ensure) }
         : isSet(object.inspect)
         ? { $case: "inspect", value: InspectWorkload.fromJSON(object.inspect) }
+        : isSet(object.offer)
+        ? { $case: "offer", value: OfferCheckpoint.fromJSON(object.offer) }
+        : isSet(object.pull)
+        ? { $case: "pull", value: PullCheckpoint.fromJSON(object.pull) }
+        : isSet(object.withdraw)
+        ? { $case: "withdraw", value: WithdrawCheckpoint.fromJSON(object.withdraw) }
         : undefined,
     };
   },
@@ -2274,6 +2375,12 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       obj.ensure = EnsureRunning.toJSON(message.action.value);
     } else if (message.action?.$case === "inspect") {
       obj.inspect = InspectWorkload.toJSON(message.action.value);
+    } else if (message.action?.$case === "offer") {
+      obj.offer = OfferCheckpoint.toJSON(message.action.value);
+    } else if (message.action?.$case === "pull") {
+      obj.pull = PullCheckpoint.toJSON(message.action.value);
+    } else if (message.action?.$case === "withdraw") {
+      obj.withdraw = WithdrawCheckpoint.toJSON(message.action.value);
     }
     return obj;
   },
@@ -2351,7 +2458,439 @@ export const AgentCommand: MessageFns<AgentCommand> = {
         }
         break;
       }
+      case "offer": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "offer", value: OfferCheckpoint.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "pull": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "pull", value: PullCheckpoint.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "withdraw": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "withdraw", value: WithdrawCheckpoint.fromPartial(object.action.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseOfferCheckpoint(): OfferCheckpoint {
+  return { checkpointId: "", ticketDigest: "", targetServerId: "", expiresMs: 0 };
+}
+
+export const OfferCheckpoint: MessageFns<OfferCheckpoint> = {
+  encode(message: OfferCheckpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpointId !== "") {
+      writer.uint32(10).string(message.checkpointId);
+    }
+    if (message.ticketDigest !== "") {
+      writer.uint32(18).string(message.ticketDigest);
+    }
+    if (message.targetServerId !== "") {
+      writer.uint32(26).string(message.targetServerId);
+    }
+    if (message.expiresMs !== 0) {
+      writer.uint32(32).int64(message.expiresMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OfferCheckpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOfferCheckpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ticketDigest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.targetServerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expiresMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OfferCheckpoint {
+    return {
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+      ticketDigest: isSet(object.ticketDigest)
+        ? globalThis.String(object.ticketDigest)
+        : isSet(object.ticket_digest)
+        ? globalThis.String(object.ticket_digest)
+        : "",
+      targetServerId: isSet(object.targetServerId)
+        ? globalThis.String(object.targetServerId)
+        : isSet(object.target_server_id)
+        ? globalThis.String(object.target_server_id)
+        : "",
+      expiresMs: isSet(object.expiresMs)
+        ? globalThis.Number(object.expiresMs)
+        : isSet(object.expires_ms)
+        ? globalThis.Number(object.expires_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: OfferCheckpoint): unknown {
+    const obj: any = {};
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    if (message.ticketDigest !== "") {
+      obj.ticketDigest = message.ticketDigest;
+    }
+    if (message.targetServerId !== "") {
+      obj.targetServerId = message.targetServerId;
+    }
+    if (message.expiresMs !== 0) {
+      obj.expiresMs = Math.round(message.expiresMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OfferCheckpoint>, I>>(base?: I): OfferCheckpoint {
+    return OfferCheckpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OfferCheckpoint>, I>>(object: I): OfferCheckpoint {
+    const message = createBaseOfferCheckpoint();
+    message.checkpointId = object.checkpointId ?? "";
+    message.ticketDigest = object.ticketDigest ?? "";
+    message.targetServerId = object.targetServerId ?? "";
+    message.expiresMs = object.expiresMs ?? 0;
+    return message;
+  },
+};
+
+function createBasePullCheckpoint(): PullCheckpoint {
+  return {
+    spec: undefined,
+    checkpointId: "",
+    sha256: "",
+    size: 0,
+    maxBytes: 0,
+    sourceAddress: "",
+    sourceServerId: "",
+    ticket: "",
+  };
+}
+
+export const PullCheckpoint: MessageFns<PullCheckpoint> = {
+  encode(message: PullCheckpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== undefined) {
+      WorkloadSpec.encode(message.spec, writer.uint32(10).fork()).join();
+    }
+    if (message.checkpointId !== "") {
+      writer.uint32(18).string(message.checkpointId);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(26).string(message.sha256);
+    }
+    if (message.size !== 0) {
+      writer.uint32(32).uint64(message.size);
+    }
+    if (message.maxBytes !== 0) {
+      writer.uint32(40).uint64(message.maxBytes);
+    }
+    if (message.sourceAddress !== "") {
+      writer.uint32(50).string(message.sourceAddress);
+    }
+    if (message.sourceServerId !== "") {
+      writer.uint32(58).string(message.sourceServerId);
+    }
+    if (message.ticket !== "") {
+      writer.uint32(66).string(message.ticket);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullCheckpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullCheckpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = WorkloadSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sourceAddress = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sourceServerId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.ticket = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullCheckpoint {
+    return {
+      spec: isSet(object.spec) ? WorkloadSpec.fromJSON(object.spec) : undefined,
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      maxBytes: isSet(object.maxBytes)
+        ? globalThis.Number(object.maxBytes)
+        : isSet(object.max_bytes)
+        ? globalThis.Number(object.max_bytes)
+        : 0,
+      sourceAddress: isSet(object.sourceAddress)
+        ? globalThis.String(object.sourceAddress)
+        : isSet(object.source_address)
+        ? globalThis.String(object.source_address)
+        : "",
+      sourceServerId: isSet(object.sourceServerId)
+        ? globalThis.String(object.sourceServerId)
+        : isSet(object.source_server_id)
+        ? globalThis.String(object.source_server_id)
+        : "",
+      ticket: isSet(object.ticket) ? globalThis.String(object.ticket) : "",
+    };
+  },
+
+  toJSON(message: PullCheckpoint): unknown {
+    const obj: any = {};
+    if (message.spec !== undefined) {
+      obj.spec = WorkloadSpec.toJSON(message.spec);
+    }
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.maxBytes !== 0) {
+      obj.maxBytes = Math.round(message.maxBytes);
+    }
+    if (message.sourceAddress !== "") {
+      obj.sourceAddress = message.sourceAddress;
+    }
+    if (message.sourceServerId !== "") {
+      obj.sourceServerId = message.sourceServerId;
+    }
+    if (message.ticket !== "") {
+      obj.ticket = message.ticket;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullCheckpoint>, I>>(base?: I): PullCheckpoint {
+    return PullCheckpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullCheckpoint>, I>>(object: I): PullCheckpoint {
+    const message = createBasePullCheckpoint();
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? WorkloadSpec.fromPartial(object.spec)
+      : undefined;
+    message.checkpointId = object.checkpointId ?? "";
+    message.sha256 = object.sha256 ?? "";
+    message.size = object.size ?? 0;
+    message.maxBytes = object.maxBytes ?? 0;
+    message.sourceAddress = object.sourceAddress ?? "";
+    message.sourceServerId = object.sourceServerId ?? "";
+    message.ticket = object.ticket ?? "";
+    return message;
+  },
+};
+
+function createBaseWithdrawCheckpoint(): WithdrawCheckpoint {
+  return { checkpointId: "" };
+}
+
+export const WithdrawCheckpoint: MessageFns<WithdrawCheckpoint> = {
+  encode(message: WithdrawCheckpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpointId !== "") {
+      writer.uint32(10).string(message.checkpointId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawCheckpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawCheckpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WithdrawCheckpoint {
+    return {
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+    };
+  },
+
+  toJSON(message: WithdrawCheckpoint): unknown {
+    const obj: any = {};
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WithdrawCheckpoint>, I>>(base?: I): WithdrawCheckpoint {
+    return WithdrawCheckpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WithdrawCheckpoint>, I>>(object: I): WithdrawCheckpoint {
+    const message = createBaseWithdrawCheckpoint();
+    message.checkpointId = object.checkpointId ?? "";
     return message;
   },
 };

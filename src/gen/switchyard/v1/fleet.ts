@@ -245,6 +245,8 @@ export interface Server {
     | undefined;
   /** Where its workloads are reached (route backends that name a workload dial it). */
   advertiseAddress: string;
+  /** Where its agent serves checkpoints to peers (direct transfers); empty when it does not. */
+  transferAddress: string;
 }
 
 export interface Server_LabelsEntry {
@@ -2139,6 +2141,7 @@ function createBaseServer(): Server {
     stateSinceMs: 0,
     latest: undefined,
     advertiseAddress: "",
+    transferAddress: "",
   };
 }
 
@@ -2191,6 +2194,9 @@ export const Server: MessageFns<Server> = {
     }
     if (message.advertiseAddress !== "") {
       writer.uint32(130).string(message.advertiseAddress);
+    }
+    if (message.transferAddress !== "") {
+      writer.uint32(138).string(message.transferAddress);
     }
     return writer;
   },
@@ -2339,6 +2345,14 @@ export const Server: MessageFns<Server> = {
             message.advertiseAddress = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.transferAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2404,6 +2418,11 @@ export const Server: MessageFns<Server> = {
         : isSet(object.advertise_address)
         ? globalThis.String(object.advertise_address)
         : "",
+      transferAddress: isSet(object.transferAddress)
+        ? globalThis.String(object.transferAddress)
+        : isSet(object.transfer_address)
+        ? globalThis.String(object.transfer_address)
+        : "",
     };
   },
 
@@ -2463,6 +2482,9 @@ export const Server: MessageFns<Server> = {
     if (message.advertiseAddress !== "") {
       obj.advertiseAddress = message.advertiseAddress;
     }
+    if (message.transferAddress !== "") {
+      obj.transferAddress = message.transferAddress;
+    }
     return obj;
   },
 
@@ -2499,6 +2521,7 @@ export const Server: MessageFns<Server> = {
       ? HostSample.fromPartial(object.latest)
       : undefined;
     message.advertiseAddress = object.advertiseAddress ?? "";
+    message.transferAddress = object.transferAddress ?? "";
     return message;
   },
 };

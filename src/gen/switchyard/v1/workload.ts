@@ -412,6 +412,11 @@ export interface Migration {
   checkpointSha256: string;
   /** Why it failed or rolled back. */
   error: string;
+  /**
+   * How the checkpoint moved: "direct" (source agent to target agent) or "relay" (through the
+   * controller); empty before the transfer or for the restart strategy.
+   */
+  transferPath: string;
 }
 
 function createBaseWorkloadSpec(): WorkloadSpec {
@@ -1576,6 +1581,7 @@ function createBaseMigration(): Migration {
     bytesTotal: 0,
     checkpointSha256: "",
     error: "",
+    transferPath: "",
   };
 }
 
@@ -1628,6 +1634,9 @@ export const Migration: MessageFns<Migration> = {
     }
     if (message.error !== "") {
       writer.uint32(130).string(message.error);
+    }
+    if (message.transferPath !== "") {
+      writer.uint32(138).string(message.transferPath);
     }
     return writer;
   },
@@ -1773,6 +1782,14 @@ export const Migration: MessageFns<Migration> = {
             message.error = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.transferPath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1841,6 +1858,11 @@ export const Migration: MessageFns<Migration> = {
         ? globalThis.String(object.checkpoint_sha256)
         : "",
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      transferPath: isSet(object.transferPath)
+        ? globalThis.String(object.transferPath)
+        : isSet(object.transfer_path)
+        ? globalThis.String(object.transfer_path)
+        : "",
     };
   },
 
@@ -1894,6 +1916,9 @@ export const Migration: MessageFns<Migration> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.transferPath !== "") {
+      obj.transferPath = message.transferPath;
+    }
     return obj;
   },
 
@@ -1920,6 +1945,7 @@ export const Migration: MessageFns<Migration> = {
     message.bytesTotal = object.bytesTotal ?? 0;
     message.checkpointSha256 = object.checkpointSha256 ?? "";
     message.error = object.error ?? "";
+    message.transferPath = object.transferPath ?? "";
     return message;
   },
 };

@@ -1,0 +1,102 @@
+import { YardError, errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import type { CommandResult } from '../../gen/switchyard/v1/agent_gateway.js';
+import type { AgentAction } from '../agent-links.js';
+import type { Registry } from '../registry.js';
+import type { CheckpointMove, CheckpointMover, Moved } from './mover.js';
+import { TRANSFER_TIMEOUT_MS, type ControllerRelay } from './relay.js';
+import { TicketBook } from './tickets.js';
+
+type Send = (serverId: string, action: AgentAction, timeoutMs: number) => Promise<CommandResult>;
+
+const OFFER_TIMEOUT_MS = 30_000;
+
+/**
+ * Checkpoints move source agent → target agent (issue 13): the controller only brokers. It
+ * issues a one-time ticket for (checkpoint, source, target), tells the source to offer the
+ * archive to that target alone and the target to pull it, over TLS with both agents'
+ * certificates. A source that serves no transfers, or a target that cannot reach it (NAT, a
+ * firewall), falls back to the relay through the controller; the record says which it was.
+ */
+export class DirectMover implements CheckpointMover {
+  private readonly tickets = new TicketBook();
+  /** Checkpoints offered by a source, to withdraw when the move ends. */
+  private readonly offeredBy = new Map<string, string>();
+
+  constructor(private readonly o: { relay: ControllerRelay; send: Send; registry: Registry; log: Logger }) {}
+
+  async move(
+    c: CheckpointMove,
+    opts: { signal: AbortSignal; onProgress: (bytesDone: number) => void },
+  ): Promise<Moved> {
+    const address = this.o.registry.get(c.sourceServerId)?.server.transferAddress;
+    if (!address) return { ...(await this.o.relay.move(c, opts)), path: 'relay' };
+    const { secret, ticket } = this.tickets.issue({
+      checkpointId: c.checkpointId,
+      sourceServerId: c.sourceServerId,
+      targetServerId: c.targetServerId,
+    });
+    try {
+      await this.o.send(
+        c.sourceServerId,
+        {
+          $case: 'offer',
+          value: {
+            checkpointId: c.checkpointId,
+            ticketDigest: ticket.digest,
+            targetServerId: c.targetServerId,
+            expiresMs: ticket.expiresMs,
+          },
+        },
+        OFFER_TIMEOUT_MS,
+      );
+      this.offeredBy.set(c.checkpointId, c.sourceServerId);
+      opts.signal.throwIfAborted();
+      const pulled = await this.o.send(
+        c.targetServerId,
+        {
+          $case: 'pull',
+          value: {
+            spec: c.spec,
+            checkpointId: c.checkpointId,
+            sha256: c.sha256,
+            size: c.size,
+            maxBytes: c.maxBytes,
+            sourceAddress: address,
+            sourceServerId: c.sourceServerId,
+            ticket: secret,
+          },
+        },
+        TRANSFER_TIMEOUT_MS,
+      );
+      opts.onProgress(c.size);
+      return { transferMs: pulled.transferMs, installMs: pulled.installMs, path: 'direct' };
+    } catch (err) {
+      // The target could not reach the source at all: the controller relays, from the same archive.
+      if (!(err instanceof YardError) || err.code !== 'UNAVAILABLE' || !/cannot reach server/.test(err.message))
+        throw err;
+      this.o.log.warn('direct checkpoint transfer impossible; relaying it through the controller', {
+        checkpoint: c.checkpointId,
+        error: errorMessage(err),
+      });
+      return { ...(await this.o.relay.move(c, opts)), path: 'relay' };
+    } finally {
+      this.tickets.cancel(ticket.digest);
+    }
+  }
+
+  async discard(checkpointId: string): Promise<void> {
+    await this.o.relay.discard(checkpointId);
+    const source = this.offeredBy.get(checkpointId);
+    this.offeredBy.delete(checkpointId);
+    if (source)
+      await this.o
+        .send(source, { $case: 'withdraw', value: { checkpointId } }, OFFER_TIMEOUT_MS)
+        .catch((err: unknown) =>
+          this.o.log.warn('could not withdraw a checkpoint offer; its archive stays in the agent outbox', {
+            checkpoint: checkpointId,
+            error: errorMessage(err),
+          }),
+        );
+  }
+}

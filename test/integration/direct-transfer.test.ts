@@ -1,0 +1,139 @@
+// Checkpoints move agent to agent (issue 13): with real agents that can reach each other the
+// bytes go straight from the source to the target, over TLS with both agents' certificates, and
+// the record says "direct"; agents in network namespaces with no route between them fall back to
+// the relay through the controller, and the record says "relay". Either way the job resumes
+// where it stopped, its state checked.
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MigrationStrategy, migrationPhases, RestartPolicy, type WorkloadSpec } from '../../src/core/workload.js';
+import { control, socketOf } from '../helpers/control.js';
+import { createHosts, netnsAvailable } from '../helpers/netns.js';
+import {
+  assertBuilt,
+  freePort,
+  joinArgs,
+  runYard,
+  startAgentProc,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
+
+const COUNTER = resolve(import.meta.dirname, '../../examples/checkpoint-counter.mjs');
+
+function counter(name: string, stateMb: number): WorkloadSpec {
+  return {
+    name,
+    command: process.execPath,
+    args: [COUNTER],
+    env: { COUNTER_STATE_MB: String(stateMb) },
+    cwd: '',
+    labels: {},
+    restart: RestartPolicy.RESTART_POLICY_NEVER,
+    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeoutMs: 60_000,
+    ports: [],
+  };
+}
+
+/** A controller and two agents; `wraps` puts each agent in a namespace of its own. */
+async function fleet(wraps?: { a: string[]; b: string[]; dial: { a: string; b: string } }) {
+  assertBuilt();
+  const port = await freePort();
+  const ctlDir = tempDir('yard-direct-ctl-');
+  const ctl = startControllerProc(
+    ctlDir,
+    port,
+    ['--verify', '1s', '--cpu-limit', '100'],
+    wraps ? '0.0.0.0' : '127.0.0.1',
+  );
+  await ctl.waitForOutput(/controller listening/);
+  const agent = (host: 'a' | 'b') =>
+    startAgentProc(
+      wraps ? `${wraps.dial[host]}:${port}` : `127.0.0.1:${port}`,
+      tempDir(`yard-direct-${host}-`),
+      [
+        '--name',
+        `host-${host}`,
+        '--nvidia-smi',
+        '/nonexistent',
+        ...(wraps ? [] : ['--advertise', host === 'a' ? '127.0.0.2' : '127.0.0.3']),
+        ...joinArgs(ctlDir),
+      ],
+      wraps?.[host],
+    );
+  const agents = { a: agent('a'), b: agent('b') };
+  const api = control(socketOf(ctlDir));
+  await waitFor(
+    'both agents online',
+    async () => {
+      const l = JSON.parse((await runYard(['servers', '--json', '--data-dir', ctlDir])).stdout) as { state: string }[];
+      return l.length === 2 && l.every((s) => s.state === 'online') ? true : undefined;
+    },
+    30_000,
+  );
+  return { ctl, ctlDir, agents, api, procs: [ctl, agents.a, agents.b] as YardProcess[] };
+}
+
+async function moveCounter(f: Awaited<ReturnType<typeof fleet>>, name: string, stateMb: number) {
+  await f.api.call(f.api.client.runWorkload, { server: 'host-a', spec: counter(name, stateMb) });
+  await waitFor(`${name} working`, async () => (/progress n=/.test(await f.api.logs(name)) ? true : undefined), 30_000);
+  const m = (
+    await f.api.call(f.api.client.startMigration, {
+      workload: name,
+      target: 'host-b',
+      strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    })
+  ).migration!;
+  return f.api.waitForMigrationEnd(m.id, 120_000);
+}
+
+describe('checkpoints move agent to agent', () => {
+  let f: Awaited<ReturnType<typeof fleet>>;
+  beforeAll(async () => {
+    f = await fleet();
+  }, 60_000);
+  afterAll(async () => {
+    f?.api.close();
+    await Promise.all((f?.procs ?? []).map((p) => p.stop()));
+  });
+
+  it('straight from the source agent to the target, and the job resumes from its checked state', {
+    timeout: 120_000,
+  }, async () => {
+    const done = await moveCounter(f, 'direct-job', 24);
+    expect(migrationPhases.name(done.phase), done.error).toBe('committed');
+    expect(done.transferPath).toBe('direct');
+    expect(done.timings?.transferBytes).toBeGreaterThan(24 * 1024 * 1024);
+    const logs = await f.api.logs('direct-job');
+    expect(logs).toMatch(/resumed at n=\d+/);
+    // The controller only brokered: it never held the archive, and says nothing of a relay.
+    expect(f.ctl.output).not.toMatch(/relaying it through the controller/);
+  });
+});
+
+describe.skipIf(!netnsAvailable())('agents that cannot reach each other', () => {
+  let f: Awaited<ReturnType<typeof fleet>>;
+  let net: ReturnType<typeof createHosts>;
+  beforeAll(async () => {
+    net = createHosts(2);
+    const [a, b] = net.hosts as [(typeof net.hosts)[0], (typeof net.hosts)[0]];
+    // Each namespace reaches the controller over its own veth; there is no route between them.
+    f = await fleet({ a: a.wrap, b: b.wrap, dial: { a: a.gateway, b: b.gateway } });
+  }, 60_000);
+  afterAll(async () => {
+    f?.api.close();
+    await Promise.all((f?.procs ?? []).map((p) => p.stop()));
+    net?.destroy();
+  });
+
+  it('fall back to the relay through the controller, and the record says so', { timeout: 120_000 }, async () => {
+    const done = await moveCounter(f, 'relayed-job', 8);
+    expect(migrationPhases.name(done.phase), done.error).toBe('committed');
+    expect(done.transferPath).toBe('relay');
+    expect(f.ctl.output).toMatch(/direct checkpoint transfer impossible; relaying it through the controller/);
+    expect(await f.api.logs('relayed-job')).toMatch(/resumed at n=\d+/);
+  });
+});
