@@ -9,8 +9,9 @@ export const TRANSFER_TIMEOUT_MS = 10 * 60_000;
 type Send = (serverId: string, action: AgentAction, timeoutMs: number) => Promise<CommandResult>;
 
 /**
- * Today's checkpoint data path: the source agent uploads the archive to the controller's
- * checkpoint store, then the target downloads, checks and unpacks it. Each half is half the bar.
+ * The checkpoint data path through the controller (the fallback when agents cannot reach each
+ * other): the source agent uploads the archive into the controller's checkpoint store while the
+ * target downloads it, then checks and unpacks it.
  */
 export class ControllerRelay implements CheckpointMover {
   constructor(
@@ -19,15 +20,16 @@ export class ControllerRelay implements CheckpointMover {
   ) {}
 
   async move(c: CheckpointMove, o: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<Moved> {
-    this.store.expect(c.checkpointId, c.maxBytes, (b) => o.onProgress(b / 2));
-    this.store.onDownload(c.checkpointId, (b) => o.onProgress(c.size / 2 + b / 2));
-    const up = await this.send(
+    this.store.expect(c.checkpointId, c.maxBytes);
+    // What the target has received is how far the move got.
+    this.store.onDownload(c.checkpointId, (b) => o.onProgress(b));
+    // Pipelined: the target downloads while the source uploads, one pass over the controller's link.
+    const up = this.send(
       c.sourceServerId,
       { $case: 'upload', value: { checkpointId: c.checkpointId } },
       TRANSFER_TIMEOUT_MS,
     );
-    o.signal.throwIfAborted();
-    const fetched = await this.send(
+    const fetched = this.send(
       c.targetServerId,
       {
         $case: 'fetch',
@@ -35,7 +37,11 @@ export class ControllerRelay implements CheckpointMover {
       },
       TRANSFER_TIMEOUT_MS,
     );
-    return { transferMs: up.transferMs + fetched.transferMs, installMs: fetched.installMs, path: 'relay' };
+    // An upload that fails ends the download waiting on it at once, rather than after its stall timeout.
+    up.catch(() => this.store.remove(c.checkpointId));
+    const [, got] = await Promise.all([up, fetched]);
+    o.signal.throwIfAborted();
+    return { transferMs: got.transferMs, installMs: got.installMs, path: 'relay' };
   }
 
   discard(checkpointId: string): Promise<void> {
