@@ -50,10 +50,11 @@ async function fleet(wraps?: { a: string[]; b: string[]; dial: { a: string; b: s
     wraps ? '0.0.0.0' : '127.0.0.1',
   );
   await ctl.waitForOutput(/controller listening/);
+  const dirs = { a: tempDir('yard-direct-a-'), b: tempDir('yard-direct-b-') };
   const agent = (host: 'a' | 'b') =>
     startAgentProc(
       wraps ? `${wraps.dial[host]}:${port}` : `127.0.0.1:${port}`,
-      tempDir(`yard-direct-${host}-`),
+      dirs[host],
       [
         '--name',
         `host-${host}`,
@@ -74,20 +75,29 @@ async function fleet(wraps?: { a: string[]; b: string[]; dial: { a: string; b: s
     },
     30_000,
   );
-  return { ctl, ctlDir, agents, api, procs: [ctl, agents.a, agents.b] as YardProcess[] };
+  const procs: YardProcess[] = [ctl, agents.a, agents.b];
+  /** Starts the agent of `host` again (same data dir: the same server). */
+  const restart = (host: 'a' | 'b') => {
+    agents[host] = agent(host);
+    procs.push(agents[host]);
+  };
+  return { ctl, ctlDir, agents, api, procs, restart };
 }
 
-async function moveCounter(f: Awaited<ReturnType<typeof fleet>>, name: string, stateMb: number) {
+async function startMove(f: Awaited<ReturnType<typeof fleet>>, name: string, stateMb: number) {
   await f.api.call(f.api.client.runWorkload, { server: 'host-a', spec: counter(name, stateMb) });
   await waitFor(`${name} working`, async () => (/progress n=/.test(await f.api.logs(name)) ? true : undefined), 30_000);
-  const m = (
+  return (
     await f.api.call(f.api.client.startMigration, {
       workload: name,
       target: 'host-b',
       strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
     })
   ).migration!;
-  return f.api.waitForMigrationEnd(m.id, 120_000);
+}
+
+async function moveCounter(f: Awaited<ReturnType<typeof fleet>>, name: string, stateMb: number) {
+  return f.api.waitForMigrationEnd((await startMove(f, name, stateMb)).id, 120_000);
 }
 
 describe('checkpoints move agent to agent', () => {
@@ -111,6 +121,32 @@ describe('checkpoints move agent to agent', () => {
     expect(logs).toMatch(/resumed at n=\d+/);
     // The controller only brokered: it never held the archive, and says nothing of a relay.
     expect(f.ctl.output).not.toMatch(/relaying it through the controller/);
+  });
+
+  it('the source agent SIGKILLed mid-transfer: the move rolls back to the source from the same checkpoint, one host only', {
+    timeout: 180_000,
+  }, async () => {
+    const m = await startMove(f, 'cut-job', 400);
+    await f.api.waitForPhase(m.id, 'transferring', 60_000);
+    await f.agents.a.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    f.restart('a');
+    const done = await f.api.waitForMigrationEnd(m.id, 150_000);
+    expect(['rolled_back', 'committed']).toContain(migrationPhases.name(done.phase));
+    const live = await waitFor(
+      'cut-job running on one host',
+      async () => {
+        const l = await f.api.liveInstances('cut-job');
+        return l.length === 1 && l[0]!.state !== undefined ? l : undefined;
+      },
+      60_000,
+    );
+    expect(live).toHaveLength(1);
+    await waitFor(
+      'cut-job resumed',
+      async () => (/resumed at n=\d+/.test(await f.api.logs('cut-job')) ? true : undefined),
+      60_000,
+    );
   });
 });
 
