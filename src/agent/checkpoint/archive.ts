@@ -81,7 +81,7 @@ export async function checkStateDir(dir: string, maxBytes: number): Promise<numb
 }
 
 /** Sockets, FIFOs and devices are left out of a checkpoint: they cannot move between hosts. */
-export function entryType(st: Stats): 'File' | 'Directory' | 'SymbolicLink' | undefined {
+function entryType(st: Stats): 'File' | 'Directory' | 'SymbolicLink' | undefined {
   if (st.isFile()) return 'File';
   if (st.isDirectory()) return 'Directory';
   if (st.isSymbolicLink()) return 'SymbolicLink';
