@@ -36,7 +36,7 @@ type Order =
   | { mode: 'stream'; dest: string; maxBytes: number }
   | { mode: 'file'; file: string; dest: string; maxBytes: number; sha256: string };
 
-type Reply = { port: number } | { ready: true } | { done: true; copiedMs?: number } | { failed: string };
+type Reply = { port: number } | { ready: true } | { done: true; copiedMs?: number; cpuMs: number } | { failed: string };
 
 if (process.argv[2] === 'receiver') receiver();
 else await main();
@@ -65,12 +65,21 @@ async function main(): Promise<void> {
     );
     const dest = join(root, 'target', 'state');
     const rate = (ms: number) => `${(size / MB / (ms / 1000)).toFixed(0)} MB/s`;
+    // CPU per run (user + system, all threads) of each process, to tell work from waiting.
+    let cpu = { sender: 0, receiver: 0 };
+    const cpuSince = (start: NodeJS.CpuUsage, reply: Reply) => {
+      const used = process.cpuUsage(start);
+      cpu.sender += (used.user + used.system) / 1000;
+      cpu.receiver += 'cpuMs' in reply ? reply.cpuMs : 0;
+    };
     const report = (what: string, times: number[], extra = '') => {
       const sorted = [...times].sort((a, b) => a - b);
       const median = sorted[Math.floor(sorted.length / 2)]!;
+      const perRun = (ms: number) => (ms / times.length).toFixed(0);
       console.log(
-        `${what.padEnd(7)} median ${median.toFixed(0)} ms = ${rate(median)}  (runs: ${times.map((t) => t.toFixed(0)).join(', ')} ms)${extra}`,
+        `${what.padEnd(7)} median ${median.toFixed(0)} ms = ${rate(median)}  (runs: ${times.map((t) => t.toFixed(0)).join(', ')} ms; CPU per run: sender ${perRun(cpu.sender)} ms, receiver ${perRun(cpu.receiver)} ms)${extra}`,
       );
+      cpu = { sender: 0, receiver: 0 };
       return median;
     };
     const medians: Record<string, number> = {};
@@ -80,10 +89,11 @@ async function main(): Promise<void> {
       for (let i = 0; i < runs; i++) {
         await ask(child, { mode: 'plain', bytes: size });
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         const sock = await open(port);
         const done = ask(child, undefined);
         await pipeline(createReadStream(archive, { highWaterMark: MB }), sock);
-        await done;
+        cpuSince(c0, await done);
         times.push(performance.now() - t0);
       }
       medians.plain = report('plain', times);
@@ -94,6 +104,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < runs; i++) {
         await ask(child, { mode: 'stream', dest, maxBytes: 4 * mb * MB });
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         const packing = await packToStream(src, { maxBytes: 4 * mb * MB });
         const sock = await open(port);
         const done = ask(child, undefined);
@@ -101,7 +112,7 @@ async function main(): Promise<void> {
         const result = await packing.result;
         if (result.sha256 !== sha256) throw new Error('the streamed archive differs from the packed one');
         child.send({ trailer: result.sha256 });
-        await done;
+        cpuSince(c0, await done);
         times.push(performance.now() - t0);
       }
       medians.stream = report('stream', times);
@@ -114,13 +125,16 @@ async function main(): Promise<void> {
         const inbox = join(root, 'target', 'inbox.tar');
         await ask(child, { mode: 'file', file: inbox, dest, maxBytes: 4 * mb * MB, sha256 });
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         const out = join(root, 'out.tar');
         await packStateDir(src, out, { maxBytes: 4 * mb * MB });
         const t1 = performance.now();
         const sock = await open(port);
         const done = ask(child, undefined);
         await pipeline(createReadStream(out, { highWaterMark: MB }), sock);
-        const { copiedMs = 0 } = (await done) as { copiedMs?: number };
+        const reply = await done;
+        cpuSince(c0, reply);
+        const copiedMs = 'copiedMs' in reply ? (reply.copiedMs ?? 0) : 0;
         const t3 = performance.now();
         times.push(t3 - t0);
         const t2 = t1 + copiedMs;
@@ -134,7 +148,12 @@ async function main(): Promise<void> {
     if (medians.file && medians.stream)
       console.log(`stream is ${(medians.file / medians.stream).toFixed(2)}x today's file path`);
   } finally {
-    child.kill();
+    // A clean exit, so that under --cpu-prof the receiver writes its profile too.
+    const exited = once(child, 'exit');
+    child.disconnect();
+    const timer = setTimeout(() => child.kill(), 10_000);
+    await exited;
+    clearTimeout(timer);
     removeTempDirs();
   }
 }
@@ -182,10 +201,12 @@ function receiver(): void {
   const send = (r: Reply) => process.send?.(r);
   let order: Order | undefined;
   let trailer: ((sha256: string) => void) | undefined;
+  let cpuStart = process.cpuUsage();
   process.on('message', (m: Order | { trailer: string }) => {
     if ('trailer' in m) return trailer?.(m.trailer);
     order = m;
     if (m.mode !== 'plain') rmSync(m.dest, { recursive: true, force: true });
+    cpuStart = process.cpuUsage();
     if (m.mode === 'file') mkdirSync(join(m.file, '..'), { recursive: true });
     send({ ready: true });
   });
@@ -194,7 +215,11 @@ function receiver(): void {
     order = undefined;
     const finish = (p: Promise<unknown>) =>
       p.then(
-        (copiedMs) => send({ done: true, copiedMs: typeof copiedMs === 'number' ? copiedMs : undefined }),
+        (copiedMs) => {
+          const used = process.cpuUsage(cpuStart);
+          const cpuMs = (used.user + used.system) / 1000;
+          send({ done: true, copiedMs: typeof copiedMs === 'number' ? copiedMs : undefined, cpuMs });
+        },
         (err: unknown) => send({ failed: err instanceof Error ? err.message : String(err) }),
       );
     if (!now) return void sock.destroy();
@@ -223,5 +248,5 @@ function receiver(): void {
     }
   });
   server.listen(0, '127.0.0.1', () => send({ port: (server.address() as { port: number }).port }));
-  process.on('disconnect', () => process.exit(0));
+  server.unref(); // the receiver ends when the bench disconnects
 }

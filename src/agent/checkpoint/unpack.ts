@@ -39,6 +39,8 @@ interface Source {
 }
 
 const READ_CHUNK_BYTES = 64 * 1024;
+/** Parsed but not yet on disk, at most (about): the unpack's memory beyond one input chunk. */
+const WRITE_AHEAD_BYTES = 4 * 1024 * 1024;
 
 /**
  * Unpacks `file` into `destDir`, replacing what was there, or leaves `destDir` untouched and
@@ -150,10 +152,22 @@ async function unpackInto(
     parser.on('end', resolve);
     parser.on('error', () => resolve());
   });
+  // Entries are written in order, one batch per chunk, while the next chunks are read and
+  // parsed: the disk and the input work at once, with at most WRITE_AHEAD_BYTES between them.
+  let writing: Promise<void> = Promise.resolve();
+  let unwritten = 0;
   const writeSteps = async () => {
     const now = steps;
     steps = [];
-    if (!refused && !broken) await writer.apply(now);
+    if (refused || broken || now.length === 0) return;
+    const bytes = now.reduce((n, step) => n + (Buffer.isBuffer(step) ? step.length : 0), 0);
+    unwritten += bytes;
+    writing = writing.then(async () => {
+      await writer.apply(now);
+      unwritten -= bytes;
+    });
+    writing.catch(() => {}); // seen by the next await of `writing`
+    if (unwritten > WRITE_AHEAD_BYTES) await writing;
   };
   try {
     for (let chunk: Buffer | undefined = first; chunk; chunk = await nextChunk(rest)) {
@@ -171,7 +185,9 @@ async function unpackInto(
       await parsed;
       await writeSteps();
     }
+    await writing;
   } finally {
+    await writing.catch(() => {});
     await writer.close();
   }
   if (opts.sha256 !== undefined) {
@@ -229,10 +245,19 @@ class TreeWriter {
   constructor(private readonly root: string) {}
 
   async apply(steps: Step[]): Promise<void> {
-    for (const step of steps) {
+    for (let i = 0; i < steps.length; ) {
+      const step = steps[i]!;
+      if (Buffer.isBuffer(step)) {
+        // A file's consecutive pieces go to disk in one system call.
+        let j = i + 1;
+        while (j < steps.length && Buffer.isBuffer(steps[j])) j++;
+        await this.write(steps.slice(i, j) as Buffer[]);
+        i = j;
+        continue;
+      }
       if (step === 'end') await this.endFile();
-      else if (Buffer.isBuffer(step)) await this.write(step);
       else await this.begin(step.entry, step.mode, step.mtime);
+      i++;
     }
   }
 
@@ -259,10 +284,18 @@ class TreeWriter {
     this.file = { fh, mtime };
   }
 
-  private async write(data: Buffer): Promise<void> {
+  private async write(data: Buffer[]): Promise<void> {
     const fh = this.file?.fh;
     if (!fh) return;
-    for (let off = 0; off < data.length; ) off += (await fh.write(data, off)).bytesWritten;
+    let left = data;
+    while (left.length > 0) {
+      let written = (await fh.writev(left)).bytesWritten;
+      while (left.length > 0 && written >= left[0]!.length) {
+        written -= left[0]!.length;
+        left = left.slice(1);
+      }
+      if (written > 0) left = [left[0]!.subarray(written), ...left.slice(1)];
+    }
   }
 
   private async endFile(): Promise<void> {
