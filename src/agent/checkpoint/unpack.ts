@@ -3,8 +3,8 @@
 // (entry-check.ts) and written, one after the other, into a fresh owner-only dir next to the
 // destination, while every byte is hashed. The fresh dir is swapped in only when the sha256,
 // every entry and every link passed; on any failure it is removed and the destination is left
-// as it was. Memory stays bounded: the input is read a chunk at a time and each chunk's entries
-// are on disk before the next chunk is read, so a sender is held back to the disk's pace.
+// as it was. Memory stays bounded: the input is read a chunk at a time and never more than a few
+// MB of it are parsed ahead of the disk, so a sender is held back to the disk's pace.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { link, mkdir, mkdtemp, open, rename, rm, symlink, type FileHandle } from 'node:fs/promises';
@@ -41,6 +41,9 @@ interface Source {
 const READ_CHUNK_BYTES = 64 * 1024;
 /** Parsed but not yet on disk, at most (about): the unpack's memory beyond one input chunk. */
 const WRITE_AHEAD_BYTES = 4 * 1024 * 1024;
+const WRITE_BATCH_BYTES = 1024 * 1024;
+/** What an entry counts for in a batch: many small files are written in batches too. */
+const STEP_BYTES = 4096;
 
 /**
  * Unpacks `file` into `destDir`, replacing what was there, or leaves `destDir` untouched and
@@ -152,22 +155,32 @@ async function unpackInto(
     parser.on('end', resolve);
     parser.on('error', () => resolve());
   });
-  // Entries are written in order, one batch per chunk, while the next chunks are read and
-  // parsed: the disk and the input work at once, with at most WRITE_AHEAD_BYTES between them.
+  // Entries are written in order, in batches of about WRITE_BATCH_BYTES (a few system calls
+  // each, not one per input chunk), while the next chunks are read and parsed: the disk and
+  // the input work at once, with at most WRITE_AHEAD_BYTES between them.
   let writing: Promise<void> = Promise.resolve();
-  let unwritten = 0;
-  const writeSteps = async () => {
+  let inFlight = 0;
+  let batch = 0;
+  let counted = 0;
+  const writeSteps = async (last = false) => {
+    if (refused || broken || steps.length === 0) return;
+    for (; counted < steps.length; counted++) {
+      const step = steps[counted];
+      batch += Buffer.isBuffer(step) ? step.length : STEP_BYTES;
+    }
+    if (!last && batch < WRITE_BATCH_BYTES) return;
     const now = steps;
+    const bytes = batch;
     steps = [];
-    if (refused || broken || now.length === 0) return;
-    const bytes = now.reduce((n, step) => n + (Buffer.isBuffer(step) ? step.length : 0), 0);
-    unwritten += bytes;
+    counted = 0;
+    batch = 0;
+    inFlight += bytes;
     writing = writing.then(async () => {
       await writer.apply(now);
-      unwritten -= bytes;
+      inFlight -= bytes;
     });
     writing.catch(() => {}); // seen by the next await of `writing`
-    if (unwritten > WRITE_AHEAD_BYTES) await writing;
+    if (inFlight > WRITE_AHEAD_BYTES) await writing;
   };
   try {
     for (let chunk: Buffer | undefined = first; chunk; chunk = await nextChunk(rest)) {
@@ -183,7 +196,7 @@ async function unpackInto(
     if (!refused && !broken) {
       parser.end();
       await parsed;
-      await writeSteps();
+      await writeSteps(true);
     }
     await writing;
   } finally {
