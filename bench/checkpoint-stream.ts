@@ -244,7 +244,7 @@ function receiver(): void {
       const sha256 = new Promise<string>((resolve) => {
         trailer = resolve;
       });
-      void finish(unpackFromStream(sock, now.dest, { maxBytes: now.maxBytes, sha256, from: 'bench' }));
+      void finish(unpackFromStream(sock, now.dest, { maxBytes: now.maxBytes, sha256, sender: 'bench' }));
     }
   });
   server.listen(0, '127.0.0.1', () => send({ port: (server.address() as { port: number }).port }));

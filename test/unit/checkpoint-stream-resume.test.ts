@@ -173,7 +173,7 @@ describe('a checkpoint stream resumed after dropped connections', () => {
       const { port, server, asked } = await source(packing, keep, [...cuts]);
       servers.push(server);
 
-      const receiver = new ResumableReceiver(dest, { maxBytes: 64 * MB, from: 'source' });
+      const receiver = new ResumableReceiver(dest, { maxBytes: 64 * MB, sender: 'source' });
       let expected: PackResult | undefined;
       // The sender's trailer: its size and sha256, known once it has packed the last byte.
       void packing.result.then((r) => {

@@ -86,7 +86,7 @@ describe('checkpoint streams', () => {
     const seen = createHash('sha256');
     packing.stream.on('data', (d: Buffer) => seen.update(d));
     const sha = packing.result.then((r) => r.sha256);
-    const got = await unpackFromStream(packing.stream, dest, { maxBytes: 64 * MB, sha256: sha, from: 'host-a' });
+    const got = await unpackFromStream(packing.stream, dest, { maxBytes: 64 * MB, sha256: sha, sender: 'host-a' });
     const packed = await packing.result;
 
     expect(got).toEqual({ files: 3, bytes: 5 + big.length });
@@ -167,7 +167,7 @@ describe('checkpoint streams', () => {
     const data = rawTar([{ path: 'innocent.txt', type: 'File', body: 'hello' }, ...entries]);
     const before = readdirSync(root).sort();
     const err = await rejection(
-      unpackFromStream(dribble(data), dest, { maxBytes: MB, sha256: Promise.resolve(sha256(data)), from: 'host-a' }),
+      unpackFromStream(dribble(data), dest, { maxBytes: MB, sha256: Promise.resolve(sha256(data)), sender: 'host-a' }),
     );
     expect(err.code).toBe('HOSTILE_ARCHIVE');
     expect(err.message).toMatch(why);
@@ -248,7 +248,7 @@ describe('checkpoint streams', () => {
     const broken = new Readable({ read() {} });
     broken.push(cut);
     setTimeout(() => broken.destroy(new Error('connection reset by peer')), 20);
-    const reset = await rejection(unpackFromStream(broken, dest, { maxBytes: MB, sha256: sha, from: 'host-a' }));
+    const reset = await rejection(unpackFromStream(broken, dest, { maxBytes: MB, sha256: sha, sender: 'host-a' }));
     expect(reset.code).toBe('BAD_ARCHIVE');
     expect(reset.message).toMatch(/could not unpack the checkpoint stream from host-a .*connection reset by peer/);
     expect(tree(dest)).toEqual(['keep.txt']);

@@ -23,7 +23,7 @@ export class ResumableReceiver {
 
   constructor(
     private readonly destDir: string,
-    opts: Omit<UnpackOptions, 'sha256'> & { from?: string },
+    opts: Omit<UnpackOptions, 'sha256'> & { sender?: string },
   ) {
     const sha256 = new Promise<string>((resolve) => {
       this.settleChecksum = resolve;

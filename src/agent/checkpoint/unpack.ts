@@ -57,15 +57,15 @@ export function unpackArchive(file: string, destDir: string, opts: UnpackOptions
 /**
  * unpackArchive for an archive that is still arriving: the same checks, the same errors, and
  * the same swap, as the bytes stream in. Reads `input` at the pace of the disk, to its end;
- * destroys it on the first failure. `from` names the sender in messages.
+ * destroys it on the first failure. `sender` names where it comes from in messages.
  */
 export function unpackFromStream(
   input: Readable,
   destDir: string,
-  opts: UnpackOptions & { from?: string },
+  opts: UnpackOptions & { sender?: string },
 ): Promise<UnpackResult> {
-  const what = opts.from ? `the checkpoint stream from ${opts.from}` : 'the checkpoint stream';
-  return unpackFrom(input, destDir, opts, { what, details: opts.from ? { from: opts.from } : {} });
+  const what = opts.sender ? `the checkpoint stream from ${opts.sender}` : 'the checkpoint stream';
+  return unpackFrom(input, destDir, opts, { what, details: opts.sender ? { sender: opts.sender } : {} });
 }
 
 async function unpackFrom(input: Readable, destDir: string, opts: UnpackOptions, src: Source): Promise<UnpackResult> {
