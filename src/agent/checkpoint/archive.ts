@@ -8,7 +8,7 @@ import { lstat, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { create } from 'tar';
+import { create, type Pack } from 'tar';
 import { errorMessage, YardError } from '../../core/errors.js';
 import { EntryCheck, EntryViolation } from './entry-check.js';
 
@@ -47,7 +47,7 @@ export async function packStateDir(dir: string, outFile: string, opts: { maxByte
  * Walks the state dir: its total file size, and the same entry checks the target will apply,
  * so a dir the target would refuse (a link out of it, say) fails here, before it is moved.
  */
-async function checkStateDir(dir: string, maxBytes: number): Promise<number> {
+export async function checkStateDir(dir: string, maxBytes: number): Promise<number> {
   const check = new EntryCheck(Number.MAX_SAFE_INTEGER);
   let bytes = 0;
   const visit = async (rel: string): Promise<void> => {
@@ -88,11 +88,22 @@ function entryType(st: Stats): 'File' | 'Directory' | 'SymbolicLink' | undefined
   return undefined;
 }
 
-async function writeArchive(dir: string, file: string, maxBytes: number): Promise<PackResult> {
-  const pack = create(
-    { cwd: dir, portable: true, strict: true, filter: (_path, st) => entryType(st as Stats) !== undefined },
+/** node-tar packing `dir` as every agent writes it: "./" first, portable headers, no sockets. */
+export function tarOf(dir: string, maxReadSize?: number): Pack {
+  return create(
+    {
+      cwd: dir,
+      portable: true,
+      strict: true,
+      maxReadSize,
+      filter: (_path, st) => entryType(st as Stats) !== undefined,
+    },
     ['.'],
   );
+}
+
+async function writeArchive(dir: string, file: string, maxBytes: number): Promise<PackResult> {
+  const pack = tarOf(dir);
   const hash = createHash('sha256');
   let size = 0;
   // pipeline() tears every stream down on the first error (the size limit included) and
@@ -110,7 +121,7 @@ async function writeArchive(dir: string, file: string, maxBytes: number): Promis
   return { sha256: hash.digest('hex'), size };
 }
 
-function tooLarge(dir: string, what: string, maxBytes: number): YardError {
+export function tooLarge(dir: string, what: string, maxBytes: number): YardError {
   return new YardError(
     'CHECKPOINT_TOO_LARGE',
     `state dir ${dir} is too large to checkpoint: ${what} would exceed the limit of ${maxBytes} bytes; free space in the state dir or raise the checkpoint size limit`,
