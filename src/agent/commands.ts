@@ -1,8 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -17,6 +15,7 @@ import {
   type PullCheckpoint,
 } from '../gen/switchyard/v1/agent_gateway.js';
 import type { AgentIdentity } from './identity.js';
+import { ResumableReceiver } from './checkpoint/resume.js';
 import { fetchFromPeer, type PeerTransferServer } from './peer-transfer.js';
 import { orderOf } from './order.js';
 import type { RoutingProxy } from './proxy/proxy.js';
@@ -60,14 +59,15 @@ const offered = new Map<string, string>();
 const PULL_ATTEMPTS = 5;
 
 /**
- * Fetches a checkpoint straight from its source agent into `file`, resuming from what arrived
- * after a dropped connection. UNAVAILABLE when the source cannot be reached at all: the
- * controller then relays it.
+ * Fetches a checkpoint straight from its source agent and unpacks it into `stateDir` as it
+ * arrives (every entry checked, the sha256 checked at the end, swapped in only then), resuming
+ * from what arrived after a dropped connection. UNAVAILABLE when the source cannot be reached at
+ * all: the controller then relays it.
  */
-async function pullFromPeer(p: PullCheckpoint, file: string, ctx: CommandContext): Promise<void> {
+async function pullFromPeer(p: PullCheckpoint, stateDir: string, ctx: CommandContext): Promise<void> {
   const size = Number(p.size);
-  await rm(file, { force: true });
-  let received = 0;
+  const rx = new ResumableReceiver(stateDir, { maxBytes: Number(p.maxBytes), sender: `server ${p.sourceServerId}` });
+  rx.complete({ size, sha256: p.sha256 });
   for (let attempt = 1; ; attempt++) {
     try {
       const got = await fetchFromPeer({
@@ -76,42 +76,39 @@ async function pullFromPeer(p: PullCheckpoint, file: string, ctx: CommandContext
         tls: ctx.identity.tls.pems(),
         secret: p.ticket,
         checkpointId: p.checkpointId,
-        offset: received,
+        offset: rx.received,
       });
       if (got.size !== size || got.sha256 !== p.sha256)
         throw new YardError(
           'CHECKSUM_MISMATCH',
           `server ${p.sourceServerId} offers another checkpoint than the one saved`,
         );
-      const limit = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          received += chunk.length;
-          done(
-            received > size
-              ? new YardError('CHECKSUM_MISMATCH', 'the source sent more bytes than the checkpoint holds')
-              : null,
-            chunk,
-          );
-        },
-      });
-      await pipeline(got.body, limit, createWriteStream(file, { flags: received > 0 ? 'a' : 'w', mode: 0o600 }));
-      if (received === size) return;
-      throw new Error(`the connection ended after ${received} of ${size} bytes`);
+      await rx.attach(got.body);
+      if (rx.received === size) break;
+      throw new Error(`the connection ended after ${rx.received} of ${size} bytes`);
     } catch (err) {
-      if (err instanceof YardError && err.code !== 'UNAVAILABLE') throw err;
+      const fatal = err instanceof YardError && err.code !== 'UNAVAILABLE';
       // Never reached the source: the controller relays instead.
-      if (received === 0 && attempt === 1 && err instanceof YardError) throw err;
-      if (attempt >= PULL_ATTEMPTS)
-        throw new YardError(
-          'UNAVAILABLE',
-          `the direct transfer from server ${p.sourceServerId} broke off ${attempt} times: ${errorMessage(err)}`,
-        );
+      const unreachable = err instanceof YardError && rx.received === 0 && attempt === 1;
+      if (fatal || unreachable || attempt >= PULL_ATTEMPTS) {
+        const e =
+          fatal || unreachable
+            ? err
+            : new YardError(
+                'UNAVAILABLE',
+                `the direct transfer from server ${p.sourceServerId} broke off ${attempt} times: ${errorMessage(err)}`,
+              );
+        rx.abort(e as Error);
+        await rx.done.catch(() => undefined);
+        throw e;
+      }
       ctx.log.warn(
-        `direct transfer of checkpoint ${p.checkpointId} broke off at ${received} of ${size} bytes (${errorMessage(err)}); resuming`,
+        `direct transfer of checkpoint ${p.checkpointId} broke off at ${rx.received} of ${size} bytes (${errorMessage(err)}); resuming`,
       );
       await new Promise((r) => setTimeout(r, 200 * attempt));
     }
   }
+  await rx.done;
 }
 
 async function outboxFile(ctx: CommandContext, checkpointId: string): Promise<string> {
@@ -200,17 +197,13 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       return ok(cmd.id);
     }
     case 'pull': {
-      const file = (await outboxFile(ctx, a.value.checkpointId)).replace(/outbox/, 'inbox');
-      await mkdir(join(ctx.dataDir, 'inbox'), { recursive: true, mode: 0o700 });
+      // Unpacked as it arrives: no archive file on this side.
       const t0 = Date.now();
-      try {
-        await pullFromPeer(a.value, file, ctx);
-        const t1 = Date.now();
-        await sup.installCheckpoint(a.value.spec, file, { sha256: a.value.sha256, maxBytes: Number(a.value.maxBytes) });
-        return ok(cmd.id, { transferMs: t1 - t0, installMs: Date.now() - t1, size: a.value.size });
-      } finally {
-        await rm(file, { force: true });
-      }
+      await sup.installCheckpoint(a.value.spec, (stateDir) => pullFromPeer(a.value, stateDir, ctx), {
+        sha256: a.value.sha256,
+        maxBytes: Number(a.value.maxBytes),
+      });
+      return ok(cmd.id, { transferMs: Date.now() - t0, installMs: 0, size: a.value.size });
     }
     case 'upload': {
       const archive = archives.get(a.value.checkpointId);

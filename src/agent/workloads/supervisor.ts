@@ -200,9 +200,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Unpacks a checkpoint as `spec`'s state dir, ready for start({ restore: true }). */
+  /**
+   * Installs a checkpoint into the workload's state dir: from an archive file, or through
+   * `unpack`, which fills the state dir (e.g. from a stream as it arrives) or leaves it untouched.
+   */
   async installCheckpoint(
     specIn: WorkloadSpec,
-    archiveFile: string,
+    archive: string | ((stateDir: string) => Promise<unknown>),
     opts: { sha256: string; maxBytes: number },
   ): Promise<void> {
     const spec = parseWorkloadSpec(specIn);
@@ -210,7 +214,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (existing) this.assertStopped(existing, 'install a checkpoint of it');
     await this.exclusive(spec.name, 'installing a checkpoint', async () => {
       try {
-        await unpackArchive(archiveFile, this.store.stateDir(spec.name), opts);
+        const stateDir = this.store.stateDir(spec.name);
+        if (typeof archive === 'string') await unpackArchive(archive, stateDir, opts);
+        else await archive(stateDir);
       } catch (err) {
         if (!existing) await this.store.remove(spec.name);
         throw err;
