@@ -33,7 +33,7 @@ export interface NetTopology {
   hosts: Record<HostName, NetHost>;
   /** The switch's namespace (the bridge, and each link's far end, `p-<host>`). */
   switchNs: string;
-  /** Each tbf line as set, for the report. */
+  /** Each host's tbf as set, `ctl 100mbit/96kb/25ms` (rate/burst/latency), for the report. */
   shaping: string[];
   /** Removes everything the topology made; safe to call twice. */
   destroy(): void;
@@ -141,7 +141,7 @@ export function buildNetTopology(): NetTopology {
       execFileSync('tc', ['-n', sw, 'qdisc', 'add', 'dev', port(name), ...tbf], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
-      shaping.push(`${name}: tbf rate ${link.rate} burst ${link.burst} latency ${link.latency}, both ways`);
+      shaping.push(`${name} ${link.rate}/${link.burst}/${link.latency}`);
       topo.hosts[name] = { name, ns, address, rateBps: link.rateBps, wrap: ['ip', 'netns', 'exec', ns] };
     }
   } catch (err) {
