@@ -77,6 +77,8 @@ export interface MigrationResult {
   timeline: Timeline;
   cpuUpload?: CpuSplit;
   cpuDownload?: CpuSplit;
+  /** The whole transfer phase, whatever path the bytes take: from the first progress update to the restore. */
+  cpuTransfer?: CpuSplit & { windowMs: number };
   /** Plain TCP copies of transferBytes over loopback (ms each). */
   plainMs: number[];
   plainBytes: number;
@@ -253,6 +255,7 @@ export async function moveCounter(o: {
     timeline: watched.timeline,
     cpuUpload: watched.cpuUpload,
     cpuDownload: watched.cpuDownload,
+    cpuTransfer: watched.cpuTransfer,
   };
 }
 
@@ -302,7 +305,10 @@ async function watch(
   const t0 = first.createdMs;
   const timeline: Timeline = {};
   const cpuAt: Partial<
-    Record<'transferring' | 'uploadDone' | 'downloadFirst' | 'downloadSent', { at: number; cpu: CpuSplit }>
+    Record<
+      'transferring' | 'uploadDone' | 'downloadFirst' | 'downloadSent' | 'restoring',
+      { at: number; cpu: CpuSplit }
+    >
   > = {};
   const mark = (k: keyof typeof cpuAt) => {
     if (cpuAt[k]) return;
@@ -360,6 +366,7 @@ async function watch(
           mark('downloadSent');
         }
       }
+      if (phase === 'restoring') mark('restoring');
       if (phase === 'restoring' && !resumeWatch) resumeWatch = pollResumed();
       if (migrationDone(m.phase)) {
         timeline.end = m.updatedMs - t0;
@@ -413,7 +420,16 @@ async function watch(
     timeline,
     cpuUpload: pct(cpuAt.transferring, cpuAt.uploadDone),
     cpuDownload: pct(cpuAt.downloadFirst, cpuAt.downloadSent),
+    cpuTransfer: withWindow(pct(cpuAt.transferring, cpuAt.restoring), cpuAt.transferring, cpuAt.restoring),
   };
+}
+
+function withWindow(
+  split: CpuSplit | undefined,
+  a?: { at: number },
+  b?: { at: number },
+): (CpuSplit & { windowMs: number }) | undefined {
+  return split && a && b ? { ...split, windowMs: b.at - a.at } : undefined;
 }
 
 /** SIGKILL to a pid we saw run the example workload, if it is still that (pids get reused). */

@@ -30,8 +30,8 @@ export interface NetMigrationResult {
   /** Undefined when the move failed before it ended (see error). */
   moved?: Moved;
   error?: string;
-  /** Bytes through the controller's link while the job moved: [uploads from ctl, downloads to ctl]. */
-  ctlLinkBytes?: [number, number];
+  /** The controller's link while the job moved (tc's counters): bytes it received and sent, packets its two tbfs dropped. */
+  ctlLink?: { inBytes: number; outBytes: number; dropped: number };
   shaping: string[];
   /** The payload rate a TCP copy can reach on each host's link: tbf counts whole frames, 1448 of 1514 bytes are data. */
   ceilingBps: Record<HostName, number>;
@@ -105,7 +105,7 @@ async function plainCopies(
 async function moveAcross(
   topo: NetTopology,
   opts: { stateMb: number; log: (line: string) => void },
-): Promise<Pick<NetMigrationResult, 'moved' | 'ctlLinkBytes' | 'warnings'>> {
+): Promise<Pick<NetMigrationResult, 'moved' | 'ctlLink' | 'warnings'>> {
   const { ctl, a, b } = topo.hosts;
   const name = `bench-net-counter-${opts.stateMb}`;
   const dirs = {
@@ -176,7 +176,11 @@ async function moveAcross(
     const after = tbfStats(topo, 'ctl');
     return {
       moved,
-      ctlLinkBytes: [after[0]!.sentBytes - before[0]!.sentBytes, after[1]!.sentBytes - before[1]!.sentBytes],
+      ctlLink: {
+        inBytes: after[1]!.sentBytes - before[1]!.sentBytes,
+        outBytes: after[0]!.sentBytes - before[0]!.sentBytes,
+        dropped: after[0]!.dropped + after[1]!.dropped - before[0]!.dropped - before[1]!.dropped,
+      },
       warnings: [controller, ...agents].flatMap((p) => p.lastWarnings.map((w) => `${p.label}: ${w}`)),
     };
   } finally {

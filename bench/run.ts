@@ -814,9 +814,8 @@ function reportNet(r: NetMigrationResult): void {
   const upMs = span(t.transferring, t.uploadDone);
   const downMs = span(t.downloadFirst, t.downloadSent);
   const mbps = (ms: number) => fmt(mb(m.transferBytes) / (ms / 1000), 1);
-  // The controller's CPU over the upload and the download windows, per GB of state moved.
-  const ctlCpuS =
-    ((m.cpuUpload?.controller ?? Number.NaN) * upMs + (m.cpuDownload?.controller ?? Number.NaN) * downMs) / 1e5;
+  // The controller's CPU over the whole transfer phase (any path: relayed, direct), per GB of state moved.
+  const ctlCpuS = ((m.cpuTransfer?.controller ?? Number.NaN) / 100) * ((m.cpuTransfer?.windowMs ?? Number.NaN) / 1000);
   const perGb = ctlCpuS / (m.transferBytes / 1024 ** 3);
   const ofAb = rate / rateOf(ab);
   const windows = [m.cpuUpload, m.cpuDownload];
@@ -846,14 +845,14 @@ function reportNet(r: NetMigrationResult): void {
     ),
     row(
       "  controller's link during the move",
-      r.ctlLinkBytes
-        ? `${fmt(mb(r.ctlLinkBytes[1]), 0)} MB in, ${fmt(mb(r.ctlLinkBytes[0]), 0)} MB out (${fmt((r.ctlLinkBytes[0] + r.ctlLinkBytes[1]) / m.transferBytes, 2)}× the state)`
+      r.ctlLink
+        ? `${fmt(mb(r.ctlLink.inBytes), 0)} MB in, ${fmt(mb(r.ctlLink.outBytes), 0)} MB out (${fmt((r.ctlLink.inBytes + r.ctlLink.outBytes) / m.transferBytes, 2)}× the state)`
         : 'n/a',
-      'tc counters of its tbf, frames and all',
+      `tc's counters, frames and all; ${r.ctlLink?.dropped ?? 'n/a'} packets dropped`,
     ),
     row(
       '  controller CPU per GB moved',
-      `${fmt(perGb, 2)} s (${fmt(ctlCpuS, 1)} s over upload+download)`,
+      `${fmt(perGb, 2)} s (${fmt(ctlCpuS, 1)} s over the transfer phase)`,
       `issue 13 (direct): ≤ ${TARGETS.netControllerCpuSPerGb} s   ${ok(perGb <= TARGETS.netControllerCpuSPerGb)}`,
     ),
     row(
