@@ -279,12 +279,15 @@ export class YardProcess {
   private waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   private static readonly TAIL = 64 * 1024;
 
+  /** `wrap`: a prefix to run it under, e.g. `ip netns exec NS` (which execs, so the pid is node's). */
   constructor(
     readonly label: string,
     args: string[],
     script = YARD,
+    wrap: string[] = [],
   ) {
-    this.child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
+    const [cmd, ...pre] = [...wrap, process.execPath];
+    this.child = spawn(cmd!, [...pre, ...NODE_FLAGS, script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });

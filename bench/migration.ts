@@ -77,6 +77,8 @@ export interface MigrationResult {
   timeline: Timeline;
   cpuUpload?: CpuSplit;
   cpuDownload?: CpuSplit;
+  /** The whole transfer phase, whatever path the bytes take: from the first progress update to the restore. */
+  cpuTransfer?: CpuSplit & { windowMs: number };
   /** Plain TCP copies of transferBytes over loopback (ms each). */
   plainMs: number[];
   plainBytes: number;
@@ -133,83 +135,28 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
       agents.a.waitForOutput(/connected to controller/, 30_000),
       agents.b.waitForOutput(/connected to controller/, 30_000),
     ]);
-    // Preflight wants the target's CPU and free disk: wait for their first samples too.
-    await waitUntil(
-      'bench-a and bench-b online, with metrics',
-      async () => {
-        const { servers } = await api.call(api.client.listServers, {});
-        const ready = servers
-          .filter(
-            (s) =>
-              s.state === ServerState.SERVER_STATE_ONLINE &&
-              s.latest?.cpuPct !== undefined &&
-              s.latest.dataFreeBytes !== undefined,
-          )
-          .map((s) => s.name);
-        return ready.includes('bench-a') && ready.includes('bench-b') ? true : undefined;
-      },
-      30_000,
-      200,
-    );
-    opts.log(
-      `  controller pid ${ctl.proc.pid} on ${ctl.address}; agents ${agents.a.pid} (bench-a), ${agents.b.pid} (bench-b)`,
-    );
-
-    await api.call(api.client.runWorkload, { server: 'bench-a', spec: spec(name, opts.stateMb) });
-    await waitUntil(
-      `${name} making progress`,
-      async () => (/progress n=\d+/.test(await logs(api, name)) ? true : undefined),
-      30_000,
-      250,
-    );
-    for (const w of (await api.call(api.client.listWorkloads, {})).workloads)
-      if (w.spec?.name === name && w.pid) workloadPids.add(w.pid);
-
-    const started = (
-      await api.call(api.client.startMigration, {
-        workload: name,
-        target: 'bench-b',
-        strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
-      })
-    ).migration!;
-    opts.log(`  migration ${started.id.slice(0, 8)}: ${opts.stateMb} MB of state, bench-a → bench-b…`);
-    const pids = { controller: ctl.proc.pid, source: agents.a.pid, target: agents.b.pid };
-    const watched = await watch(
+    const moved = await moveCounter({
       api,
-      started,
-      pids,
-      join(dirs.b, 'workloads', name, 'output.log'),
-      60_000 + opts.stateMb * 100,
-    );
-    const m = watched.last;
-    for (const w of (await api.call(api.client.listWorkloads, {})).workloads)
-      if (w.spec?.name === name && w.pid) workloadPids.add(w.pid);
-    const t = m.timings;
-    const transferBytes = t?.transferBytes || Math.round(opts.stateMb * MiB);
-    result = {
+      name,
       stateMb: opts.stateMb,
-      phase: migrationPhases.name(m.phase),
-      error: m.error,
-      checkpointMs: t?.checkpointMs ?? Number.NaN,
-      transferMs: t?.transferMs ?? Number.NaN,
-      transferBytes,
-      restoreMs: t?.restoreMs ?? Number.NaN,
-      verifyMs: t?.verifyMs ?? Number.NaN,
-      downtimeMs: t?.downtimeMs ?? Number.NaN,
-      timeline: watched.timeline,
-      cpuUpload: watched.cpuUpload,
-      cpuDownload: watched.cpuDownload,
+      pids: { controller: ctl.proc.pid, source: agents.a.pid, target: agents.b.pid },
+      controllerAddress: ctl.address,
+      targetDir: dirs.b,
+      timeoutMs: 60_000 + opts.stateMb * 100,
+      workloadPids,
+      log: opts.log,
+    });
+    result = {
+      ...moved,
       plainMs: [],
-      plainBytes: transferBytes,
+      plainBytes: moved.transferBytes,
       warnings: [ctl.proc, agents.a, agents.b].flatMap((p) => p.lastWarnings.map((w) => `${p.label}: ${w}`)),
     };
   } finally {
-    // The workload goes first (stopping the agents would stop it too, but a SIGKILLed agent would not).
-    await api.call(api.client.stopWorkload, { name, remove: true }).catch(() => undefined);
-    api.close();
-    await Promise.all([agents.a.kill(), agents.b.kill()]);
-    await ctl.proc.kill();
-    for (const pid of workloadPids) killIfCounter(pid);
+    await stopCounter(api, name, workloadPids, async () => {
+      await Promise.all([agents.a.kill(), agents.b.kill()]);
+      await ctl.proc.kill();
+    });
     removeTempDir(dirs.a);
     removeTempDir(dirs.b);
     removeTempDir(ctl.dataDir);
@@ -229,6 +176,107 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
 }
 
 type Api = ReturnType<typeof controlClient>;
+
+/** What moving the example job measured (the plain copy and the processes' warnings are the caller's). */
+export type Moved = Omit<MigrationResult, 'plainMs' | 'plainBytes' | 'warnings'>;
+
+/**
+ * With a controller and agents bench-a and bench-b connected: waits for both to report metrics
+ * (preflight wants the target's CPU and free disk), runs the example job with `stateMb` of state
+ * on bench-a, and once it makes progress moves it to bench-b, following the migration to its end.
+ * The pids the job ran under are added to `workloadPids` (for stopCounter).
+ */
+export async function moveCounter(o: {
+  api: Api;
+  name: string;
+  stateMb: number;
+  pids: { controller: number; source: number; target: number };
+  /** Where the controller listens (for the log). */
+  controllerAddress: string;
+  /** bench-b's --data-dir: the resumed copy's output log is read there. */
+  targetDir: string;
+  timeoutMs: number;
+  workloadPids: Set<number>;
+  log: (line: string) => void;
+}): Promise<Moved> {
+  const { api, name } = o;
+  await waitUntil(
+    'bench-a and bench-b online, with metrics',
+    async () => {
+      const { servers } = await api.call(api.client.listServers, {});
+      const ready = servers
+        .filter(
+          (s) =>
+            s.state === ServerState.SERVER_STATE_ONLINE &&
+            s.latest?.cpuPct !== undefined &&
+            s.latest.dataFreeBytes !== undefined,
+        )
+        .map((s) => s.name);
+      return ready.includes('bench-a') && ready.includes('bench-b') ? true : undefined;
+    },
+    30_000,
+    200,
+  );
+  o.log(
+    `  controller pid ${o.pids.controller} on ${o.controllerAddress}; agents ${o.pids.source} (bench-a), ${o.pids.target} (bench-b)`,
+  );
+
+  await api.call(api.client.runWorkload, { server: 'bench-a', spec: spec(name, o.stateMb) });
+  await waitUntil(
+    `${name} making progress`,
+    async () => (/progress n=\d+/.test(await logs(api, name)) ? true : undefined),
+    30_000,
+    250,
+  );
+  await notePids(api, name, o.workloadPids);
+
+  const started = (
+    await api.call(api.client.startMigration, {
+      workload: name,
+      target: 'bench-b',
+      strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+    })
+  ).migration!;
+  o.log(`  migration ${started.id.slice(0, 8)}: ${o.stateMb} MB of state, bench-a → bench-b…`);
+  const watched = await watch(api, started, o.pids, join(o.targetDir, 'workloads', name, 'output.log'), o.timeoutMs);
+  const m = watched.last;
+  await notePids(api, name, o.workloadPids);
+  const t = m.timings;
+  return {
+    stateMb: o.stateMb,
+    phase: migrationPhases.name(m.phase),
+    error: m.error,
+    checkpointMs: t?.checkpointMs ?? Number.NaN,
+    transferMs: t?.transferMs ?? Number.NaN,
+    transferBytes: t?.transferBytes || Math.round(o.stateMb * MiB),
+    restoreMs: t?.restoreMs ?? Number.NaN,
+    verifyMs: t?.verifyMs ?? Number.NaN,
+    downtimeMs: t?.downtimeMs ?? Number.NaN,
+    timeline: watched.timeline,
+    cpuUpload: watched.cpuUpload,
+    cpuDownload: watched.cpuDownload,
+    cpuTransfer: watched.cpuTransfer,
+  };
+}
+
+/** Stops and removes the job, closes `api`, runs `stopProcesses`, then SIGKILLs any copy of the job still there. */
+export async function stopCounter(
+  api: Api,
+  name: string,
+  workloadPids: Set<number>,
+  stopProcesses: () => Promise<void>,
+): Promise<void> {
+  // The workload goes first (stopping the agents would stop it too, but a SIGKILLed agent would not).
+  await api.call(api.client.stopWorkload, { name, remove: true }).catch(() => undefined);
+  api.close();
+  await stopProcesses();
+  for (const pid of workloadPids) killIfCounter(pid);
+}
+
+async function notePids(api: Api, name: string, pids: Set<number>): Promise<void> {
+  for (const w of (await api.call(api.client.listWorkloads, {})).workloads)
+    if (w.spec?.name === name && w.pid) pids.add(w.pid);
+}
 
 /** The workload's output buffer as text (empty if it is not there). */
 function logs(api: Api, name: string): Promise<string> {
@@ -257,7 +305,10 @@ async function watch(
   const t0 = first.createdMs;
   const timeline: Timeline = {};
   const cpuAt: Partial<
-    Record<'transferring' | 'uploadDone' | 'downloadFirst' | 'downloadSent', { at: number; cpu: CpuSplit }>
+    Record<
+      'transferring' | 'uploadDone' | 'downloadFirst' | 'downloadSent' | 'restoring',
+      { at: number; cpu: CpuSplit }
+    >
   > = {};
   const mark = (k: keyof typeof cpuAt) => {
     if (cpuAt[k]) return;
@@ -315,6 +366,7 @@ async function watch(
           mark('downloadSent');
         }
       }
+      if (phase === 'restoring') mark('restoring');
       if (phase === 'restoring' && !resumeWatch) resumeWatch = pollResumed();
       if (migrationDone(m.phase)) {
         timeline.end = m.updatedMs - t0;
@@ -368,7 +420,16 @@ async function watch(
     timeline,
     cpuUpload: pct(cpuAt.transferring, cpuAt.uploadDone),
     cpuDownload: pct(cpuAt.downloadFirst, cpuAt.downloadSent),
+    cpuTransfer: withWindow(pct(cpuAt.transferring, cpuAt.restoring), cpuAt.transferring, cpuAt.restoring),
   };
+}
+
+function withWindow(
+  split: CpuSplit | undefined,
+  a?: { at: number },
+  b?: { at: number },
+): (CpuSplit & { windowMs: number }) | undefined {
+  return split && a && b ? { ...split, windowMs: b.at - a.at } : undefined;
 }
 
 /** SIGKILL to a pid we saw run the example workload, if it is still that (pids get reused). */

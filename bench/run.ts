@@ -1,8 +1,9 @@
 // `npm run bench`: prints figures (not a test). Runs the fleet simulator, what TLS costs it (the
 // same fleet with mTLS and in plaintext, and what joining costs an agent), the render benchmark,
 // the dashboard cost benchmark (against gtop and btop), the wall's soak in a churning fleet, the agent cost benchmark, the migration
-// benchmark, the proxy benchmark (against HAProxy) and the fault-injection suite (migrations with a
-// process SIGKILLed mid-way) one after the other, and cleans up every process and temp dir.
+// benchmark (on loopback, then across shaped links between network namespaces), the proxy benchmark
+// (against HAProxy) and the fault-injection suite (migrations with a process SIGKILLed mid-way) one
+// after the other, and cleans up every process, temp dir and namespace.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AgentCostResult } from './agent-cost.js';
@@ -10,16 +11,18 @@ import type { ChaosTotals } from './chaos.js';
 import type { DashCostResult, DashboardRun, Measured } from './dashboard-cost.js';
 import type { FleetSimResult } from './fleet-sim.js';
 import { fmt, killAll, killAllNow, mb, removeTempDirs, startController, type YardProcess } from './lib.js';
-import type { MigrationResult } from './migration.js';
+import type { MigrationResult, Moved } from './migration.js';
+import type { NetMigrationResult, PlainCopy } from './net.js';
+import { destroyNetTopologies } from './net-topology.js';
 import type { ProxyBenchResult } from './proxy.js';
 import type { Latency, PathReport } from './proxy-plan.js';
 import type { RenderResult } from './render.js';
 import type { SoakResult } from './soak.js';
 import type { TlsBenchResult } from './tls.js';
 
-const STEPS = ['fleet', 'tls', 'render', 'dash', 'soak', 'agent', 'migrate', 'proxy', 'chaos'];
+const STEPS = ['fleet', 'tls', 'render', 'dash', 'soak', 'agent', 'migrate', 'net', 'proxy', 'chaos'];
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--net-mb LIST] [--net-1024] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark (default 1000)
   --seconds S         steady-state window of the controller benchmark (default 30)
   --tls-seconds S     steady-state window of the TLS benchmark, each side: mTLS, then plaintext (default 60)
@@ -31,6 +34,8 @@ const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--tls-s
   --soak-seconds S    how long the wall soaks in a churning fleet, after 30 s of warm-up (default 180)
   --frames N          frames timed by the render benchmark (default 200)
   --state-mb LIST     checkpoint sizes (MB) the migration benchmark moves (default 100,1024)
+  --net-mb LIST       checkpoint sizes (MB) moved across the shaped network, with plain copies (default 200; root only)
+  --net-1024          also move 1024 MB across the shaped network (about 5 more minutes)
   --proxy-seconds S   throughput measured per path by the proxy benchmark, in 1 s turns (default 5)
   --proxy-streams N   parallel connections of the proxy throughput measurement (default 8)
   --runs N            fault-injection runs, each a migration with one process SIGKILLed (default 200, ~4 s each)
@@ -56,6 +61,12 @@ const TARGETS = {
   transferOfPlain: 0.5,
   /** Downtime against checkpoint + transfer + restore. */
   downtimeFactor: 1.5,
+  /** Issue 13, across the shaped network: the move's transfer rate against a plain copy a → b. */
+  netTransferOfPlain: 0.85,
+  /** Issue 13: the controller's CPU seconds per GB moved directly. */
+  netControllerCpuSPerGb: 0.05,
+  /** A copy over the controller's link against tbf's ceiling for it (else the shaping is off). */
+  netShapedCtlMin: 0.9,
   /** The yard proxy's throughput against HAProxy's, same forwarding, both one thread. */
   proxyOfHaproxy: 0.7,
   /** Latency the yard proxy adds at p99 on a persistent connection, over loopback. */
@@ -86,7 +97,7 @@ function countsFlag(v: string | undefined, name: string, dflt: number[], min: nu
   return counts;
 }
 
-function sizesFlag(v: string | undefined, dflt: number[]): number[] {
+function sizesFlag(v: string | undefined, dflt: number[], name = 'state-mb'): number[] {
   if (v === undefined) return dflt;
   const sizes = v
     .split(',')
@@ -96,7 +107,7 @@ function sizesFlag(v: string | undefined, dflt: number[]): number[] {
   // The controller runs with --max-checkpoint 4GiB.
   if (!sizes.length || sizes.some((n) => !Number.isFinite(n) || n <= 0 || n > 4000)) {
     process.stderr.write(
-      `bench: --state-mb must be a list of sizes in MB, each above 0 and at most 4000, got "${v}"\n${USAGE}\n`,
+      `bench: --${name} must be a list of sizes in MB, each above 0 and at most 4000, got "${v}"\n${USAGE}\n`,
     );
     process.exit(2);
   }
@@ -115,6 +126,7 @@ let args: {
   soakSeconds: number;
   frames: number;
   stateMb: number[];
+  netMb: number[];
   proxySeconds: number;
   proxyStreams: number;
   runs: number;
@@ -135,6 +147,8 @@ try {
       'soak-seconds': { type: 'string' },
       frames: { type: 'string' },
       'state-mb': { type: 'string' },
+      'net-mb': { type: 'string' },
+      'net-1024': { type: 'boolean' },
       'proxy-seconds': { type: 'string' },
       'proxy-streams': { type: 'string' },
       runs: { type: 'string' },
@@ -167,6 +181,7 @@ try {
     soakSeconds: intFlag(values['soak-seconds'], 'soak-seconds', 180, 10, 86_400),
     frames: intFlag(values.frames, 'frames', 200, 1, 10_000),
     stateMb: sizesFlag(values['state-mb'], [100, 1024]),
+    netMb: [...new Set([...sizesFlag(values['net-mb'], [200], 'net-mb'), ...(values['net-1024'] ? [1024] : [])])],
     proxySeconds: intFlag(values['proxy-seconds'], 'proxy-seconds', 5, 1, 600),
     proxyStreams: intFlag(values['proxy-streams'], 'proxy-streams', 8, 1, 256),
     runs: intFlag(values.runs, 'runs', 200, 1, 10_000),
@@ -189,10 +204,12 @@ async function cleanup(): Promise<void> {
   if (cleaning) return;
   cleaning = true;
   await killAll();
+  destroyNetTopologies();
   removeTempDirs();
 }
 process.on('exit', () => {
   killAllNow();
+  destroyNetTopologies();
   removeTempDirs();
 });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -445,6 +462,23 @@ try {
         (r) => reportMigration(r),
       );
     }
+  }
+
+  if (args.only.has('net')) {
+    const { netTopologyAvailable } = await import('./net-topology.js');
+    const missing = netTopologyAvailable();
+    if (missing) lines.push(row('migration across the shaped network', `skipped: ${missing}`));
+    else
+      for (const stateMb of args.netMb) {
+        await step<NetMigrationResult>(
+          `network, ${stateMb} MB state`,
+          async () => {
+            const { runNetMigration } = await import('./net.js');
+            return runNetMigration({ stateMb, log });
+          },
+          (r) => reportNet(r),
+        );
+      }
   }
 
   if (args.only.has('soak')) {
@@ -738,6 +772,95 @@ function reportMigration(r: MigrationResult): void {
     ),
     row('  CPU during the upload', cpu(r.cpuUpload), machine(r.cpuUpload)),
     row('  CPU during the download', cpu(r.cpuDownload), machine(r.cpuDownload)),
+  );
+  for (const w of r.warnings) log(`  ${w}`);
+}
+
+function reportNet(r: NetMigrationResult): void {
+  const best = (c: PlainCopy) => Math.min(...c.ms);
+  const rateOf = (c: PlainCopy) => mb(c.bytes) / (best(c) / 1000);
+  const mbitOf = (c: PlainCopy) => (c.bytes * 8) / 1e6 / (best(c) / 1000);
+  const copy = (c: PlainCopy) =>
+    `${c.from}→${c.to} ${fmt(rateOf(c), 1)} MB/s (${c.ms.map((ms) => fmt(ms / 1000, 2)).join(' / ')} s)`;
+  const [ab, actl] = r.plain as [PlainCopy, PlainCopy];
+  const ctlOfCeiling = (mbitOf(actl) * 1e6) / r.ceilingBps.ctl;
+  const abOfCeiling = (mbitOf(ab) * 1e6) / r.ceilingBps.b;
+  // Below the ceiling is the shaping or the machine; above it, no shaping at all.
+  const shaped = ctlOfCeiling >= TARGETS.netShapedCtlMin && ctlOfCeiling <= 1.02 && abOfCeiling <= 1.02;
+  if (!shaped) failures++;
+  lines.push(
+    row(
+      `network, ${r.stateMb} MB: plain TCP copy`,
+      `${copy(ab)}   ${copy(actl)}`,
+      `best taken; ${ab.ms.length} and ${actl.ms.length} runs`,
+    ),
+    row(
+      '  shaping check (payload rate)',
+      `a→b ${fmt(mbitOf(ab), 0)} Mbit/s of 1000 shaped, a→ctl ${fmt(mbitOf(actl), 1)} of 100`,
+      `${fmt(abOfCeiling * 100, 0)} % and ${fmt(ctlOfCeiling * 100, 1)} % of tbf's payload ceiling (1448/1514 of the rate)   ${ok(shaped)}`,
+    ),
+  );
+  const m = r.moved;
+  if (!m) {
+    failures++;
+    lines.push(row(`network, ${r.stateMb} MB: move a→b today`, `FAILED: ${(r.error ?? '').split('\n')[0]}`, '✗'));
+    return;
+  }
+  const committed = m.phase === 'committed';
+  if (!committed) failures++;
+  const rate = mb(m.transferBytes) / (m.transferMs / 1000);
+  const t = m.timeline;
+  const span = (x?: number, y?: number) => (x !== undefined && y !== undefined ? y - x : Number.NaN);
+  const upMs = span(t.transferring, t.uploadDone);
+  const downMs = span(t.downloadFirst, t.downloadSent);
+  const mbps = (ms: number) => fmt(mb(m.transferBytes) / (ms / 1000), 1);
+  // The controller's CPU over the whole transfer phase (any path: relayed, direct), per GB of state moved.
+  const ctlCpuS = ((m.cpuTransfer?.controller ?? Number.NaN) / 100) * ((m.cpuTransfer?.windowMs ?? Number.NaN) / 1000);
+  const perGb = ctlCpuS / (m.transferBytes / 1024 ** 3);
+  const ofAb = rate / rateOf(ab);
+  const windows = [m.cpuUpload, m.cpuDownload];
+  const cpuPair = (f: (c: NonNullable<Moved['cpuUpload']>) => number) =>
+    windows.map((c) => (c ? fmt(f(c), 0) : 'n/a')).join('/');
+  const noisy = windows.some((c) => c && c.machine - c.controller - c.source - c.target > 30);
+  lines.push(
+    row(
+      `network, ${r.stateMb} MB: move a→b today`,
+      `transfer ${fmt(m.transferMs / 1000, 1)} s (${fmt(rate, 1)} MB/s)  downtime ${fmt(m.downtimeMs / 1000, 1)} s`,
+      `checkpoint ${fmt(m.checkpointMs / 1000, 1)} s, restore ${fmt(m.restoreMs / 1000, 1)} s; ${m.phase}${committed ? '' : `: ${m.error}`}   ${ok(committed)}`,
+    ),
+    row(
+      '  transfer vs plain copy a→b',
+      `${fmt(ofAb * 100, 1)} % (${fmt(1 / ofAb, 1)}× the plain copy's time)`,
+      `issue 13 (direct): ≥ ${TARGETS.netTransferOfPlain * 100} %   ${ok(ofAb >= TARGETS.netTransferOfPlain)}`,
+    ),
+    row(
+      '  transfer vs plain copy a→ctl',
+      `${fmt((rate / rateOf(actl)) * 100, 1)} % (${fmt(rateOf(actl) / rate, 2)}× the plain copy's time)`,
+      "the bytes cross the controller's link twice, one pass after the other",
+    ),
+    row(
+      '  timeline (controller side)',
+      `upload ${fmt(upMs / 1000, 1)} s (${mbps(upMs)} MB/s), hand-off ${fmt(span(t.uploadDone, t.downloadFirst), 0)} ms, download ${fmt(downMs / 1000, 1)} s (${mbps(downMs)} MB/s)`,
+      `checkpoint+pack ${fmt(span(t.checkpointing, t.transferring) / 1000, 1)} s, unpack+install ${fmt(span(t.downloadSent, t.restoring) / 1000, 1)} s`,
+    ),
+    row(
+      "  controller's link during the move",
+      r.ctlLink
+        ? `${fmt(mb(r.ctlLink.inBytes), 0)} MB in, ${fmt(mb(r.ctlLink.outBytes), 0)} MB out (${fmt((r.ctlLink.inBytes + r.ctlLink.outBytes) / m.transferBytes, 2)}× the state)`
+        : 'n/a',
+      `tc's counters, frames and all; ${r.ctlLink?.dropped ?? 'n/a'} packets dropped`,
+    ),
+    row(
+      '  controller CPU per GB moved',
+      `${fmt(perGb, 2)} s (${fmt(ctlCpuS, 1)} s over the transfer phase)`,
+      `issue 13 (direct): ≤ ${TARGETS.netControllerCpuSPerGb} s   ${ok(perGb <= TARGETS.netControllerCpuSPerGb)}`,
+    ),
+    row(
+      '  CPU, upload / download',
+      `controller ${cpuPair((c) => c.controller)}, bench-a ${cpuPair((c) => c.source)}, bench-b ${cpuPair((c) => c.target)}`,
+      `% of a core; machine busy ${cpuPair((c) => c.machine)}${noisy ? ': others were busy, noisy' : ''}`,
+    ),
+    row('  (network)', `tbf rate/burst/latency both ways: ${r.shaping.join(', ')}`, 'see bench/NET.md'),
   );
   for (const w of r.warnings) log(`  ${w}`);
 }
