@@ -68,6 +68,8 @@ export interface MigrationResult {
   stateMb: number;
   phase: string;
   error: string;
+  /** How the checkpoint moved: direct (agent to agent) or relay (through the controller). */
+  transferPath: string;
   checkpointMs: number;
   transferMs: number;
   transferBytes: number;
@@ -246,6 +248,7 @@ export async function moveCounter(o: {
     stateMb: o.stateMb,
     phase: migrationPhases.name(m.phase),
     error: m.error,
+    transferPath: m.transferPath,
     checkpointMs: t?.checkpointMs ?? Number.NaN,
     transferMs: t?.transferMs ?? Number.NaN,
     transferBytes: t?.transferBytes || Math.round(o.stateMb * MiB),

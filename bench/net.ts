@@ -3,6 +3,7 @@
 // network namespace. In the same run, a plain TCP copy of the same bytes a → b (the agents' link)
 // and a → ctl (the controller's link), then the example job with N MB of state moved bench-a →
 // bench-b the way the product moves it today.
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { controlClient } from '../src/cli/client.js';
 import { removeTempDir, tempDir, YARD, YardProcess } from './lib.js';
@@ -32,6 +33,8 @@ export interface NetMigrationResult {
   error?: string;
   /** The controller's link while the job moved (tc's counters): bytes it received and sent, packets its two tbfs dropped. */
   ctlLink?: { inBytes: number; outBytes: number; dropped: number };
+  /** The same move with bench-b unable to reach bench-a (a prohibit route): the relay fallback. */
+  relayed?: { moved: Moved; ctlLink: { inBytes: number; outBytes: number; dropped: number } };
   shaping: string[];
   /** The payload rate a TCP copy can reach on each host's link: tbf counts whole frames, 1448 of 1514 bytes are data. */
   ceilingBps: Record<HostName, number>;
@@ -105,7 +108,7 @@ async function plainCopies(
 async function moveAcross(
   topo: NetTopology,
   opts: { stateMb: number; log: (line: string) => void },
-): Promise<Pick<NetMigrationResult, 'moved' | 'ctlLink' | 'warnings'>> {
+): Promise<Pick<NetMigrationResult, 'moved' | 'ctlLink' | 'relayed' | 'warnings'>> {
   const { ctl, a, b } = topo.hosts;
   const name = `bench-net-counter-${opts.stateMb}`;
   const dirs = {
@@ -173,14 +176,37 @@ async function moveAcross(
       workloadPids,
       log: opts.log,
     });
-    const after = tbfStats(topo, 'ctl');
+    const link = (from: ReturnType<typeof tbfStats>, to: ReturnType<typeof tbfStats>) => ({
+      inBytes: to[1]!.sentBytes - from[1]!.sentBytes,
+      outBytes: to[0]!.sentBytes - from[0]!.sentBytes,
+      dropped: to[0]!.dropped + to[1]!.dropped - from[0]!.dropped - from[1]!.dropped,
+    });
+    const ctlLink = link(before, tbfStats(topo, 'ctl'));
+    // The fallback: bench-b cannot reach bench-a (as behind NAT or a firewall), so the same move relays.
+    execFileSync('ip', ['-n', b.ns, 'route', 'add', 'prohibit', `${a.address}/32`]);
+    let relayed: NetMigrationResult['relayed'];
+    try {
+      const beforeRelay = tbfStats(topo, 'ctl');
+      const relayMoved = await moveCounter({
+        api,
+        name: `${name}-relay`,
+        stateMb: opts.stateMb,
+        pids: { controller: controller.pid, source: agents[0]!.pid, target: agents[1]!.pid },
+        controllerAddress: address,
+        targetDir: dirs.b,
+        timeoutMs: 60_000 + opts.stateMb * 500,
+        workloadPids,
+        log: opts.log,
+      });
+      relayed = { moved: relayMoved, ctlLink: link(beforeRelay, tbfStats(topo, 'ctl')) };
+    } finally {
+      execFileSync('ip', ['-n', b.ns, 'route', 'del', 'prohibit', `${a.address}/32`]);
+      await api.call(api.client.stopWorkload, { name: `${name}-relay`, remove: true }).catch(() => undefined);
+    }
     return {
       moved,
-      ctlLink: {
-        inBytes: after[1]!.sentBytes - before[1]!.sentBytes,
-        outBytes: after[0]!.sentBytes - before[0]!.sentBytes,
-        dropped: after[0]!.dropped + after[1]!.dropped - before[0]!.dropped - before[1]!.dropped,
-      },
+      ctlLink,
+      relayed,
       warnings: [controller, ...agents].flatMap((p) => p.lastWarnings.map((w) => `${p.label}: ${w}`)),
     };
   } finally {
