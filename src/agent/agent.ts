@@ -144,6 +144,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     transfers,
     proxy,
     peers,
+    progress: (id: string, bytesDone: number) => session.progress(id, bytesDone),
     controller: opts.controller,
     identity,
     dataDir: opts.dataDir,

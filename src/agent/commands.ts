@@ -32,6 +32,8 @@ export interface CommandContext {
   identity: AgentIdentity;
   /** Serves this agent's checkpoints to peers (direct transfers); absent when it does not. */
   peers?: PeerTransferServer;
+  /** Tells the controller how far a long command has got. */
+  progress?: (commandId: string, bytesDone: number) => void;
   dataDir: string;
   log: Logger;
 }
@@ -64,10 +66,27 @@ const PULL_ATTEMPTS = 5;
  * from what arrived after a dropped connection. UNAVAILABLE when the source cannot be reached at
  * all: the controller then relays it.
  */
-async function pullFromPeer(p: PullCheckpoint, stateDir: string, ctx: CommandContext): Promise<void> {
+async function pullFromPeer(
+  p: PullCheckpoint,
+  stateDir: string,
+  ctx: CommandContext,
+  commandId: string,
+): Promise<void> {
   const size = Number(p.size);
   const rx = new ResumableReceiver(stateDir, { maxBytes: Number(p.maxBytes), sender: `server ${p.sourceServerId}` });
   rx.complete({ size, sha256: p.sha256 });
+  const reporter = setInterval(() => ctx.progress?.(commandId, rx.received), PROGRESS_EVERY_MS);
+  try {
+    await receive(p, rx, ctx, size);
+  } finally {
+    clearInterval(reporter);
+  }
+}
+
+/** How often the target says how much of a pulled checkpoint it has (the migration's progress bar). */
+const PROGRESS_EVERY_MS = 250;
+
+async function receive(p: PullCheckpoint, rx: ResumableReceiver, ctx: CommandContext, size: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       const got = await fetchFromPeer({
@@ -199,7 +218,7 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
     case 'pull': {
       // Unpacked as it arrives: no archive file on this side.
       const t0 = Date.now();
-      await sup.installCheckpoint(a.value.spec, (stateDir) => pullFromPeer(a.value, stateDir, ctx), {
+      await sup.installCheckpoint(a.value.spec, (stateDir) => pullFromPeer(a.value, stateDir, ctx, cmd.id), {
         sha256: a.value.sha256,
         maxBytes: Number(a.value.maxBytes),
       });

@@ -84,6 +84,11 @@ export class AgentSession {
     this.dial();
   }
 
+  /** Tells the controller how far a long command has got (dropped while away: the result follows anyway). */
+  progress(id: string, bytesDone: number): void {
+    if (this.connected) this.call?.write({ msg: { $case: 'progress', value: { id, bytesDone } } });
+  }
+
   /**
    * Ends a live session so the agent says hello again (after the first backoff step, about a
    * second): what it says of itself changed, e.g. nvidia-smi answered after it joined.

@@ -8,6 +8,7 @@ interface Pending {
   resolve(result: CommandResult): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
+  onProgress?: (bytesDone: number) => void;
 }
 
 interface Link {
@@ -58,8 +59,19 @@ export class AgentLinks {
     else p.resolve(result);
   }
 
-  /** Sends `action` to the agent and waits for its answer. */
-  send(serverId: string, action: AgentAction, timeoutMs: number, serverName = serverId): Promise<CommandResult> {
+  /** How far a command in flight has got, as its agent says (a progress message on the session). */
+  progress(serverId: string, id: string, bytesDone: number): void {
+    this.links.get(serverId)?.pending.get(id)?.onProgress?.(bytesDone);
+  }
+
+  /** Sends `action` to the agent and waits for its answer; `onProgress` hears how far it has got, if the agent says. */
+  send(
+    serverId: string,
+    action: AgentAction,
+    timeoutMs: number,
+    serverName = serverId,
+    onProgress?: (bytesDone: number) => void,
+  ): Promise<CommandResult> {
     const link = this.links.get(serverId);
     if (!link)
       return Promise.reject(
@@ -81,7 +93,7 @@ export class AgentLinks {
           ),
         );
       }, timeoutMs);
-      link.pending.set(id, { resolve, reject, timer });
+      link.pending.set(id, { resolve, reject, timer, onProgress });
       link.send({ id, action });
     });
   }

@@ -123,6 +123,24 @@ describe('checkpoints move agent to agent', () => {
     expect(f.ctl.output).not.toMatch(/relaying it through the controller/);
   });
 
+  it('shows how far a direct transfer has got while it runs, as the target reports it', {
+    timeout: 180_000,
+  }, async () => {
+    const m = await startMove(f, 'big-job', 300);
+    const seen = new Set<number>();
+    let done: Awaited<ReturnType<typeof f.api.waitForMigrationEnd>> | undefined;
+    for (const deadline = Date.now() + 150_000; !done && Date.now() < deadline; ) {
+      const now = (await f.api.migrations()).find((x) => x.id === m.id)!;
+      if (migrationPhases.name(now.phase) === 'transferring') seen.add(now.bytesDone);
+      if (['committed', 'rolled_back', 'failed'].includes(migrationPhases.name(now.phase))) done = now;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(done && migrationPhases.name(done.phase)).toBe('committed');
+    expect(done!.transferPath).toBe('direct');
+    const between = [...seen].filter((b) => b > 0 && b < done!.bytesTotal);
+    expect(between.length, `bytesDone seen while transferring: ${[...seen].join(', ')}`).toBeGreaterThan(0);
+  });
+
   it('the source agent SIGKILLed mid-transfer: the move rolls back to the source from the same checkpoint, one host only', {
     timeout: 180_000,
   }, async () => {

@@ -189,6 +189,9 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
           } else if (req.msg?.$case === 'result') {
             if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
             links.settle(serverId, req.msg.value);
+          } else if (req.msg?.$case === 'progress') {
+            if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
+            links.progress(serverId, req.msg.value.id, Number(req.msg.value.bytesDone));
           } else if (req.msg?.$case === 'workloads') {
             if (!serverId) throw new YardError('FAILED_PRECONDITION', 'the first message of a session must be a hello');
             workloads.replace(

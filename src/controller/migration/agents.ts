@@ -17,8 +17,13 @@ export class Agents {
     return this.registry.get(serverId)?.server.name ?? serverId;
   }
 
-  send(serverId: string, action: AgentAction, timeoutMs = COMMAND_TIMEOUT_MS): Promise<CommandResult> {
-    return this.links.send(serverId, action, timeoutMs, this.nameOf(serverId));
+  send(
+    serverId: string,
+    action: AgentAction,
+    timeoutMs = COMMAND_TIMEOUT_MS,
+    onProgress?: (bytesDone: number) => void,
+  ): Promise<CommandResult> {
+    return this.links.send(serverId, action, timeoutMs, this.nameOf(serverId), onProgress);
   }
 
   connected(serverId: string): boolean {

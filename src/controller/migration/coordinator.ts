@@ -82,7 +82,8 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     this.setMaxListeners(0);
     this.journal = new Journal(o.store, (m) => this.emit('migration', m));
     this.agents = new Agents(o.links, o.registry);
-    const send = (id: string, action: AgentAction, timeoutMs: number) => this.agents.send(id, action, timeoutMs);
+    const send = (id: string, action: AgentAction, timeoutMs: number, onProgress?: (bytesDone: number) => void) =>
+      this.agents.send(id, action, timeoutMs, onProgress);
     this.mover =
       o.mover ??
       new DirectMover({ relay: new ControllerRelay(o.checkpoints, send), send, registry: o.registry, log: o.log });

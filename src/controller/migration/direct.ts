@@ -7,7 +7,12 @@ import type { CheckpointMove, CheckpointMover, Moved } from './mover.js';
 import { TRANSFER_TIMEOUT_MS, type ControllerRelay } from './relay.js';
 import { TicketBook } from './tickets.js';
 
-type Send = (serverId: string, action: AgentAction, timeoutMs: number) => Promise<CommandResult>;
+type Send = (
+  serverId: string,
+  action: AgentAction,
+  timeoutMs: number,
+  onProgress?: (bytesDone: number) => void,
+) => Promise<CommandResult>;
 
 const OFFER_TIMEOUT_MS = 30_000;
 
@@ -68,6 +73,8 @@ export class DirectMover implements CheckpointMover {
           },
         },
         TRANSFER_TIMEOUT_MS,
+        // The target says how much it has received and unpacked, a few times a second.
+        (b) => opts.onProgress(Math.min(b, c.size)),
       );
       opts.onProgress(c.size);
       return { transferMs: pulled.transferMs, installMs: pulled.installMs, path: 'direct' };

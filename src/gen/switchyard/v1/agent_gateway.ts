@@ -191,7 +191,14 @@ export interface ConnectRequest {
    * Every workload on this agent: sent after the welcome and on every change. The agent is
    * the truth about what runs where.
    */
-  { $case: "workloads"; value: WorkloadSnapshot } | undefined;
+  { $case: "workloads"; value: WorkloadSnapshot } | //
+  /** How far a long command has got (a checkpoint pulled from a peer), now and then until its result. */
+  { $case: "progress"; value: CommandProgress } | undefined;
+}
+
+export interface CommandProgress {
+  id: string;
+  bytesDone: number;
 }
 
 export interface WorkloadSnapshot {
@@ -1917,6 +1924,9 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
       case "workloads":
         WorkloadSnapshot.encode(message.msg.value, writer.uint32(34).fork()).join();
         break;
+      case "progress":
+        CommandProgress.encode(message.msg.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1966,6 +1976,14 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
             message.msg = { $case: "workloads", value: WorkloadSnapshot.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.msg = { $case: "progress", value: CommandProgress.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1988,6 +2006,8 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
         ? { $case: "result", value: CommandResult.fromJSON(object.result) }
         : isSet(object.workloads)
         ? { $case: "workloads", value: WorkloadSnapshot.fromJSON(object.workloads) }
+        : isSet(object.progress)
+        ? { $case: "progress", value: CommandProgress.fromJSON(object.progress) }
         : undefined,
     };
   },
@@ -2002,6 +2022,8 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
       obj.result = CommandResult.toJSON(message.msg.value);
     } else if (message.msg?.$case === "workloads") {
       obj.workloads = WorkloadSnapshot.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "progress") {
+      obj.progress = CommandProgress.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -2036,7 +2058,102 @@ export const ConnectRequest: MessageFns<ConnectRequest> = {
         }
         break;
       }
+      case "progress": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "progress", value: CommandProgress.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseCommandProgress(): CommandProgress {
+  return { id: "", bytesDone: 0 };
+}
+
+export const CommandProgress: MessageFns<CommandProgress> = {
+  encode(message: CommandProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.bytesDone !== 0) {
+      writer.uint32(16).uint64(message.bytesDone);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.bytesDone = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandProgress {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      bytesDone: isSet(object.bytesDone)
+        ? globalThis.Number(object.bytesDone)
+        : isSet(object.bytes_done)
+        ? globalThis.Number(object.bytes_done)
+        : 0,
+    };
+  },
+
+  toJSON(message: CommandProgress): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.bytesDone !== 0) {
+      obj.bytesDone = Math.round(message.bytesDone);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommandProgress>, I>>(base?: I): CommandProgress {
+    return CommandProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommandProgress>, I>>(object: I): CommandProgress {
+    const message = createBaseCommandProgress();
+    message.id = object.id ?? "";
+    message.bytesDone = object.bytesDone ?? 0;
     return message;
   },
 };
