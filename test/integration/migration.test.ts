@@ -410,6 +410,13 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
           'online' || undefined
       );
     });
+    // After the previous test's controller restart, the controller knows what runs only from
+    // the agents' reports: wait for host-a's, or StartMigration may not find the workload yet.
+    await waitFor(
+      'bigstate reported running',
+      async () => ((await api.liveInstances('bigstate')).length === 1 ? true : undefined),
+      30_000,
+    );
     const m = await migrate('bigstate');
     await api.waitForPhase(m.id, 'transferring');
     await controller.kill('SIGKILL');
