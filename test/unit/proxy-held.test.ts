@@ -110,8 +110,8 @@ describe('proxy held connections', () => {
     const address = `127.0.0.1:${backendPort}`;
     const proxy = startProxy();
     // As a migration places it: held with no address while the workload runs nowhere…
-    const placeholder = endpoint('', { key: 'api@-', backend: 'api', held: true });
-    await proxy.place([route('web', port, [placeholder])]);
+    const heldNowhere = endpoint('', { key: 'api@-', backend: 'api', held: true });
+    await proxy.place([route('web', port, [heldNowhere])]);
     const held = [new Client(port), new Client(port)];
     await eventually('the clients held', () => routeStats(proxy, 'web').heldNow === 2);
     // …then released straight to the target's address: a new endpoint, the instance just started.
