@@ -49,6 +49,7 @@ const ok = (id: string, patch: Partial<CommandResult> = {}): CommandResult => ({
   checkpointMs: 0,
   transferMs: 0,
   installMs: 0,
+  movedBytes: 0,
   ...patch,
 });
 

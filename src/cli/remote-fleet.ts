@@ -68,9 +68,14 @@ export class RemoteFleet implements FleetSource {
     this.control = this.newControl();
     this.actions = {
       planMigration: (workload, target, strategy) => this.plan(workload, target, strategy),
-      startMigration: async (workload, target, strategy) =>
+      startMigration: async (workload, target, strategy, opts) =>
         this.keep(
-          await this.control.call(this.control.client.startMigration, { workload, target, strategy }),
+          await this.control.call(this.control.client.startMigration, {
+            workload,
+            target,
+            strategy,
+            precopy: opts?.precopy,
+          }),
           `started migrating ${workload}`,
         ),
       cancelMigration: async (id) =>

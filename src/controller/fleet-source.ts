@@ -132,8 +132,8 @@ export function registryFleetSource(
     actions: {
       planMigration: async (workload, target, strategy) =>
         service.read(caller, planMigration, { workload, target, strategy }),
-      startMigration: (workload, target, strategy) =>
-        service.change(caller, startMigration, { workload, target, strategy }),
+      startMigration: (workload, target, strategy, opts) =>
+        service.change(caller, startMigration, { workload, target, strategy, precopy: opts?.precopy }),
       cancelMigration: (id) => service.change(caller, cancelMigration, id),
       ...routeActions(service, caller),
       ...workloadActions(service, caller),

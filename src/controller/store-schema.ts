@@ -80,6 +80,10 @@ const migration = z.object({
       downtimeMs: double.optional(),
       trafficHeldMs: double.optional(),
       trafficShiftMs: double.optional(),
+      precopyMs: double.optional(),
+      precopyRounds: double.default(0),
+      precopyBytes: double.default(0),
+      bytesSaved: double.default(0),
     })
     .optional(),
   bytesDone: double,
@@ -87,6 +91,7 @@ const migration = z.object({
   checkpointSha256: z.string(),
   error: z.string(),
   transferPath: z.string().default(''),
+  precopy: z.boolean().default(false),
 });
 
 const auditEntry = z.object({

@@ -39,7 +39,13 @@ export interface FleetRoute {
 
 export interface MigrationActions {
   planMigration(workload: string, target?: string, strategy?: MigrationStrategy): Promise<MigrationPlan>;
-  startMigration(workload: string, target: string, strategy: MigrationStrategy): Promise<Migration>;
+  /** `precopy` unset: the controller decides by the state dir's size. */
+  startMigration(
+    workload: string,
+    target: string,
+    strategy: MigrationStrategy,
+    opts?: { precopy?: boolean },
+  ): Promise<Migration>;
   cancelMigration(id: string): Promise<Migration>;
 }
 

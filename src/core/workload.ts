@@ -1,5 +1,11 @@
 import { names } from './names.js';
-import { MigrationPhase, MigrationStrategy, RestartPolicy, WorkloadState } from '../gen/switchyard/v1/workload.js';
+import {
+  MigrationPhase,
+  MigrationStrategy,
+  type MigrationTimings,
+  RestartPolicy,
+  WorkloadState,
+} from '../gen/switchyard/v1/workload.js';
 export type {
   Migration,
   MigrationTimings,
@@ -43,6 +49,7 @@ export const migrationPhases = names<MigrationPhase>(
   [
     [MigrationPhase.MIGRATION_PHASE_PLANNED, 'planned'],
     [MigrationPhase.MIGRATION_PHASE_PREFLIGHT, 'preflight'],
+    [MigrationPhase.MIGRATION_PHASE_PRECOPYING, 'precopying'],
     [MigrationPhase.MIGRATION_PHASE_CHECKPOINTING, 'checkpointing'],
     [MigrationPhase.MIGRATION_PHASE_TRANSFERRING, 'transferring'],
     [MigrationPhase.MIGRATION_PHASE_RESTORING, 'restoring'],
@@ -54,6 +61,11 @@ export const migrationPhases = names<MigrationPhase>(
   ],
   'unknown',
 );
+
+/** A migration's timings before anything was measured. */
+export function noTimings(): MigrationTimings {
+  return { transferBytes: 0, precopyRounds: 0, precopyBytes: 0, bytesSaved: 0 };
+}
 
 /** A phase as people read it, "rolled back"; the name above stays the JSON value and the flag word. */
 export function phaseWords(phase: MigrationPhase): string {

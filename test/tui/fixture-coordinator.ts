@@ -8,6 +8,7 @@ import { YardError } from '../../src/core/errors.js';
 import type { FleetServer, MigrationActions, MigrationPlan } from '../../src/core/fleet.js';
 import type { Server } from '../../src/core/types.js';
 import {
+  noTimings,
   MigrationPhase as Phase,
   MigrationStrategy,
   migrationDone,
@@ -88,10 +89,11 @@ export class FixtureCoordinator implements MigrationActions {
       updatedMs: now,
       finishedMs: 0,
       preflight: checks,
-      timings: { transferBytes: 0 },
+      timings: noTimings(),
       bytesDone: 0,
       bytesTotal,
       checkpointSha256: '',
+      precopy: false,
       error: '',
       transferPath: '',
     };
@@ -123,7 +125,7 @@ export class FixtureCoordinator implements MigrationActions {
     const step = run.steps[run.at++];
     if (!step) return m;
     run.clock += step.ms;
-    const timings = { transferBytes: 0, ...m.timings, ...this.timingsAt(m, step.phase) };
+    const timings = { ...noTimings(), ...m.timings, ...this.timingsAt(m, step.phase) };
     const next: Migration = {
       ...m,
       phase: step.phase,

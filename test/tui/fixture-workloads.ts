@@ -1,5 +1,6 @@
 // The workloads and migration history of the sample fleet (servers srv-a100, srv-web, srv-t4).
 import {
+  noTimings,
   MigrationPhase as Phase,
   MigrationStrategy as Strategy,
   RestartPolicy,
@@ -147,10 +148,11 @@ function migration(
     updatedMs: createdMs + tookMs,
     finishedMs: createdMs + tookMs,
     preflight: PASSED,
-    timings: { transferBytes: 0 },
+    timings: noTimings(),
     bytesDone: 0,
     bytesTotal: 0,
     checkpointSha256: '',
+    precopy: false,
     error: '',
     transferPath: '',
     ...extra,
@@ -170,7 +172,7 @@ export function sampleMigrations(now: number): Migration[] {
       now - 2 * HOUR - 60_000,
       4_200,
       {
-        timings: { transferBytes: 0, restoreMs: 2_400, verifyMs: 1_100, downtimeMs: 0 },
+        timings: { ...noTimings(), restoreMs: 2_400, verifyMs: 1_100, downtimeMs: 0 },
       },
     ),
     migration(
@@ -183,7 +185,7 @@ export function sampleMigrations(now: number): Migration[] {
       now - 26 * HOUR,
       21_000,
       {
-        timings: { checkpointMs: 2_100, transferMs: 9_800, transferBytes: 11.5 * GIB },
+        timings: { ...noTimings(), checkpointMs: 2_100, transferMs: 9_800, transferBytes: 11.5 * GIB },
         bytesDone: 11.5 * GIB,
         bytesTotal: 11.5 * GIB,
         error: 'checksum mismatch on gpu-a100-01: the source was restored from its checkpoint',
@@ -199,7 +201,7 @@ export function sampleMigrations(now: number): Migration[] {
       now - 74 * HOUR,
       6_500,
       {
-        timings: { checkpointMs: 3_000, transferBytes: 0 },
+        timings: { ...noTimings(), checkpointMs: 3_000 },
         bytesDone: 40 * GIB,
         bytesTotal: 410 * GIB,
         error: 'agent on cpu-web-02 disconnected during transfer',

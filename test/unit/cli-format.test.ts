@@ -29,6 +29,7 @@ import {
   workloadsTable,
 } from '../../src/cli/format-workloads.js';
 import {
+  noTimings,
   MigrationPhase,
   MigrationStrategy,
   RestartPolicy,
@@ -91,10 +92,11 @@ function migration(over: Partial<Migration> = {}): Migration {
     updatedMs: NOW - 1000,
     finishedMs: 0,
     preflight: [],
-    timings: { transferBytes: 0 },
+    timings: noTimings(),
     bytesDone: 0,
     bytesTotal: 0,
     checkpointSha256: '',
+    precopy: false,
     error: '',
     transferPath: '',
     ...over,
@@ -343,6 +345,7 @@ describe('yard migrate', () => {
     const committed = migration({
       phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
       timings: {
+        ...noTimings(),
         checkpointMs: 310,
         transferMs: 1420,
         transferBytes: 256 * 2 ** 20,
@@ -365,7 +368,7 @@ describe('yard migrate', () => {
     const rolledBack = migration({
       phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK,
       error: 'checkpoint timed out after 30 s',
-      timings: { checkpointMs: 30_000, transferBytes: 0 },
+      timings: { ...noTimings(), checkpointMs: 30_000 },
     });
     const text = timingsText(rolledBack, names);
     expect(text).toMatch(
@@ -390,16 +393,16 @@ describe('yard migrate', () => {
   it('says how traffic moved for a workload that backs routes', () => {
     const held = migration({
       phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
-      timings: { transferBytes: 0, downtimeMs: 300, trafficHeldMs: 265 },
+      timings: { ...noTimings(), downtimeMs: 300, trafficHeldMs: 265 },
     });
     expect(timingsText(held, names)).toMatch(/ {2}traffic {5}held 265 ms at the proxies during the cutover\n$/);
     const shifted = migration({
       phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
       strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART,
-      timings: { transferBytes: 0, trafficShiftMs: 4311 },
+      timings: { ...noTimings(), trafficShiftMs: 4311 },
     });
     expect(timingsText(shifted, names)).toMatch(/ {2}traffic {5}shifted to the target in 4\.31 s\n$/);
-    expect(timingsText(migration({ timings: { transferBytes: 0 } }), names)).not.toContain('traffic');
+    expect(timingsText(migration({ timings: noTimings() }), names)).not.toContain('traffic');
   });
 
   it('prints one JSON object per update with names, words and nulls', () => {

@@ -2,7 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MigrationPhase as P, MigrationStrategy, migrationPhases, type Migration } from '../../src/core/workload.js';
+import {
+  MigrationPhase as P,
+  MigrationStrategy,
+  migrationPhases,
+  noTimings,
+  type Migration,
+} from '../../src/core/workload.js';
 import { Journal, type NewMigration } from '../../src/controller/migration/journal.js';
 import { Store } from '../../src/controller/store.js';
 
@@ -56,7 +62,7 @@ describe('the migration journal: the only writer of a migration record', () => {
     expect(migrationPhases.name(written.phase)).toBe('restoring');
     expect(written.bytesDone).toBe(50);
     expect(written.checkpointSha256).toBe('ab12');
-    expect(written.timings).toEqual({ checkpointMs: 40, transferBytes: 100, transferMs: 70 });
+    expect(written.timings).toEqual({ ...noTimings(), checkpointMs: 40, transferBytes: 100, transferMs: 70 });
     expect(announced).toEqual(['preflight 0', 'transferring 0', 'transferring 50', 'restoring 50']);
   });
 

@@ -38,7 +38,16 @@ class RecordingProxyLinks {
     this.refuseNext.delete(serverId);
     const refusal = once ?? this.refusals.get(serverId);
     if (refusal) throw refusal;
-    return { id: '', data: Buffer.alloc(0), sha256: '', size: 0, checkpointMs: 0, transferMs: 0, installMs: 0 };
+    return {
+      id: '',
+      data: Buffer.alloc(0),
+      sha256: '',
+      size: 0,
+      checkpointMs: 0,
+      transferMs: 0,
+      installMs: 0,
+      movedBytes: 0,
+    };
   }
 
   /** What the proxy was last sent. */

@@ -126,6 +126,7 @@ export function workloadControl(service: ControllerService): Omit<ControlServer,
         workload: req.workload,
         target: req.target,
         strategy: req.strategy || undefined,
+        precopy: req.precopy,
       }),
     })),
     cancelMigration: unary(async (req, caller) => ({

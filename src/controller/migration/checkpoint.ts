@@ -66,7 +66,7 @@ async function saveOnSource(run: MigrationRun, freeze: boolean): Promise<{ sha25
   const timeoutMs = (spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS) + TRANSFER_TIMEOUT_MS;
   const action = {
     $case: 'checkpoint' as const,
-    value: { name: spec.name, checkpointId: run.m.id, freeze, maxBytes: run.maxCheckpointBytes },
+    value: { name: spec.name, checkpointId: run.m.id, freeze, maxBytes: run.maxCheckpointBytes, noArchive: false },
   };
   const cp = await run.send(run.m.sourceServerId, action, timeoutMs).catch((err: unknown) => {
     // Ignored the signal: it never stopped, nothing changed.

@@ -139,7 +139,13 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
   }
 
   /** Plans, checks and starts a migration; it runs on in the background. */
-  async start(workloadName: string, target: string, strategy: S | undefined, requestedBy: string): Promise<Migration> {
+  async start(
+    workloadName: string,
+    target: string,
+    strategy: S | undefined,
+    requestedBy: string,
+    opts: { precopy?: boolean } = {},
+  ): Promise<Migration> {
     const { plan, workload } = this.planned(workloadName, target, strategy);
     const failed = plan.preflight.filter((c) => !c.ok);
     if (failed.length)
@@ -167,7 +173,7 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       strategy: strategies.name(m.strategy),
       by: requestedBy,
     });
-    void this.run(new Run(this.runParts(), m, workload, cancel.signal));
+    void this.run(new Run(this.runParts(), m, workload, cancel.signal, opts.precopy));
     return m;
   }
 

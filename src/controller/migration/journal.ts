@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { MigrationPhase, migrationDone, type Migration, type MigrationTimings } from '../../core/workload.js';
+import {
+  MigrationPhase,
+  migrationDone,
+  noTimings,
+  type Migration,
+  type MigrationTimings,
+} from '../../core/workload.js';
 import type { Store } from '../store.js';
 
 /** What an operator's request decides of a migration. */
@@ -54,10 +60,11 @@ export class Journal {
       createdMs: now,
       updatedMs: now,
       finishedMs: 0,
-      timings: { transferBytes: 0 },
+      timings: noTimings(),
       bytesDone: 0,
       bytesTotal: 0,
       checkpointSha256: '',
+      precopy: false,
       error: '',
       transferPath: '',
     };
@@ -97,6 +104,6 @@ export class Journal {
 
   private change(m: Migration, { timings, ...rest }: JournalPatch): void {
     Object.assign(m, rest);
-    if (timings) m.timings = { transferBytes: 0, ...m.timings, ...timings };
+    if (timings) m.timings = { ...noTimings(), ...m.timings, ...timings };
   }
 }

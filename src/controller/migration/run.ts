@@ -39,6 +39,7 @@ export class Run implements MigrationRun {
     readonly m: Migration,
     readonly workload: PlacedWorkload,
     readonly signal: AbortSignal,
+    readonly precopy?: boolean,
   ) {
     this.mover = p.mover;
     this.maxCheckpointBytes = p.maxCheckpointBytes;

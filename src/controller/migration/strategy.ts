@@ -31,6 +31,8 @@ export interface MigrationRun {
   readonly traffic: Traffic | undefined;
   readonly mover: CheckpointMover;
   readonly maxCheckpointBytes: number;
+  /** Pre-copy as the operator asked: on, off, or unset (by the state dir's size). */
+  readonly precopy?: boolean;
   readonly log: Logger;
   phase(phase: MigrationPhase, patch?: JournalPatch): Promise<void>;
   progress(bytesDone: number, bytesTotal: number): void;

@@ -16,10 +16,12 @@ export const planMigration = read({
 export const startMigration = change({
   name: 'migration.start',
   role: 'operator',
-  target: ({ workload, target }: { workload: string; target: string; strategy?: MigrationStrategy }, { parts }) =>
-    `${workload} → ${nameOf(parts, target)}`,
-  act: ({ workload, target, strategy }, { parts, caller }) =>
-    parts.coordinator.start(workload, target, strategy, caller.name),
+  target: (
+    { workload, target }: { workload: string; target: string; strategy?: MigrationStrategy; precopy?: boolean },
+    { parts },
+  ) => `${workload} → ${nameOf(parts, target)}`,
+  act: ({ workload, target, strategy, precopy }, { parts, caller }) =>
+    parts.coordinator.start(workload, target, strategy, caller.name, { precopy }),
 });
 
 export const cancelMigration = changeOne('migration.cancel', (id, { parts }) => parts.coordinator.cancel(id));

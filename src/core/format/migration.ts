@@ -1,4 +1,4 @@
-import { MigrationPhase, phaseWords, type Migration } from '../workload.js';
+import { MigrationPhase, noTimings, phaseWords, type Migration } from '../workload.js';
 import { transferText } from './bytes.js';
 import { isKnown, UNKNOWN } from './numbers.js';
 import { durationText } from './time.js';
@@ -31,7 +31,7 @@ function pathWords(path: string): string {
 
 /** What is known of each phase's time, [what, how long] in order, as `yard migrate` and the dashboard list them. */
 export function timingRows(m: Migration, unknown = UNKNOWN): [string, string][] {
-  const t = m.timings ?? { transferBytes: 0 };
+  const t = m.timings ?? noTimings();
   const moved = t.transferBytes > 0 || isKnown(t.transferMs);
   const rows: [string, string][] = [
     ['checkpoint', durationText(t.checkpointMs, unknown)],

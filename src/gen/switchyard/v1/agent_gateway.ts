@@ -223,6 +223,8 @@ export interface AgentCommand {
     | { $case: "offer"; value: OfferCheckpoint }
     | { $case: "pull"; value: PullCheckpoint }
     | { $case: "withdraw"; value: WithdrawCheckpoint }
+    | { $case: "offerState"; value: OfferState }
+    | { $case: "syncState"; value: SyncState }
     | undefined;
 }
 
@@ -327,6 +329,42 @@ export interface CheckpointWorkload {
   freeze: boolean;
   /** Refuse archives larger than this. */
   maxBytes: number;
+  /**
+   * Save only, pack no archive: the state dir itself moves (the last round of a pre-copy).
+   * The result's size is then the state dir's bytes and its sha256 is empty.
+   */
+  noArchive: boolean;
+}
+
+/**
+ * Pre-copy, on the source: serve the workload's state dir itself (a manifest of its files and
+ * the sha256 of each chunk, then the chunks asked for) to the one target the ticket names, for
+ * as many rounds as the move takes, until withdrawn. The result's size is the state dir's bytes.
+ */
+export interface OfferState {
+  checkpointId: string;
+  ticketDigest: string;
+  targetServerId: string;
+  expiresMs: number;
+  /** The workload whose state dir is served. */
+  name: string;
+}
+
+/**
+ * Pre-copy, on the target: one round. Fetch the source's manifest, then only the chunks that
+ * differ from what this agent already staged for the move. With final (the workload has saved
+ * and exited), every staged chunk must match the manifest, and the staged dir is installed as
+ * the workload's state dir as PullCheckpoint would. The result's size is the state dir's bytes,
+ * moved_bytes what this round carried, sha256 the manifest's digest.
+ */
+export interface SyncState {
+  spec?: WorkloadSpec | undefined;
+  checkpointId: string;
+  sourceAddress: string;
+  sourceServerId: string;
+  ticket: string;
+  maxBytes: number;
+  final: boolean;
 }
 
 export interface FetchCheckpoint {
@@ -371,6 +409,8 @@ export interface CommandResult {
   transferMs: number;
   /** FetchCheckpoint: checking and unpacking the archive into the state dir. */
   installMs: number;
+  /** SyncState: the bytes this round moved. */
+  movedBytes: number;
 }
 
 export interface Welcome {
@@ -2281,6 +2321,12 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       case "withdraw":
         WithdrawCheckpoint.encode(message.action.value, writer.uint32(122).fork()).join();
         break;
+      case "offerState":
+        OfferState.encode(message.action.value, writer.uint32(130).fork()).join();
+        break;
+      case "syncState":
+        SyncState.encode(message.action.value, writer.uint32(138).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2418,6 +2464,22 @@ export const AgentCommand: MessageFns<AgentCommand> = {
             message.action = { $case: "withdraw", value: WithdrawCheckpoint.decode(reader, reader.uint32()) };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.action = { $case: "offerState", value: OfferState.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.action = { $case: "syncState", value: SyncState.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2461,6 +2523,14 @@ export const AgentCommand: MessageFns<AgentCommand> = {
         ? { $case: "pull", value: PullCheckpoint.fromJSON(object.pull) }
         : isSet(object.withdraw)
         ? { $case: "withdraw", value: WithdrawCheckpoint.fromJSON(object.withdraw) }
+        : isSet(object.offerState)
+        ? { $case: "offerState", value: OfferState.fromJSON(object.offerState) }
+        : isSet(object.offer_state)
+        ? { $case: "offerState", value: OfferState.fromJSON(object.offer_state) }
+        : isSet(object.syncState)
+        ? { $case: "syncState", value: SyncState.fromJSON(object.syncState) }
+        : isSet(object.sync_state)
+        ? { $case: "syncState", value: SyncState.fromJSON(object.sync_state) }
         : undefined,
     };
   },
@@ -2498,6 +2568,10 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       obj.pull = PullCheckpoint.toJSON(message.action.value);
     } else if (message.action?.$case === "withdraw") {
       obj.withdraw = WithdrawCheckpoint.toJSON(message.action.value);
+    } else if (message.action?.$case === "offerState") {
+      obj.offerState = OfferState.toJSON(message.action.value);
+    } else if (message.action?.$case === "syncState") {
+      obj.syncState = SyncState.toJSON(message.action.value);
     }
     return obj;
   },
@@ -2590,6 +2664,18 @@ export const AgentCommand: MessageFns<AgentCommand> = {
       case "withdraw": {
         if (object.action?.value !== undefined && object.action?.value !== null) {
           message.action = { $case: "withdraw", value: WithdrawCheckpoint.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "offerState": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "offerState", value: OfferState.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "syncState": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "syncState", value: SyncState.fromPartial(object.action.value) };
         }
         break;
       }
@@ -3596,7 +3682,7 @@ export const SignalWorkload: MessageFns<SignalWorkload> = {
 };
 
 function createBaseCheckpointWorkload(): CheckpointWorkload {
-  return { name: "", checkpointId: "", freeze: false, maxBytes: 0 };
+  return { name: "", checkpointId: "", freeze: false, maxBytes: 0, noArchive: false };
 }
 
 export const CheckpointWorkload: MessageFns<CheckpointWorkload> = {
@@ -3612,6 +3698,9 @@ export const CheckpointWorkload: MessageFns<CheckpointWorkload> = {
     }
     if (message.maxBytes !== 0) {
       writer.uint32(32).uint64(message.maxBytes);
+    }
+    if (message.noArchive !== false) {
+      writer.uint32(40).bool(message.noArchive);
     }
     return writer;
   },
@@ -3661,6 +3750,14 @@ export const CheckpointWorkload: MessageFns<CheckpointWorkload> = {
             message.maxBytes = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.noArchive = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3687,6 +3784,11 @@ export const CheckpointWorkload: MessageFns<CheckpointWorkload> = {
         : isSet(object.max_bytes)
         ? globalThis.Number(object.max_bytes)
         : 0,
+      noArchive: isSet(object.noArchive)
+        ? globalThis.Boolean(object.noArchive)
+        : isSet(object.no_archive)
+        ? globalThis.Boolean(object.no_archive)
+        : false,
     };
   },
 
@@ -3704,6 +3806,9 @@ export const CheckpointWorkload: MessageFns<CheckpointWorkload> = {
     if (message.maxBytes !== 0) {
       obj.maxBytes = Math.round(message.maxBytes);
     }
+    if (message.noArchive !== false) {
+      obj.noArchive = message.noArchive;
+    }
     return obj;
   },
 
@@ -3716,6 +3821,347 @@ export const CheckpointWorkload: MessageFns<CheckpointWorkload> = {
     message.checkpointId = object.checkpointId ?? "";
     message.freeze = object.freeze ?? false;
     message.maxBytes = object.maxBytes ?? 0;
+    message.noArchive = object.noArchive ?? false;
+    return message;
+  },
+};
+
+function createBaseOfferState(): OfferState {
+  return { checkpointId: "", ticketDigest: "", targetServerId: "", expiresMs: 0, name: "" };
+}
+
+export const OfferState: MessageFns<OfferState> = {
+  encode(message: OfferState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpointId !== "") {
+      writer.uint32(10).string(message.checkpointId);
+    }
+    if (message.ticketDigest !== "") {
+      writer.uint32(18).string(message.ticketDigest);
+    }
+    if (message.targetServerId !== "") {
+      writer.uint32(26).string(message.targetServerId);
+    }
+    if (message.expiresMs !== 0) {
+      writer.uint32(32).int64(message.expiresMs);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OfferState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOfferState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ticketDigest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.targetServerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expiresMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OfferState {
+    return {
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+      ticketDigest: isSet(object.ticketDigest)
+        ? globalThis.String(object.ticketDigest)
+        : isSet(object.ticket_digest)
+        ? globalThis.String(object.ticket_digest)
+        : "",
+      targetServerId: isSet(object.targetServerId)
+        ? globalThis.String(object.targetServerId)
+        : isSet(object.target_server_id)
+        ? globalThis.String(object.target_server_id)
+        : "",
+      expiresMs: isSet(object.expiresMs)
+        ? globalThis.Number(object.expiresMs)
+        : isSet(object.expires_ms)
+        ? globalThis.Number(object.expires_ms)
+        : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: OfferState): unknown {
+    const obj: any = {};
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    if (message.ticketDigest !== "") {
+      obj.ticketDigest = message.ticketDigest;
+    }
+    if (message.targetServerId !== "") {
+      obj.targetServerId = message.targetServerId;
+    }
+    if (message.expiresMs !== 0) {
+      obj.expiresMs = Math.round(message.expiresMs);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OfferState>, I>>(base?: I): OfferState {
+    return OfferState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OfferState>, I>>(object: I): OfferState {
+    const message = createBaseOfferState();
+    message.checkpointId = object.checkpointId ?? "";
+    message.ticketDigest = object.ticketDigest ?? "";
+    message.targetServerId = object.targetServerId ?? "";
+    message.expiresMs = object.expiresMs ?? 0;
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseSyncState(): SyncState {
+  return {
+    spec: undefined,
+    checkpointId: "",
+    sourceAddress: "",
+    sourceServerId: "",
+    ticket: "",
+    maxBytes: 0,
+    final: false,
+  };
+}
+
+export const SyncState: MessageFns<SyncState> = {
+  encode(message: SyncState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== undefined) {
+      WorkloadSpec.encode(message.spec, writer.uint32(10).fork()).join();
+    }
+    if (message.checkpointId !== "") {
+      writer.uint32(18).string(message.checkpointId);
+    }
+    if (message.sourceAddress !== "") {
+      writer.uint32(26).string(message.sourceAddress);
+    }
+    if (message.sourceServerId !== "") {
+      writer.uint32(34).string(message.sourceServerId);
+    }
+    if (message.ticket !== "") {
+      writer.uint32(42).string(message.ticket);
+    }
+    if (message.maxBytes !== 0) {
+      writer.uint32(48).uint64(message.maxBytes);
+    }
+    if (message.final !== false) {
+      writer.uint32(56).bool(message.final);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SyncState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSyncState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = WorkloadSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checkpointId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sourceAddress = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sourceServerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ticket = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.final = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SyncState {
+    return {
+      spec: isSet(object.spec) ? WorkloadSpec.fromJSON(object.spec) : undefined,
+      checkpointId: isSet(object.checkpointId)
+        ? globalThis.String(object.checkpointId)
+        : isSet(object.checkpoint_id)
+        ? globalThis.String(object.checkpoint_id)
+        : "",
+      sourceAddress: isSet(object.sourceAddress)
+        ? globalThis.String(object.sourceAddress)
+        : isSet(object.source_address)
+        ? globalThis.String(object.source_address)
+        : "",
+      sourceServerId: isSet(object.sourceServerId)
+        ? globalThis.String(object.sourceServerId)
+        : isSet(object.source_server_id)
+        ? globalThis.String(object.source_server_id)
+        : "",
+      ticket: isSet(object.ticket) ? globalThis.String(object.ticket) : "",
+      maxBytes: isSet(object.maxBytes)
+        ? globalThis.Number(object.maxBytes)
+        : isSet(object.max_bytes)
+        ? globalThis.Number(object.max_bytes)
+        : 0,
+      final: isSet(object.final) ? globalThis.Boolean(object.final) : false,
+    };
+  },
+
+  toJSON(message: SyncState): unknown {
+    const obj: any = {};
+    if (message.spec !== undefined) {
+      obj.spec = WorkloadSpec.toJSON(message.spec);
+    }
+    if (message.checkpointId !== "") {
+      obj.checkpointId = message.checkpointId;
+    }
+    if (message.sourceAddress !== "") {
+      obj.sourceAddress = message.sourceAddress;
+    }
+    if (message.sourceServerId !== "") {
+      obj.sourceServerId = message.sourceServerId;
+    }
+    if (message.ticket !== "") {
+      obj.ticket = message.ticket;
+    }
+    if (message.maxBytes !== 0) {
+      obj.maxBytes = Math.round(message.maxBytes);
+    }
+    if (message.final !== false) {
+      obj.final = message.final;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SyncState>, I>>(base?: I): SyncState {
+    return SyncState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SyncState>, I>>(object: I): SyncState {
+    const message = createBaseSyncState();
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? WorkloadSpec.fromPartial(object.spec)
+      : undefined;
+    message.checkpointId = object.checkpointId ?? "";
+    message.sourceAddress = object.sourceAddress ?? "";
+    message.sourceServerId = object.sourceServerId ?? "";
+    message.ticket = object.ticket ?? "";
+    message.maxBytes = object.maxBytes ?? 0;
+    message.final = object.final ?? false;
     return message;
   },
 };
@@ -4100,6 +4546,7 @@ function createBaseCommandResult(): CommandResult {
     checkpointMs: 0,
     transferMs: 0,
     installMs: 0,
+    movedBytes: 0,
   };
 }
 
@@ -4131,6 +4578,9 @@ export const CommandResult: MessageFns<CommandResult> = {
     }
     if (message.installMs !== 0) {
       writer.uint32(73).double(message.installMs);
+    }
+    if (message.movedBytes !== 0) {
+      writer.uint32(81).double(message.movedBytes);
     }
     return writer;
   },
@@ -4220,6 +4670,14 @@ export const CommandResult: MessageFns<CommandResult> = {
             message.installMs = reader.double();
             continue;
           }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.movedBytes = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4255,6 +4713,11 @@ export const CommandResult: MessageFns<CommandResult> = {
         : isSet(object.install_ms)
         ? globalThis.Number(object.install_ms)
         : 0,
+      movedBytes: isSet(object.movedBytes)
+        ? globalThis.Number(object.movedBytes)
+        : isSet(object.moved_bytes)
+        ? globalThis.Number(object.moved_bytes)
+        : 0,
     };
   },
 
@@ -4287,6 +4750,9 @@ export const CommandResult: MessageFns<CommandResult> = {
     if (message.installMs !== 0) {
       obj.installMs = floatToJson(message.installMs);
     }
+    if (message.movedBytes !== 0) {
+      obj.movedBytes = floatToJson(message.movedBytes);
+    }
     return obj;
   },
 
@@ -4308,6 +4774,7 @@ export const CommandResult: MessageFns<CommandResult> = {
     message.checkpointMs = object.checkpointMs ?? 0;
     message.transferMs = object.transferMs ?? 0;
     message.installMs = object.installMs ?? 0;
+    message.movedBytes = object.movedBytes ?? 0;
     return message;
   },
 };

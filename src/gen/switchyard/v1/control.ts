@@ -381,6 +381,11 @@ export interface StartMigrationRequest {
   workload: string;
   target: string;
   strategy: MigrationStrategy;
+  /**
+   * Pre-copy the state dir while the workload runs (checkpoint strategy, direct transfers).
+   * Unset: on when the state dir is larger than the controller's threshold (64 MiB).
+   */
+  precopy?: boolean | undefined;
 }
 
 export interface StartMigrationResponse {
@@ -4970,7 +4975,7 @@ export const PlanMigrationResponse: MessageFns<PlanMigrationResponse> = {
 };
 
 function createBaseStartMigrationRequest(): StartMigrationRequest {
-  return { workload: "", target: "", strategy: 0 };
+  return { workload: "", target: "", strategy: 0, precopy: undefined };
 }
 
 export const StartMigrationRequest: MessageFns<StartMigrationRequest> = {
@@ -4983,6 +4988,9 @@ export const StartMigrationRequest: MessageFns<StartMigrationRequest> = {
     }
     if (message.strategy !== 0) {
       writer.uint32(24).int32(message.strategy);
+    }
+    if (message.precopy !== undefined) {
+      writer.uint32(32).bool(message.precopy);
     }
     return writer;
   },
@@ -5024,6 +5032,14 @@ export const StartMigrationRequest: MessageFns<StartMigrationRequest> = {
             message.strategy = reader.int32() as any;
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.precopy = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5041,6 +5057,7 @@ export const StartMigrationRequest: MessageFns<StartMigrationRequest> = {
       workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
       target: isSet(object.target) ? globalThis.String(object.target) : "",
       strategy: isSet(object.strategy) ? migrationStrategyFromJSON(object.strategy) : 0,
+      precopy: isSet(object.precopy) ? globalThis.Boolean(object.precopy) : undefined,
     };
   },
 
@@ -5055,6 +5072,9 @@ export const StartMigrationRequest: MessageFns<StartMigrationRequest> = {
     if (message.strategy !== 0) {
       obj.strategy = migrationStrategyToJSON(message.strategy);
     }
+    if (message.precopy !== undefined) {
+      obj.precopy = message.precopy;
+    }
     return obj;
   },
 
@@ -5066,6 +5086,7 @@ export const StartMigrationRequest: MessageFns<StartMigrationRequest> = {
     message.workload = object.workload ?? "";
     message.target = object.target ?? "";
     message.strategy = object.strategy ?? 0;
+    message.precopy = object.precopy ?? undefined;
     return message;
   },
 };

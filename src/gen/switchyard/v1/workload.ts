@@ -223,6 +223,11 @@ export const MigrationPhase = {
   MIGRATION_PHASE_ROLLING_BACK: 8,
   MIGRATION_PHASE_ROLLED_BACK: 9,
   MIGRATION_PHASE_FAILED: 10,
+  /**
+   * MIGRATION_PHASE_PRECOPYING - Before the checkpoint, while the workload still runs: its state dir is copied to the target
+   * in rounds of content-addressed chunks (pre-copy), so only what changed moves after the save.
+   */
+  MIGRATION_PHASE_PRECOPYING: 11,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -240,6 +245,7 @@ export namespace MigrationPhase {
   export type MIGRATION_PHASE_ROLLING_BACK = typeof MigrationPhase.MIGRATION_PHASE_ROLLING_BACK;
   export type MIGRATION_PHASE_ROLLED_BACK = typeof MigrationPhase.MIGRATION_PHASE_ROLLED_BACK;
   export type MIGRATION_PHASE_FAILED = typeof MigrationPhase.MIGRATION_PHASE_FAILED;
+  export type MIGRATION_PHASE_PRECOPYING = typeof MigrationPhase.MIGRATION_PHASE_PRECOPYING;
   export type UNRECOGNIZED = typeof MigrationPhase.UNRECOGNIZED;
 }
 
@@ -278,6 +284,9 @@ export function migrationPhaseFromJSON(object: any): MigrationPhase {
     case 10:
     case "MIGRATION_PHASE_FAILED":
       return MigrationPhase.MIGRATION_PHASE_FAILED;
+    case 11:
+    case "MIGRATION_PHASE_PRECOPYING":
+      return MigrationPhase.MIGRATION_PHASE_PRECOPYING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -309,6 +318,8 @@ export function migrationPhaseToJSON(object: MigrationPhase): string {
       return "MIGRATION_PHASE_ROLLED_BACK";
     case MigrationPhase.MIGRATION_PHASE_FAILED:
       return "MIGRATION_PHASE_FAILED";
+    case MigrationPhase.MIGRATION_PHASE_PRECOPYING:
+      return "MIGRATION_PHASE_PRECOPYING";
     case MigrationPhase.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -387,7 +398,17 @@ export interface MigrationTimings {
    * cutover (checkpoint), and the time spent moving its traffic (restart: ramp and drain).
    */
   trafficHeldMs?: number | undefined;
-  trafficShiftMs?: number | undefined;
+  trafficShiftMs?:
+    | number
+    | undefined;
+  /**
+   * Pre-copy: time spent copying while the workload ran, its rounds, the bytes they moved, and
+   * the bytes the move after the save did not have to carry (state size - transfer_bytes).
+   */
+  precopyMs?: number | undefined;
+  precopyRounds: number;
+  precopyBytes: number;
+  bytesSaved: number;
 }
 
 export interface Migration {
@@ -417,6 +438,8 @@ export interface Migration {
    * controller); empty before the transfer or for the restart strategy.
    */
   transferPath: string;
+  /** The state dir was pre-copied to the target while the workload ran (see MIGRATION_PHASE_PRECOPYING). */
+  precopy: boolean;
 }
 
 function createBaseWorkloadSpec(): WorkloadSpec {
@@ -1351,6 +1374,10 @@ function createBaseMigrationTimings(): MigrationTimings {
     downtimeMs: undefined,
     trafficHeldMs: undefined,
     trafficShiftMs: undefined,
+    precopyMs: undefined,
+    precopyRounds: 0,
+    precopyBytes: 0,
+    bytesSaved: 0,
   };
 }
 
@@ -1379,6 +1406,18 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
     }
     if (message.trafficShiftMs !== undefined) {
       writer.uint32(65).double(message.trafficShiftMs);
+    }
+    if (message.precopyMs !== undefined) {
+      writer.uint32(73).double(message.precopyMs);
+    }
+    if (message.precopyRounds !== 0) {
+      writer.uint32(80).uint32(message.precopyRounds);
+    }
+    if (message.precopyBytes !== 0) {
+      writer.uint32(89).double(message.precopyBytes);
+    }
+    if (message.bytesSaved !== 0) {
+      writer.uint32(97).double(message.bytesSaved);
     }
     return writer;
   },
@@ -1460,6 +1499,38 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
             message.trafficShiftMs = reader.double();
             continue;
           }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.precopyMs = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.precopyRounds = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.precopyBytes = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.bytesSaved = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1514,6 +1585,26 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
         : isSet(object.traffic_shift_ms)
         ? globalThis.Number(object.traffic_shift_ms)
         : undefined,
+      precopyMs: isSet(object.precopyMs)
+        ? globalThis.Number(object.precopyMs)
+        : isSet(object.precopy_ms)
+        ? globalThis.Number(object.precopy_ms)
+        : undefined,
+      precopyRounds: isSet(object.precopyRounds)
+        ? globalThis.Number(object.precopyRounds)
+        : isSet(object.precopy_rounds)
+        ? globalThis.Number(object.precopy_rounds)
+        : 0,
+      precopyBytes: isSet(object.precopyBytes)
+        ? globalThis.Number(object.precopyBytes)
+        : isSet(object.precopy_bytes)
+        ? globalThis.Number(object.precopy_bytes)
+        : 0,
+      bytesSaved: isSet(object.bytesSaved)
+        ? globalThis.Number(object.bytesSaved)
+        : isSet(object.bytes_saved)
+        ? globalThis.Number(object.bytes_saved)
+        : 0,
     };
   },
 
@@ -1543,6 +1634,18 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
     if (message.trafficShiftMs !== undefined) {
       obj.trafficShiftMs = floatToJson(message.trafficShiftMs);
     }
+    if (message.precopyMs !== undefined) {
+      obj.precopyMs = floatToJson(message.precopyMs);
+    }
+    if (message.precopyRounds !== 0) {
+      obj.precopyRounds = Math.round(message.precopyRounds);
+    }
+    if (message.precopyBytes !== 0) {
+      obj.precopyBytes = floatToJson(message.precopyBytes);
+    }
+    if (message.bytesSaved !== 0) {
+      obj.bytesSaved = floatToJson(message.bytesSaved);
+    }
     return obj;
   },
 
@@ -1559,6 +1662,10 @@ export const MigrationTimings: MessageFns<MigrationTimings> = {
     message.downtimeMs = object.downtimeMs ?? undefined;
     message.trafficHeldMs = object.trafficHeldMs ?? undefined;
     message.trafficShiftMs = object.trafficShiftMs ?? undefined;
+    message.precopyMs = object.precopyMs ?? undefined;
+    message.precopyRounds = object.precopyRounds ?? 0;
+    message.precopyBytes = object.precopyBytes ?? 0;
+    message.bytesSaved = object.bytesSaved ?? 0;
     return message;
   },
 };
@@ -1582,6 +1689,7 @@ function createBaseMigration(): Migration {
     checkpointSha256: "",
     error: "",
     transferPath: "",
+    precopy: false,
   };
 }
 
@@ -1637,6 +1745,9 @@ export const Migration: MessageFns<Migration> = {
     }
     if (message.transferPath !== "") {
       writer.uint32(138).string(message.transferPath);
+    }
+    if (message.precopy !== false) {
+      writer.uint32(144).bool(message.precopy);
     }
     return writer;
   },
@@ -1790,6 +1901,14 @@ export const Migration: MessageFns<Migration> = {
             message.transferPath = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.precopy = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1863,6 +1982,7 @@ export const Migration: MessageFns<Migration> = {
         : isSet(object.transfer_path)
         ? globalThis.String(object.transfer_path)
         : "",
+      precopy: isSet(object.precopy) ? globalThis.Boolean(object.precopy) : false,
     };
   },
 
@@ -1919,6 +2039,9 @@ export const Migration: MessageFns<Migration> = {
     if (message.transferPath !== "") {
       obj.transferPath = message.transferPath;
     }
+    if (message.precopy !== false) {
+      obj.precopy = message.precopy;
+    }
     return obj;
   },
 
@@ -1946,6 +2069,7 @@ export const Migration: MessageFns<Migration> = {
     message.checkpointSha256 = object.checkpointSha256 ?? "";
     message.error = object.error ?? "";
     message.transferPath = object.transferPath ?? "";
+    message.precopy = object.precopy ?? false;
     return message;
   },
 };
