@@ -13,7 +13,10 @@
 //   SWITCHYARD_CHECKPOINT_SIGNAL   the signal that asks for a checkpoint (default SIGUSR1)
 //   COUNTER_RATE                   numbers tested per tick, 10 ticks a second (default 1000)
 //   COUNTER_STATE_MB               pad the checkpoint with this many MB of deterministic data,
-//                                  verified on restore: a stand-in for model weights (default 0)
+//                                  verified on restore: a stand-in for model weights (default 0).
+//                                  Like weights, the pad is written once (at the first start)
+//                                  and stays in the state dir; a save writes only state.json,
+//                                  so a pre-copied move carries little after the signal
 //
 // Exit codes: 0 checkpointed or stopped, 1 the checkpoint could not be written,
 // 2 bad configuration or a checkpoint that fails its checks.
@@ -146,15 +149,24 @@ function hashFile(file) {
   return hash.digest('hex');
 }
 
+/** The pad in the state dir: kept as it is when it is the one this run wrote or checked. */
+let padKept = null;
+
+function ensurePad() {
+  if (padMb <= 0) return null;
+  const bytes = Math.round(padMb * MB);
+  if (padKept?.bytes === bytes && existsSync(padFile) && statSync(padFile).size === bytes) return padKept;
+  mkdirSync(stateDir, { recursive: true });
+  const hash = createHash('sha256');
+  writeAtomic(padFile, padChunks(bytes, hash));
+  padKept = { file: 'pad.bin', bytes, sha256: hash.digest('hex') };
+  fsyncDir(stateDir);
+  return padKept;
+}
+
 function save() {
   mkdirSync(stateDir, { recursive: true });
-  let pad = null;
-  if (padMb > 0) {
-    const bytes = Math.round(padMb * MB);
-    const hash = createHash('sha256');
-    writeAtomic(padFile, padChunks(bytes, hash));
-    pad = { file: 'pad.bin', bytes, sha256: hash.digest('hex') };
-  }
+  const pad = ensurePad();
   // state.json goes last: it is the commit point, and it names the pad it was saved with.
   const state = {
     format: FORMAT,
@@ -238,8 +250,10 @@ if (process.env.SWITCHYARD_RESTORE === '1') {
   const state = load();
   primes = state.primes;
   n = state.n;
+  padKept = state.pad;
   console.log(`resumed at n=${n} (results ${primes.length}, sha256 ${short(state.sha256)}) from ${stateFile}`);
 } else {
+  ensurePad();
   console.log(
     `started at n=${n}: looking for primes, ${rate * (1000 / TICK_MS)} numbers a second; ${signal} saves to ${stateDir} and exits`,
   );

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { statfs } from 'node:fs/promises';
 import { formatHostPort, isLoopback, parseHostPort } from '../core/address.js';
 import { errorMessage } from '../core/errors.js';
@@ -15,6 +16,7 @@ import { claimPidFile } from './pidfile.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { RoutingProxy } from './proxy/proxy.js';
 import { PeerTransferServer } from './peer-transfer.js';
+import { PreCopies } from './precopy/sync.js';
 import { AgentSession } from './session.js';
 import { Transfers } from './transfer.js';
 import { Supervisor } from './workloads/supervisor.js';
@@ -99,6 +101,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       );
       return '';
     });
+  // Pre-copy rounds received as a target stage under the inbox; an earlier run's leftovers go.
+  const precopies = new PreCopies({ inbox: join(opts.dataDir, 'inbox'), tls: () => tls.pems(), log: opts.log });
+  await precopies.sweep();
   const proxy = opts.proxy ? new RoutingProxy({ log: opts.log }) : undefined;
 
   // Free disk where workload state lives, for the controller's preflight (statfs is cheap, but not per sample).
@@ -144,6 +149,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     transfers,
     proxy,
     peers,
+    precopies,
     progress: (id: string, bytesDone: number) => session.progress(id, bytesDone),
     controller: opts.controller,
     identity,

@@ -1,7 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
@@ -18,6 +18,8 @@ import type { AgentIdentity } from './identity.js';
 import { ResumableReceiver } from './checkpoint/resume.js';
 import { fetchFromPeer, type PeerTransferServer } from './peer-transfer.js';
 import { orderOf } from './order.js';
+import { StateScanner } from './precopy/manifest.js';
+import type { PreCopies } from './precopy/sync.js';
 import type { RoutingProxy } from './proxy/proxy.js';
 import type { Transfers } from './transfer.js';
 import type { Supervisor } from './workloads/supervisor.js';
@@ -32,6 +34,8 @@ export interface CommandContext {
   identity: AgentIdentity;
   /** Serves this agent's checkpoints to peers (direct transfers); absent when it does not. */
   peers?: PeerTransferServer;
+  /** Pre-copy rounds this agent receives as a target. */
+  precopies?: PreCopies;
   /** Tells the controller how far a long command has got. */
   progress?: (commandId: string, bytesDone: number) => void;
   dataDir: string;
@@ -177,10 +181,11 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
         const cp = await sup.checkpoint(a.value.name, {
           freeze: a.value.freeze,
           maxBytes: Number(a.value.maxBytes),
-          archiveFile: file,
+          // Pre-copy's last round moves the state dir itself: no archive.
+          archiveFile: a.value.noArchive ? undefined : file,
         });
         // Kept until uploaded: the controller asks for that next (it journals the phase first).
-        archives.set(a.value.checkpointId, { file, sha256: cp.sha256 });
+        if (!a.value.noArchive) archives.set(a.value.checkpointId, { file, sha256: cp.sha256 });
         return ok(cmd.id, { sha256: cp.sha256, size: cp.size, checkpointMs: cp.checkpointMs });
       } catch (err) {
         await rm(file, { force: true });
@@ -207,7 +212,52 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       offered.set(a.value.checkpointId, a.value.ticketDigest);
       return ok(cmd.id, { size, sha256: archive.sha256 });
     }
+    case 'offerState': {
+      if (!ctx.peers) throw new YardError('FAILED_PRECONDITION', 'this agent serves no direct transfers');
+      // Scanned afresh at each round, remembering the chunks of files that did not change.
+      const scanner = new StateScanner(sup.stateDirOf(a.value.name), Number.MAX_SAFE_INTEGER);
+      const first = await scanner.size();
+      ctx.peers.offer({
+        ticket: {
+          digest: a.value.ticketDigest,
+          checkpointId: a.value.checkpointId,
+          sourceServerId: ctx.identity.serverId,
+          targetServerId: a.value.targetServerId,
+          expiresMs: Number(a.value.expiresMs),
+        },
+        size: first,
+        sha256: '',
+        open: () => {
+          throw new YardError('FAILED_PRECONDITION', 'a state dir is offered, not an archive');
+        },
+        state: { manifest: () => scanner.scan(), read: (wanted) => scanner.read(wanted) },
+      });
+      offered.set(a.value.checkpointId, a.value.ticketDigest);
+      return ok(cmd.id, { size: first });
+    }
+    case 'syncState': {
+      if (!ctx.precopies) throw new YardError('FAILED_PRECONDITION', 'this agent takes no pre-copy');
+      const s = a.value;
+      const t0 = Date.now();
+      const round = await ctx.precopies.round(s, (b) => ctx.progress?.(cmd.id, b));
+      const t1 = Date.now();
+      if (s.final) {
+        await sup.installCheckpoint(s.spec, (stateDir) => moveInto(round.stage.dir, stateDir), {
+          sha256: round.digest,
+          maxBytes: Number(s.maxBytes),
+        });
+        await ctx.precopies.drop(s.checkpointId);
+      }
+      return ok(cmd.id, {
+        size: round.bytes,
+        movedBytes: round.moved,
+        sha256: round.digest,
+        transferMs: t1 - t0,
+        installMs: Date.now() - t1,
+      });
+    }
     case 'withdraw': {
+      await ctx.precopies?.drop(a.value.checkpointId);
       const digest = offered.get(a.value.checkpointId);
       if (digest) ctx.peers?.withdraw(digest);
       offered.delete(a.value.checkpointId);
@@ -313,4 +363,17 @@ async function openConsole(req: OpenConsole, ctx: CommandContext): Promise<void>
   };
   call.on('end', end);
   call.on('error', end);
+}
+
+/** The staged state becomes the workload's state dir: a rename on one disk, a copy across two. */
+async function moveInto(stage: string, stateDir: string): Promise<void> {
+  await rm(stateDir, { recursive: true, force: true });
+  await mkdir(dirname(stateDir), { recursive: true, mode: 0o700 });
+  try {
+    await rename(stage, stateDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await cp(stage, stateDir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    await rm(stage, { recursive: true, force: true });
+  }
 }

@@ -7,21 +7,23 @@ import type {
   FetchCheckpoint,
   PullCheckpoint,
   StartWorkload,
+  SyncState,
 } from '../gen/switchyard/v1/agent_gateway.js';
 
 type Action = NonNullable<AgentCommand['action']>;
 
 /** What the controller asks of this agent, with every part the agent needs present. */
 type Order =
-  | Exclude<Action, { $case: 'start' | 'fetch' | 'pull' }>
+  | Exclude<Action, { $case: 'start' | 'fetch' | 'pull' | 'syncState' }>
   | { $case: 'start'; value: StartWorkload & { spec: WorkloadSpec } }
   | { $case: 'fetch'; value: FetchCheckpoint & { spec: WorkloadSpec } }
-  | { $case: 'pull'; value: PullCheckpoint & { spec: WorkloadSpec } };
+  | { $case: 'pull'; value: PullCheckpoint & { spec: WorkloadSpec } }
+  | { $case: 'syncState'; value: SyncState & { spec: WorkloadSpec } };
 
-/** The order a command carries (none for an action this agent does not know); a start, fetch or pull without its spec is refused. */
+/** The order a command carries (none for an action this agent does not know); a start, fetch, pull or state sync without its spec is refused. */
 export function orderOf(cmd: AgentCommand): Order | undefined {
   const a = cmd.action;
-  if (a?.$case !== 'start' && a?.$case !== 'fetch' && a?.$case !== 'pull') return a;
+  if (a?.$case !== 'start' && a?.$case !== 'fetch' && a?.$case !== 'pull' && a?.$case !== 'syncState') return a;
   const { spec } = a.value;
   if (!spec)
     throw new YardError(
@@ -35,5 +37,7 @@ export function orderOf(cmd: AgentCommand): Order | undefined {
       return { $case: 'fetch', value: { ...a.value, spec } };
     case 'pull':
       return { $case: 'pull', value: { ...a.value, spec } };
+    case 'syncState':
+      return { $case: 'syncState', value: { ...a.value, spec } };
   }
 }

@@ -14,7 +14,7 @@ import {
   type WorkloadSpec,
 } from '../../core/workload.js';
 import { Backoff } from '../backoff.js';
-import { packStateDir, unpackArchive } from '../checkpoint/archive.js';
+import { checkStateDir, packStateDir, type PackResult, tooLarge, unpackArchive } from '../checkpoint/archive.js';
 import { clearCheckpointMark, markCheckpoint, savedSinceMark } from './checkpoint-mark.js';
 import { OutputLog, readOutputTail } from './output-log.js';
 import { OutputRing } from './output-ring.js';
@@ -188,18 +188,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   checkpoint(
     name: string,
-    opts: { freeze: boolean; maxBytes: number; archiveFile: string },
+    opts: { freeze: boolean; maxBytes: number; archiveFile?: string },
   ): Promise<{ sha256: string; size: number; checkpointMs: number }> {
     const slot = this.must(name);
     return this.exclusive(name, 'checkpointing', async () => {
       if (slot.state === S.WORKLOAD_STATE_CHECKPOINTED && !slot.proc) {
-        return { ...(await packStateDir(this.store.stateDir(name), opts.archiveFile, opts)), checkpointMs: 0 };
+        return { ...(await saveOf(this.store.stateDir(name), opts)), checkpointMs: 0 };
       }
       return opts.freeze ? this.freeze(slot, opts) : this.cooperative(slot, opts);
     });
   }
 
-  /** Unpacks a checkpoint as `spec`'s state dir, ready for start({ restore: true }). */
+  /** The state dir of a workload this agent has (pre-copy serves it while the workload runs). */
+  stateDirOf(name: string): string {
+    this.must(name);
+    return this.store.stateDir(name);
+  }
+
   /**
    * Installs a checkpoint into the workload's state dir: from an archive file, or through
    * `unpack`, which fills the state dir (e.g. from a stream as it arrives) or leaves it untouched.
@@ -455,7 +460,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private async cooperative(
     slot: Slot,
-    opts: { maxBytes: number; archiveFile: string },
+    opts: { maxBytes: number; archiveFile?: string },
   ): Promise<{ sha256: string; size: number; checkpointMs: number }> {
     const { name, checkpointSignal, checkpointTimeoutMs } = slot.spec;
     const proc = slot.proc;
@@ -488,7 +493,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       );
     }
     try {
-      return { ...(await packStateDir(this.store.stateDir(name), opts.archiveFile, opts)), checkpointMs };
+      return { ...(await saveOf(this.store.stateDir(name), opts)), checkpointMs };
     } catch (err) {
       // Nothing is lost: the state it saved is still in its state dir, so it carries on from it.
       if (inState(slot, S.WORKLOAD_STATE_CHECKPOINTED) && !this.closing) {
@@ -502,7 +507,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private async freeze(
     slot: Slot,
-    opts: { maxBytes: number; archiveFile: string },
+    opts: { maxBytes: number; archiveFile?: string },
   ): Promise<{ sha256: string; size: number; checkpointMs: number }> {
     const proc = slot.proc;
     const wasPaused = slot.state === S.WORKLOAD_STATE_PAUSED;
@@ -523,7 +528,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           `${slot.spec.name} (pid ${proc.pid}) did not stop on SIGSTOP within ${STOP_WAIT_MS / 1000}s (its states meanwhile: ${stop.timeout})`,
         );
       return {
-        ...(await packStateDir(this.store.stateDir(slot.spec.name), opts.archiveFile, opts)),
+        ...(await saveOf(this.store.stateDir(slot.spec.name), opts)),
         checkpointMs: Date.now() - t0,
       };
     } catch (err) {
@@ -662,4 +667,15 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * What a checkpoint leaves to move: the state dir packed into `archiveFile`, or, without one
+ * (pre-copy moves the dir itself), the dir checked as a pack would check it, and its size.
+ */
+async function saveOf(dir: string, opts: { maxBytes: number; archiveFile?: string }): Promise<PackResult> {
+  if (opts.archiveFile) return packStateDir(dir, opts.archiveFile, opts);
+  const size = await checkStateDir(dir, opts.maxBytes);
+  if (size > opts.maxBytes) throw tooLarge(dir, `its files hold ${size} bytes`, opts.maxBytes);
+  return { sha256: '', size };
 }

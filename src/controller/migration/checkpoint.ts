@@ -1,6 +1,8 @@
 import { YardError } from '../../core/errors.js';
 import { DEFAULT_CHECKPOINT_TIMEOUT_MS, MigrationPhase as P } from '../../core/workload.js';
 import { TRANSFER_TIMEOUT_MS } from './relay.js';
+import type { Moved, PreCopy } from './mover.js';
+import { precopy } from './precopy.js';
 import { NoCheckpoint, NothingChanged, type MigrationRun, type Strategy } from './strategy.js';
 import { IDLE_WAIT_MS, idleOrWarn, type Traffic } from './traffic.js';
 
@@ -13,42 +15,13 @@ export function savedStateStrategy(save: { freeze: boolean }): Strategy {
   return {
     movesState: true,
     async move(run) {
-      await run.phase(P.MIGRATION_PHASE_CHECKPOINTING);
-      const held = await holdTraffic(run);
-      const stoppedAtMs = Date.now();
-      const saved = await saveOnSource(run, save.freeze);
-      // The whole checkpoint phase: signal → saved and exited → archive packed.
-      const timings = { checkpointMs: Date.now() - stoppedAtMs, transferBytes: saved.size };
-      run.signal.throwIfAborted();
-
-      await run.phase(P.MIGRATION_PHASE_TRANSFERRING, {
-        bytesTotal: saved.size,
-        bytesDone: 0,
-        checkpointSha256: saved.sha256,
-        timings,
-      });
-      const { m } = run;
-      const move = {
-        checkpointId: m.id,
-        sourceServerId: m.sourceServerId,
-        targetServerId: m.targetServerId,
-        spec: run.workload.spec,
-        ...saved,
-        maxBytes: run.maxCheckpointBytes,
-      };
-      const moved = await run.mover.move(move, { signal: run.signal, onProgress: (b) => run.progress(b, saved.size) });
-      run.measured({ transferMs: moved.transferMs });
-      run.progress(saved.size, saved.size);
-      run.signal.throwIfAborted();
-
-      await run.phase(P.MIGRATION_PHASE_RESTORING, { transferPath: moved.path ?? '' });
-      const restoreStart = Date.now();
-      const started = await run.startOnTarget(true);
-      const runningAt = Date.now();
-      // Restore: unpacking on the target, then starting it there.
-      run.measured({ restoreMs: moved.installMs + runningAt - restoreStart, downtimeMs: runningAt - stoppedAtMs });
-      if (held) await cutOver(run, held);
-      await run.verify(started);
+      // Freeze stops the workload where it stands: nothing to gain from copying it while it ran.
+      const pre = save.freeze ? undefined : await precopy(run);
+      try {
+        return await moveSaved(run, save, pre);
+      } finally {
+        pre?.close();
+      }
     },
     async trafficOffTarget(traffic, m) {
       // The source is not back yet: new clients wait for it rather than fail.
@@ -58,15 +31,67 @@ export function savedStateStrategy(save: { freeze: boolean }): Strategy {
   };
 }
 
+async function moveSaved(run: MigrationRun, save: { freeze: boolean }, pre: PreCopy | undefined): Promise<void> {
+  await run.phase(P.MIGRATION_PHASE_CHECKPOINTING);
+  const held = await holdTraffic(run);
+  const stoppedAtMs = Date.now();
+  const saved = await saveOnSource(run, save.freeze, pre !== undefined);
+  // The whole checkpoint phase: signal → saved and exited → archive packed (pre-copy: the dir checked).
+  const timings = { checkpointMs: Date.now() - stoppedAtMs, transferBytes: saved.size };
+  run.signal.throwIfAborted();
+
+  await run.phase(P.MIGRATION_PHASE_TRANSFERRING, {
+    bytesTotal: saved.size,
+    bytesDone: 0,
+    checkpointSha256: saved.sha256,
+    timings,
+  });
+  const { m } = run;
+  let moved: Moved;
+  if (pre) {
+    // Only the chunks that changed since the last round; the target checks every chunk of the dir.
+    const last = await pre.finish((b) => run.progress(b, saved.size));
+    moved = last;
+    run.measured({ transferMs: last.transferMs, transferBytes: last.moved, bytesSaved: last.bytes - last.moved });
+    await run.phase(P.MIGRATION_PHASE_TRANSFERRING, { checkpointSha256: last.digest });
+  } else {
+    const move = {
+      checkpointId: m.id,
+      sourceServerId: m.sourceServerId,
+      targetServerId: m.targetServerId,
+      spec: run.workload.spec,
+      ...saved,
+      maxBytes: run.maxCheckpointBytes,
+    };
+    moved = await run.mover.move(move, { signal: run.signal, onProgress: (b) => run.progress(b, saved.size) });
+    run.measured({ transferMs: moved.transferMs });
+  }
+  run.progress(saved.size, saved.size);
+  run.signal.throwIfAborted();
+
+  await run.phase(P.MIGRATION_PHASE_RESTORING, { transferPath: moved.path ?? '' });
+  const restoreStart = Date.now();
+  const started = await run.startOnTarget(true);
+  const runningAt = Date.now();
+  // Restore: unpacking on the target, then starting it there.
+  run.measured({ restoreMs: moved.installMs + runningAt - restoreStart, downtimeMs: runningAt - stoppedAtMs });
+  if (held) await cutOver(run, held);
+  await run.verify(started);
+}
+
 export const checkpoint = savedStateStrategy({ freeze: false });
 
 /** The source saves and stops; an error says whether it still runs (NothingChanged) or saved nothing (NoCheckpoint). */
-async function saveOnSource(run: MigrationRun, freeze: boolean): Promise<{ sha256: string; size: number }> {
+async function saveOnSource(
+  run: MigrationRun,
+  freeze: boolean,
+  noArchive: boolean,
+): Promise<{ sha256: string; size: number }> {
   const { spec } = run.workload;
   const timeoutMs = (spec.checkpointTimeoutMs || DEFAULT_CHECKPOINT_TIMEOUT_MS) + TRANSFER_TIMEOUT_MS;
   const action = {
     $case: 'checkpoint' as const,
-    value: { name: spec.name, checkpointId: run.m.id, freeze, maxBytes: run.maxCheckpointBytes, noArchive: false },
+    value: { name: spec.name, checkpointId: run.m.id, freeze, maxBytes: run.maxCheckpointBytes, noArchive },
   };
   const cp = await run.send(run.m.sourceServerId, action, timeoutMs).catch((err: unknown) => {
     // Ignored the signal: it never stopped, nothing changed.

@@ -252,7 +252,7 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
         error: errorMessage(err),
       });
     });
-    await this.mover.discard(m.id);
+    await this.mover.discard(m);
     await this.finish(m, P.MIGRATION_PHASE_COMMITTED, '');
   }
 
@@ -283,7 +283,7 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     await this.retry(m, m.sourceServerId, 'restore the source', () =>
       this.agents.send(m.sourceServerId, { $case: 'ensure', value: { name: m.workload, restore } }),
     );
-    await this.mover.discard(m.id);
+    await this.mover.discard(m);
     await this.finish(m, P.MIGRATION_PHASE_ROLLED_BACK, why);
   }
 

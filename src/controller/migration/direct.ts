@@ -3,7 +3,8 @@ import type { Logger } from '../../core/log.js';
 import type { CommandResult } from '../../gen/switchyard/v1/agent_gateway.js';
 import type { AgentAction } from '../agent-links.js';
 import type { Registry } from '../registry.js';
-import type { CheckpointMove, CheckpointMover, Moved } from './mover.js';
+import { TICKET_TTL_MS } from '../../core/transfer-ticket.js';
+import type { CheckpointMove, CheckpointMover, MoveEnds, Moved, PreCopy, PreCopyStart } from './mover.js';
 import { TRANSFER_TIMEOUT_MS, type ControllerRelay } from './relay.js';
 import { TicketBook } from './tickets.js';
 
@@ -27,6 +28,8 @@ export class DirectMover implements CheckpointMover {
   private readonly tickets = new TicketBook();
   /** Checkpoints offered by a source, to withdraw when the move ends. */
   private readonly offeredBy = new Map<string, string>();
+  /** Pre-copies staged on a target and not installed, to drop when the move ends. */
+  private readonly stagedOn = new Map<string, string>();
 
   constructor(private readonly o: { relay: ControllerRelay; send: Send; registry: Registry; log: Logger }) {}
 
@@ -92,18 +95,100 @@ export class DirectMover implements CheckpointMover {
     }
   }
 
-  async discard(checkpointId: string): Promise<void> {
-    await this.o.relay.discard(checkpointId);
+  async discard(m: MoveEnds): Promise<void> {
+    const checkpointId = m.id;
+    await this.o.relay.discard(m);
     const source = this.offeredBy.get(checkpointId);
     this.offeredBy.delete(checkpointId);
-    if (source)
-      await this.o
-        .send(source, { $case: 'withdraw', value: { checkpointId } }, OFFER_TIMEOUT_MS)
-        .catch((err: unknown) =>
-          this.o.log.warn('could not withdraw a checkpoint offer; its archive stays in the agent outbox', {
-            checkpoint: checkpointId,
-            error: errorMessage(err),
-          }),
+    const staged = this.stagedOn.get(checkpointId);
+    this.stagedOn.delete(checkpointId);
+    const withdraw = (serverId: string, what: string) =>
+      this.o.send(serverId, { $case: 'withdraw', value: { checkpointId } }, OFFER_TIMEOUT_MS).catch((err: unknown) =>
+        this.o.log.warn(`could not withdraw a checkpoint transfer; ${what}`, {
+          checkpoint: checkpointId,
+          error: errorMessage(err),
+        }),
+      );
+    if (source) await withdraw(source, 'its archive stays in the agent outbox');
+    // A target that staged a pre-copy and did not install it (a rollback) drops the staging dir.
+    if (staged) await withdraw(staged, 'its pre-copy stays in the agent inbox until the agent restarts');
+  }
+
+  /**
+   * Pre-copy: the source serves its workload's state dir (a manifest, then chunks) to the target
+   * under one ticket for all the rounds and the last one; the target stages it. Undefined when
+   * the source serves no direct transfers (the relay has no pre-copy).
+   */
+  async precopy(p: PreCopyStart): Promise<PreCopy | undefined> {
+    const address = this.o.registry.get(p.sourceServerId)?.server.transferAddress;
+    if (!address) return undefined;
+    // The ticket must outlive the rounds and the save between the last two of them.
+    const ttlMs = p.saveTimeoutMs + TICKET_TTL_MS;
+    const { secret, ticket } = this.tickets.issue(
+      { checkpointId: p.checkpointId, sourceServerId: p.sourceServerId, targetServerId: p.targetServerId },
+      ttlMs,
+    );
+    try {
+      const offered = await this.o.send(
+        p.sourceServerId,
+        {
+          $case: 'offerState',
+          value: {
+            checkpointId: p.checkpointId,
+            ticketDigest: ticket.digest,
+            targetServerId: p.targetServerId,
+            expiresMs: ticket.expiresMs,
+            name: p.spec.name,
+          },
+        },
+        OFFER_TIMEOUT_MS,
+      );
+      this.offeredBy.set(p.checkpointId, p.sourceServerId);
+      this.stagedOn.set(p.checkpointId, p.targetServerId);
+      const sync = async (final: boolean, onProgress: (b: number) => void) => {
+        const r = await this.o.send(
+          p.targetServerId,
+          {
+            $case: 'syncState',
+            value: {
+              spec: p.spec,
+              checkpointId: p.checkpointId,
+              sourceAddress: address,
+              sourceServerId: p.sourceServerId,
+              ticket: secret,
+              maxBytes: p.maxBytes,
+              final,
+            },
+          },
+          TRANSFER_TIMEOUT_MS,
+          onProgress,
         );
+        return {
+          moved: r.movedBytes,
+          bytes: r.size,
+          digest: r.sha256,
+          transferMs: r.transferMs,
+          installMs: r.installMs,
+        };
+      };
+      return {
+        size: offered.size,
+        round: (onProgress) => sync(false, onProgress),
+        finish: async (onProgress) => {
+          try {
+            const r = await sync(true, onProgress);
+            // Installed: the staging dir became the state dir.
+            this.stagedOn.delete(p.checkpointId);
+            return { ...r, path: 'direct' as const };
+          } finally {
+            this.tickets.cancel(ticket.digest);
+          }
+        },
+        close: () => this.tickets.cancel(ticket.digest),
+      };
+    } catch (err) {
+      this.tickets.cancel(ticket.digest);
+      throw err;
+    }
   }
 }

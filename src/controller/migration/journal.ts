@@ -16,7 +16,7 @@ export type NewMigration = Pick<
 
 /** What a phase write may change besides the phase; timings merge into those already measured. */
 export type JournalPatch = Partial<
-  Pick<Migration, 'bytesDone' | 'bytesTotal' | 'checkpointSha256' | 'error' | 'transferPath'>
+  Pick<Migration, 'bytesDone' | 'bytesTotal' | 'checkpointSha256' | 'error' | 'transferPath' | 'precopy'>
 > & {
   timings?: Partial<MigrationTimings>;
 };

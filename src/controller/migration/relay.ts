@@ -1,7 +1,7 @@
 import type { AgentAction } from '../agent-links.js';
 import type { CheckpointStore } from '../checkpoints.js';
 import type { CommandResult } from '../../gen/switchyard/v1/agent_gateway.js';
-import type { CheckpointMove, CheckpointMover, Moved } from './mover.js';
+import type { CheckpointMove, CheckpointMover, MoveEnds, Moved } from './mover.js';
 
 /** Transfers are bounded by size, not by a short deadline: 10 minutes covers gigabytes on a LAN. */
 export const TRANSFER_TIMEOUT_MS = 10 * 60_000;
@@ -44,7 +44,7 @@ export class ControllerRelay implements CheckpointMover {
     return { transferMs: got.transferMs, installMs: got.installMs, path: 'relay' };
   }
 
-  discard(checkpointId: string): Promise<void> {
-    return this.store.remove(checkpointId);
+  discard(m: MoveEnds): Promise<void> {
+    return this.store.remove(m.id);
   }
 }
