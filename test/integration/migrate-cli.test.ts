@@ -163,6 +163,8 @@ describe('yard migrate, from a script, through controller restarts (relative dat
       50,
     );
     await api.waitForPhase(m.id, 'checkpointing');
+    // The CLI hears the phase on its own stream, a moment after this poll; the save takes 2 s.
+    await new Promise((r) => setTimeout(r, 500));
     await controller.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 1000));
     await startCtl();
@@ -194,6 +196,8 @@ describe('yard migrate, from a script, through controller restarts (relative dat
       50,
     );
     await api.waitForPhase(m.id, 'checkpointing');
+    // The CLI hears the phase on its own stream, a moment after this poll; the save takes 2 s.
+    await new Promise((r) => setTimeout(r, 500));
     await controller.kill('SIGKILL');
     const t0 = Date.now();
     const r = await watching;

@@ -80,15 +80,18 @@ export class Journal {
   }
 
   async phase(m: Migration, phase: MigrationPhase, patch: JournalPatch = {}): Promise<void> {
-    this.change(m, patch);
-    m.phase = phase;
-    m.updatedMs = Date.now();
-    if (migrationDone(phase)) {
-      m.finishedMs = m.updatedMs;
-      this.live.delete(m.id);
-    }
-    this.store.putMigration(m);
+    // Shown (list(), watchers) only once it is on disk: whoever saw a phase and then killed the
+    // controller must find the same phase after the restart.
+    const next = structuredClone(m);
+    this.change(next, patch);
+    next.phase = phase;
+    next.updatedMs = Date.now();
+    if (migrationDone(phase)) next.finishedMs = next.updatedMs;
+    this.store.putMigration(next);
     await this.store.flush();
+    Object.assign(m, next);
+    this.store.putMigration(m);
+    if (migrationDone(phase)) this.live.delete(m.id);
     this.announce(m);
   }
 
