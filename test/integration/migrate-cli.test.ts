@@ -207,6 +207,40 @@ describe('yard migrate, from a script, through controller restarts (relative dat
   });
 });
 
+describe('yard migrate --precopy / --no-precopy', () => {
+  it.each(['restart', 'freeze'])(
+    '--precopy with --strategy %s is a usage error (exit 2), refused before any controller is asked',
+    async (strategy) => {
+      const r = await runYard([
+        'migrate',
+        'train',
+        '--to',
+        'host-b',
+        '--precopy',
+        '--strategy',
+        strategy,
+        '--controller',
+        '127.0.0.1:1',
+        '--data-dir',
+        tempDir('yard-mcli-flags-'),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `yard: --precopy applies to the checkpoint strategy only, not --strategy ${strategy}: drop --precopy, or use --strategy checkpoint\nRun \`yard migrate --help\` for usage.\n`,
+      );
+    },
+  );
+
+  it('--help says what pre-copy is for and what it does by default', async () => {
+    const r = await runYard(['migrate', '--help']);
+    expect(r.code).toBe(0);
+    const help = r.stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--precopy .*copy the state dir to the target while the workload still runs/);
+    expect(help).toContain('large state files that rarely change');
+    expect(help).toContain('Default: on when the state dir is larger than 64 MiB; --no-precopy turns it off');
+  });
+});
+
 describe('the controller process and its store', () => {
   it('stops on a store with a bad field, naming the file and field; --reset-store starts clean, keeping the copy', async () => {
     const dir = tempDir('yard-mcli-store-');
