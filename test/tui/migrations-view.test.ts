@@ -98,6 +98,10 @@ describe('migrations view', () => {
     expect(text).toMatch(/▶ 00000001 trainer-llama .* ✓ committed +128M\/s +direct +6\.90 s +0s ago ok/);
     // Without the path, before this work: the rate of the move, and no path.
     expect(text).toMatch(/e5f6a7b8 trainer-llama .* ↺ rolled back +1\.2G\/s +– +1d ago checksum/);
+    // Narrower, the downtime stays longer than the path.
+    await h.resize(90, 24);
+    text = await h.waitFor(/TRANSFER +DOWNTIME +│/);
+    expect(text).toMatch(/▶ 00000001 trainer-llama .* ✓ committed +128M\/s +6\.90 s │/);
     await h.resize(80, 24);
     text = await h.waitFor(/TRANSFER\s+│/);
     // At 80 columns the rate stays; the path and the downtime are in the details.

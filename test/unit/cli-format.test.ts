@@ -479,6 +479,13 @@ describe('yard migrate', () => {
       'verify',
       'downtime',
     ]);
+    // While it pre-copies, the rounds done so far and what they moved.
+    const running = migration({
+      phase: MigrationPhase.MIGRATION_PHASE_PRECOPYING,
+      precopy: true,
+      timings: { ...noTimings(), precopyRounds: 1, precopyBytes: 2 ** 30 },
+    });
+    expect(timingRows(running)[0]).toEqual(['pre-copy', '1 round done: 1.0 GiB so far']);
     // Asked for, rolled back before a round ended: the row says nothing is known yet, and nothing was saved.
     const early = migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, precopy: true });
     expect(timingRows(early, '–').slice(0, 3)).toEqual([

@@ -57,7 +57,7 @@ export function migrationColumns(c: MigrationColumnsContext): Column<Migration>[
     },
     // How the checkpoint moved, once it has: agent to agent, or relayed by the controller.
     { title: 'PATH', width: 6, priority: 5, cell: (m) => m.transferPath, colour: () => theme.muted },
-    { title: 'DOWNTIME', width: 8, align: 'right', priority: 5, cell: (m) => downtimeText(m.timings?.downtimeMs, u) },
+    { title: 'DOWNTIME', width: 8, align: 'right', priority: 4, cell: (m) => downtimeText(m.timings?.downtimeMs, u) },
     {
       title: 'STARTED',
       width: 8,

@@ -6,9 +6,14 @@ interface Point {
   bytes: number;
 }
 
-/** Which run of bytes an update belongs to: each pre-copy round counts from zero, then the transfer. */
+/**
+ * Which run of bytes an update belongs to: each pre-copy round counts from zero, the save has
+ * none of its own (a round's rate would be stale there), then the transfer, whose rate stays
+ * shown after it.
+ */
 function segment(m: Migration): string | undefined {
   if (m.phase === Phase.MIGRATION_PHASE_PRECOPYING) return `precopy ${precopyRound(m)}`;
+  if (m.phase === Phase.MIGRATION_PHASE_CHECKPOINTING) return 'save';
   return m.phase === Phase.MIGRATION_PHASE_TRANSFERRING ? 'transfer' : undefined;
 }
 
@@ -30,7 +35,9 @@ export class TransferMeter {
     if (seg !== this.segment) {
       this.segment = seg;
       this.first = undefined;
+      this.last = undefined;
     }
+    if (seg === 'save') return;
     const point = { t: m.updatedMs, bytes: m.bytesDone };
     this.first ??= point;
     this.last = point;
