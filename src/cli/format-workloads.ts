@@ -327,7 +327,8 @@ export class TransferRate {
     }
     // Once every byte is there, the rate is what it took, not a number that decays while it waits.
     if (this.complete) return this.last;
-    if (!this.first || m.bytesDone < this.first.bytes) this.first = { at: now, bytes: m.bytesDone };
+    // Measured from the last moment nothing had moved yet: a save before the first byte is not slowness.
+    if (!this.first || m.bytesDone <= this.first.bytes) this.first = { at: now, bytes: m.bytesDone };
     const secs = (now - this.first.at) / 1000;
     if (secs > 0.2) this.last = (m.bytesDone - this.first.bytes) / secs;
     this.complete = this.last !== undefined && m.bytesTotal > 0 && m.bytesDone >= m.bytesTotal;

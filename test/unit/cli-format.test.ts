@@ -381,6 +381,15 @@ describe('yard migrate', () => {
     expect(rate.update(migration({ bytesDone: 100e6, bytesTotal: 100e6 }), 60_000)).toBe(20e6);
   });
 
+  it('measures from the last update before the first byte moved, not from the start of the save', () => {
+    const rate = new TransferRate();
+    const saving = (bytesDone: number) =>
+      migration({ phase: MigrationPhase.MIGRATION_PHASE_CHECKPOINTING, bytesDone, bytesTotal: 0 });
+    rate.update(saving(0), 0);
+    expect(rate.update(saving(0), 4000)).toBeUndefined();
+    expect(rate.update(migration({ bytesDone: 10e6, bytesTotal: 100e6 }), 5000)).toBe(10e6);
+  });
+
   it('measures each pre-copy round on its own, and the move after the save apart from them', () => {
     const rate = new TransferRate();
     const round = (n: number, bytesDone: number) =>

@@ -39,7 +39,8 @@ export class TransferMeter {
     }
     if (seg === 'save') return;
     const point = { t: m.updatedMs, bytes: m.bytesDone };
-    this.first ??= point;
+    // From the last update before bytes moved: waiting for the first byte is not slowness.
+    if (!this.first || point.bytes <= this.first.bytes) this.first = point;
     this.last = point;
   }
 
