@@ -1,7 +1,7 @@
 import type { KnownWorkload } from '../core/domain.js';
 import type { MigrationPlan } from '../core/fleet.js';
 import { bytesShort, bytesText, rateText } from '../core/format/bytes.js';
-import { outcomeWords, timingRows } from '../core/format/migration.js';
+import { outcomeWords, precopyRound, timingRows, transferRate } from '../core/format/migration.js';
 import { pctText, UNKNOWN } from '../core/format/numbers.js';
 import { durationText, spanText } from '../core/format/time.js';
 import { hasProcess } from '../core/format/words.js';
@@ -41,6 +41,7 @@ export function exitCodeForPhase(phase: MigrationPhase): number {
   }
 }
 
+const rounded = (v: number | undefined) => (v === undefined ? undefined : Math.round(v));
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
 const serverName = (id: string, names: ServerNames) => names.get(id) ?? id;
@@ -227,6 +228,7 @@ export function migrationJson(m: Migration, names: ServerNames) {
     bytesTotal: m.bytesTotal || null,
     checkpointSha256: m.checkpointSha256 || null,
     transferPath: m.transferPath || null,
+    precopy: m.precopy,
     preflight: m.preflight.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason })),
     timings: {
       checkpointMs: orNull(t?.checkpointMs),
@@ -237,6 +239,12 @@ export function migrationJson(m: Migration, names: ServerNames) {
       downtimeMs: orNull(t?.downtimeMs),
       trafficHeldMs: orNull(t?.trafficHeldMs),
       trafficShiftMs: orNull(t?.trafficShiftMs),
+      precopyMs: orNull(t?.precopyMs),
+      precopyRounds: t?.precopyRounds ?? null,
+      precopyBytes: t?.precopyBytes ?? null,
+      bytesSaved: t?.bytesSaved ?? null,
+      // Bytes a second of the move after the save.
+      transferRate: orNull(rounded(transferRate(t))),
     },
     error: m.error || null,
   };
@@ -260,15 +268,16 @@ function bar(fraction: number, width: number): string {
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
 }
 
-/** One line redrawn in place while a migration runs: phase, transfer bar, rate, elapsed. */
+/** One line redrawn in place while a migration runs: phase (or pre-copy round), bar, bytes, rate, elapsed. */
 export function progressLine(m: Migration, view: ProgressView): string {
   const start = m.createdMs || view.startedMs || view.now;
   const end = m.finishedMs || view.now;
-  const phase = phaseWords(m.phase);
+  const precopying = m.phase === MigrationPhase.MIGRATION_PHASE_PRECOPYING;
+  const phase = precopying ? `pre-copy round ${precopyRound(m)}` : phaseWords(m.phase);
   const elapsed = `elapsed ${durationText(end - start)}`;
   const parts = [`${m.workload}: ${phase.padEnd(13)}`];
   const rate = view.rateBps ? `  ${rateText(view.rateBps)}` : '';
-  if (m.phase === MigrationPhase.MIGRATION_PHASE_TRANSFERRING && m.bytesTotal > 0) {
+  if ((precopying || m.phase === MigrationPhase.MIGRATION_PHASE_TRANSFERRING) && m.bytesTotal > 0) {
     const fraction = m.bytesDone / m.bytesTotal;
     const tail = ` ${String(Math.floor(fraction * 100)).padStart(3)}%  ${bytesText(m.bytesDone)} / ${bytesText(m.bytesTotal)}${rate}  ${elapsed}`;
     // Sized for the widest tail, so the bar keeps its width while the numbers change.
@@ -291,17 +300,35 @@ function moving(m: Migration): boolean {
   );
 }
 
-/** Bytes per second moved since bytes were first seen moving. */
+/**
+ * Which run of bytes an update belongs to: each pre-copy round counts from zero again, and the
+ * move after the save (its upload may start while it checkpoints) is one more.
+ */
+function segment(m: Migration): string | undefined {
+  if (m.phase === MigrationPhase.MIGRATION_PHASE_PRECOPYING) return `precopy ${precopyRound(m)}`;
+  return moving(m) ? 'move' : undefined;
+}
+
+/** Bytes per second moved since bytes were first seen moving in this round of them. */
 export class TransferRate {
+  private segment: string | undefined;
   private first?: { at: number; bytes: number };
   private last?: number;
   private complete = false;
 
   update(m: Migration, now: number): number | undefined {
-    if (!moving(m)) return undefined;
+    const seg = segment(m);
+    if (seg === undefined) return undefined;
+    if (seg !== this.segment) {
+      this.segment = seg;
+      this.first = undefined;
+      this.last = undefined;
+      this.complete = false;
+    }
     // Once every byte is there, the rate is what it took, not a number that decays while it waits.
     if (this.complete) return this.last;
-    if (!this.first || m.bytesDone < this.first.bytes) this.first = { at: now, bytes: m.bytesDone };
+    // Measured from the last moment nothing had moved yet: a save before the first byte is not slowness.
+    if (!this.first || m.bytesDone <= this.first.bytes) this.first = { at: now, bytes: m.bytesDone };
     const secs = (now - this.first.at) / 1000;
     if (secs > 0.2) this.last = (m.bytesDone - this.first.bytes) / secs;
     this.complete = this.last !== undefined && m.bytesTotal > 0 && m.bytesDone >= m.bytesTotal;

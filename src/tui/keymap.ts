@@ -62,6 +62,7 @@ export interface KeyActions {
   wizardNext(): void;
   wizardBack(): void;
   wizardCancel(): void;
+  wizardPrecopy(): void;
   answer(yes: boolean): void;
 }
 
@@ -192,6 +193,14 @@ const GLOBAL: readonly BindingSpec[] = [
     when: ['confirm'],
     hint: 'back',
     action: (a) => a.wizardBack(),
+  },
+  {
+    name: 'precopy',
+    keys: ['p'],
+    description: 'pre-copy the state while it runs: auto (by its size), on or off (checkpoint strategy)',
+    when: ['confirm'],
+    hint: 'pre-copy',
+    action: (a) => a.wizardPrecopy(),
   },
   {
     name: 'cancel-migration',

@@ -345,6 +345,10 @@ export class Shell implements KeyActions, CommandActions {
     this.parts.wizard.cancel();
   }
 
+  wizardPrecopy(): void {
+    this.parts.wizard.precopy();
+  }
+
   answer(yes: boolean): void {
     this.parts.question.answer(yes);
   }

@@ -132,7 +132,14 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     const r = await migrate(['counter', '--to', 'host-b']);
     expect(r.stderr).not.toMatch(/error|lost/i);
     expect(r.code).toBe(0);
-    expect(lastJson(r.stdout)).toMatchObject({ phase: 'committed', done: true });
+    const last = lastJson(r.stdout) as ReturnType<typeof lastJson> & {
+      timings: { transferRate: number | null; transferBytes: number; downtimeMs: number | null };
+    };
+    // Agents on one host reach each other: agent to agent. Its state is far below pre-copy's threshold.
+    expect(last).toMatchObject({ phase: 'committed', done: true, transferPath: 'direct', precopy: false });
+    expect(last.timings.transferBytes).toBeGreaterThan(0);
+    expect(last.timings.transferRate).toBeGreaterThan(0);
+    expect(last.timings.downtimeMs).toBeGreaterThan(0);
     // The example checks its own checksum on restore and exits 2 if the state is not exact.
     await waitFor(
       'counter resumed on host-b',
@@ -143,10 +150,11 @@ describe('yard migrate, from a script, through controller restarts (relative dat
 
   it('--detach returns at once with exit 0 and the migration as it started; it goes on', async () => {
     await startWorkload(spec('slow-d', { command: '/bin/sh', args: ['-c', SLOW_SAVER] }));
-    const r = await migrate(['slow-d', '--to', 'host-b', '--detach']);
+    const r = await migrate(['slow-d', '--to', 'host-b', '--detach', '--no-precopy']);
     expect(r.code).toBe(0);
-    const started = JSON.parse(r.stdout) as { id: string; done: boolean };
+    const started = JSON.parse(r.stdout) as { id: string; done: boolean; precopy: boolean };
     expect(started.done).toBe(false);
+    expect(started.precopy).toBe(false);
     // The workload takes 2 s to save: it returned long before the end.
     expect(migrationDone((await api.migrations()).find((x) => x.id === started.id)!.phase)).toBe(false);
     const done = await api.waitForMigrationEnd(started.id);
@@ -208,6 +216,40 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     );
     await startCtl();
     expect(migrationDone((await api.waitForMigrationEnd(m.id)).phase)).toBe(true);
+  });
+});
+
+describe('yard migrate --precopy / --no-precopy', () => {
+  it.each(['restart', 'freeze'])(
+    '--precopy with --strategy %s is a usage error (exit 2), refused before any controller is asked',
+    async (strategy) => {
+      const r = await runYard([
+        'migrate',
+        'train',
+        '--to',
+        'host-b',
+        '--precopy',
+        '--strategy',
+        strategy,
+        '--controller',
+        '127.0.0.1:1',
+        '--data-dir',
+        tempDir('yard-mcli-flags-'),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `yard: --precopy applies to the checkpoint strategy only, not --strategy ${strategy}: drop --precopy, or use --strategy checkpoint\nRun \`yard migrate --help\` for usage.\n`,
+      );
+    },
+  );
+
+  it('--help says what pre-copy is for and what it does by default', async () => {
+    const r = await runYard(['migrate', '--help']);
+    expect(r.code).toBe(0);
+    const help = r.stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--precopy .*copy the state dir to the target while the workload still runs/);
+    expect(help).toContain('large state files that rarely change');
+    expect(help).toContain('Default: on when the state dir is larger than 64 MiB; --no-precopy turns it off');
   });
 });
 

@@ -13,6 +13,7 @@ import {
   MigrationStrategy,
   migrationDone,
   type Migration,
+  type MigrationTimings,
   type PreflightCheck,
   type Workload,
   type WorkloadSpec,
@@ -43,10 +44,21 @@ interface Step {
   ms: number;
   /** Bytes moved by the end of this step (transfer steps only). */
   bytes?: number;
+  /** What the bytes are out of from this step on (a pre-copy round: the state dir; after it: what changed). */
+  total?: number;
+  /** Timings this step writes, over the ones every migration writes (timingsAt). */
+  timings?: Partial<MigrationTimings>;
 }
 
 /** Transfer steps: the archive moves in this many chunks, one per advance(). */
 const TRANSFER_CHUNKS = 4;
+/**
+ * Pre-copy: what each round moves, as a share of the state dir (all of it, then what changed
+ * meanwhile); each round goes through the whole state dir in two steps (bytesDone of bytesTotal,
+ * the state dir's size). After the save, what changed since the last round moves.
+ */
+const PRECOPY_ROUNDS = [1, 1 / 8] as const;
+const PRECOPY_CHANGED = 1 / 32;
 /** Simulated time each phase takes, so timings are the same on every run. */
 const PHASE_MS = { preflight: 300, checkpointing: 1800, chunk: 1500, restoring: 2100, verifying: 900 } as const;
 
@@ -64,7 +76,13 @@ export class FixtureCoordinator implements MigrationActions {
     return { workload, strategy: chosen, targets, preflight: checks };
   }
 
-  async startMigration(name: string, target: string, strategy: MigrationStrategy): Promise<Migration> {
+  /** Pre-copies only when asked to: the fixture's workloads would all be over the controller's threshold. */
+  async startMigration(
+    name: string,
+    target: string,
+    strategy: MigrationStrategy,
+    opts: { precopy?: boolean } = {},
+  ): Promise<Migration> {
     const { workload, source, inFlight } = this.move(name, strategy);
     const checks = this.preflight(workload, source, target, strategy, inFlight);
     const failed = checks.filter((c) => !c.ok);
@@ -77,6 +95,8 @@ export class FixtureCoordinator implements MigrationActions {
     this.seq++;
     const id = `${this.seq.toString(16).padStart(8, '0')}-7c1e-4b7a-9e1f-3d2a5b6c7d8e`;
     const bytesTotal = strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART ? 0 : this.fleet.checkpointBytes(name);
+    const precopy =
+      opts.precopy === true && strategy === MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT && bytesTotal > 0;
     const migration: Migration = {
       id,
       workload: name,
@@ -93,11 +113,12 @@ export class FixtureCoordinator implements MigrationActions {
       bytesDone: 0,
       bytesTotal,
       checkpointSha256: '',
-      precopy: false,
+      precopy,
       error: '',
       transferPath: '',
     };
-    this.steps.set(id, { steps: this.plannedSteps(bytesTotal), at: 0, clock: now });
+    const steps = precopy ? this.precopySteps(bytesTotal) : this.plannedSteps(bytesTotal);
+    this.steps.set(id, { steps, at: 0, clock: now });
     this.fleet.putMigration(migration);
     return migration;
   }
@@ -125,13 +146,16 @@ export class FixtureCoordinator implements MigrationActions {
     const step = run.steps[run.at++];
     if (!step) return m;
     run.clock += step.ms;
-    const timings = { ...noTimings(), ...m.timings, ...this.timingsAt(m, step.phase) };
+    const timings = { ...noTimings(), ...m.timings, ...this.timingsAt(m, step.phase), ...step.timings };
     const next: Migration = {
       ...m,
       phase: step.phase,
       updatedMs: run.clock,
       timings,
       bytesDone: step.bytes ?? m.bytesDone,
+      bytesTotal: step.total ?? m.bytesTotal,
+      // Agent to agent, as between two agents that reach each other.
+      transferPath: step.phase === Phase.MIGRATION_PHASE_RESTORING && m.bytesTotal > 0 ? 'direct' : m.transferPath,
     };
     if (step.phase === Phase.MIGRATION_PHASE_COMMITTED) return this.commit(next);
     this.fleet.putMigration(next);
@@ -189,6 +213,47 @@ export class FixtureCoordinator implements MigrationActions {
       { phase: Phase.MIGRATION_PHASE_VERIFYING, ms: PHASE_MS.restoring },
       { phase: Phase.MIGRATION_PHASE_COMMITTED, ms: PHASE_MS.verifying },
     ];
+  }
+
+  /**
+   * With pre-copy: the rounds while it runs (each counted in the record once done), then the
+   * save and the move of what changed since the last round.
+   */
+  private precopySteps(state: number): Step[] {
+    const steps: Step[] = [{ phase: Phase.MIGRATION_PHASE_PREFLIGHT, ms: 0 }];
+    let moved = 0;
+    PRECOPY_ROUNDS.forEach((share, done) => {
+      const timings = { precopyRounds: done, precopyBytes: moved };
+      const ms = done === 0 ? PHASE_MS.preflight : 0;
+      steps.push(
+        { phase: Phase.MIGRATION_PHASE_PRECOPYING, ms, bytes: 0, total: state, timings },
+        { phase: Phase.MIGRATION_PHASE_PRECOPYING, ms: PHASE_MS.chunk, bytes: state / 2 },
+        { phase: Phase.MIGRATION_PHASE_PRECOPYING, ms: PHASE_MS.chunk, bytes: state },
+      );
+      moved += state * share;
+    });
+    const precopyMs = PHASE_MS.chunk * 2 * PRECOPY_ROUNDS.length;
+    const changed = state * PRECOPY_CHANGED;
+    const transferMs = PHASE_MS.chunk * 2;
+    const precopied = { precopyMs, precopyRounds: PRECOPY_ROUNDS.length, precopyBytes: moved };
+    steps.push(
+      { phase: Phase.MIGRATION_PHASE_CHECKPOINTING, ms: 0, bytes: 0, total: changed, timings: precopied },
+      { phase: Phase.MIGRATION_PHASE_TRANSFERRING, ms: PHASE_MS.checkpointing, bytes: 0 },
+      { phase: Phase.MIGRATION_PHASE_TRANSFERRING, ms: PHASE_MS.chunk, bytes: changed / 2 },
+      {
+        phase: Phase.MIGRATION_PHASE_RESTORING,
+        ms: PHASE_MS.chunk,
+        bytes: changed,
+        timings: { transferMs, transferBytes: changed, bytesSaved: state - changed },
+      },
+      { phase: Phase.MIGRATION_PHASE_VERIFYING, ms: PHASE_MS.restoring },
+      {
+        phase: Phase.MIGRATION_PHASE_COMMITTED,
+        ms: PHASE_MS.verifying,
+        timings: { downtimeMs: PHASE_MS.checkpointing + transferMs + PHASE_MS.restoring },
+      },
+    );
+    return steps;
   }
 
   /** The timings known once `phase` has begun: each phase's time is written as it ends. */

@@ -27,7 +27,7 @@ describe('migrations view', () => {
     expect(lines.every((l) => [...l].length <= 80)).toBe(true);
     expect(lines[0]).toContain('Migrations');
     expect(text).toContain('Migrations (0 live, 3 shown)');
-    expect(text).toMatch(/ID +WORKLOAD +FROM → TO +PHASE +PROGRESS/);
+    expect(text).toMatch(/ID +WORKLOAD +FROM → TO +PHASE +TRANSFER/);
     expect(lines[3]).toMatch(/▶ a1b2c3d4 api-gateway +gpu-a100-01 → gpu-t4-03 +✓ committed/);
     expect(lines[4]).toMatch(/e5f6a7b8 trainer-llama +gpu-t4-03 → gpu-a100-01 +↺ rolled back/);
     expect(lines[5]).toMatch(/c9d0e1f2 vector-db +cpu-web-02 → gpu-t4-03 +✗ failed/);
@@ -38,7 +38,7 @@ describe('migrations view', () => {
     h = openHeadless(sampleFleet(), { cols: 160, rows: 48 });
     await h.press('3');
     const text = h.text();
-    expect(text).toMatch(/STRATEGY +PHASE +PROGRESS +DOWNTIME +STARTED +OUTCOME/);
+    expect(text).toMatch(/STRATEGY +PHASE +TRANSFER +PATH +DOWNTIME +STARTED +OUTCOME/);
     expect(text).toMatch(/api-gateway .* restart +✓ committed +none +2h ago ok/);
     expect(text).toMatch(/vector-db .* checkpoint +✗ failed +– +3d ago agent on cpu-web-02 disconnected/);
   });
@@ -80,6 +80,58 @@ describe('migrations view', () => {
     text = h.text();
     expect(text).toContain('Migrations (0 live, 3 shown)');
     expect(text).toMatch(/▶ c9d0e1f2/);
+  });
+
+  it('shows how a pre-copied move went: rate, path and downtime in the table, rounds and bytes saved in the details', async () => {
+    const fleet = sampleFleet();
+    const m = await fleet.actions.startMigration(
+      'trainer-llama',
+      'srv-t4',
+      MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      { precopy: true },
+    );
+    fleet.coordinator.complete(m.id);
+    h = openHeadless(fleet, { cols: 120, rows: 40 });
+    await h.press('M');
+    let text = h.text();
+    expect(text).toMatch(/PHASE +TRANSFER +PATH +DOWNTIME +STARTED +OUTCOME/);
+    expect(text).toMatch(/▶ 00000001 trainer-llama .* ✓ committed +128M\/s +direct +6\.90 s +0s ago ok/);
+    // Without the path, before this work: the rate of the move, and no path.
+    expect(text).toMatch(/e5f6a7b8 trainer-llama .* ↺ rolled back +1\.2G\/s +– +1d ago checksum/);
+    // Narrower, the downtime stays longer than the path.
+    await h.resize(90, 24);
+    text = await h.waitFor(/TRANSFER +DOWNTIME +│/);
+    expect(text).toMatch(/▶ 00000001 trainer-llama .* ✓ committed +128M\/s +6\.90 s │/);
+    await h.resize(80, 24);
+    text = await h.waitFor(/TRANSFER\s+│/);
+    // At 80 columns the rate stays; the path and the downtime are in the details.
+    expect(text).toMatch(/▶ 00000001 trainer-llama +gpu-a100-01 → gpu-t4-03 ✓ committed +128M\/s/);
+    expect(text.split('\n').every((l) => [...l].length <= 80)).toBe(true);
+    await h.press(KEY.enter);
+    text = h.text();
+    expect(text).toMatch(/timings +pre-copy +2 rounds: 13\.5 GiB in 6\.00 s \(2\.3 GiB\/s\) while it ran/);
+    expect(text).toMatch(/transfer +384\.0 MiB in 3\.00 s \(128\.0 MiB\/s\), agent to agent/);
+    expect(text).toMatch(/saved +11\.6 GiB not carried after the save/);
+    expect(text).toMatch(/downtime +6\.90 s/);
+    expect(text).toMatch(/outcome +✓ committed/);
+    expect(text.split('\n').every((l) => [...l].length <= 80)).toBe(true);
+  });
+
+  it('shows a pre-copy round under way: its bar in the table, the round in the details', async () => {
+    const fleet = sampleFleet();
+    const m = await fleet.actions.startMigration(
+      'trainer-llama',
+      'srv-t4',
+      MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      { precopy: true },
+    );
+    for (let i = 0; i < 6; i++) fleet.coordinator.advance(m.id);
+    h = openHeadless(fleet, { cols: 80, rows: 24 });
+    await h.press('M');
+    expect(h.text()).toMatch(/▶ 00000001 trainer-llama .* ◐ precopying +[█▏▎▍▌▋▊▉░]+ +50%/);
+    await h.press(KEY.enter);
+    expect(h.text()).toMatch(/progress +[█▏▎▍▌▋▊▉░]+ +50% 6\.0 GiB of 12\.0 GiB · pre-copy round 2 +│/);
+    expect(h.text()).toMatch(/timings +pre-copy +1 round done: 12\.0 GiB so far/);
   });
 
   it('c cancels a live migration after y, and reports it', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { YardError } from '../../src/core/errors.js';
 import { SCORE_HELP, targetScore } from '../../src/core/target-score.js';
-import { MigrationPhase, WorkloadState } from '../../src/core/workload.js';
+import { MigrationPhase, MigrationStrategy, WorkloadState } from '../../src/core/workload.js';
 import { HOSTS, sampleFleet, type FixtureFleet } from './fleet-fixture.js';
 import { KEY, openHeadless, type Headless } from './harness.js';
 
@@ -103,6 +103,78 @@ describe('migration wizard', () => {
     await h.press(KEY.enter);
     expect(h.text()).not.toContain('Migrate trainer-llama');
     expect(h.text()).toMatch(/trainer-llama +gpu-t4-03/);
+  });
+
+  it('p on confirm asks for pre-copy: the progress shows its rounds, the result what it saved and the path', async () => {
+    const fleet = sampleFleet();
+    const start = vi.spyOn(fleet.actions, 'startMigration');
+    h = await wizardFor(fleet);
+    await h.waitFor('hosts can take it');
+    await h.press(KEY.enter, KEY.enter);
+    await h.waitFor('Every check passed');
+    await h.press(KEY.enter);
+    let screen = h.text();
+    expect(screen).toMatch(/pre-copy +auto: on when the state dir is larger than 64 MiB \(p changes\)/);
+    expect(screen.split('\n')[23]).toMatch(/y\/Enter start +n\/Esc back +p pre-copy/);
+    await h.press('p');
+    expect(h.text()).toMatch(/pre-copy +on: copied while it runs; only what changed moves after the save/);
+    await h.press('p');
+    expect(h.text()).toMatch(/pre-copy +off: the whole state moves after the save/);
+    await h.press('p', 'p');
+    expect(h.text()).toMatch(/pre-copy +on: /);
+    await h.press('y');
+    await h.waitFor('▶ progress');
+    expect(start).toHaveBeenCalledWith('trainer-llama', 'srv-t4', MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, {
+      precopy: true,
+    });
+    const id = liveMigration(fleet);
+    // Preflight, then the first round halfway through the state dir while the workload runs.
+    for (let i = 0; i < 3; i++) fleet.coordinator.advance(id);
+    screen = await h.waitFor(/▶ precopying +round 1: 6\.0 GiB of 12\.0 GiB · it still runs/);
+    expect(screen).toMatch(/✓ preflight\s/);
+    expect(screen).toMatch(/· checkpointing/);
+    expect(screen).toMatch(/[█▏▎▍▌▋▊▉]+░+ +50% +6\.0 GiB of 12\.0 GiB/);
+    expect(screen).toMatch(/rate 4\.0 GiB\/s · ETA – · no downtime yet/);
+    // The second round counts from zero again, with a rate of its own.
+    for (let i = 0; i < 2; i++) fleet.coordinator.advance(id);
+    screen = await h.waitFor(/▶ precopying +round 2: 0 B of 12\.0 GiB/);
+    expect(screen).toMatch(/rate – · ETA –/);
+    // Saved: the pre-copy step says how long, how many rounds and what it moved.
+    for (let i = 0; i < 3; i++) fleet.coordinator.advance(id);
+    screen = await h.waitFor(/▶ checkpointing/);
+    expect(screen).toMatch(/✓ precopying +6\.00 s · 2 rounds, 13\.5 GiB/);
+    // The last round's rate is not the save's: none until the transfer moves.
+    expect(screen).toMatch(/rate – · ETA – · downtime so far \d/);
+    fleet.coordinator.complete(id);
+    screen = await h.waitFor('committed: trainer-llama now runs on gpu-t4-03');
+    expect(screen).toMatch(/pre-copy +2 rounds: 13\.5 GiB in 6\.00 s \(2\.3 GiB\/s\) while it ran/);
+    expect(screen).toMatch(/transfer +384\.0 MiB in 3\.00 s \(128\.0 MiB\/s\), agent to agent/);
+    expect(screen).toMatch(/saved +11\.6 GiB not carried after the save/);
+    expect(screen).toMatch(/downtime +6\.90 s/);
+    expect(screen.split('\n').every((l) => [...l].length <= 80)).toBe(true);
+  });
+
+  it('leaves pre-copy to the controller unless asked, and says it is for the checkpoint strategy only', async () => {
+    const fleet = sampleFleet();
+    const start = vi.spyOn(fleet.actions, 'startMigration');
+    h = await wizardFor(fleet);
+    await h.waitFor('hosts can take it');
+    await h.press(KEY.enter, 'j', KEY.enter);
+    await h.waitFor('Every check passed');
+    await h.press(KEY.enter);
+    expect(h.text()).toMatch(/strategy +restart/);
+    expect(h.text()).toMatch(/pre-copy +not for the restart strategy/);
+    await h.press('p');
+    expect(h.text()).toContain('Pre-copy applies to the checkpoint strategy only, not restart.');
+    await h.press(KEY.escape, KEY.escape, 'k', KEY.enter);
+    await h.waitFor('Every check passed');
+    await h.press(KEY.enter, 'y');
+    await h.waitFor('▶ progress');
+    expect(start).toHaveBeenLastCalledWith('trainer-llama', 'srv-t4', MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT, {
+      precopy: undefined,
+    });
+    // Unasked, the fixture's coordinator moves the state once, after the save.
+    expect(h.text()).not.toContain('precopying');
   });
 
   it('blocks confirming when a preflight check fails, and says why', async () => {

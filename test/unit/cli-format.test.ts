@@ -103,6 +103,27 @@ function migration(over: Partial<Migration> = {}): Migration {
   };
 }
 
+/** A move that pre-copied 1.25 GiB in 3 rounds while it ran, then carried 50 MiB agent to agent. */
+const precopied = migration({
+  phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
+  finishedMs: NOW - 2000,
+  precopy: true,
+  transferPath: 'direct',
+  timings: {
+    ...noTimings(),
+    precopyMs: 4200,
+    precopyRounds: 3,
+    precopyBytes: 1.25 * 2 ** 30,
+    bytesSaved: 974 * 2 ** 20,
+    checkpointMs: 310,
+    transferMs: 400,
+    transferBytes: 50 * 2 ** 20,
+    restoreMs: 820,
+    verifyMs: 1010,
+    downtimeMs: 1900,
+  },
+});
+
 describe('yard ps', () => {
   it('prints JSON with the server name, words for enums, and null for what is unknown', () => {
     const j = workloadJson(workload({ cpuPct: undefined, rssBytes: undefined, gpuMemoryMib: undefined }), names);
@@ -324,6 +345,25 @@ describe('yard migrate', () => {
     expect(progressLine(done, { now: NOW, columns: 80 })).toBe('train: committed      elapsed 10.0 s');
   });
 
+  it("names the pre-copy round while it runs, with the round's bytes on the bar", () => {
+    const round = migration({
+      phase: MigrationPhase.MIGRATION_PHASE_PRECOPYING,
+      precopy: true,
+      bytesDone: 256 * 2 ** 20,
+      bytesTotal: 2 ** 30,
+      timings: { ...noTimings(), precopyRounds: 1, precopyBytes: 2 ** 30 },
+    });
+    expect(progressLine(round, { now: NOW, columns: 120, rateBps: 100 * 2 ** 20 })).toBe(
+      'train: pre-copy round 2 [########......................]  25%  256.0 MiB / 1.0 GiB  100.0 MiB/s  elapsed 12.0 s',
+    );
+    for (const columns of [40, 80, 200])
+      expect(progressLine(round, { now: NOW, columns }).length).toBeLessThan(columns);
+    // Before the state dir's size is known: the round and the time only.
+    expect(progressLine({ ...round, bytesTotal: 0, bytesDone: 0 }, { now: NOW, columns: 80 })).toBe(
+      'train: pre-copy round 2  elapsed 12.0 s',
+    );
+  });
+
   it('shows bytes moved without a bar while the archive size is unknown', () => {
     const uploading = migration({ phase: MigrationPhase.MIGRATION_PHASE_CHECKPOINTING, bytesDone: 5 * 2 ** 20 });
     expect(progressLine(uploading, { now: NOW, columns: 80, rateBps: 2 ** 20 })).toBe(
@@ -339,6 +379,33 @@ describe('yard migrate', () => {
     expect(rate.update(migration({ bytesDone: 100e6, bytesTotal: 100e6 }), 5000)).toBe(20e6);
     // Complete: the rate stays what it took while the next phase starts.
     expect(rate.update(migration({ bytesDone: 100e6, bytesTotal: 100e6 }), 60_000)).toBe(20e6);
+  });
+
+  it('measures from the last update before the first byte moved, not from the start of the save', () => {
+    const rate = new TransferRate();
+    const saving = (bytesDone: number) =>
+      migration({ phase: MigrationPhase.MIGRATION_PHASE_CHECKPOINTING, bytesDone, bytesTotal: 0 });
+    rate.update(saving(0), 0);
+    expect(rate.update(saving(0), 4000)).toBeUndefined();
+    expect(rate.update(migration({ bytesDone: 10e6, bytesTotal: 100e6 }), 5000)).toBe(10e6);
+  });
+
+  it('measures each pre-copy round on its own, and the move after the save apart from them', () => {
+    const rate = new TransferRate();
+    const round = (n: number, bytesDone: number) =>
+      migration({
+        phase: MigrationPhase.MIGRATION_PHASE_PRECOPYING,
+        bytesDone,
+        bytesTotal: 100e6,
+        timings: { ...noTimings(), precopyRounds: n - 1 },
+      });
+    rate.update(round(1, 0), 0);
+    expect(rate.update(round(1, 100e6), 1000)).toBe(100e6);
+    // The next round starts from zero bytes: no rate until it has moved for a while, then its own.
+    expect(rate.update(round(2, 0), 1000)).toBeUndefined();
+    expect(rate.update(round(2, 10e6), 2000)).toBe(10e6);
+    expect(rate.update(migration({ bytesDone: 0, bytesTotal: 5e6 }), 2000)).toBeUndefined();
+    expect(rate.update(migration({ bytesDone: 5e6, bytesTotal: 5e6 }), 2500)).toBe(10e6);
   });
 
   it('prints timings at the end, with – for phases that did not run', () => {
@@ -390,6 +457,53 @@ describe('yard migrate', () => {
     ).toMatch(/^train: rolling back /);
   });
 
+  it('prints the pre-copy, the path and the bytes saved with the timings', () => {
+    expect(timingsText(precopied, names)).toBe(
+      [
+        'committed: train now runs on gpu2 (migration mig-1, checkpoint)',
+        '  pre-copy    3 rounds: 1.3 GiB in 4.20 s (304.8 MiB/s) while it ran',
+        '  checkpoint  310 ms',
+        '  transfer    50.0 MiB in 400 ms (125.0 MiB/s), agent to agent',
+        '  saved       974.0 MiB not carried after the save',
+        '  restore     820 ms',
+        '  verify      1.01 s',
+        '  downtime    1.90 s',
+        '',
+      ].join('\n'),
+    );
+    const relayed = migration({
+      phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
+      transferPath: 'relay',
+      timings: { ...noTimings(), transferBytes: 2 ** 30, transferMs: 8000 },
+    });
+    expect(timingRows(relayed)).toContainEqual([
+      'transfer',
+      '1.0 GiB in 8.00 s (128.0 MiB/s), relayed by the controller',
+    ]);
+    // Without pre-copy, no pre-copy rows.
+    expect(timingRows(relayed).map(([what]) => what)).toEqual([
+      'checkpoint',
+      'transfer',
+      'restore',
+      'verify',
+      'downtime',
+    ]);
+    // While it pre-copies, the rounds done so far and what they moved.
+    const running = migration({
+      phase: MigrationPhase.MIGRATION_PHASE_PRECOPYING,
+      precopy: true,
+      timings: { ...noTimings(), precopyRounds: 1, precopyBytes: 2 ** 30 },
+    });
+    expect(timingRows(running)[0]).toEqual(['pre-copy', '1 round done: 1.0 GiB so far']);
+    // Asked for, rolled back before a round ended: the row says nothing is known yet, and nothing was saved.
+    const early = migration({ phase: MigrationPhase.MIGRATION_PHASE_ROLLED_BACK, precopy: true });
+    expect(timingRows(early, '–').slice(0, 3)).toEqual([
+      ['pre-copy', '–'],
+      ['checkpoint', '–'],
+      ['transfer', '–'],
+    ]);
+  });
+
   it('says how traffic moved for a workload that backs routes', () => {
     const held = migration({
       phase: MigrationPhase.MIGRATION_PHASE_COMMITTED,
@@ -419,6 +533,7 @@ describe('yard migrate', () => {
       finishedAt: null,
       error: null,
     });
+    expect(j).toMatchObject({ transferPath: null, precopy: false });
     expect(j.timings).toEqual({
       checkpointMs: null,
       transferMs: null,
@@ -428,8 +543,32 @@ describe('yard migrate', () => {
       downtimeMs: null,
       trafficHeldMs: null,
       trafficShiftMs: null,
+      precopyMs: null,
+      precopyRounds: 0,
+      precopyBytes: 0,
+      bytesSaved: 0,
+      transferRate: null,
     });
     expect(JSON.stringify(j)).not.toContain('\n');
+  });
+
+  it('gives the path, the pre-copy and the rate of the move after the save in JSON', () => {
+    const j = migrationJson(precopied, names);
+    expect(j).toMatchObject({ phase: 'committed', done: true, transferPath: 'direct', precopy: true });
+    expect(j.timings).toMatchObject({
+      precopyMs: 4200,
+      precopyRounds: 3,
+      precopyBytes: 1.25 * 2 ** 30,
+      bytesSaved: 974 * 2 ** 20,
+      transferBytes: 50 * 2 ** 20,
+      transferMs: 400,
+      // 50 MiB in 400 ms, in bytes a second.
+      transferRate: 131_072_000,
+      downtimeMs: 1900,
+    });
+    // A transfer that took no measurable time has no rate, rather than an infinite one.
+    const instant = migration({ timings: { ...noTimings(), transferBytes: 10, transferMs: 0 } });
+    expect(migrationJson(instant, names).timings.transferRate).toBeNull();
   });
 
   it('shows a dry run: every check, then the targets best first', () => {

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { ServiceError } from '@grpc/grpc-js';
 import { YardError, errorMessage } from '../../core/errors.js';
+import { PRECOPY_DEFAULT_WORDS } from '../../core/format/migration.js';
 import { durationText, settingText } from '../../core/format/time.js';
 import { printable, printableJson } from '../../core/printable.js';
 import { MigrationStrategy, migrationDone, phaseWords, strategies, type Migration } from '../../core/workload.js';
@@ -16,6 +17,7 @@ interface MigrateArgs {
   workload: string;
   to?: string;
   strategy?: string;
+  precopy?: boolean;
   dryRun: boolean;
   detach: boolean;
   wait?: boolean;
@@ -66,6 +68,10 @@ export const migrateCommand = {
         choices: strategies.all,
         describe: "checkpoint, restart or freeze (default: the workload's own)",
       })
+      .option('precopy', {
+        type: 'boolean',
+        describe: `copy the state dir to the target while the workload still runs, so only what changed moves once it has saved: downtime close to its own save time for large state files that rarely change (model weights, datasets, periodic checkpoints). Default: ${PRECOPY_DEFAULT_WORDS}; --no-precopy turns it off. checkpoint strategy only`,
+      })
       .option('dry-run', {
         type: 'boolean',
         default: false,
@@ -96,6 +102,16 @@ export const migrateCommand = {
     const strategy = argv.strategy
       ? strategies.value(argv.strategy, '--strategy')
       : MigrationStrategy.MIGRATION_STRATEGY_UNSPECIFIED;
+    // The controller pre-copies ahead of a checkpoint signal only: restart moves no state, freeze stops before it copies.
+    if (
+      argv.precopy &&
+      strategy !== MigrationStrategy.MIGRATION_STRATEGY_UNSPECIFIED &&
+      strategy !== MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT
+    )
+      exitUsage(
+        'migrate',
+        `--precopy applies to the checkpoint strategy only, not --strategy ${strategies.name(strategy)}: drop --precopy, or use --strategy checkpoint`,
+      );
     const reconnectMs = durationArg(argv.reconnectFor, 'reconnect-for');
     const detach = argv.detach || argv.wait === false;
     const [client, format] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
@@ -110,7 +126,7 @@ export const migrateCommand = {
         process.exitCode = await dryRun(c, target, format, names, req, argv.json);
         return;
       }
-      migration = (await c.call(c.client.startMigration, req)).migration;
+      migration = (await c.call(c.client.startMigration, { ...req, precopy: argv.precopy })).migration;
       if (!migration)
         throw new YardError('RPC_FAILED', `the controller started migrating ${workload} but sent no migration back`);
     } finally {
@@ -182,7 +198,8 @@ class Progress {
 
   update(m: Migration): void {
     this.last = m;
-    this.rateBps = this.rate.update(m, Date.now()) ?? this.rateBps;
+    // Each pre-copy round and the move after the save have rates of their own: none carries over.
+    this.rateBps = this.rate.update(m, Date.now());
     if (this.tty) {
       this.draw();
       return;

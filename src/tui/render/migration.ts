@@ -18,8 +18,13 @@ export function routeText(m: Migration, source: FleetSource, glyphs: Glyphs): st
   return `${serverName(source, m.sourceServerId)} ${glyphs.arrow} ${serverName(source, m.targetServerId)}`;
 }
 
+/** Bytes moving with a known total: a pre-copy round (while it runs) or the transfer after the save. */
 export function isTransferring(m: Migration): boolean {
-  return m.phase === MigrationPhase.MIGRATION_PHASE_TRANSFERRING && m.bytesTotal > 0;
+  return (
+    (m.phase === MigrationPhase.MIGRATION_PHASE_TRANSFERRING ||
+      m.phase === MigrationPhase.MIGRATION_PHASE_PRECOPYING) &&
+    m.bytesTotal > 0
+  );
 }
 
 export function transferPct(m: Migration): number | undefined {

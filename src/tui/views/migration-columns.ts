@@ -1,10 +1,11 @@
-import { downtimeText } from '../../core/format/migration.js';
+import { bytesShort } from '../../core/format/bytes.js';
+import { downtimeText, transferRate } from '../../core/format/migration.js';
 import { agoText } from '../../core/format/time.js';
 import type { FleetSource } from '../../core/fleet.js';
 import { migrationDone, strategies, type Migration } from '../../core/workload.js';
 import type { Column } from '../render/columns.js';
 import type { Look } from '../render/look.js';
-import { progressText, routeText } from '../render/migration.js';
+import { isTransferring, progressText, routeText } from '../render/migration.js';
 import { phaseMark } from '../render/states.js';
 
 export interface MigrationColumnsContext {
@@ -15,7 +16,16 @@ export interface MigrationColumnsContext {
 
 const PROGRESS = 10;
 
-/** The columns of the Migrations table, most important first when the terminal is narrow. */
+/** "128M/s": how fast the move after the save went, in a narrow column; nothing until it is known. */
+function rateShort(bytesPerSec: number | undefined): string {
+  return bytesPerSec === undefined ? '' : `${bytesShort(bytesPerSec)}/s`;
+}
+
+/**
+ * The columns of the Migrations table, most important first when the terminal is narrow. The
+ * transfer column shows the bar while bytes move (a pre-copy round, the transfer) and how fast
+ * the move after the save went once it has.
+ */
 export function migrationColumns(c: MigrationColumnsContext): Column<Migration>[] {
   const { glyphs, theme } = c.look;
   const u = glyphs.unknown;
@@ -38,13 +48,16 @@ export function migrationColumns(c: MigrationColumnsContext): Column<Migration>[
       colour: (m) => phaseMark(m.phase, c.look).colour,
     },
     {
-      title: 'PROGRESS',
+      title: 'TRANSFER',
       width: PROGRESS,
       priority: 3,
-      cell: (m) => progressText(m, PROGRESS, glyphs),
-      colour: () => theme.series[0]!,
+      cell: (m) => (isTransferring(m) ? progressText(m, PROGRESS, glyphs) : rateShort(transferRate(m.timings))),
+      // The rate in the text's own colour ('none'), the bar in the series colour as in the wizard.
+      colour: (m) => (isTransferring(m) ? theme.series[0]! : 'none'),
     },
-    { title: 'DOWNTIME', width: 8, align: 'right', priority: 5, cell: (m) => downtimeText(m.timings?.downtimeMs, u) },
+    // How the checkpoint moved, once it has: agent to agent, or relayed by the controller.
+    { title: 'PATH', width: 6, priority: 5, cell: (m) => m.transferPath, colour: () => theme.muted },
+    { title: 'DOWNTIME', width: 8, align: 'right', priority: 4, cell: (m) => downtimeText(m.timings?.downtimeMs, u) },
     {
       title: 'STARTED',
       width: 8,

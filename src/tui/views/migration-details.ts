@@ -1,7 +1,8 @@
 import { bytesText } from '../../core/format/bytes.js';
 import { ageText, agoText } from '../../core/format/time.js';
 import type { FleetSource } from '../../core/fleet.js';
-import { strategies, type Migration } from '../../core/workload.js';
+import { precopyRound } from '../../core/format/migration.js';
+import { MigrationPhase, strategies, type Migration } from '../../core/workload.js';
 import type { Look } from '../render/look.js';
 import {
   isTransferring,
@@ -42,14 +43,12 @@ export function migrationDetails(m: Migration, source: FleetSource, look: Look, 
     ),
   ];
   if (isTransferring(m)) {
-    const bar = progressText(m, Math.min(30, width - KEY - 2), glyphs);
-    lines.push(
-      row(
-        look,
-        'progress',
-        `${paint(theme.series[0]!, bar)} ${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}`,
-      ),
-    );
+    const round =
+      m.phase === MigrationPhase.MIGRATION_PHASE_PRECOPYING ? ` ${glyphs.sep} pre-copy round ${precopyRound(m)}` : '';
+    const moved = ` ${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}${round}`;
+    // The bar gives way to the figures on a narrow terminal (the box takes 4 columns).
+    const bar = progressText(m, Math.max(10, Math.min(30, width - 4 - KEY - moved.length)), glyphs);
+    lines.push(row(look, 'progress', `${paint(theme.series[0]!, bar)}${escapeTags(moved)}`));
   } else if (m.bytesTotal > 0 && (transferPct(m) ?? 0) < 100) {
     lines.push(
       row(look, 'moved', `${bytesText(m.bytesDone, glyphs.unknown)} of ${bytesText(m.bytesTotal, glyphs.unknown)}`),

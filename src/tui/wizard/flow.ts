@@ -21,6 +21,8 @@ export interface Step {
   next?(): void;
   /** c on the progress step. */
   cancel?(): void;
+  /** p on the confirm step: pre-copy auto → on → off. */
+  precopy?(): void;
   /** A change of a migration, seen as it happens (frames may skip some). */
   observe?(migration: Migration): void;
 }
@@ -29,6 +31,8 @@ export interface Choice {
   workload?: KnownWorkload;
   target?: TargetFit;
   strategy?: MigrationStrategy;
+  /** Pre-copy asked for (checkpoint strategy); unset: the controller decides by the state dir's size. */
+  precopy?: boolean;
   migrationId?: string;
 }
 

@@ -84,6 +84,12 @@ export class Wizard implements Part {
     this.changed();
   }
 
+  precopy(): void {
+    this.note = undefined;
+    this.top()?.precopy?.();
+    this.changed();
+  }
+
   /** Esc: one step back; closes on the first step and after the result; hides during progress. */
   back(): void {
     const top = this.top();
