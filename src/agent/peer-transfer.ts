@@ -56,6 +56,7 @@ const MAX_CHUNK_REQUEST = 64 * 1024 * 1024;
 /** A manifest of MAX_ENTRIES files with their chunk names. */
 const MAX_MANIFEST = 256 * 1024 * 1024;
 const HEADER_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 /** A transfer that moves no byte this long is cut: the target resumes it or gives up. */
 const IDLE_TIMEOUT_MS = 30_000;
 
@@ -382,8 +383,19 @@ async function connectPeer(o: { address: string; sourceServerId: string; tls: Pe
     },
   });
   await new Promise<void>((resolve, reject) => {
-    socket.once('secureConnect', resolve);
-    socket.once('error', reject);
+    // A firewall that drops the SYNs would hold a connect for minutes: the relay is the answer sooner.
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no TLS connection within ${CONNECT_TIMEOUT_MS / 1000} s`)),
+      CONNECT_TIMEOUT_MS,
+    );
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
   }).catch((err: unknown) => {
     socket.destroy();
     throw new YardError('UNAVAILABLE', `cannot reach server ${o.sourceServerId} at ${o.address}: ${errorMessage(err)}`);
