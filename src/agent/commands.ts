@@ -15,6 +15,8 @@ import {
   type PullCheckpoint,
 } from '../gen/switchyard/v1/agent_gateway.js';
 import type { AgentIdentity } from './identity.js';
+import type { PackResult } from './checkpoint/archive.js';
+import { type PackingStream, packToStream } from './checkpoint/pack-stream.js';
 import { ResumableReceiver } from './checkpoint/resume.js';
 import { fetchFromPeer, type PeerTransferServer } from './peer-transfer.js';
 import { orderOf } from './order.js';
@@ -57,8 +59,11 @@ const ok = (id: string, patch: Partial<CommandResult> = {}): CommandResult => ({
   ...patch,
 });
 
-/** Archives made by a checkpoint and not yet uploaded (a handful at most: one per migration in flight). */
-const archives = new Map<string, { file: string; sha256: string }>();
+/**
+ * Archives made by a checkpoint, or being packed for an offer, and not yet sent (a handful at
+ * most: one per migration in flight). `packing` while it is still being packed.
+ */
+const archives = new Map<string, { file: string; packed: Promise<PackResult>; packing?: PackingStream }>();
 /** Checkpoints offered to a peer, by id: the ticket digest to withdraw. */
 const offered = new Map<string, string>();
 
@@ -76,13 +81,14 @@ async function pullFromPeer(
   stateDir: string,
   ctx: CommandContext,
   commandId: string,
-): Promise<void> {
-  const size = Number(p.size);
+): Promise<PackResult> {
   const rx = new ResumableReceiver(stateDir, { maxBytes: Number(p.maxBytes), sender: `server ${p.sourceServerId}` });
-  rx.complete({ size, sha256: p.sha256 });
+  // Known up front when the source packed before offering; else the source says once it has packed.
+  const expected = p.sha256 ? { size: Number(p.size), sha256: p.sha256 } : undefined;
+  if (expected) rx.complete(expected);
   const reporter = setInterval(() => ctx.progress?.(commandId, rx.received), PROGRESS_EVERY_MS);
   try {
-    await receive(p, rx, ctx, size);
+    return await receive(p, rx, ctx, expected);
   } finally {
     clearInterval(reporter);
   }
@@ -91,8 +97,17 @@ async function pullFromPeer(
 /** How often the target says how much of a pulled checkpoint it has (the migration's progress bar). */
 const PROGRESS_EVERY_MS = 250;
 
-async function receive(p: PullCheckpoint, rx: ResumableReceiver, ctx: CommandContext, size: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+async function receive(
+  p: PullCheckpoint,
+  rx: ResumableReceiver,
+  ctx: CommandContext,
+  known: PackResult | undefined,
+): Promise<PackResult> {
+  let expected = known;
+  // Attempts count connections that brought nothing new: a source still packing ends each
+  // connection at what it has packed, and the next one goes on from there.
+  for (let attempt = 1; ; ) {
+    const before = rx.received;
     try {
       const got = await fetchFromPeer({
         address: p.sourceAddress,
@@ -102,37 +117,47 @@ async function receive(p: PullCheckpoint, rx: ResumableReceiver, ctx: CommandCon
         checkpointId: p.checkpointId,
         offset: rx.received,
       });
-      if (got.size !== size || got.sha256 !== p.sha256)
-        throw new YardError(
-          'CHECKSUM_MISMATCH',
-          `server ${p.sourceServerId} offers another checkpoint than the one saved`,
-        );
+      if (got.size >= 0) {
+        if (!expected) {
+          expected = { size: got.size, sha256: got.sha256 };
+          rx.complete(expected);
+        } else if (got.size !== expected.size || got.sha256 !== expected.sha256)
+          throw new YardError(
+            'CHECKSUM_MISMATCH',
+            `server ${p.sourceServerId} offers another checkpoint than the one saved`,
+          );
+      }
       await rx.attach(got.body);
-      if (rx.received === size) break;
-      throw new Error(`the connection ended after ${rx.received} of ${size} bytes`);
+      if (expected && rx.received === expected.size) break;
+      if (rx.received > before) continue;
+      throw new Error(`the connection ended after ${rx.received} of ${expected?.size ?? 'an unknown number of'} bytes`);
     } catch (err) {
+      if (rx.received > before) attempt = 1;
+      else attempt++;
       const fatal = err instanceof YardError && err.code !== 'UNAVAILABLE';
       // Never reached the source: the controller relays instead.
-      const unreachable = err instanceof YardError && rx.received === 0 && attempt === 1;
-      if (fatal || unreachable || attempt >= PULL_ATTEMPTS) {
+      const unreachable = err instanceof YardError && rx.received === 0 && attempt === 2;
+      if (fatal || unreachable || attempt > PULL_ATTEMPTS) {
         const e =
           fatal || unreachable
             ? err
             : new YardError(
                 'UNAVAILABLE',
-                `the direct transfer from server ${p.sourceServerId} broke off ${attempt} times: ${errorMessage(err)}`,
+                `the direct transfer from server ${p.sourceServerId} broke off ${attempt - 1} times: ${errorMessage(err)}`,
               );
         rx.abort(e as Error);
         await rx.done.catch(() => undefined);
         throw e;
       }
       ctx.log.warn(
-        `direct transfer of checkpoint ${p.checkpointId} broke off at ${rx.received} of ${size} bytes (${errorMessage(err)}); resuming`,
+        `direct transfer of checkpoint ${p.checkpointId} broke off at ${rx.received} of ${expected?.size ?? '?'} bytes (${errorMessage(err)}); resuming`,
       );
       await new Promise((r) => setTimeout(r, 200 * attempt));
     }
   }
   await rx.done;
+  if (!expected) throw new YardError('INTERNAL', 'the transfer ended without the size of the checkpoint');
+  return expected;
 }
 
 async function outboxFile(ctx: CommandContext, checkpointId: string): Promise<string> {
@@ -185,7 +210,7 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
           archiveFile: a.value.noArchive ? undefined : file,
         });
         // Kept until uploaded: the controller asks for that next (it journals the phase first).
-        if (!a.value.noArchive) archives.set(a.value.checkpointId, { file, sha256: cp.sha256 });
+        if (!a.value.noArchive) archives.set(a.value.checkpointId, { file, packed: Promise.resolve(cp) });
         return ok(cmd.id, { sha256: cp.sha256, size: cp.size, checkpointMs: cp.checkpointMs });
       } catch (err) {
         await rm(file, { force: true });
@@ -193,24 +218,53 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
       }
     }
     case 'offer': {
-      const archive = archives.get(a.value.checkpointId);
-      if (!archive) throw new YardError('NOT_FOUND', `no checkpoint ${a.value.checkpointId} waiting on this agent`);
       if (!ctx.peers) throw new YardError('FAILED_PRECONDITION', 'this agent serves no direct transfers');
-      const size = (await stat(archive.file)).size;
-      ctx.peers.offer({
+      const id = a.value.checkpointId;
+      let archive = archives.get(id);
+      if (!archive) {
+        if (!a.value.name) throw new YardError('NOT_FOUND', `no checkpoint ${id} waiting on this agent`);
+        // Packed as it is served: the target reads the archive while it is being written (kept
+        // here for a resume, or the relay if the target cannot reach us).
+        const file = await outboxFile(ctx, id);
+        const packing = await packToStream(sup.stateDirOf(a.value.name), {
+          maxBytes: Number(a.value.maxBytes),
+          keep: file,
+        });
+        packing.stream.destroy(); // no reader of its own: it packs on into the kept file
+        archive = { file, packed: packing.result, packing };
+        archives.set(id, archive);
+      }
+      const { file, packing } = archive;
+      const offer = {
         ticket: {
           digest: a.value.ticketDigest,
-          checkpointId: a.value.checkpointId,
+          checkpointId: id,
           sourceServerId: ctx.identity.serverId,
           targetServerId: a.value.targetServerId,
           expiresMs: Number(a.value.expiresMs),
         },
-        size,
-        sha256: archive.sha256,
-        open: (offset) => createReadStream(archive.file, { start: offset, highWaterMark: 1024 * 1024 }),
-      });
-      offered.set(a.value.checkpointId, a.value.ticketDigest);
-      return ok(cmd.id, { size, sha256: archive.sha256 });
+        // Unknown (-1) until the last byte is packed; the target learns both on its next connection.
+        size: -1,
+        sha256: '',
+        open: (offset: number) =>
+          packing ? packing.from(offset) : createReadStream(file, { start: offset, highWaterMark: 1024 * 1024 }),
+      };
+      ctx.peers.offer(offer);
+      offered.set(id, a.value.ticketDigest);
+      const reporter = setInterval(() => ctx.progress?.(cmd.id, packing?.packed ?? 0), PROGRESS_EVERY_MS);
+      ctx.progress?.(cmd.id, 0); // the offer is open: the target may connect
+      try {
+        const packed = await archive.packed;
+        Object.assign(offer, packed);
+        return ok(cmd.id, packed);
+      } catch (err) {
+        ctx.peers.withdraw(a.value.ticketDigest);
+        offered.delete(id);
+        archives.delete(id);
+        throw err;
+      } finally {
+        clearInterval(reporter);
+      }
     }
     case 'offerState': {
       if (!ctx.peers) throw new YardError('FAILED_PRECONDITION', 'this agent serves no direct transfers');
@@ -269,18 +323,23 @@ async function dispatch(cmd: AgentCommand, ctx: CommandContext): Promise<Command
     case 'pull': {
       // Unpacked as it arrives: no archive file on this side.
       const t0 = Date.now();
-      await sup.installCheckpoint(a.value.spec, (stateDir) => pullFromPeer(a.value, stateDir, ctx, cmd.id), {
-        sha256: a.value.sha256,
-        maxBytes: Number(a.value.maxBytes),
-      });
-      return ok(cmd.id, { transferMs: Date.now() - t0, installMs: 0, size: a.value.size });
+      let got: PackResult | undefined;
+      await sup.installCheckpoint(
+        a.value.spec,
+        async (stateDir) => {
+          got = await pullFromPeer(a.value, stateDir, ctx, cmd.id);
+        },
+        { sha256: a.value.sha256, maxBytes: Number(a.value.maxBytes) },
+      );
+      return ok(cmd.id, { transferMs: Date.now() - t0, installMs: 0, size: got?.size ?? 0, sha256: got?.sha256 ?? '' });
     }
     case 'upload': {
       const archive = archives.get(a.value.checkpointId);
       if (!archive) throw new YardError('NOT_FOUND', `no checkpoint ${a.value.checkpointId} waiting on this agent`);
       const t0 = Date.now();
       try {
-        const res = await ctx.transfers.upload(a.value.checkpointId, archive.file, archive.sha256);
+        const { sha256 } = await archive.packed;
+        const res = await ctx.transfers.upload(a.value.checkpointId, archive.file, sha256);
         return ok(cmd.id, { sha256: res.sha256, size: res.size, transferMs: Date.now() - t0 });
       } finally {
         archives.delete(a.value.checkpointId);

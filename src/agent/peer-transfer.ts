@@ -22,6 +22,7 @@ export interface PeerTls {
 /** A checkpoint the source offers to one target: its ticket, and its bytes from any offset. */
 export interface Offer {
   ticket: TransferTicket;
+  /** -1 (and sha256 '') while the archive is still being packed: the target asks again later. */
   size: number;
   sha256: string;
   open(offset: number): Readable;
@@ -256,7 +257,10 @@ export class PeerTransferServer {
         'FAILED_PRECONDITION',
         `checkpoint ${t.checkpointId} is offered as an archive, not a state dir`,
       );
-    if (req.v === 1 && (!Number.isSafeInteger(req.offset) || req.offset < 0 || req.offset > offer.size))
+    if (
+      req.v === 1 &&
+      (!Number.isSafeInteger(req.offset) || req.offset < 0 || (offer.size >= 0 && req.offset > offer.size))
+    )
       throw new YardError('INVALID_ARGUMENT', `offset ${req.offset} is outside the checkpoint (0–${offer.size})`);
     // Live while it is used: a dropped transfer may resume within the TTL of its last connection.
     t.expiresMs = Math.max(t.expiresMs, this.now() + TICKET_TTL_MS);

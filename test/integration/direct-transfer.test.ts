@@ -26,6 +26,9 @@ describe('checkpoints move agent to agent', () => {
     expect(migrationPhases.name(done.phase), done.error).toBe('committed');
     expect(done.transferPath).toBe('direct');
     expect(done.timings?.transferBytes).toBeGreaterThan(24 * 1024 * 1024);
+    // Packed as it was sent: the save made no archive, and the sha256 was learned on the way.
+    expect(done.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(f.agents.b.output).not.toMatch(/direct transfer of checkpoint .* broke off/);
     const logs = await f.api.logs('direct-job');
     expect(logs).toMatch(/resumed at n=\d+/);
     // The controller only brokered: it never held the archive, and says nothing of a relay.

@@ -35,8 +35,11 @@ async function moveSaved(run: MigrationRun, save: { freeze: boolean }, pre: PreC
   await run.phase(P.MIGRATION_PHASE_CHECKPOINTING);
   const held = await holdTraffic(run);
   const stoppedAtMs = Date.now();
-  const saved = await saveOnSource(run, save.freeze, pre !== undefined);
-  // The whole checkpoint phase: signal → saved and exited → archive packed (pre-copy: the dir checked).
+  // Pre-copy moves the dir itself; a direct path packs it as it sends: no archive either way.
+  const noArchive = pre !== undefined || (run.mover.packsAsItSends?.(run.m.sourceServerId) ?? false);
+  const saved = await saveOnSource(run, save.freeze, noArchive);
+  // The whole checkpoint phase: signal → saved and exited → archive packed (or, when it is packed
+  // on the way or pre-copied, the dir checked).
   const timings = { checkpointMs: Date.now() - stoppedAtMs, transferBytes: saved.size };
   run.signal.throwIfAborted();
 
@@ -64,7 +67,8 @@ async function moveSaved(run: MigrationRun, save: { freeze: boolean }, pre: PreC
       maxBytes: run.maxCheckpointBytes,
     };
     moved = await run.mover.move(move, { signal: run.signal, onProgress: (b) => run.progress(b, saved.size) });
-    run.measured({ transferMs: moved.transferMs });
+    run.measured({ transferMs: moved.transferMs, ...(moved.archive && { transferBytes: moved.archive.size }) });
+    if (moved.archive) await run.phase(P.MIGRATION_PHASE_TRANSFERRING, { checkpointSha256: moved.archive.sha256 });
   }
   run.progress(saved.size, saved.size);
   run.signal.throwIfAborted();

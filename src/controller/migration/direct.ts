@@ -33,19 +33,37 @@ export class DirectMover implements CheckpointMover {
 
   constructor(private readonly o: { relay: ControllerRelay; send: Send; registry: Registry; log: Logger }) {}
 
+  /** Whether the source can pack as it sends (it serves direct transfers): its save then makes no archive. */
+  packsAsItSends(sourceServerId: string): boolean {
+    return Boolean(this.o.registry.get(sourceServerId)?.server.transferAddress);
+  }
+
   async move(
     c: CheckpointMove,
     opts: { signal: AbortSignal; onProgress: (bytesDone: number) => void },
   ): Promise<Moved> {
     const address = this.o.registry.get(c.sourceServerId)?.server.transferAddress;
-    if (!address) return { ...(await this.o.relay.move(c, opts)), path: 'relay' };
+    if (!address) {
+      if (!c.sha256)
+        throw new YardError(
+          'UNAVAILABLE',
+          `server ${c.sourceServerId} stopped serving direct transfers after a save that made no archive for the relay`,
+        );
+      return { ...(await this.o.relay.move(c, opts)), path: 'relay' };
+    }
     const { secret, ticket } = this.tickets.issue({
       checkpointId: c.checkpointId,
       sourceServerId: c.sourceServerId,
       targetServerId: c.targetServerId,
     });
     try {
-      await this.o.send(
+      // The offer opens at once (its first progress report) and answers once the archive is
+      // whole: packed as it is served, when the save made none.
+      let opened = () => {};
+      const open = new Promise<void>((resolve) => {
+        opened = resolve;
+      });
+      const offering = this.o.send(
         c.sourceServerId,
         {
           $case: 'offer',
@@ -54,42 +72,57 @@ export class DirectMover implements CheckpointMover {
             ticketDigest: ticket.digest,
             targetServerId: c.targetServerId,
             expiresMs: ticket.expiresMs,
-          },
-        },
-        OFFER_TIMEOUT_MS,
-      );
-      this.offeredBy.set(c.checkpointId, c.sourceServerId);
-      opts.signal.throwIfAborted();
-      const pulled = await this.o.send(
-        c.targetServerId,
-        {
-          $case: 'pull',
-          value: {
-            spec: c.spec,
-            checkpointId: c.checkpointId,
-            sha256: c.sha256,
-            size: c.size,
+            name: c.spec.name,
             maxBytes: c.maxBytes,
-            sourceAddress: address,
-            sourceServerId: c.sourceServerId,
-            ticket: secret,
           },
         },
         TRANSFER_TIMEOUT_MS,
-        // The target says how much it has received and unpacked, a few times a second.
-        (b) => opts.onProgress(Math.min(b, c.size)),
+        () => opened(),
       );
-      opts.onProgress(c.size);
-      return { transferMs: pulled.transferMs, installMs: pulled.installMs, path: 'direct' };
-    } catch (err) {
-      // The target could not reach the source at all: the controller relays, from the same archive.
-      if (!(err instanceof YardError) || err.code !== 'UNAVAILABLE' || !/cannot reach server/.test(err.message))
-        throw err;
-      this.o.log.warn('direct checkpoint transfer impossible; relaying it through the controller', {
-        checkpoint: c.checkpointId,
-        error: errorMessage(err),
-      });
-      return { ...(await this.o.relay.move(c, opts)), path: 'relay' };
+      offering.catch(() => {}); // awaited below
+      this.offeredBy.set(c.checkpointId, c.sourceServerId);
+      await Promise.race([open, offering]);
+      opts.signal.throwIfAborted();
+      try {
+        const pulled = await this.o.send(
+          c.targetServerId,
+          {
+            $case: 'pull',
+            value: {
+              spec: c.spec,
+              checkpointId: c.checkpointId,
+              sha256: c.sha256,
+              size: c.size,
+              maxBytes: c.maxBytes,
+              sourceAddress: address,
+              sourceServerId: c.sourceServerId,
+              ticket: secret,
+            },
+          },
+          TRANSFER_TIMEOUT_MS,
+          // The target says how much it has received and unpacked, a few times a second.
+          (b) => opts.onProgress(Math.min(b, c.size)),
+        );
+        const packed = await offering;
+        opts.onProgress(c.size);
+        return {
+          transferMs: pulled.transferMs,
+          installMs: pulled.installMs,
+          path: 'direct',
+          archive: { sha256: pulled.sha256 || packed.sha256, size: pulled.size || packed.size },
+        };
+      } catch (err) {
+        // The target could not reach the source at all: the controller relays, from the same archive.
+        if (!(err instanceof YardError) || err.code !== 'UNAVAILABLE' || !/cannot reach server/.test(err.message))
+          throw err;
+        this.o.log.warn('direct checkpoint transfer impossible; relaying it through the controller', {
+          checkpoint: c.checkpointId,
+          error: errorMessage(err),
+        });
+        const packed = await offering;
+        const archive = { sha256: packed.sha256, size: packed.size };
+        return { ...(await this.o.relay.move({ ...c, ...archive }, opts)), path: 'relay', archive };
+      }
     } finally {
       this.tickets.cancel(ticket.digest);
     }

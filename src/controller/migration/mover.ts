@@ -17,6 +17,8 @@ export interface Moved {
   transferMs: number;
   installMs: number;
   path?: 'direct' | 'relay';
+  /** The archive's sha256 and size, when they were learned only as it moved (packed as it was sent). */
+  archive?: { sha256: string; size: number };
 }
 
 /** A move's pre-copy, before its checkpoint: the state dir and the two ends. */
@@ -54,6 +56,11 @@ export type MoveEnds = { id: string; sourceServerId: string; targetServerId: str
  * agent-to-agent transfer is another implementation of this.
  */
 export interface CheckpointMover {
+  /**
+   * Whether this path packs the source's state dir as it sends it: then the save makes no
+   * archive, and the move's sha256 is '' (learned on the way, in Moved.archive).
+   */
+  packsAsItSends?(sourceServerId: string): boolean;
   /** Resolves once the target holds the checkpoint installed in the workload's state dir. */
   move(c: CheckpointMove, o: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<Moved>;
   /**

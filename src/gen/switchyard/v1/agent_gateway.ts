@@ -238,12 +238,22 @@ export interface OfferCheckpoint {
   ticketDigest: string;
   targetServerId: string;
   expiresMs: number;
+  /**
+   * When the checkpoint made no archive (no_archive): the workload whose state dir is packed as
+   * it is served (the target reads the archive while it is being packed), and the size limit.
+   * The agent reports progress once the offer is open, and answers when the archive is whole,
+   * with its sha256 and size.
+   */
+  name: string;
+  maxBytes: number;
 }
 
 /**
  * The target of a direct transfer: fetch the checkpoint from the source agent (its certificate
  * must name source_server_id), resuming a dropped connection, then check and install it as
  * FetchCheckpoint does. UNAVAILABLE when the source cannot be reached (the controller then relays).
+ * sha256 empty and size 0: the source packs as it serves, and says both once it has (the
+ * result then carries them).
  */
 export interface PullCheckpoint {
   spec?: WorkloadSpec | undefined;
@@ -2685,7 +2695,7 @@ export const AgentCommand: MessageFns<AgentCommand> = {
 };
 
 function createBaseOfferCheckpoint(): OfferCheckpoint {
-  return { checkpointId: "", ticketDigest: "", targetServerId: "", expiresMs: 0 };
+  return { checkpointId: "", ticketDigest: "", targetServerId: "", expiresMs: 0, name: "", maxBytes: 0 };
 }
 
 export const OfferCheckpoint: MessageFns<OfferCheckpoint> = {
@@ -2701,6 +2711,12 @@ export const OfferCheckpoint: MessageFns<OfferCheckpoint> = {
     }
     if (message.expiresMs !== 0) {
       writer.uint32(32).int64(message.expiresMs);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    if (message.maxBytes !== 0) {
+      writer.uint32(48).uint64(message.maxBytes);
     }
     return writer;
   },
@@ -2750,6 +2766,22 @@ export const OfferCheckpoint: MessageFns<OfferCheckpoint> = {
             message.expiresMs = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2784,6 +2816,12 @@ export const OfferCheckpoint: MessageFns<OfferCheckpoint> = {
         : isSet(object.expires_ms)
         ? globalThis.Number(object.expires_ms)
         : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      maxBytes: isSet(object.maxBytes)
+        ? globalThis.Number(object.maxBytes)
+        : isSet(object.max_bytes)
+        ? globalThis.Number(object.max_bytes)
+        : 0,
     };
   },
 
@@ -2801,6 +2839,12 @@ export const OfferCheckpoint: MessageFns<OfferCheckpoint> = {
     if (message.expiresMs !== 0) {
       obj.expiresMs = Math.round(message.expiresMs);
     }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.maxBytes !== 0) {
+      obj.maxBytes = Math.round(message.maxBytes);
+    }
     return obj;
   },
 
@@ -2813,6 +2857,8 @@ export const OfferCheckpoint: MessageFns<OfferCheckpoint> = {
     message.ticketDigest = object.ticketDigest ?? "";
     message.targetServerId = object.targetServerId ?? "";
     message.expiresMs = object.expiresMs ?? 0;
+    message.name = object.name ?? "";
+    message.maxBytes = object.maxBytes ?? 0;
     return message;
   },
 };
