@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import { createReadStream } from 'node:fs';
-import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
