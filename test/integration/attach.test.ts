@@ -202,7 +202,8 @@ describe('dashboards attached to a running controller', () => {
     const d = ptyYard(['--connect', `127.0.0.1:${closed}`, '--credential', credential, '--data-dir', tempDir()], SIZE);
     dashboards.push(d);
     expect(await d.exited).toBe(1);
-    expect(Date.now() - startedMs).toBeLessThan(3000);
+    // Under the 5 s it once sat (a Node start on a busy 2-core machine takes 1–2 s of this).
+    expect(Date.now() - startedMs).toBeLessThan(4500);
     expect(d.raw.trim().split(/\r?\n/)).toEqual([
       `yard: connecting to the controller at 127.0.0.1:${closed} (from --connect)…`,
       `yard: cannot reach the controller at 127.0.0.1:${closed} (from --connect): nothing listens there (connection refused); check the address, and that \`yard controller --listen HOST:PORT\` runs there`,
