@@ -256,7 +256,8 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     const script = [
       '[ "$SWITCHYARD_RESTORE" = 1 ] && echo "thawed at $(cat "$SWITCHYARD_STATE_DIR/n")"',
       'n=$(cat "$SWITCHYARD_STATE_DIR/n" 2>/dev/null || echo 0)',
-      'while :; do n=$((n+1)); echo $n > "$SWITCHYARD_STATE_DIR/n"; sleep 0.05; done',
+      // Written aside and renamed: frozen at any instant, n holds a whole number.
+      'while :; do n=$((n+1)); echo $n > "$SWITCHYARD_STATE_DIR/n.new"; mv "$SWITCHYARD_STATE_DIR/n.new" "$SWITCHYARD_STATE_DIR/n"; sleep 0.05; done',
     ].join('\n');
     await run(shellSpec('legacy', script, { strategy: MigrationStrategy.MIGRATION_STRATEGY_FREEZE }));
     await waitRunning('legacy', 'host-a');

@@ -86,7 +86,13 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
       this.agents.send(id, action, timeoutMs, onProgress);
     this.mover =
       o.mover ??
-      new DirectMover({ relay: new ControllerRelay(o.checkpoints, send), send, registry: o.registry, log: o.log });
+      new DirectMover({
+        relay: new ControllerRelay(o.checkpoints, send),
+        send,
+        registry: o.registry,
+        log: o.log,
+        connected: (id) => this.agents.connected(id),
+      });
     o.workloads.on('workload', (w) => this.reconcile(w));
   }
 

@@ -31,7 +31,15 @@ export class DirectMover implements CheckpointMover {
   /** Pre-copies staged on a target and not installed, to drop when the move ends. */
   private readonly stagedOn = new Map<string, string>();
 
-  constructor(private readonly o: { relay: ControllerRelay; send: Send; registry: Registry; log: Logger }) {}
+  constructor(
+    private readonly o: {
+      relay: ControllerRelay;
+      send: Send;
+      registry: Registry;
+      log: Logger;
+      connected: (serverId: string) => boolean;
+    },
+  ) {}
 
   /** Whether the source can pack as it sends (it serves direct transfers): its save then makes no archive. */
   packsAsItSends(sourceServerId: string): boolean {
@@ -142,9 +150,15 @@ export class DirectMover implements CheckpointMover {
           error: errorMessage(err),
         }),
       );
-    if (source) await withdraw(source, 'its archive stays in the agent outbox');
+    // After a controller restart nothing here remembers what the move left: both ends are asked
+    // (a withdraw of nothing is nothing), so no offer lingers and no staging dir waits for the
+    // target agent's next restart.
+    const forgotten = !source && !staged;
+    if (source ?? (forgotten && this.o.connected(m.sourceServerId) && m.sourceServerId))
+      await withdraw(m.sourceServerId, 'its archive stays in the agent outbox');
     // A target that staged a pre-copy and did not install it (a rollback) drops the staging dir.
-    if (staged) await withdraw(staged, 'its pre-copy stays in the agent inbox until the agent restarts');
+    if (staged ?? (forgotten && this.o.connected(m.targetServerId) && m.targetServerId))
+      await withdraw(m.targetServerId, 'its pre-copy stays in the agent inbox until the agent restarts');
   }
 
   /**
