@@ -1,11 +1,13 @@
-// Micro-benchmark of a checkpoint moved over one TCP connection on 127.0.0.1, three ways, with
+// Micro-benchmark of a checkpoint moved over one TCP connection on 127.0.0.1, four ways, with
 // the receiver in its own process (as the target agent is) and the same state dir each time:
+//   tls     the direct transfer's code: packToStream offered by a PeerTransferServer, pulled with
+//           fetchFromPeer over mTLS into a ResumableReceiver (unpack as it arrives, sha256 checked)
 //   stream  packToStream → socket → unpackFromStream (sha256 sent after the last byte)
 //   file    today's path: packStateDir to a file, the file copied over the socket into a file,
 //           unpackArchive of that file, one after the other
 //   plain   the archive's bytes copied over the socket and thrown away: what the link can do
 // Not part of `npm run bench`; run by hand after `npm run build`:
-//   node dist/bench/checkpoint-stream.js [--mb 200] [--runs 3] [--only stream,file,plain]
+//   node dist/bench/checkpoint-stream.js [--mb 200] [--runs 3] [--only tls,stream,file,plain]
 // With node --cpu-prof, both processes write a profile (the receiver inherits the flag).
 import { type ChildProcess, fork } from 'node:child_process';
 import {
@@ -25,8 +27,13 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { packStateDir, unpackArchive } from '../src/agent/checkpoint/archive.js';
 import { packToStream } from '../src/agent/checkpoint/pack-stream.js';
+import { ResumableReceiver } from '../src/agent/checkpoint/resume.js';
 import { unpackFromStream } from '../src/agent/checkpoint/unpack.js';
+import { fetchFromPeer, type PeerTls, PeerTransferServer } from '../src/agent/peer-transfer.js';
+import { TicketBook } from '../src/controller/migration/tickets.js';
+import { silentLogger } from '../src/core/log.js';
 import { removeTempDirs, tempDir } from './lib.js';
+import { peerCredentials } from './peer-creds.js';
 
 const MB = 1024 * 1024;
 
@@ -34,6 +41,17 @@ const MB = 1024 * 1024;
 type Order =
   | { mode: 'plain'; bytes: number }
   | { mode: 'stream'; dest: string; maxBytes: number }
+  | {
+      mode: 'tls';
+      dest: string;
+      maxBytes: number;
+      address: string;
+      tls: PeerTls;
+      secret: string;
+      checkpointId: string;
+      size: number;
+      sha256: string;
+    }
   | { mode: 'file'; file: string; dest: string; maxBytes: number; sha256: string };
 
 type Reply = { port: number } | { ready: true } | { done: true; copiedMs?: number; cpuMs: number } | { failed: string };
@@ -46,7 +64,7 @@ async function main(): Promise<void> {
     options: {
       mb: { type: 'string', default: '200' },
       runs: { type: 'string', default: '3' },
-      only: { type: 'string', default: 'stream,file,plain' },
+      only: { type: 'string', default: 'tls,stream,file,plain' },
     },
   });
   const mb = Number(values.mb);
@@ -99,6 +117,59 @@ async function main(): Promise<void> {
       medians.plain = report('plain', times);
     }
 
+    if (only.has('tls')) {
+      const creds = await peerCredentials({ source: 'bench-src', target: 'bench-dst' });
+      const server = new PeerTransferServer({ tls: () => creds.source, serverId: 'bench-src', log: silentLogger });
+      const book = new TicketBook();
+      const address = await server.listen('127.0.0.1:0');
+      try {
+        const times: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const checkpointId = `bench-ckpt-${i}`;
+          const { secret, ticket } = book.issue({
+            checkpointId,
+            sourceServerId: 'bench-src',
+            targetServerId: 'bench-dst',
+          });
+          // Packed as it is pulled: the offer's bytes are the packer's stream (the agent offers a
+          // packed file today; this is the pipelined path pack → TLS → unpack).
+          const packing = await packToStream(src, { maxBytes: 4 * mb * MB });
+          server.offer({
+            ticket,
+            size,
+            sha256,
+            open: (offset) => {
+              if (offset !== 0) throw new Error('the bench serves each transfer from its start only');
+              return packing.stream;
+            },
+          });
+          await ask(child, {
+            mode: 'tls',
+            dest,
+            maxBytes: 4 * mb * MB,
+            address,
+            tls: creds.target,
+            secret,
+            checkpointId,
+            size,
+            sha256,
+          });
+          const t0 = performance.now();
+          const c0 = process.cpuUsage();
+          child.send({ go: true });
+          const reply = await ask(child, undefined);
+          cpuSince(c0, reply);
+          times.push(performance.now() - t0);
+          if ((await packing.result).sha256 !== sha256)
+            throw new Error('the served archive differs from the packed one');
+          server.withdraw(ticket.digest);
+        }
+        medians.tls = report('tls', times);
+      } finally {
+        await server.close();
+      }
+    }
+
     if (only.has('stream')) {
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
@@ -143,8 +214,9 @@ async function main(): Promise<void> {
       medians.file = report('file', times, `\n        ${parts.join('\n        ')}`);
     }
 
-    if (medians.plain && medians.stream)
-      console.log(`stream is ${((100 * medians.plain) / medians.stream).toFixed(0)} % of the plain copy's rate`);
+    for (const mode of ['tls', 'stream'])
+      if (medians.plain && medians[mode])
+        console.log(`${mode} is ${((100 * medians.plain) / medians[mode]).toFixed(0)} % of the plain copy's rate`);
     if (medians.file && medians.stream)
       console.log(`stream is ${(medians.file / medians.stream).toFixed(2)}x today's file path`);
   } finally {
@@ -202,27 +274,43 @@ function receiver(): void {
   let order: Order | undefined;
   let trailer: ((sha256: string) => void) | undefined;
   let cpuStart = process.cpuUsage();
-  process.on('message', (m: Order | { trailer: string }) => {
+  process.on('message', (m: Order | { trailer: string } | { go: true }) => {
     if ('trailer' in m) return trailer?.(m.trailer);
+    if ('go' in m) return void pull(order);
     order = m;
     if (m.mode !== 'plain') rmSync(m.dest, { recursive: true, force: true });
     cpuStart = process.cpuUsage();
+    if (m.mode === 'tls') return void send({ ready: true });
     if (m.mode === 'file') mkdirSync(join(m.file, '..'), { recursive: true });
     send({ ready: true });
   });
+  const finish = (p: Promise<unknown>) =>
+    p.then(
+      (copiedMs) => {
+        const used = process.cpuUsage(cpuStart);
+        const cpuMs = (used.user + used.system) / 1000;
+        send({ done: true, copiedMs: typeof copiedMs === 'number' ? copiedMs : undefined, cpuMs });
+      },
+      (err: unknown) => send({ failed: err instanceof Error ? err.message : String(err) }),
+    );
+  // The target agent's pull: fetchFromPeer over mTLS into a ResumableReceiver, as commands.ts does.
+  const pull = (o: Order | undefined) => {
+    order = undefined;
+    if (o?.mode !== 'tls') return void send({ failed: 'no tls order to pull' });
+    cpuStart = process.cpuUsage();
+    const rx = new ResumableReceiver(o.dest, { maxBytes: o.maxBytes, sender: 'bench' });
+    rx.complete({ size: o.size, sha256: o.sha256 });
+    const received = async () => {
+      const got = await fetchFromPeer({ ...o, sourceServerId: 'bench-src', offset: 0 });
+      await rx.attach(got.body);
+      return rx.done;
+    };
+    void finish(received());
+  };
   const server = createServer((sock) => {
     const now = order;
     order = undefined;
-    const finish = (p: Promise<unknown>) =>
-      p.then(
-        (copiedMs) => {
-          const used = process.cpuUsage(cpuStart);
-          const cpuMs = (used.user + used.system) / 1000;
-          send({ done: true, copiedMs: typeof copiedMs === 'number' ? copiedMs : undefined, cpuMs });
-        },
-        (err: unknown) => send({ failed: err instanceof Error ? err.message : String(err) }),
-      );
-    if (!now) return void sock.destroy();
+    if (!now || now.mode === 'tls') return void sock.destroy();
     if (now.mode === 'plain') {
       let got = 0;
       sock.on('data', (d: Buffer) => {

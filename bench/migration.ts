@@ -81,6 +81,8 @@ export interface MigrationResult {
   cpuDownload?: CpuSplit;
   /** The whole transfer phase, whatever path the bytes take: from the first progress update to the restore. */
   cpuTransfer?: CpuSplit & { windowMs: number };
+  /** What the record says of pre-copy (issue 13): whether it ran, its rounds, bytes and time. */
+  precopy?: { performed: boolean; rounds: number; bytes: number; bytesSaved: number; ms: number };
   /** Plain TCP copies of transferBytes over loopback (ms each). */
   plainMs: number[];
   plainBytes: number;
@@ -200,6 +202,12 @@ export async function moveCounter(o: {
   timeoutMs: number;
   workloadPids: Set<number>;
   log: (line: string) => void;
+  /** Another job than the example counter (it must print "progress n=N" and, restored, "resumed at n=N"). */
+  spec?: WorkloadSpec;
+  /** How long the job may take to make progress after it starts (default 30 s). */
+  startMs?: number;
+  /** StartMigrationRequest.precopy; unset leaves the controller's default. */
+  precopy?: boolean;
 }): Promise<Moved> {
   const { api, name } = o;
   await waitUntil(
@@ -223,11 +231,11 @@ export async function moveCounter(o: {
     `  controller pid ${o.pids.controller} on ${o.controllerAddress}; agents ${o.pids.source} (bench-a), ${o.pids.target} (bench-b)`,
   );
 
-  await api.call(api.client.runWorkload, { server: 'bench-a', spec: spec(name, o.stateMb) });
+  await api.call(api.client.runWorkload, { server: 'bench-a', spec: o.spec ?? spec(name, o.stateMb) });
   await waitUntil(
     `${name} making progress`,
     async () => (/progress n=\d+/.test(await logs(api, name)) ? true : undefined),
-    30_000,
+    o.startMs ?? 30_000,
     250,
   );
   await notePids(api, name, o.workloadPids);
@@ -237,6 +245,7 @@ export async function moveCounter(o: {
       workload: name,
       target: 'bench-b',
       strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+      precopy: o.precopy,
     })
   ).migration!;
   o.log(`  migration ${started.id.slice(0, 8)}: ${o.stateMb} MB of state, bench-a → bench-b…`);
@@ -259,6 +268,13 @@ export async function moveCounter(o: {
     cpuUpload: watched.cpuUpload,
     cpuDownload: watched.cpuDownload,
     cpuTransfer: watched.cpuTransfer,
+    precopy: {
+      performed: m.precopy,
+      rounds: t?.precopyRounds ?? 0,
+      bytes: t?.precopyBytes ?? 0,
+      bytesSaved: t?.bytesSaved ?? 0,
+      ms: t?.precopyMs ?? Number.NaN,
+    },
   };
 }
 
@@ -435,10 +451,10 @@ function withWindow(
   return split && a && b ? { ...split, windowMs: b.at - a.at } : undefined;
 }
 
-/** SIGKILL to a pid we saw run the example workload, if it is still that (pids get reused). */
+/** SIGKILL to a pid we saw run a bench workload, if it is still that (pids get reused). */
 function killIfCounter(pid: number): void {
   try {
-    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('checkpoint-counter')) return;
+    if (!/checkpoint-counter|precopy-job/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) return;
     process.kill(pid, 'SIGKILL');
   } catch {
     // gone

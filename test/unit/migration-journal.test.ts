@@ -23,10 +23,10 @@ const move = (workload: string): NewMigration => ({
 });
 
 /** A journal over a real store file, and what it announced. */
-async function journalIn(file: string) {
+async function journalIn(file: string, now?: () => number) {
   const store = await Store.open({ file });
   const announced: string[] = [];
-  const journal = new Journal(store, (m) => announced.push(`${migrationPhases.name(m.phase)} ${m.bytesDone}`));
+  const journal = new Journal(store, (m) => announced.push(`${migrationPhases.name(m.phase)} ${m.bytesDone}`), now);
   return { store, journal, announced };
 }
 
@@ -64,6 +64,24 @@ describe('the migration journal: the only writer of a migration record', () => {
     expect(written.checkpointSha256).toBe('ab12');
     expect(written.timings).toEqual({ ...noTimings(), checkpointMs: 40, transferBytes: 100, transferMs: 70 });
     expect(announced).toEqual(['preflight 0', 'transferring 0', 'transferring 50', 'restoring 50']);
+  });
+
+  it('announces progress at most once a second, and the last byte always; the record holds every count', async () => {
+    let clock = 1_000_000;
+    const { journal, announced } = await journalIn(
+      join(mkdtempSync(join(tmpdir(), 'yard-journal-')), 'store.json'),
+      () => clock,
+    );
+    const m = journal.begin(move('counter'));
+    await journal.phase(m, P.MIGRATION_PHASE_TRANSFERRING, { bytesTotal: 100 });
+    // An agent reporting every 250 ms.
+    for (const done of [10, 20, 30, 40, 50, 60, 70]) {
+      journal.progress(m, done, 100);
+      expect(journal.find(m.id)!.bytesDone).toBe(done);
+      clock += 250;
+    }
+    journal.progress(m, 100, 100);
+    expect(announced).toEqual(['transferring 0', 'transferring 10', 'transferring 50', 'transferring 100']);
   });
 
   it('ends a migration with its finish time and lets go of it; a later controller finds the ones left in flight', async () => {

@@ -22,6 +22,13 @@ export type JournalPatch = Partial<
 };
 
 /**
+ * Progress is announced at most this often per migration (and always when the last byte is in):
+ * agents report a few times a second, and each announcement is a record sent to every watcher
+ * (WatchMigration, the dashboard's events). The record itself always holds the latest count.
+ */
+const PROGRESS_ANNOUNCE_MS = 1000;
+
+/**
  * The only way a migration's record changes. A phase is written to the store (and flushed)
  * before the step it names acts, so a controller that restarts finds how far it got; progress
  * and measurements change the record in memory and are written with the next phase. Every
@@ -30,10 +37,13 @@ export type JournalPatch = Partial<
 export class Journal {
   /** Records of migrations in flight: what list() and get() show until they end. */
   private readonly live = new Map<string, Migration>();
+  /** When each migration in flight last announced its progress. */
+  private readonly progressAnnounced = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     private readonly announce: (m: Migration) => void,
+    private readonly now: () => number = Date.now,
   ) {}
 
   list(): Migration[] {
@@ -91,12 +101,19 @@ export class Journal {
     await this.store.flush();
     Object.assign(m, next);
     this.store.putMigration(m);
-    if (migrationDone(phase)) this.live.delete(m.id);
+    if (migrationDone(phase)) {
+      this.live.delete(m.id);
+      this.progressAnnounced.delete(m.id);
+    }
     this.announce(m);
   }
 
   progress(m: Migration, bytesDone: number, bytesTotal: number): void {
     this.change(m, { bytesDone, bytesTotal });
+    const now = this.now();
+    const last = this.progressAnnounced.get(m.id);
+    if (bytesDone < bytesTotal && last !== undefined && now - last < PROGRESS_ANNOUNCE_MS) return;
+    this.progressAnnounced.set(m.id, now);
     this.announce(m);
   }
 
