@@ -6,6 +6,7 @@ import { YardError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { SyncState } from '../../gen/switchyard/v1/agent_gateway.js';
 import { fetchStateFromPeer, type PeerTls } from '../peer-transfer.js';
+import type { Manifest } from './manifest.js';
 import { StagedState } from './stage.js';
 
 /** Connections tried for one round (the first included) before the target gives up. */
@@ -53,7 +54,10 @@ export class PreCopies {
       this.stages.set(s.checkpointId, stage);
     }
     stage.moved = 0;
-    const reporter = setInterval(() => onMoved(stage.moved), 250);
+    // The last round reports what the target holds of the dir (most of it, staged before the
+    // save), so the move's bar fills from there; a round before it reports what it moved.
+    let inPlace = 0;
+    const reporter = setInterval(() => onMoved(s.final ? inPlace + stage.moved : stage.moved), 250);
     try {
       for (let attempt = 1; ; attempt++) {
         let close = () => {};
@@ -67,7 +71,9 @@ export class PreCopies {
           });
           close = src.close;
           const manifest = stage.check(src.manifest);
-          await stage.apply(src, stage.wanted(manifest), s.final);
+          const wanted = stage.wanted(manifest);
+          inPlace = manifest.bytes - bytesOf(manifest, wanted) - stage.moved;
+          await stage.apply(src, wanted, s.final);
           const digest = s.final ? await stage.seal(manifest) : '';
           return { bytes: manifest.bytes, moved: stage.moved, digest, stage };
         } catch (caught) {
@@ -108,4 +114,13 @@ function noSpace(err: unknown, sender: string): unknown {
     `no space left on this agent's disk for the state from ${sender} (${errorMessage(err)}); free space in its data dir or pick another target`,
     { sender },
   );
+}
+
+/** The bytes of the chunks asked for. */
+function bytesOf(m: Manifest, wanted: Array<[string, number]>): number {
+  const sizes = new Map(m.entries.map((e) => [e.path, e.size]));
+  let bytes = 0;
+  for (const [path, index] of wanted)
+    bytes += Math.max(0, Math.min(m.chunkBytes, (sizes.get(path) ?? 0) - index * m.chunkBytes));
+  return bytes;
 }
