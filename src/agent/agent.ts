@@ -11,6 +11,7 @@ import { loadOrCreateServerId } from './identity.js';
 import { AgentTls } from './tls.js';
 import { describeHost } from './metrics/host.js';
 import { createHostSampler } from './metrics/sampler.js';
+import { removeTransferLeftovers } from './checkpoint/leftovers.js';
 import { runCommand } from './commands.js';
 import { claimPidFile } from './pidfile.js';
 import { ensurePrivateDir } from './private-dir.js';
@@ -39,6 +40,8 @@ export interface AgentOptions {
   proxy?: boolean;
   /** HOST:PORT where it serves checkpoints to peer agents (default: the advertise address, any free port). */
   transferListen?: string;
+  /** HOST:PORT peers dial for those checkpoints, when not where it listens (NAT, a port forward); default: the bound address. */
+  transferAdvertise?: string;
   log: Logger;
 }
 
@@ -58,6 +61,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const files = agentFiles(opts.dataDir);
   await ensurePrivateDir(opts.dataDir); // it holds workloads' specs and state
   const release = await claimPidFile(files.pid);
+  await removeTransferLeftovers(opts.dataDir, opts.log);
   const serverId = await loadOrCreateServerId(files.identity);
   const host = await describeHost();
   const tls = await AgentTls.open({
@@ -95,6 +99,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const peers = new PeerTransferServer({ tls: () => tls.pems(), serverId, log: opts.log });
   const transferAddress = await peers
     .listen(opts.transferListen ?? formatHostPort({ host: advertiseAddress, port: 0 }))
+    .then((bound) => opts.transferAdvertise ?? bound)
     .catch((err: unknown) => {
       opts.log.warn(
         `cannot serve checkpoints to peers (${errorMessage(err)}): migrations from this host go through the controller`,

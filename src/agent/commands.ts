@@ -130,7 +130,10 @@ async function receive(
       await rx.attach(got.body);
       if (expected && rx.received === expected.size) break;
       if (rx.received > before) continue;
-      throw new Error(`the connection ended after ${rx.received} of ${expected?.size ?? 'an unknown number of'} bytes`);
+      const why = rx.dropReason ? `: ${errorMessage(rx.dropReason)}` : '';
+      throw new Error(
+        `the connection ended after ${rx.received} of ${expected?.size ?? 'an unknown number of'} bytes${why}`,
+      );
     } catch (err) {
       if (rx.received > before) attempt = 1;
       else attempt++;

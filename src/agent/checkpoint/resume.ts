@@ -20,6 +20,8 @@ export class ResumableReceiver {
   private expected?: PackResult;
   private settleChecksum!: (sha256: string) => void;
   private attached = false;
+  /** Why the last connection dropped, when it did not just end (a reset, TLS refusing a damaged record). */
+  private dropped?: Error;
 
   constructor(
     private readonly destDir: string,
@@ -45,6 +47,7 @@ export class ResumableReceiver {
   async attach(conn: Readable): Promise<number> {
     if (this.attached) throw new Error('a connection is already attached to this receiver');
     this.attached = true;
+    this.dropped = undefined;
     try {
       for await (const chunk of conn as AsyncIterable<Buffer>) {
         if (this.pipe.destroyed) break;
@@ -56,14 +59,20 @@ export class ResumableReceiver {
         this.bytes += chunk.length;
         if (!this.pipe.write(chunk)) await drained(this.pipe);
       }
-    } catch {
+    } catch (err) {
       // The connection dropped: what arrived is in, the rest comes over the next connection.
+      this.dropped = err instanceof Error ? err : new Error(String(err));
     } finally {
       this.attached = false;
     }
     if (this.pipe.destroyed) await this.done;
     this.endIfWhole();
     return this.bytes;
+  }
+
+  /** Why the last attached connection dropped, if it broke rather than ended. */
+  get dropReason(): Error | undefined {
+    return this.dropped;
   }
 
   /**

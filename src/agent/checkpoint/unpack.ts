@@ -82,6 +82,12 @@ async function unpackFrom(input: Readable, destDir: string, opts: UnpackOptions,
     } catch (err) {
       await rm(fresh, { recursive: true, force: true });
       if (err instanceof YardError) throw err;
+      if (noSpace(err))
+        throw new YardError(
+          'RESOURCE_EXHAUSTED',
+          `no space left on device in ${dirname(destDir)} while unpacking ${src.what}: the partial copy was removed and ${destDir} was left as it was; free disk space there, or move the workload to a host with room for its state`,
+          src.details,
+        );
       throw new YardError(
         'BAD_ARCHIVE',
         `could not unpack ${src.what} into ${destDir}: ${errorMessage(err)}; ${destDir} was left as it was; take the checkpoint again`,
@@ -91,6 +97,12 @@ async function unpackFrom(input: Readable, destDir: string, opts: UnpackOptions,
   } finally {
     await chunks.return?.(); // stops and destroys the input when it was not read to its end
   }
+}
+
+/** The disk (or the owner's quota) is full: taking the checkpoint again would not help. */
+function noSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /** At least the first tar block (or all there is, when that is less). */

@@ -51,6 +51,11 @@ export const agentCommand = {
         describe:
           'HOST:PORT where this agent serves checkpoints straight to the target agent of a migration, TLS with its certificate (default: the advertise address, any free port; name one for a firewall rule)',
       })
+      .option('transfer-advertise', {
+        type: 'string',
+        describe:
+          'HOST:PORT that peer agents dial to fetch checkpoints from this one, when it differs from --transfer-listen (a NAT, a port forward, a proxy in between; default: the bound --transfer-listen address)',
+      })
       .option('proxy', {
         type: 'boolean',
         default: false,
@@ -68,6 +73,7 @@ export const agentCommand = {
       nvidiaSmi: string;
       advertise?: string;
       transferListen?: string;
+      transferAdvertise?: string;
       proxy: boolean;
     },
   ) {
@@ -101,6 +107,7 @@ export const agentCommand = {
       nvidiaSmi: argv.nvidiaSmi,
       advertise: argv.advertise,
       transferListen: argv.transferListen && listenArg(argv.transferListen, 'transfer-listen'),
+      transferAdvertise: argv.transferAdvertise && dialArg(argv.transferAdvertise, 'transfer-advertise'),
       proxy: argv.proxy,
       log,
     });

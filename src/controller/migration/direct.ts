@@ -92,8 +92,8 @@ export class DirectMover implements CheckpointMover {
       await Promise.race([open, offering]);
       opts.signal.throwIfAborted();
       try {
-        const pulled = await this.o.send(
-          c.targetServerId,
+        const pulled = await this.pull(
+          c,
           {
             $case: 'pull',
             value: {
@@ -107,7 +107,6 @@ export class DirectMover implements CheckpointMover {
               ticket: secret,
             },
           },
-          TRANSFER_TIMEOUT_MS,
           // The target says how much it has received and unpacked, a few times a second.
           (b) => opts.onProgress(Math.min(b, c.size)),
         );
@@ -133,6 +132,21 @@ export class DirectMover implements CheckpointMover {
       }
     } finally {
       this.tickets.cancel(ticket.digest);
+    }
+  }
+
+  /** The target's pull; its failure names the target, as the migration record shows it. */
+  private async pull(
+    c: CheckpointMove,
+    action: AgentAction,
+    onProgress: (bytesDone: number) => void,
+  ): Promise<CommandResult> {
+    try {
+      return await this.o.send(c.targetServerId, action, TRANSFER_TIMEOUT_MS, onProgress);
+    } catch (err) {
+      if (!(err instanceof YardError) || err.code === 'UNAVAILABLE') throw err;
+      const name = this.o.registry.get(c.targetServerId)?.server.name ?? c.targetServerId;
+      throw new YardError(err.code, `on server ${name}: ${err.message}`, err.details);
     }
   }
 
