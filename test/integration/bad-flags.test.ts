@@ -79,6 +79,16 @@ describe('a bad flag value', () => {
       ['agent', '--controller', '127.0.0.1:1', '--advertise', 'here'],
       /^yard: --advertise "here" is not an IP address/m,
     ],
+    [
+      'a transfer address for peers with no port to dial',
+      ['agent', '--controller', '127.0.0.1:1', '--transfer-advertise', '10.0.0.5:0'],
+      /^yard: --transfer-advertise "10\.0\.0\.5:0" has port 0, which no peer can dial/m,
+    ],
+    [
+      'a transfer address for peers that is no HOST:PORT',
+      ['agent', '--controller', '127.0.0.1:1', '--transfer-advertise', 'nowhere'],
+      /^yard: --transfer-advertise "nowhere" is not HOST:PORT/m,
+    ],
   ];
 
   it.each(cases)('%s exits 2 and names the flag', async (_, args, message) => {

@@ -487,23 +487,37 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
 
   // A longer outage (past the 30 s idle timeout, where the target reconnects from its offset)
   // would make this file too slow; the flipped byte below covers the reconnect.
-  it('the link between the hosts down for 3 s mid-transfer, then up: the transfer goes on and commits', {
-    timeout: 60_000,
-  }, async () => {
-    await start('link-down', 'host-a', 64);
-    const m = await migrate('link-down', 'host-b');
-    const before = await whenMoved(m.id, 8 * MB);
-    inNs(A, 'ip', 'link', 'set', link.a, 'down');
-    await sleep(3000);
-    const during = (await api.migrations()).find((x) => x.id === m.id)!;
-    inNs(A, 'ip', 'link', 'set', link.a, 'up');
-    expect(migrationPhases.name(during.phase)).toBe('transferring');
-    const done = await api.waitForMigrationEnd(m.id, 40_000);
-    expect(migrationPhases.name(done.phase), done.error).toBe('committed');
-    expect(done.transferPath).toBe('direct');
-    expect(during.bytesDone).toBeGreaterThanOrEqual(before.bytesDone);
-    await assertOneHostWithSavedState('link-down', 'host-b', false);
-  });
+  for (const [what, cut] of [
+    ['the link between the hosts', () => [link.a]],
+    ["every link of the source host, its controller's too,", () => [link.a, 'eth0']],
+  ] as const)
+    it(`${what} down for 3 s mid-transfer, then up: the transfer goes on and commits`, {
+      timeout: 60_000,
+    }, async () => {
+      const name = `down-${cut().length}`;
+      await start(name, 'host-a', 64);
+      const m = await migrate(name, 'host-b');
+      await whenMoved(m.id, 8 * MB);
+      const progress = async () => (await api.migrations()).find((x) => x.id === m.id)!;
+      for (const dev of cut()) inNs(A, 'ip', 'link', 'set', dev, 'down');
+      let stalled: [Migration, Migration];
+      try {
+        await sleep(1000);
+        const early = await progress();
+        await sleep(2000);
+        stalled = [early, await progress()];
+      } finally {
+        for (const dev of cut()) inNs(A, 'ip', 'link', 'set', dev, 'up');
+      }
+      // Nothing moved while the link was down (the bytes have no other way), and the move waited.
+      expect(stalled[1].bytesDone).toBe(stalled[0].bytesDone);
+      expect(stalled[1].bytesDone).toBeLessThan(stalled[1].bytesTotal);
+      expect(migrationPhases.name(stalled[1].phase)).toBe('transferring');
+      const done = await api.waitForMigrationEnd(m.id, 40_000);
+      expect(migrationPhases.name(done.phase), done.error).toBe('committed');
+      expect(done.transferPath).toBe('direct');
+      await assertOneHostWithSavedState(name, 'host-b', false);
+    });
 
   it('one byte flipped on the wire: TLS refuses the record, the target resumes from its offset, and the move commits', {
     timeout: 60_000,

@@ -8,6 +8,17 @@ import { agentIdentity, dialArg, durationArg, labelOptions, listenArg, pathArg, 
 import { readToken, withTokenFile } from '../secrets.js';
 import { onShutdown } from '../shutdown.js';
 
+/** HOST:PORT peers dial: a real port, since no one can dial port 0. */
+function transferAdvertiseArg(text: string): string {
+  listenArg(text, 'transfer-advertise');
+  if (/:0+$/.test(text))
+    throw new FlagError(
+      '--transfer-advertise',
+      `--transfer-advertise "${text}" has port 0, which no peer can dial: give the port they reach this agent's --transfer-listen on (e.g. 203.0.113.7:7443)`,
+    );
+  return text;
+}
+
 export const agentCommand = {
   command: 'agent',
   describe: 'run the agent on this host: it dials the controller, registers and streams metrics',
@@ -107,7 +118,7 @@ export const agentCommand = {
       nvidiaSmi: argv.nvidiaSmi,
       advertise: argv.advertise,
       transferListen: argv.transferListen && listenArg(argv.transferListen, 'transfer-listen'),
-      transferAdvertise: argv.transferAdvertise && dialArg(argv.transferAdvertise, 'transfer-advertise'),
+      transferAdvertise: argv.transferAdvertise && transferAdvertiseArg(argv.transferAdvertise),
       proxy: argv.proxy,
       log,
     });
