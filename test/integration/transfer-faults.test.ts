@@ -285,8 +285,16 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
   const agents = {} as Record<HostName, YardProcess>;
   const dirs = {} as Record<HostName, string>;
   const ids = {} as Record<HostName, string>;
-  const keylog = join(tempDir('yardflt-keylog-'), 'target.keys');
+  /** Every dir this file makes (states of hundreds of MB): removed at the end. */
+  const made: string[] = [];
+  const dir = (what: string) => {
+    const d = tempDir(`${TAG}-${what}-`);
+    made.push(d);
+    return d;
+  };
+  const keylog = join(dir('keylog'), 'target.keys');
   let disk = '';
+  let mounted = false;
   let link = { a: '', b: '' };
   let subnet = '';
   let startAgent: (h: HostName) => YardProcess;
@@ -308,11 +316,12 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     // 100 Mbit/s from host-a to host-b: a transfer lasts long enough to be cut in the middle.
     inNs(A, 'tc', 'qdisc', 'add', 'dev', link.a, 'root', 'tbf', 'rate', '100mbit', 'burst', '128kb', 'latency', '50ms');
     // host-c's data dir: a small disk of its own.
-    disk = tempDir(`${TAG}-disk-`);
+    disk = dir('disk');
     sh('mount', '-t', 'tmpfs', '-o', 'size=100m,mode=0700', `${TAG}disk`, disk);
+    mounted = true;
 
     const port = await freePort();
-    ctlDir = tempDir(`${TAG}-ctl-`);
+    ctlDir = dir('ctl');
     ctl = startControllerProc(ctlDir, port, ['--verify', '1s', '--cpu-limit', '100'], '0.0.0.0');
     procs.push(ctl);
     await ctl.waitForOutput(/controller listening/);
@@ -320,9 +329,9 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     const mPort = 7444;
     mitm = new Mitm({ host: `${subnet}.0.2`, port: mPort });
     const relayPort = await mitm.listen(B.gateway);
-    dirs['host-a'] = tempDir(`${TAG}-a-`);
-    dirs['host-b'] = tempDir(`${TAG}-b-`);
-    dirs['host-m'] = tempDir(`${TAG}-m-`);
+    dirs['host-a'] = dir('a');
+    dirs['host-b'] = dir('b');
+    dirs['host-m'] = dir('m');
     dirs['host-c'] = disk;
     const setup: Record<HostName, { host: TestHost; flags: string[]; env?: NodeJS.ProcessEnv }> = {
       'host-a': {
@@ -383,15 +392,19 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     api?.close();
     await mitm?.close();
     await Promise.all(procs.map((p) => p.stop()));
-    if (disk) {
-      try {
-        sh('umount', disk);
-      } catch {
-        sh('umount', '-l', disk);
+    try {
+      if (mounted) {
+        try {
+          sh('umount', disk);
+        } catch {
+          sh('umount', '-l', disk); // detached at once, gone once nothing uses it
+        }
+        mounted = false;
       }
-      rmSync(disk, { recursive: true, force: true });
+    } finally {
+      net?.destroy();
+      if (!mounted) for (const d of made) rmSync(d, { recursive: true, force: true });
     }
-    net?.destroy();
   });
 
   const serverName = (id: string) => (Object.keys(ids) as HostName[]).find((h) => ids[h] === id);
