@@ -130,7 +130,9 @@ async function receive(
       await rx.attach(got.body);
       if (expected && rx.received === expected.size) break;
       if (rx.received > before) continue;
-      const why = rx.dropReason ? `: ${errorMessage(rx.dropReason)}` : '';
+      // OpenSSL's own words (`decryption failed or bad record mac`), not its whole error line.
+      const drop = rx.dropReason as (Error & { reason?: string }) | undefined;
+      const why = drop ? `: ${drop.reason ?? errorMessage(drop)}` : '';
       throw new Error(
         `the connection ended after ${rx.received} of ${expected?.size ?? 'an unknown number of'} bytes${why}`,
       );
