@@ -591,10 +591,23 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     );
   });
 
+  /** host-c reports its free disk every 10 s: a move planned before it says its disk is empty again fails preflight. */
+  const whenHostCIsEmpty = () =>
+    waitFor(
+      'host-c to report its disk empty',
+      async () => {
+        const c = (await api.call(api.client.listServers, {})).servers.find((s) => s.name === 'host-c');
+        return (c?.latest?.dataFreeBytes ?? 0) > 150 * MB || undefined;
+      },
+      20_000,
+      250,
+    );
+
   it('a target disk that fills up: rolled back to the source, which runs from its checkpoint; the disk is left empty', {
     timeout: 60_000,
   }, async () => {
     await start('too-big', 'host-a', 224);
+    await whenHostCIsEmpty();
     const m = await migrate('too-big', 'host-c');
     const done = await api.waitForMigrationEnd(m.id, 45_000);
     expect(migrationPhases.name(done.phase), done.error).toBe('rolled_back');
@@ -608,6 +621,7 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     timeout: 60_000,
   }, async () => {
     await start('too-big-pre', 'host-a', 224);
+    await whenHostCIsEmpty();
     const m = await migrate('too-big-pre', 'host-c', true);
     const done = await api.waitForMigrationEnd(m.id, 45_000);
     expect(migrationPhases.name(done.phase), done.error).toBe('rolled_back');
