@@ -129,9 +129,11 @@ async function receive(
       }
       await rx.attach(got.body);
       if (expected && rx.received === expected.size) break;
-      if (rx.received > before) continue;
       // OpenSSL's own words (`decryption failed or bad record mac`), not its whole error line.
       const drop = rx.dropReason as (Error & { reason?: string }) | undefined;
+      // Ended cleanly at what the source had packed: the next connection goes on. A connection
+      // that broke is said, with why, even when it brought bytes.
+      if (rx.received > before && !drop) continue;
       const why = drop ? `: ${drop.reason ?? errorMessage(drop)}` : '';
       throw new Error(
         `the connection ended after ${rx.received} of ${expected?.size ?? 'an unknown number of'} bytes${why}`,
