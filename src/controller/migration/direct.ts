@@ -246,6 +246,18 @@ export class DirectMover implements CheckpointMover {
           }
         },
         close: () => this.tickets.cancel(ticket.digest),
+        abandon: async () => {
+          this.tickets.cancel(ticket.digest);
+          this.stagedOn.delete(p.checkpointId);
+          await this.o
+            .send(p.targetServerId, { $case: 'withdraw', value: { checkpointId: p.checkpointId } }, OFFER_TIMEOUT_MS)
+            .catch((err: unknown) =>
+              this.o.log.warn('could not drop an abandoned pre-copy on the target', {
+                checkpoint: p.checkpointId,
+                error: errorMessage(err),
+              }),
+            );
+        },
       };
     } catch (err) {
       this.tickets.cancel(ticket.digest);

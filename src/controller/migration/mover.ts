@@ -45,6 +45,8 @@ export interface PreCopy {
   finish(onProgress: (bytesDone: number) => void): Promise<Moved & { moved: number; bytes: number; digest: string }>;
   /** Pre-copy ends without its last round: the ticket is forgotten (discard() cleans the agents). */
   close(): void;
+  /** Pre-copy is given up and the move goes on without it: the target drops its staging dir now, so the whole checkpoint has its disk. */
+  abandon(): Promise<void>;
 }
 
 /** The ends of a move, for cleaning up after it. */

@@ -71,9 +71,11 @@ export async function precopy(run: MigrationRun): Promise<PreCopy | undefined> {
     }
   } catch (err) {
     pre.close();
-    // A cancel rolls back; anything else only costs the pre-copy (the staging goes at discard).
+    // A cancel rolls back; anything else only costs the pre-copy.
     if (run.signal.aborted) throw err;
     run.log.warn('pre-copy failed; moving the whole checkpoint after the save', { id: m.id, error: errorMessage(err) });
+    // Its staging dir would hold the target's disk that the whole checkpoint now needs.
+    await pre.abandon();
     await run.phase(P.MIGRATION_PHASE_PRECOPYING, { precopy: false });
     return undefined;
   }
