@@ -143,6 +143,8 @@ export async function runMigration(opts: MigrationOptions): Promise<MigrationRes
       api,
       name,
       stateMb: opts.stateMb,
+      // The whole checkpoint after the save, as this step has always measured it.
+      precopy: false,
       pids: { controller: ctl.proc.pid, source: agents.a.pid, target: agents.b.pid },
       controllerAddress: ctl.address,
       targetDir: dirs.b,

@@ -222,6 +222,8 @@ async function moveAcross(
       api,
       name,
       stateMb: opts.stateMb,
+      // The whole archive after the save: what the direct path itself moves (pre-copy has rows of its own).
+      precopy: false,
       pids: { controller: controller.pid, source: agents[0]!.pid, target: agents[1]!.pid },
       controllerAddress: address,
       targetDir: dirs.b,
@@ -275,6 +277,7 @@ async function relayMove(topo: NetTopology, c: Cluster, opts: NetOptions): Promi
       api,
       name: `${name}-relay`,
       stateMb: opts.stateMb,
+      precopy: false,
       pids: { controller: controller.pid, source: agents[0]!.pid, target: agents[1]!.pid },
       controllerAddress: address,
       targetDir: dirs.b,
