@@ -130,13 +130,10 @@ export class EtcdStore implements FleetStore {
     await this.put(`certificates/${segment(record.serial)}`, record);
     // Expired ones admit no one: forgotten here, as the lowdb store forgets them on each issue.
     const expired = (await this.certificateKvs()).filter((c) => c.value.notAfterMs <= nowMs);
-    if (expired.length)
-      await this.call('forgetting expired certificates', () =>
-        this.ns
-          .if(expired[0]!.key, 'Create', '>', -1)
-          .then(...expired.map((c) => this.ns.delete().key(c.key)))
-          .commit(),
-      );
+    await this.deleteAll(
+      'forgetting expired certificates',
+      expired.map((c) => c.key),
+    );
   }
 
   async revokeCertificates(kind: IssuedRecord['kind'], name: string, by: string, nowMs = Date.now()) {
@@ -249,13 +246,7 @@ export class EtcdStore implements FleetStore {
         .limit(count - cap)
         .keys(),
     );
-    // Two controllers may trim the same entries at once: deleting a gone key is no error.
-    await this.call(`trimming ${dir}`, () =>
-      this.ns
-        .if(oldest[0]!, 'Create', '>', -1)
-        .then(...oldest.map((k) => this.ns.delete().key(k)))
-        .commit(),
-    );
+    await this.deleteAll(`trimming ${dir}`, oldest);
   }
 
   /** Finished migrations beyond the history cap go, oldest first; a finished one never changes again. */
@@ -263,12 +254,27 @@ export class EtcdStore implements FleetStore {
     const done = (await this.migrations()).filter((m) => migrationDone(m.value.phase));
     const old = done.slice(MIGRATION_HISTORY);
     if (!old.length) return;
-    await this.call('trimming migration history', () =>
-      this.ns
-        .if(`migrations/${segment(old[0]!.value.id)}`, 'Create', '>', -1)
-        .then(...old.map((m) => this.ns.delete().key(`migrations/${segment(m.value.id)}`)))
-        .commit(),
+    await this.deleteAll(
+      'trimming migration history',
+      old.map((m) => `migrations/${segment(m.value.id)}`),
     );
+  }
+
+  /**
+   * Deletes in transactions of at most TXN_OPS keys (etcd refuses more than --max-txn-ops, 128 by
+   * default). Two controllers may delete the same keys at once: a gone key is no error, and the
+   * one compare (an absent key's create revision is 0) always holds.
+   */
+  private async deleteAll(what: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += TXN_OPS) {
+      const chunk = keys.slice(i, i + TXN_OPS);
+      await this.call(what, () =>
+        this.ns
+          .if(chunk[0]!, 'Create', '>', -1)
+          .then(...chunk.map((k) => this.ns.delete().key(k)))
+          .commit(),
+      );
+    }
   }
 
   private async put(key: string, value: unknown): Promise<void> {
@@ -333,6 +339,9 @@ export class EtcdStore implements FleetStore {
 }
 
 const ID_KEY = 'controller-id';
+
+/** Operations per transaction, under etcd's default --max-txn-ops of 128. */
+const TXN_OPS = 100;
 
 /** Ids and names may hold a slash: one key segment each, whatever they hold. */
 const segment = (name: string) => encodeURIComponent(name);

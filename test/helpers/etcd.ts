@@ -44,6 +44,10 @@ export class EtcdCluster {
         output: '',
       });
     const cluster = new EtcdCluster(members, root);
+    // A test process that dies without its afterAll still takes its members with it.
+    process.once('exit', () => {
+      for (const m of members) m.child?.kill('SIGKILL');
+    });
     try {
       for (const m of members) cluster.spawn(m);
       for (const m of members) await cluster.healthy(m);
@@ -114,10 +118,16 @@ export class EtcdCluster {
 
   /** etcd's /health answers true once the member has a leader and serves reads. */
   private async healthy(m: Member): Promise<void> {
-    await waitFor(
+    const child = m.child!;
+    const exited = new Promise<never>((_, rej) =>
+      child.once('exit', (code, signal) =>
+        rej(new Error(`etcd member ${m.name} exited (${signal ?? code}) before it was healthy:\n${m.output}`)),
+      ),
+    );
+    exited.catch(() => undefined);
+    const ready = waitFor(
       () => `etcd member ${m.name} on port ${m.clientPort} to be healthy (output:\n${m.output})`,
       async () => {
-        if (m.child?.exitCode != null) throw new Error(`etcd member ${m.name} exited with ${m.child.exitCode}`);
         const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`, { signal: AbortSignal.timeout(1000) });
         const body = (await res.json()) as { health?: string };
         return body.health === 'true' || undefined;
@@ -125,5 +135,7 @@ export class EtcdCluster {
       20_000,
       100,
     );
+    ready.catch(() => undefined);
+    await Promise.race([ready, exited]);
   }
 }

@@ -90,6 +90,16 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
       await closeAll();
     });
 
+    it('forgets expired certificates when the next is issued, however many expired', async () => {
+      const [a, b] = await two();
+      // More than one etcd transaction may hold (--max-txn-ops is 128 by default).
+      for (let i = 0; i < 150; i++) await a.putCertificate(cert(i.toString(16), 'agent', `s${i}`, 10), 0);
+      await a.putCertificate(cert('fff', 'agent', 'fresh', 5_000), 20);
+      // Asked as of time 0, a certificate still kept would show: none but the fresh one is.
+      expect(await b.certificates(0)).toEqual([cert('fff', 'agent', 'fresh', 5_000)]);
+      await closeAll();
+    });
+
     it('refuses a write from an instance that read a stale revision (compare-and-swap, never last write wins)', async () => {
       const [a, b] = await two();
       const m = migration('m1', 10, MigrationPhase.MIGRATION_PHASE_PLANNED);
