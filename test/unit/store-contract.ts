@@ -130,6 +130,23 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
       await closeAll();
     });
 
+    it('lets exactly one of several racing writers of the same revision win', async () => {
+      const [a, b] = await two();
+      const first = await a.putMigration(migration('m1', 10, MigrationPhase.MIGRATION_PHASE_PLANNED), 0);
+      const writers = Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? a : b).putMigration(
+          { ...migration('m1', 10, MigrationPhase.MIGRATION_PHASE_PREFLIGHT), error: `w${i}` },
+          first,
+        ),
+      );
+      const results = await Promise.allSettled(writers);
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'ABORTED' });
+      expect((await b.migration('m1'))!.value.error).toBe(`w${won[0]}`);
+      await closeAll();
+    });
+
     it('keeps the history caps: finished migrations, audit entries, route changes', async () => {
       const [a, b] = await two();
       const live = migration('live', 0, MigrationPhase.MIGRATION_PHASE_TRANSFERRING);
