@@ -41,7 +41,7 @@ const hostInfo = z.object({
   memoryTotalBytes: double,
 });
 
-const storedServer = z.object({
+export const storedServerSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
   hostname: z.string(),
@@ -58,7 +58,7 @@ const storedServer = z.object({
   transferAddress: z.string().default(''),
 });
 
-const migration = z.object({
+export const migrationSchema = z.object({
   id: z.string().min(1),
   workload: z.string().min(1),
   sourceServerId: z.string(),
@@ -94,7 +94,7 @@ const migration = z.object({
   precopy: z.boolean().default(false),
 });
 
-const auditEntry = z.object({
+export const auditEntrySchema = z.object({
   atMs: int64,
   who: z.string(),
   action: z.string(),
@@ -103,7 +103,7 @@ const auditEntry = z.object({
   error: z.string(),
 });
 
-const route = z.object({
+export const routeSchema = z.object({
   name: z.string().min(1),
   listen: z.object({ server: z.string().min(1), port: uint32, host: z.string() }),
   protocol: oneOf(RouteProtocol),
@@ -136,38 +136,36 @@ const route = z.object({
   updatedBy: z.string(),
 });
 
-const routeChange = z.object({
+export const routeChangeSchema = z.object({
   atMs: int64,
   who: z.string(),
   service: z.string(),
   action: z.string(),
-  before: route.optional(),
-  after: route.optional(),
+  before: routeSchema.optional(),
+  after: routeSchema.optional(),
   note: z.string(),
+});
+
+export const certificateSchema = z.object({
+  serial: z.string().regex(/^[0-9a-f]{1,64}$/, 'must be a serial in lower-case hex'),
+  kind: z.enum(['agent', 'operator']),
+  name: z.string().min(1),
+  role: z.string(),
+  issuedMs: int64,
+  notAfterMs: int64,
+  issuedBy: z.string(),
+  revokedMs: int64,
+  revokedBy: z.string(),
 });
 
 export const storeSchema = z.object({
   version: z.literal(1),
   controllerId: z.string().min(1),
-  servers: keyedBy(storedServer, 'id'),
-  migrations: keyedBy(migration, 'id').optional(),
-  audit: z.array(auditEntry).optional(),
-  routes: keyedBy(route, 'name').optional(),
-  routeChanges: z.array(routeChange).optional(),
+  servers: keyedBy(storedServerSchema, 'id'),
+  migrations: keyedBy(migrationSchema, 'id').optional(),
+  audit: z.array(auditEntrySchema).optional(),
+  routes: keyedBy(routeSchema, 'name').optional(),
+  routeChanges: z.array(routeChangeSchema).optional(),
   agentKeys: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')).optional(),
-  certificates: z
-    .array(
-      z.object({
-        serial: z.string().regex(/^[0-9a-f]{1,64}$/, 'must be a serial in lower-case hex'),
-        kind: z.enum(['agent', 'operator']),
-        name: z.string().min(1),
-        role: z.string(),
-        issuedMs: int64,
-        notAfterMs: int64,
-        issuedBy: z.string(),
-        revokedMs: int64,
-        revokedBy: z.string(),
-      }),
-    )
-    .optional(),
+  certificates: z.array(certificateSchema).optional(),
 });

@@ -49,7 +49,7 @@ export interface IssuedRecord {
 }
 
 /** Finished migrations kept as history; older ones are dropped. */
-const MIGRATION_HISTORY = 200;
+export const MIGRATION_HISTORY = 200;
 
 /** Audit entries kept; older ones are dropped. */
 export const AUDIT_HISTORY = 1000;

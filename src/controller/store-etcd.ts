@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ClientRuntimeError,
+  Etcd3,
+  EtcdError,
+  GRPCGenericError,
+  type IKeyValue,
+  type IOptions,
+  type Namespace,
+} from 'etcd3';
+import type { z } from 'zod';
+import type { RouteTable } from '../core/domain.js';
+import { YardError, errorMessage } from '../core/errors.js';
+import type { RouteChange } from '../core/route.js';
+import type { Server } from '../core/types.js';
+import { describeIssue } from '../core/validate.js';
+import { migrationDone, type Migration } from '../core/workload.js';
+import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import { staleWrite, type FleetStore, type Versioned } from './fleet-store.js';
+import {
+  AUDIT_HISTORY,
+  MIGRATION_HISTORY,
+  ROUTE_CHANGE_HISTORY,
+  type IssuedRecord,
+  type StoredServer,
+} from './store.js';
+import {
+  auditEntrySchema,
+  certificateSchema,
+  migrationSchema,
+  routeChangeSchema,
+  routeSchema,
+  storedServerSchema,
+} from './store-schema.js';
+
+/** Every key of the store lives under this prefix; v1 is the layout below, bumped if it changes. */
+export const ETCD_PREFIX = '/switchyard/v1/';
+
+export interface OpenEtcdStoreOptions {
+  /** host:port of each member. */
+  hosts: string[];
+  /** How long one call may take, retries on other members included. */
+  callTimeoutMs?: number;
+  /** TLS and auth, as etcd3 takes them. */
+  credentials?: IOptions['credentials'];
+  auth?: IOptions['auth'];
+  /** Another prefix: tests share one etcd between stores that must not see each other. */
+  prefix?: string;
+}
+
+/** How many times revoking retries after another controller changed one of the certificates. */
+const REVOKE_TRIES = 5;
+
+/**
+ * The fleet store on etcd. One key per record (`servers/<id>`, `migrations/<id>`,
+ * `routes/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
+ * `controller-id`), each a JSON value checked against the lowdb store's schema when read.
+ * Appended entries take a fresh key and are ordered by etcd's create revision, so a retried
+ * put (same key) never appends twice.
+ */
+export class EtcdStore implements FleetStore {
+  private constructor(
+    private readonly client: Etcd3,
+    private readonly ns: Namespace,
+    private readonly prefix: string,
+    private readonly hosts: string[],
+    readonly controllerId: string,
+  ) {}
+
+  static async open(opts: OpenEtcdStoreOptions): Promise<EtcdStore> {
+    const timeoutMs = opts.callTimeoutMs ?? 5000;
+    const prefix = opts.prefix ?? ETCD_PREFIX;
+    const client = new Etcd3({
+      hosts: opts.hosts,
+      credentials: opts.credentials,
+      auth: opts.auth,
+      dialTimeout: timeoutMs,
+      defaultCallOptions: () => ({ deadline: Date.now() + timeoutMs }),
+    });
+    const ns = client.namespace(prefix);
+    try {
+      // The first controller on an empty etcd names the fleet; the others read its name.
+      const res = await guard(opts.hosts, 'naming the fleet', () =>
+        ns
+          .if(ID_KEY, 'Create', '==', 0)
+          .then(ns.put(ID_KEY).value(JSON.stringify(randomUUID())))
+          .else(ns.get(ID_KEY))
+          .commit(),
+      );
+      let id: unknown;
+      if (res.succeeded) {
+        const text = await guard(opts.hosts, 'reading the fleet id', () => ns.get(ID_KEY).string());
+        id = parseJson(prefix + ID_KEY, text ?? '');
+      } else {
+        const kv = res.responses[0]?.response_range?.kvs[0];
+        id = parseJson(prefix + ID_KEY, kv?.value.toString() ?? '');
+      }
+      if (typeof id !== 'string' || id === '')
+        throw corrupt(prefix + ID_KEY, 'is not a controller id (expected a non-empty JSON string)');
+      return new EtcdStore(client, ns, prefix, opts.hosts, id);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+  }
+
+  async servers(): Promise<StoredServer[]> {
+    return (await this.list('servers/')).map((kv) => this.keyed(kv, storedServerSchema, 'id'));
+  }
+
+  async putServer(server: Server): Promise<void> {
+    const { latest: _latest, state: _state, stateSinceMs: _since, ...stored } = server;
+    await this.put(`servers/${segment(server.id)}`, stored);
+  }
+
+  async removeServer(id: string): Promise<void> {
+    await this.call(`removing server ${id}`, () =>
+      this.ns
+        .delete()
+        .key(`servers/${segment(id)}`)
+        .exec(),
+    );
+  }
+
+  async certificates(nowMs = Date.now()): Promise<IssuedRecord[]> {
+    return (await this.certificateKvs()).map((c) => c.value).filter((c) => c.notAfterMs > nowMs);
+  }
+
+  async putCertificate(record: IssuedRecord, nowMs = Date.now()): Promise<void> {
+    await this.put(`certificates/${segment(record.serial)}`, record);
+    // Expired ones admit no one: forgotten here, as the lowdb store forgets them on each issue.
+    const expired = (await this.certificateKvs()).filter((c) => c.value.notAfterMs <= nowMs);
+    await this.deleteAll(
+      'forgetting expired certificates',
+      expired.map((c) => c.key),
+    );
+  }
+
+  async revokeCertificates(kind: IssuedRecord['kind'], name: string, by: string, nowMs = Date.now()) {
+    for (let i = 0; i < REVOKE_TRIES; i++) {
+      const hit = (await this.certificateKvs()).filter(
+        (c) => c.value.kind === kind && c.value.name === name && c.value.revokedMs === 0 && c.value.notAfterMs > nowMs,
+      );
+      if (!hit.length) return [];
+      // All or none: each certificate must still be as read, or the revocation is read again.
+      let txn = this.ns.if(hit[0]!.key, 'Mod', '==', hit[0]!.revision);
+      for (const c of hit.slice(1)) txn = txn.and(c.key, 'Mod', '==', c.revision);
+      const res = await this.call(`revoking ${kind} ${name}`, () =>
+        txn
+          .then(
+            ...hit.map((c) =>
+              this.ns.put(c.key).value(JSON.stringify({ ...c.value, revokedMs: nowMs, revokedBy: by })),
+            ),
+          )
+          .commit(),
+      );
+      if (res.succeeded) return hit.map((c) => c.value.serial);
+    }
+    throw new YardError(
+      'ABORTED',
+      `revoking ${kind} ${name}: its certificates kept changing under other controllers (${REVOKE_TRIES} tries); try again`,
+    );
+  }
+
+  async migrations(): Promise<Versioned<Migration>[]> {
+    return (await this.versioned('migrations/', migrationSchema, 'id')).sort(
+      (a, b) => b.value.createdMs - a.value.createdMs,
+    );
+  }
+
+  async migration(id: string): Promise<Versioned<Migration> | undefined> {
+    return this.one(`migrations/${segment(id)}`, migrationSchema, 'id');
+  }
+
+  async putMigration(m: Migration, expected: number): Promise<number> {
+    const rev = await this.swap(`migrations/${segment(m.id)}`, `migration ${m.id}`, m, expected);
+    if (migrationDone(m.phase)) await this.trimMigrations();
+    return rev;
+  }
+
+  async audit(limit = 0): Promise<AuditEntry[]> {
+    return (await this.newest('audit/', limit)).map((kv) => this.parse(kv, auditEntrySchema));
+  }
+
+  async putAudit(entry: AuditEntry): Promise<void> {
+    await this.append('audit/', entry, AUDIT_HISTORY);
+  }
+
+  async routes(): Promise<Versioned<RouteTable>[]> {
+    return (await this.versioned('routes/', routeSchema, 'name')).sort((a, b) =>
+      a.value.name.localeCompare(b.value.name),
+    );
+  }
+
+  async route(name: string): Promise<Versioned<RouteTable> | undefined> {
+    return this.one(`routes/${segment(name)}`, routeSchema, 'name');
+  }
+
+  async putRoute(route: RouteTable, expected: number): Promise<number> {
+    return this.swap(`routes/${segment(route.name)}`, `route ${route.name}`, route, expected);
+  }
+
+  async removeRoute(name: string, expected: number): Promise<void> {
+    const key = `routes/${segment(name)}`;
+    const res = await this.call(`removing route ${name}`, () =>
+      this.ns.if(key, 'Mod', '==', expected).then(this.ns.delete().key(key)).else(this.ns.get(key)).commit(),
+    );
+    if (!res.succeeded) throw staleWrite(`route ${name}`, expected, modRevision(res));
+  }
+
+  async routeChanges(): Promise<RouteChange[]> {
+    return (await this.newest('route-changes/', 0)).map((kv) => this.parse(kv, routeChangeSchema));
+  }
+
+  async addRouteChange(change: RouteChange): Promise<void> {
+    await this.append('route-changes/', change, ROUTE_CHANGE_HISTORY);
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+
+  /** Writes `value` if the key's mod revision is still `expected` (0: absent); returns the new one. */
+  private async swap(key: string, what: string, value: unknown, expected: number): Promise<number> {
+    const res = await this.call(`writing ${what}`, () =>
+      this.ns
+        .if(key, 'Mod', '==', expected)
+        .then(this.ns.put(key).value(JSON.stringify(value)))
+        .else(this.ns.get(key))
+        .commit(),
+    );
+    if (!res.succeeded) throw staleWrite(what, expected, modRevision(res));
+    return Number(res.header.revision);
+  }
+
+  /** Appends under a fresh key, then drops the oldest beyond `cap`. */
+  private async append(dir: string, value: unknown, cap: number): Promise<void> {
+    await this.put(`${dir}${randomUUID()}`, value);
+    const count = await this.call(`counting ${dir}`, () => this.ns.getAll().prefix(dir).count());
+    if (count <= cap) return;
+    const oldest = await this.call(`reading ${dir}`, () =>
+      this.ns
+        .getAll()
+        .prefix(dir)
+        .sort('Create', 'Ascend')
+        .limit(count - cap)
+        .keys(),
+    );
+    await this.deleteAll(`trimming ${dir}`, oldest);
+  }
+
+  /** Finished migrations beyond the history cap go, oldest first; a finished one never changes again. */
+  private async trimMigrations(): Promise<void> {
+    const done = (await this.migrations()).filter((m) => migrationDone(m.value.phase));
+    const old = done.slice(MIGRATION_HISTORY);
+    if (!old.length) return;
+    await this.deleteAll(
+      'trimming migration history',
+      old.map((m) => `migrations/${segment(m.value.id)}`),
+    );
+  }
+
+  /**
+   * Deletes in transactions of at most TXN_OPS keys (etcd refuses more than --max-txn-ops, 128 by
+   * default). Two controllers may delete the same keys at once: a gone key is no error, and the
+   * one compare (an absent key's create revision is 0) always holds.
+   */
+  private async deleteAll(what: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += TXN_OPS) {
+      const chunk = keys.slice(i, i + TXN_OPS);
+      await this.call(what, () =>
+        this.ns
+          .if(chunk[0]!, 'Create', '>', -1)
+          .then(...chunk.map((k) => this.ns.delete().key(k)))
+          .commit(),
+      );
+    }
+  }
+
+  private async put(key: string, value: unknown): Promise<void> {
+    await this.call(`writing ${this.prefix}${key}`, () => this.ns.put(key).value(JSON.stringify(value)).exec());
+  }
+
+  private async list(dir: string): Promise<IKeyValue[]> {
+    return (await this.call(`reading ${this.prefix}${dir}`, () => this.ns.getAll().prefix(dir).exec())).kvs;
+  }
+
+  /** Newest first by create revision; `limit` 0 means all. */
+  private async newest(dir: string, limit: number): Promise<IKeyValue[]> {
+    const range = this.ns.getAll().prefix(dir).sort('Create', 'Descend');
+    if (limit > 0) range.limit(limit);
+    return (await this.call(`reading ${this.prefix}${dir}`, () => range.exec())).kvs;
+  }
+
+  private async certificateKvs() {
+    return (await this.list('certificates/')).map((kv) => ({
+      key: kv.key.toString(),
+      value: this.parse(kv, certificateSchema),
+      revision: Number(kv.mod_revision),
+    }));
+  }
+
+  private async versioned<S extends z.ZodType<{ [k: string]: unknown }>>(dir: string, schema: S, field: string) {
+    return (await this.list(dir)).map((kv) => ({
+      value: this.keyed(kv, schema, field),
+      revision: Number(kv.mod_revision),
+    }));
+  }
+
+  private async one<S extends z.ZodType<{ [k: string]: unknown }>>(key: string, schema: S, field: string) {
+    const res = await this.call(`reading ${this.prefix}${key}`, () => this.ns.get(key).exec());
+    const kv = res.kvs[0];
+    return (
+      kv && { value: this.keyed({ ...kv, key: Buffer.from(key) }, schema, field), revision: Number(kv.mod_revision) }
+    );
+  }
+
+  /** A record whose key names it: the value's `field` must say the same, as the lowdb store checks. */
+  private keyed<S extends z.ZodType<{ [k: string]: unknown }>>(kv: IKeyValue, schema: S, field: string): z.output<S> {
+    const value = this.parse(kv, schema);
+    const key = kv.key.toString();
+    const name = decodeURIComponent(key.slice(key.indexOf('/') + 1));
+    if (value[field] !== name)
+      throw corrupt(this.prefix + key, `has a bad field: ${field} must equal its key "${name}"`);
+    return value;
+  }
+
+  private parse<S extends z.ZodType>(kv: IKeyValue, schema: S): z.output<S> {
+    const key = this.prefix + kv.key.toString();
+    const parsed = schema.safeParse(parseJson(key, kv.value.toString()));
+    if (parsed.success) return parsed.data;
+    const { field, message } = describeIssue(parsed.error);
+    throw corrupt(key, field ? `has a bad field: ${field} ${message}` : `is not a record (${message})`);
+  }
+
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return guard(this.hosts, what, fn);
+  }
+}
+
+const ID_KEY = 'controller-id';
+
+/** Operations per transaction, under etcd's default --max-txn-ops of 128. */
+const TXN_OPS = 100;
+
+/** Ids and names may hold a slash: one key segment each, whatever they hold. */
+const segment = (name: string) => encodeURIComponent(name);
+
+function modRevision(res: { responses: { response_range?: { kvs: IKeyValue[] } | null }[] }): number {
+  return Number(res.responses[0]?.response_range?.kvs[0]?.mod_revision ?? 0);
+}
+
+function parseJson(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw corrupt(key, `is not valid JSON (${errorMessage(err)})`);
+  }
+}
+
+function corrupt(key: string, problem: string): YardError {
+  return new YardError(
+    'STORE_CORRUPT',
+    `etcd key ${key} ${problem}; fix the value, or delete the key (etcdctl del ${key}) to forget that record`,
+    { key },
+  );
+}
+
+/** etcd's and the client's failures, said as what could not be done where; anything else is ours and passes. */
+async function guard<T>(hosts: string[], what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof GRPCGenericError || err instanceof ClientRuntimeError || err instanceof EtcdError)
+      throw new YardError(
+        'UNAVAILABLE',
+        `etcd at ${hosts.join(',')} failed ${what}: ${errorMessage(err)}; check that etcd runs there and that --store names its members`,
+        { hosts: hosts.join(',') },
+      );
+    throw err;
+  }
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ETCD_PREFIX, EtcdStore } from '../../src/controller/store-etcd.js';
+import { MigrationPhase } from '../../src/core/workload.js';
+import { EtcdCluster, etcdAvailable } from '../helpers/etcd.js';
+import { freePort } from '../helpers/procs.js';
+import { audit, migration, storeContract } from '../unit/store-contract.js';
+
+describe.skipIf(!etcdAvailable)('etcd store', () => {
+  let etcd: EtcdCluster;
+  let raw: Etcd3;
+  beforeAll(async () => {
+    etcd = await EtcdCluster.start(1);
+    raw = new Etcd3({ hosts: etcd.endpoints });
+  });
+  afterAll(async () => {
+    raw?.close();
+    await etcd?.stop();
+  });
+
+  // Each backend is its own prefix on the one etcd: a fresh, empty store per test.
+  storeContract('etcd', async () => {
+    const prefix = `/test-${randomUUID()}${ETCD_PREFIX}`;
+    return {
+      open: () => EtcdStore.open({ hosts: etcd.endpoints, prefix }),
+      corruptMigration: async (id, value) => {
+        await raw.put(`${prefix}migrations/${id}`).value(value);
+        return new RegExp(`etcd key ${prefix}migrations/${id} `);
+      },
+    };
+  });
+
+  it('keeps its keys under /switchyard/v1/ by default', async () => {
+    const s = await EtcdStore.open({ hosts: etcd.endpoints });
+    try {
+      await s.putMigration(migration('m-default', 1, MigrationPhase.MIGRATION_PHASE_PLANNED), 0);
+      expect(await raw.get('/switchyard/v1/migrations/m-default').json()).toMatchObject({ id: 'm-default' });
+      expect(await raw.get('/switchyard/v1/controller-id').json()).toBe(s.controllerId);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('says which etcd it cannot reach, within its call timeout', async () => {
+    const host = `127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    const err = await EtcdStore.open({ hosts: [host], callTimeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining(`etcd at ${host} failed`) });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe.skipIf(!etcdAvailable)('etcd store on a three-member cluster', () => {
+  let etcd: EtcdCluster;
+  beforeAll(async () => {
+    etcd = await EtcdCluster.start(3);
+  }, 60_000);
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  /** Which member leads now: killing it is the harder case (a new election mid-write). */
+  async function leader(): Promise<number> {
+    const ids = await Promise.all(
+      etcd.endpoints.map(async (host) => {
+        const c = new Etcd3({ hosts: [host] });
+        try {
+          return await c.maintenance.status();
+        } finally {
+          c.close();
+        }
+      }),
+    );
+    return ids.findIndex((s) => s.header.member_id === s.leader);
+  }
+
+  it('loses nothing and duplicates nothing when the leader member is killed and brought back', async () => {
+    const store = await EtcdStore.open({ hosts: etcd.endpoints });
+    const revs = new Map<string, number>();
+    let n = 0;
+    async function round(count: number, phase: MigrationPhase): Promise<void> {
+      for (let i = 0; i < count; i++) await store.putAudit(audit(++n));
+      for (let i = 0; i < 10; i++) {
+        const id = `m${i}`;
+        revs.set(id, await store.putMigration(migration(id, i, phase), revs.get(id) ?? 0));
+      }
+    }
+    try {
+      await round(40, MigrationPhase.MIGRATION_PHASE_PLANNED);
+      const killed = await leader();
+      expect(killed).toBeGreaterThanOrEqual(0);
+      await etcd.kill(killed);
+      await round(40, MigrationPhase.MIGRATION_PHASE_TRANSFERRING);
+      await etcd.restart(killed);
+      await round(20, MigrationPhase.MIGRATION_PHASE_COMMITTED);
+
+      // Read through the member that was down: it has caught up with everything written meanwhile.
+      const back = await EtcdStore.open({ hosts: [etcd.endpoints[killed]!] });
+      try {
+        const entries = await back.audit();
+        expect(entries.map((e) => e.atMs)).toEqual(Array.from({ length: n }, (_, i) => n - i));
+        const ms = await back.migrations();
+        expect(ms.map((m) => [m.value.id, m.value.phase, m.revision])).toEqual(
+          Array.from({ length: 10 }, (_, i) => [
+            `m${9 - i}`,
+            MigrationPhase.MIGRATION_PHASE_COMMITTED,
+            revs.get(`m${9 - i}`),
+          ]),
+        );
+        expect(back.controllerId).toBe(store.controllerId);
+      } finally {
+        await back.close();
+      }
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
