@@ -56,7 +56,8 @@ describe('the pty harness', () => {
     Object.assign(process.env, host);
     let p: PtyScreen;
     try {
-      p = pty('/usr/bin/env', [], { YARD_EXTRA: 'kept' });
+      // A moment after env prints: a program that exits at once can lose its last output in the pty.
+      p = pty('/bin/sh', ['-c', '/usr/bin/env; sleep 0.3'], { YARD_EXTRA: 'kept' });
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
