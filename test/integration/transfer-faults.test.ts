@@ -508,6 +508,33 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     expect((await api.liveInstances('kill-target')).map((w) => serverName(w.serverId))).toEqual(['host-a']);
   });
 
+  it('the source agent SIGKILLed mid-stream: rolled back to the source, back from the same checkpoint; nothing left on either side', {
+    timeout: 60_000,
+  }, async () => {
+    await start('kill-source', 'host-a', 64);
+    const m = await migrate('kill-source', 'host-b');
+    await whenMoved(m.id, 8 * MB);
+    await agents['host-a'].kill('SIGKILL');
+    await sleep(500);
+    // The source's host comes back (its agent restarted, same data dir): the target cannot finish
+    // without it, so the move rolls back to it from the checkpoint its workload saved.
+    startAgent('host-a');
+    const done = await api.waitForMigrationEnd(m.id, 45_000);
+    expect(migrationPhases.name(done.phase), done.error).toBe('rolled_back');
+    await assertOneHostWithSavedState('kill-source', 'host-a', true);
+    // The half-sent archive is swept by the restarted source; the target kept no half-unpacked dir.
+    await waitFor(
+      'the outbox on host-a empty',
+      async () =>
+        listTree(dirs['host-a']).filter((p) => p.startsWith('outbox/') && p !== 'outbox/').length === 0
+          ? true
+          : undefined,
+      10_000,
+    );
+    expect(leftovers(dirs['host-b'], 'kill-source')).toEqual([]);
+    expect((await api.liveInstances('kill-source')).map((w) => serverName(w.serverId))).toEqual(['host-a']);
+  });
+
   // A longer outage (past the 30 s idle timeout, where the target reconnects from its offset)
   // would make this file too slow; the flipped byte below covers the reconnect.
   for (const [what, cut] of [
