@@ -371,6 +371,14 @@ describe(`migration between real agents${NETNS ? ' in their own network namespac
     await waitRunning('restless', 'host-a');
     const m = await migrate('restless');
     await api.waitForPhase(m.id, 'verifying');
+    // The restored copy has really started on host-b (its shell wrote its line) before its agent dies.
+    await waitFor(
+      'restless started on host-b',
+      async () =>
+        readFileSync(starts, 'utf8')
+          .split('\n')
+          .some((l) => l.startsWith(dirs.b)) || undefined,
+    );
     await agents.b!.kill('SIGKILL');
     startAgent('b');
     const done = await api.waitForMigrationEnd(m.id);
