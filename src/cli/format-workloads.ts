@@ -72,6 +72,7 @@ export function workloadJson(w: KnownWorkload, names: ServerNames) {
     exitCode: orNull(w.exitCode),
     exitSignal: w.exitSignal || null,
     stateDir: w.stateDir,
+    stateBytes: orNull(w.stateBytes),
     message: w.message,
   };
 }

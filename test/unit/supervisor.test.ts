@@ -120,6 +120,22 @@ describe('Supervisor', () => {
     await waitFor('cpu and rss', () => sup.get('hello')?.rssBytes, 5000);
   });
 
+  it('reports the size of its state dir (what a move needs free on the target)', async () => {
+    const sup = await supervisor();
+    const sh = script(
+      'sized.sh',
+      'head -c 3145728 /dev/zero > "$SWITCHYARD_STATE_DIR/weights.bin"; mkdir -p "$SWITCHYARD_STATE_DIR/d"; printf 12345 > "$SWITCHYARD_STATE_DIR/d/x"; echo written; exec sleep 30',
+    );
+    await sup.start(spec('sized', sh));
+    await waitFor('written', () => sup.output('sized').toString().includes('written'));
+    const w = await waitFor(
+      'its state size',
+      () => (sup.get('sized')?.stateBytes ? sup.get('sized') : undefined),
+      8000,
+    );
+    expect(w.stateBytes).toBe(3 * MB + 5);
+  });
+
   it('restarts a failing workload with backoff (on-failure), and stop() cancels the restart', async () => {
     const sup = await supervisor();
     const seen = new Set<WorkloadState>();

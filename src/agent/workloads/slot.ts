@@ -38,6 +38,8 @@ export interface Slot {
   restored: boolean;
   cpuPct?: number;
   rssBytes?: number;
+  /** Its state dir's files, as last measured. */
+  stateBytes?: number;
   backoff: Backoff;
   restartTimer?: NodeJS.Timeout;
   /** What the next exit of the process means, when it is not an ordinary exit. */
@@ -62,6 +64,7 @@ export function toWorkload(slot: Slot, serverId: string, stateDir: string): Work
     restored: slot.restored,
     cpuPct: slot.cpuPct,
     rssBytes: slot.rssBytes,
+    stateBytes: slot.stateBytes,
     message: slot.message,
   };
 }

@@ -2,6 +2,7 @@
 // checkpointed (cooperatively or frozen) and installed from a checkpoint. Specs and whether
 // each should run are kept in the data dir (SpecStore), so a restarted agent carries on.
 import { EventEmitter } from 'node:events';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, YardError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -14,6 +15,7 @@ import {
   type WorkloadSpec,
 } from '../../core/workload.js';
 import { Backoff } from '../backoff.js';
+import { MAX_ENTRIES } from '../checkpoint/entry-check.js';
 import { checkStateDir, packStateDir, type PackResult, tooLarge, unpackArchive } from '../checkpoint/archive.js';
 import { clearCheckpointMark, markCheckpoint, savedSinceMark } from './checkpoint-mark.js';
 import { OutputLog, readOutputTail } from './output-log.js';
@@ -53,6 +55,8 @@ const STOP_GRACE_MS = 5_000;
 // A run this long was a good one: the next failure starts the backoff from 1 s again.
 const HEALTHY_RUN_MS = 10_000;
 const USAGE_EVERY_MS = 2_000;
+/** How often the state dirs' sizes are measured (a walk of each dir: not every usage sample). */
+const STATE_SIZE_EVERY = 15;
 
 const S = WorkloadState;
 
@@ -585,7 +589,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return toWorkload(slot, this.opts.serverId, this.store.stateDir(slot.spec.name));
   }
 
+  private usageSamples = 0;
+
   private async sampleUsage(): Promise<void> {
+    if (this.usageSamples++ % STATE_SIZE_EVERY === 0) await this.sampleStateSizes();
     const running = [...this.slots.values()].filter((s) => s.proc);
     this.usage.retain(new Set(running.map((s) => s.proc!.pid)));
     for (const slot of running) {
@@ -596,6 +603,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (cpuPct === slot.cpuPct && u.rssBytes === slot.rssBytes) continue;
       slot.cpuPct = cpuPct;
       slot.rssBytes = u.rssBytes;
+      this.emit('change', this.snapshot(slot));
+    }
+  }
+
+  /** Each workload's state dir size, for the controller's preflight (what a target must have free). */
+  private async sampleStateSizes(): Promise<void> {
+    for (const slot of [...this.slots.values()]) {
+      const bytes = await dirBytes(this.store.stateDir(slot.spec.name));
+      if (bytes === undefined || bytes === slot.stateBytes) continue;
+      slot.stateBytes = bytes;
       this.emit('change', this.snapshot(slot));
     }
   }
@@ -678,4 +695,24 @@ async function saveOf(dir: string, opts: { maxBytes: number; archiveFile?: strin
   const size = await checkStateDir(dir, opts.maxBytes);
   if (size > opts.maxBytes) throw tooLarge(dir, `its files hold ${size} bytes`, opts.maxBytes);
   return { sha256: '', size };
+}
+
+/** The bytes of the regular files under `dir` (links not followed), up to a bounded walk; undefined if unreadable. */
+async function dirBytes(dir: string): Promise<number | undefined> {
+  let bytes = 0;
+  let entries = 0;
+  const visit = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (++entries > MAX_ENTRIES) return;
+      const full = join(d, e.name);
+      if (e.isDirectory()) await visit(full);
+      else if (e.isFile()) bytes += (await lstat(full).catch(() => undefined))?.size ?? 0;
+    }
+  };
+  try {
+    await visit(dir);
+    return bytes;
+  } catch {
+    return undefined;
+  }
 }

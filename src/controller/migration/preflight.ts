@@ -63,7 +63,12 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   );
 
   const free = target.latest?.dataFreeBytes;
-  const need = Math.max(MIN_FREE_BYTES, (workload.rssBytes ?? 0) * 1.2);
+  // What its state dir holds, as its agent last measured it (a move stages or unpacks that much on
+  // the target), with a margin; before the first measure, its memory stands in for its state.
+  const need = Math.max(
+    MIN_FREE_BYTES,
+    workload.stateBytes !== undefined ? workload.stateBytes * 1.1 : (workload.rssBytes ?? 0) * 1.2,
+  );
   if (strategy === MigrationStrategy.MIGRATION_STRATEGY_RESTART)
     checks.push(check('disk', true, 'restart moves no state'));
   else if (free === undefined) checks.push(check('disk', false, `${target.name} has not reported its free disk yet`));

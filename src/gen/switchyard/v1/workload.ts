@@ -372,6 +372,8 @@ export interface Workload {
     | undefined;
   /** A short note on the last change ("exited 1", "checkpoint timed out"). */
   message: string;
+  /** The files in its state dir, bytes (measured every 30 s): what a move needs free on a target. */
+  stateBytes?: number | undefined;
 }
 
 export interface PreflightCheck {
@@ -953,6 +955,7 @@ function createBaseWorkload(): Workload {
     rssBytes: undefined,
     gpuMemoryMib: undefined,
     message: "",
+    stateBytes: undefined,
   };
 }
 
@@ -999,6 +1002,9 @@ export const Workload: MessageFns<Workload> = {
     }
     if (message.message !== "") {
       writer.uint32(114).string(message.message);
+    }
+    if (message.stateBytes !== undefined) {
+      writer.uint32(121).double(message.stateBytes);
     }
     return writer;
   },
@@ -1128,6 +1134,14 @@ export const Workload: MessageFns<Workload> = {
             message.message = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.stateBytes = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1188,6 +1202,11 @@ export const Workload: MessageFns<Workload> = {
         ? globalThis.Number(object.gpu_memory_mib)
         : undefined,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      stateBytes: isSet(object.stateBytes)
+        ? globalThis.Number(object.stateBytes)
+        : isSet(object.state_bytes)
+        ? globalThis.Number(object.state_bytes)
+        : undefined,
     };
   },
 
@@ -1235,6 +1254,9 @@ export const Workload: MessageFns<Workload> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.stateBytes !== undefined) {
+      obj.stateBytes = floatToJson(message.stateBytes);
+    }
     return obj;
   },
 
@@ -1259,6 +1281,7 @@ export const Workload: MessageFns<Workload> = {
     message.rssBytes = object.rssBytes ?? undefined;
     message.gpuMemoryMib = object.gpuMemoryMib ?? undefined;
     message.message = object.message ?? "";
+    message.stateBytes = object.stateBytes ?? undefined;
     return message;
   },
 };
