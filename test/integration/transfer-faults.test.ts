@@ -16,6 +16,7 @@ import { ServerState } from '../../src/core/types.js';
 import {
   MigrationStrategy,
   migrationPhases,
+  migrationDone,
   RestartPolicy,
   type Migration,
   type WorkloadSpec,
@@ -533,6 +534,38 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     );
     expect(leftovers(dirs['host-b'], 'kill-source')).toEqual([]);
     expect((await api.liveInstances('kill-source')).map((w) => serverName(w.serverId))).toEqual(['host-a']);
+  });
+
+  it('the link between the hosts down for 3 s during a pre-copy round, then up: the round goes on and the move commits, pre-copied', {
+    timeout: 90_000,
+  }, async () => {
+    await start('pc-down', 'host-a', 96);
+    const m = await migrate('pc-down', 'host-b', true);
+    await waitFor(
+      'a pre-copy round under way',
+      async () => {
+        const x = (await api.migrations()).find((y) => y.id === m.id);
+        if (x && migrationDone(x.phase)) throw new Error(`it ended: ${migrationPhases.name(x.phase)} ${x.error}`);
+        return x && migrationPhases.name(x.phase) === 'precopying' && x.bytesDone >= 8 * MB ? x : undefined;
+      },
+      40_000,
+      50,
+    );
+    inNs(A, 'ip', 'link', 'set', link.a, 'down');
+    try {
+      await sleep(3000);
+      // The workload never stopped: pre-copy runs while it works.
+      expect((await api.liveInstances('pc-down')).map((w) => serverName(w.serverId))).toEqual(['host-a']);
+    } finally {
+      inNs(A, 'ip', 'link', 'set', link.a, 'up');
+    }
+    const done = await api.waitForMigrationEnd(m.id, 60_000);
+    expect(migrationPhases.name(done.phase), done.error).toBe('committed');
+    expect(done.precopy).toBe(true);
+    expect(done.transferPath).toBe('direct');
+    // After the save only state.json moved: the pad was staged before it.
+    expect(done.timings!.transferBytes).toBeLessThan(4 * MB);
+    await assertOneHostWithSavedState('pc-down', 'host-b', false);
   });
 
   // A longer outage (past the 30 s idle timeout, where the target reconnects from its offset)
