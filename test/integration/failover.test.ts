@@ -38,6 +38,7 @@ describe('failover between controllers that share a CA (--controller A,B)', () =
   let b: YardProcess;
   let agent: YardProcess;
   let dash: PtyScreen | undefined;
+  let wall: PtyScreen | undefined;
   let list = '';
   let addrA = '';
   let addrB = '';
@@ -87,6 +88,7 @@ describe('failover between controllers that share a CA (--controller A,B)', () =
 
   afterAll(async () => {
     await dash?.stop();
+    await wall?.stop();
     await Promise.all([agent, a, b].map((p) => p?.kill('SIGKILL')));
   });
 
@@ -116,7 +118,7 @@ describe('failover between controllers that share a CA (--controller A,B)', () =
     }
   });
 
-  it('A SIGKILLed: the agent is online on B within 3 s, its workload still running with the same pid; the CLI answers from B; the dashboard goes stale, then shows B', async () => {
+  it('A SIGKILLed: the agent is online on B within 3 s, its workload still running with the same pid; the CLI answers from B; the dashboard and the wall go stale, then show B', async () => {
     const run = await cli('run', '--on', 'fo-box', '--name', 'keeps', '--json', '--', 'sleep', '300');
     expect(run.code, run.stderr).toBe(0);
     const pid = await waitFor('the workload running with a pid', async () => {
@@ -130,6 +132,11 @@ describe('failover between controllers that share a CA (--controller A,B)', () =
     dash = ptyYard(['--connect', list, '--credential', credential, '--data-dir', away], { cols: 120, rows: 40 });
     await dash.waitFor(/1\/1 online/, 20_000);
     expect(dash.text()).toContain(addrA);
+    wall = ptyYard(['wall', '--connect', list, '--credential', credential, '--data-dir', away, '--views', 'fleet'], {
+      cols: 120,
+      rows: 30,
+    });
+    expect((await wall.waitFor(/1\/1 online/, 20_000)).split('\n')[0]).toContain(addrA);
 
     const killed = Date.now();
     await a.kill('SIGKILL');
@@ -164,6 +171,15 @@ describe('failover between controllers that share a CA (--controller A,B)', () =
     const text = await dash.waitFor((t) => t.includes(addrB) && /1\/1 online/.test(t), 15_000);
     expect(text).toContain('fo-box');
     expect(text).not.toMatch(/unreachable/);
+    const dashTook = Date.now() - killed;
+    // So does the wall, on its own.
+    const onWall = await wall.waitFor((t) => t.includes(addrB) && /1\/1 online/.test(t), 15_000);
+    expect(onWall).toContain('fo-box');
+    expect(onWall).not.toMatch(/unreachable/);
+    // eslint-disable-next-line no-console
+    console.log(
+      `dashboard on B's fleet within ${dashTook} ms of A's SIGKILL, the wall within ${Date.now() - killed} ms`,
+    );
   }, 90_000);
 
   it('the CLI with every controller down names each address and why', async () => {
