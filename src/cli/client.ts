@@ -175,10 +175,18 @@ export function controlClient(target: ControllerTarget, timeoutMs = 5000, channe
       `no controller answered (from ${target.from}): ${failures.map((f) => `${f.address}: ${f.why.message}`).join('; ')}`,
     );
   }
+  /**
+   * Settles on a controller that answers (a WhoAmI, which any role may ask) before a stream is
+   * opened on `client`: a stream has no unary call to fail over on. Nothing to do with one address.
+   */
+  async function reach(): Promise<void> {
+    if (addresses.length > 1) await call(current.client.whoAmI, {});
+  }
   return {
     get client() {
       return current.client;
     },
+    reach,
     /** The controller the last call went to. */
     get target() {
       return current.target;
