@@ -32,6 +32,14 @@ export class Backoff {
 }
 
 /**
+ * With several controllers, a dial that is not answered within this long (an agent's welcome, a
+ * dashboard's first snapshot) is given up for the next: a host that takes the connection and
+ * never answers (frozen, or its packets dropped) would otherwise hold it forever, since gRPC
+ * waits on a connecting channel without end. One controller is waited for, as always.
+ */
+export const WELCOME_TIMEOUT_MS = 5000;
+
+/**
  * Which controller to dial next, and after how long, for a list of them (`--controller A,B,C`).
  * A lost or refused dial moves on to the next address after one first step (about a second),
  * not a ramped wait: another controller may well answer. Only once every address in the list

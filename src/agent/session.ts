@@ -14,7 +14,7 @@ import {
   type ConnectResponse,
 } from '../gen/switchyard/v1/agent_gateway.js';
 import type { RouteStats } from '../gen/switchyard/v1/route.js';
-import { Backoff, Rotation } from './backoff.js';
+import { Backoff, Rotation, WELCOME_TIMEOUT_MS } from './backoff.js';
 
 export interface SessionOptions {
   /** The controllers to dial, in order (`--controller A,B`): a lost one is replaced by the next. */
@@ -127,6 +127,7 @@ export class AgentSession {
     const lost = (why: string, stubborn: boolean) => {
       if (ended) return;
       ended = true;
+      clearTimeout(silent);
       client.close();
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = undefined;
@@ -145,7 +146,19 @@ export class AgentSession {
       this.retryTimer = setTimeout(() => this.dial(), wait);
     };
 
-    call.on('data', (res: ConnectResponse) => this.onResponse(res));
+    // One controller: wait for it however long (as always). Several: move on from a silent one.
+    const silent =
+      this.rotation.addresses.length > 1
+        ? setTimeout(() => {
+            if (this.connected || ended) return;
+            lost(`no welcome within ${WELCOME_TIMEOUT_MS / 1000}s`, false);
+            call.cancel();
+          }, WELCOME_TIMEOUT_MS)
+        : undefined;
+    call.on('data', (res: ConnectResponse) => {
+      if (res.msg?.$case === 'welcome') clearTimeout(silent);
+      this.onResponse(res);
+    });
     call.on('error', (err: ServiceError) => {
       const detail = errorDetailOf(err);
       const code = detail?.code ?? this.refusal;

@@ -7,7 +7,10 @@ import {
   type ChannelOptions,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { isIP } from 'node:net';
 import { networkInterfaces, userInfo } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
+import { WELCOME_TIMEOUT_MS } from '../agent/backoff.js';
 import { isLoopback, parseAddressOrList, parseHostPort } from '../core/address.js';
 import { YardError } from '../core/errors.js';
 import { controllerFiles } from '../core/paths.js';
@@ -162,6 +165,22 @@ export function controlClient(target: ControllerTarget, timeoutMs = 5000, channe
         current = { target: { ...target, address }, client: open(address) };
       }
       const on = current;
+      // A host that takes the connection and never answers would hold grpc-js's connection attempt
+      // (and this process) open long after we moved on: with several, such a one is skipped first.
+      if (
+        addresses.length > 1 &&
+        !ready(on.client) &&
+        !(await answers(on.target.address, Math.min(timeoutMs, WELCOME_TIMEOUT_MS)))
+      ) {
+        failures.push({
+          address: on.target.address,
+          why: new YardError(
+            'UNAVAILABLE',
+            `cannot reach the controller at ${on.target.address} (from ${target.from}): no answer (timed out); check the address, and that \`yard controller --listen HOST:PORT\` runs there`,
+          ),
+        });
+        continue;
+      }
       try {
         return await once(on, method, req);
       } catch (err) {
@@ -197,6 +216,36 @@ export function controlClient(target: ControllerTarget, timeoutMs = 5000, channe
   };
 }
 
+function ready(client: ControlClient): boolean {
+  return client.getChannel().getConnectivityState(false) === connectivityState.READY;
+}
+
+/**
+ * Whether `address` answers a TLS handshake within `ms`. Nothing is sent and nothing is trusted
+ * on its word: any answer counts, even a refusal or a certificate we would not take (the call
+ * that follows says what it was); only silence does not.
+ */
+function answers(address: string, ms: number): Promise<boolean> {
+  const { host, port } = parseHostPort(address, '--controller');
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host,
+      port,
+      servername: isIP(host) ? undefined : host,
+      ALPNProtocols: ['h2'],
+      rejectUnauthorized: false,
+    });
+    const done = (answered: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answered);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(true));
+  });
+}
+
 /** What grpc-js says of a call whose channel never connected. */
 const NEVER_CONNECTED =
   /No connection established|ECONNREFUSED|ENOENT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|resolution failed|Failed to connect/i;
@@ -210,9 +259,7 @@ function neverReached(err: ServiceError, client: ControlClient): boolean {
   // The controller's own answer (it is there, and said no), or a connection lost mid-call (it may have acted).
   if (errorDetailOf(err)) return false;
   if (err.code === status.UNAVAILABLE) return NEVER_CONNECTED.test(err.details);
-  return (
-    err.code === status.DEADLINE_EXCEEDED && client.getChannel().getConnectivityState(false) !== connectivityState.READY
-  );
+  return err.code === status.DEADLINE_EXCEEDED && !ready(client);
 }
 
 /** A failed call as an operator reads it: the controller's own error, or what went wrong reaching it. */

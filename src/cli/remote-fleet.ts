@@ -1,5 +1,5 @@
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { Backoff, Rotation } from '../agent/backoff.js';
+import { Backoff, Rotation, WELCOME_TIMEOUT_MS } from '../agent/backoff.js';
 import { knownWorkload, type KnownWorkload } from '../core/domain.js';
 import { YardError } from '../core/errors.js';
 import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource, MigrationPlan } from '../core/fleet.js';
@@ -186,6 +186,7 @@ export class RemoteFleet implements FleetSource {
     const lost = (err: YardError, stubborn: boolean) => {
       if (ended) return;
       ended = true;
+      clearTimeout(silent);
       if (this.closed) return;
       this.lastError = err;
       const { waitMs, roundOver } = this.rotation.failed(stubborn);
@@ -201,7 +202,26 @@ export class RemoteFleet implements FleetSource {
       }
       this.retryTimer = setTimeout(() => this.dial(), waitMs);
     };
-    stream.on('data', (res: WatchFleetResponse) => this.onEvent(res));
+    // Several controllers: one that takes the connection and sends no snapshot is given up for the
+    // next (gRPC would wait on it without end); one controller is waited for, as always.
+    const silent =
+      this.rotation.addresses.length > 1
+        ? setTimeout(() => {
+            if (this.stream !== stream || this.connected) return;
+            lost(
+              new YardError(
+                'UNAVAILABLE',
+                `no answer from the controller at ${this.target.address} within ${WELCOME_TIMEOUT_MS / 1000}s`,
+              ),
+              false,
+            );
+            stream.cancel();
+          }, WELCOME_TIMEOUT_MS)
+        : undefined;
+    stream.on('data', (res: WatchFleetResponse) => {
+      if (res.event?.$case === 'snapshot') clearTimeout(silent);
+      this.onEvent(res);
+    });
     stream.on('error', (err: ServiceError) => lost(explain(err, this.target), STUBBORN.has(err.code)));
     stream.on('end', () =>
       lost(new YardError('UNAVAILABLE', `the controller at ${this.target.address} ended the fleet stream`), false),

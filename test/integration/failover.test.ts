@@ -5,6 +5,7 @@
 // down names each address and why; an attached dashboard keeps its last screen, marked stale,
 // then shows B's fleet; bad lists are usage errors (exit 2).
 import { copyFileSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ptyYard, type PtyScreen } from '../helpers/pty.js';
@@ -191,6 +192,29 @@ describe('failover between controllers that share a CA (--controller A,B)', () =
     // The screens need the agent on B too (1/1 online there), and one more poll of their own.
     expect(Math.max(dashTook, wallTook)).toBeLessThanOrEqual(4000);
   }, 90_000);
+
+  it('the CLI moves on from a controller that accepts connections but never answers, and exits', async () => {
+    // A listener that takes the TCP connection and says nothing (a hung host, not a refusing one).
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hung = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      const r = await runYard(
+        ['servers', '--json', '--controller', `${hung},${addrB}`, '--credential', credential, '--data-dir', away],
+        {},
+        20_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as ServerRow[]).map((s) => s.name)).toEqual(['fo-box']);
+      // 5 s of silence from the hung one, then B at once; and it exits (no connection attempt left open).
+      expect(Date.now() - started).toBeLessThan(9000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  }, 30_000);
 
   it('the CLI with every controller down names each address and why', async () => {
     const [dead1, dead2] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];

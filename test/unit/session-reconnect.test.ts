@@ -1,6 +1,7 @@
 import { credentials, Server, ServerCredentials } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Backoff } from '../../src/agent/backoff.js';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Backoff, WELCOME_TIMEOUT_MS } from '../../src/agent/backoff.js';
 import { AgentSession } from '../../src/agent/session.js';
 import { AgentLinks } from '../../src/controller/agent-links.js';
 import { agentSessions } from '../../src/controller/grpc/agent-gateway.js';
@@ -225,4 +226,34 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     expect(states[0]!.detail).toBe(`127.0.0.1:${b.port}`);
     expect(Date.now() - started).toBeLessThan(1200 + 500);
   });
+
+  it('with --controller A,B and A silent (it takes the connection, never answers): B after the welcome timeout', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const b = await gateway();
+    server = b.server;
+    const states: { state: string; detail: string }[] = [];
+    const started = Date.now();
+    session = new AgentSession({
+      controllers: [`127.0.0.1:${(silent.address() as AddressInfo).port}`, `127.0.0.1:${b.port}`],
+      credentials: () => credentials.createInsecure(),
+      hello,
+      drain: () => [],
+      log: silentLogger,
+      onState: (state, detail) => states.push({ state, detail }),
+      backoff: new Backoff(),
+    });
+    try {
+      session.start();
+      await waitFor('the session with B', () => states.find((s) => s.state === 'connected'), 15_000, 20);
+      expect(states[0]!.detail).toBe(`127.0.0.1:${b.port}`);
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(WELCOME_TIMEOUT_MS);
+      expect(took).toBeLessThan(WELCOME_TIMEOUT_MS + 1200 + 500);
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  }, 20_000);
 });
