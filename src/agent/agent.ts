@@ -25,7 +25,8 @@ import type { HostSample } from '../core/types.js';
 import type { Workload } from '../core/workload.js';
 
 export interface AgentOptions {
-  controller: string;
+  /** The controllers to dial, in order (`--controller A,B`); they share one CA. */
+  controllers: readonly string[];
   dataDir: string;
   /** `yard1.<secret>.sha256:<CA pin>`: admits this agent the first time it joins (afterwards its certificate does). */
   joinToken?: string;
@@ -66,7 +67,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const host = await describeHost();
   const tls = await AgentTls.open({
     dataDir: opts.dataDir,
-    controller: opts.controller,
+    controller: opts.controllers,
     joinToken: opts.joinToken,
     serverId,
     hostname: host.hostname,
@@ -84,7 +85,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   sampler.start();
   // A controller on loopback means a one-host setup: its workloads are reached on loopback too.
-  const onLoopback = isLoopback(parseHostPort(opts.controller, '--controller').host);
+  const onLoopback = isLoopback(parseHostPort(opts.controllers[0]!, '--controller').host);
   const advertiseAddress =
     opts.advertise ?? (onLoopback ? '127.0.0.1' : (host.addresses.find((a) => !a.includes(':')) ?? '127.0.0.1'));
   const supervisor = await Supervisor.open({
@@ -94,7 +95,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     advertiseAddress,
     hide: filesToHide(opts.dataDir, opts.log),
   });
-  const transfers = new Transfers(opts.controller, tls);
+  const transfers = new Transfers(() => session.controller, tls);
   // Checkpoints go straight to the target agent from here, TLS with this agent's certificate.
   const peers = new PeerTransferServer({ tls: () => tls.pems(), serverId, log: opts.log });
   const transferAddress = await peers
@@ -156,14 +157,17 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     peers,
     precopies,
     progress: (id: string, bytesDone: number) => session.progress(id, bytesDone),
-    controller: opts.controller,
+    // The one the session is with now: a console or transfer goes where the command came from.
+    get controller() {
+      return session.controller;
+    },
     identity,
     dataDir: opts.dataDir,
     log: opts.log,
   };
   const routeStats = proxy && (() => proxy.stats());
   const session = new AgentSession({
-    controller: opts.controller,
+    controllers: opts.controllers,
     credentials: () => tls.channel(),
     hello,
     drain,
@@ -190,7 +194,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // The certificate renews itself well before it expires (a third of its life left), checked hourly.
   const renew = () =>
     void tls
-      .renewIfDue()
+      .renewIfDue(Date.now(), session.controller)
       .catch((err: unknown) =>
         opts.log.warn(`could not renew this agent's certificate (${errorMessage(err)}); trying again within the hour`),
       );
@@ -198,7 +202,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const renewTimer = setInterval(renew, RENEW_CHECK_MS).unref();
   opts.log.info('agent started', {
     server: serverId,
-    controller: opts.controller,
+    controller: opts.controllers.join(','),
     gpus: sampler.gpus().length,
     dataDir: opts.dataDir,
     proxy: proxy !== undefined,

@@ -14,10 +14,11 @@ import {
   type ConnectResponse,
 } from '../gen/switchyard/v1/agent_gateway.js';
 import type { RouteStats } from '../gen/switchyard/v1/route.js';
-import { Backoff } from './backoff.js';
+import { Backoff, Rotation, WELCOME_TIMEOUT_MS } from './backoff.js';
 
 export interface SessionOptions {
-  controller: string;
+  /** The controllers to dial, in order (`--controller A,B`): a lost one is replaced by the next. */
+  controllers: readonly string[];
   /** TLS for each new channel (the agent's certificate may have been renewed since the last). */
   credentials: () => ChannelCredentials;
   hello: () => AgentHello;
@@ -49,7 +50,8 @@ const STUBBORN = new Set(['UNAUTHENTICATED', 'PERMISSION_DENIED', 'PROTOCOL_VERS
 export class AgentSession {
   /** The channel of the current dial; each dial gets a fresh one. */
   private client?: AgentGatewayClient;
-  private readonly backoff: Backoff;
+  private readonly rotation: Rotation;
+  private rejoining = false;
   private call?: ClientDuplexStream<ConnectRequest, ConnectResponse>;
   private heartbeatTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
@@ -60,7 +62,12 @@ export class AgentSession {
   private intervalMs = 0;
 
   constructor(private readonly opts: SessionOptions) {
-    this.backoff = opts.backoff ?? new Backoff();
+    this.rotation = new Rotation(opts.controllers, opts.backoff ?? new Backoff());
+  }
+
+  /** The controller this session is with, or dials next. */
+  get controller(): string {
+    return this.rotation.current;
   }
 
   start(): void {
@@ -80,7 +87,7 @@ export class AgentSession {
   dialNow(): void {
     if (this.stopped || !this.retryTimer) return;
     clearTimeout(this.retryTimer);
-    this.opts.log.info(`dialling controller ${this.opts.controller} now, as asked`);
+    this.opts.log.info(`dialling controller ${this.controller} now, as asked`);
     this.dial();
   }
 
@@ -95,7 +102,8 @@ export class AgentSession {
    */
   rejoin(why: string): void {
     if (this.stopped || !this.connected) return;
-    this.opts.log.info(`rejoining controller ${this.opts.controller}: ${why}`);
+    this.opts.log.info(`rejoining controller ${this.controller}: ${why}`);
+    this.rejoining = true;
     this.call?.cancel();
   }
 
@@ -104,11 +112,14 @@ export class AgentSession {
    * grpc-js channel that failed to connect keeps its own backoff (1 s growing to 120 s) and fails
    * every call at once until that runs out, so a controller back on its port went unseen for up
    * to two minutes. This way our backoff is the only one and each dial really connects.
+   * With several controllers, a lost or refused one is replaced by the next in the list after
+   * one first backoff step (see Rotation); the ramp grows only once all of them failed in a row.
    */
   private dial(): void {
     this.retryTimer = undefined;
     this.refusal = undefined;
-    const client = new AgentGatewayClient(this.opts.controller, this.opts.credentials(), SESSION_OPTIONS);
+    const controller = this.controller;
+    const client = new AgentGatewayClient(controller, this.opts.credentials(), SESSION_OPTIONS);
     this.client = client;
     const call = client.connect(new Metadata());
     this.call = call;
@@ -116,20 +127,38 @@ export class AgentSession {
     const lost = (why: string, stubborn: boolean) => {
       if (ended) return;
       ended = true;
+      clearTimeout(silent);
       client.close();
       clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = undefined;
       if (this.stopped) return;
-      const wait = stubborn ? this.backoff.max() : this.backoff.next();
+      // A rejoin says hello again to the same controller; anything else may move on to the next.
+      const { address, waitMs: wait } = this.rejoining
+        ? { address: controller, waitMs: this.rotation.again() }
+        : this.rotation.failed(stubborn);
+      this.rejoining = false;
       if (this.connected) this.opts.onState?.('disconnected', why);
       this.connected = false;
+      const where = address === controller ? '' : ` to ${address}`;
       this.opts.log.warn(
-        `controller ${this.opts.controller} unreachable or refused: ${why}; reconnecting in ${(wait / 1000).toFixed(1)}s`,
+        `controller ${controller} unreachable or refused: ${why}; reconnecting${where} in ${(wait / 1000).toFixed(1)}s`,
       );
       this.retryTimer = setTimeout(() => this.dial(), wait);
     };
 
-    call.on('data', (res: ConnectResponse) => this.onResponse(res));
+    // One controller: wait for it however long (as always). Several: move on from a silent one.
+    const silent =
+      this.rotation.addresses.length > 1
+        ? setTimeout(() => {
+            if (this.connected || ended) return;
+            lost(`no welcome within ${WELCOME_TIMEOUT_MS / 1000}s`, false);
+            call.cancel();
+          }, WELCOME_TIMEOUT_MS)
+        : undefined;
+    call.on('data', (res: ConnectResponse) => {
+      if (res.msg?.$case === 'welcome') clearTimeout(silent);
+      this.onResponse(res);
+    });
     call.on('error', (err: ServiceError) => {
       const detail = errorDetailOf(err);
       const code = detail?.code ?? this.refusal;
@@ -142,13 +171,13 @@ export class AgentSession {
   private onResponse(res: ConnectResponse): void {
     const msg = res.msg;
     if (msg?.$case === 'welcome') {
-      this.backoff.reset();
+      this.rotation.succeeded();
       this.connected = true;
-      this.opts.log.info(`connected to controller ${this.opts.controller}`, {
+      this.opts.log.info(`connected to controller ${this.controller}`, {
         server: msg.value.serverId,
         heartbeatMs: msg.value.heartbeatIntervalMs,
       });
-      this.opts.onState?.('connected', this.opts.controller);
+      this.opts.onState?.('connected', this.controller);
       this.schedule(msg.value.heartbeatIntervalMs);
       if (this.opts.snapshot)
         this.call?.write({ msg: { $case: 'workloads', value: { workloads: this.opts.snapshot() } } });

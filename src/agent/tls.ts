@@ -15,7 +15,7 @@ import { importKeyPair, newKeyPair, privateKeyPem } from '../core/pki/x509.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { AgentGatewayClient } from '../gen/switchyard/v1/agent_gateway.js';
-import { Backoff } from './backoff.js';
+import { Rotation } from './backoff.js';
 
 /** What an agent holds to speak to its controller: the CA it pinned, its key, its certificate (PEM). */
 interface Held {
@@ -38,6 +38,7 @@ export class AgentTls {
   private constructor(
     private held: Held,
     private readonly files: ReturnType<typeof agentFiles>,
+    /** The first controller of the list: where renewals go unless told the one the session is with. */
     private readonly controller: string,
     private readonly log: Logger,
   ) {}
@@ -51,7 +52,8 @@ export class AgentTls {
    */
   static async open(opts: {
     dataDir: string;
-    controller: string;
+    /** One controller, or several to try in turn (`--controller A,B`: they share one CA). */
+    controller: string | readonly string[];
     joinToken?: string;
     serverId: string;
     hostname: string;
@@ -59,10 +61,12 @@ export class AgentTls {
     log: Logger;
   }): Promise<AgentTls> {
     const files = agentFiles(opts.dataDir);
+    const controllers = typeof opts.controller === 'string' ? [opts.controller] : opts.controller;
+    const first = controllers[0]!;
     const token = opts.joinToken ? parseJoinToken(opts.joinToken) : undefined;
     const kept = await readHeld(files);
     const keptProblem = kept && problemOf(kept, token?.caPin);
-    if (kept && !keptProblem) return new AgentTls(kept, files, opts.controller, opts.log);
+    if (kept && !keptProblem) return new AgentTls(kept, files, first, opts.log);
     if (!token)
       throw new YardError(
         'UNAUTHENTICATED',
@@ -71,12 +75,10 @@ export class AgentTls {
           : 'this agent has not joined a controller yet: give it the join token with --token-file FILE or $YARD_JOIN_TOKEN (`yard token` on the controller host prints it)',
       );
     if (keptProblem) opts.log.info(`joining again: the kept certificate ${keptProblem}`);
-    const held = await join({ ...opts, token });
+    const { held, controller } = await join({ ...opts, controllers, token });
     await writeHeld(files, held);
-    opts.log.info(
-      `joined controller ${opts.controller}: certificate for server ${opts.serverId} saved in ${files.cert}`,
-    );
-    return new AgentTls(held, files, opts.controller, opts.log);
+    opts.log.info(`joined controller ${controller}: certificate for server ${opts.serverId} saved in ${files.cert}`);
+    return new AgentTls(held, files, first, opts.log);
   }
 
   /** Credentials for a new channel to the controller: its CA, this agent's key and certificate. */
@@ -98,12 +100,15 @@ export class AgentTls {
     return new Date(new X509Certificate(this.held.certPem).validTo).getTime();
   }
 
-  /** Asks for a new certificate (same key) once a third of its life is left; false when not due. */
-  async renewIfDue(nowMs = Date.now()): Promise<boolean> {
+  /**
+   * Asks `controller` (default: the first of the list) for a new certificate (same key) once a
+   * third of its life is left; false when not due.
+   */
+  async renewIfDue(nowMs = Date.now(), controller = this.controller): Promise<boolean> {
     const cert = new X509Certificate(this.held.certPem);
     if (!renewalDue({ notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) }, nowMs)) return false;
     const certificateRequest = await keyRequest(await importKeyPair(this.held.keyPem));
-    const client = new AgentGatewayClient(this.controller, this.channel(), CLIENT_OPTIONS);
+    const client = new AgentGatewayClient(controller, this.channel(), CLIENT_OPTIONS);
     try {
       const res = await new Promise<{ certificate: string }>((resolve, reject) =>
         client.renewCertificate(
@@ -169,33 +174,36 @@ async function writeHeld(files: ReturnType<typeof agentFiles>, held: Held): Prom
 /**
  * Joining: the controller's CA is read from its TLS handshake and checked against the token's
  * pin before anything is sent; only then does the Join call carry the secret and a request for
- * a key made here. A controller that cannot be reached is tried again (bounded); a refusal is final.
+ * a key made here. A controller that cannot be reached is tried again (bounded), the next of the
+ * list first; a refusal is final.
  */
 async function join(opts: {
-  controller: string;
+  controllers: readonly string[];
   token: { secret: string; caPin: string };
   serverId: string;
   hostname: string;
   name: string;
   log: Logger;
-}): Promise<Held> {
-  const backoff = new Backoff();
+}): Promise<{ held: Held; controller: string }> {
+  const rotation = new Rotation(opts.controllers);
   const giveUpAt = Date.now() + JOIN_PATIENCE_MS;
   for (;;) {
+    const controller = rotation.current;
     try {
-      return await joinOnce(opts);
+      return { held: await joinOnce({ ...opts, controller }), controller };
     } catch (err) {
       if (err instanceof YardError || Date.now() > giveUpAt) throw err;
-      const wait = backoff.next();
+      const { address, waitMs: wait } = rotation.failed();
+      const where = address === controller ? '' : ` with ${address}`;
       opts.log.warn(
-        `cannot join controller ${opts.controller} yet: ${errorMessage(err)}; trying again in ${(wait / 1000).toFixed(1)}s`,
+        `cannot join controller ${controller} yet: ${errorMessage(err)}; trying again${where} in ${(wait / 1000).toFixed(1)}s`,
       );
       await new Promise((r) => setTimeout(r, wait));
     }
   }
 }
 
-async function joinOnce(opts: Parameters<typeof join>[0]): Promise<Held> {
+async function joinOnce(opts: Omit<Parameters<typeof join>[0], 'controllers'> & { controller: string }): Promise<Held> {
   const caPem = await presentedCa(opts.controller);
   if (!pinMatches(opts.token, caPem))
     throw new YardError(

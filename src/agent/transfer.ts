@@ -21,24 +21,26 @@ const ATTEMPTS = 5;
  * never delays the session's heartbeats; a large receive window for downloads.
  */
 export class Transfers {
-  private made?: { client: AgentGatewayClient; version: number };
+  private made?: { client: AgentGatewayClient; version: number; controller: string };
 
   constructor(
-    private readonly controller: string,
+    /** The controller, or how to know which one the session is with now (`--controller A,B`). */
+    private readonly controller: string | (() => string),
     private readonly tls: Pick<AgentTls, 'channel' | 'version'>,
   ) {}
 
   /** The channel, made anew after the agent's certificate was renewed. */
   private get client(): AgentGatewayClient {
     const { tls } = this;
-    if (this.made?.version !== tls.version) {
+    const controller = typeof this.controller === 'string' ? this.controller : this.controller();
+    if (this.made?.version !== tls.version || this.made.controller !== controller) {
       this.made?.client.close();
-      const client = new AgentGatewayClient(this.controller, tls.channel(), {
+      const client = new AgentGatewayClient(controller, tls.channel(), {
         ...CLIENT_OPTIONS,
         'grpc-node.flow_control_window': 16 * 1024 * 1024,
         'grpc.use_local_subchannel_pool': 1,
       });
-      this.made = { client, version: tls.version };
+      this.made = { client, version: tls.version, controller };
     }
     return this.made.client;
   }

@@ -1,4 +1,5 @@
 import {
+  connectivityState,
   credentials,
   Metadata,
   status,
@@ -6,8 +7,11 @@ import {
   type ChannelOptions,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { isIP } from 'node:net';
 import { networkInterfaces, userInfo } from 'node:os';
-import { isLoopback, parseHostPort } from '../core/address.js';
+import { connect as tlsConnect } from 'node:tls';
+import { WELCOME_TIMEOUT_MS } from '../agent/backoff.js';
+import { isLoopback, parseAddressOrList, parseHostPort } from '../core/address.js';
 import { YardError } from '../core/errors.js';
 import { controllerFiles } from '../core/paths.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
@@ -17,7 +21,13 @@ import { readRuntime } from '../controller/runtime-file.js';
 import { readCredential } from './credential.js';
 
 export interface ControllerTarget {
+  /** The controller to dial (with several, the one tried first). */
   address: string;
+  /**
+   * Every controller, in order, when several were given (`--controller A,B`, controllers sharing
+   * one CA): a call that cannot reach one tries the next.
+   */
+  addresses?: readonly string[];
   /** Where the address came from, for error messages. */
   from: string;
   /** Its TCP listener, for the header, when `address` is its Unix socket. */
@@ -41,20 +51,21 @@ export interface TargetOptions {
 export async function findController(opts: TargetOptions): Promise<ControllerTarget> {
   const files = controllerFiles(opts.dataDir);
   const credentialFile = opts.credential ?? (process.env.YARD_CREDENTIAL || undefined);
-  if (opts.controller !== undefined) parseHostPort(opts.controller, '--controller');
+  const listed = opts.controller === undefined ? undefined : parseAddressOrList(opts.controller, '--controller');
   if (credentialFile) {
     const c = await readCredential(credentialFile);
-    const address = opts.controller ?? c.controller;
+    const addresses = listed ?? [c.controller];
     return {
-      address,
+      address: addresses[0]!,
+      ...(addresses.length > 1 ? { addresses } : {}),
       from: opts.controller ? '--controller' : `credential ${credentialFile}`,
       tls: { caPem: c.ca, keyPem: c.key, certPem: c.certificate },
     };
   }
-  if (opts.controller) {
+  if (listed) {
     // On the controller's own host, its data dir names it: its socket serves the CLI, no credential needed.
     const running = await readRuntime(files.runtime);
-    if (running && sameListener(running.address, opts.controller))
+    if (running && listed.some((address) => sameListener(running.address, address)))
       return { address: `unix:${files.socket}`, from: `--controller (${files.runtime})`, listen: running.address };
     throw new YardError(
       'NO_CREDENTIAL',
@@ -120,23 +131,135 @@ type Unary<Req, Res> = (
   cb: (err: ServiceError | null, res: Res) => void,
 ) => unknown;
 
-/** A Control client whose calls are promises with a deadline and operator-readable errors. */
+/**
+ * A Control client whose calls are promises with a deadline and operator-readable errors. With
+ * several controllers (`target.addresses`), a unary call that cannot reach the current one tries
+ * the next, each once, and the one that answers stays current (`client` and `target` follow it);
+ * when none does, the error names each address and why.
+ */
 export function controlClient(target: ControllerTarget, timeoutMs = 5000, channelOptions: ChannelOptions = {}) {
-  // Lists of a large fleet outgrow the 4 MiB default; answers come from our own controller.
-  const client = new ControlClient(target.address, channelCredentials(target), {
-    ...CLIENT_OPTIONS,
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    ...channelOptions,
-  });
+  const addresses = target.addresses ?? [target.address];
+  const open = (address: string) =>
+    // Lists of a large fleet outgrow the 4 MiB default; answers come from our own controller.
+    new ControlClient(address, channelCredentials(target), {
+      ...CLIENT_OPTIONS,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      ...channelOptions,
+    });
+  let current = { target: { ...target, address: target.address }, client: open(target.address) };
   const md = callMetadata();
-  function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
+  function once<Req, Res>(on: typeof current, method: Unary<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
-      method.call(client, req, md, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
-        err ? reject(explain(err, target)) : resolve(res),
+      method.call(on.client, req, md, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
+        err ? reject(err) : resolve(res),
       );
     });
   }
-  return { client, call, metadata: md, close: () => client.close() };
+  async function call<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
+    const failures: { address: string; why: YardError }[] = [];
+    const start = addresses.indexOf(current.target.address);
+    for (let i = 0; i < addresses.length; i++) {
+      if (i > 0) {
+        current.client.close();
+        const address = addresses[(start + i) % addresses.length]!;
+        current = { target: { ...target, address }, client: open(address) };
+      }
+      const on = current;
+      // A host that takes the connection and never answers would hold grpc-js's connection attempt
+      // (and this process) open long after we moved on: with several, such a one is skipped first.
+      if (
+        addresses.length > 1 &&
+        !ready(on.client) &&
+        !(await answers(on.target.address, Math.min(timeoutMs, WELCOME_TIMEOUT_MS)))
+      ) {
+        failures.push({
+          address: on.target.address,
+          why: new YardError(
+            'UNAVAILABLE',
+            `cannot reach the controller at ${on.target.address} (from ${target.from}): no answer (timed out); check the address, and that \`yard controller --listen HOST:PORT\` runs there`,
+          ),
+        });
+        continue;
+      }
+      try {
+        return await once(on, method, req);
+      } catch (err) {
+        const e = err as ServiceError;
+        if (addresses.length === 1 || !neverReached(e, on.client)) throw explain(e, on.target);
+        failures.push({ address: on.target.address, why: explain(e, on.target) });
+      }
+    }
+    throw new YardError(
+      'UNAVAILABLE',
+      `no controller answered (from ${target.from}): ${failures.map((f) => `${f.address}: ${f.why.message}`).join('; ')}`,
+    );
+  }
+  /**
+   * Settles on a controller that answers (a WhoAmI, which any role may ask) before a stream is
+   * opened on `client`: a stream has no unary call to fail over on. Nothing to do with one address.
+   */
+  async function reach(): Promise<void> {
+    if (addresses.length > 1) await call(current.client.whoAmI, {});
+  }
+  return {
+    get client() {
+      return current.client;
+    },
+    reach,
+    /** The controller the last call went to. */
+    get target() {
+      return current.target;
+    },
+    call,
+    metadata: md,
+    close: () => current.client.close(),
+  };
+}
+
+function ready(client: ControlClient): boolean {
+  return client.getChannel().getConnectivityState(false) === connectivityState.READY;
+}
+
+/**
+ * Whether `address` answers a TLS handshake within `ms`. Nothing is sent and nothing is trusted
+ * on its word: any answer counts, even a refusal or a certificate we would not take (the call
+ * that follows says what it was); only silence does not.
+ */
+function answers(address: string, ms: number): Promise<boolean> {
+  const { host, port } = parseHostPort(address, '--controller');
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host,
+      port,
+      servername: isIP(host) ? undefined : host,
+      ALPNProtocols: ['h2'],
+      rejectUnauthorized: false,
+    });
+    const done = (answered: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answered);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(true));
+  });
+}
+
+/** What grpc-js says of a call whose channel never connected. */
+const NEVER_CONNECTED =
+  /No connection established|ECONNREFUSED|ENOENT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|resolution failed|Failed to connect/i;
+
+/**
+ * A call that may safely go to the next controller: this one was never reached (refused, no
+ * route, a name that does not resolve, or a deadline passed before the channel was ever up), so
+ * it cannot have acted on it.
+ */
+function neverReached(err: ServiceError, client: ControlClient): boolean {
+  // The controller's own answer (it is there, and said no), or a connection lost mid-call (it may have acted).
+  if (errorDetailOf(err)) return false;
+  if (err.code === status.UNAVAILABLE) return NEVER_CONNECTED.test(err.details);
+  return err.code === status.DEADLINE_EXCEEDED && !ready(client);
 }
 
 /** A failed call as an operator reads it: the controller's own error, or what went wrong reaching it. */

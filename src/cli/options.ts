@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
-import { parseHostPort } from '../core/address.js';
+import { parseHostPort, parseHostPortList } from '../core/address.js';
 import { parseDuration } from '../core/duration.js';
 import { defaultDataDir, DEFAULT_LISTEN } from '../core/paths.js';
 import { printable } from '../core/printable.js';
@@ -47,8 +47,8 @@ export function withTarget<T>(y: Argv<T>) {
     withDataDir(y).option('controller', {
       type: 'string',
       describe:
-        "HOST:PORT of the controller (default: the credential's, else the one running for --data-dir, over its Unix socket)",
-      coerce: (v?: string) => v && dialArg(v, 'controller'),
+        "HOST:PORT of the controller, or several as A:PORT,B:PORT tried in turn (default: the credential's, else the one running for --data-dir, over its Unix socket)",
+      coerce: (v?: string) => v && dialListArg(v, 'controller'),
     }),
   );
 }
@@ -111,7 +111,7 @@ export function listenArg(text: string, flag: string): string {
 }
 
 /** HOST:PORT to dial: port 0 names no one. */
-export function dialArg(text: string, flag: string): string {
+function dialArg(text: string, flag: string): string {
   const { port } = flagValue(`--${flag}`, () => parseHostPort(text, `--${flag}`));
   if (port === 0)
     throw new FlagError(
@@ -119,6 +119,20 @@ export function dialArg(text: string, flag: string): string {
       `--${flag} "${text}" has port 0, which no controller listens on: give the port it listens on (e.g. 127.0.0.1:50050)`,
     );
   return text;
+}
+
+/**
+ * HOST:PORT to dial, or several as "A:PORT,B:PORT" (controllers sharing one CA, tried in turn):
+ * the list joined by single commas. One address is checked exactly as dialArg does.
+ */
+export function dialListArg(text: string, flag: string): string {
+  if (!text.includes(',')) return dialArg(text, flag);
+  return flagValue(`--${flag}`, () => parseHostPortList(text, `--${flag}`)).join(',');
+}
+
+/** The addresses of a dialListArg value. */
+export function dialList(text: string): string[] {
+  return text.split(',');
 }
 
 const SIZE_UNITS: Record<string, number> = {

@@ -1,5 +1,5 @@
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { Backoff } from '../agent/backoff.js';
+import { Backoff, Rotation, WELCOME_TIMEOUT_MS } from '../agent/backoff.js';
 import { knownWorkload, type KnownWorkload } from '../core/domain.js';
 import { YardError } from '../core/errors.js';
 import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource, MigrationPlan } from '../core/fleet.js';
@@ -33,18 +33,20 @@ type Control = ReturnType<typeof controlClient>;
  * The fleet as a running controller's Control API shows it (an attached dashboard): one
  * WatchFleet stream mirrored in memory, actions as Control calls that carry the operator's
  * name (and token). When the stream drops it says so (`connection`, connected: false) and
- * dials again with jittered backoff; the next snapshot replaces what it knew.
+ * dials again with jittered backoff; the next snapshot replaces what it knew. With several
+ * controllers (`--connect A,B`) a lost one is replaced by the next after one first backoff
+ * step; what it knew stays on screen, marked stale, until the next one's snapshot replaces it.
  */
 export class RemoteFleet implements FleetSource {
   readonly mode = 'attached' as const;
-  readonly controllerAddress: string;
   readonly actions: FleetActions;
   /** The least until the controller says (WhoAmI, once attached): nothing is offered that it would refuse. */
   role: Role = 'viewer';
   private roleKnown = false;
   private askingRole?: Promise<void>;
   private readonly mirror: FleetMirror;
-  private readonly backoff: Backoff;
+  private readonly rotation: Rotation;
+  private readonly target: ControllerTarget;
   private readonly listeners = new Set<(change: FleetChange) => void>();
   private readonly createdMs = Date.now();
   private control: Control;
@@ -58,12 +60,10 @@ export class RemoteFleet implements FleetSource {
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private closed = false;
 
-  constructor(
-    private readonly target: ControllerTarget,
-    opts: RemoteFleetOptions = {},
-  ) {
-    this.controllerAddress = target.listen ?? target.address;
-    this.backoff = opts.backoff ?? new Backoff();
+  constructor(target: ControllerTarget, opts: RemoteFleetOptions = {}) {
+    // Our own copy: its address follows the rotation, and the actions' error messages with it.
+    this.target = { ...target };
+    this.rotation = new Rotation(target.addresses ?? [target.address], opts.backoff ?? new Backoff());
     this.mirror = new FleetMirror(opts.migrationsKept ?? MIGRATIONS_KEPT, opts.log);
     this.control = this.newControl();
     this.actions = {
@@ -82,13 +82,18 @@ export class RemoteFleet implements FleetSource {
         this.keep(await this.control.call(this.control.client.cancelMigration, { id }), `cancelled migration ${id}`),
       ...remoteRouteActions({
         control: () => this.control,
-        target,
+        target: this.target,
         learn: (s) => this.learnRoute(s),
         graceMs: ACTION_TIMEOUT_MS,
       }),
-      ...remoteWorkloadActions({ control: () => this.control, target }),
+      ...remoteWorkloadActions({ control: () => this.control, target: this.target }),
     };
     this.dial();
+  }
+
+  /** The controller shown in the header: the one the fleet stream is with (or dials next). */
+  get controllerAddress(): string {
+    return this.target.listen ?? this.target.address;
   }
 
   list(): readonly FleetServer[] {
@@ -173,6 +178,7 @@ export class RemoteFleet implements FleetSource {
 
   private dial(): void {
     this.control.close();
+    this.target.address = this.rotation.current;
     this.control = this.newControl();
     const stream = this.control.client.watchFleet({}, this.control.metadata);
     this.stream = stream;
@@ -180,10 +186,13 @@ export class RemoteFleet implements FleetSource {
     const lost = (err: YardError, stubborn: boolean) => {
       if (ended) return;
       ended = true;
+      clearTimeout(silent);
       if (this.closed) return;
       this.lastError = err;
-      // Until the first snapshot someone waits in front of a blank terminal: the first failure is the answer.
-      if (stubborn || !this.everConnected) this.settleWaiters(err);
+      const { waitMs, roundOver } = this.rotation.failed(stubborn);
+      // Until the first snapshot someone waits in front of a blank terminal: the first failure of
+      // every listed controller is the answer.
+      if (stubborn || (!this.everConnected && roundOver)) this.settleWaiters(err);
       if (this.connected || this.downSince === undefined) {
         this.downSince = this.connected ? Date.now() : this.createdMs;
         this.connected = false;
@@ -191,9 +200,28 @@ export class RemoteFleet implements FleetSource {
         for (const change of this.mirror.loseTouch()) this.emit(change);
         this.emit({ kind: 'connection', connected: false, since: this.downSince });
       }
-      this.retryTimer = setTimeout(() => this.dial(), stubborn ? this.backoff.max() : this.backoff.next());
+      this.retryTimer = setTimeout(() => this.dial(), waitMs);
     };
-    stream.on('data', (res: WatchFleetResponse) => this.onEvent(res));
+    // Several controllers: one that takes the connection and sends no snapshot is given up for the
+    // next (gRPC would wait on it without end); one controller is waited for, as always.
+    const silent =
+      this.rotation.addresses.length > 1
+        ? setTimeout(() => {
+            if (this.stream !== stream || this.connected) return;
+            lost(
+              new YardError(
+                'UNAVAILABLE',
+                `no answer from the controller at ${this.target.address} within ${WELCOME_TIMEOUT_MS / 1000}s`,
+              ),
+              false,
+            );
+            stream.cancel();
+          }, WELCOME_TIMEOUT_MS)
+        : undefined;
+    stream.on('data', (res: WatchFleetResponse) => {
+      if (res.event?.$case === 'snapshot') clearTimeout(silent);
+      this.onEvent(res);
+    });
     stream.on('error', (err: ServiceError) => lost(explain(err, this.target), STUBBORN.has(err.code)));
     stream.on('end', () =>
       lost(new YardError('UNAVAILABLE', `the controller at ${this.target.address} ended the fleet stream`), false),
@@ -210,7 +238,7 @@ export class RemoteFleet implements FleetSource {
     this.everConnected = true;
     this.downSince = undefined;
     this.lastError = undefined;
-    this.backoff.reset();
+    this.rotation.succeeded();
     this.emit({ kind: 'connection', connected: true, since: Date.now() });
     this.settleWaiters();
   }

@@ -192,7 +192,7 @@ describe('malformed, oversized and out-of-protocol gRPC', () => {
   it('the agent side logs the protocol refusal and backs off to the longest wait', async () => {
     let logged = '';
     const session = new AgentSession({
-      controller: address,
+      controllers: [address],
       credentials: () => agent,
       hello: () => agentHello({ protocolVersion: 99, serverId: 'probe' }),
       drain: () => [],

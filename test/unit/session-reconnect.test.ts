@@ -1,6 +1,7 @@
 import { credentials, Server, ServerCredentials } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Backoff } from '../../src/agent/backoff.js';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Backoff, WELCOME_TIMEOUT_MS } from '../../src/agent/backoff.js';
 import { AgentSession } from '../../src/agent/session.js';
 import { AgentLinks } from '../../src/controller/agent-links.js';
 import { agentSessions } from '../../src/controller/grpc/agent-gateway.js';
@@ -67,7 +68,7 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     const failures: number[] = [];
     const states: { state: string; at: number }[] = [];
     session = new AgentSession({
-      controller: `127.0.0.1:${first.port}`,
+      controllers: [`127.0.0.1:${first.port}`],
       credentials: () => credentials.createInsecure(),
       hello,
       drain: () => [],
@@ -108,7 +109,7 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     const states: string[] = [];
     let hellos = 0;
     session = new AgentSession({
-      controller: `127.0.0.1:${first.port}`,
+      controllers: [`127.0.0.1:${first.port}`],
       credentials: () => credentials.createInsecure(),
       hello: () => {
         hellos++;
@@ -138,7 +139,7 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     server = first.server;
     const states: { state: string; at: number }[] = [];
     session = new AgentSession({
-      controller: `127.0.0.1:${first.port}`,
+      controllers: [`127.0.0.1:${first.port}`],
       credentials: () => credentials.createInsecure(),
       hello,
       drain: () => [],
@@ -166,4 +167,93 @@ describe('AgentSession: reconnecting after a controller outage', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(states.filter((s) => s.state === 'connected')).toHaveLength(2);
   });
+
+  it('with --controller A,B: losing A says hello to B within one first backoff step, not after a ramp', async () => {
+    const a = await gateway();
+    const b = await gateway();
+    server = b.server;
+    const states: { state: string; detail: string; at: number }[] = [];
+    session = new AgentSession({
+      controllers: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`],
+      credentials: () => credentials.createInsecure(),
+      hello,
+      drain: () => [],
+      log: silentLogger,
+      onState: (state, detail) => states.push({ state, detail, at: Date.now() }),
+      // The agent's own backoff: about 1 s doubling to 30 s.
+      backoff: new Backoff(),
+    });
+    try {
+      session.start();
+      await waitFor('the session with A', () => states.find((s) => s.state === 'connected'), 5000, 20);
+      expect(states[0]!.detail).toBe(`127.0.0.1:${a.port}`);
+      const lost = Date.now();
+      a.server.forceShutdown();
+      const onB = await waitFor(
+        'the session with B',
+        () => states.find((s) => s.state === 'connected' && s.detail === `127.0.0.1:${b.port}`),
+        5000,
+        20,
+      );
+      // eslint-disable-next-line no-console
+      console.log(`on B ${onB.at - lost} ms after A went away`);
+      // One first step (1 s, +20 % jitter) and a little slack.
+      expect(onB.at - lost).toBeLessThan(1200 + 500);
+      expect(session.controller).toBe(`127.0.0.1:${b.port}`);
+    } finally {
+      a.server.forceShutdown();
+    }
+  });
+
+  it('with --controller A,B and A never up: B answers after one first step', async () => {
+    const dead = await gateway();
+    dead.server.forceShutdown();
+    const b = await gateway();
+    server = b.server;
+    const states: { state: string; detail: string }[] = [];
+    const started = Date.now();
+    session = new AgentSession({
+      controllers: [`127.0.0.1:${dead.port}`, `127.0.0.1:${b.port}`],
+      credentials: () => credentials.createInsecure(),
+      hello,
+      drain: () => [],
+      log: silentLogger,
+      onState: (state, detail) => states.push({ state, detail }),
+      backoff: new Backoff(),
+    });
+    session.start();
+    await waitFor('the session with B', () => states.find((s) => s.state === 'connected'), 5000, 20);
+    expect(states[0]!.detail).toBe(`127.0.0.1:${b.port}`);
+    expect(Date.now() - started).toBeLessThan(1200 + 500);
+  });
+
+  it('with --controller A,B and A silent (it takes the connection, never answers): B after the welcome timeout', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const b = await gateway();
+    server = b.server;
+    const states: { state: string; detail: string }[] = [];
+    const started = Date.now();
+    session = new AgentSession({
+      controllers: [`127.0.0.1:${(silent.address() as AddressInfo).port}`, `127.0.0.1:${b.port}`],
+      credentials: () => credentials.createInsecure(),
+      hello,
+      drain: () => [],
+      log: silentLogger,
+      onState: (state, detail) => states.push({ state, detail }),
+      backoff: new Backoff(),
+    });
+    try {
+      session.start();
+      await waitFor('the session with B', () => states.find((s) => s.state === 'connected'), 15_000, 20);
+      expect(states[0]!.detail).toBe(`127.0.0.1:${b.port}`);
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(WELCOME_TIMEOUT_MS);
+      expect(took).toBeLessThan(WELCOME_TIMEOUT_MS + 1200 + 500);
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  }, 20_000);
 });

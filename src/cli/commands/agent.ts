@@ -4,7 +4,16 @@ import type { Argv } from 'yargs';
 import { createLogger } from '../../core/log.js';
 import { DEFAULT_LISTEN, controllerFiles, defaultDataDir } from '../../core/paths.js';
 import { FlagError } from '../fail.js';
-import { agentIdentity, dialArg, durationArg, labelOptions, listenArg, pathArg, type LabelArgs } from '../options.js';
+import {
+  agentIdentity,
+  dialList,
+  dialListArg,
+  durationArg,
+  labelOptions,
+  listenArg,
+  pathArg,
+  type LabelArgs,
+} from '../options.js';
 import { readToken, withTokenFile } from '../secrets.js';
 import { onShutdown } from '../shutdown.js';
 
@@ -33,7 +42,8 @@ export const agentCommand = {
       .option('controller', {
         type: 'string',
         default: DEFAULT_LISTEN,
-        describe: 'HOST:PORT of the controller to dial',
+        describe:
+          'HOST:PORT of the controller to dial, or several as A:PORT,B:PORT (controllers sharing one CA): a lost one is replaced by the next within a second',
       })
       .option('name', { type: 'string', describe: 'display name (default: the hostname)' })
       .options(labelOptions('label k=v, e.g. --label gpu=a100 --label rack=r12 (repeatable; or gpu=a100,rack=r12)'))
@@ -88,7 +98,7 @@ export const agentCommand = {
       proxy: boolean;
     },
   ) {
-    dialArg(argv.controller, 'controller');
+    const controllers = dialList(dialListArg(argv.controller, 'controller'));
     const identity = agentIdentity(argv);
     const intervalMs = durationArg(argv.interval, 'interval');
     const joinToken = await readToken(argv, 'YARD_JOIN_TOKEN');
@@ -110,7 +120,7 @@ export const agentCommand = {
     const { startAgent } = await import('../../agent/agent.js');
     const log = createLogger('agent', (l) => process.stderr.write(l));
     const agent = await startAgent({
-      controller: argv.controller,
+      controllers,
       dataDir: argv.dataDir,
       joinToken,
       ...identity,

@@ -34,7 +34,8 @@ export const attachCommand = {
     const target = await client.findController(argv);
     const c = client.controlClient(target);
     try {
-      const ending = await session(c.client.attach(c.metadata), name, target);
+      await c.reach();
+      const ending = await session(c.client.attach(c.metadata), name, c.target);
       if (ending.kind === 'error') throw ending.err;
       process.stderr.write(
         ending.kind === 'detached'

@@ -2,7 +2,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { format } from 'node:util';
 import type { Argv } from 'yargs';
-import { parseHostPort } from '../../core/address.js';
+import { parseAddressOrList } from '../../core/address.js';
 import { YardError } from '../../core/errors.js';
 import { createLogger, divertStderr, type Logger } from '../../core/log.js';
 import { agentFiles, controllerFiles, DEFAULT_LISTEN } from '../../core/paths.js';
@@ -43,7 +43,8 @@ export const dashCommand = {
       })
       .option('connect', {
         type: 'string',
-        describe: 'HOST:PORT of a running controller to attach to (nothing is started; quitting stops nothing)',
+        describe:
+          'HOST:PORT of a running controller to attach to, or several as A:PORT,B:PORT (controllers sharing one CA: a lost one is replaced by the next); nothing is started, quitting stops nothing',
       })
       .conflicts('connect', 'listen')
       .option('local-agent', {
@@ -59,7 +60,7 @@ export const dashCommand = {
     const display = await displayOf(argv);
     if (argv.connect !== undefined) {
       try {
-        parseHostPort(argv.connect, '--connect');
+        parseAddressOrList(argv.connect, '--connect');
       } catch (err) {
         exitUsage('dash', err);
       }

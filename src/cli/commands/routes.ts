@@ -276,7 +276,8 @@ const promoteCommand = {
       intervalMs: parseWait(argv.interval, '--interval'),
     }));
     await withController(argv, undefined, async (conn) => {
-      process.exitCode = await watchPromotion(conn, req);
+      await conn.c.reach();
+      process.exitCode = await watchPromotion({ ...conn, target: conn.c.target }, req);
     });
   },
 };

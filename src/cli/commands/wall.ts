@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { parseHostPort } from '../../core/address.js';
+import { parseAddressOrList } from '../../core/address.js';
 import { YardError } from '../../core/errors.js';
 import type { ViewName } from '../../tui/views/index.js';
 import { durationArg, withCredential, withDataDir } from '../options.js';
@@ -59,7 +59,8 @@ export const wallCommand = {
     withCredential(withDisplayOptions(withDataDir(y)))
       .option('connect', {
         type: 'string',
-        describe: 'HOST:PORT of the controller (default: the one running for --data-dir)',
+        describe:
+          'HOST:PORT of the controller, or several as A:PORT,B:PORT tried in turn (default: the one running for --data-dir)',
       })
       .option('rotate', {
         type: 'string',
@@ -79,7 +80,7 @@ export const wallCommand = {
     let rotateMs: number;
     let views: ViewName[];
     try {
-      if (argv.connect !== undefined) parseHostPort(argv.connect, '--connect');
+      if (argv.connect !== undefined) parseAddressOrList(argv.connect, '--connect');
       rotateMs =
         argv.rotate !== undefined ? durationArg(argv.rotate, 'rotate') : (settings.wall.rotateMs ?? DEFAULT_ROTATE_MS);
       views = argv.views !== undefined ? parseViews(argv.views, WALL_VIEWS) : (settings.wall.views ?? [...WALL_VIEWS]);

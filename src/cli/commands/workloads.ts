@@ -392,7 +392,9 @@ export const logsCommand = {
     } catch (err) {
       exitUsage('logs', err);
     }
-    const { c, target } = await connect(argv);
+    const { c } = await connect(argv);
+    await c.reach();
+    const target = c.target;
     const stream = c.client.logs({ name, follow: argv.follow, tailBytes }, c.metadata);
     const stop = () => stream.cancel();
     process.once('SIGINT', stop);
