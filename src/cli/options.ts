@@ -176,6 +176,11 @@ export function controllerSettings(argv: ControllerArgs) {
 }
 
 function heartbeatBudget(perSecond: number): number {
+  if (Number.isNaN(perSecond))
+    throw new FlagError(
+      '--heartbeat-budget',
+      '--heartbeat-budget is not a number: give heartbeats a second, e.g. 2000',
+    );
   if (!Number.isInteger(perSecond) || perSecond < 1 || perSecond > 1_000_000)
     throw new FlagError(
       '--heartbeat-budget',
