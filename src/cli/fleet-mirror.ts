@@ -123,7 +123,9 @@ export class FleetMirror {
       case 'server':
         return [this.putServer(e.value)];
       case 'sample':
-        return e.value.sample ? this.putSample(e.value.serverId, e.value.sample) : [];
+        if (!e.value.sample) return [];
+        for (const earlier of e.value.earlier) this.putSample(e.value.serverId, earlier);
+        return this.putSample(e.value.serverId, e.value.sample);
       case 'workload':
         return this.putWorkload(e.value);
       case 'workloadRemoved':

@@ -54,7 +54,10 @@ it('after a reconnect adds only what it had not seen, and a large fleet gets few
   mirror.apply({ event: { $case: 'snapshot', value: { servers: [server], nextPageToken: '' } } });
   for (let t = 0; t < 10; t++)
     mirror.apply({
-      event: { $case: 'sample', value: { serverId: HOSTS.a100.id, sample: makeSample(HOSTS.a100, t, at(t)) } },
+      event: {
+        $case: 'sample',
+        value: { serverId: HOSTS.a100.id, sample: makeSample(HOSTS.a100, t, at(t)), earlier: [] },
+      },
     });
   // The stream dropped after t=9; the controller went on to t=19.
   const source = controllerSeries(HOSTS.a100, 20);

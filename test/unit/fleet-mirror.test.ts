@@ -18,7 +18,7 @@ const snapshot = (servers: Server[]): WatchFleetResponse => ({
   event: { $case: 'snapshot', value: { servers, nextPageToken: '' } },
 });
 const sample = (serverId: string, t: number): WatchFleetResponse => ({
-  event: { $case: 'sample', value: { serverId, sample: makeSample(HOSTS.a100, t, NOW + t * 1000) } },
+  event: { $case: 'sample', value: { serverId, sample: makeSample(HOSTS.a100, t, NOW + t * 1000), earlier: [] } },
 });
 const workload = (name: string, serverId: string): Workload => ({
   spec: {

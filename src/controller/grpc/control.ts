@@ -7,6 +7,7 @@ import type {
   GetServerRequest,
   ListServersRequest,
   ServerHistory,
+  ServerSample,
   WatchFleetRequest,
   WatchFleetResponse,
 } from '../../gen/switchyard/v1/control.js';
@@ -64,7 +65,7 @@ function message(e: Exclude<FleetEvent, { kind: 'serverRemoved' }>): WatchFleetR
     case 'server':
       return { event: { $case: 'server', value: e.server } };
     case 'sample':
-      return { event: { $case: 'sample', value: { serverId: e.serverId, sample: e.sample } } };
+      return { event: { $case: 'sample', value: { serverId: e.serverId, sample: e.sample, earlier: [] } } };
     case 'workload':
       return { event: { $case: 'workload', value: e.workload } };
     case 'workloadRemoved':
@@ -139,12 +140,15 @@ export function control({ service, watchers }: ControlOptions): Pick<ControlServ
       // times a second, not 1,000 (its socket reads, not its decoding, were most of its time).
       // Any other event sends the held samples first: the order is the registry's.
       let held: WatchFleetResponse[] = [];
+      /** The held sample message of each server, to which its later samples in the batch are added. */
+      let heldOf = new Map<string, ServerSample>();
       let batchTimer: NodeJS.Timeout | undefined;
       const flushSamples = () => {
         clearTimeout(batchTimer);
         batchTimer = undefined;
         const batch = held;
         held = [];
+        heldOf = new Map();
         for (const msg of batch) enqueue(msg, true);
       };
       // A migration's progress (bytes moved) may be dropped too; a change of phase never is.
@@ -167,7 +171,17 @@ export function control({ service, watchers }: ControlOptions): Pick<ControlServ
         }
         if (e.kind === 'sample') {
           if (lagging) return;
-          held.push(message(e));
+          // One message per server per batch: the fan-out to each dashboard follows the servers
+          // heard from, within the heartbeat budget, not the samples they carried.
+          const same = heldOf.get(e.serverId);
+          if (same?.sample) {
+            same.earlier.push(same.sample);
+            same.sample = e.sample;
+            return;
+          }
+          const msg = message(e);
+          if (msg.event?.$case === 'sample') heldOf.set(e.serverId, msg.event.value);
+          held.push(msg);
           batchTimer ??= setTimeout(flushSamples, SAMPLE_BATCH_MS);
           return;
         }
@@ -193,6 +207,7 @@ export function control({ service, watchers }: ControlOptions): Pick<ControlServ
         stopped = true;
         clearTimeout(batchTimer);
         held = [];
+        heldOf = new Map();
         if (watchers) watchers.count--;
         unsubscribe();
       };

@@ -470,7 +470,16 @@ export interface WatchFleetRequest {
 
 export interface ServerSample {
   serverId: string;
-  sample?: HostSample | undefined;
+  /** The server's latest sample. */
+  sample?:
+    | HostSample
+    | undefined;
+  /**
+   * The samples it reported before that one since the previous ServerSample of this watch, oldest
+   * first: one message per server per batch, however many samples its heartbeats carried (a
+   * large fleet beats less often and sends several at a time).
+   */
+  earlier: HostSample[];
 }
 
 export interface WatchFleetResponse {
@@ -6355,7 +6364,7 @@ export const WatchFleetRequest: MessageFns<WatchFleetRequest> = {
 };
 
 function createBaseServerSample(): ServerSample {
-  return { serverId: "", sample: undefined };
+  return { serverId: "", sample: undefined, earlier: [] };
 }
 
 export const ServerSample: MessageFns<ServerSample> = {
@@ -6365,6 +6374,9 @@ export const ServerSample: MessageFns<ServerSample> = {
     }
     if (message.sample !== undefined) {
       HostSample.encode(message.sample, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.earlier) {
+      HostSample.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -6398,6 +6410,14 @@ export const ServerSample: MessageFns<ServerSample> = {
             message.sample = HostSample.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.earlier.push(HostSample.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6418,6 +6438,7 @@ export const ServerSample: MessageFns<ServerSample> = {
         ? globalThis.String(object.server_id)
         : "",
       sample: isSet(object.sample) ? HostSample.fromJSON(object.sample) : undefined,
+      earlier: globalThis.Array.isArray(object?.earlier) ? object.earlier.map((e: any) => HostSample.fromJSON(e)) : [],
     };
   },
 
@@ -6428,6 +6449,9 @@ export const ServerSample: MessageFns<ServerSample> = {
     }
     if (message.sample !== undefined) {
       obj.sample = HostSample.toJSON(message.sample);
+    }
+    if (message.earlier?.length) {
+      obj.earlier = message.earlier.map((e) => HostSample.toJSON(e));
     }
     return obj;
   },
@@ -6441,6 +6465,7 @@ export const ServerSample: MessageFns<ServerSample> = {
     message.sample = (object.sample !== undefined && object.sample !== null)
       ? HostSample.fromPartial(object.sample)
       : undefined;
+    message.earlier = object.earlier?.map((e) => HostSample.fromPartial(e)) || [];
     return message;
   },
 };
