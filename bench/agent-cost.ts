@@ -44,7 +44,10 @@ async function theServer(address: string): Promise<Server | undefined> {
       ),
     );
   try {
-    const { servers } = await call<ListServersRequest, ListServersResponse>(client.listServers, {});
+    const { servers } = await call<ListServersRequest, ListServersResponse>(client.listServers, {
+      pageSize: 0,
+      pageToken: '',
+    });
     if (!servers[0]) return undefined;
     return (await call<GetServerRequest, GetServerResponse>(client.getServer, { server: servers[0].id })).server;
   } finally {

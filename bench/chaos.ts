@@ -196,7 +196,7 @@ class Chaos {
     return waitUntil(
       'h1 and h2 online, with metrics',
       async () => {
-        const { servers } = await this.api.call(this.api.client.listServers, {});
+        const { servers } = await this.api.call(this.api.client.listServers, { pageSize: 0, pageToken: '' });
         const ready = servers
           .filter((s) => s.state === ServerState.SERVER_STATE_ONLINE && s.latest?.cpuPct !== undefined)
           .map((s) => s.name);

@@ -145,6 +145,8 @@ class SimSession {
   failed?: string;
   dialledAt = 0;
   welcomeMs = 0;
+  /** The heartbeat interval the controller set last (0 before the welcome). */
+  private everyMs = 0;
   ended: Promise<void>;
   private endedResolve!: () => void;
 
@@ -167,6 +169,7 @@ class SimSession {
         this.welcomed = true;
         this.welcomeMs = performance.now() - this.dialledAt;
         const every = Math.max(100, msg.value.heartbeatIntervalMs || 1000);
+        this.everyMs = every;
         // Jittered start so the fleet's beats spread over the interval.
         this.timer = setTimeout(() => {
           this.beat();
@@ -178,6 +181,13 @@ class SimSession {
         }
         onWelcome(this);
       } else if (msg?.$case === 'ack') {
+        // Like a real agent, take the pace the controller sets (it grows with the fleet, heartbeat-budget.ts).
+        const every = Math.max(100, msg.value.heartbeatIntervalMs || 1000);
+        if (every !== this.everyMs && this.everyMs > 0) {
+          this.everyMs = every;
+          clearInterval(this.timer);
+          this.timer = setInterval(() => this.beat(), every);
+        }
         const sent = this.pending.get(msg.value.seq);
         if (sent === undefined) return;
         this.pending.delete(msg.value.seq);

@@ -215,7 +215,7 @@ export async function moveCounter(o: {
   await waitUntil(
     'bench-a and bench-b online, with metrics',
     async () => {
-      const { servers } = await api.call(api.client.listServers, {});
+      const servers = await api.servers();
       const ready = servers
         .filter(
           (s) =>

@@ -22,8 +22,16 @@ import type { TlsBenchResult } from './tls.js';
 
 const STEPS = ['fleet', 'tls', 'render', 'dash', 'soak', 'agent', 'migrate', 'net', 'proxy', 'chaos'];
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--net-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
+/** The fleet step's title: agents beat at 1 Hz until the controller's heartbeat budget spreads them out. */
+function fleetLabel(agents: number, budget = 2000): string {
+  const everyS = Math.max(1, agents / budget);
+  return `controller, ${agents} agents at ${everyS === 1 ? '1 Hz' : `1 beat / ${everyS.toFixed(1)} s (budget ${budget}/s)`}`;
+}
+
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--heartbeat-budget N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--net-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark (default 1000)
+  --heartbeat-budget N the controller's --heartbeat-budget in that benchmark (default: the controller's, 2000/s;
+                      past it the simulated agents beat less often than 1 Hz, as the controller tells them)
   --seconds S         steady-state window of the controller benchmark (default 30)
   --tls-seconds S     steady-state window of the TLS benchmark, each side: mTLS, then plaintext (default 60)
   --tls-sample N      TLS benchmark: agents that join with the Join RPC, sessions timed dialling alone (default 50)
@@ -122,6 +130,7 @@ function sizesFlag(v: string | undefined, dflt: number[], name = 'state-mb'): nu
 
 let args: {
   agents: number;
+  heartbeatBudget?: number;
   seconds: number;
   tlsSeconds: number;
   tlsSample: number;
@@ -143,6 +152,7 @@ try {
   const { values } = parseArgs({
     options: {
       agents: { type: 'string' },
+      'heartbeat-budget': { type: 'string' },
       seconds: { type: 'string' },
       'tls-seconds': { type: 'string' },
       'tls-sample': { type: 'string' },
@@ -176,6 +186,10 @@ try {
   for (const s of only) if (!STEPS.includes(s)) throw new Error(`unknown step "${s}" in --only`);
   args = {
     agents: intFlag(values.agents, 'agents', 1000, 1, 20_000),
+    heartbeatBudget:
+      values['heartbeat-budget'] === undefined
+        ? undefined
+        : intFlag(values['heartbeat-budget'], 'heartbeat-budget', 2000, 1, 1_000_000),
     seconds: intFlag(values.seconds, 'seconds', 30, 1, 600),
     tlsSeconds: intFlag(values['tls-seconds'], 'tls-seconds', 60, 1, 600),
     tlsSample: intFlag(values['tls-sample'], 'tls-sample', 50, 1, 1000),
@@ -253,11 +267,15 @@ try {
     await step<
       FleetSimResult & { mintMs: number; controllerWarnings: number; controllerLines: number; lastWarnings: string[] }
     >(
-      `controller, ${args.agents} agents at 1 Hz`,
+      fleetLabel(args.agents, args.heartbeatBudget),
       async () => {
         const { runFleetSim, SimCredentials } = await import('./fleet-sim.js');
         const { fakeHosts } = await import('./hosts.js');
-        const ctl = await startController({ heartbeat: '1s', grace: '30s' });
+        const ctl = await startController({
+          heartbeat: '1s',
+          grace: '30s',
+          args: args.heartbeatBudget === undefined ? [] : ['--heartbeat-budget', String(args.heartbeatBudget)],
+        });
         log(`  controller pid ${ctl.proc.pid} on ${ctl.address}`);
         try {
           const hosts = fakeHosts(args.agents);
@@ -289,7 +307,7 @@ try {
         const note = r.agents === 1000 ? '' : ' (target set for 1000)';
         lines.push(
           row(
-            `controller, ${r.agents} agents at 1 Hz`,
+            fleetLabel(r.agents, args.heartbeatBudget),
             `CPU ${fmt(r.steady.cpuPct)} % of a core   RSS max ${fmt(mb(r.steady.rssMaxBytes), 0)} MB`,
             `target ≤${TARGETS.controllerCpuPct} % / ≤${TARGETS.controllerRssMb} MB   ${ok(cpuOk)} ${ok(rssOk)}${note}`,
           ),

@@ -17,6 +17,7 @@ import { controllerFiles } from '../core/paths.js';
 import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { ControlClient } from '../gen/switchyard/v1/control.js';
+import type { Server } from '../gen/switchyard/v1/fleet.js';
 import { readRuntime } from '../controller/runtime-file.js';
 import { readCredential } from './credential.js';
 
@@ -201,11 +202,30 @@ export function controlClient(target: ControllerTarget, timeoutMs = 5000, channe
   async function reach(): Promise<void> {
     if (addresses.length > 1) await call(current.client.whoAmI, {});
   }
+  /**
+   * Every server, by name, however many pages the controller answers in (it pages past 1000,
+   * and its older releases answer whole). Bounded: a page is at least one server.
+   */
+  async function servers(): Promise<Server[]> {
+    const all: Server[] = [];
+    let pageToken = '';
+    for (let page = 0; page < MAX_SERVER_PAGES; page++) {
+      const res = await call(current.client.listServers, { pageSize: 0, pageToken });
+      all.push(...res.servers);
+      if (!res.nextPageToken || res.servers.length === 0) return all;
+      pageToken = res.nextPageToken;
+    }
+    throw new YardError(
+      'RESOURCE_EXHAUSTED',
+      `the controller at ${current.target.address} listed more than ${MAX_SERVER_PAGES} pages of servers`,
+    );
+  }
   return {
     get client() {
       return current.client;
     },
     reach,
+    servers,
     /** The controller the last call went to. */
     get target() {
       return current.target;
@@ -261,6 +281,9 @@ function neverReached(err: ServiceError, client: ControlClient): boolean {
   if (err.code === status.UNAVAILABLE) return NEVER_CONNECTED.test(err.details);
   return err.code === status.DEADLINE_EXCEEDED && !ready(client);
 }
+
+/** More pages than any fleet a controller holds (10,000 agents are 10 pages): a controller paging forever is stopped. */
+const MAX_SERVER_PAGES = 1000;
 
 /** A failed call as an operator reads it: the controller's own error, or what went wrong reaching it. */
 export function explain(err: ServiceError, target: ControllerTarget): YardError {

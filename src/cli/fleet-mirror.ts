@@ -42,6 +42,8 @@ export class FleetMirror {
   private routeNews?: Map<string, RouteNews>;
   /** The controller's recent readings per server, from the event just before a snapshot. */
   private history?: Map<string, ServerHistory>;
+  /** The parts of a snapshot received so far (a large fleet's comes in parts of 1000 servers). */
+  private snapshotParts: Server[] = [];
   /** Route lists asked for and not answered yet (a quick reconnect asks again before the first answer). */
   private listsAwaited = 0;
 
@@ -108,14 +110,22 @@ export class FleetMirror {
     const e = res.event;
     switch (e?.$case) {
       case 'history':
-        this.history = new Map(e.value.servers.map((h) => [h.serverId, h]));
+        this.history ??= new Map();
+        for (const h of e.value.servers) this.history.set(h.serverId, h);
         return [];
-      case 'snapshot':
-        return this.replace(e.value.servers);
+      case 'snapshot': {
+        this.snapshotParts.push(...e.value.servers);
+        if (e.value.nextPageToken) return [];
+        const servers = this.snapshotParts;
+        this.snapshotParts = [];
+        return this.replace(servers);
+      }
       case 'server':
         return [this.putServer(e.value)];
       case 'sample':
-        return e.value.sample ? this.putSample(e.value.serverId, e.value.sample) : [];
+        if (!e.value.sample) return [];
+        for (const earlier of e.value.earlier) this.putSample(e.value.serverId, earlier);
+        return this.putSample(e.value.serverId, e.value.sample);
       case 'workload':
         return this.putWorkload(e.value);
       case 'workloadRemoved':
@@ -166,6 +176,9 @@ export class FleetMirror {
    */
   loseTouch(): FleetChange[] {
     const now = Date.now();
+    // A snapshot cut off mid-way is not the fleet: the next stream sends a whole one.
+    this.snapshotParts = [];
+    this.history = undefined;
     const changes: FleetChange[] = [];
     for (const mirrored of this.servers.values()) {
       if (mirrored.server.state === ServerState.SERVER_STATE_UNKNOWN) continue;

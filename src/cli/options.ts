@@ -75,7 +75,12 @@ export function withControllerOptions<T>(y: Argv<T>) {
     .option('heartbeat', {
       type: 'string',
       default: '1s',
-      describe: 'heartbeat interval the controller asks of agents',
+      describe: 'heartbeat interval the controller asks of agents (a fleet past --heartbeat-budget beats less often)',
+    })
+    .option('heartbeat-budget', {
+      type: 'number',
+      default: 2000,
+      describe: 'heartbeats a second the controller takes at most: agents beat every max(--heartbeat, agents / budget)',
     })
     .option('reset-store', {
       type: 'boolean',
@@ -160,6 +165,7 @@ export interface ControllerArgs {
   listen: string;
   grace: string;
   heartbeat: string;
+  heartbeatBudget: number;
   resetStore: boolean;
   verify: string;
   maxCheckpoint: string;
@@ -174,12 +180,27 @@ export function controllerSettings(argv: ControllerArgs) {
     listen: listenArg(argv.listen, 'listen'),
     graceMs: durationArg(argv.grace, 'grace'),
     heartbeatIntervalMs: durationArg(argv.heartbeat, 'heartbeat'),
+    heartbeatBudget: heartbeatBudget(argv.heartbeatBudget),
     resetStore: argv.resetStore,
     verifyMs: durationArg(argv.verify, 'verify'),
     maxCheckpointBytes: sizeArg(argv.maxCheckpoint, 'max-checkpoint'),
     cpuLimitPct: cpuLimit(argv.cpuLimit),
     advertiseNames: argv.advertiseName ?? [],
   };
+}
+
+function heartbeatBudget(perSecond: number): number {
+  if (Number.isNaN(perSecond))
+    throw new FlagError(
+      '--heartbeat-budget',
+      '--heartbeat-budget is not a number: give heartbeats a second, e.g. 2000',
+    );
+  if (!Number.isInteger(perSecond) || perSecond < 1 || perSecond > 1_000_000)
+    throw new FlagError(
+      '--heartbeat-budget',
+      `--heartbeat-budget ${perSecond} must be a whole number of heartbeats a second, from 1 to 1000000`,
+    );
+  return perSecond;
 }
 
 function cpuLimit(pct: number): number {

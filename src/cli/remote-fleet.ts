@@ -230,7 +230,8 @@ export class RemoteFleet implements FleetSource {
 
   private onEvent(res: WatchFleetResponse): void {
     for (const change of this.mirror.apply(res)) this.emit(change);
-    if (res.event?.$case !== 'snapshot') return;
+    // A snapshot in parts is whole at its last part.
+    if (res.event?.$case !== 'snapshot' || res.event.value.nextPageToken) return;
     void this.listRoutes();
     void this.learnRole();
     if (this.connected) return;

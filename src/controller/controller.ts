@@ -39,6 +39,7 @@ import { Router } from './router/router.js';
 import { WorkloadTable } from './workloads.js';
 import { toServiceError } from '../core/rpc/errors.js';
 import { addReflection } from './grpc/reflection.js';
+import { DEFAULT_HEARTBEATS_PER_SECOND, HeartbeatBudget } from './heartbeat-budget.js';
 import { Registry } from './registry.js';
 import { readRuntime, removeRuntime, writeRuntime } from './runtime-file.js';
 import { Store } from './store.js';
@@ -50,6 +51,8 @@ export interface ControllerOptions {
   /** HOST:PORT; port 0 picks a free one. */
   listen: string;
   heartbeatIntervalMs: number;
+  /** Heartbeats a second the controller takes at most; a larger fleet beats less often (default 2000). */
+  heartbeatBudget?: number;
   /** A server disconnected this long is down. */
   graceMs: number;
   resetStore?: boolean;
@@ -131,8 +134,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const enrollment = new AgentEnrollment({ ca: tls.ca, store, joinSecret: () => joinSecret, log });
   const openCalls = new OpenCalls();
 
+  const heartbeat = new HeartbeatBudget({
+    baseIntervalMs: opts.heartbeatIntervalMs,
+    beatsPerSecond: opts.heartbeatBudget ?? DEFAULT_HEARTBEATS_PER_SECOND,
+  });
   const registry = new Registry({
-    heartbeatTtlMs: Math.max(3 * opts.heartbeatIntervalMs, 3000),
+    heartbeatTtlMs: () => heartbeat.ttlMs(),
     graceMs: opts.graceMs,
   });
   for (const s of store.servers()) registry.restore(s);
@@ -196,7 +203,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     workloads,
     router,
     controllerId: store.controllerId,
-    heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    heartbeat,
     log,
   });
   const gateway: AgentGatewayServer = {

@@ -6,8 +6,8 @@ import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
 import type { StoredServer } from './store.js';
 
 export interface RegistryOptions {
-  /** A session quiet for longer than this is degraded. */
-  heartbeatTtlMs: number;
+  /** A session quiet for longer than this is degraded (a function: it grows with the fleet, heartbeat-budget.ts). */
+  heartbeatTtlMs: number | (() => number);
   /** A server disconnected (or never reconnected after a controller restart) this long is down. */
   graceMs: number;
   now?: () => number;
@@ -36,6 +36,8 @@ export interface RegistryEvents {
  */
 export class Registry extends EventEmitter<RegistryEvents> {
   private readonly records = new Map<string, ServerRecord>();
+  /** Records with a live session: the agents whose heartbeats the budget is shared among. */
+  private sessions = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: RegistryOptions) {
@@ -46,7 +48,13 @@ export class Registry extends EventEmitter<RegistryEvents> {
   }
 
   get heartbeatTtlMs(): number {
-    return this.opts.heartbeatTtlMs;
+    const ttl = this.opts.heartbeatTtlMs;
+    return typeof ttl === 'number' ? ttl : ttl();
+  }
+
+  /** Agents connected now. */
+  get connected(): number {
+    return this.sessions;
   }
 
   /** Loads a server known from the store, not yet heard from since this controller started. */
@@ -85,6 +93,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
       latest: existing?.server.latest,
     };
     const record: ServerRecord = { server, series: existing?.series ?? newServerSeries(), session };
+    if (!existing?.session) this.sessions++;
     this.records.set(server.id, record);
     this.emit('server', server);
     return { record, superseded: existing?.session };
@@ -111,17 +120,19 @@ export class Registry extends EventEmitter<RegistryEvents> {
     const record = this.records.get(id);
     if (!record || record.session !== session) return;
     record.session = undefined;
+    this.sessions--;
     this.setState(record, ServerState.SERVER_STATE_DISCONNECTED);
   }
 
   /** Moves servers along by the clock: late → degraded, past grace → down. */
   tick(): void {
     const now = this.now();
+    const ttlMs = this.heartbeatTtlMs;
     for (const record of this.records.values()) {
       const s = record.server;
       switch (s.state) {
         case ServerState.SERVER_STATE_ONLINE:
-          if (now - s.lastSeenMs > this.opts.heartbeatTtlMs) this.setState(record, ServerState.SERVER_STATE_DEGRADED);
+          if (now - s.lastSeenMs > ttlMs) this.setState(record, ServerState.SERVER_STATE_DEGRADED);
           break;
         case ServerState.SERVER_STATE_DISCONNECTED:
         case ServerState.SERVER_STATE_UNKNOWN:
@@ -144,6 +155,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
 
   /** Forgets a server (`yard server remove`): it is no longer listed, and its samples go with it. */
   remove(id: string): void {
+    if (this.records.get(id)?.session) this.sessions--;
     if (this.records.delete(id)) this.emit('removed', id);
   }
 

@@ -56,7 +56,7 @@ describe('dashboards attached to a running controller', () => {
       );
     api = control(socketOf(ctlDir));
     await waitFor('both agents online', async () => {
-      const { servers } = await api.call(api.client.listServers, {});
+      const { servers } = await api.call(api.client.listServers, { pageSize: 0, pageToken: '' });
       return servers.filter((s) => stateName(s.state) === 'online').length === 2 || undefined;
     });
     await api.call(api.client.runWorkload, {
@@ -93,7 +93,7 @@ describe('dashboards attached to a running controller', () => {
       expect(screen).toMatch(/2\/2 online/);
     }
     // No local agent came with them: the fleet is still the two agents.
-    const { servers } = await api.call(api.client.listServers, {});
+    const { servers } = await api.call(api.client.listServers, { pageSize: 0, pageToken: '' });
     expect(servers.map((s) => s.name).sort()).toEqual(['dst-host', 'src-host']);
   });
 

@@ -24,6 +24,16 @@ describe('a bad flag value', () => {
       /^yard: --cpu-limit is not a number: give a percentage from 1 to 100$/m,
     ],
     [
+      'a heartbeat budget of none',
+      ['controller', '--heartbeat-budget', '0'],
+      /^yard: --heartbeat-budget 0 must be a whole number of heartbeats a second, from 1 to 1000000$/m,
+    ],
+    [
+      'a heartbeat budget that is no number',
+      ['controller', '--heartbeat-budget', 'lots'],
+      /^yard: --heartbeat-budget is not a number: give heartbeats a second, e\.g\. 2000$/m,
+    ],
+    [
       'a port over 65535 to listen on',
       ['controller', '--listen', '127.0.0.1:99999'],
       /^yard: --listen "127\.0\.0\.1:99999" is not HOST:PORT/m,

@@ -81,7 +81,7 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     const live = (await api.workloads()).filter(
       (w) => w.spec?.name === name && workloadStates.name(w.state) === 'running',
     );
-    const servers = (await api.call(api.client.listServers, {})).servers;
+    const servers = (await api.call(api.client.listServers, { pageSize: 0, pageToken: '' })).servers;
     return live.map((w) => servers.find((s) => s.id === w.serverId)?.name);
   };
   const startWorkload = async (s: WorkloadSpec) => {
@@ -94,7 +94,7 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     waitFor(
       'both agents online',
       async () => {
-        const servers = (await api.call(api.client.listServers, {})).servers;
+        const servers = (await api.call(api.client.listServers, { pageSize: 0, pageToken: '' })).servers;
         return servers.length === 2 && servers.every((s) => s.state === ServerState.SERVER_STATE_ONLINE)
           ? true
           : undefined;

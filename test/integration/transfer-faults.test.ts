@@ -388,7 +388,7 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     await waitFor(
       'all four agents online',
       async () => {
-        const l = (await api.call(api.client.listServers, {})).servers;
+        const l = (await api.call(api.client.listServers, { pageSize: 0, pageToken: '' })).servers;
         return l.length === 4 && l.every((s) => s.state === ServerState.SERVER_STATE_ONLINE) ? l : undefined;
       },
       45_000,
@@ -501,8 +501,9 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     await waitFor(
       'host-b online',
       async () =>
-        (await api.call(api.client.listServers, {})).servers.find((s) => s.name === 'host-b')?.state ===
-          ServerState.SERVER_STATE_ONLINE || undefined,
+        (await api.call(api.client.listServers, { pageSize: 0, pageToken: '' })).servers.find(
+          (s) => s.name === 'host-b',
+        )?.state === ServerState.SERVER_STATE_ONLINE || undefined,
       20_000,
     );
     expect(leftovers(dirs['host-b'], 'kill-target')).toEqual([]);
@@ -658,7 +659,9 @@ describe.skipIf(!netnsAvailable())('faults during a direct checkpoint transfer',
     waitFor(
       'host-c to report its disk empty',
       async () => {
-        const c = (await api.call(api.client.listServers, {})).servers.find((s) => s.name === 'host-c');
+        const c = (await api.call(api.client.listServers, { pageSize: 0, pageToken: '' })).servers.find(
+          (s) => s.name === 'host-c',
+        );
         return (c?.latest?.dataFreeBytes ?? 0) > 150 * MB || undefined;
       },
       20_000,

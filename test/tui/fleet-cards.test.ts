@@ -11,7 +11,9 @@ import { KEY, openHeadless, type Headless } from './harness.js';
 let h: Headless | undefined;
 afterEach(() => h?.close());
 
-const snapshot = (servers: Server[]): WatchFleetResponse => ({ event: { $case: 'snapshot', value: { servers } } });
+const snapshot = (servers: Server[]): WatchFleetResponse => ({
+  event: { $case: 'snapshot', value: { servers, nextPageToken: '' } },
+});
 
 describe('fleet cards', () => {
   it("name the GPUs by model, and say when a host's nvidia-smi fails and for how long", () => {

@@ -33,7 +33,7 @@ it('fills each server’s rings from the history, GPUs and unknown readings incl
   expect(mirror.apply(history)).toEqual([]);
   const a100 = { ...makeServer(HOSTS.a100, NOW), latest: makeSample(HOSTS.a100, 299, at(299)) };
   const t4 = { ...makeServer(HOSTS.t4, NOW), latest: makeSample(HOSTS.t4, 39, at(39)) };
-  mirror.apply({ event: { $case: 'snapshot', value: { servers: [a100, t4] } } });
+  mirror.apply({ event: { $case: 'snapshot', value: { servers: [a100, t4], nextPageToken: '' } } });
 
   const got = mirror.get(HOSTS.a100.id)!.series;
   expect(got.cpu.length).toBe(SERIES_CAPACITY);
@@ -51,10 +51,13 @@ it('fills each server’s rings from the history, GPUs and unknown readings incl
 it('after a reconnect adds only what it had not seen, and a large fleet gets fewer points per server', () => {
   const mirror = new FleetMirror();
   const server = makeServer(HOSTS.a100, NOW);
-  mirror.apply({ event: { $case: 'snapshot', value: { servers: [server] } } });
+  mirror.apply({ event: { $case: 'snapshot', value: { servers: [server], nextPageToken: '' } } });
   for (let t = 0; t < 10; t++)
     mirror.apply({
-      event: { $case: 'sample', value: { serverId: HOSTS.a100.id, sample: makeSample(HOSTS.a100, t, at(t)) } },
+      event: {
+        $case: 'sample',
+        value: { serverId: HOSTS.a100.id, sample: makeSample(HOSTS.a100, t, at(t)), earlier: [] },
+      },
     });
   // The stream dropped after t=9; the controller went on to t=19.
   const source = controllerSeries(HOSTS.a100, 20);
@@ -62,7 +65,10 @@ it('after a reconnect adds only what it had not seen, and a large fleet gets few
     event: { $case: 'history', value: { servers: [historyOf(HOSTS.a100.id, source, SERIES_CAPACITY)] } },
   });
   mirror.apply({
-    event: { $case: 'snapshot', value: { servers: [{ ...server, latest: makeSample(HOSTS.a100, 19, at(19)) }] } },
+    event: {
+      $case: 'snapshot',
+      value: { servers: [{ ...server, latest: makeSample(HOSTS.a100, 19, at(19)) }], nextPageToken: '' },
+    },
   });
   expect(mirror.get(HOSTS.a100.id)!.series.timestamps.values()).toEqual(Array.from({ length: 20 }, (_, t) => at(t)));
 

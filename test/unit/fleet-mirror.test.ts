@@ -14,9 +14,11 @@ import { HOSTS, makeSample, makeServer } from '../tui/fleet-fixture.js';
 import { sampleMigrations } from '../tui/fixture-workloads.js';
 
 const NOW = 1_700_000_000_000;
-const snapshot = (servers: Server[]): WatchFleetResponse => ({ event: { $case: 'snapshot', value: { servers } } });
+const snapshot = (servers: Server[]): WatchFleetResponse => ({
+  event: { $case: 'snapshot', value: { servers, nextPageToken: '' } },
+});
 const sample = (serverId: string, t: number): WatchFleetResponse => ({
-  event: { $case: 'sample', value: { serverId, sample: makeSample(HOSTS.a100, t, NOW + t * 1000) } },
+  event: { $case: 'sample', value: { serverId, sample: makeSample(HOSTS.a100, t, NOW + t * 1000), earlier: [] } },
 });
 const workload = (name: string, serverId: string): Workload => ({
   spec: {

@@ -13,6 +13,7 @@ import {
   type ConnectResponse,
 } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { endpointStats } from './router-fixture.js';
+import { HeartbeatBudget } from '../../src/controller/heartbeat-budget.js';
 
 const stats = (name: string, endpoints = 1): RouteStats => ({
   name,
@@ -43,7 +44,7 @@ describe('AgentGateway: route counters on heartbeats', () => {
         workloads: new WorkloadTable(),
         router: { report: (serverId, routes) => void reports.push({ serverId, names: routes.map((r) => r.name) }) },
         controllerId: 'ctl',
-        heartbeatIntervalMs: 1000,
+        heartbeat: new HeartbeatBudget({ baseIntervalMs: 1000, beatsPerSecond: 2000 }),
         log: silentLogger,
         // Admission has its own tests (test/integration/access.test.ts): every hello is let in here.
         certified: (_call, claimed) => claimed,

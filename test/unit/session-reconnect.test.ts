@@ -11,6 +11,7 @@ import { createLogger, silentLogger } from '../../src/core/log.js';
 import { PROTOCOL_VERSION } from '../../src/core/version.js';
 import { AgentGatewayService } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { waitFor } from '../helpers/procs.js';
+import { HeartbeatBudget } from '../../src/controller/heartbeat-budget.js';
 
 /** The agent gateway on a real gRPC server, as a restarted controller brings it back: same port, nothing remembered. */
 async function gateway(port = 0): Promise<{ server: Server; port: number }> {
@@ -23,7 +24,7 @@ async function gateway(port = 0): Promise<{ server: Server; port: number }> {
       router: { report: () => undefined },
       certified: (_call, claimed) => claimed,
       controllerId: 'ctl',
-      heartbeatIntervalMs: 200,
+      heartbeat: new HeartbeatBudget({ baseIntervalMs: 200, beatsPerSecond: 2000 }),
       log: silentLogger,
     }).connect,
   });

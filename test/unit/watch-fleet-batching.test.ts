@@ -101,6 +101,32 @@ describe('WatchFleet sends host samples in batches', () => {
     expect(call.written.map((w) => `${w.event} ${w.serverId}`)).toEqual(['sample h0', 'sample h1', 'server h1']);
   });
 
+  it('sends one message per server per batch, with the samples its beats carried in order', () => {
+    const { registry, call, sessions } = watch(2);
+    const messages: WatchFleetResponse[] = [];
+    const write = call.write.bind(call);
+    call.write = (msg) => {
+      messages.push(msg);
+      return write(msg);
+    };
+    // A slow beat carries three samples; the other host beats twice in the batch.
+    registry.heartbeat(
+      'h0',
+      sessions[0]!,
+      [1, 2, 3].map((t) => makeSample(HOSTS.a100, t, 1000 * t)),
+    );
+    registry.heartbeat('h1', sessions[1]!, [makeSample(HOSTS.a100, 1, 1000)]);
+    registry.heartbeat('h1', sessions[1]!, [makeSample(HOSTS.a100, 2, 2000)]);
+    vi.advanceTimersByTime(SAMPLE_BATCH_MS);
+    const sent = messages.flatMap((m) => (m.event?.$case === 'sample' ? [m.event.value] : []));
+    expect(sent.map((v) => v.serverId)).toEqual(['h0', 'h1']);
+    const times = (v: (typeof sent)[number]) => [...v.earlier, v.sample!].map((x) => x.timestampMs);
+    expect(sent.map(times)).toEqual([
+      [1000, 2000, 3000],
+      [1000, 2000],
+    ]);
+  });
+
   it('stops holding when the watcher goes', () => {
     const { call, beat } = watch(1);
     beat(0, 1);

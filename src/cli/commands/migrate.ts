@@ -120,7 +120,7 @@ export const migrateCommand = {
     let names: Names;
     let migration: Migration | undefined;
     try {
-      names = new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
+      names = new Map((await c.servers()).map((s) => [s.id, s.name] as const));
       const req = { workload, target: argv.to ?? '', strategy };
       if (argv.dryRun) {
         process.exitCode = await dryRun(c, target, format, names, req, argv.json);

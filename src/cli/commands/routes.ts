@@ -158,7 +158,7 @@ export const routesCommand = {
     await withController(argv, undefined, async ({ c, target, format, glyphs }) => {
       const [listed, { servers }] = await Promise.all([
         c.call(c.client.listRoutes, {}),
-        c.call(c.client.listServers, {}),
+        c.servers().then((servers) => ({ servers })),
       ]);
       const routes = routeStates(target, listed.routes);
       const names = new Map(servers.map((s) => [s.id, s.name] as const));

@@ -22,7 +22,7 @@ export const serversCommand = {
     const target = await findController(argv);
     const c = controlClient(target);
     try {
-      const { servers } = await c.call(c.client.listServers, {});
+      const servers = await c.servers();
       process.stdout.write(argv.json ? printableJson(servers.map(serverJson), 2) + '\n' : serversTable(servers));
     } finally {
       c.close();

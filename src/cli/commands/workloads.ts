@@ -191,8 +191,7 @@ async function connect(argv: TargetArgs, timeoutMs?: number) {
   const [client, format] = await Promise.all([import('../client.js'), import('../format-workloads.js')]);
   const target = await client.findController(argv);
   const c = client.controlClient(target, timeoutMs);
-  const serverNames = async () =>
-    new Map((await c.call(c.client.listServers, {})).servers.map((s) => [s.id, s.name] as const));
+  const serverNames = async () => new Map((await c.servers()).map((s) => [s.id, s.name] as const));
   return { c, target, format, serverNames };
 }
 

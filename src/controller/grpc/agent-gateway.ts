@@ -27,6 +27,7 @@ import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
 import { knownWorkload } from '../../core/domain.js';
 import type { WorkloadTable } from '../workloads.js';
+import type { HeartbeatBudget } from '../heartbeat-budget.js';
 
 export interface GatewayOptions {
   registry: Registry;
@@ -35,7 +36,8 @@ export interface GatewayOptions {
   /** Takes the proxies' route counters from their heartbeats. */
   router: Pick<Router, 'report'>;
   controllerId: string;
-  heartbeatIntervalMs: number;
+  /** The pace agents are told, shared among those connected (heartbeat-budget.ts). */
+  heartbeat: HeartbeatBudget;
   /**
    * The server a session's certificate speaks for, given the id its hello claims (default: what
    * the listener's interceptor checked; tests of sessions without TLS trust the claim).
@@ -163,7 +165,7 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
                   serverId: hello.serverId,
                   controllerId: opts.controllerId,
                   protocolVersion: PROTOCOL_VERSION,
-                  heartbeatIntervalMs: opts.heartbeatIntervalMs,
+                  heartbeatIntervalMs: opts.heartbeat.intervalMs(registry.connected),
                   heartbeatTtlMs: registry.heartbeatTtlMs,
                 },
               },
@@ -181,7 +183,7 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
                 $case: 'ack',
                 value: {
                   seq: hb.seq,
-                  heartbeatIntervalMs: opts.heartbeatIntervalMs,
+                  heartbeatIntervalMs: opts.heartbeat.intervalMs(registry.connected),
                   heartbeatTtlMs: registry.heartbeatTtlMs,
                 },
               },

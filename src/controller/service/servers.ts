@@ -5,8 +5,12 @@ import type { ServerRecord } from '../registry.js';
 import { read, readAll } from './operation.js';
 import type { ServiceParts } from './parts.js';
 
-export function byName(a: Server, b: Server): number {
-  return a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+// One collator, made once: `localeCompare` builds one per call, which made sorting a fleet of
+// thousands for every ListServers page cost tens of milliseconds of the event loop.
+const collator = new Intl.Collator();
+
+export function byName(a: Pick<Server, 'name' | 'id'>, b: Pick<Server, 'name' | 'id'>): number {
+  return collator.compare(a.name, b.name) || collator.compare(a.id, b.id);
 }
 
 export function noServer(idOrName: string): YardError {

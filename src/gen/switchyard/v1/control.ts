@@ -415,11 +415,24 @@ export interface WatchMigrationResponse {
   migration?: Migration | undefined;
 }
 
+/** Servers by name, a page at a time: a fleet of thousands does not fit one gRPC message (4 MiB). */
 export interface ListServersRequest {
+  /**
+   * At most this many servers (0: the default, 1000; more than 1000 is taken as 1000). A fleet
+   * no larger than one page comes whole in one answer, as before paging existed.
+   */
+  pageSize: number;
+  /** The next_page_token of the previous answer; empty for the first page. */
+  pageToken: string;
 }
 
 export interface ListServersResponse {
   servers: Server[];
+  /**
+   * Set when more servers follow: pass it as page_token to get them. In a WatchFleet snapshot,
+   * set on every part but the last (the parts together are the snapshot).
+   */
+  nextPageToken: string;
 }
 
 export interface GetServerRequest {
@@ -457,13 +470,25 @@ export interface WatchFleetRequest {
 
 export interface ServerSample {
   serverId: string;
-  sample?: HostSample | undefined;
+  /** The server's latest sample. */
+  sample?:
+    | HostSample
+    | undefined;
+  /**
+   * The samples it reported before that one since the previous ServerSample of this watch, oldest
+   * first: one message per server per batch, however many samples its heartbeats carried (a
+   * large fleet beats less often and sends several at a time).
+   */
+  earlier: HostSample[];
 }
 
 export interface WatchFleetResponse {
   event?:
     | //
-    /** First message: every known server, as ListServers lists them. */
+    /**
+     * Every known server, as ListServers lists them, in parts of at most 1000 servers: the
+     * snapshot is complete at the part whose next_page_token is empty.
+     */
     { $case: "snapshot"; value: ListServersResponse }
     | //
     /** A server joined, changed state or changed its details. */
@@ -483,7 +508,7 @@ export interface WatchFleetResponse {
     | //
     /**
      * Just before the snapshot: each server's recent readings, so a new watcher's charts
-     * start full instead of empty.
+     * start full instead of empty; in parts of at most 1000 servers, all before the snapshot.
      */
     { $case: "history"; value: FleetHistory }
     | //
@@ -5556,11 +5581,17 @@ export const WatchMigrationResponse: MessageFns<WatchMigrationResponse> = {
 };
 
 function createBaseListServersRequest(): ListServersRequest {
-  return {};
+  return { pageSize: 0, pageToken: "" };
 }
 
 export const ListServersRequest: MessageFns<ListServersRequest> = {
-  encode(_: ListServersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListServersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
     return writer;
   },
 
@@ -5577,6 +5608,22 @@ export const ListServersRequest: MessageFns<ListServersRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5589,32 +5636,54 @@ export const ListServersRequest: MessageFns<ListServersRequest> = {
     }
   },
 
-  fromJSON(_: any): ListServersRequest {
-    return {};
+  fromJSON(object: any): ListServersRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
   },
 
-  toJSON(_: ListServersRequest): unknown {
+  toJSON(message: ListServersRequest): unknown {
     const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<ListServersRequest>, I>>(base?: I): ListServersRequest {
     return ListServersRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListServersRequest>, I>>(_: I): ListServersRequest {
+  fromPartial<I extends Exact<DeepPartial<ListServersRequest>, I>>(object: I): ListServersRequest {
     const message = createBaseListServersRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
 
 function createBaseListServersResponse(): ListServersResponse {
-  return { servers: [] };
+  return { servers: [], nextPageToken: "" };
 }
 
 export const ListServersResponse: MessageFns<ListServersResponse> = {
   encode(message: ListServersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.servers) {
       Server.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -5640,6 +5709,14 @@ export const ListServersResponse: MessageFns<ListServersResponse> = {
             message.servers.push(Server.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5655,6 +5732,11 @@ export const ListServersResponse: MessageFns<ListServersResponse> = {
   fromJSON(object: any): ListServersResponse {
     return {
       servers: globalThis.Array.isArray(object?.servers) ? object.servers.map((e: any) => Server.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
     };
   },
 
@@ -5662,6 +5744,9 @@ export const ListServersResponse: MessageFns<ListServersResponse> = {
     const obj: any = {};
     if (message.servers?.length) {
       obj.servers = message.servers.map((e) => Server.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -5672,6 +5757,7 @@ export const ListServersResponse: MessageFns<ListServersResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListServersResponse>, I>>(object: I): ListServersResponse {
     const message = createBaseListServersResponse();
     message.servers = object.servers?.map((e) => Server.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
@@ -6278,7 +6364,7 @@ export const WatchFleetRequest: MessageFns<WatchFleetRequest> = {
 };
 
 function createBaseServerSample(): ServerSample {
-  return { serverId: "", sample: undefined };
+  return { serverId: "", sample: undefined, earlier: [] };
 }
 
 export const ServerSample: MessageFns<ServerSample> = {
@@ -6288,6 +6374,9 @@ export const ServerSample: MessageFns<ServerSample> = {
     }
     if (message.sample !== undefined) {
       HostSample.encode(message.sample, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.earlier) {
+      HostSample.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -6321,6 +6410,14 @@ export const ServerSample: MessageFns<ServerSample> = {
             message.sample = HostSample.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.earlier.push(HostSample.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6341,6 +6438,7 @@ export const ServerSample: MessageFns<ServerSample> = {
         ? globalThis.String(object.server_id)
         : "",
       sample: isSet(object.sample) ? HostSample.fromJSON(object.sample) : undefined,
+      earlier: globalThis.Array.isArray(object?.earlier) ? object.earlier.map((e: any) => HostSample.fromJSON(e)) : [],
     };
   },
 
@@ -6351,6 +6449,9 @@ export const ServerSample: MessageFns<ServerSample> = {
     }
     if (message.sample !== undefined) {
       obj.sample = HostSample.toJSON(message.sample);
+    }
+    if (message.earlier?.length) {
+      obj.earlier = message.earlier.map((e) => HostSample.toJSON(e));
     }
     return obj;
   },
@@ -6364,6 +6465,7 @@ export const ServerSample: MessageFns<ServerSample> = {
     message.sample = (object.sample !== undefined && object.sample !== null)
       ? HostSample.fromPartial(object.sample)
       : undefined;
+    message.earlier = object.earlier?.map((e) => HostSample.fromPartial(e)) || [];
     return message;
   },
 };
