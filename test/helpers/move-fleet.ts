@@ -17,7 +17,8 @@ import {
 
 const COUNTER = resolve(import.meta.dirname, '../../examples/checkpoint-counter.mjs');
 
-function counter(name: string, stateMb: number): WorkloadSpec {
+/** The checkpoint-counter example, its state padded to `stateMb` (written once, like weights). */
+export function counter(name: string, stateMb: number): WorkloadSpec {
   return {
     name,
     command: process.execPath,

@@ -9,19 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { createDecipheriv, createHash, createHmac } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchFromPeer } from '../../src/agent/peer-transfer.js';
 import { ServerState } from '../../src/core/types.js';
-import {
-  MigrationStrategy,
-  migrationPhases,
-  migrationDone,
-  RestartPolicy,
-  type Migration,
-  type WorkloadSpec,
-} from '../../src/core/workload.js';
+import { MigrationStrategy, migrationPhases, migrationDone, type Migration } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
+import { counter } from '../helpers/move-fleet.js';
 import { createHosts, netnsAvailable, type TestHost } from '../helpers/netns.js';
 import { agentPems } from '../helpers/pki.js';
 import {
@@ -34,26 +28,9 @@ import {
   YardProcess,
 } from '../helpers/procs.js';
 
-const COUNTER = resolve(import.meta.dirname, '../../examples/checkpoint-counter.mjs');
 const MB = 1024 * 1024;
 /** What this file creates besides the helper's namespaces: the link between the hosts, the small disk. */
 const TAG = `yardflt${(process.pid % 10000).toString(36)}`;
-
-function counter(name: string, stateMb: number): WorkloadSpec {
-  return {
-    name,
-    command: process.execPath,
-    args: [COUNTER],
-    env: { COUNTER_STATE_MB: String(stateMb) },
-    cwd: '',
-    labels: {},
-    restart: RestartPolicy.RESTART_POLICY_NEVER,
-    strategy: MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
-    checkpointSignal: 'SIGUSR1',
-    checkpointTimeoutMs: 60_000,
-    ports: [],
-  };
-}
 
 const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 const inNs = (h: TestHost, ...args: string[]) => sh('ip', 'netns', 'exec', h.ns, ...args);

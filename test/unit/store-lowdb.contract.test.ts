@@ -7,7 +7,7 @@ import { LowdbFleetStore } from '../../src/controller/store-lowdb.js';
 import { storeContract } from './store-contract.js';
 
 const dirs: string[] = [];
-const PLACEHOLDER = 'the corrupt record goes here';
+const RAW_SLOT = 'where the raw text of the corrupt record is written';
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -28,8 +28,8 @@ storeContract('lowdb', async () => {
     corruptMigration: async (id, value) => {
       // Written as raw text in place of the record: `value` need not even be JSON.
       const data = JSON.parse(readFileSync(file, 'utf8'));
-      data.migrations[id] = PLACEHOLDER;
-      writeFileSync(file, JSON.stringify(data, null, 2).replace(JSON.stringify(PLACEHOLDER), value));
+      data.migrations[id] = RAW_SLOT;
+      writeFileSync(file, JSON.stringify(data, null, 2).replace(JSON.stringify(RAW_SLOT), value));
       store = undefined;
       return new RegExp(`store file ${escapeRe(file)} (has a bad field: migrations\\.${id}\\b|is not valid JSON)`);
     },

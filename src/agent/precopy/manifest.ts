@@ -49,12 +49,10 @@ export function chunkCount(size: number, chunkBytes = CHUNK_BYTES): number {
   return Math.ceil(size / chunkBytes);
 }
 
+type StatKey = Pick<BigIntStats, 'ino' | 'size' | 'mtimeNs' | 'ctimeNs'>;
+
 /** A file's chunks as last hashed, valid while its inode, size, mtime and ctime stay the same. */
-interface Hashed {
-  ino: bigint;
-  size: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
+interface Hashed extends StatKey {
   chunks: string[];
 }
 
@@ -143,7 +141,7 @@ export class StateScanner {
 
   private async chunksOf(path: string, full: string, before: BigIntStats): Promise<{ size: number; chunks: string[] }> {
     const known = this.hashed.get(path);
-    if (known && sameFile(known, before)) return { size: Number(before.size), chunks: known.chunks };
+    if (known && sameStat(known, before)) return { size: Number(before.size), chunks: known.chunks };
     const wallNs = BigInt(Date.now()) * 1_000_000n;
     const chunks: string[] = [];
     let size = 0;
@@ -224,10 +222,7 @@ async function readFull(
   return n;
 }
 
-function sameFile(h: Hashed, st: BigIntStats): boolean {
-  return h.ino === st.ino && h.size === st.size && h.mtimeNs === st.mtimeNs && h.ctimeNs === st.ctimeNs;
-}
-
-function sameStat(a: BigIntStats, b: BigIntStats): boolean {
+/** The same file, unwritten since: inode, size, mtime and ctime all equal. */
+function sameStat(a: StatKey, b: StatKey): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
