@@ -65,7 +65,9 @@ function claimSubnet(): { subnet: number; release(): void } {
   const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
   for (let k = 0; k < SUBNETS; k++) {
     const subnet = 200 + ((process.pid + k) % SUBNETS);
-    const lock = join(tmpdir(), `yard-test-netns-10.${subnet}.lock`);
+    // Shared by every run on this machine, not the run's own temporary directory: two runs at once
+    // must not claim the same subnet.
+    const lock = join(process.env.YARD_TEST_SHARED_TMP ?? tmpdir(), `yard-test-netns-10.${subnet}.lock`);
     if (!lockSubnet(lock)) continue;
     if (routes.includes(`10.${subnet}.`)) {
       rmSync(lock, { force: true });

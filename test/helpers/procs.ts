@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,8 +12,18 @@ export function assertBuilt(): void {
   if (!existsSync(YARD)) throw new Error(`${YARD} is missing: run \`npm run build\` (npm test does)`);
 }
 
+const made: string[] = [];
+
+/** A new directory under the run's temporary directory, removed when the test file ends. */
 export function tempDir(prefix = 'yard-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes what tempDir made in this file (test/setup-cleanup.ts calls it after the file's own hooks). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
