@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import type { z } from 'zod';
 import { parseHostPort, parseHostPortList } from '../core/address.js';
 import { parseDuration } from '../core/duration.js';
+import { errorMessage } from '../core/errors.js';
 import { defaultDataDir, DEFAULT_LISTEN } from '../core/paths.js';
 import { printable } from '../core/printable.js';
 import { labelsSchema, parseLabels } from '../core/schema/labels.js';
@@ -82,6 +84,20 @@ export function withControllerOptions<T>(y: Argv<T>) {
       default: 2000,
       describe: 'heartbeats a second the controller takes at most: agents beat every max(--heartbeat, agents / budget)',
     })
+    .option('store', {
+      type: 'string',
+      default: 'file',
+      describe:
+        'where the fleet state is kept: file (store.json in the data dir) or etcd://HOST:PORT[,HOST:PORT...], shared by several controllers',
+    })
+    .option('leader-ttl', {
+      type: 'string',
+      default: '5s',
+      describe: 'with etcd: how long a leader that stopped answering keeps the lead before a standby takes over',
+    })
+    .option('etcd-ca', { type: 'string', describe: "etcd's CA certificate (PEM): talk TLS to etcd" })
+    .option('etcd-cert', { type: 'string', describe: 'client certificate (PEM) for etcd, with --etcd-key' })
+    .option('etcd-key', { type: 'string', describe: 'client key (PEM) for etcd, with --etcd-cert' })
     .option('reset-store', {
       type: 'boolean',
       default: false,
@@ -171,6 +187,11 @@ export interface ControllerArgs {
   maxCheckpoint: string;
   cpuLimit: number;
   advertiseName?: string[];
+  store: string;
+  leaderTtl: string;
+  etcdCa?: string;
+  etcdCert?: string;
+  etcdKey?: string;
 }
 
 /** The controller options every controller-starting command shares, parsed. */
@@ -186,7 +207,76 @@ export function controllerSettings(argv: ControllerArgs) {
     maxCheckpointBytes: sizeArg(argv.maxCheckpoint, 'max-checkpoint'),
     cpuLimitPct: cpuLimit(argv.cpuLimit),
     advertiseNames: argv.advertiseName ?? [],
+    etcd: etcdSettings(argv),
+    leaderTtlSeconds: leaderTtl(argv.leaderTtl),
   };
+}
+
+/**
+ * `--store`: "file", or etcd://HOST:PORT[,HOST:PORT...] with its TLS files. Undefined for file.
+ * A bad part is named: the scheme, an empty or portless member.
+ */
+function etcdSettings(argv: Pick<ControllerArgs, 'store' | 'etcdCa' | 'etcdCert' | 'etcdKey'>) {
+  const text = argv.store.trim();
+  const tlsFlags = [argv.etcdCa && '--etcd-ca', argv.etcdCert && '--etcd-cert', argv.etcdKey && '--etcd-key'].filter(
+    Boolean,
+  );
+  if (text === 'file' || text === '') {
+    if (tlsFlags.length) throw new FlagError(tlsFlags[0]!, `${tlsFlags.join(', ')} only apply to --store etcd://…`);
+    return undefined;
+  }
+  const m = /^etcd:\/\/(.*)$/i.exec(text);
+  if (!m)
+    throw new FlagError(
+      '--store',
+      `--store "${text}" is not a store: use file (the default) or etcd://HOST:PORT[,HOST:PORT...]`,
+    );
+  const hosts = m[1]!.split(',').map((h) => h.trim());
+  for (const h of hosts) {
+    if (!h) throw new FlagError('--store', `--store "${text}" has an empty member: list HOST:PORT,HOST:PORT`);
+    if (!/:\d+$/.test(h))
+      throw new FlagError(
+        '--store',
+        `--store member "${h}" needs a port: etcd's clients use ${h.replace(/:$/, '')}:2379`,
+      );
+    const { port } = flagValue('--store', () => parseHostPort(h, '--store'));
+    if (port === 0)
+      throw new FlagError('--store', `--store member "${h}" has port 0: give etcd's client port, e.g. 2379`);
+  }
+  if (Boolean(argv.etcdCert) !== Boolean(argv.etcdKey))
+    throw new FlagError(
+      argv.etcdCert ? '--etcd-key' : '--etcd-cert',
+      '--etcd-cert and --etcd-key go together: give both, or neither',
+    );
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new FlagError(flag, `${flag} ${file}: ${errorMessage(err)}`);
+    }
+  };
+  const credentials = argv.etcdCa
+    ? {
+        rootCertificate: read(argv.etcdCa, '--etcd-ca'),
+        ...(argv.etcdCert && argv.etcdKey
+          ? { certChain: read(argv.etcdCert, '--etcd-cert'), privateKey: read(argv.etcdKey, '--etcd-key') }
+          : {}),
+      }
+    : undefined;
+  if (!credentials && argv.etcdCert)
+    throw new FlagError('--etcd-ca', '--etcd-cert needs --etcd-ca: the CA that signed the etcd members');
+  return { hosts, credentials };
+}
+
+/** Whole seconds (etcd leases count in seconds), 2 to 300. */
+function leaderTtl(text: string): number {
+  const ms = durationArg(text, 'leader-ttl');
+  if (ms % 1000 !== 0 || ms < 2000 || ms > 300_000)
+    throw new FlagError(
+      '--leader-ttl',
+      `--leader-ttl ${text} must be whole seconds from 2s to 300s (etcd leases count in seconds)`,
+    );
+  return ms / 1000;
 }
 
 function heartbeatBudget(perSecond: number): number {

@@ -43,6 +43,9 @@ import { DEFAULT_HEARTBEATS_PER_SECOND, HeartbeatBudget } from './heartbeat-budg
 import { Registry } from './registry.js';
 import { readRuntime, removeRuntime, writeRuntime } from './runtime-file.js';
 import { Store } from './store.js';
+import type { OpenEtcdStoreOptions } from './store-etcd.js';
+import { etcdOf, openEtcdStore } from './store-mirror.js';
+import { Leadership } from './leadership.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
 import { accessControl } from './grpc/control-access.js';
 
@@ -66,6 +69,15 @@ export interface ControllerOptions {
   benchmarkPlaintext?: boolean;
   /** Extra names (DNS or IP) clients may dial the controller by, for its certificate (`--advertise-name`). */
   advertiseNames?: string[];
+  /** Keep the fleet state in etcd (`--store etcd://…`), shared with other controllers, not in store.json. */
+  etcd?: { hosts: string[]; credentials?: OpenEtcdStoreOptions['credentials'] };
+  /** With etcd: the leader's lease TTL in seconds (default 5): how long a dead leader holds the lead. */
+  leaderTtlSeconds?: number;
+  /**
+   * With etcd: this controller can no longer be sure it leads (etcd stopped answering its
+   * keep-alives): it must stop acting at once. Default: log it and exit 1.
+   */
+  onLeadershipLost?: (why: string) => void;
   /** How long a restored workload must keep running before a migration commits (default 3 s). */
   verifyMs?: number;
   /** Preflight: a target busier than this CPU % is not eligible (default 90). */
@@ -118,7 +130,26 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     );
   }
 
-  const store = await Store.open({ file: files.store, reset: opts.resetStore });
+  const store = opts.etcd
+    ? await openEtcdStore({ ...opts.etcd, log })
+    : await Store.open({ file: files.store, reset: opts.resetStore });
+  // Several controllers on one etcd: one leads and does everything below; the others wait,
+  // their stores kept current by etcd's watch, and take over when the leader's key goes.
+  const etcd = etcdOf(store);
+  const leadership =
+    etcd &&
+    new Leadership({
+      ns: etcd.namespace,
+      ttlSeconds: opts.leaderTtlSeconds ?? 5,
+      log,
+      onLost:
+        opts.onLeadershipLost ??
+        ((why) => {
+          log.error('stopping at once: this controller can no longer be sure it leads', { why });
+          process.exit(1);
+        }),
+    });
+  if (leadership) await leadership.campaign(opts.listen);
   if (store.resetFrom)
     log.warn('store was unreadable and --reset-store was given: started with an empty store', {
       copy: store.resetFrom,
@@ -152,7 +183,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       store
         .flush()
         .catch((err: unknown) =>
-          log.error('could not write the store', { file: files.store, error: errorMessage(err) }),
+          log.error('could not write the store', { store: store.backend.where, error: errorMessage(err) }),
         );
     }, 500);
   };
@@ -161,7 +192,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const workloads = new WorkloadTable();
   const links = new AgentLinks();
   const consoles = new ConsoleBridge();
-  const router = new Router({ registry, workloads, links, store, log, flushSoon });
+  const router = new Router({ registry, workloads, links, store, log });
   const checkpoints = new CheckpointStore(join(opts.dataDir, 'checkpoints'));
   await checkpoints.init();
   const coordinator = new Coordinator({
@@ -231,6 +262,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         consoles.accept(call);
       }),
   };
+  // Open calls made with revoked certificates end now; a revoked agent's session is told why.
+  const onRevoked = (serials: string[]) => {
+    openCalls.revoke(serials);
+    const revoked = new Set(serials);
+    for (const c of store.certificates())
+      if (c.kind === 'agent' && revoked.has(c.serial))
+        sessions.drop(c.name, new YardError('PERMISSION_DENIED', "this agent's certificate was revoked"));
+  };
   const startedMs = Date.now();
   // One Control implementation, served twice: on TCP for operators with the operator token,
   // and on the owner-only Unix socket for this host's own CLI and dashboards. Each listener's
@@ -280,14 +319,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
         return joinToken;
       },
-      onRevoked(serials) {
-        // Open calls made with these certificates end now; a revoked agent's session is told why.
-        openCalls.revoke(serials);
-        const revoked = new Set(serials);
-        for (const c of store.certificates())
-          if (c.kind === 'agent' && revoked.has(c.serial))
-            sessions.drop(c.name, new YardError('PERMISSION_DENIED', "this agent's certificate was revoked"));
-      },
+      onRevoked,
     },
     about: { controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs },
   });
@@ -308,6 +340,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     throw err;
   });
   coordinator.resume();
+  // Another controller's changes, heard from a shared store: proxies here apply its routes,
+  // dashboards here see its migrations, and a certificate it revoked ends its calls here too.
+  store.onRemote((c) => {
+    if (c.kind === 'route') router.heard(c.name);
+    else if (c.kind === 'migration') coordinator.heard(c.id);
+    else if (c.kind === 'certificate') {
+      const cert = store.certificates().find((x) => x.serial === c.serial);
+      if (cert && cert.revokedMs > 0) onRevoked([cert.serial]);
+    }
+  });
 
   // Persistence: state and detail changes soon, last-seen times now and then.
   registry.on('server', (s) => {
@@ -356,7 +398,13 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         local.forceShutdown();
         await unlink(files.socket).catch(() => undefined);
         for (const r of registry.list()) store.putServer(r.server);
-        await store.flush();
+        await store
+          .flush()
+          .catch((err: unknown) =>
+            log.error('could not write the store', { store: store.backend.where, error: errorMessage(err) }),
+          );
+        await leadership?.resign();
+        await store.close();
         await removeRuntime(files.runtime);
         log.info('controller stopped', { address });
       })();

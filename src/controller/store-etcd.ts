@@ -182,8 +182,9 @@ export class EtcdStore implements FleetStore {
     return (await this.newest('audit/', limit)).map((kv) => this.parse(kv, auditEntrySchema));
   }
 
-  async putAudit(entry: AuditEntry): Promise<void> {
-    await this.append('audit/', entry, AUDIT_HISTORY);
+  /** `id` names the entry's key: a controller that picks it knows its own entry when the watch echoes it. */
+  async putAudit(entry: AuditEntry, id: string = randomUUID()): Promise<void> {
+    await this.append('audit/', id, entry, AUDIT_HISTORY);
   }
 
   async routes(): Promise<Versioned<RouteTable>[]> {
@@ -212,8 +213,121 @@ export class EtcdStore implements FleetStore {
     return (await this.newest('route-changes/', 0)).map((kv) => this.parse(kv, routeChangeSchema));
   }
 
-  async addRouteChange(change: RouteChange): Promise<void> {
-    await this.append('route-changes/', change, ROUTE_CHANGE_HISTORY);
+  async addRouteChange(change: RouteChange, id: string = randomUUID()): Promise<void> {
+    await this.append('route-changes/', id, change, ROUTE_CHANGE_HISTORY);
+  }
+
+  /**
+   * Many servers at once (the periodic last-seen write), in transactions of at most TXN_OPS puts;
+   * returns the revision of the last one.
+   */
+  async putServers(servers: StoredServer[]): Promise<number> {
+    let revision = 0;
+    for (let i = 0; i < servers.length; i += TXN_OPS) {
+      const chunk = servers.slice(i, i + TXN_OPS);
+      const res = await this.call('writing servers', () =>
+        this.ns
+          .if(ID_KEY, 'Create', '>', -1)
+          .then(...chunk.map((s) => this.ns.put(`servers/${segment(s.id)}`).value(JSON.stringify(s))))
+          .commit(),
+      );
+      revision = Number(res.header.revision);
+    }
+    return revision;
+  }
+
+  /** Writes a certificate as it now is (issued, or revoked here); returns the revision. */
+  async writeCertificate(record: IssuedRecord): Promise<number> {
+    return this.put(`certificates/${segment(record.serial)}`, record);
+  }
+
+  /** Forgets certificates by serial (expired ones). */
+  async forgetCertificates(serials: string[]): Promise<void> {
+    await this.deleteAll(
+      'forgetting expired certificates',
+      serials.map((s) => `certificates/${segment(s)}`),
+    );
+  }
+
+  /** Removes a server; returns the revision of the delete. */
+  async deleteServer(id: string): Promise<number> {
+    const res = await this.call(`removing server ${id}`, () =>
+      this.ns
+        .delete()
+        .key(`servers/${segment(id)}`)
+        .exec(),
+    );
+    return Number(res.header.revision);
+  }
+
+  /**
+   * Everything, with the revision it was read at or after: a watch from `revision + 1` misses
+   * nothing (it may repeat what was read; a record's mod revision tells).
+   */
+  async snapshot(): Promise<EtcdSnapshot> {
+    const head = await this.call('reading the fleet id', () => this.ns.get(ID_KEY).exec());
+    const revision = Number(head.header.revision);
+    const kvs = (dir: string) => this.list(dir);
+    const [servers, certificates, migrations, routes, audit, routeChanges] = await Promise.all([
+      kvs('servers/'),
+      kvs('certificates/'),
+      kvs('migrations/'),
+      kvs('routes/'),
+      this.newest('audit/', 0),
+      this.newest('route-changes/', 0),
+    ]);
+    const rev = (kv: IKeyValue) => ({ key: kv.key.toString(), revision: Number(kv.mod_revision) });
+    return {
+      revision,
+      servers: servers.map((kv) => ({ ...rev(kv), value: this.keyed(kv, storedServerSchema, 'id') })),
+      certificates: certificates.map((kv) => ({ ...rev(kv), value: this.parse(kv, certificateSchema) })),
+      migrations: migrations.map((kv) => ({ ...rev(kv), value: this.keyed(kv, migrationSchema, 'id') })),
+      routes: routes.map((kv) => ({ ...rev(kv), value: this.keyed(kv, routeSchema, 'name') })),
+      audit: audit.map((kv) => ({ ...rev(kv), value: this.parse(kv, auditEntrySchema) })).reverse(),
+      routeChanges: routeChanges.map((kv) => ({ ...rev(kv), value: this.parse(kv, routeChangeSchema) })).reverse(),
+    };
+  }
+
+  /**
+   * Every change under the prefix from `fromRevision` on, as records: `value` undefined for a
+   * delete. A value that fails its schema is reported to `onBad` and skipped. etcd3's watcher
+   * reconnects by itself and resumes where it stopped.
+   */
+  async watch(
+    fromRevision: number,
+    on: (e: EtcdChange) => void,
+    onBad: (err: Error) => void,
+  ): Promise<{ cancel(): Promise<void> }> {
+    const watcher = await this.ns.watch().prefix('').startRevision(String(fromRevision)).create();
+    const event = (kv: IKeyValue, deleted: boolean) => {
+      const key = kv.key.toString();
+      const slash = key.indexOf('/');
+      const dir = slash < 0 ? key : key.slice(0, slash + 1);
+      const kind = WATCHED[dir];
+      if (!kind) return;
+      const name = decodeURIComponent(key.slice(slash + 1));
+      const revision = Number(kv.mod_revision);
+      if (deleted) return on({ kind, key, name, revision });
+      try {
+        const schema = SCHEMAS[kind];
+        const value =
+          kind === 'audit' || kind === 'routeChange' || kind === 'certificate'
+            ? this.parse(kv, schema)
+            : this.keyed(kv, schema as never, kind === 'route' ? 'name' : 'id');
+        on({ kind, key, name, revision, value });
+      } catch (err) {
+        onBad(err as Error);
+      }
+    };
+    watcher.on('put', (kv) => event(kv, false));
+    watcher.on('delete', (kv) => event(kv, true));
+    watcher.on('error', (err) => onBad(err));
+    return watcher;
+  }
+
+  /** The client, for what the controller runs on the same etcd (its election). */
+  get namespace(): Namespace {
+    return this.ns;
   }
 
   async close(): Promise<void> {
@@ -234,8 +348,8 @@ export class EtcdStore implements FleetStore {
   }
 
   /** Appends under a fresh key, then drops the oldest beyond `cap`. */
-  private async append(dir: string, value: unknown, cap: number): Promise<void> {
-    await this.put(`${dir}${randomUUID()}`, value);
+  private async append(dir: string, id: string, value: unknown, cap: number): Promise<void> {
+    await this.put(`${dir}${segment(id)}`, value);
     const count = await this.call(`counting ${dir}`, () => this.ns.getAll().prefix(dir).count());
     if (count <= cap) return;
     const oldest = await this.call(`reading ${dir}`, () =>
@@ -277,8 +391,11 @@ export class EtcdStore implements FleetStore {
     }
   }
 
-  private async put(key: string, value: unknown): Promise<void> {
-    await this.call(`writing ${this.prefix}${key}`, () => this.ns.put(key).value(JSON.stringify(value)).exec());
+  private async put(key: string, value: unknown): Promise<number> {
+    const res = await this.call(`writing ${this.prefix}${key}`, () =>
+      this.ns.put(key).value(JSON.stringify(value)).exec(),
+    );
+    return Number(res.header.revision);
   }
 
   private async list(dir: string): Promise<IKeyValue[]> {
@@ -339,6 +456,54 @@ export class EtcdStore implements FleetStore {
 }
 
 const ID_KEY = 'controller-id';
+
+/** A record read with its key and the revision it was last written at. */
+export interface Read<T> {
+  key: string;
+  revision: number;
+  value: T;
+}
+
+export interface EtcdSnapshot {
+  revision: number;
+  servers: Read<StoredServer>[];
+  certificates: Read<IssuedRecord>[];
+  migrations: Read<Migration>[];
+  routes: Read<RouteTable>[];
+  /** Oldest first, as the lowdb store keeps them. */
+  audit: Read<AuditEntry>[];
+  routeChanges: Read<RouteChange>[];
+}
+
+export type EtcdChangeKind = 'server' | 'certificate' | 'migration' | 'route' | 'audit' | 'routeChange';
+
+/** One key changed under the prefix: its record, or no value when it was deleted. */
+export interface EtcdChange {
+  kind: EtcdChangeKind;
+  key: string;
+  /** The id, serial or name the key holds. */
+  name: string;
+  revision: number;
+  value?: unknown;
+}
+
+const WATCHED: Record<string, EtcdChangeKind> = {
+  'servers/': 'server',
+  'certificates/': 'certificate',
+  'migrations/': 'migration',
+  'routes/': 'route',
+  'audit/': 'audit',
+  'route-changes/': 'routeChange',
+};
+
+const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
+  server: storedServerSchema,
+  certificate: certificateSchema,
+  migration: migrationSchema,
+  route: routeSchema,
+  audit: auditEntrySchema,
+  routeChange: routeChangeSchema,
+};
 
 /** Operations per transaction, under etcd's default --max-txn-ops of 128. */
 const TXN_OPS = 100;

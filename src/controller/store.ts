@@ -63,15 +63,67 @@ export interface OpenStoreOptions {
   reset?: boolean;
 }
 
+/** What changed in memory since the last flush: what a backend that writes records one by one must write. */
+export interface StoreChanges {
+  servers: Set<string>;
+  serversRemoved: Set<string>;
+  certificates: Set<string>;
+  migrations: Set<string>;
+  routes: Set<string>;
+  routesRemoved: Set<string>;
+  audit: AuditEntry[];
+  routeChanges: RouteChange[];
+}
+
+function noChanges(): StoreChanges {
+  return {
+    servers: new Set(),
+    serversRemoved: new Set(),
+    certificates: new Set(),
+    migrations: new Set(),
+    routes: new Set(),
+    routesRemoved: new Set(),
+    audit: [],
+    routeChanges: [],
+  };
+}
+
+/** Where the store's data is kept: one JSON file (lowdb), or etcd (store-mirror.ts). */
+export interface StoreBackend {
+  /** For messages: "store file /x/store.json", "etcd at h1:2379,h2:2379". */
+  readonly where: string;
+  /** Makes what changed durable; resolves once the backend has it. One write at a time. */
+  write(data: StoreData, changes: StoreChanges): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A record another controller changed, as the backend heard it (etcd's watch). */
+export type RemoteChange =
+  | { kind: 'server'; id: string }
+  | { kind: 'certificate'; serial: string }
+  | { kind: 'migration'; id: string }
+  | { kind: 'route'; name: string }
+  | { kind: 'audit' }
+  | { kind: 'routeChange' };
+
 /**
- * The controller's embedded store (lowdb, one JSON file). A corrupt file is never silently
- * replaced: it is copied aside and opening fails with an error naming both files, unless the
- * operator asked for --reset-store.
+ * The controller's store: the fleet's durable state in memory, read synchronously by every part,
+ * and written to its backend on flush(). Callers that must not act on what could still be lost
+ * await flush(); a backend shared by several controllers (etcd) refuses a stale write of a
+ * migration or a route there, with ABORTED, and hears the other controllers' changes.
+ *
+ * The embedded backend is lowdb, one JSON file. A corrupt file is never silently replaced: it is
+ * copied aside and opening fails with an error naming both files, unless the operator asked for
+ * --reset-store.
  */
 export class Store {
-  private constructor(
-    private readonly db: Low<StoreData>,
-    readonly file: string,
+  private changes = noChanges();
+  private writing: Promise<void> = Promise.resolve();
+  private readonly remoteListeners: ((c: RemoteChange) => void)[] = [];
+
+  constructor(
+    private readonly data: StoreData,
+    readonly backend: StoreBackend,
     /** Where a corrupt file was copied to when --reset-store started clean. */
     readonly resetFrom?: string,
   ) {}
@@ -83,16 +135,17 @@ export class Store {
     await ownerOnlyDir(dirname(file));
     const fresh: StoreData = { version: 1, controllerId: randomUUID(), servers: {} };
     const db = new Low<StoreData>(new OwnerOnlyJsonFile<StoreData>(file), fresh);
+    const backend = new FileBackend(db, file);
     const read = await readStore(file);
     if (read.data) {
       db.data = read.data;
       await chmod(file, 0o600);
-      return new Store(db, file);
+      return new Store(db.data, backend);
     }
     if (read.problem === undefined) {
       // Written at once: the controller's id must survive a restart before anything else is stored.
       await db.write();
-      return new Store(db, file);
+      return new Store(db.data, backend);
     }
 
     const copy = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -105,34 +158,43 @@ export class Store {
       );
     }
     await db.write();
-    return new Store(db, file, copy);
+    return new Store(db.data, backend, copy);
   }
 
   get controllerId(): string {
-    return this.db.data.controllerId;
+    return this.data.controllerId;
   }
 
   servers(): StoredServer[] {
-    return Object.values(this.db.data.servers);
+    return Object.values(this.data.servers);
+  }
+
+  server(id: string): StoredServer | undefined {
+    return Object.hasOwn(this.data.servers, id) ? this.data.servers[id] : undefined;
   }
 
   putServer(server: Server): void {
     const { latest: _latest, state: _state, stateSinceMs: _since, ...stored } = server;
-    this.db.data.servers[server.id] = stored;
+    this.data.servers[server.id] = stored;
+    this.changes.servers.add(server.id);
+    this.changes.serversRemoved.delete(server.id);
   }
 
   removeServer(id: string): void {
-    delete this.db.data.servers[id];
+    delete this.data.servers[id];
+    this.changes.servers.delete(id);
+    this.changes.serversRemoved.add(id);
   }
 
   /** Issued certificates not yet expired (expired ones are forgotten: they admit no one anyway). */
   certificates(nowMs = Date.now()): IssuedRecord[] {
-    return (this.db.data.certificates ?? []).filter((c) => c.notAfterMs > nowMs);
+    return (this.data.certificates ?? []).filter((c) => c.notAfterMs > nowMs);
   }
 
   putCertificate(record: IssuedRecord, nowMs = Date.now()): void {
     this.revoked = undefined;
-    this.db.data.certificates = [...this.certificates(nowMs), record];
+    this.data.certificates = [...this.certificates(nowMs), record];
+    this.changes.certificates.add(record.serial);
   }
 
   /** Revokes every certificate of that kind and name still in force; returns their serials. */
@@ -144,6 +206,7 @@ export class Store {
       c.revokedMs = nowMs;
       c.revokedBy = by;
       revoked.push(c.serial);
+      this.changes.certificates.add(c.serial);
     }
     return revoked;
   }
@@ -151,19 +214,25 @@ export class Store {
   /** Checked on every call over TCP: a set, made again after each change to the certificates. */
   isRevoked(serial: string): boolean {
     this.revoked ??= new Set(
-      (this.db.data.certificates ?? []).filter((c) => c.revokedMs > 0).map((c) => normalSerial(c.serial)),
+      (this.data.certificates ?? []).filter((c) => c.revokedMs > 0).map((c) => normalSerial(c.serial)),
     );
     return this.revoked.has(normalSerial(serial));
   }
 
   migrations(): Migration[] {
-    return Object.values(this.db.data.migrations ?? {}).sort((a, b) => b.createdMs - a.createdMs);
+    return Object.values(this.data.migrations ?? {}).sort((a, b) => b.createdMs - a.createdMs);
+  }
+
+  migration(id: string): Migration | undefined {
+    const all = this.data.migrations;
+    return all && Object.hasOwn(all, id) ? all[id] : undefined;
   }
 
   putMigration(m: Migration): void {
-    this.db.data.migrations ??= {};
-    const all = this.db.data.migrations;
+    this.data.migrations ??= {};
+    const all = this.data.migrations;
     all[m.id] = m;
+    this.changes.migrations.add(m.id);
     const done = Object.values(all)
       .filter((x) => migrationDone(x.phase))
       .sort((a, b) => b.createdMs - a.createdMs);
@@ -172,52 +241,138 @@ export class Store {
 
   /** Newest first; `limit` 0 means every entry kept. */
   audit(limit = 0): AuditEntry[] {
-    const all = this.db.data.audit ?? [];
+    const all = this.data.audit ?? [];
     return all.slice(limit > 0 ? -limit : 0).reverse();
   }
 
   putAudit(entry: AuditEntry): void {
-    this.db.data.audit ??= [];
-    const all = this.db.data.audit;
+    this.data.audit ??= [];
+    const all = this.data.audit;
     all.push(entry);
     if (all.length > AUDIT_HISTORY) all.splice(0, all.length - AUDIT_HISTORY);
+    this.changes.audit.push(entry);
   }
 
   /** By name. */
   routes(): RouteTable[] {
-    return Object.values(this.db.data.routes ?? {}).sort((a, b) => a.name.localeCompare(b.name));
+    return Object.values(this.data.routes ?? {}).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   route(name: string): RouteTable | undefined {
     // Own keys only: "constructor" is a valid service name.
-    const all = this.db.data.routes;
+    const all = this.data.routes;
     return all && Object.hasOwn(all, name) ? all[name] : undefined;
   }
 
   putRoute(route: RouteTable): void {
-    this.db.data.routes ??= {};
-    this.db.data.routes[route.name] = route;
+    this.data.routes ??= {};
+    this.data.routes[route.name] = route;
+    this.changes.routes.add(route.name);
+    this.changes.routesRemoved.delete(route.name);
   }
 
   removeRoute(name: string): void {
-    delete this.db.data.routes?.[name];
+    delete this.data.routes?.[name];
+    this.changes.routes.delete(name);
+    this.changes.routesRemoved.add(name);
   }
 
   /** Newest first. */
   routeChanges(): RouteChange[] {
-    return [...(this.db.data.routeChanges ?? [])].reverse();
+    return [...(this.data.routeChanges ?? [])].reverse();
   }
 
   addRouteChange(change: RouteChange): void {
-    this.db.data.routeChanges ??= [];
-    const all = this.db.data.routeChanges;
+    this.data.routeChanges ??= [];
+    const all = this.data.routeChanges;
     all.push(change);
     if (all.length > ROUTE_CHANGE_HISTORY) all.splice(0, all.length - ROUTE_CHANGE_HISTORY);
+    this.changes.routeChanges.push(change);
   }
 
+  /**
+   * Writes what changed since the last flush; resolves once the backend has it. A stale write
+   * (another controller changed the record first) rejects with ABORTED, and the store then holds
+   * that controller's version.
+   */
   async flush(): Promise<void> {
+    const changes = this.changes;
+    this.changes = noChanges();
+    const done = this.writing.then(() => this.backend.write(this.data, changes));
+    this.writing = done.catch(() => undefined);
+    await done;
+  }
+
+  /** Hears the records other controllers change (only a shared backend has any). */
+  onRemote(listener: (c: RemoteChange) => void): void {
+    this.remoteListeners.push(listener);
+  }
+
+  /**
+   * A record as another controller wrote it (undefined: it removed it), from the shared backend.
+   * Not a change of ours: nothing is written back.
+   */
+  applyRemote(c: RemoteChange, value?: unknown): void {
+    const d = this.data;
+    switch (c.kind) {
+      case 'server':
+        if (value) d.servers[c.id] = value as StoredServer;
+        else delete d.servers[c.id];
+        break;
+      case 'certificate': {
+        const rest = (d.certificates ?? []).filter((x) => x.serial !== c.serial);
+        d.certificates = value ? [...rest, value as IssuedRecord] : rest;
+        this.revoked = undefined;
+        break;
+      }
+      case 'migration':
+        d.migrations ??= {};
+        if (value) d.migrations[c.id] = value as Migration;
+        else delete d.migrations[c.id];
+        break;
+      case 'route':
+        d.routes ??= {};
+        if (value) d.routes[c.name] = value as RouteTable;
+        else delete d.routes[c.name];
+        break;
+      case 'audit': {
+        d.audit ??= [];
+        d.audit.push(value as AuditEntry);
+        if (d.audit.length > AUDIT_HISTORY) d.audit.splice(0, d.audit.length - AUDIT_HISTORY);
+        break;
+      }
+      case 'routeChange': {
+        d.routeChanges ??= [];
+        d.routeChanges.push(value as RouteChange);
+        if (d.routeChanges.length > ROUTE_CHANGE_HISTORY)
+          d.routeChanges.splice(0, d.routeChanges.length - ROUTE_CHANGE_HISTORY);
+        break;
+      }
+    }
+    for (const l of this.remoteListeners) l(c);
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+    await this.backend.close();
+  }
+}
+
+/** lowdb: the whole data, one JSON file, on every flush. */
+class FileBackend implements StoreBackend {
+  readonly where: string;
+  constructor(
+    private readonly db: Low<StoreData>,
+    readonly file: string,
+  ) {
+    this.where = `store file ${file}`;
+  }
+
+  async write(): Promise<void> {
     await this.db.write();
   }
+
+  async close(): Promise<void> {}
 }
 
 type ReadResult =

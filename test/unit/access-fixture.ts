@@ -62,7 +62,7 @@ export async function controlFixture(auth: ListenerAuth, listen?: string): Promi
     workloads,
     links,
     audit: new AuditLog(store, flushSoon),
-    router: new Router({ registry, workloads, links, store, log, flushSoon }),
+    router: new Router({ registry, workloads, links, store, log }),
     coordinator: new Coordinator({
       registry,
       workloads,

@@ -111,7 +111,6 @@ export async function routerFixture() {
       links,
       store: s,
       log: silentLogger,
-      flushSoon: () => undefined,
       now: () => clock.now,
     });
     routers.push(r);

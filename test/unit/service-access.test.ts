@@ -76,7 +76,7 @@ async function world() {
     links,
     coordinator,
     audit,
-    router: new Router({ registry, workloads, links, store, log: silentLogger, flushSoon: () => undefined }),
+    router: new Router({ registry, workloads, links, store, log: silentLogger }),
     access: {
       ca,
       store,

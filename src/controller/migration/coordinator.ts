@@ -100,6 +100,12 @@ export class Coordinator extends EventEmitter<{ migration: [Migration] }> {
     return this.journal.list();
   }
 
+  /** Another controller wrote this migration (a shared store): watchers here see it. */
+  heard(id: string): void {
+    const m = this.journal.find(id);
+    if (m?.id === id) this.emit('migration', m);
+  }
+
   get(id: string): Migration {
     const m = this.journal.find(id);
     if (!m) throw new YardError('NOT_FOUND', `no migration "${id}": \`yard migrations\` lists them`);

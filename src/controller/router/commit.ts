@@ -30,7 +30,6 @@ export interface CommitContext {
   stats: RouteStatsBook;
   log: Logger;
   now(): number;
-  flushSoon(): void;
   proxyOf(r: RouteTable): string | undefined;
   /** The complete set a proxy serves, given these tables. */
   routesFor(serverId: string, tables: RouteTable[]): PlacedRoute[];
@@ -128,7 +127,14 @@ export async function commit(
     if (!ch.after || (ch.before && c.proxyOf(ch.before) !== c.proxyOf(ch.after))) c.stats.drop(ch.service);
     c.store.addRouteChange(ch);
   }
-  c.flushSoon();
+  // Acknowledged before anyone hears of it. Lost to another controller's change of the same
+  // route (a shared store): the store now holds theirs, and the proxies get it back.
+  try {
+    await c.store.flush();
+  } catch (err) {
+    c.placement.soon();
+    throw err;
+  }
   for (const ch of changes) {
     if (ch.after) c.changed(c.statusOf(ch.after));
     else c.removed(ch.service);

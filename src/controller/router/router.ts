@@ -37,8 +37,6 @@ export interface RouterOptions {
   store: Store;
   /** The router records route changes; the audit trail is the caller's (it knows who asked). */
   log: Logger;
-  /** Asks for the store to be written soon. */
-  flushSoon: () => void;
   now?: () => number;
 }
 
@@ -99,7 +97,6 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
       stats: this.stats,
       log: o.log,
       now: this.now,
-      flushSoon: o.flushSoon,
       proxyOf: (r) => this.proxyOf(r),
       routesFor: (id, tables) => this.routesFor(id, tables),
       statusOf: (r) => this.statusOf(r),
@@ -110,6 +107,14 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
     o.workloads.on('workload', this.onWorkload);
     o.workloads.on('removed', this.onRemoved);
     this.placement.soon();
+  }
+
+  /** Another controller changed this route (a shared store): proxies here get it, watchers see it. */
+  heard(service: string): void {
+    this.placement.soon();
+    const r = this.o.store.route(service);
+    if (r) this.emit('route', this.statusOf(r));
+    else this.emit('removed', service);
   }
 
   list(): RouteState[] {

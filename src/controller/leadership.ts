@@ -1,0 +1,147 @@
+import { hostname } from 'node:os';
+import type { Lease, Namespace } from 'etcd3';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+
+/** The key the leader holds, under the store's prefix, bound to its lease. */
+const LEADER_KEY = 'leader';
+
+export interface LeaderRecord {
+  /** This controller process: host, pid, start. */
+  id: string;
+  /** Where agents and operators reach it. */
+  address: string;
+  sinceMs: number;
+}
+
+export interface LeadershipOptions {
+  ns: Namespace;
+  /** Lease TTL, seconds: how long etcd keeps a dead leader's key (default 5). */
+  ttlSeconds: number;
+  log: Logger;
+  /** Called once, when this controller can no longer be sure of its lease (leading, or waiting to): it must stop acting now. */
+  onLost(why: string): void;
+  now?: () => number;
+}
+
+/**
+ * One leader among the controllers on one etcd: the controller that holds the `leader` key,
+ * created only if absent and bound to its lease. The others watch the key and try again when it
+ * goes: when the leader resigns (its lease revoked at once) or dies (etcd frees its lease after
+ * the TTL).
+ *
+ * No two leaders: etcd frees a lease TTL seconds after the last keep-alive it *received*; this
+ * controller stops leading when two thirds of the TTL have passed since the last keep-alive
+ * *answered*, which comes after etcd received it. So a leader cut off from etcd has stopped
+ * before its key can go, as long as a round trip to etcd takes under a third of the TTL.
+ */
+export class Leadership {
+  private lease?: Lease;
+  private lastAnswerMs = 0;
+  private guard?: NodeJS.Timeout;
+  private lost = false;
+  private closed = false;
+  private readonly now: () => number;
+  readonly me: string;
+
+  constructor(private readonly o: LeadershipOptions) {
+    this.now = o.now ?? Date.now;
+    this.me = `${hostname()}/${process.pid}/${this.now().toString(36)}`;
+  }
+
+  /** The leader now, as etcd has it (undefined: none). */
+  async leader(): Promise<LeaderRecord | undefined> {
+    const text = await this.o.ns.get(LEADER_KEY).string();
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text) as LeaderRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Resolves when this controller leads, announcing `address`; waits (watching the key) while
+   * another does. Rejects only when close() is called first.
+   */
+  async campaign(address: string): Promise<void> {
+    const { ns, log } = this.o;
+    const lease = ns.lease(this.o.ttlSeconds);
+    this.lease = lease;
+    lease.on('keepaliveSucceeded', () => {
+      this.lastAnswerMs = this.now();
+    });
+    lease.on('lost', (err) => this.stepDown(`etcd lost this controller's lease (${errorMessage(err)})`));
+    const leaseId = await lease.grant();
+    this.lastAnswerMs = this.now();
+    let told = '';
+    for (;;) {
+      if (this.closed) throw new Error('closed before it was elected');
+      const record: LeaderRecord = { id: this.me, address, sinceMs: this.now() };
+      const res = await ns
+        .if(LEADER_KEY, 'Create', '==', 0)
+        .then(ns.put(LEADER_KEY).value(JSON.stringify(record)).lease(leaseId))
+        .else(ns.get(LEADER_KEY))
+        .commit();
+      if (res.succeeded) {
+        this.watchOwnLease();
+        log.info('elected leader', { ttl: `${this.o.ttlSeconds}s` });
+        return;
+      }
+      const other = res.responses[0]?.response_range?.kvs[0]?.value.toString() ?? '';
+      if (other !== told) {
+        told = other;
+        let at = '';
+        try {
+          at = (JSON.parse(other) as LeaderRecord).address;
+        } catch {
+          at = 'unknown';
+        }
+        log.info('standby: another controller leads; this one takes over when it goes', { leader: at });
+      }
+      await this.keyGone();
+    }
+  }
+
+  /** Leaves the leadership at once (the lease is revoked): another controller takes over without waiting for the TTL. */
+  async resign(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.guard);
+    await this.lease?.revoke().catch(() => undefined);
+  }
+
+  /** Resolves when the leader key is deleted (or after a while: the loop then tries again). */
+  private async keyGone(): Promise<void> {
+    const watcher = await this.o.ns.watch().key(LEADER_KEY).create();
+    try {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 5_000);
+        watcher.on('delete', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    } finally {
+      await watcher.cancel().catch(() => undefined);
+    }
+  }
+
+  private watchOwnLease(): void {
+    const limitMs = (this.o.ttlSeconds * 1000 * 2) / 3;
+    this.guard = setInterval(() => {
+      const quiet = this.now() - this.lastAnswerMs;
+      if (quiet > limitMs)
+        this.stepDown(
+          `etcd has not answered this controller's keep-alive for ${(quiet / 1000).toFixed(1)}s (lease TTL ${this.o.ttlSeconds}s)`,
+        );
+    }, 100);
+    this.guard.unref();
+  }
+
+  private stepDown(why: string): void {
+    if (this.lost || this.closed) return;
+    this.lost = true;
+    clearInterval(this.guard);
+    this.o.onLost(why);
+  }
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { YardError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { EtcdStore, type EtcdChange, type OpenEtcdStoreOptions } from './store-etcd.js';
+import { Store, type RemoteChange, type StoreBackend, type StoreChanges, type StoreData } from './store.js';
+
+/**
+ * The controller's store on etcd, shared by several controllers: the whole fleet state is read
+ * once at start and kept in memory (the controller reads it synchronously, as it reads lowdb's),
+ * each flush writes the records that changed, and a watch on the prefix brings in what other
+ * controllers write.
+ *
+ * Migrations and routes are written by compare-and-swap on the revision this controller last saw
+ * of them: if another controller changed one first, the write fails with ABORTED and the store
+ * takes the other's version (read again), never last write wins. Servers' last-seen times go in
+ * transactions of 100; audit entries and route changes under keys picked here, so the watch's echo
+ * of this controller's own entries is known and not added twice.
+ */
+export async function openEtcdStore(opts: OpenEtcdStoreOptions & { log: Logger }): Promise<Store> {
+  const etcd = await EtcdStore.open(opts);
+  try {
+    const snap = await etcd.snapshot();
+    const data: StoreData = {
+      version: 1,
+      controllerId: etcd.controllerId,
+      servers: Object.fromEntries(snap.servers.map((r) => [r.value.id, r.value])),
+      certificates: snap.certificates.map((r) => r.value),
+      migrations: Object.fromEntries(snap.migrations.map((r) => [r.value.id, r.value])),
+      routes: Object.fromEntries(snap.routes.map((r) => [r.value.name, r.value])),
+      audit: snap.audit.map((r) => r.value),
+      routeChanges: snap.routeChanges.map((r) => r.value),
+    };
+    const backend = new EtcdBackend(etcd, opts.hosts, opts.log);
+    for (const group of [snap.servers, snap.certificates, snap.migrations, snap.routes, snap.audit, snap.routeChanges])
+      for (const r of group) backend.seen(r.key, r.revision);
+    const store = new Store(data, backend);
+    await backend.follow(store, snap.revision + 1);
+    return store;
+  } catch (err) {
+    await etcd.close();
+    throw err;
+  }
+}
+
+const seg = (name: string) => encodeURIComponent(name);
+
+/** The etcd under a store opened by openEtcdStore (undefined for lowdb's). */
+export function etcdOf(store: Store): EtcdStore | undefined {
+  return store.backend instanceof EtcdBackend ? store.backend.etcd : undefined;
+}
+
+class EtcdBackend implements StoreBackend {
+  readonly where: string;
+  /** The newest revision this controller knows of each key: written by it, or heard. */
+  private readonly revisions = new Map<string, number>();
+  /** Keys this controller is writing now: the watch's echo of an older write must not undo them. */
+  private readonly writing = new Set<string>();
+  /** What was last written or heard of each record: a write of the same again is skipped. */
+  private readonly last = new Map<string, string>();
+  private store?: Store;
+  private watcher?: { cancel(): Promise<void> };
+
+  constructor(
+    readonly etcd: EtcdStore,
+    hosts: string[],
+    private readonly log: Logger,
+  ) {
+    this.where = `etcd at ${hosts.join(',')}`;
+  }
+
+  seen(key: string, revision: number): void {
+    if (revision > (this.revisions.get(key) ?? 0)) this.revisions.set(key, revision);
+  }
+
+  async follow(store: Store, fromRevision: number): Promise<void> {
+    this.store = store;
+    for (const s of store.servers()) this.last.set(`servers/${seg(s.id)}`, JSON.stringify(s));
+    for (const m of store.migrations()) this.last.set(`migrations/${seg(m.id)}`, JSON.stringify(m));
+    for (const r of store.routes()) this.last.set(`routes/${seg(r.name)}`, JSON.stringify(r));
+    this.watcher = await this.etcd.watch(
+      fromRevision,
+      (e) => this.heard(e),
+      (err) => this.log.warn('etcd watch', { error: errorMessage(err) }),
+    );
+  }
+
+  private heard(e: EtcdChange): void {
+    const store = this.store;
+    if (!store) return;
+    if (this.writing.has(e.key)) return;
+    if (e.revision <= (this.revisions.get(e.key) ?? 0)) return;
+    this.revisions.set(e.key, e.revision);
+    if (e.value) this.last.set(e.key, JSON.stringify(e.value));
+    else this.last.delete(e.key);
+    const change: RemoteChange | undefined =
+      e.kind === 'server'
+        ? { kind: 'server', id: e.name }
+        : e.kind === 'certificate'
+          ? { kind: 'certificate', serial: e.name }
+          : e.kind === 'migration'
+            ? { kind: 'migration', id: e.name }
+            : e.kind === 'route'
+              ? { kind: 'route', name: e.name }
+              : // Appended entries: those trimmed from the history are trimmed here by the same cap.
+                e.value
+                ? { kind: e.kind }
+                : undefined;
+    if (change) store.applyRemote(change, e.value);
+  }
+
+  async write(data: StoreData, c: StoreChanges): Promise<void> {
+    // Migrations and routes first: they are what a caller waits on before it acts.
+    for (const id of c.migrations) {
+      const m = data.migrations?.[id];
+      if (m && this.changed(`migrations/${seg(id)}`, m))
+        await this.swap(
+          `migrations/${seg(id)}`,
+          `migration ${id}`,
+          () => this.etcd.putMigration(m, this.rev(`migrations/${seg(id)}`)),
+          JSON.stringify(m),
+        );
+    }
+    for (const name of c.routes) {
+      const r = data.routes?.[name];
+      if (r && this.changed(`routes/${seg(name)}`, r))
+        await this.swap(
+          `routes/${seg(name)}`,
+          `route ${name}`,
+          () => this.etcd.putRoute(r, this.rev(`routes/${seg(name)}`)),
+          JSON.stringify(r),
+        );
+    }
+    for (const name of c.routesRemoved) {
+      const key = `routes/${seg(name)}`;
+      if (!this.revisions.has(key)) continue;
+      await this.swap(key, `route ${name}`, async () => {
+        await this.etcd.removeRoute(name, this.rev(key));
+        return 0;
+      });
+    }
+    for (const serial of c.certificates) {
+      const cert = data.certificates?.find((x) => x.serial === serial);
+      if (cert) await this.plain(`certificates/${seg(serial)}`, () => this.etcd.writeCertificate(cert));
+    }
+    const expired = [...this.revisions.keys()]
+      .filter((k) => k.startsWith('certificates/'))
+      .map((k) => decodeURIComponent(k.slice('certificates/'.length)))
+      .filter((serial) => !data.certificates?.some((x) => x.serial === serial));
+    if (expired.length && c.certificates.size) {
+      await this.etcd.forgetCertificates(expired);
+      for (const serial of expired) this.revisions.delete(`certificates/${seg(serial)}`);
+    }
+    for (const entry of c.audit) {
+      const id = randomUUID();
+      await this.plain(`audit/${seg(id)}`, async () => {
+        await this.etcd.putAudit(entry, id);
+        return Number.MAX_SAFE_INTEGER;
+      });
+    }
+    for (const change of c.routeChanges) {
+      const id = randomUUID();
+      await this.plain(`route-changes/${seg(id)}`, async () => {
+        await this.etcd.addRouteChange(change, id);
+        return Number.MAX_SAFE_INTEGER;
+      });
+    }
+    const servers = [...c.servers]
+      .map((id) => data.servers[id])
+      .filter((s) => s !== undefined && this.changed(`servers/${seg(s.id)}`, s));
+    if (servers.length) {
+      const keys = servers.map((s) => `servers/${seg(s!.id)}`);
+      for (const k of keys) this.writing.add(k);
+      try {
+        const json = servers.map((s) => JSON.stringify(s));
+        const revision = await this.etcd.putServers(servers as NonNullable<(typeof servers)[number]>[]);
+        for (const k of keys) this.seen(k, revision);
+        for (const [i, k] of keys.entries()) this.last.set(k, json[i]!);
+      } finally {
+        for (const k of keys) this.writing.delete(k);
+      }
+    }
+    for (const id of c.serversRemoved) {
+      this.last.delete(`servers/${seg(id)}`);
+      await this.plain(`servers/${seg(id)}`, () => this.etcd.deleteServer(id));
+    }
+    // Finished migrations beyond the cap were dropped from memory: etcd trims its own (putMigration).
+    for (const id of c.migrations) if (!data.migrations?.[id]) this.revisions.delete(`migrations/${seg(id)}`);
+  }
+
+  /** Whether `value` differs from what was last written or heard of `key`. */
+  private changed(key: string, value: unknown): boolean {
+    return this.last.get(key) !== JSON.stringify(value);
+  }
+
+  private rev(key: string): number {
+    return this.revisions.get(key) ?? 0;
+  }
+
+  /** A write with no revision to compare: the key is marked as this controller's while it goes. */
+  private async plain(key: string, write: () => Promise<number>): Promise<void> {
+    this.writing.add(key);
+    try {
+      this.seen(key, await write());
+    } finally {
+      this.writing.delete(key);
+    }
+  }
+
+  /**
+   * A compare-and-swap write. Lost: the record is read again into the store (the other
+   * controller's version, or gone), and the caller gets ABORTED.
+   */
+  private async swap(key: string, what: string, write: () => Promise<number>, json = ''): Promise<void> {
+    this.writing.add(key);
+    try {
+      const revision = await write();
+      if (revision === 0) {
+        this.revisions.delete(key);
+        this.last.delete(key);
+      } else {
+        this.revisions.set(key, revision);
+        this.last.set(key, json);
+      }
+    } catch (err) {
+      if (err instanceof YardError && err.code === 'ABORTED') await this.reread(key, what);
+      throw err;
+    } finally {
+      this.writing.delete(key);
+    }
+  }
+
+  private async reread(key: string, what: string): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    const name = decodeURIComponent(key.slice(key.indexOf('/') + 1));
+    const now = key.startsWith('migrations/') ? await this.etcd.migration(name) : await this.etcd.route(name);
+    if (now) {
+      this.revisions.set(key, now.revision);
+      this.last.set(key, JSON.stringify(now.value));
+    } else {
+      this.revisions.delete(key);
+      this.last.delete(key);
+    }
+    this.log.warn('another controller changed it first: took its version', {
+      record: what,
+      revision: now?.revision ?? 0,
+    });
+    if (key.startsWith('migrations/')) store.applyRemote({ kind: 'migration', id: name }, now?.value);
+    else store.applyRemote({ kind: 'route', name }, now?.value);
+  }
+
+  async close(): Promise<void> {
+    await this.watcher?.cancel().catch(() => undefined);
+    await this.etcd.close();
+  }
+}
