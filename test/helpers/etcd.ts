@@ -25,14 +25,22 @@ export class EtcdCluster {
   private constructor(
     private readonly members: Member[],
     private readonly root: string,
+    /** Addresses of this machine, besides 127.0.0.1, the members also serve clients on (test namespaces' gateways). */
+    private readonly clientHosts: string[],
   ) {}
 
   /** Client endpoints, host:port, as `--store etcd://…` and etcd3's `hosts` take them. */
   get endpoints(): string[] {
-    return this.members.map((m) => `127.0.0.1:${m.clientPort}`);
+    return this.endpointsOn('127.0.0.1');
   }
 
-  static async start(size = 1): Promise<EtcdCluster> {
+  /** The same on another address it serves clients on (given to start()). */
+  endpointsOn(host: string): string[] {
+    return this.members.map((m) => `${host}:${m.clientPort}`);
+  }
+
+  /** `clientHosts`: more local addresses to serve clients on, for controllers in test namespaces. */
+  static async start(size = 1, clientHosts: string[] = []): Promise<EtcdCluster> {
     const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'yard-etcd-'));
     const members: Member[] = [];
     for (let i = 0; i < size; i++)
@@ -43,7 +51,7 @@ export class EtcdCluster {
         peerPort: await freePort(),
         output: '',
       });
-    const cluster = new EtcdCluster(members, root);
+    const cluster = new EtcdCluster(members, root, clientHosts);
     // A test process that dies without its afterAll still takes its members with it.
     process.once('exit', () => {
       for (const m of members) m.child?.kill('SIGKILL');
@@ -92,12 +100,13 @@ export class EtcdCluster {
   private spawn(m: Member): void {
     const peers = this.members.map((p) => `${p.name}=http://127.0.0.1:${p.peerPort}`).join(',');
     const client = `http://127.0.0.1:${m.clientPort}`;
+    const listenClients = [client, ...this.clientHosts.map((h) => `http://${h}:${m.clientPort}`)].join(',');
     const peer = `http://127.0.0.1:${m.peerPort}`;
     // Short raft timers: a killed leader is replaced in about a second instead of ten.
     const args = [
       `--name=${m.name}`,
       `--data-dir=${m.dataDir}`,
-      `--listen-client-urls=${client}`,
+      `--listen-client-urls=${listenClients}`,
       `--advertise-client-urls=${client}`,
       `--listen-peer-urls=${peer}`,
       `--initial-advertise-peer-urls=${peer}`,

@@ -148,19 +148,24 @@ export function startControllerProc(
   port: number,
   extra: string[] = [],
   host = '127.0.0.1',
+  wrap: string[] = [],
 ): YardProcess {
-  return new YardProcess([
-    'controller',
-    '--data-dir',
-    dataDir,
-    '--listen',
-    `${host}:${port}`,
-    '--heartbeat',
-    '200ms',
-    '--grace',
-    '2s',
-    ...extra,
-  ]);
+  return new YardProcess(
+    [
+      'controller',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      `${host}:${port}`,
+      '--heartbeat',
+      '200ms',
+      '--grace',
+      '2s',
+      ...extra,
+    ],
+    {},
+    wrap,
+  );
 }
 
 /** `--token-file` for an agent joining the controller whose data dir is `ctlDir` (its join token is written at its start). */
