@@ -46,6 +46,9 @@ import { Store } from './store.js';
 import type { OpenEtcdStoreOptions } from './store-etcd.js';
 import { etcdOf, openEtcdStore } from './store-mirror.js';
 import { Leadership } from './leadership.js';
+import { StandbyForwarder, dialAddress } from './standby-forward.js';
+import { hostname } from 'node:os';
+import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
 import { accessControl } from './grpc/control-access.js';
 
@@ -149,7 +152,23 @@ export async function startController(opts: ControllerOptions): Promise<Controll
           process.exit(1);
         }),
     });
-  if (leadership) await leadership.campaign(opts.listen);
+  // The fleet's CA and join secret: this controller's, if it is the first on this etcd.
+  if (etcd) await adoptFleetSecrets(etcd, files, log);
+  // A standby passes connections on its port to the leader until it leads itself.
+  let listenPort = hp.port;
+  if (leadership) {
+    const forwarder = await StandbyForwarder.listen(opts.listen, log);
+    listenPort = forwarder.port;
+    try {
+      await leadership.campaign(dialAddress(opts.listen, listenPort, opts.advertiseNames ?? [], hostname()), (at) =>
+        forwarder.follow(at),
+      );
+    } finally {
+      await forwarder.close();
+    }
+  }
+  // Again once leading: the join secret may have been rotated meanwhile.
+  if (etcd) await adoptFleetSecrets(etcd, files, log);
   if (store.resetFrom)
     log.warn('store was unreadable and --reset-store was given: started with an empty store', {
       copy: store.resetFrom,
@@ -291,7 +310,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
-      formatHostPort(hp),
+      formatHostPort({ ...hp, port: listenPort }),
       opts.benchmarkPlaintext ? ServerCredentials.createInsecure() : tls.credentials,
       (err, p) => (err ? reject(err) : resolve(p)),
     ),
@@ -316,6 +335,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       store,
       async rotateJoinToken() {
         joinSecret = await replaceToken(files.token);
+        if (etcd) await publishJoinSecret(etcd, files.token);
         joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
         return joinToken;
       },

@@ -64,7 +64,7 @@ export class Leadership {
    * Resolves when this controller leads, announcing `address`; waits (watching the key) while
    * another does. Rejects only when close() is called first.
    */
-  async campaign(address: string): Promise<void> {
+  async campaign(address: string, onLeader: (address: string | undefined) => void = () => undefined): Promise<void> {
     const { ns, log } = this.o;
     const lease = ns.lease(this.o.ttlSeconds);
     this.lease = lease;
@@ -89,17 +89,18 @@ export class Leadership {
         return;
       }
       const other = res.responses[0]?.response_range?.kvs[0]?.value.toString() ?? '';
+      let at: string | undefined;
+      try {
+        at = (JSON.parse(other) as LeaderRecord).address;
+      } catch {
+        at = undefined;
+      }
+      onLeader(at);
       if (other !== told) {
         told = other;
-        let at = '';
-        try {
-          at = (JSON.parse(other) as LeaderRecord).address;
-        } catch {
-          at = 'unknown';
-        }
-        log.info('standby: another controller leads; this one takes over when it goes', { leader: at });
+        log.info('standby: another controller leads; this one takes over when it goes', { leader: at ?? 'unknown' });
       }
-      await this.keyGone();
+      if (await this.keyGone(Number(res.header.revision) + 1)) onLeader(undefined);
     }
   }
 
@@ -110,15 +111,16 @@ export class Leadership {
     await this.lease?.revoke().catch(() => undefined);
   }
 
-  /** Resolves when the leader key is deleted (or after a while: the loop then tries again). */
-  private async keyGone(): Promise<void> {
-    const watcher = await this.o.ns.watch().key(LEADER_KEY).create();
+  /** Resolves true when the leader key is deleted, false after a while (the loop then looks again). */
+  private async keyGone(fromRevision: number): Promise<boolean> {
+    // From just after the read: a delete in between is not missed.
+    const watcher = await this.o.ns.watch().key(LEADER_KEY).startRevision(String(fromRevision)).create();
     try {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 5_000);
+      return await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 5_000);
         watcher.on('delete', () => {
           clearTimeout(t);
-          resolve();
+          resolve(true);
         });
       });
     } finally {

@@ -325,6 +325,26 @@ export class EtcdStore implements FleetStore {
     return watcher;
   }
 
+  /**
+   * A value kept as text (the fleet's CA, its join secret): `text` is stored only if the key is
+   * absent; returns what is stored now, this or the one another controller stored first.
+   */
+  async adoptText(key: string, text: string): Promise<string> {
+    const res = await this.call(`writing ${this.prefix}${key}`, () =>
+      this.ns.if(key, 'Create', '==', 0).then(this.ns.put(key).value(text)).else(this.ns.get(key)).commit(),
+    );
+    if (res.succeeded) return text;
+    return res.responses[0]?.response_range?.kvs[0]?.value.toString() ?? text;
+  }
+
+  async readText(key: string): Promise<string | undefined> {
+    return (await this.call(`reading ${this.prefix}${key}`, () => this.ns.get(key).string())) ?? undefined;
+  }
+
+  async writeText(key: string, text: string): Promise<void> {
+    await this.call(`writing ${this.prefix}${key}`, () => this.ns.put(key).value(text).exec());
+  }
+
   /** The client, for what the controller runs on the same etcd (its election). */
   get namespace(): Namespace {
     return this.ns;

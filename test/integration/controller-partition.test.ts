@@ -2,7 +2,6 @@
 // leader (exits) before the other controller is elected, so two coordinators never run at once,
 // and the agents, given both addresses, move to the new leader. Each controller runs in a network
 // namespace of its own; etcd serves them on the namespaces' gateways, the agents run on this host.
-import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster, etcdAvailable } from '../helpers/etcd.js';
@@ -20,7 +19,6 @@ import {
 } from '../helpers/procs.js';
 import { execFileSync } from 'node:child_process';
 
-const SHARED = ['ca.key', 'ca.crt', 'token'];
 const TTL_S = 2;
 
 describe.skipIf(!etcdAvailable || !netnsAvailable())('a leader controller cut off from etcd', () => {
@@ -53,7 +51,6 @@ describe.skipIf(!etcdAvailable || !netnsAvailable())('a leader controller cut of
     port = await freePort();
     ctl.a = startCtl('a');
     await ctl.a.waitForOutput(/controller listening/);
-    for (const file of SHARED) copyFileSync(join(dirs.a, file), join(dirs.b, file));
     ctl.b = startCtl('b');
     await ctl.b.waitForOutput(/standby/);
     const list = `${addressOf(0)},${addressOf(1)}`;

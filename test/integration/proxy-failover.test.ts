@@ -4,7 +4,7 @@
 // it; in the other order, host-a first. Not one client connection fails either way: the proxy
 // keeps the table it has until the new leader places the same one. (The proxy runs in its agent:
 // while that agent is held, the clients wait a few seconds rather than fail.)
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationStrategy, RestartPolicy, workloadStates } from '../../src/core/workload.js';
@@ -24,7 +24,6 @@ import {
 import { startTraffic } from '../helpers/traffic.js';
 
 const ECHO = resolve(import.meta.dirname, '../../examples/echo-server.mjs');
-const SHARED = ['ca.key', 'ca.crt', 'token'];
 const TTL_S = 2;
 
 describe.skipIf(!etcdAvailable)('a leader failover under client connections through a proxy agent', () => {
@@ -64,7 +63,6 @@ describe.skipIf(!etcdAvailable)('a leader failover under client connections thro
     ports.b = await freePort();
     ctl.a = startCtl('a');
     await ctl.a.waitForOutput(/controller listening/);
-    for (const file of SHARED) copyFileSync(join(dirs.a, file), join(dirs.b, file));
     ctl.b = startCtl('b');
     await ctl.b.waitForOutput(/standby/);
     const list = `127.0.0.1:${ports.a},127.0.0.1:${ports.b}`;
