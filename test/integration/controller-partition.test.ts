@@ -2,7 +2,6 @@
 // leader (exits) before the other controller is elected, so two coordinators never run at once,
 // and the agents, given both addresses, move to the new leader. Each controller runs in a network
 // namespace of its own; etcd serves them on the namespaces' gateways, the agents run on this host.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster, etcdAvailable } from '../helpers/etcd.js';
 import { createHosts, netnsAvailable } from '../helpers/netns.js';

@@ -4,7 +4,6 @@
 // dead leader's lease, the agents (given both addresses) move to it, and it finishes or rolls
 // back the migration from the shared journal, the workload on exactly one host. A leader stopped
 // on purpose resigns: the other takes over without waiting for the lease.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationStrategy, migrationPhases, workloadStates } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
