@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from './procs.js';
@@ -27,6 +28,8 @@ export class EtcdCluster {
     private readonly root: string,
     /** Addresses of this machine, besides 127.0.0.1, the members also serve clients on (test namespaces' gateways). */
     private readonly clientHosts: string[],
+    /** Clients speak TLS and must present a certificate from `ca` (the members' own files). */
+    private readonly tls?: EtcdTls,
   ) {}
 
   /** Client endpoints, host:port, as `--store etcd://…` and etcd3's `hosts` take them. */
@@ -40,7 +43,7 @@ export class EtcdCluster {
   }
 
   /** `clientHosts`: more local addresses to serve clients on, for controllers in test namespaces. */
-  static async start(size = 1, clientHosts: string[] = []): Promise<EtcdCluster> {
+  static async start(size = 1, clientHosts: string[] = [], tls?: EtcdTls): Promise<EtcdCluster> {
     const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'yard-etcd-'));
     const members: Member[] = [];
     for (let i = 0; i < size; i++)
@@ -51,7 +54,7 @@ export class EtcdCluster {
         peerPort: await freePort(),
         output: '',
       });
-    const cluster = new EtcdCluster(members, root, clientHosts);
+    const cluster = new EtcdCluster(members, root, clientHosts, tls);
     // A test process that dies without its afterAll still takes its members with it.
     process.once('exit', () => {
       for (const m of members) m.child?.kill('SIGKILL');
@@ -99,8 +102,9 @@ export class EtcdCluster {
 
   private spawn(m: Member): void {
     const peers = this.members.map((p) => `${p.name}=http://127.0.0.1:${p.peerPort}`).join(',');
-    const client = `http://127.0.0.1:${m.clientPort}`;
-    const listenClients = [client, ...this.clientHosts.map((h) => `http://${h}:${m.clientPort}`)].join(',');
+    const scheme = this.tls ? 'https' : 'http';
+    const client = `${scheme}://127.0.0.1:${m.clientPort}`;
+    const listenClients = [client, ...this.clientHosts.map((h) => `${scheme}://${h}:${m.clientPort}`)].join(',');
     const peer = `http://127.0.0.1:${m.peerPort}`;
     // Short raft timers: a killed leader is replaced in about a second instead of ten.
     const args = [
@@ -115,6 +119,14 @@ export class EtcdCluster {
       `--initial-cluster-token=yard-test-${this.members[0]!.clientPort}`,
       '--heartbeat-interval=50',
       '--election-timeout=500',
+      ...(this.tls
+        ? [
+            `--cert-file=${this.tls.certFile}`,
+            `--key-file=${this.tls.keyFile}`,
+            `--trusted-ca-file=${this.tls.caFile}`,
+            '--client-cert-auth',
+          ]
+        : []),
       '--logger=zap',
       '--log-level=warn',
     ];
@@ -137,8 +149,11 @@ export class EtcdCluster {
     const ready = waitFor(
       () => `etcd member ${m.name} on port ${m.clientPort} to be healthy (output:\n${m.output})`,
       async () => {
-        const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`, { signal: AbortSignal.timeout(1000) });
-        const body = (await res.json()) as { health?: string };
+        const body = this.tls
+          ? await httpsJson(`https://127.0.0.1:${m.clientPort}/health`, this.tls)
+          : ((await (
+              await fetch(`http://127.0.0.1:${m.clientPort}/health`, { signal: AbortSignal.timeout(1000) })
+            ).json()) as { health?: string });
         return body.health === 'true' || undefined;
       },
       20_000,
@@ -147,4 +162,39 @@ export class EtcdCluster {
     ready.catch(() => undefined);
     await Promise.race([ready, exited]);
   }
+}
+
+/** A member's TLS files (PEM): its certificate and key, and the CA its clients' certificates must come from. */
+export interface EtcdTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/** /health over TLS with the member's own certificate as the client's (the CA signed it for both uses). */
+function httpsJson(url: string, tls: EtcdTls): Promise<{ health?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(
+      url,
+      {
+        ca: readFileSync(tls.caFile),
+        cert: readFileSync(tls.certFile),
+        key: readFileSync(tls.keyFile),
+        timeout: 1000,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text) as { health?: string });
+          } catch (err) {
+            reject(err as Error);
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
 }
