@@ -43,8 +43,8 @@ import { DEFAULT_HEARTBEATS_PER_SECOND, HeartbeatBudget } from './heartbeat-budg
 import { Registry } from './registry.js';
 import { readRuntime, removeRuntime, writeRuntime } from './runtime-file.js';
 import { Store } from './store.js';
-import type { OpenEtcdStoreOptions } from './store-etcd.js';
-import { etcdOf, openEtcdStore } from './store-mirror.js';
+import { openEtcdStore } from './store-mirror.js';
+import { EtcdStore, type OpenEtcdStoreOptions } from './store-etcd.js';
 import { Leadership } from './leadership.js';
 import { StandbyForwarder, dialAddress } from './standby-forward.js';
 import { hostname } from 'node:os';
@@ -133,42 +133,23 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     );
   }
 
-  const store = opts.etcd
-    ? await openEtcdStore({ ...opts.etcd, log })
-    : await Store.open({ file: files.store, reset: opts.resetStore });
-  // Several controllers on one etcd: one leads and does everything below; the others wait,
-  // their stores kept current by etcd's watch, and take over when the leader's key goes.
-  const etcd = etcdOf(store);
-  const leadership =
-    etcd &&
-    new Leadership({
-      ns: etcd.namespace,
-      ttlSeconds: opts.leaderTtlSeconds ?? 5,
-      log,
-      onLost:
-        opts.onLeadershipLost ??
-        ((why) => {
-          log.error('stopping at once: this controller can no longer be sure it leads', { why });
-          process.exit(1);
-        }),
-    });
-  // The fleet's CA and join secret: this controller's, if it is the first on this etcd.
-  if (etcd) await adoptFleetSecrets(etcd, files, log);
-  // A standby passes connections on its port to the leader until it leads itself.
-  let listenPort = hp.port;
-  if (leadership) {
-    const forwarder = await StandbyForwarder.listen(opts.listen, log);
-    listenPort = forwarder.port;
+  // Several controllers on one etcd: one leads and does everything below; the others wait as
+  // standbys and take over when the leader's key goes. The store is read once leading, so the
+  // journal a new leader resumes from is etcd's latest.
+  const etcd = opts.etcd ? await EtcdStore.open({ ...opts.etcd }) : undefined;
+  let leadership: (Leadership & { port: number }) | undefined;
+  if (etcd) {
     try {
-      await leadership.campaign(dialAddress(opts.listen, listenPort, opts.advertiseNames ?? [], hostname()), (at) =>
-        forwarder.follow(at),
-      );
-    } finally {
-      await forwarder.close();
+      leadership = await lead(etcd, opts, hp.port);
+    } catch (err) {
+      await etcd.close();
+      throw err;
     }
   }
-  // Again once leading: the join secret may have been rotated meanwhile.
-  if (etcd) await adoptFleetSecrets(etcd, files, log);
+  const store = etcd
+    ? await openEtcdStore(etcd, opts.etcd!.hosts, log)
+    : await Store.open({ file: files.store, reset: opts.resetStore });
+  const listenPort = leadership?.port ?? hp.port;
   if (store.resetFrom)
     log.warn('store was unreadable and --reset-store was given: started with an empty store', {
       copy: store.resetFrom,
@@ -453,4 +434,37 @@ async function listenLocal(server: GrpcServer, path: string): Promise<string> {
   });
   await chmod(path, 0o600);
   return address;
+}
+
+/**
+ * With etcd: takes the fleet's CA and join secret, then waits as a standby (passing connections on
+ * its port to the leader) until this controller leads. Returns the leadership and the port bound.
+ */
+async function lead(etcd: EtcdStore, opts: ControllerOptions, port: number): Promise<Leadership & { port: number }> {
+  const { log } = opts;
+  const files = controllerFiles(opts.dataDir);
+  const leadership = new Leadership({
+    ns: etcd.namespace,
+    ttlSeconds: opts.leaderTtlSeconds ?? 5,
+    log,
+    onLost:
+      opts.onLeadershipLost ??
+      ((why) => {
+        log.error('stopping at once: this controller can no longer be sure it leads', { why });
+        process.exit(1);
+      }),
+  });
+  // The fleet's CA and join secret: this controller's, if it is the first on this etcd.
+  await adoptFleetSecrets(etcd, files, log);
+  const forwarder = await StandbyForwarder.listen(opts.listen, log);
+  try {
+    await leadership.campaign(dialAddress(opts.listen, forwarder.port, opts.advertiseNames ?? [], hostname()), (at) =>
+      forwarder.follow(at),
+    );
+  } finally {
+    await forwarder.close();
+  }
+  // Again once leading: the join secret may have been rotated meanwhile.
+  await adoptFleetSecrets(etcd, files, log);
+  return Object.assign(leadership, { port: forwarder.port || port });
 }

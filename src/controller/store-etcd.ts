@@ -559,7 +559,7 @@ async function guard<T>(hosts: string[], what: string, fn: () => Promise<T>): Pr
     if (err instanceof GRPCGenericError || err instanceof ClientRuntimeError || err instanceof EtcdError)
       throw new YardError(
         'UNAVAILABLE',
-        `etcd at ${hosts.join(',')} failed ${what}: ${errorMessage(err)}; check that etcd runs there and that --store names its members`,
+        `etcd at ${hosts.join(',')} failed ${what}: ${errorMessage(err).replace(/\.?\s*Resolution note:\s*$/, '')}; check that etcd runs there and that --store names its members`,
         { hosts: hosts.join(',') },
       );
     throw err;

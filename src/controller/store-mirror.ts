@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { EtcdStore, type EtcdChange, type OpenEtcdStoreOptions } from './store-etcd.js';
+import type { EtcdChange, EtcdStore } from './store-etcd.js';
 import { Store, type RemoteChange, type StoreBackend, type StoreChanges, type StoreData } from './store.js';
 
 /**
@@ -16,8 +16,7 @@ import { Store, type RemoteChange, type StoreBackend, type StoreChanges, type St
  * transactions of 100; audit entries and route changes under keys picked here, so the watch's echo
  * of this controller's own entries is known and not added twice.
  */
-export async function openEtcdStore(opts: OpenEtcdStoreOptions & { log: Logger }): Promise<Store> {
-  const etcd = await EtcdStore.open(opts);
+export async function openEtcdStore(etcd: EtcdStore, hosts: string[], log: Logger): Promise<Store> {
   try {
     const snap = await etcd.snapshot();
     const data: StoreData = {
@@ -30,7 +29,7 @@ export async function openEtcdStore(opts: OpenEtcdStoreOptions & { log: Logger }
       audit: snap.audit.map((r) => r.value),
       routeChanges: snap.routeChanges.map((r) => r.value),
     };
-    const backend = new EtcdBackend(etcd, opts.hosts, opts.log);
+    const backend = new EtcdBackend(etcd, hosts, log);
     for (const group of [snap.servers, snap.certificates, snap.migrations, snap.routes, snap.audit, snap.routeChanges])
       for (const r of group) backend.seen(r.key, r.revision);
     const store = new Store(data, backend);
@@ -43,11 +42,6 @@ export async function openEtcdStore(opts: OpenEtcdStoreOptions & { log: Logger }
 }
 
 const seg = (name: string) => encodeURIComponent(name);
-
-/** The etcd under a store opened by openEtcdStore (undefined for lowdb's). */
-export function etcdOf(store: Store): EtcdStore | undefined {
-  return store.backend instanceof EtcdBackend ? store.backend.etcd : undefined;
-}
 
 class EtcdBackend implements StoreBackend {
   readonly where: string;

@@ -124,6 +124,7 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
       // etcd frees the dead leader's lease TTL seconds after its last keep-alive; the standby is watching.
       expect(tookMs).toBeLessThan(TTL_S * 1000 + 3000);
       await ctl.b!.waitForOutput(/controller listening/);
+      const servingMs = Date.now() - killedMs;
       api = control(socketOf(dirs.b));
       const done = await api.waitForMigrationEnd(m.id, 90_000);
       expect(['committed', 'rolled_back']).toContain(migrationPhases.name(done.phase));
@@ -136,7 +137,10 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
         30_000,
       );
       expect(live[0]!.serverId).toBeTruthy();
-      await waitFor('both agents online on B', () => onlineOn(dirs.b), 30_000);
+      await waitFor('both agents online on B', () => onlineOn(dirs.b), 30_000, 100);
+      console.log(
+        `leader SIGKILLed (lease TTL ${TTL_S}s): standby elected after ${tookMs} ms, serving after ${servingMs} ms, both agents online on it after ${Date.now() - killedMs} ms; the move ${migrationPhases.name(done.phase)}`,
+      );
     } finally {
       api.close();
     }
