@@ -137,6 +137,15 @@ describe.skipIf(!etcdAvailable)('the controller on etcd (--store etcd://)', () =
     const onA = (await routes(dirA)).filter((x) => x.name === 'web');
     expect(onA).toHaveLength(1);
     expect(onA[0]!.backends[0]!.address).toBe('127.0.0.1:10');
+    // Each change once in the audit trail, read from the member that was down.
+    const audit = await viaB('audit', '--json');
+    const entries = (JSON.parse(audit.stdout) as { at: string; action: string; target: string }[]).filter((e) =>
+      e.action.startsWith('route'),
+    );
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(entries.map((e) => `${e.at} ${e.action} ${e.target}`)).size, JSON.stringify(audit.stdout)).toBe(
+      entries.length,
+    );
   });
 
   it('gives a new controller (fresh data dir, same etcd) the servers, routes and audit trail', async () => {
