@@ -74,6 +74,8 @@ export interface ControllerOptions {
   advertiseNames?: string[];
   /** Keep the fleet state in etcd (`--store etcd://…`), shared with other controllers, not in store.json. */
   etcd?: { hosts: string[]; credentials?: OpenEtcdStoreOptions['credentials'] };
+  /** With etcd: how often the leader compacts etcd's history (default 5 min). */
+  etcdCompactMs?: number;
   /** With etcd: the leader's lease TTL in seconds (default 5): how long a dead leader holds the lead. */
   leaderTtlSeconds?: number;
   /**
@@ -114,6 +116,9 @@ export interface Controller {
   watchers(): number;
   stop(): Promise<void>;
 }
+
+/** How often the leader compacts etcd's history. */
+const ETCD_COMPACT_MS = 5 * 60_000;
 
 /** How often the store's last-seen times are written (state changes are written at once). */
 const LAST_SEEN_FLUSH_MS = 15_000;
@@ -361,6 +366,20 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     for (const r of registry.list()) store.putServer(r.server);
     flushSoon();
   }, LAST_SEEN_FLUSH_MS);
+  // etcd keeps every version of every key until compacted: the leader compacts to the revision it
+  // saw one period earlier (as Kubernetes' API server does), so watches that lag less than that
+  // miss nothing.
+  let seenRevision = 0;
+  const compactTimer =
+    etcd &&
+    setInterval(() => {
+      void (async () => {
+        const now = await etcd.revision();
+        if (seenRevision > 0) await etcd.compact(seenRevision);
+        seenRevision = now;
+      })().catch((err: unknown) => log.warn('could not compact etcd', { error: errorMessage(err) }));
+    }, opts.etcdCompactMs ?? ETCD_COMPACT_MS);
+  compactTimer?.unref();
   const tickTimer = setInterval(
     () => registry.tick(),
     Math.max(100, Math.min(1000, opts.graceMs / 4, opts.heartbeatIntervalMs)),
@@ -389,6 +408,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     stop() {
       stopped ??= (async () => {
         clearInterval(lastSeenTimer);
+        clearInterval(compactTimer);
         clearInterval(tickTimer);
         clearTimeout(flushTimer);
         tls.close();

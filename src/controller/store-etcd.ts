@@ -8,7 +8,7 @@ import {
   type IOptions,
   type Namespace,
 } from 'etcd3';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { RouteTable } from '../core/domain.js';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { RouteChange } from '../core/route.js';
@@ -105,7 +105,8 @@ export class EtcdStore implements FleetStore {
   }
 
   async servers(): Promise<StoredServer[]> {
-    return (await this.list('servers/')).map((kv) => this.keyed(kv, storedServerSchema, 'id'));
+    const seen = await this.lastSeen();
+    return (await this.list('servers/')).map((kv) => withLastSeen(this.keyed(kv, storedServerSchema, 'id'), seen));
   }
 
   async putServer(server: Server): Promise<void> {
@@ -114,12 +115,7 @@ export class EtcdStore implements FleetStore {
   }
 
   async removeServer(id: string): Promise<void> {
-    await this.call(`removing server ${id}`, () =>
-      this.ns
-        .delete()
-        .key(`servers/${segment(id)}`)
-        .exec(),
-    );
+    await this.deleteServer(id);
   }
 
   async certificates(nowMs = Date.now()): Promise<IssuedRecord[]> {
@@ -253,11 +249,42 @@ export class EtcdStore implements FleetStore {
   async deleteServer(id: string): Promise<number> {
     const res = await this.call(`removing server ${id}`, () =>
       this.ns
-        .delete()
-        .key(`servers/${segment(id)}`)
-        .exec(),
+        .if(`servers/${segment(id)}`, 'Create', '>', -1)
+        .then(this.ns.delete().key(`servers/${segment(id)}`), this.ns.delete().key(`last-seen/${segment(id)}`))
+        .commit(),
     );
     return Number(res.header.revision);
+  }
+
+  /**
+   * Servers' last-seen times, each a small key of its own (`last-seen/<id>`: milliseconds), in
+   * transactions of TXN_OPS: the periodic last-seen pass writes a number per server, not its whole
+   * record (about 2 KB), so etcd's history grows by tens of bytes per server per pass.
+   */
+  async putLastSeen(entries: { id: string; ms: number }[]): Promise<number> {
+    let revision = 0;
+    for (let i = 0; i < entries.length; i += TXN_OPS) {
+      const chunk = entries.slice(i, i + TXN_OPS);
+      const res = await this.call('writing last-seen times', () =>
+        this.ns
+          .if(ID_KEY, 'Create', '>', -1)
+          .then(...chunk.map((e) => this.ns.put(`last-seen/${segment(e.id)}`).value(String(e.ms))))
+          .commit(),
+      );
+      revision = Number(res.header.revision);
+    }
+    return revision;
+  }
+
+  private async lastSeen(): Promise<Map<string, number>> {
+    const kvs = await this.list('last-seen/');
+    const seen = new Map<string, number>();
+    for (const kv of kvs) {
+      const key = kv.key.toString();
+      const ms = Number(kv.value.toString());
+      if (Number.isSafeInteger(ms) && ms >= 0) seen.set(decodeURIComponent(key.slice(key.indexOf('/') + 1)), ms);
+    }
+    return seen;
   }
 
   /**
@@ -268,7 +295,8 @@ export class EtcdStore implements FleetStore {
     const head = await this.call('reading the fleet id', () => this.ns.get(ID_KEY).exec());
     const revision = Number(head.header.revision);
     const kvs = (dir: string) => this.list(dir);
-    const [servers, certificates, migrations, routes, audit, routeChanges] = await Promise.all([
+    const [seen, servers, certificates, migrations, routes, audit, routeChanges] = await Promise.all([
+      this.lastSeen(),
       kvs('servers/'),
       kvs('certificates/'),
       kvs('migrations/'),
@@ -279,7 +307,10 @@ export class EtcdStore implements FleetStore {
     const rev = (kv: IKeyValue) => ({ key: kv.key.toString(), revision: Number(kv.mod_revision) });
     return {
       revision,
-      servers: servers.map((kv) => ({ ...rev(kv), value: this.keyed(kv, storedServerSchema, 'id') })),
+      servers: servers.map((kv) => ({
+        ...rev(kv),
+        value: withLastSeen(this.keyed(kv, storedServerSchema, 'id'), seen),
+      })),
       certificates: certificates.map((kv) => ({ ...rev(kv), value: this.parse(kv, certificateSchema) })),
       migrations: migrations.map((kv) => ({ ...rev(kv), value: this.keyed(kv, migrationSchema, 'id') })),
       routes: routes.map((kv) => ({ ...rev(kv), value: this.keyed(kv, routeSchema, 'name') })),
@@ -289,8 +320,8 @@ export class EtcdStore implements FleetStore {
   }
 
   /**
-   * Every change under the prefix from `fromRevision` on, as records: `value` undefined for a
-   * delete. A value that fails its schema is reported to `onBad` and skipped. etcd3's watcher
+   * Every change under the prefix from `fromRevision` on. `read()` parses the record (a value
+   * that fails its schema throws, and is reported to `onBad` and skipped). etcd3's watcher
    * reconnects by itself and resumes where it stopped.
    */
   async watch(
@@ -307,14 +338,17 @@ export class EtcdStore implements FleetStore {
       if (!kind) return;
       const name = decodeURIComponent(key.slice(slash + 1));
       const revision = Number(kv.mod_revision);
-      if (deleted) return on({ kind, key, name, revision });
-      try {
+      // Parsed only when asked: the echo of this controller's own writes is dropped unread.
+      const read = () => {
+        if (deleted) return undefined;
         const schema = SCHEMAS[kind];
-        const value =
-          kind === 'audit' || kind === 'routeChange' || kind === 'certificate'
-            ? this.parse(kv, schema)
-            : this.keyed(kv, schema as never, kind === 'route' ? 'name' : 'id');
-        on({ kind, key, name, revision, value });
+        if (kind === 'lastSeen') return Number(kv.value.toString());
+        return kind === 'audit' || kind === 'routeChange' || kind === 'certificate'
+          ? this.parse(kv, schema)
+          : this.keyed(kv, schema as never, kind === 'route' ? 'name' : 'id');
+      };
+      try {
+        on({ kind, key, name, revision, deleted, read });
       } catch (err) {
         onBad(err as Error);
       }
@@ -343,6 +377,27 @@ export class EtcdStore implements FleetStore {
 
   async writeText(key: string, text: string): Promise<void> {
     await this.call(`writing ${this.prefix}${key}`, () => this.ns.put(key).value(text).exec());
+  }
+
+  /** etcd's revision now. */
+  async revision(): Promise<number> {
+    const res = await this.call('reading the revision', () => this.ns.get(ID_KEY).exec());
+    return Number(res.header.revision);
+  }
+
+  /**
+   * Drops every older version of every key up to `revision` (the whole etcd, not only this
+   * prefix: etcd compacts one history). Without it etcd keeps every last-seen write for ever
+   * and refuses writes once its database reaches its quota (2 GiB by default).
+   */
+  async compact(revision: number): Promise<void> {
+    try {
+      await this.call(`compacting to revision ${revision}`, () => this.ns.kv.compact({ revision, physical: false }));
+    } catch (err) {
+      // Already compacted there (another controller, or etcd's own --auto-compaction): nothing to do.
+      if (/required revision has been compacted/.test(errorMessage(err))) return;
+      throw err;
+    }
   }
 
   /** The client, for what the controller runs on the same etcd (its election). */
@@ -495,7 +550,7 @@ export interface EtcdSnapshot {
   routeChanges: Read<RouteChange>[];
 }
 
-export type EtcdChangeKind = 'server' | 'certificate' | 'migration' | 'route' | 'audit' | 'routeChange';
+export type EtcdChangeKind = 'server' | 'lastSeen' | 'certificate' | 'migration' | 'route' | 'audit' | 'routeChange';
 
 /** One key changed under the prefix: its record, or no value when it was deleted. */
 export interface EtcdChange {
@@ -504,11 +559,14 @@ export interface EtcdChange {
   /** The id, serial or name the key holds. */
   name: string;
   revision: number;
-  value?: unknown;
+  deleted: boolean;
+  /** The record as written (undefined for a delete); throws STORE_CORRUPT for a bad one. */
+  read(): unknown;
 }
 
 const WATCHED: Record<string, EtcdChangeKind> = {
   'servers/': 'server',
+  'last-seen/': 'lastSeen',
   'certificates/': 'certificate',
   'migrations/': 'migration',
   'routes/': 'route',
@@ -518,6 +576,7 @@ const WATCHED: Record<string, EtcdChangeKind> = {
 
 const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
   server: storedServerSchema,
+  lastSeen: z.coerce.number().int().nonnegative(),
   certificate: certificateSchema,
   migration: migrationSchema,
   route: routeSchema,
@@ -527,6 +586,12 @@ const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
 
 /** Operations per transaction, under etcd's default --max-txn-ops of 128. */
 const TXN_OPS = 100;
+
+/** A server's record with its last-seen time from its own key, when that is newer. */
+function withLastSeen(server: StoredServer, seen: Map<string, number>): StoredServer {
+  const ms = seen.get(server.id);
+  return ms !== undefined && ms > server.lastSeenMs ? { ...server, lastSeenMs: ms } : server;
+}
 
 /** Ids and names may hold a slash: one key segment each, whatever they hold. */
 const segment = (name: string) => encodeURIComponent(name);

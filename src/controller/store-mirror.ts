@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { EtcdChange, EtcdStore } from './store-etcd.js';
-import { Store, type RemoteChange, type StoreBackend, type StoreChanges, type StoreData } from './store.js';
+import {
+  Store,
+  type RemoteChange,
+  type StoreBackend,
+  type StoreChanges,
+  type StoreData,
+  type StoredServer,
+} from './store.js';
 
 /**
  * The controller's store on etcd, shared by several controllers: the whole fleet state is read
@@ -43,6 +50,9 @@ export async function openEtcdStore(etcd: EtcdStore, hosts: string[], log: Logge
 
 const seg = (name: string) => encodeURIComponent(name);
 
+/** A server's record as compared between writes: its last-seen time is kept apart. */
+const recordJson = (s: StoredServer) => JSON.stringify({ ...s, lastSeenMs: 0 });
+
 class EtcdBackend implements StoreBackend {
   readonly where: string;
   /** The newest revision this controller knows of each key: written by it, or heard. */
@@ -51,6 +61,8 @@ class EtcdBackend implements StoreBackend {
   private readonly writing = new Set<string>();
   /** What was last written or heard of each record: a write of the same again is skipped. */
   private readonly last = new Map<string, string>();
+  /** Each server's last-seen time as etcd has it (its own small key). */
+  private readonly lastSeenWritten = new Map<string, number>();
   private store?: Store;
   private watcher?: { cancel(): Promise<void> };
 
@@ -68,7 +80,10 @@ class EtcdBackend implements StoreBackend {
 
   async follow(store: Store, fromRevision: number): Promise<void> {
     this.store = store;
-    for (const s of store.servers()) this.last.set(`servers/${seg(s.id)}`, JSON.stringify(s));
+    for (const s of store.servers()) {
+      this.last.set(`servers/${seg(s.id)}`, recordJson(s));
+      this.lastSeenWritten.set(s.id, s.lastSeenMs);
+    }
     for (const m of store.migrations()) this.last.set(`migrations/${seg(m.id)}`, JSON.stringify(m));
     for (const r of store.routes()) this.last.set(`routes/${seg(r.name)}`, JSON.stringify(r));
     this.watcher = await this.etcd.watch(
@@ -83,8 +98,22 @@ class EtcdBackend implements StoreBackend {
     if (!store) return;
     if (this.writing.has(e.key)) return;
     if (e.revision <= (this.revisions.get(e.key) ?? 0)) return;
+    let value = e.read();
     this.revisions.set(e.key, e.revision);
-    if (e.value) this.last.set(e.key, JSON.stringify(e.value));
+    if (e.kind === 'lastSeen') {
+      const server = store.server(e.name);
+      const ms = value as number | undefined;
+      if (ms === undefined || !server || ms <= server.lastSeenMs) return;
+      this.lastSeenWritten.set(e.name, ms);
+      store.applyRemote({ kind: 'server', id: e.name }, { ...server, lastSeenMs: ms });
+      return;
+    }
+    if (e.kind === 'server' && value) {
+      // The record's own last-seen time may be older than the one kept apart.
+      const server = value as StoredServer;
+      value = { ...server, lastSeenMs: Math.max(server.lastSeenMs, store.server(e.name)?.lastSeenMs ?? 0) };
+      this.last.set(e.key, recordJson(server));
+    } else if (value) this.last.set(e.key, JSON.stringify(value));
     else this.last.delete(e.key);
     const change: RemoteChange | undefined =
       e.kind === 'server'
@@ -96,10 +125,10 @@ class EtcdBackend implements StoreBackend {
             : e.kind === 'route'
               ? { kind: 'route', name: e.name }
               : // Appended entries: those trimmed from the history are trimmed here by the same cap.
-                e.value
+                value
                 ? { kind: e.kind }
                 : undefined;
-    if (change) store.applyRemote(change, e.value);
+    if (change) store.applyRemote(change, value);
   }
 
   async write(data: StoreData, c: StoreChanges): Promise<void> {
@@ -158,23 +187,43 @@ class EtcdBackend implements StoreBackend {
         return Number.MAX_SAFE_INTEGER;
       });
     }
-    const servers = [...c.servers]
-      .map((id) => data.servers[id])
-      .filter((s) => s !== undefined && this.changed(`servers/${seg(s.id)}`, s));
-    if (servers.length) {
-      const keys = servers.map((s) => `servers/${seg(s!.id)}`);
+    // A server's record only when it changed (its last-seen time aside), and its last-seen time
+    // apart, a small key of its own: the periodic pass writes numbers, not records.
+    const present = [...c.servers].map((id) => data.servers[id]).filter((s) => s !== undefined);
+    const records = present.filter((s) => this.last.get(`servers/${seg(s.id)}`) !== recordJson(s));
+    if (records.length) {
+      const keys = records.map((s) => `servers/${seg(s.id)}`);
+      const json = records.map(recordJson);
       for (const k of keys) this.writing.add(k);
       try {
-        const json = servers.map((s) => JSON.stringify(s));
-        const revision = await this.etcd.putServers(servers as NonNullable<(typeof servers)[number]>[]);
-        for (const k of keys) this.seen(k, revision);
-        for (const [i, k] of keys.entries()) this.last.set(k, json[i]!);
+        const revision = await this.etcd.putServers(records);
+        for (const [i, k] of keys.entries()) {
+          this.seen(k, revision);
+          this.last.set(k, json[i]!);
+          this.lastSeenWritten.set(records[i]!.id, records[i]!.lastSeenMs);
+        }
+      } finally {
+        for (const k of keys) this.writing.delete(k);
+      }
+    }
+    const seen = present.filter((s) => (this.lastSeenWritten.get(s.id) ?? -1) < s.lastSeenMs);
+    if (seen.length) {
+      const keys = seen.map((s) => `last-seen/${seg(s.id)}`);
+      const ms = seen.map((s) => s.lastSeenMs);
+      for (const k of keys) this.writing.add(k);
+      try {
+        const revision = await this.etcd.putLastSeen(seen.map((s, i) => ({ id: s.id, ms: ms[i]! })));
+        for (const [i, k] of keys.entries()) {
+          this.seen(k, revision);
+          this.lastSeenWritten.set(seen[i]!.id, ms[i]!);
+        }
       } finally {
         for (const k of keys) this.writing.delete(k);
       }
     }
     for (const id of c.serversRemoved) {
       this.last.delete(`servers/${seg(id)}`);
+      this.lastSeenWritten.delete(id);
       await this.plain(`servers/${seg(id)}`, () => this.etcd.deleteServer(id));
     }
     // Finished migrations beyond the cap were dropped from memory: etcd trims its own (putMigration).

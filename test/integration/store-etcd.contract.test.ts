@@ -5,7 +5,7 @@ import { ETCD_PREFIX, EtcdStore } from '../../src/controller/store-etcd.js';
 import { MigrationPhase } from '../../src/core/workload.js';
 import { EtcdCluster, etcdAvailable } from '../helpers/etcd.js';
 import { freePort } from '../helpers/procs.js';
-import { audit, migration, storeContract } from '../unit/store-contract.js';
+import { audit, migration, storeContract, stored } from '../unit/store-contract.js';
 
 describe.skipIf(!etcdAvailable)('etcd store', () => {
   let etcd: EtcdCluster;
@@ -37,6 +37,53 @@ describe.skipIf(!etcdAvailable)('etcd store', () => {
       await s.putMigration(migration('m-default', 1, MigrationPhase.MIGRATION_PHASE_PLANNED), 0);
       expect(await raw.get('/switchyard/v1/migrations/m-default').json()).toMatchObject({ id: 'm-default' });
       expect(await raw.get('/switchyard/v1/controller-id').json()).toBe(s.controllerId);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('compacts the history up to a revision: older versions are gone, the latest stays, a second compaction is no error', async () => {
+    const prefix = `/test-${randomUUID()}${ETCD_PREFIX}`;
+    const s = await EtcdStore.open({ hosts: etcd.endpoints, prefix });
+    try {
+      const m = migration('m-compact', 1, MigrationPhase.MIGRATION_PHASE_PLANNED);
+      const first = await s.putMigration(m, 0);
+      const second = await s.putMigration({ ...m, updatedMs: 2 }, first);
+      await s.compact(second);
+      await s.compact(second);
+      const old = await raw
+        .get(`${prefix}migrations/m-compact`)
+        .revision(String(first))
+        .string()
+        .catch((e: unknown) => e);
+      expect(String(old)).toMatch(/compacted/);
+      expect((await s.migration('m-compact'))?.value.updatedMs).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("keeps a server's last-seen time apart from its record: a number a pass, read back merged, removed with it", async () => {
+    const prefix = `/test-${randomUUID()}${ETCD_PREFIX}`;
+    const s = await EtcdStore.open({ hosts: etcd.endpoints, prefix });
+    try {
+      await s.putServers([stored('s1'), stored('s2')]);
+      const recordRevision = (await raw.get(`${prefix}servers/s1`).exec()).kvs[0]!.mod_revision;
+      await s.putLastSeen([{ id: 's1', ms: 500 }]);
+      expect(await raw.get(`${prefix}last-seen/s1`).string()).toBe('500');
+      // The record itself was not written again.
+      expect((await raw.get(`${prefix}servers/s1`).exec()).kvs[0]!.mod_revision).toBe(recordRevision);
+      const byId = new Map((await s.servers()).map((x) => [x.id, x.lastSeenMs]));
+      expect(byId).toEqual(
+        new Map([
+          ['s1', 500],
+          ['s2', 2],
+        ]),
+      );
+      expect((await s.snapshot()).servers.find((x) => x.value.id === 's1')?.value.lastSeenMs).toBe(500);
+      await s.removeServer('s1');
+      expect(await raw.get(`${prefix}last-seen/s1`).string()).toBeNull();
+      expect((await s.servers()).map((x) => x.id)).toEqual(['s2']);
     } finally {
       await s.close();
     }

@@ -221,7 +221,7 @@ function server(id: string): Server {
   };
 }
 
-function stored(id: string) {
+export function stored(id: string) {
   const { state: _s, stateSinceMs: _t, latest: _l, ...rest } = server(id);
   return rest;
 }
