@@ -87,6 +87,11 @@ export interface FleetSimOptions {
   hosts: readonly FakeHost[];
   /** Steady-state window. */
   seconds: number;
+  /**
+   * Called as the steady window opens; the function it gives back is called as the window
+   * closes (the etcd step watches the standby controller and etcd over the same window).
+   */
+  alongside?: () => Promise<() => Promise<void>>;
   /** Sessions dialled per batch, and the pause between batches. */
   batchSize?: number;
   batchEveryMs?: number;
@@ -514,7 +519,9 @@ export async function runFleetSim(opts: FleetSimOptions): Promise<FleetSimResult
     const windowStart = performance.now();
     stats.recordFrom = windowStart;
     const mon = new ProcMonitor(opts.controllerPid);
+    const alongsideEnd = await opts.alongside?.();
     await sleep(opts.seconds * 1000);
+    await alongsideEnd?.();
     const steady = mon.stop();
     const windowEnd = performance.now();
     const benchCpu = process.cpuUsage(benchCpu0);

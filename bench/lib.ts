@@ -418,8 +418,14 @@ export function killAllNow(): void {
   }
 }
 
-/** Starts `yard controller` on 127.0.0.1:<free port> (`args`: more flags); resolves once it logs `controller listening`. */
-export async function startController(opts: { heartbeat?: string; grace?: string; args?: string[] } = {}): Promise<{
+/**
+ * Starts `yard controller` on 127.0.0.1:<free port> (`args`: more flags) on a new temp dir, or on
+ * `dataDir`; resolves once it logs `ready` (default `controller listening`: a standby on etcd
+ * says `standby` instead, and listens only once it leads).
+ */
+export async function startController(
+  opts: { heartbeat?: string; grace?: string; args?: string[]; dataDir?: string; ready?: RegExp } = {},
+): Promise<{
   proc: YardProcess;
   address: string;
   dataDir: string;
@@ -427,7 +433,7 @@ export async function startController(opts: { heartbeat?: string; grace?: string
   joinTokenFile: string;
   control: string;
 }> {
-  const dataDir = tempDir('yard-bench-ctl-');
+  const dataDir = opts.dataDir ?? tempDir('yard-bench-ctl-');
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const proc = new YardProcess('controller', [
@@ -442,7 +448,7 @@ export async function startController(opts: { heartbeat?: string; grace?: string
     opts.grace ?? '30s',
     ...(opts.args ?? []),
   ]);
-  await proc.waitForOutput(/controller listening/, 20_000);
+  await proc.waitForOutput(opts.ready ?? /controller listening/, 20_000);
   return {
     proc,
     address,

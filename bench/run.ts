@@ -1,16 +1,28 @@
-// `npm run bench`: prints figures (not a test). Runs the fleet simulator, what TLS costs it (the
+// `npm run bench`: prints figures (not a test). Runs the fleet simulator, the same fleet against a
+// controller on lowdb and against two on a three-member etcd, what TLS costs it (the
 // same fleet with mTLS and in plaintext, and what joining costs an agent), the render benchmark,
 // the dashboard cost benchmark (against gtop and btop), the wall's soak in a churning fleet, the agent cost benchmark, the migration
 // benchmark (on loopback, then across shaped links between network namespaces), the proxy benchmark
 // (against HAProxy) and the fault-injection suite (migrations with a process SIGKILLed mid-way) one
 // after the other, and cleans up every process, temp dir and namespace.
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AgentCostResult } from './agent-cost.js';
 import type { ChaosTotals } from './chaos.js';
 import type { DashCostResult, DashboardRun, Measured } from './dashboard-cost.js';
+import type { EtcdBenchResult, EtcdWindow } from './etcd-fleet.js';
 import type { FleetSimResult } from './fleet-sim.js';
-import { fmt, killAll, killAllNow, mb, removeTempDirs, startController, type YardProcess } from './lib.js';
+import {
+  fmt,
+  killAll,
+  killAllNow,
+  mb,
+  removeTempDirs,
+  startController,
+  type ProcUsage,
+  type YardProcess,
+} from './lib.js';
 import type { MigrationResult, Moved } from './migration.js';
 import type { NetMigrationResult, PlainCopy, PrecopyMove } from './net.js';
 import { destroyNetTopologies } from './net-topology.js';
@@ -20,7 +32,7 @@ import type { RenderResult } from './render.js';
 import type { SoakResult } from './soak.js';
 import type { TlsBenchResult } from './tls.js';
 
-const STEPS = ['fleet', 'tls', 'render', 'dash', 'soak', 'agent', 'migrate', 'net', 'proxy', 'chaos'];
+const STEPS = ['fleet', 'etcd', 'tls', 'render', 'dash', 'soak', 'agent', 'migrate', 'net', 'proxy', 'chaos'];
 
 /** The fleet step's title: agents beat at 1 Hz until the controller's heartbeat budget spreads them out. */
 function fleetLabel(agents: number, budget = 2000): string {
@@ -29,10 +41,10 @@ function fleetLabel(agents: number, budget = 2000): string {
 }
 
 const USAGE = `usage: node dist/bench/run.js [--agents N] [--heartbeat-budget N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--net-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
-  --agents N          simulated agents for the controller benchmark (default 1000)
+  --agents N          simulated agents for the controller benchmark and the etcd step (default 1000)
   --heartbeat-budget N the controller's --heartbeat-budget in that benchmark (default: the controller's, 2000/s;
                       past it the simulated agents beat less often than 1 Hz, as the controller tells them)
-  --seconds S         steady-state window of the controller benchmark (default 30)
+  --seconds S         steady-state window of the controller benchmark, and of each side of the etcd step (default 30)
   --tls-seconds S     steady-state window of the TLS benchmark, each side: mTLS, then plaintext (default 60)
   --tls-sample N      TLS benchmark: agents that join with the Join RPC, sessions timed dialling alone (default 50)
   --agent-seconds S   measurement window of the agent benchmark (default 30)
@@ -362,6 +374,20 @@ try {
     );
   }
 
+  if (args.only.has('etcd')) {
+    if (spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status !== 0)
+      lines.push(row('controllers on lowdb vs etcd', 'skipped: no `etcd` on the PATH (apt-get install etcd-server)'));
+    else
+      await step<EtcdBenchResult>(
+        `controllers on lowdb vs etcd, ${args.agents} agents`,
+        async () => {
+          const { runEtcdBench } = await import('./etcd-fleet.js');
+          return runEtcdBench({ agents: args.agents, seconds: args.seconds, log });
+        },
+        (r) => reportEtcd(r),
+      );
+  }
+
   if (args.only.has('tls')) {
     await step<TlsBenchResult>(
       `TLS cost, ${args.agents} agents at 1 Hz`,
@@ -547,6 +573,115 @@ try {
 function busy(machinePct: number, oursPct: number): string {
   const other = Math.max(0, machinePct - oursPct);
   return `machine busy ${fmt(machinePct, 0)} % of a core, ${fmt(other, 0)} outside the bench${other > 20 ? ': noisy' : ''}`;
+}
+
+/** Per agent: what a steady window costs over the idle one, divided by the agents welcomed. */
+function perAgent(idle: ProcUsage, steady: ProcUsage, agents: number): { cpuPct: number; rssBytes: number } {
+  return { cpuPct: (steady.cpuPct - idle.cpuPct) / agents, rssBytes: (steady.rssMaxBytes - idle.rssMaxBytes) / agents };
+}
+
+/** lowdb against etcd at the same fleet size, the per-agent cost, and what it comes to at 10,000 agents. */
+function reportEtcd(r: EtcdBenchResult): void {
+  const { lowdb, etcd } = r;
+  const a = lowdb.sim;
+  const b = etcd.sim;
+  const pair = (f: (x: typeof a) => string) => `lowdb ${f(a)}  |  etcd ${f(b)}`;
+  const usage = (u: { cpuPct: number; rssMaxBytes: number }) => `${fmt(u.cpuPct)} %, ${fmt(mb(u.rssMaxBytes), 0)} MB`;
+  const etcdSum = (w: EtcdWindow) => w.members.reduce((sum, m) => sum + m.cpuPct, 0);
+  const etcdRss = (w: EtcdWindow) => w.members.reduce((sum, m) => sum + m.rssMaxBytes, 0);
+  const fine = a.connected === r.agents && b.connected === r.agents && etcd.standbyHeld;
+  if (!fine) failures++;
+  const lowAgent = perAgent(lowdb.idle, a.steady, a.connected);
+  const leadAgent = perAgent(etcd.idle, b.steady, b.connected);
+  // Below idle is noise (etcd's own raft ticks dominate at this size): counted as nothing.
+  const etcdAgent = Math.max(0, etcdSum(etcd.steadyEtcd) - etcdSum(etcd.idleEtcd)) / b.connected;
+  const standbyAgent = Math.max(0, etcd.steadyEtcd.standby.cpuPct - etcd.idleEtcd.standby.cpuPct) / b.connected;
+  const putsAgent = (etcd.steadyEtcd.putsPerS - etcd.idleEtcd.putsPerS) / b.connected;
+  const dbAgent = etcd.steadyEtcd.dbBytesPerS / b.connected;
+  const at = (base: number, slope: number, n = 10_000) => base + slope * n;
+  const rssAt = (idle: number, slope: number) => mb(at(idle, slope));
+  // All the bench's processes on this machine, per agent: where the simulator (or the machine) runs out.
+  const simAgent = Math.max(a.benchCpuPct / a.connected, b.benchCpuPct / b.connected);
+  const allAgent = simAgent + leadAgent.cpuPct + standbyAgent + etcdAgent;
+  const machinePct = cpus().length * 100;
+  lines.push(
+    row(
+      `lowdb vs etcd, ${r.agents} agents at 1 Hz`,
+      'lowdb: one controller  |  etcd: 3 members, a leader and a standby',
+      `every agent dials the leader (a standby does not listen)   ${ok(fine)}`,
+    ),
+    row(
+      '  controller CPU, RSS max',
+      pair((x) => usage(x.steady)),
+      `idle: lowdb ${usage(lowdb.idle)}  |  etcd ${usage(etcd.idle)}`,
+    ),
+    row(
+      '  heartbeat round trip p50 / p99',
+      pair((x) => `${fmt(x.rtt.p50, 2)} / ${fmt(x.rtt.p99, 1)} ms`),
+      `acked ${a.heartbeatsAcked}/${a.heartbeatsSent}  |  ${b.heartbeatsAcked}/${b.heartbeatsSent}`,
+    ),
+    row(
+      '  ramp-up',
+      pair((x) => `${x.connected}/${x.agents} in ${fmt(x.rampS)} s`),
+      `dial→welcome p99 ${fmt(a.dialToWelcome.p99, 0)}  |  ${fmt(b.dialToWelcome.p99, 0)} ms; errors ${a.sessionErrors}  |  ${b.sessionErrors}`,
+    ),
+    row(
+      '  Control API ListServers',
+      pair((x) => (x.listServersError ? `FAILED: ${x.listServersError}` : `${fmt(x.listServersMs, 0)} ms`)),
+      `online ${a.online}  |  ${b.online}`,
+    ),
+    row(
+      '  standby controller (etcd)',
+      usage(etcd.steadyEtcd.standby),
+      `idle ${usage(etcd.idleEtcd.standby)}; ${etcd.standbyHeld ? 'stood by throughout' : 'TOOK OVER during the run'}`,
+    ),
+    row(
+      '  etcd members, CPU and RSS max',
+      `${etcd.steadyEtcd.members.map(usage).join(';  ')}`,
+      `sum ${fmt(etcdSum(etcd.steadyEtcd))} %, ${fmt(mb(etcdRss(etcd.steadyEtcd)), 0)} MB; idle sum ${fmt(etcdSum(etcd.idleEtcd))} %`,
+    ),
+    row(
+      '  etcd writes',
+      `${fmt(etcd.steadyEtcd.putsPerS)} keys/s, ${fmt(etcd.steadyEtcd.proposalsPerS)} raft proposals/s`,
+      `idle ${fmt(etcd.idleEtcd.putsPerS)} keys/s, ${fmt(etcd.idleEtcd.proposalsPerS)} proposals/s`,
+    ),
+    row(
+      '  etcd database',
+      `${fmt(mb(etcd.steadyEtcd.dbBytes), 1)} MB in use at the end, +${fmt((etcd.steadyEtcd.dbBytesPerS * 60) / 1024, 0)} KB a minute`,
+      `nothing compacts it: at this rate etcd's 2 GiB quota is full in ${fmt(2048 / mb(etcd.steadyEtcd.dbBytesPerS * 3600), 1)} h`,
+    ),
+    row(
+      '  per agent (steady − idle)',
+      `lowdb ${fmt(lowAgent.cpuPct * 1000, 2)} %/1000, ${fmt(lowAgent.rssBytes / 1024, 0)} KB  |  etcd leader ${fmt(leadAgent.cpuPct * 1000, 2)} %/1000, ${fmt(leadAgent.rssBytes / 1024, 0)} KB`,
+      `standby ${fmt(standbyAgent * 1000, 2)} %/1000, etcd ${fmt(etcdAgent * 1000, 2)} %/1000, ${fmt(putsAgent, 3)} keys/s`,
+    ),
+    row(
+      '  10,000 agents, 1 Hz (extrapolated)',
+      `lowdb ${fmt(at(lowdb.idle.cpuPct, lowAgent.cpuPct), 0)} %, ${fmt(rssAt(lowdb.idle.rssMaxBytes, lowAgent.rssBytes), 0)} MB  |  etcd leader ${fmt(at(etcd.idle.cpuPct, leadAgent.cpuPct), 0)} %, ${fmt(rssAt(etcd.idle.rssMaxBytes, leadAgent.rssBytes), 0)} MB`,
+      `etcd ${fmt(at(etcdSum(etcd.idleEtcd), etcdAgent), 0)} % (3 members), ${fmt(at(etcd.idleEtcd.putsPerS, putsAgent), 0)} keys/s, +${fmt(mb(dbAgent * 10_000 * 3600), 0)} MB/h; goal per controller: 100 %, 1024 MB`,
+    ),
+    row(
+      '  10,000 agents, 2,000 beats/s',
+      `lowdb ${fmt(at(lowdb.idle.cpuPct, lowAgent.cpuPct, 2000), 0)} %  |  etcd leader ${fmt(at(etcd.idle.cpuPct, leadAgent.cpuPct, 2000), 0)} %, RSS as above`,
+      'the default heartbeat budget (1 beat / 5 s each), CPU taken as per beat',
+    ),
+    row(
+      '  simulator (bench process) CPU',
+      pair((x) => `${fmt(x.benchCpuPct, 0)} %, loop delay p99 ${fmt(x.benchLoopDelayP99Ms, 0)} ms`),
+      `one core at ~${fmt(100 / simAgent, 0)} agents; the machine's ${machinePct} % at ~${fmt(machinePct / allAgent, 0)} with all of the etcd side`,
+    ),
+    row(
+      '  machine during the windows',
+      pair((x) => `busy ${fmt(x.steady.machineBusyPct, 0)} %`),
+      `other (not the bench): ${fmt(Math.max(0, a.steady.machineBusyPct - a.steady.cpuPct - a.benchCpuPct), 0)}  |  ${fmt(Math.max(0, b.steady.machineBusyPct - b.steady.cpuPct - b.benchCpuPct - etcdSum(etcd.steadyEtcd) - etcd.steadyEtcd.standby.cpuPct), 0)} % of a core`,
+    ),
+    row(
+      '  (method)',
+      `${r.agents} certificates minted once (${fmt(r.mintMs / 1000, 1)} s), one CA for both sides`,
+      'lowdb first, then etcd; per agent: the steady window over a 3 s idle one, linear',
+    ),
+  );
+  for (const w of [...lowdb.lastWarnings, ...etcd.lastWarnings]) log(`  controller said: ${w}`);
 }
 
 function reportDash(r: DashCostResult): void {
