@@ -4,7 +4,7 @@ import type { FleetChange, FleetRoute, FleetServer } from '../core/fleet.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { RouteBook } from '../core/route-book.js';
 import { ROUTE_LIMITS, type RouteStatus } from '../core/route.js';
-import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
+import { ServerSeries } from '../core/series.js';
 import { ServerState, type HostSample, type Server } from '../core/types.js';
 import type { Migration, Workload } from '../core/workload.js';
 import { fillFromHistory } from '../core/series-history.js';
@@ -192,10 +192,10 @@ export class FleetMirror {
   private putServer(server: Server, history?: ServerHistory): FleetChange {
     const known = this.servers.get(server.id);
     const latest = server.latest ?? known?.server.latest;
-    const mirrored: MirroredServer = { server: { ...server, latest }, series: known?.series ?? newServerSeries() };
+    const mirrored: MirroredServer = { server: { ...server, latest }, series: known?.series ?? new ServerSeries() };
     if (history) fillFromHistory(mirrored.series, history);
     // The sample a server arrives with is a point of its history too (once: a reconnect resends it).
-    if (latest && latest.timestampMs > (mirrored.series.timestamps.last() ?? 0)) recordSample(mirrored.series, latest);
+    if (latest && latest.timestampMs > (mirrored.series.timestamps.last() ?? 0)) mirrored.series.record(latest);
     this.servers.set(server.id, mirrored);
     this.sortedServers = undefined;
     return { kind: 'server', id: server.id };
@@ -205,7 +205,7 @@ export class FleetMirror {
     const known = this.servers.get(serverId);
     // A sample of a server we have not heard of yet: its server event (or the next snapshot) comes first.
     if (!known) return [];
-    recordSample(known.series, sample);
+    known.series.record(sample);
     known.server.latest = sample;
     return [{ kind: 'sample', id: serverId }];
   }

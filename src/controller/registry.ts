@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { gpuTrouble } from '../core/gpu-status.js';
-import { newServerSeries, recordSample, type ServerSeries } from '../core/series.js';
+import { ServerSeries } from '../core/series.js';
 import { ServerState, type HostSample, type Server } from '../core/types.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
 import type { StoredServer } from './store.js';
@@ -66,7 +66,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
       stateSinceMs: this.now(),
       latest: undefined,
     };
-    this.records.set(server.id, { server: restored, series: newServerSeries() });
+    this.records.set(server.id, { server: restored, series: new ServerSeries() });
   }
 
   /** An agent said hello: it is online, as the same server if its id is known. */
@@ -92,7 +92,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
       stateSinceMs: now,
       latest: existing?.server.latest,
     };
-    const record: ServerRecord = { server, series: existing?.series ?? newServerSeries(), session };
+    const record: ServerRecord = { server, series: existing?.series ?? new ServerSeries(), session };
     if (!existing?.session) this.sessions++;
     this.records.set(server.id, record);
     this.emit('server', server);
@@ -105,7 +105,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
     const s = record.server;
     s.lastSeenMs = this.now();
     for (const sample of samples) {
-      recordSample(record.series, sample);
+      record.series.record(sample);
       s.latest = sample;
       this.emit('sample', id, sample);
     }

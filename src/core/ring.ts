@@ -1,20 +1,25 @@
+/** Recent readings as a chart reads them: NaN in `values` stands for "unknown". */
+export interface Readings {
+  readonly length: number;
+  /** The newest `n` values (all by default), oldest first. */
+  values(n?: number): number[];
+  /** The newest value, or undefined when empty or unknown. */
+  last(): number | undefined;
+}
+
 /**
- * A fixed-size ring of numbers. NaN stands for "unknown" (a reading the source did not
- * give), so a gap stays a gap instead of becoming a zero. Readings (percentages, rates, °C)
- * are kept as 32-bit floats, half the memory of a fleet's history; timestamps need 'f64'.
+ * A fixed-size ring of numbers, kept as 32-bit floats. NaN stands for "unknown" (a reading the
+ * source did not give), so a gap stays a gap instead of becoming a zero.
  */
-export class RingBuffer {
-  private readonly data: Float32Array | Float64Array;
+export class RingBuffer implements Readings {
+  private readonly data: Float32Array;
   private start = 0;
   private count = 0;
 
-  constructor(
-    readonly capacity: number,
-    precision: 'f32' | 'f64' = 'f32',
-  ) {
+  constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity <= 0)
       throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
-    this.data = precision === 'f64' ? new Float64Array(capacity) : new Float32Array(capacity);
+    this.data = new Float32Array(capacity);
   }
 
   get length(): number {

@@ -1,5 +1,5 @@
 import type { ServerHistory } from '../gen/switchyard/v1/control.js';
-import { recordSample, SERIES_CAPACITY, type ServerSeries } from './series.js';
+import { SERIES_CAPACITY, type ServerSeries } from './series.js';
 import type { HostSample } from './types.js';
 
 /**
@@ -38,7 +38,7 @@ export function historyOf(serverId: string, series: ServerSeries, points: number
 export function fillFromHistory(series: ServerSeries, history: ServerHistory): void {
   const newest = series.timestamps.last() ?? -Infinity;
   history.timestampsMs.forEach((t, i) => {
-    if (t > newest) recordSample(series, sampleAt(history, i));
+    if (t > newest) series.record(sampleAt(history, i));
   });
 }
 

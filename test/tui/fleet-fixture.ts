@@ -1,8 +1,8 @@
 // An in-memory FleetSource fed with realistic records and samples through the same
-// recordSample() the controller uses: what the dashboard reads is shaped like the real thing.
+// ServerSeries.record() the controller uses: what the dashboard reads is shaped like the real thing.
 import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource } from '../../src/core/fleet.js';
 import type { Role } from '../../src/core/pki/roles.js';
-import { newServerSeries, recordSample } from '../../src/core/series.js';
+import { ServerSeries } from '../../src/core/series.js';
 import { ServerState, type GpuSample, type HostSample, type Server } from '../../src/core/types.js';
 import { knownWorkload, type KnownWorkload } from '../../src/core/domain.js';
 import type { Migration, Workload } from '../../src/core/workload.js';
@@ -53,7 +53,7 @@ export class FixtureFleet implements FleetSource {
   readonly actions: FleetActions = fleetActions(this.coordinator, this.routeTable, this.workloadActions);
 
   add(server: Server): FleetServer {
-    const fs = { server, series: newServerSeries() };
+    const fs = { server, series: new ServerSeries() };
     this.servers.set(server.id, fs);
     this.sorted = undefined;
     this.emit({ kind: 'server', id: server.id });
@@ -64,7 +64,7 @@ export class FixtureFleet implements FleetSource {
   record(id: string, sample: HostSample): void {
     const fs = this.servers.get(id);
     if (!fs) throw new Error(`no server ${id}`);
-    recordSample(fs.series, sample);
+    fs.series.record(sample);
     fs.server.latest = sample;
     fs.server.lastSeenMs = sample.timestampMs;
     this.emit({ kind: 'sample', id });

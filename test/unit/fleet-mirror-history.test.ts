@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import { FleetMirror } from '../../src/cli/fleet-mirror.js';
 import { historyOf, historyPoints } from '../../src/core/series-history.js';
-import { newServerSeries, recordSample, SERIES_CAPACITY, type ServerSeries } from '../../src/core/series.js';
+import { SERIES_CAPACITY, ServerSeries } from '../../src/core/series.js';
 import type { WatchFleetResponse } from '../../src/gen/switchyard/v1/control.js';
 import { HOSTS, makeSample, makeServer } from '../tui/fleet-fixture.js';
 
@@ -12,8 +12,8 @@ const at = (t: number) => NOW + t * 1000;
 
 /** What the controller's registry holds after `n` samples of a host (its T4 with unknown power and memory). */
 function controllerSeries(spec: typeof HOSTS.a100 | typeof HOSTS.t4, n: number): ServerSeries {
-  const series = newServerSeries();
-  for (let t = 0; t < n; t++) recordSample(series, makeSample(spec, t, at(t)));
+  const series = new ServerSeries();
+  for (let t = 0; t < n; t++) series.record(makeSample(spec, t, at(t)));
   return series;
 }
 

@@ -8,6 +8,7 @@ import {
   type Migration,
   type Workload,
 } from '../../src/core/workload.js';
+import { SERIES_CAPACITY } from '../../src/core/series.js';
 import type { Server } from '../../src/core/types.js';
 import type { WatchFleetResponse } from '../../src/gen/switchyard/v1/control.js';
 import { HOSTS, makeSample, makeServer } from '../tui/fleet-fixture.js';
@@ -58,7 +59,7 @@ describe('FleetMirror (what an attached dashboard knows of the fleet)', () => {
     expect(m.list().map((s) => s.server.name)).toEqual(['gpu-a100-01', 'gpu-t4-03']);
     for (let t = 0; t < 300; t++) expect(m.apply(sample('srv-a100', t))).toEqual([{ kind: 'sample', id: 'srv-a100' }]);
     const a100 = m.get('gpu-a100-01')!;
-    expect(a100.series.cpu.length).toBe(a100.series.cpu.capacity);
+    expect(a100.series.cpu.length).toBe(SERIES_CAPACITY);
     expect(a100.series.gpus).toHaveLength(4);
     expect(a100.server.latest?.timestampMs).toBe(NOW + 299_000);
     expect(m.apply(sample('srv-unknown', 1))).toEqual([]);

@@ -1,4 +1,4 @@
-import type { RingBuffer } from '../../core/ring.js';
+import type { Readings } from '../../core/ring.js';
 import { bar, level } from './bar.js';
 import { pctText } from '../../core/format/numbers.js';
 import { padLeft } from './format.js';
@@ -13,7 +13,7 @@ import { sparkline } from './sparkline.js';
 export function meterLine(
   label: string,
   pct: number | undefined,
-  history: RingBuffer | undefined,
+  history: Readings | undefined,
   width: number,
   look: Look,
   stale: boolean,

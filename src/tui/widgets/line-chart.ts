@@ -1,5 +1,5 @@
 import type blessed from 'blessed';
-import type { RingBuffer } from '../../core/ring.js';
+import type { Readings } from '../../core/ring.js';
 import { padLeft } from '../render/format.js';
 import { fitLegend, type LegendItem } from '../render/legend.js';
 import type { Look } from '../render/look.js';
@@ -11,7 +11,7 @@ export interface ChartData {
   title: string;
   /** The line above the plot: current values, coloured like their series, fitted to the width. */
   legend: readonly LegendItem[];
-  series: readonly RingBuffer[];
+  series: readonly Readings[];
   min: number;
   /** Top of the scale; left out, it is the largest value on screen. */
   max?: number;
