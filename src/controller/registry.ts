@@ -3,6 +3,7 @@ import { gpuTrouble } from '../core/gpu-status.js';
 import { ServerSeries } from '../core/series.js';
 import { ServerState, type HostSample, type Server } from '../core/types.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
+import { SharedStrings } from './shared-strings.js';
 import type { StoredServer } from './store.js';
 
 export interface RegistryOptions {
@@ -39,6 +40,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
   /** Records with a live session: the agents whose heartbeats the budget is shared among. */
   private sessions = 0;
   private readonly now: () => number;
+  private readonly strings = new SharedStrings();
 
   constructor(private readonly opts: RegistryOptions) {
     super();
@@ -70,8 +72,9 @@ export class Registry extends EventEmitter<RegistryEvents> {
   }
 
   /** An agent said hello: it is online, as the same server if its id is known. */
-  connect(hello: AgentHello, session: symbol): { record: ServerRecord; superseded?: symbol } {
+  connect(received: AgentHello, session: symbol): { record: ServerRecord; superseded?: symbol } {
     const now = this.now();
+    const hello = this.strings.hello(received);
     const existing = this.records.get(hello.serverId);
     const server: Server = {
       id: hello.serverId,
@@ -105,8 +108,8 @@ export class Registry extends EventEmitter<RegistryEvents> {
     const s = record.server;
     s.lastSeenMs = this.now();
     for (const sample of samples) {
+      s.latest = this.strings.sample(sample, s.latest);
       record.series.record(sample);
-      s.latest = sample;
       this.emit('sample', id, sample);
     }
     // Heard from, so not late: degraded only while its GPU tooling fails (nvidia-smi erroring or hung).
