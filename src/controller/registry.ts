@@ -3,6 +3,7 @@ import { gpuTrouble } from '../core/gpu-status.js';
 import { ServerSeries } from '../core/series.js';
 import { ServerState, type HostSample, type Server } from '../core/types.js';
 import type { AgentHello } from '../gen/switchyard/v1/agent_gateway.js';
+import { refreshLatest } from './latest-sample.js';
 import { SharedStrings } from './shared-strings.js';
 import type { StoredServer } from './store.js';
 
@@ -108,7 +109,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
     const s = record.server;
     s.lastSeenMs = this.now();
     for (const sample of samples) {
-      s.latest = this.strings.sample(sample, s.latest);
+      s.latest = refreshLatest(s.latest, this.strings.sample(sample));
       record.series.record(sample);
       this.emit('sample', id, sample);
     }

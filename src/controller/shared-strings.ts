@@ -12,8 +12,8 @@ const VOCABULARY_LIMIT = 20_000;
  * One copy of each string that servers repeat. Every hello and every sample arrives with its
  * own copies ("NVIDIA H100 80GB HBM3" eight times a host, "xfs" on each disk), and the registry
  * keeps the hello and each server's latest sample: shared, a 1,000-server fleet holds about
- * 3 MB less. Values unique to a server (GPU UUIDs) are taken from its previous sample instead,
- * so they do not crowd the table.
+ * 3 MB less. Values unique to a server (GPU UUIDs) are left alone, so they do not crowd the
+ * table (latest-sample.ts keeps the first copy of each).
  */
 export class SharedStrings {
   private readonly table = new Map<string, string>();
@@ -50,20 +50,18 @@ export class SharedStrings {
     return hello;
   }
 
-  /** `sample`'s strings replaced, in place, by shared copies, or by `previous`'s where they are the same GPU's. */
-  sample(sample: HostSample, previous: HostSample | undefined): HostSample {
+  /** `sample`'s strings replaced, in place, by their shared copies. */
+  sample(sample: HostSample): HostSample {
     for (const d of sample.disks) {
       d.mount = this.of(d.mount);
       d.fs = this.of(d.fs);
       d.type = this.of(d.type);
     }
     for (const n of sample.nets) n.iface = this.of(n.iface);
-    sample.gpus.forEach((g, i) => {
-      const before = previous?.gpus[i];
-      if (before?.uuid === g.uuid) g.uuid = before.uuid;
+    for (const g of sample.gpus) {
       g.name = this.of(g.name);
       for (const p of g.processes) p.name = this.of(p.name);
-    });
+    }
     return sample;
   }
 }
