@@ -196,7 +196,7 @@ describe('failover between controllers that share a CA (--controller A,B)', () =
   it('the CLI moves on from a controller that accepts connections but never answers, and exits', async () => {
     // A listener that takes the TCP connection and says nothing (a hung host, not a refusing one).
     const held: Socket[] = [];
-    const silent = createServer((socket) => held.push(socket));
+    const silent = createServer((socket) => held.push(socket.on('error', () => undefined)));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const hung = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {

@@ -140,7 +140,13 @@ async function embedded(argv: DashArgs & { listen: string }, display: Display): 
   const log = createLogger('controller', toLog);
   // grpc-js filters by its own verbosity (GRPC_VERBOSITY, errors only by default).
   await logGrpcTo(createLogger('grpc', toLog, 'debug'));
-  const controller = await startController({ ...controllerSettings(argv), log });
+  const settings = controllerSettings(argv);
+  // On etcd, another controller may lead: this one waits as its standby before any screen.
+  if (settings.etcd)
+    process.stderr.write(
+      `yard: on etcd; if another controller leads, this one waits as its standby and the dashboard opens when it leads (log: ${files.log})\n`,
+    );
+  const controller = await startController({ ...settings, log });
   const agent = argv.localAgent
     ? await ensureLocalAgent(controller.address, files.localAgentDir, files.joinToken)
     : undefined;
