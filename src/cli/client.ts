@@ -18,7 +18,7 @@ import { errorDetailOf } from '../core/rpc/errors.js';
 import { CLIENT_OPTIONS } from '../core/rpc/options.js';
 import { ControlClient } from '../gen/switchyard/v1/control.js';
 import type { Server } from '../gen/switchyard/v1/fleet.js';
-import { readRuntime } from '../controller/runtime-file.js';
+import { readRuntime, readStandby } from '../controller/runtime-file.js';
 import { readCredential } from './credential.js';
 
 export interface ControllerTarget {
@@ -74,6 +74,13 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
     );
   }
   const running = await readRuntime(files.runtime);
+  const standby = running ? undefined : await readStandby(files.standby);
+  if (standby)
+    throw new YardError(
+      'NO_CONTROLLER',
+      `the controller of ${opts.dataDir} (pid ${standby.pid}) is a standby on etcd: it passes connections on its port to the leader, ${standby.leader}, and has no socket of its own; use --controller ${standby.leader} --credential FILE (an admin makes one with \`yard access grant NAME --role …\`)`,
+      { leader: standby.leader },
+    );
   if (!running) {
     throw new YardError(
       'NO_CONTROLLER',

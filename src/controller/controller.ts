@@ -41,7 +41,7 @@ import { toServiceError } from '../core/rpc/errors.js';
 import { addReflection } from './grpc/reflection.js';
 import { DEFAULT_HEARTBEATS_PER_SECOND, HeartbeatBudget } from './heartbeat-budget.js';
 import { Registry } from './registry.js';
-import { readRuntime, removeRuntime, writeRuntime } from './runtime-file.js';
+import { readRuntime, removeRuntime, writeRuntime, writeStandby } from './runtime-file.js';
 import { Store } from './store.js';
 import { openEtcdStore } from './store-mirror.js';
 import { EtcdStore, type OpenEtcdStoreOptions } from './store-etcd.js';
@@ -478,11 +478,14 @@ async function lead(etcd: EtcdStore, opts: ControllerOptions, port: number): Pro
   await adoptFleetSecrets(etcd, files, log);
   const forwarder = await StandbyForwarder.listen(opts.listen, log);
   try {
-    await leadership.campaign(dialAddress(opts.listen, forwarder.port, opts.advertiseNames ?? [], hostname()), (at) =>
-      forwarder.follow(at),
-    );
+    await leadership.campaign(dialAddress(opts.listen, forwarder.port, opts.advertiseNames ?? [], hostname()), (at) => {
+      forwarder.follow(at);
+      // For the CLI on this host: it has no socket to answer on, but can say who leads.
+      if (at) void writeStandby(files.standby, { pid: process.pid, leader: at }).catch(() => undefined);
+    });
   } finally {
     await forwarder.close();
+    await removeRuntime(files.standby);
   }
   // Again once leading: the join secret may have been rotated meanwhile.
   await adoptFleetSecrets(etcd, files, log);

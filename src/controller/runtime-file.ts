@@ -36,3 +36,22 @@ export async function writeRuntime(file: string, info: RuntimeInfo): Promise<voi
 export async function removeRuntime(file: string): Promise<void> {
   await rm(file, { force: true });
 }
+
+/** standby.json: a controller on etcd waiting as a standby, and who leads, so the CLI can say so. */
+export interface StandbyInfo {
+  pid: number;
+  leader: string;
+}
+
+export async function readStandby(file: string): Promise<StandbyInfo | undefined> {
+  try {
+    const info = JSON.parse(await readFile(file, 'utf8')) as StandbyInfo;
+    return typeof info.pid === 'number' && typeof info.leader === 'string' && processAlive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeStandby(file: string, info: StandbyInfo): Promise<void> {
+  await writeFile(file, JSON.stringify(info, null, 2) + '\n');
+}

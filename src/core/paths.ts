@@ -25,6 +25,8 @@ export function controllerFiles(dataDir: string) {
     socket: join(dataDir, 'control.sock'),
     /** Written while a controller runs: where it listens and its pid. */
     runtime: join(dataDir, 'controller.json'),
+    /** While a controller on etcd waits as a standby: its pid and the leader's address. */
+    standby: join(dataDir, 'standby.json'),
     log: join(dataDir, 'controller.log'),
     localAgentDir: join(dataDir, 'agent'),
   };
