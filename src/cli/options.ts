@@ -216,7 +216,7 @@ export function controllerSettings(argv: ControllerArgs) {
  * `--store`: "file", or etcd://HOST:PORT[,HOST:PORT...] with its TLS files. Undefined for file.
  * A bad part is named: the scheme, an empty or portless member.
  */
-function etcdSettings(argv: Pick<ControllerArgs, 'store' | 'etcdCa' | 'etcdCert' | 'etcdKey'>) {
+function etcdSettings(argv: Pick<ControllerArgs, 'store' | 'etcdCa' | 'etcdCert' | 'etcdKey' | 'resetStore'>) {
   const text = argv.store.trim();
   const tlsFlags = [argv.etcdCa && '--etcd-ca', argv.etcdCert && '--etcd-cert', argv.etcdKey && '--etcd-key'].filter(
     Boolean,
@@ -230,6 +230,11 @@ function etcdSettings(argv: Pick<ControllerArgs, 'store' | 'etcdCa' | 'etcdCert'
     throw new FlagError(
       '--store',
       `--store "${text}" is not a store: use file (the default) or etcd://HOST:PORT[,HOST:PORT...]`,
+    );
+  if (argv.resetStore)
+    throw new FlagError(
+      '--reset-store',
+      '--reset-store starts over from an unreadable store file; with --store etcd:// there is none (a bad etcd record names its key and how to delete it)',
     );
   const hosts = m[1]!.split(',').map((h) => h.trim());
   for (const h of hosts) {

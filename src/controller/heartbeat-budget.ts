@@ -14,9 +14,10 @@ export interface HeartbeatBudgetOptions {
 }
 
 /**
- * The default budget. One beat costs the controller about 0.09 ms of CPU (4,000 agents at 1 Hz
- * used 37 % of a core in the bench), so 2,000 beats a second is under a fifth of a core: 1 Hz up
- * to 2,000 agents, 5 s for the 10,000 a controller is meant to hold.
+ * The default budget. One beat costs the controller 0.09–0.15 ms of CPU (4,000 agents at 1 Hz
+ * used 37 % of a core in the issue's run; about 1,920 beats a second with listings took 29–33 %
+ * in the README's), so 2,000 beats a second is a fifth to a third of a core: 1 Hz up to 2,000
+ * agents, 5 s for the 10,000 a controller is meant to hold.
  */
 export const DEFAULT_HEARTBEATS_PER_SECOND = 2000;
 

@@ -184,7 +184,13 @@ describe.skipIf(!etcdAvailable)('the controller on etcd (--store etcd://)', () =
     ['a scheme it does not know', 'consul://127.0.0.1:8500', /--store "consul:\/\/127.0.0.1:8500" is not a store/],
     ['an empty member', 'etcd://127.0.0.1:2379,', /has an empty member/],
     ['a member with no port', 'etcd://127.0.0.1', /needs a port/],
-  ])('refuses %s with exit 2, naming --store', async (_what, value, message) => {
+    [
+      '--reset-store with etcd',
+      'etcd://127.0.0.1:2379',
+      /--reset-store starts over from an unreadable store file/,
+      '--reset-store',
+    ],
+  ])('refuses %s with exit 2, naming the flag', async (_what, value, message, extra = '--verify=3s') => {
     const r = await runYard([
       'controller',
       '--data-dir',
@@ -193,6 +199,7 @@ describe.skipIf(!etcdAvailable)('the controller on etcd (--store etcd://)', () =
       '127.0.0.1:0',
       '--store',
       value,
+      extra,
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
