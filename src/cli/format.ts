@@ -120,6 +120,11 @@ export function overviewText(o: OverviewResponse, address: string): string {
       `cpu         ${o.cpuPctMean.toFixed(1)}% mean over reporting servers`,
       `memory      ${gibPair(mib(o.memoryUsedBytes), mib(o.memoryTotalBytes))}`,
       `gpus        ${o.gpusTotal}${o.gpuMemoryTotalMib ? `, memory ${gibPair(o.gpuMemoryUsedMib, o.gpuMemoryTotalMib)}` : ''}`,
+      ...(o.store && o.store !== 'file' ? [`store       ${o.store}`] : []),
+      ...(o.controllers ?? []).map(
+        (c, i) =>
+          `${i === 0 ? 'controllers' : '           '} ${c.address} ${c.leader ? 'leader' : 'standby'} on ${c.host} (pid ${c.pid}, up ${ageText(Date.now() - c.sinceMs)})`,
+      ),
     ]
       .map(printable)
       .join('\n') + '\n'

@@ -327,7 +327,21 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       },
       onRevoked,
     },
-    about: { controllerId: store.controllerId, version: YARD_VERSION, listen: address, startedMs },
+    about: {
+      controllerId: store.controllerId,
+      version: YARD_VERSION,
+      listen: address,
+      startedMs,
+      store: opts.etcd ? `etcd ${opts.etcd.hosts.join(',')}` : 'file',
+    },
+    controllers: () =>
+      (leadership?.list() ?? []).map((m) => ({
+        address: m.address,
+        leader: m.leader,
+        host: m.host,
+        pid: m.pid,
+        sinceMs: m.sinceMs,
+      })),
   });
   const handlers = {
     ...control({ service, watchers }),

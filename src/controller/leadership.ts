@@ -5,6 +5,17 @@ import type { Logger } from '../core/log.js';
 
 /** The key the leader holds, under the store's prefix, bound to its lease. */
 const LEADER_KEY = 'leader';
+/** Every controller on the etcd registers here, bound to its lease: gone when it is. */
+const MEMBERS = 'members/';
+
+/** A controller on the fleet's etcd, as it registered itself. */
+export interface Member {
+  id: string;
+  address: string;
+  host: string;
+  pid: number;
+  sinceMs: number;
+}
 
 export interface LeaderRecord {
   /** This controller process: host, pid, start. */
@@ -41,6 +52,10 @@ export class Leadership {
   private guard?: NodeJS.Timeout;
   private lost = false;
   private closed = false;
+  private leading = false;
+  /** The controllers registered now, by id, kept by a watch. */
+  private readonly members = new Map<string, Member>();
+  private membersWatch?: { cancel(): Promise<void> };
   private readonly now: () => number;
   readonly me: string;
 
@@ -74,6 +89,7 @@ export class Leadership {
     lease.on('lost', (err) => this.stepDown(`etcd lost this controller's lease (${errorMessage(err)})`));
     const leaseId = await lease.grant();
     this.lastAnswerMs = this.now();
+    await this.register(address, leaseId);
     let told = '';
     for (;;) {
       if (this.closed) throw new Error('closed before it was elected');
@@ -84,6 +100,7 @@ export class Leadership {
         .else(ns.get(LEADER_KEY))
         .commit();
       if (res.succeeded) {
+        this.leading = true;
         this.watchOwnLease();
         log.info('elected leader', { ttl: `${this.o.ttlSeconds}s` });
         return;
@@ -104,10 +121,18 @@ export class Leadership {
     }
   }
 
+  /** The controllers on this etcd now, this one first when it leads, then by start. */
+  list(): (Member & { leader: boolean })[] {
+    return [...this.members.values()]
+      .map((m) => ({ ...m, leader: this.leading && m.id === this.me }))
+      .sort((a, b) => Number(b.leader) - Number(a.leader) || a.sinceMs - b.sinceMs);
+  }
+
   /** Leaves the leadership at once (the lease is revoked): another controller takes over without waiting for the TTL. */
   async resign(): Promise<void> {
     this.closed = true;
     clearInterval(this.guard);
+    await this.membersWatch?.cancel().catch(() => undefined);
     await this.lease?.revoke().catch(() => undefined);
   }
 
@@ -126,6 +151,34 @@ export class Leadership {
     } finally {
       await watcher.cancel().catch(() => undefined);
     }
+  }
+
+  /** Puts this controller under members/, bound to its lease, and follows the others there. */
+  private async register(address: string, leaseId: string): Promise<void> {
+    const { ns } = this.o;
+    const me: Member = { id: this.me, address, host: hostname(), pid: process.pid, sinceMs: this.now() };
+    const put = await ns
+      .put(`${MEMBERS}${encodeURIComponent(this.me)}`)
+      .value(JSON.stringify(me))
+      .lease(leaseId)
+      .exec();
+    const read = (text: string) => {
+      try {
+        const m = JSON.parse(text) as Member;
+        if (typeof m.id === 'string' && typeof m.address === 'string') this.members.set(m.id, m);
+      } catch {
+        // not a member record: skipped
+      }
+    };
+    for (const text of Object.values(await ns.getAll().prefix(MEMBERS).strings())) read(text);
+    const watcher = await ns
+      .watch()
+      .prefix(MEMBERS)
+      .startRevision(String(Number(put.header.revision) + 1))
+      .create();
+    watcher.on('put', (kv) => read(kv.value.toString()));
+    watcher.on('delete', (kv) => this.members.delete(decodeURIComponent(kv.key.toString().slice(MEMBERS.length))));
+    this.membersWatch = watcher;
   }
 
   private watchOwnLease(): void {

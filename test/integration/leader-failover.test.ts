@@ -89,6 +89,20 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
     expect(ctl.b!.output).toContain(`127.0.0.1:${ports.a}`);
   });
 
+  it('`yard status` names the store and every controller on it, the leader first', async () => {
+    const r = await runYard(['status', '--json', '--data-dir', dirs.a]);
+    expect(r.code, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as { store: string; controllers: { address: string; leader: boolean }[] };
+    expect(o.store).toBe(`etcd ${etcd.endpoints.join(',')}`);
+    expect(o.controllers.map((c) => [c.address, c.leader])).toEqual([
+      [`127.0.0.1:${ports.a}`, true],
+      [`127.0.0.1:${ports.b}`, false],
+    ]);
+    const text = await runYard(['status', '--data-dir', dirs.a]);
+    expect(text.stdout).toMatch(new RegExp(`controllers 127\\.0\\.0\\.1:${ports.a} leader on `));
+    expect(text.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.b} standby on `));
+  });
+
   it('the leader SIGKILLed mid-migration: the standby leads within the TTL and a few seconds, and the move ends on one host', async () => {
     let api = control(socketOf(dirs.a));
     try {
@@ -140,6 +154,17 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
       );
       expect(live[0]!.serverId).toBeTruthy();
       await waitFor('both agents online on B', () => onlineOn(dirs.b), 30_000, 100);
+      // The dead leader's registration went with its lease: B alone, leading.
+      const members = await waitFor(
+        'B alone on etcd',
+        async () => {
+          const r = await runYard(['status', '--json', '--data-dir', dirs.b]);
+          const o = JSON.parse(r.stdout) as { controllers: { address: string; leader: boolean }[] };
+          return o.controllers.length === 1 ? o.controllers : undefined;
+        },
+        10_000,
+      );
+      expect(members[0]).toMatchObject({ address: `127.0.0.1:${ports.b}`, leader: true });
       console.log(
         `leader SIGKILLed (lease TTL ${TTL_S}s): standby elected after ${tookMs} ms, serving after ${servingMs} ms, both agents online on it after ${Date.now() - killedMs} ms; the move ${migrationPhases.name(done.phase)}`,
       );

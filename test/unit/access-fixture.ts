@@ -81,7 +81,9 @@ export async function controlFixture(auth: ListenerAuth, listen?: string): Promi
       version: 'test',
       listen: listen ?? '127.0.0.1:0',
       startedMs: Date.now(),
+      store: 'file',
     },
+    controllers: () => [],
     access: {
       ca,
       store,

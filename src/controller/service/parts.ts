@@ -1,3 +1,4 @@
+import type { ControllerMember } from '../../gen/switchyard/v1/control.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { AuditLog } from '../audit.js';
 import type { Coordinator } from '../migration/coordinator.js';
@@ -31,5 +32,7 @@ export interface ServiceParts {
   /** Operators' credentials, agents' certificates and the join token. */
   access: AccessParts;
   /** What the overview tells about this controller. */
-  about: { controllerId: string; version: string; listen: string; startedMs: number };
+  about: { controllerId: string; version: string; listen: string; startedMs: number; store: string };
+  /** With etcd: the controllers on it now, the leader first (none with the file store). */
+  controllers(): ControllerMember[];
 }

@@ -45,6 +45,7 @@ export const findServer = read({
 export const overview = readAll('server.overview', ({ parts }): OverviewResponse => {
   const o: OverviewResponse = {
     ...parts.about,
+    controllers: parts.controllers(),
     serversTotal: 0,
     serversOnline: 0,
     serversDegraded: 0,

@@ -463,6 +463,21 @@ export interface OverviewResponse {
   memoryTotalBytes: number;
   gpuMemoryUsedMib: number;
   gpuMemoryTotalMib: number;
+  /** Where the fleet's state is kept: "file" (store.json in the data dir) or "etcd HOST:PORT,…". */
+  store: string;
+  /** With etcd: the controllers running on it now, this one (the leader) first. */
+  controllers: ControllerMember[];
+}
+
+/** A controller on the fleet's etcd, as its lease keeps it registered. */
+export interface ControllerMember {
+  /** Where it listens (what a standby passes connections on from, or the leader serves on). */
+  address: string;
+  leader: boolean;
+  /** Its host name and process id. */
+  host: string;
+  pid: number;
+  sinceMs: number;
 }
 
 export interface WatchFleetRequest {
@@ -5967,6 +5982,8 @@ function createBaseOverviewResponse(): OverviewResponse {
     memoryTotalBytes: 0,
     gpuMemoryUsedMib: 0,
     gpuMemoryTotalMib: 0,
+    store: "",
+    controllers: [],
   };
 }
 
@@ -6016,6 +6033,12 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
     }
     if (message.gpuMemoryTotalMib !== 0) {
       writer.uint32(121).double(message.gpuMemoryTotalMib);
+    }
+    if (message.store !== "") {
+      writer.uint32(130).string(message.store);
+    }
+    for (const v of message.controllers) {
+      ControllerMember.encode(v!, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -6153,6 +6176,22 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
             message.gpuMemoryTotalMib = reader.double();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.store = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.controllers.push(ControllerMember.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6234,6 +6273,10 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
         : isSet(object.gpu_memory_total_mib)
         ? globalThis.Number(object.gpu_memory_total_mib)
         : 0,
+      store: isSet(object.store) ? globalThis.String(object.store) : "",
+      controllers: globalThis.Array.isArray(object?.controllers)
+        ? object.controllers.map((e: any) => ControllerMember.fromJSON(e))
+        : [],
     };
   },
 
@@ -6284,6 +6327,12 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
     if (message.gpuMemoryTotalMib !== 0) {
       obj.gpuMemoryTotalMib = floatToJson(message.gpuMemoryTotalMib);
     }
+    if (message.store !== "") {
+      obj.store = message.store;
+    }
+    if (message.controllers?.length) {
+      obj.controllers = message.controllers.map((e) => ControllerMember.toJSON(e));
+    }
     return obj;
   },
 
@@ -6307,6 +6356,145 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
     message.memoryTotalBytes = object.memoryTotalBytes ?? 0;
     message.gpuMemoryUsedMib = object.gpuMemoryUsedMib ?? 0;
     message.gpuMemoryTotalMib = object.gpuMemoryTotalMib ?? 0;
+    message.store = object.store ?? "";
+    message.controllers = object.controllers?.map((e) => ControllerMember.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseControllerMember(): ControllerMember {
+  return { address: "", leader: false, host: "", pid: 0, sinceMs: 0 };
+}
+
+export const ControllerMember: MessageFns<ControllerMember> = {
+  encode(message: ControllerMember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.leader !== false) {
+      writer.uint32(16).bool(message.leader);
+    }
+    if (message.host !== "") {
+      writer.uint32(26).string(message.host);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(32).uint32(message.pid);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(40).int64(message.sinceMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ControllerMember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseControllerMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leader = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ControllerMember {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      leader: isSet(object.leader) ? globalThis.Boolean(object.leader) : false,
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ControllerMember): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.leader !== false) {
+      obj.leader = message.leader;
+    }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ControllerMember>, I>>(base?: I): ControllerMember {
+    return ControllerMember.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ControllerMember>, I>>(object: I): ControllerMember {
+    const message = createBaseControllerMember();
+    message.address = object.address ?? "";
+    message.leader = object.leader ?? false;
+    message.host = object.host ?? "";
+    message.pid = object.pid ?? 0;
+    message.sinceMs = object.sinceMs ?? 0;
     return message;
   },
 };
