@@ -302,16 +302,17 @@ export function explain(err: ServiceError, target: ControllerTarget): YardError 
       `the controller's socket ${target.address.slice(5)} is for its owner only: run as that user, or reach it over TCP with a credential (--credential FILE)`,
     );
   }
-  if (/self[- ]signed certificate|unable to verify|certificate verify failed|CERT_/i.test(err.details)) {
-    return new YardError(
-      'UNAVAILABLE',
-      `the controller at ${target.address} presented a certificate the credential's CA did not issue: the credential is for another controller (or the controller's data dir was reset: ask its admin for a new credential)`,
-    );
-  }
+  // The name check first: its error code (ERR_TLS_CERT_ALTNAME_…) also matches CERT_ below.
   if (/Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME/i.test(err.details)) {
     return new YardError(
       'UNAVAILABLE',
       `the controller's certificate does not name ${target.address}: dial it by a name it was started with, or restart it with --advertise-name for this one`,
+    );
+  }
+  if (/self[- ]signed certificate|unable to verify|certificate verify failed|CERT_/i.test(err.details)) {
+    return new YardError(
+      'UNAVAILABLE',
+      `the controller at ${target.address} presented a certificate the credential's CA did not issue: the credential is for another controller (or the controller's data dir was reset: ask its admin for a new credential)`,
     );
   }
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {

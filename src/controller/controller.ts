@@ -47,6 +47,7 @@ import { openEtcdStore } from './store-mirror.js';
 import { EtcdStore, type OpenEtcdStoreOptions } from './store-etcd.js';
 import { Leadership } from './leadership.js';
 import { StandbyForwarder, dialAddress } from './standby-forward.js';
+import { serverNames } from './pki/server-names.js';
 import { hostname } from 'node:os';
 import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
@@ -165,6 +166,20 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     advertiseNames: opts.advertiseNames ?? [],
     log,
   });
+  // A standby passes its clients to this leader: its names go in this leader's certificate, so a
+  // client that dialled the standby's address checks the certificate it gets against that name.
+  if (leadership) {
+    const others = () => leadership!.list().flatMap((m) => (m.id === leadership!.me ? [] : m.names));
+    const syncNames = () =>
+      void tls.alsoNames(others()).then(
+        (renewed) =>
+          renewed && log.info("certificate now names every controller's address", { names: others().join(',') }),
+        (err: unknown) =>
+          log.warn("could not put the other controllers' names in the certificate", { error: errorMessage(err) }),
+      );
+    leadership.onMembers(syncNames);
+    syncNames();
+  }
   let joinSecret = await loadOrCreateToken(files.token);
   let joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
   const enrollment = new AgentEnrollment({ ca: tls.ca, store, joinSecret: () => joinSecret, log });
@@ -492,11 +507,16 @@ async function lead(etcd: EtcdStore, opts: ControllerOptions, port: number): Pro
   await adoptFleetSecrets(etcd, files, log);
   const forwarder = await StandbyForwarder.listen(opts.listen, log);
   try {
-    await leadership.campaign(dialAddress(opts.listen, forwarder.port, opts.advertiseNames ?? [], hostname()), (at) => {
-      forwarder.follow(at);
-      // For the CLI on this host: it has no socket to answer on, but can say who leads.
-      if (at) void writeStandby(files.standby, { pid: process.pid, leader: at }).catch(() => undefined);
-    });
+    const mine = serverNames(parseHostPort(opts.listen, '--listen').host, opts.advertiseNames ?? []);
+    await leadership.campaign(
+      dialAddress(opts.listen, forwarder.port, opts.advertiseNames ?? [], hostname()),
+      (at) => {
+        forwarder.follow(at);
+        // For the CLI on this host: it has no socket to answer on, but can say who leads.
+        if (at) void writeStandby(files.standby, { pid: process.pid, leader: at }).catch(() => undefined);
+      },
+      [...mine.ips, ...mine.dns],
+    );
   } finally {
     await forwarder.close();
     await removeRuntime(files.standby);

@@ -12,6 +12,8 @@ const MEMBERS = 'members/';
 export interface Member {
   id: string;
   address: string;
+  /** The addresses and DNS names its certificate holds: what its clients may dial. */
+  names: string[];
   host: string;
   pid: number;
   sinceMs: number;
@@ -56,6 +58,7 @@ export class Leadership {
   /** The controllers registered now, by id, kept by a watch. */
   private readonly members = new Map<string, Member>();
   private membersWatch?: { cancel(): Promise<void> };
+  private readonly memberListeners: (() => void)[] = [];
   private readonly now: () => number;
   readonly me: string;
 
@@ -79,7 +82,11 @@ export class Leadership {
    * Resolves when this controller leads, announcing `address`; waits (watching the key) while
    * another does. Rejects only when close() is called first.
    */
-  async campaign(address: string, onLeader: (address: string | undefined) => void = () => undefined): Promise<void> {
+  async campaign(
+    address: string,
+    onLeader: (address: string | undefined) => void = () => undefined,
+    names: string[] = [],
+  ): Promise<void> {
     const { ns, log } = this.o;
     const lease = ns.lease(this.o.ttlSeconds);
     this.lease = lease;
@@ -89,7 +96,7 @@ export class Leadership {
     lease.on('lost', (err) => this.stepDown(`etcd lost this controller's lease (${errorMessage(err)})`));
     const leaseId = await lease.grant();
     this.lastAnswerMs = this.now();
-    await this.register(address, leaseId);
+    await this.register(address, names, leaseId);
     let told = '';
     for (;;) {
       if (this.closed) throw new Error('closed before it was elected');
@@ -119,6 +126,15 @@ export class Leadership {
       }
       if (await this.keyGone(Number(res.header.revision) + 1)) onLeader(undefined);
     }
+  }
+
+  /** Hears every change to the controllers registered (one joined, one's lease went). */
+  onMembers(listener: () => void): void {
+    this.memberListeners.push(listener);
+  }
+
+  private membersChanged(): void {
+    for (const l of this.memberListeners) l();
   }
 
   /** The controllers on this etcd now, this one first when it leads, then by start. */
@@ -154,9 +170,9 @@ export class Leadership {
   }
 
   /** Puts this controller under members/, bound to its lease, and follows the others there. */
-  private async register(address: string, leaseId: string): Promise<void> {
+  private async register(address: string, names: string[], leaseId: string): Promise<void> {
     const { ns } = this.o;
-    const me: Member = { id: this.me, address, host: hostname(), pid: process.pid, sinceMs: this.now() };
+    const me: Member = { id: this.me, address, names, host: hostname(), pid: process.pid, sinceMs: this.now() };
     const put = await ns
       .put(`${MEMBERS}${encodeURIComponent(this.me)}`)
       .value(JSON.stringify(me))
@@ -165,7 +181,12 @@ export class Leadership {
     const read = (text: string) => {
       try {
         const m = JSON.parse(text) as Member;
-        if (typeof m.id === 'string' && typeof m.address === 'string') this.members.set(m.id, m);
+        if (typeof m.id !== 'string' || typeof m.address !== 'string') return;
+        this.members.set(m.id, {
+          ...m,
+          names: Array.isArray(m.names) ? m.names.filter((n) => typeof n === 'string') : [],
+        });
+        this.membersChanged();
       } catch {
         // not a member record: skipped
       }
@@ -177,7 +198,10 @@ export class Leadership {
       .startRevision(String(Number(put.header.revision) + 1))
       .create();
     watcher.on('put', (kv) => read(kv.value.toString()));
-    watcher.on('delete', (kv) => this.members.delete(decodeURIComponent(kv.key.toString().slice(MEMBERS.length))));
+    watcher.on('delete', (kv) => {
+      this.members.delete(decodeURIComponent(kv.key.toString().slice(MEMBERS.length)));
+      this.membersChanged();
+    });
     this.membersWatch = watcher;
   }
 

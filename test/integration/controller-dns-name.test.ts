@@ -134,6 +134,20 @@ describe.skipIf(!etcdAvailable || !isRoot)('controllers behind one DNS name with
     const before = await cliByName('servers', '--json');
     expect(before.code, before.stderr).toBe(0);
     expect(before.stdout).toContain('dns-box');
+    // The standby's own address, not the shared name: it passes the connection to the leader,
+    // whose certificate now also names the standby's address.
+    const direct = await runYard([
+      'status',
+      '--json',
+      '--controller',
+      `127.0.0.2:${port}`,
+      '--credential',
+      credential,
+      '--data-dir',
+      away,
+    ]);
+    expect(direct.code, direct.stderr).toBe(0);
+    expect((JSON.parse(direct.stdout) as { listen: string }).listen).toBe(`127.0.0.1:${port}`);
     await ctl.a!.kill('SIGKILL');
     await ctl.b!.waitForOutput(/controller listening/, 20_000);
     await waitFor('the agent online on the new leader, through the name', () => onlineOn(dirs.b), 30_000);
