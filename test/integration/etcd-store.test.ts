@@ -8,6 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster, etcdAvailable } from '../helpers/etcd.js';
+import { ptyYard } from '../helpers/pty.js';
 import {
   assertBuilt,
   freePort,
@@ -127,6 +128,37 @@ describe.skipIf(!etcdAvailable)('the controller on etcd (--store etcd://)', () =
     const audit = await viaB('audit', '--json');
     expect(audit.code, audit.stderr).toBe(0);
     expect(audit.stdout).toMatch(/route/);
+  });
+
+  it("shows a change made through the leader's socket on a dashboard attached to the standby's port within a second", async () => {
+    const dash = ptyYard(['--connect', `127.0.0.1:${portB}`, '--credential', credential, '--data-dir', away], {
+      cols: 120,
+      rows: 40,
+    });
+    try {
+      await dash.waitFor(/1\/1 online/, 20_000);
+      await dash.waitFor(/\bweb\b/, 10_000);
+      const file = join(dirA, 'shop.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name: 'shop',
+          listen: { server: 'edge', port: await freePort(), host: '127.0.0.1' },
+          backends: [{ address: '127.0.0.1:11', weight: 100 }],
+        }),
+      );
+      const r = await yard(dirA, 'route', 'apply', '-f', file);
+      expect(r.code, r.stderr).toBe(0);
+      const appliedMs = Date.now();
+      await dash.waitFor(/\bshop\b/, 5_000, 20);
+      const tookMs = Date.now() - appliedMs;
+      console.log(
+        `route applied through the leader: on the standby-attached dashboard ${tookMs} ms after the CLI returned`,
+      );
+      expect(tookMs).toBeLessThan(1_000);
+    } finally {
+      await dash.stop();
+    }
   });
 
   it('loses nothing when an etcd member is killed and brought back', async () => {
