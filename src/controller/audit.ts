@@ -12,7 +12,7 @@ export type { AuditEntry };
 export class AuditLog extends EventEmitter<{ entry: [AuditEntry] }> {
   constructor(
     private readonly store: Store,
-    /** Called after each entry, so the store is written soon. */
+    /** Called when an entry could not be written at once, so the store is written again soon. */
     private readonly changed: () => void,
   ) {
     super();
@@ -23,14 +23,15 @@ export class AuditLog extends EventEmitter<{ entry: [AuditEntry] }> {
   /** Runs `act` for `who`, records the outcome, and passes its result or error through. */
   async record<T>(who: string, action: string, target: string, act: () => T | Promise<T>): Promise<T> {
     const atMs = Date.now();
+    let result: T;
     try {
-      const result = await act();
-      this.add({ atMs, who, action, target, ok: true, error: '' });
-      return result;
+      result = await act();
     } catch (err) {
-      this.add({ atMs, who, action, target, ok: false, error: errorMessage(err) });
+      await this.add({ atMs, who, action, target, ok: false, error: errorMessage(err) });
       throw err;
     }
+    await this.add({ atMs, who, action, target, ok: true, error: '' });
+    return result;
   }
 
   /** Newest first; `limit` 0 means every entry kept. */
@@ -38,9 +39,13 @@ export class AuditLog extends EventEmitter<{ entry: [AuditEntry] }> {
     return this.store.audit(limit);
   }
 
-  private add(entry: AuditEntry): void {
+  /**
+   * The entry is in the store's backend (the file, or etcd) before the caller hears how its
+   * action ended; if that write fails, the store is written again soon.
+   */
+  private async add(entry: AuditEntry): Promise<void> {
     this.store.putAudit(entry);
-    this.changed();
     this.emit('entry', entry);
+    await this.store.flush().catch(() => this.changed());
   }
 }
