@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import {
   ClientRuntimeError,
   Etcd3,
@@ -7,6 +8,7 @@ import {
   type IKeyValue,
   type IOptions,
   type Namespace,
+  isRecoverableError,
 } from 'etcd3';
 import { z } from 'zod';
 import type { RouteTable } from '../core/domain.js';
@@ -74,6 +76,16 @@ export class EtcdStore implements FleetStore {
       hosts: opts.hosts,
       credentials: opts.credentials,
       auth: opts.auth,
+      // etcd3's default: a member that failed 3 calls in a row is not tried again for 5 s. A
+      // second here: a controller whose one member came back writes again at once, and its
+      // lease's keep-alives (which go the same way) are not held back past the TTL.
+      faultHandling: {
+        host: () =>
+          circuitBreaker(handleWhen(isRecoverableError), {
+            halfOpenAfter: 1000,
+            breaker: new ConsecutiveBreaker(3),
+          }),
+      },
       dialTimeout: timeoutMs,
       defaultCallOptions: () => ({ deadline: Date.now() + timeoutMs }),
     });
@@ -621,7 +633,12 @@ async function guard<T>(hosts: string[], what: string, fn: () => Promise<T>): Pr
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof GRPCGenericError || err instanceof ClientRuntimeError || err instanceof EtcdError)
+    if (
+      err instanceof GRPCGenericError ||
+      err instanceof ClientRuntimeError ||
+      err instanceof EtcdError ||
+      err instanceof BrokenCircuitError
+    )
       throw new YardError(
         'UNAVAILABLE',
         `etcd at ${hosts.join(',')} failed ${what}: ${errorMessage(err).replace(/\.?\s*Resolution note:\s*$/, '')}; check that etcd runs there and that --store names its members`,

@@ -61,6 +61,8 @@ class EtcdBackend implements StoreBackend {
   private readonly writing = new Set<string>();
   /** What was last written or heard of each record: a write of the same again is skipped. */
   private readonly last = new Map<string, string>();
+  /** The key of each appended entry (audit, route change), kept while the entry lives. */
+  private readonly entryKeys = new WeakMap<object, string>();
   /** Each server's last-seen time as etcd has it (its own small key). */
   private readonly lastSeenWritten = new Map<string, number>();
   private store?: Store;
@@ -132,102 +134,183 @@ class EtcdBackend implements StoreBackend {
   }
 
   async write(data: StoreData, c: StoreChanges): Promise<void> {
+    // Each part on its own: one that fails (etcd away, a lost compare-and-swap) does not keep the
+    // others from being written. What failed for want of etcd goes back in the queue for the next
+    // flush; a lost compare-and-swap does not (the store now holds the other controller's version).
+    const retry: StoreChanges = {
+      servers: new Set(),
+      serversRemoved: new Set(),
+      certificates: new Set(),
+      migrations: new Set(),
+      routes: new Set(),
+      routesRemoved: new Set(),
+      audit: [],
+      routeChanges: [],
+    };
+    let first: unknown;
+    const attempt = async (part: () => Promise<void>, requeue: () => void) => {
+      try {
+        await part();
+      } catch (err) {
+        first ??= err;
+        if (!(err instanceof YardError && err.code === 'ABORTED')) requeue();
+      }
+    };
     // Migrations and routes first: they are what a caller waits on before it acts.
     for (const id of c.migrations) {
       const m = data.migrations?.[id];
       if (m && this.changed(`migrations/${seg(id)}`, m))
-        await this.swap(
-          `migrations/${seg(id)}`,
-          `migration ${id}`,
-          () => this.etcd.putMigration(m, this.rev(`migrations/${seg(id)}`)),
-          JSON.stringify(m),
+        await attempt(
+          () =>
+            this.swap(
+              `migrations/${seg(id)}`,
+              `migration ${id}`,
+              () => this.etcd.putMigration(m, this.rev(`migrations/${seg(id)}`)),
+              JSON.stringify(m),
+            ),
+          () => retry.migrations.add(id),
         );
     }
     for (const name of c.routes) {
       const r = data.routes?.[name];
       if (r && this.changed(`routes/${seg(name)}`, r))
-        await this.swap(
-          `routes/${seg(name)}`,
-          `route ${name}`,
-          () => this.etcd.putRoute(r, this.rev(`routes/${seg(name)}`)),
-          JSON.stringify(r),
+        await attempt(
+          () =>
+            this.swap(
+              `routes/${seg(name)}`,
+              `route ${name}`,
+              () => this.etcd.putRoute(r, this.rev(`routes/${seg(name)}`)),
+              JSON.stringify(r),
+            ),
+          () => retry.routes.add(name),
         );
     }
     for (const name of c.routesRemoved) {
       const key = `routes/${seg(name)}`;
       if (!this.revisions.has(key)) continue;
-      await this.swap(key, `route ${name}`, async () => {
-        await this.etcd.removeRoute(name, this.rev(key));
-        return 0;
-      });
+      await attempt(
+        () =>
+          this.swap(key, `route ${name}`, async () => {
+            await this.etcd.removeRoute(name, this.rev(key));
+            return 0;
+          }),
+        () => retry.routesRemoved.add(name),
+      );
     }
     for (const serial of c.certificates) {
       const cert = data.certificates?.find((x) => x.serial === serial);
-      if (cert) await this.plain(`certificates/${seg(serial)}`, () => this.etcd.writeCertificate(cert));
+      if (cert)
+        await attempt(
+          () => this.plain(`certificates/${seg(serial)}`, () => this.etcd.writeCertificate(cert)),
+          () => retry.certificates.add(serial),
+        );
     }
     const expired = [...this.revisions.keys()]
       .filter((k) => k.startsWith('certificates/'))
       .map((k) => decodeURIComponent(k.slice('certificates/'.length)))
       .filter((serial) => !data.certificates?.some((x) => x.serial === serial));
-    if (expired.length && c.certificates.size) {
-      await this.etcd.forgetCertificates(expired);
-      for (const serial of expired) this.revisions.delete(`certificates/${seg(serial)}`);
-    }
+    if (expired.length && c.certificates.size)
+      await attempt(
+        async () => {
+          await this.etcd.forgetCertificates(expired);
+          for (const serial of expired) this.revisions.delete(`certificates/${seg(serial)}`);
+        },
+        () => undefined,
+      );
+    // Appended entries keep the key they were first given: a retry after an unanswered write
+    // cannot append the same entry twice.
     for (const entry of c.audit) {
-      const id = randomUUID();
-      await this.plain(`audit/${seg(id)}`, async () => {
-        await this.etcd.putAudit(entry, id);
-        return Number.MAX_SAFE_INTEGER;
-      });
+      const id = this.entryKey(entry);
+      await attempt(
+        () =>
+          this.plain(`audit/${seg(id)}`, async () => {
+            await this.etcd.putAudit(entry, id);
+            return Number.MAX_SAFE_INTEGER;
+          }),
+        () => retry.audit.push(entry),
+      );
     }
     for (const change of c.routeChanges) {
-      const id = randomUUID();
-      await this.plain(`route-changes/${seg(id)}`, async () => {
-        await this.etcd.addRouteChange(change, id);
-        return Number.MAX_SAFE_INTEGER;
-      });
+      const id = this.entryKey(change);
+      await attempt(
+        () =>
+          this.plain(`route-changes/${seg(id)}`, async () => {
+            await this.etcd.addRouteChange(change, id);
+            return Number.MAX_SAFE_INTEGER;
+          }),
+        () => retry.routeChanges.push(change),
+      );
     }
     // A server's record only when it changed (its last-seen time aside), and its last-seen time
     // apart, a small key of its own: the periodic pass writes numbers, not records.
     const present = [...c.servers].map((id) => data.servers[id]).filter((s) => s !== undefined);
     const records = present.filter((s) => this.last.get(`servers/${seg(s.id)}`) !== recordJson(s));
-    if (records.length) {
-      const keys = records.map((s) => `servers/${seg(s.id)}`);
-      const json = records.map(recordJson);
-      for (const k of keys) this.writing.add(k);
-      try {
-        const revision = await this.etcd.putServers(records);
-        for (const [i, k] of keys.entries()) {
-          this.seen(k, revision);
-          this.last.set(k, json[i]!);
-          this.lastSeenWritten.set(records[i]!.id, records[i]!.lastSeenMs);
-        }
-      } finally {
-        for (const k of keys) this.writing.delete(k);
-      }
-    }
+    if (records.length)
+      await attempt(
+        async () => {
+          const keys = records.map((s) => `servers/${seg(s.id)}`);
+          const json = records.map(recordJson);
+          for (const k of keys) this.writing.add(k);
+          try {
+            const revision = await this.etcd.putServers(records);
+            for (const [i, k] of keys.entries()) {
+              this.seen(k, revision);
+              this.last.set(k, json[i]!);
+              this.lastSeenWritten.set(records[i]!.id, records[i]!.lastSeenMs);
+            }
+          } finally {
+            for (const k of keys) this.writing.delete(k);
+          }
+        },
+        () => {
+          for (const s of records) retry.servers.add(s.id);
+        },
+      );
     const seen = present.filter((s) => (this.lastSeenWritten.get(s.id) ?? -1) < s.lastSeenMs);
-    if (seen.length) {
-      const keys = seen.map((s) => `last-seen/${seg(s.id)}`);
-      const ms = seen.map((s) => s.lastSeenMs);
-      for (const k of keys) this.writing.add(k);
-      try {
-        const revision = await this.etcd.putLastSeen(seen.map((s, i) => ({ id: s.id, ms: ms[i]! })));
-        for (const [i, k] of keys.entries()) {
-          this.seen(k, revision);
-          this.lastSeenWritten.set(seen[i]!.id, ms[i]!);
-        }
-      } finally {
-        for (const k of keys) this.writing.delete(k);
-      }
-    }
+    if (seen.length)
+      await attempt(
+        async () => {
+          const keys = seen.map((s) => `last-seen/${seg(s.id)}`);
+          const ms = seen.map((s) => s.lastSeenMs);
+          for (const k of keys) this.writing.add(k);
+          try {
+            const revision = await this.etcd.putLastSeen(seen.map((s, i) => ({ id: s.id, ms: ms[i]! })));
+            for (const [i, k] of keys.entries()) {
+              this.seen(k, revision);
+              this.lastSeenWritten.set(seen[i]!.id, ms[i]!);
+            }
+          } finally {
+            for (const k of keys) this.writing.delete(k);
+          }
+        },
+        () => {
+          for (const s of seen) retry.servers.add(s.id);
+        },
+      );
     for (const id of c.serversRemoved) {
       this.last.delete(`servers/${seg(id)}`);
       this.lastSeenWritten.delete(id);
-      await this.plain(`servers/${seg(id)}`, () => this.etcd.deleteServer(id));
+      await attempt(
+        () => this.plain(`servers/${seg(id)}`, () => this.etcd.deleteServer(id)),
+        () => retry.serversRemoved.add(id),
+      );
     }
     // Finished migrations beyond the cap were dropped from memory: etcd trims its own (putMigration).
     for (const id of c.migrations) if (!data.migrations?.[id]) this.revisions.delete(`migrations/${seg(id)}`);
+    if (first !== undefined) {
+      this.store?.requeue(retry);
+      throw first;
+    }
+  }
+
+  /** The key an appended entry is written under, the same on every try. */
+  private entryKey(entry: object): string {
+    let id = this.entryKeys.get(entry);
+    if (!id) {
+      id = randomUUID();
+      this.entryKeys.set(entry, id);
+    }
+    return id;
   }
 
   /** Whether `value` differs from what was last written or heard of `key`. */

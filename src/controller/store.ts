@@ -303,6 +303,19 @@ export class Store {
     await done;
   }
 
+  /** What a backend could not write goes back in the queue for the next flush (it is still in memory). */
+  requeue(c: StoreChanges): void {
+    const q = this.changes;
+    for (const id of c.servers) if (!q.serversRemoved.has(id)) q.servers.add(id);
+    for (const id of c.serversRemoved) if (!q.servers.has(id)) q.serversRemoved.add(id);
+    for (const serial of c.certificates) q.certificates.add(serial);
+    for (const id of c.migrations) q.migrations.add(id);
+    for (const name of c.routes) if (!q.routesRemoved.has(name)) q.routes.add(name);
+    for (const name of c.routesRemoved) if (!q.routes.has(name)) q.routesRemoved.add(name);
+    q.audit.unshift(...c.audit);
+    q.routeChanges.unshift(...c.routeChanges);
+  }
+
   /** Hears the records other controllers change (only a shared backend has any). */
   onRemote(listener: (c: RemoteChange) => void): void {
     this.remoteListeners.push(listener);

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ETCD_PREFIX, EtcdStore } from '../../src/controller/store-etcd.js';
+import { openEtcdStore } from '../../src/controller/store-mirror.js';
+import { silentLogger } from '../../src/core/log.js';
 import { MigrationPhase } from '../../src/core/workload.js';
 import { EtcdCluster, etcdAvailable } from '../helpers/etcd.js';
-import { freePort } from '../helpers/procs.js';
-import { audit, migration, storeContract, stored } from '../unit/store-contract.js';
+import { freePort, waitFor } from '../helpers/procs.js';
+import { audit, migration, route, storeContract, stored } from '../unit/store-contract.js';
 
 describe.skipIf(!etcdAvailable)('etcd store', () => {
   let etcd: EtcdCluster;
@@ -163,4 +165,51 @@ describe.skipIf(!etcdAvailable)('etcd store on a three-member cluster', () => {
       await store.close();
     }
   }, 60_000);
+});
+
+describe.skipIf(!etcdAvailable)("the controller's store on etcd while etcd is away", () => {
+  let etcd: EtcdCluster;
+  beforeAll(async () => {
+    etcd = await EtcdCluster.start(1);
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  it('fails the flush, keeps what it could not write, and writes it once when etcd is back', {
+    timeout: 60_000,
+  }, async () => {
+    const prefix = `/test-${randomUUID()}${ETCD_PREFIX}`;
+    const open = async () =>
+      openEtcdStore(
+        await EtcdStore.open({ hosts: etcd.endpoints, prefix, callTimeoutMs: 1000 }),
+        etcd.endpoints,
+        silentLogger,
+      );
+    const store = await open();
+    try {
+      store.putRoute(route('web'));
+      store.putAudit(audit(1));
+      await store.flush();
+      await etcd.kill(0);
+      store.putRoute({ ...route('web'), revision: 2 });
+      store.putAudit(audit(2));
+      store.putServer({ ...stored('s1'), state: 0, stateSinceMs: 0 });
+      await expect(store.flush()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      await etcd.restart(0);
+      // The client tries a member that failed again after a second (its circuit breaker): the
+      // controller's next flushes (on a change, or its periodic pass) write what was queued.
+      await waitFor('a flush that goes through', () => store.flush().then(() => true), 10_000, 250);
+    } finally {
+      await store.close();
+    }
+    const again = await open();
+    try {
+      expect(again.route('web')?.revision).toBe(2);
+      expect(again.audit().map((e) => e.target)).toEqual(['web-2', 'web-1']);
+      expect(again.servers().map((s) => s.id)).toEqual(['s1']);
+    } finally {
+      await again.close();
+    }
+  });
 });

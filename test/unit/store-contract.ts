@@ -263,7 +263,7 @@ export function migration(id: string, createdMs: number, phase: MigrationPhase):
   };
 }
 
-function route(name: string): RouteTable {
+export function route(name: string): RouteTable {
   return {
     name,
     listen: { server: 's1', port: 8080, host: '' },
