@@ -173,14 +173,19 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
     }
   });
 
-  it('a leader stopped on purpose resigns: the standby takes over without waiting for the lease', async () => {
+  it('a leader stopped on purpose resigns: the standby takes over without waiting for the lease, with the join token rotated meanwhile', async () => {
     ctl.a = startCtl('a');
     await ctl.a.waitForOutput(/standby/);
+    // Rotated on the leader while A waits: A admits with the new token once it leads.
+    const rotated = await runYard(['token', 'rotate', '--data-dir', dirs.b]);
+    expect(rotated.code, rotated.stderr).toBe(0);
     const stoppedMs = Date.now();
     await ctl.b!.stop();
     await ctl.a.waitForOutput(/elected leader/, 10_000);
     expect(Date.now() - stoppedMs).toBeLessThan(TTL_S * 1000);
     await ctl.a.waitForOutput(/controller listening/);
     await waitFor('both agents online on A again', () => onlineOn(dirs.a), 30_000);
+    const onA = await runYard(['token', '--data-dir', dirs.a]);
+    expect(onA.stdout.trim()).toBe(rotated.stdout.trim());
   });
 });
