@@ -66,37 +66,68 @@ export function controllerMetrics(src: MetricsSources): ControllerMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'yard_' });
   // Gauges named like counters, which `promtool check metrics` rejects; the same counts by type remain (yard_nodejs_active_handles etc.).
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(`yard_${name}`);
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: Source<L>) =>
-    new Gauge<L>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill((labels, v) => this.set(labels, v));
-      },
-    });
-  // A counter kept by someone else (a proxy, the registry): shown as it stands at the scrape.
-  const counted = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: Source<L>) =>
-    new Counter<L>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill((labels, v) => this.inc(labels, v));
-      },
-    });
+  serverMetrics(registry, src.registry);
+  routeMetrics(registry, src.router);
+  counted(registry, 'yard_heartbeats_received_total', 'Heartbeats taken from connected agents.', [], (put) =>
+    put({}, src.registry.heartbeatsReceived),
+  );
+  gauge(registry, 'yard_watchers', 'Dashboards and CLIs watching the fleet (open WatchFleet streams).', [], (put) =>
+    put({}, src.watchers()),
+  );
+  const onMigration = migrationCounter(registry);
+  src.coordinator.on('migration', onMigration);
+  return { registry, close: () => src.coordinator.off('migration', onMigration) };
+}
 
-  const reporting = () => src.registry.list().filter((r) => REPORTING.has(r.server.state) && r.server.latest);
+/** A gauge set afresh at each scrape: a series `fill` no longer puts is gone. */
+function gauge<L extends string>(
+  registry: MetricsRegistry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  fill: Source<L>,
+): void {
+  new Gauge<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      fill((labels, v) => this.set(labels, v));
+    },
+  });
+}
+
+/** A counter kept by someone else (a proxy, the registry): shown as it stands at the scrape. */
+function counted<L extends string>(
+  registry: MetricsRegistry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  fill: Source<L>,
+): void {
+  new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      fill((labels, v) => this.inc(labels, v));
+    },
+  });
+}
+
+/** Per host and per GPU, for hosts that report now; servers by state, and when each was last heard from. */
+function serverMetrics(registry: MetricsRegistry, servers: MetricsSources['registry']): void {
+  const reporting = () => servers.list().filter((r) => REPORTING.has(r.server.state) && r.server.latest);
   const perServer = (name: string, help: string, read: (s: HostSample) => number) =>
-    gauge(name, help, ['server'], (put) => {
+    gauge(registry, name, help, ['server'], (put) => {
       for (const r of reporting()) put({ server: r.server.name }, read(r.server.latest!));
     });
   const perGpu = (name: string, help: string, read: (g: GpuSample) => number | undefined) =>
-    gauge(name, help, ['server', 'gpu'], (put) => {
+    gauge(registry, name, help, ['server', 'gpu'], (put) => {
       for (const r of reporting())
         for (const g of r.server.latest!.gpus) {
           const v = read(g);
@@ -112,66 +143,70 @@ export function controllerMetrics(src: MetricsSources): ControllerMetrics {
   perGpu('yard_gpu_memory_total_bytes', 'GPU memory in all.', (g) => mib(g.memoryTotalMib));
   perGpu('yard_gpu_temperature_celsius', 'GPU temperature.', (g) => g.temperatureC);
   perGpu('yard_gpu_power_watts', 'GPU power draw.', (g) => g.powerW);
-  gauge('yard_server_last_seen_timestamp_seconds', 'When the server was last heard from.', ['server'], (put) => {
-    for (const r of src.registry.list())
-      if (r.server.lastSeenMs > 0) put({ server: r.server.name }, r.server.lastSeenMs / 1000);
-  });
-  gauge('yard_servers', 'Servers the controller knows, by state.', ['state'], (put) => {
+  gauge(
+    registry,
+    'yard_server_last_seen_timestamp_seconds',
+    'When the server was last heard from.',
+    ['server'],
+    (put) => {
+      for (const r of servers.list())
+        if (r.server.lastSeenMs > 0) put({ server: r.server.name }, r.server.lastSeenMs / 1000);
+    },
+  );
+  gauge(registry, 'yard_servers', 'Servers the controller knows, by state.', ['state'], (put) => {
     const by = new Map<string, number>(SERVER_STATE_NAMES.map((state) => [state, 0]));
-    for (const r of src.registry.list()) {
+    for (const r of servers.list()) {
       const state = stateName(r.server.state);
       by.set(state, by.get(state)! + 1);
     }
     for (const [state, n] of by) put({ state }, n);
   });
+}
 
+/** The proxies' counters, per route and backend. */
+function routeMetrics(registry: MetricsRegistry, router: MetricsSources['router']): void {
   const perBackend =
     (read: (s: BackendTotals) => number): Source<'route' | 'backend'> =>
     (put) => {
-      for (const [route, backends] of backendTotals(src.router.list()))
+      for (const [route, backends] of backendTotals(router.list()))
         for (const [backend, t] of backends) put({ route, backend }, read(t));
     };
+  const labels = ['route', 'backend'] as const;
   gauge(
+    registry,
     'yard_route_backend_active_connections',
     "Connections open through the route's proxy to the backend.",
-    ['route', 'backend'],
+    labels,
     perBackend((t) => t.active),
   );
   counted(
+    registry,
     'yard_route_backend_connections_total',
     "Connections the route's proxy made to the backend (restarts from 0 when the proxy or the backend's host changes).",
-    ['route', 'backend'],
+    labels,
     perBackend((t) => t.total),
   );
   counted(
+    registry,
     'yard_route_backend_connect_errors_total',
     "Connections the route's proxy failed to open to the backend.",
-    ['route', 'backend'],
+    labels,
     perBackend((t) => t.connectErrors),
   );
   counted(
+    registry,
     'yard_route_backend_in_bytes_total',
     'Bytes in: from clients to the backend, through the route.',
-    ['route', 'backend'],
+    labels,
     perBackend((t) => t.bytesIn),
   );
   counted(
+    registry,
     'yard_route_backend_out_bytes_total',
     'Bytes out: from the backend to clients, through the route.',
-    ['route', 'backend'],
+    labels,
     perBackend((t) => t.bytesOut),
   );
-
-  counted('yard_heartbeats_received_total', 'Heartbeats taken from connected agents.', [], (put) =>
-    put({}, src.registry.heartbeatsReceived),
-  );
-  gauge('yard_watchers', 'Dashboards and CLIs watching the fleet (open WatchFleet streams).', [], (put) =>
-    put({}, src.watchers()),
-  );
-
-  const onMigration = migrationCounter(registry);
-  src.coordinator.on('migration', onMigration);
-  return { registry, close: () => src.coordinator.off('migration', onMigration) };
 }
 
 const mib = (v: number | undefined) => (v === undefined ? undefined : v * 2 ** 20);
