@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { formatHostPort, parseHostPort } from '../core/address.js';
+import { formatHostPort, isLoopback, parseHostPort } from '../core/address.js';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { controllerMetrics, type MetricsSources } from './metrics.js';
@@ -20,7 +20,6 @@ export async function serveMetrics(listen: string, sources: MetricsSources, log:
   const metrics = controllerMetrics(sources);
   try {
     const listener = await listenOn(listen, metrics.registry, log);
-    log.info('serving Prometheus metrics', { address: `http://${listener.address}/metrics` });
     return {
       address: listener.address,
       async close() {
@@ -50,8 +49,15 @@ async function listenOn(listen: string, metrics: MetricsRegistry, log: Logger): 
       { address: listen },
     );
   });
+  const address = formatHostPort({ host: hp.host, port });
+  log.info('serving Prometheus metrics', { address: `http://${address}/metrics` });
+  // Everything else the controller serves off loopback is TLS; Prometheus scrapes plain HTTP.
+  if (!isLoopback(hp.host))
+    log.warn('metrics are plain HTTP with no authentication: whoever reaches them reads server names and load', {
+      address,
+    });
   return {
-    address: formatHostPort({ host: hp.host, port }),
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { controllerMetrics, type ControllerMetrics } from '../../src/controller/metrics.js';
 import { serveMetrics } from '../../src/controller/metrics-http.js';
-import { silentLogger } from '../../src/core/log.js';
+import { createLogger, silentLogger } from '../../src/core/log.js';
 import type { GpuSample, HostSample } from '../../src/core/types.js';
 import { MigrationPhase, noTimings, type Migration } from '../../src/core/workload.js';
 import { endpointStats, route, routerFixture, type RouterFixture } from './router-fixture.js';
@@ -241,6 +241,15 @@ describe('the metrics listener', () => {
     } finally {
       await listener.close();
     }
+  });
+
+  it('warns that the metrics are plain HTTP when served off loopback, and not on loopback', async () => {
+    const lines: string[] = [];
+    const log = createLogger('controller', (l) => lines.push(l));
+    for (const listen of ['127.0.0.1:0', '0.0.0.0:0']) await (await serveMetrics(listen, sources(), log)).close();
+    const warned = lines.filter((l) => l.includes('plain HTTP with no authentication'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain('0.0.0.0:');
   });
 
   it('fails with LISTEN_FAILED, naming the flag, when the port is taken', async () => {
