@@ -111,6 +111,17 @@ describe('the controller serves Prometheus metrics', () => {
     expect(text).not.toContain('"counter"');
   }, 90_000);
 
+  it.each([
+    ['yard controller', ['controller']],
+    ['yard (the dashboard)', []],
+  ])('%s --help says the metrics listener is off unless given', async (_, cmd) => {
+    const r = await runYard([...cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(
+      /--metrics-listen HOST:PORT to serve Prometheus metrics on, plain HTTP at GET \/metrics \(off: no listener unless given\) \[string\] \[default: off\]/,
+    );
+  });
+
   it('a port already in use fails the start with LISTEN_FAILED, naming --metrics-listen', async () => {
     const r = await runYard([
       'controller',
