@@ -63,6 +63,11 @@ export function withControllerOptions<T>(y: Argv<T>) {
       default: DEFAULT_LISTEN,
       describe: 'HOST:PORT to listen on (TLS; agents join with the join token, operators use credentials)',
     })
+    .option('metrics-listen', {
+      type: 'string',
+      defaultDescription: 'off',
+      describe: 'HOST:PORT to serve Prometheus metrics on, plain HTTP at GET /metrics (off: no listener unless given)',
+    })
     .option('advertise-name', {
       type: 'string',
       array: true,
@@ -187,6 +192,7 @@ export interface ControllerArgs {
   maxCheckpoint: string;
   cpuLimit: number;
   advertiseName?: string[];
+  metricsListen?: string;
   store: string;
   leaderTtl: string;
   etcdCa?: string;
@@ -199,6 +205,7 @@ export function controllerSettings(argv: ControllerArgs) {
   return {
     dataDir: argv.dataDir,
     listen: listenArg(argv.listen, 'listen'),
+    metricsListen: argv.metricsListen === undefined ? undefined : listenArg(argv.metricsListen, 'metrics-listen'),
     graceMs: durationArg(argv.grace, 'grace'),
     heartbeatIntervalMs: durationArg(argv.heartbeat, 'heartbeat'),
     heartbeatBudget: heartbeatBudget(argv.heartbeatBudget),

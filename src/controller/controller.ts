@@ -52,6 +52,7 @@ import { hostname } from 'node:os';
 import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
 import { accessControl } from './grpc/control-access.js';
+import { serveMetrics } from './metrics-http.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -88,6 +89,8 @@ export interface ControllerOptions {
   verifyMs?: number;
   /** Preflight: a target busier than this CPU % is not eligible (default 90). */
   cpuLimitPct?: number;
+  /** HOST:PORT to serve Prometheus metrics on (`--metrics-listen`); none when absent. */
+  metricsListen?: string;
   log: Logger;
 }
 
@@ -374,6 +377,19 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     server.forceShutdown();
     throw err;
   });
+  // Before the coordinator resumes: a migration it finishes is counted.
+  const metrics = opts.metricsListen
+    ? await serveMetrics(
+        opts.metricsListen,
+        { registry, router, coordinator, watchers: () => watchers.count },
+        log,
+      ).catch(async (err: unknown) => {
+        server.forceShutdown();
+        local.forceShutdown();
+        await unlink(files.socket).catch(() => undefined);
+        throw err;
+      })
+    : undefined;
   coordinator.resume();
   // Another controller's changes, heard from a shared store: proxies here apply its routes,
   // dashboards here see its migrations, and a certificate it revoked ends its calls here too.
@@ -446,6 +462,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         // Agent sessions never end by themselves; cutting them makes agents reconnect.
         server.forceShutdown();
         local.forceShutdown();
+        await metrics?.close();
         await unlink(files.socket).catch(() => undefined);
         for (const r of registry.list()) store.putServer(r.server);
         await store

@@ -40,6 +40,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
   private readonly records = new Map<string, ServerRecord>();
   /** Records with a live session: the agents whose heartbeats the budget is shared among. */
   private sessions = 0;
+  private beats = 0;
   private readonly now: () => number;
   private readonly strings = new SharedStrings();
 
@@ -58,6 +59,11 @@ export class Registry extends EventEmitter<RegistryEvents> {
   /** Agents connected now. */
   get connected(): number {
     return this.sessions;
+  }
+
+  /** Heartbeats taken from live sessions since the controller started (Prometheus' yard_heartbeats_received_total). */
+  get heartbeatsReceived(): number {
+    return this.beats;
   }
 
   /** Loads a server known from the store, not yet heard from since this controller started. */
@@ -106,6 +112,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
   heartbeat(id: string, session: symbol, samples: HostSample[]): void {
     const record = this.records.get(id);
     if (!record || record.session !== session) return;
+    this.beats++;
     const s = record.server;
     s.lastSeenMs = this.now();
     for (const sample of samples) {

@@ -13,7 +13,15 @@ export type {
 } from '../gen/switchyard/v1/fleet.js';
 export { ServerState };
 
-const SERVER_STATE_NAMES = ['online', 'degraded', 'disconnected', 'down', 'draining', 'cordoned', 'unknown'] as const;
+export const SERVER_STATE_NAMES = [
+  'online',
+  'degraded',
+  'disconnected',
+  'down',
+  'draining',
+  'cordoned',
+  'unknown',
+] as const;
 export type ServerStateName = (typeof SERVER_STATE_NAMES)[number];
 
 const byNumber = new Map<number, ServerStateName>([

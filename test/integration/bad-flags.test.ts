@@ -11,6 +11,11 @@ describe('a bad flag value', () => {
       ['controller', '--grace', 'abc'],
       /^yard: --grace "abc" is not a duration: use e\.g\. 500ms, 1s, 2m$/m,
     ],
+    [
+      'a metrics address that is not HOST:PORT',
+      ['controller', '--metrics-listen', '9100'],
+      /^yard: --metrics-listen "9100" is not HOST:PORT \(e\.g\. 127\.0\.0\.1:50050\)$/m,
+    ],
     ['a zero heartbeat', ['controller', '--heartbeat', '0s'], /^yard: --heartbeat "0s" must be greater than zero$/m],
     ['a zero verify window', ['controller', '--verify', '0'], /^yard: --verify "0" must be greater than zero$/m],
     [
