@@ -76,15 +76,8 @@ export interface ControllerOptions {
   advertiseNames?: string[];
   /** Keep the fleet state in etcd (`--store etcd://…`), shared with other controllers, not in store.json. */
   etcd?: { hosts: string[]; credentials?: OpenEtcdStoreOptions['credentials'] };
-  /** With etcd: how often the leader compacts etcd's history (default 5 min). */
-  etcdCompactMs?: number;
   /** With etcd: the leader's lease TTL in seconds (default 5): how long a dead leader holds the lead. */
   leaderTtlSeconds?: number;
-  /**
-   * With etcd: this controller can no longer be sure it leads (etcd stopped answering its
-   * keep-alives): it must stop acting at once. Default: log it and exit 1.
-   */
-  onLeadershipLost?: (why: string) => void;
   /** How long a restored workload must keep running before a migration commits (default 3 s). */
   verifyMs?: number;
   /** Preflight: a target busier than this CPU % is not eligible (default 90). */
@@ -423,7 +416,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         if (seenRevision > 0) await etcd.compact(seenRevision);
         seenRevision = now;
       })().catch((err: unknown) => log.warn('could not compact etcd', { error: errorMessage(err) }));
-    }, opts.etcdCompactMs ?? ETCD_COMPACT_MS);
+    }, ETCD_COMPACT_MS);
   compactTimer?.unref();
   const tickTimer = setInterval(
     () => registry.tick(),
@@ -513,12 +506,11 @@ async function lead(etcd: EtcdStore, opts: ControllerOptions, port: number): Pro
     ns: etcd.namespace,
     ttlSeconds: opts.leaderTtlSeconds ?? 5,
     log,
-    onLost:
-      opts.onLeadershipLost ??
-      ((why) => {
-        log.error('stopping at once: this controller can no longer be sure it leads', { why });
-        process.exit(1);
-      }),
+    // Exiting is the surest way to stop acting at once; a supervisor starts it again as a standby.
+    onLost: (why) => {
+      log.error('stopping at once: this controller can no longer be sure it leads', { why });
+      process.exit(1);
+    },
   });
   // The fleet's CA and join secret: this controller's, if it is the first on this etcd.
   await adoptFleetSecrets(etcd, files, log);

@@ -230,18 +230,10 @@ export class EtcdStore implements FleetStore {
    * returns the revision of the last one.
    */
   async putServers(servers: StoredServer[]): Promise<number> {
-    let revision = 0;
-    for (let i = 0; i < servers.length; i += TXN_OPS) {
-      const chunk = servers.slice(i, i + TXN_OPS);
-      const res = await this.call('writing servers', () =>
-        this.ns
-          .if(ID_KEY, 'Create', '>', -1)
-          .then(...chunk.map((s) => this.ns.put(`servers/${segment(s.id)}`).value(JSON.stringify(s))))
-          .commit(),
-      );
-      revision = Number(res.header.revision);
-    }
-    return revision;
+    return this.putMany(
+      'writing servers',
+      servers.map((x) => [`servers/${segment(x.id)}`, JSON.stringify(x)]),
+    );
   }
 
   /** Writes a certificate as it now is (issued, or revoked here); returns the revision. */
@@ -274,13 +266,21 @@ export class EtcdStore implements FleetStore {
    * record (about 2 KB), so etcd's history grows by tens of bytes per server per pass.
    */
   async putLastSeen(entries: { id: string; ms: number }[]): Promise<number> {
+    return this.putMany(
+      'writing last-seen times',
+      entries.map((e) => [`last-seen/${segment(e.id)}`, String(e.ms)]),
+    );
+  }
+
+  /** Puts in transactions of at most TXN_OPS keys; returns the revision of the last one. */
+  private async putMany(what: string, entries: [key: string, value: string][]): Promise<number> {
     let revision = 0;
     for (let i = 0; i < entries.length; i += TXN_OPS) {
       const chunk = entries.slice(i, i + TXN_OPS);
-      const res = await this.call('writing last-seen times', () =>
+      const res = await this.call(what, () =>
         this.ns
           .if(ID_KEY, 'Create', '>', -1)
-          .then(...chunk.map((e) => this.ns.put(`last-seen/${segment(e.id)}`).value(String(e.ms))))
+          .then(...chunk.map(([key, value]) => this.ns.put(key).value(value)))
           .commit(),
       );
       revision = Number(res.header.revision);

@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { EtcdChange, EtcdStore } from './store-etcd.js';
 import {
   Store,
+  noChanges,
   type RemoteChange,
   type StoreBackend,
   type StoreChanges,
@@ -137,16 +138,7 @@ class EtcdBackend implements StoreBackend {
     // Each part on its own: one that fails (etcd away, a lost compare-and-swap) does not keep the
     // others from being written. What failed for want of etcd goes back in the queue for the next
     // flush; a lost compare-and-swap does not (the store now holds the other controller's version).
-    const retry: StoreChanges = {
-      servers: new Set(),
-      serversRemoved: new Set(),
-      certificates: new Set(),
-      migrations: new Set(),
-      routes: new Set(),
-      routesRemoved: new Set(),
-      audit: [],
-      routeChanges: [],
-    };
+    const retry = noChanges();
     let first: unknown;
     const attempt = async (part: () => Promise<void>, requeue: () => void) => {
       try {
@@ -244,12 +236,15 @@ class EtcdBackend implements StoreBackend {
     // A server's record only when it changed (its last-seen time aside), and its last-seen time
     // apart, a small key of its own: the periodic pass writes numbers, not records.
     const present = [...c.servers].map((id) => data.servers[id]).filter((s) => s !== undefined);
-    const records = present.filter((s) => this.last.get(`servers/${seg(s.id)}`) !== recordJson(s));
+    const changedRecords = present
+      .map((s) => ({ s, key: `servers/${seg(s.id)}`, json: recordJson(s) }))
+      .filter((r) => this.last.get(r.key) !== r.json);
+    const records = changedRecords.map((r) => r.s);
     if (records.length)
       await attempt(
         async () => {
-          const keys = records.map((s) => `servers/${seg(s.id)}`);
-          const json = records.map(recordJson);
+          const keys = changedRecords.map((r) => r.key);
+          const json = changedRecords.map((r) => r.json);
           for (const k of keys) this.writing.add(k);
           try {
             const revision = await this.etcd.putServers(records);

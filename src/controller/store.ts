@@ -75,7 +75,7 @@ export interface StoreChanges {
   routeChanges: RouteChange[];
 }
 
-function noChanges(): StoreChanges {
+export function noChanges(): StoreChanges {
   return {
     servers: new Set(),
     serversRemoved: new Set(),

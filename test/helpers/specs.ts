@@ -1,4 +1,8 @@
+import { resolve } from 'node:path';
 import { MigrationStrategy, RestartPolicy, type WorkloadSpec } from '../../src/core/workload.js';
+
+/** The echo-server example: answers each line with its VERSION and the line. */
+export const ECHO = resolve(import.meta.dirname, '../../examples/echo-server.mjs');
 
 /** A workload spec with every field at its plain default, as a test starts one on a supervisor. */
 export function workloadSpec(name: string, command: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec {
@@ -16,4 +20,21 @@ export function workloadSpec(name: string, command: string, extra: Partial<Workl
     ports: [],
     ...extra,
   };
+}
+
+/** The echo-server example as a workload serving `port`, answering as `version`. */
+export function echoSpec(
+  name: string,
+  version: string,
+  port: number,
+  strategy: MigrationStrategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
+): WorkloadSpec {
+  return workloadSpec(name, process.execPath, {
+    args: [ECHO],
+    env: { VERSION: version },
+    strategy,
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeoutMs: 10_000,
+    ports: [port],
+  });
 }

@@ -5,9 +5,9 @@
 // keeps the table it has until the new leader places the same one. (The proxy runs in its agent:
 // while that agent is held, the clients wait a few seconds rather than fail.)
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationStrategy, RestartPolicy, workloadStates } from '../../src/core/workload.js';
+import { MigrationStrategy, workloadStates } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
 import { EtcdCluster, etcdAvailable } from '../helpers/etcd.js';
 import {
@@ -21,9 +21,9 @@ import {
   waitFor,
   type YardProcess,
 } from '../helpers/procs.js';
+import { echoSpec } from '../helpers/specs.js';
 import { startTraffic } from '../helpers/traffic.js';
 
-const ECHO = resolve(import.meta.dirname, '../../examples/echo-server.mjs');
 const TTL_S = 2;
 
 describe.skipIf(!etcdAvailable)('a leader failover under client connections through a proxy agent', () => {
@@ -83,19 +83,7 @@ describe.skipIf(!etcdAvailable)('a leader failover under client connections thro
     try {
       await api.call(api.client.runWorkload, {
         server: 'host-a',
-        spec: {
-          name: 'api',
-          command: process.execPath,
-          args: [ECHO],
-          env: { VERSION: 'blue' },
-          cwd: '',
-          labels: {},
-          restart: RestartPolicy.RESTART_POLICY_NEVER,
-          strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART,
-          checkpointSignal: 'SIGUSR1',
-          checkpointTimeoutMs: 10_000,
-          ports: [echoPort],
-        },
+        spec: echoSpec('api', 'blue', echoPort, MigrationStrategy.MIGRATION_STRATEGY_RESTART),
       });
       await waitFor(
         'api running',

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationStrategy, RestartPolicy, workloadStates } from '../../src/core/workload.js';
+import { MigrationStrategy, workloadStates } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
 import {
   assertBuilt,
@@ -14,9 +14,8 @@ import {
   waitFor,
   type YardProcess,
 } from '../helpers/procs.js';
+import { echoSpec } from '../helpers/specs.js';
 import { startTraffic } from '../helpers/traffic.js';
-
-const ECHO = resolve(import.meta.dirname, '../../examples/echo-server.mjs');
 
 /**
  * A controller restart while the agent of a route's backend is slow to come back (SIGSTOP makes
@@ -73,19 +72,7 @@ describe("a controller restart while a backend's agent is away", () => {
     try {
       await api.call(api.client.runWorkload, {
         server: 'host-a',
-        spec: {
-          name: 'api',
-          command: process.execPath,
-          args: [ECHO],
-          env: { VERSION: 'blue' },
-          cwd: '',
-          labels: {},
-          restart: RestartPolicy.RESTART_POLICY_NEVER,
-          strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART,
-          checkpointSignal: 'SIGUSR1',
-          checkpointTimeoutMs: 10_000,
-          ports: [echoPort],
-        },
+        spec: echoSpec('api', 'blue', echoPort, MigrationStrategy.MIGRATION_STRATEGY_RESTART),
       });
       await waitFor(
         'api running',

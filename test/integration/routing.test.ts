@@ -1,15 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthNames, type RouteStatus } from '../../src/core/route.js';
-import {
-  MigrationStrategy,
-  RestartPolicy,
-  migrationPhases,
-  workloadStates,
-  type WorkloadSpec,
-} from '../../src/core/workload.js';
+import { MigrationStrategy, migrationPhases, workloadStates } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
 import { createHosts, netnsAvailable, type TestHost } from '../helpers/netns.js';
 import {
@@ -23,35 +17,13 @@ import {
   waitFor,
   type YardProcess,
 } from '../helpers/procs.js';
+import { ECHO, echoSpec } from '../helpers/specs.js';
 import { startTraffic, type Traffic, type TrafficReport } from '../helpers/traffic.js';
-
-const ECHO = resolve(import.meta.dirname, '../../examples/echo-server.mjs');
 
 /** As root, the two workload hosts get network namespaces of their own: really different hosts. */
 const NETNS = netnsAvailable();
 
 type Host = 'a' | 'b';
-
-function echoSpec(
-  name: string,
-  version: string,
-  port: number,
-  strategy: MigrationStrategy = MigrationStrategy.MIGRATION_STRATEGY_CHECKPOINT,
-): WorkloadSpec {
-  return {
-    name,
-    command: process.execPath,
-    args: [ECHO],
-    env: { VERSION: version },
-    cwd: '',
-    labels: {},
-    restart: RestartPolicy.RESTART_POLICY_NEVER,
-    strategy,
-    checkpointSignal: 'SIGUSR1',
-    checkpointTimeoutMs: 10_000,
-    ports: [port],
-  };
-}
 
 /**
  * Routing end to end: a real controller, two workload agents and a proxy agent (`yard agent
