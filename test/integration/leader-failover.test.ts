@@ -100,7 +100,7 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
     ]);
     const text = await runYard(['status', '--data-dir', dirs.a]);
     expect(text.stdout).toMatch(new RegExp(`controllers 127\\.0\\.0\\.1:${ports.a} leader on `));
-    expect(text.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.b} standby on `));
+    expect(text.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.b} follower on `));
   });
 
   it('the leader SIGKILLed mid-migration: the standby leads within the TTL and a few seconds, and the move ends on one host', async () => {
