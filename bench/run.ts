@@ -598,6 +598,9 @@ function reportEtcd(r: EtcdBenchResult): void {
   const standbyAgent = Math.max(0, etcd.steadyEtcd.standby.cpuPct - etcd.idleEtcd.standby.cpuPct) / b.connected;
   const putsAgent = (etcd.steadyEtcd.putsPerS - etcd.idleEtcd.putsPerS) / b.connected;
   const dbAgent = etcd.steadyEtcd.dbBytesPerS / b.connected;
+  const gc = etcd.afterGc;
+  const gcAgent = (who: 'leader' | 'follower') => (gc.loaded[who].rss - gc.idle[who].rss) / b.connected;
+  const heapAgent = (who: 'leader' | 'follower') => (gc.loaded[who].heapUsed - gc.idle[who].heapUsed) / b.connected;
   const at = (base: number, slope: number, n = 10_000) => base + slope * n;
   const rssAt = (idle: number, slope: number) => mb(at(idle, slope));
   // All the bench's processes on this machine, per agent: where the simulator (or the machine) runs out.
@@ -654,6 +657,11 @@ function reportEtcd(r: EtcdBenchResult): void {
       '  per agent (steady − idle)',
       `lowdb ${fmt(lowAgent.cpuPct * 1000, 2)} %/1000, ${fmt(lowAgent.rssBytes / 1024, 0)} KB  |  etcd leader ${fmt(leadAgent.cpuPct * 1000, 2)} %/1000, ${fmt(leadAgent.rssBytes / 1024, 0)} KB`,
       `follower ${fmt(standbyAgent * 1000, 2)} %/1000, ${fmt((etcd.steadyEtcd.standby.rssMaxBytes - etcd.idleEtcd.standby.rssMaxBytes) / b.connected / 1024, 0)} KB, etcd ${fmt(etcdAgent * 1000, 2)} %/1000, ${fmt(putsAgent, 3)} keys/s`,
+    ),
+    row(
+      '  held after a full GC (RSS)',
+      `leader ${fmt(mb(gc.idle.leader.rss), 0)} → ${fmt(mb(gc.loaded.leader.rss), 0)} MB, ${fmt(gcAgent('leader') / 1024, 0)} KB/agent (heap ${fmt(heapAgent('leader') / 1024, 0)} KB)  |  follower ${fmt(mb(gc.idle.follower.rss), 0)} → ${fmt(mb(gc.loaded.follower.rss), 0)} MB, ${fmt(gcAgent('follower') / 1024, 0)} KB/agent`,
+      `10,000 agents: leader ${fmt(mb(gc.idle.leader.rss + 10_000 * gcAgent('leader')), 0)} MB; ${fmt(mb(gc.idle.follower.rss + 10_000 * gcAgent('follower')), 0)} MB on one follower holding every connection, ${fmt(mb(gc.idle.follower.rss + 5_000 * gcAgent('follower')), 0)} MB each on two`,
     ),
     row(
       '  10,000 agents, 1 Hz (extrapolated)',
