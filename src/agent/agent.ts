@@ -22,6 +22,7 @@ import { PreCopies } from './precopy/sync.js';
 import { AgentSession } from './session.js';
 import { Transfers } from './transfer.js';
 import { Supervisor } from './workloads/supervisor.js';
+import { gpuMemoryByWorkload } from '../core/gpu-users.js';
 import type { HostSample } from '../core/types.js';
 import type { Workload } from '../core/workload.js';
 
@@ -129,14 +130,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const drain = (): HostSample[] => sampler.drain().map((s) => ({ ...s, dataFreeBytes }));
 
   // GPU memory per workload: what nvidia-smi reports of the processes that belong to it (its own and its children's).
+  const gpuShares = () => gpuMemoryByWorkload(sampler.latest()?.gpus ?? []);
   const snapshot = (): Workload[] => {
-    const gpuByWorkload = new Map<string, number>();
-    for (const g of sampler.latest()?.gpus ?? [])
-      for (const p of g.processes)
-        if (p.workload) gpuByWorkload.set(p.workload, (gpuByWorkload.get(p.workload) ?? 0) + (p.usedMemoryMib ?? 0));
-    return supervisor
-      .list()
-      .map((w) => ({ ...w, gpuMemoryMib: gpuByWorkload.get(w.spec?.name ?? '') ?? w.gpuMemoryMib }));
+    const shares = gpuShares();
+    return supervisor.list().map((w) => ({ ...w, gpuMemoryMib: shares.get(w.spec?.name ?? '') ?? w.gpuMemoryMib }));
   };
 
   const hello = (): AgentHello => ({
@@ -185,6 +182,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     onCommand: (cmd) => runCommand(cmd, ctx),
   });
   for (const event of ['change', 'removed'] as const) supervisor.on(event, () => session.sendSnapshot());
+  // A workload's GPU memory moves with nvidia-smi's processes, which the supervisor does not see.
+  let sentShares = '';
+  sampler.onSample(() => {
+    const shares = JSON.stringify([...gpuShares()]);
+    if (shares === sentShares) return;
+    sentShares = shares;
+    session.sendSnapshot();
+  });
   // The hello lists the GPUs if nvidia-smi answers by now; a hung one never holds registration.
   await sampler.gpusProbed(GPU_PROBE_WAIT_MS);
   session.start();

@@ -47,3 +47,12 @@ export function gpuUsers(gpus: readonly GpuSample[]): GpuUser[] {
     .map((u) => ({ ...u, workloads: u.workloads.sort() }))
     .sort((a, b) => byMemory(a, b) || a.user.localeCompare(b.user));
 }
+
+/** GPU memory held by each workload's processes (its own and its children's), by workload name. */
+export function gpuMemoryByWorkload(gpus: readonly GpuSample[]): Map<string, number> {
+  const held = new Map<string, number>();
+  for (const g of gpus)
+    for (const p of g.processes)
+      if (p.workload) held.set(p.workload, (held.get(p.workload) ?? 0) + (p.usedMemoryMib ?? 0));
+  return held;
+}
