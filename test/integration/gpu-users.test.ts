@@ -57,6 +57,15 @@ async function gonePid(): Promise<number> {
   return proc.pid!;
 }
 
+/** Ends what is left of a workload's process group: its pty's hangup usually ended it with its agent. */
+function endGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
 describe('GPU users on a real fleet', () => {
   const ctlDir = tempDir('yard-ctl-');
   const work = tempDir('yard-gpu-users-');
@@ -66,6 +75,7 @@ describe('GPU users on a real fleet', () => {
   let dash: PtyScreen | undefined;
   let child = 0;
   let gone = 0;
+  let agent: YardProcess;
 
   beforeAll(async () => {
     assertBuilt();
@@ -73,7 +83,7 @@ describe('GPU users on a real fleet', () => {
     const controller = startControllerProc(ctlDir, port);
     procs.push(controller);
     await controller.waitForOutput(/controller listening/);
-    const agent = new YardProcess(
+    agent = new YardProcess(
       [
         'agent',
         '--controller',
@@ -180,4 +190,28 @@ describe('GPU users on a real fleet', () => {
     expect(screen).toMatch(/GPU users \(2\)/);
     expect(screen).toMatch(new RegExp(`${me} +17\\.8G +2 +0`));
   }, 60_000);
+
+  it('lists no processes of a host that is no longer heard from, and says why', async () => {
+    const workloadPid = (
+      JSON.parse((await runYard(['ps', '--json', '--data-dir', ctlDir])).stdout) as { name: string; pid: number }[]
+    ).find((w) => w.name === 'trainer')!.pid;
+    agent.child.kill('SIGKILL');
+    try {
+      const text = await waitFor(
+        'gpu1 no longer heard from',
+        async () => {
+          const { stdout } = await runYard(['gpu', 'gpu1', '--data-dir', ctlDir]);
+          return /^gpu1 \(1 GPU\): (disconnected|down), last seen/m.test(stdout) ? stdout : undefined;
+        },
+        20_000,
+        250,
+      );
+      expect(text).toMatch(/its GPU processes are unknown$/m);
+      expect(text).not.toContain('gpu_burn');
+      const [listed] = JSON.parse((await runYard(['gpu', '--json', '--data-dir', ctlDir])).stdout) as Listed[];
+      expect(listed).toMatchObject({ server: 'gpu1', fresh: false, gpus: [], users: [] });
+    } finally {
+      endGroup(workloadPid);
+    }
+  }, 40_000);
 });

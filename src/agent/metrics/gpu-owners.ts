@@ -52,6 +52,29 @@ function parsePasswd(text: string): Map<number, string> {
   return names;
 }
 
+type StatusOf = (pid: number) => Promise<ProcStatus | undefined>;
+
+async function readStatus(pid: number): Promise<ProcStatus | undefined> {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseStatus(text);
+}
+
+/**
+ * The workload whose process is an ancestor, else the one whose session it is in: the pty makes
+ * each workload a session leader, so a child that was re-parented (a daemon) still counts.
+ */
+async function workloadOf(own: ProcStatus, workloads: Map<number, string>, status: StatusOf): Promise<string> {
+  let ppid = own.ppid;
+  for (let hop = 0; hop < MAX_ANCESTORS && ppid > 1; hop++) {
+    const name = workloads.get(ppid);
+    if (name !== undefined) return name;
+    const parent = await status(ppid);
+    if (!parent) break;
+    ppid = parent.ppid;
+  }
+  return (own.sid !== undefined && workloads.get(own.sid)) || '';
+}
+
 export class GpuOwners {
   private readonly passwd: string;
   private names = new Map<number, string>();
@@ -66,39 +89,26 @@ export class GpuOwners {
     await this.refreshNames();
     const workloads = new Map<number, string>();
     for (const w of this.opts.workloads()) if (w.pid > 0) workloads.set(w.pid, w.name);
-    const out = new Map<string, GpuProcess[]>();
-    for (const [uuid, list] of byGpu) out.set(uuid, await Promise.all(list.map((p) => this.one(p, workloads))));
-    return out;
+    // Processes share ancestors (a launcher, a shell, init): each /proc entry is read once a pass.
+    const seen = new Map<number, Promise<ProcStatus | undefined>>();
+    const status = (pid: number) => {
+      let read = seen.get(pid);
+      if (!read) seen.set(pid, (read = readStatus(pid)));
+      return read;
+    };
+    const described = [...byGpu].map(
+      async ([uuid, list]) => [uuid, await Promise.all(list.map((p) => this.one(p, workloads, status)))] as const,
+    );
+    return new Map(await Promise.all(described));
   }
 
-  private async one(p: GpuProcess, workloads: Map<number, string>): Promise<GpuProcess> {
-    const own = await this.status(p.pid);
+  private async one(p: GpuProcess, workloads: Map<number, string>, status: StatusOf): Promise<GpuProcess> {
+    const own = await status(p.pid);
     return {
       ...p,
       user: own ? (this.names.get(own.uid) ?? String(own.uid)) : '',
-      workload: workloads.get(p.pid) ?? (own ? await this.workloadOf(own, workloads) : ''),
+      workload: workloads.get(p.pid) ?? (own ? await workloadOf(own, workloads, status) : ''),
     };
-  }
-
-  /**
-   * The workload whose process is an ancestor, else the one whose session it is in: the pty makes
-   * each workload a session leader, so a child that was re-parented (a daemon) still counts.
-   */
-  private async workloadOf(own: ProcStatus, workloads: Map<number, string>): Promise<string> {
-    let ppid = own.ppid;
-    for (let hop = 0; hop < MAX_ANCESTORS && ppid > 1; hop++) {
-      const name = workloads.get(ppid);
-      if (name !== undefined) return name;
-      const parent = await this.status(ppid);
-      if (!parent) break;
-      ppid = parent.ppid;
-    }
-    return (own.sid !== undefined && workloads.get(own.sid)) || '';
-  }
-
-  private async status(pid: number): Promise<ProcStatus | undefined> {
-    const text = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
-    return text === undefined ? undefined : parseStatus(text);
   }
 
   private async refreshNames(): Promise<void> {
