@@ -92,8 +92,10 @@ export class GpuOwners {
     // Processes share ancestors (a launcher, a shell, init): each /proc entry is read once a pass.
     const seen = new Map<number, Promise<ProcStatus | undefined>>();
     const status = (pid: number) => {
-      let read = seen.get(pid);
-      if (!read) seen.set(pid, (read = readStatus(pid)));
+      const known = seen.get(pid);
+      if (known) return known;
+      const read = readStatus(pid);
+      seen.set(pid, read);
       return read;
     };
     const described = [...byGpu].map(
