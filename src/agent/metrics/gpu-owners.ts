@@ -93,7 +93,7 @@ export class GpuOwners {
     const seen = new Map<number, Promise<ProcStatus | undefined>>();
     const status = (pid: number) => {
       const known = seen.get(pid);
-      if (known) return known;
+      if (known !== undefined) return known;
       const read = readStatus(pid);
       seen.set(pid, read);
       return read;
