@@ -164,6 +164,9 @@ describe('GPU users on a real fleet', () => {
     expect(stdout).toMatch(new RegExp(`^ {2}0 +${gone} +\\? +- +1\\.5 GiB +/root/tools/memhog$`, 'm'));
     expect(stdout).toMatch(new RegExp(`^ {2}${me} +17\\.8 GiB +2 +0 +trainer$`, 'm'));
     expect(stdout).toMatch(/^ {2}\? +1\.5 GiB +1 +0 +-$/m);
+    const missing = await runYard(['gpu', 'nosuch', '--data-dir', ctlDir]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no server "nosuch": `yard servers` lists them');
     // The workload's GPU memory counts its child's.
     await waitFor(
       'the workload’s GPU memory in yard ps',
