@@ -1,10 +1,11 @@
 // The fleet on lowdb and on etcd, in one run (issue 14): the same simulated agents at 1 Hz, first
 // against one controller on its JSON file, then against a leader controller on a real
-// three-member etcd (loopback, data on tmpfs) with a second controller standing by on the same
-// etcd. Every simulated agent dials the leader (a standby would pass its connection on). Each side: the
-// controller idle for a few seconds (no agents), then the fleet's ramp and steady window; on etcd,
-// the standby's and each member's CPU and RSS over the same windows, and etcd's writes a second
-// from its /metrics. Both sides share one CA (the etcd controllers are given the first one's), so
+// three-member etcd (loopback, data on tmpfs) with a second controller following on the same
+// etcd. Every simulated agent dials the follower, which holds its TLS connection and relays its
+// calls to the leader over one connection: the leader keeps every agent's state and session, not
+// its connection. Each side: the controller idle for a few seconds (no agents), then the fleet's
+// ramp and steady window; on etcd, the follower's and each member's CPU and RSS over the same
+// windows, and etcd's writes a second from its /metrics. Both sides share one CA (the etcd controllers are given the first one's), so
 // the agents' certificates are minted once.
 import { copyFileSync } from 'node:fs';
 import { controllerFiles } from '../src/core/paths.js';
@@ -114,9 +115,11 @@ async function etcdSide(
       ready: /standby/,
     });
     started.push(standby);
-    log(`  etcd: leader pid ${leader.proc.pid} on ${leader.address}, standby pid ${standby.proc.pid}`);
+    log(
+      `  etcd: leader pid ${leader.proc.pid} on ${leader.address}, follower pid ${standby.proc.pid} on ${standby.address}`,
+    );
     const measured = await bounded('etcd side', [leader.proc, standby.proc], log, () =>
-      measure(leader, creds, hosts, opts, () => watchEtcd(cluster, standby.proc.pid)),
+      measure(leader, creds, hosts, opts, () => watchEtcd(cluster, standby.proc.pid), standby.address),
     );
     if (!measured.idleEtcd || !measured.steadyEtcd) throw new Error('etcd and the standby were not watched');
     return {
@@ -142,6 +145,8 @@ async function measure(
   hosts: readonly FakeHost[],
   opts: EtcdBenchOptions,
   others?: () => Promise<() => Promise<EtcdWindow>>,
+  /** Where the agents dial, when not `ctl` itself (a follower that relays to it). */
+  via?: string,
 ): Promise<{ side: StoreSide; idleEtcd?: EtcdWindow; steadyEtcd?: EtcdWindow }> {
   const idleMon = new ProcMonitor(ctl.proc.pid);
   const idleOthers = await others?.();
@@ -150,7 +155,7 @@ async function measure(
   const idleEtcd = await idleOthers?.();
   let steadyEtcd: EtcdWindow | undefined;
   const sim = await runFleetSim({
-    address: ctl.address,
+    address: via ?? ctl.address,
     credentials: creds,
     control: ctl.control,
     controllerPid: ctl.proc.pid,

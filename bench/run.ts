@@ -607,8 +607,8 @@ function reportEtcd(r: EtcdBenchResult): void {
   lines.push(
     row(
       `lowdb vs etcd, ${r.agents} agents at 1 Hz`,
-      'lowdb: one controller  |  etcd: 3 members, a leader and a standby',
-      `every agent dials the leader (a standby would pass it on)   ${ok(fine)}`,
+      'lowdb: one controller  |  etcd: 3 members, a leader and a follower',
+      `on etcd every agent dials the follower, which relays to the leader   ${ok(fine)}`,
     ),
     row(
       '  controller CPU, RSS max',
@@ -631,9 +631,9 @@ function reportEtcd(r: EtcdBenchResult): void {
       `online ${a.online}  |  ${b.online}`,
     ),
     row(
-      '  standby controller (etcd)',
+      '  follower controller (etcd)',
       usage(etcd.steadyEtcd.standby),
-      `idle ${usage(etcd.idleEtcd.standby)}; ${etcd.standbyHeld ? 'stood by throughout' : 'TOOK OVER during the run'}`,
+      `idle ${usage(etcd.idleEtcd.standby)}; ${etcd.standbyHeld ? 'followed throughout' : 'TOOK OVER during the run'}`,
     ),
     row(
       '  etcd members, CPU and RSS max',
@@ -653,7 +653,7 @@ function reportEtcd(r: EtcdBenchResult): void {
     row(
       '  per agent (steady − idle)',
       `lowdb ${fmt(lowAgent.cpuPct * 1000, 2)} %/1000, ${fmt(lowAgent.rssBytes / 1024, 0)} KB  |  etcd leader ${fmt(leadAgent.cpuPct * 1000, 2)} %/1000, ${fmt(leadAgent.rssBytes / 1024, 0)} KB`,
-      `standby ${fmt(standbyAgent * 1000, 2)} %/1000, etcd ${fmt(etcdAgent * 1000, 2)} %/1000, ${fmt(putsAgent, 3)} keys/s`,
+      `follower ${fmt(standbyAgent * 1000, 2)} %/1000, ${fmt((etcd.steadyEtcd.standby.rssMaxBytes - etcd.idleEtcd.standby.rssMaxBytes) / b.connected / 1024, 0)} KB, etcd ${fmt(etcdAgent * 1000, 2)} %/1000, ${fmt(putsAgent, 3)} keys/s`,
     ),
     row(
       '  10,000 agents, 1 Hz (extrapolated)',

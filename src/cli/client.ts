@@ -78,7 +78,7 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
   if (standby)
     throw new YardError(
       'NO_CONTROLLER',
-      `the controller of ${opts.dataDir} (pid ${standby.pid}) is a standby on etcd: it passes connections on its port to the leader, ${standby.leader}, and has no socket of its own; use --controller ${standby.leader} --credential FILE (an admin makes one with \`yard access grant NAME --role …\`)`,
+      `the controller of ${opts.dataDir} (pid ${standby.pid}) is a follower on etcd: it relays the calls made to its port to the leader, ${standby.leader}, and has no socket of its own; use --controller ${standby.leader} --credential FILE (an admin makes one with \`yard access grant NAME --role …\`)`,
       { leader: standby.leader },
     );
   if (!running) {

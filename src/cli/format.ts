@@ -123,7 +123,7 @@ export function overviewText(o: OverviewResponse, address: string): string {
       ...(o.store && o.store !== 'file' ? [`store       ${o.store}`] : []),
       ...(o.controllers ?? []).map(
         (c, i) =>
-          `${i === 0 ? 'controllers' : '           '} ${c.address} ${c.leader ? 'leader' : 'standby'} on ${c.host} (pid ${c.pid}, up ${ageText(Date.now() - c.sinceMs)})`,
+          `${i === 0 ? 'controllers' : '           '} ${c.address} ${c.leader ? 'leader' : 'follower'} on ${c.host} (pid ${c.pid}, up ${ageText(Date.now() - c.sinceMs)}, ${c.agents} ${c.agents === 1 ? 'agent' : 'agents'})`,
       ),
     ]
       .map(printable)

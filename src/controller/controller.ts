@@ -20,13 +20,14 @@ import { AgentEnrollment } from './agent-join.js';
 import {
   agentOf,
   authenticate,
+  peerAddressOf,
   benchmarkPlaintextAuth,
   certificateAuth,
   localAuth,
   OpenCalls,
   type ListenerAuth,
 } from './grpc/auth.js';
-import { startControllerTls, writeJoinToken } from './pki/controller-tls.js';
+import { startControllerTls, writeJoinToken, type ControllerTls } from './pki/controller-tls.js';
 import { control } from './grpc/control.js';
 import { agentUnary } from './grpc/adapt.js';
 import { workloadControl } from './grpc/control-workloads.js';
@@ -46,7 +47,9 @@ import { Store } from './store.js';
 import { openEtcdStore } from './store-mirror.js';
 import { EtcdStore, type OpenEtcdStoreOptions } from './store-etcd.js';
 import { Leadership } from './leadership.js';
-import { StandbyForwarder, dialAddress } from './standby-forward.js';
+import { FollowerRelay, dialAddress } from './relay/follower.js';
+import { PresenceWriter, watchPresence } from './relay/presence.js';
+import { peerIdentity } from '../core/pki/identity.js';
 import { serverNames } from './pki/server-names.js';
 import { hostname } from 'node:os';
 import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
@@ -139,43 +142,32 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   // standbys and take over when the leader's key goes. The store is read once leading, so the
   // journal a new leader resumes from is etcd's latest.
   const etcd = opts.etcd ? await EtcdStore.open({ ...opts.etcd }) : undefined;
-  let leadership: (Leadership & { port: number }) | undefined;
+  let led: Awaited<ReturnType<typeof lead>> | undefined;
   if (etcd) {
     try {
-      leadership = await lead(etcd, opts, hp.port);
+      led = await lead(etcd, opts, hp.port);
     } catch (err) {
       await etcd.close();
       throw err;
     }
   }
+  const leadership = led?.leadership;
   const store = etcd
     ? await openEtcdStore(etcd, opts.etcd!.hosts, log)
     : await Store.open({ file: files.store, reset: opts.resetStore });
-  const listenPort = leadership?.port ?? hp.port;
+  const listenPort = led?.port ?? hp.port;
   if (store.resetFrom)
     log.warn('store was unreadable and --reset-store was given: started with an empty store', {
       copy: store.resetFrom,
     });
-  const tls = await startControllerTls({
-    files,
-    listenHost: hp.host,
-    advertiseNames: opts.advertiseNames ?? [],
-    log,
-  });
-  // A standby passes its clients to this leader: its names go in this leader's certificate, so a
-  // client that dialled the standby's address checks the certificate it gets against that name.
-  if (leadership) {
-    const others = () => leadership!.list().flatMap((m) => (m.id === leadership!.me ? [] : m.names));
-    const syncNames = () =>
-      void tls.alsoNames(others()).then(
-        (renewed) =>
-          renewed && log.info("certificate now names every controller's address", { names: others().join(',') }),
-        (err: unknown) =>
-          log.warn("could not put the other controllers' names in the certificate", { error: errorMessage(err) }),
-      );
-    leadership.onMembers(syncNames);
-    syncNames();
-  }
+  const tls =
+    led?.tls ??
+    (await startControllerTls({
+      files,
+      listenHost: hp.host,
+      advertiseNames: opts.advertiseNames ?? [],
+      log,
+    }));
   let joinSecret = await loadOrCreateToken(files.token);
   let joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
   const enrollment = new AgentEnrollment({ ca: tls.ca, store, joinSecret: () => joinSecret, log });
@@ -243,7 +235,24 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       call.emit('error', toServiceError(err));
     }
   };
+  // Which agents are connected to which controller: keys bound to each one's lease.
+  const presence =
+    etcd && leadership
+      ? {
+          mine: new PresenceWriter({
+            ns: etcd.namespace,
+            leaseId: () => leadership.leaseId,
+            me: {
+              controller: leadership.me,
+              address: dialAddress(opts.listen, listenPort, opts.advertiseNames ?? [], hostname()),
+            },
+            log,
+          }),
+          all: await watchPresence(etcd.namespace, log),
+        }
+      : undefined;
   const sessions = agentSessions({
+    ...(presence ? { presence: (serverId: string) => presence.mine.connected(serverId) } : {}),
     ...(opts.benchmarkPlaintext ? { certified: (_call: unknown, claimed: string) => claimed } : {}),
     registry,
     links,
@@ -255,7 +264,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   const gateway: AgentGatewayServer = {
     connect: sessions.connect,
-    join: agentUnary((call) => enrollment.join(call.request, call.getPeer())),
+    join: agentUnary((call) => enrollment.join(call.request, peerAddressOf(call))),
     renewCertificate: agentUnary(async (call) => ({
       certificate: await enrollment.renew(agentOf(call), call.request.certificateRequest),
     })),
@@ -352,6 +361,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         host: m.host,
         pid: m.pid,
         sinceMs: m.sinceMs,
+        agents: presence?.all.agentsOf(m.id) ?? 0,
       })),
   });
   const handlers = {
@@ -463,6 +473,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
           .catch((err: unknown) =>
             log.error('could not write the store', { store: store.backend.where, error: errorMessage(err) }),
           );
+        await presence?.all.close().catch(() => undefined);
         await leadership?.resign();
         await store.close();
         await removeRuntime(files.runtime);
@@ -496,10 +507,15 @@ async function listenLocal(server: GrpcServer, path: string): Promise<string> {
 }
 
 /**
- * With etcd: takes the fleet's CA and join secret, then waits as a standby (passing connections on
- * its port to the leader) until this controller leads. Returns the leadership and the port bound.
+ * With etcd: takes the fleet's CA and join secret, then follows (serving clients on its port and
+ * relaying their calls to the leader) until this controller leads. Returns the leadership, the
+ * port bound and the TLS made for it, which the leader goes on serving.
  */
-async function lead(etcd: EtcdStore, opts: ControllerOptions, port: number): Promise<Leadership & { port: number }> {
+async function lead(
+  etcd: EtcdStore,
+  opts: ControllerOptions,
+  port: number,
+): Promise<{ leadership: Leadership; port: number; tls: ControllerTls }> {
   const { log } = opts;
   const files = controllerFiles(opts.dataDir);
   const leadership = new Leadership({
@@ -514,23 +530,46 @@ async function lead(etcd: EtcdStore, opts: ControllerOptions, port: number): Pro
   });
   // The fleet's CA and join secret: this controller's, if it is the first on this etcd.
   await adoptFleetSecrets(etcd, files, log);
-  const forwarder = await StandbyForwarder.listen(opts.listen, log);
+  const listenHost = parseHostPort(opts.listen, '--listen').host;
+  const tls = await startControllerTls({ files, listenHost, advertiseNames: opts.advertiseNames ?? [], log });
+  const address = (p: number) => dialAddress(opts.listen, p, opts.advertiseNames ?? [], hostname());
+  let presence: PresenceWriter | undefined;
+  const relay = await FollowerRelay.listen({
+    listen: opts.listen,
+    credentials: tls.credentials,
+    ca: tls.ca,
+    controllerId: leadership.me,
+    log,
+    onAgentSession: (certificate) => {
+      const who = peerIdentity(certificate);
+      return who?.kind === 'agent' && presence ? presence.connected(who.serverId) : () => undefined;
+    },
+  });
+  presence = new PresenceWriter({
+    ns: etcd.namespace,
+    leaseId: () => leadership.leaseId,
+    me: { controller: leadership.me, address: address(relay.port) },
+    log,
+  });
   try {
-    const mine = serverNames(parseHostPort(opts.listen, '--listen').host, opts.advertiseNames ?? []);
+    const mine = serverNames(listenHost, opts.advertiseNames ?? []);
     await leadership.campaign(
-      dialAddress(opts.listen, forwarder.port, opts.advertiseNames ?? [], hostname()),
+      address(relay.port),
       (at) => {
-        forwarder.follow(at);
+        relay.follow(at);
         // For the CLI on this host: it has no socket to answer on, but can say who leads.
         if (at) void writeStandby(files.standby, { pid: process.pid, leader: at }).catch(() => undefined);
       },
       [...mine.ips, ...mine.dns],
     );
+  } catch (err) {
+    tls.close();
+    throw err;
   } finally {
-    await forwarder.close();
+    await relay.close();
     await removeRuntime(files.standby);
   }
   // Again once leading: the join secret may have been rotated meanwhile.
   await adoptFleetSecrets(etcd, files, log);
-  return Object.assign(leadership, { port: forwarder.port || port });
+  return { leadership, port: relay.port || port, tls };
 }

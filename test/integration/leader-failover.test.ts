@@ -84,7 +84,7 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
   it('the standby names the leader and serves no control socket of its own while the leader lives', async () => {
     const r = await runYard(['status', '--data-dir', dirs.b]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`is a standby on etcd`);
+    expect(r.stderr).toContain(`is a follower on etcd`);
     expect(r.stderr).toContain(`--controller 127.0.0.1:${ports.a}`);
     expect(ctl.b!.output).toContain(`127.0.0.1:${ports.a}`);
   });
@@ -100,7 +100,7 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
     ]);
     const text = await runYard(['status', '--data-dir', dirs.a]);
     expect(text.stdout).toMatch(new RegExp(`controllers 127\\.0\\.0\\.1:${ports.a} leader on `));
-    expect(text.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.b} standby on `));
+    expect(text.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.b} follower on `));
   });
 
   it('the leader SIGKILLed mid-migration: the standby leads within the TTL and a few seconds, and the move ends on one host', async () => {

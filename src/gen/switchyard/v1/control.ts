@@ -471,13 +471,15 @@ export interface OverviewResponse {
 
 /** A controller on the fleet's etcd, as its lease keeps it registered. */
 export interface ControllerMember {
-  /** Where it listens (what a standby passes connections on from, or the leader serves on). */
+  /** Where it listens: the leader serves there; a follower serves there too, relaying to the leader. */
   address: string;
   leader: boolean;
   /** Its host name and process id. */
   host: string;
   pid: number;
   sinceMs: number;
+  /** Agents whose connection it holds now (their presence keys in etcd, bound to its lease). */
+  agents: number;
 }
 
 export interface WatchFleetRequest {
@@ -6363,7 +6365,7 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
 };
 
 function createBaseControllerMember(): ControllerMember {
-  return { address: "", leader: false, host: "", pid: 0, sinceMs: 0 };
+  return { address: "", leader: false, host: "", pid: 0, sinceMs: 0, agents: 0 };
 }
 
 export const ControllerMember: MessageFns<ControllerMember> = {
@@ -6382,6 +6384,9 @@ export const ControllerMember: MessageFns<ControllerMember> = {
     }
     if (message.sinceMs !== 0) {
       writer.uint32(40).int64(message.sinceMs);
+    }
+    if (message.agents !== 0) {
+      writer.uint32(48).uint32(message.agents);
     }
     return writer;
   },
@@ -6439,6 +6444,14 @@ export const ControllerMember: MessageFns<ControllerMember> = {
             message.sinceMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.agents = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6462,6 +6475,7 @@ export const ControllerMember: MessageFns<ControllerMember> = {
         : isSet(object.since_ms)
         ? globalThis.Number(object.since_ms)
         : 0,
+      agents: isSet(object.agents) ? globalThis.Number(object.agents) : 0,
     };
   },
 
@@ -6482,6 +6496,9 @@ export const ControllerMember: MessageFns<ControllerMember> = {
     if (message.sinceMs !== 0) {
       obj.sinceMs = Math.round(message.sinceMs);
     }
+    if (message.agents !== 0) {
+      obj.agents = Math.round(message.agents);
+    }
     return obj;
   },
 
@@ -6495,6 +6512,7 @@ export const ControllerMember: MessageFns<ControllerMember> = {
     message.host = object.host ?? "";
     message.pid = object.pid ?? 0;
     message.sinceMs = object.sinceMs ?? 0;
+    message.agents = object.agents ?? 0;
     return message;
   },
 };
