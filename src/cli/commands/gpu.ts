@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { YardError } from '../../core/errors.js';
 import { printableJson } from '../../core/printable.js';
 import type { Server } from '../../core/types.js';
 import type { controlClient } from '../client.js';
@@ -21,16 +22,23 @@ const PARALLEL = 8;
  */
 async function gpuHosts(c: ReturnType<typeof controlClient>, hasGpus: (s: Server) => boolean): Promise<Server[]> {
   const listed = (await c.servers()).filter(hasGpus);
-  const whole: Server[] = new Array(listed.length);
+  const whole: (Server | undefined)[] = new Array(listed.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < listed.length; i = next++) {
-      const { server } = await c.call(c.client.getServer, { server: listed[i]!.id });
-      whole[i] = server ?? listed[i]!;
+      whole[i] = await c.call(c.client.getServer, { server: listed[i]!.id }).then(
+        (r) => r.server,
+        (err: unknown) => (isGone(err) ? undefined : Promise.reject(err)),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, listed.length) }, worker));
-  return whole;
+  return whole.filter((s) => s !== undefined);
+}
+
+/** A server removed between the list and the question about it is no longer in the fleet: not an error. */
+function isGone(err: unknown): boolean {
+  return err instanceof YardError && err.code === 'NOT_FOUND';
 }
 
 export const gpuCommand = {
