@@ -9,7 +9,7 @@ import type { ViewContext } from './view.js';
 
 interface GpuTableSpec<T> {
   title: string;
-  /** Rows shown at most (then the table scrolls). */
+  /** Rows shown at most (the label counts them all). */
   most: number;
   rows(gpus: readonly GpuSample[]): T[];
   columns: Column<T>[];
