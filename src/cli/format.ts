@@ -58,7 +58,7 @@ export function serverJson(s: Server) {
 }
 
 /** Cells from agents (names, labels) print as text: a control character shows as an escape. */
-function table(cells: string[][]): string {
+export function table(cells: string[][]): string {
   const rows = cells.map((r) => r.map(printable));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';

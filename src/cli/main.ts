@@ -9,6 +9,7 @@ import { attachCommand } from './commands/attach.js';
 import { auditCommand } from './commands/audit.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
+import { gpuCommand } from './commands/gpu.js';
 import { migrateCommand } from './commands/migrate.js';
 import { routeCommand, routesCommand } from './commands/routes.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
@@ -29,6 +30,7 @@ const COMMANDS = [
   agentCommand,
   serversCommand,
   statusCommand,
+  gpuCommand,
   tokenCommand,
   runCommand,
   psCommand,
@@ -55,6 +57,7 @@ await yargs(hideBin(process.argv))
   .command(agentCommand)
   .command(serversCommand)
   .command(statusCommand)
+  .command(gpuCommand)
   .command(tokenCommand)
   .command(runCommand)
   .command(psCommand)

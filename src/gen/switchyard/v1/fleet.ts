@@ -143,7 +143,19 @@ export interface HostInfo {
 export interface GpuProcess {
   pid: number;
   name: string;
-  usedMemoryMib?: number | undefined;
+  usedMemoryMib?:
+    | number
+    | undefined;
+  /**
+   * The OS user it runs as (its real uid): the name, or the uid as digits where no name is known
+   * for it; empty when the agent could not tell (the process ended, or it is in another pid namespace).
+   */
+  user: string;
+  /**
+   * The name of the agent's workload it belongs to (its pid, an ancestor's, or the session a
+   * workload leads); empty for processes that are not ours.
+   */
+  workload: string;
 }
 
 /**
@@ -858,7 +870,7 @@ export const HostInfo: MessageFns<HostInfo> = {
 };
 
 function createBaseGpuProcess(): GpuProcess {
-  return { pid: 0, name: "", usedMemoryMib: undefined };
+  return { pid: 0, name: "", usedMemoryMib: undefined, user: "", workload: "" };
 }
 
 export const GpuProcess: MessageFns<GpuProcess> = {
@@ -871,6 +883,12 @@ export const GpuProcess: MessageFns<GpuProcess> = {
     }
     if (message.usedMemoryMib !== undefined) {
       writer.uint32(25).double(message.usedMemoryMib);
+    }
+    if (message.user !== "") {
+      writer.uint32(34).string(message.user);
+    }
+    if (message.workload !== "") {
+      writer.uint32(42).string(message.workload);
     }
     return writer;
   },
@@ -912,6 +930,22 @@ export const GpuProcess: MessageFns<GpuProcess> = {
             message.usedMemoryMib = reader.double();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -933,6 +967,8 @@ export const GpuProcess: MessageFns<GpuProcess> = {
         : isSet(object.used_memory_mib)
         ? globalThis.Number(object.used_memory_mib)
         : undefined,
+      user: isSet(object.user) ? globalThis.String(object.user) : "",
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
     };
   },
 
@@ -947,6 +983,12 @@ export const GpuProcess: MessageFns<GpuProcess> = {
     if (message.usedMemoryMib !== undefined) {
       obj.usedMemoryMib = floatToJson(message.usedMemoryMib);
     }
+    if (message.user !== "") {
+      obj.user = message.user;
+    }
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
     return obj;
   },
 
@@ -958,6 +1000,8 @@ export const GpuProcess: MessageFns<GpuProcess> = {
     message.pid = object.pid ?? 0;
     message.name = object.name ?? "";
     message.usedMemoryMib = object.usedMemoryMib ?? undefined;
+    message.user = object.user ?? "";
+    message.workload = object.workload ?? "";
     return message;
   },
 };
