@@ -1,6 +1,6 @@
 import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { formatHostPort, parseHostPort } from '../core/address.js';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -40,9 +40,10 @@ import { Router } from './router/router.js';
 import { WorkloadTable } from './workloads.js';
 import { toServiceError } from '../core/rpc/errors.js';
 import { addReflection } from './grpc/reflection.js';
+import { listenLocal } from './grpc/local-socket.js';
 import { DEFAULT_HEARTBEATS_PER_SECOND, HeartbeatBudget } from './heartbeat-budget.js';
 import { Registry } from './registry.js';
-import { readRuntime, removeRuntime, writeRuntime, writeStandby } from './runtime-file.js';
+import { readRuntime, readStandby, removeRuntime, writeRuntime, writeStandby } from './runtime-file.js';
 import { Store } from './store.js';
 import { openEtcdStore } from './store-mirror.js';
 import { EtcdStore, type OpenEtcdStoreOptions } from './store-etcd.js';
@@ -137,9 +138,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       { pid: String(running.pid), address: running.address },
     );
   }
+  const following = await readStandby(files.standby);
+  if (following && following.pid !== process.pid)
+    throw new YardError(
+      'ALREADY_RUNNING',
+      `a controller already runs for data dir ${opts.dataDir} (pid ${following.pid}, following the leader ${following.leader}); stop it first or use another --data-dir`,
+      { pid: String(following.pid) },
+    );
 
-  // Several controllers on one etcd: one leads and does everything below; the others wait as
-  // standbys and take over when the leader's key goes. The store is read once leading, so the
+  // Several controllers on one etcd: one leads and does everything below; the others follow
+  // (serving and relaying to the leader) and take over when the leader's key goes. The store is read once leading, so the
   // journal a new leader resumes from is etcd's latest.
   const etcd = opts.etcd ? await EtcdStore.open({ ...opts.etcd }) : undefined;
   let led: Awaited<ReturnType<typeof lead>> | undefined;
@@ -485,28 +493,6 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 }
 
 /**
- * The Unix socket, owner-only. Its directory is the data dir (owner-only too); a socket left
- * by a controller that died is replaced (a live one was ruled out by controller.json).
- */
-async function listenLocal(server: GrpcServer, path: string): Promise<string> {
-  // sockaddr_un holds 108 bytes with its terminator.
-  if (Buffer.byteLength(path) > 107)
-    throw new YardError(
-      'LISTEN_FAILED',
-      `the control socket path ${path} is too long for a Unix socket (over 107 bytes): use a shorter --data-dir`,
-    );
-  await unlink(path).catch(() => undefined);
-  const address = `unix:${path}`;
-  await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  ).catch((err: unknown) => {
-    throw new YardError('LISTEN_FAILED', `cannot listen on the control socket ${path}: ${errorMessage(err)}`);
-  });
-  await chmod(path, 0o600);
-  return address;
-}
-
-/**
  * With etcd: takes the fleet's CA and join secret, then follows (serving clients on its port and
  * relaying their calls to the leader) until this controller leads. Returns the leadership, the
  * port bound and the TLS made for it, which the leader goes on serving.
@@ -539,6 +525,7 @@ async function lead(
     credentials: tls.credentials,
     ca: tls.ca,
     controllerId: leadership.me,
+    socket: files.socket,
     log,
     onAgentSession: (certificate) => {
       const who = peerIdentity(certificate);

@@ -33,6 +33,8 @@ export type Peer =
  */
 export const RELAYED_CERTIFICATE = 'x-yard-relayed-cert-bin';
 export const RELAYED_PEER = 'x-yard-relayed-peer';
+/** Set by a follower on calls made to its own owner-only Unix socket: the local admin of its host. */
+export const RELAYED_LOCAL = 'x-yard-relayed-local';
 
 /**
  * Who may use one listener, and who they are. The owner-only Unix socket trusts whoever
@@ -95,6 +97,11 @@ export function certificateAuth(ca: CertificateAuthority, revocations: Revocatio
       const certificate = via ? relayedCertificate(metadata) : shown;
       if (via) relayedFrom.set(metadata, String(metadata.get(RELAYED_PEER)[0] ?? via));
       if (path === JOIN_PATH) return undefined;
+      // Controllers hold the fleet's CA key: one that says its own socket's owner calls is believed.
+      if (via && control && metadata.get(RELAYED_LOCAL).length > 0) {
+        const local = localAuth.peer(path, metadata, undefined);
+        if (local?.kind === 'caller') return { ...local, via };
+      }
       if (!certificate) {
         throw new YardError(
           'UNAUTHENTICATED',

@@ -1,5 +1,6 @@
 import { Client, Server as GrpcServer, credentials, type ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { unlink } from 'node:fs/promises';
 import { formatHostPort, parseHostPort } from '../../core/address.js';
 import { YardError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -7,6 +8,7 @@ import { newKeyPair, privateKeyPem } from '../../core/pki/x509.js';
 import { CLIENT_OPTIONS, SERVER_OPTIONS } from '../../core/rpc/options.js';
 import { AgentGatewayService } from '../../gen/switchyard/v1/agent_gateway.js';
 import { ControlService } from '../../gen/switchyard/v1/control.js';
+import { listenLocal } from '../grpc/local-socket.js';
 import { addReflection } from '../grpc/reflection.js';
 import { BULK_WINDOW_BYTES, raiseConnectionWindow, raiseStreamWindow } from '../grpc/windows.js';
 import type { CertificateAuthority } from '../pki/certificate-authority.js';
@@ -23,6 +25,8 @@ export interface FollowerOptions {
   credentials: ServerCredentials;
   ca: CertificateAuthority;
   controllerId: string;
+  /** This host's owner-only control socket: its calls reach the leader as the local admin's. */
+  socket: string;
   log: Logger;
   /** An agent's session through this follower was accepted by the leader; returns what to do when it ends. */
   onAgentSession?(certificate: Buffer): () => void;
@@ -35,6 +39,8 @@ export interface FollowerOptions {
  * checks that certificate as if the client had dialled it (CA, dates, revocation, role), so
  * there is one place that decides, and revoking a credential ends its relayed calls too. With no
  * leader, calls are answered UNAVAILABLE at once and clients move on to the next controller.
+ * Its owner-only Unix socket serves this host's CLI and dashboards the same way, as the leader's
+ * own socket would.
  */
 export class FollowerRelay {
   private leader?: { address: string; client: Client; issuedMs: number };
@@ -43,7 +49,7 @@ export class FollowerRelay {
   private generation = 0;
 
   private constructor(
-    private readonly server: GrpcServer,
+    private readonly servers: GrpcServer[],
     readonly port: number,
     private readonly o: FollowerOptions,
   ) {}
@@ -62,12 +68,18 @@ export class FollowerRelay {
       opened: (path, certificate) =>
         path === AgentGatewayService.connect.path && certificate ? o.onAgentSession?.(certificate) : undefined,
     };
+    const local = new GrpcServer(SERVER_OPTIONS);
     for (const service of [ControlService, AgentGatewayService]) {
-      for (const method of Object.values(service) as MethodShape[])
+      for (const method of Object.values(service) as MethodShape[]) {
         server.register(method.path, relayHandler(method, upstream), asIs, asIs, kindOf(method));
+        if (service === ControlService)
+          local.register(method.path, relayHandler(method, { ...upstream, local: true }), asIs, asIs, kindOf(method));
+      }
     }
-    new HealthImplementation({ '': 'SERVING' }).addToServer(server);
-    addReflection(server);
+    for (const s of [server, local]) {
+      new HealthImplementation({ '': 'SERVING' }).addToServer(s);
+      addReflection(s);
+    }
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(formatHostPort(hp), o.credentials, (err, p) => (err ? reject(err) : resolve(p))),
     ).catch((err: unknown) => {
@@ -77,7 +89,11 @@ export class FollowerRelay {
       );
     });
     raiseConnectionWindow(server);
-    relay = new FollowerRelay(server, port, o);
+    await listenLocal(local, o.socket).catch((err: unknown) => {
+      server.forceShutdown();
+      throw err;
+    });
+    relay = new FollowerRelay([server, local], port, o);
     return relay;
   }
 
@@ -102,8 +118,8 @@ export class FollowerRelay {
   async close(): Promise<void> {
     this.generation++;
     this.dropLeader();
-    this.server.forceShutdown();
-    await Promise.resolve();
+    for (const s of this.servers) s.forceShutdown();
+    await unlink(this.o.socket).catch(() => undefined);
   }
 
   private client(): Client | undefined {

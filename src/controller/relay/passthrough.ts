@@ -15,7 +15,7 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import type { EventEmitter } from 'node:events';
-import { RELAYED_CERTIFICATE, RELAYED_PEER } from '../grpc/auth.js';
+import { RELAYED_CERTIFICATE, RELAYED_LOCAL, RELAYED_PEER } from '../grpc/auth.js';
 
 /** A method as the generated service definitions describe it. */
 export interface MethodShape {
@@ -30,6 +30,8 @@ export interface Upstream {
   client(): Client | undefined;
   /** Keeps `cancel` until the call ends (returned function); the upstream calls it when the leader changes. */
   track(cancel: () => void): () => void;
+  /** Calls come in on the follower's owner-only Unix socket: the leader is told so. */
+  local?: boolean;
   /** A stream began: `opened` is told once the leader accepted it, and returns what to do when it ends. */
   opened?(path: string, certificate: Buffer | undefined): (() => void) | undefined;
 }
@@ -56,7 +58,7 @@ const TRANSPORT_HEADERS = new Set([
 ]);
 
 /** The call's metadata for the leader: the client's own, plus who the client proved to be here. */
-function upstreamMetadata(call: AnyCall): Metadata {
+function upstreamMetadata(call: AnyCall, local: boolean): Metadata {
   const md = new Metadata();
   for (const [key, values] of Object.entries(call.metadata.toJSON())) {
     if (key.startsWith(':') || TRANSPORT_HEADERS.has(key) || key.startsWith('x-yard-relayed-')) continue;
@@ -65,6 +67,7 @@ function upstreamMetadata(call: AnyCall): Metadata {
   const certificate = call.getAuthContext().sslPeerCertificate?.raw;
   if (certificate) md.set(RELAYED_CERTIFICATE, certificate);
   md.set(RELAYED_PEER, call.getPeer());
+  if (local) md.set(RELAYED_LOCAL, '1');
   return md;
 }
 
@@ -87,7 +90,7 @@ export function relayHandler(method: MethodShape, upstream: Upstream): UntypedHa
       else (call as ServerWritableStream<Buffer, Buffer>).emit('error', err);
       return;
     }
-    const md = upstreamMetadata(call);
+    const md = upstreamMetadata(call, upstream.local === true);
     const options = callOptions(call);
     let changed = false;
     let up: { cancel(): void };
