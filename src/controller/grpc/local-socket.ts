@@ -1,4 +1,4 @@
-import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { type Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { chmod, unlink } from 'node:fs/promises';
 import { YardError, errorMessage } from '../../core/errors.js';
 
