@@ -9,6 +9,7 @@ import { attachCommand } from './commands/attach.js';
 import { auditCommand } from './commands/audit.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
+import { cordonCommand, drainCommand, uncordonCommand } from './commands/drain.js';
 import { migrateCommand } from './commands/migrate.js';
 import { routeCommand, routesCommand } from './commands/routes.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
@@ -38,6 +39,9 @@ const COMMANDS = [
   logsCommand,
   attachCommand,
   migrateCommand,
+  cordonCommand,
+  uncordonCommand,
+  drainCommand,
   routesCommand,
   routeCommand,
   wallCommand,
@@ -64,6 +68,9 @@ await yargs(hideBin(process.argv))
   .command(logsCommand)
   .command(attachCommand)
   .command(migrateCommand)
+  .command(cordonCommand)
+  .command(uncordonCommand)
+  .command(drainCommand)
   .command(routesCommand)
   .command(routeCommand)
   .command(wallCommand)

@@ -161,7 +161,7 @@ export function makeServer(spec: HostSpec, now: number): Server {
     hostname: `${spec.name}.lab.example`,
     addresses: ['10.0.4.17', 'fe80::42:acff:fe11:2'],
     advertiseAddress: '10.0.4.17',
-    transferAddress: '',
+    transferAddress: '', cordoned: false,
     mac: '02:42:ac:11:00:02',
     labels: spec.labels ?? {},
     location: '',

@@ -629,7 +629,7 @@ describe('text from the wire', () => {
       hostname: name,
       addresses: [],
       advertiseAddress: '',
-      transferAddress: '',
+      transferAddress: '', cordoned: false,
       mac: '',
       labels,
       location: '',

@@ -122,7 +122,7 @@ describe('Registry', () => {
       location: '',
       agentVersion: '',
       advertiseAddress: '',
-      transferAddress: '',
+      transferAddress: '', cordoned: false,
       firstSeenMs: 5,
       lastSeenMs: 7,
     });

@@ -213,7 +213,7 @@ function server(id: string): Server {
     location: 'rack 4',
     agentVersion: '0.1.0',
     advertiseAddress: '127.0.0.1:7000',
-    transferAddress: '',
+    transferAddress: '', cordoned: false,
     state: ServerState.SERVER_STATE_ONLINE,
     firstSeenMs: 1,
     lastSeenMs: 2,

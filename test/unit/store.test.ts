@@ -32,7 +32,7 @@ describe('Store', () => {
       location: '',
       agentVersion: '0.1.0',
       advertiseAddress: '',
-      transferAddress: '',
+      transferAddress: '', cordoned: false,
       state: ServerState.SERVER_STATE_ONLINE,
       firstSeenMs: 1,
       lastSeenMs: 2,
