@@ -27,7 +27,12 @@ export const drainOutcomes = names<DrainOutcome>(
 export const drainDone = (d: Pick<Drain, 'phase'>): boolean => d.phase !== DrainPhase.DRAIN_PHASE_DRAINING;
 
 /** How many of a drain's workloads ended each way. */
-export function drainCounts(d: Pick<Drain, 'workloads'>): { moved: number; failed: number; left: number; total: number } {
+export function drainCounts(d: Pick<Drain, 'workloads'>): {
+  moved: number;
+  failed: number;
+  left: number;
+  total: number;
+} {
   const n = (o: DrainOutcome) => d.workloads.filter((w) => w.outcome === o).length;
   return {
     moved: n(DrainOutcome.DRAIN_OUTCOME_MOVED),
@@ -38,22 +43,20 @@ export function drainCounts(d: Pick<Drain, 'workloads'>): { moved: number; faile
 }
 
 /**
- * Why no new work may land on this server, or undefined when it may: the one rule for migration
- * targets, the controller's placement and `yard run --on`.
+ * Why no new work may land on this server, or undefined when it may (it is schedulable): the one
+ * rule for migration targets, the controller's placement and `yard run --on`.
  */
 export function unschedulable(server: Pick<Server, 'name' | 'state' | 'cordoned'>): string | undefined {
-  if (server.cordoned)
-    return `${server.name} is cordoned: it takes no new work until \`yard uncordon ${server.name}\``;
+  if (server.cordoned) return `${server.name} is cordoned: it takes no new work until \`yard uncordon ${server.name}\``;
   if (server.state !== ServerState.SERVER_STATE_ONLINE)
     return `${server.name} is not online (${stateName(server.state)})`;
   return undefined;
 }
 
-export const schedulable = (server: Pick<Server, 'name' | 'state' | 'cordoned'>): boolean =>
-  unschedulable(server) === undefined;
-
 /** The word the fleet views and `yard servers` show for a host out of service, if it is. */
-export function cordonWord(server: Pick<Server, 'cordoned' | 'drain'>): 'draining' | 'drained' | 'drain failed' | 'cordoned' | undefined {
+export function cordonWord(
+  server: Pick<Server, 'cordoned' | 'drain'>,
+): 'draining' | 'drained' | 'drain failed' | 'cordoned' | undefined {
   const phase = server.drain?.phase;
   if (phase === DrainPhase.DRAIN_PHASE_DRAINING) return 'draining';
   if (!server.cordoned) return undefined;

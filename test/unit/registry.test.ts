@@ -122,7 +122,8 @@ describe('Registry', () => {
       location: '',
       agentVersion: '',
       advertiseAddress: '',
-      transferAddress: '', cordoned: false,
+      transferAddress: '',
+      cordoned: false,
       firstSeenMs: 5,
       lastSeenMs: 7,
     });

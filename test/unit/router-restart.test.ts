@@ -15,7 +15,8 @@ const remembered = (id: string): StoredServer => ({
   firstSeenMs: 1,
   lastSeenMs: 1,
   advertiseAddress: '192.168.1.5',
-  transferAddress: '', cordoned: false,
+  transferAddress: '',
+  cordoned: false,
 });
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -81,7 +81,11 @@ export const drainCommand = {
     serverArg(y)
       .option('deadline', { type: 'string', default: '10m', describe: 'how long the moves may take in all' })
       .option('parallel', { type: 'number', default: 2, describe: 'how many workloads move at once (1-32)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print JSON (one line per change, then the report)' })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print JSON (one line per change, then the report)',
+      })
       .epilog(DRAIN_EPILOG),
   async handler(argv: DrainArgs) {
     if (!argv.server.trim()) exitUsage('drain', 'name the server to drain: `yard servers` lists them');
@@ -95,7 +99,8 @@ export const drainCommand = {
       const names = new Map((await c.servers()).map((s) => [s.id, s.name] as const));
       const tty = Boolean(process.stdout.isTTY) && !argv.json;
       let last: { server: string; drain: Drain } | undefined;
-      const draw = () => last && process.stdout.write(`\r\x1b[2K${format.drainLine(last.server, last.drain, Date.now())}`);
+      const draw = () =>
+        last && process.stdout.write(`\r\x1b[2K${format.drainLine(last.server, last.drain, Date.now())}`);
       const timer = tty ? setInterval(draw, 250) : undefined;
       const ended = await new Promise<'ended' | YardError>((resolve) => {
         const stream = c.client.drainServer({ server: argv.server, deadlineMs, parallel: argv.parallel }, c.metadata);

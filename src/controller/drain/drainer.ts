@@ -99,7 +99,8 @@ export class Drainer {
 
   private record(idOrName: string) {
     const r = this.o.registry.get(idOrName);
-    if (!r) throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
+    if (!r)
+      throw new YardError('NOT_FOUND', `no server "${idOrName}": \`yard servers\` lists them`, { server: idOrName });
     return r;
   }
 
@@ -139,13 +140,12 @@ export class Drainer {
     };
     await Promise.all(Array.from({ length: Math.max(1, first.parallel) }, worker));
     clearTimeout(timer);
-    this.finish(serverId, serverName, drain, publish);
+    this.finish(serverName, drain, publish);
   }
 
-  private finish(serverId: string, serverName: string, drain: Drain, publish: (d: Drain) => void): void {
-    const still = this.o.workloads.list().filter((w) => w.serverId === serverId && isLive(w)).length;
+  private finish(serverName: string, drain: Drain, publish: (d: Drain) => void): void {
     const c = drainCounts(drain);
-    const ok = still === 0 && c.moved === c.total;
+    const ok = c.moved === c.total;
     const took = durationText(Date.now() - drain.startedMs);
     publish({
       ...drain,
@@ -153,8 +153,8 @@ export class Drainer {
       finishedMs: Date.now(),
       message: ok
         ? ''
-        : `${c.moved} of ${c.total} moved in ${took}; ${still} still running on ${serverName} (${c.failed} failed, ${c.left} left at the deadline)`,
+        : `${c.moved} of ${c.total} moved in ${took}; ${c.total - c.moved} still running on ${serverName} (${c.failed} failed, ${c.left} left at the deadline)`,
     });
-    this.o.log.info('drain ended', { server: serverName, ...c, still, took });
+    this.o.log.info('drain ended', { server: serverName, ...c, took });
   }
 }

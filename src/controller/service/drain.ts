@@ -34,9 +34,13 @@ export const drainServer = change({
         field: 'deadline_ms',
       });
     if (parallel > MAX_PARALLEL)
-      throw new YardError('INVALID_ARGUMENT', `a drain moves at most ${MAX_PARALLEL} workloads at once, not ${parallel}`, {
-        field: 'parallel',
-      });
+      throw new YardError(
+        'INVALID_ARGUMENT',
+        `a drain moves at most ${MAX_PARALLEL} workloads at once, not ${parallel}`,
+        {
+          field: 'parallel',
+        },
+      );
     return { server: input.server.trim(), deadlineMs, parallel };
   },
   target: ({ server }: DrainInput, { parts }) => nameOf(parts, server),
