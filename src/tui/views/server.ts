@@ -170,6 +170,11 @@ export class ServerView implements View {
     return this.workloads.selected();
   }
 
+  /** The server shown. */
+  selectedServer(): string | undefined {
+    return this.ctx.state.selectedId;
+  }
+
   private widgets(): { hide(): void }[] {
     return [this.info, this.workloads, this.disks, this.cores, ...this.charts.values()];
   }
