@@ -12,7 +12,7 @@ import {
   startControllerProc,
   tempDir,
   waitFor,
-  type YardProcess,
+  YardProcess,
 } from '../helpers/procs.js';
 
 type Host = 'a' | 'b' | 'c';
@@ -194,5 +194,27 @@ describe('cordon and drain across three real agents', () => {
     expect(after?.pid).toBe(before.pid);
     expect(await serverNamed('host-a')).toMatchObject({ cordoned: true, drain: { phase: 'failed', left: 1 } });
     expect((await yard(['servers'])).stdout).toMatch(/host-a\s+online, drain failed/);
+  }, 60_000);
+
+  it('a drain runs in the controller: a restart mid-way reports it cut short, and the cordon persists', async () => {
+    const watcher = new YardProcess(['drain', 'host-a', '--deadline', '5m', '--data-dir', ctlDir]);
+    await waitFor('the drain under way', async () =>
+      (await serverNamed('host-a')).drain?.phase === 'draining' ? true : undefined,
+    );
+    await ctl.stop();
+    expect(await watcher.exited).toBe(5);
+    expect(watcher.output).toMatch(/lost the controller while draining host-a; the drain goes on there/);
+
+    ctl = startControllerProc(ctlDir, port, ['--verify', '1s', '--cpu-limit', '100', '--grace', '20s']);
+    await ctl.waitForOutput(/controller listening/);
+    const a = await waitFor('host-a back', async () => {
+      const s = await serverNamed('host-a');
+      return s.state === 'online' ? s : undefined;
+    });
+    expect(a).toMatchObject({ cordoned: true, drain: { phase: 'failed', left: 1, total: 1 } });
+    expect(JSON.stringify(a.drain)).toMatch(/the controller restarted during the drain/);
+    // The workload never moved: it still runs on host-a.
+    expect((await liveOn('stuck'))?.serverId).toBe(a.id);
+    expect(await yard(['uncordon', 'host-a'])).toMatchObject({ code: 0 });
   }, 60_000);
 });
