@@ -12,8 +12,12 @@ class ServerKeys {
   constructor(private readonly ui: ViewUi) {}
 
   cordon(fs: FleetServer): void {
-    const { name, id, cordoned } = fs.server;
+    const { name, id, cordoned, drain } = fs.server;
     const { actions } = this.ui.source;
+    if (drain && drainPhases.name(drain.phase) === 'draining') {
+      this.ui.notify(`${name} is draining: uncordon it once the drain ends.`);
+      return;
+    }
     if (cordoned)
       this.ui.ask(`Uncordon ${name}? It takes new work again (migration targets, yard run).`, () =>
         this.ui.report(

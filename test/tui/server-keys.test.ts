@@ -59,6 +59,12 @@ describe('cordon and drain keys, and the badges on the cards', () => {
 
     await h.press('D');
     expect(footer(h)).toContain('gpu-a100-01 is already draining');
+    await h.press('c');
+    expect(footer(h)).toContain('gpu-a100-01 is draining: uncordon it once');
+    // The server view says so on its state line.
+    await h.press(KEY.enter);
+    expect(h.text()).toMatch(new RegExp(`state +● online · ▽ draining 0/${live}`));
+    await h.press(KEY.escape);
 
     // The controller says the drain ended: every workload moved.
     const s = fleet.get(HOSTS.a100.id)!.server;

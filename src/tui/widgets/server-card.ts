@@ -1,7 +1,7 @@
 import type blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
 import { cordonWord, drainCounts } from '../../core/drain.js';
-import { stateName } from '../../core/types.js';
+import { stateName, type Server } from '../../core/types.js';
 import { trafficText } from '../../core/format/bytes.js';
 import { ageText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
@@ -66,11 +66,11 @@ export function gpuSummary(fs: FleetServer, width: number, now: number, look: Lo
 const CARD_CHROME = 4;
 
 /** "⊘ drained", "▽ draining 1/3": whether the host is out of service, if it is. */
-function cordonBadge(fs: FleetServer, look: Look): { text: string; key: 'draining' | 'cordoned' } | undefined {
-  const word = cordonWord(fs.server);
+export function cordonBadge(server: Server, look: Look): { text: string; key: 'draining' | 'cordoned' } | undefined {
+  const word = cordonWord(server);
   if (!word) return undefined;
   const key = word === 'draining' ? 'draining' : 'cordoned';
-  const d = fs.server.drain;
+  const d = server.drain;
   const progress = word === 'draining' && d ? ` ${drainCounts(d).moved}/${d.workloads.length}` : '';
   return { text: `${look.glyphs.states[key]} ${word}${progress}`, key };
 }
@@ -78,7 +78,7 @@ function cordonBadge(fs: FleetServer, look: Look): { text: string; key: 'drainin
 function stateLine(fs: FleetServer, width: number, now: number, look: Look, stale: boolean): string {
   const { server } = fs;
   const name = stateName(server.state);
-  const badge = cordonBadge(fs, look);
+  const badge = cordonBadge(server, look);
   const state = `${look.glyphs.states[name]} ${name}`;
   const left = badge ? `${state} ${badge.text}` : state;
   const right = stale
