@@ -32,9 +32,16 @@ export function drainJson(d: Drain, names: Names) {
 export function drainLine(server: string, d: Drain, now: number): string {
   const c = drainCounts(d);
   const moving = d.workloads.filter((w) => drainOutcomes.name(w.outcome) === 'moving').map((w) => w.workload);
+  // A workload no host can take yet says why (the targets' reasons).
+  const waiting = d.workloads.find((w) => drainOutcomes.name(w.outcome) === 'waiting' && w.message);
+  const doing = moving.length
+    ? ` · moving ${moving.join(', ')}`
+    : waiting
+      ? ` · ${waiting.workload} ${waiting.message}`
+      : '';
   const left = Math.max(0, d.deadlineMs - now);
   return printable(
-    `draining ${server}: ${c.moved}/${c.total} moved${c.failed ? `, ${c.failed} failed` : ''}${moving.length ? ` · moving ${moving.join(', ')}` : ''} · ${durationText(left)} to the deadline`,
+    `draining ${server}: ${c.moved}/${c.total} moved${c.failed ? `, ${c.failed} failed` : ''} · ${durationText(left)} to the deadline${doing}`,
   );
 }
 
@@ -44,7 +51,7 @@ export function drainReport(server: string, d: Drain, names: Names): string {
   const head =
     drainPhases.name(d.phase) === 'drained'
       ? `drained ${server}: ${c.total} workload${c.total === 1 ? '' : 's'} moved in ${durationText(d.finishedMs - d.startedMs)}; it stays cordoned (\`yard uncordon ${server}\` puts it back in service)`
-      : `drain of ${server} ${drainPhases.name(d.phase)}: ${c.moved} moved, ${c.failed} failed, ${c.left} left. ${d.message}`;
+      : `drain of ${server} ${drainPhases.name(d.phase)} after ${durationText(d.finishedMs - d.startedMs)} (${c.moved}/${c.total} moved): ${d.message}`;
   const rows = d.workloads.map((w) => {
     const to = w.targetServerId ? `→ ${names.get(w.targetServerId) ?? w.targetServerId}` : '';
     const down = w.downtimeMs ? `downtime ${durationText(w.downtimeMs)}` : '';

@@ -141,7 +141,6 @@ describe('cordon and drain across three real agents', () => {
     await waitFor('job making progress', async () => /progress n=\d+/.test(await api.logs('job')) || undefined, 30_000);
     await waitFor('web running', () => liveOn('web'), 30_000);
 
-    const started = Date.now();
     const r = await yard(['drain', 'host-a', '--deadline', '2m', '--json'], 150_000);
     const lines = r.stdout.trim().split('\n');
     const report = JSON.parse(lines.at(-1)!) as DrainJson;
@@ -165,7 +164,6 @@ describe('cordon and drain across three real agents', () => {
     await waitFor('job resumed', async () => /resumed at n=\d+/.test(await api.logs('job')) || undefined, 30_000);
     expect(a).toMatchObject({ cordoned: true, drain: { phase: 'drained', moved: 2, total: 2 } });
     expect((await yard(['servers'])).stdout).toMatch(/host-a\s+online, drained/);
-    console.log(`drain of 2 workloads took ${Date.now() - started} ms`);
 
     await yard(['uncordon', 'host-a']);
     expect(await serverNamed('host-a')).toMatchObject({ cordoned: false, drain: null });
@@ -183,7 +181,7 @@ describe('cordon and drain across three real agents', () => {
     const r = await yard(['drain', 'host-a', '--deadline', '3s']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /^drain of host-a failed: 0 moved, 0 failed, 1 left\. 0 of 1 moved in .*; 1 still running on host-a/m,
+      /^drain of host-a failed after [\d.]+ s \(0\/1 moved\): 1 workload still on host-a: 0 failed to move, 1 left at the deadline$/m,
     );
     expect(r.stdout).toMatch(
       /stuck {2}left {2}.*the deadline passed before any server could take it; it still runs on host-a/,

@@ -99,8 +99,11 @@ export const drainCommand = {
       const names = new Map((await c.servers()).map((s) => [s.id, s.name] as const));
       const tty = Boolean(process.stdout.isTTY) && !argv.json;
       let last: { server: string; drain: Drain } | undefined;
+      // One line, cut to the terminal's width: a wrapped line would not be redrawn in place.
+      const width = () => (process.stdout.columns || 80) - 1;
       const draw = () =>
-        last && process.stdout.write(`\r\x1b[2K${format.drainLine(last.server, last.drain, Date.now())}`);
+        last &&
+        process.stdout.write(`\r\x1b[2K${format.drainLine(last.server, last.drain, Date.now()).slice(0, width())}`);
       const timer = tty ? setInterval(draw, 250) : undefined;
       const ended = await new Promise<'ended' | YardError>((resolve) => {
         const stream = c.client.drainServer({ server: argv.server, deadlineMs, parallel: argv.parallel }, c.metadata);

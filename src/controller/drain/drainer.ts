@@ -153,7 +153,7 @@ export class Drainer {
       finishedMs: Date.now(),
       message: ok
         ? ''
-        : `${c.moved} of ${c.total} moved in ${took}; ${c.total - c.moved} still running on ${serverName} (${c.failed} failed, ${c.left} left at the deadline)`,
+        : `${c.total - c.moved} workload${c.total - c.moved === 1 ? '' : 's'} still on ${serverName}: ${c.failed} failed to move, ${c.left} left at the deadline`,
     });
     this.o.log.info('drain ended', { server: serverName, ...c, took });
   }

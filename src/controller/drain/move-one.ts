@@ -52,7 +52,7 @@ export async function moveOne(parts: MoveParts, job: MoveJob): Promise<Partial<D
       const plan = parts.coordinator.plan(job.workload);
       const best = plan.targets.find((t) => t.eligible);
       if (best) {
-        job.update({ how: 'migrate', outcome: DrainOutcome.DRAIN_OUTCOME_MOVING });
+        job.update({ how: 'migrate', outcome: DrainOutcome.DRAIN_OUTCOME_MOVING, message: '' });
         const m = await parts.coordinator.start(job.workload, best.serverId, undefined, job.requestedBy);
         job.update({ migrationId: m.id, targetServerId: m.targetServerId });
         return ended(await untilDone(parts.coordinator, m, job.signal), parts.serverName, job.signal.aborted);
