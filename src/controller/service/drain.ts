@@ -2,7 +2,7 @@ import { YardError } from '../../core/errors.js';
 import { drainDone, type Drain } from '../../core/drain.js';
 import type { Server } from '../../core/types.js';
 import { DRAIN_DEADLINE_MS, DRAIN_PARALLEL } from '../drain/drainer.js';
-import { change, changeOne, read } from './operation.js';
+import { change, read, type Context } from './operation.js';
 import { nameOf, serverNamed } from './servers.js';
 
 /** The longest drain deadline accepted: a day. */
@@ -10,11 +10,24 @@ const MAX_DEADLINE_MS = 24 * 3600_000;
 /** The most workloads moved at once by one drain. */
 const MAX_PARALLEL = 32;
 
+/** A change to one server, named by id or name; the audit line names the server. */
+function serverChange<Out>(name: string, act: (server: string, ctx: Context) => Out) {
+  return change({
+    name,
+    role: 'operator',
+    validate: (server: string) => server.trim(),
+    target: (server: string, { parts }) => nameOf(parts, server),
+    act,
+  });
+}
+
 /** No new work lands on the host; what runs there stays. */
-export const cordonServer = changeOne('server.cordon', (server, { parts }) => parts.drainer.cordon(server, true));
+export const cordonServer = serverChange('server.cordon', (server, { parts }) => parts.drainer.cordon(server, true));
 
 /** The host takes new work again. */
-export const uncordonServer = changeOne('server.uncordon', (server, { parts }) => parts.drainer.cordon(server, false));
+export const uncordonServer = serverChange('server.uncordon', (server, { parts }) =>
+  parts.drainer.cordon(server, false),
+);
 
 interface DrainInput {
   server: string;
