@@ -1,4 +1,4 @@
-import { drainCounts, drainOutcomes, drainPhases, type Drain } from '../core/drain.js';
+import { drainCounts, drainOutcomes, drainPhases, type Drain, type DrainItem } from '../core/drain.js';
 import { durationText } from '../core/format/time.js';
 import { printable } from '../core/printable.js';
 
@@ -28,21 +28,28 @@ export function drainJson(d: Drain, names: Names) {
   };
 }
 
-/** One line of progress: the counts so far and the time left. */
-export function drainLine(server: string, d: Drain, now: number): string {
+/** How one workload of a drain stands, in a few words. */
+function itemText(w: DrainItem, names: Names): string {
+  const to = w.targetServerId ? ` → ${names.get(w.targetServerId) ?? w.targetServerId}` : '';
+  const outcome = drainOutcomes.name(w.outcome);
+  if (outcome === 'moving') return `${w.how === 'reschedule' ? 'rescheduling' : w.phase || 'moving'}${to}`;
+  if (outcome === 'moved') return `moved${to}${w.downtimeMs ? ` · downtime ${durationText(w.downtimeMs)}` : ''}`;
+  return w.message ? `${outcome} · ${w.message}` : outcome;
+}
+
+/**
+ * Progress on a terminal: the counts and the time left, then one line per workload (its
+ * migration's phase while it moves), each cut to `width`, at most `rows` lines in all.
+ */
+export function drainLines(server: string, d: Drain, names: Names, now: number, width: number, rows: number): string[] {
   const c = drainCounts(d);
-  const moving = d.workloads.filter((w) => drainOutcomes.name(w.outcome) === 'moving').map((w) => w.workload);
-  // A workload no host can take yet says why (the targets' reasons).
-  const waiting = d.workloads.find((w) => drainOutcomes.name(w.outcome) === 'waiting' && w.message);
-  const doing = moving.length
-    ? ` · moving ${moving.join(', ')}`
-    : waiting
-      ? ` · ${waiting.workload} ${waiting.message}`
-      : '';
   const left = Math.max(0, d.deadlineMs - now);
-  return printable(
-    `draining ${server}: ${c.moved}/${c.total} moved${c.failed ? `, ${c.failed} failed` : ''} · ${durationText(left)} to the deadline${doing}`,
-  );
+  const head = `draining ${server}: ${c.moved}/${c.total} moved${c.failed ? `, ${c.failed} failed` : ''} · ${durationText(left)} to the deadline`;
+  const pad = Math.max(0, ...d.workloads.map((w) => w.workload.length));
+  const items = d.workloads.map((w) => `  ${w.workload.padEnd(pad)}  ${itemText(w, names)}`);
+  const room = Math.max(1, rows - 1);
+  const shown = items.length > room ? [...items.slice(0, room - 1), `  … ${items.length - room + 1} more`] : items;
+  return [head, ...shown].map((line) => printable(line).slice(0, width));
 }
 
 /** The report at the end: the outcome, then one line per workload. */
@@ -52,10 +59,11 @@ export function drainReport(server: string, d: Drain, names: Names): string {
     drainPhases.name(d.phase) === 'drained'
       ? `drained ${server}: ${c.total} workload${c.total === 1 ? '' : 's'} moved in ${durationText(d.finishedMs - d.startedMs)}; it stays cordoned (\`yard uncordon ${server}\` puts it back in service)`
       : `drain of ${server} ${drainPhases.name(d.phase)} after ${durationText(d.finishedMs - d.startedMs)} (${c.moved}/${c.total} moved): ${d.message}`;
+  const pad = Math.max(0, ...d.workloads.map((w) => w.workload.length));
   const rows = d.workloads.map((w) => {
     const to = w.targetServerId ? `→ ${names.get(w.targetServerId) ?? w.targetServerId}` : '';
     const down = w.downtimeMs ? `downtime ${durationText(w.downtimeMs)}` : '';
-    return `  ${[w.workload, drainOutcomes.name(w.outcome), w.how, to, down, w.message].filter(Boolean).join('  ')}`;
+    return `  ${[w.workload.padEnd(pad), drainOutcomes.name(w.outcome), w.how, to, down, w.message].filter(Boolean).join('  ')}`;
   });
   return [head, ...rows].map(printable).join('\n') + '\n';
 }

@@ -58,6 +58,7 @@ const drainSchema = z.object({
       targetServerId: z.string(),
       downtimeMs: int64,
       message: z.string(),
+      phase: z.string().default(''),
     }),
   ),
   message: z.string(),

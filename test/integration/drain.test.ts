@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationStrategy, workloadStates } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
+import { ptyYard } from '../helpers/pty.js';
 import { counter } from '../helpers/move-fleet.js';
 import { workloadSpec } from '../helpers/specs.js';
 import {
@@ -168,6 +169,29 @@ describe('cordon and drain across three real agents', () => {
     await yard(['uncordon', 'host-a']);
     expect(await serverNamed('host-a')).toMatchObject({ cordoned: false, drain: null });
   }, 180_000);
+
+  it('on a terminal, one line per workload is redrawn in place (its migration phase while it moves), then the report', async () => {
+    const id = (await waitFor('job running', () => liveOn('job'), 30_000)).serverId;
+    const host = (await servers()).find((s) => s.id === id)!.name;
+    const screen = ptyYard(['drain', host, '--data-dir', ctlDir], { cols: 100, rows: 20 });
+    try {
+      const during = await screen.waitFor(
+        /  job +(preflight|precopying|checkpointing|transferring|restoring|verifying) → host-[abc]/,
+        60_000,
+        20,
+      );
+      expect(during).toMatch(new RegExp(`^draining ${host}: \\d/\\d moved · \\S+ to the deadline`, 'm'));
+      const done = await screen.waitFor(new RegExp(`^drained ${host}: \\d workloads? moved in`, 'm'), 60_000);
+      expect(done).toMatch(/^ {2}job {2}moved {2}migrate {2}→ host-[abc] {2}downtime \d/m);
+      // Redrawn, never scrolled: the progress block is on the screen once.
+      expect(done.match(new RegExp(`^draining ${host}:`, 'gm'))).toHaveLength(1);
+      expect(await screen.exited).toBe(0);
+    } finally {
+      await screen.stop();
+    }
+    await yard(['uncordon', host]);
+    for (const name of ['job', 'web']) await api.call(api.client.stopWorkload, { name, remove: true });
+  }, 120_000);
 
   it('a drain whose only possible target is down fails at its deadline, its workload still running on the host', async () => {
     await yard(['cordon', 'host-c']);

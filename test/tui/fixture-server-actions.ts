@@ -55,6 +55,7 @@ export class FixtureServerActions implements ServerActions {
           targetServerId: '',
           downtimeMs: 0,
           message: '',
+          phase: '',
         })),
     };
     this.host.changed(s.id);

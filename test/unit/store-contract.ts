@@ -113,6 +113,7 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
               targetServerId: 's4',
               downtimeMs: 180,
               message: '',
+              phase: '',
             },
             {
               workload: 'web',
@@ -122,6 +123,7 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
               targetServerId: '',
               downtimeMs: 0,
               message: 'the deadline passed',
+              phase: '',
             },
           ],
         },

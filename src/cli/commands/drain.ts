@@ -99,11 +99,16 @@ export const drainCommand = {
       const names = new Map((await c.servers()).map((s) => [s.id, s.name] as const));
       const tty = Boolean(process.stdout.isTTY) && !argv.json;
       let last: { server: string; drain: Drain } | undefined;
-      // One line, cut to the terminal's width: a wrapped line would not be redrawn in place.
-      const width = () => (process.stdout.columns || 80) - 1;
-      const draw = () =>
-        last &&
-        process.stdout.write(`\r\x1b[2K${format.drainLine(last.server, last.drain, Date.now()).slice(0, width())}`);
+      // A block redrawn in place: the cursor goes back to its first line, and each line fits the
+      // terminal's width (a wrapped line would throw the count off).
+      let drawn = 0;
+      const draw = () => {
+        if (!last) return;
+        const { columns = 80, rows = 24 } = process.stdout;
+        const lines = format.drainLines(last.server, last.drain, names, Date.now(), columns - 1, rows - 1);
+        process.stdout.write(`${drawn > 1 ? `\x1b[${drawn - 1}A` : ''}\r\x1b[J${lines.join('\n')}`);
+        drawn = lines.length;
+      };
       const timer = tty ? setInterval(draw, 250) : undefined;
       const ended = await new Promise<'ended' | YardError>((resolve) => {
         const stream = c.client.drainServer({ server: argv.server, deadlineMs, parallel: argv.parallel }, c.metadata);

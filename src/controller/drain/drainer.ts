@@ -66,6 +66,7 @@ export class Drainer {
           targetServerId: '',
           downtimeMs: 0,
           message: '',
+          phase: '',
         })),
     };
     this.o.registry.mark(server.id, { cordoned: true, drain });

@@ -55,7 +55,8 @@ export async function moveOne(parts: MoveParts, job: MoveJob): Promise<Partial<D
         job.update({ how: 'migrate', outcome: DrainOutcome.DRAIN_OUTCOME_MOVING, message: '' });
         const m = await parts.coordinator.start(job.workload, best.serverId, undefined, job.requestedBy);
         job.update({ migrationId: m.id, targetServerId: m.targetServerId });
-        return ended(await untilDone(parts.coordinator, m, job.signal), parts.serverName, job.signal.aborted);
+        const last = await untilDone(parts.coordinator, m, job.signal, (phase) => job.update({ phase }));
+        return { ...ended(last, parts.serverName, job.signal.aborted), phase: '' };
       }
       reasons = plan.targets.map((t) => `${t.name}: ${t.reasons.join(', ')}`).join('; ') || 'no other server';
     } catch (err) {
@@ -71,11 +72,23 @@ export async function moveOne(parts: MoveParts, job: MoveJob): Promise<Partial<D
   };
 }
 
-/** The migration's end: cancelled (so it rolls back) if the deadline passes first. */
-function untilDone(coordinator: Coordinator, first: Migration, signal: AbortSignal): Promise<Migration> {
+/** The migration's end, telling each phase on the way: cancelled (so it rolls back) if the deadline passes first. */
+function untilDone(
+  coordinator: Coordinator,
+  first: Migration,
+  signal: AbortSignal,
+  onPhase: (phase: string) => void,
+): Promise<Migration> {
+  let phase = '';
   return new Promise((resolve) => {
     const onChange = (m: Migration) => {
-      if (m.id !== first.id || !migrationDone(m.phase)) return;
+      if (m.id !== first.id) return;
+      if (!migrationDone(m.phase)) {
+        const now = migrationPhases.name(m.phase);
+        if (now !== phase) onPhase(now);
+        phase = now;
+        return;
+      }
       coordinator.off('migration', onChange);
       signal.removeEventListener('abort', onDeadline);
       resolve(m);

@@ -402,6 +402,8 @@ export interface DrainItem {
   downtimeMs: number;
   /** Why it failed or was left. */
   message: string;
+  /** Its migration's phase while it moves (checkpointing, transferring, …); empty otherwise. */
+  phase: string;
 }
 
 export interface Drain {
@@ -2811,7 +2813,16 @@ export const Server_LabelsEntry: MessageFns<Server_LabelsEntry> = {
 };
 
 function createBaseDrainItem(): DrainItem {
-  return { workload: "", outcome: 0, how: "", migrationId: "", targetServerId: "", downtimeMs: 0, message: "" };
+  return {
+    workload: "",
+    outcome: 0,
+    how: "",
+    migrationId: "",
+    targetServerId: "",
+    downtimeMs: 0,
+    message: "",
+    phase: "",
+  };
 }
 
 export const DrainItem: MessageFns<DrainItem> = {
@@ -2836,6 +2847,9 @@ export const DrainItem: MessageFns<DrainItem> = {
     }
     if (message.message !== "") {
       writer.uint32(58).string(message.message);
+    }
+    if (message.phase !== "") {
+      writer.uint32(66).string(message.phase);
     }
     return writer;
   },
@@ -2909,6 +2923,14 @@ export const DrainItem: MessageFns<DrainItem> = {
             message.message = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2942,6 +2964,7 @@ export const DrainItem: MessageFns<DrainItem> = {
         ? globalThis.Number(object.downtime_ms)
         : 0,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
     };
   },
 
@@ -2968,6 +2991,9 @@ export const DrainItem: MessageFns<DrainItem> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
     return obj;
   },
 
@@ -2983,6 +3009,7 @@ export const DrainItem: MessageFns<DrainItem> = {
     message.targetServerId = object.targetServerId ?? "";
     message.downtimeMs = object.downtimeMs ?? 0;
     message.message = object.message ?? "";
+    message.phase = object.phase ?? "";
     return message;
   },
 };
