@@ -25,8 +25,8 @@ function gpuJson(g: GpuSample) {
   };
 }
 
-/** The stable JSON shape of `yard servers --json`. Unknown readings are null, never 0. */
-export function serverJson(s: Server) {
+/** The stable JSON shape of `yard servers --json`. Unknown readings are null, never 0; `names` names servers by id. */
+export function serverJson(s: Server, names: ReadonlyMap<string, string>) {
   const latest = s.latest;
   const gpus = latest?.gpus.length
     ? latest.gpus.map(gpuJson)
@@ -39,7 +39,7 @@ export function serverJson(s: Server) {
     hostname: s.hostname,
     state: stateName(s.state),
     cordoned: s.cordoned,
-    drain: s.drain ? drainJson(s.drain, new Map()) : null,
+    drain: s.drain ? drainJson(s.drain, names) : null,
     labels: s.labels,
     location: s.location,
     addresses: s.addresses,

@@ -22,7 +22,14 @@ interface ServerJson {
   name: string;
   state: string;
   cordoned: boolean;
-  drain: { phase: string; moved: number; failed: number; left: number; total: number } | null;
+  drain: {
+    phase: string;
+    moved: number;
+    failed: number;
+    left: number;
+    total: number;
+    workloads: { target: string | null }[];
+  } | null;
 }
 interface DrainJson {
   phase: string;
@@ -164,6 +171,7 @@ describe('cordon and drain across three real agents', () => {
     // The example checks its own checksum on restore and exits 2 if its state is not exact.
     await waitFor('job resumed', async () => /resumed at n=\d+/.test(await api.logs('job')) || undefined, 30_000);
     expect(a).toMatchObject({ cordoned: true, drain: { phase: 'drained', moved: 2, total: 2 } });
+    expect(a.drain!.workloads.map((w) => w.target).sort()).toEqual(report.workloads.map((w) => w.target).sort());
     expect((await yard(['servers'])).stdout).toMatch(/host-a\s+online, drained/);
 
     await yard(['uncordon', 'host-a']);
