@@ -1,4 +1,4 @@
-import { YardError } from '../../core/errors.js';
+import { YardError, errorMessage } from '../../core/errors.js';
 import { DrainOutcome, DrainPhase, drainCounts, drainDone, type Drain, type DrainItem } from '../../core/drain.js';
 import { durationText } from '../../core/format/time.js';
 import type { Logger } from '../../core/log.js';
@@ -71,7 +71,22 @@ export class Drainer {
     };
     this.o.registry.mark(server.id, { cordoned: true, drain });
     this.o.log.info('drain started', { server: server.name, workloads: drain.workloads.length, by: requestedBy });
-    void this.run(server.id, server.name, drain);
+    // Nothing in a drain is meant to throw (each move reports its own failure); should it, the
+    // drain ends failed, saying why, rather than staying "draining" for ever.
+    this.run(server.id, server.name, drain).catch((err: unknown) => {
+      this.o.log.error('drain stopped', { server: server.name, error: errorMessage(err) });
+      const now = this.o.registry.get(server.id)?.server;
+      if (now?.drain)
+        this.o.registry.mark(server.id, {
+          cordoned: now.cordoned,
+          drain: {
+            ...now.drain,
+            phase: DrainPhase.DRAIN_PHASE_FAILED,
+            finishedMs: Date.now(),
+            message: errorMessage(err),
+          },
+        });
+    });
     return drain;
   }
 
