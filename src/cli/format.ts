@@ -1,3 +1,4 @@
+import { cordonWord } from '../core/drain.js';
 import { gibPair } from '../core/format/bytes.js';
 import { pctText } from '../core/format/numbers.js';
 import { ageText, agoText } from '../core/format/time.js';
@@ -5,6 +6,7 @@ import { isSilent } from '../core/freshness.js';
 import { gpuModels, gpuTrouble } from '../core/gpu-status.js';
 import { printable } from '../core/printable.js';
 import { stateName, type GpuSample, type Server } from '../core/types.js';
+import { drainJson } from './format-drain.js';
 import type { OverviewResponse } from '../gen/switchyard/v1/control.js';
 
 const orNull = (v: number | undefined) => (v === undefined ? null : v);
@@ -23,8 +25,8 @@ function gpuJson(g: GpuSample) {
   };
 }
 
-/** The stable JSON shape of `yard servers --json`. Unknown readings are null, never 0. */
-export function serverJson(s: Server) {
+/** The stable JSON shape of `yard servers --json`. Unknown readings are null, never 0; `names` names servers by id. */
+export function serverJson(s: Server, names: ReadonlyMap<string, string>) {
   const latest = s.latest;
   const gpus = latest?.gpus.length
     ? latest.gpus.map(gpuJson)
@@ -36,6 +38,8 @@ export function serverJson(s: Server) {
     name: s.name,
     hostname: s.hostname,
     state: stateName(s.state),
+    cordoned: s.cordoned,
+    drain: s.drain ? drainJson(s.drain, names) : null,
     labels: s.labels,
     location: s.location,
     addresses: s.addresses,
@@ -86,6 +90,12 @@ function gpuTroubleLines(servers: Server[], now: number): string {
     .join('');
 }
 
+/** Its connection state, and whether it is out of service (cordoned, draining, drained). */
+function stateCell(s: Server): string {
+  const word = cordonWord(s);
+  return word ? `${stateName(s.state)}, ${word}` : stateName(s.state);
+}
+
 /**
  * CPU and memory are shown only while they are current: "?" once the host is silent (the
  * controller's word, from heartbeats: agents' clocks may be skewed, so a sample's age is not).
@@ -98,7 +108,7 @@ export function serversTable(servers: Server[], now = Date.now()): string {
     const unknown = s.latest ? '?' : '–';
     rows.push([
       s.name,
-      stateName(s.state),
+      stateCell(s),
       pctText(l?.cpuPct, unknown),
       pctText(l?.memoryTotalBytes ? (l.memoryUsedBytes / l.memoryTotalBytes) * 100 : undefined, unknown),
       gpusCell(s),

@@ -10,6 +10,7 @@ import { auditCommand } from './commands/audit.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
 import { gpuCommand } from './commands/gpu.js';
+import { cordonCommand, drainCommand, uncordonCommand } from './commands/drain.js';
 import { migrateCommand } from './commands/migrate.js';
 import { routeCommand, routesCommand } from './commands/routes.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
@@ -40,6 +41,9 @@ const COMMANDS = [
   logsCommand,
   attachCommand,
   migrateCommand,
+  cordonCommand,
+  uncordonCommand,
+  drainCommand,
   routesCommand,
   routeCommand,
   wallCommand,
@@ -67,6 +71,9 @@ await yargs(hideBin(process.argv))
   .command(logsCommand)
   .command(attachCommand)
   .command(migrateCommand)
+  .command(cordonCommand)
+  .command(uncordonCommand)
+  .command(drainCommand)
   .command(routesCommand)
   .command(routeCommand)
   .command(wallCommand)

@@ -12,6 +12,7 @@ import { controlClient, explain, type ControllerTarget } from './client.js';
 import { FleetMirror, MIGRATIONS_KEPT } from './fleet-mirror.js';
 import { remoteRouteActions } from './remote-routes.js';
 import { remoteWorkloadActions } from './remote-workloads.js';
+import { remoteServerActions } from './remote-servers.js';
 
 export interface RemoteFleetOptions {
   /** How long to wait between reconnection attempts (default: about 1 s doubling to 30 s, jittered). */
@@ -87,6 +88,7 @@ export class RemoteFleet implements FleetSource {
         graceMs: ACTION_TIMEOUT_MS,
       }),
       ...remoteWorkloadActions({ control: () => this.control, target: this.target }),
+      ...remoteServerActions({ control: () => this.control, target: this.target }),
     };
     this.dial();
   }

@@ -56,6 +56,8 @@ import { hostname } from 'node:os';
 import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
 import { accessControl } from './grpc/control-access.js';
+import { drainControl } from './grpc/control-drain.js';
+import { Drainer } from './drain/drainer.js';
 import { serveMetrics } from './metrics-http.js';
 
 export interface ControllerOptions {
@@ -224,6 +226,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     cpuLimitPct: opts.cpuLimitPct ?? 90,
     traffic: router,
   });
+  const drainer = new Drainer({ registry, workloads, coordinator, log });
 
   // The agent's certificate, on its checkpoint and console streams; a checkpoint moves only
   // between the two servers of its migration, while it runs.
@@ -342,6 +345,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     links,
     coordinator,
     router,
+    drainer,
     audit,
     workloadCommands: new WorkloadCommands({ registry, workloads, links, consoles }),
     access: {
@@ -377,6 +381,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ...workloadControl(service),
     ...routeControl(service),
     ...accessControl(service),
+    ...drainControl(service),
   };
   server.addService(ControlService, handlers);
 
@@ -402,6 +407,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       })
     : undefined;
   coordinator.resume();
+  drainer.resume();
   // Another controller's changes, heard from a shared store: proxies here apply its routes,
   // dashboards here see its migrations, and a certificate it revoked ends its calls here too.
   store.onRemote((c) => {

@@ -101,6 +101,9 @@ export class Registry extends EventEmitter<RegistryEvents> {
       lastSeenMs: now,
       stateSinceMs: now,
       latest: existing?.server.latest,
+      // The operator's word on the host, not the agent's: a reconnect keeps it.
+      cordoned: existing?.server.cordoned ?? false,
+      drain: existing?.server.drain,
     };
     const record: ServerRecord = { server, series: existing?.series ?? new ServerSeries(), session };
     if (!existing?.session) this.sessions++;
@@ -168,6 +171,16 @@ export class Registry extends EventEmitter<RegistryEvents> {
   remove(id: string): void {
     if (this.records.get(id)?.session) this.sessions--;
     if (this.records.delete(id)) this.emit('removed', id);
+  }
+
+  /** An operator cordoned or uncordoned the host, or its drain moved on: told like any other change, and persisted. */
+  mark(id: string, change: Pick<Server, 'cordoned' | 'drain'>): Server | undefined {
+    const record = this.records.get(id);
+    if (!record) return undefined;
+    record.server.cordoned = change.cordoned;
+    record.server.drain = change.drain;
+    this.emit('server', record.server);
+    return record.server;
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DrainOutcome, DrainPhase } from '../core/drain.js';
 import { HealthCheckKind, RoutePolicy, RouteProtocol } from '../core/route.js';
 import { MigrationPhase, MigrationStrategy } from '../core/workload.js';
 
@@ -41,6 +42,28 @@ const hostInfo = z.object({
   memoryTotalBytes: double,
 });
 
+const drainSchema = z.object({
+  phase: oneOf(DrainPhase, [DrainPhase.DRAIN_PHASE_UNSPECIFIED]),
+  requestedBy: z.string(),
+  startedMs: int64,
+  deadlineMs: int64,
+  finishedMs: int64,
+  parallel: uint32,
+  workloads: z.array(
+    z.object({
+      workload: z.string().min(1),
+      outcome: oneOf(DrainOutcome, [DrainOutcome.DRAIN_OUTCOME_UNSPECIFIED]),
+      how: z.string(),
+      migrationId: z.string(),
+      targetServerId: z.string(),
+      downtimeMs: int64,
+      message: z.string(),
+      phase: z.string().default(''),
+    }),
+  ),
+  message: z.string(),
+});
+
 export const storedServerSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
@@ -56,6 +79,8 @@ export const storedServerSchema = z.object({
   lastSeenMs: int64,
   advertiseAddress: z.string(),
   transferAddress: z.string().default(''),
+  cordoned: z.boolean().default(false),
+  drain: drainSchema.optional(),
 });
 
 export const migrationSchema = z.object({

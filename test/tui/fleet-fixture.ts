@@ -8,6 +8,7 @@ import { knownWorkload, type KnownWorkload } from '../../src/core/domain.js';
 import type { Migration, Workload } from '../../src/core/workload.js';
 import { FixtureCoordinator } from './fixture-coordinator.js';
 import { fleetActions, FixtureRoutes } from './fixture-routes.js';
+import { FixtureServerActions } from './fixture-server-actions.js';
 import { FixtureWorkloadActions } from './fixture-workload-actions.js';
 import { sampleMigrations, sampleWorkloads } from './fixture-workloads.js';
 
@@ -50,7 +51,18 @@ export class FixtureFleet implements FleetSource {
       this.emit({ kind: 'workload', name });
     },
   });
-  readonly actions: FleetActions = fleetActions(this.coordinator, this.routeTable, this.workloadActions);
+  /** Cordon and drain: recorded, and applied to the server's record. */
+  readonly serverActions = new FixtureServerActions({
+    get: (id) => this.get(id),
+    workloads: () => this.workloads(),
+    changed: (id) => this.emit({ kind: 'server', id }),
+  });
+  readonly actions: FleetActions = fleetActions(
+    this.coordinator,
+    this.routeTable,
+    this.workloadActions,
+    this.serverActions,
+  );
 
   add(server: Server): FleetServer {
     const fs = { server, series: new ServerSeries() };
@@ -162,6 +174,7 @@ export function makeServer(spec: HostSpec, now: number): Server {
     addresses: ['10.0.4.17', 'fe80::42:acff:fe11:2'],
     advertiseAddress: '10.0.4.17',
     transferAddress: '',
+    cordoned: false,
     mac: '02:42:ac:11:00:02',
     labels: spec.labels ?? {},
     location: '',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteTable } from '../../src/core/domain.js';
 import { RoutePolicy, RouteProtocol, type RouteChange } from '../../src/core/route.js';
+import { DrainOutcome, DrainPhase } from '../../src/core/drain.js';
 import { ServerState, type Server } from '../../src/core/types.js';
 import { MigrationPhase, MigrationStrategy, type Migration } from '../../src/core/workload.js';
 import type { FleetStore } from '../../src/controller/fleet-store.js';
@@ -87,6 +88,49 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
       await a.addRouteChange(change(1));
       await a.addRouteChange(change(2));
       expect(await b.routeChanges()).toEqual([change(2), change(1)]);
+      await closeAll();
+    });
+
+    it("keeps a server's cordon and its drain", async () => {
+      const [a, b] = await two();
+      const drained: Server = {
+        ...server('s3'),
+        cordoned: true,
+        drain: {
+          phase: DrainPhase.DRAIN_PHASE_FAILED,
+          requestedBy: 'ann',
+          startedMs: 10,
+          deadlineMs: 20,
+          finishedMs: 21,
+          parallel: 2,
+          message: '1 of 2 moved',
+          workloads: [
+            {
+              workload: 'job',
+              outcome: DrainOutcome.DRAIN_OUTCOME_MOVED,
+              how: 'migrate',
+              migrationId: 'm1',
+              targetServerId: 's4',
+              downtimeMs: 180,
+              message: '',
+              phase: '',
+            },
+            {
+              workload: 'web',
+              outcome: DrainOutcome.DRAIN_OUTCOME_LEFT,
+              how: '',
+              migrationId: '',
+              targetServerId: '',
+              downtimeMs: 0,
+              message: 'the deadline passed',
+              phase: '',
+            },
+          ],
+        },
+      };
+      await a.putServer(drained);
+      const { state: _s, stateSinceMs: _t, ...kept } = drained;
+      expect(await b.servers()).toEqual([kept]);
       await closeAll();
     });
 
@@ -214,6 +258,7 @@ function server(id: string): Server {
     agentVersion: '0.1.0',
     advertiseAddress: '127.0.0.1:7000',
     transferAddress: '',
+    cordoned: false,
     state: ServerState.SERVER_STATE_ONLINE,
     firstSeenMs: 1,
     lastSeenMs: 2,

@@ -1,7 +1,8 @@
 import type { TargetFit } from '../../core/fleet.js';
 import { bytesText } from '../../core/format/bytes.js';
 import { targetScore } from '../../core/target-score.js';
-import { ServerState, type Server } from '../../core/types.js';
+import { unschedulable } from '../../core/drain.js';
+import type { Server } from '../../core/types.js';
 import { MigrationStrategy, strategies, type PreflightCheck } from '../../core/workload.js';
 import type { Registry } from '../registry.js';
 import type { PlacedWorkload } from './placed.js';
@@ -42,17 +43,8 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   if (!target) return [...checks, check('target-online', false, `no server "${p.targetName}"`)];
   if (target.id === p.source.id)
     return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec.name}`)];
-  const online = target.state === ServerState.SERVER_STATE_ONLINE;
-  const eligible = online && target.state !== ServerState.SERVER_STATE_DRAINING;
-  checks.push(
-    check(
-      'target-online',
-      eligible,
-      eligible
-        ? `${target.name} is online`
-        : `${target.name} is not online (${target.state === ServerState.SERVER_STATE_DRAINING ? 'draining' : 'not connected'})`,
-    ),
-  );
+  const refused = unschedulable(target);
+  checks.push(check('target-online', !refused, refused ?? `${target.name} is online`));
   const supported = target.capabilities?.migrationStrategies.includes(name) ?? false;
   checks.push(
     check(

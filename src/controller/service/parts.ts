@@ -1,6 +1,7 @@
 import type { ControllerMember } from '../../gen/switchyard/v1/control.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { AuditLog } from '../audit.js';
+import type { Drainer } from '../drain/drainer.js';
 import type { Coordinator } from '../migration/coordinator.js';
 import type { CertificateAuthority } from '../pki/certificate-authority.js';
 import type { Registry } from '../registry.js';
@@ -26,6 +27,8 @@ export interface ServiceParts {
   links: AgentLinks;
   coordinator: Coordinator;
   router: Router;
+  /** Cordons, uncordons and drains hosts. */
+  drainer: Drainer;
   audit: AuditLog;
   /** Stop, restart, logs and consoles at the workload's agent. */
   workloadCommands: WorkloadCommands;

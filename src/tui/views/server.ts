@@ -176,6 +176,11 @@ export class ServerView implements View {
     return this.workloads.selected();
   }
 
+  /** The server shown. */
+  selectedServer(): string | undefined {
+    return this.ctx.state.selectedId;
+  }
+
   private widgets(): { hide(): void }[] {
     return [
       this.info,

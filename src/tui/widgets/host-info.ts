@@ -10,6 +10,7 @@ import { fit } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
+import { cordonBadge } from './server-card.js';
 
 const KEY_WIDTH = 9;
 
@@ -62,9 +63,10 @@ function rows(server: Server, now: number, width: number, look: Look): [string, 
   const host = server.host;
   const latest = server.latest;
   const state = stateName(server.state);
+  const badge = cordonBadge(server, look);
   const since = server.stateSinceMs > 0 ? ` ${glyphs.sep} for ${ageText(now - server.stateSinceMs)}` : '';
   const out: [string, string][] = [
-    ['state', `${glyphs.states[state]} ${state}${since}`],
+    ['state', `${glyphs.states[state]} ${state}${badge ? ` ${glyphs.sep} ${badge.text}` : ''}${since}`],
     ['host', server.hostname || u],
     ['os', host ? `${host.os} ${glyphs.sep} ${host.arch}` : u],
     ['kernel', host?.kernel || u],

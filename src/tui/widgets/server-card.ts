@@ -1,6 +1,7 @@
 import type blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
-import { stateName } from '../../core/types.js';
+import { cordonWord, drainCounts } from '../../core/drain.js';
+import { stateName, type Server } from '../../core/types.js';
 import { trafficText } from '../../core/format/bytes.js';
 import { ageText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
@@ -64,19 +65,34 @@ export function gpuSummary(fs: FleetServer, width: number, now: number, look: Lo
 /** Border and margins take this many columns from a card's width. */
 const CARD_CHROME = 4;
 
+/** "⊘ drained", "▽ draining 1/3": whether the host is out of service, if it is. */
+export function cordonBadge(server: Server, look: Look): { text: string; key: 'draining' | 'cordoned' } | undefined {
+  const word = cordonWord(server);
+  if (!word) return undefined;
+  const key = word === 'draining' ? 'draining' : 'cordoned';
+  const d = server.drain;
+  const progress = word === 'draining' && d ? ` ${drainCounts(d).moved}/${d.workloads.length}` : '';
+  return { text: `${look.glyphs.states[key]} ${word}${progress}`, key };
+}
+
 function stateLine(fs: FleetServer, width: number, now: number, look: Look, stale: boolean): string {
   const { server } = fs;
   const name = stateName(server.state);
+  const badge = cordonBadge(server, look);
   const state = `${look.glyphs.states[name]} ${name}`;
+  const left = badge ? `${state} ${badge.text}` : state;
   const right = stale
     ? lastSeenText(server, now)
     : server.hostname !== server.name
       ? server.hostname
       : (server.addresses[0] ?? '');
-  const rightText = fit(right, Math.max(0, width - state.length - 2), look.glyphs.ellipsis).trimEnd();
-  const gap = ' '.repeat(Math.max(1, width - state.length - rightText.length));
+  const rightText = fit(right, Math.max(0, width - left.length - 2), look.glyphs.ellipsis).trimEnd();
+  const gap = ' '.repeat(Math.max(1, width - left.length - rightText.length));
+  const painted = badge
+    ? `${paint(look.theme.states[name], state)} {bold}${paint(look.theme.states[badge.key], badge.text)}{/bold}`
+    : paint(look.theme.states[name], state);
   // The age of a silent host is the one thing on its card that is current: never dim it.
-  return `${paint(look.theme.states[name], state)}${gap}${stale ? rightText : paint(look.theme.muted, escapeTags(rightText))}`;
+  return `${painted}${gap}${stale ? rightText : paint(look.theme.muted, escapeTags(rightText))}`;
 }
 
 function labelsLine(fs: FleetServer, width: number, look: Look): string {

@@ -22,7 +22,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { HostSample, Server } from "./fleet.js";
+import { Drain, HostSample, Server } from "./fleet.js";
 import { Route, RouteChange, RouteStatus } from "./route.js";
 import {
   Migration,
@@ -94,6 +94,38 @@ export function promotionStateToJSON(object: PromotionState): string {
     default:
       return "UNRECOGNIZED";
   }
+}
+
+export interface CordonServerRequest {
+  /** Its name or id. */
+  server: string;
+}
+
+export interface CordonServerResponse {
+  server?: Server | undefined;
+}
+
+export interface UncordonServerRequest {
+  /** Its name or id. */
+  server: string;
+}
+
+export interface UncordonServerResponse {
+  server?: Server | undefined;
+}
+
+export interface DrainServerRequest {
+  /** Its name or id. */
+  server: string;
+  /** How long the moves may take in all; 0: the controller's default (10 minutes). */
+  deadlineMs: number;
+  /** How many workloads move at once; 0: the default (2). */
+  parallel: number;
+}
+
+export interface DrainServerResponse {
+  serverId: string;
+  drain?: Drain | undefined;
 }
 
 export interface WhoAmIRequest {
@@ -592,6 +624,472 @@ export interface ListAuditRequest {
 export interface ListAuditResponse {
   entries: AuditEntry[];
 }
+
+function createBaseCordonServerRequest(): CordonServerRequest {
+  return { server: "" };
+}
+
+export const CordonServerRequest: MessageFns<CordonServerRequest> = {
+  encode(message: CordonServerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CordonServerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCordonServerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CordonServerRequest {
+    return { server: isSet(object.server) ? globalThis.String(object.server) : "" };
+  },
+
+  toJSON(message: CordonServerRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CordonServerRequest>, I>>(base?: I): CordonServerRequest {
+    return CordonServerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CordonServerRequest>, I>>(object: I): CordonServerRequest {
+    const message = createBaseCordonServerRequest();
+    message.server = object.server ?? "";
+    return message;
+  },
+};
+
+function createBaseCordonServerResponse(): CordonServerResponse {
+  return { server: undefined };
+}
+
+export const CordonServerResponse: MessageFns<CordonServerResponse> = {
+  encode(message: CordonServerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== undefined) {
+      Server.encode(message.server, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CordonServerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCordonServerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = Server.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CordonServerResponse {
+    return { server: isSet(object.server) ? Server.fromJSON(object.server) : undefined };
+  },
+
+  toJSON(message: CordonServerResponse): unknown {
+    const obj: any = {};
+    if (message.server !== undefined) {
+      obj.server = Server.toJSON(message.server);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CordonServerResponse>, I>>(base?: I): CordonServerResponse {
+    return CordonServerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CordonServerResponse>, I>>(object: I): CordonServerResponse {
+    const message = createBaseCordonServerResponse();
+    message.server = (object.server !== undefined && object.server !== null)
+      ? Server.fromPartial(object.server)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUncordonServerRequest(): UncordonServerRequest {
+  return { server: "" };
+}
+
+export const UncordonServerRequest: MessageFns<UncordonServerRequest> = {
+  encode(message: UncordonServerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UncordonServerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUncordonServerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UncordonServerRequest {
+    return { server: isSet(object.server) ? globalThis.String(object.server) : "" };
+  },
+
+  toJSON(message: UncordonServerRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UncordonServerRequest>, I>>(base?: I): UncordonServerRequest {
+    return UncordonServerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UncordonServerRequest>, I>>(object: I): UncordonServerRequest {
+    const message = createBaseUncordonServerRequest();
+    message.server = object.server ?? "";
+    return message;
+  },
+};
+
+function createBaseUncordonServerResponse(): UncordonServerResponse {
+  return { server: undefined };
+}
+
+export const UncordonServerResponse: MessageFns<UncordonServerResponse> = {
+  encode(message: UncordonServerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== undefined) {
+      Server.encode(message.server, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UncordonServerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUncordonServerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = Server.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UncordonServerResponse {
+    return { server: isSet(object.server) ? Server.fromJSON(object.server) : undefined };
+  },
+
+  toJSON(message: UncordonServerResponse): unknown {
+    const obj: any = {};
+    if (message.server !== undefined) {
+      obj.server = Server.toJSON(message.server);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UncordonServerResponse>, I>>(base?: I): UncordonServerResponse {
+    return UncordonServerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UncordonServerResponse>, I>>(object: I): UncordonServerResponse {
+    const message = createBaseUncordonServerResponse();
+    message.server = (object.server !== undefined && object.server !== null)
+      ? Server.fromPartial(object.server)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDrainServerRequest(): DrainServerRequest {
+  return { server: "", deadlineMs: 0, parallel: 0 };
+}
+
+export const DrainServerRequest: MessageFns<DrainServerRequest> = {
+  encode(message: DrainServerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(16).int64(message.deadlineMs);
+    }
+    if (message.parallel !== 0) {
+      writer.uint32(24).uint32(message.parallel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainServerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainServerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.parallel = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainServerRequest {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+      parallel: isSet(object.parallel) ? globalThis.Number(object.parallel) : 0,
+    };
+  },
+
+  toJSON(message: DrainServerRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    if (message.parallel !== 0) {
+      obj.parallel = Math.round(message.parallel);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainServerRequest>, I>>(base?: I): DrainServerRequest {
+    return DrainServerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainServerRequest>, I>>(object: I): DrainServerRequest {
+    const message = createBaseDrainServerRequest();
+    message.server = object.server ?? "";
+    message.deadlineMs = object.deadlineMs ?? 0;
+    message.parallel = object.parallel ?? 0;
+    return message;
+  },
+};
+
+function createBaseDrainServerResponse(): DrainServerResponse {
+  return { serverId: "", drain: undefined };
+}
+
+export const DrainServerResponse: MessageFns<DrainServerResponse> = {
+  encode(message: DrainServerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.drain !== undefined) {
+      Drain.encode(message.drain, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainServerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainServerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.drain = Drain.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainServerResponse {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      drain: isSet(object.drain) ? Drain.fromJSON(object.drain) : undefined,
+    };
+  },
+
+  toJSON(message: DrainServerResponse): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.drain !== undefined) {
+      obj.drain = Drain.toJSON(message.drain);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainServerResponse>, I>>(base?: I): DrainServerResponse {
+    return DrainServerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainServerResponse>, I>>(object: I): DrainServerResponse {
+    const message = createBaseDrainServerResponse();
+    message.serverId = object.serverId ?? "";
+    message.drain = (object.drain !== undefined && object.drain !== null) ? Drain.fromPartial(object.drain) : undefined;
+    return message;
+  },
+};
 
 function createBaseWhoAmIRequest(): WhoAmIRequest {
   return {};
@@ -8232,6 +8730,46 @@ export const ControlService = {
       Buffer.from(RemoveServerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveServerResponse => RemoveServerResponse.decode(value),
   },
+  /**
+   * Cordon and drain (issue 15): operators take a host out of service and back.
+   * No new work lands on it; what runs there stays (operator).
+   */
+  cordonServer: {
+    path: "/switchyard.v1.Control/CordonServer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CordonServerRequest): Buffer => Buffer.from(CordonServerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CordonServerRequest => CordonServerRequest.decode(value),
+    responseSerialize: (value: CordonServerResponse): Buffer =>
+      Buffer.from(CordonServerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CordonServerResponse => CordonServerResponse.decode(value),
+  },
+  /** It takes new work again; ends its drain record (operator). */
+  uncordonServer: {
+    path: "/switchyard.v1.Control/UncordonServer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UncordonServerRequest): Buffer =>
+      Buffer.from(UncordonServerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UncordonServerRequest => UncordonServerRequest.decode(value),
+    responseSerialize: (value: UncordonServerResponse): Buffer =>
+      Buffer.from(UncordonServerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UncordonServerResponse => UncordonServerResponse.decode(value),
+  },
+  /**
+   * Cordons it and moves every workload off within the deadline (operator). The drain runs in the
+   * controller: the stream tells it now and at each change until it ends, and closing the stream
+   * stops nothing. On a host already draining, it follows that drain instead.
+   */
+  drainServer: {
+    path: "/switchyard.v1.Control/DrainServer" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: DrainServerRequest): Buffer => Buffer.from(DrainServerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainServerRequest => DrainServerRequest.decode(value),
+    responseSerialize: (value: DrainServerResponse): Buffer => Buffer.from(DrainServerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainServerResponse => DrainServerResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -8293,6 +8831,19 @@ export interface ControlServer extends UntypedServiceImplementation {
   rotateJoinToken: handleUnaryCall<RotateJoinTokenRequest, RotateJoinTokenResponse>;
   /** Forgets a server and revokes its agent's certificate at once (admin). */
   removeServer: handleUnaryCall<RemoveServerRequest, RemoveServerResponse>;
+  /**
+   * Cordon and drain (issue 15): operators take a host out of service and back.
+   * No new work lands on it; what runs there stays (operator).
+   */
+  cordonServer: handleUnaryCall<CordonServerRequest, CordonServerResponse>;
+  /** It takes new work again; ends its drain record (operator). */
+  uncordonServer: handleUnaryCall<UncordonServerRequest, UncordonServerResponse>;
+  /**
+   * Cordons it and moves every workload off within the deadline (operator). The drain runs in the
+   * controller: the stream tells it now and at each change until it ends, and closing the stream
+   * stops nothing. On a host already draining, it follows that drain instead.
+   */
+  drainServer: handleServerStreamingCall<DrainServerRequest, DrainServerResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -8756,6 +9307,52 @@ export interface ControlClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveServerResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Cordon and drain (issue 15): operators take a host out of service and back.
+   * No new work lands on it; what runs there stays (operator).
+   */
+  cordonServer(
+    request: CordonServerRequest,
+    callback: (error: ServiceError | null, response: CordonServerResponse) => void,
+  ): ClientUnaryCall;
+  cordonServer(
+    request: CordonServerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CordonServerResponse) => void,
+  ): ClientUnaryCall;
+  cordonServer(
+    request: CordonServerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CordonServerResponse) => void,
+  ): ClientUnaryCall;
+  /** It takes new work again; ends its drain record (operator). */
+  uncordonServer(
+    request: UncordonServerRequest,
+    callback: (error: ServiceError | null, response: UncordonServerResponse) => void,
+  ): ClientUnaryCall;
+  uncordonServer(
+    request: UncordonServerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UncordonServerResponse) => void,
+  ): ClientUnaryCall;
+  uncordonServer(
+    request: UncordonServerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UncordonServerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cordons it and moves every workload off within the deadline (operator). The drain runs in the
+   * controller: the stream tells it now and at each change until it ends, and closing the stream
+   * stops nothing. On a host already draining, it follows that drain instead.
+   */
+  drainServer(request: DrainServerRequest, options?: Partial<CallOptions>): ClientReadableStream<DrainServerResponse>;
+  drainServer(
+    request: DrainServerRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DrainServerResponse>;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "switchyard.v1.Control") as unknown as {
