@@ -40,6 +40,8 @@ export function serverJson(s: Server) {
     location: s.location,
     addresses: s.addresses,
     agentVersion: s.agentVersion,
+    source: sourceOf(s),
+    scrapeUrl: s.scrapeUrl || null,
     lastSeen: s.lastSeenMs ? new Date(s.lastSeenMs).toISOString() : null,
     cpuPct: latest ? latest.cpuPct : null,
     memoryUsedBytes: latest ? latest.memoryUsedBytes : null,
@@ -90,15 +92,21 @@ function gpuTroubleLines(servers: Server[], now: number): string {
  * CPU and memory are shown only while they are current: "?" once the host is silent (the
  * controller's word, from heartbeats: agents' clocks may be skewed, so a sample's age is not).
  */
+/** How the controller hears of the host: its agent, or polling its exporters (`yard scrape`). */
+export function sourceOf(s: Pick<Server, 'source'>): 'agent' | 'scraped' {
+  return s.source === 'scraped' ? 'scraped' : 'agent';
+}
+
 export function serversTable(servers: Server[], now = Date.now()): string {
   if (servers.length === 0) return 'no servers yet: start `yard agent --controller HOST:PORT` on a host\n';
-  const rows = [['NAME', 'STATE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
+  const rows = [['NAME', 'STATE', 'SOURCE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
   for (const s of servers) {
     const l = isSilent(s) ? undefined : s.latest;
     const unknown = s.latest ? '?' : '–';
     rows.push([
       s.name,
       stateName(s.state),
+      sourceOf(s),
       pctText(l?.cpuPct, unknown),
       pctText(l?.memoryTotalBytes ? (l.memoryUsedBytes / l.memoryTotalBytes) * 100 : undefined, unknown),
       gpusCell(s),

@@ -11,6 +11,7 @@ import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
 import { migrateCommand } from './commands/migrate.js';
 import { routeCommand, routesCommand } from './commands/routes.js';
+import { scrapeCommand } from './commands/scrape.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
 import { tokenCommand } from './commands/token.js';
 import { wallCommand } from './commands/wall.js';
@@ -44,6 +45,7 @@ const COMMANDS = [
   auditCommand,
   accessCommand,
   serverCommand,
+  scrapeCommand,
   whoamiCommand,
 ];
 
@@ -70,6 +72,7 @@ await yargs(hideBin(process.argv))
   .command(auditCommand)
   .command(accessCommand)
   .command(serverCommand)
+  .command(scrapeCommand)
   .command(whoamiCommand)
   // A repeated flag means the last one (like most CLIs); array options (--env, --label) still collect.
   .parserConfiguration({ 'duplicate-arguments-array': false })

@@ -53,6 +53,10 @@ import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
 import { accessControl } from './grpc/control-access.js';
 import { serveMetrics } from './metrics-http.js';
+import { controlScrapeFile } from './scrape/scrape-file.js';
+import { Scraper } from './scrape/scraper.js';
+import { scrapeControl } from './grpc/control-scrape.js';
+import type { ScrapeTargetInput } from '../core/schema/scrape.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -84,6 +88,8 @@ export interface ControllerOptions {
   cpuLimitPct?: number;
   /** HOST:PORT to serve Prometheus metrics on (`--metrics-listen`); none when absent. */
   metricsListen?: string;
+  /** Hosts to poll from `--scrape-file`: kept in the store, and those the file no longer names forgotten. */
+  scrapeFile?: { file: string; targets: ScrapeTargetInput[] };
   log: Logger;
 }
 
@@ -319,6 +325,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
+  const scraper = new Scraper({ registry, log });
+  if (opts.scrapeFile) controlScrapeFile(store, registry, opts.scrapeFile);
+  for (const t of store.scrapeTargets()) scraper.set(t);
   const service = new ControllerService({
     registry,
     workloads,
@@ -338,6 +347,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       },
       onRevoked,
     },
+    scrape: { scraper, store },
     about: {
       controllerId: store.controllerId,
       version: YARD_VERSION,
@@ -359,6 +369,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ...workloadControl(service),
     ...routeControl(service),
     ...accessControl(service),
+    ...scrapeControl(service),
   };
   server.addService(ControlService, handlers);
 
@@ -384,10 +395,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       })
     : undefined;
   coordinator.resume();
+  scraper.start();
   // Another controller's changes, heard from a shared store: proxies here apply its routes,
   // dashboards here see its migrations, and a certificate it revoked ends its calls here too.
   store.onRemote((c) => {
     if (c.kind === 'route') router.heard(c.name);
+    else if (c.kind === 'scrapeTarget') {
+      const target = store.scrapeTarget(c.name);
+      if (target) scraper.set(target);
+      else scraper.delete(c.name);
+    }
     else if (c.kind === 'migration') coordinator.heard(c.id);
     else if (c.kind === 'certificate') {
       const cert = store.certificates().find((x) => x.serial === c.serial);
@@ -449,6 +466,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         clearInterval(compactTimer);
         clearInterval(tickTimer);
         clearTimeout(flushTimer);
+        scraper.stop();
         tls.close();
         router.close();
         health.setStatus('', 'NOT_SERVING');

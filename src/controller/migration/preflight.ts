@@ -21,6 +21,10 @@ export interface PreflightInput {
   cpuLimitPct: number;
 }
 
+/** Why a scraped host (no agent of ours) takes no workload, and what to do instead. */
+export const scrapedRunsNothing = (name: string) =>
+  `${name} is a scraped host (the controller only reads its exporters; no agent of ours runs there): it cannot run workloads; run \`yard agent\` there to use it for workloads`;
+
 const check = (name: string, ok: boolean, reason: string): PreflightCheck => ({ name, ok, reason });
 
 function gpuFreeMib(s: Server): number | undefined {
@@ -42,6 +46,8 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   if (!target) return [...checks, check('target-online', false, `no server "${p.targetName}"`)];
   if (target.id === p.source.id)
     return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec.name}`)];
+  if (target.source === 'scraped')
+    return [...checks, check('target-agent', false, scrapedRunsNothing(target.name))];
   const online = target.state === ServerState.SERVER_STATE_ONLINE;
   const eligible = online && target.state !== ServerState.SERVER_STATE_DRAINING;
   checks.push(

@@ -247,6 +247,15 @@ export interface Server {
   advertiseAddress: string;
   /** Where its agent serves checkpoints to peers (direct transfers); empty when it does not. */
   transferAddress: string;
+  /**
+   * How the controller hears of it: "agent" (its agent dials in; absent means the same) or
+   * "scraped" (the controller polls its Prometheus exporters: no agent, no workloads).
+   */
+  source?:
+    | string
+    | undefined;
+  /** A scraped host's node_exporter URL. */
+  scrapeUrl?: string | undefined;
 }
 
 export interface Server_LabelsEntry {
@@ -2142,6 +2151,8 @@ function createBaseServer(): Server {
     latest: undefined,
     advertiseAddress: "",
     transferAddress: "",
+    source: undefined,
+    scrapeUrl: undefined,
   };
 }
 
@@ -2197,6 +2208,12 @@ export const Server: MessageFns<Server> = {
     }
     if (message.transferAddress !== "") {
       writer.uint32(138).string(message.transferAddress);
+    }
+    if (message.source !== undefined) {
+      writer.uint32(146).string(message.source);
+    }
+    if (message.scrapeUrl !== undefined) {
+      writer.uint32(154).string(message.scrapeUrl);
     }
     return writer;
   },
@@ -2353,6 +2370,22 @@ export const Server: MessageFns<Server> = {
             message.transferAddress = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.scrapeUrl = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2423,6 +2456,12 @@ export const Server: MessageFns<Server> = {
         : isSet(object.transfer_address)
         ? globalThis.String(object.transfer_address)
         : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : undefined,
+      scrapeUrl: isSet(object.scrapeUrl)
+        ? globalThis.String(object.scrapeUrl)
+        : isSet(object.scrape_url)
+        ? globalThis.String(object.scrape_url)
+        : undefined,
     };
   },
 
@@ -2485,6 +2524,12 @@ export const Server: MessageFns<Server> = {
     if (message.transferAddress !== "") {
       obj.transferAddress = message.transferAddress;
     }
+    if (message.source !== undefined) {
+      obj.source = message.source;
+    }
+    if (message.scrapeUrl !== undefined) {
+      obj.scrapeUrl = message.scrapeUrl;
+    }
     return obj;
   },
 
@@ -2522,6 +2567,8 @@ export const Server: MessageFns<Server> = {
       : undefined;
     message.advertiseAddress = object.advertiseAddress ?? "";
     message.transferAddress = object.transferAddress ?? "";
+    message.source = object.source ?? undefined;
+    message.scrapeUrl = object.scrapeUrl ?? undefined;
     return message;
   },
 };
