@@ -19,7 +19,8 @@ export function readExposition(text: string, url: string): Families {
   }
   const families: Families = new Map();
   for (const f of parsed) {
-    const readings: Reading[] = [];
+    // A family printed in two places (as the DCGM exporter does for MIG instances) comes as two.
+    const readings = families.get(f.name) ?? [];
     for (const m of f.metrics) {
       const value = Number(m.value);
       if (Number.isFinite(value)) readings.push({ labels: m.labels ?? {}, value });
