@@ -4,7 +4,7 @@ import { ageText, agoText } from '../core/format/time.js';
 import { isSilent } from '../core/freshness.js';
 import { gpuModels, gpuTrouble } from '../core/gpu-status.js';
 import { printable } from '../core/printable.js';
-import { stateName, type GpuSample, type Server } from '../core/types.js';
+import { isScraped, stateName, type GpuSample, type Server } from '../core/types.js';
 import type { OverviewResponse } from '../gen/switchyard/v1/control.js';
 
 const orNull = (v: number | undefined) => (v === undefined ? null : v);
@@ -93,9 +93,7 @@ function gpuTroubleLines(servers: Server[], now: number): string {
  * controller's word, from heartbeats: agents' clocks may be skewed, so a sample's age is not).
  */
 /** How the controller hears of the host: its agent, or polling its exporters (`yard scrape`). */
-export function sourceOf(s: Pick<Server, 'source'>): 'agent' | 'scraped' {
-  return s.source === 'scraped' ? 'scraped' : 'agent';
-}
+const sourceOf = (s: Pick<Server, 'source'>) => (isScraped(s) ? 'scraped' : 'agent');
 
 export function serversTable(servers: Server[], now = Date.now()): string {
   if (servers.length === 0) return 'no servers yet: start `yard agent --controller HOST:PORT` on a host\n';

@@ -404,8 +404,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       const target = store.scrapeTarget(c.name);
       if (target) scraper.set(target);
       else scraper.delete(c.name);
-    }
-    else if (c.kind === 'migration') coordinator.heard(c.id);
+    } else if (c.kind === 'migration') coordinator.heard(c.id);
     else if (c.kind === 'certificate') {
       const cert = store.certificates().find((x) => x.serial === c.serial);
       if (cert && cert.revokedMs > 0) onRevoked([cert.serial]);

@@ -140,7 +140,9 @@ export class Registry extends EventEmitter<RegistryEvents> {
     }
     record.lateAfterMs = lateAfterMs;
     const s = record.server;
-    const changed = JSON.stringify([s.hostname, s.host, s.capabilities]) !== JSON.stringify([details.hostname, details.host, details.capabilities]);
+    const changed =
+      JSON.stringify([s.hostname, s.host, s.capabilities]) !==
+      JSON.stringify([details.hostname, details.host, details.capabilities]);
     Object.assign(s, details, { firstSeenMs: s.firstSeenMs || now, lastSeenMs: now });
     s.latest = refreshLatest(s.latest, this.strings.sample(sample));
     record.series.record(sample);
@@ -175,7 +177,8 @@ export class Registry extends EventEmitter<RegistryEvents> {
       const s = record.server;
       switch (s.state) {
         case ServerState.SERVER_STATE_ONLINE:
-          if (now - s.lastSeenMs > (record.lateAfterMs ?? ttlMs)) this.setState(record, ServerState.SERVER_STATE_DEGRADED);
+          if (now - s.lastSeenMs > (record.lateAfterMs ?? ttlMs))
+            this.setState(record, ServerState.SERVER_STATE_DEGRADED);
           break;
         case ServerState.SERVER_STATE_DISCONNECTED:
         case ServerState.SERVER_STATE_UNKNOWN:

@@ -240,7 +240,10 @@ export class EtcdStore implements FleetStore {
   /** Removes a scrape target; returns the revision of the delete. */
   async deleteScrapeTarget(name: string): Promise<number> {
     const res = await this.call(`removing scrape target ${name}`, () =>
-      this.ns.delete().key(`scrape-targets/${segment(name)}`).exec(),
+      this.ns
+        .delete()
+        .key(`scrape-targets/${segment(name)}`)
+        .exec(),
     );
     return Number(res.header.revision);
   }
@@ -355,7 +358,10 @@ export class EtcdStore implements FleetStore {
       certificates: certificates.map((kv) => ({ ...rev(kv), value: this.parse(kv, certificateSchema) })),
       migrations: migrations.map((kv) => ({ ...rev(kv), value: this.keyed(kv, migrationSchema, 'id') })),
       routes: routes.map((kv) => ({ ...rev(kv), value: this.keyed(kv, routeSchema, 'name') })),
-      scrapeTargets: scrapeTargets.map((kv) => ({ ...rev(kv), value: this.keyed(kv, scrapeTargetRecordSchema, 'name') })),
+      scrapeTargets: scrapeTargets.map((kv) => ({
+        ...rev(kv),
+        value: this.keyed(kv, scrapeTargetRecordSchema, 'name'),
+      })),
       audit: audit.map((kv) => ({ ...rev(kv), value: this.parse(kv, auditEntrySchema) })).reverse(),
       routeChanges: routeChanges.map((kv) => ({ ...rev(kv), value: this.parse(kv, routeChangeSchema) })).reverse(),
     };

@@ -35,16 +35,16 @@ const entry = z
   .transform(({ name, url, gpu, interval }) => ({ name, url, gpuUrl: gpu ?? '', intervalMs: interval ?? 0 }))
   .pipe(scrapeTargetSchema as z.ZodType<ScrapeTargetInput, ScrapeTargetInput>);
 
-const fileSchema = z
-  .strictObject({ scrape: z.array(entry).default([]) })
-  .superRefine(({ scrape }, ctx) => {
-    const seen = new Set<string>();
-    for (const [i, t] of scrape.entries()) {
-      if (seen.has(t.name))
-        ctx.addIssue({ code: 'custom', path: ['scrape', i, 'name'], message: `"${t.name}" is named twice` });
-      seen.add(t.name);
-    }
-  });
+const fileSchema = z.strictObject({ scrape: z.array(entry).default([]) }).superRefine(({ scrape }, ctx) => {
+  const seen = new Set<string>();
+  for (const [i, t] of scrape.entries()) {
+    if (seen.has(t.name))
+      ctx.addIssue({ code: 'custom', path: ['scrape', i, 'name'], message: `"${t.name}" is named twice` });
+    seen.add(t.name);
+  }
+});
+
+const FILE_FIELD: Record<string | number, string> = { gpuUrl: 'gpu', intervalMs: 'interval' };
 
 /** Parses the scrape file's text; errors name the file, the line and the field. */
 export function parseScrapeFile(text: string, file: string): ScrapeTargetInput[] {
@@ -60,7 +60,8 @@ export function parseScrapeFile(text: string, file: string): ScrapeTargetInput[]
   const result = fileSchema.safeParse(doc.toJS() ?? {});
   if (result.success) return result.data.scrape;
   const issue = result.error.issues[0]!;
-  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  // Checked as `yard scrape add` takes them: said as the file names them.
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol').map((p) => FILE_FIELD[p] ?? p);
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     path.push(issue.keys[0]!);

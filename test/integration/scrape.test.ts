@@ -3,7 +3,15 @@ import { hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeExporter, nodeExporterAvailable, RecordedExporter } from '../helpers/exporters.js';
-import { assertBuilt, freePort, runYard, startControllerProc, tempDir, waitFor, type YardProcess } from '../helpers/procs.js';
+import {
+  assertBuilt,
+  freePort,
+  runYard,
+  startControllerProc,
+  tempDir,
+  waitFor,
+  type YardProcess,
+} from '../helpers/procs.js';
 
 interface ServerJson {
   id: string;
@@ -46,9 +54,14 @@ describe.skipIf(!nodeExporterAvailable)('agentless hosts through their exporters
     // The file's host has node_exporter's page too (the same real one) and the DCGM recording.
     writeFileSync(
       scrapeFile,
-      ['scrape:', '  - name: dgx-a100', `    url: ${node.url}`, `    gpu: ${dcgmRecording.url}`, '    interval: 1s', ''].join(
-        '\n',
-      ),
+      [
+        'scrape:',
+        '  - name: dgx-a100',
+        `    url: ${node.url}`,
+        `    gpu: ${dcgmRecording.url}`,
+        '    interval: 1s',
+        '',
+      ].join('\n'),
     );
     port = await freePort();
     controller = start();

@@ -53,7 +53,11 @@ describe('node_exporter page → host sample (recorded from Debian prometheus-no
     const busy = 0.5 / (0.5 + 1.5);
     expect(sample!.cpuPct).toBeCloseTo(busy * 100, 6);
     expect(sample!.cpuPerCorePct).toEqual([...cpus].map(() => expect.closeTo(busy * 100, 6)));
-    expect(sample!.nets.find((n) => n.iface === 'eth0')).toEqual({ iface: 'eth0', rxBytesPerSec: 2000, txBytesPerSec: 500 });
+    expect(sample!.nets.find((n) => n.iface === 'eth0')).toEqual({
+      iface: 'eth0',
+      rxBytesPerSec: 2000,
+      txBytesPerSec: 500,
+    });
     // Loopback and the traffic-shaping devices are not the host's network.
     expect(sample!.nets.map((n) => n.iface)).not.toContain('lo');
     expect(sample!.nets.map((n) => n.iface)).not.toContain('ifb0');

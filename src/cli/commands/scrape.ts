@@ -15,11 +15,11 @@ const addCommand = {
       .positional('url', {
         type: 'string',
         demandOption: true,
-        describe: "its node_exporter page, e.g. http://10.0.0.7:9100/metrics",
+        describe: 'its node_exporter page, e.g. http://10.0.0.7:9100/metrics',
       })
       .option('gpu', {
         type: 'string',
-        describe: "its GPU exporter page (DCGM exporter or nvidia_gpu_exporter), e.g. http://10.0.0.7:9400/metrics",
+        describe: 'its GPU exporter page (DCGM exporter or nvidia_gpu_exporter), e.g. http://10.0.0.7:9400/metrics',
       })
       .option('interval', { type: 'string', describe: 'how often to poll it', defaultDescription: '5s' }),
   async handler(argv: TargetArgs & { name: string; url: string; gpu?: string; interval?: string }) {
@@ -38,7 +38,8 @@ const addCommand = {
 const listCommand = {
   command: 'list',
   describe: 'the hosts the controller polls, and how their polling fares',
-  builder: (y: Argv) => withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
+  builder: (y: Argv) =>
+    withTarget(y).option('json', { type: 'boolean', default: false, describe: 'print a JSON array' }),
   async handler(argv: TargetArgs & { json: boolean }) {
     await withControl(argv, async (c) => {
       const { targets } = await c.call(c.client.listScrapeTargets, {});
@@ -89,7 +90,7 @@ function targetJson(s: ScrapeTargetStatus) {
 }
 
 /** NAME URL GPU INTERVAL LAST OK ERROR: a URL or an error may be long, so they come last. */
-export function scrapeTable(targets: ScrapeTargetStatus[], now = Date.now()): string {
+function scrapeTable(targets: ScrapeTargetStatus[], now = Date.now()): string {
   if (targets.length === 0) return 'no scrape targets: add one with `yard scrape add NAME URL`\n';
   const rows = [['NAME', 'INTERVAL', 'LAST OK', 'URL', 'GPU URL', 'ERROR']];
   for (const s of targets) {

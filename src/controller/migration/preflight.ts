@@ -46,8 +46,7 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   if (!target) return [...checks, check('target-online', false, `no server "${p.targetName}"`)];
   if (target.id === p.source.id)
     return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec.name}`)];
-  if (target.source === 'scraped')
-    return [...checks, check('target-agent', false, scrapedRunsNothing(target.name))];
+  if (target.source === 'scraped') return [...checks, check('target-agent', false, scrapedRunsNothing(target.name))];
   const online = target.state === ServerState.SERVER_STATE_ONLINE;
   const eligible = online && target.state !== ServerState.SERVER_STATE_DRAINING;
   checks.push(

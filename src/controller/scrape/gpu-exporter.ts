@@ -62,7 +62,8 @@ function dcgm(families: Families): GpuSample[] {
         utilizationPct: util.get(gpu) ?? engine.get(gpu),
         memoryUtilizationPct: memCopy.get(gpu),
         memoryUsedMib: usedMib,
-        memoryTotalMib: total.get(gpu) ?? (usedMib !== undefined && freeMib !== undefined ? usedMib + freeMib : undefined),
+        memoryTotalMib:
+          total.get(gpu) ?? (usedMib !== undefined && freeMib !== undefined ? usedMib + freeMib : undefined),
         temperatureC: temp.get(gpu),
         powerW: power.get(gpu),
         powerLimitW: powerLimit.get(gpu),

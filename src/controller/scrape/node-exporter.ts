@@ -59,7 +59,8 @@ export function readNodeExporter(families: Families, url: string, atMs: number, 
   const seconds = (atMs - previous.atMs) / 1000;
   const perCore = [...counters.cpus].map(([cpu, now]) => busyPct(now, previous.cpus.get(cpu)));
   const nets = netRates(counters, previous, seconds);
-  const memAvailable = one(families, 'node_memory_MemAvailable_bytes') ?? one(families, 'node_memory_MemFree_bytes') ?? 0;
+  const memAvailable =
+    one(families, 'node_memory_MemAvailable_bytes') ?? one(families, 'node_memory_MemFree_bytes') ?? 0;
   const swapTotal = one(families, 'node_memory_SwapTotal_bytes') ?? 0;
   const disks = filesystems(families);
   const sample: HostSample = {
@@ -154,7 +155,13 @@ function filesystems(families: Families): DiskSample[] {
     const { mountpoint = '', device = '', fstype = '' } = labels;
     if (VIRTUAL_FS.has(fstype) || seen.has(device) || value <= 0) continue;
     seen.add(device);
-    disks.push({ mount: mountpoint, fs: device, type: fstype, sizeBytes: value, usedBytes: value - (avail.get(mountpoint) ?? 0) });
+    disks.push({
+      mount: mountpoint,
+      fs: device,
+      type: fstype,
+      sizeBytes: value,
+      usedBytes: value - (avail.get(mountpoint) ?? 0),
+    });
   }
   return disks.sort((a, b) => a.mount.localeCompare(b.mount));
 }

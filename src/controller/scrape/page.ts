@@ -12,8 +12,7 @@ export const PAGE_LIMITS: PageLimits = { timeoutMs: 3000, maxBytes: 4 * 1024 * 1
 
 /** One exporter page as text; SCRAPE_FAILED says what went wrong with which URL. */
 export async function fetchPage(url: string, limits: PageLimits = PAGE_LIMITS): Promise<string> {
-  const failed = (why: string) =>
-    new YardError('SCRAPE_FAILED', `${url}: ${why}`, { url });
+  const failed = (why: string) => new YardError('SCRAPE_FAILED', `${url}: ${why}`, { url });
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let res: Response;
   try {

@@ -116,7 +116,11 @@ export class Scraper {
       const sample: HostSample = { ...reading.sample, gpus: gpus.samples, gpuStatus: gpus.status(atMs) };
       p.lastOkMs = atMs;
       p.lastError = gpus.error;
-      this.opts.registry.scraped(serverOf(target, reading.facts, gpus.samples), sample, LATE_AFTER_INTERVALS * intervalMs);
+      this.opts.registry.scraped(
+        serverOf(target, reading.facts, gpus.samples),
+        sample,
+        LATE_AFTER_INTERVALS * intervalMs,
+      );
     } catch (err) {
       if (this.polled.get(target.name) !== p) return;
       const message = errorMessage(err);
@@ -133,7 +137,10 @@ export class Scraper {
     const none = { samples: [] as GpuSample[], error: '', status: (_: number) => undefined };
     if (!target.gpuUrl) return none;
     try {
-      const samples = readGpuExporter(readExposition(await fetchPage(target.gpuUrl, this.limits), target.gpuUrl), target.gpuUrl);
+      const samples = readGpuExporter(
+        readExposition(await fetchPage(target.gpuUrl, this.limits), target.gpuUrl),
+        target.gpuUrl,
+      );
       return { ...none, samples, status: (sinceMs: number) => ({ state: 'ok', sinceMs, message: '' }) };
     } catch (err) {
       const message = errorMessage(err);

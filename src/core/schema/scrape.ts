@@ -7,13 +7,13 @@ import { describeIssue } from '../validate.js';
 /** How often a target is polled unless it says otherwise. */
 export const DEFAULT_SCRAPE_INTERVAL_MS = 5000;
 /** Polling faster than this costs more than the dashboards show; slower than this is not live. */
-export const MIN_SCRAPE_INTERVAL_MS = 1000;
-export const MAX_SCRAPE_INTERVAL_MS = 300_000;
+const MIN_SCRAPE_INTERVAL_MS = 1000;
+const MAX_SCRAPE_INTERVAL_MS = 300_000;
 
 /** A scraped host's server id: its name, marked so it can never be an agent's id. */
 export const scrapedServerId = (name: string) => `scraped:${name}`;
 
-export const scrapeNameSchema = z
+const scrapeNameSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
@@ -31,7 +31,10 @@ const pageUrl = z.string().superRefine((text, ctx) => {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     ctx.addIssue({ code: 'custom', message: `"${text}" must be an http:// or https:// URL` });
   else if (url.username || url.password)
-    ctx.addIssue({ code: 'custom', message: `"${url.host}": credentials in the URL are not kept; expose the page without them` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${url.host}": credentials in the URL are not kept; expose the page without them`,
+    });
 });
 
 export interface ScrapeTargetInput {

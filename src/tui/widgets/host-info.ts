@@ -3,7 +3,7 @@ import { bytesShort } from '../../core/format/bytes.js';
 import { ageText, agoText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
 import type { Server } from '../../core/types.js';
-import { stateName } from '../../core/types.js';
+import { gpuTool, isScraped, stateName } from '../../core/types.js';
 import { isSilent, isStale, lastSeenText } from '../freshness.js';
 import { clock } from './header.js';
 import { fit } from '../render/format.js';
@@ -49,7 +49,7 @@ function troubleRows(server: Server, now: number, width: number, look: Look): [s
   const fault = trouble(server)!;
   const why = wrapped(gpuTroubleGist(fault.message), width, 2);
   return [
-    ['gpus', `${look.glyphs.states.down} nvidia-smi ${fault.state}`],
+    ['gpus', `${look.glyphs.states.down} ${gpuTool(server)} ${fault.state}`],
     ['since', `${clock(fault.sinceMs)} (${agoText(now - fault.sinceMs)})`],
     ['why', why[0]!],
     ['', why[1] ?? ''],
@@ -89,7 +89,11 @@ function rows(server: Server, now: number, width: number, look: Look): [string, 
     ],
   ];
   if (server.location) out.push(['location', server.location]);
-  out.push(['agent', `${server.agentVersion || u} ${glyphs.sep} ${lastSeenText(server, now)}`]);
+  out.push(
+    isScraped(server)
+      ? ['scraped', `${server.scrapeUrl || u} ${glyphs.sep} ${lastSeenText(server, now)}`]
+      : ['agent', `${server.agentVersion || u} ${glyphs.sep} ${lastSeenText(server, now)}`],
+  );
   return out;
 }
 
@@ -121,7 +125,7 @@ export class HostInfo {
           ? paint(theme.states[stateName(server.state)], text)
           : ['gpus', 'since', 'why', ''].includes(key) && trouble(server)
             ? `{bold}${paint(theme.states.down, text)}{/bold}`
-            : stale && key !== 'agent'
+            : stale && key !== 'agent' && key !== 'scraped'
               ? paint(theme.stale, text)
               : text;
       return `${paint(theme.muted, key.padEnd(KEY_WIDTH))}${painted}`;
