@@ -68,7 +68,7 @@ function rows(server: Server, now: number, width: number, look: Look): [string, 
     ['host', server.hostname || u],
     ['os', host ? `${host.os} ${glyphs.sep} ${host.arch}` : u],
     ['kernel', host?.kernel || u],
-    ['cpu', host ? `${host.cpuModel} ${glyphs.sep} ${host.cpuCores} cores` : u],
+    ['cpu', host ? `${host.cpuModel || u} ${glyphs.sep} ${host.cpuCores} cores` : u],
     ...(trouble(server)
       ? troubleRows(server, now, width, look)
       : [['gpus', gpusText(server, look)] as [string, string]]),
