@@ -56,7 +56,7 @@ import { serveMetrics } from './metrics-http.js';
 import { controlScrapeFile } from './scrape/scrape-file.js';
 import { Scraper } from './scrape/scraper.js';
 import { scrapeControl } from './grpc/control-scrape.js';
-import type { ScrapeTargetInput } from '../core/schema/scrape.js';
+import { scrapedServerId, type ScrapeTargetInput } from '../core/schema/scrape.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -403,7 +403,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     else if (c.kind === 'scrapeTarget') {
       const target = store.scrapeTarget(c.name);
       if (target) scraper.set(target);
-      else scraper.delete(c.name);
+      else {
+        // Forgotten here too, or the next last-seen pass would write its server back.
+        scraper.delete(c.name);
+        registry.remove(scrapedServerId(c.name));
+      }
     } else if (c.kind === 'migration') coordinator.heard(c.id);
     else if (c.kind === 'certificate') {
       const cert = store.certificates().find((x) => x.serial === c.serial);
