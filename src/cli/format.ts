@@ -9,6 +9,9 @@ import type { OverviewResponse } from '../gen/switchyard/v1/control.js';
 
 const orNull = (v: number | undefined) => (v === undefined ? null : v);
 
+/** How the controller hears of the host: its agent, or polling its exporters (`yard scrape`). */
+const sourceOf = (s: Pick<Server, 'source'>) => (isScraped(s) ? 'scraped' : 'agent');
+
 function gpuJson(g: GpuSample) {
   return {
     index: g.index,
@@ -92,9 +95,6 @@ function gpuTroubleLines(servers: Server[], now: number): string {
  * CPU and memory are shown only while they are current: "?" once the host is silent (the
  * controller's word, from heartbeats: agents' clocks may be skewed, so a sample's age is not).
  */
-/** How the controller hears of the host: its agent, or polling its exporters (`yard scrape`). */
-const sourceOf = (s: Pick<Server, 'source'>) => (isScraped(s) ? 'scraped' : 'agent');
-
 export function serversTable(servers: Server[], now = Date.now()): string {
   if (servers.length === 0) return 'no servers yet: start `yard agent --controller HOST:PORT` on a host\n';
   const rows = [['NAME', 'STATE', 'SOURCE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
