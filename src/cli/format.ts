@@ -4,7 +4,7 @@ import { ageText, agoText } from '../core/format/time.js';
 import { isSilent } from '../core/freshness.js';
 import { gpuModels, gpuTrouble } from '../core/gpu-status.js';
 import { printable } from '../core/printable.js';
-import { isScraped, stateName, type GpuSample, type Server } from '../core/types.js';
+import { gpuTool, isScraped, stateName, type GpuSample, type Server } from '../core/types.js';
 import type { OverviewResponse } from '../gen/switchyard/v1/control.js';
 
 const orNull = (v: number | undefined) => (v === undefined ? null : v);
@@ -86,7 +86,7 @@ function gpuTroubleLines(servers: Server[], now: number): string {
       const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
       if (!trouble) return '';
       const since = new Date(trouble.sinceMs).toISOString().replace('T', ' ').slice(0, 19);
-      return `${printable(`${s.name}: nvidia-smi ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
+      return `${printable(`${s.name}: ${gpuTool(s)} ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
     })
     .join('');
 }
