@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readExposition } from '../../src/controller/scrape/exposition.js';
 import { readGpuExporter } from '../../src/controller/scrape/gpu-exporter.js';
-import { readNodeExporter } from '../../src/controller/scrape/node-exporter.js';
+import { nodeFamily, readNodeExporter } from '../../src/controller/scrape/node-exporter.js';
 import { EXPORTER_FIXTURES } from '../helpers/exporters.js';
 
 const URL = 'http://127.0.0.1:9100/metrics';
@@ -79,6 +79,24 @@ describe('node_exporter page → host sample (recorded from Debian prometheus-no
     // Counters that did not move: no work, no traffic.
     expect(sample!.cpuPct).toBe(0);
     expect(sample!.netRxBytesPerSec).toBe(0);
+  });
+
+  it('reads the same from only the families it needs as from the whole page', () => {
+    const whole = readExposition(NODE, URL);
+    const needed = readExposition(NODE, URL, nodeFamily);
+    expect(needed.size).toBeLessThan(whole.size / 10);
+    const a = readNodeExporter(whole, URL, 1000);
+    const b = readNodeExporter(needed, URL, 1000);
+    expect(b.facts).toEqual(a.facts);
+    expect(readNodeExporter(needed, URL, 2000, b.counters).sample).toEqual(
+      readNodeExporter(whole, URL, 2000, a.counters).sample,
+    );
+  });
+
+  it('keeps the last sample of a page that does not end with a line end', () => {
+    expect(readExposition('node_load1 0.5\nnode_load5 0.25', URL).get('node_load5')).toEqual([
+      { labels: {}, value: 0.25 },
+    ]);
   });
 
   it('counts a counter that went back (a reboot between polls) as no change, never negative', () => {

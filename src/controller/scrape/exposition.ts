@@ -9,11 +9,15 @@ export interface Reading {
 /** A page's metric families by name; readings whose value is not a finite number are left out. */
 export type Families = Map<string, Reading[]>;
 
-/** Parses a page in the Prometheus text exposition format; SCRAPE_FAILED when it is not one. */
-export function readExposition(text: string, url: string): Families {
+/**
+ * Parses a page in the Prometheus text exposition format; SCRAPE_FAILED when it is not one.
+ * `wanted` keeps only the families a mapping reads: a node_exporter page has hundreds, and
+ * parsing them all is most of what a poll costs.
+ */
+export function readExposition(text: string, url: string, wanted?: (name: string) => boolean): Families {
   let parsed: ReturnType<typeof parsePrometheusTextFormat>;
   try {
-    parsed = parsePrometheusTextFormat(text);
+    parsed = parsePrometheusTextFormat(wanted ? onlyFamilies(text, wanted) : ended(text));
   } catch (err) {
     throw new YardError('SCRAPE_FAILED', `${url}: not a Prometheus metrics page (${errorMessage(err)})`, { url });
   }
@@ -29,6 +33,19 @@ export function readExposition(text: string, url: string): Families {
   }
   return families;
 }
+
+/** The page's lines for the wanted families (samples, and their HELP and TYPE comments). */
+function onlyFamilies(text: string, wanted: (name: string) => boolean): string {
+  const kept: string[] = [];
+  for (const line of text.split('\n')) {
+    const name = line.startsWith('#') ? (line.split(' ', 3)[2] ?? '') : /^[^\s{]*/.exec(line)![0];
+    if (name && wanted(name)) kept.push(line);
+  }
+  return `${kept.join('\n')}\n`;
+}
+
+/** The library drops a last sample that has no line end after it. */
+const ended = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
 
 /** The one reading of an unlabelled gauge (node_load1), or of the first series. */
 export function one(families: Families, name: string): number | undefined {

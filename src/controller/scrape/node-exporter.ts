@@ -26,6 +26,24 @@ export interface NodeReading {
   sample?: HostSample;
 }
 
+/** The families the mapping reads (readExposition's `wanted`): a node_exporter page has hundreds. */
+export function nodeFamily(name: string): boolean {
+  return NODE_FAMILIES.has(name) || name.startsWith('node_memory_') || name.startsWith('node_load');
+}
+
+const NODE_FAMILIES = new Set([
+  'node_cpu_seconds_total',
+  'node_cpu_info',
+  'node_filesystem_size_bytes',
+  'node_filesystem_avail_bytes',
+  'node_network_receive_bytes_total',
+  'node_network_transmit_bytes_total',
+  'node_disk_read_bytes_total',
+  'node_disk_written_bytes_total',
+  'node_uname_info',
+  'node_os_info',
+]);
+
 /** Time not spent working: node_exporter's idle and iowait modes. */
 const IDLE_MODES = new Set(['idle', 'iowait']);
 /** Filesystems that hold no data of the host's own. */

@@ -7,7 +7,7 @@ import type { Registry } from '../registry.js';
 import type { StoredServer } from '../store.js';
 import { readExposition } from './exposition.js';
 import { readGpuExporter } from './gpu-exporter.js';
-import { readNodeExporter, type NodeCounters, type NodeFacts } from './node-exporter.js';
+import { nodeFamily, readNodeExporter, type NodeCounters, type NodeFacts } from './node-exporter.js';
 import { fetchPage, PAGE_LIMITS, type PageLimits } from './page.js';
 
 export interface ScraperOptions {
@@ -108,7 +108,8 @@ export class Scraper {
     try {
       const [node, gpus] = await Promise.all([fetchPage(target.url, this.limits), this.gpus(target)]);
       const atMs = this.now();
-      const reading = readNodeExporter(readExposition(node, target.url), target.url, atMs, p.counters);
+      const families = readExposition(node, target.url, nodeFamily);
+      const reading = readNodeExporter(families, target.url, atMs, p.counters);
       if (this.polled.get(target.name) !== p) return;
       p.counters = reading.counters;
       p.dueMs = atMs + (reading.sample ? intervalMs : Math.min(PRIME_MS, intervalMs));
