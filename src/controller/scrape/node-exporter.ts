@@ -28,7 +28,7 @@ export interface NodeReading {
 
 /** The families the mapping reads (readExposition's `wanted`): a node_exporter page has hundreds. */
 export function nodeFamily(name: string): boolean {
-  return NODE_FAMILIES.has(name) || name.startsWith('node_memory_') || name.startsWith('node_load');
+  return NODE_FAMILIES.has(name);
 }
 
 const NODE_FAMILIES = new Set([
@@ -42,6 +42,14 @@ const NODE_FAMILIES = new Set([
   'node_disk_written_bytes_total',
   'node_uname_info',
   'node_os_info',
+  'node_memory_MemTotal_bytes',
+  'node_memory_MemAvailable_bytes',
+  'node_memory_MemFree_bytes',
+  'node_memory_SwapTotal_bytes',
+  'node_memory_SwapFree_bytes',
+  'node_load1',
+  'node_load5',
+  'node_load15',
 ]);
 
 /** Time not spent working: node_exporter's idle and iowait modes. */
