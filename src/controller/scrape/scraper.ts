@@ -68,7 +68,11 @@ export class Scraper {
   /** Starts polling a target, or takes its new settings; its host is listed at once (unknown until it answers). */
   set(target: ScrapeTarget): void {
     const known = this.polled.get(target.name);
-    if (known && sameTarget(known.target, target)) return;
+    if (known && sameTarget(known.target, target)) {
+      // Who added it may change (a file's target taken over by hand): polling goes on as it was.
+      known.target = target;
+      return;
+    }
     this.polled.set(target.name, { target, dueMs: this.now(), running: false, lastOkMs: 0, lastError: '' });
     this.opts.registry.restore(serverOf(target, undefined, []));
   }
