@@ -5,11 +5,14 @@ import { ageText, agoText } from '../core/format/time.js';
 import { isSilent } from '../core/freshness.js';
 import { gpuModels, gpuTrouble } from '../core/gpu-status.js';
 import { printable } from '../core/printable.js';
-import { stateName, type GpuSample, type Server } from '../core/types.js';
+import { gpuTool, isScraped, stateName, type GpuSample, type Server } from '../core/types.js';
 import { drainJson } from './format-drain.js';
 import type { OverviewResponse } from '../gen/switchyard/v1/control.js';
 
 const orNull = (v: number | undefined) => (v === undefined ? null : v);
+
+/** How the controller hears of the host: its agent, or polling its exporters (`yard scrape`). */
+const sourceOf = (s: Pick<Server, 'source'>) => (isScraped(s) ? 'scraped' : 'agent');
 
 function gpuJson(g: GpuSample) {
   return {
@@ -44,6 +47,8 @@ export function serverJson(s: Server, names: ReadonlyMap<string, string>) {
     location: s.location,
     addresses: s.addresses,
     agentVersion: s.agentVersion,
+    source: sourceOf(s),
+    scrapeUrl: s.scrapeUrl || null,
     lastSeen: s.lastSeenMs ? new Date(s.lastSeenMs).toISOString() : null,
     cpuPct: latest ? latest.cpuPct : null,
     memoryUsedBytes: latest ? latest.memoryUsedBytes : null,
@@ -85,7 +90,7 @@ function gpuTroubleLines(servers: Server[], now: number): string {
       const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
       if (!trouble) return '';
       const since = new Date(trouble.sinceMs).toISOString().replace('T', ' ').slice(0, 19);
-      return `${printable(`${s.name}: nvidia-smi ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
+      return `${printable(`${s.name}: ${gpuTool(s)} ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
     })
     .join('');
 }
@@ -102,13 +107,14 @@ function stateCell(s: Server): string {
  */
 export function serversTable(servers: Server[], now = Date.now()): string {
   if (servers.length === 0) return 'no servers yet: start `yard agent --controller HOST:PORT` on a host\n';
-  const rows = [['NAME', 'STATE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
+  const rows = [['NAME', 'STATE', 'SOURCE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
   for (const s of servers) {
     const l = isSilent(s) ? undefined : s.latest;
     const unknown = s.latest ? '?' : '–';
     rows.push([
       s.name,
       stateCell(s),
+      sourceOf(s),
       pctText(l?.cpuPct, unknown),
       pctText(l?.memoryTotalBytes ? (l.memoryUsedBytes / l.memoryTotalBytes) * 100 : undefined, unknown),
       gpusCell(s),

@@ -13,6 +13,7 @@ import { gpuCommand } from './commands/gpu.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/drain.js';
 import { migrateCommand } from './commands/migrate.js';
 import { routeCommand, routesCommand } from './commands/routes.js';
+import { scrapeCommand } from './commands/scrape.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
 import { tokenCommand } from './commands/token.js';
 import { wallCommand } from './commands/wall.js';
@@ -50,6 +51,7 @@ const COMMANDS = [
   auditCommand,
   accessCommand,
   serverCommand,
+  scrapeCommand,
   whoamiCommand,
 ];
 
@@ -80,6 +82,7 @@ await yargs(hideBin(process.argv))
   .command(auditCommand)
   .command(accessCommand)
   .command(serverCommand)
+  .command(scrapeCommand)
   .command(whoamiCommand)
   // A repeated flag means the last one (like most CLIs); array options (--env, --label) still collect.
   .parserConfiguration({ 'duplicate-arguments-array': false })

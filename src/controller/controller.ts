@@ -59,6 +59,10 @@ import { accessControl } from './grpc/control-access.js';
 import { drainControl } from './grpc/control-drain.js';
 import { Drainer } from './drain/drainer.js';
 import { serveMetrics } from './metrics-http.js';
+import { controlScrapeFile } from './scrape/scrape-file.js';
+import { Scraper } from './scrape/scraper.js';
+import { scrapeControl } from './grpc/control-scrape.js';
+import { scrapedServerId, type ScrapeTargetInput } from '../core/schema/scrape.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -90,6 +94,8 @@ export interface ControllerOptions {
   cpuLimitPct?: number;
   /** HOST:PORT to serve Prometheus metrics on (`--metrics-listen`); none when absent. */
   metricsListen?: string;
+  /** Hosts to poll from `--scrape-file`: kept in the store, and those the file no longer names forgotten. */
+  scrapeFile?: { file: string; targets: ScrapeTargetInput[] };
   log: Logger;
 }
 
@@ -339,6 +345,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
+  const scraper = new Scraper({ registry, log });
+  if (opts.scrapeFile) controlScrapeFile(store, registry, opts.scrapeFile);
+  for (const t of store.scrapeTargets()) scraper.set(t);
   const service = new ControllerService({
     registry,
     workloads,
@@ -359,6 +368,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       },
       onRevoked,
     },
+    scrape: { scraper, store },
     about: {
       controllerId: store.controllerId,
       version: YARD_VERSION,
@@ -382,6 +392,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ...routeControl(service),
     ...accessControl(service),
     ...drainControl(service),
+    ...scrapeControl(service),
   };
   server.addService(ControlService, handlers);
 
@@ -408,11 +419,20 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     : undefined;
   coordinator.resume();
   drainer.resume();
+  scraper.start();
   // Another controller's changes, heard from a shared store: proxies here apply its routes,
   // dashboards here see its migrations, and a certificate it revoked ends its calls here too.
   store.onRemote((c) => {
     if (c.kind === 'route') router.heard(c.name);
-    else if (c.kind === 'migration') coordinator.heard(c.id);
+    else if (c.kind === 'scrapeTarget') {
+      const target = store.scrapeTarget(c.name);
+      if (target) scraper.set(target);
+      else {
+        // Forgotten here too, or the next last-seen pass would write its server back.
+        scraper.delete(c.name);
+        registry.remove(scrapedServerId(c.name));
+      }
+    } else if (c.kind === 'migration') coordinator.heard(c.id);
     else if (c.kind === 'certificate') {
       const cert = store.certificates().find((x) => x.serial === c.serial);
       if (cert && cert.revokedMs > 0) onRevoked([cert.serial]);
@@ -473,6 +493,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         clearInterval(compactTimer);
         clearInterval(tickTimer);
         clearTimeout(flushTimer);
+        scraper.stop();
         tls.close();
         router.close();
         health.setStatus('', 'NOT_SERVING');

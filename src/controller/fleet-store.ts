@@ -3,7 +3,7 @@ import type { RouteTable } from '../core/domain.js';
 import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import type { Migration } from '../core/workload.js';
-import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import type { AuditEntry, ScrapeTarget } from '../gen/switchyard/v1/control.js';
 import type { IssuedRecord, StoredServer } from './store.js';
 
 /**
@@ -53,6 +53,11 @@ export interface FleetStore {
   route(name: string): Promise<Versioned<RouteTable> | undefined>;
   putRoute(route: RouteTable, expected: number): Promise<number>;
   removeRoute(name: string, expected: number): Promise<void>;
+
+  /** Hosts without an agent that the controller polls, by name; written by one operator's call each. */
+  scrapeTargets(): Promise<ScrapeTarget[]>;
+  putScrapeTarget(target: ScrapeTarget): Promise<void>;
+  removeScrapeTarget(name: string): Promise<void>;
 
   /** Newest first. */
   routeChanges(): Promise<RouteChange[]>;

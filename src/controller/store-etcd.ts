@@ -17,7 +17,7 @@ import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { describeIssue } from '../core/validate.js';
 import { migrationDone, type Migration } from '../core/workload.js';
-import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import type { AuditEntry, ScrapeTarget } from '../gen/switchyard/v1/control.js';
 import { staleWrite, type FleetStore, type Versioned } from './fleet-store.js';
 import {
   AUDIT_HISTORY,
@@ -32,6 +32,7 @@ import {
   migrationSchema,
   routeChangeSchema,
   routeSchema,
+  scrapeTargetRecordSchema,
   storedServerSchema,
 } from './store-schema.js';
 
@@ -55,7 +56,7 @@ const REVOKE_TRIES = 5;
 
 /**
  * The fleet store on etcd. One key per record (`servers/<id>`, `migrations/<id>`,
- * `routes/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
+ * `routes/<name>`, `scrape-targets/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
  * `controller-id`), each a JSON value checked against the lowdb store's schema when read.
  * Appended entries take a fresh key and are ordered by etcd's create revision, so a retried
  * put (same key) never appends twice.
@@ -217,6 +218,36 @@ export class EtcdStore implements FleetStore {
     if (!res.succeeded) throw staleWrite(`route ${name}`, expected, modRevision(res));
   }
 
+  async scrapeTargets(): Promise<ScrapeTarget[]> {
+    return (await this.versioned('scrape-targets/', scrapeTargetRecordSchema, 'name'))
+      .map((v) => v.value)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async putScrapeTarget(target: ScrapeTarget): Promise<void> {
+    await this.writeScrapeTarget(target);
+  }
+
+  async removeScrapeTarget(name: string): Promise<void> {
+    await this.deleteScrapeTarget(name);
+  }
+
+  /** Writes a scrape target; returns the revision. */
+  async writeScrapeTarget(target: ScrapeTarget): Promise<number> {
+    return this.put(`scrape-targets/${segment(target.name)}`, target);
+  }
+
+  /** Removes a scrape target; returns the revision of the delete. */
+  async deleteScrapeTarget(name: string): Promise<number> {
+    const res = await this.call(`removing scrape target ${name}`, () =>
+      this.ns
+        .delete()
+        .key(`scrape-targets/${segment(name)}`)
+        .exec(),
+    );
+    return Number(res.header.revision);
+  }
+
   async routeChanges(): Promise<RouteChange[]> {
     return (await this.newest('route-changes/', 0)).map((kv) => this.parse(kv, routeChangeSchema));
   }
@@ -307,12 +338,13 @@ export class EtcdStore implements FleetStore {
     const head = await this.call('reading the fleet id', () => this.ns.get(ID_KEY).exec());
     const revision = Number(head.header.revision);
     const kvs = (dir: string) => this.list(dir);
-    const [seen, servers, certificates, migrations, routes, audit, routeChanges] = await Promise.all([
+    const [seen, servers, certificates, migrations, routes, scrapeTargets, audit, routeChanges] = await Promise.all([
       this.lastSeen(),
       kvs('servers/'),
       kvs('certificates/'),
       kvs('migrations/'),
       kvs('routes/'),
+      kvs('scrape-targets/'),
       this.newest('audit/', 0),
       this.newest('route-changes/', 0),
     ]);
@@ -326,6 +358,10 @@ export class EtcdStore implements FleetStore {
       certificates: certificates.map((kv) => ({ ...rev(kv), value: this.parse(kv, certificateSchema) })),
       migrations: migrations.map((kv) => ({ ...rev(kv), value: this.keyed(kv, migrationSchema, 'id') })),
       routes: routes.map((kv) => ({ ...rev(kv), value: this.keyed(kv, routeSchema, 'name') })),
+      scrapeTargets: scrapeTargets.map((kv) => ({
+        ...rev(kv),
+        value: this.keyed(kv, scrapeTargetRecordSchema, 'name'),
+      })),
       audit: audit.map((kv) => ({ ...rev(kv), value: this.parse(kv, auditEntrySchema) })).reverse(),
       routeChanges: routeChanges.map((kv) => ({ ...rev(kv), value: this.parse(kv, routeChangeSchema) })).reverse(),
     };
@@ -357,7 +393,7 @@ export class EtcdStore implements FleetStore {
         if (kind === 'lastSeen') return Number(kv.value.toString());
         return kind === 'audit' || kind === 'routeChange' || kind === 'certificate'
           ? this.parse(kv, schema)
-          : this.keyed(kv, schema as never, kind === 'route' ? 'name' : 'id');
+          : this.keyed(kv, schema as never, kind === 'route' || kind === 'scrapeTarget' ? 'name' : 'id');
       };
       try {
         on({ kind, key, name, revision, deleted, read });
@@ -557,12 +593,21 @@ export interface EtcdSnapshot {
   certificates: Read<IssuedRecord>[];
   migrations: Read<Migration>[];
   routes: Read<RouteTable>[];
+  scrapeTargets: Read<ScrapeTarget>[];
   /** Oldest first, as the lowdb store keeps them. */
   audit: Read<AuditEntry>[];
   routeChanges: Read<RouteChange>[];
 }
 
-export type EtcdChangeKind = 'server' | 'lastSeen' | 'certificate' | 'migration' | 'route' | 'audit' | 'routeChange';
+export type EtcdChangeKind =
+  | 'server'
+  | 'lastSeen'
+  | 'certificate'
+  | 'migration'
+  | 'route'
+  | 'scrapeTarget'
+  | 'audit'
+  | 'routeChange';
 
 /** One key changed under the prefix: its record, or no value when it was deleted. */
 export interface EtcdChange {
@@ -582,6 +627,7 @@ const WATCHED: Record<string, EtcdChangeKind> = {
   'certificates/': 'certificate',
   'migrations/': 'migration',
   'routes/': 'route',
+  'scrape-targets/': 'scrapeTarget',
   'audit/': 'audit',
   'route-changes/': 'routeChange',
 };
@@ -592,6 +638,7 @@ const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
   certificate: certificateSchema,
   migration: migrationSchema,
   route: routeSchema,
+  scrapeTarget: scrapeTargetRecordSchema,
   audit: auditEntrySchema,
   routeChange: routeChangeSchema,
 };

@@ -81,6 +81,17 @@ export const storedServerSchema = z.object({
   transferAddress: z.string().default(''),
   cordoned: z.boolean().default(false),
   drain: drainSchema.optional(),
+  source: z.enum(['agent', 'scraped']).optional(),
+  scrapeUrl: z.string().optional(),
+});
+
+export const scrapeTargetRecordSchema = z.object({
+  name: z.string().min(1),
+  url: z.string().min(1),
+  gpuUrl: z.string(),
+  intervalMs: uint32,
+  addedMs: int64,
+  addedBy: z.string(),
 });
 
 export const migrationSchema = z.object({
@@ -193,4 +204,5 @@ export const storeSchema = z.object({
   routeChanges: z.array(routeChangeSchema).optional(),
   agentKeys: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')).optional(),
   certificates: z.array(certificateSchema).optional(),
+  scrapeTargets: keyedBy(scrapeTargetRecordSchema, 'name').optional(),
 });

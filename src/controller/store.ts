@@ -7,7 +7,7 @@ import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
 import type { RouteTable } from '../core/domain.js';
-import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import type { AuditEntry, ScrapeTarget } from '../gen/switchyard/v1/control.js';
 import { describeIssue } from '../core/validate.js';
 import { normalSerial } from './pki/certificate-check.js';
 import { storeSchema } from './store-schema.js';
@@ -31,6 +31,8 @@ export interface StoreData {
   agentKeys?: Record<string, string>;
   /** Every client certificate this controller issued and that has not expired: agents' and operators'. */
   certificates?: IssuedRecord[];
+  /** Hosts without an agent that the controller polls, by name. */
+  scrapeTargets?: Record<string, ScrapeTarget>;
 }
 
 /** A client certificate as the controller remembers it: whose, until when, and whether revoked. */
@@ -71,6 +73,8 @@ export interface StoreChanges {
   migrations: Set<string>;
   routes: Set<string>;
   routesRemoved: Set<string>;
+  scrapeTargets: Set<string>;
+  scrapeTargetsRemoved: Set<string>;
   audit: AuditEntry[];
   routeChanges: RouteChange[];
 }
@@ -83,6 +87,8 @@ export function noChanges(): StoreChanges {
     migrations: new Set(),
     routes: new Set(),
     routesRemoved: new Set(),
+    scrapeTargets: new Set(),
+    scrapeTargetsRemoved: new Set(),
     audit: [],
     routeChanges: [],
   };
@@ -103,6 +109,7 @@ export type RemoteChange =
   | { kind: 'certificate'; serial: string }
   | { kind: 'migration'; id: string }
   | { kind: 'route'; name: string }
+  | { kind: 'scrapeTarget'; name: string }
   | { kind: 'audit' }
   | { kind: 'routeChange' };
 
@@ -277,6 +284,29 @@ export class Store {
     this.changes.routesRemoved.add(name);
   }
 
+  /** By name. */
+  scrapeTargets(): ScrapeTarget[] {
+    return Object.values(this.data.scrapeTargets ?? {}).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  scrapeTarget(name: string): ScrapeTarget | undefined {
+    const all = this.data.scrapeTargets;
+    return all && Object.hasOwn(all, name) ? all[name] : undefined;
+  }
+
+  putScrapeTarget(target: ScrapeTarget): void {
+    this.data.scrapeTargets ??= {};
+    this.data.scrapeTargets[target.name] = target;
+    this.changes.scrapeTargets.add(target.name);
+    this.changes.scrapeTargetsRemoved.delete(target.name);
+  }
+
+  removeScrapeTarget(name: string): void {
+    delete this.data.scrapeTargets?.[name];
+    this.changes.scrapeTargets.delete(name);
+    this.changes.scrapeTargetsRemoved.add(name);
+  }
+
   /** Newest first. */
   routeChanges(): RouteChange[] {
     return [...(this.data.routeChanges ?? [])].reverse();
@@ -312,6 +342,8 @@ export class Store {
     for (const id of c.migrations) q.migrations.add(id);
     for (const name of c.routes) if (!q.routesRemoved.has(name)) q.routes.add(name);
     for (const name of c.routesRemoved) if (!q.routes.has(name)) q.routesRemoved.add(name);
+    for (const name of c.scrapeTargets) if (!q.scrapeTargetsRemoved.has(name)) q.scrapeTargets.add(name);
+    for (const name of c.scrapeTargetsRemoved) if (!q.scrapeTargets.has(name)) q.scrapeTargetsRemoved.add(name);
     q.audit.unshift(...c.audit);
     q.routeChanges.unshift(...c.routeChanges);
   }
@@ -347,6 +379,11 @@ export class Store {
         d.routes ??= {};
         if (value) d.routes[c.name] = value as RouteTable;
         else delete d.routes[c.name];
+        break;
+      case 'scrapeTarget':
+        d.scrapeTargets ??= {};
+        if (value) d.scrapeTargets[c.name] = value as ScrapeTarget;
+        else delete d.scrapeTargets[c.name];
         break;
       case 'audit': {
         d.audit ??= [];

@@ -31,7 +31,7 @@ export interface LoadedConfig {
 }
 
 /** The line of the deepest node of `path` the document has: the key's line for a map entry. */
-function lineOf(doc: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {
+export function lineOf(doc: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {
   let node: unknown = doc.contents;
   let offset: number | undefined;
   for (const segment of path) {
@@ -51,7 +51,7 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly (string | nu
 }
 
 /** "keys.quit[1]" */
-function fieldName(path: readonly PropertyKey[]): string {
+export function fieldName(path: readonly PropertyKey[]): string {
   return (
     path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') ||
     '(top level)'

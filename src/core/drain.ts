@@ -1,5 +1,5 @@
 import { names } from './names.js';
-import { stateName, ServerState, type Server } from './types.js';
+import { isScraped, stateName, ServerState, type Server } from './types.js';
 import { DrainOutcome, DrainPhase, type Drain, type DrainItem } from '../gen/switchyard/v1/fleet.js';
 export type { Drain, DrainItem };
 export { DrainOutcome, DrainPhase };
@@ -46,7 +46,8 @@ export function drainCounts(d: Pick<Drain, 'workloads'>): {
  * Why no new work may land on this server, or undefined when it may (it is schedulable): the one
  * rule for migration targets, the controller's placement and `yard run --on`.
  */
-export function unschedulable(server: Pick<Server, 'name' | 'state' | 'cordoned'>): string | undefined {
+export function unschedulable(server: Pick<Server, 'name' | 'state' | 'cordoned' | 'source'>): string | undefined {
+  if (isScraped(server)) return `${server.name} is a scraped host: no agent of ours runs there`;
   if (server.cordoned) return `${server.name} is cordoned: it takes no new work until \`yard uncordon ${server.name}\``;
   if (server.state !== ServerState.SERVER_STATE_ONLINE)
     return `${server.name} is not online (${stateName(server.state)})`;

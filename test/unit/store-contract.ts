@@ -131,6 +131,33 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
       await a.putServer(drained);
       const { state: _s, stateSinceMs: _t, ...kept } = drained;
       expect(await b.servers()).toEqual([kept]);
+    });
+
+    it('keeps scrape targets and the hosts they show, marked scraped, seen from another instance', async () => {
+      const [a, b] = await two();
+      const target = (name: string, url: string) => ({
+        name,
+        url,
+        gpuUrl: name === 'gpu-07' ? 'http://10.0.0.7:9400/metrics' : '',
+        intervalMs: 0,
+        addedMs: 5,
+        addedBy: 'ops',
+      });
+      await a.putScrapeTarget(target('gpu-07', 'http://10.0.0.7:9100/metrics'));
+      await a.putScrapeTarget(target('edge/1', 'http://10.0.0.8:9100/metrics'));
+      await a.putScrapeTarget(target('edge/1', 'http://10.0.0.9:9100/metrics'));
+      expect(await b.scrapeTargets()).toEqual([
+        target('edge/1', 'http://10.0.0.9:9100/metrics'),
+        target('gpu-07', 'http://10.0.0.7:9100/metrics'),
+      ]);
+      await b.removeScrapeTarget('edge/1');
+      expect((await a.scrapeTargets()).map((t) => t.name)).toEqual(['gpu-07']);
+
+      const scraped = { ...server('scraped:gpu-07'), source: 'scraped', scrapeUrl: 'http://10.0.0.7:9100/metrics' };
+      await a.putServer(scraped);
+      expect(await b.servers()).toEqual([
+        { ...stored('scraped:gpu-07'), source: 'scraped', scrapeUrl: 'http://10.0.0.7:9100/metrics' },
+      ]);
       await closeAll();
     });
 

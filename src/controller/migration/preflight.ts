@@ -22,6 +22,10 @@ export interface PreflightInput {
   cpuLimitPct: number;
 }
 
+/** Why a scraped host (no agent of ours) takes no workload, and what to do instead. */
+export const scrapedRunsNothing = (name: string) =>
+  `${name} is a scraped host (the controller only reads its exporters; no agent of ours runs there): it cannot run workloads; run \`yard agent\` there to use it for workloads`;
+
 const check = (name: string, ok: boolean, reason: string): PreflightCheck => ({ name, ok, reason });
 
 function gpuFreeMib(s: Server): number | undefined {
@@ -43,6 +47,7 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   if (!target) return [...checks, check('target-online', false, `no server "${p.targetName}"`)];
   if (target.id === p.source.id)
     return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec.name}`)];
+  if (target.source === 'scraped') return [...checks, check('target-agent', false, scrapedRunsNothing(target.name))];
   const refused = unschedulable(target);
   checks.push(check('target-online', !refused, refused ?? `${target.name} is online`));
   const supported = target.capabilities?.migrationStrategies.includes(name) ?? false;

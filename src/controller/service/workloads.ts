@@ -5,7 +5,7 @@ import type { WorkloadSpec } from '../../core/workload.js';
 import { WorkloadSignal } from '../../gen/switchyard/v1/agent_gateway.js';
 import { parseWorkloadSpec } from '../../core/schema/workload-spec.js';
 import { change, changeOne, read, readAll } from './operation.js';
-import { nameOf, serverNamed } from './servers.js';
+import { agentServer, nameOf } from './servers.js';
 
 /** Starts a workload on a server (by id or name). */
 export const runWorkload = change({
@@ -14,7 +14,7 @@ export const runWorkload = change({
   validate: ({ server, spec }: { server: string; spec?: WorkloadSpec }) => ({ server, spec: parseWorkloadSpec(spec) }),
   target: ({ server, spec }, { parts }) => `${spec.name} on ${nameOf(parts, server)}`,
   act: ({ server, spec }, { parts }) => {
-    const on = serverNamed(parts, server).server;
+    const on = agentServer(parts, server).server;
     if (on.cordoned)
       throw new YardError('FAILED_PRECONDITION', `${unschedulable(on)}; pick another --on`, { server: on.id });
     return parts.workloadCommands.run(on.id, spec);

@@ -1,7 +1,7 @@
 import type blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
 import { cordonWord, drainCounts } from '../../core/drain.js';
-import { stateName, type Server } from '../../core/types.js';
+import { gpuTool, isScraped, stateName, type Server } from '../../core/types.js';
 import { trafficText } from '../../core/format/bytes.js';
 import { ageText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
@@ -40,7 +40,7 @@ export function gpuSummary(fs: FleetServer, width: number, now: number, look: Lo
   const trouble = gpuTroubleNow(fs);
   if (trouble)
     return [
-      alarm(`GPU ${glyphs.states.down} nvidia-smi ${trouble.state} for ${ageText(now - trouble.sinceMs)}`),
+      alarm(`GPU ${glyphs.states.down} ${gpuTool(fs.server)} ${trouble.state} for ${ageText(now - trouble.sinceMs)}`),
       alarm(gpuTroubleGist(trouble.message)),
     ];
   const gpus = gpusOf(fs);
@@ -60,6 +60,15 @@ export function gpuSummary(fs: FleetServer, width: number, now: number, look: Lo
       ),
     ),
   ];
+}
+
+/** "10.0.0.7:9100" of an exporter's URL: the card is too narrow for the rest. */
+function pageHost(url = ''): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 /** Border and margins take this many columns from a card's width. */
@@ -95,11 +104,16 @@ function stateLine(fs: FleetServer, width: number, now: number, look: Look, stal
   return `${painted}${gap}${stale ? rightText : paint(look.theme.muted, escapeTags(rightText))}`;
 }
 
+/** Its labels; a scraped host says so first, with where it is polled. */
 function labelsLine(fs: FleetServer, width: number, look: Look): string {
-  const labels = Object.entries(fs.server.labels)
+  const { server } = fs;
+  const labels = Object.entries(server.labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  return paint(look.theme.muted, escapeTags(fit(labels || 'no labels', width, look.glyphs.ellipsis).trimEnd()));
+  const text = isScraped(server)
+    ? `scraped ${look.glyphs.sep} ${pageHost(server.scrapeUrl)}${labels ? ` ${labels}` : ''}`
+    : labels || 'no labels';
+  return paint(look.theme.muted, escapeTags(fit(text, width, look.glyphs.ellipsis).trimEnd()));
 }
 
 function netLine(fs: FleetServer, width: number, look: Look, stale: boolean): string {

@@ -128,6 +128,53 @@ export interface DrainServerResponse {
   drain?: Drain | undefined;
 }
 
+/** A host without an agent, seen through its exporters. */
+export interface ScrapeTarget {
+  /** The host's name in the fleet (its server id is "scraped:" and this). */
+  name: string;
+  /** Its node_exporter page, e.g. http://10.0.0.5:9100/metrics. */
+  url: string;
+  /** Its GPU exporter page (DCGM exporter or nvidia_gpu_exporter); empty when none. */
+  gpuUrl: string;
+  /** How often it is polled (0: the default, 5 s). */
+  intervalMs: number;
+  addedMs: number;
+  addedBy: string;
+}
+
+/** A target and how its polling fares. */
+export interface ScrapeTargetStatus {
+  target?: ScrapeTarget | undefined;
+  serverId: string;
+  /** The last answer that mapped to a sample; 0 when none yet. */
+  lastOkMs: number;
+  /** Why the last poll failed; empty when it did not. */
+  lastError: string;
+}
+
+export interface AddScrapeTargetRequest {
+  target?: ScrapeTarget | undefined;
+}
+
+export interface AddScrapeTargetResponse {
+  target?: ScrapeTargetStatus | undefined;
+}
+
+export interface ListScrapeTargetsRequest {
+}
+
+export interface ListScrapeTargetsResponse {
+  targets: ScrapeTargetStatus[];
+}
+
+export interface RemoveScrapeTargetRequest {
+  name: string;
+}
+
+export interface RemoveScrapeTargetResponse {
+  serverId: string;
+}
+
 export interface WhoAmIRequest {
 }
 
@@ -1087,6 +1134,703 @@ export const DrainServerResponse: MessageFns<DrainServerResponse> = {
     const message = createBaseDrainServerResponse();
     message.serverId = object.serverId ?? "";
     message.drain = (object.drain !== undefined && object.drain !== null) ? Drain.fromPartial(object.drain) : undefined;
+    return message;
+  },
+};
+
+function createBaseScrapeTarget(): ScrapeTarget {
+  return { name: "", url: "", gpuUrl: "", intervalMs: 0, addedMs: 0, addedBy: "" };
+}
+
+export const ScrapeTarget: MessageFns<ScrapeTarget> = {
+  encode(message: ScrapeTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    if (message.gpuUrl !== "") {
+      writer.uint32(26).string(message.gpuUrl);
+    }
+    if (message.intervalMs !== 0) {
+      writer.uint32(32).uint32(message.intervalMs);
+    }
+    if (message.addedMs !== 0) {
+      writer.uint32(40).int64(message.addedMs);
+    }
+    if (message.addedBy !== "") {
+      writer.uint32(50).string(message.addedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScrapeTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScrapeTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.gpuUrl = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.intervalMs = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.addedMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.addedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScrapeTarget {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      gpuUrl: isSet(object.gpuUrl)
+        ? globalThis.String(object.gpuUrl)
+        : isSet(object.gpu_url)
+        ? globalThis.String(object.gpu_url)
+        : "",
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+      addedMs: isSet(object.addedMs)
+        ? globalThis.Number(object.addedMs)
+        : isSet(object.added_ms)
+        ? globalThis.Number(object.added_ms)
+        : 0,
+      addedBy: isSet(object.addedBy)
+        ? globalThis.String(object.addedBy)
+        : isSet(object.added_by)
+        ? globalThis.String(object.added_by)
+        : "",
+    };
+  },
+
+  toJSON(message: ScrapeTarget): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.gpuUrl !== "") {
+      obj.gpuUrl = message.gpuUrl;
+    }
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    if (message.addedMs !== 0) {
+      obj.addedMs = Math.round(message.addedMs);
+    }
+    if (message.addedBy !== "") {
+      obj.addedBy = message.addedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScrapeTarget>, I>>(base?: I): ScrapeTarget {
+    return ScrapeTarget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScrapeTarget>, I>>(object: I): ScrapeTarget {
+    const message = createBaseScrapeTarget();
+    message.name = object.name ?? "";
+    message.url = object.url ?? "";
+    message.gpuUrl = object.gpuUrl ?? "";
+    message.intervalMs = object.intervalMs ?? 0;
+    message.addedMs = object.addedMs ?? 0;
+    message.addedBy = object.addedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseScrapeTargetStatus(): ScrapeTargetStatus {
+  return { target: undefined, serverId: "", lastOkMs: 0, lastError: "" };
+}
+
+export const ScrapeTargetStatus: MessageFns<ScrapeTargetStatus> = {
+  encode(message: ScrapeTargetStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      ScrapeTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.serverId !== "") {
+      writer.uint32(18).string(message.serverId);
+    }
+    if (message.lastOkMs !== 0) {
+      writer.uint32(24).int64(message.lastOkMs);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(34).string(message.lastError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScrapeTargetStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScrapeTargetStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = ScrapeTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastOkMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScrapeTargetStatus {
+    return {
+      target: isSet(object.target) ? ScrapeTarget.fromJSON(object.target) : undefined,
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      lastOkMs: isSet(object.lastOkMs)
+        ? globalThis.Number(object.lastOkMs)
+        : isSet(object.last_ok_ms)
+        ? globalThis.Number(object.last_ok_ms)
+        : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+    };
+  },
+
+  toJSON(message: ScrapeTargetStatus): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = ScrapeTarget.toJSON(message.target);
+    }
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.lastOkMs !== 0) {
+      obj.lastOkMs = Math.round(message.lastOkMs);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScrapeTargetStatus>, I>>(base?: I): ScrapeTargetStatus {
+    return ScrapeTargetStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScrapeTargetStatus>, I>>(object: I): ScrapeTargetStatus {
+    const message = createBaseScrapeTargetStatus();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? ScrapeTarget.fromPartial(object.target)
+      : undefined;
+    message.serverId = object.serverId ?? "";
+    message.lastOkMs = object.lastOkMs ?? 0;
+    message.lastError = object.lastError ?? "";
+    return message;
+  },
+};
+
+function createBaseAddScrapeTargetRequest(): AddScrapeTargetRequest {
+  return { target: undefined };
+}
+
+export const AddScrapeTargetRequest: MessageFns<AddScrapeTargetRequest> = {
+  encode(message: AddScrapeTargetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      ScrapeTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddScrapeTargetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddScrapeTargetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = ScrapeTarget.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddScrapeTargetRequest {
+    return { target: isSet(object.target) ? ScrapeTarget.fromJSON(object.target) : undefined };
+  },
+
+  toJSON(message: AddScrapeTargetRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = ScrapeTarget.toJSON(message.target);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddScrapeTargetRequest>, I>>(base?: I): AddScrapeTargetRequest {
+    return AddScrapeTargetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddScrapeTargetRequest>, I>>(object: I): AddScrapeTargetRequest {
+    const message = createBaseAddScrapeTargetRequest();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? ScrapeTarget.fromPartial(object.target)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddScrapeTargetResponse(): AddScrapeTargetResponse {
+  return { target: undefined };
+}
+
+export const AddScrapeTargetResponse: MessageFns<AddScrapeTargetResponse> = {
+  encode(message: AddScrapeTargetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      ScrapeTargetStatus.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddScrapeTargetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddScrapeTargetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = ScrapeTargetStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddScrapeTargetResponse {
+    return { target: isSet(object.target) ? ScrapeTargetStatus.fromJSON(object.target) : undefined };
+  },
+
+  toJSON(message: AddScrapeTargetResponse): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = ScrapeTargetStatus.toJSON(message.target);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddScrapeTargetResponse>, I>>(base?: I): AddScrapeTargetResponse {
+    return AddScrapeTargetResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddScrapeTargetResponse>, I>>(object: I): AddScrapeTargetResponse {
+    const message = createBaseAddScrapeTargetResponse();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? ScrapeTargetStatus.fromPartial(object.target)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListScrapeTargetsRequest(): ListScrapeTargetsRequest {
+  return {};
+}
+
+export const ListScrapeTargetsRequest: MessageFns<ListScrapeTargetsRequest> = {
+  encode(_: ListScrapeTargetsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListScrapeTargetsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListScrapeTargetsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListScrapeTargetsRequest {
+    return {};
+  },
+
+  toJSON(_: ListScrapeTargetsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListScrapeTargetsRequest>, I>>(base?: I): ListScrapeTargetsRequest {
+    return ListScrapeTargetsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListScrapeTargetsRequest>, I>>(_: I): ListScrapeTargetsRequest {
+    const message = createBaseListScrapeTargetsRequest();
+    return message;
+  },
+};
+
+function createBaseListScrapeTargetsResponse(): ListScrapeTargetsResponse {
+  return { targets: [] };
+}
+
+export const ListScrapeTargetsResponse: MessageFns<ListScrapeTargetsResponse> = {
+  encode(message: ListScrapeTargetsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.targets) {
+      ScrapeTargetStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListScrapeTargetsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListScrapeTargetsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targets.push(ScrapeTargetStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListScrapeTargetsResponse {
+    return {
+      targets: globalThis.Array.isArray(object?.targets)
+        ? object.targets.map((e: any) => ScrapeTargetStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListScrapeTargetsResponse): unknown {
+    const obj: any = {};
+    if (message.targets?.length) {
+      obj.targets = message.targets.map((e) => ScrapeTargetStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListScrapeTargetsResponse>, I>>(base?: I): ListScrapeTargetsResponse {
+    return ListScrapeTargetsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListScrapeTargetsResponse>, I>>(object: I): ListScrapeTargetsResponse {
+    const message = createBaseListScrapeTargetsResponse();
+    message.targets = object.targets?.map((e) => ScrapeTargetStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRemoveScrapeTargetRequest(): RemoveScrapeTargetRequest {
+  return { name: "" };
+}
+
+export const RemoveScrapeTargetRequest: MessageFns<RemoveScrapeTargetRequest> = {
+  encode(message: RemoveScrapeTargetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveScrapeTargetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveScrapeTargetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveScrapeTargetRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RemoveScrapeTargetRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveScrapeTargetRequest>, I>>(base?: I): RemoveScrapeTargetRequest {
+    return RemoveScrapeTargetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveScrapeTargetRequest>, I>>(object: I): RemoveScrapeTargetRequest {
+    const message = createBaseRemoveScrapeTargetRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveScrapeTargetResponse(): RemoveScrapeTargetResponse {
+  return { serverId: "" };
+}
+
+export const RemoveScrapeTargetResponse: MessageFns<RemoveScrapeTargetResponse> = {
+  encode(message: RemoveScrapeTargetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveScrapeTargetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveScrapeTargetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveScrapeTargetResponse {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveScrapeTargetResponse): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveScrapeTargetResponse>, I>>(base?: I): RemoveScrapeTargetResponse {
+    return RemoveScrapeTargetResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveScrapeTargetResponse>, I>>(object: I): RemoveScrapeTargetResponse {
+    const message = createBaseRemoveScrapeTargetResponse();
+    message.serverId = object.serverId ?? "";
     return message;
   },
 };
@@ -8770,6 +9514,41 @@ export const ControlService = {
     responseSerialize: (value: DrainServerResponse): Buffer => Buffer.from(DrainServerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DrainServerResponse => DrainServerResponse.decode(value),
   },
+  /** Agentless hosts (issue 15, scraping): Prometheus exporters the controller polls (operator). */
+  addScrapeTarget: {
+    path: "/switchyard.v1.Control/AddScrapeTarget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddScrapeTargetRequest): Buffer =>
+      Buffer.from(AddScrapeTargetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddScrapeTargetRequest => AddScrapeTargetRequest.decode(value),
+    responseSerialize: (value: AddScrapeTargetResponse): Buffer =>
+      Buffer.from(AddScrapeTargetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddScrapeTargetResponse => AddScrapeTargetResponse.decode(value),
+  },
+  listScrapeTargets: {
+    path: "/switchyard.v1.Control/ListScrapeTargets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListScrapeTargetsRequest): Buffer =>
+      Buffer.from(ListScrapeTargetsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListScrapeTargetsRequest => ListScrapeTargetsRequest.decode(value),
+    responseSerialize: (value: ListScrapeTargetsResponse): Buffer =>
+      Buffer.from(ListScrapeTargetsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListScrapeTargetsResponse => ListScrapeTargetsResponse.decode(value),
+  },
+  /** Stops polling it and forgets the host it showed. */
+  removeScrapeTarget: {
+    path: "/switchyard.v1.Control/RemoveScrapeTarget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveScrapeTargetRequest): Buffer =>
+      Buffer.from(RemoveScrapeTargetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveScrapeTargetRequest => RemoveScrapeTargetRequest.decode(value),
+    responseSerialize: (value: RemoveScrapeTargetResponse): Buffer =>
+      Buffer.from(RemoveScrapeTargetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveScrapeTargetResponse => RemoveScrapeTargetResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -8844,6 +9623,11 @@ export interface ControlServer extends UntypedServiceImplementation {
    * stops nothing. On a host already draining, it follows that drain instead.
    */
   drainServer: handleServerStreamingCall<DrainServerRequest, DrainServerResponse>;
+  /** Agentless hosts (issue 15, scraping): Prometheus exporters the controller polls (operator). */
+  addScrapeTarget: handleUnaryCall<AddScrapeTargetRequest, AddScrapeTargetResponse>;
+  listScrapeTargets: handleUnaryCall<ListScrapeTargetsRequest, ListScrapeTargetsResponse>;
+  /** Stops polling it and forgets the host it showed. */
+  removeScrapeTarget: handleUnaryCall<RemoveScrapeTargetRequest, RemoveScrapeTargetResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -9353,6 +10137,53 @@ export interface ControlClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<DrainServerResponse>;
+  /** Agentless hosts (issue 15, scraping): Prometheus exporters the controller polls (operator). */
+  addScrapeTarget(
+    request: AddScrapeTargetRequest,
+    callback: (error: ServiceError | null, response: AddScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  addScrapeTarget(
+    request: AddScrapeTargetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  addScrapeTarget(
+    request: AddScrapeTargetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  listScrapeTargets(
+    request: ListScrapeTargetsRequest,
+    callback: (error: ServiceError | null, response: ListScrapeTargetsResponse) => void,
+  ): ClientUnaryCall;
+  listScrapeTargets(
+    request: ListScrapeTargetsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListScrapeTargetsResponse) => void,
+  ): ClientUnaryCall;
+  listScrapeTargets(
+    request: ListScrapeTargetsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListScrapeTargetsResponse) => void,
+  ): ClientUnaryCall;
+  /** Stops polling it and forgets the host it showed. */
+  removeScrapeTarget(
+    request: RemoveScrapeTargetRequest,
+    callback: (error: ServiceError | null, response: RemoveScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  removeScrapeTarget(
+    request: RemoveScrapeTargetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  removeScrapeTarget(
+    request: RemoveScrapeTargetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlClient = makeGenericClientConstructor(ControlService, "switchyard.v1.Control") as unknown as {

@@ -389,6 +389,17 @@ export interface Server {
   advertiseAddress: string;
   /** Where its agent serves checkpoints to peers (direct transfers); empty when it does not. */
   transferAddress: string;
+  /**
+   * How the controller hears of it: "agent" (its agent dials in; absent means the same) or
+   * "scraped" (the controller polls its Prometheus exporters: no agent, no workloads).
+   */
+  source?:
+    | string
+    | undefined;
+  /** A scraped host's node_exporter URL. */
+  scrapeUrl?:
+    | string
+    | undefined;
   /** Cordoned: no new work lands here (migration targets, placement, `yard run --on`); what runs stays. */
   cordoned: boolean;
   /** The latest drain of this host (`yard drain`), if any: kept until the next one or an uncordon. */
@@ -2353,6 +2364,8 @@ function createBaseServer(): Server {
     latest: undefined,
     advertiseAddress: "",
     transferAddress: "",
+    source: undefined,
+    scrapeUrl: undefined,
     cordoned: false,
     drain: undefined,
   };
@@ -2410,6 +2423,12 @@ export const Server: MessageFns<Server> = {
     }
     if (message.transferAddress !== "") {
       writer.uint32(138).string(message.transferAddress);
+    }
+    if (message.source !== undefined) {
+      writer.uint32(146).string(message.source);
+    }
+    if (message.scrapeUrl !== undefined) {
+      writer.uint32(154).string(message.scrapeUrl);
     }
     if (message.cordoned !== false) {
       writer.uint32(160).bool(message.cordoned);
@@ -2572,6 +2591,22 @@ export const Server: MessageFns<Server> = {
             message.transferAddress = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.scrapeUrl = reader.string();
+            continue;
+          }
           case 20: {
             if (tag !== 160) {
               break;
@@ -2658,6 +2693,12 @@ export const Server: MessageFns<Server> = {
         : isSet(object.transfer_address)
         ? globalThis.String(object.transfer_address)
         : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : undefined,
+      scrapeUrl: isSet(object.scrapeUrl)
+        ? globalThis.String(object.scrapeUrl)
+        : isSet(object.scrape_url)
+        ? globalThis.String(object.scrape_url)
+        : undefined,
       cordoned: isSet(object.cordoned) ? globalThis.Boolean(object.cordoned) : false,
       drain: isSet(object.drain) ? Drain.fromJSON(object.drain) : undefined,
     };
@@ -2722,6 +2763,12 @@ export const Server: MessageFns<Server> = {
     if (message.transferAddress !== "") {
       obj.transferAddress = message.transferAddress;
     }
+    if (message.source !== undefined) {
+      obj.source = message.source;
+    }
+    if (message.scrapeUrl !== undefined) {
+      obj.scrapeUrl = message.scrapeUrl;
+    }
     if (message.cordoned !== false) {
       obj.cordoned = message.cordoned;
     }
@@ -2765,6 +2812,8 @@ export const Server: MessageFns<Server> = {
       : undefined;
     message.advertiseAddress = object.advertiseAddress ?? "";
     message.transferAddress = object.transferAddress ?? "";
+    message.source = object.source ?? undefined;
+    message.scrapeUrl = object.scrapeUrl ?? undefined;
     message.cordoned = object.cordoned ?? false;
     message.drain = (object.drain !== undefined && object.drain !== null) ? Drain.fromPartial(object.drain) : undefined;
     return message;
