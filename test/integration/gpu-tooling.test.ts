@@ -69,8 +69,8 @@ describe('GPU tooling on the fleet', () => {
     expect(byName(listed, 'h100')).toMatchObject({ state: 'online', fresh: true, gpuStatus: { state: 'ok' } });
 
     const table = (await runYard(['servers', '--data-dir', ctlDir])).stdout;
-    expect(table).toMatch(/^h100 +online +\d+% +\d+% +8× H100 80GB HBM3 /m);
-    expect(table).toMatch(/^broken +degraded +\d+% +\d+% +nvidia-smi failing /m);
+    expect(table).toMatch(/^h100 +online +agent +\d+% +\d+% +8× H100 80GB HBM3 /m);
+    expect(table).toMatch(/^broken +degraded +agent +\d+% +\d+% +nvidia-smi failing /m);
     expect(table).toMatch(
       /^broken: nvidia-smi failing since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+s\), its GPUs unknown: nvidia-smi .*failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver/m,
     );
