@@ -12,6 +12,7 @@ import {
 } from 'etcd3';
 import { z } from 'zod';
 import type { RouteTable } from '../core/domain.js';
+import type { Deployment } from '../core/deployment.js';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
@@ -32,6 +33,7 @@ import {
   migrationSchema,
   routeChangeSchema,
   routeSchema,
+  deploymentSchema,
   storedServerSchema,
 } from './store-schema.js';
 
@@ -55,7 +57,7 @@ const REVOKE_TRIES = 5;
 
 /**
  * The fleet store on etcd. One key per record (`servers/<id>`, `migrations/<id>`,
- * `routes/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
+ * `routes/<name>`, `deployments/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
  * `controller-id`), each a JSON value checked against the lowdb store's schema when read.
  * Appended entries take a fresh key and are ordered by etcd's create revision, so a retried
  * put (same key) never appends twice.
@@ -217,6 +219,28 @@ export class EtcdStore implements FleetStore {
     if (!res.succeeded) throw staleWrite(`route ${name}`, expected, modRevision(res));
   }
 
+  async deployments(): Promise<Versioned<Deployment>[]> {
+    return (await this.versioned('deployments/', deploymentSchema, 'name')).sort((a, b) =>
+      a.value.name.localeCompare(b.value.name),
+    );
+  }
+
+  async deployment(name: string): Promise<Versioned<Deployment> | undefined> {
+    return this.one(`deployments/${segment(name)}`, deploymentSchema, 'name');
+  }
+
+  async putDeployment(d: Deployment, expected: number): Promise<number> {
+    return this.swap(`deployments/${segment(d.name)}`, `deployment ${d.name}`, d, expected);
+  }
+
+  async removeDeployment(name: string, expected: number): Promise<void> {
+    const key = `deployments/${segment(name)}`;
+    const res = await this.call(`removing deployment ${name}`, () =>
+      this.ns.if(key, 'Mod', '==', expected).then(this.ns.delete().key(key)).else(this.ns.get(key)).commit(),
+    );
+    if (!res.succeeded) throw staleWrite(`deployment ${name}`, expected, modRevision(res));
+  }
+
   async routeChanges(): Promise<RouteChange[]> {
     return (await this.newest('route-changes/', 0)).map((kv) => this.parse(kv, routeChangeSchema));
   }
@@ -307,7 +331,7 @@ export class EtcdStore implements FleetStore {
     const head = await this.call('reading the fleet id', () => this.ns.get(ID_KEY).exec());
     const revision = Number(head.header.revision);
     const kvs = (dir: string) => this.list(dir);
-    const [seen, servers, certificates, migrations, routes, audit, routeChanges] = await Promise.all([
+    const [seen, servers, certificates, migrations, routes, audit, routeChanges, deployments] = await Promise.all([
       this.lastSeen(),
       kvs('servers/'),
       kvs('certificates/'),
@@ -315,6 +339,7 @@ export class EtcdStore implements FleetStore {
       kvs('routes/'),
       this.newest('audit/', 0),
       this.newest('route-changes/', 0),
+      kvs('deployments/'),
     ]);
     const rev = (kv: IKeyValue) => ({ key: kv.key.toString(), revision: Number(kv.mod_revision) });
     return {
@@ -328,6 +353,7 @@ export class EtcdStore implements FleetStore {
       routes: routes.map((kv) => ({ ...rev(kv), value: this.keyed(kv, routeSchema, 'name') })),
       audit: audit.map((kv) => ({ ...rev(kv), value: this.parse(kv, auditEntrySchema) })).reverse(),
       routeChanges: routeChanges.map((kv) => ({ ...rev(kv), value: this.parse(kv, routeChangeSchema) })).reverse(),
+      deployments: deployments.map((kv) => ({ ...rev(kv), value: this.keyed(kv, deploymentSchema, 'name') })),
     };
   }
 
@@ -357,7 +383,7 @@ export class EtcdStore implements FleetStore {
         if (kind === 'lastSeen') return Number(kv.value.toString());
         return kind === 'audit' || kind === 'routeChange' || kind === 'certificate'
           ? this.parse(kv, schema)
-          : this.keyed(kv, schema as never, kind === 'route' ? 'name' : 'id');
+          : this.keyed(kv, schema as never, kind === 'route' || kind === 'deployment' ? 'name' : 'id');
       };
       try {
         on({ kind, key, name, revision, deleted, read });
@@ -560,9 +586,18 @@ export interface EtcdSnapshot {
   /** Oldest first, as the lowdb store keeps them. */
   audit: Read<AuditEntry>[];
   routeChanges: Read<RouteChange>[];
+  deployments: Read<Deployment>[];
 }
 
-export type EtcdChangeKind = 'server' | 'lastSeen' | 'certificate' | 'migration' | 'route' | 'audit' | 'routeChange';
+export type EtcdChangeKind =
+  | 'server'
+  | 'lastSeen'
+  | 'certificate'
+  | 'migration'
+  | 'route'
+  | 'deployment'
+  | 'audit'
+  | 'routeChange';
 
 /** One key changed under the prefix: its record, or no value when it was deleted. */
 export interface EtcdChange {
@@ -584,6 +619,7 @@ const WATCHED: Record<string, EtcdChangeKind> = {
   'routes/': 'route',
   'audit/': 'audit',
   'route-changes/': 'routeChange',
+  'deployments/': 'deployment',
 };
 
 const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
@@ -594,6 +630,7 @@ const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
   route: routeSchema,
   audit: auditEntrySchema,
   routeChange: routeChangeSchema,
+  deployment: deploymentSchema,
 };
 
 /** Operations per transaction, under etcd's default --max-txn-ops of 128. */

@@ -7,6 +7,7 @@ import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
 import type { RouteTable } from '../core/domain.js';
+import type { Deployment } from '../core/deployment.js';
 import type { AuditEntry } from '../gen/switchyard/v1/control.js';
 import { describeIssue } from '../core/validate.js';
 import { normalSerial } from './pki/certificate-check.js';
@@ -31,6 +32,8 @@ export interface StoreData {
   agentKeys?: Record<string, string>;
   /** Every client certificate this controller issued and that has not expired: agents' and operators'. */
   certificates?: IssuedRecord[];
+  /** Deployments by name: what the controller keeps running (their replicas are workloads). */
+  deployments?: Record<string, Deployment>;
 }
 
 /** A client certificate as the controller remembers it: whose, until when, and whether revoked. */
@@ -71,6 +74,8 @@ export interface StoreChanges {
   migrations: Set<string>;
   routes: Set<string>;
   routesRemoved: Set<string>;
+  deployments: Set<string>;
+  deploymentsRemoved: Set<string>;
   audit: AuditEntry[];
   routeChanges: RouteChange[];
 }
@@ -83,6 +88,8 @@ export function noChanges(): StoreChanges {
     migrations: new Set(),
     routes: new Set(),
     routesRemoved: new Set(),
+    deployments: new Set(),
+    deploymentsRemoved: new Set(),
     audit: [],
     routeChanges: [],
   };
@@ -103,6 +110,7 @@ export type RemoteChange =
   | { kind: 'certificate'; serial: string }
   | { kind: 'migration'; id: string }
   | { kind: 'route'; name: string }
+  | { kind: 'deployment'; name: string }
   | { kind: 'audit' }
   | { kind: 'routeChange' };
 
@@ -277,6 +285,29 @@ export class Store {
     this.changes.routesRemoved.add(name);
   }
 
+  /** By name. */
+  deployments(): Deployment[] {
+    return Object.values(this.data.deployments ?? {}).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  deployment(name: string): Deployment | undefined {
+    const all = this.data.deployments;
+    return all && Object.hasOwn(all, name) ? all[name] : undefined;
+  }
+
+  putDeployment(d: Deployment): void {
+    this.data.deployments ??= {};
+    this.data.deployments[d.name] = d;
+    this.changes.deployments.add(d.name);
+    this.changes.deploymentsRemoved.delete(d.name);
+  }
+
+  removeDeployment(name: string): void {
+    delete this.data.deployments?.[name];
+    this.changes.deployments.delete(name);
+    this.changes.deploymentsRemoved.add(name);
+  }
+
   /** Newest first. */
   routeChanges(): RouteChange[] {
     return [...(this.data.routeChanges ?? [])].reverse();
@@ -312,6 +343,8 @@ export class Store {
     for (const id of c.migrations) q.migrations.add(id);
     for (const name of c.routes) if (!q.routesRemoved.has(name)) q.routes.add(name);
     for (const name of c.routesRemoved) if (!q.routes.has(name)) q.routesRemoved.add(name);
+    for (const name of c.deployments) if (!q.deploymentsRemoved.has(name)) q.deployments.add(name);
+    for (const name of c.deploymentsRemoved) if (!q.deployments.has(name)) q.deploymentsRemoved.add(name);
     q.audit.unshift(...c.audit);
     q.routeChanges.unshift(...c.routeChanges);
   }
@@ -347,6 +380,11 @@ export class Store {
         d.routes ??= {};
         if (value) d.routes[c.name] = value as RouteTable;
         else delete d.routes[c.name];
+        break;
+      case 'deployment':
+        d.deployments ??= {};
+        if (value) d.deployments[c.name] = value as Deployment;
+        else delete d.deployments[c.name];
         break;
       case 'audit': {
         d.audit ??= [];

@@ -31,7 +31,7 @@ export interface LoadedConfig {
 }
 
 /** The line of the deepest node of `path` the document has: the key's line for a map entry. */
-function lineOf(doc: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {
+export function lineOf(doc: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {
   let node: unknown = doc.contents;
   let offset: number | undefined;
   for (const segment of path) {
