@@ -9,6 +9,7 @@ import { attachCommand } from './commands/attach.js';
 import { auditCommand } from './commands/audit.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
+import { deployCommand } from './commands/deploy.js';
 import { migrateCommand } from './commands/migrate.js';
 import { routeCommand, routesCommand } from './commands/routes.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
@@ -40,6 +41,7 @@ const COMMANDS = [
   migrateCommand,
   routesCommand,
   routeCommand,
+  deployCommand,
   wallCommand,
   auditCommand,
   accessCommand,
@@ -66,6 +68,7 @@ await yargs(hideBin(process.argv))
   .command(migrateCommand)
   .command(routesCommand)
   .command(routeCommand)
+  .command(deployCommand)
   .command(wallCommand)
   .command(auditCommand)
   .command(accessCommand)

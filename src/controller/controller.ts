@@ -36,6 +36,7 @@ import { raiseConnectionWindow, raiseStreamWindow } from './grpc/windows.js';
 import { Coordinator } from './migration/coordinator.js';
 import { routeControl } from './grpc/control-routes.js';
 import { Router } from './router/router.js';
+import { DeploymentReconciler } from './deployments/reconciler.js';
 import { WorkloadTable } from './workloads.js';
 import { toServiceError } from '../core/rpc/errors.js';
 import { addReflection } from './grpc/reflection.js';
@@ -52,6 +53,7 @@ import { hostname } from 'node:os';
 import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
 import { accessControl } from './grpc/control-access.js';
+import { deploymentControl } from './grpc/control-deployments.js';
 import { serveMetrics } from './metrics-http.js';
 
 export interface ControllerOptions {
@@ -319,6 +321,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
+  const deployments = new DeploymentReconciler({ store, registry, workloads, links, router, audit, log });
   const service = new ControllerService({
     registry,
     workloads,
@@ -326,6 +329,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     coordinator,
     router,
     audit,
+    deployments,
     workloadCommands: new WorkloadCommands({ registry, workloads, links, consoles }),
     access: {
       ca: tls.ca,
@@ -359,6 +363,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ...workloadControl(service),
     ...routeControl(service),
     ...accessControl(service),
+    ...deploymentControl(service),
   };
   server.addService(ControlService, handlers);
 
@@ -384,10 +389,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       })
     : undefined;
   coordinator.resume();
+  deployments.start();
   // Another controller's changes, heard from a shared store: proxies here apply its routes,
   // dashboards here see its migrations, and a certificate it revoked ends its calls here too.
   store.onRemote((c) => {
     if (c.kind === 'route') router.heard(c.name);
+    else if (c.kind === 'deployment') deployments.soon();
     else if (c.kind === 'migration') coordinator.heard(c.id);
     else if (c.kind === 'certificate') {
       const cert = store.certificates().find((x) => x.serial === c.serial);
@@ -450,6 +457,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         clearInterval(tickTimer);
         clearTimeout(flushTimer);
         tls.close();
+        deployments.close();
         router.close();
         health.setStatus('', 'NOT_SERVING');
         // Agent sessions never end by themselves; cutting them makes agents reconnect.

@@ -1,14 +1,6 @@
 import { names } from './names.js';
 import { AutoscaleMetric } from '../gen/switchyard/v1/deployment.js';
-export type {
-  Deployment,
-  DeploymentAutoscale,
-  DeploymentPlacement,
-  DeploymentReplica,
-  DeploymentRoute,
-  DeploymentStatus,
-  DeploymentUpdate,
-} from '../gen/switchyard/v1/deployment.js';
+export type { Deployment, DeploymentReplica, DeploymentStatus } from '../gen/switchyard/v1/deployment.js';
 export { AutoscaleMetric };
 
 /** Deployment names: a replica is NAME-<version>-<suffix>, which must still be a workload name. */
