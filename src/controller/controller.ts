@@ -82,6 +82,8 @@ export interface ControllerOptions {
   leaderTtlSeconds?: number;
   /** How long a restored workload must keep running before a migration commits (default 3 s). */
   verifyMs?: number;
+  /** How often autoscaled deployments read their metric (default 15 s). */
+  autoscaleMs?: number;
   /** Preflight: a target busier than this CPU % is not eligible (default 90). */
   cpuLimitPct?: number;
   /** HOST:PORT to serve Prometheus metrics on (`--metrics-listen`); none when absent. */
@@ -321,7 +323,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
-  const deployments = new DeploymentReconciler({ store, registry, workloads, links, router, audit, log });
+  const deployments = new DeploymentReconciler({
+    store,
+    registry,
+    workloads,
+    links,
+    router,
+    audit,
+    log,
+    autoscaleMs: opts.autoscaleMs,
+  });
   const service = new ControllerService({
     registry,
     workloads,
