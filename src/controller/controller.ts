@@ -390,7 +390,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const metrics = opts.metricsListen
     ? await serveMetrics(
         opts.metricsListen,
-        { registry, router, coordinator, watchers: () => watchers.count },
+        { registry, router, coordinator, deployments, watchers: () => watchers.count },
         log,
       ).catch(async (err: unknown) => {
         server.forceShutdown();
