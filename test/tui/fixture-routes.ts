@@ -4,6 +4,7 @@
 import { routeState, type RouteState, type RouteTable } from '../../src/core/domain.js';
 import { YardError } from '../../src/core/errors.js';
 import type {
+  DeploymentActions,
   FleetActions,
   FleetRoute,
   MigrationActions,
@@ -244,8 +245,11 @@ export function fleetActions(
   migrations: MigrationActions,
   routes: RouteActions,
   workloads: WorkloadActions,
+  deployments: DeploymentActions,
 ): FleetActions {
   return {
+    scaleDeployment: (...args) => deployments.scaleDeployment(...args),
+    restartDeployment: (name) => deployments.restartDeployment(name),
     stopWorkload: (name) => workloads.stopWorkload(name),
     restartWorkload: (name) => workloads.restartWorkload(name),
     removeWorkload: (name) => workloads.removeWorkload(name),

@@ -6,7 +6,9 @@ import { ServerSeries } from '../../src/core/series.js';
 import { ServerState, type GpuSample, type HostSample, type Server } from '../../src/core/types.js';
 import { knownWorkload, type KnownWorkload } from '../../src/core/domain.js';
 import type { Migration, Workload } from '../../src/core/workload.js';
+import type { DeploymentStatus } from '../../src/core/deployment.js';
 import { FixtureCoordinator } from './fixture-coordinator.js';
+import { FixtureDeployments } from './fixture-deployments.js';
 import { fleetActions, FixtureRoutes } from './fixture-routes.js';
 import { FixtureWorkloadActions } from './fixture-workload-actions.js';
 import { sampleMigrations, sampleWorkloads } from './fixture-workloads.js';
@@ -50,7 +52,14 @@ export class FixtureFleet implements FleetSource {
       this.emit({ kind: 'workload', name });
     },
   });
-  readonly actions: FleetActions = fleetActions(this.coordinator, this.routeTable, this.workloadActions);
+  /** Deployments: empty until a test puts some; scale and restart recorded. */
+  readonly deploymentTable = new FixtureDeployments((name) => this.emit({ kind: 'deployment', name }));
+  readonly actions: FleetActions = fleetActions(
+    this.coordinator,
+    this.routeTable,
+    this.workloadActions,
+    this.deploymentTable,
+  );
 
   add(server: Server): FleetServer {
     const fs = { server, series: new ServerSeries() };
@@ -106,6 +115,10 @@ export class FixtureFleet implements FleetSource {
 
   routes(): readonly FleetRoute[] {
     return this.routeTable.list();
+  }
+
+  deployments(): readonly DeploymentStatus[] {
+    return this.deploymentTable.list();
   }
 
   list(): readonly FleetServer[] {

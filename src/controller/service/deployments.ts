@@ -81,3 +81,19 @@ export const deleteDeployment = changeOne(
   (name, { parts }) => parts.deployments.delete(name),
   checkName,
 );
+
+/** Calls `listener` with each deployment's name whenever its status changes or it is deleted; returns the function that stops it. */
+export const watchDeployments = read({
+  name: 'deployment.list',
+  role: 'viewer',
+  act: (listener: (name: string) => void, { parts }) => {
+    const { deployments } = parts;
+    const onChange = (s: DeploymentStatus) => listener(s.deployment?.name ?? '');
+    deployments.on('deployment', onChange);
+    deployments.on('removed', listener);
+    return () => {
+      deployments.off('deployment', onChange);
+      deployments.off('removed', listener);
+    };
+  },
+});
