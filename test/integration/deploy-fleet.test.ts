@@ -99,9 +99,9 @@ describe('deployments as the fleet changes', () => {
         const l = JSON.parse((await yard('servers', '--json')).stdout) as { state: string }[];
         return l.length === 4 && l.every((s) => s.state === 'online') ? true : undefined;
       },
-      30_000,
+      60_000,
     );
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     for (const s of sockets) s.destroy();

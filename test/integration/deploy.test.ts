@@ -104,7 +104,7 @@ describe('deployments', () => {
         const l = JSON.parse((await yard('servers', '--json')).stdout) as { state: string }[];
         return l.length === 4 && l.every((s) => s.state === 'online') ? true : undefined;
       },
-      30_000,
+      60_000,
     );
     // The route the deployment backs: created by the operator, its backends then follow the replicas.
     const route = {
@@ -117,7 +117,7 @@ describe('deployments', () => {
     };
     const r = await yard('route', 'apply', '-f', file('web.json', JSON.stringify(route)));
     expect(r.code, r.stderr).toBe(0);
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     api?.close();

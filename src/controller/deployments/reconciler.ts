@@ -48,6 +48,9 @@ interface Track {
   delay: RescheduleDelay;
   lostSince: Map<string, number>;
   pending: Map<string, { serverId: string; atMs: number }>;
+  /** When each replica was started (or first seen): a crash loop's restarts do not reset its health timeout. */
+  born: Map<string, number>;
+  /** Asked to stop (and be removed): left out until its agent no longer reports it. */
   stopping: Set<string>;
   evicted: Map<string, string>;
   halted: number;
@@ -133,20 +136,24 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
   }
 
   /** Creates or replaces a deployment; a changed template is a new version, rolled out by the update policy. */
-  async apply(input: Deployment, who: string): Promise<{ status: DeploymentStatus; outcome: string }> {
-    const before = this.o.store.deployment(input.name);
+  async apply(given: Deployment, who: string): Promise<{ status: DeploymentStatus; outcome: string }> {
+    const before = this.o.store.deployment(given.name);
     if (!before && this.o.store.deployments().length >= DEPLOYMENT_LIMITS.deployments)
       throw new YardError(
         'RESOURCE_EXHAUSTED',
         `${DEPLOYMENT_LIMITS.deployments} deployments exist, the most one fleet keeps: delete one first`,
       );
-    if (input.route?.name && !this.o.store.route(input.route.name))
+    if (given.route?.name && !this.o.store.route(given.route.name))
       throw new YardError(
         'FAILED_PRECONDITION',
-        `deployment ${input.name} backs route ${input.route.name}, which does not exist: create it first with \`yard route apply\``,
-        { route: input.route.name },
+        `deployment ${given.name} backs route ${given.route.name}, which does not exist: create it first with \`yard route apply\``,
+        { route: given.route.name },
       );
     const stamp = { updatedMs: this.now(), updatedBy: who };
+    // An autoscaled deployment keeps the count its metric gave it (within the new bounds): applying
+    // the same file again changes nothing.
+    const a = given.autoscale;
+    const input = before && a ? { ...given, replicas: Math.min(a.max, Math.max(a.min, before.replicas)) } : given;
     let d: Deployment;
     let outcome: string;
     if (!before) {
@@ -246,6 +253,7 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
         delay: new RescheduleDelay(),
         lostSince: new Map(),
         pending: new Map(),
+        born: new Map(),
         stopping: new Set(),
         evicted: new Map(),
         halted: 0,
@@ -289,18 +297,21 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
     const sets = sortReplicas(replicas, this.o.registry);
     const names = new Set(replicas.map((w) => w.spec.name));
     for (const [name, p] of t.pending) if (names.has(name) || now - p.atMs > PENDING_MS) t.pending.delete(name);
-    for (const name of t.stopping) if (!sets.live.some((w) => w.spec.name === name)) t.stopping.delete(name);
+    for (const name of t.stopping) if (!names.has(name)) t.stopping.delete(name);
     for (const name of t.evicted.keys()) if (!names.has(name)) t.evicted.delete(name);
+    for (const name of t.born.keys()) if (!names.has(name) && !t.pending.has(name)) t.born.delete(name);
+    for (const name of names) if (!t.born.has(name)) t.born.set(name, now);
     const lostNow = new Set(sets.lost.map((w) => w.spec.name));
     for (const name of t.lostSince.keys()) if (!lostNow.has(name)) t.lostSince.delete(name);
     for (const w of sets.lost) if (!t.lostSince.has(w.spec.name)) t.lostSince.set(w.spec.name, now);
 
-    for (const w of sets.ended) if (!t.stopping.has(w.spec.name)) void this.removeEnded(d, w, t);
+    for (const w of sets.ended)
+      if (!t.stopping.has(w.spec.name) && this.o.links.connected(w.serverId)) void this.removeEnded(d, w, t);
 
     const live = sets.live.filter((w) => !t.stopping.has(w.spec.name));
     const route = this.routeOf(d);
     const healthy = (w: KnownWorkload) => this.healthy(d, w, route);
-    const startedMs = (w: KnownWorkload) => t.pending.get(w.spec.name)?.atMs ?? (w.startedMs || now);
+    const startedMs = (w: KnownWorkload) => t.born.get(w.spec.name) ?? now;
     if (this.autoscale(d, live, route, t, now)) return;
 
     const delay = t.delay.delayMs(now);
@@ -329,9 +340,16 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
       ...live.filter((w) => !stopping.has(w.spec.name)).map((w) => ({ name: w.spec.name, version: versionOf(w) })),
       ...started.map((name) => ({ name, version: d.version })),
     ]);
-    for (const { w, why } of plan.stop) {
+    if (plan.stop.length > 0)
+      this.decide(
+        d.name,
+        'stop',
+        plan.stop.length === 1
+          ? `stopping ${plan.stop[0]!.w.spec.name}: ${plan.stop[0]!.why}`
+          : `stopping ${plan.stop.length} replicas: ${plan.stop.map((x) => x.why).join('; ')}`,
+      );
+    for (const { w } of plan.stop) {
       t.stopping.add(w.spec.name);
-      this.decide(d.name, 'stop', `stopping ${w.spec.name}: ${why}`);
       void this.stopReplica(w).catch((err: unknown) => {
         t.stopping.delete(w.spec.name);
         this.o.log.warn('could not stop a replica', { replica: w.spec.name, error: errorMessage(err) });
@@ -354,6 +372,8 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
     const servers = this.o.registry.list().map((r) => r.server);
     const connected = (id: string) => this.o.links.connected(id);
     const starts: Promise<string | undefined>[] = [];
+    const placed: string[] = [];
+    const failed: string[] = [];
     for (let i = 0; i < Math.min(count, STARTS_PER_PASS); i++) {
       const host = pickHost(d, servers, on, connected);
       if (!host) {
@@ -365,24 +385,33 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
       const name = replicaName(d.name, d.version, randomBytes(2).toString('hex'));
       const spec = replicaSpec(d, d.template, d.version, name);
       t.pending.set(name, { serverId: host.id, atMs: this.now() });
-      const why = rescheduling ? 'replacing a replica lost with its host' : `${live.length + i + 1} of ${d.replicas}`;
-      this.decide(
-        d.name,
-        rescheduling ? 'reschedule' : 'start',
-        `starting ${name} (v${d.version}) on ${host.name}: ${why}`,
-      );
+      t.born.set(name, this.now());
+      placed.push(`${name} on ${host.name}`);
       starts.push(
         this.send(host.id, { $case: 'start', value: { spec, restore: false, provisional: false } }).then(
           () => name,
           (err: unknown) => {
             t.pending.delete(name);
-            this.decide(d.name, 'start', `could not start ${name} on ${host.name}: ${errorMessage(err)}`, false);
+            failed.push(`${name} on ${host.name}: ${errorMessage(err)}`);
             return undefined;
           },
         ),
       );
     }
-    return (await Promise.all(starts)).filter((w) => w !== undefined);
+    if (placed.length > 0) {
+      // One decision per pass: a thousand replicas must not push the operators' actions out of the audit trail.
+      const why = rescheduling
+        ? `replacing ${placed.length === 1 ? 'a replica' : 'replicas'} lost with ${placed.length === 1 ? 'its host' : 'their hosts'}`
+        : `${live.length + t.pending.size} of ${d.replicas}`;
+      const what =
+        placed.length === 1
+          ? `starting ${placed[0]!.replace(' on ', ` (v${d.version}) on `)}`
+          : `starting ${placed.length} replicas (v${d.version}): ${placed.join(', ')}`;
+      this.decide(d.name, rescheduling ? 'reschedule' : 'start', `${what}: ${why}`);
+    }
+    const started = (await Promise.all(starts)).filter((w) => w !== undefined);
+    if (failed.length > 0) this.decide(d.name, 'start', `could not start ${failed.join('; ')}`, false);
+    return started;
   }
 
   /** The new version failed its health gate: revert to the previous template, or halt the rollout. */
@@ -482,7 +511,8 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
   private async removeEnded(d: Deployment, w: KnownWorkload, t: Track): Promise<void> {
     t.stopping.add(w.spec.name);
     this.decide(d.name, 'remove', `removing ${w.spec.name}: it ended (${w.message || 'exited'})`);
-    await this.stopReplica(w).catch(() => undefined);
+    // Not removed (its agent refused, or went): asked again at a later pass.
+    await this.stopReplica(w).catch(() => t.stopping.delete(w.spec.name));
   }
 
   private async stopReplica(w: KnownWorkload): Promise<void> {
