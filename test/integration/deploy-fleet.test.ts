@@ -13,7 +13,7 @@ import {
   startControllerProc,
   tempDir,
   waitFor,
-  type YardProcess,
+  YardProcess,
 } from '../helpers/procs.js';
 import { ECHO } from '../helpers/specs.js';
 
@@ -135,8 +135,35 @@ describe('deployments as the fleet changes', () => {
     expect((await status('app')).replicas).toHaveLength(3);
     expect((await yard('deploy', 'scale', 'app', '2')).code).toBe(0);
     await healthyOn('app', 2);
-    const watched = await yard('deploy', 'status', 'app', '--json');
-    expect(JSON.parse(watched.stdout)).toMatchObject({ name: 'app', desired: 2, running: 2, healthy: 2 });
+    const shown = await yard('deploy', 'status', 'app', '--json');
+    expect(JSON.parse(shown.stdout)).toMatchObject({ name: 'app', desired: 2, running: 2, healthy: 2 });
+    // --watch: a JSON line now, and one at each change.
+    const watch = new YardProcess([
+      'deploy',
+      'status',
+      'app',
+      '--watch',
+      '--json',
+      '--controller',
+      address,
+      '--data-dir',
+      ctlDir,
+    ]);
+    try {
+      await watch.waitForOutput(/"desired":2,"running":2,"healthy":2/);
+      expect((await yard('deploy', 'scale', 'app', '3')).code).toBe(0);
+      await watch.waitForOutput(/"desired":3,"running":3,"healthy":3/, 30_000);
+      expect(
+        watch.output
+          .trim()
+          .split('\n')
+          .every((l) => JSON.parse(l).name === 'app'),
+      ).toBe(true);
+    } finally {
+      await watch.kill('SIGINT');
+    }
+    expect((await yard('deploy', 'scale', 'app', '2')).code).toBe(0);
+    await healthyOn('app', 2);
   }, 60_000);
 
   it('scales on connections per replica, and holds a change back for the cooldown', async () => {

@@ -54,5 +54,6 @@ export function nowhereReason(d: Deployment, servers: Server[], connected: (serv
     ...Object.entries(d.placement?.labels ?? {}).map(([k, v]) => `${k}=${v}`),
     ...(d.placement?.gpus ? [`${d.placement.gpus} GPU(s)`] : []),
   ];
-  return `no host for another replica: ${servers.length} server(s), ${up.length} online, ${fitting.length} fit${wants.length ? ` (${wants.join(', ')})` : ''}${d.placement?.allowSameHost ? '' : ', each already running one (spread)'}`;
+  const spread = fitting.length > 0 && !d.placement?.allowSameHost ? ', each already running one (spread)' : '';
+  return `no host for another replica: ${servers.length} server(s), ${up.length} online, ${fitting.length} fit${wants.length ? ` (${wants.join(', ')})` : ''}${spread}`;
 }
