@@ -82,7 +82,7 @@ export function controllerMetrics(src: MetricsSources): ControllerMetrics {
   gauge(
     registry,
     'yard_deployment_replicas',
-    'Replicas of each deployment: desired, running, and healthy (running, and passing its route’s checks).',
+    'Replicas of each deployment: desired, running, and healthy (running, and passing the checks of its route).',
     ['deployment', 'state'],
     (put) => {
       for (const s of src.deployments.list()) {

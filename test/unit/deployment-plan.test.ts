@@ -8,7 +8,8 @@ import {
 } from '../../src/controller/deployments/backoff.js';
 import { nowhereReason, pickHost, schedulable } from '../../src/controller/deployments/placement.js';
 import { planPass, type PassView } from '../../src/controller/deployments/plan.js';
-import { replicaSpec } from '../../src/controller/deployments/replicas.js';
+import { replicaSpec, sortReplicas } from '../../src/controller/deployments/replicas.js';
+import { Registry } from '../../src/controller/registry.js';
 import { desiredReplicas } from '../../src/controller/deployments/autoscale.js';
 import type { Deployment, DeploymentStatus } from '../../src/core/deployment.js';
 import type { KnownWorkload } from '../../src/core/domain.js';
@@ -125,6 +126,22 @@ describe('a deployment pass', () => {
     const d = web();
     const live = [1, 2, 3].map((i) => replica(d, 2, i));
     expect(planPass(view(d, live, { evicted: new Set(['web-2-1']) }))).toMatchObject({ start: 1, stop: [] });
+  });
+});
+
+describe('replicas as a pass sorts them', () => {
+  it('count a replica live on two hosts (a migration) once, as the instance that runs; lost with a down host', () => {
+    const d = web();
+    const registry = new Registry({ heartbeatTtlMs: () => 3000, graceMs: 3000 });
+    for (const id of ['s1', 's2', 's3']) registry.restore(server(id));
+    const moving = replica(d, 2, 1);
+    const source = { ...moving, serverId: 's2', state: WorkloadState.WORKLOAD_STATE_CHECKPOINTING };
+    const ended = { ...replica(d, 2, 2), state: WorkloadState.WORKLOAD_STATE_EXITED };
+    const away = { ...replica(d, 2, 9) };
+    const sets = sortReplicas([source, moving, ended, away], registry);
+    expect(sets.live.map((w) => `${w.spec.name}@${w.serverId}`)).toEqual(['web-2-1@s1']);
+    expect(sets.ended.map((w) => w.spec.name)).toEqual(['web-2-2']);
+    expect(sets.lost.map((w) => `${w.spec.name}@${w.serverId}`)).toEqual(['web-2-9@s9']);
   });
 });
 

@@ -46,14 +46,26 @@ export interface ReplicaSets {
   ended: KnownWorkload[];
 }
 
+/**
+ * A replica that is live on two hosts at once (a migration between them) counts once, as the
+ * instance that runs; the other is left to the migration, never stopped as one too many.
+ */
 export function sortReplicas(replicas: KnownWorkload[], registry: Registry): ReplicaSets {
   const sets: ReplicaSets = { live: [], lost: [], ended: [] };
+  const live = new Map<string, KnownWorkload>();
   for (const w of replicas) {
     const state = registry.get(w.serverId)?.server.state;
     if (state === undefined || state === ServerState.SERVER_STATE_DOWN) sets.lost.push(w);
-    else if (isLive(w)) sets.live.push(w);
-    else sets.ended.push(w);
+    else if (isLive(w)) {
+      const other = live.get(w.spec.name);
+      if (!other || (!isRunning(other) && isRunning(w))) live.set(w.spec.name, w);
+    } else sets.ended.push(w);
   }
+  const names = new Set(live.keys());
+  sets.live = [...live.values()];
+  // An instance that ended where another of its name lives is the migration's to clean up.
+  sets.ended = sets.ended.filter((w) => !names.has(w.spec.name));
+  sets.lost = sets.lost.filter((w) => !names.has(w.spec.name));
   return sets;
 }
 
