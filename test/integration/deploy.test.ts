@@ -191,4 +191,17 @@ describe('deployments', () => {
       /v3 failed its health gate: .* not healthy within 4s; reverting to the template of v2 as v4/,
     );
   }, 90_000);
+
+  it('restarts rolling: every replica replaced by a new version of the same template, the route serving', async () => {
+    const traffic = startTraffic(`127.0.0.1:${webPort}`, { clients: 2 });
+    try {
+      const r = await yard('deploy', 'restart', 'web');
+      expect(r.stdout).toMatch(/^web: v5 rolls out; `yard deploy status web --watch` follows it$/m);
+      const s = await settled('web', 3, 5, 60_000);
+      expect(new Set(hostsOf(s)).size).toBe(3);
+    } finally {
+      const report = await traffic.stop();
+      expect(report.failed, report.failures.join('\n')).toBe(0);
+    }
+  }, 90_000);
 });

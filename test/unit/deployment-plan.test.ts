@@ -10,7 +10,7 @@ import { nowhereReason, pickHost, schedulable } from '../../src/controller/deplo
 import { planPass, type PassView } from '../../src/controller/deployments/plan.js';
 import { replicaSpec, sortReplicas } from '../../src/controller/deployments/replicas.js';
 import { Registry } from '../../src/controller/registry.js';
-import { desiredReplicas } from '../../src/controller/deployments/autoscale.js';
+import { desiredReplicas, metricValue } from '../../src/controller/deployments/autoscale.js';
 import type { Deployment, DeploymentStatus } from '../../src/core/deployment.js';
 import type { KnownWorkload } from '../../src/core/domain.js';
 import { parseDeploymentFile } from '../../src/core/schema/deployment.js';
@@ -219,6 +219,25 @@ describe('autoscaling', () => {
     });
     expect(desiredReplicas(d, 3, 0.5)?.replicas).toBe(1);
     expect(desiredReplicas(d, 3, Number.NaN)).toBeUndefined();
+  });
+
+  it('reads CPU from the workload when sampled, else its host, and GPU utilisation from the hosts', () => {
+    const cpu = web('autoscale: {min: 1, max: 4, target: {cpuPercent: 50}}\n');
+    const gpu = web('autoscale: {min: 1, max: 4, target: {gpuUtilPercent: 50}}\n');
+    const hosts = new Map<string, Server>([
+      [
+        's1',
+        server('s1', {
+          latest: { cpuPct: 90, gpus: [{ utilizationPct: 80 }, { utilizationPct: 40 }] } as unknown as Server['latest'],
+        }),
+      ],
+      ['s2', server('s2', { latest: { cpuPct: 30, gpus: [] } as unknown as Server['latest'] })],
+    ]);
+    const src = { server: (id: string) => hosts.get(id) };
+    const sampled = { ...replica(cpu, 2, 1), cpuPct: 70 };
+    expect(metricValue(cpu, [sampled, replica(cpu, 2, 2)], src)).toBe(50);
+    expect(metricValue(gpu, [replica(gpu, 2, 1), replica(gpu, 2, 2)], src)).toBe(60);
+    expect(metricValue(cpu, [replica(cpu, 2, 3)], src)).toBeNaN();
   });
 });
 

@@ -307,7 +307,7 @@ function change(i: number): RouteChange {
   return { atMs: i, who: 'ops', service: 'web', action: 'apply', after: route('web'), note: `change ${i}` };
 }
 
-function deployment(name: string, version: number): Deployment {
+export function deployment(name: string, version: number): Deployment {
   const spec = {
     name,
     command: '/bin/sleep',
