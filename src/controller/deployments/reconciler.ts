@@ -287,7 +287,8 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
       } catch (err) {
         this.o.log.warn('deployment not reconciled', { deployment: d.name, error: errorMessage(err) });
       }
-      this.publish(this.o.store.deployment(d.name) ?? d);
+      const now = this.o.store.deployment(d.name);
+      if (now) this.publish(now, replicas.get(d.name) ?? []);
     }
   }
 
@@ -538,9 +539,9 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
     };
   }
 
-  /** Tells watchers the deployment's status when it changed. */
-  private publish(d: Deployment): void {
-    const status = this.statusOf(d, this.replicasOf(d.name));
+  /** Tells watchers the deployment's status when it changed (`replicas`: as the pass read them, else read now). */
+  private publish(d: Deployment, replicas: KnownWorkload[] = this.replicasOf(d.name)): void {
+    const status = this.statusOf(d, replicas);
     const json = JSON.stringify(status);
     const t = this.track(d.name);
     if (t.lastStatus === json) return;

@@ -600,7 +600,10 @@ export interface ApplyDeploymentResponse {
   status?:
     | DeploymentStatus
     | undefined;
-  /** created, updated (a new version rolls out), scaled or unchanged. */
+  /**
+   * "created", "updated: vN rolls out" (a new template), "changed" (its count, placement,
+   * route, update policy or autoscaling) or "unchanged".
+   */
   outcome: string;
 }
 
