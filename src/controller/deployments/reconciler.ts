@@ -42,6 +42,14 @@ const PENDING_MS = 30_000;
 const STARTS_PER_PASS = 32;
 /** How long an agent has to answer a start or a stop. */
 const COMMAND_MS = 30_000;
+/** The longest `reschedule` waits for a replica to be replaced and gone from its host. */
+const RESCHEDULE_WAIT_MS = 600_000;
+
+interface Waiter {
+  resolve(): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
 
 /** What the reconciler remembers of a deployment between passes (in memory: a new leader starts afresh). */
 interface Track {
@@ -53,6 +61,8 @@ interface Track {
   /** Asked to stop (and be removed): left out until its agent no longer reports it. */
   stopping: Set<string>;
   evicted: Map<string, string>;
+  /** Who waits for an evicted replica to be gone (a drain). */
+  waiters: Map<string, Waiter[]>;
   halted: number;
   message: string;
   lastScaleMs: number;
@@ -89,6 +99,9 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    for (const t of this.tracks.values())
+      for (const workload of t.waiters.keys())
+        settle(t, workload, new YardError('UNAVAILABLE', 'the controller stopped before the replica was replaced'));
   }
 
   /** Runs a pass now, or once more after the one running. */
@@ -125,14 +138,40 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
 
   /**
    * Moves a replica off its host: a new one starts where placement allows (by the update's
-   * surge and unavailability), then this one stops. For `yard drain`.
+   * surge and unavailability), then this one stops. Resolves once it is gone from its host (a
+   * replacement healthy first); rejects if its deployment is deleted, or after 10 minutes. For `yard drain`.
    */
-  reschedule(workload: string, reason: string): void {
+  reschedule(workload: string, reason: string): Promise<void> {
     const w = this.o.workloads.instances(workload).find((x) => this.o.store.deployment(deploymentOf(x)));
-    if (!w) throw new YardError('NOT_FOUND', `workload ${workload} is not a replica of any deployment`, { workload });
-    this.track(deploymentOf(w)).evicted.set(workload, reason);
+    if (!w)
+      return Promise.reject(
+        new YardError('NOT_FOUND', `workload ${workload} is not a replica of any deployment`, { workload }),
+      );
+    const t = this.track(deploymentOf(w));
+    t.evicted.set(workload, reason);
     this.decide(deploymentOf(w), 'reschedule', `${workload} moves off its host: ${reason}`);
+    const done = new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          t.waiters.set(
+            workload,
+            (t.waiters.get(workload) ?? []).filter((x) => x !== waiter),
+          );
+          reject(
+            new YardError(
+              'DEADLINE_EXCEEDED',
+              `${workload} was not replaced within ${RESCHEDULE_WAIT_MS / 60_000} minutes: \`yard deploy status ${deploymentOf(w)}\` says why`,
+              { workload },
+            ),
+          );
+        }, RESCHEDULE_WAIT_MS),
+      };
+      t.waiters.set(workload, [...(t.waiters.get(workload) ?? []), waiter]);
+    });
     this.soon();
+    return done;
   }
 
   /** Creates or replaces a deployment; a changed template is a new version, rolled out by the update policy. */
@@ -220,6 +259,9 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
     this.stored(name);
     this.o.store.removeDeployment(name);
     await this.o.store.flush();
+    const t = this.tracks.get(name);
+    for (const workload of t?.waiters.keys() ?? [])
+      settle(t!, workload, new YardError('ABORTED', `deployment ${name} was deleted: its replicas stop`));
     this.tracks.delete(name);
     this.emit('removed', name);
     const replicas = this.replicasOf(name);
@@ -256,6 +298,7 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
         born: new Map(),
         stopping: new Set(),
         evicted: new Map(),
+        waiters: new Map(),
         halted: 0,
         message: '',
         lastScaleMs: Number.NEGATIVE_INFINITY,
@@ -299,7 +342,11 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
     const names = new Set(replicas.map((w) => w.spec.name));
     for (const [name, p] of t.pending) if (names.has(name) || now - p.atMs > PENDING_MS) t.pending.delete(name);
     for (const name of t.stopping) if (!names.has(name)) t.stopping.delete(name);
-    for (const name of t.evicted.keys()) if (!names.has(name)) t.evicted.delete(name);
+    for (const name of t.evicted.keys())
+      if (!names.has(name)) {
+        t.evicted.delete(name);
+        settle(t, name);
+      }
     for (const name of t.born.keys()) if (!names.has(name) && !t.pending.has(name)) t.born.delete(name);
     for (const name of names) if (!t.born.has(name)) t.born.set(name, now);
     const lostNow = new Set(sets.lost.map((w) => w.spec.name));
@@ -548,6 +595,16 @@ export class DeploymentReconciler extends EventEmitter<{ deployment: [Deployment
     t.lastStatus = json;
     this.emit('deployment', status);
   }
+}
+
+/** Tells whoever waits on `workload` leaving its host that it has (or, with `err`, that it will not). */
+function settle(t: Track, workload: string, err?: Error): void {
+  for (const w of t.waiters.get(workload) ?? []) {
+    clearTimeout(w.timer);
+    if (err) w.reject(err);
+    else w.resolve();
+  }
+  t.waiters.delete(workload);
 }
 
 /** The same deployment, whoever stamped it when. */
