@@ -1,17 +1,18 @@
 // The fleet on lowdb and on etcd, in one run (issue 14): the same simulated agents at 1 Hz, first
 // against one controller on its JSON file, then against a leader controller on a real
-// three-member etcd (loopback, data on tmpfs) with a second controller standing by on the same
-// etcd. Every simulated agent dials the leader (a standby would pass its connection on). Each side: the
-// controller idle for a few seconds (no agents), then the fleet's ramp and steady window; on etcd,
-// the standby's and each member's CPU and RSS over the same windows, and etcd's writes a second
-// from its /metrics. Both sides share one CA (the etcd controllers are given the first one's), so
+// three-member etcd (loopback, data on tmpfs) with a second controller following on the same
+// etcd. Every simulated agent dials the follower, which holds its TLS connection and relays its
+// calls to the leader over one connection: the leader keeps every agent's state and session, not
+// its connection. Each side: the controller idle for a few seconds (no agents), then the fleet's
+// ramp and steady window; on etcd, the follower's and each member's CPU and RSS over the same
+// windows, and etcd's writes a second from its /metrics. Both sides share one CA (the etcd controllers are given the first one's), so
 // the agents' certificates are minted once.
 import { copyFileSync } from 'node:fs';
 import { controllerFiles } from '../src/core/paths.js';
 import { EtcdCluster } from './etcd.js';
 import { runFleetSim, SimCredentials, type FleetSimResult } from './fleet-sim.js';
 import { fakeHosts, type FakeHost } from './hosts.js';
-import { ProcMonitor, removeTempDir, sleep, startController, tempDir, type ProcUsage } from './lib.js';
+import { memoryAfterGc, ProcMonitor, removeTempDir, sleep, startController, tempDir, type ProcUsage } from './lib.js';
 
 export interface EtcdBenchOptions {
   agents: number;
@@ -41,9 +42,16 @@ export interface StoreSide {
   lastWarnings: string[];
 }
 
+/** What the leader and the follower held after two full collections, idle and with the fleet on. */
+export interface AfterGc {
+  leader: NodeJS.MemoryUsage;
+  follower: NodeJS.MemoryUsage;
+}
+
 export interface EtcdSide extends StoreSide {
   idleEtcd: EtcdWindow;
   steadyEtcd: EtcdWindow;
+  afterGc: { idle: AfterGc; loaded: AfterGc };
   /** The standby still waiting at the end (it never took over during the run). */
   standbyHeld: boolean;
 }
@@ -58,6 +66,8 @@ export interface EtcdBenchResult {
 const IDLE_S = 3;
 /** A side that runs longer is stopped (its controllers killed) and reported as failed. */
 const SIDE_LIMIT_S = 90;
+/** More for a larger fleet: its ramp alone dials 100 sessions a second. */
+const sideLimitS = (o: EtcdBenchOptions) => Math.max(SIDE_LIMIT_S, 60 + o.seconds + o.agents / 25);
 const COUNTERS = [
   'etcd_mvcc_put_total',
   'etcd_server_proposals_committed_total',
@@ -74,7 +84,7 @@ export async function runEtcdBench(opts: EtcdBenchOptions): Promise<EtcdBenchRes
   try {
     creds = await SimCredentials.mint(first.dataDir, hosts);
     log(`  ${hosts.length} agent certificates minted in ${(creds.mintMs / 1000).toFixed(2)} s`);
-    lowdb = (await bounded('lowdb side', [first.proc], log, () => measure(first, creds, hosts, opts))).side;
+    lowdb = (await bounded('lowdb side', [first.proc], opts, () => measure(first, creds, hosts, opts))).side;
   } finally {
     await first.proc.kill();
   }
@@ -104,25 +114,46 @@ async function etcdSide(
       const to = controllerFiles(dir);
       for (const f of ['caKey', 'caCert', 'token'] as const) copyFileSync(from[f], to[f]);
     }
-    const leader = await startController({ heartbeat: '1s', grace: '30s', dataDir: dirs[0], args });
+    const gcProbeDir = tempDir('yard-bench-gc-');
+    const leader = await startController({ heartbeat: '1s', grace: '30s', dataDir: dirs[0], args, gcProbeDir });
     started.push(leader);
     const standby = await startController({
       heartbeat: '1s',
       grace: '30s',
       dataDir: dirs[1],
       args,
-      ready: /standby/,
+      ready: /relayed to the leader/,
+      gcProbeDir,
     });
     started.push(standby);
-    log(`  etcd: leader pid ${leader.proc.pid} on ${leader.address}, standby pid ${standby.proc.pid}`);
-    const measured = await bounded('etcd side', [leader.proc, standby.proc], log, () =>
-      measure(leader, creds, hosts, opts, () => watchEtcd(cluster, standby.proc.pid)),
+    log(
+      `  etcd: leader pid ${leader.proc.pid} on ${leader.address}, follower pid ${standby.proc.pid} on ${standby.address}`,
     );
-    if (!measured.idleEtcd || !measured.steadyEtcd) throw new Error('etcd and the standby were not watched');
+    // At the end of each window (idle, then steady): what each holds once garbage is collected.
+    const afterGc: AfterGc[] = [];
+    const collected = async () => ({
+      leader: await memoryAfterGc(leader.proc.pid, gcProbeDir),
+      follower: await memoryAfterGc(standby.proc.pid, gcProbeDir),
+    });
+    const watch = async () => {
+      const end = await watchEtcd(cluster, standby.proc.pid);
+      return async () => {
+        const window = await end();
+        afterGc.push(await collected());
+        return window;
+      };
+    };
+    const measured = await bounded('etcd side', [leader.proc, standby.proc], opts, () =>
+      measure(leader, creds, hosts, opts, watch, standby.address),
+    );
+    removeTempDir(gcProbeDir);
+    if (!measured.idleEtcd || !measured.steadyEtcd || afterGc.length !== 2)
+      throw new Error('etcd and the follower were not watched');
     return {
       ...measured.side,
       idleEtcd: measured.idleEtcd,
       steadyEtcd: measured.steadyEtcd,
+      afterGc: { idle: afterGc[0]!, loaded: afterGc[1]! },
       standbyHeld: standby.proc.running && !/elected leader/.test(standby.proc.output()),
     };
   } finally {
@@ -142,6 +173,8 @@ async function measure(
   hosts: readonly FakeHost[],
   opts: EtcdBenchOptions,
   others?: () => Promise<() => Promise<EtcdWindow>>,
+  /** Where the agents dial, when not `ctl` itself (a follower that relays to it). */
+  via?: string,
 ): Promise<{ side: StoreSide; idleEtcd?: EtcdWindow; steadyEtcd?: EtcdWindow }> {
   const idleMon = new ProcMonitor(ctl.proc.pid);
   const idleOthers = await others?.();
@@ -150,7 +183,7 @@ async function measure(
   const idleEtcd = await idleOthers?.();
   let steadyEtcd: EtcdWindow | undefined;
   const sim = await runFleetSim({
-    address: ctl.address,
+    address: via ?? ctl.address,
     credentials: creds,
     control: ctl.control,
     controllerPid: ctl.proc.pid,
@@ -194,27 +227,29 @@ async function watchEtcd(cluster: EtcdCluster, standbyPid: number): Promise<() =
   };
 }
 
-/** Runs `side`; past SIDE_LIMIT_S its controllers are killed (the fleet then fails and ends) and it throws. */
+/** Runs `side`; past `limitS` its controllers are killed (the fleet then fails and ends) and it throws. */
 async function bounded<T>(
   what: string,
   procs: readonly Controller['proc'][],
-  log: (line: string) => void,
+  opts: EtcdBenchOptions,
   side: () => Promise<T>,
 ): Promise<T> {
+  const { log } = opts;
+  const limitS = sideLimitS(opts);
   const t0 = performance.now();
   let over = false;
   const timer = setTimeout(() => {
     over = true;
     for (const p of procs) void p.kill(1000);
-  }, SIDE_LIMIT_S * 1000);
+  }, limitS * 1000);
   try {
     const r = await side().catch((err: unknown) => {
       if (!over) throw err;
     });
-    if (over) throw new Error(`${what} ran past ${SIDE_LIMIT_S} s: its controllers were stopped`);
+    if (over) throw new Error(`${what} ran past ${limitS} s: its controllers were stopped`);
     return r as T;
   } finally {
     clearTimeout(timer);
-    log(`  ${what}: ${((performance.now() - t0) / 1000).toFixed(0)} s of at most ${SIDE_LIMIT_S}`);
+    log(`  ${what}: ${((performance.now() - t0) / 1000).toFixed(0)} s of at most ${limitS}`);
   }
 }

@@ -91,8 +91,20 @@ export class FakeHost {
       memoryClockMhz: model.memMhz,
       fanPct: undefined,
       processes: [
-        { pid: 10_000 + Math.floor(r() * 50_000), name: 'python3', usedMemoryMib: 1000 + r() * 40_000 },
-        { pid: 10_000 + Math.floor(r() * 50_000), name: 'torchrun', usedMemoryMib: 500 + r() * 4_000 },
+        {
+          pid: 10_000 + Math.floor(r() * 50_000),
+          name: 'python3',
+          usedMemoryMib: 1000 + r() * 40_000,
+          user: 'alice',
+          workload: 'trainer',
+        },
+        {
+          pid: 10_000 + Math.floor(r() * 50_000),
+          name: 'torchrun',
+          usedMemoryMib: 500 + r() * 4_000,
+          user: 'bob',
+          workload: '',
+        },
       ],
     }));
     this.sample = {

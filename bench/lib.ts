@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The built CLI (`npm run build` puts src/ under dist/src/); YARD_BENCH_CLI benches another build. */
 export const YARD = process.env.YARD_BENCH_CLI
@@ -262,6 +263,24 @@ export function removeTempDirs(): void {
   }
 }
 
+const GC_PROBE = pathToFileURL(join(import.meta.dirname, 'gc-probe.js')).href;
+
+/** What a controller started with `gcProbeDir` holds after two full collections (it must be alive). */
+export async function memoryAfterGc(pid: number, dir: string): Promise<NodeJS.MemoryUsage> {
+  const file = join(dir, `mem-${pid}.json`);
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    await sleep(50);
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as NodeJS.MemoryUsage;
+    } catch {
+      // not written yet (or half written): look again
+    }
+  }
+  throw new Error(`process ${pid} wrote no memory figures after SIGUSR2 (was it started with the GC probe?)`);
+}
+
 /** Every child this bench spawned; killAll() in finally and on signals leaves no orphans. */
 const children = new Set<YardProcess>();
 
@@ -285,11 +304,13 @@ export class YardProcess {
     args: string[],
     script = YARD,
     wrap: string[] = [],
+    /** More node flags and environment for this child. */
+    extra: { flags?: string[]; env?: Record<string, string> } = {},
   ) {
     const [cmd, ...pre] = [...wrap, process.execPath];
-    this.child = spawn(cmd!, [...pre, ...NODE_FLAGS, script, ...args], {
+    this.child = spawn(cmd!, [...pre, ...NODE_FLAGS, ...(extra.flags ?? []), script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...extra.env },
     });
     if (this.child.pid === undefined) throw new Error(`could not start ${label}`);
     this.pid = this.child.pid;
@@ -424,7 +445,15 @@ export function killAllNow(): void {
  * says `standby` instead, and listens only once it leads).
  */
 export async function startController(
-  opts: { heartbeat?: string; grace?: string; args?: string[]; dataDir?: string; ready?: RegExp } = {},
+  opts: {
+    heartbeat?: string;
+    grace?: string;
+    args?: string[];
+    dataDir?: string;
+    ready?: RegExp;
+    /** Preload the GC probe (gc-probe.ts), writing to this dir: see memoryAfterGc(). */
+    gcProbeDir?: string;
+  } = {},
 ): Promise<{
   proc: YardProcess;
   address: string;
@@ -436,18 +465,24 @@ export async function startController(
   const dataDir = opts.dataDir ?? tempDir('yard-bench-ctl-');
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const proc = new YardProcess('controller', [
+  const proc = new YardProcess(
     'controller',
-    '--data-dir',
-    dataDir,
-    '--listen',
-    address,
-    '--heartbeat',
-    opts.heartbeat ?? '1s',
-    '--grace',
-    opts.grace ?? '30s',
-    ...(opts.args ?? []),
-  ]);
+    [
+      'controller',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      address,
+      '--heartbeat',
+      opts.heartbeat ?? '1s',
+      '--grace',
+      opts.grace ?? '30s',
+      ...(opts.args ?? []),
+    ],
+    YARD,
+    [],
+    opts.gcProbeDir ? { flags: ['--import', GC_PROBE], env: { YARD_BENCH_GC_PROBE_DIR: opts.gcProbeDir } } : {},
+  );
   await proc.waitForOutput(opts.ready ?? /controller listening/, 20_000);
   return {
     proc,

@@ -30,10 +30,25 @@ import { destroyNetTopologies } from './net-topology.js';
 import type { ProxyBenchResult } from './proxy.js';
 import type { Latency, PathReport } from './proxy-plan.js';
 import type { RenderResult } from './render.js';
+import type { ScrapeCostResult } from './scrape.js';
 import type { SoakResult } from './soak.js';
 import type { TlsBenchResult } from './tls.js';
 
-const STEPS = ['fleet', 'deploy', 'etcd', 'tls', 'render', 'dash', 'soak', 'agent', 'migrate', 'net', 'proxy', 'chaos'];
+const STEPS = [
+  'fleet',
+  'deploy',
+  'etcd',
+  'tls',
+  'render',
+  'dash',
+  'soak',
+  'agent',
+  'scrape',
+  'migrate',
+  'net',
+  'proxy',
+  'chaos',
+];
 
 /** The fleet step's title: agents beat at 1 Hz until the controller's heartbeat budget spreads them out. */
 function fleetLabel(agents: number, budget = 2000): string {
@@ -41,7 +56,7 @@ function fleetLabel(agents: number, budget = 2000): string {
   return `controller, ${agents} agents at ${everyS === 1 ? '1 Hz' : `1 beat / ${everyS.toFixed(1)} s (budget ${budget}/s)`}`;
 }
 
-const USAGE = `usage: node dist/bench/run.js [--agents N] [--heartbeat-budget N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--net-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
+const USAGE = `usage: node dist/bench/run.js [--agents N] [--heartbeat-budget N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--scrape-targets N] [--scrape-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--net-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
   --agents N          simulated agents for the controller benchmark, the deploy and the etcd step (default 1000)
   --heartbeat-budget N the controller's --heartbeat-budget in that benchmark (default: the controller's, 2000/s;
                       past it the simulated agents beat less often than 1 Hz, as the controller tells them)
@@ -49,6 +64,8 @@ const USAGE = `usage: node dist/bench/run.js [--agents N] [--heartbeat-budget N]
   --tls-seconds S     steady-state window of the TLS benchmark, each side: mTLS, then plaintext (default 60)
   --tls-sample N      TLS benchmark: agents that join with the Join RPC, sessions timed dialling alone (default 50)
   --agent-seconds S   measurement window of the agent benchmark (default 30)
+  --scrape-targets N  hosts the scrape benchmark's controller polls, every 5 s, through a real node_exporter page (default 100)
+  --scrape-seconds S  measurement window of the scrape benchmark, and of its idle baseline (default 30)
   --dash-seconds S    measurement window of the dashboard, gtop and btop, each (default 20)
   --dash-steady S     start the steady window (the headline) S seconds after each program's first screen (default 90; 0: first window only)
   --dash-servers LIST fleet sizes the dashboard benchmark watches (default 100,1000)
@@ -148,6 +165,8 @@ let args: {
   tlsSeconds: number;
   tlsSample: number;
   agentSeconds: number;
+  scrapeTargets: number;
+  scrapeSeconds: number;
   dashSeconds: number;
   dashSteady: number;
   dashServers: number[];
@@ -170,6 +189,8 @@ try {
       'tls-seconds': { type: 'string' },
       'tls-sample': { type: 'string' },
       'agent-seconds': { type: 'string' },
+      'scrape-targets': { type: 'string' },
+      'scrape-seconds': { type: 'string' },
       'dash-seconds': { type: 'string' },
       'dash-servers': { type: 'string' },
       'dash-steady': { type: 'string' },
@@ -207,6 +228,8 @@ try {
     tlsSeconds: intFlag(values['tls-seconds'], 'tls-seconds', 60, 1, 600),
     tlsSample: intFlag(values['tls-sample'], 'tls-sample', 50, 1, 1000),
     agentSeconds: intFlag(values['agent-seconds'], 'agent-seconds', 30, 1, 600),
+    scrapeTargets: intFlag(values['scrape-targets'], 'scrape-targets', 100, 1, 10_000),
+    scrapeSeconds: intFlag(values['scrape-seconds'], 'scrape-seconds', 30, 1, 600),
     dashSeconds: intFlag(values['dash-seconds'], 'dash-seconds', 20, 1, 600),
     dashSteady: intFlag(values['dash-steady'], 'dash-steady', 90, 0, 3600),
     dashServers: countsFlag(values['dash-servers'], 'dash-servers', [100, 1000], 0, 20_000),
@@ -531,6 +554,37 @@ try {
     );
   }
 
+  if (args.only.has('scrape')) {
+    const title = `controller, ${args.scrapeTargets} scraped hosts @ 5 s`;
+    await step<ScrapeCostResult>(
+      title,
+      async () => {
+        const { runScrapeCost } = await import('./scrape.js');
+        return runScrapeCost({
+          targets: args.scrapeTargets,
+          intervalS: 5,
+          seconds: args.scrapeSeconds,
+          warmupS: 5,
+          log,
+        });
+      },
+      (r) => {
+        lines.push(
+          row(
+            title,
+            `CPU ${fmt(r.scraping.cpuPct, 2)} % of a core   RSS max ${fmt(mb(r.scraping.rssMaxBytes), 0)} MB`,
+            `idle: CPU ${fmt(r.idle.cpuPct, 2)} %   RSS max ${fmt(mb(r.idle.rssMaxBytes), 0)} MB`,
+          ),
+          row(
+            '  details',
+            `${fmt(r.pollsPerSecond, 1)} polls/s of a ${fmt(r.pageBytes / 1024, 0)} KB page; ${r.online}/${args.scrapeTargets} online at the end`,
+            r.scraping.machineBusyPct > 150 ? 'the machine was busy: figures are noisy' : '',
+          ),
+        );
+      },
+    );
+  }
+
   if (args.only.has('migrate')) {
     for (const stateMb of args.stateMb) {
       await step<MigrationResult>(
@@ -629,6 +683,9 @@ function reportEtcd(r: EtcdBenchResult): void {
   const standbyAgent = Math.max(0, etcd.steadyEtcd.standby.cpuPct - etcd.idleEtcd.standby.cpuPct) / b.connected;
   const putsAgent = (etcd.steadyEtcd.putsPerS - etcd.idleEtcd.putsPerS) / b.connected;
   const dbAgent = etcd.steadyEtcd.dbBytesPerS / b.connected;
+  const gc = etcd.afterGc;
+  const gcAgent = (who: 'leader' | 'follower') => (gc.loaded[who].rss - gc.idle[who].rss) / b.connected;
+  const heapAgent = (who: 'leader' | 'follower') => (gc.loaded[who].heapUsed - gc.idle[who].heapUsed) / b.connected;
   const at = (base: number, slope: number, n = 10_000) => base + slope * n;
   const rssAt = (idle: number, slope: number) => mb(at(idle, slope));
   // All the bench's processes on this machine, per agent: where the simulator (or the machine) runs out.
@@ -638,8 +695,8 @@ function reportEtcd(r: EtcdBenchResult): void {
   lines.push(
     row(
       `lowdb vs etcd, ${r.agents} agents at 1 Hz`,
-      'lowdb: one controller  |  etcd: 3 members, a leader and a standby',
-      `every agent dials the leader (a standby would pass it on)   ${ok(fine)}`,
+      'lowdb: one controller  |  etcd: 3 members, a leader and a follower',
+      `on etcd every agent dials the follower, which relays to the leader   ${ok(fine)}`,
     ),
     row(
       '  controller CPU, RSS max',
@@ -662,9 +719,9 @@ function reportEtcd(r: EtcdBenchResult): void {
       `online ${a.online}  |  ${b.online}`,
     ),
     row(
-      '  standby controller (etcd)',
+      '  follower controller (etcd)',
       usage(etcd.steadyEtcd.standby),
-      `idle ${usage(etcd.idleEtcd.standby)}; ${etcd.standbyHeld ? 'stood by throughout' : 'TOOK OVER during the run'}`,
+      `idle ${usage(etcd.idleEtcd.standby)}; ${etcd.standbyHeld ? 'followed throughout' : 'TOOK OVER during the run'}`,
     ),
     row(
       '  etcd members, CPU and RSS max',
@@ -684,7 +741,12 @@ function reportEtcd(r: EtcdBenchResult): void {
     row(
       '  per agent (steady − idle)',
       `lowdb ${fmt(lowAgent.cpuPct * 1000, 2)} %/1000, ${fmt(lowAgent.rssBytes / 1024, 0)} KB  |  etcd leader ${fmt(leadAgent.cpuPct * 1000, 2)} %/1000, ${fmt(leadAgent.rssBytes / 1024, 0)} KB`,
-      `standby ${fmt(standbyAgent * 1000, 2)} %/1000, etcd ${fmt(etcdAgent * 1000, 2)} %/1000, ${fmt(putsAgent, 3)} keys/s`,
+      `follower ${fmt(standbyAgent * 1000, 2)} %/1000, ${fmt((etcd.steadyEtcd.standby.rssMaxBytes - etcd.idleEtcd.standby.rssMaxBytes) / b.connected / 1024, 0)} KB, etcd ${fmt(etcdAgent * 1000, 2)} %/1000, ${fmt(putsAgent, 3)} keys/s`,
+    ),
+    row(
+      '  held after a full GC (RSS)',
+      `leader ${fmt(mb(gc.idle.leader.rss), 0)} → ${fmt(mb(gc.loaded.leader.rss), 0)} MB, ${fmt(gcAgent('leader') / 1024, 0)} KB/agent (heap ${fmt(heapAgent('leader') / 1024, 0)} KB)  |  follower ${fmt(mb(gc.idle.follower.rss), 0)} → ${fmt(mb(gc.loaded.follower.rss), 0)} MB, ${fmt(gcAgent('follower') / 1024, 0)} KB/agent`,
+      `10,000 agents: leader ${fmt(mb(gc.idle.leader.rss + 10_000 * gcAgent('leader')), 0)} MB; ${fmt(mb(gc.idle.follower.rss + 10_000 * gcAgent('follower')), 0)} MB on one follower holding every connection, ${fmt(mb(gc.idle.follower.rss + 5_000 * gcAgent('follower')), 0)} MB each on two`,
     ),
     row(
       '  10,000 agents, 1 Hz (extrapolated)',

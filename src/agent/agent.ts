@@ -10,6 +10,7 @@ import { filesToHide } from './hidden-files.js';
 import { loadOrCreateServerId } from './identity.js';
 import { AgentTls } from './tls.js';
 import { describeHost } from './metrics/host.js';
+import { GpuOwners } from './metrics/gpu-owners.js';
 import { createHostSampler } from './metrics/sampler.js';
 import { removeTransferLeftovers } from './checkpoint/leftovers.js';
 import { runCommand } from './commands.js';
@@ -21,6 +22,7 @@ import { PreCopies } from './precopy/sync.js';
 import { AgentSession } from './session.js';
 import { Transfers } from './transfer.js';
 import { Supervisor } from './workloads/supervisor.js';
+import { gpuMemoryByWorkload } from '../core/gpu-users.js';
 import type { HostSample } from '../core/types.js';
 import type { Workload } from '../core/workload.js';
 
@@ -78,12 +80,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     throw err;
   });
   const identity = { serverId, tls };
-  const sampler = createHostSampler({
-    intervalMs: opts.intervalMs,
-    nvidiaSmi: opts.nvidiaSmi,
-    log: (level, msg) => opts.log[level](msg),
-  });
-  sampler.start();
   // A controller on loopback means a one-host setup: its workloads are reached on loopback too.
   const onLoopback = isLoopback(parseHostPort(opts.controllers[0]!, '--controller').host);
   const advertiseAddress =
@@ -95,6 +91,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     advertiseAddress,
     hide: filesToHide(opts.dataDir, opts.log),
   });
+  const owners = new GpuOwners({
+    workloads: () => supervisor.list().map((w) => ({ name: w.spec?.name ?? '', pid: w.pid })),
+  });
+  const sampler = createHostSampler({
+    intervalMs: opts.intervalMs,
+    nvidiaSmi: opts.nvidiaSmi,
+    log: (level, msg) => opts.log[level](msg),
+    describeGpuProcesses: (byGpu) => owners.describe(byGpu),
+  });
+  sampler.start();
   const transfers = new Transfers(() => session.controller, tls);
   // Checkpoints go straight to the target agent from here, TLS with this agent's certificate.
   const peers = new PeerTransferServer({ tls: () => tls.pems(), serverId, log: opts.log });
@@ -123,12 +129,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const freeTimer = setInterval(refreshFree, 10_000);
   const drain = (): HostSample[] => sampler.drain().map((s) => ({ ...s, dataFreeBytes }));
 
-  // GPU memory per workload, from the processes nvidia-smi reports on its pid.
+  // GPU memory per workload: what nvidia-smi reports of the processes that belong to it (its own and its children's).
+  const gpuShares = () => gpuMemoryByWorkload(sampler.latest()?.gpus ?? []);
   const snapshot = (): Workload[] => {
-    const gpuByPid = new Map<number, number>();
-    for (const g of sampler.latest()?.gpus ?? [])
-      for (const p of g.processes) gpuByPid.set(p.pid, (gpuByPid.get(p.pid) ?? 0) + (p.usedMemoryMib ?? 0));
-    return supervisor.list().map((w) => ({ ...w, gpuMemoryMib: gpuByPid.get(w.pid) ?? w.gpuMemoryMib }));
+    const shares = gpuShares();
+    return supervisor.list().map((w) => ({ ...w, gpuMemoryMib: shares.get(w.spec?.name ?? '') ?? w.gpuMemoryMib }));
   };
 
   const hello = (): AgentHello => ({
@@ -177,6 +182,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     onCommand: (cmd) => runCommand(cmd, ctx),
   });
   for (const event of ['change', 'removed'] as const) supervisor.on(event, () => session.sendSnapshot());
+  // A workload's GPU memory moves with nvidia-smi's processes, which the supervisor does not see.
+  let sentShares = '';
+  sampler.onSample(() => {
+    const shares = JSON.stringify([...gpuShares()]);
+    if (shares === sentShares) return;
+    sentShares = shares;
+    session.sendSnapshot();
+  });
   // The hello lists the GPUs if nvidia-smi answers by now; a hung one never holds registration.
   await sampler.gpusProbed(GPU_PROBE_WAIT_MS);
   session.start();

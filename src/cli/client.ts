@@ -75,12 +75,9 @@ export async function findController(opts: TargetOptions): Promise<ControllerTar
   }
   const running = await readRuntime(files.runtime);
   const standby = running ? undefined : await readStandby(files.standby);
+  // A follower on etcd: its socket relays to the leader, which answers as its own socket would.
   if (standby)
-    throw new YardError(
-      'NO_CONTROLLER',
-      `the controller of ${opts.dataDir} (pid ${standby.pid}) is a standby on etcd: it passes connections on its port to the leader, ${standby.leader}, and has no socket of its own; use --controller ${standby.leader} --credential FILE (an admin makes one with \`yard access grant NAME --role …\`)`,
-      { leader: standby.leader },
-    );
+    return { address: `unix:${files.socket}`, from: `${files.standby} (a follower; the leader is ${standby.leader})` };
   if (!running) {
     throw new YardError(
       'NO_CONTROLLER',

@@ -1,13 +1,18 @@
+import { cordonWord } from '../core/drain.js';
 import { gibPair } from '../core/format/bytes.js';
 import { pctText } from '../core/format/numbers.js';
 import { ageText, agoText } from '../core/format/time.js';
 import { isSilent } from '../core/freshness.js';
 import { gpuModels, gpuTrouble } from '../core/gpu-status.js';
 import { printable } from '../core/printable.js';
-import { stateName, type GpuSample, type Server } from '../core/types.js';
+import { gpuTool, isScraped, stateName, type GpuSample, type Server } from '../core/types.js';
+import { drainJson } from './format-drain.js';
 import type { OverviewResponse } from '../gen/switchyard/v1/control.js';
 
 const orNull = (v: number | undefined) => (v === undefined ? null : v);
+
+/** How the controller hears of the host: its agent, or polling its exporters (`yard scrape`). */
+const sourceOf = (s: Pick<Server, 'source'>) => (isScraped(s) ? 'scraped' : 'agent');
 
 function gpuJson(g: GpuSample) {
   return {
@@ -23,8 +28,8 @@ function gpuJson(g: GpuSample) {
   };
 }
 
-/** The stable JSON shape of `yard servers --json`. Unknown readings are null, never 0. */
-export function serverJson(s: Server) {
+/** The stable JSON shape of `yard servers --json`. Unknown readings are null, never 0; `names` names servers by id. */
+export function serverJson(s: Server, names: ReadonlyMap<string, string>) {
   const latest = s.latest;
   const gpus = latest?.gpus.length
     ? latest.gpus.map(gpuJson)
@@ -36,10 +41,14 @@ export function serverJson(s: Server) {
     name: s.name,
     hostname: s.hostname,
     state: stateName(s.state),
+    cordoned: s.cordoned,
+    drain: s.drain ? drainJson(s.drain, names) : null,
     labels: s.labels,
     location: s.location,
     addresses: s.addresses,
     agentVersion: s.agentVersion,
+    source: sourceOf(s),
+    scrapeUrl: s.scrapeUrl || null,
     lastSeen: s.lastSeenMs ? new Date(s.lastSeenMs).toISOString() : null,
     cpuPct: latest ? latest.cpuPct : null,
     memoryUsedBytes: latest ? latest.memoryUsedBytes : null,
@@ -58,7 +67,7 @@ export function serverJson(s: Server) {
 }
 
 /** Cells from agents (names, labels) print as text: a control character shows as an escape. */
-function table(cells: string[][]): string {
+export function table(cells: string[][]): string {
   const rows = cells.map((r) => r.map(printable));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
@@ -81,9 +90,15 @@ function gpuTroubleLines(servers: Server[], now: number): string {
       const trouble = isSilent(s) ? undefined : gpuTrouble(s.latest);
       if (!trouble) return '';
       const since = new Date(trouble.sinceMs).toISOString().replace('T', ' ').slice(0, 19);
-      return `${printable(`${s.name}: nvidia-smi ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
+      return `${printable(`${s.name}: ${gpuTool(s)} ${trouble.state} since ${since} UTC (${ageText(now - trouble.sinceMs)}), its GPUs unknown: ${trouble.message || 'no message'}`)}\n`;
     })
     .join('');
+}
+
+/** Its connection state, and whether it is out of service (cordoned, draining, drained). */
+function stateCell(s: Server): string {
+  const word = cordonWord(s);
+  return word ? `${stateName(s.state)}, ${word}` : stateName(s.state);
 }
 
 /**
@@ -92,13 +107,14 @@ function gpuTroubleLines(servers: Server[], now: number): string {
  */
 export function serversTable(servers: Server[], now = Date.now()): string {
   if (servers.length === 0) return 'no servers yet: start `yard agent --controller HOST:PORT` on a host\n';
-  const rows = [['NAME', 'STATE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
+  const rows = [['NAME', 'STATE', 'SOURCE', 'CPU', 'MEM', 'GPUS', 'LAST SEEN', 'LABELS']];
   for (const s of servers) {
     const l = isSilent(s) ? undefined : s.latest;
     const unknown = s.latest ? '?' : '–';
     rows.push([
       s.name,
-      stateName(s.state),
+      stateCell(s),
+      sourceOf(s),
       pctText(l?.cpuPct, unknown),
       pctText(l?.memoryTotalBytes ? (l.memoryUsedBytes / l.memoryTotalBytes) * 100 : undefined, unknown),
       gpusCell(s),
@@ -123,7 +139,7 @@ export function overviewText(o: OverviewResponse, address: string): string {
       ...(o.store && o.store !== 'file' ? [`store       ${o.store}`] : []),
       ...(o.controllers ?? []).map(
         (c, i) =>
-          `${i === 0 ? 'controllers' : '           '} ${c.address} ${c.leader ? 'leader' : 'standby'} on ${c.host} (pid ${c.pid}, up ${ageText(Date.now() - c.sinceMs)})`,
+          `${i === 0 ? 'controllers' : '           '} ${c.address} ${c.leader ? 'leader' : 'follower'} on ${c.host} (pid ${c.pid}, up ${ageText(Date.now() - c.sinceMs)}, ${c.agents} ${c.agents === 1 ? 'agent' : 'agents'})`,
       ),
     ]
       .map(printable)

@@ -10,8 +10,11 @@ import { auditCommand } from './commands/audit.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
 import { deployCommand } from './commands/deploy.js';
+import { gpuCommand } from './commands/gpu.js';
+import { cordonCommand, drainCommand, uncordonCommand } from './commands/drain.js';
 import { migrateCommand } from './commands/migrate.js';
 import { routeCommand, routesCommand } from './commands/routes.js';
+import { scrapeCommand } from './commands/scrape.js';
 import { serversCommand, statusCommand } from './commands/servers.js';
 import { tokenCommand } from './commands/token.js';
 import { wallCommand } from './commands/wall.js';
@@ -30,6 +33,7 @@ const COMMANDS = [
   agentCommand,
   serversCommand,
   statusCommand,
+  gpuCommand,
   tokenCommand,
   runCommand,
   psCommand,
@@ -39,6 +43,9 @@ const COMMANDS = [
   logsCommand,
   attachCommand,
   migrateCommand,
+  cordonCommand,
+  uncordonCommand,
+  drainCommand,
   routesCommand,
   routeCommand,
   deployCommand,
@@ -46,6 +53,7 @@ const COMMANDS = [
   auditCommand,
   accessCommand,
   serverCommand,
+  scrapeCommand,
   whoamiCommand,
 ];
 
@@ -57,6 +65,7 @@ await yargs(hideBin(process.argv))
   .command(agentCommand)
   .command(serversCommand)
   .command(statusCommand)
+  .command(gpuCommand)
   .command(tokenCommand)
   .command(runCommand)
   .command(psCommand)
@@ -66,6 +75,9 @@ await yargs(hideBin(process.argv))
   .command(logsCommand)
   .command(attachCommand)
   .command(migrateCommand)
+  .command(cordonCommand)
+  .command(uncordonCommand)
+  .command(drainCommand)
   .command(routesCommand)
   .command(routeCommand)
   .command(deployCommand)
@@ -73,6 +85,7 @@ await yargs(hideBin(process.argv))
   .command(auditCommand)
   .command(accessCommand)
   .command(serverCommand)
+  .command(scrapeCommand)
   .command(whoamiCommand)
   // A repeated flag means the last one (like most CLIs); array options (--env, --label) still collect.
   .parserConfiguration({ 'duplicate-arguments-array': false })

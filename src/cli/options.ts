@@ -9,6 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import { defaultDataDir, DEFAULT_LISTEN } from '../core/paths.js';
 import { printable } from '../core/printable.js';
 import { labelsSchema, parseLabels } from '../core/schema/labels.js';
+import { parseScrapeFile } from '../core/scrape-file.js';
 import { LIMITS, describeIssue, locationSchema, serverNameSchema, validate } from '../core/validate.js';
 import { FlagError, flagValue } from './fail.js';
 
@@ -62,6 +63,10 @@ export function withControllerOptions<T>(y: Argv<T>) {
       type: 'string',
       default: DEFAULT_LISTEN,
       describe: 'HOST:PORT to listen on (TLS; agents join with the join token, operators use credentials)',
+    })
+    .option('scrape-file', {
+      type: 'string',
+      describe: 'YAML file of hosts to poll through their exporters (scrape: [{name, url, gpu, interval}])',
     })
     .option('metrics-listen', {
       type: 'string',
@@ -199,11 +204,24 @@ export interface ControllerArgs {
   autoscaleInterval: string;
   advertiseName?: string[];
   metricsListen?: string;
+  scrapeFile?: string;
   store: string;
   leaderTtl: string;
   etcdCa?: string;
   etcdCert?: string;
   etcdKey?: string;
+}
+
+/** `--scrape-file`: read and checked at start, so a bad file stops the controller before it listens. */
+function scrapeFileArg(path: string) {
+  const file = pathArg('scrape-file')(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FlagError('--scrape-file', `--scrape-file ${file}: ${errorMessage(err)}`);
+  }
+  return { file, targets: parseScrapeFile(text, file) };
 }
 
 /** The controller options every controller-starting command shares, parsed. */
@@ -212,6 +230,7 @@ export function controllerSettings(argv: ControllerArgs) {
     dataDir: argv.dataDir,
     listen: listenArg(argv.listen, 'listen'),
     metricsListen: argv.metricsListen === undefined ? undefined : listenArg(argv.metricsListen, 'metrics-listen'),
+    scrapeFile: argv.scrapeFile === undefined ? undefined : scrapeFileArg(argv.scrapeFile),
     graceMs: durationArg(argv.grace, 'grace'),
     heartbeatIntervalMs: durationArg(argv.heartbeat, 'heartbeat'),
     heartbeatBudget: heartbeatBudget(argv.heartbeatBudget),

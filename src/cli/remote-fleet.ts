@@ -14,6 +14,7 @@ import { FleetMirror, MIGRATIONS_KEPT } from './fleet-mirror.js';
 import { RemoteDeployments } from './remote-deployments.js';
 import { remoteRouteActions } from './remote-routes.js';
 import { remoteWorkloadActions } from './remote-workloads.js';
+import { remoteServerActions } from './remote-servers.js';
 
 export interface RemoteFleetOptions {
   /** How long to wait between reconnection attempts (default: about 1 s doubling to 30 s, jittered). */
@@ -102,6 +103,7 @@ export class RemoteFleet implements FleetSource {
         kept(await this.control.call(this.control.client.scaleDeployment, { name, replicas }), `scaled ${name}`),
       restartDeployment: async (name) =>
         kept(await this.control.call(this.control.client.restartDeployment, { name }), `restarted ${name}`),
+      ...remoteServerActions({ control: () => this.control, target: this.target }),
     };
     this.dial();
   }

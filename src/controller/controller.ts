@@ -1,6 +1,6 @@
 import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { formatHostPort, parseHostPort } from '../core/address.js';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -20,13 +20,14 @@ import { AgentEnrollment } from './agent-join.js';
 import {
   agentOf,
   authenticate,
+  peerAddressOf,
   benchmarkPlaintextAuth,
   certificateAuth,
   localAuth,
   OpenCalls,
   type ListenerAuth,
 } from './grpc/auth.js';
-import { startControllerTls, writeJoinToken } from './pki/controller-tls.js';
+import { startControllerTls, writeJoinToken, type ControllerTls } from './pki/controller-tls.js';
 import { control } from './grpc/control.js';
 import { agentUnary } from './grpc/adapt.js';
 import { workloadControl } from './grpc/control-workloads.js';
@@ -40,21 +41,30 @@ import { DeploymentReconciler } from './deployments/reconciler.js';
 import { WorkloadTable } from './workloads.js';
 import { toServiceError } from '../core/rpc/errors.js';
 import { addReflection } from './grpc/reflection.js';
+import { listenLocal } from './grpc/local-socket.js';
 import { DEFAULT_HEARTBEATS_PER_SECOND, HeartbeatBudget } from './heartbeat-budget.js';
 import { Registry } from './registry.js';
-import { readRuntime, removeRuntime, writeRuntime, writeStandby } from './runtime-file.js';
+import { readRuntime, readStandby, removeRuntime, writeRuntime, writeStandby } from './runtime-file.js';
 import { Store } from './store.js';
 import { openEtcdStore } from './store-mirror.js';
 import { EtcdStore, type OpenEtcdStoreOptions } from './store-etcd.js';
 import { Leadership } from './leadership.js';
-import { StandbyForwarder, dialAddress } from './standby-forward.js';
+import { FollowerRelay, dialAddress } from './relay/follower.js';
+import { PresenceWriter, watchPresence } from './relay/presence.js';
+import { peerIdentity } from '../core/pki/identity.js';
 import { serverNames } from './pki/server-names.js';
 import { hostname } from 'node:os';
 import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
 import { accessControl } from './grpc/control-access.js';
 import { deploymentControl } from './grpc/control-deployments.js';
+import { drainControl } from './grpc/control-drain.js';
+import { Drainer } from './drain/drainer.js';
 import { serveMetrics } from './metrics-http.js';
+import { controlScrapeFile } from './scrape/scrape-file.js';
+import { Scraper } from './scrape/scraper.js';
+import { scrapeControl } from './grpc/control-scrape.js';
+import { scrapedServerId, type ScrapeTargetInput } from '../core/schema/scrape.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -88,6 +98,8 @@ export interface ControllerOptions {
   cpuLimitPct?: number;
   /** HOST:PORT to serve Prometheus metrics on (`--metrics-listen`); none when absent. */
   metricsListen?: string;
+  /** Hosts to poll from `--scrape-file`: kept in the store, and those the file no longer names forgotten. */
+  scrapeFile?: { file: string; targets: ScrapeTargetInput[] };
   log: Logger;
 }
 
@@ -138,48 +150,44 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       { pid: String(running.pid), address: running.address },
     );
   }
+  const following = await readStandby(files.standby);
+  if (following && following.pid !== process.pid)
+    throw new YardError(
+      'ALREADY_RUNNING',
+      `a controller already runs for data dir ${opts.dataDir} (pid ${following.pid}, following the leader ${following.leader}); stop it first or use another --data-dir`,
+      { pid: String(following.pid) },
+    );
 
-  // Several controllers on one etcd: one leads and does everything below; the others wait as
-  // standbys and take over when the leader's key goes. The store is read once leading, so the
+  // Several controllers on one etcd: one leads and does everything below; the others follow
+  // (serving and relaying to the leader) and take over when the leader's key goes. The store is read once leading, so the
   // journal a new leader resumes from is etcd's latest.
   const etcd = opts.etcd ? await EtcdStore.open({ ...opts.etcd }) : undefined;
-  let leadership: (Leadership & { port: number }) | undefined;
+  let led: Awaited<ReturnType<typeof lead>> | undefined;
   if (etcd) {
     try {
-      leadership = await lead(etcd, opts, hp.port);
+      led = await lead(etcd, opts, hp.port);
     } catch (err) {
       await etcd.close();
       throw err;
     }
   }
+  const leadership = led?.leadership;
   const store = etcd
     ? await openEtcdStore(etcd, opts.etcd!.hosts, log)
     : await Store.open({ file: files.store, reset: opts.resetStore });
-  const listenPort = leadership?.port ?? hp.port;
+  const listenPort = led?.port ?? hp.port;
   if (store.resetFrom)
     log.warn('store was unreadable and --reset-store was given: started with an empty store', {
       copy: store.resetFrom,
     });
-  const tls = await startControllerTls({
-    files,
-    listenHost: hp.host,
-    advertiseNames: opts.advertiseNames ?? [],
-    log,
-  });
-  // A standby passes its clients to this leader: its names go in this leader's certificate, so a
-  // client that dialled the standby's address checks the certificate it gets against that name.
-  if (leadership) {
-    const others = () => leadership!.list().flatMap((m) => (m.id === leadership!.me ? [] : m.names));
-    const syncNames = () =>
-      void tls.alsoNames(others()).then(
-        (renewed) =>
-          renewed && log.info("certificate now names every controller's address", { names: others().join(',') }),
-        (err: unknown) =>
-          log.warn("could not put the other controllers' names in the certificate", { error: errorMessage(err) }),
-      );
-    leadership.onMembers(syncNames);
-    syncNames();
-  }
+  const tls =
+    led?.tls ??
+    (await startControllerTls({
+      files,
+      listenHost: hp.host,
+      advertiseNames: opts.advertiseNames ?? [],
+      log,
+    }));
   let joinSecret = await loadOrCreateToken(files.token);
   let joinToken = await writeJoinToken(files.joinToken, joinSecret, tls.ca);
   const enrollment = new AgentEnrollment({ ca: tls.ca, store, joinSecret: () => joinSecret, log });
@@ -228,6 +236,18 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     cpuLimitPct: opts.cpuLimitPct ?? 90,
     traffic: router,
   });
+  const deployments = new DeploymentReconciler({
+    store,
+    registry,
+    workloads,
+    links,
+    router,
+    audit,
+    log,
+    autoscaleMs: opts.autoscaleMs,
+  });
+  // A drain reschedules a deployment's replicas through their deployment; the rest migrate.
+  const drainer = new Drainer({ registry, workloads, coordinator, log, replicas: deployments });
 
   // The agent's certificate, on its checkpoint and console streams; a checkpoint moves only
   // between the two servers of its migration, while it runs.
@@ -247,7 +267,24 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       call.emit('error', toServiceError(err));
     }
   };
+  // Which agents are connected to which controller: keys bound to each one's lease.
+  const presence =
+    etcd && leadership
+      ? {
+          mine: new PresenceWriter({
+            ns: etcd.namespace,
+            leaseId: () => leadership.leaseId,
+            me: {
+              controller: leadership.me,
+              address: dialAddress(opts.listen, listenPort, opts.advertiseNames ?? [], hostname()),
+            },
+            log,
+          }),
+          all: await watchPresence(etcd.namespace, log),
+        }
+      : undefined;
   const sessions = agentSessions({
+    ...(presence ? { presence: (serverId: string) => presence.mine.connected(serverId) } : {}),
     ...(opts.benchmarkPlaintext ? { certified: (_call: unknown, claimed: string) => claimed } : {}),
     registry,
     links,
@@ -259,7 +296,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   const gateway: AgentGatewayServer = {
     connect: sessions.connect,
-    join: agentUnary((call) => enrollment.join(call.request, call.getPeer())),
+    join: agentUnary((call) => enrollment.join(call.request, peerAddressOf(call))),
     renewCertificate: agentUnary(async (call) => ({
       certificate: await enrollment.renew(agentOf(call), call.request.certificateRequest),
     })),
@@ -323,22 +360,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
   raiseConnectionWindow(server);
   const address = formatHostPort({ host: hp.host, port });
-  const deployments = new DeploymentReconciler({
-    store,
-    registry,
-    workloads,
-    links,
-    router,
-    audit,
-    log,
-    autoscaleMs: opts.autoscaleMs,
-  });
+  const scraper = new Scraper({ registry, log });
+  if (opts.scrapeFile) controlScrapeFile(store, registry, opts.scrapeFile);
+  for (const t of store.scrapeTargets()) scraper.set(t);
   const service = new ControllerService({
     registry,
     workloads,
     links,
     coordinator,
     router,
+    drainer,
     audit,
     deployments,
     workloadCommands: new WorkloadCommands({ registry, workloads, links, consoles }),
@@ -353,6 +384,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       },
       onRevoked,
     },
+    scrape: { scraper, store },
     about: {
       controllerId: store.controllerId,
       version: YARD_VERSION,
@@ -367,6 +399,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         host: m.host,
         pid: m.pid,
         sinceMs: m.sinceMs,
+        agents: presence?.all.agentsOf(m.id) ?? 0,
       })),
   });
   const handlers = {
@@ -375,6 +408,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ...routeControl(service),
     ...accessControl(service),
     ...deploymentControl(service),
+    ...drainControl(service),
+    ...scrapeControl(service),
   };
   server.addService(ControlService, handlers);
 
@@ -401,12 +436,22 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     : undefined;
   coordinator.resume();
   deployments.start();
+  drainer.resume();
+  scraper.start();
   // Another controller's changes, heard from a shared store: proxies here apply its routes,
   // dashboards here see its migrations, and a certificate it revoked ends its calls here too.
   store.onRemote((c) => {
     if (c.kind === 'route') router.heard(c.name);
     else if (c.kind === 'deployment') deployments.soon();
-    else if (c.kind === 'migration') coordinator.heard(c.id);
+    else if (c.kind === 'scrapeTarget') {
+      const target = store.scrapeTarget(c.name);
+      if (target) scraper.set(target);
+      else {
+        // Forgotten here too, or the next last-seen pass would write its server back.
+        scraper.delete(c.name);
+        registry.remove(scrapedServerId(c.name));
+      }
+    } else if (c.kind === 'migration') coordinator.heard(c.id);
     else if (c.kind === 'certificate') {
       const cert = store.certificates().find((x) => x.serial === c.serial);
       if (cert && cert.revokedMs > 0) onRevoked([cert.serial]);
@@ -467,6 +512,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         clearInterval(compactTimer);
         clearInterval(tickTimer);
         clearTimeout(flushTimer);
+        scraper.stop();
         tls.close();
         deployments.close();
         router.close();
@@ -482,6 +528,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
           .catch((err: unknown) =>
             log.error('could not write the store', { store: store.backend.where, error: errorMessage(err) }),
           );
+        await presence?.all.close().catch(() => undefined);
         await leadership?.resign();
         await store.close();
         await removeRuntime(files.runtime);
@@ -493,32 +540,15 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 }
 
 /**
- * The Unix socket, owner-only. Its directory is the data dir (owner-only too); a socket left
- * by a controller that died is replaced (a live one was ruled out by controller.json).
+ * With etcd: takes the fleet's CA and join secret, then follows (serving clients on its port and
+ * relaying their calls to the leader) until this controller leads. Returns the leadership, the
+ * port bound and the TLS made for it, which the leader goes on serving.
  */
-async function listenLocal(server: GrpcServer, path: string): Promise<string> {
-  // sockaddr_un holds 108 bytes with its terminator.
-  if (Buffer.byteLength(path) > 107)
-    throw new YardError(
-      'LISTEN_FAILED',
-      `the control socket path ${path} is too long for a Unix socket (over 107 bytes): use a shorter --data-dir`,
-    );
-  await unlink(path).catch(() => undefined);
-  const address = `unix:${path}`;
-  await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  ).catch((err: unknown) => {
-    throw new YardError('LISTEN_FAILED', `cannot listen on the control socket ${path}: ${errorMessage(err)}`);
-  });
-  await chmod(path, 0o600);
-  return address;
-}
-
-/**
- * With etcd: takes the fleet's CA and join secret, then waits as a standby (passing connections on
- * its port to the leader) until this controller leads. Returns the leadership and the port bound.
- */
-async function lead(etcd: EtcdStore, opts: ControllerOptions, port: number): Promise<Leadership & { port: number }> {
+async function lead(
+  etcd: EtcdStore,
+  opts: ControllerOptions,
+  port: number,
+): Promise<{ leadership: Leadership; port: number; tls: ControllerTls }> {
   const { log } = opts;
   const files = controllerFiles(opts.dataDir);
   const leadership = new Leadership({
@@ -533,23 +563,47 @@ async function lead(etcd: EtcdStore, opts: ControllerOptions, port: number): Pro
   });
   // The fleet's CA and join secret: this controller's, if it is the first on this etcd.
   await adoptFleetSecrets(etcd, files, log);
-  const forwarder = await StandbyForwarder.listen(opts.listen, log);
+  const listenHost = parseHostPort(opts.listen, '--listen').host;
+  const tls = await startControllerTls({ files, listenHost, advertiseNames: opts.advertiseNames ?? [], log });
+  const address = (p: number) => dialAddress(opts.listen, p, opts.advertiseNames ?? [], hostname());
+  let presence: PresenceWriter | undefined;
+  const relay = await FollowerRelay.listen({
+    listen: opts.listen,
+    credentials: tls.credentials,
+    ca: tls.ca,
+    controllerId: leadership.me,
+    socket: files.socket,
+    log,
+    onAgentSession: (certificate) => {
+      const who = peerIdentity(certificate);
+      return who?.kind === 'agent' && presence ? presence.connected(who.serverId) : () => undefined;
+    },
+  });
+  presence = new PresenceWriter({
+    ns: etcd.namespace,
+    leaseId: () => leadership.leaseId,
+    me: { controller: leadership.me, address: address(relay.port) },
+    log,
+  });
   try {
-    const mine = serverNames(parseHostPort(opts.listen, '--listen').host, opts.advertiseNames ?? []);
+    const mine = serverNames(listenHost, opts.advertiseNames ?? []);
     await leadership.campaign(
-      dialAddress(opts.listen, forwarder.port, opts.advertiseNames ?? [], hostname()),
+      address(relay.port),
       (at) => {
-        forwarder.follow(at);
+        relay.follow(at);
         // For the CLI on this host: it has no socket to answer on, but can say who leads.
         if (at) void writeStandby(files.standby, { pid: process.pid, leader: at }).catch(() => undefined);
       },
       [...mine.ips, ...mine.dns],
     );
+  } catch (err) {
+    tls.close();
+    throw err;
   } finally {
-    await forwarder.close();
+    await relay.close();
     await removeRuntime(files.standby);
   }
   // Again once leading: the join secret may have been rotated meanwhile.
   await adoptFleetSecrets(etcd, files, log);
-  return Object.assign(leadership, { port: forwarder.port || port });
+  return { leadership, port: relay.port || port, tls };
 }

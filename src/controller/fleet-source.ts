@@ -9,6 +9,7 @@ import { drainBackend, listRoutes, promoteRoute, rollbackRoute, setRouteWeights 
 import { findServer, listServers } from './service/servers.js';
 import type { ControllerService } from './service/service.js';
 import { followLogs, listWorkloads, restartWorkload, stopWorkload } from './service/workloads.js';
+import { cordonServer, drainServer, uncordonServer } from './service/drain.js';
 
 /** A fleet event as the views hear it. */
 function changeOf(e: FleetEvent): FleetChange | undefined {
@@ -141,6 +142,8 @@ export function registryFleetSource(
       ...workloadActions(service, caller),
       scaleDeployment: (name, replicas) => service.change(caller, scaleDeployment, { name, replicas }),
       restartDeployment: (name) => service.change(caller, restartDeployment, name),
+      cordonServer: (server, cordoned) => service.change(caller, cordoned ? cordonServer : uncordonServer, server),
+      drainServer: (server) => service.change(caller, drainServer, { server, deadlineMs: 0, parallel: 0 }),
     },
     subscribe(listener: (change: FleetChange) => void) {
       const unsubscribe = service.read(caller, watchFleet, (e) => {

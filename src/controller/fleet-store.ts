@@ -4,7 +4,7 @@ import type { Deployment } from '../core/deployment.js';
 import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import type { Migration } from '../core/workload.js';
-import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import type { AuditEntry, ScrapeTarget } from '../gen/switchyard/v1/control.js';
 import type { IssuedRecord, StoredServer } from './store.js';
 
 /**
@@ -60,6 +60,11 @@ export interface FleetStore {
   deployment(name: string): Promise<Versioned<Deployment> | undefined>;
   putDeployment(d: Deployment, expected: number): Promise<number>;
   removeDeployment(name: string, expected: number): Promise<void>;
+
+  /** Hosts without an agent that the controller polls, by name; written by one operator's call each. */
+  scrapeTargets(): Promise<ScrapeTarget[]>;
+  putScrapeTarget(target: ScrapeTarget): Promise<void>;
+  removeScrapeTarget(name: string): Promise<void>;
 
   /** Newest first. */
   routeChanges(): Promise<RouteChange[]>;

@@ -50,6 +50,7 @@ export interface LeadershipOptions {
  */
 export class Leadership {
   private lease?: Lease;
+  private grantedLease?: string;
   private lastAnswerMs = 0;
   private guard?: NodeJS.Timeout;
   private lost = false;
@@ -95,6 +96,7 @@ export class Leadership {
     });
     lease.on('lost', (err) => this.stepDown(`etcd lost this controller's lease (${errorMessage(err)})`));
     const leaseId = await lease.grant();
+    this.grantedLease = leaseId;
     this.lastAnswerMs = this.now();
     await this.register(address, names, leaseId);
     let told = '';
@@ -126,6 +128,11 @@ export class Leadership {
       }
       if (await this.keyGone(Number(res.header.revision) + 1)) onLeader(undefined);
     }
+  }
+
+  /** This controller's lease (once campaigning): keys bound to it go when this controller does. */
+  get leaseId(): string | undefined {
+    return this.grantedLease;
   }
 
   /** Hears every change to the controllers registered (one joined, one's lease went). */

@@ -20,6 +20,8 @@ export interface ServerRecord {
   series: ServerSeries;
   /** The live session, if any: a token that tells a stale session's close from the current one's. */
   session?: symbol;
+  /** A scraped host: quiet this long, it is late (it answers at its own interval, not the agents' pace). */
+  lateAfterMs?: number;
 }
 
 export interface RegistryEvents {
@@ -35,6 +37,8 @@ export interface RegistryEvents {
  *   (store) unknown ─hello→ online ─late, or GPU tooling failing→ degraded ─beat (tooling fine)→ online
  *   online/degraded ─stream lost→ disconnected ─grace→ down;  any ─hello→ online
  * The agent's hello is the truth about a host; a reconnect with the same id is the same server.
+ * A scraped host (no agent) goes the same way: a poll that answers is its hello and beat, a poll
+ * that fails is a lost stream.
  */
 export class Registry extends EventEmitter<RegistryEvents> {
   private readonly records = new Map<string, ServerRecord>();
@@ -101,6 +105,9 @@ export class Registry extends EventEmitter<RegistryEvents> {
       lastSeenMs: now,
       stateSinceMs: now,
       latest: existing?.server.latest,
+      // The operator's word on the host, not the agent's: a reconnect keeps it.
+      cordoned: existing?.server.cordoned ?? false,
+      drain: existing?.server.drain,
     };
     const record: ServerRecord = { server, series: existing?.series ?? new ServerSeries(), session };
     if (!existing?.session) this.sessions++;
@@ -126,6 +133,36 @@ export class Registry extends EventEmitter<RegistryEvents> {
     }
   }
 
+  /** A scraped host's exporters answered: it is online (degraded while its GPU exporter fails), with this sample. */
+  scraped(details: StoredServer, sample: HostSample, lateAfterMs: number): void {
+    const now = this.now();
+    let record = this.records.get(details.id);
+    if (!record) {
+      this.restore(details);
+      record = this.records.get(details.id)!;
+    }
+    record.lateAfterMs = lateAfterMs;
+    const s = record.server;
+    const changed =
+      JSON.stringify([s.hostname, s.host, s.capabilities]) !==
+      JSON.stringify([details.hostname, details.host, details.capabilities]);
+    Object.assign(s, details, { firstSeenMs: s.firstSeenMs || now, lastSeenMs: now });
+    s.latest = refreshLatest(s.latest, this.strings.sample(sample));
+    record.series.record(sample);
+    this.emit('sample', s.id, sample);
+    const state = gpuTrouble(s.latest) ? ServerState.SERVER_STATE_DEGRADED : ServerState.SERVER_STATE_ONLINE;
+    if (s.state !== state) this.setState(record, state);
+    else if (changed) this.emit('server', s);
+  }
+
+  /** A scraped host's poll failed: disconnected, then down past the grace, as an agent that went away. */
+  scrapeFailed(id: string): void {
+    const record = this.records.get(id);
+    const state = record?.server.state;
+    if (record && (state === ServerState.SERVER_STATE_ONLINE || state === ServerState.SERVER_STATE_DEGRADED))
+      this.setState(record, ServerState.SERVER_STATE_DISCONNECTED);
+  }
+
   /** The session ended. Only the current session's end counts: a superseded one is ignored. */
   disconnect(id: string, session: symbol): void {
     const record = this.records.get(id);
@@ -143,7 +180,8 @@ export class Registry extends EventEmitter<RegistryEvents> {
       const s = record.server;
       switch (s.state) {
         case ServerState.SERVER_STATE_ONLINE:
-          if (now - s.lastSeenMs > ttlMs) this.setState(record, ServerState.SERVER_STATE_DEGRADED);
+          if (now - s.lastSeenMs > (record.lateAfterMs ?? ttlMs))
+            this.setState(record, ServerState.SERVER_STATE_DEGRADED);
           break;
         case ServerState.SERVER_STATE_DISCONNECTED:
         case ServerState.SERVER_STATE_UNKNOWN:
@@ -168,6 +206,16 @@ export class Registry extends EventEmitter<RegistryEvents> {
   remove(id: string): void {
     if (this.records.get(id)?.session) this.sessions--;
     if (this.records.delete(id)) this.emit('removed', id);
+  }
+
+  /** An operator cordoned or uncordoned the host, or its drain moved on: told like any other change, and persisted. */
+  mark(id: string, change: Pick<Server, 'cordoned' | 'drain'>): Server | undefined {
+    const record = this.records.get(id);
+    if (!record) return undefined;
+    record.server.cordoned = change.cordoned;
+    record.server.drain = change.drain;
+    this.emit('server', record.server);
+    return record.server;
   }
 
   get size(): number {

@@ -37,7 +37,7 @@ export async function removeRuntime(file: string): Promise<void> {
   await rm(file, { force: true });
 }
 
-/** standby.json: a controller on etcd waiting as a standby, and who leads, so the CLI can say so. */
+/** standby.json: a controller on etcd following the leader (relaying to it), and who leads: the CLI on its host uses its socket. */
 export interface StandbyInfo {
   pid: number;
   leader: string;

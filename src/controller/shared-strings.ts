@@ -60,7 +60,11 @@ export class SharedStrings {
     for (const n of sample.nets) n.iface = this.of(n.iface);
     for (const g of sample.gpus) {
       g.name = this.of(g.name);
-      for (const p of g.processes) p.name = this.of(p.name);
+      for (const p of g.processes) {
+        p.name = this.of(p.name);
+        p.user = this.of(p.user);
+        p.workload = this.of(p.workload);
+      }
     }
     return sample;
   }

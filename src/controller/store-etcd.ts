@@ -18,7 +18,7 @@ import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { describeIssue } from '../core/validate.js';
 import { migrationDone, type Migration } from '../core/workload.js';
-import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import type { AuditEntry, ScrapeTarget } from '../gen/switchyard/v1/control.js';
 import { staleWrite, type FleetStore, type Versioned } from './fleet-store.js';
 import {
   AUDIT_HISTORY,
@@ -34,6 +34,7 @@ import {
   routeChangeSchema,
   routeSchema,
   deploymentSchema,
+  scrapeTargetRecordSchema,
   storedServerSchema,
 } from './store-schema.js';
 
@@ -58,6 +59,7 @@ const REVOKE_TRIES = 5;
 /**
  * The fleet store on etcd. One key per record (`servers/<id>`, `migrations/<id>`,
  * `routes/<name>`, `deployments/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
+ * `routes/<name>`, `scrape-targets/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
  * `controller-id`), each a JSON value checked against the lowdb store's schema when read.
  * Appended entries take a fresh key and are ordered by etcd's create revision, so a retried
  * put (same key) never appends twice.
@@ -241,6 +243,36 @@ export class EtcdStore implements FleetStore {
     if (!res.succeeded) throw staleWrite(`deployment ${name}`, expected, modRevision(res));
   }
 
+  async scrapeTargets(): Promise<ScrapeTarget[]> {
+    return (await this.versioned('scrape-targets/', scrapeTargetRecordSchema, 'name'))
+      .map((v) => v.value)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async putScrapeTarget(target: ScrapeTarget): Promise<void> {
+    await this.writeScrapeTarget(target);
+  }
+
+  async removeScrapeTarget(name: string): Promise<void> {
+    await this.deleteScrapeTarget(name);
+  }
+
+  /** Writes a scrape target; returns the revision. */
+  async writeScrapeTarget(target: ScrapeTarget): Promise<number> {
+    return this.put(`scrape-targets/${segment(target.name)}`, target);
+  }
+
+  /** Removes a scrape target; returns the revision of the delete. */
+  async deleteScrapeTarget(name: string): Promise<number> {
+    const res = await this.call(`removing scrape target ${name}`, () =>
+      this.ns
+        .delete()
+        .key(`scrape-targets/${segment(name)}`)
+        .exec(),
+    );
+    return Number(res.header.revision);
+  }
+
   async routeChanges(): Promise<RouteChange[]> {
     return (await this.newest('route-changes/', 0)).map((kv) => this.parse(kv, routeChangeSchema));
   }
@@ -331,16 +363,18 @@ export class EtcdStore implements FleetStore {
     const head = await this.call('reading the fleet id', () => this.ns.get(ID_KEY).exec());
     const revision = Number(head.header.revision);
     const kvs = (dir: string) => this.list(dir);
-    const [seen, servers, certificates, migrations, routes, audit, routeChanges, deployments] = await Promise.all([
-      this.lastSeen(),
-      kvs('servers/'),
-      kvs('certificates/'),
-      kvs('migrations/'),
-      kvs('routes/'),
-      this.newest('audit/', 0),
-      this.newest('route-changes/', 0),
-      kvs('deployments/'),
-    ]);
+    const [seen, servers, certificates, migrations, routes, scrapeTargets, audit, routeChanges, deployments] =
+      await Promise.all([
+        this.lastSeen(),
+        kvs('servers/'),
+        kvs('certificates/'),
+        kvs('migrations/'),
+        kvs('routes/'),
+        kvs('scrape-targets/'),
+        this.newest('audit/', 0),
+        this.newest('route-changes/', 0),
+        kvs('deployments/'),
+      ]);
     const rev = (kv: IKeyValue) => ({ key: kv.key.toString(), revision: Number(kv.mod_revision) });
     return {
       revision,
@@ -351,6 +385,10 @@ export class EtcdStore implements FleetStore {
       certificates: certificates.map((kv) => ({ ...rev(kv), value: this.parse(kv, certificateSchema) })),
       migrations: migrations.map((kv) => ({ ...rev(kv), value: this.keyed(kv, migrationSchema, 'id') })),
       routes: routes.map((kv) => ({ ...rev(kv), value: this.keyed(kv, routeSchema, 'name') })),
+      scrapeTargets: scrapeTargets.map((kv) => ({
+        ...rev(kv),
+        value: this.keyed(kv, scrapeTargetRecordSchema, 'name'),
+      })),
       audit: audit.map((kv) => ({ ...rev(kv), value: this.parse(kv, auditEntrySchema) })).reverse(),
       routeChanges: routeChanges.map((kv) => ({ ...rev(kv), value: this.parse(kv, routeChangeSchema) })).reverse(),
       deployments: deployments.map((kv) => ({ ...rev(kv), value: this.keyed(kv, deploymentSchema, 'name') })),
@@ -383,7 +421,11 @@ export class EtcdStore implements FleetStore {
         if (kind === 'lastSeen') return Number(kv.value.toString());
         return kind === 'audit' || kind === 'routeChange' || kind === 'certificate'
           ? this.parse(kv, schema)
-          : this.keyed(kv, schema as never, kind === 'route' || kind === 'deployment' ? 'name' : 'id');
+          : this.keyed(
+              kv,
+              schema as never,
+              kind === 'route' || kind === 'deployment' || kind === 'scrapeTarget' ? 'name' : 'id',
+            );
       };
       try {
         on({ kind, key, name, revision, deleted, read });
@@ -583,6 +625,7 @@ export interface EtcdSnapshot {
   certificates: Read<IssuedRecord>[];
   migrations: Read<Migration>[];
   routes: Read<RouteTable>[];
+  scrapeTargets: Read<ScrapeTarget>[];
   /** Oldest first, as the lowdb store keeps them. */
   audit: Read<AuditEntry>[];
   routeChanges: Read<RouteChange>[];
@@ -596,6 +639,7 @@ export type EtcdChangeKind =
   | 'migration'
   | 'route'
   | 'deployment'
+  | 'scrapeTarget'
   | 'audit'
   | 'routeChange';
 
@@ -617,6 +661,7 @@ const WATCHED: Record<string, EtcdChangeKind> = {
   'certificates/': 'certificate',
   'migrations/': 'migration',
   'routes/': 'route',
+  'scrape-targets/': 'scrapeTarget',
   'audit/': 'audit',
   'route-changes/': 'routeChange',
   'deployments/': 'deployment',
@@ -628,6 +673,7 @@ const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
   certificate: certificateSchema,
   migration: migrationSchema,
   route: routeSchema,
+  scrapeTarget: scrapeTargetRecordSchema,
   audit: auditEntrySchema,
   routeChange: routeChangeSchema,
   deployment: deploymentSchema,

@@ -3,7 +3,7 @@ import type { Deployment } from '../core/deployment.js';
 import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import type { Migration } from '../core/workload.js';
-import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import type { AuditEntry, ScrapeTarget } from '../gen/switchyard/v1/control.js';
 import { staleWrite, type FleetStore, type Versioned } from './fleet-store.js';
 import type { IssuedRecord, Store, StoredServer } from './store.js';
 
@@ -173,6 +173,20 @@ export class LowdbFleetStore implements FleetStore {
     if (actual !== expected) throw staleWrite(`deployment ${name}`, expected, actual);
     this.store.removeDeployment(name);
     this.revs.forget(key);
+    await this.store.flush();
+  }
+
+  async scrapeTargets(): Promise<ScrapeTarget[]> {
+    return this.store.scrapeTargets();
+  }
+
+  async putScrapeTarget(target: ScrapeTarget): Promise<void> {
+    this.store.putScrapeTarget(target);
+    await this.store.flush();
+  }
+
+  async removeScrapeTarget(name: string): Promise<void> {
+    this.store.removeScrapeTarget(name);
     await this.store.flush();
   }
 

@@ -34,6 +34,7 @@ export async function openEtcdStore(etcd: EtcdStore, hosts: string[], log: Logge
       certificates: snap.certificates.map((r) => r.value),
       migrations: Object.fromEntries(snap.migrations.map((r) => [r.value.id, r.value])),
       routes: Object.fromEntries(snap.routes.map((r) => [r.value.name, r.value])),
+      scrapeTargets: Object.fromEntries(snap.scrapeTargets.map((r) => [r.value.name, r.value])),
       audit: snap.audit.map((r) => r.value),
       routeChanges: snap.routeChanges.map((r) => r.value),
       deployments: Object.fromEntries(snap.deployments.map((r) => [r.value.name, r.value])),
@@ -45,6 +46,7 @@ export async function openEtcdStore(etcd: EtcdStore, hosts: string[], log: Logge
       snap.migrations,
       snap.routes,
       snap.deployments,
+      snap.scrapeTargets,
       snap.audit,
       snap.routeChanges,
     ])
@@ -135,7 +137,7 @@ class EtcdBackend implements StoreBackend {
           ? { kind: 'certificate', serial: e.name }
           : e.kind === 'migration'
             ? { kind: 'migration', id: e.name }
-            : e.kind === 'route' || e.kind === 'deployment'
+            : e.kind === 'route' || e.kind === 'deployment' || e.kind === 'scrapeTarget'
               ? { kind: e.kind, name: e.name }
               : // Appended entries: those trimmed from the history are trimmed here by the same cap.
                 value
@@ -240,6 +242,19 @@ class EtcdBackend implements StoreBackend {
           for (const serial of expired) this.revisions.delete(`certificates/${seg(serial)}`);
         },
         () => undefined,
+      );
+    for (const name of c.scrapeTargets) {
+      const target = data.scrapeTargets?.[name];
+      if (target)
+        await attempt(
+          () => this.plain(`scrape-targets/${seg(name)}`, () => this.etcd.writeScrapeTarget(target)),
+          () => retry.scrapeTargets.add(name),
+        );
+    }
+    for (const name of c.scrapeTargetsRemoved)
+      await attempt(
+        () => this.plain(`scrape-targets/${seg(name)}`, () => this.etcd.deleteScrapeTarget(name)),
+        () => retry.scrapeTargetsRemoved.add(name),
       );
     // Appended entries keep the key they were first given: a retry after an unanswered write
     // cannot append the same entry twice.

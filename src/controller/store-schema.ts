@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DrainOutcome, DrainPhase } from '../core/drain.js';
 import { HealthCheckKind, RoutePolicy, RouteProtocol } from '../core/route.js';
 import { AutoscaleMetric } from '../core/deployment.js';
 import { MigrationPhase, MigrationStrategy, RestartPolicy } from '../core/workload.js';
@@ -42,6 +43,28 @@ const hostInfo = z.object({
   memoryTotalBytes: double,
 });
 
+const drainSchema = z.object({
+  phase: oneOf(DrainPhase, [DrainPhase.DRAIN_PHASE_UNSPECIFIED]),
+  requestedBy: z.string(),
+  startedMs: int64,
+  deadlineMs: int64,
+  finishedMs: int64,
+  parallel: uint32,
+  workloads: z.array(
+    z.object({
+      workload: z.string().min(1),
+      outcome: oneOf(DrainOutcome, [DrainOutcome.DRAIN_OUTCOME_UNSPECIFIED]),
+      how: z.string(),
+      migrationId: z.string(),
+      targetServerId: z.string(),
+      downtimeMs: int64,
+      message: z.string(),
+      phase: z.string().default(''),
+    }),
+  ),
+  message: z.string(),
+});
+
 export const storedServerSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
@@ -57,6 +80,19 @@ export const storedServerSchema = z.object({
   lastSeenMs: int64,
   advertiseAddress: z.string(),
   transferAddress: z.string().default(''),
+  cordoned: z.boolean().default(false),
+  drain: drainSchema.optional(),
+  source: z.enum(['agent', 'scraped']).optional(),
+  scrapeUrl: z.string().optional(),
+});
+
+export const scrapeTargetRecordSchema = z.object({
+  name: z.string().min(1),
+  url: z.string().min(1),
+  gpuUrl: z.string(),
+  intervalMs: uint32,
+  addedMs: int64,
+  addedBy: z.string(),
 });
 
 export const migrationSchema = z.object({
@@ -201,4 +237,5 @@ export const storeSchema = z.object({
   agentKeys: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')).optional(),
   certificates: z.array(certificateSchema).optional(),
   deployments: keyedBy(deploymentSchema, 'name').optional(),
+  scrapeTargets: keyedBy(scrapeTargetRecordSchema, 'name').optional(),
 });

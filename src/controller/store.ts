@@ -8,7 +8,7 @@ import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
 import type { RouteTable } from '../core/domain.js';
 import type { Deployment } from '../core/deployment.js';
-import type { AuditEntry } from '../gen/switchyard/v1/control.js';
+import type { AuditEntry, ScrapeTarget } from '../gen/switchyard/v1/control.js';
 import { describeIssue } from '../core/validate.js';
 import { normalSerial } from './pki/certificate-check.js';
 import { storeSchema } from './store-schema.js';
@@ -34,6 +34,8 @@ export interface StoreData {
   certificates?: IssuedRecord[];
   /** Deployments by name: what the controller keeps running (their replicas are workloads). */
   deployments?: Record<string, Deployment>;
+  /** Hosts without an agent that the controller polls, by name. */
+  scrapeTargets?: Record<string, ScrapeTarget>;
 }
 
 /** A client certificate as the controller remembers it: whose, until when, and whether revoked. */
@@ -76,6 +78,8 @@ export interface StoreChanges {
   routesRemoved: Set<string>;
   deployments: Set<string>;
   deploymentsRemoved: Set<string>;
+  scrapeTargets: Set<string>;
+  scrapeTargetsRemoved: Set<string>;
   audit: AuditEntry[];
   routeChanges: RouteChange[];
 }
@@ -90,6 +94,8 @@ export function noChanges(): StoreChanges {
     routesRemoved: new Set(),
     deployments: new Set(),
     deploymentsRemoved: new Set(),
+    scrapeTargets: new Set(),
+    scrapeTargetsRemoved: new Set(),
     audit: [],
     routeChanges: [],
   };
@@ -111,6 +117,7 @@ export type RemoteChange =
   | { kind: 'migration'; id: string }
   | { kind: 'route'; name: string }
   | { kind: 'deployment'; name: string }
+  | { kind: 'scrapeTarget'; name: string }
   | { kind: 'audit' }
   | { kind: 'routeChange' };
 
@@ -308,6 +315,29 @@ export class Store {
     this.changes.deploymentsRemoved.add(name);
   }
 
+  /** By name. */
+  scrapeTargets(): ScrapeTarget[] {
+    return Object.values(this.data.scrapeTargets ?? {}).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  scrapeTarget(name: string): ScrapeTarget | undefined {
+    const all = this.data.scrapeTargets;
+    return all && Object.hasOwn(all, name) ? all[name] : undefined;
+  }
+
+  putScrapeTarget(target: ScrapeTarget): void {
+    this.data.scrapeTargets ??= {};
+    this.data.scrapeTargets[target.name] = target;
+    this.changes.scrapeTargets.add(target.name);
+    this.changes.scrapeTargetsRemoved.delete(target.name);
+  }
+
+  removeScrapeTarget(name: string): void {
+    delete this.data.scrapeTargets?.[name];
+    this.changes.scrapeTargets.delete(name);
+    this.changes.scrapeTargetsRemoved.add(name);
+  }
+
   /** Newest first. */
   routeChanges(): RouteChange[] {
     return [...(this.data.routeChanges ?? [])].reverse();
@@ -345,6 +375,8 @@ export class Store {
     for (const name of c.routesRemoved) if (!q.routes.has(name)) q.routesRemoved.add(name);
     for (const name of c.deployments) if (!q.deploymentsRemoved.has(name)) q.deployments.add(name);
     for (const name of c.deploymentsRemoved) if (!q.deployments.has(name)) q.deploymentsRemoved.add(name);
+    for (const name of c.scrapeTargets) if (!q.scrapeTargetsRemoved.has(name)) q.scrapeTargets.add(name);
+    for (const name of c.scrapeTargetsRemoved) if (!q.scrapeTargets.has(name)) q.scrapeTargetsRemoved.add(name);
     q.audit.unshift(...c.audit);
     q.routeChanges.unshift(...c.routeChanges);
   }
@@ -385,6 +417,11 @@ export class Store {
         d.deployments ??= {};
         if (value) d.deployments[c.name] = value as Deployment;
         else delete d.deployments[c.name];
+        break;
+      case 'scrapeTarget':
+        d.scrapeTargets ??= {};
+        if (value) d.scrapeTargets[c.name] = value as ScrapeTarget;
+        else delete d.scrapeTargets[c.name];
         break;
       case 'audit': {
         d.audit ??= [];

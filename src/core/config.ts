@@ -51,7 +51,7 @@ export function lineOf(doc: Document, counter: LineCounter, path: readonly (stri
 }
 
 /** "keys.quit[1]" */
-function fieldName(path: readonly PropertyKey[]): string {
+export function fieldName(path: readonly PropertyKey[]): string {
   return (
     path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') ||
     '(top level)'

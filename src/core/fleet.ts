@@ -1,5 +1,6 @@
 import type { AuditEntry, PlanMigrationResponse, TargetFit } from '../gen/switchyard/v1/control.js';
 import type { DeploymentStatus } from './deployment.js';
+import type { Drain } from './drain.js';
 import type { KnownWorkload, RouteState } from './domain.js';
 import type { Role } from './pki/roles.js';
 import type { ServerSeries } from './series.js';
@@ -96,6 +97,15 @@ export interface DeploymentActions {
 
 /** What the dashboard can ask of the fleet; each call goes through the controller and is audited. */
 export interface FleetActions extends MigrationActions, RouteActions, WorkloadActions, DeploymentActions {}
+export interface ServerActions {
+  /** Cordons (true) or uncordons (false) the server by id; resolves with it as it now is. */
+  cordonServer(server: string, cordoned: boolean): Promise<Server>;
+  /** Cordons it and starts its drain (the default deadline and parallelism); the drain goes on in the controller. */
+  drainServer(server: string): Promise<Drain>;
+}
+
+/** What the dashboard can ask of the fleet; each call goes through the controller and is audited. */
+export interface FleetActions extends MigrationActions, RouteActions, WorkloadActions, ServerActions {}
 
 /**
  * The one interface the dashboard reads the fleet through. It is backed either in-process

@@ -1,6 +1,6 @@
 // Domain types. The wire messages generated from proto/ are plain data and already say what
 // the fleet is, so the domain re-uses them (types only: nothing here pulls in gRPC).
-import { ServerState } from '../gen/switchyard/v1/fleet.js';
+import { ServerState, type Server } from '../gen/switchyard/v1/fleet.js';
 export type {
   DiskSample,
   GpuInfo,
@@ -33,6 +33,16 @@ const byNumber = new Map<number, ServerStateName>([
   [ServerState.SERVER_STATE_CORDONED, 'cordoned'],
   [ServerState.SERVER_STATE_UNKNOWN, 'unknown'],
 ]);
+
+/** A host the controller polls through its exporters (`yard scrape`): no agent of ours, no workloads. */
+export function isScraped(server: Pick<Server, 'source'>): boolean {
+  return server.source === 'scraped';
+}
+
+/** What watches a host's GPUs and can fail: its agent's nvidia-smi, or a scraped host's GPU exporter. */
+export function gpuTool(server: Pick<Server, 'source'>): string {
+  return isScraped(server) ? 'GPU exporter' : 'nvidia-smi';
+}
 
 export function stateName(state: ServerState): ServerStateName {
   return byNumber.get(state) ?? 'unknown';

@@ -81,12 +81,22 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
     await etcd?.stop();
   });
 
-  it('the standby names the leader and serves no control socket of its own while the leader lives', async () => {
-    const r = await runYard(['status', '--data-dir', dirs.b]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`is a standby on etcd`);
-    expect(r.stderr).toContain(`--controller 127.0.0.1:${ports.a}`);
+  it("the follower's own socket serves its host's CLI, answered by the leader as its local admin", async () => {
+    const [onA, onB] = await Promise.all([
+      runYard(['status', '--json', '--data-dir', dirs.a]),
+      runYard(['status', '--json', '--data-dir', dirs.b]),
+    ]);
+    expect(onB.code, onB.stderr).toBe(0);
+    const id = (r: { stdout: string }) => (JSON.parse(r.stdout) as { controllerId: string }).controllerId;
+    expect(id(onB)).toBe(id(onA));
+    // An admin-only call: the socket's owner is the host's admin, on a follower as on the leader.
+    const access = await runYard(['access', 'list', '--data-dir', dirs.b]);
+    expect(access.code, access.stderr).toBe(0);
     expect(ctl.b!.output).toContain(`127.0.0.1:${ports.a}`);
+    // A second controller on the follower's data dir is refused, and takes nothing of it.
+    const twice = await runYard(['controller', '--data-dir', dirs.b, '--listen', '127.0.0.1:0']);
+    expect(twice.code).not.toBe(0);
+    expect(twice.stderr).toMatch(/already runs for data dir .*following the leader/);
   });
 
   it('`yard status` names the store and every controller on it, the leader first', async () => {
@@ -100,7 +110,7 @@ describe.skipIf(!etcdAvailable)('several controllers on etcd: one leads, a stand
     ]);
     const text = await runYard(['status', '--data-dir', dirs.a]);
     expect(text.stdout).toMatch(new RegExp(`controllers 127\\.0\\.0\\.1:${ports.a} leader on `));
-    expect(text.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.b} standby on `));
+    expect(text.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${ports.b} follower on `));
   });
 
   it('the leader SIGKILLed mid-migration: the standby leads within the TTL and a few seconds, and the move ends on one host', async () => {

@@ -216,7 +216,7 @@ describe('yard migrate, from a script, through controller restarts (relative dat
     );
     await startCtl();
     expect(migrationDone((await api.waitForMigrationEnd(m.id)).phase)).toBe(true);
-  });
+  }, 60_000);
 });
 
 describe('yard migrate --precopy / --no-precopy', () => {

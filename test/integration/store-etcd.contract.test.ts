@@ -33,6 +33,38 @@ describe.skipIf(!etcdAvailable)('etcd store', () => {
     };
   });
 
+  it("brings one controller's scrape targets to another's store as they change", async () => {
+    const prefix = `/test-${randomUUID()}${ETCD_PREFIX}`;
+    const open = async () =>
+      openEtcdStore(await EtcdStore.open({ hosts: etcd.endpoints, prefix }), etcd.endpoints, silentLogger);
+    const [a, b] = [await open(), await open()];
+    try {
+      const heard: string[] = [];
+      b.onRemote((c) => c.kind === 'scrapeTarget' && heard.push(c.name));
+      const target = {
+        name: 'gpu-07',
+        url: 'http://10.0.0.7:9100/metrics',
+        gpuUrl: '',
+        intervalMs: 0,
+        addedMs: 1,
+        addedBy: 'ops',
+      };
+      a.putScrapeTarget(target);
+      await a.flush();
+      await waitFor('b to hear the target', () => b.scrapeTarget('gpu-07'));
+      expect(b.scrapeTargets()).toEqual([target]);
+      a.removeScrapeTarget('gpu-07');
+      await a.flush();
+      await waitFor('b to hear it removed', () => b.scrapeTarget('gpu-07') === undefined || undefined);
+      expect(heard).toEqual(['gpu-07', 'gpu-07']);
+      const c = await open();
+      expect(c.scrapeTargets()).toEqual([]);
+      await c.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it("mirrors deployments between two controllers' stores: written, heard, removed, read again at start", async () => {
     const prefix = `/test-${randomUUID()}${ETCD_PREFIX}`;
     const open = async () =>

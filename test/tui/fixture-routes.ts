@@ -11,6 +11,7 @@ import type {
   PromoteOptions,
   RouteActions,
   WorkloadActions,
+  ServerActions,
 } from '../../src/core/fleet.js';
 import { RouteBook } from '../../src/core/route-book.js';
 import {
@@ -240,16 +241,19 @@ export class FixtureRoutes implements RouteActions {
   }
 }
 
-/** Migration, route and workload actions as one FleetActions, each call passed to its owner. */
+/** Migration, route, workload and server actions as one FleetActions, each call passed to its owner. */
 export function fleetActions(
   migrations: MigrationActions,
   routes: RouteActions,
   workloads: WorkloadActions,
+  servers: ServerActions,
   deployments: DeploymentActions,
 ): FleetActions {
   return {
     scaleDeployment: (...args) => deployments.scaleDeployment(...args),
     restartDeployment: (name) => deployments.restartDeployment(name),
+    cordonServer: (...args) => servers.cordonServer(...args),
+    drainServer: (server) => servers.drainServer(server),
     stopWorkload: (name) => workloads.stopWorkload(name),
     restartWorkload: (name) => workloads.restartWorkload(name),
     removeWorkload: (name) => workloads.removeWorkload(name),

@@ -38,6 +38,32 @@ describe('fleet cards', () => {
     expect(text).toMatch(/│ did not answer `--query-gpu=index` within 10s +│/);
   });
 
+  it('mark a scraped host on its card and in the server view, with where it is polled', async () => {
+    const now = Date.now();
+    const fleet = sampleFleet(now);
+    const edge: HostSpec = { id: 'scraped:edge-07', name: 'edge-07', cores: 8 };
+    fleet.add({
+      ...makeServer({ ...edge, state: ServerState.SERVER_STATE_DEGRADED }, now),
+      labels: {},
+      source: 'scraped',
+      scrapeUrl: 'http://10.0.0.7:9100/metrics',
+    });
+    fleet.record(edge.id, {
+      ...makeSample(edge, 5, now),
+      gpuStatus: {
+        state: 'failing',
+        sinceMs: now - 20_000,
+        message: 'http://10.0.0.7:9400/metrics: HTTP 404 Not Found',
+      },
+    });
+    h = openHeadless(fleet, { cols: 160, rows: 48 });
+    expect(h.text()).toMatch(/scraped · 10\.0\.0\.7:9100/);
+    expect(h.text()).toMatch(/GPU ✖ GPU exporter failing for 20s/);
+    await h.press(':', ...'server edge-07', KEY.enter);
+    expect(h.text()).toMatch(/scraped +http:\/\/10\.0\.0\.7:9100\/metri/);
+    expect(h.text()).toMatch(/gpus +✖ GPU exporter failing/);
+  });
+
   it('the server view says what fails in nvidia-smi, since when; a healthy host lists its GPU models', async () => {
     const now = Date.now();
     const fleet = sampleFleet(now);

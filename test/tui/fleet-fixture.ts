@@ -10,6 +10,7 @@ import type { DeploymentStatus } from '../../src/core/deployment.js';
 import { FixtureCoordinator } from './fixture-coordinator.js';
 import { FixtureDeployments } from './fixture-deployments.js';
 import { fleetActions, FixtureRoutes } from './fixture-routes.js';
+import { FixtureServerActions } from './fixture-server-actions.js';
 import { FixtureWorkloadActions } from './fixture-workload-actions.js';
 import { sampleMigrations, sampleWorkloads } from './fixture-workloads.js';
 
@@ -54,10 +55,17 @@ export class FixtureFleet implements FleetSource {
   });
   /** Deployments: empty until a test puts some; scale and restart recorded. */
   readonly deploymentTable = new FixtureDeployments((name) => this.emit({ kind: 'deployment', name }));
+  /** Cordon and drain: recorded, and applied to the server's record. */
+  readonly serverActions = new FixtureServerActions({
+    get: (id) => this.get(id),
+    workloads: () => this.workloads(),
+    changed: (id) => this.emit({ kind: 'server', id }),
+  });
   readonly actions: FleetActions = fleetActions(
     this.coordinator,
     this.routeTable,
     this.workloadActions,
+    this.serverActions,
     this.deploymentTable,
   );
 
@@ -175,6 +183,7 @@ export function makeServer(spec: HostSpec, now: number): Server {
     addresses: ['10.0.4.17', 'fe80::42:acff:fe11:2'],
     advertiseAddress: '10.0.4.17',
     transferAddress: '',
+    cordoned: false,
     mac: '02:42:ac:11:00:02',
     labels: spec.labels ?? {},
     location: '',

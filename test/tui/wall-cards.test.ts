@@ -93,6 +93,13 @@ describe('wall cards', () => {
     expect(h.text()).toContain('▀▀█');
   });
 
+  it('say which hosts are cordoned or drained', async () => {
+    const fleet = sampleFleet();
+    await fleet.actions.cordonServer('srv-t4', true);
+    h = openHeadless(fleet, { cols: 160, rows: 48, wall: wall() });
+    expect(h.text()).toMatch(/● ONLINE +⊘ cordoned/);
+  });
+
   it('say nothing is known online while the controller is unreachable', () => {
     const now = Date.now();
     const fleet = sampleFleet(now);

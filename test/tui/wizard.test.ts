@@ -47,7 +47,7 @@ describe('migration wizard', () => {
     // A host that passes every check has no reasons beside its score, as the controller ranks it.
     expect(screen).toMatch(new RegExp(`▶ gpu-t4-03 +score ${targetScore(fleet.get(HOSTS.t4.id)!.server)} +│$`, 'm'));
     expect(screen.replace(/[│\s]+/g, ' ')).toContain(SCORE_HELP);
-    expect(screen).toMatch(/ {3}cpu-web-02 +✗ +cpu-web-02 is not online \(not connected\)/);
+    expect(screen).toMatch(/ {3}cpu-web-02 +✗ +cpu-web-02 is not online \(disconnected\)/);
     await h.press('j', 'j');
     expect(h.text()).toMatch(/▶ gpu-t4-03/);
     expect(h.text()).not.toMatch(/▶ cpu-web-02/);
@@ -201,6 +201,16 @@ describe('migration wizard', () => {
     expect(h.text()).toContain('No host can take this workload: Esc goes back.');
   });
 
+  it('shows a cordoned host as cordoned, and it cannot be chosen', async () => {
+    const fleet = sampleFleet();
+    fleet.get(HOSTS.t4.id)!.server.cordoned = true;
+    h = await wizardFor(fleet);
+    const screen = await h.waitFor('No host can take it now');
+    expect(screen).toMatch(/gpu-t4-03 +✗ +gpu-t4-03 is cordoned: it takes no new work/);
+    await h.press('j', 'j', KEY.enter);
+    expect(h.text()).toContain('No host can take this workload: Esc goes back.');
+  });
+
   it('Esc steps back one step, and closes on the first', async () => {
     h = await wizardFor(sampleFleet());
     await h.waitFor('hosts can take it');
@@ -333,7 +343,7 @@ describe('migration wizard', () => {
     let screen = await h.waitFor('hosts can take it');
     expect(screen).toContain('[target] > strategy > preflight');
     expect(screen).toMatch(/> gpu-t4-03 +score \d+/);
-    expect(screen).toMatch(/cpu-web-02 +x +cpu-web-02 is not online \(not connected\)/);
+    expect(screen).toMatch(/cpu-web-02 +x +cpu-web-02 is not online \(disconnected\)/);
     const top = screen.split('\n').find((l) => l.includes('Migrate trainer-llama'))!;
     expect(top.indexOf('┌')).toBeGreaterThan(20);
     await h.resize(80, 24);

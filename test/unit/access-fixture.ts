@@ -11,6 +11,8 @@ import { authenticate, type ListenerAuth } from '../../src/controller/grpc/auth.
 import { control } from '../../src/controller/grpc/control.js';
 import { accessControl } from '../../src/controller/grpc/control-access.js';
 import { workloadControl } from '../../src/controller/grpc/control-workloads.js';
+import { Drainer } from '../../src/controller/drain/drainer.js';
+import { drainControl } from '../../src/controller/grpc/control-drain.js';
 import { Coordinator } from '../../src/controller/migration/coordinator.js';
 import { Registry } from '../../src/controller/registry.js';
 import { Router } from '../../src/controller/router/router.js';
@@ -57,24 +59,26 @@ export async function controlFixture(auth: ListenerAuth, listen?: string): Promi
   const flushSoon = () => undefined;
   const revoked: string[][] = [];
   let rotations = 0;
+  const coordinator = new Coordinator({
+    registry,
+    workloads,
+    links,
+    checkpoints,
+    store,
+    log,
+    maxCheckpointBytes: 2 ** 30,
+    verifyMs: 1000,
+    agentWaitMs: 1000,
+    cpuLimitPct: 90,
+  });
   const service = new ControllerService({
     registry,
     workloads,
     links,
     audit: new AuditLog(store, flushSoon),
     router: new Router({ registry, workloads, links, store, log }),
-    coordinator: new Coordinator({
-      registry,
-      workloads,
-      links,
-      checkpoints,
-      store,
-      log,
-      maxCheckpointBytes: 2 ** 30,
-      verifyMs: 1000,
-      agentWaitMs: 1000,
-      cpuLimitPct: 90,
-    }),
+    coordinator,
+    drainer: new Drainer({ registry, workloads, coordinator, log }),
     workloadCommands: new WorkloadCommands({ registry, workloads, links } as WorkloadCommandsParts),
     about: {
       controllerId: store.controllerId,
@@ -96,6 +100,7 @@ export async function controlFixture(auth: ListenerAuth, listen?: string): Promi
     ...control({ service }),
     ...workloadControl(service),
     ...accessControl(service),
+    ...drainControl(service),
   });
   await new Promise<number>((resolve, reject) =>
     server.bindAsync(`unix:${files.socket}`, ServerCredentials.createInsecure(), (err, p) =>

@@ -630,6 +630,7 @@ describe('text from the wire', () => {
       addresses: [],
       advertiseAddress: '',
       transferAddress: '',
+      cordoned: false,
       mac: '',
       labels,
       location: '',

@@ -69,6 +69,7 @@ function server(id: string, extra: Partial<Server> = {}): Server {
     advertiseAddress: '',
     transferAddress: '',
     state: ServerState.SERVER_STATE_ONLINE,
+    cordoned: false,
     firstSeenMs: 0,
     lastSeenMs: 0,
     stateSinceMs: 0,

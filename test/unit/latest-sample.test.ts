@@ -24,7 +24,7 @@ function sample(t: number, processes: number): HostSample {
         uuid: 'GPU-a',
         name: 'H100',
         utilizationPct: t,
-        processes: Array.from({ length: processes }, (_, i) => ({ pid: i + 1, name: `p${i}` })),
+        processes: Array.from({ length: processes }, (_, i) => ({ pid: i + 1, name: `p${i}`, user: '', workload: '' })),
       },
     ],
   };

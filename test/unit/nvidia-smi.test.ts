@@ -178,9 +178,9 @@ describe('parseComputeAppsCsv', () => {
     const apps = parseComputeAppsCsv(fixture('h100-load.compute-apps.csv'));
     expect([...apps.keys()]).toEqual(['GPU-00000000-0000-0000-0000-000000000000']);
     expect(apps.get('GPU-00000000-0000-0000-0000-000000000000')).toEqual([
-      { pid: 11327, name: '/root/tools/memhog', usedMemoryMib: 2566 },
-      { pid: 11328, name: '/root/tools/memhog', usedMemoryMib: 1542 },
-      { pid: 11345, name: './gpu_burn', usedMemoryMib: 15690 },
+      { pid: 11327, name: '/root/tools/memhog', usedMemoryMib: 2566, user: '', workload: '' },
+      { pid: 11328, name: '/root/tools/memhog', usedMemoryMib: 1542, user: '', workload: '' },
+      { pid: 11345, name: './gpu_burn', usedMemoryMib: 15690, user: '', workload: '' },
     ]);
   });
 
@@ -195,8 +195,8 @@ describe('parseComputeAppsCsv', () => {
       ].join('\n'),
     );
     expect(apps.get('GPU-b')).toEqual([
-      { pid: 42, name: '[Insufficient Permissions]', usedMemoryMib: undefined },
-      { pid: 43, name: '/opt/a,b/run', usedMemoryMib: 12 },
+      { pid: 42, name: '[Insufficient Permissions]', usedMemoryMib: undefined, user: '', workload: '' },
+      { pid: 43, name: '/opt/a,b/run', usedMemoryMib: 12, user: '', workload: '' },
     ]);
   });
 

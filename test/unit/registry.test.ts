@@ -123,6 +123,7 @@ describe('Registry', () => {
       agentVersion: '',
       advertiseAddress: '',
       transferAddress: '',
+      cordoned: false,
       firstSeenMs: 5,
       lastSeenMs: 7,
     });

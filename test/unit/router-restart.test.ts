@@ -16,6 +16,7 @@ const remembered = (id: string): StoredServer => ({
   lastSeenMs: 1,
   advertiseAddress: '192.168.1.5',
   transferAddress: '',
+  cordoned: false,
 });
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

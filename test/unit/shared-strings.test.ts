@@ -22,7 +22,12 @@ function sample(uuid: string): HostSample {
     netRxBytesPerSec: 0,
     netTxBytesPerSec: 0,
     gpus: [
-      { index: 0, uuid: fresh(uuid), name: fresh('NVIDIA H100'), processes: [{ pid: 1, name: fresh('python3') }] },
+      {
+        index: 0,
+        uuid: fresh(uuid),
+        name: fresh('NVIDIA H100'),
+        processes: [{ pid: 1, name: fresh('python3'), user: fresh('alice'), workload: fresh('trainer') }],
+      },
     ],
   };
 }

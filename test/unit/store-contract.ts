@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteTable } from '../../src/core/domain.js';
 import { RoutePolicy, RouteProtocol, type RouteChange } from '../../src/core/route.js';
+import { DrainOutcome, DrainPhase } from '../../src/core/drain.js';
 import { ServerState, type Server } from '../../src/core/types.js';
 import { MigrationPhase, MigrationStrategy, RestartPolicy, type Migration } from '../../src/core/workload.js';
 import { AutoscaleMetric, type Deployment } from '../../src/core/deployment.js';
@@ -96,6 +97,76 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
       await a.addRouteChange(change(1));
       await a.addRouteChange(change(2));
       expect(await b.routeChanges()).toEqual([change(2), change(1)]);
+      await closeAll();
+    });
+
+    it("keeps a server's cordon and its drain", async () => {
+      const [a, b] = await two();
+      const drained: Server = {
+        ...server('s3'),
+        cordoned: true,
+        drain: {
+          phase: DrainPhase.DRAIN_PHASE_FAILED,
+          requestedBy: 'ann',
+          startedMs: 10,
+          deadlineMs: 20,
+          finishedMs: 21,
+          parallel: 2,
+          message: '1 of 2 moved',
+          workloads: [
+            {
+              workload: 'job',
+              outcome: DrainOutcome.DRAIN_OUTCOME_MOVED,
+              how: 'migrate',
+              migrationId: 'm1',
+              targetServerId: 's4',
+              downtimeMs: 180,
+              message: '',
+              phase: '',
+            },
+            {
+              workload: 'web',
+              outcome: DrainOutcome.DRAIN_OUTCOME_LEFT,
+              how: '',
+              migrationId: '',
+              targetServerId: '',
+              downtimeMs: 0,
+              message: 'the deadline passed',
+              phase: '',
+            },
+          ],
+        },
+      };
+      await a.putServer(drained);
+      const { state: _s, stateSinceMs: _t, ...kept } = drained;
+      expect(await b.servers()).toEqual([kept]);
+    });
+
+    it('keeps scrape targets and the hosts they show, marked scraped, seen from another instance', async () => {
+      const [a, b] = await two();
+      const target = (name: string, url: string) => ({
+        name,
+        url,
+        gpuUrl: name === 'gpu-07' ? 'http://10.0.0.7:9400/metrics' : '',
+        intervalMs: 0,
+        addedMs: 5,
+        addedBy: 'ops',
+      });
+      await a.putScrapeTarget(target('gpu-07', 'http://10.0.0.7:9100/metrics'));
+      await a.putScrapeTarget(target('edge/1', 'http://10.0.0.8:9100/metrics'));
+      await a.putScrapeTarget(target('edge/1', 'http://10.0.0.9:9100/metrics'));
+      expect(await b.scrapeTargets()).toEqual([
+        target('edge/1', 'http://10.0.0.9:9100/metrics'),
+        target('gpu-07', 'http://10.0.0.7:9100/metrics'),
+      ]);
+      await b.removeScrapeTarget('edge/1');
+      expect((await a.scrapeTargets()).map((t) => t.name)).toEqual(['gpu-07']);
+
+      const scraped = { ...server('scraped:gpu-07'), source: 'scraped', scrapeUrl: 'http://10.0.0.7:9100/metrics' };
+      await a.putServer(scraped);
+      expect(await b.servers()).toEqual([
+        { ...stored('scraped:gpu-07'), source: 'scraped', scrapeUrl: 'http://10.0.0.7:9100/metrics' },
+      ]);
       await closeAll();
     });
 
@@ -233,6 +304,7 @@ function server(id: string): Server {
     agentVersion: '0.1.0',
     advertiseAddress: '127.0.0.1:7000',
     transferAddress: '',
+    cordoned: false,
     state: ServerState.SERVER_STATE_ONLINE,
     firstSeenMs: 1,
     lastSeenMs: 2,

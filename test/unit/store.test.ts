@@ -33,6 +33,7 @@ describe('Store', () => {
       agentVersion: '0.1.0',
       advertiseAddress: '',
       transferAddress: '',
+      cordoned: false,
       state: ServerState.SERVER_STATE_ONLINE,
       firstSeenMs: 1,
       lastSeenMs: 2,

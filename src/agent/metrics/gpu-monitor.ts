@@ -85,6 +85,8 @@ export interface GpuMonitorOptions {
   log?: MetricsLog;
   /** How long nvidia-smi may take to answer (or a loop stay silent) before it counts as stuck. */
   answerTimeoutMs?: number;
+  /** Adds what nvidia-smi does not say of its compute processes (their users and workloads). */
+  describe?: (byGpu: Map<string, GpuProcess[]>) => Promise<Map<string, GpuProcess[]>>;
 }
 
 /**
@@ -178,10 +180,13 @@ export function createGpuMonitor(opts: GpuMonitorOptions): GpuMonitor {
     appsAt = Date.now();
     const gen = generation;
     const res = await runner.run([`--query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')}`, CSV_FORMAT]);
+    const parsed = res.ok ? parseComputeAppsCsv(res.stdout) : new Map<string, GpuProcess[]>();
+    // Owners are extra: processes without them are still worth reporting.
+    const described = opts.describe ? await opts.describe(parsed).catch(() => parsed) : parsed;
     appsInFlight = false;
     if (gen !== generation) return;
     // A failed query means "unknown", not "still the old processes".
-    processes = res.ok ? parseComputeAppsCsv(res.stdout) : new Map();
+    processes = described;
     if (res.ok) appsTrouble.ok('nvidia-smi compute-apps query works again');
     else if (!res.stuck)
       appsTrouble.fail(

@@ -91,7 +91,7 @@ export function parseGpuCsv(text: string): GpuSample[] {
   return gpus;
 }
 
-/** `--query-compute-apps=gpu_uuid,pid,process_name,used_memory` output, grouped by GPU uuid. */
+/** `--query-compute-apps=gpu_uuid,pid,process_name,used_memory` output, grouped by GPU uuid (user and workload still unknown). */
 export function parseComputeAppsCsv(text: string): Map<string, GpuProcess[]> {
   const byGpu = new Map<string, GpuProcess[]>();
   for (const line of text.split(/\r?\n/)) {
@@ -102,7 +102,8 @@ export function parseComputeAppsCsv(text: string): Map<string, GpuProcess[]> {
     const usedMemoryMib = numberCell(memCell);
     if (!uuid || pid === undefined || pid === null || usedMemoryMib === null) continue;
     const list = byGpu.get(uuid) ?? [];
-    list.push({ pid, name, usedMemoryMib });
+    // Who runs it is not nvidia-smi's to say: gpu-owners.ts fills in user and workload.
+    list.push({ pid, name, usedMemoryMib, user: '', workload: '' });
     byGpu.set(uuid, list);
   }
   return byGpu;

@@ -3,7 +3,13 @@
 // reach its controller keeps constant memory and sends the freshest samples when it can.
 import type { GpuInfo, GpuSample, HostSample } from '../../core/types.js';
 import { createHostReader } from './host.js';
-import { createGpuMonitor, type GpuReading, type GpuSamplerStatus, type MetricsLog } from './gpu-monitor.js';
+import {
+  createGpuMonitor,
+  type GpuMonitorOptions,
+  type GpuReading,
+  type GpuSamplerStatus,
+  type MetricsLog,
+} from './gpu-monitor.js';
 
 /** How many undrained samples are kept; older ones are dropped. */
 export const MAX_BUFFERED_SAMPLES = 30;
@@ -15,6 +21,8 @@ export interface HostSamplerOptions {
   log?: MetricsLog;
   /** How long nvidia-smi may take to answer before it counts as stuck (default 10 s). */
   gpuAnswerTimeoutMs?: number;
+  /** Tells each GPU process's user and workload (see gpu-owners.ts). */
+  describeGpuProcesses?: GpuMonitorOptions['describe'];
 }
 
 export interface HostSampler {
@@ -66,6 +74,7 @@ export function createHostSampler(opts: HostSamplerOptions): HostSampler {
     nvidiaSmi: opts.nvidiaSmi,
     log,
     answerTimeoutMs: opts.gpuAnswerTimeoutMs,
+    describe: opts.describeGpuProcesses,
   });
   const host = createHostReader();
   const listeners = new Set<(s: HostSample) => void>();

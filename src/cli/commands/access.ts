@@ -12,7 +12,7 @@ import { pathArg, withDataDir, withTarget } from '../options.js';
 import { exitUsage } from './workloads.js';
 
 /** What every command that asks the controller takes (`withTarget`). */
-interface TargetArgs {
+export interface TargetArgs {
   controller?: string;
   token?: string;
   tokenFile?: string;
@@ -23,7 +23,7 @@ interface TargetArgs {
 type Control = ReturnType<typeof import('../client.js')['controlClient']>;
 
 /** Runs `use` with a client of the controller named by the flags, and closes it after. */
-async function withControl(
+export async function withControl(
   argv: TargetArgs,
   use: (c: Control, target: ControllerTarget) => Promise<void>,
 ): Promise<void> {

@@ -23,7 +23,15 @@ export const serversCommand = {
     const c = controlClient(target);
     try {
       const servers = await c.servers();
-      process.stdout.write(argv.json ? printableJson(servers.map(serverJson), 2) + '\n' : serversTable(servers));
+      const names = new Map(servers.map((s) => [s.id, s.name] as const));
+      process.stdout.write(
+        argv.json
+          ? printableJson(
+              servers.map((s) => serverJson(s, names)),
+              2,
+            ) + '\n'
+          : serversTable(servers),
+      );
     } finally {
       c.close();
     }

@@ -1,13 +1,14 @@
 import type { Deployment } from '../../core/deployment.js';
+import { unschedulable } from '../../core/drain.js';
 import { targetScore } from '../../core/target-score.js';
-import { ServerState, type Server } from '../../core/types.js';
+import type { Server } from '../../core/types.js';
 
 /**
- * Whether new replicas may be placed on the server at all: online, with its agent's session
- * open. The one place that says so (a cordon joins it here).
+ * Whether new replicas may be placed on the server at all: schedulable by the fleet's one rule
+ * (online, not cordoned, not a scraped host: core/drain.ts), with its agent's session open.
  */
 export function schedulable(server: Server, connected: (serverId: string) => boolean): boolean {
-  return server.state === ServerState.SERVER_STATE_ONLINE && connected(server.id);
+  return unschedulable(server) === undefined && connected(server.id);
 }
 
 /** Whether the server meets the deployment's placement: every label it asks for, and enough GPUs. */

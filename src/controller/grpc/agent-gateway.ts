@@ -22,7 +22,7 @@ import type {
   ConnectResponse,
 } from '../../gen/switchyard/v1/agent_gateway.js';
 import type { AgentLinks } from '../agent-links.js';
-import { agentOf } from './auth.js';
+import { agentOf, peerAddressOf, relayOf } from './auth.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
 import { knownWorkload } from '../../core/domain.js';
@@ -43,6 +43,11 @@ export interface GatewayOptions {
    * the listener's interceptor checked; tests of sessions without TLS trust the claim).
    */
   certified?: (call: { metadata: Metadata }, claimed: string) => string;
+  /**
+   * An agent connected to this controller itself (not through a follower, which records its own):
+   * its presence for the other controllers; returns what to do when the session ends.
+   */
+  presence?: (serverId: string) => () => void;
   log: Logger;
 }
 
@@ -124,11 +129,14 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
     },
     connect(call: Session) {
       const session = Symbol('session');
-      const peer = call.getPeer();
+      const peer = peerAddressOf(call);
       let serverId: string | undefined;
+      let absent: (() => void) | undefined;
 
       const end = (why: string) => {
         ends.delete(session);
+        absent?.();
+        absent = undefined;
         if (!sessions.delete(session)) return;
         if (serverId) {
           registry.disconnect(serverId, session);
@@ -146,6 +154,7 @@ export function agentSessions(opts: GatewayOptions): Pick<AgentGatewayServer, 'c
             sessions.set(session, call);
             ends.set(session, { serverId, end });
             const { superseded } = registry.connect(hello, session);
+            if (!relayOf(call)) absent = opts.presence?.(serverId);
             if (superseded)
               sessions
                 .get(superseded)

@@ -17,10 +17,24 @@ import {
 } from '../pki/certificate-check.js';
 import type { Caller } from '../service/caller.js';
 
-/** Who calls on one listener: an operator or a local user (Control), or an agent (AgentGateway). */
+/**
+ * Who calls on one listener: an operator or a local user (Control), or an agent (AgentGateway).
+ * `via`: the follower controller that relayed the call, when one did.
+ */
 export type Peer =
-  | { kind: 'caller'; caller: Caller; serial?: string }
-  | { kind: 'agent'; serverId: string; serial: string };
+  | { kind: 'caller'; caller: Caller; serial?: string; via?: string }
+  | { kind: 'agent'; serverId: string; serial: string; via?: string };
+
+/**
+ * What a follower controller adds to each call it relays to the leader: the client certificate
+ * its TLS handshake verified (absent when the client showed none) and the client's address.
+ * The leader reads them only from a peer whose own certificate is a controller's, so a client
+ * that sets them itself gains nothing; a follower replaces any it was sent.
+ */
+export const RELAYED_CERTIFICATE = 'x-yard-relayed-cert-bin';
+export const RELAYED_PEER = 'x-yard-relayed-peer';
+/** Set by a follower on calls made to its own owner-only Unix socket: the local admin of its host. */
+export const RELAYED_LOCAL = 'x-yard-relayed-local';
 
 /**
  * Who may use one listener, and who they are. The owner-only Unix socket trusts whoever
@@ -74,10 +88,20 @@ export function certificateAuth(ca: CertificateAuthority, revocations: Revocatio
     return fresh;
   };
   return {
-    peer(path, _metadata, certificate) {
+    peer(path, metadata, shown) {
       const control = path.startsWith(CONTROL_PATH);
       if (!control && !path.startsWith(GATEWAY_PATH)) return undefined;
+      // A follower's call: the certificate that counts is the one its client showed it.
+      const relay = shown ? check(shown) : undefined;
+      const via = relay?.ok && relay.identity.kind === 'controller' ? relay.identity.controllerId : undefined;
+      const certificate = via ? relayedCertificate(metadata) : shown;
+      if (via) relayedFrom.set(metadata, String(metadata.get(RELAYED_PEER)[0] ?? via));
       if (path === JOIN_PATH) return undefined;
+      // Controllers hold the fleet's CA key: one that says its own socket's owner calls is believed.
+      if (via && control && metadata.get(RELAYED_LOCAL).length > 0) {
+        const local = localAuth.peer(path, metadata, undefined);
+        if (local?.kind === 'caller') return { ...local, via };
+      }
       if (!certificate) {
         throw new YardError(
           'UNAUTHENTICATED',
@@ -90,22 +114,45 @@ export function certificateAuth(ca: CertificateAuthority, revocations: Revocatio
       if (!result.ok)
         throw new YardError(result.problem === 'revoked' ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', result.message);
       const { identity, serial } = result;
+      if (identity.kind === 'controller')
+        throw new YardError(
+          'PERMISSION_DENIED',
+          `controller ${identity.controllerId}'s certificate relays its clients' calls; it makes none of its own`,
+        );
       if (control) {
         if (identity.kind !== 'operator')
           throw new YardError(
             'PERMISSION_DENIED',
             `agent ${identity.serverId}'s certificate admits it to the agent gateway only; Control calls need an operator's credential`,
           );
-        return { kind: 'caller', caller: { name: identity.name, via: 'certificate', role: identity.role }, serial };
+        return {
+          kind: 'caller',
+          caller: { name: identity.name, via: 'certificate', role: identity.role },
+          serial,
+          ...(via ? { via } : {}),
+        };
       }
       if (identity.kind !== 'agent')
         throw new YardError(
           'PERMISSION_DENIED',
           `operator ${identity.name}'s credential is for Control calls; the agent gateway admits agents' certificates only`,
         );
-      return { kind: 'agent', serverId: identity.serverId, serial };
+      return { kind: 'agent', serverId: identity.serverId, serial, ...(via ? { via } : {}) };
     },
   };
+}
+
+function relayedCertificate(metadata: Metadata): Buffer | undefined {
+  const value = metadata.get(RELAYED_CERTIFICATE)[0];
+  return Buffer.isBuffer(value) && value.length > 0 ? value : undefined;
+}
+
+/** The client's own address for calls a follower relayed (the follower's address is no use in logs). */
+const relayedFrom = new WeakMap<Metadata, string>();
+
+/** Where a call came from: its client, also when a follower relayed it. */
+export function peerAddressOf(call: { metadata: Metadata; getPeer(): string }): string {
+  return relayedFrom.get(call.metadata) ?? call.getPeer();
 }
 
 /**
@@ -142,6 +189,11 @@ export function callerOf(call: { metadata: Metadata }): Caller {
       'this Control call was not authenticated: its server was built without the authentication interceptor',
     );
   return peer.caller;
+}
+
+/** The follower that relayed this call, if one did. */
+export function relayOf(call: { metadata: Metadata }): string | undefined {
+  return peers.get(call.metadata)?.via;
 }
 
 /** The agent whose certificate the interceptor checked for this AgentGateway call. */

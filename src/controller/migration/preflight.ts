@@ -1,7 +1,8 @@
 import type { TargetFit } from '../../core/fleet.js';
 import { bytesText } from '../../core/format/bytes.js';
 import { targetScore } from '../../core/target-score.js';
-import { ServerState, type Server } from '../../core/types.js';
+import { unschedulable } from '../../core/drain.js';
+import type { Server } from '../../core/types.js';
 import { MigrationStrategy, strategies, type PreflightCheck } from '../../core/workload.js';
 import type { Registry } from '../registry.js';
 import type { PlacedWorkload } from './placed.js';
@@ -20,6 +21,10 @@ export interface PreflightInput {
   /** A target busier than this (CPU %) has no headroom. */
   cpuLimitPct: number;
 }
+
+/** Why a scraped host (no agent of ours) takes no workload, and what to do instead. */
+export const scrapedRunsNothing = (name: string) =>
+  `${name} is a scraped host (the controller only reads its exporters; no agent of ours runs there): it cannot run workloads; run \`yard agent\` there to use it for workloads`;
 
 const check = (name: string, ok: boolean, reason: string): PreflightCheck => ({ name, ok, reason });
 
@@ -42,17 +47,9 @@ export function preflight(p: PreflightInput): PreflightCheck[] {
   if (!target) return [...checks, check('target-online', false, `no server "${p.targetName}"`)];
   if (target.id === p.source.id)
     return [...checks, check('target-online', false, `${target.name} already runs ${workload.spec.name}`)];
-  const online = target.state === ServerState.SERVER_STATE_ONLINE;
-  const eligible = online && target.state !== ServerState.SERVER_STATE_DRAINING;
-  checks.push(
-    check(
-      'target-online',
-      eligible,
-      eligible
-        ? `${target.name} is online`
-        : `${target.name} is not online (${target.state === ServerState.SERVER_STATE_DRAINING ? 'draining' : 'not connected'})`,
-    ),
-  );
+  if (target.source === 'scraped') return [...checks, check('target-agent', false, scrapedRunsNothing(target.name))];
+  const refused = unschedulable(target);
+  checks.push(check('target-online', !refused, refused ?? `${target.name} is online`));
   const supported = target.capabilities?.migrationStrategies.includes(name) ?? false;
   checks.push(
     check(

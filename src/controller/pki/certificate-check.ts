@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from './certificate-authority.js';
-import { type PeerIdentity, agentUri, operatorUri } from '../../core/pki/identity.js';
+import { type PeerIdentity, agentUri, controllerUri, operatorUri } from '../../core/pki/identity.js';
 import { isRole } from '../../core/pki/roles.js';
 
 export type CertificateProblem = 'untrusted' | 'not-yet-valid' | 'expired' | 'revoked' | 'anonymous';
@@ -43,7 +43,10 @@ export function checkCertificate(
   if (!parsed.checkIssued(issuer) || !parsed.verify(issuer.publicKey))
     return refuse('untrusted', `${who} was not issued by this controller's CA: ${renewHint(identity)}`);
   if (!identity)
-    return refuse('anonymous', `${who} names no yard:// agent or operator: it is not a Switchyard credential`);
+    return refuse(
+      'anonymous',
+      `${who} names no yard:// agent, operator or controller: it is not a Switchyard credential`,
+    );
   const notBefore = new Date(parsed.validFrom).getTime();
   const notAfterMs = new Date(parsed.validTo).getTime();
   if (nowMs < notBefore)
@@ -65,9 +68,12 @@ function identityOf(cert: X509Certificate): PeerIdentity | undefined {
     .map((n) => n.slice(4));
   const agentPrefix = agentUri('');
   const operatorPrefix = operatorUri('');
+  const controllerPrefix = controllerUri('');
   for (const uri of uris) {
     if (uri.startsWith(agentPrefix))
       return { kind: 'agent', serverId: decodeURIComponent(uri.slice(agentPrefix.length)) };
+    if (uri.startsWith(controllerPrefix))
+      return { kind: 'controller', controllerId: decodeURIComponent(uri.slice(controllerPrefix.length)) };
     if (uri.startsWith(operatorPrefix)) {
       const role = cert.subject
         .split('\n')
@@ -87,6 +93,8 @@ function refuse(problem: CertificateProblem, message: string): CertificateCheck 
 function describe(identity: PeerIdentity | undefined, serial: string): string {
   if (identity?.kind === 'agent') return `the certificate of agent ${identity.serverId} (serial ${serial})`;
   if (identity?.kind === 'operator') return `the credential of operator ${identity.name} (serial ${serial})`;
+  if (identity?.kind === 'controller')
+    return `the certificate of controller ${identity.controllerId} (serial ${serial})`;
   return `the certificate with serial ${serial}`;
 }
 

@@ -1,5 +1,5 @@
 import type { CertificateAuthority } from './certificate-authority.js';
-import { agentUri, operatorUri, type Role } from '../../core/pki/identity.js';
+import { agentUri, controllerUri, operatorUri, type Role } from '../../core/pki/identity.js';
 import { AGENT_LIFETIME_MS, OPERATOR_LIFETIME_MS } from '../../core/pki/lifetimes.js';
 import { type CryptoKey, x509 } from '../../core/pki/x509.js';
 
@@ -36,6 +36,19 @@ export async function issueOperatorCertificate(
     lifetimeMs: options.lifetimeMs ?? OPERATOR_LIFETIME_MS,
     nowMs: options.nowMs,
   });
+}
+
+/**
+ * A controller's client certificate (SAN URI `yard://controller/<id>`): a follower presents it to
+ * the leader, whose calls it relays. Short-lived: a follower issues a new one for each leader.
+ */
+export async function issueControllerCertificate(
+  ca: CertificateAuthority,
+  controllerId: string,
+  publicKey: CryptoKey,
+  options: { lifetimeMs?: number; nowMs?: number } = {},
+): Promise<IssuedCertificate> {
+  return issueClient(ca, publicKey, [{ CN: [controllerId] }], controllerUri(controllerId), options);
 }
 
 async function issueClient(

@@ -70,11 +70,6 @@ export interface ControllerTls {
   readonly serverCertPem: () => string;
   /** Issues a new server certificate (valid from now) when one is due at `nowMs` (checked every few hours). */
   renewIfDue(nowMs?: number): Promise<boolean>;
-  /**
-   * Names this certificate must also hold (the other controllers' addresses, whose standbys pass
-   * their clients here): a new certificate is issued and served at once when they add any.
-   */
-  alsoNames(names: readonly string[]): Promise<boolean>;
   close(): void;
 }
 
@@ -95,18 +90,12 @@ export async function startControllerTls(opts: {
   advertiseNames: readonly string[];
   log: Logger;
 }): Promise<ControllerTls> {
-  let names = serverNames(opts.listenHost, opts.advertiseNames);
+  const names = serverNames(opts.listenHost, opts.advertiseNames);
   const ca = await CertificateAuthority.loadOrCreate(opts.files);
   const source = new CertificateSource(ca.certPem, await ensureServerCertificate(ca, opts.files, names));
   // The declared parameter order (ca, identity) and the constructor's (identity, ca) disagree
   // in grpc-js 1.14; one provider serves both, so the order cannot matter.
   const credentials = experimental.createCertificateProviderServerCredentials(source, source, false);
-  const alsoNames = async (more: readonly string[]): Promise<boolean> => {
-    const next = serverNames(opts.listenHost, [...opts.advertiseNames, ...more]);
-    if (next.ips.join() === names.ips.join() && next.dns.join() === names.dns.join()) return false;
-    names = next;
-    return renewIfDue();
-  };
   const renewIfDue = async (nowMs = Date.now()): Promise<boolean> => {
     const next = await ensureServerCertificate(ca, opts.files, names, nowMs, Date.now());
     if (next.certPem === source.current.certPem) return false;
@@ -124,7 +113,6 @@ export async function startControllerTls(opts: {
     credentials,
     serverCertPem: () => source.current.certPem,
     renewIfDue,
-    alsoNames,
     close: () => clearInterval(timer),
   };
 }

@@ -2,10 +2,12 @@ import type { ControllerMember } from '../../gen/switchyard/v1/control.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { AuditLog } from '../audit.js';
 import type { DeploymentReconciler } from '../deployments/reconciler.js';
+import type { Drainer } from '../drain/drainer.js';
 import type { Coordinator } from '../migration/coordinator.js';
 import type { CertificateAuthority } from '../pki/certificate-authority.js';
 import type { Registry } from '../registry.js';
 import type { Router } from '../router/router.js';
+import type { Scraper } from '../scrape/scraper.js';
 import type { Store } from '../store.js';
 import type { WorkloadCommands } from '../workload-commands.js';
 import type { WorkloadTable } from '../workloads.js';
@@ -27,6 +29,8 @@ export interface ServiceParts {
   links: AgentLinks;
   coordinator: Coordinator;
   router: Router;
+  /** Cordons, uncordons and drains hosts. */
+  drainer: Drainer;
   audit: AuditLog;
   /** Deployments: their specs, the replicas that run them, and the decisions that keep them. */
   deployments: DeploymentReconciler;
@@ -34,6 +38,11 @@ export interface ServiceParts {
   workloadCommands: WorkloadCommands;
   /** Operators' credentials, agents' certificates and the join token. */
   access: AccessParts;
+  /** Hosts without an agent: the poller and where their targets are kept. */
+  scrape: {
+    scraper: Scraper;
+    store: Pick<Store, 'scrapeTarget' | 'putScrapeTarget' | 'removeScrapeTarget' | 'removeServer' | 'flush'>;
+  };
   /** What the overview tells about this controller. */
   about: { controllerId: string; version: string; listen: string; startedMs: number; store: string };
   /** With etcd: the controllers on it now, the leader first (none with the file store). */

@@ -1,6 +1,7 @@
 import { YardError } from '../../core/errors.js';
 import { ServerState, type Server } from '../../core/types.js';
 import type { OverviewResponse } from '../../gen/switchyard/v1/control.js';
+import { scrapedRunsNothing } from '../migration/preflight.js';
 import type { ServerRecord } from '../registry.js';
 import { read, readAll } from './operation.js';
 import type { ServiceParts } from './parts.js';
@@ -21,6 +22,14 @@ export function noServer(idOrName: string): YardError {
 export function serverNamed(parts: Pick<ServiceParts, 'registry'>, idOrName: string): ServerRecord {
   const r = parts.registry.get(idOrName);
   if (!r) throw noServer(idOrName);
+  return r;
+}
+
+/** A server that runs workloads: one with an agent; FAILED_PRECONDITION for a scraped host. */
+export function agentServer(parts: Pick<ServiceParts, 'registry'>, idOrName: string): ServerRecord {
+  const r = serverNamed(parts, idOrName);
+  if (r.server.source === 'scraped')
+    throw new YardError('FAILED_PRECONDITION', scrapedRunsNothing(r.server.name), { server: r.server.id });
   return r;
 }
 

@@ -1,9 +1,11 @@
+import { unschedulable } from '../../core/drain.js';
+import { YardError } from '../../core/errors.js';
 import type { LogSink } from '../../core/fleet.js';
 import type { WorkloadSpec } from '../../core/workload.js';
 import { WorkloadSignal } from '../../gen/switchyard/v1/agent_gateway.js';
 import { parseWorkloadSpec } from '../../core/schema/workload-spec.js';
 import { change, changeOne, read, readAll } from './operation.js';
-import { nameOf, serverNamed } from './servers.js';
+import { agentServer, nameOf } from './servers.js';
 
 /** Starts a workload on a server (by id or name). */
 export const runWorkload = change({
@@ -11,7 +13,12 @@ export const runWorkload = change({
   role: 'operator',
   validate: ({ server, spec }: { server: string; spec?: WorkloadSpec }) => ({ server, spec: parseWorkloadSpec(spec) }),
   target: ({ server, spec }, { parts }) => `${spec.name} on ${nameOf(parts, server)}`,
-  act: ({ server, spec }, { parts }) => parts.workloadCommands.run(serverNamed(parts, server).server.id, spec),
+  act: ({ server, spec }, { parts }) => {
+    const on = agentServer(parts, server).server;
+    if (on.cordoned)
+      throw new YardError('FAILED_PRECONDITION', `${unschedulable(on)}; pick another --on`, { server: on.id });
+    return parts.workloadCommands.run(on.id, spec);
+  },
 });
 
 export const listWorkloads = readAll('workload.list', ({ parts }) => parts.workloads.list());

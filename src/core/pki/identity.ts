@@ -4,11 +4,18 @@ import { x509 } from './x509.js';
 // Roles live in roles.ts, which loads no X.509 code: every CLI command and the dashboard need them.
 export type { Role } from './roles.js';
 
-/** Who a client certificate speaks for: an agent (its server id) or an operator (name and role). */
-export type PeerIdentity = { kind: 'agent'; serverId: string } | { kind: 'operator'; name: string; role: Role };
+/**
+ * Who a client certificate speaks for: an agent (its server id), an operator (name and role), or
+ * another controller of the fleet (a follower relaying its clients' calls to the leader).
+ */
+export type PeerIdentity =
+  | { kind: 'agent'; serverId: string }
+  | { kind: 'operator'; name: string; role: Role }
+  | { kind: 'controller'; controllerId: string };
 
 const AGENT_URI = 'yard://server/';
 const OPERATOR_URI = 'yard://operator/';
+const CONTROLLER_URI = 'yard://controller/';
 
 export function agentUri(serverId: string): string {
   return AGENT_URI + encodeURIComponent(serverId);
@@ -16,6 +23,10 @@ export function agentUri(serverId: string): string {
 
 export function operatorUri(name: string): string {
   return OPERATOR_URI + encodeURIComponent(name);
+}
+
+export function controllerUri(controllerId: string): string {
+  return CONTROLLER_URI + encodeURIComponent(controllerId);
 }
 
 /**
@@ -29,6 +40,8 @@ export function peerIdentity(der: Uint8Array): PeerIdentity | undefined {
   const uris = san?.names.items.filter((n) => n.type === 'url').map((n) => n.value) ?? [];
   for (const uri of uris) {
     if (uri.startsWith(AGENT_URI)) return { kind: 'agent', serverId: decodeURIComponent(uri.slice(AGENT_URI.length)) };
+    if (uri.startsWith(CONTROLLER_URI))
+      return { kind: 'controller', controllerId: decodeURIComponent(uri.slice(CONTROLLER_URI.length)) };
     if (uri.startsWith(OPERATOR_URI)) {
       const role = cert.subjectName.getField('OU')[0];
       if (!isRole(role)) return undefined;

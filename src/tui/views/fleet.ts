@@ -122,6 +122,11 @@ export class FleetView implements View {
     return 'Fleet';
   }
 
+  /** The selected card's server. */
+  selectedServer(): string | undefined {
+    return this.ctx.state.selectedId;
+  }
+
   /** Enter: the selected server in detail. */
   open(): ViewName | undefined {
     return this.ctx.state.selectedId === undefined ? undefined : 'server';

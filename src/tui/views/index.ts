@@ -10,6 +10,7 @@ import { SERVER_KEYS, ServerView } from './server.js';
 import type { UiState, View, ViewContext } from './view.js';
 import { routeTiles, WallPage, workloadTiles } from './wall-page.js';
 import { WORKLOADS_KEYS, WorkloadsView } from './workloads.js';
+import { serverBindings } from '../server-keys.js';
 
 export interface ViewEntry {
   readonly title: string;
@@ -92,6 +93,10 @@ export const WALL_VIEWS: readonly ViewName[] = VIEW_NAMES.filter((name) => VIEWS
 const selectedWorkload = (view: View): string | undefined =>
   view instanceof WorkloadsView || view instanceof ServerView ? view.selectedWorkload() : undefined;
 
+/** The server a view has selected: the Fleet grid's card, or the one the server view shows. */
+const selectedServer = (view: View): string | undefined =>
+  view instanceof FleetView || view instanceof ServerView ? view.selectedServer() : undefined;
+
 /**
  * Every view's keys, each declared beside its view; the keymap adds the global ones. Order
  * is the footer's: a view's own keys, then those it shares.
@@ -100,6 +105,7 @@ export const VIEW_BINDINGS: readonly BindingSpec[] = [
   ...FLEET_KEYS,
   ...SERVER_KEYS,
   ...workloadBindings(['server-workloads', 'workloads'], ['server'], selectedWorkload),
+  ...serverBindings(['fleet', 'server'], selectedServer),
   ...WORKLOADS_KEYS,
   ...MIGRATIONS_KEYS,
   ...ROUTES_KEYS,

@@ -1,7 +1,8 @@
 import blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
+import type { Server } from '../../core/types.js';
 import { isStale } from '../freshness.js';
-import { gpusOf } from '../render/gpus.js';
+import { gpuCount, gpusOf } from '../render/gpus.js';
 import type { Look } from '../render/look.js';
 import { paint } from '../render/paint.js';
 import { CoreBars, coresHeight } from '../widgets/core-bars.js';
@@ -12,6 +13,7 @@ import type { Rect } from '../widgets/rect.js';
 import { filteredFleet } from './fleet.js';
 import { cpuChart, gpuChart, memoryChart, networkChart } from './server-charts.js';
 import { layoutPanes, paneWidth, type PaneHeight } from './server-layout.js';
+import { gpuProcessesTable, gpuUsersTable } from './server-gpu-tables.js';
 import { ServerWorkloads } from './server-workloads.js';
 import type { BindingSpec } from '../keymap.js';
 import { onView, type View, type ViewContext, type ViewName } from './view.js';
@@ -32,6 +34,8 @@ export class ServerView implements View {
   private readonly cores: CoreBars;
   /** Tab moves the keys between paging the panes and choosing in this pane. */
   private readonly workloads: ServerWorkloads;
+  private readonly gpuProcesses: ReturnType<typeof gpuProcessesTable>;
+  private readonly gpuUsers: ReturnType<typeof gpuUsersTable>;
   /** The page the workloads pane was on at the last frame. */
   private workloadsPage = 0;
   /** Charts by pane key ("cpu", "gpu0"), kept across frames. */
@@ -48,6 +52,8 @@ export class ServerView implements View {
     this.disks = new DisksTable(ctx.parent, this.look);
     this.cores = new CoreBars(ctx.parent, this.look);
     this.workloads = new ServerWorkloads(ctx, this.look);
+    this.gpuProcesses = gpuProcessesTable(ctx, this.look);
+    this.gpuUsers = gpuUsersTable(ctx, this.look);
     this.missing = blessed.box({
       parent: ctx.parent,
       hidden: true,
@@ -170,8 +176,21 @@ export class ServerView implements View {
     return this.workloads.selected();
   }
 
+  /** The server shown. */
+  selectedServer(): string | undefined {
+    return this.ctx.state.selectedId;
+  }
+
   private widgets(): { hide(): void }[] {
-    return [this.info, this.workloads, this.disks, this.cores, ...this.charts.values()];
+    return [
+      this.info,
+      this.workloads,
+      this.gpuProcesses,
+      this.gpuUsers,
+      this.disks,
+      this.cores,
+      ...this.charts.values(),
+    ];
   }
 
   private hideAll(): void {
@@ -193,6 +212,11 @@ export class ServerView implements View {
     return { height: 'flex', widget: chart, draw: (rect) => chart.show(rect, data) };
   }
 
+  /** Who holds the host's GPU memory: by process, or by OS user. */
+  private gpuPane(table: ServerView['gpuProcesses'] | ServerView['gpuUsers'], server: Server, stale: boolean): Pane {
+    return { height: table.height(server), widget: table, draw: (rect) => table.show(rect, server, stale) };
+  }
+
   /** Every pane for this server, most important first: what a small terminal drops last. */
   private panes(fs: FleetServer): Pane[] {
     const now = this.ctx.now();
@@ -204,6 +228,9 @@ export class ServerView implements View {
       { height: hostInfoHeight(server), widget: this.info, draw: (rect) => this.info.show(rect, server, now) },
       this.chartPane('cpu', cpuChart(fs, this.look, now)),
       { height: this.workloads.height(), widget: this.workloads, draw: (rect) => this.workloads.show(rect) },
+      ...(gpuCount(fs) > 0
+        ? [this.gpuPane(this.gpuProcesses, server, stale), this.gpuPane(this.gpuUsers, server, stale)]
+        : []),
       this.chartPane('memory', memoryChart(fs, this.look, now)),
       this.chartPane('network', networkChart(fs, this.look, now)),
       ...gpusOf(fs).map((gpu) => this.chartPane(`gpu${gpu.index}`, gpuChart(gpu, fs, this.look, now))),

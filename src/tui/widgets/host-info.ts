@@ -3,13 +3,14 @@ import { bytesShort } from '../../core/format/bytes.js';
 import { ageText, agoText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
 import type { Server } from '../../core/types.js';
-import { stateName } from '../../core/types.js';
+import { gpuTool, isScraped, stateName } from '../../core/types.js';
 import { isSilent, isStale, lastSeenText } from '../freshness.js';
 import { clock } from './header.js';
 import { fit } from '../render/format.js';
 import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
+import { cordonBadge } from './server-card.js';
 
 const KEY_WIDTH = 9;
 
@@ -49,7 +50,7 @@ function troubleRows(server: Server, now: number, width: number, look: Look): [s
   const fault = trouble(server)!;
   const why = wrapped(gpuTroubleGist(fault.message), width, 2);
   return [
-    ['gpus', `${look.glyphs.states.down} nvidia-smi ${fault.state}`],
+    ['gpus', `${look.glyphs.states.down} ${gpuTool(server)} ${fault.state}`],
     ['since', `${clock(fault.sinceMs)} (${agoText(now - fault.sinceMs)})`],
     ['why', why[0]!],
     ['', why[1] ?? ''],
@@ -62,13 +63,14 @@ function rows(server: Server, now: number, width: number, look: Look): [string, 
   const host = server.host;
   const latest = server.latest;
   const state = stateName(server.state);
+  const badge = cordonBadge(server, look);
   const since = server.stateSinceMs > 0 ? ` ${glyphs.sep} for ${ageText(now - server.stateSinceMs)}` : '';
   const out: [string, string][] = [
-    ['state', `${glyphs.states[state]} ${state}${since}`],
+    ['state', `${glyphs.states[state]} ${state}${badge ? ` ${glyphs.sep} ${badge.text}` : ''}${since}`],
     ['host', server.hostname || u],
     ['os', host ? `${host.os} ${glyphs.sep} ${host.arch}` : u],
     ['kernel', host?.kernel || u],
-    ['cpu', host ? `${host.cpuModel} ${glyphs.sep} ${host.cpuCores} cores` : u],
+    ['cpu', host ? `${host.cpuModel || u} ${glyphs.sep} ${host.cpuCores} cores` : u],
     ...(trouble(server)
       ? troubleRows(server, now, width, look)
       : [['gpus', gpusText(server, look)] as [string, string]]),
@@ -89,7 +91,11 @@ function rows(server: Server, now: number, width: number, look: Look): [string, 
     ],
   ];
   if (server.location) out.push(['location', server.location]);
-  out.push(['agent', `${server.agentVersion || u} ${glyphs.sep} ${lastSeenText(server, now)}`]);
+  out.push(
+    isScraped(server)
+      ? ['scraped', `${server.scrapeUrl || u} ${glyphs.sep} ${lastSeenText(server, now)}`]
+      : ['agent', `${server.agentVersion || u} ${glyphs.sep} ${lastSeenText(server, now)}`],
+  );
   return out;
 }
 
@@ -121,7 +127,7 @@ export class HostInfo {
           ? paint(theme.states[stateName(server.state)], text)
           : ['gpus', 'since', 'why', ''].includes(key) && trouble(server)
             ? `{bold}${paint(theme.states.down, text)}{/bold}`
-            : stale && key !== 'agent'
+            : stale && key !== 'agent' && key !== 'scraped'
               ? paint(theme.stale, text)
               : text;
       return `${paint(theme.muted, key.padEnd(KEY_WIDTH))}${painted}`;

@@ -1,6 +1,7 @@
 import type blessed from 'blessed';
 import type { FleetServer } from '../../core/fleet.js';
-import { stateName } from '../../core/types.js';
+import { cordonWord, drainCounts } from '../../core/drain.js';
+import { gpuTool, isScraped, stateName, type Server } from '../../core/types.js';
 import { trafficText } from '../../core/format/bytes.js';
 import { ageText } from '../../core/format/time.js';
 import { gpuModels, gpuTrouble, gpuTroubleGist } from '../../core/gpu-status.js';
@@ -39,7 +40,7 @@ export function gpuSummary(fs: FleetServer, width: number, now: number, look: Lo
   const trouble = gpuTroubleNow(fs);
   if (trouble)
     return [
-      alarm(`GPU ${glyphs.states.down} nvidia-smi ${trouble.state} for ${ageText(now - trouble.sinceMs)}`),
+      alarm(`GPU ${glyphs.states.down} ${gpuTool(fs.server)} ${trouble.state} for ${ageText(now - trouble.sinceMs)}`),
       alarm(gpuTroubleGist(trouble.message)),
     ];
   const gpus = gpusOf(fs);
@@ -61,29 +62,58 @@ export function gpuSummary(fs: FleetServer, width: number, now: number, look: Lo
   ];
 }
 
+/** "10.0.0.7:9100" of an exporter's URL: the card is too narrow for the rest. */
+function pageHost(url = ''): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 /** Border and margins take this many columns from a card's width. */
 const CARD_CHROME = 4;
+
+/** "⊘ drained", "▽ draining 1/3": whether the host is out of service, if it is. */
+export function cordonBadge(server: Server, look: Look): { text: string; key: 'draining' | 'cordoned' } | undefined {
+  const word = cordonWord(server);
+  if (!word) return undefined;
+  const key = word === 'draining' ? 'draining' : 'cordoned';
+  const d = server.drain;
+  const progress = word === 'draining' && d ? ` ${drainCounts(d).moved}/${d.workloads.length}` : '';
+  return { text: `${look.glyphs.states[key]} ${word}${progress}`, key };
+}
 
 function stateLine(fs: FleetServer, width: number, now: number, look: Look, stale: boolean): string {
   const { server } = fs;
   const name = stateName(server.state);
+  const badge = cordonBadge(server, look);
   const state = `${look.glyphs.states[name]} ${name}`;
+  const left = badge ? `${state} ${badge.text}` : state;
   const right = stale
     ? lastSeenText(server, now)
     : server.hostname !== server.name
       ? server.hostname
       : (server.addresses[0] ?? '');
-  const rightText = fit(right, Math.max(0, width - state.length - 2), look.glyphs.ellipsis).trimEnd();
-  const gap = ' '.repeat(Math.max(1, width - state.length - rightText.length));
+  const rightText = fit(right, Math.max(0, width - left.length - 2), look.glyphs.ellipsis).trimEnd();
+  const gap = ' '.repeat(Math.max(1, width - left.length - rightText.length));
+  const painted = badge
+    ? `${paint(look.theme.states[name], state)} {bold}${paint(look.theme.states[badge.key], badge.text)}{/bold}`
+    : paint(look.theme.states[name], state);
   // The age of a silent host is the one thing on its card that is current: never dim it.
-  return `${paint(look.theme.states[name], state)}${gap}${stale ? rightText : paint(look.theme.muted, escapeTags(rightText))}`;
+  return `${painted}${gap}${stale ? rightText : paint(look.theme.muted, escapeTags(rightText))}`;
 }
 
+/** Its labels; a scraped host says so first, with where it is polled. */
 function labelsLine(fs: FleetServer, width: number, look: Look): string {
-  const labels = Object.entries(fs.server.labels)
+  const { server } = fs;
+  const labels = Object.entries(server.labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  return paint(look.theme.muted, escapeTags(fit(labels || 'no labels', width, look.glyphs.ellipsis).trimEnd()));
+  const text = isScraped(server)
+    ? `scraped ${look.glyphs.sep} ${pageHost(server.scrapeUrl)}${labels ? ` ${labels}` : ''}`
+    : labels || 'no labels';
+  return paint(look.theme.muted, escapeTags(fit(text, width, look.glyphs.ellipsis).trimEnd()));
 }
 
 function netLine(fs: FleetServer, width: number, look: Look, stale: boolean): string {

@@ -13,6 +13,7 @@ import type { Look } from '../render/look.js';
 import { borderStyle, escapeTags, paint } from '../render/paint.js';
 import { gpuSummary, gpuTroubleNow } from './server-card.js';
 import { borderedBox, hide, indent, labelText, place, type Rect } from './rect.js';
+import { cordonBadge } from './server-card.js';
 
 /** Rows besides the big numbers: border (2), the state, the GPUs, the captions and the bars. */
 const WALL_CARD_CHROME_ROWS = 2 + 1 + 1 + 1 + 1;
@@ -77,11 +78,14 @@ function wallScale(width: number, height: number, metricsShown: number, glyphs: 
 function stateLine(fs: FleetServer, width: number, now: number, look: Look, stale: boolean, trouble: boolean): string {
   const name = stateName(fs.server.state);
   const state = `${look.glyphs.states[name]} ${name.toUpperCase()}`;
-  const right = stale ? lastSeenText(fs.server, now) : '';
+  // A host out of service says so where a silent one says how long it has been silent.
+  const badge = stale ? undefined : cordonBadge(fs.server, look);
+  const right = stale ? lastSeenText(fs.server, now) : (badge?.text ?? '');
   const rightText = fit(right, Math.max(0, width - state.length - 2), look.glyphs.ellipsis).trimEnd();
   const gap = ' '.repeat(Math.max(1, width - state.length - rightText.length));
   const colour = trouble ? look.theme.states.down : look.theme.states[name];
-  return `{bold}${paint(colour, state)}{/bold}${gap}{bold}${paint(trouble ? look.theme.states.down : 'none', escapeTags(rightText))}{/bold}`;
+  const rightColour = trouble ? look.theme.states.down : badge ? look.theme.states[badge.key] : 'none';
+  return `{bold}${paint(colour, state)}{/bold}${gap}{bold}${paint(rightColour, escapeTags(rightText))}{/bold}`;
 }
 
 /**

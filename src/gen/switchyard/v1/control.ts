@@ -23,7 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Deployment, DeploymentStatus } from "./deployment.js";
-import { HostSample, Server } from "./fleet.js";
+import { Drain, HostSample, Server } from "./fleet.js";
 import { Route, RouteChange, RouteStatus } from "./route.js";
 import {
   Migration,
@@ -95,6 +95,85 @@ export function promotionStateToJSON(object: PromotionState): string {
     default:
       return "UNRECOGNIZED";
   }
+}
+
+export interface CordonServerRequest {
+  /** Its name or id. */
+  server: string;
+}
+
+export interface CordonServerResponse {
+  server?: Server | undefined;
+}
+
+export interface UncordonServerRequest {
+  /** Its name or id. */
+  server: string;
+}
+
+export interface UncordonServerResponse {
+  server?: Server | undefined;
+}
+
+export interface DrainServerRequest {
+  /** Its name or id. */
+  server: string;
+  /** How long the moves may take in all; 0: the controller's default (10 minutes). */
+  deadlineMs: number;
+  /** How many workloads move at once; 0: the default (2). */
+  parallel: number;
+}
+
+export interface DrainServerResponse {
+  serverId: string;
+  drain?: Drain | undefined;
+}
+
+/** A host without an agent, seen through its exporters. */
+export interface ScrapeTarget {
+  /** The host's name in the fleet (its server id is "scraped:" and this). */
+  name: string;
+  /** Its node_exporter page, e.g. http://10.0.0.5:9100/metrics. */
+  url: string;
+  /** Its GPU exporter page (DCGM exporter or nvidia_gpu_exporter); empty when none. */
+  gpuUrl: string;
+  /** How often it is polled (0: the default, 5 s). */
+  intervalMs: number;
+  addedMs: number;
+  addedBy: string;
+}
+
+/** A target and how its polling fares. */
+export interface ScrapeTargetStatus {
+  target?: ScrapeTarget | undefined;
+  serverId: string;
+  /** The last answer that mapped to a sample; 0 when none yet. */
+  lastOkMs: number;
+  /** Why the last poll failed; empty when it did not. */
+  lastError: string;
+}
+
+export interface AddScrapeTargetRequest {
+  target?: ScrapeTarget | undefined;
+}
+
+export interface AddScrapeTargetResponse {
+  target?: ScrapeTargetStatus | undefined;
+}
+
+export interface ListScrapeTargetsRequest {
+}
+
+export interface ListScrapeTargetsResponse {
+  targets: ScrapeTargetStatus[];
+}
+
+export interface RemoveScrapeTargetRequest {
+  name: string;
+}
+
+export interface RemoveScrapeTargetResponse {
+  serverId: string;
 }
 
 export interface WhoAmIRequest {
@@ -472,13 +551,15 @@ export interface OverviewResponse {
 
 /** A controller on the fleet's etcd, as its lease keeps it registered. */
 export interface ControllerMember {
-  /** Where it listens (what a standby passes connections on from, or the leader serves on). */
+  /** Where it listens: the leader serves there; a follower serves there too, relaying to the leader. */
   address: string;
   leader: boolean;
   /** Its host name and process id. */
   host: string;
   pid: number;
   sinceMs: number;
+  /** Agents whose connection it holds now (their presence keys in etcd, bound to its lease). */
+  agents: number;
 }
 
 export interface WatchFleetRequest {
@@ -655,6 +736,1169 @@ export interface DeleteDeploymentResponse {
   /** The replicas stopped and removed. */
   removed: string[];
 }
+
+function createBaseCordonServerRequest(): CordonServerRequest {
+  return { server: "" };
+}
+
+export const CordonServerRequest: MessageFns<CordonServerRequest> = {
+  encode(message: CordonServerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CordonServerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCordonServerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CordonServerRequest {
+    return { server: isSet(object.server) ? globalThis.String(object.server) : "" };
+  },
+
+  toJSON(message: CordonServerRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CordonServerRequest>, I>>(base?: I): CordonServerRequest {
+    return CordonServerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CordonServerRequest>, I>>(object: I): CordonServerRequest {
+    const message = createBaseCordonServerRequest();
+    message.server = object.server ?? "";
+    return message;
+  },
+};
+
+function createBaseCordonServerResponse(): CordonServerResponse {
+  return { server: undefined };
+}
+
+export const CordonServerResponse: MessageFns<CordonServerResponse> = {
+  encode(message: CordonServerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== undefined) {
+      Server.encode(message.server, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CordonServerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCordonServerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = Server.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CordonServerResponse {
+    return { server: isSet(object.server) ? Server.fromJSON(object.server) : undefined };
+  },
+
+  toJSON(message: CordonServerResponse): unknown {
+    const obj: any = {};
+    if (message.server !== undefined) {
+      obj.server = Server.toJSON(message.server);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CordonServerResponse>, I>>(base?: I): CordonServerResponse {
+    return CordonServerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CordonServerResponse>, I>>(object: I): CordonServerResponse {
+    const message = createBaseCordonServerResponse();
+    message.server = (object.server !== undefined && object.server !== null)
+      ? Server.fromPartial(object.server)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUncordonServerRequest(): UncordonServerRequest {
+  return { server: "" };
+}
+
+export const UncordonServerRequest: MessageFns<UncordonServerRequest> = {
+  encode(message: UncordonServerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UncordonServerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUncordonServerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UncordonServerRequest {
+    return { server: isSet(object.server) ? globalThis.String(object.server) : "" };
+  },
+
+  toJSON(message: UncordonServerRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UncordonServerRequest>, I>>(base?: I): UncordonServerRequest {
+    return UncordonServerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UncordonServerRequest>, I>>(object: I): UncordonServerRequest {
+    const message = createBaseUncordonServerRequest();
+    message.server = object.server ?? "";
+    return message;
+  },
+};
+
+function createBaseUncordonServerResponse(): UncordonServerResponse {
+  return { server: undefined };
+}
+
+export const UncordonServerResponse: MessageFns<UncordonServerResponse> = {
+  encode(message: UncordonServerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== undefined) {
+      Server.encode(message.server, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UncordonServerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUncordonServerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = Server.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UncordonServerResponse {
+    return { server: isSet(object.server) ? Server.fromJSON(object.server) : undefined };
+  },
+
+  toJSON(message: UncordonServerResponse): unknown {
+    const obj: any = {};
+    if (message.server !== undefined) {
+      obj.server = Server.toJSON(message.server);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UncordonServerResponse>, I>>(base?: I): UncordonServerResponse {
+    return UncordonServerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UncordonServerResponse>, I>>(object: I): UncordonServerResponse {
+    const message = createBaseUncordonServerResponse();
+    message.server = (object.server !== undefined && object.server !== null)
+      ? Server.fromPartial(object.server)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDrainServerRequest(): DrainServerRequest {
+  return { server: "", deadlineMs: 0, parallel: 0 };
+}
+
+export const DrainServerRequest: MessageFns<DrainServerRequest> = {
+  encode(message: DrainServerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(16).int64(message.deadlineMs);
+    }
+    if (message.parallel !== 0) {
+      writer.uint32(24).uint32(message.parallel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainServerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainServerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.parallel = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainServerRequest {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+      parallel: isSet(object.parallel) ? globalThis.Number(object.parallel) : 0,
+    };
+  },
+
+  toJSON(message: DrainServerRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    if (message.parallel !== 0) {
+      obj.parallel = Math.round(message.parallel);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainServerRequest>, I>>(base?: I): DrainServerRequest {
+    return DrainServerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainServerRequest>, I>>(object: I): DrainServerRequest {
+    const message = createBaseDrainServerRequest();
+    message.server = object.server ?? "";
+    message.deadlineMs = object.deadlineMs ?? 0;
+    message.parallel = object.parallel ?? 0;
+    return message;
+  },
+};
+
+function createBaseDrainServerResponse(): DrainServerResponse {
+  return { serverId: "", drain: undefined };
+}
+
+export const DrainServerResponse: MessageFns<DrainServerResponse> = {
+  encode(message: DrainServerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.drain !== undefined) {
+      Drain.encode(message.drain, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainServerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainServerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.drain = Drain.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainServerResponse {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      drain: isSet(object.drain) ? Drain.fromJSON(object.drain) : undefined,
+    };
+  },
+
+  toJSON(message: DrainServerResponse): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.drain !== undefined) {
+      obj.drain = Drain.toJSON(message.drain);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainServerResponse>, I>>(base?: I): DrainServerResponse {
+    return DrainServerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainServerResponse>, I>>(object: I): DrainServerResponse {
+    const message = createBaseDrainServerResponse();
+    message.serverId = object.serverId ?? "";
+    message.drain = (object.drain !== undefined && object.drain !== null) ? Drain.fromPartial(object.drain) : undefined;
+    return message;
+  },
+};
+
+function createBaseScrapeTarget(): ScrapeTarget {
+  return { name: "", url: "", gpuUrl: "", intervalMs: 0, addedMs: 0, addedBy: "" };
+}
+
+export const ScrapeTarget: MessageFns<ScrapeTarget> = {
+  encode(message: ScrapeTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    if (message.gpuUrl !== "") {
+      writer.uint32(26).string(message.gpuUrl);
+    }
+    if (message.intervalMs !== 0) {
+      writer.uint32(32).uint32(message.intervalMs);
+    }
+    if (message.addedMs !== 0) {
+      writer.uint32(40).int64(message.addedMs);
+    }
+    if (message.addedBy !== "") {
+      writer.uint32(50).string(message.addedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScrapeTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScrapeTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.gpuUrl = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.intervalMs = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.addedMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.addedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScrapeTarget {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      gpuUrl: isSet(object.gpuUrl)
+        ? globalThis.String(object.gpuUrl)
+        : isSet(object.gpu_url)
+        ? globalThis.String(object.gpu_url)
+        : "",
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+      addedMs: isSet(object.addedMs)
+        ? globalThis.Number(object.addedMs)
+        : isSet(object.added_ms)
+        ? globalThis.Number(object.added_ms)
+        : 0,
+      addedBy: isSet(object.addedBy)
+        ? globalThis.String(object.addedBy)
+        : isSet(object.added_by)
+        ? globalThis.String(object.added_by)
+        : "",
+    };
+  },
+
+  toJSON(message: ScrapeTarget): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.gpuUrl !== "") {
+      obj.gpuUrl = message.gpuUrl;
+    }
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    if (message.addedMs !== 0) {
+      obj.addedMs = Math.round(message.addedMs);
+    }
+    if (message.addedBy !== "") {
+      obj.addedBy = message.addedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScrapeTarget>, I>>(base?: I): ScrapeTarget {
+    return ScrapeTarget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScrapeTarget>, I>>(object: I): ScrapeTarget {
+    const message = createBaseScrapeTarget();
+    message.name = object.name ?? "";
+    message.url = object.url ?? "";
+    message.gpuUrl = object.gpuUrl ?? "";
+    message.intervalMs = object.intervalMs ?? 0;
+    message.addedMs = object.addedMs ?? 0;
+    message.addedBy = object.addedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseScrapeTargetStatus(): ScrapeTargetStatus {
+  return { target: undefined, serverId: "", lastOkMs: 0, lastError: "" };
+}
+
+export const ScrapeTargetStatus: MessageFns<ScrapeTargetStatus> = {
+  encode(message: ScrapeTargetStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      ScrapeTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.serverId !== "") {
+      writer.uint32(18).string(message.serverId);
+    }
+    if (message.lastOkMs !== 0) {
+      writer.uint32(24).int64(message.lastOkMs);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(34).string(message.lastError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScrapeTargetStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScrapeTargetStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = ScrapeTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastOkMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScrapeTargetStatus {
+    return {
+      target: isSet(object.target) ? ScrapeTarget.fromJSON(object.target) : undefined,
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      lastOkMs: isSet(object.lastOkMs)
+        ? globalThis.Number(object.lastOkMs)
+        : isSet(object.last_ok_ms)
+        ? globalThis.Number(object.last_ok_ms)
+        : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+    };
+  },
+
+  toJSON(message: ScrapeTargetStatus): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = ScrapeTarget.toJSON(message.target);
+    }
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.lastOkMs !== 0) {
+      obj.lastOkMs = Math.round(message.lastOkMs);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScrapeTargetStatus>, I>>(base?: I): ScrapeTargetStatus {
+    return ScrapeTargetStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScrapeTargetStatus>, I>>(object: I): ScrapeTargetStatus {
+    const message = createBaseScrapeTargetStatus();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? ScrapeTarget.fromPartial(object.target)
+      : undefined;
+    message.serverId = object.serverId ?? "";
+    message.lastOkMs = object.lastOkMs ?? 0;
+    message.lastError = object.lastError ?? "";
+    return message;
+  },
+};
+
+function createBaseAddScrapeTargetRequest(): AddScrapeTargetRequest {
+  return { target: undefined };
+}
+
+export const AddScrapeTargetRequest: MessageFns<AddScrapeTargetRequest> = {
+  encode(message: AddScrapeTargetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      ScrapeTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddScrapeTargetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddScrapeTargetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = ScrapeTarget.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddScrapeTargetRequest {
+    return { target: isSet(object.target) ? ScrapeTarget.fromJSON(object.target) : undefined };
+  },
+
+  toJSON(message: AddScrapeTargetRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = ScrapeTarget.toJSON(message.target);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddScrapeTargetRequest>, I>>(base?: I): AddScrapeTargetRequest {
+    return AddScrapeTargetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddScrapeTargetRequest>, I>>(object: I): AddScrapeTargetRequest {
+    const message = createBaseAddScrapeTargetRequest();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? ScrapeTarget.fromPartial(object.target)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddScrapeTargetResponse(): AddScrapeTargetResponse {
+  return { target: undefined };
+}
+
+export const AddScrapeTargetResponse: MessageFns<AddScrapeTargetResponse> = {
+  encode(message: AddScrapeTargetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      ScrapeTargetStatus.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddScrapeTargetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddScrapeTargetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = ScrapeTargetStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddScrapeTargetResponse {
+    return { target: isSet(object.target) ? ScrapeTargetStatus.fromJSON(object.target) : undefined };
+  },
+
+  toJSON(message: AddScrapeTargetResponse): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = ScrapeTargetStatus.toJSON(message.target);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddScrapeTargetResponse>, I>>(base?: I): AddScrapeTargetResponse {
+    return AddScrapeTargetResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddScrapeTargetResponse>, I>>(object: I): AddScrapeTargetResponse {
+    const message = createBaseAddScrapeTargetResponse();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? ScrapeTargetStatus.fromPartial(object.target)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListScrapeTargetsRequest(): ListScrapeTargetsRequest {
+  return {};
+}
+
+export const ListScrapeTargetsRequest: MessageFns<ListScrapeTargetsRequest> = {
+  encode(_: ListScrapeTargetsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListScrapeTargetsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListScrapeTargetsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListScrapeTargetsRequest {
+    return {};
+  },
+
+  toJSON(_: ListScrapeTargetsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListScrapeTargetsRequest>, I>>(base?: I): ListScrapeTargetsRequest {
+    return ListScrapeTargetsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListScrapeTargetsRequest>, I>>(_: I): ListScrapeTargetsRequest {
+    const message = createBaseListScrapeTargetsRequest();
+    return message;
+  },
+};
+
+function createBaseListScrapeTargetsResponse(): ListScrapeTargetsResponse {
+  return { targets: [] };
+}
+
+export const ListScrapeTargetsResponse: MessageFns<ListScrapeTargetsResponse> = {
+  encode(message: ListScrapeTargetsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.targets) {
+      ScrapeTargetStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListScrapeTargetsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListScrapeTargetsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targets.push(ScrapeTargetStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListScrapeTargetsResponse {
+    return {
+      targets: globalThis.Array.isArray(object?.targets)
+        ? object.targets.map((e: any) => ScrapeTargetStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListScrapeTargetsResponse): unknown {
+    const obj: any = {};
+    if (message.targets?.length) {
+      obj.targets = message.targets.map((e) => ScrapeTargetStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListScrapeTargetsResponse>, I>>(base?: I): ListScrapeTargetsResponse {
+    return ListScrapeTargetsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListScrapeTargetsResponse>, I>>(object: I): ListScrapeTargetsResponse {
+    const message = createBaseListScrapeTargetsResponse();
+    message.targets = object.targets?.map((e) => ScrapeTargetStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRemoveScrapeTargetRequest(): RemoveScrapeTargetRequest {
+  return { name: "" };
+}
+
+export const RemoveScrapeTargetRequest: MessageFns<RemoveScrapeTargetRequest> = {
+  encode(message: RemoveScrapeTargetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveScrapeTargetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveScrapeTargetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveScrapeTargetRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RemoveScrapeTargetRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveScrapeTargetRequest>, I>>(base?: I): RemoveScrapeTargetRequest {
+    return RemoveScrapeTargetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveScrapeTargetRequest>, I>>(object: I): RemoveScrapeTargetRequest {
+    const message = createBaseRemoveScrapeTargetRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveScrapeTargetResponse(): RemoveScrapeTargetResponse {
+  return { serverId: "" };
+}
+
+export const RemoveScrapeTargetResponse: MessageFns<RemoveScrapeTargetResponse> = {
+  encode(message: RemoveScrapeTargetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveScrapeTargetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveScrapeTargetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveScrapeTargetResponse {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveScrapeTargetResponse): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveScrapeTargetResponse>, I>>(base?: I): RemoveScrapeTargetResponse {
+    return RemoveScrapeTargetResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveScrapeTargetResponse>, I>>(object: I): RemoveScrapeTargetResponse {
+    const message = createBaseRemoveScrapeTargetResponse();
+    message.serverId = object.serverId ?? "";
+    return message;
+  },
+};
 
 function createBaseWhoAmIRequest(): WhoAmIRequest {
   return {};
@@ -6428,7 +7672,7 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
 };
 
 function createBaseControllerMember(): ControllerMember {
-  return { address: "", leader: false, host: "", pid: 0, sinceMs: 0 };
+  return { address: "", leader: false, host: "", pid: 0, sinceMs: 0, agents: 0 };
 }
 
 export const ControllerMember: MessageFns<ControllerMember> = {
@@ -6447,6 +7691,9 @@ export const ControllerMember: MessageFns<ControllerMember> = {
     }
     if (message.sinceMs !== 0) {
       writer.uint32(40).int64(message.sinceMs);
+    }
+    if (message.agents !== 0) {
+      writer.uint32(48).uint32(message.agents);
     }
     return writer;
   },
@@ -6504,6 +7751,14 @@ export const ControllerMember: MessageFns<ControllerMember> = {
             message.sinceMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.agents = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6527,6 +7782,7 @@ export const ControllerMember: MessageFns<ControllerMember> = {
         : isSet(object.since_ms)
         ? globalThis.Number(object.since_ms)
         : 0,
+      agents: isSet(object.agents) ? globalThis.Number(object.agents) : 0,
     };
   },
 
@@ -6547,6 +7803,9 @@ export const ControllerMember: MessageFns<ControllerMember> = {
     if (message.sinceMs !== 0) {
       obj.sinceMs = Math.round(message.sinceMs);
     }
+    if (message.agents !== 0) {
+      obj.agents = Math.round(message.agents);
+    }
     return obj;
   },
 
@@ -6560,6 +7819,7 @@ export const ControllerMember: MessageFns<ControllerMember> = {
     message.host = object.host ?? "";
     message.pid = object.pid ?? 0;
     message.sinceMs = object.sinceMs ?? 0;
+    message.agents = object.agents ?? 0;
     return message;
   },
 };
@@ -9257,6 +10517,81 @@ export const ControlService = {
     responseDeserialize: (value: Buffer): RemoveServerResponse => RemoveServerResponse.decode(value),
   },
   /**
+   * Cordon and drain (issue 15): operators take a host out of service and back.
+   * No new work lands on it; what runs there stays (operator).
+   */
+  cordonServer: {
+    path: "/switchyard.v1.Control/CordonServer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CordonServerRequest): Buffer => Buffer.from(CordonServerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CordonServerRequest => CordonServerRequest.decode(value),
+    responseSerialize: (value: CordonServerResponse): Buffer =>
+      Buffer.from(CordonServerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CordonServerResponse => CordonServerResponse.decode(value),
+  },
+  /** It takes new work again; ends its drain record (operator). */
+  uncordonServer: {
+    path: "/switchyard.v1.Control/UncordonServer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UncordonServerRequest): Buffer =>
+      Buffer.from(UncordonServerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UncordonServerRequest => UncordonServerRequest.decode(value),
+    responseSerialize: (value: UncordonServerResponse): Buffer =>
+      Buffer.from(UncordonServerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UncordonServerResponse => UncordonServerResponse.decode(value),
+  },
+  /**
+   * Cordons it and moves every workload off within the deadline (operator). The drain runs in the
+   * controller: the stream tells it now and at each change until it ends, and closing the stream
+   * stops nothing. On a host already draining, it follows that drain instead.
+   */
+  drainServer: {
+    path: "/switchyard.v1.Control/DrainServer" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: DrainServerRequest): Buffer => Buffer.from(DrainServerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainServerRequest => DrainServerRequest.decode(value),
+    responseSerialize: (value: DrainServerResponse): Buffer => Buffer.from(DrainServerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainServerResponse => DrainServerResponse.decode(value),
+  },
+  /** Agentless hosts (issue 15, scraping): Prometheus exporters the controller polls (operator). */
+  addScrapeTarget: {
+    path: "/switchyard.v1.Control/AddScrapeTarget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddScrapeTargetRequest): Buffer =>
+      Buffer.from(AddScrapeTargetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddScrapeTargetRequest => AddScrapeTargetRequest.decode(value),
+    responseSerialize: (value: AddScrapeTargetResponse): Buffer =>
+      Buffer.from(AddScrapeTargetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddScrapeTargetResponse => AddScrapeTargetResponse.decode(value),
+  },
+  listScrapeTargets: {
+    path: "/switchyard.v1.Control/ListScrapeTargets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListScrapeTargetsRequest): Buffer =>
+      Buffer.from(ListScrapeTargetsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListScrapeTargetsRequest => ListScrapeTargetsRequest.decode(value),
+    responseSerialize: (value: ListScrapeTargetsResponse): Buffer =>
+      Buffer.from(ListScrapeTargetsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListScrapeTargetsResponse => ListScrapeTargetsResponse.decode(value),
+  },
+  /** Stops polling it and forgets the host it showed. */
+  removeScrapeTarget: {
+    path: "/switchyard.v1.Control/RemoveScrapeTarget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveScrapeTargetRequest): Buffer =>
+      Buffer.from(RemoveScrapeTargetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveScrapeTargetRequest => RemoveScrapeTargetRequest.decode(value),
+    responseSerialize: (value: RemoveScrapeTargetResponse): Buffer =>
+      Buffer.from(RemoveScrapeTargetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveScrapeTargetResponse => RemoveScrapeTargetResponse.decode(value),
+  },
+  /**
    * Deployments (issue 15): named groups of identical workloads the controller keeps counted,
    * placed, routed and rolled. Mutations need the operator role.
    * Creates a deployment, or replaces its spec (a new template rolls out as a new version).
@@ -9401,6 +10736,24 @@ export interface ControlServer extends UntypedServiceImplementation {
   rotateJoinToken: handleUnaryCall<RotateJoinTokenRequest, RotateJoinTokenResponse>;
   /** Forgets a server and revokes its agent's certificate at once (admin). */
   removeServer: handleUnaryCall<RemoveServerRequest, RemoveServerResponse>;
+  /**
+   * Cordon and drain (issue 15): operators take a host out of service and back.
+   * No new work lands on it; what runs there stays (operator).
+   */
+  cordonServer: handleUnaryCall<CordonServerRequest, CordonServerResponse>;
+  /** It takes new work again; ends its drain record (operator). */
+  uncordonServer: handleUnaryCall<UncordonServerRequest, UncordonServerResponse>;
+  /**
+   * Cordons it and moves every workload off within the deadline (operator). The drain runs in the
+   * controller: the stream tells it now and at each change until it ends, and closing the stream
+   * stops nothing. On a host already draining, it follows that drain instead.
+   */
+  drainServer: handleServerStreamingCall<DrainServerRequest, DrainServerResponse>;
+  /** Agentless hosts (issue 15, scraping): Prometheus exporters the controller polls (operator). */
+  addScrapeTarget: handleUnaryCall<AddScrapeTargetRequest, AddScrapeTargetResponse>;
+  listScrapeTargets: handleUnaryCall<ListScrapeTargetsRequest, ListScrapeTargetsResponse>;
+  /** Stops polling it and forgets the host it showed. */
+  removeScrapeTarget: handleUnaryCall<RemoveScrapeTargetRequest, RemoveScrapeTargetResponse>;
   /**
    * Deployments (issue 15): named groups of identical workloads the controller keeps counted,
    * placed, routed and rolled. Mutations need the operator role.
@@ -9878,6 +11231,99 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveServerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cordon and drain (issue 15): operators take a host out of service and back.
+   * No new work lands on it; what runs there stays (operator).
+   */
+  cordonServer(
+    request: CordonServerRequest,
+    callback: (error: ServiceError | null, response: CordonServerResponse) => void,
+  ): ClientUnaryCall;
+  cordonServer(
+    request: CordonServerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CordonServerResponse) => void,
+  ): ClientUnaryCall;
+  cordonServer(
+    request: CordonServerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CordonServerResponse) => void,
+  ): ClientUnaryCall;
+  /** It takes new work again; ends its drain record (operator). */
+  uncordonServer(
+    request: UncordonServerRequest,
+    callback: (error: ServiceError | null, response: UncordonServerResponse) => void,
+  ): ClientUnaryCall;
+  uncordonServer(
+    request: UncordonServerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UncordonServerResponse) => void,
+  ): ClientUnaryCall;
+  uncordonServer(
+    request: UncordonServerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UncordonServerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cordons it and moves every workload off within the deadline (operator). The drain runs in the
+   * controller: the stream tells it now and at each change until it ends, and closing the stream
+   * stops nothing. On a host already draining, it follows that drain instead.
+   */
+  drainServer(request: DrainServerRequest, options?: Partial<CallOptions>): ClientReadableStream<DrainServerResponse>;
+  drainServer(
+    request: DrainServerRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DrainServerResponse>;
+  /** Agentless hosts (issue 15, scraping): Prometheus exporters the controller polls (operator). */
+  addScrapeTarget(
+    request: AddScrapeTargetRequest,
+    callback: (error: ServiceError | null, response: AddScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  addScrapeTarget(
+    request: AddScrapeTargetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  addScrapeTarget(
+    request: AddScrapeTargetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  listScrapeTargets(
+    request: ListScrapeTargetsRequest,
+    callback: (error: ServiceError | null, response: ListScrapeTargetsResponse) => void,
+  ): ClientUnaryCall;
+  listScrapeTargets(
+    request: ListScrapeTargetsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListScrapeTargetsResponse) => void,
+  ): ClientUnaryCall;
+  listScrapeTargets(
+    request: ListScrapeTargetsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListScrapeTargetsResponse) => void,
+  ): ClientUnaryCall;
+  /** Stops polling it and forgets the host it showed. */
+  removeScrapeTarget(
+    request: RemoveScrapeTargetRequest,
+    callback: (error: ServiceError | null, response: RemoveScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  removeScrapeTarget(
+    request: RemoveScrapeTargetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  removeScrapeTarget(
+    request: RemoveScrapeTargetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveScrapeTargetResponse) => void,
   ): ClientUnaryCall;
   /**
    * Deployments (issue 15): named groups of identical workloads the controller keeps counted,

@@ -99,6 +99,136 @@ export function serverStateToJSON(object: ServerState): string {
   }
 }
 
+export const DrainPhase = {
+  DRAIN_PHASE_UNSPECIFIED: 0,
+  /** DRAIN_PHASE_DRAINING - Moving its workloads off. */
+  DRAIN_PHASE_DRAINING: 1,
+  /** DRAIN_PHASE_DRAINED - Every workload moved off. */
+  DRAIN_PHASE_DRAINED: 2,
+  /** DRAIN_PHASE_FAILED - The deadline passed, or moves failed, with workloads still on the host (they keep running there). */
+  DRAIN_PHASE_FAILED: 3,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type DrainPhase = typeof DrainPhase[keyof typeof DrainPhase];
+
+export namespace DrainPhase {
+  export type DRAIN_PHASE_UNSPECIFIED = typeof DrainPhase.DRAIN_PHASE_UNSPECIFIED;
+  export type DRAIN_PHASE_DRAINING = typeof DrainPhase.DRAIN_PHASE_DRAINING;
+  export type DRAIN_PHASE_DRAINED = typeof DrainPhase.DRAIN_PHASE_DRAINED;
+  export type DRAIN_PHASE_FAILED = typeof DrainPhase.DRAIN_PHASE_FAILED;
+  export type UNRECOGNIZED = typeof DrainPhase.UNRECOGNIZED;
+}
+
+export function drainPhaseFromJSON(object: any): DrainPhase {
+  switch (object) {
+    case 0:
+    case "DRAIN_PHASE_UNSPECIFIED":
+      return DrainPhase.DRAIN_PHASE_UNSPECIFIED;
+    case 1:
+    case "DRAIN_PHASE_DRAINING":
+      return DrainPhase.DRAIN_PHASE_DRAINING;
+    case 2:
+    case "DRAIN_PHASE_DRAINED":
+      return DrainPhase.DRAIN_PHASE_DRAINED;
+    case 3:
+    case "DRAIN_PHASE_FAILED":
+      return DrainPhase.DRAIN_PHASE_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DrainPhase.UNRECOGNIZED;
+  }
+}
+
+export function drainPhaseToJSON(object: DrainPhase): string {
+  switch (object) {
+    case DrainPhase.DRAIN_PHASE_UNSPECIFIED:
+      return "DRAIN_PHASE_UNSPECIFIED";
+    case DrainPhase.DRAIN_PHASE_DRAINING:
+      return "DRAIN_PHASE_DRAINING";
+    case DrainPhase.DRAIN_PHASE_DRAINED:
+      return "DRAIN_PHASE_DRAINED";
+    case DrainPhase.DRAIN_PHASE_FAILED:
+      return "DRAIN_PHASE_FAILED";
+    case DrainPhase.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export const DrainOutcome = {
+  DRAIN_OUTCOME_UNSPECIFIED: 0,
+  /** DRAIN_OUTCOME_WAITING - Not moved yet. */
+  DRAIN_OUTCOME_WAITING: 1,
+  DRAIN_OUTCOME_MOVING: 2,
+  DRAIN_OUTCOME_MOVED: 3,
+  /** DRAIN_OUTCOME_FAILED - Its move failed or rolled back: it still runs on the drained host. */
+  DRAIN_OUTCOME_FAILED: 4,
+  /** DRAIN_OUTCOME_LEFT - The deadline passed before it was moved: it still runs on the drained host. */
+  DRAIN_OUTCOME_LEFT: 5,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type DrainOutcome = typeof DrainOutcome[keyof typeof DrainOutcome];
+
+export namespace DrainOutcome {
+  export type DRAIN_OUTCOME_UNSPECIFIED = typeof DrainOutcome.DRAIN_OUTCOME_UNSPECIFIED;
+  export type DRAIN_OUTCOME_WAITING = typeof DrainOutcome.DRAIN_OUTCOME_WAITING;
+  export type DRAIN_OUTCOME_MOVING = typeof DrainOutcome.DRAIN_OUTCOME_MOVING;
+  export type DRAIN_OUTCOME_MOVED = typeof DrainOutcome.DRAIN_OUTCOME_MOVED;
+  export type DRAIN_OUTCOME_FAILED = typeof DrainOutcome.DRAIN_OUTCOME_FAILED;
+  export type DRAIN_OUTCOME_LEFT = typeof DrainOutcome.DRAIN_OUTCOME_LEFT;
+  export type UNRECOGNIZED = typeof DrainOutcome.UNRECOGNIZED;
+}
+
+export function drainOutcomeFromJSON(object: any): DrainOutcome {
+  switch (object) {
+    case 0:
+    case "DRAIN_OUTCOME_UNSPECIFIED":
+      return DrainOutcome.DRAIN_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "DRAIN_OUTCOME_WAITING":
+      return DrainOutcome.DRAIN_OUTCOME_WAITING;
+    case 2:
+    case "DRAIN_OUTCOME_MOVING":
+      return DrainOutcome.DRAIN_OUTCOME_MOVING;
+    case 3:
+    case "DRAIN_OUTCOME_MOVED":
+      return DrainOutcome.DRAIN_OUTCOME_MOVED;
+    case 4:
+    case "DRAIN_OUTCOME_FAILED":
+      return DrainOutcome.DRAIN_OUTCOME_FAILED;
+    case 5:
+    case "DRAIN_OUTCOME_LEFT":
+      return DrainOutcome.DRAIN_OUTCOME_LEFT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DrainOutcome.UNRECOGNIZED;
+  }
+}
+
+export function drainOutcomeToJSON(object: DrainOutcome): string {
+  switch (object) {
+    case DrainOutcome.DRAIN_OUTCOME_UNSPECIFIED:
+      return "DRAIN_OUTCOME_UNSPECIFIED";
+    case DrainOutcome.DRAIN_OUTCOME_WAITING:
+      return "DRAIN_OUTCOME_WAITING";
+    case DrainOutcome.DRAIN_OUTCOME_MOVING:
+      return "DRAIN_OUTCOME_MOVING";
+    case DrainOutcome.DRAIN_OUTCOME_MOVED:
+      return "DRAIN_OUTCOME_MOVED";
+    case DrainOutcome.DRAIN_OUTCOME_FAILED:
+      return "DRAIN_OUTCOME_FAILED";
+    case DrainOutcome.DRAIN_OUTCOME_LEFT:
+      return "DRAIN_OUTCOME_LEFT";
+    case DrainOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * A structured error: sent in ConnectResponse.error and, encoded, in the trailing metadata
  * key `switchyard-error-bin` of any failed RPC.
@@ -143,7 +273,19 @@ export interface HostInfo {
 export interface GpuProcess {
   pid: number;
   name: string;
-  usedMemoryMib?: number | undefined;
+  usedMemoryMib?:
+    | number
+    | undefined;
+  /**
+   * The OS user it runs as (its real uid): the name, or the uid as digits where no name is known
+   * for it; empty when the agent could not tell (the process ended, or it is in another pid namespace).
+   */
+  user: string;
+  /**
+   * The name of the agent's workload it belongs to (its pid, an ancestor's, or the session a
+   * workload leads); empty for processes that are not ours.
+   */
+  workload: string;
 }
 
 /**
@@ -247,11 +389,59 @@ export interface Server {
   advertiseAddress: string;
   /** Where its agent serves checkpoints to peers (direct transfers); empty when it does not. */
   transferAddress: string;
+  /**
+   * How the controller hears of it: "agent" (its agent dials in; absent means the same) or
+   * "scraped" (the controller polls its Prometheus exporters: no agent, no workloads).
+   */
+  source?:
+    | string
+    | undefined;
+  /** A scraped host's node_exporter URL. */
+  scrapeUrl?:
+    | string
+    | undefined;
+  /** Cordoned: no new work lands here (migration targets, placement, `yard run --on`); what runs stays. */
+  cordoned: boolean;
+  /** The latest drain of this host (`yard drain`), if any: kept until the next one or an uncordon. */
+  drain?: Drain | undefined;
 }
 
 export interface Server_LabelsEntry {
   key: string;
   value: string;
+}
+
+/** One workload of a drain: how its move went. */
+export interface DrainItem {
+  workload: string;
+  outcome: DrainOutcome;
+  /** How it moves: "migrate" (the coordinator, by its strategy) or "reschedule" (a deployment's replica). */
+  how: string;
+  /** Its migration, when it migrates. */
+  migrationId: string;
+  /** Where it runs now, once moved. */
+  targetServerId: string;
+  /** From its stop on the host to its start elsewhere; 0 when unknown or not moved. */
+  downtimeMs: number;
+  /** Why it failed or was left. */
+  message: string;
+  /** Its migration's phase while it moves (checkpointing, transferring, …); empty otherwise. */
+  phase: string;
+}
+
+export interface Drain {
+  phase: DrainPhase;
+  requestedBy: string;
+  startedMs: number;
+  /** When it gives up on what has not moved. */
+  deadlineMs: number;
+  /** 0 while draining. */
+  finishedMs: number;
+  /** How many move at once. */
+  parallel: number;
+  workloads: DrainItem[];
+  /** Why it failed, in one sentence, when it did. */
+  message: string;
 }
 
 function createBaseErrorDetail(): ErrorDetail {
@@ -858,7 +1048,7 @@ export const HostInfo: MessageFns<HostInfo> = {
 };
 
 function createBaseGpuProcess(): GpuProcess {
-  return { pid: 0, name: "", usedMemoryMib: undefined };
+  return { pid: 0, name: "", usedMemoryMib: undefined, user: "", workload: "" };
 }
 
 export const GpuProcess: MessageFns<GpuProcess> = {
@@ -871,6 +1061,12 @@ export const GpuProcess: MessageFns<GpuProcess> = {
     }
     if (message.usedMemoryMib !== undefined) {
       writer.uint32(25).double(message.usedMemoryMib);
+    }
+    if (message.user !== "") {
+      writer.uint32(34).string(message.user);
+    }
+    if (message.workload !== "") {
+      writer.uint32(42).string(message.workload);
     }
     return writer;
   },
@@ -912,6 +1108,22 @@ export const GpuProcess: MessageFns<GpuProcess> = {
             message.usedMemoryMib = reader.double();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -933,6 +1145,8 @@ export const GpuProcess: MessageFns<GpuProcess> = {
         : isSet(object.used_memory_mib)
         ? globalThis.Number(object.used_memory_mib)
         : undefined,
+      user: isSet(object.user) ? globalThis.String(object.user) : "",
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
     };
   },
 
@@ -947,6 +1161,12 @@ export const GpuProcess: MessageFns<GpuProcess> = {
     if (message.usedMemoryMib !== undefined) {
       obj.usedMemoryMib = floatToJson(message.usedMemoryMib);
     }
+    if (message.user !== "") {
+      obj.user = message.user;
+    }
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
     return obj;
   },
 
@@ -958,6 +1178,8 @@ export const GpuProcess: MessageFns<GpuProcess> = {
     message.pid = object.pid ?? 0;
     message.name = object.name ?? "";
     message.usedMemoryMib = object.usedMemoryMib ?? undefined;
+    message.user = object.user ?? "";
+    message.workload = object.workload ?? "";
     return message;
   },
 };
@@ -2142,6 +2364,10 @@ function createBaseServer(): Server {
     latest: undefined,
     advertiseAddress: "",
     transferAddress: "",
+    source: undefined,
+    scrapeUrl: undefined,
+    cordoned: false,
+    drain: undefined,
   };
 }
 
@@ -2197,6 +2423,18 @@ export const Server: MessageFns<Server> = {
     }
     if (message.transferAddress !== "") {
       writer.uint32(138).string(message.transferAddress);
+    }
+    if (message.source !== undefined) {
+      writer.uint32(146).string(message.source);
+    }
+    if (message.scrapeUrl !== undefined) {
+      writer.uint32(154).string(message.scrapeUrl);
+    }
+    if (message.cordoned !== false) {
+      writer.uint32(160).bool(message.cordoned);
+    }
+    if (message.drain !== undefined) {
+      Drain.encode(message.drain, writer.uint32(170).fork()).join();
     }
     return writer;
   },
@@ -2353,6 +2591,38 @@ export const Server: MessageFns<Server> = {
             message.transferAddress = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.scrapeUrl = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.cordoned = reader.bool();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.drain = Drain.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2423,6 +2693,14 @@ export const Server: MessageFns<Server> = {
         : isSet(object.transfer_address)
         ? globalThis.String(object.transfer_address)
         : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : undefined,
+      scrapeUrl: isSet(object.scrapeUrl)
+        ? globalThis.String(object.scrapeUrl)
+        : isSet(object.scrape_url)
+        ? globalThis.String(object.scrape_url)
+        : undefined,
+      cordoned: isSet(object.cordoned) ? globalThis.Boolean(object.cordoned) : false,
+      drain: isSet(object.drain) ? Drain.fromJSON(object.drain) : undefined,
     };
   },
 
@@ -2485,6 +2763,18 @@ export const Server: MessageFns<Server> = {
     if (message.transferAddress !== "") {
       obj.transferAddress = message.transferAddress;
     }
+    if (message.source !== undefined) {
+      obj.source = message.source;
+    }
+    if (message.scrapeUrl !== undefined) {
+      obj.scrapeUrl = message.scrapeUrl;
+    }
+    if (message.cordoned !== false) {
+      obj.cordoned = message.cordoned;
+    }
+    if (message.drain !== undefined) {
+      obj.drain = Drain.toJSON(message.drain);
+    }
     return obj;
   },
 
@@ -2522,6 +2812,10 @@ export const Server: MessageFns<Server> = {
       : undefined;
     message.advertiseAddress = object.advertiseAddress ?? "";
     message.transferAddress = object.transferAddress ?? "";
+    message.source = object.source ?? undefined;
+    message.scrapeUrl = object.scrapeUrl ?? undefined;
+    message.cordoned = object.cordoned ?? false;
+    message.drain = (object.drain !== undefined && object.drain !== null) ? Drain.fromPartial(object.drain) : undefined;
     return message;
   },
 };
@@ -2607,6 +2901,416 @@ export const Server_LabelsEntry: MessageFns<Server_LabelsEntry> = {
     const message = createBaseServer_LabelsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseDrainItem(): DrainItem {
+  return {
+    workload: "",
+    outcome: 0,
+    how: "",
+    migrationId: "",
+    targetServerId: "",
+    downtimeMs: 0,
+    message: "",
+    phase: "",
+  };
+}
+
+export const DrainItem: MessageFns<DrainItem> = {
+  encode(message: DrainItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workload !== "") {
+      writer.uint32(10).string(message.workload);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(16).int32(message.outcome);
+    }
+    if (message.how !== "") {
+      writer.uint32(26).string(message.how);
+    }
+    if (message.migrationId !== "") {
+      writer.uint32(34).string(message.migrationId);
+    }
+    if (message.targetServerId !== "") {
+      writer.uint32(42).string(message.targetServerId);
+    }
+    if (message.downtimeMs !== 0) {
+      writer.uint32(48).int64(message.downtimeMs);
+    }
+    if (message.message !== "") {
+      writer.uint32(58).string(message.message);
+    }
+    if (message.phase !== "") {
+      writer.uint32(66).string(message.phase);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.how = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.migrationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.targetServerId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.downtimeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainItem {
+    return {
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
+      outcome: isSet(object.outcome) ? drainOutcomeFromJSON(object.outcome) : 0,
+      how: isSet(object.how) ? globalThis.String(object.how) : "",
+      migrationId: isSet(object.migrationId)
+        ? globalThis.String(object.migrationId)
+        : isSet(object.migration_id)
+        ? globalThis.String(object.migration_id)
+        : "",
+      targetServerId: isSet(object.targetServerId)
+        ? globalThis.String(object.targetServerId)
+        : isSet(object.target_server_id)
+        ? globalThis.String(object.target_server_id)
+        : "",
+      downtimeMs: isSet(object.downtimeMs)
+        ? globalThis.Number(object.downtimeMs)
+        : isSet(object.downtime_ms)
+        ? globalThis.Number(object.downtime_ms)
+        : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+    };
+  },
+
+  toJSON(message: DrainItem): unknown {
+    const obj: any = {};
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = drainOutcomeToJSON(message.outcome);
+    }
+    if (message.how !== "") {
+      obj.how = message.how;
+    }
+    if (message.migrationId !== "") {
+      obj.migrationId = message.migrationId;
+    }
+    if (message.targetServerId !== "") {
+      obj.targetServerId = message.targetServerId;
+    }
+    if (message.downtimeMs !== 0) {
+      obj.downtimeMs = Math.round(message.downtimeMs);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainItem>, I>>(base?: I): DrainItem {
+    return DrainItem.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainItem>, I>>(object: I): DrainItem {
+    const message = createBaseDrainItem();
+    message.workload = object.workload ?? "";
+    message.outcome = object.outcome ?? 0;
+    message.how = object.how ?? "";
+    message.migrationId = object.migrationId ?? "";
+    message.targetServerId = object.targetServerId ?? "";
+    message.downtimeMs = object.downtimeMs ?? 0;
+    message.message = object.message ?? "";
+    message.phase = object.phase ?? "";
+    return message;
+  },
+};
+
+function createBaseDrain(): Drain {
+  return {
+    phase: 0,
+    requestedBy: "",
+    startedMs: 0,
+    deadlineMs: 0,
+    finishedMs: 0,
+    parallel: 0,
+    workloads: [],
+    message: "",
+  };
+}
+
+export const Drain: MessageFns<Drain> = {
+  encode(message: Drain, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phase !== 0) {
+      writer.uint32(8).int32(message.phase);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(18).string(message.requestedBy);
+    }
+    if (message.startedMs !== 0) {
+      writer.uint32(24).int64(message.startedMs);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(32).int64(message.deadlineMs);
+    }
+    if (message.finishedMs !== 0) {
+      writer.uint32(40).int64(message.finishedMs);
+    }
+    if (message.parallel !== 0) {
+      writer.uint32(48).uint32(message.parallel);
+    }
+    for (const v of message.workloads) {
+      DrainItem.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.message !== "") {
+      writer.uint32(66).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Drain {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrain();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.phase = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.startedMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.finishedMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.parallel = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workloads.push(DrainItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Drain {
+    return {
+      phase: isSet(object.phase) ? drainPhaseFromJSON(object.phase) : 0,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      startedMs: isSet(object.startedMs)
+        ? globalThis.Number(object.startedMs)
+        : isSet(object.started_ms)
+        ? globalThis.Number(object.started_ms)
+        : 0,
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+      finishedMs: isSet(object.finishedMs)
+        ? globalThis.Number(object.finishedMs)
+        : isSet(object.finished_ms)
+        ? globalThis.Number(object.finished_ms)
+        : 0,
+      parallel: isSet(object.parallel) ? globalThis.Number(object.parallel) : 0,
+      workloads: globalThis.Array.isArray(object?.workloads)
+        ? object.workloads.map((e: any) => DrainItem.fromJSON(e))
+        : [],
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: Drain): unknown {
+    const obj: any = {};
+    if (message.phase !== 0) {
+      obj.phase = drainPhaseToJSON(message.phase);
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.startedMs !== 0) {
+      obj.startedMs = Math.round(message.startedMs);
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    if (message.finishedMs !== 0) {
+      obj.finishedMs = Math.round(message.finishedMs);
+    }
+    if (message.parallel !== 0) {
+      obj.parallel = Math.round(message.parallel);
+    }
+    if (message.workloads?.length) {
+      obj.workloads = message.workloads.map((e) => DrainItem.toJSON(e));
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Drain>, I>>(base?: I): Drain {
+    return Drain.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Drain>, I>>(object: I): Drain {
+    const message = createBaseDrain();
+    message.phase = object.phase ?? 0;
+    message.requestedBy = object.requestedBy ?? "";
+    message.startedMs = object.startedMs ?? 0;
+    message.deadlineMs = object.deadlineMs ?? 0;
+    message.finishedMs = object.finishedMs ?? 0;
+    message.parallel = object.parallel ?? 0;
+    message.workloads = object.workloads?.map((e) => DrainItem.fromPartial(e)) || [];
+    message.message = object.message ?? "";
     return message;
   },
 };
