@@ -206,6 +206,29 @@ describe('deployments as the fleet changes', () => {
     );
   }, 60_000);
 
+  it('yard drain reschedules a replica through its deployment: a replacement on another host, then the replica stops', async () => {
+    const before = await healthyOn('app', 2);
+    const hosts = await Promise.all((['a', 'b', 'c'] as const).map(async (h) => [h, await idOf(h)] as const));
+    const [drained, drainedId] = hosts.find(([, id]) => before.replicas.some((r) => r.serverId === id))!;
+    const r = await yard('drain', `host-${drained}`, '--deadline', '60s', '--json');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      phase: string;
+      workloads: { workload: string; how: string; outcome: string }[];
+    };
+    expect(report.phase).toBe('drained');
+    expect(report.workloads).toEqual([
+      expect.objectContaining({
+        workload: before.replicas.find((x) => x.serverId === drainedId)!.workload,
+        how: 'reschedule',
+        outcome: 'moved',
+      }),
+    ]);
+    const after = await healthyOn('app', 2);
+    expect(after.replicas.map((x) => x.serverId)).not.toContain(drainedId);
+    expect((await yard('uncordon', `host-${drained}`)).code).toBe(0);
+  }, 90_000);
+
   it('starts a replica elsewhere when its host is down past its grace, after the rescheduling delay', async () => {
     const before = await healthyOn('app', 2);
     const hosts = await Promise.all((['a', 'b', 'c'] as const).map(async (h) => [h, await idOf(h)] as const));
