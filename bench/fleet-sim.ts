@@ -15,7 +15,12 @@ import { controllerFiles } from '../src/core/paths.js';
 import { newKeyPair, privateKeyPem } from '../src/core/pki/x509.js';
 import { CLIENT_OPTIONS } from '../src/core/rpc/options.js';
 import { WorkloadState, type Workload } from '../src/core/workload.js';
-import { AgentGatewayClient, ConnectRequest, type ConnectResponse } from '../src/gen/switchyard/v1/agent_gateway.js';
+import {
+  AgentGatewayClient,
+  ConnectRequest,
+  type AgentCommand,
+  type ConnectResponse,
+} from '../src/gen/switchyard/v1/agent_gateway.js';
 import type { FakeHost } from './hosts.js';
 import type { ListClientReport } from './list-client.js';
 import { ProcMonitor, runNode, sleep, summarize, type ProcUsage, type Summary } from './lib.js';
@@ -155,10 +160,15 @@ class SimSession {
   ended: Promise<void>;
   private endedResolve!: () => void;
 
+  /** What it runs, by name, when it answers the controller's start and stop commands. */
+  private readonly running = new Map<string, Workload>();
+
   constructor(
     readonly host: FakeHost,
     private readonly stats: SimStats,
     private readonly workloadsEveryMs = 0,
+    /** Answers start and stop as an agent would (the workload "runs" at once); other commands fail. */
+    private readonly runsWorkloads = false,
   ) {
     this.ended = new Promise((r) => (this.endedResolve = r));
   }
@@ -201,6 +211,8 @@ class SimSession {
           this.stats.acks.push([sent, performance.now() - sent]);
       } else if (msg?.$case === 'error') {
         this.failed = `${msg.value.code}: ${msg.value.message}`;
+      } else if (msg?.$case === 'command' && this.runsWorkloads) {
+        this.command(msg.value);
       }
     });
     call.on('error', (err: ServiceError) => {
@@ -271,6 +283,56 @@ class SimSession {
     call.write({
       msg: { $case: 'workloads', value: { workloads: [workload(turn, true), workload(turn + 1, false)] } },
     });
+  }
+
+  /** A start runs the workload at once, a stop ends (and with remove, forgets) it; each is reported as an agent does. */
+  private command(c: AgentCommand): void {
+    const call = this.call;
+    if (!call || this.closing) return;
+    const a = c.action;
+    let workload: Workload | undefined;
+    if (a?.$case === 'start' && a.value.spec) {
+      workload = {
+        spec: a.value.spec,
+        serverId: this.host.id,
+        state: WorkloadState.WORKLOAD_STATE_RUNNING,
+        pid: 20_000 + this.running.size,
+        startedMs: Date.now(),
+        exitSignal: '',
+        restarts: 0,
+        stateDir: '',
+        restored: false,
+        message: '',
+        cpuPct: 5,
+      };
+      this.running.set(a.value.spec.name, workload);
+    } else if (a?.$case === 'stop') {
+      workload = this.running.get(a.value.name);
+      if (workload) workload = { ...workload, state: WorkloadState.WORKLOAD_STATE_EXITED, pid: 0, exitCode: 0 };
+      if (a.value.remove) this.running.delete(a.value.name);
+      else if (workload) this.running.set(a.value.name, workload);
+    }
+    const error = workload
+      ? undefined
+      : { code: 'UNIMPLEMENTED', message: 'the simulated agent only starts and stops', details: {} };
+    call.write({
+      msg: {
+        $case: 'result',
+        value: {
+          id: c.id,
+          error,
+          workload,
+          data: Buffer.alloc(0),
+          sha256: '',
+          size: 0,
+          checkpointMs: 0,
+          transferMs: 0,
+          installMs: 0,
+          movedBytes: 0,
+        },
+      },
+    });
+    call.write({ msg: { $case: 'workloads', value: { workloads: [...this.running.values()] } } });
   }
 
   /** Beats sent in the window still waiting for an ack. */
@@ -377,6 +439,7 @@ async function dialFleet(
   batchEveryMs: number,
   log: (line: string) => void,
   workloadsEveryMs = 0,
+  runsWorkloads = false,
 ): Promise<{ connected: number; rampS: number; dialToWelcome: Summary }> {
   const agents = hosts.length;
   log(`  dialling ${agents} sessions, ${batchSize} every ${batchEveryMs} ms…`);
@@ -391,7 +454,7 @@ async function dialFleet(
   for (let i = 0; i < agents; i += batchSize) {
     const batchAt = performance.now();
     for (const host of hosts.slice(i, i + batchSize)) {
-      const s = new SimSession(host, stats, workloadsEveryMs);
+      const s = new SimSession(host, stats, workloadsEveryMs, runsWorkloads);
       sessions.push(s);
       s.dial(address, creds, onWelcome);
     }
@@ -440,6 +503,8 @@ export async function startSimFleet(opts: {
   credentials: SimCredentials;
   hosts: readonly FakeHost[];
   workloadsEveryMs?: number;
+  /** Each simulated agent answers start and stop commands (deployments' replicas). */
+  runsWorkloads?: boolean;
   batchSize?: number;
   batchEveryMs?: number;
   log: (line: string) => void;
@@ -458,6 +523,7 @@ export async function startSimFleet(opts: {
       opts.batchEveryMs ?? 500,
       opts.log,
       opts.workloadsEveryMs,
+      opts.runsWorkloads,
     );
     let closed: Promise<void> | undefined;
     return {

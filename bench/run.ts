@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import type { AgentCostResult } from './agent-cost.js';
 import type { ChaosTotals } from './chaos.js';
 import type { DashCostResult, DashboardRun, Measured } from './dashboard-cost.js';
+import type { DeployBenchResult } from './deploy.js';
 import type { EtcdBenchResult, EtcdWindow } from './etcd-fleet.js';
 import type { FleetSimResult } from './fleet-sim.js';
 import {
@@ -33,7 +34,21 @@ import type { ScrapeCostResult } from './scrape.js';
 import type { SoakResult } from './soak.js';
 import type { TlsBenchResult } from './tls.js';
 
-const STEPS = ['fleet', 'etcd', 'tls', 'render', 'dash', 'soak', 'agent', 'scrape', 'migrate', 'net', 'proxy', 'chaos'];
+const STEPS = [
+  'fleet',
+  'deploy',
+  'etcd',
+  'tls',
+  'render',
+  'dash',
+  'soak',
+  'agent',
+  'scrape',
+  'migrate',
+  'net',
+  'proxy',
+  'chaos',
+];
 
 /** The fleet step's title: agents beat at 1 Hz until the controller's heartbeat budget spreads them out. */
 function fleetLabel(agents: number, budget = 2000): string {
@@ -42,7 +57,7 @@ function fleetLabel(agents: number, budget = 2000): string {
 }
 
 const USAGE = `usage: node dist/bench/run.js [--agents N] [--heartbeat-budget N] [--seconds S] [--tls-seconds S] [--tls-sample N] [--agent-seconds S] [--scrape-targets N] [--scrape-seconds S] [--dash-seconds S] [--dash-steady S] [--dash-servers LIST] [--soak-seconds S] [--frames N] [--state-mb LIST] [--net-mb LIST] [--proxy-seconds S] [--proxy-streams N] [--runs N] [--seed N] [--only ${STEPS.join(',')}]
-  --agents N          simulated agents for the controller benchmark and the etcd step (default 1000)
+  --agents N          simulated agents for the controller benchmark, the deploy and the etcd step (default 1000)
   --heartbeat-budget N the controller's --heartbeat-budget in that benchmark (default: the controller's, 2000/s;
                       past it the simulated agents beat less often than 1 Hz, as the controller tells them)
   --seconds S         steady-state window of the controller benchmark, and of each side of the etcd step (default 30)
@@ -379,6 +394,36 @@ try {
           ),
         );
         for (const w of r.lastWarnings) log(`  controller said: ${w}`);
+      },
+    );
+  }
+
+  if (args.only.has('deploy')) {
+    await step<DeployBenchResult>(
+      `deployments: 1,000 replicas over ${args.agents} simulated agents`,
+      async () => {
+        const { runDeployBench } = await import('./deploy.js');
+        return runDeployBench({ agents: args.agents, deployments: 10, replicasEach: 100, seconds: args.seconds, log });
+      },
+      (r) => {
+        const label = `controller, ${r.replicas} replicas (${r.deployments} deps)`;
+        lines.push(
+          row(
+            label,
+            `CPU ${fmt(r.steady.cpuPct)} % of a core   RSS max ${fmt(mb(r.steady.rssMaxBytes), 0)} MB`,
+            `same ${r.connected} agents, no deployment: CPU ${fmt(r.baseline.cpuPct)} %   RSS ${fmt(mb(r.baseline.rssMaxBytes), 0)} MB`,
+          ),
+          row(
+            '  placed',
+            `${r.replicas} replicas running ${fmt(r.placeS)} s after the first apply`,
+            'spread: one per agent per deployment',
+          ),
+          row(
+            '  rolling restart',
+            `${r.restartReplicas} replicas (maxSurge 25) on the new version in ${fmt(r.restartS)} s`,
+            'the simulated agents start a replica at once',
+          ),
+        );
       },
     );
   }

@@ -9,6 +9,7 @@ import { attachCommand } from './commands/attach.js';
 import { auditCommand } from './commands/audit.js';
 import { controllerCommand } from './commands/controller.js';
 import { dashCommand } from './commands/dash.js';
+import { deployCommand } from './commands/deploy.js';
 import { gpuCommand } from './commands/gpu.js';
 import { cordonCommand, drainCommand, uncordonCommand } from './commands/drain.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -47,6 +48,7 @@ const COMMANDS = [
   drainCommand,
   routesCommand,
   routeCommand,
+  deployCommand,
   wallCommand,
   auditCommand,
   accessCommand,
@@ -78,6 +80,7 @@ await yargs(hideBin(process.argv))
   .command(drainCommand)
   .command(routesCommand)
   .command(routeCommand)
+  .command(deployCommand)
   .command(wallCommand)
   .command(auditCommand)
   .command(accessCommand)

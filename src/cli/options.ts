@@ -127,6 +127,11 @@ export function withControllerOptions<T>(y: Argv<T>) {
       type: 'number',
       default: 90,
       describe: 'preflight: a migration target busier than this CPU % is not eligible',
+    })
+    .option('autoscale-interval', {
+      type: 'string',
+      default: '15s',
+      describe: 'how often autoscaled deployments read their metric and decide their count',
     });
 }
 
@@ -196,6 +201,7 @@ export interface ControllerArgs {
   verify: string;
   maxCheckpoint: string;
   cpuLimit: number;
+  autoscaleInterval: string;
   advertiseName?: string[];
   metricsListen?: string;
   scrapeFile?: string;
@@ -232,6 +238,7 @@ export function controllerSettings(argv: ControllerArgs) {
     verifyMs: durationArg(argv.verify, 'verify'),
     maxCheckpointBytes: sizeArg(argv.maxCheckpoint, 'max-checkpoint'),
     cpuLimitPct: cpuLimit(argv.cpuLimit),
+    autoscaleMs: durationArg(argv.autoscaleInterval, 'autoscale-interval'),
     advertiseNames: argv.advertiseName ?? [],
     etcd: etcdSettings(argv),
     leaderTtlSeconds: leaderTtl(argv.leaderTtl),

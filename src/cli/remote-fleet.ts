@@ -1,5 +1,6 @@
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { Backoff, Rotation, WELCOME_TIMEOUT_MS } from '../agent/backoff.js';
+import type { DeploymentStatus } from '../core/deployment.js';
 import { knownWorkload, type KnownWorkload } from '../core/domain.js';
 import { YardError } from '../core/errors.js';
 import type { FleetActions, FleetChange, FleetRoute, FleetServer, FleetSource, MigrationPlan } from '../core/fleet.js';
@@ -10,6 +11,7 @@ import { MigrationStrategy, type Migration } from '../core/workload.js';
 import type { WatchFleetResponse } from '../gen/switchyard/v1/control.js';
 import { controlClient, explain, type ControllerTarget } from './client.js';
 import { FleetMirror, MIGRATIONS_KEPT } from './fleet-mirror.js';
+import { RemoteDeployments } from './remote-deployments.js';
 import { remoteRouteActions } from './remote-routes.js';
 import { remoteWorkloadActions } from './remote-workloads.js';
 import { remoteServerActions } from './remote-servers.js';
@@ -46,6 +48,7 @@ export class RemoteFleet implements FleetSource {
   private roleKnown = false;
   private askingRole?: Promise<void>;
   private readonly mirror: FleetMirror;
+  private readonly remoteDeployments: RemoteDeployments;
   private readonly rotation: Rotation;
   private readonly target: ControllerTarget;
   private readonly listeners = new Set<(change: FleetChange) => void>();
@@ -67,6 +70,14 @@ export class RemoteFleet implements FleetSource {
     this.rotation = new Rotation(target.addresses ?? [target.address], opts.backoff ?? new Backoff());
     this.mirror = new FleetMirror(opts.migrationsKept ?? MIGRATIONS_KEPT, opts.log);
     this.control = this.newControl();
+    this.remoteDeployments = new RemoteDeployments(
+      () => this.control,
+      (change) => this.emit(change),
+    );
+    const kept = (res: { status?: DeploymentStatus }, what: string): DeploymentStatus => {
+      if (!res.status) throw new YardError('INTERNAL', `the controller ${what} but did not say how it stands now`);
+      return this.remoteDeployments.learn(res.status);
+    };
     this.actions = {
       planMigration: (workload, target, strategy) => this.plan(workload, target, strategy),
       startMigration: async (workload, target, strategy, opts) =>
@@ -88,6 +99,10 @@ export class RemoteFleet implements FleetSource {
         graceMs: ACTION_TIMEOUT_MS,
       }),
       ...remoteWorkloadActions({ control: () => this.control, target: this.target }),
+      scaleDeployment: async (name, replicas) =>
+        kept(await this.control.call(this.control.client.scaleDeployment, { name, replicas }), `scaled ${name}`),
+      restartDeployment: async (name) =>
+        kept(await this.control.call(this.control.client.restartDeployment, { name }), `restarted ${name}`),
       ...remoteServerActions({ control: () => this.control, target: this.target }),
     };
     this.dial();
@@ -116,6 +131,10 @@ export class RemoteFleet implements FleetSource {
 
   routes(): readonly FleetRoute[] {
     return this.mirror.routes();
+  }
+
+  deployments(): readonly DeploymentStatus[] {
+    return this.remoteDeployments.list();
   }
 
   /** A listener that subscribes while the controller is unreachable hears so at once. */
@@ -167,6 +186,7 @@ export class RemoteFleet implements FleetSource {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
+    this.remoteDeployments.close();
     this.stream?.cancel();
     this.control.close();
     this.listeners.clear();
@@ -232,6 +252,7 @@ export class RemoteFleet implements FleetSource {
 
   private onEvent(res: WatchFleetResponse): void {
     for (const change of this.mirror.apply(res)) this.emit(change);
+    this.remoteDeployments.heard(res);
     // A snapshot in parts is whole at its last part.
     if (res.event?.$case !== 'snapshot' || res.event.value.nextPageToken) return;
     void this.listRoutes();

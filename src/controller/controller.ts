@@ -37,6 +37,7 @@ import { raiseConnectionWindow, raiseStreamWindow } from './grpc/windows.js';
 import { Coordinator } from './migration/coordinator.js';
 import { routeControl } from './grpc/control-routes.js';
 import { Router } from './router/router.js';
+import { DeploymentReconciler } from './deployments/reconciler.js';
 import { WorkloadTable } from './workloads.js';
 import { toServiceError } from '../core/rpc/errors.js';
 import { addReflection } from './grpc/reflection.js';
@@ -56,6 +57,7 @@ import { hostname } from 'node:os';
 import { adoptFleetSecrets, publishJoinSecret } from './fleet-secrets.js';
 import { loadOrCreateToken, replaceToken } from './token.js';
 import { accessControl } from './grpc/control-access.js';
+import { deploymentControl } from './grpc/control-deployments.js';
 import { drainControl } from './grpc/control-drain.js';
 import { Drainer } from './drain/drainer.js';
 import { serveMetrics } from './metrics-http.js';
@@ -90,6 +92,8 @@ export interface ControllerOptions {
   leaderTtlSeconds?: number;
   /** How long a restored workload must keep running before a migration commits (default 3 s). */
   verifyMs?: number;
+  /** How often autoscaled deployments read their metric (default 15 s). */
+  autoscaleMs?: number;
   /** Preflight: a target busier than this CPU % is not eligible (default 90). */
   cpuLimitPct?: number;
   /** HOST:PORT to serve Prometheus metrics on (`--metrics-listen`); none when absent. */
@@ -232,7 +236,18 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     cpuLimitPct: opts.cpuLimitPct ?? 90,
     traffic: router,
   });
-  const drainer = new Drainer({ registry, workloads, coordinator, log });
+  const deployments = new DeploymentReconciler({
+    store,
+    registry,
+    workloads,
+    links,
+    router,
+    audit,
+    log,
+    autoscaleMs: opts.autoscaleMs,
+  });
+  // A drain reschedules a deployment's replicas through their deployment; the rest migrate.
+  const drainer = new Drainer({ registry, workloads, coordinator, log, replicas: deployments });
 
   // The agent's certificate, on its checkpoint and console streams; a checkpoint moves only
   // between the two servers of its migration, while it runs.
@@ -356,6 +371,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     router,
     drainer,
     audit,
+    deployments,
     workloadCommands: new WorkloadCommands({ registry, workloads, links, consoles }),
     access: {
       ca: tls.ca,
@@ -391,6 +407,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     ...workloadControl(service),
     ...routeControl(service),
     ...accessControl(service),
+    ...deploymentControl(service),
     ...drainControl(service),
     ...scrapeControl(service),
   };
@@ -408,7 +425,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   const metrics = opts.metricsListen
     ? await serveMetrics(
         opts.metricsListen,
-        { registry, router, coordinator, watchers: () => watchers.count },
+        { registry, router, coordinator, deployments, watchers: () => watchers.count },
         log,
       ).catch(async (err: unknown) => {
         server.forceShutdown();
@@ -418,12 +435,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       })
     : undefined;
   coordinator.resume();
+  deployments.start();
   drainer.resume();
   scraper.start();
   // Another controller's changes, heard from a shared store: proxies here apply its routes,
   // dashboards here see its migrations, and a certificate it revoked ends its calls here too.
   store.onRemote((c) => {
     if (c.kind === 'route') router.heard(c.name);
+    else if (c.kind === 'deployment') deployments.soon();
     else if (c.kind === 'scrapeTarget') {
       const target = store.scrapeTarget(c.name);
       if (target) scraper.set(target);
@@ -495,6 +514,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         clearTimeout(flushTimer);
         scraper.stop();
         tls.close();
+        deployments.close();
         router.close();
         health.setStatus('', 'NOT_SERVING');
         // Agent sessions never end by themselves; cutting them makes agents reconnect.

@@ -3,6 +3,7 @@ import { RouteBook } from '../core/route-book.js';
 import type { Caller } from './service/caller.js';
 import type { FleetEvent } from './service/events.js';
 import { watchFleet } from './service/events.js';
+import { listDeployments, restartDeployment, scaleDeployment, watchDeployments } from './service/deployments.js';
 import { cancelMigration, listMigrations, planMigration, startMigration } from './service/migrations.js';
 import { drainBackend, listRoutes, promoteRoute, rollbackRoute, setRouteWeights } from './service/routes.js';
 import { findServer, listServers } from './service/servers.js';
@@ -130,6 +131,7 @@ export function registryFleetSource(
     workloads: () => service.read(caller, listWorkloads, undefined),
     migrations: () => service.read(caller, listMigrations, undefined),
     routes: () => routes.book.list(),
+    deployments: () => service.read(caller, listDeployments, undefined),
     actions: {
       planMigration: async (workload, target, strategy) =>
         service.read(caller, planMigration, { workload, target, strategy }),
@@ -138,6 +140,8 @@ export function registryFleetSource(
       cancelMigration: (id) => service.change(caller, cancelMigration, id),
       ...routeActions(service, caller),
       ...workloadActions(service, caller),
+      scaleDeployment: (name, replicas) => service.change(caller, scaleDeployment, { name, replicas }),
+      restartDeployment: (name) => service.change(caller, restartDeployment, name),
       cordonServer: (server, cordoned) => service.change(caller, cordoned ? cordonServer : uncordonServer, server),
       drainServer: (server) => service.change(caller, drainServer, { server, deadlineMs: 0, parallel: 0 }),
     },
@@ -146,9 +150,11 @@ export function registryFleetSource(
         const change = changeOf(e);
         if (change) listener(change);
       });
+      const unwatch = service.read(caller, watchDeployments, (name) => listener({ kind: 'deployment', name }));
       routes.listeners.add(listener);
       return () => {
         unsubscribe();
+        unwatch();
         routes.listeners.delete(listener);
       };
     },

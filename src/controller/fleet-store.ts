@@ -1,5 +1,6 @@
 import { YardError } from '../core/errors.js';
 import type { RouteTable } from '../core/domain.js';
+import type { Deployment } from '../core/deployment.js';
 import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import type { Migration } from '../core/workload.js';
@@ -19,7 +20,7 @@ export interface Versioned<T> {
 /**
  * The fleet's durable state as several controllers can share it (issue 14). Every write resolves
  * only once the backend has it, so the controller acts on nothing that could still be lost.
- * Records two controllers could change at once (migrations, routes) are written by
+ * Records two controllers could change at once (migrations, routes, deployments) are written by
  * compare-and-swap on their revision: a stale write fails with ABORTED, never overwrites.
  * Servers, certificates, audit and route changes are each written by one party (the agent's
  * own controller, the issuer, the appender), so they take no revision.
@@ -53,6 +54,12 @@ export interface FleetStore {
   route(name: string): Promise<Versioned<RouteTable> | undefined>;
   putRoute(route: RouteTable, expected: number): Promise<number>;
   removeRoute(name: string, expected: number): Promise<void>;
+
+  /** By name. */
+  deployments(): Promise<Versioned<Deployment>[]>;
+  deployment(name: string): Promise<Versioned<Deployment> | undefined>;
+  putDeployment(d: Deployment, expected: number): Promise<number>;
+  removeDeployment(name: string, expected: number): Promise<void>;
 
   /** Hosts without an agent that the controller polls, by name; written by one operator's call each. */
   scrapeTargets(): Promise<ScrapeTarget[]>;

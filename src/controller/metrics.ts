@@ -6,6 +6,7 @@ import {
   collectDefaultMetrics,
   type LabelValues,
 } from 'prom-client';
+import type { DeploymentStatus } from '../core/deployment.js';
 import type { RouteState } from '../core/domain.js';
 import { SERVER_STATE_NAMES, ServerState, stateName, type GpuSample, type HostSample } from '../core/types.js';
 import { migrationDone, migrationPhases, type Migration } from '../core/workload.js';
@@ -23,6 +24,8 @@ export interface MetricsSources {
   };
   /** Open WatchFleet streams. */
   watchers: () => number;
+  /** Each deployment's desired, running and healthy replicas. */
+  deployments: { list(): Pick<DeploymentStatus, 'deployment' | 'desired' | 'running' | 'healthy'>[] };
 }
 
 export interface ControllerMetrics {
@@ -75,6 +78,20 @@ export function controllerMetrics(src: MetricsSources): ControllerMetrics {
   );
   gauge(registry, 'yard_watchers', 'Dashboards and CLIs watching the fleet (open WatchFleet streams).', [], (put) =>
     put({}, src.watchers()),
+  );
+  gauge(
+    registry,
+    'yard_deployment_replicas',
+    'Replicas of each deployment: desired, running, and healthy (running, and passing the checks of its route).',
+    ['deployment', 'state'],
+    (put) => {
+      for (const s of src.deployments.list()) {
+        const deployment = s.deployment?.name ?? '';
+        put({ deployment, state: 'desired' }, s.desired);
+        put({ deployment, state: 'running' }, s.running);
+        put({ deployment, state: 'healthy' }, s.healthy);
+      }
+    },
   );
   const onMigration = migrationCounter(registry);
   src.coordinator.on('migration', onMigration);

@@ -12,6 +12,7 @@ import {
 } from 'etcd3';
 import { z } from 'zod';
 import type { RouteTable } from '../core/domain.js';
+import type { Deployment } from '../core/deployment.js';
 import { YardError, errorMessage } from '../core/errors.js';
 import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
@@ -32,6 +33,7 @@ import {
   migrationSchema,
   routeChangeSchema,
   routeSchema,
+  deploymentSchema,
   scrapeTargetRecordSchema,
   storedServerSchema,
 } from './store-schema.js';
@@ -56,6 +58,7 @@ const REVOKE_TRIES = 5;
 
 /**
  * The fleet store on etcd. One key per record (`servers/<id>`, `migrations/<id>`,
+ * `routes/<name>`, `deployments/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
  * `routes/<name>`, `scrape-targets/<name>`, `certificates/<serial>`, `audit/<uuid>`, `route-changes/<uuid>`, and
  * `controller-id`), each a JSON value checked against the lowdb store's schema when read.
  * Appended entries take a fresh key and are ordered by etcd's create revision, so a retried
@@ -218,6 +221,28 @@ export class EtcdStore implements FleetStore {
     if (!res.succeeded) throw staleWrite(`route ${name}`, expected, modRevision(res));
   }
 
+  async deployments(): Promise<Versioned<Deployment>[]> {
+    return (await this.versioned('deployments/', deploymentSchema, 'name')).sort((a, b) =>
+      a.value.name.localeCompare(b.value.name),
+    );
+  }
+
+  async deployment(name: string): Promise<Versioned<Deployment> | undefined> {
+    return this.one(`deployments/${segment(name)}`, deploymentSchema, 'name');
+  }
+
+  async putDeployment(d: Deployment, expected: number): Promise<number> {
+    return this.swap(`deployments/${segment(d.name)}`, `deployment ${d.name}`, d, expected);
+  }
+
+  async removeDeployment(name: string, expected: number): Promise<void> {
+    const key = `deployments/${segment(name)}`;
+    const res = await this.call(`removing deployment ${name}`, () =>
+      this.ns.if(key, 'Mod', '==', expected).then(this.ns.delete().key(key)).else(this.ns.get(key)).commit(),
+    );
+    if (!res.succeeded) throw staleWrite(`deployment ${name}`, expected, modRevision(res));
+  }
+
   async scrapeTargets(): Promise<ScrapeTarget[]> {
     return (await this.versioned('scrape-targets/', scrapeTargetRecordSchema, 'name'))
       .map((v) => v.value)
@@ -338,16 +363,18 @@ export class EtcdStore implements FleetStore {
     const head = await this.call('reading the fleet id', () => this.ns.get(ID_KEY).exec());
     const revision = Number(head.header.revision);
     const kvs = (dir: string) => this.list(dir);
-    const [seen, servers, certificates, migrations, routes, scrapeTargets, audit, routeChanges] = await Promise.all([
-      this.lastSeen(),
-      kvs('servers/'),
-      kvs('certificates/'),
-      kvs('migrations/'),
-      kvs('routes/'),
-      kvs('scrape-targets/'),
-      this.newest('audit/', 0),
-      this.newest('route-changes/', 0),
-    ]);
+    const [seen, servers, certificates, migrations, routes, scrapeTargets, audit, routeChanges, deployments] =
+      await Promise.all([
+        this.lastSeen(),
+        kvs('servers/'),
+        kvs('certificates/'),
+        kvs('migrations/'),
+        kvs('routes/'),
+        kvs('scrape-targets/'),
+        this.newest('audit/', 0),
+        this.newest('route-changes/', 0),
+        kvs('deployments/'),
+      ]);
     const rev = (kv: IKeyValue) => ({ key: kv.key.toString(), revision: Number(kv.mod_revision) });
     return {
       revision,
@@ -364,6 +391,7 @@ export class EtcdStore implements FleetStore {
       })),
       audit: audit.map((kv) => ({ ...rev(kv), value: this.parse(kv, auditEntrySchema) })).reverse(),
       routeChanges: routeChanges.map((kv) => ({ ...rev(kv), value: this.parse(kv, routeChangeSchema) })).reverse(),
+      deployments: deployments.map((kv) => ({ ...rev(kv), value: this.keyed(kv, deploymentSchema, 'name') })),
     };
   }
 
@@ -393,7 +421,11 @@ export class EtcdStore implements FleetStore {
         if (kind === 'lastSeen') return Number(kv.value.toString());
         return kind === 'audit' || kind === 'routeChange' || kind === 'certificate'
           ? this.parse(kv, schema)
-          : this.keyed(kv, schema as never, kind === 'route' || kind === 'scrapeTarget' ? 'name' : 'id');
+          : this.keyed(
+              kv,
+              schema as never,
+              kind === 'route' || kind === 'deployment' || kind === 'scrapeTarget' ? 'name' : 'id',
+            );
       };
       try {
         on({ kind, key, name, revision, deleted, read });
@@ -597,6 +629,7 @@ export interface EtcdSnapshot {
   /** Oldest first, as the lowdb store keeps them. */
   audit: Read<AuditEntry>[];
   routeChanges: Read<RouteChange>[];
+  deployments: Read<Deployment>[];
 }
 
 export type EtcdChangeKind =
@@ -605,6 +638,7 @@ export type EtcdChangeKind =
   | 'certificate'
   | 'migration'
   | 'route'
+  | 'deployment'
   | 'scrapeTarget'
   | 'audit'
   | 'routeChange';
@@ -630,6 +664,7 @@ const WATCHED: Record<string, EtcdChangeKind> = {
   'scrape-targets/': 'scrapeTarget',
   'audit/': 'audit',
   'route-changes/': 'routeChange',
+  'deployments/': 'deployment',
 };
 
 const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
@@ -641,6 +676,7 @@ const SCHEMAS: Record<EtcdChangeKind, z.ZodType> = {
   scrapeTarget: scrapeTargetRecordSchema,
   audit: auditEntrySchema,
   routeChange: routeChangeSchema,
+  deployment: deploymentSchema,
 };
 
 /** Operations per transaction, under etcd's default --max-txn-ops of 128. */

@@ -1,4 +1,5 @@
 import type { RouteTable } from '../core/domain.js';
+import type { Deployment } from '../core/deployment.js';
 import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import type { Migration } from '../core/workload.js';
@@ -147,6 +148,34 @@ export class LowdbFleetStore implements FleetStore {
     await this.store.flush();
   }
 
+  async deployments(): Promise<Versioned<Deployment>[]> {
+    return this.store.deployments().map((d) => ({ value: d, revision: this.revs.of(deploymentKey(d.name), true) }));
+  }
+
+  async deployment(name: string): Promise<Versioned<Deployment> | undefined> {
+    const d = this.store.deployment(name);
+    return d && { value: d, revision: this.revs.of(deploymentKey(name), true) };
+  }
+
+  async putDeployment(d: Deployment, expected: number): Promise<number> {
+    const key = deploymentKey(d.name);
+    const actual = this.revs.of(key, this.store.deployment(d.name) !== undefined);
+    if (actual !== expected) throw staleWrite(`deployment ${d.name}`, expected, actual);
+    this.store.putDeployment(d);
+    const rev = this.revs.bump(key);
+    await this.store.flush();
+    return rev;
+  }
+
+  async removeDeployment(name: string, expected: number): Promise<void> {
+    const key = deploymentKey(name);
+    const actual = this.revs.of(key, this.store.deployment(name) !== undefined);
+    if (actual !== expected) throw staleWrite(`deployment ${name}`, expected, actual);
+    this.store.removeDeployment(name);
+    this.revs.forget(key);
+    await this.store.flush();
+  }
+
   async scrapeTargets(): Promise<ScrapeTarget[]> {
     return this.store.scrapeTargets();
   }
@@ -177,3 +206,4 @@ export class LowdbFleetStore implements FleetStore {
 
 const migrationKey = (id: string) => `migration\0${id}`;
 const routeKey = (name: string) => `route\0${name}`;
+const deploymentKey = (name: string) => `deployment\0${name}`;

@@ -18,7 +18,7 @@ import {
  * each flush writes the records that changed, and a watch on the prefix brings in what other
  * controllers write.
  *
- * Migrations and routes are written by compare-and-swap on the revision this controller last saw
+ * Migrations, routes and deployments are written by compare-and-swap on the revision this controller last saw
  * of them: if another controller changed one first, the write fails with ABORTED and the store
  * takes the other's version (read again), never last write wins. Servers' last-seen times go in
  * transactions of 100; audit entries and route changes under keys picked here, so the watch's echo
@@ -37,6 +37,7 @@ export async function openEtcdStore(etcd: EtcdStore, hosts: string[], log: Logge
       scrapeTargets: Object.fromEntries(snap.scrapeTargets.map((r) => [r.value.name, r.value])),
       audit: snap.audit.map((r) => r.value),
       routeChanges: snap.routeChanges.map((r) => r.value),
+      deployments: Object.fromEntries(snap.deployments.map((r) => [r.value.name, r.value])),
     };
     const backend = new EtcdBackend(etcd, hosts, log);
     for (const group of [
@@ -44,6 +45,7 @@ export async function openEtcdStore(etcd: EtcdStore, hosts: string[], log: Logge
       snap.certificates,
       snap.migrations,
       snap.routes,
+      snap.deployments,
       snap.scrapeTargets,
       snap.audit,
       snap.routeChanges,
@@ -98,6 +100,7 @@ class EtcdBackend implements StoreBackend {
     }
     for (const m of store.migrations()) this.last.set(`migrations/${seg(m.id)}`, JSON.stringify(m));
     for (const r of store.routes()) this.last.set(`routes/${seg(r.name)}`, JSON.stringify(r));
+    for (const d of store.deployments()) this.last.set(`deployments/${seg(d.name)}`, JSON.stringify(d));
     this.watcher = await this.etcd.watch(
       fromRevision,
       (e) => this.heard(e),
@@ -134,7 +137,7 @@ class EtcdBackend implements StoreBackend {
           ? { kind: 'certificate', serial: e.name }
           : e.kind === 'migration'
             ? { kind: 'migration', id: e.name }
-            : e.kind === 'route' || e.kind === 'scrapeTarget'
+            : e.kind === 'route' || e.kind === 'deployment' || e.kind === 'scrapeTarget'
               ? { kind: e.kind, name: e.name }
               : // Appended entries: those trimmed from the history are trimmed here by the same cap.
                 value
@@ -196,6 +199,28 @@ class EtcdBackend implements StoreBackend {
             return 0;
           }),
         () => retry.routesRemoved.add(name),
+      );
+    }
+    for (const name of c.deployments) {
+      const d = data.deployments?.[name];
+      const key = `deployments/${seg(name)}`;
+      if (d && this.changed(key, d))
+        await attempt(
+          () =>
+            this.swap(key, `deployment ${name}`, () => this.etcd.putDeployment(d, this.rev(key)), JSON.stringify(d)),
+          () => retry.deployments.add(name),
+        );
+    }
+    for (const name of c.deploymentsRemoved) {
+      const key = `deployments/${seg(name)}`;
+      if (!this.revisions.has(key)) continue;
+      await attempt(
+        () =>
+          this.swap(key, `deployment ${name}`, async () => {
+            await this.etcd.removeDeployment(name, this.rev(key));
+            return 0;
+          }),
+        () => retry.deploymentsRemoved.add(name),
       );
     }
     for (const serial of c.certificates) {
@@ -376,7 +401,11 @@ class EtcdBackend implements StoreBackend {
     const store = this.store;
     if (!store) return;
     const name = decodeURIComponent(key.slice(key.indexOf('/') + 1));
-    const now = key.startsWith('migrations/') ? await this.etcd.migration(name) : await this.etcd.route(name);
+    const now = key.startsWith('migrations/')
+      ? await this.etcd.migration(name)
+      : key.startsWith('deployments/')
+        ? await this.etcd.deployment(name)
+        : await this.etcd.route(name);
     if (now) {
       this.revisions.set(key, now.revision);
       this.last.set(key, JSON.stringify(now.value));
@@ -389,6 +418,7 @@ class EtcdBackend implements StoreBackend {
       revision: now?.revision ?? 0,
     });
     if (key.startsWith('migrations/')) store.applyRemote({ kind: 'migration', id: name }, now?.value);
+    else if (key.startsWith('deployments/')) store.applyRemote({ kind: 'deployment', name }, now?.value);
     else store.applyRemote({ kind: 'route', name }, now?.value);
   }
 

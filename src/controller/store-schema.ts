@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { DrainOutcome, DrainPhase } from '../core/drain.js';
 import { HealthCheckKind, RoutePolicy, RouteProtocol } from '../core/route.js';
-import { MigrationPhase, MigrationStrategy } from '../core/workload.js';
+import { AutoscaleMetric } from '../core/deployment.js';
+import { MigrationPhase, MigrationStrategy, RestartPolicy } from '../core/workload.js';
 
 // The whole store, field by field, as the controller writes it. Everything read back from the
 // file is served over gRPC as it is, so a field of the wrong type would fail every later call
@@ -194,6 +195,37 @@ export const certificateSchema = z.object({
   revokedBy: z.string(),
 });
 
+const workloadSpecSchema = z.object({
+  name: z.string().min(1),
+  command: z.string(),
+  args: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+  cwd: z.string(),
+  labels: z.record(z.string(), z.string()),
+  restart: oneOf(RestartPolicy),
+  strategy: oneOf(MigrationStrategy),
+  checkpointSignal: z.string(),
+  checkpointTimeoutMs: uint32,
+  ports: z.array(uint32),
+});
+
+export const deploymentSchema = z.object({
+  name: z.string().min(1),
+  template: workloadSpecSchema,
+  replicas: uint32,
+  placement: z.object({ labels: z.record(z.string(), z.string()), gpus: uint32, allowSameHost: z.boolean() }),
+  update: z.object({ maxUnavailable: uint32, maxSurge: uint32, healthTimeoutMs: uint32, autoRevert: z.boolean() }),
+  route: z.object({ name: z.string(), port: uint32 }),
+  autoscale: z
+    .object({ min: uint32, max: uint32, metric: oneOf(AutoscaleMetric), target: double, cooldownMs: uint32 })
+    .optional(),
+  version: uint32,
+  previousTemplate: workloadSpecSchema.optional(),
+  previousVersion: uint32,
+  updatedMs: int64,
+  updatedBy: z.string(),
+});
+
 export const storeSchema = z.object({
   version: z.literal(1),
   controllerId: z.string().min(1),
@@ -204,5 +236,6 @@ export const storeSchema = z.object({
   routeChanges: z.array(routeChangeSchema).optional(),
   agentKeys: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')).optional(),
   certificates: z.array(certificateSchema).optional(),
+  deployments: keyedBy(deploymentSchema, 'name').optional(),
   scrapeTargets: keyedBy(scrapeTargetRecordSchema, 'name').optional(),
 });

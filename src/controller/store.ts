@@ -7,6 +7,7 @@ import type { RouteChange } from '../core/route.js';
 import type { Server } from '../core/types.js';
 import { migrationDone, type Migration } from '../core/workload.js';
 import type { RouteTable } from '../core/domain.js';
+import type { Deployment } from '../core/deployment.js';
 import type { AuditEntry, ScrapeTarget } from '../gen/switchyard/v1/control.js';
 import { describeIssue } from '../core/validate.js';
 import { normalSerial } from './pki/certificate-check.js';
@@ -31,6 +32,8 @@ export interface StoreData {
   agentKeys?: Record<string, string>;
   /** Every client certificate this controller issued and that has not expired: agents' and operators'. */
   certificates?: IssuedRecord[];
+  /** Deployments by name: what the controller keeps running (their replicas are workloads). */
+  deployments?: Record<string, Deployment>;
   /** Hosts without an agent that the controller polls, by name. */
   scrapeTargets?: Record<string, ScrapeTarget>;
 }
@@ -73,6 +76,8 @@ export interface StoreChanges {
   migrations: Set<string>;
   routes: Set<string>;
   routesRemoved: Set<string>;
+  deployments: Set<string>;
+  deploymentsRemoved: Set<string>;
   scrapeTargets: Set<string>;
   scrapeTargetsRemoved: Set<string>;
   audit: AuditEntry[];
@@ -87,6 +92,8 @@ export function noChanges(): StoreChanges {
     migrations: new Set(),
     routes: new Set(),
     routesRemoved: new Set(),
+    deployments: new Set(),
+    deploymentsRemoved: new Set(),
     scrapeTargets: new Set(),
     scrapeTargetsRemoved: new Set(),
     audit: [],
@@ -109,6 +116,7 @@ export type RemoteChange =
   | { kind: 'certificate'; serial: string }
   | { kind: 'migration'; id: string }
   | { kind: 'route'; name: string }
+  | { kind: 'deployment'; name: string }
   | { kind: 'scrapeTarget'; name: string }
   | { kind: 'audit' }
   | { kind: 'routeChange' };
@@ -285,6 +293,29 @@ export class Store {
   }
 
   /** By name. */
+  deployments(): Deployment[] {
+    return Object.values(this.data.deployments ?? {}).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  deployment(name: string): Deployment | undefined {
+    const all = this.data.deployments;
+    return all && Object.hasOwn(all, name) ? all[name] : undefined;
+  }
+
+  putDeployment(d: Deployment): void {
+    this.data.deployments ??= {};
+    this.data.deployments[d.name] = d;
+    this.changes.deployments.add(d.name);
+    this.changes.deploymentsRemoved.delete(d.name);
+  }
+
+  removeDeployment(name: string): void {
+    delete this.data.deployments?.[name];
+    this.changes.deployments.delete(name);
+    this.changes.deploymentsRemoved.add(name);
+  }
+
+  /** By name. */
   scrapeTargets(): ScrapeTarget[] {
     return Object.values(this.data.scrapeTargets ?? {}).sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -342,6 +373,8 @@ export class Store {
     for (const id of c.migrations) q.migrations.add(id);
     for (const name of c.routes) if (!q.routesRemoved.has(name)) q.routes.add(name);
     for (const name of c.routesRemoved) if (!q.routes.has(name)) q.routesRemoved.add(name);
+    for (const name of c.deployments) if (!q.deploymentsRemoved.has(name)) q.deployments.add(name);
+    for (const name of c.deploymentsRemoved) if (!q.deployments.has(name)) q.deploymentsRemoved.add(name);
     for (const name of c.scrapeTargets) if (!q.scrapeTargetsRemoved.has(name)) q.scrapeTargets.add(name);
     for (const name of c.scrapeTargetsRemoved) if (!q.scrapeTargets.has(name)) q.scrapeTargetsRemoved.add(name);
     q.audit.unshift(...c.audit);
@@ -379,6 +412,11 @@ export class Store {
         d.routes ??= {};
         if (value) d.routes[c.name] = value as RouteTable;
         else delete d.routes[c.name];
+        break;
+      case 'deployment':
+        d.deployments ??= {};
+        if (value) d.deployments[c.name] = value as Deployment;
+        else delete d.deployments[c.name];
         break;
       case 'scrapeTarget':
         d.scrapeTargets ??= {};

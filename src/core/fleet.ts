@@ -1,4 +1,5 @@
 import type { AuditEntry, PlanMigrationResponse, TargetFit } from '../gen/switchyard/v1/control.js';
+import type { DeploymentStatus } from './deployment.js';
 import type { Drain } from './drain.js';
 import type { KnownWorkload, RouteState } from './domain.js';
 import type { Role } from './pki/roles.js';
@@ -19,6 +20,8 @@ export type FleetChange =
   | { kind: 'migration'; id: string }
   /** `counters`: only its proxy's new report (the views draw those on the clock tick). */
   | { kind: 'route'; name: string; counters?: boolean }
+  /** A deployment's status changed, or it was deleted. */
+  | { kind: 'deployment'; name: string }
   /** An entry of the controller's audit trail, as it is written. */
   | { kind: 'audit'; entry: AuditEntry }
   | { kind: 'connection'; connected: boolean; since: number }
@@ -86,6 +89,14 @@ export interface WorkloadActions {
   followLogs(name: string, sink: LogSink): () => void;
 }
 
+export interface DeploymentActions {
+  scaleDeployment(name: string, replicas: number): Promise<DeploymentStatus>;
+  /** A rolling restart: every replica replaced by a new version of the same template. */
+  restartDeployment(name: string): Promise<DeploymentStatus>;
+}
+
+/** What the dashboard can ask of the fleet; each call goes through the controller and is audited. */
+export interface FleetActions extends MigrationActions, RouteActions, WorkloadActions, DeploymentActions {}
 export interface ServerActions {
   /** Cordons (true) or uncordons (false) the server by id; resolves with it as it now is. */
   cordonServer(server: string, cordoned: boolean): Promise<Server>;
@@ -118,6 +129,8 @@ export interface FleetSource {
   migrations(): readonly Migration[];
   /** Every route, by name. */
   routes(): readonly FleetRoute[];
+  /** Every deployment with its replicas, by name. */
+  deployments(): readonly DeploymentStatus[];
   /** Calls `listener` on every change; returns the unsubscribe function. */
   subscribe(listener: (change: FleetChange) => void): () => void;
   readonly actions: FleetActions;

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { MigrationPhase } from '../../src/core/workload.js';
 import { EtcdCluster, etcdAvailable } from '../helpers/etcd.js';
 import { freePort, waitFor } from '../helpers/procs.js';
-import { audit, migration, route, storeContract, stored } from '../unit/store-contract.js';
+import { audit, deployment, migration, route, storeContract, stored } from '../unit/store-contract.js';
 
 describe.skipIf(!etcdAvailable)('etcd store', () => {
   let etcd: EtcdCluster;
@@ -62,6 +62,42 @@ describe.skipIf(!etcdAvailable)('etcd store', () => {
       await c.close();
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("mirrors deployments between two controllers' stores: written, heard, removed, read again at start", async () => {
+    const prefix = `/test-${randomUUID()}${ETCD_PREFIX}`;
+    const open = async () =>
+      openEtcdStore(await EtcdStore.open({ hosts: etcd.endpoints, prefix }), etcd.endpoints, silentLogger);
+    const [a, b] = [await open(), await open()];
+    try {
+      const heard: string[] = [];
+      b.onRemote((c) => c.kind === 'deployment' && heard.push(c.name));
+      a.putDeployment(deployment('app', 1));
+      a.putDeployment(deployment('gone', 1));
+      await a.flush();
+      await waitFor('b hears both', () => (b.deployments().length === 2 ? true : undefined), 10_000, 50);
+      expect(b.deployment('app')).toEqual(deployment('app', 1));
+      b.putDeployment(deployment('app', 2));
+      b.removeDeployment('gone');
+      await b.flush();
+      await waitFor(
+        'a hears the change',
+        () => (a.deployment('app')?.version === 2 && !a.deployment('gone') ? true : undefined),
+        10_000,
+        50,
+      );
+      // What a heard: a's two records (the echo of its own delete may come too, as for routes).
+      expect([...new Set(heard)].sort()).toEqual(['app', 'gone']);
+      const c = await open();
+      try {
+        expect(c.deployments()).toEqual([deployment('app', 2)]);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 

@@ -24,6 +24,7 @@ describe('command line', () => {
       'workloads',
       'migrations',
       'routes',
+      'deployments',
       'events',
       'migrate',
       'theme',

@@ -140,6 +140,7 @@ describe('event log', () => {
       workloads: () => [],
       migrations: () => [],
       routes: () => [],
+      deployments: () => [],
       subscribe: () => () => {},
       actions: {} as FleetSource['actions'],
     };

@@ -4,6 +4,7 @@
 import { routeState, type RouteState, type RouteTable } from '../../src/core/domain.js';
 import { YardError } from '../../src/core/errors.js';
 import type {
+  DeploymentActions,
   FleetActions,
   FleetRoute,
   MigrationActions,
@@ -246,8 +247,11 @@ export function fleetActions(
   routes: RouteActions,
   workloads: WorkloadActions,
   servers: ServerActions,
+  deployments: DeploymentActions,
 ): FleetActions {
   return {
+    scaleDeployment: (...args) => deployments.scaleDeployment(...args),
+    restartDeployment: (name) => deployments.restartDeployment(name),
     cordonServer: (...args) => servers.cordonServer(...args),
     drainServer: (server) => servers.drainServer(server),
     stopWorkload: (name) => workloads.stopWorkload(name),

@@ -6,7 +6,9 @@ import { ServerSeries } from '../../src/core/series.js';
 import { ServerState, type GpuSample, type HostSample, type Server } from '../../src/core/types.js';
 import { knownWorkload, type KnownWorkload } from '../../src/core/domain.js';
 import type { Migration, Workload } from '../../src/core/workload.js';
+import type { DeploymentStatus } from '../../src/core/deployment.js';
 import { FixtureCoordinator } from './fixture-coordinator.js';
+import { FixtureDeployments } from './fixture-deployments.js';
 import { fleetActions, FixtureRoutes } from './fixture-routes.js';
 import { FixtureServerActions } from './fixture-server-actions.js';
 import { FixtureWorkloadActions } from './fixture-workload-actions.js';
@@ -51,6 +53,8 @@ export class FixtureFleet implements FleetSource {
       this.emit({ kind: 'workload', name });
     },
   });
+  /** Deployments: empty until a test puts some; scale and restart recorded. */
+  readonly deploymentTable = new FixtureDeployments((name) => this.emit({ kind: 'deployment', name }));
   /** Cordon and drain: recorded, and applied to the server's record. */
   readonly serverActions = new FixtureServerActions({
     get: (id) => this.get(id),
@@ -62,6 +66,7 @@ export class FixtureFleet implements FleetSource {
     this.routeTable,
     this.workloadActions,
     this.serverActions,
+    this.deploymentTable,
   );
 
   add(server: Server): FleetServer {
@@ -118,6 +123,10 @@ export class FixtureFleet implements FleetSource {
 
   routes(): readonly FleetRoute[] {
     return this.routeTable.list();
+  }
+
+  deployments(): readonly DeploymentStatus[] {
+    return this.deploymentTable.list();
   }
 
   list(): readonly FleetServer[] {

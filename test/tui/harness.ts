@@ -15,6 +15,7 @@ export const KEY = {
   backspace: '\x7f',
   tab: '\t',
   ctrlC: '\x03',
+  ctrlR: '\x12',
 } as const;
 
 export interface Headless {

@@ -143,6 +143,7 @@ describe('keys', () => {
       'migrations',
       'details',
       'routes',
+      'deployments',
       'events',
     ];
     for (const key of GLOBAL_KEYS.filter((k) => k !== '/')) {
@@ -207,7 +208,7 @@ describe('keys', () => {
       'routes: d (drain) and D (promote) are one Shift apart',
     );
     expect(keyRuleBreaches(withKeys(KEYMAP, { quit: ['C-q'] }))).toContain(
-      'q does nothing in fleet, server, server-workloads, workloads, migrations, details, routes, events',
+      'q does nothing in fleet, server, server-workloads, workloads, migrations, details, routes, deployments, events',
     );
   });
 });

@@ -77,7 +77,7 @@ describe('a viewer', () => {
   });
 
   it('finds the greyed-out keys in help too, with the role they need', async () => {
-    h = openHeadless(viewerFleet(), { cols: 160, rows: 150 });
+    h = openHeadless(viewerFleet(), { cols: 160, rows: 180 });
     await h.press('?');
     const text = h.text();
     expect(text).toContain(

@@ -1,3 +1,4 @@
+import type { Deployment } from '../../src/core/deployment.js';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
@@ -78,11 +79,19 @@ describe('controller metrics', () => {
   let coordinator: EventEmitter<{ migration: [Migration] }>;
   let metrics: ControllerMetrics;
   let watchers: number;
+  let deployments: { deployment: Deployment; desired: number; running: number; healthy: number }[];
   beforeEach(async () => {
+    deployments = [{ deployment: { name: 'web' } as Deployment, desired: 3, running: 2, healthy: 1 }];
     f = await routerFixture();
     coordinator = new EventEmitter();
     watchers = 2;
-    metrics = controllerMetrics({ registry: f.registry, router: f.router, coordinator, watchers: () => watchers });
+    metrics = controllerMetrics({
+      registry: f.registry,
+      router: f.router,
+      coordinator,
+      watchers: () => watchers,
+      deployments: { list: () => deployments },
+    });
     f.connect('edge');
     f.connect('gpu-box', { proxy: false });
     f.connect('cpu-box', { proxy: false });
@@ -189,6 +198,11 @@ describe('controller metrics', () => {
     ]);
     expect(samples(text, 'yard_heartbeats_received_total')).toEqual(['yard_heartbeats_received_total 3']);
     expect(samples(text, 'yard_watchers')).toEqual(['yard_watchers 2']);
+    expect(samples(text, 'yard_deployment_replicas')).toEqual([
+      'yard_deployment_replicas{deployment="web",state="desired"} 3',
+      'yard_deployment_replicas{deployment="web",state="running"} 2',
+      'yard_deployment_replicas{deployment="web",state="healthy"} 1',
+    ]);
     expect(samples(text, 'yard_process_resident_memory_bytes')).toHaveLength(1);
     // Migration ids and workload names never become labels.
     expect(text).not.toMatch(/m1|m2|trainer/);
@@ -198,12 +212,14 @@ describe('controller metrics', () => {
     f.registry.disconnect('gpu-box', f.registry.get('gpu-box')!.session!);
     await f.router.delete('web', 'ann');
     watchers = 0;
+    deployments = [];
     const text = await metrics.registry.metrics();
     expect(samples(text, 'yard_server_cpu_percent')).toEqual(['yard_server_cpu_percent{server="cpu-box"} 12.25']);
     expect(samples(text, 'yard_gpu_utilization_percent')).toEqual([]);
     expect(samples(text, 'yard_servers')).toContain('yard_servers{state="disconnected"} 1');
     expect(samples(text, 'yard_route_backend_active_connections')).toEqual([]);
     expect(samples(text, 'yard_watchers')).toEqual(['yard_watchers 0']);
+    expect(samples(text, 'yard_deployment_replicas')).toEqual([]);
   });
 
   it.skipIf(!HAS_PROMTOOL)('passes `promtool check metrics`', async () => {
@@ -220,6 +236,7 @@ describe('the metrics listener', () => {
     router: { list: () => [] },
     coordinator: new EventEmitter<{ migration: [Migration] }>(),
     watchers: () => 0,
+    deployments: { list: () => [] },
   });
 
   it('serves GET and HEAD /metrics, 404 elsewhere, 405 for other methods', async () => {

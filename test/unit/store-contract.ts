@@ -3,7 +3,8 @@ import type { RouteTable } from '../../src/core/domain.js';
 import { RoutePolicy, RouteProtocol, type RouteChange } from '../../src/core/route.js';
 import { DrainOutcome, DrainPhase } from '../../src/core/drain.js';
 import { ServerState, type Server } from '../../src/core/types.js';
-import { MigrationPhase, MigrationStrategy, type Migration } from '../../src/core/workload.js';
+import { MigrationPhase, MigrationStrategy, RestartPolicy, type Migration } from '../../src/core/workload.js';
+import { AutoscaleMetric, type Deployment } from '../../src/core/deployment.js';
 import type { FleetStore } from '../../src/controller/fleet-store.js';
 import {
   AUDIT_HISTORY,
@@ -79,6 +80,14 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
       expect(web?.value).toEqual(route('web'));
       await b.removeRoute('web', web!.revision);
       expect(await a.route('web')).toBeUndefined();
+
+      for (const d of [deployment('web', 1), deployment('a/b', 2)]) await a.putDeployment(d, 0);
+      expect((await b.deployments()).map((d) => d.value)).toEqual([deployment('a/b', 2), deployment('web', 1)]);
+      const app = await b.deployment('web');
+      expect(app?.value).toEqual(deployment('web', 1));
+      await b.removeDeployment('web', app!.revision);
+      expect(await a.deployment('web')).toBeUndefined();
+      expect(await a.deployment('nope')).toBeUndefined();
 
       await a.putAudit(audit(1));
       await a.putAudit(audit(2));
@@ -188,6 +197,16 @@ export function storeContract(name: string, fresh: () => Promise<ContractBackend
       const failed = { ...m, phase: MigrationPhase.MIGRATION_PHASE_FAILED, error: 'from b' };
       await expect(b.putMigration(failed, seen.revision)).rejects.toMatchObject({ code: 'ABORTED' });
       expect((await b.migration('m1'))!.value).toEqual(checkpointing);
+
+      const d1 = await a.putDeployment(deployment('app', 1), 0);
+      const d2 = await b.putDeployment(deployment('app', 2), d1);
+      await expect(a.putDeployment(deployment('app', 3), d1)).rejects.toMatchObject({
+        code: 'ABORTED',
+        message: /deployment app/,
+      });
+      await expect(a.removeDeployment('app', d1)).rejects.toMatchObject({ code: 'ABORTED' });
+      await b.removeDeployment('app', d2);
+      await expect(a.putDeployment(deployment('app', 4), d2)).rejects.toMatchObject({ code: 'ABORTED' });
 
       const r1 = await a.putRoute(route('web'), 0);
       const r2 = await b.putRoute({ ...route('web'), revision: 2 }, r1);
@@ -358,4 +377,34 @@ export function audit(i: number) {
 
 function change(i: number): RouteChange {
   return { atMs: i, who: 'ops', service: 'web', action: 'apply', after: route('web'), note: `change ${i}` };
+}
+
+export function deployment(name: string, version: number): Deployment {
+  const spec = {
+    name,
+    command: '/bin/sleep',
+    args: ['60'],
+    env: { A: '1' },
+    cwd: '',
+    labels: {},
+    restart: RestartPolicy.RESTART_POLICY_ALWAYS,
+    strategy: MigrationStrategy.MIGRATION_STRATEGY_RESTART,
+    checkpointSignal: 'SIGUSR1',
+    checkpointTimeoutMs: 30_000,
+    ports: [9000],
+  };
+  return {
+    name,
+    template: spec,
+    replicas: 3,
+    placement: { labels: { zone: 'a' }, gpus: 0, allowSameHost: false },
+    update: { maxUnavailable: 0, maxSurge: 1, healthTimeoutMs: 60_000, autoRevert: true },
+    route: { name: 'web', port: 9000 },
+    autoscale: { min: 1, max: 5, metric: AutoscaleMetric.AUTOSCALE_METRIC_CPU_PERCENT, target: 60, cooldownMs: 60_000 },
+    version,
+    ...(version > 1 && { previousTemplate: { ...spec, args: ['30'] } }),
+    previousVersion: version - 1,
+    updatedMs: 7,
+    updatedBy: 'ops',
+  };
 }

@@ -10,6 +10,7 @@ import {
   checkSteps,
   promotionStep,
   withWeights,
+  type Backend,
   type PlacedRoute,
   type Route,
   type RouteChange,
@@ -255,6 +256,18 @@ export class Router extends EventEmitter<{ route: [RouteState]; removed: [string
       this.promotions.delete(service);
       if (this.o.store.route(service)) this.emit('route', this.get(service));
     }
+  }
+
+  /**
+   * The route's backends are now `backends` (a deployment's replicas): committed as any change
+   * is, so its proxy gets it and the history records it; nothing when they already are.
+   */
+  followReplicas(service: string, backends: Backend[], who: string, note: string): Promise<void> {
+    return this.serial(async () => {
+      const table = this.table(service);
+      if (JSON.stringify(table.backends) === JSON.stringify(backends)) return;
+      await this.one(service, routeTable(checkRoute({ ...table, backends })), who, 'deployment', note);
+    });
   }
 
   changes(service?: string, limit?: number): RouteChange[] {

@@ -1,6 +1,7 @@
 import type { ControllerMember } from '../../gen/switchyard/v1/control.js';
 import type { AgentLinks } from '../agent-links.js';
 import type { AuditLog } from '../audit.js';
+import type { DeploymentReconciler } from '../deployments/reconciler.js';
 import type { Drainer } from '../drain/drainer.js';
 import type { Coordinator } from '../migration/coordinator.js';
 import type { CertificateAuthority } from '../pki/certificate-authority.js';
@@ -31,6 +32,8 @@ export interface ServiceParts {
   /** Cordons, uncordons and drains hosts. */
   drainer: Drainer;
   audit: AuditLog;
+  /** Deployments: their specs, the replicas that run them, and the decisions that keep them. */
+  deployments: DeploymentReconciler;
   /** Stop, restart, logs and consoles at the workload's agent. */
   workloadCommands: WorkloadCommands;
   /** Operators' credentials, agents' certificates and the join token. */

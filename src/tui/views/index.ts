@@ -1,5 +1,6 @@
 import type { BindingSpec } from '../keymap.js';
 import { workloadBindings } from '../workload-keys.js';
+import { DEPLOYMENTS_KEYS, DeploymentsView } from './deployments.js';
 import { EventsView, EVENTS_KEYS } from './events.js';
 import { FLEET_KEYS, FleetView } from './fleet.js';
 import { listBindings } from './list-view.js';
@@ -22,7 +23,7 @@ export interface ViewEntry {
 }
 
 /** Every view, by the name the registry lists it under, in the order help and `:` list them. */
-export const VIEW_NAMES = ['fleet', 'server', 'workloads', 'migrations', 'routes', 'events'] as const;
+export const VIEW_NAMES = ['fleet', 'server', 'workloads', 'migrations', 'routes', 'deployments', 'events'] as const;
 
 export type ViewName = (typeof VIEW_NAMES)[number];
 
@@ -59,6 +60,12 @@ export const VIEWS: Readonly<Record<ViewName, ViewEntry>> = {
     description: 'every service: where it listens, its backends with weights, health, connections and traffic',
     create: (ctx) => (ctx.wall ? new WallPage(ctx, routeTiles, (c) => new RoutesView(c)) : new RoutesView(ctx)),
   },
+  deployments: {
+    title: 'Deployments',
+    keys: ['6'],
+    description: 'every deployment: desired, running and healthy replicas, version, and where each replica runs',
+    create: (ctx) => new DeploymentsView(ctx),
+  },
   events: {
     title: 'Events',
     keys: ['e', '5'],
@@ -74,6 +81,7 @@ export function newUiState(): UiState {
     selectedWorkload: undefined,
     selectedMigration: undefined,
     selectedRoute: undefined,
+    selectedDeployment: undefined,
     filters: Object.fromEntries(VIEW_NAMES.map((name) => [name, ''])) as Record<ViewName, string>,
   };
 }
@@ -101,6 +109,7 @@ export const VIEW_BINDINGS: readonly BindingSpec[] = [
   ...WORKLOADS_KEYS,
   ...MIGRATIONS_KEYS,
   ...ROUTES_KEYS,
+  ...DEPLOYMENTS_KEYS,
   ...EVENTS_KEYS,
-  ...listBindings(['workloads', 'migrations', 'routes', 'events']),
+  ...listBindings(['workloads', 'migrations', 'routes', 'deployments', 'events']),
 ];

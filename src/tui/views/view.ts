@@ -21,6 +21,8 @@ export interface UiState {
   selectedMigration: string | undefined;
   /** The selected row of the Routes view: a service, or one of its endpoints. */
   selectedRoute: string | undefined;
+  /** The selected row of the Deployments view: a deployment (d:NAME) or a replica (r:WORKLOAD). */
+  selectedDeployment: string | undefined;
   /** The `/` filter in force in each view ("" for none). */
   filters: Record<ViewName, string>;
 }

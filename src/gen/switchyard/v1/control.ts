@@ -22,6 +22,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Deployment, DeploymentStatus } from "./deployment.js";
 import { Drain, HostSample, Server } from "./fleet.js";
 import { Route, RouteChange, RouteStatus } from "./route.js";
 import {
@@ -670,6 +671,70 @@ export interface ListAuditRequest {
 
 export interface ListAuditResponse {
   entries: AuditEntry[];
+}
+
+export interface ApplyDeploymentRequest {
+  deployment?: Deployment | undefined;
+}
+
+export interface ApplyDeploymentResponse {
+  status?:
+    | DeploymentStatus
+    | undefined;
+  /**
+   * "created", "updated: vN rolls out" (a new template), "changed" (its count, placement,
+   * route, update policy or autoscaling) or "unchanged".
+   */
+  outcome: string;
+}
+
+export interface ListDeploymentsRequest {
+}
+
+export interface ListDeploymentsResponse {
+  deployments: DeploymentStatus[];
+}
+
+export interface GetDeploymentRequest {
+  name: string;
+}
+
+export interface GetDeploymentResponse {
+  status?: DeploymentStatus | undefined;
+}
+
+export interface WatchDeploymentRequest {
+  name: string;
+}
+
+export interface WatchDeploymentResponse {
+  status?: DeploymentStatus | undefined;
+}
+
+export interface ScaleDeploymentRequest {
+  name: string;
+  replicas: number;
+}
+
+export interface ScaleDeploymentResponse {
+  status?: DeploymentStatus | undefined;
+}
+
+export interface RestartDeploymentRequest {
+  name: string;
+}
+
+export interface RestartDeploymentResponse {
+  status?: DeploymentStatus | undefined;
+}
+
+export interface DeleteDeploymentRequest {
+  name: string;
+}
+
+export interface DeleteDeploymentResponse {
+  /** The replicas stopped and removed. */
+  removed: string[];
 }
 
 function createBaseCordonServerRequest(): CordonServerRequest {
@@ -9130,6 +9195,983 @@ export const ListAuditResponse: MessageFns<ListAuditResponse> = {
   },
 };
 
+function createBaseApplyDeploymentRequest(): ApplyDeploymentRequest {
+  return { deployment: undefined };
+}
+
+export const ApplyDeploymentRequest: MessageFns<ApplyDeploymentRequest> = {
+  encode(message: ApplyDeploymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployment !== undefined) {
+      Deployment.encode(message.deployment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyDeploymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyDeploymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployment = Deployment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyDeploymentRequest {
+    return { deployment: isSet(object.deployment) ? Deployment.fromJSON(object.deployment) : undefined };
+  },
+
+  toJSON(message: ApplyDeploymentRequest): unknown {
+    const obj: any = {};
+    if (message.deployment !== undefined) {
+      obj.deployment = Deployment.toJSON(message.deployment);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApplyDeploymentRequest>, I>>(base?: I): ApplyDeploymentRequest {
+    return ApplyDeploymentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyDeploymentRequest>, I>>(object: I): ApplyDeploymentRequest {
+    const message = createBaseApplyDeploymentRequest();
+    message.deployment = (object.deployment !== undefined && object.deployment !== null)
+      ? Deployment.fromPartial(object.deployment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseApplyDeploymentResponse(): ApplyDeploymentResponse {
+  return { status: undefined, outcome: "" };
+}
+
+export const ApplyDeploymentResponse: MessageFns<ApplyDeploymentResponse> = {
+  encode(message: ApplyDeploymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      DeploymentStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    if (message.outcome !== "") {
+      writer.uint32(18).string(message.outcome);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyDeploymentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyDeploymentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = DeploymentStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyDeploymentResponse {
+    return {
+      status: isSet(object.status) ? DeploymentStatus.fromJSON(object.status) : undefined,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+    };
+  },
+
+  toJSON(message: ApplyDeploymentResponse): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = DeploymentStatus.toJSON(message.status);
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApplyDeploymentResponse>, I>>(base?: I): ApplyDeploymentResponse {
+    return ApplyDeploymentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyDeploymentResponse>, I>>(object: I): ApplyDeploymentResponse {
+    const message = createBaseApplyDeploymentResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? DeploymentStatus.fromPartial(object.status)
+      : undefined;
+    message.outcome = object.outcome ?? "";
+    return message;
+  },
+};
+
+function createBaseListDeploymentsRequest(): ListDeploymentsRequest {
+  return {};
+}
+
+export const ListDeploymentsRequest: MessageFns<ListDeploymentsRequest> = {
+  encode(_: ListDeploymentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeploymentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeploymentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListDeploymentsRequest {
+    return {};
+  },
+
+  toJSON(_: ListDeploymentsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDeploymentsRequest>, I>>(base?: I): ListDeploymentsRequest {
+    return ListDeploymentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDeploymentsRequest>, I>>(_: I): ListDeploymentsRequest {
+    const message = createBaseListDeploymentsRequest();
+    return message;
+  },
+};
+
+function createBaseListDeploymentsResponse(): ListDeploymentsResponse {
+  return { deployments: [] };
+}
+
+export const ListDeploymentsResponse: MessageFns<ListDeploymentsResponse> = {
+  encode(message: ListDeploymentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deployments) {
+      DeploymentStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeploymentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeploymentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployments.push(DeploymentStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeploymentsResponse {
+    return {
+      deployments: globalThis.Array.isArray(object?.deployments)
+        ? object.deployments.map((e: any) => DeploymentStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListDeploymentsResponse): unknown {
+    const obj: any = {};
+    if (message.deployments?.length) {
+      obj.deployments = message.deployments.map((e) => DeploymentStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDeploymentsResponse>, I>>(base?: I): ListDeploymentsResponse {
+    return ListDeploymentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDeploymentsResponse>, I>>(object: I): ListDeploymentsResponse {
+    const message = createBaseListDeploymentsResponse();
+    message.deployments = object.deployments?.map((e) => DeploymentStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetDeploymentRequest(): GetDeploymentRequest {
+  return { name: "" };
+}
+
+export const GetDeploymentRequest: MessageFns<GetDeploymentRequest> = {
+  encode(message: GetDeploymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDeploymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDeploymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDeploymentRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: GetDeploymentRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDeploymentRequest>, I>>(base?: I): GetDeploymentRequest {
+    return GetDeploymentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDeploymentRequest>, I>>(object: I): GetDeploymentRequest {
+    const message = createBaseGetDeploymentRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseGetDeploymentResponse(): GetDeploymentResponse {
+  return { status: undefined };
+}
+
+export const GetDeploymentResponse: MessageFns<GetDeploymentResponse> = {
+  encode(message: GetDeploymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      DeploymentStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDeploymentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDeploymentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = DeploymentStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDeploymentResponse {
+    return { status: isSet(object.status) ? DeploymentStatus.fromJSON(object.status) : undefined };
+  },
+
+  toJSON(message: GetDeploymentResponse): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = DeploymentStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDeploymentResponse>, I>>(base?: I): GetDeploymentResponse {
+    return GetDeploymentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDeploymentResponse>, I>>(object: I): GetDeploymentResponse {
+    const message = createBaseGetDeploymentResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? DeploymentStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchDeploymentRequest(): WatchDeploymentRequest {
+  return { name: "" };
+}
+
+export const WatchDeploymentRequest: MessageFns<WatchDeploymentRequest> = {
+  encode(message: WatchDeploymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchDeploymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchDeploymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchDeploymentRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: WatchDeploymentRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchDeploymentRequest>, I>>(base?: I): WatchDeploymentRequest {
+    return WatchDeploymentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchDeploymentRequest>, I>>(object: I): WatchDeploymentRequest {
+    const message = createBaseWatchDeploymentRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchDeploymentResponse(): WatchDeploymentResponse {
+  return { status: undefined };
+}
+
+export const WatchDeploymentResponse: MessageFns<WatchDeploymentResponse> = {
+  encode(message: WatchDeploymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      DeploymentStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchDeploymentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchDeploymentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = DeploymentStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchDeploymentResponse {
+    return { status: isSet(object.status) ? DeploymentStatus.fromJSON(object.status) : undefined };
+  },
+
+  toJSON(message: WatchDeploymentResponse): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = DeploymentStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchDeploymentResponse>, I>>(base?: I): WatchDeploymentResponse {
+    return WatchDeploymentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchDeploymentResponse>, I>>(object: I): WatchDeploymentResponse {
+    const message = createBaseWatchDeploymentResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? DeploymentStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseScaleDeploymentRequest(): ScaleDeploymentRequest {
+  return { name: "", replicas: 0 };
+}
+
+export const ScaleDeploymentRequest: MessageFns<ScaleDeploymentRequest> = {
+  encode(message: ScaleDeploymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.replicas !== 0) {
+      writer.uint32(16).uint32(message.replicas);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleDeploymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScaleDeploymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.replicas = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScaleDeploymentRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      replicas: isSet(object.replicas) ? globalThis.Number(object.replicas) : 0,
+    };
+  },
+
+  toJSON(message: ScaleDeploymentRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.replicas !== 0) {
+      obj.replicas = Math.round(message.replicas);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScaleDeploymentRequest>, I>>(base?: I): ScaleDeploymentRequest {
+    return ScaleDeploymentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScaleDeploymentRequest>, I>>(object: I): ScaleDeploymentRequest {
+    const message = createBaseScaleDeploymentRequest();
+    message.name = object.name ?? "";
+    message.replicas = object.replicas ?? 0;
+    return message;
+  },
+};
+
+function createBaseScaleDeploymentResponse(): ScaleDeploymentResponse {
+  return { status: undefined };
+}
+
+export const ScaleDeploymentResponse: MessageFns<ScaleDeploymentResponse> = {
+  encode(message: ScaleDeploymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      DeploymentStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleDeploymentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScaleDeploymentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = DeploymentStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScaleDeploymentResponse {
+    return { status: isSet(object.status) ? DeploymentStatus.fromJSON(object.status) : undefined };
+  },
+
+  toJSON(message: ScaleDeploymentResponse): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = DeploymentStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScaleDeploymentResponse>, I>>(base?: I): ScaleDeploymentResponse {
+    return ScaleDeploymentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScaleDeploymentResponse>, I>>(object: I): ScaleDeploymentResponse {
+    const message = createBaseScaleDeploymentResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? DeploymentStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRestartDeploymentRequest(): RestartDeploymentRequest {
+  return { name: "" };
+}
+
+export const RestartDeploymentRequest: MessageFns<RestartDeploymentRequest> = {
+  encode(message: RestartDeploymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartDeploymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartDeploymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartDeploymentRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RestartDeploymentRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartDeploymentRequest>, I>>(base?: I): RestartDeploymentRequest {
+    return RestartDeploymentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartDeploymentRequest>, I>>(object: I): RestartDeploymentRequest {
+    const message = createBaseRestartDeploymentRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRestartDeploymentResponse(): RestartDeploymentResponse {
+  return { status: undefined };
+}
+
+export const RestartDeploymentResponse: MessageFns<RestartDeploymentResponse> = {
+  encode(message: RestartDeploymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      DeploymentStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartDeploymentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartDeploymentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = DeploymentStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartDeploymentResponse {
+    return { status: isSet(object.status) ? DeploymentStatus.fromJSON(object.status) : undefined };
+  },
+
+  toJSON(message: RestartDeploymentResponse): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = DeploymentStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartDeploymentResponse>, I>>(base?: I): RestartDeploymentResponse {
+    return RestartDeploymentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartDeploymentResponse>, I>>(object: I): RestartDeploymentResponse {
+    const message = createBaseRestartDeploymentResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? DeploymentStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteDeploymentRequest(): DeleteDeploymentRequest {
+  return { name: "" };
+}
+
+export const DeleteDeploymentRequest: MessageFns<DeleteDeploymentRequest> = {
+  encode(message: DeleteDeploymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteDeploymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteDeploymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteDeploymentRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: DeleteDeploymentRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteDeploymentRequest>, I>>(base?: I): DeleteDeploymentRequest {
+    return DeleteDeploymentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteDeploymentRequest>, I>>(object: I): DeleteDeploymentRequest {
+    const message = createBaseDeleteDeploymentRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteDeploymentResponse(): DeleteDeploymentResponse {
+  return { removed: [] };
+}
+
+export const DeleteDeploymentResponse: MessageFns<DeleteDeploymentResponse> = {
+  encode(message: DeleteDeploymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.removed) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteDeploymentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteDeploymentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.removed.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteDeploymentResponse {
+    return {
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: DeleteDeploymentResponse): unknown {
+    const obj: any = {};
+    if (message.removed?.length) {
+      obj.removed = message.removed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteDeploymentResponse>, I>>(base?: I): DeleteDeploymentResponse {
+    return DeleteDeploymentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteDeploymentResponse>, I>>(object: I): DeleteDeploymentResponse {
+    const message = createBaseDeleteDeploymentResponse();
+    message.removed = object.removed?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** Served by the controller, called by the CLI and attached dashboards. */
 export type ControlService = typeof ControlService;
 export const ControlService = {
@@ -9549,6 +10591,90 @@ export const ControlService = {
       Buffer.from(RemoveScrapeTargetResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveScrapeTargetResponse => RemoveScrapeTargetResponse.decode(value),
   },
+  /**
+   * Deployments (issue 15): named groups of identical workloads the controller keeps counted,
+   * placed, routed and rolled. Mutations need the operator role.
+   * Creates a deployment, or replaces its spec (a new template rolls out as a new version).
+   */
+  applyDeployment: {
+    path: "/switchyard.v1.Control/ApplyDeployment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyDeploymentRequest): Buffer =>
+      Buffer.from(ApplyDeploymentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyDeploymentRequest => ApplyDeploymentRequest.decode(value),
+    responseSerialize: (value: ApplyDeploymentResponse): Buffer =>
+      Buffer.from(ApplyDeploymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyDeploymentResponse => ApplyDeploymentResponse.decode(value),
+  },
+  listDeployments: {
+    path: "/switchyard.v1.Control/ListDeployments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDeploymentsRequest): Buffer =>
+      Buffer.from(ListDeploymentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDeploymentsRequest => ListDeploymentsRequest.decode(value),
+    responseSerialize: (value: ListDeploymentsResponse): Buffer =>
+      Buffer.from(ListDeploymentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDeploymentsResponse => ListDeploymentsResponse.decode(value),
+  },
+  getDeployment: {
+    path: "/switchyard.v1.Control/GetDeployment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetDeploymentRequest): Buffer => Buffer.from(GetDeploymentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetDeploymentRequest => GetDeploymentRequest.decode(value),
+    responseSerialize: (value: GetDeploymentResponse): Buffer =>
+      Buffer.from(GetDeploymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetDeploymentResponse => GetDeploymentResponse.decode(value),
+  },
+  /** The deployment's status now, then at every change, until the caller goes. */
+  watchDeployment: {
+    path: "/switchyard.v1.Control/WatchDeployment" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchDeploymentRequest): Buffer =>
+      Buffer.from(WatchDeploymentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchDeploymentRequest => WatchDeploymentRequest.decode(value),
+    responseSerialize: (value: WatchDeploymentResponse): Buffer =>
+      Buffer.from(WatchDeploymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchDeploymentResponse => WatchDeploymentResponse.decode(value),
+  },
+  scaleDeployment: {
+    path: "/switchyard.v1.Control/ScaleDeployment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ScaleDeploymentRequest): Buffer =>
+      Buffer.from(ScaleDeploymentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ScaleDeploymentRequest => ScaleDeploymentRequest.decode(value),
+    responseSerialize: (value: ScaleDeploymentResponse): Buffer =>
+      Buffer.from(ScaleDeploymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ScaleDeploymentResponse => ScaleDeploymentResponse.decode(value),
+  },
+  /** A rolling restart: a new version of the same template replaces each replica. */
+  restartDeployment: {
+    path: "/switchyard.v1.Control/RestartDeployment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestartDeploymentRequest): Buffer =>
+      Buffer.from(RestartDeploymentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestartDeploymentRequest => RestartDeploymentRequest.decode(value),
+    responseSerialize: (value: RestartDeploymentResponse): Buffer =>
+      Buffer.from(RestartDeploymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestartDeploymentResponse => RestartDeploymentResponse.decode(value),
+  },
+  /** Stops and removes every replica, then forgets the deployment. */
+  deleteDeployment: {
+    path: "/switchyard.v1.Control/DeleteDeployment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteDeploymentRequest): Buffer =>
+      Buffer.from(DeleteDeploymentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteDeploymentRequest => DeleteDeploymentRequest.decode(value),
+    responseSerialize: (value: DeleteDeploymentResponse): Buffer =>
+      Buffer.from(DeleteDeploymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteDeploymentResponse => DeleteDeploymentResponse.decode(value),
+  },
 } as const;
 
 export interface ControlServer extends UntypedServiceImplementation {
@@ -9628,6 +10754,21 @@ export interface ControlServer extends UntypedServiceImplementation {
   listScrapeTargets: handleUnaryCall<ListScrapeTargetsRequest, ListScrapeTargetsResponse>;
   /** Stops polling it and forgets the host it showed. */
   removeScrapeTarget: handleUnaryCall<RemoveScrapeTargetRequest, RemoveScrapeTargetResponse>;
+  /**
+   * Deployments (issue 15): named groups of identical workloads the controller keeps counted,
+   * placed, routed and rolled. Mutations need the operator role.
+   * Creates a deployment, or replaces its spec (a new template rolls out as a new version).
+   */
+  applyDeployment: handleUnaryCall<ApplyDeploymentRequest, ApplyDeploymentResponse>;
+  listDeployments: handleUnaryCall<ListDeploymentsRequest, ListDeploymentsResponse>;
+  getDeployment: handleUnaryCall<GetDeploymentRequest, GetDeploymentResponse>;
+  /** The deployment's status now, then at every change, until the caller goes. */
+  watchDeployment: handleServerStreamingCall<WatchDeploymentRequest, WatchDeploymentResponse>;
+  scaleDeployment: handleUnaryCall<ScaleDeploymentRequest, ScaleDeploymentResponse>;
+  /** A rolling restart: a new version of the same template replaces each replica. */
+  restartDeployment: handleUnaryCall<RestartDeploymentRequest, RestartDeploymentResponse>;
+  /** Stops and removes every replica, then forgets the deployment. */
+  deleteDeployment: handleUnaryCall<DeleteDeploymentRequest, DeleteDeploymentResponse>;
 }
 
 export interface ControlClient extends Client {
@@ -10183,6 +11324,113 @@ export interface ControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveScrapeTargetResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deployments (issue 15): named groups of identical workloads the controller keeps counted,
+   * placed, routed and rolled. Mutations need the operator role.
+   * Creates a deployment, or replaces its spec (a new template rolls out as a new version).
+   */
+  applyDeployment(
+    request: ApplyDeploymentRequest,
+    callback: (error: ServiceError | null, response: ApplyDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  applyDeployment(
+    request: ApplyDeploymentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApplyDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  applyDeployment(
+    request: ApplyDeploymentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApplyDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  listDeployments(
+    request: ListDeploymentsRequest,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  listDeployments(
+    request: ListDeploymentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  listDeployments(
+    request: ListDeploymentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  getDeployment(
+    request: GetDeploymentRequest,
+    callback: (error: ServiceError | null, response: GetDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  getDeployment(
+    request: GetDeploymentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  getDeployment(
+    request: GetDeploymentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  /** The deployment's status now, then at every change, until the caller goes. */
+  watchDeployment(
+    request: WatchDeploymentRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchDeploymentResponse>;
+  watchDeployment(
+    request: WatchDeploymentRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchDeploymentResponse>;
+  scaleDeployment(
+    request: ScaleDeploymentRequest,
+    callback: (error: ServiceError | null, response: ScaleDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  scaleDeployment(
+    request: ScaleDeploymentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ScaleDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  scaleDeployment(
+    request: ScaleDeploymentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ScaleDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  /** A rolling restart: a new version of the same template replaces each replica. */
+  restartDeployment(
+    request: RestartDeploymentRequest,
+    callback: (error: ServiceError | null, response: RestartDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  restartDeployment(
+    request: RestartDeploymentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestartDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  restartDeployment(
+    request: RestartDeploymentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestartDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  /** Stops and removes every replica, then forgets the deployment. */
+  deleteDeployment(
+    request: DeleteDeploymentRequest,
+    callback: (error: ServiceError | null, response: DeleteDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  deleteDeployment(
+    request: DeleteDeploymentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  deleteDeployment(
+    request: DeleteDeploymentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteDeploymentResponse) => void,
   ): ClientUnaryCall;
 }
 
