@@ -83,7 +83,7 @@ describe('GPU tooling on the fleet', () => {
     );
     expect(byName(await list(), 'h100')).toMatchObject({ fresh: false });
     expect((await runYard(['servers', '--data-dir', ctlDir])).stdout).toMatch(
-      /^h100 +(disconnected|down) +\? +\? +8× H100 80GB HBM3 /m,
+      /^h100 +(disconnected|down) +agent +\? +\? +8× H100 80GB HBM3 /m,
     );
   }, 60_000);
 });
