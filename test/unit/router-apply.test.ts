@@ -117,7 +117,10 @@ describe('Router: apply', () => {
   ];
   it.each(refusals)('refuses %s, changing nothing', async (_what, routes, code, message) => {
     await f.router.apply([route('other', 'edge', 8080, [{ address: '127.0.0.1:7000', weight: 1 }])], 'ann');
-    const sent = f.links.placed.length;
+    // To edge only: the re-placement the other proxies' connects asked for (debounced) may land
+    // at any time on a loaded machine, and sends edge2 its empty set.
+    const toEdge = () => f.links.placed.filter((p) => p.serverId === 'edge').length;
+    const sent = toEdge();
     const err = await f.router.apply(routes(f), 'ann').then(
       () => undefined,
       (e: unknown) => e,
@@ -125,7 +128,7 @@ describe('Router: apply', () => {
     expect(err).toBeInstanceOf(YardError);
     expect(err).toMatchObject({ code, message: expect.stringMatching(message) });
     expect(f.store.routes().map((r) => r.name)).toEqual(['other']);
-    expect(f.links.placed.length).toBe(sent);
+    expect(toEdge()).toBe(sent);
     expect(f.router.changes().map((c) => c.service)).toEqual(['other']);
   });
 
