@@ -95,6 +95,16 @@ function gpuTroubleLines(servers: Server[], now: number): string {
     .join('');
 }
 
+/** "; 2 cordoned, 1 draining, 3 scraped" for `yard status`: nothing when none is. */
+function outOfService(o: Pick<OverviewResponse, 'serversCordoned' | 'serversDraining' | 'serversScraped'>): string {
+  const parts = [
+    o.serversCordoned ? `${o.serversCordoned} cordoned` : '',
+    o.serversDraining ? `${o.serversDraining} draining` : '',
+    o.serversScraped ? `${o.serversScraped} scraped` : '',
+  ].filter(Boolean);
+  return parts.length ? `; ${parts.join(', ')}` : '';
+}
+
 /** Its connection state, and whether it is out of service (cordoned, draining, drained). */
 function stateCell(s: Server): string {
   const word = cordonWord(s);
@@ -132,7 +142,7 @@ export function overviewText(o: OverviewResponse, address: string): string {
   return (
     [
       `controller  ${address} (id ${o.controllerId}, version ${o.version}, up ${ageText(Date.now() - o.startedMs)})`,
-      `servers     ${o.serversOnline} online, ${o.serversDegraded} degraded, ${o.serversDisconnected} disconnected, ${o.serversDown} down — ${o.serversTotal} in all`,
+      `servers     ${o.serversOnline} online, ${o.serversDegraded} degraded, ${o.serversDisconnected} disconnected, ${o.serversDown} down — ${o.serversTotal} in all${outOfService(o)}`,
       `cpu         ${o.cpuPctMean.toFixed(1)}% mean over reporting servers`,
       `memory      ${gibPair(mib(o.memoryUsedBytes), mib(o.memoryTotalBytes))}`,
       `gpus        ${o.gpusTotal}${o.gpuMemoryTotalMib ? `, memory ${gibPair(o.gpuMemoryUsedMib, o.gpuMemoryTotalMib)}` : ''}`,

@@ -96,6 +96,7 @@ describe('cordon and drain across three real agents', () => {
     expect(cordoned.stdout).toMatch(/^cordoned host-c: no new work lands on it/);
     expect(await serverNamed('host-c')).toMatchObject({ cordoned: true, drain: null });
     expect((await yard(['servers'])).stdout).toMatch(/host-c\s+online, cordoned/);
+    expect((await yard(['status'])).stdout).toMatch(/3 in all; 1 cordoned\n/);
 
     await expect(
       api.call(api.client.runWorkload, {

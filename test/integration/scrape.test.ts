@@ -94,6 +94,7 @@ describe.skipIf(!nodeExporterAvailable)('agentless hosts through their exporters
 
     const table = await yard(['servers']);
     expect(table.stdout).toMatch(/^edge-1\s+online\s+scraped\s/m);
+    expect((await yard(['status'])).stdout).toMatch(/— (\d+) in all; \1 scraped\n/);
     const list = await yard(['scrape', 'list']);
     expect(list.stdout).toMatch(/^edge-1\s+1s\s+\d+s ago\s+http:\/\/127\.0\.0\.1:\d+\/metrics/m);
     const audit = await yard(['audit']);

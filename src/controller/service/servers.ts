@@ -1,5 +1,6 @@
 import { YardError } from '../../core/errors.js';
-import { ServerState, type Server } from '../../core/types.js';
+import { DrainPhase } from '../../core/drain.js';
+import { isScraped, ServerState, type Server } from '../../core/types.js';
 import type { OverviewResponse } from '../../gen/switchyard/v1/control.js';
 import { scrapedRunsNothing } from '../migration/preflight.js';
 import type { ServerRecord } from '../registry.js';
@@ -60,6 +61,9 @@ export const overview = readAll('server.overview', ({ parts }): OverviewResponse
     serversDegraded: 0,
     serversDisconnected: 0,
     serversDown: 0,
+    serversCordoned: 0,
+    serversDraining: 0,
+    serversScraped: 0,
     gpusTotal: 0,
     cpuPctMean: 0,
     memoryUsedBytes: 0,
@@ -74,6 +78,9 @@ export const overview = readAll('server.overview', ({ parts }): OverviewResponse
     else if (server.state === ServerState.SERVER_STATE_DEGRADED) o.serversDegraded++;
     else if (server.state === ServerState.SERVER_STATE_DISCONNECTED) o.serversDisconnected++;
     else if (server.state === ServerState.SERVER_STATE_DOWN) o.serversDown++;
+    if (server.cordoned) o.serversCordoned++;
+    if (server.drain?.phase === DrainPhase.DRAIN_PHASE_DRAINING) o.serversDraining++;
+    if (isScraped(server)) o.serversScraped++;
     o.gpusTotal += server.capabilities?.gpus.length ?? 0;
     const s = server.latest;
     if (!s || (server.state !== ServerState.SERVER_STATE_ONLINE && server.state !== ServerState.SERVER_STATE_DEGRADED))

@@ -547,6 +547,11 @@ export interface OverviewResponse {
   store: string;
   /** With etcd: the controllers running on it now, this one (the leader) first. */
   controllers: ControllerMember[];
+  /** Out of service, whatever their connection state: cordoned (drained or not), and draining now. */
+  serversCordoned: number;
+  serversDraining: number;
+  /** Of servers_total, hosts the controller scrapes (no agent). */
+  serversScraped: number;
 }
 
 /** A controller on the fleet's etcd, as its lease keeps it registered. */
@@ -7293,6 +7298,9 @@ function createBaseOverviewResponse(): OverviewResponse {
     gpuMemoryTotalMib: 0,
     store: "",
     controllers: [],
+    serversCordoned: 0,
+    serversDraining: 0,
+    serversScraped: 0,
   };
 }
 
@@ -7348,6 +7356,15 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
     }
     for (const v of message.controllers) {
       ControllerMember.encode(v!, writer.uint32(138).fork()).join();
+    }
+    if (message.serversCordoned !== 0) {
+      writer.uint32(144).uint32(message.serversCordoned);
+    }
+    if (message.serversDraining !== 0) {
+      writer.uint32(152).uint32(message.serversDraining);
+    }
+    if (message.serversScraped !== 0) {
+      writer.uint32(160).uint32(message.serversScraped);
     }
     return writer;
   },
@@ -7501,6 +7518,30 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
             message.controllers.push(ControllerMember.decode(reader, reader.uint32()));
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.serversCordoned = reader.uint32();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.serversDraining = reader.uint32();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.serversScraped = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7586,6 +7627,21 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
       controllers: globalThis.Array.isArray(object?.controllers)
         ? object.controllers.map((e: any) => ControllerMember.fromJSON(e))
         : [],
+      serversCordoned: isSet(object.serversCordoned)
+        ? globalThis.Number(object.serversCordoned)
+        : isSet(object.servers_cordoned)
+        ? globalThis.Number(object.servers_cordoned)
+        : 0,
+      serversDraining: isSet(object.serversDraining)
+        ? globalThis.Number(object.serversDraining)
+        : isSet(object.servers_draining)
+        ? globalThis.Number(object.servers_draining)
+        : 0,
+      serversScraped: isSet(object.serversScraped)
+        ? globalThis.Number(object.serversScraped)
+        : isSet(object.servers_scraped)
+        ? globalThis.Number(object.servers_scraped)
+        : 0,
     };
   },
 
@@ -7642,6 +7698,15 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
     if (message.controllers?.length) {
       obj.controllers = message.controllers.map((e) => ControllerMember.toJSON(e));
     }
+    if (message.serversCordoned !== 0) {
+      obj.serversCordoned = Math.round(message.serversCordoned);
+    }
+    if (message.serversDraining !== 0) {
+      obj.serversDraining = Math.round(message.serversDraining);
+    }
+    if (message.serversScraped !== 0) {
+      obj.serversScraped = Math.round(message.serversScraped);
+    }
     return obj;
   },
 
@@ -7667,6 +7732,9 @@ export const OverviewResponse: MessageFns<OverviewResponse> = {
     message.gpuMemoryTotalMib = object.gpuMemoryTotalMib ?? 0;
     message.store = object.store ?? "";
     message.controllers = object.controllers?.map((e) => ControllerMember.fromPartial(e)) || [];
+    message.serversCordoned = object.serversCordoned ?? 0;
+    message.serversDraining = object.serversDraining ?? 0;
+    message.serversScraped = object.serversScraped ?? 0;
     return message;
   },
 };
