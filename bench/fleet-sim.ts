@@ -17,6 +17,7 @@ import { CLIENT_OPTIONS } from '../src/core/rpc/options.js';
 import { WorkloadState, type Workload } from '../src/core/workload.js';
 import {
   AgentGatewayClient,
+  CommandResult,
   ConnectRequest,
   type AgentCommand,
   type ConnectResponse,
@@ -318,18 +319,7 @@ class SimSession {
     call.write({
       msg: {
         $case: 'result',
-        value: {
-          id: c.id,
-          error,
-          workload,
-          data: Buffer.alloc(0),
-          sha256: '',
-          size: 0,
-          checkpointMs: 0,
-          transferMs: 0,
-          installMs: 0,
-          movedBytes: 0,
-        },
+        value: CommandResult.fromPartial({ id: c.id, error, workload }),
       },
     });
     call.write({ msg: { $case: 'workloads', value: { workloads: [...this.running.values()] } } });

@@ -24,6 +24,20 @@ export const drainOutcomes = names<DrainOutcome>(
   'unknown',
 );
 
+/** A workload of a drain that has not moved yet. */
+export function waitingItem(workload: string): DrainItem {
+  return {
+    workload,
+    outcome: DrainOutcome.DRAIN_OUTCOME_WAITING,
+    how: '',
+    migrationId: '',
+    targetServerId: '',
+    downtimeMs: 0,
+    message: '',
+    phase: '',
+  };
+}
+
 export const drainDone = (d: Pick<Drain, 'phase'>): boolean => d.phase !== DrainPhase.DRAIN_PHASE_DRAINING;
 
 /** How many of a drain's workloads ended each way. */

@@ -1,11 +1,12 @@
 // Prometheus exporters for the scrape tests: Debian's real node_exporter on a loopback port, and
 // GPU exporter pages recorded from real exporters (test/fixtures/exporters/README.md) served from
 // loopback, since there is no GPU here.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
-import { freePort, waitFor } from './procs.js';
+import { HttpProc } from './http-proc.js';
+import { freePort } from './procs.js';
 
 export const EXPORTER_FIXTURES = resolve(import.meta.dirname, '../fixtures/exporters');
 
@@ -14,38 +15,31 @@ export const nodeExporterAvailable =
   spawnSync('prometheus-node-exporter', ['--version'], { stdio: 'ignore' }).status === 0;
 
 export class NodeExporter {
-  output = '';
-  private readonly exited: Promise<void>;
-
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly proc: HttpProc,
     /** Its page: http://127.0.0.1:PORT/metrics. */
     readonly url: string,
-  ) {
-    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.exited = new Promise((res) => child.on('exit', () => res()));
+  ) {}
+
+  get output(): string {
+    return this.proc.output;
   }
 
   static async start(): Promise<NodeExporter> {
     const port = await freePort();
-    const child = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exporter = new NodeExporter(child, `http://127.0.0.1:${port}/metrics`);
-    await waitFor(
-      () => `node_exporter on port ${port} (output so far:\n${exporter.output.slice(-2000)})`,
-      async () => (await fetch(exporter.url)).ok || undefined,
-      15_000,
-      100,
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const proc = await HttpProc.start(
+      `node_exporter on port ${port}`,
+      'prometheus-node-exporter',
+      [`--web.listen-address=127.0.0.1:${port}`],
+      url,
+      { timeoutMs: 15_000, everyMs: 100 },
     );
-    return exporter;
+    return new NodeExporter(proc, url);
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGKILL');
-    await this.exited;
+  stop(): Promise<void> {
+    return this.proc.stop();
   }
 }
 

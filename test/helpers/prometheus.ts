@@ -1,8 +1,9 @@
 // A real Prometheus server on loopback (Debian's `prometheus`), scraping what a test names.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, tempDir, waitFor } from './procs.js';
+import { HttpProc } from './http-proc.js';
+import { freePort, tempDir } from './procs.js';
 
 /** Debian's `prometheus` package puts both on the PATH; suites that need them skip without. */
 export const prometheusAvailable =
@@ -16,17 +17,14 @@ export interface PromSample {
 }
 
 export class PrometheusServer {
-  output = '';
-  private readonly exited: Promise<void>;
-
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly proc: HttpProc,
     /** Its HTTP API: http://127.0.0.1:PORT. */
     readonly url: string,
-  ) {
-    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.exited = new Promise((res) => child.on('exit', () => res()));
+  ) {}
+
+  get output(): string {
+    return this.proc.output;
   }
 
   /** Scrapes each of `targets` (HOST:PORT serving /metrics) every second, as job "yard". */
@@ -47,19 +45,15 @@ export class PrometheusServer {
       ].join('\n'),
     );
     const port = await freePort();
-    const child = spawn(
+    const url = `http://127.0.0.1:${port}`;
+    const proc = await HttpProc.start(
+      `Prometheus ready on port ${port}`,
       'prometheus',
       [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      `${url}/-/ready`,
+      { timeoutMs: 20_000, everyMs: 200 },
     );
-    const server = new PrometheusServer(child, `http://127.0.0.1:${port}`);
-    await waitFor(
-      () => `Prometheus ready on port ${port} (output so far:\n${server.output.slice(-2000)})`,
-      async () => (await fetch(`${server.url}/-/ready`)).ok || undefined,
-      20_000,
-      200,
-    );
-    return server;
+    return new PrometheusServer(proc, url);
   }
 
   /** An instant query through the HTTP API: its samples. */
@@ -70,9 +64,7 @@ export class PrometheusServer {
     return body.data!.result;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGKILL');
-    await this.exited;
+  stop(): Promise<void> {
+    return this.proc.stop();
   }
 }

@@ -1,24 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentStatus } from '../../src/core/deployment.js';
-import { control, socketOf } from '../helpers/control.js';
-import {
-  assertBuilt,
-  freePort,
-  joinArgs,
-  runYard,
-  startAgentProc,
-  startControllerProc,
-  tempDir,
-  waitFor,
-  YardProcess,
-} from '../helpers/procs.js';
+import { startDeployFleet, type DeployFleet } from '../helpers/deploy-fleet.js';
+import { freePort, waitFor, YardProcess } from '../helpers/procs.js';
 import { ECHO } from '../helpers/specs.js';
-
-type Host = 'a' | 'b' | 'c';
-const HOSTS: Record<Host, string> = { a: '127.0.0.2', b: '127.0.0.3', c: '127.0.0.4' };
 
 /**
  * Deployments as the fleet changes: scaled by the operator, scaled by their metric within a
@@ -26,24 +10,15 @@ const HOSTS: Record<Host, string> = { a: '127.0.0.2', b: '127.0.0.3', c: '127.0.
  * started elsewhere after the grace and the rescheduling delay).
  */
 describe('deployments as the fleet changes', () => {
-  let address: string;
-  let controller: YardProcess;
-  const ctlDir = tempDir('yard-deployf-ctl-');
-  const fileDir = tempDir('yard-deployf-files-');
-  const agents: Partial<Record<Host | 'edge', YardProcess>> = {};
-  let api: ReturnType<typeof control>;
+  let fleet: DeployFleet;
+  let api: DeployFleet['api'];
   let echoPort: number;
   let busyPort: number;
   const sockets: Socket[] = [];
 
-  const yard = (...args: string[]) => runYard([...args, '--controller', address, '--data-dir', ctlDir], {}, 60_000);
-  const file = (name: string, text: string) => {
-    const path = join(fileDir, name);
-    writeFileSync(path, text);
-    return path;
-  };
-  const status = async (name: string): Promise<DeploymentStatus> =>
-    (await api.call(api.client.getDeployment, { name })).status!;
+  const yard = (...args: string[]) => fleet.yard(...args);
+  const file = (name: string, text: string) => fleet.file(name, text);
+  const status = (name: string) => fleet.status(name);
   const healthyOn = (name: string, count: number, timeoutMs = 30_000) =>
     waitFor(
       `${name}: ${count} healthy replicas on ${count} hosts`,
@@ -57,7 +32,7 @@ describe('deployments as the fleet changes', () => {
       timeoutMs,
       200,
     );
-  const idOf = async (host: Host) => {
+  const idOf = async (host: 'a' | 'b' | 'c') => {
     const l = JSON.parse((await yard('servers', '--json')).stdout) as { id: string; name: string }[];
     return l.find((s) => s.name === `host-${host}`)!.id;
   };
@@ -65,48 +40,18 @@ describe('deployments as the fleet changes', () => {
     (await api.call(api.client.listAudit, { limit: 500 })).entries.filter((e) => e.action === action);
 
   beforeAll(async () => {
-    assertBuilt();
-    const port = await freePort();
     echoPort = await freePort();
     busyPort = await freePort();
-    address = `127.0.0.1:${port}`;
-    controller = startControllerProc(ctlDir, port, ['--autoscale-interval', '1s']);
-    await controller.waitForOutput(/controller listening/);
-    for (const host of ['a', 'b', 'c'] as const)
-      agents[host] = startAgentProc(address, tempDir(`yard-deployf-${host}-`), [
-        '--name',
-        `host-${host}`,
-        '--advertise',
-        HOSTS[host],
-        '--label',
-        'pool=web',
-        '--nvidia-smi',
-        '/nonexistent/nvidia-smi',
-        ...joinArgs(ctlDir),
-      ]);
-    agents.edge = startAgentProc(address, tempDir('yard-deployf-edge-'), [
-      '--name',
-      'edge',
-      '--proxy',
-      '--nvidia-smi',
-      '/nonexistent/nvidia-smi',
-      ...joinArgs(ctlDir),
-    ]);
-    api = control(socketOf(ctlDir));
-    await waitFor(
-      'four agents online',
-      async () => {
-        const l = JSON.parse((await yard('servers', '--json')).stdout) as { state: string }[];
-        return l.length === 4 && l.every((s) => s.state === 'online') ? true : undefined;
-      },
-      60_000,
-    );
+    fleet = await startDeployFleet('deployf', {
+      controllerArgs: ['--autoscale-interval', '1s'],
+      hostArgs: ['--label', 'pool=web'],
+    });
+    api = fleet.api;
   }, 90_000);
 
   afterAll(async () => {
     for (const s of sockets) s.destroy();
-    api?.close();
-    await Promise.all([...Object.values(agents).map((a) => a.stop()), controller?.stop()]);
+    await fleet?.stop();
   });
 
   it('scales up and down on the operator’s word, one replica per host', async () => {
@@ -145,9 +90,9 @@ describe('deployments as the fleet changes', () => {
       '--watch',
       '--json',
       '--controller',
-      address,
+      fleet.address,
       '--data-dir',
-      ctlDir,
+      fleet.ctlDir,
     ]);
     try {
       await watch.waitForOutput(/"desired":2,"running":2,"healthy":2/);
@@ -234,7 +179,7 @@ describe('deployments as the fleet changes', () => {
     const hosts = await Promise.all((['a', 'b', 'c'] as const).map(async (h) => [h, await idOf(h)] as const));
     const victim = hosts.find(([, id]) => before.replicas.some((r) => r.serverId === id))![0];
     const stoppedAt = Date.now();
-    await agents[victim]!.stop();
+    await fleet.agents[victim]!.stop();
     const after = await waitFor(
       'a replacement on another host',
       async () => {

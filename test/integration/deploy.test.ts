@@ -1,24 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentStatus } from '../../src/core/deployment.js';
-import { control, socketOf } from '../helpers/control.js';
-import {
-  assertBuilt,
-  freePort,
-  joinArgs,
-  runYard,
-  startAgentProc,
-  startControllerProc,
-  tempDir,
-  waitFor,
-  type YardProcess,
-} from '../helpers/procs.js';
+import { startDeployFleet, type DeployFleet } from '../helpers/deploy-fleet.js';
+import { freePort, waitFor } from '../helpers/procs.js';
 import { ECHO } from '../helpers/specs.js';
 import { startTraffic } from '../helpers/traffic.js';
-
-type Host = 'a' | 'b' | 'c';
-const HOSTS: Record<Host, string> = { a: '127.0.0.2', b: '127.0.0.3', c: '127.0.0.4' };
 
 /**
  * Deployments end to end: a real controller, three workload agents on their own loopback
@@ -26,23 +11,14 @@ const HOSTS: Record<Host, string> = { a: '127.0.0.2', b: '127.0.0.3', c: '127.0.
  * every failed connection while the deployment rolls.
  */
 describe('deployments', () => {
-  let address: string;
-  let controller: YardProcess;
-  const ctlDir = tempDir('yard-deploy-ctl-');
-  const fileDir = tempDir('yard-deploy-files-');
-  const agents: Partial<Record<Host | 'edge', YardProcess>> = {};
-  let api: ReturnType<typeof control>;
+  let fleet: DeployFleet;
+  let api: DeployFleet['api'];
   let webPort: number;
   let echoPort: number;
 
-  const yard = (...args: string[]) => runYard([...args, '--controller', address, '--data-dir', ctlDir], {}, 60_000);
-  const file = (name: string, text: string) => {
-    const path = join(fileDir, name);
-    writeFileSync(path, text);
-    return path;
-  };
-  const status = async (name: string): Promise<DeploymentStatus> =>
-    (await api.call(api.client.getDeployment, { name })).status!;
+  const yard = (...args: string[]) => fleet.yard(...args);
+  const file = (name: string, text: string) => fleet.file(name, text);
+  const status = (name: string) => fleet.status(name);
   const hostsOf = (s: DeploymentStatus) => s.replicas.map((r) => r.serverId);
   const settled = (name: string, count: number, version?: number, timeoutMs = 30_000) =>
     waitFor(
@@ -72,40 +48,10 @@ describe('deployments', () => {
     ].join('\n');
 
   beforeAll(async () => {
-    assertBuilt();
-    const port = await freePort();
     webPort = await freePort();
     echoPort = await freePort();
-    address = `127.0.0.1:${port}`;
-    controller = startControllerProc(ctlDir, port);
-    await controller.waitForOutput(/controller listening/);
-    for (const host of ['a', 'b', 'c'] as const)
-      agents[host] = startAgentProc(address, tempDir(`yard-deploy-${host}-`), [
-        '--name',
-        `host-${host}`,
-        '--advertise',
-        HOSTS[host],
-        '--nvidia-smi',
-        '/nonexistent/nvidia-smi',
-        ...joinArgs(ctlDir),
-      ]);
-    agents.edge = startAgentProc(address, tempDir('yard-deploy-edge-'), [
-      '--name',
-      'edge',
-      '--proxy',
-      '--nvidia-smi',
-      '/nonexistent/nvidia-smi',
-      ...joinArgs(ctlDir),
-    ]);
-    api = control(socketOf(ctlDir));
-    await waitFor(
-      'four agents online',
-      async () => {
-        const l = JSON.parse((await yard('servers', '--json')).stdout) as { state: string }[];
-        return l.length === 4 && l.every((s) => s.state === 'online') ? true : undefined;
-      },
-      60_000,
-    );
+    fleet = await startDeployFleet('deploy');
+    api = fleet.api;
     // The route the deployment backs: created by the operator, its backends then follow the replicas.
     const route = {
       name: 'web',
@@ -120,8 +66,7 @@ describe('deployments', () => {
   }, 90_000);
 
   afterAll(async () => {
-    api?.close();
-    await Promise.all([...Object.values(agents).map((a) => a.stop()), controller?.stop()]);
+    await fleet?.stop();
   });
 
   it('refuses a bad file with its line and field, before asking the controller', async () => {

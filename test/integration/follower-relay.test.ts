@@ -1,13 +1,15 @@
 // Several controllers on a real three-member etcd, each serving agents and the Control API: the
 // follower terminates TLS with its own certificate and relays every call to the leader as a
 // controller, with its client's certificate in the call's metadata, and the leader checks that
-// certificate as if the client had dialled it. Agents joined through the follower run workloads
+// certificate as if the client had dialled it (a credential revoked there ends its relayed watch). Agents joined through the follower run workloads
 // the leader's coordinator moves; each controller's agents are counted from presence keys bound
 // to its etcd lease; a follower SIGKILLed hands its agents to the leader without stopping a
 // workload, and its presence goes with its lease.
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCredential } from '../../src/cli/credential.js';
 import { ControlClient } from '../../src/gen/switchyard/v1/control.js';
 import { MigrationStrategy, migrationPhases, workloadStates } from '../../src/core/workload.js';
 import { control, socketOf } from '../helpers/control.js';
@@ -139,6 +141,33 @@ describe.skipIf(!etcdAvailable)('followers serve agents and the Control API, rel
     const bare = await viaB(undefined, 'status');
     expect(bare.code).not.toBe(0);
     expect(bare.stderr).toMatch(/credential/);
+  });
+
+  it('ends a watch relayed by the follower when its credential is revoked on the leader', async () => {
+    const out = join(away, 'ops.json');
+    const granted = await runYard(['access', 'grant', 'ops', '--role', 'operator', '--out', out, '--data-dir', dirs.a]);
+    expect(granted.code, granted.stderr).toBe(0);
+    const c = await readCredential(out);
+    const client = new ControlClient(
+      `127.0.0.1:${ports.b}`,
+      channelOf({ caPem: c.ca, keyPem: c.key, certPem: c.certificate }),
+    );
+    try {
+      const watch = client.watchFleet({});
+      const ended = new Promise<ServiceError>((resolve) => watch.on('error', resolve));
+      await new Promise<void>((resolve) => watch.once('data', () => resolve()));
+      const revokedAt = Date.now();
+      expect((await runYard(['access', 'revoke', 'ops', '--data-dir', dirs.a])).code).toBe(0);
+      const err = await ended;
+      expect(err.code).toBe(grpcStatus.PERMISSION_DENIED);
+      expect(err.details).toMatch(/revoked/);
+      expect(Date.now() - revokedAt).toBeLessThan(3000);
+      const after = await viaB(out, 'servers');
+      expect(after.code).toBe(1);
+      expect(after.stderr).toMatch(/the credential of operator ops \(serial [0-9a-f]+\) was revoked/);
+    } finally {
+      client.close();
+    }
   });
 
   it('ignores relay metadata from a client that is not a controller', async () => {

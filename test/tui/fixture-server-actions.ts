@@ -1,6 +1,6 @@
 // Cordon and drain against the fixture fleet: each call recorded, and the server's record changed
 // as the controller would (a drain starts with every live workload of the host waiting its turn).
-import { DrainOutcome, DrainPhase, type Drain } from '../../src/core/drain.js';
+import { DrainPhase, waitingItem, type Drain } from '../../src/core/drain.js';
 import type { FleetServer, ServerActions } from '../../src/core/fleet.js';
 import type { KnownWorkload } from '../../src/core/domain.js';
 import type { Server } from '../../src/core/types.js';
@@ -47,16 +47,7 @@ export class FixtureServerActions implements ServerActions {
       workloads: this.host
         .workloads()
         .filter((w) => w.serverId === s.id)
-        .map((w) => ({
-          workload: w.spec.name,
-          outcome: DrainOutcome.DRAIN_OUTCOME_WAITING,
-          how: '',
-          migrationId: '',
-          targetServerId: '',
-          downtimeMs: 0,
-          message: '',
-          phase: '',
-        })),
+        .map((w) => waitingItem(w.spec.name)),
     };
     this.host.changed(s.id);
     return s.drain;

@@ -13,7 +13,7 @@ import type { KnownWorkload } from '../../src/core/domain.js';
 import { createLogger } from '../../src/core/log.js';
 import { parseDeploymentFile } from '../../src/core/schema/deployment.js';
 import { WorkloadState } from '../../src/core/workload.js';
-import type { AgentCommand } from '../../src/gen/switchyard/v1/agent_gateway.js';
+import { CommandResult, type AgentCommand } from '../../src/gen/switchyard/v1/agent_gateway.js';
 import { waitFor } from '../helpers/procs.js';
 
 /**
@@ -67,16 +67,7 @@ async function fleet() {
       }
       queueMicrotask(() => {
         workloads.replace(id, [...running.values()]);
-        links.settle(id, {
-          id: c.id,
-          data: Buffer.alloc(0),
-          sha256: '',
-          size: 0,
-          checkpointMs: 0,
-          transferMs: 0,
-          installMs: 0,
-          movedBytes: 0,
-        });
+        links.settle(id, CommandResult.fromPartial({ id: c.id }));
       });
     });
   }

@@ -1,5 +1,13 @@
 import { YardError, errorMessage } from '../../core/errors.js';
-import { DrainOutcome, DrainPhase, drainCounts, drainDone, type Drain, type DrainItem } from '../../core/drain.js';
+import {
+  DrainOutcome,
+  DrainPhase,
+  drainCounts,
+  drainDone,
+  waitingItem,
+  type Drain,
+  type DrainItem,
+} from '../../core/drain.js';
 import { durationText } from '../../core/format/time.js';
 import type { Logger } from '../../core/log.js';
 import type { Server } from '../../core/types.js';
@@ -58,16 +66,7 @@ export class Drainer {
         .list()
         .filter((w) => w.serverId === server.id && isLive(w))
         .flatMap((w) => (w.spec ? [w.spec.name] : []))
-        .map((workload) => ({
-          workload,
-          outcome: DrainOutcome.DRAIN_OUTCOME_WAITING,
-          how: '',
-          migrationId: '',
-          targetServerId: '',
-          downtimeMs: 0,
-          message: '',
-          phase: '',
-        })),
+        .map(waitingItem),
     };
     this.o.registry.mark(server.id, { cordoned: true, drain });
     this.o.log.info('drain started', { server: server.name, workloads: drain.workloads.length, by: requestedBy });

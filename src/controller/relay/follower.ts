@@ -43,7 +43,7 @@ export interface FollowerOptions {
  * own socket would.
  */
 export class FollowerRelay {
-  private leader?: { address: string; client: Client; issuedMs: number };
+  private leader?: { address: string; client: Client; issuedMs: number; renewing: boolean };
   private readonly calls = new Set<() => void>();
   private following?: string;
   private generation = 0;
@@ -103,15 +103,8 @@ export class FollowerRelay {
     this.following = leader;
     this.dropLeader();
     if (leader) this.o.log.info('follower: calls to this controller are relayed to the leader', { leader });
-    const generation = ++this.generation;
-    if (leader)
-      void this.connect(leader).then(
-        (client) => {
-          if (generation === this.generation) this.leader = { address: leader, client, issuedMs: Date.now() };
-          else client.close();
-        },
-        (err: unknown) => this.o.log.error('follower: cannot reach the leader', { leader, error: errorMessage(err) }),
-      );
+    this.generation++;
+    if (leader) this.dial(leader);
   }
 
   /** Stops serving: every relayed call ends (this controller is about to serve on the port itself). */
@@ -124,19 +117,29 @@ export class FollowerRelay {
 
   private client(): Client | undefined {
     const l = this.leader;
-    if (l && Date.now() - l.issuedMs > RELAY_CERT_RENEW_MS) {
-      // A fresh certificate for new calls; calls open now keep the old connection until they end.
-      const address = l.address;
-      this.leader = undefined;
-      const generation = this.generation;
-      void this.connect(address).then((client) => {
-        if (generation === this.generation && this.following === address)
-          this.leader = { address, client, issuedMs: Date.now() };
-        else client.close();
-      });
-      return l.client;
+    // A fresh certificate for new calls, well before this one expires; calls open now keep the
+    // old connection until they end (a closed channel takes no new calls).
+    if (l && !l.renewing && Date.now() - l.issuedMs > RELAY_CERT_RENEW_MS) {
+      l.renewing = true;
+      this.dial(l.address);
     }
     return l?.client;
+  }
+
+  /** A channel to `address` with a new certificate: the leader's from then on, unless it changed meanwhile. */
+  private dial(address: string): void {
+    const generation = this.generation;
+    void this.connect(address).then(
+      (client) => {
+        if (generation !== this.generation) return client.close();
+        this.leader?.client.close();
+        this.leader = { address, client, issuedMs: Date.now(), renewing: false };
+      },
+      (err: unknown) => {
+        if (this.leader) this.leader.renewing = false;
+        this.o.log.error('follower: cannot reach the leader', { leader: address, error: errorMessage(err) });
+      },
+    );
   }
 
   private dropLeader(): void {

@@ -12,8 +12,8 @@ import {
   type Deployment,
   replicaName,
 } from '../deployment.js';
-import { parseDuration } from '../duration.js';
-import { YardError, errorMessage } from '../errors.js';
+import { durationSchema } from './duration.js';
+import { YardError } from '../errors.js';
 import { printable } from '../printable.js';
 import { describeIssue } from '../validate.js';
 import { restartPolicies, strategies, type WorkloadSpec } from '../workload.js';
@@ -21,15 +21,7 @@ import { labelsSchema } from './labels.js';
 import { portSchema } from './route-fields.js';
 import { parseWorkloadSpec } from './workload-spec.js';
 
-const duration = z.union([z.string(), z.number().int().positive()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: errorMessage(err).replace(/^duration /, '') });
-    return z.NEVER;
-  }
-});
+const duration = durationSchema;
 
 export const deploymentNameSchema = z
   .string({ error: 'is required' })

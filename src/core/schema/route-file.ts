@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { durationSchema } from './duration.js';
 import { YardError, errorMessage } from '../errors.js';
 import { checkRoute } from './route.js';
 import { ROUTE_LIMITS, checkKinds, policies, protocols, type Backend, type Route } from '../route.js';
@@ -18,15 +18,7 @@ import { describeIssue } from '../validate.js';
 // The route file an operator writes (`yard route apply -f`): JSON, or the same keys in YAML.
 // It holds one route, a list of routes, or {"routes": [...]}.
 
-const duration = z.union([z.string(), z.number().int().positive()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: errorMessage(err).replace(/^duration /, '') });
-    return z.NEVER;
-  }
-});
+const duration = durationSchema;
 
 const backendSchema = z
   .strictObject({
