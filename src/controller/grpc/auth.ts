@@ -110,7 +110,8 @@ export function certificateAuth(ca: CertificateAuthority, revocations: Revocatio
             : 'this agent has no valid certificate for this controller: join it with the join token (`yard token` on the controller host prints it)',
         );
       }
-      const result = check(certificate);
+      // Checked once: a direct client's certificate was checked above, to see whether it is a controller's.
+      const result = via ? check(certificate) : relay!;
       if (!result.ok)
         throw new YardError(result.problem === 'revoked' ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', result.message);
       const { identity, serial } = result;
