@@ -199,7 +199,19 @@ describe('cordon and drain across three real agents', () => {
       await screen.stop();
     }
     await yard(['uncordon', host]);
-    for (const name of ['job', 'web']) await api.call(api.client.stopWorkload, { name, remove: true });
+    // Clean-up for the next test: an agent whose session dropped just then (a loaded CI machine)
+    // answers once it is back.
+    for (const name of ['job', 'web'])
+      await waitFor(
+        `${name} stopped and removed`,
+        () =>
+          api.call(api.client.stopWorkload, { name, remove: true }).then(
+            () => true,
+            () => undefined,
+          ),
+        30_000,
+        500,
+      );
   }, 120_000);
 
   it('a drain whose only possible target is down fails at its deadline, its workload still running on the host', async () => {
