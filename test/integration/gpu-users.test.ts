@@ -57,7 +57,7 @@ async function gonePid(): Promise<number> {
   return proc.pid!;
 }
 
-/** Ends what is left of a workload's process group: its pty's hangup usually ended it with its agent. */
+/** Ends a workload's process group (its pty's hangup would end it with its agent, a little later). */
 function endGroup(pgid: number): void {
   try {
     process.kill(-pgid, 'SIGKILL');
@@ -199,22 +199,22 @@ describe('GPU users on a real fleet', () => {
       JSON.parse((await runYard(['ps', '--json', '--data-dir', ctlDir])).stdout) as { name: string; pid: number }[]
     ).find((w) => w.name === 'trainer')!.pid;
     agent.child.kill('SIGKILL');
-    try {
-      const text = await waitFor(
-        'gpu1 no longer heard from',
-        async () => {
-          const { stdout } = await runYard(['gpu', 'gpu1', '--data-dir', ctlDir]);
-          return /^gpu1 \(1 GPU\): (disconnected|down), last seen/m.test(stdout) ? stdout : undefined;
-        },
-        20_000,
-        250,
-      );
-      expect(text).toMatch(/its GPU processes are unknown$/m);
-      expect(text).not.toContain('gpu_burn');
-      const [listed] = JSON.parse((await runYard(['gpu', '--json', '--data-dir', ctlDir])).stdout) as Listed[];
-      expect(listed).toMatchObject({ server: 'gpu1', fresh: false, gpus: [], users: [] });
-    } finally {
-      endGroup(workloadPid);
-    }
+    // Its workload's group goes with it, now, while that pid is surely still the workload's: pids
+    // wrap fast here (pid_max 32768), and a group killed by a stale number later could be another
+    // test's agent.
+    endGroup(workloadPid);
+    const text = await waitFor(
+      'gpu1 no longer heard from',
+      async () => {
+        const { stdout } = await runYard(['gpu', 'gpu1', '--data-dir', ctlDir]);
+        return /^gpu1 \(1 GPU\): (disconnected|down), last seen/m.test(stdout) ? stdout : undefined;
+      },
+      20_000,
+      250,
+    );
+    expect(text).toMatch(/its GPU processes are unknown$/m);
+    expect(text).not.toContain('gpu_burn');
+    const [listed] = JSON.parse((await runYard(['gpu', '--json', '--data-dir', ctlDir])).stdout) as Listed[];
+    expect(listed).toMatchObject({ server: 'gpu1', fresh: false, gpus: [], users: [] });
   }, 40_000);
 });

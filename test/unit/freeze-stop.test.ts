@@ -11,7 +11,9 @@ import { waitForStop } from '../../src/agent/workloads/usage.js';
 describe('freezing a shell loop', () => {
   let pid = 0;
   afterEach(() => {
+    // Once only: a stale group number could name another test's processes later (pids wrap).
     if (pid) process.kill(-pid, 'SIGKILL');
+    pid = 0;
   });
 
   it('counts the workload stopped every time, including a shell caught waiting on its vfork child', async () => {
